@@ -1,0 +1,130 @@
+package clock
+
+import (
+	"sync"
+	"time"
+)
+
+// Fake is a Clock that moves only when told to. Timers fire when Advance or
+// Set moves the time past their deadline. It is safe for concurrent use.
+type Fake struct {
+	mu      sync.Mutex
+	now     time.Time
+	timers  map[*fakeTimer]struct{}
+	changed chan struct{} // closed and replaced whenever the timer set changes
+}
+
+var _ Clock = (*Fake)(nil)
+
+// NewFake returns a Fake clock reading start.
+func NewFake(start time.Time) *Fake {
+	return &Fake{now: start, timers: map[*fakeTimer]struct{}{}, changed: make(chan struct{})}
+}
+
+// Now returns the fake time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// NewTimer returns a timer that fires once the fake time reaches now+d.
+func (f *Fake) NewTimer(d time.Duration) Timer {
+	t := &fakeTimer{clock: f, c: make(chan time.Time, 1)}
+	t.Reset(d)
+	return t
+}
+
+// Advance moves the time forward by d and fires every timer that is due.
+func (f *Fake) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
+
+// Set moves the time to t (never backwards) and fires every timer that is due.
+func (f *Fake) Set(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.After(f.now) {
+		f.now = t
+	}
+	for tm := range f.timers {
+		if !tm.deadline.After(f.now) {
+			delete(f.timers, tm)
+			select {
+			case tm.c <- f.now:
+			default:
+			}
+		}
+	}
+	f.notifyLocked()
+}
+
+// Waiters returns how many timers are armed.
+func (f *Fake) Waiters() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.timers)
+}
+
+// NextDeadline returns the earliest armed timer's deadline, if any.
+func (f *Fake) NextDeadline() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var next time.Time
+	for tm := range f.timers {
+		if next.IsZero() || tm.deadline.Before(next) {
+			next = tm.deadline
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// Changed returns a channel closed the next time a timer is armed, stopped or
+// fired, so a test can await a component going to sleep instead of guessing.
+func (f *Fake) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+func (f *Fake) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+type fakeTimer struct {
+	clock    *Fake
+	c        chan time.Time
+	deadline time.Time
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.c }
+
+func (t *fakeTimer) Stop() bool {
+	f := t.clock
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, armed := f.timers[t]
+	delete(f.timers, t)
+	if armed {
+		f.notifyLocked()
+	}
+	return armed
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	f := t.clock
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, armed := f.timers[t]
+	t.deadline = f.now.Add(d)
+	if d <= 0 {
+		delete(f.timers, t)
+		select {
+		case t.c <- f.now:
+		default:
+		}
+	} else {
+		f.timers[t] = struct{}{}
+	}
+	f.notifyLocked()
+	return armed
+}

@@ -1,0 +1,32 @@
+package meta
+
+import "strings"
+
+// Ref names one object. It is comparable and used as a map and queue key.
+type Ref struct {
+	Kind      Kind   `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// String renders the reference as Kind/namespace/name (Kind/name when cluster scoped).
+func (r Ref) String() string {
+	var b strings.Builder
+	b.WriteString(string(r.Kind))
+	b.WriteByte('/')
+	if r.Namespace != "" {
+		b.WriteString(r.Namespace)
+		b.WriteByte('/')
+	}
+	b.WriteString(r.Name)
+	return b.String()
+}
+
+// LocalRef names an object in the same namespace as the object holding it,
+// like a Secret reference in cert-manager's API.
+type LocalRef struct {
+	Name string `json:"name"`
+	// Key selects one entry of a Secret's data. If empty, the consumer's
+	// documented default key is used.
+	Key string `json:"key,omitempty"`
+}
