@@ -30,3 +30,25 @@ type LocalRef struct {
 	// documented default key is used.
 	Key string `json:"key,omitempty"`
 }
+
+// IssuerRef points a Certificate, CertificateRequest or Order at its issuer,
+// as cert-manager's ObjectReference does.
+type IssuerRef struct {
+	Name string `json:"name"`
+	// Kind is Issuer or ClusterIssuer. If empty, Issuer is used.
+	Kind Kind `json:"kind,omitempty"`
+	// Group is accepted for compatibility; only cert-manager.io (or empty) is served.
+	Group string `json:"group,omitempty"`
+}
+
+// Resolve returns the Ref of the issuer for an object in namespace ns.
+func (r IssuerRef) Resolve(ns string) Ref {
+	kind := r.Kind
+	if kind == "" {
+		kind = KindIssuer
+	}
+	if kind == KindClusterIssuer {
+		ns = ""
+	}
+	return Ref{Kind: kind, Namespace: ns, Name: r.Name}
+}

@@ -1,0 +1,62 @@
+// Package reconcile holds what every resource reconciler is given by the
+// Manager: the Store, the Clock, an event Recorder and a logger. Reconcilers
+// live in their resource packages and implement
+//
+//	Reconcile(ctx context.Context, ref meta.Ref) (next time.Time, err error)
+//
+// returning when they want to look at the object again (zero: only when it or
+// a child changes). An error is retried with backoff; store.ErrConflict is
+// retried at once.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// Deps are the Manager's shared services.
+type Deps struct {
+	Store  store.Store
+	Clock  clock.Clock
+	Events meta.Recorder
+	Log    *slog.Logger
+	// ClusterResourceNamespace is where Secrets referenced by ClusterIssuers live.
+	ClusterResourceNamespace string
+}
+
+// Reconciler drives one kind's state machine.
+type Reconciler interface {
+	Reconcile(ctx context.Context, ref meta.Ref) (next time.Time, err error)
+}
+
+// ErrTerminal marks an error that retrying cannot fix (a malformed spec, a
+// denied request): the reconciler records it in status and does not retry.
+var ErrTerminal = errors.New("terminal")
+
+// Earliest returns the earlier non-zero time of a and b.
+func Earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}
+
+// SecretNamespace returns the namespace holding Secrets referenced by the
+// issuer named ref: its own, or ClusterResourceNamespace for a ClusterIssuer.
+func (d Deps) SecretNamespace(issuer meta.Ref) string {
+	if issuer.Kind == meta.KindClusterIssuer {
+		return d.ClusterResourceNamespace
+	}
+	return issuer.Namespace
+}
