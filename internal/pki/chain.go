@@ -1,0 +1,54 @@
+package pki
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// ErrBadChain means a PEM chain holds no certificate or a malformed one.
+var ErrBadChain = errors.New("pki: bad certificate chain")
+
+// ParseChain decodes every CERTIFICATE block of a PEM chain, leaf first.
+func ParseChain(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: certificate %d: %v", ErrBadChain, len(out), err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no CERTIFICATE block", ErrBadChain)
+	}
+	return out, nil
+}
+
+// EncodeCerts PEM-encodes certificates in order.
+func EncodeCerts(certs ...*x509.Certificate) []byte {
+	var buf bytes.Buffer
+	for _, c := range certs {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return buf.Bytes()
+}
+
+// EncodeDER PEM-encodes DER certificates in order.
+func EncodeDER(ders ...[]byte) []byte {
+	var buf bytes.Buffer
+	for _, d := range ders {
+		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: d})
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,135 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// Errors for key handling. Messages never contain key material.
+var (
+	ErrUnsupportedKey = errors.New("pki: unsupported key")
+	ErrBadPEM         = errors.New("pki: bad PEM")
+)
+
+// Key algorithm names as certificate.KeyAlgorithm spells them.
+const (
+	AlgRSA     = "RSA"
+	AlgECDSA   = "ECDSA"
+	AlgEd25519 = "Ed25519"
+)
+
+// GenerateKey makes a key of the given algorithm and size (RSA bits or ECDSA
+// curve bits; ignored for Ed25519).
+func GenerateKey(alg string, size int) (crypto.Signer, error) {
+	switch alg {
+	case AlgRSA:
+		return rsa.GenerateKey(rand.Reader, size)
+	case AlgECDSA:
+		c, err := curve(size)
+		if err != nil {
+			return nil, err
+		}
+		return ecdsa.GenerateKey(c, rand.Reader)
+	case AlgEd25519:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, fmt.Errorf("%w: algorithm %q", ErrUnsupportedKey, alg)
+}
+
+func curve(size int) (elliptic.Curve, error) {
+	switch size {
+	case 256:
+		return elliptic.P256(), nil
+	case 384:
+		return elliptic.P384(), nil
+	case 521:
+		return elliptic.P521(), nil
+	}
+	return nil, fmt.Errorf("%w: ECDSA size %d", ErrUnsupportedKey, size)
+}
+
+// KeyMatches reports whether key has the given algorithm and size.
+func KeyMatches(key crypto.Signer, alg string, size int) bool {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return alg == AlgRSA && k.N.BitLen() == size
+	case *ecdsa.PrivateKey:
+		return alg == AlgECDSA && k.Curve.Params().BitSize == size
+	case ed25519.PrivateKey:
+		return alg == AlgEd25519
+	}
+	return false
+}
+
+// EncodePrivateKey PEM-encodes key: PKCS1 ("RSA PRIVATE KEY") or SEC 1 ("EC
+// PRIVATE KEY") when pkcs8 is false, PKCS#8 otherwise. Ed25519 is always PKCS#8.
+func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
+	if !pkcs8 {
+		switch k := key.(type) {
+		case *rsa.PrivateKey:
+			return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), nil
+		case *ecdsa.PrivateKey:
+			der, err := x509.MarshalECPrivateKey(k)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
+			}
+			return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+		}
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, key)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParsePrivateKey reads the first private key PEM block in any of the
+// encodings EncodePrivateKey writes.
+func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil, fmt.Errorf("%w: no private key block", ErrBadPEM)
+		}
+		var (
+			k   any
+			err error
+		)
+		switch b.Type {
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(b.Bytes)
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			// The parse error text describes structure only, never key bytes.
+			return nil, fmt.Errorf("%w: %s block: %v", ErrBadPEM, b.Type, err)
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, k)
+		}
+		return s, nil
+	}
+}
+
+// PublicKeysEqual reports whether a and b are the same public key.
+func PublicKeysEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
+}
