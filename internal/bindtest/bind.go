@@ -87,52 +87,110 @@ func NamedPath() string {
 // It returns named's path.
 func Require(t testing.TB) string {
 	t.Helper()
-	p := NamedPath()
-	if p != "" {
-		return p
+	return requireNamed(t, NamedPath(), os.Getenv("CI") == "true")
+}
+
+func requireNamed(t testing.TB, path string, ci bool) string {
+	t.Helper()
+	if path != "" {
+		return path
 	}
 	const msg = "bindtest: named not found; install it with: apt-get install -y --no-install-recommends bind9 bind9-utils bind9-dnsutils"
-	if os.Getenv("CI") == "true" {
+	if ci {
 		t.Fatal(msg + " (CI=true: a missing named fails the test)")
+		return ""
 	}
 	t.Skip(msg)
 	return ""
 }
 
+// errExited means named exited before it was ready, typically because
+// another process took the port in the moment after FreePort released it.
+var errExited = errors.New("named exited before it was ready")
+
 // Start writes a configuration into a fresh t.TempDir, starts named on a
 // free loopback port, waits until it answers SOA for every zone, and
-// registers a cleanup that stops it with SIGTERM and waits for it.
+// registers a cleanup that stops it with SIGTERM and waits for it. When the
+// port was picked here and named exits at once, it retries on another port.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	named := Require(t)
+	for attempt := 1; ; attempt++ {
+		s, err := startOnce(t, named, opts)
+		if err == nil {
+			return s
+		}
+		if opts.Port != 0 || !errors.Is(err, errExited) || attempt == 3 {
+			t.Fatalf("bindtest: %v", err)
+			return nil
+		}
+		t.Logf("bindtest: retrying on another port: %v", err)
+	}
+}
+
+func startOnce(t testing.TB, named string, opts Options) (*Server, error) {
 	s, err := newServer(t, opts)
 	if err != nil {
-		t.Fatalf("bindtest: %v", err)
+		return nil, err
 	}
 	conf, err := s.writeFiles(opts)
 	if err != nil {
-		t.Fatalf("bindtest: write config: %v", err)
+		return nil, fmt.Errorf("write config: %w", err)
 	}
 	logPath := filepath.Join(s.Dir, "named.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		t.Fatalf("bindtest: %v", err)
+		return nil, err
 	}
 	cmd := exec.Command(named, "-g", "-4", "-n", "1", "-c", conf)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
-		t.Fatalf("bindtest: start named: %v", err)
+		return nil, fmt.Errorf("start named: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); _ = logFile.Close() }()
-	t.Cleanup(func() { stop(t, cmd, exited) })
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		_ = logFile.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.stop(t) })
 
-	if err := s.waitReady(exited); err != nil {
+	if err := s.waitReady(p, logPath); err != nil {
+		if errors.Is(err, errExited) {
+			_ = p.cmd.Process.Kill() // it is dying already; its shutdown can take seconds
+			<-p.done
+		}
+		p.stop(t)
 		log, _ := os.ReadFile(logPath)
-		t.Fatalf("bindtest: named not ready: %v\n--- named.log ---\n%s", err, log)
+		return nil, fmt.Errorf("named on %s not ready: %w\n--- named.log ---\n%s", s.Addr, err, log)
 	}
-	return s
+	return s, nil
+}
+
+// process is a started named; done is closed once Wait has returned.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // Wait's result, readable after done
+}
+
+// stop sends SIGTERM, waits up to 10 s, then kills. Calling it again, or
+// after named exited by itself, is harmless.
+func (p *process) stop(t testing.TB) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("bindtest: named did not stop on SIGTERM within 10s; killed")
+	}
 }
 
 func newServer(t testing.TB, opts Options) (*Server, error) {
@@ -170,8 +228,12 @@ func newServer(t testing.TB, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// waitReady polls SOA of every zone until all answer, named exits, or 15 s pass.
-func (s *Server) waitReady(exited <-chan error) error {
+// fatalLine is what named logs when it gives up, seconds before it exits.
+const fatalLine = "exiting (due to fatal error)"
+
+// waitReady polls SOA of every zone until all answer, named exits or logs
+// a fatal error, or 15 s pass.
+func (s *Server) waitReady(p *process, logPath string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -182,9 +244,12 @@ func (s *Server) waitReady(exited <-chan error) error {
 		if last == nil {
 			return nil
 		}
+		if log, _ := os.ReadFile(logPath); strings.Contains(string(log), fatalLine) {
+			return fmt.Errorf("%w: it logged %q", errExited, fatalLine)
+		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("named exited early: %v", err)
+		case <-p.done:
+			return fmt.Errorf("%w: %v", errExited, p.err)
 		case <-ctx.Done():
 			return fmt.Errorf("timeout; last probe: %w", last)
 		case <-tick.C:
@@ -203,17 +268,6 @@ func (s *Server) answersSOA(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func stop(t testing.TB, cmd *exec.Cmd, exited <-chan error) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Errorf("bindtest: named did not stop on SIGTERM within 10s; killed")
-	}
 }
 
 // Query sends one non-recursive query over UDP (TCP if truncated) to the server.

@@ -2,6 +2,8 @@ package bindtest
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +64,47 @@ func TestStartStub_AnswersNXDOMAINNODATAAndTruncates(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, r.Answer, 1, "TCP retry gets the full answer")
 	assert.Equal(t, before+2, st.Queries(), "one UDP and one TCP query")
+}
+
+type recordingTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordingTB) Helper()                      {}
+func (r *recordingTB) Fatal(args ...any)            { r.fatal = fmt.Sprint(args...) }
+func (r *recordingTB) Skip(args ...any)             { r.skip = fmt.Sprint(args...) }
+func (r *recordingTB) Fatalf(f string, args ...any) { r.fatal = fmt.Sprintf(f, args...) }
+
+func TestRequire_MissingNamedFailsUnderCIAndSkipsElsewhere(t *testing.T) {
+	ci := &recordingTB{TB: t}
+	assert.Empty(t, requireNamed(ci, "", true))
+	assert.Contains(t, ci.fatal, "CI=true")
+	assert.Empty(t, ci.skip)
+
+	local := &recordingTB{TB: t}
+	assert.Empty(t, requireNamed(local, "", false))
+	assert.Contains(t, local.skip, "apt-get install")
+	assert.Empty(t, local.fatal)
+
+	found := &recordingTB{TB: t}
+	assert.Equal(t, "/usr/sbin/named", requireNamed(found, "/usr/sbin/named", true))
+	assert.Empty(t, found.fatal+found.skip)
+}
+
+func TestStart_PortTakenFailsFastWithNamedsLog(t *testing.T) {
+	Require(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	pc, err := net.ListenPacket("udp", l.Addr().String())
+	require.NoError(t, err)
+	defer pc.Close()
+
+	rec := &recordingTB{TB: t}
+	assert.Nil(t, Start(rec, Options{Port: port}))
+	assert.Contains(t, rec.fatal, "named exited before it was ready")
+	assert.Contains(t, rec.fatal, "--- named.log ---")
+	assert.Contains(t, rec.fatal, "unable to listen", "named's own words are shown")
 }

@@ -1,6 +1,7 @@
 package route53test
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,25 +35,18 @@ func unescapeOctal(s string) string {
 	return b.String()
 }
 
-// reversedLabels returns the labels of a canonical name, TLD first: the key
-// by which Route 53 sorts hosted zones and record sets.
-func reversedLabels(name string) []string {
+// sortKey is the name with its labels reversed and a trailing dot
+// ("com.example.www."): Route 53 sorts zones and record sets by comparing
+// these strings, so "-" (before ".") can reorder siblings, as its docs warn.
+func sortKey(name string) string {
 	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
-	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
-		labels[i], labels[j] = labels[j], labels[i]
-	}
-	return labels
+	slices.Reverse(labels)
+	return strings.Join(labels, ".") + "."
 }
 
 // compareNames orders canonical names as Route 53 lists them.
 func compareNames(a, b string) int {
-	la, lb := reversedLabels(a), reversedLabels(b)
-	for i := 0; i < len(la) && i < len(lb); i++ {
-		if c := strings.Compare(la[i], lb[i]); c != 0 {
-			return c
-		}
-	}
-	return len(la) - len(lb)
+	return strings.Compare(sortKey(a), sortKey(b))
 }
 
 // inZone reports whether canonical name is zone or below it.

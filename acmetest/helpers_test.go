@@ -1,0 +1,190 @@
+package acmetest_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/acme"
+
+	"github.com/certflow/certflow/acmetest"
+)
+
+// testCtx returns a context bounded by d, cancelled when t ends.
+func testCtx(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	return k
+}
+
+// fastBackoff keeps x/crypto/acme's retries (badNonce, 5xx) short in tests,
+// honouring Retry-After when the server sends one.
+func fastBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
+	if n > 5 {
+		return 0
+	}
+	if v := res.Header.Get("Retry-After"); v != "" && v != "0" {
+		if d, err := time.ParseDuration(v + "s"); err == nil {
+			return d
+		}
+	}
+	return 10 * time.Millisecond
+}
+
+// newClient returns an x/crypto/acme client for s with a fresh account key,
+// not yet registered.
+func newClient(t testing.TB, s *acmetest.Server) *acme.Client {
+	t.Helper()
+	return &acme.Client{
+		Key:          newKey(t),
+		DirectoryURL: s.DirectoryURL(),
+		HTTPClient:   s.Client(),
+		RetryBackoff: fastBackoff,
+		UserAgent:    "acmetest-test",
+	}
+}
+
+// registeredClient returns a client with a registered account.
+func registeredClient(ctx context.Context, t testing.TB, s *acmetest.Server) *acme.Client {
+	t.Helper()
+	cl := newClient(t, s)
+	_, err := cl.Register(ctx, &acme.Account{}, acme.AcceptTOS)
+	require.NoError(t, err)
+	return cl
+}
+
+// poll calls get every 5 ms until done reports true, get fails or ctx ends.
+func poll[T any](ctx context.Context, get func() (T, error), done func(T) bool) (T, error) {
+	for {
+		v, err := get()
+		if err != nil || done(v) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// presentFunc makes chal answerable (serve HTTP-01, publish TXT, …) and
+// returns false if it does not handle that challenge type.
+type presentFunc func(cl *acme.Client, authz *acme.Authorization, chal *acme.Challenge) bool
+
+// issue runs a whole order for names: for every pending authorization it
+// accepts the first challenge present handles, waits for validity, then
+// finalizes and returns the leaf and the certificate URL.
+func issue(ctx context.Context, cl *acme.Client, names []string, present presentFunc) (*x509.Certificate, string, error) {
+	order, err := cl.AuthorizeOrder(ctx, acme.DomainIDs(names...))
+	if err != nil {
+		return nil, "", err
+	}
+	return finishOrderWith(ctx, cl, order, present)
+}
+
+// finishOrder completes an order on an always-valid server.
+func finishOrder(ctx context.Context, t testing.TB, cl *acme.Client, order *acme.Order) (*x509.Certificate, string, error) {
+	t.Helper()
+	return finishOrderWith(ctx, cl, order, anyChallenge)
+}
+
+// finishOrderWith validates every pending authorization of order, finalizes
+// it and returns the leaf and the certificate URL.
+func finishOrderWith(ctx context.Context, cl *acme.Client, order *acme.Order, present presentFunc) (*x509.Certificate, string, error) {
+	names := make([]string, 0, len(order.Identifiers))
+	for _, id := range order.Identifiers {
+		names = append(names, id.Value)
+	}
+	for _, u := range order.AuthzURLs {
+		authz, err := cl.GetAuthorization(ctx, u)
+		if err != nil {
+			return nil, "", err
+		}
+		if authz.Status == acme.StatusValid {
+			continue
+		}
+		var chosen *acme.Challenge
+		for _, c := range authz.Challenges {
+			if present(cl, authz, c) {
+				chosen = c
+				break
+			}
+		}
+		if chosen == nil {
+			return nil, "", errors.New("no challenge presented")
+		}
+		if _, err := cl.Accept(ctx, chosen); err != nil {
+			return nil, "", err
+		}
+		authz, err = poll(ctx, func() (*acme.Authorization, error) { return cl.GetAuthorization(ctx, u) },
+			func(a *acme.Authorization) bool { return a.Status != acme.StatusPending })
+		if err != nil {
+			return nil, "", err
+		}
+		if authz.Status != acme.StatusValid {
+			return nil, "", errors.New("authorization " + authz.Status)
+		}
+	}
+	order, err := poll(ctx, func() (*acme.Order, error) { return cl.GetOrder(ctx, order.URI) },
+		func(o *acme.Order) bool { return o.Status != acme.StatusPending })
+	if err != nil {
+		return nil, "", err
+	}
+	csr, err := newCSR(names)
+	if err != nil {
+		return nil, "", err
+	}
+	der, certURL, err := cl.CreateCertFromOrder(ctx, order, csr, true)
+	if err != nil {
+		return nil, "", err
+	}
+	leaf, err := x509.ParseCertificate(der[0])
+	return leaf, certURL, err
+}
+
+func newCSR(names []string) ([]byte, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject:  pkix.Name{CommonName: names[0]},
+		DNSNames: names,
+	}, crypto.Signer(k))
+}
+
+// anyChallenge presents nothing; for always-valid servers.
+func anyChallenge(_ *acme.Client, _ *acme.Authorization, c *acme.Challenge) bool {
+	return c.Type == "http-01"
+}
+
+// verifyLeaf checks that leaf chains to one of s's roots.
+func verifyLeaf(t testing.TB, s *acmetest.Server, leaf *x509.Certificate, inter [][]byte) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	for _, d := range inter {
+		c, err := x509.ParseCertificate(d)
+		require.NoError(t, err)
+		pool.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: s.Roots(), Intermediates: pool})
+	require.NoError(t, err)
+}

@@ -1,0 +1,82 @@
+package certificate
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/certflow/certflow/meta"
+)
+
+func TestRenewBefore(t *testing.T) {
+	pct := func(p int32) *int32 { return &p }
+	dur := func(d time.Duration) *meta.Duration { return &meta.Duration{Duration: d} }
+	const day = 24 * time.Hour
+	tests := []struct {
+		name     string
+		lifetime time.Duration
+		spec     Spec
+		want     time.Duration
+	}{
+		{"default is a third of the lifetime", 90 * day, Spec{}, 30 * day},
+		{"renewBefore shorter than lifetime wins", 90 * day, Spec{RenewBefore: dur(15 * day)}, 15 * day},
+		{"renewBefore not shorter than lifetime falls back to a third", 10 * day, Spec{RenewBefore: dur(10 * day)}, 10 * day / 3},
+		{"renewBefore longer than lifetime falls back to a percentage", 10 * day, Spec{RenewBefore: dur(20 * day), RenewBeforePercentage: pct(50)}, 5 * day},
+		{"percentage of the lifetime", 100 * day, Spec{RenewBeforePercentage: pct(25)}, 25 * day},
+		{"seed: 2160h with renewBefore 360h", 2160 * time.Hour, Spec{RenewBefore: dur(360 * time.Hour)}, 360 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, RenewBefore(tt.lifetime, &tt.spec))
+		})
+	}
+}
+
+func TestRenewalTime_JitterIsDeterministicBoundedAndSpread(t *testing.T) {
+	nb := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	na := nb.Add(90 * 24 * time.Hour)
+	spec := Spec{}
+	rb := RenewBefore(na.Sub(nb), &spec)
+	seen := map[time.Time]int{}
+	for i := 0; i < 1000; i++ {
+		key := fmt.Sprintf("ns/cert-%d", i)
+		rt := RenewalTime(nb, na, &spec, key)
+		assert.Equal(t, rt, RenewalTime(nb, na, &spec, key), "same key, same time")
+		latest := na.Add(-rb)
+		assert.False(t, rt.After(latest), "jitter only moves renewal earlier")
+		assert.True(t, rt.After(latest.Add(-maxJitter)), "jitter stays under an hour")
+		seen[rt.Truncate(time.Second)]++
+	}
+	// 1000 keys hashed into 3600 seconds: about 870 distinct seconds is the
+	// birthday bound; a broken jitter would collapse them to a few.
+	assert.Greater(t, len(seen), 800, "certificates issued together spread their renewals")
+	for sec, n := range seen {
+		assert.LessOrEqual(t, n, 5, "too many renewals in second %s", sec)
+	}
+}
+
+func TestJitter_WindowScalesWithShortRenewBefore(t *testing.T) {
+	for _, rb := range []time.Duration{0, time.Nanosecond, time.Minute, 10 * time.Minute, 30 * time.Hour} {
+		j := Jitter("ns/x", rb)
+		assert.GreaterOrEqual(t, j, time.Duration(0))
+		if rb > 0 {
+			assert.Less(t, j, max(min(rb/10, maxJitter), 1), "rb=%s", rb)
+		}
+	}
+}
+
+func TestBackoff_Schedule(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{
+		{0, 0}, {1, time.Hour}, {2, 2 * time.Hour}, {3, 4 * time.Hour}, {4, 8 * time.Hour},
+		{5, 16 * time.Hour}, {6, 32 * time.Hour}, {7, 32 * time.Hour}, {100, 32 * time.Hour},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Backoff(tt.n, time.Hour, 32*time.Hour), "attempt %d", tt.n)
+	}
+	assert.Equal(t, 5*time.Minute, Backoff(4, time.Minute, 5*time.Minute), "capped at max")
+}

@@ -1,0 +1,130 @@
+package certflow
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
+)
+
+// Config configures a Manager. Every zero value is a documented default;
+// only Store is required.
+type Config struct {
+	// Store persists every object. Required.
+	Store store.Store
+	// Clock is the time source of every decision. If nil, clock.Real.
+	Clock clock.Clock
+	// Logger receives structured logs. If nil, logs are discarded.
+	Logger *slog.Logger
+	// Approver decides on CertificateRequests. If nil, every request is approved.
+	Approver request.Approver
+	// HTTPClient talks to ACME servers. If nil, http.DefaultClient's transport is used.
+	HTTPClient *http.Client
+	// Workers is how many objects are reconciled at once. If zero, 8.
+	Workers int
+	// BackoffMin and BackoffMax bound the exponential wait after a failed
+	// issuance (min, 2·min, 4·min, … up to max). If zero, 1 minute and 32 hours.
+	BackoffMin, BackoffMax time.Duration
+	// ClusterResourceNamespace holds Secrets referenced by ClusterIssuers.
+	// If empty, "certflow".
+	ClusterResourceNamespace string
+	// DNS01Providers builds DNS-01 solvers, keyed by the name
+	// solver.DNS01Config.Provider returns ("rfc2136", "route53", or a webhook
+	// solverName). If nil, only rfc2136 is available.
+	DNS01Providers map[string]solver.DNS01Provider
+	// DefaultServerName is served to TLS clients that send no SNI. If empty,
+	// such handshakes fail.
+	DefaultServerName string
+	// EventsPerObject bounds the recent events Status shows. If zero, 20.
+	EventsPerObject int
+	// ACME tunes the ACME path.
+	ACME ACMEConfig
+}
+
+// ACMEConfig tunes orders and challenges. Zero values are defaults.
+type ACMEConfig struct {
+	// OrderTimeout fails an order not valid this long after creation. If zero, 10 minutes.
+	OrderTimeout time.Duration
+	// HTTP01Port is the port the HTTP-01 self-check dials. If zero, 80.
+	HTTP01Port int
+	// TLSALPN01Port is the port the TLS-ALPN-01 self-check dials. If zero, 443.
+	TLSALPN01Port int
+	// SelfCheckTimeout bounds a challenge's self-check. If zero, 2 minutes.
+	SelfCheckTimeout time.Duration
+	// DNS01Resolvers are the recursive resolvers (host:port) the DNS-01
+	// propagation check starts from. If empty, DNS-01 self-checks are skipped
+	// and the CA's validation is the only check.
+	DNS01Resolvers []string
+	// DNS01NameserverPort is the port authoritative nameservers are queried
+	// on. If zero, 53.
+	DNS01NameserverPort int
+}
+
+// ErrInvalidConfig is wrapped by New when the Config cannot work.
+var ErrInvalidConfig = errors.New("certflow: invalid config")
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.Clock == nil {
+		out.Clock = clock.Real{}
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	if out.HTTPClient == nil {
+		out.HTTPClient = &http.Client{Transport: http.DefaultTransport, Timeout: 60 * time.Second}
+	}
+	if out.Workers == 0 {
+		out.Workers = 8
+	}
+	if out.BackoffMin == 0 {
+		out.BackoffMin = time.Minute
+	}
+	if out.BackoffMax == 0 {
+		out.BackoffMax = 32 * time.Hour
+	}
+	if out.ClusterResourceNamespace == "" {
+		out.ClusterResourceNamespace = "certflow"
+	}
+	if out.EventsPerObject == 0 {
+		out.EventsPerObject = 20
+	}
+	if out.ACME.OrderTimeout == 0 {
+		out.ACME.OrderTimeout = 10 * time.Minute
+	}
+	if out.ACME.HTTP01Port == 0 {
+		out.ACME.HTTP01Port = 80
+	}
+	if out.ACME.TLSALPN01Port == 0 {
+		out.ACME.TLSALPN01Port = 443
+	}
+	if out.ACME.SelfCheckTimeout == 0 {
+		out.ACME.SelfCheckTimeout = 2 * time.Minute
+	}
+	if out.ACME.DNS01NameserverPort == 0 {
+		out.ACME.DNS01NameserverPort = 53
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, errors.New("Workers must not be negative"))
+	}
+	if c.BackoffMin < 0 || c.BackoffMax < 0 || (c.BackoffMax != 0 && c.BackoffMin > c.BackoffMax) {
+		errs = append(errs, errors.New("BackoffMin must be ≤ BackoffMax and both non-negative"))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(append([]error{ErrInvalidConfig}, errs...)...)
+}

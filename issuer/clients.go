@@ -1,0 +1,279 @@
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"golang.org/x/crypto/acme"
+)
+
+// Options configures how issuers talk to ACME servers.
+type Options struct {
+	// HTTPClient carries ACME requests. If nil, http.DefaultClient is used.
+	// An issuer with caBundle or skipTLSVerify gets a client whose transport
+	// is a clone of this client's transport (which must then be an
+	// *http.Transport, or nil for http.DefaultTransport) with its TLS roots
+	// changed.
+	HTTPClient *http.Client
+	// UserAgent is prepended to x/crypto/acme's User-Agent header. If empty,
+	// "certflow" is used.
+	UserAgent string
+}
+
+// ACMEClients caches one *acme.Client per ACME issuer, so the directory,
+// nonces and connections are reused by every reconcile and order of that
+// issuer. A cached client is replaced when the issuer's UID, server, TLS
+// settings, account key or account URI change. Safe for concurrent use; the
+// zero value is not usable, use NewACMEClients.
+//
+// Clients retry a bad nonce and a few 5xx answers by themselves, briefly; a
+// 429 (rate limit) is returned at once so the caller can schedule a retry
+// after the CA's Retry-After instead of blocking a worker.
+type ACMEClients struct {
+	deps reconcile.Deps
+	opts Options
+
+	mu    sync.Mutex
+	byRef map[meta.Ref]*clientEntry
+}
+
+type clientEntry struct {
+	fingerprint string
+	client      *acme.Client
+	transport   *http.Transport // cloned by us, closed when replaced; nil if shared
+	// verified is set once the CA confirmed the account in this process, so
+	// later reconciles skip the network.
+	verified atomic.Bool
+}
+
+// NewACMEClients returns an empty cache reading account keys through deps.Store.
+func NewACMEClients(deps reconcile.Deps, opts Options) *ACMEClients {
+	if opts.UserAgent == "" {
+		opts.UserAgent = "certflow"
+	}
+	return &ACMEClients{deps: deps, opts: opts, byRef: map[meta.Ref]*clientEntry{}}
+}
+
+// Client returns the ready ACME client of iss, an ACME issuer whose Ready
+// condition is True for its current generation: Key, DirectoryURL,
+// HTTPClient and KID (the registered account URI) are set. It reads the
+// account key Secret only when no client is cached. Errors match
+// ErrNotReady (retry once the issuer is ready) or reconcile.ErrTerminal with
+// ErrUnsupported (not an ACME issuer). The client is shared: do not modify it.
+func (c *ACMEClients) Client(ctx context.Context, iss Object) (*acme.Client, error) {
+	ref := meta.RefOf(iss)
+	a := iss.IssuerSpec().ACME
+	if a == nil {
+		return nil, fmt.Errorf("issuer: acme client: %w: %w: %s is not an ACME issuer", reconcile.ErrTerminal, ErrUnsupported, ref)
+	}
+	st := iss.IssuerStatus()
+	cond := st.Conditions.Get(meta.ConditionReady)
+	if cond == nil || cond.Status != meta.ConditionTrue || cond.ObservedGeneration != iss.GetMeta().Generation ||
+		st.ACME == nil || st.ACME.URI == "" || st.ACME.LastPrivateKeyHash == "" {
+		return nil, fmt.Errorf("issuer: acme client: %w: %s has no registered ACME account for its current spec", ErrNotReady, ref)
+	}
+	fp := fingerprint(iss.GetMeta().UID, a, st.ACME.LastPrivateKeyHash, st.ACME.URI)
+	if e := c.lookup(ref, fp); e != nil {
+		return e.client, nil
+	}
+	key, problem, err := loadAccountKey(ctx, c.deps.Store, c.deps.SecretNamespace(ref), a, false)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: acme client: %w", err)
+	}
+	if problem != "" {
+		return nil, fmt.Errorf("issuer: acme client: %w: %s", ErrNotReady, problem)
+	}
+	if accountKeyHash(key) != st.ACME.LastPrivateKeyHash {
+		return nil, fmt.Errorf("issuer: acme client: %w: account key of %s changed since registration", ErrNotReady, ref)
+	}
+	e, err := c.build(a, key, st.ACME.URI, fp)
+	if err != nil {
+		return nil, err
+	}
+	return c.put(ref, e).client, nil
+}
+
+// CloseIdleConnections closes idle connections of every transport the cache
+// created; call it when the Manager stops.
+func (c *ACMEClients) CloseIdleConnections() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.byRef {
+		if e.transport != nil {
+			e.transport.CloseIdleConnections()
+		}
+	}
+}
+
+// fingerprint identifies everything a cached client depends on.
+func fingerprint(uid string, a *ACMEIssuer, keyHash, kid string) string {
+	bundle := sha256.Sum256(a.CABundle)
+	return strings.Join([]string{uid, a.Server, keyHash, kid,
+		fmt.Sprint(a.SkipTLSVerify), hex.EncodeToString(bundle[:8])}, "|")
+}
+
+func (c *ACMEClients) lookup(ref meta.Ref, fp string) *clientEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byRef[ref]; e != nil && e.fingerprint == fp {
+		return e
+	}
+	return nil
+}
+
+// put stores e unless an entry with the same fingerprint won a race, and
+// returns the entry in the cache.
+func (c *ACMEClients) put(ref meta.Ref, e *clientEntry) *clientEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.byRef[ref]
+	if old != nil && old.fingerprint == e.fingerprint {
+		if e.transport != nil {
+			e.transport.CloseIdleConnections()
+		}
+		return old
+	}
+	if old != nil && old.transport != nil {
+		old.transport.CloseIdleConnections()
+	}
+	c.byRef[ref] = e
+	return e
+}
+
+// rekey records that e's account is now known as fp (its client discovered
+// the account URI itself, so it stays valid).
+func (c *ACMEClients) rekey(ref meta.Ref, e *clientEntry, fp string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byRef[ref] == e {
+		e.fingerprint = fp
+	}
+}
+
+func (c *ACMEClients) forget(ref meta.Ref) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byRef[ref]; e != nil && e.transport != nil {
+		e.transport.CloseIdleConnections()
+	}
+	delete(c.byRef, ref)
+}
+
+// build makes a client for a with key; kid, when known, saves the client a
+// round trip to discover the account URL.
+func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*clientEntry, error) {
+	hc, tr, err := c.httpClient(a)
+	if err != nil {
+		return nil, err
+	}
+	return &clientEntry{
+		fingerprint: fp,
+		transport:   tr,
+		client: &acme.Client{
+			Key:          key,
+			HTTPClient:   hc,
+			DirectoryURL: a.Server,
+			UserAgent:    c.opts.UserAgent,
+			KID:          acme.KeyID(kid),
+			RetryBackoff: retryBackoff,
+		},
+	}, nil
+}
+
+// httpClient returns the Options client, or a copy trusting a's caBundle (or
+// anything, with skipTLSVerify) and the transport it cloned for it.
+func (c *ACMEClients) httpClient(a *ACMEIssuer) (*http.Client, *http.Transport, error) {
+	base := c.opts.HTTPClient
+	if base == nil {
+		base = http.DefaultClient
+	}
+	if !a.SkipTLSVerify && len(a.CABundle) == 0 {
+		return base, nil, nil
+	}
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	bt, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, nil, fmt.Errorf("issuer: acme client: %w: caBundle/skipTLSVerify need an *http.Transport, Options.HTTPClient has %T", ErrNotReady, rt)
+	}
+	tr := bt.Clone()
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if a.SkipTLSVerify {
+		tr.TLSClientConfig.InsecureSkipVerify = true
+	} else {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(a.CABundle) {
+			return nil, nil, fmt.Errorf("issuer: acme client: %w: caBundle holds no PEM certificate", ErrNotReady)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	hc := &http.Client{Transport: tr, Timeout: base.Timeout, CheckRedirect: base.CheckRedirect, Jar: base.Jar}
+	return hc, tr, nil
+}
+
+// retryBackoff is the clients' RetryBackoff: a bad nonce is retried at once,
+// a 5xx a few times quickly (honouring a short Retry-After), and a 429 or a
+// long Retry-After is handed back to the reconciler, which schedules its
+// next visit instead of holding a worker.
+func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
+	const (
+		maxRetries    = 3
+		maxInlineWait = 2 * time.Second
+	)
+	if n > maxRetries || res == nil || res.StatusCode == http.StatusTooManyRequests {
+		return 0
+	}
+	if res.StatusCode < 500 {
+		return time.Millisecond // bad nonce: a fresh nonce comes with the answer
+	}
+	d := 250 * time.Millisecond << (n - 1)
+	if ra, ok := parseRetryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
+		if ra > maxInlineWait {
+			return 0
+		}
+		d = max(ra, time.Millisecond)
+	}
+	return d
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// retryAfterOf returns the Retry-After an ACME error carried, if any.
+func retryAfterOf(err error, now time.Time) (time.Duration, bool) {
+	var ae *acme.Error
+	if !errors.As(err, &ae) || ae.Header == nil {
+		return 0, false
+	}
+	return parseRetryAfter(ae.Header.Get("Retry-After"), now)
+}

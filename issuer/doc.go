@@ -1,0 +1,9 @@
+// Package issuer holds the Issuer and ClusterIssuer resources: their
+// validation, their reconciler (which verifies a CA key pair or registers an
+// ACME account and sets the Ready condition), the Signer that signs
+// CertificateRequests for SelfSigned and CA issuers, and the cache of ready
+// ACME clients that the order reconciler uses.
+//
+// It sits beside the resource chain: certificate, request and order import
+// it; it never imports them.
+package issuer

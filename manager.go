@@ -1,0 +1,225 @@
+package certflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/store"
+)
+
+// Manager drives every resource's state machine against the Store. Create it
+// with New; nothing runs until Run.
+type Manager struct {
+	cfg         Config
+	deps        reconcile.Deps
+	events      *eventLog
+	queue       *workQueue
+	timers      *timerHeap
+	reconcilers map[meta.Kind]reconcile.Reconciler
+	wiring      *wiring
+	retries     retryCounter
+	running     atomic.Bool
+}
+
+// ErrAlreadyRunning is returned by a second concurrent Run.
+var ErrAlreadyRunning = errors.New("certflow: manager already running")
+
+// New validates cfg and builds a Manager. It starts nothing.
+func New(cfg Config) (*Manager, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := cfg.withDefaults()
+	m := &Manager{
+		cfg:     c,
+		events:  newEventLog(c.Clock, c.EventsPerObject),
+		queue:   newWorkQueue(),
+		timers:  newTimerHeap(),
+		retries: retryCounter{n: map[meta.Ref]int{}},
+	}
+	m.deps = reconcile.Deps{
+		Store:                    c.Store,
+		Clock:                    c.Clock,
+		Events:                   m.events,
+		Log:                      c.Logger,
+		ClusterResourceNamespace: c.ClusterResourceNamespace,
+	}
+	w, err := newWiring(m.deps, c)
+	if err != nil {
+		return nil, err
+	}
+	m.wiring = w
+	m.reconcilers = w.reconcilers
+	return m, nil
+}
+
+// Run reconciles until ctx is done, then returns after every goroutine it
+// started has exited. It returns ctx's error on a normal stop.
+func (m *Manager) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	defer m.running.Store(false)
+
+	rev, err := m.resync(ctx)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(2 + m.cfg.Workers)
+	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()
+	go func() { defer wg.Done(); m.watch(ctx, rev) }()
+	for i := 0; i < m.cfg.Workers; i++ {
+		go func() { defer wg.Done(); m.work(ctx) }()
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// resync lists every object, queues the reconciled ones, refreshes the
+// serving cache and returns the revision to watch from.
+func (m *Manager) resync(ctx context.Context) (uint64, error) {
+	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
+	if res.Revision == 0 && err != nil {
+		return 0, fmt.Errorf("certflow: initial list: %w", err)
+	}
+	if err != nil {
+		// A corrupt object must not stop every other certificate.
+		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
+	}
+	m.wiring.resetServing(ctx, res.Items)
+	for _, raw := range res.Items {
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok {
+			m.queue.Add(raw.Ref)
+		}
+	}
+	return res.Revision, nil
+}
+
+func (m *Manager) watch(ctx context.Context, rev uint64) {
+	for ctx.Err() == nil {
+		ch, err := m.cfg.Store.Watch(ctx, rev)
+		if err != nil {
+			if rev, err = m.rewatch(ctx, err); err != nil {
+				return
+			}
+			continue
+		}
+		for ev := range ch {
+			if ev.Err != nil {
+				err = ev.Err
+				break
+			}
+			rev = ev.Revision
+			m.observe(ctx, ev)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if rev, err = m.rewatch(ctx, err); err != nil {
+			return
+		}
+	}
+}
+
+// rewatch recovers from a broken watch by listing everything again.
+func (m *Manager) rewatch(ctx context.Context, cause error) (uint64, error) {
+	m.cfg.Logger.Warn("store watch restarted", "err", cause)
+	backoff := 100 * time.Millisecond
+	for {
+		rev, err := m.resync(ctx)
+		if err == nil {
+			return rev, nil
+		}
+		t := m.cfg.Clock.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		case <-t.C():
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// observe maps one store change to the objects that must look again.
+func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	if ev.Type == store.Deleted {
+		m.events.Forget(ev.Ref)
+		m.timers.Cancel(ev.Ref)
+		m.retries.reset(ev.Ref)
+	}
+	m.wiring.observeServing(ctx, ev)
+	if _, ok := m.reconcilers[ev.Ref.Kind]; ok && ev.Type != store.Deleted {
+		m.queue.Add(ev.Ref)
+	}
+	for _, owner := range ev.Meta.OwnerRefs {
+		if _, ok := m.reconcilers[owner.Kind]; ok {
+			m.queue.Add(owner)
+		}
+	}
+	for _, ref := range m.wiring.dependents(ctx, ev.Ref) {
+		m.queue.Add(ref)
+	}
+}
+
+func (m *Manager) work(ctx context.Context) {
+	for {
+		ref, ok := m.queue.Get(ctx)
+		if !ok {
+			return
+		}
+		m.reconcileOne(ctx, ref)
+		m.queue.Done(ref)
+	}
+}
+
+func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
+	r := m.reconcilers[ref.Kind]
+	next, err := r.Reconcile(ctx, ref)
+	switch {
+	case err == nil:
+		m.retries.reset(ref)
+		if next.IsZero() {
+			m.timers.Cancel(ref)
+		} else {
+			m.timers.Schedule(ref, next)
+		}
+	case ctx.Err() != nil:
+		// Shutting down: the next Run starts from the Store again.
+	case errors.Is(err, store.ErrConflict) && m.retries.inc(ref) <= 3:
+		m.queue.Add(ref)
+	default:
+		n := m.retries.inc(ref)
+		delay := min(100*time.Millisecond<<min(n, 12), 5*time.Minute)
+		m.cfg.Logger.Warn("reconcile failed", "kind", ref.Kind, "namespace", ref.Namespace,
+			"name", ref.Name, "retry_in", delay, "err", err)
+		m.timers.Schedule(ref, m.cfg.Clock.Now().Add(delay))
+	}
+}
+
+// retryCounter counts consecutive failed reconciles per object.
+type retryCounter struct {
+	mu sync.Mutex
+	n  map[meta.Ref]int
+}
+
+func (r *retryCounter) inc(ref meta.Ref) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n[ref]++
+	return r.n[ref]
+}
+
+func (r *retryCounter) reset(ref meta.Ref) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.n, ref)
+}

@@ -1,0 +1,21 @@
+// Package manifest reads and writes certflow objects as cert-manager
+// manifests: YAML (one or many `---`-separated documents) or JSON, each
+// document an object with apiVersion and kind, or a `kind: List` of them.
+//
+// Decode dispatches each document by apiVersion and kind to the typed struct
+// of its package:
+//
+//	cert-manager.io/v1       Issuer, ClusterIssuer, Certificate, CertificateRequest
+//	acme.cert-manager.io/v1  Order, Challenge
+//	v1                       Secret (stringData is merged into data, as Kubernetes does)
+//
+// Decode accepts fields certflow does not know (cert-manager manifests carry
+// many); DecodeStrict rejects them and names each one by its path. Both
+// reject an issuerRef carrying a namespace: cert-manager's issuerRef has no
+// such field (a Certificate uses an Issuer in its own namespace or a
+// ClusterIssuer), and silently dropping it would point the Certificate at a
+// different issuer than its author meant.
+//
+// Decode checks shape, not meaning: run certificate.Validate (and the other
+// packages' validators) on what it returns.
+package manifest

@@ -1,0 +1,44 @@
+package order
+
+import (
+	"time"
+
+	"github.com/certflow/certflow/challenge"
+)
+
+// Options configure the order reconciler. Clients is required; every other
+// zero field takes the documented default.
+type Options struct {
+	// Clients gives the registered ACME client of the order's issuer.
+	Clients challenge.ClientSource
+	// Timeout is how long after its creation an Order may take to become
+	// valid; then it fails (errored) with a reason. If 0, 10m.
+	Timeout time.Duration
+	// PollInterval is the pause between looks at the CA while challenges
+	// are pending or the certificate is being issued. The Manager also
+	// re-runs the order whenever one of its Challenges changes, so this is
+	// a fallback. If 0, 1s.
+	PollInterval time.Duration
+	// NoSolverRetry is the pause before looking again at an authorization
+	// no solver matches (the issuer may be fixed meanwhile). If 0, 1m.
+	NoSolverRetry time.Duration
+	// RequestTimeout bounds one ACME request. If 0, 30s.
+	RequestTimeout time.Duration
+	// FinalizeTimeout bounds finalize plus waiting for issuance within one
+	// visit; past it the order is looked at again later. If 0, 1m.
+	FinalizeTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Timeout, 10*time.Minute)
+	def(&o.PollInterval, time.Second)
+	def(&o.NoSolverRetry, time.Minute)
+	def(&o.RequestTimeout, 30*time.Second)
+	def(&o.FinalizeTimeout, time.Minute)
+	return o
+}

@@ -1,0 +1,102 @@
+package certflow
+
+import (
+	"context"
+	"sync"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// workQueue hands out object references to workers with at most one
+// reconcile in flight per reference. A reference added while it is being
+// reconciled is queued again when that reconcile ends, so no change is lost
+// and no two workers ever race on one object.
+type workQueue struct {
+	mu      sync.Mutex
+	items   []meta.Ref
+	queued  map[meta.Ref]bool
+	active  map[meta.Ref]bool
+	dirty   map[meta.Ref]bool
+	wake    chan struct{}
+	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
+}
+
+func newWorkQueue() *workQueue {
+	return &workQueue{
+		queued: map[meta.Ref]bool{},
+		active: map[meta.Ref]bool{},
+		dirty:  map[meta.Ref]bool{},
+		wake:   make(chan struct{}, 1),
+		idleCh: make(chan struct{}),
+	}
+}
+
+// Add queues ref unless it is already queued.
+func (q *workQueue) Add(ref meta.Ref) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.active[ref]:
+		q.dirty[ref] = true
+	case !q.queued[ref]:
+		q.queued[ref] = true
+		q.items = append(q.items, ref)
+		q.signalLocked()
+	}
+}
+
+func (q *workQueue) signalLocked() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Get blocks until a reference is available or ctx is done.
+func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			ref := q.items[0]
+			q.items[0] = meta.Ref{}
+			q.items = q.items[1:]
+			delete(q.queued, ref)
+			q.active[ref] = true
+			if len(q.items) > 0 {
+				q.signalLocked() // let another worker take the next one
+			}
+			q.mu.Unlock()
+			return ref, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return meta.Ref{}, false
+		case <-q.wake:
+		}
+	}
+}
+
+// Done ends the reconcile of ref and re-queues it if it changed meanwhile.
+func (q *workQueue) Done(ref meta.Ref) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.active, ref)
+	if q.dirty[ref] {
+		delete(q.dirty, ref)
+		q.queued[ref] = true
+		q.items = append(q.items, ref)
+		q.signalLocked()
+	}
+	if len(q.items) == 0 && len(q.active) == 0 {
+		close(q.idleCh)
+		q.idleCh = make(chan struct{})
+	}
+}
+
+// Len returns how many references wait or run.
+func (q *workQueue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) + len(q.active)
+}

@@ -1,0 +1,143 @@
+package serve
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
+)
+
+// Options configures a Cache. The zero value is usable.
+type Options struct {
+	// DefaultName is the name looked up for a hello without SNI (clients
+	// connecting by IP address, old clients). It may be a wildcard
+	// ("*.example.com"). If empty, such a hello is answered with the
+	// certificate whose IP SAN is the connection's local address, else
+	// ErrNoServerName.
+	DefaultName string
+	// Logger receives debug records of misses and summaries of updates. If
+	// nil, nothing is logged.
+	Logger *slog.Logger
+	// Clock dates the TLS-ALPN-01 challenge certificates. If nil, clock.Real.
+	Clock clock.Clock
+}
+
+// Cache serves certificates and ACME challenges from immutable snapshots.
+// Readers (GetCertificate, KeyAuthorization) never lock; writers are
+// serialised among themselves and publish a new snapshot atomically, so a
+// handshake sees either the old or the new certificate, never a mix, and a
+// *tls.Certificate once returned stays valid forever.
+//
+// A Cache must be created with NewCache. It is safe for concurrent use.
+type Cache struct {
+	defaultName string
+	log         *slog.Logger
+	clock       clock.Clock
+
+	certs      atomic.Pointer[certIndex]
+	challenges atomic.Pointer[challengeIndex]
+
+	// mu serialises writers so that two concurrent copy-on-write updates do
+	// not lose each other's changes. Readers never take it.
+	mu  sync.Mutex
+	seq uint64 // orders challenge puts; guarded by mu
+}
+
+// NewCache returns an empty Cache. It starts nothing.
+func NewCache(opts Options) *Cache {
+	c := &Cache{
+		defaultName: normalizeName(opts.DefaultName),
+		log:         opts.Logger,
+		clock:       opts.Clock,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.clock == nil {
+		c.clock = clock.Real{}
+	}
+	c.certs.Store(emptyCertIndex())
+	c.challenges.Store(emptyChallengeIndex())
+	return c
+}
+
+// PutSecret parses s's tls.crt (leaf first, then chain) and tls.key once and
+// serves the result for every DNS and IP SAN of the leaf, replacing the
+// previous version of s. When several Secrets claim one name, the leaf with
+// the later NotAfter is served (ties: the smaller namespace/name).
+//
+// An unusable Secret (no tls.crt or tls.key, unparsable PEM, a key that does
+// not match the leaf) returns an error wrapping ErrInvalidSecret and changes
+// nothing: a previously loaded version of s keeps being served. Callers that
+// want it gone call DeleteSecret.
+//
+// Each call copies the index (O(number of Secrets)); load many Secrets with
+// Apply.
+func (c *Cache) PutSecret(s *secret.Secret) error {
+	e, err := parseSecret(s)
+	if err != nil {
+		return err
+	}
+	c.update([]*certEntry{e}, nil)
+	return nil
+}
+
+// DeleteSecret stops serving the Secret named ref; names it claimed fall back
+// to the next best Secret claiming them. Deleting an unknown ref is a no-op.
+func (c *Cache) DeleteSecret(ref meta.Ref) {
+	c.update(nil, []meta.Ref{ref})
+}
+
+// Apply puts every usable Secret of puts, then deletes every ref of deletes,
+// and publishes the result as one snapshot, copying the index once. It is
+// how a Manager loads its Secrets at start. Unusable Secrets are skipped as
+// PutSecret would reject them; their errors are returned joined, after the
+// rest has been applied.
+func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
+	entries := make([]*certEntry, 0, len(puts))
+	var errs []error
+	for _, s := range puts {
+		e, err := parseSecret(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		entries = append(entries, e)
+	}
+	c.update(entries, deletes)
+	return errors.Join(errs...)
+}
+
+func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
+	if len(puts) == 0 && len(deletes) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.certs.Load()
+	if len(puts) == 0 && !slices.ContainsFunc(deletes, func(r meta.Ref) bool { return cur.secrets[r] != nil }) {
+		return // nothing to change: keep the snapshot and its copy cost
+	}
+	next := cur.with(puts, deletes)
+	c.certs.Store(next)
+	c.log.Debug("serve: certificates updated",
+		"puts", len(puts), "deletes", len(deletes),
+		"secrets", len(next.secrets), "names", len(next.exact)+len(next.wild))
+}
+
+// TLSConfig returns a new config that serves c's certificates: GetCertificate
+// set, NextProtos h2, http/1.1 and acme-tls/1 (so TLS-ALPN-01 validation can
+// negotiate), and TLS 1.2 as the minimum version.
+func (c *Cache) TLSConfig() *tls.Config {
+	return &tls.Config{
+		GetCertificate: c.GetCertificate,
+		NextProtos:     []string{"h2", "http/1.1", acmeTLS1},
+		MinVersion:     tls.VersionTLS12,
+	}
+}

@@ -1,0 +1,240 @@
+package serve
+
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
+)
+
+// Bounds of an ACME token: RFC 8555 §8.1 asks for at least 128 bits of
+// entropy in base64url (22 characters); 128 characters leaves room for any
+// CA while rejecting garbage before a lookup.
+const (
+	minTokenLen = 22
+	maxTokenLen = 128
+)
+
+// TokenSource answers HTTP-01 requests: it maps a token to the key
+// authorization to serve and the identifier (DNS name or IP address) the
+// request's Host must name. *Cache implements it from the challenges it was
+// given.
+type TokenSource interface {
+	KeyAuthorization(token string) (keyAuth, dnsName string, ok bool)
+}
+
+var _ TokenSource = (*Cache)(nil)
+
+// challengeEntry is one servable challenge. Entries are immutable.
+type challengeEntry struct {
+	ref        meta.Ref
+	typ        solver.Type
+	identifier string // lower-case DNS name without trailing dot, or canonical IP text
+	token      string
+	keyAuth    string
+	cert       *tls.Certificate // TLS-ALPN-01 only
+	seq        uint64           // later puts win when two challenges share a name or token
+}
+
+// challengeIndex is one immutable snapshot of the servable challenges. There
+// are few, so every change rebuilds the lookup maps from byRef.
+type challengeIndex struct {
+	byRef  map[meta.Ref]*challengeEntry
+	alpn   map[string]*tls.Certificate // identifier, and for IPs their reverse name
+	alpnIP map[netip.Addr]*tls.Certificate
+	tokens map[string]*challengeEntry
+}
+
+func emptyChallengeIndex() *challengeIndex {
+	return &challengeIndex{
+		byRef:  map[meta.Ref]*challengeEntry{},
+		alpn:   map[string]*tls.Certificate{},
+		alpnIP: map[netip.Addr]*tls.Certificate{},
+		tokens: map[string]*challengeEntry{},
+	}
+}
+
+// with returns a new index with put added (replacing its Ref) and del
+// removed. ix is not modified.
+func (ix *challengeIndex) with(put *challengeEntry, del meta.Ref) *challengeIndex {
+	n := emptyChallengeIndex()
+	n.byRef = maps.Clone(ix.byRef)
+	delete(n.byRef, del)
+	if put != nil {
+		n.byRef[put.ref] = put
+	}
+	// Assign in put order so the latest challenge for a name or token wins.
+	entries := slices.SortedFunc(maps.Values(n.byRef), func(a, b *challengeEntry) int {
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for _, e := range entries {
+		switch e.typ {
+		case solver.HTTP01:
+			n.tokens[e.token] = e
+		case solver.TLSALPN01:
+			n.alpn[e.identifier] = e.cert
+			if ip, err := netip.ParseAddr(e.identifier); err == nil {
+				// RFC 8738 §6: the validator sends the reverse name as SNI.
+				n.alpn[reverseName(ip)] = e.cert
+				n.alpnIP[ip] = e.cert
+			}
+		}
+	}
+	return n
+}
+
+// PutChallenge serves ch if it is an HTTP-01 or TLS-ALPN-01 challenge that is
+// not final (Status.State) and not cleaned up; any other challenge — DNS-01,
+// final, cleaned up — is removed as DeleteChallenge would, and nil is
+// returned, so a Manager can feed every Challenge event here.
+//
+// For TLS-ALPN-01 it builds the challenge certificate now (RFC 8737 §3:
+// self-signed with a fresh P-256 key, the identifier as only SAN, the
+// critical acmeIdentifier extension holding SHA-256 of the key
+// authorization), or keeps the one already built for the same identifier and
+// key authorization. When two pending challenges share a name (or token),
+// the one put last is served.
+//
+// A servable challenge without identifier or key authorization, with a
+// wildcard identifier, or (HTTP-01) with a token outside the base64url
+// alphabet or 22–128 characters, returns an error wrapping
+// ErrInvalidChallenge and changes nothing.
+func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
+	if ch == nil {
+		return fmt.Errorf("serve: put challenge: %w: nil challenge", ErrInvalidChallenge)
+	}
+	ref := meta.RefOf(ch)
+	if !servable(ch) {
+		c.DeleteChallenge(ref)
+		return nil
+	}
+	e, err := c.newChallengeEntry(ref, ch)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	e.seq = c.seq
+	c.challenges.Store(c.challenges.Load().with(e, meta.Ref{}))
+	return nil
+}
+
+// DeleteChallenge stops serving the challenge named ref. Deleting an unknown
+// ref is a no-op.
+func (c *Cache) DeleteChallenge(ref meta.Ref) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.challenges.Load()
+	if _, ok := cur.byRef[ref]; !ok {
+		return
+	}
+	c.challenges.Store(cur.with(nil, ref))
+}
+
+// KeyAuthorization returns the key authorization of the pending HTTP-01
+// challenge with this token and the identifier it validates. It takes no
+// lock.
+func (c *Cache) KeyAuthorization(token string) (keyAuth, dnsName string, ok bool) {
+	e := c.challenges.Load().tokens[token]
+	if e == nil {
+		return "", "", false
+	}
+	return e.keyAuth, e.identifier, true
+}
+
+func servable(ch *challenge.Challenge) bool {
+	switch ch.Spec.Type {
+	case solver.HTTP01, solver.TLSALPN01:
+		return !ch.Status.State.IsFinal() && !ch.Status.CleanedUp
+	case solver.DNS01:
+		return false
+	}
+	return false
+}
+
+func (c *Cache) newChallengeEntry(ref meta.Ref, ch *challenge.Challenge) (*challengeEntry, error) {
+	invalid := func(why string) error {
+		return fmt.Errorf("serve: put challenge %s: %w: %s", ref, ErrInvalidChallenge, why)
+	}
+	switch {
+	case ch.Spec.DNSName == "":
+		return nil, invalid("no identifier")
+	case ch.Spec.Key == "":
+		return nil, invalid("no key authorization")
+	case ch.Spec.Wildcard:
+		return nil, invalid(string(ch.Spec.Type) + " cannot validate a wildcard identifier")
+	case ch.Spec.Type == solver.HTTP01 && !validToken(ch.Spec.Token):
+		return nil, invalid("token is not 22-128 base64url characters")
+	}
+	e := &challengeEntry{
+		ref:        ref,
+		typ:        ch.Spec.Type,
+		identifier: normalizeIdentifier(ch.Spec.DNSName),
+		token:      ch.Spec.Token,
+		keyAuth:    ch.Spec.Key,
+	}
+	if e.typ != solver.TLSALPN01 {
+		return e, nil
+	}
+	// The Manager re-puts a challenge on every status change; reuse the
+	// certificate rather than generate a key each time.
+	if old := c.challenges.Load().byRef[ref]; old != nil && old.cert != nil &&
+		old.identifier == e.identifier && old.keyAuth == e.keyAuth {
+		e.cert = old.cert
+		return e, nil
+	}
+	cert, err := challengeCert(e.identifier, e.keyAuth, c.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("serve: put challenge %s: %w", ref, err)
+	}
+	e.cert = cert
+	return e, nil
+}
+
+// normalizeIdentifier returns an IP address in canonical text form and a DNS
+// name lower-cased without trailing dot, so lookups compare like with like.
+func normalizeIdentifier(id string) string {
+	if ip, err := netip.ParseAddr(id); err == nil {
+		return ip.Unmap().String()
+	}
+	return normalizeName(id)
+}
+
+// validToken reports whether tok is 22–128 characters of the base64url
+// alphabet (RFC 8555 §8.1), which also rules out "/", "." and "%".
+func validToken(tok string) bool {
+	if len(tok) < minTokenLen || len(tok) > maxTokenLen {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// challengeCertificate answers an acme-tls/1 hello.
+func (c *Cache) challengeCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	ix := c.challenges.Load()
+	name := normalizeName(hello.ServerName)
+	if name == "" {
+		if ip, ok := localAddr(hello.Conn); ok {
+			if cert := ix.alpnIP[ip]; cert != nil {
+				return cert, nil
+			}
+		}
+	} else if cert := ix.alpn[name]; cert != nil {
+		return cert, nil
+	}
+	return nil, fmt.Errorf("serve: get certificate: %w: %q", ErrNoChallenge, name)
+}

@@ -1,0 +1,21 @@
+// Package serve answers TLS handshakes and ACME HTTP-01 requests from the
+// certificates and challenges a Manager feeds it.
+//
+// A Cache holds an immutable index of parsed certificates, swapped atomically
+// when a Secret changes, so Cache.GetCertificate — called on every TLS
+// handshake — takes no lock and allocates nothing on a hit. The same Cache
+// holds the pending HTTP-01 and TLS-ALPN-01 (RFC 8737) challenges: it answers
+// "acme-tls/1" handshakes with the challenge certificate, and, as a
+// TokenSource, lets HTTPHandler answer /.well-known/acme-challenge/ requests.
+// Because the Manager feeds the Cache from its Store watch, every replica
+// sharing a Store answers every challenge.
+//
+// Typical wiring (the Manager does this and delegates to the Cache):
+//
+//	c := serve.NewCache(serve.Options{DefaultName: "example.com"})
+//	_ = c.Apply(secrets, nil)       // initial load, one snapshot
+//	_ = c.PutSecret(s)              // on every Secret watch event
+//	_ = c.PutChallenge(ch)          // on every Challenge watch event
+//	srv := &http.Server{TLSConfig: c.TLSConfig()}
+//	go http.ListenAndServe(":80", serve.HTTPHandler(c, nil))
+package serve

@@ -1,0 +1,133 @@
+package serve
+
+import (
+	"crypto/tls"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/secret"
+)
+
+// lookupFixture loads three Secrets: an exact name, a wildcard and an IP.
+func lookupFixture(t *testing.T, opts Options) *Cache {
+	t.Helper()
+	ca := newTestCA(t)
+	c := NewCache(opts)
+	require.NoError(t, c.Apply([]*secret.Secret{
+		ca.secretFor(t, "ns", "exact", leaf{dns: []string{"www.example.com", "Example.COM"}}),
+		ca.secretFor(t, "ns", "wild", leaf{dns: []string{"*.apps.example.com"}}),
+		ca.secretFor(t, "ns", "ip", leaf{ips: []string{"192.0.2.10", "2001:db8::10"}}),
+	}, nil))
+	return c
+}
+
+func TestGetCertificateLookup(t *testing.T) {
+	c := lookupFixture(t, Options{})
+	tests := []struct {
+		name    string
+		hello   *tls.ClientHelloInfo
+		want    string // a SAN of the expected leaf; empty means an error
+		wantErr error
+	}{
+		{"exact", hello("www.example.com"), "www.example.com", nil},
+		{"exact SAN given in mixed case", hello("example.com"), "Example.COM", nil},
+		{"case-insensitive SNI", hello("WWW.Example.Com"), "www.example.com", nil},
+		{"trailing dot", hello("www.example.com."), "www.example.com", nil},
+		{"mixed case and trailing dot", hello("WWW.EXAMPLE.COM."), "www.example.com", nil},
+		{"wildcard", hello("shop.apps.example.com"), "*.apps.example.com", nil},
+		{"wildcard mixed case", hello("Shop.APPS.example.com"), "*.apps.example.com", nil},
+		{"wildcard does not cover its apex", hello("apps.example.com"), "", ErrUnknownName},
+		{"wildcard covers one label only", hello("a.shop.apps.example.com"), "", ErrUnknownName},
+		{"empty first label", hello(".apps.example.com"), "", ErrUnknownName},
+		{"unknown name", hello("other.example.org"), "", ErrUnknownName},
+		{"single label", hello("localhost"), "", ErrUnknownName},
+		{"too long", hello(strings.Repeat("a", 254)), "", ErrUnknownName},
+		{"IP literal sent as SNI", hello("192.0.2.10"), "192.0.2.10", nil},
+		{"no SNI, no default, local IPv4 SAN", helloOn("192.0.2.10"), "192.0.2.10", nil},
+		{"no SNI, no default, local IPv6 SAN", helloOn("2001:db8::10"), "2001:db8::10", nil},
+		{"no SNI, no default, IPv4-mapped local address", helloOn("::ffff:192.0.2.10"), "192.0.2.10", nil},
+		{"no SNI, no default, unknown local IP", helloOn("192.0.2.99"), "", ErrNoServerName},
+		{"no SNI, no conn", hello(""), "", ErrNoServerName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cert, err := c.GetCertificate(tt.hello)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Nil(t, cert)
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, leafNames(t, cert), tt.want)
+		})
+	}
+}
+
+func TestGetCertificateDefaultName(t *testing.T) {
+	tests := []struct {
+		name        string
+		defaultName string
+		want        string
+		wantErr     error
+	}{
+		{"exact default", "WWW.example.com.", "www.example.com", nil},
+		{"wildcard default", "*.apps.example.com", "*.apps.example.com", nil},
+		{"default covered by wildcard", "x.apps.example.com", "*.apps.example.com", nil},
+		{"default without certificate", "nothing.example", "", ErrUnknownName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := lookupFixture(t, Options{DefaultName: tt.defaultName})
+			// The local address has a certificate too: DefaultName wins.
+			cert, err := c.GetCertificate(helloOn("192.0.2.10"))
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, leafNames(t, cert), tt.want)
+		})
+	}
+}
+
+func TestGetCertificateErrorNamesServerName(t *testing.T) {
+	c := lookupFixture(t, Options{})
+	_, err := c.GetCertificate(hello("Missing.Example."))
+	require.ErrorIs(t, err, ErrUnknownName)
+	assert.Contains(t, err.Error(), `"Missing.Example"`)
+}
+
+func TestGetCertificateHitsDoNotAllocate(t *testing.T) {
+	c := lookupFixture(t, Options{DefaultName: "www.example.com"})
+	hellos := map[string]*tls.ClientHelloInfo{
+		"exact":              hello("www.example.com", "h2", "http/1.1"),
+		"mixed case":         hello("WWW.Example.Com"),
+		"trailing dot":       hello("www.example.com."),
+		"wildcard":           hello("shop.apps.example.com"),
+		"wildcard mixedcase": hello("Shop.Apps.Example.Com."),
+		"default name":       hello(""),
+	}
+	for name, h := range hellos {
+		t.Run(name, func(t *testing.T) {
+			allocs := testing.AllocsPerRun(100, func() {
+				if _, err := c.GetCertificate(h); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+		})
+	}
+	t.Run("local IP", func(t *testing.T) {
+		c := lookupFixture(t, Options{})
+		h := helloOn("192.0.2.10")
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, err := c.GetCertificate(h); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.Zero(t, allocs)
+	})
+}

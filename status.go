@@ -1,0 +1,287 @@
+package certflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+)
+
+// StatusNode is one resource in the tree Status returns: its state in one
+// word, the condition or reason that explains it, the facts a person needs,
+// recent events and the resources below it.
+type StatusNode struct {
+	Kind      meta.Kind `json:"kind"`
+	Namespace string    `json:"namespace,omitempty"`
+	Name      string    `json:"name"`
+	// State is the resource's state in one word: Ready/NotReady for
+	// conditions, the ACME state (pending, valid, invalid, …) for orders and
+	// challenges, Missing for an expected object that does not exist.
+	State      string          `json:"state"`
+	Reason     string          `json:"reason,omitempty"`
+	Message    string          `json:"message,omitempty"`
+	Details    []Detail        `json:"details,omitempty"`
+	Conditions meta.Conditions `json:"conditions,omitempty"`
+	Events     []meta.Event    `json:"events,omitempty"`
+	Children   []*StatusNode   `json:"children,omitempty"`
+}
+
+// Detail is one labelled fact about a resource.
+type Detail struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// State words used by StatusNode beyond ACME states.
+const (
+	StateReady    = "Ready"
+	StateNotReady = "NotReady"
+	StateMissing  = "Missing"
+	StatePending  = "Pending"
+)
+
+// Status returns the tree below a Certificate, Issuer or ClusterIssuer:
+// the Certificate's issuer, Secret, CertificateRequests, Orders and
+// Challenges with their conditions, reasons and recent events. For an issuer
+// the tree lists the Certificates that use it.
+func (m *Manager) Status(ctx context.Context, ref meta.Ref) (*StatusNode, error) {
+	switch ref.Kind {
+	case meta.KindCertificate:
+		return m.certificateStatus(ctx, ref, true)
+	case meta.KindIssuer, meta.KindClusterIssuer:
+		n, err := m.issuerStatus(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		certs, err := store.ListOf[certificate.Certificate](ctx, m.cfg.Store, store.ListOptions{Kind: meta.KindCertificate, Namespace: ref.Namespace})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range certs {
+			if c.Spec.IssuerRef.Resolve(c.ObjectMeta.Namespace) != ref {
+				continue
+			}
+			child, err := m.certificateStatus(ctx, meta.RefOf(c), false)
+			if err != nil {
+				return nil, err
+			}
+			n.Children = append(n.Children, child)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("certflow: status: unsupported kind %q", ref.Kind)
+}
+
+func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssuer bool) (*StatusNode, error) {
+	c := &certificate.Certificate{}
+	if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
+		return nil, err
+	}
+	n := m.node(c, c.Status.Conditions)
+	s := &c.Spec
+	n.add("DNS Names", strings.Join(s.DNSNames, ", "))
+	n.add("IP Addresses", strings.Join(s.IPAddresses, ", "))
+	n.add("Common Name", s.CommonName)
+	issRef := s.IssuerRef.Resolve(c.ObjectMeta.Namespace)
+	n.add("Issuer", fmt.Sprintf("%s %s", issRef.Kind, issRef.Name))
+	n.add("Secret Name", s.SecretName)
+	n.addTime("Not Before", c.Status.NotBefore)
+	n.addTime("Not After", c.Status.NotAfter)
+	n.addTime("Renewal Time", c.Status.RenewalTime)
+	if c.Status.Revision != nil {
+		n.add("Revision", strconv.Itoa(*c.Status.Revision))
+	}
+	if c.Status.FailedIssuanceAttempts != nil {
+		n.add("Failed Issuance Attempts", strconv.Itoa(*c.Status.FailedIssuanceAttempts))
+	}
+	n.addTime("Last Failure Time", c.Status.LastFailureTime)
+	if c := c.Status.Conditions.Get(meta.ConditionIssuing); c != nil {
+		n.add("Issuing", fmt.Sprintf("%s (%s): %s", c.Status, c.Reason, c.Message))
+	}
+	if at, ok := m.timers.Scheduled(ref); ok {
+		n.add("Next Reconcile", at.UTC().Format(time.RFC3339))
+	}
+	if withIssuer {
+		in, err := m.issuerStatus(ctx, issRef)
+		if err != nil {
+			return nil, err
+		}
+		n.Children = append(n.Children, in)
+	}
+	n.Children = append(n.Children, m.secretStatus(ctx, meta.Ref{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: s.SecretName}))
+	reqs, err := store.ListOf[request.CertificateRequest](ctx, m.cfg.Store, store.ListOptions{
+		Kind: meta.KindCertificateRequest, Namespace: ref.Namespace, Owner: &ref})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].ObjectMeta.Name < reqs[j].ObjectMeta.Name })
+	for _, r := range reqs {
+		rn, err := m.requestStatus(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		n.Children = append(n.Children, rn)
+	}
+	return n, nil
+}
+
+func (m *Manager) issuerStatus(ctx context.Context, ref meta.Ref) (*StatusNode, error) {
+	iss, err := issuer.Get(ctx, m.cfg.Store, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateMissing,
+			Message: fmt.Sprintf("%s %q does not exist", ref.Kind, ref.Name)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := iss.IssuerStatus()
+	n := m.node(iss, st.Conditions)
+	spec := iss.IssuerSpec()
+	n.add("Type", string(spec.Type()))
+	if spec.ACME != nil {
+		n.add("Server", spec.ACME.Server)
+		n.add("Email", spec.ACME.Email)
+	}
+	if spec.CA != nil {
+		n.add("CA Secret", spec.CA.SecretName)
+	}
+	if st.ACME != nil {
+		n.add("Account URI", st.ACME.URI)
+	}
+	return n, nil
+}
+
+func (m *Manager) secretStatus(ctx context.Context, ref meta.Ref) *StatusNode {
+	n := &StatusNode{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: ref.Name}
+	s := &secret.Secret{}
+	if err := m.cfg.Store.Get(ctx, ref, s); err != nil {
+		n.State, n.Message = StateMissing, err.Error()
+		return n
+	}
+	chain, err := pki.ParseChain(s.Data[secret.TLSCertKey])
+	if err != nil {
+		n.State, n.Message = StateNotReady, err.Error()
+		return n
+	}
+	leaf := chain[0]
+	n.State = StateReady
+	n.add("Subject", leaf.Subject.String())
+	n.add("Issuer", leaf.Issuer.String())
+	n.add("DNS Names", strings.Join(leaf.DNSNames, ", "))
+	n.add("Serial", leaf.SerialNumber.Text(16))
+	n.add("Not After", leaf.NotAfter.UTC().Format(time.RFC3339))
+	n.add("Chain Length", strconv.Itoa(len(chain)))
+	return n
+}
+
+func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateRequest) (*StatusNode, error) {
+	n := m.node(r, r.Status.Conditions)
+	if c := r.Status.Conditions.Get(meta.ConditionApproved); c != nil {
+		n.add("Approved", string(c.Status))
+	}
+	if c := r.Status.Conditions.Get(meta.ConditionDenied); c != nil {
+		n.add("Denied", c.Message)
+	}
+	n.addTime("Failure Time", r.Status.FailureTime)
+	owner := meta.RefOf(r)
+	orders, err := store.ListOf[order.Order](ctx, m.cfg.Store, store.ListOptions{
+		Kind: meta.KindOrder, Namespace: owner.Namespace, Owner: &owner})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orders {
+		on, err := m.orderStatus(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		n.Children = append(n.Children, on)
+	}
+	return n, nil
+}
+
+func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode, error) {
+	n := m.node(o, nil)
+	n.State = acmeState(o.Status.State)
+	n.Message = o.Status.Reason
+	n.add("URL", o.Status.URL)
+	n.addTime("Failure Time", o.Status.FailureTime)
+	for _, a := range o.Status.Authorizations {
+		name := a.Identifier
+		if a.Wildcard {
+			name = "*." + name
+		}
+		n.add("Authorization", fmt.Sprintf("%s: %s", name, acmeState(a.InitialState)))
+	}
+	owner := meta.RefOf(o)
+	chs, err := store.ListOf[challenge.Challenge](ctx, m.cfg.Store, store.ListOptions{
+		Kind: meta.KindChallenge, Namespace: owner.Namespace, Owner: &owner})
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chs {
+		cn := m.node(ch, nil)
+		cn.State = acmeState(ch.Status.State)
+		cn.Message = ch.Status.Reason
+		name := ch.Spec.DNSName
+		if ch.Spec.Wildcard {
+			name = "*." + name
+		}
+		cn.add("Type", string(ch.Spec.Type))
+		cn.add("Identifier", name)
+		cn.add("Presented", strconv.FormatBool(ch.Status.Presented))
+		cn.add("Processing", strconv.FormatBool(ch.Status.Processing))
+		cn.add("URL", ch.Spec.URL)
+		if ch.Status.RecordName != "" {
+			cn.add("Record", ch.Status.RecordName)
+		}
+		n.Children = append(n.Children, cn)
+	}
+	return n, nil
+}
+
+func acmeState(s challenge.State) string {
+	if s == challenge.StateUnknown {
+		return StatePending
+	}
+	return string(s)
+}
+
+// node starts a StatusNode for obj, summarising its Ready condition.
+func (m *Manager) node(obj meta.Object, conds meta.Conditions) *StatusNode {
+	ref := meta.RefOf(obj)
+	n := &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StatePending,
+		Conditions: conds, Events: m.events.For(ref)}
+	if c := conds.Get(meta.ConditionReady); c != nil {
+		n.State = StateNotReady
+		if c.Status == meta.ConditionTrue {
+			n.State = StateReady
+		}
+		n.Reason, n.Message = string(c.Reason), c.Message
+	}
+	return n
+}
+
+func (n *StatusNode) add(key, value string) {
+	if value != "" {
+		n.Details = append(n.Details, Detail{Key: key, Value: value})
+	}
+}
+
+func (n *StatusNode) addTime(key string, t *time.Time) {
+	if t != nil {
+		n.add(key, t.UTC().Format(time.RFC3339))
+	}
+}

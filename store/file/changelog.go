@@ -1,0 +1,212 @@
+package file
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// logRecord is one line of changes.log. A line without Type is the header:
+// revisions up to Rev are forgotten.
+type logRecord struct {
+	Rev  uint64           `json:"rev"`
+	Type store.EventType  `json:"type,omitempty"`
+	Ref  *meta.Ref        `json:"ref,omitempty"`
+	Meta *meta.ObjectMeta `json:"meta,omitempty"`
+}
+
+// logState is what a writer knows about changes.log: which file, how many
+// bytes of complete lines, the latest and the compacted revision.
+type logState struct {
+	ino       uint64
+	size      int64
+	rev       uint64
+	compacted uint64
+	header    bool // the file starts with a header line
+}
+
+// tailChunk is how much of the log's end is read at a time to find its last
+// line; lines are a few hundred bytes.
+const tailChunk = 4096
+
+// readLogState reads the header and the last complete line of the log.
+// Bytes after the last newline (a write cut short by a crash) are not counted
+// in size.
+func readLogState(f *os.File, fi os.FileInfo) (logState, error) {
+	st := logState{ino: inode(fi)}
+	pos := fi.Size()
+	var tail []byte
+	for pos > 0 {
+		start := max(0, pos-tailChunk)
+		chunk := make([]byte, pos-start)
+		if _, err := f.ReadAt(chunk, start); err != nil && err != io.EOF {
+			return st, err
+		}
+		tail = append(chunk, tail...)
+		pos = start
+		end := bytes.LastIndexByte(tail, '\n')
+		if end < 0 {
+			continue
+		}
+		begin := bytes.LastIndexByte(tail[:end], '\n')
+		if begin < 0 && pos > 0 {
+			continue
+		}
+		last, err := decodeLine(tail[begin+1 : end])
+		if err != nil {
+			return st, err
+		}
+		st.size = pos + int64(end) + 1
+		st.rev = last.Rev
+		if last.Type == "" && pos+int64(begin)+1 == 0 {
+			st.header, st.compacted = true, last.Rev
+			return st, nil
+		}
+		break
+	}
+	if st.size == 0 {
+		return st, nil
+	}
+	head := make([]byte, min(st.size, tailChunk))
+	if _, err := f.ReadAt(head, 0); err != nil && err != io.EOF {
+		return st, err
+	}
+	if nl := bytes.IndexByte(head, '\n'); nl >= 0 {
+		if first, err := decodeLine(head[:nl]); err == nil && first.Type == "" {
+			st.header, st.compacted = true, first.Rev
+		}
+	}
+	return st, nil
+}
+
+func decodeLine(line []byte) (logRecord, error) {
+	var r logRecord
+	if err := json.Unmarshal(line, &r); err != nil {
+		return r, fmt.Errorf("%w: change log line %.80q: %v", store.ErrCorrupt, line, err)
+	}
+	return r, nil
+}
+
+func encodeLine(r logRecord) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// openLog opens changes.log for appending under the exclusive lock and
+// returns its state: from the cache when the file is unchanged since this
+// process last wrote it, else read from disk. A torn last line is cut off and
+// a missing header is written, starting above every stored object's
+// revision so revisions never repeat.
+func (s *Store) openLog() (*os.File, logState, error) {
+	f, err := os.OpenFile(s.logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
+	if err != nil {
+		return nil, logState{}, err
+	}
+	st, err := s.logStateOf(f)
+	if err != nil {
+		_ = f.Close()
+		return nil, logState{}, err
+	}
+	return f, st, nil
+}
+
+func (s *Store) logStateOf(f *os.File) (logState, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return logState{}, err
+	}
+	if c := s.logCache; c.header && c.ino == inode(fi) && c.size == fi.Size() {
+		return c, nil
+	}
+	st, err := readLogState(f, fi)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", s.logPath, err)
+	}
+	if st.size < fi.Size() {
+		if err := f.Truncate(st.size); err != nil {
+			return st, err
+		}
+	}
+	if !st.header {
+		// A new (or lost) log: start above every stored revision.
+		floor, err := s.maxObjectRevision()
+		if err != nil {
+			return st, err
+		}
+		floor = max(floor, st.rev, s.logCache.rev)
+		if err := f.Truncate(0); err != nil {
+			return st, err
+		}
+		line, _ := encodeLine(logRecord{Rev: floor})
+		if _, err := f.Write(line); err != nil {
+			return st, err
+		}
+		st = logState{ino: st.ino, size: int64(len(line)), rev: floor, compacted: floor, header: true}
+	}
+	return st, nil
+}
+
+// appendLog writes one change and makes it durable before the object file
+// changes, so a crash never reuses a revision.
+func (s *Store) appendLog(f *os.File, st logState, r logRecord) (logState, error) {
+	line, err := encodeLine(r)
+	if err != nil {
+		return st, err
+	}
+	if _, err := f.Write(line); err != nil {
+		return st, err
+	}
+	if s.durable {
+		if err := f.Sync(); err != nil {
+			return st, err
+		}
+	}
+	st.size += int64(len(line))
+	st.rev = r.Rev
+	return st, nil
+}
+
+// trimLog rewrites the log to its newest s.history entries once more than
+// twice that many have accumulated. The new header records what was cut.
+func (s *Store) trimLog(st logState) (logState, error) {
+	if st.rev-st.compacted <= uint64(2*s.history) {
+		return st, nil
+	}
+	data, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return st, err
+	}
+	data = data[:st.size]
+	// Walk back over s.history complete lines from the end.
+	cut := len(data) - 1
+	for range s.history {
+		cut = bytes.LastIndexByte(data[:cut], '\n')
+		if cut < 0 {
+			return st, nil // fewer lines than counted: leave the log alone
+		}
+	}
+	kept := data[cut+1:]
+	nl := bytes.IndexByte(kept, '\n')
+	first, err := decodeLine(kept[:nl])
+	if err != nil {
+		return st, err
+	}
+	header, _ := encodeLine(logRecord{Rev: first.Rev - 1})
+	out := append(header, kept...)
+	if err := writeAtomic(s.logPath, out, s.durable); err != nil {
+		return st, err
+	}
+	fi, err := os.Stat(s.logPath)
+	if err != nil {
+		return st, err
+	}
+	return logState{ino: inode(fi), size: int64(len(out)), rev: st.rev, compacted: first.Rev - 1, header: true}, nil
+}

@@ -1,0 +1,173 @@
+package file
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/internal/objects"
+)
+
+// Create stores a new object and sets obj's UID, ResourceVersion,
+// CreationTime and (if zero) Generation. On error obj is left unchanged.
+func (s *Store) Create(ctx context.Context, obj meta.Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("file: create: %w", err)
+	}
+	ref := meta.RefOf(obj)
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("file: create: %w", err)
+	}
+	path := s.objectPath(ref)
+	m := obj.GetMeta()
+	saved := objects.Save(m)
+	err := s.exclusive(func() error {
+		if _, err := os.Lstat(path); err == nil {
+			return store.ErrAlreadyExists
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return s.commit(ref, path, store.Added, func(rev uint64) error {
+			return objects.PrepareCreate(m, rev, s.clock.Now())
+		}, obj)
+	})
+	if err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("file: create %s: %w", ref, err)
+	}
+	return nil
+}
+
+// Update replaces the object if obj's ResourceVersion (and UID, if set) match
+// the stored ones, else returns store.ErrConflict. It keeps the stored UID and
+// CreationTime and sets obj's new ResourceVersion. On error obj is unchanged.
+func (s *Store) Update(ctx context.Context, obj meta.Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("file: update: %w", err)
+	}
+	ref := meta.RefOf(obj)
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("file: update: %w", err)
+	}
+	path := s.objectPath(ref)
+	m := obj.GetMeta()
+	saved := objects.Save(m)
+	err := s.exclusive(func() error {
+		old, err := readRecord(path, ref)
+		if errors.Is(err, fs.ErrNotExist) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return s.commit(ref, path, store.Modified, func(rev uint64) error {
+			return objects.PrepareUpdate(ref, m, &old.Metadata, rev)
+		}, obj)
+	})
+	if err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("file: update %s: %w", ref, err)
+	}
+	return nil
+}
+
+// Delete removes the object; a non-empty resourceVersion must match the
+// stored one (else store.ErrConflict). A corrupt object file can be deleted
+// unconditionally only.
+func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("file: delete: %w", err)
+	}
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("file: delete: %w", err)
+	}
+	path := s.objectPath(ref)
+	err := s.exclusive(func() error {
+		old, err := readRecord(path, ref)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return store.ErrNotFound
+		case errors.Is(err, store.ErrCorrupt) && resourceVersion == "":
+			old = &record{Metadata: meta.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}
+		case err != nil:
+			return err
+		}
+		if err := objects.CheckDelete(ref, resourceVersion, old.Metadata.ResourceVersion); err != nil {
+			return err
+		}
+		lf, st, err := s.openLog()
+		if err != nil {
+			return err
+		}
+		defer func() { _ = lf.Close() }()
+		st, err = s.appendLog(lf, st, logRecord{Rev: st.rev + 1, Type: store.Deleted, Ref: &ref, Meta: &old.Metadata})
+		if err != nil {
+			return err
+		}
+		s.logCache = st
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+		if s.durable {
+			if err := syncDir(filepath.Dir(path)); err != nil {
+				return err
+			}
+		}
+		s.afterCommit(st)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("file: delete %s: %w", ref, err)
+	}
+	return nil
+}
+
+// commit runs under the exclusive lock: prepare sets obj's metadata for the
+// next revision, then the change is logged and the object file replaced.
+func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare func(rev uint64) error, obj meta.Object) error {
+	lf, st, err := s.openLog()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lf.Close() }()
+	rev := st.rev + 1
+	if err := prepare(rev); err != nil {
+		return err
+	}
+	data, err := objects.Encode(ref, obj)
+	if err != nil {
+		return err
+	}
+	m := obj.GetMeta()
+	file, err := json.Marshal(record{Kind: ref.Kind, Metadata: *m, Object: data})
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	st, err = s.appendLog(lf, st, logRecord{Rev: rev, Type: typ, Ref: &ref, Meta: m})
+	if err != nil {
+		return err
+	}
+	s.logCache = st
+	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
+		return err
+	}
+	if err := writeAtomic(path, file, s.durable); err != nil {
+		return err
+	}
+	s.afterCommit(st)
+	return nil
+}
+
+// afterCommit trims the change log when it has grown too long. A failed trim
+// does not fail the write that is already durable; the next write retries.
+func (s *Store) afterCommit(st logState) {
+	if trimmed, err := s.trimLog(st); err == nil {
+		s.logCache = trimmed
+	}
+}

@@ -1,0 +1,129 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/internal/objects"
+)
+
+// Create stores a new object and sets obj's UID, ResourceVersion,
+// CreationTime and (if zero) Generation. On error obj is left unchanged.
+func (s *Store) Create(ctx context.Context, obj meta.Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: create: %w", err)
+	}
+	ref := meta.RefOf(obj)
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("memory: create: %w", err)
+	}
+	m := obj.GetMeta()
+	saved := objects.Save(m)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.objects[ref.Kind][ref]; ok {
+		return fmt.Errorf("memory: create %s: %w", ref, store.ErrAlreadyExists)
+	}
+	rev := s.rev + 1
+	if err := objects.PrepareCreate(m, rev, s.clock.Now()); err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("memory: create %s: %w", ref, err)
+	}
+	e, err := newEntry(ref, obj)
+	if err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("memory: create: %w", err)
+	}
+	kind := s.objects[ref.Kind]
+	if kind == nil {
+		kind = map[meta.Ref]*entry{}
+		s.objects[ref.Kind] = kind
+	}
+	kind[ref] = e
+	s.commitLocked(store.Added, e, rev)
+	return nil
+}
+
+// Update replaces the object if obj's ResourceVersion (and UID, if set) match
+// the stored ones, else returns store.ErrConflict. It keeps the stored UID and
+// CreationTime and sets obj's new ResourceVersion. On error obj is unchanged.
+func (s *Store) Update(ctx context.Context, obj meta.Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: update: %w", err)
+	}
+	ref := meta.RefOf(obj)
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("memory: update: %w", err)
+	}
+	m := obj.GetMeta()
+	saved := objects.Save(m)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.objects[ref.Kind][ref]
+	if old == nil {
+		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
+	}
+	rev := s.rev + 1
+	if err := objects.PrepareUpdate(ref, m, &old.meta, rev); err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("memory: update: %w", err)
+	}
+	e, err := newEntry(ref, obj)
+	if err != nil {
+		saved.Restore(m)
+		return fmt.Errorf("memory: update: %w", err)
+	}
+	s.objects[ref.Kind][ref] = e
+	s.commitLocked(store.Modified, e, rev)
+	return nil
+}
+
+// Delete removes the object; a non-empty resourceVersion must match the
+// stored one (else store.ErrConflict).
+func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: delete: %w", err)
+	}
+	if err := objects.ValidateRef(ref); err != nil {
+		return fmt.Errorf("memory: delete: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.objects[ref.Kind][ref]
+	if old == nil {
+		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
+	}
+	if err := objects.CheckDelete(ref, resourceVersion, old.rv); err != nil {
+		return fmt.Errorf("memory: delete: %w", err)
+	}
+	delete(s.objects[ref.Kind], ref)
+	s.commitLocked(store.Deleted, old, s.rev+1)
+	return nil
+}
+
+// newEntry encodes obj (whose metadata is already prepared) and keeps a
+// private copy of its metadata.
+func newEntry(ref meta.Ref, obj meta.Object) (*entry, error) {
+	data, err := objects.Encode(ref, obj)
+	if err != nil {
+		return nil, err
+	}
+	m := obj.GetMeta()
+	return &entry{ref: ref, rv: m.ResourceVersion, data: data, meta: objects.CloneMeta(m)}, nil
+}
+
+// commitLocked advances the revision to rev, records the change and hands it
+// to every watcher. The event shares e.meta, which is immutable; deliveries
+// copy it.
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
+	s.rev = rev
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.meta}
+	s.hist.add(ev)
+	for w := range s.watchers {
+		s.deliverLocked(w, ev)
+	}
+}

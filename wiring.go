@@ -1,0 +1,198 @@
+package certflow
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/serve"
+	"github.com/certflow/certflow/store"
+)
+
+// wiring connects the resource packages: it builds each kind's reconciler,
+// keeps the serving cache fed from Store changes, and knows which objects
+// depend on which beyond owner references.
+type wiring struct {
+	deps        reconcile.Deps
+	reconcilers map[meta.Kind]reconcile.Reconciler
+	cache       *serve.Cache
+
+	mu sync.Mutex
+	// caSecrets maps a CA Secret to the issuers that sign with it.
+	caSecrets map[meta.Ref]map[meta.Ref]bool
+}
+
+func newWiring(deps reconcile.Deps, cfg Config) (*wiring, error) {
+	w := &wiring{
+		deps:      deps,
+		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
+		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
+	}
+	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient})
+	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
+		meta.KindIssuer:        issuers,
+		meta.KindClusterIssuer: issuers,
+		meta.KindCertificate: certificate.NewReconciler(deps, certificate.Options{
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax}),
+		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
+			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
+	}
+	if err := w.wireACME(issuers, cfg); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// resetServing loads every Secret and Challenge into the serving cache.
+func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
+	var puts []*secret.Secret
+	for _, raw := range items {
+		switch raw.Ref.Kind {
+		case meta.KindSecret:
+			s := &secret.Secret{}
+			if raw.Decode(s) == nil && servableSecret(s) {
+				puts = append(puts, s)
+			}
+		case meta.KindChallenge:
+			ch := &challenge.Challenge{}
+			if raw.Decode(ch) == nil {
+				w.putChallenge(ch)
+			}
+		case meta.KindIssuer, meta.KindClusterIssuer:
+			w.indexIssuer(ctx, raw.Ref)
+		}
+	}
+	if err := w.cache.Apply(puts, nil); err != nil {
+		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
+	}
+}
+
+// observeServing keeps the serving cache and the CA index current.
+func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
+	switch ev.Ref.Kind {
+	case meta.KindSecret:
+		if ev.Type == store.Deleted {
+			w.cache.DeleteSecret(ev.Ref)
+			return
+		}
+		s := &secret.Secret{}
+		if err := w.deps.Store.Get(ctx, ev.Ref, s); err != nil {
+			return
+		}
+		if !servableSecret(s) {
+			w.cache.DeleteSecret(ev.Ref)
+			return
+		}
+		if err := w.cache.PutSecret(s); err != nil {
+			w.deps.Log.Warn("secret cannot be served", "namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
+		}
+	case meta.KindChallenge:
+		if ev.Type == store.Deleted {
+			w.cache.DeleteChallenge(ev.Ref)
+			return
+		}
+		ch := &challenge.Challenge{}
+		if err := w.deps.Store.Get(ctx, ev.Ref, ch); err == nil {
+			w.putChallenge(ch)
+		}
+	case meta.KindIssuer, meta.KindClusterIssuer:
+		w.indexIssuer(ctx, ev.Ref)
+	}
+}
+
+func servableSecret(s *secret.Secret) bool {
+	return len(s.Data[secret.TLSCertKey]) > 0 && len(s.Data[secret.TLSKeyKey]) > 0
+}
+
+func (w *wiring) putChallenge(ch *challenge.Challenge) {
+	if !challenge.Serving(ch) {
+		w.cache.DeleteChallenge(meta.RefOf(ch))
+		return
+	}
+	if err := w.cache.PutChallenge(ch); err != nil {
+		w.deps.Log.Warn("challenge cannot be served", "namespace", ch.ObjectMeta.Namespace, "name", ch.ObjectMeta.Name, "err", err)
+	}
+}
+
+// indexIssuer records which Secret a CA issuer signs with, so a change of
+// that Secret wakes the issuer.
+func (w *wiring) indexIssuer(ctx context.Context, ref meta.Ref) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, issuers := range w.caSecrets {
+		delete(issuers, ref)
+	}
+	iss, err := issuer.Get(ctx, w.deps.Store, ref)
+	if err != nil || iss.IssuerSpec().CA == nil {
+		return
+	}
+	sec := meta.Ref{Kind: meta.KindSecret, Namespace: w.deps.SecretNamespace(ref), Name: iss.IssuerSpec().CA.SecretName}
+	if w.caSecrets[sec] == nil {
+		w.caSecrets[sec] = map[meta.Ref]bool{}
+	}
+	w.caSecrets[sec][ref] = true
+}
+
+// dependents returns objects that must look again when ref changed, beyond
+// its owners: the issuers using a CA Secret, and the certificates and
+// requests using an issuer.
+func (w *wiring) dependents(ctx context.Context, ref meta.Ref) []meta.Ref {
+	switch ref.Kind {
+	case meta.KindSecret:
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		var out []meta.Ref
+		for iss := range w.caSecrets[ref] {
+			out = append(out, iss)
+		}
+		return out
+	case meta.KindIssuer, meta.KindClusterIssuer:
+		return w.issuerUsers(ctx, ref)
+	}
+	return nil
+}
+
+func (w *wiring) issuerUsers(ctx context.Context, ref meta.Ref) []meta.Ref {
+	var out []meta.Ref
+	reqs, err := store.ListOf[request.CertificateRequest](ctx, w.deps.Store, store.ListOptions{
+		Kind: meta.KindCertificateRequest, Namespace: ref.Namespace})
+	if err != nil {
+		w.deps.Log.Warn("cannot list requests of issuer", "kind", ref.Kind, "name", ref.Name, "err", err)
+	}
+	for _, r := range reqs {
+		if !request.IsFinal(r) && r.Spec.IssuerRef.Resolve(r.ObjectMeta.Namespace) == ref {
+			out = append(out, meta.RefOf(r))
+		}
+	}
+	return out
+}
+
+// retireChallenge deletes a Challenge whose solver has nothing left to
+// clean up; otherwise it marks it for deletion so its reconciler cleans up
+// first.
+func (w *wiring) retireChallenge(ctx context.Context, ref meta.Ref) error {
+	ch := &challenge.Challenge{}
+	if err := w.deps.Store.Get(ctx, ref, ch); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if challenge.SafeToDelete(ch) {
+		err := w.deps.Store.Delete(ctx, ref, ch.ObjectMeta.ResourceVersion)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	now := w.deps.Clock.Now()
+	ch.ObjectMeta.DeletionTime = &now
+	return w.deps.Store.Update(ctx, ch)
+}
