@@ -24,6 +24,7 @@ type Manager struct {
 	reconcilers map[meta.Kind]reconcile.Reconciler
 	wiring      *wiring
 	retries     retryCounter
+	changes     *notifier
 	running     atomic.Bool
 }
 
@@ -42,6 +43,7 @@ func New(cfg Config) (*Manager, error) {
 		queue:   newWorkQueue(),
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
+		changes: newNotifier(),
 	}
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
@@ -157,6 +159,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		m.retries.reset(ev.Ref)
 	}
 	m.wiring.observeServing(ctx, ev)
+	m.changes.notify(ev.Ref)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok && ev.Type != store.Deleted {
 		m.queue.Add(ev.Ref)
 	}

@@ -12,13 +12,13 @@ import (
 // reconciled is queued again when that reconcile ends, so no change is lost
 // and no two workers ever race on one object.
 type workQueue struct {
-	mu      sync.Mutex
-	items   []meta.Ref
-	queued  map[meta.Ref]bool
-	active  map[meta.Ref]bool
-	dirty   map[meta.Ref]bool
-	wake    chan struct{}
-	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
+	mu     sync.Mutex
+	items  []meta.Ref
+	queued map[meta.Ref]bool
+	active map[meta.Ref]bool
+	dirty  map[meta.Ref]bool
+	wake   chan struct{}
+	idleCh chan struct{} // closed when the queue becomes empty with nothing active
 }
 
 func newWorkQueue() *workQueue {

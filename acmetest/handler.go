@@ -2,9 +2,11 @@ package acmetest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 )
 
@@ -15,25 +17,34 @@ const maxBody = 1 << 20
 // front sits between the HTTP server and Pebble: it counts requests per
 // endpoint, injects faults, and serializes the requests into Pebble.
 type front struct {
-	pebble  *pebbleParts
-	closing <-chan struct{}
+	pebble       *pebbleParts
+	closing      <-chan struct{}
+	syncFinalize bool // see WithAsyncFinalize
 
-	// serial lets one request at a time into Pebble's handlers. Pebble
-	// v2.10.3 deadlocks under concurrent clients: the authz handler holds an
-	// authorization's write lock and then takes the store's read lock; a
-	// finalize goroutine storing a certificate queues for the store's write
-	// lock, which (sync.RWMutex) blocks new readers; a new-order handler holds
-	// the store's read lock while it read-locks every authorization, and waits
-	// for the first handler's. Two of the three parties are handlers, so with
-	// at most one handler inside Pebble the cycle cannot close. The background
-	// goroutines (finalize, validation) never wait for a lock while holding
-	// one in the opposite order to a handler: the finalize goroutine holds at
-	// most one lock at a time, so a queued writer on the store only waits for
-	// the current reader (the one handler, or a background reader that holds
-	// nothing else) to finish. serial is held only while Pebble computes the
-	// answer: the body is read before and the answer written after, into a
-	// buffer, so a slow client cannot stall the others.
-	serial sync.Mutex
+	// serial lets one request at a time into Pebble's handlers (a
+	// one-slot semaphore, so that a waiting request can give up when its
+	// client leaves or the Server closes). Pebble v2.10.3 deadlocks under
+	// concurrent clients: the authz handler holds an authorization's write
+	// lock and then takes the store's read lock; a finalize goroutine storing
+	// a certificate queues for the store's write lock, which (sync.RWMutex)
+	// blocks new readers; a new-order handler holds the store's read lock
+	// while it read-locks every authorization, and waits for the first
+	// handler's. Two of the three parties are handlers, so with at most one
+	// handler inside Pebble the cycle cannot close. The finalize goroutine
+	// (ca CompleteOrder, AddCertificate, AddOrderByIssuedSerial) holds at
+	// most one lock at a time, so its queued write lock on the store waits
+	// only for the current readers, which finish; the validation goroutines
+	// hold an authorization's lock only to take its challenges' locks, the
+	// order handlers use too. One cycle with a single handler remains in
+	// Pebble: a failed validation of an ARI replacement order (newOrder with
+	// "replaces") holds that order's lock while it read-locks the store; a
+	// poll of the same order holds the store's read lock and waits for the
+	// order's; a finalize goroutine queued for the store's write lock in
+	// between closes it. acmetest does not prevent that one (it needs
+	// "replaces" and a failing validation). serial is held only while
+	// Pebble computes the answer: the body is read before and the answer
+	// written after, through a buffer, so a slow client cannot stall others.
+	serial chan struct{}
 
 	mu       sync.Mutex
 	requests map[Endpoint]int
@@ -41,18 +52,20 @@ type front struct {
 	faults   []Fault
 }
 
-func newFront(p *pebbleParts, faults []Fault, closing <-chan struct{}) *front {
+func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan struct{}) *front {
 	return &front{
-		pebble:   p,
-		closing:  closing,
-		requests: map[Endpoint]int{},
-		faults:   append([]Fault(nil), faults...),
+		pebble:       p,
+		syncFinalize: syncFinalize,
+		closing:      closing,
+		serial:       make(chan struct{}, 1),
+		requests:     map[Endpoint]int{},
+		faults:       append([]Fault(nil), faults...),
 	}
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isManagement(r.URL.Path) {
-		f.forward(f.pebble.mgmt, w, r)
+		f.forward(f.pebble.mgmt, w, r, nil)
 		return
 	}
 	ep := classify(r.URL.Path)
@@ -60,7 +73,15 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if faulted && !f.inject(fault, w, r) {
 		return
 	}
-	status := f.forward(f.pebble.acme, w, r)
+	var beforeAnswer func(int)
+	if ep == EndpointFinalize && f.syncFinalize {
+		beforeAnswer = func(code int) {
+			if code == http.StatusOK {
+				f.awaitIssued(r.Context(), strings.TrimPrefix(r.URL.Path, finalizePathPrefix))
+			}
+		}
+	}
+	status := f.forward(f.pebble.acme, w, r, beforeAnswer)
 	if ep == EndpointNewOrder && status == http.StatusCreated {
 		f.mu.Lock()
 		f.orders++
@@ -101,8 +122,9 @@ func (f *front) ordersCreated() int {
 }
 
 // forward runs h (one of Pebble's handlers) under serial and copies its
-// buffered answer to w. It returns the answer's status code.
-func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request) int {
+// buffered answer to w, after calling beforeAnswer (if not nil) with its
+// status code outside serial. It returns the answer's status code.
+func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, beforeAnswer func(int)) int {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		// The client went away while sending; nobody reads an answer.
@@ -110,8 +132,23 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request) 
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
+	if !f.enter(r.Context()) {
+		if r.Context().Err() == nil {
+			f.writeProblem(w, r, http.StatusServiceUnavailable, "serverInternal", "acmetest: server closing")
+		}
+		return 0
+	}
+	if why, refuse := f.refuseAccept(r, body); refuse {
+		f.leave()
+		f.writeProblem(w, r, http.StatusBadRequest, "malformed", "acmetest: challenge not accepted: "+why)
+		return http.StatusBadRequest
+	}
 	h.ServeHTTP(rec, r)
+	f.leave()
 
+	if beforeAnswer != nil {
+		beforeAnswer(rec.Code)
+	}
 	for k, vs := range rec.Header() {
 		w.Header()[k] = vs
 	}
@@ -120,14 +157,31 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request) 
 	return rec.Code
 }
 
+// enter takes the serial slot, unless ctx ends or the Server closes first.
+func (f *front) enter(ctx context.Context) bool {
+	select {
+	case f.serial <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-f.closing:
+		return false
+	}
+}
+
+// leave gives the serial slot back.
+func (f *front) leave() { <-f.serial }
+
 // freshNonce asks Pebble for a nonce, as a client's HEAD newNonce would,
-// without counting it as a request.
-func (f *front) freshNonce() string {
-	req := httptest.NewRequest(http.MethodHead, "https://acmetest.invalid/nonce-plz", nil)
+// without counting it as a request. It returns "" if it cannot get one.
+func (f *front) freshNonce(ctx context.Context) string {
+	req := httptest.NewRequestWithContext(ctx, http.MethodHead, "https://acmetest.invalid/nonce-plz", nil)
 	req.Header.Set("User-Agent", "acmetest")
 	rec := httptest.NewRecorder()
-	f.serial.Lock()
+	if !f.enter(ctx) {
+		return ""
+	}
 	f.pebble.acme.ServeHTTP(rec, req)
-	f.serial.Unlock()
+	f.leave()
 	return rec.Header().Get("Replay-Nonce")
 }

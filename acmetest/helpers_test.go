@@ -113,38 +113,7 @@ func finishOrderWith(ctx context.Context, cl *acme.Client, order *acme.Order, pr
 	for _, id := range order.Identifiers {
 		names = append(names, id.Value)
 	}
-	for _, u := range order.AuthzURLs {
-		authz, err := cl.GetAuthorization(ctx, u)
-		if err != nil {
-			return nil, "", err
-		}
-		if authz.Status == acme.StatusValid {
-			continue
-		}
-		var chosen *acme.Challenge
-		for _, c := range authz.Challenges {
-			if present(cl, authz, c) {
-				chosen = c
-				break
-			}
-		}
-		if chosen == nil {
-			return nil, "", errors.New("no challenge presented")
-		}
-		if _, err := cl.Accept(ctx, chosen); err != nil {
-			return nil, "", err
-		}
-		authz, err = poll(ctx, func() (*acme.Authorization, error) { return cl.GetAuthorization(ctx, u) },
-			func(a *acme.Authorization) bool { return a.Status != acme.StatusPending })
-		if err != nil {
-			return nil, "", err
-		}
-		if authz.Status != acme.StatusValid {
-			return nil, "", errors.New("authorization " + authz.Status)
-		}
-	}
-	order, err := poll(ctx, func() (*acme.Order, error) { return cl.GetOrder(ctx, order.URI) },
-		func(o *acme.Order) bool { return o.Status != acme.StatusPending })
+	order, err := finishAuthzWith(ctx, cl, order, present)
 	if err != nil {
 		return nil, "", err
 	}
@@ -176,15 +145,46 @@ func anyChallenge(_ *acme.Client, _ *acme.Authorization, c *acme.Challenge) bool
 	return c.Type == "http-01"
 }
 
-// verifyLeaf checks that leaf chains to one of s's roots.
-func verifyLeaf(t testing.TB, s *acmetest.Server, leaf *x509.Certificate, inter [][]byte) {
-	t.Helper()
-	pool := x509.NewCertPool()
-	for _, d := range inter {
-		c, err := x509.ParseCertificate(d)
-		require.NoError(t, err)
-		pool.AddCert(c)
+// finishAuthz validates every pending authorization of order on an
+// always-valid server and returns the order once it is ready.
+func finishAuthz(ctx context.Context, cl *acme.Client, order *acme.Order) (*acme.Order, error) {
+	return finishAuthzWith(ctx, cl, order, anyChallenge)
+}
+
+// finishAuthzWith accepts, for every pending authorization of order, the
+// first challenge present handles, waits until it is valid, and returns the
+// order once it is no longer pending.
+func finishAuthzWith(ctx context.Context, cl *acme.Client, order *acme.Order, present presentFunc) (*acme.Order, error) {
+	for _, u := range order.AuthzURLs {
+		authz, err := cl.GetAuthorization(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if authz.Status == acme.StatusValid {
+			continue
+		}
+		var chosen *acme.Challenge
+		for _, c := range authz.Challenges {
+			if present(cl, authz, c) {
+				chosen = c
+				break
+			}
+		}
+		if chosen == nil {
+			return nil, errors.New("no challenge presented")
+		}
+		if _, err := cl.Accept(ctx, chosen); err != nil {
+			return nil, err
+		}
+		authz, err = poll(ctx, func() (*acme.Authorization, error) { return cl.GetAuthorization(ctx, u) },
+			func(a *acme.Authorization) bool { return a.Status != acme.StatusPending })
+		if err != nil {
+			return nil, err
+		}
+		if authz.Status != acme.StatusValid {
+			return nil, errors.New("authorization " + authz.Status)
+		}
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: s.Roots(), Intermediates: pool})
-	require.NoError(t, err)
+	return poll(ctx, func() (*acme.Order, error) { return cl.GetOrder(ctx, order.URI) },
+		func(o *acme.Order) bool { return o.Status != acme.StatusPending })
 }

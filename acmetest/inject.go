@@ -27,12 +27,12 @@ func (f *front) inject(fault Fault, w http.ResponseWriter, r *http.Request) (pas
 		dropConnection(w)
 		return false
 	case FaultBadNonce:
-		f.writeProblem(w, http.StatusBadRequest, "badNonce", "acmetest: injected badNonce")
+		f.writeProblem(w, r, http.StatusBadRequest, "badNonce", "acmetest: injected badNonce")
 	case FaultRateLimited:
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(fault.RetryAfter), 10))
-		f.writeProblem(w, http.StatusTooManyRequests, "rateLimited", "acmetest: injected rateLimited")
+		f.writeProblem(w, r, http.StatusTooManyRequests, "rateLimited", "acmetest: injected rateLimited")
 	case FaultServerInternal:
-		f.writeProblem(w, http.StatusInternalServerError, "serverInternal", "acmetest: injected serverInternal")
+		f.writeProblem(w, r, http.StatusInternalServerError, "serverInternal", "acmetest: injected serverInternal")
 	}
 	return false
 }
@@ -48,15 +48,15 @@ func (f *front) delay(d time.Duration, w http.ResponseWriter, r *http.Request) b
 	case <-r.Context().Done():
 		return false
 	case <-f.closing:
-		f.writeProblem(w, http.StatusServiceUnavailable, "serverInternal", "acmetest: server closing")
+		f.writeProblem(w, r, http.StatusServiceUnavailable, "serverInternal", "acmetest: server closing")
 		return false
 	}
 }
 
 // writeProblem writes a problem document with a fresh nonce, as Pebble does
 // for its own errors, so that clients can retry at once.
-func (f *front) writeProblem(w http.ResponseWriter, status int, typ, detail string) {
-	if nonce := f.freshNonce(); nonce != "" {
+func (f *front) writeProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail string) {
+	if nonce := f.freshNonce(r.Context()); nonce != "" {
 		w.Header().Set("Replay-Nonce", nonce)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

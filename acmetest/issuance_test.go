@@ -166,3 +166,36 @@ func TestEABErrorDoesNotLeakKey(t *testing.T) {
 	assert.NotContains(t, err.Error(), "secret*value")
 	assert.True(t, errors.Is(err, acmetest.ErrInvalidOption))
 }
+
+// TestFinalizeAnswersAfterIssuance: by default the finalize answer waits for
+// the certificate, so x/crypto/acme's first order poll finds it valid and
+// never sleeps its one-second default.
+func TestFinalizeAnswersAfterIssuance(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	s := acmetest.NewServer(t, acmetest.WithAlwaysValid())
+	cl := registeredClient(ctx, t, s)
+	for i := range 5 {
+		name := "sync" + string(rune('a'+i)) + ".example.test"
+		order, err := cl.AuthorizeOrder(ctx, acme.DomainIDs(name))
+		require.NoError(t, err)
+		_, err = finishAuthz(ctx, cl, order)
+		require.NoError(t, err)
+		csr, err := newCSR([]string{name})
+		require.NoError(t, err)
+		before := s.Requests(acmetest.EndpointOrder)
+		_, _, err = cl.CreateCertFromOrder(ctx, order, csr, true)
+		require.NoError(t, err)
+		assert.Equal(t, 1, s.Requests(acmetest.EndpointOrder)-before, "one poll after finalize")
+	}
+}
+
+func TestAsyncFinalizeStillIssues(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	s := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithAsyncFinalize())
+	cl := registeredClient(ctx, t, s)
+	leaf, _, err := issue(ctx, cl, []string{"async.example.test"}, anyChallenge)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"async.example.test"}, leaf.DNSNames)
+}

@@ -1,7 +1,6 @@
 package acmetest_test
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,11 +16,7 @@ import (
 // wants for newAccount, so a test can choose the nonce itself.
 func signJWS(t *testing.T, key *ecdsa.PrivateKey, nonce, url string, payload any) []byte {
 	t.Helper()
-	pad := func(b *big.Int) string {
-		buf := make([]byte, 32)
-		b.FillBytes(buf)
-		return base64.RawURLEncoding.EncodeToString(buf)
-	}
+	pad := func(b *big.Int) string { return base64.RawURLEncoding.EncodeToString(padBytes(b)) }
 	protected, err := json.Marshal(map[string]any{
 		"alg":   "ES256",
 		"nonce": nonce,
@@ -49,5 +44,3 @@ func padBytes(b *big.Int) []byte {
 	b.FillBytes(buf)
 	return buf
 }
-
-var _ crypto.Signer = (*ecdsa.PrivateKey)(nil)

@@ -4,13 +4,28 @@ import "go.uber.org/goleak"
 
 // PebbleVAGoroutine is the function of the goroutine that Pebble v2.10.3's
 // va.New starts and that never exits (it ranges over a task channel nobody
-// closes). Every Server leaves one behind; goroutine-leak checks must ignore
-// it.
+// closes). Every Server leaves one behind after Close; goroutine-leak checks
+// must ignore it.
 const PebbleVAGoroutine = "github.com/letsencrypt/pebble/v2/va.VAImpl.processTasks"
 
+// PebbleValidationGoroutines returns the functions of Pebble's
+// per-validation goroutines. Close cannot stop them; one still validating
+// when its Server closes ends within Pebble's 15 s validation timeout.
+func PebbleValidationGoroutines() []string {
+	return []string{
+		"github.com/letsencrypt/pebble/v2/va.VAImpl.process",
+		"github.com/letsencrypt/pebble/v2/va.VAImpl.performValidation",
+	}
+}
+
 // IgnoreGoroutines returns goleak options that ignore the goroutines a
-// closed Server leaves behind, for use with goleak.VerifyNone or
+// closed Server may leave behind (PebbleVAGoroutine, forever, and
+// PebbleValidationGoroutines, briefly), for goleak.VerifyNone or
 // goleak.VerifyTestMain in packages that use acmetest.
 func IgnoreGoroutines() []goleak.Option {
-	return []goleak.Option{goleak.IgnoreTopFunction(PebbleVAGoroutine)}
+	opts := []goleak.Option{goleak.IgnoreTopFunction(PebbleVAGoroutine)}
+	for _, f := range PebbleValidationGoroutines() {
+		opts = append(opts, goleak.IgnoreAnyFunction(f))
+	}
+	return opts
 }

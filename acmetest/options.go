@@ -34,30 +34,31 @@ type Profile struct {
 // config holds everything the options set. Its zero value plus defaults()
 // is the documented default Server.
 type config struct {
-	alwaysValid      bool
-	nonceReject      int
-	authzReuse       int
-	ordersPerPage    int
-	vaSleep          time.Duration
-	alternateRoots   int
-	chainLength      int
-	keyAlgorithm     string
-	profiles         map[string]Profile
-	validity         time.Duration
-	eabKeys          map[string]string
-	retryAfterAuthz  time.Duration
-	retryAfterOrder  time.Duration
-	httpPort         int
-	tlsPort          int
-	resolver         string
-	answerAAAA       bool
-	logger           *log.Logger
-	testLog          bool
-	faults           []Fault
-	domainBlocklist  []string
-	eabRequired      bool
-	strict           bool
-	invalid          []error
+	alwaysValid     bool
+	nonceReject     int
+	authzReuse      int
+	ordersPerPage   int
+	vaSleep         time.Duration
+	alternateRoots  int
+	chainLength     int
+	keyAlgorithm    string
+	profiles        map[string]Profile
+	validity        time.Duration
+	eabKeys         map[string]string
+	retryAfterAuthz time.Duration
+	retryAfterOrder time.Duration
+	httpPort        int
+	tlsPort         int
+	resolver        string
+	answerAAAA      bool
+	logger          *log.Logger
+	testLog         bool
+	faults          []Fault
+	domainBlocklist []string
+	eabRequired     bool
+	strict          bool
+	asyncFinalize   bool
+	invalid         []error
 }
 
 func defaults() config {
@@ -304,4 +305,14 @@ func WithDomainBlocklist(names ...string) Option {
 // Default: off.
 func WithStrict() Option {
 	return func(c *config) { c.strict = true }
+}
+
+// WithAsyncFinalize answers finalize as soon as Pebble does, while the
+// certificate is still being issued, so that a client's first poll may find
+// the order still processing (x/crypto/acme then sleeps a second). Default:
+// acmetest holds Pebble's "processing" answer until the certificate is
+// issued (at most finalizeWait), so the client's next poll finds the order
+// valid and test timing does not depend on a race.
+func WithAsyncFinalize() Option {
+	return func(c *config) { c.asyncFinalize = true }
 }

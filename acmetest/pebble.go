@@ -31,6 +31,7 @@ var envMu sync.Mutex
 
 // pebbleParts are the constructed pieces of one Pebble instance.
 type pebbleParts struct {
+	db   *db.MemoryStore
 	ca   *ca.CAImpl
 	acme http.Handler
 	mgmt http.Handler
@@ -133,6 +134,7 @@ func buildPebble(c *config, logger *log.Logger, resolver string) (parts *pebbleP
 		[]string{"pebble.letsencrypt.org"}, c.strict, c.eabRequired,
 		int(retryAfterSeconds(c.retryAfterAuthz)), int(retryAfterSeconds(c.retryAfterOrder)))
 	return &pebbleParts{
+		db:   store,
 		ca:   authority,
 		acme: front.Handler(),
 		mgmt: front.ManagementHandler(),

@@ -55,12 +55,12 @@ func verifyIssued(cert *Certificate, req *request.CertificateRequest, key *nextK
 		return nil, "issued certificate is unreadable: " + err.Error()
 	}
 	leaf := chain[0]
-	csr, err := pki.ParseCSR(req.Spec.Request)
+	csrKey, err := pki.CSRPublicKey(req.Spec.Request)
 	if err != nil {
 		return nil, "request's CSR is unreadable: " + err.Error()
 	}
 	switch {
-	case !pki.PublicKeysEqual(leaf.PublicKey, csr.PublicKey):
+	case !pki.PublicKeysEqual(leaf.PublicKey, csrKey):
 		return nil, "issued certificate's public key does not match the CSR"
 	case !pki.PublicKeysEqual(leaf.PublicKey, key.key.Public()):
 		return nil, "issued certificate's public key does not match the private key"

@@ -3,7 +3,6 @@ package certificate
 import (
 	"context"
 	"errors"
-	"sort"
 	"strconv"
 
 	"github.com/certflow/certflow/internal/pki"
@@ -79,8 +78,8 @@ func requestMatches(req *request.CertificateRequest, cert *Certificate, key *nex
 		// Without its key the request can only be finished if it failed.
 		return requestFailed(req)
 	}
-	csr, err := pki.ParseCSR(req.Spec.Request)
-	return err == nil && pki.PublicKeysEqual(key.key.Public(), csr.PublicKey)
+	pub, err := pki.CSRPublicKey(req.Spec.Request)
+	return err == nil && pki.PublicKeysEqual(key.key.Public(), pub)
 }
 
 func requestIssued(req *request.CertificateRequest) bool {
@@ -96,7 +95,9 @@ func requestFailed(req *request.CertificateRequest) bool {
 	return c != nil && c.Status == meta.ConditionFalse && (c.Reason == request.ReasonFailed || c.Reason == request.ReasonDenied)
 }
 
-func requestFinal(req *request.CertificateRequest) bool { return requestIssued(req) || requestFailed(req) }
+func requestFinal(req *request.CertificateRequest) bool {
+	return requestIssued(req) || requestFailed(req)
+}
 
 func requestFailure(req *request.CertificateRequest) string {
 	if m := req.ObjectMeta.Annotations[AnnotationRejected]; m != "" {
@@ -111,24 +112,18 @@ func requestFailure(req *request.CertificateRequest) string {
 	return "unknown failure"
 }
 
-// pruneRequests deletes the oldest requests beyond revisionHistoryLimit.
+// pruneRequests deletes the requests beyond revisionHistoryLimit. Request
+// names carry their revision, so it walks back from the oldest one to keep
+// until it finds a gap, instead of listing every request of the namespace.
 func (r *Reconciler) pruneRequests(ctx context.Context, cert *Certificate) error {
-	owner := meta.RefOf(cert)
-	reqs, err := store.ListOf[request.CertificateRequest](ctx, r.deps.Store, store.ListOptions{
-		Kind: meta.KindCertificateRequest, Namespace: cert.ObjectMeta.Namespace, Owner: &owner})
-	if err != nil {
-		return err
-	}
-	rev := func(q *request.CertificateRequest) int {
-		n, _ := strconv.Atoi(q.ObjectMeta.Annotations[AnnotationRevision])
-		return n
-	}
-	sort.Slice(reqs, func(i, j int) bool { return rev(reqs[i]) > rev(reqs[j]) })
-	for i, q := range reqs {
-		if i < cert.Spec.HistoryLimit() {
-			continue
+	for rev := revision(cert) - cert.Spec.HistoryLimit(); rev > 0; rev-- {
+		ref := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: cert.ObjectMeta.Namespace,
+			Name: cert.ObjectMeta.Name + "-" + strconv.Itoa(rev)}
+		err := r.deps.Store.Delete(ctx, ref, "")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
 		}
-		if err := r.deleteRequest(ctx, q); err != nil {
+		if err != nil {
 			return err
 		}
 	}

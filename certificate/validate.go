@@ -85,7 +85,9 @@ func (v *validator) add(field, value, problem string) {
 // Certificate, plus the name rules certflow's Store relies on. It returns nil
 // or a ValidationErrors listing every problem found (errors.Is(err,
 // ErrInvalid) holds). It does not look up the issuer: whether it exists and
-// may be used is the reconciler's business.
+// may be used is the reconciler's business. An issuerRef cannot name another
+// namespace (cert-manager's has no such field); package manifest rejects
+// manifests that try.
 func Validate(c *Certificate) error {
 	if c == nil {
 		return ValidationErrors{{Field: "certificate", Problem: "is nil"}}

@@ -12,7 +12,7 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-func validCert() *Certificate {
+func validationBaseCert() *Certificate {
 	return &Certificate{
 		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "wildcard-example-com"},
 		Spec: Spec{
@@ -23,9 +23,9 @@ func validCert() *Certificate {
 	}
 }
 
-func dur(d time.Duration) *meta.Duration { return &meta.Duration{Duration: d} }
+func validationDur(d time.Duration) *meta.Duration { return &meta.Duration{Duration: d} }
 
-func i32(v int32) *int32 { return &v }
+func validationI32(v int32) *int32 { return &v }
 
 func TestValidateAcceptsValidCertificates(t *testing.T) {
 	tests := []struct {
@@ -35,20 +35,29 @@ func TestValidateAcceptsValidCertificates(t *testing.T) {
 		{"seed wildcard", func(*Certificate) {}},
 		{"common name only", func(c *Certificate) { c.Spec.DNSNames = nil; c.Spec.CommonName = "example.com" }},
 		{"ip only", func(c *Certificate) { c.Spec.DNSNames = nil; c.Spec.IPAddresses = []string{"192.0.2.1", "2001:db8::1"} }},
-		{"uri only", func(c *Certificate) { c.Spec.DNSNames = nil; c.Spec.URIs = []string{"spiffe://example.org/ns/default/sa/x"} }},
+		{"uri only", func(c *Certificate) {
+			c.Spec.DNSNames = nil
+			c.Spec.URIs = []string{"spiffe://example.org/ns/default/sa/x"}
+		}},
 		{"email only", func(c *Certificate) { c.Spec.DNSNames = nil; c.Spec.EmailAddresses = []string{"ops@example.com"} }},
 		{"upper case and single label", func(c *Certificate) { c.Spec.DNSNames = []string{"WWW.Example.COM", "localhost"} }},
 		{"punycode", func(c *Certificate) { c.Spec.DNSNames = []string{"xn--bcher-kva.example"} }},
 		{"issuer kind empty means Issuer", func(c *Certificate) { c.Spec.IssuerRef = meta.IssuerRef{Name: "ca"} }},
 		{"issuer group cert-manager.io", func(c *Certificate) { c.Spec.IssuerRef.Group = "cert-manager.io" }},
 		{"no namespace", func(c *Certificate) { c.ObjectMeta.Namespace = "" }},
-		{"seed durations", func(c *Certificate) { c.Spec.Duration = dur(2160 * time.Hour); c.Spec.RenewBefore = dur(360 * time.Hour) }},
-		{"minimum duration and renewBefore", func(c *Certificate) { c.Spec.Duration = dur(time.Hour); c.Spec.RenewBefore = dur(5 * time.Minute) }},
-		{"renewBefore against default duration", func(c *Certificate) { c.Spec.RenewBefore = dur(2159 * time.Hour) }},
-		{"percentage", func(c *Certificate) { c.Spec.RenewBeforePercentage = i32(33) }},
+		{"seed durations", func(c *Certificate) {
+			c.Spec.Duration = validationDur(2160 * time.Hour)
+			c.Spec.RenewBefore = validationDur(360 * time.Hour)
+		}},
+		{"minimum duration and renewBefore", func(c *Certificate) {
+			c.Spec.Duration = validationDur(time.Hour)
+			c.Spec.RenewBefore = validationDur(5 * time.Minute)
+		}},
+		{"renewBefore against default duration", func(c *Certificate) { c.Spec.RenewBefore = validationDur(2159 * time.Hour) }},
+		{"percentage", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(33) }},
 		{"percentage 1 and 99", func(c *Certificate) {
-			c.Spec.RenewBeforePercentage = i32(99)
-			c.Spec.Duration = dur(24 * time.Hour)
+			c.Spec.RenewBeforePercentage = validationI32(99)
+			c.Spec.Duration = validationDur(24 * time.Hour)
 		}},
 		{"rsa default", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{} }},
 		{"rsa 8192 pkcs8 never", func(c *Certificate) {
@@ -57,15 +66,17 @@ func TestValidateAcceptsValidCertificates(t *testing.T) {
 		{"ecdsa 521", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Algorithm: ECDSA, Size: 521} }},
 		{"ecdsa default size", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Algorithm: ECDSA} }},
 		{"ed25519 ignores size", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Algorithm: Ed25519, Size: 123, Encoding: PKCS8} }},
-		{"usages", func(c *Certificate) { c.Spec.Usages = []KeyUsage{UsageServerAuth, UsageClientAuth, UsageDigitalSignature} }},
-		{"history limit 1", func(c *Certificate) { c.Spec.RevisionHistoryLimit = i32(1) }},
+		{"usages", func(c *Certificate) {
+			c.Spec.Usages = []KeyUsage{UsageServerAuth, UsageClientAuth, UsageDigitalSignature}
+		}},
+		{"history limit 1", func(c *Certificate) { c.Spec.RevisionHistoryLimit = validationI32(1) }},
 		{"common name 64 bytes", func(c *Certificate) { c.Spec.CommonName = strings.Repeat("a", 64) }},
-		{"name 253 chars", func(c *Certificate) { c.Spec.DNSNames = []string{longName(253)} }},
+		{"name 253 chars", func(c *Certificate) { c.Spec.DNSNames = []string{validationLongName(253)} }},
 		{"label 63 chars", func(c *Certificate) { c.Spec.DNSNames = []string{strings.Repeat("a", 63) + ".com"} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := validCert()
+			c := validationBaseCert()
 			tt.mutate(c)
 			require.NoError(t, Validate(c))
 		})
@@ -84,7 +95,7 @@ func TestValidateRejectsEachProblem(t *testing.T) {
 		{"empty label", func(c *Certificate) { c.Spec.DNSNames = []string{"a..example.com"} }, "spec.dnsNames[0]", "empty label"},
 		{"leading dot", func(c *Certificate) { c.Spec.DNSNames = []string{".example.com"} }, "spec.dnsNames[0]", "empty label"},
 		{"trailing dot", func(c *Certificate) { c.Spec.DNSNames = []string{"example.com."} }, "spec.dnsNames[0]", "end with a dot"},
-		{"name too long", func(c *Certificate) { c.Spec.DNSNames = []string{longName(254)} }, "spec.dnsNames[0]", "at most 253"},
+		{"name too long", func(c *Certificate) { c.Spec.DNSNames = []string{validationLongName(254)} }, "spec.dnsNames[0]", "at most 253"},
 		{"label too long", func(c *Certificate) { c.Spec.DNSNames = []string{strings.Repeat("a", 64) + ".com"} }, "spec.dnsNames[0]", "at most 63"},
 		{"underscore", func(c *Certificate) { c.Spec.DNSNames = []string{"a_b.example.com"} }, "spec.dnsNames[0]", "invalid character '_'"},
 		{"space", func(c *Certificate) { c.Spec.DNSNames = []string{"a b.example.com"} }, "spec.dnsNames[0]", "invalid character"},
@@ -113,23 +124,23 @@ func TestValidateRejectsEachProblem(t *testing.T) {
 		{"issuerRef name missing", func(c *Certificate) { c.Spec.IssuerRef.Name = "" }, "spec.issuerRef.name", "is required"},
 		{"issuerRef kind", func(c *Certificate) { c.Spec.IssuerRef.Kind = "AWSPCAClusterIssuer" }, "spec.issuerRef.kind", "Issuer or ClusterIssuer"},
 		{"issuerRef group", func(c *Certificate) { c.Spec.IssuerRef.Group = "awspca.cert-manager.io" }, "spec.issuerRef.group", "cert-manager.io or empty"},
-		{"duration too short", func(c *Certificate) { c.Spec.Duration = dur(59 * time.Minute) }, "spec.duration", "at least 1h"},
+		{"duration too short", func(c *Certificate) { c.Spec.Duration = validationDur(59 * time.Minute) }, "spec.duration", "at least 1h"},
 		{"renewBefore equals duration", func(c *Certificate) {
-			c.Spec.Duration = dur(24 * time.Hour)
-			c.Spec.RenewBefore = dur(24 * time.Hour)
+			c.Spec.Duration = validationDur(24 * time.Hour)
+			c.Spec.RenewBefore = validationDur(24 * time.Hour)
 		}, "spec.renewBefore", "shorter than the duration"},
-		{"renewBefore beyond default duration", func(c *Certificate) { c.Spec.RenewBefore = dur(2160 * time.Hour) }, "spec.renewBefore", "shorter than the duration (2160h0m0s)"},
-		{"renewBefore too short", func(c *Certificate) { c.Spec.RenewBefore = dur(4 * time.Minute) }, "spec.renewBefore", "at least 5m"},
+		{"renewBefore beyond default duration", func(c *Certificate) { c.Spec.RenewBefore = validationDur(2160 * time.Hour) }, "spec.renewBefore", "shorter than the duration (2160h0m0s)"},
+		{"renewBefore too short", func(c *Certificate) { c.Spec.RenewBefore = validationDur(4 * time.Minute) }, "spec.renewBefore", "at least 5m"},
 		{"renewBefore and percentage", func(c *Certificate) {
-			c.Spec.RenewBefore = dur(time.Hour)
-			c.Spec.RenewBeforePercentage = i32(10)
+			c.Spec.RenewBefore = validationDur(time.Hour)
+			c.Spec.RenewBeforePercentage = validationI32(10)
 		}, "spec.renewBefore", "together with renewBeforePercentage"},
-		{"percentage 0", func(c *Certificate) { c.Spec.RenewBeforePercentage = i32(0) }, "spec.renewBeforePercentage", "exclusive"},
-		{"percentage 100", func(c *Certificate) { c.Spec.RenewBeforePercentage = i32(100) }, "spec.renewBeforePercentage", "exclusive"},
-		{"percentage negative", func(c *Certificate) { c.Spec.RenewBeforePercentage = i32(-5) }, "spec.renewBeforePercentage", "exclusive"},
+		{"percentage 0", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(0) }, "spec.renewBeforePercentage", "exclusive"},
+		{"percentage 100", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(100) }, "spec.renewBeforePercentage", "exclusive"},
+		{"percentage negative", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(-5) }, "spec.renewBeforePercentage", "exclusive"},
 		{"percentage gives under 5m", func(c *Certificate) {
-			c.Spec.Duration = dur(time.Hour)
-			c.Spec.RenewBeforePercentage = i32(5)
+			c.Spec.Duration = validationDur(time.Hour)
+			c.Spec.RenewBeforePercentage = validationI32(5)
 		}, "spec.renewBeforePercentage", "renewBefore of 3m0s"},
 		{"rsa 1024", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Algorithm: RSA, Size: 1024} }, "spec.privateKey.size", "RSA keys"},
 		{"rsa implied 256", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Size: 256} }, "spec.privateKey.size", "RSA keys"},
@@ -140,12 +151,12 @@ func TestValidateRejectsEachProblem(t *testing.T) {
 		{"unknown rotation", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{RotationPolicy: "Sometimes"} }, "spec.privateKey.rotationPolicy", "Always or Never"},
 		{"ed25519 pkcs1", func(c *Certificate) { c.Spec.PrivateKey = &PrivateKey{Algorithm: Ed25519, Encoding: PKCS1} }, "spec.privateKey.encoding", "only be encoded as PKCS8"},
 		{"unknown usage", func(c *Certificate) { c.Spec.Usages = []KeyUsage{UsageServerAuth, "serverAuth"} }, "spec.usages[1]", "not a key usage"},
-		{"history limit 0", func(c *Certificate) { c.Spec.RevisionHistoryLimit = i32(0) }, "spec.revisionHistoryLimit", "at least 1"},
+		{"history limit 0", func(c *Certificate) { c.Spec.RevisionHistoryLimit = validationI32(0) }, "spec.revisionHistoryLimit", "at least 1"},
 		{"common name 65 bytes", func(c *Certificate) { c.Spec.CommonName = strings.Repeat("a", 65) }, "spec.commonName", "at most 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := validCert()
+			c := validationBaseCert()
 			tt.mutate(c)
 			err := Validate(c)
 			require.Error(t, err)
@@ -200,7 +211,7 @@ func TestNormalizeDNSName(t *testing.T) {
 	assert.Equal(t, "example.com", NormalizeDNSName("example.com"))
 }
 
-// longName returns a valid DNS name of exactly n (251..313) characters.
-func longName(n int) string {
+// validationLongName returns a valid DNS name of exactly n (251..313) characters.
+func validationLongName(n int) string {
 	return strings.Repeat(strings.Repeat("a", 49)+".", 5) + strings.Repeat("b", n-250)
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// PollInterval is the pause between polls of the authorization once
 	// accepted. If 0, 1s.
 	PollInterval time.Duration
+	// RetryAfter, if set, tells how long the CA asked to wait in its latest
+	// answer for a URL (see RetryAfterRecorder); authorization polls then
+	// follow it instead of PollInterval.
+	RetryAfter func(url string) (time.Duration, bool)
 	// SelfCheckInterval is the pause between failed self-checks. If 0, 2s.
 	SelfCheckInterval time.Duration
 	// SelfCheckTimeout is how long after PresentedAt the self-check may keep
@@ -58,7 +62,8 @@ type Options struct {
 	// challenge's name is appended so that two challenges for one record
 	// name exclude each other even in one process. If empty, a random token.
 	LockOwner string
-	// LockTTL is the lease of a DNS-01 record lock. If 0, 2m.
+	// LockTTL is the lease of a DNS-01 record lock. If 0, 2m; it is raised
+	// to 30s more than the longer of PresentTimeout and CleanUpTimeout.
 	LockTTL time.Duration
 	// LockRetry is the pause before trying again when a DNS-01 record lock
 	// is held by someone else. If 0, 500ms.
@@ -79,6 +84,10 @@ func (o Options) withDefaults() Options {
 	def(&o.CleanUpTimeout, time.Minute)
 	def(&o.Timeout, 30*time.Minute)
 	def(&o.LockTTL, 2*time.Minute)
+	// The lease must outlive the call it protects.
+	if m := max(o.PresentTimeout, o.CleanUpTimeout) + 30*time.Second; o.LockTTL < m {
+		o.LockTTL = m
+	}
 	def(&o.LockRetry, 500*time.Millisecond)
 	if o.LockOwner == "" {
 		var b [8]byte

@@ -70,13 +70,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		return r.fail(ctx, ch, StateErrored, reason)
 	}
+	if ch.Status.Accepted {
+		// The CA's verdict is on its way and explains more than anything
+		// else could, so an accepted challenge waits for it.
+		return r.wait(ctx, ch)
+	}
+	reason, err := r.abandonReason(ctx, ch)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if reason != "" {
+		return r.fail(ctx, ch, StateErrored, "abandoned: "+reason)
+	}
 	if !ch.Status.Presented {
 		return r.present(ctx, ch)
 	}
-	if !ch.Status.Accepted {
-		return r.checkAndAccept(ctx, ch)
-	}
-	return r.wait(ctx, ch)
+	return r.checkAndAccept(ctx, ch)
 }
 
 // update writes ch (its status) back; the Store refreshes ResourceVersion.
@@ -151,7 +160,7 @@ func (r *Reconciler) rateLimited(ctx context.Context, ch *Challenge, err error) 
 	}
 	next := r.deps.Clock.Now().Add(d)
 	reason := fmt.Sprintf("rate limited by the CA, retrying at %s: %s", next.UTC().Format(time.RFC3339), acmeDetail(err))
-	return next, true, r.setReason(ctx, ch, meta.EventWarning, ReasonFailed, reason)
+	return next, true, r.setReason(ctx, ch, meta.EventWarning, ReasonRateLimited, reason)
 }
 
 // unwrapACME finds an *acme.Error in err's chain (acme.RateLimit needs the

@@ -15,6 +15,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store/memory"
@@ -235,4 +236,43 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+func TestChallengeOfAGoneOrFailedOrderIsAbandonedAndCleanedUp(t *testing.T) {
+	tests := []struct {
+		name       string
+		order      *order.Order // nil: the owner does not exist
+		wantReason string
+	}{
+		{name: "owner deleted", wantReason: "abandoned: order o1 was deleted"},
+		{name: "owner failed", order: &order.Order{
+			ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "o1"},
+			Status:     order.Status{State: challenge.StateErrored},
+		}, wantReason: "abandoned: order o1 is errored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			f := newFixture(t, &fakeSolver{checkErr: errors.New("not yet")})
+			if tt.order != nil {
+				require.NoError(t, f.st.Create(ctx, tt.order))
+			}
+			ch := &challenge.Challenge{
+				ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "c1",
+					OwnerRefs: []meta.Ref{{Kind: meta.KindOrder, Namespace: "default", Name: "o1"}}},
+				Spec:   challenge.Spec{DNSName: "a.example.test", Type: solver.DNS01, Key: "k", IssuerRef: meta.IssuerRef{Name: "acme"}},
+				Status: challenge.Status{Processing: true, Presented: true},
+			}
+			require.NoError(t, f.st.Create(ctx, ch))
+
+			_, err := f.r.Reconcile(ctx, meta.RefOf(ch))
+			require.NoError(t, err)
+			got := f.get(ctx, t, meta.RefOf(ch))
+			assert.Equal(t, challenge.StateErrored, got.Status.State)
+			assert.Equal(t, tt.wantReason, got.Status.Reason)
+			assert.True(t, got.Status.CleanedUp)
+			_, cleanups := f.fs.counts()
+			assert.Equal(t, 1, cleanups)
+		})
+	}
 }

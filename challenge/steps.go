@@ -10,13 +10,17 @@ import (
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
-	"github.com/certflow/certflow/store"
 )
 
 // present calls the solver's Present and marks the challenge Presented. The
 // intent (Processing) is recorded first, so a crash during Present still
 // leads to CleanUp.
 func (r *Reconciler) present(ctx context.Context, ch *Challenge) (time.Time, error) {
+	// A solver that cannot be built presented nothing: no cleanup is owed.
+	s, err := r.solverFor(ctx, ch)
+	if err != nil {
+		return time.Time{}, errors.Join(err, r.setReason(ctx, ch, meta.EventWarning, ReasonPresentError, "present: "+err.Error()))
+	}
 	if !ch.Status.Processing {
 		ch.Status.Processing = true
 		if ch.Status.State == StateUnknown {
@@ -25,10 +29,6 @@ func (r *Reconciler) present(ctx context.Context, ch *Challenge) (time.Time, err
 		if err := r.update(ctx, ch); err != nil {
 			return time.Time{}, err
 		}
-	}
-	s, err := r.solverFor(ctx, ch)
-	if err != nil {
-		return time.Time{}, errors.Join(err, r.setReason(ctx, ch, meta.EventWarning, ReasonPresentError, "present: "+err.Error()))
 	}
 	pctx, cancel := context.WithTimeout(ctx, r.opts.PresentTimeout)
 	defer cancel()
@@ -62,7 +62,10 @@ func (r *Reconciler) checkAndAccept(ctx context.Context, ch *Challenge) (time.Ti
 	}
 	if err := r.selfCheck(ctx, ch, s); err != nil {
 		now := r.deps.Clock.Now()
-		reason := "self-check: " + err.Error()
+		reason := err.Error()
+		if !errors.Is(err, solver.ErrSelfCheck) {
+			reason = "self-check: " + reason
+		}
 		if ch.Status.PresentedAt != nil && !now.Before(ch.Status.PresentedAt.Add(r.opts.SelfCheckTimeout)) {
 			return r.fail(ctx, ch, StateErrored, fmt.Sprintf("%s (gave up after %v)", reason, r.opts.SelfCheckTimeout))
 		}
@@ -158,7 +161,7 @@ func (r *Reconciler) wait(ctx context.Context, ch *Challenge) (time.Time, error)
 			return time.Time{}, err
 		}
 	}
-	return r.deps.Clock.Now().Add(r.opts.PollInterval), nil
+	return r.deps.Clock.Now().Add(Pace(r.opts.RetryAfter, ch.Spec.AuthorizationURL, r.opts.PollInterval)), nil
 }
 
 // FailureReason explains an invalid authorization: the identifier, the
@@ -189,65 +192,4 @@ func FailureReason(authz *acme.Authorization, challengeURL string) string {
 		reason += "; " + d
 	}
 	return reason
-}
-
-// finish cleans up a final challenge once.
-func (r *Reconciler) finish(ctx context.Context, ch *Challenge) (time.Time, error) {
-	if ch.Status.CleanedUp {
-		return time.Time{}, nil
-	}
-	if ch.Status.Processing || ch.Status.Presented {
-		s, err := r.solverFor(ctx, ch)
-		if err != nil {
-			r.event(ch, meta.EventWarning, ReasonCleanUpError, err.Error())
-			return time.Time{}, err
-		}
-		cctx, cancel := context.WithTimeout(ctx, r.opts.CleanUpTimeout)
-		defer cancel()
-		next, err := r.withRecordLock(cctx, ch, func(ctx context.Context) error {
-			return s.CleanUp(ctx, ch.Info())
-		})
-		if err != nil {
-			err = fmt.Errorf("challenge: clean up %s: %w", ch.ObjectMeta.Name, err)
-			r.event(ch, meta.EventWarning, ReasonCleanUpError, err.Error())
-			return time.Time{}, err
-		}
-		if !next.IsZero() {
-			return next, nil
-		}
-		r.event(ch, meta.EventNormal, ReasonCleanedUp, fmt.Sprintf("cleaned up %s challenge for %s", ch.Spec.Type, ch.Spec.DNSName))
-	}
-	ch.Status.CleanedUp = true
-	ch.Status.Presented = false
-	ch.Status.Processing = false
-	if err := r.update(ctx, ch); err != nil {
-		return time.Time{}, err
-	}
-	return time.Time{}, nil
-}
-
-// withRecordLock runs fn; for DNS-01 it holds the Store lock
-// "dns01:<record name>" around it so that challenges sharing a TXT name (an
-// apex and its wildcard, on any replica) never interleave their updates. A
-// lock held by another owner returns the time to try again.
-func (r *Reconciler) withRecordLock(ctx context.Context, ch *Challenge, fn func(context.Context) error) (time.Time, error) {
-	if ch.Spec.Type != solver.DNS01 {
-		return time.Time{}, fn(ctx)
-	}
-	name := "dns01:" + ch.Info().RecordName()
-	owner := r.opts.LockOwner + "/" + ch.ObjectMeta.Namespace + "/" + ch.ObjectMeta.Name
-	lease, err := r.deps.Store.Acquire(ctx, name, owner, r.opts.LockTTL)
-	if errors.Is(err, store.ErrLocked) {
-		return r.deps.Clock.Now().Add(r.opts.LockRetry), nil
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("lock %s: %w", name, err)
-	}
-	defer func() {
-		// Release even if ctx ended; the TTL frees it otherwise.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = r.deps.Store.Release(rctx, lease)
-	}()
-	return time.Time{}, fn(ctx)
 }

@@ -104,4 +104,6 @@ const (
 	ReasonFailed       meta.Reason = "Failed"
 	ReasonCleanedUp    meta.Reason = "CleanedUp"
 	ReasonCleanUpError meta.Reason = "CleanUpError"
+	// ReasonRateLimited: the CA answered 429; the next attempt waits for its Retry-After.
+	ReasonRateLimited meta.Reason = "RateLimited"
 )

@@ -66,9 +66,11 @@ func (r *Reconciler) reconcileACME(ctx context.Context, obj Object, now time.Tim
 		e = r.clients.put(ref, e)
 	}
 	cond := obj.IssuerStatus().Conditions.Get(meta.ConditionReady)
-	if e.verified.Load() && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
+	if until := e.verifiedUntil(); now.Before(until) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
 		cond.Status == meta.ConditionTrue && cond.Reason == ReasonACMEAccountRegistered && cond.ObservedGeneration == gen {
-		return ready(ReasonACMEAccountRegistered, msgRegistered)
+		out := ready(ReasonACMEAccountRegistered, msgRegistered)
+		out.next = until
+		return out
 	}
 
 	callCtx, cancel := context.WithTimeout(ctx, acmeCallTimeout)
@@ -92,10 +94,11 @@ func (r *Reconciler) reconcileACME(ctx context.Context, obj Object, now time.Tim
 		}
 		e = r.clients.put(ref, e)
 	}
-	e.verified.Store(true)
+	e.verifiedAt.Store(now.UnixNano())
 	r.clearWaiting(ref)
 	out := ready(ReasonACMEAccountRegistered, msgRegistered)
 	out.acme = &ACMEStatus{URI: acct.URI, LastRegisteredEmail: a.Email, LastPrivateKeyHash: hash}
+	out.next = e.verifiedUntil()
 	return out
 }
 

@@ -50,7 +50,7 @@ func TestACMERegistersAndReusesAccount(t *testing.T) {
 
 	next, err := r.Reconcile(testCtx(t), ref)
 	require.NoError(t, err)
-	assert.True(t, next.IsZero())
+	assert.True(t, next.Equal(t0.Add(accountRecheck)), "the account is confirmed again a day later, next=%s", next)
 	got := e.getIssuer(t, ref)
 	c := readyCond(t, got)
 	assert.Equal(t, meta.ConditionTrue, c.Status, c.Message)
@@ -87,6 +87,14 @@ func TestACMERegistersAndReusesAccount(t *testing.T) {
 	assert.Equal(t, rv, got2.GetMeta().ResourceVersion, "nothing written")
 	assert.Equal(t, calls+1, acmeRequests(srv), "one lookup, no new registration")
 	assert.Equal(t, []meta.Reason{ReasonACMEAccountRegistered}, e.events.reasons())
+
+	// A day later the account is confirmed with the CA again.
+	e.clock.Advance(accountRecheck)
+	next, err = r2.Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+	assert.Equal(t, calls+2, acmeRequests(srv), "one more lookup")
+	assert.True(t, next.Equal(e.clock.Now().Add(accountRecheck)))
+	assert.Equal(t, st.URI, e.getIssuer(t, ref).IssuerStatus().ACME.URI)
 }
 
 func TestACMEEmailChangeUpdatesAccount(t *testing.T) {
@@ -341,4 +349,28 @@ func TestACMEClient(t *testing.T) {
 
 	_, err = r.Client(testCtx(t), newIssuer("ns", "self", Spec{SelfSigned: &SelfSignedIssuer{}}))
 	assert.ErrorIs(t, err, ErrUnsupported)
+
+	// After Invalidate the next reconcile asks the CA again.
+	calls := acmeRequests(srv)
+	r.Clients().Invalidate(ref)
+	_, err = r.Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+	assert.Equal(t, calls+1, acmeRequests(srv))
+	cl3, err := r.Client(testCtx(t), e.getIssuer(t, ref))
+	require.NoError(t, err)
+	assert.NotSame(t, cl, cl3, "a new client after Invalidate")
+}
+
+func TestACMESkipTLSVerify(t *testing.T) {
+	srv := acmetest.NewServer(t)
+	e := newEnv(t)
+	iss := acmeIssuer(srv, "")
+	iss.Spec.ACME.SkipTLSVerify = true
+	e.putIssuer(t, iss)
+	r := NewReconciler(e.deps, Options{})
+	t.Cleanup(r.Clients().CloseIdleConnections)
+	_, err := r.Reconcile(testCtx(t), meta.RefOf(iss))
+	require.NoError(t, err)
+	c := readyCond(t, e.getIssuer(t, meta.RefOf(iss)))
+	assert.Equal(t, meta.ConditionTrue, c.Status, c.Message)
 }

@@ -55,9 +55,23 @@ type clientEntry struct {
 	fingerprint string
 	client      *acme.Client
 	transport   *http.Transport // cloned by us, closed when replaced; nil if shared
-	// verified is set once the CA confirmed the account in this process, so
-	// later reconciles skip the network.
-	verified atomic.Bool
+	// verifiedAt is when (Unix nanoseconds, deps.Clock) the CA last confirmed
+	// the account in this process; until accountRecheck later, reconciles
+	// skip the network. Zero: never.
+	verifiedAt atomic.Int64
+}
+
+// accountRecheck is how long a confirmed account is trusted before the
+// reconciler asks the CA again (it may have been deactivated or forgotten).
+const accountRecheck = 24 * time.Hour
+
+// verifiedUntil returns when the entry's confirmation expires, or zero.
+func (e *clientEntry) verifiedUntil() time.Time {
+	v := e.verifiedAt.Load()
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v).Add(accountRecheck)
 }
 
 // NewACMEClients returns an empty cache reading account keys through deps.Store.
@@ -106,6 +120,12 @@ func (c *ACMEClients) Client(ctx context.Context, iss Object) (*acme.Client, err
 	}
 	return c.put(ref, e).client, nil
 }
+
+// Invalidate drops the cached client of the issuer named ref, so the next
+// Client call reads the account key again and the issuer's next reconcile
+// confirms the account with the CA (re-registering it if the CA no longer
+// knows it). Call it when the CA answers accountDoesNotExist or unauthorized.
+func (c *ACMEClients) Invalidate(ref meta.Ref) { c.forget(ref) }
 
 // CloseIdleConnections closes idle connections of every transport the cache
 // created; call it when the Manager stops.

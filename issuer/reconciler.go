@@ -27,7 +27,8 @@ const (
 // Reconciler drives Issuers and ClusterIssuers to Ready: it validates the
 // spec, checks a CA issuer's key pair and registers an ACME issuer's account.
 // It is the only writer of an issuer's status. Safe for concurrent use on
-// different objects; the Manager runs at most one reconcile per object.
+// different objects; the Manager runs at most one reconcile per object. The
+// zero value is not usable; use NewReconciler.
 type Reconciler struct {
 	deps    reconcile.Deps
 	log     *slog.Logger

@@ -23,6 +23,10 @@ type SignInput struct {
 	Namespace string
 	// CSR is the PEM certificate signing request.
 	CSR []byte
+	// ParsedCSR, if non-nil, is used instead of parsing CSR, saving a
+	// signature check when the caller already ran pki.ParseCSR on it. If
+	// nil, CSR is parsed and its signature checked.
+	ParsedCSR *x509.CertificateRequest
 	// Duration is the requested lifetime. If 0, DefaultDuration is used.
 	Duration time.Duration
 	// IsCA makes the certificate a CA (basic constraints CA:TRUE, cert sign).
@@ -74,9 +78,12 @@ func (s *Signer) Sign(ctx context.Context, iss Object, in SignInput) (SignOutput
 	if err := Validate(spec); err != nil {
 		return SignOutput{}, fmt.Errorf("issuer: sign: %w: %w", ErrUnsupported, err)
 	}
-	csr, err := pki.ParseCSR(in.CSR)
-	if err != nil {
-		return SignOutput{}, terminal(err)
+	csr := in.ParsedCSR
+	if csr == nil {
+		var err error
+		if csr, err = pki.ParseCSR(in.CSR); err != nil {
+			return SignOutput{}, terminal(err)
+		}
 	}
 	if in.Duration < 0 {
 		return SignOutput{}, terminal(fmt.Errorf("negative duration %s", in.Duration))

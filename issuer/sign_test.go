@@ -226,3 +226,17 @@ func TestSignRefusesACMEAndInvalidIssuers(t *testing.T) {
 		})
 	}
 }
+
+func TestSignUsesParsedCSR(t *testing.T) {
+	e := newEnv(t)
+	e.putSecret(t, "ns", "ca-key-pair", newTestCA(t, time.Time{}).secretData(t, false))
+	key := newKey(t)
+	parsed, err := pki.ParseCSR(newCSR(t, key, "parsed.example"))
+	require.NoError(t, err)
+
+	out, err := NewSigner(e.deps).Sign(testCtx(t), caIssuer("ns"), SignInput{Namespace: "ns", ParsedCSR: parsed})
+	require.NoError(t, err, "no PEM needed when the parsed CSR is given")
+	leaf := parseChain(t, out.Chain)[0]
+	assert.Equal(t, []string{"parsed.example"}, leaf.DNSNames)
+	assert.True(t, pki.PublicKeysEqual(leaf.PublicKey, key.Public()))
+}

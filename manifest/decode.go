@@ -39,6 +39,8 @@ func decode(data []byte, strict bool) ([]meta.Object, error) {
 		objs []meta.Object
 		errs Errors
 	)
+	// Editors on Windows like to start files with a byte order mark.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	index := 0
 	for _, d := range splitDocuments(data) {
 		o, e, empty := decodeDocument(index, d, strict)

@@ -367,6 +367,11 @@ func TestDecodeSkipsEmptyDocumentsAndCountsLines(t *testing.T) {
 	require.Len(t, objs, 1)
 	assert.Equal(t, "a", objs[0].GetMeta().Name)
 
+	objs, err = Decode([]byte("\xef\xbb\xbfapiVersion: v1\nkind: Secret\nmetadata: {name: bom}\n"))
+	require.NoError(t, err, "a leading byte order mark is ignored")
+	require.Len(t, objs, 1)
+	assert.Equal(t, "bom", objs[0].GetMeta().Name)
+
 	objs, err = Decode(nil)
 	require.NoError(t, err)
 	assert.Empty(t, objs)

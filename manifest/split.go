@@ -88,10 +88,12 @@ func absoluteLines(msg string, docLine int) (string, int) {
 		b.WriteString(msg[:i+len(word)])
 		msg = msg[i+len(word):]
 		j := 0
-		for j < len(msg) && j < 9 && msg[j] >= '0' && msg[j] <= '9' {
+		for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
 			j++
 		}
-		if j == 0 {
+		if j == 0 || j > 9 { // not a line number the parser would give
+			b.WriteString(msg[:j])
+			msg = msg[j:]
 			continue
 		}
 		n, _ := strconv.Atoi(msg[:j])

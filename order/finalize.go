@@ -45,7 +45,7 @@ func (r *Reconciler) finalizeError(ctx context.Context, cl *acme.Client, o *Orde
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		// Still issuing; the next visit sees processing or valid.
-		return r.setState(ctx, o, challenge.StateProcessing, "", r.opts.PollInterval)
+		return r.setState(ctx, o, challenge.StateProcessing, "", r.poll(o))
 	}
 	var ae *acme.Error
 	if !errors.As(err, &ae) {
@@ -60,7 +60,7 @@ func (r *Reconciler) finalizeError(ctx context.Context, cl *acme.Client, o *Orde
 	if gerr == nil {
 		switch ao.Status {
 		case acme.StatusProcessing:
-			return r.setState(ctx, o, challenge.StateProcessing, "", r.opts.PollInterval)
+			return r.setState(ctx, o, challenge.StateProcessing, "", r.poll(o))
 		case acme.StatusValid:
 			return r.download(ctx, cl, o, ao, preferred)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -88,9 +89,17 @@ func noRetry429(n int, _ *http.Request, res *http.Response) time.Duration {
 type responder struct {
 	st    store.Reader
 	wrong bool
+	hold  chan struct{} // if set, answers wait until it is closed
 }
 
 func (h *responder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.hold != nil {
+		select {
+		case <-h.hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	token := strings.TrimPrefix(r.URL.Path, "/.well-known/acme-challenge/")
 	chs, err := store.ListOf[challenge.Challenge](r.Context(), h.st, store.ListOptions{Kind: meta.KindChallenge})
 	if err != nil {
@@ -137,6 +146,14 @@ type countingSolver struct {
 	cleanups atomic.Int64
 }
 
+// Check passes the inner solver's self-check through (none if it has none).
+func (c *countingSolver) Check(ctx context.Context, ch solver.Challenge) error {
+	if chk, ok := c.Solver.(solver.Checker); ok {
+		return chk.Check(ctx, ch)
+	}
+	return nil
+}
+
 func (c *countingSolver) CleanUp(ctx context.Context, ch solver.Challenge) error {
 	c.cleanups.Add(1)
 	return c.Solver.CleanUp(ctx, ch)
@@ -155,6 +172,7 @@ type env struct {
 	orders *order.Reconciler
 	chals  *challenge.Reconciler
 	iss    *issuer.Issuer
+	rec    *challenge.RetryAfterRecorder
 }
 
 type envConfig struct {
@@ -165,6 +183,9 @@ type envConfig struct {
 	orderOpts order.Options
 	solvers   []solver.Config
 	preferred string
+	solver    func(*acmetest.Server) solver.Solver // default: HTTP-01 with self-check
+	tlsALPN   bool                                 // serve and self-check TLS-ALPN-01 instead
+	hold      chan struct{}                        // HTTP-01 answers wait for it to close
 }
 
 func newEnv(ctx context.Context, t *testing.T, cfg envConfig) *env {
@@ -174,12 +195,19 @@ func newEnv(ctx context.Context, t *testing.T, cfg envConfig) *env {
 		clk = clock.Real{}
 	}
 	st := memory.New(memory.WithClock(clk))
-	port := startResponder(t, &responder{st: st, wrong: cfg.wrong})
-	srv := acmetest.NewServer(t, append([]acmetest.Option{acmetest.WithHTTP01Port(port)}, cfg.acmeOpts...)...)
+	port := startResponder(t, &responder{st: st, wrong: cfg.wrong, hold: cfg.hold})
+	acmeOpts := append([]acmetest.Option{acmetest.WithHTTP01Port(port)}, cfg.acmeOpts...)
+	tlsPort := 0
+	if cfg.tlsALPN {
+		tlsPort = startALPNResponder(ctx, t, st)
+		acmeOpts = append(acmeOpts, acmetest.WithTLSALPN01Port(tlsPort))
+	}
+	srv := acmetest.NewServer(t, acmeOpts...)
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	cl := &acme.Client{Key: key, DirectoryURL: srv.DirectoryURL(), HTTPClient: srv.Client(), RetryBackoff: noRetry429}
+	rec := &challenge.RetryAfterRecorder{Base: srv.Client().Transport}
+	cl := &acme.Client{Key: key, DirectoryURL: srv.DirectoryURL(), HTTPClient: &http.Client{Transport: rec}, RetryBackoff: noRetry429}
 	_, err = cl.Register(ctx, &acme.Account{}, acme.AcceptTOS)
 	require.NoError(t, err)
 
@@ -198,15 +226,22 @@ func newEnv(ctx context.Context, t *testing.T, cfg envConfig) *env {
 	}
 	require.NoError(t, st.Create(ctx, iss))
 
-	e := &env{t: t, srv: srv, st: st, clk: clk, events: &recorder{}, cl: cl, iss: iss}
+	e := &env{t: t, srv: srv, st: st, clk: clk, events: &recorder{}, cl: cl, iss: iss, rec: rec}
 	e.deps = reconcile.Deps{Store: st, Clock: clk, Events: e.events}
 	var s solver.Solver = solver.HTTP01Solver{Port: port, Dial: loopback}
+	if cfg.solver != nil {
+		s = cfg.solver(srv)
+	}
+	if cfg.tlsALPN {
+		s = solver.TLSALPN01Solver{Port: tlsPort, Dial: loopback}
+	}
 	if cfg.noCheck {
 		s = struct{ solver.Solver }{s} // hides Check
 	}
 	e.solver = &countingSolver{Solver: s}
 	oopts := cfg.orderOpts
 	oopts.Clients = staticClients{cl}
+	oopts.RetryAfter = rec.RetryAfter
 	if oopts.PollInterval == 0 {
 		oopts.PollInterval = 20 * time.Millisecond
 	}
@@ -221,6 +256,7 @@ func (e *env) newChallengeReconciler() *challenge.Reconciler {
 	return challenge.NewReconciler(e.deps, challenge.Options{
 		Clients:           staticClients{e.cl},
 		SolverFor:         func(context.Context, *challenge.Challenge) (solver.Solver, error) { return e.solver, nil },
+		RetryAfter:        e.rec.RetryAfter,
 		PollInterval:      20 * time.Millisecond,
 		SelfCheckInterval: 20 * time.Millisecond,
 		SelfCheckTimeout:  10 * time.Second,
@@ -232,9 +268,18 @@ func (e *env) newOrder(ctx context.Context, names ...string) meta.Ref {
 	e.t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(e.t, err)
-	csr, err := pki.CreateCSR(key, pki.CSRTemplate{DNSNames: names})
+	var dnsNames, ipStrs []string
+	var ips []net.IP
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			ips, ipStrs = append(ips, ip), append(ipStrs, n)
+		} else {
+			dnsNames = append(dnsNames, n)
+		}
+	}
+	csr, err := pki.CreateCSR(key, pki.CSRTemplate{DNSNames: dnsNames, IPAddresses: ips})
 	require.NoError(e.t, err)
-	spec := order.Spec{Request: csr, IssuerRef: meta.IssuerRef{Name: "acme"}, DNSNames: names}
+	spec := order.Spec{Request: csr, IssuerRef: meta.IssuerRef{Name: "acme"}, DNSNames: dnsNames, IPAddresses: ipStrs}
 	o := &order.Order{
 		TypeMeta: meta.TypeMeta{APIVersion: meta.APIVersionACME, Kind: meta.KindOrder},
 		ObjectMeta: meta.ObjectMeta{
@@ -315,4 +360,63 @@ func (e *env) settled(o *order.Order, chs []*challenge.Challenge) bool {
 		}
 	}
 	return true
+}
+
+// txtSolver presents DNS-01 in acmetest's DNS server, as a provider would,
+// sharing one RRset between an apex and its wildcard.
+type txtSolver struct{ srv *acmetest.Server }
+
+func (s txtSolver) Present(_ context.Context, ch solver.Challenge) error {
+	s.srv.AddTXT(ch.RecordName(), ch.DNS01Value())
+	return nil
+}
+
+func (s txtSolver) CleanUp(_ context.Context, ch solver.Challenge) error {
+	s.srv.RemoveTXT(ch.RecordName(), ch.DNS01Value())
+	return nil
+}
+
+// startALPNResponder answers acme-tls/1 handshakes from the Store like the
+// Manager's GetCertificate will.
+func startALPNResponder(ctx context.Context, t *testing.T, st store.Reader) int {
+	t.Helper()
+	cfg := &tls.Config{
+		NextProtos: []string{solver.ALPNProto},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			chs, err := store.ListOf[challenge.Challenge](hello.Context(), st, store.ListOptions{Kind: meta.KindChallenge})
+			if err != nil {
+				return nil, err
+			}
+			for _, ch := range chs {
+				if ch.Spec.Type == solver.TLSALPN01 && challenge.Serving(ch) && (ch.Spec.DNSName == hello.ServerName || hello.ServerName == "") {
+					c, err := solver.TLSALPN01Cert(ch.Info())
+					return &c, err
+				}
+			}
+			return nil, errors.New("no challenge for " + hello.ServerName)
+		},
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				_ = c.(*tls.Conn).HandshakeContext(hctx)
+				_ = c.Close()
+			}()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); <-done; wg.Wait() })
+	return ln.Addr().(*net.TCPAddr).Port
 }

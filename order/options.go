@@ -1,6 +1,8 @@
 package order
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"github.com/certflow/certflow/challenge"
@@ -19,11 +21,20 @@ type Options struct {
 	// re-runs the order whenever one of its Challenges changes, so this is
 	// a fallback. If 0, 1s.
 	PollInterval time.Duration
+	// RetryAfter, if set, tells how long the CA asked to wait in its latest
+	// answer for a URL (see challenge.RetryAfterRecorder); order polls then
+	// follow it instead of PollInterval.
+	RetryAfter func(url string) (time.Duration, bool)
 	// NoSolverRetry is the pause before looking again at an authorization
 	// no solver matches (the issuer may be fixed meanwhile). If 0, 1m.
 	NoSolverRetry time.Duration
 	// RequestTimeout bounds one ACME request. If 0, 30s.
 	RequestTimeout time.Duration
+	// LockOwner identifies this process in the Store lock taken around
+	// newOrder. If empty, a random token (one per reconciler).
+	LockOwner string
+	// LockTTL is the lease of that lock. If 0, RequestTimeout + 30s.
+	LockTTL time.Duration
 	// FinalizeTimeout bounds finalize plus waiting for issuance within one
 	// visit; past it the order is looked at again later. If 0, 1m.
 	FinalizeTimeout time.Duration
@@ -40,5 +51,11 @@ func (o Options) withDefaults() Options {
 	def(&o.NoSolverRetry, time.Minute)
 	def(&o.RequestTimeout, 30*time.Second)
 	def(&o.FinalizeTimeout, time.Minute)
+	def(&o.LockTTL, o.RequestTimeout+30*time.Second)
+	if o.LockOwner == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		o.LockOwner = hex.EncodeToString(b[:])
+	}
 	return o
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/solver"
 )
 
 func TestHTTP01OneNameBecomesValid(t *testing.T) {
@@ -166,4 +168,221 @@ func TestPreferredChainPicksAlternate(t *testing.T) {
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	assert.Equal(t, roots[1], chain[len(chain)-1].Issuer.CommonName)
+}
+
+func TestIPIdentifierUsesHTTP01(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{solvers: []solver.Config{
+		{DNS01: &solver.DNS01Config{Webhook: &solver.WebhookConfig{SolverName: "test"}}},
+		{HTTP01: &solver.HTTP01Config{}},
+	}})
+	ref := e.newOrder(ctx, "127.0.0.1")
+
+	o := e.drive(ctx, ref, e.orders, e.chals)
+
+	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	chain, err := pki.ParseChain(o.Status.Certificate)
+	require.NoError(t, err)
+	require.Len(t, chain[0].IPAddresses, 1)
+	assert.Equal(t, "127.0.0.1", chain[0].IPAddresses[0].String())
+}
+
+func TestDNS01ApexAndWildcardShareTheRecordAndLeaveNothing(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{
+		solvers: []solver.Config{{DNS01: &solver.DNS01Config{Webhook: &solver.WebhookConfig{SolverName: "test"}}}},
+		solver:  func(s *acmetest.Server) solver.Solver { return txtSolver{srv: s} },
+	})
+	ref := e.newOrder(ctx, "d.example.test", "*.d.example.test")
+
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	chs := e.challenges(ctx, ref)
+	require.Len(t, chs, 2)
+	for _, ch := range chs {
+		assert.Equal(t, solver.DNS01, ch.Spec.Type)
+		assert.Equal(t, "_acme-challenge.d.example.test.", ch.Info().RecordName())
+	}
+
+	o := e.drive(ctx, ref, e.orders, e.chals)
+
+	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	chain, err := pki.ParseChain(o.Status.Certificate)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"d.example.test", "*.d.example.test"}, chain[0].DNSNames)
+	assert.Empty(t, e.srv.TXT("_acme-challenge.d.example.test."), "no TXT record is leaked")
+}
+
+func TestIssuerProfileIsRequested(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{acmeOpts: []acmetest.Option{
+		acmetest.WithAlwaysValid(),
+		acmetest.WithProfile("default", acmetest.Profile{}),
+		acmetest.WithProfile("short", acmetest.Profile{ValidityPeriod: time.Hour}),
+	}})
+	e.iss.Spec.ACME.Profile = "short"
+	require.NoError(t, e.st.Update(ctx, e.iss))
+	ref := e.newOrder(ctx, "profile.example.test")
+
+	o := e.drive(ctx, ref, e.orders, e.chals)
+
+	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	chain, err := pki.ParseChain(o.Status.Certificate)
+	require.NoError(t, err)
+	assert.InDelta(t, time.Hour.Seconds(), chain[0].NotAfter.Sub(chain[0].NotBefore).Seconds(), 2)
+}
+
+func TestUnknownProfileFailsTheOrder(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	e := newEnv(ctx, t, envConfig{})
+	e.iss.Spec.ACME.Profile = "nonexistent"
+	require.NoError(t, e.st.Update(ctx, e.iss))
+	ref := e.newOrder(ctx, "noprofile.example.test")
+
+	next, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	assert.True(t, next.IsZero())
+	o := e.getOrder(ctx, ref)
+	assert.Equal(t, challenge.StateErrored, o.Status.State)
+	assert.Contains(t, o.Status.Reason, "nonexistent")
+	assert.Equal(t, 0, e.srv.OrderCount())
+}
+
+func TestTLSALPN01BecomesValid(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{tlsALPN: true, solvers: []solver.Config{{TLSALPN01: &solver.TLSALPN01Config{}}}})
+	ref := e.newOrder(ctx, "alpn.example.test")
+
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	chs := e.challenges(ctx, ref)
+	require.Len(t, chs, 1)
+	assert.Equal(t, solver.TLSALPN01, chs[0].Spec.Type)
+
+	o := e.drive(ctx, ref, e.orders, e.chals)
+
+	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+}
+
+func TestRateLimitedAcceptIsRetriedAtRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{
+		acmetest.WithFaults(acmetest.RateLimited(acmetest.EndpointChallenge, 1, 5*time.Second)),
+	}})
+	ref := e.newOrder(ctx, "accept.example.test")
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	chs := e.challenges(ctx, ref)
+	require.Len(t, chs, 1)
+	chRef := meta.RefOf(chs[0])
+
+	next, err := e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	assert.Equal(t, clk.Now().Add(5*time.Second), next)
+	ch := e.challenges(ctx, ref)[0]
+	assert.True(t, ch.Status.Presented)
+	assert.False(t, ch.Status.Accepted)
+	assert.Contains(t, ch.Status.Reason, "rate limited")
+	assert.True(t, e.events.has(chRef, challenge.ReasonRateLimited))
+
+	clk.Advance(5 * time.Second)
+	_, err = e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	assert.True(t, e.challenges(ctx, ref)[0].Status.Accepted)
+}
+
+func TestSelfCheckFailureFailsTheOrderWithWhatWasSeen(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk, wrong: true})
+	ref := e.newOrder(ctx, "selfcheck.example.test")
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	chRef := meta.RefOf(e.challenges(ctx, ref)[0])
+
+	_, err = e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	ch := e.challenges(ctx, ref)[0]
+	assert.Regexp(t, `^self-check: GET http://selfcheck\.example\.test:\d+/\.well-known/acme-challenge/\S+: body "not-the-key-authorization" is not the key authorization$`, ch.Status.Reason)
+	assert.False(t, ch.Status.Accepted, "a failing self-check never accepts")
+
+	clk.Advance(10 * time.Second) // the env's SelfCheckTimeout
+	_, err = e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	ch = e.challenges(ctx, ref)[0]
+	assert.Equal(t, challenge.StateErrored, ch.Status.State)
+	assert.True(t, ch.Status.CleanedUp)
+
+	_, err = e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	assert.Equal(t, challenge.StateErrored, o.Status.State)
+	assert.Contains(t, o.Status.Reason, `HTTP-01 challenge for "selfcheck.example.test": self-check:`)
+}
+
+func TestOrderFinalizedBeforeACrashIsDownloaded(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
+	ref := e.newOrder(ctx, "finalized.example.test")
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	url := e.getOrder(ctx, ref).Status.URL
+	chRef := meta.RefOf(e.challenges(ctx, ref)[0])
+	for e.challenges(ctx, ref)[0].Status.State != challenge.StateValid {
+		_, err := e.chals.Reconcile(ctx, chRef)
+		require.NoError(t, err)
+		require.NoError(t, ctx.Err())
+	}
+
+	// The previous process finalized, then died before writing status.
+	ao, err := e.cl.WaitOrder(ctx, url)
+	require.NoError(t, err)
+	csr, err := pki.ParseCSR(e.getOrder(ctx, ref).Spec.Request)
+	require.NoError(t, err)
+	der, _, err := e.cl.CreateCertFromOrder(ctx, ao, csr.Raw, true)
+	require.NoError(t, err)
+
+	_, err = e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	assert.Equal(t, pki.EncodeDER(der...), o.Status.Certificate)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize), "no second finalize")
+}
+
+func TestAuthorizationPollFollowsRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	hold := make(chan struct{})
+	defer close(hold) // lets the validation authority's fetch finish
+	e := newEnv(ctx, t, envConfig{clk: clk, noCheck: true, hold: hold, acmeOpts: []acmetest.Option{
+		acmetest.WithRetryAfter(3*time.Second, 0),
+	}})
+	ref := e.newOrder(ctx, "paced.example.test")
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	chRef := meta.RefOf(e.challenges(ctx, ref)[0])
+
+	next, err := e.chals.Reconcile(ctx, chRef) // present, accept
+	require.NoError(t, err)
+	require.True(t, e.challenges(ctx, ref)[0].Status.Accepted)
+	assert.Equal(t, clk.Now().Add(20*time.Millisecond), next, "first poll after PollInterval")
+
+	// The validation is held, so the challenge is processing and the CA
+	// asks for 3s (as seconds, or as a date rounded to the second).
+	next, err = e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	wait := next.Sub(clk.Now())
+	assert.GreaterOrEqual(t, wait, 2*time.Second)
+	assert.LessOrEqual(t, wait, 3*time.Second)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/acme"
@@ -90,7 +89,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	case acme.StatusReady:
 		return r.finalize(ctx, cl, o, ao, acmeSpec.PreferredChain)
 	case acme.StatusProcessing:
-		return r.setState(ctx, o, challenge.StateProcessing, "", r.opts.PollInterval)
+		return r.setState(ctx, o, challenge.StateProcessing, "", r.poll(o))
 	case acme.StatusValid:
 		return r.download(ctx, cl, o, ao, acmeSpec.PreferredChain)
 	case acme.StatusInvalid:
@@ -99,54 +98,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return r.fail(ctx, o, challenge.StateExpired, ReasonFailed, fmt.Sprintf("ACME order %s is %s", o.Status.URL, ao.Status))
 	}
 	return r.fail(ctx, o, challenge.StateErrored, ReasonFailed, fmt.Sprintf("ACME order %s has unknown status %q", o.Status.URL, ao.Status))
-}
-
-// acmeOrder creates the ACME order (recording its URL first of all) or
-// fetches the recorded one. A nil order comes with when to look again or
-// the error to retry.
-func (r *Reconciler) acmeOrder(ctx context.Context, cl *acme.Client, o *Order, issuerProfile string) (*acme.Order, time.Time, error) {
-	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-	defer cancel()
-	if o.Status.URL != "" {
-		ao, err := cl.GetOrder(actx, o.Status.URL)
-		if err != nil {
-			next, err := r.acmeError(ctx, o, "get order", err)
-			return nil, next, err
-		}
-		return ao, time.Time{}, nil
-	}
-	profile := o.Spec.Profile
-	if profile == "" {
-		profile = issuerProfile
-	}
-	var opts []acme.OrderOption
-	if profile != "" {
-		opts = append(opts, acme.WithOrderIssuanceProfile(acme.ProfileName(profile)))
-	}
-	ao, err := cl.AuthorizeOrder(actx, identifiers(o.Spec), opts...)
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "acme: certificate authority does not") {
-			// x/crypto/acme refuses a profile the directory does not list.
-			_, ferr := r.fail(ctx, o, challenge.StateErrored, ReasonFailed, "new order: "+err.Error())
-			return nil, time.Time{}, ferr
-		}
-		next, err := r.acmeError(ctx, o, "new order", err)
-		return nil, next, err
-	}
-	if ao.URI == "" {
-		return nil, time.Time{}, fmt.Errorf("order: new order: the CA sent no order URL")
-	}
-	// Recorded before anything else: a crash from here on continues this
-	// ACME order instead of opening a second one.
-	o.Status.URL = ao.URI
-	o.Status.FinalizeURL = ao.FinalizeURL
-	o.Status.State = stateOf(ao.Status)
-	o.Status.Reason = ""
-	if err := r.update(ctx, o); err != nil {
-		return nil, time.Time{}, err
-	}
-	r.event(o, meta.EventNormal, ReasonCreated, "created ACME order "+ao.URI)
-	return ao, time.Time{}, nil
 }
 
 // identifiers lists the order's DNS and IP identifiers; the common name is
@@ -290,4 +241,10 @@ func (r *Reconciler) deleteChallenges(ctx context.Context, o *Order) (time.Time,
 		return r.deps.Clock.Now().Add(r.opts.PollInterval), nil
 	}
 	return time.Time{}, nil
+}
+
+// poll is the pause before looking at the ACME order again: the CA's
+// Retry-After for it when known, else PollInterval.
+func (r *Reconciler) poll(o *Order) time.Duration {
+	return challenge.Pace(r.opts.RetryAfter, o.Status.URL, r.opts.PollInterval)
 }

@@ -32,11 +32,16 @@ func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	if name == "" {
 		return c.defaultCertificate(ix, hello)
 	}
+	// Keys are lower case, so a hit on the name as sent means it was lower
+	// case already: the common case pays for one map index and nothing else.
+	if cert, ok := ix.exact[name]; ok {
+		return cert, nil
+	}
 	if len(name) > maxNameLen {
 		return nil, c.miss(name)
 	}
 	if isLower(name) {
-		if cert := ix.lookup(name); cert != nil {
+		if cert := ix.lookupWildcard(name); cert != nil {
 			return cert, nil
 		}
 		return nil, c.miss(name)
@@ -53,6 +58,12 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	if cert, ok := ix.exact[name]; ok {
 		return cert
 	}
+	return ix.lookupWildcard(name)
+}
+
+// lookupWildcard finds the certificate of "*.b.c" for "a.b.c", indexing by
+// the substring "b.c" so nothing is allocated.
+func (ix *certIndex) lookupWildcard(name string) *tls.Certificate {
 	if i := strings.IndexByte(name, '.'); i > 0 {
 		return ix.wild[name[i+1:]]
 	}

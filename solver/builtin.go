@@ -3,21 +3,28 @@ package solver
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// ErrSelfCheck is wrapped by every failed self-check of the built-in solvers.
-var ErrSelfCheck = errors.New("self-check failed")
+// ErrSelfCheck is wrapped by every failed self-check of the built-in
+// solvers. Its text is bare so that a Challenge's reason reads
+// "self-check: GET http://…: 404".
+var ErrSelfCheck = errors.New("self-check")
 
 // DialFunc dials like net.Dialer.DialContext. Tests use it to reach a
 // loopback responder for a name that does not resolve.
@@ -175,4 +182,45 @@ func verifyALPNCert(c *x509.Certificate, ch Challenge) error {
 		return nil
 	}
 	return fmt.Errorf("%w: tls-alpn-01: certificate has no acmeIdentifier extension", ErrSelfCheck)
+}
+
+// TLSALPN01Cert makes the self-signed certificate that answers a
+// TLS-ALPN-01 challenge (RFC 8737 §3): it names the identifier and carries
+// the critical acmeIdentifier extension holding SHA-256 of the key
+// authorization. The Manager's GetCertificate serves it to acme-tls/1
+// handshakes for a Challenge that is Serving.
+func TLSALPN01Cert(ch Challenge) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 key: %w", err)
+	}
+	sum := sha256.Sum256([]byte(ch.KeyAuthorization))
+	ext, err := asn1.Marshal(sum[:])
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 extension: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 serial: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:    serial,
+		Subject:         pkix.Name{CommonName: "ACME TLS-ALPN-01 challenge"},
+		NotBefore:       now.Add(-time.Hour),
+		NotAfter:        now.Add(24 * time.Hour),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtraExtensions: []pkix.Extension{{Id: oidACMEIdentifier, Critical: true, Value: ext}},
+	}
+	if ip := net.ParseIP(ch.Identifier); ip != nil {
+		tmpl.IPAddresses = []net.IP{ip}
+	} else {
+		tmpl.DNSNames = []string{ch.Identifier}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

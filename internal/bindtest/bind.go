@@ -49,6 +49,9 @@ type Options struct {
 	KeyName string
 	// Secret is the base64 TSIG secret. If empty, 32 random bytes are used.
 	Secret string
+	// Algorithm is the key's TSIG algorithm as miekg/dns names it
+	// (dns.HmacSHA512, …). If empty, dns.HmacSHA256.
+	Algorithm string
 }
 
 // Server is a running named. It is stopped by the test's cleanup.
@@ -60,7 +63,7 @@ type Server struct {
 	Port int
 	// KeyName is the canonical TSIG key name (lower case, trailing dot).
 	KeyName string
-	// Algorithm is the TSIG algorithm, dns.HmacSHA256.
+	// Algorithm is the TSIG algorithm as miekg/dns names it (Options.Algorithm).
 	Algorithm string
 	// Secret is the base64 TSIG secret; for the test only, never log it.
 	Secret string
@@ -214,9 +217,13 @@ func newServer(t testing.TB, opts Options) (*Server, error) {
 		}
 		secret = base64.StdEncoding.EncodeToString(b)
 	}
+	alg := opts.Algorithm
+	if alg == "" {
+		alg = dns.HmacSHA256
+	}
 	s := &Server{
 		Addr: net.JoinHostPort(ip, strconv.Itoa(port)), IP: ip, Port: port,
-		KeyName: dns.CanonicalName(key), Algorithm: dns.HmacSHA256, Secret: secret,
+		KeyName: dns.CanonicalName(key), Algorithm: dns.CanonicalName(alg), Secret: secret,
 		Dir: t.TempDir(),
 	}
 	if len(opts.Zones) == 0 {
@@ -240,7 +247,9 @@ func (s *Server) waitReady(p *process, logPath string) error {
 	defer tick.Stop()
 	var last error
 	for {
-		last = s.answersSOA(ctx)
+		probe, cancelProbe := context.WithTimeout(ctx, 250*time.Millisecond)
+		last = s.answersSOA(probe)
+		cancelProbe()
 		if last == nil {
 			return nil
 		}

@@ -16,7 +16,7 @@ func (s *Server) writeFiles(opts Options) (string, error) {
 	}
 	keyName := strings.TrimSuffix(s.KeyName, ".")
 	keyPath := filepath.Join(s.Dir, "tsig.key")
-	key := fmt.Sprintf("key %q {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", keyName, s.Secret)
+	key := fmt.Sprintf("key %q {\n\talgorithm %s;\n\tsecret %q;\n};\n", keyName, strings.TrimSuffix(s.Algorithm, "."), s.Secret)
 	if err := os.WriteFile(keyPath, []byte(key), 0o600); err != nil {
 		return "", err
 	}

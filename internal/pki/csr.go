@@ -54,3 +54,17 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	return csr, nil
 }
+
+// CSRPublicKey returns the public key of a PEM CSR without checking its
+// signature: for comparing keys of CSRs this process made itself.
+func CSRPublicKey(data []byte) (any, error) {
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != "CERTIFICATE REQUEST" {
+		return nil, fmt.Errorf("%w: no CERTIFICATE REQUEST block", ErrBadCSR)
+	}
+	csr, err := x509.ParseCertificateRequest(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	return csr.PublicKey, nil
+}

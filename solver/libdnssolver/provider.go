@@ -11,7 +11,8 @@ import (
 
 // Provider is a solver.DNS01Provider that solves with one libdns provider,
 // whatever the issuer. Register it with the Manager under the webhook
-// solverName that issuers use in dns01.webhook.
+// solverName that issuers use in dns01.webhook. The zero value is not
+// usable: build one with NewProvider.
 type Provider struct {
 	cfg Config
 }

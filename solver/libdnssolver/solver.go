@@ -56,7 +56,8 @@ type Config struct {
 }
 
 // Solver presents DNS-01 challenges through a libdns provider. It is safe
-// for concurrent use if the provider is, as libdns requires.
+// for concurrent use if the provider is, as libdns requires. The zero value
+// is not usable: build one with New.
 type Solver struct {
 	provider RecordProvider
 	zone     string

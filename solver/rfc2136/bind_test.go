@@ -11,6 +11,7 @@ import (
 	"github.com/certflow/certflow/internal/bindtest"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
+	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -200,4 +201,28 @@ func TestRFC2136_CheckerAgainstBIND(t *testing.T) {
 	err = s.Check(ctx, ch)
 	require.ErrorIs(t, err, dns01.ErrNotPropagated)
 	assert.Contains(t, err.Error(), fmt.Sprintf("ns1.example.test (127.0.0.1:%d): NXDOMAIN", port))
+}
+
+func TestRFC2136_EveryAcceptedAlgorithmAgainstBIND(t *testing.T) {
+	for _, tt := range []struct{ certManager, bind string }{
+		{"HMACSHA1", dns.HmacSHA1}, {"HMACSHA224", dns.HmacSHA224}, {"HMACSHA256", dns.HmacSHA256},
+		{"HMACSHA384", dns.HmacSHA384}, {"HMACSHA512", dns.HmacSHA512},
+	} {
+		t.Run(tt.certManager, func(t *testing.T) {
+			srv := startBIND(t, bindtest.Options{Algorithm: tt.bind})
+			s := newSolver(t, srv, func(c *Config) { c.TSIGAlgorithm = tt.certManager })
+			ch := challenge("host.example.test", false, "tok.thumb")
+			require.NoError(t, s.Present(testCtx(t), ch))
+			assert.Equal(t, []string{ch.DNS01Value()}, srv.TXT(t, ch.DNS01Name()))
+		})
+	}
+}
+
+func TestRFC2136_AlgorithmMismatch_RejectedAndNothingWritten(t *testing.T) {
+	srv := startBIND(t, bindtest.Options{}) // hmac-sha256
+	s := newSolver(t, srv, func(c *Config) { c.TSIGAlgorithm = "HMACSHA512" })
+	ch := challenge("host.example.test", false, "tok.thumb")
+	err := s.Present(testCtx(t), ch)
+	require.ErrorIs(t, err, ErrBadKey, "BIND knows the key name only with its own algorithm")
+	assert.Empty(t, srv.TXT(t, ch.DNS01Name()))
 }

@@ -15,8 +15,9 @@ var (
 	// ErrUnsupportedAlgorithm means the TSIG algorithm is unknown or
 	// refused (HMACMD5 is broken and refused on purpose).
 	ErrUnsupportedAlgorithm = errors.New("rfc2136: unsupported TSIG algorithm")
-	// ErrBadKey means the server does not know the TSIG key name (BADKEY).
-	ErrBadKey = errors.New("rfc2136: TSIG key unknown to the server (BADKEY)")
+	// ErrBadKey means the server does not know the TSIG key name, or knows
+	// it with another algorithm (BADKEY).
+	ErrBadKey = errors.New("rfc2136: TSIG key unknown to the server or of another algorithm (BADKEY)")
 	// ErrBadSignature means the server rejected the signature: wrong secret
 	// or algorithm (BADSIG).
 	ErrBadSignature = errors.New("rfc2136: TSIG signature rejected, wrong secret or algorithm (BADSIG)")

@@ -11,7 +11,9 @@
 // values and the challenge's value; CleanUp UPSERTs what remains without the
 // challenge's value, or DELETEs the set when nothing remains. Both then wait
 // for Route 53 to report the change INSYNC, polling GetChange until a
-// deadline (a *ChangeTimeoutError when it passes).
+// deadline (a *ChangeTimeoutError when it passes). A DELETE that Route 53
+// refuses because the set changed since it was read is re-read and decided
+// again, a bounded number of times.
 //
 // Because Route 53 holds one TXT set per name, a read-modify-write of it must
 // not interleave with another for the same name (the apex and wildcard

@@ -2,6 +2,7 @@ package route53
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,7 +54,8 @@ type Config struct {
 }
 
 // Solver presents DNS-01 challenges as TXT records in Route 53. It is safe
-// for concurrent use.
+// for concurrent use. The zero value is not usable: build one with New or
+// Provider.NewSolver.
 type Solver struct {
 	client  API
 	zoneID  string
@@ -129,31 +131,42 @@ func (s *Solver) apply(ctx context.Context, name string, edit func(*types.Resour
 	return s.waitInSync(ctx, info)
 }
 
+// maxDeleteAttempts bounds how often a DELETE refused because the set
+// changed under it (another writer outside this process) is re-read and
+// re-decided.
+const maxDeleteAttempts = 3
+
 func (s *Solver) change(ctx context.Context, zoneID, name string, edit func(*types.ResourceRecordSet) *types.Change) (*types.ChangeInfo, error) {
 	unlock, err := s.locks.lock(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	cur, err := s.txtSet(ctx, zoneID, name)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		cur, err := s.txtSet(ctx, zoneID, name)
+		if err != nil {
+			return nil, err
+		}
+		c := edit(cur)
+		if c == nil {
+			return nil, nil
+		}
+		out, err := s.client.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zoneID),
+			ChangeBatch: &types.ChangeBatch{
+				Comment: aws.String("certflow DNS-01"),
+				Changes: []types.Change{*c},
+			},
+		})
+		var invalid *types.InvalidChangeBatch
+		if err != nil && c.Action == types.ChangeActionDelete && errors.As(err, &invalid) && attempt < maxDeleteAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s TXT set in zone %s: %w", c.Action, zoneID, err)
+		}
+		return out.ChangeInfo, nil
 	}
-	c := edit(cur)
-	if c == nil {
-		return nil, nil
-	}
-	out, err := s.client.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-		HostedZoneId: aws.String(zoneID),
-		ChangeBatch: &types.ChangeBatch{
-			Comment: aws.String("certflow DNS-01"),
-			Changes: []types.Change{*c},
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s TXT set in zone %s: %w", c.Action, zoneID, err)
-	}
-	return out.ChangeInfo, nil
 }
 
 // txtSet returns the simple-routing TXT set at name, or nil if there is none.

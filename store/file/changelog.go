@@ -101,10 +101,10 @@ func encodeLine(r logRecord) ([]byte, error) {
 }
 
 // openLog opens changes.log for appending under the exclusive lock and
-// returns its state: from the cache when the file is unchanged since this
-// process last wrote it, else read from disk. A torn last line is cut off and
-// a missing header is written, starting above every stored object's
-// revision so revisions never repeat.
+// returns its state, always read from disk: another process may have written
+// or trimmed it, and an inode number plus size could repeat after two trims.
+// A torn last line is cut off and a missing header is written, starting above
+// every stored object's revision so revisions never repeat.
 func (s *Store) openLog() (*os.File, logState, error) {
 	f, err := os.OpenFile(s.logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
 	if err != nil {
@@ -123,9 +123,6 @@ func (s *Store) logStateOf(f *os.File) (logState, error) {
 	if err != nil {
 		return logState{}, err
 	}
-	if c := s.logCache; c.header && c.ino == inode(fi) && c.size == fi.Size() {
-		return c, nil
-	}
 	st, err := readLogState(f, fi)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", s.logPath, err)
@@ -141,7 +138,7 @@ func (s *Store) logStateOf(f *os.File) (logState, error) {
 		if err != nil {
 			return st, err
 		}
-		floor = max(floor, st.rev, s.logCache.rev)
+		floor = max(floor, st.rev, s.lastRev)
 		if err := f.Truncate(0); err != nil {
 			return st, err
 		}

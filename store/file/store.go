@@ -72,7 +72,7 @@ type Store struct {
 
 	mu       sync.RWMutex // writers hold it exclusively, List shared
 	lockFile *os.File     // exclusive flock target; nil once closed
-	logCache logState     // changes.log as this process last wrote it
+	lastRev  uint64       // highest revision this process saw: a floor should the log vanish
 }
 
 var _ store.Store = (*Store)(nil)
@@ -114,7 +114,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		if err != nil {
 			return err
 		}
-		s.logCache = st
+		s.lastRev = st.rev
 		return lf.Close()
 	}); err != nil {
 		_ = f.Close()
@@ -203,8 +203,11 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	var r struct {
 		Object json.RawMessage `json:"object"`
 	}
-	if err := json.Unmarshal(data, &r); err != nil || len(r.Object) == 0 {
+	if err := json.Unmarshal(data, &r); err != nil {
 		return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, path, err)
+	}
+	if len(r.Object) == 0 {
+		return fmt.Errorf("file: get %s: %w: %s: no object", ref, store.ErrCorrupt, path)
 	}
 	if err := objects.Decode(r.Object, into); err != nil {
 		return fmt.Errorf("file: get %s: %s: %w", ref, path, err)

@@ -90,11 +90,12 @@ func (p *poller) poll() ([]store.WatchEvent, error) {
 		return nil, fmt.Errorf("%w: %w", store.ErrCompacted, err)
 	}
 	var out []store.WatchEvent
-	for {
+	for consumed := false; ; consumed = true {
 		nl := bytes.IndexByte(data, '\n')
 		if nl < 0 {
-			// A torn or unfinished line: read it again at the next tick.
-			p.more = false
+			// The rest is cut by maxPollBytes (read on at once) or is a
+			// torn or unfinished line (read again at the next tick).
+			p.more = p.more && consumed
 			return out, nil
 		}
 		line := data[:nl]

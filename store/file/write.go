@@ -110,7 +110,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 		if err != nil {
 			return err
 		}
-		s.logCache = st
+		s.lastRev = st.rev
 		if err := os.Remove(path); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare f
 		return err
 	}
 	m := obj.GetMeta()
-	file, err := json.Marshal(record{Kind: ref.Kind, Metadata: *m, Object: data})
+	content, err := json.Marshal(record{Kind: ref.Kind, Metadata: *m, Object: data})
 	if err != nil {
 		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
 	}
@@ -153,11 +153,11 @@ func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare f
 	if err != nil {
 		return err
 	}
-	s.logCache = st
+	s.lastRev = st.rev
 	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
 		return err
 	}
-	if err := writeAtomic(path, file, s.durable); err != nil {
+	if err := writeAtomic(path, content, s.durable); err != nil {
 		return err
 	}
 	s.afterCommit(st)
@@ -168,6 +168,6 @@ func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare f
 // does not fail the write that is already durable; the next write retries.
 func (s *Store) afterCommit(st logState) {
 	if trimmed, err := s.trimLog(st); err == nil {
-		s.logCache = trimmed
+		s.lastRev = trimmed.rev
 	}
 }

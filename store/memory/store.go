@@ -41,7 +41,8 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 func WithWatchBuffer(n int) Option { return func(o *options) { o.watchBuffer = n } }
 
 // Store keeps objects in memory. The zero value is not usable; call New. It
-// is safe for concurrent use and starts no goroutines of its own.
+// is safe for concurrent use and runs no goroutines, except a brief one that
+// closes a watch when its context ends.
 type Store struct {
 	clock       clock.Clock
 	watchBuffer int

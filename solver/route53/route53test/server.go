@@ -28,7 +28,8 @@ type RecordSink interface {
 }
 
 // Server is an in-process Route 53 (and STS AssumeRole) endpoint on
-// 127.0.0.1. It is safe for concurrent use.
+// 127.0.0.1. It is safe for concurrent use. The zero value is not usable:
+// use NewServer in tests, Start elsewhere.
 type Server struct {
 	srv *httptest.Server
 

@@ -1,0 +1,91 @@
+package challenge
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// RetryAfterRecorder is an http.RoundTripper that remembers the Retry-After
+// header of the latest response for each URL. x/crypto/acme drops the
+// headers of successful polls (GetOrder, GetAuthorization), so the Manager
+// puts a recorder under the ACME clients' HTTP transport and hands its
+// RetryAfter method to the reconcilers, which then poll at the CA's pace.
+// The zero value uses http.DefaultTransport and is ready to use; it must not
+// be copied after first use.
+type RetryAfterRecorder struct {
+	// Base sends the requests. If nil, http.DefaultTransport is used.
+	Base http.RoundTripper
+
+	mu   sync.Mutex
+	hint map[string]time.Duration
+}
+
+// RoundTrip sends req through Base and records the answer's Retry-After.
+func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := r.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
+	if err != nil {
+		return res, err
+	}
+	d, ok := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	key := req.URL.String()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !ok {
+		delete(r.hint, key)
+		return res, nil
+	}
+	if r.hint == nil {
+		r.hint = map[string]time.Duration{}
+	}
+	r.hint[key] = d
+	return res, nil
+}
+
+// RetryAfter returns, once, how long the CA asked to wait in its latest
+// answer for url.
+func (r *RetryAfterRecorder) RetryAfter(url string) (time.Duration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.hint[url]
+	delete(r.hint, url)
+	return d, ok
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
+
+// Pace returns how long to wait before polling url again: the CA's
+// Retry-After if hint (may be nil) has one, else def.
+func Pace(hint func(url string) (time.Duration, bool), url string, def time.Duration) time.Duration {
+	if hint == nil {
+		return def
+	}
+	if d, ok := hint(url); ok && d > 0 {
+		return d
+	}
+	return def
+}

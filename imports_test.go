@@ -1,0 +1,54 @@
+package certflow
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestImportsGoDownTheChain keeps DESIGN.md §1: root → certificate →
+// request → order → challenge → solver → store → meta, issuer beside the
+// chain, and nothing importing the root package.
+func TestImportsGoDownTheChain(t *testing.T) {
+	const mod = "github.com/certflow/certflow"
+	forbidden := map[string][]string{
+		"meta":        {"clock", "store", "solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"store":       {"solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"secret":      {"store", "solver", "challenge", "order", "request", "certificate", "issuer"},
+		"solver":      {"challenge", "order", "request", "certificate", "issuer"},
+		"challenge":   {"order", "request", "certificate"},
+		"order":       {"request", "certificate"},
+		"request":     {"certificate"},
+		"issuer":      {"certificate", "request", "order", "challenge"},
+		"serve":       {"certificate", "request", "order"},
+		"acmetest":    {"certificate", "request", "order", "challenge", "issuer"},
+		"certificate": {},
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{join .Deps \" \"}}", mod+"/...").CombinedOutput()
+	require.NoError(t, err, string(out))
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, deps, _ := strings.Cut(line, ":")
+		depSet := map[string]bool{}
+		for _, d := range strings.Fields(deps) {
+			depSet[d] = true
+		}
+		if pkg != mod && !strings.HasPrefix(pkg, mod+"/examples/") && depSet[mod] {
+			t.Errorf("%s imports the root package; nothing may", pkg)
+		}
+		rel := strings.TrimPrefix(pkg, mod+"/")
+		bans, ok := forbidden[rel]
+		if !ok {
+			continue
+		}
+		checked++
+		for _, b := range bans {
+			if depSet[mod+"/"+b] {
+				t.Errorf("%s imports %s: imports go down the chain only (DESIGN.md §1)", rel, b)
+			}
+		}
+	}
+	require.Equal(t, len(forbidden), checked, "every package named by the rule exists")
+}

@@ -1,0 +1,47 @@
+package certflow
+
+import (
+	"sync"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// notifier wakes callers waiting for an object to change, fed by the
+// Manager's own Store watch so that waiting costs nothing per change.
+type notifier struct {
+	mu      sync.Mutex
+	waiters map[meta.Ref]map[chan struct{}]bool
+}
+
+func newNotifier() *notifier { return &notifier{waiters: map[meta.Ref]map[chan struct{}]bool{}} }
+
+// subscribe returns a channel that receives after each change of ref, and
+// a function to stop.
+func (n *notifier) subscribe(ref meta.Ref) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.waiters[ref] == nil {
+		n.waiters[ref] = map[chan struct{}]bool{}
+	}
+	n.waiters[ref][ch] = true
+	return ch, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		delete(n.waiters[ref], ch)
+		if len(n.waiters[ref]) == 0 {
+			delete(n.waiters, ref)
+		}
+	}
+}
+
+func (n *notifier) notify(ref meta.Ref) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for ch := range n.waiters[ref] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
