@@ -1,8 +1,134 @@
 package certflow
 
-import "github.com/certflow/certflow/issuer"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/solver/dns01"
+	"github.com/certflow/certflow/solver/rfc2136"
+	"github.com/certflow/certflow/store"
+)
+
+// acmeWiring builds the solvers challenges are presented with.
+type acmeWiring struct {
+	deps      dnsDeps
+	http01    solver.HTTP01Solver
+	tlsALPN01 solver.TLSALPN01Solver
+	providers map[string]solver.DNS01Provider
+	checker   *dns01.Checker // nil: no DNS-01 self-check
+}
+
+type dnsDeps struct {
+	store store.Reader
+	ns    func(issuer meta.Ref) string
+}
+
+// issuerHTTPClient records the CA's Retry-After on every response, so that
+// orders and challenges poll at the pace the CA asks even though
+// x/crypto/acme drops the header on successful polls.
+func issuerHTTPClient(cfg Config) (*http.Client, *challenge.RetryAfterRecorder) {
+	base := cfg.HTTPClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rec := &challenge.RetryAfterRecorder{Base: base}
+	return &http.Client{Transport: rec, Timeout: cfg.HTTPClient.Timeout}, rec
+}
 
 // wireACME registers the Order and Challenge reconcilers.
-func (w *wiring) wireACME(issuers *issuer.Reconciler, cfg Config) error {
+func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config) error {
+	a := &acmeWiring{
+		deps:      dnsDeps{store: w.deps.Store, ns: w.deps.SecretNamespace},
+		http01:    solver.HTTP01Solver{Port: cfg.ACME.HTTP01Port, Dial: cfg.ACME.Dial},
+		tlsALPN01: solver.TLSALPN01Solver{Port: cfg.ACME.TLSALPN01Port, Dial: cfg.ACME.Dial},
+		providers: map[string]solver.DNS01Provider{},
+	}
+	if len(cfg.ACME.DNS01Check.Resolvers) > 0 {
+		c := cfg.ACME.DNS01Check
+		if c.Clock == nil {
+			c.Clock = cfg.Clock
+		}
+		checker, err := dns01.New(c)
+		if err != nil {
+			return fmt.Errorf("%w: ACME.DNS01Check: %w", ErrInvalidConfig, err)
+		}
+		a.checker = checker
+	}
+	a.providers["rfc2136"] = &rfc2136.Provider{}
+	for name, p := range cfg.DNS01Providers {
+		a.providers[name] = p
+	}
+	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
+		Clients:    issuers,
+		Timeout:    cfg.ACME.OrderTimeout,
+		RetryAfter: rec.RetryAfter,
+	})
+	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
+		Clients:          issuers,
+		SolverFor:        a.solverFor,
+		RetryAfter:       rec.RetryAfter,
+		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,
+	})
 	return nil
 }
+
+// ErrNoDNS01Provider means a challenge names a DNS-01 provider the Manager
+// was not given.
+var ErrNoDNS01Provider = errors.New("certflow: no such DNS-01 provider")
+
+func (a *acmeWiring) solverFor(ctx context.Context, ch *challenge.Challenge) (solver.Solver, error) {
+	switch ch.Spec.Type {
+	case solver.HTTP01:
+		return a.http01, nil
+	case solver.TLSALPN01:
+		return a.tlsALPN01, nil
+	case solver.DNS01:
+		cfg := ch.Spec.Solver.DNS01
+		if cfg == nil {
+			return nil, fmt.Errorf("certflow: challenge %s: DNS-01 without dns01 solver config", ch.ObjectMeta.Name)
+		}
+		p, ok := a.providers[cfg.Provider()]
+		if !ok {
+			return nil, fmt.Errorf("%w: %q", ErrNoDNS01Provider, cfg.Provider())
+		}
+		ns := a.deps.ns(ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
+		s, err := p.NewSolver(ctx, *cfg, ns, secretReader{a.deps.store})
+		if err != nil {
+			return nil, err
+		}
+		if a.checker == nil {
+			return s, nil
+		}
+		return dns01.Checked(s, a.checker, cfg.CNAMEStrategy == "Follow"), nil
+	}
+	return nil, fmt.Errorf("certflow: challenge %s: unknown type %q", ch.ObjectMeta.Name, ch.Spec.Type)
+}
+
+// secretReader lets solvers read TSIG secrets and credentials from the Store.
+type secretReader struct{ store store.Reader }
+
+var _ solver.Secrets = secretReader{}
+
+// ErrSecretKeyMissing means a referenced Secret lacks the referenced key.
+var ErrSecretKeyMissing = errors.New("certflow: secret has no such key")
+
+func (r secretReader) SecretValue(ctx context.Context, namespace string, ref solver.SecretKeySelector) ([]byte, error) {
+	s := &secret.Secret{}
+	if err := r.store.Get(ctx, meta.Ref{Kind: meta.KindSecret, Namespace: namespace, Name: ref.Name}, s); err != nil {
+		return nil, fmt.Errorf("certflow: read secret %s/%s: %w", namespace, ref.Name, err)
+	}
+	v, ok := s.Data[ref.Key]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s/%s has no key %q", ErrSecretKeyMissing, namespace, ref.Name, ref.Key)
+	}
+	return v, nil
+}
+

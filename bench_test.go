@@ -15,7 +15,7 @@ import (
 // key, CSR, request, approval, CA signature, verification, Secret, status)
 // through one Manager on the memory store, ECDSA P-256.
 func BenchmarkCAIssuance(b *testing.B) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st := memory.New()
 	m, err := New(Config{Store: st, Workers: 8})
@@ -44,7 +44,8 @@ func BenchmarkCAIssuance(b *testing.B) {
 	}
 	for _, ref := range refs {
 		if err := m.WaitReady(ctx, ref); err != nil {
-			b.Fatal(err)
+			st, _ := m.Status(context.Background(), ref)
+			b.Fatalf("%s: %v\n%v", ref, err, st)
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "certs/s")

@@ -9,6 +9,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/solver/dns01"
 	"github.com/certflow/certflow/store"
 )
 
@@ -56,13 +57,14 @@ type ACMEConfig struct {
 	TLSALPN01Port int
 	// SelfCheckTimeout bounds a challenge's self-check. If zero, 2 minutes.
 	SelfCheckTimeout time.Duration
-	// DNS01Resolvers are the recursive resolvers (host:port) the DNS-01
-	// propagation check starts from. If empty, DNS-01 self-checks are skipped
+	// DNS01Check configures the DNS-01 propagation check that runs before a
+	// challenge is accepted: every authoritative nameserver must serve the
+	// record. If DNS01Check.Resolvers is empty, there is no DNS-01 self-check
 	// and the CA's validation is the only check.
-	DNS01Resolvers []string
-	// DNS01NameserverPort is the port authoritative nameservers are queried
-	// on. If zero, 53.
-	DNS01NameserverPort int
+	DNS01Check dns01.Config
+	// Dial opens the self-check connections of HTTP-01 and TLS-ALPN-01. If
+	// nil, a net.Dialer (the system resolver) is used.
+	Dial solver.DialFunc
 }
 
 // ErrInvalidConfig is wrapped by New when the Config cannot work.
@@ -105,9 +107,6 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.ACME.SelfCheckTimeout == 0 {
 		out.ACME.SelfCheckTimeout = 2 * time.Minute
-	}
-	if out.ACME.DNS01NameserverPort == 0 {
-		out.ACME.DNS01NameserverPort = 53
 	}
 	return out
 }

@@ -96,6 +96,27 @@ func waitFor[T any, PT interface {
 	}
 }
 
+// waitUntil blocks until cond holds, re-checking on every Store change.
+func (h *harness) waitUntil(what string, cond func() bool) {
+	h.t.Helper()
+	res, err := h.store.List(h.ctx, store.ListOptions{Kind: "none"})
+	require.NoError(h.t, err)
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	events, err := h.store.Watch(ctx, res.Revision)
+	require.NoError(h.t, err)
+	for !cond() {
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatalf("timed out waiting until %s", what)
+		case ev, ok := <-events:
+			if !ok || ev.Err != nil {
+				h.t.Fatalf("watch ended while waiting until %s", what)
+			}
+		}
+	}
+}
+
 func certReady(c *certificate.Certificate) bool {
 	return c.Status.Conditions.IsTrue(meta.ConditionReady) && c.Status.Revision != nil
 }

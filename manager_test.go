@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"crypto/x509"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -71,6 +72,9 @@ func TestCAIssuance_WritesVerifiedSecretAndStatus(t *testing.T) {
 	assert.Equal(t, "web", s.ObjectMeta.Annotations[secret.AnnotationCertificateName])
 	assert.Equal(t, "ca", s.ObjectMeta.Annotations[secret.AnnotationIssuerName])
 	assert.NotEmpty(t, s.Data[secret.CACertKey])
+	h.waitUntil("the temporary key is removed", func() bool {
+		return h.store.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "web-next-private-key"}, &secret.Secret{}) != nil
+	})
 	assert.Equal(t, []string{"web-1"}, listRequests(t, h, "default"))
 }
 
@@ -85,7 +89,9 @@ func TestRenewal_RotationAlwaysMakesNewKeyAndPrunesOldRequest(t *testing.T) {
 	c = waitFor(h, certRef("default", "web"), "revision 2", revisionAtLeast(2))
 	_, key2 := readSecret(t, h, "default", "web-tls")
 	assert.NotEqual(t, key1, key2, "rotationPolicy Always must generate a new key")
-	assert.Equal(t, []string{"web-2"}, listRequests(t, h, "default"), "revisionHistoryLimit 1 keeps only the newest request")
+	h.waitUntil("revisionHistoryLimit 1 keeps only the newest request", func() bool {
+		return slices.Equal([]string{"web-2"}, listRequests(t, h, "default"))
+	})
 	assert.True(t, c.Status.RenewalTime.After(h.clock.Now()))
 }
 
@@ -117,7 +123,9 @@ func TestRevisionHistoryLimit_KeepsThatManyRequests(t *testing.T) {
 		h.clock.Set(*c.Status.RenewalTime)
 	}
 	waitFor(h, certRef("default", "web"), "revision 4", revisionAtLeast(4))
-	assert.ElementsMatch(t, []string{"web-3", "web-4"}, listRequests(t, h, "default"))
+	h.waitUntil("revisionHistoryLimit 2 keeps the two newest requests", func() bool {
+		return slices.Equal([]string{"web-3", "web-4"}, listRequests(t, h, "default"))
+	})
 }
 
 func TestCAIssuerUnready_CertificateStatusSaysWhy(t *testing.T) {

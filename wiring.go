@@ -35,7 +35,8 @@ func newWiring(deps reconcile.Deps, cfg Config) (*wiring, error) {
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
 		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
 	}
-	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient})
+	acmeHTTP, retryAfter := issuerHTTPClient(cfg)
+	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: acmeHTTP})
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
@@ -44,7 +45,7 @@ func newWiring(deps reconcile.Deps, cfg Config) (*wiring, error) {
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
-	if err := w.wireACME(issuers, cfg); err != nil {
+	if err := w.wireACME(issuers, retryAfter, cfg); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -38,12 +38,9 @@ func (r *Reconciler) complete(ctx context.Context, cert *Certificate, sec *secre
 	r.setReady(cert, meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired", now)
 	r.deps.Events.Event(meta.RefOf(cert), meta.EventNormal, ReasonIssued,
 		fmt.Sprintf("The certificate has been successfully issued (revision %d, expires %s)", rev, na.UTC().Format(time.RFC3339)))
-	if err := r.deleteNextKey(ctx, cert); err != nil {
-		return time.Time{}, err
-	}
-	if err := r.pruneRequests(ctx, cert); err != nil {
-		return time.Time{}, err
-	}
+	// The temporary key and old requests go on the next visit, once this
+	// status (the revision bump) is stored: deleting them first would strand
+	// an issued request without its key if the status write conflicted.
 	return rt, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"strconv"
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
@@ -29,6 +30,13 @@ func (r *Reconciler) loadNextKey(ctx context.Context, cert *Certificate) (*nextK
 	s, err := r.getSecret(ctx, cert.ObjectMeta.Namespace, nextKeyName(cert))
 	if err != nil || s == nil {
 		return nil, err
+	}
+	if s.ObjectMeta.Annotations[AnnotationRevision] != strconv.Itoa(revision(cert)+1) {
+		// Left over from an issuance that already completed.
+		if err := r.deleteNextKey(ctx, cert); err != nil {
+			return nil, err
+		}
+		return nil, nil
 	}
 	k, err := pki.ParsePrivateKey(s.Data[secret.TLSKeyKey])
 	if err != nil {
@@ -73,7 +81,8 @@ func (r *Reconciler) createNextKey(ctx context.Context, cert *Certificate, curre
 		ObjectMeta: meta.ObjectMeta{
 			Namespace: cert.ObjectMeta.Namespace,
 			Name:      nextKeyName(cert),
-			Labels:    map[string]string{LabelNextPrivateKey: "true"},
+			Labels:      map[string]string{LabelNextPrivateKey: "true"},
+			Annotations: map[string]string{AnnotationRevision: strconv.Itoa(revision(cert) + 1)},
 			OwnerRefs: []meta.Ref{meta.RefOf(cert)},
 		},
 		Type: secret.TypeOpaque,

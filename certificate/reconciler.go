@@ -161,6 +161,9 @@ func (r *Reconciler) upToDate(ctx context.Context, cert *Certificate, sec *secre
 	if err := r.deleteNextKey(ctx, cert); err != nil {
 		return time.Time{}, err
 	}
+	if err := r.pruneRequests(ctx, cert); err != nil {
+		return time.Time{}, err
+	}
 	return rt, nil
 }
 

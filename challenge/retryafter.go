@@ -22,6 +22,9 @@ type RetryAfterRecorder struct {
 	hint map[string]time.Duration
 }
 
+// maxHints bounds the hints kept at once.
+const maxHints = 4096
+
 // RoundTrip sends req through Base and records the answer's Retry-After.
 func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := r.Base
@@ -40,7 +43,9 @@ func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error
 		delete(r.hint, key)
 		return res, nil
 	}
-	if r.hint == nil {
+	if r.hint == nil || len(r.hint) >= maxHints {
+		// Hints nobody read (a URL never polled again) must not pile up;
+		// losing some only means polling at the default pace.
 		r.hint = map[string]time.Duration{}
 	}
 	r.hint[key] = d

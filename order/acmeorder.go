@@ -37,14 +37,14 @@ func (r *Reconciler) acmeOrder(ctx context.Context, cl *acme.Client, o *Order, i
 }
 
 // newOrder creates the ACME order under the Store lock
-// "acme-order:<namespace>/<name>", so that replicas sharing the Store never
+// "acme-order:<namespace>:<name>", so that replicas sharing the Store never
 // open two ACME orders for one Order: whoever holds the lock re-reads the
 // Order and creates the ACME order only if no URL is recorded yet. A nil
 // order with no error and no next time means either that o was refreshed
 // with a recorded URL or that o failed (its status says why).
 func (r *Reconciler) newOrder(ctx context.Context, cl *acme.Client, o *Order, issuerProfile string) (*acme.Order, time.Time, error) {
 	ref := meta.RefOf(o)
-	lockName := "acme-order:" + ref.Namespace + "/" + ref.Name
+	lockName := "acme-order:" + ref.Namespace + ":" + ref.Name
 	lease, err := r.deps.Store.Acquire(ctx, lockName, r.opts.LockOwner, r.opts.LockTTL)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, r.deps.Clock.Now().Add(r.opts.PollInterval), nil

@@ -83,7 +83,7 @@ func (r *Reconciler) authorize(ctx context.Context, cl *acme.Client, o *Order, a
 	if pending > 0 {
 		reason = fmt.Sprintf("waiting for %d challenge(s)", pending)
 	}
-	return r.setState(ctx, o, challenge.StatePending, reason, r.poll(o))
+	return r.setState(ctx, o, challenge.StatePending, reason, challenge.Pace(r.opts.RetryAfter, o.Status.URL, r.opts.PendingPollInterval))
 }
 
 // mirrorAuthorizations reads every authorization once and records it.

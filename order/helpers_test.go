@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -330,14 +331,23 @@ func (e *env) drive(ctx context.Context, ref meta.Ref, orders *order.Reconciler,
 		}
 		due[ref] = next
 	}
+	versions := map[meta.Ref]string{}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		run(orders, ref)
-		chs := e.challenges(ctx, ref)
-		for _, ch := range chs {
+		for _, ch := range e.challenges(ctx, ref) {
 			run(chals, meta.RefOf(ch))
 		}
+		// Like the Manager, re-run the order at once when a child changed.
+		seen := map[meta.Ref]string{}
+		for _, ch := range e.challenges(ctx, ref) {
+			seen[meta.RefOf(ch)] = ch.ObjectMeta.ResourceVersion
+		}
+		if !maps.Equal(seen, versions) {
+			delete(due, ref)
+		}
+		versions = seen
 		o := e.getOrder(ctx, ref)
 		if o.Status.State.IsFinal() && e.settled(o, e.challenges(ctx, ref)) {
 			return o
@@ -419,4 +429,31 @@ func startALPNResponder(ctx context.Context, t *testing.T, st store.Reader) int 
 	}()
 	t.Cleanup(func() { _ = ln.Close(); <-done; wg.Wait() })
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// settle runs the challenge reconciler until the CA's verdict is in and the
+// challenge is cleaned up, so that no validation outlives the test. A fake
+// clock is moved along with it.
+func (e *env) settle(ctx context.Context, ref meta.Ref) *challenge.Challenge {
+	e.t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := e.chals.Reconcile(ctx, ref); err != nil {
+			e.t.Logf("reconcile %s: %v", ref, err)
+		}
+		ch := &challenge.Challenge{}
+		require.NoError(e.t, e.st.Get(ctx, ref, ch))
+		if ch.Status.State.IsFinal() && ch.Status.CleanedUp {
+			return ch
+		}
+		if f, ok := e.clk.(*clock.Fake); ok {
+			f.Advance(time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			e.t.Fatalf("challenge %s not settled: %+v", ref, ch.Status)
+		case <-tick.C:
+		}
+	}
 }

@@ -16,11 +16,14 @@ type Options struct {
 	// Timeout is how long after its creation an Order may take to become
 	// valid; then it fails (errored) with a reason. If 0, 10m.
 	Timeout time.Duration
-	// PollInterval is the pause between looks at the CA while challenges
-	// are pending or the certificate is being issued. The Manager also
-	// re-runs the order whenever one of its Challenges changes, so this is
-	// a fallback. If 0, 1s.
+	// PollInterval is the pause between looks at the CA while the
+	// certificate is being issued, and between attempts to take a lock. If
+	// 0, 1s.
 	PollInterval time.Duration
+	// PendingPollInterval is the pause between looks at the CA while
+	// Challenges are being solved. The Manager re-runs the order whenever
+	// one of its Challenges changes, so this is only a fallback. If 0, 5s.
+	PendingPollInterval time.Duration
 	// RetryAfter, if set, tells how long the CA asked to wait in its latest
 	// answer for a URL (see challenge.RetryAfterRecorder); order polls then
 	// follow it instead of PollInterval.
@@ -48,6 +51,7 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.Timeout, 10*time.Minute)
 	def(&o.PollInterval, time.Second)
+	def(&o.PendingPollInterval, 5*time.Second)
 	def(&o.NoSolverRetry, time.Minute)
 	def(&o.RequestTimeout, 30*time.Second)
 	def(&o.FinalizeTimeout, time.Minute)

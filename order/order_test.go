@@ -1,6 +1,7 @@
 package order_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -296,6 +297,7 @@ func TestRateLimitedAcceptIsRetriedAtRetryAfter(t *testing.T) {
 	_, err = e.chals.Reconcile(ctx, chRef)
 	require.NoError(t, err)
 	assert.True(t, e.challenges(ctx, ref)[0].Status.Accepted)
+	assert.Equal(t, challenge.StateValid, e.settle(ctx, chRef).Status.State)
 }
 
 func TestSelfCheckFailureFailsTheOrderWithWhatWasSeen(t *testing.T) {
@@ -364,7 +366,8 @@ func TestAuthorizationPollFollowsRetryAfter(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	clk := clock.NewFake(time.Now())
 	hold := make(chan struct{})
-	defer close(hold) // lets the validation authority's fetch finish
+	release := sync.OnceFunc(func() { close(hold) })
+	defer release() // lets the validation authority's fetch finish
 	e := newEnv(ctx, t, envConfig{clk: clk, noCheck: true, hold: hold, acmeOpts: []acmetest.Option{
 		acmetest.WithRetryAfter(3*time.Second, 0),
 	}})
@@ -385,4 +388,28 @@ func TestAuthorizationPollFollowsRetryAfter(t *testing.T) {
 	wait := next.Sub(clk.Now())
 	assert.GreaterOrEqual(t, wait, 2*time.Second)
 	assert.LessOrEqual(t, wait, 3*time.Second)
+
+	release()
+	assert.Equal(t, challenge.StateValid, e.settle(ctx, chRef).Status.State)
+}
+
+func TestNewOrderWaitsForAnotherReplicasLock(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk})
+	ref := e.newOrder(ctx, "locked.example.test")
+	lease, err := e.st.Acquire(ctx, "acme-order:"+ref.Namespace+":"+ref.Name, "other-replica", time.Minute)
+	require.NoError(t, err)
+
+	next, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, clk.Now().Add(20*time.Millisecond), next, "looks again after PollInterval")
+	assert.Equal(t, 0, e.srv.OrderCount(), "no ACME order while another replica may be creating one")
+
+	require.NoError(t, e.st.Release(ctx, lease))
+	_, err = e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.srv.OrderCount())
+	assert.NotEmpty(t, e.getOrder(ctx, ref).Status.URL)
 }

@@ -238,7 +238,7 @@ func (r *Reconciler) deleteChallenges(ctx context.Context, o *Order) (time.Time,
 		}
 	}
 	if waiting {
-		return r.deps.Clock.Now().Add(r.opts.PollInterval), nil
+		return r.deps.Clock.Now().Add(r.opts.PendingPollInterval), nil
 	}
 	return time.Time{}, nil
 }

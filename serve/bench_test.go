@@ -17,9 +17,12 @@ import (
 // that hit them in random order, and the floor: a bare map from each hello's
 // name to its certificate.
 type benchSet struct {
-	cache  *Cache
-	floor  map[string]*tls.Certificate
-	hellos map[string][]*tls.ClientHelloInfo // by kind: exact, exact-mixedcase, wildcard
+	cache *Cache
+	floor map[string]*tls.Certificate
+	// bareExact and bareWild are the two plain maps a wildcard lookup
+	// needs at least: a miss on the full name, then a hit on the parent.
+	bareExact, bareWild map[string]*tls.Certificate
+	hellos              map[string][]*tls.ClientHelloInfo // by kind: exact, exact-mixedcase, wildcard
 }
 
 // newBenchSet builds the *tls.Certificates directly: one shared key and DER,
@@ -33,9 +36,12 @@ func newBenchSet(b *testing.B, n int) *benchSet {
 	}
 	notAfter := time.Now().Add(90 * 24 * time.Hour)
 	s := &benchSet{
-		cache:  NewCache(Options{}),
-		floor:  make(map[string]*tls.Certificate, 2*n),
-		hellos: map[string][]*tls.ClientHelloInfo{},
+		cache: NewCache(Options{}),
+		floor: make(map[string]*tls.Certificate, 2*n),
+
+		bareExact: make(map[string]*tls.Certificate, n),
+		bareWild:  make(map[string]*tls.Certificate, n),
+		hellos:    map[string][]*tls.ClientHelloInfo{},
 	}
 	entries := make([]*certEntry, 0, 2*n)
 	protos := []string{"h2", "http/1.1"}
@@ -47,6 +53,11 @@ func newBenchSet(b *testing.B, n int) *benchSet {
 		}
 		entries = append(entries, newCertEntry(secretRef("bench", fmt.Sprint(kind, len(entries))), cert))
 		s.floor[sni] = cert
+		if kind == "exact" {
+			s.bareExact[strings.Clone(sni)] = cert
+		} else {
+			s.bareWild[san[2:]] = cert
+		}
 		// A separate copy, as a name parsed off the wire would be: sharing the
 		// map key's bytes would let string comparison short-circuit on
 		// pointer equality and flatter the floor.
@@ -95,7 +106,21 @@ func BenchmarkGetCertificate(b *testing.B) {
 				benchParallel(b, hellos, func(h *tls.ClientHelloInfo) *tls.Certificate { return set.floor[h.ServerName] })
 			})
 		}
+		b.Run(fmt.Sprintf("n=%d/wildcard/floor-2-lookups-serial", n), func(b *testing.B) {
+			benchSerial(b, set.hellos["wildcard"], set.bareWildcard)
+		})
+		b.Run(fmt.Sprintf("n=%d/wildcard/floor-2-lookups-parallel", n), func(b *testing.B) {
+			benchParallel(b, set.hellos["wildcard"], set.bareWildcard)
+		})
 	}
+}
+
+// bareWildcard is the least a wildcard lookup can do with Go maps.
+func (s *benchSet) bareWildcard(h *tls.ClientHelloInfo) *tls.Certificate {
+	if cert, ok := s.bareExact[h.ServerName]; ok {
+		return cert
+	}
+	return s.bareWild[h.ServerName[strings.IndexByte(h.ServerName, '.')+1:]]
 }
 
 func benchSerial(b *testing.B, hellos []*tls.ClientHelloInfo, get func(*tls.ClientHelloInfo) *tls.Certificate) {
@@ -139,6 +164,25 @@ func BenchmarkApply(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				NewCache(Options{}).update(entries, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkUpdateOne measures one Secret replaced in a loaded index: the
+// copy-on-write cost every renewal pays.
+func BenchmarkUpdateOne(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			set := newBenchSet(b, n/2)
+			var one *certEntry
+			for _, e := range set.cache.certs.Load().secrets {
+				one = e
+				break
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				set.cache.update([]*certEntry{one}, nil)
 			}
 		})
 	}

@@ -72,7 +72,11 @@ func NewCache(opts Options) *Cache {
 // previous version of s. When several Secrets claim one name, the leaf with
 // the later NotAfter is served (ties: the smaller namespace/name).
 //
-// An unusable Secret (no tls.crt or tls.key, unparsable PEM, a key that does
+// A Secret without tls.crt holds no certificate (an ACME account key, a key
+// awaiting issuance): any previously loaded version of it stops being served
+// and nil is returned, so a Manager can feed every Secret event here.
+//
+// A broken Secret (tls.crt without tls.key, unparsable PEM, a key that does
 // not match the leaf) returns an error wrapping ErrInvalidSecret and changes
 // nothing: a previously loaded version of s keeps being served. Callers that
 // want it gone call DeleteSecret.
@@ -81,10 +85,14 @@ func NewCache(opts Options) *Cache {
 // Apply.
 func (c *Cache) PutSecret(s *secret.Secret) error {
 	e, err := parseSecret(s)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case e == nil:
+		c.update(nil, []meta.Ref{meta.RefOf(s)})
+	default:
+		c.update([]*certEntry{e}, nil)
 	}
-	c.update([]*certEntry{e}, nil)
 	return nil
 }
 
@@ -94,13 +102,16 @@ func (c *Cache) DeleteSecret(ref meta.Ref) {
 	c.update(nil, []meta.Ref{ref})
 }
 
-// Apply puts every usable Secret of puts, then deletes every ref of deletes,
-// and publishes the result as one snapshot, copying the index once. It is
-// how a Manager loads its Secrets at start. Unusable Secrets are skipped as
-// PutSecret would reject them; their errors are returned joined, after the
-// rest has been applied.
+// Apply does what PutSecret does for each of puts (when a Secret appears
+// more than once, its last usable version counts), then deletes every ref of
+// deletes, and publishes the result as one snapshot, copying the index once.
+// It is how a Manager loads its Secrets at start. Broken Secrets are skipped
+// as PutSecret would reject them; their errors are returned joined, after
+// the rest has been applied. deletes is not modified.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
-	entries := make([]*certEntry, 0, len(puts))
+	// latest holds each ref's last usable version; nil means "holds no
+	// certificate", which removes the ref.
+	latest := make(map[meta.Ref]*certEntry, len(puts))
 	var errs []error
 	for _, s := range puts {
 		e, err := parseSecret(s)
@@ -108,9 +119,18 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 			errs = append(errs, err)
 			continue
 		}
-		entries = append(entries, e)
+		latest[meta.RefOf(s)] = e
 	}
-	c.update(entries, deletes)
+	entries := make([]*certEntry, 0, len(latest))
+	gone := slices.Clip(deletes)
+	for ref, e := range latest {
+		if e == nil {
+			gone = append(gone, ref)
+		} else {
+			entries = append(entries, e)
+		}
+	}
+	c.update(entries, gone)
 	return errors.Join(errs...)
 }
 

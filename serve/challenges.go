@@ -13,7 +13,7 @@ import (
 	"github.com/certflow/certflow/solver"
 )
 
-// Bounds of an ACME token: RFC 8555 §8.1 asks for at least 128 bits of
+// Bounds of an ACME token: RFC 8555 §8.3 asks for at least 128 bits of
 // entropy in base64url (22 characters); 128 characters leaves room for any
 // CA while rejecting garbage before a lookup.
 const (

@@ -11,8 +11,9 @@ import (
 // challengePrefix is where HTTP-01 validators look (RFC 8555 §8.3).
 const challengePrefix = "/.well-known/acme-challenge/"
 
-// HTTPHandler answers ACME HTTP-01 validation requests from tokens and passes
-// every other request to fallback.
+// HTTPHandler answers ACME HTTP-01 validation requests from tokens (which
+// must not be nil; a *Cache is one) and passes every other request to
+// fallback.
 //
 // A request whose path starts with /.well-known/acme-challenge/ is answered
 // here and never reaches fallback:

@@ -104,7 +104,6 @@ func TestPutSecretInvalidChangesNothing(t *testing.T) {
 		s    *secret.Secret
 	}{
 		{"nil", nil},
-		{"no data", &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"}}},
 		{"no key", tlsSecret("ns", "web", otherCrt, nil)},
 		{"garbage cert", tlsSecret("ns", "web", []byte("not pem"), otherKey)},
 		{"key does not match leaf", tlsSecret("ns", "web", otherCrt, good.Data[secret.TLSKeyKey])},
@@ -123,6 +122,32 @@ func TestPutSecretInvalidChangesNothing(t *testing.T) {
 			assert.NotContains(t, err.Error(), string(good.Data[secret.TLSKeyKey]))
 		})
 	}
+}
+
+func TestPutSecretWithoutCertificateStopsServing(t *testing.T) {
+	ca := newTestCA(t)
+	c := NewCache(Options{})
+	require.NoError(t, c.PutSecret(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})))
+	keyOnly := &secret.Secret{
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
+		Type:       secret.TypeOpaque,
+		Data:       map[string][]byte{secret.TLSKeyKey: []byte("account key")},
+	}
+	require.NoError(t, c.PutSecret(keyOnly))
+	_, err := c.GetCertificate(hello("a.example"))
+	assert.ErrorIs(t, err, ErrUnknownName)
+
+	// Apply treats it the same way, in the same snapshot as the other puts.
+	require.NoError(t, c.PutSecret(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})))
+	deletes := make([]meta.Ref, 0, 4)
+	require.NoError(t, c.Apply([]*secret.Secret{
+		keyOnly,
+		ca.secretFor(t, "ns", "other", leaf{dns: []string{"b.example"}}),
+	}, deletes))
+	assert.Empty(t, deletes[:cap(deletes)][0], "the caller's slice is not written")
+	_, err = c.GetCertificate(hello("a.example"))
+	assert.ErrorIs(t, err, ErrUnknownName)
+	mustGet(t, c, "b.example")
 }
 
 func TestApplyLoadsBatchAndJoinsErrors(t *testing.T) {
@@ -170,4 +195,47 @@ func TestWithDoesNotModifyPreviousSnapshot(t *testing.T) {
 	assert.NotContains(t, old.exact, "b.example")
 	assert.Len(t, old.claims["a.example"], 1)
 	assert.Len(t, old.secrets, 1)
+}
+
+func TestApplyLastVersionOfARefCounts(t *testing.T) {
+	ca := newTestCA(t)
+	cert := ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})
+	newer := ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})
+	keyOnly := &secret.Secret{
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
+		Data:       map[string][]byte{secret.TLSKeyKey: []byte("k")},
+	}
+	broken := tlsSecret("ns", "web", []byte("garbage"), []byte("garbage"))
+
+	tests := []struct {
+		name     string
+		puts     []*secret.Secret
+		want     *secret.Secret // nil: a.example is not served
+		wantErrs bool
+	}{
+		{"certificate then key only", []*secret.Secret{cert, keyOnly}, nil, false},
+		{"key only then certificate", []*secret.Secret{keyOnly, cert}, cert, false},
+		{"two versions", []*secret.Secret{cert, newer}, newer, false},
+		{"broken last keeps the usable one", []*secret.Secret{cert, broken}, cert, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCache(Options{})
+			err := c.Apply(tt.puts, nil)
+			if tt.wantErrs {
+				require.ErrorIs(t, err, ErrInvalidSecret)
+			} else {
+				require.NoError(t, err)
+			}
+			got, err := c.GetCertificate(hello("a.example"))
+			if tt.want == nil {
+				require.ErrorIs(t, err, ErrUnknownName)
+				return
+			}
+			require.NoError(t, err)
+			wantLeaf, err := tls.X509KeyPair(tt.want.Data[secret.TLSCertKey], tt.want.Data[secret.TLSKeyKey])
+			require.NoError(t, err)
+			assert.Equal(t, wantLeaf.Certificate[0], got.Certificate[0])
+		})
+	}
 }

@@ -22,17 +22,22 @@ type certEntry struct {
 	notAfter time.Time
 }
 
-// parseSecret builds the entry of s, parsing tls.crt and tls.key once. The
-// private key never appears in an error: crypto/tls's messages name only the
-// PEM block types.
+// parseSecret builds the entry of s, parsing tls.crt and tls.key once. It
+// returns nil and no error for a Secret without tls.crt, which holds no
+// certificate (an ACME account key, a TSIG secret, a key awaiting issuance).
+// The private key never appears in an error: crypto/tls's messages name only
+// the PEM block types.
 func parseSecret(s *secret.Secret) (*certEntry, error) {
 	if s == nil {
 		return nil, fmt.Errorf("serve: put secret: %w: nil secret", ErrInvalidSecret)
 	}
 	ref := meta.RefOf(s)
 	crt, key := s.Data[secret.TLSCertKey], s.Data[secret.TLSKeyKey]
-	if len(crt) == 0 || len(key) == 0 {
-		return nil, fmt.Errorf("serve: put secret %s: %w: %s and %s are required",
+	if len(crt) == 0 {
+		return nil, nil
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("serve: put secret %s: %w: %s without %s",
 			ref, ErrInvalidSecret, secret.TLSCertKey, secret.TLSKeyKey)
 	}
 	pair, err := tls.X509KeyPair(crt, key)

@@ -32,20 +32,23 @@ func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	if name == "" {
 		return c.defaultCertificate(ix, hello)
 	}
-	// Keys are lower case, so a hit on the name as sent means it was lower
+	// Keys are lower case, so a hit on the name as sent proves it was lower
 	// case already: the common case pays for one map index and nothing else.
 	if cert, ok := ix.exact[name]; ok {
 		return cert, nil
 	}
-	if len(name) > maxNameLen {
-		return nil, c.miss(name)
-	}
-	if isLower(name) {
-		if cert := ix.lookupWildcard(name); cert != nil {
+	// Likewise a wildcard hit on the parent as sent proves the parent lower
+	// case; with a lower-case first label the whole name is, so the exact
+	// miss above was authoritative and the wildcard may answer.
+	if i := strings.IndexByte(name, '.'); i > 0 && isLower(name[:i]) {
+		if cert, ok := ix.wild[name[i+1:]]; ok {
 			return cert, nil
 		}
+	}
+	if len(name) > maxNameLen || isLower(name) {
 		return nil, c.miss(name)
 	}
+	// Rare: a mixed-case name. Fold it into a stack buffer and look again.
 	var buf [maxNameLen]byte
 	if cert := ix.lookupBytes(buf[:lowerInto(&buf, name)]); cert != nil {
 		return cert, nil

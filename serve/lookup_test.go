@@ -20,6 +20,9 @@ func lookupFixture(t *testing.T, opts Options) *Cache {
 		ca.secretFor(t, "ns", "exact", leaf{dns: []string{"www.example.com", "Example.COM"}}),
 		ca.secretFor(t, "ns", "wild", leaf{dns: []string{"*.apps.example.com"}}),
 		ca.secretFor(t, "ns", "ip", leaf{ips: []string{"192.0.2.10", "2001:db8::10"}}),
+		// An exact name under a wildcard: exact must win in any case.
+		ca.secretFor(t, "ns", "shop-www", leaf{dns: []string{"www.shop.example"}}),
+		ca.secretFor(t, "ns", "shop-wild", leaf{dns: []string{"*.shop.example"}}),
 	}, nil))
 	return c
 }
@@ -39,6 +42,12 @@ func TestGetCertificateLookup(t *testing.T) {
 		{"mixed case and trailing dot", hello("WWW.EXAMPLE.COM."), "www.example.com", nil},
 		{"wildcard", hello("shop.apps.example.com"), "*.apps.example.com", nil},
 		{"wildcard mixed case", hello("Shop.APPS.example.com"), "*.apps.example.com", nil},
+		{"exact beats wildcard", hello("www.shop.example"), "www.shop.example", nil},
+		{"exact beats wildcard, upper first label", hello("WWW.shop.example"), "www.shop.example", nil},
+		{"exact beats wildcard, upper parent", hello("www.SHOP.example"), "www.shop.example", nil},
+		{"wildcard beside exact", hello("cart.shop.example"), "*.shop.example", nil},
+		{"wildcard beside exact, upper parent", hello("cart.Shop.Example."), "*.shop.example", nil},
+		{"wildcard beside exact, upper first label", hello("CART.shop.example"), "*.shop.example", nil},
 		{"wildcard does not cover its apex", hello("apps.example.com"), "", ErrUnknownName},
 		{"wildcard covers one label only", hello("a.shop.apps.example.com"), "", ErrUnknownName},
 		{"empty first label", hello(".apps.example.com"), "", ErrUnknownName},
@@ -103,12 +112,13 @@ func TestGetCertificateErrorNamesServerName(t *testing.T) {
 func TestGetCertificateHitsDoNotAllocate(t *testing.T) {
 	c := lookupFixture(t, Options{DefaultName: "www.example.com"})
 	hellos := map[string]*tls.ClientHelloInfo{
-		"exact":              hello("www.example.com", "h2", "http/1.1"),
-		"mixed case":         hello("WWW.Example.Com"),
-		"trailing dot":       hello("www.example.com."),
-		"wildcard":           hello("shop.apps.example.com"),
-		"wildcard mixedcase": hello("Shop.Apps.Example.Com."),
-		"default name":       hello(""),
+		"exact":                 hello("www.example.com", "h2", "http/1.1"),
+		"mixed case":            hello("WWW.Example.Com"),
+		"trailing dot":          hello("www.example.com."),
+		"wildcard":              hello("shop.apps.example.com"),
+		"wildcard mixedcase":    hello("Shop.Apps.Example.Com."),
+		"wildcard upper parent": hello("shop.APPS.example.com"),
+		"default name":          hello(""),
 	}
 	for name, h := range hellos {
 		t.Run(name, func(t *testing.T) {

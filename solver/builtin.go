@@ -146,8 +146,10 @@ func (t TLSALPN01Solver) Check(ctx context.Context, ch Challenge) error {
 		// extension is what is verified.
 		InsecureSkipVerify: true, //nolint:gosec
 	}
-	if net.ParseIP(ch.Identifier) == nil {
-		cfg.ServerName = ch.Identifier
+	cfg.ServerName = ch.Identifier
+	if ip := net.ParseIP(ch.Identifier); ip != nil {
+		// RFC 8738 §6: the CA sends the reverse-mapping name as SNI.
+		cfg.ServerName = ReverseName(ip)
 	}
 	conn := tls.Client(raw, cfg)
 	if err := conn.HandshakeContext(ctx); err != nil {
@@ -161,6 +163,21 @@ func (t TLSALPN01Solver) Check(ctx context.Context, ch Challenge) error {
 		return fmt.Errorf("%w: tls-alpn-01 %s: no certificate", ErrSelfCheck, addr)
 	}
 	return verifyALPNCert(st.PeerCertificates[0], ch)
+}
+
+// ReverseName returns the in-addr.arpa or ip6.arpa name of ip, without the
+// trailing dot: the SNI of a TLS-ALPN-01 handshake for an IP identifier.
+func ReverseName(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa", v4[3], v4[2], v4[1], v4[0])
+	}
+	const hexDigits = "0123456789abcdef"
+	v6 := ip.To16()
+	b := make([]byte, 0, 64+len("ip6.arpa"))
+	for i := len(v6) - 1; i >= 0; i-- {
+		b = append(b, hexDigits[v6[i]&0xf], '.', hexDigits[v6[i]>>4], '.')
+	}
+	return string(append(b, "ip6.arpa"...))
 }
 
 func verifyALPNCert(c *x509.Certificate, ch Challenge) error {

@@ -149,3 +149,13 @@ func TestTLSALPN01CertPassesCheck(t *testing.T) {
 	s := solver.TLSALPN01Solver{Port: ln.Addr().(*net.TCPAddr).Port, Dial: toLoopback}
 	assert.NoError(t, s.Check(ctx, ch))
 }
+
+func TestReverseName(t *testing.T) {
+	tests := []struct{ ip, want string }{
+		{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+		{"2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, solver.ReverseName(net.ParseIP(tt.ip)), tt.ip)
+	}
+}
