@@ -131,4 +131,3 @@ func (r secretReader) SecretValue(ctx context.Context, namespace string, ref sol
 	}
 	return v, nil
 }
-

@@ -79,11 +79,11 @@ func (r *Reconciler) createNextKey(ctx context.Context, cert *Certificate, curre
 	}
 	s := &secret.Secret{
 		ObjectMeta: meta.ObjectMeta{
-			Namespace: cert.ObjectMeta.Namespace,
-			Name:      nextKeyName(cert),
+			Namespace:   cert.ObjectMeta.Namespace,
+			Name:        nextKeyName(cert),
 			Labels:      map[string]string{LabelNextPrivateKey: "true"},
 			Annotations: map[string]string{AnnotationRevision: strconv.Itoa(revision(cert) + 1)},
-			OwnerRefs: []meta.Ref{meta.RefOf(cert)},
+			OwnerRefs:   []meta.Ref{meta.RefOf(cert)},
 		},
 		Type: secret.TypeOpaque,
 		Data: map[string][]byte{secret.TLSKeyKey: pemKey},
