@@ -218,38 +218,54 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 	n.Message = o.Status.Reason
 	n.add("URL", o.Status.URL)
 	n.addTime("Failure Time", o.Status.FailureTime)
-	for _, a := range o.Status.Authorizations {
-		name := a.Identifier
-		if a.Wildcard {
-			name = "*." + name
-		}
-		n.add("Authorization", fmt.Sprintf("%s: %s", name, acmeState(a.InitialState)))
-	}
 	owner := meta.RefOf(o)
 	chs, err := store.ListOf[challenge.Challenge](ctx, m.cfg.Store, store.ListOptions{
 		Kind: meta.KindChallenge, Namespace: owner.Namespace, Owner: &owner})
 	if err != nil {
 		return nil, err
 	}
+	live := map[string]bool{}
 	for _, ch := range chs {
 		cn := m.node(ch, nil)
 		cn.State = acmeState(ch.Status.State)
 		cn.Message = ch.Status.Reason
-		name := ch.Spec.DNSName
-		if ch.Spec.Wildcard {
-			name = "*." + name
-		}
 		cn.add("Type", string(ch.Spec.Type))
-		cn.add("Identifier", name)
+		cn.add("Identifier", identifierOf(ch.Spec.DNSName, ch.Spec.Wildcard))
 		cn.add("Presented", strconv.FormatBool(ch.Status.Presented))
 		cn.add("Processing", strconv.FormatBool(ch.Status.Processing))
 		cn.add("URL", ch.Spec.URL)
 		if ch.Status.RecordName != "" {
 			cn.add("Record", ch.Status.RecordName)
 		}
+		cn.add("Cleaned Up", strconv.FormatBool(ch.Status.CleanedUp))
 		n.Children = append(n.Children, cn)
+		live[identifierOf(ch.Spec.DNSName, ch.Spec.Wildcard)] = true
+	}
+	// A valid order's Challenges are deleted once cleaned up; its
+	// authorizations still say what was validated.
+	for _, a := range o.Status.Authorizations {
+		name := identifierOf(a.Identifier, a.Wildcard)
+		if live[name] {
+			continue
+		}
+		state, msg := acmeState(a.InitialState), "authorization was already valid: no challenge needed"
+		if a.InitialState != challenge.StateValid {
+			state, msg = acmeState(o.Status.State), "challenge solved and cleaned up; its object was removed"
+			if o.Status.State != challenge.StateValid {
+				msg = "no Challenge object for this authorization"
+			}
+		}
+		n.Children = append(n.Children, &StatusNode{Kind: meta.KindChallenge, Namespace: o.ObjectMeta.Namespace,
+			Name: o.ObjectMeta.Name + " " + name, State: state, Message: msg})
 	}
 	return n, nil
+}
+
+func identifierOf(name string, wildcard bool) string {
+	if wildcard {
+		return "*." + name
+	}
+	return name
 }
 
 func acmeState(s challenge.State) string {
