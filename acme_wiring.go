@@ -44,7 +44,7 @@ func issuerHTTPClient(cfg Config) (*http.Client, *challenge.RetryAfterRecorder) 
 }
 
 // wireACME registers the Order and Challenge reconcilers.
-func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config) error {
+func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref)) error {
 	a := &acmeWiring{
 		deps:      dnsDeps{store: w.deps.Store, ns: w.deps.SecretNamespace},
 		http01:    solver.HTTP01Solver{Port: cfg.ACME.HTTP01Port, Dial: cfg.ACME.Dial},
@@ -70,6 +70,10 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		Clients:    issuers,
 		Timeout:    cfg.ACME.OrderTimeout,
 		RetryAfter: rec.RetryAfter,
+		AccountGone: func(ref meta.Ref) {
+			issuers.Clients().Invalidate(ref)
+			enqueue(ref)
+		},
 	})
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,

@@ -52,7 +52,7 @@ func New(cfg Config) (*Manager, error) {
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
 	}
-	w, err := newWiring(m.deps, c)
+	w, err := newWiring(m.deps, c, m.queue.Add)
 	if err != nil {
 		return nil, err
 	}

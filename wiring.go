@@ -29,7 +29,7 @@ type wiring struct {
 	caSecrets map[meta.Ref]map[meta.Ref]bool
 }
 
-func newWiring(deps reconcile.Deps, cfg Config) (*wiring, error) {
+func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring, error) {
 	w := &wiring{
 		deps:      deps,
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
@@ -45,7 +45,7 @@ func newWiring(deps reconcile.Deps, cfg Config) (*wiring, error) {
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
-	if err := w.wireACME(issuers, retryAfter, cfg); err != nil {
+	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -3,6 +3,7 @@ package order
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/certflow/certflow/meta"
 	"time"
 
 	"github.com/certflow/certflow/challenge"
@@ -41,6 +42,10 @@ type Options struct {
 	// FinalizeTimeout bounds finalize plus waiting for issuance within one
 	// visit; past it the order is looked at again later. If 0, 1m.
 	FinalizeTimeout time.Duration
+	// AccountGone is told when the CA answers accountDoesNotExist for the
+	// issuer named by the argument, so the issuer can register again. If
+	// nil, such orders just fail.
+	AccountGone func(issuer meta.Ref)
 }
 
 func (o Options) withDefaults() Options {

@@ -149,11 +149,22 @@ func (r *Reconciler) acmeError(ctx context.Context, o *Order, op string, err err
 		}
 		return next, nil
 	}
+	if ae.ProblemType == problemAccountDoesNotExist && r.opts.AccountGone != nil {
+		// The CA forgot the account (a reset test CA, a deactivation): the
+		// issuer registers again, then this order is retried with backoff.
+		r.opts.AccountGone(o.Spec.IssuerRef.Resolve(o.ObjectMeta.Namespace))
+		if o.Status.URL == "" {
+			return time.Time{}, fmt.Errorf("order: %s: account no longer exists at the CA: %w", op, err)
+		}
+	}
 	if ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != 408 {
 		return r.fail(ctx, o, challenge.StateErrored, ReasonFailed, fmt.Sprintf("%s: %s: %s", op, ae.ProblemType, ae.Detail))
 	}
 	return time.Time{}, fmt.Errorf("order: %s: %w", op, err)
 }
+
+// problemAccountDoesNotExist is RFC 8555's problem for an unknown account.
+const problemAccountDoesNotExist = "urn:ietf:params:acme:error:accountDoesNotExist"
 
 // stateOf maps an ACME order status to a State.
 func stateOf(status string) challenge.State {
