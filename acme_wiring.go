@@ -19,16 +19,12 @@ import (
 
 // acmeWiring builds the solvers challenges are presented with.
 type acmeWiring struct {
-	deps      dnsDeps
-	http01    solver.HTTP01Solver
-	tlsALPN01 solver.TLSALPN01Solver
-	providers map[string]solver.DNS01Provider
-	checker   *dns01.Checker // nil: no DNS-01 self-check
-}
-
-type dnsDeps struct {
-	store store.Reader
-	ns    func(issuer meta.Ref) string
+	secrets         secretReader
+	secretNamespace func(issuer meta.Ref) string
+	http01          solver.HTTP01Solver
+	tlsALPN01       solver.TLSALPN01Solver
+	providers       map[string]solver.DNS01Provider
+	checker         *dns01.Checker // nil: no DNS-01 self-check
 }
 
 // issuerHTTPClient records the CA's Retry-After on every response, so that
@@ -46,10 +42,11 @@ func issuerHTTPClient(cfg Config) (*http.Client, *challenge.RetryAfterRecorder) 
 // wireACME registers the Order and Challenge reconcilers.
 func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref)) error {
 	a := &acmeWiring{
-		deps:      dnsDeps{store: w.deps.Store, ns: w.deps.SecretNamespace},
-		http01:    solver.HTTP01Solver{Port: cfg.ACME.HTTP01Port, Dial: cfg.ACME.Dial},
-		tlsALPN01: solver.TLSALPN01Solver{Port: cfg.ACME.TLSALPN01Port, Dial: cfg.ACME.Dial},
-		providers: map[string]solver.DNS01Provider{},
+		secrets:         secretReader{w.deps.Store},
+		secretNamespace: w.deps.SecretNamespace,
+		http01:          solver.HTTP01Solver{Port: cfg.ACME.HTTP01Port, Dial: cfg.ACME.Dial},
+		tlsALPN01:       solver.TLSALPN01Solver{Port: cfg.ACME.TLSALPN01Port, Dial: cfg.ACME.Dial},
+		providers:       map[string]solver.DNS01Provider{},
 	}
 	if len(cfg.ACME.DNS01Check.Resolvers) > 0 {
 		c := cfg.ACME.DNS01Check
@@ -103,8 +100,8 @@ func (a *acmeWiring) solverFor(ctx context.Context, ch *challenge.Challenge) (so
 		if !ok {
 			return nil, fmt.Errorf("%w: %q", ErrNoDNS01Provider, cfg.Provider())
 		}
-		ns := a.deps.ns(ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
-		s, err := p.NewSolver(ctx, *cfg, ns, secretReader{a.deps.store})
+		ns := a.secretNamespace(ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
+		s, err := p.NewSolver(ctx, *cfg, ns, a.secrets)
 		if err != nil {
 			return nil, err
 		}

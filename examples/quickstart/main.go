@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -141,8 +142,7 @@ func serve(m *certflow.Manager, httpL, httpsL net.Listener) []*http.Server {
 		fmt.Fprintf(w, "hello from certflow over %s to %s\n", tlsVersion(r), r.Host)
 	})
 	httpSrv := &http.Server{Handler: m.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second}
-	httpsSrv := &http.Server{Handler: hello, TLSConfig: m.TLSConfig(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: nil}
+	httpsSrv := &http.Server{Handler: hello, TLSConfig: m.TLSConfig(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = httpSrv.Serve(httpL) }()
 	go func() { _ = httpsSrv.ServeTLS(httpsL, "", "") }()
 	return []*http.Server{httpSrv, httpsSrv}
@@ -213,8 +213,7 @@ func writeOut(ctx context.Context, m *certflow.Manager, crt *certificate.Certifi
 // selfRequest makes one HTTPS request to the server just started, verified
 // against the embedded CA's roots.
 func selfRequest(ctx context.Context, ca *acmetest.Server, domain string, httpsPort int) error {
-	tr := &http.Transport{DialContext: ca.Dial}
-	tr.TLSClientConfig = newClientTLS(ca)
+	tr := &http.Transport{DialContext: ca.Dial, TLSClientConfig: &tls.Config{RootCAs: ca.Roots(), MinVersion: tls.VersionTLS12}}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	defer tr.CloseIdleConnections()
 	url := "https://" + net.JoinHostPort(domain, strconv.Itoa(httpsPort)) + "/"

@@ -1,0 +1,45 @@
+package certflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/store/file"
+)
+
+// TestFileStore_ChangesFromAnotherProcessAreReconciled applies objects
+// through a second handle on the same directory (as another process or a
+// CLI would) and expects the running Manager to issue from them.
+func TestFileStore_ChangesFromAnotherProcessAreReconciled(t *testing.T) {
+	dir := t.TempDir()
+	mine, err := file.Open(dir, file.WithPollInterval(10*time.Millisecond))
+	require.NoError(t, err)
+	defer mine.Close()
+	other, err := file.Open(dir)
+	require.NoError(t, err)
+	defer other.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := New(Config{Store: mine})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	cli, err := New(Config{Store: other}) // never runs: only writes
+	require.NoError(t, err)
+	require.NoError(t, cli.Apply(ctx, newCASecret(t, "default", "ca-key", clock.Real{}.Now())))
+	require.NoError(t, cli.Apply(ctx, caIssuer("default", "ca", "ca-key")))
+	require.NoError(t, cli.Apply(ctx, testCertificate("default", "web", "ca", "web.example.test")))
+
+	require.NoError(t, m.WaitReady(ctx, certRef("default", "web")))
+	seen := &certificate.Certificate{}
+	require.NoError(t, cli.Get(ctx, certRef("default", "web"), seen))
+	require.True(t, certReady(seen), "the other handle reads the issued status")
+}

@@ -1,0 +1,351 @@
+package certflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/solver/dns01"
+)
+
+// tsigSecretName and tsigSecretKey locate the TSIG secret in the Store.
+const (
+	tsigSecretName = "tsig"
+	tsigSecretKey  = "tsig-secret"
+)
+
+// tsigSecret is the Secret holding a base64 TSIG secret.
+func tsigSecret(ns, value string) *secret.Secret {
+	return &secret.Secret{
+		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: tsigSecretName},
+		Data:       map[string][]byte{tsigSecretKey: []byte(value)},
+	}
+}
+
+// randomTSIGSecret is a well-formed secret that no server knows.
+func randomTSIGSecret(t *testing.T) string {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// rfc2136Solver is an issuer's dns01.rfc2136 solver pointing at bind with
+// the given key name, reading the secret from tsigSecret.
+func rfc2136Solver(b *bindtest.Server, keyName string) solver.Config {
+	return solver.Config{DNS01: &solver.DNS01Config{RFC2136: &solver.RFC2136Config{
+		Nameserver:          b.Addr,
+		TSIGKeyName:         keyName,
+		TSIGAlgorithm:       "HMACSHA256",
+		TSIGSecretSecretRef: solver.SecretKeySelector{Name: tsigSecretName, Key: tsigSecretKey},
+	}}}
+}
+
+// bindCheck makes the Manager's DNS-01 self-check ask bind, as resolver and
+// as every zone's authoritative nameserver (NS hosts resolve to loopback
+// addresses, queried on bind's port).
+func bindCheck(b *bindtest.Server, onQuery dns01.QueryHook) dns01.Config {
+	return dns01.Config{
+		Resolvers:      []string{b.Addr},
+		NameserverPort: b.Port,
+		QueryTimeout:   time.Second,
+		OnQuery:        onQuery,
+	}
+}
+
+// servedTXT asks b for the TXT values at name; safe off the test goroutine.
+func servedTXT(ctx context.Context, b *bindtest.Server, name string) ([]string, error) {
+	r, err := b.Query(ctx, name, dns.TypeTXT)
+	if err != nil {
+		return nil, err
+	}
+	return txtValues(r, name), nil
+}
+
+func txtValues(r *dns.Msg, name string) []string {
+	var out []string
+	for _, rr := range r.Answer {
+		if txt, ok := rr.(*dns.TXT); ok && strings.EqualFold(txt.Hdr.Name, dns.Fqdn(name)) {
+			out = append(out, strings.Join(txt.Txt, ""))
+		}
+	}
+	return out
+}
+
+// waitNoTXT polls bind until name has no TXT value, or fails the test.
+func (h *acmeHarness) waitNoTXT(b *bindtest.Server, name string) {
+	h.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		vals := b.TXT(h.t, name)
+		if len(vals) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s still has TXT values %q", name, vals)
+		}
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatalf("waiting for %s to be cleaned up: %v", name, h.ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// waitStatus waits until the Status text of ref contains want and returns it.
+func (h *acmeHarness) waitStatus(ref meta.Ref, want string) string {
+	h.t.Helper()
+	var text string
+	h.waitUntil("status of "+ref.String()+" mentions "+want, func() bool {
+		st, err := h.m.Status(h.ctx, ref)
+		if err != nil {
+			return false
+		}
+		text = st.String()
+		return strings.Contains(text, want)
+	})
+	return text
+}
+
+// solverCall is one Present or CleanUp seen by a recordingProvider.
+type solverCall struct {
+	Challenge solver.Challenge
+	At        time.Time
+	Err       error
+	// Served is what the DNS served at the record name right before
+	// CleanUp (nil when the provider has no served func).
+	Served []string
+}
+
+// recordingProvider wraps a DNS-01 provider and records every Present and
+// CleanUp; before each CleanUp it asks served what the DNS holds, which is
+// what the CA saw while validating.
+type recordingProvider struct {
+	inner  solver.DNS01Provider
+	served func(ctx context.Context, name string) ([]string, error)
+
+	mu       sync.Mutex
+	presents []solverCall
+	cleanups []solverCall
+}
+
+var _ solver.DNS01Provider = (*recordingProvider)(nil)
+
+func (p *recordingProvider) NewSolver(ctx context.Context, cfg solver.DNS01Config, ns string, secrets solver.Secrets) (solver.Solver, error) {
+	s, err := p.inner.NewSolver(ctx, cfg, ns, secrets)
+	if err != nil {
+		return nil, err
+	}
+	return &recordingSolver{inner: s, p: p}, nil
+}
+
+func (p *recordingProvider) calls() (presents, cleanups []solverCall) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.presents), slices.Clone(p.cleanups)
+}
+
+type recordingSolver struct {
+	inner solver.Solver
+	p     *recordingProvider
+}
+
+func (s *recordingSolver) Present(ctx context.Context, ch solver.Challenge) error {
+	err := s.inner.Present(ctx, ch)
+	s.p.mu.Lock()
+	s.p.presents = append(s.p.presents, solverCall{Challenge: ch, At: time.Now(), Err: err})
+	s.p.mu.Unlock()
+	return err
+}
+
+func (s *recordingSolver) CleanUp(ctx context.Context, ch solver.Challenge) error {
+	call := solverCall{Challenge: ch}
+	if s.p.served != nil {
+		vals, err := s.p.served(ctx, ch.RecordName())
+		call.Served, call.Err = vals, err
+	}
+	err := s.inner.CleanUp(ctx, ch)
+	call.At = time.Now()
+	if call.Err == nil {
+		call.Err = err
+	}
+	s.p.mu.Lock()
+	s.p.cleanups = append(s.p.cleanups, call)
+	s.p.mu.Unlock()
+	return err
+}
+
+// txtSink mirrors TXT changes into the CA's DNS (acmetest) and remembers
+// the most values each name held at once.
+type txtSink struct {
+	next interface{ SetTXT(string, ...string) }
+
+	mu   sync.Mutex
+	most map[string][]string
+}
+
+func (s *txtSink) SetTXT(name string, values ...string) {
+	s.mu.Lock()
+	if s.most == nil {
+		s.most = map[string][]string{}
+	}
+	key := dns.CanonicalName(name)
+	if len(values) > len(s.most[key]) {
+		s.most[key] = slices.Clone(values)
+	}
+	s.mu.Unlock()
+	s.next.SetTXT(name, values...)
+}
+
+func (s *txtSink) mostAt(name string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.most[dns.CanonicalName(name)])
+}
+
+// queryLog records the DNS-01 self-check's queries.
+type queryLog struct {
+	mu      sync.Mutex
+	servers map[string]bool
+	// found is when a TXT answer first held each value.
+	found map[string]time.Time
+}
+
+func (l *queryLog) hook(server, _ string, q dns.Question, r *dns.Msg, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.servers == nil {
+		l.servers, l.found = map[string]bool{}, map[string]time.Time{}
+	}
+	if q.Qtype != dns.TypeTXT || err != nil || r == nil {
+		return
+	}
+	l.servers[server] = true
+	for _, v := range txtValues(r, q.Name) {
+		if _, ok := l.found[v]; !ok {
+			l.found[v] = time.Now()
+		}
+	}
+}
+
+func (l *queryLog) askedTXT() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for s := range l.servers {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (l *queryLog) foundAt(value string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.found[value]
+	return at, ok
+}
+
+// startChasingResolver runs a resolver for the CA in front of upstream (an
+// authoritative server that returns CNAMEs without chasing them) that
+// follows CNAME chains, as the recursive resolver of a real CA does. It
+// answers over TCP (the CA's transport) and, when the port is free, UDP.
+func startChasingResolver(t *testing.T, upstream string) string {
+	t.Helper()
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		resp := new(dns.Msg)
+		resp.SetReply(req)
+		resp.RecursionAvailable = true
+		if len(req.Question) == 1 {
+			chase(resp, upstream, req.Question[0])
+		}
+		_ = w.WriteMsg(resp)
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	servers := []*dns.Server{{Listener: l, Handler: handler}}
+	if pc, err := net.ListenPacket("udp", l.Addr().String()); err == nil {
+		servers = append(servers, &dns.Server{PacketConn: pc, Handler: handler})
+	}
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.ActivateAndServe()
+		}()
+	}
+	t.Cleanup(func() {
+		for _, s := range servers {
+			_ = s.Shutdown()
+		}
+		wg.Wait()
+	})
+	return l.Addr().String()
+}
+
+func chase(resp *dns.Msg, upstream string, q dns.Question) {
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	name := q.Name
+	for range 8 {
+		m := new(dns.Msg)
+		m.SetQuestion(name, q.Qtype)
+		r, _, err := c.Exchange(m, upstream)
+		if err != nil {
+			resp.Rcode = dns.RcodeServerFailure
+			return
+		}
+		resp.Rcode = r.Rcode
+		resp.Answer = append(resp.Answer, r.Answer...)
+		target := ""
+		for _, rr := range r.Answer {
+			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, name) {
+				target = cn.Target
+			}
+			if rr.Header().Rrtype == q.Qtype {
+				return
+			}
+		}
+		if target == "" || q.Qtype == dns.TypeCNAME {
+			return
+		}
+		name = target
+	}
+}
+
+// challengePaths records the HTTP-01 paths the CA fetched.
+type challengePaths struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (c *challengePaths) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/.well-known/acme-challenge/") {
+			c.mu.Lock()
+			c.paths = append(c.paths, r.Host+r.URL.Path)
+			c.mu.Unlock()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *challengePaths) seen() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.paths)
+}
