@@ -137,6 +137,8 @@ type solverCall struct {
 type recordingProvider struct {
 	inner  solver.DNS01Provider
 	served func(ctx context.Context, name string) ([]string, error)
+	// afterPresent, if set, is told the number of successful Presents so far.
+	afterPresent func(n int)
 
 	mu       sync.Mutex
 	presents []solverCall
@@ -168,7 +170,16 @@ func (s *recordingSolver) Present(ctx context.Context, ch solver.Challenge) erro
 	err := s.inner.Present(ctx, ch)
 	s.p.mu.Lock()
 	s.p.presents = append(s.p.presents, solverCall{Challenge: ch, At: time.Now(), Err: err})
+	ok := 0
+	for _, c := range s.p.presents {
+		if c.Err == nil {
+			ok++
+		}
+	}
 	s.p.mu.Unlock()
+	if s.p.afterPresent != nil && err == nil {
+		s.p.afterPresent(ok)
+	}
 	return err
 }
 
@@ -217,8 +228,13 @@ func (s *txtSink) mostAt(name string) []string {
 	return slices.Clone(s.most[dns.CanonicalName(name)])
 }
 
-// queryLog records the DNS-01 self-check's queries.
+// queryLog records the DNS-01 self-check's queries. If gate is set, every
+// TXT answer is held until it is closed (at most 10 s): challenges sharing a
+// name then reach the CA only after all of them are presented, so the test
+// does not depend on which one the Manager happens to present first.
 type queryLog struct {
+	gate chan struct{}
+
 	mu      sync.Mutex
 	servers map[string]bool
 	// found is when a TXT answer first held each value.
@@ -226,6 +242,16 @@ type queryLog struct {
 }
 
 func (l *queryLog) hook(server, _ string, q dns.Question, r *dns.Msg, err error) {
+	l.record(server, q, r, err)
+	if l.gate != nil && q.Qtype == dns.TypeTXT {
+		select {
+		case <-l.gate:
+		case <-time.After(10 * time.Second):
+		}
+	}
+}
+
+func (l *queryLog) record(server string, q dns.Question, r *dns.Msg, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.servers == nil {
@@ -348,4 +374,12 @@ func (c *challengePaths) seen() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.paths)
+}
+
+func keys[K comparable, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -1,0 +1,95 @@
+package certflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/meta"
+)
+
+func ref(name string) meta.Ref { return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: name} }
+
+func TestWorkQueue_DeduplicatesAndRequeuesChangesDuringReconcile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := newWorkQueue()
+	q.Add(ref("a"))
+	q.Add(ref("b"))
+	q.Add(ref("a")) // already queued: no second entry
+	assert.Equal(t, 2, q.Len())
+
+	got, ok := q.Get(ctx)
+	require.True(t, ok)
+	assert.Equal(t, ref("a"), got)
+	q.Add(ref("a")) // changed while in flight: must not be handed out now
+	got, ok = q.Get(ctx)
+	require.True(t, ok)
+	assert.Equal(t, ref("b"), got, "a is in flight, so the next worker gets b")
+	q.Done(ref("b"))
+
+	q.Done(ref("a")) // a's change re-queues it once its reconcile ends
+	got, ok = q.Get(ctx)
+	require.True(t, ok)
+	assert.Equal(t, ref("a"), got)
+	q.Done(ref("a"))
+	assert.Equal(t, 0, q.Len())
+
+	short, stop := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer stop()
+	_, ok = q.Get(short)
+	assert.False(t, ok, "an empty queue blocks until the context ends")
+}
+
+func TestTimerHeap_FiresInOrderAndRescheduleReplaces(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	clk := clock.NewFake(testEpoch)
+	th := newTimerHeap()
+	fired := make(chan meta.Ref, 10)
+	done := make(chan struct{})
+	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
+
+	th.Schedule(ref("late"), testEpoch.Add(3*time.Hour))
+	th.Schedule(ref("early"), testEpoch.Add(time.Hour))
+	th.Schedule(ref("moved"), testEpoch.Add(30*time.Minute))
+	th.Schedule(ref("moved"), testEpoch.Add(2*time.Hour)) // replaces the 30m visit
+	th.Schedule(ref("gone"), testEpoch.Add(time.Hour))
+	th.Cancel(ref("gone"))
+
+	waitArmed := func(at time.Time) {
+		for {
+			ch := clk.Changed()
+			if next, ok := clk.NextDeadline(); ok && next.Equal(at) {
+				return
+			}
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				t.Fatal("timer heap never armed its timer")
+			}
+		}
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want string
+	}{{time.Hour, "early"}, {2 * time.Hour, "moved"}, {3 * time.Hour, "late"}} {
+		waitArmed(testEpoch.Add(step.at))
+		clk.Set(testEpoch.Add(step.at))
+		select {
+		case r := <-fired:
+			assert.Equal(t, ref(step.want), r)
+		case <-ctx.Done():
+			t.Fatalf("%s never fired", step.want)
+		}
+	}
+	_, scheduled := th.Scheduled(ref("gone"))
+	assert.False(t, scheduled)
+	assert.Empty(t, fired, "a cancelled or replaced visit never fires")
+	cancel()
+	<-done
+}
