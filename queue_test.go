@@ -12,7 +12,9 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-func ref(name string) meta.Ref { return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: name} }
+func ref(name string) meta.Ref {
+	return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: name}
+}
 
 func TestWorkQueue_DeduplicatesAndRequeuesChangesDuringReconcile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
