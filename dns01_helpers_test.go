@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"net"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,11 +15,13 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/bindtest"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
+	"github.com/certflow/certflow/store"
 )
 
 // tsigSecretName and tsigSecretKey locate the TSIG secret in the Store.
@@ -124,8 +126,9 @@ func (h *acmeHarness) waitStatus(ref meta.Ref, want string) string {
 // solverCall is one Present or CleanUp seen by a recordingProvider.
 type solverCall struct {
 	Challenge solver.Challenge
-	At        time.Time
-	Err       error
+	// At is when Present was called, or when CleanUp returned.
+	At  time.Time
+	Err error
 	// Served is what the DNS served at the record name right before
 	// CleanUp (nil when the provider has no served func).
 	Served []string
@@ -137,8 +140,14 @@ type solverCall struct {
 type recordingProvider struct {
 	inner  solver.DNS01Provider
 	served func(ctx context.Context, name string) ([]string, error)
-	// afterPresent, if set, is told the number of successful Presents so far.
+	// afterPresent, if set, is told after each successful Present how many
+	// distinct challenges have been presented so far.
 	afterPresent func(n int)
+	// gate, if set, makes the solvers a solver.Checker whose Check waits
+	// (at most 10 s) until gate is closed — a self-check for Managers
+	// without DNS01Check, holding every challenge back from the CA until
+	// the test opens it.
+	gate chan struct{}
 
 	mu       sync.Mutex
 	presents []solverCall
@@ -152,7 +161,36 @@ func (p *recordingProvider) NewSolver(ctx context.Context, cfg solver.DNS01Confi
 	if err != nil {
 		return nil, err
 	}
-	return &recordingSolver{inner: s, p: p}, nil
+	rs := &recordingSolver{inner: s, p: p}
+	if p.gate != nil {
+		return gatedSolver{rs}, nil
+	}
+	return rs, nil
+}
+
+// openAfter closes gate once n distinct challenges have been presented.
+func (p *recordingProvider) openAfter(n int) {
+	p.gate = make(chan struct{})
+	var once sync.Once
+	p.afterPresent = func(got int) {
+		if got >= n {
+			once.Do(func() { close(p.gate) })
+		}
+	}
+}
+
+type gatedSolver struct{ *recordingSolver }
+
+var _ solver.Checker = gatedSolver{}
+
+func (s gatedSolver) Check(ctx context.Context, _ solver.Challenge) error {
+	select {
+	case <-s.p.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Second):
+	}
+	return nil
 }
 
 func (p *recordingProvider) calls() (presents, cleanups []solverCall) {
@@ -167,18 +205,19 @@ type recordingSolver struct {
 }
 
 func (s *recordingSolver) Present(ctx context.Context, ch solver.Challenge) error {
+	start := time.Now()
 	err := s.inner.Present(ctx, ch)
 	s.p.mu.Lock()
-	s.p.presents = append(s.p.presents, solverCall{Challenge: ch, At: time.Now(), Err: err})
-	ok := 0
+	s.p.presents = append(s.p.presents, solverCall{Challenge: ch, At: start, Err: err})
+	values := map[string]bool{}
 	for _, c := range s.p.presents {
 		if c.Err == nil {
-			ok++
+			values[c.Challenge.DNS01Value()] = true
 		}
 	}
 	s.p.mu.Unlock()
 	if s.p.afterPresent != nil && err == nil {
-		s.p.afterPresent(ok)
+		s.p.afterPresent(len(values))
 	}
 	return err
 }
@@ -241,6 +280,19 @@ type queryLog struct {
 	found map[string]time.Time
 }
 
+// gatedQueries returns a queryLog whose gate opens once rec has presented n
+// distinct challenges.
+func gatedQueries(rec *recordingProvider, n int) *queryLog {
+	l := &queryLog{gate: make(chan struct{})}
+	var once sync.Once
+	rec.afterPresent = func(got int) {
+		if got >= n {
+			once.Do(func() { close(l.gate) })
+		}
+	}
+	return l
+}
+
 func (l *queryLog) hook(server, _ string, q dns.Question, r *dns.Msg, err error) {
 	l.record(server, q, r, err)
 	if l.gate != nil && q.Qtype == dns.TypeTXT {
@@ -286,73 +338,6 @@ func (l *queryLog) foundAt(value string) (time.Time, bool) {
 	return at, ok
 }
 
-// startChasingResolver runs a resolver for the CA in front of upstream (an
-// authoritative server that returns CNAMEs without chasing them) that
-// follows CNAME chains, as the recursive resolver of a real CA does. It
-// answers over TCP (the CA's transport) and, when the port is free, UDP.
-func startChasingResolver(t *testing.T, upstream string) string {
-	t.Helper()
-	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		resp := new(dns.Msg)
-		resp.SetReply(req)
-		resp.RecursionAvailable = true
-		if len(req.Question) == 1 {
-			chase(resp, upstream, req.Question[0])
-		}
-		_ = w.WriteMsg(resp)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	servers := []*dns.Server{{Listener: l, Handler: handler}}
-	if pc, err := net.ListenPacket("udp", l.Addr().String()); err == nil {
-		servers = append(servers, &dns.Server{PacketConn: pc, Handler: handler})
-	}
-	var wg sync.WaitGroup
-	for _, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = s.ActivateAndServe()
-		}()
-	}
-	t.Cleanup(func() {
-		for _, s := range servers {
-			_ = s.Shutdown()
-		}
-		wg.Wait()
-	})
-	return l.Addr().String()
-}
-
-func chase(resp *dns.Msg, upstream string, q dns.Question) {
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
-	name := q.Name
-	for range 8 {
-		m := new(dns.Msg)
-		m.SetQuestion(name, q.Qtype)
-		r, _, err := c.Exchange(m, upstream)
-		if err != nil {
-			resp.Rcode = dns.RcodeServerFailure
-			return
-		}
-		resp.Rcode = r.Rcode
-		resp.Answer = append(resp.Answer, r.Answer...)
-		target := ""
-		for _, rr := range r.Answer {
-			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, name) {
-				target = cn.Target
-			}
-			if rr.Header().Rrtype == q.Qtype {
-				return
-			}
-		}
-		if target == "" || q.Qtype == dns.TypeCNAME {
-			return
-		}
-		name = target
-	}
-}
-
 // challengePaths records the HTTP-01 paths the CA fetched.
 type challengePaths struct {
 	mu    sync.Mutex
@@ -382,4 +367,35 @@ func keys[K comparable, V any](m map[K]V) []K {
 		out = append(out, k)
 	}
 	return out
+}
+
+func (p *recordingProvider) presentsNow() []solverCall {
+	presents, _ := p.calls()
+	return presents
+}
+
+// challengeFor returns the Challenge for dnsName in ns, failing the test if
+// there is none.
+func (h *acmeHarness) challengeFor(ns, dnsName string) *challenge.Challenge {
+	h.t.Helper()
+	chs, err := store.ListOf[challenge.Challenge](h.ctx, h.store, store.ListOptions{Kind: meta.KindChallenge, Namespace: ns})
+	require.NoError(h.t, err)
+	for _, ch := range chs {
+		if ch.Spec.DNSName == dnsName {
+			return ch
+		}
+	}
+	h.t.Fatalf("no Challenge for %s in %s", dnsName, ns)
+	return nil
+}
+
+// waitCleanups waits until rec has recorded n CleanUp calls: the Challenge's
+// CleanedUp status is written after CleanUp returns, so a Store change
+// follows every recording.
+func (h *acmeHarness) waitCleanups(rec *recordingProvider, n int) {
+	h.t.Helper()
+	h.waitUntil(fmt.Sprintf("%d CleanUp call(s)", n), func() bool {
+		_, cleanups := rec.calls()
+		return len(cleanups) >= n
+	})
 }

@@ -2,8 +2,6 @@ package certflow
 
 import (
 	"context"
-	"sync"
-
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/rfc2136"
@@ -26,13 +25,7 @@ func TestDNS01_RFC2136_ApexAndWildcardThroughBIND(t *testing.T) {
 	}}
 	// Both Presents come before either self-check passes, so the CA
 	// validates each value while the other is in the RRset too.
-	queries := &queryLog{gate: make(chan struct{})}
-	var open sync.Once
-	rec.afterPresent = func(n int) {
-		if n == 2 {
-			open.Do(func() { close(queries.gate) })
-		}
-	}
+	queries := gatedQueries(rec, 2)
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithResolver(bind.Addr)},
 		config: func(c *Config) {
@@ -51,6 +44,7 @@ func TestDNS01_RFC2136_ApexAndWildcardThroughBIND(t *testing.T) {
 
 	const name = "_acme-challenge.example.test."
 	h.waitNoTXT(bind, name)
+	h.waitCleanups(rec, 2)
 	presents, cleanups := rec.calls()
 	require.Len(t, presents, 2, "one Present per authorization")
 	values := map[string]bool{}
@@ -80,4 +74,78 @@ func TestDNS01_RFC2136_ApexAndWildcardThroughBIND(t *testing.T) {
 	tree, err := h.m.Status(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "wild"})
 	require.NoError(t, err)
 	assert.NotContains(t, tree.String(), bind.Secret)
+}
+
+// TestDNS01_RFC2136_CNAMEFollowWritesAtTarget: _acme-challenge.alias.example.test
+// is a CNAME into delegated.test; with cnameStrategy Follow the record is
+// written at the target, the self-check follows the CNAME, and the CA
+// (through a CNAME-chasing resolver in front of BIND) validates it.
+func TestDNS01_RFC2136_CNAMEFollowWritesAtTarget(t *testing.T) {
+	bind := bindtest.Start(t, bindtest.Options{Zones: []bindtest.Zone{
+		{Name: "example.test", Records: []string{"_acme-challenge.alias IN CNAME alias.delegated.test."}},
+		{Name: "delegated.test"},
+	}})
+	rec := &recordingProvider{inner: &rfc2136.Provider{}, served: func(ctx context.Context, name string) ([]string, error) {
+		return servedTXT(ctx, bind, name)
+	}}
+	queries := &queryLog{}
+	h := startACME(t, acmeSetup{
+		acmeOpts: []acmetest.Option{acmetest.WithResolver(startChasingResolver(t, bind.Addr))},
+		config: func(c *Config) {
+			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
+			c.ACME.DNS01Check = bindCheck(bind, queries.hook)
+		},
+	})
+	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("default", bind.Secret)))
+	follow := rfc2136Solver(bind, bind.KeyName)
+	follow.DNS01.CNAMEStrategy = "Follow"
+	h.issue(h.acmeIssuer("default", "bind", follow), acmeCertificate("default", "alias", "bind", "alias.example.test"))
+
+	leaf := h.handshake("alias.example.test").PeerCertificates[0]
+	assert.Equal(t, []string{"alias.example.test"}, leaf.DNSNames)
+
+	const target = "alias.delegated.test."
+	h.waitNoTXT(bind, target)
+	h.waitCleanups(rec, 1)
+	presents, cleanups := rec.calls()
+	require.Len(t, presents, 1)
+	require.NoError(t, presents[0].Err)
+	assert.Equal(t, "_acme-challenge.alias.example.test.", presents[0].Challenge.DNS01Name())
+	assert.Equal(t, target, presents[0].Challenge.RecordName(), "Present wrote at the CNAME target")
+	require.Len(t, cleanups, 1)
+	assert.Equal(t, target, cleanups[0].Challenge.RecordName(), "CleanUp removed it there")
+	assert.Equal(t, []string{presents[0].Challenge.DNS01Value()}, cleanups[0].Served, "BIND served it at the target during validation")
+	_, found := queries.foundAt(presents[0].Challenge.DNS01Value())
+	assert.True(t, found, "the self-check followed the CNAME and found the value")
+	assert.Empty(t, bind.TXT(t, "_acme-challenge.alias.example.test."), "nothing was written at the CNAME's owner")
+}
+
+// TestDNS01_RFC2136_ClusterIssuerReadsTSIGFromClusterNamespace: a
+// ClusterIssuer's TSIG secret is read from Config.ClusterResourceNamespace,
+// not from the certificate's namespace.
+func TestDNS01_RFC2136_ClusterIssuerReadsTSIGFromClusterNamespace(t *testing.T) {
+	bind := bindtest.Start(t, bindtest.Options{})
+	rec := &recordingProvider{inner: &rfc2136.Provider{}}
+	h := startACME(t, acmeSetup{
+		acmeOpts: []acmetest.Option{acmetest.WithResolver(bind.Addr)},
+		config: func(c *Config) {
+			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
+			c.ACME.DNS01Check = bindCheck(bind, nil)
+			c.ClusterResourceNamespace = "dns-system"
+		},
+	})
+	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("dns-system", bind.Secret)))
+	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("team", randomTSIGSecret(t))), "a decoy the ClusterIssuer must not read")
+	ns := h.acmeIssuer("", "bind", rfc2136Solver(bind, bind.KeyName))
+	ci := &issuer.ClusterIssuer{ObjectMeta: meta.ObjectMeta{Name: "bind"}, Spec: ns.Spec}
+	crt := acmeCertificate("team", "web", "bind", "team.example.test")
+	crt.Spec.IssuerRef.Kind = meta.KindClusterIssuer
+	require.NoError(t, h.m.Apply(h.ctx, ci))
+	h.issue(nil, crt)
+
+	leaf := h.handshake("team.example.test").PeerCertificates[0]
+	assert.Equal(t, []string{"team.example.test"}, leaf.DNSNames)
+	presents := rec.presentsNow()
+	require.Len(t, presents, 1)
+	assert.NoError(t, presents[0].Err)
 }

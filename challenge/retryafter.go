@@ -1,8 +1,8 @@
 package challenge
 
 import (
+	"github.com/certflow/certflow/internal/retryafter"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -35,7 +35,7 @@ func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error
 	if err != nil {
 		return res, err
 	}
-	d, ok := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	d, ok := retryafter.Parse(res.Header.Get("Retry-After"), time.Now())
 	key := req.URL.String()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -60,27 +60,6 @@ func (r *RetryAfterRecorder) RetryAfter(url string) (time.Duration, bool) {
 	d, ok := r.hint[url]
 	delete(r.hint, url)
 	return d, ok
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0, false
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
 }
 
 // Pace returns how long to wait before polling url again: the CA's

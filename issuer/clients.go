@@ -9,8 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/certflow/certflow/internal/retryafter"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,7 +265,7 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 		return time.Millisecond // bad nonce: a fresh nonce comes with the answer
 	}
 	d := 250 * time.Millisecond << (n - 1)
-	if ra, ok := parseRetryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
+	if ra, ok := retryafter.Parse(res.Header.Get("Retry-After"), time.Now()); ok {
 		if ra > maxInlineWait {
 			return 0
 		}
@@ -274,26 +274,11 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 	return d
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return time.Duration(max(secs, 0)) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
-}
-
 // retryAfterOf returns the Retry-After an ACME error carried, if any.
 func retryAfterOf(err error, now time.Time) (time.Duration, bool) {
 	var ae *acme.Error
 	if !errors.As(err, &ae) || ae.Header == nil {
 		return 0, false
 	}
-	return parseRetryAfter(ae.Header.Get("Retry-After"), now)
+	return retryafter.Parse(ae.Header.Get("Retry-After"), now)
 }

@@ -399,8 +399,7 @@ func startALPNResponder(ctx context.Context, t *testing.T, st store.Reader) int 
 			}
 			for _, ch := range chs {
 				if ch.Spec.Type == solver.TLSALPN01 && challenge.Serving(ch) && (ch.Spec.DNSName == hello.ServerName || hello.ServerName == "") {
-					c, err := solver.TLSALPN01Cert(ch.Info())
-					return &c, err
+					return solver.TLSALPN01Cert(ch.Info(), time.Now())
 				}
 			}
 			return nil, errors.New("no challenge for " + hello.ServerName)

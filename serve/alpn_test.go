@@ -113,17 +113,6 @@ func TestTLSALPN01IPIdentifier(t *testing.T) {
 	}
 }
 
-func TestReverseName(t *testing.T) {
-	tests := []struct{ ip, want string }{
-		{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
-		{"::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa"},
-		{"2001:db8::567:89ab", "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, reverseName(netip.MustParseAddr(tt.ip)), tt.ip)
-	}
-}
-
 func TestTLSALPN01NeverServesNormalCertificate(t *testing.T) {
 	ca := newTestCA(t)
 	c := NewCache(Options{})

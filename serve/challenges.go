@@ -81,7 +81,7 @@ func (ix *challengeIndex) with(put *challengeEntry, del meta.Ref) *challengeInde
 			n.alpn[e.identifier] = e.cert
 			if ip, err := netip.ParseAddr(e.identifier); err == nil {
 				// RFC 8738 §6: the validator sends the reverse name as SNI.
-				n.alpn[reverseName(ip)] = e.cert
+				n.alpn[solver.ReverseName(ip.AsSlice())] = e.cert
 				n.alpnIP[ip] = e.cert
 			}
 		}
@@ -190,7 +190,7 @@ func (c *Cache) newChallengeEntry(ref meta.Ref, ch *challenge.Challenge) (*chall
 		e.cert = old.cert
 		return e, nil
 	}
-	cert, err := challengeCert(e.identifier, e.keyAuth, c.clock.Now())
+	cert, err := solver.TLSALPN01Cert(solver.Challenge{Identifier: e.identifier, KeyAuthorization: e.keyAuth}, c.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("serve: put challenge %s: %w", ref, err)
 	}

@@ -201,43 +201,52 @@ func verifyALPNCert(c *x509.Certificate, ch Challenge) error {
 	return fmt.Errorf("%w: tls-alpn-01: certificate has no acmeIdentifier extension", ErrSelfCheck)
 }
 
+// challengeCertLifetime bounds a TLS-ALPN-01 certificate's validity.
+// Validators ignore it; a bound keeps it from passing for a real leaf.
+const challengeCertLifetime = 7 * 24 * time.Hour
+
 // TLSALPN01Cert makes the self-signed certificate that answers a
-// TLS-ALPN-01 challenge (RFC 8737 §3): it names the identifier and carries
-// the critical acmeIdentifier extension holding SHA-256 of the key
-// authorization. The Manager's GetCertificate serves it to acme-tls/1
-// handshakes for a Challenge that is Serving.
-func TLSALPN01Cert(ch Challenge) (tls.Certificate, error) {
+// TLS-ALPN-01 challenge (RFC 8737 §3, RFC 8738 §6 for IP identifiers): an
+// ephemeral P-256 key, the identifier as its only SAN, and the critical
+// acmeIdentifier extension holding SHA-256 of the key authorization.
+// x/crypto/acme's TLSALPN01ChallengeCert needs the account key; this needs
+// only the key authorization, which is what the Store holds.
+func TLSALPN01Cert(ch Challenge, now time.Time) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 key: %w", err)
+		return nil, fmt.Errorf("solver: tls-alpn-01 key: %w", err)
 	}
 	sum := sha256.Sum256([]byte(ch.KeyAuthorization))
 	ext, err := asn1.Marshal(sum[:])
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 extension: %w", err)
+		return nil, fmt.Errorf("solver: tls-alpn-01 extension: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 serial: %w", err)
+		return nil, fmt.Errorf("solver: tls-alpn-01 serial: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:    serial,
-		Subject:         pkix.Name{CommonName: "ACME TLS-ALPN-01 challenge"},
-		NotBefore:       now.Add(-time.Hour),
-		NotAfter:        now.Add(24 * time.Hour),
-		KeyUsage:        x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		ExtraExtensions: []pkix.Extension{{Id: oidACMEIdentifier, Critical: true, Value: ext}},
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "ACME TLS-ALPN-01 challenge"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(challengeCertLifetime),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		ExtraExtensions:       []pkix.Extension{{Id: oidACMEIdentifier, Critical: true, Value: ext}},
 	}
 	if ip := net.ParseIP(ch.Identifier); ip != nil {
 		tmpl.IPAddresses = []net.IP{ip}
 	} else {
 		tmpl.DNSNames = []string{ch.Identifier}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("solver: tls-alpn-01 certificate: %w", err)
+		return nil, fmt.Errorf("solver: tls-alpn-01 certificate: %w", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("solver: tls-alpn-01 certificate: %w", err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }

@@ -125,10 +125,10 @@ func TestTLSALPN01SolverCheck(t *testing.T) {
 func TestTLSALPN01CertPassesCheck(t *testing.T) {
 	ctx := ctxFor(t)
 	ch := solver.Challenge{Type: solver.TLSALPN01, Identifier: "a.example.test", Token: "tok", KeyAuthorization: "tok.thumb"}
-	cert, err := solver.TLSALPN01Cert(ch)
+	cert, err := solver.TLSALPN01Cert(ch, time.Now())
 	require.NoError(t, err)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{cert},
+		Certificates: []tls.Certificate{*cert},
 		NextProtos:   []string{solver.ALPNProto},
 	})
 	require.NoError(t, err)
@@ -153,6 +153,7 @@ func TestTLSALPN01CertPassesCheck(t *testing.T) {
 func TestReverseName(t *testing.T) {
 	tests := []struct{ ip, want string }{
 		{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+		{"::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa"},
 		{"2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
 	}
 	for _, tt := range tests {
