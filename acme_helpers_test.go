@@ -3,9 +3,13 @@ package certflow
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -22,13 +27,22 @@ import (
 
 // acmeHarness runs a Manager (real clock) against acmetest, with the
 // Manager's HTTP-01 handler and TLS config on the ports Pebble validates.
+// The listeners serve whichever Manager runs at the moment, so a test can
+// stop the Manager and start another one (a restarted process) on the same
+// ports.
 type acmeHarness struct {
 	*harness
-	acme       *acmetest.Server
-	httpPort   int
-	tlsPort    int
-	httpWrap   func(http.Handler) http.Handler
-	tlsServing net.Listener
+	acme     *acmetest.Server
+	httpPort int
+	tlsPort  int
+	// st is the Store of the running Manager (h.store is set only when it is
+	// a memory store).
+	st    store.Store
+	cfg   Config
+	cur   atomic.Pointer[Manager]
+	mu    sync.Mutex
+	runMu sync.Mutex
+	stop  context.CancelFunc
 }
 
 type acmeSetup struct {
@@ -36,6 +50,8 @@ type acmeSetup struct {
 	config   func(*Config)
 	store    store.Store
 	httpWrap func(http.Handler) http.Handler
+	// transport wraps the RoundTripper the Manager talks to the CA with.
+	transport func(http.RoundTripper) http.RoundTripper
 }
 
 func listenLoopback(t *testing.T) (net.Listener, int) {
@@ -53,44 +69,79 @@ func startACME(t *testing.T, setup acmeSetup) *acmeHarness {
 	opts := append([]acmetest.Option{acmetest.WithHTTP01Port(httpPort), acmetest.WithTLSALPN01Port(tlsPort)}, setup.acmeOpts...)
 	srv := acmetest.NewServer(t, opts...)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	st := setup.store
 	if st == nil {
 		st = memory.New()
 	}
-	cfg := Config{Store: st, HTTPClient: srv.Client(), Workers: 4, BackoffMin: time.Hour}
+	client := srv.Client()
+	if setup.transport != nil {
+		client = &http.Client{Transport: setup.transport(client.Transport), Timeout: client.Timeout}
+	}
+	cfg := Config{Store: st, HTTPClient: client, Workers: 4, BackoffMin: time.Hour}
 	cfg.ACME.HTTP01Port, cfg.ACME.TLSALPN01Port, cfg.ACME.Dial = httpPort, tlsPort, srv.Dial
 	if setup.config != nil {
 		setup.config(&cfg)
 	}
-	m, err := New(cfg)
-	require.NoError(t, err)
-	h := &acmeHarness{harness: &harness{t: t, ctx: ctx, m: m, done: make(chan error, 1)}, acme: srv, httpPort: httpPort, tlsPort: tlsPort}
-	if ms, ok := st.(*memory.Store); ok {
-		h.store = ms
-	}
-	var handler http.Handler = m.HTTPHandler(http.NotFoundHandler())
+	h := &acmeHarness{harness: &harness{t: t, ctx: ctx}, acme: srv, httpPort: httpPort, tlsPort: tlsPort, cfg: cfg}
+	h.startManager(st)
+
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.cur.Load().HTTPHandler(http.NotFoundHandler()).ServeHTTP(w, r)
+	})
 	if setup.httpWrap != nil {
 		handler = setup.httpWrap(handler)
 	}
 	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = httpSrv.Serve(httpL) }()
 	tlsSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("hello")) }),
-		ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = tlsSrv.Serve(tls.NewListener(tlsL, m.TLSConfig())) }()
+		ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return h.cur.Load().TLSConfig(), nil
+	}}
+	go func() { _ = tlsSrv.Serve(tls.NewListener(tlsL, tlsCfg)) }()
 
-	go func() { h.done <- m.Run(ctx) }()
 	t.Cleanup(func() {
+		h.stopManager()
 		cancel()
 		_ = httpSrv.Close()
 		_ = tlsSrv.Close()
-		select {
-		case <-h.done:
-		case <-time.After(20 * time.Second):
-			t.Errorf("Manager.Run did not return after its context was cancelled")
-		}
 	})
 	return h
+}
+
+// startManager runs a new Manager with the harness's Config on st.
+func (h *acmeHarness) startManager(st store.Store) {
+	h.t.Helper()
+	cfg := h.cfg
+	cfg.Store = st
+	m, err := New(cfg)
+	require.NoError(h.t, err)
+	runCtx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	h.mu.Lock()
+	h.m, h.st, h.done, h.stop = m, st, done, cancel
+	h.store, _ = st.(*memory.Store)
+	h.mu.Unlock()
+	h.cur.Store(m)
+	go func() { done <- m.Run(runCtx) }()
+}
+
+// stopManager cancels the running Manager and waits until Run returned.
+func (h *acmeHarness) stopManager() {
+	h.mu.Lock()
+	stop, done := h.stop, h.done
+	h.stop = nil
+	h.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		h.t.Errorf("Manager.Run did not return after its context was cancelled")
+	}
 }
 
 // acmeIssuer is an ACME Issuer for acmetest with the given solvers.
@@ -117,7 +168,12 @@ func (h *acmeHarness) issue(iss *issuer.Issuer, crt *certificate.Certificate) *c
 		require.NoError(h.t, h.m.Apply(h.ctx, iss))
 	}
 	require.NoError(h.t, h.m.Apply(h.ctx, crt))
-	ref := meta.RefOf(crt)
+	return h.waitReady(meta.RefOf(crt))
+}
+
+// waitReady waits until the Certificate named ref is Ready and returns it.
+func (h *acmeHarness) waitReady(ref meta.Ref) *certificate.Certificate {
+	h.t.Helper()
 	if err := h.m.WaitReady(h.ctx, ref); err != nil {
 		st, _ := h.m.Status(context.Background(), ref)
 		h.t.Fatalf("%s not ready: %v\n%v", ref, err, st)
@@ -133,14 +189,106 @@ func acmeCertificate(ns, name, issuerName string, names ...string) *certificate.
 	return c
 }
 
-// handshake opens a TLS connection to the Manager's TLS listener for
-// serverName, verified against acmetest's roots, and returns the leaf.
-func (h *acmeHarness) handshake(serverName string) *tls.ConnectionState {
+// tlsDial opens a TLS connection to the Manager's TLS listener for
+// serverName, verified against acmetest's roots.
+func (h *acmeHarness) tlsDial(serverName string) *tls.Conn {
 	h.t.Helper()
 	d := tls.Dialer{Config: &tls.Config{ServerName: serverName, RootCAs: h.acme.Roots(), MinVersion: tls.VersionTLS12}}
 	conn, err := d.DialContext(h.ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.tlsPort)))
 	require.NoError(h.t, err)
+	return conn.(*tls.Conn)
+}
+
+// handshake opens a TLS connection to the Manager's TLS listener for
+// serverName, verified against acmetest's roots, and returns its state.
+func (h *acmeHarness) handshake(serverName string) *tls.ConnectionState {
+	h.t.Helper()
+	conn := h.tlsDial(serverName)
 	defer conn.Close()
-	st := conn.(*tls.Conn).ConnectionState()
+	st := conn.ConnectionState()
 	return &st
+}
+
+// awaitStore blocks until cond holds, re-checking it on every change of the
+// running Manager's Store, or fails the test at the harness deadline.
+func (h *acmeHarness) awaitStore(what string, cond func() bool) {
+	h.t.Helper()
+	st := h.st
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	res, err := st.List(ctx, store.ListOptions{Kind: "none"})
+	require.NoError(h.t, err)
+	events, err := st.Watch(ctx, res.Revision)
+	require.NoError(h.t, err)
+	for !cond() {
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatalf("timed out waiting until %s", what)
+		case ev, ok := <-events:
+			if !ok || ev.Err != nil {
+				res, err := st.List(ctx, store.ListOptions{Kind: "none"})
+				require.NoError(h.t, err)
+				events, err = st.Watch(ctx, res.Revision)
+				require.NoError(h.t, err)
+			}
+		}
+	}
+}
+
+// awaitManager blocks until cond holds, re-checking it whenever the running
+// Manager has observed a change of ref (so its serving cache already holds
+// every earlier change), or fails the test at the harness deadline.
+func (h *acmeHarness) awaitManager(ref meta.Ref, what string, cond func() bool) {
+	h.t.Helper()
+	changed, stop := h.m.changes.subscribe(ref)
+	defer stop()
+	for !cond() {
+		select {
+		case <-h.ctx.Done():
+			st, _ := h.m.Status(context.Background(), ref)
+			h.t.Fatalf("timed out waiting until %s\n%v", what, st)
+		case <-changed:
+		}
+	}
+}
+
+// recordingStore remembers every object created through it.
+type recordingStore struct {
+	store.Store
+	mu      sync.Mutex
+	created []meta.Ref
+	// challengeTypes holds the type of every Challenge created.
+	challengeTypes []solver.Type
+}
+
+func (s *recordingStore) Create(ctx context.Context, obj meta.Object) error {
+	err := s.Store.Create(ctx, obj)
+	if err == nil {
+		s.mu.Lock()
+		s.created = append(s.created, meta.RefOf(obj))
+		if ch, ok := obj.(*challenge.Challenge); ok {
+			s.challengeTypes = append(s.challengeTypes, ch.Spec.Type)
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// createdOf lists the objects of kind created so far.
+func (s *recordingStore) createdOf(kind meta.Kind) []meta.Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []meta.Ref
+	for _, r := range s.created {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *recordingStore) types() []solver.Type {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]solver.Type(nil), s.challengeTypes...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/issuer"
@@ -25,18 +24,6 @@ type acmeWiring struct {
 	tlsALPN01       solver.TLSALPN01Solver
 	providers       map[string]solver.DNS01Provider
 	checker         *dns01.Checker // nil: no DNS-01 self-check
-}
-
-// issuerHTTPClient records the CA's Retry-After on every response, so that
-// orders and challenges poll at the pace the CA asks even though
-// x/crypto/acme drops the header on successful polls.
-func issuerHTTPClient(cfg Config) (*http.Client, *challenge.RetryAfterRecorder) {
-	base := cfg.HTTPClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	rec := &challenge.RetryAfterRecorder{Base: base}
-	return &http.Client{Transport: rec, Timeout: cfg.HTTPClient.Timeout}, rec
 }
 
 // wireACME registers the Order and Challenge reconcilers.

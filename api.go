@@ -69,39 +69,15 @@ func (m *Manager) Get(ctx context.Context, ref meta.Ref, into meta.Object) error
 	return m.cfg.Store.Get(ctx, ref, into)
 }
 
-// Delete removes the object named ref and, for a Certificate, its requests,
-// orders and challenges (its Secret is kept, as cert-manager keeps it).
-// Challenges still presented are cleaned up by their reconciler first.
+// Delete removes the object named ref and what it owned: a Certificate's
+// requests, orders, challenges and temporary key (its Secret is kept, as
+// cert-manager keeps it). A Challenge whose record is still presented is
+// cleaned up by the running Manager first, then removed.
 func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		return err
 	}
-	return m.deleteOwned(ctx, ref)
-}
-
-func (m *Manager) deleteOwned(ctx context.Context, owner meta.Ref) error {
-	res, err := m.cfg.Store.List(ctx, store.ListOptions{Namespace: owner.Namespace, Owner: &owner})
-	if err != nil {
-		return err
-	}
-	for _, raw := range res.Items {
-		if raw.Ref.Kind == meta.KindSecret && owner.Kind == meta.KindCertificate {
-			continue
-		}
-		if raw.Ref.Kind == meta.KindChallenge {
-			if err := m.wiring.retireChallenge(ctx, raw.Ref); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := m.cfg.Store.Delete(ctx, raw.Ref, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err := m.deleteOwned(ctx, raw.Ref); err != nil {
-			return err
-		}
-	}
-	return nil
+	return m.collect(ctx, ref)
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing
@@ -115,9 +91,7 @@ func (m *Manager) Renew(ctx context.Context, ref meta.Ref) error {
 		if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
 			return err
 		}
-		c.Status.Conditions.Set(meta.Condition{Type: meta.ConditionIssuing, Status: meta.ConditionTrue,
-			Reason: certificate.ReasonManuallyTrigger, Message: "Certificate re-issuance manually triggered",
-			LastTransitionTime: m.cfg.Clock.Now(), ObservedGeneration: c.ObjectMeta.Generation})
+		certificate.MarkManualRenewal(c, m.cfg.Clock.Now())
 		err := m.cfg.Store.Update(ctx, c)
 		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
 			return err

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -74,6 +75,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	defer m.wiring.stop()
 	defer wg.Wait()
 	wg.Add(2 + m.cfg.Workers)
 	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()
@@ -157,8 +159,18 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		m.events.Forget(ev.Ref)
 		m.timers.Cancel(ev.Ref)
 		m.retries.reset(ev.Ref)
+		if err := m.collect(ctx, ev.Ref); err != nil {
+			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
+				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
+		}
 	}
 	m.wiring.observeServing(ctx, ev)
+	if ev.Ref.Kind == meta.KindChallenge && ev.Type != store.Deleted {
+		ch := &challenge.Challenge{}
+		if m.cfg.Store.Get(ctx, ev.Ref, ch) == nil {
+			m.collectChallenge(ctx, ch)
+		}
+	}
 	m.changes.notify(ev.Ref)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok && ev.Type != store.Deleted {
 		m.queue.Add(ev.Ref)
@@ -197,10 +209,13 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 		}
 	case ctx.Err() != nil:
 		// Shutting down: the next Run starts from the Store again.
-	case errors.Is(err, store.ErrConflict) && m.retries.inc(ref) <= 3:
-		m.queue.Add(ref)
 	default:
 		n := m.retries.inc(ref)
+		if errors.Is(err, store.ErrConflict) && n <= 3 {
+			// Someone else wrote first: reload at once, a few times.
+			m.queue.Add(ref)
+			return
+		}
 		delay := min(100*time.Millisecond<<min(n, 12), 5*time.Minute)
 		m.cfg.Logger.Warn("reconcile failed", "kind", ref.Kind, "namespace", ref.Namespace,
 			"name", ref.Name, "retry_in", delay, "err", err)

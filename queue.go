@@ -27,7 +27,6 @@ func newWorkQueue() *workQueue {
 		active: map[meta.Ref]bool{},
 		dirty:  map[meta.Ref]bool{},
 		wake:   make(chan struct{}, 1),
-		idleCh: make(chan struct{}),
 	}
 }
 
@@ -87,10 +86,6 @@ func (q *workQueue) Done(ref meta.Ref) {
 		q.queued[ref] = true
 		q.items = append(q.items, ref)
 		q.signalLocked()
-	}
-	if len(q.items) == 0 && len(q.active) == 0 {
-		close(q.idleCh)
-		q.idleCh = make(chan struct{})
 	}
 }
 

@@ -2,7 +2,6 @@ package certflow
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
@@ -23,6 +22,7 @@ type wiring struct {
 	deps        reconcile.Deps
 	reconcilers map[meta.Kind]reconcile.Reconciler
 	cache       *serve.Cache
+	issuers     *issuer.Reconciler
 
 	mu sync.Mutex
 	// caSecrets maps a CA Secret to the issuers that sign with it.
@@ -35,8 +35,12 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
 		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
 	}
-	acmeHTTP, retryAfter := issuerHTTPClient(cfg)
-	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: acmeHTTP})
+	// The recorder sees every ACME answer, so orders and challenges poll at
+	// the pace the CA's Retry-After asks even though x/crypto/acme drops the
+	// header on successful polls.
+	retryAfter := &challenge.RetryAfterRecorder{}
+	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: retryAfter.Wrap})
+	w.issuers = issuers
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
@@ -122,19 +126,28 @@ func (w *wiring) putChallenge(ch *challenge.Challenge) {
 	}
 }
 
+// stop releases what the wiring holds once the Manager stops.
+func (w *wiring) stop() { w.issuers.Clients().CloseIdleConnections() }
+
 // indexIssuer records which Secret a CA issuer signs with, so a change of
 // that Secret wakes the issuer.
 func (w *wiring) indexIssuer(ctx context.Context, ref meta.Ref) {
+	var sec meta.Ref
+	iss, err := issuer.Get(ctx, w.deps.Store, ref)
+	if err == nil && iss.IssuerSpec().CA != nil {
+		sec = meta.Ref{Kind: meta.KindSecret, Namespace: w.deps.SecretNamespace(ref), Name: iss.IssuerSpec().CA.SecretName}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, issuers := range w.caSecrets {
+	for s, issuers := range w.caSecrets {
 		delete(issuers, ref)
+		if len(issuers) == 0 {
+			delete(w.caSecrets, s)
+		}
 	}
-	iss, err := issuer.Get(ctx, w.deps.Store, ref)
-	if err != nil || iss.IssuerSpec().CA == nil {
+	if sec.Name == "" {
 		return
 	}
-	sec := meta.Ref{Kind: meta.KindSecret, Namespace: w.deps.SecretNamespace(ref), Name: iss.IssuerSpec().CA.SecretName}
 	if w.caSecrets[sec] == nil {
 		w.caSecrets[sec] = map[meta.Ref]bool{}
 	}
@@ -173,27 +186,4 @@ func (w *wiring) issuerUsers(ctx context.Context, ref meta.Ref) []meta.Ref {
 		}
 	}
 	return out
-}
-
-// retireChallenge deletes a Challenge whose solver has nothing left to
-// clean up; otherwise it marks it for deletion so its reconciler cleans up
-// first.
-func (w *wiring) retireChallenge(ctx context.Context, ref meta.Ref) error {
-	ch := &challenge.Challenge{}
-	if err := w.deps.Store.Get(ctx, ref, ch); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	if challenge.SafeToDelete(ch) {
-		err := w.deps.Store.Delete(ctx, ref, ch.ObjectMeta.ResourceVersion)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	now := w.deps.Clock.Now()
-	ch.ObjectMeta.DeletionTime = &now
-	return w.deps.Store.Update(ctx, ch)
 }

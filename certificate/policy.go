@@ -36,16 +36,18 @@ type check func(in Input, kp *keyPair) (Trigger, bool)
 
 // checks run in order; the first that fires names the reason, as
 // cert-manager's policy chain does.
-var checks = []check{
-	secretDoesNotExist,
-	secretHasData,
-	secretKeyPairValid,
-	secretIssuerMatches,
-	secretKeyMatchesSpec,
-	secretNamesMatchSpec,
-	secretSpecHashMatches,
-	certificateExpired,
-	renewalTimeReached,
+func checks() []check {
+	return []check{
+		secretDoesNotExist,
+		secretHasData,
+		secretKeyPairValid,
+		secretIssuerMatches,
+		secretKeyMatchesSpec,
+		secretNamesMatchSpec,
+		secretSpecHashMatches,
+		certificateExpired,
+		renewalTimeReached,
+	}
 }
 
 // keyPair is the parsed content of the current Secret.
@@ -58,7 +60,7 @@ type keyPair struct {
 // IssuanceTrigger returns why the certificate needs issuing, if it does.
 func IssuanceTrigger(in Input) (Trigger, bool) {
 	kp := parseKeyPair(in.Secret)
-	for _, c := range checks {
+	for _, c := range checks() {
 		if t, ok := c(in, kp); ok {
 			return t, true
 		}

@@ -222,6 +222,15 @@ func specChangedSinceFailure(cert *Certificate) bool {
 	return c != nil && c.ObservedGeneration < cert.ObjectMeta.Generation
 }
 
+// MarkManualRenewal asks for a new issuance now, bypassing any failure
+// backoff, as `cmctl renew` does: the reconciler treats an Issuing
+// condition with reason ManuallyTriggered as a trigger.
+func MarkManualRenewal(cert *Certificate, now time.Time) {
+	cert.Status.Conditions.Set(meta.Condition{Type: meta.ConditionIssuing, Status: meta.ConditionTrue,
+		Reason: ReasonManuallyTrigger, Message: "Certificate re-issuance manually triggered",
+		LastTransitionTime: now, ObservedGeneration: cert.ObjectMeta.Generation})
+}
+
 func isManual(cert *Certificate) bool {
 	c := cert.Status.Conditions.Get(meta.ConditionIssuing)
 	return c != nil && c.Status == meta.ConditionTrue && c.Reason == ReasonManuallyTrigger

@@ -70,6 +70,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		return r.fail(ctx, ch, StateErrored, reason)
 	}
+	if nb := ch.Status.NotBefore; nb != nil && now.Before(*nb) {
+		return *nb, nil
+	}
 	if ch.Status.Accepted {
 		// The CA's verdict is on its way and explains more than anything
 		// else could, so an accepted challenge waits for it.
@@ -160,7 +163,10 @@ func (r *Reconciler) rateLimited(ctx context.Context, ch *Challenge, err error) 
 	}
 	next := r.deps.Clock.Now().Add(d)
 	reason := fmt.Sprintf("rate limited by the CA, retrying at %s: %s", next.UTC().Format(time.RFC3339), acmeDetail(err))
-	return next, true, r.setReason(ctx, ch, meta.EventWarning, ReasonRateLimited, reason)
+	ch.Status.NotBefore = &next
+	ch.Status.Reason = reason
+	r.event(ch, meta.EventWarning, ReasonRateLimited, reason)
+	return next, true, r.update(ctx, ch)
 }
 
 // unwrapACME finds an *acme.Error in err's chain (acme.RateLimit needs the

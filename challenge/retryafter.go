@@ -31,6 +31,20 @@ func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	return r.roundTrip(base, req)
+}
+
+// Wrap returns a transport that sends through base and records into r, so
+// clients with their own transports (a caBundle clone) share one recorder.
+func (r *RetryAfterRecorder) Wrap(base http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) { return r.roundTrip(base, req) })
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request) (*http.Response, error) {
 	res, err := base.RoundTrip(req)
 	if err != nil {
 		return res, err

@@ -78,6 +78,10 @@ type Status struct {
 	CleanedUp bool `json:"cleanedUp,omitempty"`
 	// RecordName is, for DNS-01, where the TXT record was written.
 	RecordName string `json:"recordName,omitempty"`
+	// NotBefore, if set and in the future, is when the CA allows the next
+	// request (its Retry-After after a 429). It is persisted because the
+	// status write that records the rate limit wakes the reconciler at once.
+	NotBefore *time.Time `json:"notBefore,omitempty"`
 }
 
 // Info returns what a solver needs to know about c.

@@ -32,6 +32,9 @@ type Options struct {
 	// UserAgent is prepended to x/crypto/acme's User-Agent header. If empty,
 	// "certflow" is used.
 	UserAgent string
+	// WrapTransport, if set, wraps every client's final transport (after
+	// any caBundle clone), e.g. to observe the CA's Retry-After headers.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // ACMEClients caches one *acme.Client per ACME issuer, so the directory,
@@ -199,6 +202,13 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*
 	hc, tr, err := c.httpClient(a)
 	if err != nil {
 		return nil, err
+	}
+	if wrap := c.opts.WrapTransport; wrap != nil {
+		rt := hc.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		hc = &http.Client{Transport: wrap(rt), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
 	}
 	return &clientEntry{
 		fingerprint: fp,

@@ -285,7 +285,7 @@ func (e *env) newOrder(ctx context.Context, names ...string) meta.Ref {
 		TypeMeta: meta.TypeMeta{APIVersion: meta.APIVersionACME, Kind: meta.KindOrder},
 		ObjectMeta: meta.ObjectMeta{
 			Namespace: ns,
-			Name:      order.Name("req-1", spec),
+			Name:      order.Name("req-1", "", spec),
 			OwnerRefs: []meta.Ref{{Kind: meta.KindCertificateRequest, Namespace: ns, Name: "req-1"}},
 		},
 		Spec: spec,

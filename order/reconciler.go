@@ -62,6 +62,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		return r.fail(ctx, o, challenge.StateErrored, ReasonTimeout, reason)
 	}
+	if nb := o.Status.NotBefore; nb != nil && now.Before(*nb) {
+		return *nb, nil
+	}
 
 	iss, err := issuer.Get(ctx, r.deps.Store, o.Spec.IssuerRef.Resolve(o.ObjectMeta.Namespace))
 	if err != nil {
@@ -140,12 +143,11 @@ func (r *Reconciler) acmeError(ctx context.Context, o *Order, op string, err err
 		}
 		next := r.deps.Clock.Now().Add(d)
 		reason := fmt.Sprintf("%s: rate limited by the CA, retrying at %s: %s", op, next.UTC().Format(time.RFC3339), ae.Detail)
-		if o.Status.Reason != reason {
-			o.Status.Reason = reason
-			r.event(o, meta.EventWarning, ReasonRetry, reason)
-			if err := r.update(ctx, o); err != nil {
-				return time.Time{}, err
-			}
+		o.Status.Reason = reason
+		o.Status.NotBefore = &next
+		r.event(o, meta.EventWarning, ReasonRetry, reason)
+		if err := r.update(ctx, o); err != nil {
+			return time.Time{}, err
 		}
 		return next, nil
 	}

@@ -46,6 +46,10 @@ type Status struct {
 	FailureTime *time.Time      `json:"failureTime,omitempty"`
 	// CertificateURL is where the default chain was downloaded.
 	CertificateURL string `json:"certificateURL,omitempty"`
+	// NotBefore, if set and in the future, is when the CA allows the next
+	// request (its Retry-After after a 429). It is persisted because the
+	// status write that records the rate limit wakes the reconciler at once.
+	NotBefore *time.Time `json:"notBefore,omitempty"`
 }
 
 // Authorization mirrors one ACME authorization of the order.

@@ -22,7 +22,7 @@ func (r *Reconciler) viaOrder(ctx context.Context, req *CertificateRequest, iss 
 		r.fail(req, ReasonFailed, err.Error(), now)
 		return time.Time{}, nil
 	}
-	name := order.Name(req.ObjectMeta.Name, spec)
+	name := order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)
 	ref := meta.Ref{Kind: meta.KindOrder, Namespace: req.ObjectMeta.Namespace, Name: name}
 	o := &order.Order{}
 	err = r.deps.Store.Get(ctx, ref, o)

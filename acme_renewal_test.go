@@ -1,0 +1,63 @@
+package certflow
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/meta"
+)
+
+// get sends one HTTP/1.1 request over an open connection and returns the body.
+func get(t *testing.T, rw io.ReadWriter, br *bufio.Reader) string {
+	t.Helper()
+	_, err := io.WriteString(rw, "GET / HTTP/1.1\r\nHost: renew.example.test\r\n\r\n")
+	require.NoError(t, err)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestACME_Renewal_NewOrderNewLeafOldConnectionsKeepWorking(t *testing.T) {
+	const validity = 6 * time.Second
+	h := startACME(t, acmeSetup{acmeOpts: []acmetest.Option{acmetest.WithCertificateValidity(validity)}})
+	c := h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "renew", "acme", "renew.example.test"))
+	require.Equal(t, 1, *c.Status.Revision)
+	require.Equal(t, 1, h.acme.OrderCount())
+	lifetime := c.Status.NotAfter.Sub(*c.Status.NotBefore)
+	renewAt := c.Status.RenewalTime.Sub(*c.Status.NotBefore)
+	assert.InDelta(t, float64(lifetime)*2/3, float64(renewAt), float64(lifetime)/10, "renews at about 2/3 of the lifetime")
+
+	// A connection opened before the renewal, kept alive across it.
+	old := h.tlsDial("renew.example.test")
+	defer old.Close()
+	oldSerial := old.ConnectionState().PeerCertificates[0].SerialNumber
+	br := bufio.NewReader(old)
+	require.Equal(t, "hello", get(t, old, br))
+
+	ref := meta.RefOf(c)
+	var renewed *certificate.Certificate
+	h.awaitManager(ref, "revision 2", func() bool {
+		renewed = &certificate.Certificate{}
+		require.NoError(t, h.m.Get(h.ctx, ref, renewed))
+		return certReady(renewed) && *renewed.Status.Revision == 2
+	})
+	assert.Equal(t, 2, h.acme.OrderCount(), "renewal opened a new order")
+	assert.False(t, time.Now().Before(*c.Status.RenewalTime), "not renewed before its renewal time")
+
+	leaf := h.handshake("renew.example.test").PeerCertificates[0]
+	assert.NotEqual(t, oldSerial, leaf.SerialNumber, "new handshakes get the new leaf")
+	assert.Equal(t, secretLeaf(t, h, "default", c.Spec.SecretName).SerialNumber, leaf.SerialNumber)
+	assert.Equal(t, "hello", get(t, old, br), "the old connection still works")
+	assert.Equal(t, oldSerial, old.ConnectionState().PeerCertificates[0].SerialNumber)
+}
