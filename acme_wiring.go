@@ -62,10 +62,29 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        a.solverFor,
+		SelfCheck:        w.selfCheck,
 		RetryAfter:       rec.RetryAfter,
 		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,
 	})
 	return nil
+}
+
+// cnameFollow is cert-manager's cnameStrategy that writes the TXT record at
+// the target of a CNAME on _acme-challenge.
+const cnameFollow = "Follow"
+
+// selfCheck serves an HTTP-01 or TLS-ALPN-01 challenge from this process at
+// once, before asking for it the way the CA will, instead of waiting for the
+// Store watch to deliver it to the serving cache.
+func (w *wiring) selfCheck(ctx context.Context, ch *challenge.Challenge, s solver.Solver) error {
+	if ch.Spec.Type != solver.DNS01 {
+		w.putChallenge(ch)
+	}
+	c, ok := s.(solver.Checker)
+	if !ok {
+		return nil
+	}
+	return c.Check(ctx, ch.Info())
 }
 
 // ErrNoDNS01Provider means a challenge names a DNS-01 provider the Manager
@@ -92,10 +111,14 @@ func (a *acmeWiring) solverFor(ctx context.Context, ch *challenge.Challenge) (so
 		if err != nil {
 			return nil, err
 		}
+		follow := cfg.CNAMEStrategy == cnameFollow
 		if a.checker == nil {
+			if follow {
+				return nil, fmt.Errorf("%w: cnameStrategy %s needs Config.ACME.DNS01Check.Resolvers to resolve the CNAME", ErrInvalidConfig, cnameFollow)
+			}
 			return s, nil
 		}
-		return dns01.Checked(s, a.checker, cfg.CNAMEStrategy == "Follow"), nil
+		return dns01.Checked(s, a.checker, follow), nil
 	}
 	return nil, fmt.Errorf("certflow: challenge %s: unknown type %q", ch.ObjectMeta.Name, ch.Spec.Type)
 }

@@ -14,17 +14,26 @@ import (
 func TestImportsGoDownTheChain(t *testing.T) {
 	const mod = "github.com/certflow/certflow"
 	forbidden := map[string][]string{
-		"meta":        {"clock", "store", "solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
-		"store":       {"solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
-		"secret":      {"store", "solver", "challenge", "order", "request", "certificate", "issuer"},
-		"solver":      {"challenge", "order", "request", "certificate", "issuer"},
-		"challenge":   {"order", "request", "certificate"},
-		"order":       {"request", "certificate"},
-		"request":     {"certificate"},
-		"issuer":      {"certificate", "request", "order", "challenge"},
-		"serve":       {"certificate", "request", "order"},
-		"acmetest":    {"certificate", "request", "order", "challenge", "issuer"},
-		"certificate": {},
+		"meta":      {"clock", "store", "solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"store":     {"solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"secret":    {"store", "solver", "challenge", "order", "request", "certificate", "issuer"},
+		"solver":    {"challenge", "order", "request", "certificate", "issuer"},
+		"challenge": {"order", "request", "certificate"},
+		"order":     {"request", "certificate"},
+		"request":   {"certificate"},
+		"issuer":    {"certificate", "request", "order", "challenge"},
+		"serve":     {"certificate", "request", "order"},
+		"acmetest":  {"certificate", "request", "order", "challenge", "issuer"},
+		"clock":     {"meta", "store", "solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"reconcile": {"solver", "challenge", "order", "request", "certificate", "issuer", "secret"},
+
+		"store/memory":        {"solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"store/file":          {"solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
+		"solver/dns01":        {"challenge", "order", "request", "certificate", "issuer", "reconcile"},
+		"solver/rfc2136":      {"challenge", "order", "request", "certificate", "issuer", "reconcile"},
+		"solver/route53":      {"challenge", "order", "request", "certificate", "issuer", "reconcile"},
+		"solver/libdnssolver": {"challenge", "order", "request", "certificate", "issuer", "reconcile"},
+		"internal/pki":        {"meta", "store", "solver", "challenge", "order", "request", "certificate", "issuer", "secret", "reconcile"},
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{join .Deps \" \"}}", mod+"/...").CombinedOutput()
 	require.NoError(t, err, string(out))

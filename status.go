@@ -30,7 +30,7 @@ type StatusNode struct {
 	// State is the resource's state in one word: Ready/NotReady for
 	// conditions, the ACME state (pending, valid, invalid, …) for orders and
 	// challenges, Missing for an expected object that does not exist.
-	State      string          `json:"state"`
+	State      NodeState       `json:"state"`
 	Reason     string          `json:"reason,omitempty"`
 	Message    string          `json:"message,omitempty"`
 	Details    []Detail        `json:"details,omitempty"`
@@ -45,12 +45,16 @@ type Detail struct {
 	Value string `json:"value"`
 }
 
-// State words used by StatusNode beyond ACME states.
+// NodeState is a StatusNode's state in one word.
+type NodeState string
+
+// Node states beyond the ACME ones (valid, invalid, processing, …), which
+// orders and challenges show as their own.
 const (
-	StateReady    = "Ready"
-	StateNotReady = "NotReady"
-	StateMissing  = "Missing"
-	StatePending  = "Pending"
+	StateReady    NodeState = "Ready"
+	StateNotReady NodeState = "NotReady"
+	StateMissing  NodeState = "Missing"
+	StatePending  NodeState = "Pending"
 )
 
 // Status returns the tree below a Certificate, Issuer or ClusterIssuer:
@@ -268,11 +272,11 @@ func identifierOf(name string, wildcard bool) string {
 	return name
 }
 
-func acmeState(s challenge.State) string {
+func acmeState(s challenge.State) NodeState {
 	if s == challenge.StateUnknown {
 		return StatePending
 	}
-	return string(s)
+	return NodeState(s)
 }
 
 // node starts a StatusNode for obj, summarising its Ready condition.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/certflow/certflow/meta"
 )
 
 // String renders the tree for people, one resource per block, children
@@ -43,7 +45,7 @@ func (n *StatusNode) write(b *strings.Builder, indent string) {
 		fmt.Fprintf(b, "%s%s: %s\n", in, d.Key, d.Value)
 	}
 	for _, c := range n.Conditions {
-		if c.Type == "Ready" {
+		if c.Type == meta.ConditionReady {
 			continue
 		}
 		fmt.Fprintf(b, "%sCondition %s=%s (%s): %s\n", in, c.Type, c.Status, c.Reason, c.Message)

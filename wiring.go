@@ -24,6 +24,10 @@ type wiring struct {
 	cache       *serve.Cache
 	issuers     *issuer.Reconciler
 
+	// loaded is what the last resync listed; only the watch goroutine
+	// touches it.
+	loaded map[meta.Ref]bool
+
 	mu sync.Mutex
 	// caSecrets maps a CA Secret to the issuers that sign with it.
 	caSecrets map[meta.Ref]map[meta.Ref]bool
@@ -55,15 +59,20 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 	return w, nil
 }
 
-// resetServing loads every Secret and Challenge into the serving cache.
+// resetServing loads every Secret and Challenge into the serving cache and
+// drops what disappeared while no watch was running (after a broken watch).
 func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
 	var puts []*secret.Secret
+	listed := make(map[meta.Ref]bool, len(items))
 	for _, raw := range items {
+		listed[raw.Ref] = true
 		switch raw.Ref.Kind {
 		case meta.KindSecret:
 			s := &secret.Secret{}
 			if raw.Decode(s) == nil && servableSecret(s) {
 				puts = append(puts, s)
+			} else {
+				listed[raw.Ref] = false
 			}
 		case meta.KindChallenge:
 			ch := &challenge.Challenge{}
@@ -74,8 +83,20 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
 			w.indexIssuer(ctx, raw.Ref)
 		}
 	}
-	if err := w.cache.Apply(puts, nil); err != nil {
+	var gone []meta.Ref
+	for ref := range w.loaded {
+		if !listed[ref] {
+			gone = append(gone, ref)
+		}
+	}
+	w.loaded = listed
+	if err := w.cache.Apply(puts, gone); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
+	}
+	for _, ref := range gone {
+		if ref.Kind == meta.KindChallenge {
+			w.cache.DeleteChallenge(ref)
+		}
 	}
 }
 

@@ -41,11 +41,11 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	return &Reconciler{deps: deps, opts: opts}
 }
 
-// Annotations on CertificateRequests, as cert-manager names them.
+// Annotations on CertificateRequests, as cert-manager names them (the
+// certificate's name and the key's Secret use secret.AnnotationCertificateName
+// and request.AnnotationPrivateKeyName).
 const (
-	AnnotationCertificateName = "cert-manager.io/certificate-name"
-	AnnotationRevision        = "cert-manager.io/certificate-revision"
-	AnnotationPrivateKeyName  = "cert-manager.io/private-key-secret-name"
+	AnnotationRevision = "cert-manager.io/certificate-revision"
 	// AnnotationRejected marks an issued request whose certificate failed
 	// verification, so the failure is counted once.
 	AnnotationRejected = "certflow.io/issuance-rejected"

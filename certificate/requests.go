@@ -8,6 +8,7 @@ import (
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 )
 
@@ -36,10 +37,10 @@ func (r *Reconciler) createRequest(ctx context.Context, cert *Certificate, key *
 			Name:      requestName(cert),
 			Labels:    copyMap(cert.ObjectMeta.Labels),
 			Annotations: map[string]string{
-				AnnotationCertificateName: cert.ObjectMeta.Name,
-				AnnotationRevision:        strconv.Itoa(revision(cert) + 1),
-				AnnotationPrivateKeyName:  key.name,
-				AnnotationSpecHash:        SpecHash(&cert.Spec),
+				secret.AnnotationCertificateName: cert.ObjectMeta.Name,
+				AnnotationRevision:               strconv.Itoa(revision(cert) + 1),
+				request.AnnotationPrivateKeyName: key.name,
+				AnnotationSpecHash:               SpecHash(&cert.Spec),
 			},
 			OwnerRefs: []meta.Ref{meta.RefOf(cert)},
 		},

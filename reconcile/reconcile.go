@@ -20,12 +20,18 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// Deps are the Manager's shared services.
+// Deps are the Manager's shared services. Every field is required; the
+// Manager fills them all (a discarding logger when none was configured).
 type Deps struct {
-	Store  store.Store
-	Clock  clock.Clock
+	// Store holds every object; reconcilers write with the ResourceVersion
+	// they read and return store.ErrConflict as is.
+	Store store.Store
+	// Clock is the only time source of decisions.
+	Clock clock.Clock
+	// Events records what happened to each object, for Status.
 	Events meta.Recorder
-	Log    *slog.Logger
+	// Log is for operators; never log key material or secrets.
+	Log *slog.Logger
 	// ClusterResourceNamespace is where Secrets referenced by ClusterIssuers live.
 	ClusterResourceNamespace string
 }
@@ -37,7 +43,7 @@ type Reconciler interface {
 
 // ErrTerminal marks an error that retrying cannot fix (a malformed spec, a
 // denied request): the reconciler records it in status and does not retry.
-var ErrTerminal = errors.New("terminal")
+var ErrTerminal = errors.New("reconcile: terminal")
 
 // Earliest returns the earlier non-zero time of a and b.
 func Earliest(a, b time.Time) time.Time {

@@ -1,0 +1,188 @@
+package request_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509/pkix"
+	"log/slog"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+type nopRecorder struct{}
+
+func (nopRecorder) Event(meta.Ref, meta.EventType, meta.Reason, string) {}
+
+type fixture struct {
+	ctx  context.Context
+	deps reconcile.Deps
+	r    *request.Reconciler
+	key  *ecdsa.PrivateKey
+}
+
+func newFixture(t *testing.T, approver request.Approver) *fixture {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	deps := reconcile.Deps{Store: memory.New(memory.WithClock(clk)), Clock: clk, Events: nopRecorder{}, Log: slog.New(slog.DiscardHandler)}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	return &fixture{
+		ctx:  context.Background(),
+		deps: deps,
+		r:    request.NewReconciler(deps, request.Options{Approver: approver, Signer: issuer.NewSigner(deps)}),
+		key:  key,
+	}
+}
+
+// readyIssuer stores an issuer of the given spec, already marked Ready.
+func (f *fixture) readyIssuer(t *testing.T, name string, spec issuer.Spec) {
+	t.Helper()
+	iss := &issuer.Issuer{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name}, Spec: spec}
+	iss.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue, Reason: issuer.ReasonIsReady})
+	require.NoError(t, f.deps.Store.Create(f.ctx, iss))
+}
+
+func (f *fixture) request(t *testing.T, name, issuerName string, tmpl pki.CSRTemplate) meta.Ref {
+	t.Helper()
+	csr, err := pki.CreateCSR(f.key, tmpl)
+	require.NoError(t, err)
+	keyPEM, err := pki.EncodePrivateKey(f.key, true)
+	require.NoError(t, err)
+	require.NoError(t, f.deps.Store.Create(f.ctx, &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name + "-key"},
+		Data: map[string][]byte{secret.TLSKeyKey: keyPEM}}))
+	req := &request.CertificateRequest{
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name,
+			Annotations: map[string]string{request.AnnotationPrivateKeyName: name + "-key"}},
+		Spec: request.Spec{Request: csr, IssuerRef: meta.IssuerRef{Name: issuerName}},
+	}
+	require.NoError(t, f.deps.Store.Create(f.ctx, req))
+	return meta.RefOf(req)
+}
+
+func (f *fixture) reconcile(t *testing.T, ref meta.Ref) *request.CertificateRequest {
+	t.Helper()
+	_, err := f.r.Reconcile(f.ctx, ref)
+	require.NoError(t, err)
+	got := &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
+	return got
+}
+
+func readyReason(r *request.CertificateRequest) meta.Reason {
+	if c := r.Status.Conditions.Get(meta.ConditionReady); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+func TestReconcile_SelfSignedIssues(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "self", issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}})
+	got := f.reconcile(t, f.request(t, "r", "self", pki.CSRTemplate{DNSNames: []string{"a.example.test"}}))
+	assert.Equal(t, request.ReasonIssued, readyReason(got))
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionApproved))
+	chain, err := pki.ParseChain(got.Status.Certificate)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.example.test"}, chain[0].DNSNames)
+	assert.True(t, request.IsFinal(got))
+}
+
+func TestReconcile_DeniedIsFinal(t *testing.T) {
+	deny := request.ApproverFunc(func(context.Context, *request.CertificateRequest) (request.Decision, error) {
+		return request.Decision{Reason: "not on the list"}, nil
+	})
+	f := newFixture(t, deny)
+	f.readyIssuer(t, "self", issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}})
+	got := f.reconcile(t, f.request(t, "r", "self", pki.CSRTemplate{DNSNames: []string{"a.example.test"}}))
+	assert.Equal(t, request.ReasonDenied, readyReason(got))
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionDenied))
+	require.NotNil(t, got.Status.FailureTime)
+	assert.Empty(t, got.Status.Certificate)
+	assert.True(t, request.IsFinal(got))
+}
+
+func TestReconcile_IssuerMissingOrNotReadyWaits(t *testing.T) {
+	f := newFixture(t, nil)
+	got := f.reconcile(t, f.request(t, "r", "absent", pki.CSRTemplate{DNSNames: []string{"a.example.test"}}))
+	assert.Equal(t, request.ReasonIssuerNotReady, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, `"absent" not found`)
+	assert.False(t, request.IsFinal(got))
+
+	iss := &issuer.Issuer{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "slow"}, Spec: issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}}}
+	iss.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionFalse, Reason: "Checking", Message: "still looking"})
+	require.NoError(t, f.deps.Store.Create(f.ctx, iss))
+	got = f.reconcile(t, f.request(t, "r2", "slow", pki.CSRTemplate{DNSNames: []string{"a.example.test"}}))
+	assert.Equal(t, request.ReasonIssuerNotReady, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "still looking")
+}
+
+func TestReconcile_BrokenCSRFailsTerminally(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "self", issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}})
+	req := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "broken"},
+		Spec: request.Spec{Request: []byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
+			IssuerRef: meta.IssuerRef{Name: "self"}}}
+	require.NoError(t, f.deps.Store.Create(f.ctx, req))
+	got := f.reconcile(t, meta.RefOf(req))
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionInvalidRequest))
+	assert.Equal(t, request.ReasonFailed, readyReason(got))
+	assert.True(t, request.IsFinal(got))
+}
+
+func TestReconcile_ACMECreatesOneOrderAndMirrorsIt(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir", Profile: "short",
+		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	ref := f.request(t, "r", "le", pki.CSRTemplate{Subject: pkix.Name{CommonName: "a.example.test"},
+		DNSNames: []string{"a.example.test"}, IPAddresses: []net.IP{net.ParseIP("192.0.2.7")}})
+	got := f.reconcile(t, ref)
+	assert.Equal(t, request.ReasonOrderCreated, readyReason(got))
+
+	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+	o := orders[0]
+	assert.Equal(t, []string{"a.example.test"}, o.Spec.DNSNames)
+	assert.Equal(t, []string{"192.0.2.7"}, o.Spec.IPAddresses)
+	assert.Equal(t, "short", o.Spec.Profile)
+	assert.True(t, o.ObjectMeta.IsOwnedBy(ref))
+
+	f.reconcile(t, ref) // a second visit finds the same Order
+	orders, err = store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	require.Len(t, orders, 1, "no twin order")
+
+	o.Status.State, o.Status.Reason = challenge.StateInvalid, "authorization a.example.test: unauthorized"
+	require.NoError(t, f.deps.Store.Update(f.ctx, o))
+	got = f.reconcile(t, ref)
+	assert.Equal(t, request.ReasonFailed, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "unauthorized")
+}
+
+func TestReconcile_ACMERefusesURISANs(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir", PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	u, _ := url.Parse("spiffe://example.test/web")
+	got := f.reconcile(t, f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}, URIs: []*url.URL{u}}))
+	assert.Equal(t, request.ReasonFailed, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "URI or email")
+}
