@@ -18,13 +18,17 @@ import (
 type Config struct {
 	// Store persists every object. Required.
 	Store store.Store
-	// Clock is the time source of every decision. If nil, clock.Real.
+	// Clock is the time source of every decision. If nil, clock.Real. Give
+	// the Store the same clock: order and challenge deadlines compare it
+	// with the CreationTime the Store stamps.
 	Clock clock.Clock
 	// Logger receives structured logs. If nil, logs are discarded.
 	Logger *slog.Logger
 	// Approver decides on CertificateRequests. If nil, every request is approved.
 	Approver request.Approver
-	// HTTPClient talks to ACME servers. If nil, http.DefaultClient's transport is used.
+	// HTTPClient talks to ACME servers; an issuer's caBundle or
+	// skipTLSVerify clones its transport (which must then be an
+	// *http.Transport). If nil, http.DefaultTransport with a 60 s timeout.
 	HTTPClient *http.Client
 	// Workers is how many objects are reconciled at once. If zero, 8.
 	Workers int

@@ -11,8 +11,9 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// checkCA reports whether the CA Secret holds a usable key pair. A problem
-// is retried with backoff because the Secret is not ours to watch; a good
+// checkCA reports whether the CA Secret holds a usable key pair. The
+// Manager wakes the issuer when that Secret changes; a problem is also
+// retried with backoff, in case the change came while no Manager ran. A good
 // pair is looked at again when its certificate expires.
 func (r *Reconciler) checkCA(ctx context.Context, obj Object, now time.Time) outcome {
 	ref := meta.Ref{
