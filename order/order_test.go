@@ -78,6 +78,11 @@ func TestRateLimitedNewOrderIsRetriedAtRetryAfter(t *testing.T) {
 	assert.Contains(t, o.Status.Reason, "rate limited")
 	assert.True(t, e.events.has(ref, order.ReasonRetry))
 	assert.Equal(t, 0, e.srv.OrderCount())
+	// Recording the 429 wakes the Manager at once; that visit waits too.
+	again, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	assert.WithinDuration(t, next, again, 0)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointNewOrder), "nothing sent before Retry-After")
 
 	clk.Advance(7 * time.Second)
 	_, err = e.orders.Reconcile(ctx, ref)
@@ -292,6 +297,11 @@ func TestRateLimitedAcceptIsRetriedAtRetryAfter(t *testing.T) {
 	assert.False(t, ch.Status.Accepted)
 	assert.Contains(t, ch.Status.Reason, "rate limited")
 	assert.True(t, e.events.has(chRef, challenge.ReasonRateLimited))
+	// Recording the 429 wakes the Manager at once; that visit waits too.
+	again, err := e.chals.Reconcile(ctx, chRef)
+	require.NoError(t, err)
+	assert.WithinDuration(t, next, again, 0)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointChallenge), "nothing sent before Retry-After")
 
 	clk.Advance(5 * time.Second)
 	_, err = e.chals.Reconcile(ctx, chRef)
