@@ -28,7 +28,8 @@ type Config struct {
 	Approver request.Approver
 	// HTTPClient talks to ACME servers; an issuer's caBundle or
 	// skipTLSVerify clones its transport (which must then be an
-	// *http.Transport). If nil, http.DefaultTransport with a 60 s timeout.
+	// *http.Transport). If nil, a clone of http.DefaultTransport keeping two
+	// idle connections per worker, with a 60 s timeout.
 	HTTPClient *http.Client
 	// Workers is how many objects are reconciled at once. If zero, 8.
 	Workers int
@@ -82,11 +83,15 @@ func (c *Config) withDefaults() Config {
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
-	if out.HTTPClient == nil {
-		out.HTTPClient = &http.Client{Transport: http.DefaultTransport, Timeout: 60 * time.Second}
-	}
 	if out.Workers == 0 {
 		out.Workers = 8
+	}
+	if out.HTTPClient == nil {
+		// One CA is talked to by every worker: keep a connection per worker
+		// instead of http.DefaultTransport's two, or TLS handshakes dominate.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 2 * out.Workers
+		out.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
 	if out.BackoffMin == 0 {
 		out.BackoffMin = time.Minute

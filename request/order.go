@@ -69,7 +69,8 @@ func (r *Reconciler) viaOrder(ctx context.Context, req *CertificateRequest, iss 
 }
 
 func orderSpec(req *CertificateRequest, iss issuer.Object) (order.Spec, error) {
-	csr, err := pki.ParseCSR(req.Spec.Request)
+	// Verified when the request was approved.
+	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
 	if err != nil {
 		return order.Spec{}, err
 	}

@@ -2,6 +2,7 @@ package request
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"reflect"
@@ -76,7 +77,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 
 func (r *Reconciler) reconcile(ctx context.Context, req *CertificateRequest) (time.Time, error) {
 	now := r.deps.Clock.Now()
-	if _, err := pki.ParseCSR(req.Spec.Request); err != nil {
+	// An approved request's CSR was verified before approval; verifying its
+	// signature again on every visit would be the costliest step here.
+	if req.Status.Conditions.IsTrue(meta.ConditionApproved) {
+		return r.issue(ctx, req, nil, now)
+	}
+	csr, err := pki.ParseCSR(req.Spec.Request)
+	if err != nil {
 		req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionInvalidRequest, Status: meta.ConditionTrue,
 			Reason: ReasonInvalidCSR, Message: err.Error(), LastTransitionTime: now})
 		r.fail(req, ReasonFailed, "Invalid CSR: "+err.Error(), now)
@@ -85,6 +92,12 @@ func (r *Reconciler) reconcile(ctx context.Context, req *CertificateRequest) (ti
 	if done, err := r.approve(ctx, req, now); done || err != nil {
 		return time.Time{}, err
 	}
+	return r.issue(ctx, req, csr, now)
+}
+
+// issue hands an approved request to its issuer. csr is the verified CSR
+// when this visit verified it, else nil.
+func (r *Reconciler) issue(ctx context.Context, req *CertificateRequest, csr *x509.CertificateRequest, now time.Time) (time.Time, error) {
 	issRef := req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace)
 	iss, err := issuer.Get(ctx, r.deps.Store, issRef)
 	if errors.Is(err, store.ErrNotFound) {
@@ -105,7 +118,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req *CertificateRequest) (ti
 	if iss.IssuerSpec().Type() == issuer.TypeACME {
 		return r.viaOrder(ctx, req, iss, now)
 	}
-	return r.sign(ctx, req, iss, now)
+	return r.sign(ctx, req, iss, csr, now)
 }
 
 // approve asks the Approver once; done reports that the request was denied.
@@ -132,10 +145,11 @@ func (r *Reconciler) approve(ctx context.Context, req *CertificateRequest, now t
 	return false, nil
 }
 
-func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issuer.Object, now time.Time) (time.Time, error) {
+func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issuer.Object, csr *x509.CertificateRequest, now time.Time) (time.Time, error) {
 	in := issuer.SignInput{
 		Namespace:            req.ObjectMeta.Namespace,
 		CSR:                  req.Spec.Request,
+		ParsedCSR:            csr,
 		IsCA:                 req.Spec.IsCA,
 		Usages:               req.Spec.Usages,
 		PrivateKeySecretName: req.ObjectMeta.Annotations[AnnotationPrivateKeyName],

@@ -55,9 +55,11 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	return csr, nil
 }
 
-// CSRPublicKey returns the public key of a PEM CSR without checking its
-// signature: for comparing keys of CSRs this process made itself.
-func CSRPublicKey(data []byte) (any, error) {
+// ParseCSRUnverified decodes a PEM CSR without checking its signature: for
+// CSRs already verified once (an approved request) or made by this process.
+// The signature check is an ECDSA or RSA verification, the costliest step
+// of a reconcile that only needs the CSR's names or key.
+func ParseCSRUnverified(data []byte) (*x509.CertificateRequest, error) {
 	b, _ := pem.Decode(data)
 	if b == nil || b.Type != "CERTIFICATE REQUEST" {
 		return nil, fmt.Errorf("%w: no CERTIFICATE REQUEST block", ErrBadCSR)
@@ -65,6 +67,16 @@ func CSRPublicKey(data []byte) (any, error) {
 	csr, err := x509.ParseCertificateRequest(b.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	return csr, nil
+}
+
+// CSRPublicKey returns the public key of a PEM CSR without checking its
+// signature: for comparing keys of CSRs this process made itself.
+func CSRPublicKey(data []byte) (any, error) {
+	csr, err := ParseCSRUnverified(data)
+	if err != nil {
+		return nil, err
 	}
 	return csr.PublicKey, nil
 }
