@@ -108,12 +108,10 @@ func TestWatcherBehindTrimGetsCompacted(t *testing.T) {
 	for range 199 {
 		require.NoError(t, writer.Update(ctx, w))
 	}
-	// The poller holds a batch and waits on a full channel.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ch) < cap(ch) {
-		require.True(t, time.Now().Before(deadline), "watch channel never filled")
-		time.Sleep(time.Millisecond)
-	}
+	// The poller holds a batch and waits on a full channel; nothing
+	// signals that moment, so it is polled for.
+	require.Eventually(t, func() bool { return len(ch) == cap(ch) }, 10*time.Second, time.Millisecond,
+		"watch channel never filled")
 	for range 20 {
 		require.NoError(t, trimmer.Update(ctx, w))
 	}
