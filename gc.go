@@ -30,6 +30,7 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 	}
 	var errs []error
 	for _, raw := range res.Items {
+		precondition := ""
 		switch raw.Ref.Kind {
 		case meta.KindSecret:
 			if !isNextKey(raw) {
@@ -40,9 +41,15 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 			if err := raw.Decode(ch); err != nil || !challenge.SafeToDelete(ch) {
 				continue
 			}
+			// Only the version judged safe; a newer one is judged again by
+			// collectChallenge when its change is observed.
+			precondition = raw.ResourceVersion
 		}
-		err := m.cfg.Store.Delete(ctx, raw.Ref, raw.ResourceVersion)
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		err := m.cfg.Store.Delete(ctx, raw.Ref, precondition)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			continue
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			errs = append(errs, err)
 			continue
 		}
