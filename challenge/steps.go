@@ -22,6 +22,16 @@ func (r *Reconciler) present(ctx context.Context, ch *Challenge) (time.Time, err
 		return time.Time{}, errors.Join(err, r.setReason(ctx, ch, meta.EventWarning, ReasonPresentError, "present: "+err.Error()))
 	}
 	if !ch.Status.Processing {
+		if rn, ok := s.(solver.RecordNamer); ok && ch.Status.RecordName == "" {
+			// Recorded with the intent, so every later step (lock, Present,
+			// check, CleanUp) uses this name even after a CNAME change.
+			name, err := rn.RecordName(ctx, ch.Info())
+			if err != nil {
+				err = fmt.Errorf("challenge: record name of %s: %w", ch.ObjectMeta.Name, err)
+				return time.Time{}, errors.Join(err, r.setReason(ctx, ch, meta.EventWarning, ReasonPresentError, err.Error()))
+			}
+			ch.Status.RecordName = name
+		}
 		ch.Status.Processing = true
 		if ch.Status.State == StateUnknown {
 			ch.Status.State = StatePending

@@ -76,3 +76,12 @@ type Solver interface {
 type Checker interface {
 	Check(ctx context.Context, ch Challenge) error
 }
+
+// RecordNamer is an optional ability of DNS-01 solvers that may write
+// somewhere other than DNS01Name (following a CNAME): it says where. The
+// challenge reconciler stores the answer before Present and hands it back as
+// ResolvedFQDN ever after, so CleanUp removes the record where Present
+// wrote it even if the CNAME changed or vanished meanwhile.
+type RecordNamer interface {
+	RecordName(ctx context.Context, ch Challenge) (string, error)
+}

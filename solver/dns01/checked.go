@@ -22,9 +22,19 @@ type checked struct {
 }
 
 var (
-	_ solver.Solver  = (*checked)(nil)
-	_ solver.Checker = (*checked)(nil)
+	_ solver.Solver      = (*checked)(nil)
+	_ solver.Checker     = (*checked)(nil)
+	_ solver.RecordNamer = (*checked)(nil)
 )
+
+// RecordName is where Present writes: the CNAME target when following.
+func (s *checked) RecordName(ctx context.Context, ch solver.Challenge) (string, error) {
+	ch, err := s.resolve(ctx, ch)
+	if err != nil {
+		return "", err
+	}
+	return ch.RecordName(), nil
+}
 
 func (s *checked) resolve(ctx context.Context, ch solver.Challenge) (solver.Challenge, error) {
 	if !s.follow || ch.ResolvedFQDN != "" {
