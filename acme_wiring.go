@@ -50,19 +50,21 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	for name, p := range cfg.DNS01Providers {
 		a.providers[name] = p
 	}
+	accountGone := func(ref meta.Ref) {
+		issuers.Clients().Invalidate(ref)
+		enqueue(ref)
+	}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
-		Clients:    issuers,
-		Timeout:    cfg.ACME.OrderTimeout,
-		RetryAfter: rec.RetryAfter,
-		AccountGone: func(ref meta.Ref) {
-			issuers.Clients().Invalidate(ref)
-			enqueue(ref)
-		},
+		Clients:     issuers,
+		Timeout:     cfg.ACME.OrderTimeout,
+		RetryAfter:  rec.RetryAfter,
+		AccountGone: accountGone,
 	})
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        a.solverFor,
 		SelfCheck:        w.selfCheck,
+		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,
 		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,
 	})

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/acme"
 
 	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 )
 
@@ -68,6 +69,9 @@ type Options struct {
 	// LockRetry is the pause before trying again when a DNS-01 record lock
 	// is held by someone else. If 0, 500ms.
 	LockRetry time.Duration
+	// AccountGone is told when the CA answers accountDoesNotExist for the
+	// issuer named by the argument. If nil, such challenges just fail.
+	AccountGone func(issuer meta.Ref)
 }
 
 func (o Options) withDefaults() Options {

@@ -169,6 +169,18 @@ func (r *Reconciler) rateLimited(ctx context.Context, ch *Challenge, err error) 
 	return next, true, r.update(ctx, ch)
 }
 
+// problemAccountDoesNotExist is RFC 8555's problem for an unknown account.
+const problemAccountDoesNotExist = "urn:ietf:params:acme:error:accountDoesNotExist"
+
+// noticeAccountGone tells the Manager when the CA forgot the issuer's
+// account, so the issuer registers again before the next attempt.
+func (r *Reconciler) noticeAccountGone(ch *Challenge, err error) {
+	var ae *acme.Error
+	if r.opts.AccountGone != nil && errors.As(err, &ae) && ae.ProblemType == problemAccountDoesNotExist {
+		r.opts.AccountGone(ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
+	}
+}
+
 // unwrapACME finds an *acme.Error in err's chain (acme.RateLimit needs the
 // concrete type).
 func unwrapACME(err error) error {

@@ -95,6 +95,7 @@ func (r *Reconciler) checkAndAccept(ctx context.Context, ch *Challenge) (time.Ti
 		if next, ok, uerr := r.rateLimited(ctx, ch, err); ok {
 			return next, uerr
 		}
+		r.noticeAccountGone(ch, err)
 		if !finalACMEError(err) {
 			return time.Time{}, fmt.Errorf("challenge: accept %s: %w", ch.ObjectMeta.Name, err)
 		}
@@ -140,6 +141,7 @@ func (r *Reconciler) wait(ctx context.Context, ch *Challenge) (time.Time, error)
 		if next, ok, uerr := r.rateLimited(ctx, ch, err); ok {
 			return next, uerr
 		}
+		r.noticeAccountGone(ch, err)
 		if finalACMEError(err) {
 			return r.fail(ctx, ch, StateErrored, "get authorization: "+acmeDetail(err))
 		}

@@ -235,23 +235,16 @@ func (r *Reconciler) deleteChallenges(ctx context.Context, o *Order) (time.Time,
 	if err != nil {
 		return time.Time{}, fmt.Errorf("order: list challenges: %w", err)
 	}
-	waiting := false
+	// A Challenge still cleaning up (or changed under us) is skipped: its
+	// next change wakes this Order, its owner, so there is nothing to poll.
 	for _, ch := range chs {
 		if !challenge.SafeToDelete(ch) {
-			waiting = true
 			continue
 		}
 		err := r.deps.Store.Delete(ctx, meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
-		switch {
-		case err == nil, errors.Is(err, store.ErrNotFound):
-		case errors.Is(err, store.ErrConflict):
-			waiting = true
-		default:
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
 			return time.Time{}, fmt.Errorf("order: delete challenge %s: %w", ch.ObjectMeta.Name, err)
 		}
-	}
-	if waiting {
-		return r.deps.Clock.Now().Add(r.opts.PendingPollInterval), nil
 	}
 	return time.Time{}, nil
 }
