@@ -106,8 +106,12 @@ func (r *Reconciler) setReason(ctx context.Context, ch *Challenge, typ meta.Even
 		return nil
 	}
 	ch.Status.Reason = reason
+	// Stored first, so whoever reads the event finds the reason on the object.
+	if err := r.update(ctx, ch); err != nil {
+		return err
+	}
 	r.event(ch, typ, ev, reason)
-	return r.update(ctx, ch)
+	return nil
 }
 
 func (r *Reconciler) event(ch *Challenge, typ meta.EventType, reason meta.Reason, msg string) {
