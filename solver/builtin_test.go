@@ -87,25 +87,7 @@ func TestTLSALPN01SolverCheck(t *testing.T) {
 	keyAuth, err := cl.HTTP01ChallengeResponse("tok")
 	require.NoError(t, err)
 
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{solver.ALPNProto},
-	})
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*tls.Conn).HandshakeContext(ctx)
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); <-done })
-	s := solver.TLSALPN01Solver{Port: ln.Addr().(*net.TCPAddr).Port, Dial: toLoopback}
+	s := alpnResponder(ctx, t, cert)
 
 	ch := solver.Challenge{Type: solver.TLSALPN01, Identifier: "a.example.test", Token: "tok", KeyAuthorization: keyAuth}
 	assert.NoError(t, s.Check(ctx, ch))
@@ -127,8 +109,27 @@ func TestTLSALPN01CertPassesCheck(t *testing.T) {
 	ch := solver.Challenge{Type: solver.TLSALPN01, Identifier: "a.example.test", Token: "tok", KeyAuthorization: "tok.thumb"}
 	cert, err := solver.TLSALPN01Cert(ch, time.Now())
 	require.NoError(t, err)
+	s := alpnResponder(ctx, t, *cert)
+	assert.NoError(t, s.Check(ctx, ch))
+}
+
+func TestReverseName(t *testing.T) {
+	tests := []struct{ ip, want string }{
+		{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+		{"::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa"},
+		{"2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, solver.ReverseName(net.ParseIP(tt.ip)), tt.ip)
+	}
+}
+
+// alpnResponder serves cert to acme-tls/1 handshakes on a loopback port
+// until the test ends, and returns a solver that checks against it.
+func alpnResponder(ctx context.Context, t *testing.T, cert tls.Certificate) solver.TLSALPN01Solver {
+	t.Helper()
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
-		Certificates: []tls.Certificate{*cert},
+		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{solver.ALPNProto},
 	})
 	require.NoError(t, err)
@@ -145,18 +146,5 @@ func TestTLSALPN01CertPassesCheck(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { _ = ln.Close(); <-done })
-
-	s := solver.TLSALPN01Solver{Port: ln.Addr().(*net.TCPAddr).Port, Dial: toLoopback}
-	assert.NoError(t, s.Check(ctx, ch))
-}
-
-func TestReverseName(t *testing.T) {
-	tests := []struct{ ip, want string }{
-		{"192.0.2.1", "1.2.0.192.in-addr.arpa"},
-		{"::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa"},
-		{"2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, solver.ReverseName(net.ParseIP(tt.ip)), tt.ip)
-	}
+	return solver.TLSALPN01Solver{Port: ln.Addr().(*net.TCPAddr).Port, Dial: toLoopback}
 }
