@@ -2,6 +2,8 @@ package certflow
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -52,6 +54,7 @@ func New(cfg Config) (*Manager, error) {
 		Events:                   m.events,
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
+		Owner:                    ownerToken(),
 	}
 	w, err := newWiring(m.deps, c, m.queue.Add)
 	if err != nil {
@@ -221,6 +224,13 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 			"name", ref.Name, "retry_in", delay, "err", err)
 		m.timers.Schedule(ref, m.cfg.Clock.Now().Add(delay))
 	}
+}
+
+// ownerToken is a random identity for this Manager's Store leases.
+func ownerToken() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // retryCounter counts consecutive failed reconciles per object.

@@ -7,6 +7,13 @@
 // returning when they want to look at the object again (zero: only when it or
 // a child changes). An error is retried with backoff; store.ErrConflict is
 // retried at once.
+//
+// A Reconcile is a decision and its execution kept apart: it loads a
+// snapshot (the object, what it reads, and the recorded results of earlier
+// effects), calls a pure decide(snapshot) → Plan that is given Now and never
+// touches the Store, the network or the clock, and hands the Plan to
+// Execute, the one place that writes (compare-and-swap), creates and deletes
+// children, records events and performs an effect under its claim.
 package reconcile
 
 import (
@@ -34,6 +41,9 @@ type Deps struct {
 	Log *slog.Logger
 	// ClusterResourceNamespace is where Secrets referenced by ClusterIssuers live.
 	ClusterResourceNamespace string
+	// Owner identifies this Manager in Store leases (claims), so replicas
+	// sharing a Store tell their claims apart.
+	Owner string
 }
 
 // Reconciler drives one kind's state machine.

@@ -1,0 +1,110 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// releaseTimeout bounds giving a claim back after the work it guarded ended,
+// even when the reconcile's own context is already done.
+const releaseTimeout = 5 * time.Second
+
+// Execute carries out p: it writes the object (compare-and-swap), creates
+// and deletes children, records events, then performs the effect under its
+// claim and stores the outcome. It returns when to look at the object again.
+// A store.ErrConflict means the snapshot was stale: reload and decide again.
+func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
+	ref := meta.RefOf(p.Object)
+	if p.Write {
+		if err := d.Store.Update(ctx, p.Object); err != nil {
+			return time.Time{}, fmt.Errorf("reconcile: update %s: %w", ref, err)
+		}
+	}
+	for _, child := range p.Create {
+		if err := d.Store.Create(ctx, child); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return time.Time{}, fmt.Errorf("reconcile: create %s: %w", meta.RefOf(child), err)
+		}
+	}
+	for _, del := range p.Delete {
+		err := d.Store.Delete(ctx, del.Ref, del.ResourceVersion)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return time.Time{}, fmt.Errorf("reconcile: delete %s: %w", del.Ref, err)
+		}
+	}
+	for _, e := range p.Events {
+		d.Events.Event(ref, e.Type, e.Reason, e.Message)
+	}
+	if p.Effect == nil {
+		return p.Next, nil
+	}
+	return perform(ctx, d, p.Object, p.Effect)
+}
+
+// perform runs one effect under its claim and writes the outcome it
+// recorded into obj.
+func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time, error) {
+	if e.Claim != nil {
+		lease, err := d.Store.Acquire(ctx, e.Claim.Name, d.Owner, e.Claim.TTL)
+		if errors.Is(err, store.ErrLocked) {
+			return d.Clock.Now().Add(e.Claim.Busy), nil
+		}
+		if err != nil {
+			return time.Time{}, fmt.Errorf("reconcile: claim %s: %w", e.Claim.Name, err)
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			defer cancel()
+			_ = d.Store.Release(rctx, lease)
+		}()
+		// The claim must outlive the step, or another owner could take it
+		// while this one is still talking to the CA.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.Claim.TTL*3/4)
+		defer cancel()
+		// The object may have moved on while the claim was held elsewhere:
+		// the write below fails with a conflict before anything is done
+		// twice, because Do only runs on the snapshot this plan was made on.
+		if err := fresh(ctx, d, obj); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if err := e.Do(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, err)
+	}
+	if err := d.Store.Update(ctx, obj); err != nil {
+		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
+	}
+	return d.Clock.Now(), nil
+}
+
+// fresh returns store.ErrConflict if obj is no longer the stored version.
+func fresh(ctx context.Context, d Deps, obj meta.Object) error {
+	ref := meta.RefOf(obj)
+	probe, ok := newLike(obj)
+	if !ok {
+		return nil
+	}
+	if err := d.Store.Get(ctx, ref, probe); err != nil {
+		return fmt.Errorf("reconcile: reread %s: %w", ref, err)
+	}
+	if probe.GetMeta().ResourceVersion != obj.GetMeta().ResourceVersion {
+		return fmt.Errorf("reconcile: %s changed while its claim was held: %w", ref, store.ErrConflict)
+	}
+	return nil
+}
+
+// newLike returns a new zero object of obj's concrete type.
+func newLike(obj meta.Object) (meta.Object, bool) {
+	t := reflect.TypeOf(obj)
+	if t.Kind() != reflect.Pointer {
+		return nil, false
+	}
+	o, ok := reflect.New(t.Elem()).Interface().(meta.Object)
+	return o, ok
+}

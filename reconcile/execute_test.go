@@ -1,0 +1,180 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+type recorder struct {
+	mu     sync.Mutex
+	events []meta.Event
+}
+
+func (r *recorder) Event(obj meta.Ref, typ meta.EventType, reason meta.Reason, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, meta.Event{Object: obj, Type: typ, Reason: reason, Message: msg})
+}
+
+func deps(t *testing.T, owner string) (reconcile.Deps, *recorder) {
+	rec := &recorder{}
+	return reconcile.Deps{Store: memory.New(), Clock: clock.NewFake(time.Unix(1e9, 0)), Events: rec, Owner: owner}, rec
+}
+
+func object(name string) *secret.Secret {
+	return &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name}}
+}
+
+func TestExecute_WritesCreatesDeletesAndRecords(t *testing.T) {
+	ctx := context.Background()
+	d, rec := deps(t, "a")
+	obj, gone, kept := object("obj"), object("gone"), object("kept")
+	for _, o := range []*secret.Secret{obj, gone, kept} {
+		require.NoError(t, d.Store.Create(ctx, o))
+	}
+	existing := object("existing")
+	require.NoError(t, d.Store.Create(ctx, existing))
+	staleRV := kept.ObjectMeta.ResourceVersion
+	kept.ObjectMeta.Labels = map[string]string{"x": "y"}
+	require.NoError(t, d.Store.Update(ctx, kept))
+
+	obj.ObjectMeta.Labels = map[string]string{"decided": "yes"}
+	next := time.Unix(2e9, 0)
+	p := reconcile.Plan{Object: obj, Write: true, Next: next,
+		Create: []meta.Object{object("child"), object("existing")},
+		Delete: []reconcile.Deletion{{Ref: meta.RefOf(gone)}, {Ref: meta.RefOf(object("never"))}},
+	}
+	p.Eventf(meta.EventNormal, "Decided", "it was decided")
+	at, err := reconcile.Execute(ctx, d, p)
+	require.NoError(t, err)
+	assert.Equal(t, next, at)
+
+	got := object("")
+	require.NoError(t, d.Store.Get(ctx, meta.RefOf(obj), got))
+	assert.Equal(t, "yes", got.ObjectMeta.Labels["decided"])
+	require.NoError(t, d.Store.Get(ctx, meta.RefOf(object("child")), got))
+	assert.ErrorIs(t, d.Store.Get(ctx, meta.RefOf(gone), got), store.ErrNotFound)
+	require.Len(t, rec.events, 1)
+	assert.Equal(t, meta.Reason("Decided"), rec.events[0].Reason)
+
+	// A conditional delete of an object changed since the decision fails
+	// with a conflict instead of losing the change.
+	_, err = reconcile.Execute(ctx, d, reconcile.Plan{Object: obj,
+		Delete: []reconcile.Deletion{{Ref: meta.RefOf(kept), ResourceVersion: staleRV}}})
+	assert.ErrorIs(t, err, store.ErrConflict)
+}
+
+func TestExecute_StaleSnapshotIsNotApplied(t *testing.T) {
+	ctx := context.Background()
+	d, rec := deps(t, "a")
+	obj := object("obj")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	stale := *obj
+	obj.ObjectMeta.Labels = map[string]string{"newer": "1"}
+	require.NoError(t, d.Store.Update(ctx, obj))
+
+	ran := false
+	p := reconcile.Plan{Object: &stale, Write: true,
+		Effect: &reconcile.Effect{Name: "post", Do: func(context.Context) error { ran = true; return nil }}}
+	p.Eventf(meta.EventNormal, "Decided", "never recorded")
+	_, err := reconcile.Execute(ctx, d, p)
+	require.ErrorIs(t, err, store.ErrConflict)
+	assert.False(t, ran, "an effect decided on a stale snapshot must not run")
+	assert.Empty(t, rec.events)
+}
+
+func TestExecute_EffectOutcomeIsStoredAndLookedAtAgain(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	obj := object("obj")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	p := reconcile.Plan{Object: obj, Next: time.Unix(3e9, 0), Effect: &reconcile.Effect{Name: "post",
+		Do: func(context.Context) error {
+			obj.ObjectMeta.Annotations = map[string]string{"outcome": "done"}
+			return nil
+		}}}
+	at, err := reconcile.Execute(ctx, d, p)
+	require.NoError(t, err)
+	assert.Equal(t, d.Clock.Now(), at, "after an effect the object is looked at again at once")
+	got := object("")
+	require.NoError(t, d.Store.Get(ctx, meta.RefOf(obj), got))
+	assert.Equal(t, "done", got.ObjectMeta.Annotations["outcome"])
+
+	boom := errors.New("boom")
+	_, err = reconcile.Execute(ctx, d, reconcile.Plan{Object: got,
+		Effect: &reconcile.Effect{Name: "post", Do: func(context.Context) error { return boom }}})
+	assert.ErrorIs(t, err, boom)
+	assert.Contains(t, err.Error(), "post")
+}
+
+// Replicas that decided the same step from the same snapshot take it once:
+// the claim serialises them and the loser's snapshot is stale by then.
+func TestExecute_ClaimedEffectRunsOnceAcrossOwners(t *testing.T) {
+	ctx := context.Background()
+	shared := memory.New()
+	fake := clock.NewFake(time.Unix(1e9, 0))
+	obj := object("order")
+	require.NoError(t, shared.Create(ctx, obj))
+
+	var posts atomic.Int32
+	const replicas = 8
+	var wg sync.WaitGroup
+	results := make([]error, replicas)
+	for i := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := reconcile.Deps{Store: shared, Clock: fake, Events: &recorder{}, Owner: string(rune('a' + i))}
+			snap := object("")
+			require.NoError(t, shared.Get(ctx, meta.RefOf(obj), snap))
+			if snap.ObjectMeta.Annotations["finalized"] != "" {
+				return
+			}
+			p := reconcile.Plan{Object: snap, Effect: &reconcile.Effect{Name: "finalize",
+				Claim: &reconcile.Claim{Name: "finalize:order", TTL: time.Minute, Busy: time.Second},
+				Do: func(context.Context) error {
+					posts.Add(1)
+					snap.ObjectMeta.Annotations = map[string]string{"finalized": "yes"}
+					return nil
+				}}}
+			_, results[i] = reconcile.Execute(ctx, d, p)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), posts.Load(), "the step is taken once")
+	for _, err := range results {
+		if err != nil {
+			assert.ErrorIs(t, err, store.ErrConflict)
+		}
+	}
+}
+
+func TestExecute_ClaimHeldElsewherePostpones(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	obj := object("obj")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	_, err := d.Store.Acquire(ctx, "step", "someone-else", time.Minute)
+	require.NoError(t, err)
+	ran := false
+	at, err := reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Effect: &reconcile.Effect{Name: "step",
+		Claim: &reconcile.Claim{Name: "step", TTL: time.Minute, Busy: 3 * time.Second},
+		Do:    func(context.Context) error { ran = true; return nil }}})
+	require.NoError(t, err)
+	assert.False(t, ran)
+	assert.Equal(t, d.Clock.Now().Add(3*time.Second), at)
+}
