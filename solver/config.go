@@ -86,7 +86,7 @@ type RFC2136Config struct {
 	Nameserver string `json:"nameserver"`
 	// TSIGKeyName is the key's name; canonicalised (lower case, trailing dot).
 	TSIGKeyName string `json:"tsigKeyName,omitempty"`
-	// TSIGAlgorithm is HMACSHA256 when empty; HMACSHA1/224/384/512 allowed, HMACMD5 refused.
+	// TSIGAlgorithm is HMACSHA256 when empty; HMACSHA1/512 allowed (any case, as in cert-manager), HMACMD5 refused.
 	TSIGAlgorithm       string            `json:"tsigAlgorithm,omitempty"`
 	TSIGSecretSecretRef SecretKeySelector `json:"tsigSecretSecretRef,omitempty"`
 	// Protocol is "udp" (default) or "tcp".

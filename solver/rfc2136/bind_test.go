@@ -205,8 +205,8 @@ func TestRFC2136_CheckerAgainstBIND(t *testing.T) {
 
 func TestRFC2136_EveryAcceptedAlgorithmAgainstBIND(t *testing.T) {
 	for _, tt := range []struct{ certManager, bind string }{
-		{"HMACSHA1", dns.HmacSHA1}, {"HMACSHA224", dns.HmacSHA224}, {"HMACSHA256", dns.HmacSHA256},
-		{"HMACSHA384", dns.HmacSHA384}, {"HMACSHA512", dns.HmacSHA512},
+		// cert-manager's set (issuer.go supportedTSIGAlgorithms, v1.21.1) without HMACMD5.
+		{"HMACSHA1", dns.HmacSHA1}, {"HMACSHA256", dns.HmacSHA256}, {"HMACSHA512", dns.HmacSHA512},
 	} {
 		t.Run(tt.certManager, func(t *testing.T) {
 			srv := startBIND(t, bindtest.Options{Algorithm: tt.bind})

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
+	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
 	"github.com/miekg/dns"
 )
@@ -38,7 +38,8 @@ var _ PropagationChecker = (*dns01.Checker)(nil)
 
 // Config configures a Solver. Nameserver is required.
 type Config struct {
-	// Nameserver is host:port of the primary taking updates (port 53 if omitted).
+	// Nameserver is host:port of the primary taking updates (port 53 if
+	// omitted); an IPv6 address is written in brackets, as cert-manager requires.
 	Nameserver string
 	// Zone is the zone to update. If empty, it is found by asking
 	// Nameserver for the SOA of each suffix of the record name.
@@ -46,8 +47,8 @@ type Config struct {
 	// TSIGKeyName is the key's name, canonicalised (lower case, trailing
 	// dot). If empty, updates are sent unsigned (most servers refuse them).
 	TSIGKeyName string
-	// TSIGAlgorithm is HMACSHA256 if empty. HMACSHA1/224/256/384/512 (as
-	// cert-manager spells them) and "hmac-sha256."-style names are
+	// TSIGAlgorithm is HMACSHA256 if empty. HMACSHA1/256/512 (as
+	// cert-manager spells them, any case) and "hmac-sha256."-style names are
 	// accepted; HMACMD5 is refused with ErrUnsupportedAlgorithm.
 	TSIGAlgorithm string
 	// TSIGSecret is the base64 secret; required when TSIGKeyName is set.
@@ -63,33 +64,40 @@ type Config struct {
 	Checker PropagationChecker
 }
 
-// algorithm maps a configured TSIG algorithm name to miekg/dns's.
+// algorithm maps a configured TSIG algorithm name to miekg/dns's. The set is
+// cert-manager's (HMACSHA1, HMACSHA256, HMACSHA512, matched
+// case-insensitively; see solver.CanonicalTSIGAlgorithm) without HMACMD5,
+// which certflow refuses on purpose; miekg/dns's own names of the same
+// algorithms ("hmac-sha256.") are accepted too.
 func algorithm(name string) (string, error) {
-	n := strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), ".")), "-", "")
-	switch n {
-	case "", "hmacsha256":
-		return dns.HmacSHA256, nil
-	case "hmacsha1":
-		return dns.HmacSHA1, nil
-	case "hmacsha224":
-		return dns.HmacSHA224, nil
-	case "hmacsha384":
-		return dns.HmacSHA384, nil
-	case "hmacsha512":
-		return dns.HmacSHA512, nil
-	case "hmacmd5", "hmacmd5.sigalg.reg.int":
-		return "", fmt.Errorf("%w: %s is refused (MD5 is broken); use HMACSHA256", ErrUnsupportedAlgorithm, name)
+	switch dns.CanonicalName(strings.TrimSpace(name)) {
+	case dns.HmacSHA1, dns.HmacSHA256, dns.HmacSHA512:
+		return dns.CanonicalName(strings.TrimSpace(name)), nil
+	case dns.HmacMD5:
+		name = "HMACMD5"
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnsupportedAlgorithm, name)
+	c, err := solver.CanonicalTSIGAlgorithm(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnsupportedAlgorithm, err)
+	}
+	switch c {
+	case "HMACSHA1":
+		return dns.HmacSHA1, nil
+	case "HMACSHA512":
+		return dns.HmacSHA512, nil
+	}
+	return dns.HmacSHA256, nil
 }
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Nameserver == "" {
 		return c, fmt.Errorf("%w: nameserver is required", ErrInvalidConfig)
 	}
-	if _, _, err := net.SplitHostPort(c.Nameserver); err != nil {
-		c.Nameserver = net.JoinHostPort(strings.Trim(c.Nameserver, "[]"), "53")
+	ns, err := solver.ValidNameserver(c.Nameserver)
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	c.Nameserver = ns
 	if c.Zone != "" {
 		z, err := dns01.Normalize(c.Zone)
 		if err != nil {

@@ -21,10 +21,14 @@ func TestAlgorithm(t *testing.T) {
 	}{
 		{in: "", want: dns.HmacSHA256},
 		{in: "HMACSHA1", want: dns.HmacSHA1},
-		{in: "HMACSHA224", want: dns.HmacSHA224},
 		{in: "HMACSHA256", want: dns.HmacSHA256},
-		{in: "HMACSHA384", want: dns.HmacSHA384},
 		{in: "HMACSHA512", want: dns.HmacSHA512},
+		// cert-manager's webhook matches its names case-insensitively and
+		// accepts only HMACMD5/SHA1/SHA256/SHA512 (issuer.go supportedTSIGAlgorithms, v1.21.1).
+		{in: "HmAcShA512", want: dns.HmacSHA512},
+		{in: "HMACSHA224", wantErr: true},
+		{in: "HMACSHA384", wantErr: true},
+		{in: dns.HmacSHA384, wantErr: true},
 		{in: dns.HmacSHA512, want: dns.HmacSHA512},
 		{in: "hmac-sha256", want: dns.HmacSHA256},
 		{in: "HMACMD5", wantErr: true},
@@ -68,6 +72,10 @@ func TestNew_ValidatesAndCanonicalises(t *testing.T) {
 		{name: "secret not base64", cfg: Config{Nameserver: "a:53", TSIGKeyName: "k", TSIGSecret: "not base64 !!"}, want: ErrInvalidConfig},
 		{name: "protocol", cfg: Config{Nameserver: "a:53", Protocol: "tls"}, want: ErrInvalidConfig},
 		{name: "zone", cfg: Config{Nameserver: "a:53", Zone: "a..b"}, want: ErrInvalidConfig},
+		// cert-manager's nameserver rules (validation/util/nameserver.go, v1.21.1).
+		{name: "unenclosed IPv6", cfg: Config{Nameserver: "2001:db8::1"}, want: ErrInvalidConfig},
+		{name: "empty IPv6", cfg: Config{Nameserver: "[]:53"}, want: ErrInvalidConfig},
+		{name: "no host", cfg: Config{Nameserver: ":53"}, want: ErrInvalidConfig},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,4 +166,24 @@ func TestProvider_NewSolverReadsTheSecret(t *testing.T) {
 	cfg.RFC2136.TSIGAlgorithm = "HMACMD5"
 	_, err = Provider{}.NewSolver(context.Background(), cfg, "ns", secrets)
 	require.ErrorIs(t, err, ErrUnsupportedAlgorithm)
+}
+
+// Ported from cert-manager v1.21.1
+// internal/apis/certmanager/validation/util/nameserver_test.go and the
+// rfc2136 rows of issuer_test.go TestValidateACMEIssuerDNS01Config: the
+// accepted nameserver forms and their host:port.
+func TestNew_NameserverForms(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1":          "127.0.0.1:53",
+		"127.0.0.1:5353":     "127.0.0.1:5353",
+		"[2001:db8::1]":      "[2001:db8::1]:53",
+		"[2001:db8::1]:5353": "[2001:db8::1]:5353",
+		"dns.example.com":    "dns.example.com:53",
+		"dns":                "dns:53",
+		"dns.example.com:":   "dns.example.com:53",
+	} {
+		s, err := New(Config{Nameserver: in})
+		require.NoError(t, err, in)
+		assert.Equal(t, want, s.cfg.Nameserver, in)
+	}
 }
