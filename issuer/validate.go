@@ -32,8 +32,21 @@ func Validate(spec *Spec) error {
 	if spec.ACME != nil {
 		v.acme("spec.acme", spec.ACME)
 	}
-	if spec.CA != nil && spec.CA.SecretName == "" {
-		v.add("spec.ca.secretName", "required")
+	if spec.CA != nil {
+		if spec.CA.SecretName == "" {
+			v.add("spec.ca.secretName", "required")
+		}
+		// cert-manager's ValidateCAIssuerConfig refuses only empty URLs.
+		for i, u := range spec.CA.OCSPServers {
+			if u == "" {
+				v.add(fmt.Sprintf("spec.ca.ocspServers[%d]", i), "must be a valid URL, e.g., http://ocsp.int-x3.letsencrypt.org")
+			}
+		}
+		for i, u := range spec.CA.CRLDistributionPoints {
+			if u == "" {
+				v.add(fmt.Sprintf("spec.ca.crlDistributionPoints[%d]", i), "must be a valid URL")
+			}
+		}
 	}
 	if len(v.problems) == 0 {
 		return nil
@@ -68,8 +81,12 @@ func (v *validator) acme(path string, a *ACMEIssuer) {
 		if eab.KeyID == "" {
 			v.add(path+".externalAccountBinding.keyID", "required")
 		}
+		// As cert-manager's ValidateSecretKeySelector: name and key.
 		if eab.KeySecretRef.Name == "" {
 			v.add(path+".externalAccountBinding.keySecretRef.name", "required")
+		}
+		if eab.KeySecretRef.Key == "" {
+			v.add(path+".externalAccountBinding.keySecretRef.key", "required")
 		}
 	}
 	switch a.AccountKeyAlgorithm {
@@ -78,7 +95,8 @@ func (v *validator) acme(path string, a *ACMEIssuer) {
 		v.add(path+".accountKeyAlgorithm", "must be ECDSA or RSA, got %q", a.AccountKeyAlgorithm)
 	}
 	if a.SkipTLSVerify && len(a.CABundle) > 0 {
-		v.add(path+".caBundle", "must not be set together with skipTLSVerify")
+		v.add(path+".caBundle", "caBundle and skipTLSVerify are mutually exclusive and cannot both be set")
+		v.add(path+".skipTLSVerify", "caBundle and skipTLSVerify are mutually exclusive and cannot both be set")
 	}
 	if len(a.CABundle) > 0 {
 		if _, err := pki.ParseChain(a.CABundle); err != nil {
@@ -105,24 +123,11 @@ func (v *validator) solver(path string, s solver.Config) {
 		return
 	}
 	path += ".dns01"
-	providers := 0
-	for _, set := range []bool{d.RFC2136 != nil, d.Route53 != nil, d.Webhook != nil} {
-		if set {
-			providers++
+	for _, p := range solver.ValidateDNS01(*d) {
+		field := path
+		if p.Field != "" {
+			field += "." + p.Field
 		}
-	}
-	if providers != 1 {
-		v.add(path, "exactly one of rfc2136, route53 and webhook must be set, found %d", providers)
-	}
-	switch d.CNAMEStrategy {
-	case "", "None", "Follow":
-	default:
-		v.add(path+".cnameStrategy", "must be None or Follow, got %q", d.CNAMEStrategy)
-	}
-	if d.RFC2136 != nil && d.RFC2136.Nameserver == "" {
-		v.add(path+".rfc2136.nameserver", "required")
-	}
-	if d.Webhook != nil && d.Webhook.SolverName == "" {
-		v.add(path+".webhook.solverName", "required")
+		v.add(field, "%s", p.Msg)
 	}
 }

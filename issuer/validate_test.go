@@ -45,15 +45,15 @@ func TestValidate(t *testing.T) {
 		{"bad email", withACME(func(a *ACMEIssuer) { a.Email = "not-an-email" }), []string{"spec.acme.email"}},
 		{"email with name", withACME(func(a *ACMEIssuer) { a.Email = "Ops <ops@example.com>" }), []string{"spec.acme.email"}},
 		{"eab incomplete", withACME(func(a *ACMEIssuer) { a.ExternalAccountBinding = &ExternalAccountBinding{} }),
-			[]string{"spec.acme.externalAccountBinding.keyID", "spec.acme.externalAccountBinding.keySecretRef.name"}},
+			[]string{"spec.acme.externalAccountBinding.keyID", "spec.acme.externalAccountBinding.keySecretRef.name", "spec.acme.externalAccountBinding.keySecretRef.key"}},
 		{"eab ok", withACME(func(a *ACMEIssuer) {
-			a.ExternalAccountBinding = &ExternalAccountBinding{KeyID: "k", KeySecretRef: solver.SecretKeySelector{Name: "eab"}}
+			a.ExternalAccountBinding = &ExternalAccountBinding{KeyID: "k", KeySecretRef: solver.SecretKeySelector{Name: "eab", Key: "secret"}}
 		}), nil},
 		{"key algorithm RSA", withACME(func(a *ACMEIssuer) { a.AccountKeyAlgorithm = "RSA" }), nil},
 		{"key algorithm Ed25519", withACME(func(a *ACMEIssuer) { a.AccountKeyAlgorithm = "Ed25519" }), []string{"spec.acme.accountKeyAlgorithm"}},
 		{"caBundle not PEM", withACME(func(a *ACMEIssuer) { a.CABundle = []byte("junk") }), []string{"spec.acme.caBundle"}},
 		{"caBundle with skipTLSVerify", withACME(func(a *ACMEIssuer) { a.CABundle = []byte("junk"); a.SkipTLSVerify = true }),
-			[]string{"spec.acme.caBundle", "spec.acme.caBundle"}},
+			[]string{"spec.acme.caBundle", "spec.acme.skipTLSVerify", "spec.acme.caBundle"}},
 		{"solver empty", withACME(func(a *ACMEIssuer) { a.Solvers = []solver.Config{{}} }), []string{"spec.acme.solvers[0]"}},
 		{"solver two types", withACME(func(a *ACMEIssuer) {
 			a.Solvers = []solver.Config{{HTTP01: &solver.HTTP01Config{}, TLSALPN01: &solver.TLSALPN01Config{}}}
