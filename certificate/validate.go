@@ -3,9 +3,11 @@ package certificate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +24,17 @@ const (
 	MinRenewBefore = 5 * time.Minute
 	// MaxCommonNameLength is X.509's ub-common-name, in bytes.
 	MaxCommonNameLength = 64
+	// MinRSASize and MaxRSASize bound privateKey.size for RSA keys, as in
+	// cert-manager (pki.MinRSAKeySize, pki.MaxRSAKeySize).
+	MinRSASize = 2048
+	MaxRSASize = 8192
+	// MaxSecretTemplateAnnotationsSize is the total size of the
+	// secretTemplate's annotation keys and values, in bytes (Kubernetes'
+	// TotalAnnotationSizeLimitB, which cert-manager applies).
+	MaxSecretTemplateAnnotationsSize = 256 << 10
+	// AnnotationAllowDirectInjection is the one cert-manager.io/ annotation
+	// a secretTemplate may carry.
+	AnnotationAllowDirectInjection = "cert-manager.io/allow-direct-injection"
 )
 
 // ErrInvalid is matched (errors.Is) by every error Validate returns.
@@ -158,6 +171,70 @@ func (v *validator) spec(s *Spec) {
 	if s.RevisionHistoryLimit != nil && *s.RevisionHistoryLimit < 1 {
 		v.add("spec.revisionHistoryLimit", strconv.Itoa(int(*s.RevisionHistoryLimit)), "must be at least 1 (omit it to keep 1)")
 	}
+	if t := s.SecretTemplate; t != nil {
+		v.secretTemplate(t)
+	}
+}
+
+// secretTemplate applies cert-manager's rules: no cert-manager.io/
+// annotations (they are the ones certflow writes; allow-direct-injection
+// excepted), and Kubernetes' label and annotation syntax and size limits.
+func (v *validator) secretTemplate(t *SecretTemplate) {
+	const ann, lbl = "spec.secretTemplate.annotations", "spec.secretTemplate.labels"
+	total := 0
+	for _, k := range slices.Sorted(maps.Keys(t.Annotations)) {
+		total += len(k) + len(t.Annotations[k])
+		if strings.HasPrefix(k, "cert-manager.io/") && k != AnnotationAllowDirectInjection {
+			v.add(ann, k, "cert-manager.io/* annotations are not allowed")
+		}
+		if p := qualifiedNameProblem(strings.ToLower(k)); p != "" {
+			v.add(ann, k, p)
+		}
+	}
+	if total > MaxSecretTemplateAnnotationsSize {
+		v.add(ann, "", fmt.Sprintf("may not be more than %d bytes in total, got %d", MaxSecretTemplateAnnotationsSize, total))
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
+		if p := qualifiedNameProblem(k); p != "" {
+			v.add(lbl, k, p)
+		}
+		if val := t.Labels[k]; val != "" && !isLabelValue(val) {
+			v.add(lbl, val, "a label value must be at most 63 characters: alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric")
+		}
+	}
+}
+
+// qualifiedNameProblem checks a Kubernetes label or annotation key:
+// an optional DNS-1123 subdomain prefix and "/", then a name of at most 63
+// alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric.
+func qualifiedNameProblem(k string) string {
+	name := k
+	if i := strings.LastIndexByte(k, '/'); i >= 0 {
+		prefix := k[:i]
+		name = k[i+1:]
+		if !isSubdomain(prefix) {
+			return "the prefix of a key must be a DNS-1123 subdomain"
+		}
+	}
+	if name == "" || !isLabelValue(name) {
+		return "a key's name part must be at most 63 characters: alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
+	}
+	return ""
+}
+
+// isLabelValue reports whether s is a non-empty Kubernetes label value.
+func isLabelValue(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !alnum(c) && ((c != '-' && c != '_' && c != '.') || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) issuerRef(r meta.IssuerRef) {
@@ -167,13 +244,16 @@ func (v *validator) issuerRef(r meta.IssuerRef) {
 	case !isSubdomain(r.Name):
 		v.add("spec.issuerRef.name", r.Name, subdomainProblem)
 	}
+	if r.Group != "" && r.Group != "cert-manager.io" {
+		// cert-manager accepts any kind of an external group; certflow
+		// serves no external issuers.
+		v.add("spec.issuerRef.group", r.Group, "must be cert-manager.io or empty: external issuers are not served")
+		return
+	}
 	switch r.Kind {
 	case "", meta.KindIssuer, meta.KindClusterIssuer:
 	default:
 		v.add("spec.issuerRef.kind", string(r.Kind), "must be Issuer or ClusterIssuer (empty means Issuer)")
-	}
-	if r.Group != "" && r.Group != "cert-manager.io" {
-		v.add("spec.issuerRef.group", r.Group, "must be cert-manager.io or empty: external issuers are not served")
 	}
 }
 
@@ -184,6 +264,7 @@ func (v *validator) lifetime(s *Spec) {
 	}
 	if s.RenewBefore != nil && s.RenewBeforePercentage != nil {
 		v.add("spec.renewBefore", s.RenewBefore.String(), "must not be set together with renewBeforePercentage")
+		v.add("spec.renewBeforePercentage", strconv.Itoa(int(*s.RenewBeforePercentage)), "must not be set together with renewBefore")
 	}
 	if s.RenewBefore != nil {
 		rb := s.RenewBefore.Duration
@@ -209,10 +290,8 @@ func (v *validator) privateKey(k *PrivateKey) {
 	}
 	switch k.Algorithm {
 	case "", RSA:
-		switch k.Size {
-		case 0, 2048, 3072, 4096, 8192:
-		default:
-			v.add("spec.privateKey.size", strconv.Itoa(k.Size), "RSA keys must be 2048, 3072, 4096 or 8192 bits")
+		if k.Size != 0 && (k.Size < MinRSASize || k.Size > MaxRSASize) {
+			v.add("spec.privateKey.size", strconv.Itoa(k.Size), fmt.Sprintf("RSA keys must be between %d and %d bits", MinRSASize, MaxRSASize))
 		}
 	case ECDSA:
 		switch k.Size {

@@ -131,10 +131,6 @@ func TestValidateRejectsEachProblem(t *testing.T) {
 		}, "spec.renewBefore", "shorter than the duration"},
 		{"renewBefore beyond default duration", func(c *Certificate) { c.Spec.RenewBefore = validationDur(2160 * time.Hour) }, "spec.renewBefore", "shorter than the duration (2160h0m0s)"},
 		{"renewBefore too short", func(c *Certificate) { c.Spec.RenewBefore = validationDur(4 * time.Minute) }, "spec.renewBefore", "at least 5m"},
-		{"renewBefore and percentage", func(c *Certificate) {
-			c.Spec.RenewBefore = validationDur(time.Hour)
-			c.Spec.RenewBeforePercentage = validationI32(10)
-		}, "spec.renewBefore", "together with renewBeforePercentage"},
 		{"percentage 0", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(0) }, "spec.renewBeforePercentage", "exclusive"},
 		{"percentage 100", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(100) }, "spec.renewBeforePercentage", "exclusive"},
 		{"percentage negative", func(c *Certificate) { c.Spec.RenewBeforePercentage = validationI32(-5) }, "spec.renewBeforePercentage", "exclusive"},
