@@ -152,7 +152,7 @@ func TestValidate_CertManagerTables(t *testing.T) {
 		{"renewBeforePercentage results in less than the minimum permitted value", base(func(s *Spec) { s.RenewBeforePercentage = pct(100) }), []string{"spec.renewBeforePercentage"}},
 		{"duration is less than the minimum permitted value", base(func(s *Spec) { s.Duration, s.RenewBefore = dur(halfHour), dur(tenMinutes) }), []string{"spec.duration"}},
 		{"renewBeforePercentage=1 with 10-year duration does not overflow int64", base(func(s *Spec) { s.Duration, s.RenewBeforePercentage = dur(tenYears), pct(1) }), nil},
-		{"renewBeforePercentage=1 with 3-year duration does not overflow int64", base(func(s *Spec) { s.Duration, s.RenewBeforePercentage = dur(3 * oneYear), pct(1) }), nil},
+		{"renewBeforePercentage=1 with 3-year duration does not overflow int64", base(func(s *Spec) { s.Duration, s.RenewBeforePercentage = dur(3*oneYear), pct(1) }), nil},
 		// cert-manager's webhook derives renewBefore as duration×(100−p)/100
 		// (the time to renewal, against its own API docs); certflow uses
 		// duration×p/100, the renewBefore the controller then applies. They
@@ -162,7 +162,9 @@ func TestValidate_CertManagerTables(t *testing.T) {
 		{"certflow: RSA size inside cert-manager's range", base(func(s *Spec) { s.PrivateKey = &PrivateKey{Algorithm: RSA, Size: 3000} }), nil},
 		{"certflow: secretTemplate label key with a bad prefix", base(func(s *Spec) { s.SecretTemplate = &SecretTemplate{Labels: map[string]string{"Bad_Prefix/x": "y"}} }),
 			[]string{"spec.secretTemplate.labels"}},
-		{"certflow: secretTemplate label value of 64 characters", base(func(s *Spec) { s.SecretTemplate = &SecretTemplate{Labels: map[string]string{"x": strings.Repeat("v", 64)}} }),
+		{"certflow: secretTemplate label value of 64 characters", base(func(s *Spec) {
+			s.SecretTemplate = &SecretTemplate{Labels: map[string]string{"x": strings.Repeat("v", 64)}}
+		}),
 			[]string{"spec.secretTemplate.labels"}},
 	}
 	for _, tt := range tests {
