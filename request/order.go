@@ -1,34 +1,45 @@
 package request
 
 import (
-	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"time"
+	"net/netip"
 
 	"github.com/certflow/certflow/challenge"
-	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
-	"github.com/certflow/certflow/store"
 )
 
-// viaOrder creates the request's ACME Order (once: its name derives from the
+// ReasonInvalidOrder is the event reason when a CSR cannot become an ACME
+// order (cert-manager's "InvalidOrder").
+const ReasonInvalidOrder meta.Reason = "InvalidOrder"
+
+// msgCommonNameNotInSANs is cert-manager's message
+// (pkg/controller/certificaterequests/acme/acme.go, v1.21.1).
+const msgCommonNameNotInSANs = "The CSR PEM requests a commonName that is not present in the list of dnsNames or ipAddresses. If a commonName is set, ACME requires that the value is also present in the list of dnsNames or ipAddresses"
+
+// decideACME creates the request's Order (once: its name derives from the
 // spec) and mirrors its outcome.
-func (r *Reconciler) viaOrder(ctx context.Context, req *CertificateRequest, iss issuer.Object, now time.Time) (time.Time, error) {
-	spec, err := orderSpec(req, iss)
-	if err != nil {
-		r.fail(req, ReasonFailed, err.Error(), now)
-		return time.Time{}, nil
+func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateRequest, s Snapshot) {
+	now := s.Now
+	spec, err := orderSpec(req, csr, s.Issuer)
+	switch {
+	case errors.Is(err, acmeproto.ErrCommonNameNotInSANs):
+		fail(&d.plan, req, ReasonFailed, ReasonInvalidOrder, fmt.Sprintf("%s: %q does not exist in %v or %v",
+			msgCommonNameNotInSANs, csr.Subject.CommonName, csr.DNSNames, ipStrings(csr)), now)
+		return
+	case err != nil:
+		fail(&d.plan, req, ReasonFailed, ReasonFailed, "Failed to build order: "+err.Error(), now)
+		return
 	}
 	name := order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)
-	ref := meta.Ref{Kind: meta.KindOrder, Namespace: req.ObjectMeta.Namespace, Name: name}
-	o := &order.Order{}
-	err = r.deps.Store.Get(ctx, ref, o)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		o = &order.Order{
+	o := s.Order
+	if o == nil {
+		d.plan.Create = append(d.plan.Create, &order.Order{
 			ObjectMeta: meta.ObjectMeta{
 				Namespace: req.ObjectMeta.Namespace,
 				Name:      name,
@@ -36,60 +47,80 @@ func (r *Reconciler) viaOrder(ctx context.Context, req *CertificateRequest, iss 
 				OwnerRefs: []meta.Ref{meta.RefOf(req)},
 			},
 			Spec: spec,
-		}
-		if err := r.deps.Store.Create(ctx, o); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-			return time.Time{}, err
-		}
+		})
 		msg := fmt.Sprintf("Created Order resource %s", name)
-		r.pending(req, ReasonOrderCreated, msg, now)
-		r.deps.Events.Event(meta.RefOf(req), meta.EventNormal, ReasonOrderCreated, msg)
-		return time.Time{}, nil
-	case err != nil:
-		return time.Time{}, err
+		setReady(req, meta.ConditionFalse, ReasonOrderCreated, msg, now)
+		d.plan.Eventf(meta.EventNormal, ReasonOrderCreated, msg)
+		return
 	}
 	switch o.Status.State {
 	case challenge.StateValid:
 		if len(o.Status.Certificate) == 0 {
-			return time.Time{}, nil
+			setReady(req, meta.ConditionFalse, ReasonPending, fmt.Sprintf("Waiting for order-controller to add certificate data to Order %s/%s", o.ObjectMeta.Namespace, name), now)
+			return
 		}
-		req.Status.Certificate = o.Status.Certificate
-		r.setReady(req, meta.ConditionTrue, ReasonIssued, "Certificate fetched from issuer successfully", now)
-		r.deps.Events.Event(meta.RefOf(req), meta.EventNormal, ReasonIssued, "Certificate fetched from issuer successfully")
+		d.plan.Events = append(d.plan.Events, issued(req, csr, o.Status.Certificate, nil, now)...)
 	case challenge.StateInvalid, challenge.StateErrored, challenge.StateExpired:
-		r.fail(req, ReasonFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
+		fail(&d.plan, req, ReasonFailed, ReasonOrderFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
 			name, o.Status.State, o.Status.Reason), now)
 	case challenge.StateUnknown, challenge.StatePending, challenge.StateReady, challenge.StateProcessing:
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
 		if o.Status.Reason != "" {
 			msg += ": " + o.Status.Reason
 		}
-		r.pending(req, ReasonPending, msg, now)
+		setReady(req, meta.ConditionFalse, ReasonPending, msg, now)
 	}
-	return time.Time{}, nil
 }
 
-func orderSpec(req *CertificateRequest, iss issuer.Object) (order.Spec, error) {
-	// Verified when the request was approved.
-	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
+// orderSpec builds the Order for csr. Its identifiers are the CSR's DNS
+// names and IP addresses, canonical and without duplicates; a commonName
+// must be one of them (as cert-manager requires) and adds none.
+func orderSpec(req *CertificateRequest, csr *x509.CertificateRequest, iss issuer.Object) (order.Spec, error) {
+	if len(csr.URIs) > 0 || len(csr.EmailAddresses) > 0 {
+		return order.Spec{}, fmt.Errorf("ACME issuers cannot sign URI or email SANs")
+	}
+	ids, err := acmeproto.Identifiers(csr)
 	if err != nil {
 		return order.Spec{}, err
 	}
 	spec := order.Spec{
-		Request:    req.Spec.Request,
-		IssuerRef:  req.Spec.IssuerRef,
-		CommonName: csr.Subject.CommonName,
-		DNSNames:   csr.DNSNames,
-		Duration:   req.Spec.Duration,
-		Profile:    iss.IssuerSpec().ACME.Profile,
+		Request:   req.Spec.Request,
+		IssuerRef: req.Spec.IssuerRef,
+		Duration:  req.Spec.Duration,
+		Profile:   iss.IssuerSpec().ACME.Profile,
 	}
-	for _, ip := range csr.IPAddresses {
-		spec.IPAddresses = append(spec.IPAddresses, ip.String())
+	for _, id := range ids {
+		switch id.Type {
+		case "ip":
+			spec.IPAddresses = append(spec.IPAddresses, id.Value)
+		default:
+			spec.DNSNames = append(spec.DNSNames, id.Value)
+		}
 	}
-	if len(csr.URIs) > 0 || len(csr.EmailAddresses) > 0 {
-		return order.Spec{}, fmt.Errorf("ACME issuers cannot sign URI or email SANs")
-	}
-	if len(spec.DNSNames) == 0 && len(spec.IPAddresses) == 0 {
-		return order.Spec{}, fmt.Errorf("ACME issuers need at least one DNS name or IP address")
+	if cn := csr.Subject.CommonName; cn != "" {
+		// In the identifiers' own form, so that it names one of them.
+		spec.CommonName = canonicalCN(cn)
 	}
 	return spec, nil
+}
+
+// canonicalCN writes a commonName (known to be one of the identifiers) as
+// that identifier is written.
+func canonicalCN(cn string) string {
+	if a, err := netip.ParseAddr(cn); err == nil {
+		return a.Unmap().String()
+	}
+	c, err := dnsname.Canonical(cn)
+	if err != nil {
+		return cn
+	}
+	return c
+}
+
+func ipStrings(csr *x509.CertificateRequest) []string {
+	out := make([]string, 0, len(csr.IPAddresses))
+	for _, ip := range csr.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
 }

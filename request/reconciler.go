@@ -2,15 +2,14 @@ package request
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
 )
@@ -30,7 +29,9 @@ type Options struct {
 	IssuerRetry time.Duration
 }
 
-// Reconciler approves and signs CertificateRequests.
+// Reconciler approves and signs CertificateRequests: it loads a Snapshot,
+// decides a plan (decide, pure) and has reconcile.Execute apply it; asking
+// the Approver and signing are the plan's effects.
 type Reconciler struct {
 	deps reconcile.Deps
 	opts Options
@@ -51,105 +52,114 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 
 // Reconcile moves one CertificateRequest forward.
 func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
-	req := &CertificateRequest{}
-	if err := r.deps.Store.Get(ctx, ref, req); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return time.Time{}, nil
-		}
+	s, err := r.load(ctx, ref)
+	if err != nil || s.Request == nil {
 		return time.Time{}, err
 	}
-	if IsFinal(req) {
-		return time.Time{}, nil
+	d := decide(s, r.opts.IssuerRetry)
+	p := d.plan
+	req := p.Object.(*CertificateRequest)
+	// Events an effect's outcome adds are recorded once that outcome is stored.
+	var later []reconcile.Event
+	var retryAt time.Time
+	switch d.effect {
+	case effectNone:
+	case effectApprove:
+		p.Effect = &reconcile.Effect{Name: "approve", Do: func(ctx context.Context) error {
+			a, err := r.opts.Approver.Approve(ctx, req)
+			if err != nil {
+				return fmt.Errorf("request: approve %s: %w", ref, err)
+			}
+			later = approved(req, a, r.deps.Clock.Now())
+			return nil
+		}}
+	case effectSign:
+		p.Effect = &reconcile.Effect{Name: "sign", Do: func(ctx context.Context) error {
+			out, err := r.opts.Signer.Sign(ctx, s.Issuer, signInput(req, d))
+			now := r.deps.Clock.Now()
+			switch {
+			case errors.Is(err, reconcile.ErrTerminal):
+				var ep reconcile.Plan
+				fail(&ep, req, ReasonFailed, ReasonFailed, "Signing failed: "+err.Error(), now)
+				later = ep.Events
+			case errors.Is(err, issuer.ErrNotReady):
+				setReady(req, meta.ConditionFalse, ReasonPending, "Issuer cannot sign yet: "+err.Error(), now)
+				retryAt = now.Add(r.opts.IssuerRetry)
+			case err != nil:
+				return err
+			default:
+				later = issued(req, d.csr, out.Chain, out.CA, now)
+			}
+			return nil
+		}}
 	}
-	before := req.Status
-	before.Conditions = append(meta.Conditions(nil), req.Status.Conditions...)
-	next, err := r.reconcile(ctx, req)
+	next, err := reconcile.Execute(ctx, r.deps, p)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if !reflect.DeepEqual(before, req.Status) {
-		if err := r.deps.Store.Update(ctx, req); err != nil {
-			return time.Time{}, err
-		}
+	for _, e := range later {
+		r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+	}
+	if !retryAt.IsZero() {
+		next = retryAt
 	}
 	return next, nil
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, req *CertificateRequest) (time.Time, error) {
-	now := r.deps.Clock.Now()
-	// An approved request's CSR was verified before approval; verifying its
-	// signature again on every visit would be the costliest step here.
-	if req.Status.Conditions.IsTrue(meta.ConditionApproved) {
-		return r.issue(ctx, req, nil, now)
-	}
-	csr, err := pki.ParseCSR(req.Spec.Request)
-	if err != nil {
-		req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionInvalidRequest, Status: meta.ConditionTrue,
-			Reason: ReasonInvalidCSR, Message: err.Error(), LastTransitionTime: now})
-		r.fail(req, ReasonFailed, "Invalid CSR: "+err.Error(), now)
-		return time.Time{}, nil
-	}
-	if done, err := r.approve(ctx, req, now); done || err != nil {
-		return time.Time{}, err
-	}
-	return r.issue(ctx, req, csr, now)
-}
-
-// issue hands an approved request to its issuer. csr is the verified CSR
-// when this visit verified it, else nil.
-func (r *Reconciler) issue(ctx context.Context, req *CertificateRequest, csr *x509.CertificateRequest, now time.Time) (time.Time, error) {
-	issRef := req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace)
-	iss, err := issuer.Get(ctx, r.deps.Store, issRef)
-	if errors.Is(err, store.ErrNotFound) {
-		r.pending(req, ReasonIssuerNotReady, fmt.Sprintf("Referenced %s %q not found", issRef.Kind, issRef.Name), now)
-		return now.Add(r.opts.IssuerRetry), nil
-	}
-	if err != nil {
-		return time.Time{}, err
-	}
-	if ready := iss.IssuerStatus().Conditions.Get(meta.ConditionReady); ready == nil || ready.Status != meta.ConditionTrue {
-		msg := fmt.Sprintf("Referenced %s %q does not have a Ready status condition", issRef.Kind, issRef.Name)
-		if ready != nil {
-			msg = fmt.Sprintf("Referenced %s %q is not ready: %s: %s", issRef.Kind, issRef.Name, ready.Reason, ready.Message)
+// load reads the snapshot: the request (nil if gone or final), its issuer
+// and, for an ACME issuer, its Order.
+func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
+	s := Snapshot{Now: r.deps.Clock.Now()}
+	req := &CertificateRequest{}
+	if err := r.deps.Store.Get(ctx, ref, req); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return s, nil
 		}
-		r.pending(req, ReasonIssuerNotReady, msg, now)
-		return now.Add(r.opts.IssuerRetry), nil
+		return s, err
 	}
-	if iss.IssuerSpec().Type() == issuer.TypeACME {
-		return r.viaOrder(ctx, req, iss, now)
+	if IsFinal(req) {
+		return s, nil
 	}
-	return r.sign(ctx, req, iss, csr, now)
-}
-
-// approve asks the Approver once; done reports that the request was denied.
-func (r *Reconciler) approve(ctx context.Context, req *CertificateRequest, now time.Time) (done bool, err error) {
-	if req.Status.Conditions.IsTrue(meta.ConditionApproved) {
-		return false, nil
+	s.Request = req
+	if !req.Status.Conditions.IsTrue(meta.ConditionApproved) {
+		return s, nil
 	}
-	if req.Status.Conditions.IsTrue(meta.ConditionDenied) {
-		return true, nil
+	iss, err := issuer.Get(ctx, r.deps.Store, req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return s, nil
+	case err != nil:
+		return s, err
 	}
-	d, err := r.opts.Approver.Approve(ctx, req)
+	s.Issuer = iss
+	if iss.IssuerSpec().Type() != issuer.TypeACME {
+		return s, nil
+	}
+	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
 	if err != nil {
-		return false, fmt.Errorf("request: approve %s: %w", meta.RefOf(req), err)
+		return s, nil // decide fails the request
 	}
-	if !d.Approved {
-		req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionDenied, Status: meta.ConditionTrue,
-			Reason: ReasonDenied, Message: d.Reason, LastTransitionTime: now})
-		r.fail(req, ReasonDenied, "The CertificateRequest was denied by an approval controller: "+d.Reason, now)
-		return true, nil
+	spec, err := orderSpec(req, csr, iss)
+	if err != nil {
+		return s, nil // decide fails the request
 	}
-	req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionApproved, Status: meta.ConditionTrue,
-		Reason: ReasonApproved, Message: d.Reason, LastTransitionTime: now})
-	r.deps.Events.Event(meta.RefOf(req), meta.EventNormal, ReasonApproved, d.Reason)
-	return false, nil
+	o := &order.Order{}
+	oref := meta.Ref{Kind: meta.KindOrder, Namespace: req.ObjectMeta.Namespace, Name: order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)}
+	switch err := r.deps.Store.Get(ctx, oref, o); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return s, err
+	default:
+		s.Order = o
+	}
+	return s, nil
 }
 
-func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issuer.Object, csr *x509.CertificateRequest, now time.Time) (time.Time, error) {
+func signInput(req *CertificateRequest, d decision) issuer.SignInput {
 	in := issuer.SignInput{
 		Namespace:            req.ObjectMeta.Namespace,
 		CSR:                  req.Spec.Request,
-		ParsedCSR:            csr,
+		ParsedCSR:            d.csr,
 		IsCA:                 req.Spec.IsCA,
 		Usages:               req.Spec.Usages,
 		PrivateKeySecretName: req.ObjectMeta.Annotations[AnnotationPrivateKeyName],
@@ -157,46 +167,5 @@ func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issu
 	if req.Spec.Duration != nil {
 		in.Duration = req.Spec.Duration.Duration
 	}
-	out, err := r.opts.Signer.Sign(ctx, iss, in)
-	switch {
-	case errors.Is(err, reconcile.ErrTerminal):
-		r.fail(req, ReasonFailed, "Signing failed: "+err.Error(), now)
-		return time.Time{}, nil
-	case errors.Is(err, issuer.ErrNotReady):
-		r.pending(req, ReasonPending, "Issuer cannot sign yet: "+err.Error(), now)
-		return now.Add(r.opts.IssuerRetry), nil
-	case err != nil:
-		return time.Time{}, err
-	}
-	req.Status.Certificate, req.Status.CA = out.Chain, out.CA
-	r.setReady(req, meta.ConditionTrue, ReasonIssued, "Certificate fetched from issuer successfully", now)
-	r.deps.Events.Event(meta.RefOf(req), meta.EventNormal, ReasonIssued, "Certificate fetched from issuer successfully")
-	return time.Time{}, nil
-}
-
-func (r *Reconciler) pending(req *CertificateRequest, reason meta.Reason, msg string, now time.Time) {
-	r.setReady(req, meta.ConditionFalse, reason, msg, now)
-}
-
-func (r *Reconciler) fail(req *CertificateRequest, reason meta.Reason, msg string, now time.Time) {
-	r.setReady(req, meta.ConditionFalse, reason, msg, now)
-	req.Status.FailureTime = &now
-	r.deps.Events.Event(meta.RefOf(req), meta.EventWarning, reason, msg)
-}
-
-func (r *Reconciler) setReady(req *CertificateRequest, status meta.ConditionStatus, reason meta.Reason, msg string, now time.Time) {
-	req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: status, Reason: reason,
-		Message: msg, LastTransitionTime: now})
-}
-
-// IsFinal reports whether req was issued, denied or failed for good.
-func IsFinal(req *CertificateRequest) bool {
-	if req.Status.Conditions.IsTrue(meta.ConditionInvalidRequest) || req.Status.Conditions.IsTrue(meta.ConditionDenied) {
-		return true
-	}
-	c := req.Status.Conditions.Get(meta.ConditionReady)
-	if c == nil {
-		return false
-	}
-	return c.Status == meta.ConditionTrue || c.Reason == ReasonFailed || c.Reason == ReasonDenied
+	return in
 }
