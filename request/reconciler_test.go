@@ -193,3 +193,63 @@ func TestReconcile_ACMERefusesURISANs(t *testing.T) {
 	assert.Equal(t, request.ReasonFailed, readyReason(got))
 	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "URI or email")
 }
+
+func TestReconcile_ACMECommonNameOutsideSANsFailsBeforeAnyOrder(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir", PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	got := f.reconcile(t, f.request(t, "r", "le", pki.CSRTemplate{Subject: pkix.Name{CommonName: "cn.example.test"},
+		DNSNames: []string{"a.example.test"}}))
+	assert.Equal(t, request.ReasonFailed, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "ACME requires that the value is also present in the list of dnsNames or ipAddresses")
+	assert.True(t, request.IsFinal(got))
+	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	assert.Empty(t, orders, "no Order for a CSR the CA cannot issue")
+}
+
+func TestReconcile_ACMEOrderIdentifiersAreTheCSRsSANs(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir", PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	f.reconcile(t, f.request(t, "r", "le", pki.CSRTemplate{Subject: pkix.Name{CommonName: "WWW.example.test"},
+		DNSNames: []string{"www.example.test", "A.example.test", "a.example.test."}}))
+	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+	assert.Equal(t, []string{"a.example.test", "www.example.test"}, orders[0].Spec.DNSNames)
+	assert.Equal(t, "www.example.test", orders[0].Spec.CommonName, "the CN names one of the identifiers")
+}
+
+func TestReconcile_ACMELeafForAnotherKeyIsNotIssued(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir", PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+	f.reconcile(t, ref)
+	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+
+	// The CA hands back a leaf for someone else's key.
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	otherCSR, err := pki.CreateCSR(otherKey, pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+	require.NoError(t, err)
+	parsed, err := pki.ParseCSR(otherCSR)
+	require.NoError(t, err)
+	now := f.deps.Clock.Now()
+	tmpl, err := pki.TemplateFromCSR(parsed, pki.LeafTemplate{NotBefore: now, NotAfter: now.Add(time.Hour)})
+	require.NoError(t, err)
+	der, err := pki.SignCertificate(tmpl, otherKey.Public(), tmpl, otherKey)
+	require.NoError(t, err)
+	o := orders[0]
+	o.Status.State, o.Status.Certificate = challenge.StateValid, pki.EncodeDER(der)
+	require.NoError(t, f.deps.Store.Update(f.ctx, o))
+
+	got := f.reconcile(t, ref)
+	c := got.Status.Conditions.Get(meta.ConditionReady)
+	require.NotNil(t, c)
+	assert.Equal(t, meta.ConditionFalse, c.Status, "never Ready (Issued)")
+	assert.Equal(t, request.ReasonFailed, c.Reason)
+	assert.Contains(t, c.Message, "public key is not the CSR's public key")
+	assert.Empty(t, got.Status.Certificate)
+	assert.True(t, request.IsFinal(got))
+}
