@@ -75,7 +75,9 @@ func orderWith(state challenge.State, cert []byte) *order.Order {
 	return o
 }
 
-func ready(r *CertificateRequest) *meta.Condition { return r.Status.Conditions.Get(meta.ConditionReady) }
+func ready(r *CertificateRequest) *meta.Condition {
+	return r.Status.Conditions.Get(meta.ConditionReady)
+}
 
 // TestDecide is the request's decision table: one row per decision.
 func TestDecide(t *testing.T) {
