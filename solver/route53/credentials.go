@@ -69,17 +69,17 @@ func (p *Provider) awsConfig(ctx context.Context, c solver.Route53Config, namesp
 // staticCredentials returns the configured static keys, or nil if none are
 // configured. Errors name the Secret, never its value.
 func staticCredentials(ctx context.Context, c solver.Route53Config, namespace string, secrets solver.Secrets) (aws.CredentialsProvider, error) {
-	if c.AccessKeyID != "" && c.AccessKeyIDSecretRef != nil {
-		return nil, fmt.Errorf("%w: accessKeyID and accessKeyIDSecretRef are mutually exclusive", ErrInvalidConfig)
+	// The combinations cert-manager refuses (its webhook and its provider),
+	// checked where the issuer's validation checks them.
+	if ps := solver.ValidateDNS01(solver.DNS01Config{Route53: &c}); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = p.Field + ": " + p.Msg
+		}
+		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(msgs, "; "))
 	}
-	hasKeyID := c.AccessKeyID != "" || c.AccessKeyIDSecretRef != nil
-	switch {
-	case !hasKeyID && c.SecretAccessKeySecretRef == nil:
+	if c.AccessKeyID == "" && c.AccessKeyIDSecretRef == nil {
 		return nil, nil
-	case !hasKeyID:
-		return nil, fmt.Errorf("%w: secretAccessKeySecretRef needs accessKeyID or accessKeyIDSecretRef", ErrInvalidConfig)
-	case c.SecretAccessKeySecretRef == nil:
-		return nil, fmt.Errorf("%w: an access key ID needs secretAccessKeySecretRef", ErrInvalidConfig)
 	}
 	keyID := strings.TrimSpace(c.AccessKeyID)
 	if c.AccessKeyIDSecretRef != nil {

@@ -142,3 +142,19 @@ func TestAPIErrorsAreTypedAndCarryNoSecret(t *testing.T) {
 		assert.NotContains(t, err.Error(), testSecret)
 	})
 }
+
+// The selectors cert-manager's webhook requires complete
+// (issuer_test.go TestValidateACMEIssuerDNS01Config, v1.21.1) are refused
+// before any Secret is read.
+func TestInvalidConfigs_IncompleteSecretRefs(t *testing.T) {
+	for name, c := range map[string]solver.Route53Config{
+		"accessKeyIDSecretRef missing name":    {AccessKeyIDSecretRef: &solver.SecretKeySelector{Key: "id"}, SecretAccessKeySecretRef: &solver.SecretKeySelector{Name: "aws", Key: "secret"}},
+		"accessKeyIDSecretRef missing key":     {AccessKeyIDSecretRef: &solver.SecretKeySelector{Name: "aws"}, SecretAccessKeySecretRef: &solver.SecretKeySelector{Name: "aws", Key: "secret"}},
+		"secretAccessKeySecretRef missing key": {AccessKeyID: "A", SecretAccessKeySecretRef: &solver.SecretKeySelector{Name: "aws"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := (&route53.Provider{}).NewSolver(testCtx(t), solver.DNS01Config{Route53: &c}, "team", memSecrets{"team/aws/secret": "s", "team/aws/": "x"})
+			assert.ErrorIs(t, err, route53.ErrInvalidConfig)
+		})
+	}
+}
