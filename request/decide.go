@@ -2,8 +2,10 @@ package request
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/certflow/certflow/internal/pki"
@@ -57,18 +59,26 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	if IsFinal(req) {
 		return d
 	}
-	// An approved request's CSR was verified before approval; verifying its
-	// signature again on every visit would be the costliest step here.
-	parse := pki.ParseCSR
+	// A request is validated (its CSR signature checked) before approval;
+	// verifying the signature again on every visit would be the costliest
+	// step here.
 	approved := req.Status.Conditions.IsTrue(meta.ConditionApproved)
+	var csr *x509.CertificateRequest
+	var err error
 	if approved {
-		parse = pki.ParseCSRUnverified
+		csr, err = pki.ParseCSRUnverified(req.Spec.Request)
+	} else {
+		csr, err = validate(req)
 	}
-	csr, err := parse(req.Spec.Request)
 	if err != nil {
+		reason := ReasonValidationFailed
+		var ve *ValidationError
+		if !errors.As(err, &ve) || slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return p.Field == "spec.request" }) {
+			reason = ReasonInvalidCSR
+		}
 		req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionInvalidRequest, Status: meta.ConditionTrue,
-			Reason: ReasonInvalidCSR, Message: err.Error(), LastTransitionTime: now})
-		fail(&d.plan, req, ReasonFailed, ReasonFailed, "Invalid CSR: "+err.Error(), now)
+			Reason: reason, Message: err.Error(), LastTransitionTime: now})
+		fail(&d.plan, req, ReasonFailed, ReasonFailed, "Invalid request: "+err.Error(), now)
 		return d
 	}
 	d.csr = csr

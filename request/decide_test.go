@@ -127,7 +127,7 @@ func TestDecide(t *testing.T) {
 		{name: "issued request: nothing to do", snap: Snapshot{Request: issuedReq}, reason: ReasonIssued, readyTrue: true, final: true},
 		{name: "unapproved: ask the approver", snap: Snapshot{Request: unapproved}, effect: effectApprove},
 		{name: "unapproved broken CSR: invalid, failed", snap: Snapshot{Request: unapprovedBroken}, write: true, reason: ReasonFailed, final: true,
-			msg: "Invalid CSR", event: ReasonFailed},
+			msg: "spec.request", event: ReasonFailed},
 		{name: "issuer missing: wait for it", snap: Snapshot{Request: approvedReq(csrA)}, write: true, reason: ReasonIssuerNotReady,
 			msg: `Issuer "iss" not found`, next: testNow.Add(time.Minute)},
 		{name: "issuer without Ready: wait", snap: Snapshot{Request: approvedReq(csrA), Issuer: notReady}, write: true, reason: ReasonIssuerNotReady,

@@ -48,13 +48,16 @@ type Status struct {
 
 // Reasons on a CertificateRequest's conditions, as cert-manager spells them.
 const (
-	ReasonPending        meta.Reason = "Pending"
-	ReasonIssued         meta.Reason = "Issued"
-	ReasonFailed         meta.Reason = "Failed"
-	ReasonDenied         meta.Reason = "Denied"
-	ReasonApproved       meta.Reason = "Approved"
-	ReasonOrderCreated   meta.Reason = "OrderCreated"
-	ReasonOrderFailed    meta.Reason = "OrderFailed"
-	ReasonInvalidCSR     meta.Reason = "InvalidCSR"
-	ReasonIssuerNotReady meta.Reason = "IssuerNotReady"
+	ReasonPending      meta.Reason = "Pending"
+	ReasonIssued       meta.Reason = "Issued"
+	ReasonFailed       meta.Reason = "Failed"
+	ReasonDenied       meta.Reason = "Denied"
+	ReasonApproved     meta.Reason = "Approved"
+	ReasonOrderCreated meta.Reason = "OrderCreated"
+	ReasonOrderFailed  meta.Reason = "OrderFailed"
+	ReasonInvalidCSR   meta.Reason = "InvalidCSR"
+	// ReasonValidationFailed is the InvalidRequest reason for a request
+	// whose fields other than its CSR fail Validate.
+	ReasonValidationFailed meta.Reason = "ValidationFailed"
+	ReasonIssuerNotReady   meta.Reason = "IssuerNotReady"
 )
