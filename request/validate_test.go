@@ -75,8 +75,12 @@ func TestValidate_CertManagerTable(t *testing.T) {
 		r.Status.Conditions = conds
 		return r
 	}
-	approvedC := func(s meta.ConditionStatus) meta.Condition { return meta.Condition{Type: meta.ConditionApproved, Status: s} }
-	deniedC := func(s meta.ConditionStatus) meta.Condition { return meta.Condition{Type: meta.ConditionDenied, Status: s} }
+	approvedC := func(s meta.ConditionStatus) meta.Condition {
+		return meta.Condition{Type: meta.ConditionApproved, Status: s}
+	}
+	deniedC := func(s meta.ConditionStatus) meta.Condition {
+		return meta.Condition{Type: meta.ConditionDenied, Status: s}
+	}
 	tests := []struct {
 		name   string
 		cr     *CertificateRequest
