@@ -2,6 +2,7 @@ package request
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -70,27 +71,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			if err != nil {
 				return fmt.Errorf("request: approve %s: %w", ref, err)
 			}
-			later = approved(req, a, r.deps.Clock.Now())
-			return nil
+			now := r.deps.Clock.Now()
+			later = approved(req, a, now)
+			// An approved request for a SelfSigned or CA issuer is signed in
+			// the same visit: the decision on the approved request asks for
+			// nothing but the signature.
+			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now}, r.opts.IssuerRetry)
+			if then.effect != effectSign || then.plan.Write {
+				return nil
+			}
+			events, at, err := r.sign(ctx, req, s.Issuer, then.csr)
+			later, retryAt = append(later, events...), at
+			return err
 		}}
 	case effectSign:
 		p.Effect = &reconcile.Effect{Name: "sign", Do: func(ctx context.Context) error {
-			out, err := r.opts.Signer.Sign(ctx, s.Issuer, signInput(req, d))
-			now := r.deps.Clock.Now()
-			switch {
-			case errors.Is(err, reconcile.ErrTerminal):
-				var ep reconcile.Plan
-				fail(&ep, req, ReasonFailed, ReasonFailed, "Signing failed: "+err.Error(), now)
-				later = ep.Events
-			case errors.Is(err, issuer.ErrNotReady):
-				setReady(req, meta.ConditionFalse, ReasonPending, "Issuer cannot sign yet: "+err.Error(), now)
-				retryAt = now.Add(r.opts.IssuerRetry)
-			case err != nil:
-				return err
-			default:
-				later = issued(req, d.csr, out.Chain, out.CA, now)
-			}
-			return nil
+			events, at, err := r.sign(ctx, req, s.Issuer, d.csr)
+			later, retryAt = events, at
+			return err
 		}}
 	}
 	next, err := reconcile.Execute(ctx, r.deps, p)
@@ -121,9 +119,6 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 		return s, nil
 	}
 	s.Request = req
-	if !req.Status.Conditions.IsTrue(meta.ConditionApproved) {
-		return s, nil
-	}
 	iss, err := issuer.Get(ctx, r.deps.Store, req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -132,7 +127,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 		return s, err
 	}
 	s.Issuer = iss
-	if iss.IssuerSpec().Type() != issuer.TypeACME {
+	if iss.IssuerSpec().Type() != issuer.TypeACME || !req.Status.Conditions.IsTrue(meta.ConditionApproved) {
 		return s, nil
 	}
 	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
@@ -155,11 +150,31 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 	return s, nil
 }
 
-func signInput(req *CertificateRequest, d decision) issuer.SignInput {
+// sign is the signing effect: it asks iss to sign req and records the
+// outcome on req (issued checks the leaf first). retryAt is set when the
+// issuer cannot sign yet.
+func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issuer.Object, csr *x509.CertificateRequest) (events []reconcile.Event, retryAt time.Time, err error) {
+	out, err := r.opts.Signer.Sign(ctx, iss, signInput(req, csr))
+	now := r.deps.Clock.Now()
+	switch {
+	case errors.Is(err, reconcile.ErrTerminal):
+		var p reconcile.Plan
+		fail(&p, req, ReasonFailed, ReasonFailed, "Signing failed: "+err.Error(), now)
+		return p.Events, time.Time{}, nil
+	case errors.Is(err, issuer.ErrNotReady):
+		setReady(req, meta.ConditionFalse, ReasonPending, "Issuer cannot sign yet: "+err.Error(), now)
+		return nil, now.Add(r.opts.IssuerRetry), nil
+	case err != nil:
+		return nil, time.Time{}, err
+	}
+	return issued(req, csr, out.Chain, out.CA, now), time.Time{}, nil
+}
+
+func signInput(req *CertificateRequest, csr *x509.CertificateRequest) issuer.SignInput {
 	in := issuer.SignInput{
 		Namespace:            req.ObjectMeta.Namespace,
 		CSR:                  req.Spec.Request,
-		ParsedCSR:            d.csr,
+		ParsedCSR:            csr,
 		IsCA:                 req.Spec.IsCA,
 		Usages:               req.Spec.Usages,
 		PrivateKeySecretName: req.ObjectMeta.Annotations[AnnotationPrivateKeyName],

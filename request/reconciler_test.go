@@ -253,3 +253,34 @@ func TestReconcile_ACMELeafForAnotherKeyIsNotIssued(t *testing.T) {
 	assert.Empty(t, got.Status.Certificate)
 	assert.True(t, request.IsFinal(got))
 }
+
+func TestReconcile_SelfSignedApprovedAndSignedInOneVisit(t *testing.T) {
+	f := newFixture(t, nil)
+	f.readyIssuer(t, "self", issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}})
+	ref := f.request(t, "r", "self", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+	_, err := f.r.Reconcile(f.ctx, ref)
+	require.NoError(t, err)
+	got := &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
+	assert.Equal(t, request.ReasonIssued, readyReason(got), "approval and signature take one visit, one write")
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionApproved))
+}
+
+func TestReconcile_InvalidRequestFailsBeforeApproval(t *testing.T) {
+	asked := false
+	f := newFixture(t, request.ApproverFunc(func(context.Context, *request.CertificateRequest) (request.Decision, error) {
+		asked = true
+		return request.Decision{Approved: true}, nil
+	}))
+	f.readyIssuer(t, "self", issuer.Spec{SelfSigned: &issuer.SelfSignedIssuer{}})
+	ref := f.request(t, "r", "self", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+	req := &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, req))
+	req.Spec.Usages = []string{"serverAuth"} // not a cert-manager usage name
+	require.NoError(t, f.deps.Store.Update(f.ctx, req))
+	got := f.reconcile(t, ref)
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionInvalidRequest))
+	assert.Equal(t, request.ReasonFailed, readyReason(got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "spec.usages")
+	assert.False(t, asked, "an invalid request is not put to the approver")
+}
