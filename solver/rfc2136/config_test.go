@@ -187,3 +187,21 @@ func TestNew_NameserverForms(t *testing.T) {
 		assert.Equal(t, want, s.cfg.Nameserver, in)
 	}
 }
+
+// A TSIG secret reference without a key name would send unsigned updates;
+// cert-manager's webhook refuses it (issuer_test.go
+// TestValidateACMEIssuerDNS01Config "rfc2136 provider TSIGSecret provided
+// but no TSIGKeyName", v1.21.1), and so does the provider.
+func TestProvider_SecretRefWithoutKeyNameRefused(t *testing.T) {
+	secrets := fakeSecrets{"ns/tsig/key": []byte(testSecret)}
+	for name, rc := range map[string]solver.RFC2136Config{
+		"secret without key name":          {Nameserver: "127.0.0.1", TSIGSecretSecretRef: solver.SecretKeySelector{Name: "tsig", Key: "key"}},
+		"key name, secret ref without key": {Nameserver: "127.0.0.1", TSIGKeyName: "k", TSIGSecretSecretRef: solver.SecretKeySelector{Name: "tsig"}},
+		"unenclosed IPv6 nameserver":       {Nameserver: "2001:db8::1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Provider{}.NewSolver(context.Background(), solver.DNS01Config{RFC2136: &rc}, "ns", secrets)
+			require.ErrorIs(t, err, ErrInvalidConfig)
+		})
+	}
+}

@@ -28,6 +28,20 @@ func (p Provider) NewSolver(ctx context.Context, cfg solver.DNS01Config, namespa
 	if rc == nil {
 		return nil, fmt.Errorf("%w: no rfc2136 section", ErrInvalidConfig)
 	}
+	// The issuer's validation rules (cert-manager's webhook): a key name
+	// needs a complete secret reference and the reverse, a nameserver in
+	// host:port form, a supported algorithm.
+	if ps := solver.ValidateDNS01(solver.DNS01Config{RFC2136: rc}); len(ps) > 0 {
+		sentinel := ErrInvalidConfig
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = p.Field + ": " + p.Msg
+			if p.Field == "rfc2136.tsigAlgorithm" {
+				sentinel = ErrUnsupportedAlgorithm
+			}
+		}
+		return nil, fmt.Errorf("%w: %s", sentinel, strings.Join(msgs, "; "))
+	}
 	var secret Secret
 	if rc.TSIGKeyName != "" {
 		ref := rc.TSIGSecretSecretRef
