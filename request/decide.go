@@ -62,10 +62,10 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	// A request is validated (its CSR signature checked) before approval;
 	// verifying the signature again on every visit would be the costliest
 	// step here.
-	approved := req.Status.Conditions.IsTrue(meta.ConditionApproved)
+	isApproved := req.Status.Conditions.IsTrue(meta.ConditionApproved)
 	var csr *x509.CertificateRequest
 	var err error
-	if approved {
+	if isApproved {
 		csr, err = pki.ParseCSRUnverified(req.Spec.Request)
 	} else {
 		csr, err = validate(req)
@@ -82,7 +82,7 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 		return d
 	}
 	d.csr = csr
-	if !approved {
+	if !isApproved {
 		d.effect = effectApprove
 		return d
 	}
