@@ -2,6 +2,8 @@ package request
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -147,4 +150,24 @@ func TestValidate_CertManagerTable(t *testing.T) {
 			assert.Equal(t, tt.fields, got, err.Error())
 		})
 	}
+}
+
+// FuzzValidate feeds arbitrary CSR bytes and usages to Validate: it must
+// answer, never panic.
+func FuzzValidate(f *testing.F) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(f, err)
+	good, err := pki.CreateCSR(key, pki.CSRTemplate{DNSNames: []string{"a.example.com"}})
+	require.NoError(f, err)
+	f.Add(good, "server auth", false)
+	f.Add([]byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"), "", true)
+	f.Fuzz(func(t *testing.T, csr []byte, usage string, isCA bool) {
+		r := &CertificateRequest{Spec: Spec{Request: csr, IssuerRef: meta.IssuerRef{Name: "x"}, IsCA: isCA}}
+		if usage != "" {
+			r.Spec.Usages = []string{usage}
+		}
+		if err := Validate(r); err != nil {
+			assert.ErrorIs(t, err, ErrInvalid)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 )
 
@@ -154,7 +155,26 @@ func ValidNameserver(ns string) (string, error) {
 	if port == "" {
 		port = "53"
 	}
+	// Stricter than cert-manager, as its own message describes the form:
+	// the host is an IP address or a host name ("[00]0" or "[ 0]" pass
+	// cert-manager's check but cannot be dialled).
+	if !validHost(host) {
+		return "", fmt.Errorf("%w: %q: the host is neither an IP address nor a host name", ErrNameserver, ns)
+	}
 	return net.JoinHostPort(host, port), nil
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrTSIGAlgorithm is wrapped by CanonicalTSIGAlgorithm's errors.

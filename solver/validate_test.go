@@ -29,6 +29,10 @@ func TestValidNameserver(t *testing.T) {
 		{"Non unenclosed IPv6 should error", "2001:db8::1:5353", "", true},
 		{"Port only should error", ":53", "", true},
 		{"Empty nameserver should error", "", "", true},
+		// Deviation: cert-manager accepts these ("00]0:53", " 0:53"); they
+		// cannot be dialled.
+		{"certflow: stray bracket in host", "[00]0", "", true},
+		{"certflow: space in host", "[ 0]", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,4 +142,21 @@ func TestValidateDNS01(t *testing.T) {
 			assert.Equal(t, tt.fields, got)
 		})
 	}
+}
+
+// FuzzValidNameserver: any input gets an answer, and an accepted one is
+// host:port that is accepted again unchanged.
+func FuzzValidNameserver(f *testing.F) {
+	for _, s := range []string{"8.8.8.8", "[2001:db8::1]:53", "ns.example.com:", ":53", "2001:db8::1", "[]:53"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := solver.ValidNameserver(s)
+		if err != nil {
+			return
+		}
+		again, err := solver.ValidNameserver(got)
+		require.NoError(t, err)
+		assert.Equal(t, got, again)
+	})
 }
