@@ -1,7 +1,7 @@
 package certflow
 
 import (
-	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -55,12 +55,15 @@ func TestBudget(t *testing.T) {
 			},
 		},
 		{
-			// A URI SAN is in the CSR, but an ACME CA issues only the
-			// order's DNS identifiers: the leaf never carries spec.uris.
-			name: "LeafNeverSatisfiesSpec/URISANDropped",
+			// A common name missing from spec.dnsNames: the order names it
+			// as an identifier but the CSR does not list it as a SAN, so
+			// the CA refuses every finalize after the authorizations were
+			// won ("Order includes different number of DNSnames
+			// identifiers than CSR specifies").
+			name: "PermanentFailure/FinalizeRefused",
 			cert: func() *certificate.Certificate {
-				c := acmeCertificate("default", "uri", "acme", "uri.example.test")
-				c.Spec.URIs = []string{(&url.URL{Scheme: "spiffe", Host: "example.test", Path: "/budget"}).String()}
+				c := acmeCertificate("default", "san", "acme", "www.san.example.test")
+				c.Spec.CommonName = "san.example.test"
 				return c
 			},
 		},
@@ -84,14 +87,19 @@ func TestBudget(t *testing.T) {
 			s := startBudget(t, sc.setup)
 			crt := sc.cert()
 			s.certRef = meta.RefOf(crt)
-			require.NoError(t, s.h.m.Apply(s.h.ctx, s.h.acmeIssuer("default", "acme")))
+			s.issuerReady(s.h.acmeIssuer("default", "acme"))
 			require.NoError(t, s.h.m.Apply(s.h.ctx, crt))
 			began := time.Now()
 			s.run(span)
 			got := &certificate.Certificate{}
 			require.NoError(t, s.h.m.Get(s.h.ctx, s.certRef, got))
+			if os.Getenv(budgetLogEnv) != "" {
+				if tree, err := s.h.m.Status(s.h.ctx, s.certRef); err == nil {
+					t.Logf("status at the end:\n%v", tree)
+				}
+			}
 			t.Logf("%s: %v simulated in %v real; certificate revision %v, failedIssuanceAttempts %v, Ready %v",
-				sc.name, span, time.Since(began).Round(time.Millisecond), deref(got.Status.Revision),
+				sc.name, s.clk.Now().Sub(s.start), time.Since(began).Round(time.Millisecond), deref(got.Status.Revision),
 				deref(got.Status.FailedIssuanceAttempts), got.Status.Conditions.IsTrue(meta.ConditionReady))
 			s.check()
 		})
