@@ -125,7 +125,7 @@ type budgetSentinel struct {
 	Seq        int             `json:"seq"`
 }
 
-func (*budgetSentinel) GetKind() meta.Kind           { return budgetSentinelKind }
+func (*budgetSentinel) GetKind() meta.Kind          { return budgetSentinelKind }
 func (s *budgetSentinel) GetMeta() *meta.ObjectMeta { return &s.ObjectMeta }
 
 // budgetEvent is one thing the CA did, stamped with the simulated time.
@@ -156,8 +156,8 @@ type budgetSim struct {
 	// it ran out.
 	real    context.Context
 	expired bool
-	start    time.Time
-	steps    int
+	start   time.Time
+	steps   int
 
 	ledger        budgetLedger
 	seenNewOrders int
