@@ -87,6 +87,26 @@ func (q *workQueue) Done(ref meta.Ref) {
 		q.items = append(q.items, ref)
 		q.signalLocked()
 	}
+	if len(q.items) == 0 && len(q.active) == 0 && q.idleCh != nil {
+		close(q.idleCh)
+		q.idleCh = nil
+	}
+}
+
+// idle returns a channel that is closed once nothing is queued or running
+// (already closed if that holds now), so a test can await quiescence.
+func (q *workQueue) idle() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 && len(q.active) == 0 {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if q.idleCh == nil {
+		q.idleCh = make(chan struct{})
+	}
+	return q.idleCh
 }
 
 // Len returns how many references wait or run.

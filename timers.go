@@ -19,6 +19,8 @@ type timerHeap struct {
 	entries entryHeap
 	byRef   map[meta.Ref]*timerEntry
 	changed chan struct{}
+	// firing is set while run hands popped entries to fire (see pending).
+	firing bool
 }
 
 type timerEntry struct {
@@ -91,6 +93,24 @@ func (t *timerHeap) Scheduled(ref meta.Ref) (time.Time, bool) {
 	return e.at, true
 }
 
+// pending reports whether an entry is due at now but not yet handed to
+// fire, so a test driving a fake clock can await the handover.
+func (t *timerHeap) pending(now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firing || len(t.entries) > 0 && !t.entries[0].at.After(now)
+}
+
+// earliest returns the earliest scheduled visit, if any.
+func (t *timerHeap) earliest() (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) == 0 {
+		return time.Time{}, false
+	}
+	return t.entries[0].at, true
+}
+
 // popDue removes and returns every entry due at now, and the next deadline.
 func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 	t.mu.Lock()
@@ -101,6 +121,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 		delete(t.byRef, e.ref)
 		due = append(due, e.ref)
 	}
+	t.firing = len(due) > 0
 	if len(t.entries) == 0 {
 		return due, time.Time{}
 	}
@@ -115,6 +136,11 @@ func (t *timerHeap) run(ctx context.Context, clk clock.Clock, fire func(meta.Ref
 		due, next := t.popDue(clk.Now())
 		for _, ref := range due {
 			fire(ref)
+		}
+		if len(due) > 0 {
+			t.mu.Lock()
+			t.firing = false
+			t.mu.Unlock()
 		}
 		wait := time.Hour
 		if !next.IsZero() {

@@ -50,6 +50,8 @@ type front struct {
 	requests map[Endpoint]int
 	orders   int // newOrder requests Pebble answered 201 Created
 	faults   []Fault
+	// newOrders records every newOrder request (see Server.NewOrders).
+	newOrders []NewOrderRecord
 }
 
 func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan struct{}) *front {
@@ -69,8 +71,15 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ep := classify(r.URL.Path)
+	record := -1
+	if ep == EndpointNewOrder {
+		record = f.recordNewOrder(r)
+	}
 	fault, faulted := f.admit(ep)
 	if faulted && !f.inject(fault, w, r) {
+		if record >= 0 {
+			f.answeredNewOrder(record, faultStatus(fault.Kind), "")
+		}
 		return
 	}
 	var beforeAnswer func(int)
@@ -86,6 +95,9 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.orders++
 		f.mu.Unlock()
+	}
+	if record >= 0 {
+		f.answeredNewOrder(record, status, w.Header().Get("Location"))
 	}
 }
 
