@@ -72,7 +72,7 @@ func TestBackoff_Schedule(t *testing.T) {
 		n    int
 		want time.Duration
 	}{
-		{0, 0}, {1, time.Hour}, {2, 2 * time.Hour}, {3, 4 * time.Hour}, {4, 8 * time.Hour},
+		{0, time.Hour}, {1, time.Hour}, {2, 2 * time.Hour}, {3, 4 * time.Hour}, {4, 8 * time.Hour},
 		{5, 16 * time.Hour}, {6, 32 * time.Hour}, {7, 32 * time.Hour}, {100, 32 * time.Hour},
 	}
 	for _, tt := range tests {
