@@ -81,3 +81,13 @@ func csrFor(t *testing.T, key crypto.Signer, spec *Spec) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// pki_leaf is a leaf signed by the harness CA.
+func pki_leaf(t *testing.T, h *harness, key crypto.Signer, cn string, dns []string) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
+		NotBefore: h.clock.Now().Add(-24 * time.Hour), NotAfter: h.clock.Now().Add(60 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, h.caCert, key.Public(), h.caKey)
+	require.NoError(t, err)
+	return pki.EncodeDER(der)
+}
