@@ -1,7 +1,7 @@
 package challenge
 
 import (
-	"github.com/certflow/certflow/internal/retryafter"
+	"github.com/certflow/certflow/internal/acmeproto"
 	"net/http"
 	"sync"
 	"time"
@@ -49,7 +49,7 @@ func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request
 	if err != nil {
 		return res, err
 	}
-	d, ok := retryafter.Parse(res.Header.Get("Retry-After"), time.Now())
+	d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
 	key := req.URL.String()
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,7 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/certflow/certflow/internal/retryafter"
+	"github.com/certflow/certflow/internal/acmeproto"
 	"net/http"
 	"strings"
 	"sync"
@@ -275,7 +275,7 @@ func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
 		return time.Millisecond // bad nonce: a fresh nonce comes with the answer
 	}
 	d := 250 * time.Millisecond << (n - 1)
-	if ra, ok := retryafter.Parse(res.Header.Get("Retry-After"), time.Now()); ok {
+	if ra, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
 		if ra > maxInlineWait {
 			return 0
 		}
@@ -290,5 +290,5 @@ func retryAfterOf(err error, now time.Time) (time.Duration, bool) {
 	if !errors.As(err, &ae) || ae.Header == nil {
 		return 0, false
 	}
-	return retryafter.Parse(ae.Header.Get("Retry-After"), now)
+	return acmeproto.ParseRetryAfter(ae.Header.Get("Retry-After"), now)
 }

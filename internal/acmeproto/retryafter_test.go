@@ -1,4 +1,4 @@
-package retryafter
+package acmeproto
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestParse(t *testing.T) {
+func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -25,7 +25,7 @@ func TestParse(t *testing.T) {
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
 	}
 	for _, tt := range tests {
-		got, ok := Parse(tt.in, now)
+		got, ok := ParseRetryAfter(tt.in, now)
 		assert.Equal(t, tt.ok, ok, "%q", tt.in)
 		assert.Equal(t, tt.want, got, "%q", tt.in)
 	}

@@ -1,6 +1,4 @@
-// Package retryafter parses HTTP Retry-After headers (RFC 9110 §10.2.3), in
-// either of their forms, for the ACME clients and pollers.
-package retryafter
+package acmeproto
 
 import (
 	"net/http"
@@ -9,10 +7,10 @@ import (
 	"time"
 )
 
-// Parse returns the wait a Retry-After value asks for: delay-seconds, or an
+// ParseRetryAfter returns the wait a Retry-After value asks for: delay-seconds, or an
 // HTTP date relative to now (a past date means no wait). ok is false for an
 // empty or malformed value.
-func Parse(v string, now time.Time) (time.Duration, bool) {
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false

@@ -1,4 +1,4 @@
-package dns01
+package dnsname
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 
 // ErrInvalidName is wrapped by every error Normalize and ParseIdentifier
 // return for a name that is not a usable DNS name.
-var ErrInvalidName = errors.New("dns01: invalid DNS name")
+var ErrInvalidName = errors.New("dnsname: invalid DNS name")
 
 // Name limits (RFC 1035 §2.3.4), counted on the name without its trailing dot.
 const (
