@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
@@ -149,8 +150,15 @@ func issuerGroup(g string) string {
 	return g
 }
 
-// dnsKey is the comparison form of a DNS name: lower case, no trailing dot.
-func dnsKey(s string) string { return strings.TrimSuffix(strings.ToLower(s), ".") }
+// dnsKey is the comparison form of a name: dnsname's canonical form for a
+// DNS name (lower case, A-labels), else the name lower-cased, without a
+// trailing dot (a commonName need not be a DNS name).
+func dnsKey(s string) string {
+	if n, err := dnsname.Normalize(s); err == nil {
+		return strings.TrimSuffix(n, ".")
+	}
+	return strings.TrimSuffix(strings.ToLower(s), ".")
+}
 
 func setOf(in []string, f func(string) string) map[string]bool {
 	out := make(map[string]bool, len(in))
