@@ -58,12 +58,14 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		if s.Secret, err = getOpt[secret.Secret](ctx, r.deps.Store, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: cert.Spec.SecretName}); err != nil {
 			return nil, err
 		}
-		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
-			return nil, err
-		}
 	}
 	if s.NextRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, revision(cert)+1)); err != nil {
 		return nil, err
+	}
+	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret, s.NextRequest) {
+		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
+			return nil, err
+		}
 	}
 	if rev := revision(cert); rev > 0 {
 		if s.CurrentRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, rev)); err != nil {
@@ -88,6 +90,26 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 	}
 	s.Now = r.deps.Clock.Now()
 	return s, nil
+}
+
+// needSiblings says when the other Certificates naming the same Secret are
+// worth listing: before an issuance starts or creates its request, before
+// an issued certificate is written, when the Secret names another
+// Certificate, and while this one waits as a duplicate. The many visits of
+// a request in progress at the CA skip the list.
+func needSiblings(cert *Certificate, sec *secret.Secret, next *request.CertificateRequest) bool {
+	if next == nil || requestIssued(next) {
+		return true
+	}
+	if sec != nil {
+		if name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]; ok && name != cert.ObjectMeta.Name {
+			return true
+		}
+	}
+	if c := cert.Status.Conditions.Get(meta.ConditionReady); c != nil && c.Reason == ReasonDuplicateSecretName {
+		return true
+	}
+	return !cert.Status.Conditions.IsTrue(meta.ConditionIssuing)
 }
 
 // siblings lists the other Certificates naming cert's Secret.
