@@ -221,6 +221,10 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 // schedules the renewal.
 func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 	cert, s := d.cert, d.s
+	if sec := refreshedSecret(cert, s.Secret, kp); sec != nil {
+		d.plan = reconcile.Plan{Object: sec, Write: true, Next: s.Now}
+		return
+	}
 	nb, na := kp.leaf.NotBefore, kp.leaf.NotAfter
 	rt := RenewalTime(nb, na, &cert.Spec, JitterKey(cert))
 	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt

@@ -3,6 +3,7 @@ package certificate
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/pem"
 	"strings"
 	"time"
 
@@ -138,4 +139,54 @@ func applySecretMeta(m *meta.ObjectMeta, cert *Certificate) {
 	if !m.IsOwnedBy(meta.RefOf(cert)) {
 		m.OwnerRefs = append(m.OwnerRefs, meta.RefOf(cert))
 	}
+}
+
+// refreshedSecret returns sec with the metadata and key encoding the spec
+// asks for, or nil when it already has them: a change of secretTemplate or
+// privateKey.encoding, or a Secret adopted from cert-manager, rewrites the
+// Secret without a new certificate (as cert-manager's post-issuance checks
+// do), never a re-issuance.
+func refreshedSecret(cert *Certificate, sec *secret.Secret, kp *keyPair) *secret.Secret {
+	out := *sec
+	out.ObjectMeta.Annotations = copyMap(sec.ObjectMeta.Annotations)
+	out.ObjectMeta.Labels = copyMap(sec.ObjectMeta.Labels)
+	out.ObjectMeta.OwnerRefs = append([]meta.Ref(nil), sec.ObjectMeta.OwnerRefs...)
+	applySecretMeta(&out.ObjectMeta, cert)
+	changed := !mapsEqual(out.ObjectMeta.Annotations, sec.ObjectMeta.Annotations) ||
+		!mapsEqual(out.ObjectMeta.Labels, sec.ObjectMeta.Labels) ||
+		len(out.ObjectMeta.OwnerRefs) != len(sec.ObjectMeta.OwnerRefs)
+	pkcs8 := cert.Spec.KeyConfig().Encoding == PKCS8
+	if keyPKCS8(sec.Data[secret.TLSKeyKey]) != pkcs8 {
+		if pemKey, err := pki.EncodePrivateKey(kp.key, pkcs8); err == nil && keyPKCS8(pemKey) == pkcs8 {
+			out.Data = make(map[string][]byte, len(sec.Data))
+			for k, v := range sec.Data {
+				out.Data[k] = v
+			}
+			out.Data[secret.TLSKeyKey] = pemKey
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return &out
+}
+
+// keyPKCS8 reports whether a PEM private key is PKCS#8 encoded.
+func keyPKCS8(data []byte) bool {
+	b, _ := pem.Decode(data)
+	return b != nil && b.Type == "PRIVATE KEY"
+}
+
+// mapsEqual treats nil and empty as equal.
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

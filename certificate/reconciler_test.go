@@ -180,3 +180,29 @@ func TestReconcile_NextKeyRaceDoesNotPanic(t *testing.T) {
 	assert.True(t, h.get(ref).Status.Conditions.IsTrue(meta.ConditionReady))
 	assert.Equal(t, 1, h.issued)
 }
+
+// TestReconcile_SecretTemplateAndEncodingRefreshWithoutReissue: what the
+// CA does not see (the Secret's labels and annotations, the key's PEM
+// encoding) is rewritten in place, as cert-manager's post-issuance checks do.
+func TestReconcile_SecretTemplateAndEncodingRefreshWithoutReissue(t *testing.T) {
+	h := depsForTest(t)
+	c := harnessCert("web", "web-tls", "web.example.test")
+	h.create(c)
+	ref := meta.RefOf(c)
+	h.settle(6, ref)
+	require.Equal(t, 1, h.issued)
+
+	got := h.get(ref)
+	got.Spec.SecretTemplate = &SecretTemplate{Labels: map[string]string{"team": "web"}, Annotations: map[string]string{"note": "x"}}
+	got.Spec.PrivateKey.Encoding = PKCS8
+	got.ObjectMeta.Generation++
+	require.NoError(t, h.st.Update(h.ctx, got))
+	h.settle(6, ref)
+	assert.Equal(t, 1, h.issued, "no re-issuance")
+	sec := &secret.Secret{}
+	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "web-tls"}, sec))
+	assert.Equal(t, "web", sec.ObjectMeta.Labels["team"])
+	assert.Equal(t, "x", sec.ObjectMeta.Annotations["note"])
+	assert.True(t, keyPKCS8(sec.Data[secret.TLSKeyKey]), "key re-encoded as PKCS#8")
+	assert.True(t, h.get(ref).Status.Conditions.IsTrue(meta.ConditionReady))
+}

@@ -12,6 +12,10 @@ import (
 // compared as sets and DNS names without case, so reordering or re-casing
 // dnsNames does not change the hash (as cert-manager's RequestMatchesSpec
 // compares them unordered).
+//
+// The key's PEM encoding is left out: changing it rewrites the Secret, not
+// the certificate. The hash carries a version prefix; a hash written by an
+// older certflow (none) is ignored rather than read as a change.
 func SpecHash(s *Spec) string {
 	k := s.KeyConfig()
 	var subj *Subject
@@ -38,17 +42,19 @@ func SpecHash(s *Spec) string {
 		Duration  string
 		Alg       KeyAlgorithm
 		Size      int
-		Encoding  KeyEncoding
 		Usages    []string
 		IsCA      bool
 	}{dnsKey(s.CommonName), normalized(s.DNSNames, dnsKey), normalized(s.IPAddresses, canonicalIP),
 		normalized(s.URIs, nil), normalized(s.EmailAddresses, nil), subj,
-		s.EffectiveDuration().String(), k.Algorithm, k.Size, k.Encoding, normalized(usageStrings(s.Usages), nil), s.IsCA})
+		s.EffectiveDuration().String(), k.Algorithm, k.Size, normalized(usageStrings(s.Usages), nil), s.IsCA})
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
+	return specHashVersion + hex.EncodeToString(sum[:8])
 }
 
 func (s Subject) empty() bool {
 	return len(s.Organizations)+len(s.Countries)+len(s.OrganizationalUnits)+len(s.Localities)+
 		len(s.Provinces)+len(s.StreetAddresses)+len(s.PostalCodes) == 0 && s.SerialNumber == ""
 }
+
+// specHashVersion prefixes SpecHash's current format.
+const specHashVersion = "v2-"

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certflow/certflow/internal/pki"
@@ -194,7 +195,7 @@ func currentRequestMismatchesSpec(in Input, kp *keyPair) (Trigger, bool) {
 	if v := fuzzyAltNamesMatchSpec(kp.leaf, &in.Cert.Spec); len(v) > 0 {
 		return Trigger{ReasonSecretMismatch, fmt.Sprintf("Issuing certificate as Existing issued Secret is not up to date for spec: %v", v)}, true
 	}
-	if h, ok := in.Secret.ObjectMeta.Annotations[AnnotationSpecHash]; ok && h != SpecHash(&in.Cert.Spec) {
+	if h := in.Secret.ObjectMeta.Annotations[AnnotationSpecHash]; strings.HasPrefix(h, specHashVersion) && h != SpecHash(&in.Cert.Spec) {
 		return Trigger{ReasonSecretMismatch, "Issuing certificate as the Certificate's spec changed since the last issuance"}, true
 	}
 	return Trigger{}, false
