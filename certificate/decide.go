@@ -50,11 +50,11 @@ func (d *decision) run() {
 		cert.Status.Conditions.Remove(meta.ConditionIssuing)
 		return
 	}
-	if cert.ObjectMeta.Labels[LabelSecretName] != cert.Spec.SecretName {
+	if l := secretNameLabel(cert.Spec.SecretName); cert.ObjectMeta.Labels[LabelSecretName] != l {
 		if cert.ObjectMeta.Labels == nil {
 			cert.ObjectMeta.Labels = map[string]string{}
 		}
-		cert.ObjectMeta.Labels[LabelSecretName] = cert.Spec.SecretName
+		cert.ObjectMeta.Labels[LabelSecretName] = l
 	}
 	if !d.ownsSecret() {
 		return

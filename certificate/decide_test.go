@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -199,4 +200,13 @@ func names(objs []meta.Object) []string {
 		out = append(out, refName(meta.RefOf(o)))
 	}
 	return out
+}
+
+func TestSecretNameLabel_FitsALabelValue(t *testing.T) {
+	assert.Equal(t, "web-tls", secretNameLabel("web-tls"))
+	long := strings.Repeat("a", 64)
+	l := secretNameLabel(long)
+	assert.LessOrEqual(t, len(l), 63)
+	assert.Equal(t, l, secretNameLabel(long), "deterministic")
+	assert.NotEqual(t, l, secretNameLabel(strings.Repeat("b", 64)))
 }

@@ -2,6 +2,8 @@ package certificate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,9 +15,20 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// LabelSecretName on a Certificate carries its spec.secretName, so the
-// Certificates naming one Secret are listed without decoding the others.
+// LabelSecretName on a Certificate carries its spec.secretName (hashed when
+// longer than a label value may be), so the Certificates naming one Secret
+// are listed without decoding the others.
 const LabelSecretName = "certflow.io/secret-name"
+
+// secretNameLabel is the value of LabelSecretName for a secretName: the name
+// itself when it fits a Kubernetes label value (63 characters), else a hash.
+func secretNameLabel(name string) string {
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "sha256-" + hex.EncodeToString(sum[:20])
+}
 
 // Snapshot is everything a Certificate's decision reads, loaded by the
 // reconciler before deciding: the decision itself never touches the Store
@@ -115,7 +128,7 @@ func needSiblings(cert *Certificate, sec *secret.Secret, next *request.Certifica
 // siblings lists the other Certificates naming cert's Secret.
 func (r *Reconciler) siblings(ctx context.Context, cert *Certificate) ([]*Certificate, error) {
 	all, err := store.ListOf[Certificate](ctx, r.deps.Store, store.ListOptions{Kind: meta.KindCertificate,
-		Namespace: cert.ObjectMeta.Namespace, Labels: map[string]string{LabelSecretName: cert.Spec.SecretName}})
+		Namespace: cert.ObjectMeta.Namespace, Labels: map[string]string{LabelSecretName: secretNameLabel(cert.Spec.SecretName)}})
 	if err != nil {
 		return nil, fmt.Errorf("certificate: list certificates: %w", err)
 	}
