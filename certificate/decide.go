@@ -1,0 +1,304 @@
+package certificate
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/request"
+)
+
+// duplicateRecheck is how long a Certificate that does not own its Secret
+// waits before looking again, as cert-manager's trigger controller requeues it.
+const duplicateRecheck = 3 * time.Minute
+
+// decide is the Certificate's whole decision over a snapshot, in the order of
+// cert-manager's controllers: ownership of the Secret, key manager, issuing,
+// trigger (with failure backoff), request manager, readiness. It never
+// touches the Store, the network or the clock. Each step that writes another
+// object than the Certificate (the Secret, a rejected request) or deletes a
+// child whose name is about to be reused returns a plan of its own and looks
+// again at once.
+func decide(s *Snapshot) reconcile.Plan {
+	cert := *s.Cert
+	cert.Status = s.Cert.Status.deepCopy()
+	cert.ObjectMeta.Labels = copyMap(s.Cert.ObjectMeta.Labels)
+	d := &decision{s: s, cert: &cert, plan: reconcile.Plan{Object: &cert}}
+	d.run()
+	if d.plan.Object == meta.Object(d.cert) {
+		d.plan.Write = !reflect.DeepEqual(s.Cert.Status, cert.Status) ||
+			!maps.Equal(s.Cert.ObjectMeta.Labels, cert.ObjectMeta.Labels)
+	}
+	return d.plan
+}
+
+type decision struct {
+	s    *Snapshot
+	cert *Certificate
+	plan reconcile.Plan
+}
+
+func (d *decision) run() {
+	cert, s, now := d.cert, d.s, d.s.Now
+	if err := Validate(cert); err != nil {
+		d.setReady(meta.ConditionFalse, ReasonInvalid, err.Error())
+		cert.Status.Conditions.Remove(meta.ConditionIssuing)
+		return
+	}
+	if l := secretNameLabel(cert.Spec.SecretName); cert.ObjectMeta.Labels[LabelSecretName] != l {
+		if cert.ObjectMeta.Labels == nil {
+			cert.ObjectMeta.Labels = map[string]string{}
+		}
+		cert.ObjectMeta.Labels[LabelSecretName] = l
+	}
+	if !d.ownsSecret() {
+		return
+	}
+
+	key, staleKey := usableNextKey(cert, s.NextKey)
+	if staleKey {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(s.NextKey), ResourceVersion: s.NextKey.ObjectMeta.ResourceVersion})
+		d.plan.Next = now
+	}
+	req := s.NextRequest
+	if req != nil && !requestFailed(req) && !requestMatches(req, cert, key) {
+		// Made for an older spec or another key: it can never complete
+		// this issuance. Its name is reused, so the new one comes next time.
+		d.deleteRequest(req)
+		return
+	}
+	if req != nil && requestIssued(req) && key != nil {
+		d.issue(req, key)
+		return
+	}
+
+	kp := parseKeyPair(s.Secret)
+	trigger, need := IssuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now})
+	manual := isManual(cert)
+	if !need && !manual {
+		d.upToDate(kp, req)
+		return
+	}
+	if manual && !need {
+		trigger = Trigger{ReasonManuallyTrigger, "Certificate re-issuance manually triggered"}
+	}
+	d.reflectSecret(trigger)
+
+	if req != nil && requestFailed(req) {
+		if !failureRecorded(cert, req) {
+			d.recordFailure(req)
+		}
+		if wait, delay := shouldBackoff(cert, req, now, s.Opts.BackoffMin, s.Opts.BackoffMax); wait && !manual {
+			d.plan.Next = now.Add(delay)
+			d.headline(trigger)
+			return
+		}
+		d.setIssuing(trigger)
+		d.deleteRequest(req)
+		return
+	}
+	if req == nil && !cert.Status.Conditions.IsTrue(meta.ConditionIssuing) && !specChangedSinceFailure(cert) {
+		// A failed request deleted by someone else still counts; an
+		// attempt already started (Issuing, manual renewals included) goes on.
+		if wait, delay := shouldBackoff(cert, nil, now, s.Opts.BackoffMin, s.Opts.BackoffMax); wait {
+			d.plan.Next = now.Add(delay)
+			d.headline(trigger)
+			return
+		}
+	}
+
+	d.setIssuing(trigger)
+	if key == nil {
+		if !staleKey {
+			sec := newNextKeySecret(cert, kp)
+			d.plan.Create = append(d.plan.Create, sec)
+			d.plan.Eventf(meta.EventNormal, ReasonKeyGenerated, "Stored new private key in temporary Secret "+sec.ObjectMeta.Name)
+			d.plan.Next = now
+		}
+		return
+	}
+	cert.Status.NextPrivateKeySecretName = key.name
+	if req == nil {
+		r := newRequest(cert, key)
+		d.plan.Create = append(d.plan.Create, r)
+		d.plan.Eventf(meta.EventNormal, ReasonRequested, "Created new CertificateRequest resource "+r.ObjectMeta.Name)
+	}
+	// The request's progress re-queues this certificate; nothing to time.
+}
+
+// ownsSecret decides, as cert-manager's CertificateOwnsSecret (v1.21.1),
+// which of the Certificates naming one Secret owns it: the one the Secret's
+// certificate-name annotation names, else the oldest (then first by name).
+// The others do not issue (no fight over the Secret) and say why; the owner
+// records that it is not alone.
+func (d *decision) ownsSecret() bool {
+	s, cert := d.s, d.cert
+	if len(s.Siblings) == 0 {
+		return true
+	}
+	all := append([]*Certificate{s.Cert}, s.Siblings...)
+	slices.SortFunc(all, func(a, b *Certificate) int {
+		if c := created(a).Compare(created(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ObjectMeta.Name, b.ObjectMeta.Name)
+	})
+	owner := all[0].ObjectMeta.Name
+	if s.Secret != nil {
+		if a, ok := s.Secret.ObjectMeta.Annotations[secretCertificateNameKey]; ok {
+			for _, c := range all {
+				if c.ObjectMeta.Name == a {
+					owner = a
+				}
+			}
+		}
+	}
+	var others []string
+	for _, c := range s.Siblings {
+		others = append(others, c.ObjectMeta.Name)
+	}
+	slices.Sort(others)
+	if owner == cert.ObjectMeta.Name {
+		d.plan.Eventf(meta.EventWarning, ReasonDuplicateSecretName, fmt.Sprintf(
+			"Secret %q is also named by Certificate(s) %s, which do not issue while this Certificate owns it",
+			cert.Spec.SecretName, strings.Join(others, ", ")))
+		return true
+	}
+	d.setReady(meta.ConditionFalse, ReasonDuplicateSecretName, fmt.Sprintf(
+		"Secret %q is owned by Certificate %q (also named by %s): not issuing until only one Certificate names it",
+		cert.Spec.SecretName, owner, strings.Join(others, ", ")))
+	cert.Status.Conditions.Remove(meta.ConditionIssuing)
+	cert.Status.NextPrivateKeySecretName = ""
+	d.plan.Next = s.Now.Add(duplicateRecheck)
+	return false
+}
+
+// issue moves an issued request into the Secret, then records the new
+// revision once the Secret holds it.
+func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
+	cert, s, now := d.cert, d.s, d.s.Now
+	leaf, problem := verifyIssued(cert, req, key, now)
+	if problem != "" {
+		d.plan = reconcile.Plan{Object: rejected(req, problem, now), Write: true, Next: now}
+		return
+	}
+	sec, err := issuedSecret(cert, s.Secret, req, key)
+	switch {
+	case err != nil:
+		d.plan = reconcile.Plan{Object: rejected(req, "cannot encode the private key: "+err.Error(), now), Write: true, Next: now}
+		return
+	case sec != nil && s.Secret == nil:
+		d.plan.Create = append(d.plan.Create, sec)
+		d.plan.Next = now
+		return
+	case sec != nil:
+		d.plan = reconcile.Plan{Object: sec, Write: true, Next: now}
+		return
+	}
+	rev := revision(cert) + 1
+	nb, na := leaf.NotBefore, leaf.NotAfter
+	rt := RenewalTime(nb, na, &cert.Spec, JitterKey(cert))
+	cert.Status.Revision = &rev
+	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
+	cert.Status.FailedIssuanceAttempts, cert.Status.LastFailureTime = nil, nil
+	cert.Status.NextPrivateKeySecretName = ""
+	cert.Status.Conditions.Remove(meta.ConditionIssuing)
+	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
+	d.plan.Eventf(meta.EventNormal, ReasonIssued,
+		fmt.Sprintf("The certificate has been successfully issued (revision %d, expires %s)", rev, na.UTC().Format(time.RFC3339)))
+	// The temporary key and old requests go on the next visit, once this
+	// status (the revision bump) is stored: deleting them first would strand
+	// an issued request without its key if the status write conflicted.
+	d.plan.Next = rt
+}
+
+// upToDate records a valid Secret's state, cleans up after the issuance and
+// schedules the renewal.
+func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
+	cert, s := d.cert, d.s
+	if sec := refreshedSecret(cert, s.Secret, kp); sec != nil {
+		d.plan = reconcile.Plan{Object: sec, Write: true, Next: s.Now}
+		return
+	}
+	nb, na := kp.leaf.NotBefore, kp.leaf.NotAfter
+	rt := RenewalTime(nb, na, &cert.Spec, JitterKey(cert))
+	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
+	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
+	cert.Status.Conditions.Remove(meta.ConditionIssuing)
+	cert.Status.NextPrivateKeySecretName = ""
+	if req != nil && !requestFinal(req) {
+		d.deleteRequest(req)
+	}
+	if s.NextKey != nil {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(s.NextKey), ResourceVersion: s.NextKey.ObjectMeta.ResourceVersion})
+	}
+	for _, ref := range s.Stale {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: ref})
+	}
+	d.plan.Next = rt
+}
+
+// recordFailure counts a failed request once and starts the backoff.
+func (d *decision) recordFailure(req *request.CertificateRequest) {
+	cert, now := d.cert, d.s.Now
+	at := now
+	if req.Status.FailureTime != nil {
+		at = *req.Status.FailureTime
+	}
+	n := 1
+	if cert.Status.FailedIssuanceAttempts != nil {
+		n = *cert.Status.FailedIssuanceAttempts + 1
+	}
+	cert.Status.FailedIssuanceAttempts = &n
+	cert.Status.LastFailureTime = &at
+	msg := fmt.Sprintf("The certificate request %q failed: %s", req.ObjectMeta.Name, requestFailure(req))
+	cert.Status.Conditions.Set(meta.Condition{Type: meta.ConditionIssuing, Status: meta.ConditionFalse,
+		Reason: ReasonFailed, Message: msg, LastTransitionTime: now, ObservedGeneration: cert.ObjectMeta.Generation})
+	retry := at.Add(Backoff(n, d.s.Opts.BackoffMin, d.s.Opts.BackoffMax))
+	d.plan.Eventf(meta.EventWarning, ReasonFailed,
+		fmt.Sprintf("%s; attempt %d, next attempt at %s", msg, n, retry.UTC().Format(time.RFC3339)))
+}
+
+func (d *decision) deleteRequest(req *request.CertificateRequest) {
+	d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(req), ResourceVersion: req.ObjectMeta.ResourceVersion})
+	d.plan.Next = d.s.Now
+}
+
+// failureRecorded reports whether req's failure was already counted: every
+// failed request carries a failure time, and the certificate remembers the
+// latest one it counted.
+func failureRecorded(cert *Certificate, req *request.CertificateRequest) bool {
+	last := cert.Status.LastFailureTime
+	return last != nil && (req.Status.FailureTime == nil || !last.Before(*req.Status.FailureTime))
+}
+
+func specChangedSinceFailure(cert *Certificate) bool {
+	c := cert.Status.Conditions.Get(meta.ConditionIssuing)
+	return c != nil && c.ObservedGeneration < cert.ObjectMeta.Generation
+}
+
+// MarkManualRenewal asks for a new issuance now, bypassing any failure
+// backoff, as `cmctl renew` does: the reconciler treats an Issuing
+// condition with reason ManuallyTriggered as a trigger.
+func MarkManualRenewal(cert *Certificate, now time.Time) {
+	cert.Status.Conditions.Set(meta.Condition{Type: meta.ConditionIssuing, Status: meta.ConditionTrue,
+		Reason: ReasonManuallyTrigger, Message: "Certificate re-issuance manually triggered",
+		LastTransitionTime: now, ObservedGeneration: cert.ObjectMeta.Generation})
+}
+
+func isManual(cert *Certificate) bool {
+	c := cert.Status.Conditions.Get(meta.ConditionIssuing)
+	return c != nil && c.Status == meta.ConditionTrue && c.Reason == ReasonManuallyTrigger
+}
+
+func created(c *Certificate) time.Time {
+	if c.ObjectMeta.CreationTime == nil {
+		return time.Time{}
+	}
+	return *c.ObjectMeta.CreationTime
+}

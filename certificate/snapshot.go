@@ -1,0 +1,172 @@
+package certificate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+)
+
+// LabelSecretName on a Certificate carries its spec.secretName (hashed when
+// longer than a label value may be), so the Certificates naming one Secret
+// are listed without decoding the others.
+const LabelSecretName = "certflow.io/secret-name"
+
+// secretNameLabel is the value of LabelSecretName for a secretName: the name
+// itself when it fits a Kubernetes label value (63 characters), else a hash.
+func secretNameLabel(name string) string {
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "sha256-" + hex.EncodeToString(sum[:20])
+}
+
+// Snapshot is everything a Certificate's decision reads, loaded by the
+// reconciler before deciding: the decision itself never touches the Store
+// or the clock.
+type Snapshot struct {
+	Cert *Certificate
+	// Secret is spec.secretName; nil when it does not exist.
+	Secret *secret.Secret
+	// NextRequest is the CertificateRequest of the issuance in progress,
+	// <name>-<revision+1>; nil when it does not exist.
+	NextRequest *request.CertificateRequest
+	// CurrentRequest produced the current Secret, <name>-<revision>; nil
+	// before the first issuance or once pruned.
+	CurrentRequest *request.CertificateRequest
+	// NextKey is the temporary Secret holding the next private key.
+	NextKey *secret.Secret
+	// Siblings are the other Certificates of the namespace naming the same
+	// secretName (not being deleted).
+	Siblings []*Certificate
+	// Stale are stored requests beyond revisionHistoryLimit.
+	Stale []meta.Ref
+	Now   time.Time
+	// Opts are the reconciler's options, defaults applied.
+	Opts Options
+}
+
+// load reads the snapshot of the Certificate at ref; nil when it is gone.
+func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) {
+	cert := &Certificate{}
+	if err := r.deps.Store.Get(ctx, ref, cert); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	s := &Snapshot{Cert: cert, Opts: r.opts}
+	ns := cert.ObjectMeta.Namespace
+	var err error
+	if cert.Spec.SecretName != "" {
+		if s.Secret, err = getOpt[secret.Secret](ctx, r.deps.Store, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: cert.Spec.SecretName}); err != nil {
+			return nil, err
+		}
+	}
+	if s.NextRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, revision(cert)+1)); err != nil {
+		return nil, err
+	}
+	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret, s.NextRequest) {
+		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
+			return nil, err
+		}
+	}
+	if rev := revision(cert); rev > 0 {
+		if s.CurrentRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, rev)); err != nil {
+			return nil, err
+		}
+	}
+	if s.NextKey, err = getOpt[secret.Secret](ctx, r.deps.Store, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: nextKeyName(cert)}); err != nil {
+		return nil, err
+	}
+	// Request names carry their revision: walk back from the oldest one to
+	// keep until a gap, instead of listing every request of the namespace.
+	for rev := revision(cert) - cert.Spec.HistoryLimit(); rev > 0; rev-- {
+		ref := requestRef(cert, rev)
+		old, err := getOpt[request.CertificateRequest](ctx, r.deps.Store, ref)
+		if err != nil {
+			return nil, err
+		}
+		if old == nil {
+			break
+		}
+		s.Stale = append(s.Stale, ref)
+	}
+	s.Now = r.deps.Clock.Now()
+	return s, nil
+}
+
+// needSiblings says when the other Certificates naming the same Secret are
+// worth listing: before an issuance starts or creates its request, before
+// an issued certificate is written, when the Secret names another
+// Certificate, and while this one waits as a duplicate. The many visits of
+// a request in progress at the CA skip the list.
+func needSiblings(cert *Certificate, sec *secret.Secret, next *request.CertificateRequest) bool {
+	if next == nil || requestIssued(next) {
+		return true
+	}
+	if sec != nil {
+		if name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]; ok && name != cert.ObjectMeta.Name {
+			return true
+		}
+	}
+	if c := cert.Status.Conditions.Get(meta.ConditionReady); c != nil && c.Reason == ReasonDuplicateSecretName {
+		return true
+	}
+	return !cert.Status.Conditions.IsTrue(meta.ConditionIssuing)
+}
+
+// siblings lists the other Certificates naming cert's Secret.
+func (r *Reconciler) siblings(ctx context.Context, cert *Certificate) ([]*Certificate, error) {
+	all, err := store.ListOf[Certificate](ctx, r.deps.Store, store.ListOptions{Kind: meta.KindCertificate,
+		Namespace: cert.ObjectMeta.Namespace, Labels: map[string]string{LabelSecretName: secretNameLabel(cert.Spec.SecretName)}})
+	if err != nil {
+		return nil, fmt.Errorf("certificate: list certificates: %w", err)
+	}
+	var out []*Certificate
+	for _, c := range all {
+		if c.ObjectMeta.Name != cert.ObjectMeta.Name && c.ObjectMeta.DeletionTime == nil && c.Spec.SecretName == cert.Spec.SecretName {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func getOpt[T any, PT interface {
+	*T
+	meta.Object
+}](ctx context.Context, st store.Store, ref meta.Ref) (PT, error) {
+	obj := PT(new(T))
+	if err := st.Get(ctx, ref, obj); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return obj, nil
+}
+
+func revision(cert *Certificate) int {
+	if cert.Status.Revision == nil {
+		return 0
+	}
+	return *cert.Status.Revision
+}
+
+func requestName(cert *Certificate) string {
+	return cert.ObjectMeta.Name + "-" + strconv.Itoa(revision(cert)+1)
+}
+
+func requestRef(cert *Certificate, rev int) meta.Ref {
+	return meta.Ref{Kind: meta.KindCertificateRequest, Namespace: cert.ObjectMeta.Namespace,
+		Name: cert.ObjectMeta.Name + "-" + strconv.Itoa(rev)}
+}
