@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,8 +201,7 @@ func (m *Manager) work(ctx context.Context) {
 }
 
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
-	r := m.reconcilers[ref.Kind]
-	next, err := r.Reconcile(ctx, ref)
+	next, err := m.invoke(ctx, ref)
 	switch {
 	case err == nil:
 		m.retries.reset(ref)
@@ -224,6 +224,28 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 			"name", ref.Name, "retry_in", delay, "err", err)
 		m.timers.Schedule(ref, m.cfg.Clock.Now().Add(delay))
 	}
+}
+
+// ErrReconcilerPanicked wraps the value a reconciler panicked with; the
+// reconcile counts as failed and is retried with backoff.
+var ErrReconcilerPanicked = errors.New("certflow: reconciler panicked")
+
+// invoke runs ref's reconciler for at most ReconcileTimeout and turns a
+// panic into a failed reconcile, so one bad object can neither take the
+// process down nor hold a worker forever.
+func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			next, err = time.Time{}, fmt.Errorf("%w: %s: %v", ErrReconcilerPanicked, ref, p)
+			m.cfg.Logger.Error("reconciler panicked", "kind", ref.Kind, "namespace", ref.Namespace,
+				"name", ref.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			m.events.Event(ref, meta.EventWarning, ReasonReconcilePanicked,
+				fmt.Sprintf("reconcile panicked and will be retried: %v", p))
+		}
+	}()
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
+	defer cancel()
+	return m.reconcilers[ref.Kind].Reconcile(rctx, ref)
 }
 
 // ownerToken is a random identity for this Manager's Store leases.
