@@ -164,5 +164,3 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		}
 	}
 }
-
-
