@@ -102,7 +102,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
 	}
-	m.wiring.resetServing(ctx, res.Items)
+	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	for _, raw := range res.Items {
 		if _, ok := m.reconcilers[raw.Ref.Kind]; ok {
 			m.queue.Add(raw.Ref)
