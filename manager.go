@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -29,6 +28,7 @@ type Manager struct {
 	wiring      *wiring
 	retries     retryCounter
 	changes     *notifier
+	owners      ownerIndex
 	running     atomic.Bool
 }
 
@@ -103,8 +103,11 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
 	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
+	// Before anything is reconciled: what lost its owners while no watch
+	// ran must not drive the CA again.
+	collected := m.sweep(ctx, res.Items)
 	for _, raw := range res.Items {
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok {
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] {
 			m.queue.Add(raw.Ref)
 		}
 	}
@@ -160,23 +163,19 @@ func (m *Manager) rewatch(ctx context.Context, cause error) (uint64, error) {
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if ev.Type == store.Deleted {
-		m.events.Forget(ev.Ref)
-		m.timers.Cancel(ev.Ref)
-		m.retries.reset(ev.Ref)
+		m.forget(ev.Ref)
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
+	} else {
+		m.owners.set(ev.Ref, ev.Meta.OwnerRefs)
 	}
 	m.wiring.observeServing(ctx, ev)
-	if ev.Ref.Kind == meta.KindChallenge && ev.Type != store.Deleted {
-		ch := &challenge.Challenge{}
-		if m.cfg.Store.Get(ctx, ev.Ref, ch) == nil {
-			m.collectChallenge(ctx, ch)
-		}
-	}
 	m.changes.notify(ev.Ref)
-	if _, ok := m.reconcilers[ev.Ref.Kind]; ok && ev.Type != store.Deleted {
+	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
+		// A deleted object is reconciled too: its reconciler finds it gone
+		// and forgets what it kept in memory (an issuer's ACME client).
 		m.queue.Add(ev.Ref)
 	}
 	for _, owner := range ev.Meta.OwnerRefs {
@@ -200,8 +199,21 @@ func (m *Manager) work(ctx context.Context) {
 	}
 }
 
+// forget drops what the Manager keeps about a deleted object.
+func (m *Manager) forget(ref meta.Ref) {
+	m.events.Forget(ref)
+	m.timers.Cancel(ref)
+	m.retries.reset(ref)
+	m.owners.forget(ref)
+}
+
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
-	next, err := m.invoke(ctx, ref)
+	// An owned object whose owners are gone is collected, not reconciled.
+	var next time.Time
+	ok, err := m.checkOwners(ctx, ref)
+	if ok && err == nil {
+		next, err = m.invoke(ctx, ref)
+	}
 	switch {
 	case err == nil:
 		m.retries.reset(ref)

@@ -139,6 +139,10 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 			w.putChallenge(ch)
 		}
 	case meta.KindIssuer, meta.KindClusterIssuer:
+		if ev.Type == store.Deleted {
+			// Its ACME client, nonces and account key leave memory.
+			w.issuers.Clients().Invalidate(ev.Ref)
+		}
 		w.indexIssuer(ctx, ev.Ref)
 	}
 }
@@ -217,4 +221,30 @@ func (w *wiring) issuerUsers(ctx context.Context, ref meta.Ref) []meta.Ref {
 		}
 	}
 	return out
+}
+
+// orphanAction is each kind's rule for an object whose owners are all gone
+// (see gc.go): a Certificate's TLS Secret outlives it, as cert-manager
+// keeps it, while its temporary next private key goes; a Challenge whose
+// solver may still hold a record or token cleans up first; everything else
+// (requests, orders) is collected at once.
+func (w *wiring) orphanAction(raw store.Raw) orphanAction {
+	switch raw.Ref.Kind {
+	case meta.KindSecret:
+		om, err := rawMeta(raw)
+		if err == nil && om.Labels[certificate.LabelNextPrivateKey] == "true" {
+			return orphanCollect
+		}
+		return orphanKeep
+	case meta.KindChallenge:
+		ch := &challenge.Challenge{}
+		if err := raw.Decode(ch); err != nil {
+			return orphanKeep
+		}
+		if challenge.SafeToDelete(ch) {
+			return orphanCollect
+		}
+		return orphanFinish
+	}
+	return orphanCollect
 }
