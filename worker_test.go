@@ -46,6 +46,16 @@ func (b *syncBuffer) String() string {
 // replace swap reconcilers in (the test hook: reconcilers are unexported),
 // and runs it until the test ends.
 func startWith(t *testing.T, mutate func(*Config), replace map[meta.Kind]reconcile.Reconciler) *harness {
+	return startHooked(t, mutate, func(m *Manager) {
+		for k, r := range replace {
+			m.reconcilers[k] = r
+		}
+	})
+}
+
+// startHooked is startWith with a hook that may change the Manager's
+// reconcilers before it runs.
+func startHooked(t *testing.T, mutate func(*Config), hook func(*Manager)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	clk := clock.NewFake(testEpoch)
@@ -56,9 +66,7 @@ func startWith(t *testing.T, mutate func(*Config), replace map[meta.Kind]reconci
 	}
 	m, err := New(cfg)
 	require.NoError(t, err)
-	for k, r := range replace {
-		m.reconcilers[k] = r
-	}
+	hook(m)
 	h := &harness{t: t, ctx: ctx, clock: clk, store: st, m: m, done: make(chan error, 1)}
 	go func() { h.done <- m.Run(ctx) }()
 	t.Cleanup(func() {
