@@ -110,7 +110,7 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		return err
 	}
-	return m.collect(ctx, ref)
+	return m.collectOwned(ctx, ref)
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing

@@ -39,8 +39,15 @@ const (
 // reconciled now and collected when it has finished.
 func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 	if !m.owners.mayOwn(owner.Kind) {
-		return nil // no object of this kind owns anything: spare the List
+		// No object of this kind was seen owning anything: spare the List.
+		// One created meanwhile is collected when it is reconciled.
+		return nil
 	}
+	return m.collectOwned(ctx, owner)
+}
+
+// collectOwned is collect without the shortcut: it always looks.
+func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{Namespace: owner.Namespace, Owner: &owner})
 	if err != nil && len(res.Items) == 0 {
 		return err
