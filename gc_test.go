@@ -163,6 +163,16 @@ func TestGC_OwnerCheckedBeforeReconcile(t *testing.T) {
 	require.NoError(t, h.store.Create(h.ctx, c))
 	h.waitUntil("the challenge is collected", func() bool { return gone(h.store, meta.RefOf(c)) })
 	assert.Equal(t, 1, rec.count(meta.RefOf(c)), "reconciled once, to clean up, then collected")
+
+	// Kinds nothing reconciles are checked when they change.
+	lost := []meta.Ref{certRef("default", "lost")}
+	tlsSecret := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "lost-tls", OwnerRefs: lost}}
+	require.NoError(t, h.store.Create(h.ctx, tlsSecret))
+	key := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "lost-next-private-key", OwnerRefs: lost,
+		Labels: map[string]string{certificate.LabelNextPrivateKey: "true"}}}
+	require.NoError(t, h.store.Create(h.ctx, key))
+	h.waitUntil("the temporary key is collected", func() bool { return gone(h.store, meta.RefOf(key)) })
+	assert.False(t, gone(h.store, meta.RefOf(tlsSecret)), "the TLS Secret outlives its Certificate")
 }
 
 // TestGC_DeletedIssuerIsReconciledToForgetIt: a deleted Issuer is handed to
