@@ -129,7 +129,7 @@ func (m *Manager) watch(ctx context.Context, rev uint64) {
 				break
 			}
 			rev = ev.Revision
-			m.observe(ctx, ev)
+			m.observeSafely(ctx, ev)
 		}
 		if ctx.Err() != nil {
 			return
@@ -158,6 +158,18 @@ func (m *Manager) rewatch(ctx context.Context, cause error) (uint64, error) {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// observeSafely is observe that survives a panic: the watch goes on and
+// the next resync repairs what this change missed.
+func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
+	defer func() {
+		if p := recover(); p != nil {
+			m.cfg.Logger.Error("observing a store change panicked", "kind", ev.Ref.Kind, "namespace", ev.Ref.Namespace,
+				"name", ev.Ref.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	m.observe(ctx, ev)
 }
 
 // observe maps one store change to the objects that must look again.
@@ -215,12 +227,7 @@ func (m *Manager) forget(ref meta.Ref) {
 }
 
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
-	// An owned object whose owners are gone is collected, not reconciled.
-	var next time.Time
-	ok, err := m.checkOwners(ctx, ref)
-	if ok && err == nil {
-		next, err = m.invoke(ctx, ref)
-	}
+	next, err := m.invoke(ctx, ref)
 	switch {
 	case err == nil:
 		m.retries.reset(ref)
@@ -251,7 +258,8 @@ var ErrReconcilerPanicked = errors.New("certflow: reconciler panicked")
 
 // invoke runs ref's reconciler for at most ReconcileTimeout and turns a
 // panic into a failed reconcile, so one bad object can neither take the
-// process down nor hold a worker forever.
+// process down nor hold a worker forever. An owned object whose owners are
+// gone is collected instead of reconciled.
 func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -264,6 +272,9 @@ func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err
 	}()
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
 	defer cancel()
+	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
+		return time.Time{}, err
+	}
 	return m.reconcilers[ref.Kind].Reconcile(rctx, ref)
 }
 
