@@ -3,6 +3,7 @@ package certflow
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -171,4 +172,52 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// TestWorker_RequeuesNeverWaitForBusyWorkers: while every worker is held by
+// a slow reconcile, changes and due timers still queue their objects (no
+// producer waits for a worker), and the queued objects are reconciled in
+// turn once a worker is free.
+func TestWorker_RequeuesNeverWaitForBusyWorkers(t *testing.T) {
+	release := make(chan struct{})
+	held := make(chan meta.Ref, 2)
+	var mu sync.Mutex
+	seen := map[meta.Ref]bool{}
+	r := reconcileFunc(func(ctx context.Context, ref meta.Ref) (time.Time, error) {
+		if ref.Name == "slow-0" || ref.Name == "slow-1" {
+			held <- ref
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return time.Time{}, nil
+		}
+		mu.Lock()
+		seen[ref] = true
+		mu.Unlock()
+		return time.Time{}, nil
+	})
+	h := startWith(t, func(c *Config) { c.Workers = 2 }, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: r})
+	for i := 0; i < 2; i++ {
+		h.m.queue.Add(certRef("default", fmt.Sprintf("slow-%d", i)))
+	}
+	<-held
+	<-held
+
+	const n = 50
+	for i := 0; i < n; i++ {
+		ref := certRef("default", fmt.Sprintf("queued-%d", i))
+		if i%2 == 0 {
+			h.m.queue.Add(ref)
+		} else {
+			h.m.timers.Schedule(ref, h.clock.Now()) // due at once
+		}
+	}
+	h.waitFor("every object is queued while both workers are held", func() bool { return h.m.queue.Len() == n+2 })
+	close(release)
+	h.waitFor("every queued object is reconciled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == n
+	})
 }
