@@ -252,9 +252,9 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 	}
 }
 
-// ErrReconcilerPanicked wraps the value a reconciler panicked with; the
+// errReconcilerPanicked wraps the value a reconciler panicked with; the
 // reconcile counts as failed and is retried with backoff.
-var ErrReconcilerPanicked = errors.New("certflow: reconciler panicked")
+var errReconcilerPanicked = errors.New("certflow: reconciler panicked")
 
 // invoke runs ref's reconciler for at most ReconcileTimeout and turns a
 // panic into a failed reconcile, so one bad object can neither take the
@@ -263,7 +263,7 @@ var ErrReconcilerPanicked = errors.New("certflow: reconciler panicked")
 func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			next, err = time.Time{}, fmt.Errorf("%w: %s: %v", ErrReconcilerPanicked, ref, p)
+			next, err = time.Time{}, fmt.Errorf("%w: %s: %v", errReconcilerPanicked, ref, p)
 			m.cfg.Logger.Error("reconciler panicked", "kind", ref.Kind, "namespace", ref.Namespace,
 				"name", ref.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			m.events.Event(ref, meta.EventWarning, ReasonReconcilePanicked,
