@@ -58,7 +58,7 @@ func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 		if err != nil {
 			continue // unreadable: kept, and reported by whoever reads it
 		}
-		gone, err := m.ownersGone(ctx, om.OwnerRefs)
+		gone, err := m.ownersGone(ctx, raw.Ref, om.OwnerRefs)
 		if err != nil || !gone {
 			errs = append(errs, err)
 			continue
@@ -93,13 +93,20 @@ func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error
 	return false, m.collect(ctx, raw.Ref)
 }
 
-// ownersGone reports whether owners is not empty and none of them exists.
-// An owner that cannot be read (corrupt, Store down) counts as existing.
-func (m *Manager) ownersGone(ctx context.Context, owners []meta.Ref) (bool, error) {
+// ownersGone reports whether child lists owners and none of them exists.
+// Owner references name objects without their UID, so an owner deleted and
+// created again under its name (a request retried as <cert>-<revision+1>)
+// would still look present: an owner whose deletion the Manager saw after
+// child was created counts as gone whatever now bears its name. An owner
+// that cannot be read (corrupt, Store down) counts as existing.
+func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.Ref) (bool, error) {
 	if len(owners) == 0 {
 		return false, nil
 	}
 	for _, o := range owners {
+		if m.owners.outlived(child, o) {
+			continue
+		}
 		err := m.cfg.Store.Get(ctx, o, &rawObject{})
 		switch {
 		case err == nil:
@@ -118,7 +125,7 @@ func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
 	if len(owners) == 0 {
 		return true, nil
 	}
-	gone, err := m.ownersGone(ctx, owners)
+	gone, err := m.ownersGone(ctx, ref, owners)
 	if err != nil || !gone {
 		return true, nil // the reconcile meets a Store error itself
 	}
@@ -128,8 +135,8 @@ func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
 	}
 	if !slices.Equal(obj.meta.OwnerRefs, owners) {
 		// The index was behind the object: judge what is stored.
-		m.owners.set(ref, obj.meta.OwnerRefs)
-		if gone, err = m.ownersGone(ctx, obj.meta.OwnerRefs); err != nil || !gone {
+		m.owners.set(ref, obj.meta.OwnerRefs, 0)
+		if gone, err = m.ownersGone(ctx, ref, obj.meta.OwnerRefs); err != nil || !gone {
 			return true, nil
 		}
 	}
@@ -137,8 +144,9 @@ func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
 }
 
 // sweep indexes the owners of every listed object and collects those whose
-// owners are all gone. It returns the refs it collected.
-func (m *Manager) sweep(ctx context.Context, items []store.Raw) map[meta.Ref]bool {
+// owners are all gone. rev is the revision of the list. It returns the refs
+// it collected.
+func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
 	listed := make(map[meta.Ref]bool, len(items))
 	for _, raw := range items {
 		listed[raw.Ref] = true
@@ -155,12 +163,12 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw) map[meta.Ref]boo
 			orphans = append(orphans, raw)
 		}
 	}
-	m.owners.reset(owners)
+	m.owners.reset(owners, rev)
 	collected := map[meta.Ref]bool{}
 	for _, raw := range orphans {
 		// The list may have left out an owner it could not read: ask for
 		// each one before collecting.
-		gone, err := m.ownersGone(ctx, owners[raw.Ref])
+		gone, err := m.ownersGone(ctx, raw.Ref, owners[raw.Ref])
 		if err == nil && gone {
 			var reconcile bool
 			reconcile, err = m.collectOrphan(ctx, raw)
@@ -174,12 +182,25 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw) map[meta.Ref]boo
 	return collected
 }
 
+// maxDeletions bounds how many owner deletions an ownerIndex remembers.
+const maxDeletions = 4096
+
 // ownerIndex remembers each object's owners as last listed or watched, so
 // the Manager checks an object's owners before reconciling it without
-// reading the object first, and knows which kinds own anything at all.
+// reading the object first, and knows which kinds own anything at all. It
+// also remembers when objects were created and owners deleted (as store
+// revisions), to tell an owner's children from those of a later object of
+// the same name.
 type ownerIndex struct {
 	mu     sync.Mutex
 	owners map[meta.Ref][]meta.Ref
+	// created bounds each owned object's creation revision from above: the
+	// revision of its Added event, or of the list it was first seen in.
+	created map[meta.Ref]uint64
+	// deleted is the revision each recently deleted object was deleted
+	// at; deletions lists them oldest first, to forget the oldest.
+	deleted   map[meta.Ref]uint64
+	deletions []meta.Ref
 	// kinds that appeared as an owner; nil until the first resync, when
 	// every kind may own something.
 	kinds map[meta.Kind]bool
@@ -191,17 +212,23 @@ func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
 	return x.owners[ref]
 }
 
-func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref) {
+// set records ref's owners; createdAt, if not zero, is the revision ref was
+// created at.
+func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(owners) == 0 {
 		delete(x.owners, ref)
+		delete(x.created, ref)
 		return
 	}
 	if x.owners == nil {
-		x.owners = map[meta.Ref][]meta.Ref{}
+		x.owners, x.created = map[meta.Ref][]meta.Ref{}, map[meta.Ref]uint64{}
 	}
 	x.owners[ref] = slices.Clone(owners)
+	if createdAt != 0 {
+		x.created[ref] = createdAt
+	}
 	if x.kinds != nil {
 		for _, o := range owners {
 			x.kinds[o.Kind] = true
@@ -213,12 +240,55 @@ func (x *ownerIndex) forget(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	delete(x.owners, ref)
+	delete(x.created, ref)
 }
 
-func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref) {
+// ownerDeleted records that ref was deleted at revision rev.
+func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.deleted == nil {
+		x.deleted = map[meta.Ref]uint64{}
+	}
+	x.deleted[ref] = rev
+	x.deletions = append(x.deletions, ref)
+	if len(x.deletions) > maxDeletions {
+		old := x.deletions[0]
+		x.deletions[0] = meta.Ref{}
+		x.deletions = x.deletions[1:]
+		if !slices.Contains(x.deletions, old) {
+			delete(x.deleted, old)
+		}
+	}
+}
+
+// outlived reports whether child was created before owner was deleted:
+// then child belonged to that owner, whatever bears its name now.
+func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d, ok := x.deleted[owner]
+	if !ok {
+		return false
+	}
+	c, ok := x.created[child]
+	return ok && c < d
+}
+
+// reset indexes the owners of everything listed at revision rev.
+func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.owners = owners
+	created := make(map[meta.Ref]uint64, len(owners))
+	for ref := range owners {
+		if c, ok := x.created[ref]; ok && c <= rev {
+			created[ref] = c
+		} else {
+			created[ref] = rev
+		}
+	}
+	x.created = created
 	x.kinds = map[meta.Kind]bool{}
 	for _, os := range owners {
 		for _, o := range os {

@@ -245,3 +245,68 @@ func TestACME_OwnerDeletedWhileNoManagerRan_NoMoreACMECalls(t *testing.T) {
 		assert.Equal(t, meta.KindSecret, raw.Ref.Kind, "only Secrets may outlive the Certificate: %s", raw.Ref)
 	}
 }
+
+// TestGC_OwnerRecreatedUnderItsName: owner references carry no UID, and a
+// retried request is created again under its name; the deleted request's
+// order is still collected, and the new request's order is not.
+func TestGC_OwnerRecreatedUnderItsName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st := memory.New()
+	m, err := New(Config{Store: st}) // not run: the test feeds it the watch
+	require.NoError(t, err)
+	res, err := st.List(ctx, store.ListOptions{Kind: "none"})
+	require.NoError(t, err)
+	events, err := st.Watch(ctx, res.Revision)
+	require.NoError(t, err)
+	observe := func(n int) {
+		for i := 0; i < n; i++ {
+			select {
+			case ev := <-events:
+				require.NoError(t, ev.Err)
+				m.observe(ctx, ev)
+			case <-ctx.Done():
+				t.Fatal("no watch event")
+			}
+		}
+	}
+	newRequest := func() *request.CertificateRequest {
+		return &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web-1",
+			OwnerRefs: []meta.Ref{certRef("default", "web")}}}
+	}
+	newOrder := func(name string) *order.Order {
+		return &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: name,
+			OwnerRefs: []meta.Ref{{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "web-1"}}}}
+	}
+	require.NoError(t, st.Create(ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	first := newRequest()
+	require.NoError(t, st.Create(ctx, first))
+	old := newOrder("web-1-old")
+	require.NoError(t, st.Create(ctx, old))
+	observe(3)
+
+	// The retry: the failed request is deleted and created again before the
+	// Manager sees the deletion.
+	require.NoError(t, st.Delete(ctx, meta.RefOf(first), ""))
+	require.NoError(t, st.Create(ctx, newRequest()))
+	observe(2)
+	assert.True(t, gone(st, meta.RefOf(old)), "the deleted request's order is collected")
+
+	fresh := newOrder("web-1-new")
+	require.NoError(t, st.Create(ctx, fresh))
+	for seen := false; !seen; {
+		select {
+		case ev := <-events:
+			require.NoError(t, ev.Err)
+			m.observe(ctx, ev)
+			seen = ev.Ref == meta.RefOf(fresh)
+		case <-ctx.Done():
+			t.Fatal("no watch event for the new order")
+		}
+	}
+	require.NotEmpty(t, m.owners.of(meta.RefOf(fresh)))
+	keep, err := m.checkOwners(ctx, meta.RefOf(fresh))
+	require.NoError(t, err)
+	assert.True(t, keep, "the new request's order is reconciled")
+	assert.False(t, gone(st, meta.RefOf(fresh)))
+}

@@ -105,7 +105,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
-	collected := m.sweep(ctx, res.Items)
+	collected := m.sweep(ctx, res.Items, res.Revision)
 	for _, raw := range res.Items {
 		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] {
 			m.queue.Add(raw.Ref)
@@ -176,12 +176,19 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
+		if m.owners.mayOwn(ev.Ref.Kind) {
+			m.owners.ownerDeleted(ev.Ref, ev.Revision)
+		}
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
 	} else {
-		m.owners.set(ev.Ref, ev.Meta.OwnerRefs)
+		var created uint64
+		if ev.Type == store.Added {
+			created = ev.Revision
+		}
+		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
 	}
 	m.wiring.observeServing(ctx, ev)
 	m.changes.notify(ev.Ref)
