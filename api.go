@@ -6,21 +6,50 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	mrand "math/rand/v2"
 	"reflect"
+	"time"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
 
+// applyAttempts bounds how often Apply starts over after losing a race to
+// another writer. Every lost race is another writer's success, so only a
+// caller contending with this many writes in a row gives up.
+const applyAttempts = 64
+
 // Apply creates obj or updates the stored object of the same name to obj's
 // spec, keeping the stored status and bumping Generation when the spec
 // changed, like kubectl apply. On return obj holds what was stored.
+//
+// Apply is create-or-update under concurrency: when another caller (in this
+// process or another sharing the Store) creates or updates the object
+// between Apply's read and its write, Apply reads again and applies obj over
+// what that caller stored. Applying what is already stored writes nothing.
 func (m *Manager) Apply(ctx context.Context, obj meta.Object) error {
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		err := m.applyOnce(ctx, obj)
-		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
+		// A Create that lost to another creator, an Update that lost to
+		// another writer, or an Update of an object deleted meanwhile: the
+		// next read decides between create and update again.
+		retry := errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrAlreadyExists) ||
+			errors.Is(err, store.ErrNotFound)
+		if !retry || attempt == applyAttempts {
 			return err
+		}
+		if attempt > 2 {
+			// Sustained contention: spread the contenders out.
+			d := time.Duration(mrand.Int64N(int64(time.Millisecond) << min(attempt-2, 5)))
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
 		}
 	}
 }
@@ -58,6 +87,10 @@ func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
 	om.UID, om.ResourceVersion, om.CreationTime = cm.UID, cm.ResourceVersion, cm.CreationTime
 	om.OwnerRefs = cm.OwnerRefs
 	om.Generation = cm.Generation
+	if !changed && maps.Equal(om.Labels, cm.Labels) && maps.Equal(om.Annotations, cm.Annotations) &&
+		timesEqual(om.DeletionTime, cm.DeletionTime) {
+		return nil // already applied: a write would only wake every reconciler
+	}
 	if changed {
 		om.Generation++
 	}
@@ -77,7 +110,7 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		return err
 	}
-	return m.collect(ctx, ref)
+	return m.collectOwned(ctx, ref)
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing
@@ -148,4 +181,11 @@ func clearStatus(o meta.Object) error {
 		f.Set(reflect.Zero(f.Type()))
 	}
 	return nil
+}
+
+func timesEqual(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }

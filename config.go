@@ -46,6 +46,12 @@ type Config struct {
 	// DefaultServerName is served to TLS clients that send no SNI. If empty,
 	// such handshakes fail.
 	DefaultServerName string
+	// ReconcileTimeout bounds one reconcile of one object: its context ends
+	// after this long (real time: it bounds I/O, not a decision), the
+	// reconcile fails and is retried with backoff, so an outside party that
+	// never answers cannot hold a worker. Every step a reconciler takes has
+	// its own shorter bound; this is the backstop. If zero, 2 minutes.
+	ReconcileTimeout time.Duration
 	// EventsPerObject bounds the recent events Status shows. If zero, 20.
 	EventsPerObject int
 	// ACME tunes the ACME path.
@@ -102,6 +108,9 @@ func (c *Config) withDefaults() Config {
 	if out.ClusterResourceNamespace == "" {
 		out.ClusterResourceNamespace = "certflow"
 	}
+	if out.ReconcileTimeout == 0 {
+		out.ReconcileTimeout = 2 * time.Minute
+	}
 	if out.EventsPerObject == 0 {
 		out.EventsPerObject = 20
 	}
@@ -124,6 +133,9 @@ func (c *Config) validate() error {
 	var errs []error
 	if c.Store == nil {
 		errs = append(errs, errors.New("Store is required"))
+	}
+	if c.ReconcileTimeout < 0 {
+		errs = append(errs, errors.New("ReconcileTimeout must not be negative"))
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("Workers must not be negative"))

@@ -15,7 +15,11 @@
 //	                                               present → self-check → accept → clean up
 //
 // Each arrow down is an owner reference; the Manager re-reconciles a parent
-// whenever a child changes. Status renders the same tree with conditions,
+// whenever a child changes, and collects a child whose owner is gone — at
+// start-up, when it sees the delete, and before it would reconcile the child
+// — however the owner was deleted (a Certificate's Secret is kept, as
+// cert-manager keeps it; a Challenge cleans up what it presented first).
+// Status renders the same tree with conditions,
 // states and recent events, so one call says which resource is stuck and why.
 //
 // Serving: put Manager.GetCertificate (or Manager.TLSConfig) in a tls.Config

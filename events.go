@@ -7,6 +7,13 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
+// Event reasons the Manager itself records.
+const (
+	// ReasonReconcilePanicked: the object's reconciler panicked; the
+	// reconcile failed and is retried with backoff.
+	ReasonReconcilePanicked meta.Reason = "ReconcilePanicked"
+)
+
 // eventLog keeps the most recent events of each object in memory for Status.
 // Events are diagnostics: they are not persisted, so another process's
 // Status shows only the events its own Manager recorded.

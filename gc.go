@@ -4,84 +4,333 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 
-	"github.com/certflow/certflow/certificate"
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/store"
 )
 
-// collect deletes what owner owned once owner is gone, as Kubernetes'
-// garbage collector does for owner references: a Certificate's requests
-// and temporary key (its TLS Secret stays, as cert-manager keeps it), a
-// request's Orders, an Order's Challenges. A Challenge whose solver may
-// still hold a record is left to its reconciler, which cleans up when it
-// sees its Order gone; collectChallenge removes it afterwards.
+// Garbage collection follows owner references as Kubernetes' collector
+// does, and is level-triggered: an object whose owners are all gone is
+// collected whenever the Manager looks at it — when an owner's deletion is
+// observed, at every resync (start-up, re-list after a broken watch), and
+// before each reconcile of an owned object — so an owner deleted while no
+// Manager watched (another tool, a crash between delete and collect) leaves
+// nothing that keeps driving the CA. What becomes of an orphan is its kind's
+// rule (wiring.orphanAction); this file never looks at kinds.
+
+// orphanAction says what becomes of an object whose owners are all gone.
+type orphanAction int
+
+const (
+	// orphanCollect deletes it, and in turn what it owns.
+	orphanCollect orphanAction = iota
+	// orphanFinish lets its reconciler finish first (remove what it
+	// presented to the outside world); it is collected once it has.
+	orphanFinish
+	// orphanKeep keeps it: it outlives its owner.
+	orphanKeep
+)
+
+// collect deletes what owner owned once owner is gone. An owned object that
+// must finish first (a Challenge whose solver may still hold a record) is
+// reconciled now and collected when it has finished.
 func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
-	switch owner.Kind {
-	case meta.KindCertificate, meta.KindCertificateRequest, meta.KindOrder:
-	default:
+	if !m.owners.mayOwn(owner.Kind) {
+		// No object of this kind was seen owning anything: spare the List.
+		// One created meanwhile is collected when it is reconciled.
 		return nil
 	}
+	return m.collectOwned(ctx, owner)
+}
+
+// collectOwned is collect without the shortcut: it always looks.
+func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{Namespace: owner.Namespace, Owner: &owner})
-	if err != nil {
+	if err != nil && len(res.Items) == 0 {
 		return err
 	}
-	var errs []error
+	errs := []error{err}
 	for _, raw := range res.Items {
-		precondition := ""
-		switch raw.Ref.Kind {
-		case meta.KindSecret:
-			if !isNextKey(raw) {
-				continue
-			}
-		case meta.KindChallenge:
-			ch := &challenge.Challenge{}
-			if err := raw.Decode(ch); err != nil || !challenge.SafeToDelete(ch) {
-				continue
-			}
-			// Only the version judged safe; a newer one is judged again by
-			// collectChallenge when its change is observed.
-			precondition = raw.ResourceVersion
+		om, err := rawMeta(raw)
+		if err != nil {
+			continue // unreadable: kept, and reported by whoever reads it
 		}
-		err := m.cfg.Store.Delete(ctx, raw.Ref, precondition)
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			continue
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+		gone, err := m.ownersGone(ctx, raw.Ref, om.OwnerRefs)
+		if err != nil || !gone {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, m.collect(ctx, raw.Ref))
+		reconcile, err := m.collectOrphan(ctx, raw)
+		errs = append(errs, err)
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && reconcile {
+			m.queue.Add(raw.Ref) // to finish what it started now
+		}
 	}
 	return errors.Join(errs...)
 }
 
-func isNextKey(raw store.Raw) bool {
-	var obj struct {
-		Metadata meta.ObjectMeta `json:"metadata"`
+// collectOrphan acts on raw, whose owners are all gone, by its kind's rule.
+// It returns whether raw should still be reconciled.
+func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error) {
+	if m.wiring.orphanAction(raw) != orphanCollect {
+		return true, nil
 	}
-	return json.Unmarshal(raw.Data, &obj) == nil && obj.Metadata.Labels[certificate.LabelNextPrivateKey] == "true"
+	// Only the version judged: a newer one is judged again when its change
+	// is observed.
+	err := m.cfg.Store.Delete(ctx, raw.Ref, raw.ResourceVersion)
+	switch {
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("certflow: collect %s: %w", raw.Ref, err)
+	}
+	m.cfg.Logger.Info("collected an object whose owners are gone", "kind", raw.Ref.Kind,
+		"namespace", raw.Ref.Namespace, "name", raw.Ref.Name)
+	m.forget(raw.Ref)
+	return false, m.collect(ctx, raw.Ref)
 }
 
-// collectChallenge deletes a cleaned-up Challenge whose Order is gone: the
-// last step of collect for Challenges that still had a record to remove.
-func (m *Manager) collectChallenge(ctx context.Context, ch *challenge.Challenge) {
-	if !challenge.SafeToDelete(ch) {
-		return
+// ownersGone reports whether child lists owners and none of them exists.
+// Owner references name objects without their UID, so an owner deleted and
+// created again under its name (a request retried as <cert>-<revision+1>)
+// would still look present: an owner whose deletion the Manager saw after
+// child was created counts as gone whatever now bears its name. An owner
+// that cannot be read (corrupt, Store down) counts as existing.
+func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.Ref) (bool, error) {
+	if len(owners) == 0 {
+		return false, nil
 	}
-	for _, owner := range ch.ObjectMeta.OwnerRefs {
-		if owner.Kind != meta.KindOrder {
+	for _, o := range owners {
+		if m.owners.outlived(child, o) {
 			continue
 		}
-		err := m.cfg.Store.Get(ctx, owner, &order.Order{})
-		if errors.Is(err, store.ErrNotFound) {
-			err = m.cfg.Store.Delete(ctx, meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
+		err := m.cfg.Store.Get(ctx, o, &rawObject{})
+		switch {
+		case err == nil:
+			return false, nil
+		case !errors.Is(err, store.ErrNotFound):
+			return false, fmt.Errorf("certflow: read owner %s: %w", o, err)
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
-			m.cfg.Logger.Warn("cannot collect challenge", "namespace", ch.ObjectMeta.Namespace, "name", ch.ObjectMeta.Name, "err", err)
+	}
+	return true, nil
+}
+
+// checkOwners runs before ref is reconciled. It returns false when ref was
+// collected (or changed meanwhile) instead, because its owners are gone.
+func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
+	owners := m.owners.of(ref)
+	if len(owners) == 0 {
+		return true, nil
+	}
+	gone, err := m.ownersGone(ctx, ref, owners)
+	if err != nil || !gone {
+		return true, nil // the reconcile meets a Store error itself
+	}
+	obj := &rawObject{}
+	if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
+		return true, nil
+	}
+	if !slices.Equal(obj.meta.OwnerRefs, owners) {
+		// The index was behind the object: judge what is stored.
+		m.owners.set(ref, obj.meta.OwnerRefs, 0)
+		if gone, err = m.ownersGone(ctx, ref, obj.meta.OwnerRefs); err != nil || !gone {
+			return true, nil
 		}
+	}
+	return m.collectOrphan(ctx, store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data})
+}
+
+// sweep indexes the owners of every listed object and collects those whose
+// owners are all gone. rev is the revision of the list. It returns the refs
+// it collected.
+func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
+	listed := make(map[meta.Ref]bool, len(items))
+	for _, raw := range items {
+		listed[raw.Ref] = true
+	}
+	owners := map[meta.Ref][]meta.Ref{}
+	var orphans []store.Raw
+	for _, raw := range items {
+		om, err := rawMeta(raw)
+		if err != nil || len(om.OwnerRefs) == 0 {
+			continue
+		}
+		owners[raw.Ref] = om.OwnerRefs
+		if !slices.ContainsFunc(om.OwnerRefs, func(o meta.Ref) bool { return listed[o] }) {
+			orphans = append(orphans, raw)
+		}
+	}
+	m.owners.reset(owners, rev)
+	collected := map[meta.Ref]bool{}
+	for _, raw := range orphans {
+		// The list may have left out an owner it could not read: ask for
+		// each one before collecting.
+		gone, err := m.ownersGone(ctx, raw.Ref, owners[raw.Ref])
+		if err == nil && gone {
+			var reconcile bool
+			reconcile, err = m.collectOrphan(ctx, raw)
+			collected[raw.Ref] = !reconcile
+		}
+		if err != nil {
+			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", raw.Ref.Kind,
+				"namespace", raw.Ref.Namespace, "name", raw.Ref.Name, "err", err)
+		}
+	}
+	return collected
+}
+
+// maxDeletions bounds how many owner deletions an ownerIndex remembers.
+const maxDeletions = 4096
+
+// ownerIndex remembers each object's owners as last listed or watched, so
+// the Manager checks an object's owners before reconciling it without
+// reading the object first, and knows which kinds own anything at all. It
+// also remembers when objects were created and owners deleted (as store
+// revisions), to tell an owner's children from those of a later object of
+// the same name.
+type ownerIndex struct {
+	mu     sync.Mutex
+	owners map[meta.Ref][]meta.Ref
+	// created bounds each owned object's creation revision from above: the
+	// revision of its Added event, or of the list it was first seen in.
+	created map[meta.Ref]uint64
+	// deleted is the revision each recently deleted object was deleted
+	// at; deletions lists them oldest first, to forget the oldest.
+	deleted   map[meta.Ref]uint64
+	deletions []meta.Ref
+	// kinds that appeared as an owner; nil until the first resync, when
+	// every kind may own something.
+	kinds map[meta.Kind]bool
+}
+
+func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.owners[ref]
+}
+
+// set records ref's owners; createdAt, if not zero, is the revision ref was
+// created at.
+func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(owners) == 0 {
+		delete(x.owners, ref)
+		delete(x.created, ref)
 		return
 	}
+	if x.owners == nil {
+		x.owners, x.created = map[meta.Ref][]meta.Ref{}, map[meta.Ref]uint64{}
+	}
+	x.owners[ref] = slices.Clone(owners)
+	if createdAt != 0 {
+		x.created[ref] = createdAt
+	}
+	if x.kinds != nil {
+		for _, o := range owners {
+			x.kinds[o.Kind] = true
+		}
+	}
+}
+
+func (x *ownerIndex) forget(ref meta.Ref) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.owners, ref)
+	delete(x.created, ref)
+}
+
+// ownerDeleted records that ref was deleted at revision rev.
+func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.deleted == nil {
+		x.deleted = map[meta.Ref]uint64{}
+	}
+	x.deleted[ref] = rev
+	x.deletions = append(x.deletions, ref)
+	if len(x.deletions) > maxDeletions {
+		old := x.deletions[0]
+		x.deletions[0] = meta.Ref{}
+		x.deletions = x.deletions[1:]
+		if !slices.Contains(x.deletions, old) {
+			delete(x.deleted, old)
+		}
+	}
+}
+
+// outlived reports whether child was created before owner was deleted:
+// then child belonged to that owner, whatever bears its name now.
+func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d, ok := x.deleted[owner]
+	if !ok {
+		return false
+	}
+	c, ok := x.created[child]
+	return ok && c < d
+}
+
+// reset indexes the owners of everything listed at revision rev.
+func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.owners = owners
+	created := make(map[meta.Ref]uint64, len(owners))
+	for ref := range owners {
+		if c, ok := x.created[ref]; ok && c <= rev {
+			created[ref] = c
+		} else {
+			created[ref] = rev
+		}
+	}
+	x.created = created
+	x.kinds = map[meta.Kind]bool{}
+	for _, os := range owners {
+		for _, o := range os {
+			x.kinds[o.Kind] = true
+		}
+	}
+}
+
+func (x *ownerIndex) mayOwn(k meta.Kind) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.kinds == nil || x.kinds[k]
+}
+
+// rawObject reads an object of any kind: its metadata and its JSON.
+type rawObject struct {
+	kind meta.Kind
+	meta meta.ObjectMeta
+	data []byte
+}
+
+func (o *rawObject) GetKind() meta.Kind        { return o.kind }
+func (o *rawObject) GetMeta() *meta.ObjectMeta { return &o.meta }
+
+func (o *rawObject) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Metadata meta.ObjectMeta `json:"metadata"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	o.meta, o.data = v.Metadata, append([]byte(nil), b...)
+	return nil
+}
+
+// rawMeta decodes the metadata of a listed object.
+func rawMeta(raw store.Raw) (meta.ObjectMeta, error) {
+	var v struct {
+		Metadata meta.ObjectMeta `json:"metadata"`
+	}
+	if err := json.Unmarshal(raw.Data, &v); err != nil {
+		return meta.ObjectMeta{}, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, raw.Ref, err)
+	}
+	return v.Metadata, nil
 }

@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -28,6 +28,7 @@ type Manager struct {
 	wiring      *wiring
 	retries     retryCounter
 	changes     *notifier
+	owners      ownerIndex
 	running     atomic.Bool
 }
 
@@ -101,9 +102,12 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
 	}
-	m.wiring.resetServing(ctx, res.Items)
+	m.wiring.resetServing(ctx, res.Items, res.Revision)
+	// Before anything is reconciled: what lost its owners while no watch
+	// ran must not drive the CA again.
+	collected := m.sweep(ctx, res.Items, res.Revision)
 	for _, raw := range res.Items {
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok {
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] {
 			m.queue.Add(raw.Ref)
 		}
 	}
@@ -125,7 +129,7 @@ func (m *Manager) watch(ctx context.Context, rev uint64) {
 				break
 			}
 			rev = ev.Revision
-			m.observe(ctx, ev)
+			m.observeSafely(ctx, ev)
 		}
 		if ctx.Err() != nil {
 			return
@@ -156,27 +160,49 @@ func (m *Manager) rewatch(ctx context.Context, cause error) (uint64, error) {
 	}
 }
 
+// observeSafely is observe that survives a panic: the watch goes on and
+// the next resync repairs what this change missed.
+func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
+	defer func() {
+		if p := recover(); p != nil {
+			m.cfg.Logger.Error("observing a store change panicked", "kind", ev.Ref.Kind, "namespace", ev.Ref.Namespace,
+				"name", ev.Ref.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	m.observe(ctx, ev)
+}
+
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if ev.Type == store.Deleted {
-		m.events.Forget(ev.Ref)
-		m.timers.Cancel(ev.Ref)
-		m.retries.reset(ev.Ref)
+		m.forget(ev.Ref)
+		if m.owners.mayOwn(ev.Ref.Kind) {
+			m.owners.ownerDeleted(ev.Ref, ev.Revision)
+		}
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
+	} else {
+		var created uint64
+		if ev.Type == store.Added {
+			created = ev.Revision
+		}
+		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
 	}
 	m.wiring.observeServing(ctx, ev)
-	if ev.Ref.Kind == meta.KindChallenge && ev.Type != store.Deleted {
-		ch := &challenge.Challenge{}
-		if m.cfg.Store.Get(ctx, ev.Ref, ch) == nil {
-			m.collectChallenge(ctx, ch)
-		}
-	}
 	m.changes.notify(ev.Ref)
-	if _, ok := m.reconcilers[ev.Ref.Kind]; ok && ev.Type != store.Deleted {
+	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
+		// A deleted object is reconciled too: its reconciler finds it gone
+		// and forgets what it kept in memory (an issuer's ACME client).
 		m.queue.Add(ev.Ref)
+	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 {
+		// Nothing reconciles it, so its owners are checked here: it may
+		// have been written just after they were deleted.
+		if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
+			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ev.Ref.Kind,
+				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
+		}
 	}
 	for _, owner := range ev.Meta.OwnerRefs {
 		if _, ok := m.reconcilers[owner.Kind]; ok {
@@ -199,9 +225,16 @@ func (m *Manager) work(ctx context.Context) {
 	}
 }
 
+// forget drops what the Manager keeps about a deleted object.
+func (m *Manager) forget(ref meta.Ref) {
+	m.events.Forget(ref)
+	m.timers.Cancel(ref)
+	m.retries.reset(ref)
+	m.owners.forget(ref)
+}
+
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
-	r := m.reconcilers[ref.Kind]
-	next, err := r.Reconcile(ctx, ref)
+	next, err := m.invoke(ctx, ref)
 	switch {
 	case err == nil:
 		m.retries.reset(ref)
@@ -224,6 +257,32 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 			"name", ref.Name, "retry_in", delay, "err", err)
 		m.timers.Schedule(ref, m.cfg.Clock.Now().Add(delay))
 	}
+}
+
+// errReconcilerPanicked wraps the value a reconciler panicked with; the
+// reconcile counts as failed and is retried with backoff.
+var errReconcilerPanicked = errors.New("certflow: reconciler panicked")
+
+// invoke runs ref's reconciler for at most ReconcileTimeout and turns a
+// panic into a failed reconcile, so one bad object can neither take the
+// process down nor hold a worker forever. An owned object whose owners are
+// gone is collected instead of reconciled.
+func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			next, err = time.Time{}, fmt.Errorf("%w: %s: %v", errReconcilerPanicked, ref, p)
+			m.cfg.Logger.Error("reconciler panicked", "kind", ref.Kind, "namespace", ref.Namespace,
+				"name", ref.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			m.events.Event(ref, meta.EventWarning, ReasonReconcilePanicked,
+				fmt.Sprintf("reconcile panicked and will be retried: %v", p))
+		}
+	}()
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
+	defer cancel()
+	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
+		return time.Time{}, err
+	}
+	return m.reconcilers[ref.Kind].Reconcile(rctx, ref)
 }
 
 // ownerToken is a random identity for this Manager's Store leases.

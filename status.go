@@ -55,6 +55,10 @@ const (
 	StateNotReady NodeState = "NotReady"
 	StateMissing  NodeState = "Missing"
 	StatePending  NodeState = "Pending"
+	// StateCorrupt is a stored object that cannot be read; Message says
+	// why and where (a file store names the file). The rest of the tree is
+	// still shown.
+	StateCorrupt NodeState = "Corrupt"
 )
 
 // Status returns the tree below a Certificate, Issuer or ClusterIssuer:
@@ -70,10 +74,11 @@ func (m *Manager) Status(ctx context.Context, ref meta.Ref) (*StatusNode, error)
 		if err != nil {
 			return nil, err
 		}
-		certs, err := store.ListOf[certificate.Certificate](ctx, m.cfg.Store, store.ListOptions{Kind: meta.KindCertificate, Namespace: ref.Namespace})
+		certs, bad, err := listFor[certificate.Certificate](ctx, m.cfg.Store, store.ListOptions{Kind: meta.KindCertificate, Namespace: ref.Namespace})
 		if err != nil {
 			return nil, err
 		}
+		n.Children = append(n.Children, bad...)
 		for _, c := range certs {
 			if c.Spec.IssuerRef.Resolve(c.ObjectMeta.Namespace) != ref {
 				continue
@@ -92,6 +97,9 @@ func (m *Manager) Status(ctx context.Context, ref meta.Ref) (*StatusNode, error)
 func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssuer bool) (*StatusNode, error) {
 	c := &certificate.Certificate{}
 	if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
+		if errors.Is(err, store.ErrCorrupt) {
+			return corruptNode(ref, err), nil
+		}
 		return nil, err
 	}
 	n := m.node(c, c.Status.Conditions)
@@ -126,11 +134,12 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 		n.Children = append(n.Children, in)
 	}
 	n.Children = append(n.Children, m.secretStatus(ctx, meta.Ref{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: s.SecretName}))
-	reqs, err := store.ListOf[request.CertificateRequest](ctx, m.cfg.Store, store.ListOptions{
+	reqs, bad, err := listFor[request.CertificateRequest](ctx, m.cfg.Store, store.ListOptions{
 		Kind: meta.KindCertificateRequest, Namespace: ref.Namespace, Owner: &ref})
 	if err != nil {
 		return nil, err
 	}
+	defer func() { n.Children = append(n.Children, bad...) }()
 	sort.Slice(reqs, func(i, j int) bool { return reqs[i].ObjectMeta.Name < reqs[j].ObjectMeta.Name })
 	for _, r := range reqs {
 		rn, err := m.requestStatus(ctx, r)
@@ -147,6 +156,9 @@ func (m *Manager) issuerStatus(ctx context.Context, ref meta.Ref) (*StatusNode, 
 	if errors.Is(err, store.ErrNotFound) {
 		return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateMissing,
 			Message: fmt.Sprintf("%s %q does not exist", ref.Kind, ref.Name)}, nil
+	}
+	if errors.Is(err, store.ErrCorrupt) {
+		return corruptNode(ref, err), nil
 	}
 	if err != nil {
 		return nil, err
@@ -173,6 +185,9 @@ func (m *Manager) secretStatus(ctx context.Context, ref meta.Ref) *StatusNode {
 	s := &secret.Secret{}
 	if err := m.cfg.Store.Get(ctx, ref, s); err != nil {
 		n.State, n.Message = StateMissing, err.Error()
+		if errors.Is(err, store.ErrCorrupt) {
+			n.State = StateCorrupt
+		}
 		return n
 	}
 	chain, err := pki.ParseChain(s.Data[secret.TLSCertKey])
@@ -201,11 +216,12 @@ func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateReque
 	}
 	n.addTime("Failure Time", r.Status.FailureTime)
 	owner := meta.RefOf(r)
-	orders, err := store.ListOf[order.Order](ctx, m.cfg.Store, store.ListOptions{
+	orders, bad, err := listFor[order.Order](ctx, m.cfg.Store, store.ListOptions{
 		Kind: meta.KindOrder, Namespace: owner.Namespace, Owner: &owner})
 	if err != nil {
 		return nil, err
 	}
+	defer func() { n.Children = append(n.Children, bad...) }()
 	for _, o := range orders {
 		on, err := m.orderStatus(ctx, o)
 		if err != nil {
@@ -223,11 +239,12 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 	n.add("URL", o.Status.URL)
 	n.addTime("Failure Time", o.Status.FailureTime)
 	owner := meta.RefOf(o)
-	chs, err := store.ListOf[challenge.Challenge](ctx, m.cfg.Store, store.ListOptions{
+	chs, bad, err := listFor[challenge.Challenge](ctx, m.cfg.Store, store.ListOptions{
 		Kind: meta.KindChallenge, Namespace: owner.Namespace, Owner: &owner})
 	if err != nil {
 		return nil, err
 	}
+	defer func() { n.Children = append(n.Children, bad...) }()
 	live := map[string]bool{}
 	for _, ch := range chs {
 		cn := m.node(ch, nil)
@@ -304,4 +321,49 @@ func (n *StatusNode) addTime(key string, t *time.Time) {
 	if t != nil {
 		n.add(key, t.UTC().Format(time.RFC3339))
 	}
+}
+
+// corruptNode stands for a stored object that cannot be read.
+func corruptNode(ref meta.Ref, err error) *StatusNode {
+	return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateCorrupt, Message: err.Error()}
+}
+
+// listFor lists the objects of one Go type for a status tree. An object
+// that cannot be read becomes a corrupt node instead of failing the whole
+// tree. A Store that cannot read an object cannot tell its owner either, so
+// with opts.Owner set the corrupt nodes are every unreadable object of the
+// kind in the namespace.
+func listFor[T any, PT interface {
+	*T
+	meta.Object
+}](ctx context.Context, r store.Reader, opts store.ListOptions) ([]PT, []*StatusNode, error) {
+	res, err := r.List(ctx, opts)
+	var bad []*StatusNode
+	if err != nil {
+		if !errors.Is(err, store.ErrCorrupt) {
+			return nil, nil, err
+		}
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			var ce *store.CorruptError
+			if errors.As(e, &ce) {
+				bad = append(bad, corruptNode(ce.Ref, e))
+			} else {
+				bad = append(bad, corruptNode(meta.Ref{Kind: opts.Kind, Namespace: opts.Namespace, Name: "?"}, e))
+			}
+		}
+	}
+	out := make([]PT, 0, len(res.Items))
+	for _, raw := range res.Items {
+		obj := PT(new(T))
+		if err := raw.Decode(obj); err != nil {
+			bad = append(bad, corruptNode(raw.Ref, err))
+			continue
+		}
+		out = append(out, obj)
+	}
+	return out, bad, nil
 }

@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
@@ -61,7 +62,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 
 // resetServing loads every Secret and Challenge into the serving cache and
 // drops what disappeared while no watch was running (after a broken watch).
-func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
+// rev is the revision the items were listed at.
+func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64) {
 	var puts []*secret.Secret
 	listed := make(map[meta.Ref]bool, len(items))
 	for _, raw := range items {
@@ -90,12 +92,18 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
 		}
 	}
 	w.loaded = listed
-	if err := w.cache.Apply(puts, gone); err != nil {
+	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
+	// Gone at the list's revision: a newer version the cache was given
+	// meanwhile (a reconciler serving its own challenge) stays.
+	at := strconv.FormatUint(rev, 10)
 	for _, ref := range gone {
-		if ref.Kind == meta.KindChallenge {
-			w.cache.DeleteChallenge(ref)
+		switch ref.Kind {
+		case meta.KindSecret:
+			w.cache.DeleteSecretAt(ref, at)
+		case meta.KindChallenge:
+			w.cache.DeleteChallengeAt(ref, at)
 		}
 	}
 }
@@ -104,8 +112,10 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw) {
 func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 	switch ev.Ref.Kind {
 	case meta.KindSecret:
+		// Reads are ordered by ResourceVersion in the cache: the Get below
+		// may return a version newer than a delete event still to come.
 		if ev.Type == store.Deleted {
-			w.cache.DeleteSecret(ev.Ref)
+			w.cache.DeleteSecretAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
 			return
 		}
 		s := &secret.Secret{}
@@ -113,7 +123,7 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 			return
 		}
 		if !servableSecret(s) {
-			w.cache.DeleteSecret(ev.Ref)
+			w.cache.DeleteSecretAt(ev.Ref, s.ObjectMeta.ResourceVersion)
 			return
 		}
 		if err := w.cache.PutSecret(s); err != nil {
@@ -121,7 +131,7 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 		}
 	case meta.KindChallenge:
 		if ev.Type == store.Deleted {
-			w.cache.DeleteChallenge(ev.Ref)
+			w.cache.DeleteChallengeAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
 			return
 		}
 		ch := &challenge.Challenge{}
@@ -129,6 +139,10 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 			w.putChallenge(ch)
 		}
 	case meta.KindIssuer, meta.KindClusterIssuer:
+		if ev.Type == store.Deleted {
+			// Its ACME client, nonces and account key leave memory.
+			w.issuers.Clients().Invalidate(ev.Ref)
+		}
 		w.indexIssuer(ctx, ev.Ref)
 	}
 }
@@ -139,7 +153,7 @@ func servableSecret(s *secret.Secret) bool {
 
 func (w *wiring) putChallenge(ch *challenge.Challenge) {
 	if !challenge.Serving(ch) {
-		w.cache.DeleteChallenge(meta.RefOf(ch))
+		w.cache.DeleteChallengeAt(meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
 		return
 	}
 	if err := w.cache.PutChallenge(ch); err != nil {
@@ -207,4 +221,30 @@ func (w *wiring) issuerUsers(ctx context.Context, ref meta.Ref) []meta.Ref {
 		}
 	}
 	return out
+}
+
+// orphanAction is each kind's rule for an object whose owners are all gone
+// (see gc.go): a Certificate's TLS Secret outlives it, as cert-manager
+// keeps it, while its temporary next private key goes; a Challenge whose
+// solver may still hold a record or token cleans up first; everything else
+// (requests, orders) is collected at once.
+func (w *wiring) orphanAction(raw store.Raw) orphanAction {
+	switch raw.Ref.Kind {
+	case meta.KindSecret:
+		om, err := rawMeta(raw)
+		if err == nil && om.Labels[certificate.LabelNextPrivateKey] == "true" {
+			return orphanCollect
+		}
+		return orphanKeep
+	case meta.KindChallenge:
+		ch := &challenge.Challenge{}
+		if err := raw.Decode(ch); err != nil {
+			return orphanKeep
+		}
+		if challenge.SafeToDelete(ch) {
+			return orphanCollect
+		}
+		return orphanFinish
+	}
+	return orphanCollect
 }

@@ -47,6 +47,9 @@ type Cache struct {
 	// not lose each other's changes. Readers never take it.
 	mu  sync.Mutex
 	seq uint64 // orders challenge puts; guarded by mu
+	// secretVersions and challengeVersions order the reads given to the
+	// cache; guarded by mu.
+	secretVersions, challengeVersions versionLog
 }
 
 // NewCache returns an empty Cache. It starts nothing.
@@ -72,6 +75,11 @@ func NewCache(opts Options) *Cache {
 // previous version of s. When several Secrets claim one name, the leaf with
 // the later NotAfter is served (ties: the smaller namespace/name).
 //
+// Reads are ordered by ResourceVersion: a Secret older than the version
+// already put (or than a DeleteSecretAt of it) is ignored, so a read that
+// was slow to arrive never replaces a newer one. A Secret whose
+// ResourceVersion is empty or not a decimal number is applied unordered.
+//
 // A Secret without tls.crt holds no certificate (an ACME account key, a key
 // awaiting issuance): any previously loaded version of it stops being served
 // and nil is returned, so a Manager can feed every Secret event here.
@@ -85,33 +93,64 @@ func NewCache(opts Options) *Cache {
 // Apply.
 func (c *Cache) PutSecret(s *secret.Secret) error {
 	e, err := parseSecret(s)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case e == nil:
-		c.update(nil, []meta.Ref{meta.RefOf(s)})
-	default:
-		c.update([]*certEntry{e}, nil)
+	}
+	ref, v := meta.RefOf(s), parseVersion(s.ObjectMeta.ResourceVersion)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.secretVersions.stale(ref, v) {
+		return nil
+	}
+	c.secretVersions.record(ref, v, e == nil)
+	if e == nil {
+		c.updateLocked(nil, []meta.Ref{ref})
+	} else {
+		c.updateLocked([]*certEntry{e}, nil)
 	}
 	return nil
 }
 
 // DeleteSecret stops serving the Secret named ref; names it claimed fall back
 // to the next best Secret claiming them. Deleting an unknown ref is a no-op.
+// It is unordered; DeleteSecretAt is its ordered form.
 func (c *Cache) DeleteSecret(ref meta.Ref) {
-	c.update(nil, []meta.Ref{ref})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.secretVersions.record(ref, 0, true)
+	c.updateLocked(nil, []meta.Ref{ref})
+}
+
+// DeleteSecretAt is DeleteSecret for a deletion seen at store revision
+// resourceVersion (a watch event's revision, or that of a list that no
+// longer holds ref): a version of the Secret put since, which is newer, keeps
+// being served, and a read older than the deletion put later is ignored.
+func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
+	v := parseVersion(resourceVersion)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.secretVersions.stale(ref, v) {
+		return
+	}
+	c.secretVersions.record(ref, v, true)
+	c.updateLocked(nil, []meta.Ref{ref})
 }
 
 // Apply does what PutSecret does for each of puts (when a Secret appears
 // more than once, its last usable version counts), then deletes every ref of
-// deletes, and publishes the result as one snapshot, copying the index once.
-// It is how a Manager loads its Secrets at start. Broken Secrets are skipped
-// as PutSecret would reject them; their errors are returned joined, after
-// the rest has been applied. deletes is not modified.
+// deletes (unordered, as DeleteSecret), and publishes the result as one
+// snapshot, copying the index once. It is how a Manager loads its Secrets at
+// start. Broken Secrets are skipped as PutSecret would reject them; their
+// errors are returned joined, after the rest has been applied. deletes is
+// not modified.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
-	// latest holds each ref's last usable version; nil means "holds no
-	// certificate", which removes the ref.
-	latest := make(map[meta.Ref]*certEntry, len(puts))
+	// latest holds each ref's last usable version; a nil entry means "holds
+	// no certificate", which removes the ref.
+	type read struct {
+		e *certEntry
+		v uint64
+	}
+	latest := make(map[meta.Ref]read, len(puts))
 	var errs []error
 	for _, s := range puts {
 		e, err := parseSecret(s)
@@ -119,27 +158,41 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 			errs = append(errs, err)
 			continue
 		}
-		latest[meta.RefOf(s)] = e
-	}
-	entries := make([]*certEntry, 0, len(latest))
-	gone := slices.Clip(deletes)
-	for ref, e := range latest {
-		if e == nil {
-			gone = append(gone, ref)
-		} else {
-			entries = append(entries, e)
-		}
-	}
-	c.update(entries, gone)
-	return errors.Join(errs...)
-}
-
-func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
-	if len(puts) == 0 && len(deletes) == 0 {
-		return
+		latest[meta.RefOf(s)] = read{e, parseVersion(s.ObjectMeta.ResourceVersion)}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	entries := make([]*certEntry, 0, len(latest))
+	gone := slices.Clip(deletes)
+	for ref, r := range latest {
+		if c.secretVersions.stale(ref, r.v) {
+			continue
+		}
+		c.secretVersions.record(ref, r.v, r.e == nil)
+		if r.e == nil {
+			gone = append(gone, ref)
+		} else {
+			entries = append(entries, r.e)
+		}
+	}
+	for _, ref := range deletes {
+		c.secretVersions.record(ref, 0, true)
+	}
+	c.updateLocked(entries, gone)
+	return errors.Join(errs...)
+}
+
+// update changes the certificates unordered.
+func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.updateLocked(puts, deletes)
+}
+
+func (c *Cache) updateLocked(puts []*certEntry, deletes []meta.Ref) {
+	if len(puts) == 0 && len(deletes) == 0 {
+		return
+	}
 	cur := c.certs.Load()
 	if len(puts) == 0 && !slices.ContainsFunc(deletes, func(r meta.Ref) bool { return cur.secrets[r] != nil }) {
 		return // nothing to change: keep the snapshot and its copy cost

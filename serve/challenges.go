@@ -94,6 +94,9 @@ func (ix *challengeIndex) with(put *challengeEntry, del meta.Ref) *challengeInde
 // final, cleaned up — is removed as DeleteChallenge would, and nil is
 // returned, so a Manager can feed every Challenge event here.
 //
+// Reads are ordered by ResourceVersion as PutSecret's are: a challenge older
+// than the version already put or deleted is ignored (nil is returned).
+//
 // For TLS-ALPN-01 it builds the challenge certificate now (RFC 8737 §3:
 // self-signed with a fresh P-256 key, the identifier as only SAN, the
 // critical acmeIdentifier extension holding SHA-256 of the key
@@ -109,9 +112,9 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 	if ch == nil {
 		return fmt.Errorf("serve: put challenge: %w: nil challenge", ErrInvalidChallenge)
 	}
-	ref := meta.RefOf(ch)
+	ref, v := meta.RefOf(ch), parseVersion(ch.ObjectMeta.ResourceVersion)
 	if !servable(ch) {
-		c.DeleteChallenge(ref)
+		c.deleteChallenge(ref, v)
 		return nil
 	}
 	e, err := c.newChallengeEntry(ref, ch)
@@ -120,6 +123,10 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.challengeVersions.stale(ref, v) {
+		return nil
+	}
+	c.challengeVersions.record(ref, v, false)
 	c.seq++
 	e.seq = c.seq
 	c.challenges.Store(c.challenges.Load().with(e, meta.Ref{}))
@@ -127,10 +134,25 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 }
 
 // DeleteChallenge stops serving the challenge named ref. Deleting an unknown
-// ref is a no-op.
-func (c *Cache) DeleteChallenge(ref meta.Ref) {
+// ref is a no-op. It is unordered; DeleteChallengeAt is its ordered form.
+func (c *Cache) DeleteChallenge(ref meta.Ref) { c.deleteChallenge(ref, 0) }
+
+// DeleteChallengeAt is DeleteChallenge for a deletion seen at store
+// revision resourceVersion (a watch event's revision, or that of a list that
+// no longer holds ref): a version of the challenge put since, which is newer,
+// keeps being served — the CA may be validating it — and a read older than
+// the deletion put later is ignored.
+func (c *Cache) DeleteChallengeAt(ref meta.Ref, resourceVersion string) {
+	c.deleteChallenge(ref, parseVersion(resourceVersion))
+}
+
+func (c *Cache) deleteChallenge(ref meta.Ref, v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.challengeVersions.stale(ref, v) {
+		return
+	}
+	c.challengeVersions.record(ref, v, true)
 	cur := c.challenges.Load()
 	if _, ok := cur.byRef[ref]; !ok {
 		return

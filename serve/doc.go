@@ -10,12 +10,19 @@
 // Because the Manager feeds the Cache from its Store watch, every replica
 // sharing a Store answers every challenge.
 //
+// Updates are ordered by ResourceVersion (a delete by the store revision it
+// happened at, DeleteSecretAt and DeleteChallengeAt): reads reach the Cache
+// from several goroutines, and one that was slow to arrive is ignored rather
+// than applied over a newer one, so a stale watch read never un-serves a
+// challenge the CA is validating.
+//
 // Typical wiring (the Manager does this and delegates to the Cache):
 //
 //	c := serve.NewCache(serve.Options{DefaultName: "example.com"})
 //	_ = c.Apply(secrets, nil)       // initial load, one snapshot
 //	_ = c.PutSecret(s)              // on every Secret watch event
 //	_ = c.PutChallenge(ch)          // on every Challenge watch event
+//	c.DeleteChallengeAt(ref, rev)   // on a Challenge's delete event
 //	srv := &http.Server{TLSConfig: c.TLSConfig()}
 //	go http.ListenAndServe(":80", serve.HTTPHandler(c, nil))
 package serve

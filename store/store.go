@@ -30,6 +30,29 @@ var (
 	ErrInvalid = errors.New("store: invalid object")
 )
 
+// CorruptError is a stored object that cannot be decoded. It matches
+// ErrCorrupt (errors.Is), and names the object, so a caller reading many
+// objects (List) can say which one is unreadable and go on with the rest.
+type CorruptError struct {
+	Ref meta.Ref
+	// Where names the stored copy (a file store's file); may be empty.
+	Where string
+	Err   error
+}
+
+func (e *CorruptError) Error() string {
+	where := ""
+	if e.Where != "" {
+		where = " (" + e.Where + ")"
+	}
+	return fmt.Sprintf("%v: %s%s: %v", ErrCorrupt, e.Ref, where, e.Err)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) hold.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
 // Store is the whole contract a Manager needs.
 type Store interface {
 	Reader
@@ -138,7 +161,7 @@ type Raw struct {
 // Decode unmarshals the object into into.
 func (r Raw) Decode(into meta.Object) error {
 	if err := json.Unmarshal(r.Data, into); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrCorrupt, r.Ref, err)
+		return &CorruptError{Ref: r.Ref, Err: err}
 	}
 	return nil
 }

@@ -109,6 +109,10 @@ func TestCorruptFileIsNamedAndOthersStillLoad(t *testing.T) {
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
 	require.ErrorIs(t, err, store.ErrCorrupt)
 	assert.Contains(t, err.Error(), bad)
+	var corrupt *store.CorruptError
+	require.ErrorAs(t, err, &corrupt, "the error names the unreadable object")
+	assert.Equal(t, ws[1].Ref(), corrupt.Ref)
+	assert.Equal(t, bad, corrupt.Where)
 	require.Len(t, res.Items, 2)
 	assert.Equal(t, "a", res.Items[0].Ref.Name)
 	assert.Equal(t, "c", res.Items[1].Ref.Name)

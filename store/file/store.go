@@ -175,10 +175,10 @@ func readRecord(path string, ref meta.Ref) (*record, error) {
 	}
 	var r record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, path, err)
+		return nil, &store.CorruptError{Ref: ref, Where: path, Err: err}
 	}
 	if len(r.Object) == 0 || r.Kind != ref.Kind || r.Metadata.Name != ref.Name || r.Metadata.Namespace != ref.Namespace {
-		return nil, fmt.Errorf("%w: %s: does not hold %s", store.ErrCorrupt, path, ref)
+		return nil, &store.CorruptError{Ref: ref, Where: path, Err: errors.New("the file does not hold this object")}
 	}
 	return &r, nil
 }

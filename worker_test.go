@@ -1,0 +1,223 @@
+package certflow
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// reconcileFunc adapts a function to reconcile.Reconciler.
+type reconcileFunc func(ctx context.Context, ref meta.Ref) (time.Time, error)
+
+func (f reconcileFunc) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
+	return f(ctx, ref)
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startWith builds a Manager on a memory store and a fake clock, lets
+// replace swap reconcilers in (the test hook: reconcilers are unexported),
+// and runs it until the test ends.
+func startWith(t *testing.T, mutate func(*Config), replace map[meta.Kind]reconcile.Reconciler) *harness {
+	return startHooked(t, mutate, func(m *Manager) {
+		for k, r := range replace {
+			m.reconcilers[k] = r
+		}
+	})
+}
+
+// startHooked is startWith with a hook that may change the Manager's
+// reconcilers before it runs.
+func startHooked(t *testing.T, mutate func(*Config), hook func(*Manager)) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	clk := clock.NewFake(testEpoch)
+	st := memory.New(memory.WithClock(clk))
+	cfg := Config{Store: st, Clock: clk, Workers: 2}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	m, err := New(cfg)
+	require.NoError(t, err)
+	hook(m)
+	h := &harness{t: t, ctx: ctx, clock: clk, store: st, m: m, done: make(chan error, 1)}
+	go func() { h.done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("Manager.Run did not return after its context was cancelled")
+		}
+	})
+	return h
+}
+
+// TestWorker_PanicBecomesFailedReconcileWithEventAndRetry: a reconciler that
+// panics does not take the process down; the reconcile fails, the object
+// gets a Warning event, an Error line is logged, and it is retried with
+// backoff.
+func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
+	logs := &syncBuffer{}
+	calls := make(chan int, 10)
+	var mu sync.Mutex
+	n := 0
+	panicky := reconcileFunc(func(ctx context.Context, ref meta.Ref) (time.Time, error) {
+		mu.Lock()
+		n++
+		c := n
+		mu.Unlock()
+		calls <- c
+		if c == 1 {
+			var p *struct{ x int }
+			_ = p.x // nil dereference, as a reconciler bug would
+		}
+		return time.Time{}, nil
+	})
+	h := startWith(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: panicky})
+
+	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	ref := certRef("default", "web")
+	require.Equal(t, 1, <-calls)
+
+	h.waitFor("a retry is scheduled", func() bool { _, ok := h.m.timers.Scheduled(ref); return ok })
+	at, _ := h.m.timers.Scheduled(ref)
+	assert.True(t, at.After(h.clock.Now()), "the retry waits a backoff")
+	evs := h.m.events.For(ref)
+	require.Len(t, evs, 1)
+	assert.Equal(t, meta.EventWarning, evs[0].Type)
+	assert.Equal(t, ReasonReconcilePanicked, evs[0].Reason)
+	assert.Contains(t, evs[0].Message, "nil pointer dereference")
+	assert.Contains(t, logs.String(), "level=ERROR msg=\"reconciler panicked\"")
+
+	h.clock.Set(at)
+	require.Equal(t, 2, <-calls, "retried after the backoff")
+}
+
+// TestWorker_ReconcileDeadlineFreesTheWorker: a reconcile that would block
+// forever (a CA holding the request open) is cut off at ReconcileTimeout,
+// counts as failed and is retried later, and the only worker goes on to
+// the next object.
+func TestWorker_ReconcileDeadlineFreesTheWorker(t *testing.T) {
+	stuck := certRef("default", "stuck")
+	ended := make(chan error, 1)
+	done := make(chan meta.Ref, 10)
+	r := reconcileFunc(func(ctx context.Context, ref meta.Ref) (time.Time, error) {
+		if ref == stuck {
+			<-ctx.Done()
+			select {
+			case ended <- ctx.Err():
+			default:
+			}
+			return time.Time{}, ctx.Err()
+		}
+		done <- ref
+		return time.Time{}, nil
+	})
+	h := startWith(t, func(c *Config) {
+		c.Workers = 1
+		c.ReconcileTimeout = 50 * time.Millisecond
+	}, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: r})
+
+	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "stuck", "ca", "stuck.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	select {
+	case got := <-done:
+		assert.Equal(t, certRef("default", "web"), got)
+	case <-h.ctx.Done():
+		t.Fatal("the only worker stayed with the stuck reconcile")
+	}
+	require.ErrorIs(t, <-ended, context.DeadlineExceeded)
+	h.waitFor("the stuck object is retried later", func() bool { _, ok := h.m.timers.Scheduled(stuck); return ok })
+}
+
+// waitFor polls cond, for state that changes without a Store write (the
+// Manager's timers and events).
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	for !cond() {
+		select {
+		case <-h.ctx.Done():
+			h.t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// TestWorker_RequeuesNeverWaitForBusyWorkers: while every worker is held by
+// a slow reconcile, changes and due timers still queue their objects (no
+// producer waits for a worker), and the queued objects are reconciled in
+// turn once a worker is free.
+func TestWorker_RequeuesNeverWaitForBusyWorkers(t *testing.T) {
+	release := make(chan struct{})
+	held := make(chan meta.Ref, 2)
+	var mu sync.Mutex
+	seen := map[meta.Ref]bool{}
+	r := reconcileFunc(func(ctx context.Context, ref meta.Ref) (time.Time, error) {
+		if ref.Name == "slow-0" || ref.Name == "slow-1" {
+			held <- ref
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return time.Time{}, nil
+		}
+		mu.Lock()
+		seen[ref] = true
+		mu.Unlock()
+		return time.Time{}, nil
+	})
+	h := startWith(t, func(c *Config) { c.Workers = 2 }, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: r})
+	for i := 0; i < 2; i++ {
+		h.m.queue.Add(certRef("default", fmt.Sprintf("slow-%d", i)))
+	}
+	<-held
+	<-held
+
+	const n = 50
+	for i := 0; i < n; i++ {
+		ref := certRef("default", fmt.Sprintf("queued-%d", i))
+		if i%2 == 0 {
+			h.m.queue.Add(ref)
+		} else {
+			h.m.timers.Schedule(ref, h.clock.Now()) // due at once
+		}
+	}
+	h.waitFor("every object is queued while both workers are held", func() bool { return h.m.queue.Len() == n+2 })
+	close(release)
+	h.waitFor("every queued object is reconciled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == n
+	})
+}
