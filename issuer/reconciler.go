@@ -68,6 +68,11 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 // directory, nonces and connections are shared.
 func (r *Reconciler) Clients() *ACMEClients { return r.clients }
 
+// Slot asks to start ACME work for iss's account; see ACMEClients.Slot.
+func (r *Reconciler) Slot(iss Object) (release func(), retryAt time.Time, ok bool) {
+	return r.clients.Slot(iss)
+}
+
 // Client returns a ready ACME client for iss; see ACMEClients.Client.
 func (r *Reconciler) Client(ctx context.Context, iss Object) (*acme.Client, error) {
 	return r.clients.Client(ctx, iss)

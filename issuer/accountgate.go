@@ -1,0 +1,126 @@
+package issuer
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/acmeproto"
+)
+
+// Defaults of the per-account limits.
+const (
+	// DefaultMaxInFlight is how many pieces of ACME work of one account may
+	// run at once when Options.MaxInFlight is zero.
+	DefaultMaxInFlight = 3
+	// slotBusyPause is how long a reconcile that found every slot of its
+	// account taken waits before looking again.
+	slotBusyPause = 250 * time.Millisecond
+	// rateLimitPause is how long an account pauses after a 429 that named
+	// no Retry-After.
+	rateLimitPause = 5 * time.Second
+)
+
+// accountGate is what certflow knows about one ACME account at its CA and
+// shares between every issuer, order and challenge using it: until when the
+// CA asked the account to wait (a 429's Retry-After), and how much ACME
+// work of the account is in flight. Safe for concurrent use.
+type accountGate struct {
+	clock clock.Clock
+	slots chan struct{}
+
+	mu        sync.Mutex
+	notBefore time.Time
+}
+
+func newAccountGate(clk clock.Clock, inFlight int) *accountGate {
+	return &accountGate{clock: clk, slots: make(chan struct{}, inFlight)}
+}
+
+// wait returns when the account may send again, or zero if it may now.
+func (g *accountGate) wait(now time.Time) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Before(g.notBefore) {
+		return g.notBefore
+	}
+	return time.Time{}
+}
+
+// hold keeps the account quiet until at least until.
+func (g *accountGate) hold(until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.notBefore) {
+		g.notBefore = until
+	}
+}
+
+// slot takes one in-flight slot without blocking. When it cannot, it says
+// when to look again: the end of the account's rate limit, or shortly.
+func (g *accountGate) slot() (release func(), retryAt time.Time, ok bool) {
+	now := g.clock.Now()
+	if at := g.wait(now); !at.IsZero() {
+		return nil, at, false
+	}
+	select {
+	case g.slots <- struct{}{}:
+		return sync.OnceFunc(func() { <-g.slots }), time.Time{}, true
+	default:
+		return nil, now.Add(slotBusyPause), false
+	}
+}
+
+// transport wraps base so that no request of the account leaves while the
+// CA asked it to wait: such a request is answered here with a 429 naming
+// the remaining wait, as the CA would, without reaching the network. A 429
+// from the CA starts the wait for every user of the account.
+func (g *accountGate) transport(base http.RoundTripper) http.RoundTripper {
+	return gateTransport{gate: g, base: base}
+}
+
+type gateTransport struct {
+	gate *accountGate
+	base http.RoundTripper
+}
+
+func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	now := t.gate.clock.Now()
+	if at := t.gate.wait(now); !at.IsZero() {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return rateLimitedLocally(req, at.Sub(now)), nil
+	}
+	res, err := t.base.RoundTrip(req)
+	if err == nil && res.StatusCode == http.StatusTooManyRequests {
+		d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), now)
+		if !ok {
+			d = rateLimitPause
+		}
+		t.gate.hold(t.gate.clock.Now().Add(d))
+	}
+	return res, err
+}
+
+// rateLimitedLocally is the answer to a request the account may not send
+// yet: a 429 rateLimited problem with the remaining wait (rounded up).
+func rateLimitedLocally(req *http.Request, d time.Duration) *http.Response {
+	secs := int64((d + time.Second - 1) / time.Second)
+	body := fmt.Sprintf(`{"type":%q,"detail":"certflow: the CA asked this account to wait; not sent before the CA's Retry-After","status":429}`,
+		acmeproto.ProblemRateLimited)
+	h := http.Header{}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Retry-After", strconv.FormatInt(secs, 10))
+	return &http.Response{
+		Status: "429 Too Many Requests", StatusCode: http.StatusTooManyRequests,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(bytes.NewReader([]byte(body))), ContentLength: int64(len(body)),
+		Request: req,
+	}
+}
