@@ -361,7 +361,7 @@ func (e *env) drive(ctx context.Context, ref meta.Ref, orders *order.Reconciler,
 }
 
 func (e *env) settled(o *order.Order, chs []*challenge.Challenge) bool {
-	if o.Status.State == challenge.StateValid {
+	if o.Status.State == order.StateValid {
 		return len(chs) == 0
 	}
 	for _, ch := range chs {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
@@ -48,17 +47,17 @@ func (r *Reconciler) viaOrder(ctx context.Context, req *CertificateRequest, iss 
 		return time.Time{}, err
 	}
 	switch o.Status.State {
-	case challenge.StateValid:
+	case order.StateValid:
 		if len(o.Status.Certificate) == 0 {
 			return time.Time{}, nil
 		}
 		req.Status.Certificate = o.Status.Certificate
 		r.setReady(req, meta.ConditionTrue, ReasonIssued, "Certificate fetched from issuer successfully", now)
 		r.deps.Events.Event(meta.RefOf(req), meta.EventNormal, ReasonIssued, "Certificate fetched from issuer successfully")
-	case challenge.StateInvalid, challenge.StateErrored, challenge.StateExpired:
+	case order.StateInvalid, order.StateErrored, order.StateExpired:
 		r.fail(req, ReasonFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
 			name, o.Status.State, o.Status.Reason), now)
-	case challenge.StateUnknown, challenge.StatePending, challenge.StateReady, challenge.StateProcessing:
+	case order.StateUnknown, order.StatePending, order.StateReady, order.StateProcessing:
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
 		if o.Status.Reason != "" {
 			msg += ": " + o.Status.Reason
