@@ -155,7 +155,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) {
 
 // getOrder reads the ACME order and moves on with what the CA says.
 func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
-	o, st := v.o, &v.o.Status
+	st := &v.o.Status
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	ao, err := v.cl.GetOrder(actx, st.URL)
 	cancel()
@@ -174,16 +174,19 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
 		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, hint, r.opts.PollInterval, r.opts.MaxPollInterval))
 		st.Problem, st.NotBefore = nil, &at
 	case StateReady:
-		if pr := st.Problem; st.Finalizing && pr != nil && pr.Op == opFinalize && pr.Refused {
+		pr := st.Problem
+		if st.Finalizing && pr != nil && pr.Op == opFinalize && pr.Refused {
 			// The order is still ready, so the refused finalize was not an
 			// earlier one's echo: the CA refuses this CSR.
 			r.finalFail(v, StateErrored, opFinalize+": "+problemText(pr))
 			return
 		}
-		// A finalize on record left the order ready: it did not take.
-		st.State, st.Finalizing, st.Polls = StateReady, false, 0
-		st.Reason = ""
-		succeeded(o)
+		// A finalize on record left the order ready: it did not take. A
+		// failed finalize stays on record, so its backoff keeps growing.
+		st.State, st.Finalizing, st.Polls, st.NotBefore = StateReady, false, 0, nil
+		if pr == nil || pr.Op != opFinalize {
+			st.Reason, st.Problem = "", nil
+		}
 	case StateValid:
 		r.download(ctx, v, ao.CertURL)
 	case StateInvalid:
