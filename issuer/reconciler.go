@@ -73,6 +73,10 @@ func (r *Reconciler) Slot(iss Object) (release func(), retryAt time.Time, ok boo
 	return r.clients.Slot(iss)
 }
 
+// NotBefore returns when iss's account may send its next request; see
+// ACMEClients.NotBefore.
+func (r *Reconciler) NotBefore(iss Object) time.Time { return r.clients.NotBefore(iss) }
+
 // Client returns a ready ACME client for iss; see ACMEClients.Client.
 func (r *Reconciler) Client(ctx context.Context, iss Object) (*acme.Client, error) {
 	return r.clients.Client(ctx, iss)

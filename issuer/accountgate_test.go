@@ -1,0 +1,78 @@
+package issuer
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+)
+
+// After a 429 no request of the account leaves before its Retry-After: it
+// is answered locally with a 429 naming the remaining wait.
+func TestAccountGate_RateLimitHoldsEveryRequest(t *testing.T) {
+	var hits atomic.Int32
+	limited := atomic.Bool{}
+	limited.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		if limited.Swap(false) {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	g := newAccountGate(clk, 2)
+	hc := &http.Client{Transport: g.transport(http.DefaultTransport)}
+	get := func() *http.Response {
+		res, err := hc.Get(srv.URL)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		return res
+	}
+
+	assert.Equal(t, http.StatusTooManyRequests, get().StatusCode)
+	assert.Equal(t, int32(1), hits.Load())
+	clk.Advance(time.Second)
+	res := get()
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "answered locally")
+	assert.Equal(t, "2", res.Header.Get("Retry-After"), "the remaining wait")
+	assert.Equal(t, int32(1), hits.Load(), "nothing reached the CA inside the window")
+	_, at, ok := g.slot()
+	assert.False(t, ok)
+	assert.Equal(t, time.Unix(1e9, 0).Add(3*time.Second), at)
+
+	clk.Advance(2 * time.Second)
+	assert.Equal(t, http.StatusOK, get().StatusCode)
+	assert.Equal(t, int32(2), hits.Load())
+}
+
+// Slots bound the account's work in flight without blocking.
+func TestAccountGate_SlotsBoundWorkInFlight(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	g := newAccountGate(clk, 2)
+	r1, _, ok1 := g.slot()
+	r2, _, ok2 := g.slot()
+	_, at, ok3 := g.slot()
+	require.True(t, ok1)
+	require.True(t, ok2)
+	assert.False(t, ok3)
+	assert.Equal(t, clk.Now().Add(slotBusyPause), at)
+	r1()
+	r1() // releasing twice frees one slot only
+	r3, _, ok := g.slot()
+	assert.True(t, ok)
+	_, _, ok = g.slot()
+	assert.False(t, ok)
+	r2()
+	r3()
+}
