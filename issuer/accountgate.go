@@ -17,10 +17,12 @@ import (
 const (
 	// DefaultMaxInFlight is how many pieces of ACME work of one account may
 	// run at once when Options.MaxInFlight is zero.
-	DefaultMaxInFlight = 3
+	DefaultMaxInFlight = 4
 	// slotBusyPause is how long a reconcile that found every slot of its
-	// account taken waits before looking again.
+	// account taken waits before looking again; one that left a wake-up
+	// waits slotWakePause at most, as a fallback.
 	slotBusyPause = 250 * time.Millisecond
+	slotWakePause = 2 * time.Second
 	// rateLimitPause is how long an account pauses after a 429 that named
 	// no Retry-After.
 	rateLimitPause = 5 * time.Second
@@ -32,14 +34,19 @@ const (
 // work of the account is in flight. Safe for concurrent use.
 type accountGate struct {
 	clock clock.Clock
-	slots chan struct{}
+	limit int
 
 	mu        sync.Mutex
 	notBefore time.Time
+	inFlight  int
+	// waiters are the keys of reconciles that found no slot, first come
+	// first served; wake[key] requeues one.
+	waiters []string
+	wake    map[string]func()
 }
 
 func newAccountGate(clk clock.Clock, inFlight int) *accountGate {
-	return &accountGate{clock: clk, slots: make(chan struct{}, inFlight)}
+	return &accountGate{clock: clk, limit: inFlight, wake: map[string]func(){}}
 }
 
 // wait returns when the account may send again, or zero if it may now.
@@ -62,17 +69,44 @@ func (g *accountGate) hold(until time.Time) {
 }
 
 // slot takes one in-flight slot without blocking. When it cannot, it says
-// when to look again: the end of the account's rate limit, or shortly.
-func (g *accountGate) slot() (release func(), retryAt time.Time, ok bool) {
+// when to look again: the end of the account's rate limit, or, when every
+// slot is taken, shortly — and if wake is set, wake is called (once, for
+// key) as soon as a slot is given back.
+func (g *accountGate) slot(key string, wake func()) (release func(), retryAt time.Time, ok bool) {
 	now := g.clock.Now()
-	if at := g.wait(now); !at.IsZero() {
-		return nil, at, false
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Before(g.notBefore) {
+		return nil, g.notBefore, false
 	}
-	select {
-	case g.slots <- struct{}{}:
-		return sync.OnceFunc(func() { <-g.slots }), time.Time{}, true
-	default:
+	if g.inFlight < g.limit {
+		g.inFlight++
+		return sync.OnceFunc(g.release), time.Time{}, true
+	}
+	if wake == nil {
 		return nil, now.Add(slotBusyPause), false
+	}
+	if _, queued := g.wake[key]; !queued {
+		g.waiters = append(g.waiters, key)
+	}
+	g.wake[key] = wake
+	return nil, now.Add(slotWakePause), false
+}
+
+// release gives a slot back and wakes the longest waiter.
+func (g *accountGate) release() {
+	g.mu.Lock()
+	g.inFlight--
+	var wake func()
+	if len(g.waiters) > 0 {
+		key := g.waiters[0]
+		g.waiters = g.waiters[1:]
+		wake = g.wake[key]
+		delete(g.wake, key)
+	}
+	g.mu.Unlock()
+	if wake != nil {
+		wake()
 	}
 }
 

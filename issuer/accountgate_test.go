@@ -47,7 +47,7 @@ func TestAccountGate_RateLimitHoldsEveryRequest(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "answered locally")
 	assert.Equal(t, "2", res.Header.Get("Retry-After"), "the remaining wait")
 	assert.Equal(t, int32(1), hits.Load(), "nothing reached the CA inside the window")
-	_, at, ok := g.slot()
+	_, at, ok := g.slot("", nil)
 	assert.False(t, ok)
 	assert.Equal(t, time.Unix(1e9, 0).Add(3*time.Second), at)
 
@@ -60,19 +60,41 @@ func TestAccountGate_RateLimitHoldsEveryRequest(t *testing.T) {
 func TestAccountGate_SlotsBoundWorkInFlight(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1e9, 0))
 	g := newAccountGate(clk, 2)
-	r1, _, ok1 := g.slot()
-	r2, _, ok2 := g.slot()
-	_, at, ok3 := g.slot()
+	r1, _, ok1 := g.slot("", nil)
+	r2, _, ok2 := g.slot("", nil)
+	_, at, ok3 := g.slot("", nil)
 	require.True(t, ok1)
 	require.True(t, ok2)
 	assert.False(t, ok3)
 	assert.Equal(t, clk.Now().Add(slotBusyPause), at)
 	r1()
 	r1() // releasing twice frees one slot only
-	r3, _, ok := g.slot()
+	r3, _, ok := g.slot("", nil)
 	assert.True(t, ok)
-	_, _, ok = g.slot()
+	_, _, ok = g.slot("", nil)
 	assert.False(t, ok)
 	r2()
 	r3()
+}
+
+// A reconcile that found no slot is woken when one is given back, first
+// come first served, once per key.
+func TestAccountGate_WakesWaitersInOrder(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	g := newAccountGate(clk, 1)
+	var woken []string
+	wake := func(k string) func() { return func() { woken = append(woken, k) } }
+	r, _, ok := g.slot("a", wake("a"))
+	require.True(t, ok)
+	_, at, ok := g.slot("b", wake("b"))
+	assert.False(t, ok)
+	assert.Equal(t, clk.Now().Add(slotWakePause), at)
+	_, _, _ = g.slot("c", wake("c"))
+	_, _, _ = g.slot("b", wake("b")) // still queued once
+	r()
+	assert.Equal(t, []string{"b"}, woken)
+	r2, _, ok := g.slot("b", nil)
+	require.True(t, ok)
+	r2()
+	assert.Equal(t, []string{"b", "c"}, woken)
 }

@@ -105,14 +105,16 @@ func NewACMEClients(deps reconcile.Deps, opts Options) *ACMEClients {
 // with the CA) for the account of iss. When ok, release must be called once
 // the work ended. When not, retryAt says when to look again: the end of the
 // account's rate limit, or shortly when the account's slots are all taken
-// (a CA holding requests open). It never blocks. An issuer without a
+// (a CA holding requests open); then, if wake is not nil, it is called once
+// for key (e.g. to requeue the caller's object) as soon as a slot is given
+// back, first come first served. It never blocks. An issuer without a
 // registered account gets a slot that limits nothing.
-func (c *ACMEClients) Slot(iss Object) (release func(), retryAt time.Time, ok bool) {
+func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(), retryAt time.Time, ok bool) {
 	g := c.gateOf(iss)
 	if g == nil {
 		return func() {}, time.Time{}, true
 	}
-	return g.slot()
+	return g.slot(key, wake)
 }
 
 // NotBefore returns when the CA allows the account of iss its next

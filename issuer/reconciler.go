@@ -69,8 +69,8 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 func (r *Reconciler) Clients() *ACMEClients { return r.clients }
 
 // Slot asks to start ACME work for iss's account; see ACMEClients.Slot.
-func (r *Reconciler) Slot(iss Object) (release func(), retryAt time.Time, ok bool) {
-	return r.clients.Slot(iss)
+func (r *Reconciler) Slot(iss Object, key string, wake func()) (release func(), retryAt time.Time, ok bool) {
+	return r.clients.Slot(iss, key, wake)
 }
 
 // NotBefore returns when iss's account may send its next request; see

@@ -12,9 +12,10 @@ import (
 
 // AccountSlots bounds the ACME work of each account at its CA (see
 // issuer.ACMEClients.Slot): Slot either hands out a slot, to be released
-// when the work ends, or says when to look again.
+// when the work ends, or says when to look again and calls wake (once per
+// key) when a slot is given back.
 type AccountSlots interface {
-	Slot(iss issuer.Object) (release func(), retryAt time.Time, ok bool)
+	Slot(iss issuer.Object, key string, wake func()) (release func(), retryAt time.Time, ok bool)
 }
 
 // Options configure the order reconciler. Clients is required; every other
@@ -26,6 +27,10 @@ type Options struct {
 	// each ACME call; an order that gets none looks again later instead of
 	// holding a worker. If nil, calls are not limited per account.
 	Accounts AccountSlots
+	// Enqueue, if set, asks the Manager to reconcile an Order soon; an
+	// Order that found no slot of its account is enqueued when one is
+	// given back. If nil, it looks again after a pause.
+	Enqueue func(meta.Ref)
 	// Timeout is how long after its creation an Order may take to become
 	// valid; then it fails (errored) with a reason. If 0, 10m.
 	Timeout time.Duration

@@ -65,7 +65,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if called {
 			break
 		}
-		release, retryAt, ok := r.slot(iss)
+		release, retryAt, ok := r.slot(iss, ref)
 		if !ok {
 			// The account is rate limited, or busy with as much work as the
 			// CA is allowed to hold: do not take a worker waiting for it.
@@ -94,11 +94,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 
 // slot takes one of the account's slots for ACME work, when the client
 // source hands them out.
-func (r *Reconciler) slot(iss issuer.Object) (func(), time.Time, bool) {
+func (r *Reconciler) slot(iss issuer.Object, ref meta.Ref) (func(), time.Time, bool) {
 	if r.opts.Accounts == nil || iss == nil {
 		return func() {}, time.Time{}, true
 	}
-	return r.opts.Accounts.Slot(iss)
+	var wake func()
+	if enqueue := r.opts.Enqueue; enqueue != nil {
+		wake = func() { enqueue(ref) }
+	}
+	return r.opts.Accounts.Slot(iss, ref.String(), wake)
 }
 
 func (r *Reconciler) policy() policy {
