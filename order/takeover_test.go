@@ -78,4 +78,3 @@ func TestDeadFinalizerIsTakenOverByReadingTheOrder(t *testing.T) {
 		})
 	}
 }
-
