@@ -38,15 +38,18 @@ type accountGate struct {
 
 	mu        sync.Mutex
 	notBefore time.Time
-	inFlight  int
+	// inFlight counts the slots taken, including those handed to a woken
+	// waiter that has not come back for it yet (reserved).
+	inFlight int
 	// waiters are the keys of reconciles that found no slot, first come
 	// first served; wake[key] requeues one.
-	waiters []string
-	wake    map[string]func()
+	waiters  []string
+	wake     map[string]func()
+	reserved map[string]time.Time // key → when its slot was handed over
 }
 
 func newAccountGate(clk clock.Clock, inFlight int) *accountGate {
-	return &accountGate{clock: clk, limit: inFlight, wake: map[string]func(){}}
+	return &accountGate{clock: clk, limit: inFlight, wake: map[string]func(){}, reserved: map[string]time.Time{}}
 }
 
 // wait returns when the account may send again, or zero if it may now.
@@ -70,16 +73,30 @@ func (g *accountGate) hold(until time.Time) {
 
 // slot takes one in-flight slot without blocking. When it cannot, it says
 // when to look again: the end of the account's rate limit, or, when every
-// slot is taken, shortly — and if wake is set, wake is called (once, for
-// key) as soon as a slot is given back.
+// slot is taken, shortly — and if wake is set, the slot is kept for key
+// when it is given back, and wake is called (once) to fetch it. Waiters
+// are served first come first served; a newcomer does not overtake them.
 func (g *accountGate) slot(key string, wake func()) (release func(), retryAt time.Time, ok bool) {
 	now := g.clock.Now()
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	woken := g.lapseLocked(now)
+	release, retryAt, ok = g.slotLocked(now, key, wake)
+	g.mu.Unlock()
+	for _, w := range woken {
+		w()
+	}
+	return release, retryAt, ok
+}
+
+func (g *accountGate) slotLocked(now time.Time, key string, wake func()) (func(), time.Time, bool) {
 	if now.Before(g.notBefore) {
 		return nil, g.notBefore, false
 	}
-	if g.inFlight < g.limit {
+	if _, ok := g.reserved[key]; ok {
+		delete(g.reserved, key)
+		return sync.OnceFunc(g.release), time.Time{}, true
+	}
+	if g.inFlight < g.limit && len(g.waiters) == 0 {
 		g.inFlight++
 		return sync.OnceFunc(g.release), time.Time{}, true
 	}
@@ -93,21 +110,44 @@ func (g *accountGate) slot(key string, wake func()) (release func(), retryAt tim
 	return nil, now.Add(slotWakePause), false
 }
 
-// release gives a slot back and wakes the longest waiter.
+// release gives a slot back: to the longest waiter if there is one.
 func (g *accountGate) release() {
 	g.mu.Lock()
-	g.inFlight--
-	var wake func()
-	if len(g.waiters) > 0 {
-		key := g.waiters[0]
-		g.waiters = g.waiters[1:]
-		wake = g.wake[key]
-		delete(g.wake, key)
-	}
+	wake := g.handOverLocked(g.clock.Now())
 	g.mu.Unlock()
 	if wake != nil {
 		wake()
 	}
+}
+
+// handOverLocked passes a freed slot to the first waiter, or frees it.
+func (g *accountGate) handOverLocked(now time.Time) func() {
+	if len(g.waiters) == 0 {
+		g.inFlight--
+		return nil
+	}
+	key := g.waiters[0]
+	g.waiters = g.waiters[1:]
+	wake := g.wake[key]
+	delete(g.wake, key)
+	g.reserved[key] = now
+	return wake
+}
+
+// lapseLocked takes back slots kept for waiters that did not come for them
+// within slotWakePause (deleted, or long delayed) and passes them on.
+func (g *accountGate) lapseLocked(now time.Time) []func() {
+	var woken []func()
+	for key, at := range g.reserved {
+		if now.Sub(at) < slotWakePause {
+			continue
+		}
+		delete(g.reserved, key)
+		if w := g.handOverLocked(now); w != nil {
+			woken = append(woken, w)
+		}
+	}
+	return woken
 }
 
 // transport wraps base so that no request of the account leaves while the

@@ -78,7 +78,8 @@ func TestAccountGate_SlotsBoundWorkInFlight(t *testing.T) {
 }
 
 // A reconcile that found no slot is woken when one is given back, first
-// come first served, once per key.
+// come first served, once per key; the slot is kept for it, and lapses to
+// the next waiter if it does not come.
 func TestAccountGate_WakesWaitersInOrder(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1e9, 0))
 	g := newAccountGate(clk, 1)
@@ -91,10 +92,25 @@ func TestAccountGate_WakesWaitersInOrder(t *testing.T) {
 	assert.Equal(t, clk.Now().Add(slotWakePause), at)
 	_, _, _ = g.slot("c", wake("c"))
 	_, _, _ = g.slot("b", wake("b")) // still queued once
+	_, _, _ = g.slot("d", wake("d"))
 	r()
 	assert.Equal(t, []string{"b"}, woken)
-	r2, _, ok := g.slot("b", nil)
-	require.True(t, ok)
-	r2()
+	_, _, ok = g.slot("x", nil)
+	assert.False(t, ok, "a newcomer does not take the slot kept for b")
+	rb, _, ok := g.slot("b", nil)
+	require.True(t, ok, "b gets the slot kept for it")
+	rb()
 	assert.Equal(t, []string{"b", "c"}, woken)
+
+	// c never comes back: its slot lapses to d.
+	clk.Advance(slotWakePause)
+	_, _, ok = g.slot("x", nil)
+	assert.False(t, ok)
+	assert.Equal(t, []string{"b", "c", "d"}, woken)
+	rd, _, ok := g.slot("d", nil)
+	require.True(t, ok)
+	rd()
+	rx, _, ok := g.slot("x", nil)
+	assert.True(t, ok, "no waiter left: the slot is free")
+	rx()
 }
