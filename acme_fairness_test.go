@@ -78,4 +78,8 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 		}
 	}
 	assert.Zero(t, ready, "the stalled CA issued nothing")
+	stopping := time.Now()
+	h.stopManager()
+	h.acme.Close()
+	t.Logf("Manager stopped and stalled CA closed in %v", time.Since(stopping).Round(time.Millisecond))
 }
