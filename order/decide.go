@@ -90,7 +90,18 @@ type decision struct {
 // decide is the order's state machine: from the snapshot alone it decides
 // what to write, which Challenges to create or delete and which single ACME
 // call to make next. It never touches the Store, the network or the clock.
+// An unfinished order is looked at again by its deadline at the latest.
 func (p policy) decide(s snapshot) decision {
+	d := p.step(s)
+	if c := s.Order.ObjectMeta.CreationTime; c != nil && p.timeout > 0 && !d.plan.Next.IsZero() {
+		if deadline := c.Add(p.timeout); d.plan.Next.After(deadline) && !d.plan.Object.(*Order).Status.State.IsFinal() {
+			d.plan.Next = deadline
+		}
+	}
+	return d
+}
+
+func (p policy) step(s snapshot) decision {
 	o := s.Order // the plan's object; pointers in it are replaced, never written through
 	st := &o.Status
 	switch st.State {

@@ -35,6 +35,7 @@ func TestDecide(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	created := now.Add(-time.Minute)
 	later := now.Add(3 * time.Second)
+	muchLater := now.Add(time.Hour)
 	p := policy{timeout: 10 * time.Minute, pendingPoll: 5 * time.Second, noSolverRetry: time.Minute}
 	acmeCfg := &issuer.ACMEIssuer{Solvers: []solver.Config{{HTTP01: &solver.HTTP01Config{}}}}
 	good := testCSR(t, "a.example.test", "a.example.test")
@@ -89,6 +90,10 @@ func TestDecide(t *testing.T) {
 			o := base(Status{NotBefore: &later})
 			return o
 		}(), acme: acmeCfg, next: later},
+		{name: "backing off past the deadline: look again at the deadline", o: func() Order {
+			o := base(Status{NotBefore: &muchLater})
+			return o
+		}(), acme: acmeCfg, next: created.Add(10 * time.Minute)},
 		{name: "no ACME order yet: newOrder", o: base(Status{}), acme: acmeCfg, step: stepNewOrder},
 		{name: "commonName outside the SANs is refused before ordering", o: func() Order {
 			o := base(Status{})
