@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/acme"
@@ -25,8 +24,6 @@ var ErrMisconfigured = errors.New("order: reconciler misconfigured")
 type Reconciler struct {
 	deps reconcile.Deps
 	opts Options
-
-	thumbprints sync.Map // *acme.Client → its account key's JWK thumbprint
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -140,8 +137,10 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*snapshot, issuer.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("order: acme client: %w", err)
 	}
-	if s.Thumbprint, err = r.thumbprint(cl); err != nil {
-		return nil, nil, nil, err
+	// Computed per visit (microseconds), so that no cache keeps a deleted
+	// issuer's client and key alive.
+	if s.Thumbprint, err = acme.JWKThumbprint(cl.Key.Public()); err != nil {
+		return nil, nil, nil, fmt.Errorf("order: account key thumbprint: %w", err)
 	}
 	if o.Status.URL != "" && (o.Status.State == StatePending || o.Status.State == StateUnknown) {
 		if err := r.loadChallenges(ctx, s); err != nil {
@@ -161,17 +160,4 @@ func (r *Reconciler) loadChallenges(ctx context.Context, s *snapshot) error {
 	}
 	s.Challenges = chs
 	return nil
-}
-
-// thumbprint returns the JWK thumbprint of cl's account key.
-func (r *Reconciler) thumbprint(cl *acme.Client) (string, error) {
-	if t, ok := r.thumbprints.Load(cl); ok {
-		return t.(string), nil
-	}
-	t, err := acme.JWKThumbprint(cl.Key.Public())
-	if err != nil {
-		return "", fmt.Errorf("order: account key thumbprint: %w", err)
-	}
-	r.thumbprints.Store(cl, t)
-	return t, nil
 }
