@@ -56,6 +56,8 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
 		Clients:     issuers,
+		Accounts:    issuers,
+		Enqueue:     enqueue,
 		Timeout:     cfg.ACME.OrderTimeout,
 		RetryAfter:  rec.RetryAfter,
 		AccountGone: accountGone,

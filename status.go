@@ -270,9 +270,9 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 			continue
 		}
 		state, msg := acmeState(a.InitialState), "authorization was already valid: no challenge needed"
-		if a.InitialState != challenge.StateValid {
+		if a.InitialState != order.StateValid {
 			state, msg = acmeState(o.Status.State), "challenge solved and cleaned up; its object was removed"
-			if o.Status.State != challenge.StateValid {
+			if o.Status.State != order.StateValid {
 				msg = "no Challenge object for this authorization"
 			}
 		}
@@ -289,8 +289,8 @@ func identifierOf(name string, wildcard bool) string {
 	return name
 }
 
-func acmeState(s challenge.State) NodeState {
-	if s == challenge.StateUnknown {
+func acmeState[S challenge.State | order.State](s S) NodeState {
+	if s == "" {
 		return StatePending
 	}
 	return NodeState(s)

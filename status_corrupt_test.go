@@ -15,9 +15,13 @@ import (
 	"github.com/certflow/certflow/store/file"
 )
 
-// findNode returns the first node of kind named name in the tree.
+// findNode returns the first node of kind named name (any name if empty)
+// in the tree.
 func findNode(n *StatusNode, kind meta.Kind, name string) *StatusNode {
-	if n.Kind == kind && n.Name == name {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == kind && (name == "" || n.Name == name) {
 		return n
 	}
 	for _, c := range n.Children {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxBody bounds a request body read before Pebble sees it; ACME requests
@@ -48,6 +49,7 @@ type front struct {
 
 	mu       sync.Mutex
 	requests map[Endpoint]int
+	log      []Request
 	orders   int // newOrder requests Pebble answered 201 Created
 	faults   []Fault
 	// newOrders records every newOrder request (see Server.NewOrders).
@@ -107,12 +109,22 @@ func (f *front) admit(ep Endpoint) (Fault, bool) {
 	defer f.mu.Unlock()
 	f.requests[ep]++
 	n := f.requests[ep]
+	req := Request{Endpoint: ep, At: time.Now()}
 	for _, fault := range f.faults {
 		if fault.matches(ep, n) {
+			req.Fault = fault.Kind
+			f.log = append(f.log, req)
 			return fault, true
 		}
 	}
+	f.log = append(f.log, req)
 	return Fault{}, false
+}
+
+func (f *front) requestLog() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.log...)
 }
 
 func (f *front) addFault(fault Fault) {

@@ -166,6 +166,21 @@ func (s *Server) IntermediatePEM(i int) []byte {
 // those answered by a fault.
 func (s *Server) Requests(e Endpoint) int { return s.front.count(e) }
 
+// Request is one request the Server received at its ACME API, as counted
+// by Requests (management requests are not).
+type Request struct {
+	Endpoint Endpoint
+	// At is when the Server received it (wall clock).
+	At time.Time
+	// Fault is the kind of the fault that answered it; zero if it went to
+	// Pebble.
+	Fault FaultKind
+}
+
+// RequestLog returns every request received so far, in the order received,
+// e.g. to check that a client sent nothing during a rate limit's window.
+func (s *Server) RequestLog() []Request { return s.front.requestLog() }
+
 // OrderCount returns how many orders Pebble created (newOrder answered 201).
 func (s *Server) OrderCount() int { return s.front.ordersCreated() }
 

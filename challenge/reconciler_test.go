@@ -247,7 +247,7 @@ func TestChallengeOfAGoneOrFailedOrderIsAbandonedAndCleanedUp(t *testing.T) {
 		{name: "owner deleted", wantReason: "abandoned: order o1 was deleted"},
 		{name: "owner failed", order: &order.Order{
 			ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "o1"},
-			Status:     order.Status{State: challenge.StateErrored},
+			Status:     order.Status{State: order.StateErrored},
 		}, wantReason: "abandoned: order o1 is errored"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"golang.org/x/crypto/acme"
 )
@@ -145,9 +146,11 @@ func (r *Reconciler) ensureAccount(ctx context.Context, cl *acme.Client, a *ACME
 // CA's Retry-After, whichever is later.
 func (r *Reconciler) failACME(obj Object, now time.Time, msg string, err error) outcome {
 	out := notReady(obj, now, ReasonErrRegisterACMEAccount, msg)
-	if d, ok := retryAfterOf(err, now); ok {
-		if at := now.Add(min(d, maxRetryAfter)); at.After(out.next) {
-			out.next = at
+	if err != nil {
+		if d := acmeproto.Classify(err, now).RetryAfter; d > 0 {
+			if at := now.Add(min(d, maxRetryAfter)); at.After(out.next) {
+				out.next = at
+			}
 		}
 	}
 	r.mu.Lock()

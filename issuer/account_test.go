@@ -240,15 +240,26 @@ func TestACMERateLimitRespectsRetryAfter(t *testing.T) {
 	assert.Equal(t, ReasonACMEAccountRegistered, readyCond(t, e.getIssuer(t, ref)).Reason)
 }
 
-func TestACMERetriesServerErrorsInline(t *testing.T) {
+// A 5xx is not retried inside the call (that multiplies the CA's load): it
+// is reported and the next reconcile tries again. A bad nonce is the
+// protocol's own retry and stays inline.
+func TestACMEServerErrorIsNotRetriedInline(t *testing.T) {
 	srv := acmetest.NewServer(t, acmetest.WithFaults(
 		acmetest.ServerInternal(acmetest.EndpointNewAccount, 1),
-		acmetest.BadNonce(acmetest.EndpointNewAccount, 3)))
+		acmetest.BadNonce(acmetest.EndpointNewAccount, 2)))
 	e := newEnv(t)
 	iss := e.putIssuer(t, acmeIssuer(srv, ""))
 	_, err := NewReconciler(e.deps, Options{HTTPClient: srv.Client()}).Reconcile(testCtx(t), meta.RefOf(iss))
 	require.NoError(t, err)
+	c := readyCond(t, e.getIssuer(t, meta.RefOf(iss)))
+	assert.Equal(t, ReasonErrRegisterACMEAccount, c.Reason)
+	assert.Contains(t, c.Message, "serverInternal")
+	assert.Equal(t, 1, srv.Requests(acmetest.EndpointNewAccount), "one POST per visit")
+
+	_, err = NewReconciler(e.deps, Options{HTTPClient: srv.Client()}).Reconcile(testCtx(t), meta.RefOf(iss))
+	require.NoError(t, err)
 	assert.Equal(t, ReasonACMEAccountRegistered, readyCond(t, e.getIssuer(t, meta.RefOf(iss))).Reason)
+	assert.Equal(t, 4, srv.Requests(acmetest.EndpointNewAccount), "lookup (bad nonce, retried at once) and registration")
 }
 
 func TestACMECABundle(t *testing.T) {

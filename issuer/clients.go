@@ -7,15 +7,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"github.com/certflow/certflow/internal/acmeproto"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"golang.org/x/crypto/acme"
@@ -35,6 +34,10 @@ type Options struct {
 	// WrapTransport, if set, wraps every client's final transport (after
 	// any caBundle clone), e.g. to observe the CA's Retry-After headers.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// MaxInFlight bounds the ACME work of one account that reconcilers run
+	// at once (see ACMEClients.Slot), so a CA that holds requests open
+	// cannot take every worker. If 0, DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // ACMEClients caches one *acme.Client per ACME issuer, so the directory,
@@ -43,15 +46,22 @@ type Options struct {
 // settings, account key or account URI change. Safe for concurrent use; the
 // zero value is not usable, use NewACMEClients.
 //
-// Clients retry a bad nonce and a few 5xx answers by themselves, briefly; a
-// 429 (rate limit) is returned at once so the caller can schedule a retry
-// after the CA's Retry-After instead of blocking a worker.
+// Clients retry only a bad nonce by themselves (the protocol's own retry);
+// every other failure, a 5xx or a 429, is returned at once so that the
+// reconciler records it and comes back after a backoff or the CA's
+// Retry-After instead of multiplying the load or blocking a worker.
+//
+// The CA limits accounts, not orders: every client of one account (an
+// account key at a server) shares one gate. After a 429 no request of the
+// account leaves before its Retry-After (it is answered locally with a 429
+// naming the remaining wait), and Slot bounds the account's work in flight.
 type ACMEClients struct {
 	deps reconcile.Deps
 	opts Options
 
 	mu    sync.Mutex
 	byRef map[meta.Ref]*clientEntry
+	gates map[string]*accountGate // by accountID
 }
 
 type clientEntry struct {
@@ -82,7 +92,63 @@ func NewACMEClients(deps reconcile.Deps, opts Options) *ACMEClients {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "certflow"
 	}
-	return &ACMEClients{deps: deps, opts: opts, byRef: map[meta.Ref]*clientEntry{}}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	return &ACMEClients{deps: deps, opts: opts, byRef: map[meta.Ref]*clientEntry{}, gates: map[string]*accountGate{}}
+}
+
+// Slot asks to start one piece of ACME work (one reconcile's conversation
+// with the CA) for the account of iss. When ok, release must be called once
+// the work ended. When not, retryAt says when to look again: the end of the
+// account's rate limit, or shortly when the account's slots are all taken
+// (a CA holding requests open); then, if wake is not nil, it is called once
+// for key (e.g. to requeue the caller's object) as soon as a slot is given
+// back, first come first served. It never blocks. An issuer without a
+// registered account gets a slot that limits nothing.
+func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(), retryAt time.Time, ok bool) {
+	g := c.gateOf(iss)
+	if g == nil {
+		return func() {}, time.Time{}, true
+	}
+	return g.slot(key, wake)
+}
+
+// NotBefore returns when the CA allows the account of iss its next
+// request (after a 429), or zero if it does now.
+func (c *ACMEClients) NotBefore(iss Object) time.Time {
+	g := c.gateOf(iss)
+	if g == nil {
+		return time.Time{}
+	}
+	return g.wait(c.deps.Clock.Now())
+}
+
+// gateOf returns the gate of iss's registered account, or nil.
+func (c *ACMEClients) gateOf(iss Object) *accountGate {
+	a := iss.IssuerSpec().ACME
+	st := iss.IssuerStatus().ACME
+	if a == nil || st == nil || st.LastPrivateKeyHash == "" {
+		return nil
+	}
+	return c.gate(accountID(a.Server, st.LastPrivateKeyHash))
+}
+
+// accountID names an account at a CA: its server and its key.
+func accountID(server, keyHash string) string { return server + "|" + keyHash }
+
+func (c *ACMEClients) gate(id string) *accountGate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.gates[id]
+	if g == nil {
+		g = newAccountGate(c.deps.Clock, c.opts.MaxInFlight)
+		c.gates[id] = g
+	}
+	return g
 }
 
 // Client returns the ready ACME client of iss, an ACME issuer whose Ready
@@ -203,13 +269,15 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*
 	if err != nil {
 		return nil, err
 	}
-	if wrap := c.opts.WrapTransport; wrap != nil {
-		rt := hc.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		hc = &http.Client{Transport: wrap(rt), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
 	}
+	if wrap := c.opts.WrapTransport; wrap != nil {
+		rt = wrap(rt)
+	}
+	rt = c.gate(accountID(a.Server, accountKeyHash(key))).transport(rt)
+	hc = &http.Client{Transport: rt, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
 	return &clientEntry{
 		fingerprint: fp,
 		transport:   tr,
@@ -259,36 +327,15 @@ func (c *ACMEClients) httpClient(a *ACMEIssuer) (*http.Client, *http.Transport, 
 	return hc, tr, nil
 }
 
-// retryBackoff is the clients' RetryBackoff: a bad nonce is retried at once,
-// a 5xx a few times quickly (honouring a short Retry-After), and a 429 or a
-// long Retry-After is handed back to the reconciler, which schedules its
-// next visit instead of holding a worker.
+// retryBackoff is the clients' RetryBackoff: a bad nonce (the protocol's
+// own retry, RFC 8555 §6.5) is retried at once a few times with the fresh
+// nonce that came with it; nothing else is retried inside a call. A 5xx or
+// a 429 goes back to the reconciler, which records it and comes back after
+// its backoff or the CA's Retry-After, so one visit sends one request.
 func retryBackoff(n int, _ *http.Request, res *http.Response) time.Duration {
-	const (
-		maxRetries    = 3
-		maxInlineWait = 2 * time.Second
-	)
-	if n > maxRetries || res == nil || res.StatusCode == http.StatusTooManyRequests {
+	const maxNonceRetries = 3
+	if n > maxNonceRetries || res == nil || res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests {
 		return 0
 	}
-	if res.StatusCode < 500 {
-		return time.Millisecond // bad nonce: a fresh nonce comes with the answer
-	}
-	d := 250 * time.Millisecond << (n - 1)
-	if ra, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now()); ok {
-		if ra > maxInlineWait {
-			return 0
-		}
-		d = max(ra, time.Millisecond)
-	}
-	return d
-}
-
-// retryAfterOf returns the Retry-After an ACME error carried, if any.
-func retryAfterOf(err error, now time.Time) (time.Duration, bool) {
-	var ae *acme.Error
-	if !errors.As(err, &ae) || ae.Header == nil {
-		return 0, false
-	}
-	return acmeproto.ParseRetryAfter(ae.Header.Get("Retry-After"), now)
+	return time.Millisecond // bad nonce: a fresh nonce comes with the answer
 }

@@ -68,6 +68,15 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 // directory, nonces and connections are shared.
 func (r *Reconciler) Clients() *ACMEClients { return r.clients }
 
+// Slot asks to start ACME work for iss's account; see ACMEClients.Slot.
+func (r *Reconciler) Slot(iss Object, key string, wake func()) (release func(), retryAt time.Time, ok bool) {
+	return r.clients.Slot(iss, key, wake)
+}
+
+// NotBefore returns when iss's account may send its next request; see
+// ACMEClients.NotBefore.
+func (r *Reconciler) NotBefore(iss Object) time.Time { return r.clients.NotBefore(iss) }
+
 // Client returns a ready ACME client for iss; see ACMEClients.Client.
 func (r *Reconciler) Client(ctx context.Context, iss Object) (*acme.Client, error) {
 	return r.clients.Client(ctx, iss)

@@ -55,8 +55,8 @@ func TestEncodeDecodeRoundTripsEveryKind(t *testing.T) {
 		&order.Order{
 			ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web-3-123"},
 			Spec:       order.Spec{Request: []byte{0, 1, 2}, IssuerRef: meta.IssuerRef{Name: "le"}, DNSNames: []string{"a.example"}},
-			Status: order.Status{URL: "https://ca/order/1", State: challenge.StatePending, Authorizations: []order.Authorization{{
-				URL: "https://ca/authz/1", Identifier: "a.example", Wildcard: true, InitialState: challenge.StatePending,
+			Status: order.Status{URL: "https://ca/order/1", State: order.StatePending, Authorizations: []order.Authorization{{
+				URL: "https://ca/authz/1", Identifier: "a.example", Wildcard: true, InitialState: order.StatePending,
 				Challenges: []order.ACMEChallenge{{URL: "https://ca/chall/1", Token: "tok", Type: "dns-01"}},
 			}}},
 		},

@@ -6,6 +6,23 @@
 // downloads the chain (choosing the issuer's preferredChain among the
 // alternates), and deletes its Challenges once they are cleaned up.
 //
-// Crash safety: an Order whose Status.URL is set is continued with GetOrder,
-// never re-created, so one Order object opens at most one ACME order.
+// Each visit loads a snapshot (the Order, its issuer, its Challenges, the
+// outcomes of earlier ACME calls recorded in its status, now) and a pure
+// decision returns a reconcile.Plan with at most one ACME call as its
+// Effect; reconcile.Execute writes the plan and performs the call, whose
+// outcome is recorded in the status for the next decision.
+//
+// Budget: one request that changes state per visit (the client retries
+// nothing but a bad nonce); failures back off between visits, with the
+// CA's problem in the status reason and an event; a 429 pauses the whole
+// account (issuer.ACMEClients); the account's work in flight is bounded, and
+// an Order that finds no slot looks again shortly instead of holding a
+// worker.
+//
+// Replicas: newOrder and finalize run under Store claims named from the
+// Order's UID. The intent to finalize is stored before the POST, so whoever
+// sees it reads the order instead of finalizing again; a claim whose owner
+// died expires and the next owner reads the order first. An Order whose
+// Status.URL is set is continued with GetOrder, never re-created, so one
+// Order object opens at most one ACME order.
 package order

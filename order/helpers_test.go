@@ -75,13 +75,14 @@ type staticClients struct{ cl *acme.Client }
 
 func (s staticClients) Client(context.Context, issuer.Object) (*acme.Client, error) { return s.cl, nil }
 
-// noRetry429 lets 429 reach the reconciler (which schedules by
-// Retry-After) and keeps other retries short.
+// noRetry429 is the retry policy of the issuer's clients: only a bad nonce
+// is retried inside a call; a 429 or a 5xx reaches the reconciler, which
+// records it and schedules the next visit.
 func noRetry429(n int, _ *http.Request, res *http.Response) time.Duration {
-	if res.StatusCode == http.StatusTooManyRequests || n > 5 {
+	if res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500 || n > 3 {
 		return 0
 	}
-	return 10 * time.Millisecond
+	return time.Millisecond
 }
 
 // responder answers HTTP-01 from the Store like the Manager will: the key of
@@ -361,7 +362,7 @@ func (e *env) drive(ctx context.Context, ref meta.Ref, orders *order.Reconciler,
 }
 
 func (e *env) settled(o *order.Order, chs []*challenge.Challenge) bool {
-	if o.Status.State == challenge.StateValid {
+	if o.Status.State == order.StateValid {
 		return len(chs) == 0
 	}
 	for _, ch := range chs {

@@ -3,48 +3,77 @@ package order
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/certflow/certflow/meta"
 	"time"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
 )
+
+// AccountSlots bounds the ACME work of each account at its CA (see
+// issuer.ACMEClients.Slot): Slot either hands out a slot, to be released
+// when the work ends, or says when to look again and calls wake (once per
+// key) when a slot is given back.
+type AccountSlots interface {
+	Slot(iss issuer.Object, key string, wake func()) (release func(), retryAt time.Time, ok bool)
+}
 
 // Options configure the order reconciler. Clients is required; every other
 // zero field takes the documented default.
 type Options struct {
 	// Clients gives the registered ACME client of the order's issuer.
 	Clients challenge.ClientSource
+	// Accounts, if set, is asked for a slot of the issuer's account before
+	// each ACME call; an order that gets none looks again later instead of
+	// holding a worker. If nil, calls are not limited per account.
+	Accounts AccountSlots
+	// Enqueue, if set, asks the Manager to reconcile an Order soon; an
+	// Order that found no slot of its account is enqueued when one is
+	// given back. If nil, it looks again after a pause.
+	Enqueue func(meta.Ref)
 	// Timeout is how long after its creation an Order may take to become
 	// valid; then it fails (errored) with a reason. If 0, 10m.
 	Timeout time.Duration
-	// PollInterval is the pause between looks at the CA while the
-	// certificate is being issued, and between attempts to take a lock. If
-	// 0, 1s.
+	// PollInterval is the first pause between looks at an ACME order that
+	// has not moved on yet (issuing, or computing its readiness); the pause
+	// doubles up to MaxPollInterval, and the CA's Retry-After wins when it
+	// sends one. It is also the pause before trying again when another
+	// replica holds the order's claim. If 0, 250ms.
 	PollInterval time.Duration
-	// PendingPollInterval is the pause between looks at the CA while
+	// MaxPollInterval bounds that pause. If 0, 10s.
+	MaxPollInterval time.Duration
+	// ErrorBackoff is the pause after a failed ACME call (a 5xx, no
+	// answer); it doubles with each consecutive failure up to
+	// MaxErrorBackoff, and a longer Retry-After wins. If 0, 2s.
+	ErrorBackoff time.Duration
+	// MaxErrorBackoff bounds that pause. If 0, 5m.
+	MaxErrorBackoff time.Duration
+	// PendingPollInterval is the pause between looks at an order while
 	// Challenges are being solved. The Manager re-runs the order whenever
 	// one of its Challenges changes, so this is only a fallback. If 0, 5s.
 	PendingPollInterval time.Duration
 	// RetryAfter, if set, tells how long the CA asked to wait in its latest
 	// answer for a URL (see challenge.RetryAfterRecorder); order polls then
-	// follow it instead of PollInterval.
+	// follow it.
 	RetryAfter func(url string) (time.Duration, bool)
 	// NoSolverRetry is the pause before looking again at an authorization
 	// no solver matches (the issuer may be fixed meanwhile). If 0, 1m.
 	NoSolverRetry time.Duration
 	// RequestTimeout bounds one ACME request. If 0, 30s.
 	RequestTimeout time.Duration
-	// LockOwner identifies this process in the Store lock taken around
-	// newOrder. If empty, a random token (one per reconciler).
+	// LockOwner identifies this process in the claims around newOrder and
+	// finalize when reconcile.Deps.Owner is empty. If empty, a random token
+	// (one per reconciler).
 	LockOwner string
-	// LockTTL is the lease of that lock. If 0, RequestTimeout + 30s.
+	// LockTTL is the lease of the claims around newOrder and finalize. If
+	// 0, RequestTimeout + FinalizeTimeout + 30s.
 	LockTTL time.Duration
-	// FinalizeTimeout bounds finalize plus waiting for issuance within one
-	// visit; past it the order is looked at again later. If 0, 1m.
+	// FinalizeTimeout bounds waiting for the certificate after finalize
+	// within one visit; past it the order is read again later. If 0, 10s.
 	FinalizeTimeout time.Duration
 	// AccountGone is told when the CA answers accountDoesNotExist for the
 	// issuer named by the argument, so the issuer can register again. If
-	// nil, such orders just fail.
+	// nil, such orders are just retried.
 	AccountGone func(issuer meta.Ref)
 }
 
@@ -55,12 +84,17 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.Timeout, 10*time.Minute)
-	def(&o.PollInterval, time.Second)
+	def(&o.PollInterval, 250*time.Millisecond)
+	def(&o.MaxPollInterval, 10*time.Second)
+	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
+	def(&o.ErrorBackoff, 2*time.Second)
+	def(&o.MaxErrorBackoff, 5*time.Minute)
+	o.MaxErrorBackoff = max(o.MaxErrorBackoff, o.ErrorBackoff)
 	def(&o.PendingPollInterval, 5*time.Second)
 	def(&o.NoSolverRetry, time.Minute)
 	def(&o.RequestTimeout, 30*time.Second)
-	def(&o.FinalizeTimeout, time.Minute)
-	def(&o.LockTTL, o.RequestTimeout+30*time.Second)
+	def(&o.FinalizeTimeout, 10*time.Second)
+	def(&o.LockTTL, o.RequestTimeout+o.FinalizeTimeout+30*time.Second)
 	if o.LockOwner == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

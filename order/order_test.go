@@ -25,7 +25,7 @@ func TestHTTP01OneNameBecomesValid(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(chain), 2, "leaf and intermediate")
@@ -33,7 +33,7 @@ func TestHTTP01OneNameBecomesValid(t *testing.T) {
 	assert.NotEmpty(t, o.Status.URL)
 	assert.NotEmpty(t, o.Status.CertificateURL)
 	require.Len(t, o.Status.Authorizations, 1)
-	assert.Equal(t, challenge.StatePending, o.Status.Authorizations[0].InitialState)
+	assert.Equal(t, order.StatePending, o.Status.Authorizations[0].InitialState)
 	assert.Empty(t, e.challenges(ctx, ref), "challenges are deleted once the order is valid")
 	assert.True(t, e.events.has(ref, order.ReasonComplete))
 	assert.Equal(t, 1, e.srv.OrderCount())
@@ -47,7 +47,7 @@ func TestChallengeFailingMakesOrderInvalidWithCADetail(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateInvalid, o.Status.State)
+	require.Equal(t, order.StateInvalid, o.Status.State)
 	assert.Contains(t, o.Status.Reason, `"bad.example.test"`)
 	assert.Contains(t, o.Status.Reason, "urn:ietf:params:acme:error:unauthorized")
 	assert.NotNil(t, o.Status.FailureTime)
@@ -71,7 +71,7 @@ func TestRateLimitedNewOrderIsRetriedAtRetryAfter(t *testing.T) {
 
 	next, err := e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
-	assert.Equal(t, clk.Now().Add(7*time.Second), next)
+	assert.WithinDuration(t, clk.Now().Add(7*time.Second), next, 0)
 	o := e.getOrder(ctx, ref)
 	assert.False(t, o.Status.State.IsFinal(), "a 429 does not fail the order")
 	assert.Empty(t, o.Status.URL)
@@ -108,7 +108,7 @@ func TestRestartContinuesTheSameACMEOrder(t *testing.T) {
 	orders := order.NewReconciler(e.deps, order.Options{Clients: staticClients{e.cl}, PollInterval: 20 * time.Millisecond})
 	o := e.drive(ctx, ref, orders, e.newChallengeReconciler())
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	assert.Equal(t, first.Status.URL, o.Status.URL)
 	assert.Equal(t, 1, e.srv.OrderCount(), "no second ACME order")
 	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointNewOrder))
@@ -123,14 +123,14 @@ func TestOrderTimesOut(t *testing.T) {
 
 	_, err := e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
-	require.Equal(t, challenge.StatePending, e.getOrder(ctx, ref).Status.State)
+	require.Equal(t, order.StatePending, e.getOrder(ctx, ref).Status.State)
 
 	clk.Advance(10 * time.Minute)
 	next, err := e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
 	assert.True(t, next.IsZero())
 	o := e.getOrder(ctx, ref)
-	assert.Equal(t, challenge.StateErrored, o.Status.State)
+	assert.Equal(t, order.StateErrored, o.Status.State)
 	assert.Contains(t, o.Status.Reason, "order not valid within 10m0s")
 	assert.True(t, e.events.has(ref, order.ReasonTimeout))
 }
@@ -146,7 +146,7 @@ func TestWildcardWithoutDNS01SolverSaysWhy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, clk.Now().Add(time.Minute), next, "looks again after NoSolverRetry")
 	o := e.getOrder(ctx, ref)
-	assert.Equal(t, challenge.StatePending, o.Status.State)
+	assert.Equal(t, order.StatePending, o.Status.State)
 	assert.Equal(t, `no solver matches identifier "*.wild.example.test" (wildcards need a DNS-01 solver)`, o.Status.Reason)
 	assert.True(t, e.events.has(ref, order.ReasonSolver))
 	assert.Empty(t, e.challenges(ctx, ref))
@@ -170,7 +170,7 @@ func TestPreferredChainPicksAlternate(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	assert.Equal(t, roots[1], chain[len(chain)-1].Issuer.CommonName)
@@ -187,7 +187,7 @@ func TestIPIdentifierUsesHTTP01(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	require.Len(t, chain[0].IPAddresses, 1)
@@ -214,7 +214,7 @@ func TestDNS01ApexAndWildcardShareTheRecordAndLeaveNothing(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"d.example.test", "*.d.example.test"}, chain[0].DNSNames)
@@ -235,7 +235,7 @@ func TestIssuerProfileIsRequested(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	chain, err := pki.ParseChain(o.Status.Certificate)
 	require.NoError(t, err)
 	assert.InDelta(t, time.Hour.Seconds(), chain[0].NotAfter.Sub(chain[0].NotBefore).Seconds(), 2)
@@ -253,7 +253,7 @@ func TestUnknownProfileFailsTheOrder(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, next.IsZero())
 	o := e.getOrder(ctx, ref)
-	assert.Equal(t, challenge.StateErrored, o.Status.State)
+	assert.Equal(t, order.StateErrored, o.Status.State)
 	assert.Contains(t, o.Status.Reason, "nonexistent")
 	assert.Equal(t, 0, e.srv.OrderCount())
 }
@@ -272,7 +272,7 @@ func TestTLSALPN01BecomesValid(t *testing.T) {
 
 	o := e.drive(ctx, ref, e.orders, e.chals)
 
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 }
 
 func TestRateLimitedAcceptIsRetriedAtRetryAfter(t *testing.T) {
@@ -336,7 +336,7 @@ func TestSelfCheckFailureFailsTheOrderWithWhatWasSeen(t *testing.T) {
 	_, err = e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
 	o := e.getOrder(ctx, ref)
-	assert.Equal(t, challenge.StateErrored, o.Status.State)
+	assert.Equal(t, order.StateErrored, o.Status.State)
 	assert.Contains(t, o.Status.Reason, `HTTP-01 challenge for "selfcheck.example.test": self-check:`)
 }
 
@@ -366,7 +366,7 @@ func TestOrderFinalizedBeforeACrashIsDownloaded(t *testing.T) {
 	_, err = e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
 	o := e.getOrder(ctx, ref)
-	require.Equal(t, challenge.StateValid, o.Status.State, o.Status.Reason)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
 	assert.Equal(t, pki.EncodeDER(der...), o.Status.Certificate)
 	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize), "no second finalize")
 }
@@ -409,7 +409,7 @@ func TestNewOrderWaitsForAnotherReplicasLock(t *testing.T) {
 	clk := clock.NewFake(time.Now())
 	e := newEnv(ctx, t, envConfig{clk: clk})
 	ref := e.newOrder(ctx, "locked.example.test")
-	lease, err := e.st.Acquire(ctx, "acme-order:"+ref.Namespace+":"+ref.Name, "other-replica", time.Minute)
+	lease, err := e.st.Acquire(ctx, "acme-new-order:"+e.getOrder(ctx, ref).ObjectMeta.UID, "other-replica", time.Minute)
 	require.NoError(t, err)
 
 	next, err := e.orders.Reconcile(ctx, ref)

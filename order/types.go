@@ -3,7 +3,6 @@ package order
 import (
 	"time"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -40,16 +39,45 @@ type Status struct {
 	FinalizeURL    string          `json:"finalizeURL,omitempty"`
 	Authorizations []Authorization `json:"authorizations,omitempty"`
 	// Certificate is the PEM chain chosen (leaf first).
-	Certificate []byte          `json:"certificate,omitempty"`
-	State       challenge.State `json:"state,omitempty"`
-	Reason      string          `json:"reason,omitempty"`
-	FailureTime *time.Time      `json:"failureTime,omitempty"`
+	Certificate []byte     `json:"certificate,omitempty"`
+	State       State      `json:"state,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	FailureTime *time.Time `json:"failureTime,omitempty"`
 	// CertificateURL is where the default chain was downloaded.
 	CertificateURL string `json:"certificateURL,omitempty"`
-	// NotBefore, if set and in the future, is when the CA allows the next
-	// request (its Retry-After after a 429). It is persisted because the
-	// status write that records the rate limit wakes the reconciler at once.
+	// NotBefore, if set and in the future, is when the order talks to the
+	// CA next: the CA's Retry-After, a backoff after a failed call, or the
+	// next poll. It is persisted because the status write that records it
+	// wakes the reconciler at once.
 	NotBefore *time.Time `json:"notBefore,omitempty"`
+	// Finalizing records that a finalize was (or is about to be) sent for
+	// this ACME order: it is written before the POST, so whoever sees it
+	// (a replica, this process after a crash) fetches the order instead of
+	// finalizing again.
+	Finalizing bool `json:"finalizing,omitempty"`
+	// Polls counts consecutive looks at an ACME order that had not moved
+	// on; the pause between them grows with it.
+	Polls int `json:"polls,omitempty"`
+	// Problem is the CA's answer to the latest failed ACME call, kept until
+	// a call succeeds; nil if the latest call succeeded.
+	Problem *Problem `json:"problem,omitempty"`
+}
+
+// Problem is a failed ACME call as the Order records it.
+type Problem struct {
+	// Op is the call: "new order", "get authorization", "get order",
+	// "finalize", "download certificate".
+	Op string `json:"op"`
+	// Type is the CA's RFC 7807 problem type; empty when no problem
+	// document came (a network error).
+	Type   string `json:"type,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// HTTPStatus is the CA's status code; 0 when no answer came.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Attempts counts consecutive failures of Op.
+	Attempts int `json:"attempts"`
+	// Refused means the CA refused the call for good (a 4xx problem).
+	Refused bool `json:"refused,omitempty"`
 }
 
 // Authorization mirrors one ACME authorization of the order.
@@ -57,7 +85,7 @@ type Authorization struct {
 	URL          string          `json:"url"`
 	Identifier   string          `json:"identifier,omitempty"`
 	Wildcard     bool            `json:"wildcard,omitempty"`
-	InitialState challenge.State `json:"initialState,omitempty"`
+	InitialState State           `json:"initialState,omitempty"`
 	Challenges   []ACMEChallenge `json:"challenges,omitempty"`
 }
 
@@ -78,4 +106,6 @@ const (
 	ReasonFailed    meta.Reason = "Failed"
 	ReasonRetry     meta.Reason = "RateLimited"
 	ReasonTimeout   meta.Reason = "Timeout"
+	// ReasonCAError: an ACME call failed and is retried after a backoff.
+	ReasonCAError meta.Reason = "ErrACME"
 )

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
@@ -69,7 +68,7 @@ func acmeIssuer() issuer.Object {
 		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
 }
 
-func orderWith(state challenge.State, cert []byte) *order.Order {
+func orderWith(state order.State, cert []byte) *order.Order {
 	o := &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "r-order"}}
 	o.Status.State, o.Status.Certificate, o.Status.Reason = state, cert, "detail"
 	return o
@@ -145,25 +144,25 @@ func TestDecide(t *testing.T) {
 			orderDNS: []string{"a.example.com", "b.example.com"}, orderIPs: []string{"192.0.2.7"}, orderCN: "a.example.com"},
 		{name: "ACME: an IP commonName that is an IP SAN", snap: Snapshot{Request: approvedReq(csrCNIP), Issuer: acmeIssuer()}, write: true,
 			reason: ReasonOrderCreated, event: ReasonOrderCreated, orderIPs: []string{"192.0.2.7"}, orderCN: "192.0.2.7"},
-		{name: "ACME: order pending", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StatePending, nil)},
+		{name: "ACME: order pending", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StatePending, nil)},
 			write: true, reason: ReasonPending, msg: `"pending": detail`},
-		{name: "ACME: order valid without certificate yet", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, nil)},
+		{name: "ACME: order valid without certificate yet", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, nil)},
 			write: true, reason: ReasonPending, msg: "Waiting for order-controller to add certificate data"},
-		{name: "ACME: order valid, leaf matches: issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, leafA)},
+		{name: "ACME: order valid, leaf matches: issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, leafA)},
 			write: true, reason: ReasonIssued, readyTrue: true, final: true, event: ReasonIssued, certificate: true},
-		{name: "ACME: leaf without the CN and re-cased names still matches", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, leafANoCN)},
+		{name: "ACME: leaf without the CN and re-cased names still matches", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, leafANoCN)},
 			write: true, reason: ReasonIssued, readyTrue: true, final: true, event: ReasonIssued, certificate: true},
-		{name: "ACME: leaf for another key is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, leafOtherKey)},
+		{name: "ACME: leaf for another key is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, leafOtherKey)},
 			write: true, reason: ReasonFailed, final: true, msg: "public key is not the CSR's", event: ReasonFailed},
-		{name: "ACME: leaf for other names is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, leafOtherName)},
+		{name: "ACME: leaf for other names is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, leafOtherName)},
 			write: true, reason: ReasonFailed, final: true, msg: `lacks the DNS name "a.example.com"`, event: ReasonFailed},
-		{name: "ACME: leaf with a name not requested is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, leafExtraName)},
+		{name: "ACME: leaf with a name not requested is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, leafExtraName)},
 			write: true, reason: ReasonFailed, final: true, msg: `"evil.example.com", which was not requested`, event: ReasonFailed},
-		{name: "ACME: unreadable certificate is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateValid, []byte("junk"))},
+		{name: "ACME: unreadable certificate is not Issued", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateValid, []byte("junk"))},
 			write: true, reason: ReasonFailed, final: true, msg: "unreadable certificate", event: ReasonFailed},
-		{name: "ACME: order invalid fails the request", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateInvalid, nil)},
+		{name: "ACME: order invalid fails the request", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateInvalid, nil)},
 			write: true, reason: ReasonFailed, final: true, msg: `order is in "invalid" state: detail`, event: ReasonOrderFailed},
-		{name: "ACME: order errored fails the request", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(challenge.StateErrored, nil)},
+		{name: "ACME: order errored fails the request", snap: Snapshot{Request: approvedReq(csrA), Issuer: acmeIssuer(), Order: orderWith(order.StateErrored, nil)},
 			write: true, reason: ReasonFailed, final: true, msg: `"errored"`, event: ReasonOrderFailed},
 	}
 	for _, tt := range tests {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/issuer"
@@ -54,16 +53,16 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 		return
 	}
 	switch o.Status.State {
-	case challenge.StateValid:
+	case order.StateValid:
 		if len(o.Status.Certificate) == 0 {
 			setReady(req, meta.ConditionFalse, ReasonPending, fmt.Sprintf("Waiting for order-controller to add certificate data to Order %s/%s", o.ObjectMeta.Namespace, name), now)
 			return
 		}
 		d.plan.Events = append(d.plan.Events, issued(req, csr, o.Status.Certificate, nil, now)...)
-	case challenge.StateInvalid, challenge.StateErrored, challenge.StateExpired:
+	case order.StateInvalid, order.StateErrored, order.StateExpired:
 		fail(&d.plan, req, ReasonFailed, ReasonOrderFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
 			name, o.Status.State, o.Status.Reason), now)
-	case challenge.StateUnknown, challenge.StatePending, challenge.StateReady, challenge.StateProcessing:
+	case order.StateUnknown, order.StatePending, order.StateReady, order.StateProcessing:
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
 		if o.Status.Reason != "" {
 			msg += ": " + o.Status.Reason

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
@@ -178,7 +177,7 @@ func TestReconcile_ACMECreatesOneOrderAndMirrorsIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, orders, 1, "no twin order")
 
-	o.Status.State, o.Status.Reason = challenge.StateInvalid, "authorization a.example.test: unauthorized"
+	o.Status.State, o.Status.Reason = order.StateInvalid, "authorization a.example.test: unauthorized"
 	require.NoError(t, f.deps.Store.Update(f.ctx, o))
 	got = f.reconcile(t, ref)
 	assert.Equal(t, request.ReasonFailed, readyReason(got))
@@ -241,7 +240,7 @@ func TestReconcile_ACMELeafForAnotherKeyIsNotIssued(t *testing.T) {
 	der, err := pki.SignCertificate(tmpl, otherKey.Public(), tmpl, otherKey)
 	require.NoError(t, err)
 	o := orders[0]
-	o.Status.State, o.Status.Certificate = challenge.StateValid, pki.EncodeDER(der)
+	o.Status.State, o.Status.Certificate = order.StateValid, pki.EncodeDER(der)
 	require.NoError(t, f.deps.Store.Update(f.ctx, o))
 
 	got := f.reconcile(t, ref)

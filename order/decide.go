@@ -1,0 +1,273 @@
+package order
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+)
+
+// step is the ACME call a decision asks for; the reconciler turns it into
+// the plan's Effect, which records the call's outcome in the Order.
+type step int
+
+const (
+	stepNone step = iota
+	// stepNewOrder POSTs newOrder, records the order's URL, then reads its
+	// authorizations. Claimed per Order UID, so replicas open one order.
+	stepNewOrder
+	// stepAuthorizations reads the authorizations not recorded yet.
+	stepAuthorizations
+	// stepGetOrder reads the ACME order (a poll) and, once it is valid,
+	// downloads the chain. Claimed like finalize while a finalize is on
+	// record, so it never runs beside one.
+	stepGetOrder
+	// stepFinalize POSTs finalize with the CSR, waits briefly for the
+	// certificate and downloads it. Claimed per Order UID.
+	stepFinalize
+)
+
+func (s step) String() string {
+	switch s {
+	case stepNone:
+		return "none"
+	case stepNewOrder:
+		return opNewOrder
+	case stepAuthorizations:
+		return opGetAuthorization
+	case stepGetOrder:
+		return opGetOrder
+	case stepFinalize:
+		return opFinalize
+	}
+	return fmt.Sprintf("step(%d)", int(s))
+}
+
+// The ACME calls, as reasons and problems name them.
+const (
+	opNewOrder         = "new order"
+	opGetAuthorization = "get authorization"
+	opGetOrder         = "get order"
+	opFinalize         = "finalize"
+	opDownload         = "download certificate"
+)
+
+// snapshot is everything a decision about one Order reads.
+type snapshot struct {
+	Order Order
+	// Issuer names the Order's issuer; ACME is its ACME config, nil when
+	// it is not an ACME issuer.
+	Issuer meta.Ref
+	ACME   *issuer.ACMEIssuer
+	// Thumbprint is the JWK thumbprint of the account key, for the key
+	// authorizations of new Challenges.
+	Thumbprint string
+	// Challenges are the Order's Challenges (read while it is pending or
+	// valid).
+	Challenges []*challenge.Challenge
+	Now        time.Time
+}
+
+// policy holds the durations decisions use.
+type policy struct {
+	timeout       time.Duration // Options.Timeout
+	pendingPoll   time.Duration // Options.PendingPollInterval
+	noSolverRetry time.Duration // Options.NoSolverRetry
+}
+
+// decision is a plan plus the ACME call its effect is to make.
+type decision struct {
+	plan reconcile.Plan
+	step step
+}
+
+// decide is the order's state machine: from the snapshot alone it decides
+// what to write, which Challenges to create or delete and which single ACME
+// call to make next. It never touches the Store, the network or the clock.
+// An unfinished order is looked at again by its deadline at the latest.
+func (p policy) decide(s snapshot) decision {
+	d := p.step(s)
+	if c := s.Order.ObjectMeta.CreationTime; c != nil && p.timeout > 0 && !d.plan.Next.IsZero() {
+		if deadline := c.Add(p.timeout); d.plan.Next.After(deadline) && !d.plan.Object.(*Order).Status.State.IsFinal() {
+			d.plan.Next = deadline
+		}
+	}
+	return d
+}
+
+func (p policy) step(s snapshot) decision {
+	o := s.Order // the plan's object; pointers in it are replaced, never written through
+	st := &o.Status
+	switch st.State {
+	case StateValid:
+		return decision{plan: cleanup(&o, s.Challenges)}
+	case StateInvalid, StateExpired, StateErrored:
+		return decision{plan: reconcile.Wait(&o, time.Time{})}
+	case StateUnknown, StatePending, StateReady, StateProcessing:
+	}
+	if c := o.ObjectMeta.CreationTime; c != nil && p.timeout > 0 && !s.Now.Before(c.Add(p.timeout)) {
+		last := st.State
+		if last == StateUnknown {
+			last = StatePending
+		}
+		reason := fmt.Sprintf("order not valid within %v (last state %q)", p.timeout, last)
+		if st.Reason != "" {
+			reason += ": " + st.Reason
+		}
+		return fail(&o, s.Now, StateErrored, ReasonTimeout, reason)
+	}
+	if s.ACME == nil {
+		return fail(&o, s.Now, StateErrored, ReasonFailed, fmt.Sprintf("issuer %s is not an ACME issuer", s.Issuer))
+	}
+	if nb := st.NotBefore; nb != nil && s.Now.Before(*nb) {
+		return decision{plan: reconcile.Wait(&o, *nb)}
+	}
+	if st.URL == "" {
+		csr, err := pki.ParseCSR(o.Spec.Request)
+		if err == nil {
+			_, err = acmeproto.Identifiers(csr)
+		}
+		if err != nil {
+			return fail(&o, s.Now, StateErrored, ReasonFailed, opNewOrder+": "+err.Error())
+		}
+		return decision{plan: reconcile.Plan{Object: &o}, step: stepNewOrder}
+	}
+	for _, az := range st.Authorizations {
+		if az.InitialState == StateUnknown {
+			return decision{plan: reconcile.Plan{Object: &o}, step: stepAuthorizations}
+		}
+	}
+	if st.Finalizing {
+		// A finalize is on record: its outcome is read, never repeated blindly.
+		return decision{plan: reconcile.Plan{Object: &o}, step: stepGetOrder}
+	}
+	switch st.State {
+	case StateReady:
+		// The intent is stored before the POST.
+		st.Finalizing = true
+		return decision{plan: reconcile.Plan{Object: &o, Write: true}, step: stepFinalize}
+	case StateProcessing:
+		return decision{plan: reconcile.Plan{Object: &o}, step: stepGetOrder}
+	case StateUnknown, StatePending:
+	case StateValid, StateInvalid, StateExpired, StateErrored:
+	}
+	return p.authorize(&o, s)
+}
+
+// authorize creates one Challenge per pending authorization, fails the
+// order when one of them failed, and asks the CA about the order once all
+// are valid.
+func (p policy) authorize(o *Order, s snapshot) decision {
+	st := &o.Status
+	byAuthz := make(map[string]*challenge.Challenge, len(s.Challenges))
+	for _, ch := range s.Challenges {
+		byAuthz[ch.Spec.AuthorizationURL] = ch
+	}
+	var create []meta.Object
+	var noSolver, failed []string
+	failState := StateErrored
+	pending := 0
+	for _, az := range st.Authorizations {
+		if az.InitialState != StatePending {
+			continue
+		}
+		if ch, ok := byAuthz[az.URL]; ok {
+			switch {
+			case ch.Status.State == challenge.StateValid:
+			case ch.Status.State.IsFinal():
+				if ch.Status.State == challenge.StateInvalid {
+					failState = StateInvalid
+				}
+				failed = append(failed, fmt.Sprintf("%s challenge for %q: %s", ch.Spec.Type, displayName(az), ch.Status.Reason))
+			default:
+				pending++
+			}
+			continue
+		}
+		ch, ok := newChallenge(o, az, s.ACME.Solvers, s.Thumbprint)
+		if !ok {
+			noSolver = append(noSolver, noSolverReason(az))
+			continue
+		}
+		create = append(create, ch)
+		pending++
+	}
+	if len(failed) > 0 {
+		return fail(o, s.Now, failState, ReasonFailed, strings.Join(failed, "; "))
+	}
+	plan := reconcile.Plan{Object: o, Create: create}
+	reason := ""
+	switch {
+	case len(noSolver) > 0:
+		reason = strings.Join(noSolver, "; ")
+		if st.Reason != reason {
+			plan.Eventf(meta.EventWarning, ReasonSolver, reason)
+		}
+		plan.Next = s.Now.Add(p.noSolverRetry)
+	case pending > 0:
+		reason = fmt.Sprintf("waiting for %d challenge(s)", pending)
+		// The Manager looks again whenever a Challenge changes; this is
+		// only a fallback.
+		plan.Next = s.Now.Add(p.pendingPoll)
+	default:
+		// Every authorization is valid: the CA should call the order ready.
+		return decision{plan: plan, step: stepGetOrder}
+	}
+	if st.State != StatePending || st.Reason != reason {
+		st.State, st.Reason = StatePending, reason
+		plan.Write = true
+	}
+	return decision{plan: plan}
+}
+
+// cleanup deletes the Challenges of a valid order whose solvers cleaned up;
+// the others wake the order (their owner) when they change.
+func cleanup(o *Order, chs []*challenge.Challenge) reconcile.Plan {
+	plan := reconcile.Plan{Object: o}
+	for _, ch := range chs {
+		if challenge.SafeToDelete(ch) {
+			plan.Delete = append(plan.Delete, reconcile.Deletion{Ref: meta.RefOf(ch), ResourceVersion: ch.ObjectMeta.ResourceVersion})
+		}
+	}
+	return plan
+}
+
+// fail makes the order final with state and reason.
+func fail(o *Order, now time.Time, state State, ev meta.Reason, reason string) decision {
+	markFailed(o, now, state, reason)
+	plan := reconcile.Plan{Object: o, Write: true}
+	plan.Eventf(meta.EventWarning, ev, reason)
+	return decision{plan: plan}
+}
+
+func markFailed(o *Order, now time.Time, state State, reason string) {
+	o.Status.State = state
+	o.Status.Reason = reason
+	o.Status.FailureTime = &now
+	o.Status.NotBefore = nil
+}
+
+// pollDelay is the pause before the n-th (from 1) consecutive look at an
+// ACME order that had not moved on: the CA's Retry-After when it sent one,
+// else first doubling up to limit.
+func pollDelay(n int, retryAfter, first, limit time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	return growing(n, first, limit)
+}
+
+// growing is first·2^(n−1), at most limit.
+func growing(n int, first, limit time.Duration) time.Duration {
+	d := first
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}

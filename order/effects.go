@@ -1,0 +1,354 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/acme"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+)
+
+// visit carries what one effect needs and what it reports: the events of
+// its outcome, recorded once the outcome is stored.
+type visit struct {
+	cl        *acme.Client
+	o         *Order
+	issuer    meta.Ref
+	profile   string // the issuer's ACME profile
+	preferred string // the issuer's preferredChain
+	ran       bool
+	events    []reconcile.Event
+}
+
+func (v *visit) event(typ meta.EventType, reason meta.Reason, msg string) {
+	v.events = append(v.events, reconcile.Event{Type: typ, Reason: reason, Message: msg})
+}
+
+// effect turns a decided step into the Effect that makes the call and
+// records its outcome in v.o.
+func (r *Reconciler) effect(s step, v *visit) *reconcile.Effect {
+	e := &reconcile.Effect{Name: s.String()}
+	var do func(ctx context.Context)
+	switch s {
+	case stepNewOrder:
+		e.Claim = r.claim("acme-new-order:", v.o)
+		do = func(ctx context.Context) { r.newOrder(ctx, v) }
+	case stepAuthorizations:
+		do = func(ctx context.Context) { r.readAuthorizations(ctx, v) }
+	case stepGetOrder:
+		if v.o.Status.Finalizing {
+			e.Claim = r.claim("acme-finalize:", v.o)
+		}
+		do = func(ctx context.Context) { r.getOrder(ctx, v) }
+	case stepFinalize:
+		e.Claim = r.claim("acme-finalize:", v.o)
+		do = func(ctx context.Context) { r.finalize(ctx, v) }
+	case stepNone:
+		return nil
+	}
+	e.Do = func(ctx context.Context) error {
+		v.ran = true
+		do(ctx)
+		// Shutting down: an interrupted call is no outcome to record.
+		return ctx.Err()
+	}
+	return e
+}
+
+// claim is the Store lease serialising one kind of step of o across
+// replicas, named from its UID.
+func (r *Reconciler) claim(prefix string, o *Order) *reconcile.Claim {
+	id := o.ObjectMeta.UID
+	if id == "" {
+		id = o.ObjectMeta.Namespace + "/" + o.ObjectMeta.Name
+	}
+	return &reconcile.Claim{Name: prefix + id, TTL: r.opts.LockTTL, Busy: r.opts.PollInterval}
+}
+
+// newOrder opens the ACME order and records its URL and authorizations.
+func (r *Reconciler) newOrder(ctx context.Context, v *visit) {
+	o := v.o
+	csr, err := pki.ParseCSR(o.Spec.Request)
+	if err != nil {
+		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
+		return
+	}
+	ids, err := acmeproto.Identifiers(csr)
+	if err != nil {
+		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
+		return
+	}
+	profile := o.Spec.Profile
+	if profile == "" {
+		profile = v.profile
+	}
+	var opts []acme.OrderOption
+	if profile != "" {
+		opts = append(opts, acme.WithOrderIssuanceProfile(acme.ProfileName(profile)))
+	}
+	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+	defer cancel()
+	ao, err := v.cl.AuthorizeOrder(actx, ids, opts...)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "acme: certificate authority does not") {
+			// x/crypto/acme refuses a profile the directory does not list;
+			// its sentinel errors are unexported.
+			r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
+			return
+		}
+		r.failed(v, opNewOrder, err)
+		return
+	}
+	if ao.URI == "" {
+		r.failed(v, opNewOrder, errors.New("the CA sent no order URL"))
+		return
+	}
+	st := &o.Status
+	st.URL, st.FinalizeURL = ao.URI, ao.FinalizeURL
+	st.State = stateFor(acmeproto.Status(ao.Status))
+	st.Reason, st.Problem, st.NotBefore, st.Polls = "", nil, nil, 0
+	st.Authorizations = make([]Authorization, len(ao.AuthzURLs))
+	for i, u := range ao.AuthzURLs {
+		st.Authorizations[i] = Authorization{URL: u}
+	}
+	v.event(meta.EventNormal, ReasonCreated, "created ACME order "+ao.URI)
+	r.readAuthorizations(ctx, v)
+}
+
+// readAuthorizations reads every authorization not recorded yet. What was
+// read is kept when a later one fails.
+func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) {
+	st := &v.o.Status
+	azs := append([]Authorization(nil), st.Authorizations...)
+	defer func() { st.Authorizations = azs }()
+	for i, az := range azs {
+		if az.InitialState != StateUnknown {
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+		a, err := v.cl.GetAuthorization(actx, az.URL)
+		cancel()
+		if err != nil {
+			r.failed(v, opGetAuthorization, err)
+			return
+		}
+		az = Authorization{URL: az.URL, Identifier: a.Identifier.Value, Wildcard: a.Wildcard,
+			InitialState: stateFor(acmeproto.Status(a.Status))}
+		for _, c := range a.Challenges {
+			az.Challenges = append(az.Challenges, ACMEChallenge{URL: c.URI, Token: c.Token, Type: c.Type})
+		}
+		azs[i] = az
+	}
+	if st.State == StateUnknown {
+		st.State = StatePending
+	}
+	succeeded(v.o)
+}
+
+// getOrder reads the ACME order and moves on with what the CA says.
+func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
+	st := &v.o.Status
+	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+	ao, err := v.cl.GetOrder(actx, st.URL)
+	cancel()
+	if err != nil {
+		r.failed(v, opGetOrder, err)
+		return
+	}
+	if st.FinalizeURL == "" {
+		st.FinalizeURL = ao.FinalizeURL
+	}
+	switch got := stateFor(acmeproto.Status(ao.Status)); got {
+	case StatePending, StateProcessing:
+		st.State = got
+		st.Polls++
+		hint := challenge.Pace(r.opts.RetryAfter, st.URL, 0)
+		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, hint, r.opts.PollInterval, r.opts.MaxPollInterval))
+		st.Problem, st.NotBefore = nil, &at
+	case StateReady:
+		pr := st.Problem
+		if st.Finalizing && pr != nil && pr.Op == opFinalize && pr.Refused {
+			// The order is still ready, so the refused finalize was not an
+			// earlier one's echo: the CA refuses this CSR.
+			r.finalFail(v, StateErrored, opFinalize+": "+problemText(pr))
+			return
+		}
+		// A finalize on record left the order ready: it did not take. A
+		// failed finalize stays on record, so its backoff keeps growing.
+		st.State, st.Finalizing, st.Polls, st.NotBefore = StateReady, false, 0, nil
+		if pr == nil || pr.Op != opFinalize {
+			st.Reason, st.Problem = "", nil
+		}
+	case StateValid:
+		r.download(ctx, v, ao.CertURL)
+	case StateInvalid:
+		r.finalFail(v, StateInvalid, r.invalidReason(ctx, v, ao))
+	case StateExpired:
+		r.finalFail(v, StateExpired, fmt.Sprintf("ACME order %s is %s", st.URL, ao.Status))
+	default:
+		r.finalFail(v, StateErrored, fmt.Sprintf("ACME order %s has unknown status %q", st.URL, ao.Status))
+	}
+}
+
+// finalize submits the CSR and, if the CA issues within FinalizeTimeout,
+// downloads the chain; else later looks at the order.
+func (r *Reconciler) finalize(ctx context.Context, v *visit) {
+	st := &v.o.Status
+	csr, err := pki.ParseCSR(v.o.Spec.Request)
+	if err != nil {
+		r.finalFail(v, StateErrored, opFinalize+": "+err.Error())
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, r.opts.FinalizeTimeout)
+	defer cancel()
+	// CreateCertFromOrder, not CreateOrderCert: some CAs (Pebble) send no
+	// Location with the finalize answer, and the order URL is known here.
+	// The client retries nothing but a bad nonce: one POST per visit.
+	der, certURL, err := v.cl.CreateCertFromOrder(fctx, &acme.Order{URI: st.URL, FinalizeURL: st.FinalizeURL}, csr.Raw, true)
+	if err == nil {
+		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
+		r.complete(ctx, v, der, certURL)
+		return
+	}
+	var oe *acme.OrderError
+	switch {
+	case errors.As(err, &oe):
+		r.finalFail(v, stateFor(acmeproto.Status(oe.Status)), opFinalize+": "+acmeproto.Classify(err, r.deps.Clock.Now()).String())
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		// No answer in time, or still issuing: the order is read next
+		// (Finalizing stays on record), never finalized blindly again.
+		st.State = StateProcessing
+		st.Polls++
+		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, 0, r.opts.PollInterval, r.opts.MaxPollInterval))
+		st.Problem, st.NotBefore = nil, &at
+	default:
+		r.failed(v, opFinalize, err)
+	}
+}
+
+// download fetches the chain of a valid order.
+func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) {
+	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+	defer cancel()
+	der, err := v.cl.FetchCert(actx, certURL, true)
+	if err != nil {
+		v.o.Status.CertificateURL = certURL
+		r.failed(v, opDownload, err)
+		return
+	}
+	r.complete(ctx, v, der, certURL)
+}
+
+// complete picks the preferred chain and makes the order valid.
+func (r *Reconciler) complete(ctx context.Context, v *visit, der [][]byte, certURL string) {
+	chain := r.chooseChain(ctx, v, der, certURL)
+	st := &v.o.Status
+	st.Certificate = pki.EncodeDER(chain...)
+	st.CertificateURL = certURL
+	st.State = StateValid
+	st.Reason, st.FailureTime, st.Finalizing, st.Polls = "", nil, false, 0
+	succeeded(v.o)
+	v.event(meta.EventNormal, ReasonComplete, "certificate issued")
+}
+
+// succeeded forgets what failed calls recorded.
+func succeeded(o *Order) {
+	o.Status.Problem = nil
+	o.Status.NotBefore = nil
+}
+
+// finalFail makes the order final with state and reason.
+func (r *Reconciler) finalFail(v *visit, state State, reason string) {
+	markFailed(v.o, r.deps.Clock.Now(), state, reason)
+	v.o.Status.Finalizing = false
+	v.event(meta.EventWarning, ReasonFailed, reason)
+}
+
+// failed records a failed call: the CA's problem, in the status reason and
+// an event, and when to try again — the CA's Retry-After, or a backoff
+// growing with consecutive failures. A call the CA refused for good fails
+// the order, except finalize: its refusal may answer an earlier finalize
+// that went through, so the order is read first.
+func (r *Reconciler) failed(v *visit, op string, err error) {
+	now := r.deps.Clock.Now()
+	pr := acmeproto.Classify(err, now)
+	st := &v.o.Status
+	attempts := 1
+	if st.Problem != nil && st.Problem.Op == op {
+		attempts = st.Problem.Attempts + 1
+	}
+	rec := &Problem{Op: op, Type: pr.Type, Detail: pr.Detail, HTTPStatus: pr.HTTPStatus, Attempts: attempts,
+		Refused: pr.Class == acmeproto.Terminal}
+	if pr.Class == acmeproto.AccountGone && r.opts.AccountGone != nil {
+		// The CA forgot the account (a reset test CA, a deactivation): the
+		// issuer registers again, then this order is retried.
+		r.opts.AccountGone(v.issuer)
+	}
+	if rec.Refused && op != opFinalize {
+		r.finalFail(v, StateErrored, op+": "+problemText(rec))
+		st.Problem = rec
+		return
+	}
+	wait := growing(attempts, r.opts.ErrorBackoff, r.opts.MaxErrorBackoff)
+	if rec.Refused {
+		wait = 0
+	}
+	switch pr.Class {
+	case acmeproto.RateLimited:
+		if pr.RetryAfter > 0 {
+			wait = pr.RetryAfter
+		}
+	case acmeproto.Transient, acmeproto.BadNonce, acmeproto.AccountGone, acmeproto.Terminal:
+		wait = max(wait, pr.RetryAfter)
+	}
+	at := now.Add(wait)
+	st.Problem, st.NotBefore = rec, &at
+	when := at.UTC().Format(time.RFC3339)
+	if pr.Class == acmeproto.RateLimited {
+		st.Reason = fmt.Sprintf("%s: rate limited by the CA, retrying at %s: %s", op, when, problemText(rec))
+		v.event(meta.EventWarning, ReasonRetry, st.Reason)
+		return
+	}
+	st.Reason = fmt.Sprintf("%s: %s (attempt %d; retrying at %s)", op, problemText(rec), attempts, when)
+	v.event(meta.EventWarning, ReasonCAError, st.Reason)
+}
+
+// problemText renders a recorded problem as "type: detail" (or the detail).
+func problemText(p *Problem) string {
+	return acmeproto.Problem{Type: p.Type, Detail: p.Detail}.String()
+}
+
+// invalidReason explains an invalid ACME order: the CA's order problem and,
+// for each invalid authorization, the failed challenge and its detail.
+func (r *Reconciler) invalidReason(ctx context.Context, v *visit, ao *acme.Order) string {
+	var parts []string
+	for _, u := range ao.AuthzURLs {
+		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+		a, err := v.cl.GetAuthorization(actx, u)
+		cancel()
+		if err != nil {
+			parts = append(parts, fmt.Sprintf("authorization %s: %v", u, err))
+			continue
+		}
+		if a.Status == acme.StatusInvalid {
+			parts = append(parts, challenge.FailureReason(a, ""))
+		}
+	}
+	// The order's own problem usually repeats an authorization's; it is
+	// the explanation only when no authorization gives one.
+	if len(parts) == 0 && ao.Error != nil {
+		parts = append(parts, fmt.Sprintf("order: %s: %s", ao.Error.ProblemType, ao.Error.Detail))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("ACME order %s is invalid (the CA gave no detail)", v.o.Status.URL)
+	}
+	return strings.Join(parts, "; ")
+}
