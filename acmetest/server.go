@@ -166,6 +166,14 @@ func (s *Server) IntermediatePEM(i int) []byte {
 // those answered by a fault.
 func (s *Server) Requests(e Endpoint) int { return s.front.count(e) }
 
+// PostsPerPath returns, for each request path of endpoint e, how many POSTs
+// carrying a payload reached the server: requests that ask for something
+// (accept a challenge, finalize an order), not POST-as-GET reads. Keyed by
+// path, so each order's finalize and each challenge's accept is counted on
+// its own; requests refused by an injected fault before they reach Pebble
+// are not counted.
+func (s *Server) PostsPerPath(e Endpoint) map[string]int { return s.front.postsPerPath(e) }
+
 // OrderCount returns how many orders Pebble created (newOrder answered 201).
 func (s *Server) OrderCount() int { return s.front.ordersCreated() }
 
