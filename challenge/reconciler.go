@@ -62,11 +62,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if r.opts.Clients == nil || r.opts.SolverFor == nil {
 		return time.Time{}, fmt.Errorf("%w: Clients and SolverFor are required", ErrMisconfigured)
 	}
+	s, found, err := r.load(ctx, ref)
+	if err != nil || !found {
+		return time.Time{}, err
+	}
 	for i := 0; ; i++ {
-		s, found, err := r.load(ctx, ref)
-		if err != nil || !found {
-			return time.Time{}, err
-		}
 		p := decide(s.snapshot, r.opts)
 		ch := p.Object.(*Challenge)
 		// Events of an effect's outcome are recorded once that outcome is
@@ -85,6 +85,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
 			return next, nil
 		}
+		// The effect's outcome is stored and ch holds it with its new
+		// ResourceVersion: decide again on it (a concurrent change makes
+		// the next write fail with a conflict, and the Manager reloads).
+		s.observe(ch, r.deps.Clock.Now())
 	}
 }
 
@@ -103,6 +107,13 @@ type loaded struct {
 	solver    solver.Solver // nil when SolverErr is set
 	issuer    issuer.Object // nil when issuerErr is set
 	issuerErr error
+}
+
+// observe makes ch, as of now, the snapshot's Challenge.
+func (l *loaded) observe(ch *Challenge, now time.Time) {
+	l.Challenge, l.Now = ch, now
+	_, namer := l.solver.(solver.RecordNamer)
+	l.NeedsRecordName = namer && ch.Status.RecordName == ""
 }
 
 // load reads everything the decision about ref needs. found is false when
@@ -140,8 +151,6 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (loaded, bool, erro
 		return l, true, nil
 	}
 	l.solver = s
-	if _, ok := s.(solver.RecordNamer); ok && st.RecordName == "" {
-		l.NeedsRecordName = true
-	}
+	l.observe(ch, l.Now)
 	return l, true, nil
 }
