@@ -183,3 +183,33 @@ func TestRefusedAcceptFailsTheChallenge(t *testing.T) {
 	assert.Equal(t, "accept: urn:ietf:params:acme:error:unauthorized: no", ch.Status.Reason)
 	assert.True(t, ch.Status.CleanedUp)
 }
+
+// An authorization poll that finds what status already records writes
+// nothing (no Store churn, no wake-up of the Order with nothing new) and
+// polls again after PollInterval; a change is recorded.
+func TestUnchangedAuthorizationPollWritesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.validAfterReads = 2
+	r := f.replica("a")
+	_, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	accepted := f.get(ctx, t)
+	require.True(t, accepted.Status.Accepted)
+	require.Equal(t, challenge.StateProcessing, accepted.Status.State)
+
+	f.clk.Advance(time.Second)
+	next, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	assert.Equal(t, f.clk.Now().Add(time.Second), next)
+	assert.Equal(t, accepted.ObjectMeta.ResourceVersion, f.get(ctx, t).ObjectMeta.ResourceVersion, "nothing new, nothing written")
+
+	f.clk.Advance(time.Second)
+	_, err = r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State)
+	assert.True(t, ch.Status.CleanedUp)
+	_, reads := f.ca.counts()
+	assert.Equal(t, 2, reads)
+}

@@ -191,16 +191,41 @@ func (r *Reconciler) alreadyAccepted(o outcome, authz *acme.Authorization) bool 
 	return true
 }
 
-// poll reads the authorization of an accepted challenge.
+// poll reads the authorization of an accepted challenge. An answer that
+// changes nothing status records is not written (a write would wake the
+// Order with nothing new, and churn the Store once per poll): poll returns
+// a pollAgain instead, carrying when to look next.
 func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
 		authz, err := cl.GetAuthorization(ctx, o.ch.Spec.AuthorizationURL)
 		if err != nil {
 			return r.acmeFailure(o, "get authorization", err)
 		}
+		st := &o.ch.Status
+		if !acmeproto.Status(authz.Status).Final() && st.Reason == "" && st.State == challengeState(authz, o.ch.Spec.URL) {
+			return pollAgain{at: o.now.Add(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.opts.PollInterval))}
+		}
 		r.recordAuthorization(o, authz)
 		return nil
 	})
+}
+
+// pollAgain is poll's answer when the authorization is as status records
+// it: nothing is written and the challenge is looked at again at the time.
+type pollAgain struct{ at time.Time }
+
+func (p pollAgain) Error() string {
+	return "challenge: authorization unchanged, poll again at " + p.at.UTC().Format(time.RFC3339Nano)
+}
+
+// challengeState is the state of a pending authorization's challenge url.
+func challengeState(authz *acme.Authorization, url string) State {
+	for _, c := range authz.Challenges {
+		if c.URI == url && c.Status == acme.StatusProcessing {
+			return StateProcessing
+		}
+	}
+	return StatePending
 }
 
 // recordAuthorization records what authz says about the challenge.
@@ -219,13 +244,7 @@ func (r *Reconciler) recordAuthorization(o outcome, authz *acme.Authorization) {
 		return
 	case acmeproto.StatusPending, acmeproto.StatusReady, acmeproto.StatusProcessing:
 	}
-	state := StatePending
-	for _, c := range authz.Challenges {
-		if c.URI == o.ch.Spec.URL && c.Status == acme.StatusProcessing {
-			state = StateProcessing
-		}
-	}
-	st.State, st.Reason = state, ""
+	st.State, st.Reason = challengeState(authz, o.ch.Spec.URL), ""
 	o.notBefore(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.opts.PollInterval))
 }
 

@@ -76,6 +76,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
 		}
 		next, err := reconcile.Execute(ctx, r.claimDeps(ch), p)
+		if again := (pollAgain{}); errors.As(err, &again) {
+			return again.at, nil
+		}
 		if err != nil {
 			return time.Time{}, err
 		}
