@@ -52,9 +52,17 @@ func TestACME_ChallengeRejectedByCA_CertificateBacksOffAndStatusExplains(t *test
 	require.NotNil(t, issuing)
 	assert.Equal(t, meta.ConditionFalse, issuing.Status)
 
-	chs, err := store.ListOf[challenge.Challenge](h.ctx, h.st, store.ListOptions{Kind: meta.KindChallenge, Namespace: "default"})
-	require.NoError(t, err)
-	require.Len(t, chs, 1)
+	// The Order and the Challenge each hear the CA's verdict by their own
+	// poll (the order's, the authorization's), so the certificate may fail
+	// before the Challenge records why; an accepted Challenge always waits
+	// for that verdict, so it is awaited, not assumed.
+	var chs []*challenge.Challenge
+	h.awaitStore("the challenge records the CA's verdict", func() bool {
+		var err error
+		chs, err = store.ListOf[challenge.Challenge](h.ctx, h.st, store.ListOptions{Kind: meta.KindChallenge, Namespace: "default"})
+		require.NoError(t, err)
+		return len(chs) == 1 && chs[0].Status.State.IsFinal()
+	})
 	assert.Equal(t, challenge.StateInvalid, chs[0].Status.State)
 
 	// The next attempt waits BackoffMin (1h in the harness); the timer is

@@ -109,3 +109,24 @@ func TestManagementRoots(t *testing.T) {
 	assert.Nil(t, s.IntermediatePEM(3))
 	assert.Zero(t, s.Requests(acmetest.EndpointOther), "management requests are not ACME requests")
 }
+
+// TestPostsPerPathCountsRequestsNotReads counts accepts and finalizes per
+// challenge and order, leaving out the POST-as-GET polls of the same URLs.
+func TestPostsPerPathCountsRequestsNotReads(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	s := acmetest.NewServer(t, acmetest.WithAlwaysValid())
+	cl := registeredClient(ctx, t, s)
+	_, _, err := issue(ctx, cl, []string{"posts.example.test"}, anyChallenge)
+	require.NoError(t, err)
+
+	for _, ep := range []acmetest.Endpoint{acmetest.EndpointChallenge, acmetest.EndpointFinalize, acmetest.EndpointNewOrder} {
+		posts := s.PostsPerPath(ep)
+		require.Len(t, posts, 1, ep)
+		for path, n := range posts {
+			assert.Equal(t, 1, n, "%s %s", ep, path)
+		}
+	}
+	assert.Empty(t, s.PostsPerPath(acmetest.EndpointAuthz), "authorization reads are POST-as-GET")
+	assert.Empty(t, s.PostsPerPath(acmetest.EndpointCertificate), "the download is POST-as-GET")
+}

@@ -51,9 +51,12 @@ type front struct {
 	requests map[Endpoint]int
 	log      []Request
 	orders   int // newOrder requests Pebble answered 201 Created
-	faults   []Fault
 	// newOrders records every newOrder request (see Server.NewOrders).
 	newOrders []NewOrderRecord
+	// posts counts, per request path, POSTs carrying a payload (not
+	// POST-as-GET): accepts, finalizes, new orders.
+	posts  map[string]int
+	faults []Fault
 }
 
 func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan struct{}) *front {
@@ -63,6 +66,7 @@ func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan 
 		closing:      closing,
 		serial:       make(chan struct{}, 1),
 		requests:     map[Endpoint]int{},
+		posts:        map[string]int{},
 		faults:       append([]Fault(nil), faults...),
 	}
 }
@@ -139,6 +143,19 @@ func (f *front) count(ep Endpoint) int {
 	return f.requests[ep]
 }
 
+// postsPerPath returns the POSTs with a payload to e, by request path.
+func (f *front) postsPerPath(e Endpoint) map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for path, n := range f.posts {
+		if classify(path) == e {
+			out[path] = n
+		}
+	}
+	return out
+}
+
 func (f *front) ordersCreated() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -155,6 +172,11 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, 
 		return 0
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if r.Method == http.MethodPost && !isManagement(r.URL.Path) && isAccept(body) {
+		f.mu.Lock()
+		f.posts[r.URL.Path]++
+		f.mu.Unlock()
+	}
 	rec := httptest.NewRecorder()
 	if !f.enter(r.Context()) {
 		if r.Context().Err() == nil {

@@ -181,6 +181,14 @@ type Request struct {
 // e.g. to check that a client sent nothing during a rate limit's window.
 func (s *Server) RequestLog() []Request { return s.front.requestLog() }
 
+// PostsPerPath returns, for each request path of endpoint e, how many POSTs
+// carrying a payload reached the server: requests that ask for something
+// (accept a challenge, finalize an order), not POST-as-GET reads. Keyed by
+// path, so each order's finalize and each challenge's accept is counted on
+// its own; requests refused by an injected fault before they reach Pebble
+// are not counted.
+func (s *Server) PostsPerPath(e Endpoint) map[string]int { return s.front.postsPerPath(e) }
+
 // OrderCount returns how many orders Pebble created (newOrder answered 201).
 func (s *Server) OrderCount() int { return s.front.ordersCreated() }
 

@@ -3,15 +3,42 @@
 // would see it, accept, wait for the authorization at the CA's pace, and
 // clean up as soon as the challenge is final — also when it failed.
 //
-// Crash safety: Status.Processing is written before the solver's Present is
-// called and Status.Presented right after it, before the self-check, so a
-// process killed at any point still cleans up after a restart. A Challenge
-// may be deleted only once SafeToDelete reports true (the order reconciler
-// deletes the Challenges of a valid Order that way); one whose Order was
-// deleted or failed before the CA was asked to validate is abandoned and
-// cleaned up at once. DNS-01 Present and CleanUp run under the Store lock
-// "dns01:<record name>", so an apex and its wildcard, on any replica, never
-// interleave their updates of the shared TXT RRset.
+// A visit loads a snapshot (the Challenge, whose status records the outcome
+// of every earlier effect; whether its Order still wants it; whether its
+// solver can be built; Now) and a pure decision (decide) returns a
+// reconcile.Plan: the status to write, events, and at most one effect —
+// record the DNS-01 record name, Present, self-check, accept, get the
+// authorization, or CleanUp. reconcile.Execute writes the plan, then
+// performs the effect, which records its outcome in status for the next
+// decision. Nothing the CA or a DNS provider sees happens twice across
+// replicas sharing a Store:
+//
+//   - Status.Processing (the intent to present) is written before Present
+//     and Status.Presented right after it, before the self-check, so a
+//     process killed at any point still cleans up after a restart.
+//   - Present and CleanUp are claimed: a DNS-01 challenge under the Store
+//     lease "dns01:<record name>" (so an apex and its wildcard, which share
+//     the TXT RRset, never interleave their updates, on any replica), other
+//     types under "challenge:<UID>:present".
+//   - Status.Accepting (the intent to accept) is written before the accept
+//     POST, which runs under the claim "challenge:<UID>:accept". A replica
+//     that finds the intent without an outcome (the POST may have been sent
+//     by a crashed or slower owner) reads the authorization and accepts
+//     only if the CA still shows the challenge pending.
+//   - A Present that keeps failing (a bad TSIG key, a provider that does not
+//     exist) is a failed attempt each time; after Options.PresentAttempts
+//     the challenge fails with the provider's reason, well before the
+//     Order's timeout.
+//
+// ACME failures are read with acmeproto.Classify: a rate limit postpones
+// the next step to the CA's Retry-After, a refusal fails the challenge,
+// anything else is retried with backoff. Every request to the CA goes
+// through one function (Reconciler.acme), where per-account pacing applies.
+//
+// A Challenge may be deleted only once SafeToDelete reports true (the order
+// reconciler deletes the Challenges of a valid Order that way); one whose
+// Order was deleted or failed before the CA was asked to validate is
+// abandoned and cleaned up at once.
 //
 // The Manager serves HTTP-01 and TLS-ALPN-01 answers for every Challenge for
 // which Serving reports true; the built-in solvers for those types

@@ -56,25 +56,38 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// PresentTimeout bounds one Present call; CleanUpTimeout one CleanUp. If 0, 1m.
 	PresentTimeout, CleanUpTimeout time.Duration
+	// PresentAttempts is how many failed Present attempts (a solver that
+	// cannot be built counts as one) fail the challenge (errored), so a
+	// persistent failure (a bad TSIG key, an unknown provider) fails the
+	// challenge with its reason well before the order's timeout. If 0, 4.
+	PresentAttempts int
+	// PresentRetryInterval is the pause after the first failed Present; it
+	// doubles after each further failure. If 0, 5s (with the default
+	// PresentAttempts the challenge fails about 35s after its first attempt).
+	PresentRetryInterval time.Duration
 	// Timeout is how long after its creation a challenge may stay unfinished
 	// before it fails (errored) and is cleaned up. If 0, 30m.
 	Timeout time.Duration
-	// LockOwner prefixes the owner token of DNS-01 record locks; the
-	// challenge's name is appended so that two challenges for one record
-	// name exclude each other even in one process. If empty, a random token.
+	// LockOwner prefixes the owner token of the reconciler's claims (Store
+	// leases); the challenge's namespace and name are appended so that two
+	// challenges for one DNS-01 record name exclude each other even in one
+	// process. If empty, the Manager's owner token (reconcile.Deps.Owner),
+	// or a random token when that is empty too.
 	LockOwner string
-	// LockTTL is the lease of a DNS-01 record lock. If 0, 2m; it is raised
-	// to 30s more than the longer of PresentTimeout and CleanUpTimeout.
+	// LockTTL is the lease of a Present or CleanUp claim (for DNS-01 the
+	// record lock). If 0, 2m; it is raised to 30s more than 4/3 of the longer of
+	// PresentTimeout and CleanUpTimeout. A dead owner's claim blocks the
+	// step this long.
 	LockTTL time.Duration
-	// LockRetry is the pause before trying again when a DNS-01 record lock
-	// is held by someone else. If 0, 500ms.
+	// LockRetry is the pause before trying again when a claim is held by
+	// someone else. If 0, 500ms.
 	LockRetry time.Duration
 	// AccountGone is told when the CA answers accountDoesNotExist for the
 	// issuer named by the argument. If nil, such challenges just fail.
 	AccountGone func(issuer meta.Ref)
 }
 
-func (o Options) withDefaults() Options {
+func (o Options) withDefaults(owner string) Options {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -89,10 +102,18 @@ func (o Options) withDefaults() Options {
 	def(&o.Timeout, 30*time.Minute)
 	def(&o.LockTTL, 2*time.Minute)
 	// The lease must outlive the call it protects.
-	if m := max(o.PresentTimeout, o.CleanUpTimeout) + 30*time.Second; o.LockTTL < m {
+	// (an effect's context ends at 3/4 of its claim's TTL).
+	if m := max(o.PresentTimeout, o.CleanUpTimeout)*4/3 + 30*time.Second; o.LockTTL < m {
 		o.LockTTL = m
 	}
 	def(&o.LockRetry, 500*time.Millisecond)
+	def(&o.PresentRetryInterval, 5*time.Second)
+	if o.PresentAttempts <= 0 {
+		o.PresentAttempts = 4
+	}
+	if o.LockOwner == "" {
+		o.LockOwner = owner
+	}
 	if o.LockOwner == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

@@ -21,18 +21,19 @@ import (
 	"github.com/certflow/certflow/store/memory"
 )
 
-// fakeSolver records calls; checkErr, if set, makes Check fail.
+// fakeSolver records calls; checkErr, if set, makes Check fail, presentErr
+// every Present.
 type fakeSolver struct {
-	mu                sync.Mutex
-	presents, cleanup int
-	checkErr          error
+	mu                   sync.Mutex
+	presents, cleanup    int
+	checkErr, presentErr error
 }
 
 func (f *fakeSolver) Present(context.Context, solver.Challenge) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.presents++
-	return nil
+	return f.presentErr
 }
 
 func (f *fakeSolver) CleanUp(context.Context, solver.Challenge) error {

@@ -63,13 +63,28 @@ type Spec struct {
 	IssuerRef meta.IssuerRef `json:"issuerRef"`
 }
 
-// Status is cert-manager's ChallengeStatus plus certflow's diagnostics.
+// Status is cert-manager's ChallengeStatus plus certflow's diagnostics and
+// the recorded outcomes of the reconciler's effects, which are what its next
+// decision reads.
 type Status struct {
+	// Processing is the intent to present, recorded before the solver's
+	// Present is called, so a crash during Present still cleans up.
 	Processing bool `json:"processing,omitempty"`
 	// Presented is set before the self-check starts, so a crash after Present
 	// still cleans up.
 	Presented   bool       `json:"presented,omitempty"`
 	PresentedAt *time.Time `json:"presentedAt,omitempty"`
+	// PresentFailures counts failed Present attempts (including a solver that
+	// cannot be built); after Options.PresentAttempts the challenge fails.
+	PresentFailures int `json:"presentFailures,omitempty"`
+	// SelfCheckPassed records that the self-check saw what the CA will see;
+	// SelfCheckFailures counts the failed attempts before that.
+	SelfCheckPassed   bool `json:"selfCheckPassed,omitempty"`
+	SelfCheckFailures int  `json:"selfCheckFailures,omitempty"`
+	// Accepting is the intent to accept, recorded before the accept POST.
+	// With Accepted still false it means a POST may have reached the CA:
+	// whoever resumes reads the authorization before accepting again.
+	Accepting bool `json:"accepting,omitempty"`
 	// Accepted is set once the CA was told to validate.
 	Accepted bool   `json:"accepted,omitempty"`
 	State    State  `json:"state,omitempty"`
@@ -78,9 +93,10 @@ type Status struct {
 	CleanedUp bool `json:"cleanedUp,omitempty"`
 	// RecordName is, for DNS-01, where the TXT record was written.
 	RecordName string `json:"recordName,omitempty"`
-	// NotBefore, if set and in the future, is when the CA allows the next
-	// request (its Retry-After after a 429). It is persisted because the
-	// status write that records the rate limit wakes the reconciler at once.
+	// NotBefore, if set and in the future, is when the next step may be
+	// taken: the CA's Retry-After after a 429, the next authorization poll,
+	// the next self-check or Present attempt. It is persisted because the
+	// status write that records an outcome wakes the reconciler at once.
 	NotBefore *time.Time `json:"notBefore,omitempty"`
 }
 

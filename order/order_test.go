@@ -393,6 +393,7 @@ func TestAuthorizationPollFollowsRetryAfter(t *testing.T) {
 
 	// The validation is held, so the challenge is processing and the CA
 	// asks for 3s (as seconds, or as a date rounded to the second).
+	clk.Set(next)
 	next, err = e.chals.Reconcile(ctx, chRef)
 	require.NoError(t, err)
 	wait := next.Sub(clk.Now())

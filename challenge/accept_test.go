@@ -1,0 +1,215 @@
+package challenge_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/acme"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// caFixture is a presented, self-checked challenge in a Store shared by
+// several replicas, and a fake CA.
+type caFixture struct {
+	clk *clock.Fake
+	st  *memory.Store
+	ca  *fakeCA
+	fs  *fakeSolver
+	ref meta.Ref
+}
+
+func newCAFixture(ctx context.Context, t *testing.T, status challenge.Status) *caFixture {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	f := &caFixture{clk: clk, st: memory.New(memory.WithClock(clk)), ca: newFakeCA(t), fs: &fakeSolver{}}
+	require.NoError(t, f.st.Create(ctx, &issuer.Issuer{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "acme"},
+		Spec:       issuer.Spec{ACME: &issuer.ACMEIssuer{Server: f.ca.url("/dir")}},
+	}))
+	now := clk.Now()
+	if status.Presented && status.PresentedAt == nil {
+		status.PresentedAt = &now
+	}
+	ch := &challenge.Challenge{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "c1"},
+		Spec: challenge.Spec{
+			URL: f.ca.url("/chal/1"), AuthorizationURL: f.ca.url("/authz/1"),
+			DNSName: "a.example.test", Type: solver.HTTP01, Token: "tok", Key: "tok.thumb",
+			IssuerRef: meta.IssuerRef{Name: "acme"},
+		},
+		Status: status,
+	}
+	require.NoError(t, f.st.Create(ctx, ch))
+	f.ref = meta.RefOf(ch)
+	return f
+}
+
+func (f *caFixture) replica(owner string) *challenge.Reconciler {
+	return challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: owner}, challenge.Options{
+		Clients:   f.ca,
+		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+}
+
+func (f *caFixture) get(ctx context.Context, t *testing.T) *challenge.Challenge {
+	t.Helper()
+	ch := &challenge.Challenge{}
+	require.NoError(t, f.st.Get(ctx, f.ref, ch))
+	return ch
+}
+
+// Replicas that all see a self-checked challenge accept it once: the
+// intent is recorded before the POST under a claim named from the
+// challenge, and whoever comes later reads the authorization instead.
+func TestAcceptIsSentOnceAcrossReplicas(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.validAfterReads = 1
+	const replicas = 5
+	var wg sync.WaitGroup
+	for i := range replicas {
+		r := f.replica(string(rune('a' + i)))
+		wg.Go(func() {
+			for range 50 {
+				if ch := f.get(ctx, t); ch.Status.State.IsFinal() && ch.Status.CleanedUp {
+					return
+				}
+				_, _ = r.Reconcile(ctx, f.ref) // conflicts and busy claims are retried here
+				f.clk.Advance(100 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State)
+	assert.True(t, ch.Status.CleanedUp)
+	accepts, _ := f.ca.counts()
+	assert.Equal(t, 1, accepts, "one accept POST for the challenge")
+}
+
+// The accept intent is on record but its outcome is not (the owner died
+// after the POST): whoever resumes reads the authorization and does not
+// accept again.
+func TestResumedAcceptReadsTheAuthorizationInsteadOfAcceptingAgain(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, Accepting: true, State: challenge.StatePending})
+	f.ca.challenge = acme.StatusProcessing // the dead owner's POST arrived
+	_, err := f.replica("b").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.True(t, ch.Status.Accepted)
+	assert.Equal(t, challenge.StateProcessing, ch.Status.State)
+	accepts, reads := f.ca.counts()
+	assert.Zero(t, accepts)
+	assert.Equal(t, 1, reads)
+}
+
+// The intent is on record but the POST never reached the CA: the
+// authorization shows the challenge pending, so it is accepted now, once.
+func TestResumedAcceptAcceptsWhenTheCANeverSawIt(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, Accepting: true, State: challenge.StatePending})
+	_, err := f.replica("b").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.True(t, ch.Status.Accepted)
+	accepts, _ := f.ca.counts()
+	assert.Equal(t, 1, accepts)
+}
+
+// A live owner's accept claim makes another replica wait, not accept.
+func TestAcceptClaimHeldByAnotherOwnerWaits(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	ch := f.get(ctx, t)
+	_, err := f.st.Acquire(ctx, "challenge:"+ch.ObjectMeta.UID+":accept", "replica-a/default/c1", time.Minute)
+	require.NoError(t, err)
+
+	next, err := f.replica("b").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	assert.Equal(t, f.clk.Now().Add(500*time.Millisecond), next)
+	accepts, _ := f.ca.counts()
+	assert.Zero(t, accepts)
+	assert.True(t, f.get(ctx, t).Status.Accepting, "the intent is recorded before the claim")
+
+	// The owner died: once its claim expires the step is resumed, reading
+	// the authorization first.
+	f.clk.Advance(time.Minute)
+	_, err = f.replica("b").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	accepts, reads := f.ca.counts()
+	assert.Equal(t, 1, accepts)
+	assert.Positive(t, reads)
+}
+
+// A 429 on accept is recorded with the CA's Retry-After; the challenge is
+// not failed and the next attempt waits.
+func TestRateLimitedAcceptWaitsForRetryAfter(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.acceptFails = &acme.Error{StatusCode: http.StatusTooManyRequests, ProblemType: "urn:ietf:params:acme:error:rateLimited",
+		Detail: "slow down", Header: http.Header{"Retry-After": {"7"}}}
+	next, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.Equal(t, f.clk.Now().Add(7*time.Second), next)
+	require.NotNil(t, ch.Status.NotBefore)
+	assert.False(t, ch.Status.State.IsFinal())
+	assert.Contains(t, ch.Status.Reason, "rate limited by the CA")
+	assert.Contains(t, ch.Status.Reason, "urn:ietf:params:acme:error:rateLimited: slow down")
+}
+
+// A CA refusal fails the challenge with its problem and cleans up.
+func TestRefusedAcceptFailsTheChallenge(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.acceptFails = &acme.Error{StatusCode: http.StatusForbidden, ProblemType: "urn:ietf:params:acme:error:unauthorized", Detail: "no"}
+	_, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateErrored, ch.Status.State)
+	assert.Equal(t, "accept: urn:ietf:params:acme:error:unauthorized: no", ch.Status.Reason)
+	assert.True(t, ch.Status.CleanedUp)
+}
+
+// An authorization poll that finds what status already records writes
+// nothing (no Store churn, no wake-up of the Order with nothing new) and
+// polls again after PollInterval; a change is recorded.
+func TestUnchangedAuthorizationPollWritesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.validAfterReads = 2
+	r := f.replica("a")
+	_, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	accepted := f.get(ctx, t)
+	require.True(t, accepted.Status.Accepted)
+	require.Equal(t, challenge.StateProcessing, accepted.Status.State)
+
+	f.clk.Advance(time.Second)
+	next, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	assert.Equal(t, f.clk.Now().Add(time.Second), next)
+	assert.Equal(t, accepted.ObjectMeta.ResourceVersion, f.get(ctx, t).ObjectMeta.ResourceVersion, "nothing new, nothing written")
+
+	f.clk.Advance(time.Second)
+	_, err = r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State)
+	assert.True(t, ch.Status.CleanedUp)
+	_, reads := f.ca.counts()
+	assert.Equal(t, 2, reads)
+}

@@ -1,0 +1,344 @@
+package challenge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/acme"
+
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/solver"
+)
+
+// outcome collects what an effect records: it changes the Challenge that
+// Execute then stores, and queues the events to record after that.
+type outcome struct {
+	ch     *Challenge
+	now    time.Time
+	events *[]reconcile.Event
+}
+
+func (o outcome) event(typ meta.EventType, reason meta.Reason, msg string) {
+	*o.events = append(*o.events, reconcile.Event{Type: typ, Reason: reason, Message: msg})
+}
+
+// failed makes the challenge final; the next decision cleans up.
+func (o outcome) failed(state State, reason string) {
+	o.ch.Status.State = state
+	o.ch.Status.Reason = reason
+	o.ch.Status.NotBefore = nil
+	o.event(meta.EventWarning, ReasonFailed, reason)
+}
+
+func (o outcome) notBefore(d time.Duration) {
+	t := o.now.Add(d)
+	o.ch.Status.NotBefore = &t
+}
+
+// bind returns the I/O that performs step for the challenge ch (the plan's
+// object) loaded as l.
+func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.Event) func(context.Context) error {
+	out := func() outcome { return outcome{ch: ch, now: r.deps.Clock.Now(), events: events} }
+	switch s {
+	case stepRecordName:
+		return func(ctx context.Context) error { return r.recordName(ctx, l, out()) }
+	case stepPresent:
+		return func(ctx context.Context) error { return r.present(ctx, l, out()) }
+	case stepSelfCheck:
+		return func(ctx context.Context) error { return r.check(ctx, l, out()) }
+	case stepAccept:
+		return func(ctx context.Context) error { return r.accept(ctx, l, out(), false) }
+	case stepResumeAccept:
+		return func(ctx context.Context) error { return r.accept(ctx, l, out(), true) }
+	case stepAuthorization:
+		return func(ctx context.Context) error { return r.poll(ctx, l, out()) }
+	case stepCleanUp:
+		return func(ctx context.Context) error { return r.cleanUp(ctx, l, out()) }
+	}
+	return func(context.Context) error { return fmt.Errorf("%w: unknown step %q", ErrMisconfigured, s) }
+}
+
+func (r *Reconciler) presentFailed(o outcome, reason string) {
+	recordPresentFailure(&o.ch.Status, r.opts, o.now, reason)
+	o.event(meta.EventWarning, ReasonPresentError, reason)
+}
+
+func (r *Reconciler) recordName(ctx context.Context, l loaded, o outcome) error {
+	rn, ok := l.solver.(solver.RecordNamer)
+	if !ok {
+		return fmt.Errorf("%w: solver names no record", ErrMisconfigured)
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.opts.PresentTimeout)
+	defer cancel()
+	name, err := rn.RecordName(pctx, o.ch.Info())
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		r.presentFailed(o, "present: record name: "+err.Error())
+		return nil
+	}
+	o.ch.Status.RecordName = name
+	return nil
+}
+
+func (r *Reconciler) present(ctx context.Context, l loaded, o outcome) error {
+	pctx, cancel := context.WithTimeout(ctx, r.opts.PresentTimeout)
+	defer cancel()
+	if err := l.solver.Present(pctx, o.ch.Info()); err != nil {
+		if ctx.Err() != nil {
+			return err // stopped, not failed: nothing is counted
+		}
+		r.presentFailed(o, "present: "+err.Error())
+		return nil
+	}
+	st := &o.ch.Status
+	now := o.now
+	st.Presented, st.PresentedAt = true, &now
+	st.Reason, st.NotBefore = "", nil
+	st.SelfCheckPassed, st.SelfCheckFailures = false, 0
+	o.event(meta.EventNormal, ReasonPresented, fmt.Sprintf("presented %s challenge for %s", o.ch.Spec.Type, o.ch.Spec.DNSName))
+	return nil
+}
+
+func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
+	cctx, cancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
+	defer cancel()
+	var err error
+	switch {
+	case r.opts.SelfCheck != nil:
+		err = r.opts.SelfCheck(cctx, o.ch, l.solver)
+	default:
+		if c, ok := l.solver.(solver.Checker); ok {
+			err = c.Check(cctx, o.ch.Info())
+		}
+	}
+	st := &o.ch.Status
+	if err == nil {
+		st.SelfCheckPassed, st.Reason = true, ""
+		return nil
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	reason := err.Error()
+	if !errors.Is(err, solver.ErrSelfCheck) {
+		reason = "self-check: " + reason
+	}
+	st.SelfCheckFailures++
+	if st.Reason != reason {
+		o.event(meta.EventNormal, ReasonSelfCheck, reason)
+	}
+	st.Reason = reason
+	o.notBefore(r.opts.SelfCheckInterval)
+	return nil
+}
+
+// accept tells the CA to validate. When resuming an accept that may have
+// been sent already, it reads the authorization first and accepts only if
+// the challenge is still pending there.
+func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume bool) error {
+	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
+		ch := o.ch
+		if resume {
+			authz, err := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL)
+			if err != nil {
+				return r.acmeFailure(o, "get authorization", err)
+			}
+			if r.alreadyAccepted(o, authz) {
+				return nil
+			}
+		}
+		if _, err := cl.Accept(ctx, &acme.Challenge{URI: ch.Spec.URL}); err != nil {
+			if !resume && acmeproto.Classify(err, o.now).Class == acmeproto.Terminal {
+				// The CA may refuse because the challenge is no longer
+				// pending (accepted by an earlier attempt whose outcome was
+				// lost): look before failing.
+				if authz, gerr := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL); gerr == nil && r.alreadyAccepted(o, authz) {
+					return nil
+				}
+			}
+			return r.acmeFailure(o, "accept", err)
+		}
+		st := &ch.Status
+		st.Accepting, st.Accepted = true, true
+		st.State, st.Reason = StateProcessing, ""
+		o.notBefore(r.opts.PollInterval)
+		o.event(meta.EventNormal, ReasonAccepted, "the CA was asked to validate the challenge")
+		return nil
+	})
+}
+
+// alreadyAccepted records authz if it shows that the CA needs no accept
+// for this challenge any more: the authorization is final, or the
+// challenge left pending.
+func (r *Reconciler) alreadyAccepted(o outcome, authz *acme.Authorization) bool {
+	mine := acmeproto.StatusPending
+	for _, c := range authz.Challenges {
+		if c.URI == o.ch.Spec.URL {
+			mine = acmeproto.Status(c.Status)
+		}
+	}
+	if !acmeproto.Status(authz.Status).Final() && mine == acmeproto.StatusPending {
+		return false
+	}
+	o.ch.Status.Accepted = true
+	r.recordAuthorization(o, authz)
+	return true
+}
+
+// poll reads the authorization of an accepted challenge. An answer that
+// changes nothing status records is not written (a write would wake the
+// Order with nothing new, and churn the Store once per poll): poll returns
+// a pollAgain instead, carrying when to look next.
+func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
+	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
+		authz, err := cl.GetAuthorization(ctx, o.ch.Spec.AuthorizationURL)
+		if err != nil {
+			return r.acmeFailure(o, "get authorization", err)
+		}
+		st := &o.ch.Status
+		if !acmeproto.Status(authz.Status).Final() && st.Reason == "" && st.State == challengeState(authz, o.ch.Spec.URL) {
+			return pollAgain{at: o.now.Add(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.opts.PollInterval))}
+		}
+		r.recordAuthorization(o, authz)
+		return nil
+	})
+}
+
+// pollAgain is poll's answer when the authorization is as status records
+// it: nothing is written and the challenge is looked at again at the time.
+type pollAgain struct{ at time.Time }
+
+func (p pollAgain) Error() string {
+	return "challenge: authorization unchanged, poll again at " + p.at.UTC().Format(time.RFC3339Nano)
+}
+
+// challengeState is the state of a pending authorization's challenge url.
+func challengeState(authz *acme.Authorization, url string) State {
+	for _, c := range authz.Challenges {
+		if c.URI == url && c.Status == acme.StatusProcessing {
+			return StateProcessing
+		}
+	}
+	return StatePending
+}
+
+// recordAuthorization records what authz says about the challenge.
+func (r *Reconciler) recordAuthorization(o outcome, authz *acme.Authorization) {
+	st := &o.ch.Status
+	switch acmeproto.Status(authz.Status) {
+	case acmeproto.StatusValid:
+		st.State, st.Reason, st.NotBefore = StateValid, "Successfully authorized domain", nil
+		o.event(meta.EventNormal, ReasonValid, fmt.Sprintf("%s challenge for %s is valid", o.ch.Spec.Type, o.ch.Spec.DNSName))
+		return
+	case acmeproto.StatusInvalid:
+		o.failed(StateInvalid, FailureReason(authz, o.ch.Spec.URL))
+		return
+	case acmeproto.StatusExpired, acmeproto.StatusDeactivated, acmeproto.StatusRevoked:
+		o.failed(StateExpired, fmt.Sprintf("authorization for %s is %s", authz.Identifier.Value, authz.Status))
+		return
+	case acmeproto.StatusPending, acmeproto.StatusReady, acmeproto.StatusProcessing:
+	}
+	st.State, st.Reason = challengeState(authz, o.ch.Spec.URL), ""
+	o.notBefore(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.opts.PollInterval))
+}
+
+// acmeFailure records what a failed ACME request means for the challenge:
+// a rate limit postpones the next step to the CA's Retry-After, a refusal
+// fails the challenge; anything else is returned to be retried with backoff.
+func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
+	p := acmeproto.Classify(err, o.now)
+	switch p.Class {
+	case acmeproto.RateLimited:
+		d := p.RetryAfter
+		if d <= 0 {
+			d = r.opts.PollInterval
+		}
+		o.notBefore(d)
+		reason := fmt.Sprintf("rate limited by the CA, retrying at %s: %s", o.ch.Status.NotBefore.UTC().Format(time.RFC3339), p)
+		o.ch.Status.Reason = reason
+		o.event(meta.EventWarning, ReasonRateLimited, reason)
+		return nil
+	case acmeproto.AccountGone:
+		if r.opts.AccountGone != nil {
+			r.opts.AccountGone(o.ch.Spec.IssuerRef.Resolve(o.ch.ObjectMeta.Namespace))
+		}
+		o.failed(StateErrored, op+": "+p.String())
+		return nil
+	case acmeproto.Terminal:
+		o.failed(StateErrored, op+": "+p.String())
+		return nil
+	case acmeproto.Transient, acmeproto.BadNonce:
+	}
+	return fmt.Errorf("challenge: %s %s: %w", op, o.ch.ObjectMeta.Name, err)
+}
+
+// acme runs op, one exchange with the CA of the challenge's issuer. It is
+// the only way this package talks to the CA, so per-account pacing (the
+// CA's Retry-After, bounded concurrency) applies here in one place.
+func (r *Reconciler) acme(ctx context.Context, l loaded, op func(context.Context, *acme.Client) error) error {
+	if l.issuer == nil {
+		return l.issuerErr
+	}
+	cl, err := r.opts.Clients.Client(ctx, l.issuer)
+	if err != nil {
+		return fmt.Errorf("challenge: acme client: %w", err)
+	}
+	actx, cancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
+	defer cancel()
+	return op(actx, cl)
+}
+
+func (r *Reconciler) cleanUp(ctx context.Context, l loaded, o outcome) error {
+	if l.solver == nil {
+		err := fmt.Errorf("challenge: clean up %s: %w", o.ch.ObjectMeta.Name, l.SolverErr)
+		r.deps.Events.Event(meta.RefOf(o.ch), meta.EventWarning, ReasonCleanUpError, err.Error())
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.opts.CleanUpTimeout)
+	defer cancel()
+	if err := l.solver.CleanUp(cctx, o.ch.Info()); err != nil {
+		err = fmt.Errorf("challenge: clean up %s: %w", o.ch.ObjectMeta.Name, err)
+		r.deps.Events.Event(meta.RefOf(o.ch), meta.EventWarning, ReasonCleanUpError, err.Error())
+		return err
+	}
+	st := &o.ch.Status
+	st.CleanedUp, st.Presented, st.Processing, st.NotBefore = true, false, false, nil
+	o.event(meta.EventNormal, ReasonCleanedUp, fmt.Sprintf("cleaned up %s challenge for %s", o.ch.Spec.Type, o.ch.Spec.DNSName))
+	return nil
+}
+
+// FailureReason explains an invalid authorization: the identifier, the
+// failed challenge(s) and the CA's problem detail. challengeURL, if set,
+// names the challenge to report first.
+func FailureReason(authz *acme.Authorization, challengeURL string) string {
+	name := authz.Identifier.Value
+	if authz.Wildcard {
+		name = "*." + name
+	}
+	var details []string
+	for _, c := range authz.Challenges {
+		if c.Error == nil {
+			continue
+		}
+		d := fmt.Sprintf("%s: %s", c.Type, acmeproto.Classify(c.Error, time.Time{}))
+		if c.URI == challengeURL {
+			details = append([]string{d}, details...)
+		} else {
+			details = append(details, d)
+		}
+	}
+	if len(details) == 0 {
+		return fmt.Sprintf("authorization for %q is %s (the CA gave no detail)", name, authz.Status)
+	}
+	reason := fmt.Sprintf("authorization for %q is %s: %s", name, authz.Status, details[0])
+	for _, d := range details[1:] {
+		reason += "; " + d
+	}
+	return reason
+}
