@@ -65,6 +65,8 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        a.solverFor,
+		Accounts:         issuers,
+		Enqueue:          enqueue,
 		SelfCheck:        w.selfCheck,
 		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,

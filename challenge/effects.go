@@ -289,6 +289,11 @@ func (r *Reconciler) acme(ctx context.Context, l loaded, op func(context.Context
 	if err != nil {
 		return fmt.Errorf("challenge: acme client: %w", err)
 	}
+	release, retryAt, ok := r.slot(l)
+	if !ok {
+		return pollAgain{at: retryAt}
+	}
+	defer release()
 	actx, cancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
 	defer cancel()
 	return op(actx, cl)
@@ -341,4 +346,18 @@ func FailureReason(authz *acme.Authorization, challengeURL string) string {
 		reason += "; " + d
 	}
 	return reason
+}
+
+// slot takes one of the account's slots for an ACME request, when the
+// Manager hands them out.
+func (r *Reconciler) slot(l loaded) (func(), time.Time, bool) {
+	if r.opts.Accounts == nil {
+		return func() {}, time.Time{}, true
+	}
+	ref := meta.RefOf(l.Challenge)
+	var wake func()
+	if enqueue := r.opts.Enqueue; enqueue != nil {
+		wake = func() { enqueue(ref) }
+	}
+	return r.opts.Accounts.Slot(l.issuer, ref.String(), wake)
 }

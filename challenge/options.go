@@ -21,6 +21,15 @@ type ClientSource interface {
 	Client(ctx context.Context, iss issuer.Object) (*acme.Client, error)
 }
 
+// AccountSlots bounds the ACME work of each account at its CA (see
+// issuer.ACMEClients.Slot), so a CA that holds requests open cannot take
+// every worker: Slot either hands out a slot, to be released when the
+// work ends, or says when to look again; wake, if set, is called when a
+// slot is kept for key.
+type AccountSlots interface {
+	Slot(iss issuer.Object, key string, wake func()) (release func(), retryAt time.Time, ok bool)
+}
+
 // SolverFunc returns the solver that presents ch (built from
 // ch.Spec.Solver). It is called for every Present and CleanUp, so it should
 // be cheap (cache providers by config).
@@ -37,6 +46,13 @@ type Options struct {
 	Clients ClientSource
 	// SolverFor gives the solver of a challenge.
 	SolverFor SolverFunc
+	// Accounts, if set, is asked for a slot of the issuer's account before
+	// each ACME request; without one the challenge looks again later
+	// instead of holding a worker.
+	Accounts AccountSlots
+	// Enqueue, if set, asks the Manager to reconcile a Challenge soon; an
+	// account slot kept for a waiting challenge is fetched through it.
+	Enqueue func(meta.Ref)
 	// SelfCheck overrides the self-check. If nil, the solver's Check is used
 	// when it implements solver.Checker; otherwise there is no self-check.
 	SelfCheck SelfCheckFunc
