@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 )
@@ -55,7 +56,7 @@ type Cache struct {
 // NewCache returns an empty Cache. It starts nothing.
 func NewCache(opts Options) *Cache {
 	c := &Cache{
-		defaultName: normalizeName(opts.DefaultName),
+		defaultName: dnsname.Fold(opts.DefaultName),
 		log:         opts.Logger,
 		clock:       opts.Clock,
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 )
@@ -226,7 +227,7 @@ func normalizeIdentifier(id string) string {
 	if ip, err := netip.ParseAddr(id); err == nil {
 		return ip.Unmap().String()
 	}
-	return normalizeName(id)
+	return dnsname.Fold(id)
 }
 
 // validToken reports whether tok is 22–128 characters of the base64url
@@ -248,7 +249,7 @@ func validToken(tok string) bool {
 // challengeCertificate answers an acme-tls/1 hello.
 func (c *Cache) challengeCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	ix := c.challenges.Load()
-	name := normalizeName(hello.ServerName)
+	name := dnsname.Fold(hello.ServerName)
 	if name == "" {
 		if ip, ok := localAddr(hello.Conn); ok {
 			if cert := ix.alpnIP[ip]; cert != nil {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 )
@@ -67,7 +68,7 @@ func newCertEntry(ref meta.Ref, cert *tls.Certificate) *certEntry {
 		}
 	}
 	for _, n := range leaf.DNSNames {
-		add(normalizeName(n))
+		add(dnsname.Fold(n))
 	}
 	for _, ip := range leaf.IPAddresses {
 		if a, ok := netip.AddrFromSlice(ip); ok {

@@ -75,19 +75,3 @@ func localAddr(c net.Conn) (netip.Addr, bool) {
 	}
 	return netip.Addr{}, false
 }
-
-// normalizeName lower-cases name (ASCII only, like the hot path) and drops a
-// trailing dot, for names given by configuration or challenges.
-func normalizeName(name string) string {
-	name = trimDot(name)
-	if isLower(name) {
-		return name
-	}
-	b := []byte(name)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}

@@ -3,6 +3,8 @@ package solver
 import (
 	"net"
 	"strings"
+
+	"github.com/certflow/certflow/internal/dnsname"
 )
 
 // Select picks the solver for one identifier among an issuer's solvers with
@@ -31,7 +33,7 @@ func Select(solvers []Config, identifier string, wildcard bool, labels map[strin
 // every type.
 func SelectOffered(solvers []Config, identifier string, wildcard bool, labels map[string]string, offered []Type) (index int, ok bool) {
 	isIP := !wildcard && net.ParseIP(identifier) != nil
-	name := normalizeName(identifier)
+	name := dnsname.Fold(strings.TrimSpace(identifier))
 	if wildcard {
 		name = "*." + name
 	}
@@ -111,7 +113,7 @@ func match(sel Selector, name string, labels map[string]string) (score, bool) {
 	}
 	if len(sel.DNSNames) > 0 {
 		for _, n := range sel.DNSNames {
-			if normalizeName(n) == name {
+			if dnsname.Fold(strings.TrimSpace(n)) == name {
 				s.names = 1
 				break
 			}
@@ -122,7 +124,7 @@ func match(sel Selector, name string, labels map[string]string) (score, bool) {
 	}
 	if len(sel.DNSZones) > 0 {
 		for _, z := range sel.DNSZones {
-			if n := zoneLabels(normalizeName(z), name); n > s.zone {
+			if n := zoneLabels(dnsname.Fold(strings.TrimSpace(z)), name); n > s.zone {
 				s.zone = n
 			}
 		}
@@ -143,9 +145,4 @@ func zoneLabels(zone, name string) int {
 		return 0
 	}
 	return strings.Count(zone, ".") + 1
-}
-
-// normalizeName lower-cases a DNS name and drops a trailing dot.
-func normalizeName(n string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(n)), ".")
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
+
+	"github.com/certflow/certflow/internal/dnsname"
 )
 
 // Type is a challenge type, spelled as cert-manager's Challenge resource spells it.
@@ -38,7 +40,7 @@ type Challenge struct {
 
 // DNS01Name is the fully qualified _acme-challenge name (RFC 8555 §8.4).
 func (c Challenge) DNS01Name() string {
-	return "_acme-challenge." + strings.TrimSuffix(strings.ToLower(c.Identifier), ".") + "."
+	return "_acme-challenge." + dnsname.Fold(c.Identifier) + "."
 }
 
 // RecordName is the name a DNS-01 solver writes: ResolvedFQDN, else DNS01Name.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libdns/libdns"
 
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/solver"
 )
 
@@ -155,11 +156,7 @@ func relativeName(fqdn, zone string) (string, error) {
 
 // canonical lower-cases name and appends the trailing dot.
 func canonical(name string) string {
-	name = strings.ToLower(strings.TrimSpace(name))
-	if !strings.HasSuffix(name, ".") {
-		name += "."
-	}
-	return name
+	return dnsname.Fold(strings.TrimSpace(name)) + "."
 }
 
 func hasTXT(recs []libdns.Record, name, value string) bool {
