@@ -113,6 +113,8 @@ func (f *front) admit(ep Endpoint) (Fault, bool) {
 	defer f.mu.Unlock()
 	f.requests[ep]++
 	n := f.requests[ep]
+	// Wall clock on purpose: the log tells when requests reached the CA,
+	// which runs in real time whatever clock the client under test uses.
 	req := Request{Endpoint: ep, At: time.Now()}
 	for _, fault := range f.faults {
 		if fault.matches(ep, n) {

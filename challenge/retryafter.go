@@ -49,6 +49,9 @@ func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request
 	if err != nil {
 		return res, err
 	}
+	// An HTTP-date Retry-After is read against the wall clock, the clock
+	// the CA's Date header and the network live in; the wait it yields is a
+	// duration, applied by the reconcilers to the injected Clock.
 	d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
 	key := req.URL.String()
 	r.mu.Lock()
