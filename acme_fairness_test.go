@@ -15,38 +15,60 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// A CA that holds every request open must not starve another issuer: with
-// 20 Certificates stuck on a hanging CA (A), 5 Certificates of a healthy
-// CA (B) are issued within seconds by the same Manager and its 8 workers.
+// CAs that hold every request open must not starve another issuer: with
+// 20 Certificates stuck on each hanging CA, 5 Certificates of a healthy CA
+// are issued within seconds by the same Manager and its 8 workers — with
+// one stalled account, and with three (each may hold
+// Config.ACME.MaxInFlightPerAccount workers, 2 by default).
 func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
+	for _, stalledCAs := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d stalled", stalledCAs), func(t *testing.T) { hangingCAs(t, stalledCAs) })
+	}
+}
+
+func hangingCAs(t *testing.T, stalledCAs int) {
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()},
 		config:   func(c *Config) { c.Workers = 8 },
 	})
 	healthy := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.httpPort))
-
-	issA := h.acmeIssuer("default", "stalled")
-	require.NoError(t, h.m.Apply(h.ctx, issA))
+	stalled := []*acmetest.Server{h.acme}
+	for len(stalled) < stalledCAs {
+		stalled = append(stalled, acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.httpPort)))
+	}
+	for i, srv := range stalled {
+		iss := h.acmeIssuer("default", fmt.Sprintf("stalled-%d", i))
+		iss.Spec.ACME.Server = srv.DirectoryURL()
+		iss.Spec.ACME.CABundle = srv.TLSCertPEM()
+		require.NoError(t, h.m.Apply(h.ctx, iss))
+		require.NoError(t, h.m.WaitReady(h.ctx, meta.RefOf(iss)))
+	}
 	issB := h.acmeIssuer("default", "healthy")
 	issB.Spec.ACME.Server = healthy.DirectoryURL()
 	issB.Spec.ACME.CABundle = healthy.TLSCertPEM()
 	require.NoError(t, h.m.Apply(h.ctx, issB))
-	for _, iss := range []meta.Ref{meta.RefOf(issA), meta.RefOf(issB)} {
-		require.NoError(t, h.m.WaitReady(h.ctx, iss))
-	}
+	require.NoError(t, h.m.WaitReady(h.ctx, meta.RefOf(issB)))
 
-	// From now on the stalled CA answers nothing (until the test ends).
-	for _, ep := range []acmetest.Endpoint{acmetest.EndpointNewNonce, acmetest.EndpointNewOrder, acmetest.EndpointOrder,
-		acmetest.EndpointAuthz, acmetest.EndpointChallenge, acmetest.EndpointFinalize, acmetest.EndpointCertificate,
-		acmetest.EndpointAccount, acmetest.EndpointNewAccount} {
-		require.NoError(t, h.acme.InjectFault(acmetest.Fault{Endpoint: ep, Nth: h.acme.Requests(ep) + 1, Repeat: -1,
-			Kind: acmetest.FaultDelay, Delay: 10 * time.Minute}))
+	// From now on the stalled CAs answer nothing (until the test ends).
+	for i, srv := range stalled {
+		for _, ep := range []acmetest.Endpoint{acmetest.EndpointNewNonce, acmetest.EndpointNewOrder, acmetest.EndpointOrder,
+			acmetest.EndpointAuthz, acmetest.EndpointChallenge, acmetest.EndpointFinalize, acmetest.EndpointCertificate,
+			acmetest.EndpointAccount, acmetest.EndpointNewAccount} {
+			require.NoError(t, srv.InjectFault(acmetest.Fault{Endpoint: ep, Nth: srv.Requests(ep) + 1, Repeat: -1,
+				Kind: acmetest.FaultDelay, Delay: 10 * time.Minute}))
+		}
+		for j := range 20 {
+			name := fmt.Sprintf("a%d-%d", i, j)
+			require.NoError(t, h.m.Apply(h.ctx, acmeCertificate("default", name, fmt.Sprintf("stalled-%d", i), name+".example.test")))
+		}
 	}
-	for i := range 20 {
-		require.NoError(t, h.m.Apply(h.ctx, acmeCertificate("default", fmt.Sprintf("a-%d", i), "stalled", fmt.Sprintf("a-%d.example.test", i))))
-	}
-	h.awaitStore("the stalled CA holds requests", func() bool {
-		return h.acme.Requests(acmetest.EndpointNewOrder)+h.acme.Requests(acmetest.EndpointNewNonce) >= 3
+	h.awaitStore("every stalled CA holds requests", func() bool {
+		for _, srv := range stalled {
+			if srv.Requests(acmetest.EndpointNewOrder)+srv.Requests(acmetest.EndpointNewNonce) < 2 {
+				return false
+			}
+		}
+		return true
 	})
 
 	start := time.Now()
@@ -68,18 +90,22 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 	for _, err := range errs {
 		require.NoError(t, err, "healthy issuer's certificates Ready while the other CA hangs")
 	}
-	t.Logf("5 certificates of the healthy issuer Ready in %v while 20 of the stalled issuer's wait", took.Round(time.Millisecond))
+	t.Logf("5 certificates of the healthy issuer Ready in %v while 20 on each of %d stalled CAs wait", took.Round(time.Millisecond), stalledCAs)
 	ready := 0
-	for i := range 20 {
-		c := &certificate.Certificate{}
-		require.NoError(t, h.m.Get(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprintf("a-%d", i)}, c))
-		if certReady(c) {
-			ready++
+	for i := range stalled {
+		for j := range 20 {
+			c := &certificate.Certificate{}
+			require.NoError(t, h.m.Get(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprintf("a%d-%d", i, j)}, c))
+			if certReady(c) {
+				ready++
+			}
 		}
 	}
-	assert.Zero(t, ready, "the stalled CA issued nothing")
+	assert.Zero(t, ready, "the stalled CAs issued nothing")
 	stopping := time.Now()
 	h.stopManager()
-	h.acme.Close()
-	t.Logf("Manager stopped and stalled CA closed in %v", time.Since(stopping).Round(time.Millisecond))
+	for _, srv := range stalled {
+		srv.Close()
+	}
+	t.Logf("Manager stopped and stalled CAs closed in %v", time.Since(stopping).Round(time.Millisecond))
 }

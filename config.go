@@ -76,6 +76,11 @@ type ACMEConfig struct {
 	// Dial opens the self-check connections of HTTP-01 and TLS-ALPN-01. If
 	// nil, a net.Dialer (the system resolver) is used.
 	Dial solver.DialFunc
+	// MaxInFlightPerAccount bounds the ACME requests one CA account has in
+	// flight at once, so CAs that hold requests open cannot take every
+	// worker: k stalled accounts hold at most k×MaxInFlightPerAccount
+	// workers. If zero, max(2, Workers/4).
+	MaxInFlightPerAccount int
 }
 
 // ErrInvalidConfig is wrapped by New when the Config cannot work.
@@ -91,6 +96,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.Workers == 0 {
 		out.Workers = 8
+	}
+	if out.ACME.MaxInFlightPerAccount == 0 {
+		out.ACME.MaxInFlightPerAccount = max(2, out.Workers/4)
 	}
 	if out.HTTPClient == nil {
 		// One CA is talked to by every worker: keep a connection per worker
@@ -136,6 +144,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReconcileTimeout < 0 {
 		errs = append(errs, errors.New("ReconcileTimeout must not be negative"))
+	}
+	if c.ACME.MaxInFlightPerAccount < 0 {
+		errs = append(errs, errors.New("ACME.MaxInFlightPerAccount must not be negative"))
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("Workers must not be negative"))

@@ -44,7 +44,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 	// the pace the CA's Retry-After asks even though x/crypto/acme drops the
 	// header on successful polls.
 	retryAfter := &challenge.RetryAfterRecorder{}
-	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: retryAfter.Wrap})
+	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: retryAfter.Wrap,
+		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
 	w.issuers = issuers
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
