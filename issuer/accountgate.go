@@ -26,6 +26,14 @@ const (
 	// rateLimitPause is how long an account pauses after a 429 that named
 	// no Retry-After.
 	rateLimitPause = 5 * time.Second
+	// maxAccountHold caps how long one 429 silences the whole account. A CA
+	// also answers 429 for limits of one set of names (Let's Encrypt's
+	// duplicate-certificate limit asks for up to 34 hours): the order that
+	// met it keeps the whole Retry-After in its own status, while the
+	// account's other names, and renewals about to expire, go on after the
+	// cap. A limit of the account itself answers the next request with a
+	// new 429 and a new hold: one request per cap at most.
+	maxAccountHold = 15 * time.Minute
 )
 
 // accountGate is what certflow knows about one ACME account at its CA and
@@ -177,7 +185,7 @@ func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !ok {
 			d = rateLimitPause
 		}
-		t.gate.hold(t.gate.clock.Now().Add(d))
+		t.gate.hold(t.gate.clock.Now().Add(min(d, maxAccountHold)))
 	}
 	return res, err
 }

@@ -56,6 +56,43 @@ func TestAccountGate_RateLimitHoldsEveryRequest(t *testing.T) {
 	assert.Equal(t, int32(2), hits.Load())
 }
 
+// A 429 asking for hours (a limit of one set of names) silences the account
+// for maxAccountHold only; the request that met it still reads the whole
+// Retry-After.
+func TestAccountGate_LongRetryAfterHoldsTheAccountForTheCapOnly(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if hits.Add(1) == 1 {
+			w.Header().Set("Retry-After", "122400") // 34 hours
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	g := newAccountGate(clk, 2)
+	hc := &http.Client{Transport: g.transport(http.DefaultTransport)}
+	res, err := hc.Get(srv.URL)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, "122400", res.Header.Get("Retry-After"), "the limited request sees the CA's whole wait")
+
+	clk.Advance(maxAccountHold - time.Second)
+	res, err = hc.Get(srv.URL)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "held within the cap")
+	assert.Equal(t, int32(1), hits.Load())
+
+	clk.Advance(time.Second)
+	res, err = hc.Get(srv.URL)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode, "the account's other work goes on after the cap")
+	assert.Equal(t, int32(2), hits.Load())
+}
+
 // Slots bound the account's work in flight without blocking.
 func TestAccountGate_SlotsBoundWorkInFlight(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1e9, 0))
