@@ -31,11 +31,10 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/assert"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -215,10 +214,11 @@ func (r *Recorder) Steps() ([]*Step, error) {
 }
 
 // Save writes rec, indented, to path. Every stored object in it (a JSON
-// object with metadata) and every long string (a CSR, a chain, a key) is
-// written once, in "objects" under the hash of its content, and referred
-// to as {"$object": hash}: the snapshots of one issuance repeat the same
-// object versions and the same bytes many times.
+// object with metadata), every larger part of one (a spec, a status) and
+// every long string (a CSR, a chain, a key) is written once, in "objects"
+// under the hash of its content, and referred to as {"$object": hash}: the
+// snapshots of one issuance repeat the same object versions, specs and
+// bytes many times.
 func Save(path string, rec *Recording) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -230,7 +230,7 @@ func Save(path string, rec *Recording) error {
 	}
 	objects := map[string]any{}
 	m := tree.(map[string]any)
-	m["steps"] = intern(m["steps"], objects, false)
+	m["steps"] = intern(m["steps"], objects, 0)
 	m["objects"] = objects
 	if b, err = json.MarshalIndent(m, "", " "); err != nil {
 		return err
@@ -272,30 +272,38 @@ func decode(b []byte) (any, error) {
 
 const objectKey = "$object"
 
-// intern replaces every object with metadata in v by a reference into
-// objects.
-func intern(v any, objects map[string]any, isObject bool) any {
+// internMin is the size from which a JSON object (a spec, a status) or a
+// string is stored once; every object with metadata is.
+const internMin = 160
+
+// intern replaces the larger parts of v by references into objects. depth
+// is v's below the steps: the steps (1) and their snapshot, plan and
+// outcome (2) stay in place.
+func intern(v any, objects map[string]any, depth int) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = intern(e, objects, true)
+			x[k] = intern(e, objects, depth+1)
 		}
-		if _, ok := x["metadata"]; !ok || !isObject {
+		if depth < 3 {
 			return x
 		}
 		b, _ := json.Marshal(x)
+		if _, ok := x["metadata"]; !ok && len(b) < internMin {
+			return x
+		}
 		sum := sha256.Sum256(b)
 		h := hex.EncodeToString(sum[:8])
 		objects[h] = x
 		return map[string]any{objectKey: h}
 	case []any:
 		for i, e := range x {
-			x[i] = intern(e, objects, true)
+			x[i] = intern(e, objects, depth+1)
 		}
 	case string:
 		// Long strings (a CSR, a certificate chain, a key) recur in many
 		// object versions: stored once too.
-		if len(x) < 200 {
+		if len(x) < internMin {
 			return x
 		}
 		sum := sha256.Sum256([]byte(x))
@@ -360,8 +368,8 @@ func Drive(t *testing.T, rec *Recording, kind meta.Kind, d Decider) Driven {
 		}
 		obj := recorded
 		if prev, ok := state[ref]; ok {
-			if !assert.JSONEq(t, string(recorded), string(prev),
-				"step %d: %s as the replayed decisions left it is not what the recorded snapshot holds", st.Seq, ref) {
+			if !sameJSON(t, recorded, prev, fmt.Sprintf(
+				"step %d: %s as the replayed decisions left it (+) is not what the recorded snapshot holds (-)", st.Seq, ref)) {
 				return state
 			}
 			obj = prev
@@ -389,15 +397,97 @@ func Drive(t *testing.T, rec *Recording, kind meta.Kind, d Decider) Driven {
 
 func equalPlan(t *testing.T, st *Step, got Plan) bool {
 	t.Helper()
-	want, err := json.MarshalIndent(st.Plan, "", " ")
+	want, err := json.Marshal(st.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, err := json.MarshalIndent(got, "", " ")
+	have, err := json.Marshal(got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return assert.JSONEq(t, string(want), string(have), "step %d: plan", st.Seq)
+	return sameJSON(t, want, have, fmt.Sprintf("step %d: plan (- recorded, + decided now)", st.Seq))
+}
+
+// sameJSON reports whether want and have hold the same JSON value, and
+// shows the lines that differ when they do not.
+func sameJSON(t *testing.T, want, have []byte, what string) bool {
+	t.Helper()
+	w, h := indent(t, want), indent(t, have)
+	if w == h {
+		return true
+	}
+	t.Errorf("%s:\n%s", what, Diff(w, h))
+	return false
+}
+
+func indent(t *testing.T, b []byte) string {
+	t.Helper()
+	v, err := decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// Diff returns the lines of a and b that differ, "-" for a's and "+" for
+// b's, with two lines of context.
+func Diff(a, b string) string {
+	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
+	// lcs[i][j] is the length of the longest common subsequence of x[i:]
+	// and y[j:].
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var lines []line
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			lines = append(lines, line{' ', x[i]})
+			i, j = i+1, j+1
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+			lines = append(lines, line{'-', x[i]})
+			i++
+		default:
+			lines = append(lines, line{'+', y[j]})
+			j++
+		}
+	}
+	var sb strings.Builder
+	last := -1
+	for k, l := range lines {
+		near := false
+		for d := max(0, k-2); d <= min(len(lines)-1, k+2); d++ {
+			near = near || lines[d].op != ' '
+		}
+		if !near {
+			continue
+		}
+		if last >= 0 && k > last+1 {
+			sb.WriteString("  ...\n")
+		}
+		last = k
+		fmt.Fprintf(&sb, "%c %s\n", l.op, l.text)
+	}
+	return sb.String()
 }
 
 // advance returns the object under decision after the step: the replayed
