@@ -230,9 +230,12 @@ func Save(path string, rec *Recording) error {
 	}
 	objects := map[string]any{}
 	m := tree.(map[string]any)
-	m["steps"] = intern(m["steps"], objects, 0)
-	m["objects"] = objects
-	if b, err = json.MarshalIndent(m, "", " "); err != nil {
+	out := struct {
+		About   any            `json:"about"`
+		Steps   any            `json:"steps"`
+		Objects map[string]any `json:"objects"`
+	}{m["about"], intern(m["steps"], objects, 0), objects}
+	if b, err = json.MarshalIndent(out, "", " "); err != nil {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
