@@ -53,10 +53,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return time.Time{}, err
 	}
 	plan := decide(snap)
+	done := reconcile.Observe(meta.KindCertificate, snap, &plan)
 	if err := prepare(snap, &plan); err != nil {
+		done(time.Time{}, err)
 		return time.Time{}, err
 	}
-	return reconcile.Execute(ctx, r.deps, plan)
+	next, err := reconcile.Execute(ctx, r.deps, plan)
+	done(next, err)
+	return next, err
 }
 
 // prepare does the two steps of a plan a decision cannot: generating a new

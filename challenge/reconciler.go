@@ -75,7 +75,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if p.Effect != nil {
 			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
 		}
+		done := reconcile.Observe(meta.KindChallenge, s.snapshot, &p)
 		next, err := reconcile.Execute(ctx, r.claimDeps(ch), p)
+		done(next, err)
 		if again := (pollAgain{}); errors.As(err, &again) {
 			return again.at, nil
 		}

@@ -57,7 +57,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d := r.policy().decide(*s)
 		if d.step == stepNone {
-			return reconcile.Execute(ctx, r.deps, d.plan)
+			done := reconcile.Observe(meta.KindOrder, s, &d.plan)
+			next, err := reconcile.Execute(ctx, r.deps, d.plan)
+			done(next, err)
+			return next, err
 		}
 		if called {
 			break
@@ -73,7 +76,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			v.profile, v.preferred = s.ACME.Profile, s.ACME.PreferredChain
 		}
 		d.plan.Effect = r.effect(d.step, v)
+		done := reconcile.Observe(meta.KindOrder, s, &d.plan)
 		next, err := reconcile.Execute(ctx, r.deps, d.plan)
+		done(next, err)
 		release()
 		if err != nil {
 			return time.Time{}, err

@@ -1,0 +1,99 @@
+// Package record holds the test that records the issuance the decision
+// packages replay (see internal/replay). It runs only when asked:
+//
+//	CERTFLOW_REPLAY_RECORD=1 go test ./internal/replay/record
+//
+// rewrites internal/replay/testdata/http01-two-names.json; commit the new
+// file together with the decision change that needed it.
+package record_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/replay"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store/memory"
+)
+
+const path = "../testdata/http01-two-names.json" // replay.Path, seen from here
+
+func TestRecordIssuance(t *testing.T) {
+	if os.Getenv(replay.RecordEnv) != "1" {
+		t.Skipf("set %s=1 to record %s again", replay.RecordEnv, path)
+	}
+	httpL, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer httpL.Close()
+	port := httpL.Addr().(*net.TCPAddr).Port
+	srv := acmetest.NewServer(t, acmetest.WithHTTP01Port(port))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// One worker: the decisions of the recording happen one at a time.
+	cfg := certflow.Config{Store: memory.New(), HTTPClient: srv.Client(), Workers: 1, BackoffMin: time.Hour}
+	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, srv.Dial
+	m, err := certflow.New(cfg)
+	require.NoError(t, err)
+	hs := &http.Server{Handler: m.HTTPHandler(http.NotFoundHandler()), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(httpL) }()
+	defer hs.Close()
+
+	iss := &issuer.Issuer{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "acme"},
+		Spec: issuer.Spec{ACME: &issuer.ACMEIssuer{
+			Server:              srv.DirectoryURL(),
+			Email:               "ops@example.test",
+			PrivateKeySecretRef: meta.LocalRef{Name: "acme-account"},
+			Solvers:             []solver.Config{{HTTP01: &solver.HTTP01Config{}}},
+		}},
+	}
+	crt := &certificate.Certificate{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web"},
+		Spec: certificate.Spec{
+			SecretName: "web-tls",
+			IssuerRef:  meta.IssuerRef{Name: "acme", Kind: meta.KindIssuer},
+			DNSNames:   []string{"web.example.test", "www.example.test"},
+			PrivateKey: &certificate.PrivateKey{Algorithm: certificate.ECDSA, Size: 256},
+		},
+	}
+
+	rec := replay.Record()
+	defer rec.Stop()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	require.NoError(t, m.Apply(ctx, iss))
+	require.NoError(t, m.Apply(ctx, crt))
+	require.NoError(t, m.WaitReady(ctx, meta.RefOf(crt)))
+	// Let the clean-up after issuance (Challenges, the temporary key) finish.
+	time.Sleep(2 * time.Second)
+	stop()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		require.NoError(t, err)
+	}
+	rec.Stop()
+
+	steps, err := rec.Steps()
+	require.NoError(t, err)
+	require.NoError(t, replay.Save(path, &replay.Recording{
+		About: "One HTTP-01 issuance of Certificate default/web (web.example.test, www.example.test) by a Manager " +
+			"against acmetest, every decision of the Certificate, CertificateRequest, Order and Challenge reconcilers " +
+			"in the order they were made. Keys in it are throwaway test keys made by that run. Record again with " +
+			replay.RecordEnv + "=1 go test ./internal/replay/record",
+		Steps: steps,
+	}))
+	t.Logf("recorded %d decisions in %s", len(steps), path)
+}

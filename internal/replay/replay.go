@@ -1,0 +1,569 @@
+// Package replay records the decisions of a real issuance and replays them
+// without a CA, a network or a Store.
+//
+// Recording: Record installs a reconcile.Observer; every reconciler then
+// reports, for each decision it executes, the snapshot the decision saw,
+// the plan it returned (before anything ran) and the outcome of executing
+// it (the plan's object as stored afterwards, with what its effect
+// recorded). Save writes the steps as JSON, in the order they were decided.
+//
+// Replaying: Drive feeds one kind's recorded snapshots, in order, to that
+// package's pure decide and fails when a plan differs from the recorded
+// one. The object under decision is not taken from the recording but from
+// the earlier replayed decisions: the plan's object when it was written,
+// with the recorded effect outcome (its status) applied and the Store's
+// new ResourceVersion taken from the recording. Drive checks that this
+// object is the one the recorded snapshot holds, so the object's whole
+// history is made by the decisions plus the recorded effect outcomes. The
+// other parts of a snapshot (a Certificate's Secret and requests, an
+// Order's Challenges, …) are decided by other packages and come from the
+// recording; each of those packages replays its own decisions from the
+// same recorded issuance.
+package replay
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+)
+
+// RecordEnv, set to 1, makes the recording test run a real issuance and
+// rewrite the committed recording.
+const RecordEnv = "CERTFLOW_REPLAY_RECORD"
+
+// Recording is one recorded run.
+type Recording struct {
+	// About says what was recorded and how to record it again.
+	About string  `json:"about"`
+	Steps []*Step `json:"steps"`
+}
+
+// Step is one executed decision.
+type Step struct {
+	Seq  int       `json:"seq"`
+	Kind meta.Kind `json:"kind"`
+	// Snapshot is the decision's input: the snapshot's exported fields by
+	// name (an error as its message).
+	Snapshot json.RawMessage `json:"snapshot"`
+	Plan     Plan            `json:"plan"`
+	Outcome  *Outcome        `json:"outcome,omitempty"`
+}
+
+// Plan is what a reconcile.Plan says, without the effect's closure.
+type Plan struct {
+	Object json.RawMessage      `json:"object"`
+	Write  bool                 `json:"write,omitempty"`
+	Create []json.RawMessage    `json:"create,omitempty"`
+	Delete []reconcile.Deletion `json:"delete,omitempty"`
+	Events []reconcile.Event    `json:"events,omitempty"`
+	Effect string               `json:"effect,omitempty"`
+	Claim  string               `json:"claim,omitempty"`
+	Next   time.Time            `json:"next,omitzero"`
+}
+
+// Outcome is how executing a plan ended.
+type Outcome struct {
+	// Ran says the plan's effect ran (a claim held elsewhere skips it).
+	Ran bool   `json:"ran,omitempty"`
+	Err string `json:"err,omitempty"`
+	// Next is when the reconciler looks again.
+	Next time.Time `json:"next,omitzero"`
+	// Object is the plan's object after execution: with what the effect
+	// recorded and the Store's new ResourceVersion.
+	Object json.RawMessage `json:"object,omitempty"`
+}
+
+// Summarise returns what p says, its effect by name and claim.
+func Summarise(p *reconcile.Plan) (Plan, error) {
+	var out Plan
+	var err error
+	if out.Object, err = json.Marshal(p.Object); err != nil {
+		return out, err
+	}
+	out.Write, out.Delete, out.Events, out.Next = p.Write, p.Delete, p.Events, p.Next
+	for _, c := range p.Create {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return out, err
+		}
+		out.Create = append(out.Create, b)
+	}
+	if p.Effect != nil {
+		out.Effect = p.Effect.Name
+		if p.Effect.Claim != nil {
+			out.Claim = p.Effect.Claim.Name
+		}
+	}
+	return out, nil
+}
+
+// MarshalSnapshot encodes a snapshot (a struct or a pointer to one) as an
+// object of its exported fields by name; a field holding an error is
+// encoded as its message.
+func MarshalSnapshot(snapshot any) (json.RawMessage, error) {
+	v := reflect.ValueOf(snapshot)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("replay: snapshot %T is not a struct", snapshot)
+	}
+	fields := map[string]any{}
+	errType := reflect.TypeFor[error]()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		switch {
+		case f.Type == errType && fv.IsNil():
+			fields[f.Name] = nil
+		case f.Type == errType:
+			fields[f.Name] = fv.Interface().(error).Error()
+		default:
+			fields[f.Name] = fv.Interface()
+		}
+	}
+	return json.Marshal(fields)
+}
+
+// Recorder collects the decisions of every reconciler of the process.
+type Recorder struct {
+	mu    sync.Mutex
+	steps []*Step
+	err   error
+}
+
+// Record installs a Recorder as the reconcile.Observer until Stop.
+func Record() *Recorder {
+	r := &Recorder{}
+	reconcile.SetObserver(r.observe)
+	return r
+}
+
+// Stop uninstalls the recorder.
+func (r *Recorder) Stop() { reconcile.SetObserver(nil) }
+
+func (r *Recorder) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *Recorder) observe(kind meta.Kind, snapshot any, p *reconcile.Plan) func(time.Time, error) {
+	snap, err := MarshalSnapshot(snapshot)
+	if err != nil {
+		r.fail(err)
+		return nil
+	}
+	plan, err := Summarise(p)
+	if err != nil {
+		r.fail(err)
+		return nil
+	}
+	r.mu.Lock()
+	st := &Step{Seq: len(r.steps) + 1, Kind: kind, Snapshot: snap, Plan: plan}
+	r.steps = append(r.steps, st)
+	r.mu.Unlock()
+	ran := false
+	if e := p.Effect; e != nil && e.Do != nil {
+		do := e.Do
+		e.Do = func(ctx context.Context) error {
+			ran = true
+			return do(ctx)
+		}
+	}
+	return func(next time.Time, err error) {
+		o := &Outcome{Ran: ran, Next: next}
+		if err != nil {
+			o.Err = err.Error()
+		}
+		b, merr := json.Marshal(p.Object)
+		if merr != nil {
+			r.fail(merr)
+			return
+		}
+		o.Object = b
+		r.mu.Lock()
+		st.Outcome = o
+		r.mu.Unlock()
+	}
+}
+
+// Steps returns the steps recorded so far.
+func (r *Recorder) Steps() ([]*Step, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.steps), r.err
+}
+
+// Save writes rec, indented, to path. Every stored object in it (a JSON
+// object with metadata), every larger part of one (a spec, a status) and
+// every long string (a CSR, a chain, a key) is written once, in "objects"
+// under the hash of its content, and referred to as {"$object": hash}: the
+// snapshots of one issuance repeat the same object versions, specs and
+// bytes many times.
+func Save(path string, rec *Recording) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	tree, err := decode(b)
+	if err != nil {
+		return err
+	}
+	objects := map[string]any{}
+	m := tree.(map[string]any)
+	out := struct {
+		About   any            `json:"about"`
+		Steps   any            `json:"steps"`
+		Objects map[string]any `json:"objects"`
+	}{m["about"], intern(m["steps"], objects, 0), objects}
+	if b, err = json.MarshalIndent(out, "", " "); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Load reads the recording at path.
+func Load(t testing.TB, path string) *Recording {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("replay: %v (record it with %s=1 go test ./internal/replay/record)", err, RecordEnv)
+	}
+	tree, err := decode(b)
+	if err != nil {
+		t.Fatalf("replay: %s: %v", path, err)
+	}
+	m := tree.(map[string]any)
+	objects, _ := m["objects"].(map[string]any)
+	delete(m, "objects")
+	if b, err = json.Marshal(expand(m, objects)); err != nil {
+		t.Fatal(err)
+	}
+	rec := &Recording{}
+	if err := json.Unmarshal(b, rec); err != nil {
+		t.Fatalf("replay: %s: %v", path, err)
+	}
+	return rec
+}
+
+func decode(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
+}
+
+const objectKey = "$object"
+
+// internMin is the size from which a JSON object (a spec, a status) or a
+// string is stored once; every object with metadata is.
+const internMin = 160
+
+// intern replaces the larger parts of v by references into objects. depth
+// is v's below the steps: the steps (1) and their snapshot, plan and
+// outcome (2) stay in place.
+func intern(v any, objects map[string]any, depth int) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = intern(e, objects, depth+1)
+		}
+		if depth < 3 {
+			return x
+		}
+		b, _ := json.Marshal(x)
+		if _, ok := x["metadata"]; !ok && len(b) < internMin {
+			return x
+		}
+		sum := sha256.Sum256(b)
+		h := hex.EncodeToString(sum[:8])
+		objects[h] = x
+		return map[string]any{objectKey: h}
+	case []any:
+		for i, e := range x {
+			x[i] = intern(e, objects, depth+1)
+		}
+	case string:
+		// Long strings (a CSR, a certificate chain, a key) recur in many
+		// object versions: stored once too.
+		if len(x) < internMin {
+			return x
+		}
+		sum := sha256.Sum256([]byte(x))
+		h := hex.EncodeToString(sum[:8])
+		objects[h] = x
+		return map[string]any{objectKey: h}
+	}
+	return v
+}
+
+// expand undoes intern.
+func expand(v any, objects map[string]any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if h, ok := x[objectKey].(string); ok && len(x) == 1 {
+			return expand(objects[h], objects)
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = expand(e, objects)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = expand(e, objects)
+		}
+		return out
+	}
+	return v
+}
+
+// Decider is one package's decision, for Drive.
+type Decider struct {
+	// Main returns the ref and JSON of the object under decision in a
+	// recorded snapshot.
+	Main func(snapshot json.RawMessage) (meta.Ref, json.RawMessage, error)
+	// Decide decodes the snapshot, replaces its object under decision by
+	// obj and returns the plan the package's decide makes of it, its
+	// Effect carrying the name and claim the reconciler would give it.
+	Decide func(snapshot, obj json.RawMessage) (*reconcile.Plan, error)
+}
+
+// Driven is the end of a replay: the last state of each decided object.
+type Driven map[meta.Ref]json.RawMessage
+
+// Drive replays the recorded decisions of kind (see the package comment)
+// and returns how it left each object. It returns after the first plan
+// that differs from the recording.
+func Drive(t *testing.T, rec *Recording, kind meta.Kind, d Decider) Driven {
+	t.Helper()
+	state := Driven{}
+	n := 0
+	for _, st := range rec.Steps {
+		if st.Kind != kind {
+			continue
+		}
+		n++
+		ref, recorded, err := d.Main(st.Snapshot)
+		if err != nil {
+			t.Fatalf("step %d (%s): decode snapshot: %v", st.Seq, kind, err)
+		}
+		obj := recorded
+		if prev, ok := state[ref]; ok {
+			if !sameJSON(t, recorded, prev, fmt.Sprintf(
+				"step %d: %s as the replayed decisions left it (+) is not what the recorded snapshot holds (-)", st.Seq, ref)) {
+				return state
+			}
+			obj = prev
+		}
+		p, err := d.Decide(st.Snapshot, obj)
+		if err != nil {
+			t.Fatalf("step %d (%s): decide: %v", st.Seq, ref, err)
+		}
+		got, err := Summarise(p)
+		if err != nil {
+			t.Fatalf("step %d (%s): %v", st.Seq, ref, err)
+		}
+		if !equalPlan(t, st, got) {
+			t.Errorf("step %d: the decision on %s changed (Now %s)", st.Seq, ref, nowOf(st.Snapshot))
+			return state
+		}
+		state[ref] = advance(t, st, ref, obj, p, got)
+	}
+	if n == 0 {
+		t.Fatalf("the recording holds no %s decision", kind)
+	}
+	t.Logf("replayed %d %s decisions", n, kind)
+	return state
+}
+
+func equalPlan(t *testing.T, st *Step, got Plan) bool {
+	t.Helper()
+	want, err := json.Marshal(st.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sameJSON(t, want, have, fmt.Sprintf("step %d: plan (- recorded, + decided now)", st.Seq))
+}
+
+// sameJSON reports whether want and have hold the same JSON value, and
+// shows the lines that differ when they do not.
+func sameJSON(t *testing.T, want, have []byte, what string) bool {
+	t.Helper()
+	w, h := indent(t, want), indent(t, have)
+	if w == h {
+		return true
+	}
+	t.Errorf("%s:\n%s", what, Diff(w, h))
+	return false
+}
+
+func indent(t *testing.T, b []byte) string {
+	t.Helper()
+	v, err := decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// Diff returns the lines of a and b that differ, "-" for a's and "+" for
+// b's, with two lines of context.
+func Diff(a, b string) string {
+	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
+	// lcs[i][j] is the length of the longest common subsequence of x[i:]
+	// and y[j:].
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var lines []line
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			lines = append(lines, line{' ', x[i]})
+			i, j = i+1, j+1
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+			lines = append(lines, line{'-', x[i]})
+			i++
+		default:
+			lines = append(lines, line{'+', y[j]})
+			j++
+		}
+	}
+	var sb strings.Builder
+	last := -1
+	for k, l := range lines {
+		near := false
+		for d := max(0, k-2); d <= min(len(lines)-1, k+2); d++ {
+			near = near || lines[d].op != ' '
+		}
+		if !near {
+			continue
+		}
+		if last >= 0 && k > last+1 {
+			sb.WriteString("  ...\n")
+		}
+		last = k
+		fmt.Fprintf(&sb, "%c %s\n", l.op, l.text)
+	}
+	return sb.String()
+}
+
+// advance returns the object under decision after the step: the replayed
+// plan's object when the plan wrote it or its effect ran, with the recorded
+// effect outcome (status) and ResourceVersion.
+func advance(t *testing.T, st *Step, ref meta.Ref, obj json.RawMessage, p *reconcile.Plan, got Plan) json.RawMessage {
+	t.Helper()
+	o := st.Outcome
+	if o == nil || o.Err != "" || meta.RefOf(p.Object) != ref || (!got.Write && !o.Ran) {
+		return obj
+	}
+	var next, out map[string]json.RawMessage
+	if err := json.Unmarshal(got.Object, &next); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(o.Object, &out); err != nil {
+		t.Fatal(err)
+	}
+	var md, outMD map[string]json.RawMessage
+	if err := json.Unmarshal(next["metadata"], &md); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out["metadata"], &outMD); err != nil {
+		t.Fatal(err)
+	}
+	md["resourceVersion"] = outMD["resourceVersion"]
+	b, err := json.Marshal(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next["metadata"] = b
+	if o.Ran {
+		next["status"] = out["status"]
+	}
+	b, err = json.Marshal(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func nowOf(snapshot json.RawMessage) string {
+	var s struct{ Now time.Time }
+	_ = json.Unmarshal(snapshot, &s)
+	return s.Now.UTC().Format(time.RFC3339Nano)
+}
+
+// Compact re-encodes JSON without spaces, for comparing.
+func Compact(b []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return b
+	}
+	return buf.Bytes()
+}
+
+// Path is where the decision packages find the recorded issuance, relative
+// to their directory.
+const Path = "../internal/replay/testdata/http01-two-names.json"
+
+// Field decodes the snapshot's field name into obj and returns its ref and
+// JSON: the Main of a Decider.
+func Field(snapshot json.RawMessage, name string, obj meta.Object) (meta.Ref, json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(snapshot, &fields); err != nil {
+		return meta.Ref{}, nil, err
+	}
+	raw, ok := fields[name]
+	if !ok {
+		return meta.Ref{}, nil, fmt.Errorf("snapshot has no field %s", name)
+	}
+	if err := json.Unmarshal(raw, obj); err != nil {
+		return meta.Ref{}, nil, err
+	}
+	return meta.RefOf(obj), raw, nil
+}
