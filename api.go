@@ -59,6 +59,9 @@ func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
 	if obj.GetKind().ClusterScoped() {
 		om.Namespace = ""
 	}
+	if d, ok := obj.(meta.Defaulter); ok {
+		d.Default()
+	}
 	ref := meta.RefOf(obj)
 	cur, err := newObject(ref.Kind)
 	if err != nil {

@@ -50,11 +50,13 @@ func (d *decision) run() {
 		cert.Status.Conditions.Remove(meta.ConditionIssuing)
 		return
 	}
-	if l := secretNameLabel(cert.Spec.SecretName); cert.ObjectMeta.Labels[LabelSecretName] != l {
-		if cert.ObjectMeta.Labels == nil {
-			cert.ObjectMeta.Labels = map[string]string{}
-		}
-		cert.ObjectMeta.Labels[LabelSecretName] = l
+	if !cert.labelled() {
+		// Siblings are found by this label: a Certificate stored without it
+		// (not through Manager.Apply) issues nothing until it carries it,
+		// so two Certificates naming one Secret always see each other.
+		cert.Default()
+		d.plan.Next = now
+		return
 	}
 	if !d.ownsSecret() {
 		return
@@ -174,6 +176,14 @@ func (d *decision) ownsSecret() bool {
 		cert.Spec.SecretName, owner, strings.Join(others, ", ")))
 	cert.Status.Conditions.Remove(meta.ConditionIssuing)
 	cert.Status.NextPrivateKeySecretName = ""
+	// An issuance this Certificate started before it met its sibling stops
+	// here: deleting its request collects the Order and Challenges too.
+	if r := s.NextRequest; r != nil {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(r), ResourceVersion: r.ObjectMeta.ResourceVersion})
+	}
+	if k := s.NextKey; k != nil {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(k), ResourceVersion: k.ObjectMeta.ResourceVersion})
+	}
 	d.plan.Next = s.Now.Add(duplicateRecheck)
 	return false
 }

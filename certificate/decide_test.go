@@ -82,12 +82,11 @@ func TestDecide(t *testing.T) {
 			return &Snapshot{Cert: base()}
 		}, want{object: "Certificate/web", write: true, create: []string{"Secret/web-next-private-key"}, next: now,
 			ready: meta.ConditionFalse, reason: ReasonDoesNotExist}},
-		{"first visit labels the certificate with its secret name", func() *Snapshot {
+		{"stored without its secret-name label: label it and nothing else, so siblings always see it", func() *Snapshot {
 			c := base()
 			c.ObjectMeta.Labels = nil
 			return &Snapshot{Cert: c}
-		}, want{object: "Certificate/web", write: true, create: []string{"Secret/web-next-private-key"}, next: now,
-			ready: meta.ConditionFalse, reason: ReasonDoesNotExist}},
+		}, want{object: "Certificate/web", write: true, next: now}},
 		{"next key stored: create the request", func() *Snapshot {
 			c := base()
 			return &Snapshot{Cert: c, NextKey: withKey(c)}
@@ -128,6 +127,17 @@ func TestDecide(t *testing.T) {
 			c.ObjectMeta.CreationTime = &now
 			return &Snapshot{Cert: c, Siblings: []*Certificate{older}}
 		}, want{object: "Certificate/web", write: true, next: now.Add(3 * time.Minute),
+			ready: meta.ConditionFalse, reason: ReasonDuplicateSecretName}},
+		{"not the owner, with an issuance started before it met its sibling: stop it", func() *Snapshot {
+			c := base()
+			older := base()
+			older.ObjectMeta.Name = "older"
+			created := now.Add(-time.Hour)
+			older.ObjectMeta.CreationTime = &created
+			c.ObjectMeta.CreationTime = &now
+			return &Snapshot{Cert: c, Siblings: []*Certificate{older}, NextKey: withKey(c), NextRequest: reqFor(c)}
+		}, want{object: "Certificate/web", write: true, next: now.Add(3 * time.Minute),
+			delete: []string{"CertificateRequest/web-1", "Secret/web-next-private-key"},
 			ready: meta.ConditionFalse, reason: ReasonDuplicateSecretName}},
 		{"invalid spec: say so, do nothing else", func() *Snapshot {
 			c := base()

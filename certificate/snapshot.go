@@ -30,6 +30,22 @@ func secretNameLabel(name string) string {
 	return "sha256-" + hex.EncodeToString(sum[:20])
 }
 
+// Default labels c with its Secret's name (LabelSecretName); Manager.Apply
+// calls it before storing c, so the Certificates naming one Secret find
+// each other from the moment they exist.
+func (c *Certificate) Default() {
+	if c.ObjectMeta.Labels == nil {
+		c.ObjectMeta.Labels = map[string]string{}
+	}
+	c.ObjectMeta.Labels[LabelSecretName] = secretNameLabel(c.Spec.SecretName)
+}
+
+var _ meta.Defaulter = (*Certificate)(nil)
+
+func (c *Certificate) labelled() bool {
+	return c.ObjectMeta.Labels[LabelSecretName] == secretNameLabel(c.Spec.SecretName)
+}
+
 // Snapshot is everything a Certificate's decision reads, loaded by the
 // reconciler before deciding: the decision itself never touches the Store
 // or the clock.

@@ -70,6 +70,12 @@ type Object interface {
 	GetMeta() *ObjectMeta
 }
 
+// Defaulter is implemented by kinds that fill in derived metadata (a
+// label the reconcilers look them up by) before Manager.Apply stores them.
+type Defaulter interface {
+	Default()
+}
+
 // RefOf returns the reference that names o.
 func RefOf(o Object) Ref {
 	m := o.GetMeta()
