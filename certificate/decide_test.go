@@ -138,7 +138,7 @@ func TestDecide(t *testing.T) {
 			return &Snapshot{Cert: c, Siblings: []*Certificate{older}, NextKey: withKey(c), NextRequest: reqFor(c)}
 		}, want{object: "Certificate/web", write: true, next: now.Add(3 * time.Minute),
 			delete: []string{"CertificateRequest/web-1", "Secret/web-next-private-key"},
-			ready: meta.ConditionFalse, reason: ReasonDuplicateSecretName}},
+			ready:  meta.ConditionFalse, reason: ReasonDuplicateSecretName}},
 		{"invalid spec: say so, do nothing else", func() *Snapshot {
 			c := base()
 			c.Spec.DNSNames = []string{"*.*.example.test"}
