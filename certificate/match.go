@@ -154,10 +154,10 @@ func issuerGroup(g string) string {
 // DNS name (lower case, A-labels), else the name lower-cased, without a
 // trailing dot (a commonName need not be a DNS name).
 func dnsKey(s string) string {
-	if n, err := dnsname.Normalize(s); err == nil {
-		return strings.TrimSuffix(n, ".")
+	if n, err := dnsname.Canonical(s); err == nil {
+		return n
 	}
-	return strings.TrimSuffix(strings.ToLower(s), ".")
+	return dnsname.Fold(s)
 }
 
 func setOf(in []string, f func(string) string) map[string]bool {

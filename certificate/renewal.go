@@ -56,11 +56,6 @@ func RenewBefore(lifetime time.Duration, spec *Spec) time.Duration {
 	return lifetime / 3
 }
 
-// Jitter is the deterministic offset for key within [0, min(renewBefore/10, 1h)).
-func Jitter(key string, renewBefore time.Duration) time.Duration {
-	return jitterIn(key, min(renewBefore/10, maxJitter))
-}
-
 // jitterIn hashes key into [0, window): whole seconds when the window is at
 // least a second, so a renewal time truncated to the second stays so.
 func jitterIn(key string, window time.Duration) time.Duration {

@@ -31,9 +31,9 @@ func TestRenewalTime_JitterIsDeterministicBoundedAndSpread(t *testing.T) {
 	}
 }
 
-func TestJitter_WindowScalesWithShortRenewBefore(t *testing.T) {
+func TestJitter_StaysInsideItsWindow(t *testing.T) {
 	for _, rb := range []time.Duration{0, time.Nanosecond, time.Minute, 10 * time.Minute, 30 * time.Hour} {
-		j := Jitter("ns/x", rb)
+		j := jitterIn("ns/x", min(rb/10, maxJitter))
 		assert.GreaterOrEqual(t, j, time.Duration(0))
 		if rb > 0 {
 			assert.Less(t, j, max(min(rb/10, maxJitter), 1), "rb=%s", rb)

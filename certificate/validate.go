@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -345,10 +344,6 @@ func uriProblem(s string) string {
 	}
 	return ""
 }
-
-// NormalizeDNSName returns s in the form certificates and ACME carry it:
-// lower case, without a trailing dot. It does not validate s.
-func NormalizeDNSName(s string) string { return dnsname.Fold(s) }
 
 // dnsNameProblem returns why s cannot be a DNS SAN, or "". A wildcard is
 // allowed only as the whole leftmost label of a name with at least one more

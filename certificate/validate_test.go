@@ -202,11 +202,6 @@ func TestValidateNil(t *testing.T) {
 	require.ErrorIs(t, Validate(nil), ErrInvalid)
 }
 
-func TestNormalizeDNSName(t *testing.T) {
-	assert.Equal(t, "*.example.com", NormalizeDNSName("*.Example.COM."))
-	assert.Equal(t, "example.com", NormalizeDNSName("example.com"))
-}
-
 // validationLongName returns a valid DNS name of exactly n (251..313) characters.
 func validationLongName(n int) string {
 	return strings.Repeat(strings.Repeat("a", 49)+".", 5) + strings.Repeat("b", n-250)

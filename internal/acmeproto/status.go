@@ -26,14 +26,3 @@ func (s Status) Final() bool {
 	}
 	return false
 }
-
-// Known reports whether s is one of RFC 8555's statuses; a CA answering
-// anything else is not to be trusted with the next step.
-func (s Status) Known() bool {
-	switch s {
-	case StatusPending, StatusReady, StatusProcessing, StatusValid, StatusInvalid,
-		StatusExpired, StatusDeactivated, StatusRevoked:
-		return true
-	}
-	return false
-}

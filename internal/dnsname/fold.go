@@ -51,7 +51,3 @@ func Set(names []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-// SameSet reports whether a and b name the same DNS names, ignoring order,
-// case, duplicates and trailing dots.
-func SameSet(a, b []string) bool { return slices.Equal(Set(a), Set(b)) }

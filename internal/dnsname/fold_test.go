@@ -20,9 +20,9 @@ func TestFold(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Fold("www.example.com") }))
 }
 
-func TestSameSet(t *testing.T) {
-	assert.True(t, SameSet([]string{"b.example", "A.example"}, []string{"a.example.", "b.example", "a.example"}))
-	assert.False(t, SameSet([]string{"a.example"}, []string{"a.example", "b.example"}))
+func TestSet(t *testing.T) {
+	assert.Equal(t, Set([]string{"b.example", "A.example"}), Set([]string{"a.example.", "b.example", "a.example"}))
+	assert.NotEqual(t, Set([]string{"a.example"}), Set([]string{"a.example", "b.example"}))
 	assert.Equal(t, []string{"a.example", "b.example"}, Set([]string{" B.example ", "a.example", "", "b.example."}))
 }
 
