@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"net"
 	"slices"
-	"strings"
 
 	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/internal/pki"
