@@ -19,14 +19,17 @@ type step int
 
 const (
 	stepNone step = iota
-	// stepNewOrder POSTs newOrder, records the order's URL, then reads its
-	// authorizations. Claimed per Order UID, so replicas open one order.
+	// stepNewOrder POSTs newOrder and records the order's URL, finalize URL
+	// and authorization URLs as soon as the CA answers. Claimed per Order
+	// UID, so replicas open one order; reading the authorizations is the
+	// next step.
 	stepNewOrder
 	// stepAuthorizations reads the authorizations not recorded yet.
 	stepAuthorizations
 	// stepGetOrder reads the ACME order (a poll) and, once it is valid,
 	// downloads the chain. Claimed like finalize while a finalize is on
-	// record, so it never runs beside one.
+	// record or the CA said processing, so it never runs beside one; past
+	// the order's Timeout it decides the timeout on the CA's answer.
 	stepGetOrder
 	// stepFinalize POSTs finalize with the CSR, waits briefly for the
 	// certificate and downloads it. Claimed per Order UID.
