@@ -279,8 +279,8 @@ func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 }
 
 // acme runs op, one exchange with the CA of the challenge's issuer. It is
-// the only way this package talks to the CA, so per-account pacing (the
-// CA's Retry-After, bounded concurrency) applies here in one place.
+// the only way this package talks to the CA; the account's slot for it was
+// taken before the step's plan was executed (see Reconciler.execute).
 func (r *Reconciler) acme(ctx context.Context, l loaded, op func(context.Context, *acme.Client) error) error {
 	if l.issuer == nil {
 		return l.issuerErr
@@ -289,11 +289,6 @@ func (r *Reconciler) acme(ctx context.Context, l loaded, op func(context.Context
 	if err != nil {
 		return fmt.Errorf("challenge: acme client: %w", err)
 	}
-	release, retryAt, ok := r.slot(l)
-	if !ok {
-		return pollAgain{at: retryAt}
-	}
-	defer release()
 	actx, cancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
 	defer cancel()
 	return op(actx, cl)
@@ -348,10 +343,22 @@ func FailureReason(authz *acme.Authorization, challengeURL string) string {
 	return reason
 }
 
+// talksToCA reports whether step s makes ACME requests, and so needs a
+// slot of the account.
+func (s step) talksToCA() bool {
+	switch s {
+	case stepAccept, stepResumeAccept, stepAuthorization:
+		return true
+	case stepRecordName, stepPresent, stepSelfCheck, stepCleanUp:
+	}
+	return false
+}
+
 // slot takes one of the account's slots for an ACME request, when the
-// Manager hands them out.
+// Manager hands them out (none is needed when the issuer cannot be read:
+// the step fails without a request).
 func (r *Reconciler) slot(l loaded) (func(), time.Time, bool) {
-	if r.opts.Accounts == nil {
+	if r.opts.Accounts == nil || l.issuer == nil {
 		return func() {}, time.Time{}, true
 	}
 	ref := meta.RefOf(l.Challenge)

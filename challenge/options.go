@@ -85,10 +85,11 @@ type Options struct {
 	// before it fails (errored) and is cleaned up. If 0, 30m.
 	Timeout time.Duration
 	// LockOwner prefixes the owner token of the reconciler's claims (Store
-	// leases); the challenge's namespace and name are appended so that two
-	// challenges for one DNS-01 record name exclude each other even in one
-	// process. If empty, the Manager's owner token (reconcile.Deps.Owner),
-	// or a random token when that is empty too.
+	// leases) when the Manager gives none (reconcile.Deps.Owner is empty;
+	// when set, that one token per Manager is used); the challenge's
+	// namespace and name are appended so that two challenges for one
+	// DNS-01 record name exclude each other even in one process. If both
+	// are empty, a random token.
 	LockOwner string
 	// LockTTL is the lease of a Present or CleanUp claim (for DNS-01 the
 	// record lock). If 0, 2m; it is raised to 30s more than 4/3 of the longer of
@@ -127,7 +128,7 @@ func (o Options) withDefaults(owner string) Options {
 	if o.PresentAttempts <= 0 {
 		o.PresentAttempts = 4
 	}
-	if o.LockOwner == "" {
+	if owner != "" {
 		o.LockOwner = owner
 	}
 	if o.LockOwner == "" {

@@ -75,9 +75,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if p.Effect != nil {
 			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
 		}
-		done := reconcile.Observe(meta.KindChallenge, s.snapshot, &p)
-		next, err := reconcile.Execute(ctx, r.claimDeps(ch), p)
-		done(next, err)
+		next, ok, err := r.execute(ctx, s, ch, p)
+		if !ok {
+			// No slot of the account: nothing was written, so the same
+			// step is decided again when the slot comes.
+			return next, nil
+		}
 		if again := (pollAgain{}); errors.As(err, &again) {
 			return again.at, nil
 		}
@@ -95,6 +98,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		// the next write fail with a conflict, and the Manager reloads).
 		s.observe(ch, r.deps.Clock.Now())
 	}
+}
+
+// execute carries out p. A step that talks to the CA first takes a slot
+// of the account (as the order reconciler does), before anything of the
+// plan is written — so the accept intent is not recorded while no slot is
+// free — and gives it back however Execute ends. ok is false when there
+// was no slot: next says when to look again.
+func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p reconcile.Plan) (next time.Time, ok bool, err error) {
+	if p.Effect != nil && step(p.Effect.Name).talksToCA() {
+		release, retryAt, ok := r.slot(l)
+		if !ok {
+			return retryAt, false, nil
+		}
+		defer release()
+	}
+	done := reconcile.Observe(meta.KindChallenge, l.snapshot, &p)
+	next, err = reconcile.Execute(ctx, r.claimDeps(ch), p)
+	done(next, err)
+	return next, true, err
 }
 
 // claimDeps gives each challenge its own claim owner, so that two

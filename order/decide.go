@@ -19,14 +19,17 @@ type step int
 
 const (
 	stepNone step = iota
-	// stepNewOrder POSTs newOrder, records the order's URL, then reads its
-	// authorizations. Claimed per Order UID, so replicas open one order.
+	// stepNewOrder POSTs newOrder and records the order's URL, finalize URL
+	// and authorization URLs as soon as the CA answers. Claimed per Order
+	// UID, so replicas open one order; reading the authorizations is the
+	// next step.
 	stepNewOrder
 	// stepAuthorizations reads the authorizations not recorded yet.
 	stepAuthorizations
 	// stepGetOrder reads the ACME order (a poll) and, once it is valid,
 	// downloads the chain. Claimed like finalize while a finalize is on
-	// record, so it never runs beside one.
+	// record or the CA said processing, so it never runs beside one; past
+	// the order's Timeout it decides the timeout on the CA's answer.
 	stepGetOrder
 	// stepFinalize POSTs finalize with the CSR, waits briefly for the
 	// certificate and downloads it. Claimed per Order UID.
@@ -93,12 +96,38 @@ type decision struct {
 // An unfinished order is looked at again by its deadline at the latest.
 func (p policy) decide(s snapshot) decision {
 	d := p.step(s)
-	if c := s.Order.ObjectMeta.CreationTime; c != nil && p.timeout > 0 && !d.plan.Next.IsZero() {
-		if deadline := c.Add(p.timeout); d.plan.Next.After(deadline) && !d.plan.Object.(*Order).Status.State.IsFinal() {
-			d.plan.Next = deadline
-		}
+	o := d.plan.Object.(*Order)
+	if dl, ok := p.deadline(o); ok && !d.plan.Next.IsZero() && d.plan.Next.After(dl) && !o.Status.State.IsFinal() {
+		d.plan.Next = dl
 	}
 	return d
+}
+
+// deadline is when o fails for taking too long without asking the CA, and
+// false when it never does so: once a finalize may have reached the CA (it
+// is on record, or the CA said processing) the CA may still issue, and
+// failing then would let a retry issue a second certificate for the same
+// names. Such an order is read under the finalize claim instead, and
+// getOrder decides the timeout on the CA's answer (Options.Timeout).
+func (p policy) deadline(o *Order) (time.Time, bool) {
+	c := o.ObjectMeta.CreationTime
+	if c == nil || p.timeout <= 0 || o.Status.Finalizing || o.Status.State == StateProcessing {
+		return time.Time{}, false
+	}
+	return c.Add(p.timeout), true
+}
+
+// timeoutReason explains an order that did not become valid within limit.
+func timeoutReason(limit time.Duration, st *Status) string {
+	last := st.State
+	if last == StateUnknown {
+		last = StatePending
+	}
+	reason := fmt.Sprintf("order not valid within %v (last state %q)", limit, last)
+	if st.Reason != "" {
+		reason += ": " + st.Reason
+	}
+	return reason
 }
 
 func (p policy) step(s snapshot) decision {
@@ -111,16 +140,8 @@ func (p policy) step(s snapshot) decision {
 		return decision{plan: reconcile.Wait(&o, time.Time{})}
 	case StateUnknown, StatePending, StateReady, StateProcessing:
 	}
-	if c := o.ObjectMeta.CreationTime; c != nil && p.timeout > 0 && !s.Now.Before(c.Add(p.timeout)) {
-		last := st.State
-		if last == StateUnknown {
-			last = StatePending
-		}
-		reason := fmt.Sprintf("order not valid within %v (last state %q)", p.timeout, last)
-		if st.Reason != "" {
-			reason += ": " + st.Reason
-		}
-		return fail(&o, s.Now, StateErrored, ReasonTimeout, reason)
+	if dl, ok := p.deadline(&o); ok && !s.Now.Before(dl) {
+		return fail(&o, s.Now, StateErrored, ReasonTimeout, timeoutReason(p.timeout, st))
 	}
 	if s.ACME == nil {
 		return fail(&o, s.Now, StateErrored, ReasonFailed, fmt.Sprintf("issuer %s is not an ACME issuer", s.Issuer))

@@ -85,6 +85,36 @@ func TestDecide(t *testing.T) {
 			o.ObjectMeta.CreationTime = &old
 			return o
 		}(), acme: acmeCfg, write: true, state: StateErrored, reason: `order not valid within 10m0s (last state "pending"): get order: urn:ietf:params:acme:error:serverInternal`, event: ReasonTimeout},
+		// Once a finalize may have reached the CA, the timeout is never
+		// decided blindly: the order is read (under the finalize claim) and
+		// fails only on what the CA answers.
+		{name: "timed out while finalizing: read the order, do not fail", o: func() Order {
+			o := base(withURL(StateReady, pendingAuthz))
+			o.Status.Finalizing = true
+			old := now.Add(-11 * time.Minute)
+			o.ObjectMeta.CreationTime = &old
+			return o
+		}(), acme: acmeCfg, step: stepGetOrder, state: StateReady, finalizes: true},
+		{name: "timed out while processing: read the order, do not fail", o: func() Order {
+			o := base(withURL(StateProcessing, pendingAuthz))
+			old := now.Add(-11 * time.Minute)
+			o.ObjectMeta.CreationTime = &old
+			return o
+		}(), acme: acmeCfg, step: stepGetOrder, state: StateProcessing},
+		{name: "timed out while finalizing and polling: wait for the poll, not the deadline", o: func() Order {
+			o := base(withURL(StateProcessing, pendingAuthz))
+			o.Status.Finalizing = true
+			o.Status.NotBefore = &later
+			old := now.Add(-11 * time.Minute)
+			o.ObjectMeta.CreationTime = &old
+			return o
+		}(), acme: acmeCfg, state: StateProcessing, finalizes: true, next: later},
+		{name: "timed out while ready and never finalized: fail", o: func() Order {
+			o := base(withURL(StateReady, pendingAuthz))
+			old := now.Add(-11 * time.Minute)
+			o.ObjectMeta.CreationTime = &old
+			return o
+		}(), acme: acmeCfg, write: true, state: StateErrored, reason: `order not valid within 10m0s (last state "ready")`, event: ReasonTimeout},
 		{name: "issuer not ACME", o: base(Status{}), write: true, state: StateErrored, reason: "is not an ACME issuer", event: ReasonFailed},
 		{name: "backing off until NotBefore", o: func() Order {
 			o := base(Status{NotBefore: &later})

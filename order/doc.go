@@ -24,5 +24,13 @@
 // sees it reads the order instead of finalizing again; a claim whose owner
 // died expires and the next owner reads the order first. An Order whose
 // Status.URL is set is continued with GetOrder, never re-created, so one
-// Order object opens at most one ACME order.
+// Order object opens at most one ACME order. Each claim's lease covers the
+// calls it guards, and an outcome the CA gave is stored even if the step's
+// time ran out right after, so a slow CA cannot make replicas repeat a step.
+//
+// Timeouts: an Order not valid within Options.Timeout fails, except once a
+// finalize may have reached the CA (on record, or the CA says processing):
+// then the ACME order is read under the finalize claim, a certificate the
+// CA issued is downloaded, and the Order fails only when the CA says none
+// will come, or at the hard cap Options.IssuingTimeout.
 package order

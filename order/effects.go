@@ -33,58 +33,83 @@ func (v *visit) event(typ meta.EventType, reason meta.Reason, msg string) {
 }
 
 // effect turns a decided step into the Effect that makes the call and
-// records its outcome in v.o.
+// records its outcome in v.o. Do reports an error — nothing to record —
+// only when the CA call itself did not complete (the reconcile is stopping,
+// or the claim's time ran out before the answer came); an answer that came
+// is recorded even if the context ended right after it.
 func (r *Reconciler) effect(s step, v *visit) *reconcile.Effect {
 	e := &reconcile.Effect{Name: s.String()}
-	var do func(ctx context.Context)
+	var do func(ctx context.Context) error
 	switch s {
 	case stepNewOrder:
-		e.Claim = r.claim("acme-new-order:", v.o)
-		do = func(ctx context.Context) { r.newOrder(ctx, v) }
+		e.Claim = r.claim("acme-new-order:", v.o, r.opts.RequestTimeout)
+		do = func(ctx context.Context) error { return r.newOrder(ctx, v) }
 	case stepAuthorizations:
-		do = func(ctx context.Context) { r.readAuthorizations(ctx, v) }
+		do = func(ctx context.Context) error { return r.readAuthorizations(ctx, v) }
 	case stepGetOrder:
-		if v.o.Status.Finalizing {
-			e.Claim = r.claim("acme-finalize:", v.o)
+		if st := v.o.Status; st.Finalizing || st.State == StateProcessing {
+			// A finalize may be in flight: never beside one, and never
+			// failed by a timeout while another replica holds it.
+			e.Claim = r.claim("acme-finalize:", v.o, r.getOrderWork())
 		}
-		do = func(ctx context.Context) { r.getOrder(ctx, v) }
+		do = func(ctx context.Context) error { return r.getOrder(ctx, v) }
 	case stepFinalize:
-		e.Claim = r.claim("acme-finalize:", v.o)
-		do = func(ctx context.Context) { r.finalize(ctx, v) }
+		e.Claim = r.claim("acme-finalize:", v.o, r.finalizeWork())
+		do = func(ctx context.Context) error { return r.finalize(ctx, v) }
 	case stepNone:
 		return nil
 	}
 	e.Do = func(ctx context.Context) error {
 		v.ran = true
-		do(ctx)
-		// Shutting down: an interrupted call is no outcome to record.
-		return ctx.Err()
+		return do(ctx)
 	}
 	return e
 }
 
+// getOrderWork bounds the calls of a look at the order under the finalize
+// claim: read the order, download the chain, choose among its alternates
+// (or explain an invalid order) — each up to RequestTimeout.
+func (r *Reconciler) getOrderWork() time.Duration { return 3 * r.opts.RequestTimeout }
+
+// finalizeWork bounds the calls of a finalize: the POST and the wait for
+// the chain (FinalizeTimeout), then choosing among its alternates.
+func (r *Reconciler) finalizeWork() time.Duration {
+	return r.opts.FinalizeTimeout + r.opts.RequestTimeout
+}
+
 // claim is the Store lease serialising one kind of step of o across
-// replicas, named from its UID.
-func (r *Reconciler) claim(prefix string, o *Order) *reconcile.Claim {
+// replicas, named from its UID. Its TTL is LockTTL, raised to what the
+// calls it guards may take (work), so a slow CA cannot make every holder
+// lose its outcome and the next one start over.
+func (r *Reconciler) claim(prefix string, o *Order, work time.Duration) *reconcile.Claim {
 	id := o.ObjectMeta.UID
 	if id == "" {
 		id = o.ObjectMeta.Namespace + "/" + o.ObjectMeta.Name
 	}
-	return &reconcile.Claim{Name: prefix + id, TTL: r.opts.LockTTL, Busy: r.opts.PollInterval}
+	ttl := max(r.opts.LockTTL, reconcile.ClaimTTL(work))
+	return &reconcile.Claim{Name: prefix + id, TTL: ttl, Busy: r.opts.PollInterval}
 }
 
-// newOrder opens the ACME order and records its URL and authorizations.
-func (r *Reconciler) newOrder(ctx context.Context, v *visit) {
+// interrupted reports whether a call that failed with err did not complete
+// because ctx (the effect's) ended: no answer to record.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil
+}
+
+// newOrder opens the ACME order and records its URL, finalize URL and
+// authorization URLs as soon as the CA answers: that answer is the outcome
+// of the claimed step. Reading the authorizations is the next step.
+func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	o := v.o
 	csr, err := pki.ParseCSR(o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
-		return
+		return nil
 	}
 	ids, err := acmeproto.Identifiers(csr)
 	if err != nil {
 		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
-		return
+		return nil
 	}
 	profile := o.Spec.Profile
 	if profile == "" {
@@ -97,19 +122,22 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) {
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
 	ao, err := v.cl.AuthorizeOrder(actx, ids, opts...)
+	if interrupted(ctx, err) {
+		return ctx.Err()
+	}
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "acme: certificate authority does not") {
 			// x/crypto/acme refuses a profile the directory does not list;
 			// its sentinel errors are unexported.
 			r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
-			return
+			return nil
 		}
 		r.failed(v, opNewOrder, err)
-		return
+		return nil
 	}
 	if ao.URI == "" {
 		r.failed(v, opNewOrder, errors.New("the CA sent no order URL"))
-		return
+		return nil
 	}
 	st := &o.Status
 	st.URL, st.FinalizeURL = ao.URI, ao.FinalizeURL
@@ -120,15 +148,16 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) {
 		st.Authorizations[i] = Authorization{URL: u}
 	}
 	v.event(meta.EventNormal, ReasonCreated, "created ACME order "+ao.URI)
-	r.readAuthorizations(ctx, v)
+	return nil
 }
 
 // readAuthorizations reads every authorization not recorded yet. What was
-// read is kept when a later one fails.
-func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) {
+// read is kept when a later one fails or is interrupted.
+func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	azs := append([]Authorization(nil), st.Authorizations...)
 	defer func() { st.Authorizations = azs }()
+	read := 0
 	for i, az := range azs {
 		if az.InitialState != StateUnknown {
 			continue
@@ -136,9 +165,15 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) {
 		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 		a, err := v.cl.GetAuthorization(actx, az.URL)
 		cancel()
+		if interrupted(ctx, err) {
+			if read == 0 {
+				return ctx.Err()
+			}
+			return nil // the rest are read next
+		}
 		if err != nil {
 			r.failed(v, opGetAuthorization, err)
-			return
+			return nil
 		}
 		az = Authorization{URL: az.URL, Identifier: a.Identifier.Value, Wildcard: a.Wildcard,
 			InitialState: stateFor(acmeproto.Status(a.Status))}
@@ -146,22 +181,35 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) {
 			az.Challenges = append(az.Challenges, ACMEChallenge{URL: c.URI, Token: c.Token, Type: c.Type})
 		}
 		azs[i] = az
+		read++
 	}
 	if st.State == StateUnknown {
 		st.State = StatePending
 	}
 	succeeded(v.o)
+	return nil
 }
 
-// getOrder reads the ACME order and moves on with what the CA says.
-func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
+// getOrder reads the ACME order and moves on with what the CA says. Past
+// the order's Timeout it is also where the timeout is decided for an order
+// that may have been finalized: the order fails when the CA says no
+// certificate is coming from it (pending, or ready with no finalize
+// taken), and while the CA is still issuing only at IssuingTimeout.
+func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	ao, err := v.cl.GetOrder(actx, st.URL)
 	cancel()
+	if interrupted(ctx, err) {
+		return ctx.Err()
+	}
 	if err != nil {
+		if r.past(v.o, r.opts.IssuingTimeout) {
+			r.timedOut(v, timeoutReason(r.opts.IssuingTimeout, st)+"; "+opGetOrder+": "+err.Error())
+			return nil
+		}
 		r.failed(v, opGetOrder, err)
-		return
+		return nil
 	}
 	if st.FinalizeURL == "" {
 		st.FinalizeURL = ao.FinalizeURL
@@ -169,6 +217,14 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
 	switch got := stateFor(acmeproto.Status(ao.Status)); got {
 	case StatePending, StateProcessing:
 		st.State = got
+		if (got == StatePending && r.past(v.o, r.opts.Timeout)) || r.past(v.o, r.opts.IssuingTimeout) {
+			limit := r.opts.Timeout
+			if got == StateProcessing {
+				limit = r.opts.IssuingTimeout
+			}
+			r.timedOut(v, timeoutReason(limit, st))
+			return nil
+		}
 		st.Polls++
 		hint := challenge.Pace(r.opts.RetryAfter, st.URL, 0)
 		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, hint, r.opts.PollInterval, r.opts.MaxPollInterval))
@@ -179,7 +235,14 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
 			// The order is still ready, so the refused finalize was not an
 			// earlier one's echo: the CA refuses this CSR.
 			r.finalFail(v, StateErrored, opFinalize+": "+problemText(pr))
-			return
+			return nil
+		}
+		if r.past(v.o, r.opts.Timeout) {
+			// No finalize took (the claim keeps any other away): no
+			// certificate can come from this order.
+			st.State = StateReady
+			r.timedOut(v, timeoutReason(r.opts.Timeout, st))
+			return nil
 		}
 		// A finalize on record left the order ready: it did not take. A
 		// failed finalize stays on record, so its backoff keeps growing.
@@ -188,7 +251,9 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
 			st.Reason, st.Problem = "", nil
 		}
 	case StateValid:
-		r.download(ctx, v, ao.CertURL)
+		// Issued: downloaded however long it takes, never failed by a
+		// timeout (that would issue a second certificate).
+		return r.download(ctx, v, ao.CertURL)
 	case StateInvalid:
 		r.finalFail(v, StateInvalid, r.invalidReason(ctx, v, ao))
 	case StateExpired:
@@ -196,16 +261,23 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) {
 	default:
 		r.finalFail(v, StateErrored, fmt.Sprintf("ACME order %s has unknown status %q", st.URL, ao.Status))
 	}
+	return nil
+}
+
+// past reports whether o was created at least limit ago.
+func (r *Reconciler) past(o *Order, limit time.Duration) bool {
+	c := o.ObjectMeta.CreationTime
+	return c != nil && limit > 0 && !r.deps.Clock.Now().Before(c.Add(limit))
 }
 
 // finalize submits the CSR and, if the CA issues within FinalizeTimeout,
 // downloads the chain; else later looks at the order.
-func (r *Reconciler) finalize(ctx context.Context, v *visit) {
+func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	csr, err := pki.ParseCSR(v.o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opFinalize+": "+err.Error())
-		return
+		return nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, r.opts.FinalizeTimeout)
 	defer cancel()
@@ -216,7 +288,11 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) {
 	if err == nil {
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
 		r.complete(ctx, v, der, certURL)
-		return
+		return nil
+	}
+	if interrupted(ctx, err) {
+		// Finalizing stays on record: the order is read next.
+		return ctx.Err()
 	}
 	var oe *acme.OrderError
 	switch {
@@ -232,19 +308,24 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) {
 	default:
 		r.failed(v, opFinalize, err)
 	}
+	return nil
 }
 
 // download fetches the chain of a valid order.
-func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) {
+func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) error {
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
 	der, err := v.cl.FetchCert(actx, certURL, true)
+	if interrupted(ctx, err) {
+		return ctx.Err()
+	}
 	if err != nil {
 		v.o.Status.CertificateURL = certURL
 		r.failed(v, opDownload, err)
-		return
+		return nil
 	}
 	r.complete(ctx, v, der, certURL)
+	return nil
 }
 
 // complete picks the preferred chain and makes the order valid.
@@ -270,6 +351,13 @@ func (r *Reconciler) finalFail(v *visit, state State, reason string) {
 	markFailed(v.o, r.deps.Clock.Now(), state, reason)
 	v.o.Status.Finalizing = false
 	v.event(meta.EventWarning, ReasonFailed, reason)
+}
+
+// timedOut fails the order for taking too long, on the CA's answer.
+func (r *Reconciler) timedOut(v *visit, reason string) {
+	markFailed(v.o, r.deps.Clock.Now(), StateErrored, reason)
+	v.o.Status.Finalizing = false
+	v.event(meta.EventWarning, ReasonTimeout, reason)
 }
 
 // failed records a failed call: the CA's problem, in the status reason and
@@ -330,10 +418,11 @@ func problemText(p *Problem) string {
 // for each invalid authorization, the failed challenge and its detail.
 func (r *Reconciler) invalidReason(ctx context.Context, v *visit, ao *acme.Order) string {
 	var parts []string
+	// One bound for all the reads, so the step fits its claim.
+	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
+	defer cancel()
 	for _, u := range ao.AuthzURLs {
-		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 		a, err := v.cl.GetAuthorization(actx, u)
-		cancel()
 		if err != nil {
 			parts = append(parts, fmt.Sprintf("authorization %s: %v", u, err))
 			continue

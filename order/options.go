@@ -32,8 +32,20 @@ type Options struct {
 	// given back. If nil, it looks again after a pause.
 	Enqueue func(meta.Ref)
 	// Timeout is how long after its creation an Order may take to become
-	// valid; then it fails (errored) with a reason. If 0, 10m.
+	// valid; then it fails (errored) with a reason. If 0, 10m. An Order
+	// that may have been finalized (a finalize is on record, or the CA
+	// said processing) is not failed blindly at Timeout, since the CA may
+	// still issue and a retry would issue a second certificate for the
+	// same names: its ACME order is read under the finalize claim and it
+	// fails when the CA says no certificate will come from it (pending, or
+	// ready with no finalize taken, or invalid), while a valid one is
+	// downloaded. Only IssuingTimeout fails it whatever the CA says.
 	Timeout time.Duration
+	// IssuingTimeout is the hard cap on an Order that may have been
+	// finalized: this long after its creation it fails (errored) even
+	// while the CA still says processing or cannot be reached. If 0, 24h;
+	// never less than Timeout.
+	IssuingTimeout time.Duration
 	// PollInterval is the first pause between looks at an ACME order that
 	// has not moved on yet (issuing, or computing its readiness); the pause
 	// doubles up to MaxPollInterval, and the CA's Retry-After wins when it
@@ -66,7 +78,10 @@ type Options struct {
 	// (one per reconciler).
 	LockOwner string
 	// LockTTL is the lease of the claims around newOrder and finalize. If
-	// 0, RequestTimeout + FinalizeTimeout + 30s.
+	// 0, RequestTimeout + FinalizeTimeout + 30s. Each claim's lease is
+	// raised to cover the calls it guards (see reconcile.ClaimTTL): one
+	// request for newOrder; finalize, the wait for the chain and choosing
+	// it; or reading the order, downloading and choosing the chain.
 	LockTTL time.Duration
 	// FinalizeTimeout bounds waiting for the certificate after finalize
 	// within one visit; past it the order is read again later. If 0, 10s.
@@ -84,6 +99,8 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.Timeout, 10*time.Minute)
+	def(&o.IssuingTimeout, 24*time.Hour)
+	o.IssuingTimeout = max(o.IssuingTimeout, o.Timeout)
 	def(&o.PollInterval, 250*time.Millisecond)
 	def(&o.MaxPollInterval, 10*time.Second)
 	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)

@@ -39,8 +39,9 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 }
 
 // maxRounds bounds the decisions of one visit. A visit makes at most one
-// ACME call; the decisions after it record what followed from the answer
-// (Challenges to create, events) without waiting for the queue.
+// ACME call (newOrder is followed by reading the order's authorizations);
+// the decisions after it record what followed from the answer (Challenges
+// to create, events) without waiting for the queue.
 const maxRounds = 4
 
 // Reconcile advances the Order named ref as far as one ACME call takes it
@@ -49,7 +50,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if r.opts.Clients == nil {
 		return time.Time{}, fmt.Errorf("%w: Clients is required", ErrMisconfigured)
 	}
-	called := false
+	called, last := false, stepNone
 	for range maxRounds {
 		s, iss, cl, err := r.load(ctx, ref)
 		if err != nil || s == nil {
@@ -62,26 +63,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			done(next, err)
 			return next, err
 		}
-		if called {
+		// Reading the authorizations of an order just opened is its own
+		// step (newOrder's outcome is stored first), taken in the same
+		// visit.
+		if called && (last != stepNewOrder || d.step != stepAuthorizations) {
 			break
-		}
-		release, retryAt, ok := r.slot(iss, ref)
-		if !ok {
-			// The account is rate limited, or busy with as much work as the
-			// CA is allowed to hold: do not take a worker waiting for it.
-			return retryAt, nil
 		}
 		v := &visit{cl: cl, o: d.plan.Object.(*Order), issuer: s.Issuer}
 		if s.ACME != nil {
 			v.profile, v.preferred = s.ACME.Profile, s.ACME.PreferredChain
 		}
 		d.plan.Effect = r.effect(d.step, v)
-		done := reconcile.Observe(meta.KindOrder, s, &d.plan)
-		next, err := reconcile.Execute(ctx, r.deps, d.plan)
-		done(next, err)
-		release()
-		if err != nil {
-			return time.Time{}, err
+		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
+		if !ok || err != nil {
+			return next, err
 		}
 		if !v.ran {
 			return next, nil // another replica holds the step's claim
@@ -89,9 +84,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		for _, e := range v.events {
 			r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
 		}
-		called = true
+		called, last = true, d.step
 	}
 	return r.deps.Clock.Now(), nil
+}
+
+// execute carries out a plan with an ACME call holding a slot of the
+// account, given back however Execute ends (a panic included: the Manager
+// recovers it, and a leaked slot would block the account for good). ok is
+// false when there was no slot: next says when to look again.
+func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Ref, s *snapshot, p reconcile.Plan) (next time.Time, ok bool, err error) {
+	release, retryAt, ok := r.slot(iss, ref)
+	if !ok {
+		// The account is rate limited, or busy with as much work as the
+		// CA is allowed to hold: do not take a worker waiting for it.
+		return retryAt, false, nil
+	}
+	defer release()
+	done := reconcile.Observe(meta.KindOrder, s, &p)
+	next, err = reconcile.Execute(ctx, r.deps, p)
+	done(next, err)
+	return next, true, err
 }
 
 // slot takes one of the account's slots for ACME work, when the client

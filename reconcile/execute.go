@@ -15,6 +15,19 @@ import (
 // even when the reconcile's own context is already done.
 const releaseTimeout = 5 * time.Second
 
+// recordTimeout bounds storing an effect's outcome. The write does not end
+// with the effect's context: an outcome the outside world has seen (an ACME
+// order opened, a finalize sent) is never dropped because the step used up
+// its time or the reconcile was cancelled right after the call.
+const recordTimeout = 5 * time.Second
+
+// ClaimTTL is the shortest Claim.TTL under which an effect whose calls take
+// up to work finishes them: Do gets 3/4 of the TTL, and the last quarter is
+// left for storing the outcome before the claim can pass to another owner.
+func ClaimTTL(work time.Duration) time.Duration {
+	return max(work*4/3, 4*recordTimeout)
+}
+
 // Execute carries out p: it writes the object (compare-and-swap), creates
 // and deletes children, records events, then performs the effect under its
 // claim and stores the outcome. It returns when to look at the object again.
@@ -77,7 +90,10 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 	if err := e.Do(ctx); err != nil {
 		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, err)
 	}
-	if err := d.Store.Update(ctx, obj); err != nil {
+	// Recorded while the claim is still held (it is released after this).
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := d.Store.Update(wctx, obj); err != nil {
 		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
 	}
 	return d.Clock.Now(), nil

@@ -178,3 +178,51 @@ func TestExecute_ClaimHeldElsewherePostpones(t *testing.T) {
 	assert.False(t, ran)
 	assert.Equal(t, d.Clock.Now().Add(3*time.Second), at)
 }
+
+// An outcome the effect obtained is stored even when the effect's context
+// ended meanwhile (its claim's time was used up, or the reconcile was
+// cancelled right after the call): dropping it would repeat a step the CA
+// has already seen.
+func TestExecute_OutcomeIsStoredAfterTheEffectsContextEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cancel bool // the reconcile's own context is cancelled during Do
+	}{{"claim time used up", false}, {"reconcile cancelled", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			d, _ := deps(t, "a")
+			d.Clock = clock.Real{}
+			d.Store = memory.New()
+			obj := object("obj")
+			require.NoError(t, d.Store.Create(ctx, obj))
+			p := reconcile.Plan{Object: obj, Effect: &reconcile.Effect{Name: "post",
+				Claim: &reconcile.Claim{Name: "post", TTL: 40 * time.Millisecond, Busy: time.Second},
+				Do: func(ectx context.Context) error {
+					// The CA answered; then the context ended.
+					obj.ObjectMeta.Annotations = map[string]string{"outcome": "order-url"}
+					if tc.cancel {
+						cancel()
+					}
+					<-ectx.Done()
+					return nil
+				}}}
+			_, err := reconcile.Execute(ctx, d, p)
+			require.NoError(t, err)
+			got := object("")
+			require.NoError(t, d.Store.Get(context.Background(), meta.RefOf(obj), got))
+			assert.Equal(t, "order-url", got.ObjectMeta.Annotations["outcome"])
+			// The claim was given back.
+			_, err = d.Store.Acquire(context.Background(), "post", "b", time.Minute)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestClaimTTL_LeavesTheWorkItsTimeAndRoomToRecord(t *testing.T) {
+	for _, work := range []time.Duration{0, time.Second, 30 * time.Second, 90 * time.Second} {
+		ttl := reconcile.ClaimTTL(work)
+		assert.GreaterOrEqual(t, ttl*3/4, work)
+		assert.GreaterOrEqual(t, ttl/4, 5*time.Second)
+	}
+}
