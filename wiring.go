@@ -25,8 +25,8 @@ type wiring struct {
 	// orphans holds each kind's rule for objects whose owners are gone,
 	// contributed by the package that creates them.
 	orphans map[meta.Kind]reconcile.OrphanRule
-	cache       *serve.Cache
-	issuers     *issuer.Reconciler
+	cache   *serve.Cache
+	issuers *issuer.Reconciler
 
 	// loaded is what the last resync listed; only the watch goroutine
 	// touches it.
@@ -144,10 +144,8 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 			w.putChallenge(ch)
 		}
 	case meta.KindIssuer, meta.KindClusterIssuer:
-		if ev.Type == store.Deleted {
-			// Its ACME client, nonces and account key leave memory.
-			w.issuers.Clients().Invalidate(ev.Ref)
-		}
+		// A deleted issuer's ACME client leaves memory when the Manager
+		// reconciles it and its reconciler finds it gone.
 		w.indexIssuer(ctx, ev.Ref)
 	}
 }
