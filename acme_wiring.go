@@ -62,6 +62,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		RetryAfter:  rec.RetryAfter,
 		AccountGone: accountGone,
 	})
+	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        a.solverFor,

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
 )
 
@@ -18,21 +19,9 @@ import (
 // observed, at every resync (start-up, re-list after a broken watch), and
 // before each reconcile of an owned object — so an owner deleted while no
 // Manager watched (another tool, a crash between delete and collect) leaves
-// nothing that keeps driving the CA. What becomes of an orphan is its kind's
-// rule (wiring.orphanAction); this file never looks at kinds.
-
-// orphanAction says what becomes of an object whose owners are all gone.
-type orphanAction int
-
-const (
-	// orphanCollect deletes it, and in turn what it owns.
-	orphanCollect orphanAction = iota
-	// orphanFinish lets its reconciler finish first (remove what it
-	// presented to the outside world); it is collected once it has.
-	orphanFinish
-	// orphanKeep keeps it: it outlives its owner.
-	orphanKeep
-)
+// nothing that keeps driving the CA. What becomes of an orphan is the
+// reconcile.OrphanRule its resource package contributed (wiring.orphaned);
+// this file never looks at kinds.
 
 // collect deletes what owner owned once owner is gone. An owned object that
 // must finish first (a Challenge whose solver may still hold a record) is
@@ -63,9 +52,9 @@ func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 			errs = append(errs, err)
 			continue
 		}
-		reconcile, err := m.collectOrphan(ctx, raw)
+		again, err := m.collectOrphan(ctx, raw)
 		errs = append(errs, err)
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && reconcile {
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && again {
 			m.queue.Add(raw.Ref) // to finish what it started now
 		}
 	}
@@ -75,7 +64,7 @@ func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 // collectOrphan acts on raw, whose owners are all gone, by its kind's rule.
 // It returns whether raw should still be reconciled.
 func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error) {
-	if m.wiring.orphanAction(raw) != orphanCollect {
+	if m.wiring.orphaned(raw) != reconcile.OrphanCollect {
 		return true, nil
 	}
 	// Only the version judged: a newer one is judged again when its change
@@ -170,9 +159,9 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[
 		// each one before collecting.
 		gone, err := m.ownersGone(ctx, raw.Ref, owners[raw.Ref])
 		if err == nil && gone {
-			var reconcile bool
-			reconcile, err = m.collectOrphan(ctx, raw)
-			collected[raw.Ref] = !reconcile
+			var again bool
+			again, err = m.collectOrphan(ctx, raw)
+			collected[raw.Ref] = !again
 		}
 		if err != nil {
 			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", raw.Ref.Kind,

@@ -22,8 +22,11 @@ import (
 type wiring struct {
 	deps        reconcile.Deps
 	reconcilers map[meta.Kind]reconcile.Reconciler
-	cache       *serve.Cache
-	issuers     *issuer.Reconciler
+	// orphans holds each kind's rule for objects whose owners are gone,
+	// contributed by the package that creates them.
+	orphans map[meta.Kind]reconcile.OrphanRule
+	cache   *serve.Cache
+	issuers *issuer.Reconciler
 
 	// loaded is what the last resync listed; only the watch goroutine
 	// touches it.
@@ -55,6 +58,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
+	// Certificates own Secrets: the TLS Secret stays, the next key goes.
+	w.orphans = map[meta.Kind]reconcile.OrphanRule{meta.KindSecret: certificate.OrphanedSecret}
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}
@@ -140,10 +145,8 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 			w.putChallenge(ch)
 		}
 	case meta.KindIssuer, meta.KindClusterIssuer:
-		if ev.Type == store.Deleted {
-			// Its ACME client, nonces and account key leave memory.
-			w.issuers.Clients().Invalidate(ev.Ref)
-		}
+		// A deleted issuer's ACME client leaves memory when the Manager
+		// reconciles it and its reconciler finds it gone.
 		w.indexIssuer(ctx, ev.Ref)
 	}
 }
@@ -224,28 +227,12 @@ func (w *wiring) issuerUsers(ctx context.Context, ref meta.Ref) []meta.Ref {
 	return out
 }
 
-// orphanAction is each kind's rule for an object whose owners are all gone
-// (see gc.go): a Certificate's TLS Secret outlives it, as cert-manager
-// keeps it, while its temporary next private key goes; a Challenge whose
-// solver may still hold a record or token cleans up first; everything else
-// (requests, orders) is collected at once.
-func (w *wiring) orphanAction(raw store.Raw) orphanAction {
-	switch raw.Ref.Kind {
-	case meta.KindSecret:
-		om, err := rawMeta(raw)
-		if err == nil && om.Labels[certificate.LabelNextPrivateKey] == "true" {
-			return orphanCollect
-		}
-		return orphanKeep
-	case meta.KindChallenge:
-		ch := &challenge.Challenge{}
-		if err := raw.Decode(ch); err != nil {
-			return orphanKeep
-		}
-		if challenge.SafeToDelete(ch) {
-			return orphanCollect
-		}
-		return orphanFinish
+// orphaned says what becomes of raw, whose owners are all gone, by the
+// rule the package that creates such objects contributed (see newWiring);
+// what no rule covers (requests, orders) is collected at once.
+func (w *wiring) orphaned(raw store.Raw) reconcile.Orphan {
+	if rule, ok := w.orphans[raw.Ref.Kind]; ok {
+		return rule(raw)
 	}
-	return orphanCollect
+	return reconcile.OrphanCollect
 }

@@ -24,66 +24,86 @@ import (
 // externalAccountBinding.keySecretRef.key is empty.
 const DefaultEABKeySecretKey = "secret"
 
-// loadAccountKey reads the ACME account key from a.PrivateKeySecretRef in
-// namespace ns. When the Secret is missing and create is set, it generates a
-// key (ECDSA P-256, or RSA 2048 for AccountKeyAlgorithm RSA) and creates the
-// Secret. problem says, for the Ready condition, why no key is usable; err is
-// a Store failure. Neither ever contains key bytes.
-func loadAccountKey(ctx context.Context, st store.Store, ns string, a *ACMEIssuer, create bool) (key crypto.Signer, problem string, err error) {
-	ref := meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: a.PrivateKeySecretRef.Name}
+// accountKeyRef names the Secret holding a's account key in namespace ns,
+// and the data key it is stored under.
+func accountKeyRef(ns string, a *ACMEIssuer) (meta.Ref, string) {
 	dataKey := a.PrivateKeySecretRef.Key
 	if dataKey == "" {
 		dataKey = secret.TLSKeyKey
 	}
+	return meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: a.PrivateKeySecretRef.Name}, dataKey
+}
+
+// loadAccountKey reads the ACME account key from a.PrivateKeySecretRef in
+// namespace ns. problem says, for the Ready condition, why no key is usable;
+// err is a Store failure. Neither ever contains key bytes.
+func loadAccountKey(ctx context.Context, st store.Reader, ns string, a *ACMEIssuer) (key crypto.Signer, problem string, err error) {
+	ref, _ := accountKeyRef(ns, a)
 	var sec secret.Secret
 	err = st.Get(ctx, ref, &sec)
 	switch {
-	case errors.Is(err, store.ErrNotFound) && !create:
-		return nil, fmt.Sprintf("ACME account key Secret %q not found in namespace %q and key generation is disabled", ref.Name, ns), nil
 	case errors.Is(err, store.ErrNotFound):
-		return createAccountKey(ctx, st, ref, dataKey, a.AccountKeyAlgorithm)
+		return nil, missingAccountKey(ref), nil
 	case err != nil:
 		return nil, "", fmt.Errorf("read account key %s: %w", ref, err)
 	}
-	key, err = pki.ParsePrivateKey(sec.Data[dataKey])
+	key, problem = parseAccountKey(&sec, a)
+	return key, problem, nil
+}
+
+func missingAccountKey(ref meta.Ref) string {
+	return fmt.Sprintf("ACME account key Secret %q not found in namespace %q and key generation is disabled", ref.Name, ref.Namespace)
+}
+
+// parseAccountKey reads the account key out of sec, or says why it is
+// unusable (never with key bytes).
+func parseAccountKey(sec *secret.Secret, a *ACMEIssuer) (crypto.Signer, string) {
+	_, dataKey := accountKeyRef(sec.ObjectMeta.Namespace, a)
+	key, err := pki.ParsePrivateKey(sec.Data[dataKey])
 	if err != nil {
-		return nil, fmt.Sprintf("ACME account key in Secret %q key %q is invalid: %v", ref.Name, dataKey, err), nil
+		return nil, fmt.Sprintf("ACME account key in Secret %q key %q is invalid: %v", sec.ObjectMeta.Name, dataKey, err)
 	}
 	switch key.(type) {
 	case *ecdsa.PrivateKey, *rsa.PrivateKey:
-		return key, "", nil
+		return key, ""
 	}
-	return nil, fmt.Sprintf("ACME account key in Secret %q is %T; ACME needs ECDSA or RSA", ref.Name, key), nil
+	return nil, fmt.Sprintf("ACME account key in Secret %q is %T; ACME needs ECDSA or RSA", sec.ObjectMeta.Name, key)
 }
 
-func createAccountKey(ctx context.Context, st store.Store, ref meta.Ref, dataKey, alg string) (crypto.Signer, string, error) {
+// accountKeySecret is the Secret to create for a's account key in ns; its
+// key is filled in by fillAccountKey, outside the decision.
+func accountKeySecret(ns string, a *ACMEIssuer) *secret.Secret {
+	ref, dataKey := accountKeyRef(ns, a)
+	return &secret.Secret{
+		TypeMeta:   meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
+		ObjectMeta: meta.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},
+		Type:       secret.TypeOpaque,
+		Data:       map[string][]byte{dataKey: nil},
+	}
+}
+
+// fillAccountKey generates the key of sec, made by accountKeySecret:
+// ECDSA P-256, or RSA 2048 for AccountKeyAlgorithm RSA.
+func fillAccountKey(sec *secret.Secret, a *ACMEIssuer) error {
 	var (
 		key crypto.Signer
 		err error
 	)
-	if alg == AccountKeyRSA {
+	if a.AccountKeyAlgorithm == AccountKeyRSA {
 		key, err = pki.GenerateKey(pki.AlgRSA, 2048)
 	} else {
 		key, err = pki.GenerateKey(pki.AlgECDSA, 256)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("generate account key: %w", err)
+		return fmt.Errorf("generate account key: %w", err)
 	}
 	pemKey, err := pki.EncodePrivateKey(key, false)
 	if err != nil {
-		return nil, "", fmt.Errorf("encode account key: %w", err)
+		return fmt.Errorf("encode account key: %w", err)
 	}
-	sec := &secret.Secret{
-		TypeMeta:   meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
-		ObjectMeta: meta.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},
-		Type:       secret.TypeOpaque,
-		Data:       map[string][]byte{dataKey: pemKey},
-	}
-	// A concurrent creator wins with ErrAlreadyExists; the retry reads its key.
-	if err := st.Create(ctx, sec); err != nil {
-		return nil, "", fmt.Errorf("create account key %s: %w", ref, err)
-	}
-	return key, "", nil
+	_, dataKey := accountKeyRef(sec.ObjectMeta.Namespace, a)
+	sec.Data = map[string][]byte{dataKey: pemKey}
+	return nil
 }
 
 // accountKeyHash identifies an account key by its public half, so the hash

@@ -117,16 +117,6 @@ func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(),
 	return g.slot(key, wake)
 }
 
-// NotBefore returns when the CA allows the account of iss its next
-// request (after a 429), or zero if it does now.
-func (c *ACMEClients) NotBefore(iss Object) time.Time {
-	g := c.gateOf(iss)
-	if g == nil {
-		return time.Time{}
-	}
-	return g.wait(c.deps.Clock.Now())
-}
-
 // gateOf returns the gate of iss's registered account, or nil.
 func (c *ACMEClients) gateOf(iss Object) *accountGate {
 	a := iss.IssuerSpec().ACME
@@ -173,7 +163,7 @@ func (c *ACMEClients) Client(ctx context.Context, iss Object) (*acme.Client, err
 	if e := c.lookup(ref, fp); e != nil {
 		return e.client, nil
 	}
-	key, problem, err := loadAccountKey(ctx, c.deps.Store, c.deps.SecretNamespace(ref), a, false)
+	key, problem, err := loadAccountKey(ctx, c.deps.Store, c.deps.SecretNamespace(ref), a)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: acme client: %w", err)
 	}

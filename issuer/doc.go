@@ -1,6 +1,7 @@
 // Package issuer holds the Issuer and ClusterIssuer resources: their
-// validation, their reconciler (which verifies a CA key pair or registers an
-// ACME account and sets the Ready condition), the Signer that signs
+// validation, their reconciler (a pure decide over a Snapshot that verifies
+// a CA key pair, or creates an ACME account key and asks for the account's
+// registration as the plan's effect, and sets the Ready condition), the Signer that signs
 // CertificateRequests for SelfSigned and CA issuers, and the cache of ready
 // ACME clients that the order reconciler uses.
 //

@@ -6,39 +6,36 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"reflect"
 	"sync"
 	"time"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 	"golang.org/x/crypto/acme"
 )
 
-// Backoff bounds for an issuer that is not ready: the delay grows with the
-// time the issuer has been failing for the same reason, so it roughly
-// doubles at each visit, from minBackoff up to maxBackoff.
-const (
-	minBackoff = 30 * time.Second
-	maxBackoff = 5 * time.Minute
-)
+// maxSteps bounds the steps one visit takes when each follows at once from
+// the last: create the account key, register the account, settle.
+const maxSteps = 3
 
-// Reconciler drives Issuers and ClusterIssuers to Ready: it validates the
-// spec, checks a CA issuer's key pair and registers an ACME issuer's account.
-// It is the only writer of an issuer's status. Safe for concurrent use on
-// different objects; the Manager runs at most one reconcile per object. The
-// zero value is not usable; use NewReconciler.
+// Reconciler drives Issuers and ClusterIssuers to Ready: it loads a
+// Snapshot, decides a plan (decide, pure) and has reconcile.Execute apply
+// it; creating the ACME account key is a child of the plan, registering the
+// account its effect. It is the only writer of an issuer's status. Safe for
+// concurrent use on different objects; the Manager runs at most one
+// reconcile per object. The zero value is not usable; use NewReconciler.
 type Reconciler struct {
 	deps    reconcile.Deps
 	log     *slog.Logger
 	clients *ACMEClients
 
 	mu sync.Mutex
-	// notBefore remembers, per issuer and generation, when a failed ACME
+	// retries remembers, per issuer and generation, when a failed ACME
 	// registration may be tried again, so the re-reconcile that our own
 	// status write triggers does not call the CA a second time.
-	notBefore map[meta.Ref]retryAt
+	retries map[meta.Ref]retryAt
 }
 
 type retryAt struct {
@@ -55,13 +52,20 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if deps.Events == nil {
+		deps.Events = discardEvents{}
+	}
 	return &Reconciler{
-		deps:      deps,
-		log:       log,
-		clients:   NewACMEClients(deps, opts),
-		notBefore: map[meta.Ref]retryAt{},
+		deps:    deps,
+		log:     log,
+		clients: NewACMEClients(deps, opts),
+		retries: map[meta.Ref]retryAt{},
 	}
 }
+
+type discardEvents struct{}
+
+func (discardEvents) Event(meta.Ref, meta.EventType, meta.Reason, string) {}
 
 // Clients returns the cache of ACME clients the Reconciler registers
 // accounts with; the order reconciler should use the same one so that
@@ -73,146 +77,166 @@ func (r *Reconciler) Slot(iss Object, key string, wake func()) (release func(), 
 	return r.clients.Slot(iss, key, wake)
 }
 
-// NotBefore returns when iss's account may send its next request; see
-// ACMEClients.NotBefore.
-func (r *Reconciler) NotBefore(iss Object) time.Time { return r.clients.NotBefore(iss) }
-
 // Client returns a ready ACME client for iss; see ACMEClients.Client.
 func (r *Reconciler) Client(ctx context.Context, iss Object) (*acme.Client, error) {
 	return r.clients.Client(ctx, iss)
 }
 
-// outcome is what one visit decided: the Ready condition, the ACME account
-// status (nil: leave as is), when to look again, and an error to return.
-type outcome struct {
-	status  meta.ConditionStatus
-	reason  meta.Reason
-	message string
-	acme    *ACMEStatus
-	next    time.Time
-	err     error
-}
-
-func ready(reason meta.Reason, msg string) outcome {
-	return outcome{status: meta.ConditionTrue, reason: reason, message: msg}
-}
-
-// notReady is a failure retried after a backoff derived from how long the
-// issuer has been failing for this reason.
-func notReady(obj Object, now time.Time, reason meta.Reason, msg string) outcome {
-	return outcome{status: meta.ConditionFalse, reason: reason, message: msg, next: now.Add(backoff(obj, reason, now))}
-}
-
-func backoff(obj Object, reason meta.Reason, now time.Time) time.Duration {
-	c := obj.IssuerStatus().Conditions.Get(meta.ConditionReady)
-	if c == nil || c.Status != meta.ConditionFalse || c.Reason != reason || c.LastTransitionTime.IsZero() {
-		return minBackoff
-	}
-	return min(max(now.Sub(c.LastTransitionTime), minBackoff), maxBackoff)
-}
+// errUnchanged is what the registration effect returns when the CA
+// confirmed what the status already says: nothing to write.
+var errUnchanged = errors.New("issuer: status unchanged")
 
 // Reconcile brings the issuer named ref to its desired state and writes its
 // status if it changed. It returns store.ErrConflict (wrapped) when the issuer
 // changed meanwhile, and when it wants to look again (zero: on change only).
+// A deleted issuer is forgotten: its ACME client leaves memory.
 func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
+	for step := 1; ; step++ {
+		s, err := r.load(ctx, ref)
+		if err != nil || s == nil {
+			return time.Time{}, err
+		}
+		d := decide(*s)
+		if d.newKey != nil {
+			if err := fillAccountKey(d.newKey, s.Issuer.IssuerSpec().ACME); err != nil {
+				return time.Time{}, fmt.Errorf("issuer: reconcile %s: %w", ref, err)
+			}
+		}
+		// Events the effect's outcome adds are recorded once it is stored.
+		var later []reconcile.Event
+		if d.register != nil {
+			d.plan.Effect = r.registerEffect(d.plan.Object.(Object), d.register, s.Now, &later)
+		}
+		next, err := reconcile.Execute(ctx, r.deps, d.plan)
+		if err != nil && !errors.Is(err, errUnchanged) {
+			return time.Time{}, err
+		}
+		for _, e := range later {
+			r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+		}
+		r.logEvents(d.plan.Object.(Object), append(d.plan.Events, later...))
+		if !d.again() || step == maxSteps {
+			return next, nil
+		}
+	}
+}
+
+// load reads the snapshot of the issuer named ref: nil when it is gone
+// (then it is forgotten) or being deleted.
+func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) {
 	obj, err := Get(ctx, r.deps.Store, ref)
 	if errors.Is(err, store.ErrNotFound) {
 		r.forget(ref)
-		return time.Time{}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("issuer: reconcile: %w", err)
+		return nil, fmt.Errorf("issuer: reconcile: %w", err)
 	}
 	if obj.GetMeta().DeletionTime != nil {
-		return time.Time{}, nil
+		return nil, nil
 	}
-	now := r.deps.Clock.Now().Round(0)
-	out := r.decide(ctx, obj, now)
-	if out.err != nil && out.status == "" {
-		return time.Time{}, out.err
-	}
-	if err := r.writeStatus(ctx, obj, out, now); err != nil {
-		return time.Time{}, err
-	}
-	return out.next, out.err
-}
-
-func (r *Reconciler) decide(ctx context.Context, obj Object, now time.Time) outcome {
+	s := &Snapshot{Issuer: obj, SecretNamespace: r.deps.SecretNamespace(ref), Now: r.deps.Clock.Now().Round(0)}
 	spec := obj.IssuerSpec()
-	if err := Validate(spec); err != nil {
-		// No retry: only a spec change (a new generation) can fix it.
-		return outcome{status: meta.ConditionFalse, reason: ReasonInvalidConfig, message: err.Error()}
+	if Validate(spec) != nil {
+		return s, nil
 	}
 	switch spec.Type() {
-	case TypeSelfSigned:
-		return ready(ReasonIsReady, "")
 	case TypeCA:
-		return r.checkCA(ctx, obj, now)
+		sref := meta.Ref{Kind: meta.KindSecret, Namespace: s.SecretNamespace, Name: spec.CA.SecretName}
+		s.CASecret, err = r.readSecret(ctx, sref)
 	case TypeACME:
-		return r.reconcileACME(ctx, obj, now)
+		err = r.loadAccount(ctx, s)
 	}
-	return outcome{status: meta.ConditionFalse, reason: ReasonInvalidConfig, message: "no issuer type set"}
+	if err != nil {
+		return nil, fmt.Errorf("issuer: reconcile %s: %w", ref, err)
+	}
+	return s, nil
 }
 
-// writeStatus applies out to obj's status and updates the Store only if
-// something changed, because every write makes the Manager reconcile again.
-func (r *Reconciler) writeStatus(ctx context.Context, obj Object, out outcome, now time.Time) error {
-	st := obj.IssuerStatus()
-	before := cloneStatus(st)
-	st.Conditions.Set(meta.Condition{
-		Type:               meta.ConditionReady,
-		Status:             out.status,
-		Reason:             out.reason,
-		Message:            out.message,
-		LastTransitionTime: now,
-		ObservedGeneration: obj.GetMeta().Generation,
-	})
-	if out.acme != nil {
-		st.ACME = out.acme
+// loadAccount fills s.Account: the account key, the EAB key, and what this
+// process remembers of earlier registrations.
+func (r *Reconciler) loadAccount(ctx context.Context, s *Snapshot) error {
+	obj, a := s.Issuer, s.Issuer.IssuerSpec().ACME
+	ref := meta.RefOf(obj)
+	if at, ok := r.waiting(ref, obj.GetMeta().Generation); ok {
+		s.Account.RetryAt = at
 	}
-	if reflect.DeepEqual(before, *st) {
-		return nil
+	kref, _ := accountKeyRef(s.SecretNamespace, a)
+	sec, err := r.readSecret(ctx, kref)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read account key: %w", err)
+	case sec == nil:
+		s.Account.KeyMissing = true
+	default:
+		s.Account.Key, s.Account.KeyProblem = parseAccountKey(sec, a)
 	}
-	if err := r.deps.Store.Update(ctx, obj); err != nil {
-		return fmt.Errorf("issuer: reconcile: update %s: %w", meta.RefOf(obj), err)
+	if eab := a.ExternalAccountBinding; eab != nil {
+		if s.Account.EABKey, s.Account.EABProblem, err = eabKey(ctx, r.deps.Store, s.SecretNamespace, eab.KeySecretRef); err != nil {
+			return err
+		}
 	}
-	prev := before.Conditions.Get(meta.ConditionReady)
-	if prev == nil || prev.Status != out.status || prev.Reason != out.reason || prev.Message != out.message {
-		r.record(obj, out)
+	if s.Account.Key != nil {
+		hash := accountKeyHash(s.Account.Key)
+		if e := r.clients.lookup(ref, fingerprint(obj.GetMeta().UID, a, hash, knownAccount(obj, hash))); e != nil {
+			s.Account.VerifiedUntil = e.verifiedUntil()
+		}
 	}
 	return nil
 }
 
-func (r *Reconciler) record(obj Object, out outcome) {
+// readSecret reads the Secret named ref, or nil when it does not exist.
+func (r *Reconciler) readSecret(ctx context.Context, ref meta.Ref) (*secret.Secret, error) {
+	sec := &secret.Secret{}
+	err := r.deps.Store.Get(ctx, ref, sec)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", ref, err)
+	}
+	return sec, nil
+}
+
+// logEvents logs each change of obj's Ready condition (its events).
+func (r *Reconciler) logEvents(obj Object, events []reconcile.Event) {
 	ref := meta.RefOf(obj)
-	typ := meta.EventNormal
-	if out.status != meta.ConditionTrue {
-		typ = meta.EventWarning
+	state := meta.ConditionUnknown
+	if c := obj.IssuerStatus().Conditions.Get(meta.ConditionReady); c != nil {
+		state = c.Status
 	}
-	r.log.Info("issuer ready condition changed", "kind", ref.Kind, "namespace", ref.Namespace,
-		"name", ref.Name, "state", string(out.status), "reason", string(out.reason))
-	if r.deps.Events != nil {
-		msg := out.message
-		if msg == "" {
-			msg = "Issuer is ready"
-		}
-		r.deps.Events.Event(ref, typ, out.reason, msg)
+	for _, e := range events {
+		r.log.Info("issuer ready condition changed", "kind", ref.Kind, "namespace", ref.Namespace,
+			"name", ref.Name, "state", string(state), "reason", string(e.Reason))
 	}
 }
 
-func cloneStatus(st *Status) Status {
-	c := Status{Conditions: append(meta.Conditions(nil), st.Conditions...)}
-	if st.ACME != nil {
-		a := *st.ACME
-		c.ACME = &a
-	}
-	return c
-}
-
-// forget drops what the Reconciler remembers about a deleted issuer.
-func (r *Reconciler) forget(ref meta.Ref) {
+// waiting returns until when a failed registration of generation gen of
+// the issuer named ref must not be retried, if it must not.
+func (r *Reconciler) waiting(ref meta.Ref, gen int64) (time.Time, bool) {
 	r.mu.Lock()
-	delete(r.notBefore, ref)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	w, ok := r.retries[ref]
+	if !ok || w.generation != gen {
+		return time.Time{}, false
+	}
+	return w.at, true
+}
+
+func (r *Reconciler) setWaiting(ref meta.Ref, gen int64, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if at.IsZero() {
+		delete(r.retries, ref)
+		return
+	}
+	r.retries[ref] = retryAt{generation: gen, at: at}
+}
+
+// forget drops what the Reconciler keeps in memory about a deleted issuer:
+// its retry time and its ACME client (with nonces, connections and key).
+// The Manager reconciles a deleted issuer for this; nothing else forgets.
+func (r *Reconciler) forget(ref meta.Ref) {
+	r.setWaiting(ref, 0, time.Time{})
 	r.clients.forget(ref)
 }
