@@ -91,11 +91,6 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 	if s.NextRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, revision(cert)+1)); err != nil {
 		return nil, err
 	}
-	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret, s.NextRequest) {
-		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
-			return nil, err
-		}
-	}
 	if rev := revision(cert); rev > 0 {
 		if s.CurrentRequest, err = getOpt[request.CertificateRequest](ctx, r.deps.Store, requestRef(cert, rev)); err != nil {
 			return nil, err
@@ -103,6 +98,11 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 	}
 	if s.NextKey, err = getOpt[secret.Secret](ctx, r.deps.Store, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: nextKeyName(cert)}); err != nil {
 		return nil, err
+	}
+	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret, s.NextRequest, s.NextKey) {
+		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
+			return nil, err
+		}
 	}
 	// Request names carry their revision: walk back from the oldest one to
 	// keep until a gap, instead of listing every request of the namespace.
@@ -122,23 +122,22 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 }
 
 // needSiblings says when the other Certificates naming the same Secret are
-// worth listing: before an issuance starts or creates its request, before
-// an issued certificate is written, when the Secret names another
-// Certificate, and while this one waits as a duplicate. The many visits of
-// a request in progress at the CA skip the list.
-func needSiblings(cert *Certificate, sec *secret.Secret, next *request.CertificateRequest) bool {
-	if next == nil || requestIssued(next) {
-		return true
-	}
-	if sec != nil {
-		if name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]; ok && name != cert.ObjectMeta.Name {
-			return true
-		}
-	}
+// worth listing. A Secret that names its Certificate settles ownership
+// (cert-manager's rule puts its annotation first); without one, ownership is
+// settled when an issuance starts (no next key, no request yet): a sibling
+// created later is younger and yields to this one, so the many later visits
+// of an issuance, and every visit of an up-to-date Certificate, skip the
+// list. A Certificate waiting as a duplicate looks every time.
+func needSiblings(cert *Certificate, sec *secret.Secret, next *request.CertificateRequest, nextKey *secret.Secret) bool {
 	if c := cert.Status.Conditions.Get(meta.ConditionReady); c != nil && c.Reason == ReasonDuplicateSecretName {
 		return true
 	}
-	return !cert.Status.Conditions.IsTrue(meta.ConditionIssuing)
+	if sec != nil {
+		if name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]; ok {
+			return name != cert.ObjectMeta.Name
+		}
+	}
+	return next == nil && nextKey == nil
 }
 
 // siblings lists the other Certificates naming cert's Secret.
