@@ -50,6 +50,7 @@ type Store struct {
 	mu       sync.RWMutex
 	rev      uint64
 	objects  map[meta.Kind]map[meta.Ref]*entry
+	labels   labelIndex
 	hist     history
 	watchers map[*watcher]struct{}
 
@@ -87,6 +88,7 @@ func New(opts ...Option) *Store {
 		clock:       o.clock,
 		watchBuffer: o.watchBuffer,
 		objects:     map[meta.Kind]map[meta.Ref]*entry{},
+		labels:      labelIndex{},
 		hist:        history{limit: o.history},
 		watchers:    map[*watcher]struct{}{},
 		leases:      map[string]store.Lease{},
@@ -138,7 +140,14 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			}
 		}
 	}
-	if opts.Kind != "" {
+	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
+		for ref := range refs {
+			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, &e.meta) {
+				found = append(found, e)
+				size += len(e.data)
+			}
+		}
+	} else if opts.Kind != "" {
 		collect(s.objects[opts.Kind])
 	} else {
 		for _, m := range s.objects {

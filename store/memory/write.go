@@ -43,6 +43,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		s.objects[ref.Kind] = kind
 	}
 	kind[ref] = e
+	s.labels.add(ref, e.meta.Labels)
 	s.commitLocked(store.Added, e, rev)
 	return nil
 }
@@ -78,6 +79,8 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.objects[ref.Kind][ref] = e
+	s.labels.remove(ref, old.meta.Labels)
+	s.labels.add(ref, e.meta.Labels)
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -101,6 +104,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	delete(s.objects[ref.Kind], ref)
+	s.labels.remove(ref, old.meta.Labels)
 	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
 }

@@ -42,6 +42,8 @@ func testListFilters(ctx context.Context, t *testing.T, h *harness) {
 		{"one label", store.ListOptions{Labels: map[string]string{"app": "web"}}, []string{"/global", "a/z", "b/y"}},
 		{"two labels", store.ListOptions{Labels: map[string]string{"app": "web", "tier": "1"}}, []string{"a/z"}},
 		{"label value differs", store.ListOptions{Labels: map[string]string{"app": "cache"}}, nil},
+		{"kind and label", store.ListOptions{Kind: KindWidget, Labels: map[string]string{"app": "web"}}, []string{"a/z", "b/y"}},
+		{"kind, namespace and two labels", store.ListOptions{Kind: KindWidget, Namespace: "a", Labels: map[string]string{"app": "web", "tier": "1"}}, []string{"a/z"}},
 		{"owner", store.ListOptions{Owner: &owner}, []string{"a/z", "b/x"}},
 		{"owner and namespace", store.ListOptions{Owner: &owner, Namespace: "b"}, []string{"b/x"}},
 		{"unknown kind", store.ListOptions{Kind: "Nothing"}, nil},
@@ -60,6 +62,33 @@ func testListFilters(ctx context.Context, t *testing.T, h *harness) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// A List by label sees every relabelling and deletion at once (a store
+// that indexes labels must keep its index with its writes).
+func testListLabelsFollowWrites(ctx context.Context, t *testing.T, h *harness) {
+	names := func(labels map[string]string) []string {
+		res, err := h.s.List(ctx, store.ListOptions{Kind: KindWidget, Labels: labels})
+		require.NoError(t, err)
+		var out []string
+		for _, raw := range res.Items {
+			out = append(out, raw.Ref.Name)
+		}
+		return out
+	}
+	w := NewWidget("ns", "w", nil)
+	w.Metadata.Labels = map[string]string{"secret": "old"}
+	h.create(ctx, t, w)
+	assert.Equal(t, []string{"w"}, names(map[string]string{"secret": "old"}))
+
+	w = h.get(ctx, t, w)
+	w.Metadata.Labels = map[string]string{"secret": "new"}
+	require.NoError(t, h.s.Update(ctx, w))
+	assert.Empty(t, names(map[string]string{"secret": "old"}), "relabelled away")
+	assert.Equal(t, []string{"w"}, names(map[string]string{"secret": "new"}))
+
+	require.NoError(t, h.s.Delete(ctx, w.Ref(), ""))
+	assert.Empty(t, names(map[string]string{"secret": "new"}), "deleted")
 }
 
 func testListRevision(ctx context.Context, t *testing.T, h *harness) {

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{"DeleteConditional", testDeleteConditional},
 		{"ListFilters", testListFilters},
 		{"ListRevision", testListRevision},
+		{"ListLabelsFollowWrites", testListLabelsFollowWrites},
 		{"NoAliasing", testNoAliasing},
 		{"GetZeroesTarget", testGetZeroesTarget},
 		{"WatchOrdering", testWatchOrdering},
