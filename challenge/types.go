@@ -86,9 +86,12 @@ type Status struct {
 	// whoever resumes reads the authorization before accepting again.
 	Accepting bool `json:"accepting,omitempty"`
 	// Accepted is set once the CA was told to validate.
-	Accepted bool   `json:"accepted,omitempty"`
-	State    State  `json:"state,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	Accepted bool `json:"accepted,omitempty"`
+	// AcceptedAt is when the CA was asked to validate; authorization polls
+	// start soon after it and grow with the time since (see authzPoll).
+	AcceptedAt *time.Time `json:"acceptedAt,omitempty"`
+	State      State      `json:"state,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
 	// CleanedUp is set once the solver removed what it presented.
 	CleanedUp bool `json:"cleanedUp,omitempty"`
 	// RecordName is, for DNS-01, where the TXT record was written.
