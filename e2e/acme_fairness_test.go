@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -21,13 +23,13 @@ import (
 func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()},
-		config:   func(c *Config) { c.Workers = 8 },
+		config:   func(c *certflow.Config) { c.Workers = 8 },
 	})
-	healthy := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.httpPort))
+	healthy := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.acme.HTTPPort))
 
-	issA := h.acmeIssuer("default", "stalled")
+	issA := h.acme.Issuer("default", "stalled")
 	require.NoError(t, h.m.Apply(h.ctx, issA))
-	issB := h.acmeIssuer("default", "healthy")
+	issB := h.acme.Issuer("default", "healthy")
 	issB.Spec.ACME.Server = healthy.DirectoryURL()
 	issB.Spec.ACME.CABundle = healthy.TLSCertPEM()
 	require.NoError(t, h.m.Apply(h.ctx, issB))
@@ -43,7 +45,7 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 			Kind: acmetest.FaultDelay, Delay: 10 * time.Minute}))
 	}
 	for i := range 20 {
-		require.NoError(t, h.m.Apply(h.ctx, acmeCertificate("default", fmt.Sprintf("a-%d", i), "stalled", fmt.Sprintf("a-%d.example.test", i))))
+		require.NoError(t, h.m.Apply(h.ctx, testrig.ACMECertificate("default", fmt.Sprintf("a-%d", i), "stalled", fmt.Sprintf("a-%d.example.test", i))))
 	}
 	h.awaitStore("the stalled CA holds requests", func() bool {
 		return h.acme.Requests(acmetest.EndpointNewOrder)+h.acme.Requests(acmetest.EndpointNewNonce) >= 3
@@ -55,7 +57,7 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 5)
 	for i := range 5 {
-		crt := acmeCertificate("default", fmt.Sprintf("b-%d", i), "healthy", fmt.Sprintf("b-%d.example.test", i))
+		crt := testrig.ACMECertificate("default", fmt.Sprintf("b-%d", i), "healthy", fmt.Sprintf("b-%d.example.test", i))
 		require.NoError(t, h.m.Apply(h.ctx, crt))
 		wg.Add(1)
 		go func() {
@@ -73,7 +75,7 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 	for i := range 20 {
 		c := &certificate.Certificate{}
 		require.NoError(t, h.m.Get(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprintf("a-%d", i)}, c))
-		if certReady(c) {
+		if testrig.CertReady(c) {
 			ready++
 		}
 	}

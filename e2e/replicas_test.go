@@ -25,8 +25,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -102,7 +104,7 @@ func replicaRun(t *testing.T) {
 	// Pebble validates HTTP-01 at one port; the parent answers there by
 	// asking every replica, as a load balancer in front of them would.
 	proxy := &replicaFanout{client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
-	httpL, httpPort := listenLoopback(t)
+	httpL, httpPort := testrig.ListenLoopback(t)
 	httpSrv := &http.Server{Handler: proxy, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = httpSrv.Serve(httpL) }()
 	t.Cleanup(func() { _ = httpSrv.Close() })
@@ -147,7 +149,7 @@ func replicaRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, certs, replicaCertificate)
 	for _, c := range certs {
-		assert.True(t, certReady(c), "%s is Ready", c.ObjectMeta.Name)
+		assert.True(t, testrig.CertReady(c), "%s is Ready", c.ObjectMeta.Name)
 	}
 
 	accepts := srv.PostsPerPath(acmetest.EndpointChallenge)
@@ -332,7 +334,7 @@ func replicaMain(path string) error {
 		return err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
-	mcfg := Config{Store: st, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Workers: 4}
+	mcfg := certflow.Config{Store: st, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Workers: 4}
 	// The self-check asks this replica's own listener.
 	mcfg.ACME.HTTP01Port = port
 	mcfg.ACME.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -343,7 +345,7 @@ func replicaMain(path string) error {
 		var d net.Dialer
 		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", p))
 	}
-	m, err := New(mcfg)
+	m, err := certflow.New(mcfg)
 	if err != nil {
 		return err
 	}
@@ -371,7 +373,7 @@ func replicaMain(path string) error {
 	}
 	refs := make([]meta.Ref, cfg.Certificates)
 	for i := range refs {
-		c := acmeCertificate("default", replicaCertName(i), "acme", replicaCertName(i)+".replica.example.test")
+		c := testrig.ACMECertificate("default", replicaCertName(i), "acme", replicaCertName(i)+".replica.example.test")
 		if err := apply(c); err != nil {
 			return fmt.Errorf("apply %s: %w", c.ObjectMeta.Name, err)
 		}
