@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -22,24 +21,6 @@ type reconcileFunc func(ctx context.Context, ref meta.Ref) (time.Time, error)
 
 func (f reconcileFunc) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
 	return f(ctx, ref)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startWith builds a Manager on a memory store and a fake clock, lets
@@ -70,7 +51,7 @@ func startHooked(t *testing.T, mutate func(*Config), hook func(*Manager)) *harne
 // gets a Warning event, an Error line is logged, and it is retried with
 // backoff.
 func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testrig.Buffer{}
 	calls := make(chan int, 10)
 	var mu sync.Mutex
 	n := 0

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -186,7 +185,7 @@ func overOne(m map[string]int) []string {
 // replicaChild is one running replica process.
 type replicaChild struct {
 	stdin  io.WriteCloser
-	stderr *lockedBuffer
+	stderr *testrig.Buffer
 	ready  chan struct{}
 	exited chan struct{}
 	err    error // set before exited is closed
@@ -196,7 +195,7 @@ func startReplica(ctx context.Context, t *testing.T, cfgPath string, proxy *repl
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReplicaProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), replicaChildEnv+"="+cfgPath)
-	c := &replicaChild{stderr: &lockedBuffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
+	c := &replicaChild{stderr: &testrig.Buffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	var err error
 	c.stdin, err = cmd.StdinPipe()
@@ -230,24 +229,6 @@ func startReplica(ctx context.Context, t *testing.T, cfgPath string, proxy *repl
 		}
 	})
 	return c
-}
-
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // replicaFanout answers an HTTP-01 request with the first replica that
