@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
@@ -71,7 +72,7 @@ func TestApply_ConcurrentCreatesAllSucceed(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						<-start
-						errs[i] = ms[i%len(ms)].Apply(ctx, testCertificate("default", "web", "ca", names(i)))
+						errs[i] = ms[i%len(ms)].Apply(ctx, testrig.Certificate("default", "web", "ca", names(i)))
 					}()
 				}
 				close(start)
@@ -84,7 +85,7 @@ func TestApply_ConcurrentCreatesAllSucceed(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, res.Items, 1)
 				got := &certificate.Certificate{}
-				require.NoError(t, ms[0].Get(ctx, certRef("default", "web"), got))
+				require.NoError(t, ms[0].Get(ctx, testrig.CertRef("default", "web"), got))
 				applied := map[string]bool{}
 				for i := 0; i < callers; i++ {
 					applied[names(i)] = true

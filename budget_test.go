@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -36,16 +37,16 @@ func TestBudget(t *testing.T) {
 			name:  "PermanentFailure/IdentifierRefused",
 			setup: budgetSetup{acmeOpts: []acmetest.Option{acmetest.WithDomainBlocklist("refused.example.test")}},
 			cert: func() *certificate.Certificate {
-				return acmeCertificate("default", "refused", "acme", "refused.example.test")
+				return testrig.ACMECertificate("default", "refused", "acme", "refused.example.test")
 			},
 		},
 		{
 			// Every HTTP-01 validation fails: the CA is served a wrong key
 			// authorization (the self-check is answered truthfully).
 			name:  "PermanentFailure/ValidationFails",
-			setup: budgetSetup{httpWrap: lieToTheCA},
+			setup: budgetSetup{httpWrap: testrig.LieToTheCA},
 			cert: func() *certificate.Certificate {
-				return acmeCertificate("default", "invalid", "acme", "invalid.example.test")
+				return testrig.ACMECertificate("default", "invalid", "acme", "invalid.example.test")
 			},
 		},
 		{
@@ -53,7 +54,7 @@ func TestBudget(t *testing.T) {
 			// name into the leaf, so a leaf never carries spec.commonName.
 			name: "LeafNeverSatisfiesSpec/CommonNameDropped",
 			cert: func() *certificate.Certificate {
-				c := acmeCertificate("default", "cn", "acme", "cn.example.test")
+				c := testrig.ACMECertificate("default", "cn", "acme", "cn.example.test")
 				c.Spec.CommonName = "cn.example.test"
 				return c
 			},
@@ -66,7 +67,7 @@ func TestBudget(t *testing.T) {
 			// identifiers than CSR specifies").
 			name: "PermanentFailure/FinalizeRefused",
 			cert: func() *certificate.Certificate {
-				c := acmeCertificate("default", "san", "acme", "www.san.example.test")
+				c := testrig.ACMECertificate("default", "san", "acme", "www.san.example.test")
 				c.Spec.CommonName = "san.example.test"
 				return c
 			},
@@ -76,7 +77,7 @@ func TestBudget(t *testing.T) {
 			parallel: true,
 			setup:    budgetSetup{acmeOpts: []acmetest.Option{persistent500(acmetest.EndpointNewOrder)}},
 			cert: func() *certificate.Certificate {
-				return acmeCertificate("default", "neworder500", "acme", "neworder500.example.test")
+				return testrig.ACMECertificate("default", "neworder500", "acme", "neworder500.example.test")
 			},
 		},
 		{
@@ -84,7 +85,7 @@ func TestBudget(t *testing.T) {
 			parallel: true,
 			setup:    budgetSetup{acmeOpts: []acmetest.Option{persistent500(acmetest.EndpointFinalize)}},
 			cert: func() *certificate.Certificate {
-				return acmeCertificate("default", "finalize500", "acme", "finalize500.example.test")
+				return testrig.ACMECertificate("default", "finalize500", "acme", "finalize500.example.test")
 			},
 		},
 	}
@@ -96,7 +97,7 @@ func TestBudget(t *testing.T) {
 			s := startBudget(t, sc.setup)
 			crt := sc.cert()
 			s.certRef = meta.RefOf(crt)
-			s.issuerReady(s.h.acmeIssuer("default", "acme"))
+			s.issuerReady(s.h.acme.Issuer("default", "acme"))
 			require.NoError(t, s.h.m.Apply(s.h.ctx, crt))
 			began := time.Now()
 			s.run(span)

@@ -14,6 +14,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
@@ -65,7 +66,7 @@ func gone(st store.Reader, ref meta.Ref) bool {
 func orphanTree(t *testing.T, st store.Store, ns, cert string) (req, ord, ch, nextKey, tlsSecret meta.Ref) {
 	t.Helper()
 	ctx := context.Background()
-	owner := certRef(ns, cert)
+	owner := testrig.CertRef(ns, cert)
 	r := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: cert + "-1", OwnerRefs: []meta.Ref{owner}},
 		Spec: request.Spec{IssuerRef: meta.IssuerRef{Name: "acme"}}}
 	require.NoError(t, st.Create(ctx, r))
@@ -97,7 +98,7 @@ const testTokenGC = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 // owned is collected when a Manager starts, before any of it is
 // reconciled; its TLS Secret is kept, as cert-manager keeps it.
 func TestGC_OwnerDeletedWhileNoManagerRan_CollectedAtStart(t *testing.T) {
-	clk := clock.NewFake(testEpoch)
+	clk := clock.NewFake(testrig.Epoch)
 	st := memory.New(memory.WithClock(clk))
 	req, ord, ch, nextKey, tlsSecret := orphanTree(t, st, "default", "deleted")
 
@@ -151,7 +152,7 @@ func TestGC_OwnerCheckedBeforeReconcile(t *testing.T) {
 	// Created after the Manager started, owned by a Certificate that does
 	// not exist (deleted by a tool that collects nothing).
 	r := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "lost-1",
-		OwnerRefs: []meta.Ref{certRef("default", "lost")}}}
+		OwnerRefs: []meta.Ref{testrig.CertRef("default", "lost")}}}
 	require.NoError(t, h.store.Create(h.ctx, r))
 	h.waitUntil("the request is collected", func() bool { return gone(h.store, meta.RefOf(r)) })
 	assert.Zero(t, rec.count(meta.RefOf(r)), "collected instead of reconciled")
@@ -165,7 +166,7 @@ func TestGC_OwnerCheckedBeforeReconcile(t *testing.T) {
 	assert.Equal(t, 1, rec.count(meta.RefOf(c)), "reconciled once, to clean up, then collected")
 
 	// Kinds nothing reconciles are checked when they change.
-	lost := []meta.Ref{certRef("default", "lost")}
+	lost := []meta.Ref{testrig.CertRef("default", "lost")}
 	tlsSecret := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "lost-tls", OwnerRefs: lost}}
 	require.NoError(t, h.store.Create(h.ctx, tlsSecret))
 	key := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "lost-next-private-key", OwnerRefs: lost,
@@ -200,8 +201,8 @@ func TestACME_OwnerDeletedWhileNoManagerRan_NoMoreACMECalls(t *testing.T) {
 	h := startACME(t, acmeSetup{store: st1, acmeOpts: []acmetest.Option{
 		acmetest.WithFaults(acmetest.Delay(acmetest.EndpointAuthz, 1, 30*time.Second)),
 	}})
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
-	crt := acmeCertificate("default", "orphan", "acme", "orphan.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+	crt := testrig.ACMECertificate("default", "orphan", "acme", "orphan.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	var orders []*order.Order
 	h.awaitStore("an Order records its ACME URL", func() bool {
@@ -272,13 +273,13 @@ func TestGC_OwnerRecreatedUnderItsName(t *testing.T) {
 	}
 	newRequest := func() *request.CertificateRequest {
 		return &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web-1",
-			OwnerRefs: []meta.Ref{certRef("default", "web")}}}
+			OwnerRefs: []meta.Ref{testrig.CertRef("default", "web")}}}
 	}
 	newOrder := func(name string) *order.Order {
 		return &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: name,
 			OwnerRefs: []meta.Ref{{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "web-1"}}}}
 	}
-	require.NoError(t, st.Create(ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, st.Create(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
 	first := newRequest()
 	require.NoError(t, st.Create(ctx, first))
 	old := newOrder("web-1-old")

@@ -2,7 +2,6 @@ package certflow
 
 import (
 	"context"
-	"crypto/x509"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,30 +15,13 @@ import (
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
-
-func certRef(ns, name string) meta.Ref {
-	return meta.Ref{Kind: meta.KindCertificate, Namespace: ns, Name: name}
-}
-
-func readSecret(t *testing.T, h *harness, ns, name string) (*x509.Certificate, []byte) {
-	t.Helper()
-	s := &secret.Secret{}
-	require.NoError(t, h.store.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: name}, s))
-	chain, err := pki.ParseChain(s.Data[secret.TLSCertKey])
-	require.NoError(t, err)
-	key, err := pki.ParsePrivateKey(s.Data[secret.TLSKeyKey])
-	require.NoError(t, err)
-	require.True(t, pki.PublicKeysEqual(key.Public(), chain[0].PublicKey), "tls.key must match tls.crt")
-	der, err := x509.MarshalPKIXPublicKey(chain[0].PublicKey)
-	require.NoError(t, err)
-	return chain[0], der
-}
 
 func listRequests(t *testing.T, h *harness, ns string) []string {
 	t.Helper()
@@ -55,11 +37,11 @@ func listRequests(t *testing.T, h *harness, ns string) []string {
 func TestCAIssuance_WritesVerifiedSecretAndStatus(t *testing.T) {
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test", "www.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test", "www.example.test")))
 
-	c := waitFor(h, certRef("default", "web"), "Ready", certReady)
+	c := waitFor(h, testrig.CertRef("default", "web"), "Ready", testrig.CertReady)
 	assert.Equal(t, 1, *c.Status.Revision)
-	leaf, _ := readSecret(t, h, "default", "web-tls")
+	leaf, _ := testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 	assert.ElementsMatch(t, []string{"web.example.test", "www.example.test"}, leaf.DNSNames)
 	assert.Equal(t, "certflow test CA", leaf.Issuer.CommonName)
 	assert.Equal(t, leaf.NotAfter, *c.Status.NotAfter)
@@ -82,13 +64,13 @@ func TestCAIssuance_WritesVerifiedSecretAndStatus(t *testing.T) {
 func TestRenewal_RotationAlwaysMakesNewKeyAndPrunesOldRequest(t *testing.T) {
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
-	c := waitFor(h, certRef("default", "web"), "Ready", certReady)
-	_, key1 := readSecret(t, h, "default", "web-tls")
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	c := waitFor(h, testrig.CertRef("default", "web"), "Ready", testrig.CertReady)
+	_, key1 := testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 
 	h.clock.Set(*c.Status.RenewalTime)
-	c = waitFor(h, certRef("default", "web"), "revision 2", revisionAtLeast(2))
-	_, key2 := readSecret(t, h, "default", "web-tls")
+	c = waitFor(h, testrig.CertRef("default", "web"), "revision 2", testrig.RevisionAtLeast(2))
+	_, key2 := testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 	assert.NotEqual(t, key1, key2, "rotationPolicy Always must generate a new key")
 	h.waitUntil("revisionHistoryLimit 1 keeps only the newest request", func() bool {
 		return slices.Equal([]string{"web-2"}, listRequests(t, h, "default"))
@@ -99,15 +81,15 @@ func TestRenewal_RotationAlwaysMakesNewKeyAndPrunesOldRequest(t *testing.T) {
 func TestRenewal_RotationNeverKeepsKey(t *testing.T) {
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
-	crt := testCertificate("default", "web", "ca", "web.example.test")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
 	crt.Spec.PrivateKey.RotationPolicy = certificate.RotationNever
 	require.NoError(t, h.m.Apply(h.ctx, crt))
-	c := waitFor(h, certRef("default", "web"), "Ready", certReady)
-	leaf1, key1 := readSecret(t, h, "default", "web-tls")
+	c := waitFor(h, testrig.CertRef("default", "web"), "Ready", testrig.CertReady)
+	leaf1, key1 := testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 
 	h.clock.Set(*c.Status.RenewalTime)
-	waitFor(h, certRef("default", "web"), "revision 2", revisionAtLeast(2))
-	leaf2, key2 := readSecret(t, h, "default", "web-tls")
+	waitFor(h, testrig.CertRef("default", "web"), "revision 2", testrig.RevisionAtLeast(2))
+	leaf2, key2 := testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 	assert.Equal(t, key1, key2, "rotationPolicy Never must reuse the key")
 	assert.NotEqual(t, leaf1.SerialNumber, leaf2.SerialNumber, "renewal must issue a new certificate")
 }
@@ -115,15 +97,15 @@ func TestRenewal_RotationNeverKeepsKey(t *testing.T) {
 func TestRevisionHistoryLimit_KeepsThatManyRequests(t *testing.T) {
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
-	crt := testCertificate("default", "web", "ca", "web.example.test")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
 	limit := int32(2)
 	crt.Spec.RevisionHistoryLimit = &limit
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	for rev := 1; rev <= 3; rev++ {
-		c := waitFor(h, certRef("default", "web"), "next revision", revisionAtLeast(rev))
+		c := waitFor(h, testrig.CertRef("default", "web"), "next revision", testrig.RevisionAtLeast(rev))
 		h.clock.Set(*c.Status.RenewalTime)
 	}
-	waitFor(h, certRef("default", "web"), "revision 4", revisionAtLeast(4))
+	waitFor(h, testrig.CertRef("default", "web"), "revision 4", testrig.RevisionAtLeast(4))
 	h.waitUntil("revisionHistoryLimit 2 keeps the two newest requests", func() bool {
 		return slices.Equal([]string{"web-3", "web-4"}, listRequests(t, h, "default"))
 	})
@@ -131,15 +113,15 @@ func TestRevisionHistoryLimit_KeepsThatManyRequests(t *testing.T) {
 
 func TestCAIssuerUnready_CertificateStatusSaysWhy(t *testing.T) {
 	h := startManager(t, nil)
-	require.NoError(t, h.m.Apply(h.ctx, caIssuer("default", "ca", "missing-ca")))
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.CAIssuer("default", "ca", "missing-ca")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
 
 	waitFor(h, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "web-1"}, "request waits for issuer",
 		func(r *request.CertificateRequest) bool {
 			c := r.Status.Conditions.Get(meta.ConditionReady)
 			return c != nil && c.Reason == request.ReasonIssuerNotReady
 		})
-	st, err := h.m.Status(h.ctx, certRef("default", "web"))
+	st, err := h.m.Status(h.ctx, testrig.CertRef("default", "web"))
 	require.NoError(t, err)
 	text := st.String()
 	assert.Contains(t, text, "Issuer default/ca: NotReady")
@@ -147,8 +129,8 @@ func TestCAIssuerUnready_CertificateStatusSaysWhy(t *testing.T) {
 	assert.Contains(t, text, "CertificateRequest default/web-1: NotReady (IssuerNotReady)")
 
 	// Fixing the issuer lets the pending request finish.
-	require.NoError(t, h.m.Apply(h.ctx, newCASecret(t, "default", "missing-ca", h.clock.Now())))
-	waitFor(h, certRef("default", "web"), "Ready after fix", certReady)
+	require.NoError(t, h.m.Apply(h.ctx, testrig.CASecret(t, "default", "missing-ca", h.clock.Now())))
+	waitFor(h, testrig.CertRef("default", "web"), "Ready after fix", testrig.CertReady)
 }
 
 func TestDeniedRequest_BacksOffThenRetries(t *testing.T) {
@@ -158,9 +140,9 @@ func TestDeniedRequest_BacksOffThenRetries(t *testing.T) {
 	})
 	h := startManager(t, func(c *Config) { c.Approver = approver; c.BackoffMin = time.Hour })
 	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
 
-	c := waitFor(h, certRef("default", "web"), "first failure", func(c *certificate.Certificate) bool {
+	c := waitFor(h, testrig.CertRef("default", "web"), "first failure", func(c *certificate.Certificate) bool {
 		return c.Status.FailedIssuanceAttempts != nil && *c.Status.FailedIssuanceAttempts == 1
 	})
 	assert.Equal(t, h.clock.Now(), *c.Status.LastFailureTime)
@@ -169,15 +151,15 @@ func TestDeniedRequest_BacksOffThenRetries(t *testing.T) {
 	assert.Contains(t, issuing.Message, "policy says no")
 
 	h.clock.Advance(time.Hour)
-	c = waitFor(h, certRef("default", "web"), "second failure after 1h", func(c *certificate.Certificate) bool {
+	c = waitFor(h, testrig.CertRef("default", "web"), "second failure after 1h", func(c *certificate.Certificate) bool {
 		return c.Status.FailedIssuanceAttempts != nil && *c.Status.FailedIssuanceAttempts == 2
 	})
-	at, ok := h.m.timers.Scheduled(certRef("default", "web"))
+	at, ok := h.m.timers.Scheduled(testrig.CertRef("default", "web"))
 	require.True(t, ok)
 	assert.Equal(t, c.Status.LastFailureTime.Add(2*time.Hour), at, "second backoff doubles")
 	allow.Store(true)
-	require.NoError(t, h.m.Renew(h.ctx, certRef("default", "web")))
-	waitFor(h, certRef("default", "web"), "Ready after manual renew", certReady)
+	require.NoError(t, h.m.Renew(h.ctx, testrig.CertRef("default", "web")))
+	waitFor(h, testrig.CertRef("default", "web"), "Ready after manual renew", testrig.CertReady)
 }
 
 func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {
@@ -190,22 +172,22 @@ func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {
 	})
 	h := startManager(t, func(c *Config) { c.Approver = approver; c.BackoffMin = 24 * time.Hour })
 	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "denied.example.test")))
-	waitFor(h, certRef("default", "web"), "failure recorded", func(c *certificate.Certificate) bool {
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "denied.example.test")))
+	waitFor(h, testrig.CertRef("default", "web"), "failure recorded", func(c *certificate.Certificate) bool {
 		return c.Status.FailedIssuanceAttempts != nil
 	})
 
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "allowed.example.test")))
-	c := waitFor(h, certRef("default", "web"), "Ready without waiting out the 24h backoff", certReady)
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "allowed.example.test")))
+	c := waitFor(h, testrig.CertRef("default", "web"), "Ready without waiting out the 24h backoff", testrig.CertReady)
 	assert.Equal(t, int64(2), c.ObjectMeta.Generation)
-	assert.Equal(t, testEpoch, h.clock.Now(), "the fake clock never moved")
+	assert.Equal(t, testrig.Epoch, h.clock.Now(), "the fake clock never moved")
 }
 
 func TestInvalidCertificate_StoredNotReadyWithReason(t *testing.T) {
 	h := startManager(t, nil)
-	crt := testCertificate("default", "bad", "ca", "*.*.example.test")
+	crt := testrig.Certificate("default", "bad", "ca", "*.*.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
-	c := waitFor(h, certRef("default", "bad"), "Ready=False Invalid", func(c *certificate.Certificate) bool {
+	c := waitFor(h, testrig.CertRef("default", "bad"), "Ready=False Invalid", func(c *certificate.Certificate) bool {
 		r := c.Status.Conditions.Get(meta.ConditionReady)
 		return r != nil && r.Reason == certificate.ReasonInvalid
 	})
@@ -218,15 +200,15 @@ func TestApply_BumpsGenerationOnlyOnSpecChange(t *testing.T) {
 	m, err := New(Config{Store: clk})
 	require.NoError(t, err)
 	ctx := context.Background()
-	crt := testCertificate("default", "web", "ca", "a.example.test")
+	crt := testrig.Certificate("default", "web", "ca", "a.example.test")
 	require.NoError(t, m.Apply(ctx, crt))
 	assert.Equal(t, int64(1), crt.ObjectMeta.Generation)
 
-	same := testCertificate("default", "web", "ca", "a.example.test")
+	same := testrig.Certificate("default", "web", "ca", "a.example.test")
 	require.NoError(t, m.Apply(ctx, same))
 	assert.Equal(t, int64(1), same.ObjectMeta.Generation)
 
-	changed := testCertificate("default", "web", "ca", "b.example.test")
+	changed := testrig.Certificate("default", "web", "ca", "b.example.test")
 	require.NoError(t, m.Apply(ctx, changed))
 	assert.Equal(t, int64(2), changed.ObjectMeta.Generation)
 }
@@ -234,10 +216,10 @@ func TestApply_BumpsGenerationOnlyOnSpecChange(t *testing.T) {
 func TestStatus_RendersTreeAsTextAndJSON(t *testing.T) {
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
-	waitFor(h, certRef("default", "web"), "Ready", certReady)
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	waitFor(h, testrig.CertRef("default", "web"), "Ready", testrig.CertReady)
 
-	st, err := h.m.Status(h.ctx, certRef("default", "web"))
+	st, err := h.m.Status(h.ctx, testrig.CertRef("default", "web"))
 	require.NoError(t, err)
 	text := st.String()
 	for _, want := range []string{"Certificate default/web: Ready", "Issuer default/ca: Ready", "Secret default/web-tls: Ready",
@@ -278,7 +260,7 @@ func TestRun_ReturnsAfterAllGoroutinesExit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	require.NoError(t, m.Apply(context.Background(), caIssuer("default", "x", "y")))
+	require.NoError(t, m.Apply(context.Background(), testrig.CAIssuer("default", "x", "y")))
 	cancel()
 	select {
 	case err := <-done:

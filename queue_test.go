@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -50,17 +51,17 @@ func TestWorkQueue_DeduplicatesAndRequeuesChangesDuringReconcile(t *testing.T) {
 func TestTimerHeap_FiresInOrderAndRescheduleReplaces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	clk := clock.NewFake(testEpoch)
+	clk := clock.NewFake(testrig.Epoch)
 	th := newTimerHeap()
 	fired := make(chan meta.Ref, 10)
 	done := make(chan struct{})
 	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
 
-	th.Schedule(ref("late"), testEpoch.Add(3*time.Hour))
-	th.Schedule(ref("early"), testEpoch.Add(time.Hour))
-	th.Schedule(ref("moved"), testEpoch.Add(30*time.Minute))
-	th.Schedule(ref("moved"), testEpoch.Add(2*time.Hour)) // replaces the 30m visit
-	th.Schedule(ref("gone"), testEpoch.Add(time.Hour))
+	th.Schedule(ref("late"), testrig.Epoch.Add(3*time.Hour))
+	th.Schedule(ref("early"), testrig.Epoch.Add(time.Hour))
+	th.Schedule(ref("moved"), testrig.Epoch.Add(30*time.Minute))
+	th.Schedule(ref("moved"), testrig.Epoch.Add(2*time.Hour)) // replaces the 30m visit
+	th.Schedule(ref("gone"), testrig.Epoch.Add(time.Hour))
 	th.Cancel(ref("gone"))
 
 	waitArmed := func(at time.Time) {
@@ -80,8 +81,8 @@ func TestTimerHeap_FiresInOrderAndRescheduleReplaces(t *testing.T) {
 		at   time.Duration
 		want string
 	}{{time.Hour, "early"}, {2 * time.Hour, "moved"}, {3 * time.Hour, "late"}} {
-		waitArmed(testEpoch.Add(step.at))
-		clk.Set(testEpoch.Add(step.at))
+		waitArmed(testrig.Epoch.Add(step.at))
+		clk.Set(testrig.Epoch.Add(step.at))
 		select {
 		case r := <-fired:
 			assert.Equal(t, ref(step.want), r)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/file"
 )
@@ -47,10 +48,10 @@ func TestStatus_CorruptStoredObjectShowsAsCorruptNode(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(runCtx) }()
-	require.NoError(t, m.Apply(ctx, newCASecret(t, "default", "ca-key", clock.Real{}.Now())))
-	require.NoError(t, m.Apply(ctx, caIssuer("default", "ca", "ca-key")))
-	require.NoError(t, m.Apply(ctx, testCertificate("default", "web", "ca", "web.example.test")))
-	require.NoError(t, m.WaitReady(ctx, certRef("default", "web")))
+	require.NoError(t, m.Apply(ctx, testrig.CASecret(t, "default", "ca-key", clock.Real{}.Now())))
+	require.NoError(t, m.Apply(ctx, testrig.CAIssuer("default", "ca", "ca-key")))
+	require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, m.WaitReady(ctx, testrig.CertRef("default", "web")))
 	stop()
 	<-done
 
@@ -62,7 +63,7 @@ func TestStatus_CorruptStoredObjectShowsAsCorruptNode(t *testing.T) {
 		require.NoError(t, os.WriteFile(f, []byte(`{"kind":`), 0o600))
 	}
 
-	tree, err := m.Status(ctx, certRef("default", "web"))
+	tree, err := m.Status(ctx, testrig.CertRef("default", "web"))
 	require.NoError(t, err, "one unreadable object does not hide the tree")
 	assert.Equal(t, StateReady, tree.State)
 	iss := findNode(tree, meta.KindIssuer, "ca")

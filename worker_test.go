@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,10 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
-	"github.com/certflow/certflow/store/memory"
 )
 
 // reconcileFunc adapts a function to reconcile.Reconciler.
@@ -23,24 +21,6 @@ type reconcileFunc func(ctx context.Context, ref meta.Ref) (time.Time, error)
 
 func (f reconcileFunc) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
 	return f(ctx, ref)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startWith builds a Manager on a memory store and a fake clock, lets
@@ -58,27 +38,12 @@ func startWith(t *testing.T, mutate func(*Config), replace map[meta.Kind]reconci
 // reconcilers before it runs.
 func startHooked(t *testing.T, mutate func(*Config), hook func(*Manager)) *harness {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	clk := clock.NewFake(testEpoch)
-	st := memory.New(memory.WithClock(clk))
-	cfg := Config{Store: st, Clock: clk, Workers: 2}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	m, err := New(cfg)
-	require.NoError(t, err)
-	hook(m)
-	h := &harness{t: t, ctx: ctx, clock: clk, store: st, m: m, done: make(chan error, 1)}
-	go func() { h.done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-h.done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("Manager.Run did not return after its context was cancelled")
+	return startManagerHooked(t, func(c *Config) {
+		c.Workers = 2
+		if mutate != nil {
+			mutate(c)
 		}
-	})
-	return h
+	}, hook)
 }
 
 // TestWorker_PanicBecomesFailedReconcileWithEventAndRetry: a reconciler that
@@ -86,7 +51,7 @@ func startHooked(t *testing.T, mutate func(*Config), hook func(*Manager)) *harne
 // gets a Warning event, an Error line is logged, and it is retried with
 // backoff.
 func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testrig.Buffer{}
 	calls := make(chan int, 10)
 	var mu sync.Mutex
 	n := 0
@@ -106,8 +71,8 @@ func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: panicky})
 
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
-	ref := certRef("default", "web")
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	ref := testrig.CertRef("default", "web")
 	require.Equal(t, 1, <-calls)
 
 	h.waitFor("a retry is scheduled", func() bool { _, ok := h.m.timers.Scheduled(ref); return ok })
@@ -129,7 +94,7 @@ func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
 // counts as failed and is retried later, and the only worker goes on to
 // the next object.
 func TestWorker_ReconcileDeadlineFreesTheWorker(t *testing.T) {
-	stuck := certRef("default", "stuck")
+	stuck := testrig.CertRef("default", "stuck")
 	ended := make(chan error, 1)
 	done := make(chan meta.Ref, 10)
 	r := reconcileFunc(func(ctx context.Context, ref meta.Ref) (time.Time, error) {
@@ -149,11 +114,11 @@ func TestWorker_ReconcileDeadlineFreesTheWorker(t *testing.T) {
 		c.ReconcileTimeout = 50 * time.Millisecond
 	}, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: r})
 
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "stuck", "ca", "stuck.example.test")))
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "stuck", "ca", "stuck.example.test")))
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
 	select {
 	case got := <-done:
-		assert.Equal(t, certRef("default", "web"), got)
+		assert.Equal(t, testrig.CertRef("default", "web"), got)
 	case <-h.ctx.Done():
 		t.Fatal("the only worker stayed with the stuck reconcile")
 	}
@@ -199,14 +164,14 @@ func TestWorker_RequeuesNeverWaitForBusyWorkers(t *testing.T) {
 	})
 	h := startWith(t, func(c *Config) { c.Workers = 2 }, map[meta.Kind]reconcile.Reconciler{meta.KindCertificate: r})
 	for i := 0; i < 2; i++ {
-		h.m.queue.Add(certRef("default", fmt.Sprintf("slow-%d", i)))
+		h.m.queue.Add(testrig.CertRef("default", fmt.Sprintf("slow-%d", i)))
 	}
 	<-held
 	<-held
 
 	const n = 50
 	for i := 0; i < n; i++ {
-		ref := certRef("default", fmt.Sprintf("queued-%d", i))
+		ref := testrig.CertRef("default", fmt.Sprintf("queued-%d", i))
 		if i%2 == 0 {
 			h.m.queue.Add(ref)
 		} else {

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -16,7 +16,9 @@ import (
 
 	"golang.org/x/crypto/acme"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -62,7 +64,7 @@ func benchIssuance(b *testing.B, client func(*acmetest.Server) *http.Client) {
 	b.Run("certflow", func(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		l, port := benchListen(b)
+		l, port := testrig.ListenLoopback(b)
 		m, stop := benchManager(ctx, b, srv, client(srv), l, port)
 		defer stop()
 		rate := benchRate(b, func(ctx context.Context, round int) error { return certflowRound(ctx, m, round) })
@@ -70,15 +72,6 @@ func benchIssuance(b *testing.B, client func(*acmetest.Server) *http.Client) {
 			b.ReportMetric(rate/bare, "ratio")
 		}
 	})
-}
-
-func benchListen(b *testing.B) (net.Listener, int) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = l.Close() })
-	return l, l.Addr().(*net.TCPAddr).Port
 }
 
 // benchRate runs b.N rounds of benchCerts issuances and reports certs/s.
@@ -175,10 +168,10 @@ func bareIssue(ctx context.Context, cl *acme.Client, name string) error {
 
 // benchManager runs a Manager (memory store, 8 workers) with its HTTP-01
 // handler on l and a Ready ACME issuer "acme" in namespace "bench".
-func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *http.Client, l net.Listener, port int) (*Manager, func()) {
-	cfg := Config{Store: memory.New(), HTTPClient: hc, Workers: benchConcurrency}
+func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *http.Client, l net.Listener, port int) (*certflow.Manager, func()) {
+	cfg := certflow.Config{Store: memory.New(), HTTPClient: hc, Workers: benchConcurrency}
 	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, srv.Dial
-	m, err := New(cfg)
+	m, err := certflow.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -203,11 +196,11 @@ func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *h
 }
 
 // certflowRound applies benchCerts Certificates and waits until all are Ready.
-func certflowRound(ctx context.Context, m *Manager, round int) error {
+func certflowRound(ctx context.Context, m *certflow.Manager, round int) error {
 	refs := make([]meta.Ref, benchCerts)
 	for i := range refs {
 		name := fmt.Sprintf("c%d-%d", round, i)
-		c := acmeCertificate("bench", name, "acme", name+".bench.test")
+		c := testrig.ACMECertificate("bench", name, "acme", name+".bench.test")
 		if err := m.Apply(ctx, c); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -28,14 +30,14 @@ func TestDNS01_RFC2136_ApexAndWildcardThroughBIND(t *testing.T) {
 	queries := gatedQueries(rec, 2)
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithResolver(bind.Addr)},
-		config: func(c *Config) {
+		config: func(c *certflow.Config) {
 			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 			c.ACME.DNS01Check = bindCheck(bind, queries.hook)
 		},
 	})
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("default", bind.Secret)))
-	iss := h.acmeIssuer("default", "bind", rfc2136Solver(bind, bind.KeyName))
-	h.issue(iss, acmeCertificate("default", "wild", "bind", "example.test", "*.example.test"))
+	iss := h.acme.Issuer("default", "bind", rfc2136Solver(bind, bind.KeyName))
+	h.issue(iss, testrig.ACMECertificate("default", "wild", "bind", "example.test", "*.example.test"))
 
 	for _, sni := range []string{"example.test", "www.example.test"} {
 		leaf := h.handshake(sni).PeerCertificates[0]
@@ -91,7 +93,7 @@ func TestDNS01_RFC2136_CNAMEFollowWritesAtTarget(t *testing.T) {
 	queries := &queryLog{}
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithResolver(startChasingResolver(t, bind.Addr))},
-		config: func(c *Config) {
+		config: func(c *certflow.Config) {
 			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 			c.ACME.DNS01Check = bindCheck(bind, queries.hook)
 		},
@@ -99,7 +101,7 @@ func TestDNS01_RFC2136_CNAMEFollowWritesAtTarget(t *testing.T) {
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("default", bind.Secret)))
 	follow := rfc2136Solver(bind, bind.KeyName)
 	follow.DNS01.CNAMEStrategy = "Follow"
-	h.issue(h.acmeIssuer("default", "bind", follow), acmeCertificate("default", "alias", "bind", "alias.example.test"))
+	h.issue(h.acme.Issuer("default", "bind", follow), testrig.ACMECertificate("default", "alias", "bind", "alias.example.test"))
 
 	leaf := h.handshake("alias.example.test").PeerCertificates[0]
 	assert.Equal(t, []string{"alias.example.test"}, leaf.DNSNames)
@@ -128,7 +130,7 @@ func TestDNS01_RFC2136_ClusterIssuerReadsTSIGFromClusterNamespace(t *testing.T) 
 	rec := &recordingProvider{inner: &rfc2136.Provider{}}
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithResolver(bind.Addr)},
-		config: func(c *Config) {
+		config: func(c *certflow.Config) {
 			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 			c.ACME.DNS01Check = bindCheck(bind, nil)
 			c.ClusterResourceNamespace = "dns-system"
@@ -136,9 +138,9 @@ func TestDNS01_RFC2136_ClusterIssuerReadsTSIGFromClusterNamespace(t *testing.T) 
 	})
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("dns-system", bind.Secret)))
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("team", randomTSIGSecret(t))), "a decoy the ClusterIssuer must not read")
-	ns := h.acmeIssuer("", "bind", rfc2136Solver(bind, bind.KeyName))
+	ns := h.acme.Issuer("", "bind", rfc2136Solver(bind, bind.KeyName))
 	ci := &issuer.ClusterIssuer{ObjectMeta: meta.ObjectMeta{Name: "bind"}, Spec: ns.Spec}
-	crt := acmeCertificate("team", "web", "bind", "team.example.test")
+	crt := testrig.ACMECertificate("team", "web", "bind", "team.example.test")
 	crt.Spec.IssuerRef.Kind = meta.KindClusterIssuer
 	require.NoError(t, h.m.Apply(h.ctx, ci))
 	h.issue(nil, crt)

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"testing"
@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
@@ -20,18 +22,18 @@ import (
 // and checks what every DNS-01 test of a provider checks: the certificate
 // names, one Present and one CleanUp per challenge with distinct values,
 // both values served to the CA at once (sink), none left afterwards.
-func (h *acmeHarness) issueApexAndWildcard(iss meta.Object, rec *recordingProvider, sink *txtSink, left func() []string) {
+func (h *harness) issueApexAndWildcard(iss meta.Object, rec *recordingProvider, sink *txtSink, left func() []string) {
 	h.t.Helper()
 	t := h.t
 	rec.openAfter(2)
 	require.NoError(t, h.m.Apply(h.ctx, iss))
-	h.issue(nil, acmeCertificate(iss.GetMeta().Namespace, "wild", iss.GetMeta().Name, "example.test", "*.example.test"))
+	h.issue(nil, testrig.ACMECertificate(iss.GetMeta().Namespace, "wild", iss.GetMeta().Name, "example.test", "*.example.test"))
 
 	leaf := h.handshake("www.example.test").PeerCertificates[0]
 	assert.ElementsMatch(t, []string{"example.test", "*.example.test"}, leaf.DNSNames)
 
 	const name = "_acme-challenge.example.test."
-	h.waitUntil("the provider holds no TXT value", func() bool { return len(left()) == 0 })
+	h.awaitStore("the provider holds no TXT value", func() bool { return len(left()) == 0 })
 	assert.Empty(t, h.acme.TXT(name), "the CA's DNS holds no value either")
 	h.waitCleanups(rec, 2)
 	presents, cleanups := rec.calls()
@@ -57,7 +59,7 @@ func TestDNS01_Route53ThroughManager(t *testing.T) {
 		RetryMaxAttempts:          1,
 		DisableAmbientCredentials: true,
 	}}
-	h := startACME(t, acmeSetup{config: func(c *Config) {
+	h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 		c.DNS01Providers = map[string]solver.DNS01Provider{"route53": rec}
 	}})
 	sink := &txtSink{next: h.acme}
@@ -68,7 +70,7 @@ func TestDNS01_Route53ThroughManager(t *testing.T) {
 		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "aws"},
 		Data:       map[string][]byte{"access-key-id": []byte(keyID), "secret-access-key": []byte(secretKey)},
 	}))
-	iss := h.acmeIssuer("default", "r53", solver.Config{DNS01: &solver.DNS01Config{Route53: &solver.Route53Config{
+	iss := h.acme.Issuer("default", "r53", solver.Config{DNS01: &solver.DNS01Config{Route53: &solver.Route53Config{
 		Region:                   "us-east-1",
 		AccessKeyIDSecretRef:     &solver.SecretKeySelector{Name: "aws", Key: "access-key-id"},
 		SecretAccessKeySecretRef: &solver.SecretKeySelector{Name: "aws", Key: "secret-access-key"},
@@ -89,13 +91,13 @@ func TestDNS01_LibDNSThroughManager(t *testing.T) {
 	adapter, err := libdnssolver.NewProvider(libdnssolver.Config{Provider: mem, Zone: "example.test."})
 	require.NoError(t, err)
 	rec := &recordingProvider{inner: adapter}
-	h := startACME(t, acmeSetup{config: func(c *Config) {
+	h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 		c.DNS01Providers = map[string]solver.DNS01Provider{"libdns-memory": rec}
 	}})
 	sink := &txtSink{next: h.acme}
 	mem.PublishTo(sink)
 
-	iss := h.acmeIssuer("default", "libdns", solver.Config{DNS01: &solver.DNS01Config{Webhook: &solver.WebhookConfig{
+	iss := h.acme.Issuer("default", "libdns", solver.Config{DNS01: &solver.DNS01Config{Webhook: &solver.WebhookConfig{
 		GroupName: "acme.example.test", SolverName: "libdns-memory",
 	}}})
 	h.issueApexAndWildcard(iss, rec, sink, func() []string { return mem.TXT("_acme-challenge.example.test") })

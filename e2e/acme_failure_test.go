@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"net/http"
@@ -10,33 +10,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
 
-// pebbleVAUserAgent starts the User-Agent of Pebble's validation authority
-// (va.go userAgentBase in Pebble v2.10.3).
-const pebbleVAUserAgent = "LetsEncrypt-Pebble-VA"
-
-// lieToTheCA answers Pebble's validation requests with a wrong key
-// authorization and everyone else (the Manager's self-check) truthfully.
-func lieToTheCA(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("User-Agent"), pebbleVAUserAgent) {
-			_, _ = w.Write([]byte("not-the-key-authorization"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 func TestACME_ChallengeRejectedByCA_CertificateBacksOffAndStatusExplains(t *testing.T) {
-	h := startACME(t, acmeSetup{httpWrap: lieToTheCA})
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
-	crt := acmeCertificate("default", "bad", "acme", "bad.example.test")
+	h := startACME(t, acmeSetup{httpWrap: testrig.LieToTheCA})
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+	crt := testrig.ACMECertificate("default", "bad", "acme", "bad.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	ref := meta.RefOf(crt)
 
@@ -66,15 +52,18 @@ func TestACME_ChallengeRejectedByCA_CertificateBacksOffAndStatusExplains(t *test
 	assert.Equal(t, challenge.StateInvalid, chs[0].Status.State)
 
 	// The next attempt waits BackoffMin (1h in the harness); the timer is
-	// set right after the status write, so it is polled for.
+	// set right after the status write, so it is polled for. The status
+	// tree shows it ("Next Reconcile", RFC 3339, whole seconds): a timer
+	// within a second of want shows as a time in (want-2s, want+1s).
 	want := c.Status.LastFailureTime.Add(time.Hour)
+	var tree *certflow.StatusNode
 	require.Eventually(t, func() bool {
-		at, ok := h.m.timers.Scheduled(ref)
-		return ok && at.Sub(want).Abs() < time.Second
+		var err error
+		tree, err = h.m.Status(h.ctx, ref)
+		require.NoError(t, err)
+		at, err := time.Parse(time.RFC3339, detail(tree, "Next Reconcile"))
+		return err == nil && at.After(want.Add(-2*time.Second)) && at.Before(want.Add(time.Second))
 	}, 10*time.Second, 10*time.Millisecond, "next reconcile ≈ lastFailureTime + BackoffMin")
-
-	tree, err := h.m.Status(h.ctx, ref)
-	require.NoError(t, err)
 	text := tree.String()
 	assert.Contains(t, text, "Challenge default/"+chs[0].ObjectMeta.Name+": invalid")
 	assert.Contains(t, text, "urn:ietf:params:acme:error:unauthorized")
@@ -134,7 +123,7 @@ func TestACME_BadNonceAndRateLimit_IssuesAndHonoursRetryAfter(t *testing.T) {
 		)},
 		transport: func(base http.RoundTripper) http.RoundTripper { log.base = base; return log },
 	})
-	c := h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "faulty", "acme", "faulty.example.test"))
+	c := h.issue(h.acme.Issuer("default", "acme"), testrig.ACMECertificate("default", "faulty", "acme", "faulty.example.test"))
 	require.Equal(t, 1, *c.Status.Revision)
 
 	assert.Equal(t, 2, h.acme.Requests(acmetest.EndpointNewOrder), "badNonce, then the retry")

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -22,7 +24,7 @@ func TestACME_ReplicasFinalizeEachOrderOnce(t *testing.T) {
 	for range replicas - 1 {
 		cfg := h.cfg
 		cfg.Store = h.st
-		m, err := New(cfg)
+		m, err := certflow.New(cfg)
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(h.ctx)
 		done := make(chan error, 1)
@@ -36,10 +38,10 @@ func TestACME_ReplicasFinalizeEachOrderOnce(t *testing.T) {
 			}
 		})
 	}
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
 	refs := make([]meta.Ref, certs)
 	for i := range refs {
-		crt := acmeCertificate("default", fmt.Sprintf("r-%d", i), "acme", fmt.Sprintf("r-%d.example.test", i))
+		crt := testrig.ACMECertificate("default", fmt.Sprintf("r-%d", i), "acme", fmt.Sprintf("r-%d.example.test", i))
 		require.NoError(t, h.m.Apply(h.ctx, crt))
 		refs[i] = meta.RefOf(crt)
 	}

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"net/http"
@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/store"
@@ -21,7 +23,7 @@ func lieOnceToTheCA(next http.Handler) http.Handler {
 	var mu sync.Mutex
 	first := ""
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("User-Agent"), pebbleVAUserAgent) {
+		if strings.HasPrefix(r.Header.Get("User-Agent"), testrig.PebbleVAUserAgent) {
 			token := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 			mu.Lock()
 			if first == "" {
@@ -43,10 +45,10 @@ func lieOnceToTheCA(next http.Handler) http.Handler {
 // issue. The RSA default key signs CSRs deterministically, so the retry's
 // CSR is byte-identical to the first: the new Order must still be distinct.
 func TestACME_RetryAfterFailure_NewOrderSucceeds(t *testing.T) {
-	h := startACME(t, acmeSetup{httpWrap: lieOnceToTheCA, config: func(c *Config) { c.BackoffMin = time.Second }})
-	crt := acmeCertificate("default", "retry", "acme", "retry.example.test")
+	h := startACME(t, acmeSetup{httpWrap: lieOnceToTheCA, config: func(c *certflow.Config) { c.BackoffMin = time.Second }})
+	crt := testrig.ACMECertificate("default", "retry", "acme", "retry.example.test")
 	crt.Spec.PrivateKey = nil // RSA 2048, cert-manager's default
-	c := h.issue(h.acmeIssuer("default", "acme"), crt)
+	c := h.issue(h.acme.Issuer("default", "acme"), crt)
 
 	assert.Equal(t, 1, *c.Status.Revision)
 	assert.Nil(t, c.Status.FailedIssuanceAttempts, "success clears the failure count")

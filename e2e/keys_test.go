@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
@@ -36,17 +37,16 @@ func TestCAIssuance_KeyAlgorithmsAndEncodings(t *testing.T) {
 		{"ed25519", certificate.PrivateKey{Algorithm: certificate.Ed25519, Encoding: certificate.PKCS8}, "PRIVATE KEY",
 			func(k any) bool { _, ok := k.(ed25519.PrivateKey); return ok }},
 	}
-	h := startManager(t, nil)
-	h.setupCA("default", "ca")
+	h := startCA(t, "default", "ca")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := strings.ReplaceAll(tt.name, " ", "-")
-			crt := testCertificate("default", name, "ca", name+".example.test")
+			crt := testrig.Certificate("default", name, "ca", name+".example.test")
 			key := tt.key
 			crt.Spec.PrivateKey = &key
 			crt.Spec.IsCA = tt.key.Algorithm == certificate.Ed25519
 			require.NoError(t, h.m.Apply(h.ctx, crt))
-			waitFor(h, certRef("default", name), "Ready", certReady)
+			waitFor(h, testrig.CertRef("default", name), "Ready", testrig.CertReady)
 
 			s := &secret.Secret{}
 			require.NoError(t, h.store.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: name + "-tls"}, s))
@@ -56,20 +56,19 @@ func TestCAIssuance_KeyAlgorithmsAndEncodings(t *testing.T) {
 			k, err := pki.ParsePrivateKey(s.Data[secret.TLSKeyKey])
 			require.NoError(t, err)
 			assert.True(t, tt.checkType(k), "key type %T", k)
-			leaf, _ := readSecret(t, h, "default", name+"-tls")
+			leaf, _ := testrig.ReadSecret(t, h.ctx, h.store, "default", name+"-tls")
 			assert.Equal(t, crt.Spec.IsCA, leaf.IsCA)
 		})
 	}
 }
 
 func TestDelete_CascadesToRequestsButKeepsSecret(t *testing.T) {
-	h := startManager(t, nil)
-	h.setupCA("default", "ca")
-	require.NoError(t, h.m.Apply(h.ctx, testCertificate("default", "web", "ca", "web.example.test")))
-	waitFor(h, certRef("default", "web"), "Ready", certReady)
+	h := startCA(t, "default", "ca")
+	require.NoError(t, h.m.Apply(h.ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	waitFor(h, testrig.CertRef("default", "web"), "Ready", testrig.CertReady)
 
-	require.NoError(t, h.m.Delete(h.ctx, certRef("default", "web")))
+	require.NoError(t, h.m.Delete(h.ctx, testrig.CertRef("default", "web")))
 	err := h.store.Get(h.ctx, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "web-1"}, &request.CertificateRequest{})
 	assert.True(t, errors.Is(err, store.ErrNotFound), "request deleted with its certificate: %v", err)
-	_, _ = readSecret(t, h, "default", "web-tls")
+	_, _ = testrig.ReadSecret(t, h.ctx, h.store, "default", "web-tls")
 }

@@ -1,8 +1,7 @@
-package certflow
+package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -25,8 +24,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -102,7 +103,7 @@ func replicaRun(t *testing.T) {
 	// Pebble validates HTTP-01 at one port; the parent answers there by
 	// asking every replica, as a load balancer in front of them would.
 	proxy := &replicaFanout{client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
-	httpL, httpPort := listenLoopback(t)
+	httpL, httpPort := testrig.ListenLoopback(t)
 	httpSrv := &http.Server{Handler: proxy, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = httpSrv.Serve(httpL) }()
 	t.Cleanup(func() { _ = httpSrv.Close() })
@@ -147,7 +148,7 @@ func replicaRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, certs, replicaCertificate)
 	for _, c := range certs {
-		assert.True(t, certReady(c), "%s is Ready", c.ObjectMeta.Name)
+		assert.True(t, testrig.CertReady(c), "%s is Ready", c.ObjectMeta.Name)
 	}
 
 	accepts := srv.PostsPerPath(acmetest.EndpointChallenge)
@@ -184,7 +185,7 @@ func overOne(m map[string]int) []string {
 // replicaChild is one running replica process.
 type replicaChild struct {
 	stdin  io.WriteCloser
-	stderr *lockedBuffer
+	stderr *testrig.Buffer
 	ready  chan struct{}
 	exited chan struct{}
 	err    error // set before exited is closed
@@ -194,7 +195,7 @@ func startReplica(ctx context.Context, t *testing.T, cfgPath string, proxy *repl
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReplicaProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), replicaChildEnv+"="+cfgPath)
-	c := &replicaChild{stderr: &lockedBuffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
+	c := &replicaChild{stderr: &testrig.Buffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	var err error
 	c.stdin, err = cmd.StdinPipe()
@@ -228,24 +229,6 @@ func startReplica(ctx context.Context, t *testing.T, cfgPath string, proxy *repl
 		}
 	})
 	return c
-}
-
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // replicaFanout answers an HTTP-01 request with the first replica that
@@ -332,7 +315,7 @@ func replicaMain(path string) error {
 		return err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
-	mcfg := Config{Store: st, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Workers: 4}
+	mcfg := certflow.Config{Store: st, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Workers: 4}
 	// The self-check asks this replica's own listener.
 	mcfg.ACME.HTTP01Port = port
 	mcfg.ACME.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -343,7 +326,7 @@ func replicaMain(path string) error {
 		var d net.Dialer
 		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", p))
 	}
-	m, err := New(mcfg)
+	m, err := certflow.New(mcfg)
 	if err != nil {
 		return err
 	}
@@ -371,7 +354,7 @@ func replicaMain(path string) error {
 	}
 	refs := make([]meta.Ref, cfg.Certificates)
 	for i := range refs {
-		c := acmeCertificate("default", replicaCertName(i), "acme", replicaCertName(i)+".replica.example.test")
+		c := testrig.ACMECertificate("default", replicaCertName(i), "acme", replicaCertName(i)+".replica.example.test")
 		if err := apply(c); err != nil {
 			return fmt.Errorf("apply %s: %w", c.ObjectMeta.Name, err)
 		}

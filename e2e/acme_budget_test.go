@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"fmt"
@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/store"
@@ -25,12 +27,12 @@ func TestACME_RateLimitHoldsTheWholeAccount(t *testing.T) {
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid(),
 			acmetest.WithFaults(acmetest.RateLimited(acmetest.EndpointNewOrder, 10, retryAfter))},
-		config: func(c *Config) { c.Workers = 8 },
+		config: func(c *certflow.Config) { c.Workers = 8 },
 	})
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
 	refs := make([]meta.Ref, certs)
 	for i := range refs {
-		crt := acmeCertificate("default", fmt.Sprintf("rl-%d", i), "acme", fmt.Sprintf("rl-%d.example.test", i))
+		crt := testrig.ACMECertificate("default", fmt.Sprintf("rl-%d", i), "acme", fmt.Sprintf("rl-%d.example.test", i))
 		require.NoError(t, h.m.Apply(h.ctx, crt))
 		refs[i] = meta.RefOf(crt)
 	}
@@ -83,8 +85,8 @@ func TestACME_PersistentServerErrorShowsOnTheOrder(t *testing.T) {
 			t.Parallel()
 			fault := acmetest.Fault{Endpoint: tc.endpoint, Nth: 1, Repeat: -1, Kind: acmetest.FaultServerInternal}
 			h := startACME(t, acmeSetup{acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid(), acmetest.WithFaults(fault)}})
-			require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
-			crt := acmeCertificate("default", "five", "acme", "five.example.test")
+			require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+			crt := testrig.ACMECertificate("default", "five", "acme", "five.example.test")
 			require.NoError(t, h.m.Apply(h.ctx, crt))
 
 			var o *order.Order
@@ -113,8 +115,9 @@ func TestACME_PersistentServerErrorShowsOnTheOrder(t *testing.T) {
 
 			st, err := h.m.Status(h.ctx, meta.RefOf(crt))
 			require.NoError(t, err)
-			n := findNode(st, meta.KindOrder, "")
-			require.NotNil(t, n)
+			orders := nodesOf(st, meta.KindOrder)
+			require.NotEmpty(t, orders)
+			n := orders[0]
 			assert.Contains(t, n.Message, "serverInternal")
 			found := false
 			for _, e := range n.Events {

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/store/file"
 )
 
@@ -26,20 +28,20 @@ func TestFileStore_ChangesFromAnotherProcessAreReconciled(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m, err := New(Config{Store: mine})
+	m, err := certflow.New(certflow.Config{Store: mine})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	cli, err := New(Config{Store: other}) // never runs: only writes
+	cli, err := certflow.New(certflow.Config{Store: other}) // never runs: only writes
 	require.NoError(t, err)
-	require.NoError(t, cli.Apply(ctx, newCASecret(t, "default", "ca-key", clock.Real{}.Now())))
-	require.NoError(t, cli.Apply(ctx, caIssuer("default", "ca", "ca-key")))
-	require.NoError(t, cli.Apply(ctx, testCertificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, cli.Apply(ctx, testrig.CASecret(t, "default", "ca-key", clock.Real{}.Now())))
+	require.NoError(t, cli.Apply(ctx, testrig.CAIssuer("default", "ca", "ca-key")))
+	require.NoError(t, cli.Apply(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
 
-	require.NoError(t, m.WaitReady(ctx, certRef("default", "web")))
+	require.NoError(t, m.WaitReady(ctx, testrig.CertRef("default", "web")))
 	seen := &certificate.Certificate{}
-	require.NoError(t, cli.Get(ctx, certRef("default", "web"), seen))
-	require.True(t, certReady(seen), "the other handle reads the issued status")
+	require.NoError(t, cli.Get(ctx, testrig.CertRef("default", "web"), seen))
+	require.True(t, testrig.CertReady(seen), "the other handle reads the issued status")
 }

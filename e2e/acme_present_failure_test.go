@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
@@ -49,15 +51,15 @@ func TestACME_DNS01PresentFailingPersistently_FailsWithinItsOwnDeadline(t *testi
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := clock.NewFake(time.Now())
-			h := startACME(t, acmeSetup{config: func(c *Config) {
+			h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 				c.Clock = clk
 				c.DNS01Providers = map[string]solver.DNS01Provider{"broken": brokenProvider{}}
 			}})
 			start := clk.Now()
-			require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "dns", solver.Config{DNS01: &solver.DNS01Config{
+			require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "dns", solver.Config{DNS01: &solver.DNS01Config{
 				Webhook: &solver.WebhookConfig{GroupName: "acme.example.test", SolverName: tc.provider},
 			}})))
-			crt := acmeCertificate("default", "web", "dns", "broken.example.test")
+			crt := testrig.ACMECertificate("default", "web", "dns", "broken.example.test")
 			require.NoError(t, h.m.Apply(h.ctx, crt))
 			ref := meta.RefOf(crt)
 

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"testing"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/store"
@@ -25,8 +26,8 @@ func TestACME_CrashAfterOrderCreated_RestartFinishesSameOrder(t *testing.T) {
 	h := startACME(t, acmeSetup{store: st1, acmeOpts: []acmetest.Option{
 		acmetest.WithFaults(acmetest.Delay(acmetest.EndpointAuthz, 1, 30*time.Second)),
 	}})
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
-	crt := acmeCertificate("default", "crash", "acme", "crash.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+	crt := testrig.ACMECertificate("default", "crash", "acme", "crash.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 
 	var url string

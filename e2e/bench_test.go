@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/memory"
 )
@@ -18,17 +20,17 @@ func BenchmarkCAIssuance(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st := memory.New()
-	m, err := New(Config{Store: st, Workers: 8})
+	m, err := certflow.New(certflow.Config{Store: st, Workers: 8})
 	if err != nil {
 		b.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if err := m.Apply(ctx, newCASecret(b, "bench", "ca-key", clock.Real{}.Now())); err != nil {
+	if err := m.Apply(ctx, testrig.CASecret(b, "bench", "ca-key", clock.Real{}.Now())); err != nil {
 		b.Fatal(err)
 	}
-	if err := m.Apply(ctx, caIssuer("bench", "ca", "ca-key")); err != nil {
+	if err := m.Apply(ctx, testrig.CAIssuer("bench", "ca", "ca-key")); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -37,10 +39,10 @@ func BenchmarkCAIssuance(b *testing.B) {
 	refs := make([]meta.Ref, b.N)
 	for i := 0; i < b.N; i++ {
 		name := fmt.Sprintf("c%d", i)
-		if err := m.Apply(ctx, testCertificate("bench", name, "ca", name+".example.test")); err != nil {
+		if err := m.Apply(ctx, testrig.Certificate("bench", name, "ca", name+".example.test")); err != nil {
 			b.Fatal(err)
 		}
-		refs[i] = certRef("bench", name)
+		refs[i] = testrig.CertRef("bench", name)
 	}
 	for _, ref := range refs {
 		if err := m.WaitReady(ctx, ref); err != nil {

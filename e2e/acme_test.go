@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"crypto/x509"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/secret"
@@ -23,7 +24,7 @@ import (
 
 func TestACME_HTTP01_OneName(t *testing.T) {
 	h := startACME(t, acmeSetup{})
-	c := h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "web", "acme", "web.example.test"))
+	c := h.issue(h.acme.Issuer("default", "acme"), testrig.ACMECertificate("default", "web", "acme", "web.example.test"))
 	require.Equal(t, 1, *c.Status.Revision)
 
 	st := h.handshake("web.example.test")
@@ -48,8 +49,8 @@ func TestACME_TLSALPN01_ValidatedOverTLSALPN(t *testing.T) {
 	var httpHits atomic.Int64
 	rec := &recordingStore{Store: memory.New()}
 	h := startACME(t, acmeSetup{store: rec, httpWrap: countChallengeRequests(&httpHits)})
-	iss := h.acmeIssuer("default", "alpn", solver.Config{TLSALPN01: &solver.TLSALPN01Config{}})
-	c := h.issue(iss, acmeCertificate("default", "web", "alpn", "alpn.example.test"))
+	iss := h.acme.Issuer("default", "alpn", solver.Config{TLSALPN01: &solver.TLSALPN01Config{}})
+	c := h.issue(iss, testrig.ACMECertificate("default", "web", "alpn", "alpn.example.test"))
 	require.Equal(t, 1, *c.Status.Revision)
 
 	assert.Equal(t, []solver.Type{solver.TLSALPN01}, rec.types(), "one TLS-ALPN-01 Challenge")
@@ -63,7 +64,7 @@ func TestACME_MultiSAN_OneOrderThreeAuthorizations(t *testing.T) {
 	rec := &recordingStore{Store: memory.New()}
 	h := startACME(t, acmeSetup{store: rec})
 	names := []string{"a.example.test", "b.example.test", "c.example.test"}
-	c := h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "multi", "acme", names...))
+	c := h.issue(h.acme.Issuer("default", "acme"), testrig.ACMECertificate("default", "multi", "acme", names...))
 
 	assert.Equal(t, 1, h.acme.OrderCount())
 	orders := rec.createdOf(meta.KindOrder)
@@ -83,9 +84,9 @@ func TestACME_MultiSAN_OneOrderThreeAuthorizations(t *testing.T) {
 
 func TestACME_IPAddressIdentifier_HTTP01(t *testing.T) {
 	h := startACME(t, acmeSetup{})
-	crt := acmeCertificate("default", "ip", "acme")
+	crt := testrig.ACMECertificate("default", "ip", "acme")
 	crt.Spec.IPAddresses = []string{"127.0.0.1"}
-	c := h.issue(h.acmeIssuer("default", "acme"), crt)
+	c := h.issue(h.acme.Issuer("default", "acme"), crt)
 
 	leaf := secretLeaf(t, h, "default", c.Spec.SecretName)
 	require.Len(t, leaf.IPAddresses, 1)
@@ -98,11 +99,11 @@ func TestACME_AuthzReuse_SecondCertificateNeedsNoChallenge(t *testing.T) {
 	rec := &recordingStore{Store: memory.New()}
 	h := startACME(t, acmeSetup{store: rec, acmeOpts: []acmetest.Option{acmetest.WithAuthzReusePercent(100)}})
 	names := []string{"reuse.example.test", "www.reuse.example.test"}
-	h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "first", "acme", names...))
+	h.issue(h.acme.Issuer("default", "acme"), testrig.ACMECertificate("default", "first", "acme", names...))
 	challenges, accepts := len(rec.createdOf(meta.KindChallenge)), h.acme.Requests(acmetest.EndpointChallenge)
 	require.Equal(t, 2, challenges)
 
-	h.issue(nil, acmeCertificate("default", "second", "acme", names...))
+	h.issue(nil, testrig.ACMECertificate("default", "second", "acme", names...))
 	assert.Equal(t, 2, h.acme.OrderCount(), "a second order")
 	assert.Len(t, rec.createdOf(meta.KindChallenge), challenges, "no new Challenge")
 	assert.Equal(t, accepts, h.acme.Requests(acmetest.EndpointChallenge), "nothing accepted at the CA")
@@ -123,17 +124,17 @@ func TestACME_PreferredChain_ChoosesAlternateOrFallsBack(t *testing.T) {
 	}
 	require.NotEqual(t, roots[0].Subject.CommonName, roots[1].Subject.CommonName)
 
-	alt := h.acmeIssuer("default", "alt")
+	alt := h.acme.Issuer("default", "alt")
 	alt.Spec.ACME.PreferredChain = roots[1].Subject.CommonName
-	c := h.issue(alt, acmeCertificate("default", "alt", "alt", "alt.example.test"))
+	c := h.issue(alt, testrig.ACMECertificate("default", "alt", "alt", "alt.example.test"))
 	chain := secretChain(t, h, "default", c.Spec.SecretName)
 	assert.Equal(t, roots[1].Subject.CommonName, chain[len(chain)-1].Issuer.CommonName)
 	assert.NoError(t, verifyChain(chain, roots[1]), "chain leads to the preferred root")
 	assert.Error(t, verifyChain(chain, roots[0]), "chain does not lead to the default root")
 
-	none := h.acmeIssuer("default", "none")
+	none := h.acme.Issuer("default", "none")
 	none.Spec.ACME.PreferredChain = "No Such Root CA"
-	c = h.issue(none, acmeCertificate("default", "def", "none", "def.example.test"))
+	c = h.issue(none, testrig.ACMECertificate("default", "def", "none", "def.example.test"))
 	chain = secretChain(t, h, "default", c.Spec.SecretName)
 	assert.NoError(t, verifyChain(chain, roots[0]), "unknown preference falls back to the default chain")
 	assert.Error(t, verifyChain(chain, roots[1]))
@@ -150,7 +151,7 @@ func verifyChain(chain []*x509.Certificate, root *x509.Certificate) error {
 	return err
 }
 
-func secretChain(t *testing.T, h *acmeHarness, ns, name string) []*x509.Certificate {
+func secretChain(t *testing.T, h *harness, ns, name string) []*x509.Certificate {
 	t.Helper()
 	s := &secret.Secret{}
 	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: name}, s))
@@ -159,7 +160,7 @@ func secretChain(t *testing.T, h *acmeHarness, ns, name string) []*x509.Certific
 	return chain
 }
 
-func secretLeaf(t *testing.T, h *acmeHarness, ns, name string) *x509.Certificate {
+func secretLeaf(t *testing.T, h *harness, ns, name string) *x509.Certificate {
 	t.Helper()
 	return secretChain(t, h, ns, name)[0]
 }

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -12,10 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/rfc2136"
@@ -31,18 +33,18 @@ func TestDNS01_RFC2136_SecondaryNeverUpdatedFailsAtDeadline(t *testing.T) {
 		return servedTXT(ctx, bind, name)
 	}}
 	const timeout = 3 * time.Second
-	h := startACME(t, acmeSetup{config: func(c *Config) {
+	h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 		c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 		c.ACME.DNS01Check = bindCheck(bind, nil)
 		c.ACME.SelfCheckTimeout = timeout
 	}})
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("default", bind.Secret)))
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "bind", rfc2136Solver(bind, bind.KeyName))))
-	crt := acmeCertificate("default", "stuck", "bind", "example.test")
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "bind", rfc2136Solver(bind, bind.KeyName))))
+	crt := testrig.ACMECertificate("default", "stuck", "bind", "example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 
 	ref := meta.RefOf(crt)
-	got := waitFor(h.harness, ref, "failed issuance", func(c *certificate.Certificate) bool {
+	got := waitFor(h, ref, "failed issuance", func(c *certificate.Certificate) bool {
 		return c.Status.FailedIssuanceAttempts != nil
 	})
 	assert.Equal(t, 1, *got.Status.FailedIssuanceAttempts)
@@ -78,7 +80,7 @@ func TestDNS01_RFC2136_SecondaryNeverUpdatedFailsAtDeadline(t *testing.T) {
 func TestDNS01_RFC2136_BadTSIGIsReportedAndWritesNothing(t *testing.T) {
 	bind := bindtest.Start(t, bindtest.Options{})
 	rec := &recordingProvider{inner: &rfc2136.Provider{}}
-	h := startACME(t, acmeSetup{config: func(c *Config) {
+	h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 		c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 		c.ACME.DNS01Check = bindCheck(bind, nil)
 	}})
@@ -97,8 +99,8 @@ func TestDNS01_RFC2136_BadTSIGIsReportedAndWritesNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		name := tc.ns + ".example.test"
-		require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer(tc.ns, "bind", rfc2136Solver(bind, tc.keyName))))
-		require.NoError(t, h.m.Apply(h.ctx, acmeCertificate(tc.ns, "web", "bind", name)))
+		require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer(tc.ns, "bind", rfc2136Solver(bind, tc.keyName))))
+		require.NoError(t, h.m.Apply(h.ctx, testrig.ACMECertificate(tc.ns, "web", "bind", name)))
 		text := h.waitStatus(meta.Ref{Kind: meta.KindCertificate, Namespace: tc.ns, Name: "web"}, tc.wording)
 		assert.Contains(t, text, "present", tc.ns)
 		assert.Contains(t, h.challengeFor(tc.ns, name).Status.Reason, tc.wording, "the Challenge carries the reason")

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"testing"
@@ -7,16 +7,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
 )
 
 // nodesOf returns the nodes of kind in the tree below n, depth first.
-func nodesOf(n *StatusNode, kind meta.Kind) []*StatusNode {
-	var out []*StatusNode
+func nodesOf(n *certflow.StatusNode, kind meta.Kind) []*certflow.StatusNode {
+	var out []*certflow.StatusNode
 	if n.Kind == kind {
 		out = append(out, n)
 	}
@@ -26,7 +28,7 @@ func nodesOf(n *StatusNode, kind meta.Kind) []*StatusNode {
 	return out
 }
 
-func detail(n *StatusNode, key string) string {
+func detail(n *certflow.StatusNode, key string) string {
 	for _, d := range n.Details {
 		if d.Key == key {
 			return d.Value
@@ -41,8 +43,8 @@ func TestACME_StatusTree_ShowsChainWhilePendingAndWhenIssued(t *testing.T) {
 	h := startACME(t, acmeSetup{acmeOpts: []acmetest.Option{
 		acmetest.WithFaults(acmetest.Delay(acmetest.EndpointChallenge, 1, time.Second)),
 	}})
-	require.NoError(t, h.m.Apply(h.ctx, h.acmeIssuer("default", "acme")))
-	crt := acmeCertificate("default", "tree", "acme", "tree.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+	crt := testrig.ACMECertificate("default", "tree", "acme", "tree.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	ref := meta.RefOf(crt)
 
@@ -54,17 +56,17 @@ func TestACME_StatusTree_ShowsChainWhilePendingAndWhenIssued(t *testing.T) {
 	tree, err := h.m.Status(h.ctx, ref)
 	require.NoError(t, err)
 	assert.Equal(t, meta.KindCertificate, tree.Kind)
-	assert.NotEqual(t, StateReady, tree.State)
+	assert.NotEqual(t, certflow.StateReady, tree.State)
 	require.Len(t, nodesOf(tree, meta.KindIssuer), 1)
-	assert.Equal(t, StateReady, nodesOf(tree, meta.KindIssuer)[0].State)
+	assert.Equal(t, certflow.StateReady, nodesOf(tree, meta.KindIssuer)[0].State)
 	require.Len(t, nodesOf(tree, meta.KindCertificateRequest), 1)
 	orders := nodesOf(tree, meta.KindOrder)
 	require.Len(t, orders, 1)
-	assert.Equal(t, NodeState(challenge.StatePending), orders[0].State)
+	assert.Equal(t, certflow.NodeState(challenge.StatePending), orders[0].State)
 	assert.NotEmpty(t, detail(orders[0], "URL"))
 	chs := nodesOf(tree, meta.KindChallenge)
 	require.Len(t, chs, 1)
-	assert.Contains(t, []NodeState{NodeState(challenge.StatePending), NodeState(challenge.StateProcessing)}, chs[0].State)
+	assert.Contains(t, []certflow.NodeState{certflow.NodeState(challenge.StatePending), certflow.NodeState(challenge.StateProcessing)}, chs[0].State)
 	assert.Equal(t, string(solver.HTTP01), detail(chs[0], "Type"))
 	assert.Equal(t, "tree.example.test", detail(chs[0], "Identifier"))
 	assert.Equal(t, "true", detail(chs[0], "Presented"))
@@ -73,20 +75,20 @@ func TestACME_StatusTree_ShowsChainWhilePendingAndWhenIssued(t *testing.T) {
 	h.waitReady(ref)
 	tree, err = h.m.Status(h.ctx, ref)
 	require.NoError(t, err)
-	assert.Equal(t, StateReady, tree.State)
+	assert.Equal(t, certflow.StateReady, tree.State)
 	assert.Equal(t, "1", detail(tree, "Revision"))
 	secrets := nodesOf(tree, meta.KindSecret)
 	require.Len(t, secrets, 1)
-	assert.Equal(t, StateReady, secrets[0].State, "the Secret's chain parses")
+	assert.Equal(t, certflow.StateReady, secrets[0].State, "the Secret's chain parses")
 	assert.Equal(t, "2", detail(secrets[0], "Chain Length"))
 	assert.Equal(t, "tree.example.test", detail(secrets[0], "DNS Names"))
 	reqs := nodesOf(tree, meta.KindCertificateRequest)
 	require.Len(t, reqs, 1)
-	assert.Equal(t, StateReady, reqs[0].State)
+	assert.Equal(t, certflow.StateReady, reqs[0].State)
 	orders = nodesOf(tree, meta.KindOrder)
 	require.Len(t, orders, 1)
-	assert.Equal(t, NodeState(challenge.StateValid), orders[0].State)
+	assert.Equal(t, certflow.NodeState(challenge.StateValid), orders[0].State)
 	chs = nodesOf(tree, meta.KindChallenge)
 	require.Len(t, chs, 1)
-	assert.Equal(t, NodeState(challenge.StateValid), chs[0].State)
+	assert.Equal(t, certflow.NodeState(challenge.StateValid), chs[0].State)
 }

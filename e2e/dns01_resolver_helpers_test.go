@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"net"

@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/solver"
@@ -29,7 +31,7 @@ func TestDNS01_RFC2136_SolverSelectionThroughManager(t *testing.T) {
 	paths := &challengePaths{}
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithResolver(bind.Addr)},
-		config: func(c *Config) {
+		config: func(c *certflow.Config) {
 			c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 			c.ACME.DNS01Check = bindCheck(bind, nil)
 		},
@@ -39,8 +41,8 @@ func TestDNS01_RFC2136_SolverSelectionThroughManager(t *testing.T) {
 
 	zoned := rfc2136Solver(bind, bind.KeyName)
 	zoned.Selector = &solver.Selector{DNSZones: []string{"example.test"}}
-	mixed := h.acmeIssuer("default", "mixed", solver.Config{HTTP01: &solver.HTTP01Config{}}, zoned)
-	h.issue(mixed, acmeCertificate("default", "wild", "mixed", "*.example.test", "web.other.test"))
+	mixed := h.acme.Issuer("default", "mixed", solver.Config{HTTP01: &solver.HTTP01Config{}}, zoned)
+	h.issue(mixed, testrig.ACMECertificate("default", "wild", "mixed", "*.example.test", "web.other.test"))
 
 	presents, _ := rec.calls()
 	require.Len(t, presents, 1, "only the wildcard went to the DNS-01 solver")
@@ -53,8 +55,8 @@ func TestDNS01_RFC2136_SolverSelectionThroughManager(t *testing.T) {
 	}
 	h.waitNoTXT(bind, "_acme-challenge.example.test.")
 
-	httpOnly := h.acmeIssuer("default", "http-only")
-	crt := acmeCertificate("default", "wild-http", "http-only", "*.example.test")
+	httpOnly := h.acme.Issuer("default", "http-only")
+	crt := testrig.ACMECertificate("default", "wild-http", "http-only", "*.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, httpOnly))
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	const why = `no solver matches identifier "*.example.test" (wildcards need a DNS-01 solver)`

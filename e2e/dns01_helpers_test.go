@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -89,7 +89,7 @@ func txtValues(r *dns.Msg, name string) []string {
 }
 
 // waitNoTXT polls bind until name has no TXT value, or fails the test.
-func (h *acmeHarness) waitNoTXT(b *bindtest.Server, name string) {
+func (h *harness) waitNoTXT(b *bindtest.Server, name string) {
 	h.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -109,10 +109,10 @@ func (h *acmeHarness) waitNoTXT(b *bindtest.Server, name string) {
 }
 
 // waitStatus waits until the Status text of ref contains want and returns it.
-func (h *acmeHarness) waitStatus(ref meta.Ref, want string) string {
+func (h *harness) waitStatus(ref meta.Ref, want string) string {
 	h.t.Helper()
 	var text string
-	h.waitUntil("status of "+ref.String()+" mentions "+want, func() bool {
+	h.awaitStore("status of "+ref.String()+" mentions "+want, func() bool {
 		st, err := h.m.Status(h.ctx, ref)
 		if err != nil {
 			return false
@@ -376,7 +376,7 @@ func (p *recordingProvider) presentsNow() []solverCall {
 
 // challengeFor returns the Challenge for dnsName in ns, failing the test if
 // there is none.
-func (h *acmeHarness) challengeFor(ns, dnsName string) *challenge.Challenge {
+func (h *harness) challengeFor(ns, dnsName string) *challenge.Challenge {
 	h.t.Helper()
 	chs, err := store.ListOf[challenge.Challenge](h.ctx, h.store, store.ListOptions{Kind: meta.KindChallenge, Namespace: ns})
 	require.NoError(h.t, err)
@@ -392,9 +392,9 @@ func (h *acmeHarness) challengeFor(ns, dnsName string) *challenge.Challenge {
 // waitCleanups waits until rec has recorded n CleanUp calls: the Challenge's
 // CleanedUp status is written after CleanUp returns, so a Store change
 // follows every recording.
-func (h *acmeHarness) waitCleanups(rec *recordingProvider, n int) {
+func (h *harness) waitCleanups(rec *recordingProvider, n int) {
 	h.t.Helper()
-	h.waitUntil(fmt.Sprintf("%d CleanUp call(s)", n), func() bool {
+	h.awaitStore(fmt.Sprintf("%d CleanUp call(s)", n), func() bool {
 		_, cleanups := rec.calls()
 		return len(cleanups) >= n
 	})

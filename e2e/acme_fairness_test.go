@@ -1,4 +1,4 @@
-package certflow
+package e2e
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -29,21 +31,21 @@ func TestACME_HangingCADoesNotStarveOtherIssuers(t *testing.T) {
 func hangingCAs(t *testing.T, stalledCAs int) {
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()},
-		config:   func(c *Config) { c.Workers = 8 },
+		config:   func(c *certflow.Config) { c.Workers = 8 },
 	})
-	healthy := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.httpPort))
-	stalled := []*acmetest.Server{h.acme}
+	healthy := acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.acme.HTTPPort))
+	stalled := []*acmetest.Server{h.acme.Server}
 	for len(stalled) < stalledCAs {
-		stalled = append(stalled, acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.httpPort)))
+		stalled = append(stalled, acmetest.NewServer(t, acmetest.WithAlwaysValid(), acmetest.WithHTTP01Port(h.acme.HTTPPort)))
 	}
 	for i, srv := range stalled {
-		iss := h.acmeIssuer("default", fmt.Sprintf("stalled-%d", i))
+		iss := h.acme.Issuer("default", fmt.Sprintf("stalled-%d", i))
 		iss.Spec.ACME.Server = srv.DirectoryURL()
 		iss.Spec.ACME.CABundle = srv.TLSCertPEM()
 		require.NoError(t, h.m.Apply(h.ctx, iss))
 		require.NoError(t, h.m.WaitReady(h.ctx, meta.RefOf(iss)))
 	}
-	issB := h.acmeIssuer("default", "healthy")
+	issB := h.acme.Issuer("default", "healthy")
 	issB.Spec.ACME.Server = healthy.DirectoryURL()
 	issB.Spec.ACME.CABundle = healthy.TLSCertPEM()
 	require.NoError(t, h.m.Apply(h.ctx, issB))
@@ -59,7 +61,7 @@ func hangingCAs(t *testing.T, stalledCAs int) {
 		}
 		for j := range 20 {
 			name := fmt.Sprintf("a%d-%d", i, j)
-			require.NoError(t, h.m.Apply(h.ctx, acmeCertificate("default", name, fmt.Sprintf("stalled-%d", i), name+".example.test")))
+			require.NoError(t, h.m.Apply(h.ctx, testrig.ACMECertificate("default", name, fmt.Sprintf("stalled-%d", i), name+".example.test")))
 		}
 	}
 	h.awaitStore("every stalled CA holds requests", func() bool {
@@ -77,7 +79,7 @@ func hangingCAs(t *testing.T, stalledCAs int) {
 	var wg sync.WaitGroup
 	errs := make([]error, 5)
 	for i := range 5 {
-		crt := acmeCertificate("default", fmt.Sprintf("b-%d", i), "healthy", fmt.Sprintf("b-%d.example.test", i))
+		crt := testrig.ACMECertificate("default", fmt.Sprintf("b-%d", i), "healthy", fmt.Sprintf("b-%d.example.test", i))
 		require.NoError(t, h.m.Apply(h.ctx, crt))
 		wg.Add(1)
 		go func() {
@@ -96,7 +98,7 @@ func hangingCAs(t *testing.T, stalledCAs int) {
 		for j := range 20 {
 			c := &certificate.Certificate{}
 			require.NoError(t, h.m.Get(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprintf("a%d-%d", i, j)}, c))
-			if certReady(c) {
+			if testrig.CertReady(c) {
 				ready++
 			}
 		}

@@ -1,7 +1,9 @@
-package certflow
+package e2e
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -31,7 +34,7 @@ func get(t *testing.T, rw io.ReadWriter, br *bufio.Reader) string {
 func TestACME_Renewal_NewOrderNewLeafOldConnectionsKeepWorking(t *testing.T) {
 	const validity = 6 * time.Second
 	h := startACME(t, acmeSetup{acmeOpts: []acmetest.Option{acmetest.WithCertificateValidity(validity)}})
-	c := h.issue(h.acmeIssuer("default", "acme"), acmeCertificate("default", "renew", "acme", "renew.example.test"))
+	c := h.issue(h.acme.Issuer("default", "acme"), testrig.ACMECertificate("default", "renew", "acme", "renew.example.test"))
 	require.Equal(t, 1, *c.Status.Revision)
 	require.Equal(t, 1, h.acme.OrderCount())
 	lifetime := c.Status.NotAfter.Sub(*c.Status.NotBefore)
@@ -47,11 +50,22 @@ func TestACME_Renewal_NewOrderNewLeafOldConnectionsKeepWorking(t *testing.T) {
 
 	ref := meta.RefOf(c)
 	var renewed *certificate.Certificate
-	h.awaitManager(ref, "revision 2", func() bool {
+	h.awaitStore("revision 2", func() bool {
 		renewed = &certificate.Certificate{}
 		require.NoError(t, h.m.Get(h.ctx, ref, renewed))
-		return certReady(renewed) && *renewed.Status.Revision == 2
+		return testrig.CertReady(renewed) && *renewed.Status.Revision == 2
 	})
+	// The Manager serves what its Store watch has delivered; the renewed
+	// Secret is served once the Manager has observed it.
+	newSerial := secretLeaf(t, h, "default", c.Spec.SecretName).SerialNumber
+	require.Eventually(t, func() bool {
+		crt, err := h.m.GetCertificate(&tls.ClientHelloInfo{ServerName: "renew.example.test"})
+		if err != nil || len(crt.Certificate) == 0 {
+			return false
+		}
+		leaf, err := x509.ParseCertificate(crt.Certificate[0])
+		return err == nil && leaf.SerialNumber.Cmp(newSerial) == 0
+	}, 10*time.Second, 5*time.Millisecond, "the Manager serves the renewed leaf")
 	assert.Equal(t, 2, h.acme.OrderCount(), "renewal opened a new order")
 	assert.False(t, time.Now().Before(*c.Status.RenewalTime), "not renewed before its renewal time")
 

@@ -1,0 +1,90 @@
+package testrig
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// Await blocks until cond holds, re-checking it on every change of st, or
+// fails the test when ctx is done. explain, if not nil, adds to the failure
+// message (a status tree).
+func Await(t testing.TB, ctx context.Context, st store.Store, what string, cond func() bool, explain func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watch := func() <-chan store.WatchEvent {
+		res, err := st.List(ctx, store.ListOptions{Kind: "none"})
+		require.NoError(t, err)
+		events, err := st.Watch(ctx, res.Revision)
+		require.NoError(t, err)
+		return events
+	}
+	events := watch()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			msg := ""
+			if explain != nil {
+				msg = "\n" + explain()
+			}
+			t.Fatalf("timed out waiting until %s%s", what, msg)
+		case ev, ok := <-events:
+			if !ok || ev.Err != nil {
+				events = watch()
+			}
+		}
+	}
+}
+
+// WaitFor blocks until cond holds for the object named ref, re-checking on
+// every change of st, and returns the object; see Await.
+func WaitFor[T any, PT interface {
+	*T
+	meta.Object
+}](t testing.TB, ctx context.Context, st store.Store, ref meta.Ref, what string, cond func(PT) bool, explain func() string) PT {
+	t.Helper()
+	var obj PT
+	Await(t, ctx, st, ref.String()+": "+what, func() bool {
+		obj = PT(new(T))
+		return st.Get(ctx, ref, obj) == nil && cond(obj)
+	}, explain)
+	return obj
+}
+
+// Context is a test's context: done at the end of the test or after a
+// minute, the deadline of every wait.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Run calls run in a goroutine with a context derived from ctx and returns
+// a stop function that cancels that context and waits for run to return;
+// stop runs at cleanup too, and fails the test if run does not return
+// within the given time of the cancellation.
+func Run(t testing.TB, ctx context.Context, within time.Duration, run func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(within):
+				t.Errorf("Run did not return after its context was cancelled")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
