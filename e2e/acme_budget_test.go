@@ -24,10 +24,11 @@ import (
 func TestACME_RateLimitHoldsTheWholeAccount(t *testing.T) {
 	const certs = 50
 	const retryAfter = 3 * time.Second
+	const slots = 2
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid(),
 			acmetest.WithFaults(acmetest.RateLimited(acmetest.EndpointNewOrder, 10, retryAfter))},
-		config: func(c *certflow.Config) { c.Workers = 8 },
+		config: func(c *certflow.Config) { c.Workers = 8; c.ACME.MaxInFlightPerAccount = slots },
 	})
 	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
 	refs := make([]meta.Ref, certs)
@@ -49,21 +50,19 @@ func TestACME_RateLimitHoldsTheWholeAccount(t *testing.T) {
 		}
 	}
 	require.False(t, limited.IsZero(), "the 429 was sent")
-	// Requests the account had sent before the 429 reached it may still
-	// arrive just after it: allow them a moment in flight.
-	const inFlight = 100 * time.Millisecond
-	var inWindow, afterGrace []acmetest.Request
+	// Requests the account had on the wire when the 429 reached it still
+	// arrive after it: one per slot of the account at most, since a slot's
+	// next request meets the gate. Counting them, not timing them, keeps
+	// the bound honest on a loaded machine.
+	var inWindow []acmetest.Request
 	for _, r := range log {
 		if r.At.After(limited) && r.At.Before(limited.Add(retryAfter)) {
 			inWindow = append(inWindow, r)
-			if r.At.After(limited.Add(inFlight)) {
-				afterGrace = append(afterGrace, r)
-			}
 		}
 	}
-	t.Logf("requests of the account in the %v window after the 429: %d (%d more than %v after it); %d requests in all",
-		retryAfter, len(inWindow), len(afterGrace), inFlight, len(log))
-	assert.Empty(t, afterGrace, "no request of the rate-limited account before its Retry-After")
+	t.Logf("requests of the account in the %v window after the 429: %d (bound: %d in flight); %d requests in all",
+		retryAfter, len(inWindow), slots, len(log))
+	assert.LessOrEqual(t, len(inWindow), slots, "no request of the rate-limited account before its Retry-After, but those already in flight: %v", inWindow)
 	assert.Equal(t, certs, h.acme.OrderCount(), "every certificate was issued from one order")
 }
 
