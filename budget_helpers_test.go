@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -232,6 +233,7 @@ func (s *budgetSim) run(d time.Duration) {
 	for {
 		if !s.settle() {
 			s.expired = true
+			s.dumpGoroutines()
 			s.collect()
 			return
 		}
@@ -250,6 +252,14 @@ func (s *budgetSim) run(d time.Duration) {
 		}
 		s.clk.Set(next)
 	}
+}
+
+// dumpGoroutines logs where every goroutine waits when the real-time budget
+// ran out, so a stall names its cause.
+func (s *budgetSim) dumpGoroutines() {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	s.t.Logf("goroutines when the real-time budget ran out:\n%s", b.String())
 }
 
 // nextDeadline is the earliest deadline armed on the fake clock or in the

@@ -111,6 +111,10 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 			m.queue.Add(raw.Ref)
 		}
 	}
+	// Changes made while no watch ran reached nobody waiting for them
+	// (WaitReady on a Certificate that turned Ready meanwhile, and is
+	// never written again, would wait for ever): every waiter looks again.
+	m.changes.notifyAll()
 	return res.Revision, nil
 }
 

@@ -269,3 +269,21 @@ func TestRun_ReturnsAfterAllGoroutinesExit(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 }
+
+// A re-list (after a broken watch) delivers no change one by one, so every
+// waiter is woken to look again: WaitReady on a Certificate that turned
+// Ready while the watch was down, and is never written again, must not
+// wait for ever.
+func TestResync_WakesEveryWaiter(t *testing.T) {
+	m, err := New(Config{Store: memory.New()})
+	require.NoError(t, err)
+	ch, stop := m.changes.subscribe(meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "unchanged"})
+	defer stop()
+	_, err = m.resync(context.Background())
+	require.NoError(t, err)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("a waiter was not woken by the re-list")
+	}
+}

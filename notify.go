@@ -45,3 +45,18 @@ func (n *notifier) notify(ref meta.Ref) {
 		}
 	}
 }
+
+// notifyAll wakes every waiter: after a re-list the changes in between were
+// never delivered one by one, so each waiter looks at its object again.
+func (n *notifier) notifyAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, chs := range n.waiters {
+		for ch := range chs {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
