@@ -153,7 +153,9 @@ type budgetSim struct {
 	t   *testing.T
 	h   *acmeHarness
 	clk *clock.Fake
-	st  *memory.Store
+	// waiting says what settle waits for, named when the budget runs out.
+	waiting string
+	st      *memory.Store
 
 	sentinel *budgetSentinel
 	certRef  meta.Ref // shown when the simulation fails
@@ -259,7 +261,7 @@ func (s *budgetSim) run(d time.Duration) {
 func (s *budgetSim) dumpGoroutines() {
 	var b strings.Builder
 	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-	s.t.Logf("goroutines when the real-time budget ran out:\n%s", b.String())
+	s.t.Logf("waiting for %s when the real-time budget ran out; goroutines:\n%s", s.waiting, b.String())
 }
 
 // nextDeadline is the earliest deadline armed on the fake clock or in the
@@ -287,25 +289,26 @@ func (s *budgetSim) settle() bool {
 	s.t.Helper()
 	ctx := s.real
 	for range maxSettleRounds {
+		s.waiting = "Pebble's validations"
 		if err := s.h.acme.AwaitValidations(ctx); err != nil {
 			return false
 		}
-		changed := s.clk.Changed()
 		if s.h.m.timers.pending(s.clk.Now()) {
-			// The timer goroutine re-arms its clock timer after handing
-			// the due entries over, which closes changed.
+			s.waiting = "the timer heap to hand over due entries"
 			select {
-			case <-changed:
+			case <-s.h.m.timers.quiet(s.clk.Now()):
 			case <-ctx.Done():
 				return false
 			}
 			continue
 		}
+		s.waiting = "the work queue to be idle"
 		select {
 		case <-s.h.m.queue.idle():
 		case <-ctx.Done():
 			return false
 		}
+		s.waiting = "the Manager's watch to deliver the sentinel"
 		rev, ok := s.mark()
 		if !ok {
 			return false

@@ -19,8 +19,14 @@ type timerHeap struct {
 	entries entryHeap
 	byRef   map[meta.Ref]*timerEntry
 	changed chan struct{}
-	// firing is set while run hands popped entries to fire (see pending).
+	// firing is set from the moment run looks for due entries until its
+	// clock timer is re-armed for the next one (see pending), so a test
+	// that moves a fake clock never moves it while run computes a wait
+	// from the time it read before.
 	firing bool
+	// quietCh is closed when a round of run ends with nothing due (see
+	// quiet); nil while nobody waits.
+	quietCh chan struct{}
 }
 
 type timerEntry struct {
@@ -101,6 +107,38 @@ func (t *timerHeap) pending(now time.Time) bool {
 	return t.firing || len(t.entries) > 0 && !t.entries[0].at.After(now)
 }
 
+// armed ends a round of run: unless an entry became due meanwhile (the
+// clock moved), in which case run goes round again at once.
+func (t *timerHeap) armed(now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) > 0 && !t.entries[0].at.After(now) {
+		return false
+	}
+	t.firing = false
+	if t.quietCh != nil {
+		close(t.quietCh)
+		t.quietCh = nil
+	}
+	return true
+}
+
+// quiet returns a channel closed once nothing is due at now or being handed
+// over (already closed if that holds now), so a test can await the handover.
+func (t *timerHeap) quiet(now time.Time) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.firing && (len(t.entries) == 0 || t.entries[0].at.After(now)) {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if t.quietCh == nil {
+		t.quietCh = make(chan struct{})
+	}
+	return t.quietCh
+}
+
 // earliest returns the earliest scheduled visit, if any.
 func (t *timerHeap) earliest() (time.Time, bool) {
 	t.mu.Lock()
@@ -121,7 +159,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 		delete(t.byRef, e.ref)
 		due = append(due, e.ref)
 	}
-	t.firing = len(due) > 0
+	t.firing = true
 	if len(t.entries) == 0 {
 		return due, time.Time{}
 	}
@@ -137,17 +175,14 @@ func (t *timerHeap) run(ctx context.Context, clk clock.Clock, fire func(meta.Ref
 		for _, ref := range due {
 			fire(ref)
 		}
-		if len(due) > 0 {
-			t.mu.Lock()
-			t.firing = false
-			t.mu.Unlock()
-		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = next.Sub(clk.Now())
+		if next.IsZero() {
+			next = clk.Now().Add(time.Hour)
 		}
 		timer.Stop()
-		timer.Reset(wait)
+		clock.ResetAt(clk, timer, next)
+		if !t.armed(clk.Now()) {
+			continue // the clock passed the next entry while the timer was re-armed
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -33,3 +33,18 @@ type realTimer struct{ t *time.Timer }
 func (r realTimer) C() <-chan time.Time        { return r.t.C }
 func (r realTimer) Stop() bool                 { return r.t.Stop() }
 func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
+
+// resetterAt is a Timer that can be armed for an instant of its own clock,
+// so nothing can move that clock between reading the time and arming.
+type resetterAt interface {
+	ResetAt(at time.Time) bool
+}
+
+// ResetAt arms t to fire at the instant at of clk: exactly, when t supports
+// it (the Fake's timers do), else by the duration from clk's now.
+func ResetAt(clk Clock, t Timer, at time.Time) bool {
+	if r, ok := t.(resetterAt); ok {
+		return r.ResetAt(at)
+	}
+	return t.Reset(at.Sub(clk.Now()))
+}

@@ -114,9 +114,22 @@ func (t *fakeTimer) Reset(d time.Duration) bool {
 	f := t.clock
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return t.resetLocked(f.now.Add(d))
+}
+
+// ResetAt arms t for the fake instant at, read and armed under one lock.
+func (t *fakeTimer) ResetAt(at time.Time) bool {
+	f := t.clock
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return t.resetLocked(at)
+}
+
+func (t *fakeTimer) resetLocked(at time.Time) bool {
+	f := t.clock
 	_, armed := f.timers[t]
-	t.deadline = f.now.Add(d)
-	if d <= 0 {
+	t.deadline = at
+	if !at.After(f.now) {
 		delete(f.timers, t)
 		select {
 		case t.c <- f.now:
