@@ -116,13 +116,17 @@ func (d *decision) run() {
 
 	d.setIssuing(trigger)
 	if key == nil {
-		if !staleKey {
-			sec := newNextKeySecret(cert, kp)
-			d.plan.Create = append(d.plan.Create, sec)
-			d.plan.Eventf(meta.EventNormal, ReasonKeyGenerated, "Stored new private key in temporary Secret "+sec.ObjectMeta.Name)
-			d.plan.Next = now
+		if staleKey {
+			return // the new key comes once the stale one is gone
 		}
-		return
+		sec := newNextKeySecret(cert, kp)
+		d.plan.Create = append(d.plan.Create, sec)
+		d.plan.Eventf(meta.EventNormal, ReasonKeyGenerated, "Stored new private key in temporary Secret "+sec.ObjectMeta.Name)
+		// The request for that key is created right after it, in the same
+		// plan (its CSR is signed with the key prepare puts in sec). Should
+		// the key's creation find another key already there, the request
+		// does not match it and is replaced on the next visit.
+		key = &nextKey{name: sec.ObjectMeta.Name}
 	}
 	cert.Status.NextPrivateKeySecretName = key.name
 	if req == nil {

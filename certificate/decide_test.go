@@ -78,9 +78,9 @@ func TestDecide(t *testing.T) {
 		snap func() *Snapshot
 		want want
 	}{
-		{"new certificate: store a next key first", func() *Snapshot {
+		{"new certificate: store a next key, then the request made with it", func() *Snapshot {
 			return &Snapshot{Cert: base()}
-		}, want{object: "Certificate/web", write: true, create: []string{"Secret/web-next-private-key"}, next: now,
+		}, want{object: "Certificate/web", write: true, create: []string{"Secret/web-next-private-key", "CertificateRequest/web-1"},
 			ready: meta.ConditionFalse, reason: ReasonDoesNotExist}},
 		{"stored without its secret-name label: label it and nothing else, so siblings always see it", func() *Snapshot {
 			c := base()

@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
 )
 
 // Options tune the certificate reconciler. Zero values are defaults.
@@ -58,14 +60,56 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		done(time.Time{}, err)
 		return time.Time{}, err
 	}
-	next, err := reconcile.Execute(ctx, r.deps, plan)
+	deps := r.deps
+	if keyAndRequest(&plan) {
+		deps.Store = &keyFirst{Store: deps.Store}
+	}
+	next, err := reconcile.Execute(ctx, deps, plan)
 	done(next, err)
 	return next, err
+}
+
+// keyAndRequest reports whether p creates the next key and the request made
+// for it.
+func keyAndRequest(p *reconcile.Plan) bool {
+	var key, req bool
+	for _, obj := range p.Create {
+		switch o := obj.(type) {
+		case *secret.Secret:
+			key = key || o.ObjectMeta.Labels[LabelNextPrivateKey] == "true"
+		case *request.CertificateRequest:
+			req = true
+		}
+	}
+	return key && req
+}
+
+// keyFirst executes a plan that creates the next key and then its request:
+// when the key's name is already taken (another replica stored its own key
+// since the snapshot), the request, signed with the key that was not stored,
+// is not created; the conflict has the Certificate looked at again at once.
+type keyFirst struct {
+	store.Store
+	raced bool
+}
+
+func (s *keyFirst) Create(ctx context.Context, obj meta.Object) error {
+	if _, ok := obj.(*request.CertificateRequest); ok && s.raced {
+		return fmt.Errorf("certificate: next private key stored by someone else: %w", store.ErrConflict)
+	}
+	err := s.Store.Create(ctx, obj)
+	if sec, ok := obj.(*secret.Secret); ok && sec.ObjectMeta.Labels[LabelNextPrivateKey] == "true" && errors.Is(err, store.ErrAlreadyExists) {
+		s.raced = true
+	}
+	return err
 }
 
 // prepare does the two steps of a plan a decision cannot: generating a new
 // private key and signing a CSR with the next key.
 func prepare(s *Snapshot, p *reconcile.Plan) error {
+	// The next key the plan's request is made for: the stored one, or the
+	// one the plan creates just before it.
+	keySecret := s.NextKey
 	for _, obj := range p.Create {
 		switch o := obj.(type) {
 		case *secret.Secret:
@@ -73,12 +117,13 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 				if err := fillNextKey(s.Cert, o); err != nil {
 					return fmt.Errorf("certificate: generate private key: %w", err)
 				}
+				keySecret = o
 			}
 		case *request.CertificateRequest:
 			if len(o.Spec.Request) > 0 {
 				continue
 			}
-			key, _ := usableNextKey(s.Cert, s.NextKey)
+			key, _ := usableNextKey(s.Cert, keySecret)
 			if key == nil {
 				return fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
 			}
