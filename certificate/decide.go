@@ -225,9 +225,21 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
 	d.plan.Eventf(meta.EventNormal, ReasonIssued,
 		fmt.Sprintf("The certificate has been successfully issued (revision %d, expires %s)", rev, na.UTC().Format(time.RFC3339)))
-	// The temporary key and old requests go on the next visit, once this
-	// status (the revision bump) is stored: deleting them first would strand
-	// an issued request without its key if the status write conflicted.
+	// The temporary key and the requests beyond the history limit go once
+	// this status (the revision bump) is stored: Execute deletes only after
+	// the status write succeeded, so a conflict never strands an issued
+	// request without its key.
+	if k := s.NextKey; k != nil {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(k), ResourceVersion: k.ObjectMeta.ResourceVersion})
+	}
+	// The request of revision rev−limit leaves the history now (deleting
+	// one that does not exist is a no-op); older ones were found by load.
+	if old := rev - cert.Spec.HistoryLimit(); old > 0 {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: requestRef(cert, old)})
+	}
+	for _, ref := range s.Stale {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: ref})
+	}
 	d.plan.Next = rt
 }
 
@@ -248,8 +260,8 @@ func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 	if req != nil && !requestFinal(req) {
 		d.deleteRequest(req)
 	}
-	if s.NextKey != nil {
-		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(s.NextKey), ResourceVersion: s.NextKey.ObjectMeta.ResourceVersion})
+	if k := s.NextKey; k != nil && !slices.ContainsFunc(d.plan.Delete, func(del reconcile.Deletion) bool { return del.Ref == meta.RefOf(k) }) {
+		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(k), ResourceVersion: k.ObjectMeta.ResourceVersion})
 	}
 	for _, ref := range s.Stale {
 		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: ref})
