@@ -67,6 +67,8 @@ type entry struct {
 	rv   string
 	data []byte
 	meta meta.ObjectMeta
+	// decoded is data decoded once, for Get to copy (see decodeInto).
+	decoded decodedSlot
 }
 
 // New returns an empty store.
@@ -116,7 +118,7 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	if e == nil {
 		return fmt.Errorf("memory: get %s: %w", ref, store.ErrNotFound)
 	}
-	if err := objects.Decode(e.data, into); err != nil {
+	if err := e.decodeInto(into); err != nil {
 		return fmt.Errorf("memory: get %s: %w", ref, err)
 	}
 	return nil
