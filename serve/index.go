@@ -25,7 +25,9 @@ type certIndex struct {
 	ips map[netip.Addr]*tls.Certificate
 
 	// secrets and claims are the bookkeeping that lets a delete fall back to
-	// the next best certificate for each name.
+	// the next best certificate for each name. Only writers (under
+	// Cache.mu) read them, so every snapshot shares one copy that with
+	// updates in place: copying them on each put would double its cost.
 	secrets map[meta.Ref]*certEntry
 	claims  map[string][]*certEntry
 }
@@ -41,16 +43,19 @@ func emptyCertIndex() *certIndex {
 }
 
 // with returns a new index holding ix's entries plus puts (replacing entries
-// of the same Ref) minus deletes, applied in that order. It copies each map
-// once, whatever the batch size, so a batch of n changes to an index of m
-// entries costs O(m + n), not O(m·n). ix is not modified.
+// of the same Ref) minus deletes, applied in that order. It copies each
+// lookup map once, whatever the batch size, so a batch of n changes to an
+// index of m entries costs O(m + n), not O(m·n). The lookup maps of ix (all
+// that readers see) are not modified; its writer-only bookkeeping (secrets,
+// claims) is updated in place and shared with the result, so with must be
+// called on the latest snapshot only, by the one writer holding Cache.mu.
 func (ix *certIndex) with(puts []*certEntry, deletes []meta.Ref) *certIndex {
 	n := &certIndex{
 		exact:   maps.Clone(ix.exact),
 		wild:    maps.Clone(ix.wild),
 		ips:     maps.Clone(ix.ips),
-		secrets: maps.Clone(ix.secrets),
-		claims:  maps.Clone(ix.claims),
+		secrets: ix.secrets,
+		claims:  ix.claims,
 	}
 	// owned marks claim slices already copied into n, so repeated edits of a
 	// name in one batch mutate in place instead of copying again.
