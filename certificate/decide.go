@@ -80,7 +80,7 @@ func (d *decision) run() {
 	}
 
 	kp := parseKeyPair(s.Secret)
-	trigger, need := IssuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now})
+	trigger, need := issuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now}, kp)
 	manual := isManual(cert)
 	if !need && !manual {
 		d.upToDate(kp, req)

@@ -72,7 +72,12 @@ type keyPair struct {
 
 // IssuanceTrigger returns why the certificate needs issuing, if it does.
 func IssuanceTrigger(in Input) (Trigger, bool) {
-	kp := parseKeyPair(in.Secret)
+	return issuanceTrigger(in, parseKeyPair(in.Secret))
+}
+
+// issuanceTrigger is IssuanceTrigger over the Secret's key pair parsed by
+// the caller, which needs it too (parsing a private key is not free).
+func issuanceTrigger(in Input, kp *keyPair) (Trigger, bool) {
 	for _, c := range triggerChain() {
 		if t, ok := c(in, kp); ok {
 			return t, true
