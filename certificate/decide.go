@@ -62,7 +62,7 @@ func (d *decision) run() {
 		return
 	}
 
-	key, staleKey := usableNextKey(cert, s.NextKey)
+	key, staleKey := usableNextKey(cert, s.NextKey, s.keys)
 	if staleKey {
 		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(s.NextKey), ResourceVersion: s.NextKey.ObjectMeta.ResourceVersion})
 		d.plan.Next = now
@@ -79,7 +79,7 @@ func (d *decision) run() {
 		return
 	}
 
-	kp := parseKeyPair(s.Secret)
+	kp := parseKeyPair(s.Secret, s.keys)
 	trigger, need := issuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now}, kp)
 	manual := isManual(cert)
 	if !need && !manual {

@@ -32,6 +32,7 @@ const (
 type Reconciler struct {
 	deps reconcile.Deps
 	opts Options
+	keys *keyMemo
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -44,7 +45,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = DefaultBackoffMax
 	}
-	return &Reconciler{deps: deps, opts: opts}
+	return &Reconciler{deps: deps, opts: opts, keys: &keyMemo{}}
 }
 
 // Reconcile moves one Certificate forward: load a snapshot, decide a plan,
@@ -123,7 +124,7 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 			if len(o.Spec.Request) > 0 {
 				continue
 			}
-			key, _ := usableNextKey(s.Cert, keySecret)
+			key, _ := usableNextKey(s.Cert, keySecret, nil)
 			if key == nil {
 				return fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
 			}

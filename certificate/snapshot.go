@@ -69,6 +69,9 @@ type Snapshot struct {
 	Now   time.Time
 	// Opts are the reconciler's options, defaults applied.
 	Opts Options
+	// keys parses Secrets' private keys once per version; nil parses each
+	// time (the decision is the same either way).
+	keys *keyMemo
 }
 
 // load reads the snapshot of the Certificate at ref; nil when it is gone.
@@ -80,7 +83,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		}
 		return nil, err
 	}
-	s := &Snapshot{Cert: cert, Opts: r.opts}
+	s := &Snapshot{Cert: cert, Opts: r.opts, keys: r.keys}
 	ns := cert.ObjectMeta.Namespace
 	var err error
 	if cert.Spec.SecretName != "" {

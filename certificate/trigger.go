@@ -72,7 +72,7 @@ type keyPair struct {
 
 // IssuanceTrigger returns why the certificate needs issuing, if it does.
 func IssuanceTrigger(in Input) (Trigger, bool) {
-	return issuanceTrigger(in, parseKeyPair(in.Secret))
+	return issuanceTrigger(in, parseKeyPair(in.Secret, nil))
 }
 
 // issuanceTrigger is IssuanceTrigger over the Secret's key pair parsed by
@@ -86,12 +86,12 @@ func issuanceTrigger(in Input, kp *keyPair) (Trigger, bool) {
 	return Trigger{}, false
 }
 
-func parseKeyPair(s *secret.Secret) *keyPair {
+func parseKeyPair(s *secret.Secret, keys *keyMemo) *keyPair {
 	kp := &keyPair{}
 	if s == nil {
 		return kp
 	}
-	kp.key, kp.keyErr = pki.ParsePrivateKey(s.Data[secret.TLSKeyKey])
+	kp.key, kp.keyErr = keys.parse(s)
 	if chain, err := pki.ParseChain(s.Data[secret.TLSCertKey]); err != nil {
 		kp.crtErr = err
 	} else {
