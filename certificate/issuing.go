@@ -99,14 +99,23 @@ func secretUpToDate(sec *secret.Secret, want map[string][]byte, cert *Certificat
 	if !bytes.Equal(sec.Data[secret.TLSCertKey], want[secret.TLSCertKey]) {
 		return false
 	}
-	got, err := pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey])
+	return sameKey(sec.Data[secret.TLSKeyKey], want[secret.TLSKeyKey]) &&
+		sec.ObjectMeta.Annotations[AnnotationSpecHash] == SpecHash(&cert.Spec) &&
+		sec.ObjectMeta.Annotations[secret.AnnotationCertificateName] == cert.ObjectMeta.Name
+}
+
+// sameKey reports whether two PEM private keys are the same key: the same
+// bytes are, else (another encoding of it) their public halves are compared.
+func sameKey(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	ka, err := pki.ParsePrivateKey(a)
 	if err != nil {
 		return false
 	}
-	wantKey, err := pki.ParsePrivateKey(want[secret.TLSKeyKey])
-	return err == nil && pki.PublicKeysEqual(got.Public(), wantKey.Public()) &&
-		sec.ObjectMeta.Annotations[AnnotationSpecHash] == SpecHash(&cert.Spec) &&
-		sec.ObjectMeta.Annotations[secret.AnnotationCertificateName] == cert.ObjectMeta.Name
+	kb, err := pki.ParsePrivateKey(b)
+	return err == nil && pki.PublicKeysEqual(ka.Public(), kb.Public())
 }
 
 func applySecretMeta(m *meta.ObjectMeta, cert *Certificate) {
