@@ -62,13 +62,13 @@ func (d *decision) run() {
 		return
 	}
 
-	key, staleKey := usableNextKey(cert, s.NextKey, s.keys)
+	key, staleKey := usableNextKey(cert, s.NextKey, s.parse)
 	if staleKey {
 		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: meta.RefOf(s.NextKey), ResourceVersion: s.NextKey.ObjectMeta.ResourceVersion})
 		d.plan.Next = now
 	}
 	req := s.NextRequest
-	if req != nil && !requestFailed(req) && !requestMatches(req, cert, key) {
+	if req != nil && !requestFailed(req) && !requestMatches(req, cert, key, s.parse) {
 		// Made for an older spec or another key: it can never complete
 		// this issuance. Its name is reused, so the new one comes next time.
 		d.deleteRequest(req)
@@ -79,8 +79,8 @@ func (d *decision) run() {
 		return
 	}
 
-	kp := parseKeyPair(s.Secret, s.keys)
-	trigger, need := issuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now}, kp)
+	kp := parseKeyPair(s.Secret, s.parse)
+	trigger, need := issuanceTrigger(Input{Cert: cert, Secret: s.Secret, CurrentRequest: s.CurrentRequest, Now: now, parse: s.parse}, kp)
 	manual := isManual(cert)
 	if !need && !manual {
 		d.upToDate(kp, req)
@@ -196,7 +196,7 @@ func (d *decision) ownsSecret() bool {
 // revision once the Secret holds it.
 func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	cert, s, now := d.cert, d.s, d.s.Now
-	leaf, problem := verifyIssued(cert, req, key, now)
+	leaf, problem := verifyIssued(cert, req, key, now, d.s.parse)
 	if problem != "" {
 		d.plan = reconcile.Plan{Object: rejected(req, problem, now), Write: true, Next: now}
 		return

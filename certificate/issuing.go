@@ -19,16 +19,17 @@ import (
 // verifyIssued checks the leaf against what was asked for and returns it, or
 // a description of what is wrong. Names are compared loosely, as a CA may
 // drop the commonName from the leaf or move it among the SANs.
-func verifyIssued(cert *Certificate, req *request.CertificateRequest, key *nextKey, now time.Time) (*x509.Certificate, string) {
+func verifyIssued(cert *Certificate, req *request.CertificateRequest, key *nextKey, now time.Time, p *parsers) (*x509.Certificate, string) {
 	chain, err := pki.ParseChain(req.Status.Certificate)
 	if err != nil {
 		return nil, "issued certificate is unreadable: " + err.Error()
 	}
 	leaf := chain[0]
-	csrKey, err := pki.CSRPublicKey(req.Spec.Request)
+	csr, err := p.csr(req)
 	if err != nil {
 		return nil, "request's CSR is unreadable: " + err.Error()
 	}
+	csrKey := csr.PublicKey
 	switch {
 	case !pki.PublicKeysEqual(leaf.PublicKey, csrKey):
 		return nil, "issued certificate's public key does not match the CSR"

@@ -29,14 +29,14 @@ type nextKey struct {
 // usableNextKey returns the next key if s holds one for this revision and
 // spec; otherwise whether s must be deleted (left over from a completed
 // issuance, unreadable, or made for another key spec).
-func usableNextKey(cert *Certificate, s *secret.Secret, keys *keyMemo) (k *nextKey, stale bool) {
+func usableNextKey(cert *Certificate, s *secret.Secret, p *parsers) (k *nextKey, stale bool) {
 	if s == nil {
 		return nil, false
 	}
 	if s.ObjectMeta.Annotations[AnnotationRevision] != strconv.Itoa(revision(cert)+1) {
 		return nil, true
 	}
-	key, err := keys.parse(s)
+	key, err := p.key(s)
 	if err != nil {
 		return nil, true
 	}

@@ -2,57 +2,83 @@ package certificate
 
 import (
 	"crypto"
+	"crypto/x509"
 	"sync"
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 )
 
-// keyMemoSize bounds the keys a reconciler remembers: the Secrets of the
-// issuances in flight and of recently visited Certificates.
-const keyMemoSize = 4096
+// memoSize bounds what a reconciler remembers per kind of parse: the
+// objects of the issuances in flight and of recently visited Certificates.
+const memoSize = 4096
 
-// keyMemo remembers, per Secret and ResourceVersion, the private key parsed
-// from it: a Certificate's next key and its Secret are read on every visit
-// of an issuance while neither changes, and parsing a key (deriving its
-// public half) is the costliest part of a decision. It lives with its
-// Reconciler, so the keys it holds go with the Manager.
-type keyMemo struct {
+// memo remembers, per stored object and version, what was parsed from it:
+// a Certificate's next key, its Secret and its requests are read on every
+// visit of an issuance while none of them changes, and parsing keys and
+// CSRs is the costliest part of a decision. A memo lives with its
+// Reconciler, so what it holds goes with the Manager; a nil memo parses
+// every time (the decision is the same either way).
+type memo[T any] struct {
 	mu sync.Mutex
-	m  map[meta.Ref]memoKey
+	m  map[meta.Ref]memoEntry[T]
 }
 
-type memoKey struct {
-	rv  string
-	key crypto.Signer
-	err error
+type memoEntry[T any] struct {
+	version string
+	v       T
+	err     error
 }
 
-// parse returns the private key in sec's tls.key, parsed once per version.
-func (k *keyMemo) parse(sec *secret.Secret) (crypto.Signer, error) {
-	if k == nil || sec.ObjectMeta.ResourceVersion == "" {
-		return pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey])
+func (p *memo[T]) get(ref meta.Ref, version string, parse func() (T, error)) (T, error) {
+	if p == nil || version == "" {
+		return parse()
 	}
-	ref, rv := meta.RefOf(sec), sec.ObjectMeta.ResourceVersion
-	k.mu.Lock()
-	got, ok := k.m[ref]
-	k.mu.Unlock()
-	if ok && got.rv == rv {
-		return got.key, got.err
+	p.mu.Lock()
+	e, ok := p.m[ref]
+	p.mu.Unlock()
+	if ok && e.version == version {
+		return e.v, e.err
 	}
-	key, err := pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey])
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil {
-		k.m = map[meta.Ref]memoKey{}
+	v, err := parse()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[meta.Ref]memoEntry[T]{}
 	}
-	if len(k.m) >= keyMemoSize {
-		for r := range k.m {
-			delete(k.m, r)
+	if len(p.m) >= memoSize {
+		for r := range p.m {
+			delete(p.m, r)
 			break
 		}
 	}
-	k.m[ref] = memoKey{rv: rv, key: key, err: err}
-	return key, err
+	p.m[ref] = memoEntry[T]{version: version, v: v, err: err}
+	return v, err
+}
+
+// parsers are a reconciler's memos.
+type parsers struct {
+	keys memo[crypto.Signer]
+	csrs memo[*x509.CertificateRequest]
+}
+
+// key returns the private key in sec's tls.key, parsed once per version.
+func (p *parsers) key(sec *secret.Secret) (crypto.Signer, error) {
+	parse := func() (crypto.Signer, error) { return pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey]) }
+	if p == nil {
+		return parse()
+	}
+	return p.keys.get(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion, parse)
+}
+
+// csr returns req's CSR, parsed (not verified) once per request: its spec
+// is immutable, so its UID names its CSR.
+func (p *parsers) csr(req *request.CertificateRequest) (*x509.CertificateRequest, error) {
+	parse := func() (*x509.CertificateRequest, error) { return pki.ParseCSRUnverified(req.Spec.Request) }
+	if p == nil {
+		return parse()
+	}
+	return p.csrs.get(meta.RefOf(req), req.ObjectMeta.UID, parse)
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 
 	"github.com/certflow/certflow/internal/dnsname"
-	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 )
@@ -58,8 +57,8 @@ func privateKeyMatchesSpec(key crypto.PrivateKey, spec *Spec) []string {
 // requestMatchesSpec reports how the CertificateRequest req (its CSR and
 // spec) differs from the Certificate spec: what was asked of the CA, not
 // what the CA chose to put in the leaf. An unreadable CSR is an error.
-func requestMatchesSpec(req *request.CertificateRequest, spec *Spec) ([]string, error) {
-	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
+func requestMatchesSpec(req *request.CertificateRequest, spec *Spec, p *parsers) ([]string, error) {
+	csr, err := p.csr(req)
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,7 @@ func TestRequestMatchesSpecIssuerRef_CertManager(t *testing.T) {
 	}
 	for name, tt := range rows {
 		t.Run(name, func(t *testing.T) {
-			got, err := requestMatchesSpec(tt.req, &Spec{CommonName: "dummy-common-name", IssuerRef: tt.ref})
+			got, err := requestMatchesSpec(tt.req, &Spec{CommonName: "dummy-common-name", IssuerRef: tt.ref}, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tt.violations, got)
 		})
@@ -172,13 +172,13 @@ func TestRequestMatchesSpec_OrderAndCaseInsensitive(t *testing.T) {
 	changed.IPAddresses = []string{"::1", "10.0.0.1"}
 	changed.Usages = []KeyUsage{UsageDigitalSignature, UsageServerAuth}
 	changed.Subject = &Subject{Organizations: []string{"A", "B"}}
-	got, err := requestMatchesSpec(req, &changed)
+	got, err := requestMatchesSpec(req, &changed, nil)
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	assert.Equal(t, SpecHash(&orig), SpecHash(&changed), "the spec hash ignores order and case too")
 
 	changed.DNSNames = append(changed.DNSNames, "d.example.test")
-	got, err = requestMatchesSpec(req, &changed)
+	got, err = requestMatchesSpec(req, &changed, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"spec.dnsNames"}, got, "a new name is a change")
 	assert.NotEqual(t, SpecHash(&orig), SpecHash(&changed))

@@ -30,9 +30,9 @@ const (
 // Reconciler decides when each Certificate is issued and carries issuance
 // through its CertificateRequest into the Secret.
 type Reconciler struct {
-	deps reconcile.Deps
-	opts Options
-	keys *keyMemo
+	deps  reconcile.Deps
+	opts  Options
+	parse *parsers
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -45,7 +45,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = DefaultBackoffMax
 	}
-	return &Reconciler{deps: deps, opts: opts, keys: &keyMemo{}}
+	return &Reconciler{deps: deps, opts: opts, parse: &parsers{}}
 }
 
 // Reconcile moves one Certificate forward: load a snapshot, decide a plan,

@@ -58,16 +58,16 @@ func newRequest(cert *Certificate, key *nextKey) *request.CertificateRequest {
 
 // requestMatches reports whether req was made for cert's current spec and
 // next key.
-func requestMatches(req *request.CertificateRequest, cert *Certificate, key *nextKey) bool {
-	if v, err := requestMatchesSpec(req, &cert.Spec); err != nil || len(v) > 0 {
+func requestMatches(req *request.CertificateRequest, cert *Certificate, key *nextKey, p *parsers) bool {
+	if v, err := requestMatchesSpec(req, &cert.Spec, p); err != nil || len(v) > 0 {
 		return false
 	}
 	if key == nil {
 		// Without its key the request can only be finished if it failed.
 		return requestFailed(req)
 	}
-	pub, err := pki.CSRPublicKey(req.Spec.Request)
-	return err == nil && pki.PublicKeysEqual(key.key.Public(), pub)
+	csr, err := p.csr(req)
+	return err == nil && pki.PublicKeysEqual(key.key.Public(), csr.PublicKey)
 }
 
 func requestIssued(req *request.CertificateRequest) bool {
@@ -110,7 +110,7 @@ func shouldBackoff(cert *Certificate, next *request.CertificateRequest, now time
 		return false, 0
 	}
 	if next != nil {
-		v, err := requestMatchesSpec(next, &cert.Spec)
+		v, err := requestMatchesSpec(next, &cert.Spec, nil)
 		if err != nil || len(v) > 0 {
 			return false, 0
 		}

@@ -69,9 +69,9 @@ type Snapshot struct {
 	Now   time.Time
 	// Opts are the reconciler's options, defaults applied.
 	Opts Options
-	// keys parses Secrets' private keys once per version; nil parses each
+	// parse parses keys and CSRs once per object version; nil parses each
 	// time (the decision is the same either way).
-	keys *keyMemo
+	parse *parsers
 }
 
 // load reads the snapshot of the Certificate at ref; nil when it is gone.
@@ -83,7 +83,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		}
 		return nil, err
 	}
-	s := &Snapshot{Cert: cert, Opts: r.opts, keys: r.keys}
+	s := &Snapshot{Cert: cert, Opts: r.opts, parse: r.parse}
 	ns := cert.ObjectMeta.Namespace
 	var err error
 	if cert.Spec.SecretName != "" {

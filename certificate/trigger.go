@@ -31,6 +31,8 @@ type Input struct {
 	// against it; without it the leaf is compared loosely.
 	CurrentRequest *request.CertificateRequest
 	Now            time.Time
+	// parse, if set, remembers parsed CSRs across decisions.
+	parse *parsers
 }
 
 // Trigger says why a certificate must be (re)issued.
@@ -86,12 +88,12 @@ func issuanceTrigger(in Input, kp *keyPair) (Trigger, bool) {
 	return Trigger{}, false
 }
 
-func parseKeyPair(s *secret.Secret, keys *keyMemo) *keyPair {
+func parseKeyPair(s *secret.Secret, p *parsers) *keyPair {
 	kp := &keyPair{}
 	if s == nil {
 		return kp
 	}
-	kp.key, kp.keyErr = keys.parse(s)
+	kp.key, kp.keyErr = p.key(s)
 	if chain, err := pki.ParseChain(s.Data[secret.TLSCertKey]); err != nil {
 		kp.crtErr = err
 	} else {
@@ -170,11 +172,11 @@ func secretPublicKeyDiffersFromCurrentRequest(in Input, kp *keyPair) (Trigger, b
 	if in.CurrentRequest == nil {
 		return Trigger{}, false
 	}
-	pub, err := pki.CSRPublicKey(in.CurrentRequest.Spec.Request)
+	csr, err := in.parse.csr(in.CurrentRequest)
 	if err != nil {
 		return Trigger{ReasonInvalidCertificateRequest, "Failed to decode current CertificateRequest: " + err.Error()}, true
 	}
-	if !pki.PublicKeysEqual(kp.key.Public(), pub) {
+	if !pki.PublicKeysEqual(kp.key.Public(), csr.PublicKey) {
 		return Trigger{ReasonSecretMismatch, "Secret contains a private key that does not match the current CertificateRequest"}, true
 	}
 	return Trigger{}, false
@@ -187,7 +189,7 @@ func secretPublicKeyDiffersFromCurrentRequest(in Input, kp *keyPair) (Trigger, b
 // Secret; a Secret written by cert-manager has none and is adopted.
 func currentRequestMismatchesSpec(in Input, kp *keyPair) (Trigger, bool) {
 	if in.CurrentRequest != nil {
-		v, err := requestMatchesSpec(in.CurrentRequest, &in.Cert.Spec)
+		v, err := requestMatchesSpec(in.CurrentRequest, &in.Cert.Spec, in.parse)
 		if err != nil {
 			// The Secret may still be valid: no re-issuance for an unreadable request.
 			return Trigger{}, false
