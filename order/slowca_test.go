@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/acmetest"
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
@@ -82,16 +81,7 @@ func TestTimeoutAfterFinalizeAsksTheCA(t *testing.T) {
 			ctx := testCtx(t, 60*time.Second)
 			clk := clock.NewFake(time.Now())
 			e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
-			ref := e.newOrder(ctx, "late.example.test")
-			_, err := e.orders.Reconcile(ctx, ref)
-			require.NoError(t, err)
-			require.Equal(t, challenge.StateValid, e.settle(ctx, meta.RefOf(e.challenges(ctx, ref)[0])).Status.State)
-			for e.getOrder(ctx, ref).Status.State != order.StateReady {
-				_, err = e.orders.Reconcile(ctx, ref)
-				require.NoError(t, err)
-				clk.Advance(time.Second)
-				require.NoError(t, ctx.Err())
-			}
+			ref := e.readyOrder(ctx, t, clk, "late.example.test")
 			// A finalize on record (its outcome never stored), maybe sent.
 			o := e.getOrder(ctx, ref)
 			o.Status.Finalizing = true
@@ -107,7 +97,7 @@ func TestTimeoutAfterFinalizeAsksTheCA(t *testing.T) {
 			clk.Advance(11 * time.Minute) // past the order's Timeout
 			for i := 0; !e.getOrder(ctx, ref).Status.State.IsFinal(); i++ {
 				require.Less(t, i, 10)
-				_, err = e.orders.Reconcile(ctx, ref)
+				_, err := e.orders.Reconcile(ctx, ref)
 				require.NoError(t, err)
 			}
 			got := e.getOrder(ctx, ref)

@@ -8,10 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/acmetest"
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
-	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 )
 
@@ -32,22 +30,13 @@ func TestDeadFinalizerIsTakenOverByReadingTheOrder(t *testing.T) {
 			ctx := testCtx(t, 60*time.Second)
 			clk := clock.NewFake(time.Now())
 			e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
-			ref := e.newOrder(ctx, "takeover.example.test")
-			_, err := e.orders.Reconcile(ctx, ref)
-			require.NoError(t, err)
-			require.Equal(t, challenge.StateValid, e.settle(ctx, meta.RefOf(e.challenges(ctx, ref)[0])).Status.State)
-			for e.getOrder(ctx, ref).Status.State != order.StateReady {
-				_, err = e.orders.Reconcile(ctx, ref)
-				require.NoError(t, err)
-				clk.Advance(time.Second)
-				require.NoError(t, ctx.Err())
-			}
+			ref := e.readyOrder(ctx, t, clk, "takeover.example.test")
 
 			// The dead replica: intent on record, claim taken, maybe posted.
 			o := e.getOrder(ctx, ref)
 			o.Status.Finalizing = true
 			require.NoError(t, e.st.Update(ctx, o))
-			_, err = e.st.Acquire(ctx, "acme-finalize:"+o.ObjectMeta.UID, "dead-replica", time.Minute)
+			_, err := e.st.Acquire(ctx, "acme-finalize:"+o.ObjectMeta.UID, "dead-replica", time.Minute)
 			require.NoError(t, err)
 			if tc.postedOnce {
 				csr, err := pki.ParseCSR(o.Spec.Request)
