@@ -22,9 +22,11 @@ import (
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/replay"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -43,7 +45,8 @@ func TestRecordIssuance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// One worker: the decisions of the recording happen one at a time.
-	cfg := certflow.Config{Store: memory.New(), HTTPClient: srv.Client(), Workers: 1, BackoffMin: time.Hour}
+	st := memory.New()
+	cfg := certflow.Config{Store: st, HTTPClient: srv.Client(), Workers: 1, BackoffMin: time.Hour}
 	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, srv.Dial
 	m, err := certflow.New(cfg)
 	require.NoError(t, err)
@@ -78,8 +81,20 @@ func TestRecordIssuance(t *testing.T) {
 	require.NoError(t, m.Apply(ctx, iss))
 	require.NoError(t, m.Apply(ctx, crt))
 	require.NoError(t, m.WaitReady(ctx, meta.RefOf(crt)))
-	// Let the clean-up after issuance (Challenges, the temporary key) finish.
-	time.Sleep(2 * time.Second)
+	// The recording ends with the clean-up after issuance: the Challenges
+	// and the temporary key are gone.
+	testrig.Await(t, ctx, st, "the clean-up after issuance", func() bool {
+		for _, k := range []meta.Kind{meta.KindChallenge, meta.KindSecret} {
+			res, err := st.List(ctx, store.ListOptions{Kind: k, Namespace: "default"})
+			require.NoError(t, err)
+			for _, raw := range res.Items {
+				if k == meta.KindChallenge || raw.Ref.Name == "web-next-private-key" {
+					return false
+				}
+			}
+		}
+		return true
+	}, func() string { return "Challenges or the next private key remain" })
 	stop()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		require.NoError(t, err)
