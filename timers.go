@@ -99,8 +99,9 @@ func (t *timerHeap) Scheduled(ref meta.Ref) (time.Time, bool) {
 	return e.at, true
 }
 
-// pending reports whether an entry is due at now but not yet handed to
-// fire, so a test driving a fake clock can await the handover.
+// pending reports whether an entry is due at now, or run is in a round
+// (from looking for due entries until its timer is armed again), so a test
+// driving a fake clock moves it only while run sleeps.
 func (t *timerHeap) pending(now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -220,3 +220,18 @@ func TestSecretNameLabel_FitsALabelValue(t *testing.T) {
 	assert.Equal(t, l, secretNameLabel(long), "deterministic")
 	assert.NotEqual(t, l, secretNameLabel(strings.Repeat("b", 64)))
 }
+
+// Siblings are listed on every visit until the Secret names this
+// Certificate: an older one may start naming the Secret while this one is
+// mid-issuance, and must stop it.
+func TestNeedSiblings(t *testing.T) {
+	c := harnessCert("web", "web-tls", "web.example.test")
+	annotated := func(name string) *secret.Secret {
+		return &secret.Secret{ObjectMeta: meta.ObjectMeta{Name: "web-tls",
+			Annotations: map[string]string{secret.AnnotationCertificateName: name}}}
+	}
+	assert.True(t, needSiblings(c, nil), "no Secret yet, even mid-issuance")
+	assert.True(t, needSiblings(c, &secret.Secret{}), "a Secret naming no Certificate")
+	assert.True(t, needSiblings(c, annotated("other")), "a Secret naming another Certificate")
+	assert.False(t, needSiblings(c, annotated("web")), "the Secret names this Certificate: ownership is settled")
+}

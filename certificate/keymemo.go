@@ -1,6 +1,7 @@
 package certificate
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"sync"
@@ -28,18 +29,22 @@ type memo[T any] struct {
 
 type memoEntry[T any] struct {
 	version string
+	in      []byte
 	v       T
 	err     error
 }
 
-func (p *memo[T]) get(ref meta.Ref, version string, parse func() (T, error)) (T, error) {
+// get returns what parse makes of in, the bytes of ref at version: from the
+// memo when both match what was parsed before (the bytes too, so no rule
+// about versions has to hold for the memo to be right).
+func (p *memo[T]) get(ref meta.Ref, version string, in []byte, parse func() (T, error)) (T, error) {
 	if p == nil || version == "" {
 		return parse()
 	}
 	p.mu.Lock()
 	e, ok := p.m[ref]
 	p.mu.Unlock()
-	if ok && e.version == version {
+	if ok && e.version == version && bytes.Equal(e.in, in) {
 		return e.v, e.err
 	}
 	v, err := parse()
@@ -54,7 +59,7 @@ func (p *memo[T]) get(ref meta.Ref, version string, parse func() (T, error)) (T,
 			break
 		}
 	}
-	p.m[ref] = memoEntry[T]{version: version, v: v, err: err}
+	p.m[ref] = memoEntry[T]{version: version, in: in, v: v, err: err}
 	return v, err
 }
 
@@ -70,7 +75,7 @@ func (p *parsers) key(sec *secret.Secret) (crypto.Signer, error) {
 	if p == nil {
 		return parse()
 	}
-	return p.keys.get(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion, parse)
+	return p.keys.get(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion, sec.Data[secret.TLSKeyKey], parse)
 }
 
 // csr returns req's CSR, parsed (not verified) once per request: its spec
@@ -80,5 +85,5 @@ func (p *parsers) csr(req *request.CertificateRequest) (*x509.CertificateRequest
 	if p == nil {
 		return parse()
 	}
-	return p.csrs.get(meta.RefOf(req), req.ObjectMeta.UID, parse)
+	return p.csrs.get(meta.RefOf(req), req.ObjectMeta.UID, req.Spec.Request, parse)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -34,10 +35,13 @@ func secretNameLabel(name string) string {
 // calls it before storing c, so the Certificates naming one Secret find
 // each other from the moment they exist.
 func (c *Certificate) Default() {
-	if c.ObjectMeta.Labels == nil {
-		c.ObjectMeta.Labels = map[string]string{}
+	// A copy: the caller's map may be shared by other objects.
+	labels := maps.Clone(c.ObjectMeta.Labels)
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	c.ObjectMeta.Labels[LabelSecretName] = secretNameLabel(c.Spec.SecretName)
+	labels[LabelSecretName] = secretNameLabel(c.Spec.SecretName)
+	c.ObjectMeta.Labels = labels
 }
 
 var _ meta.Defaulter = (*Certificate)(nil)
@@ -102,7 +106,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 	if s.NextKey, err = getOpt[secret.Secret](ctx, r.deps.Store, meta.Ref{Kind: meta.KindSecret, Namespace: ns, Name: nextKeyName(cert)}); err != nil {
 		return nil, err
 	}
-	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret, s.NextRequest, s.NextKey) {
+	if cert.Spec.SecretName != "" && needSiblings(cert, s.Secret) {
 		if s.Siblings, err = r.siblings(ctx, cert); err != nil {
 			return nil, err
 		}
@@ -125,22 +129,17 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 }
 
 // needSiblings says when the other Certificates naming the same Secret are
-// worth listing. A Secret that names its Certificate settles ownership
-// (cert-manager's rule puts its annotation first); without one, ownership is
-// settled when an issuance starts (no next key, no request yet): a sibling
-// created later is younger and yields to this one, so the many later visits
-// of an issuance, and every visit of an up-to-date Certificate, skip the
-// list. A Certificate waiting as a duplicate looks every time.
-func needSiblings(cert *Certificate, sec *secret.Secret, next *request.CertificateRequest, nextKey *secret.Secret) bool {
-	if c := cert.Status.Conditions.Get(meta.ConditionReady); c != nil && c.Reason == ReasonDuplicateSecretName {
+// worth listing: until the Secret names this Certificate (cert-manager's
+// rule puts that annotation first, and an up-to-date Certificate's visits
+// then skip the list), since an older sibling may appear at any time before
+// (renamed onto this Secret, or stored without its label) and must stop
+// this issuance. The label index makes the list cost what the siblings do.
+func needSiblings(cert *Certificate, sec *secret.Secret) bool {
+	if sec == nil {
 		return true
 	}
-	if sec != nil {
-		if name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]; ok {
-			return name != cert.ObjectMeta.Name
-		}
-	}
-	return next == nil && nextKey == nil
+	name, ok := sec.ObjectMeta.Annotations[secret.AnnotationCertificateName]
+	return !ok || name != cert.ObjectMeta.Name
 }
 
 // siblings lists the other Certificates naming cert's Secret.
