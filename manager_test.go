@@ -16,6 +16,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
@@ -120,6 +121,13 @@ func TestCAIssuerUnready_CertificateStatusSaysWhy(t *testing.T) {
 		func(r *request.CertificateRequest) bool {
 			c := r.Status.Conditions.Get(meta.ConditionReady)
 			return c != nil && c.Reason == request.ReasonIssuerNotReady
+		})
+	// The request may judge the issuer before the issuer's own first visit
+	// records why it is not ready: await that too.
+	waitFor(h, meta.Ref{Kind: meta.KindIssuer, Namespace: "default", Name: "ca"}, "issuer says why it is not ready",
+		func(iss *issuer.Issuer) bool {
+			c := iss.Status.Conditions.Get(meta.ConditionReady)
+			return c != nil && c.Status == meta.ConditionFalse
 		})
 	st, err := h.m.Status(h.ctx, testrig.CertRef("default", "web"))
 	require.NoError(t, err)
