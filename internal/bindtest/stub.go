@@ -42,13 +42,8 @@ func StartStub(t testing.TB, addr string, zones []string, records ...string) *St
 	for _, r := range records {
 		s.Add(t, r)
 	}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := listenPair(addr)
 	if err != nil {
-		t.Fatalf("bindtest: stub: %v", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		_ = pc.Close()
 		t.Fatalf("bindtest: stub: %v", err)
 	}
 	s.Addr = pc.LocalAddr().String()
@@ -70,6 +65,34 @@ func StartStub(t testing.TB, addr string, zones []string, records ...string) *St
 		wg.Wait()
 	})
 	return s
+}
+
+// listenPair listens on addr over UDP and TCP, one port for both. With port
+// 0 the UDP port the system picks may be taken over TCP by someone else (a
+// test running in parallel): then another is picked, a bounded few times.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 20
+	}
+	for i := 1; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		_ = pc.Close()
+		if i == attempts {
+			return nil, nil, err
+		}
+	}
 }
 
 // Add adds one record in zone-file syntax.
