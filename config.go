@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
@@ -52,6 +53,12 @@ type Config struct {
 	// never answers cannot hold a worker. Every step a reconciler takes has
 	// its own shorter bound; this is the backstop. If zero, 2 minutes.
 	ReconcileTimeout time.Duration
+	// Observer, if set, is told of every decision of the Certificate,
+	// CertificateRequest, Order and Challenge reconcilers (the snapshot it
+	// saw, the plan it made) and of how its execution ended: to record a run
+	// for replay, or to audit. It must be safe for concurrent use. If nil,
+	// nothing is told.
+	Observer reconcile.Observer
 	// EventsPerObject bounds the recent events Status shows. If zero, 20.
 	EventsPerObject int
 	// ACME tunes the ACME path.

@@ -56,6 +56,7 @@ func New(cfg Config) (*Manager, error) {
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
 		Owner:                    ownerToken(),
+		Observer:                 c.Observer,
 	}
 	w, err := newWiring(m.deps, c, m.queue.Add)
 	if err != nil {

@@ -56,7 +56,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return time.Time{}, err
 	}
 	plan := decide(snap)
-	done := reconcile.Observe(meta.KindCertificate, snap, &plan)
+	done := r.deps.Observe(meta.KindCertificate, snap, &plan)
 	if err := prepare(snap, &plan); err != nil {
 		done(time.Time{}, err)
 		return time.Time{}, err

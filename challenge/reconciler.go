@@ -113,7 +113,7 @@ func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p rec
 		}
 		defer release()
 	}
-	done := reconcile.Observe(meta.KindChallenge, l.snapshot, &p)
+	done := r.deps.Observe(meta.KindChallenge, l.snapshot, &p)
 	next, err = reconcile.Execute(ctx, r.claimDeps(ch), p)
 	done(next, err)
 	return next, true, err

@@ -58,7 +58,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d := r.policy().decide(*s)
 		if d.step == stepNone {
-			done := reconcile.Observe(meta.KindOrder, s, &d.plan)
+			done := r.deps.Observe(meta.KindOrder, s, &d.plan)
 			next, err := reconcile.Execute(ctx, r.deps, d.plan)
 			done(next, err)
 			return next, err
@@ -101,7 +101,7 @@ func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Re
 		return retryAt, false, nil
 	}
 	defer release()
-	done := reconcile.Observe(meta.KindOrder, s, &p)
+	done := r.deps.Observe(meta.KindOrder, s, &p)
 	next, err = reconcile.Execute(ctx, r.deps, p)
 	done(next, err)
 	return next, true, err

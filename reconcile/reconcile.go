@@ -44,6 +44,8 @@ type Deps struct {
 	// Owner identifies this Manager in Store leases (claims), so replicas
 	// sharing a Store tell their claims apart.
 	Owner string
+	// Observer, if set, is told of every decision before it is executed.
+	Observer Observer
 }
 
 // Reconciler drives one kind's state machine.

@@ -91,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return err
 		}}
 	}
-	done := reconcile.Observe(meta.KindCertificateRequest, s, &p)
+	done := r.deps.Observe(meta.KindCertificateRequest, s, &p)
 	next, err := reconcile.Execute(ctx, r.deps, p)
 	done(next, err)
 	if err != nil {

@@ -143,20 +143,22 @@ func MarshalSnapshot(snapshot any) (json.RawMessage, error) {
 
 // Recorder collects the decisions of every reconciler of the process.
 type Recorder struct {
-	mu    sync.Mutex
-	steps []*Step
-	err   error
+	mu      sync.Mutex
+	steps   []*Step
+	err     error
+	stopped bool
 }
 
-// Record installs a Recorder as the reconcile.Observer until Stop.
-func Record() *Recorder {
-	r := &Recorder{}
-	reconcile.SetObserver(r.observe)
-	return r
-}
+// Record returns a Recorder; give its Observe to a Manager as
+// Config.Observer, and Stop it before reading its Steps.
+func Record() *Recorder { return &Recorder{} }
 
-// Stop uninstalls the recorder.
-func (r *Recorder) Stop() { reconcile.SetObserver(nil) }
+// Stop ends the recording: later decisions are not recorded.
+func (r *Recorder) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+}
 
 func (r *Recorder) fail(err error) {
 	r.mu.Lock()
@@ -166,7 +168,14 @@ func (r *Recorder) fail(err error) {
 	}
 }
 
-func (r *Recorder) observe(kind meta.Kind, snapshot any, p *reconcile.Plan) func(time.Time, error) {
+// Observe records one decision; it is a reconcile.Observer.
+func (r *Recorder) Observe(kind meta.Kind, snapshot any, p *reconcile.Plan) func(time.Time, error) {
+	r.mu.Lock()
+	stopped := r.stopped
+	r.mu.Unlock()
+	if stopped {
+		return nil
+	}
 	snap, err := MarshalSnapshot(snapshot)
 	if err != nil {
 		r.fail(err)
@@ -205,6 +214,8 @@ func (r *Recorder) observe(kind meta.Kind, snapshot any, p *reconcile.Plan) func
 		r.mu.Unlock()
 	}
 }
+
+var _ reconcile.Observer = (*Recorder)(nil).Observe
 
 // Steps returns the steps recorded so far.
 func (r *Recorder) Steps() ([]*Step, error) {

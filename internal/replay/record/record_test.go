@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow"
@@ -32,10 +34,11 @@ import (
 
 const path = "../testdata/http01-two-names.json" // replay.Path, seen from here
 
+// TestRecordIssuance records one real issuance and checks the recording
+// holds every reconciler's decisions and reads back whole; with
+// CERTFLOW_REPLAY_RECORD=1 it also replaces the committed recording that the
+// packages replay.
 func TestRecordIssuance(t *testing.T) {
-	if os.Getenv(replay.RecordEnv) != "1" {
-		t.Skipf("set %s=1 to record %s again", replay.RecordEnv, path)
-	}
 	httpL, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer httpL.Close()
@@ -48,6 +51,9 @@ func TestRecordIssuance(t *testing.T) {
 	st := memory.New()
 	cfg := certflow.Config{Store: st, HTTPClient: srv.Client(), Workers: 1, BackoffMin: time.Hour}
 	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, srv.Dial
+	rec := replay.Record()
+	defer rec.Stop()
+	cfg.Observer = rec.Observe
 	m, err := certflow.New(cfg)
 	require.NoError(t, err)
 	hs := &http.Server{Handler: m.HTTPHandler(http.NotFoundHandler()), ReadHeaderTimeout: 5 * time.Second}
@@ -73,8 +79,6 @@ func TestRecordIssuance(t *testing.T) {
 		},
 	}
 
-	rec := replay.Record()
-	defer rec.Stop()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(runCtx) }()
@@ -103,12 +107,29 @@ func TestRecordIssuance(t *testing.T) {
 
 	steps, err := rec.Steps()
 	require.NoError(t, err)
-	require.NoError(t, replay.Save(path, &replay.Recording{
+	kinds := map[meta.Kind]int{}
+	for _, st := range steps {
+		kinds[st.Kind]++
+	}
+	for _, k := range []meta.Kind{meta.KindCertificate, meta.KindCertificateRequest, meta.KindOrder, meta.KindChallenge} {
+		assert.Positive(t, kinds[k], "the recording holds %s decisions", k)
+	}
+	recording := &replay.Recording{
 		About: "One HTTP-01 issuance of Certificate default/web (web.example.test, www.example.test) by a Manager " +
 			"against acmetest, every decision of the Certificate, CertificateRequest, Order and Challenge reconcilers " +
 			"in the order they were made. Keys in it are throwaway test keys made by that run. Record again with " +
 			replay.RecordEnv + "=1 go test ./internal/replay/record",
 		Steps: steps,
-	}))
-	t.Logf("recorded %d decisions in %s", len(steps), path)
+	}
+	out := filepath.Join(t.TempDir(), "recording.json")
+	if os.Getenv(replay.RecordEnv) == "1" {
+		out = path
+	}
+	require.NoError(t, replay.Save(out, recording))
+	back := replay.Load(t, out)
+	require.Len(t, back.Steps, len(steps), "the recording reads back whole")
+	for i, st := range back.Steps {
+		assert.Equal(t, steps[i].Kind, st.Kind)
+	}
+	t.Logf("recorded %d decisions in %s", len(steps), out)
 }
