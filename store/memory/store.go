@@ -15,7 +15,7 @@ import (
 // Defaults for the options.
 const (
 	DefaultHistory     = 10000
-	DefaultWatchBuffer = 1024
+	DefaultWatchBuffer = 100000
 )
 
 // Option configures New.
@@ -31,21 +31,24 @@ type options struct {
 // is nil (or the option is absent) clock.Real is used.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithHistory sets how many recent changes Watch can replay. If n <= 0 (or the
+// WithHistory sets how many recent changes Watch can always replay (more are
+// kept while a live watcher has still to read them). If n <= 0 (or the
 // option is absent) DefaultHistory is used.
 func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 
-// WithWatchBuffer sets how many undelivered events a watcher may have before
-// it is cut off with store.ErrCompacted. If n <= 0 (or the option is absent)
-// DefaultWatchBuffer is used.
+// WithWatchBuffer sets how many changes a live watcher may fall behind the
+// store before it is cut off with store.ErrCompacted: the history keeps the
+// changes a watcher has still to read up to that many (beyond WithHistory's),
+// so a slow reader loses nothing and no writer ever waits for it. If n <= 0
+// (or the option is absent) DefaultWatchBuffer is used; values below the
+// history's size mean the history's size.
 func WithWatchBuffer(n int) Option { return func(o *options) { o.watchBuffer = n } }
 
 // Store keeps objects in memory. The zero value is not usable; call New. It
-// is safe for concurrent use and runs no goroutines, except a brief one that
-// closes a watch when its context ends.
+// is safe for concurrent use and runs no goroutines, except one per Watch
+// that ends with the watch's context.
 type Store struct {
-	clock       clock.Clock
-	watchBuffer int
+	clock clock.Clock
 
 	mu       sync.RWMutex
 	rev      uint64
@@ -87,13 +90,12 @@ func New(opts ...Option) *Store {
 		o.watchBuffer = DefaultWatchBuffer
 	}
 	return &Store{
-		clock:       o.clock,
-		watchBuffer: o.watchBuffer,
-		objects:     map[meta.Kind]map[meta.Ref]*entry{},
-		labels:      labelIndex{},
-		hist:        history{limit: o.history},
-		watchers:    map[*watcher]struct{}{},
-		leases:      map[string]store.Lease{},
+		clock:    o.clock,
+		objects:  map[meta.Kind]map[meta.Ref]*entry{},
+		labels:   labelIndex{},
+		hist:     newHistory(o.history, o.watchBuffer),
+		watchers: map[*watcher]struct{}{},
+		leases:   map[string]store.Lease{},
 	}
 }
 

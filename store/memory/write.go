@@ -120,14 +120,12 @@ func newEntry(ref meta.Ref, obj meta.Object) (*entry, error) {
 	return &entry{ref: ref, rv: m.ResourceVersion, data: data, meta: objects.CloneMeta(m)}, nil
 }
 
-// commitLocked advances the revision to rev, records the change and hands it
-// to every watcher. The event shares e.meta, which is immutable; deliveries
-// copy it.
+// commitLocked advances the revision to rev, records the change in the
+// history and wakes every watcher to take it. The event shares e.meta, which
+// is immutable; watchers copy it.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
 	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.meta}
-	s.hist.add(ev)
-	for w := range s.watchers {
-		s.deliverLocked(w, ev)
-	}
+	s.hist.add(ev, s.oldestNeededLocked)
+	s.wakeLocked()
 }
