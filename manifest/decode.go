@@ -147,6 +147,9 @@ func decodeObject(m map[string]any, at DocumentError, opts options) (meta.Object
 		errs = append(errs, at.with(p.path, p.err, p.cause))
 	}
 	if len(errs) > 0 {
+		if opts.validate {
+			errs = append(errs, salvage(m, obj, errs, at)...)
+		}
 		return nil, errs
 	}
 	raw, err := json.Marshal(m)

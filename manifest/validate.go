@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/issuer"
@@ -88,4 +90,85 @@ func validateObject(o meta.Object) []fieldProblem {
 		out = append(out, fieldProblem{"", err})
 	}
 	return out
+}
+
+// salvage validates what can be decoded of an object with shape problems,
+// so that one pass reports its other problems too: the members the shape
+// problems name are dropped (a whole list for a problem in one of its
+// items), the rest is decoded and validated, and the validator's problems
+// at, above or below a dropped member are left out, since they would only
+// repeat it ("is required" for a member dropped for its type).
+func salvage(m map[string]any, obj meta.Object, shape Errors, at DocumentError) Errors {
+	var dropped []string
+	for _, e := range shape {
+		if e.Path == "" || e.Item != at.Item {
+			return nil // the whole document is wrong: nothing to salvage
+		}
+		p := dropMember(m, e.Path)
+		if p == "" {
+			return nil
+		}
+		dropped = append(dropped, p)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil || json.Unmarshal(raw, obj) != nil {
+		return nil
+	}
+	var out Errors
+	for _, p := range validateObject(obj) {
+		if !relatedToAny(p.field, dropped) {
+			out = append(out, at.with(p.field, ErrInvalidObject, p.cause))
+		}
+	}
+	return out
+}
+
+// dropMember deletes the member path names from m, or the list holding it,
+// and returns the path of what it deleted ("" if nothing).
+func dropMember(m map[string]any, path string) string {
+	segs, ok := splitPath(path)
+	if !ok {
+		return ""
+	}
+	for i, s := range segs {
+		if s.isIndex {
+			segs = segs[:i]
+			break
+		}
+	}
+	if len(segs) == 0 {
+		return ""
+	}
+	cur := m
+	var b strings.Builder
+	for i, s := range segs {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.key)
+		if i == len(segs)-1 {
+			delete(cur, s.key)
+			break
+		}
+		next, ok := cur[s.key].(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = next
+	}
+	return b.String()
+}
+
+// relatedToAny reports whether field is one of paths, inside one, or
+// holds one.
+func relatedToAny(field string, paths []string) bool {
+	within := func(a, b string) bool {
+		return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(a, b+"[")
+	}
+	for _, p := range paths {
+		if within(field, p) || within(p, field) || field == "" {
+			return true
+		}
+	}
+	return false
 }

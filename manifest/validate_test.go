@@ -84,6 +84,7 @@ spec:
 		{11, "spec", ErrInvalidObject},
 		{18, "spec.request", ErrInvalidObject},
 		{25, "spec.secretName", ErrInvalidValue},
+		{24, "spec.issuerRef.name", ErrInvalidObject}, // found though the shape is wrong
 	}, problemsOf(t, err))
 	assert.ErrorIs(t, err, issuer.ErrInvalidConfig)
 	assert.ErrorIs(t, err, request.ErrInvalid)
@@ -97,4 +98,52 @@ func TestValidateAcceptsTheGoodManifests(t *testing.T) {
 		assert.NoError(t, err, name)
 		assert.NotEmpty(t, objs, name)
 	}
+}
+
+// TestValidateSalvagesObjectsWithShapeProblems: an object whose shape is
+// wrong is still validated on the rest, so one pass names every problem,
+// without repeating a shape problem as a validation one.
+func TestValidateSalvagesObjectsWithShapeProblems(t *testing.T) {
+	data := []byte(`apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: www}
+spec:
+  secretName: www-tls
+  dnsNames: www.example.com
+  duration: 90 days
+  privateKey: {algorithm: RSA, size: 1024}
+  issuerRef: {name: ca, kind: AWSPCAIssuer}
+`)
+	_, err := Validate(data)
+	require.Error(t, err)
+	assert.ElementsMatch(t, []located{
+		{6, "spec.dnsNames", ErrInvalidValue},
+		{7, "spec.duration", ErrInvalidValue},
+		{8, "spec.privateKey.size", ErrInvalidObject},
+		{9, "spec.issuerRef.kind", ErrInvalidObject},
+	}, problemsOf(t, err), "no \"spec: at least one name\" for the dropped dnsNames, no duration rule for the dropped duration")
+
+	_, err = Decode(data)
+	assert.NotErrorIs(t, err, ErrInvalidObject, "Decode checks shape only")
+}
+
+func TestDropMember(t *testing.T) {
+	tests := []struct {
+		path, dropped string
+		left          map[string]any
+	}{
+		{"spec.duration", "spec.duration", map[string]any{"spec": map[string]any{"dnsNames": []any{"a"}}}},
+		{"spec.dnsNames[0]", "spec.dnsNames", map[string]any{"spec": map[string]any{"duration": "x"}}},
+		{"spec.nothing.below", "", map[string]any{"spec": map[string]any{"duration": "x", "dnsNames": []any{"a"}}}},
+		{"[0]", "", map[string]any{"spec": map[string]any{"duration": "x", "dnsNames": []any{"a"}}}},
+	}
+	for _, tt := range tests {
+		m := map[string]any{"spec": map[string]any{"duration": "x", "dnsNames": []any{"a"}}}
+		assert.Equal(t, tt.dropped, dropMember(m, tt.path), tt.path)
+		assert.Equal(t, tt.left, m, tt.path)
+	}
+	assert.True(t, relatedToAny("spec", []string{"spec.dnsNames"}))
+	assert.True(t, relatedToAny("spec.dnsNames[1]", []string{"spec.dnsNames"}))
+	assert.False(t, relatedToAny("spec.dnsNamesExtra", []string{"spec.dnsNames"}))
+	assert.False(t, relatedToAny("spec.duration", []string{"spec.dnsNames"}))
 }
