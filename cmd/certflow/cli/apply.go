@@ -49,7 +49,7 @@ one whose namespace differs from an explicit --namespace is refused.`,
 				}
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}

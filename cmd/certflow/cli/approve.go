@@ -45,7 +45,7 @@ running on the store then %s.`, d.past, d.then),
 				return usagef("--reason must not be empty")
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}

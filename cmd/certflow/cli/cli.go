@@ -116,10 +116,10 @@ func (a *app) run(f func(cmd *cobra.Command, args []string) error) func(*cobra.C
 	}
 }
 
-// manager opens the store named by --store (or CERTFLOW_STORE) once and
+// open opens the store named by --store (or CERTFLOW_STORE) once and
 // returns a Manager over it that is never run: the command reads and
 // writes the Store, a running Manager elsewhere reconciles.
-func (a *app) manager(ctx context.Context) (*session, error) {
+func (a *app) open(ctx context.Context) (*session, error) {
 	if a.session != nil {
 		return a.session, nil
 	}

@@ -32,7 +32,7 @@ func (a *app) names(cmd *cobra.Command, kind string, taken []string) ([]string, 
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	s, err := a.manager(cmd.Context())
+	s, err := a.open(cmd.Context())
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -56,7 +56,7 @@ func (a *app) names(cmd *cobra.Command, kind string, taken []string) ([]string, 
 
 // completeNamespaces offers the namespaces that hold objects.
 func (a *app) completeNamespaces(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-	s, err := a.manager(cmd.Context())
+	s, err := a.open(cmd.Context())
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

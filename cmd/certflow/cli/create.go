@@ -77,7 +77,7 @@ signed chain to NAME.crt.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}

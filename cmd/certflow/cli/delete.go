@@ -70,7 +70,7 @@ cert-manager does.`,
 				return usagef("name what to delete: KIND NAME... or -f FILE")
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ A Secret shows the size of each data key, never the data.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.manager(cmd.Context())
+			s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ for secrets: use inspect secret), -o name prints kind/name.`,
 			if sel.res.kind == meta.KindSecret && (output == outYAML || output == outJSON) {
 				return usagef("secret data is not printed; use 'certflow inspect secret NAME'")
 			}
-			s, err := a.manager(cmd.Context())
+			s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}

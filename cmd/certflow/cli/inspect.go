@@ -39,7 +39,7 @@ type (never the key) and whether it matches, and the chain.`,
 		Args:              exactly(1, "the name of one Secret"),
 		ValidArgsFunction: a.completeNames("secrets"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			s, err := a.manager(cmd.Context())
+			s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}

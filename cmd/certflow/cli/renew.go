@@ -42,7 +42,7 @@ is renewed (a new revision is issued and Ready) or its renewal fails.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ status certificate does; for an issuer, the certificates that use it.
 			default:
 				return usagef("status shows certificates, issuers and clusterissuers, not %s", res.plural)
 			}
-			s, err := a.manager(cmd.Context())
+			s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ there. Running out of time exits with status 3.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := a.manager(ctx)
+			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
