@@ -112,7 +112,10 @@ func TestParseFor(t *testing.T) {
 	assert.Equal(t, waitCondition{typ: meta.ConditionIssuing, status: meta.ConditionFalse}, w)
 	w, err = parseFor("delete")
 	require.NoError(t, err)
-	assert.True(t, w.deleted)
+	assert.Equal(t, waitCondition{deleted: true}, w)
+	w, err = parseFor("create")
+	require.NoError(t, err)
+	assert.Equal(t, waitCondition{created: true}, w)
 	for _, bad := range []string{"", "Ready", "condition=", "jsonpath={.status}"} {
 		_, err := parseFor(bad)
 		assert.True(t, isUsage(err), bad)

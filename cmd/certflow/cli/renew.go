@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 )
 
 func (a *app) renewCommand() *cobra.Command {
@@ -90,7 +92,9 @@ is renewed (a new revision is issued and Ready) or its renewal fails.`,
 // waitRenewed waits until the Certificate is issued anew after a renewal
 // triggered at revision (Ready for its current spec, with a higher
 // revision), and fails when the issuance fails: its count of failed
-// issuances passes failures, or its spec is invalid.
+// issuances passes failures (a failed renewal of a certificate that is
+// still valid leaves it Ready, with no Issuing condition: the count is what
+// tells), or its spec is invalid.
 func waitRenewed(ctx context.Context, s *session, ref meta.Ref, revision, failures int, timeout time.Duration) (*certificate.Certificate, error) {
 	c := &certificate.Certificate{}
 	err := waitFor(ctx, s.st, ref, c, timeout, func(exists bool) (bool, error) {
@@ -104,8 +108,8 @@ func waitRenewed(ctx context.Context, s *session, ref meta.Ref, revision, failur
 		case deref(c.Status.Revision) > revision && ready != nil && ready.Status == meta.ConditionTrue &&
 			ready.ObservedGeneration == gen && issuing == nil:
 			return true, nil
-		case deref(c.Status.FailedIssuanceAttempts) > failures && issuing != nil && issuing.Status == meta.ConditionFalse:
-			return true, fmt.Errorf("Certificate %s/%s: renewal failed: %s", ref.Namespace, ref.Name, issuing.Message)
+		case deref(c.Status.FailedIssuanceAttempts) > failures:
+			return true, fmt.Errorf("Certificate %s/%s: renewal failed: %s", ref.Namespace, ref.Name, failureOf(ctx, s, c))
 		case ready != nil && ready.Reason == certificate.ReasonInvalid && ready.ObservedGeneration == gen:
 			return true, fmt.Errorf("Certificate %s/%s cannot be issued: %s", ref.Namespace, ref.Name, ready.Message)
 		}
@@ -119,4 +123,32 @@ func deref(p *int) int {
 		return 0
 	}
 	return *p
+}
+
+// failureOf says why c's last issuance failed: its Issuing condition while
+// it lasts, else the Ready message of the failed request it owns.
+func failureOf(ctx context.Context, s *session, c *certificate.Certificate) string {
+	if is := c.Status.Conditions.Get(meta.ConditionIssuing); is != nil && is.Status == meta.ConditionFalse {
+		return is.Message
+	}
+	owner := meta.RefOf(c)
+	reqs, _ := s.m.List(ctx, meta.KindCertificateRequest, certflow.ListOptions{Namespace: owner.Namespace})
+	var last *request.CertificateRequest
+	for _, o := range reqs {
+		r := o.(*request.CertificateRequest)
+		if !r.ObjectMeta.IsOwnedBy(owner) || r.Status.FailureTime == nil {
+			continue
+		}
+		if last == nil || r.Status.FailureTime.After(*last.Status.FailureTime) {
+			last = r
+		}
+	}
+	if last == nil {
+		return fmt.Sprintf("see certflow status certificate %s -n %s", owner.Name, owner.Namespace)
+	}
+	msg := "it failed"
+	if ready := last.Status.Conditions.Get(meta.ConditionReady); ready != nil {
+		msg = ready.Message
+	}
+	return fmt.Sprintf("The certificate request %q failed: %s", last.ObjectMeta.Name, msg)
 }

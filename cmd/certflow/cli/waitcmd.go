@@ -18,17 +18,18 @@ func (a *app) waitCommand() *cobra.Command {
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "wait KIND NAME... --for condition=TYPE[=STATUS] | --for delete",
+		Use:   "wait KIND NAME... --for condition=TYPE[=STATUS] | --for create | --for delete",
 		Short: "Wait for objects to reach a condition or go away, as kubectl wait does",
 		Long: `Wait until each named object has the condition (status True unless given,
-observed for its current spec) or, with --for delete, no longer exists.
+observed for its current spec), or exists (--for create), or no longer
+exists (--for delete).
 A CertificateRequest that failed or was denied, or a Certificate whose
 spec is invalid, ends a wait for Ready with status 1: it will not get
 there. Running out of time exits with status 3.`,
 		Example: `  certflow apply -f certificate.yaml
   certflow wait certificate www --for condition=Ready --timeout 2m
   certflow wait cr www-1 --for condition=Approved
-  certflow wait certificate old --for delete`,
+  certflow wait cr www-2 --for create  certflow wait certificate old --for delete`,
 		Args:              cobra.MinimumNArgs(2),
 		ValidArgsFunction: a.completeKindThenNames,
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
@@ -52,44 +53,56 @@ there. Running out of time exits with status 3.`,
 				}
 				obj := res.new()
 				err := waitFor(ctx, s.st, ref, obj, timeout, func(exists bool) (bool, error) {
-					if want.deleted || !exists {
+					switch {
+					case want.deleted:
 						return !exists, nil
+					case want.created:
+						return exists, nil
+					case !exists:
+						return false, nil // not yet, or gone and made again
 					}
 					return want.met(obj)
 				})
 				if err != nil {
 					return err
 				}
-				if want.deleted {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s deleted\n", res.qualified(false), name)
-				} else {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s condition met\n", res.qualified(false), name)
+				what := "condition met"
+				switch {
+				case want.deleted:
+					what = "deleted"
+				case want.created:
+					what = "created"
 				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", res.qualified(false), name, what)
 			}
 			return nil
 		}),
 	}
-	cmd.Flags().StringVar(&forWhat, "for", "", "condition=TYPE[=STATUS] or delete")
+	cmd.Flags().StringVar(&forWhat, "for", "", "condition=TYPE[=STATUS], create or delete")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for each object")
-	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"condition=Ready", "condition=Approved", "delete"},
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"condition=Ready", "condition=Approved", "create", "delete"},
 		cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 // waitCondition is what --for asks for.
 type waitCondition struct {
+	created bool
 	deleted bool
 	typ     meta.ConditionType
 	status  meta.ConditionStatus
 }
 
 func parseFor(s string) (waitCondition, error) {
-	if s == "delete" {
+	switch s {
+	case "create":
+		return waitCondition{created: true}, nil
+	case "delete":
 		return waitCondition{deleted: true}, nil
 	}
 	rest, ok := strings.CutPrefix(s, "condition=")
 	if !ok || rest == "" {
-		return waitCondition{}, usagef("--for: want condition=TYPE[=STATUS] or delete, got %q", s)
+		return waitCondition{}, usagef("--for: want condition=TYPE[=STATUS], create or delete, got %q", s)
 	}
 	typ, status, _ := strings.Cut(rest, "=")
 	w := waitCondition{typ: meta.ConditionType(typ), status: meta.ConditionTrue}
