@@ -53,7 +53,8 @@ var errAwaitingPerson = errors.New("awaiting a person's decision")
 // command against a file store that a real Manager, running here, shares
 // and reconciles, issuing from acmetest (Pebble) over HTTP-01. Every script
 // works in its own namespace, named after the script ($NS, also
-// $CERTFLOW_NAMESPACE), so the scripts run in parallel on one store.
+// $CERTFLOW_NAMESPACE), so the scripts run in parallel on one store
+// ($STOREDIR).
 //
 // Besides testscript's own commands, a script has:
 //
@@ -90,6 +91,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			ns := strings.TrimPrefix(filepath.Base(env.WorkDir), "script-")
 			env.Setenv("CERTFLOW_STORE", "file://"+dir)
+			env.Setenv("STOREDIR", dir)
 			env.Setenv("CERTFLOW_NAMESPACE", ns)
 			env.Setenv("NS", ns)
 			return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -29,11 +30,16 @@ type Stores map[string]StoreOpener
 // DefaultStores are the stores of the root module: file://DIR.
 func DefaultStores() Stores { return Stores{"file": OpenFile} }
 
+// fileStoreMarker is a file every file store directory holds (its change
+// log, in the layout package file documents).
+const fileStoreMarker = "changes.log"
+
 // errNoStore is a --store that names nothing to open.
 var errNoStore = errors.New("no such store")
 
-// OpenFile opens the file store in the directory dir, which must exist: a
-// mistyped path must not silently become a new, empty store.
+// OpenFile opens the file store in the directory dir, which must exist and
+// be a store or empty: a mistyped path must not silently become a new store,
+// nor fill another directory with one.
 func OpenFile(_ context.Context, dir string) (Store, error) {
 	if dir == "" {
 		return nil, usagef("store file://: no directory")
@@ -46,6 +52,15 @@ func OpenFile(_ context.Context, dir string) (Store, error) {
 		return nil, fmt.Errorf("store file://%s: %w", dir, err)
 	case !fi.IsDir():
 		return nil, fmt.Errorf("%w: file://%s: not a directory", errNoStore, dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store file://%s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, fileStoreMarker)); err != nil {
+			return nil, fmt.Errorf("%w: file://%s: not a certflow store (no %s) and not empty", errNoStore, dir, fileStoreMarker)
+		}
 	}
 	return file.Open(dir)
 }
