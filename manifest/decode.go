@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"reflect"
 
 	"sigs.k8s.io/yaml"
@@ -23,26 +25,51 @@ import (
 // documents are skipped. Fields certflow does not know are ignored, except
 // a namespace in an issuerRef, which is rejected (ErrIssuerRefNamespace).
 //
-// On any problem Decode returns nil and an Errors value listing every
+// Input longer than DefaultMaxBytes is refused unparsed with a
+// *TooLargeError (ErrTooLarge); DecodeReader takes a different limit.
+// On any other problem Decode returns nil and an Errors value listing every
 // problem it found, each a *DocumentError naming the document, the line
 // and the field, matching one of ErrSyntax, ErrUnknownKind,
 // ErrIssuerRefNamespace or ErrInvalidValue.
-func Decode(data []byte) ([]meta.Object, error) { return decode(data, options{}) }
+func Decode(data []byte) ([]meta.Object, error) {
+	return decodeLimited(data, decodeOptions{maxBytes: DefaultMaxBytes})
+}
 
 // DecodeStrict is Decode that also rejects duplicate keys (ErrSyntax) and
 // fields the target type does not have (ErrUnknownField, one error per
 // field, with its path). Field names must match exactly in case.
-func DecodeStrict(data []byte) ([]meta.Object, error) { return decode(data, options{strict: true}) }
-
-// options says how strictly decode reads.
-type options struct {
-	// strict rejects duplicate keys and unknown fields.
-	strict bool
-	// validate runs each decoded object's own validation.
-	validate bool
+func DecodeStrict(data []byte) ([]meta.Object, error) {
+	return decodeLimited(data, decodeOptions{maxBytes: DefaultMaxBytes, strict: true})
 }
 
-func decode(data []byte, opts options) ([]meta.Object, error) {
+// DecodeReader reads a manifest from r and decodes it as Decode does (as
+// DecodeStrict with the Strict option). It reads at most one byte more than
+// the limit (DefaultMaxBytes, or MaxBytes): longer input is refused with a
+// *TooLargeError (ErrTooLarge) before any of it is parsed. A read error is
+// returned wrapped.
+func DecodeReader(r io.Reader, opts ...DecodeOption) ([]meta.Object, error) {
+	o := resolve(opts)
+	if o.maxBytes < math.MaxInt64 {
+		r = io.LimitReader(r, o.maxBytes+1) // one more, to tell "at" from "past" the limit
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read: %w", err)
+	}
+	if int64(len(data)) > o.maxBytes {
+		return nil, &TooLargeError{Limit: o.maxBytes}
+	}
+	return decodeLimited(data, o)
+}
+
+func decodeLimited(data []byte, o decodeOptions) ([]meta.Object, error) {
+	if int64(len(data)) > o.maxBytes {
+		return nil, &TooLargeError{Limit: o.maxBytes, Size: int64(len(data))}
+	}
+	return decode(data, o)
+}
+
+func decode(data []byte, opts decodeOptions) ([]meta.Object, error) {
 	var (
 		objs []meta.Object
 		errs Errors
@@ -68,7 +95,7 @@ func decode(data []byte, opts options) ([]meta.Object, error) {
 
 // decodeDocument decodes one document; empty reports a document that is
 // null (such as a lone "~"), which is skipped like an empty one.
-func decodeDocument(index int, d document, opts options) (objs []meta.Object, errs Errors, empty bool) {
+func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Object, errs Errors, empty bool) {
 	at := DocumentError{Index: index, Item: -1, Line: d.first}
 	toJSON := yaml.YAMLToJSON
 	if opts.strict {
@@ -125,7 +152,7 @@ func decodeDocument(index int, d document, opts options) (objs []meta.Object, er
 
 // decodeObject decodes one object; it returns nil and the problems when
 // there are any.
-func decodeObject(m map[string]any, at DocumentError, opts options) (meta.Object, Errors) {
+func decodeObject(m map[string]any, at DocumentError, opts decodeOptions) (meta.Object, Errors) {
 	at.APIVersion, _ = m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	at.Kind = meta.Kind(kind)

@@ -23,8 +23,11 @@ var ErrInvalidObject = errors.New("manifest: invalid object")
 // reports, and for every object that decodes, each field its kind's
 // validator rejects, as a *DocumentError matching ErrInvalidObject at the
 // field's line. It returns the objects only when there is no problem at all.
-// Every object needs a metadata.name.
-func Validate(data []byte) ([]meta.Object, error) { return decode(data, options{validate: true}) }
+// Every object needs a metadata.name. Input past DefaultMaxBytes is refused
+// unparsed, as by Decode.
+func Validate(data []byte) ([]meta.Object, error) {
+	return decodeLimited(data, decodeOptions{maxBytes: DefaultMaxBytes, validate: true})
+}
 
 // fieldProblem is one problem a kind's validator found.
 type fieldProblem struct {

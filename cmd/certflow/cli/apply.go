@@ -34,7 +34,11 @@ one whose namespace differs from an explicit --namespace is refused.`,
 			bad := 0
 			for _, src := range srcs {
 				o, verr := manifest.Validate(src.data)
-				for _, p := range problems(verr) {
+				ps, err := problems(verr)
+				if err != nil {
+					return fmt.Errorf("%s: %w", src.name, err)
+				}
+				for _, p := range ps {
 					fmt.Fprintln(cmd.ErrOrStderr(), problemLine(src.name, p))
 					bad++
 				}

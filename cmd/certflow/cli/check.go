@@ -35,21 +35,24 @@ warnings; --strict makes them problems. No store is needed.`,
 			bad, warned := 0, 0
 			for _, src := range srcs {
 				objs, verr := manifest.Validate(src.data)
-				found := problems(verr)
+				found, err := problems(verr)
+				if err != nil {
+					return fmt.Errorf("%s: %w", src.name, err)
+				}
 				seen := map[string]bool{}
 				for _, p := range found {
 					seen[p.Error()] = true
 				}
+				_, serr := manifest.DecodeStrict(src.data)
+				strictFound, _ := problems(serr) // the same input: any other error was Validate's
 				var warnings manifest.Errors
-				if _, serr := manifest.DecodeStrict(src.data); serr != nil {
-					for _, p := range problems(serr) {
-						if !seen[p.Error()] {
-							warnings = append(warnings, p)
-						}
+				for _, p := range strictFound {
+					if !seen[p.Error()] {
+						warnings = append(warnings, p)
 					}
 				}
 				if strict {
-					found = problems(append(found, warnings...))
+					found = byLine(append(found, warnings...))
 					warnings = nil
 				}
 				for _, p := range found {

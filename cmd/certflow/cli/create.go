@@ -58,8 +58,12 @@ signed chain to NAME.crt.`,
 			if err != nil {
 				return err
 			}
-			objs, err := manifest.Validate(data)
-			if ps := problems(err); len(ps) > 0 {
+			objs, verr := manifest.Validate(data)
+			ps, err := problems(verr)
+			if err != nil {
+				return fmt.Errorf("%s: %w", from, err)
+			}
+			if len(ps) > 0 {
 				for _, p := range ps {
 					fmt.Fprintln(cmd.ErrOrStderr(), problemLine(from, p))
 				}

@@ -39,8 +39,12 @@ cert-manager does.`,
 					return err
 				}
 				for _, src := range srcs {
-					objs, err := manifest.Decode(src.data)
-					if ps := problems(err); len(ps) > 0 {
+					objs, derr := manifest.Decode(src.data)
+					ps, err := problems(derr)
+					if err != nil {
+						return fmt.Errorf("%s: %w", src.name, err)
+					}
+					if len(ps) > 0 {
 						lines := make([]string, len(ps))
 						for i, p := range ps {
 							lines[i] = problemLine(src.name, p)

@@ -102,14 +102,22 @@ func problemLine(file string, e *manifest.DocumentError) string {
 	return b.String()
 }
 
-// problems unpacks what manifest returns into its located problems, in
-// line order.
-func problems(err error) manifest.Errors {
+// problems unpacks what manifest returns: its located problems, in line
+// order, or any other error (input past the size limit) as it is.
+func problems(err error) (manifest.Errors, error) {
 	var errs manifest.Errors
-	if !errors.As(err, &errs) {
-		return nil
+	if err == nil {
+		return nil, nil
 	}
-	out := append(manifest.Errors(nil), errs...)
+	if !errors.As(err, &errs) {
+		return nil, err
+	}
+	return byLine(errs), nil
+}
+
+// byLine returns a copy of es in line order.
+func byLine(es manifest.Errors) manifest.Errors {
+	out := append(manifest.Errors(nil), es...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return out
 }
