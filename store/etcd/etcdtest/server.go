@@ -2,14 +2,17 @@ package etcdtest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -26,6 +29,7 @@ type options struct {
 	dir            string
 	logger         *zap.Logger
 	user, password string
+	tls            bool
 }
 
 // WithDir keeps the server's data in dir, which Close leaves in place. If
@@ -43,6 +47,11 @@ func WithAuth(user, password string) Option {
 	return func(o *options) { o.user, o.password = user, password }
 }
 
+// WithTLS serves clients over TLS only, with certificates made for the
+// server (see Server.TLS), and requires clients to present the client
+// certificate (etcd's --client-cert-auth).
+func WithTLS() Option { return func(o *options) { o.tls = true } }
+
 // Server is one etcd member running in this process, listening on
 // 127.0.0.1 only. It is safe for concurrent use.
 type Server struct {
@@ -50,6 +59,9 @@ type Server struct {
 	dir    string
 	ownDir bool
 	proxy  *proxy // what clients connect to
+	tls    *TLSFiles
+	// clientTLS is what clients of a TLS server present and trust.
+	clientTLS *tls.Config
 
 	mu     sync.Mutex
 	etcd   *embed.Etcd // nil while stopped
@@ -91,6 +103,18 @@ func New(opts ...Option) (*Server, error) {
 		}
 		s.dir, s.ownDir = dir, true
 	}
+	if o.tls {
+		files, err := writeTLSFiles(filepath.Join(s.dir, "tls"))
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("start: certificates: %w", err)
+		}
+		if s.clientTLS, err = files.clientTLS(); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("start: certificates: %w", err)
+		}
+		s.tls = &files
+	}
 	p, err := newProxy()
 	if err != nil {
 		_ = s.Close()
@@ -113,11 +137,19 @@ func New(opts ...Option) (*Server, error) {
 func (s *Server) start() error {
 	cfg := embed.NewConfig()
 	cfg.Name = "etcdtest"
-	cfg.Dir = s.dir
+	cfg.Dir = filepath.Join(s.dir, "data")
 	// etcd picks free ports itself (the proxy's address is the stable one).
 	loopback := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
-	cfg.ListenClientUrls = []url.URL{loopback}
-	cfg.AdvertiseClientUrls = []url.URL{loopback}
+	client := loopback
+	if s.tls != nil {
+		client.Scheme = "https"
+		cfg.ClientTLSInfo = transport.TLSInfo{
+			CertFile: s.tls.serverCert, KeyFile: s.tls.serverKey,
+			TrustedCAFile: s.tls.CA, ClientCertAuth: true,
+		}
+	}
+	cfg.ListenClientUrls = []url.URL{client}
+	cfg.AdvertiseClientUrls = []url.URL{client}
 	cfg.ListenPeerUrls = []url.URL{loopback}
 	cfg.AdvertisePeerUrls = []url.URL{loopback}
 	cfg.InitialCluster = cfg.Name + "=" + loopback.String()
@@ -147,7 +179,9 @@ func (s *Server) start() error {
 
 // enableAuth creates the user (and root) and turns authentication on.
 func (s *Server) enableAuth() error {
-	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cfg := s.ClientConfig()
+	cfg.Username, cfg.Password = "", ""
+	c, err := clientv3.New(cfg)
 	if err != nil {
 		return fmt.Errorf("enable auth: %w", err)
 	}
@@ -174,9 +208,18 @@ func (s *Server) enableAuth() error {
 
 // Endpoints returns the client URLs, for clientv3.Config.Endpoints. They
 // stay the same across Stop and Restart.
-func (s *Server) Endpoints() []string { return []string{"http://" + s.proxy.addr()} }
+func (s *Server) Endpoints() []string {
+	scheme := "http://"
+	if s.tls != nil {
+		scheme = "https://"
+	}
+	return []string{scheme + s.proxy.addr()}
+}
 
-// Dir returns the data directory.
+// TLS returns the certificate files of a server started WithTLS, or nil.
+func (s *Server) TLS() *TLSFiles { return s.tls }
+
+// Dir returns the server's directory (etcd's data is in its "data").
 func (s *Server) Dir() string { return s.dir }
 
 // Client returns a client of the server (logged in when WithAuth is set),
@@ -202,13 +245,17 @@ func (s *Server) Client() (*clientv3.Client, error) {
 // ClientConfig returns a configuration for a new client of the server
 // (with the credentials set by WithAuth and a silent logger).
 func (s *Server) ClientConfig() clientv3.Config {
-	return clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   s.Endpoints(),
 		DialTimeout: 5 * time.Second,
 		Username:    s.opts.user,
 		Password:    s.opts.password,
 		Logger:      zap.NewNop(),
 	}
+	if s.clientTLS != nil {
+		cfg.TLS = s.clientTLS.Clone()
+	}
+	return cfg
 }
 
 // Stop stops the server, keeping its data and endpoints for Restart. Every

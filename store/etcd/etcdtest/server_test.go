@@ -74,3 +74,25 @@ func TestAuth(t *testing.T) {
 	_, err = anon.Get(ctx, "k")
 	assert.ErrorIs(t, err, rpctypes.ErrUserEmpty, "anonymous clients are refused")
 }
+
+func TestTLS(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithTLS())
+	require.NotNil(t, srv.TLS())
+	assert.Contains(t, srv.Endpoints()[0], "https://")
+	c, err := srv.Client()
+	require.NoError(t, err)
+	_, err = c.Put(ctx, "k", "v")
+	require.NoError(t, err, "a client with the client certificate")
+
+	cfg := srv.ClientConfig()
+	cfg.TLS.Certificates = nil
+	anon, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	defer anon.Close()
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	_, err = anon.Get(short, "k")
+	assert.Error(t, err, "no client certificate, no answer")
+}
