@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/codes"
@@ -39,6 +40,9 @@ func (s *Store) classify(err error) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
+	if s.client != nil && s.client.Ctx().Err() != nil {
+		return ErrUnavailable // its owner closed the client under the store
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil // the caller gave up
 	}
@@ -55,7 +59,11 @@ func (s *Store) classify(err error) error {
 	case errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrTooManyOps):
 		return store.ErrInvalid
 	}
-	switch grpcCode(err) {
+	code := grpcCode(err)
+	if code == codes.ResourceExhausted && strings.Contains(err.Error(), "larger than max") {
+		return store.ErrInvalid // the client's own message size limit
+	}
+	switch code {
 	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Aborted:
 		return ErrUnavailable
 	case codes.PermissionDenied, codes.Unauthenticated:

@@ -45,15 +45,3 @@ func (k keys) parseObject(key []byte) (meta.Ref, bool) {
 	}
 	return ref, true
 }
-
-// rangeEnd returns the end of the range of every key starting with prefix.
-func rangeEnd(prefix string) string {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1])
-		}
-	}
-	return "\x00" // every key: the prefix was all 0xff
-}

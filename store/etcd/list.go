@@ -52,7 +52,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		corrupt []error
 		rev     int64
 		from    = prefix
-		end     = rangeEnd(prefix)
+		end     = clientv3.GetPrefixRangeEnd(prefix)
 	)
 	for {
 		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(s.pageSize))}

@@ -132,7 +132,7 @@ func TestListReadsOneRevision(t *testing.T) {
 	assert.True(t, sawLater, "the writer created objects while lists ran")
 }
 
-func revision(t *testing.T, rv string) uint64 {
+func revision(t testing.TB, rv string) uint64 {
 	n, err := strconv.ParseUint(rv, 10, 64)
 	require.NoError(t, err)
 	return n

@@ -65,8 +65,10 @@ func (ss *sessions) get(ctx context.Context, s *Store) (*session, error) {
 		return nil, s.fail("keep the session lease alive", err)
 	}
 	sess := &session{id: grant.ID, done: make(chan struct{}), cancel: cancel}
-	s.wg.Add(1)
-	go s.keepSession(sess, ka, time.Duration(grant.TTL)*time.Second)
+	if err := s.spawn(func() { s.keepSession(sess, ka, time.Duration(grant.TTL)*time.Second) }); err != nil {
+		sess.stop()
+		return nil, err
+	}
 	ss.cur = sess
 	return sess, nil
 }
@@ -109,7 +111,6 @@ func (ss *sessions) end(s *Store) {
 // its locks are lost before another process can take them. Real time, not
 // the store's clock: this is the cadence of the connection, not a decision.
 func (s *Store) keepSession(sess *session, answers <-chan *clientv3.LeaseKeepAliveResponse, ttl time.Duration) {
-	defer s.wg.Done()
 	defer sess.stop()
 	trust := ttl * 3 / 4
 	timer := time.NewTimer(trust)

@@ -55,6 +55,7 @@ type Store struct {
 	life      context.Context
 	endLife   context.CancelFunc
 	closeOnce sync.Once
+	goMu      sync.Mutex     // orders starting goroutines before Close's wait
 	wg        sync.WaitGroup // the store's goroutines
 
 	sessions sessions
@@ -128,7 +129,9 @@ func (s *Store) Prefix() string { return s.keys.prefix }
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.goMu.Lock()
 		s.closed.Store(true)
+		s.goMu.Unlock()
 		s.endLife()
 		s.sessions.end(s)
 		if s.ownClient {
@@ -178,6 +181,22 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	m := into.GetMeta()
 	m.ResourceVersion = objects.FormatRevision(uint64(kv.ModRevision))
 	s.versions.remember(key, kv.ModRevision, m)
+	return nil
+}
+
+// spawn runs fn in a goroutine that Close waits for, unless the store is
+// closed.
+func (s *Store) spawn(fn func()) error {
+	s.goMu.Lock()
+	defer s.goMu.Unlock()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
 	return nil
 }
 

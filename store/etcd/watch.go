@@ -32,12 +32,12 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 	}
 	out := make(chan store.WatchEvent, s.watchBuffer+1) // the last slot is the error's
 	w := &watch{s: s, out: out, last: fromRevision}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	if err := s.spawn(func() {
 		defer close(out)
 		w.run(ctx)
-	}()
+	}); err != nil {
+		return nil, fmt.Errorf("etcd: watch: %w", err)
+	}
 	return out, nil
 }
 
