@@ -138,15 +138,21 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	for range 20 {
 		require.NoError(t, st.Update(ctx, w))
 	}
+	// Nobody reads until the watch is full: four events and the error.
+	// (Polled: the channel's length is all there is to see.)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(ch) < 5 {
+		require.True(t, time.Now().Before(deadline), "the watch never filled up: %d events", len(ch))
+		time.Sleep(10 * time.Millisecond)
+	}
 	var got []store.WatchEvent
 	for ev := range ch {
 		got = append(got, ev)
 	}
-	require.NotEmpty(t, got)
-	last := got[len(got)-1]
-	assert.ErrorIs(t, last.Err, store.ErrCompacted)
-	assert.LessOrEqual(t, len(got), 5, "at most the buffer and the error")
-	for i, ev := range got[:len(got)-1] {
+	require.Len(t, got, 5)
+	assert.ErrorIs(t, got[4].Err, store.ErrCompacted)
+	for i, ev := range got[:4] {
 		assert.NoError(t, ev.Err, "event %d", i)
+		assert.Equal(t, revision(t, w.Metadata.ResourceVersion)-20+uint64(i), ev.Revision, "in order from the first")
 	}
 }
