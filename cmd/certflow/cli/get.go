@@ -74,6 +74,9 @@ for secrets: use inspect secret), -o name prints kind/name.`,
 				return err
 			}
 			objs, ferr := s.fetch(cmd.Context(), sel)
+			if ferr != nil && len(objs) == 0 {
+				return ferr // not "No resources found": nothing could be read
+			}
 			if err := a.print(cmd, sel, objs, output, len(args) == 2); err != nil {
 				return err
 			}
