@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -56,4 +58,24 @@ spec: {selfSigned: {}}
 	code, _, errOut = run("", "--store", "etcd://127.0.0.1:2379", "get", "clusterissuers")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `unknown scheme "etcd"; this certflow knows file://, mem://`)
+}
+
+// downStore is a store that cannot be reached.
+type downStore struct{ memStore }
+
+func (downStore) List(context.Context, store.ListOptions) (store.ListResult, error) {
+	return store.ListResult{}, errors.New("etcd: unavailable")
+}
+
+// TestRunUnreachableStore: a list that cannot be read fails with status 1
+// and says why, instead of claiming there is nothing.
+func TestRunUnreachableStore(t *testing.T) {
+	stores := Stores{"down": func(context.Context, string) (Store, error) { return downStore{memStore{memory.New()}}, nil }}
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"--store", "down://x", "get", "certificates"}, stores,
+		IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+	assert.Equal(t, ExitFailed, code)
+	assert.Empty(t, out.String())
+	assert.Contains(t, errOut.String(), "etcd: unavailable")
+	assert.NotContains(t, errOut.String(), "No resources found")
 }
