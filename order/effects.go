@@ -303,43 +303,35 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	defer cancel()
 	// One POST per visit: the client retries nothing but a bad nonce.
 	ao, retryAfter, err := r.post.Finalize(fctx, v.cl, st.FinalizeURL, csr.Raw)
+	op := opFinalize
 	if err == nil {
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
-		ao, retryAfter, err = r.awaitIssued(fctx, v, ao, retryAfter)
-		if err == nil {
+		op = opGetOrder
+		if ao, retryAfter, err = r.awaitIssued(fctx, v, ao, retryAfter); err == nil {
 			return r.apply(ctx, v, ao, retryAfter)
 		}
-		if interrupted(ctx, err) {
-			return ctx.Err()
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			r.failed(v, opGetOrder, err)
-			return nil
-		}
-	}
-	if interrupted(ctx, err) {
-		// Finalizing stays on record: the order is read next.
-		return ctx.Err()
 	}
 	switch {
+	case interrupted(ctx, err):
+		// Finalizing stays on record: the order is read next.
+		return ctx.Err()
 	case errors.Is(err, context.DeadlineExceeded):
 		// No answer in time, or still issuing: the order is read next
 		// (Finalizing stays on record), never finalized blindly again.
 		st.State = StateProcessing
 		st.Polls++
-		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, 0))
+		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, retryAfter))
 		st.Problem, st.NotBefore = nil, &at
-	default:
-		r.failed(v, opFinalize, err)
-		if notReady(st.Problem) {
-			// The CA does not call the order ready, though its
-			// authorizations are valid here (it is still settling them,
-			// or someone finalized it already): the finalize did not
-			// take. The order is read now, and then until the CA says
-			// ready, and finalized then.
-			st.Finalizing = false
-			return r.getOrder(ctx, v)
-		}
+		return nil
+	}
+	r.failed(v, op, err)
+	if notReady(st.Problem) {
+		// The CA does not call the order ready, though its authorizations
+		// are valid here (it is still settling them, or someone finalized
+		// it already): the finalize did not take. The order is read now,
+		// and then until the CA says ready, and finalized then.
+		st.Finalizing = false
+		return r.getOrder(ctx, v)
 	}
 	return nil
 }
@@ -348,26 +340,27 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 // not, or ctx ends. The first look is at once (a CA signs in milliseconds,
 // and answers the finalize before the certificate is stored), the next
 // ones at the poll policy's pace, or the CA's Retry-After when it sends
-// one. It returns the order and the Retry-After of the latest answer.
+// one. It returns the order and the Retry-After of the latest answer, that
+// one also with an error.
 func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, retryAfter time.Duration) (*acme.Order, time.Duration, error) {
 	url := v.o.Status.URL
 	for n := 0; acmeproto.Status(ao.Status) == acmeproto.StatusProcessing; n++ {
 		if n > 0 || retryAfter > 0 {
 			// Wall-clock time: this paces requests to the CA within one
-			// call, as x/crypto's own waits do, not a decision.
+			// call, as x/crypto's own waits do; it decides nothing.
 			t := time.NewTimer(r.poll().Pause(n, retryAfter))
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, 0, ctx.Err()
+				return nil, retryAfter, ctx.Err()
 			case <-t.C:
 			}
 		}
-		var err error
-		if ao, err = v.cl.GetOrder(ctx, url); err != nil {
-			return nil, 0, err
+		next, err := v.cl.GetOrder(ctx, url)
+		if err != nil {
+			return nil, retryAfter, err
 		}
-		retryAfter = r.retryAfter(url)
+		ao, retryAfter = next, r.retryAfter(url)
 	}
 	return ao, retryAfter, nil
 }

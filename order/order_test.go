@@ -431,3 +431,60 @@ func TestNewOrderWaitsForAnotherReplicasLock(t *testing.T) {
 	assert.Equal(t, 1, e.srv.OrderCount())
 	assert.NotEmpty(t, e.getOrder(ctx, ref).Status.URL)
 }
+
+// A finalize answered "processing" with a Retry-After is looked at again
+// no sooner than the CA asked, within the visit or after it; without one
+// it is looked at once at once (see TestFinalizeLooksAtTheOrderAtOnce).
+func TestFinalizeFollowsRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk,
+		orderOpts: order.Options{FinalizeTimeout: 300 * time.Millisecond},
+		acmeOpts:  []acmetest.Option{acmetest.WithAlwaysValid(), acmetest.WithRetryAfter(0, 3*time.Second)}})
+	ref := e.readyOrder(ctx, t, "paced-finalize.example.test")
+	reads := e.srv.Requests(acmetest.EndpointOrder)
+
+	_, err := e.orders.Reconcile(ctx, ref) // finalize
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	require.Equal(t, order.StateProcessing, o.Status.State, o.Status.Reason)
+	assert.True(t, o.Status.Finalizing)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+	assert.Equal(t, reads, e.srv.Requests(acmetest.EndpointOrder), "the order is not read before the CA's Retry-After")
+	require.NotNil(t, o.Status.NotBefore)
+	wait := o.Status.NotBefore.Sub(clk.Now())
+	assert.GreaterOrEqual(t, wait, 2*time.Second, "the CA's Retry-After (3s, or a date rounded to the second)")
+	assert.LessOrEqual(t, wait, 3*time.Second)
+
+	clk.Set(*o.Status.NotBefore)
+	_, err = e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o = e.getOrder(ctx, ref)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+	assert.Equal(t, reads+1, e.srv.Requests(acmetest.EndpointOrder), "one look, then the certificate")
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+}
+
+// Without a Retry-After the order is looked at once right after the
+// finalize (a CA signs in milliseconds), in the same visit: no second
+// quantum, no visit in between.
+func TestFinalizeLooksAtTheOrderAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
+	ref := e.readyOrder(ctx, t, "quick-finalize.example.test")
+	reads := e.srv.Requests(acmetest.EndpointOrder)
+
+	start := time.Now()
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+	assert.NotEmpty(t, o.Status.Certificate)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+	assert.Equal(t, reads+1, e.srv.Requests(acmetest.EndpointOrder), "one look: acmetest answers finalize once the certificate exists")
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointCertificate))
+	t.Logf("finalize, look, download: %v", time.Since(start))
+}
