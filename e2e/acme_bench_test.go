@@ -172,13 +172,30 @@ func (rig *benchCA) fail(b *testing.B, err error) {
 	b.Fatal(err)
 }
 
-// report records the rate and the requests per certificate of n
-// certificates issued in elapsed.
-func (rig *benchCA) report(b *testing.B, n int, elapsed time.Duration) float64 {
+// roundStart is when a contender's round started: wall time and this
+// process's CPU time.
+type roundStart struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func startClock() roundStart {
+	cpu, _ := processCPU()
+	return roundStart{wall: time.Now(), cpu: cpu}
+}
+
+// report records the rate, the requests per certificate and the CPU time
+// per certificate (of this process: the client's, and with acmetest the
+// CA's too) of n certificates issued since c.
+func (rig *benchCA) report(b *testing.B, n int, c roundStart) float64 {
+	elapsed := time.Since(c.wall)
 	rate := float64(n) / elapsed.Seconds()
 	b.ReportMetric(rate, "certs/s")
 	total, byPath := rig.counter.take()
 	b.ReportMetric(float64(total)/float64(n), "req/cert")
+	if cpu, ok := processCPU(); ok {
+		b.ReportMetric(float64(cpu-c.cpu)/float64(time.Millisecond)/float64(n), "cpu-ms/cert")
+	}
 	b.Logf("%d certificates in %v: %.1f/s; requests per certificate: %s", n, elapsed, rate, perCert(byPath, n))
 	return rate
 }
@@ -199,7 +216,7 @@ func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, f
 	post := &acmepost.Client{}
 	rig.counter.take()
 	b.ResetTimer()
-	start := time.Now()
+	start := startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
 			return bareIssue(ctx, cl, post, fmt.Sprintf("%s%d-%d.bench.test", prefix, i, j), rig.http01, finalize)
@@ -208,7 +225,7 @@ func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, f
 			rig.fail(b, err)
 		}
 	}
-	return rig.report(b, b.N*shape.certs, time.Since(start))
+	return rig.report(b, b.N*shape.certs, start)
 }
 
 // inParallel runs issue for 0..certs-1, conc at a time, and returns the
@@ -352,7 +369,7 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 	defer stop()
 	rig.counter.take()
 	b.ResetTimer()
-	start := time.Now()
+	start := startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
 			c := benchCertificate(fmt.Sprintf("c%d-%d", i, j))
@@ -369,7 +386,7 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 			rig.fail(b, err)
 		}
 	}
-	return rig.report(b, b.N*shape.certs, time.Since(start))
+	return rig.report(b, b.N*shape.certs, start)
 }
 
 // benchCertificate is a Certificate of the benchmark's issuer for one name.
