@@ -134,8 +134,22 @@ func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
 		o.event(meta.EventNormal, ReasonSelfCheck, reason)
 	}
 	st.Reason = reason
-	o.notBefore(r.opts.SelfCheckInterval)
+	o.notBefore(r.selfCheckPause(o.ch))
 	return nil
+}
+
+// selfCheckPause is the pause after the latest failed self-check. An
+// HTTP-01 or TLS-ALPN-01 answer this process serves is usually seen at
+// once, and when not (a load balancer reaching a replica whose copy of the
+// challenge is a moment behind) soon: those checks follow the polling
+// policy, from PollInterval doubling up to SelfCheckInterval. A DNS-01
+// record takes its time to reach every authoritative server: its checks
+// are SelfCheckInterval apart.
+func (r *Reconciler) selfCheckPause(ch *Challenge) time.Duration {
+	if ch.Spec.Type == solver.DNS01 {
+		return r.opts.SelfCheckInterval
+	}
+	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.SelfCheckInterval}.Pause(ch.Status.SelfCheckFailures, 0)
 }
 
 // accept tells the CA to validate. When resuming an accept that may have

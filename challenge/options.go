@@ -69,7 +69,9 @@ type Options struct {
 	// answer for a URL (see RetryAfterRecorder); authorization polls then
 	// follow it instead.
 	RetryAfter func(url string) (time.Duration, bool)
-	// SelfCheckInterval is the pause between failed self-checks. If 0, 2s.
+	// SelfCheckInterval is the pause between failed DNS-01 self-checks, and
+	// the longest pause between failed HTTP-01 and TLS-ALPN-01 ones, which
+	// start at PollInterval and double. If 0, 2s.
 	SelfCheckInterval time.Duration
 	// SelfCheckTimeout is how long after PresentedAt the self-check may keep
 	// failing before the challenge fails (errored). If 0, 5m.
