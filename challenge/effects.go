@@ -239,6 +239,7 @@ func (r *Reconciler) authzPoll(o outcome) time.Duration {
 	return r.pollPolicy().PauseSince(since, Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0))
 }
 
+// pollPolicy is how often an accepted challenge's authorization is read.
 func (r *Reconciler) pollPolicy() acmeproto.Poll {
 	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
 }
