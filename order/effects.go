@@ -101,7 +101,7 @@ func interrupted(ctx context.Context, err error) bool {
 // of the claimed step. Reading the authorizations is the next step.
 func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	o := v.o
-	// The decision that chose this step checked the CSR's signature.
+	// Its signature was checked when its request was approved.
 	csr, err := pki.ParseCSRUnverified(o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
@@ -293,7 +293,7 @@ func (r *Reconciler) past(o *Order, limit time.Duration) bool {
 // certificate sleeps a second whenever the order is still processing.
 func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	st := &v.o.Status
-	// Checked before the order was opened; the CA checks it again.
+	// Checked when its request was approved; the CA checks it again.
 	csr, err := pki.ParseCSRUnverified(v.o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opFinalize+": "+err.Error())
