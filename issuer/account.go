@@ -80,10 +80,16 @@ func (r *Reconciler) register(ctx context.Context, obj Object, reg *registration
 
 // ensureAccount finds the account of cl.Key, registering it (with EAB when
 // configured) if the CA does not know it, and updates its contact if the
-// email changed. It never sends the EAB key anywhere but into the MAC.
+// email changed. A key generated just now is registered without looking
+// for its account first: one newAccount request. It never sends the EAB
+// key anywhere but into the MAC.
 func ensureAccount(ctx context.Context, cl *acme.Client, a *ACMEIssuer, reg *registration) (*acme.Account, error) {
 	contact := contacts(a.Email)
-	acct, err := cl.GetReg(ctx, "")
+	var acct *acme.Account
+	err := acme.ErrNoAccount // a key generated just now has no account
+	if !reg.newKey {
+		acct, err = cl.GetReg(ctx, "")
+	}
 	if errors.Is(err, acme.ErrNoAccount) {
 		newAcct := &acme.Account{Contact: contact}
 		if eab := a.ExternalAccountBinding; eab != nil {
