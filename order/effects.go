@@ -121,7 +121,7 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	ao, err := v.cl.AuthorizeOrder(actx, ids, opts...)
+	ao, err := v.cl.AuthorizeOrder(acmeproto.WithAction(actx, acmeproto.ActionAuthorizeOrder), ids, opts...)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -163,7 +163,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-		a, err := v.cl.GetAuthorization(actx, az.URL)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), az.URL)
 		cancel()
 		if interrupted(ctx, err) {
 			if read == 0 {
@@ -198,7 +198,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-	ao, err := v.cl.GetOrder(actx, st.URL)
+	ao, err := v.cl.GetOrder(acmeproto.WithAction(actx, acmeproto.ActionGetOrder), st.URL)
 	cancel()
 	if interrupted(ctx, err) {
 		return ctx.Err()
@@ -284,7 +284,7 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	// CreateCertFromOrder, not CreateOrderCert: some CAs (Pebble) send no
 	// Location with the finalize answer, and the order URL is known here.
 	// The client retries nothing but a bad nonce: one POST per visit.
-	der, certURL, err := v.cl.CreateCertFromOrder(fctx, &acme.Order{URI: st.URL, FinalizeURL: st.FinalizeURL}, csr.Raw, true)
+	der, certURL, err := v.cl.CreateCertFromOrder(acmeproto.WithAction(fctx, acmeproto.ActionCreateOrderCert), &acme.Order{URI: st.URL, FinalizeURL: st.FinalizeURL}, csr.Raw, true)
 	if err == nil {
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
 		r.complete(ctx, v, der, certURL)
@@ -315,7 +315,7 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) error {
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	der, err := v.cl.FetchCert(actx, certURL, true)
+	der, err := v.cl.FetchCert(acmeproto.WithAction(actx, acmeproto.ActionFetchCert), certURL, true)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -422,7 +422,7 @@ func (r *Reconciler) invalidReason(ctx context.Context, v *visit, ao *acme.Order
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
 	for _, u := range ao.AuthzURLs {
-		a, err := v.cl.GetAuthorization(actx, u)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), u)
 		if err != nil {
 			parts = append(parts, fmt.Sprintf("authorization %s: %v", u, err))
 			continue
