@@ -123,7 +123,6 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	now := float64(m.opts.Clock.Now().Unix())
 	ch <- prometheus.MustNewConstMetric(m.d.clock, prometheus.UntypedValue, now)
-	ch <- prometheus.MustNewConstMetric(m.d.clockGauge, prometheus.UntypedValue, now)
 	m.acmeRequests.collect(ch, m.d.acmeRequests, acmeKey.values)
 	m.syncCalls.collect(ch, m.d.syncCalls, func(c string) []string { return []string{c} })
 	m.syncErrors.collect(ch, m.d.syncErrors, func(c string) []string { return []string{c} })

@@ -10,7 +10,7 @@ type descs struct {
 	certReady, certNotAfter, certNotBefore, certExpiration, certRenewal *prometheus.Desc
 	issuerReady, clusterIssuerReady                                     *prometheus.Desc
 	challengeStatus                                                     *prometheus.Desc
-	clock, clockGauge                                                   *prometheus.Desc
+	clock                                                               *prometheus.Desc
 	acmeRequests                                                        *prometheus.Desc
 	syncCalls, syncErrors                                               *prometheus.Desc
 
@@ -45,10 +45,11 @@ func newDescs() descs {
 		challengeStatus: prometheus.NewDesc("certmanager_certificate_challenge_status",
 			"The state of each ACME challenge: 1 for the state it is in, 0 for the others.",
 			[]string{"status", "domain", "reason", "processing", "name", "namespace", "type"}, nil),
+		// cert-manager deprecates it for certmanager_clock_time_seconds_gauge,
+		// a name promtool's lint rejects whatever its type (it contains a
+		// type name), so certflow keeps this one.
 		clock: prometheus.NewDesc("certmanager_clock_time_seconds",
-			"DEPRECATED, use certmanager_clock_time_seconds_gauge. The Manager's clock as a Unix timestamp in seconds (a counter in cert-manager; untyped here).", nil, nil),
-		clockGauge: prometheus.NewDesc("certmanager_clock_time_seconds_gauge",
-			"The Manager's clock as a Unix timestamp in seconds (a gauge in cert-manager; untyped here, as promtool's lint rejects a type in a name).", nil, nil),
+			"The Manager's clock as a Unix timestamp in seconds (a counter in cert-manager; untyped here).", nil, nil),
 		acmeRequests: prometheus.NewDesc("certmanager_http_acme_client_request_count",
 			"Number of HTTP requests sent to ACME servers, by scheme, host, action (the logical ACME operation), method and status (the HTTP status code, 999 when no answer came).",
 			acmeLabels(), nil),
@@ -69,7 +70,7 @@ func newDescs() descs {
 
 func (d *descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{d.certReady, d.certNotAfter, d.certNotBefore, d.certExpiration, d.certRenewal,
-		d.issuerReady, d.clusterIssuerReady, d.challengeStatus, d.clock, d.clockGauge, d.acmeRequests,
+		d.issuerReady, d.clusterIssuerReady, d.challengeStatus, d.clock, d.acmeRequests,
 		d.syncCalls, d.syncErrors, d.orders, d.challenges, d.queueDepth, d.inFlight} {
 		ch <- x
 	}
