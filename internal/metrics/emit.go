@@ -11,9 +11,9 @@ import (
 	"github.com/certflow/certflow/solver"
 )
 
-// conditionStatuses are emitted for every ready gauge, in cert-manager's order.
+// conditionStatuses are emitted for every ready gauge, sorted.
 func conditionStatuses() [3]meta.ConditionStatus {
-	return [3]meta.ConditionStatus{meta.ConditionTrue, meta.ConditionFalse, meta.ConditionUnknown}
+	return [3]meta.ConditionStatus{meta.ConditionFalse, meta.ConditionTrue, meta.ConditionUnknown}
 }
 
 // challengeStates are cert-manager's challenge statuses, each emitted for
@@ -56,11 +56,14 @@ func oneIf(b bool) float64 {
 func (x *objectIndex) collect(ch chan<- prometheus.Metric, d *descs) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	for ref, c := range x.certs {
-		name, ns, in, ik, ig := ref.Name, ref.Namespace, c.issuer.Name, string(c.issuer.Kind), c.issuer.Group
-		for _, s := range conditionStatuses() {
-			gauge(ch, d.certReady, oneIf(c.ready == s), name, ns, string(s), in, ik, ig)
+	// In the registry's order (see sortCerts): condition sorts first.
+	for _, s := range conditionStatuses() {
+		for _, c := range x.certOrder {
+			gauge(ch, d.certReady, oneIf(c.ready == s), c.ref.Name, c.ref.Namespace, string(s), c.issuer.Name, string(c.issuer.Kind), c.issuer.Group)
 		}
+	}
+	for _, c := range x.certOrder {
+		name, ns, in, ik, ig := c.ref.Name, c.ref.Namespace, c.issuer.Name, string(c.issuer.Kind), c.issuer.Group
 		gauge(ch, d.certNotAfter, c.notAfter, name, ns, in, ik, ig)
 		gauge(ch, d.certNotBefore, c.notBefore, name, ns, in, ik, ig)
 		gauge(ch, d.certExpiration, c.notAfter, name, ns, in, ik, ig)

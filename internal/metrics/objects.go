@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,14 +33,20 @@ type objectIndex struct {
 
 	refreshMu sync.Mutex // one refresh at a time
 
-	mu         sync.RWMutex // guards the maps below
-	certs      map[meta.Ref]certEntry
-	issuers    map[meta.Ref]issuerEntry
-	orders     map[meta.Ref]order.State
-	challenges map[meta.Ref]challengeEntry
+	mu    sync.RWMutex // guards what follows
+	certs map[meta.Ref]*certEntry
+	// certOrder holds certs sorted as the registry sorts their series, so
+	// the sort of every scrape finds them in order (see sortCerts);
+	// rebuilt when a certificate comes, goes or changes issuer.
+	certOrder      []*certEntry
+	certOrderStale bool
+	issuers        map[meta.Ref]issuerEntry
+	orders         map[meta.Ref]order.State
+	challenges     map[meta.Ref]challengeEntry
 }
 
 type certEntry struct {
+	ref                          meta.Ref
 	issuer                       meta.IssuerRef
 	ready                        meta.ConditionStatus
 	notBefore, notAfter, renewal float64
@@ -57,7 +65,7 @@ func newObjectIndex(st store.Reader, log *slog.Logger) *objectIndex {
 	return &objectIndex{
 		store: st, log: log,
 		dirty:      map[meta.Ref]struct{}{},
-		certs:      map[meta.Ref]certEntry{},
+		certs:      map[meta.Ref]*certEntry{},
 		issuers:    map[meta.Ref]issuerEntry{},
 		orders:     map[meta.Ref]order.State{},
 		challenges: map[meta.Ref]challengeEntry{},
@@ -154,6 +162,7 @@ func (x *objectIndex) refresh(timeout time.Duration) {
 			lastErr = err
 		}
 	}
+	x.sortCerts()
 	if len(retry) == 0 {
 		return
 	}
@@ -168,6 +177,33 @@ func (x *objectIndex) refresh(timeout time.Duration) {
 	}
 }
 
+// sortCerts orders the certificates as client_golang's registry orders the
+// series of a family: by label values, in the order of the label names
+// (issuer_group, issuer_kind, issuer_name, name, namespace). The registry
+// sorts every family of every scrape; a family already in order makes that
+// sort linear instead of O(n log n) slow comparisons, which at 100,000
+// certificates is most of a scrape.
+func (x *objectIndex) sortCerts() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.certOrderStale {
+		return
+	}
+	x.certOrder = x.certOrder[:0]
+	for _, e := range x.certs {
+		x.certOrder = append(x.certOrder, e)
+	}
+	slices.SortFunc(x.certOrder, func(a, b *certEntry) int {
+		return cmp.Or(
+			cmp.Compare(a.issuer.Group, b.issuer.Group),
+			cmp.Compare(a.issuer.Kind, b.issuer.Kind),
+			cmp.Compare(a.issuer.Name, b.issuer.Name),
+			cmp.Compare(a.ref.Name, b.ref.Name),
+			cmp.Compare(a.ref.Namespace, b.ref.Namespace))
+	})
+	x.certOrderStale = false
+}
+
 // read loads the object named ref and records what its gauges need.
 func (x *objectIndex) read(ctx context.Context, ref meta.Ref) error {
 	switch ref.Kind {
@@ -176,10 +212,16 @@ func (x *objectIndex) read(ctx context.Context, ref meta.Ref) error {
 		if err := x.store.Get(ctx, ref, c); err != nil {
 			return err
 		}
-		e := certEntry{issuer: c.Spec.IssuerRef, ready: readyStatus(c.Status.Conditions),
+		e := certEntry{ref: ref, issuer: c.Spec.IssuerRef, ready: readyStatus(c.Status.Conditions),
 			notBefore: unix(c.Status.NotBefore), notAfter: unix(c.Status.NotAfter), renewal: unix(c.Status.RenewalTime)}
 		x.mu.Lock()
-		x.certs[ref] = e
+		if cur := x.certs[ref]; cur != nil {
+			x.certOrderStale = x.certOrderStale || cur.issuer != e.issuer
+			*cur = e
+		} else {
+			x.certs[ref] = &e
+			x.certOrderStale = true
+		}
 		x.mu.Unlock()
 	case meta.KindIssuer, meta.KindClusterIssuer:
 		iss, err := issuer.Get(ctx, x.store, ref)
@@ -213,7 +255,10 @@ func (x *objectIndex) read(ctx context.Context, ref meta.Ref) error {
 func (x *objectIndex) remove(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.certs, ref)
+	if _, ok := x.certs[ref]; ok {
+		delete(x.certs, ref)
+		x.certOrderStale = true
+	}
 	delete(x.issuers, ref)
 	delete(x.orders, ref)
 	delete(x.challenges, ref)

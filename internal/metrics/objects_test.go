@@ -3,9 +3,11 @@ package metrics
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,4 +204,57 @@ func TestChanged_IgnoresKindsWithoutGauges(t *testing.T) {
 	r.m.Changed(meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "www-tls"})
 	r.m.Changed(meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "www-1"})
 	assert.Empty(t, r.m.objects.dirty)
+}
+
+// TestCollect_EmitsCertificatesInTheRegistrysOrder keeps sortCerts honest:
+// the registry sorts each family of each scrape, and only a family that
+// already arrives in its order sorts in linear time.
+func TestCollect_EmitsCertificatesInTheRegistrysOrder(t *testing.T) {
+	r := newRig(t)
+	for _, c := range []*certificate.Certificate{
+		cert("b", "www", meta.IssuerRef{Name: "le"}),
+		cert("a", "www", meta.IssuerRef{Name: "le"}),
+		cert("b", "aaa", meta.IssuerRef{Name: "le"}), // name sorts before namespace
+		cert("a", "api", meta.IssuerRef{Name: "le", Kind: meta.KindIssuer}),
+		cert("a", "zzz", meta.IssuerRef{Name: "ca", Kind: meta.KindClusterIssuer}),
+		cert("c", "www", meta.IssuerRef{Name: "le", Group: "cert-manager.io"}),
+		cert("a", "mmm", meta.IssuerRef{Name: "aa"}),
+	} {
+		if c.ObjectMeta.Name != "api" {
+			ready := ready(meta.ConditionFalse)
+			c.Status.Conditions = ready
+		}
+		r.create(c)
+	}
+	gathered := map[string][]string{}
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(r.m))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			gathered[mf.GetName()] = append(gathered[mf.GetName()], labelKey(m.GetLabel()))
+		}
+	}
+	emitted := map[string][]string{}
+	ch := make(chan prometheus.Metric)
+	go func() { r.m.Collect(ch); close(ch) }()
+	for m := range ch {
+		pb := &dto.Metric{}
+		require.NoError(t, m.Write(pb))
+		name := descName(m.Desc())
+		emitted[name] = append(emitted[name], labelKey(pb.GetLabel()))
+	}
+	for _, name := range []string{"certmanager_certificate_ready_status", "certmanager_certificate_expiration_timestamp_seconds",
+		"certmanager_certificate_not_before_timestamp_seconds", "certmanager_certificate_renewal_timestamp_seconds"} {
+		require.Len(t, emitted[name], len(gathered[name]), name)
+		assert.Equal(t, gathered[name], emitted[name], name)
+	}
+}
+
+// descName extracts fqName from a Desc's String form.
+func descName(d *prometheus.Desc) string {
+	s := d.String()
+	i := strings.Index(s, `fqName: "`) + len(`fqName: "`)
+	return s[i : i+strings.Index(s[i:], `"`)]
 }
