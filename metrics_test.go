@@ -94,7 +94,7 @@ func TestMetrics_ReportWhatTheManagerDoes(t *testing.T) {
 	}
 	_, issuers := samples(t, reg, "certmanager_issuer_ready_status")
 	assert.Equal(t, 1.0, issuers[`{condition="True",name="ca",namespace="default"}`])
-	_, clk := samples(t, reg, "certmanager_clock_time_seconds_gauge")
+	_, clk := samples(t, reg, "certmanager_clock_time_seconds")
 	assert.Equal(t, map[string]float64{"{}": float64(h.clock.Now().Unix())}, clk)
 
 	_, syncs := samples(t, reg, "certmanager_controller_sync_call_count")
@@ -118,7 +118,7 @@ func TestMetrics_OneCollectorPerManager(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	require.NoError(t, prometheus.WrapRegistererWith(prometheus.Labels{"manager": "a"}, reg).Register(a.m.Metrics()))
 	require.NoError(t, prometheus.WrapRegistererWith(prometheus.Labels{"manager": "b"}, reg).Register(b.m.Metrics()))
-	_, clk := samples(t, reg, "certmanager_clock_time_seconds_gauge")
+	_, clk := samples(t, reg, "certmanager_clock_time_seconds")
 	assert.Len(t, clk, 2)
 }
 
