@@ -159,7 +159,7 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
 		ch := o.ch
 		if resume {
-			authz, err := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL)
+			authz, err := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), ch.Spec.AuthorizationURL)
 			if err != nil {
 				return r.acmeFailure(o, "get authorization", err)
 			}
@@ -167,12 +167,12 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 				return nil
 			}
 		}
-		if _, err := cl.Accept(ctx, &acme.Challenge{URI: ch.Spec.URL}); err != nil {
+		if _, err := cl.Accept(acmeproto.WithAction(ctx, acmeproto.ActionAcceptChallenge), &acme.Challenge{URI: ch.Spec.URL}); err != nil {
 			if !resume && acmeproto.Classify(err, o.now).Class == acmeproto.Terminal {
 				// The CA may refuse because the challenge is no longer
 				// pending (accepted by an earlier attempt whose outcome was
 				// lost): look before failing.
-				if authz, gerr := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL); gerr == nil && r.alreadyAccepted(o, authz) {
+				if authz, gerr := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), ch.Spec.AuthorizationURL); gerr == nil && r.alreadyAccepted(o, authz) {
 					return nil
 				}
 			}
@@ -213,7 +213,7 @@ func (r *Reconciler) alreadyAccepted(o outcome, authz *acme.Authorization) bool 
 // a pollAgain instead, carrying when to look next.
 func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
-		authz, err := cl.GetAuthorization(ctx, o.ch.Spec.AuthorizationURL)
+		authz, err := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), o.ch.Spec.AuthorizationURL)
 		if err != nil {
 			return r.acmeFailure(o, "get authorization", err)
 		}

@@ -122,7 +122,7 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	ao, err := v.cl.AuthorizeOrder(actx, ids, opts...)
+	ao, err := v.cl.AuthorizeOrder(acmeproto.WithAction(actx, acmeproto.ActionAuthorizeOrder), ids, opts...)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -164,7 +164,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-		a, err := v.cl.GetAuthorization(actx, az.URL)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), az.URL)
 		cancel()
 		if interrupted(ctx, err) {
 			if read == 0 {
@@ -195,7 +195,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-	ao, err := v.cl.GetOrder(actx, st.URL)
+	ao, err := v.cl.GetOrder(acmeproto.WithAction(actx, acmeproto.ActionGetOrder), st.URL)
 	cancel()
 	if interrupted(ctx, err) {
 		return ctx.Err()
@@ -302,7 +302,7 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	fctx, cancel := context.WithTimeout(ctx, r.opts.FinalizeTimeout)
 	defer cancel()
 	// One POST per visit: the client retries nothing but a bad nonce.
-	ao, retryAfter, err := r.post.Finalize(fctx, v.cl, st.FinalizeURL, csr.Raw)
+	ao, retryAfter, err := r.post.Finalize(acmeproto.WithAction(fctx, acmeproto.ActionCreateOrderCert), v.cl, st.FinalizeURL, csr.Raw)
 	op := opFinalize
 	if err == nil {
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
@@ -356,7 +356,7 @@ func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, 
 			case <-t.C:
 			}
 		}
-		next, err := v.cl.GetOrder(ctx, url)
+		next, err := v.cl.GetOrder(acmeproto.WithAction(ctx, acmeproto.ActionGetOrder), url)
 		if err != nil {
 			return nil, retryAfter, err
 		}
@@ -380,7 +380,7 @@ func (r *Reconciler) retryAfter(url string) time.Duration {
 func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) error {
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	der, err := v.cl.FetchCert(actx, certURL, true)
+	der, err := v.cl.FetchCert(acmeproto.WithAction(actx, acmeproto.ActionFetchCert), certURL, true)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -488,7 +488,7 @@ func (r *Reconciler) invalidReason(ctx context.Context, v *visit, ao *acme.Order
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
 	for _, u := range ao.AuthzURLs {
-		a, err := v.cl.GetAuthorization(actx, u)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), u)
 		if err != nil {
 			parts = append(parts, fmt.Sprintf("authorization %s: %v", u, err))
 			continue
