@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -148,7 +149,8 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 // ResourceVersions the later one), then deletes every ref of deletes
 // (unordered, as DeleteSecret), and serves the result when it returns. It is
 // how a Manager loads its Secrets at start: the certificates are parsed
-// before the writers' lock is taken, and the cost is O(names loaded).
+// before the writers' lock is taken, on up to GOMAXPROCS goroutines that all
+// end before Apply returns, and the index's cost is O(names loaded).
 // Broken Secrets are skipped as PutSecret would reject them; their errors
 // are returned joined, after the rest has been applied. deletes is not
 // modified.
@@ -159,15 +161,15 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 		e   *certEntry
 		v   uint64
 	}
+	entries, parseErrs := parseSecrets(puts)
 	reads := make([]read, 0, len(puts))
 	var errs []error
-	for _, s := range puts {
-		e, err := parseSecret(s)
-		if err != nil {
-			errs = append(errs, err)
+	for i, s := range puts {
+		if parseErrs[i] != nil {
+			errs = append(errs, parseErrs[i])
 			continue
 		}
-		reads = append(reads, read{meta.RefOf(s), e, parseVersion(s.ObjectMeta.ResourceVersion)})
+		reads = append(reads, read{meta.RefOf(s), entries[i], parseVersion(s.ObjectMeta.ResourceVersion)})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -205,7 +207,7 @@ func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 
 // publishLocked serves what the changes since the last call decided.
 func (c *Cache) publishLocked() {
-	if n := c.certs.publish(); n > 0 {
+	if n := c.certs.publish(); n > 0 && c.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.log.Debug("serve: certificates updated",
 			"touched", n, "secrets", len(c.certs.secrets), "names", c.certs.names())
 	}

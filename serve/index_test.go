@@ -3,6 +3,7 @@ package serve
 import (
 	"crypto/tls"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -358,4 +359,51 @@ func TestExactBeatsWildcardWhateverTheOrder(t *testing.T) {
 			assert.Empty(t, servedBy(c, "cart.shop.example"))
 		})
 	}
+}
+
+// TestApplyManySecrets: a batch big enough to be parsed on several
+// goroutines loads every usable Secret, keeps the newest of two versions
+// wherever they stand, and reports the broken ones in order.
+func TestApplyManySecrets(t *testing.T) {
+	ca := newTestCA(t)
+	const n = 4 * parsePerWorker
+	var batch []*secret.Secret
+	var broken []string
+	for i := range n {
+		name := fmt.Sprintf("s%03d", i)
+		if i%50 == 7 {
+			batch = append(batch, tlsSecret("ns", name, []byte("not pem"), []byte("not pem")))
+			broken = append(broken, "ns/"+name)
+			continue
+		}
+		batch = append(batch, atVersion(ca.secretFor(t, "ns", name, leaf{dns: []string{name + ".example"}}), "10"))
+	}
+	// A newer version of s001 at the end, an older one of s002 too.
+	batch = append(batch, atVersion(ca.secretFor(t, "ns", "s001", leaf{dns: []string{"renewed.example"}}), "11"))
+	batch = append(batch, atVersion(ca.secretFor(t, "ns", "s002", leaf{dns: []string{"stale.example"}}), "9"))
+
+	c := NewCache(Options{})
+	err := c.Apply(batch, nil)
+	require.ErrorIs(t, err, ErrInvalidSecret)
+	msg := err.Error()
+	last := -1
+	for _, ref := range broken {
+		at := strings.Index(msg, ref+":")
+		require.Greater(t, at, last, "%s reported, in order", ref)
+		last = at
+	}
+	assert.Len(t, c.certs.secrets, n-len(broken))
+	for i := range n {
+		name := fmt.Sprintf("s%03d.example", i)
+		_, err := c.GetCertificate(hello(name))
+		switch {
+		case i%50 == 7, i == 1:
+			assert.ErrorIs(t, err, ErrUnknownName, name)
+		default:
+			assert.NoError(t, err, name)
+		}
+	}
+	mustGet(t, c, "renewed.example")
+	_, err = c.GetCertificate(hello("stale.example"))
+	assert.ErrorIs(t, err, ErrUnknownName)
 }
