@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -30,6 +31,7 @@ type Manager struct {
 	changes     *notifier
 	owners      ownerIndex
 	running     atomic.Bool
+	metrics     *metrics.Metrics
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -41,13 +43,17 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
+	queue := newWorkQueue()
+	met := metrics.New(metrics.Options{Clock: c.Clock, Store: c.Store, Logger: c.Logger, Queue: queue.depth})
+	c = instrument(c, met)
 	m := &Manager{
 		cfg:     c,
 		events:  newEventLog(c.Clock, c.EventsPerObject),
-		queue:   newWorkQueue(),
+		queue:   queue,
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
 		changes: newNotifier(),
+		metrics: met,
 	}
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
@@ -58,12 +64,12 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    ownerToken(),
 		Observer:                 c.Observer,
 	}
-	w, err := newWiring(m.deps, c, m.queue.Add)
+	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
 		return nil, err
 	}
 	m.wiring = w
-	m.reconcilers = w.reconcilers
+	m.reconcilers = met.Reconcilers(w.reconcilers)
 	return m, nil
 }
 
@@ -103,6 +109,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
 	}
+	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
@@ -179,6 +186,7 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	m.metrics.Changed(ev.Ref)
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
 		if m.owners.mayOwn(ev.Ref.Kind) {
