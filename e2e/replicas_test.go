@@ -83,3 +83,27 @@ func TestReplicas_ThreeProcessesOneFileStore_IssuedOnceServedEverywhere(t *testi
 	}
 	t.Logf("of %d consecutive runs: %d passed, %d failed", runs, passed, runs-passed)
 }
+
+// freshFileStore is an empty file store shared by replicas of one batch.
+func freshFileStore(tb testing.TB) (func(int) json.RawMessage, store.Store) {
+	dir := tb.TempDir()
+	parent, err := file.Open(dir, file.WithPollInterval(10*time.Millisecond))
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = parent.Close() })
+	spec, err := json.Marshal(fileReplica{Dir: dir})
+	require.NoError(tb, err)
+	return func(int) json.RawMessage { return spec }, parent
+}
+
+// BenchmarkReplicas_FileStore_CABatch compares how long one and three
+// replica processes on one file store take to issue a batch of CA-issuer
+// certificates (CERTFLOW_REPLICA_BATCH of them, 300 if unset).
+func BenchmarkReplicas_FileStore_CABatch(b *testing.B) {
+	n := 300
+	if v := os.Getenv("CERTFLOW_REPLICA_BATCH"); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
+		require.NoError(b, err)
+	}
+	replicasuite.CompareBatches(b, freshFileStore, n)
+}

@@ -56,7 +56,7 @@ type Config struct {
 
 // Rig is a CA, its Front and a Cluster of replicas sharing one Store.
 type Rig struct {
-	T       *testing.T
+	T       testing.TB
 	Ctx     context.Context
 	CA      *acmetest.Server
 	Front   *replicatest.Front
@@ -66,7 +66,7 @@ type Rig struct {
 
 // Start starts the CA, the Front and the replicas; everything stops when
 // the test ends, and on failure each replica's log is printed.
-func Start(t *testing.T, ctx context.Context, cfg Config) *Rig {
+func Start(t testing.TB, ctx context.Context, cfg Config) *Rig {
 	t.Helper()
 	front, err := replicatest.NewFront()
 	require.NoError(t, err)
