@@ -38,6 +38,16 @@ func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
 			return time.Time{}, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
+	} else if len(p.Delete) > 0 {
+		// Deletions stand on the object as decided even when it is not
+		// written: a snapshot is read object first, children after, so a
+		// replica that moved the object on meanwhile (and then removed a
+		// child, as a finished issuance removes its next key) shows here
+		// as a conflict instead of as a child that seems never to have
+		// existed.
+		if err := fresh(ctx, d, p.Object); err != nil {
+			return time.Time{}, err
+		}
 	}
 	for _, child := range p.Create {
 		if err := d.Store.Create(ctx, child); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
@@ -110,7 +120,7 @@ func fresh(ctx context.Context, d Deps, obj meta.Object) error {
 		return fmt.Errorf("reconcile: reread %s: %w", ref, err)
 	}
 	if probe.GetMeta().ResourceVersion != obj.GetMeta().ResourceVersion {
-		return fmt.Errorf("reconcile: %s changed while its claim was held: %w", ref, store.ErrConflict)
+		return fmt.Errorf("reconcile: %s changed since it was decided on: %w", ref, store.ErrConflict)
 	}
 	return nil
 }

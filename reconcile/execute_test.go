@@ -226,3 +226,26 @@ func TestClaimTTL_LeavesTheWorkItsTimeAndRoomToRecord(t *testing.T) {
 		assert.GreaterOrEqual(t, ttl/4, 5*time.Second)
 	}
 }
+
+// A plan that deletes children without writing its object is carried out
+// only while the object is as decided: another replica that moved it on
+// since the snapshot (and removed what the snapshot then missed) makes it
+// a conflict, and nothing is deleted.
+func TestExecute_DeletesOnlyWhileTheObjectIsAsDecided(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	obj, child := object("obj"), object("child")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	require.NoError(t, d.Store.Create(ctx, child))
+	decided := *obj
+	obj.ObjectMeta.Labels = map[string]string{"moved": "on"}
+	require.NoError(t, d.Store.Update(ctx, obj))
+
+	_, err := reconcile.Execute(ctx, d, reconcile.Plan{Object: &decided, Delete: []reconcile.Deletion{{Ref: meta.RefOf(child)}}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	require.NoError(t, d.Store.Get(ctx, meta.RefOf(child), object("")), "the child is kept")
+
+	_, err = reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Delete: []reconcile.Deletion{{Ref: meta.RefOf(child)}}})
+	require.NoError(t, err)
+	require.ErrorIs(t, d.Store.Get(ctx, meta.RefOf(child), object("")), store.ErrNotFound, "deleted once decided on the current object")
+}
