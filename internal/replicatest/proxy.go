@@ -5,17 +5,19 @@ import (
 	"sync"
 )
 
-// Proxy forwards TCP connections to one address until it is Cut: then it
-// stops passing bytes either way and holds every connection open, old and
-// new, as a network partition does (no reset tells the client anything),
-// until Heal.
+// Proxy forwards TCP connections to one address. Cut partitions it
+// silently: no byte passes either way and every connection, old and new,
+// is held open, as a network partition does (nothing tells the client).
+// Drop partitions it loudly: every connection is closed and new ones are
+// refused (closed at once), so the client reconnects once it is Healed.
 type Proxy struct {
 	l      net.Listener
 	target string
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	cut    bool
+	mu      sync.Mutex
+	cut     bool
+	dropped bool
 	healed chan struct{} // closed on Heal; replaced on Cut
 	closed chan struct{}
 	conns  map[net.Conn]struct{}
@@ -47,10 +49,21 @@ func (p *Proxy) Cut() {
 	}
 }
 
-// Heal ends the partition: what was held passes on.
+// Drop closes every connection and refuses new ones from now on.
+func (p *Proxy) Drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropped = true
+	for c := range p.conns {
+		_ = c.Close()
+	}
+}
+
+// Heal ends the partition, Cut or Drop: what was held passes on.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.dropped = false
 	if p.cut {
 		p.cut = false
 		close(p.healed)
@@ -92,6 +105,10 @@ func (p *Proxy) track(c net.Conn) bool {
 		_ = c.Close()
 		return false
 	default:
+	}
+	if p.dropped {
+		_ = c.Close()
+		return false
 	}
 	p.conns[c] = struct{}{}
 	return true

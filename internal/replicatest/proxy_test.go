@@ -95,3 +95,34 @@ func TestProxy_CloseEndsHeldConnections(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, os.ErrDeadlineExceeded), "the connection is closed, not left hanging: %v", err)
 }
+
+// A dropped proxy closes its connections and refuses new ones until healed.
+func TestProxy_DropClosesConnectionsUntilHealed(t *testing.T) {
+	p, err := NewProxy(echoServer(t))
+	require.NoError(t, err)
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = roundTrip(c, "hello", 5*time.Second)
+	require.NoError(t, err)
+
+	p.Drop()
+	_, err = roundTrip(c, "gone", 5*time.Second)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, os.ErrDeadlineExceeded), "closed, not held: %v", err)
+	refused, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	_, err = roundTrip(refused, "refused", 5*time.Second)
+	_ = refused.Close()
+	require.Error(t, err)
+	require.False(t, errors.Is(err, os.ErrDeadlineExceeded), "closed, not held: %v", err)
+
+	p.Heal()
+	again, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer again.Close()
+	got, err := roundTrip(again, "back", 5*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "back\n", got)
+}
