@@ -29,7 +29,10 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
-	running     atomic.Bool
+	// members, when Config.ShareWork is set, divides the work among the
+	// replicas sharing the Store (members.go).
+	members *members
+	running atomic.Bool
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -64,6 +67,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.wiring = w
 	m.reconcilers = w.reconcilers
+	if c.ShareWork {
+		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
+	}
 	return m, nil
 }
 
@@ -88,6 +94,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	for i := 0; i < m.cfg.Workers; i++ {
 		go func() { defer wg.Done(); m.work(ctx) }()
 	}
+	if m.members != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.announce(ctx) }()
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -102,6 +112,12 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	if err != nil {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
+	}
+	if m.members != nil {
+		// Before anything is queued, so nothing is taken for this
+		// replica's alone while the others are known.
+		m.members.reset(res.Items)
+		m.members.refresh()
 	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	// Before anything is reconciled: what lost its owners while no watch
@@ -179,6 +195,12 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	if ev.Ref.Kind == kindReplica {
+		if m.members != nil {
+			m.members.observe(ev)
+		}
+		return
+	}
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
 		if m.owners.mayOwn(ev.Ref.Kind) {
@@ -225,7 +247,9 @@ func (m *Manager) work(ctx context.Context) {
 		if !ok {
 			return
 		}
-		m.reconcileOne(ctx, ref)
+		if m.mine(ctx, ref) {
+			m.reconcileOne(ctx, ref)
+		}
 		m.queue.Done(ref)
 	}
 }

@@ -43,6 +43,8 @@ type ChildConfig struct {
 	Manifest string `json:"manifest,omitempty"`
 	// Workers is the Manager's Workers. If zero, the Manager's default.
 	Workers int `json:"workers,omitempty"`
+	// ShareWork is the Manager's ShareWork.
+	ShareWork bool `json:"shareWork,omitempty"`
 	// LogLevel is the least level of the Manager's log lines, which go to
 	// stderr. If empty, warnings and errors.
 	LogLevel string `json:"logLevel,omitempty"`
@@ -160,6 +162,7 @@ func managerConfig(cfg ChildConfig, st store.Store, rep *reporter, httpPort, tls
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		HTTPClient: &http.Client{Transport: &acmeReporter{next: tr, rep: rep}, Timeout: 30 * time.Second},
 		Workers:    workers,
+		ShareWork:  cfg.ShareWork,
 		Observer:   effectReporter(rep),
 	}
 	mcfg.ACME.HTTP01Port, mcfg.ACME.TLSALPN01Port = httpPort, tlsPort

@@ -37,6 +37,8 @@ type Options struct {
 	Front *Front
 	// Workers is each Manager's Workers. If zero, the Manager's default.
 	Workers int
+	// ShareWork is each Manager's ShareWork.
+	ShareWork bool
 	// LogLevel is the replicas' log level (see ChildConfig). If empty, warnings.
 	LogLevel string
 	// Command returns the command of a replica process, which must call
@@ -101,7 +103,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 func (c *Cluster) StartReplica(ctx context.Context, i int) (*Replica, error) {
 	cfg := ChildConfig{
 		Index: i, Store: c.opts.Store(i), Manifest: c.manifest,
-		Workers: c.opts.Workers, LogLevel: c.opts.LogLevel,
+		Workers: c.opts.Workers, ShareWork: c.opts.ShareWork, LogLevel: c.opts.LogLevel,
 	}
 	if c.opts.CA != nil {
 		cfg.CAPEM = string(c.opts.CA.TLSCertPEM())

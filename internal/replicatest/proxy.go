@@ -18,9 +18,9 @@ type Proxy struct {
 	mu      sync.Mutex
 	cut     bool
 	dropped bool
-	healed chan struct{} // closed on Heal; replaced on Cut
-	closed chan struct{}
-	conns  map[net.Conn]struct{}
+	healed  chan struct{} // closed on Heal; replaced on Cut
+	closed  chan struct{}
+	conns   map[net.Conn]struct{}
 }
 
 // NewProxy listens on a loopback port and forwards to target.
