@@ -52,6 +52,8 @@ type Config struct {
 	CA []acmetest.Option
 	// Workers is each Manager's Workers. If zero, 4.
 	Workers int
+	// ShareWork is each Manager's ShareWork.
+	ShareWork bool
 }
 
 // Rig is a CA, its Front and a Cluster of replicas sharing one Store.
@@ -78,13 +80,14 @@ func Start(t testing.TB, ctx context.Context, cfg Config) *Rig {
 		cfg.Workers = 4
 	}
 	cluster, err := replicatest.Start(ctx, replicatest.Options{
-		Replicas: cfg.Replicas,
-		Store:    cfg.Store,
-		Dir:      t.TempDir(),
-		Objects:  append([]meta.Object{ACMEIssuer(srv.DirectoryURL())}, cfg.Objects...),
-		CA:       srv,
-		Front:    front,
-		Workers:  cfg.Workers,
+		Replicas:  cfg.Replicas,
+		Store:     cfg.Store,
+		Dir:       t.TempDir(),
+		Objects:   append([]meta.Object{ACMEIssuer(srv.DirectoryURL())}, cfg.Objects...),
+		CA:        srv,
+		Front:     front,
+		Workers:   cfg.Workers,
+		ShareWork: cfg.ShareWork,
 	})
 	require.NoError(t, err)
 	r := &Rig{T: t, Ctx: ctx, CA: srv, Front: front, Cluster: cluster, Store: cfg.Parent}
