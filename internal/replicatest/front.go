@@ -54,6 +54,7 @@ type Front struct {
 	changed     chan struct{} // closed and replaced on every change below
 	ca          *acmetest.Server
 	backends    map[int]backend
+	drained     map[int]bool   // replicas taken out of rotation
 	presenters  map[string]int // presenterKey → replica
 	validations []Validation
 	dnsCalls    []DNSCall
@@ -76,6 +77,7 @@ func NewFront() (*Front, error) {
 		closing:    make(chan struct{}),
 		changed:    make(chan struct{}),
 		backends:   map[int]backend{},
+		drained:    map[int]bool{},
 		presenters: map[string]int{},
 	}
 	httpL, err := net.Listen("tcp", "127.0.0.1:0")
@@ -150,6 +152,21 @@ func (f *Front) replicaDown(i int) {
 	f.changedLocked()
 }
 
+// Drain takes replica i out of rotation, as a load balancer's health check
+// does with a replica cut off from its Store (it cannot learn of new
+// challenges); Restore puts it back.
+func (f *Front) Drain(i int) { f.setDrained(i, true) }
+
+// Restore puts a drained replica back in rotation.
+func (f *Front) Restore(i int) { f.setDrained(i, false) }
+
+func (f *Front) setDrained(i int, drained bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drained[i] = drained
+	f.changedLocked()
+}
+
 // observe learns who presented each challenge.
 func (f *Front) observe(ev Event) {
 	r := ev.Report
@@ -175,8 +192,9 @@ func (f *Front) changedLocked() {
 }
 
 // route waits (bounded) until the presenter of key is known and returns it
-// with the replica the validation goes to: the next live one after the
-// presenter. presenter is -1 if unknown, to -1 if no replica is up.
+// with the replica the validation goes to: the next live one in rotation
+// after the presenter. presenter is -1 if unknown, to -1 if no replica is
+// up.
 func (f *Front) route(ctx context.Context, key string) (presenter, to int, b backend) {
 	deadline := time.NewTimer(presenterWait)
 	defer deadline.Stop()
@@ -208,7 +226,9 @@ func (f *Front) route(ctx context.Context, key string) (presenter, to int, b bac
 func (f *Front) pickLocked(presenter int) (int, int, backend) {
 	ids := make([]int, 0, len(f.backends))
 	for i := range f.backends {
-		ids = append(ids, i)
+		if !f.drained[i] {
+			ids = append(ids, i)
+		}
 	}
 	if len(ids) == 0 {
 		return presenter, -1, backend{}

@@ -35,11 +35,15 @@ func TestFront_PicksTheNextLiveReplicaAfterThePresenter(t *testing.T) {
 		{"presenter dead", []int{1, 2}, 0, 1},
 		{"only the presenter", []int{1}, 1, 1},
 		{"unknown presenter", []int{1, 2}, -1, 1},
+		{"skips a drained one", []int{0, 1, 2}, 0, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &Front{backends: map[int]backend{}}
+			f := &Front{backends: map[int]backend{}, drained: map[int]bool{}}
 			for _, i := range tc.up {
 				f.backends[i] = backend{httpPort: 1000 + i}
+			}
+			if tc.name == "skips a drained one" {
+				f.drained[1] = true
 			}
 			_, to, b := f.pickLocked(tc.presenter)
 			assert.Equal(t, tc.want, to)
