@@ -90,6 +90,13 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.Claim.TTL*3/4)
 		defer cancel()
+		// A claim can also be lost before it expires (a Store cut off from
+		// its etcd): the step stops then, before another owner takes it.
+		if w, ok := d.Store.(store.LeaseWatcher); ok {
+			var stop func()
+			ctx, stop = untilLost(ctx, w.Lost(lease), e.Claim.Name)
+			defer stop()
+		}
 		// The object may have moved on while the claim was held elsewhere:
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
@@ -98,6 +105,9 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		}
 	}
 	if err := e.Do(ctx); err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
+			err = cause
+		}
 		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, err)
 	}
 	// Recorded while the claim is still held (it is released after this).
@@ -107,6 +117,22 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
 	}
 	return d.Clock.Now(), nil
+}
+
+// untilLost returns a context that ends, with a cause wrapping
+// store.ErrLeaseLost, when lost is closed; stop releases it.
+func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-lost:
+			cancel(fmt.Errorf("reconcile: claim %s: %w", claim, store.ErrLeaseLost))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil); <-done }
 }
 
 // fresh returns store.ErrConflict if obj is no longer the stored version.

@@ -249,3 +249,48 @@ func TestExecute_DeletesOnlyWhileTheObjectIsAsDecided(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, d.Store.Get(ctx, meta.RefOf(child), object("")), store.ErrNotFound, "deleted once decided on the current object")
 }
+
+// losingStore is a memory store whose leases are lost when lost is closed,
+// as an etcd store's are when its session ends.
+type losingStore struct {
+	*memory.Store
+	lost chan struct{}
+}
+
+var _ store.LeaseWatcher = (*losingStore)(nil)
+
+func (s *losingStore) Lost(store.Lease) <-chan struct{} { return s.lost }
+
+// A step stops as soon as its claim is lost, before it expires: another
+// owner may take the claim from then on. The error says the claim was lost.
+func TestExecute_AStepStopsWhenItsClaimIsLost(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	st := &losingStore{Store: memory.New(), lost: make(chan struct{})}
+	d.Store = st
+	obj := object("obj")
+	require.NoError(t, st.Create(ctx, obj))
+	started := make(chan struct{})
+	p := reconcile.Plan{Object: obj, Effect: &reconcile.Effect{
+		Name:  "talk to the CA",
+		Claim: &reconcile.Claim{Name: "step", TTL: time.Hour, Busy: time.Second},
+		Do: func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	}}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := reconcile.Execute(ctx, d, p)
+		errc <- err
+	}()
+	<-started
+	close(st.lost)
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, store.ErrLeaseLost)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the step went on after its claim was lost")
+	}
+}
