@@ -92,6 +92,24 @@ func awaitTakeover(t *testing.T, r *replicasuite.Rig, f finalizeSent, since time
 	return took
 }
 
+// awaitStepEnded waits until f's replica reports that its finalize of f's
+// Order returned, and returns that report.
+func awaitStepEnded(t *testing.T, r *replicasuite.Rig, f finalizeSent) replicatest.Event {
+	t.Helper()
+	var ended replicatest.Event
+	require.NoError(t, r.Cluster.Await(r.Ctx, func(events []replicatest.Event) bool {
+		i := slices.IndexFunc(events, func(e replicatest.Event) bool {
+			return e.Type == replicatest.ReportEffect && e.Replica == f.Replica && e.Ref == f.Order &&
+				e.Step == stepFinalize && e.Phase == replicatest.PhaseDid && !e.At.Before(f.At)
+		})
+		if i >= 0 {
+			ended = events[i]
+		}
+		return i >= 0
+	}), "replica %d's finalize of %s returns", f.Replica, f.Order)
+	return ended
+}
+
 // sentAfter lists the requests that ask something of the CA (newOrder,
 // challenge accept, finalize) which replica sent after since.
 func sentAfter(r *replicasuite.Rig, replica int, since time.Time) []string {
