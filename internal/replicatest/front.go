@@ -3,6 +3,7 @@ package replicatest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -274,8 +275,9 @@ func (f *Front) Await(ctx context.Context, cond func() bool) error {
 }
 
 // serveHTTP01 answers the CA's HTTP-01 request from a replica that did not
-// present the challenge, retrying it briefly while it has not seen the
-// challenge yet.
+// present the challenge, retrying briefly while it has not seen the
+// challenge yet, and going to another one if it goes away meanwhile (as a
+// load balancer fails over).
 func (f *Front) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 	const prefix = "/.well-known/acme-challenge/"
 	token, ok := strings.CutPrefix(r.URL.Path, prefix)
@@ -283,18 +285,17 @@ func (f *Front) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	presenter, to, b := f.route(r.Context(), presenterKey("HTTP-01", "", token))
-	v := Validation{Type: "HTTP-01", Key: token, Presenter: presenter, ServedBy: to}
+	v := Validation{Type: "HTTP-01", Key: token}
 	defer func() { f.record(v) }()
-	if to < 0 {
-		http.Error(w, "no replica is up", http.StatusBadGateway)
-		return
-	}
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	url := "http://127.0.0.1:" + strconv.Itoa(b.httpPort) + r.URL.Path
 	deadline := time.Now().Add(answerWait)
 	for {
-		status, body, err := get(r.Context(), client, url, r.Host)
+		var b backend
+		v.Presenter, v.ServedBy, b = f.route(r.Context(), presenterKey("HTTP-01", "", token))
+		status, body, err := http.StatusBadGateway, []byte("no replica is up"), errNoReplica
+		if v.ServedBy >= 0 {
+			status, body, err = get(r.Context(), client, "http://127.0.0.1:"+strconv.Itoa(b.httpPort)+r.URL.Path, r.Host)
+		}
 		if err == nil && status == http.StatusOK {
 			v.OK = true
 			_, _ = w.Write(body)
@@ -316,6 +317,9 @@ func (f *Front) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// errNoReplica is why a validation found no replica to go to.
+var errNoReplica = errors.New("replicatest: no replica is up")
 
 func get(ctx context.Context, client *http.Client, url, host string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

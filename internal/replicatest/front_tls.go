@@ -57,15 +57,28 @@ func (f *Front) serveTLSALPN01(conn net.Conn) {
 	if err != nil || !slices.Contains(protos, acmeTLSProto) {
 		return
 	}
-	presenter, to, b := f.route(ctx, presenterKey("TLS-ALPN-01", name, ""))
-	v := Validation{Type: "TLS-ALPN-01", Key: name, Presenter: presenter, ServedBy: to}
+	v := Validation{Type: "TLS-ALPN-01", Key: name}
 	defer func() { f.record(v) }()
-	if to < 0 {
-		return
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(b.tlsPort))
-	if probeALPN(ctx, addr, name) != nil {
-		return
+	// The replica chosen must answer acme-tls/1 for name; one that has not
+	// seen the challenge yet is retried briefly, one that went away is
+	// replaced by the next in rotation.
+	var addr string
+	pctx, cancelProbe := context.WithTimeout(ctx, answerWait)
+	defer cancelProbe()
+	for {
+		var b backend
+		v.Presenter, v.ServedBy, b = f.route(ctx, presenterKey("TLS-ALPN-01", name, ""))
+		if v.ServedBy >= 0 {
+			addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(b.tlsPort))
+			if handshakeALPN(pctx, addr, name) == nil {
+				break
+			}
+		}
+		select {
+		case <-pctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	var d net.Dialer
 	up, err := d.DialContext(ctx, "tcp", addr)
@@ -78,24 +91,6 @@ func (f *Front) serveTLSALPN01(conn net.Conn) {
 	}
 	v.OK = true
 	pipe(conn, up)
-}
-
-// probeALPN retries an acme-tls/1 handshake with addr for name until the
-// replica answers it with a challenge certificate, for at most answerWait.
-func probeALPN(ctx context.Context, addr, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, answerWait)
-	defer cancel()
-	for {
-		err := handshakeALPN(ctx, addr, name)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 func handshakeALPN(ctx context.Context, addr, name string) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/replicatest"
@@ -170,10 +171,35 @@ func Refs(certs []*certificate.Certificate) []meta.Ref {
 	return out
 }
 
-// AwaitReady waits until every one of certs is Ready in the Store.
+// AwaitReady waits until every one of certs is Ready in the Store; on
+// failure it prints the status tree of each that is not.
 func (r *Rig) AwaitReady(certs []*certificate.Certificate) {
 	r.T.Helper()
-	require.NoError(r.T, replicatest.AwaitReady(r.Ctx, r.Store, Refs(certs)))
+	err := replicatest.AwaitReady(r.Ctx, r.Store, Refs(certs))
+	if err != nil {
+		r.explain(certs)
+	}
+	require.NoError(r.T, err)
+}
+
+// explain logs the status tree of every one of certs that is not Ready,
+// read by a Manager that never runs.
+func (r *Rig) explain(certs []*certificate.Certificate) {
+	m, err := certflow.New(certflow.Config{Store: r.Store})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, c := range certs {
+		got := &certificate.Certificate{}
+		if r.Store.Get(ctx, meta.RefOf(c), got) == nil && replicatest.Ready(got) {
+			continue
+		}
+		if st, err := m.Status(ctx, meta.RefOf(c)); err == nil {
+			r.T.Logf("%s is not ready:\n%s", c.ObjectMeta.Name, st)
+		}
+	}
 }
 
 // Timeout bounds a scenario: long enough for a loaded CI machine under

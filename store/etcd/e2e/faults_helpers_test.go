@@ -138,6 +138,15 @@ func requireIssuedOnceEach(t *testing.T, r *replicasuite.Rig, certs []*certifica
 	for _, n := range names {
 		assert.LessOrEqual(t, l.NewOrders[n], 2, "orders for %s", n)
 	}
+	if len(replicatest.OverOne(l.Finalizes)) > 0 {
+		t.Logf("finalizes at the CA per path: %v", r.CA.PostsPerPath(acmetest.EndpointFinalize))
+		for _, e := range r.Cluster.Events() {
+			if (e.Type == replicatest.ReportACME && strings.Contains(e.Path, "/finalize-order/")) ||
+				(e.Type == replicatest.ReportEffect && (e.Step == stepFinalize || e.Step == stepGetOrder)) {
+				t.Logf("%s replica %d %s %s %s %s %s", e.At.Format("15:04:05.000"), e.Replica, e.Type, e.Path, e.Ref.Name, e.Step, e.Phase+" "+replicatest.Phase(e.Err))
+			}
+		}
+	}
 	t.Logf("%d names: orders %d (more than one: %v), finalizes %d, issued %d",
 		len(names), total(l.NewOrders), replicatest.OverOne(l.NewOrders), total(l.Finalizes), total(l.Issued))
 	return l

@@ -24,7 +24,7 @@ import (
 // certificate, and the CA issues each once.
 func TestReplicas_Etcd_SIGKILLMidIssuance_OthersFinishItsCertificates(t *testing.T) {
 	certs := replicasuite.Certificates("kill", 9, replicasuite.ZoneHTTP01)
-	_, r := scenario(t, certs, []acmetest.Option{slowFinalize(3 * time.Second)})
+	_, r := scenario(t, certs, []acmetest.Option{slowFinalize(1500 * time.Millisecond)})
 
 	f := awaitFinalizeSent(t, r)
 	victim := r.Cluster.Replica(f.Replica)
