@@ -89,9 +89,18 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("replicatest: encode objects: %w", err)
 	}
 	c := &Cluster{opts: opts, manifest: string(m), changed: make(chan struct{}), replicas: make([]*Replica, opts.Replicas)}
+	// All at once, as a deployment starts its replicas: none runs alone
+	// for long.
+	waits := make([]func() error, opts.Replicas)
 	for i := range opts.Replicas {
-		if _, err := c.StartReplica(ctx, i); err != nil {
-			c.Close()
+		if waits[i], err = c.launch(ctx, i); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
+	for _, wait := range waits {
+		if err := wait(); err != nil {
+			_ = c.Close()
 			return nil, err
 		}
 	}
@@ -101,6 +110,19 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 // StartReplica starts replica i (again, after it exited) and returns once
 // it reported that its Manager runs.
 func (c *Cluster) StartReplica(ctx context.Context, i int) (*Replica, error) {
+	wait, err := c.launch(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	if err := wait(); err != nil {
+		return nil, err
+	}
+	return c.Replica(i), nil
+}
+
+// launch starts the process of replica i and returns how to wait until it
+// reported that its Manager runs.
+func (c *Cluster) launch(ctx context.Context, i int) (func() error, error) {
 	cfg := ChildConfig{
 		Index: i, Store: c.opts.Store(i), Manifest: c.manifest,
 		Workers: c.opts.Workers, ShareWork: c.opts.ShareWork, LogLevel: c.opts.LogLevel,
@@ -170,15 +192,17 @@ func (c *Cluster) StartReplica(ctx context.Context, i int) (*Replica, error) {
 		close(r.exited)
 		c.notify()
 	}()
-	select {
-	case <-listening:
-		return r, nil
-	case <-r.exited:
-		return nil, fmt.Errorf("replicatest: replica %d exited before it ran: %v\n%s", i, r.err, r.Stderr)
-	case <-ctx.Done():
-		r.kill()
-		return nil, fmt.Errorf("replicatest: replica %d did not start: %w\n%s", i, ctx.Err(), r.Stderr)
-	}
+	return func() error {
+		select {
+		case <-listening:
+			return nil
+		case <-r.exited:
+			return fmt.Errorf("replicatest: replica %d exited before it ran: %v\n%s", i, r.err, r.Stderr)
+		case <-ctx.Done():
+			r.kill()
+			return fmt.Errorf("replicatest: replica %d did not start: %w\n%s", i, ctx.Err(), r.Stderr)
+		}
+	}, nil
 }
 
 func (c *Cluster) add(ev Event) {
