@@ -42,11 +42,11 @@ func TestACME_CrashAfterOrderCreated_RestartFinishesSameOrder(t *testing.T) {
 	require.Eventually(t, func() bool { return h.acme.Requests(acmetest.EndpointAuthz) == 1 },
 		10*time.Second, 5*time.Millisecond, "the first Manager is waiting for the CA")
 	h.stopManager()
-	require.NoError(t, st1.Close())
 	require.Equal(t, 1, h.acme.OrderCount())
 	c := &certificate.Certificate{}
 	require.NoError(t, h.st.Get(h.ctx, meta.RefOf(crt), c))
 	require.False(t, c.Status.Conditions.IsTrue(meta.ConditionReady), "stopped before issuance finished")
+	require.NoError(t, st1.Close()) // a closed store reads nothing more (file.ErrClosed)
 
 	// A new process: a new Store handle on the same directory, a new Manager.
 	st2, err := file.Open(dir)

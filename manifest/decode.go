@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"reflect"
 
 	"sigs.k8s.io/yaml"
@@ -23,16 +25,49 @@ import (
 // documents are skipped. Fields certflow does not know are ignored, except
 // a namespace in an issuerRef, which is rejected (ErrIssuerRefNamespace).
 //
-// On any problem Decode returns nil and an Errors value listing every
+// Input longer than DefaultMaxBytes is refused unparsed with a
+// *TooLargeError (ErrTooLarge); DecodeReader takes a different limit.
+// On any other problem Decode returns nil and an Errors value listing every
 // problem it found, each a *DocumentError naming the document, the line
 // and the field, matching one of ErrSyntax, ErrUnknownKind,
 // ErrIssuerRefNamespace or ErrInvalidValue.
-func Decode(data []byte) ([]meta.Object, error) { return decode(data, false) }
+func Decode(data []byte) ([]meta.Object, error) {
+	return decodeLimited(data, decodeOptions{maxBytes: DefaultMaxBytes})
+}
 
 // DecodeStrict is Decode that also rejects duplicate keys (ErrSyntax) and
 // fields the target type does not have (ErrUnknownField, one error per
 // field, with its path). Field names must match exactly in case.
-func DecodeStrict(data []byte) ([]meta.Object, error) { return decode(data, true) }
+func DecodeStrict(data []byte) ([]meta.Object, error) {
+	return decodeLimited(data, decodeOptions{maxBytes: DefaultMaxBytes, strict: true})
+}
+
+// DecodeReader reads a manifest from r and decodes it as Decode does (as
+// DecodeStrict with the Strict option). It reads at most one byte more than
+// the limit (DefaultMaxBytes, or MaxBytes): longer input is refused with a
+// *TooLargeError (ErrTooLarge) before any of it is parsed. A read error is
+// returned wrapped.
+func DecodeReader(r io.Reader, opts ...DecodeOption) ([]meta.Object, error) {
+	o := resolve(opts)
+	if o.maxBytes < math.MaxInt64 {
+		r = io.LimitReader(r, o.maxBytes+1) // one more, to tell "at" from "past" the limit
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read: %w", err)
+	}
+	if int64(len(data)) > o.maxBytes {
+		return nil, &TooLargeError{Limit: o.maxBytes}
+	}
+	return decodeLimited(data, o)
+}
+
+func decodeLimited(data []byte, o decodeOptions) ([]meta.Object, error) {
+	if int64(len(data)) > o.maxBytes {
+		return nil, &TooLargeError{Limit: o.maxBytes, Size: int64(len(data))}
+	}
+	return decode(data, o.strict)
+}
 
 func decode(data []byte, strict bool) ([]meta.Object, error) {
 	var (

@@ -16,6 +16,11 @@
 // ClusterIssuer), and silently dropping it would point the Certificate at a
 // different issuer than its author meant.
 //
+// Input is untrusted and decoding it costs about ten times its size in
+// memory, so every decode has a size limit: DefaultMaxBytes (4 MiB) for
+// Decode and DecodeStrict, MaxBytes for DecodeReader, which stops reading
+// there. Longer input is refused unparsed with a *TooLargeError.
+//
 // Decode checks shape, not meaning: run certificate.Validate (and the other
 // packages' validators) on what it returns.
 package manifest

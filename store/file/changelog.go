@@ -3,6 +3,7 @@ package file
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,10 @@ import (
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
+
+// errLogDamaged marks a change log whose last complete line does not
+// decode, or that has no header: a writer repairs it (repairLog).
+var errLogDamaged = errors.New("change log damaged")
 
 // logRecord is one line of changes.log. A line without Type is the header:
 // revisions up to Rev are forgotten.
@@ -20,10 +25,9 @@ type logRecord struct {
 	Meta *meta.ObjectMeta `json:"meta,omitempty"`
 }
 
-// logState is what a writer knows about changes.log: which file, how many
-// bytes of complete lines, the latest and the compacted revision.
+// logState is what a writer knows about changes.log: how many bytes of
+// complete lines, the latest and the compacted revision.
 type logState struct {
-	ino       uint64
 	size      int64
 	rev       uint64
 	compacted uint64
@@ -38,7 +42,7 @@ const tailChunk = 4096
 // Bytes after the last newline (a write cut short by a crash) are not counted
 // in size.
 func readLogState(f *os.File, fi os.FileInfo) (logState, error) {
-	st := logState{ino: inode(fi)}
+	var st logState
 	pos := fi.Size()
 	var tail []byte
 	for pos > 0 {
@@ -59,7 +63,7 @@ func readLogState(f *os.File, fi os.FileInfo) (logState, error) {
 		}
 		last, err := decodeLine(tail[begin+1 : end])
 		if err != nil {
-			return st, err
+			return st, fmt.Errorf("%w: %w", errLogDamaged, err)
 		}
 		st.size = pos + int64(end) + 1
 		st.rev = last.Rev
@@ -103,19 +107,27 @@ func encodeLine(r logRecord) ([]byte, error) {
 // openLog opens changes.log for appending under the exclusive lock and
 // returns its state, always read from disk: another process may have written
 // or trimmed it, and an inode number plus size could repeat after two trims.
-// A torn last line is cut off and a missing header is written, starting above
-// every stored object's revision so revisions never repeat.
+// A torn last line (no newline: a write that never completed, so committed
+// nothing) is cut off; a damaged log, or one without its header, is
+// repaired first.
 func (s *Store) openLog() (*os.File, logState, error) {
-	f, err := os.OpenFile(s.logPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
-	if err != nil {
-		return nil, logState{}, err
-	}
-	st, err := s.logStateOf(f)
-	if err != nil {
+	for repaired := false; ; repaired = true {
+		f, err := s.tree.top().openFile(logName, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
+		if err != nil {
+			return nil, logState{}, err
+		}
+		st, err := s.logStateOf(f)
+		if err == nil {
+			return f, st, nil
+		}
 		_ = f.Close()
-		return nil, logState{}, err
+		if !errors.Is(err, errLogDamaged) || repaired {
+			return nil, logState{}, err
+		}
+		if err := s.repairLog(); err != nil {
+			return nil, logState{}, err
+		}
 	}
-	return f, st, nil
 }
 
 func (s *Store) logStateOf(f *os.File) (logState, error) {
@@ -125,28 +137,15 @@ func (s *Store) logStateOf(f *os.File) (logState, error) {
 	}
 	st, err := readLogState(f, fi)
 	if err != nil {
-		return st, fmt.Errorf("%s: %w", s.logPath, err)
+		return st, fmt.Errorf("%s: %w", s.tree.top().path(logName), err)
+	}
+	if !st.header {
+		return st, fmt.Errorf("%w: no header", errLogDamaged)
 	}
 	if st.size < fi.Size() {
 		if err := f.Truncate(st.size); err != nil {
 			return st, err
 		}
-	}
-	if !st.header {
-		// A new (or lost) log: start above every stored revision.
-		floor, err := s.maxObjectRevision()
-		if err != nil {
-			return st, err
-		}
-		floor = max(floor, st.rev, s.lastRev)
-		if err := f.Truncate(0); err != nil {
-			return st, err
-		}
-		line, _ := encodeLine(logRecord{Rev: floor})
-		if _, err := f.Write(line); err != nil {
-			return st, err
-		}
-		st = logState{ino: st.ino, size: int64(len(line)), rev: floor, compacted: floor, header: true}
 	}
 	return st, nil
 }
@@ -161,7 +160,7 @@ func (s *Store) appendLog(f *os.File, st logState, r logRecord) (logState, error
 	if _, err := f.Write(line); err != nil {
 		return st, err
 	}
-	if s.durable {
+	if s.tree.durable {
 		if err := f.Sync(); err != nil {
 			return st, err
 		}
@@ -177,9 +176,13 @@ func (s *Store) trimLog(st logState) (logState, error) {
 	if st.rev-st.compacted <= uint64(2*s.history) {
 		return st, nil
 	}
-	data, err := os.ReadFile(s.logPath)
+	top := s.tree.top()
+	data, err := top.readFile(logName)
 	if err != nil {
 		return st, err
+	}
+	if int64(len(data)) < st.size {
+		return st, nil // changed under the lock: leave it alone
 	}
 	data = data[:st.size]
 	// Walk back over s.history complete lines from the end.
@@ -198,12 +201,8 @@ func (s *Store) trimLog(st logState) (logState, error) {
 	}
 	header, _ := encodeLine(logRecord{Rev: first.Rev - 1})
 	out := append(header, kept...)
-	if err := writeAtomic(s.logPath, out, s.durable); err != nil {
+	if err := top.writeAtomic(logName, out); err != nil {
 		return st, err
 	}
-	fi, err := os.Stat(s.logPath)
-	if err != nil {
-		return st, err
-	}
-	return logState{ino: inode(fi), size: int64(len(out)), rev: st.rev, compacted: first.Rev - 1, header: true}, nil
+	return logState{size: int64(len(out)), rev: st.rev, compacted: first.Rev - 1, header: true}, nil
 }

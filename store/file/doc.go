@@ -1,7 +1,7 @@
 // Package file is a store.Store kept in one directory that several processes
 // may share. Layout, all directories 0700 and all files 0600:
 //
-//	<dir>/store.lock                            flock target for every write
+//	<dir>/store.lock                            lock target for every write
 //	<dir>/changes.log                           the change log (JSON lines)
 //	<dir>/objects/<Kind>/<namespace>/<name>.json one file per object
 //	<dir>/leases/<name>.json                    one file per held lock
@@ -9,16 +9,18 @@
 // Cluster-scoped objects live under the namespace directory "_cluster"
 // (namespaces may not start with '_'). An object file holds the object's
 // kind, its metadata and the object's own JSON, so List can filter without
-// knowing Go types. Every file is replaced atomically: temporary file in the
-// same directory, write, fsync, rename, fsync of the directory.
+// knowing Go types. Every file is replaced atomically: temporary file
+// (".tmp-…") in the same directory, write, fsync, rename, fsync of the
+// directory. A directory the store creates is fsynced in its parent.
 //
-// Writes run under an exclusive flock of store.lock (and a mutex within the
-// process), so Update's compare-and-swap is atomic across processes. Each
-// write first appends one line {rev,type,ref,meta} to changes.log, then
-// writes the object file; the store revision is the last line's rev. List and
-// the watch pollers read under a shared flock, so they never see a logged
-// change whose object file is not yet written. Get reads without a lock:
-// rename makes every file it can see complete.
+// Writes run under an exclusive lock of store.lock (flock(2) on Unix,
+// LockFileEx on Windows; other systems cannot open a store) and a mutex
+// within the process, so Update's compare-and-swap is atomic across
+// processes. Each write first appends one line {rev,type,ref,meta} to
+// changes.log, then writes the object file; the store revision is the last
+// line's rev. List and the watch pollers read under a shared lock, so they
+// never see a logged change whose object file is not yet written. Get reads
+// without a lock: rename makes every file it can see complete.
 //
 // The first line of changes.log is a header {"rev":N}: changes up to N are
 // forgotten. When more than twice the configured history has accumulated the
@@ -27,12 +29,52 @@
 // Watch polls changes.log at a configurable interval (real time, since it is
 // an I/O cadence and not a decision). A fromRevision older than the log's
 // header makes Watch return an error wrapping store.ErrCompacted; a watcher
-// that falls behind a trim gets a last event with that error.
+// that falls behind a trim, or reaches revisions a repair forgot (below),
+// gets a last event with that error after the changes before it.
 //
-// List returns every object it can decode and, if some files are corrupt, a
-// non-nil error as well: errors.Join of one error per bad file, each naming
-// the file and wrapping store.ErrCorrupt. Callers that can continue with
-// partial results (the Manager) log the error and use the items.
+// List returns every object it can decode and, if some files are corrupt or
+// unsafe, a non-nil error as well: errors.Join of one error per bad path,
+// each naming it and wrapping store.ErrCorrupt or ErrUnsafePath. Callers that
+// can continue with partial results (the Manager) log the error and use the
+// items.
 //
-// The package needs flock(2) and builds on Unix systems only.
+// # A hostile or damaged directory
+//
+// The directory holds private keys, so the store trusts nothing it finds
+// in it beyond the directory itself, which may be a symbolic link the
+// operator made.
+//
+// Links. Every path is walked from a handle on the store directory one name
+// at a time (os.Root, which opens each step without following links on
+// Unix and Windows and cannot leave the directory), and every step must be
+// a real directory, every file a regular file. A symbolic link, a Windows
+// junction or a special file anywhere below the directory is refused, never
+// followed, with an *UnsafePathError (errors.Is ErrUnsafePath) naming it:
+// by the operation that meets it, by List among its per-path errors, and by
+// Open. What is checked is compared with what is opened, so a link swapped
+// in between is refused too.
+//
+// Modes (Unix). A directory or file that other users can write (mode &
+// 0o022) is refused, by Open and by every operation that meets it: another
+// user could have planted or altered objects, and only the operator can
+// judge that, so the store changes nothing and says which path and mode.
+// One that other users can only read (say a Secret at 0644) is made private
+// (0700 or 0600) by Open, which logs each path with its former mode: the
+// key may have been read and the operator decides whether to rotate it;
+// refusing would stop renewals for something a chmod fixes.
+//
+// Leftovers. Open, under the exclusive lock (so no write is in flight),
+// removes the temporary files of interrupted writes, which may hold private
+// keys, and the files of expired leases, and logs each path.
+//
+// A damaged change log. Open reads the whole log; a line that does not
+// decode, or does not raise the revision, is dropped, and where revisions
+// may have been lost a marker line {"rev":N} (the header's shape) is put in,
+// so a watcher from before them gets store.ErrCompacted and lists again
+// rather than silently missing a change. Revisions then continue above every
+// stored object's ResourceVersion and above what the damage can have held,
+// so none is reused. Object files are never touched. The repair is logged
+// (WithLogger); a writer that meets a damaged log end later repairs it the
+// same way. Bytes after the last newline are a write that never completed
+// and are cut without a marker, as before.
 package file

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 
@@ -17,9 +17,10 @@ import (
 
 // List returns the matching objects sorted by namespace, name and kind, and
 // the revision they were read at. It reads under the shared lock so that the
-// revision and the files agree. Corrupt files are left out and reported
-// together in the error (errors.Join, each wrapping store.ErrCorrupt and
-// naming the file) while the result still holds every good object.
+// revision and the files agree. Corrupt files, and links or other unsafe
+// paths, are left out and reported together in the error (errors.Join, each
+// wrapping store.ErrCorrupt or ErrUnsafePath and naming the path) while the
+// result still holds every good object.
 func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
 	if err := ctx.Err(); err != nil {
 		return store.ListResult{}, fmt.Errorf("file: list: %w", err)
@@ -35,60 +36,95 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			return store.ListResult{}, fmt.Errorf("file: list: %w", err)
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.lockFile == nil {
-		return store.ListResult{}, fmt.Errorf("file: list: %w", ErrClosed)
+	res, bad, err := s.list(opts)
+	if errors.Is(err, errLogDamaged) {
+		// Readers cannot repair the log; a writer's lock can.
+		if err = s.exclusive(s.repairLogIfDamaged); err == nil {
+			res, bad, err = s.list(opts)
+		}
 	}
-	lock, err := sharedLock(s.lockPath())
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("file: list: %w", err)
 	}
-	defer func() { _ = lock.Close() }()
-
-	rev, err := s.readRevision()
-	if err != nil {
-		return store.ListResult{}, fmt.Errorf("file: list: %w", err)
-	}
-	kinds, err := subdirs(s.objDir, string(opts.Kind))
-	if err != nil {
-		return store.ListResult{}, fmt.Errorf("file: list: %w", err)
-	}
-	res := store.ListResult{Revision: rev}
-	var bad []error
-	for _, kind := range kinds {
-		nsFilter := opts.Namespace
-		if nsFilter == "" && meta.Kind(kind).ClusterScoped() {
-			nsFilter = clusterDir
-		}
-		namespaces, err := subdirs(filepath.Join(s.objDir, kind), nsFilter)
-		if err != nil {
-			return store.ListResult{}, fmt.Errorf("file: list: %w", err)
-		}
-		for _, ns := range namespaces {
-			items, errs, err := s.listDir(meta.Kind(kind), ns, opts)
-			if err != nil {
-				return store.ListResult{}, fmt.Errorf("file: list: %w", err)
-			}
-			res.Items = append(res.Items, items...)
-			bad = append(bad, errs...)
-		}
-	}
-	slices.SortFunc(res.Items, func(a, b store.Raw) int { return objects.Compare(a.Ref, b.Ref) })
 	return res, errors.Join(bad...)
 }
 
+func (s *Store) list(opts store.ListOptions) (res store.ListResult, bad []error, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.lockFile == nil {
+		return res, nil, ErrClosed
+	}
+	lock, err := sharedLock(&s.tree)
+	if err != nil {
+		return res, nil, err
+	}
+	defer func() { _ = lock.Close() }()
+
+	if res.Revision, err = readRevision(s.tree.top()); err != nil {
+		return res, nil, err
+	}
+	var badFiles []error
+	bad, err = s.eachObjectDir(string(opts.Kind), opts.Namespace, func(kind meta.Kind, ns string, d *folder) error {
+		items, errs, err := listDir(d, kind, ns, opts)
+		res.Items = append(res.Items, items...)
+		badFiles = append(badFiles, errs...)
+		return err
+	})
+	slices.SortFunc(res.Items, func(a, b store.Raw) int { return objects.Compare(a.Ref, b.Ref) })
+	return res, append(bad, badFiles...), err
+}
+
+// eachObjectDir calls fn with every namespace directory of objects, or just
+// those of kind and namespace when they are set. Links and other unsafe
+// entries are skipped and returned in bad; err is for I/O failures.
+func (s *Store) eachObjectDir(kind, namespace string, fn func(kind meta.Kind, ns string, d *folder) error) (bad []error, err error) {
+	kinds, bad, err := s.subdirs(objectsDir, kind)
+	if err != nil {
+		return bad, err
+	}
+	for _, k := range kinds {
+		nsFilter := namespace
+		if nsFilter == "" && meta.Kind(k).ClusterScoped() {
+			nsFilter = clusterDir
+		}
+		kindDir := path.Join(objectsDir, k)
+		namespaces, errs, err := s.subdirs(kindDir, nsFilter)
+		bad = append(bad, errs...)
+		if err != nil {
+			return bad, err
+		}
+		for _, nsDir := range namespaces {
+			d, err := s.tree.open(path.Join(kindDir, nsDir), false)
+			switch {
+			case errors.Is(err, ErrUnsafePath):
+				bad = append(bad, err)
+				continue
+			case errors.Is(err, fs.ErrNotExist):
+				continue // removed meanwhile
+			case err != nil:
+				return bad, err
+			}
+			ns := nsDir
+			if ns == clusterDir {
+				ns = ""
+			}
+			err = fn(meta.Kind(k), ns, d)
+			d.close()
+			if err != nil {
+				return bad, err
+			}
+		}
+	}
+	return bad, nil
+}
+
 // listDir reads the object files of one kind and namespace directory.
-// Per-file decoding problems are returned in bad; err is for I/O failures.
-func (s *Store) listDir(kind meta.Kind, nsDir string, opts store.ListOptions) (items []store.Raw, bad []error, err error) {
-	dir := filepath.Join(s.objDir, string(kind), nsDir)
-	entries, err := os.ReadDir(dir)
+// Per-file problems are returned in bad; err is for I/O failures.
+func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (items []store.Raw, bad []error, err error) {
+	entries, err := d.readDir()
 	if err != nil {
 		return nil, nil, err
-	}
-	ns := nsDir
-	if ns == clusterDir {
-		ns = ""
 	}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
@@ -96,12 +132,11 @@ func (s *Store) listDir(kind meta.Kind, nsDir string, opts store.ListOptions) (i
 			continue // temporary files and strangers
 		}
 		ref := meta.Ref{Kind: kind, Namespace: ns, Name: name}
-		path := filepath.Join(dir, e.Name())
-		r, err := readRecord(path, ref)
+		r, err := readRecord(d, e.Name(), ref)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			continue // deleted by a Delete of a process ignoring the lock
-		case errors.Is(err, store.ErrCorrupt):
+		case errors.Is(err, store.ErrCorrupt), errors.Is(err, ErrUnsafePath):
 			bad = append(bad, fmt.Errorf("file: list: %w", err))
 			continue
 		case err != nil:
@@ -114,39 +149,60 @@ func (s *Store) listDir(kind meta.Kind, nsDir string, opts store.ListOptions) (i
 	return items, bad, nil
 }
 
-// subdirs lists the directories in dir, or just only if it is set and
-// exists. A missing dir has none.
-func subdirs(dir, only string) ([]string, error) {
-	if only != "" {
-		fi, err := os.Stat(filepath.Join(dir, only))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil || !fi.IsDir() {
-			return nil, err
-		}
-		return []string{only}, nil
-	}
-	entries, err := os.ReadDir(dir)
+// subdirs lists the directories in dir (inside the tree), or just only if
+// it is set and exists. A missing dir has none. Entries that are links (or
+// anything but a directory or a file) are returned in bad.
+func (s *Store) subdirs(dir, only string) (names []string, bad []error, err error) {
+	d, err := s.tree.open(dir, false)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if errors.Is(err, ErrUnsafePath) {
+		return nil, []error{err}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
+	defer d.close()
+	if only != "" {
+		fi, err := d.Lstat(only)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, nil, nil
+		case err != nil:
+			return nil, nil, err
+		case fi.Mode().IsRegular():
+			return nil, nil, nil // a stranger
+		}
+		if err := checkDir(d.path(only), fi); err != nil {
+			return nil, []error{err}, nil
+		}
+		return []string{only}, nil, nil
+	}
+	entries, err := d.readDir()
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+		case e.IsDir():
+			names = append(names, e.Name())
+		case !e.Type().IsRegular():
+			bad = append(bad, &UnsafePathError{Path: d.path(e.Name()), Problem: "is " + describe(e.Type()) + ", not a directory; the store follows no links"})
 		}
 	}
-	return out, nil
+	return names, bad, nil
 }
 
-// readRevision returns the latest revision in the change log; the caller
-// holds a lock.
-func (s *Store) readRevision() (uint64, error) {
-	f, err := os.Open(s.logPath)
+// readRevision returns the latest revision in the change log in d; the
+// caller holds a lock. A log that is missing, lacks its header or ends in
+// a damaged line is errLogDamaged.
+func readRevision(d *folder) (uint64, error) {
+	f, err := d.openFile(logName, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("%w: %w", errLogDamaged, err)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -156,8 +212,11 @@ func (s *Store) readRevision() (uint64, error) {
 		return 0, err
 	}
 	st, err := readLogState(f, fi)
+	if err == nil && !st.header {
+		err = fmt.Errorf("%w: no header", errLogDamaged)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", s.logPath, err)
+		return 0, fmt.Errorf("%s: %w", d.path(logName), err)
 	}
 	return st.rev, nil
 }

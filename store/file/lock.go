@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/certflow/certflow/store"
@@ -92,7 +90,7 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 		}
 		remove, relErr := objects.Release(cur, lease, s.clock.Now())
 		if remove {
-			if err := os.Remove(s.leasePath(lease.Name)); err != nil {
+			if err := s.removeLease(lease.Name); err != nil {
 				return err
 			}
 		}
@@ -104,12 +102,20 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 	return nil
 }
 
-func (s *Store) leasePath(name string) string { return filepath.Join(s.leaseDir, name+".json") }
+func leaseFileName(name string) string { return name + ".json" }
 
 // readLease returns the stored lease, or nil if there is none.
 func (s *Store) readLease(name string) (*store.Lease, error) {
-	path := s.leasePath(name)
-	data, err := os.ReadFile(path)
+	d, err := s.tree.open(leasesDir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	return readLeaseIn(d, leaseFileName(name), name)
+}
+
+func readLeaseIn(d *folder, file, name string) (*store.Lease, error) {
+	data, err := d.readFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -118,7 +124,7 @@ func (s *Store) readLease(name string) (*store.Lease, error) {
 	}
 	var lf leaseFile
 	if err := json.Unmarshal(data, &lf); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, d.path(file), err)
 	}
 	return &store.Lease{Name: name, Owner: lf.Owner, TTL: lf.TTL, Expires: lf.Expires}, nil
 }
@@ -128,5 +134,19 @@ func (s *Store) writeLease(l store.Lease) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.leasePath(l.Name), data, s.durable)
+	d, err := s.tree.open(leasesDir, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return d.writeAtomic(leaseFileName(l.Name), data)
+}
+
+func (s *Store) removeLease(name string) error {
+	d, err := s.tree.open(leasesDir, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return d.remove(leaseFileName(name))
 }

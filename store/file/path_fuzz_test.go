@@ -1,7 +1,7 @@
 package file
 
 import (
-	"path/filepath"
+	"path"
 	"strings"
 	"testing"
 
@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzObjectPathStaysInside checks that every reference the store accepts
-// maps to a file inside its objects directory.
+// maps to a file inside its objects directory, reached by plain names.
 func FuzzObjectPathStaysInside(f *testing.F) {
 	for _, seed := range [][3]string{
 		{"Widget", "ns", "a"}, {"Widget", "..", "a"}, {"Widget", "ns", "../../x"},
@@ -18,19 +18,28 @@ func FuzzObjectPathStaysInside(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}
-	s := &Store{objDir: filepath.Join("/store", "objects")}
 	f.Fuzz(func(t *testing.T, kind, ns, name string) {
 		ref := meta.Ref{Kind: meta.Kind(kind), Namespace: ns, Name: name}
 		if objects.ValidateRef(ref) != nil {
 			return
 		}
-		path := s.objectPath(ref)
-		rel, err := filepath.Rel(s.objDir, path)
-		if err != nil || strings.HasPrefix(rel, "..") || filepath.Clean(path) != path {
-			t.Fatalf("%q maps to %q, outside %q", ref, path, s.objDir)
+		dir, file := objectLocation(ref)
+		p := path.Join(dir, file)
+		if path.Clean(p) != p || !strings.HasPrefix(p, objectsDir+"/") {
+			t.Fatalf("%q maps to %q, outside %q", ref, p, objectsDir)
 		}
-		if got := strings.Count(rel, string(filepath.Separator)); got != 2 {
-			t.Fatalf("%q maps to %q: %d separators, want kind/namespace/name", ref, rel, got)
+		if strings.Contains(file, "/") || strings.Contains(file, `\`) || file == ".json" {
+			t.Fatalf("%q maps to file name %q", ref, file)
+		}
+		// tree.open walks dir one name at a time: each must be a plain name.
+		parts := strings.Split(dir, "/")
+		if len(parts) != 3 {
+			t.Fatalf("%q maps to %q: want objects/kind/namespace", ref, dir)
+		}
+		for _, part := range parts {
+			if part == "" || part == "." || part == ".." || strings.Contains(part, `\`) {
+				t.Fatalf("%q maps to %q: element %q", ref, dir, part)
+			}
 		}
 	})
 }

@@ -32,6 +32,9 @@ func TestReopenKeepsObjectsAndRevisions(t *testing.T) {
 	require.NoError(t, s.Update(ctx, w))
 	require.NoError(t, s.Close())
 	assert.ErrorIs(t, s.Update(ctx, w), file.ErrClosed)
+	assert.ErrorIs(t, s.Get(ctx, w.Ref(), &storetest.Widget{}), file.ErrClosed)
+	_, err = s.Watch(ctx, 0)
+	assert.ErrorIs(t, err, file.ErrClosed)
 
 	s = openStore(t, dir)
 	got := &storetest.Widget{}

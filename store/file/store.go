@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/certflow/certflow/clock"
@@ -25,11 +25,14 @@ const (
 	DefaultHistory      = 10000
 )
 
-// clusterDir names the namespace directory of cluster-scoped objects.
-const clusterDir = "_cluster"
-
-// ErrClosed is returned by operations on a closed Store.
-var ErrClosed = errors.New("file: store closed")
+// Names inside the store directory.
+const (
+	clusterDir = "_cluster" // the namespace directory of cluster-scoped objects
+	objectsDir = "objects"
+	leasesDir  = "leases"
+	logName    = "changes.log"
+	lockName   = "store.lock"
+)
 
 // Option configures Open.
 type Option func(*options)
@@ -39,6 +42,8 @@ type options struct {
 	poll    time.Duration
 	history int
 	noSync  bool
+	log     *slog.Logger
+	synced  func(path string) // see tree.synced
 }
 
 // WithClock sets the clock that stamps CreationTime and expires leases. If c
@@ -59,25 +64,34 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 // durable when it returns.
 func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 
+// WithLogger sets where the store reports what it repaired, tightened or
+// removed (at Open, or when a writer finds the change log damaged). It logs
+// paths, modes and revisions, never file contents. If l is nil (or the
+// option is absent) nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
 // Store keeps objects as files in one directory. The zero value is not
 // usable; call Open. It is safe for concurrent use by goroutines and by
 // processes sharing the directory, starts no goroutines except one per
 // Watch, and must be closed.
 type Store struct {
-	dir, objDir, leaseDir, logPath string
-	clock                          clock.Clock
-	poll                           time.Duration
-	history                        int
-	durable                        bool
+	tree    tree
+	clock   clock.Clock
+	poll    time.Duration
+	history int
+	log     *slog.Logger
 
 	mu       sync.RWMutex // writers hold it exclusively, List shared
-	lockFile *os.File     // exclusive flock target; nil once closed
+	lockFile *os.File     // exclusive lock target; nil once closed
 	lastRev  uint64       // highest revision this process saw: a floor should the log vanish
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store in dir.
+// Open opens (creating if needed) the store in dir. It refuses, with errors
+// matching ErrUnsafePath that name each path, a store holding links or
+// anything other users can write; see the package documentation for what
+// it repairs instead.
 func Open(dir string, opts ...Option) (*Store, error) {
 	o := options{clock: clock.Real{}, poll: DefaultPollInterval, history: DefaultHistory}
 	for _, opt := range opts {
@@ -92,38 +106,111 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if o.history <= 0 {
 		o.history = DefaultHistory
 	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
 	s := &Store{
-		dir: dir, objDir: filepath.Join(dir, "objects"), leaseDir: filepath.Join(dir, "leases"),
-		logPath: filepath.Join(dir, "changes.log"),
-		clock:   o.clock, poll: o.poll, history: o.history, durable: !o.noSync,
+		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced},
+		clock: o.clock, poll: o.poll, history: o.history, log: o.log,
 	}
-	for _, d := range []string{dir, s.objDir, s.leaseDir} {
-		if err := os.MkdirAll(d, dirPerm); err != nil {
-			return nil, fmt.Errorf("file: open: %w", err)
+	if err := s.open(); err != nil {
+		if s.tree.root != nil {
+			_ = s.tree.root.Close()
 		}
-	}
-	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE, filePerm)
-	if err != nil {
-		return nil, fmt.Errorf("file: open: %w", err)
-	}
-	s.lockFile = f
-	// Make sure the change log exists with its header, so readers find a
-	// revision without writing.
-	if err := s.exclusive(func() error {
-		lf, st, err := s.openLog()
-		if err != nil {
-			return err
+		if s.lockFile != nil {
+			_ = s.lockFile.Close()
 		}
-		s.lastRev = st.rev
-		return lf.Close()
-	}); err != nil {
-		_ = f.Close()
 		return nil, fmt.Errorf("file: open %s: %w", dir, err)
 	}
 	return s, nil
 }
 
-// Close releases the store's lock descriptor. Watches end with their ctx.
+func (s *Store) open() error {
+	if err := s.tree.mkdirAll(); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(s.tree.dir)
+	if err != nil {
+		return err
+	}
+	s.tree.root = root
+	// Refuse a directory others can write before putting anything in it.
+	fi, err := root.Stat(".")
+	if err != nil {
+		return err
+	}
+	if err := checkWritable(s.tree.dir, fi, dirPerm); err != nil {
+		return err
+	}
+	for _, d := range []string{objectsDir, leasesDir} {
+		f, err := s.tree.open(d, true)
+		if err != nil {
+			return err
+		}
+		f.close()
+	}
+	if s.lockFile, err = s.tree.top().openFile(lockName, os.O_RDWR|os.O_CREATE, filePerm); err != nil {
+		return err
+	}
+	return s.exclusive(func() error {
+		if err := s.inspect(); err != nil {
+			return err
+		}
+		return s.checkLog()
+	})
+}
+
+// mkdirAll creates the store directory and its missing parents, each made
+// durable in its own parent.
+func (t *tree) mkdirAll() error {
+	dir := t.dir
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return err
+	}
+	if !t.durable || !syncDirs {
+		return nil
+	}
+	for _, d := range missing {
+		parent := filepath.Dir(d)
+		if err := syncPath(parent); err != nil {
+			return err
+		}
+		if t.synced != nil {
+			t.synced(parent)
+		}
+	}
+	return nil
+}
+
+// syncPath fsyncs the directory at path, outside the tree (the store
+// directory's parents).
+func syncPath(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close releases the store's lock descriptor and directory handle. Watches
+// end with their ctx.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,32 +218,62 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.lockFile.Close()
+	if rerr := s.tree.root.Close(); err == nil {
+		err = rerr
+	}
 	s.lockFile = nil
 	return err
 }
 
-func (s *Store) lockPath() string { return filepath.Join(s.dir, "store.lock") }
-
-// exclusive runs fn holding the process mutex and the exclusive flock.
+// exclusive runs fn holding the process mutex and the exclusive file lock.
 func (s *Store) exclusive(fn func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lockFile == nil {
 		return ErrClosed
 	}
-	if err := flock(s.lockFile, syscall.LOCK_EX); err != nil {
+	if err := lockFile(s.lockFile, true); err != nil {
 		return err
 	}
-	defer func() { _ = flock(s.lockFile, syscall.LOCK_UN) }()
+	defer func() { _ = unlockFile(s.lockFile) }()
 	return fn()
 }
 
-func (s *Store) objectPath(ref meta.Ref) string {
+// sharedLock opens its own descriptor on the lock file and takes a shared
+// lock on it; an own descriptor is needed because locks on one descriptor
+// do not exclude each other. The caller closes the file, which releases
+// the lock.
+func sharedLock(t *tree) (*os.File, error) {
+	// Open made the file; never create it here, so a watch that outlives its
+	// directory does not resurrect it.
+	f, err := t.top().openFile(lockName, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f, false); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// objectLocation returns the directory (inside the tree) and file name of
+// the object ref names.
+func objectLocation(ref meta.Ref) (dir, name string) {
 	ns := ref.Namespace
 	if ns == "" {
 		ns = clusterDir
 	}
-	return filepath.Join(s.objDir, string(ref.Kind), ns, ref.Name+".json")
+	return path.Join(objectsDir, string(ref.Kind), ns), ref.Name + ".json"
+}
+
+// closedErr turns the error of a use of the closed directory handle into
+// ErrClosed.
+func closedErr(err error) error {
+	if errors.Is(err, os.ErrClosed) {
+		return ErrClosed
+	}
+	return err
 }
 
 // record is the content of an object file.
@@ -166,19 +283,19 @@ type record struct {
 	Object   json.RawMessage `json:"object"`
 }
 
-// readRecord reads and decodes an object file. A missing file is
-// fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
-func readRecord(path string, ref meta.Ref) (*record, error) {
-	data, err := os.ReadFile(path)
+// readRecord reads and decodes the object file name in d. A missing file
+// is fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
+func readRecord(d *folder, name string, ref meta.Ref) (*record, error) {
+	data, err := d.readFile(name)
 	if err != nil {
 		return nil, err
 	}
 	var r record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, &store.CorruptError{Ref: ref, Where: path, Err: err}
+		return nil, &store.CorruptError{Ref: ref, Where: d.path(name), Err: err}
 	}
 	if len(r.Object) == 0 || r.Kind != ref.Kind || r.Metadata.Name != ref.Name || r.Metadata.Namespace != ref.Namespace {
-		return nil, &store.CorruptError{Ref: ref, Where: path, Err: errors.New("the file does not hold this object")}
+		return nil, &store.CorruptError{Ref: ref, Where: d.path(name), Err: errors.New("the file does not hold this object")}
 	}
 	return &r, nil
 }
@@ -192,48 +309,35 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	if err := objects.ValidateRef(ref); err != nil {
 		return fmt.Errorf("file: get: %w", err)
 	}
-	path := s.objectPath(ref)
-	data, err := os.ReadFile(path)
+	dir, name := objectLocation(ref)
+	data, where, err := s.readObject(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("file: get %s: %w", ref, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("file: get %s: %w", ref, err)
+		return fmt.Errorf("file: get %s: %w", ref, closedErr(err))
 	}
 	var r struct {
 		Object json.RawMessage `json:"object"`
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
-		return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, path, err)
+		return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, where, err)
 	}
 	if len(r.Object) == 0 {
-		return fmt.Errorf("file: get %s: %w: %s: no object", ref, store.ErrCorrupt, path)
+		return fmt.Errorf("file: get %s: %w: %s: no object", ref, store.ErrCorrupt, where)
 	}
 	if err := objects.Decode(r.Object, into); err != nil {
-		return fmt.Errorf("file: get %s: %s: %w", ref, path, err)
+		return fmt.Errorf("file: get %s: %s: %w", ref, where, err)
 	}
 	return nil
 }
 
-// maxObjectRevision returns the highest ResourceVersion among stored
-// objects, ignoring files it cannot read.
-func (s *Store) maxObjectRevision() (uint64, error) {
-	var top uint64
-	err := filepath.WalkDir(s.objDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil
-		}
-		var r record
-		if json.Unmarshal(data, &r) == nil {
-			if rev, err := strconv.ParseUint(r.Metadata.ResourceVersion, 10, 64); err == nil {
-				top = max(top, rev)
-			}
-		}
-		return nil
-	})
-	return top, err
+func (s *Store) readObject(dir, name string) (data []byte, where string, err error) {
+	d, err := s.tree.open(dir, false)
+	if err != nil {
+		return nil, "", err
+	}
+	defer d.close()
+	data, err = d.readFile(name)
+	return data, d.path(name), err
 }

@@ -28,27 +28,43 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("file: watch: %w", err)
 	}
-	p := &poller{lockPath: s.lockPath(), logPath: s.logPath, last: fromRevision}
-	first, err := p.poll()
+	// The watch has its own handle on the directory: it ends with ctx, not
+	// with Close.
+	root, err := s.tree.root.OpenRoot(".")
 	if err != nil {
+		return nil, fmt.Errorf("file: watch: %w", closedErr(err))
+	}
+	p := &poller{tree: tree{root: root, dir: s.tree.dir}, last: fromRevision}
+	first, err := p.poll()
+	if err != nil && len(first) == 0 {
+		_ = root.Close()
 		return nil, fmt.Errorf("file: watch from %d: %w", fromRevision, err)
 	}
 	ch := make(chan store.WatchEvent, watchBuffer)
-	go p.run(ctx, s.poll, ch, first)
+	go p.run(ctx, s.poll, ch, first, err)
 	return ch, nil
 }
 
 // poller follows changes.log for one watch. It is owned by its goroutine.
 type poller struct {
-	lockPath, logPath string
-	ino               uint64 // log file being followed; 0 before the first poll
-	offset            int64  // bytes of it consumed
-	last              uint64 // highest revision delivered (or asked to skip)
-	more              bool   // the last poll stopped at maxPollBytes
+	tree   tree
+	file   os.FileInfo // log file being followed; nil before the first poll
+	offset int64       // bytes of it consumed
+	last   uint64      // highest revision delivered (or asked to skip)
+	more   bool        // the last poll stopped at maxPollBytes
 }
 
-func (p *poller) run(ctx context.Context, interval time.Duration, ch chan<- store.WatchEvent, batch []store.WatchEvent) {
+// following reports whether fi is the log file the poller has read up to
+// its end.
+func (p *poller) following(fi os.FileInfo) bool {
+	return p.file != nil && os.SameFile(fi, p.file) && fi.Size() == p.offset
+}
+
+// run delivers batch, then err if set (the last event), then what later
+// polls find.
+func (p *poller) run(ctx context.Context, interval time.Duration, ch chan<- store.WatchEvent, batch []store.WatchEvent, err error) {
 	defer close(ch)
+	defer func() { _ = p.tree.root.Close() }()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -59,6 +75,13 @@ func (p *poller) run(ctx context.Context, interval time.Duration, ch chan<- stor
 				return
 			}
 		}
+		if err != nil {
+			select {
+			case ch <- store.WatchEvent{Revision: p.last, Err: fmt.Errorf("file: watch: %w", err)}:
+			case <-ctx.Done():
+			}
+			return
+		}
 		if !p.more {
 			select {
 			case <-ticker.C:
@@ -66,33 +89,35 @@ func (p *poller) run(ctx context.Context, interval time.Duration, ch chan<- stor
 				return
 			}
 		}
-		var err error
-		if batch, err = p.poll(); err != nil {
-			select {
-			case ch <- store.WatchEvent{Revision: p.last, Err: fmt.Errorf("file: watch: %w", err)}:
-			case <-ctx.Done():
-			}
-			return
-		}
+		batch, err = p.poll()
 	}
 }
 
 // poll returns the complete changes logged since the last poll. It reads
 // under the shared flock, so every change it returns has its object file in
-// place. Errors wrap store.ErrCompacted: the consumer must list again.
+// place. Errors wrap store.ErrCompacted: the consumer must list again after
+// the changes returned with the error, which came before it.
 func (p *poller) poll() ([]store.WatchEvent, error) {
 	p.more = false
-	if fi, err := os.Stat(p.logPath); err == nil && inode(fi) == p.ino && fi.Size() == p.offset {
+	if fi, err := p.tree.root.Stat(logName); err == nil && p.following(fi) {
 		return nil, nil // nothing new: skip the lock
 	}
 	data, err := p.read()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", store.ErrCompacted, err)
 	}
-	var out []store.WatchEvent
+	var (
+		out []store.WatchEvent
+		// damage is a line that does not decode; it may have held a
+		// change, unless the next good line follows on from p.last.
+		damage error
+	)
 	for consumed := false; ; consumed = true {
 		nl := bytes.IndexByte(data, '\n')
 		if nl < 0 {
+			if damage != nil {
+				return out, damage
+			}
 			// The rest is cut by maxPollBytes (read on at once) or is a
 			// torn or unfinished line (read again at the next tick).
 			p.more = p.more && consumed
@@ -101,17 +126,24 @@ func (p *poller) poll() ([]store.WatchEvent, error) {
 		line := data[:nl]
 		data = data[nl+1:]
 		p.offset += int64(nl + 1)
-		r, err := decodeLine(line)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", store.ErrCompacted, err)
-		}
-		if r.Type == "" {
-			if r.Rev > p.last {
-				return nil, fmt.Errorf("%w: revisions up to %d are forgotten, asked from %d", store.ErrCompacted, r.Rev, p.last)
+		r, ok := goodLine(line)
+		if !ok {
+			if damage == nil {
+				damage = fmt.Errorf("%w: change log line %.80q is damaged", store.ErrCompacted, line)
 			}
 			continue
 		}
-		if r.Rev <= p.last || r.Ref == nil || r.Meta == nil {
+		if damage != nil && r.Rev > p.last+1 {
+			return out, damage
+		}
+		damage = nil
+		if r.Type == "" {
+			if r.Rev > p.last {
+				return out, fmt.Errorf("%w: revisions up to %d are forgotten, asked from %d", store.ErrCompacted, r.Rev, p.last)
+			}
+			continue
+		}
+		if r.Rev <= p.last {
 			continue
 		}
 		p.last = r.Rev
@@ -122,12 +154,12 @@ func (p *poller) poll() ([]store.WatchEvent, error) {
 // read returns the log bytes after p.offset (at most maxPollBytes), starting
 // over when the log was replaced by a trim.
 func (p *poller) read() ([]byte, error) {
-	lock, err := sharedLock(p.lockPath)
+	lock, err := sharedLock(&p.tree)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = lock.Close() }()
-	f, err := os.Open(p.logPath)
+	f, err := p.tree.top().openFile(logName, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +168,8 @@ func (p *poller) read() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ino := inode(fi); ino != p.ino || fi.Size() < p.offset {
-		p.ino, p.offset = ino, 0
+	if p.file == nil || !os.SameFile(fi, p.file) || fi.Size() < p.offset {
+		p.file, p.offset = fi, 0
 	}
 	n := fi.Size() - p.offset
 	if n > maxPollBytes {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -24,16 +22,24 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	if err := objects.ValidateRef(ref); err != nil {
 		return fmt.Errorf("file: create: %w", err)
 	}
-	path := s.objectPath(ref)
+	dir, name := objectLocation(ref)
 	m := obj.GetMeta()
 	saved := objects.Save(m)
 	err := s.exclusive(func() error {
-		if _, err := os.Lstat(path); err == nil {
+		d, err := s.tree.open(dir, true)
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		if fi, err := d.Lstat(name); err == nil {
+			if err := checkFile(d.path(name), fi); err != nil {
+				return err
+			}
 			return store.ErrAlreadyExists
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return s.commit(ref, path, store.Added, func(rev uint64) error {
+		return s.commit(ref, d, name, store.Added, func(rev uint64) error {
 			return objects.PrepareCreate(m, rev, s.clock.Now())
 		}, obj)
 	})
@@ -55,18 +61,26 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	if err := objects.ValidateRef(ref); err != nil {
 		return fmt.Errorf("file: update: %w", err)
 	}
-	path := s.objectPath(ref)
+	dir, name := objectLocation(ref)
 	m := obj.GetMeta()
 	saved := objects.Save(m)
 	err := s.exclusive(func() error {
-		old, err := readRecord(path, ref)
+		d, err := s.tree.open(dir, false)
 		if errors.Is(err, fs.ErrNotExist) {
 			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		return s.commit(ref, path, store.Modified, func(rev uint64) error {
+		defer d.close()
+		old, err := readRecord(d, name, ref)
+		if errors.Is(err, fs.ErrNotExist) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return s.commit(ref, d, name, store.Modified, func(rev uint64) error {
 			return objects.PrepareUpdate(ref, m, &old.Metadata, rev)
 		}, obj)
 	})
@@ -87,9 +101,17 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	if err := objects.ValidateRef(ref); err != nil {
 		return fmt.Errorf("file: delete: %w", err)
 	}
-	path := s.objectPath(ref)
+	dir, name := objectLocation(ref)
 	err := s.exclusive(func() error {
-		old, err := readRecord(path, ref)
+		d, err := s.tree.open(dir, false)
+		if errors.Is(err, fs.ErrNotExist) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		old, err := readRecord(d, name, ref)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return store.ErrNotFound
@@ -111,13 +133,8 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 			return err
 		}
 		s.lastRev = st.rev
-		if err := os.Remove(path); err != nil {
+		if err := d.remove(name); err != nil {
 			return err
-		}
-		if s.durable {
-			if err := syncDir(filepath.Dir(path)); err != nil {
-				return err
-			}
 		}
 		s.afterCommit(st)
 		return nil
@@ -129,8 +146,9 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 }
 
 // commit runs under the exclusive lock: prepare sets obj's metadata for the
-// next revision, then the change is logged and the object file replaced.
-func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare func(rev uint64) error, obj meta.Object) error {
+// next revision, then the change is logged and the object file name in d
+// replaced.
+func (s *Store) commit(ref meta.Ref, d *folder, name string, typ store.EventType, prepare func(rev uint64) error, obj meta.Object) error {
 	lf, st, err := s.openLog()
 	if err != nil {
 		return err
@@ -154,10 +172,7 @@ func (s *Store) commit(ref meta.Ref, path string, typ store.EventType, prepare f
 		return err
 	}
 	s.lastRev = st.rev
-	if err := os.MkdirAll(filepath.Dir(path), dirPerm); err != nil {
-		return err
-	}
-	if err := writeAtomic(path, content, s.durable); err != nil {
+	if err := d.writeAtomic(name, content); err != nil {
 		return err
 	}
 	s.afterCommit(st)

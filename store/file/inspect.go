@@ -1,0 +1,197 @@
+package file
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"strings"
+)
+
+// inspection is what Open found in the store directory: what it refuses,
+// and what it will repair when it refuses nothing.
+type inspection struct {
+	refused []error
+	tighten []fixMode // readable by other users
+	tmp     []entry   // temporary files of interrupted writes
+}
+
+// entry is a file in a folder of the tree, by its folder's path.
+type entry struct{ dir, name, abs string }
+
+type fixMode struct {
+	entry
+	from, to fs.FileMode
+}
+
+// inspect runs at Open under the exclusive lock. It refuses links, special
+// files and anything other users can write (ErrUnsafePath, every one
+// named); if there are none, it makes private what others can read,
+// removes temporary files left by interrupted writes (they may hold private
+// keys) and expired leases, and logs each. No other process writes
+// meanwhile, so no temporary file is in use.
+func (s *Store) inspect() error {
+	var in inspection
+	top := s.tree.top()
+	fi, err := top.Stat(".")
+	if err != nil {
+		return err
+	}
+	in.mode(entry{dir: ".", name: ".", abs: s.tree.dir}, fi, dirPerm)
+	entries, err := top.readDir()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == logName || name == lockName || strings.HasPrefix(name, tmpPrefix):
+			if err := in.file(top, name); err != nil {
+				return err
+			}
+		case name == objectsDir || name == leasesDir:
+			if err := in.walk(top, name); err != nil {
+				return err
+			}
+		}
+		// Anything else is not the store's.
+	}
+	if len(in.refused) > 0 {
+		return errors.Join(in.refused...)
+	}
+	if err := s.repair(in); err != nil {
+		return err
+	}
+	return s.removeExpiredLeases()
+}
+
+// walk inspects the directory name in f and everything below it.
+func (in *inspection) walk(f *folder, name string) error {
+	d, err := f.child(name, false)
+	if errors.Is(err, ErrUnsafePath) {
+		in.refused = append(in.refused, err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	fi, err := d.Stat(".")
+	if err != nil {
+		return err
+	}
+	in.mode(entry{dir: d.rel, name: ".", abs: d.abs}, fi, dirPerm)
+	entries, err := d.readDir()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			err = in.walk(d, e.Name())
+		} else {
+			err = in.file(d, e.Name())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// file inspects the file name in f.
+func (in *inspection) file(f *folder, name string) error {
+	fi, err := f.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e := entry{dir: f.rel, name: name, abs: f.path(name)}
+	if err := checkFile(e.abs, fi); err != nil {
+		in.refused = append(in.refused, err)
+		return nil
+	}
+	if strings.HasPrefix(name, tmpPrefix) {
+		in.tmp = append(in.tmp, e)
+		return nil
+	}
+	in.mode(e, fi, filePerm)
+	return nil
+}
+
+// mode notes a directory or file that other users can write (refused) or
+// read (to make private).
+func (in *inspection) mode(e entry, fi fs.FileInfo, want fs.FileMode) {
+	if !checkModes {
+		return
+	}
+	if err := checkWritable(e.abs, fi, want); err != nil {
+		in.refused = append(in.refused, err)
+		return
+	}
+	if perm := fi.Mode().Perm(); perm&othersAny != 0 {
+		in.tighten = append(in.tighten, fixMode{entry: e, from: perm, to: perm &^ othersAny})
+	}
+}
+
+func (s *Store) repair(in inspection) error {
+	for _, m := range in.tighten {
+		if err := s.inFolder(m.dir, func(d *folder) error { return d.Chmod(m.name, m.to) }); err != nil {
+			return fmt.Errorf("chmod %s: %w", m.abs, err)
+		}
+		s.log.Warn("file: made private what other users could read; if it holds keys, they may have been read",
+			slog.String("path", m.abs), slog.String("was", fmt.Sprintf("%04o", m.from)), slog.String("now", fmt.Sprintf("%04o", m.to)))
+	}
+	for _, t := range in.tmp {
+		if err := s.inFolder(t.dir, func(d *folder) error { return d.remove(t.name) }); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		s.log.Info("file: removed the temporary file of an interrupted write", slog.String("path", t.abs))
+	}
+	return nil
+}
+
+// removeExpiredLeases removes lease files whose lease has expired, as a
+// crashed holder leaves them: nobody holds them, so nothing changes but
+// the clutter.
+func (s *Store) removeExpiredLeases() error {
+	return s.inFolder(leasesDir, func(d *folder) error {
+		entries, err := d.readDir()
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		for _, e := range entries {
+			name, ok := strings.CutSuffix(e.Name(), ".json")
+			if !ok || strings.HasPrefix(name, ".") || !e.Type().IsRegular() {
+				continue
+			}
+			l, err := readLeaseIn(d, e.Name(), name)
+			if err != nil {
+				// A corrupt lease stays for Acquire to report.
+				s.log.Warn("file: cannot read a lease", slog.String("path", d.path(e.Name())), slog.Any("err", err))
+				continue
+			}
+			if l == nil || now.Before(l.Expires) {
+				continue
+			}
+			if err := d.remove(e.Name()); err != nil {
+				return err
+			}
+			s.log.Info("file: removed an expired lease", slog.String("path", d.path(e.Name())),
+				slog.String("owner", l.Owner), slog.Time("expired", l.Expires))
+		}
+		return nil
+	})
+}
+
+// inFolder runs fn in the directory rel of the tree.
+func (s *Store) inFolder(rel string, fn func(d *folder) error) error {
+	d, err := s.tree.open(path.Clean(rel), false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return fn(d)
+}

@@ -1,0 +1,134 @@
+//go:build unix
+
+package file_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/file"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// requireUnsafe checks that err is the store's refusal of path.
+func requireUnsafe(t *testing.T, err error, path string) {
+	t.Helper()
+	require.ErrorIs(t, err, file.ErrUnsafePath)
+	var unsafe *file.UnsafePathError
+	require.ErrorAs(t, err, &unsafe)
+	assert.Equal(t, path, unsafe.Path)
+	assert.Contains(t, err.Error(), path, "the message names the path")
+}
+
+// TestCreateRefusesLinks plants a link where Create would write a Secret,
+// or its change log entry, and checks that nothing lands outside.
+func TestCreateRefusesLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name, rel string
+		file      bool // the link stands for a file, not a directory
+	}{
+		{name: "objects dir", rel: "objects"},
+		{name: "kind dir", rel: "objects/Secret"},
+		{name: "namespace dir", rel: "objects/Secret/ns"},
+		{name: "object file", rel: "objects/Secret/ns/tls.json", file: true},
+		{name: "change log", rel: "changes.log", file: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			dir, outside := t.TempDir(), t.TempDir()
+			s := openStore(t, dir)
+			target := outside
+			if tc.file {
+				target = filepath.Join(outside, "target")
+				require.NoError(t, os.WriteFile(target, nil, 0o600))
+			}
+			link := plantLink(t, dir, tc.rel, target)
+			before := snapshot(t, outside)
+
+			requireUnsafe(t, s.Create(ctx, newSecret("tls")), link)
+			assert.Equal(t, before, snapshot(t, outside), "nothing written outside the store")
+
+			require.NoError(t, s.Close())
+			_, err := file.Open(dir)
+			requireUnsafe(t, err, link)
+			assert.Equal(t, before, snapshot(t, outside))
+		})
+	}
+}
+
+// TestExistingObjectBehindLinkIsRefused moves a stored Secret outside and
+// links to it: the store must neither read it there nor write it there.
+func TestExistingObjectBehindLinkIsRefused(t *testing.T) {
+	for _, tc := range []struct{ name, rel string }{
+		{"namespace dir", "objects/Secret/ns"},
+		{"kind dir", "objects/Secret"},
+		{"object file", "objects/Secret/ns/tls.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			dir, outside := t.TempDir(), t.TempDir()
+			s := openStore(t, dir)
+			secret := newSecret("tls")
+			require.NoError(t, s.Create(ctx, secret))
+			require.NoError(t, s.Create(ctx, storetest.NewWidget("other", "w", nil)))
+			moved := filepath.Join(outside, "moved")
+			require.NoError(t, os.Rename(filepath.Join(dir, tc.rel), moved))
+			link := plantLink(t, dir, tc.rel, moved)
+			before := snapshot(t, outside)
+
+			requireUnsafe(t, s.Get(ctx, secret.Ref(), &storetest.Widget{}), link)
+			secret.Data["tls.key"] = "a new key"
+			requireUnsafe(t, s.Update(ctx, secret), link)
+			requireUnsafe(t, s.Delete(ctx, secret.Ref(), ""), link)
+			res, err := s.List(ctx, store.ListOptions{})
+			requireUnsafe(t, err, link)
+			require.Len(t, res.Items, 1, "the objects that are safe to read are still listed")
+			assert.Equal(t, "w", res.Items[0].Ref.Name)
+			assert.Equal(t, before, snapshot(t, outside), "nothing written outside the store")
+		})
+	}
+}
+
+func TestLinkInsideTheStoreIsRefusedToo(t *testing.T) {
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	require.NoError(t, s.Create(ctx, storetest.NewWidget("real", "w", nil)))
+	// Aliasing one namespace to another would mix their objects.
+	link := plantLink(t, dir, "objects/Widget/alias", filepath.Join(dir, "objects/Widget/real"))
+	requireUnsafe(t, s.Create(ctx, storetest.NewWidget("alias", "x", nil)), link)
+	_, err := os.Stat(filepath.Join(dir, "objects/Widget/real/x.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestAcquireRefusesLinkedLeaseDir(t *testing.T) {
+	ctx := testCtx(t)
+	dir, outside := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	link := plantLink(t, dir, "leases", outside)
+	_, err := s.Acquire(ctx, "leader", "me", time.Minute)
+	requireUnsafe(t, err, link)
+	assert.Empty(t, snapshot(t, outside)["leader.json"])
+}
+
+func TestStoreDirItselfMayBeALink(t *testing.T) {
+	ctx := testCtx(t)
+	real := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "store")
+	require.NoError(t, os.Symlink(real, dir))
+	s := openStore(t, dir)
+	secret := newSecret("tls")
+	require.NoError(t, s.Create(ctx, secret))
+	got := &storetest.Widget{}
+	require.NoError(t, s.Get(ctx, meta.RefOf(secret), got))
+	assert.Equal(t, privateKey, got.Data["tls.key"])
+	_, err := os.Stat(filepath.Join(real, "objects/Secret/ns/tls.json"))
+	assert.NoError(t, err, "the operator's link to the store directory is followed")
+}

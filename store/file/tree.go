@@ -1,0 +1,288 @@
+package file
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+const (
+	dirPerm   = 0o700
+	filePerm  = 0o600
+	tmpPrefix = ".tmp-" // temporary files start with '.', which no name may
+
+	// othersWrite and othersAny are the mode bits of users other than the
+	// owner: writing lets them plant or alter objects, reading lets them
+	// read private keys.
+	othersWrite = 0o022
+	othersAny   = 0o077
+
+	// checkModes is false where mode bits say nothing about access.
+	checkModes = runtime.GOOS != "windows" && runtime.GOOS != "plan9"
+	// syncDirs is false where a directory cannot be fsynced (Windows
+	// refuses FlushFileBuffers on a directory; NTFS journals its entries).
+	syncDirs = runtime.GOOS != "windows"
+)
+
+// tree is the store directory. Every file is reached from the directory
+// handle opened by Open one name at a time (folder.child), and each step
+// refuses a symbolic link, anything that is not a directory or a regular
+// file, and what other users can write. os.Root keeps every access inside
+// the directory even if a link is planted between a check and a use; the
+// checks, and the comparison of what was checked with what was opened,
+// make the store refuse links instead of following them.
+type tree struct {
+	root    *os.Root
+	dir     string // the store directory as given to Open, for messages
+	durable bool
+	// synced, if set, is told the path of every directory fsynced (tests).
+	synced func(path string)
+}
+
+// folder is one checked directory of a tree.
+type folder struct {
+	*os.Root
+	t     *tree
+	rel   string // slash-separated path inside the tree, "." for the top
+	abs   string // for messages
+	owned bool   // Root is this folder's to close
+}
+
+// top is the store directory itself. Its close is a no-op.
+func (t *tree) top() *folder { return &folder{Root: t.root, t: t, rel: ".", abs: t.dir} }
+
+// open returns the directory at rel ("objects/Secret/ns"), creating what
+// is missing (0700, each new directory made durable in its parent) if
+// create is set, else failing with an error matching fs.ErrNotExist. The
+// caller closes it.
+func (t *tree) open(rel string, create bool) (*folder, error) {
+	f := t.top()
+	if rel == "." {
+		return f, nil
+	}
+	for name := range strings.SplitSeq(rel, "/") {
+		next, err := f.child(name, create)
+		f.close()
+		if err != nil {
+			return nil, err
+		}
+		f = next
+	}
+	return f, nil
+}
+
+func (f *folder) close() {
+	if f.owned {
+		_ = f.Close()
+	}
+}
+
+func (f *folder) path(name string) string { return filepath.Join(f.abs, name) }
+
+// child opens the directory name in f; see tree.open.
+func (f *folder) child(name string, create bool) (*folder, error) {
+	abs := f.path(name)
+	fi, err := f.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		err = f.Mkdir(name, dirPerm)
+		if err == nil {
+			err = f.sync()
+		} else if errors.Is(err, fs.ErrExist) {
+			err = nil // made by another process meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		fi, err = f.Lstat(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDir(abs, fi); err != nil {
+		return nil, err
+	}
+	sub, err := f.OpenRoot(name)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := sub.Stat(".")
+	if err == nil && !os.SameFile(fi, opened) {
+		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
+	}
+	if err != nil {
+		_ = sub.Close()
+		return nil, err
+	}
+	return &folder{Root: sub, t: f.t, rel: path.Join(f.rel, name), abs: abs, owned: true}, nil
+}
+
+// openFile opens name in f, refusing anything but a regular file that only
+// its owner can write. A file it creates is checked after the fact.
+func (f *folder) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	abs := f.path(name)
+	checked, err := f.Lstat(name)
+	switch {
+	case err == nil:
+		if err := checkFile(abs, checked); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, fs.ErrNotExist) && flag&os.O_CREATE != 0:
+		checked = nil
+	default:
+		return nil, err
+	}
+	file, err := f.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := file.Stat()
+	if err == nil && checked == nil {
+		if checked, err = f.Lstat(name); err == nil {
+			err = checkFile(abs, checked)
+		}
+	}
+	if err == nil && !os.SameFile(checked, opened) {
+		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
+	}
+	if err != nil {
+		_ = file.Close()
+		return nil, err
+	}
+	return file, nil
+}
+
+// readFile reads name in f; see openFile.
+func (f *folder) readFile(name string) ([]byte, error) {
+	file, err := f.openFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = file.Close() }()
+	return io.ReadAll(file)
+}
+
+// writeAtomic replaces name in f with data so that readers see either the
+// old or the new content, never a mix, even across a crash: a temporary
+// file (0600, created exclusively, so never through a link) is written,
+// fsynced and renamed over name, then the directory is fsynced.
+func (f *folder) writeAtomic(name string, data []byte) (err error) {
+	tmp, file, err := f.createTemp()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Remove(tmp)
+		}
+	}()
+	if _, err = file.Write(data); err != nil {
+		_ = file.Close()
+		return err
+	}
+	if f.t.durable {
+		if err = file.Sync(); err != nil {
+			_ = file.Close()
+			return err
+		}
+	}
+	if err = file.Close(); err != nil {
+		return err
+	}
+	if err = f.Rename(tmp, name); err != nil {
+		return err
+	}
+	return f.sync()
+}
+
+func (f *folder) createTemp() (string, *os.File, error) {
+	for {
+		name := tmpPrefix + strconv.FormatUint(rand.Uint64(), 36)
+		file, err := f.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if !errors.Is(err, fs.ErrExist) {
+			return name, file, err
+		}
+	}
+}
+
+// remove removes name from f durably.
+func (f *folder) remove(name string) error {
+	if err := f.Remove(name); err != nil {
+		return err
+	}
+	return f.sync()
+}
+
+// readDir lists f.
+func (f *folder) readDir() ([]fs.DirEntry, error) {
+	d, err := f.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = d.Close() }()
+	return d.ReadDir(-1)
+}
+
+// sync makes the creation, rename or removal of an entry of f durable.
+func (f *folder) sync() error {
+	if !f.t.durable || !syncDirs {
+		return nil
+	}
+	d, err := f.Open(".")
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && f.t.synced != nil {
+		f.t.synced(f.abs)
+	}
+	return err
+}
+
+// checkDir refuses anything at abs but a directory other users cannot write.
+func checkDir(abs string, fi fs.FileInfo) error {
+	if !fi.IsDir() {
+		return &UnsafePathError{Path: abs, Problem: "is " + describe(fi.Mode()) + ", not a directory; the store follows no links"}
+	}
+	return checkWritable(abs, fi, dirPerm)
+}
+
+// checkFile refuses anything at abs but a regular file other users cannot
+// write.
+func checkFile(abs string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return &UnsafePathError{Path: abs, Problem: "is " + describe(fi.Mode()) + ", not a regular file; the store follows no links"}
+	}
+	return checkWritable(abs, fi, filePerm)
+}
+
+func checkWritable(abs string, fi fs.FileInfo, want fs.FileMode) error {
+	if perm := fi.Mode().Perm(); checkModes && perm&othersWrite != 0 {
+		return &UnsafePathError{Path: abs, Problem: fmt.Sprintf(
+			"mode %04o is writable by other users, who could have planted or altered objects; check it and chmod it to %04o", perm, want)}
+	}
+	return nil
+}
+
+func describe(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	case t == 0:
+		return "a regular file"
+	default:
+		return "a special file (" + t.String() + ")"
+	}
+}
