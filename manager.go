@@ -223,9 +223,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
 		m.queue.Add(ev.Ref)
-	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 {
-		// Nothing reconciles it, so its owners are checked here: it may
-		// have been written just after they were deleted.
+	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) {
+		// Nothing reconciles it, so its owners are checked here (by the
+		// replica whose share it is): it may have been written just after
+		// they were deleted.
 		if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)

@@ -215,18 +215,19 @@ func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) string {
 	return string(top.Kind) + "/" + top.Namespace + "/" + top.Name
 }
 
-// mine reports whether this Manager reconciles ref: always, unless work is
-// shared; then Issuers always (every replica needs their ACME accounts),
-// the rest when their share is this replica's.
+// mine reports whether ref is this Manager's to look after (reconcile, or
+// collect once its owners are gone): always, unless work is shared; then
+// Issuers always (every replica needs their ACME accounts), anything else
+// when its share is this replica's.
 func (m *Manager) mine(ctx context.Context, ref meta.Ref) bool {
 	if m.members == nil {
 		return true
 	}
 	switch ref.Kind {
-	case meta.KindCertificate, meta.KindCertificateRequest, meta.KindOrder, meta.KindChallenge:
-		return m.members.owns(m.shareKey(ctx, ref))
+	case meta.KindIssuer, meta.KindClusterIssuer:
+		return true
 	}
-	return true
+	return m.members.owns(m.shareKey(ctx, ref))
 }
 
 // announce keeps this Manager's Replica object fresh until ctx ends, then

@@ -23,7 +23,7 @@ const (
 	replicaRunsEnv = "CERTFLOW_REPLICA_RUNS"
 	// replicasPerZone is how many certificates of each challenge type the
 	// replicas issue.
-	replicasPerZone = 8
+	replicasPerZone = 6
 )
 
 // fileReplica is the Store setting of a replica process: the directory of
