@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -29,10 +30,11 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
+	running     atomic.Bool
+	metrics     *metrics.Metrics
 	// members, when Config.ShareWork is set, divides the work among the
 	// replicas sharing the Store (members.go).
 	members *members
-	running atomic.Bool
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -44,13 +46,17 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
+	queue := newWorkQueue()
+	met := metrics.New(metrics.Options{Clock: c.Clock, Store: c.Store, Logger: c.Logger, Queue: queue.depth})
+	c = instrument(c, met)
 	m := &Manager{
 		cfg:     c,
 		events:  newEventLog(c.Clock, c.EventsPerObject),
-		queue:   newWorkQueue(),
+		queue:   queue,
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
 		changes: newNotifier(),
+		metrics: met,
 	}
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
@@ -61,12 +67,12 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    ownerToken(),
 		Observer:                 c.Observer,
 	}
-	w, err := newWiring(m.deps, c, m.queue.Add)
+	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
 		return nil, err
 	}
 	m.wiring = w
-	m.reconcilers = w.reconcilers
+	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
 	}
@@ -119,6 +125,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.members.reset(res.Items)
 		m.members.refresh()
 	}
+	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
@@ -201,6 +208,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		}
 		return
 	}
+	m.metrics.Changed(ev.Ref)
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
 		if m.owners.mayOwn(ev.Ref.Kind) {
