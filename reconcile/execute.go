@@ -92,7 +92,7 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		defer cancel()
 		// A claim can also be lost before it expires (a Store cut off from
 		// its etcd): the step stops then, before another owner takes it.
-		if w, ok := d.Store.(store.LeaseWatcher); ok {
+		if w, ok := store.AsLeaseWatcher(d.Store); ok {
 			var stop func()
 			ctx, stop = untilLost(ctx, w.Lost(lease), e.Claim.Name)
 			defer stop()
@@ -101,14 +101,11 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
 		if err := fresh(ctx, d, obj); err != nil {
-			return time.Time{}, err
+			return time.Time{}, lostOr(ctx, err)
 		}
 	}
 	if err := e.Do(ctx); err != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
-			err = cause
-		}
-		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, err)
+		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, lostOr(ctx, err))
 	}
 	// Recorded while the claim is still held (it is released after this).
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -117,6 +114,14 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
 	}
 	return d.Clock.Now(), nil
+}
+
+// lostOr returns why ctx ended if its claim was lost, else err.
+func lostOr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
+		return cause
+	}
+	return err
 }
 
 // untilLost returns a context that ends, with a cause wrapping

@@ -294,3 +294,29 @@ func TestExecute_AStepStopsWhenItsClaimIsLost(t *testing.T) {
 		t.Fatal("the step went on after its claim was lost")
 	}
 }
+
+// wrapped is a Store wrapper that exposes what it wraps, as the Manager's
+// metrics wrapper does.
+type wrapped struct{ store.Store }
+
+func (w wrapped) Unwrap() store.Store { return w.Store }
+
+// A Store wrapped for metrics still says when a claim is lost.
+func TestExecute_AStepStopsWhenTheClaimOfAWrappedStoreIsLost(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	st := &losingStore{Store: memory.New(), lost: make(chan struct{})}
+	d.Store = wrapped{st}
+	obj := object("obj")
+	require.NoError(t, st.Create(ctx, obj))
+	close(st.lost) // lost from the start: the step stops at once
+	_, err := reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Effect: &reconcile.Effect{
+		Name:  "talk to the CA",
+		Claim: &reconcile.Claim{Name: "step", TTL: time.Hour, Busy: time.Second},
+		Do: func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	}})
+	require.ErrorIs(t, err, store.ErrLeaseLost)
+}

@@ -14,3 +14,20 @@ package store
 type LeaseWatcher interface {
 	Lost(lease Lease) <-chan struct{}
 }
+
+// AsLeaseWatcher returns s's LeaseWatcher, looking through wrappers that
+// expose the Store they wrap with an Unwrap() Store method (a Store timed
+// for metrics).
+func AsLeaseWatcher(s Store) (LeaseWatcher, bool) {
+	for s != nil {
+		if w, ok := s.(LeaseWatcher); ok {
+			return w, true
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
