@@ -59,6 +59,16 @@ type Config struct {
 	// for replay, or to audit. It must be safe for concurrent use. If nil,
 	// nothing is told.
 	Observer reconcile.Observer
+	// ShareWork divides the Certificates among the Managers sharing the
+	// Store: each announces itself with a Replica object in
+	// ClusterResourceNamespace (rewritten every second, deleted when Run
+	// returns) and reconciles only the Certificates that rendezvous hashing
+	// over the live replicas gives it, with everything issued for them;
+	// a replica not heard of for 3 seconds leaves its share to the others.
+	// Every replica still serves every certificate and answers every
+	// challenge. If false, every Manager reconciles everything, and only
+	// the claims keep each step the CA sees to one replica.
+	ShareWork bool
 	// EventsPerObject bounds the recent events Status shows. If zero, 20.
 	EventsPerObject int
 	// ACME tunes the ACME path.

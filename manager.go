@@ -32,6 +32,9 @@ type Manager struct {
 	owners      ownerIndex
 	running     atomic.Bool
 	metrics     *metrics.Metrics
+	// members, when Config.ShareWork is set, divides the work among the
+	// replicas sharing the Store (members.go).
+	members *members
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -70,6 +73,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.wiring = w
 	m.reconcilers = met.Reconcilers(w.reconcilers)
+	if c.ShareWork {
+		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
+	}
 	return m, nil
 }
 
@@ -94,6 +100,10 @@ func (m *Manager) Run(ctx context.Context) error {
 	for i := 0; i < m.cfg.Workers; i++ {
 		go func() { defer wg.Done(); m.work(ctx) }()
 	}
+	if m.members != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.announce(ctx) }()
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -108,6 +118,12 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	if err != nil {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
+	}
+	if m.members != nil {
+		// Before anything is queued, so nothing is taken for this
+		// replica's alone while the others are known.
+		m.members.reset(res.Items)
+		m.members.refresh()
 	}
 	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
@@ -214,6 +230,12 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	if ev.Ref.Kind == kindReplica {
+		if m.members != nil {
+			m.members.observe(ev)
+		}
+		return
+	}
 	m.metrics.Changed(ev.Ref)
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
@@ -237,9 +259,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
 		m.queue.Add(ev.Ref)
-	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 {
-		// Nothing reconciles it, so its owners are checked here: it may
-		// have been written just after they were deleted.
+	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) {
+		// Nothing reconciles it, so its owners are checked here (by the
+		// replica whose share it is): it may have been written just after
+		// they were deleted.
 		if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
@@ -261,7 +284,9 @@ func (m *Manager) work(ctx context.Context) {
 		if !ok {
 			return
 		}
-		m.reconcileOne(ctx, ref)
+		if m.mine(ctx, ref) {
+			m.reconcileOne(ctx, ref)
+		}
 		m.queue.Done(ref)
 	}
 }

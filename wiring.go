@@ -31,8 +31,9 @@ type wiring struct {
 	issuers *issuer.Reconciler
 	metrics *metrics.Metrics
 
-	// loaded is what the last resync listed; only the watch goroutine
-	// touches it.
+	// loaded is what the last resync listed and the watch brought since,
+	// so the next resync drops from the serving cache whatever is gone from
+	// it; only the watch goroutine touches it.
 	loaded map[meta.Ref]bool
 
 	mu sync.Mutex
@@ -121,6 +122,17 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 
 // observeServing keeps the serving cache and the CA index current.
 func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
+	switch ev.Ref.Kind {
+	case meta.KindSecret, meta.KindChallenge:
+		if w.loaded == nil {
+			w.loaded = map[meta.Ref]bool{}
+		}
+		if ev.Type == store.Deleted {
+			delete(w.loaded, ev.Ref)
+		} else {
+			w.loaded[ev.Ref] = true
+		}
+	}
 	switch ev.Ref.Kind {
 	case meta.KindSecret:
 		// Reads are ordered by ResourceVersion in the cache: the Get below
