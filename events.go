@@ -1,10 +1,12 @@
 package certflow
 
 import (
-	"sync"
+	"context"
+	"log/slog"
 
-	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 )
 
 // Event reasons the Manager itself records.
@@ -14,44 +16,57 @@ const (
 	ReasonReconcilePanicked meta.Reason = "ReconcilePanicked"
 )
 
-// eventLog keeps the most recent events of each object in memory for Status.
-// Events are diagnostics: they are not persisted, so another process's
-// Status shows only the events its own Manager recorded.
-type eventLog struct {
-	mu        sync.Mutex
-	clock     clock.Clock
-	perObject int
-	byRef     map[meta.Ref][]meta.Event
+// eventRecorder is where every event of every reconciler arrives: it logs the
+// event as one structured line (logging.go) and hands it to the writer
+// that stores it as an Event object off the reconcile path, so a Manager
+// that cannot store an event still reconciles.
+type eventRecorder struct {
+	log    *slog.Logger
+	writer *events.Writer
+	// owners tells each object's owners, so a line about a Challenge also
+	// names its Order, CertificateRequest and Certificate.
+	owners *ownerIndex
 }
 
-var _ meta.Recorder = (*eventLog)(nil)
+var _ meta.ObjectRecorder = (*eventRecorder)(nil)
 
-func newEventLog(clk clock.Clock, perObject int) *eventLog {
-	return &eventLog{clock: clk, perObject: perObject, byRef: map[meta.Ref][]meta.Event{}}
+// Event records an event known only by the reference of its object.
+func (r *eventRecorder) Event(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	r.record(nil, obj, typ, reason, message)
 }
 
-// Event records one event, dropping the oldest beyond the per-object bound.
-func (l *eventLog) Event(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
-	e := meta.Event{Object: obj, Type: typ, Reason: reason, Message: message, Time: l.clock.Now()}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	evs := append(l.byRef[obj], e)
-	if len(evs) > l.perObject {
-		evs = append(evs[:0:0], evs[len(evs)-l.perObject:]...)
+// ObjectEvent records an event together with its object as now stored.
+func (r *eventRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason meta.Reason, message string) {
+	r.record(obj, meta.RefOf(obj), typ, reason, message)
+}
+
+func (r *eventRecorder) record(obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	r.writer.Record(ref, typ, reason, message)
+}
+
+// Events returns the stored events of the object named ref that are not
+// older than Config.EventMaxAge, least recent first, as recorded by every
+// Manager sharing the Store. It reads the Store only, so it works without
+// Run.
+func (m *Manager) Events(ctx context.Context, ref meta.Ref) ([]meta.Event, error) {
+	return events.For(ctx, m.cfg.Store, ref, m.cfg.ClusterResourceNamespace, m.cfg.EventMaxAge, m.cfg.Clock.Now())
+}
+
+// observeEvent keeps what the Manager knows of a stored Event: its owner
+// (the object it is about), so that deleting the object deletes it. An
+// Event wakes no reconciler, no waiter and no serving work.
+func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
+	if ev.Type == store.Deleted {
+		m.owners.forget(ev.Ref)
+		return
 	}
-	l.byRef[obj] = evs
-}
-
-// For returns a copy of obj's recent events, oldest first.
-func (l *eventLog) For(obj meta.Ref) []meta.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]meta.Event(nil), l.byRef[obj]...)
-}
-
-// Forget drops obj's events once it is deleted.
-func (l *eventLog) Forget(obj meta.Ref) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byRef, obj)
+	if ev.Type != store.Added {
+		return // a count went up: the owner is the same
+	}
+	m.owners.set(ev.Ref, ev.Meta.OwnerRefs, ev.Revision)
+	// An Event stored just after its object was deleted is collected now.
+	if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
+		m.cfg.Logger.Warn("cannot collect an event whose object is gone", meta.LogKind, ev.Ref.Kind,
+			meta.LogNamespace, ev.Ref.Namespace, meta.LogName, ev.Ref.Name, meta.LogError, err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -21,7 +22,7 @@ import (
 type Manager struct {
 	cfg         Config
 	deps        reconcile.Deps
-	events      *eventLog
+	events      *eventRecorder
 	queue       *workQueue
 	timers      *timerHeap
 	reconcilers map[meta.Kind]reconcile.Reconciler
@@ -43,19 +44,22 @@ func New(cfg Config) (*Manager, error) {
 	c := cfg.withDefaults()
 	m := &Manager{
 		cfg:     c,
-		events:  newEventLog(c.Clock, c.EventsPerObject),
 		queue:   newWorkQueue(),
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
 		changes: newNotifier(),
 	}
+	owner := ownerToken()
+	m.events = &eventRecorder{log: c.Logger, owners: &m.owners, writer: events.NewWriter(events.Options{
+		Store: c.Store, Clock: c.Clock, Log: c.Logger, PerObject: c.EventsPerObject, MaxAge: c.EventMaxAge,
+		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
 		Clock:                    c.Clock,
 		Events:                   m.events,
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
-		Owner:                    ownerToken(),
+		Owner:                    owner,
 		Observer:                 c.Observer,
 	}
 	w, err := newWiring(m.deps, c, m.queue.Add)
@@ -82,8 +86,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer m.wiring.stop()
 	defer wg.Wait()
-	wg.Add(2 + m.cfg.Workers)
+	wg.Add(3 + m.cfg.Workers)
 	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()
+	go func() { defer wg.Done(); m.events.writer.Run(ctx) }()
 	go func() { defer wg.Done(); m.watch(ctx, rev) }()
 	for i := 0; i < m.cfg.Workers; i++ {
 		go func() { defer wg.Done(); m.work(ctx) }()
@@ -179,6 +184,10 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	if ev.Ref.Kind == meta.KindEvent {
+		m.observeEvent(ctx, ev)
+		return
+	}
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
 		if m.owners.mayOwn(ev.Ref.Kind) {
@@ -232,7 +241,6 @@ func (m *Manager) work(ctx context.Context) {
 
 // forget drops what the Manager keeps about a deleted object.
 func (m *Manager) forget(ref meta.Ref) {
-	m.events.Forget(ref)
 	m.timers.Cancel(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)

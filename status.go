@@ -102,7 +102,7 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 		}
 		return nil, err
 	}
-	n := m.node(c, c.Status.Conditions)
+	n := m.node(ctx, c, c.Status.Conditions)
 	s := &c.Spec
 	n.add("DNS Names", strings.Join(s.DNSNames, ", "))
 	n.add("IP Addresses", strings.Join(s.IPAddresses, ", "))
@@ -164,7 +164,7 @@ func (m *Manager) issuerStatus(ctx context.Context, ref meta.Ref) (*StatusNode, 
 		return nil, err
 	}
 	st := iss.IssuerStatus()
-	n := m.node(iss, st.Conditions)
+	n := m.node(ctx, iss, st.Conditions)
 	spec := iss.IssuerSpec()
 	n.add("Type", string(spec.Type()))
 	if spec.ACME != nil {
@@ -207,7 +207,7 @@ func (m *Manager) secretStatus(ctx context.Context, ref meta.Ref) *StatusNode {
 }
 
 func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateRequest) (*StatusNode, error) {
-	n := m.node(r, r.Status.Conditions)
+	n := m.node(ctx, r, r.Status.Conditions)
 	if c := r.Status.Conditions.Get(meta.ConditionApproved); c != nil {
 		n.add("Approved", string(c.Status))
 	}
@@ -233,7 +233,7 @@ func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateReque
 }
 
 func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode, error) {
-	n := m.node(o, nil)
+	n := m.node(ctx, o, nil)
 	n.State = acmeState(o.Status.State)
 	n.Message = o.Status.Reason
 	n.add("URL", o.Status.URL)
@@ -247,7 +247,7 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 	defer func() { n.Children = append(n.Children, bad...) }()
 	live := map[string]bool{}
 	for _, ch := range chs {
-		cn := m.node(ch, nil)
+		cn := m.node(ctx, ch, nil)
 		cn.State = acmeState(ch.Status.State)
 		cn.Message = ch.Status.Reason
 		cn.add("Type", string(ch.Spec.Type))
@@ -297,10 +297,12 @@ func acmeState[S challenge.State | order.State](s S) NodeState {
 }
 
 // node starts a StatusNode for obj, summarising its Ready condition.
-func (m *Manager) node(obj meta.Object, conds meta.Conditions) *StatusNode {
+// Events that cannot be read leave the node without events.
+func (m *Manager) node(ctx context.Context, obj meta.Object, conds meta.Conditions) *StatusNode {
 	ref := meta.RefOf(obj)
+	evs, _ := m.Events(ctx, ref)
 	n := &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StatePending,
-		Conditions: conds, Events: m.events.For(ref)}
+		Conditions: conds, Events: evs}
 	if c := conds.Get(meta.ConditionReady); c != nil {
 		n.State = StateNotReady
 		if c.Status == meta.ConditionTrue {
