@@ -41,6 +41,13 @@ func (r *eventRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason 
 }
 
 func (r *eventRecorder) record(obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	level := slog.LevelInfo
+	if typ == meta.EventWarning {
+		level = slog.LevelWarn
+	}
+	if r.log.Enabled(context.Background(), level) {
+		r.log.LogAttrs(context.Background(), level, message, r.attrs(obj, ref, reason)...)
+	}
 	r.writer.Record(ref, typ, reason, message)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -76,7 +77,11 @@ func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error
 	case err != nil:
 		return false, fmt.Errorf("certflow: collect %s: %w", raw.Ref, err)
 	}
-	m.cfg.Logger.Info("collected an object whose owners are gone", "kind", raw.Ref.Kind,
+	level := slog.LevelInfo
+	if raw.Ref.Kind == meta.KindEvent {
+		level = slog.LevelDebug // the expected end of every event: not news
+	}
+	m.cfg.Logger.Log(ctx, level, "collected an object whose owners are gone", "kind", raw.Ref.Kind,
 		"namespace", raw.Ref.Namespace, "name", raw.Ref.Name)
 	m.forget(raw.Ref)
 	return false, m.collect(ctx, raw.Ref)
