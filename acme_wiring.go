@@ -65,10 +65,10 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
-		SolverFor:        a.solverFor,
+		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,
 		Enqueue:          enqueue,
-		SelfCheck:        w.selfCheck,
+		SelfCheck:        w.metrics.SelfCheck(w.selfCheck),
 		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,
 		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,

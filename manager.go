@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/internal/events"
+	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
@@ -31,6 +32,7 @@ type Manager struct {
 	changes     *notifier
 	owners      ownerIndex
 	running     atomic.Bool
+	metrics     *metrics.Metrics
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -42,12 +44,16 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
+	queue := newWorkQueue()
+	met := metrics.New(metrics.Options{Clock: c.Clock, Store: c.Store, Logger: c.Logger, Queue: queue.depth})
+	c = instrument(c, met)
 	m := &Manager{
 		cfg:     c,
-		queue:   newWorkQueue(),
+		queue:   queue,
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
 		changes: newNotifier(),
+		metrics: met,
 	}
 	owner := ownerToken()
 	m.events = &eventRecorder{log: c.Logger, owners: &m.owners, writer: events.NewWriter(events.Options{
@@ -62,12 +68,12 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    owner,
 		Observer:                 c.Observer,
 	}
-	w, err := newWiring(m.deps, c, m.queue.Add)
+	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
 		return nil, err
 	}
 	m.wiring = w
-	m.reconcilers = w.reconcilers
+	m.reconcilers = met.Reconcilers(w.reconcilers)
 	return m, nil
 }
 
@@ -108,6 +114,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
 	}
+	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
@@ -184,6 +191,7 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	m.metrics.Changed(ev.Ref)
 	if ev.Ref.Kind == meta.KindEvent {
 		m.observeEvent(ctx, ev)
 		return

@@ -109,6 +109,13 @@ func (q *workQueue) idle() <-chan struct{} {
 	return q.idleCh
 }
 
+// depth returns how many references wait and how many run.
+func (q *workQueue) depth() (waiting, inFlight int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items), len(q.active)
+}
+
 // Len returns how many references wait or run.
 func (q *workQueue) Len() int {
 	q.mu.Lock()

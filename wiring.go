@@ -2,11 +2,13 @@ package certflow
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -27,6 +29,7 @@ type wiring struct {
 	orphans map[meta.Kind]reconcile.OrphanRule
 	cache   *serve.Cache
 	issuers *issuer.Reconciler
+	metrics *metrics.Metrics
 
 	// loaded is what the last resync listed; only the watch goroutine
 	// touches it.
@@ -37,9 +40,10 @@ type wiring struct {
 	caSecrets map[meta.Ref]map[meta.Ref]bool
 }
 
-func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring, error) {
+func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
 	w := &wiring{
 		deps:      deps,
+		metrics:   met,
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
 		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
 	}
@@ -47,7 +51,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref)) (*wiring
 	// the pace the CA's Retry-After asks even though x/crypto/acme drops the
 	// header on successful polls.
 	retryAfter := &challenge.RetryAfterRecorder{}
-	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: retryAfter.Wrap,
+	wrap := func(rt http.RoundTripper) http.RoundTripper { return met.ACMETransport(retryAfter.Wrap(rt)) }
+	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
 	w.issuers = issuers
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{

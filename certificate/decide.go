@@ -94,6 +94,11 @@ func (d *decision) run() {
 	if req != nil && requestFailed(req) {
 		if !failureRecorded(cert, req) {
 			d.recordFailure(req)
+			// A manual renewal asks for one attempt, and this was it: its
+			// failure backs off like any other (in cert-manager the failed
+			// issuance clears the Issuing condition cmctl renew set). A
+			// renewal asked for after this failure retries at once.
+			manual = false
 		}
 		if wait, delay := shouldBackoff(cert, req, now, s.Opts.BackoffMin, s.Opts.BackoffMax); wait && !manual {
 			d.plan.Next = now.Add(delay)

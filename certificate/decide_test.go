@@ -72,6 +72,8 @@ func TestDecide(t *testing.T) {
 		ready   meta.ConditionStatus
 		reason  meta.Reason
 		revised bool
+		// issuing is the Issuing condition's status afterwards, if checked.
+		issuing meta.ConditionStatus
 	}
 	rows := []struct {
 		name string
@@ -118,6 +120,21 @@ func TestDecide(t *testing.T) {
 			return &Snapshot{Cert: c, NextKey: withKey(c), NextRequest: failed(c)}
 		}, want{object: "Certificate/web", write: true, next: now.Add(-time.Minute).Add(time.Hour),
 			ready: meta.ConditionFalse, reason: ReasonDoesNotExist}},
+		{"manual renewal whose request failed: count it, the trigger is spent, back off", func() *Snapshot {
+			c := base()
+			MarkManualRenewal(c, now.Add(-2*time.Minute))
+			return &Snapshot{Cert: c, NextKey: withKey(c), NextRequest: failed(c)}
+		}, want{object: "Certificate/web", write: true, next: now.Add(-time.Minute).Add(time.Hour),
+			ready: meta.ConditionFalse, reason: ReasonDoesNotExist, issuing: meta.ConditionFalse}},
+		{"renewed by hand after a counted failure: retry at once", func() *Snapshot {
+			c := base()
+			r := failed(c)
+			one := 1
+			c.Status.FailedIssuanceAttempts, c.Status.LastFailureTime = &one, r.Status.FailureTime
+			MarkManualRenewal(c, now)
+			return &Snapshot{Cert: c, NextKey: withKey(c), NextRequest: r}
+		}, want{object: "Certificate/web", write: true, delete: []string{"CertificateRequest/web-1"}, next: now,
+			ready: meta.ConditionFalse, reason: ReasonDoesNotExist, issuing: meta.ConditionTrue}},
 		{"not the owner of a shared Secret: say so, look again in 3 minutes", func() *Snapshot {
 			c := base()
 			older := base()
@@ -167,6 +184,11 @@ func TestDecide(t *testing.T) {
 				require.NotNil(t, c)
 				assert.Equal(t, tt.want.ready, c.Status)
 				assert.Equal(t, tt.want.reason, c.Reason)
+			}
+			if tt.want.issuing != "" {
+				c := p.Object.(*Certificate).Status.Conditions.Get(meta.ConditionIssuing)
+				require.NotNil(t, c)
+				assert.Equal(t, tt.want.issuing, c.Status)
 			}
 		})
 	}

@@ -186,7 +186,8 @@ func TestRefusedAcceptFailsTheChallenge(t *testing.T) {
 
 // An authorization poll that finds what status already records writes
 // nothing (no Store churn, no wake-up of the Order with nothing new) and
-// polls again after PollInterval; a change is recorded.
+// polls again as long after as it has been since the accept (the looks
+// double); a change is recorded.
 func TestUnchangedAuthorizationPollWritesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})

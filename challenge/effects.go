@@ -134,8 +134,22 @@ func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
 		o.event(meta.EventNormal, ReasonSelfCheck, reason)
 	}
 	st.Reason = reason
-	o.notBefore(r.opts.SelfCheckInterval)
+	o.notBefore(r.selfCheckPause(o.ch))
 	return nil
+}
+
+// selfCheckPause is the pause after the latest failed self-check. An
+// HTTP-01 or TLS-ALPN-01 answer this process serves is usually seen at
+// once, and when not (a load balancer reaching a replica whose copy of the
+// challenge is a moment behind) soon: those checks follow the polling
+// policy, from PollInterval doubling up to SelfCheckInterval. A DNS-01
+// record takes its time to reach every authoritative server: its checks
+// are SelfCheckInterval apart.
+func (r *Reconciler) selfCheckPause(ch *Challenge) time.Duration {
+	if ch.Spec.Type == solver.DNS01 {
+		return r.opts.SelfCheckInterval
+	}
+	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.SelfCheckInterval}.Pause(ch.Status.SelfCheckFailures, 0)
 }
 
 // accept tells the CA to validate. When resuming an accept that may have
@@ -145,7 +159,7 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
 		ch := o.ch
 		if resume {
-			authz, err := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL)
+			authz, err := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), ch.Spec.AuthorizationURL)
 			if err != nil {
 				return r.acmeFailure(o, "get authorization", err)
 			}
@@ -153,12 +167,12 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 				return nil
 			}
 		}
-		if _, err := cl.Accept(ctx, &acme.Challenge{URI: ch.Spec.URL}); err != nil {
+		if _, err := cl.Accept(acmeproto.WithAction(ctx, acmeproto.ActionAcceptChallenge), &acme.Challenge{URI: ch.Spec.URL}); err != nil {
 			if !resume && acmeproto.Classify(err, o.now).Class == acmeproto.Terminal {
 				// The CA may refuse because the challenge is no longer
 				// pending (accepted by an earlier attempt whose outcome was
 				// lost): look before failing.
-				if authz, gerr := cl.GetAuthorization(ctx, ch.Spec.AuthorizationURL); gerr == nil && r.alreadyAccepted(o, authz) {
+				if authz, gerr := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), ch.Spec.AuthorizationURL); gerr == nil && r.alreadyAccepted(o, authz) {
 					return nil
 				}
 			}
@@ -199,33 +213,35 @@ func (r *Reconciler) alreadyAccepted(o outcome, authz *acme.Authorization) bool 
 // a pollAgain instead, carrying when to look next.
 func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
-		authz, err := cl.GetAuthorization(ctx, o.ch.Spec.AuthorizationURL)
+		authz, err := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), o.ch.Spec.AuthorizationURL)
 		if err != nil {
 			return r.acmeFailure(o, "get authorization", err)
 		}
 		st := &o.ch.Status
 		if !acmeproto.Status(authz.Status).Final() && st.Reason == "" && st.State == challengeState(authz, o.ch.Spec.URL) {
-			return pollAgain{at: o.now.Add(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.authzPoll(o)))}
+			return pollAgain{at: o.now.Add(r.authzPoll(o))}
 		}
 		r.recordAuthorization(o, authz)
 		return nil
 	})
 }
 
-// firstAuthzPoll is the pause before the first look at an authorization
-// after accepting: most CAs validate within a few hundred milliseconds.
-const firstAuthzPoll = 50 * time.Millisecond
-
-// authzPoll is the pause before the next look at the authorization when the
-// CA sent no Retry-After: as long as it has been since the accept (so the
-// looks double: 50 ms, 100 ms, 200 ms, …), at most PollInterval. No fixed
-// one-second quantum: a CA that validates in 30 ms is seen in 50.
+// authzPoll is the pause before the next look at the authorization: the
+// CA's Retry-After for it if its latest answer had one, else as long as it
+// has been since the accept (the looks double: 5 ms, 10 ms, 20 ms, …),
+// within PollInterval and MaxPollInterval. No fixed quantum: a CA that
+// validates in 3 ms is seen after 5.
 func (r *Reconciler) authzPoll(o outcome) time.Duration {
-	at := o.ch.Status.AcceptedAt
-	if at == nil {
-		return r.opts.PollInterval
+	var since time.Duration
+	if at := o.ch.Status.AcceptedAt; at != nil {
+		since = o.now.Sub(*at)
 	}
-	return min(max(o.now.Sub(*at), firstAuthzPoll), r.opts.PollInterval)
+	return r.pollPolicy().PauseSince(since, Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0))
+}
+
+// pollPolicy is how often an accepted challenge's authorization is read.
+func (r *Reconciler) pollPolicy() acmeproto.Poll {
+	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
 }
 
 // pollAgain is poll's answer when the authorization is as status records
@@ -264,7 +280,7 @@ func (r *Reconciler) recordAuthorization(o outcome, authz *acme.Authorization) {
 	case acmeproto.StatusPending, acmeproto.StatusReady, acmeproto.StatusProcessing:
 	}
 	st.State, st.Reason = challengeState(authz, o.ch.Spec.URL), ""
-	o.notBefore(Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, r.authzPoll(o)))
+	o.notBefore(r.authzPoll(o))
 }
 
 // acmeFailure records what a failed ACME request means for the challenge:
@@ -276,7 +292,7 @@ func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 	case acmeproto.RateLimited:
 		d := p.RetryAfter
 		if d <= 0 {
-			d = r.opts.PollInterval
+			d = r.opts.MaxPollInterval
 		}
 		o.notBefore(d)
 		reason := fmt.Sprintf("rate limited by the CA, retrying at %s: %s", o.ch.Status.NotBefore.UTC().Format(time.RFC3339), p)

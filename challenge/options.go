@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/acme"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
@@ -56,14 +57,21 @@ type Options struct {
 	// SelfCheck overrides the self-check. If nil, the solver's Check is used
 	// when it implements solver.Checker; otherwise there is no self-check.
 	SelfCheck SelfCheckFunc
-	// PollInterval is the pause between polls of the authorization once
-	// accepted. If 0, 1s.
+	// PollInterval is the first pause before looking at the authorization
+	// after the accept; each later pause is as long as it has been since the
+	// accept, so the looks double, up to MaxPollInterval (acmeproto.Poll).
+	// If 0, acmeproto.DefaultFirstPoll (5ms).
 	PollInterval time.Duration
+	// MaxPollInterval bounds that pause; it is also the pause after a 429
+	// that named no Retry-After. If 0, acmeproto.DefaultMaxPoll (4s).
+	MaxPollInterval time.Duration
 	// RetryAfter, if set, tells how long the CA asked to wait in its latest
 	// answer for a URL (see RetryAfterRecorder); authorization polls then
-	// follow it instead of PollInterval.
+	// follow it instead.
 	RetryAfter func(url string) (time.Duration, bool)
-	// SelfCheckInterval is the pause between failed self-checks. If 0, 2s.
+	// SelfCheckInterval is the pause between failed DNS-01 self-checks, and
+	// the longest pause between failed HTTP-01 and TLS-ALPN-01 ones, which
+	// start at PollInterval and double. If 0, 2s.
 	SelfCheckInterval time.Duration
 	// SelfCheckTimeout is how long after PresentedAt the self-check may keep
 	// failing before the challenge fails (errored). If 0, 5m.
@@ -110,7 +118,9 @@ func (o Options) withDefaults(owner string) Options {
 			*d = v
 		}
 	}
-	def(&o.PollInterval, time.Second)
+	def(&o.PollInterval, acmeproto.DefaultFirstPoll)
+	def(&o.MaxPollInterval, acmeproto.DefaultMaxPoll)
+	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
 	def(&o.SelfCheckInterval, 2*time.Second)
 	def(&o.SelfCheckTimeout, 5*time.Minute)
 	def(&o.AttemptTimeout, 30*time.Second)

@@ -161,6 +161,30 @@ func TestSelfCheckGivesUpAfterItsDeadlineAndCleansUp(t *testing.T) {
 	assert.Equal(t, 1, cleanups)
 }
 
+// A failed HTTP-01 or TLS-ALPN-01 self-check is tried again soon, the
+// pause doubling from PollInterval up to SelfCheckInterval: the answer is
+// served by this process (or a replica a moment behind). DNS-01 waits
+// SelfCheckInterval between checks (see above).
+func TestServedSelfCheckRetriesDouble(t *testing.T) {
+	for _, typ := range []solver.Type{solver.HTTP01, solver.TLSALPN01} {
+		t.Run(string(typ), func(t *testing.T) {
+			ctx := testCtx(t)
+			f := newFixture(t, &fakeSolver{checkErr: errors.New("connection refused")})
+			ref := f.create(ctx, t, typ, challenge.Status{})
+			var pauses []time.Duration
+			for range 10 {
+				next, err := f.r.Reconcile(ctx, ref)
+				require.NoError(t, err)
+				pauses = append(pauses, next.Sub(f.clk.Now()))
+				f.clk.Set(next)
+			}
+			ms := time.Millisecond
+			assert.Equal(t, []time.Duration{5 * ms, 10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 320 * ms, 640 * ms, time.Second, time.Second}, pauses)
+			assert.Equal(t, 10, f.get(ctx, t, ref).Status.SelfCheckFailures)
+		})
+	}
+}
+
 func TestFinalPresentedChallengeIsCleanedUpAfterRestart(t *testing.T) {
 	ctx := testCtx(t)
 	f := newFixture(t, &fakeSolver{})

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,110 +20,240 @@ import (
 
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
-const (
-	benchCerts       = 200
-	benchConcurrency = 8
-)
+// issuanceShape is how many certificates a benchmark round issues and how
+// many are in flight at once.
+type issuanceShape struct {
+	name        string
+	certs, conc int
+	// http01 validates HTTP-01 for real; else every challenge is valid
+	// (Pebble's always-valid mode: the CA contacts nobody, but clients still
+	// accept and poll).
+	http01 bool
+}
 
-// BenchmarkACMEIssuance compares certflow with a bare x/crypto/acme loop on
-// the same acmetest server (always-valid), 200 certificates per iteration
-// at concurrency 8, ECDSA P-256, both using the server's own client
-// (srv.Client(): net/http's default of 2 idle connections per host, as a
-// program that does not tune its transport has). Run with -benchtime=1x;
-// "certflow" reports its rate as a ratio of "bare" when both ran.
+var issuanceShapes = []issuanceShape{
+	{name: "valid-200x8", certs: 200, conc: 8},
+	{name: "valid-50x1", certs: 50, conc: 1},
+	{name: "http01-50x4", certs: 50, conc: 4, http01: true},
+}
+
+// benchTimeout bounds one contender's run: far beyond what a round takes,
+// so a CA that hangs fails the benchmark instead of CI.
+const benchTimeout = 30 * time.Second
+
+// bareOrderPoll is how often the bare loop polls its order: the floor a
+// client can reach without asking the CA far more often.
+const bareOrderPoll = 5 * time.Millisecond
+
+// BenchmarkACMEIssuance compares certflow with a bare x/crypto/acme loop
+// against the same CA in the same run, for each shape of issuanceShapes,
+// against two CAs:
+//
+//   - acmetest: Pebble in this process, behind acmetest's front (which lets
+//     one request at a time into Pebble and answers finalize once the
+//     certificate is stored);
+//   - pebble: the pinned Pebble built at test time and run as its own
+//     process, so the CA does not share a scheduler and a garbage collector
+//     with the clients, and finalize is answered before the certificate
+//     exists, as real CAs do.
+//
+// Three contenders issue the same number of certificates, in turn:
+//
+//   - xcrypto, the bare x/crypto/acme loop: one account, then per
+//     certificate newOrder, each authorization, accept its http-01
+//     challenge, poll the order every 5 ms until ready, and
+//     CreateCertFromOrder (finalize, then x/crypto's WaitOrder, which looks
+//     at once and then sleeps a second, or the CA's Retry-After, while the
+//     order is processing);
+//   - floor, the same loop without that sleep: finalize (acmepost), look
+//     at once, then every 5 ms until valid, and download: the protocol's
+//     floor for a client polling every 5 ms;
+//   - certflow: a Manager on a memory store; a certificate enters when
+//     another one is Ready, so all have the same number in flight.
+//
+// All use one HTTP client keeping an idle connection per requester, ECDSA
+// P-256 keys, and register their account before the clock starts.
+// Reported: certs/s, ACME requests per certificate (counted on the
+// client's transport, by path in the log), and for certflow its rate over
+// each bare loop's ("vs-xcrypto", "vs-floor"). Run with -benchtime=1x.
 func BenchmarkACMEIssuance(b *testing.B) {
-	benchIssuance(b, func(srv *acmetest.Server) *http.Client { return srv.Client() })
-}
-
-// BenchmarkACMEIssuancePooled is BenchmarkACMEIssuance with a transport
-// keeping enough idle connections for every concurrent requester. With
-// the default of 2 per host most requests open a new TLS connection and the
-// CA's RSA handshake dominates both sides; here what remains is the cost of
-// the ACME protocol and of certflow's own work.
-func BenchmarkACMEIssuancePooled(b *testing.B) {
-	benchIssuance(b, func(srv *acmetest.Server) *http.Client {
-		tr := srv.Client().Transport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 4 * benchConcurrency
-		return &http.Client{Transport: tr, Timeout: time.Minute}
-	})
-}
-
-func benchIssuance(b *testing.B, client func(*acmetest.Server) *http.Client) {
-	// Always valid: Pebble contacts nobody, but the Manager's HTTP-01
-	// self-check still reaches its own handler.
-	srv := acmetest.NewServer(b, acmetest.WithAlwaysValid())
-	var bare float64
-	b.Run("bare", func(b *testing.B) {
-		bare = benchRate(b, func(ctx context.Context, round int) error { return bareLoop(ctx, srv, client(srv), round) })
-	})
-	b.Run("certflow", func(b *testing.B) {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		l, port := testrig.ListenLoopback(b)
-		m, stop := benchManager(ctx, b, srv, client(srv), l, port)
-		defer stop()
-		rate := benchRate(b, func(ctx context.Context, round int) error { return certflowRound(ctx, m, round) })
-		if bare > 0 {
-			b.ReportMetric(rate/bare, "ratio")
-		}
-	})
-}
-
-// benchRate runs b.N rounds of benchCerts issuances and reports certs/s.
-func benchRate(b *testing.B, round func(ctx context.Context, round int) error) float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if err := round(ctx, i); err != nil {
-			b.Fatal(err)
+	for _, ca := range []string{"acmetest", "pebble"} {
+		for _, shape := range issuanceShapes {
+			b.Run(ca+"/"+shape.name, func(b *testing.B) {
+				rig := startBenchCA(b, ca, shape)
+				var xcrypto, floor float64
+				b.Run("xcrypto", func(b *testing.B) { xcrypto = benchBare(b, rig, shape, "x", finalizeXCrypto) })
+				b.Run("floor", func(b *testing.B) { floor = benchBare(b, rig, shape, "f", finalizeFloor) })
+				b.Run("certflow", func(b *testing.B) {
+					rate := benchCertflow(b, rig, shape)
+					if xcrypto > 0 {
+						b.ReportMetric(rate/xcrypto, "vs-xcrypto")
+					}
+					if floor > 0 {
+						b.ReportMetric(rate/floor, "vs-floor")
+					}
+				})
+			})
 		}
 	}
-	rate := float64(b.N*benchCerts) / time.Since(start).Seconds()
+}
+
+// benchCA is a CA and what both contenders share to reach it: the HTTP-01
+// listener (the bare loop's tokens first, then the running Manager's
+// handler), a dialer reaching that listener for any name, and a counting
+// HTTP client.
+type benchCA struct {
+	directory string
+	client    *http.Client
+	counter   *requestCounter
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	http01    *http01Mux
+	port      int
+	// explain, if set, says what the CA was doing when a round failed.
+	explain func() string
+}
+
+func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
+	l, port := testrig.ListenLoopback(b)
+	mux := &http01Mux{}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(l) }()
+	b.Cleanup(func() { _ = hs.Close() })
+	rig := &benchCA{http01: mux, port: port, counter: &requestCounter{}}
+	var base *http.Client
+	switch ca {
+	case "acmetest":
+		opts := []acmetest.Option{acmetest.WithHTTP01Port(port)}
+		if !shape.http01 {
+			opts = append(opts, acmetest.WithAlwaysValid())
+		}
+		srv := acmetest.NewServer(b, opts...)
+		tr := srv.Client().Transport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 4 * shape.conc
+		base = &http.Client{Transport: tr, Timeout: time.Minute}
+		rig.directory = srv.DirectoryURL()
+	case "pebble":
+		cfg := pebbleConfig{alwaysValid: !shape.http01, httpPort: port}
+		if shape.http01 {
+			cfg.resolver = startLoopbackDNS(b)
+		}
+		p := startPebble(b, cfg)
+		base = p.Client(4 * shape.conc)
+		base.Transport = oneAtATime(base.Transport)
+		rig.directory = p.DirectoryURL
+		rig.explain = p.dump
+	default:
+		b.Fatalf("unknown CA %q", ca)
+	}
+	rig.client = &http.Client{Transport: rig.counter.wrap(base.Transport), Timeout: base.Timeout}
+	rig.dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	}
+	return rig
+}
+
+// fail ends the benchmark with err and what the CA was doing.
+func (rig *benchCA) fail(b *testing.B, err error) {
+	b.Helper()
+	if rig.explain != nil {
+		b.Fatalf("%v\nthe CA's state:\n%s", err, rig.explain())
+	}
+	b.Fatal(err)
+}
+
+// roundStart is when a contender's round started: wall time and this
+// process's CPU time.
+type roundStart struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func startClock() roundStart {
+	cpu, _ := processCPU()
+	return roundStart{wall: time.Now(), cpu: cpu}
+}
+
+// report records the rate, the requests per certificate and the CPU time
+// per certificate (of this process: the client's, and with acmetest the
+// CA's too) of n certificates issued since c.
+func (rig *benchCA) report(b *testing.B, n int, c roundStart) float64 {
+	elapsed := time.Since(c.wall)
+	rate := float64(n) / elapsed.Seconds()
 	b.ReportMetric(rate, "certs/s")
+	total, byPath := rig.counter.take()
+	b.ReportMetric(float64(total)/float64(n), "req/cert")
+	if cpu, ok := processCPU(); ok {
+		b.ReportMetric(float64(cpu-c.cpu)/float64(time.Millisecond)/float64(n), "cpu-ms/cert")
+	}
+	b.Logf("%d certificates in %v: %.1f/s; requests per certificate: %s", n, elapsed, rate, perCert(byPath, n))
 	return rate
 }
 
-// bareLoop issues benchCerts certificates with x/crypto/acme directly:
-// register once, then per certificate AuthorizeOrder, Accept each http-01
-// challenge, WaitOrder, CreateCertFromOrder.
-func bareLoop(ctx context.Context, srv *acmetest.Server, hc *http.Client, round int) error {
+// benchBare runs a bare loop finishing with finalize, naming its
+// certificates with prefix.
+func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, finalize bareFinalizer) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	defer cancel()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		b.Fatal(err)
 	}
-	cl := &acme.Client{Key: key, DirectoryURL: srv.DirectoryURL(), HTTPClient: hc}
+	cl := &acme.Client{Key: key, DirectoryURL: rig.directory, HTTPClient: rig.client}
 	if _, err := cl.Register(ctx, &acme.Account{}, acme.AcceptTOS); err != nil {
-		return err
+		b.Fatal(err)
 	}
+	post := &acmepost.Client{}
+	rig.counter.take()
+	b.ResetTimer()
+	start := startClock()
+	for i := 0; i < b.N; i++ {
+		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
+			return bareIssue(ctx, cl, post, fmt.Sprintf("%s%d-%d.bench.test", prefix, i, j), rig.http01, finalize)
+		})
+		if err != nil {
+			rig.fail(b, err)
+		}
+	}
+	return rig.report(b, b.N*shape.certs, start)
+}
+
+// inParallel runs issue for 0..certs-1, conc at a time, and returns the
+// first error.
+func inParallel(ctx context.Context, shape issuanceShape, issue func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	work := make(chan int)
-	errs := make(chan error, benchConcurrency)
+	errs := make(chan error, shape.conc)
 	var wg sync.WaitGroup
-	for w := 0; w < benchConcurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range shape.conc {
+		wg.Go(func() {
 			for i := range work {
-				if err := bareIssue(ctx, cl, fmt.Sprintf("b%d-%d.bench.test", round, i)); err != nil {
+				if err := issue(ctx, i); err != nil {
 					errs <- err
+					cancel()
 					return
 				}
 			}
-		}()
+		})
 	}
 	var firstErr error
-	for i := 0; i < benchCerts && firstErr == nil; i++ {
+feed:
+	for i := range shape.certs {
 		select {
 		case work <- i:
 		case firstErr = <-errs:
+			break feed
 		}
 	}
 	close(work)
@@ -133,7 +265,40 @@ func bareLoop(ctx context.Context, srv *acmetest.Server, hc *http.Client, round 
 	return firstErr
 }
 
-func bareIssue(ctx context.Context, cl *acme.Client, name string) error {
+// bareFinalizer finalizes the ready order o with csr and downloads the
+// certificate.
+type bareFinalizer func(ctx context.Context, cl *acme.Client, post *acmepost.Client, o *acme.Order, csr []byte) error
+
+// finalizeXCrypto is x/crypto's way: CreateCertFromOrder.
+func finalizeXCrypto(ctx context.Context, cl *acme.Client, _ *acmepost.Client, o *acme.Order, csr []byte) error {
+	_, _, err := cl.CreateCertFromOrder(ctx, o, csr, true)
+	return err
+}
+
+// finalizeFloor finalizes, looks at the order at once, then every
+// bareOrderPoll until it is valid, and downloads the certificate.
+func finalizeFloor(ctx context.Context, cl *acme.Client, post *acmepost.Client, o *acme.Order, csr []byte) error {
+	url := o.URI
+	o, _, err := post.Finalize(ctx, cl, o.FinalizeURL, csr)
+	if err != nil {
+		return err
+	}
+	if o.Status != acme.StatusValid {
+		if o, err = cl.GetOrder(ctx, url); err != nil {
+			return err
+		}
+	}
+	if o, err = pollOrder(ctx, cl, url, o, acme.StatusValid); err != nil {
+		return err
+	}
+	_, err = cl.FetchCert(ctx, o.CertURL, true)
+	return err
+}
+
+// bareIssue issues one certificate for name with x/crypto/acme: newOrder,
+// each authorization, accept its http-01 challenge (served by tokens),
+// poll the order every bareOrderPoll until ready, then finalize.
+func bareIssue(ctx context.Context, cl *acme.Client, post *acmepost.Client, name string, tokens *http01Mux, finalize bareFinalizer) error {
 	o, err := cl.AuthorizeOrder(ctx, acme.DomainIDs(name))
 	if err != nil {
 		return err
@@ -143,15 +308,25 @@ func bareIssue(ctx context.Context, cl *acme.Client, name string) error {
 		if err != nil {
 			return err
 		}
+		if a.Status == acme.StatusValid {
+			continue
+		}
 		for _, c := range a.Challenges {
-			if c.Type == "http-01" {
-				if _, err := cl.Accept(ctx, c); err != nil {
-					return err
-				}
+			if c.Type != "http-01" {
+				continue
+			}
+			ka, err := cl.HTTP01ChallengeResponse(c.Token)
+			if err != nil {
+				return err
+			}
+			tokens.put(c.Token, ka)
+			defer tokens.remove(c.Token)
+			if _, err := cl.Accept(ctx, c); err != nil {
+				return err
 			}
 		}
 	}
-	if o, err = cl.WaitOrder(ctx, o.URI); err != nil {
+	if o, err = pollOrder(ctx, cl, o.URI, o, acme.StatusReady); err != nil {
 		return err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -162,15 +337,71 @@ func bareIssue(ctx context.Context, cl *acme.Client, name string) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = cl.CreateCertFromOrder(ctx, o, csr, true)
-	return err
+	return finalize(ctx, cl, post, o, csr)
 }
 
-// benchManager runs a Manager (memory store, 8 workers) with its HTTP-01
-// handler on l and a Ready ACME issuer "acme" in namespace "bench".
-func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *http.Client, l net.Listener, port int) (*certflow.Manager, func()) {
-	cfg := certflow.Config{Store: memory.New(), HTTPClient: hc, Workers: benchConcurrency}
-	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, srv.Dial
+// pollOrder reads the order at url every bareOrderPoll until it has status
+// want, and fails if it becomes invalid.
+func pollOrder(ctx context.Context, cl *acme.Client, url string, o *acme.Order, want string) (*acme.Order, error) {
+	for o.Status != want {
+		if o.Status == acme.StatusInvalid {
+			return nil, fmt.Errorf("order %s invalid: %v", url, o.Error)
+		}
+		t := time.NewTimer(bareOrderPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		var err error
+		if o, err = cl.GetOrder(ctx, url); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	defer cancel()
+	m, stop := benchManager(ctx, b, rig, shape, memory.New())
+	defer stop()
+	rig.counter.take()
+	b.ResetTimer()
+	start := startClock()
+	for i := 0; i < b.N; i++ {
+		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
+			c := benchCertificate(fmt.Sprintf("c%d-%d", i, j))
+			if err := m.Apply(ctx, c); err != nil {
+				return err
+			}
+			if err := m.WaitReady(ctx, meta.RefOf(c)); err != nil {
+				st, _ := m.Status(context.Background(), meta.RefOf(c))
+				return fmt.Errorf("%s: %w\n%v", c.ObjectMeta.Name, err, st)
+			}
+			return nil
+		})
+		if err != nil {
+			rig.fail(b, err)
+		}
+	}
+	return rig.report(b, b.N*shape.certs, start)
+}
+
+// benchCertificate is a Certificate of the benchmark's issuer for one name.
+func benchCertificate(name string) *certificate.Certificate {
+	return testrig.ACMECertificate("bench", name, "acme", name+".bench.test")
+}
+
+// benchManager runs a Manager (memory store, default workers, as many ACME
+// requests in flight per account as the shape has certificates in flight)
+// serving HTTP-01 on the rig's listener, with a Ready ACME issuer "acme" in
+// namespace "bench".
+func benchManager(ctx context.Context, b testing.TB, rig *benchCA, shape issuanceShape, st store.Store) (*certflow.Manager, func()) {
+	cfg := certflow.Config{Store: st, HTTPClient: rig.client}
+	cfg.ACME.HTTP01Port, cfg.ACME.Dial = rig.port, rig.dial
+	cfg.ACME.MaxInFlightPerAccount = shape.conc
 	m, err := certflow.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -178,13 +409,12 @@ func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *h
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(runCtx) }()
-	hs := &http.Server{Handler: m.HTTPHandler(http.NotFoundHandler()), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(l) }()
-	stop := func() { cancel(); <-done; _ = hs.Close() }
+	rig.http01.serve(m.HTTPHandler(http.NotFoundHandler()))
+	stop := func() { rig.http01.serve(nil); cancel(); <-done }
 	iss := &issuer.Issuer{
 		ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: "acme"},
 		Spec: issuer.Spec{ACME: &issuer.ACMEIssuer{
-			Server: srv.DirectoryURL(), PrivateKeySecretRef: meta.LocalRef{Name: "acme-account"},
+			Server: rig.directory, PrivateKeySecretRef: meta.LocalRef{Name: "acme-account"},
 			Solvers: []solver.Config{{HTTP01: &solver.HTTP01Config{}}},
 		}},
 	}
@@ -192,25 +422,53 @@ func benchManager(ctx context.Context, b *testing.B, srv *acmetest.Server, hc *h
 		stop()
 		b.Fatal(err)
 	}
+	testrig.WaitFor[issuer.Issuer](b, ctx, st, meta.RefOf(iss), "issuer Ready",
+		func(i *issuer.Issuer) bool { return i.Status.Conditions.IsTrue(meta.ConditionReady) }, nil)
 	return m, stop
 }
 
-// certflowRound applies benchCerts Certificates and waits until all are Ready.
-func certflowRound(ctx context.Context, m *certflow.Manager, round int) error {
-	refs := make([]meta.Ref, benchCerts)
-	for i := range refs {
-		name := fmt.Sprintf("c%d-%d", round, i)
-		c := testrig.ACMECertificate("bench", name, "acme", name+".bench.test")
-		if err := m.Apply(ctx, c); err != nil {
-			return err
-		}
-		refs[i] = meta.RefOf(c)
+// http01Mux answers HTTP-01 requests: the bare loop's tokens, else the
+// handler of the Manager under test.
+type http01Mux struct {
+	mu      sync.RWMutex
+	tokens  map[string]string
+	manager http.Handler
+}
+
+const http01Prefix = "/.well-known/acme-challenge/"
+
+func (m *http01Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.RLock()
+	ka, ok := m.tokens[strings.TrimPrefix(r.URL.Path, http01Prefix)]
+	next := m.manager
+	m.mu.RUnlock()
+	switch {
+	case ok && strings.HasPrefix(r.URL.Path, http01Prefix):
+		_, _ = w.Write([]byte(ka))
+	case next != nil:
+		next.ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
 	}
-	for _, ref := range refs {
-		if err := m.WaitReady(ctx, ref); err != nil {
-			st, _ := m.Status(context.Background(), ref)
-			return fmt.Errorf("%s: %w\n%v", ref, err, st)
-		}
+}
+
+func (m *http01Mux) put(token, keyAuth string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tokens == nil {
+		m.tokens = map[string]string{}
 	}
-	return nil
+	m.tokens[token] = keyAuth
+}
+
+func (m *http01Mux) remove(token string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tokens, token)
+}
+
+func (m *http01Mux) serve(h http.Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.manager = h
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"golang.org/x/crypto/acme"
@@ -80,10 +81,16 @@ func (r *Reconciler) register(ctx context.Context, obj Object, reg *registration
 
 // ensureAccount finds the account of cl.Key, registering it (with EAB when
 // configured) if the CA does not know it, and updates its contact if the
-// email changed. It never sends the EAB key anywhere but into the MAC.
+// email changed. A key generated just now is registered without looking
+// for its account first: one newAccount request. It never sends the EAB
+// key anywhere but into the MAC.
 func ensureAccount(ctx context.Context, cl *acme.Client, a *ACMEIssuer, reg *registration) (*acme.Account, error) {
 	contact := contacts(a.Email)
-	acct, err := cl.GetReg(ctx, "")
+	var acct *acme.Account
+	err := acme.ErrNoAccount // a key generated just now has no account
+	if !reg.newKey {
+		acct, err = cl.GetReg(acmeproto.WithAction(ctx, acmeproto.ActionGetRegistration), "")
+	}
 	if errors.Is(err, acme.ErrNoAccount) {
 		newAcct := &acme.Account{Contact: contact}
 		if eab := a.ExternalAccountBinding; eab != nil {
@@ -92,9 +99,9 @@ func ensureAccount(ctx context.Context, cl *acme.Client, a *ACMEIssuer, reg *reg
 			}
 			newAcct.ExternalAccountBinding = &acme.ExternalAccountBinding{KID: eab.KeyID, Key: reg.eab}
 		}
-		acct, err = cl.Register(ctx, newAcct, acme.AcceptTOS)
+		acct, err = cl.Register(acmeproto.WithAction(ctx, acmeproto.ActionRegisterAccount), newAcct, acme.AcceptTOS)
 		if errors.Is(err, acme.ErrAccountAlreadyExists) {
-			acct, err = cl.GetReg(ctx, "")
+			acct, err = cl.GetReg(acmeproto.WithAction(ctx, acmeproto.ActionGetRegistration), "")
 		}
 	}
 	if err != nil {
@@ -105,7 +112,7 @@ func ensureAccount(ctx context.Context, cl *acme.Client, a *ACMEIssuer, reg *reg
 	}
 	if len(contact) > 0 && !slices.Equal(acct.Contact, contact) {
 		uri := acct.URI
-		if acct, err = cl.UpdateReg(ctx, &acme.Account{Contact: contact}); err != nil {
+		if acct, err = cl.UpdateReg(acmeproto.WithAction(ctx, acmeproto.ActionUpdateRegistration), &acme.Account{Contact: contact}); err != nil {
 			return nil, err
 		}
 		acct.URI = uri

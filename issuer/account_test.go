@@ -69,6 +69,9 @@ func TestACMERegistersAndReusesAccount(t *testing.T) {
 	assert.Equal(t, elliptic.P256(), ec.Curve)
 	assert.Equal(t, accountKeyHash(key), st.LastPrivateKeyHash)
 	assert.NotContains(t, c.Message, string(keyPEM))
+	assert.Equal(t, 1, srv.Requests(acmetest.EndpointNewAccount),
+		"a key generated in this visit has no account to look up: one newAccount registers it")
+	assert.Equal(t, 1, acmeRequests(srv))
 
 	// The Manager reconciles again after our write: no call to the CA.
 	rv, calls := got.GetMeta().ResourceVersion, acmeRequests(srv)

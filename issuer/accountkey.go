@@ -83,8 +83,8 @@ func accountKeySecret(ns string, a *ACMEIssuer) *secret.Secret {
 }
 
 // fillAccountKey generates the key of sec, made by accountKeySecret:
-// ECDSA P-256, or RSA 2048 for AccountKeyAlgorithm RSA.
-func fillAccountKey(sec *secret.Secret, a *ACMEIssuer) error {
+// ECDSA P-256, or RSA 2048 for AccountKeyAlgorithm RSA. It returns the key.
+func fillAccountKey(sec *secret.Secret, a *ACMEIssuer) (crypto.Signer, error) {
 	var (
 		key crypto.Signer
 		err error
@@ -95,15 +95,15 @@ func fillAccountKey(sec *secret.Secret, a *ACMEIssuer) error {
 		key, err = pki.GenerateKey(pki.AlgECDSA, 256)
 	}
 	if err != nil {
-		return fmt.Errorf("generate account key: %w", err)
+		return nil, fmt.Errorf("generate account key: %w", err)
 	}
 	pemKey, err := pki.EncodePrivateKey(key, false)
 	if err != nil {
-		return fmt.Errorf("encode account key: %w", err)
+		return nil, fmt.Errorf("encode account key: %w", err)
 	}
 	_, dataKey := accountKeyRef(sec.ObjectMeta.Namespace, a)
 	sec.Data = map[string][]byte{dataKey: pemKey}
-	return nil
+	return key, nil
 }
 
 // accountKeyHash identifies an account key by its public half, so the hash

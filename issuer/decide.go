@@ -62,6 +62,10 @@ type Account struct {
 	// RetryAt is when a failed registration of the issuer's current
 	// generation may be tried again; zero: no wait.
 	RetryAt time.Time
+	// NewKey means this visit generated Key: no account can exist for it,
+	// so registering it asks the CA for a new account at once instead of
+	// looking for an existing one first.
+	NewKey bool
 }
 
 // decision is decide's answer: a plan without effect closures (Plan.Object
@@ -89,6 +93,8 @@ type registration struct {
 	eab []byte
 	// eabProblem, if set, fails a registration that needs EAB.
 	eabProblem string
+	// newKey: the key was generated just now (Account.NewKey).
+	newKey bool
 }
 
 // decide is the issuer's state machine: pure, reading only s.
@@ -153,7 +159,8 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 		d.plan.Next = acct.VerifiedUntil
 		return
 	}
-	d.register = &registration{key: acct.Key, hash: hash, kid: kid, eab: acct.EABKey, eabProblem: acct.EABProblem}
+	d.register = &registration{key: acct.Key, hash: hash, kid: kid, eab: acct.EABKey, eabProblem: acct.EABProblem,
+		newKey: acct.NewKey && kid == ""}
 }
 
 // knownAccount returns the account URI recorded in obj's status if it

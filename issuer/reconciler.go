@@ -91,16 +91,21 @@ var errUnchanged = errors.New("issuer: status unchanged")
 // changed meanwhile, and when it wants to look again (zero: on change only).
 // A deleted issuer is forgotten: its ACME client leaves memory.
 func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
+	newKey := "" // hash of the account key this visit generated
 	for step := 1; ; step++ {
 		s, err := r.load(ctx, ref)
 		if err != nil || s == nil {
 			return time.Time{}, err
 		}
+		s.Account.NewKey = newKey != "" && s.Account.Key != nil && accountKeyHash(s.Account.Key) == newKey
 		d := decide(*s)
+		newKey = ""
 		if d.newKey != nil {
-			if err := fillAccountKey(d.newKey, s.Issuer.IssuerSpec().ACME); err != nil {
+			key, err := fillAccountKey(d.newKey, s.Issuer.IssuerSpec().ACME)
+			if err != nil {
 				return time.Time{}, fmt.Errorf("issuer: reconcile %s: %w", ref, err)
 			}
+			newKey = accountKeyHash(key)
 		}
 		// Events the effect's outcome adds are recorded once it is stored.
 		var later []reconcile.Event

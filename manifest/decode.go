@@ -66,10 +66,10 @@ func decodeLimited(data []byte, o decodeOptions) ([]meta.Object, error) {
 	if int64(len(data)) > o.maxBytes {
 		return nil, &TooLargeError{Limit: o.maxBytes, Size: int64(len(data))}
 	}
-	return decode(data, o.strict)
+	return decode(data, o)
 }
 
-func decode(data []byte, strict bool) ([]meta.Object, error) {
+func decode(data []byte, opts decodeOptions) ([]meta.Object, error) {
 	var (
 		objs []meta.Object
 		errs Errors
@@ -78,11 +78,12 @@ func decode(data []byte, strict bool) ([]meta.Object, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	index := 0
 	for _, d := range splitDocuments(data) {
-		o, e, empty := decodeDocument(index, d, strict)
+		o, e, empty := decodeDocument(index, d, opts)
 		if empty {
 			continue
 		}
 		index++
+		place(d, e)
 		objs = append(objs, o...)
 		errs = append(errs, e...)
 	}
@@ -94,10 +95,10 @@ func decode(data []byte, strict bool) ([]meta.Object, error) {
 
 // decodeDocument decodes one document; empty reports a document that is
 // null (such as a lone "~"), which is skipped like an empty one.
-func decodeDocument(index int, d document, strict bool) (objs []meta.Object, errs Errors, empty bool) {
+func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Object, errs Errors, empty bool) {
 	at := DocumentError{Index: index, Item: -1, Line: d.first}
 	toJSON := yaml.YAMLToJSON
-	if strict {
+	if opts.strict {
 		toJSON = yaml.YAMLToJSONStrict
 	}
 	j, err := toJSON(d.body)
@@ -122,7 +123,7 @@ func decodeDocument(index int, d document, strict bool) (objs []meta.Object, err
 		return nil, Errors{at.with("", ErrSyntax, fmt.Errorf("want an object with apiVersion and kind, got %s", jsonType(v)))}, false
 	}
 	if m["kind"] != "List" {
-		o, errs := decodeObject(m, at, strict)
+		o, errs := decodeObject(m, at, opts)
 		if o == nil {
 			return nil, errs, false
 		}
@@ -140,7 +141,7 @@ func decodeDocument(index int, d document, strict bool) (objs []meta.Object, err
 			errs = append(errs, at.with("", ErrSyntax, fmt.Errorf("want an object with apiVersion and kind, got %s", jsonType(it))))
 			continue
 		}
-		o, e := decodeObject(im, at, strict)
+		o, e := decodeObject(im, at, opts)
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -151,7 +152,7 @@ func decodeDocument(index int, d document, strict bool) (objs []meta.Object, err
 
 // decodeObject decodes one object; it returns nil and the problems when
 // there are any.
-func decodeObject(m map[string]any, at DocumentError, strict bool) (meta.Object, Errors) {
+func decodeObject(m map[string]any, at DocumentError, opts decodeOptions) (meta.Object, Errors) {
 	at.APIVersion, _ = m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	at.Kind = meta.Kind(kind)
@@ -167,18 +168,21 @@ func decodeObject(m map[string]any, at DocumentError, strict bool) (meta.Object,
 	if _, ok := obj.(*secret.Secret); ok {
 		stringData, errs = popStringData(m, at)
 	}
-	c := checker{strict: strict}
+	c := checker{strict: opts.strict}
 	c.check(m, reflect.TypeOf(obj), "")
 	for _, p := range c.problems {
 		errs = append(errs, at.with(p.path, p.err, p.cause))
 	}
 	if len(errs) > 0 {
+		if opts.validate {
+			errs = append(errs, salvage(m, obj, errs, at)...)
+		}
 		return nil, errs
 	}
 	raw, err := json.Marshal(m)
 	if err == nil {
 		dec := json.NewDecoder(bytes.NewReader(raw))
-		if strict {
+		if opts.strict {
 			dec.DisallowUnknownFields()
 		}
 		err = dec.Decode(obj)
@@ -197,6 +201,14 @@ func decodeObject(m map[string]any, at DocumentError, strict bool) (meta.Object,
 		}
 		for k, v := range stringData {
 			s.Data[k] = []byte(v) // stringData wins over data, as in Kubernetes
+		}
+	}
+	if opts.validate {
+		for _, p := range validateObject(obj) {
+			errs = append(errs, at.with(p.field, ErrInvalidObject, p.cause))
+		}
+		if len(errs) > 0 {
+			return nil, errs
 		}
 	}
 	return obj, nil
@@ -261,6 +273,23 @@ func newObject(apiVersion string, kind meta.Kind) (meta.Object, error) {
 		return nil, fmt.Errorf("apiVersion is missing; %s is served as %s", kind, want)
 	default:
 		return nil, fmt.Errorf("%s is served as apiVersion %s, not %q", kind, want, apiVersion)
+	}
+}
+
+// place moves each problem that names a field (or a List item) from the
+// document's first line to the line of that field.
+func place(d document, errs Errors) {
+	if len(errs) == 0 {
+		return
+	}
+	l := locator{doc: d}
+	for _, e := range errs {
+		if e.Path == "" && e.Item < 0 {
+			continue
+		}
+		if n := l.line(e.Item, e.Path); n > 0 {
+			e.Line = n
+		}
 	}
 }
 

@@ -242,7 +242,7 @@ func TestDecodeAcceptsUnknownFieldsAndStrictNamesThem(t *testing.T) {
 		paths = append(paths, e.Path)
 	}
 	assert.Equal(t, []string{"metadata.managedFields", "spec.keystores"}, paths)
-	assert.Contains(t, err.Error(), `manifest: documents[0] (line 3, Certificate "extra"): spec.keystores: unknown field`)
+	assert.Contains(t, err.Error(), `manifest: documents[0] (line 13, Certificate "extra"): spec.keystores: unknown field`)
 
 	for _, name := range []string{"seed.yaml", "selfsigned-issuer.yaml", "ca-issuer.yaml", "acme-issuer-eab.yaml", "certificate-full.yaml", "list.json"} {
 		_, err := DecodeStrict(readTestdata(t, name))
@@ -263,8 +263,8 @@ func TestDecodeInvalidManifests(t *testing.T) {
 		{"malformed.yaml", ErrSyntax, 1, 14, "", "", "documents[1] (line 14): malformed document: yaml: line 14: did not find expected key"},
 		{"unknown-kind.yaml", ErrUnknownKind, 0, 1, "Ingress", "", `kind "Ingress" (apiVersion "networking.k8s.io/v1") is not one certflow decodes`},
 		{"old-api-version.yaml", ErrUnknownKind, 0, 1, meta.KindCertificate, "", `Certificate is served as apiVersion cert-manager.io/v1, not "cert-manager.io/v1alpha2"`},
-		{"issuerref-namespace.yaml", ErrIssuerRefNamespace, 0, 1, meta.KindCertificate, "spec.issuerRef.namespace", "issuerRef has no namespace field"},
-		{"bad-duration.yaml", ErrInvalidValue, 0, 1, meta.KindCertificate, "spec.duration", `spec.duration: invalid value: duration: time: unknown unit " days" in duration "90 days"`},
+		{"issuerref-namespace.yaml", ErrIssuerRefNamespace, 0, 13, meta.KindCertificate, "spec.issuerRef.namespace", "issuerRef has no namespace field"},
+		{"bad-duration.yaml", ErrInvalidValue, 0, 10, meta.KindCertificate, "spec.duration", `spec.duration: invalid value: duration: time: unknown unit " days" in duration "90 days"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -314,25 +314,26 @@ items:
 	type row struct {
 		item int
 		path string
+		line int
 		err  error
 	}
 	var got []row
 	for _, e := range errs {
-		got = append(got, row{e.Item, e.Path, e.Err})
+		got = append(got, row{e.Item, e.Path, e.Line, e.Err})
 	}
 	assert.Equal(t, []row{
-		{0, "spec.dnsNames", ErrInvalidValue},
-		{0, "spec.isCA", ErrInvalidValue},
-		{0, "spec.privateKey.size", ErrInvalidValue},
-		{0, "spec.renewBefore", ErrInvalidValue},
-		{0, "spec.revisionHistoryLimit", ErrInvalidValue},
-		{0, "spec.secretName", ErrInvalidValue},
-		{1, "", ErrSyntax},
-		{2, `stringData.num`, ErrInvalidValue},
-		{2, `data["tls.key"]`, ErrInvalidValue},
-	}, got)
-	assert.Contains(t, err.Error(), `documents[0].items[0] (line 1, Certificate "a"): spec.secretName: invalid value: want a string, got a number`)
-	assert.Contains(t, err.Error(), `documents[0].items[1] (line 1): malformed document: want an object with apiVersion and kind, got a number`)
+		{0, "spec.dnsNames", 10, ErrInvalidValue},
+		{0, "spec.isCA", 9, ErrInvalidValue},
+		{0, "spec.privateKey.size", 11, ErrInvalidValue},
+		{0, "spec.renewBefore", 13, ErrInvalidValue},
+		{0, "spec.revisionHistoryLimit", 12, ErrInvalidValue},
+		{0, "spec.secretName", 8, ErrInvalidValue},
+		{1, "", 14, ErrSyntax},
+		{2, `stringData.num`, 19, ErrInvalidValue},
+		{2, `data["tls.key"]`, 18, ErrInvalidValue},
+	}, got, "each problem is at its field's line")
+	assert.Contains(t, err.Error(), `documents[0].items[0] (line 8, Certificate "a"): spec.secretName: invalid value: want a string, got a number`)
+	assert.Contains(t, err.Error(), `documents[0].items[1] (line 14): malformed document: want an object with apiVersion and kind, got a number`)
 	assert.NotContains(t, err.Error(), "not base64!", "secret values never appear in errors")
 }
 

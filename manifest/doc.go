@@ -21,6 +21,9 @@
 // Decode and DecodeStrict, MaxBytes for DecodeReader, which stops reading
 // there. Longer input is refused unparsed with a *TooLargeError.
 //
-// Decode checks shape, not meaning: run certificate.Validate (and the other
-// packages' validators) on what it returns.
+// Decode checks shape, not meaning; Validate checks both: it is Decode
+// followed by each object's own validation (certificate.Validate,
+// issuer.Validate, request.Validate), so one call finds everything a Manager
+// would refuse. Every problem names its document, its field and the input
+// line of that field, so a tool can point at it as a compiler would.
 package manifest

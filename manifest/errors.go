@@ -34,9 +34,10 @@ type DocumentError struct {
 	// Item is the 0-based position inside a `kind: List` document, or -1
 	// when the document is not a List.
 	Item int
-	// Line is the 1-based line of the input where the problem is (for
-	// syntax errors the yaml parser reports it) or where the document
-	// starts; 0 when unknown.
+	// Line is the 1-based line of the input where the problem is: the
+	// offending field's line (an absent field's closest present parent),
+	// the line the yaml parser reports for a syntax error, or where the
+	// document starts for a problem with the whole document; 0 when unknown.
 	Line int
 	// APIVersion, Kind and Name identify the object when they could be read.
 	APIVersion string

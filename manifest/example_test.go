@@ -40,5 +40,5 @@ spec:
   issuerRef: {name: ca, namespace: sandbox}
 `))
 	fmt.Println(err)
-	// Output: manifest: documents[0] (line 1, Certificate "web"): spec.issuerRef.namespace: issuerRef has no namespace field; use an Issuer in the object's namespace or a ClusterIssuer
+	// Output: manifest: documents[0] (line 7, Certificate "web"): spec.issuerRef.namespace: issuerRef has no namespace field; use an Issuer in the object's namespace or a ClusterIssuer
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,10 +11,10 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// FuzzDecodeAndValidate feeds arbitrary bytes to Decode and DecodeStrict and
-// validates every Certificate they return: none of it may panic, every error
-// must be one of the package's typed errors, and whatever decodes must
-// encode and decode again.
+// FuzzDecodeAndValidate feeds arbitrary bytes to Decode, DecodeStrict and
+// Validate and validates every Certificate they return: none of it may
+// panic, every error must be one of the package's typed errors at a line of
+// the input, and whatever decodes must encode and decode again.
 func FuzzDecodeAndValidate(f *testing.F) {
 	for _, dir := range []string{"testdata", filepath.Join("testdata", "invalid")} {
 		entries, err := os.ReadDir(dir)
@@ -32,7 +33,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, decode := range []func([]byte) ([]meta.Object, error){Decode, DecodeStrict} {
+		for _, decode := range []func([]byte) ([]meta.Object, error){Decode, DecodeStrict, Validate} {
 			objs, err := decode(data)
 			if err != nil {
 				var errs Errors
@@ -42,6 +43,9 @@ func FuzzDecodeAndValidate(f *testing.F) {
 				for _, e := range errs {
 					if e.Err == nil {
 						t.Fatalf("DocumentError without sentinel: %v", e)
+					}
+					if e.Line < 0 || e.Line > bytes.Count(data, []byte("\n"))+1 {
+						t.Fatalf("line %d is outside the input: %v", e.Line, e)
 					}
 				}
 				_ = err.Error()

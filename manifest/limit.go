@@ -46,7 +46,10 @@ type DecodeOption interface{ apply(*decodeOptions) }
 
 type decodeOptions struct {
 	maxBytes int64
-	strict   bool
+	// strict rejects duplicate keys and unknown fields.
+	strict bool
+	// validate runs each decoded object's own validation (Validate).
+	validate bool
 }
 
 type optionFunc func(*decodeOptions)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 )
@@ -19,13 +20,13 @@ func (r *Reconciler) chooseChain(ctx context.Context, v *visit, def [][]byte, ce
 	}
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	alts, err := v.cl.ListCertAlternates(actx, certURL)
+	alts, err := v.cl.ListCertAlternates(acmeproto.WithAction(actx, acmeproto.ActionListCertAlternates), certURL)
 	if err != nil {
 		v.event(meta.EventWarning, ReasonComplete, fmt.Sprintf("preferred chain %q: listing alternates: %v; using the default chain", preferred, err))
 		return def
 	}
 	for _, u := range alts {
-		alt, err := v.cl.FetchCert(actx, u, true)
+		alt, err := v.cl.FetchCert(acmeproto.WithAction(actx, acmeproto.ActionFetchCert), u, true)
 		if err != nil {
 			v.event(meta.EventWarning, ReasonComplete, fmt.Sprintf("preferred chain %q: fetching %s: %v", preferred, u, err))
 			continue

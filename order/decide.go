@@ -150,7 +150,9 @@ func (p policy) step(s snapshot) decision {
 		return decision{plan: reconcile.Wait(&o, *nb)}
 	}
 	if st.URL == "" {
-		csr, err := pki.ParseCSR(o.Spec.Request)
+		// The CSR's signature was checked when its request was approved
+		// (and the CA checks it at finalize): only its names matter here.
+		csr, err := pki.ParseCSRUnverified(o.Spec.Request)
 		if err == nil {
 			_, err = acmeproto.Identifiers(csr)
 		}
@@ -236,9 +238,17 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 		// The Manager looks again whenever a Challenge changes; this is
 		// only a fallback.
 		plan.Next = s.Now.Add(p.pendingPoll)
-	default:
-		// Every authorization is valid: the CA should call the order ready.
+	case notReady(st.Problem):
+		// The CA refused a finalize as not ready: ask it about the order
+		// until it says ready.
 		return decision{plan: plan, step: stepGetOrder}
+	default:
+		// Every authorization is valid, so the order is ready (RFC 8555
+		// §7.1.6): finalize without asking. The intent is stored before
+		// the POST.
+		st.Finalizing, st.Reason = true, ""
+		plan.Write = true
+		return decision{plan: plan, step: stepFinalize}
 	}
 	if st.State != StatePending || st.Reason != reason {
 		st.State, st.Reason = StatePending, reason
@@ -274,17 +284,13 @@ func markFailed(o *Order, now time.Time, state State, reason string) {
 	o.Status.NotBefore = nil
 }
 
-// pollDelay is the pause before the n-th (from 1) consecutive look at an
-// ACME order that had not moved on: the CA's Retry-After when it sent one,
-// else first doubling up to limit.
-func pollDelay(n int, retryAfter, first, limit time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return retryAfter
-	}
-	return growing(n, first, limit)
+// notReady reports whether p records a finalize the CA refused because
+// the order was not ready yet.
+func notReady(p *Problem) bool {
+	return p != nil && p.Op == opFinalize && p.Type == acmeproto.ProblemOrderNotReady
 }
 
-// growing is first·2^(n−1), at most limit.
+// growing is first·2^(n−1), at most limit: the backoff after failed calls.
 func growing(n int, first, limit time.Duration) time.Duration {
 	d := first
 	for i := 1; i < n && d < limit; i++ {

@@ -146,13 +146,24 @@ func TestDecide(t *testing.T) {
 			o.Status.Reason = "waiting for 1 challenge(s)"
 			return o
 		}(), acme: acmeCfg, chs: []*challenge.Challenge{chal(challenge.StatePending, "", false)}, state: StatePending, next: now.Add(5 * time.Second)},
-		{name: "every challenge valid: ask the CA", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
-			chs: []*challenge.Challenge{chal(challenge.StateValid, "", true)}, step: stepGetOrder, state: StatePending},
-		{name: "authorization valid from the start: ask the CA", o: func() Order {
+		// Every authorization valid makes the order ready (RFC 8555
+		// §7.1.6): finalize without asking the CA first.
+		{name: "every challenge valid: record the intent, then finalize", o: func() Order {
+			o := base(withURL(StatePending, pendingAuthz))
+			o.Status.Reason = "waiting for 1 challenge(s)"
+			return o
+		}(), acme: acmeCfg, chs: []*challenge.Challenge{chal(challenge.StateValid, "", true)},
+			step: stepFinalize, write: true, state: StatePending, finalizes: true},
+		{name: "authorization valid from the start: record the intent, then finalize", o: func() Order {
 			az := pendingAuthz
 			az.InitialState = StateValid
 			return base(withURL(StatePending, az))
-		}(), acme: acmeCfg, step: stepGetOrder, state: StatePending},
+		}(), acme: acmeCfg, step: stepFinalize, write: true, state: StatePending, finalizes: true},
+		{name: "finalize refused as not ready: ask the CA until it is", o: func() Order {
+			o := base(withURL(StatePending, pendingAuthz))
+			o.Status.Problem = &Problem{Op: opFinalize, Type: acmeproto.ProblemOrderNotReady, HTTPStatus: 403, Attempts: 1}
+			return o
+		}(), acme: acmeCfg, chs: []*challenge.Challenge{chal(challenge.StateValid, "", true)}, step: stepGetOrder, state: StatePending},
 		{name: "challenge invalid: order invalid with its reason", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
 			chs:   []*challenge.Challenge{chal(challenge.StateInvalid, "unauthorized: wrong key", true)},
 			write: true, state: StateInvalid, reason: `HTTP-01 challenge for "a.example.test": unauthorized: wrong key`, event: ReasonFailed},
@@ -194,23 +205,6 @@ func TestDecide(t *testing.T) {
 				assert.Equal(t, []meta.Ref{meta.RefOf(got)}, ch.ObjectMeta.OwnerRefs)
 			}
 		})
-	}
-}
-
-func TestPollDelay(t *testing.T) {
-	for _, tt := range []struct {
-		n          int
-		retryAfter time.Duration
-		want       time.Duration
-	}{
-		{1, 0, 250 * time.Millisecond},
-		{2, 0, 500 * time.Millisecond},
-		{4, 0, 2 * time.Second},
-		{10, 0, 10 * time.Second},
-		{1, 3 * time.Second, 3 * time.Second},
-		{10, time.Second, time.Second},
-	} {
-		assert.Equal(t, tt.want, pollDelay(tt.n, tt.retryAfter, 250*time.Millisecond, 10*time.Second), "n=%d ra=%v", tt.n, tt.retryAfter)
 	}
 }
 

@@ -87,7 +87,7 @@ func (r *Reconciler) claim(prefix string, o *Order, work time.Duration) *reconci
 		id = o.ObjectMeta.Namespace + "/" + o.ObjectMeta.Name
 	}
 	ttl := max(r.opts.LockTTL, reconcile.ClaimTTL(work))
-	return &reconcile.Claim{Name: prefix + id, TTL: ttl, Busy: r.opts.PollInterval}
+	return &reconcile.Claim{Name: prefix + id, TTL: ttl, Busy: r.opts.LockRetry}
 }
 
 // interrupted reports whether a call that failed with err did not complete
@@ -101,7 +101,8 @@ func interrupted(ctx context.Context, err error) bool {
 // of the claimed step. Reading the authorizations is the next step.
 func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	o := v.o
-	csr, err := pki.ParseCSR(o.Spec.Request)
+	// Its signature was checked when its request was approved.
+	csr, err := pki.ParseCSRUnverified(o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
 		return nil
@@ -121,7 +122,7 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	ao, err := v.cl.AuthorizeOrder(actx, ids, opts...)
+	ao, err := v.cl.AuthorizeOrder(acmeproto.WithAction(actx, acmeproto.ActionAuthorizeOrder), ids, opts...)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -163,7 +164,7 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-		a, err := v.cl.GetAuthorization(actx, az.URL)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), az.URL)
 		cancel()
 		if interrupted(ctx, err) {
 			if read == 0 {
@@ -190,15 +191,11 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 	return nil
 }
 
-// getOrder reads the ACME order and moves on with what the CA says. Past
-// the order's Timeout it is also where the timeout is decided for an order
-// that may have been finalized: the order fails when the CA says no
-// certificate is coming from it (pending, or ready with no finalize
-// taken), and while the CA is still issuing only at IssuingTimeout.
+// getOrder reads the ACME order and moves on with what the CA says.
 func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-	ao, err := v.cl.GetOrder(actx, st.URL)
+	ao, err := v.cl.GetOrder(acmeproto.WithAction(actx, acmeproto.ActionGetOrder), st.URL)
 	cancel()
 	if interrupted(ctx, err) {
 		return ctx.Err()
@@ -211,6 +208,17 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 		r.failed(v, opGetOrder, err)
 		return nil
 	}
+	return r.apply(ctx, v, ao, r.retryAfter(st.URL))
+}
+
+// apply moves on with the ACME order as the CA showed it (retryAfter is
+// the wait it asked for, 0 if none). Past the order's Timeout it is also
+// where the timeout is decided for an order that may have been finalized:
+// the order fails when the CA says no certificate is coming from it
+// (pending, or ready with no finalize taken), and while the CA is still
+// issuing only at IssuingTimeout.
+func (r *Reconciler) apply(ctx context.Context, v *visit, ao *acme.Order, retryAfter time.Duration) error {
+	st := &v.o.Status
 	if st.FinalizeURL == "" {
 		st.FinalizeURL = ao.FinalizeURL
 	}
@@ -226,9 +234,13 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 			return nil
 		}
 		st.Polls++
-		hint := challenge.Pace(r.opts.RetryAfter, st.URL, 0)
-		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, hint, r.opts.PollInterval, r.opts.MaxPollInterval))
-		st.Problem, st.NotBefore = nil, &at
+		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, retryAfter))
+		if !notReady(st.Problem) {
+			// A finalize refused as not ready stays on record until the
+			// CA says the order is ready.
+			st.Problem = nil
+		}
+		st.NotBefore = &at
 	case StateReady:
 		pr := st.Problem
 		if st.Finalizing && pr != nil && pr.Op == opFinalize && pr.Refused {
@@ -245,8 +257,13 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 			return nil
 		}
 		// A finalize on record left the order ready: it did not take. A
-		// failed finalize stays on record, so its backoff keeps growing.
-		st.State, st.Finalizing, st.Polls, st.NotBefore = StateReady, false, 0, nil
+		// failed finalize stays on record, so its backoff keeps growing
+		// (and one refused as not ready waits it out: the CA contradicts
+		// itself).
+		st.State, st.Finalizing, st.Polls = StateReady, false, 0
+		if !notReady(pr) {
+			st.NotBefore = nil
+		}
 		if pr == nil || pr.Op != opFinalize {
 			st.Reason, st.Problem = "", nil
 		}
@@ -271,51 +288,99 @@ func (r *Reconciler) past(o *Order, limit time.Duration) bool {
 }
 
 // finalize submits the CSR and, if the CA issues within FinalizeTimeout,
-// downloads the chain; else later looks at the order.
+// downloads the chain; else later looks at the order. The POST is
+// acmepost's, not x/crypto's CreateCertFromOrder, whose wait for the
+// certificate sleeps a second whenever the order is still processing.
 func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	st := &v.o.Status
-	csr, err := pki.ParseCSR(v.o.Spec.Request)
+	// Checked when its request was approved; the CA checks it again.
+	csr, err := pki.ParseCSRUnverified(v.o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opFinalize+": "+err.Error())
 		return nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, r.opts.FinalizeTimeout)
 	defer cancel()
-	// CreateCertFromOrder, not CreateOrderCert: some CAs (Pebble) send no
-	// Location with the finalize answer, and the order URL is known here.
-	// The client retries nothing but a bad nonce: one POST per visit.
-	der, certURL, err := v.cl.CreateCertFromOrder(fctx, &acme.Order{URI: st.URL, FinalizeURL: st.FinalizeURL}, csr.Raw, true)
+	// One POST per visit: the client retries nothing but a bad nonce.
+	ao, retryAfter, err := r.post.Finalize(acmeproto.WithAction(fctx, acmeproto.ActionCreateOrderCert), v.cl, st.FinalizeURL, csr.Raw)
+	op := opFinalize
 	if err == nil {
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
-		r.complete(ctx, v, der, certURL)
-		return nil
+		op = opGetOrder
+		if ao, retryAfter, err = r.awaitIssued(fctx, v, ao, retryAfter); err == nil {
+			return r.apply(ctx, v, ao, retryAfter)
+		}
 	}
-	if interrupted(ctx, err) {
+	switch {
+	case interrupted(ctx, err):
 		// Finalizing stays on record: the order is read next.
 		return ctx.Err()
-	}
-	var oe *acme.OrderError
-	switch {
-	case errors.As(err, &oe):
-		r.finalFail(v, stateFor(acmeproto.Status(oe.Status)), opFinalize+": "+acmeproto.Classify(err, r.deps.Clock.Now()).String())
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+	case errors.Is(err, context.DeadlineExceeded):
 		// No answer in time, or still issuing: the order is read next
 		// (Finalizing stays on record), never finalized blindly again.
 		st.State = StateProcessing
 		st.Polls++
-		at := r.deps.Clock.Now().Add(pollDelay(st.Polls, 0, r.opts.PollInterval, r.opts.MaxPollInterval))
+		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, retryAfter))
 		st.Problem, st.NotBefore = nil, &at
-	default:
-		r.failed(v, opFinalize, err)
+		return nil
+	}
+	r.failed(v, op, err)
+	if notReady(st.Problem) {
+		// The CA does not call the order ready, though its authorizations
+		// are valid here (it is still settling them, or someone finalized
+		// it already): the finalize did not take. The order is read now,
+		// and then until the CA says ready, and finalized then.
+		st.Finalizing = false
+		return r.getOrder(ctx, v)
 	}
 	return nil
+}
+
+// awaitIssued looks at an order the CA answered "processing" until it is
+// not, or ctx ends. The first look is at once (a CA signs in milliseconds,
+// and answers the finalize before the certificate is stored), the next
+// ones at the poll policy's pace, or the CA's Retry-After when it sends
+// one. It returns the order and the Retry-After of the latest answer, that
+// one also with an error.
+func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, retryAfter time.Duration) (*acme.Order, time.Duration, error) {
+	url := v.o.Status.URL
+	for n := 0; acmeproto.Status(ao.Status) == acmeproto.StatusProcessing; n++ {
+		if n > 0 || retryAfter > 0 {
+			// Wall-clock time: this paces requests to the CA within one
+			// call, as x/crypto's own waits do; it decides nothing.
+			t := time.NewTimer(r.poll().Pause(n, retryAfter))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, retryAfter, ctx.Err()
+			case <-t.C:
+			}
+		}
+		next, err := v.cl.GetOrder(acmeproto.WithAction(ctx, acmeproto.ActionGetOrder), url)
+		if err != nil {
+			return nil, retryAfter, err
+		}
+		ao, retryAfter = next, r.retryAfter(url)
+	}
+	return ao, retryAfter, nil
+}
+
+// poll is the polling policy of ACME orders.
+func (r *Reconciler) poll() acmeproto.Poll {
+	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
+}
+
+// retryAfter returns, once, the Retry-After of the CA's latest answer for
+// url, or 0.
+func (r *Reconciler) retryAfter(url string) time.Duration {
+	return challenge.Pace(r.opts.RetryAfter, url, 0)
 }
 
 // download fetches the chain of a valid order.
 func (r *Reconciler) download(ctx context.Context, v *visit, certURL string) error {
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	der, err := v.cl.FetchCert(actx, certURL, true)
+	der, err := v.cl.FetchCert(acmeproto.WithAction(actx, acmeproto.ActionFetchCert), certURL, true)
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
@@ -373,8 +438,9 @@ func (r *Reconciler) failed(v *visit, op string, err error) {
 	if st.Problem != nil && st.Problem.Op == op {
 		attempts = st.Problem.Attempts + 1
 	}
+	// orderNotReady refuses a finalize only for now (see finalize).
 	rec := &Problem{Op: op, Type: pr.Type, Detail: pr.Detail, HTTPStatus: pr.HTTPStatus, Attempts: attempts,
-		Refused: pr.Class == acmeproto.Terminal}
+		Refused: pr.Class == acmeproto.Terminal && pr.Type != acmeproto.ProblemOrderNotReady}
 	if pr.Class == acmeproto.AccountGone && r.opts.AccountGone != nil {
 		// The CA forgot the account (a reset test CA, a deactivation): the
 		// issuer registers again, then this order is retried.
@@ -422,7 +488,7 @@ func (r *Reconciler) invalidReason(ctx context.Context, v *visit, ao *acme.Order
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
 	for _, u := range ao.AuthzURLs {
-		a, err := v.cl.GetAuthorization(actx, u)
+		a, err := v.cl.GetAuthorization(acmeproto.WithAction(actx, acmeproto.ActionGetAuthorization), u)
 		if err != nil {
 			parts = append(parts, fmt.Sprintf("authorization %s: %v", u, err))
 			continue

@@ -295,20 +295,19 @@ func (e *env) newOrder(ctx context.Context, names ...string) meta.Ref {
 	return meta.RefOf(o)
 }
 
-// readyOrder creates an Order for name and drives it, on clk, until the CA
-// says it is ready to be finalized (its challenge valid).
-func (e *env) readyOrder(ctx context.Context, t *testing.T, clk *clock.Fake, name string) meta.Ref {
+// readyOrder creates an Order for name and drives it until the CA
+// says it is ready to be finalized: its challenge valid, nothing finalized
+// yet (the next visit of the order would finalize).
+func (e *env) readyOrder(ctx context.Context, t *testing.T, name string) meta.Ref {
 	t.Helper()
 	ref := e.newOrder(ctx, name)
 	_, err := e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
 	require.Equal(t, challenge.StateValid, e.settle(ctx, meta.RefOf(e.challenges(ctx, ref)[0])).Status.State)
-	for e.getOrder(ctx, ref).Status.State != order.StateReady {
-		_, err = e.orders.Reconcile(ctx, ref)
-		require.NoError(t, err)
-		clk.Advance(time.Second)
-		require.NoError(t, ctx.Err())
-	}
+	ao, err := e.cl.GetOrder(ctx, e.getOrder(ctx, ref).Status.URL)
+	require.NoError(t, err)
+	require.Equal(t, acme.StatusReady, ao.Status)
+	require.False(t, e.getOrder(ctx, ref).Status.Finalizing)
 	return ref
 }
 

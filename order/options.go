@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 )
@@ -49,11 +50,15 @@ type Options struct {
 	// PollInterval is the first pause between looks at an ACME order that
 	// has not moved on yet (issuing, or computing its readiness); the pause
 	// doubles up to MaxPollInterval, and the CA's Retry-After wins when it
-	// sends one. It is also the pause before trying again when another
-	// replica holds the order's claim. If 0, 250ms.
+	// sends one (acmeproto.Poll). The first look after a finalize the CA
+	// answered "processing" is immediate. If 0, acmeproto.DefaultFirstPoll
+	// (5ms).
 	PollInterval time.Duration
-	// MaxPollInterval bounds that pause. If 0, 10s.
+	// MaxPollInterval bounds that pause. If 0, acmeproto.DefaultMaxPoll (4s).
 	MaxPollInterval time.Duration
+	// LockRetry is the pause before trying again when another replica holds
+	// the order's claim. If 0, 250ms.
+	LockRetry time.Duration
 	// ErrorBackoff is the pause after a failed ACME call (a 5xx, no
 	// answer); it doubles with each consecutive failure up to
 	// MaxErrorBackoff, and a longer Retry-After wins. If 0, 2s.
@@ -83,8 +88,9 @@ type Options struct {
 	// request for newOrder; finalize, the wait for the chain and choosing
 	// it; or reading the order, downloading and choosing the chain.
 	LockTTL time.Duration
-	// FinalizeTimeout bounds waiting for the certificate after finalize
-	// within one visit; past it the order is read again later. If 0, 10s.
+	// FinalizeTimeout bounds a finalize and the looks at the order that
+	// follow it within one visit, until the certificate is issued; past it
+	// the order is read again later. If 0, 10s.
 	FinalizeTimeout time.Duration
 	// AccountGone is told when the CA answers accountDoesNotExist for the
 	// issuer named by the argument, so the issuer can register again. If
@@ -101,9 +107,10 @@ func (o Options) withDefaults() Options {
 	def(&o.Timeout, 10*time.Minute)
 	def(&o.IssuingTimeout, 24*time.Hour)
 	o.IssuingTimeout = max(o.IssuingTimeout, o.Timeout)
-	def(&o.PollInterval, 250*time.Millisecond)
-	def(&o.MaxPollInterval, 10*time.Second)
+	def(&o.PollInterval, acmeproto.DefaultFirstPoll)
+	def(&o.MaxPollInterval, acmeproto.DefaultMaxPoll)
 	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
+	def(&o.LockRetry, 250*time.Millisecond)
 	def(&o.ErrorBackoff, 2*time.Second)
 	def(&o.MaxErrorBackoff, 5*time.Minute)
 	o.MaxErrorBackoff = max(o.MaxErrorBackoff, o.ErrorBackoff)

@@ -355,7 +355,8 @@ func TestOrderFinalizedBeforeACrashIsDownloaded(t *testing.T) {
 		require.NoError(t, ctx.Err())
 	}
 
-	// The previous process finalized, then died before writing status.
+	// Someone else finalized with the order's account (a process of
+	// another program, or one that recorded nothing).
 	ao, err := e.cl.WaitOrder(ctx, url)
 	require.NoError(t, err)
 	csr, err := pki.ParseCSR(e.getOrder(ctx, ref).Spec.Request)
@@ -367,8 +368,14 @@ func TestOrderFinalizedBeforeACrashIsDownloaded(t *testing.T) {
 	require.NoError(t, err)
 	o := e.getOrder(ctx, ref)
 	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
-	assert.Equal(t, pki.EncodeDER(der...), o.Status.Certificate)
-	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize), "no second finalize")
+	assert.Equal(t, pki.EncodeDER(der...), o.Status.Certificate, "the certificate the CA issued")
+	// The order reconciler finalized without asking (its authorizations
+	// were valid); the CA refused (orderNotReady: the order was valid), and
+	// the same visit read the order and downloaded its certificate.
+	assert.Equal(t, 2, e.srv.Requests(acmetest.EndpointFinalize), "one finalize, one refused")
+	orders := e.srv.Orders(ctx)
+	require.Len(t, orders, 1)
+	assert.Equal(t, o.Status.Certificate, pki.EncodeDER(orders[0].Certificate.Raw, der[1]), "one certificate issued")
 }
 
 func TestAuthorizationPollFollowsRetryAfter(t *testing.T) {
@@ -415,7 +422,7 @@ func TestNewOrderWaitsForAnotherReplicasLock(t *testing.T) {
 
 	next, err := e.orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
-	assert.Equal(t, clk.Now().Add(20*time.Millisecond), next, "looks again after PollInterval")
+	assert.Equal(t, clk.Now().Add(250*time.Millisecond), next, "looks again after LockRetry")
 	assert.Equal(t, 0, e.srv.OrderCount(), "no ACME order while another replica may be creating one")
 
 	require.NoError(t, e.st.Release(ctx, lease))
@@ -423,4 +430,61 @@ func TestNewOrderWaitsForAnotherReplicasLock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, e.srv.OrderCount())
 	assert.NotEmpty(t, e.getOrder(ctx, ref).Status.URL)
+}
+
+// A finalize answered "processing" with a Retry-After is looked at again
+// no sooner than the CA asked, within the visit or after it; without one
+// it is looked at once at once (see TestFinalizeLooksAtTheOrderAtOnce).
+func TestFinalizeFollowsRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk,
+		orderOpts: order.Options{FinalizeTimeout: 300 * time.Millisecond},
+		acmeOpts:  []acmetest.Option{acmetest.WithAlwaysValid(), acmetest.WithRetryAfter(0, 3*time.Second)}})
+	ref := e.readyOrder(ctx, t, "paced-finalize.example.test")
+	reads := e.srv.Requests(acmetest.EndpointOrder)
+
+	_, err := e.orders.Reconcile(ctx, ref) // finalize
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	require.Equal(t, order.StateProcessing, o.Status.State, o.Status.Reason)
+	assert.True(t, o.Status.Finalizing)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+	assert.Equal(t, reads, e.srv.Requests(acmetest.EndpointOrder), "the order is not read before the CA's Retry-After")
+	require.NotNil(t, o.Status.NotBefore)
+	wait := o.Status.NotBefore.Sub(clk.Now())
+	assert.GreaterOrEqual(t, wait, 2*time.Second, "the CA's Retry-After (3s, or a date rounded to the second)")
+	assert.LessOrEqual(t, wait, 3*time.Second)
+
+	clk.Set(*o.Status.NotBefore)
+	_, err = e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o = e.getOrder(ctx, ref)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+	assert.Equal(t, reads+1, e.srv.Requests(acmetest.EndpointOrder), "one look, then the certificate")
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+}
+
+// Without a Retry-After the order is looked at once right after the
+// finalize (a CA signs in milliseconds), in the same visit: no second
+// quantum, no visit in between.
+func TestFinalizeLooksAtTheOrderAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	clk := clock.NewFake(time.Now())
+	e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
+	ref := e.readyOrder(ctx, t, "quick-finalize.example.test")
+	reads := e.srv.Requests(acmetest.EndpointOrder)
+
+	start := time.Now()
+	_, err := e.orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	o := e.getOrder(ctx, ref)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+	assert.NotEmpty(t, o.Status.Certificate)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+	assert.Equal(t, reads+1, e.srv.Requests(acmetest.EndpointOrder), "one look: acmetest answers finalize once the certificate exists")
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointCertificate))
+	t.Logf("finalize, look, download: %v", time.Since(start))
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/acme"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -24,6 +25,8 @@ var ErrMisconfigured = errors.New("order: reconciler misconfigured")
 type Reconciler struct {
 	deps reconcile.Deps
 	opts Options
+	// post finalizes orders, keeping the CA's nonces between calls.
+	post *acmepost.Client
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -35,7 +38,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if deps.Owner == "" {
 		deps.Owner = opts.LockOwner
 	}
-	return &Reconciler{deps: deps, opts: opts}
+	return &Reconciler{deps: deps, opts: opts, post: &acmepost.Client{}}
 }
 
 // maxRounds bounds the decisions of one visit. A visit makes at most one

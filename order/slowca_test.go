@@ -81,7 +81,7 @@ func TestTimeoutAfterFinalizeAsksTheCA(t *testing.T) {
 			ctx := testCtx(t, 60*time.Second)
 			clk := clock.NewFake(time.Now())
 			e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
-			ref := e.readyOrder(ctx, t, clk, "late.example.test")
+			ref := e.readyOrder(ctx, t, "late.example.test")
 			// A finalize on record (its outcome never stored), maybe sent.
 			o := e.getOrder(ctx, ref)
 			o.Status.Finalizing = true

@@ -30,7 +30,7 @@ func TestDeadFinalizerIsTakenOverByReadingTheOrder(t *testing.T) {
 			ctx := testCtx(t, 60*time.Second)
 			clk := clock.NewFake(time.Now())
 			e := newEnv(ctx, t, envConfig{clk: clk, acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
-			ref := e.readyOrder(ctx, t, clk, "takeover.example.test")
+			ref := e.readyOrder(ctx, t, "takeover.example.test")
 
 			// The dead replica: intent on record, claim taken, maybe posted.
 			o := e.getOrder(ctx, ref)
@@ -50,7 +50,7 @@ func TestDeadFinalizerIsTakenOverByReadingTheOrder(t *testing.T) {
 
 			next, err := e.orders.Reconcile(ctx, ref)
 			require.NoError(t, err)
-			assert.Equal(t, clk.Now().Add(20*time.Millisecond), next, "the claim is held: look again after PollInterval")
+			assert.Equal(t, clk.Now().Add(250*time.Millisecond), next, "the claim is held: look again after LockRetry")
 			assert.Equal(t, orderReads, e.srv.Requests(acmetest.EndpointOrder), "nothing sent while another replica holds the claim")
 
 			clk.Advance(2 * time.Minute) // the dead replica's claim expires

@@ -68,3 +68,26 @@ func Usages(names []string, isCA bool) (x509.KeyUsage, []x509.ExtKeyUsage, error
 	}
 	return ku, eku, nil
 }
+
+// UsageNames names the usages a certificate carries, in cert-manager's
+// words: key usages in bit order, then extended key usages in their order.
+// Usages with no cert-manager name are left out.
+func UsageNames(ku x509.KeyUsage, eku []x509.ExtKeyUsage) []string {
+	var out []string
+	for _, n := range []string{"digital signature", "content commitment", "key encipherment", "key agreement",
+		"data encipherment", "cert sign", "crl sign", "encipher only", "decipher only"} {
+		if ku&keyUsages[n] != 0 {
+			out = append(out, n)
+		}
+	}
+	for _, u := range eku {
+		for _, n := range []string{"any", "server auth", "client auth", "code signing", "email protection", "ipsec end system",
+			"ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"} {
+			if extKeyUsages[n] == u {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,44 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/certflow/certflow/internal/acmeproto"
+)
+
+// acmeKey is one label tuple of the ACME client metrics.
+type acmeKey struct{ scheme, host, action, method, status string }
+
+func (k acmeKey) values() []string { return []string{k.scheme, k.host, k.action, k.method, k.status} }
+
+// ACMETransport wraps the transport of an ACME client so that every
+// request that leaves for the CA is counted and timed, as cert-manager's
+// instrumented ACME client does (pkg/acme/client/http.go): by scheme, host,
+// the action its context names (acmeproto.WithAction), method and status.
+// Only the host of the URL is kept: no path, query or body reaches a label.
+func (m *Metrics) ACMETransport(base http.RoundTripper) http.RoundTripper {
+	return &acmeTransport{base: base, m: m}
+}
+
+type acmeTransport struct {
+	base http.RoundTripper
+	m    *Metrics
+}
+
+func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	res, err := t.base.RoundTrip(req)
+	elapsed := time.Since(start)
+	// cert-manager's status for a request that got no answer.
+	status := "999"
+	if res != nil {
+		status = strconv.Itoa(res.StatusCode)
+	}
+	k := acmeKey{scheme: req.URL.Scheme, host: req.URL.Host, action: string(acmeproto.ActionOf(req.Context())),
+		method: req.Method, status: status}
+	t.m.acmeDuration.WithLabelValues(k.values()...).Observe(elapsed.Seconds())
+	t.m.acmeRequests.counter(k).Add(1)
+	return res, err
+}

@@ -1,0 +1,99 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/solver"
+)
+
+// SolverFor wraps f so that the Present and CleanUp calls of every solver
+// it returns are timed. The solvers keep their optional abilities
+// (solver.Checker, solver.RecordNamer), which the challenge reconciler
+// discovers by type assertion.
+func (m *Metrics) SolverFor(f challenge.SolverFunc) challenge.SolverFunc {
+	return func(ctx context.Context, ch *challenge.Challenge) (solver.Solver, error) {
+		s, err := f(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		provider := ""
+		if ch.Spec.Type == solver.DNS01 && ch.Spec.Solver.DNS01 != nil {
+			provider = ch.Spec.Solver.DNS01.Provider()
+		}
+		return m.timedSolver(s, string(ch.Spec.Type), provider), nil
+	}
+}
+
+func (m *Metrics) timedSolver(s solver.Solver, typ, provider string) solver.Solver {
+	t := &timedSolver{inner: s, m: m, typ: typ, provider: provider}
+	c, checker := s.(solver.Checker)
+	n, namer := s.(solver.RecordNamer)
+	switch {
+	case checker && namer:
+		return struct {
+			*timedSolver
+			solver.Checker
+			solver.RecordNamer
+		}{t, c, n}
+	case checker:
+		return struct {
+			*timedSolver
+			solver.Checker
+		}{t, c}
+	case namer:
+		return struct {
+			*timedSolver
+			solver.RecordNamer
+		}{t, n}
+	}
+	return t
+}
+
+type timedSolver struct {
+	inner         solver.Solver
+	m             *Metrics
+	typ, provider string
+}
+
+func (s *timedSolver) Present(ctx context.Context, ch solver.Challenge) error {
+	start := time.Now()
+	err := s.inner.Present(ctx, ch)
+	s.observe("present", start, err)
+	return err
+}
+
+func (s *timedSolver) CleanUp(ctx context.Context, ch solver.Challenge) error {
+	start := time.Now()
+	err := s.inner.CleanUp(ctx, ch)
+	s.observe("cleanup", start, err)
+	return err
+}
+
+func (s *timedSolver) observe(op string, start time.Time, err error) {
+	result := "success"
+	if err != nil {
+		result = "error"
+	}
+	s.m.solverOps.WithLabelValues(op, s.typ, s.provider, result).Observe(time.Since(start).Seconds())
+}
+
+// SelfCheck wraps f so that each self-check attempt of a solver that has
+// one (solver.Checker) is timed by challenge type and result; for DNS-01
+// that is the propagation check.
+func (m *Metrics) SelfCheck(f challenge.SelfCheckFunc) challenge.SelfCheckFunc {
+	return func(ctx context.Context, ch *challenge.Challenge, s solver.Solver) error {
+		if _, ok := s.(solver.Checker); !ok {
+			return f(ctx, ch, s)
+		}
+		start := time.Now()
+		err := f(ctx, ch, s)
+		result := "passed"
+		if err != nil {
+			result = "failed"
+		}
+		m.selfChecks.WithLabelValues(string(ch.Spec.Type), result).Observe(time.Since(start).Seconds())
+		return err
+	}
+}

@@ -1,0 +1,128 @@
+package etcd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/internal/objects"
+)
+
+// listAttempts bounds how often List starts over when etcd compacts the
+// revision it is paging through.
+const listAttempts = 3
+
+// List returns the matching objects sorted by namespace, name and kind, all
+// read at one etcd revision (the result's Revision), in pages of PageSize.
+// Objects whose values cannot be decoded are left out and reported
+// together: the items come with a non-nil error joining one
+// *store.CorruptError per bad object, so a caller may go on with the rest.
+func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if err := s.check(ctx); err != nil {
+		return store.ListResult{}, fmt.Errorf("etcd: list: %w", err)
+	}
+	prefix := s.keys.objects()
+	switch {
+	case opts.Kind != "" && opts.Namespace != "":
+		prefix = s.keys.namespace(opts.Kind, opts.Namespace)
+	case opts.Kind != "":
+		prefix = s.keys.kind(opts.Kind)
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := s.listAt(ctx, prefix, opts)
+		if errors.Is(err, rpctypes.ErrCompacted) && attempt < listAttempts {
+			continue // the revision of the first page is gone: start again
+		}
+		return res, err
+	}
+}
+
+// listAt reads every key under prefix, the first page at the current
+// revision and the others at the same one.
+func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOptions) (store.ListResult, error) {
+	var (
+		res     store.ListResult
+		corrupt []error
+		rev     int64
+		from    = prefix
+		end     = clientv3.GetPrefixRangeEnd(prefix)
+	)
+	for {
+		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(s.pageSize))}
+		if rev != 0 {
+			ops = append(ops, clientv3.WithRev(rev))
+		}
+		pctx, cancel := s.opContext(ctx) // per page: a long list is not one request
+		resp, err := s.client.Get(pctx, from, ops...)
+		cancel()
+		if err != nil {
+			if errors.Is(err, rpctypes.ErrCompacted) {
+				return store.ListResult{}, err
+			}
+			return store.ListResult{}, s.fail("list", err)
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			raw, ok, err := s.listed(kv, opts)
+			if err != nil {
+				corrupt = append(corrupt, err)
+			} else if ok {
+				res.Items = append(res.Items, raw)
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			break
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
+	// kinds before namespaces: sort as every store does.
+	slices.SortFunc(res.Items, func(a, b store.Raw) int { return objects.Compare(a.Ref, b.Ref) })
+	res.Revision = uint64(rev)
+	if len(corrupt) > 0 {
+		return res, fmt.Errorf("etcd: list: %w", errors.Join(corrupt...))
+	}
+	return res, nil
+}
+
+// listed returns kv as a listed item if it matches opts.
+func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, bool, error) {
+	ref, ok := s.keys.parseObject(kv.Key)
+	if !ok {
+		s.log.Warn("etcd store: ignoring a key it never writes", "key", string(kv.Key))
+		return store.Raw{}, false, nil
+	}
+	if (opts.Kind != "" && ref.Kind != opts.Kind) || (opts.Namespace != "" && ref.Namespace != opts.Namespace) {
+		return store.Raw{}, false, nil
+	}
+	v, err := parseValue(kv.Value)
+	if err != nil {
+		return store.Raw{}, false, corruptValue(ref, kv.Key, err)
+	}
+	// Checked here, so that what List returns decodes and a caller can
+	// go on without the corrupt objects.
+	m, err := v.metaOf(ref, kv.ModRevision)
+	if err != nil {
+		return store.Raw{}, false, corruptValue(ref, kv.Key, err)
+	}
+	if !opts.Matches(ref, &m) {
+		return store.Raw{}, false, nil
+	}
+	if !json.Valid(v.object) {
+		return store.Raw{}, false, corruptValue(ref, kv.Key, errors.New("the object is not valid JSON"))
+	}
+	return store.Raw{
+		Ref:             ref,
+		ResourceVersion: objects.FormatRevision(uint64(kv.ModRevision)),
+		Data:            v.objectAt(kv.ModRevision),
+	}, true, nil
+}

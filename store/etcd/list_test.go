@@ -1,0 +1,139 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/etcd"
+	"github.com/certflow/certflow/store/etcd/etcdtest"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// A namespace too large for one etcd response is listed in pages: the
+// client here refuses responses over 64 KiB, the namespace holds 400 KiB.
+func TestListLargerThanOneResponse(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t)
+	cfg := srv.ClientConfig()
+	cfg.MaxCallRecvMsgSize = 64 << 10
+	small, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	defer small.Close()
+
+	writer := openStore(t, srv, etcd.Config{Prefix: "/large/"})
+	blob := strings.Repeat("x", 10<<10)
+	var want []string
+	for i := range 40 {
+		// Namespaces "a" and "a-b": keys order them the other way round.
+		ns := []string{"a", "a-b"}[i%2]
+		w := storetest.NewWidget(ns, fmt.Sprintf("w%02d", i), map[string]string{"blob": blob})
+		require.NoError(t, writer.Create(ctx, w))
+	}
+	for _, ns := range []string{"a", "a-b"} {
+		for i := range 40 {
+			if []string{"a", "a-b"}[i%2] == ns {
+				want = append(want, fmt.Sprintf("%s/w%02d", ns, i))
+			}
+		}
+	}
+
+	unpaged, err := etcd.Open(etcd.Config{Client: small, Prefix: "/large/", PageSize: 1000})
+	require.NoError(t, err)
+	defer unpaged.Close()
+	_, err = unpaged.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.Error(t, err, "one page of 400 KiB exceeds what this client accepts")
+
+	paged, err := etcd.Open(etcd.Config{Client: small, Prefix: "/large/", PageSize: 4})
+	require.NoError(t, err)
+	defer paged.Close()
+	res, err := paged.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	var got []string
+	for _, raw := range res.Items {
+		got = append(got, raw.Ref.Namespace+"/"+raw.Ref.Name)
+		var w storetest.Widget
+		require.NoError(t, raw.Decode(&w))
+		assert.Equal(t, blob, w.Data["blob"])
+		assert.Equal(t, raw.ResourceVersion, w.Metadata.ResourceVersion)
+	}
+	assert.Equal(t, want, got, "every object, sorted by namespace then name")
+
+	res, err = paged.List(ctx, store.ListOptions{Kind: storetest.KindWidget, Namespace: "a"})
+	require.NoError(t, err)
+	assert.Len(t, res.Items, 20)
+}
+
+// Every page of a List is read at the revision of the first: objects
+// created while the List runs are all absent, those created before all
+// present, whatever page they fall on.
+func TestListReadsOneRevision(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t)
+	st := openStore(t, srv, etcd.Config{Prefix: "/snapshot/", PageSize: 1})
+	created := map[string]uint64{}
+	for i := range 30 {
+		w := storetest.NewWidget("ns", fmt.Sprintf("a%02d", i), nil)
+		require.NoError(t, st.Create(ctx, w))
+		created[w.Metadata.Name] = revision(t, w.Metadata.ResourceVersion)
+	}
+
+	// A writer adds objects that sort after every page read so far.
+	writerCtx, stopWriter := context.WithCancel(ctx)
+	done := make(chan map[string]uint64)
+	go func() {
+		late := map[string]uint64{}
+		defer func() { done <- late }()
+		for i := 0; writerCtx.Err() == nil; i++ {
+			w := storetest.NewWidget("ns", fmt.Sprintf("z%04d", i), nil)
+			if err := st.Create(writerCtx, w); err != nil {
+				return
+			}
+			late[w.Metadata.Name] = revision(t, w.Metadata.ResourceVersion)
+		}
+	}()
+	var lists []store.ListResult
+	for range 5 {
+		res, err := st.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+		require.NoError(t, err)
+		lists = append(lists, res)
+	}
+	stopWriter()
+	for name, rev := range <-done {
+		created[name] = rev
+	}
+
+	sawLater := false
+	for _, res := range lists {
+		var want, got []string
+		for name, rev := range created {
+			if rev <= res.Revision {
+				want = append(want, name)
+			} else {
+				sawLater = true
+			}
+		}
+		for _, raw := range res.Items {
+			got = append(got, raw.Ref.Name)
+			assert.LessOrEqual(t, revision(t, raw.ResourceVersion), res.Revision)
+		}
+		assert.ElementsMatch(t, want, got, "list at revision %d", res.Revision)
+	}
+	assert.True(t, sawLater, "the writer created objects while lists ran")
+}
+
+func revision(t testing.TB, rv string) uint64 {
+	n, err := strconv.ParseUint(rv, 10, 64)
+	require.NoError(t, err)
+	return n
+}
