@@ -117,20 +117,34 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing
-// any failure backoff, like `cmctl renew`.
-func (m *Manager) Renew(ctx context.Context, ref meta.Ref) error {
+// any failure backoff, like `cmctl renew`, and returns the Renewal it asked
+// for: the revision that issuance will have. WaitReady with ForRenewal
+// waits until that revision is issued, or its attempt failed.
+func (m *Manager) Renew(ctx context.Context, ref meta.Ref) (Renewal, error) {
 	if ref.Kind != meta.KindCertificate {
-		return fmt.Errorf("certflow: renew: %s is not a Certificate", ref)
+		return Renewal{}, fmt.Errorf("certflow: renew: %s is not a Certificate", ref)
 	}
 	for attempt := 0; ; attempt++ {
 		c := &certificate.Certificate{}
 		if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
-			return err
+			return Renewal{}, err
+		}
+		r := Renewal{Certificate: ref, Revision: 1}
+		if c.Status.Revision != nil {
+			r.Revision = *c.Status.Revision + 1
+		}
+		if c.Status.FailedIssuanceAttempts != nil {
+			r.FailedAttempts = *c.Status.FailedIssuanceAttempts
 		}
 		certificate.MarkManualRenewal(c, m.cfg.Clock.Now())
 		err := m.cfg.Store.Update(ctx, c)
+		if err == nil {
+			m.events.recordNow(ctx, c, meta.EventNormal, certificate.ReasonManuallyTrigger,
+				fmt.Sprintf("Renewal to revision %d requested", r.Revision))
+			return r, nil
+		}
 		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
-			return err
+			return Renewal{}, err
 		}
 	}
 }

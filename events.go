@@ -41,14 +41,29 @@ func (r *eventRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason 
 }
 
 func (r *eventRecorder) record(obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	r.logEvent(context.Background(), obj, ref, typ, reason, message)
+	r.writer.Record(ref, typ, reason, message)
+}
+
+// recordNow records an event that a caller of the Manager's API caused
+// (not a reconciler): it is logged and stored before the call returns,
+// since the caller may be a tool whose Manager never runs the writer. An
+// event the Store does not take is lost, as any other.
+func (r *eventRecorder) recordNow(ctx context.Context, obj meta.Object, typ meta.EventType, reason meta.Reason, message string) {
+	ref := meta.RefOf(obj)
+	r.logEvent(ctx, obj, ref, typ, reason, message)
+	_ = r.writer.Write(ctx, ref, typ, reason, message)
+}
+
+// logEvent is the one log line of an event (see logging.go).
+func (r *eventRecorder) logEvent(ctx context.Context, obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
 	level := slog.LevelInfo
 	if typ == meta.EventWarning {
 		level = slog.LevelWarn
 	}
-	if r.log.Enabled(context.Background(), level) {
-		r.log.LogAttrs(context.Background(), level, message, r.attrs(obj, ref, reason)...)
+	if r.log.Enabled(ctx, level) {
+		r.log.LogAttrs(ctx, level, message, r.attrs(obj, ref, reason)...)
 	}
-	r.writer.Record(ref, typ, reason, message)
 }
 
 // Events returns the stored events of the object named ref that are not

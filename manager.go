@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/internal/events"
@@ -31,7 +30,7 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
-	running     atomic.Bool
+	run         runState
 	metrics     *metrics.Metrics
 }
 
@@ -80,10 +79,10 @@ func New(cfg Config) (*Manager, error) {
 // Run reconciles until ctx is done, then returns after every goroutine it
 // started has exited. It returns ctx's error on a normal stop.
 func (m *Manager) Run(ctx context.Context) error {
-	if !m.running.CompareAndSwap(false, true) {
+	if !m.run.start() {
 		return ErrAlreadyRunning
 	}
-	defer m.running.Store(false)
+	defer m.run.stop()
 
 	rev, err := m.resync(ctx)
 	if err != nil {

@@ -169,8 +169,10 @@ func TestDeniedRequest_BacksOffThenRetries(t *testing.T) {
 		return ok && at.Equal(want)
 	})
 	allow.Store(true)
-	require.NoError(t, h.m.Renew(h.ctx, testrig.CertRef("default", "web")))
-	waitFor(h, testrig.CertRef("default", "web"), "Ready after manual renew", testrig.CertReady)
+	r, err := h.m.Renew(h.ctx, testrig.CertRef("default", "web"))
+	require.NoError(t, err)
+	assert.Equal(t, Renewal{Certificate: testrig.CertRef("default", "web"), Revision: 1, FailedAttempts: 2}, r)
+	require.NoError(t, h.m.WaitReady(h.ctx, r.Certificate, ForRenewal(r)), "Ready after manual renew")
 }
 
 func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {

@@ -125,6 +125,21 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 	return true
 }
 
+// Write stores one occurrence of (typ, reason, message) on obj now, on the
+// caller's goroutine: for an event a caller of the API caused, in a process
+// that may never Run a Writer. An error is also counted in Dropped.
+func (w *Writer) Write(ctx context.Context, obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) error {
+	now := w.o.Clock.Now()
+	p := &pending{ref: Ref(obj, typ, reason, message, w.o.ClusterNamespace), ev: meta.Event{Object: obj, Type: typ,
+		Reason: reason, Message: message, FirstTime: now, Time: now, Count: 1}}
+	if err := w.write(ctx, p); err != nil {
+		w.failed.Add(1)
+		w.warn("event not stored", 1, err)
+		return err
+	}
+	return nil
+}
+
 // Dropped returns how many events were lost so far: not kept by Record,
 // or not taken by the Store.
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() + w.failed.Load() }
