@@ -25,11 +25,25 @@ const applyAttempts = 64
 // spec, keeping the stored status and bumping Generation when the spec
 // changed, like kubectl apply. On return obj holds what was stored.
 //
+// Apply first validates obj as its kind's own validation does (cert-manager's
+// webhook checks) and checks that its solvers name DNS-01 providers this
+// Manager has (unless AnyDNS01Provider): an object that cannot work is
+// refused with an *InvalidError (errors.Is ErrInvalid) carrying the kind's
+// typed error, and nothing is stored.
+//
 // Apply is create-or-update under concurrency: when another caller (in this
 // process or another sharing the Store) creates or updates the object
 // between Apply's read and its write, Apply reads again and applies obj over
 // what that caller stored. Applying what is already stored writes nothing.
-func (m *Manager) Apply(ctx context.Context, obj meta.Object) error {
+func (m *Manager) Apply(ctx context.Context, obj meta.Object, opts ...ApplyOption) error {
+	var o applyOptions
+	for _, opt := range opts {
+		opt.applyOption(&o)
+	}
+	normalize(obj)
+	if err := m.validate(obj, o); err != nil {
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		err := m.applyOnce(ctx, obj)
 		// A Create that lost to another creator, an Update that lost to
@@ -54,14 +68,20 @@ func (m *Manager) Apply(ctx context.Context, obj meta.Object) error {
 	}
 }
 
-func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
-	om := obj.GetMeta()
+// normalize fills in what Apply derives: no namespace for a cluster-scoped
+// kind, the kind's own defaults.
+func normalize(obj meta.Object) {
 	if obj.GetKind().ClusterScoped() {
-		om.Namespace = ""
+		obj.GetMeta().Namespace = ""
 	}
 	if d, ok := obj.(meta.Defaulter); ok {
 		d.Default()
 	}
+}
+
+func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
+	om := obj.GetMeta()
+	normalize(obj)
 	ref := meta.RefOf(obj)
 	cur, err := newObject(ref.Kind)
 	if err != nil {

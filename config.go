@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -166,6 +167,11 @@ func (c *Config) validate() error {
 	}
 	if c.EventsPerObject < 0 || c.EventMaxAge < 0 {
 		errs = append(errs, errors.New("EventsPerObject and EventMaxAge must not be negative"))
+	}
+	for name, p := range c.DNS01Providers {
+		if name == "" || p == nil {
+			errs = append(errs, fmt.Errorf("DNS01Providers[%q]: a provider needs a name and must not be nil", name))
+		}
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("Workers must not be negative"))

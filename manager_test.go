@@ -196,10 +196,13 @@ func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {
 	assert.Equal(t, testrig.Epoch, h.clock.Now(), "the fake clock never moved")
 }
 
+// Apply refuses an invalid Certificate; one stored by other means (a
+// tool writing the Store) is marked NotReady with the reason.
 func TestInvalidCertificate_StoredNotReadyWithReason(t *testing.T) {
 	h := startManager(t, nil)
 	crt := testrig.Certificate("default", "bad", "ca", "*.*.example.test")
-	require.NoError(t, h.m.Apply(h.ctx, crt))
+	require.ErrorIs(t, h.m.Apply(h.ctx, crt), ErrInvalid)
+	require.NoError(t, h.store.Create(h.ctx, crt))
 	c := waitFor(h, testrig.CertRef("default", "bad"), "Ready=False Invalid", func(c *certificate.Certificate) bool {
 		r := c.Status.Conditions.Get(meta.ConditionReady)
 		return r != nil && r.Reason == certificate.ReasonInvalid
