@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/internal/testrig"
@@ -256,7 +256,7 @@ func TestStatus_RendersTreeAsTextAndJSON(t *testing.T) {
 // (acmetest servers of earlier tests wind down in the background) and
 // Pebble's validation authority goroutine, which never exits.
 func leakOptions() []goleak.Option {
-	return append(acmetest.IgnoreGoroutines(), goleak.IgnoreCurrent())
+	return append(acmeleak.IgnoreGoroutines(), goleak.IgnoreCurrent())
 }
 
 func TestNew_ValidatesAndStartsNothing(t *testing.T) {
