@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
@@ -86,7 +87,13 @@ func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
 		return // a count went up: the owner is the same
 	}
 	m.owners.set(ev.Ref, ev.Meta.OwnerRefs, ev.Revision)
-	// An Event stored just after its object was deleted is collected now.
+	// An Event stored after its object was deleted (events are written
+	// off the reconcile path) is collected now. Only an object this
+	// Manager saw deleted is read again: the others exist, or are
+	// collected at the next resync.
+	if !slices.ContainsFunc(ev.Meta.OwnerRefs, m.owners.wasDeleted) {
+		return
+	}
 	if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
 		m.cfg.Logger.Warn("cannot collect an event whose object is gone", meta.LogKind, ev.Ref.Kind,
 			meta.LogNamespace, ev.Ref.Namespace, meta.LogName, ev.Ref.Name, meta.LogError, err)

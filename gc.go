@@ -256,6 +256,14 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 	}
 }
 
+// wasDeleted reports whether ref is among the recently deleted objects.
+func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, ok := x.deleted[ref]
+	return ok
+}
+
 // outlived reports whether child was created before owner was deleted:
 // then child belonged to that owner, whatever bears its name now.
 func (x *ownerIndex) outlived(child, owner meta.Ref) bool {

@@ -197,9 +197,9 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	}
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
-		if m.owners.mayOwn(ev.Ref.Kind) {
-			m.owners.ownerDeleted(ev.Ref, ev.Revision)
-		}
+		// Remembered whatever its kind: its events may still be on their
+		// way to the Store (observeEvent).
+		m.owners.ownerDeleted(ev.Ref, ev.Revision)
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)

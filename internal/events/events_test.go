@@ -218,3 +218,24 @@ func TestWriter_RunWritesAndFlushesOnStop(t *testing.T) {
 	w.Run(ctx2) // stopped at once: writes what is pending, then returns
 	assert.Len(t, stored(t, st, web, clk), 2)
 }
+
+// What a writer remembers of its writes may be stale (another writer, the
+// sweep, the collector deleted the Event): it writes the event anyway.
+func TestWriter_AStaleMemoLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := memory.New(memory.WithClock(clk))
+	w := newWriter(t, st, clk, nil)
+	w.Record(web, meta.EventWarning, "Failed", "the CA said no")
+	w.flush(ctx)
+	evs := stored(t, st, web, clk)
+	require.Len(t, evs, 1)
+	require.NoError(t, st.Delete(ctx, meta.RefOf(&evs[0]), ""))
+
+	w.Record(web, meta.EventWarning, "Failed", "the CA said no")
+	w.flush(ctx)
+	evs = stored(t, st, web, clk)
+	require.Len(t, evs, 1)
+	assert.Equal(t, int32(1), evs[0].Count)
+	assert.Zero(t, w.Dropped())
+}

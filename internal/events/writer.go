@@ -79,6 +79,8 @@ type Writer struct {
 	byRef    map[meta.Ref]*pending
 	warnedAt time.Time
 
+	memo memo
+
 	dropped, failed atomic.Uint64
 }
 
