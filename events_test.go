@@ -129,3 +129,36 @@ func TestEvents_DeletedWithTheirObject(t *testing.T) {
 		return len(res.Items) == 0
 	})
 }
+
+// An event written after its object was deleted (the writer is behind the
+// reconcilers) is collected as soon as it is stored.
+func TestEvents_AnEventStoredAfterItsObjectWasDeletedIsCollected(t *testing.T) {
+	h := startManager(t, nil)
+	crt := testrig.Certificate("default", "gone", "ca", "gone.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	ref := meta.RefOf(crt)
+	// Reconciled, so the Manager's watch runs and sees the deletion.
+	waitFor(h, ref, "reconciled", func(c *certificate.Certificate) bool { return len(c.Status.Conditions) > 0 })
+	require.NoError(t, h.m.Delete(h.ctx, ref))
+	h.waitFor("the deletion is seen", func() bool { return h.m.owners.wasDeleted(ref) })
+
+	res, err := h.store.List(h.ctx, store.ListOptions{Kind: "none"})
+	require.NoError(t, err)
+	changes, err := h.store.Watch(h.ctx, res.Revision)
+	require.NoError(t, err)
+	h.m.events.Event(ref, meta.EventNormal, "Late", "recorded before the deletion, stored after it")
+	var added meta.Ref
+	for ch := range changes {
+		require.NoError(t, ch.Err)
+		if ch.Ref.Kind != meta.KindEvent {
+			continue
+		}
+		if ch.Type == store.Added {
+			added = ch.Ref
+		}
+		if ch.Type == store.Deleted && ch.Ref == added {
+			return // stored, then collected
+		}
+	}
+	t.Fatal("the watch ended before the late event was collected")
+}
