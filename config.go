@@ -2,11 +2,13 @@ package certflow
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/solver"
@@ -69,8 +71,13 @@ type Config struct {
 	// challenge. If false, every Manager reconciles everything, and only
 	// the claims keep each step the CA sees to one replica.
 	ShareWork bool
-	// EventsPerObject bounds the recent events Status shows. If zero, 20.
+	// EventsPerObject bounds the events stored per object (Event objects
+	// in the Store, shown by Status and Events); the least recent go
+	// first. If zero, 20.
 	EventsPerObject int
+	// EventMaxAge is how long an event is kept after it last happened.
+	// If zero, 24 hours.
+	EventMaxAge time.Duration
 	// ACME tunes the ACME path.
 	ACME ACMEConfig
 }
@@ -137,7 +144,10 @@ func (c *Config) withDefaults() Config {
 		out.ReconcileTimeout = 2 * time.Minute
 	}
 	if out.EventsPerObject == 0 {
-		out.EventsPerObject = 20
+		out.EventsPerObject = events.DefaultPerObject
+	}
+	if out.EventMaxAge == 0 {
+		out.EventMaxAge = events.DefaultMaxAge
 	}
 	if out.ACME.OrderTimeout == 0 {
 		out.ACME.OrderTimeout = 10 * time.Minute
@@ -164,6 +174,14 @@ func (c *Config) validate() error {
 	}
 	if c.ACME.MaxInFlightPerAccount < 0 {
 		errs = append(errs, errors.New("ACME.MaxInFlightPerAccount must not be negative"))
+	}
+	if c.EventsPerObject < 0 || c.EventMaxAge < 0 {
+		errs = append(errs, errors.New("EventsPerObject and EventMaxAge must not be negative"))
+	}
+	for name, p := range c.DNS01Providers {
+		if name == "" || p == nil {
+			errs = append(errs, fmt.Errorf("DNS01Providers[%q]: a provider needs a name and must not be nil", name))
+		}
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("Workers must not be negative"))

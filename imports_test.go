@@ -66,3 +66,21 @@ func TestImportsGoDownTheChain(t *testing.T) {
 	}
 	require.Equal(t, len(forbidden), checked, "every package named by the rule exists")
 }
+
+// TestAcmetestBringsNoTestLibraries: acmetest is imported by users' tests
+// and by programs (the quickstart), so it pulls no test library into their
+// binaries; goleak's options live in acmetest/acmeleak.
+func TestAcmetestBringsNoTestLibraries(t *testing.T) {
+	const mod = "github.com/certflow/certflow"
+	out, err := exec.Command("go", "list", "-deps", mod+"/acmetest", mod+"/examples/quickstart").CombinedOutput()
+	require.NoError(t, err, string(out))
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, mod+"/acmetest")
+	for _, d := range deps {
+		for _, banned := range []string{"go.uber.org/goleak", "github.com/stretchr/testify"} {
+			if strings.HasPrefix(d, banned) {
+				t.Errorf("acmetest or the quickstart depends on %s", d)
+			}
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/serve"
+	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
 )
 
@@ -29,6 +30,8 @@ type wiring struct {
 	orphans map[meta.Kind]reconcile.OrphanRule
 	cache   *serve.Cache
 	issuers *issuer.Reconciler
+	// dns01 holds the DNS-01 providers by name; read-only once built.
+	dns01   map[string]solver.DNS01Provider
 	metrics *metrics.Metrics
 
 	// loaded is what the last resync listed and the watch brought since,

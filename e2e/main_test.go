@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
 	"github.com/certflow/certflow/internal/replicatest"
 )
 
@@ -15,5 +15,5 @@ import (
 // loop, which never exits.
 func TestMain(m *testing.M) {
 	replicatest.Child(openFileReplica)
-	goleak.VerifyTestMain(m, acmetest.IgnoreGoroutines()...)
+	goleak.VerifyTestMain(m, acmeleak.IgnoreGoroutines()...)
 }

@@ -85,7 +85,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return next, nil // another replica holds the step's claim
 		}
 		for _, e := range v.events {
-			r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+			meta.RecordEvent(r.deps.Events, v.o, e.Type, e.Reason, e.Message)
 		}
 		called, last = true, d.step
 	}

@@ -61,7 +61,7 @@ func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 		}
 	}
 	for _, e := range p.Events {
-		d.Events.Event(ref, e.Type, e.Reason, e.Message)
+		meta.RecordEvent(d.Events, p.Object, e.Type, e.Reason, e.Message)
 	}
 	if p.Effect == nil {
 		return p.Next, nil

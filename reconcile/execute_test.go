@@ -320,3 +320,35 @@ func TestExecute_AStepStopsWhenTheClaimOfAWrappedStoreIsLost(t *testing.T) {
 	}})
 	require.ErrorIs(t, err, store.ErrLeaseLost)
 }
+
+// objectRecorder is told the object each event happened to.
+type objectRecorder struct {
+	recorder
+	objects []meta.Object
+}
+
+func (r *objectRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason meta.Reason, msg string) {
+	r.objects = append(r.objects, obj)
+	r.Event(meta.RefOf(obj), typ, reason, msg)
+}
+
+// A recorder that can describe objects is handed the plan's object as
+// written, so a log line about the event can say what it holds.
+func TestExecute_EventsCarryTheWrittenObject(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	rec := &objectRecorder{}
+	d.Events = rec
+	obj := object("obj")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	obj.ObjectMeta.Labels = map[string]string{"decided": "yes"}
+	p := reconcile.Plan{Object: obj, Write: true}
+	p.Eventf(meta.EventNormal, "Decided", "it was decided")
+	_, err := reconcile.Execute(ctx, d, p)
+	require.NoError(t, err)
+	require.Len(t, rec.objects, 1)
+	assert.Same(t, obj, rec.objects[0])
+	assert.Equal(t, "yes", rec.objects[0].GetMeta().Labels["decided"])
+	require.Len(t, rec.events, 1)
+	assert.Equal(t, meta.Reason("Decided"), rec.events[0].Reason)
+}
