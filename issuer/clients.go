@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"golang.org/x/crypto/acme"
@@ -58,6 +59,9 @@ type Options struct {
 type ACMEClients struct {
 	deps reconcile.Deps
 	opts Options
+
+	// post sends the requests x/crypto/acme cannot (renewalInfo).
+	post acmepost.Client
 
 	mu    sync.Mutex
 	byRef map[meta.Ref]*clientEntry
