@@ -166,6 +166,9 @@ func ariEffect(cert *Certificate, leaf *x509.Certificate, src RenewalInfoSource,
 				return nil
 			}
 			cert.Status.ACME.ARI = recordRenewalInfo(prev, info, now, rnd)
+			// In the same write, so the status never shows a renewal time
+			// the window no longer gives.
+			cert.Status.RenewalTime = cert.Status.ACME.ARI.SelectedTime
 			return nil
 		},
 	}

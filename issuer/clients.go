@@ -184,6 +184,10 @@ func (c *ACMEClients) Client(ctx context.Context, iss Object) (*acme.Client, err
 	return c.put(ref, e).client, nil
 }
 
+// Post returns the cache's signed-request client (newOrder, finalize,
+// renewalInfo), shared so that nonces and the directory are read once.
+func (c *ACMEClients) Post() *acmepost.Client { return &c.post }
+
 // Invalidate drops the cached client of the issuer named ref, so the next
 // Client call reads the account key again and the issuer's next reconcile
 // confirms the account with the CA (re-registering it if the CA no longer
