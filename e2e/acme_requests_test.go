@@ -39,6 +39,7 @@ import (
 // x/crypto/acme does not expose), and, once each certificate is issued,
 //
 //	GET renewalInfo                  1 (RFC 9773: the CA's renewal window) Polls depend on timing, so they
+//
 // are bounded instead: they double from 5 ms (acmeproto.Poll), so a wait
 // of t costs at most 2 + log2(t/5ms) looks.
 func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
