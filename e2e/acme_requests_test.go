@@ -38,9 +38,9 @@ import (
 // directory for the whole Manager (its renewalInfo URL and profiles, which
 // x/crypto/acme does not expose), and, once each certificate is issued,
 //
-//	GET renewalInfo                  1 (RFC 9773: the CA's renewal window) Polls depend on timing, so they
+//	GET renewalInfo                  1 (RFC 9773: the CA's renewal window)
 //
-// are bounded instead: they double from 5 ms (acmeproto.Poll), so a wait
+// Polls depend on timing, so they are bounded instead: they double from 5 ms (acmeproto.Poll), so a wait
 // of t costs at most 2 + log2(t/5ms) looks.
 func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
 	const certs = 3
