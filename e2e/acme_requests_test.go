@@ -40,8 +40,8 @@ import (
 //
 //	GET renewalInfo                  1 (RFC 9773: the CA's renewal window)
 //
-// Polls depend on timing, so they are bounded instead: they double from 5 ms (acmeproto.Poll), so a wait
-// of t costs at most 2 + log2(t/5ms) looks.
+// Polls depend on timing, so they are bounded instead: they double from
+// 5 ms (acmeproto.Poll), so a wait of t costs at most 2 + log2(t/5ms) looks.
 func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
 	const certs = 3
 	h := startACME(t, acmeSetup{})
