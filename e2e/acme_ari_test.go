@@ -17,9 +17,7 @@ import (
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/request"
-	"github.com/certflow/certflow/store"
 )
 
 // The CA's window decides the renewal: the time drawn lies inside it, is
@@ -93,10 +91,7 @@ func TestACME_ARI_RevokedAtTheCA_RenewsAtOnceWithReplaces(t *testing.T) {
 	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "revoked-2"}, req))
 	assert.Equal(t, oldID, req.ObjectMeta.Annotations[request.AnnotationACMEReplaces])
 	assert.False(t, req.ObjectMeta.CreationTime.After(next.Add(time.Minute)), "renewed at the check that saw the past window")
-	orders, err := store.ListOf[order.Order](h.ctx, h.st, store.ListOptions{Kind: meta.KindOrder, Namespace: "default"})
-	require.NoError(t, err)
-	require.Len(t, orders, 1, "the first order is collected with its request")
-	assert.Equal(t, oldID, orders[0].Spec.Replaces)
+	assert.Equal(t, oldID, orderOf(t, h, "default", "revoked-2").Spec.Replaces)
 	recs := h.acme.NewOrders()
 	require.Len(t, recs, 2)
 	assert.Empty(t, recs[0].Replaces)
