@@ -42,12 +42,6 @@ func TestACME_ARI_RenewsInsideTheSuggestedWindow(t *testing.T) {
 	assert.WithinRange(t, *a.NextCheck, a.LastChecked.Add(6*time.Hour), a.LastChecked.Add(6*time.Hour+36*time.Minute),
 		"asked again after Pebble's Retry-After (6h), plus at most a tenth")
 
-	// A window set by the CA with an explanation shows up once asked again
-	// (a restart asks when the next check comes; here the CA's answer
-	// changes and the status is read after the next visit asks).
-	start := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
-	require.NoError(t, h.acme.SetRenewalWindow(leaf, start, start.Add(48*time.Hour), "https://ca.example.test/why"))
-
 	// Restart: the stored choice holds, no new draw for the same window.
 	selected := *a.SelectedTime
 	h.stopManager()
