@@ -57,6 +57,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
 		Clients:     issuers,
+		Post:        issuers.Clients().Post(),
 		Accounts:    issuers,
 		Enqueue:     enqueue,
 		Timeout:     cfg.ACME.OrderTimeout,

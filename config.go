@@ -105,6 +105,11 @@ type ACMEConfig struct {
 	// worker: k stalled accounts hold at most k×MaxInFlightPerAccount
 	// workers. If zero, max(2, Workers/4).
 	MaxInFlightPerAccount int
+	// NoRenewalInfo turns ACME Renewal Information (RFC 9773) off: no
+	// certificate asks its CA for a renewal window, and renewals happen at
+	// the time renewBefore gives. If false (the default), every certificate
+	// of an ACME issuer whose CA offers ARI renews inside the CA's window.
+	NoRenewalInfo bool
 }
 
 // ErrInvalidConfig is wrapped by New when the Config cannot work.

@@ -59,11 +59,15 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
 	w.issuers = issuers
+	var ari certificate.RenewalInfoSource = issuers
+	if cfg.ACME.NoRenewalInfo {
+		ari = nil
+	}
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(deps, certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}

@@ -19,6 +19,10 @@ type Options struct {
 	// (min·2^(n−1) after the n-th, as cert-manager). If zero, 1 hour and 32
 	// hours, cert-manager's defaults.
 	BackoffMin, BackoffMax time.Duration
+	// RenewalInfo, if set, fetches ACME Renewal Information (RFC 9773) for
+	// every certificate of an ACME issuer, whose suggested window then
+	// decides the renewal time. If nil, no certificate asks.
+	RenewalInfo RenewalInfoSource
 }
 
 // Default failure backoff bounds, cert-manager's.
@@ -141,5 +145,13 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 func (s Status) deepCopy() Status {
 	out := s
 	out.Conditions = append(meta.Conditions(nil), s.Conditions...)
+	if s.ACME != nil {
+		a := *s.ACME
+		if a.ARI != nil {
+			ari := *a.ARI
+			a.ARI = &ari
+		}
+		out.ACME = &a
+	}
 	return out
 }

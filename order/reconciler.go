@@ -38,7 +38,11 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if deps.Owner == "" {
 		deps.Owner = opts.LockOwner
 	}
-	return &Reconciler{deps: deps, opts: opts, post: &acmepost.Client{}}
+	post := opts.Post
+	if post == nil {
+		post = &acmepost.Client{}
+	}
+	return &Reconciler{deps: deps, opts: opts, post: post}
 }
 
 // maxRounds bounds the decisions of one visit. A visit makes at most one
