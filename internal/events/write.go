@@ -11,8 +11,10 @@ import (
 )
 
 // writeAttempts bounds how often one event is re-read after losing a race
-// to another writer of the same Event (another replica).
-const writeAttempts = 8
+// to another writer of the same Event (another replica). Every lost race
+// is another writer's success, so under contention (replicas, -race on a
+// loaded machine) a writer may lose many in a row; 8 was seen to be too few.
+const writeAttempts = 64
 
 // write adds p's occurrences to its stored Event, creating it if needed,
 // with compare-and-swap: two writers of one Event both count. An Event this
