@@ -24,6 +24,7 @@ func (s *Server) Revoke(leaf *x509.Certificate) error {
 		return fmt.Errorf("%w: serial %x", ErrUnknownCertificate, leaf.SerialNumber)
 	}
 	reason := uint(1) // keyCompromise; any reason moves the window
+	// The CA's wall clock, as Pebble dates everything it stores.
 	s.pebble.db.RevokeCertificate(&core.RevokedCertificate{Certificate: c, RevokedAt: time.Now(), Reason: &reason})
 	return nil
 }

@@ -28,6 +28,7 @@ type acmeTransport struct {
 }
 
 func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// Wall time, not the Manager's clock: a latency measured, not a decision.
 	start := time.Now()
 	res, err := t.base.RoundTrip(req)
 	elapsed := time.Since(start)
