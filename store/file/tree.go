@@ -115,7 +115,7 @@ func (f *folder) child(name string, create bool) (*folder, error) {
 	}
 	opened, err := sub.Stat(".")
 	if err == nil && !os.SameFile(fi, opened) {
-		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
+		err = &UnsafePathError{Path: abs, Problem: problemReplaced}
 	}
 	if err != nil {
 		_ = sub.Close()
@@ -127,6 +127,25 @@ func (f *folder) child(name string, create bool) (*folder, error) {
 // openFile opens name in f, refusing anything but a regular file that only
 // its owner can write. A file it creates is checked after the fact.
 func (f *folder) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	for attempt := 1; ; attempt++ {
+		file, err := f.openFileOnce(name, flag, perm)
+		var unsafe *UnsafePathError
+		if errors.As(err, &unsafe) && unsafe.Problem == problemReplaced && attempt < openAttempts {
+			// A writer's atomic rename landed between the check and the
+			// open, as it may at any time: look again.
+			continue
+		}
+		return file, err
+	}
+}
+
+// openAttempts bounds how often openFile looks again at a file replaced
+// while it was being opened: every replacement is another writer's commit.
+const openAttempts = 8
+
+const problemReplaced = "was replaced while it was being opened"
+
+func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	abs := f.path(name)
 	checked, err := f.Lstat(name)
 	switch {
@@ -150,7 +169,7 @@ func (f *folder) openFile(name string, flag int, perm fs.FileMode) (*os.File, er
 		}
 	}
 	if err == nil && !os.SameFile(checked, opened) {
-		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
+		err = &UnsafePathError{Path: abs, Problem: problemReplaced}
 	}
 	if err != nil {
 		_ = file.Close()
