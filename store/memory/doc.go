@@ -1,7 +1,11 @@
 // Package memory is the reference store.Store: every object lives in process
-// memory as its JSON encoding plus a decoded copy of its ObjectMeta, guarded by
-// one RWMutex. Reads decode outside the lock; writes encode under it and wake
-// the watchers without ever waiting for them.
+// memory, decoded, guarded by one RWMutex. A write encodes the object to JSON
+// and decodes it again under the lock, so what is kept is exactly what a
+// store of JSON would give back, and then keeps only the decoded copy (not
+// the encoding too). Get deep-copies it outside the lock, without parsing;
+// List encodes it. Types a deep copy cannot reproduce (holding an interface)
+// are kept as JSON and decoded on every Get instead. Writes wake the
+// watchers without ever waiting for them.
 //
 // Every change goes into a history of recent changes, and each Watch is a
 // cursor into it, fed to its channel by its own goroutine. The history keeps

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -63,17 +64,6 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// entry is one stored object. It is never modified after creation, so readers
-// may use it after releasing the lock; a write replaces the whole entry.
-type entry struct {
-	ref  meta.Ref
-	rv   string
-	data []byte
-	meta meta.ObjectMeta
-	// decoded is data decoded once, for Get to copy (see decodeInto).
-	decoded decodedSlot
-}
-
 // New returns an empty store.
 func New(opts ...Option) *Store {
 	o := options{clock: clock.Real{}, history: DefaultHistory, watchBuffer: DefaultWatchBuffer}
@@ -127,20 +117,18 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 }
 
 // List returns the matching objects sorted by namespace, name and kind, each
-// with its own copy of the encoded bytes.
+// with its own encoding.
 func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
 	if err := ctx.Err(); err != nil {
 		return store.ListResult{}, fmt.Errorf("memory: list: %w", err)
 	}
 	var found []*entry
-	size := 0
 	s.mu.RLock()
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
 		for ref, e := range m {
 			if opts.Matches(ref, &e.meta) {
 				found = append(found, e)
-				size += len(e.data)
 			}
 		}
 	}
@@ -148,7 +136,6 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 		for ref := range refs {
 			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, &e.meta) {
 				found = append(found, e)
-				size += len(e.data)
 			}
 		}
 	} else if opts.Kind != "" {
@@ -160,15 +147,20 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	s.mu.RUnlock()
 
+	// Entries are immutable: encoding them needs no lock.
 	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref, b.ref) })
-	// One allocation for all copies; the three-index slices keep an append
-	// to one item from spilling into the next.
-	buf := make([]byte, 0, size)
-	items := make([]store.Raw, len(found))
-	for i, e := range found {
-		start := len(buf)
-		buf = append(buf, e.data...)
-		items[i] = store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: buf[start:len(buf):len(buf)]}
+	items := make([]store.Raw, 0, len(found))
+	var errs []error
+	for _, e := range found {
+		data, err := e.encoded()
+		if err != nil {
+			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
+			continue
+		}
+		if e.obj == nil {
+			data = slices.Clone(data)
+		}
+		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: data})
 	}
-	return store.ListResult{Items: items, Revision: rev}, nil
+	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

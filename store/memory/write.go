@@ -109,17 +109,6 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	return nil
 }
 
-// newEntry encodes obj (whose metadata is already prepared) and keeps a
-// private copy of its metadata.
-func newEntry(ref meta.Ref, obj meta.Object) (*entry, error) {
-	data, err := objects.Encode(ref, obj)
-	if err != nil {
-		return nil, err
-	}
-	m := obj.GetMeta()
-	return &entry{ref: ref, rv: m.ResourceVersion, data: data, meta: objects.CloneMeta(m)}, nil
-}
-
 // commitLocked advances the revision to rev, records the change in the
 // history and wakes every watcher to take it. The event shares e.meta, which
 // is immutable; watchers copy it.

@@ -3,42 +3,8 @@ package memory
 import (
 	"reflect"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/store/internal/objects"
 )
-
-// decoded is an entry's object decoded once from its bytes, kept private:
-// each Get hands out a deep copy of it, which is what decoding the bytes
-// again would return, at a fraction of the cost of parsing JSON.
-type decoded struct {
-	typ reflect.Type // the pointer type decoded into
-	obj reflect.Value
-}
-
-// decodeInto fills into with e's object: a deep copy of the entry's decoded
-// object when into's type was decoded before and can be deep-copied, else a
-// JSON decode (which is then remembered).
-func (e *entry) decodeInto(into meta.Object) error {
-	t := reflect.TypeOf(into)
-	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(into).IsNil() || !copyable(t.Elem()) {
-		return objects.Decode(e.data, into)
-	}
-	if d := e.decoded.Load(); d != nil && d.typ == t {
-		dst := reflect.ValueOf(into).Elem()
-		deepCopy(dst, d.obj.Elem())
-		return nil
-	}
-	pristine := reflect.New(t.Elem())
-	if err := objects.Decode(e.data, pristine.Interface().(meta.Object)); err != nil {
-		return err
-	}
-	e.decoded.Store(&decoded{typ: t, obj: pristine})
-	deepCopy(reflect.ValueOf(into).Elem(), pristine.Elem())
-	return nil
-}
 
 // deepCopy sets dst to a copy of src (same type) sharing no pointer, map or
 // slice with it. Types are checked by copyable first.
@@ -178,6 +144,3 @@ func isCopyable(t reflect.Type, seen map[reflect.Type]bool) bool {
 }
 
 var flatTypes, copyableTypes sync.Map
-
-// decodedSlot is embedded in entry.
-type decodedSlot = atomic.Pointer[decoded]

@@ -1,0 +1,163 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// roundTrip is what a store keeping JSON would give back for obj.
+func roundTrip[T any, PT interface {
+	*T
+	meta.Object
+}](t *testing.T, obj PT) PT {
+	t.Helper()
+	b, err := json.Marshal(obj)
+	require.NoError(t, err)
+	out := PT(new(T))
+	require.NoError(t, json.Unmarshal(b, out))
+	return out
+}
+
+// TestGetCopiesDecoded: a Get equals decoding the object's JSON, and
+// changing what one Get returned changes neither the store nor what the
+// next Get returns.
+func TestGetCopiesDecoded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := New()
+	in := &secret.Secret{
+		ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "a", Labels: map[string]string{"l": "1"},
+			Annotations: map[string]string{"a": "1", "empty": ""}, OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}},
+		Data: map[string][]byte{"tls.key": []byte("key"), "empty": {}},
+	}
+	require.NoError(t, s.Create(ctx, in))
+	ref := meta.RefOf(in)
+	want := roundTrip(t, in)
+
+	first := &secret.Secret{}
+	require.NoError(t, s.Get(ctx, ref, first))
+	assert.Equal(t, want, first)
+
+	first.ObjectMeta.Labels["l"] = "changed"
+	first.ObjectMeta.Annotations["b"] = "new"
+	first.ObjectMeta.OwnerRefs[0].Name = "other"
+	first.ObjectMeta.CreationTime = nil
+	first.Data["tls.key"][0] = 'X'
+	first.Data["new"] = []byte("x")
+	in.Data["tls.key"][0] = 'Y' // nor does the caller's object share anything with the store
+
+	for range 2 {
+		again := &secret.Secret{Data: map[string][]byte{"leftover": nil}}
+		require.NoError(t, s.Get(ctx, ref, again))
+		assert.Equal(t, want, again)
+	}
+}
+
+// Every kind certflow stores is kept decoded only: its encoding is not kept
+// beside it (the memory doubling of issue 11), and Get and List return what
+// its JSON decodes to.
+func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	om := func(name string) meta.ObjectMeta {
+		return meta.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{"k": "v"}}
+	}
+	objs := []meta.Object{
+		&certificate.Certificate{ObjectMeta: om("c"), Spec: certificate.Spec{SecretName: "c-tls", DNSNames: []string{"a.test"},
+			Duration: &meta.Duration{Duration: time.Hour}}, Status: certificate.Status{NotAfter: &now,
+			Conditions: meta.Conditions{{Type: meta.ConditionReady, Status: meta.ConditionTrue, LastTransitionTime: now}}}},
+		&request.CertificateRequest{ObjectMeta: om("r"), Spec: request.Spec{Request: []byte("csr"), Extra: map[string][]string{"x": {"y"}}}},
+		&order.Order{ObjectMeta: om("o")},
+		&challenge.Challenge{ObjectMeta: om("ch")},
+		&issuer.Issuer{ObjectMeta: om("i"), Spec: issuer.Spec{CA: &issuer.CAIssuer{SecretName: "ca"}}},
+		&issuer.ClusterIssuer{ObjectMeta: meta.ObjectMeta{Name: "ci"}},
+		&secret.Secret{ObjectMeta: om("s"), Data: map[string][]byte{"tls.crt": []byte("pem")}},
+	}
+	s := New()
+	for _, obj := range objs {
+		require.NoError(t, s.Create(ctx, obj))
+		ref := meta.RefOf(obj)
+		e := s.objects[ref.Kind][ref]
+		require.NotNil(t, e.obj, "%s is kept decoded", ref.Kind)
+		assert.Nil(t, e.data, "%s: no encoding beside it", ref.Kind)
+
+		want, err := json.Marshal(obj)
+		require.NoError(t, err)
+		wantObj := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+		require.NoError(t, json.Unmarshal(want, wantObj))
+		got := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+		require.NoError(t, s.Get(ctx, ref, got))
+		assert.Equal(t, wantObj, got, "%s: Get returns what its JSON decodes to", ref.Kind)
+		res, err := s.List(ctx, store.ListOptions{Kind: ref.Kind})
+		require.NoError(t, err)
+		require.Len(t, res.Items, 1)
+		assert.JSONEq(t, string(want), string(res.Items[0].Data), "%s: List encodes the object", ref.Kind)
+	}
+}
+
+// partialOrder reads part of another type, as the challenge reconciler
+// reads its Order: Get decodes the object's encoding into it.
+type partialOrder struct {
+	ObjectMeta meta.ObjectMeta `json:"metadata"`
+	Spec       struct {
+		SecretName string `json:"secretName"`
+	} `json:"spec"`
+}
+
+func (o *partialOrder) GetKind() meta.Kind        { return meta.KindCertificate }
+func (o *partialOrder) GetMeta() *meta.ObjectMeta { return &o.ObjectMeta }
+
+func TestGetIntoAnotherType(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := New()
+	c := &certificate.Certificate{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "c"}, Spec: certificate.Spec{SecretName: "c-tls"}}
+	require.NoError(t, s.Create(ctx, c))
+	got := &partialOrder{}
+	require.NoError(t, s.Get(ctx, meta.RefOf(c), got))
+	assert.Equal(t, "c-tls", got.Spec.SecretName)
+	assert.Equal(t, c.ObjectMeta.UID, got.ObjectMeta.UID)
+}
+
+// opaque holds an interface, which deepCopy cannot copy: it is kept encoded
+// and decoded on every Get, as before.
+type opaque struct {
+	storetest.Widget
+	Any any `json:"any"`
+}
+
+func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := New()
+	in := &opaque{Widget: *storetest.NewWidget("ns", "o", nil), Any: map[string]any{"n": 1.0}}
+	require.NoError(t, s.Create(ctx, in))
+	ref := meta.RefOf(in)
+	e := s.objects[ref.Kind][ref]
+	assert.Nil(t, e.obj)
+	assert.NotEmpty(t, e.data)
+	got := &opaque{}
+	require.NoError(t, s.Get(ctx, ref, got))
+	assert.Equal(t, roundTrip(t, in), got)
+	got.Any.(map[string]any)["n"] = 2.0
+	again := &opaque{}
+	require.NoError(t, s.Get(ctx, ref, again))
+	assert.Equal(t, 1.0, again.Any.(map[string]any)["n"])
+}
