@@ -161,3 +161,42 @@ func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
 	require.NoError(t, s.Get(ctx, ref, again))
 	assert.Equal(t, 1.0, again.Any.(map[string]any)["n"])
 }
+
+// shapes holds what a deep copy must reproduce exactly as JSON decoding
+// does: empty but not nil slices and maps, nested pointers and slices of
+// structs.
+type shapes struct {
+	storetest.Widget
+	Empty    []string          `json:"empty"`
+	Nil      []string          `json:"nil"`
+	Bytes    []byte            `json:"bytes"`
+	NoBytes  []byte            `json:"noBytes"`
+	EmptyMap map[string]string `json:"emptyMap"`
+	Nested   []*[]meta.Ref     `json:"nested"`
+	Structs  []meta.Condition  `json:"structs"`
+	Arrays   [2][]int          `json:"arrays"`
+	MapOfMap map[string]map[string][]byte
+}
+
+func TestGetReproducesEveryShape(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := New()
+	refs := []meta.Ref{{Kind: meta.KindCertificate, Name: "c"}}
+	in := &shapes{Widget: *storetest.NewWidget("ns", "s", nil), Empty: []string{}, Bytes: []byte{}, EmptyMap: map[string]string{},
+		Nested: []*[]meta.Ref{&refs, nil}, Structs: []meta.Condition{{Type: "Ready", Status: meta.ConditionTrue}},
+		Arrays: [2][]int{{1}, {}}, MapOfMap: map[string]map[string][]byte{"a": {"b": []byte("c")}, "nil": nil}}
+	require.NoError(t, s.Create(ctx, in))
+	require.NotNil(t, s.objects[in.Kind][in.Ref()].obj, "kept decoded")
+	want := roundTrip(t, in)
+	require.NotNil(t, want.Empty)
+	require.Nil(t, want.Nil)
+	for range 2 {
+		got := &shapes{}
+		require.NoError(t, s.Get(ctx, in.Ref(), got))
+		assert.Equal(t, want, got)
+		(*got.Nested[0])[0].Name = "changed"
+		got.MapOfMap["a"]["b"][0] = 'X'
+		got.Arrays[0][0] = 9
+	}
+}
