@@ -12,6 +12,7 @@ import (
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
@@ -87,29 +88,43 @@ func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
 		&order.Order{ObjectMeta: om("o")},
 		&challenge.Challenge{ObjectMeta: om("ch")},
 		&issuer.Issuer{ObjectMeta: om("i"), Spec: issuer.Spec{CA: &issuer.CAIssuer{SecretName: "ca"}}},
-		&issuer.ClusterIssuer{ObjectMeta: meta.ObjectMeta{Name: "ci"}},
+		&issuer.ClusterIssuer{ObjectMeta: meta.ObjectMeta{Name: "ci", Labels: map[string]string{"k": "v"}}},
 		&secret.Secret{ObjectMeta: om("s"), Data: map[string][]byte{"tls.crt": []byte("pem")}},
 	}
-	s := New()
+	// A clock in another zone, with nanoseconds: the stored creation time
+	// must still be what JSON gives back.
+	s := New(WithClock(clock.NewFake(time.Date(2026, 3, 1, 13, 0, 0, 123456789, time.FixedZone("CET", 3600)))))
 	for _, obj := range objs {
 		require.NoError(t, s.Create(ctx, obj))
 		ref := meta.RefOf(obj)
 		e := s.objects[ref.Kind][ref]
 		require.NotNil(t, e.obj, "%s is kept decoded", ref.Kind)
 		assert.Nil(t, e.data, "%s: no encoding beside it", ref.Kind)
+		assertStoredAsJSON(ctx, t, s, obj)
 
-		want, err := json.Marshal(obj)
-		require.NoError(t, err)
-		wantObj := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
-		require.NoError(t, json.Unmarshal(want, wantObj))
-		got := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
-		require.NoError(t, s.Get(ctx, ref, got))
-		assert.Equal(t, wantObj, got, "%s: Get returns what its JSON decodes to", ref.Kind)
-		res, err := s.List(ctx, store.ListOptions{Kind: ref.Kind})
-		require.NoError(t, err)
-		require.Len(t, res.Items, 1)
-		assert.JSONEq(t, string(want), string(res.Items[0].Data), "%s: List encodes the object", ref.Kind)
+		obj.GetMeta().Generation = 0 // keeps the stored one
+		obj.GetMeta().Labels["k"] = "w"
+		require.NoError(t, s.Update(ctx, obj))
+		assertStoredAsJSON(ctx, t, s, obj)
 	}
+}
+
+// assertStoredAsJSON checks that Get returns, and List encodes, what obj
+// (as the store left it after a write) becomes through JSON.
+func assertStoredAsJSON(ctx context.Context, t *testing.T, s *Store, obj meta.Object) {
+	t.Helper()
+	ref := meta.RefOf(obj)
+	want, err := json.Marshal(obj)
+	require.NoError(t, err)
+	wantObj := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+	require.NoError(t, json.Unmarshal(want, wantObj))
+	got := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+	require.NoError(t, s.Get(ctx, ref, got))
+	assert.Equal(t, wantObj, got, "%s: Get returns what its JSON decodes to", ref.Kind)
+	res, err := s.List(ctx, store.ListOptions{Kind: ref.Kind})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+	assert.JSONEq(t, string(want), string(res.Items[0].Data), "%s: List encodes the object", ref.Kind)
 }
 
 // partialOrder reads part of another type, as the challenge reconciler

@@ -21,6 +21,10 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
+	decoded, err := decodeAhead(ref, obj)
+	if err != nil {
+		return fmt.Errorf("memory: create: %w", err)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -32,7 +36,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj)
+	e, err := newEntry(ref, obj, decoded)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -61,6 +65,10 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
+	decoded, err := decodeAhead(ref, obj)
+	if err != nil {
+		return fmt.Errorf("memory: update: %w", err)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,7 +81,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj)
+	e, err := newEntry(ref, obj, decoded)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
