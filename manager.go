@@ -126,49 +126,77 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	return res.Revision, nil
 }
 
+// watch follows the Store from rev. It lists everything again only when
+// the Store has forgotten changes the Manager did not see (ErrCompacted);
+// a watch that ended otherwise resumes from the last change seen, after a
+// backoff when it keeps ending without delivering anything.
 func (m *Manager) watch(ctx context.Context, rev uint64) {
+	failures := 0
 	for ctx.Err() == nil {
 		ch, err := m.cfg.Store.Watch(ctx, rev)
-		if err != nil {
+		if err == nil {
+			seen := rev
+			for ev := range ch {
+				if ev.Err != nil {
+					err = ev.Err
+					break
+				}
+				rev = ev.Revision
+				m.observeSafely(ctx, ev)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if rev > seen {
+				failures = 0
+			}
+		}
+		if errors.Is(err, store.ErrCompacted) {
 			if rev, err = m.rewatch(ctx, err); err != nil {
 				return
 			}
+			failures = 0
 			continue
 		}
-		for ev := range ch {
-			if ev.Err != nil {
-				err = ev.Err
-				break
-			}
-			rev = ev.Revision
-			m.observeSafely(ctx, ev)
-		}
-		if ctx.Err() != nil {
+		// Nothing was lost (the Store was unreachable, or ended the watch):
+		// resume where it stopped.
+		m.cfg.Logger.Warn("store watch interrupted", "err", err, "revision", rev)
+		if failures > 0 && !m.sleep(ctx, watchBackoff(failures)) {
 			return
 		}
-		if rev, err = m.rewatch(ctx, err); err != nil {
-			return
-		}
+		failures++
 	}
 }
 
-// rewatch recovers from a broken watch by listing everything again.
+// watchBackoff is the wait after the nth consecutive failure (n >= 1): 100 ms,
+// doubling, at most 30 s.
+func watchBackoff(n int) time.Duration {
+	return min(100*time.Millisecond<<min(n-1, 9), 30*time.Second)
+}
+
+// sleep waits d on the Manager's clock, or returns false when ctx ends first.
+func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
+	t := m.cfg.Clock.NewTimer(d)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// rewatch recovers from a compacted watch by listing everything again.
 func (m *Manager) rewatch(ctx context.Context, cause error) (uint64, error) {
 	m.cfg.Logger.Warn("store watch restarted", "err", cause)
-	backoff := 100 * time.Millisecond
-	for {
+	for n := 1; ; n++ {
 		rev, err := m.resync(ctx)
 		if err == nil {
 			return rev, nil
 		}
-		t := m.cfg.Clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !m.sleep(ctx, watchBackoff(n)) {
 			return 0, ctx.Err()
-		case <-t.C():
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

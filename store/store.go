@@ -87,10 +87,20 @@ type Writer interface {
 // Watcher streams changes.
 type Watcher interface {
 	// Watch sends every change with a revision greater than fromRevision, in
-	// revision order, until ctx is done; then it closes the channel. A
-	// consumer too slow to keep up, or a fromRevision already forgotten, gets
-	// a last event with Err set (ErrCompacted) and the channel is closed: list
-	// again and resume from the list's revision.
+	// revision order, until ctx is done; then it closes the channel.
+	//
+	// A consumer that is merely slow loses nothing: the store holds what it
+	// has still to read (in its retained history, or by not reading ahead
+	// of it) and delivers it in order when the consumer gets to it, without
+	// ever making writers wait for that consumer. Only a consumer that falls
+	// behind what the store retains (its history was compacted past the
+	// consumer's position), or a fromRevision already forgotten, gets a last
+	// event with Err wrapping ErrCompacted, after every change before the
+	// gap, and the channel is closed: list again and resume from the list's
+	// revision. A fromRevision already forgotten may instead make Watch
+	// return ErrCompacted. How much a store retains is its own (a history
+	// length, etcd's compaction), but it must not drop a reader that is
+	// behind by less than that.
 	Watch(ctx context.Context, fromRevision uint64) (<-chan WatchEvent, error)
 }
 

@@ -44,29 +44,6 @@ func TestWatchFromCompactedRevisionReturnsError(t *testing.T) {
 	assert.Equal(t, uint64(4), (<-ch).Revision)
 }
 
-func TestSlowWatcherIsCutOffWithoutBlockingWriters(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s := memory.New(memory.WithWatchBuffer(4))
-	ch, err := s.Watch(ctx, 0)
-	require.NoError(t, err)
-	w := storetest.NewWidget("ns", "a", nil)
-	require.NoError(t, s.Create(ctx, w))
-	for range 20 { // nobody reads: writers must still finish
-		require.NoError(t, s.Update(ctx, w))
-	}
-	var got []store.WatchEvent
-	for ev := range ch {
-		got = append(got, ev)
-	}
-	require.Len(t, got, 5, "four buffered events and the error")
-	for i, ev := range got[:4] {
-		assert.Equal(t, uint64(i+1), ev.Revision)
-		assert.NoError(t, ev.Err)
-	}
-	assert.ErrorIs(t, got[4].Err, store.ErrCompacted)
-}
-
 func TestWatchAfterCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,7 +16,7 @@ import (
 // Defaults for the options.
 const (
 	DefaultHistory     = 10000
-	DefaultWatchBuffer = 1024
+	DefaultWatchBuffer = 100000
 )
 
 // Option configures New.
@@ -31,21 +32,24 @@ type options struct {
 // is nil (or the option is absent) clock.Real is used.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithHistory sets how many recent changes Watch can replay. If n <= 0 (or the
+// WithHistory sets how many recent changes Watch can always replay (more are
+// kept while a live watcher has still to read them). If n <= 0 (or the
 // option is absent) DefaultHistory is used.
 func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 
-// WithWatchBuffer sets how many undelivered events a watcher may have before
-// it is cut off with store.ErrCompacted. If n <= 0 (or the option is absent)
-// DefaultWatchBuffer is used.
+// WithWatchBuffer sets how many changes a live watcher may fall behind the
+// store before it is cut off with store.ErrCompacted: the history keeps the
+// changes a watcher has still to read up to that many (beyond WithHistory's),
+// so a slow reader loses nothing and no writer ever waits for it. If n <= 0
+// (or the option is absent) DefaultWatchBuffer is used; values below the
+// history's size mean the history's size.
 func WithWatchBuffer(n int) Option { return func(o *options) { o.watchBuffer = n } }
 
 // Store keeps objects in memory. The zero value is not usable; call New. It
-// is safe for concurrent use and runs no goroutines, except a brief one that
-// closes a watch when its context ends.
+// is safe for concurrent use and runs no goroutines, except one per Watch
+// that ends with the watch's context.
 type Store struct {
-	clock       clock.Clock
-	watchBuffer int
+	clock clock.Clock
 
 	mu       sync.RWMutex
 	rev      uint64
@@ -59,17 +63,6 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
-
-// entry is one stored object. It is never modified after creation, so readers
-// may use it after releasing the lock; a write replaces the whole entry.
-type entry struct {
-	ref  meta.Ref
-	rv   string
-	data []byte
-	meta meta.ObjectMeta
-	// decoded is data decoded once, for Get to copy (see decodeInto).
-	decoded decodedSlot
-}
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
@@ -87,13 +80,12 @@ func New(opts ...Option) *Store {
 		o.watchBuffer = DefaultWatchBuffer
 	}
 	return &Store{
-		clock:       o.clock,
-		watchBuffer: o.watchBuffer,
-		objects:     map[meta.Kind]map[meta.Ref]*entry{},
-		labels:      labelIndex{},
-		hist:        history{limit: o.history},
-		watchers:    map[*watcher]struct{}{},
-		leases:      map[string]store.Lease{},
+		clock:    o.clock,
+		objects:  map[meta.Kind]map[meta.Ref]*entry{},
+		labels:   labelIndex{},
+		hist:     newHistory(o.history, o.watchBuffer),
+		watchers: map[*watcher]struct{}{},
+		leases:   map[string]store.Lease{},
 	}
 }
 
@@ -125,20 +117,18 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 }
 
 // List returns the matching objects sorted by namespace, name and kind, each
-// with its own copy of the encoded bytes.
+// with its own encoding.
 func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
 	if err := ctx.Err(); err != nil {
 		return store.ListResult{}, fmt.Errorf("memory: list: %w", err)
 	}
 	var found []*entry
-	size := 0
 	s.mu.RLock()
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
 		for ref, e := range m {
 			if opts.Matches(ref, &e.meta) {
 				found = append(found, e)
-				size += len(e.data)
 			}
 		}
 	}
@@ -146,7 +136,6 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 		for ref := range refs {
 			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, &e.meta) {
 				found = append(found, e)
-				size += len(e.data)
 			}
 		}
 	} else if opts.Kind != "" {
@@ -158,15 +147,20 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	s.mu.RUnlock()
 
+	// Entries are immutable: encoding them needs no lock.
 	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref, b.ref) })
-	// One allocation for all copies; the three-index slices keep an append
-	// to one item from spilling into the next.
-	buf := make([]byte, 0, size)
-	items := make([]store.Raw, len(found))
-	for i, e := range found {
-		start := len(buf)
-		buf = append(buf, e.data...)
-		items[i] = store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: buf[start:len(buf):len(buf)]}
+	items := make([]store.Raw, 0, len(found))
+	var errs []error
+	for _, e := range found {
+		data, err := e.encoded()
+		if err != nil {
+			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
+			continue
+		}
+		if e.obj == nil {
+			data = slices.Clone(data)
+		}
+		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: data})
 	}
-	return store.ListResult{Items: items, Revision: rev}, nil
+	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

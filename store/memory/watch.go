@@ -8,95 +8,122 @@ import (
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
-// watcher is one Watch call. Its channel is written only under s.mu, so the
-// last slot can be kept free for the final error event.
+const (
+	// watchChanBuffer is the capacity of a watch's channel: enough for the
+	// feeding goroutine to run ahead of its consumer a little.
+	watchChanBuffer = 64
+	// takeBatch bounds how many changes a watch copies out of the history
+	// per turn of the lock.
+	takeBatch = 256
+)
+
+// watcher is one Watch call: a cursor into the store's history. Guarded by
+// Store.mu, except wake.
 type watcher struct {
-	ch   chan store.WatchEvent
-	from uint64
-	stop func() bool // stops the context.AfterFunc that closes the watch
+	next uint64        // the lowest revision not yet taken
+	wake chan struct{} // signalled (without blocking) after each change
 }
 
 // Watch streams every change with a revision greater than fromRevision. If
 // fromRevision is older than the remembered history, Watch returns an error
-// wrapping store.ErrCompacted and no channel.
+// wrapping store.ErrCompacted and no channel. Each watch is fed by one
+// goroutine that reads the store's history at its own pace and ends, closing
+// the channel, when ctx is done; a watch that falls so far behind that its
+// next change was forgotten gets a last event wrapping store.ErrCompacted.
 func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.WatchEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memory: watch: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if fromRevision < s.hist.compacted {
+		s.mu.Unlock()
 		return nil, fmt.Errorf("memory: watch from %d: oldest remembered is %d: %w",
 			fromRevision, s.hist.compacted+1, store.ErrCompacted)
 	}
-	replay := s.hist.since(fromRevision)
-	w := &watcher{ch: make(chan store.WatchEvent, len(replay)+s.watchBuffer+1), from: fromRevision}
-	for _, ev := range replay {
-		ev.Meta = objects.CloneMeta(&ev.Meta)
-		w.ch <- ev
-	}
+	w := &watcher{next: fromRevision + 1, wake: make(chan struct{}, 1)}
 	s.watchers[w] = struct{}{}
-	w.stop = context.AfterFunc(ctx, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if _, ok := s.watchers[w]; ok {
-			s.closeLocked(w)
+	s.mu.Unlock()
+	ch := make(chan store.WatchEvent, watchChanBuffer)
+	go s.feed(ctx, w, ch)
+	return ch, nil
+}
+
+// feed sends w's changes to ch until ctx is done or w falls behind the
+// history. Changes are taken in batches under the lock and sent without it,
+// so a slow consumer delays only itself.
+func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent) {
+	defer close(ch)
+	defer s.dropWatcher(w)
+	var batch []store.WatchEvent
+	for {
+		var err error
+		batch, err = s.take(w, batch[:0])
+		if err != nil {
+			select {
+			case ch <- store.WatchEvent{Revision: w.next - 1, Err: err}:
+			case <-ctx.Done():
+			}
+			return
 		}
-	})
-	return w.ch, nil
+		if len(batch) == 0 {
+			select {
+			case <-w.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		for i := range batch {
+			ev := batch[i]
+			batch[i] = store.WatchEvent{} // the history may forget it now
+			ev.Meta = objects.CloneMeta(&ev.Meta)
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
-// deliverLocked queues ev for w without blocking. A full buffer ends the
-// watch: the reserved last slot carries the ErrCompacted event.
-func (s *Store) deliverLocked(w *watcher, ev store.WatchEvent) {
-	if ev.Revision <= w.from {
-		return
+// take appends to batch the next changes for w and moves its cursor past
+// them, or reports that they were forgotten.
+func (s *Store) take(w *watcher, batch []store.WatchEvent) ([]store.WatchEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w.next <= s.hist.compacted {
+		return batch, fmt.Errorf("memory: watch: fell more than %d changes behind at revision %d: %w",
+			s.hist.maxLag, w.next-1, store.ErrCompacted)
 	}
-	if len(w.ch) >= cap(w.ch)-1 {
-		w.ch <- store.WatchEvent{Revision: ev.Revision, Err: fmt.Errorf(
-			"memory: watch: watcher fell %d events behind at revision %d: %w", cap(w.ch)-1, ev.Revision, store.ErrCompacted)}
-		s.closeLocked(w)
-		return
-	}
-	ev.Meta = objects.CloneMeta(&ev.Meta)
-	w.ch <- ev
+	batch = s.hist.since(w.next, takeBatch, batch)
+	w.next += uint64(len(batch))
+	return batch, nil
 }
 
-func (s *Store) closeLocked(w *watcher) {
+func (s *Store) dropWatcher(w *watcher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.watchers, w)
-	close(w.ch)
-	w.stop()
 }
 
-// history is a ring of the most recent events. Revisions are consecutive, so
-// everything after compacted is in the ring.
-type history struct {
-	limit     int
-	buf       []store.WatchEvent // grows to limit, then used as a ring
-	start     int                // index of the oldest event once full
-	compacted uint64             // revisions <= compacted are forgotten
-}
-
-func (h *history) add(ev store.WatchEvent) {
-	if len(h.buf) < h.limit {
-		h.buf = append(h.buf, ev)
-		return
-	}
-	h.compacted = h.buf[h.start].Revision
-	h.buf[h.start] = ev
-	h.start = (h.start + 1) % len(h.buf)
-}
-
-// since returns the remembered events with a revision greater than from, in
-// order. The events share their Meta with the history; callers copy it.
-func (h *history) since(from uint64) []store.WatchEvent {
-	n := len(h.buf)
-	var out []store.WatchEvent
-	for i := range n {
-		ev := h.buf[(h.start+i)%n]
-		if ev.Revision > from {
-			out = append(out, ev)
+// oldestNeededLocked is the lowest revision a watcher still within the
+// history has to take, or 0 if none has one to take.
+func (s *Store) oldestNeededLocked() uint64 {
+	var oldest uint64
+	for w := range s.watchers {
+		if w.next > s.hist.compacted && w.next <= s.rev && (oldest == 0 || w.next < oldest) {
+			oldest = w.next
 		}
 	}
-	return out
+	return oldest
+}
+
+// wakeLocked tells every watcher there is a change to take.
+func (s *Store) wakeLocked() {
+	for w := range s.watchers {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -21,6 +21,10 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
+	decoded, err := decodeAhead(ref, obj)
+	if err != nil {
+		return fmt.Errorf("memory: create: %w", err)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -32,7 +36,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj)
+	e, err := newEntry(ref, obj, decoded)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -61,6 +65,10 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
+	decoded, err := decodeAhead(ref, obj)
+	if err != nil {
+		return fmt.Errorf("memory: update: %w", err)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,7 +81,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj)
+	e, err := newEntry(ref, obj, decoded)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -109,25 +117,12 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	return nil
 }
 
-// newEntry encodes obj (whose metadata is already prepared) and keeps a
-// private copy of its metadata.
-func newEntry(ref meta.Ref, obj meta.Object) (*entry, error) {
-	data, err := objects.Encode(ref, obj)
-	if err != nil {
-		return nil, err
-	}
-	m := obj.GetMeta()
-	return &entry{ref: ref, rv: m.ResourceVersion, data: data, meta: objects.CloneMeta(m)}, nil
-}
-
-// commitLocked advances the revision to rev, records the change and hands it
-// to every watcher. The event shares e.meta, which is immutable; deliveries
-// copy it.
+// commitLocked advances the revision to rev, records the change in the
+// history and wakes every watcher to take it. The event shares e.meta, which
+// is immutable; watchers copy it.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
 	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.meta}
-	s.hist.add(ev)
-	for w := range s.watchers {
-		s.deliverLocked(w, ev)
-	}
+	s.hist.add(ev, s.oldestNeededLocked)
+	s.wakeLocked()
 }

@@ -22,10 +22,12 @@ type config struct {
 	history int
 }
 
-// WithHistory declares that stores made by NewStore remember at most about n
-// recent changes (at most 2n). Run then checks that a Watch from before them
-// fails with store.ErrCompacted. Without it Run only checks that an early
-// Watch either replays everything in order or reports ErrCompacted.
+// WithHistory declares that stores made by NewStore remember at least the n
+// most recent changes and, while no watch is behind, at most about 2n. Run
+// then checks that a Watch from before them fails with store.ErrCompacted,
+// and that a watcher n changes behind still gets them all. Without it Run
+// only checks that an early Watch either replays everything in order or
+// reports ErrCompacted, and that a watcher 2048 changes behind gets them all.
 func WithHistory(n int) Option { return func(c *config) { c.history = n } }
 
 // epoch is the time the fake clock handed to NewStore starts at.
@@ -62,6 +64,9 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{"WatchStopsOnCancel", testWatchStopsOnCancel},
 		{"WatchCompaction", func(ctx context.Context, t *testing.T, h *harness) {
 			testWatchCompaction(ctx, t, h, cfg.history)
+		}},
+		{"WatchSlowReader", func(ctx context.Context, t *testing.T, h *harness) {
+			testWatchSlowReader(ctx, t, h, cfg.history)
 		}},
 		{"Locks", testLocks},
 		{"LockExpiry", testLockExpiry},

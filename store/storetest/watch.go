@@ -168,3 +168,43 @@ func testWatchCompaction(ctx context.Context, t *testing.T, h *harness, history 
 	require.NoError(t, ev.Err)
 	assert.Equal(t, latest, ev.Revision)
 }
+
+// testWatchSlowReader checks that a watcher that reads nothing while many
+// changes are written, but stays within what the store retains, then gets
+// every one of them in order: a reader that is merely behind is never
+// dropped. With a declared history it writes that many changes, else 2048
+// (more than a watch's buffer is likely to hold ahead of its reader).
+func testWatchSlowReader(ctx context.Context, t *testing.T, h *harness, history int) {
+	writes := 2048
+	if history > 0 {
+		writes = history
+	}
+	res, err := h.s.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	ch, err := h.s.Watch(ctx, res.Revision)
+	require.NoError(t, err)
+
+	type change struct {
+		typ store.EventType
+		ref string
+		rev uint64
+	}
+	var want []change
+	widgets := make([]*Widget, min(4, writes))
+	for i := range widgets {
+		widgets[i] = h.create(ctx, t, NewWidget("ns", fmt.Sprintf("w%d", i), nil))
+		want = append(want, change{store.Added, widgets[i].Metadata.Name, revOf(t, widgets[i].Metadata.ResourceVersion)})
+	}
+	for i := len(want); i < writes; i++ {
+		w := widgets[i%len(widgets)]
+		w.Data = map[string]string{"n": fmt.Sprint(i)}
+		require.NoError(t, h.s.Update(ctx, w))
+		want = append(want, change{store.Modified, w.Metadata.Name, revOf(t, w.Metadata.ResourceVersion)})
+	}
+
+	for i, w := range want {
+		ev := recv(ctx, t, ch)
+		require.NoError(t, ev.Err, "change %d of %d: a reader that is only behind is not cut off", i+1, len(want))
+		require.Equal(t, w, change{ev.Type, ev.Ref.Name, ev.Revision}, "change %d of %d", i+1, len(want))
+	}
+}

@@ -1,47 +1,14 @@
 package memory
 
 import (
+	"bytes"
 	"reflect"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/store/internal/objects"
 )
 
-// decoded is an entry's object decoded once from its bytes, kept private:
-// each Get hands out a deep copy of it, which is what decoding the bytes
-// again would return, at a fraction of the cost of parsing JSON.
-type decoded struct {
-	typ reflect.Type // the pointer type decoded into
-	obj reflect.Value
-}
-
-// decodeInto fills into with e's object: a deep copy of the entry's decoded
-// object when into's type was decoded before and can be deep-copied, else a
-// JSON decode (which is then remembered).
-func (e *entry) decodeInto(into meta.Object) error {
-	t := reflect.TypeOf(into)
-	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(into).IsNil() || !copyable(t.Elem()) {
-		return objects.Decode(e.data, into)
-	}
-	if d := e.decoded.Load(); d != nil && d.typ == t {
-		dst := reflect.ValueOf(into).Elem()
-		deepCopy(dst, d.obj.Elem())
-		return nil
-	}
-	pristine := reflect.New(t.Elem())
-	if err := objects.Decode(e.data, pristine.Interface().(meta.Object)); err != nil {
-		return err
-	}
-	e.decoded.Store(&decoded{typ: t, obj: pristine})
-	deepCopy(reflect.ValueOf(into).Elem(), pristine.Elem())
-	return nil
-}
-
-// deepCopy sets dst to a copy of src (same type) sharing no pointer, map or
-// slice with it. Types are checked by copyable first.
+// deepCopy sets dst (addressable) to a copy of src (same type) sharing no
+// pointer, map or slice with it. Types are checked by copyable first.
 func deepCopy(dst, src reflect.Value) {
 	switch src.Kind() {
 	case reflect.Pointer:
@@ -53,35 +20,32 @@ func deepCopy(dst, src reflect.Value) {
 		deepCopy(n.Elem(), src.Elem())
 		dst.Set(n)
 	case reflect.Map:
-		if src.IsNil() {
-			dst.SetZero()
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		kt, vt := src.Type().Key(), src.Type().Elem()
-		it := src.MapRange()
-		for it.Next() {
-			k := reflect.New(kt).Elem()
-			deepCopy(k, it.Key())
-			v := reflect.New(vt).Elem()
-			deepCopy(v, it.Value())
-			m.SetMapIndex(k, v)
-		}
-		dst.Set(m)
+		copyMap(dst, src)
 	case reflect.Slice:
 		if src.IsNil() {
 			dst.SetZero()
 			return
 		}
-		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if flat(src.Type().Elem()) {
-			reflect.Copy(s, src)
-		} else {
-			for i := 0; i < src.Len(); i++ {
-				deepCopy(s.Index(i), src.Index(i))
-			}
+		if et := src.Type().Elem(); et.Kind() == reflect.Uint8 {
+			dst.SetBytes(bytes.Clone(src.Bytes()))
+			return
 		}
-		dst.Set(s)
+		n := src.Len()
+		if n == 0 {
+			dst.Set(reflect.MakeSlice(src.Type(), 0, 0)) // empty, not nil
+			return
+		}
+		// Grow on dst allocates the array only, not a slice header too.
+		dst.SetZero()
+		dst.Grow(n)
+		dst.SetLen(n)
+		if flat(src.Type().Elem()) {
+			reflect.Copy(dst, src)
+			return
+		}
+		for i := range n {
+			deepCopy(dst.Index(i), src.Index(i))
+		}
 	case reflect.Array:
 		if flat(src.Type()) {
 			dst.Set(src)
@@ -92,17 +56,58 @@ func deepCopy(dst, src reflect.Value) {
 		}
 	case reflect.Struct:
 		dst.Set(src)
-		if flat(src.Type()) {
-			return
-		}
-		for i := 0; i < src.NumField(); i++ {
-			if f := src.Type().Field(i); f.IsExported() && !flat(f.Type) {
-				deepCopy(dst.Field(i), src.Field(i))
-			}
+		for _, i := range deepFields(src.Type()) {
+			deepCopy(dst.Field(i), src.Field(i))
 		}
 	default:
 		dst.Set(src)
 	}
+}
+
+// copyMap is deepCopy of a map. One key and one value are reused for every
+// entry (SetMapIndex copies them in), so entries cost no allocation of
+// their own beyond what their values hold.
+func copyMap(dst, src reflect.Value) {
+	if src.IsNil() {
+		dst.SetZero()
+		return
+	}
+	t := src.Type()
+	m := reflect.MakeMapWithSize(t, src.Len())
+	k, v := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+	flatKey, flatValue := flat(t.Key()), flat(t.Elem())
+	it := src.MapRange()
+	for it.Next() {
+		if flatKey {
+			k.SetIterKey(it)
+		} else {
+			deepCopy(k, it.Key())
+		}
+		if flatValue {
+			v.SetIterValue(it)
+		} else {
+			deepCopy(v, it.Value())
+		}
+		m.SetMapIndex(k, v)
+	}
+	dst.Set(m)
+}
+
+// deepFields returns the indexes of t's fields that deepCopy must copy
+// field by field: exported ones that are not flat (the rest are copied with
+// the struct).
+func deepFields(t reflect.Type) []int {
+	if v, ok := deepFieldsOf.Load(t); ok {
+		return v.([]int)
+	}
+	var out []int
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() && !flat(f.Type) {
+			out = append(out, i)
+		}
+	}
+	deepFieldsOf.Store(t, out)
+	return out
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -177,7 +182,6 @@ func isCopyable(t reflect.Type, seen map[reflect.Type]bool) bool {
 	return false
 }
 
-var flatTypes, copyableTypes sync.Map
-
-// decodedSlot is embedded in entry.
-type decodedSlot = atomic.Pointer[decoded]
+// Caches of what a type's shape implies, filled on first use and never
+// changed after: the same for every Store.
+var flatTypes, copyableTypes, deepFieldsOf sync.Map

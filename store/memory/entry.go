@@ -1,0 +1,112 @@
+package memory
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/internal/objects"
+)
+
+// entry is one stored object. It is never modified after creation, so readers
+// may use it after releasing the lock; a write replaces the whole entry.
+//
+// The object is kept decoded, once: obj is what its JSON encoding decodes to,
+// held privately, so a Get is a deep copy instead of a parse, and the
+// encoding itself is not kept (List encodes again). Both the encoding and
+// the decoding happen before a write takes the store's lock. Only for a type deepCopy
+// cannot copy completely (an interface, an unexported pointer) is the
+// encoding kept instead, in data, and every Get decodes it.
+type entry struct {
+	ref meta.Ref
+	rv  string
+	// meta is the object's metadata; it shares its maps with obj, and both
+	// are immutable.
+	meta meta.ObjectMeta
+	obj  meta.Object
+	data []byte
+}
+
+// decodeAhead returns obj as Get will return it: encoded, which checks that
+// it can be, and decoded again, which gives exactly what a store keeping
+// JSON would give back. It runs before the write takes the store's lock, so
+// the metadata the store sets is not in it yet (newEntry adds it). It
+// returns nil, and no error, for a type deepCopy cannot copy completely:
+// newEntry keeps its encoding instead.
+func decodeAhead(ref meta.Ref, obj meta.Object) (meta.Object, error) {
+	data, err := objects.Encode(ref, obj)
+	if err != nil {
+		return nil, err
+	}
+	t := reflect.TypeOf(obj)
+	if t.Kind() != reflect.Pointer || !copyable(t.Elem()) {
+		return nil, nil
+	}
+	decoded := reflect.New(t.Elem()).Interface().(meta.Object)
+	if objects.Decode(data, decoded) != nil {
+		return nil, nil // its encoding does not decode: kept as it is
+	}
+	return decoded, nil
+}
+
+// newEntry makes the entry of obj, whose metadata the store has just set,
+// from decoded, what decodeAhead made of it. The store sets exactly the
+// fields objects.Save remembers; they are copied from obj into decoded
+// (as JSON would carry them: strings, a number and a UTC time). Without
+// decoded, obj is encoded and the encoding kept.
+func newEntry(ref meta.Ref, obj meta.Object, decoded meta.Object) (*entry, error) {
+	m := obj.GetMeta()
+	e := &entry{ref: ref, rv: m.ResourceVersion}
+	if decoded != nil {
+		dm := decoded.GetMeta()
+		objects.Save(m).Restore(dm)
+		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
+		e.obj, e.meta = decoded, *dm
+		return e, nil
+	}
+	data, err := objects.Encode(ref, obj)
+	if err != nil {
+		return nil, err
+	}
+	e.data, e.meta = data, objects.CloneMeta(m)
+	return e, nil
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+// decodeInto fills into with the object: a deep copy when into has the
+// stored type, else a decoding of its encoding (into is zeroed first either
+// way). Errors wrap store.ErrCorrupt.
+func (e *entry) decodeInto(into meta.Object) error {
+	if e.obj != nil {
+		if v := reflect.ValueOf(into); v.Type() == reflect.TypeOf(e.obj) && !v.IsNil() {
+			deepCopy(v.Elem(), reflect.ValueOf(e.obj).Elem())
+			return nil
+		}
+	}
+	data, err := e.encoded()
+	if err != nil {
+		return fmt.Errorf("%w: encode: %v", store.ErrCorrupt, err)
+	}
+	return objects.Decode(data, into)
+}
+
+// encoded returns the object's JSON encoding, shared with the entry when it
+// keeps one (callers copy it before handing it out). What was decoded from
+// JSON encodes again, so an error here is a type whose encoding does not
+// survive its own decoding.
+func (e *entry) encoded() ([]byte, error) {
+	if e.obj == nil {
+		return e.data, nil
+	}
+	return json.Marshal(e.obj)
+}
