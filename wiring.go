@@ -58,7 +58,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
-		meta.KindCertificate: certificate.NewReconciler(deps, certificate.Options{
+		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
 			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
@@ -69,6 +69,14 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		return nil, err
 	}
 	return w, nil
+}
+
+// servingDeps are deps whose Store serves each certificate Secret written
+// through it (see servingWrites).
+func (w *wiring) servingDeps() reconcile.Deps {
+	d := w.deps
+	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log}
+	return d
 }
 
 // resetServing loads every Secret and Challenge into the serving cache and
