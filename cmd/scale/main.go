@@ -23,7 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certflow/certflow/internal/scale"
+	"github.com/certflow/certflow/cmd/scale/measure"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
 	"github.com/certflow/certflow/store/memory"
@@ -38,10 +38,11 @@ func main() {
 
 func run() error {
 	var (
-		opts       scale.Options
+		opts       measure.Options
 		storeURL   = flag.String("store", "memory", "memory, or file://DIR (created if missing)")
 		noSync     = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
 	)
 	flag.IntVar(&opts.Certs, "n", 100000, "number of Certificates")
 	flag.BoolVar(&opts.RestartOnly, "restart", false, "only measure a restart on a Store already holding -n issued Certificates")
@@ -72,9 +73,17 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.HeapProfile = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := scale.Run(ctx, opts)
+	rep, err := measure.Run(ctx, opts)
 	if rep != nil {
 		fmt.Printf("store: %s\n\n", *storeURL)
 		rep.Print(os.Stdout)

@@ -1,4 +1,4 @@
-package scale
+package measure
 
 import (
 	"errors"
@@ -32,6 +32,9 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Workers is the Manager's Config.Workers. If zero, its default.
 	Workers int
+	// HeapProfile, if set, receives a heap profile taken at the end of the
+	// first idle window, with the Manager still running.
+	HeapProfile io.Writer
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.
 	Progress io.Writer
@@ -39,10 +42,10 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Certs <= 0 {
-		return o, errors.New("scale: Certs must be positive")
+		return o, errors.New("measure: Certs must be positive")
 	}
 	if o.Open == nil {
-		return o, errors.New("scale: Open is required")
+		return o, errors.New("measure: Open is required")
 	}
 	if o.Idle == 0 {
 		o.Idle = 30 * time.Second

@@ -1,9 +1,10 @@
-package scale
+package measure
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"time"
 
 	"github.com/certflow/certflow/certificate"
@@ -33,6 +34,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Issue, err = issue(ctx, r, opts)
 		if err == nil {
 			rep.Idle = idle(ctx, r, opts)
+			if opts.HeapProfile != nil {
+				err = pprof.WriteHeapProfile(opts.HeapProfile)
+			}
 		}
 		err = errors.Join(err, r.stop())
 		rep.Warnings += r.warns.String()
@@ -72,7 +76,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 		return nil, err
 	}
 	if len(res.Items) > 0 {
-		return nil, fmt.Errorf("scale: the Store already holds %d Certificates: measure a restart instead", len(res.Items))
+		return nil, fmt.Errorf("measure: the Store already holds %d Certificates: measure a restart instead", len(res.Items))
 	}
 	tctx, stopTracker := context.WithCancel(ctx)
 	defer stopTracker()
@@ -91,7 +95,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 	began := time.Now()
 	for i := range opts.Certs {
 		if err := r.m.Apply(ctx, Certificate(i)); err != nil {
-			return nil, fmt.Errorf("scale: apply %s: %w", CertName(i), err)
+			return nil, fmt.Errorf("measure: apply %s: %w", CertName(i), err)
 		}
 	}
 	rep := &IssueReport{Apply: time.Since(began)}
@@ -222,7 +226,7 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time) (*R
 		}
 	}
 	if rep.Unserved > 0 {
-		return rep, fmt.Errorf("scale: %d names unserved %v after the restart", rep.Unserved, opts.ReadyTimeout)
+		return rep, fmt.Errorf("measure: %d names unserved %v after the restart", rep.Unserved, opts.ReadyTimeout)
 	}
 	return rep, nil
 }

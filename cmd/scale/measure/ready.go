@@ -1,4 +1,4 @@
-package scale
+package measure
 
 import (
 	"context"
@@ -171,4 +171,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-var errNotAllReady = errors.New("scale: not every Certificate turned Ready in time")
+var errNotAllReady = errors.New("measure: not every Certificate turned Ready in time")

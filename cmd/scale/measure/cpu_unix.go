@@ -1,6 +1,6 @@
 //go:build unix
 
-package scale
+package measure
 
 import (
 	"syscall"
