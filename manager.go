@@ -111,6 +111,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	}
 	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
+	m.wiring.secretNames.reset(res.Items)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)
@@ -230,6 +231,9 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 			created = ev.Revision
 		}
 		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
+		if ev.Ref.Kind == meta.KindCertificate {
+			m.wiring.secretNames.set(ev.Ref, ev.Meta.Labels)
+		}
 	}
 	m.wiring.observeServing(ctx, ev)
 	m.changes.notify(ev.Ref)
@@ -272,6 +276,9 @@ func (m *Manager) forget(ref meta.Ref) {
 	m.timers.Cancel(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)
+	if ref.Kind == meta.KindCertificate {
+		m.wiring.secretNames.forget(ref)
+	}
 }
 
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {

@@ -28,8 +28,10 @@ type wiring struct {
 	// contributed by the package that creates them.
 	orphans map[meta.Kind]reconcile.OrphanRule
 	cache   *serve.Cache
-	issuers *issuer.Reconciler
-	metrics *metrics.Metrics
+	// secretNames lets a Certificate find the others naming its Secret.
+	secretNames secretNameIndex
+	issuers     *issuer.Reconciler
+	metrics     *metrics.Metrics
 
 	// loaded is what the last resync listed; only the watch goroutine
 	// touches it.
@@ -59,7 +61,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, Siblings: w.secretNames.named}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
