@@ -10,6 +10,7 @@ import (
 
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
 
@@ -18,6 +19,7 @@ type running struct {
 	m      *certflow.Manager
 	raw    store.Store // the Store itself: the run's own reads
 	counts *storecount.Store
+	byKind *kindTally
 	warns  *tally
 	cancel context.CancelFunc
 	done   chan error
@@ -25,14 +27,15 @@ type running struct {
 
 // start builds a Manager over raw, counted, and runs it until stop.
 func start(ctx context.Context, raw store.Store, workers int) (*running, error) {
-	counts := storecount.New(raw)
+	byKind := &kindTally{}
+	counts := storecount.New(raw, storecount.WithObserver(byKind.add))
 	warns := &tally{}
 	m, err := certflow.New(certflow.Config{Store: counts, Workers: workers, Logger: slog.New(warns)})
 	if err != nil {
 		return nil, err
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	r := &running{m: m, raw: raw, counts: counts, warns: warns, cancel: cancel, done: make(chan error, 1)}
+	r := &running{m: m, raw: raw, counts: counts, byKind: byKind, warns: warns, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- m.Run(rctx) }()
 	return r, nil
 }
@@ -87,6 +90,43 @@ func (t *tally) String() string {
 	out := ""
 	for _, m := range msgs {
 		out += fmt.Sprintf("  %d× %s\n", t.n[m], m)
+	}
+	return out
+}
+
+// kindTally counts Store calls by operation and kind of object.
+type kindTally struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (k *kindTally) add(op storecount.Op, ref meta.Ref) {
+	if ref.Kind == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.n == nil {
+		k.n = map[string]int64{}
+	}
+	k.n[op.String()+" "+string(ref.Kind)]++
+}
+
+// String lists the counts, most first, on one line.
+func (k *kindTally) String() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keys := make([]string, 0, len(k.n))
+	for key := range k.n {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return int(k.n[b] - k.n[a]) })
+	out := ""
+	for i, key := range keys {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s %d", key, k.n[key])
 	}
 	return out
 }

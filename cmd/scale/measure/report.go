@@ -16,6 +16,9 @@ type Report struct {
 	Restart *RestartReport
 	// RestartIdle is the idle window after the restart.
 	RestartIdle *IdleReport
+	// CallsByKind lists the Managers' calls naming an object, by operation
+	// and kind, over the whole run.
+	CallsByKind string
 	// Warnings lists the warnings and errors the Managers logged, with counts.
 	Warnings string
 }
@@ -121,6 +124,9 @@ func (r *Report) Print(w io.Writer) {
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")
+	}
+	if r.CallsByKind != "" {
+		fmt.Fprintf(w, "\nStore calls naming an object, by operation and kind:\n%s\n", r.CallsByKind)
 	}
 	if r.Warnings != "" {
 		fmt.Fprintf(w, "\nwarnings and errors logged:\n%s", r.Warnings)

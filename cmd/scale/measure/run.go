@@ -40,6 +40,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		err = errors.Join(err, r.stop())
 		rep.Warnings += r.warns.String()
+		rep.CallsByKind = "issuance and idle: " + r.byKind.String()
 		if err != nil || !opts.Restart {
 			return rep, err
 		}
@@ -57,7 +58,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	defer func() { rep.Warnings += r.warns.String() }()
+	defer func() {
+		rep.Warnings += r.warns.String()
+		rep.CallsByKind += "\nrestart and idle: " + r.byKind.String()
+	}()
 	rep.Restart, err = restart(ctx, r, opts, began)
 	if rep.Restart != nil {
 		rep.Restart.Open = opened
