@@ -157,16 +157,30 @@ func servedNames(r *running, n int) int {
 	return served
 }
 
-// workUntilQuiet waits until the Manager made no Store call for quiet and
-// returns how long after since its last call came, and the calls made
-// since the reading before.
+// workUntilQuiet waits until the Manager made no Store call and the
+// process used under 5% of a core for quiet, and returns how long after
+// since that spell began (the work's end), and the calls made since the
+// reading before.
 func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since time.Time, before storecount.Counts) (time.Duration, storecount.Counts) {
+	const step = 100 * time.Millisecond
+	type sample struct {
+		at  time.Time
+		cpu time.Duration
+	}
+	var samples []sample // the last quiet/step of them
 	for ctx.Err() == nil {
-		last := r.counts.LastCall()
-		if time.Since(last) >= quiet {
-			return max(last.Sub(since), 0), r.counts.Counts().Sub(before)
+		cpu, ok := cpuTime()
+		now := time.Now()
+		samples = append(samples, sample{now, cpu})
+		for len(samples) > 1 && now.Sub(samples[1].at) >= quiet {
+			samples = samples[1:]
 		}
-		sleep(ctx, quiet-time.Since(last))
+		first := samples[0]
+		idleCPU := !ok || float64(cpu-first.cpu) < 0.05*float64(now.Sub(first.at))
+		if now.Sub(first.at) >= quiet && idleCPU && now.Sub(r.counts.LastCall()) >= quiet {
+			return max(first.at.Sub(since), 0), r.counts.Counts().Sub(before)
+		}
+		sleep(ctx, step)
 	}
 	return 0, r.counts.Counts().Sub(before)
 }
@@ -202,6 +216,14 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time) (*R
 	rep := &RestartReport{}
 	deadline := time.Now().Add(opts.ReadyTimeout)
 	for len(pending) > 0 && time.Now().Before(deadline) {
+		// Only the first pending name is asked until it is served, so the
+		// polling costs the Manager nothing while it loads.
+		if !serves(r.m, pending[0]) {
+			if !sleep(ctx, time.Millisecond) {
+				return nil, ctx.Err()
+			}
+			continue
+		}
 		left := pending[:0]
 		for _, n := range pending {
 			if !serves(r.m, n) {
