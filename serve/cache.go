@@ -1,10 +1,10 @@
 package serve
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -29,11 +29,14 @@ type Options struct {
 	Clock clock.Clock
 }
 
-// Cache serves certificates and ACME challenges from immutable snapshots.
-// Readers (GetCertificate, KeyAuthorization) never lock; writers are
-// serialised among themselves and publish a new snapshot atomically, so a
+// Cache serves certificates and ACME challenges. Readers (GetCertificate,
+// KeyAuthorization) never lock; writers are serialised among themselves.
+// Certificates are indexed by name in place, so a change costs O(names it
+// touches) however many are loaded, and each name switches atomically: a
 // handshake sees either the old or the new certificate, never a mix, and a
-// *tls.Certificate once returned stays valid forever.
+// *tls.Certificate once returned stays valid forever. Challenges, which are
+// few, are served from immutable snapshots swapped on each change. Every
+// change is served when the call making it returns.
 //
 // A Cache must be created with NewCache. It is safe for concurrent use.
 type Cache struct {
@@ -41,11 +44,13 @@ type Cache struct {
 	log         *slog.Logger
 	clock       clock.Clock
 
-	certs      atomic.Pointer[certIndex]
+	// certs is changed in place under mu and read without it.
+	certs      *certIndex
 	challenges atomic.Pointer[challengeIndex]
 
-	// mu serialises writers so that two concurrent copy-on-write updates do
-	// not lose each other's changes. Readers never take it.
+	// mu serialises writers: the certificate index has one writer at a
+	// time, and two concurrent copy-on-write challenge updates must not
+	// lose each other's changes. Readers never take it.
 	mu  sync.Mutex
 	seq uint64 // orders challenge puts; guarded by mu
 	// secretVersions and challengeVersions order the reads given to the
@@ -59,6 +64,7 @@ func NewCache(opts Options) *Cache {
 		defaultName: dnsname.Fold(opts.DefaultName),
 		log:         opts.Logger,
 		clock:       opts.Clock,
+		certs:       newCertIndex(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -66,7 +72,6 @@ func NewCache(opts Options) *Cache {
 	if c.clock == nil {
 		c.clock = clock.Real{}
 	}
-	c.certs.Store(emptyCertIndex())
 	c.challenges.Store(emptyChallengeIndex())
 	return c
 }
@@ -90,8 +95,7 @@ func NewCache(opts Options) *Cache {
 // nothing: a previously loaded version of s keeps being served. Callers that
 // want it gone call DeleteSecret.
 //
-// Each call copies the index (O(number of Secrets)); load many Secrets with
-// Apply.
+// A call costs O(names of s), however many Secrets are loaded.
 func (c *Cache) PutSecret(s *secret.Secret) error {
 	e, err := parseSecret(s)
 	if err != nil {
@@ -105,10 +109,11 @@ func (c *Cache) PutSecret(s *secret.Secret) error {
 	}
 	c.secretVersions.record(ref, v, e == nil)
 	if e == nil {
-		c.updateLocked(nil, []meta.Ref{ref})
+		c.certs.remove(ref)
 	} else {
-		c.updateLocked([]*certEntry{e}, nil)
+		c.certs.put(e)
 	}
+	c.publishLocked()
 	return nil
 }
 
@@ -119,7 +124,8 @@ func (c *Cache) DeleteSecret(ref meta.Ref) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.secretVersions.record(ref, 0, true)
-	c.updateLocked(nil, []meta.Ref{ref})
+	c.certs.remove(ref)
+	c.publishLocked()
 }
 
 // DeleteSecretAt is DeleteSecret for a deletion seen at store revision
@@ -134,52 +140,55 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 		return
 	}
 	c.secretVersions.record(ref, v, true)
-	c.updateLocked(nil, []meta.Ref{ref})
+	c.certs.remove(ref)
+	c.publishLocked()
 }
 
-// Apply does what PutSecret does for each of puts (when a Secret appears
-// more than once, its last usable version counts), then deletes every ref of
-// deletes (unordered, as DeleteSecret), and publishes the result as one
-// snapshot, copying the index once. It is how a Manager loads its Secrets at
-// start. Broken Secrets are skipped as PutSecret would reject them; their
-// errors are returned joined, after the rest has been applied. deletes is
-// not modified.
+// Apply does what PutSecret does for each of puts, in order (so of two
+// versions of a Secret the newer ResourceVersion counts, and without
+// ResourceVersions the later one), then deletes every ref of deletes
+// (unordered, as DeleteSecret), and serves the result when it returns. It is
+// how a Manager loads its Secrets at start: the certificates are parsed
+// before the writers' lock is taken, on up to GOMAXPROCS goroutines that all
+// end before Apply returns, and the index's cost is O(names loaded).
+// Broken Secrets are skipped as PutSecret would reject them; their errors
+// are returned joined, after the rest has been applied. deletes is not
+// modified.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
-	// latest holds each ref's last usable version; a nil entry means "holds
-	// no certificate", which removes the ref.
+	// A nil entry means "holds no certificate", which removes the ref.
 	type read struct {
-		e *certEntry
-		v uint64
+		ref meta.Ref
+		e   *certEntry
+		v   uint64
 	}
-	latest := make(map[meta.Ref]read, len(puts))
+	entries, parseErrs := parseSecrets(puts)
+	reads := make([]read, 0, len(puts))
 	var errs []error
-	for _, s := range puts {
-		e, err := parseSecret(s)
-		if err != nil {
-			errs = append(errs, err)
+	for i, s := range puts {
+		if parseErrs[i] != nil {
+			errs = append(errs, parseErrs[i])
 			continue
 		}
-		latest[meta.RefOf(s)] = read{e, parseVersion(s.ObjectMeta.ResourceVersion)}
+		reads = append(reads, read{meta.RefOf(s), entries[i], parseVersion(s.ObjectMeta.ResourceVersion)})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	entries := make([]*certEntry, 0, len(latest))
-	gone := slices.Clip(deletes)
-	for ref, r := range latest {
-		if c.secretVersions.stale(ref, r.v) {
+	for _, r := range reads {
+		if c.secretVersions.stale(r.ref, r.v) {
 			continue
 		}
-		c.secretVersions.record(ref, r.v, r.e == nil)
+		c.secretVersions.record(r.ref, r.v, r.e == nil)
 		if r.e == nil {
-			gone = append(gone, ref)
+			c.certs.remove(r.ref)
 		} else {
-			entries = append(entries, r.e)
+			c.certs.put(r.e)
 		}
 	}
 	for _, ref := range deletes {
 		c.secretVersions.record(ref, 0, true)
+		c.certs.remove(ref)
 	}
-	c.updateLocked(entries, gone)
+	c.publishLocked()
 	return errors.Join(errs...)
 }
 
@@ -187,22 +196,21 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.updateLocked(puts, deletes)
+	for _, e := range puts {
+		c.certs.put(e)
+	}
+	for _, ref := range deletes {
+		c.certs.remove(ref)
+	}
+	c.publishLocked()
 }
 
-func (c *Cache) updateLocked(puts []*certEntry, deletes []meta.Ref) {
-	if len(puts) == 0 && len(deletes) == 0 {
-		return
+// publishLocked serves what the changes since the last call decided.
+func (c *Cache) publishLocked() {
+	if n := c.certs.publish(); n > 0 && c.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.log.Debug("serve: certificates updated",
+			"touched", n, "secrets", len(c.certs.secrets), "names", c.certs.names())
 	}
-	cur := c.certs.Load()
-	if len(puts) == 0 && !slices.ContainsFunc(deletes, func(r meta.Ref) bool { return cur.secrets[r] != nil }) {
-		return // nothing to change: keep the snapshot and its copy cost
-	}
-	next := cur.with(puts, deletes)
-	c.certs.Store(next)
-	c.log.Debug("serve: certificates updated",
-		"puts", len(puts), "deletes", len(deletes),
-		"secrets", len(next.secrets), "names", len(next.exact)+len(next.wild))
 }
 
 // TLSConfig returns a new config that serves c's certificates: GetCertificate

@@ -2,126 +2,156 @@ package serve
 
 import (
 	"crypto/tls"
-	"maps"
-	"net/netip"
-	"slices"
+	"hash/maphash"
 	"strings"
 
+	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 )
 
-// certIndex is one immutable snapshot of the loaded certificates. Readers
-// get it from an atomic.Pointer and never lock; writers build a new one with
-// with and swap it in.
+// certIndex holds the loaded certificates by the names they serve. It is
+// changed in place and read without locks: a change costs O(names of the
+// Secret) whatever the size of the index. Changes are decided by put and
+// remove and served by publish, which switches each name atomically from
+// its old certificate to its new one (never through "no certificate" while
+// some Secret claims it); a Secret's names switch one after another.
+//
+// Readers use lookup and lookupExact only; every other method is the
+// writer's, under Cache.mu.
 type certIndex struct {
-	// exact maps a lower-cased DNS name or canonical IP text to the winning
-	// certificate.
-	exact map[string]*tls.Certificate
-	// wild maps the parent domain "b.c" of a wildcard SAN "*.b.c" to the
-	// winning certificate, so a lookup of "a.b.c" indexes it with a substring
-	// of the server name and allocates nothing.
-	wild map[string]*tls.Certificate
-	// ips maps IP SANs, for hellos without SNI answered by local address.
-	ips map[netip.Addr]*tls.Certificate
+	// seed is the maphash seed of both tables.
+	seed maphash.Seed
+	// exact holds lower-cased DNS names and the canonical text of IP SANs.
+	exact liveTable
+	// wild holds the parent "b.c" of each wildcard SAN "*.b.c", so a lookup
+	// of "a.b.c" indexes it with a substring of the server name.
+	wild liveTable
 
-	// secrets and claims are the bookkeeping that lets a delete fall back to
-	// the next best certificate for each name. Only writers (under
-	// Cache.mu) read them, so every snapshot shares one copy that with
-	// updates in place: copying them on each put would double its cost.
+	// secrets are the loaded Secrets.
 	secrets map[meta.Ref]*certEntry
-	claims  map[string][]*certEntry
+	// touched lists the names whose claims changed since the last publish;
+	// kept between calls (unless a big batch grew it) so a one-Secret
+	// change allocates no list.
+	touched []touched
 }
 
-func emptyCertIndex() *certIndex {
-	return &certIndex{
-		exact:   map[string]*tls.Certificate{},
-		wild:    map[string]*tls.Certificate{},
-		ips:     map[netip.Addr]*tls.Certificate{},
-		secrets: map[meta.Ref]*certEntry{},
-		claims:  map[string][]*certEntry{},
+// touched is a name whose claims changed, and the table it is in.
+type touched struct {
+	table *liveTable
+	key   string
+}
+
+func newCertIndex() *certIndex {
+	ix := &certIndex{seed: maphash.MakeSeed(), secrets: map[meta.Ref]*certEntry{}}
+	ix.exact.init(ix.seed)
+	ix.wild.init(ix.seed)
+	return ix
+}
+
+// lookup finds the certificate for name (any ASCII case, no trailing dot):
+// the exact name, else the wildcard "*.b.c" for "a.b.c", one label only.
+// It allocates nothing: a name with upper-case letters (rare) is folded
+// into a buffer on the stack.
+func (ix *certIndex) lookup(name string) *tls.Certificate {
+	if len(name) > shortName {
+		return ix.lookupLong(name)
+	}
+	if !dnsname.IsFolded(name) {
+		var buf [shortName]byte
+		name = stringView(buf[:dnsname.FoldInto(buf[:], name)])
+	}
+	return ix.lookupFolded(name)
+}
+
+// shortName is the longest name lookup folds into a small buffer: zeroing
+// it costs less than zeroing one for the longest name there is.
+const shortName = 64
+
+func (ix *certIndex) lookupLong(name string) *tls.Certificate {
+	if len(name) > dnsname.MaxNameLen {
+		return nil // no certificate names it
+	}
+	var buf [dnsname.MaxNameLen]byte
+	return ix.lookupFolded(stringView(buf[:dnsname.FoldInto(buf[:], name)]))
+}
+
+// lookupFolded is lookup for a folded name.
+func (ix *certIndex) lookupFolded(name string) *tls.Certificate {
+	if cert := ix.exact.Load().find(maphash.String(ix.seed, name), name); cert != nil {
+		return cert
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 { // ".b.c" has no label for "*" to stand for
+		parent := name[i+1:]
+		return ix.wild.Load().find(maphash.String(ix.seed, parent), parent)
+	}
+	return nil
+}
+
+// lookupExact finds the certificate for name, which is folded, without
+// falling back to a wildcard.
+func (ix *certIndex) lookupExact(name string) *tls.Certificate {
+	return ix.exact.Load().find(maphash.String(ix.seed, name), name)
+}
+
+// put loads e, replacing the loaded entry of its Ref. Nothing it changes
+// is served before publish.
+func (ix *certIndex) put(e *certEntry) {
+	ix.remove(e.ref)
+	ix.secrets[e.ref] = e
+	for _, k := range e.keys {
+		l, name := ix.tableFor(k)
+		l.claim(name, e)
+		ix.touched = append(ix.touched, touched{l, name})
 	}
 }
 
-// with returns a new index holding ix's entries plus puts (replacing entries
-// of the same Ref) minus deletes, applied in that order. It copies each
-// lookup map once, whatever the batch size, so a batch of n changes to an
-// index of m entries costs O(m + n), not O(m·n). The lookup maps of ix (all
-// that readers see) are not modified; its writer-only bookkeeping (secrets,
-// claims) is updated in place and shared with the result, so with must be
-// called on the latest snapshot only, by the one writer holding Cache.mu.
-func (ix *certIndex) with(puts []*certEntry, deletes []meta.Ref) *certIndex {
-	n := &certIndex{
-		exact:   maps.Clone(ix.exact),
-		wild:    maps.Clone(ix.wild),
-		ips:     maps.Clone(ix.ips),
-		secrets: ix.secrets,
-		claims:  ix.claims,
+// remove drops the loaded entry of ref, if any; its names stay served until
+// publish.
+func (ix *certIndex) remove(ref meta.Ref) {
+	old, ok := ix.secrets[ref]
+	if !ok {
+		return
 	}
-	// owned marks claim slices already copied into n, so repeated edits of a
-	// name in one batch mutate in place instead of copying again.
-	owned := map[string]bool{}
-	touched := map[string]bool{}
-	claimsOf := func(k string) []*certEntry {
-		if !owned[k] {
-			owned[k] = true
-			n.claims[k] = slices.Clone(n.claims[k])
-		}
-		touched[k] = true
-		return n.claims[k]
+	delete(ix.secrets, ref)
+	for _, k := range old.keys {
+		l, name := ix.tableFor(k)
+		l.release(name, old)
+		ix.touched = append(ix.touched, touched{l, name})
 	}
-	remove := func(ref meta.Ref) {
-		old, ok := n.secrets[ref]
-		if !ok {
-			return
-		}
-		delete(n.secrets, ref)
-		for _, k := range old.keys {
-			n.claims[k] = slices.DeleteFunc(claimsOf(k), func(e *certEntry) bool { return e == old })
-		}
+}
+
+// publish serves, for every name put or remove touched, the best
+// certificate still claiming it (or none), and returns how many names it
+// touched. A name touched twice is elected twice, which costs less than
+// finding the duplicates. Each name switches straight from its old
+// certificate to its new one, so replacing a Secret never leaves its names
+// unserved.
+func (ix *certIndex) publish() int {
+	n := len(ix.touched)
+	for i, t := range ix.touched {
+		t.table.elect(t.key)
+		ix.touched[i] = touched{}
 	}
-	for _, e := range puts {
-		remove(e.ref)
-		n.secrets[e.ref] = e
-		for _, k := range e.keys {
-			n.claims[k] = append(claimsOf(k), e)
-		}
+	ix.touched = ix.touched[:0]
+	if cap(ix.touched) > maxKeptTouched {
+		ix.touched = nil
 	}
-	for _, ref := range deletes {
-		remove(ref)
-	}
-	for k := range touched {
-		n.elect(k)
-	}
+	ix.exact.tidy()
+	ix.wild.tidy()
 	return n
 }
 
-// elect points the lookup maps for key k at the best entry claiming it.
-func (n *certIndex) elect(k string) {
-	var best *certEntry
-	for _, e := range n.claims[k] {
-		if best == nil || e.beats(best) {
-			best = e
-		}
+// maxKeptTouched bounds the list of touched names kept between publishes.
+const maxKeptTouched = 1024
+
+// tableFor returns the table holding index key k (a certEntry key) and the
+// name it is filed under there.
+func (ix *certIndex) tableFor(k string) (*liveTable, string) {
+	if parent, ok := strings.CutPrefix(k, "*."); ok {
+		return &ix.wild, parent
 	}
-	if best == nil {
-		delete(n.claims, k)
-	}
-	addr, err := netip.ParseAddr(k)
-	switch {
-	case strings.HasPrefix(k, "*."):
-		setOrDelete(n.wild, k[2:], best)
-	case err == nil:
-		setOrDelete(n.exact, k, best)
-		setOrDelete(n.ips, addr, best)
-	default:
-		setOrDelete(n.exact, k, best)
-	}
+	return &ix.exact, k
 }
 
-func setOrDelete[K comparable](m map[K]*tls.Certificate, k K, e *certEntry) {
-	if e == nil {
-		delete(m, k)
-		return
-	}
-	m[k] = e.cert
-}
+// names returns how many names are served. It is O(1).
+func (ix *certIndex) names() int { return ix.exact.served + ix.wild.served }

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/certflow/certflow/internal/dnsname"
@@ -54,6 +56,34 @@ func parseSecret(s *secret.Secret) (*certEntry, error) {
 		pair.Leaf = leaf
 	}
 	return newCertEntry(ref, &pair), nil
+}
+
+// parsePerWorker is the fewest Secrets worth a goroutine of their own in
+// parseSecrets: parsing one takes tens of microseconds.
+const parsePerWorker = 64
+
+// parseSecrets is parseSecret for each of list, on up to GOMAXPROCS
+// goroutines, which all end before it returns: loading 100k Secrets is
+// parsing them.
+func parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
+	entries, errs := make([]*certEntry, len(list)), make([]error, len(list))
+	parse := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			entries[i], errs[i] = parseSecret(list[i])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(list)/parsePerWorker)
+	if workers <= 1 {
+		parse(0, len(list))
+		return entries, errs
+	}
+	var wg sync.WaitGroup
+	per := (len(list) + workers - 1) / workers
+	for lo := 0; lo < len(list); lo += per {
+		wg.Go(func() { parse(lo, min(lo+per, len(list))) })
+	}
+	wg.Wait()
+	return entries, errs
 }
 
 // newCertEntry indexes a prebuilt certificate whose Leaf is set.

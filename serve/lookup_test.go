@@ -2,8 +2,10 @@ package serve
 
 import (
 	"crypto/tls"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -140,4 +142,38 @@ func TestGetCertificateHitsDoNotAllocate(t *testing.T) {
 		})
 		assert.Zero(t, allocs)
 	})
+}
+
+// TestLookupNamesTheCaseCheckFlags: names the quick case check cannot pass
+// (bytes it flags besides upper-case letters, names longer than the small
+// fold buffer) are found exactly as any other, in any case, and names no
+// certificate can hold are not looked up at all.
+func TestLookupNamesTheCaseCheckFlags(t *testing.T) {
+	long := strings.Repeat("abcdefghi.", 10) + "example" // 107 bytes
+	longest := strings.Repeat("a.", 125) + "exa"         // 253 bytes
+	names := []string{"_acme._tcp.example", "a@b.example", "x^y.example", "\xc3\x9c.example", long, longest}
+	c := NewCache(Options{})
+	var entries []*certEntry
+	for i, n := range names {
+		entries = append(entries, fakeEntry(fmt.Sprint("s", i), time.Now(), n, "*."+n))
+	}
+	c.update(entries, nil)
+	for i, n := range names {
+		for _, asked := range []string{n, strings.ToUpper(n), n + ".", "x." + n, "X." + strings.ToUpper(n)} {
+			if len(trimDot(asked)) > 253 {
+				continue
+			}
+			cert, err := c.GetCertificate(hello(asked))
+			require.NoError(t, err, "%q", asked)
+			assert.Same(t, entries[i].cert, cert, "%q", asked)
+		}
+	}
+	_, err := c.GetCertificate(hello("x." + longest))
+	assert.ErrorIs(t, err, ErrUnknownName, "longer than any DNS name")
+	longHello := hello("X." + strings.ToUpper(long))
+	assert.Zero(t, testing.AllocsPerRun(50, func() {
+		if cert, _ := c.GetCertificate(longHello); cert == nil {
+			t.Fatal("missed")
+		}
+	}), "a long name is folded on the stack too")
 }

@@ -3,11 +3,8 @@ package serve
 import (
 	"net"
 	"net/netip"
+	"unsafe"
 )
-
-// maxNameLen is the longest DNS name in text form (RFC 1035 §2.3.4), without
-// the trailing dot. Longer server names cannot be covered by a certificate.
-const maxNameLen = 253
 
 // acmeTLS1 is the ALPN protocol of TLS-ALPN-01 validation (RFC 8737 §6.2).
 const acmeTLS1 = "acme-tls/1"
@@ -20,30 +17,22 @@ func trimDot(name string) string {
 	return name
 }
 
-// isLower reports whether name has no ASCII upper-case letter, the case of
-// nearly every real SNI, so the hot path can skip copying it.
-func isLower(name string) bool {
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; 'A' <= c && c <= 'Z' {
-			return false
-		}
-	}
-	return true
+// maxAddrLen is room for the text of any IP address without zone (IPv6
+// takes at most 39 bytes).
+const maxAddrLen = 48
+
+// addrKey writes the canonical text of ip, under which IP SANs are indexed,
+// into buf and returns it as a string sharing buf's bytes, so a handshake
+// without SNI allocates nothing. The string is only valid while buf is and
+// must not be kept.
+func addrKey(buf *[maxAddrLen]byte, ip netip.Addr) string {
+	return stringView(ip.AppendTo(buf[:0]))
 }
 
-// lowerInto writes the ASCII lower case of name into buf and returns its
-// length. name must fit; callers check len(name) <= maxNameLen. SNI is ASCII
-// (RFC 6066 §3: A-labels), so ASCII folding is the right comparison.
-func lowerInto(buf *[maxNameLen]byte, name string) int {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return len(name)
-}
+// stringView returns b's bytes as a string without copying them, for a
+// lookup key built in a buffer on the stack. b must not change, and the
+// string must not be kept, once the lookup returns.
+func stringView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // wantsChallenge reports whether the client offered acme-tls/1. RFC 8737 says
 // a validating client offers only that protocol; a hello that offers it among

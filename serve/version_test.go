@@ -140,3 +140,48 @@ func TestVersionLog_ForgetsOldTombstones(t *testing.T) {
 	assert.Len(t, l.seen, maxTombstones)
 	assert.Len(t, l.gone, maxTombstones)
 }
+
+// TestCache_ApplyOrdersReadsWithinABatch: a batch holding several reads of
+// one Secret applies them as PutSecret would one after another, so a stale
+// read in the batch is ignored wherever it stands, and a Secret that loses
+// its certificate and gets a new one within the batch is served the new one.
+func TestCache_ApplyOrdersReadsWithinABatch(t *testing.T) {
+	ca := newTestCA(t)
+	v20 := atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"new.example"}}), "20")
+	v15 := atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"old.example"}}), "15")
+	keyOnly := func(rv string) *secret.Secret {
+		return atVersion(&secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "web"},
+			Data: map[string][]byte{secret.TLSKeyKey: []byte("next key")}}, rv)
+	}
+	v30 := atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"renewed.example"}}), "30")
+	serves := func(c *Cache, name string) bool {
+		_, err := c.GetCertificate(hello(name))
+		return err == nil
+	}
+	tests := []struct {
+		name      string
+		before    *secret.Secret // put first, if set
+		batch     []*secret.Secret
+		want      string // the one name served
+		notWanted []string
+	}{
+		{"newer then stale", nil, []*secret.Secret{v20, v15}, "new.example", []string{"old.example"}},
+		{"stale then newer", nil, []*secret.Secret{v15, v20}, "new.example", []string{"old.example"}},
+		{"stale key-only read does not un-serve", v20, []*secret.Secret{keyOnly("18")}, "new.example", nil},
+		{"removed then re-added", v20, []*secret.Secret{keyOnly("25"), v30}, "renewed.example", []string{"new.example"}},
+		{"re-added then a stale removal", v20, []*secret.Secret{v30, keyOnly("25")}, "renewed.example", []string{"new.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCache(Options{})
+			if tt.before != nil {
+				require.NoError(t, c.PutSecret(tt.before))
+			}
+			require.NoError(t, c.Apply(tt.batch, nil))
+			assert.True(t, serves(c, tt.want), tt.want)
+			for _, n := range tt.notWanted {
+				assert.False(t, serves(c, n), n)
+			}
+		})
+	}
+}

@@ -12,11 +12,12 @@ import (
 // return for a name that is not a usable DNS name.
 var ErrInvalidName = errors.New("dnsname: invalid DNS name")
 
-// Name limits (RFC 1035 §2.3.4), counted on the name without its trailing dot.
-const (
-	maxNameLen  = 253
-	maxLabelLen = 63
-)
+// MaxNameLen is the longest DNS name in octets, without its trailing dot
+// (RFC 1035 §2.3.4): no certificate can name anything longer.
+const MaxNameLen = 253
+
+// maxLabelLen is the longest label (RFC 1035 §2.3.4).
+const maxLabelLen = 63
 
 // idnaProfile maps Unicode labels to A-labels like a lookup would, but
 // leaves ASCII validation to validASCIILabel so that "_acme-challenge" and
@@ -45,8 +46,8 @@ func Normalize(name string) (string, error) {
 		labels[i] = a
 	}
 	out := strings.Join(labels, ".")
-	if len(out) > maxNameLen {
-		return "", fmt.Errorf("%w: %d octets, the limit is %d", ErrInvalidName, len(out), maxNameLen)
+	if len(out) > MaxNameLen {
+		return "", fmt.Errorf("%w: %d octets, the limit is %d", ErrInvalidName, len(out), MaxNameLen)
 	}
 	return out + ".", nil
 }

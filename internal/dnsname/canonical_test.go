@@ -103,7 +103,7 @@ func FuzzNormalize(f *testing.F) {
 		if again != out {
 			t.Fatalf("not idempotent: %q -> %q -> %q", in, out, again)
 		}
-		if len(out) > maxNameLen+1 || !strings.HasSuffix(out, ".") || out != strings.ToLower(out) {
+		if len(out) > MaxNameLen+1 || !strings.HasSuffix(out, ".") || out != strings.ToLower(out) {
 			t.Fatalf("bad output %q for %q", out, in)
 		}
 		if id, err := ParseIdentifier(in); err == nil {
