@@ -9,7 +9,12 @@ import (
 
 // Memory is the process's memory at one moment.
 type Memory struct {
-	// HeapInuse is the Go heap in use (runtime.MemStats.HeapInuse).
+	// HeapAlloc is the bytes of heap objects (runtime.MemStats.HeapAlloc):
+	// after a collection, what is live.
+	HeapAlloc uint64
+	// HeapInuse is the bytes of the heap's spans in use
+	// (runtime.MemStats.HeapInuse): HeapAlloc plus the free room in
+	// partly used spans.
 	HeapInuse uint64
 	// RSS is the resident set (VmRSS); 0 where /proc is absent.
 	RSS uint64
@@ -19,7 +24,7 @@ type Memory struct {
 func readMemory() Memory {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return Memory{HeapInuse: ms.HeapInuse, RSS: rss()}
+	return Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, RSS: rss()}
 }
 
 // settledMemory collects garbage first, so the heap is what is live.

@@ -103,7 +103,7 @@ func (r *Report) Print(w io.Writer) {
 			i.MissedWhenReady, i.MissedLag.Round(time.Millisecond), i.MissedNeverServed)
 		row("names served when the last Certificate turned Ready", "%d of %d (%.1f%%)", i.ServedAtLastReady, r.Certs,
 			100*float64(i.ServedAtLastReady)/float64(r.Certs))
-		row("heap in use / RSS right after the last Ready", "%s / %s", mib(i.AtLastReady.HeapInuse), mib(i.AtLastReady.RSS))
+		row("heap (objects / spans in use) and RSS after the last Ready", "%s", i.AtLastReady)
 		row("Store calls until the last Ready", "%s", i.Calls)
 		row("work after the last Ready", "%v; %s", i.After.Round(time.Millisecond), i.AfterCalls)
 		row("full re-lists (Manager / the run's own watch)", "%d / %d", i.Relists, i.TrackerRelists)
@@ -114,7 +114,7 @@ func (r *Report) Print(w io.Writer) {
 	if s := r.Restart; s != nil {
 		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
 		row("restart: every name served after", "%v (unserved at deadline: %d)", s.Served.Round(time.Millisecond), s.Unserved)
-		row("restart: heap in use / RSS when every name served", "%s / %s", mib(s.AtServed.HeapInuse), mib(s.AtServed.RSS))
+		row("restart: heap and RSS when every name served", "%s", s.AtServed)
 		row("restart: Store calls until every name served", "%s", s.Calls)
 		row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
 			s.AfterCalls.Writes())
@@ -141,9 +141,14 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	row(name+": CPU over "+i.Window.Round(time.Second).String(), "%s", cpu)
 	row(name+": Manager's Store calls", "%s", i.Calls)
 	row(name+": full re-lists", "%d", i.Relists)
-	row(name+": RSS (largest sampled) / at end", "%s / %s", mib(i.MaxRSS), mib(i.End.RSS))
-	row(name+": heap in use at end / after GC", "%s / %s", mib(i.End.HeapInuse), mib(i.Settled.HeapInuse))
-	row(name+": RSS after GC", "%s", mib(i.Settled.RSS))
+	row(name+": largest RSS sampled", "%s", mib(i.MaxRSS))
+	row(name+": heap and RSS at the end", "%s", i.End)
+	row(name+": heap and RSS after a GC", "%s", i.Settled)
+}
+
+// String is "heap A MiB objects / B MiB spans, RSS C MiB".
+func (m Memory) String() string {
+	return fmt.Sprintf("heap %s objects / %s spans, RSS %s", mib(m.HeapAlloc), mib(m.HeapInuse), mib(m.RSS))
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%d MiB", b>>20) }
