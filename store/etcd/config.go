@@ -72,9 +72,11 @@ type Config struct {
 	// PageSize is how many objects List reads per request. If zero,
 	// DefaultPageSize.
 	PageSize int
-	// WatchBuffer is how many undelivered events a watch may hold before
-	// it ends with store.ErrCompacted (its consumer must list again). If
-	// zero, DefaultWatchBuffer.
+	// WatchBuffer is how many undelivered events a watch holds for its
+	// consumer. A consumer that falls that far behind loses nothing: the
+	// watch stops reading etcd until it reads again, then catches up from
+	// etcd's history (only a compaction past it ends the watch with
+	// store.ErrCompacted). If zero, DefaultWatchBuffer.
 	WatchBuffer int
 
 	// Clock stamps CreationTime and decides when locks expire. If nil,

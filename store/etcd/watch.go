@@ -19,18 +19,22 @@ import (
 // metadata the object had.
 //
 // The watch survives etcd restarts and reconnections (the client resumes
-// it where it stopped). It ends with a last event whose Err is set, and its
-// channel closed, when: etcd compacted the revisions it needs (Err wraps
-// store.ErrCompacted: list again and watch from the list's revision), the
-// consumer fell WatchBuffer events behind (also ErrCompacted), etcd ended
-// it for another reason such as a member losing its leader (wraps
-// ErrUnavailable), or the store closed (ErrClosed). When ctx is done the
-// channel closes without an error event.
+// it where it stopped). A consumer that falls WatchBuffer events behind
+// loses nothing: the watch stops reading etcd (so nothing piles up in the
+// client), waits for the consumer, and then watches etcd again from the
+// last event delivered, catching up from etcd's history. It ends with a
+// last event whose Err is set, and its channel closed, when: etcd
+// compacted the revisions it needs (Err wraps store.ErrCompacted: list
+// again and watch from the list's revision), etcd ended it for another
+// reason such as a member losing its leader (wraps ErrUnavailable), or the
+// store closed (ErrClosed; if the consumer's buffer is full then, the
+// channel just closes). When ctx is done the channel closes without an
+// error event.
 func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.WatchEvent, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, fmt.Errorf("etcd: watch: %w", err)
 	}
-	out := make(chan store.WatchEvent, s.watchBuffer+1) // the last slot is the error's
+	out := make(chan store.WatchEvent, s.watchBuffer)
 	w := &watch{s: s, out: out, last: fromRevision}
 	if err := s.spawn(func() {
 		defer close(out)
@@ -48,7 +52,29 @@ type watch struct {
 	last uint64 // revision of the last event delivered
 }
 
+// errStopped means ctx ended: the watch closes without an error event.
+var errStopped = errors.New("watch stopped")
+
 func (w *watch) run(ctx context.Context) {
+	for {
+		err := w.follow(ctx)
+		if errors.Is(err, errStopped) || ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			w.end(ctx, err)
+			return
+		}
+		// The consumer fell behind and has read again: follow etcd anew
+		// from the last event it was given.
+	}
+}
+
+// follow runs one etcd watch from w.last+1 and delivers what it sends. It
+// returns nil when the consumer fell behind (the events in hand were then
+// delivered as it read them, and this etcd watch is cancelled on return),
+// errStopped when ctx ended, else why the watch ends.
+func (w *watch) follow(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(w.s.life, cancel)() // Close ends the watch
@@ -60,65 +86,80 @@ func (w *watch) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return errStopped
 		case <-w.s.life.Done():
-			w.end(ErrClosed)
-			return
+			return ErrClosed
 		case resp, ok := <-events:
 			if ctx.Err() != nil {
-				return
+				return errStopped
 			}
 			if !ok {
 				if w.s.life.Err() != nil {
-					w.end(ErrClosed)
-				} else {
-					// Closed without a response saying why: the
-					// client itself is closing.
-					w.end(fmt.Errorf("%w: the etcd client closed the watch", ErrUnavailable))
+					return ErrClosed
 				}
-				return
+				// Closed without a response saying why: the client
+				// itself is closing.
+				return fmt.Errorf("%w: the etcd client closed the watch", ErrUnavailable)
 			}
-			if err := w.deliver(resp); err != nil {
-				w.end(err)
-				return
+			behind, err := w.deliver(ctx, resp)
+			if err != nil || behind {
+				return err
 			}
 		}
 	}
 }
 
-// deliver hands resp's events to the consumer, or returns why the watch ends.
-func (w *watch) deliver(resp clientv3.WatchResponse) error {
+// deliver hands resp's events to the consumer, waiting for it when its
+// buffer is full (behind is then true), or returns why the watch ends.
+func (w *watch) deliver(ctx context.Context, resp clientv3.WatchResponse) (behind bool, err error) {
 	if resp.CompactRevision != 0 {
-		return fmt.Errorf("%w: etcd compacted revisions up to %d, asked from %d",
+		return false, fmt.Errorf("%w: etcd compacted revisions up to %d, asked from %d",
 			store.ErrCompacted, resp.CompactRevision, w.last+1)
 	}
 	if err := resp.Err(); err != nil {
 		if errors.Is(err, rpctypes.ErrCompacted) {
-			return fmt.Errorf("%w: %w", store.ErrCompacted, err)
+			return false, fmt.Errorf("%w: %w", store.ErrCompacted, err)
 		}
 		if kind := w.s.classify(err); kind != nil {
-			return fmt.Errorf("%w: %w", kind, err)
+			return false, fmt.Errorf("%w: %w", kind, err)
 		}
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	for _, ev := range resp.Events {
 		e, ok := w.s.event(ev)
 		if !ok {
 			continue
 		}
-		if len(w.out) >= cap(w.out)-1 {
-			return fmt.Errorf("%w: the consumer fell %d events behind", store.ErrCompacted, len(w.out))
+		if len(w.out) == cap(w.out) {
+			behind = true
 		}
-		w.out <- e
-		w.last = e.Revision
+		select {
+		case w.out <- e:
+			w.last = e.Revision
+		case <-ctx.Done():
+			return false, errStopped
+		case <-w.s.life.Done():
+			return false, ErrClosed
+		}
 	}
-	return nil
+	return behind, nil
 }
 
-// end delivers the last event, which carries why the watch ended. Its slot
-// is always free: deliver keeps one.
-func (w *watch) end(err error) {
-	w.out <- store.WatchEvent{Revision: w.last, Err: fmt.Errorf("etcd: watch: %w", err)}
+// end delivers the last event, which carries why the watch ended, unless
+// ctx ends first. Close waits for this goroutine, so once the store is
+// closing it never waits for the consumer: with the buffer full, the
+// channel just closes.
+func (w *watch) end(ctx context.Context, err error) {
+	ev := store.WatchEvent{Revision: w.last, Err: fmt.Errorf("etcd: watch: %w", err)}
+	select {
+	case w.out <- ev:
+	case <-ctx.Done():
+	case <-w.s.life.Done():
+		select {
+		case w.out <- ev:
+		default:
+		}
+	}
 }
 
 // event maps an etcd event to a store event; false for keys this store

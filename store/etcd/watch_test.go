@@ -124,9 +124,10 @@ func TestWatchEndsWithAnError(t *testing.T) {
 	closed(t, ch)
 }
 
-// A consumer that falls too far behind is cut off with ErrCompacted rather
-// than buffered without bound.
-func TestSlowWatcherIsCutOff(t *testing.T) {
+// A consumer that reads nothing while far more changes are made than its
+// buffer holds loses none of them: the watch waits for it, then catches up
+// from etcd's history.
+func TestSlowWatcherCatchesUpFromEtcd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv := etcdtest.Start(t)
@@ -135,24 +136,54 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	require.NoError(t, err)
 	w := storetest.NewWidget("ns", "a", nil)
 	require.NoError(t, st.Create(ctx, w))
+	first := revision(t, w.Metadata.ResourceVersion)
+	const updates = 200
+	for range updates {
+		require.NoError(t, st.Update(ctx, w))
+	}
+	for i := range updates + 1 {
+		ev := next(t, ch)
+		require.NoError(t, ev.Err, "event %d", i)
+		require.Equal(t, first+uint64(i), ev.Revision, "in order, none missing")
+	}
+}
+
+// A consumer behind a revision etcd has compacted since gets what it was
+// given, then ErrCompacted.
+func TestSlowWatcherBehindCompactionEnds(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t)
+	st := openStore(t, srv, etcd.Config{WatchBuffer: 4})
+	ch, err := st.Watch(ctx, 0)
+	require.NoError(t, err)
+	w := storetest.NewWidget("ns", "a", nil)
+	require.NoError(t, st.Create(ctx, w))
+	first := revision(t, w.Metadata.ResourceVersion)
 	for range 20 {
 		require.NoError(t, st.Update(ctx, w))
 	}
-	// Nobody reads until the watch is full: four events and the error.
+	// Once the buffer is full the watch has stopped reading etcd.
 	// (Polled: the channel's length is all there is to see.)
 	deadline := time.Now().Add(20 * time.Second)
-	for len(ch) < 5 {
+	for len(ch) < 4 {
 		require.True(t, time.Now().Before(deadline), "the watch never filled up: %d events", len(ch))
 		time.Sleep(10 * time.Millisecond)
 	}
+	require.NoError(t, srv.Compact(ctx, int64(revision(t, w.Metadata.ResourceVersion))))
 	var got []store.WatchEvent
-	for ev := range ch {
+	for {
+		ev := next(t, ch)
 		got = append(got, ev)
+		if ev.Err != nil {
+			break
+		}
 	}
-	require.Len(t, got, 5)
-	assert.ErrorIs(t, got[4].Err, store.ErrCompacted)
-	for i, ev := range got[:4] {
-		assert.NoError(t, ev.Err, "event %d", i)
-		assert.Equal(t, revision(t, w.Metadata.ResourceVersion)-20+uint64(i), ev.Revision, "in order from the first")
+	closed(t, ch)
+	last := got[len(got)-1]
+	require.ErrorIs(t, last.Err, store.ErrCompacted)
+	require.GreaterOrEqual(t, len(got)-1, 4, "what was buffered is delivered first")
+	for i, ev := range got[:len(got)-1] {
+		assert.Equal(t, first+uint64(i), ev.Revision, "in order from the first")
 	}
 }
