@@ -33,8 +33,8 @@ type wiring struct {
 	issuers     *issuer.Reconciler
 	metrics     *metrics.Metrics
 
-	// loaded is what the last resync listed; only the watch goroutine
-	// touches it.
+	// loaded is what of serving's kinds the last resync listed; only the
+	// watch goroutine touches it.
 	loaded map[meta.Ref]bool
 
 	mu sync.Mutex
@@ -85,19 +85,21 @@ func (w *wiring) servingDeps() reconcile.Deps {
 // drops what disappeared while no watch was running (after a broken watch).
 // rev is the revision the items were listed at.
 func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64) {
+	secrets := decodeSecrets(items)
 	var puts []*secret.Secret
-	listed := make(map[meta.Ref]bool, len(items))
-	for _, raw := range items {
-		listed[raw.Ref] = true
+	// Only what serving holds: Secrets (false when they hold no
+	// certificate) and Challenges.
+	listed := map[meta.Ref]bool{}
+	for i, raw := range items {
 		switch raw.Ref.Kind {
 		case meta.KindSecret:
-			s := &secret.Secret{}
-			if raw.Decode(s) == nil && servableSecret(s) {
+			s := secrets[i]
+			listed[raw.Ref] = s != nil && servableSecret(s)
+			if listed[raw.Ref] {
 				puts = append(puts, s)
-			} else {
-				listed[raw.Ref] = false
 			}
 		case meta.KindChallenge:
+			listed[raw.Ref] = true
 			ch := &challenge.Challenge{}
 			if raw.Decode(ch) == nil {
 				w.putChallenge(ch)
