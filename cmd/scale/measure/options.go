@@ -33,7 +33,8 @@ type Options struct {
 	// Workers is the Manager's Config.Workers. If zero, its default.
 	Workers int
 	// HeapProfile, if set, receives a heap profile taken at the end of the
-	// first idle window, with the Manager still running.
+	// first idle window (after the restart, with RestartOnly), with the
+	// Manager still running.
 	HeapProfile io.Writer
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.

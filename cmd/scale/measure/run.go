@@ -68,6 +68,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if err == nil {
 		rep.RestartIdle = idle(ctx, r, opts)
+		if opts.HeapProfile != nil && opts.RestartOnly {
+			err = pprof.WriteHeapProfile(opts.HeapProfile)
+		}
 	}
 	return rep, errors.Join(err, r.stop())
 }
