@@ -101,6 +101,7 @@ func (m *Manager) Run(ctx context.Context) error {
 // resync lists every object, queues the reconciled ones, refreshes the
 // serving cache and returns the revision to watch from.
 func (m *Manager) resync(ctx context.Context) (uint64, error) {
+	m.wiring.preloadServing(ctx)
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
 	if res.Revision == 0 && err != nil {
 		return 0, fmt.Errorf("certflow: initial list: %w", err)

@@ -29,7 +29,7 @@ func TestDecodeSecrets(t *testing.T) {
 			}
 			items[i] = store.Raw{Ref: ref, Data: data}
 		}
-		got := decodeSecrets(items)
+		got := decodeSecrets(items, nil)
 		require.Len(t, got, n)
 		for i, s := range got {
 			if i%3 != 0 {

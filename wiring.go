@@ -36,6 +36,10 @@ type wiring struct {
 	// loaded is what of serving's kinds the last resync listed; only the
 	// watch goroutine touches it.
 	loaded map[meta.Ref]bool
+	// preloaded holds the version of each Secret preloadServing served,
+	// until the resync that follows it; only the watch goroutine (Run,
+	// before it starts the watch) touches it.
+	preloaded map[meta.Ref]string
 
 	mu sync.Mutex
 	// caSecrets maps a CA Secret to the issuers that sign with it.
@@ -85,7 +89,12 @@ func (w *wiring) servingDeps() reconcile.Deps {
 // drops what disappeared while no watch was running (after a broken watch).
 // rev is the revision the items were listed at.
 func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64) {
-	secrets := decodeSecrets(items)
+	// What preloadServing served at the version listed is served already.
+	unchanged := func(raw store.Raw) bool {
+		v, ok := w.preloaded[raw.Ref]
+		return ok && v != "" && v == raw.ResourceVersion
+	}
+	secrets := decodeSecrets(items, unchanged)
 	var puts []*secret.Secret
 	// Only what serving holds: Secrets (false when they hold no
 	// certificate) and Challenges.
@@ -93,6 +102,10 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 	for i, raw := range items {
 		switch raw.Ref.Kind {
 		case meta.KindSecret:
+			if unchanged(raw) {
+				listed[raw.Ref] = true
+				continue
+			}
 			s := secrets[i]
 			listed[raw.Ref] = s != nil && servableSecret(s)
 			if listed[raw.Ref] {
@@ -114,7 +127,7 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 			gone = append(gone, ref)
 		}
 	}
-	w.loaded = listed
+	w.loaded, w.preloaded = listed, nil
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
