@@ -50,12 +50,14 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	for name, p := range cfg.DNS01Providers {
 		a.providers[name] = p
 	}
+	w.dns01 = a.providers
 	accountGone := func(ref meta.Ref) {
 		issuers.Clients().Invalidate(ref)
 		enqueue(ref)
 	}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
 		Clients:     issuers,
+		Post:        issuers.Clients().Post(),
 		Accounts:    issuers,
 		Enqueue:     enqueue,
 		Timeout:     cfg.ACME.OrderTimeout,
@@ -111,7 +113,7 @@ func (a *acmeWiring) solverFor(ctx context.Context, ch *challenge.Challenge) (so
 		}
 		p, ok := a.providers[cfg.Provider()]
 		if !ok {
-			return nil, fmt.Errorf("%w: %q", ErrNoDNS01Provider, cfg.Provider())
+			return nil, unknownProvider(a.providers, cfg.Provider())
 		}
 		ns := a.secretNamespace(ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
 		s, err := p.NewSolver(ctx, *cfg, ns, a.secrets)

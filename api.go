@@ -25,11 +25,25 @@ const applyAttempts = 64
 // spec, keeping the stored status and bumping Generation when the spec
 // changed, like kubectl apply. On return obj holds what was stored.
 //
+// Apply first validates obj as its kind's own validation does (cert-manager's
+// webhook checks) and checks that its solvers name DNS-01 providers this
+// Manager has (unless AnyDNS01Provider): an object that cannot work is
+// refused with an *InvalidError (errors.Is ErrInvalid) carrying the kind's
+// typed error, and nothing is stored.
+//
 // Apply is create-or-update under concurrency: when another caller (in this
 // process or another sharing the Store) creates or updates the object
 // between Apply's read and its write, Apply reads again and applies obj over
 // what that caller stored. Applying what is already stored writes nothing.
-func (m *Manager) Apply(ctx context.Context, obj meta.Object) error {
+func (m *Manager) Apply(ctx context.Context, obj meta.Object, opts ...ApplyOption) error {
+	var o applyOptions
+	for _, opt := range opts {
+		opt.applyOption(&o)
+	}
+	normalize(obj)
+	if err := m.validate(obj, o); err != nil {
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		err := m.applyOnce(ctx, obj)
 		// A Create that lost to another creator, an Update that lost to
@@ -54,14 +68,20 @@ func (m *Manager) Apply(ctx context.Context, obj meta.Object) error {
 	}
 }
 
-func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
-	om := obj.GetMeta()
+// normalize fills in what Apply derives: no namespace for a cluster-scoped
+// kind, the kind's own defaults.
+func normalize(obj meta.Object) {
 	if obj.GetKind().ClusterScoped() {
-		om.Namespace = ""
+		obj.GetMeta().Namespace = ""
 	}
 	if d, ok := obj.(meta.Defaulter); ok {
 		d.Default()
 	}
+}
+
+func (m *Manager) applyOnce(ctx context.Context, obj meta.Object) error {
+	om := obj.GetMeta()
+	normalize(obj)
 	ref := meta.RefOf(obj)
 	cur, err := newObject(ref.Kind)
 	if err != nil {
@@ -117,20 +137,34 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing
-// any failure backoff, like `cmctl renew`.
-func (m *Manager) Renew(ctx context.Context, ref meta.Ref) error {
+// any failure backoff, like `cmctl renew`, and returns the Renewal it asked
+// for: the revision that issuance will have. WaitReady with ForRenewal
+// waits until that revision is issued, or its attempt failed.
+func (m *Manager) Renew(ctx context.Context, ref meta.Ref) (Renewal, error) {
 	if ref.Kind != meta.KindCertificate {
-		return fmt.Errorf("certflow: renew: %s is not a Certificate", ref)
+		return Renewal{}, fmt.Errorf("certflow: renew: %s is not a Certificate", ref)
 	}
 	for attempt := 0; ; attempt++ {
 		c := &certificate.Certificate{}
 		if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
-			return err
+			return Renewal{}, err
+		}
+		r := Renewal{Certificate: ref, Revision: 1}
+		if c.Status.Revision != nil {
+			r.Revision = *c.Status.Revision + 1
+		}
+		if c.Status.FailedIssuanceAttempts != nil {
+			r.FailedAttempts = *c.Status.FailedIssuanceAttempts
 		}
 		certificate.MarkManualRenewal(c, m.cfg.Clock.Now())
 		err := m.cfg.Store.Update(ctx, c)
+		if err == nil {
+			m.events.recordNow(ctx, c, meta.EventNormal, certificate.ReasonManuallyTrigger,
+				fmt.Sprintf("Renewal to revision %d requested", r.Revision))
+			return r, nil
+		}
 		if !errors.Is(err, store.ErrConflict) || attempt == 10 {
-			return err
+			return Renewal{}, err
 		}
 	}
 }

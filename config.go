@@ -2,11 +2,13 @@ package certflow
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/solver"
@@ -59,8 +61,23 @@ type Config struct {
 	// for replay, or to audit. It must be safe for concurrent use. If nil,
 	// nothing is told.
 	Observer reconcile.Observer
-	// EventsPerObject bounds the recent events Status shows. If zero, 20.
+	// ShareWork divides the Certificates among the Managers sharing the
+	// Store: each announces itself with a Replica object in
+	// ClusterResourceNamespace (rewritten every second, deleted when Run
+	// returns) and reconciles only the Certificates that rendezvous hashing
+	// over the live replicas gives it, with everything issued for them;
+	// a replica not heard of for 3 seconds leaves its share to the others.
+	// Every replica still serves every certificate and answers every
+	// challenge. If false, every Manager reconciles everything, and only
+	// the claims keep each step the CA sees to one replica.
+	ShareWork bool
+	// EventsPerObject bounds the events stored per object (Event objects
+	// in the Store, shown by Status and Events); the least recent go
+	// first. If zero, 20.
 	EventsPerObject int
+	// EventMaxAge is how long an event is kept after it last happened.
+	// If zero, 24 hours.
+	EventMaxAge time.Duration
 	// ACME tunes the ACME path.
 	ACME ACMEConfig
 }
@@ -88,6 +105,11 @@ type ACMEConfig struct {
 	// worker: k stalled accounts hold at most k×MaxInFlightPerAccount
 	// workers. If zero, max(2, Workers/4).
 	MaxInFlightPerAccount int
+	// NoRenewalInfo turns ACME Renewal Information (RFC 9773) off: no
+	// certificate asks its CA for a renewal window, and renewals happen at
+	// the time renewBefore gives. If false (the default), every certificate
+	// of an ACME issuer whose CA offers ARI renews inside the CA's window.
+	NoRenewalInfo bool
 }
 
 // ErrInvalidConfig is wrapped by New when the Config cannot work.
@@ -127,7 +149,10 @@ func (c *Config) withDefaults() Config {
 		out.ReconcileTimeout = 2 * time.Minute
 	}
 	if out.EventsPerObject == 0 {
-		out.EventsPerObject = 20
+		out.EventsPerObject = events.DefaultPerObject
+	}
+	if out.EventMaxAge == 0 {
+		out.EventMaxAge = events.DefaultMaxAge
 	}
 	if out.ACME.OrderTimeout == 0 {
 		out.ACME.OrderTimeout = 10 * time.Minute
@@ -154,6 +179,14 @@ func (c *Config) validate() error {
 	}
 	if c.ACME.MaxInFlightPerAccount < 0 {
 		errs = append(errs, errors.New("ACME.MaxInFlightPerAccount must not be negative"))
+	}
+	if c.EventsPerObject < 0 || c.EventMaxAge < 0 {
+		errs = append(errs, errors.New("EventsPerObject and EventMaxAge must not be negative"))
+	}
+	for name, p := range c.DNS01Providers {
+		if name == "" || p == nil {
+			errs = append(errs, fmt.Errorf("DNS01Providers[%q]: a provider needs a name and must not be nil", name))
+		}
 	}
 	if c.Workers < 0 {
 		errs = append(errs, errors.New("Workers must not be negative"))

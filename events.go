@@ -1,10 +1,13 @@
 package certflow
 
 import (
-	"sync"
+	"context"
+	"log/slog"
+	"slices"
 
-	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 )
 
 // Event reasons the Manager itself records.
@@ -14,44 +17,85 @@ const (
 	ReasonReconcilePanicked meta.Reason = "ReconcilePanicked"
 )
 
-// eventLog keeps the most recent events of each object in memory for Status.
-// Events are diagnostics: they are not persisted, so another process's
-// Status shows only the events its own Manager recorded.
-type eventLog struct {
-	mu        sync.Mutex
-	clock     clock.Clock
-	perObject int
-	byRef     map[meta.Ref][]meta.Event
+// eventRecorder is where every event of every reconciler arrives: it logs the
+// event as one structured line (logging.go) and hands it to the writer
+// that stores it as an Event object off the reconcile path, so a Manager
+// that cannot store an event still reconciles.
+type eventRecorder struct {
+	log    *slog.Logger
+	writer *events.Writer
+	// owners tells each object's owners, so a line about a Challenge also
+	// names its Order, CertificateRequest and Certificate.
+	owners *ownerIndex
 }
 
-var _ meta.Recorder = (*eventLog)(nil)
+var _ meta.ObjectRecorder = (*eventRecorder)(nil)
 
-func newEventLog(clk clock.Clock, perObject int) *eventLog {
-	return &eventLog{clock: clk, perObject: perObject, byRef: map[meta.Ref][]meta.Event{}}
+// Event records an event known only by the reference of its object.
+func (r *eventRecorder) Event(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	r.record(nil, obj, typ, reason, message)
 }
 
-// Event records one event, dropping the oldest beyond the per-object bound.
-func (l *eventLog) Event(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
-	e := meta.Event{Object: obj, Type: typ, Reason: reason, Message: message, Time: l.clock.Now()}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	evs := append(l.byRef[obj], e)
-	if len(evs) > l.perObject {
-		evs = append(evs[:0:0], evs[len(evs)-l.perObject:]...)
+// ObjectEvent records an event together with its object as now stored.
+func (r *eventRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason meta.Reason, message string) {
+	r.record(obj, meta.RefOf(obj), typ, reason, message)
+}
+
+func (r *eventRecorder) record(obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	r.logEvent(context.Background(), obj, ref, typ, reason, message)
+	r.writer.Record(ref, typ, reason, message)
+}
+
+// recordNow records an event that a caller of the Manager's API caused
+// (not a reconciler): it is logged and stored before the call returns,
+// since the caller may be a tool whose Manager never runs the writer. An
+// event the Store does not take is lost, as any other.
+func (r *eventRecorder) recordNow(ctx context.Context, obj meta.Object, typ meta.EventType, reason meta.Reason, message string) {
+	ref := meta.RefOf(obj)
+	r.logEvent(ctx, obj, ref, typ, reason, message)
+	_ = r.writer.Write(ctx, ref, typ, reason, message)
+}
+
+// logEvent is the one log line of an event (see logging.go).
+func (r *eventRecorder) logEvent(ctx context.Context, obj meta.Object, ref meta.Ref, typ meta.EventType, reason meta.Reason, message string) {
+	level := slog.LevelInfo
+	if typ == meta.EventWarning {
+		level = slog.LevelWarn
 	}
-	l.byRef[obj] = evs
+	if r.log.Enabled(ctx, level) {
+		r.log.LogAttrs(ctx, level, message, r.attrs(obj, ref, reason)...)
+	}
 }
 
-// For returns a copy of obj's recent events, oldest first.
-func (l *eventLog) For(obj meta.Ref) []meta.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]meta.Event(nil), l.byRef[obj]...)
+// Events returns the stored events of the object named ref that are not
+// older than Config.EventMaxAge, least recent first, as recorded by every
+// Manager sharing the Store. It reads the Store only, so it works without
+// Run.
+func (m *Manager) Events(ctx context.Context, ref meta.Ref) ([]meta.Event, error) {
+	return events.For(ctx, m.cfg.Store, ref, m.cfg.ClusterResourceNamespace, m.cfg.EventMaxAge, m.cfg.Clock.Now())
 }
 
-// Forget drops obj's events once it is deleted.
-func (l *eventLog) Forget(obj meta.Ref) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byRef, obj)
+// observeEvent keeps what the Manager knows of a stored Event: its owner
+// (the object it is about), so that deleting the object deletes it. An
+// Event wakes no reconciler, no waiter and no serving work.
+func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
+	if ev.Type == store.Deleted {
+		m.owners.forget(ev.Ref)
+		return
+	}
+	if ev.Type != store.Added {
+		return // a count went up: the owner is the same
+	}
+	m.owners.set(ev.Ref, ev.Meta.OwnerRefs, ev.Revision)
+	// An Event stored after its object was deleted (events are written
+	// off the reconcile path) is collected now. Only an object this
+	// Manager saw deleted is read again: the others exist, or are
+	// collected at the next resync.
+	if !slices.ContainsFunc(ev.Meta.OwnerRefs, m.owners.wasDeleted) {
+		return
+	}
+	if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
+		m.cfg.Logger.Warn("cannot collect an event whose object is gone", meta.LogKind, ev.Ref.Kind,
+			meta.LogNamespace, ev.Ref.Namespace, meta.LogName, ev.Ref.Name, meta.LogError, err)
+	}
 }

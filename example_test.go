@@ -2,7 +2,9 @@ package certflow_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,27 +18,27 @@ import (
 )
 
 // A Certificate from an ACME issuer, validated over HTTP-01 by the embedded
-// CA, then served through GetCertificate.
+// CA (acmetest), then served through GetCertificate.
 func ExampleManager() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	// The Manager's HTTP-01 handler must be reachable before the CA validates.
-	httpSrv := &http.Server{ReadHeaderTimeout: time.Second}
-	l, port := listen()
-	ca, err := acmetest.Start(acmetest.WithHTTP01Port(port))
+	// The CA validates HTTP-01 on a port the Manager's handler serves.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	ca, err := acmetest.Start(acmetest.WithHTTP01Port(l.Addr().(*net.TCPAddr).Port))
 	if err != nil {
 		panic(err)
 	}
 	defer ca.Close()
 
-	cfg := certflow.Config{Store: memory.New(), HTTPClient: ca.Client()}
-	cfg.ACME.HTTP01Port, cfg.ACME.Dial = port, ca.Dial
-	m, err := certflow.New(cfg)
+	m, err := certflow.New(certflow.Config{Store: memory.New()}.WithTestCA(ca))
 	if err != nil {
 		panic(err)
 	}
-	httpSrv.Handler = m.HTTPHandler(nil)
+	httpSrv := &http.Server{Handler: m.HTTPHandler(nil), ReadHeaderTimeout: time.Second}
 	go func() { _ = httpSrv.Serve(l) }()
 	defer httpSrv.Close()
 	runCtx, stop := context.WithCancel(ctx)
@@ -44,7 +46,7 @@ func ExampleManager() {
 	go func() { done <- m.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	_ = m.Apply(ctx, &issuer.Issuer{
+	err = m.Apply(ctx, &issuer.Issuer{
 		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "acme"},
 		Spec: issuer.Spec{ACME: &issuer.ACMEIssuer{
 			Server:              ca.DirectoryURL(),
@@ -52,6 +54,9 @@ func ExampleManager() {
 			Solvers:             []solver.Config{{HTTP01: &solver.HTTP01Config{}}},
 		}},
 	})
+	if err != nil {
+		panic(err)
+	}
 	crt := &certificate.Certificate{
 		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "www"},
 		Spec: certificate.Spec{
@@ -60,11 +65,13 @@ func ExampleManager() {
 			DNSNames:   []string{"www.example.test"},
 		},
 	}
-	_ = m.Apply(ctx, crt)
-	if err := m.WaitReady(ctx, meta.RefOf(crt)); err != nil {
+	if err := m.Apply(ctx, crt); err != nil {
 		panic(err)
 	}
-	served, err := m.GetCertificate(helloFor("WWW.example.test"))
+	if err := m.WaitReady(ctx, meta.RefOf(crt)); err != nil {
+		panic(err) // a *certflow.FailedError says which resource failed and why
+	}
+	served, err := m.GetCertificate(&tls.ClientHelloInfo{ServerName: "WWW.example.test"})
 	if err != nil {
 		panic(err)
 	}

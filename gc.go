@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -76,7 +77,11 @@ func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error
 	case err != nil:
 		return false, fmt.Errorf("certflow: collect %s: %w", raw.Ref, err)
 	}
-	m.cfg.Logger.Info("collected an object whose owners are gone", "kind", raw.Ref.Kind,
+	level := slog.LevelInfo
+	if raw.Ref.Kind == meta.KindEvent {
+		level = slog.LevelDebug // the expected end of every event: not news
+	}
+	m.cfg.Logger.Log(ctx, level, "collected an object whose owners are gone", "kind", raw.Ref.Kind,
 		"namespace", raw.Ref.Namespace, "name", raw.Ref.Name)
 	m.forget(raw.Ref)
 	return false, m.collect(ctx, raw.Ref)
@@ -249,6 +254,14 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 			delete(x.deleted, old)
 		}
 	}
+}
+
+// wasDeleted reports whether ref is among the recently deleted objects.
+func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, ok := x.deleted[ref]
+	return ok
 }
 
 // outlived reports whether child was created before owner was deleted:

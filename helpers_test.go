@@ -114,8 +114,7 @@ func startACME(t *testing.T, setup acmeSetup) *acmeHarness {
 	t.Helper()
 	ctx := testrig.Context(t)
 	rig := testrig.StartACME(t, setup.httpWrap, setup.acmeOpts...)
-	cfg := Config{HTTPClient: rig.Client(), Workers: 4, BackoffMin: time.Hour}
-	cfg.ACME.HTTP01Port, cfg.ACME.TLSALPN01Port, cfg.ACME.Dial = rig.HTTPPort, rig.TLSPort, rig.Dial
+	cfg := Config{Workers: 4, BackoffMin: time.Hour}.WithTestCA(rig)
 	if setup.config != nil {
 		setup.config(&cfg)
 	}

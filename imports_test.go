@@ -47,9 +47,10 @@ func TestImportsGoDownTheChain(t *testing.T) {
 		}
 		// The examples and the commands (cmd/…, and any other program,
 		// such as store/etcd/cmd/scale) use the library, and e2e (tests
-		// only) drives it end to end: they may import anything.
+		// only) drives it end to end, as internal/replicatest runs it in
+		// replica processes: they may import anything.
 		program := name == "main" || strings.HasPrefix(pkg, mod+"/examples/") || strings.HasPrefix(pkg, mod+"/cmd/")
-		if pkg != mod && pkg != mod+"/e2e" && !program && depSet[mod] {
+		if pkg != mod && pkg != mod+"/e2e" && !program && !strings.HasPrefix(pkg, mod+"/internal/replicatest") && depSet[mod] {
 			t.Errorf("%s imports the root package; nothing may", pkg)
 		}
 		rel := strings.TrimPrefix(pkg, mod+"/")
@@ -65,4 +66,22 @@ func TestImportsGoDownTheChain(t *testing.T) {
 		}
 	}
 	require.Equal(t, len(forbidden), checked, "every package named by the rule exists")
+}
+
+// TestAcmetestBringsNoTestLibraries: acmetest is imported by users' tests
+// and by programs (the quickstart), so it pulls no test library into their
+// binaries; goleak's options live in acmetest/acmeleak.
+func TestAcmetestBringsNoTestLibraries(t *testing.T) {
+	const mod = "github.com/certflow/certflow"
+	out, err := exec.Command("go", "list", "-deps", mod+"/acmetest", mod+"/examples/quickstart").CombinedOutput()
+	require.NoError(t, err, string(out))
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, mod+"/acmetest")
+	for _, d := range deps {
+		for _, banned := range []string{"go.uber.org/goleak", "github.com/stretchr/testify"} {
+			if strings.HasPrefix(d, banned) {
+				t.Errorf("acmetest or the quickstart depends on %s", d)
+			}
+		}
+	}
 }

@@ -29,6 +29,8 @@ func newObject(k meta.Kind) (meta.Object, error) {
 		return &challenge.Challenge{}, nil
 	case meta.KindSecret:
 		return &secret.Secret{}, nil
+	case meta.KindEvent:
+		return &meta.Event{}, nil
 	}
 	return nil, fmt.Errorf("certflow: unknown kind %q", k)
 }

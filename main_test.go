@@ -5,11 +5,11 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
 )
 
 // TestMain fails the package if any test leaves a goroutine running, except
 // Pebble's validation authority loop, which never exits.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, acmetest.IgnoreGoroutines()...)
+	goleak.VerifyTestMain(m, acmeleak.IgnoreGoroutines()...)
 }

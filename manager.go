@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -22,7 +22,7 @@ import (
 type Manager struct {
 	cfg         Config
 	deps        reconcile.Deps
-	events      *eventLog
+	events      *eventRecorder
 	queue       *workQueue
 	timers      *timerHeap
 	reconcilers map[meta.Kind]reconcile.Reconciler
@@ -30,8 +30,11 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
-	running     atomic.Bool
+	run         runState
 	metrics     *metrics.Metrics
+	// members, when Config.ShareWork is set, divides the work among the
+	// replicas sharing the Store (members.go).
+	members *members
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -48,20 +51,23 @@ func New(cfg Config) (*Manager, error) {
 	c = instrument(c, met)
 	m := &Manager{
 		cfg:     c,
-		events:  newEventLog(c.Clock, c.EventsPerObject),
 		queue:   queue,
 		timers:  newTimerHeap(),
 		retries: retryCounter{n: map[meta.Ref]int{}},
 		changes: newNotifier(),
 		metrics: met,
 	}
+	owner := ownerToken()
+	m.events = &eventRecorder{log: c.Logger, owners: &m.owners, writer: events.NewWriter(events.Options{
+		Store: c.Store, Clock: c.Clock, Log: c.Logger, PerObject: c.EventsPerObject, MaxAge: c.EventMaxAge,
+		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
 		Clock:                    c.Clock,
 		Events:                   m.events,
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
-		Owner:                    ownerToken(),
+		Owner:                    owner,
 		Observer:                 c.Observer,
 	}
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
@@ -70,16 +76,19 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.wiring = w
 	m.reconcilers = met.Reconcilers(w.reconcilers)
+	if c.ShareWork {
+		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
+	}
 	return m, nil
 }
 
 // Run reconciles until ctx is done, then returns after every goroutine it
 // started has exited. It returns ctx's error on a normal stop.
 func (m *Manager) Run(ctx context.Context) error {
-	if !m.running.CompareAndSwap(false, true) {
+	if !m.run.start() {
 		return ErrAlreadyRunning
 	}
-	defer m.running.Store(false)
+	defer m.run.stop()
 
 	rev, err := m.resync(ctx)
 	if err != nil {
@@ -88,11 +97,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer m.wiring.stop()
 	defer wg.Wait()
-	wg.Add(2 + m.cfg.Workers)
+	wg.Add(3 + m.cfg.Workers)
 	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()
+	go func() { defer wg.Done(); m.events.writer.Run(ctx) }()
 	go func() { defer wg.Done(); m.watch(ctx, rev) }()
 	for i := 0; i < m.cfg.Workers; i++ {
 		go func() { defer wg.Done(); m.work(ctx) }()
+	}
+	if m.members != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.announce(ctx) }()
 	}
 	<-ctx.Done()
 	return ctx.Err()
@@ -109,6 +123,12 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	if err != nil {
 		// A corrupt object must not stop every other certificate.
 		m.cfg.Logger.Error("store list reported unreadable objects", "err", err)
+	}
+	if m.members != nil {
+		// Before anything is queued, so nothing is taken for this
+		// replica's alone while the others are known.
+		m.members.reset(res.Items)
+		m.members.refresh()
 	}
 	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
@@ -216,12 +236,22 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	if ev.Ref.Kind == kindReplica {
+		if m.members != nil {
+			m.members.observe(ev)
+		}
+		return
+	}
 	m.metrics.Changed(ev.Ref)
+	if ev.Ref.Kind == meta.KindEvent {
+		m.observeEvent(ctx, ev)
+		return
+	}
 	if ev.Type == store.Deleted {
 		m.forget(ev.Ref)
-		if m.owners.mayOwn(ev.Ref.Kind) {
-			m.owners.ownerDeleted(ev.Ref, ev.Revision)
-		}
+		// Remembered whatever its kind: its events may still be on their
+		// way to the Store (observeEvent).
+		m.owners.ownerDeleted(ev.Ref, ev.Revision)
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
@@ -242,9 +272,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
 		m.queue.Add(ev.Ref)
-	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 {
-		// Nothing reconciles it, so its owners are checked here: it may
-		// have been written just after they were deleted.
+	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) {
+		// Nothing reconciles it, so its owners are checked here (by the
+		// replica whose share it is): it may have been written just after
+		// they were deleted.
 		if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
@@ -266,14 +297,15 @@ func (m *Manager) work(ctx context.Context) {
 		if !ok {
 			return
 		}
-		m.reconcileOne(ctx, ref)
+		if m.mine(ctx, ref) {
+			m.reconcileOne(ctx, ref)
+		}
 		m.queue.Done(ref)
 	}
 }
 
 // forget drops what the Manager keeps about a deleted object.
 func (m *Manager) forget(ref meta.Ref) {
-	m.events.Forget(ref)
 	m.timers.Cancel(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/internal/testrig"
@@ -162,12 +162,17 @@ func TestDeniedRequest_BacksOffThenRetries(t *testing.T) {
 	c = waitFor(h, testrig.CertRef("default", "web"), "second failure after 1h", func(c *certificate.Certificate) bool {
 		return c.Status.FailedIssuanceAttempts != nil && *c.Status.FailedIssuanceAttempts == 2
 	})
-	at, ok := h.m.timers.Scheduled(testrig.CertRef("default", "web"))
-	require.True(t, ok)
-	assert.Equal(t, c.Status.LastFailureTime.Add(2*time.Hour), at, "second backoff doubles")
+	// The timer is set once the reconcile that wrote the failure returns.
+	want := c.Status.LastFailureTime.Add(2 * time.Hour)
+	h.waitFor("the second backoff (doubled) is scheduled", func() bool {
+		at, ok := h.m.timers.Scheduled(testrig.CertRef("default", "web"))
+		return ok && at.Equal(want)
+	})
 	allow.Store(true)
-	require.NoError(t, h.m.Renew(h.ctx, testrig.CertRef("default", "web")))
-	waitFor(h, testrig.CertRef("default", "web"), "Ready after manual renew", testrig.CertReady)
+	r, err := h.m.Renew(h.ctx, testrig.CertRef("default", "web"))
+	require.NoError(t, err)
+	assert.Equal(t, Renewal{Certificate: testrig.CertRef("default", "web"), Revision: 1, FailedAttempts: 2}, r)
+	require.NoError(t, h.m.WaitReady(h.ctx, r.Certificate, ForRenewal(r)), "Ready after manual renew")
 }
 
 func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {
@@ -191,10 +196,13 @@ func TestSpecChange_RetriesAtOnceDespiteBackoff(t *testing.T) {
 	assert.Equal(t, testrig.Epoch, h.clock.Now(), "the fake clock never moved")
 }
 
+// Apply refuses an invalid Certificate; one stored by other means (a
+// tool writing the Store) is marked NotReady with the reason.
 func TestInvalidCertificate_StoredNotReadyWithReason(t *testing.T) {
 	h := startManager(t, nil)
 	crt := testrig.Certificate("default", "bad", "ca", "*.*.example.test")
-	require.NoError(t, h.m.Apply(h.ctx, crt))
+	require.ErrorIs(t, h.m.Apply(h.ctx, crt), ErrInvalid)
+	require.NoError(t, h.store.Create(h.ctx, crt))
 	c := waitFor(h, testrig.CertRef("default", "bad"), "Ready=False Invalid", func(c *certificate.Certificate) bool {
 		r := c.Status.Conditions.Get(meta.ConditionReady)
 		return r != nil && r.Reason == certificate.ReasonInvalid
@@ -248,7 +256,7 @@ func TestStatus_RendersTreeAsTextAndJSON(t *testing.T) {
 // (acmetest servers of earlier tests wind down in the background) and
 // Pebble's validation authority goroutine, which never exits.
 func leakOptions() []goleak.Option {
-	return append(acmetest.IgnoreGoroutines(), goleak.IgnoreCurrent())
+	return append(acmeleak.IgnoreGoroutines(), goleak.IgnoreCurrent())
 }
 
 func TestNew_ValidatesAndStartsNothing(t *testing.T) {

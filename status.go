@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/certificate"
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
@@ -18,47 +17,6 @@ import (
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
-)
-
-// StatusNode is one resource in the tree Status returns: its state in one
-// word, the condition or reason that explains it, the facts a person needs,
-// recent events and the resources below it.
-type StatusNode struct {
-	Kind      meta.Kind `json:"kind"`
-	Namespace string    `json:"namespace,omitempty"`
-	Name      string    `json:"name"`
-	// State is the resource's state in one word: Ready/NotReady for
-	// conditions, the ACME state (pending, valid, invalid, …) for orders and
-	// challenges, Missing for an expected object that does not exist.
-	State      NodeState       `json:"state"`
-	Reason     string          `json:"reason,omitempty"`
-	Message    string          `json:"message,omitempty"`
-	Details    []Detail        `json:"details,omitempty"`
-	Conditions meta.Conditions `json:"conditions,omitempty"`
-	Events     []meta.Event    `json:"events,omitempty"`
-	Children   []*StatusNode   `json:"children,omitempty"`
-}
-
-// Detail is one labelled fact about a resource.
-type Detail struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// NodeState is a StatusNode's state in one word.
-type NodeState string
-
-// Node states beyond the ACME ones (valid, invalid, processing, …), which
-// orders and challenges show as their own.
-const (
-	StateReady    NodeState = "Ready"
-	StateNotReady NodeState = "NotReady"
-	StateMissing  NodeState = "Missing"
-	StatePending  NodeState = "Pending"
-	// StateCorrupt is a stored object that cannot be read; Message says
-	// why and where (a file store names the file). The rest of the tree is
-	// still shown.
-	StateCorrupt NodeState = "Corrupt"
 )
 
 // Status returns the tree below a Certificate, Issuer or ClusterIssuer:
@@ -102,7 +60,7 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 		}
 		return nil, err
 	}
-	n := m.node(c, c.Status.Conditions)
+	n := m.node(ctx, c, c.Status.Conditions)
 	s := &c.Spec
 	n.add("DNS Names", strings.Join(s.DNSNames, ", "))
 	n.add("IP Addresses", strings.Join(s.IPAddresses, ", "))
@@ -113,6 +71,7 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 	n.addTime("Not Before", c.Status.NotBefore)
 	n.addTime("Not After", c.Status.NotAfter)
 	n.addTime("Renewal Time", c.Status.RenewalTime)
+	n.addRenewalInfo(c.Status.ACME)
 	if c.Status.Revision != nil {
 		n.add("Revision", strconv.Itoa(*c.Status.Revision))
 	}
@@ -120,9 +79,7 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 		n.add("Failed Issuance Attempts", strconv.Itoa(*c.Status.FailedIssuanceAttempts))
 	}
 	n.addTime("Last Failure Time", c.Status.LastFailureTime)
-	if c := c.Status.Conditions.Get(meta.ConditionIssuing); c != nil {
-		n.add("Issuing", fmt.Sprintf("%s (%s): %s", c.Status, c.Reason, c.Message))
-	}
+	n.Failed = certificateFailed(c)
 	if at, ok := m.timers.Scheduled(ref); ok {
 		n.add("Next Reconcile", at.UTC().Format(time.RFC3339))
 	}
@@ -155,7 +112,7 @@ func (m *Manager) issuerStatus(ctx context.Context, ref meta.Ref) (*StatusNode, 
 	iss, err := issuer.Get(ctx, m.cfg.Store, ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateMissing,
-			Message: fmt.Sprintf("%s %q does not exist", ref.Kind, ref.Name)}, nil
+			Reason: ReasonNotFound, Message: fmt.Sprintf("%s %q does not exist", ref.Kind, ref.Name)}, nil
 	}
 	if errors.Is(err, store.ErrCorrupt) {
 		return corruptNode(ref, err), nil
@@ -164,7 +121,10 @@ func (m *Manager) issuerStatus(ctx context.Context, ref meta.Ref) (*StatusNode, 
 		return nil, err
 	}
 	st := iss.IssuerStatus()
-	n := m.node(iss, st.Conditions)
+	n := m.node(ctx, iss, st.Conditions)
+	// An issuer whose spec cannot work stays so until it changes; one
+	// that failed to register is retried.
+	n.Failed = n.State == StateNotReady && n.Reason == issuer.ReasonInvalidConfig
 	spec := iss.IssuerSpec()
 	n.add("Type", string(spec.Type()))
 	if spec.ACME != nil {
@@ -184,19 +144,19 @@ func (m *Manager) secretStatus(ctx context.Context, ref meta.Ref) *StatusNode {
 	n := &StatusNode{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: ref.Name}
 	s := &secret.Secret{}
 	if err := m.cfg.Store.Get(ctx, ref, s); err != nil {
-		n.State, n.Message = StateMissing, err.Error()
+		n.State, n.Reason, n.Message = StateMissing, ReasonNotFound, err.Error()
 		if errors.Is(err, store.ErrCorrupt) {
-			n.State = StateCorrupt
+			n.State, n.Reason = StateCorrupt, ReasonCorrupt
 		}
 		return n
 	}
 	chain, err := pki.ParseChain(s.Data[secret.TLSCertKey])
 	if err != nil {
-		n.State, n.Message = StateNotReady, err.Error()
+		n.State, n.Reason, n.Message = StateNotReady, ReasonInvalidChain, err.Error()
 		return n
 	}
 	leaf := chain[0]
-	n.State = StateReady
+	n.State, n.Reason = StateReady, ReasonValidChain
 	n.add("Subject", leaf.Subject.String())
 	n.add("Issuer", leaf.Issuer.String())
 	n.add("DNS Names", strings.Join(leaf.DNSNames, ", "))
@@ -207,13 +167,11 @@ func (m *Manager) secretStatus(ctx context.Context, ref meta.Ref) *StatusNode {
 }
 
 func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateRequest) (*StatusNode, error) {
-	n := m.node(r, r.Status.Conditions)
-	if c := r.Status.Conditions.Get(meta.ConditionApproved); c != nil {
-		n.add("Approved", string(c.Status))
+	n := m.node(ctx, r, r.Status.Conditions)
+	if n.Reason == ReasonNotStarted {
+		n.Reason = request.ReasonPending
 	}
-	if c := r.Status.Conditions.Get(meta.ConditionDenied); c != nil {
-		n.add("Denied", c.Message)
-	}
+	n.Failed = r.Status.FailureTime != nil
 	n.addTime("Failure Time", r.Status.FailureTime)
 	owner := meta.RefOf(r)
 	orders, bad, err := listFor[order.Order](ctx, m.cfg.Store, store.ListOptions{
@@ -232,89 +190,35 @@ func (m *Manager) requestStatus(ctx context.Context, r *request.CertificateReque
 	return n, nil
 }
 
-func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode, error) {
-	n := m.node(o, nil)
-	n.State = acmeState(o.Status.State)
-	n.Message = o.Status.Reason
-	n.add("URL", o.Status.URL)
-	n.addTime("Failure Time", o.Status.FailureTime)
-	owner := meta.RefOf(o)
-	chs, bad, err := listFor[challenge.Challenge](ctx, m.cfg.Store, store.ListOptions{
-		Kind: meta.KindChallenge, Namespace: owner.Namespace, Owner: &owner})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { n.Children = append(n.Children, bad...) }()
-	live := map[string]bool{}
-	for _, ch := range chs {
-		cn := m.node(ch, nil)
-		cn.State = acmeState(ch.Status.State)
-		cn.Message = ch.Status.Reason
-		cn.add("Type", string(ch.Spec.Type))
-		cn.add("Identifier", identifierOf(ch.Spec.DNSName, ch.Spec.Wildcard))
-		cn.add("Presented", strconv.FormatBool(ch.Status.Presented))
-		cn.add("Processing", strconv.FormatBool(ch.Status.Processing))
-		cn.add("URL", ch.Spec.URL)
-		if ch.Status.RecordName != "" {
-			cn.add("Record", ch.Status.RecordName)
-		}
-		cn.add("Cleaned Up", strconv.FormatBool(ch.Status.CleanedUp))
-		n.Children = append(n.Children, cn)
-		live[identifierOf(ch.Spec.DNSName, ch.Spec.Wildcard)] = true
-	}
-	// A valid order's Challenges are deleted once cleaned up; its
-	// authorizations still say what was validated.
-	for _, a := range o.Status.Authorizations {
-		name := identifierOf(a.Identifier, a.Wildcard)
-		if live[name] {
-			continue
-		}
-		state, msg := acmeState(a.InitialState), "authorization was already valid: no challenge needed"
-		if a.InitialState != order.StateValid {
-			state, msg = acmeState(o.Status.State), "challenge solved and cleaned up; its object was removed"
-			if o.Status.State != order.StateValid {
-				msg = "no Challenge object for this authorization"
-			}
-		}
-		n.Children = append(n.Children, &StatusNode{Kind: meta.KindChallenge, Namespace: o.ObjectMeta.Namespace,
-			Name: o.ObjectMeta.Name + " " + name, State: state, Message: msg})
-	}
-	return n, nil
-}
-
-func identifierOf(name string, wildcard bool) string {
-	if wildcard {
-		return "*." + name
-	}
-	return name
-}
-
-func acmeState[S challenge.State | order.State](s S) NodeState {
-	if s == "" {
-		return StatePending
-	}
-	return NodeState(s)
-}
-
 // node starts a StatusNode for obj, summarising its Ready condition.
-func (m *Manager) node(obj meta.Object, conds meta.Conditions) *StatusNode {
+// Events that cannot be read leave the node without events.
+func (m *Manager) node(ctx context.Context, obj meta.Object, conds meta.Conditions) *StatusNode {
 	ref := meta.RefOf(obj)
+	evs, _ := m.Events(ctx, ref)
 	n := &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StatePending,
-		Conditions: conds, Events: m.events.For(ref)}
+		Reason: ReasonNotStarted, Conditions: conds, Events: evs}
 	if c := conds.Get(meta.ConditionReady); c != nil {
 		n.State = StateNotReady
 		if c.Status == meta.ConditionTrue {
 			n.State = StateReady
 		}
-		n.Reason, n.Message = string(c.Reason), c.Message
+		n.Reason, n.Message = c.Reason, c.Message
 	}
 	return n
 }
 
-func (n *StatusNode) add(key, value string) {
-	if value != "" {
-		n.Details = append(n.Details, Detail{Key: key, Value: value})
+// certificateFailed reports whether c's issuance failed for its current
+// spec: its last attempt failed (it waits out a backoff), its spec is
+// invalid, or another Certificate owns its Secret.
+func certificateFailed(c *certificate.Certificate) bool {
+	gen := c.ObjectMeta.Generation
+	if i := c.Status.Conditions.Get(meta.ConditionIssuing); i != nil && i.Status == meta.ConditionFalse &&
+		i.Reason == certificate.ReasonFailed && i.ObservedGeneration == gen {
+		return true
 	}
+	r := c.Status.Conditions.Get(meta.ConditionReady)
+	return r != nil && r.Status == meta.ConditionFalse && r.ObservedGeneration == gen &&
+		(r.Reason == certificate.ReasonInvalid || r.Reason == certificate.ReasonDuplicateSecretName)
 }
 
 func (n *StatusNode) addTime(key string, t *time.Time) {
@@ -325,7 +229,8 @@ func (n *StatusNode) addTime(key string, t *time.Time) {
 
 // corruptNode stands for a stored object that cannot be read.
 func corruptNode(ref meta.Ref, err error) *StatusNode {
-	return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateCorrupt, Message: err.Error()}
+	return &StatusNode{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, State: StateCorrupt,
+		Reason: ReasonCorrupt, Message: err.Error(), Failed: true}
 }
 
 // listFor lists the objects of one Go type for a status tree. An object

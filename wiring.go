@@ -15,6 +15,7 @@ import (
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/serve"
+	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
 )
 
@@ -31,10 +32,13 @@ type wiring struct {
 	// secretNames lets a Certificate find the others naming its Secret.
 	secretNames secretNameIndex
 	issuers     *issuer.Reconciler
-	metrics     *metrics.Metrics
+	// dns01 holds the DNS-01 providers by name; read-only once built.
+	dns01   map[string]solver.DNS01Provider
+	metrics *metrics.Metrics
 
-	// loaded is what of serving's kinds the last resync listed; only the
-	// watch goroutine touches it.
+	// loaded is what of serving's kinds the last resync listed and the
+	// watch brought since, so the next resync drops from the serving cache
+	// whatever is gone from it; only the watch goroutine touches it.
 	loaded map[meta.Ref]bool
 	// preloaded holds the version of each Secret preloadServing served,
 	// until the resync that follows it; only the watch goroutine (Run,
@@ -61,11 +65,15 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
 	w.issuers = issuers
+	var ari certificate.RenewalInfoSource = issuers
+	if cfg.ACME.NoRenewalInfo {
+		ari = nil
+	}
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, Siblings: w.secretNames.named}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
@@ -146,6 +154,17 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 
 // observeServing keeps the serving cache and the CA index current.
 func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
+	switch ev.Ref.Kind {
+	case meta.KindSecret, meta.KindChallenge:
+		if w.loaded == nil {
+			w.loaded = map[meta.Ref]bool{}
+		}
+		if ev.Type == store.Deleted {
+			delete(w.loaded, ev.Ref)
+		} else {
+			w.loaded[ev.Ref] = true
+		}
+	}
 	switch ev.Ref.Kind {
 	case meta.KindSecret:
 		// Reads are ordered by ResourceVersion in the cache: the Get below

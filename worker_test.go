@@ -78,8 +78,11 @@ func TestWorker_PanicBecomesFailedReconcileWithEventAndRetry(t *testing.T) {
 	h.waitFor("a retry is scheduled", func() bool { _, ok := h.m.timers.Scheduled(ref); return ok })
 	at, _ := h.m.timers.Scheduled(ref)
 	assert.True(t, at.After(h.clock.Now()), "the retry waits a backoff")
-	evs := h.m.events.For(ref)
-	require.Len(t, evs, 1)
+	var evs []meta.Event
+	h.waitFor("the panic is stored as an event", func() bool {
+		evs, _ = h.m.Events(h.ctx, ref)
+		return len(evs) == 1
+	})
 	assert.Equal(t, meta.EventWarning, evs[0].Type)
 	assert.Equal(t, ReasonReconcilePanicked, evs[0].Reason)
 	assert.Contains(t, evs[0].Message, "nil pointer dereference")

@@ -11,6 +11,20 @@
 // NewServer fails the test if the server cannot start and closes it at the
 // end of the test; Start and Close do the same outside tests.
 //
+// # A certflow Manager
+//
+// One call wires a Manager to the server: certflow.Config.WithTestCA sets
+// its HTTP client (which trusts the server), its self-check dialer (which
+// resolves names as the validation authority does) and the ports it
+// self-checks on (those given to WithHTTP01Port and WithTLSALPN01Port):
+//
+//	l, _ := net.Listen("tcp", "127.0.0.1:0")
+//	srv := acmetest.NewServer(t, acmetest.WithHTTP01Port(l.Addr().(*net.TCPAddr).Port))
+//	m, err := certflow.New(certflow.Config{Store: memory.New()}.WithTestCA(srv))
+//	go http.Serve(l, m.HTTPHandler(nil))
+//
+// and an Issuer whose spec.acme.server is srv.DirectoryURL().
+//
 // # Names and challenges
 //
 // The DNS server (DNSAddr, UDP and TCP) answers A queries for every name with
@@ -65,7 +79,9 @@
 // challenge.
 //
 // Each Server leaves one goroutine of Pebble's VA running forever after
-// Close (PebbleVAGoroutine); pass IgnoreGoroutines to goleak.
+// Close (PebbleVAGoroutine); pass acmeleak.IgnoreGoroutines (package
+// acmetest/acmeleak) to goleak. acmetest itself imports no test library,
+// so programs that embed it (a quickstart, a demo) stay lean.
 //
 // # golang.org/x/crypto/acme
 //

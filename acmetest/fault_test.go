@@ -212,6 +212,29 @@ func TestFaultDelayEndsWhenClientLeaves(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 }
 
+// A client that goes away while its request with a body (a finalize with
+// its CSR) is held is noticed too: the request never reaches Pebble.
+func TestFaultDelayEndsWhenClientLeavesMidPost(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	const hold = 500 * time.Millisecond
+	s := acmetest.NewServer(t, acmetest.WithFaults(acmetest.Delay(acmetest.EndpointFinalize, 1, hold)))
+
+	reqCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := rawDo(reqCtx, t, s, http.MethodPost, s.URL()+"/finalize-order/x", []byte(`{"protected":"e30","payload":"e30","signature":"AA"}`))
+		errc <- err
+	}()
+	waitRequests(ctx, t, s, acmetest.EndpointFinalize, 1)
+	cancel()
+	require.ErrorIs(t, <-errc, context.Canceled)
+	// Nothing can signal that a request was not passed on: watch past the
+	// hold for it to be.
+	assert.Never(t, func() bool { return len(s.PostsPerPath(acmetest.EndpointFinalize)) > 0 }, 3*hold, 10*time.Millisecond,
+		"a request whose client left while it was held reaches Pebble")
+}
+
 func TestFaultDropConnection(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t, 30*time.Second)

@@ -2,6 +2,10 @@ package acmetest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"math/big"
+	"strings"
 	"time"
 )
 
@@ -33,8 +37,12 @@ func (f *front) awaitIssued(ctx context.Context, orderID string) {
 	}
 }
 
-// issued reports whether the order has its certificate. It looks the order
-// up as Pebble's order handler does, inside the serial slot.
+// issued reports whether the order has its certificate and, when it
+// replaces one (RFC 9773), Pebble's background issuance has marked the
+// replaced order: Pebble v2.10.3 writes that mark after storing the
+// certificate and reads it at newOrder without the order's lock, so a
+// client's next newOrder must not overtake it. It looks the orders up as
+// Pebble's handlers do, inside the serial slot.
 func (f *front) issued(ctx context.Context, orderID string) bool {
 	if !f.enter(ctx) {
 		return false
@@ -45,6 +53,34 @@ func (f *front) issued(ctx context.Context, orderID string) bool {
 		return true // nothing to wait for
 	}
 	order.RLock()
-	defer order.RUnlock()
-	return order.CertificateObject != nil
+	done, replaces := order.CertificateObject != nil, order.Replaces
+	order.RUnlock()
+	if !done || replaces == "" {
+		return done
+	}
+	serial, ok := certIDSerialHex(replaces)
+	if !ok {
+		return true // Pebble refused it at newOrder; nothing is marked
+	}
+	old, err := f.pebble.db.GetOrderByIssuedSerial(serial)
+	if err != nil {
+		return true
+	}
+	old.RLock()
+	defer old.RUnlock()
+	return old.IsReplaced
+}
+
+// certIDSerialHex returns the serial of an ARI CertID as Pebble keys its
+// orders by issued serial.
+func certIDSerialHex(certID string) (string, bool) {
+	_, s, ok := strings.Cut(certID, ".")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", false
+	}
+	return hex.EncodeToString(new(big.Int).SetBytes(b).Bytes()), true
 }

@@ -1,8 +1,10 @@
 package acmetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -40,6 +42,14 @@ func (f *front) inject(fault Fault, w http.ResponseWriter, r *http.Request) (pas
 // delay waits d, or less if the client goes away or the Server closes. It
 // reports whether the request should still be passed on.
 func (f *front) delay(d time.Duration, w http.ResponseWriter, r *http.Request) bool {
+	// net/http notices a client that goes away only once the request's
+	// body has been read: read it first (and keep it for Pebble), or a
+	// held POST whose client died would still be passed on.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return false // the client went away while sending
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

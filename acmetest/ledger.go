@@ -29,6 +29,9 @@ type NewOrderRecord struct {
 	Status int
 	// OrderID is Pebble's ID of the order created (Status 201), else "".
 	OrderID string
+	// Profile and Replaces are the request's profile and ARI replaces
+	// fields (RFC 9773 §5), as sent; empty if it named none.
+	Profile, Replaces string
 }
 
 // OrderState is what Pebble holds about one order created through newOrder.
@@ -149,14 +152,14 @@ func (s *Server) AwaitValidations(ctx context.Context) error {
 // recordNewOrder reads the identifiers of a newOrder request (restoring its
 // body) and returns the index of its record.
 func (f *front) recordNewOrder(r *http.Request) int {
-	var idents []string
+	var rec NewOrderRecord
 	if body, err := io.ReadAll(io.LimitReader(r.Body, maxBody)); err == nil {
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		idents = newOrderIdentifiers(body)
+		rec = newOrderRequest(body)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.newOrders = append(f.newOrders, NewOrderRecord{Identifiers: idents})
+	f.newOrders = append(f.newOrders, rec)
 	return len(f.newOrders) - 1
 }
 
@@ -186,28 +189,30 @@ func faultStatus(k FaultKind) int {
 	return 0
 }
 
-// newOrderIdentifiers decodes the identifiers from a flattened JWS newOrder
-// body; nil if it cannot.
-func newOrderIdentifiers(body []byte) []string {
+// newOrderRequest decodes the identifiers, profile and replaces from a
+// flattened JWS newOrder body; a zero record if it cannot.
+func newOrderRequest(body []byte) NewOrderRecord {
 	var jws struct {
 		Payload string `json:"payload"`
 	}
 	if json.Unmarshal(body, &jws) != nil {
-		return nil
+		return NewOrderRecord{}
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(jws.Payload)
 	if err != nil {
-		return nil
+		return NewOrderRecord{}
 	}
 	var req struct {
 		Identifiers []acme.Identifier `json:"identifiers"`
+		Profile     string            `json:"profile"`
+		Replaces    string            `json:"replaces"`
 	}
 	if json.Unmarshal(payload, &req) != nil {
-		return nil
+		return NewOrderRecord{}
 	}
 	out := make([]string, 0, len(req.Identifiers))
 	for _, id := range req.Identifiers {
 		out = append(out, id.Value)
 	}
-	return out
+	return NewOrderRecord{Identifiers: out, Profile: req.Profile, Replaces: req.Replaces}
 }

@@ -103,7 +103,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 
 // Close stops the HTTP and DNS servers. In-flight FaultDelay waits end at
 // once. It is safe to call more than once. Pebble's validation authority
-// keeps one goroutine forever (see IgnoreGoroutines).
+// keeps one goroutine forever (see acmeleak.IgnoreGoroutines).
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
@@ -202,6 +202,11 @@ func (s *Server) InjectFault(f Fault) error {
 	s.front.addFault(f)
 	return nil
 }
+
+// ValidationPorts returns the ports the validation authority connects to
+// for HTTP-01 and TLS-ALPN-01 (WithHTTP01Port, WithTLSALPN01Port; 0 when
+// not set).
+func (s *Server) ValidationPorts() (http01, tlsALPN01 int) { return s.cfg.httpPort, s.cfg.tlsPort }
 
 // DNSAddr returns the in-process DNS server's address (127.0.0.1:port), which
 // answers over UDP and TCP.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
@@ -136,6 +137,7 @@ func (d *decision) run() {
 	cert.Status.NextPrivateKeySecretName = key.name
 	if req == nil {
 		r := newRequest(cert, key)
+		orderOptions(r, cert, kp, trigger, s.ARI != nil)
 		d.plan.Create = append(d.plan.Create, r)
 		d.plan.Eventf(meta.EventNormal, ReasonRequested, "Created new CertificateRequest resource "+r.ObjectMeta.Name)
 	}
@@ -221,7 +223,7 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	}
 	rev := revision(cert) + 1
 	nb, na := leaf.NotBefore, leaf.NotAfter
-	rt := RenewalTime(nb, na, &cert.Spec, JitterKey(cert))
+	rt := renewalTimeOf(cert, leaf)
 	cert.Status.Revision = &rev
 	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
 	cert.Status.FailedIssuanceAttempts, cert.Status.LastFailureTime = nil, nil
@@ -257,7 +259,7 @@ func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 		return
 	}
 	nb, na := kp.leaf.NotBefore, kp.leaf.NotAfter
-	rt := RenewalTime(nb, na, &cert.Spec, JitterKey(cert))
+	rt := renewalTimeOf(cert, kp.leaf)
 	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
 	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
 	cert.Status.Conditions.Remove(meta.ConditionIssuing)
@@ -272,6 +274,13 @@ func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: ref})
 	}
 	d.plan.Next = rt
+	if s.ARI != nil && ariCheckDue(cert, kp.leaf, s.Now) {
+		d.plan.Effect = ariEffect(cert, kp.leaf, s.ARI, s.rnd, s.Now)
+	} else if id, err := acmeproto.CertID(kp.leaf); err == nil && s.ARI != nil {
+		if a := ariStatus(cert, id); a != nil && a.NextCheck != nil {
+			d.plan.Next = reconcile.Earliest(rt, *a.NextCheck)
+		}
+	}
 }
 
 // recordFailure counts a failed request once and starts the backoff.

@@ -27,6 +27,10 @@ type Options struct {
 	// label, which a Store without a label index (file, etcd) answers by
 	// reading every Certificate. If nil, it lists.
 	Siblings func(namespace, label string) []string
+	// RenewalInfo, if set, fetches ACME Renewal Information (RFC 9773) for
+	// every certificate of an ACME issuer, whose suggested window then
+	// decides the renewal time. If nil, no certificate asks.
+	RenewalInfo RenewalInfoSource
 }
 
 // Default failure backoff bounds, cert-manager's.
@@ -149,5 +153,13 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 func (s Status) deepCopy() Status {
 	out := s
 	out.Conditions = append(meta.Conditions(nil), s.Conditions...)
+	if s.ACME != nil {
+		a := *s.ACME
+		if a.ARI != nil {
+			ari := *a.ARI
+			a.ARI = &ari
+		}
+		out.ACME = &a
+	}
 	return out
 }

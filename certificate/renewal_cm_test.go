@@ -18,8 +18,9 @@ func dur(d time.Duration) *meta.Duration { return &meta.Duration{Duration: d} }
 // v1.21.1, pkg/util/pki/renewaltime_test.go: 8 rows ported, all agree. They
 // run without jitter (an empty jitter key), which is certflow's only
 // deviation here: with a key, the time moves earlier by a deterministic
-// jitter (see TestRenewalTime_StrictlyInsideValidity). The ARI row is not
-// ported: certflow has no ACME Renewal Information yet.
+// jitter (see TestRenewalTime_StrictlyInsideValidity). The ninth row, with
+// ACME Renewal Information, is ported as TestRenewalTime_CertManagerARIRow
+// (ari_test.go): the window comes from the status there.
 func TestRenewalTime_CertManager(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	rows := map[string]struct {

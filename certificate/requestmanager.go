@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
@@ -53,6 +54,22 @@ func newRequest(cert *Certificate, key *nextKey) *request.CertificateRequest {
 			IsCA:      cert.Spec.IsCA,
 			Usages:    usageStrings(cert.Spec.Usages),
 		},
+	}
+}
+
+// orderOptions passes the ACME order options of cert on to its request r:
+// the profile the Certificate names, and — when the issuer is ACME and the
+// Secret holds a valid leaf that issuer issued — the leaf's ARI CertID as
+// replaces, so the CA can link the renewal to it (RFC 9773 §5).
+func orderOptions(r *request.CertificateRequest, cert *Certificate, kp *keyPair, t Trigger, acme bool) {
+	if p := cert.ObjectMeta.Annotations[request.AnnotationACMEProfile]; p != "" {
+		r.ObjectMeta.Annotations[request.AnnotationACMEProfile] = p
+	}
+	if !acme || kp.leaf == nil || kp.crtErr != nil || t.Reason == ReasonIncorrectIssuer {
+		return
+	}
+	if id, err := acmeproto.CertID(kp.leaf); err == nil {
+		r.ObjectMeta.Annotations[request.AnnotationACMEReplaces] = id
 	}
 }
 

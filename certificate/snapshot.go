@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
@@ -73,6 +75,11 @@ type Snapshot struct {
 	Now   time.Time
 	// Opts are the reconciler's options, defaults applied.
 	Opts Options
+	// ARI fetches renewal information for the Secret's leaf; nil when the
+	// issuer is not ACME (or the Manager does not ask).
+	ARI RenewalInfoSource
+	// rnd draws the random parts of a renewalInfo check (rnd(n) ∈ [0, n)).
+	rnd func(n int64) int64
 	// parse parses keys and CSRs once per object version; nil parses each
 	// time (the decision is the same either way).
 	parse *parsers
@@ -124,6 +131,16 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		}
 		s.Stale = append(s.Stale, ref)
 	}
+	if r.opts.RenewalInfo != nil && s.Secret != nil {
+		iss, err := issuer.Get(ctx, r.deps.Store, cert.Spec.IssuerRef.Resolve(ns))
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, issuer.ErrUnsupported) {
+			return nil, err
+		}
+		if err == nil && iss.IssuerSpec().ACME != nil {
+			s.ARI = r.opts.RenewalInfo
+		}
+	}
+	s.rnd = rand.Int64N
 	s.Now = r.deps.Clock.Now()
 	return s, nil
 }

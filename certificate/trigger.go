@@ -216,7 +216,7 @@ func certificateExpired(in Input, kp *keyPair) (Trigger, bool) {
 }
 
 func renewalTimeReached(in Input, kp *keyPair) (Trigger, bool) {
-	rt := RenewalTime(kp.leaf.NotBefore, kp.leaf.NotAfter, &in.Cert.Spec, JitterKey(in.Cert))
+	rt := renewalTimeOf(in.Cert, kp.leaf)
 	if !in.Now.Before(rt) {
 		return Trigger{ReasonRenewing, fmt.Sprintf("Renewing certificate as renewal was scheduled at %s", rt.UTC().Format(time.RFC3339))}, true
 	}

@@ -150,6 +150,44 @@ type Status struct {
 	// NextPrivateKeySecretName names the temporary Secret holding the key of
 	// the issuance in progress.
 	NextPrivateKeySecretName string `json:"nextPrivateKeySecretName,omitempty"`
+	// ACME is what the ACME CA said about the current certificate
+	// (cert-manager's status.acme); nil for other issuers.
+	ACME *ACMEStatus `json:"acme,omitempty"`
+}
+
+// ACMEStatus is cert-manager's CertificateACMEStatus.
+type ACMEStatus struct {
+	// ARI is the CA's ACME Renewal Information (RFC 9773) for the current
+	// certificate.
+	ARI *ARIStatus `json:"ari,omitempty"`
+}
+
+// ARIStatus is cert-manager's CertificateACMEARIStatus, with the CertID
+// the information is about and the renewal time chosen in the window.
+type ARIStatus struct {
+	// CertID names the certificate the information is about (RFC 9773
+	// §4.1); information about another one (before a renewal) is ignored.
+	CertID string `json:"certID,omitempty"`
+	// SuggestedWindow is the CA's suggested renewal window; nil until the
+	// CA gave one.
+	SuggestedWindow *RenewalWindow `json:"suggestedWindow,omitempty"`
+	// ExplanationURL, if the CA gave one, says why the window is there.
+	ExplanationURL string `json:"explanationURL,omitempty"`
+	// SelectedTime is the renewal time drawn uniformly at random inside
+	// SuggestedWindow, once per window, so that restarts and replicas agree.
+	SelectedTime *time.Time `json:"selectedTime,omitempty"`
+	// LastChecked is when the CA was last asked.
+	LastChecked *time.Time `json:"lastChecked,omitempty"`
+	// NextCheck is when the CA is asked again (its Retry-After, bounded).
+	NextCheck *time.Time `json:"nextCheck,omitempty"`
+	// LastError is why the last check failed; empty if it succeeded.
+	LastError string `json:"lastError,omitempty"`
+}
+
+// RenewalWindow is cert-manager's ACMERenewalWindow.
+type RenewalWindow struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Reasons on a Certificate's conditions and events.
@@ -179,4 +217,7 @@ const (
 	// ReasonDuplicateSecretName marks Certificates of one namespace naming the
 	// same secretName: the one owning the Secret issues, the others wait.
 	ReasonDuplicateSecretName meta.Reason = "DuplicateSecretName"
+	// ReasonARIError: fetching ACME Renewal Information failed
+	// (cert-manager's policies.ARIError).
+	ReasonARIError meta.Reason = "ARIError"
 )

@@ -271,6 +271,7 @@ func (r *Reconciler) recordAuthorization(o outcome, authz *acme.Authorization) {
 		o.event(meta.EventNormal, ReasonValid, fmt.Sprintf("%s challenge for %s is valid", o.ch.Spec.Type, o.ch.Spec.DNSName))
 		return
 	case acmeproto.StatusInvalid:
+		st.Problem = failureProblem(authz, o.ch.Spec.URL)
 		o.failed(StateInvalid, FailureReason(authz, o.ch.Spec.URL))
 		return
 	case acmeproto.StatusExpired, acmeproto.StatusDeactivated, acmeproto.StatusRevoked:
@@ -302,9 +303,11 @@ func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 		if r.opts.AccountGone != nil {
 			r.opts.AccountGone(o.ch.Spec.IssuerRef.Resolve(o.ch.ObjectMeta.Namespace))
 		}
+		o.ch.Status.Problem = &Problem{Type: p.Type, Detail: p.Detail}
 		o.failed(StateErrored, op+": "+p.String())
 		return nil
 	case acmeproto.Terminal:
+		o.ch.Status.Problem = &Problem{Type: p.Type, Detail: p.Detail}
 		o.failed(StateErrored, op+": "+p.String())
 		return nil
 	case acmeproto.Transient, acmeproto.BadNonce:
@@ -331,20 +334,34 @@ func (r *Reconciler) acme(ctx context.Context, l loaded, op func(context.Context
 func (r *Reconciler) cleanUp(ctx context.Context, l loaded, o outcome) error {
 	if l.solver == nil {
 		err := fmt.Errorf("challenge: clean up %s: %w", o.ch.ObjectMeta.Name, l.SolverErr)
-		r.deps.Events.Event(meta.RefOf(o.ch), meta.EventWarning, ReasonCleanUpError, err.Error())
+		meta.RecordEvent(r.deps.Events, o.ch, meta.EventWarning, ReasonCleanUpError, err.Error())
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.opts.CleanUpTimeout)
 	defer cancel()
 	if err := l.solver.CleanUp(cctx, o.ch.Info()); err != nil {
 		err = fmt.Errorf("challenge: clean up %s: %w", o.ch.ObjectMeta.Name, err)
-		r.deps.Events.Event(meta.RefOf(o.ch), meta.EventWarning, ReasonCleanUpError, err.Error())
+		meta.RecordEvent(r.deps.Events, o.ch, meta.EventWarning, ReasonCleanUpError, err.Error())
 		return err
 	}
 	st := &o.ch.Status
 	st.CleanedUp, st.Presented, st.Processing, st.NotBefore = true, false, false, nil
 	o.event(meta.EventNormal, ReasonCleanedUp, fmt.Sprintf("cleaned up %s challenge for %s", o.ch.Spec.Type, o.ch.Spec.DNSName))
 	return nil
+}
+
+// failureProblem is the CA's problem behind an invalid authorization: that
+// of the challenge at challengeURL, else the first one with a problem.
+func failureProblem(authz *acme.Authorization, challengeURL string) *Problem {
+	var out *Problem
+	for _, c := range authz.Challenges {
+		if c.Error == nil || (out != nil && c.URI != challengeURL) {
+			continue
+		}
+		p := acmeproto.Classify(c.Error, time.Time{})
+		out = &Problem{Type: p.Type, Detail: p.Detail}
+	}
+	return out
 }
 
 // FailureReason explains an invalid authorization: the identifier, the

@@ -88,7 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return time.Time{}, err
 		}
 		for _, e := range events {
-			r.deps.Events.Event(meta.RefOf(ch), e.Type, e.Reason, e.Message)
+			meta.RecordEvent(r.deps.Events, ch, e.Type, e.Reason, e.Message)
 		}
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
 			return next, nil

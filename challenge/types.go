@@ -92,6 +92,9 @@ type Status struct {
 	AcceptedAt *time.Time `json:"acceptedAt,omitempty"`
 	State      State      `json:"state,omitempty"`
 	Reason     string     `json:"reason,omitempty"`
+	// Problem is the CA's problem behind a failed challenge, when the CA
+	// sent one; Reason says it in words.
+	Problem *Problem `json:"problem,omitempty"`
 	// CleanedUp is set once the solver removed what it presented.
 	CleanedUp bool `json:"cleanedUp,omitempty"`
 	// RecordName is, for DNS-01, where the TXT record was written.
@@ -101,6 +104,12 @@ type Status struct {
 	// the next self-check or Present attempt. It is persisted because the
 	// status write that records an outcome wakes the reconciler at once.
 	NotBefore *time.Time `json:"notBefore,omitempty"`
+}
+
+// Problem is an RFC 7807 problem the CA answered with.
+type Problem struct {
+	Type   string `json:"type,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Info returns what a solver needs to know about c.

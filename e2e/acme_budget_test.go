@@ -108,19 +108,24 @@ func TestACME_PersistentServerErrorShowsOnTheOrder(t *testing.T) {
 			assert.GreaterOrEqual(t, sent, o.Status.Problem.Attempts)
 			assert.LessOrEqual(t, sent, o.Status.Problem.Attempts+1, "no retry inside a visit")
 
-			st, err := h.m.Status(h.ctx, meta.RefOf(crt))
-			require.NoError(t, err)
-			orders := nodesOf(st, meta.KindOrder)
-			require.NotEmpty(t, orders)
-			n := orders[0]
-			assert.Contains(t, n.Message, "serverInternal")
-			found := false
-			for _, e := range n.Events {
-				if e.Reason == order.ReasonCAError && strings.Contains(e.Message, "serverInternal") && strings.HasPrefix(e.Message, tc.op) {
-					found = true
+			// Events are stored off the reconcile path: the first failure's
+			// is awaited, not assumed.
+			var n *certflow.StatusNode
+			found := func() bool {
+				st, err := h.m.Status(h.ctx, meta.RefOf(crt))
+				require.NoError(t, err)
+				orders := nodesOf(st, meta.KindOrder)
+				require.NotEmpty(t, orders)
+				n = orders[0]
+				for _, e := range n.Events {
+					if e.Reason == order.ReasonCAError && strings.Contains(e.Message, "serverInternal") && strings.HasPrefix(e.Message, tc.op) {
+						return true
+					}
 				}
+				return false
 			}
-			assert.True(t, found, "an event names the CA's problem: %v", n.Events)
+			require.Eventually(t, found, 10*time.Second, 5*time.Millisecond, "an event names the CA's problem")
+			assert.Contains(t, n.Message, "serverInternal")
 		})
 	}
 }

@@ -61,12 +61,10 @@ func startACME(t *testing.T, setup acmeSetup) *harness {
 	t.Helper()
 	ctx := testrig.Context(t)
 	rig := testrig.StartACME(t, setup.httpWrap, setup.acmeOpts...)
-	client := rig.Client()
+	cfg := certflow.Config{Workers: 4, BackoffMin: time.Hour}.WithTestCA(rig)
 	if setup.transport != nil {
-		client = &http.Client{Transport: setup.transport(client.Transport), Timeout: client.Timeout}
+		cfg.HTTPClient = &http.Client{Transport: setup.transport(cfg.HTTPClient.Transport), Timeout: cfg.HTTPClient.Timeout}
 	}
-	cfg := certflow.Config{HTTPClient: client, Workers: 4, BackoffMin: time.Hour}
-	cfg.ACME.HTTP01Port, cfg.ACME.TLSALPN01Port, cfg.ACME.Dial = rig.HTTPPort, rig.TLSPort, rig.Dial
 	if setup.config != nil {
 		setup.config(&cfg)
 	}

@@ -33,10 +33,15 @@ import (
 //	POST-as-GET order                m polls until valid (0 if finalize says valid)
 //	POST-as-GET certificate          1
 //
-// with one more HEAD newNonce for the whole Manager (the finalizer's own
-// nonce pool; every answer refills it). Polls depend on timing, so they
-// are bounded instead: they double from 5 ms (acmeproto.Poll), so a wait
-// of t costs at most 2 + log2(t/5ms) looks.
+// with one more HEAD newNonce for the whole Manager (the signed-request
+// pool of newOrder and finalize; every answer refills it), one more GET
+// directory for the whole Manager (its renewalInfo URL and profiles, which
+// x/crypto/acme does not expose), and, once each certificate is issued,
+//
+//	GET renewalInfo                  1 (RFC 9773: the CA's renewal window)
+//
+// Polls depend on timing, so they are bounded instead: they double from
+// 5 ms (acmeproto.Poll), so a wait of t costs at most 2 + log2(t/5ms) looks.
 func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
 	const certs = 3
 	h := startACME(t, acmeSetup{})
@@ -51,17 +56,22 @@ func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
 
 	for i := range certs {
 		name := fmt.Sprintf("min-%d", i)
-		h.issue(nil, testrig.ACMECertificate("default", name, "acme", name+".example.test"))
+		c := h.issue(nil, testrig.ACMECertificate("default", name, "acme", name+".example.test"))
+		awaitARI(h, meta.RefOf(c))
 	}
 	log := h.acme.RequestLog()[len(account):]
 	t.Logf("requests of %d certificates: %v", certs, endpoints(log))
 
 	var perCert [][]acmetest.Request
-	nonces := 0
+	nonces, dirs, renewalInfos := 0, 0, 0
 	for _, r := range log {
 		switch {
 		case r.Endpoint == acmetest.EndpointNewNonce:
 			nonces++
+		case r.Endpoint == acmetest.EndpointDirectory:
+			dirs++
+		case r.Endpoint == acmetest.EndpointRenewalInfo:
+			renewalInfos++
 		case r.Endpoint == acmetest.EndpointNewOrder:
 			perCert = append(perCert, []acmetest.Request{r})
 		case len(perCert) == 0:
@@ -70,7 +80,9 @@ func TestACME_RequestsPerCertificateAreTheProtocolMinimum(t *testing.T) {
 			perCert[len(perCert)-1] = append(perCert[len(perCert)-1], r)
 		}
 	}
-	assert.LessOrEqual(t, nonces, 1, "one nonce for the finalizer's pool, then answers refill it")
+	assert.LessOrEqual(t, nonces, 1, "one nonce for the signed-request pool, then answers refill it")
+	assert.LessOrEqual(t, dirs, 1, "the directory is read once more, for what x/crypto/acme does not expose")
+	assert.Equal(t, certs, renewalInfos, "one renewalInfo per issued certificate")
 	require.Len(t, perCert, certs, "one newOrder per certificate")
 	for i, reqs := range perCert {
 		checkMinimalIssuance(t, i, reqs)

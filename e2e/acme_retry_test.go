@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
@@ -48,7 +49,11 @@ func TestACME_RetryAfterFailure_NewOrderSucceeds(t *testing.T) {
 	h := startACME(t, acmeSetup{httpWrap: lieOnceToTheCA, config: func(c *certflow.Config) { c.BackoffMin = time.Second }})
 	crt := testrig.ACMECertificate("default", "retry", "acme", "retry.example.test")
 	crt.Spec.PrivateKey = nil // RSA 2048, cert-manager's default
-	c := h.issue(h.acme.Issuer("default", "acme"), crt)
+	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	require.NoError(t, h.m.WaitReady(h.ctx, meta.RefOf(crt), certflow.WaitThroughFailures()), "issued by the retry")
+	c := &certificate.Certificate{}
+	require.NoError(t, h.m.Get(h.ctx, meta.RefOf(crt), c))
 
 	assert.Equal(t, 1, *c.Status.Revision)
 	assert.Nil(t, c.Status.FailedIssuanceAttempts, "success clears the failure count")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -80,11 +81,19 @@ func TestDNS01_RFC2136_SecondaryNeverUpdatedFailsAtDeadline(t *testing.T) {
 func TestDNS01_RFC2136_BadTSIGIsReportedAndWritesNothing(t *testing.T) {
 	bind := bindtest.Start(t, bindtest.Options{})
 	rec := &recordingProvider{inner: &rfc2136.Provider{}}
+	logs := &testrig.Buffer{}
 	h := startACME(t, acmeSetup{config: func(c *certflow.Config) {
 		c.DNS01Providers = map[string]solver.DNS01Provider{"rfc2136": rec}
 		c.ACME.DNS01Check = bindCheck(bind, nil)
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}})
 	wrong := randomTSIGSecret(t)
+	defer func() {
+		// Every failure was logged, and neither secret with it.
+		assert.Contains(t, logs.String(), "level=WARN")
+		assert.NotContains(t, logs.String(), bind.Secret, "the TSIG secret never reaches a log line")
+		assert.NotContains(t, logs.String(), wrong, "nor a wrong one")
+	}()
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("badsig", wrong)))
 	require.NoError(t, h.m.Apply(h.ctx, tsigSecret("badkey", bind.Secret)))
 

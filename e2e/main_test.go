@@ -5,11 +5,15 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
+	"github.com/certflow/certflow/internal/replicatest"
 )
 
-// TestMain fails the package if any test leaves a goroutine running, except
-// Pebble's validation authority loop, which never exits.
+// TestMain runs a replica instead of the tests when this binary was started
+// as one (by the replica tests), and otherwise fails the package if any
+// test leaves a goroutine running, except Pebble's validation authority
+// loop, which never exits.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, acmetest.IgnoreGoroutines()...)
+	replicatest.Child(openFileReplica)
+	goleak.VerifyTestMain(m, acmeleak.IgnoreGoroutines()...)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"golang.org/x/crypto/acme"
@@ -58,6 +59,9 @@ type Options struct {
 type ACMEClients struct {
 	deps reconcile.Deps
 	opts Options
+
+	// post sends the requests x/crypto/acme cannot (renewalInfo).
+	post acmepost.Client
 
 	mu    sync.Mutex
 	byRef map[meta.Ref]*clientEntry
@@ -179,6 +183,10 @@ func (c *ACMEClients) Client(ctx context.Context, iss Object) (*acme.Client, err
 	}
 	return c.put(ref, e).client, nil
 }
+
+// Post returns the cache's signed-request client (newOrder, finalize,
+// renewalInfo), shared so that nonces and the directory are read once.
+func (c *ACMEClients) Post() *acmepost.Client { return &c.post }
 
 // Invalidate drops the cached client of the issuer named ref, so the next
 // Client call reads the account key again and the issuer's next reconcile

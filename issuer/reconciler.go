@@ -117,9 +117,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return time.Time{}, err
 		}
 		for _, e := range later {
-			r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+			meta.RecordEvent(r.deps.Events, d.plan.Object, e.Type, e.Reason, e.Message)
 		}
-		r.logEvents(d.plan.Object.(Object), append(d.plan.Events, later...))
 		if !d.again() || step == maxSteps {
 			return next, nil
 		}
@@ -201,19 +200,6 @@ func (r *Reconciler) readSecret(ctx context.Context, ref meta.Ref) (*secret.Secr
 		return nil, fmt.Errorf("read %s: %w", ref, err)
 	}
 	return sec, nil
-}
-
-// logEvents logs each change of obj's Ready condition (its events).
-func (r *Reconciler) logEvents(obj Object, events []reconcile.Event) {
-	ref := meta.RefOf(obj)
-	state := meta.ConditionUnknown
-	if c := obj.IssuerStatus().Conditions.Get(meta.ConditionReady); c != nil {
-		state = c.Status
-	}
-	for _, e := range events {
-		r.log.Info("issuer ready condition changed", "kind", ref.Kind, "namespace", ref.Namespace,
-			"name", ref.Name, "state", string(state), "reason", string(e.Reason))
-	}
 }
 
 // waiting returns until when a failed registration of generation gen of

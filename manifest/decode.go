@@ -259,6 +259,8 @@ func newObject(apiVersion string, kind meta.Kind) (meta.Object, error) {
 		o = &challenge.Challenge{}
 	case meta.KindSecret:
 		o = &secret.Secret{}
+	case meta.KindEvent:
+		o = &meta.Event{}
 	case "":
 		return nil, errors.New("kind is missing")
 	default:

@@ -80,6 +80,13 @@ func TestEncodeDecodeRoundTripsEveryKind(t *testing.T) {
 				Type: meta.ConditionReady, Status: meta.ConditionTrue, Reason: certificate.ReasonReady, LastTransitionTime: now, ObservedGeneration: 3,
 			}}},
 		},
+		&meta.Event{
+			ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "web.0123456789abcdef",
+				OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "default", Name: "web"}}},
+			Object: meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "web"},
+			Type:   meta.EventWarning, Reason: certificate.ReasonFailed, Message: "the CA said no",
+			Time: now, FirstTime: now.Add(-time.Hour), Count: 3, ReportingInstance: "a1",
+		},
 	}
 	y, err := EncodeAll(objs...)
 	require.NoError(t, err)
@@ -146,6 +153,8 @@ func typeMetaOf(t *testing.T, o meta.Object) meta.TypeMeta {
 		return v.TypeMeta
 	case *certificate.Certificate:
 		return v.TypeMeta
+	case *meta.Event:
+		return v.TypeMeta
 	}
 	t.Fatalf("unexpected %T", o)
 	return meta.TypeMeta{}
@@ -164,6 +173,8 @@ func setTypeMeta(t *testing.T, o meta.Object) {
 	case *secret.Secret:
 		v.TypeMeta = tm
 	case *certificate.Certificate:
+		v.TypeMeta = tm
+	case *meta.Event:
 		v.TypeMeta = tm
 	default:
 		t.Fatalf("unexpected %T", o)

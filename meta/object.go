@@ -14,6 +14,9 @@ const (
 	KindOrder              Kind = "Order"
 	KindChallenge          Kind = "Challenge"
 	KindSecret             Kind = "Secret"
+	// KindEvent is something that happened to another object, stored so
+	// that every process sharing the Store sees it (see Event).
+	KindEvent Kind = "Event"
 )
 
 // API versions written into manifests, as cert-manager spells them.
@@ -31,7 +34,7 @@ func (k Kind) APIVersion() string {
 	switch k {
 	case KindOrder, KindChallenge:
 		return APIVersionACME
-	case KindSecret:
+	case KindSecret, KindEvent:
 		return APIVersionCore
 	case KindIssuer, KindClusterIssuer, KindCertificate, KindCertificateRequest:
 		return APIVersionCertManager

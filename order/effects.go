@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/acme"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
@@ -116,23 +118,27 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	if profile == "" {
 		profile = v.profile
 	}
-	var opts []acme.OrderOption
-	if profile != "" {
-		opts = append(opts, acme.WithOrderIssuanceProfile(acme.ProfileName(profile)))
-	}
 	actx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
 	defer cancel()
-	ao, err := v.cl.AuthorizeOrder(acmeproto.WithAction(actx, acmeproto.ActionAuthorizeOrder), ids, opts...)
+	actx = acmeproto.WithAction(actx, acmeproto.ActionAuthorizeOrder)
+	opts := acmepost.OrderOptions{Profile: profile, Replaces: o.Spec.Replaces}
+	ao, err := r.post.NewOrder(actx, v.cl, ids, opts)
+	if err != nil && opts.Replaces != "" && replacesRefused(err) {
+		// The CA will not link this order to the old certificate (already
+		// replaced, another account's, unknown): renew without the link
+		// rather than not at all, as cert-manager does.
+		v.event(meta.EventNormal, ReasonCreated, "the CA refused replaces "+opts.Replaces+"; ordering without it: "+err.Error())
+		opts.Replaces = ""
+		ao, err = r.post.NewOrder(actx, v.cl, ids, opts)
+	}
 	if interrupted(ctx, err) {
 		return ctx.Err()
 	}
+	if errors.Is(err, acmeproto.ErrUnknownProfile) {
+		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
+		return nil
+	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "acme: certificate authority does not") {
-			// x/crypto/acme refuses a profile the directory does not list;
-			// its sentinel errors are unexported.
-			r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
-			return nil
-		}
 		r.failed(v, opNewOrder, err)
 		return nil
 	}
@@ -150,6 +156,21 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	}
 	v.event(meta.EventNormal, ReasonCreated, "created ACME order "+ao.URI)
 	return nil
+}
+
+// replacesRefused reports whether a newOrder failed because of its
+// replaces field: RFC 9773 §5's alreadyReplaced, or a refusal Pebble and
+// CAs send for a certificate of another account or one they do not know.
+func replacesRefused(err error) bool {
+	var ae *acme.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ProblemType {
+	case acmeproto.ProblemAlreadyReplaced, acmeproto.ProblemUnauthorized, acmeproto.ProblemMalformed:
+		return true
+	}
+	return ae.StatusCode == http.StatusNotFound
 }
 
 // readAuthorizations reads every authorization not recorded yet. What was

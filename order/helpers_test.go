@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/acme"
 
 	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
@@ -34,7 +35,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, acmetest.IgnoreGoroutines()...)
+	goleak.VerifyTestMain(m, acmeleak.IgnoreGoroutines()...)
 }
 
 const ns = "default"

@@ -3,6 +3,7 @@ package order
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/certflow/certflow/internal/acmepost"
 	"time"
 
 	"github.com/certflow/certflow/challenge"
@@ -24,6 +25,9 @@ type AccountSlots interface {
 type Options struct {
 	// Clients gives the registered ACME client of the order's issuer.
 	Clients challenge.ClientSource
+	// Post sends newOrder and finalize (nonces and the directory kept
+	// between calls). If nil, the reconciler keeps its own.
+	Post *acmepost.Client
 	// Accounts, if set, is asked for a slot of the issuer's account before
 	// each ACME call; an order that gets none looks again later instead of
 	// holding a worker. If nil, calls are not limited per account.

@@ -38,7 +38,11 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if deps.Owner == "" {
 		deps.Owner = opts.LockOwner
 	}
-	return &Reconciler{deps: deps, opts: opts, post: &acmepost.Client{}}
+	post := opts.Post
+	if post == nil {
+		post = &acmepost.Client{}
+	}
+	return &Reconciler{deps: deps, opts: opts, post: post}
 }
 
 // maxRounds bounds the decisions of one visit. A visit makes at most one
@@ -85,7 +89,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return next, nil // another replica holds the step's claim
 		}
 		for _, e := range v.events {
-			r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+			meta.RecordEvent(r.deps.Events, v.o, e.Type, e.Reason, e.Message)
 		}
 		called, last = true, d.step
 	}

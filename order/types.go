@@ -31,6 +31,10 @@ type Spec struct {
 	Duration    *meta.Duration `json:"duration,omitempty"`
 	// Profile is the ACME profile to request; if empty, the issuer's.
 	Profile string `json:"profile,omitempty"`
+	// Replaces is the ARI CertID (RFC 9773 §4.1) of the certificate this
+	// order replaces, sent as newOrder's replaces when the CA offers ARI so
+	// the CA can exempt the renewal from its limits. Empty names none.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Status is cert-manager's OrderStatus.

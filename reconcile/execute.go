@@ -38,6 +38,16 @@ func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
 			return time.Time{}, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
+	} else if len(p.Delete) > 0 {
+		// Deletions stand on the object as decided even when it is not
+		// written: a snapshot is read object first, children after, so a
+		// replica that moved the object on meanwhile (and then removed a
+		// child, as a finished issuance removes its next key) shows here
+		// as a conflict instead of as a child that seems never to have
+		// existed.
+		if err := fresh(ctx, d, p.Object); err != nil {
+			return time.Time{}, err
+		}
 	}
 	for _, child := range p.Create {
 		if err := d.Store.Create(ctx, child); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
@@ -51,7 +61,7 @@ func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 		}
 	}
 	for _, e := range p.Events {
-		d.Events.Event(ref, e.Type, e.Reason, e.Message)
+		meta.RecordEvent(d.Events, p.Object, e.Type, e.Reason, e.Message)
 	}
 	if p.Effect == nil {
 		return p.Next, nil
@@ -80,15 +90,22 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.Claim.TTL*3/4)
 		defer cancel()
+		// A claim can also be lost before it expires (a Store cut off from
+		// its etcd): the step stops then, before another owner takes it.
+		if w, ok := store.AsLeaseWatcher(d.Store); ok {
+			var stop func()
+			ctx, stop = untilLost(ctx, w.Lost(lease), e.Claim.Name)
+			defer stop()
+		}
 		// The object may have moved on while the claim was held elsewhere:
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
 		if err := fresh(ctx, d, obj); err != nil {
-			return time.Time{}, err
+			return time.Time{}, lostOr(ctx, err)
 		}
 	}
 	if err := e.Do(ctx); err != nil {
-		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, err)
+		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, lostOr(ctx, err))
 	}
 	// Recorded while the claim is still held (it is released after this).
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -97,6 +114,30 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
 	}
 	return d.Clock.Now(), nil
+}
+
+// lostOr returns why ctx ended if its claim was lost, else err.
+func lostOr(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
+		return cause
+	}
+	return err
+}
+
+// untilLost returns a context that ends, with a cause wrapping
+// store.ErrLeaseLost, when lost is closed; stop releases it.
+func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-lost:
+			cancel(fmt.Errorf("reconcile: claim %s: %w", claim, store.ErrLeaseLost))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil); <-done }
 }
 
 // fresh returns store.ErrConflict if obj is no longer the stored version.
@@ -110,7 +151,7 @@ func fresh(ctx context.Context, d Deps, obj meta.Object) error {
 		return fmt.Errorf("reconcile: reread %s: %w", ref, err)
 	}
 	if probe.GetMeta().ResourceVersion != obj.GetMeta().ResourceVersion {
-		return fmt.Errorf("reconcile: %s changed while its claim was held: %w", ref, store.ErrConflict)
+		return fmt.Errorf("reconcile: %s changed since it was decided on: %w", ref, store.ErrConflict)
 	}
 	return nil
 }

@@ -226,3 +226,129 @@ func TestClaimTTL_LeavesTheWorkItsTimeAndRoomToRecord(t *testing.T) {
 		assert.GreaterOrEqual(t, ttl/4, 5*time.Second)
 	}
 }
+
+// A plan that deletes children without writing its object is carried out
+// only while the object is as decided: another replica that moved it on
+// since the snapshot (and removed what the snapshot then missed) makes it
+// a conflict, and nothing is deleted.
+func TestExecute_DeletesOnlyWhileTheObjectIsAsDecided(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	obj, child := object("obj"), object("child")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	require.NoError(t, d.Store.Create(ctx, child))
+	decided := *obj
+	obj.ObjectMeta.Labels = map[string]string{"moved": "on"}
+	require.NoError(t, d.Store.Update(ctx, obj))
+
+	_, err := reconcile.Execute(ctx, d, reconcile.Plan{Object: &decided, Delete: []reconcile.Deletion{{Ref: meta.RefOf(child)}}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	require.NoError(t, d.Store.Get(ctx, meta.RefOf(child), object("")), "the child is kept")
+
+	_, err = reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Delete: []reconcile.Deletion{{Ref: meta.RefOf(child)}}})
+	require.NoError(t, err)
+	require.ErrorIs(t, d.Store.Get(ctx, meta.RefOf(child), object("")), store.ErrNotFound, "deleted once decided on the current object")
+}
+
+// losingStore is a memory store whose leases are lost when lost is closed,
+// as an etcd store's are when its session ends.
+type losingStore struct {
+	*memory.Store
+	lost chan struct{}
+}
+
+var _ store.LeaseWatcher = (*losingStore)(nil)
+
+func (s *losingStore) Lost(store.Lease) <-chan struct{} { return s.lost }
+
+// A step stops as soon as its claim is lost, before it expires: another
+// owner may take the claim from then on. The error says the claim was lost.
+func TestExecute_AStepStopsWhenItsClaimIsLost(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	st := &losingStore{Store: memory.New(), lost: make(chan struct{})}
+	d.Store = st
+	obj := object("obj")
+	require.NoError(t, st.Create(ctx, obj))
+	started := make(chan struct{})
+	p := reconcile.Plan{Object: obj, Effect: &reconcile.Effect{
+		Name:  "talk to the CA",
+		Claim: &reconcile.Claim{Name: "step", TTL: time.Hour, Busy: time.Second},
+		Do: func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	}}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := reconcile.Execute(ctx, d, p)
+		errc <- err
+	}()
+	<-started
+	close(st.lost)
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, store.ErrLeaseLost)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the step went on after its claim was lost")
+	}
+}
+
+// wrapped is a Store wrapper that exposes what it wraps, as the Manager's
+// metrics wrapper does.
+type wrapped struct{ store.Store }
+
+func (w wrapped) Unwrap() store.Store { return w.Store }
+
+// A Store wrapped for metrics still says when a claim is lost.
+func TestExecute_AStepStopsWhenTheClaimOfAWrappedStoreIsLost(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	st := &losingStore{Store: memory.New(), lost: make(chan struct{})}
+	d.Store = wrapped{st}
+	obj := object("obj")
+	require.NoError(t, st.Create(ctx, obj))
+	close(st.lost) // lost from the start: the step stops at once
+	_, err := reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Effect: &reconcile.Effect{
+		Name:  "talk to the CA",
+		Claim: &reconcile.Claim{Name: "step", TTL: time.Hour, Busy: time.Second},
+		Do: func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	}})
+	require.ErrorIs(t, err, store.ErrLeaseLost)
+}
+
+// objectRecorder is told the object each event happened to.
+type objectRecorder struct {
+	recorder
+	objects []meta.Object
+}
+
+func (r *objectRecorder) ObjectEvent(obj meta.Object, typ meta.EventType, reason meta.Reason, msg string) {
+	r.objects = append(r.objects, obj)
+	r.Event(meta.RefOf(obj), typ, reason, msg)
+}
+
+// A recorder that can describe objects is handed the plan's object as
+// written, so a log line about the event can say what it holds.
+func TestExecute_EventsCarryTheWrittenObject(t *testing.T) {
+	ctx := context.Background()
+	d, _ := deps(t, "a")
+	rec := &objectRecorder{}
+	d.Events = rec
+	obj := object("obj")
+	require.NoError(t, d.Store.Create(ctx, obj))
+	obj.ObjectMeta.Labels = map[string]string{"decided": "yes"}
+	p := reconcile.Plan{Object: obj, Write: true}
+	p.Eventf(meta.EventNormal, "Decided", "it was decided")
+	_, err := reconcile.Execute(ctx, d, p)
+	require.NoError(t, err)
+	require.Len(t, rec.objects, 1)
+	assert.Same(t, obj, rec.objects[0])
+	assert.Equal(t, "yes", rec.objects[0].GetMeta().Labels["decided"])
+	require.Len(t, rec.events, 1)
+	assert.Equal(t, meta.Reason("Decided"), rec.events[0].Reason)
+}

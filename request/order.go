@@ -87,6 +87,10 @@ func orderSpec(req *CertificateRequest, csr *x509.CertificateRequest, iss issuer
 		IssuerRef: req.Spec.IssuerRef,
 		Duration:  req.Spec.Duration,
 		Profile:   iss.IssuerSpec().ACME.Profile,
+		Replaces:  req.ObjectMeta.Annotations[AnnotationACMEReplaces],
+	}
+	if p := req.ObjectMeta.Annotations[AnnotationACMEProfile]; p != "" {
+		spec.Profile = p
 	}
 	for _, id := range ids {
 		switch id.Type {

@@ -98,7 +98,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return time.Time{}, err
 	}
 	for _, e := range later {
-		r.deps.Events.Event(ref, e.Type, e.Reason, e.Message)
+		meta.RecordEvent(r.deps.Events, req, e.Type, e.Reason, e.Message)
 	}
 	if !retryAt.IsZero() {
 		next = retryAt

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,7 +18,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/certflow/certflow"
-	"github.com/certflow/certflow/acmetest"
+	"github.com/certflow/certflow/acmetest/acmeleak"
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
@@ -37,7 +39,7 @@ type leakChecked struct{ m *testing.M }
 func (l leakChecked) Run() int {
 	code := l.m.Run()
 	if code == 0 {
-		if err := goleak.Find(acmetest.IgnoreGoroutines()...); err != nil {
+		if err := goleak.Find(acmeleak.IgnoreGoroutines()...); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -69,14 +71,13 @@ func TestScripts(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 
 	rig := testrig.StartACME(t, nil)
-	cfg := certflow.Config{Store: st, HTTPClient: rig.Client(), Workers: 4, BackoffMin: time.Hour,
+	cfg := certflow.Config{Store: st, Workers: 4, BackoffMin: time.Hour,
 		Approver: request.ApproverFunc(func(_ context.Context, r *request.CertificateRequest) (request.Decision, error) {
 			if strings.HasPrefix(r.ObjectMeta.Name, "manual-") {
 				return request.Decision{}, errAwaitingPerson
 			}
 			return request.Decision{Approved: true, Reason: "approved by the test"}, nil
-		})}
-	cfg.ACME.HTTP01Port, cfg.ACME.TLSALPN01Port, cfg.ACME.Dial = rig.HTTPPort, rig.TLSPort, rig.Dial
+		})}.WithTestCA(rig)
 	m, err := certflow.New(cfg)
 	require.NoError(t, err)
 	rig.Serve(m)
@@ -143,5 +144,20 @@ func issue(ctx context.Context, m *certflow.Manager, rig *testrig.ACME, ns, name
 		tree, _ := m.Status(context.Background(), ref)
 		return fmt.Errorf("%s not issued: %w\n%v", ref, err, tree)
 	}
-	return nil
+	// Events are stored off the reconcile path; the scripts read the
+	// whole story, so the Issued event is awaited too.
+	for {
+		evs, err := m.Events(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Reason == certificate.ReasonIssued }) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: the Issued event was not stored: %w", ref, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

@@ -93,8 +93,8 @@ func run(o options) error {
 		}
 		defer ca.Close()
 		directory = ca.DirectoryURL()
-		cfg.HTTPClient = ca.Client()
-		cfg.ACME.Dial = ca.Dial // resolve test names as the embedded CA does
+		// Its client, the names it resolves, the ports it validates on.
+		cfg = cfg.WithTestCA(ca)
 	}
 	m, err := certflow.New(cfg)
 	if err != nil {

@@ -1,5 +1,7 @@
-// Package acmepost sends the one ACME request golang.org/x/crypto/acme
-// cannot send without waiting: finalize. x/crypto's CreateCertFromOrder
+// Package acmepost sends the ACME requests golang.org/x/crypto/acme cannot
+// send as certflow needs them: newOrder with the profile and the ARI
+// replaces field (RFC 9773 §5; x/crypto has no replaces), the
+// unauthenticated renewalInfo GET (RFC 9773 §4.2), and finalize. x/crypto's CreateCertFromOrder
 // and CreateOrderCert POST the CSR and then wait for the certificate in
 // WaitOrder, which sleeps a whole second whenever the order is still
 // processing (and CreateOrderCert needs a Location header Pebble does not

@@ -37,8 +37,14 @@ func (c *Client) Finalize(ctx context.Context, cl *acme.Client, finalizeURL stri
 	if err := json.NewDecoder(io.LimitReader(res.Body, maxAnswer)).Decode(&w); err != nil {
 		return nil, 0, fmt.Errorf("acmepost: finalize answer: %w", err)
 	}
+	o := w.order(res.Header.Get("Location"))
+	return o, wait, nil
+}
+
+// order converts w into x/crypto's Order, at URL uri.
+func (w *wireOrder) order(uri string) *acme.Order {
 	o := &acme.Order{
-		URI: res.Header.Get("Location"), Status: w.Status, Expires: w.Expires,
+		URI: uri, Status: w.Status, Expires: w.Expires,
 		NotBefore: w.NotBefore, NotAfter: w.NotAfter, AuthzURLs: w.Authorizations,
 		FinalizeURL: w.Finalize, CertURL: w.Certificate, Profile: acme.ProfileName(w.Profile),
 	}
@@ -48,7 +54,7 @@ func (c *Client) Finalize(ctx context.Context, cl *acme.Client, finalizeURL stri
 	if w.Error != nil {
 		o.Error = w.Error.error(0, nil)
 	}
-	return o, wait, nil
+	return o
 }
 
 // wireOrder is an order object (RFC 8555 §7.1.3).

@@ -20,6 +20,7 @@ import (
 // nonces are reused.
 type Client struct {
 	nonces nonces
+	dirs   directories
 }
 
 // maxAnswer bounds an answer read from the CA; ACME answers are a few

@@ -22,6 +22,9 @@ const (
 	ActionRegisterAccount    Action = "register_account"
 	ActionGetRegistration    Action = "get_registration"
 	ActionUpdateRegistration Action = "update_registration"
+	// ActionGetRenewalInfo fetches a certificate's ACME Renewal Information
+	// (RFC 9773), as cert-manager's GetRenewalInfo.
+	ActionGetRenewalInfo Action = "get_renewal_info"
 	// ActionUnnamed is the action of a request whose context names none;
 	// seeing it in the metrics means a call site forgot WithAction.
 	ActionUnnamed Action = "unnamed_action"

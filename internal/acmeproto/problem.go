@@ -38,6 +38,11 @@ const (
 	ProblemRateLimited         = "urn:ietf:params:acme:error:rateLimited"
 	ProblemOrderNotReady       = "urn:ietf:params:acme:error:orderNotReady"
 	ProblemServerInternal      = "urn:ietf:params:acme:error:serverInternal"
+	ProblemUnauthorized        = "urn:ietf:params:acme:error:unauthorized"
+	ProblemMalformed           = "urn:ietf:params:acme:error:malformed"
+	// ProblemAlreadyReplaced (RFC 9773 §7.4): the certificate a newOrder's
+	// replaces names already has a replacement order.
+	ProblemAlreadyReplaced = "urn:ietf:params:acme:error:alreadyReplaced"
 )
 
 // Problem is an ACME failure as certflow reasons about it.

@@ -86,6 +86,7 @@ func (s *Store) Acquire(ctx context.Context, name, owner string, ttl time.Durati
 			return store.Lease{}, s.fail("acquire "+name, err)
 		}
 		if resp.Succeeded {
+			s.held.bind(l, sess)
 			return l, nil
 		}
 		cur = nil
@@ -130,6 +131,7 @@ func (s *Store) Renew(ctx context.Context, lease store.Lease) (store.Lease, erro
 			return store.Lease{}, s.fail("renew "+lease.Name, err)
 		}
 		if resp.Succeeded {
+			s.held.bind(l, sess)
 			return l, nil
 		}
 	}
@@ -140,6 +142,7 @@ func (s *Store) Renew(ctx context.Context, lease store.Lease) (store.Lease, erro
 // held (an expired lease of the same owner, or one bound to a lost session,
 // is deleted all the same).
 func (s *Store) Release(ctx context.Context, lease store.Lease) error {
+	defer s.held.unbind(lease) // held or not, nothing to watch any more
 	if err := s.check(ctx); err != nil {
 		return fmt.Errorf("etcd: release: %w", err)
 	}

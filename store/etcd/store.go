@@ -59,6 +59,7 @@ type Store struct {
 	wg        sync.WaitGroup // the store's goroutines
 
 	sessions sessions
+	held     heldLocks
 	versions versionCache
 }
 

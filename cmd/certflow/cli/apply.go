@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/manifest"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -67,7 +68,9 @@ one whose namespace differs from an explicit --namespace is refused.`,
 					errs = append(errs, err)
 					continue
 				}
-				if err := s.m.Apply(ctx, o); err != nil {
+				// The Manager that reconciles o has the DNS-01 providers;
+				// the command does not.
+				if err := s.m.Apply(ctx, o, certflow.AnyDNS01Provider()); err != nil {
 					errs = append(errs, fmt.Errorf("%s: %w", refName(ref), err))
 					continue
 				}

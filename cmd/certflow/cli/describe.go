@@ -122,24 +122,19 @@ func describe(ctx context.Context, w io.Writer, m *certflow.Manager, obj meta.Ob
 	fmt.Fprintln(ew, "  Type\tReason\tAge\tMessage")
 	fmt.Fprintln(ew, "  ----\t------\t----\t-------")
 	for _, e := range events {
-		fmt.Fprintf(ew, "  %s\t%s\t%s\t%s\n", e.Type, e.Reason, humanDuration(now.Sub(e.Time)), clean(e.Message))
+		age := humanDuration(now.Sub(e.Time))
+		if e.Count > 1 { // aggregated, as kubectl shows it
+			age = fmt.Sprintf("%s (x%d over %s)", age, e.Count, humanDuration(now.Sub(e.FirstTime)))
+		}
+		fmt.Fprintf(ew, "  %s\t%s\t%s\t%s\n", e.Type, e.Reason, age, clean(e.Message))
 	}
 	return ew.Flush()
 }
 
-// eventsOf returns the recent events of the object, where the library can
-// tell them: Status carries them for Certificates and issuers.
+// eventsOf returns the stored events of the object, as recorded by every
+// Manager sharing the store.
 func eventsOf(ctx context.Context, m *certflow.Manager, ref meta.Ref) ([]meta.Event, error) {
-	switch ref.Kind {
-	case meta.KindCertificate, meta.KindIssuer, meta.KindClusterIssuer:
-	default:
-		return nil, nil
-	}
-	n, err := m.Status(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	return n.Events, nil
+	return m.Events(ctx, ref)
 }
 
 func writeMap(w io.Writer, title string, m map[string]string) {

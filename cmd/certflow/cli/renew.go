@@ -57,7 +57,7 @@ is renewed (a new revision is issued and Ready) or its renewal fails.`,
 			for _, o := range objs {
 				c := o.(*certificate.Certificate)
 				ref := meta.RefOf(c)
-				if err := s.m.Renew(ctx, ref); err != nil {
+				if _, err := s.m.Renew(ctx, ref); err != nil {
 					return errors.Join(ferr, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Manually triggered issuance of Certificate %s/%s\n", ref.Namespace, ref.Name)

@@ -1,11 +1,9 @@
 package acmetest
 
-import "go.uber.org/goleak"
-
 // PebbleVAGoroutine is the function of the goroutine that Pebble v2.10.3's
 // va.New starts and that never exits (it ranges over a task channel nobody
 // closes). Every Server leaves one behind after Close; goroutine-leak checks
-// must ignore it.
+// must ignore it (acmeleak.IgnoreGoroutines does, for goleak).
 const PebbleVAGoroutine = "github.com/letsencrypt/pebble/v2/va.VAImpl.processTasks"
 
 // PebbleValidationGoroutines returns the functions of Pebble's
@@ -16,16 +14,4 @@ func PebbleValidationGoroutines() []string {
 		"github.com/letsencrypt/pebble/v2/va.VAImpl.process",
 		"github.com/letsencrypt/pebble/v2/va.VAImpl.performValidation",
 	}
-}
-
-// IgnoreGoroutines returns goleak options that ignore the goroutines a
-// closed Server may leave behind (PebbleVAGoroutine, forever, and
-// PebbleValidationGoroutines, briefly), for goleak.VerifyNone or
-// goleak.VerifyTestMain in packages that use acmetest.
-func IgnoreGoroutines() []goleak.Option {
-	opts := []goleak.Option{goleak.IgnoreTopFunction(PebbleVAGoroutine)}
-	for _, f := range PebbleValidationGoroutines() {
-		opts = append(opts, goleak.IgnoreAnyFunction(f))
-	}
-	return opts
 }

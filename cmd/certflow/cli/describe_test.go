@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/events"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// describe shows the events any Manager stored for an object of any kind,
+// an aggregated one with its count, as kubectl does.
+func TestDescribe_ShowsStoredEventsWithTheirCount(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := memory.New()
+	m, err := certflow.New(certflow.Config{Store: st, Clock: clock.NewFake(now)})
+	require.NoError(t, err)
+	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "www-1-1-1"}}
+	ref := meta.RefOf(ch)
+	require.NoError(t, st.Create(ctx, &meta.Event{
+		ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "www-1-1-1.0123456789abcdef", OwnerRefs: []meta.Ref{ref},
+			Labels: map[string]string{events.LabelInvolvedKind: "Challenge", events.LabelInvolvedName: "www-1-1-1"}},
+		Object: ref, Type: meta.EventWarning, Reason: "PresentError", Message: "the DNS provider said no",
+		Time: now.Add(-time.Minute), FirstTime: now.Add(-10 * time.Minute), Count: 3,
+	}))
+	var out bytes.Buffer
+	require.NoError(t, describe(ctx, &out, m, ch, now))
+	assert.Regexp(t, `(?m)^  Warning +PresentError +60s \(x3 over 10m\) +the DNS provider said no$`, out.String())
+}

@@ -1,0 +1,164 @@
+package certflow
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+func reasonsOf(evs []meta.Event) []meta.Reason {
+	var out []meta.Reason
+	for _, e := range evs {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+// Events are stored: a second Manager on the same Store, never run (a tool),
+// sees the history the running one recorded, in Events and in Status.
+func TestEvents_AnotherProcessSeesTheHistory(t *testing.T) {
+	h := startManager(t, nil)
+	h.setupCA("default", "ca")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	ref := meta.RefOf(crt)
+	waitFor(h, ref, "certificate Ready", testrig.CertReady)
+
+	tool, err := New(Config{Store: h.store, Clock: h.clock})
+	require.NoError(t, err)
+	var evs []meta.Event
+	h.waitUntil("the issuance's events are stored", func() bool {
+		evs, err = tool.Events(h.ctx, ref)
+		require.NoError(t, err)
+		// One fake instant: the order among them is the name's.
+		return assert.ElementsMatch(noT{}, reasonsOf(evs),
+			[]meta.Reason{certificate.ReasonKeyGenerated, certificate.ReasonRequested, certificate.ReasonIssued})
+	})
+	for _, e := range evs {
+		assert.Equal(t, ref, e.Object)
+		assert.Equal(t, int32(1), e.Count)
+		assert.Equal(t, h.clock.Now(), e.Time)
+	}
+	tree, err := tool.Status(h.ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, evs, tree.Events)
+	assert.Contains(t, tree.String(), "The certificate has been successfully issued")
+}
+
+// noT lets assert's comparisons be asked without failing a test.
+type noT struct{}
+
+func (noT) Errorf(string, ...any) {}
+
+// refuseEvents is a Store that refuses every write of an Event.
+type refuseEvents struct{ store.Store }
+
+var errEventsRefused = errors.New("test: events refused")
+
+func (s refuseEvents) Create(ctx context.Context, obj meta.Object) error {
+	if obj.GetKind() == meta.KindEvent {
+		return errEventsRefused
+	}
+	return s.Store.Create(ctx, obj)
+}
+
+func (s refuseEvents) Update(ctx context.Context, obj meta.Object) error {
+	if obj.GetKind() == meta.KindEvent {
+		return errEventsRefused
+	}
+	return s.Store.Update(ctx, obj)
+}
+
+func TestEvents_AManagerThatCannotStoreEventsStillIssues(t *testing.T) {
+	h := startManager(t, func(c *Config) { c.Store = refuseEvents{c.Store} })
+	h.setupCA("default", "ca")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	waitFor(h, meta.RefOf(crt), "certificate Ready", testrig.CertReady)
+	h.waitUntil("the refused events are counted", func() bool { return h.m.events.writer.Dropped() >= 3 })
+	evs, err := h.m.Events(h.ctx, meta.RefOf(crt))
+	require.NoError(t, err)
+	assert.Empty(t, evs)
+}
+
+// An Event is not work: storing one wakes no reconciler of the object it is
+// about (which would record again, and so on), unlike an object that
+// object owns.
+func TestEvents_StoringOneWakesNoReconciler(t *testing.T) {
+	m, err := New(Config{Store: memory.New()})
+	require.NoError(t, err)
+	ctx := context.Background()
+	cert := testrig.CertRef("default", "web")
+	for _, tc := range []struct {
+		kind   meta.Kind
+		queued int
+	}{{meta.KindEvent, 0}, {meta.KindSecret, 1}} {
+		ref := meta.Ref{Kind: tc.kind, Namespace: "default", Name: "web-owned"}
+		m.observe(ctx, store.WatchEvent{Type: store.Modified, Ref: ref, Revision: 2,
+			Meta: meta.ObjectMeta{Namespace: "default", Name: ref.Name, OwnerRefs: []meta.Ref{cert}}})
+		assert.Equal(t, tc.queued, m.queue.Len(), "a change of an owned %s", tc.kind)
+	}
+}
+
+// Deleting an object deletes its events: they are owned by it.
+func TestEvents_DeletedWithTheirObject(t *testing.T) {
+	h := startManager(t, nil)
+	h.setupCA("default", "ca")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	ref := meta.RefOf(crt)
+	waitFor(h, ref, "certificate Ready", testrig.CertReady)
+	h.waitUntil("the Issued event is stored", func() bool {
+		evs, err := h.m.Events(h.ctx, ref)
+		require.NoError(t, err)
+		return len(evs) == 3
+	})
+	require.NoError(t, h.m.Delete(h.ctx, ref))
+	h.waitUntil("the events are collected", func() bool {
+		res, err := h.store.List(h.ctx, store.ListOptions{Kind: meta.KindEvent, Namespace: "default", Owner: &ref})
+		require.NoError(t, err)
+		return len(res.Items) == 0
+	})
+}
+
+// An event written after its object was deleted (the writer is behind the
+// reconcilers) is collected as soon as it is stored.
+func TestEvents_AnEventStoredAfterItsObjectWasDeletedIsCollected(t *testing.T) {
+	h := startManager(t, nil)
+	crt := testrig.Certificate("default", "gone", "ca", "gone.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	ref := meta.RefOf(crt)
+	// Reconciled, so the Manager's watch runs and sees the deletion.
+	waitFor(h, ref, "reconciled", func(c *certificate.Certificate) bool { return len(c.Status.Conditions) > 0 })
+	require.NoError(t, h.m.Delete(h.ctx, ref))
+	h.waitFor("the deletion is seen", func() bool { return h.m.owners.wasDeleted(ref) })
+
+	res, err := h.store.List(h.ctx, store.ListOptions{Kind: "none"})
+	require.NoError(t, err)
+	changes, err := h.store.Watch(h.ctx, res.Revision)
+	require.NoError(t, err)
+	h.m.events.Event(ref, meta.EventNormal, "Late", "recorded before the deletion, stored after it")
+	var added meta.Ref
+	for ch := range changes {
+		require.NoError(t, ch.Err)
+		if ch.Ref.Kind != meta.KindEvent {
+			continue
+		}
+		if ch.Type == store.Added {
+			added = ch.Ref
+		}
+		if ch.Type == store.Deleted && ch.Ref == added {
+			return // stored, then collected
+		}
+	}
+	t.Fatal("the watch ended before the late event was collected")
+}

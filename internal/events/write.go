@@ -1,0 +1,162 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// writeAttempts bounds how often one event is re-read after losing a race
+// to another writer of the same Event (another replica). Every lost race
+// is another writer's success, so under contention (replicas, -race on a
+// loaded machine) a writer may lose many in a row; 8 was seen to be too few.
+const writeAttempts = 64
+
+// write adds p's occurrences to its stored Event, creating it if needed,
+// with compare-and-swap: two writers of one Event both count. An Event this
+// writer has not written yet is most likely new: it is created without
+// being read first.
+func (w *Writer) write(ctx context.Context, p *pending) error {
+	create := !w.memo.wrote(p.ref)
+	for attempt := 1; ; attempt++ {
+		var err error
+		if create {
+			err = w.o.Store.Create(ctx, w.newEvent(p))
+			if err == nil {
+				w.memo.written(p.ref)
+				return w.pruneIfFull(ctx, p.ev.Object)
+			}
+			if !errors.Is(err, store.ErrAlreadyExists) {
+				return fmt.Errorf("events: create %s: %w", p.ref, err)
+			}
+		} else {
+			var done bool
+			if done, err = w.add(ctx, p); done || err != nil {
+				return err
+			}
+		}
+		// Lost a race (or the memo was wrong): look again.
+		create = !create
+		if attempt == writeAttempts {
+			return fmt.Errorf("events: %s: lost %d races to other writers", p.ref, writeAttempts)
+		}
+	}
+}
+
+// add folds p into the stored Event with compare-and-swap. It reports false
+// (and no error) when the Event is gone or changed meanwhile.
+func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
+	cur := &meta.Event{}
+	err := w.o.Store.Get(ctx, p.ref, cur)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("events: read %s: %w", p.ref, err)
+	}
+	w.merge(cur, p)
+	err = w.o.Store.Update(ctx, cur)
+	switch {
+	case err == nil:
+		w.memo.written(p.ref)
+		return true, nil
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("events: update %s: %w", p.ref, err)
+}
+
+func (w *Writer) newEvent(p *pending) *meta.Event {
+	e := p.ev
+	e.TypeMeta = meta.TypeMeta{APIVersion: meta.KindEvent.APIVersion(), Kind: meta.KindEvent}
+	e.ObjectMeta = meta.ObjectMeta{Namespace: p.ref.Namespace, Name: p.ref.Name,
+		Labels: involvedLabels(e.Object), OwnerRefs: []meta.Ref{e.Object}}
+	e.ReportingInstance = w.o.Instance
+	return &e
+}
+
+// merge folds p into the stored cur. An Event that last happened longer
+// than MaxAge before p starts counting again: it is past its age and
+// would have been pruned.
+func (w *Writer) merge(cur *meta.Event, p *pending) {
+	if cur.FirstTime.IsZero() {
+		cur.FirstTime = cur.Time
+	}
+	count := max(cur.Count, 1)
+	if p.ev.FirstTime.Sub(cur.Time) > w.o.MaxAge {
+		count, cur.FirstTime = 0, p.ev.FirstTime
+	}
+	cur.Count = count + p.ev.Count
+	if p.ev.Time.After(cur.Time) {
+		cur.Time = p.ev.Time
+	}
+	if p.ev.FirstTime.Before(cur.FirstTime) {
+		cur.FirstTime = p.ev.FirstTime
+	}
+	cur.ReportingInstance = w.o.Instance
+}
+
+// pruneIfFull prunes obj's events once this writer may have created more
+// than PerObject of them: it lists them the first time it creates one, then
+// counts its own creates. (Replicas each count their own: an object may
+// briefly hold more, until one of them prunes, or the sweep.)
+func (w *Writer) pruneIfFull(ctx context.Context, obj meta.Ref) error {
+	if w.memo.created(obj, w.o.PerObject) {
+		return nil
+	}
+	left, err := w.prune(ctx, obj)
+	w.memo.counted(obj, left)
+	return err
+}
+
+// prune deletes obj's events beyond PerObject (the least recent first) and
+// those past MaxAge, and returns how many are left. Each delete is
+// conditional: an Event that happened again meanwhile is kept.
+func (w *Writer) prune(ctx context.Context, obj meta.Ref) (int, error) {
+	evs, err := list(ctx, w.o.Store, obj, w.o.ClusterNamespace)
+	if err != nil {
+		return 0, fmt.Errorf("events: prune %s: %w", obj, err)
+	}
+	cutoff := w.o.Clock.Now().Add(-w.o.MaxAge)
+	slices.SortFunc(evs, func(a, b *meta.Event) int { return -compare(a, b) })
+	var errs []error
+	left := 0
+	for i, e := range evs {
+		if i < w.o.PerObject && !e.Time.Before(cutoff) {
+			left++
+			continue
+		}
+		errs = append(errs, w.delete(ctx, e))
+	}
+	return left, errors.Join(errs...)
+}
+
+// sweep deletes every event past MaxAge.
+func (w *Writer) sweep(ctx context.Context) {
+	res, err := w.o.Store.List(ctx, store.ListOptions{Kind: meta.KindEvent})
+	if err != nil && len(res.Items) == 0 {
+		return
+	}
+	cutoff := w.o.Clock.Now().Add(-w.o.MaxAge)
+	for _, raw := range res.Items {
+		e := &meta.Event{}
+		if raw.Decode(e) != nil || !e.Time.Before(cutoff) {
+			continue
+		}
+		if err := w.delete(ctx, e); err != nil {
+			return
+		}
+	}
+}
+
+func (w *Writer) delete(ctx context.Context, e *meta.Event) error {
+	err := w.o.Store.Delete(ctx, meta.RefOf(e), e.ObjectMeta.ResourceVersion)
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("events: delete %s: %w", meta.RefOf(e), err)
+	}
+	return nil
+}
