@@ -17,16 +17,18 @@ import (
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
 // TestScaleInvariants is the CI-sized run of cmd/scale (issue 11): many
 // Certificates issued by a CA Issuer on a fake clock. Every name is served
 // when its WaitReady returns; then, with nothing due, the Manager makes no
-// Store call at all while the clock steps through every deadline armed in
-// the next 25 days; a Manager restarted on the same Store serves every
-// name, writes nothing and lists the Store once, and is just as quiet for
-// 25 more days (renewals fall from day 57 on).
+// Store call at all while the clock steps through every deadline armed
+// until the issuance's events age out (a day), nor in the 25 days after
+// they did; a Manager restarted on the same Store serves every name,
+// writes nothing and lists the Store once, and is just as quiet for 25
+// more days (renewals fall from day 57 on).
 func TestScaleInvariants(t *testing.T) {
 	n := 2000
 	if raceEnabled {
@@ -69,6 +71,14 @@ func TestScaleInvariants(t *testing.T) {
 	assert.Zero(t, unserved.Load(), "names not served when their WaitReady returned")
 
 	r.settle()
+	// The issuance's events are due to age out a day after it: nothing
+	// else is due before.
+	r.assertQuiet(23 * time.Hour)
+	r.clk.Advance(2 * time.Hour)
+	r.settle()
+	res, err := raw.List(ctx, store.ListOptions{Kind: meta.KindEvent})
+	require.NoError(t, err)
+	require.Empty(t, res.Items, "the issuance's events aged out")
 	r.assertQuiet(quietWindow)
 	assert.Equal(t, int64(1), r.counts.Counts().Of(storecount.FullList), "the Store listed more than once")
 	r.stop()
@@ -126,7 +136,8 @@ func startQuietRig(t *testing.T, ctx context.Context, raw *memory.Store, clk *cl
 
 // settle returns once the Manager is quiescent: its watch has delivered
 // every write (the sentinel, written after them, has been observed), no
-// timer is due and nothing is queued or being reconciled.
+// timer is due, nothing is queued or being reconciled, and its events
+// writer has stored what was recorded and swept what aged.
 func (r *quietRig) settle() {
 	r.t.Helper()
 	for range 1000 {
@@ -142,6 +153,11 @@ func (r *quietRig) settle() {
 		case <-r.m.queue.idle():
 		case <-r.ctx.Done():
 			r.t.Fatal("timed out waiting for the work queue")
+		}
+		select {
+		case <-r.m.events.writer.Quiet():
+		case <-r.ctx.Done():
+			r.t.Fatal("timed out waiting for the events writer")
 		}
 		rev := r.mark()
 		if !r.m.timers.pending(r.clk.Now()) && r.m.queue.Len() == 0 && r.raw.Revision() == rev {
@@ -181,6 +197,11 @@ func (r *quietRig) assertQuiet(window time.Duration) {
 	for ; steps < 10000; steps++ {
 		next, ok := r.clk.NextDeadline()
 		if at, armed := r.m.timers.earliest(); armed && (!ok || at.Before(next)) {
+			next, ok = at, true
+		}
+		// Read from the writer, not its timer: it arms that only once its
+		// goroutine comes round.
+		if at := r.m.events.writer.NextSweep(); !at.IsZero() && (!ok || at.Before(next)) {
 			next, ok = at, true
 		}
 		if !ok || next.After(end) {
