@@ -133,6 +133,25 @@ func (f *folder) openFile(name string, flag int, perm fs.FileMode) (*os.File, er
 
 // openFileInfo is openFile that also returns what the opened file is.
 func (f *folder) openFileInfo(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
+	for attempt := 1; ; attempt++ {
+		file, opened, err := f.openFileOnce(name, flag, perm)
+		var unsafe *UnsafePathError
+		if errors.As(err, &unsafe) && unsafe.Problem == problemReplaced && attempt < openAttempts {
+			// A writer's atomic rename landed between the check and the
+			// open, as it may at any time: look again.
+			continue
+		}
+		return file, opened, err
+	}
+}
+
+// openAttempts bounds how often openFileInfo looks again at a file replaced
+// while it was being opened: every replacement is another writer's commit.
+const openAttempts = 8
+
+const problemReplaced = "was replaced while it was being opened"
+
+func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	abs := f.path(name)
 	checked, err := f.Lstat(name)
 	switch {
@@ -156,7 +175,7 @@ func (f *folder) openFileInfo(name string, flag int, perm fs.FileMode) (*os.File
 		}
 	}
 	if err == nil && !os.SameFile(checked, opened) {
-		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
+		err = &UnsafePathError{Path: abs, Problem: problemReplaced}
 	}
 	if err != nil {
 		_ = file.Close()
