@@ -115,6 +115,7 @@ func (m *Manager) Run(ctx context.Context) error {
 // resync lists every object, queues the reconciled ones, refreshes the
 // serving cache and returns the revision to watch from.
 func (m *Manager) resync(ctx context.Context) (uint64, error) {
+	m.wiring.preloadServing(ctx)
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
 	if res.Revision == 0 && err != nil {
 		return 0, fmt.Errorf("certflow: initial list: %w", err)
@@ -131,6 +132,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	}
 	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
+	m.wiring.secretNames.reset(res.Items)
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)
@@ -260,6 +262,9 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 			created = ev.Revision
 		}
 		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
+		if ev.Ref.Kind == meta.KindCertificate {
+			m.wiring.secretNames.set(ev.Ref, ev.Meta.Labels)
+		}
 	}
 	m.wiring.observeServing(ctx, ev)
 	m.changes.notify(ev.Ref)
@@ -304,6 +309,9 @@ func (m *Manager) forget(ref meta.Ref) {
 	m.timers.Cancel(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)
+	if ref.Kind == meta.KindCertificate {
+		m.wiring.secretNames.forget(ref)
+	}
 }
 
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {

@@ -19,7 +19,14 @@ type workQueue struct {
 	dirty  map[meta.Ref]bool
 	wake   chan struct{}
 	idleCh chan struct{} // closed when the queue becomes empty with nothing active
+	// peak is the most references queued at once since the maps were made:
+	// Go maps keep their size once grown, so the maps are made anew when a
+	// burst (100k Certificates applied at once) has drained.
+	peak int
 }
+
+// shrinkAfter is the peak past which a drained queue makes its maps anew.
+const shrinkAfter = 4096
 
 func newWorkQueue() *workQueue {
 	return &workQueue{
@@ -40,6 +47,7 @@ func (q *workQueue) Add(ref meta.Ref) {
 	case !q.queued[ref]:
 		q.queued[ref] = true
 		q.items = append(q.items, ref)
+		q.peak = max(q.peak, len(q.queued))
 		q.signalLocked()
 	}
 }
@@ -87,9 +95,22 @@ func (q *workQueue) Done(ref meta.Ref) {
 		q.items = append(q.items, ref)
 		q.signalLocked()
 	}
-	if len(q.items) == 0 && len(q.active) == 0 && q.idleCh != nil {
+	if len(q.items) == 0 && len(q.active) == 0 {
+		q.drainedLocked()
+	}
+}
+
+// drainedLocked runs when nothing is queued or active: it wakes idle's
+// waiters and gives back what a burst grew.
+func (q *workQueue) drainedLocked() {
+	if q.idleCh != nil {
 		close(q.idleCh)
 		q.idleCh = nil
+	}
+	if q.peak > shrinkAfter {
+		q.items = nil
+		q.queued, q.active, q.dirty = map[meta.Ref]bool{}, map[meta.Ref]bool{}, map[meta.Ref]bool{}
+		q.peak = 0
 	}
 }
 

@@ -2,6 +2,8 @@ package certflow
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -95,4 +97,41 @@ func TestTimerHeap_FiresInOrderAndRescheduleReplaces(t *testing.T) {
 	assert.Empty(t, fired, "a cancelled or replaced visit never fires")
 	cancel()
 	<-done
+}
+
+// A drained queue gives back what a burst grew: the heap after draining a
+// burst of 100k references is what an empty queue holds, not the maps'
+// high-water size.
+func TestWorkQueue_DrainedBurstIsReleased(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := newWorkQueue()
+	base := liveHeap()
+	const n = 100000
+	for i := range n {
+		q.Add(meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprintf("c%d", i)})
+	}
+	grown := liveHeap()
+	for range n {
+		r, ok := q.Get(ctx)
+		require.True(t, ok)
+		q.Done(r)
+	}
+	<-q.idle()
+	drained := liveHeap()
+	require.Greater(t, grown, base+n*50, "the burst itself takes room")
+	assert.Less(t, drained, base+(grown-base)/10, "heap after draining: %d, before the burst %d, at its peak %d", drained, base, grown)
+
+	q.Add(ref("after"))
+	got, ok := q.Get(ctx)
+	require.True(t, ok)
+	assert.Equal(t, ref("after"), got, "the queue works on after making its maps anew")
+}
+
+// liveHeap is the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }

@@ -29,15 +29,21 @@ type wiring struct {
 	// contributed by the package that creates them.
 	orphans map[meta.Kind]reconcile.OrphanRule
 	cache   *serve.Cache
-	issuers *issuer.Reconciler
+	// secretNames lets a Certificate find the others naming its Secret.
+	secretNames secretNameIndex
+	issuers     *issuer.Reconciler
 	// dns01 holds the DNS-01 providers by name; read-only once built.
 	dns01   map[string]solver.DNS01Provider
 	metrics *metrics.Metrics
 
-	// loaded is what the last resync listed and the watch brought since,
-	// so the next resync drops from the serving cache whatever is gone from
-	// it; only the watch goroutine touches it.
+	// loaded is what of serving's kinds the last resync listed and the
+	// watch brought since, so the next resync drops from the serving cache
+	// whatever is gone from it; only the watch goroutine touches it.
 	loaded map[meta.Ref]bool
+	// preloaded holds the version of each Secret preloadServing served,
+	// until the resync that follows it; only the watch goroutine (Run,
+	// before it starts the watch) touches it.
+	preloaded map[meta.Ref]string
 
 	mu sync.Mutex
 	// caSecrets maps a CA Secret to the issuers that sign with it.
@@ -66,8 +72,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	w.reconcilers = map[meta.Kind]reconcile.Reconciler{
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
-		meta.KindCertificate: certificate.NewReconciler(deps, certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari}),
+		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
@@ -79,23 +85,42 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	return w, nil
 }
 
+// servingDeps are deps whose Store serves each certificate Secret written
+// through it (see servingWrites).
+func (w *wiring) servingDeps() reconcile.Deps {
+	d := w.deps
+	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log}
+	return d
+}
+
 // resetServing loads every Secret and Challenge into the serving cache and
 // drops what disappeared while no watch was running (after a broken watch).
 // rev is the revision the items were listed at.
 func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64) {
+	// What preloadServing served at the version listed is served already.
+	unchanged := func(raw store.Raw) bool {
+		v, ok := w.preloaded[raw.Ref]
+		return ok && v != "" && v == raw.ResourceVersion
+	}
+	secrets := decodeSecrets(items, unchanged)
 	var puts []*secret.Secret
-	listed := make(map[meta.Ref]bool, len(items))
-	for _, raw := range items {
-		listed[raw.Ref] = true
+	// Only what serving holds: Secrets (false when they hold no
+	// certificate) and Challenges.
+	listed := map[meta.Ref]bool{}
+	for i, raw := range items {
 		switch raw.Ref.Kind {
 		case meta.KindSecret:
-			s := &secret.Secret{}
-			if raw.Decode(s) == nil && servableSecret(s) {
+			if unchanged(raw) {
+				listed[raw.Ref] = true
+				continue
+			}
+			s := secrets[i]
+			listed[raw.Ref] = s != nil && servableSecret(s)
+			if listed[raw.Ref] {
 				puts = append(puts, s)
-			} else {
-				listed[raw.Ref] = false
 			}
 		case meta.KindChallenge:
+			listed[raw.Ref] = true
 			ch := &challenge.Challenge{}
 			if raw.Decode(ch) == nil {
 				w.putChallenge(ch)
@@ -110,7 +135,7 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 			gone = append(gone, ref)
 		}
 	}
-	w.loaded = listed
+	w.loaded, w.preloaded = listed, nil
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}

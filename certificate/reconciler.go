@@ -19,6 +19,14 @@ type Options struct {
 	// (min·2^(n−1) after the n-th, as cert-manager). If zero, 1 hour and 32
 	// hours, cert-manager's defaults.
 	BackoffMin, BackoffMax time.Duration
+	// Siblings, if set, returns the names of the Certificates of namespace
+	// labelled LabelSecretName=label, as far as the caller has seen them
+	// (the Manager keeps them from its Store watch, which delivers an older
+	// Certificate before a newer one is reconciled). The reconciler then
+	// reads just those instead of listing the namespace's Certificates by
+	// label, which a Store without a label index (file, etcd) answers by
+	// reading every Certificate. If nil, it lists.
+	Siblings func(namespace, label string) []string
 	// RenewalInfo, if set, fetches ACME Renewal Information (RFC 9773) for
 	// every certificate of an ACME issuer, whose suggested window then
 	// decides the renewal time. If nil, no certificate asks.

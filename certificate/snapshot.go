@@ -159,12 +159,11 @@ func needSiblings(cert *Certificate, sec *secret.Secret) bool {
 	return !ok || name != cert.ObjectMeta.Name
 }
 
-// siblings lists the other Certificates naming cert's Secret.
+// siblings finds the other Certificates naming cert's Secret.
 func (r *Reconciler) siblings(ctx context.Context, cert *Certificate) ([]*Certificate, error) {
-	all, err := store.ListOf[Certificate](ctx, r.deps.Store, store.ListOptions{Kind: meta.KindCertificate,
-		Namespace: cert.ObjectMeta.Namespace, Labels: map[string]string{LabelSecretName: secretNameLabel(cert.Spec.SecretName)}})
+	all, err := r.labelled(ctx, cert.ObjectMeta.Namespace, secretNameLabel(cert.Spec.SecretName), cert.ObjectMeta.Name)
 	if err != nil {
-		return nil, fmt.Errorf("certificate: list certificates: %w", err)
+		return nil, err
 	}
 	var out []*Certificate
 	for _, c := range all {
@@ -173,6 +172,35 @@ func (r *Reconciler) siblings(ctx context.Context, cert *Certificate) ([]*Certif
 		}
 	}
 	return out, nil
+}
+
+// labelled returns the Certificates of ns labelled LabelSecretName=label:
+// those Options.Siblings names (but except, not worth reading), read one by
+// one, or else a labelled list.
+func (r *Reconciler) labelled(ctx context.Context, ns, label, except string) ([]*Certificate, error) {
+	if r.opts.Siblings == nil {
+		all, err := store.ListOf[Certificate](ctx, r.deps.Store, store.ListOptions{Kind: meta.KindCertificate,
+			Namespace: ns, Labels: map[string]string{LabelSecretName: label}})
+		if err != nil {
+			return nil, fmt.Errorf("certificate: list certificates: %w", err)
+		}
+		return all, nil
+	}
+	var all []*Certificate
+	for _, name := range r.opts.Siblings(ns, label) {
+		if name == except {
+			continue
+		}
+		c, err := getOpt[Certificate](ctx, r.deps.Store, meta.Ref{Kind: meta.KindCertificate, Namespace: ns, Name: name})
+		if err != nil {
+			return nil, fmt.Errorf("certificate: read certificate: %w", err)
+		}
+		// Gone meanwhile, or relabelled since the caller looked.
+		if c != nil && c.ObjectMeta.Labels[LabelSecretName] == label {
+			all = append(all, c)
+		}
+	}
+	return all, nil
 }
 
 func getOpt[T any, PT interface {

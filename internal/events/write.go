@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -28,6 +29,7 @@ func (w *Writer) write(ctx context.Context, p *pending) error {
 			err = w.o.Store.Create(ctx, w.newEvent(p))
 			if err == nil {
 				w.memo.written(p.ref)
+				w.aging(p.ev.Time)
 				return w.pruneIfFull(ctx, p.ev.Object)
 			}
 			if !errors.Is(err, store.ErrAlreadyExists) {
@@ -63,6 +65,7 @@ func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
 	switch {
 	case err == nil:
 		w.memo.written(p.ref)
+		w.aging(cur.Time)
 		return true, nil
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 		return false, nil
@@ -135,21 +138,47 @@ func (w *Writer) prune(ctx context.Context, obj meta.Ref) (int, error) {
 	return left, errors.Join(errs...)
 }
 
-// sweep deletes every event past MaxAge.
+// sweep deletes every event past MaxAge and notes when the earliest of
+// those left passes it. A sweep that cannot list or delete tries again
+// after a quarter of MaxAge.
 func (w *Writer) sweep(ctx context.Context) {
+	now := w.o.Clock.Now()
+	retry := now.Add(w.o.MaxAge / 4)
+	w.mu.Lock()
+	w.expires = time.Time{} // what this sweep finds, and writes meanwhile, set it again
+	w.sweeping = true
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.sweeping = false
+		w.settledLocked()
+	}()
 	res, err := w.o.Store.List(ctx, store.ListOptions{Kind: meta.KindEvent})
 	if err != nil && len(res.Items) == 0 {
+		w.retrySweep(retry)
 		return
 	}
-	cutoff := w.o.Clock.Now().Add(-w.o.MaxAge)
+	cutoff := now.Add(-w.o.MaxAge)
+	var earliest time.Time // of the events kept
 	for _, raw := range res.Items {
 		e := &meta.Event{}
-		if raw.Decode(e) != nil || !e.Time.Before(cutoff) {
+		if raw.Decode(e) != nil {
+			continue
+		}
+		if !e.Time.Before(cutoff) {
+			if earliest.IsZero() || e.Time.Before(earliest) {
+				earliest = e.Time
+			}
 			continue
 		}
 		if err := w.delete(ctx, e); err != nil {
+			w.retrySweep(retry)
 			return
 		}
+	}
+	if !earliest.IsZero() {
+		w.aging(earliest)
 	}
 }
 

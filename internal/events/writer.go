@@ -78,6 +78,15 @@ type Writer struct {
 	batch    []*pending
 	byRef    map[meta.Ref]*pending
 	warnedAt time.Time
+	// expires is the earliest time an event this writer knows of passes
+	// MaxAge (zero: none known): Run sweeps then, and only then.
+	expires time.Time
+	// writing counts the events flush took and has not finished writing;
+	// sweeping is set while a sweep runs; quietCh is closed once the
+	// writer is quiet (see Quiet).
+	writing  int
+	sweeping bool
+	quietCh  chan struct{}
 
 	memo memo
 
@@ -148,12 +157,32 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() + w.failed.Load() }
 
 // Run writes recorded events until ctx ends, then writes what is still
 // pending (for at most a few seconds) and returns. It deletes events past
-// MaxAge when it starts and every quarter of MaxAge.
+// MaxAge when it starts and when the earliest event it knows of (written,
+// or left by the last sweep) passes MaxAge: with no event to age it reads
+// nothing, however long nothing else happens.
 func (w *Writer) Run(ctx context.Context) {
 	w.sweep(ctx)
-	t := w.o.Clock.NewTimer(w.o.MaxAge / 4)
-	defer t.Stop()
+	var (
+		t       clock.Timer
+		fire    <-chan time.Time
+		armedAt time.Time
+	)
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
 	for {
+		if at := w.NextSweep(); !at.Equal(armedAt) || fire == nil && !at.IsZero() {
+			if t != nil {
+				t.Stop()
+			}
+			t, fire, armedAt = nil, nil, at
+			if !at.IsZero() {
+				t = w.o.Clock.NewTimer(at.Sub(w.o.Clock.Now()))
+				fire = t.C()
+			}
+		}
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
@@ -164,10 +193,79 @@ func (w *Writer) Run(ctx context.Context) {
 			if ctx.Err() == nil { // else the final flush writes them
 				w.flush(ctx)
 			}
-		case <-t.C():
+		case <-fire:
+			fire = nil
 			w.sweep(ctx)
-			t.Reset(w.o.MaxAge / 4)
 		}
+	}
+}
+
+// retrySweep has Run sweep again at at (unless something ages earlier).
+func (w *Writer) retrySweep(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.expires.IsZero() || at.Before(w.expires) {
+		w.expires = at
+	}
+}
+
+// NextSweep is when Run sweeps next: when the earliest event known passes
+// MaxAge. Zero if no event is known.
+func (w *Writer) NextSweep() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.expires
+}
+
+// expiry is when an event that last happened at t is past MaxAge: the
+// first instant more than MaxAge after t, when a sweep deletes it.
+func (w *Writer) expiry(t time.Time) time.Time { return t.Add(w.o.MaxAge + time.Nanosecond) }
+
+// aging notes an event that last happened at t. An earlier expiry than Run
+// sleeps for wakes it.
+func (w *Writer) aging(t time.Time) {
+	at := w.expiry(t)
+	w.mu.Lock()
+	earlier := w.expires.IsZero() || at.Before(w.expires)
+	if earlier {
+		w.expires = at
+	}
+	w.mu.Unlock()
+	if earlier {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Quiet returns a channel closed once no event is pending or being
+// written and no sweep is running or due at the clock's now (already
+// closed if so now), so a test driving a fake clock can await the writer.
+func (w *Writer) Quiet() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.quietLocked() {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if w.quietCh == nil {
+		w.quietCh = make(chan struct{})
+	}
+	return w.quietCh
+}
+
+func (w *Writer) quietLocked() bool {
+	return len(w.batch) == 0 && w.writing == 0 && !w.sweeping &&
+		(w.expires.IsZero() || w.expires.After(w.o.Clock.Now()))
+}
+
+// settledLocked closes quietCh if the writer is quiet.
+func (w *Writer) settledLocked() {
+	if w.quietCh != nil && w.quietLocked() {
+		close(w.quietCh)
+		w.quietCh = nil
 	}
 }
 
@@ -176,7 +274,14 @@ func (w *Writer) flush(ctx context.Context) {
 	w.mu.Lock()
 	batch := w.batch
 	w.batch, w.byRef = nil, map[meta.Ref]*pending{}
+	w.writing += len(batch)
 	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.writing -= len(batch)
+		w.settledLocked()
+	}()
 	for i, p := range batch {
 		err := w.write(ctx, p)
 		switch {

@@ -2,10 +2,12 @@ package file_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
 	"github.com/certflow/certflow/store/storetest"
 )
@@ -67,3 +69,25 @@ func BenchmarkUpdate(b *testing.B) { benchUpdate(b) }
 
 // BenchmarkUpdateWithoutSync shows what the fsyncs cost.
 func BenchmarkUpdateWithoutSync(b *testing.B) { benchUpdate(b, file.WithoutSync()) }
+
+// BenchmarkList lists 10,000 objects of one kind and namespace: what a
+// Manager's start reads, per 10k objects.
+func BenchmarkList(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b, file.WithoutSync())
+	for i := range 10000 {
+		w := benchWidget()
+		w.Metadata.Name = fmt.Sprintf("w%05d", i)
+		if err := s.Create(ctx, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+		if err != nil || len(res.Items) != 10000 {
+			b.Fatal(len(res.Items), err)
+		}
+	}
+}

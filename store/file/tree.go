@@ -115,7 +115,7 @@ func (f *folder) child(name string, create bool) (*folder, error) {
 	}
 	opened, err := sub.Stat(".")
 	if err == nil && !os.SameFile(fi, opened) {
-		err = &UnsafePathError{Path: abs, Problem: problemReplaced}
+		err = &UnsafePathError{Path: abs, Problem: "was replaced while it was being opened"}
 	}
 	if err != nil {
 		_ = sub.Close()
@@ -127,40 +127,46 @@ func (f *folder) child(name string, create bool) (*folder, error) {
 // openFile opens name in f, refusing anything but a regular file that only
 // its owner can write. A file it creates is checked after the fact.
 func (f *folder) openFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	file, _, err := f.openFileInfo(name, flag, perm)
+	return file, err
+}
+
+// openFileInfo is openFile that also returns what the opened file is.
+func (f *folder) openFileInfo(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	for attempt := 1; ; attempt++ {
-		file, err := f.openFileOnce(name, flag, perm)
+		file, opened, err := f.openFileOnce(name, flag, perm)
 		var unsafe *UnsafePathError
 		if errors.As(err, &unsafe) && unsafe.Problem == problemReplaced && attempt < openAttempts {
 			// A writer's atomic rename landed between the check and the
 			// open, as it may at any time: look again.
 			continue
 		}
-		return file, err
+		return file, opened, err
 	}
 }
 
-// openAttempts bounds how often openFile looks again at a file replaced
+// openAttempts bounds how often openFileInfo looks again at a file replaced
 // while it was being opened: every replacement is another writer's commit.
 const openAttempts = 8
 
 const problemReplaced = "was replaced while it was being opened"
 
-func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File, error) {
+func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	abs := f.path(name)
 	checked, err := f.Lstat(name)
 	switch {
 	case err == nil:
 		if err := checkFile(abs, checked); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case errors.Is(err, fs.ErrNotExist) && flag&os.O_CREATE != 0:
 		checked = nil
 	default:
-		return nil, err
+		return nil, nil, err
 	}
 	file, err := f.OpenFile(name, flag, perm)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opened, err := file.Stat()
 	if err == nil && checked == nil {
@@ -173,19 +179,33 @@ func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File
 	}
 	if err != nil {
 		_ = file.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return file, nil
+	return file, opened, nil
 }
 
-// readFile reads name in f; see openFile.
+// readFile reads name in f; see openFile. The buffer is sized from the
+// opened file, as os.ReadFile does: a List reads every object file.
 func (f *folder) readFile(name string) ([]byte, error) {
-	file, err := f.openFile(name, os.O_RDONLY, 0)
+	file, fi, err := f.openFileInfo(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = file.Close() }()
-	return io.ReadAll(file)
+	data := make([]byte, 0, max(fi.Size(), 0)+1) // +1: the read that finds the end
+	for {
+		n, err := file.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grew meanwhile
+		}
+	}
 }
 
 // writeAtomic replaces name in f with data so that readers see either the

@@ -1,0 +1,115 @@
+// Command scale measures a Manager holding many certificates (issue 11):
+// it issues -n Certificates through one CA Issuer, checks that each name is
+// served the moment its Certificate is Ready, counts the Store work that
+// follows, watches memory, CPU and Store calls while nothing is due, and
+// optionally measures a Manager restarting on the same Store. It prints a
+// table.
+//
+//	go run ./cmd/scale                               # 100,000 on the memory store
+//	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart-after
+//	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart   # a populated store, in a new process
+//
+// The etcd store's twin is store/etcd/cmd/scale.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/certflow/certflow/cmd/scale/measure"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/file"
+	"github.com/certflow/certflow/store/memory"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		opts       measure.Options
+		storeURL   = flag.String("store", "memory", "memory, or file://DIR (created if missing)")
+		noSync     = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
+	)
+	flag.IntVar(&opts.Certs, "n", 100000, "number of Certificates")
+	flag.BoolVar(&opts.RestartOnly, "restart", false, "only measure a restart on a Store already holding -n issued Certificates")
+	flag.BoolVar(&opts.Restart, "restart-after", false, "after issuing and idling, restart the Manager on the same Store and measure it")
+	flag.DurationVar(&opts.Idle, "idle", 30*time.Second, "how long to watch the idle Manager")
+	flag.DurationVar(&opts.Quiet, "quiet", 2*time.Second, "a spell without Store calls that ends the work after issuance or restart")
+	flag.DurationVar(&opts.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")
+	flag.IntVar(&opts.Workers, "workers", 0, "Manager workers (0: the default)")
+	flag.Parse()
+
+	open, err := opener(*storeURL, *noSync)
+	if err != nil {
+		return err
+	}
+	if opts.RestartOnly && *storeURL == "memory" {
+		return errors.New("-restart needs a persistent -store")
+	}
+	opts.Open = open
+	opts.Progress = os.Stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.HeapProfile = f
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := measure.Run(ctx, opts)
+	if rep != nil {
+		fmt.Printf("store: %s\n\n", *storeURL)
+		rep.Print(os.Stdout)
+	}
+	return err
+}
+
+// opener opens the Store a -store flag names.
+func opener(url string, noSync bool) (func() (store.Store, func() error, error), error) {
+	if url == "memory" {
+		st := memory.New()
+		return func() (store.Store, func() error, error) { return st, func() error { return nil }, nil }, nil
+	}
+	dir, ok := strings.CutPrefix(url, "file://")
+	if !ok || dir == "" {
+		return nil, fmt.Errorf("-store %q: want memory or file://DIR", url)
+	}
+	var fopts []file.Option
+	if noSync {
+		fopts = append(fopts, file.WithoutSync())
+	}
+	return func() (store.Store, func() error, error) {
+		st, err := file.Open(dir, fopts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}, nil
+}

@@ -1,0 +1,64 @@
+package measure
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/certflow/certflow/store"
+)
+
+// Options configure Run. Zero values are defaults, except Certs and Open.
+type Options struct {
+	// Certs is how many Certificates the Store holds (or will). Required.
+	Certs int
+	// Open opens the Store; Run opens it again for the restart, after
+	// calling the close it returned. Required.
+	Open func() (st store.Store, close func() error, err error)
+	// RestartOnly skips issuance and idling: the Store already holds Certs
+	// issued Certificates (a previous run's), and only the restart is measured.
+	RestartOnly bool
+	// Restart, after issuance and idling, stops the Manager, opens the Store
+	// again and measures a Manager starting on it.
+	Restart bool
+	// Idle is how long the Manager is watched while nothing is due. If zero, 30 s.
+	Idle time.Duration
+	// Quiet is how long without a Store call ends the work after the last
+	// Certificate turned Ready (or after a restart served every name). If
+	// zero, 2 s.
+	Quiet time.Duration
+	// ReadyTimeout bounds the wait for every Certificate to be Ready, and
+	// for every name to be served on restart. If zero, 30 minutes.
+	ReadyTimeout time.Duration
+	// Workers is the Manager's Config.Workers. If zero, its default.
+	Workers int
+	// HeapProfile, if set, receives a heap profile taken at the end of the
+	// first idle window (after the restart, with RestartOnly), with the
+	// Manager still running.
+	HeapProfile io.Writer
+	// Progress receives a line every few seconds while waiting. If nil,
+	// nothing is written.
+	Progress io.Writer
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Certs <= 0 {
+		return o, errors.New("measure: Certs must be positive")
+	}
+	if o.Open == nil {
+		return o, errors.New("measure: Open is required")
+	}
+	if o.Idle == 0 {
+		o.Idle = 30 * time.Second
+	}
+	if o.Quiet == 0 {
+		o.Quiet = 2 * time.Second
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 30 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return o, nil
+}

@@ -1,0 +1,49 @@
+package measure
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Memory is the process's memory at one moment.
+type Memory struct {
+	// HeapAlloc is the bytes of heap objects (runtime.MemStats.HeapAlloc):
+	// after a collection, what is live.
+	HeapAlloc uint64
+	// HeapInuse is the bytes of the heap's spans in use
+	// (runtime.MemStats.HeapInuse): HeapAlloc plus the free room in
+	// partly used spans.
+	HeapInuse uint64
+	// RSS is the resident set (VmRSS); 0 where /proc is absent.
+	RSS uint64
+}
+
+// readMemory reads the heap as it is (collect first for a settled heap).
+func readMemory() Memory {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return Memory{HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, RSS: rss()}
+}
+
+// settledMemory collects garbage first, so the heap is what is live.
+func settledMemory() Memory {
+	runtime.GC()
+	return readMemory()
+}
+
+// rss is the VmRSS line of /proc/self/status in bytes, or 0.
+func rss() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,162 @@
+package measure
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/certflow/certflow/internal/storecount"
+)
+
+// Report is what Run measured; a phase that did not run is nil.
+type Report struct {
+	Certs   int
+	Issue   *IssueReport
+	Idle    *IdleReport
+	Restart *RestartReport
+	// RestartIdle is the idle window after the restart.
+	RestartIdle *IdleReport
+	// CallsByKind lists the Managers' calls naming an object, by operation
+	// and kind, over the whole run.
+	CallsByKind string
+	// Warnings lists the warnings and errors the Managers logged, with counts.
+	Warnings string
+}
+
+// IssueReport covers issuing every Certificate.
+type IssueReport struct {
+	// Apply is how long storing the Certificates took (Manager.Apply, one
+	// after another, while the Manager issued the first ones).
+	Apply time.Duration
+	// Elapsed runs from the first Apply until the last Certificate was seen Ready.
+	Elapsed time.Duration
+	// MissedWhenReady counts the Certificates whose name the Manager did not
+	// serve at the moment each was seen Ready.
+	MissedWhenReady int
+	// MissedLag is the longest a missed name then waited to be served
+	// (polled, so an upper bound); MissedNeverServed counts those still
+	// unserved a minute later.
+	MissedLag         time.Duration
+	MissedNeverServed int
+	// ServedAtLastReady counts the names served the moment the last
+	// Certificate was seen Ready.
+	ServedAtLastReady int
+	// AtLastReady is memory the moment the last Certificate was seen Ready
+	// (no collection forced).
+	AtLastReady Memory
+	// Calls are the Manager's Store calls until the last Ready.
+	Calls storecount.Counts
+	// After is the work that followed the last Ready: how long until the
+	// Manager's last Store call before a quiet spell, and the calls.
+	After      time.Duration
+	AfterCalls storecount.Counts
+	// Relists counts full re-lists of the Store (after the first).
+	Relists int64
+	// TrackerRelists counts the times the run's own watch was cut.
+	TrackerRelists int
+}
+
+// IdleReport covers a span with nothing due.
+type IdleReport struct {
+	Window time.Duration
+	// CPU is the process's CPU time over Window; CPUKnown is false where it
+	// cannot be read.
+	CPU      time.Duration
+	CPUKnown bool
+	// Calls are the Manager's Store calls over Window.
+	Calls   storecount.Counts
+	Relists int64
+	// MaxRSS is the largest resident set sampled over Window (once a second).
+	MaxRSS uint64
+	// End is memory at the end of Window, before collecting; Settled after.
+	End, Settled Memory
+}
+
+// RestartReport covers a Manager starting on the populated Store.
+type RestartReport struct {
+	// Open is how long opening the Store took.
+	Open time.Duration
+	// Served runs from opening the Store until every name was served;
+	// Unserved counts the names still unserved at the deadline.
+	Served   time.Duration
+	Unserved int
+	// AtServed is memory when every name was served.
+	AtServed Memory
+	// Calls are the Manager's Store calls until every name was served.
+	Calls storecount.Counts
+	// After is the work that followed until a quiet spell, and its calls.
+	After      time.Duration
+	AfterCalls storecount.Counts
+	Relists    int64
+	// ReadyInStore counts the Ready Certificates the Store holds.
+	ReadyInStore int
+}
+
+// Print writes the report as a table.
+func (r *Report) Print(w io.Writer) {
+	row := func(k, f string, a ...any) { fmt.Fprintf(w, "| %-56s | %s |\n", k, fmt.Sprintf(f, a...)) }
+	fmt.Fprintf(w, "| %-56s | %s |\n|%s|%s|\n", fmt.Sprintf("measure (%d certificates)", r.Certs), "value", dashes(58), dashes(40))
+	if i := r.Issue; i != nil {
+		row("issuance: first Apply to last Ready", "%v (%.0f certs/s); Apply took %v", i.Elapsed.Round(time.Millisecond),
+			float64(r.Certs)/i.Elapsed.Seconds(), i.Apply.Round(time.Millisecond))
+		row("names not served the moment their Certificate was Ready", "%d (longest wait after: %v; never: %d)",
+			i.MissedWhenReady, i.MissedLag.Round(time.Millisecond), i.MissedNeverServed)
+		row("names served when the last Certificate turned Ready", "%d of %d (%.1f%%)", i.ServedAtLastReady, r.Certs,
+			100*float64(i.ServedAtLastReady)/float64(r.Certs))
+		row("heap (objects / spans in use) and RSS after the last Ready", "%s", i.AtLastReady)
+		row("Store calls until the last Ready", "%s", i.Calls)
+		row("work after the last Ready", "%v; %s", i.After.Round(time.Millisecond), i.AfterCalls)
+		row("full re-lists (Manager / the run's own watch)", "%d / %d", i.Relists, i.TrackerRelists)
+	}
+	if r.Idle != nil {
+		r.Idle.print(row, "idle")
+	}
+	if s := r.Restart; s != nil {
+		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
+		row("restart: every name served after", "%v (unserved at deadline: %d)", s.Served.Round(time.Millisecond), s.Unserved)
+		row("restart: heap and RSS when every name served", "%s", s.AtServed)
+		row("restart: Store calls until every name served", "%s", s.Calls)
+		row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
+			s.AfterCalls.Writes())
+		row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
+		row("restart: full re-lists", "%d", s.Relists)
+		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
+	}
+	if r.RestartIdle != nil {
+		r.RestartIdle.print(row, "idle after restart")
+	}
+	if r.CallsByKind != "" {
+		fmt.Fprintf(w, "\nStore calls naming an object, by operation and kind:\n%s\n", r.CallsByKind)
+	}
+	if r.Warnings != "" {
+		fmt.Fprintf(w, "\nwarnings and errors logged:\n%s", r.Warnings)
+	}
+}
+
+func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
+	cpu := "unknown"
+	if i.CPUKnown {
+		cpu = fmt.Sprintf("%v = %.2f%% of a core", i.CPU.Round(time.Millisecond), 100*i.CPU.Seconds()/i.Window.Seconds())
+	}
+	row(name+": CPU over "+i.Window.Round(time.Second).String(), "%s", cpu)
+	row(name+": Manager's Store calls", "%s", i.Calls)
+	row(name+": full re-lists", "%d", i.Relists)
+	row(name+": largest RSS sampled", "%s", mib(i.MaxRSS))
+	row(name+": heap and RSS at the end", "%s", i.End)
+	row(name+": heap and RSS after a GC", "%s", i.Settled)
+}
+
+// String is "heap A MiB objects / B MiB spans, RSS C MiB".
+func (m Memory) String() string {
+	return fmt.Sprintf("heap %s objects / %s spans, RSS %s", mib(m.HeapAlloc), mib(m.HeapInuse), mib(m.RSS))
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%d MiB", b>>20) }
+
+func dashes(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '-'
+	}
+	return string(b)
+}

@@ -1,0 +1,261 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/pprof"
+	"time"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// Run measures what Options ask and returns the report. It needs the
+// process to itself: memory and CPU are the whole process's.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Certs: opts.Certs}
+	st, closeStore, err := opts.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = closeStore() }()
+	if !opts.RestartOnly {
+		r, err := start(ctx, st, opts.Workers)
+		if err != nil {
+			return nil, err
+		}
+		rep.Issue, err = issue(ctx, r, opts)
+		if err == nil {
+			rep.Idle = idle(ctx, r, opts)
+			if opts.HeapProfile != nil {
+				err = pprof.WriteHeapProfile(opts.HeapProfile)
+			}
+		}
+		err = errors.Join(err, r.stop())
+		rep.Warnings += r.warns.String()
+		rep.CallsByKind = "issuance and idle: " + r.byKind.String()
+		if err != nil || !opts.Restart {
+			return rep, err
+		}
+		if err := closeStore(); err != nil {
+			return rep, err
+		}
+	}
+	began := time.Now()
+	st, closeStore, err = opts.Open()
+	if err != nil {
+		return rep, err
+	}
+	opened := time.Since(began)
+	r, err := start(ctx, st, opts.Workers)
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		rep.Warnings += r.warns.String()
+		rep.CallsByKind += "\nrestart and idle: " + r.byKind.String()
+	}()
+	rep.Restart, err = restart(ctx, r, opts, began)
+	if rep.Restart != nil {
+		rep.Restart.Open = opened
+	}
+	if err == nil {
+		rep.RestartIdle = idle(ctx, r, opts)
+		if opts.HeapProfile != nil && opts.RestartOnly {
+			err = pprof.WriteHeapProfile(opts.HeapProfile)
+		}
+	}
+	return rep, errors.Join(err, r.stop())
+}
+
+// issue stores the CA, its Issuer and every Certificate and waits until
+// all are Ready, checking each name the moment its Certificate is.
+func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) {
+	res, err := r.raw.List(ctx, store.ListOptions{Kind: meta.KindCertificate})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Items) > 0 {
+		return nil, fmt.Errorf("measure: the Store already holds %d Certificates: measure a restart instead", len(res.Items))
+	}
+	tctx, stopTracker := context.WithCancel(ctx)
+	defer stopTracker()
+	tr := newReadiness(r.raw, r.m, opts.Certs)
+	go tr.run(tctx, res.Revision)
+
+	ca, err := CASecret(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range []meta.Object{ca, CAIssuer()} {
+		if err := r.m.Apply(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	began := time.Now()
+	for i := range opts.Certs {
+		if err := r.m.Apply(ctx, Certificate(i)); err != nil {
+			return nil, fmt.Errorf("measure: apply %s: %w", CertName(i), err)
+		}
+	}
+	rep := &IssueReport{Apply: time.Since(began)}
+	if err := awaitReady(ctx, tr, opts); err != nil {
+		return rep, err
+	}
+	rep.Calls = r.counts.Counts()
+	rep.AtLastReady = readMemory()
+	rep.ServedAtLastReady = servedNames(r, opts.Certs)
+	tr.mu.Lock()
+	last := tr.lastReady
+	tr.mu.Unlock()
+	rep.Elapsed = last.Sub(began)
+	_, rep.MissedWhenReady = tr.count()
+	rep.MissedLag, rep.MissedNeverServed = tr.awaitMissed(ctx, time.Minute)
+	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, last, rep.Calls)
+	rep.Relists = r.relists()
+	stopTracker()
+	tr.mu.Lock()
+	rep.TrackerRelists = tr.watchErrs
+	tr.mu.Unlock()
+	return rep, nil
+}
+
+// awaitReady waits until every Certificate is Ready, telling the progress.
+func awaitReady(ctx context.Context, tr *readiness, opts Options) error {
+	deadline := time.NewTimer(opts.ReadyTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tr.all:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			n, _ := tr.count()
+			return fmt.Errorf("%w: %d of %d after %v", errNotAllReady, n, opts.Certs, opts.ReadyTimeout)
+		case <-tick.C:
+			n, missed := tr.count()
+			fmt.Fprintf(opts.Progress, "ready %d/%d (%d unserved when Ready)\n", n, opts.Certs, missed)
+		}
+	}
+}
+
+// servedNames counts the names the Manager serves now.
+func servedNames(r *running, n int) int {
+	served := 0
+	for i := range n {
+		if serves(r.m, DNSName(i)) {
+			served++
+		}
+	}
+	return served
+}
+
+// workUntilQuiet waits until the Manager made no Store call and the
+// process used under 5% of a core for quiet, and returns how long after
+// since that spell began (the work's end), and the calls made since the
+// reading before.
+func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since time.Time, before storecount.Counts) (time.Duration, storecount.Counts) {
+	const step = 100 * time.Millisecond
+	type sample struct {
+		at  time.Time
+		cpu time.Duration
+	}
+	var samples []sample // the last quiet/step of them
+	for ctx.Err() == nil {
+		cpu, ok := cpuTime()
+		now := time.Now()
+		samples = append(samples, sample{now, cpu})
+		for len(samples) > 1 && now.Sub(samples[1].at) >= quiet {
+			samples = samples[1:]
+		}
+		first := samples[0]
+		idleCPU := !ok || float64(cpu-first.cpu) < 0.05*float64(now.Sub(first.at))
+		if now.Sub(first.at) >= quiet && idleCPU && now.Sub(r.counts.LastCall()) >= quiet {
+			return max(first.at.Sub(since), 0), r.counts.Counts().Sub(before)
+		}
+		sleep(ctx, step)
+	}
+	return 0, r.counts.Counts().Sub(before)
+}
+
+// idle watches the Manager for opts.Idle with nothing due.
+func idle(ctx context.Context, r *running, opts Options) *IdleReport {
+	fmt.Fprintf(opts.Progress, "idling %v\n", opts.Idle)
+	rep := &IdleReport{}
+	calls, relists := r.counts.Counts(), r.relists()
+	cpu0, ok0 := cpuTime()
+	began := time.Now()
+	end := began.Add(opts.Idle)
+	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
+		rep.MaxRSS = max(rep.MaxRSS, rss())
+	}
+	cpu1, ok1 := cpuTime()
+	rep.Window = time.Since(began)
+	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
+	rep.Calls = r.counts.Counts().Sub(calls)
+	rep.Relists = r.relists() - relists
+	rep.End = readMemory()
+	rep.Settled = settledMemory()
+	return rep
+}
+
+// restart waits until the Manager serves every name, then until its Store
+// work ends.
+func restart(ctx context.Context, r *running, opts Options, began time.Time) (*RestartReport, error) {
+	pending := make([]string, opts.Certs)
+	for i := range pending {
+		pending[i] = DNSName(i)
+	}
+	rep := &RestartReport{}
+	deadline := time.Now().Add(opts.ReadyTimeout)
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		// Only the first pending name is asked until it is served, so the
+		// polling costs the Manager nothing while it loads.
+		if !serves(r.m, pending[0]) {
+			if !sleep(ctx, time.Millisecond) {
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		left := pending[:0]
+		for _, n := range pending {
+			if !serves(r.m, n) {
+				left = append(left, n)
+			}
+		}
+		pending = left
+		if len(pending) > 0 && !sleep(ctx, time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
+	rep.Served, rep.Unserved = time.Since(began), len(pending)
+	served := time.Now()
+	rep.Calls = r.counts.Counts()
+	rep.AtServed = readMemory()
+	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, served, rep.Calls)
+	rep.Relists = r.relists()
+	res, err := r.raw.List(ctx, store.ListOptions{Kind: meta.KindCertificate})
+	if err != nil {
+		return rep, err
+	}
+	for _, raw := range res.Items {
+		c := &certificate.Certificate{}
+		if raw.Decode(c) == nil && isReady(c) {
+			rep.ReadyInStore++
+		}
+	}
+	if rep.Unserved > 0 {
+		return rep, fmt.Errorf("measure: %d names unserved %v after the restart", rep.Unserved, opts.ReadyTimeout)
+	}
+	return rep, nil
+}

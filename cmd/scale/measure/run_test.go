@@ -1,0 +1,93 @@
+package measure_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/cmd/scale/measure"
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/file"
+)
+
+// A small run on a file store, restart included: every phase reports, and
+// the report holds what issue 11 asks of any size.
+func TestRunSmoke(t *testing.T) {
+	const n = 40
+	dir := t.TempDir()
+	opens := 0
+	opts := measure.Options{
+		Certs:   n,
+		Restart: true,
+		Idle:    300 * time.Millisecond,
+		Quiet:   300 * time.Millisecond,
+		Open: func() (store.Store, func() error, error) {
+			opens++
+			st, err := file.Open(dir, file.WithoutSync())
+			if err != nil {
+				return nil, nil, err
+			}
+			return st, st.Close, nil
+		},
+		ReadyTimeout: time.Minute,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := measure.Run(ctx, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 2, opens, "opened again for the restart")
+
+	require.NotNil(t, rep.Issue)
+	assert.Zero(t, rep.Issue.MissedWhenReady, "names unserved when Ready")
+	assert.Equal(t, n, rep.Issue.ServedAtLastReady)
+	assert.GreaterOrEqual(t, rep.Issue.Calls.Of(storecount.Create), int64(n), "the Certificates were created through the counted Store")
+	require.NotNil(t, rep.Idle)
+	assert.Zero(t, rep.Idle.Calls.Total(), "Store calls while idle: %s", rep.Idle.Calls)
+	require.NotNil(t, rep.Restart)
+	assert.Zero(t, rep.Restart.Unserved)
+	assert.Zero(t, rep.Restart.Calls.Writes()+rep.Restart.AfterCalls.Writes(), "writes on restart")
+	assert.Equal(t, n, rep.Restart.ReadyInStore)
+	require.NotNil(t, rep.RestartIdle)
+	assert.Zero(t, rep.RestartIdle.Calls.Total(), "Store calls while idle after the restart: %s", rep.RestartIdle.Calls)
+
+	var out bytes.Buffer
+	rep.Print(&out)
+	for _, want := range []string{"measure (40 certificates)", "names served when the last Certificate turned Ready", "40 of 40 (100.0%)",
+		"restart: every name served after", "restart: writes in all"} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+// Run refuses a Store that already holds Certificates unless asked to
+// measure only a restart.
+func TestRunRefusesPopulatedStoreForIssuance(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (store.Store, func() error, error) {
+		st, err := file.Open(dir, file.WithoutSync())
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}
+	ctx := context.Background()
+	st, closeStore, err := open()
+	require.NoError(t, err)
+	require.NoError(t, st.Create(ctx, measure.Certificate(0)))
+	require.NoError(t, closeStore())
+
+	_, err = measure.Run(ctx, measure.Options{Certs: 1, Open: open, Idle: time.Millisecond})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already holds 1 Certificates")
+}
+
+func TestRunNeedsCertsAndOpen(t *testing.T) {
+	_, err := measure.Run(context.Background(), measure.Options{Open: func() (store.Store, func() error, error) { return nil, nil, nil }})
+	assert.ErrorContains(t, err, "Certs must be positive")
+	_, err = measure.Run(context.Background(), measure.Options{Certs: 1})
+	assert.ErrorContains(t, err, "Open is required")
+}

@@ -1,0 +1,55 @@
+package certflow
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/serve"
+	"github.com/certflow/certflow/store"
+)
+
+// servingWrites is the Store the certificate reconciler writes through: a
+// Secret it stores holding a certificate is served at once. The
+// Certificate's status says Ready only in a later write, so its names are
+// served the moment it is Ready, however far behind the Store watch is.
+// The watch still delivers the same version (a no-op for the cache), and
+// serves what other replicas store.
+type servingWrites struct {
+	store.Store
+	cache *serve.Cache
+	log   *slog.Logger
+}
+
+// Unwrap returns the Store written through, for callers looking for
+// optional abilities of the implementation.
+func (s *servingWrites) Unwrap() store.Store { return s.Store }
+
+func (s *servingWrites) Create(ctx context.Context, obj meta.Object) error {
+	if err := s.Store.Create(ctx, obj); err != nil {
+		return err
+	}
+	s.serve(obj)
+	return nil
+}
+
+func (s *servingWrites) Update(ctx context.Context, obj meta.Object) error {
+	if err := s.Store.Update(ctx, obj); err != nil {
+		return err
+	}
+	s.serve(obj)
+	return nil
+}
+
+// serve puts a stored Secret (its ResourceVersion now the stored one) into
+// the cache; versions order it against what the watch delivers.
+func (s *servingWrites) serve(obj meta.Object) {
+	sec, ok := obj.(*secret.Secret)
+	if !ok || !servableSecret(sec) {
+		return
+	}
+	if err := s.cache.PutSecret(sec); err != nil {
+		s.log.Warn("secret cannot be served", "namespace", sec.ObjectMeta.Namespace, "name", sec.ObjectMeta.Name, "err", err)
+	}
+}

@@ -1,0 +1,63 @@
+package certflow
+
+import (
+	"context"
+	"crypto/tls"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// tlsSecretsUnwatched is a Store whose watches never deliver the changes of
+// TLS Secrets (named *-tls): a Manager's watch that has not reached them yet.
+type tlsSecretsUnwatched struct{ store.Store }
+
+func (s tlsSecretsUnwatched) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
+	in, err := s.Store.Watch(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan store.WatchEvent)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			if ev.Err == nil && ev.Ref.Kind == meta.KindSecret && strings.HasSuffix(ev.Ref.Name, "-tls") {
+				continue
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// The Manager that issues a certificate serves it before the Certificate
+// says Ready, whatever its watch has delivered: a client connecting as soon
+// as WaitReady returns gets the new certificate.
+func TestIssuedSecretServedBeforeReady(t *testing.T) {
+	ctx := testrig.Context(t)
+	st := memory.New()
+	m, err := New(Config{Store: tlsSecretsUnwatched{st}, Clock: clock.Real{}})
+	require.NoError(t, err)
+	testrig.Run(t, ctx, 10*time.Second, m.Run)
+
+	require.NoError(t, m.Apply(ctx, testrig.CASecret(t, "default", "ca-key", time.Now())))
+	require.NoError(t, m.Apply(ctx, testrig.CAIssuer("default", "ca", "ca-key")))
+	require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+	require.NoError(t, m.WaitReady(ctx, testrig.CertRef("default", "web")))
+
+	cert, err := m.GetCertificate(&tls.ClientHelloInfo{ServerName: "web.example.test"})
+	require.NoError(t, err, "the name is served once its Certificate is Ready")
+	require.NoError(t, cert.Leaf.VerifyHostname("web.example.test"))
+}
