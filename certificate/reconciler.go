@@ -26,11 +26,11 @@ type Options struct {
 	// reads just those instead of listing the namespace's Certificates by
 	// label, which a Store without a label index (file, etcd) answers by
 	// reading every Certificate. If nil, it lists.
-	Siblings func(namespace, label string) []string
+	Siblings func(namespace, label string) []string `json:"-"`
 	// RenewalInfo, if set, fetches ACME Renewal Information (RFC 9773) for
 	// every certificate of an ACME issuer, whose suggested window then
 	// decides the renewal time. If nil, no certificate asks.
-	RenewalInfo RenewalInfoSource
+	RenewalInfo RenewalInfoSource `json:"-"`
 }
 
 // Default failure backoff bounds, cert-manager's.

@@ -35,10 +35,10 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 		return nil, fmt.Errorf("memory: watch: %w", err)
 	}
 	s.mu.Lock()
-	if fromRevision < s.hist.compacted {
+	if compacted := s.hist.compacted; fromRevision < compacted {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("memory: watch from %d: oldest remembered is %d: %w",
-			fromRevision, s.hist.compacted+1, store.ErrCompacted)
+			fromRevision, compacted+1, store.ErrCompacted)
 	}
 	w := &watcher{next: fromRevision + 1, wake: make(chan struct{}, 1)}
 	s.watchers[w] = struct{}{}
