@@ -101,4 +101,3 @@ func ordersByName(ca *acmetest.Server) map[string]int {
 	}
 	return out
 }
-
