@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
 )
 
 // OnDemandConfig turns on on-demand issuance: a TLS handshake for a name
@@ -50,8 +53,18 @@ type OnDemandConfig struct {
 	// Spec.DNSNames and Spec.SecretName are set for each name (a
 	// CommonName, IPAddresses, URIs or EmailAddresses of the template are
 	// dropped: the certificate names the server name only).
-	// Spec.IssuerRef is required.
+	// Spec.IssuerRef names the issuer; it is required unless ACME is set.
 	Template certificate.Certificate
+	// ACME, if set, is the ACME issuer of on-demand certificates, so that
+	// a program needs no Issuer of its own: the Manager applies it as the
+	// Issuer OnDemandIssuerName in the template's namespace (when Run
+	// starts, and again before an issuance while that failed), and the
+	// template's IssuerRef names it. Its zero fields default: Server to
+	// Let's Encrypt's production directory (LetsEncryptURL),
+	// PrivateKeySecretRef to "ondemand-acme-account", Solvers to one
+	// TLS-ALPN-01 solver, which TLSConfig answers on the port the
+	// handshakes arrive at. Set ACME or Template.Spec.IssuerRef, not both.
+	ACME *issuer.ACMEIssuer
 
 	// HandshakeTimeout is how long a handshake waits for its name's
 	// certificate before it fails (ErrOnDemandTimeout); issuance goes on,
@@ -89,6 +102,12 @@ type OnDemandConfig struct {
 	IdleTimeout time.Duration
 }
 
+// OnDemandIssuerName is the Issuer OnDemandConfig.ACME becomes.
+const OnDemandIssuerName = "ondemand"
+
+// LetsEncryptURL is Let's Encrypt's production ACME directory.
+const LetsEncryptURL = "https://acme-v02.api.letsencrypt.org/directory"
+
 // Labels and annotations on on-demand Certificates.
 const (
 	// LabelOnDemand is "true" on every Certificate on-demand issuance
@@ -120,7 +139,7 @@ var (
 	ErrOnDemandTimeout = errors.New("certflow: on-demand: certificate not issued in time")
 )
 
-// onDemandDefaults returns c with its zero values replaced by defaults.
+// withDefaults returns c with its zero values replaced by defaults.
 func (c OnDemandConfig) withDefaults() OnDemandConfig {
 	if c.DecisionTimeout == 0 {
 		c.DecisionTimeout = 5 * time.Second
@@ -130,6 +149,20 @@ func (c OnDemandConfig) withDefaults() OnDemandConfig {
 	}
 	if c.Template.ObjectMeta.Namespace == "" {
 		c.Template.ObjectMeta.Namespace = "default"
+	}
+	if c.ACME != nil {
+		acme := *c.ACME
+		if acme.Server == "" {
+			acme.Server = LetsEncryptURL
+		}
+		if acme.PrivateKeySecretRef.Name == "" {
+			acme.PrivateKeySecretRef.Name = OnDemandIssuerName + "-acme-account"
+		}
+		if len(acme.Solvers) == 0 {
+			acme.Solvers = []solver.Config{{TLSALPN01: &solver.TLSALPN01Config{}}}
+		}
+		c.ACME = &acme
+		c.Template.Spec.IssuerRef = meta.IssuerRef{Kind: meta.KindIssuer, Name: OnDemandIssuerName}
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = 30 * time.Second
@@ -166,8 +199,11 @@ func (c *OnDemandConfig) problems() []error {
 			errs = append(errs, fmt.Errorf("OnDemand.AskURL %q must be an http or https URL", c.AskURL))
 		}
 	}
-	if c.Template.Spec.IssuerRef.Name == "" {
-		errs = append(errs, errors.New("OnDemand.Template.Spec.IssuerRef.Name is required"))
+	switch {
+	case c.Template.Spec.IssuerRef.Name == "" && c.ACME == nil:
+		errs = append(errs, errors.New("OnDemand needs an issuer: Template.Spec.IssuerRef or ACME"))
+	case c.Template.Spec.IssuerRef.Name != "" && c.ACME != nil:
+		errs = append(errs, errors.New("OnDemand: set Template.Spec.IssuerRef or ACME, not both"))
 	}
 	if c.DecisionTimeout < 0 || c.HandshakeTimeout < 0 || c.DenyTTL < 0 || c.IdleTimeout < 0 {
 		errs = append(errs, errors.New("OnDemand timeouts and TTLs must not be negative"))

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
@@ -34,6 +35,11 @@ type onDemand struct {
 	bucket *tokenBucket
 	slots  issuerSlots
 	used   usedNames
+
+	// issuerApplied is set once the ACME issuer (OnDemandConfig.ACME) is
+	// stored; guarded by issuerMu, held while applying.
+	issuerMu      sync.Mutex
+	issuerApplied bool
 
 	mu      sync.Mutex
 	flights map[string]*flight
@@ -144,6 +150,9 @@ func (od *onDemand) pending() int {
 // run decides and issues until ctx ends, and returns when every goroutine
 // it started has; flights still queued then end with ErrNotRunning.
 func (od *onDemand) run(ctx context.Context) {
+	if err := od.ensureIssuer(ctx); err != nil && ctx.Err() == nil {
+		od.log.Warn("on-demand: cannot store the ACME issuer; trying again at the next issuance", "err", err)
+	}
 	var wg sync.WaitGroup
 	for range onDemandDeciders {
 		wg.Go(func() {
@@ -207,6 +216,9 @@ func (od *onDemand) issue(ctx context.Context, name string) error {
 			return fmt.Errorf("certflow: on-demand: %s exists and is not the on-demand Certificate of %q", ref, name)
 		}
 	case errors.Is(err, store.ErrNotFound):
+		if err := od.ensureIssuer(ctx); err != nil {
+			return fmt.Errorf("certflow: on-demand: storing the ACME issuer: %w", err)
+		}
 		release, err := od.slots.acquire(ctx, od.issuer)
 		if err != nil {
 			return fmt.Errorf("%w: %q waiting for an issuance slot of %s: %w", ErrOnDemandTimeout, name, od.issuer, err)
@@ -248,6 +260,30 @@ func (od *onDemand) create(ctx context.Context, crt *certificate.Certificate) er
 	}
 	od.log.Info("on-demand certificate created",
 		meta.LogCertificate, crt.ObjectMeta.Namespace+"/"+crt.ObjectMeta.Name, meta.LogIdentifiers, name)
+	return nil
+}
+
+// ensureIssuer applies OnDemandConfig.ACME as an Issuer, until that
+// succeeded once; without ACME it does nothing.
+func (od *onDemand) ensureIssuer(ctx context.Context) error {
+	if od.cfg.ACME == nil {
+		return nil
+	}
+	od.issuerMu.Lock()
+	defer od.issuerMu.Unlock()
+	if od.issuerApplied {
+		return nil
+	}
+	acme := *od.cfg.ACME
+	acme.Solvers = slices.Clone(acme.Solvers)
+	iss := &issuer.Issuer{
+		ObjectMeta: meta.ObjectMeta{Namespace: od.cfg.Template.ObjectMeta.Namespace, Name: OnDemandIssuerName},
+		Spec:       issuer.Spec{ACME: &acme},
+	}
+	if err := od.m.Apply(ctx, iss); err != nil {
+		return err
+	}
+	od.issuerApplied = true
 	return nil
 }
 
