@@ -84,7 +84,7 @@ func run() error {
 	// an issuance.
 	srv := &http.Server{TLSConfig: m.TLSConfig(), ReadHeaderTimeout: time.Minute,
 		ErrorLog: log.New(io.Discard, "", 0), // denied handshakes are expected here
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello", r.Host) })}
+		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello", r.Host) })}
 	go func() { _ = srv.ServeTLS(l, "", "") }()
 	defer srv.Close()
 
