@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,23 +28,32 @@ type usedName struct{ last atomic.Int64 } // Unix seconds; 0: not served here
 // touch records that serverName (as sent, any case) was served at now.
 // It allocates nothing.
 func (u *usedNames) touch(serverName string, now time.Time) {
-	if len(serverName) > dnsname.MaxNameLen+1 {
-		return
-	}
-	var buf [dnsname.MaxNameLen + 1]byte
-	n := dnsname.FoldInto(buf[:], serverName)
-	if n > 0 && buf[n-1] == '.' {
-		n--
-	}
-	u.mu.RLock()
-	e := u.names[string(buf[:n])]
-	u.mu.RUnlock()
+	e := u.lookup(serverName)
 	if e == nil {
 		return
 	}
 	if sec := now.Unix(); e.last.Load() != sec {
 		e.last.Store(sec)
 	}
+}
+
+// lookup finds the entry of serverName without allocating: as it is
+// when it is folded (the usual case), else folded into a stack buffer.
+func (u *usedNames) lookup(serverName string) *usedName {
+	name := strings.TrimSuffix(serverName, ".")
+	if !dnsname.IsFolded(name) {
+		if len(name) > dnsname.MaxNameLen {
+			return nil
+		}
+		var buf [dnsname.MaxNameLen]byte
+		n := dnsname.FoldInto(buf[:], name)
+		u.mu.RLock()
+		defer u.mu.RUnlock()
+		return u.names[string(buf[:n])]
+	}
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return u.names[name]
 }
 
 // track starts recording name's use, as used at now (0: not yet).

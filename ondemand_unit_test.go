@@ -17,6 +17,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
@@ -194,4 +195,39 @@ func TestOnDemand_IdleNamesExpire(t *testing.T) {
 		_, err := h.m.wiring.cache.GetCertificate(&tls.ClientHelloInfo{ServerName: "b.idle.test"})
 		return err != nil
 	})
+}
+
+func TestAllowNames(t *testing.T) {
+	allow := AllowNames("*.Example.com", "shop.test.")
+	for name, want := range map[string]bool{
+		"a.example.com": true, "A.EXAMPLE.COM.": true, "example.com": false, "a.b.example.com": false,
+		"shop.test": true, "x.shop.test": false, "evil.test": false, "aexample.com": false,
+	} {
+		err := allow(context.Background(), name)
+		assert.Equal(t, want, err == nil, "%s: %v", name, err)
+	}
+}
+
+// OnDemandConfig.ACME becomes the Issuer "ondemand", its zero fields
+// defaulted, which the template names.
+func TestOnDemandConfig_ACMEIssuer(t *testing.T) {
+	st := memory.New()
+	m, err := New(Config{Store: st, OnDemand: &OnDemandConfig{Allow: AllowNames("*.x.test"),
+		ACME: &issuer.ACMEIssuer{Email: "ops@x.test"}}})
+	require.NoError(t, err)
+	od := m.onDemand
+	assert.Equal(t, meta.Ref{Kind: meta.KindIssuer, Namespace: "default", Name: OnDemandIssuerName}, od.issuer)
+	require.NoError(t, od.ensureIssuer(context.Background()))
+	iss := &issuer.Issuer{}
+	require.NoError(t, st.Get(context.Background(), od.issuer, iss))
+	assert.Equal(t, LetsEncryptURL, iss.Spec.ACME.Server)
+	assert.Equal(t, "ops@x.test", iss.Spec.ACME.Email)
+	assert.Equal(t, "ondemand-acme-account", iss.Spec.ACME.PrivateKeySecretRef.Name)
+	require.Len(t, iss.Spec.ACME.Solvers, 1)
+	assert.NotNil(t, iss.Spec.ACME.Solvers[0].TLSALPN01)
+	assert.Equal(t, OnDemandIssuerName, od.certificate("a.x.test").Spec.IssuerRef.Name)
+
+	_, err = New(Config{Store: st, OnDemand: &OnDemandConfig{Allow: AllowNames("*.x.test"),
+		ACME: &issuer.ACMEIssuer{}, Template: onDemandTemplate()}})
+	assert.ErrorIs(t, err, ErrInvalidConfig, "ACME and an IssuerRef")
 }
