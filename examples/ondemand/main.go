@@ -14,8 +14,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -80,13 +78,10 @@ func run() error {
 	go func() { done <- m.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	// An http.Server gives a handshake ReadHeaderTimeout: long enough for
-	// an issuance.
-	srv := &http.Server{TLSConfig: m.TLSConfig(), ReadHeaderTimeout: time.Minute,
-		ErrorLog: log.New(io.Discard, "", 0), // denied handshakes are expected here
-		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello", r.Host) })}
-	go func() { _ = srv.ServeTLS(l, "", "") }()
-	defer srv.Close()
+	// ServeTLS lets a handshake wait for its issuance (an http.Server of
+	// one's own must allow it for as long: its ReadHeaderTimeout).
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello", r.Host) })
+	go func() { _ = m.ServeTLS(runCtx, l, hello) }()
 
 	results := make([]error, len(names))
 	var wg sync.WaitGroup
