@@ -100,7 +100,7 @@ func (od *onDemand) sweepIdle(ctx context.Context) {
 		case <-t.C():
 		}
 		if err := od.sweepIdleOnce(ctx, clk.Now()); err != nil && ctx.Err() == nil {
-			od.log.Warn("on-demand: idle sweep failed", "err", err)
+			od.log.Warn("on-demand: idle sweep failed", meta.LogError, err)
 		}
 		t.Reset(od.idleInterval())
 	}

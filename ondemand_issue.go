@@ -151,7 +151,7 @@ func (od *onDemand) pending() int {
 // it started has; flights still queued then end with ErrNotRunning.
 func (od *onDemand) run(ctx context.Context) {
 	if err := od.ensureIssuer(ctx); err != nil && ctx.Err() == nil {
-		od.log.Warn("on-demand: cannot store the ACME issuer; trying again at the next issuance", "err", err)
+		od.log.Warn("on-demand: cannot store the ACME issuer; trying again at the next issuance", meta.LogError, err)
 	}
 	var wg sync.WaitGroup
 	for range onDemandDeciders {
@@ -354,6 +354,6 @@ func cloneSpec(s certificate.Spec) certificate.Spec {
 // choose the names, so they must not fill the log.
 func (od *onDemand) debug(msg, name string, err error) {
 	if od.log.Enabled(context.Background(), slog.LevelDebug) {
-		od.log.Debug(msg, "server_name", name, "err", err)
+		od.log.Debug(msg, "server_name", name, meta.LogError, err)
 	}
 }
