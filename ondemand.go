@@ -73,8 +73,9 @@ type OnDemandConfig struct {
 	// http.Server allows a TLS handshake ReadHeaderTimeout (else
 	// ReadTimeout), so give it at least this long.
 	HandshakeTimeout time.Duration
-	// DenyTTL is how long a denied name is answered from memory, without
-	// asking the policy again. If zero, 1 minute.
+	// DenyTTL is how long a denied name, or one whose issuance failed, is
+	// answered from memory, without asking the policy (or the Store)
+	// again. If zero, 1 minute.
 	DenyTTL time.Duration
 	// DenyCacheSize bounds the denied names remembered; when it is full
 	// the oldest is forgotten. If zero, 10,000.

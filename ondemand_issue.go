@@ -196,6 +196,12 @@ func (od *onDemand) handle(ctx context.Context, f *flight, wg *sync.WaitGroup) {
 		if err != nil {
 			od.debug("on-demand: not issued", f.name, err)
 		}
+		if errors.Is(err, ErrIssuanceFailed) || errors.Is(err, ErrNeverReady) {
+			// The Certificate waits out its backoff (or a spec change):
+			// until then every handshake would ask the policy and the
+			// Store again to learn the same.
+			od.denied.add(f.name, od.m.cfg.Clock.Now().Add(od.cfg.DenyTTL), err)
+		}
 		od.finish(f, err)
 	})
 }

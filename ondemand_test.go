@@ -287,3 +287,79 @@ func serveTLS(t testing.TB, m *Manager) int {
 	}()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// A name whose issuance failed answers its next handshakes from memory
+// for DenyTTL: neither the policy nor the CA is asked again meanwhile.
+func TestOnDemand_FailedIssuanceRemembered(t *testing.T) {
+	var asked atomic.Int32
+	allow := allowSuffix(".ondemand.test")
+	h := startOnDemandACME(t, OnDemandConfig{Allow: func(ctx context.Context, name string) error {
+		asked.Add(1)
+		return allow(ctx, name)
+	}}, nil, acmetest.WithDomainBlocklist("blocked.ondemand.test"))
+	hello := &tls.ClientHelloInfo{ServerName: "blocked.ondemand.test"}
+	_, err := h.m.GetCertificate(hello)
+	require.ErrorIs(t, err, ErrIssuanceFailed)
+	orders := h.acme.Requests(acmetest.EndpointNewOrder)
+	assert.Positive(t, orders)
+	_, err = h.m.GetCertificate(hello)
+	assert.ErrorIs(t, err, ErrIssuanceFailed)
+	assert.Equal(t, int32(1), asked.Load())
+	assert.Equal(t, orders, h.acme.Requests(acmetest.EndpointNewOrder))
+}
+
+// MaxConcurrentPerIssuer bounds the on-demand Certificates of one issuer
+// being issued at once: no snapshot of the Store, taken at every change,
+// holds more of them not yet Ready.
+func TestOnDemand_ConcurrencyPerIssuer(t *testing.T) {
+	const limit, names = 2, 8
+	tmpl := onDemandTemplate()
+	tmpl.Spec.IssuerRef.Name = "ca"
+	h := startManager(t, func(c *Config) {
+		c.OnDemand = &OnDemandConfig{Allow: allowSuffix(".ondemand.test"), Template: tmpl,
+			MaxConcurrentPerIssuer: limit, RateLimit: 100, Burst: names}
+	})
+	h.setupCA("default", "ca")
+	res, err := h.store.List(h.ctx, store.ListOptions{})
+	require.NoError(t, err)
+	events, err := h.store.Watch(h.ctx, res.Revision)
+	require.NoError(t, err)
+	var most atomic.Int32
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for ev := range events {
+			if ev.Ref.Kind != meta.KindCertificate {
+				continue
+			}
+			crts, err := store.ListOf[certificate.Certificate](h.ctx, h.store, store.ListOptions{Kind: meta.KindCertificate,
+				Labels: map[string]string{LabelOnDemand: "true"}})
+			if err != nil {
+				return
+			}
+			pending := int32(0)
+			for _, c := range crts {
+				if !c.Status.Conditions.IsTrue(meta.ConditionReady) {
+					pending++
+				}
+			}
+			if pending > most.Load() {
+				most.Store(pending)
+			}
+			if len(crts) == names && pending == 0 {
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range names {
+		wg.Go(func() {
+			_, err := h.m.GetCertificate(&tls.ClientHelloInfo{ServerName: fmt.Sprintf("c%d.ondemand.test", i)})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	<-watched
+	assert.LessOrEqual(t, most.Load(), int32(limit))
+	assert.Positive(t, most.Load())
+}
