@@ -13,7 +13,9 @@ import (
 // challenge certificate of a pending challenge. It takes no lock and
 // allocates nothing on a hit. Use it as tls.Config.GetCertificate.
 //
-// With Config.OnDemand, a miss asks the on-demand policy and waits for the
+// With Config.OnDemand.IdleTimeout, a hit also records that the name was
+// used (a shared read lock and, once a second, an atomic store: still no
+// allocation). With Config.OnDemand, a miss asks the on-demand policy and waits for the
 // name's issuance (see OnDemandConfig); its errors match
 // ErrOnDemandDenied, ErrOnDemandInvalidName, ErrOnDemandRateLimited,
 // ErrOnDemandBusy or ErrOnDemandTimeout. crypto/tls answers every error
