@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -54,13 +56,21 @@ func startOnDemandACME(t *testing.T, od OnDemandConfig, st store.Store, opts ...
 	if st == nil {
 		st = memory.New()
 	}
-	h := startACME(t, acmeSetup{store: st, acmeOpts: opts, config: func(c *Config) {
-		c.OnDemand = &od
-		c.Workers = 8
-	}})
+	// Not startACME: a hundred issuances under the race detector on a
+	// loaded machine need more than its minute.
+	ctx, cancel := context.WithTimeout(context.Background(), onDemandTestBudget)
+	t.Cleanup(cancel)
+	rig := testrig.StartACME(t, nil, opts...)
+	cfg := Config{Workers: 8, OnDemand: &od}.WithTestCA(rig)
+	h := &acmeHarness{t: t, ctx: ctx, acme: rig, cfg: cfg}
+	h.startManager(st)
 	awaitIssuerReady(h, h.m)
 	return h
 }
+
+// onDemandTestBudget bounds each on-demand test against acmetest; the
+// handshakes of the tests issuing many names wait up to most of it.
+const onDemandTestBudget = 4 * time.Minute
 
 // awaitIssuerReady applies the ACME Issuer "acme" through m and waits
 // until it is Ready.

@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,56 +15,65 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// usedNames holds, per on-demand name this Manager knows, the last second
-// a handshake was served it. A handshake only reads the map (shared lock)
-// and writes the entry when the second changed, so serving stays free of
-// allocations and of contended writes; the sweep persists it.
+// usedNames holds, per on-demand name this Manager knows, whether a
+// handshake was served it since the last sweep, and the last use the
+// sweeps established. A handshake reads an immutable map (no lock) and
+// sets the flag when it is not set yet: serving reads no clock, allocates
+// nothing and writes nothing contended; the sweep turns a set flag into
+// its own time (a use is dated at most one sweep interval late). Writers,
+// rare (a new name, a sweep), copy the map.
 type usedNames struct {
-	mu    sync.RWMutex
-	names map[string]*usedName
+	mu    sync.Mutex // serialises writers
+	names atomic.Pointer[map[string]*usedName]
 }
 
-type usedName struct{ last atomic.Int64 } // Unix seconds; 0: not served here
+type usedName struct {
+	hit  atomic.Bool  // served since the last sweep
+	last atomic.Int64 // Unix seconds of the last use known; 0: none here
+}
 
-// touch records that serverName (as sent, any case) was served at now.
-// It allocates nothing.
-func (u *usedNames) touch(serverName string, now time.Time) {
-	e := u.lookup(serverName)
-	if e == nil {
-		return
-	}
-	if sec := now.Unix(); e.last.Load() != sec {
-		e.last.Store(sec)
+// touch records that serverName (as sent, any case) was served. It
+// allocates nothing.
+func (u *usedNames) touch(serverName string) {
+	if e := u.lookup(serverName); e != nil && !e.hit.Load() {
+		e.hit.Store(true)
 	}
 }
 
 // lookup finds the entry of serverName without allocating: as it is
 // when it is folded (the usual case), else folded into a stack buffer.
 func (u *usedNames) lookup(serverName string) *usedName {
-	name := strings.TrimSuffix(serverName, ".")
-	if !dnsname.IsFolded(name) {
-		if len(name) > dnsname.MaxNameLen {
-			return nil
-		}
-		var buf [dnsname.MaxNameLen]byte
-		n := dnsname.FoldInto(buf[:], name)
-		u.mu.RLock()
-		defer u.mu.RUnlock()
-		return u.names[string(buf[:n])]
+	names := u.names.Load()
+	if names == nil {
+		return nil
 	}
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	return u.names[name]
+	name := strings.TrimSuffix(serverName, ".")
+	if dnsname.IsFolded(name) {
+		return (*names)[name]
+	}
+	if len(name) > dnsname.MaxNameLen {
+		return nil
+	}
+	var buf [dnsname.MaxNameLen]byte
+	n := dnsname.FoldInto(buf[:], name)
+	return (*names)[string(buf[:n])]
 }
 
-// track starts recording name's use, as used at now (0: not yet).
+// track starts recording name's use, as used at now (zero: not yet).
 func (u *usedNames) track(name string, now time.Time) *usedName {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	e, ok := u.names[name]
+	var cur map[string]*usedName
+	if p := u.names.Load(); p != nil {
+		cur = *p
+	}
+	e, ok := cur[name]
 	if !ok {
 		e = &usedName{}
-		u.names[name] = e
+		next := make(map[string]*usedName, len(cur)+1)
+		maps.Copy(next, cur)
+		next[name] = e
+		u.names.Store(&next)
 	}
 	if !now.IsZero() && now.Unix() > e.last.Load() {
 		e.last.Store(now.Unix())
@@ -75,17 +85,23 @@ func (u *usedNames) track(name string, now time.Time) *usedName {
 func (u *usedNames) retain(keep map[string]bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for name := range u.names {
-		if !keep[name] {
-			delete(u.names, name)
+	p := u.names.Load()
+	if p == nil {
+		return
+	}
+	next := make(map[string]*usedName, len(keep))
+	for name, e := range *p {
+		if keep[name] {
+			next[name] = e
 		}
 	}
+	u.names.Store(&next)
 }
 
-// idleInterval is how often the sweep runs and the most a persisted last
-// use lags behind this replica's: a quarter of IdleTimeout, so a replica
-// serving a name always records it well before another one would find it
-// idle.
+// idleInterval is how often the sweep runs, how late it dates a use, and
+// the most a persisted last use lags behind this replica's: a quarter of
+// IdleTimeout each, so a replica serving a name always records it well
+// before another one would find it idle.
 func (od *onDemand) idleInterval() time.Duration { return max(od.cfg.IdleTimeout/4, time.Second) }
 
 // sweepIdle runs sweepIdleOnce every idleInterval until ctx ends.
@@ -124,7 +140,11 @@ func (od *onDemand) sweepIdleOnce(ctx context.Context, now time.Time) error {
 		if name == "" || c.ObjectMeta.DeletionTime != nil {
 			continue
 		}
-		local := od.used.track(name, time.Time{}).last.Load()
+		e := od.used.track(name, time.Time{})
+		if e.hit.Swap(false) {
+			e.last.Store(now.Unix())
+		}
+		local := e.last.Load()
 		last := persistedLastUse(c)
 		if local > last.Unix() {
 			last = time.Unix(local, 0)

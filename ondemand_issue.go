@@ -67,7 +67,6 @@ func newOnDemand(m *Manager, cfg OnDemandConfig) *onDemand {
 		denied:  newDenyCache(cfg.DenyCacheSize),
 		bucket:  newTokenBucket(cfg.RateLimit, cfg.Burst),
 		slots:   issuerSlots{per: cfg.MaxConcurrentPerIssuer, slots: map[meta.Ref]chan struct{}{}},
-		used:    usedNames{names: map[string]*usedName{}},
 		flights: map[string]*flight{},
 		queue:   make(chan *flight, cfg.MaxPending),
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,7 +27,7 @@ import (
 func TestOnDemand_HundredNamesConcurrentlyIssuedOnceEach(t *testing.T) {
 	h := startOnDemandACME(t, OnDemandConfig{
 		Allow: allowSuffix(".ondemand.test"), RateLimit: 1000, Burst: 200,
-		MaxConcurrentPerIssuer: 25, HandshakeTimeout: 50 * time.Second,
+		MaxConcurrentPerIssuer: 25, HandshakeTimeout: onDemandTestBudget - 30*time.Second,
 	}, nil)
 	port := serveTLS(t, h.m)
 	const names, perName = 100, 2
@@ -107,7 +108,8 @@ func TestOnDemand_DeniedNamesCostNoACMERequest(t *testing.T) {
 // Two Managers sharing one Store, each asked for the same names through
 // real handshakes at the same time, make one order per name.
 func TestOnDemand_TwoReplicasIssueOnce(t *testing.T) {
-	od := OnDemandConfig{Allow: allowSuffix(".ondemand.test"), RateLimit: 100, Burst: 50, HandshakeTimeout: 50 * time.Second}
+	od := OnDemandConfig{Allow: allowSuffix(".ondemand.test"), RateLimit: 100, Burst: 50,
+		HandshakeTimeout: onDemandTestBudget - 30*time.Second}
 	h := startOnDemandACME(t, od, nil)
 	cfg := h.cfg
 	cfg.Store = h.st
@@ -267,12 +269,22 @@ func startRun(t *testing.T, ctx context.Context, m *Manager) {
 }
 
 // serveTLS serves m.TLSConfig on a loopback port until the test ends,
-// completing each handshake, and returns the port.
+// completing each handshake, and returns the port. The first server-side
+// handshake errors are reported if the test fails.
 func serveTLS(t testing.TB, m *Manager) int {
 	t.Helper()
 	l, err := tls.Listen("tcp", "127.0.0.1:0", m.TLSConfig())
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() })
+	var mu sync.Mutex
+	var failed []string
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		if t.Failed() && len(failed) > 0 {
+			t.Logf("server-side handshake errors (first %d):\n%s", len(failed), strings.Join(failed, "\n"))
+		}
+	})
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -281,7 +293,13 @@ func serveTLS(t testing.TB, m *Manager) int {
 			}
 			go func() {
 				defer c.Close()
-				_ = c.(*tls.Conn).Handshake()
+				if err := c.(*tls.Conn).Handshake(); err != nil {
+					mu.Lock()
+					if len(failed) < 10 {
+						failed = append(failed, err.Error())
+					}
+					mu.Unlock()
+				}
 			}()
 		}
 	}()

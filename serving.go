@@ -14,7 +14,7 @@ import (
 // allocates nothing on a hit. Use it as tls.Config.GetCertificate.
 //
 // With Config.OnDemand.IdleTimeout, a hit also records that the name was
-// used (a shared read lock and, once a second, an atomic store: still no
+// used (a map lookup and an atomic flag, set once per sweep: no lock, no
 // allocation). With Config.OnDemand, a miss asks the on-demand policy and waits for the
 // name's issuance (see OnDemandConfig); its errors match
 // ErrOnDemandDenied, ErrOnDemandInvalidName, ErrOnDemandRateLimited,
@@ -28,7 +28,7 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 	}
 	if err == nil {
 		if m.onDemand.cfg.IdleTimeout > 0 {
-			m.onDemand.used.touch(hello.ServerName, m.cfg.Clock.Now())
+			m.onDemand.used.touch(hello.ServerName)
 		}
 		return cert, nil
 	}
