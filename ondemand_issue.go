@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/metrics"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -78,6 +79,32 @@ func (od *onDemand) getCertificate(hello *tls.ClientHelloInfo, miss error) (*tls
 	if hello.ServerName == "" || slices.Contains(hello.SupportedProtos, acmeTLS1Proto) {
 		return nil, miss // no name to issue for, or a validation's hello
 	}
+	cert, err := od.answer(hello, miss)
+	od.m.metrics.OnDemandHandshake(onDemandResult(err))
+	return cert, err
+}
+
+// onDemandResult is the metrics' name of a handshake's outcome.
+func onDemandResult(err error) string {
+	switch {
+	case err == nil:
+		return metrics.OnDemandIssued
+	case errors.Is(err, ErrOnDemandDenied):
+		return metrics.OnDemandDenied
+	case errors.Is(err, ErrOnDemandInvalidName):
+		return metrics.OnDemandInvalid
+	case errors.Is(err, ErrOnDemandRateLimited):
+		return metrics.OnDemandRateLimited
+	case errors.Is(err, ErrOnDemandBusy):
+		return metrics.OnDemandBusy
+	case errors.Is(err, ErrOnDemandTimeout):
+		return metrics.OnDemandTimeout
+	}
+	return metrics.OnDemandFailed
+}
+
+// answer is getCertificate for a hello with a name.
+func (od *onDemand) answer(hello *tls.ClientHelloInfo, miss error) (*tls.Certificate, error) {
 	name, err := onDemandName(hello.ServerName)
 	if err != nil {
 		od.debug("on-demand: invalid server name", hello.ServerName, err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -100,6 +101,10 @@ func TestOnDemand_DeniedNamesCostNoACMERequest(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), asked.Load(), "the denial is remembered whatever the case")
 	assert.Zero(t, h.acme.Requests(acmetest.EndpointNewOrder))
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(h.m.Metrics()))
+	_, results := samples(t, reg, "certflow_ondemand_handshakes_total")
+	assert.Equal(t, map[string]float64{`{result="denied"}`: 4, `{result="invalid"}`: 5}, results)
 	crts, err := store.ListOf[certificate.Certificate](h.ctx, h.st, store.ListOptions{Kind: meta.KindCertificate})
 	require.NoError(t, err)
 	assert.Empty(t, crts)
