@@ -20,6 +20,8 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/file"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // A hundred distinct allowed names, each asked for by two concurrent real
@@ -111,13 +113,32 @@ func TestOnDemand_DeniedNamesCostNoACMERequest(t *testing.T) {
 }
 
 // Two Managers sharing one Store, each asked for the same names through
-// real handshakes at the same time, make one order per name.
+// real handshakes at the same time, make one order per name: on a memory
+// store shared in the process, and on two file stores opened on one
+// directory, as two processes would.
 func TestOnDemand_TwoReplicasIssueOnce(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		st := memory.New()
+		twoReplicasIssueOnce(t, st, st)
+	})
+	t.Run("file", func(t *testing.T) {
+		dir := t.TempDir()
+		open := func() store.Store {
+			st, err := file.Open(dir, file.WithPollInterval(20*time.Millisecond), file.WithoutSync())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		}
+		twoReplicasIssueOnce(t, open(), open())
+	})
+}
+
+func twoReplicasIssueOnce(t *testing.T, st1, st2 store.Store) {
 	od := OnDemandConfig{Allow: allowSuffix(".ondemand.test"), RateLimit: 100, Burst: 50,
 		HandshakeTimeout: onDemandTestBudget - 30*time.Second}
-	h := startOnDemandACME(t, od, nil)
+	h := startOnDemandACME(t, od, st1)
 	cfg := h.cfg
-	cfg.Store = h.st
+	cfg.Store = st2
 	m2, err := New(cfg)
 	require.NoError(t, err)
 	startRun(t, h.ctx, m2)
