@@ -129,10 +129,19 @@ func (m *Manager) Get(ctx context.Context, ref meta.Ref, into meta.Object) error
 // requests, orders, challenges and temporary key (its Secret is kept, as
 // cert-manager keeps it). A Challenge whose record is still presented is
 // cleaned up by the running Manager first, then removed.
+//
+// Deleting a Certificate also deactivates the authorizations its unfinished
+// orders left pending at the CA, and, with AnnotationRevokeOnDelete, first
+// revokes its certificate (delete_hygiene.go).
 func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
+	pending, err := m.beforeDelete(ctx, ref)
+	if err != nil {
+		return err
+	}
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		return err
 	}
+	m.deactivate(ctx, pending)
 	return m.collectOwned(ctx, ref)
 }
 
