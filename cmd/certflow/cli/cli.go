@@ -212,6 +212,8 @@ Exit status:
 		a.createCommand(),
 		a.waitCommand(),
 		a.versionCommand(),
+		a.revokeCommand(),
+		a.deactivateAccountCommand(),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
