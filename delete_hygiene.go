@@ -47,8 +47,8 @@ func (m *Manager) beforeDelete(ctx context.Context, ref meta.Ref) ([]pendingAuth
 		leaf, err := m.revokeIssued(ctx, c, RevocationCessationOfOperation, revokeOptions{})
 		switch {
 		case err == nil:
-			m.cfg.Logger.Info("revoked the certificate of a Certificate being deleted", "kind", ref.Kind,
-				"namespace", ref.Namespace, "name", ref.Name, "serial", fmt.Sprintf("%x", leaf.SerialNumber))
+			m.cfg.Logger.Info(fmt.Sprintf("revoked the certificate (serial %x) of a Certificate being deleted", leaf.SerialNumber),
+				"kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name)
 		case errors.Is(err, ErrAlreadyRevoked), errors.Is(err, ErrNoCertificate):
 		default:
 			return nil, fmt.Errorf("certflow: delete %s: %s says to revoke first, and that failed (the Certificate is kept): %w",
@@ -99,8 +99,8 @@ func (m *Manager) deactivate(ctx context.Context, authzs []pendingAuthz) {
 			err = m.wiring.issuers.Clients().DeactivateAuthorization(ctx, iss, a.url)
 		}
 		if err != nil {
-			m.cfg.Logger.Warn("cannot deactivate a pending authorization of a deleted Certificate", "kind", a.issuer.Kind,
-				"namespace", a.issuer.Namespace, "name", a.issuer.Name, "url", a.url, "err", err)
+			m.cfg.Logger.Warn("cannot deactivate a pending authorization of a deleted Certificate: "+a.url, "kind", a.issuer.Kind,
+				"namespace", a.issuer.Namespace, "name", a.issuer.Name, "err", err)
 		}
 	}
 }
