@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 )
 
@@ -25,5 +26,12 @@ func (m *Manager) DeactivateAccount(ctx context.Context, ref meta.Ref) error {
 	if ref.Kind.ClusterScoped() {
 		ref.Namespace = ""
 	}
-	return m.wiring.issuers.DeactivateAccount(ctx, ref)
+	if err := m.wiring.issuers.DeactivateAccount(ctx, ref); err != nil {
+		return err
+	}
+	if iss, err := issuer.Get(ctx, m.cfg.Store, ref); err == nil {
+		m.events.recordNow(ctx, iss, meta.EventNormal, issuer.ReasonACMEAccountDeactivated,
+			"The ACME account "+iss.IssuerStatus().ACME.URI+" was deactivated at the CA")
+	}
+	return nil
 }

@@ -178,6 +178,9 @@ func TestDeactivateAccount(t *testing.T) {
 
 	require.NoError(t, h.m.DeactivateAccount(h.ctx, iref))
 	require.NoError(t, h.m.DeactivateAccount(h.ctx, iref), "again: already done")
+	evs, err := h.m.Events(h.ctx, iref)
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Reason == issuer.ReasonACMEAccountDeactivated }), "%v", evs)
 	key := accountKey(t, h, "acme-account")
 	acct, err := h.acme.AccountOf(key.Public())
 	require.NoError(t, err)

@@ -46,7 +46,8 @@ type wiring struct {
 	preloaded map[meta.Ref]string
 
 	mu sync.Mutex
-	// caSecrets maps a CA Secret to the issuers that sign with it.
+	// caSecrets maps a CA Secret to the issuers that sign with it (and an
+	// ACME account key Secret to its issuer).
 	caSecrets map[meta.Ref]map[meta.Ref]bool
 }
 

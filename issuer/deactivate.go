@@ -30,6 +30,7 @@ const markAttempts = 10
 // replaced or deleted.
 //
 // Errors: ErrNoAccount; the CA's refusal (an *acme.Error); Store errors.
+// The caller records the event: it knows whether an event writer runs.
 func (r *Reconciler) DeactivateAccount(ctx context.Context, ref meta.Ref) error {
 	obj, again, err := r.markDeactivated(ctx, ref)
 	if err != nil {
@@ -70,8 +71,6 @@ func (r *Reconciler) DeactivateAccount(ctx context.Context, ref meta.Ref) error 
 	if err != nil {
 		return fmt.Errorf("issuer: deactivate account of %s: %w", ref, err)
 	}
-	meta.RecordEvent(r.deps.Events, obj, meta.EventNormal, ReasonACMEAccountDeactivated,
-		"The ACME account "+st.URI+" was deactivated at the CA")
 	return nil
 }
 
