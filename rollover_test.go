@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +13,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
 )
 
 // TestAccountKeyChangeRollsOverWhileRunning: replacing the key in a
@@ -47,4 +49,22 @@ func TestAccountKeyChangeRollsOverWhileRunning(t *testing.T) {
 	r, err := h.m.Renew(h.ctx, ref)
 	require.NoError(t, err)
 	require.NoError(t, h.m.WaitReady(h.ctx, ref, ForRenewal(r)), "the rolled-over account issues")
+}
+
+// TestAccountKeyCopyGoesWithItsIssuer: the copy of the registered account
+// key is owned by the issuer and collected with it; the account key Secret
+// itself, the user's, stays.
+func TestAccountKeyCopyGoesWithItsIssuer(t *testing.T) {
+	h := startACME(t, acmeSetup{})
+	h.issueACME("www", nil)
+	copyRef := meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "certflow-acme-account-issuer-acme"}
+	sec := &secret.Secret{}
+	require.NoError(t, h.st.Get(h.ctx, copyRef, sec), "the registered key is copied")
+	assert.Equal(t, "acme", sec.ObjectMeta.Labels[issuer.LabelAccountKeyCopy])
+
+	require.NoError(t, h.m.Delete(h.ctx, meta.Ref{Kind: meta.KindIssuer, Namespace: "default", Name: "acme"}))
+	h.awaitStore("the copy is collected", func() bool {
+		return errors.Is(h.st.Get(h.ctx, copyRef, &secret.Secret{}), store.ErrNotFound)
+	})
+	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "acme-account"}, &secret.Secret{}))
 }
