@@ -41,8 +41,9 @@ func (b RenewalBasis) Explain() string {
 // RenewalBasisOf says what chose c's status.renewalTime, read from its
 // status alone (so that Status and the command can say it without the
 // leaf): the CA's window when the time is the one drawn in it, else what
-// ScheduleRenewal bases notBefore..notAfter on. Empty before the first
-// issuance.
+// ScheduleRenewal bases notBefore..notAfter on when it gives that time.
+// Empty before the first issuance, and when the spec changed since the
+// time was chosen (the next reconcile chooses again).
 func RenewalBasisOf(c *Certificate) RenewalBasis {
 	st := &c.Status
 	if st.RenewalTime == nil || st.NotBefore == nil || st.NotAfter == nil {
@@ -51,6 +52,9 @@ func RenewalBasisOf(c *Certificate) RenewalBasis {
 	if st.ACME != nil && st.ACME.ARI != nil && st.ACME.ARI.SelectedTime != nil && st.ACME.ARI.SelectedTime.Equal(*st.RenewalTime) {
 		return RenewalBasisARI
 	}
-	_, basis := ScheduleRenewal(*st.NotBefore, *st.NotAfter, &c.Spec, JitterKey(c))
+	at, basis := ScheduleRenewal(*st.NotBefore, *st.NotAfter, &c.Spec, JitterKey(c))
+	if !at.Equal(*st.RenewalTime) {
+		return ""
+	}
 	return basis
 }
