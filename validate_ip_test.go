@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow"
-	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store/memory"
