@@ -40,8 +40,9 @@
 // listen: unless WithAlwaysValid is set, such validations fail. Start your
 // responder on a free loopback port first, then pass the port.
 //
-// IP address identifiers (RFC 8738) are validated by HTTP-01 (the VA
-// connects to the IP itself) and TLS-ALPN-01 (SNI the reverse-DNS name); with
+// IP address identifiers (RFC 8738) are validated by HTTP-01 and TLS-ALPN-01
+// (SNI the reverse-DNS name) at the address itself, so order loopback
+// addresses (127.0.0.1, ::1) unless WithAlwaysValid is set; with
 // WithIPProfiles, newOrder refuses them with rejectedIdentifier outside the
 // named profiles, as Let's Encrypt accepts them only in "shortlived".
 //
