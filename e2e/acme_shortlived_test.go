@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -86,4 +90,52 @@ func TestACME_ShortLived_ARIWindowDecides(t *testing.T) {
 	tree, err := h.m.Status(h.ctx, meta.RefOf(c))
 	require.NoError(t, err)
 	assert.Contains(t, tree.String(), string(certificate.RenewalBasisARI))
+}
+
+// withoutARI is a transport hiding the directory's renewalInfo: a CA that
+// does not offer ACME Renewal Information.
+type withoutARI struct{ base http.RoundTripper }
+
+func (w withoutARI) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := w.base.RoundTrip(r)
+	if err != nil || r.URL.Path != "/dir" || res.StatusCode != http.StatusOK {
+		return res, err
+	}
+	defer res.Body.Close()
+	var dir map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&dir); err != nil {
+		return nil, err
+	}
+	delete(dir, "renewalInfo")
+	body, err := json.Marshal(dir)
+	if err != nil {
+		return nil, err
+	}
+	res.Body, res.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	res.Header.Del("Content-Length")
+	return res, nil
+}
+
+// A CA whose directory offers no renewalInfo: the check records so, and
+// the short-lived certificate renews at half-life.
+func TestACME_ShortLived_CAWithoutARI_HalfLife(t *testing.T) {
+	h := startACME(t, acmeSetup{acmeOpts: shortLivedProfile(),
+		transport: func(base http.RoundTripper) http.RoundTripper { return withoutARI{base} }})
+	iss := h.acme.Issuer("default", "short")
+	iss.Spec.ACME.Profile = "shortlived"
+	crt := testrig.ACMECertificate("default", "no-ari", "short", "no-ari.example.test")
+	h.issue(iss, crt)
+	var c *certificate.Certificate
+	h.awaitStore("the renewalInfo check failed", func() bool {
+		c = &certificate.Certificate{}
+		require.NoError(t, h.st.Get(h.ctx, meta.RefOf(crt), c))
+		return c.Status.ACME != nil && c.Status.ACME.ARI != nil && c.Status.ACME.ARI.LastError != ""
+	})
+	assert.Contains(t, c.Status.ACME.ARI.LastError, "does not offer ACME Renewal Information")
+	assert.Nil(t, c.Status.ACME.ARI.SelectedTime)
+	leaf := secretLeaf(t, h, "default", c.Spec.SecretName)
+	want, _ := certificate.ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &c.Spec, certificate.JitterKey(c))
+	assert.Equal(t, want, *c.Status.RenewalTime)
+	assert.Equal(t, certificate.RenewalBasisShortLivedHalfLife, certificate.RenewalBasisOf(c))
+	assert.Zero(t, h.acme.Requests(acmetest.EndpointRenewalInfo), "nothing asked of a CA that offers nothing")
 }
