@@ -20,6 +20,9 @@ const maxJitter = time.Hour
 // most a tenth of the time between notBefore and the unjittered renewal
 // time, so a short certificate with a long renewBefore (1h with 59m) is
 // never due the moment it is issued.
+//
+// This is cert-manager's rule at every lifetime; the Manager schedules
+// with ScheduleRenewal, which renews short-lived leaves at half-life.
 func RenewalTime(notBefore, notAfter time.Time, spec *Spec, key string) time.Time {
 	return renewalAt(notBefore, notAfter, RenewBefore(notAfter.Sub(notBefore), spec), key)
 }
