@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/issuer"
@@ -57,7 +58,11 @@ func (m *Manager) checkIPSolvers(ctx context.Context, obj meta.Object) error {
 	}
 	var errs []error
 	for i, ip := range c.Spec.IPAddresses {
-		if _, ok := solver.Select(io.IssuerSpec().ACME.Solvers, ip, false, c.ObjectMeta.Labels); !ok {
+		id := ip
+		if a, err := netip.ParseAddr(ip); err == nil {
+			id = a.Unmap().String() // as the order's identifier, which solvers are selected for
+		}
+		if _, ok := solver.Select(io.IssuerSpec().ACME.Solvers, id, false, c.ObjectMeta.Labels); !ok {
 			errs = append(errs, &IPSolverError{Field: fmt.Sprintf("spec.ipAddresses[%d]", i), IP: ip, Issuer: ref})
 		}
 	}

@@ -30,6 +30,8 @@ func TestApply_IPAddressNeedsHTTPOrTLSALPNSolver(t *testing.T) {
 	require.NoError(t, m.Apply(ctx, &issuer.Issuer{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "alpn"},
 		Spec: acme(dns, solver.Config{TLSALPN01: &solver.TLSALPN01Config{}})}))
 	require.NoError(t, m.Apply(ctx, testrig.CAIssuer("default", "ca", "ca-key")))
+	require.NoError(t, m.Apply(ctx, &issuer.Issuer{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "v6"},
+		Spec: acme(solver.Config{HTTP01: &solver.HTTP01Config{}, Selector: &solver.Selector{DNSNames: []string{"2001:db8::1"}}}, dns)}))
 
 	tests := map[string]struct {
 		ref  meta.IssuerRef
@@ -40,6 +42,7 @@ func TestApply_IPAddressNeedsHTTPOrTLSALPNSolver(t *testing.T) {
 			[]string{"192.0.2.1", "2001:db8::1"}, []string{"spec.ipAddresses[0]", "spec.ipAddresses[1]"}},
 		"DNS-01 beside TLS-ALPN-01":           {meta.IssuerRef{Name: "alpn"}, []string{"192.0.2.1"}, nil},
 		"CA issuer: no challenges":            {meta.IssuerRef{Name: "ca"}, []string{"192.0.2.1"}, nil},
+		"selector names the canonical form":   {meta.IssuerRef{Name: "v6"}, []string{"2001:DB8:0:0::1"}, nil},
 		"issuer not stored yet: order checks": {meta.IssuerRef{Name: "later"}, []string{"192.0.2.1"}, nil},
 	}
 	for name, tt := range tests {
