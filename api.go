@@ -29,7 +29,9 @@ const applyAttempts = 64
 // webhook checks) and checks that its solvers name DNS-01 providers this
 // Manager has (unless AnyDNS01Provider): an object that cannot work is
 // refused with an *InvalidError (errors.Is ErrInvalid) carrying the kind's
-// typed error, and nothing is stored.
+// typed error, and nothing is stored. A Certificate naming IP addresses is
+// also refused (an *IPSolverError) when its ACME issuer, already stored, has
+// no HTTP-01 or TLS-ALPN-01 solver for one of them.
 //
 // Apply is create-or-update under concurrency: when another caller (in this
 // process or another sharing the Store) creates or updates the object
@@ -42,6 +44,9 @@ func (m *Manager) Apply(ctx context.Context, obj meta.Object, opts ...ApplyOptio
 	}
 	normalize(obj)
 	if err := m.validate(obj, o); err != nil {
+		return err
+	}
+	if err := m.checkIPSolvers(ctx, obj); err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {

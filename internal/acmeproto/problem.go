@@ -75,6 +75,12 @@ func Classify(err error, now time.Time) Problem {
 		}
 		return p
 	}
+	var ipe *IPRejectedError
+	if errors.As(err, &ipe) {
+		p := Classify(ipe.Err, now)
+		p.Detail = ipe.hint() + ": " + p.Detail
+		return p
+	}
 	var ae *acme.Error
 	if !errors.As(err, &ae) {
 		return Problem{Class: Transient, Detail: errText(err)}
