@@ -59,6 +59,9 @@ const (
 	opGetOrder         = "get order"
 	opFinalize         = "finalize"
 	opDownload         = "download certificate"
+	// opValidate is the CA's validation of a challenge, as a failed
+	// challenge's problem is recorded on its order.
+	opValidate = "validate"
 )
 
 // snapshot is everything a decision about one Order reads.
@@ -194,6 +197,7 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 	}
 	var create []meta.Object
 	var noSolver, failed []string
+	var problem *Problem
 	failState := StateErrored
 	pending := 0
 	for _, az := range st.Authorizations {
@@ -208,6 +212,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 					failState = StateInvalid
 				}
 				failed = append(failed, fmt.Sprintf("%s challenge for %q: %s", ch.Spec.Type, displayName(az), ch.Status.Reason))
+				if pr := ch.Status.Problem; pr != nil && problem == nil {
+					// Kept as data: whether another CA may issue
+					// (caa, rejectedIdentifier) is read from the type.
+					problem = &Problem{Op: opValidate, Type: pr.Type, Detail: pr.Detail, Attempts: 1, Refused: true}
+				}
 			default:
 				pending++
 			}
@@ -222,7 +231,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 		pending++
 	}
 	if len(failed) > 0 {
-		return fail(o, s.Now, failState, ReasonFailed, strings.Join(failed, "; "))
+		d := fail(o, s.Now, failState, ReasonFailed, strings.Join(failed, "; "))
+		if problem != nil {
+			o.Status.Problem = problem
+		}
+		return d
 	}
 	plan := reconcile.Plan{Object: o, Create: create}
 	reason := ""

@@ -110,3 +110,11 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// Problem types of RFC 8555 §6.7 that say the CA will not issue for an
+// identifier, whatever the client does: another CA may.
+const (
+	ProblemRejectedIdentifier    = "urn:ietf:params:acme:error:rejectedIdentifier"
+	ProblemUnsupportedIdentifier = "urn:ietf:params:acme:error:unsupportedIdentifier"
+	ProblemCAA                   = "urn:ietf:params:acme:error:caa"
+)
