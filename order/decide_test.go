@@ -73,6 +73,7 @@ func TestDecide(t *testing.T) {
 		creates   int
 		deletes   int
 		finalizes bool
+		problem   *Problem // the Problem recorded, when one is
 	}{
 		{name: "valid: cleaned-up challenges are deleted", o: base(withURL(StateValid)),
 			chs: []*challenge.Challenge{chal(challenge.StateValid, "", true), chal(challenge.StateValid, "", false)}, state: StateValid, deletes: 1},
@@ -167,6 +168,14 @@ func TestDecide(t *testing.T) {
 		{name: "challenge invalid: order invalid with its reason", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
 			chs:   []*challenge.Challenge{chal(challenge.StateInvalid, "unauthorized: wrong key", true)},
 			write: true, state: StateInvalid, reason: `HTTP-01 challenge for "a.example.test": unauthorized: wrong key`, event: ReasonFailed},
+		{name: "challenge invalid with the CA's problem: kept as the order's problem", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
+			chs: []*challenge.Challenge{func() *challenge.Challenge {
+				ch := chal(challenge.StateInvalid, "caa: CAA record forbids", true)
+				ch.Status.Problem = &challenge.Problem{Type: acmeproto.ProblemCAA, Detail: "CAA record forbids"}
+				return ch
+			}()},
+			write: true, state: StateInvalid, reason: "CAA record forbids", event: ReasonFailed,
+			problem: &Problem{Op: opValidate, Type: acmeproto.ProblemCAA, Detail: "CAA record forbids", Attempts: 1, Refused: true}},
 		{name: "challenge errored: order errored", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
 			chs:   []*challenge.Challenge{chal(challenge.StateErrored, "self-check: timeout", true)},
 			write: true, state: StateErrored, reason: "self-check: timeout", event: ReasonFailed},
@@ -195,6 +204,9 @@ func TestDecide(t *testing.T) {
 			assert.Len(t, d.plan.Create, tt.creates)
 			assert.Len(t, d.plan.Delete, tt.deletes)
 			assert.Equal(t, tt.finalizes, got.Status.Finalizing)
+			if tt.problem != nil {
+				assert.Equal(t, tt.problem, got.Status.Problem)
+			}
 			if tt.state.IsFinal() && tt.write {
 				assert.NotNil(t, got.Status.FailureTime)
 			}
