@@ -209,7 +209,6 @@ func TestDecide_Fallback(t *testing.T) {
 	}
 }
 
-
 // TestReconcile_FallbackThenBackToFirst runs the reconciler through an
 // issuance whose first issuer is rate limited, then a renewal with that
 // issuer healthy again: the first is issued by the fallback, with no
