@@ -77,8 +77,11 @@ func TestACME_Fallback(t *testing.T) {
 		// newOrders is how many newOrder requests the failure costs the
 		// first CA: one refusal, or the attempts that make it unreachable.
 		newOrders int
+		// retryAfter is the CA's Retry-After: the account asks it nothing
+		// before it has passed.
+		retryAfter time.Duration
 	}{
-		{name: "rate limited", reason: request.ReasonRateLimited, msg: "rateLimited", newOrders: 1,
+		{name: "rate limited", reason: request.ReasonRateLimited, msg: "rateLimited", newOrders: 1, retryAfter: 2 * time.Second,
 			faults: []acmetest.Fault{acmetest.RateLimited(acmetest.EndpointNewOrder, 1, 2*time.Second)}},
 		{name: "identifier rejected", reason: request.ReasonIdentifierRejected, msg: "rejectedIdentifier", newOrders: 1,
 			faults: []acmetest.Fault{acmetest.RejectedIdentifier(acmetest.EndpointNewOrder, 1)}},
@@ -115,7 +118,13 @@ func TestACME_Fallback(t *testing.T) {
 			assert.Contains(t, text, "Issuer second")
 			assert.Contains(t, text, fmt.Sprintf("Issuer first: %s: ", tt.reason))
 
-			// The next renewal starts at the first issuer, healthy now.
+			// The next renewal starts at the first issuer, healthy now. The
+			// CA's Retry-After runs from its 429, which came before the
+			// skip was recorded; a renewal before that is passed over
+			// without asking (TestACME_Fallback_AccountRateLimited).
+			if tt.retryAfter > 0 {
+				<-time.After(time.Until(skip.Time.Add(tt.retryAfter)))
+			}
 			rn, err := r.m.Renew(r.ctx, ref)
 			require.NoError(t, err)
 			require.NoError(t, r.m.WaitReady(r.ctx, ref, certflow.ForRenewal(rn)))
@@ -154,4 +163,47 @@ func TestACME_Fallback_IssuerNotReady(t *testing.T) {
 	assert.Equal(t, request.ReasonIssuerUnavailable, c.Status.SkippedIssuers[0].Reason)
 	assert.Contains(t, c.Status.SkippedIssuers[0].Message, string(issuer.ReasonErrRegisterACMEAccount))
 	assert.True(t, r.verifiesWith(t, c.Spec.SecretName, r.acme.Roots()))
+}
+
+// TestACME_Fallback_AccountRateLimited: the first CA rate limits the
+// account for a minute. Every Certificate falls back, including those
+// whose orders never reached the CA (the account waits: they learn it
+// from the account's hold, not from a 429 of their own), and the first CA
+// sees no more newOrders than the account had in flight when the first
+// 429 came.
+func TestACME_Fallback_AccountRateLimited(t *testing.T) {
+	t.Parallel()
+	r := startFallback(t, "", acmetest.WithFaults(acmetest.Fault{Endpoint: acmetest.EndpointNewOrder, Nth: 1, Repeat: -1,
+		Kind: acmetest.FaultRateLimited, RetryAfter: time.Minute}))
+	const n = 6
+	var refs []meta.Ref
+	for i := range n {
+		c := r.certificate(fmt.Sprintf("many-%d", i))
+		require.NoError(t, r.m.Apply(r.ctx, c))
+		refs = append(refs, meta.RefOf(c))
+	}
+	for _, ref := range refs {
+		c := r.waitReady(ref)
+		require.NotNil(t, c.Status.IssuedBy, ref.Name)
+		assert.Equal(t, "second", c.Status.IssuedBy.Name, ref.Name)
+		require.Len(t, c.Status.SkippedIssuers, 1, ref.Name)
+		assert.Equal(t, request.ReasonRateLimited, c.Status.SkippedIssuers[0].Reason, ref.Name)
+	}
+	inFlight := max(2, r.cfg.Workers/4) // Config.ACME.MaxInFlightPerAccount's default
+	sent := r.first.Requests(acmetest.EndpointNewOrder)
+	assert.LessOrEqual(t, sent, inFlight, "the held account sent nothing more")
+	assert.Zero(t, r.first.OrderCount())
+	assert.Equal(t, n, r.acme.OrderCount())
+
+	// A renewal within the CA's Retry-After does not ask the first CA.
+	rn, err := r.m.Renew(r.ctx, refs[0])
+	require.NoError(t, err)
+	require.NoError(t, r.m.WaitReady(r.ctx, refs[0], certflow.ForRenewal(rn)))
+	c := &certificate.Certificate{}
+	require.NoError(t, r.m.Get(r.ctx, refs[0], c))
+	assert.Equal(t, 2, *c.Status.Revision)
+	assert.Equal(t, "second", c.Status.IssuedBy.Name)
+	require.Len(t, c.Status.SkippedIssuers, 1)
+	assert.Contains(t, c.Status.SkippedIssuers[0].Message, "not sent")
+	assert.Equal(t, sent, r.first.Requests(acmetest.EndpointNewOrder), "the held account sent nothing")
 }

@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ type snapshot struct {
 	// valid).
 	Challenges []*challenge.Challenge
 	Now        time.Time
+	// AccountHold is until when the CA asked the issuer's account to wait;
+	// zero when it did not (or nobody tracks it).
+	AccountHold time.Time
 }
 
 // policy holds the durations decisions use.
@@ -161,6 +165,9 @@ func (p policy) step(s snapshot) decision {
 		}
 		if err != nil {
 			return fail(&o, s.Now, StateErrored, ReasonFailed, opNewOrder+": "+err.Error())
+		}
+		if s.Now.Before(s.AccountHold) {
+			return heldBack(&o, s.AccountHold)
 		}
 		return decision{plan: reconcile.Plan{Object: &o}, step: stepNewOrder}
 	}
@@ -295,6 +302,27 @@ func markFailed(o *Order, now time.Time, state State, reason string) {
 	o.Status.Reason = reason
 	o.Status.FailureTime = &now
 	o.Status.NotBefore = nil
+}
+
+// heldBack keeps an order that is not opened yet from asking a CA that
+// rate limits its account until the CA's time, and records why as the
+// problem of its newOrder (recorded once: the status write wakes the order
+// and its request).
+func heldBack(o *Order, until time.Time) decision {
+	st := &o.Status
+	plan := reconcile.Wait(o, until)
+	if st.Problem != nil && st.Problem.Op == opNewOrder && st.Problem.Type == acmeproto.ProblemRateLimited &&
+		st.NotBefore != nil && st.NotBefore.Equal(until) {
+		return decision{plan: plan}
+	}
+	when := until.UTC().Format(time.RFC3339)
+	st.Problem = &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: http.StatusTooManyRequests, Attempts: 1,
+		Detail: "not sent: the CA asked this account to wait until " + when}
+	st.NotBefore = &until
+	st.Reason = fmt.Sprintf("%s: rate limited by the CA, retrying at %s: %s", opNewOrder, when, problemText(st.Problem))
+	plan.Write = true
+	plan.Eventf(meta.EventWarning, ReasonRetry, st.Reason)
+	return decision{plan: plan}
 }
 
 // notReady reports whether p records a finalize the CA refused because

@@ -74,6 +74,7 @@ func TestDecide(t *testing.T) {
 		deletes   int
 		finalizes bool
 		problem   *Problem // the Problem recorded, when one is
+		hold      time.Time
 	}{
 		{name: "valid: cleaned-up challenges are deleted", o: base(withURL(StateValid)),
 			chs: []*challenge.Challenge{chal(challenge.StateValid, "", true), chal(challenge.StateValid, "", false)}, state: StateValid, deletes: 1},
@@ -126,6 +127,15 @@ func TestDecide(t *testing.T) {
 			return o
 		}(), acme: acmeCfg, next: created.Add(10 * time.Minute)},
 		{name: "no ACME order yet: newOrder", o: base(Status{}), acme: acmeCfg, step: stepNewOrder},
+		{name: "no ACME order yet, account rate limited: not sent, says so, waits", o: base(Status{}), acme: acmeCfg, hold: later,
+			write: true, reason: "new order: rate limited by the CA, retrying at", event: ReasonRetry, next: later,
+			problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: 429, Attempts: 1,
+				Detail: "not sent: the CA asked this account to wait until " + later.UTC().Format(time.RFC3339)}},
+		{name: "no ACME order yet, rate limit recorded: wait without writing", o: func() Order {
+			o := base(Status{NotBefore: &later, Problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited}})
+			return o
+		}(), acme: acmeCfg, hold: later, next: later},
+		{name: "account rate limit over: newOrder", o: base(Status{}), acme: acmeCfg, hold: now, step: stepNewOrder},
 		{name: "commonName outside the SANs is refused before ordering", o: func() Order {
 			o := base(Status{})
 			o.Spec.Request = testCSR(t, "other.example.test", "a.example.test")
@@ -186,7 +196,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.o
 			d := p.decide(snapshot{Order: tt.o, Issuer: meta.Ref{Kind: meta.KindIssuer, Namespace: "ns", Name: "acme"},
-				ACME: tt.acme, Thumbprint: "thumb", Challenges: tt.chs, Now: now})
+				ACME: tt.acme, Thumbprint: "thumb", Challenges: tt.chs, Now: now, AccountHold: tt.hold})
 			assert.Equal(t, tt.step, d.step)
 			assert.Equal(t, tt.write, d.plan.Write, "write")
 			got := d.plan.Object.(*Order)
