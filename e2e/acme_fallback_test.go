@@ -111,6 +111,13 @@ func TestACME_Fallback(t *testing.T) {
 			assert.Zero(t, r.first.OrderCount(), "the first CA opened no order")
 			assert.Equal(t, 1, r.acme.OrderCount())
 
+			// Renewal information comes from the CA that issued the leaf.
+			withARI := waitFor(r.harness, ref, "renewal info checked", func(c *certificate.Certificate) bool {
+				return c.Status.ACME != nil && c.Status.ACME.ARI != nil && c.Status.ACME.ARI.LastChecked != nil
+			})
+			assert.Empty(t, withARI.Status.ACME.ARI.LastError)
+			assert.NotNil(t, withARI.Status.ACME.ARI.SuggestedWindow)
+
 			tree, err := r.m.Status(r.ctx, ref)
 			require.NoError(t, err)
 			text := tree.String()
@@ -135,6 +142,8 @@ func TestACME_Fallback(t *testing.T) {
 			assert.Empty(t, renewed.Status.SkippedIssuers)
 			assert.True(t, r.verifiesWith(t, c.Spec.SecretName, r.first.Roots()), "the renewed leaf chains to the first CA")
 			assert.Equal(t, tt.newOrders+1, r.first.Requests(acmetest.EndpointNewOrder))
+			orders := r.first.NewOrders()
+			assert.Empty(t, orders[len(orders)-1].Replaces, "the first CA is not asked to replace the second CA's certificate")
 			assert.Equal(t, 1, r.first.OrderCount())
 			assert.Equal(t, 1, r.acme.OrderCount(), "the second CA was not asked again")
 		})
@@ -206,4 +215,6 @@ func TestACME_Fallback_AccountRateLimited(t *testing.T) {
 	require.Len(t, c.Status.SkippedIssuers, 1)
 	assert.Contains(t, c.Status.SkippedIssuers[0].Message, "not sent")
 	assert.Equal(t, sent, r.first.Requests(acmetest.EndpointNewOrder), "the held account sent nothing")
+	orders := r.acme.NewOrders()
+	assert.NotEmpty(t, orders[len(orders)-1].Replaces, "the second CA is asked to replace its own certificate")
 }
