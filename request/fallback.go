@@ -69,7 +69,9 @@ func orderFallback(o *order.Order) (Fallback, bool) {
 		return Fallback{Reason: ReasonRateLimited, Message: msg}, true
 	case p.Type == acmeproto.ProblemRejectedIdentifier || p.Type == acmeproto.ProblemUnsupportedIdentifier || p.Type == acmeproto.ProblemCAA:
 		return Fallback{Reason: ReasonIdentifierRejected, Message: msg}, true
-	case unanswered(p) && p.Attempts >= UnreachableAttempts:
+	case unanswered(p) && p.Attempts >= UnreachableAttempts && !o.Status.Finalizing:
+		// Not once a finalize may have reached the CA: it may be issuing,
+		// and the order reads its outcome when the CA answers again.
 		return Fallback{Reason: ReasonUnreachable, Message: fmt.Sprintf("%s (%d attempts)", msg, p.Attempts)}, true
 	}
 	return Fallback{}, false

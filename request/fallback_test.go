@@ -87,6 +87,12 @@ func TestDecide_Fallback(t *testing.T) {
 			order: orderProblem(order.StatePending, noAnswer(UnreachableAttempts)), fallback: ReasonUnreachable, msg: "connection refused (3 attempts)", reason: ReasonFailed, final: true},
 		{name: "5xx on every attempt: unreachable", req: withFallback(),
 			order: orderProblem(order.StatePending, serverError), fallback: ReasonUnreachable, reason: ReasonFailed, final: true},
+		{name: "unreachable after a finalize may have reached the CA: waits for its answer", req: withFallback(),
+			order: func() *order.Order {
+				o := orderProblem(order.StateProcessing, order.Problem{Op: "get order", Detail: "connection refused", Attempts: 5})
+				o.Status.Finalizing = true
+				return o
+			}(), reason: ReasonPending},
 		{name: "unreachable, last issuer: keeps retrying", req: approvedReq(csr),
 			order: orderProblem(order.StatePending, noAnswer(10)), reason: ReasonPending},
 		{name: "badNonce is the protocol, not the CA failing", req: withFallback(),
