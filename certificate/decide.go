@@ -147,7 +147,7 @@ func (d *decision) run() {
 			cert.Status.SkippedIssuers = cur
 		}
 		r := newRequest(cert, key)
-		orderOptions(r, cert, kp, trigger, s.ARI != nil && s.Secret != nil && issuerRefsEqual(r.Spec.IssuerRef, secretIssuer(cert, s.Secret.ObjectMeta.Annotations)))
+		orderOptions(r, cert, kp, trigger, s.ARI != nil && issuedTheSecret(cert, s.Secret, r.Spec.IssuerRef))
 		d.plan.Create = append(d.plan.Create, r)
 		d.plan.Eventf(meta.EventNormal, ReasonRequested, "Created new CertificateRequest resource "+r.ObjectMeta.Name)
 	}

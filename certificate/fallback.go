@@ -153,6 +153,12 @@ func secretIssuer(cert *Certificate, a map[string]string) meta.IssuerRef {
 	return cert.Spec.IssuerRef
 }
 
+// issuedTheSecret reports whether iss issued the leaf in sec: only its CA
+// can be asked to replace it.
+func issuedTheSecret(cert *Certificate, sec *secret.Secret, iss meta.IssuerRef) bool {
+	return sec != nil && issuerRefsEqual(iss, secretIssuer(cert, sec.ObjectMeta.Annotations))
+}
+
 // annotatedIssuer reports whether the issuer annotations a name ref, read
 // as cert-manager's issuer annotation check reads them.
 func annotatedIssuer(a map[string]string, ref meta.IssuerRef) bool {
