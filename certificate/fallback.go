@@ -27,7 +27,7 @@ const ReasonIssuerSkipped meta.Reason = "IssuerSkipped"
 type SkippedIssuer struct {
 	IssuerRef meta.IssuerRef `json:"issuerRef"`
 	// Reason is one of request.ReasonRateLimited, ReasonUnreachable,
-	// ReasonIdentifierRejected, ReasonIssuerUnavailable.
+	// ReasonIdentifierRejected, ReasonIssuerNotReady.
 	Reason meta.Reason `json:"reason"`
 	// Message is the CA's problem or the issuer's condition.
 	Message string `json:"message"`

@@ -169,7 +169,7 @@ func TestACME_Fallback_IssuerNotReady(t *testing.T) {
 	require.NotNil(t, c.Status.IssuedBy)
 	assert.Equal(t, "second", c.Status.IssuedBy.Name)
 	require.Len(t, c.Status.SkippedIssuers, 1)
-	assert.Equal(t, request.ReasonIssuerUnavailable, c.Status.SkippedIssuers[0].Reason)
+	assert.Equal(t, request.ReasonIssuerNotReady, c.Status.SkippedIssuers[0].Reason)
 	assert.Contains(t, c.Status.SkippedIssuers[0].Message, string(issuer.ReasonErrRegisterACMEAccount))
 	assert.True(t, r.verifiesWith(t, c.Spec.SecretName, r.acme.Roots()))
 }

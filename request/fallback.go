@@ -20,7 +20,9 @@ import (
 const AnnotationFallback = "certflow.io/fallback-issuer-follows"
 
 // Reasons a request's issuer is passed over for the Certificate's next one
-// (Fallback.Reason).
+// (Fallback.Reason), besides ReasonIssuerNotReady: an issuer that is not
+// Ready itself (say, its ACME account cannot be registered) cannot sign at
+// all.
 const (
 	// ReasonRateLimited: the CA answered rateLimited (or 429). Its
 	// Retry-After is honoured by not asking it again for this issuance.
@@ -31,9 +33,6 @@ const (
 	// ReasonIdentifierRejected: the CA will not issue for a name
 	// (rejectedIdentifier, unsupportedIdentifier, caa).
 	ReasonIdentifierRejected meta.Reason = "IdentifierRejected"
-	// ReasonIssuerUnavailable: the issuer itself is not Ready (say, its
-	// ACME account cannot be registered): it cannot sign at all.
-	ReasonIssuerUnavailable meta.Reason = "IssuerNotReady"
 )
 
 // UnreachableAttempts is how many consecutive failed calls without an
@@ -99,7 +98,7 @@ func issuerFallback(iss issuer.Object) (Fallback, bool) {
 	if c == nil || c.Status != meta.ConditionFalse {
 		return Fallback{}, false
 	}
-	return Fallback{Reason: ReasonIssuerUnavailable, Message: fmt.Sprintf("%s: %s", c.Reason, c.Message)}, true
+	return Fallback{Reason: ReasonIssuerNotReady, Message: fmt.Sprintf("%s: %s", c.Reason, c.Message)}, true
 }
 
 // hasFallback reports whether req's Certificate has another issuer after

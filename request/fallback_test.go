@@ -106,7 +106,7 @@ func TestDecide_Fallback(t *testing.T) {
 		{name: "order valid: issued whatever an earlier call said", req: withFallback(),
 			order: func() *order.Order { o := orderWith(order.StateValid, nil); o.Status.Problem = &rateLimited; return o }(), reason: ReasonPending},
 		{name: "issuer failed to become Ready: passed over", req: withFallback(), issuer: notRegistered,
-			fallback: ReasonIssuerUnavailable, msg: "ErrRegisterACMEAccount: connection refused", reason: ReasonFailed, final: true},
+			fallback: ReasonIssuerNotReady, msg: "ErrRegisterACMEAccount: connection refused", reason: ReasonFailed, final: true},
 		{name: "issuer not looked at yet: waited for", req: withFallback(), issuer: notLookedAt, reason: ReasonIssuerNotReady},
 		{name: "issuer not Ready, last issuer: waited for", req: approvedReq(csr), issuer: notRegistered, reason: ReasonIssuerNotReady},
 	}
