@@ -94,7 +94,9 @@ func TestACME_Fallback(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := startFallback(t, "", acmetest.WithFaults(tt.faults...))
+			start := time.Now()
 			c := r.issue(nil, r.certificate("fb"))
+			t.Logf("issued by the fallback in %v", time.Since(start).Round(time.Millisecond))
 			ref := meta.RefOf(c)
 
 			require.NotNil(t, c.Status.IssuedBy)
