@@ -316,7 +316,8 @@ func heldBack(o *Order, until time.Time) decision {
 		return decision{plan: plan}
 	}
 	when := until.UTC().Format(time.RFC3339)
-	st.Problem = &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: http.StatusTooManyRequests, Attempts: 1,
+	// Attempts stays 0: no call was made, so none failed.
+	st.Problem = &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: http.StatusTooManyRequests,
 		Detail: "not sent: the CA asked this account to wait until " + when}
 	st.NotBefore = &until
 	st.Reason = fmt.Sprintf("%s: rate limited by the CA, retrying at %s: %s", opNewOrder, when, problemText(st.Problem))

@@ -129,7 +129,7 @@ func TestDecide(t *testing.T) {
 		{name: "no ACME order yet: newOrder", o: base(Status{}), acme: acmeCfg, step: stepNewOrder},
 		{name: "no ACME order yet, account rate limited: not sent, says so, waits", o: base(Status{}), acme: acmeCfg, hold: later,
 			write: true, reason: "new order: rate limited by the CA, retrying at", event: ReasonRetry, next: later,
-			problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: 429, Attempts: 1,
+			problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: 429,
 				Detail: "not sent: the CA asked this account to wait until " + later.UTC().Format(time.RFC3339)}},
 		{name: "no ACME order yet, rate limit recorded: wait without writing", o: func() Order {
 			o := base(Status{NotBefore: &later, Problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited}})
