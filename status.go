@@ -72,6 +72,9 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 	n.addTime("Not Before", c.Status.NotBefore)
 	n.addTime("Not After", c.Status.NotAfter)
 	n.addTime("Renewal Time", c.Status.RenewalTime)
+	if b := certificate.RenewalBasisOf(c); b != "" {
+		n.add("Renewal Basis", string(b)+": "+b.Explain())
+	}
 	n.addRenewalInfo(c.Status.ACME)
 	if c.Status.Revision != nil {
 		n.add("Revision", strconv.Itoa(*c.Status.Revision))

@@ -58,13 +58,19 @@ func ariStatus(cert *Certificate, certID string) *ARIStatus {
 
 // renewalTimeOf is when the leaf in cert's Secret is renewed: the time
 // selected inside the CA's suggested window when there is one for this
-// leaf, else RenewalTime.
+// leaf, else ScheduleRenewal (half-life for a short-lived leaf).
 func renewalTimeOf(cert *Certificate, leaf *x509.Certificate) time.Time {
+	rt, _ := renewalOf(cert, leaf)
+	return rt
+}
+
+// renewalOf is renewalTimeOf and what chose it.
+func renewalOf(cert *Certificate, leaf *x509.Certificate) (time.Time, RenewalBasis) {
 	id, _ := acmeproto.CertID(leaf)
 	if a := ariStatus(cert, id); a != nil && a.SelectedTime != nil {
-		return *a.SelectedTime
+		return *a.SelectedTime, RenewalBasisARI
 	}
-	return RenewalTime(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert))
+	return ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert))
 }
 
 // ariCheckDue reports whether the CA must be asked about leaf now: never

@@ -184,6 +184,9 @@ func (r *Reconciler) loadAccount(ctx context.Context, s *Snapshot) error {
 			return err
 		}
 	}
+	if s.Account.Registered, err = readAccountCopy(ctx, r.deps.Store, ref, s.SecretNamespace); err != nil {
+		return err
+	}
 	if s.Account.Key != nil {
 		hash := accountKeyHash(s.Account.Key)
 		if e := r.clients.lookup(ref, fingerprint(obj.GetMeta().UID, a, hash, knownAccount(obj, hash))); e != nil {

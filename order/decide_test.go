@@ -43,6 +43,8 @@ func TestDecide(t *testing.T) {
 		Challenges: []ACMEChallenge{{URL: "https://ca/chal/1", Token: "tok", Type: "http-01"}}}
 	wildAuthz := Authorization{URL: "https://ca/authz/2", Identifier: "w.example.test", Wildcard: true, InitialState: StatePending,
 		Challenges: []ACMEChallenge{{URL: "https://ca/chal/2", Token: "tok2", Type: "dns-01"}}}
+	ipAuthz := Authorization{URL: "https://ca/authz/3", Identifier: "192.0.2.1", InitialState: StatePending,
+		Challenges: []ACMEChallenge{{URL: "https://ca/chal/3", Token: "tok3", Type: "http-01"}, {URL: "https://ca/chal/4", Token: "tok4", Type: "tls-alpn-01"}}}
 	chal := func(state challenge.State, reason string, cleaned bool) *challenge.Challenge {
 		return &challenge.Challenge{
 			ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-chal", ResourceVersion: "7"},
@@ -191,6 +193,10 @@ func TestDecide(t *testing.T) {
 			write: true, state: StateErrored, reason: "self-check: timeout", event: ReasonFailed},
 		{name: "no solver: say why, look again later", o: base(withURL(StatePending, wildAuthz)), acme: acmeCfg,
 			write: true, state: StatePending, reason: "wildcards need a DNS-01 solver", event: ReasonSolver, next: now.Add(time.Minute)},
+		{name: "no solver for an IP address: say DNS-01 cannot validate it", o: base(withURL(StatePending, ipAuthz)),
+			acme:  &issuer.ACMEIssuer{Solvers: []solver.Config{{DNS01: &solver.DNS01Config{}}}},
+			write: true, state: StatePending, reason: "IP addresses need an HTTP-01 or TLS-ALPN-01 solver; RFC 8738 allows no DNS-01",
+			event: ReasonSolver, next: now.Add(time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

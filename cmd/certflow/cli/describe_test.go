@@ -63,3 +63,31 @@ func TestDescribe_ShowsIssuerFallback(t *testing.T) {
 	assert.Contains(t, s, "RateLimited")
 	assert.Contains(t, s, "slow down")
 }
+
+// describe says why a Certificate's renewal time is what it is: a
+// six-day certificate without a CA window renews at half-life.
+func TestDescribe_CertificateSaysWhatChoseItsRenewalTime(t *testing.T) {
+	ctx := context.Background()
+	nb := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m, err := certflow.New(certflow.Config{Store: memory.New(), Clock: clock.NewFake(nb)})
+	require.NoError(t, err)
+	c := &certificate.Certificate{ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "ip"},
+		Spec: certificate.Spec{SecretName: "ip-tls", DNSNames: []string{"a.example.test"}, IssuerRef: meta.IssuerRef{Name: "le"}}}
+	na := nb.Add(6 * 24 * time.Hour)
+	rt, _ := certificate.ScheduleRenewal(nb, na, &c.Spec, certificate.JitterKey(c))
+	c.Status.NotBefore, c.Status.NotAfter, c.Status.RenewalTime = &nb, &na, &rt
+	var out bytes.Buffer
+	require.NoError(t, describe(ctx, &out, m, c, nb))
+	assert.Regexp(t, `(?m)^  Renewal Basis: +ShortLivedHalfLife: half the lifetime`, out.String())
+
+	c.Spec.RenewBefore = &meta.Duration{Duration: time.Hour}
+	out.Reset()
+	require.NoError(t, describe(ctx, &out, m, c, nb))
+	assert.NotContains(t, out.String(), "Renewal Basis", "the time was chosen under another spec: nothing said until it is chosen again")
+
+	rt, _ = certificate.ScheduleRenewal(nb, na, &c.Spec, certificate.JitterKey(c))
+	c.Status.RenewalTime = &rt
+	out.Reset()
+	require.NoError(t, describe(ctx, &out, m, c, nb))
+	assert.Regexp(t, `(?m)^  Renewal Basis: +RenewBefore: spec.renewBefore before expiry`, out.String())
+}
