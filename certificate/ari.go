@@ -11,6 +11,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/secret"
 )
 
 // ACME Renewal Information (RFC 9773): the CA suggests a renewal window per
@@ -150,8 +151,12 @@ func recordRenewalInfoError(prev *ARIStatus, certID string, err error, now time.
 // (or the failure) in cert's status. An issuer that turned out not to be
 // ACME records nothing more than the check time, so it is not asked on
 // every visit.
-func ariEffect(cert *Certificate, leaf *x509.Certificate, src RenewalInfoSource, rnd func(n int64) int64, now time.Time) *reconcile.Effect {
+func ariEffect(cert *Certificate, sec *secret.Secret, leaf *x509.Certificate, src RenewalInfoSource, rnd func(n int64) int64, now time.Time) *reconcile.Effect {
 	ref := cert.Spec.IssuerRef.Resolve(cert.ObjectMeta.Namespace)
+	if sec != nil {
+		// The issuer of the leaf: only its CA knows about it.
+		ref = secretIssuer(cert, sec.ObjectMeta.Annotations).Resolve(cert.ObjectMeta.Namespace)
+	}
 	return &reconcile.Effect{
 		Name: "get renewal info",
 		Do: func(ctx context.Context) error {

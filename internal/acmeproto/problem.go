@@ -122,3 +122,7 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// ProblemCAA is the CA refusing an identifier for its CAA records (RFC
+// 8555 §6.7): like ProblemRejectedIdentifier, another CA may issue.
+const ProblemCAA = "urn:ietf:params:acme:error:caa"

@@ -15,6 +15,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -37,6 +38,30 @@ func TestDescribe_ShowsStoredEventsWithTheirCount(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, describe(ctx, &out, m, ch, now))
 	assert.Regexp(t, `(?m)^  Warning +PresentError +60s \(x3 over 10m\) +the DNS provider said no$`, out.String())
+}
+
+// describe shows a Certificate's fallback issuers, which one issued and why
+// the others were skipped.
+func TestDescribe_ShowsIssuerFallback(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m, err := certflow.New(certflow.Config{Store: memory.New(), Clock: clock.NewFake(now)})
+	require.NoError(t, err)
+	second := meta.IssuerRef{Name: "second", Kind: meta.KindClusterIssuer}
+	c := &certificate.Certificate{ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "www"},
+		Spec: certificate.Spec{SecretName: "www-tls", DNSNames: []string{"www.example.com"},
+			IssuerRef: meta.IssuerRef{Name: "first"}, FallbackIssuerRefs: []meta.IssuerRef{second}},
+		Status: certificate.Status{IssuedBy: &second, SkippedIssuers: []certificate.SkippedIssuer{{
+			IssuerRef: meta.IssuerRef{Name: "first"}, Reason: request.ReasonRateLimited,
+			Message: "new order: urn:ietf:params:acme:error:rateLimited: slow down", Request: "www-1", Time: now, Revision: 1}}}}
+	var out bytes.Buffer
+	require.NoError(t, describe(ctx, &out, m, c, now))
+	s := out.String()
+	assert.Contains(t, s, "Fallback Issuer Refs")
+	assert.Contains(t, s, "Issued By")
+	assert.Contains(t, s, "Skipped Issuers")
+	assert.Contains(t, s, "RateLimited")
+	assert.Contains(t, s, "slow down")
 }
 
 // describe says why a Certificate's renewal time is what it is: a
