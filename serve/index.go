@@ -57,7 +57,7 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	if cert := ix.lookupExact(name); cert != nil {
 		return cert
 	}
-	if i := strings.IndexByte(name, '.'); i > 0 && len(name) <= dnsname.MaxNameLen { // ".b.c" has no label for "*" to stand for
+	if i := dnsname.IndexDot(name); i > 0 && len(name) <= dnsname.MaxNameLen { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
 		return ix.wild.Load().find(wildHash(ix.seed, parent), parent)
 	}

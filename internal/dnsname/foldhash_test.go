@@ -104,3 +104,32 @@ func FuzzHashFolded(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexDotEveryByteEveryPosition(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pos := 0; pos < max(n, 1); pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", n))
+				if n > 0 {
+					b[pos] = byte(c)
+				}
+				for _, name := range []string{string(b), string(b) + ".x", string(b) + "a.b"} {
+					if got, want := IndexDot(name), strings.IndexByte(name, '.'); got != want {
+						t.Fatalf("IndexDot(%q) = %d, want %d", name, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzIndexDot(f *testing.F) {
+	for _, s := range []string{"www.example.com", "", ".", "abcdefgh.", "abcdefghij.k", "\xae.\x2e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := IndexDot(name), strings.IndexByte(name, '.'); got != want {
+			t.Fatalf("IndexDot(%q) = %d, want %d", name, got, want)
+		}
+	})
+}
