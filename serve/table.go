@@ -40,9 +40,17 @@ type nameTable struct {
 	groupMask uint64
 	// claims, used and dead are the writer's: each slot's claimants, the
 	// slots holding a key, and those among them that are tombstones.
-	claims     []claimants
-	used, dead int
+	claims []claimants
+	_      cacheLinePad // used and dead change; what handshakes read does not
+	used   int
+	dead   int
 }
+
+// cacheLinePad keeps the fields before it off the cache line of those after
+// it: a field the writer changes must not share a line with one every
+// handshake reads, or each change stalls every core's next handshake to
+// fetch the line again (false sharing).
+type cacheLinePad [64]byte
 
 type slot struct {
 	key  string
@@ -148,8 +156,10 @@ type liveTable struct {
 	// hash returns the hash under which a key is filed (exactHash or
 	// wildHash, with the index's seed).
 	hash func(key string) uint64
+	_    cacheLinePad
 	// served counts the names with a certificate. Writer only.
 	served int
+	_      cacheLinePad
 }
 
 func (l *liveTable) init(hash func(key string) uint64) {
