@@ -30,6 +30,7 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
+	ownerWake   ownerWake
 	run         runState
 	metrics     *metrics.Metrics
 	// members, when Config.ShareWork is set, divides the work among the
@@ -285,8 +286,9 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
 	}
+	wake := len(ev.Meta.OwnerRefs) > 0 && m.wakesOwners(ctx, ev)
 	for _, owner := range ev.Meta.OwnerRefs {
-		if _, ok := m.reconcilers[owner.Kind]; ok {
+		if _, ok := m.reconcilers[owner.Kind]; ok && wake {
 			m.queue.Add(owner)
 		}
 	}

@@ -48,6 +48,10 @@ type wiring struct {
 	mu sync.Mutex
 	// caSecrets maps a CA Secret to the issuers that sign with it.
 	caSecrets map[meta.Ref]map[meta.Ref]bool
+
+	// ownerViews holds, per kind, what its owners' reconcilers decide on
+	// about it, contributed by the package that reads it (see ownerWake).
+	ownerViews map[meta.Kind]reconcile.OwnerView
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
