@@ -9,7 +9,6 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
-	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
@@ -66,7 +65,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		AccountGone: accountGone,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
-	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindChallenge: challenge.OrderView}
+	w.ownerViews[meta.KindChallenge] = challenge.OrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),

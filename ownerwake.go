@@ -30,7 +30,7 @@ type ownerSight struct {
 }
 
 func (s ownerSight) same(o ownerSight) bool {
-	return s.view != nil && s.view == o.view && slices.Equal(s.owners, o.owners) &&
+	return s.view == o.view && slices.Equal(s.owners, o.owners) &&
 		s.generation == o.generation && s.deleting == o.deleting
 }
 
@@ -56,8 +56,13 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.forget(ev.Ref)
 		return true
 	}
+	view := viewOf(rule, obj)
+	if view == nil {
+		w.forget(ev.Ref)
+		return true
+	}
 	om := obj.GetMeta()
-	now := ownerSight{view: viewOf(rule, obj), owners: slices.Clone(om.OwnerRefs),
+	now := ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
 		generation: om.Generation, deleting: om.DeletionTime != nil}
 	w.mu.Lock()
 	defer w.mu.Unlock()

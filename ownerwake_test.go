@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
@@ -55,6 +56,16 @@ func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
 	require.NoError(t, st.Delete(ctx, meta.RefOf(ch), ""))
 	assert.True(t, changed(store.Modified), "gone when read: wakes")
 	assert.True(t, changed(store.Deleted), "deleted")
+
+	// A final request has no view: every change wakes, nothing is kept.
+	req := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "c-1",
+		OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}}}
+	req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue, Reason: request.ReasonIssued})
+	require.NoError(t, st.Create(ctx, req))
+	for range 2 {
+		assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(req), Meta: req.ObjectMeta}), "final request")
+	}
+	assert.NotContains(t, m.ownerWake.last, meta.RefOf(req))
 
 	s := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "k", OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}}}
 	require.NoError(t, st.Create(ctx, s))

@@ -83,6 +83,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
 	w.orphans = map[meta.Kind]reconcile.OrphanRule{meta.KindSecret: certificate.OrphanedSecret}
+	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}
