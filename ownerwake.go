@@ -37,7 +37,7 @@ func (s ownerSight) same(o ownerSight) bool {
 // wakesOwners reports whether the change ev must wake the owners of its
 // object. It does unless the object's kind has an OwnerView rule and the
 // object, read now, shows its owners what they saw at its previous change.
-// An object that cannot be read wakes them.
+// A new object, and one that cannot be read, wakes them.
 func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 	rule, ok := m.wiring.ownerViews[ev.Ref.Kind]
 	if !ok {
@@ -71,7 +71,8 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.last = map[meta.Ref]ownerSight{}
 	}
 	w.last[ev.Ref] = now
-	return !seen || !now.same(before)
+	// A new object always wakes, whatever a namesake left behind.
+	return ev.Type == store.Added || !seen || !now.same(before)
 }
 
 // viewOf applies rule; a view that cannot be compared counts as nil (which
