@@ -158,6 +158,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 	if err != nil {
 		return s, nil // decide fails the request
 	}
+	s.csr = csr
 	spec, err := orderSpec(req, csr, iss)
 	if err != nil {
 		return s, nil // decide fails the request
