@@ -69,9 +69,9 @@ func TestManager_OwnWriteDecidedOnNeedsNoVisitButOneNotDecidedOnGetsIt(t *testin
 	// its visit is over and the queue is idle, every visit they caused has
 	// happened.
 	require.NoError(t, h.store.Create(h.ctx, testrig.Certificate("default", "marker", "ca", "marker.example.test")))
-	h.waitUntil("the marker is stamped", func() bool {
+	h.waitUntil("the marker holds two stamps", func() bool {
 		c := &certificate.Certificate{}
-		return h.store.Get(h.ctx, testrig.CertRef("default", "marker"), c) == nil && c.ObjectMeta.Annotations["stamps"] == "x"
+		return h.store.Get(h.ctx, testrig.CertRef("default", "marker"), c) == nil && c.ObjectMeta.Annotations["stamps"] == "xx"
 	})
 	select {
 	case <-h.m.queue.idle():
