@@ -65,6 +65,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		AccountGone: accountGone,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
+	w.ownerViews[meta.KindChallenge] = challenge.OrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),

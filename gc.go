@@ -27,13 +27,45 @@ import (
 // collect deletes what owner owned once owner is gone. An owned object that
 // must finish first (a Challenge whose solver may still hold a record) is
 // reconciled now and collected when it has finished.
+//
+// Once the Manager has listed the Store, its owner index knows every owned
+// object up to the watch's position, so the children are read from it
+// instead of a List filtering every object of the namespace (which made
+// each deletion cost as much as the Store is large). A child the index has
+// not seen yet was written after that position: its own change is
+// observed later, and its owners are checked then (observe, checkOwners).
 func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 	if !m.owners.mayOwn(owner.Kind) {
 		// No object of this kind was seen owning anything: spare the List.
 		// One created meanwhile is collected when it is reconciled.
 		return nil
 	}
-	return m.collectOwned(ctx, owner)
+	children, indexed := m.owners.childrenOf(owner)
+	if !indexed {
+		return m.collectOwned(ctx, owner)
+	}
+	var errs []error
+	for _, ref := range children {
+		raw, err := m.readOwned(ctx, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, m.collectChild(ctx, raw))
+	}
+	return errors.Join(errs...)
+}
+
+// readOwned reads ref as a listed object: its version and encoding.
+func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, error) {
+	obj := &rawObject{}
+	if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
+		return store.Raw{}, err
+	}
+	return store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data}, nil
 }
 
 // collectOwned is collect without the shortcut: it always looks.
@@ -44,22 +76,27 @@ func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
 	}
 	errs := []error{err}
 	for _, raw := range res.Items {
-		om, err := rawMeta(raw)
-		if err != nil {
-			continue // unreadable: kept, and reported by whoever reads it
-		}
-		gone, err := m.ownersGone(ctx, raw.Ref, om.OwnerRefs)
-		if err != nil || !gone {
-			errs = append(errs, err)
-			continue
-		}
-		again, err := m.collectOrphan(ctx, raw)
-		errs = append(errs, err)
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && again {
-			m.queue.Add(raw.Ref) // to finish what it started now
-		}
+		errs = append(errs, m.collectChild(ctx, raw))
 	}
 	return errors.Join(errs...)
+}
+
+// collectChild collects raw, an object that listed a deleted owner, if
+// all its owners are gone.
+func (m *Manager) collectChild(ctx context.Context, raw store.Raw) error {
+	om, err := rawMeta(raw)
+	if err != nil {
+		return nil // unreadable: kept, and reported by whoever reads it
+	}
+	gone, err := m.ownersGone(ctx, raw.Ref, om.OwnerRefs)
+	if err != nil || !gone {
+		return err
+	}
+	again, err := m.collectOrphan(ctx, raw)
+	if _, ok := m.reconcilers[raw.Ref.Kind]; ok && again {
+		m.queue.Add(raw.Ref) // to finish what it started now
+	}
+	return err
 }
 
 // collectOrphan acts on raw, whose owners are all gone, by its kind's rule.
@@ -101,7 +138,7 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 		if m.owners.outlived(child, o) {
 			continue
 		}
-		err := m.cfg.Store.Get(ctx, o, &rawObject{})
+		err := m.cfg.Store.Get(ctx, o, ownerProbe(o.Kind))
 		switch {
 		case err == nil:
 			return false, nil
@@ -110,6 +147,16 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 		}
 	}
 	return true, nil
+}
+
+// ownerProbe is what an owner of kind k is read into to learn whether it
+// exists: an object of its own type when the kind is known, which a store
+// keeping decoded objects copies instead of encoding and decoding it.
+func ownerProbe(k meta.Kind) meta.Object {
+	if obj, err := newObject(k); err == nil {
+		return obj
+	}
+	return &rawObject{}
 }
 
 // checkOwners runs before ref is reconciled. It returns false when ref was
@@ -188,6 +235,8 @@ const maxDeletions = 4096
 type ownerIndex struct {
 	mu     sync.Mutex
 	owners map[meta.Ref][]meta.Ref
+	// children is owners inverted: what each object owns.
+	children map[meta.Ref][]meta.Ref
 	// created bounds each owned object's creation revision from above: the
 	// revision of its Added event, or of the list it was first seen in.
 	created map[meta.Ref]uint64
@@ -212,14 +261,17 @@ func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(owners) == 0 {
-		delete(x.owners, ref)
-		delete(x.created, ref)
+		x.forgetLocked(ref)
 		return
 	}
 	if x.owners == nil {
 		x.owners, x.created = map[meta.Ref][]meta.Ref{}, map[meta.Ref]uint64{}
 	}
-	x.owners[ref] = slices.Clone(owners)
+	if old, ok := x.owners[ref]; !ok || !slices.Equal(old, owners) {
+		x.unlinkLocked(ref, old)
+		x.owners[ref] = slices.Clone(owners)
+		x.linkLocked(ref, owners)
+	}
 	if createdAt != 0 {
 		x.created[ref] = createdAt
 	}
@@ -233,8 +285,49 @@ func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
 func (x *ownerIndex) forget(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.forgetLocked(ref)
+}
+
+func (x *ownerIndex) forgetLocked(ref meta.Ref) {
+	x.unlinkLocked(ref, x.owners[ref])
 	delete(x.owners, ref)
 	delete(x.created, ref)
+}
+
+// linkLocked records child among the children of each of owners.
+func (x *ownerIndex) linkLocked(child meta.Ref, owners []meta.Ref) {
+	if x.children == nil {
+		x.children = map[meta.Ref][]meta.Ref{}
+	}
+	for _, o := range owners {
+		if !slices.Contains(x.children[o], child) {
+			x.children[o] = append(x.children[o], child)
+		}
+	}
+}
+
+// unlinkLocked removes child from the children of each of owners.
+func (x *ownerIndex) unlinkLocked(child meta.Ref, owners []meta.Ref) {
+	for _, o := range owners {
+		cs := x.children[o]
+		if i := slices.Index(cs, child); i >= 0 {
+			cs = slices.Delete(cs, i, i+1)
+		}
+		if len(cs) == 0 {
+			delete(x.children, o)
+		} else {
+			x.children[o] = cs
+		}
+	}
+}
+
+// childrenOf returns the objects listing owner among their owners, and
+// false until the first resync indexed the Store (then only a List finds
+// them).
+func (x *ownerIndex) childrenOf(owner meta.Ref) ([]meta.Ref, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.children[owner]), x.kinds != nil
 }
 
 // ownerDeleted records that ref was deleted at revision rev.
@@ -282,6 +375,10 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.owners = owners
+	x.children = nil
+	for ref, os := range owners {
+		x.linkLocked(ref, os)
+	}
 	created := make(map[meta.Ref]uint64, len(owners))
 	for ref := range owners {
 		if c, ok := x.created[ref]; ok && c <= rev {

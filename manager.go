@@ -30,6 +30,7 @@ type Manager struct {
 	retries     retryCounter
 	changes     *notifier
 	owners      ownerIndex
+	ownerWake   ownerWake
 	run         runState
 	metrics     *metrics.Metrics
 	// members, when Config.ShareWork is set, divides the work among the
@@ -71,7 +72,7 @@ func New(cfg Config) (*Manager, error) {
 		Log:                      c.Logger,
 		ClusterResourceNamespace: c.ClusterResourceNamespace,
 		Owner:                    owner,
-		Observer:                 c.Observer,
+		Observer:                 decisionsTo(queue, c.Observer),
 	}
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
@@ -280,7 +281,11 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
-		m.queue.Add(ev.Ref)
+		if ev.Type == store.Deleted {
+			m.queue.Add(ev.Ref)
+		} else {
+			m.queue.AddChange(ev.Ref, ev.Meta.ResourceVersion)
+		}
 	} else if ev.Type != store.Deleted && len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) {
 		// Nothing reconciles it, so its owners are checked here (by the
 		// replica whose share it is): it may have been written just after
@@ -290,8 +295,9 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
 	}
+	wake := len(ev.Meta.OwnerRefs) > 0 && m.wakesOwners(ctx, ev)
 	for _, owner := range ev.Meta.OwnerRefs {
-		if _, ok := m.reconcilers[owner.Kind]; ok {
+		if _, ok := m.reconcilers[owner.Kind]; ok && wake {
 			m.queue.Add(owner)
 		}
 	}
@@ -316,6 +322,7 @@ func (m *Manager) work(ctx context.Context) {
 // forget drops what the Manager keeps about a deleted object.
 func (m *Manager) forget(ref meta.Ref) {
 	m.timers.Cancel(ref)
+	m.queue.Forget(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)
 	if ref.Kind == meta.KindCertificate {

@@ -2,9 +2,12 @@ package certflow
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
 )
 
 // workQueue hands out object references to workers with at most one
@@ -17,8 +20,15 @@ type workQueue struct {
 	queued map[meta.Ref]bool
 	active map[meta.Ref]bool
 	dirty  map[meta.Ref]bool
-	wake   chan struct{}
-	idleCh chan struct{} // closed when the queue becomes empty with nothing active
+	// decided is, per object, the highest ResourceVersion a decision was
+	// made on and executed without error; changed is, per object in
+	// flight, the highest version of its own changes seen meanwhile. A
+	// change of an object to a version some decision has already seen
+	// needs no visit: that decision is the visit (see AddChange).
+	decided map[meta.Ref]uint64
+	changed map[meta.Ref]uint64
+	wake    chan struct{}
+	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
 	// peak is the most references queued at once since the maps were made:
 	// Go maps keep their size once grown, so the maps are made anew when a
 	// burst (100k Certificates applied at once) has drained.
@@ -30,11 +40,56 @@ const shrinkAfter = 4096
 
 func newWorkQueue() *workQueue {
 	return &workQueue{
-		queued: map[meta.Ref]bool{},
-		active: map[meta.Ref]bool{},
-		dirty:  map[meta.Ref]bool{},
-		wake:   make(chan struct{}, 1),
+		queued:  map[meta.Ref]bool{},
+		active:  map[meta.Ref]bool{},
+		dirty:   map[meta.Ref]bool{},
+		decided: map[meta.Ref]uint64{},
+		changed: map[meta.Ref]uint64{},
+		wake:    make(chan struct{}, 1),
 	}
+}
+
+// AddChange queues ref because it was stored at ResourceVersion rv, unless
+// a decision was already made on rv or a later version: then the visit the
+// change asks for has happened (a reconciler writes, and then decides on
+// what it wrote in the same visit or the next one the write's own outcome
+// queued). A change seen while ref is in flight re-queues it when that
+// reconcile ends only if no decision of it saw the change. A version that
+// is not a number (a Store that writes no revisions) is always queued.
+func (q *workQueue) AddChange(ref meta.Ref, rv string) {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		q.Add(ref)
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.decided[ref] >= v:
+	case q.active[ref]:
+		q.changed[ref] = max(q.changed[ref], v)
+	case !q.queued[ref]:
+		q.queueLocked(ref)
+	}
+}
+
+// Decided records that a decision on ref at ResourceVersion rv was
+// executed without error.
+func (q *workQueue) Decided(ref meta.Ref, rv string) {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.decided[ref] = max(q.decided[ref], v)
+}
+
+// Forget drops what the queue remembers of a deleted object.
+func (q *workQueue) Forget(ref meta.Ref) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.decided, ref)
 }
 
 // Add queues ref unless it is already queued.
@@ -45,11 +100,15 @@ func (q *workQueue) Add(ref meta.Ref) {
 	case q.active[ref]:
 		q.dirty[ref] = true
 	case !q.queued[ref]:
-		q.queued[ref] = true
-		q.items = append(q.items, ref)
-		q.peak = max(q.peak, len(q.queued))
-		q.signalLocked()
+		q.queueLocked(ref)
 	}
+}
+
+func (q *workQueue) queueLocked(ref meta.Ref) {
+	q.queued[ref] = true
+	q.items = append(q.items, ref)
+	q.peak = max(q.peak, len(q.queued))
+	q.signalLocked()
 }
 
 func (q *workQueue) signalLocked() {
@@ -89,11 +148,11 @@ func (q *workQueue) Done(ref meta.Ref) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.active, ref)
-	if q.dirty[ref] {
+	changed, ok := q.changed[ref]
+	delete(q.changed, ref)
+	if q.dirty[ref] || (ok && q.decided[ref] < changed) {
 		delete(q.dirty, ref)
-		q.queued[ref] = true
-		q.items = append(q.items, ref)
-		q.signalLocked()
+		q.queueLocked(ref)
 	}
 	if len(q.items) == 0 && len(q.active) == 0 {
 		q.drainedLocked()
@@ -110,7 +169,12 @@ func (q *workQueue) drainedLocked() {
 	if q.peak > shrinkAfter {
 		q.items = nil
 		q.queued, q.active, q.dirty = map[meta.Ref]bool{}, map[meta.Ref]bool{}, map[meta.Ref]bool{}
+		q.changed = map[meta.Ref]uint64{}
 		q.peak = 0
+	}
+	if len(q.decided) > shrinkAfter {
+		// Only a shortcut: forgetting it costs a visit per late change.
+		q.decided = map[meta.Ref]uint64{}
 	}
 }
 
@@ -142,4 +206,25 @@ func (q *workQueue) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.items) + len(q.active)
+}
+
+// decisionsTo returns an Observer telling q of every decision executed
+// without error (AddChange), and then next, if set.
+func decisionsTo(q *workQueue, next reconcile.Observer) reconcile.Observer {
+	return func(kind meta.Kind, snapshot any, p *reconcile.Plan) func(time.Time, error) {
+		// The version decided on: Execute moves p.Object to what it writes.
+		ref, rv := meta.RefOf(p.Object), p.Object.GetMeta().ResourceVersion
+		var then func(time.Time, error)
+		if next != nil {
+			then = next(kind, snapshot, p)
+		}
+		return func(at time.Time, err error) {
+			if err == nil {
+				q.Decided(ref, rv)
+			}
+			if then != nil {
+				then(at, err)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
 )
 
 func ref(name string) meta.Ref {
@@ -134,4 +136,89 @@ func liveHeap() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// TestWorkQueue_ChangeAlreadyDecidedOnIsNotVisitedAgain: an object's own
+// change to a version a decision has already seen queues nothing, whether
+// it arrives after that reconcile or while it is in flight; a newer
+// version, a change no decision saw, and any plain Add still queue it.
+func TestWorkQueue_ChangeAlreadyDecidedOnIsNotVisitedAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := newWorkQueue()
+	a := ref("a")
+
+	q.AddChange(a, "7")
+	require.Equal(t, 1, q.Len(), "no decision has seen version 7")
+	got, _ := q.Get(ctx)
+	require.Equal(t, a, got)
+	// In flight: the reconcile writes 8 and decides again on it.
+	q.AddChange(a, "8")
+	q.Decided(a, "8")
+	q.Done(a)
+	assert.Equal(t, 0, q.Len(), "the change to 8 was decided on in the same visit")
+
+	q.AddChange(a, "8") // delivered late
+	assert.Equal(t, 0, q.Len(), "version 8 was decided on")
+	q.AddChange(a, "9")
+	assert.Equal(t, 1, q.Len(), "version 9 is news")
+	got, _ = q.Get(ctx)
+	// In flight again: it writes 10 and returns without deciding on it.
+	q.Decided(a, "9")
+	q.AddChange(a, "10")
+	q.Done(got)
+	assert.Equal(t, 1, q.Len(), "the change to 10 is looked at once the reconcile ends")
+	got, _ = q.Get(ctx)
+	q.Decided(a, "10")
+	q.Done(got)
+
+	q.Add(a) // a child or a timer: always a visit
+	assert.Equal(t, 1, q.Len())
+	got, _ = q.Get(ctx)
+	q.Add(a)
+	q.Done(got)
+	assert.Equal(t, 1, q.Len(), "an Add while in flight re-queues whatever was decided")
+	got, _ = q.Get(ctx)
+	q.Done(got)
+
+	q.Forget(a) // deleted: a new object of that name starts from nothing
+	q.AddChange(a, "3")
+	assert.Equal(t, 1, q.Len())
+	got, _ = q.Get(ctx)
+	q.Done(got)
+
+	b := ref("b")
+	q.Decided(b, "not-a-revision")
+	q.AddChange(b, "not-a-revision")
+	assert.Equal(t, 1, q.Len(), "versions that are not revisions cannot be compared: always visited")
+}
+
+// TestDecisionsTo_RecordsExecutedDecisionsAndCallsTheNextObserver: the
+// version recorded is the one decided on, not the one the plan wrote; a
+// failed execution records nothing; the configured Observer still sees
+// every decision and its end.
+func TestDecisionsTo_RecordsExecutedDecisionsAndCallsTheNextObserver(t *testing.T) {
+	q := newWorkQueue()
+	var seen []string
+	next := func(kind meta.Kind, _ any, p *reconcile.Plan) func(time.Time, error) {
+		seen = append(seen, "decided "+p.Object.GetMeta().ResourceVersion)
+		return func(_ time.Time, err error) { seen = append(seen, fmt.Sprintf("ended %v", err)) }
+	}
+	obs := decisionsTo(q, next)
+	c := testrig.Certificate("ns", "a", "ca", "a.example.test")
+	c.ObjectMeta.ResourceVersion = "4"
+	done := obs(meta.KindCertificate, nil, &reconcile.Plan{Object: c, Write: true})
+	c.ObjectMeta.ResourceVersion = "5" // what Execute wrote
+	done(time.Time{}, nil)
+	q.AddChange(meta.RefOf(c), "4")
+	assert.Equal(t, 0, q.Len(), "version 4 was decided on")
+	q.AddChange(meta.RefOf(c), "5")
+	assert.Equal(t, 1, q.Len(), "version 5 was written, not decided on")
+
+	d := testrig.Certificate("ns", "d", "ca", "d.example.test")
+	d.ObjectMeta.ResourceVersion = "6"
+	obs(meta.KindCertificate, nil, &reconcile.Plan{Object: d})(time.Time{}, errors.New("conflict"))
+	q.AddChange(meta.RefOf(d), "6")
+	assert.Equal(t, 2, q.Len(), "a decision that failed to execute saw nothing")
+	assert.Equal(t, []string{"decided 4", "ended <nil>", "decided 6", "ended conflict"}, seen)
 }

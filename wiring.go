@@ -49,6 +49,10 @@ type wiring struct {
 	// caSecrets maps a CA Secret to the issuers that sign with it (and an
 	// ACME account key Secret to its issuer).
 	caSecrets map[meta.Ref]map[meta.Ref]bool
+
+	// ownerViews holds, per kind, what its owners' reconcilers decide on
+	// about it, contributed by the package that reads it (see ownerWake).
+	ownerViews map[meta.Kind]reconcile.OwnerView
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -86,6 +90,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		}
 		return certificate.OrphanedSecret(raw)
 	}}
+	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}

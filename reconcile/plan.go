@@ -81,3 +81,11 @@ func Wait(obj meta.Object, next time.Time) Plan { return Plan{Object: obj, Next:
 func (p *Plan) Eventf(typ meta.EventType, reason meta.Reason, msg string) {
 	p.Events = append(p.Events, Event{Type: typ, Reason: reason, Message: msg})
 }
+
+// Idle reports whether p changes nothing: it writes, creates, deletes,
+// records and performs nothing, and only says when to look again. A
+// reconciler that decides again on what it just wrote and finds the plan
+// idle has settled: its own write needs no further visit.
+func (p Plan) Idle() bool {
+	return !p.Write && len(p.Create) == 0 && len(p.Delete) == 0 && len(p.Events) == 0 && p.Effect == nil
+}

@@ -26,6 +26,10 @@ type Snapshot struct {
 	Order *order.Order
 	// Now is the current time.
 	Now time.Time
+	// csr, if set, is the request's CSR as the loader parsed it (without
+	// its signature checked), so an approved request's visit parses it
+	// once; nil, decide parses it.
+	csr *x509.CertificateRequest
 }
 
 // effectKind names the one outside-world step a decision asks for.
@@ -65,9 +69,12 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	isApproved := req.Status.Conditions.IsTrue(meta.ConditionApproved)
 	var csr *x509.CertificateRequest
 	var err error
-	if isApproved {
+	switch {
+	case isApproved && s.csr != nil:
+		csr = s.csr
+	case isApproved:
 		csr, err = pki.ParseCSRUnverified(req.Spec.Request)
-	} else {
+	default:
 		csr, err = validate(req)
 	}
 	if err != nil {

@@ -103,7 +103,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if !retryAt.IsZero() {
 		next = retryAt
 	}
+	if p.Write && p.Effect == nil && len(p.Create) == 0 && len(p.Delete) == 0 {
+		s.Request = req
+		return r.settle(ctx, s, next)
+	}
 	return next, nil
+}
+
+// settle decides again on s, whose request the visit has just written (its
+// status only): a request mirrors each step of its Order in its Ready
+// condition, and the decision on what it wrote, usually to wait for the
+// Order's next step, is made here rather than by another visit that its
+// own write would queue (the Manager queues no visit for a version a
+// decision has seen). A plan that is not idle is left to that visit.
+func (r *Reconciler) settle(ctx context.Context, s Snapshot, next time.Time) (time.Time, error) {
+	s.Now = r.deps.Clock.Now()
+	d := decide(s, r.opts.IssuerRetry)
+	if d.effect != effectNone || !d.plan.Idle() {
+		return next, nil
+	}
+	done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
+	then, err := reconcile.Execute(ctx, r.deps, d.plan)
+	done(then, err)
+	return reconcile.Earliest(next, then), err
 }
 
 // load reads the snapshot: the request (nil if gone or final), its issuer
@@ -136,6 +158,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 	if err != nil {
 		return s, nil // decide fails the request
 	}
+	s.csr = csr
 	spec, err := orderSpec(req, csr, iss)
 	if err != nil {
 		return s, nil // decide fails the request

@@ -283,3 +283,45 @@ func TestReconcile_InvalidRequestFailsBeforeApproval(t *testing.T) {
 	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, "spec.usages")
 	assert.False(t, asked, "an invalid request is not put to the approver")
 }
+
+// TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit: a request that
+// mirrors a step of its Order writes once and decides again on what it
+// wrote, in the same visit: that decision (nothing to do until the Order
+// moves) is on the stored version, so the Manager needs no visit for the
+// request's own write. A write that is not idle after it (the Order just
+// created) is left to that visit.
+func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
+	f := newFixture(t, nil)
+	type decided struct {
+		rv    string
+		write bool
+	}
+	var seen []decided
+	f.deps.Observer = func(_ meta.Kind, _ any, p *reconcile.Plan) func(time.Time, error) {
+		seen = append(seen, decided{p.Object.GetMeta().ResourceVersion, p.Write})
+		return nil
+	}
+	f.r = request.NewReconciler(f.deps, request.Options{Signer: issuer.NewSigner(f.deps)})
+	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
+		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+	got := f.reconcile(t, ref)
+	require.Equal(t, request.ReasonOrderCreated, readyReason(got))
+	assert.True(t, seen[len(seen)-1].write, "creating the Order is decided on again by the next visit")
+
+	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+	require.NoError(t, err)
+	require.Len(t, orders, 1)
+	o := orders[0]
+	o.Status.State = order.StatePending
+	require.NoError(t, f.deps.Store.Update(f.ctx, o))
+	seen = nil
+	_, err = f.r.Reconcile(f.ctx, ref)
+	require.NoError(t, err)
+	got = &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
+	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, `"pending"`, "the Order's step is mirrored")
+	require.Len(t, seen, 2, "the mirror write, then a decision on what it wrote")
+	assert.True(t, seen[0].write)
+	assert.Equal(t, decided{rv: got.ObjectMeta.ResourceVersion, write: false}, seen[1], "decided on the stored version: nothing to do")
+}

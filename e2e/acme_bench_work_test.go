@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// workCounter counts what a Manager does per certificate besides talking
+// to the CA: its Store calls by operation and kind, and its reconciles by
+// controller. It is where CPU per certificate goes, so a benchmark reports
+// it beside the rate.
+type workCounter struct {
+	store *storecount.Store
+	mu    sync.Mutex
+	ops   map[string]int // "get Order"
+}
+
+// newWorkCounter wraps st counting each call.
+func newWorkCounter(st store.Store) *workCounter {
+	w := &workCounter{ops: map[string]int{}}
+	w.store = storecount.New(st, storecount.WithObserver(func(op storecount.Op, ref meta.Ref) {
+		key := op.String()
+		if ref.Kind != "" {
+			key += " " + string(ref.Kind)
+		}
+		w.mu.Lock()
+		w.ops[key]++
+		w.mu.Unlock()
+	}))
+	return w
+}
+
+// take returns the Store calls counted since the last take, by operation
+// and kind.
+func (w *workCounter) take() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ops := w.ops
+	w.ops = map[string]int{}
+	return ops
+}
+
+// reconciles returns m's reconciles so far by controller (cert-manager's
+// sync call counter, which the Manager exports).
+func reconciles(tb testing.TB, m *certflow.Manager) map[string]float64 {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(m.Metrics()); err != nil {
+		tb.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "certmanager_controller_sync_call_count" {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "controller" {
+					out[l.GetValue()] = mt.GetCounter().GetValue() + mt.GetUntyped().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// reportWork records Store calls and reconciles per certificate of n
+// certificates: the totals as metrics, the breakdown in the log. before is
+// the reconcile count when the round started.
+func reportWork(b *testing.B, n int, ops map[string]int, before, after map[string]float64) {
+	total := 0
+	for _, c := range ops {
+		total += c
+	}
+	b.ReportMetric(float64(total)/float64(n), "store-ops/cert")
+	perKind := map[string]int{}
+	all := 0.0
+	for k, v := range after {
+		d := v - before[k]
+		perKind[k] = int(d)
+		all += d
+	}
+	b.ReportMetric(all/float64(n), "reconciles/cert")
+	b.Logf("reconciles per certificate: %s", perCert(perKind, n))
+	b.Logf("store calls per certificate: %s", perCert(ops, n))
+}

@@ -1,0 +1,92 @@
+package certflow
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"sync"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/store"
+)
+
+// ownerWake remembers, for each object of a kind with a reconcile.OwnerView
+// rule, what its owners last saw of it, so a change that leaves that as it
+// was does not wake them: each step of a Challenge (presented, checked,
+// accepted) woke its Order to decide again to wait.
+type ownerWake struct {
+	mu   sync.Mutex
+	last map[meta.Ref]ownerSight
+}
+
+// ownerSight is what the owners of an object decide on: its view by the
+// rule, and the metadata that says whose child it is.
+type ownerSight struct {
+	view       any
+	owners     []meta.Ref
+	generation int64
+	deleting   bool
+}
+
+func (s ownerSight) same(o ownerSight) bool {
+	return s.view == o.view && slices.Equal(s.owners, o.owners) &&
+		s.generation == o.generation && s.deleting == o.deleting
+}
+
+// wakesOwners reports whether the change ev must wake the owners of its
+// object. It does unless the object's kind has an OwnerView rule and the
+// object, read now, shows its owners what they saw at its previous change.
+// A new object, and one that cannot be read, wakes them.
+func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
+	rule, ok := m.wiring.ownerViews[ev.Ref.Kind]
+	if !ok {
+		return true
+	}
+	w := &m.ownerWake
+	if ev.Type == store.Deleted {
+		w.forget(ev.Ref)
+		return true
+	}
+	obj, err := newObject(ev.Ref.Kind)
+	if err == nil {
+		err = m.cfg.Store.Get(ctx, ev.Ref, obj)
+	}
+	if err != nil {
+		w.forget(ev.Ref)
+		return true
+	}
+	view := viewOf(rule, obj)
+	if view == nil {
+		w.forget(ev.Ref)
+		return true
+	}
+	om := obj.GetMeta()
+	now := ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
+		generation: om.Generation, deleting: om.DeletionTime != nil}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	before, seen := w.last[ev.Ref]
+	if w.last == nil {
+		w.last = map[meta.Ref]ownerSight{}
+	}
+	w.last[ev.Ref] = now
+	// A new object always wakes, whatever a namesake left behind.
+	return ev.Type == store.Added || !seen || !now.same(before)
+}
+
+// viewOf applies rule; a view that cannot be compared counts as nil (which
+// always wakes) rather than panicking in the watch.
+func viewOf(rule reconcile.OwnerView, obj meta.Object) any {
+	v := rule(obj)
+	if v == nil || !reflect.TypeOf(v).Comparable() {
+		return nil
+	}
+	return v
+}
+
+func (w *ownerWake) forget(ref meta.Ref) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.last, ref)
+}

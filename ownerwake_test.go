@@ -1,0 +1,75 @@
+package certflow
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt: a Challenge's change
+// wakes its Order when it is new, when it ends, when it finishes cleaning
+// up, when its owners change and when it is deleted or cannot be read —
+// not for its steps in between. A kind without a rule always wakes.
+func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
+	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, st.Create(ctx, ch))
+	changed := func(typ store.EventType) bool {
+		t.Helper()
+		return m.wakesOwners(ctx, store.WatchEvent{Type: typ, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta})
+	}
+	step := func(what string, wakes bool, change func(st *challenge.Status)) {
+		t.Helper()
+		change(&ch.Status)
+		require.NoError(t, st.Update(ctx, ch))
+		assert.Equal(t, wakes, changed(store.Modified), what)
+	}
+
+	assert.True(t, changed(store.Added), "a new child")
+	step("presenting", false, func(s *challenge.Status) { s.State, s.Processing = challenge.StatePending, true })
+	step("presented", false, func(s *challenge.Status) { s.Presented = true })
+	step("accepted", false, func(s *challenge.Status) { s.State, s.Accepted = challenge.StateProcessing, true })
+	step("valid", true, func(s *challenge.Status) { s.State = challenge.StateValid })
+	step("valid, seen again", false, func(*challenge.Status) {})
+	step("cleaned up", true, func(s *challenge.Status) { s.CleanedUp, s.Presented, s.Processing = true, false, false })
+
+	other := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "other"}
+	ch.ObjectMeta.OwnerRefs = []meta.Ref{other}
+	require.NoError(t, st.Update(ctx, ch))
+	assert.True(t, changed(store.Modified), "adopted: its new owner decides on it")
+
+	require.NoError(t, st.Delete(ctx, meta.RefOf(ch), ""))
+	assert.True(t, changed(store.Modified), "gone when read: wakes")
+	assert.True(t, changed(store.Deleted), "deleted")
+
+	// A final request has no view: every change wakes, nothing is kept.
+	req := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "c-1",
+		OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}}}
+	req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue, Reason: request.ReasonIssued})
+	require.NoError(t, st.Create(ctx, req))
+	for range 2 {
+		assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(req), Meta: req.ObjectMeta}), "final request")
+	}
+	assert.NotContains(t, m.ownerWake.last, meta.RefOf(req))
+
+	s := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "k", OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}}}
+	require.NoError(t, st.Create(ctx, s))
+	for range 2 {
+		assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(s), Meta: s.ObjectMeta}), "no rule for Secrets")
+	}
+}
