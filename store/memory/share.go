@@ -82,8 +82,6 @@ func shareMap(m reflect.Value) {
 	}
 }
 
-
-
 func canonical(s string) string { return unique.Make(s).Value() }
 
 // canonicalBytes returns the canonical copy of b's content, as a byte slice
