@@ -26,9 +26,11 @@ const memoLimit = 1 << 16
 // file and etcd stores), so the census is what keeps writing n objects'
 // first Events O(n) rather than O(n²).
 type memo struct {
-	mu     sync.Mutex
-	seed   maphash.Seed
-	events map[meta.Ref]struct{}
+	mu   sync.Mutex
+	seed maphash.Seed
+	// events are keyed by a hash of the Event's Ref too: a collision only
+	// makes a create an update (or the reverse), which the writer retries.
+	events map[uint64]struct{}
 	// counts are keyed by a hash of the object's Ref: 16 bytes an object
 	// instead of 60, and a collision only over-counts (an early list).
 	counts map[uint64]int32
@@ -39,7 +41,7 @@ type memo struct {
 func (m *memo) wrote(event meta.Ref) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.events[event]
+	_, ok := m.events[m.keyLocked(event)]
 	return ok
 }
 
@@ -47,9 +49,9 @@ func (m *memo) written(event meta.Ref) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.events == nil || len(m.events) >= memoLimit {
-		m.events = map[meta.Ref]struct{}{}
+		m.events = map[uint64]struct{}{}
 	}
-	m.events[event] = struct{}{}
+	m.events[m.keyLocked(event)] = struct{}{}
 }
 
 // created counts one more Event of obj and reports whether obj is known to
@@ -94,9 +96,9 @@ func (m *memo) takeCensus(objs []meta.Ref, complete bool) {
 	m.counts, m.census = counts, true
 }
 
-func (m *memo) keyLocked(obj meta.Ref) uint64 {
+func (m *memo) keyLocked(ref meta.Ref) uint64 {
 	if m.seed == (maphash.Seed{}) {
 		m.seed = maphash.MakeSeed()
 	}
-	return maphash.Comparable(m.seed, obj)
+	return maphash.Comparable(m.seed, ref)
 }
