@@ -23,7 +23,7 @@ func BenchmarkFirstEvents(b *testing.B) {
 		n = v
 	}
 	for _, census := range []bool{false, true} {
-		name := "baseline=no-census"
+		name := "baseline=list-per-object"
 		if census {
 			name = "census"
 		}
