@@ -29,7 +29,9 @@ const applyAttempts = 64
 // webhook checks) and checks that its solvers name DNS-01 providers this
 // Manager has (unless AnyDNS01Provider): an object that cannot work is
 // refused with an *InvalidError (errors.Is ErrInvalid) carrying the kind's
-// typed error, and nothing is stored.
+// typed error, and nothing is stored. A Certificate naming IP addresses is
+// also refused (an *IPSolverError) when its ACME issuer, already stored, has
+// no HTTP-01 or TLS-ALPN-01 solver for one of them.
 //
 // Apply is create-or-update under concurrency: when another caller (in this
 // process or another sharing the Store) creates or updates the object
@@ -42,6 +44,9 @@ func (m *Manager) Apply(ctx context.Context, obj meta.Object, opts ...ApplyOptio
 	}
 	normalize(obj)
 	if err := m.validate(obj, o); err != nil {
+		return err
+	}
+	if err := m.checkIPSolvers(ctx, obj); err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
@@ -129,10 +134,19 @@ func (m *Manager) Get(ctx context.Context, ref meta.Ref, into meta.Object) error
 // requests, orders, challenges and temporary key (its Secret is kept, as
 // cert-manager keeps it). A Challenge whose record is still presented is
 // cleaned up by the running Manager first, then removed.
+//
+// Deleting a Certificate also deactivates the authorizations its unfinished
+// orders left pending at the CA, and, with AnnotationRevokeOnDelete, first
+// revokes its certificate (delete_hygiene.go).
 func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
+	pending, err := m.beforeDelete(ctx, ref)
+	if err != nil {
+		return err
+	}
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		return err
 	}
+	m.deactivate(ctx, pending)
 	return m.collectOwned(ctx, ref)
 }
 

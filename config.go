@@ -46,8 +46,10 @@ type Config struct {
 	// solver.DNS01Config.Provider returns ("rfc2136", "route53", or a webhook
 	// solverName). If nil, only rfc2136 is available.
 	DNS01Providers map[string]solver.DNS01Provider
-	// DefaultServerName is served to TLS clients that send no SNI. If empty,
-	// such handshakes fail.
+	// DefaultServerName is served to TLS clients that send no SNI, unless a
+	// certificate has the address they connected to as an IP SAN (clients
+	// connecting by IP send none): that one is served. If empty, other such
+	// handshakes fail.
 	DefaultServerName string
 	// ReconcileTimeout bounds one reconcile of one object: its context ends
 	// after this long (real time: it bounds I/O, not a decision), the

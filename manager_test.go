@@ -47,8 +47,9 @@ func TestCAIssuance_WritesVerifiedSecretAndStatus(t *testing.T) {
 	assert.Equal(t, "certflow test CA", leaf.Issuer.CommonName)
 	assert.Equal(t, leaf.NotAfter, *c.Status.NotAfter)
 	assert.Equal(t, 24*time.Hour, leaf.NotAfter.Sub(leaf.NotBefore))
-	want := certificate.RenewalTime(leaf.NotBefore, leaf.NotAfter, &c.Spec, certificate.JitterKey(c))
+	want, basis := certificate.ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &c.Spec, certificate.JitterKey(c))
 	assert.Equal(t, want, *c.Status.RenewalTime)
+	assert.Equal(t, certificate.RenewalBasisShortLivedHalfLife, basis, "a one-day CA certificate renews at half-life")
 	assert.Empty(t, c.Status.NextPrivateKeySecretName)
 
 	s := &secret.Secret{}

@@ -38,7 +38,7 @@ func (m *Manager) Status(ctx context.Context, ref meta.Ref) (*StatusNode, error)
 		}
 		n.Children = append(n.Children, bad...)
 		for _, c := range certs {
-			if c.Spec.IssuerRef.Resolve(c.ObjectMeta.Namespace) != ref {
+			if !usesIssuer(c, ref) {
 				continue
 			}
 			child, err := m.certificateStatus(ctx, meta.RefOf(c), false)
@@ -67,10 +67,14 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 	n.add("Common Name", s.CommonName)
 	issRef := s.IssuerRef.Resolve(c.ObjectMeta.Namespace)
 	n.add("Issuer", fmt.Sprintf("%s %s", issRef.Kind, issRef.Name))
+	n.addIssuerList(c)
 	n.add("Secret Name", s.SecretName)
 	n.addTime("Not Before", c.Status.NotBefore)
 	n.addTime("Not After", c.Status.NotAfter)
 	n.addTime("Renewal Time", c.Status.RenewalTime)
+	if b := certificate.RenewalBasisOf(c); b != "" {
+		n.add("Renewal Basis", string(b)+": "+b.Explain())
+	}
 	n.addRenewalInfo(c.Status.ACME)
 	if c.Status.Revision != nil {
 		n.add("Revision", strconv.Itoa(*c.Status.Revision))
@@ -89,6 +93,11 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 			return nil, err
 		}
 		n.Children = append(n.Children, in)
+		more, err := m.fallbackIssuerNodes(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		n.Children = append(n.Children, more...)
 	}
 	n.Children = append(n.Children, m.secretStatus(ctx, meta.Ref{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: s.SecretName}))
 	reqs, bad, err := listFor[request.CertificateRequest](ctx, m.cfg.Store, store.ListOptions{
@@ -102,6 +111,9 @@ func (m *Manager) certificateStatus(ctx context.Context, ref meta.Ref, withIssue
 		rn, err := m.requestStatus(ctx, r)
 		if err != nil {
 			return nil, err
+		}
+		if len(s.FallbackIssuerRefs) > 0 {
+			rn.addRequestIssuer(r)
 		}
 		n.Children = append(n.Children, rn)
 	}

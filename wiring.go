@@ -46,7 +46,8 @@ type wiring struct {
 	preloaded map[meta.Ref]string
 
 	mu sync.Mutex
-	// caSecrets maps a CA Secret to the issuers that sign with it.
+	// caSecrets maps a CA Secret to the issuers that sign with it (and an
+	// ACME account key Secret to its issuer).
 	caSecrets map[meta.Ref]map[meta.Ref]bool
 }
 
@@ -78,7 +79,13 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
-	w.orphans = map[meta.Kind]reconcile.OrphanRule{meta.KindSecret: certificate.OrphanedSecret}
+	// So do issuers the copy of their account key (issuer/accountcopy.go).
+	w.orphans = map[meta.Kind]reconcile.OrphanRule{meta.KindSecret: func(raw store.Raw) reconcile.Orphan {
+		if issuer.OrphanedAccountKeyCopy(raw) == reconcile.OrphanCollect {
+			return reconcile.OrphanCollect
+		}
+		return certificate.OrphanedSecret(raw)
+	}}
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}
@@ -217,13 +224,18 @@ func (w *wiring) putChallenge(ch *challenge.Challenge) {
 // stop releases what the wiring holds once the Manager stops.
 func (w *wiring) stop() { w.issuers.Clients().CloseIdleConnections() }
 
-// indexIssuer records which Secret a CA issuer signs with, so a change of
-// that Secret wakes the issuer.
+// indexIssuer records which Secret a CA issuer signs with (or an ACME
+// issuer's account key is in), so a change of that Secret wakes the issuer.
 func (w *wiring) indexIssuer(ctx context.Context, ref meta.Ref) {
 	var sec meta.Ref
 	iss, err := issuer.Get(ctx, w.deps.Store, ref)
 	if err == nil && iss.IssuerSpec().CA != nil {
 		sec = meta.Ref{Kind: meta.KindSecret, Namespace: w.deps.SecretNamespace(ref), Name: iss.IssuerSpec().CA.SecretName}
+	}
+	if err == nil && iss.IssuerSpec().ACME != nil {
+		// A replaced account key is rolled over at once, not at the next
+		// account check.
+		sec = meta.Ref{Kind: meta.KindSecret, Namespace: w.deps.SecretNamespace(ref), Name: iss.IssuerSpec().ACME.PrivateKeySecretRef.Name}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

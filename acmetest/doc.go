@@ -40,6 +40,12 @@
 // listen: unless WithAlwaysValid is set, such validations fail. Start your
 // responder on a free loopback port first, then pass the port.
 //
+// IP address identifiers (RFC 8738) are validated by HTTP-01 and TLS-ALPN-01
+// (SNI the reverse-DNS name) at the address itself, so order loopback
+// addresses (127.0.0.1, ::1) unless WithAlwaysValid is set; with
+// WithIPProfiles, newOrder refuses them with rejectedIdentifier outside the
+// named profiles, as Let's Encrypt accepts them only in "shortlived".
+//
 // # Defaults
 //
 // Deterministic where Pebble is random by default: no nonce is rejected

@@ -27,6 +27,11 @@ const (
 	FaultDelay
 	// FaultDropConnection closes the connection without answering.
 	FaultDropConnection
+	// FaultRejectedIdentifier answers 400 with a problem of type
+	// urn:ietf:params:acme:error:rejectedIdentifier, as a CA whose policy
+	// refuses a name does at newOrder (for good, unlike
+	// WithDomainBlocklist, only for the requests the fault matches).
+	FaultRejectedIdentifier
 )
 
 // String returns the kind's name as the constants spell it, without "Fault".
@@ -42,6 +47,8 @@ func (k FaultKind) String() string {
 		return "Delay"
 	case FaultDropConnection:
 		return "DropConnection"
+	case FaultRejectedIdentifier:
+		return "RejectedIdentifier"
 	default:
 		return fmt.Sprintf("FaultKind(%d)", int(k))
 	}
@@ -98,6 +105,12 @@ func DropConnection(e Endpoint, nth int) Fault {
 	return Fault{Endpoint: e, Nth: nth, Kind: FaultDropConnection}
 }
 
+// RejectedIdentifier returns a Fault answering the nth request to e with
+// rejectedIdentifier.
+func RejectedIdentifier(e Endpoint, nth int) Fault {
+	return Fault{Endpoint: e, Nth: nth, Kind: FaultRejectedIdentifier}
+}
+
 // validate reports why f cannot be used, wrapping ErrInvalidOption.
 func (f Fault) validate() error {
 	switch {
@@ -105,7 +118,7 @@ func (f Fault) validate() error {
 		return fmt.Errorf("%w: fault endpoint %q unknown", ErrInvalidOption, f.Endpoint)
 	case f.Nth < 1:
 		return fmt.Errorf("%w: fault Nth %d < 1", ErrInvalidOption, f.Nth)
-	case f.Kind < FaultBadNonce || f.Kind > FaultDropConnection:
+	case f.Kind < FaultBadNonce || f.Kind > FaultRejectedIdentifier:
 		return fmt.Errorf("%w: fault kind %v unknown", ErrInvalidOption, f.Kind)
 	case f.RetryAfter < 0 || f.Delay < 0:
 		return fmt.Errorf("%w: fault durations must not be negative", ErrInvalidOption)

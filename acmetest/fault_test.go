@@ -99,6 +99,20 @@ func TestFaultRateLimited(t *testing.T) {
 	assert.Zero(t, s.OrderCount())
 }
 
+func TestFaultRejectedIdentifier(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 30*time.Second)
+	s := acmetest.NewServer(t, acmetest.WithFaults(acmetest.RejectedIdentifier(acmetest.EndpointNewOrder, 1)))
+
+	res, body, err := rawDo(ctx, t, s, http.MethodPost, s.URL()+"/order-plz", []byte("{}"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Equal(t, "urn:ietf:params:acme:error:rejectedIdentifier", decodeProblem(t, res, body).Type)
+	assert.NotEmpty(t, res.Header.Get("Replay-Nonce"))
+	assert.Zero(t, s.OrderCount())
+	assert.Equal(t, "RejectedIdentifier", acmetest.FaultRejectedIdentifier.String())
+}
+
 func TestFaultServerInternalOnNthOnly(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t, 30*time.Second)

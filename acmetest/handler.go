@@ -57,6 +57,8 @@ type front struct {
 	// POST-as-GET): accepts, finalizes, new orders.
 	posts  map[string]int
 	faults []Fault
+	// ips refuses IP identifiers outside some profiles (WithIPProfiles).
+	ips ipPolicy
 }
 
 func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan struct{}) *front {
@@ -86,6 +88,9 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if record >= 0 {
 			f.answeredNewOrder(record, faultStatus(fault.Kind), "")
 		}
+		return
+	}
+	if record >= 0 && f.refuseIPs(w, r, record) {
 		return
 	}
 	var beforeAnswer func(int)

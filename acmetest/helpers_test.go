@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -134,10 +135,19 @@ func newCSR(names []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject:  pkix.Name{CommonName: names[0]},
-		DNSNames: names,
-	}, crypto.Signer(k))
+	// IP addresses (RFC 8738) go in the IP SANs, and never in the CN.
+	tmpl := &x509.CertificateRequest{}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	if len(tmpl.DNSNames) > 0 {
+		tmpl.Subject = pkix.Name{CommonName: tmpl.DNSNames[0]}
+	}
+	return x509.CreateCertificateRequest(rand.Reader, tmpl, crypto.Signer(k))
 }
 
 // anyChallenge presents nothing; for always-valid servers.

@@ -35,6 +35,8 @@ func (f *front) inject(fault Fault, w http.ResponseWriter, r *http.Request) (pas
 		f.writeProblem(w, r, http.StatusTooManyRequests, "rateLimited", "acmetest: injected rateLimited")
 	case FaultServerInternal:
 		f.writeProblem(w, r, http.StatusInternalServerError, "serverInternal", "acmetest: injected serverInternal")
+	case FaultRejectedIdentifier:
+		f.writeProblem(w, r, http.StatusBadRequest, "rejectedIdentifier", "acmetest: injected rejectedIdentifier")
 	}
 	return false
 }

@@ -179,7 +179,7 @@ func (f *front) answeredNewOrder(i, status int, location string) {
 // request is passed on).
 func faultStatus(k FaultKind) int {
 	switch k {
-	case FaultBadNonce:
+	case FaultBadNonce, FaultRejectedIdentifier:
 		return http.StatusBadRequest
 	case FaultRateLimited:
 		return http.StatusTooManyRequests

@@ -59,6 +59,8 @@ type config struct {
 	strict          bool
 	asyncFinalize   bool
 	invalid         []error
+	ipProfiles      []string
+	ipRestricted    bool
 }
 
 func defaults() config {

@@ -1,6 +1,7 @@
 package acmetest
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -50,3 +51,53 @@ func (s *Server) SetRenewalWindow(leaf *x509.Certificate, start, end time.Time, 
 	}
 	return nil
 }
+
+// Revocation is what the CA recorded when it revoked a certificate.
+type Revocation struct {
+	// RevokedAt is when, by the CA's wall clock.
+	RevokedAt time.Time
+	// Reason is the RFC 5280 reason code given; -1 if none was.
+	Reason int
+}
+
+// Revocation reports whether leaf is revoked at the CA, and how: what the
+// CA's OCSP and CRLs would say about it.
+func (s *Server) Revocation(leaf *x509.Certificate) (Revocation, bool) {
+	rc := s.pebble.db.GetRevokedCertificateBySerial(leaf.SerialNumber)
+	if rc == nil {
+		return Revocation{}, false
+	}
+	r := Revocation{RevokedAt: rc.RevokedAt, Reason: -1}
+	if rc.Reason != nil {
+		r.Reason = int(*rc.Reason)
+	}
+	return r, true
+}
+
+// Account is what the CA holds about one ACME account.
+type Account struct {
+	// URL is the account's URL (its key ID), as the CA gave it.
+	URL string
+	// Status is valid, deactivated or revoked.
+	Status string
+}
+
+// ErrUnknownAccount means no account of the server has the key asked for.
+var ErrUnknownAccount = errors.New("acmetest: no account has this key")
+
+// AccountOf returns the account whose key is pub: after an account key
+// rollover (RFC 8555 §7.3.5) the new key finds the old account's URL, and
+// the old key finds nothing.
+func (s *Server) AccountOf(pub crypto.PublicKey) (Account, error) {
+	a, err := s.pebble.db.GetAccountByKey(pub)
+	if err != nil {
+		return Account{}, fmt.Errorf("acmetest: account of key: %w", err)
+	}
+	if a == nil {
+		return Account{}, ErrUnknownAccount
+	}
+	return Account{URL: s.URL() + accountPathPrefix + a.ID, Status: a.Status}, nil
+}
+
+// accountPathPrefix is Pebble's (unexported) account path.
+const accountPathPrefix = "/my-account/"

@@ -66,6 +66,7 @@ func Start(opts ...Option) (*Server, error) {
 
 	s := &Server{cfg: cfg, pebble: parts, dns: dnsSrv, closing: make(chan struct{})}
 	s.front = newFront(parts, cfg.faults, !cfg.asyncFinalize, s.closing)
+	s.front.ips = ipPolicy{restricted: cfg.ipRestricted, profiles: cfg.ipProfiles}
 	// httptest listens on 127.0.0.1 and serves HTTP/1.1 only, so
 	// FaultDropConnection can hijack the connection.
 	s.http = httptest.NewUnstartedServer(s.front)

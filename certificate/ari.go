@@ -11,6 +11,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/secret"
 )
 
 // ACME Renewal Information (RFC 9773): the CA suggests a renewal window per
@@ -57,13 +58,19 @@ func ariStatus(cert *Certificate, certID string) *ARIStatus {
 
 // renewalTimeOf is when the leaf in cert's Secret is renewed: the time
 // selected inside the CA's suggested window when there is one for this
-// leaf, else RenewalTime.
+// leaf, else ScheduleRenewal (half-life for a short-lived leaf).
 func renewalTimeOf(cert *Certificate, leaf *x509.Certificate) time.Time {
+	rt, _ := renewalOf(cert, leaf)
+	return rt
+}
+
+// renewalOf is renewalTimeOf and what chose it.
+func renewalOf(cert *Certificate, leaf *x509.Certificate) (time.Time, RenewalBasis) {
 	id, _ := acmeproto.CertID(leaf)
 	if a := ariStatus(cert, id); a != nil && a.SelectedTime != nil {
-		return *a.SelectedTime
+		return *a.SelectedTime, RenewalBasisARI
 	}
-	return RenewalTime(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert))
+	return ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert))
 }
 
 // ariCheckDue reports whether the CA must be asked about leaf now: never
@@ -144,8 +151,12 @@ func recordRenewalInfoError(prev *ARIStatus, certID string, err error, now time.
 // (or the failure) in cert's status. An issuer that turned out not to be
 // ACME records nothing more than the check time, so it is not asked on
 // every visit.
-func ariEffect(cert *Certificate, leaf *x509.Certificate, src RenewalInfoSource, rnd func(n int64) int64, now time.Time) *reconcile.Effect {
+func ariEffect(cert *Certificate, sec *secret.Secret, leaf *x509.Certificate, src RenewalInfoSource, rnd func(n int64) int64, now time.Time) *reconcile.Effect {
 	ref := cert.Spec.IssuerRef.Resolve(cert.ObjectMeta.Namespace)
+	if sec != nil {
+		// The issuer of the leaf: only its CA knows about it.
+		ref = secretIssuer(cert, sec.ObjectMeta.Annotations).Resolve(cert.ObjectMeta.Namespace)
+	}
 	return &reconcile.Effect{
 		Name: "get renewal info",
 		Do: func(ctx context.Context) error {

@@ -37,8 +37,9 @@ func TestRenewalTime_CertManagerARIRow(t *testing.T) {
 	for range 200 {
 		ari := recordRenewalInfo(nil, issuer.RenewalInfo{CertID: id, WindowStart: now.Add(5 * time.Hour), WindowEnd: now.Add(6 * time.Hour)}, now, rand.Int64N)
 		cert.Status.ACME = &ACMEStatus{ARI: ari}
-		rt := renewalTimeOf(cert, leaf)
+		rt, basis := renewalOf(cert, leaf)
 		assert.WithinRange(t, rt, now.Add(5*time.Hour), now.Add(6*time.Hour))
+		assert.Equal(t, RenewalBasisARI, basis)
 	}
 }
 
@@ -133,12 +134,16 @@ func TestARI_OtherCertificateIgnored(t *testing.T) {
 	sel := now.Add(time.Hour)
 	next := now.Add(5 * time.Hour)
 	cert := &Certificate{Status: Status{ACME: &ACMEStatus{ARI: &ARIStatus{CertID: "old.id", SelectedTime: &sel, NextCheck: &next}}}}
-	assert.Equal(t, RenewalTime(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert)), renewalTimeOf(cert, leaf))
+	rt, basis := renewalOf(cert, leaf)
+	assert.Equal(t, RenewalTime(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert)), rt)
+	assert.Equal(t, RenewalBasisDefault, basis)
 	assert.True(t, ariCheckDue(cert, leaf, now))
 
 	id, _ := acmeproto.CertID(leaf)
 	cert.Status.ACME.ARI.CertID = id
-	assert.Equal(t, sel, renewalTimeOf(cert, leaf))
+	rt, basis = renewalOf(cert, leaf)
+	assert.Equal(t, sel, rt)
+	assert.Equal(t, RenewalBasisARI, basis)
 	assert.False(t, ariCheckDue(cert, leaf, now))
 	assert.True(t, ariCheckDue(cert, leaf, next), "due at its next check")
 	assert.False(t, ariCheckDue(cert, &x509.Certificate{SerialNumber: big.NewInt(1)}, now), "no AKI, no CertID: nothing to ask")

@@ -92,6 +92,12 @@ func (d *decision) run() {
 	}
 	d.reflectSecret(trigger)
 
+	if req != nil && requestFailed(req) && passedOver(cert, req) {
+		// The issuer cannot issue now: no failure is counted, the next
+		// issuer is asked at once.
+		d.skip(req, trigger)
+		return
+	}
 	if req != nil && requestFailed(req) {
 		if !failureRecorded(cert, req) {
 			d.recordFailure(req)
@@ -136,8 +142,12 @@ func (d *decision) run() {
 	}
 	cert.Status.NextPrivateKeySecretName = key.name
 	if req == nil {
+		// Skips of earlier issuances are history once this one starts.
+		if cur := currentSkips(cert); len(cur) != len(cert.Status.SkippedIssuers) {
+			cert.Status.SkippedIssuers = cur
+		}
 		r := newRequest(cert, key)
-		orderOptions(r, cert, kp, trigger, s.ARI != nil)
+		orderOptions(r, cert, kp, trigger, s.ARI != nil && issuedTheSecret(cert, s.Secret, r.Spec.IssuerRef))
 		d.plan.Create = append(d.plan.Create, r)
 		d.plan.Eventf(meta.EventNormal, ReasonRequested, "Created new CertificateRequest resource "+r.ObjectMeta.Name)
 	}
@@ -227,6 +237,7 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	cert.Status.Revision = &rev
 	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
 	cert.Status.FailedIssuanceAttempts, cert.Status.LastFailureTime = nil, nil
+	recordIssuer(cert, req)
 	cert.Status.NextPrivateKeySecretName = ""
 	cert.Status.Conditions.Remove(meta.ConditionIssuing)
 	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
@@ -275,7 +286,7 @@ func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 	}
 	d.plan.Next = rt
 	if s.ARI != nil && ariCheckDue(cert, kp.leaf, s.Now) {
-		d.plan.Effect = ariEffect(cert, kp.leaf, s.ARI, s.rnd, s.Now)
+		d.plan.Effect = ariEffect(cert, s.Secret, kp.leaf, s.ARI, s.rnd, s.Now)
 	} else if id, err := acmeproto.CertID(kp.leaf); err == nil && s.ARI != nil {
 		if a := ariStatus(cert, id); a != nil && a.NextCheck != nil {
 			d.plan.Next = reconcile.Earliest(rt, *a.NextCheck)

@@ -71,6 +71,9 @@ type harness struct {
 	dropCN bool
 	// fail, if set, fails every request with this message.
 	fail string
+	// passOver, if set, says why a request's issuer cannot issue (nil: it
+	// can), as the request reconciler does for an issuer with a fallback.
+	passOver func(*request.CertificateRequest) *request.Fallback
 }
 
 func depsForTest(t *testing.T) *harness {
@@ -136,6 +139,15 @@ func (h *harness) signPending() {
 			continue
 		}
 		now := h.clock.Now()
+		if h.passOver != nil {
+			if f := h.passOver(req); f != nil {
+				req.Status.FailureTime, req.Status.Fallback = &now, f
+				req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionFalse,
+					Reason: request.ReasonFailed, Message: string(f.Reason), LastTransitionTime: now})
+				require.NoError(h.t, h.st.Update(h.ctx, req))
+				continue
+			}
+		}
 		if h.fail != "" {
 			req.Status.FailureTime = &now
 			req.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionFalse,

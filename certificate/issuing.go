@@ -92,7 +92,7 @@ func issuedSecret(cert *Certificate, sec *secret.Secret, req *request.Certificat
 		out.Data[k] = v
 	}
 	out.Type = secret.TypeTLS
-	applySecretMeta(&out.ObjectMeta, cert)
+	applySecretMeta(&out.ObjectMeta, cert, req.Spec.IssuerRef)
 	return &out, nil
 }
 
@@ -119,7 +119,9 @@ func sameKey(a, b []byte) bool {
 	return err == nil && pki.PublicKeysEqual(ka.Public(), kb.Public())
 }
 
-func applySecretMeta(m *meta.ObjectMeta, cert *Certificate) {
+// applySecretMeta writes the Certificate's annotations and labels on a
+// Secret whose leaf iss issued.
+func applySecretMeta(m *meta.ObjectMeta, cert *Certificate, iss meta.IssuerRef) {
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
@@ -134,12 +136,12 @@ func applySecretMeta(m *meta.ObjectMeta, cert *Certificate) {
 			m.Labels[k] = v
 		}
 	}
-	ref := cert.Spec.IssuerRef.Resolve(cert.ObjectMeta.Namespace)
+	ref := iss.Resolve(cert.ObjectMeta.Namespace)
 	a := m.Annotations
 	a[secret.AnnotationCertificateName] = cert.ObjectMeta.Name
 	a[secret.AnnotationIssuerName] = ref.Name
 	a[secret.AnnotationIssuerKind] = string(ref.Kind)
-	a[AnnotationIssuerGroup] = issuerGroup(cert.Spec.IssuerRef.Group)
+	a[AnnotationIssuerGroup] = issuerGroup(iss.Group)
 	a[secret.AnnotationCommonName] = cert.Spec.CommonName
 	a[secret.AnnotationAltNames] = strings.Join(cert.Spec.DNSNames, ",")
 	a[secret.AnnotationIPSANs] = strings.Join(cert.Spec.IPAddresses, ",")
@@ -161,7 +163,7 @@ func refreshedSecret(cert *Certificate, sec *secret.Secret, kp *keyPair) *secret
 	out.ObjectMeta.Annotations = copyMap(sec.ObjectMeta.Annotations)
 	out.ObjectMeta.Labels = copyMap(sec.ObjectMeta.Labels)
 	out.ObjectMeta.OwnerRefs = append([]meta.Ref(nil), sec.ObjectMeta.OwnerRefs...)
-	applySecretMeta(&out.ObjectMeta, cert)
+	applySecretMeta(&out.ObjectMeta, cert, secretIssuer(cert, sec.ObjectMeta.Annotations))
 	changed := !mapsEqual(out.ObjectMeta.Annotations, sec.ObjectMeta.Annotations) ||
 		!mapsEqual(out.ObjectMeta.Labels, sec.ObjectMeta.Labels) ||
 		len(out.ObjectMeta.OwnerRefs) != len(sec.ObjectMeta.OwnerRefs)

@@ -88,7 +88,9 @@ func requestMatchesSpec(req *request.CertificateRequest, spec *Spec, p *parsers)
 	add(req.Spec.IsCA == spec.IsCA, "spec.isCA")
 	add(sameSet(req.Spec.Usages, usageStrings(spec.Usages), nil), "spec.usages")
 	add(req.Spec.Duration == nil || spec.Duration == nil || req.Spec.Duration.Duration == spec.Duration.Duration, "spec.duration")
-	add(issuerRefsEqual(req.Spec.IssuerRef, spec.IssuerRef), "spec.issuerRef")
+	// Any issuer of the list: a request for a fallback issuer was made for
+	// this spec too.
+	add(issuerIndex(spec.IssuerRefs(), req.Spec.IssuerRef) >= 0, "spec.issuerRef")
 	return v, nil
 }
 

@@ -153,6 +153,11 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 func (s Status) deepCopy() Status {
 	out := s
 	out.Conditions = append(meta.Conditions(nil), s.Conditions...)
+	out.SkippedIssuers = append([]SkippedIssuer(nil), s.SkippedIssuers...)
+	if s.IssuedBy != nil {
+		r := *s.IssuedBy
+		out.IssuedBy = &r
+	}
 	if s.ACME != nil {
 		a := *s.ACME
 		if a.ARI != nil {

@@ -20,19 +20,27 @@ const maxJitter = time.Hour
 // most a tenth of the time between notBefore and the unjittered renewal
 // time, so a short certificate with a long renewBefore (1h with 59m) is
 // never due the moment it is issued.
+//
+// This is cert-manager's rule at every lifetime; the Manager schedules
+// with ScheduleRenewal, which renews short-lived leaves at half-life.
 func RenewalTime(notBefore, notAfter time.Time, spec *Spec, key string) time.Time {
+	return renewalAt(notBefore, notAfter, RenewBefore(notAfter.Sub(notBefore), spec), key)
+}
+
+// renewalAt is RenewalTime for a renewBefore already chosen.
+func renewalAt(notBefore, notAfter time.Time, renewBefore time.Duration, key string) time.Time {
 	lifetime := notAfter.Sub(notBefore)
 	if lifetime <= 0 {
 		return notAfter
 	}
-	base := notAfter.Add(-RenewBefore(lifetime, spec))
+	base := notAfter.Add(-renewBefore)
 	if !base.Before(notAfter) || !base.After(notBefore) {
 		// Only for lifetimes of a few nanoseconds.
 		base = notBefore.Add(lifetime / 2)
 	}
 	var j time.Duration
 	if key != "" {
-		j = jitterIn(key, min(RenewBefore(lifetime, spec)/10, maxJitter, base.Sub(notBefore)/10))
+		j = jitterIn(key, min(renewBefore/10, maxJitter, base.Sub(notBefore)/10))
 	}
 	rt := base.Truncate(time.Second).Add(-j)
 	if !rt.After(notBefore) {
@@ -46,14 +54,24 @@ func RenewalTime(notBefore, notAfter time.Time, spec *Spec, key string) time.Tim
 // positive renewBefore shorter than the lifetime; else renewBeforePercentage
 // of the lifetime when it lies in (0, 100); else a third of the lifetime.
 func RenewBefore(lifetime time.Duration, spec *Spec) time.Duration {
-	switch {
-	case spec.RenewBefore != nil && spec.RenewBefore.Duration > 0 && spec.RenewBefore.Duration < lifetime:
-		return spec.RenewBefore.Duration
-	case spec.RenewBeforePercentage != nil && *spec.RenewBeforePercentage > 0 && *spec.RenewBeforePercentage < 100:
-		// In float64: lifetime × pct overflows int64 for long lifetimes.
-		return time.Duration(float64(lifetime) * float64(*spec.RenewBeforePercentage) / 100)
+	if d, _, ok := specRenewBefore(lifetime, spec); ok {
+		return d
 	}
 	return lifetime / 3
+}
+
+// specRenewBefore is the renewBefore the spec asks for at this lifetime and
+// the field that asks it; false when neither field applies (unset or out of
+// range), where cert-manager falls back to its default.
+func specRenewBefore(lifetime time.Duration, spec *Spec) (time.Duration, RenewalBasis, bool) {
+	switch {
+	case spec.RenewBefore != nil && spec.RenewBefore.Duration > 0 && spec.RenewBefore.Duration < lifetime:
+		return spec.RenewBefore.Duration, RenewalBasisRenewBefore, true
+	case spec.RenewBeforePercentage != nil && *spec.RenewBeforePercentage > 0 && *spec.RenewBeforePercentage < 100:
+		// In float64: lifetime × pct overflows int64 for long lifetimes.
+		return time.Duration(float64(lifetime) * float64(*spec.RenewBeforePercentage) / 100), RenewalBasisRenewBeforePercentage, true
+	}
+	return 0, "", false
 }
 
 // jitterIn hashes key into [0, window): whole seconds when the window is at

@@ -30,12 +30,13 @@ const (
 // just before the request is stored.
 func newRequest(cert *Certificate, key *nextKey) *request.CertificateRequest {
 	d := meta.Duration{Duration: cert.Spec.EffectiveDuration()}
+	iss, more := nextIssuer(cert)
 	labels := copyMap(cert.ObjectMeta.Labels)
 	delete(labels, LabelSecretName)
 	if len(labels) == 0 {
 		labels = nil
 	}
-	return &request.CertificateRequest{
+	r := &request.CertificateRequest{
 		ObjectMeta: meta.ObjectMeta{
 			Namespace: cert.ObjectMeta.Namespace,
 			Name:      requestName(cert),
@@ -49,12 +50,16 @@ func newRequest(cert *Certificate, key *nextKey) *request.CertificateRequest {
 			OwnerRefs: []meta.Ref{meta.RefOf(cert)},
 		},
 		Spec: request.Spec{
-			IssuerRef: cert.Spec.IssuerRef,
+			IssuerRef: iss,
 			Duration:  &d,
 			IsCA:      cert.Spec.IsCA,
 			Usages:    usageStrings(cert.Spec.Usages),
 		},
 	}
+	if more {
+		r.ObjectMeta.Annotations[request.AnnotationFallback] = "true"
+	}
+	return r
 }
 
 // orderOptions passes the ACME order options of cert on to its request r:

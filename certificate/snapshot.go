@@ -132,7 +132,8 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		s.Stale = append(s.Stale, ref)
 	}
 	if r.opts.RenewalInfo != nil && s.Secret != nil {
-		iss, err := issuer.Get(ctx, r.deps.Store, cert.Spec.IssuerRef.Resolve(ns))
+		// The issuer of the leaf: only its CA knows about it.
+		iss, err := issuer.Get(ctx, r.deps.Store, secretIssuer(cert, s.Secret.ObjectMeta.Annotations).Resolve(ns))
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, issuer.ErrUnsupported) {
 			return nil, err
 		}

@@ -146,7 +146,8 @@ func secretIssuerAnnotationsMismatch(in Input, _ *keyPair) (Trigger, bool) {
 	name, ok1 := a[secret.AnnotationIssuerName]
 	kind, ok2 := a[secret.AnnotationIssuerKind]
 	group, ok3 := a[AnnotationIssuerGroup]
-	ref := in.Cert.Spec.IssuerRef
+	// A fallback issuer that issued the leaf is as right as spec.issuerRef.
+	ref := secretIssuer(in.Cert, a)
 	if (ok1 || ok2 || ok3) && name != ref.Name || issuerKind(kind) != issuerKind(string(ref.Kind)) || issuerGroup(group) != issuerGroup(ref.Group) {
 		return Trigger{ReasonIncorrectIssuer, fmt.Sprintf("Issuing certificate as Secret was previously issued by %q",
 			issuerKind(kind)+"."+issuerGroup(group)+"/"+name)}, true

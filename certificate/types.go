@@ -45,6 +45,11 @@ type Spec struct {
 	IsCA   bool       `json:"isCA,omitempty"`
 	// RevisionHistoryLimit is how many CertificateRequests to keep. If nil, 1.
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+	// FallbackIssuerRefs are issuers tried in order when IssuerRef (and
+	// each one before) cannot issue: rate limited, unreachable, not Ready,
+	// or refusing an identifier. Every issuance, renewals included, starts
+	// again at IssuerRef. A certflow extension; if empty, IssuerRef alone.
+	FallbackIssuerRefs []meta.IssuerRef `json:"fallbackIssuerRefs,omitempty"`
 }
 
 // SecretTemplate adds labels and annotations to the Secret.
@@ -153,6 +158,14 @@ type Status struct {
 	// ACME is what the ACME CA said about the current certificate
 	// (cert-manager's status.acme); nil for other issuers.
 	ACME *ACMEStatus `json:"acme,omitempty"`
+	// IssuedBy names the issuer of the current certificate: spec.issuerRef
+	// or one of spec.fallbackIssuerRefs (a certflow extension). nil before
+	// the first issuance.
+	IssuedBy *meta.IssuerRef `json:"issuedBy,omitempty"`
+	// SkippedIssuers are the issuers passed over in the latest issuance
+	// (done or in progress), in order, each with why (a certflow
+	// extension). Empty when the first issuer was used.
+	SkippedIssuers []SkippedIssuer `json:"skippedIssuers,omitempty"`
 }
 
 // ACMEStatus is cert-manager's CertificateACMEStatus.

@@ -160,7 +160,8 @@ func (v *validator) spec(s *Spec) {
 	case !isSubdomain(s.SecretName):
 		v.add("spec.secretName", s.SecretName, subdomainProblem)
 	}
-	v.issuerRef(s.IssuerRef)
+	v.issuerRef("spec.issuerRef", s.IssuerRef)
+	v.fallbackIssuerRefs(s)
 	v.lifetime(s)
 	v.privateKey(s.PrivateKey)
 	for i, u := range s.Usages {
@@ -237,23 +238,48 @@ func isLabelValue(s string) bool {
 	return true
 }
 
-func (v *validator) issuerRef(r meta.IssuerRef) {
+func (v *validator) issuerRef(path string, r meta.IssuerRef) {
 	switch {
 	case r.Name == "":
-		v.add("spec.issuerRef.name", "", "is required")
+		v.add(path+".name", "", "is required")
 	case !isSubdomain(r.Name):
-		v.add("spec.issuerRef.name", r.Name, subdomainProblem)
+		v.add(path+".name", r.Name, subdomainProblem)
 	}
 	if r.Group != "" && r.Group != "cert-manager.io" {
 		// cert-manager accepts any kind of an external group; certflow
 		// serves no external issuers.
-		v.add("spec.issuerRef.group", r.Group, "must be cert-manager.io or empty: external issuers are not served")
+		v.add(path+".group", r.Group, "must be cert-manager.io or empty: external issuers are not served")
 		return
 	}
 	switch r.Kind {
 	case "", meta.KindIssuer, meta.KindClusterIssuer:
 	default:
-		v.add("spec.issuerRef.kind", string(r.Kind), "must be Issuer or ClusterIssuer (empty means Issuer)")
+		v.add(path+".kind", string(r.Kind), "must be Issuer or ClusterIssuer (empty means Issuer)")
+	}
+}
+
+// MaxFallbackIssuers bounds spec.fallbackIssuerRefs: each one tried costs
+// an order at its CA, and a long chain would only delay the failure.
+const MaxFallbackIssuers = 8
+
+// fallbackIssuerRefs checks each fallback as spec.issuerRef is checked,
+// and that no issuer is named twice in the list (a second try of the same
+// issuer in one issuance would fail as the first did).
+func (v *validator) fallbackIssuerRefs(s *Spec) {
+	if len(s.FallbackIssuerRefs) > MaxFallbackIssuers {
+		v.add("spec.fallbackIssuerRefs", strconv.Itoa(len(s.FallbackIssuerRefs)), fmt.Sprintf("may name at most %d issuers", MaxFallbackIssuers))
+	}
+	refs := s.IssuerRefs()
+	for i, r := range s.FallbackIssuerRefs {
+		path := index("spec.fallbackIssuerRefs", i)
+		v.issuerRef(path, r)
+		if j := issuerIndex(refs, r); j <= i {
+			first := "spec.issuerRef"
+			if j > 0 {
+				first = index("spec.fallbackIssuerRefs", j-1)
+			}
+			v.add(path, r.Name, "names the same issuer as "+first)
+		}
 	}
 }
 

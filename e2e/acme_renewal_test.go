@@ -43,7 +43,9 @@ func TestACME_Renewal_NewOrderNewLeafOldConnectionsKeepWorking(t *testing.T) {
 	require.Equal(t, 1, h.acme.OrderCount())
 	lifetime := c.Status.NotAfter.Sub(*c.Status.NotBefore)
 	renewAt := c.Status.RenewalTime.Sub(*c.Status.NotBefore)
-	assert.InDelta(t, float64(lifetime)*2/3, float64(renewAt), float64(lifetime)/10, "renews at about 2/3 of the lifetime")
+	// Half-life truncated to the second, less the jitter (a tenth at most).
+	assert.InDelta(t, float64(lifetime)/2, float64(renewAt), float64(time.Second+lifetime/10), "a short-lived certificate without ARI renews at about half-life")
+	assert.Equal(t, certificate.RenewalBasisShortLivedHalfLife, certificate.RenewalBasisOf(c))
 
 	// A connection opened before the renewal, kept alive across it.
 	old := h.tlsDial("renew.example.test")

@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
@@ -76,7 +77,19 @@ func (r *Reconciler) register(ctx context.Context, obj Object, reg *registration
 	}
 	e.verifiedAt.Store(now.UnixNano())
 	r.setWaiting(ref, 0, time.Time{})
-	return registered(obj, ACMEStatus{URI: acct.URI, LastRegisteredEmail: a.Email, LastPrivateKeyHash: reg.hash}, now)
+	if reg.saveCopy {
+		// Only a help for a later rollover: the account works without it.
+		if err := saveAccountCopy(ctx, r.deps.Store, obj, r.deps.SecretNamespace(ref), reg.key); err != nil {
+			r.log.Warn("cannot keep a copy of the account key; a later key change will register a new account",
+				"kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name, "err", err)
+		}
+	}
+	events := registered(obj, ACMEStatus{URI: acct.URI, LastRegisteredEmail: a.Email, LastPrivateKeyHash: reg.hash}, now)
+	if reg.previousURI != "" && acct.URI == reg.previousURI {
+		events = append(events, reconcile.Event{Type: meta.EventNormal, Reason: ReasonACMEAccountKeyRolledOver,
+			Message: "The ACME account " + acct.URI + " now uses the account key in the Secret; its URL is unchanged"})
+	}
+	return events
 }
 
 // ensureAccount finds the account of cl.Key, registering it (with EAB when
@@ -89,7 +102,16 @@ func ensureAccount(ctx context.Context, cl *acme.Client, a *ACMEIssuer, reg *reg
 	var acct *acme.Account
 	err := acme.ErrNoAccount // a key generated just now has no account
 	if !reg.newKey {
+		// After a key change this comes first: a rollover the CA accepted
+		// before the process could record it is found here, not repeated.
 		acct, err = cl.GetReg(acmeproto.WithAction(ctx, acmeproto.ActionGetRegistration), "")
+	}
+	if errors.Is(err, acme.ErrNoAccount) && reg.previous != nil {
+		acct, err = rollover(ctx, cl, reg)
+		// Only the class is read: no Retry-After, no clock.
+		if acmeproto.Classify(err, time.Time{}).Class == acmeproto.AccountGone {
+			err = acme.ErrNoAccount // the old account is gone: nothing to roll over
+		}
 	}
 	if errors.Is(err, acme.ErrNoAccount) {
 		newAcct := &acme.Account{Contact: contact}
@@ -133,4 +155,16 @@ func sameOrigin(accountURI, server string) bool {
 	a, err1 := url.Parse(accountURI)
 	s, err2 := url.Parse(server)
 	return err1 == nil && err2 == nil && a.Scheme == s.Scheme && a.Host == s.Host
+}
+
+// rollover moves the account reg.previousURI from reg.previous to cl's key
+// (RFC 8555 §7.3.5: keyChange signed by both keys) and returns the account
+// as cl now finds it, under the same URL.
+func rollover(ctx context.Context, cl *acme.Client, reg *registration) (*acme.Account, error) {
+	old := &acme.Client{Key: reg.previous, KID: acme.KeyID(reg.previousURI), HTTPClient: cl.HTTPClient,
+		DirectoryURL: cl.DirectoryURL, UserAgent: cl.UserAgent, RetryBackoff: cl.RetryBackoff}
+	if err := old.AccountKeyRollover(acmeproto.WithAction(ctx, acmeproto.ActionAccountKeyRollover), cl.Key); err != nil {
+		return nil, fmt.Errorf("account key rollover: %w", err)
+	}
+	return cl.GetReg(acmeproto.WithAction(ctx, acmeproto.ActionGetRegistration), "")
 }

@@ -121,6 +121,16 @@ func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(),
 	return g.slot(key, wake)
 }
 
+// HeldUntil returns until when the CA asked iss's account to wait (a 429's
+// Retry-After, capped), or zero when it may send now.
+func (c *ACMEClients) HeldUntil(iss Object) time.Time {
+	g := c.gateOf(iss)
+	if g == nil {
+		return time.Time{}
+	}
+	return g.wait(g.clock.Now())
+}
+
 // gateOf returns the gate of iss's registered account, or nil.
 func (c *ACMEClients) gateOf(iss Object) *accountGate {
 	a := iss.IssuerSpec().ACME

@@ -23,8 +23,10 @@ const (
 const maxRetryAfter = 24 * time.Hour
 
 const (
-	msgRegistered = "The ACME account was registered with the ACME server"
-	msgReady      = "Issuer is ready"
+	msgRegistered  = "The ACME account was registered with the ACME server"
+	msgReady       = "Issuer is ready"
+	msgDeactivated = "The ACME account was deactivated on request; it is not used, and no new account is " +
+		"registered until the account key Secret is replaced or deleted"
 )
 
 // Snapshot is everything a decision about one issuer reads.
@@ -66,6 +68,9 @@ type Account struct {
 	// so registering it asks the CA for a new account at once instead of
 	// looking for an existing one first.
 	NewKey bool
+	// Registered is the issuer's copy of the key its account was last
+	// registered with (see accountcopy.go); nil when there is none.
+	Registered crypto.Signer
 }
 
 // decision is decide's answer: a plan without effect closures (Plan.Object
@@ -95,6 +100,14 @@ type registration struct {
 	eabProblem string
 	// newKey: the key was generated just now (Account.NewKey).
 	newKey bool
+	// previousURI is the account recorded in status for another key at
+	// this CA: the key was replaced. previous, when certflow kept it, is
+	// that account's key: the account is rolled over to key instead of
+	// being replaced by a new one.
+	previousURI string
+	previous    crypto.Signer
+	// saveCopy asks for the copy of the registered key to be (re)written.
+	saveCopy bool
 }
 
 // decide is the issuer's state machine: pure, reading only s.
@@ -150,6 +163,11 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 	}
 	hash := accountKeyHash(acct.Key)
 	st := obj.IssuerStatus().ACME
+	if isDeactivated(obj, hash) {
+		// No retry: only a new account key asks for a new account.
+		setReady(&d.plan, obj, meta.ConditionFalse, ReasonACMEAccountDeactivated, msgDeactivated, now)
+		return
+	}
 	kid := knownAccount(obj, hash)
 	cond := obj.IssuerStatus().Conditions.Get(meta.ConditionReady)
 	if now.Before(acct.VerifiedUntil) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
@@ -161,6 +179,21 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 	}
 	d.register = &registration{key: acct.Key, hash: hash, kid: kid, eab: acct.EABKey, eabProblem: acct.EABProblem,
 		newKey: acct.NewKey && kid == ""}
+	d.register.saveCopy = acct.Registered == nil || accountKeyHash(acct.Registered) != hash
+	if kid == "" && !d.register.newKey && st != nil && st.URI != "" && !st.Deactivated && sameOrigin(st.URI, a.Server) {
+		// A replaced key: the account it replaces is rolled over to it.
+		d.register.previousURI = st.URI
+		if acct.Registered != nil && accountKeyHash(acct.Registered) == st.LastPrivateKeyHash {
+			d.register.previous = acct.Registered
+		}
+	}
+}
+
+// isDeactivated reports whether obj's status records that the account of
+// the key whose hash is given, at the configured CA, was deactivated.
+func isDeactivated(obj Object, hash string) bool {
+	st := obj.IssuerStatus().ACME
+	return st != nil && st.Deactivated && st.LastPrivateKeyHash == hash && sameOrigin(st.URI, obj.IssuerSpec().ACME.Server)
 }
 
 // knownAccount returns the account URI recorded in obj's status if it

@@ -35,6 +35,8 @@ func msgFor(reason meta.Reason) string {
 		return msgRegistered
 	case ReasonKeyPairVerified:
 		return "Signing CA verified"
+	case ReasonACMEAccountDeactivated:
+		return msgDeactivated
 	}
 	return ""
 }
@@ -64,6 +66,9 @@ func TestDecide(t *testing.T) {
 	notCA[secret.TLSCertKey] = mustPEM(t, makeCert(t, certSpec{cn: "leaf"}, ca.interKey, ca.root, ca.rootKey))
 	caSpec := Spec{CA: &CAIssuer{SecretName: "ca-key-pair"}}
 	verified := Account{Key: key, VerifiedUntil: now.Add(time.Hour)}
+	oldKey := newKey(t)
+	oldSt := &ACMEStatus{URI: uri, LastRegisteredEmail: "ops@example.com", LastPrivateKeyHash: accountKeyHash(oldKey)}
+	deactivatedSt := &ACMEStatus{URI: uri, LastRegisteredEmail: "ops@example.com", LastPrivateKeyHash: hash, Deactivated: true}
 
 	type want struct {
 		status   meta.ConditionStatus // "": Ready not set
@@ -75,6 +80,12 @@ func TestDecide(t *testing.T) {
 		newKey   bool
 		register bool
 		kid      string
+		// rollFrom is the account a replaced key rolls over (or looks up);
+		// rollKey: with the registered key's copy, so the rollover can be
+		// signed; keepCopy: the copy holds the key already.
+		rollFrom string
+		rollKey  bool
+		keepCopy bool
 	}
 	tests := []struct {
 		name string
@@ -126,15 +137,31 @@ func TestDecide(t *testing.T) {
 		{"confirmed account is not asked again", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, registeredSt), nil, verified,
 			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, next: verified.VerifiedUntil}},
 		{"confirmation expired", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, registeredSt), nil,
-			Account{Key: key, VerifiedUntil: now},
-			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, kid: uri}},
+			Account{Key: key, VerifiedUntil: now, Registered: key},
+			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, kid: uri, keepCopy: true}},
 		{"changed email updates the account", issuerWith(acmeSpec(func(a *ACMEIssuer) { a.Email = "new@example.com" }), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, registeredSt), nil, verified,
 			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, kid: uri}},
 		{"new generation is confirmed", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 1, registeredSt), nil, verified,
 			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, kid: uri}},
-		{"replaced key registers a new account", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2,
+		{"replaced key without the old one's copy: looked up, else registered", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2,
 			&ACMEStatus{URI: uri, LastRegisteredEmail: "ops@example.com", LastPrivateKeyHash: "other"}), nil, verified,
+			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, rollFrom: uri}},
+		{"replaced key with the registered key's copy rolls the account over", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, oldSt), nil,
+			Account{Key: key, Registered: oldKey},
+			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true, rollFrom: uri, rollKey: true}},
+		{"a key generated for a deleted Secret is a new account, not a rollover", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, oldSt), nil,
+			Account{Key: key, Registered: oldKey, NewKey: true},
 			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true}},
+		{"deactivated account: not ready, no CA call, no retry", issuerWith(acmeSpec(nil), meta.ConditionTrue, ReasonACMEAccountRegistered, 2, deactivatedSt), nil,
+			Account{Key: key, Registered: key},
+			want{status: meta.ConditionFalse, reason: ReasonACMEAccountDeactivated, message: "deactivated", write: true, event: meta.EventWarning}},
+		{"deactivated account already said so writes nothing", issuerWith(acmeSpec(nil), meta.ConditionFalse, ReasonACMEAccountDeactivated, 2, deactivatedSt), nil,
+			Account{Key: key, Registered: key},
+			want{status: meta.ConditionFalse, reason: ReasonACMEAccountDeactivated}},
+		{"deactivated account's key replaced: a new account, not a rollover", issuerWith(acmeSpec(nil), meta.ConditionFalse, ReasonACMEAccountDeactivated, 2,
+			&ACMEStatus{URI: uri, LastPrivateKeyHash: accountKeyHash(oldKey), Deactivated: true}), nil,
+			Account{Key: key, Registered: oldKey},
+			want{status: meta.ConditionFalse, reason: ReasonACMEAccountDeactivated, register: true}},
 		{"changed CA registers a new account", issuerWith(acmeSpec(func(a *ACMEIssuer) { a.Server = "https://other.example.test/dir" }),
 			meta.ConditionTrue, ReasonACMEAccountRegistered, 2, registeredSt), nil, verified,
 			want{status: meta.ConditionTrue, reason: ReasonACMEAccountRegistered, register: true}},
@@ -183,6 +210,9 @@ func TestDecide(t *testing.T) {
 				require.NotNil(t, d.register)
 				assert.Equal(t, tt.want.kid, d.register.kid)
 				assert.Equal(t, hash, d.register.hash)
+				assert.Equal(t, tt.want.rollFrom, d.register.previousURI, "rollover from")
+				assert.Equal(t, tt.want.rollKey, d.register.previous != nil, "rollover signed by the copy")
+				assert.Equal(t, !tt.want.keepCopy, d.register.saveCopy, "copy written")
 				assert.True(t, d.again())
 			} else {
 				assert.Nil(t, d.register)

@@ -77,6 +77,10 @@ func (r *Reconciler) Slot(iss Object, key string, wake func()) (release func(), 
 	return r.clients.Slot(iss, key, wake)
 }
 
+// HeldUntil returns until when the CA asked iss's account to wait; see
+// ACMEClients.HeldUntil.
+func (r *Reconciler) HeldUntil(iss Object) time.Time { return r.clients.HeldUntil(iss) }
+
 // Client returns a ready ACME client for iss; see ACMEClients.Client.
 func (r *Reconciler) Client(ctx context.Context, iss Object) (*acme.Client, error) {
 	return r.clients.Client(ctx, iss)
@@ -179,6 +183,9 @@ func (r *Reconciler) loadAccount(ctx context.Context, s *Snapshot) error {
 		if s.Account.EABKey, s.Account.EABProblem, err = eabKey(ctx, r.deps.Store, s.SecretNamespace, eab.KeySecretRef); err != nil {
 			return err
 		}
+	}
+	if s.Account.Registered, err = readAccountCopy(ctx, r.deps.Store, ref, s.SecretNamespace); err != nil {
+		return err
 	}
 	if s.Account.Key != nil {
 		hash := accountKeyHash(s.Account.Key)

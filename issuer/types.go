@@ -130,6 +130,10 @@ type ACMEStatus struct {
 	LastRegisteredEmail string `json:"lastRegisteredEmail,omitempty"`
 	// LastPrivateKeyHash lets the reconciler notice a replaced account key.
 	LastPrivateKeyHash string `json:"lastPrivateKeyHash,omitempty"`
+	// Deactivated is a certflow extension: the account at URI was
+	// deactivated (Manager.DeactivateAccount). The issuer stays not Ready
+	// and registers no new account until its account key is replaced.
+	Deactivated bool `json:"deactivated,omitempty"`
 }
 
 // Reasons on an issuer's Ready condition, as cert-manager spells them.
@@ -142,6 +146,16 @@ const (
 	ReasonErrGetKeyPair          meta.Reason = "ErrGetKeyPair"
 	ReasonErrInvalidKeyPair      meta.Reason = "ErrInvalidKeyPair"
 	ReasonIsReady                meta.Reason = "IsReady"
+	// ReasonACMEAccountDeactivated (a certflow extension): the account was
+	// deactivated at the CA on request; on the Ready condition and its event.
+	ReasonACMEAccountDeactivated meta.Reason = "ACMEAccountDeactivated"
+)
+
+// Event reasons of account key changes (certflow extensions).
+const (
+	// ReasonACMEAccountKeyRolledOver: the account now signs with the key
+	// in privateKeySecretRef; its URL did not change (RFC 8555 §7.3.5).
+	ReasonACMEAccountKeyRolledOver meta.Reason = "ACMEAccountKeyRolledOver"
 )
 
 // Object is either an *Issuer or a *ClusterIssuer.

@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/certflow/certflow/challenge"
@@ -78,6 +79,9 @@ func noSolverReason(az Authorization) string {
 	hint := "offered: " + strings.Join(types, ", ")
 	if az.Wildcard {
 		hint = "wildcards need a DNS-01 solver"
+	}
+	if _, err := netip.ParseAddr(az.Identifier); err == nil {
+		hint = "IP addresses need an HTTP-01 or TLS-ALPN-01 solver; RFC 8738 allows no DNS-01"
 	}
 	return fmt.Sprintf("no solver matches identifier %q (%s)", displayName(az), hint)
 }

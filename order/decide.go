@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ const (
 	opGetOrder         = "get order"
 	opFinalize         = "finalize"
 	opDownload         = "download certificate"
+	// opValidate is the CA's validation of a challenge, as a failed
+	// challenge's problem is recorded on its order.
+	opValidate = "validate"
 )
 
 // snapshot is everything a decision about one Order reads.
@@ -75,6 +79,9 @@ type snapshot struct {
 	// valid).
 	Challenges []*challenge.Challenge
 	Now        time.Time
+	// AccountHold is until when the CA asked the issuer's account to wait;
+	// zero when it did not (or nobody tracks it).
+	AccountHold time.Time
 }
 
 // policy holds the durations decisions use.
@@ -159,6 +166,9 @@ func (p policy) step(s snapshot) decision {
 		if err != nil {
 			return fail(&o, s.Now, StateErrored, ReasonFailed, opNewOrder+": "+err.Error())
 		}
+		if s.Now.Before(s.AccountHold) {
+			return heldBack(&o, s.AccountHold)
+		}
 		return decision{plan: reconcile.Plan{Object: &o}, step: stepNewOrder}
 	}
 	for _, az := range st.Authorizations {
@@ -194,6 +204,7 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 	}
 	var create []meta.Object
 	var noSolver, failed []string
+	var problem *Problem
 	failState := StateErrored
 	pending := 0
 	for _, az := range st.Authorizations {
@@ -208,6 +219,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 					failState = StateInvalid
 				}
 				failed = append(failed, fmt.Sprintf("%s challenge for %q: %s", ch.Spec.Type, displayName(az), ch.Status.Reason))
+				if pr := ch.Status.Problem; pr != nil && problem == nil {
+					// Kept as data: whether another CA may issue
+					// (caa, rejectedIdentifier) is read from the type.
+					problem = &Problem{Op: opValidate, Type: pr.Type, Detail: pr.Detail, Attempts: 1, Refused: true}
+				}
 			default:
 				pending++
 			}
@@ -222,7 +238,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 		pending++
 	}
 	if len(failed) > 0 {
-		return fail(o, s.Now, failState, ReasonFailed, strings.Join(failed, "; "))
+		d := fail(o, s.Now, failState, ReasonFailed, strings.Join(failed, "; "))
+		if problem != nil {
+			o.Status.Problem = problem
+		}
+		return d
 	}
 	plan := reconcile.Plan{Object: o, Create: create}
 	reason := ""
@@ -282,6 +302,28 @@ func markFailed(o *Order, now time.Time, state State, reason string) {
 	o.Status.Reason = reason
 	o.Status.FailureTime = &now
 	o.Status.NotBefore = nil
+}
+
+// heldBack keeps an order that is not opened yet from asking a CA that
+// rate limits its account until the CA's time, and records why as the
+// problem of its newOrder (recorded once: the status write wakes the order
+// and its request).
+func heldBack(o *Order, until time.Time) decision {
+	st := &o.Status
+	plan := reconcile.Wait(o, until)
+	if st.Problem != nil && st.Problem.Op == opNewOrder && st.Problem.Type == acmeproto.ProblemRateLimited &&
+		st.NotBefore != nil && st.NotBefore.Equal(until) {
+		return decision{plan: plan}
+	}
+	when := until.UTC().Format(time.RFC3339)
+	// Attempts stays 0: no call was made, so none failed.
+	st.Problem = &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: http.StatusTooManyRequests,
+		Detail: "not sent: the CA asked this account to wait until " + when}
+	st.NotBefore = &until
+	st.Reason = fmt.Sprintf("%s: rate limited by the CA, retrying at %s: %s", opNewOrder, when, problemText(st.Problem))
+	plan.Write = true
+	plan.Eventf(meta.EventWarning, ReasonRetry, st.Reason)
+	return decision{plan: plan}
 }
 
 // notReady reports whether p records a finalize the CA refused because

@@ -43,6 +43,8 @@ func TestDecide(t *testing.T) {
 		Challenges: []ACMEChallenge{{URL: "https://ca/chal/1", Token: "tok", Type: "http-01"}}}
 	wildAuthz := Authorization{URL: "https://ca/authz/2", Identifier: "w.example.test", Wildcard: true, InitialState: StatePending,
 		Challenges: []ACMEChallenge{{URL: "https://ca/chal/2", Token: "tok2", Type: "dns-01"}}}
+	ipAuthz := Authorization{URL: "https://ca/authz/3", Identifier: "192.0.2.1", InitialState: StatePending,
+		Challenges: []ACMEChallenge{{URL: "https://ca/chal/3", Token: "tok3", Type: "http-01"}, {URL: "https://ca/chal/4", Token: "tok4", Type: "tls-alpn-01"}}}
 	chal := func(state challenge.State, reason string, cleaned bool) *challenge.Challenge {
 		return &challenge.Challenge{
 			ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-chal", ResourceVersion: "7"},
@@ -73,6 +75,8 @@ func TestDecide(t *testing.T) {
 		creates   int
 		deletes   int
 		finalizes bool
+		problem   *Problem // the Problem recorded, when one is
+		hold      time.Time
 	}{
 		{name: "valid: cleaned-up challenges are deleted", o: base(withURL(StateValid)),
 			chs: []*challenge.Challenge{chal(challenge.StateValid, "", true), chal(challenge.StateValid, "", false)}, state: StateValid, deletes: 1},
@@ -125,6 +129,15 @@ func TestDecide(t *testing.T) {
 			return o
 		}(), acme: acmeCfg, next: created.Add(10 * time.Minute)},
 		{name: "no ACME order yet: newOrder", o: base(Status{}), acme: acmeCfg, step: stepNewOrder},
+		{name: "no ACME order yet, account rate limited: not sent, says so, waits", o: base(Status{}), acme: acmeCfg, hold: later,
+			write: true, reason: "new order: rate limited by the CA, retrying at", event: ReasonRetry, next: later,
+			problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited, HTTPStatus: 429,
+				Detail: "not sent: the CA asked this account to wait until " + later.UTC().Format(time.RFC3339)}},
+		{name: "no ACME order yet, rate limit recorded: wait without writing", o: func() Order {
+			o := base(Status{NotBefore: &later, Problem: &Problem{Op: opNewOrder, Type: acmeproto.ProblemRateLimited}})
+			return o
+		}(), acme: acmeCfg, hold: later, next: later},
+		{name: "account rate limit over: newOrder", o: base(Status{}), acme: acmeCfg, hold: now, step: stepNewOrder},
 		{name: "commonName outside the SANs is refused before ordering", o: func() Order {
 			o := base(Status{})
 			o.Spec.Request = testCSR(t, "other.example.test", "a.example.test")
@@ -167,17 +180,29 @@ func TestDecide(t *testing.T) {
 		{name: "challenge invalid: order invalid with its reason", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
 			chs:   []*challenge.Challenge{chal(challenge.StateInvalid, "unauthorized: wrong key", true)},
 			write: true, state: StateInvalid, reason: `HTTP-01 challenge for "a.example.test": unauthorized: wrong key`, event: ReasonFailed},
+		{name: "challenge invalid with the CA's problem: kept as the order's problem", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
+			chs: []*challenge.Challenge{func() *challenge.Challenge {
+				ch := chal(challenge.StateInvalid, "caa: CAA record forbids", true)
+				ch.Status.Problem = &challenge.Problem{Type: acmeproto.ProblemCAA, Detail: "CAA record forbids"}
+				return ch
+			}()},
+			write: true, state: StateInvalid, reason: "CAA record forbids", event: ReasonFailed,
+			problem: &Problem{Op: opValidate, Type: acmeproto.ProblemCAA, Detail: "CAA record forbids", Attempts: 1, Refused: true}},
 		{name: "challenge errored: order errored", o: base(withURL(StatePending, pendingAuthz)), acme: acmeCfg,
 			chs:   []*challenge.Challenge{chal(challenge.StateErrored, "self-check: timeout", true)},
 			write: true, state: StateErrored, reason: "self-check: timeout", event: ReasonFailed},
 		{name: "no solver: say why, look again later", o: base(withURL(StatePending, wildAuthz)), acme: acmeCfg,
 			write: true, state: StatePending, reason: "wildcards need a DNS-01 solver", event: ReasonSolver, next: now.Add(time.Minute)},
+		{name: "no solver for an IP address: say DNS-01 cannot validate it", o: base(withURL(StatePending, ipAuthz)),
+			acme:  &issuer.ACMEIssuer{Solvers: []solver.Config{{DNS01: &solver.DNS01Config{}}}},
+			write: true, state: StatePending, reason: "IP addresses need an HTTP-01 or TLS-ALPN-01 solver; RFC 8738 allows no DNS-01",
+			event: ReasonSolver, next: now.Add(time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.o
 			d := p.decide(snapshot{Order: tt.o, Issuer: meta.Ref{Kind: meta.KindIssuer, Namespace: "ns", Name: "acme"},
-				ACME: tt.acme, Thumbprint: "thumb", Challenges: tt.chs, Now: now})
+				ACME: tt.acme, Thumbprint: "thumb", Challenges: tt.chs, Now: now, AccountHold: tt.hold})
 			assert.Equal(t, tt.step, d.step)
 			assert.Equal(t, tt.write, d.plan.Write, "write")
 			got := d.plan.Object.(*Order)
@@ -195,6 +220,9 @@ func TestDecide(t *testing.T) {
 			assert.Len(t, d.plan.Create, tt.creates)
 			assert.Len(t, d.plan.Delete, tt.deletes)
 			assert.Equal(t, tt.finalizes, got.Status.Finalizing)
+			if tt.problem != nil {
+				assert.Equal(t, tt.problem, got.Status.Problem)
+			}
 			if tt.state.IsFinal() && tt.write {
 				assert.NotNil(t, got.Status.FailureTime)
 			}

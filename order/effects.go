@@ -139,7 +139,7 @@ func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 		return nil
 	}
 	if err != nil {
-		r.failed(v, opNewOrder, err)
+		r.failed(v, opNewOrder, acmeproto.ExplainIPRejection(err, ids, profile))
 		return nil
 	}
 	if ao.URI == "" {

@@ -20,6 +20,15 @@ type AccountSlots interface {
 	Slot(iss issuer.Object, key string, wake func()) (release func(), retryAt time.Time, ok bool)
 }
 
+// AccountHolds is optionally implemented by AccountSlots: until when the
+// CA asked the issuer's account to wait (zero: it may send now). An Order
+// not opened yet then records that the CA rate limits its account instead
+// of waiting silently, so its request can tell (and pass the issuer over
+// when the Certificate has another one).
+type AccountHolds interface {
+	HeldUntil(iss issuer.Object) time.Time
+}
+
 // Options configure the order reconciler. Clients is required; every other
 // zero field takes the documented default.
 type Options struct {
@@ -130,3 +139,9 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// The issuer reconciler and its clients tell the account's hold.
+var (
+	_ AccountHolds = (*issuer.Reconciler)(nil)
+	_ AccountHolds = (*issuer.ACMEClients)(nil)
+)

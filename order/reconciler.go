@@ -82,6 +82,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d.plan.Effect = r.effect(d.step, v)
 		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
+		if !ok && err == nil && d.step == stepNewOrder && r.heldSince(iss, s) {
+			// The CA rate limited the account since the snapshot: decide
+			// again, which records it on the order.
+			continue
+		}
 		if !ok || err != nil {
 			return next, err
 		}
@@ -112,6 +117,13 @@ func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Re
 	next, err = reconcile.Execute(ctx, r.deps, p)
 	done(next, err)
 	return next, true, err
+}
+
+// heldSince reports whether iss's account is held by the CA now, though it
+// was not when s was loaded.
+func (r *Reconciler) heldSince(iss issuer.Object, s *snapshot) bool {
+	h, ok := r.opts.Accounts.(AccountHolds)
+	return ok && iss != nil && !s.Now.Before(s.AccountHold) && r.deps.Clock.Now().Before(h.HeldUntil(iss))
 }
 
 // slot takes one of the account's slots for ACME work, when the client
@@ -157,6 +169,9 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*snapshot, issuer.
 	s.ACME = iss.IssuerSpec().ACME
 	if s.ACME == nil {
 		return s, iss, nil, nil
+	}
+	if h, ok := r.opts.Accounts.(AccountHolds); ok && o.Status.URL == "" {
+		s.AccountHold = h.HeldUntil(iss)
 	}
 	cl, err := r.opts.Clients.Client(ctx, iss)
 	if err != nil {

@@ -70,7 +70,8 @@ type Status struct {
 // Problem is a failed ACME call as the Order records it.
 type Problem struct {
 	// Op is the call: "new order", "get authorization", "get order",
-	// "finalize", "download certificate".
+	// "finalize", "download certificate", or "validate" for the problem of
+	// a failed challenge that failed the order.
 	Op string `json:"op"`
 	// Type is the CA's RFC 7807 problem type; empty when no problem
 	// document came (a network error).

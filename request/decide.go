@@ -93,6 +93,10 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 		return d
 	}
 	if ready := s.Issuer.IssuerStatus().Conditions.Get(meta.ConditionReady); ready == nil || ready.Status != meta.ConditionTrue {
+		if f, ok := issuerFallback(s.Issuer); ok && hasFallback(req) {
+			passOver(&d, req, f, now)
+			return d
+		}
 		msg := fmt.Sprintf("Referenced %s %q does not have a Ready status condition", ref.Kind, ref.Name)
 		if ready != nil {
 			msg = fmt.Sprintf("Referenced %s %q is not ready: %s: %s", ref.Kind, ref.Name, ready.Reason, ready.Message)

@@ -52,6 +52,13 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 		d.plan.Eventf(meta.EventNormal, ReasonOrderCreated, msg)
 		return
 	}
+	if f, ok := orderFallback(o); ok && hasFallback(req) && o.Status.State != order.StateValid {
+		// Before the order's own outcome: a rate-limited order would wait
+		// out the CA's Retry-After, an unreachable CA would be retried
+		// until the order times out, while the next issuer can issue now.
+		passOver(d, req, f, now)
+		return
+	}
 	switch o.Status.State {
 	case order.StateValid:
 		if len(o.Status.Certificate) == 0 {

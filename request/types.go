@@ -44,6 +44,10 @@ type Status struct {
 	Certificate []byte     `json:"certificate,omitempty"`
 	CA          []byte     `json:"ca,omitempty"`
 	FailureTime *time.Time `json:"failureTime,omitempty"`
+	// Fallback, on a failed request of a Certificate with another issuer
+	// to try, says why this request's issuer was passed over (a certflow
+	// extension; see AnnotationFallback). nil for any other outcome.
+	Fallback *Fallback `json:"fallback,omitempty"`
 }
 
 // Reasons on a CertificateRequest's conditions, as cert-manager spells them.

@@ -17,10 +17,9 @@ import (
 // Options configures a Cache. The zero value is usable.
 type Options struct {
 	// DefaultName is the name looked up for a hello without SNI (clients
-	// connecting by IP address, old clients). It may be a wildcard
-	// ("*.example.com"). If empty, such a hello is answered with the
-	// certificate whose IP SAN is the connection's local address, else
-	// ErrNoServerName.
+	// connecting by IP address, old clients) when no certificate has the
+	// connection's local address as an IP SAN. It may be a wildcard
+	// ("*.example.com"). If empty, such a hello gets ErrNoServerName.
 	DefaultName string
 	// Logger receives debug records of misses and summaries of updates. If
 	// nil, nothing is logged.

@@ -14,9 +14,9 @@ import (
 // for its name, or ErrNoChallenge — never the normal certificate. Otherwise
 // the server name (ASCII case-insensitive, one trailing dot ignored) is
 // looked up exactly, then as the wildcard "*.b.c" for "a.b.c" (one label
-// only). A hello without SNI is answered for Options.DefaultName, else by the
-// connection's local IP address. A miss returns an error wrapping
-// ErrUnknownName or ErrNoServerName.
+// only). A hello without SNI is answered by the connection's local IP
+// address (an IP SAN), else for Options.DefaultName. A miss returns an error
+// wrapping ErrUnknownName or ErrNoServerName.
 //
 // The hit path takes no lock and allocates nothing, for names in any case
 // (one with upper-case letters is folded into a buffer on the stack). Only
@@ -35,18 +35,21 @@ func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	return nil, c.miss(name)
 }
 
+// defaultCertificate answers a hello without SNI: first by the address the
+// client connected to (clients send no SNI for an IP literal, RFC 6066 §3,
+// and only a certificate for that IP verifies), then by the default name.
 func (c *Cache) defaultCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if c.defaultName != "" {
-		if cert := c.certs.lookup(c.defaultName); cert != nil {
-			return cert, nil
-		}
-		return nil, c.miss(c.defaultName)
-	}
 	if ip, ok := localAddr(hello.Conn); ok {
 		var buf [maxAddrLen]byte
 		if cert := c.certs.lookupExact(addrKey(&buf, ip)); cert != nil {
 			return cert, nil
 		}
+	}
+	if c.defaultName != "" {
+		if cert := c.certs.lookup(c.defaultName); cert != nil {
+			return cert, nil
+		}
+		return nil, c.miss(c.defaultName)
 	}
 	return nil, fmt.Errorf("serve: get certificate: %w", ErrNoServerName)
 }

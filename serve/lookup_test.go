@@ -92,8 +92,8 @@ func TestGetCertificateDefaultName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := lookupFixture(t, Options{DefaultName: tt.defaultName})
-			// The local address has a certificate too: DefaultName wins.
-			cert, err := c.GetCertificate(helloOn("192.0.2.10"))
+			// The local address has no certificate: DefaultName answers.
+			cert, err := c.GetCertificate(helloOn("192.0.2.99"))
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				return
@@ -102,6 +102,20 @@ func TestGetCertificateDefaultName(t *testing.T) {
 			assert.Contains(t, leafNames(t, cert), tt.want)
 		})
 	}
+}
+
+// A client connecting by IP sends no SNI: the certificate for the address
+// it reached answers it, even with a DefaultName (whose certificate the
+// client could not verify for an IP).
+func TestGetCertificateNoSNI_LocalIPBeatsDefaultName(t *testing.T) {
+	c := lookupFixture(t, Options{DefaultName: "www.example.com"})
+	cert, err := c.GetCertificate(helloOn("192.0.2.10"))
+	require.NoError(t, err)
+	assert.Contains(t, leafNames(t, cert), "192.0.2.10")
+	assert.NotContains(t, leafNames(t, cert), "www.example.com")
+	cert, err = c.GetCertificate(helloOn("2001:db8::10"))
+	require.NoError(t, err)
+	assert.Contains(t, leafNames(t, cert), "2001:db8::10")
 }
 
 func TestGetCertificateErrorNamesServerName(t *testing.T) {
@@ -132,16 +146,20 @@ func TestGetCertificateHitsDoNotAllocate(t *testing.T) {
 			assert.Zero(t, allocs)
 		})
 	}
-	t.Run("local IP", func(t *testing.T) {
-		c := lookupFixture(t, Options{})
-		h := helloOn("192.0.2.10")
-		allocs := testing.AllocsPerRun(100, func() {
-			if _, err := c.GetCertificate(h); err != nil {
-				t.Fatal(err)
-			}
+	for name, h := range map[string]*tls.ClientHelloInfo{
+		"local IP, with a default name":    helloOn("192.0.2.10"),
+		"unknown local IP, to the default": helloOn("192.0.2.99"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := lookupFixture(t, Options{DefaultName: "www.example.com"})
+			allocs := testing.AllocsPerRun(100, func() {
+				if _, err := c.GetCertificate(h); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
 		})
-		assert.Zero(t, allocs)
-	})
+	}
 }
 
 // TestLookupNamesTheCaseCheckFlags: names the quick case check cannot pass

@@ -85,6 +85,11 @@ func TestScripts(t *testing.T) {
 	t.Cleanup(cancel)
 	testrig.Run(t, ctx, 30*time.Second, m.Run)
 
+	// The command's own Manager talks to the CA too (revoke,
+	// deactivate-account): it trusts the CA's TLS certificate as a system root.
+	caFile := filepath.Join(t.TempDir(), "acmetest-ca.pem")
+	require.NoError(t, os.WriteFile(caFile, rig.TLSCertPEM(), 0o600))
+
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -95,6 +100,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("STOREDIR", dir)
 			env.Setenv("CERTFLOW_NAMESPACE", ns)
 			env.Setenv("NS", ns)
+			env.Setenv("SSL_CERT_FILE", caFile)
 			// A race-enabled command sleeps a second at exit unless told
 			// not to; the scripts exec it hundreds of times.
 			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -106,6 +112,17 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("usage: issue NAME")
 				}
 				ts.Check(issue(ctx, m, rig, ts.Getenv("NS"), args[0]))
+			},
+			"revoked": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: [!] revoked NAME COUNT")
+				}
+				want, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				got := revokedAtCA(ctx, rig, args[0]+"."+ts.Getenv("NS")+".test")
+				if (got == want) == neg {
+					ts.Fatalf("the CA holds %d certificates for %s revoked; want %s%d", got, args[0], map[bool]string{true: "not "}[neg], want)
+				}
 			},
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
@@ -160,4 +177,19 @@ func issue(ctx context.Context, m *certflow.Manager, rig *testrig.ACME, ns, name
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// revokedAtCA counts the certificates the CA issued for name that it holds
+// revoked.
+func revokedAtCA(ctx context.Context, rig *testrig.ACME, name string) int {
+	n := 0
+	for _, o := range rig.Orders(ctx) {
+		if o.Certificate == nil || !slices.Contains(o.Identifiers, name) {
+			continue
+		}
+		if _, revoked := rig.Revocation(o.Certificate); revoked {
+			n++
+		}
+	}
+	return n
 }

@@ -24,8 +24,11 @@ var ErrUnsupportedKey = errors.New("acmepost: unsupported account key")
 // protected is the JWS protected header of a request signed by an account
 // (RFC 8555 §6.2: kid, never jwk, once the account exists).
 type protected struct {
-	Alg   string `json:"alg"`
-	KID   string `json:"kid"`
+	Alg string `json:"alg"`
+	KID string `json:"kid,omitempty"`
+	// JWK replaces KID in the one request certflow signs with a key that
+	// is no account's: revokeCert signed by the certificate's key (§7.6).
+	JWK   *jwk   `json:"jwk,omitempty"`
 	Nonce string `json:"nonce"`
 	URL   string `json:"url"`
 }
@@ -38,22 +41,29 @@ type flattened struct {
 }
 
 // sign returns the request body for payload (nil for POST-as-GET) to url,
-// signed by key for the account kid with nonce.
+// signed by key for the account kid with nonce; an empty kid embeds key's
+// public JWK instead.
 func sign(key crypto.Signer, kid, nonce, url string, payload []byte) ([]byte, error) {
 	alg, hash, err := algorithm(key)
 	if err != nil {
 		return nil, err
 	}
-	hdr, err := json.Marshal(protected{Alg: alg, KID: kid, Nonce: nonce, URL: url})
+	h := protected{Alg: alg, KID: kid, Nonce: nonce, URL: url}
+	if kid == "" {
+		if h.JWK, err = publicJWK(key.Public()); err != nil {
+			return nil, err
+		}
+	}
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
 	}
 	enc := base64.RawURLEncoding
 	p := enc.EncodeToString(hdr)
 	b := enc.EncodeToString(payload)
-	h := hash.New()
-	h.Write([]byte(p + "." + b))
-	sig, err := key.Sign(rand.Reader, h.Sum(nil), hash)
+	sum := hash.New()
+	sum.Write([]byte(p + "." + b))
+	sig, err := key.Sign(rand.Reader, sum.Sum(nil), hash)
 	if err != nil {
 		return nil, fmt.Errorf("acmepost: sign: %w", err)
 	}
@@ -98,4 +108,40 @@ func fixedSize(der []byte, size int) ([]byte, error) {
 	r.FillBytes(out[:size])
 	s.FillBytes(out[size:])
 	return out, nil
+}
+
+// jwk is a public key as RFC 7517 writes it: EC (crv, x, y) or RSA (e, n).
+type jwk struct {
+	Crv string `json:"crv,omitempty"`
+	E   string `json:"e,omitempty"`
+	Kty string `json:"kty"`
+	N   string `json:"n,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+// publicJWK encodes pub, an ECDSA or RSA public key.
+func publicJWK(pub crypto.PublicKey) (*jwk, error) {
+	enc := base64.RawURLEncoding
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return &jwk{Kty: "RSA", E: enc.EncodeToString(big.NewInt(int64(k.E)).Bytes()), N: enc.EncodeToString(k.N.Bytes())}, nil
+	case *ecdsa.PublicKey:
+		size := (k.Curve.Params().BitSize + 7) / 8
+		x, y, err := ecPoint(k, size)
+		if err != nil {
+			return nil, err
+		}
+		return &jwk{Kty: "EC", Crv: k.Curve.Params().Name, X: enc.EncodeToString(x), Y: enc.EncodeToString(y)}, nil
+	}
+	return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
+}
+
+// ecPoint returns k's coordinates, each size bytes long (RFC 7518 §6.2.1).
+func ecPoint(k *ecdsa.PublicKey, size int) (x, y []byte, err error) {
+	raw, err := k.Bytes() // uncompressed: 0x04 ‖ x ‖ y
+	if err != nil || len(raw) != 1+2*size {
+		return nil, nil, fmt.Errorf("%w: cannot encode the ECDSA public key", ErrUnsupportedKey)
+	}
+	return raw[1 : 1+size], raw[1+size:], nil
 }

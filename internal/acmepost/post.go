@@ -3,6 +3,7 @@ package acmepost
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,12 @@ func (c *Client) post(ctx context.Context, cl *acme.Client, url string, payload 
 	if cl.KID == "" {
 		return nil, ErrNoAccount
 	}
+	return c.postAs(ctx, cl, cl.Key, string(cl.KID), url, payload)
+}
+
+// postAs is post signed by key for the account kid, or, with an empty kid,
+// by key alone with its public JWK in the header (RFC 8555 §6.2).
+func (c *Client) postAs(ctx context.Context, cl *acme.Client, key crypto.Signer, kid, url string, payload []byte) (*http.Response, error) {
 	dir, err := cl.Discover(ctx)
 	if err != nil {
 		return nil, err
@@ -53,7 +60,7 @@ func (c *Client) post(ctx context.Context, cl *acme.Client, url string, payload 
 				return nil, err
 			}
 		}
-		body, err := sign(cl.Key, string(cl.KID), nonce, url, payload)
+		body, err := sign(key, kid, nonce, url, payload)
 		if err != nil {
 			return nil, err
 		}

@@ -25,6 +25,12 @@ const (
 	// ActionGetRenewalInfo fetches a certificate's ACME Renewal Information
 	// (RFC 9773), as cert-manager's GetRenewalInfo.
 	ActionGetRenewalInfo Action = "get_renewal_info"
+	// Revocation and account hygiene (cert-manager has none of these; the
+	// names follow its scheme: x/crypto/acme's method in snake case).
+	ActionRevokeCert          Action = "revoke_cert"
+	ActionAccountKeyRollover  Action = "account_key_rollover"
+	ActionDeactivateReg       Action = "deactivate_reg"
+	ActionRevokeAuthorization Action = "revoke_authorization"
 	// ActionUnnamed is the action of a request whose context names none;
 	// seeing it in the metrics means a call site forgot WithAction.
 	ActionUnnamed Action = "unnamed_action"

@@ -43,6 +43,12 @@ const (
 	// ProblemAlreadyReplaced (RFC 9773 §7.4): the certificate a newOrder's
 	// replaces names already has a replacement order.
 	ProblemAlreadyReplaced = "urn:ietf:params:acme:error:alreadyReplaced"
+	// ProblemAlreadyRevoked (RFC 8555 §7.6): the certificate to revoke is
+	// revoked already.
+	ProblemAlreadyRevoked = "urn:ietf:params:acme:error:alreadyRevoked"
+	// ProblemBadRevocationReason (RFC 8555 §7.6): the CA does not accept
+	// the reason code.
+	ProblemBadRevocationReason = "urn:ietf:params:acme:error:badRevocationReason"
 )
 
 // Problem is an ACME failure as certflow reasons about it.
@@ -67,6 +73,12 @@ func Classify(err error, now time.Time) Problem {
 		if oe.Problem != nil {
 			p.Type, p.Detail = oe.Problem.ProblemType, oe.Problem.Detail
 		}
+		return p
+	}
+	var ipe *IPRejectedError
+	if errors.As(err, &ipe) {
+		p := Classify(ipe.Err, now)
+		p.Detail = ipe.hint() + ": " + p.Detail
 		return p
 	}
 	var ae *acme.Error
@@ -110,3 +122,7 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// ProblemCAA is the CA refusing an identifier for its CAA records (RFC
+// 8555 §6.7): like ProblemRejectedIdentifier, another CA may issue.
+const ProblemCAA = "urn:ietf:params:acme:error:caa"

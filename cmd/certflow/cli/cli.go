@@ -98,9 +98,14 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// ErrUsage is wrapped by a StoreOpener's error for a location it cannot
+// read (a malformed URL, an unknown option): the command then exits with
+// ExitUsage, as for any other mistake in the command line.
+var ErrUsage = errors.New("usage")
+
 func isUsage(err error) bool {
 	var ue *usageError
-	return errors.As(err, &ue)
+	return errors.As(err, &ue) || errors.Is(err, ErrUsage)
 }
 
 // timeoutError is a wait that ran out of time.
@@ -212,6 +217,8 @@ Exit status:
 		a.createCommand(),
 		a.waitCommand(),
 		a.versionCommand(),
+		a.revokeCommand(),
+		a.deactivateAccountCommand(),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 )
@@ -105,6 +106,7 @@ func describe(ctx context.Context, w io.Writer, m *certflow.Manager, obj meta.Ob
 			rest[k] = v
 		}
 	}
+	addRenewalBasis(rest, obj)
 	writeValue(tw, "", rest)
 	events, err := eventsOf(ctx, m, meta.RefOf(obj))
 	if err != nil {
@@ -129,6 +131,19 @@ func describe(ctx context.Context, w io.Writer, m *certflow.Manager, obj meta.Ob
 		fmt.Fprintf(ew, "  %s\t%s\t%s\t%s\n", e.Type, e.Reason, age, clean(e.Message))
 	}
 	return ew.Flush()
+}
+
+// addRenewalBasis adds to a Certificate's status why its renewal time is
+// what it is, which the stored status does not say.
+func addRenewalBasis(rest map[string]any, obj meta.Object) {
+	c, ok := obj.(*certificate.Certificate)
+	st, _ := rest["status"].(map[string]any)
+	if !ok || st == nil {
+		return
+	}
+	if b := certificate.RenewalBasisOf(c); b != "" {
+		st["renewalBasis"] = string(b) + ": " + b.Explain()
+	}
 }
 
 // eventsOf returns the stored events of the object, as recorded by every

@@ -116,11 +116,14 @@ func renewalAt(ctx context.Context, s *session, sec *secret.Secret, leaf *x509.C
 		return fmt.Sprintf("<unknown: %v>", err)
 	}
 	c := obj.(*certificate.Certificate)
-	at := certificate.RenewalTime(leaf.NotBefore, leaf.NotAfter, &c.Spec, certificate.JitterKey(c))
+	at, basis := certificate.ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &c.Spec, certificate.JitterKey(c))
 	if c.Status.RenewalTime != nil {
-		at = *c.Status.RenewalTime
+		at, basis = *c.Status.RenewalTime, certificate.RenewalBasisOf(c)
 	}
-	return at.UTC().Format(time.RFC1123)
+	if basis == "" {
+		return at.UTC().Format(time.RFC1123)
+	}
+	return at.UTC().Format(time.RFC1123) + " (" + basis.Explain() + ")"
 }
 
 func privateKey(data []byte, leaf *x509.Certificate) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,6 +59,26 @@ spec: {selfSigned: {}}
 	code, _, errOut = run("", "--store", "etcd://127.0.0.1:2379", "get", "clusterissuers")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `unknown scheme "etcd"; this certflow knows file://, mem://`)
+	assert.Contains(t, errOut, "go install github.com/certflow/certflow/store/etcd/cmd/certflow@latest", "says where etcd:// is")
+}
+
+// TestRunOpenerUsageError: an opener that cannot read its location makes
+// the command exit with the usage status; any other failure to open is 1.
+func TestRunOpenerUsageError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{fmt.Errorf("store x://: bad option: %w", ErrUsage), ExitUsage},
+		{errors.New("store x://: unreachable"), ExitFailed},
+	} {
+		stores := Stores{"x": func(context.Context, string) (Store, error) { return nil, tt.err }}
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), []string{"--store", "x://y", "get", "certificates"}, stores,
+			IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		assert.Equal(t, tt.want, code, tt.err)
+		assert.Contains(t, errOut.String(), tt.err.Error())
+	}
 }
 
 // downStore is a store that cannot be reached.

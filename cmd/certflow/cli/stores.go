@@ -20,7 +20,8 @@ type Store interface {
 }
 
 // A StoreOpener opens the store that a --store URL names; location is what
-// follows "scheme://".
+// follows "scheme://". A location it cannot read gets an error wrapping
+// ErrUsage.
 type StoreOpener func(ctx context.Context, location string) (Store, error)
 
 // Stores maps --store URL schemes to their openers. A location without a
@@ -79,7 +80,8 @@ func (s Stores) open(ctx context.Context, loc string) (Store, error) {
 		sort.Strings(known)
 		hint := ""
 		if scheme == "etcd" {
-			hint = " (etcd:// is served by the certflow command built in the etcd store's own module)"
+			hint = " (etcd:// is served by the certflow command of the etcd store's own module: " +
+				"go install github.com/certflow/certflow/store/etcd/cmd/certflow@latest)"
 		}
 		return nil, usagef("store %q: unknown scheme %q; this certflow knows %s%s", loc, scheme, strings.Join(known, ", "), hint)
 	}
