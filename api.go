@@ -155,6 +155,12 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 // for: the revision that issuance will have. WaitReady with ForRenewal
 // waits until that revision is issued, or its attempt failed.
 func (m *Manager) Renew(ctx context.Context, ref meta.Ref) (Renewal, error) {
+	return m.renew(ctx, ref, nil)
+}
+
+// renew is Renew that also applies mark, if set, to the Certificate in the
+// same write.
+func (m *Manager) renew(ctx context.Context, ref meta.Ref, mark func(*certificate.Certificate) error) (Renewal, error) {
 	if ref.Kind != meta.KindCertificate {
 		return Renewal{}, fmt.Errorf("certflow: renew: %s is not a Certificate", ref)
 	}
@@ -171,6 +177,11 @@ func (m *Manager) Renew(ctx context.Context, ref meta.Ref) (Renewal, error) {
 			r.FailedAttempts = *c.Status.FailedIssuanceAttempts
 		}
 		certificate.MarkManualRenewal(c, m.cfg.Clock.Now())
+		if mark != nil {
+			if err := mark(c); err != nil {
+				return Renewal{}, err
+			}
+		}
 		err := m.cfg.Store.Update(ctx, c)
 		if err == nil {
 			m.events.recordNow(ctx, c, meta.EventNormal, certificate.ReasonManuallyTrigger,

@@ -82,6 +82,10 @@ type Config struct {
 	EventMaxAge time.Duration
 	// ACME tunes the ACME path.
 	ACME ACMEConfig
+	// OnDemand, if set, issues a certificate at the first handshake for a
+	// name no certificate serves, when its policy allows (see
+	// OnDemandConfig). If nil, such a handshake fails.
+	OnDemand *OnDemandConfig
 }
 
 // ACMEConfig tunes orders and challenges. Zero values are defaults.
@@ -195,6 +199,9 @@ func (c *Config) validate() error {
 	}
 	if c.BackoffMin < 0 || c.BackoffMax < 0 || (c.BackoffMax != 0 && c.BackoffMin > c.BackoffMax) {
 		errs = append(errs, errors.New("BackoffMin must be ≤ BackoffMax and both non-negative"))
+	}
+	if c.OnDemand != nil {
+		errs = append(errs, c.OnDemand.problems()...)
 	}
 	if len(errs) == 0 {
 		return nil

@@ -35,6 +35,9 @@ type Manager struct {
 	// members, when Config.ShareWork is set, divides the work among the
 	// replicas sharing the Store (members.go).
 	members *members
+	// onDemand, when Config.OnDemand is set, issues for unknown names
+	// (ondemand*.go).
+	onDemand *onDemand
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -79,6 +82,9 @@ func New(cfg Config) (*Manager, error) {
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
 	}
+	if c.OnDemand != nil {
+		m.onDemand = newOnDemand(m, *c.OnDemand)
+	}
 	return m, nil
 }
 
@@ -107,6 +113,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	if m.members != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); m.announce(ctx) }()
+	}
+	if m.onDemand != nil {
+		wg.Go(func() { m.onDemand.run(ctx) })
 	}
 	<-ctx.Done()
 	return ctx.Err()

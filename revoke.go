@@ -64,9 +64,10 @@ func WithCertificateKey() RevokeOption {
 // *acme.Error), Store errors. ErrAlreadyRevoked comes with a valid Renewal:
 // the certificate is revoked either way, and is replaced.
 //
-// With rotationPolicy Never the replacement reuses the private key; after
-// a keyCompromise set rotationPolicy Always first (Let's Encrypt refuses a
-// compromised key).
+// With rotationPolicy Never the replacement reuses the private key, except
+// after keyCompromise: the compromised key is marked on the Certificate
+// (certificate.AnnotationCompromisedKey) and never reused, since a CA
+// refuses a key it knows is compromised (Let's Encrypt does).
 func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationReason, opts ...RevokeOption) (Renewal, error) {
 	var o revokeOptions
 	for _, opt := range opts {
@@ -89,7 +90,11 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 		msg = fmt.Sprintf("The certificate with serial %x was revoked already; it is being replaced", leaf.SerialNumber)
 	}
 	m.events.recordNow(ctx, c, meta.EventWarning, ReasonRevoked, msg)
-	r, rerr := m.Renew(ctx, ref)
+	var mark func(*certificate.Certificate) error
+	if reason == RevocationKeyCompromise {
+		mark = func(c *certificate.Certificate) error { return certificate.MarkKeyCompromised(c, leaf.PublicKey) }
+	}
+	r, rerr := m.renew(ctx, ref, mark)
 	if rerr != nil {
 		return Renewal{}, fmt.Errorf("certflow: revoke %s: revoked, but the renewal was not recorded: %w", ref, rerr)
 	}

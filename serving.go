@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"crypto/tls"
+	"errors"
 	"net/http"
 
 	"github.com/certflow/certflow/serve"
@@ -11,13 +12,53 @@ import (
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
 // challenge certificate of a pending challenge. It takes no lock and
 // allocates nothing on a hit. Use it as tls.Config.GetCertificate.
+//
+// With Config.OnDemand.IdleTimeout, a hit also records that the name was
+// used (a map lookup and an atomic flag, set once per sweep: no lock, no
+// allocation). With Config.OnDemand, a miss asks the on-demand policy and waits for the
+// name's issuance (see OnDemandConfig); its errors match
+// ErrOnDemandDenied, ErrOnDemandInvalidName, ErrOnDemandRateLimited,
+// ErrOnDemandBusy or ErrOnDemandTimeout. crypto/tls answers every error
+// with an internal_error alert; TLSConfig's GetCertificate answers denied
+// and invalid names with unrecognized_name instead.
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return m.wiring.cache.GetCertificate(hello)
+	cert, err := m.wiring.cache.GetCertificate(hello)
+	if m.onDemand == nil {
+		return cert, err
+	}
+	if err == nil {
+		if m.onDemand.cfg.IdleTimeout > 0 {
+			m.onDemand.used.touch(hello.ServerName)
+		}
+		return cert, nil
+	}
+	return m.onDemand.getCertificate(hello, err)
 }
 
 // TLSConfig returns a tls.Config serving GetCertificate, offering h2,
-// http/1.1 and acme-tls/1.
-func (m *Manager) TLSConfig() *tls.Config { return m.wiring.cache.TLSConfig() }
+// http/1.1 and acme-tls/1. With Config.OnDemand, a handshake for a name
+// the policy denies, or that is not a DNS name a certificate can be issued
+// for, ends with the unrecognized_name alert (RFC 6066 §3): its
+// GetCertificate returns no certificate and no error for those, which
+// crypto/tls answers so when the config holds no Certificates. (Put a
+// certificate in Certificates and it is served to them instead.)
+func (m *Manager) TLSConfig() *tls.Config {
+	cfg := m.wiring.cache.TLSConfig()
+	if m.onDemand != nil {
+		cfg.GetCertificate = m.getCertificateOrUnrecognized
+	}
+	return cfg
+}
+
+// getCertificateOrUnrecognized is GetCertificate, with a denied or invalid
+// name turned into crypto/tls's unrecognized_name alert.
+func (m *Manager) getCertificateOrUnrecognized(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	cert, err := m.GetCertificate(hello)
+	if errors.Is(err, ErrOnDemandDenied) || errors.Is(err, ErrOnDemandInvalidName) {
+		return nil, nil
+	}
+	return cert, err
+}
 
 // HTTPHandler answers HTTP-01 challenges under /.well-known/acme-challenge/
 // for every challenge in the Store (so any replica sharing the Store

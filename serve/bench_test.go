@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -93,8 +94,8 @@ func newBenchSet(b *testing.B, n int) *benchSet {
 }
 
 // BenchmarkGetCertificate compares GetCertificate with a bare
-// map[string]*tls.Certificate lookup of the lower-cased name (the floor),
-// for each kind of name and index size, in two modes:
+// map[string]*tls.Certificate lookup (the floor), for each kind of name and
+// index size, in three modes:
 //
 //   - throughput: lookups independent of each other, as a loop over names
 //     does; the processor overlaps their cache misses, so the count of
@@ -102,9 +103,23 @@ func newBenchSet(b *testing.B, n int) *benchSet {
 //   - latency: each lookup's name depends on the result of the one before,
 //     so they cannot overlap; this is what one TLS handshake waits for, as
 //     lookups are far apart among the handshake's own work.
+//   - parallel: throughput on every P at once (b.RunParallel), as a busy
+//     server does; anything the readers wrote to shared memory would show
+//     here.
 //
-// The two sides are timed in alternating blocks on one locked thread, by its
-// CPU time where the OS gives it (see threadClock), so both see the same
+// The floor is one lookup of the name as the map holds it, already in lower
+// case, for every kind: the cost of the cheapest index there is, which the
+// goal (≤ 1.5×, issue 11) is stated against. It is deliberately not what a
+// map-based server must do for the same hello (crypto/tls's deprecated
+// NameToCertificate lower-cases the name, allocating when it has an
+// upper-case letter, and for a wildcard misses once and builds "*.b.c",
+// allocating, for a second lookup): that baseline would be two to three
+// times slower and flatter certflow. certflow's side does all its work:
+// the ALPN check, the trailing dot, the case of the name, the exact probe a
+// wildcard must miss first.
+//
+// The two sides are timed in alternating blocks on each locked thread, by
+// its CPU time where the OS gives it (see threadClock), so both see the same
 // machine. Each line reports map-ns/op and cache-ns/op side by side and
 // x-map, their ratio (the goal: ≤ 1.5, with 0 allocations).
 func BenchmarkGetCertificate(b *testing.B) {
@@ -119,33 +134,28 @@ func BenchmarkGetCertificate(b *testing.B) {
 			}
 		}
 		for _, kind := range lookupKinds {
-			for _, dependent := range []bool{false, true} {
-				mode := map[bool]string{false: "throughput", true: "latency"}[dependent]
+			for _, mode := range []string{"throughput", "latency", "parallel"} {
 				b.Run(fmt.Sprintf("n=%d/%s/%s", n, kind, mode), func(b *testing.B) {
 					build(b)
-					benchSideBySide(b, dependent, set.floorOf[kind], set.hellos[kind],
-						func(h *tls.ClientHelloInfo) *tls.Certificate { return set.floor[h.ServerName] },
-						func(h *tls.ClientHelloInfo) *tls.Certificate {
-							cert, _ := set.cache.GetCertificate(h)
-							return cert
-						})
+					floor := func(h *tls.ClientHelloInfo) *tls.Certificate { return set.floor[h.ServerName] }
+					get := func(h *tls.ClientHelloInfo) *tls.Certificate {
+						cert, _ := set.cache.GetCertificate(h)
+						return cert
+					}
+					if mode == "parallel" {
+						benchSideBySideParallel(b, set.floorOf[kind], set.hellos[kind], floor, get)
+					} else {
+						benchSideBySide(b, mode == "latency", set.floorOf[kind], set.hellos[kind], floor, get)
+					}
 				})
 			}
 		}
-		// Many handshakes at once: readers share nothing they write.
-		b.Run(fmt.Sprintf("n=%d/exact/map-parallel", n), func(b *testing.B) {
-			build(b)
-			benchParallel(b, set.floorOf["exact"], func(h *tls.ClientHelloInfo) *tls.Certificate { return set.floor[h.ServerName] })
-		})
-		b.Run(fmt.Sprintf("n=%d/exact/cache-parallel", n), func(b *testing.B) {
-			build(b)
-			benchParallel(b, set.hellos["exact"], func(h *tls.ClientHelloInfo) *tls.Certificate {
-				cert, _ := set.cache.GetCertificate(h)
-				return cert
-			})
-		})
 	}
 }
+
+// sideBlock is how many lookups one side makes before the other takes its
+// turn.
+const sideBlock = 4096
 
 // benchSideBySide runs b.N lookups with floor and b.N with get, in
 // alternating blocks (which goes first alternates too), walking the same
@@ -154,59 +164,93 @@ func BenchmarkGetCertificate(b *testing.B) {
 // the certificate just found (through an always-zero bit of its address),
 // so a lookup cannot start before the one before it ends.
 func benchSideBySide(b *testing.B, dependent bool, floorHellos, hellos []*tls.ClientHelloInfo, floor, get func(*tls.ClientHelloInfo) *tls.Certificate) {
-	const block = 4096
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
-	var floorTime, getTime time.Duration
-	misses, next := 0, 0
-	run := func(hs []*tls.ClientHelloInfo, lookup func(*tls.ClientHelloInfo) *tls.Certificate, i, k int) time.Duration {
-		t0 := threadClock()
-		for range k {
-			cert := lookup(hs[i])
-			if cert == nil {
-				misses++
-			}
-			if i++; dependent {
-				i += int(uintptr(unsafe.Pointer(cert)) >> 63) // user-space addresses have it 0
-			}
-			if i >= len(hs) {
-				i = 0
-			}
-		}
-		return threadClock() - t0
-	}
-	for done := 0; done < b.N; done += block {
-		k := min(block, b.N-done)
-		if (done/block)%2 == 0 {
-			floorTime += run(floorHellos, floor, next, k)
-			getTime += run(hellos, get, next, k)
-		} else {
-			getTime += run(hellos, get, next, k)
-			floorTime += run(floorHellos, floor, next, k)
-		}
+	var s sides
+	next := 0
+	for done := 0; done < b.N; done += sideBlock {
+		k := min(sideBlock, b.N-done)
+		s.turn(dependent, done/sideBlock, floorHellos, hellos, floor, get, next, k)
 		next = (next + k) % len(hellos)
 	}
-	if misses > 0 {
-		b.Fatalf("%d lookups missed", misses)
-	}
-	b.ReportMetric(float64(floorTime.Nanoseconds())/float64(b.N), "map-ns/op")
-	b.ReportMetric(float64(getTime.Nanoseconds())/float64(b.N), "cache-ns/op")
-	b.ReportMetric(float64(getTime)/float64(floorTime), "x-map")
+	s.report(b)
 }
 
-func benchParallel(b *testing.B, hellos []*tls.ClientHelloInfo, get func(*tls.ClientHelloInfo) *tls.Certificate) {
+// benchSideBySideParallel is benchSideBySide's throughput mode on every P
+// at once: each goroutine, on its own locked thread, starts at a random
+// name and alternates blocks of the two sides as pb.Next hands it ops.
+func benchSideBySideParallel(b *testing.B, floorHellos, hellos []*tls.ClientHelloInfo, floor, get func(*tls.ClientHelloInfo) *tls.Certificate) {
 	b.ReportAllocs()
+	var mu sync.Mutex
+	var total sides
 	b.RunParallel(func(pb *testing.PB) {
-		i := mrand.IntN(len(hellos))
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var s sides
+		next, k, round := mrand.IntN(len(hellos)), 0, 0
+		flush := func() {
+			s.turn(false, round, floorHellos, hellos, floor, get, next, k)
+			next, k, round = (next+k)%len(hellos), 0, round+1
+		}
 		for pb.Next() {
-			if get(hellos[i]) == nil {
-				b.Error("lookup missed")
-				return
-			}
-			if i++; i == len(hellos) {
-				i = 0
+			if k++; k == sideBlock {
+				flush()
 			}
 		}
+		if k > 0 {
+			flush()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		total.floorTime += s.floorTime
+		total.getTime += s.getTime
+		total.misses += s.misses
 	})
+	total.report(b)
+}
+
+// sides accumulates the CPU time each side took and the lookups that
+// missed.
+type sides struct {
+	floorTime, getTime time.Duration
+	misses             int
+}
+
+// turn times k lookups of each side from name next on, the floor first in
+// even rounds.
+func (s *sides) turn(dependent bool, round int, floorHellos, hellos []*tls.ClientHelloInfo, floor, get func(*tls.ClientHelloInfo) *tls.Certificate, next, k int) {
+	if round%2 == 0 {
+		s.floorTime += s.run(dependent, floorHellos, floor, next, k)
+		s.getTime += s.run(dependent, hellos, get, next, k)
+	} else {
+		s.getTime += s.run(dependent, hellos, get, next, k)
+		s.floorTime += s.run(dependent, floorHellos, floor, next, k)
+	}
+}
+
+func (s *sides) run(dependent bool, hs []*tls.ClientHelloInfo, lookup func(*tls.ClientHelloInfo) *tls.Certificate, i, k int) time.Duration {
+	t0 := threadClock()
+	for range k {
+		cert := lookup(hs[i])
+		if cert == nil {
+			s.misses++
+		}
+		if i++; dependent {
+			i += int(uintptr(unsafe.Pointer(cert)) >> 63) // user-space addresses have it 0
+		}
+		if i >= len(hs) {
+			i = 0
+		}
+	}
+	return threadClock() - t0
+}
+
+func (s *sides) report(b *testing.B) {
+	if s.misses > 0 {
+		b.Fatalf("%d lookups missed", s.misses)
+	}
+	b.ReportMetric(float64(s.floorTime.Nanoseconds())/float64(b.N), "map-ns/op")
+	b.ReportMetric(float64(s.getTime.Nanoseconds())/float64(b.N), "cache-ns/op")
+	b.ReportMetric(float64(s.getTime)/float64(s.floorTime), "x-map")
 }

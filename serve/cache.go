@@ -47,6 +47,8 @@ type Cache struct {
 	certs      *certIndex
 	challenges atomic.Pointer[challengeIndex]
 
+	_ cacheLinePad // what follows is the writers'
+
 	// mu serialises writers: the certificate index has one writer at a
 	// time, and two concurrent copy-on-write challenge updates must not
 	// lose each other's changes. Readers never take it.

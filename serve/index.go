@@ -2,7 +2,7 @@ package serve
 
 import (
 	"crypto/tls"
-	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/certflow/certflow/internal/dnsname"
@@ -19,8 +19,9 @@ import (
 // Readers use lookup and lookupExact only; every other method is the
 // writer's, under Cache.mu.
 type certIndex struct {
-	// seed is the maphash seed of both tables.
-	seed maphash.Seed
+	// seed is the seed of both tables' hashes (see keyhash.go), random so
+	// that a client cannot choose server names that collide.
+	seed uint64
 	// exact holds lower-cased DNS names and the canonical text of IP SANs.
 	exact liveTable
 	// wild holds the parent "b.c" of each wildcard SAN "*.b.c", so a lookup
@@ -44,55 +45,34 @@ type touched struct {
 }
 
 func newCertIndex() *certIndex {
-	ix := &certIndex{seed: maphash.MakeSeed(), secrets: map[meta.Ref]*certEntry{}}
-	ix.exact.init(ix.seed)
-	ix.wild.init(ix.seed)
+	ix := &certIndex{seed: rand.Uint64(), secrets: map[meta.Ref]*certEntry{}}
+	ix.exact.init(func(key string) uint64 { return exactHash(ix.seed, key) })
+	ix.wild.init(func(key string) uint64 { return wildHash(ix.seed, key) })
 	return ix
 }
 
 // lookup finds the certificate for name (any ASCII case, no trailing dot):
 // the exact name, else the wildcard "*.b.c" for "a.b.c", one label only.
-// It allocates nothing: a name with upper-case letters (rare) is folded
-// into a buffer on the stack.
+// It allocates nothing and folds nothing: the hashes and the comparisons
+// ignore case as they read (see keyhash.go).
 func (ix *certIndex) lookup(name string) *tls.Certificate {
-	if len(name) > shortName {
-		return ix.lookupLong(name)
-	}
-	if !dnsname.IsFolded(name) {
-		var buf [shortName]byte
-		name = stringView(buf[:dnsname.FoldInto(buf[:], name)])
-	}
-	return ix.lookupFolded(name)
-}
-
-// shortName is the longest name lookup folds into a small buffer: zeroing
-// it costs less than zeroing one for the longest name there is.
-const shortName = 64
-
-func (ix *certIndex) lookupLong(name string) *tls.Certificate {
-	if len(name) > dnsname.MaxNameLen {
-		return nil // no certificate names it
-	}
-	var buf [dnsname.MaxNameLen]byte
-	return ix.lookupFolded(stringView(buf[:dnsname.FoldInto(buf[:], name)]))
-}
-
-// lookupFolded is lookup for a folded name.
-func (ix *certIndex) lookupFolded(name string) *tls.Certificate {
-	if cert := ix.exact.Load().find(maphash.String(ix.seed, name), name); cert != nil {
+	if cert := ix.lookupExact(name); cert != nil {
 		return cert
 	}
-	if i := strings.IndexByte(name, '.'); i > 0 { // ".b.c" has no label for "*" to stand for
+	if i := dnsname.IndexDot(name); i > 0 && len(name) <= dnsname.MaxNameLen { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
-		return ix.wild.Load().find(maphash.String(ix.seed, parent), parent)
+		return ix.wild.Load().find(wildHash(ix.seed, parent), parent)
 	}
 	return nil
 }
 
-// lookupExact finds the certificate for name, which is folded, without
+// lookupExact finds the certificate for name (any ASCII case) without
 // falling back to a wildcard.
 func (ix *certIndex) lookupExact(name string) *tls.Certificate {
-	return ix.exact.Load().find(maphash.String(ix.seed, name), name)
+	if len(name) > dnsname.MaxNameLen {
+		return nil // no certificate names it
+	}
+	return ix.exact.Load().find(exactHash(ix.seed, name), name)
 }
 
 // put loads e, replacing the loaded entry of its Ref. Nothing it changes

@@ -19,8 +19,8 @@ import (
 // wrapping ErrUnknownName or ErrNoServerName.
 //
 // The hit path takes no lock and allocates nothing, for names in any case
-// (one with upper-case letters is folded into a buffer on the stack). Only
-// misses allocate (the error names the requested server name).
+// (the name is hashed and compared ignoring case, never folded into a
+// copy). Only misses allocate (the error names the requested server name).
 func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if wantsChallenge(hello.SupportedProtos) {
 		return c.challengeCertificate(hello)

@@ -162,11 +162,12 @@ func TestGetCertificateHitsDoNotAllocate(t *testing.T) {
 	}
 }
 
-// TestLookupNamesTheCaseCheckFlags: names the quick case check cannot pass
-// (bytes it flags besides upper-case letters, names longer than the small
-// fold buffer) are found exactly as any other, in any case, and names no
+// TestLookupNamesWithUnusualBytes: names with bytes that differ from
+// others only in the case bit without being letters ('@' and '`', '^' and
+// '~', which the case-blind hash files alike), non-ASCII bytes, and long
+// names are found exactly as any other, in any case, and names no
 // certificate can hold are not looked up at all.
-func TestLookupNamesTheCaseCheckFlags(t *testing.T) {
+func TestLookupNamesWithUnusualBytes(t *testing.T) {
 	long := strings.Repeat("abcdefghi.", 10) + "example" // 107 bytes
 	longest := strings.Repeat("a.", 125) + "exa"         // 253 bytes
 	names := []string{"_acme._tcp.example", "a@b.example", "x^y.example", "\xc3\x9c.example", long, longest}
@@ -193,5 +194,9 @@ func TestLookupNamesTheCaseCheckFlags(t *testing.T) {
 		if cert, _ := c.GetCertificate(longHello); cert == nil {
 			t.Fatal("missed")
 		}
-	}), "a long name is folded on the stack too")
+	}), "a long name allocates nothing either")
+	for _, alike := range []string{"a`b.example", "x~y.example", "_acme\x7f_tcp.example"} {
+		_, err := c.GetCertificate(hello(alike))
+		assert.ErrorIs(t, err, ErrUnknownName, "%q hashes as a loaded name but is not it", alike)
+	}
 }

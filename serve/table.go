@@ -2,9 +2,11 @@ package serve
 
 import (
 	"crypto/tls"
-	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sync/atomic"
+
+	"github.com/certflow/certflow/internal/dnsname"
 )
 
 // nameTable maps folded names to the certificate served for them. Any
@@ -12,11 +14,17 @@ import (
 // Cache.mu) changes it in place, so a change costs O(1) instead of a copy of
 // the index, and is served as soon as the writer stores it.
 //
-// It is open addressing with linear probing; a slot holds its key and its
-// certificate inline, so a hit reads one slot and the key's bytes. What
-// makes lock-free reading safe:
-//   - a slot's key is written once, before its tag is stored; a reader that
-//     loads a non-zero tag therefore sees the key, which never changes;
+// It is open addressing in groups of eight slots, probed group after group
+// (a "Swiss table", as Go's own maps): each slot has a control byte, 0 when
+// empty, else its key's tag (seven bits of the key's hash, and the top bit
+// set), and a group's eight bytes are one word. A lookup loads that word and
+// finds in a few instructions which slots may hold its name and whether the
+// group has room (which ends the probe), so a miss, which every name served
+// by a wildcard first takes in the exact table, costs one load and no loop
+// over slots. What makes lock-free reading safe:
+//   - a slot's key is written once, before its control byte is stored; a
+//     reader that loads a non-zero byte therefore sees the key, which never
+//     changes, and a reader reads only keys whose byte it loaded;
 //   - a slot, once given a key, keeps it: a deleted name stays as a
 //     tombstone (no certificate) until the table is rebuilt, so a probe
 //     sequence a reader follows is never cut short or re-keyed under it;
@@ -25,18 +33,26 @@ import (
 // Growth and clean-up rebuild the slots into a new nameTable, published
 // whole by liveTable, which costs O(size) once per Θ(size) changes.
 type nameTable struct {
-	slots []slot
-	mask  uint64
+	// ctrl holds the control bytes of group g in ctrl[g], slot g*8+j in its
+	// byte j (little-endian).
+	ctrl      []atomic.Uint64
+	slots     []slot
+	groupMask uint64
 	// claims, used and dead are the writer's: each slot's claimants, the
 	// slots holding a key, and those among them that are tombstones.
-	claims     []claimants
-	used, dead int
+	claims []claimants
+	_      cacheLinePad // used and dead change; what handshakes read does not
+	used   int
+	dead   int
 }
 
+// cacheLinePad keeps the fields before it off the cache line of those after
+// it: a field the writer changes must not share a line with one every
+// handshake reads, or each change stalls every core's next handshake to
+// fetch the line again (false sharing).
+type cacheLinePad [64]byte
+
 type slot struct {
-	// tag is 0 for an empty slot, else the key's hash with the top bit
-	// set (tagOf).
-	tag  atomic.Uint64
 	key  string
 	cert atomic.Pointer[tls.Certificate]
 }
@@ -49,66 +65,107 @@ type claimants struct {
 	tombstone bool
 }
 
-// tagOf marks a hash as a slot's tag. Only the top bit is forced, so a tag
-// starts the same probe sequence as its hash.
-func tagOf(h uint64) uint64 { return h | 1<<63 }
+const (
+	// groupSlots is the number of slots whose control bytes share a word.
+	groupSlots = 8
+	// minTableSlots is the smallest table; tables are powers of two.
+	minTableSlots = 2 * groupSlots
+	lowBits       = 0x0101010101010101
+	highBits      = 0x8080808080808080
+)
 
-// minTableSlots is the smallest table; tables are powers of two.
-const minTableSlots = 16
+// tagOf is the control byte of a key hashing to h: its top seven bits, and
+// the top bit set so that it is never 0 (empty). The group comes from the
+// low bits, so the two are independent.
+func tagOf(h uint64) uint64 { return h>>57 | 0x80 }
 
-func newNameTable(slots int) *nameTable {
-	return &nameTable{slots: make([]slot, slots), claims: make([]claimants, slots), mask: uint64(slots - 1)}
+// matching returns the high bit of each byte of ctrl equal to tag (exactly:
+// no byte is flagged that does not match, so no slot still being written is
+// read).
+func matching(ctrl, tag uint64) uint64 {
+	x := ctrl ^ tag*lowBits
+	return ^((x&^highBits + ^uint64(highBits)) | x | ^uint64(highBits))
 }
 
-// find returns the certificate served for name, which is folded and hashes
-// to h. It takes no lock and allocates nothing.
+// empties returns the high bit of each empty slot's byte of ctrl.
+func empties(ctrl uint64) uint64 { return ^ctrl & highBits }
+
+func newNameTable(slots int) *nameTable {
+	return &nameTable{
+		ctrl:      make([]atomic.Uint64, slots/groupSlots),
+		slots:     make([]slot, slots),
+		claims:    make([]claimants, slots),
+		groupMask: uint64(slots/groupSlots - 1),
+	}
+}
+
+// find returns the certificate served for name, in any ASCII case, whose
+// folded form hashes to h. It takes no lock and allocates nothing.
 func (t *nameTable) find(h uint64, name string) *tls.Certificate {
 	tag := tagOf(h)
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		switch s.tag.Load() {
-		case 0:
-			return nil
-		case tag:
-			if s.key == name {
+	for g := h & t.groupMask; ; g = (g + 1) & t.groupMask {
+		ctrl := t.ctrl[g].Load()
+		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
+			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
+			if dnsname.EqualFolded(s.key, name) {
 				return s.cert.Load()
 			}
+		}
+		if empties(ctrl) != 0 {
+			return nil
 		}
 	}
 }
 
 // probe returns the slot of key (folded, hashing to h): where it is, or the
-// empty slot ending its probe sequence, where it would go.
+// first empty slot of its probe sequence, where it would go. Writer only.
 func (t *nameTable) probe(h uint64, key string) (i uint64, found bool) {
 	tag := tagOf(h)
-	for i = h & t.mask; ; i = (i + 1) & t.mask {
-		switch t.slots[i].tag.Load() {
-		case 0:
-			return i, false
-		case tag:
+	for g := h & t.groupMask; ; g = (g + 1) & t.groupMask {
+		ctrl := t.ctrl[g].Load()
+		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
+			i = g*groupSlots + uint64(bits.TrailingZeros64(m)/8)
 			if t.slots[i].key == key {
 				return i, true
 			}
 		}
+		if e := empties(ctrl); e != 0 {
+			return g*groupSlots + uint64(bits.TrailingZeros64(e)/8), false
+		}
 	}
+}
+
+// fill gives the empty slot i key (hashing to h) and then publishes it by
+// storing its control byte. Writer only.
+func (t *nameTable) fill(i, h uint64, key string) {
+	t.slots[i].key = key
+	g, shift := i/groupSlots, 8*(i%groupSlots)
+	t.ctrl[g].Store(t.ctrl[g].Load() | tagOf(h)<<shift)
+	t.used++
+}
+
+// keyed reports whether slot i holds a key. Writer only.
+func (t *nameTable) keyed(i int) bool {
+	return t.ctrl[i/groupSlots].Load()>>(8*(i%groupSlots))&0xff != 0
 }
 
 // liveTable is the current nameTable of one kind of name, replaced whole
 // when it is rebuilt. Readers Load it; all other methods are the writer's.
 type liveTable struct {
-	cur  atomic.Pointer[nameTable]
-	seed maphash.Seed
+	cur atomic.Pointer[nameTable]
+	// hash returns the hash under which a key is filed (exactHash or
+	// wildHash, with the index's seed).
+	hash func(key string) uint64
+	_    cacheLinePad
 	// served counts the names with a certificate. Writer only.
 	served int
+	_      cacheLinePad
 }
 
-func (l *liveTable) init(seed maphash.Seed) {
-	l.seed = seed
+func (l *liveTable) init(hash func(key string) uint64) {
+	l.hash = hash
 	l.cur.Store(newNameTable(minTableSlots))
 }
-
-// hash returns the hash under which key is filed.
-func (l *liveTable) hash(key string) uint64 { return maphash.String(l.seed, key) }
 
 // Load returns the table to read.
 func (l *liveTable) Load() *nameTable { return l.cur.Load() }
@@ -125,9 +182,7 @@ func (l *liveTable) claim(key string, c *certEntry) {
 			t = l.rebuild(t.used - t.dead + 1)
 			i, _ = t.probe(h, key)
 		}
-		t.slots[i].key = key
-		t.slots[i].tag.Store(tagOf(h)) // publishes the key
-		t.used++
+		t.fill(i, h, key)
 	}
 	cl := &t.claims[i]
 	if cl.tombstone {
@@ -209,15 +264,14 @@ func (l *liveTable) rebuild(want int) *nameTable {
 	old, t := l.cur.Load(), newNameTable(size)
 	for i := range old.slots {
 		s, cl := &old.slots[i], &old.claims[i]
-		if s.tag.Load() == 0 || cl.tombstone {
+		if !old.keyed(i) || cl.tombstone {
 			continue
 		}
-		j, _ := t.probe(s.tag.Load(), s.key)
-		t.slots[j].key = s.key
+		h := l.hash(s.key)
+		j, _ := t.probe(h, s.key)
 		t.slots[j].cert.Store(s.cert.Load())
-		t.slots[j].tag.Store(s.tag.Load())
 		t.claims[j] = *cl
-		t.used++
+		t.fill(j, h, s.key) // t is not published yet: the order is moot
 	}
 	l.cur.Store(t)
 	return t

@@ -32,7 +32,7 @@ func checkTableCounts(t *testing.T, l *liveTable) {
 	used, dead, served := 0, 0, 0
 	for i := range tab.slots {
 		s, cl := &tab.slots[i], &tab.claims[i]
-		if s.tag.Load() == 0 {
+		if !tab.keyed(i) {
 			assert.Empty(t, cl.entries, "an empty slot has no claims")
 			continue
 		}
@@ -46,7 +46,7 @@ func checkTableCounts(t *testing.T, l *liveTable) {
 			served++
 		}
 		h := l.hash(s.key)
-		assert.Equal(t, tagOf(h), s.tag.Load(), s.key)
+		assert.Equal(t, tagOf(h), tab.ctrl[i/groupSlots].Load()>>(8*(i%groupSlots))&0xff, s.key)
 		j, found := tab.probe(h, s.key)
 		assert.True(t, found && j == uint64(i), "%s is found where it is", s.key)
 	}
@@ -254,4 +254,40 @@ func TestReadersNeverMissAContinuouslyServedName(t *testing.T) {
 	}
 	checkTableCounts(t, &c.certs.exact)
 	checkTableCounts(t, &c.certs.wild)
+}
+
+// TestControlWordMatchesExactly: matching flags exactly the bytes equal to
+// the tag and empties exactly the empty ones, whatever the other bytes of
+// the word (a false match would make a reader read a slot still being
+// written).
+func TestControlWordMatchesExactly(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(5, 6))
+	for range 200_000 {
+		tag := tagOf(rng.Uint64())
+		var ctrl uint64
+		for j := range groupSlots {
+			var b uint64
+			switch rng.IntN(4) {
+			case 0: // empty
+			case 1:
+				b = tag
+			case 2:
+				b = tag ^ 1<<rng.IntN(7) // one bit off
+			default: // another key's tag
+				b = tagOf(rng.Uint64())
+			}
+			ctrl |= b << (8 * j)
+		}
+		var wantMatch, wantEmpty uint64
+		for j := range groupSlots {
+			switch ctrl >> (8 * j) & 0xff {
+			case tag:
+				wantMatch |= 0x80 << (8 * j)
+			case 0:
+				wantEmpty |= 0x80 << (8 * j)
+			}
+		}
+		require.Equal(t, wantMatch, matching(ctrl, tag), "ctrl %#x tag %#x", ctrl, tag)
+		require.Equal(t, wantEmpty, empties(ctrl), "ctrl %#x", ctrl)
+	}
 }

@@ -31,7 +31,8 @@ until it has.
 REASON is an RFC 5280 reason name or number: unspecified (default),
 keyCompromise, affiliationChanged, superseded, cessationOfOperation, … (Let's
 Encrypt accepts only these five). With rotationPolicy Never the new
-certificate keeps the key: after keyCompromise set rotationPolicy Always first.
+certificate keeps the key, except after keyCompromise: a compromised key is
+never reused.
 
 Exit status: 0 revoked (or the CA had revoked it already: said on stderr)
 and re-issuance requested; 1 the revocation failed (not an ACME

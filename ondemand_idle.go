@@ -1,0 +1,199 @@
+package certflow
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/dnsname"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// usedNames holds, per on-demand name this Manager knows, whether a
+// handshake was served it since the last sweep, and the last use the
+// sweeps established. A handshake reads an immutable map (no lock) and
+// sets the flag when it is not set yet: serving reads no clock, allocates
+// nothing and writes nothing contended; the sweep turns a set flag into
+// its own time (a use is dated at most one sweep interval late). Writers,
+// rare (a new name, a sweep), copy the map.
+type usedNames struct {
+	mu    sync.Mutex // serialises writers
+	names atomic.Pointer[map[string]*usedName]
+}
+
+type usedName struct {
+	hit  atomic.Bool  // served since the last sweep
+	last atomic.Int64 // Unix seconds of the last use known; 0: none here
+}
+
+// touch records that serverName (as sent, any case) was served. It
+// allocates nothing.
+func (u *usedNames) touch(serverName string) {
+	if e := u.lookup(serverName); e != nil && !e.hit.Load() {
+		e.hit.Store(true)
+	}
+}
+
+// lookup finds the entry of serverName without allocating: as it is
+// when it is folded (the usual case), else folded into a stack buffer.
+func (u *usedNames) lookup(serverName string) *usedName {
+	names := u.names.Load()
+	if names == nil {
+		return nil
+	}
+	name := strings.TrimSuffix(serverName, ".")
+	if dnsname.IsFolded(name) {
+		return (*names)[name]
+	}
+	if len(name) > dnsname.MaxNameLen {
+		return nil
+	}
+	var buf [dnsname.MaxNameLen]byte
+	n := dnsname.FoldInto(buf[:], name)
+	return (*names)[string(buf[:n])]
+}
+
+// track starts recording name's use, as used at now (zero: not yet).
+func (u *usedNames) track(name string, now time.Time) *usedName {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var cur map[string]*usedName
+	if p := u.names.Load(); p != nil {
+		cur = *p
+	}
+	e, ok := cur[name]
+	if !ok {
+		e = &usedName{}
+		next := make(map[string]*usedName, len(cur)+1)
+		maps.Copy(next, cur)
+		next[name] = e
+		u.names.Store(&next)
+	}
+	if !now.IsZero() && now.Unix() > e.last.Load() {
+		e.last.Store(now.Unix())
+	}
+	return e
+}
+
+// retain forgets every name but those of keep.
+func (u *usedNames) retain(keep map[string]bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p := u.names.Load()
+	if p == nil {
+		return
+	}
+	next := make(map[string]*usedName, len(keep))
+	for name, e := range *p {
+		if keep[name] {
+			next[name] = e
+		}
+	}
+	u.names.Store(&next)
+}
+
+// idleInterval is how often the sweep runs, how late it dates a use, and
+// the most a persisted last use lags behind this replica's: a quarter of
+// IdleTimeout each, so a replica serving a name always records it well
+// before another one would find it idle.
+func (od *onDemand) idleInterval() time.Duration { return max(od.cfg.IdleTimeout/4, time.Second) }
+
+// sweepIdle runs sweepIdleOnce every idleInterval until ctx ends.
+func (od *onDemand) sweepIdle(ctx context.Context) {
+	clk := od.m.cfg.Clock
+	t := clk.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		if err := od.sweepIdleOnce(ctx, clk.Now()); err != nil && ctx.Err() == nil {
+			od.log.Warn("on-demand: idle sweep failed", meta.LogError, err)
+		}
+		t.Reset(od.idleInterval())
+	}
+}
+
+// sweepIdleOnce persists each on-demand name's last use when this replica
+// saw a later one, and deletes the Certificates (and their Secrets) whose
+// name no replica served within IdleTimeout before now. A name never
+// recorded counts as used when its Certificate was created.
+func (od *onDemand) sweepIdleOnce(ctx context.Context, now time.Time) error {
+	crts, err := store.ListOf[certificate.Certificate](ctx, od.m.cfg.Store, store.ListOptions{
+		Kind: meta.KindCertificate, Namespace: od.cfg.Template.ObjectMeta.Namespace,
+		Labels: map[string]string{LabelOnDemand: "true"}})
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(crts))
+	var errs []error
+	for _, c := range crts {
+		name := c.ObjectMeta.Annotations[AnnotationOnDemandName]
+		if name == "" || c.ObjectMeta.DeletionTime != nil {
+			continue
+		}
+		e := od.used.track(name, time.Time{})
+		if e.hit.Swap(false) {
+			e.last.Store(now.Unix())
+		}
+		local := e.last.Load()
+		last := persistedLastUse(c)
+		if local > last.Unix() {
+			last = time.Unix(local, 0)
+		}
+		if now.Sub(last) >= od.cfg.IdleTimeout {
+			errs = append(errs, od.expire(ctx, c, name, now.Sub(last)))
+			continue
+		}
+		seen[name] = true
+		if local-persistedLastUse(c).Unix() >= int64(od.idleInterval()/time.Second) {
+			c.ObjectMeta.Annotations[AnnotationOnDemandLastUsed] = time.Unix(local, 0).UTC().Format(time.RFC3339)
+			if err := od.m.cfg.Store.Update(ctx, c); err != nil && !errors.Is(err, store.ErrConflict) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	od.used.retain(seen)
+	return errors.Join(errs...)
+}
+
+// persistedLastUse is the last use c records, else its creation.
+func persistedLastUse(c *certificate.Certificate) time.Time {
+	if t, err := time.Parse(time.RFC3339, c.ObjectMeta.Annotations[AnnotationOnDemandLastUsed]); err == nil {
+		return t
+	}
+	if c.ObjectMeta.CreationTime != nil {
+		return *c.ObjectMeta.CreationTime
+	}
+	return time.Time{}
+}
+
+// expire deletes the idle on-demand Certificate c (if unchanged since it
+// was read: a replica that just recorded a use wins), what it owns, and
+// its Secret, so the name is no longer served and its next handshake asks
+// the policy again.
+func (od *onDemand) expire(ctx context.Context, c *certificate.Certificate, name string, idle time.Duration) error {
+	ref := meta.RefOf(c)
+	if err := od.m.cfg.Store.Delete(ctx, ref, c.ObjectMeta.ResourceVersion); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	od.log.Info("on-demand certificate expired", meta.LogCertificate, ref.Namespace+"/"+ref.Name,
+		meta.LogIdentifiers, name, "idle", idle.Truncate(time.Second).String())
+	secretRef := meta.Ref{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: c.Spec.SecretName}
+	err := od.m.cfg.Store.Delete(ctx, secretRef, "")
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	return errors.Join(err, od.m.collectOwned(ctx, ref))
+}
