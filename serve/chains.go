@@ -14,7 +14,9 @@ func (ix *certIndex) shareChain(e *certEntry) {
 	chain := e.cert.Certificate
 	for i := 1; i < len(chain); i++ {
 		if c, ok := ix.chainCerts[string(chain[i])]; ok {
-			chain[i] = c
+			if len(c) > 0 && &c[0] != &chain[i][0] { // an entry put again is served already: no write
+				chain[i] = c
+			}
 			continue
 		}
 		if ix.chainCerts == nil {
