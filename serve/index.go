@@ -34,6 +34,8 @@ type certIndex struct {
 	// kept between calls (unless a big batch grew it) so a one-Secret
 	// change allocates no list.
 	touched []touched
+	// chainCerts are the chain certificates put shares (shareChain).
+	chainCerts map[string][]byte
 }
 
 // touched is a name whose claims changed, and the table it is in.
@@ -76,6 +78,7 @@ func (ix *certIndex) lookupExact(name string) *tls.Certificate {
 // put loads e, replacing the loaded entry of its Ref. Nothing it changes
 // is served before publish.
 func (ix *certIndex) put(e *certEntry) {
+	ix.shareChain(e)
 	ix.remove(e.ref)
 	ix.secrets[e.ref] = e
 	for _, k := range e.keys {

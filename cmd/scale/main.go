@@ -8,6 +8,10 @@
 //	go run ./cmd/scale                               # 100,000 on the memory store
 //	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart-after
 //	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart   # a populated store, in a new process
+//	go run ./cmd/scale -copy-to /tmp/s                # 100,000 on the memory store, then copied to a file store
+//
+// Memory is the process's: set GOMEMLIMIT (and GOGC) in the environment as
+// a program holding that many certificates would; the report names them.
 //
 // The etcd store's twin is store/etcd/cmd/scale.
 package main
@@ -43,6 +47,7 @@ func run() error {
 		noSync     = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
+		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
 	flag.IntVar(&opts.Certs, "n", 100000, "number of Certificates")
 	flag.BoolVar(&opts.RestartOnly, "restart", false, "only measure a restart on a Store already holding -n issued Certificates")
@@ -56,6 +61,9 @@ func run() error {
 	open, err := opener(*storeURL, *noSync)
 	if err != nil {
 		return err
+	}
+	if *copyTo != "" && *storeURL != "memory" {
+		return errors.New("-copy-to needs -store memory")
 	}
 	if opts.RestartOnly && *storeURL == "memory" {
 		return errors.New("-restart needs a persistent -store")
@@ -88,6 +96,27 @@ func run() error {
 		fmt.Printf("store: %s\n\n", *storeURL)
 		rep.Print(os.Stdout)
 	}
+	if err != nil || *copyTo == "" {
+		return err
+	}
+	return copyStore(ctx, open, *copyTo)
+}
+
+// copyStore copies the memory store open returns into a new file store in
+// dir, without fsync (it is measured, not kept).
+func copyStore(ctx context.Context, open func() (store.Store, func() error, error), dir string) error {
+	from, _, err := open()
+	if err != nil {
+		return err
+	}
+	to, err := file.Open(dir, file.WithoutSync())
+	if err != nil {
+		return err
+	}
+	defer to.Close()
+	began := time.Now()
+	n, err := measure.Copy(ctx, from, to)
+	fmt.Printf("\ncopied %d objects to %s in %v\n", n, dir, time.Since(began).Round(time.Millisecond))
 	return err
 }
 

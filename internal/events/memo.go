@@ -1,29 +1,47 @@
 package events
 
 import (
+	"hash/maphash"
 	"sync"
 
 	"github.com/certflow/certflow/meta"
 )
 
-// memoLimit bounds what a memo remembers; past it, it starts afresh (and
-// the writer reads and lists again what it forgot).
+// memoLimit bounds what a memo remembers of its own Events; past it, it
+// starts afresh (and the writer reads again what it forgot). It also bounds
+// the per-object counts while no census is known.
 const memoLimit = 1 << 16
 
 // memo is what a Writer remembers of its own writes, to spare the Store a
 // read before each create and a list after it: the Events it wrote, and how
-// many Events each object holds (as listed at its first create, plus the
-// creates since). Forgetting costs a read or a list, never an event.
+// many Events each object holds. Forgetting costs a read or a list, never
+// an event.
+//
+// The counts come from the census the sweep takes when Run starts (it
+// lists every Event anyway), plus the creates since: with a census, an
+// object absent from the counts holds no Event, so its first Event needs no
+// list. Without one (a Writer that never ran, a sweep that could not list
+// everything) an object's first Event lists its Events, as before. Listing
+// an object's Events is O(all Events) on a Store without a label index (the
+// file and etcd stores), so the census is what keeps writing n objects'
+// first Events O(n) rather than O(n²).
 type memo struct {
-	mu     sync.Mutex
-	events map[meta.Ref]struct{}
-	counts map[meta.Ref]int
+	mu   sync.Mutex
+	seed maphash.Seed
+	// events are keyed by a hash of the Event's Ref too: a collision only
+	// makes a create an update (or the reverse), which the writer retries.
+	events map[uint64]struct{}
+	// counts are keyed by a hash of the object's Ref: 16 bytes an object
+	// instead of 60, and a collision only over-counts (an early list).
+	counts map[uint64]int32
+	// census is set while counts hold every object that has Events.
+	census bool
 }
 
 func (m *memo) wrote(event meta.Ref) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.events[event]
+	_, ok := m.events[m.keyLocked(event)]
 	return ok
 }
 
@@ -31,9 +49,9 @@ func (m *memo) written(event meta.Ref) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.events == nil || len(m.events) >= memoLimit {
-		m.events = map[meta.Ref]struct{}{}
+		m.events = map[uint64]struct{}{}
 	}
-	m.events[event] = struct{}{}
+	m.events[m.keyLocked(event)] = struct{}{}
 }
 
 // created counts one more Event of obj and reports whether obj is known to
@@ -41,11 +59,12 @@ func (m *memo) written(event meta.Ref) {
 func (m *memo) created(obj meta.Ref, limit int) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n, ok := m.counts[obj]
-	if !ok || n+1 > limit {
+	k := m.keyLocked(obj)
+	n, ok := m.counts[k]
+	if !ok && !m.census || int(n)+1 > limit {
 		return false
 	}
-	m.counts[obj] = n + 1
+	m.counts[k] = n + 1
 	return true
 }
 
@@ -53,8 +72,33 @@ func (m *memo) created(obj meta.Ref, limit int) bool {
 func (m *memo) counted(obj meta.Ref, n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.counts == nil || len(m.counts) >= memoLimit {
-		m.counts = map[meta.Ref]int{}
+	if m.counts == nil || !m.census && len(m.counts) >= memoLimit {
+		m.counts = map[uint64]int32{}
 	}
-	m.counts[obj] = n
+	m.counts[m.keyLocked(obj)] = int32(n)
+}
+
+// takeCensus replaces the counts with those of every object holding
+// Events, as a list of all of them just found; complete says that list
+// was whole, so an object absent from it holds none.
+func (m *memo) takeCensus(objs []meta.Ref, complete bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !complete {
+		m.census = false
+		m.counts = nil
+		return
+	}
+	counts := make(map[uint64]int32, len(objs)/2)
+	for _, o := range objs {
+		counts[m.keyLocked(o)]++
+	}
+	m.counts, m.census = counts, true
+}
+
+func (m *memo) keyLocked(ref meta.Ref) uint64 {
+	if m.seed == (maphash.Seed{}) {
+		m.seed = maphash.MakeSeed()
+	}
+	return maphash.Comparable(m.seed, ref)
 }

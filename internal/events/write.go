@@ -104,8 +104,9 @@ func (w *Writer) merge(cur *meta.Event, p *pending) {
 }
 
 // pruneIfFull prunes obj's events once this writer may have created more
-// than PerObject of them: it lists them the first time it creates one, then
-// counts its own creates. (Replicas each count their own: an object may
+// than PerObject of them: it counts its own creates on top of the census the
+// last sweep took, or, without one, of a list of obj's events taken the
+// first time it creates one. (Replicas each count their own: an object may
 // briefly hold more, until one of them prunes, or the sweep.)
 func (w *Writer) pruneIfFull(ctx context.Context, obj meta.Ref) error {
 	if w.memo.created(obj, w.o.PerObject) {
@@ -156,27 +157,34 @@ func (w *Writer) sweep(ctx context.Context) {
 	}()
 	res, err := w.o.Store.List(ctx, store.ListOptions{Kind: meta.KindEvent})
 	if err != nil && len(res.Items) == 0 {
+		w.memo.takeCensus(nil, false)
 		w.retrySweep(retry)
 		return
 	}
+	complete := err == nil // the census counts every Event, or is not taken
 	cutoff := now.Add(-w.o.MaxAge)
 	var earliest time.Time // of the events kept
+	kept := make([]meta.Ref, 0, len(res.Items))
 	for _, raw := range res.Items {
 		e := &meta.Event{}
 		if raw.Decode(e) != nil {
+			complete = false
 			continue
 		}
 		if !e.Time.Before(cutoff) {
+			kept = append(kept, e.Object)
 			if earliest.IsZero() || e.Time.Before(earliest) {
 				earliest = e.Time
 			}
 			continue
 		}
 		if err := w.delete(ctx, e); err != nil {
+			w.memo.takeCensus(nil, false)
 			w.retrySweep(retry)
 			return
 		}
 	}
+	w.memo.takeCensus(kept, complete)
 	if !earliest.IsZero() {
 		w.aging(earliest)
 	}

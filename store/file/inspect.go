@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // inspection is what Open found in the store directory: what it refuses,
@@ -85,22 +87,61 @@ func (in *inspection) walk(f *folder, name string) error {
 	if err != nil {
 		return err
 	}
+	var files []string
 	for _, e := range entries {
 		if e.IsDir() {
-			err = in.walk(d, e.Name())
+			if err := in.walk(d, e.Name()); err != nil {
+				return err
+			}
 		} else {
-			err = in.file(d, e.Name())
+			files = append(files, e.Name())
 		}
-		if err != nil {
+	}
+	infos, errs := lstatAll(d, files)
+	for i, name := range files {
+		if err := in.fileInfo(d, name, infos[i], errs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// statsPerWorker is the fewest files worth a goroutine of their own in
+// lstatAll.
+const statsPerWorker = 256
+
+// lstatAll runs Lstat on each of names in f, on up to GOMAXPROCS goroutines
+// that all end before it returns: a store of 100k certificates holds some
+// 700k files, and Open looking at each in turn was most of a restart.
+func lstatAll(f *folder, names []string) ([]fs.FileInfo, []error) {
+	infos, errs := make([]fs.FileInfo, len(names)), make([]error, len(names))
+	stat := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			infos[i], errs[i] = f.Lstat(names[i])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(names)/statsPerWorker)
+	if workers <= 1 {
+		stat(0, len(names))
+		return infos, errs
+	}
+	var wg sync.WaitGroup
+	per := (len(names) + workers - 1) / workers
+	for lo := 0; lo < len(names); lo += per {
+		wg.Go(func() { stat(lo, min(lo+per, len(names))) })
+	}
+	wg.Wait()
+	return infos, errs
+}
+
 // file inspects the file name in f.
 func (in *inspection) file(f *folder, name string) error {
 	fi, err := f.Lstat(name)
+	return in.fileInfo(f, name, fi, err)
+}
+
+// fileInfo inspects the file name in f, given what Lstat returned for it.
+func (in *inspection) fileInfo(f *folder, name string, fi fs.FileInfo, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
 	"github.com/certflow/certflow/store/storetest"
 )
@@ -106,4 +108,40 @@ func TestWritableDirectoryFoundWhileOpenIsRefused(t *testing.T) {
 	require.NoError(t, os.Chmod(nsDir, 0o777))
 	requireUnsafe(t, s.Update(ctx, secret), nsDir)
 	requireUnsafe(t, s.Get(ctx, secret.Ref(), &storetest.Widget{}), nsDir)
+}
+
+// Open looks at a big directory's files on several goroutines: what it
+// refuses, tightens and removes there is what it would one by one, wherever
+// in the directory the file is.
+func TestOpenInspectsEveryFileOfABigDirectory(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := file.Open(dir, file.WithoutSync())
+	require.NoError(t, err)
+	const n = 1100 // several goroutines' worth
+	for i := range n {
+		require.NoError(t, s.Create(ctx, newSecret(fmt.Sprintf("s%04d", i))))
+	}
+	require.NoError(t, s.Close())
+	nsDir := filepath.Join(dir, "objects/Secret/ns")
+	readable := filepath.Join(nsDir, "s0007.json")
+	writable := filepath.Join(nsDir, fmt.Sprintf("s%04d.json", n-3))
+	tmp := filepath.Join(nsDir, ".tmp-interrupted")
+	require.NoError(t, os.WriteFile(tmp, []byte("half a key"), 0o600))
+
+	require.NoError(t, os.Chmod(writable, 0o662))
+	_, err = file.Open(dir)
+	requireUnsafe(t, err, writable)
+	require.NoError(t, os.Chmod(writable, 0o600))
+
+	require.NoError(t, os.Chmod(readable, 0o644))
+	log, logged := newLogger()
+	s = openStore(t, dir, file.WithLogger(log))
+	assert.Equal(t, fs.FileMode(0o600), modeOf(t, readable))
+	assert.Contains(t, logged.String(), readable)
+	_, err = os.Lstat(tmp)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the temporary file of an interrupted write is removed")
+	res, err := s.List(ctx, store.ListOptions{Kind: meta.KindSecret})
+	require.NoError(t, err)
+	assert.Len(t, res.Items, n)
 }

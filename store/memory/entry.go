@@ -23,9 +23,9 @@ import (
 type entry struct {
 	ref meta.Ref
 	rv  string
-	// meta is the object's metadata; it shares its maps with obj, and both
-	// are immutable.
-	meta meta.ObjectMeta
+	// meta is the object's metadata: obj's own (not a copy, which would
+	// cost each object another 150 bytes); immutable, as obj is.
+	meta *meta.ObjectMeta
 	obj  meta.Object
 	data []byte
 }
@@ -49,6 +49,7 @@ func decodeAhead(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	if objects.Decode(data, decoded) != nil {
 		return nil, nil // its encoding does not decode: kept as it is
 	}
+	share(reflect.ValueOf(decoded).Elem())
 	return decoded, nil
 }
 
@@ -64,14 +65,15 @@ func newEntry(ref meta.Ref, obj meta.Object, decoded meta.Object) (*entry, error
 		dm := decoded.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		e.obj, e.meta = decoded, *dm
+		e.obj, e.meta = decoded, dm
 		return e, nil
 	}
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
 		return nil, err
 	}
-	e.data, e.meta = data, objects.CloneMeta(m)
+	cm := objects.CloneMeta(m)
+	e.data, e.meta = data, &cm
 	return e, nil
 }
 

@@ -129,14 +129,14 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
 		for ref, e := range m {
-			if opts.Matches(ref, &e.meta) {
+			if opts.Matches(ref, e.meta) {
 				found = append(found, e)
 			}
 		}
 	}
 	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
-		for ref := range refs {
-			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, &e.meta) {
+		for ref := range refs.all() {
+			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, e.meta) {
 				found = append(found, e)
 			}
 		}

@@ -77,7 +77,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	rev := s.rev + 1
-	if err := objects.PrepareUpdate(ref, m, &old.meta, rev); err != nil {
+	if err := objects.PrepareUpdate(ref, m, old.meta, rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
@@ -122,7 +122,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 // is immutable; watchers copy it.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.meta}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: *e.meta}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }

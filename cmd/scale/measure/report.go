@@ -21,6 +21,8 @@ type Report struct {
 	CallsByKind string
 	// Warnings lists the warnings and errors the Managers logged, with counts.
 	Warnings string
+	// GC is the collector's settings during the run (GOGC, GOMEMLIMIT).
+	GC string
 }
 
 // IssueReport covers issuing every Certificate.
@@ -96,6 +98,9 @@ type RestartReport struct {
 func (r *Report) Print(w io.Writer) {
 	row := func(k, f string, a ...any) { fmt.Fprintf(w, "| %-56s | %s |\n", k, fmt.Sprintf(f, a...)) }
 	fmt.Fprintf(w, "| %-56s | %s |\n|%s|%s|\n", fmt.Sprintf("measure (%d certificates)", r.Certs), "value", dashes(58), dashes(40))
+	if r.GC != "" {
+		row("garbage collector settings", "%s", r.GC)
+	}
 	if i := r.Issue; i != nil {
 		row("issuance: first Apply to last Ready", "%v (%.0f certs/s); Apply took %v", i.Elapsed.Round(time.Millisecond),
 			float64(r.Certs)/i.Elapsed.Seconds(), i.Apply.Round(time.Millisecond))

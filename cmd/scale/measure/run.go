@@ -20,7 +20,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Certs: opts.Certs}
+	rep := &Report{Certs: opts.Certs, GC: gcSettings()}
 	st, closeStore, err := opts.Open()
 	if err != nil {
 		return nil, err

@@ -58,7 +58,7 @@ func TestRunSmoke(t *testing.T) {
 	var out bytes.Buffer
 	rep.Print(&out)
 	for _, want := range []string{"measure (40 certificates)", "names served when the last Certificate turned Ready", "40 of 40 (100.0%)",
-		"restart: every name served after", "restart: writes in all"} {
+		"restart: every name served after", "restart: writes in all", "GOGC="} {
 		assert.Contains(t, out.String(), want)
 	}
 }

@@ -1,0 +1,28 @@
+package measure
+
+import (
+	"fmt"
+	"math"
+	"runtime/metrics"
+)
+
+// gcSettings describes the collector's settings in effect (GOGC and
+// GOMEMLIMIT, from the environment or set by the program): memory figures
+// mean little without them.
+func gcSettings() string {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	gogc := "off"
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		if p := s[0].Value.Uint64(); p != 0 {
+			gogc = fmt.Sprint(p)
+		}
+	}
+	limit := "none"
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		if b := s[1].Value.Uint64(); b != math.MaxInt64 {
+			limit = mib(b)
+		}
+	}
+	return fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+}

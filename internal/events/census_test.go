@@ -1,0 +1,105 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// After the sweep's census, an object's first Event is created without
+// listing that object's Events: on a Store without a label index each such
+// list reads every Event, so n objects cost O(n²). The sweep's own list is
+// the only one.
+func TestWriter_CensusSparesTheFirstEventsList(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := storecount.New(memory.New(memory.WithClock(clk)))
+	w := newWriter(t, st, clk, nil)
+	w.sweep(ctx)
+	const objects = 50
+	for i := range objects {
+		obj := meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprint("c", i)}
+		w.Record(obj, meta.EventNormal, "Issuing", "issuing")
+		w.Record(obj, meta.EventNormal, "Issued", "issued")
+	}
+	w.flush(ctx)
+	c := st.Counts()
+	assert.Equal(t, int64(2*objects), c.Of(storecount.Create))
+	assert.Equal(t, int64(1), c.Of(storecount.List), "lists beyond the sweep's: %s", c)
+}
+
+// Without a census (a Writer that never swept) the first Event of an
+// object lists its Events, so what an earlier process left is counted.
+func TestWriter_WithoutCensusTheFirstEventLists(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := storecount.New(memory.New(memory.WithClock(clk)))
+	w := newWriter(t, st, clk, nil)
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	w.flush(ctx)
+	assert.Equal(t, int64(1), st.Counts().Of(storecount.List))
+}
+
+// The census counts what the Store already holds: a new writer finding an
+// object at PerObject Events prunes on its next one, whether it learnt the
+// count from the sweep or from a list of its own.
+func TestWriter_CensusCountsWhatIsStored(t *testing.T) {
+	for _, sweep := range []bool{true, false} {
+		t.Run(fmt.Sprint("sweep=", sweep), func(t *testing.T) {
+			ctx := context.Background()
+			clk := clock.NewFake(epoch)
+			st := memory.New(memory.WithClock(clk))
+			const perObject = 3
+			limit := func(o *Options) { o.PerObject = perObject }
+			before := newWriter(t, st, clk, limit)
+			for i := range perObject {
+				before.Record(web, meta.EventNormal, "Step", fmt.Sprint("step ", i))
+			}
+			before.flush(ctx)
+			require.Len(t, stored(t, st, web, clk), perObject)
+
+			w := newWriter(t, st, clk, limit)
+			if sweep {
+				w.sweep(ctx)
+			}
+			clk.Advance(1)
+			w.Record(web, meta.EventNormal, "Step", "one more")
+			w.flush(ctx)
+			evs := stored(t, st, web, clk)
+			require.Len(t, evs, perObject, "the oldest was pruned")
+			assert.Equal(t, "one more", evs[len(evs)-1].Message)
+		})
+	}
+}
+
+// A sweep that cannot read every Event takes no census: first Events list
+// again rather than trust counts that may be short.
+func TestWriter_AnIncompleteSweepTakesNoCensus(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := storecount.New(failingList{memory.New(memory.WithClock(clk))})
+	w := newWriter(t, st, clk, nil)
+	w.sweep(ctx)
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	w.flush(ctx)
+	assert.Equal(t, int64(2), st.Counts().Of(storecount.List), "the sweep's and the first Event's")
+}
+
+// failingList refuses to list every Event; a list by label passes.
+type failingList struct{ store.Store }
+
+func (f failingList) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if len(opts.Labels) == 0 {
+		return store.ListResult{}, errRefused
+	}
+	return f.Store.List(ctx, opts)
+}

@@ -1,0 +1,94 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// A label carried by more objects than fit a refSet's slice moves to a
+// map and back down as objects go; List by that label finds exactly those
+// carrying it at every size.
+func TestLabelIndex_GrowsAndShrinksPastTheSlice(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	var names []string
+	list := func() []string {
+		res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget, Labels: map[string]string{"app": "web"}})
+		require.NoError(t, err)
+		var got []string
+		for _, it := range res.Items {
+			got = append(got, it.Ref.Name)
+		}
+		return got
+	}
+	for i := range 2*fewRefs + 1 {
+		n := fmt.Sprintf("w%02d", i)
+		names = append(names, n)
+		require.NoError(t, s.Create(ctx, labelled("ns", n, "web")))
+		require.NoError(t, s.Create(ctx, labelled("ns", "other"+n, "db")))
+		require.Equal(t, names, list(), "after %d", i+1)
+	}
+	for len(names) > 0 {
+		ref := meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: names[0]}
+		require.NoError(t, s.Delete(ctx, ref, ""))
+		names = names[1:]
+		if len(names) > 0 {
+			assert.Equal(t, names, list())
+		} else {
+			assert.Empty(t, list())
+		}
+	}
+	assert.Empty(t, s.labels[storetest.KindWidget][labelPair{"app", "web"}], "an empty set is dropped")
+}
+
+// Objects with equal content share its bytes in the store, and what a
+// caller gets is its own: writing to it changes neither the store nor
+// another object.
+func TestSharedContent_IsNeverHandedOut(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	blob := []byte("-----BEGIN CERTIFICATE----- the same chain in two objects")
+	ref := func(n string) meta.Ref { return meta.Ref{Kind: kindBlob, Namespace: "ns", Name: n} }
+	for _, n := range []string{"a", "b"} {
+		require.NoError(t, s.Create(ctx, &blobject{Kind: kindBlob, Metadata: meta.ObjectMeta{Namespace: "ns", Name: n},
+			Blob: slices.Clone(blob)}))
+	}
+	ea, eb := s.objects[kindBlob][ref("a")], s.objects[kindBlob][ref("b")]
+	require.Same(t, &ea.obj.(*blobject).Blob[0], &eb.obj.(*blobject).Blob[0], "one copy for both")
+
+	got := &blobject{}
+	require.NoError(t, s.Get(ctx, ref("a"), got))
+	got.Blob[0] = 'X'
+	other := &blobject{}
+	require.NoError(t, s.Get(ctx, ref("b"), other))
+	assert.Equal(t, blob, other.Blob)
+	require.NoError(t, s.Get(ctx, ref("a"), got))
+	assert.Equal(t, blob, got.Blob)
+}
+
+func labelled(ns, name, app string) *storetest.Widget {
+	w := storetest.NewWidget(ns, name, nil)
+	w.Metadata.Labels = map[string]string{"app": app}
+	return w
+}
+
+const kindBlob meta.Kind = "Blob"
+
+// blobject is an object holding bytes, as Secrets and requests do.
+type blobject struct {
+	Kind     meta.Kind       `json:"kind"`
+	Metadata meta.ObjectMeta `json:"metadata"`
+	Blob     []byte          `json:"blob"`
+}
+
+func (b *blobject) GetKind() meta.Kind        { return b.Kind }
+func (b *blobject) GetMeta() *meta.ObjectMeta { return &b.Metadata }
