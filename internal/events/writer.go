@@ -239,6 +239,14 @@ func (w *Writer) aging(t time.Time) {
 	}
 }
 
+// Pending returns how many distinct events are recorded but not yet
+// stored (waiting or being written).
+func (w *Writer) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.batch) + w.writing
+}
+
 // Quiet returns a channel closed once no event is pending or being
 // written and no sweep is running or due at the clock's now (already
 // closed if so now), so a test driving a fake clock can await the writer.

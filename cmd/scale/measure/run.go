@@ -160,8 +160,10 @@ func servedNames(r *running, n int) int {
 	return served
 }
 
-// workUntilQuiet waits until the Manager made no Store call and the
-// process used under 5% of a core for quiet, and returns how long after
+// workUntilQuiet waits until the Manager has no backlog (nothing queued,
+// reconciling or waiting to be stored: a process starved of CPU can look
+// quiet while it still owes writes) and made no Store call and the process
+// used under 5% of a core for quiet, and returns how long after
 // since that spell began (the work's end), and the calls made since the
 // reading before.
 func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since time.Time, before storecount.Counts) (time.Duration, storecount.Counts) {
@@ -180,7 +182,7 @@ func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since 
 		}
 		first := samples[0]
 		idleCPU := !ok || float64(cpu-first.cpu) < 0.05*float64(now.Sub(first.at))
-		if now.Sub(first.at) >= quiet && idleCPU && now.Sub(r.counts.LastCall()) >= quiet {
+		if now.Sub(first.at) >= quiet && idleCPU && now.Sub(r.counts.LastCall()) >= quiet && r.m.Backlog().Idle() {
 			return max(first.at.Sub(since), 0), r.counts.Counts().Sub(before)
 		}
 		sleep(ctx, step)
