@@ -17,14 +17,23 @@ import (
 
 // usedNames holds, per on-demand name this Manager knows, whether a
 // handshake was served it since the last sweep, and the last use the
-// sweeps established. A handshake reads an immutable map (no lock) and
-// sets the flag when it is not set yet: serving reads no clock, allocates
+// sweeps established. A handshake reads immutable maps (no lock) and sets
+// the flag when it is not set yet: serving reads no clock, allocates
 // nothing and writes nothing contended; the sweep turns a set flag into
-// its own time (a use is dated at most one sweep interval late). Writers,
-// rare (a new name, a sweep), copy the map.
+// its own time (a use is dated at most one sweep interval late).
+//
+// The sweep builds the map of every name once and publishes it with one
+// pointer store (publish). A name tracked between sweeps (an issuance)
+// goes into the small overflow map instead, copied on write so that
+// readers stay lock-free; the next sweep merges it. Tracking a name thus
+// never copies the map of all names: its cost is bounded by the names
+// tracked since the last sweep, which the rate limit bounds.
 type usedNames struct {
-	mu    sync.Mutex // serialises writers
-	names atomic.Pointer[map[string]*usedName]
+	names    atomic.Pointer[map[string]*usedName] // published by the sweep
+	overflow atomic.Pointer[map[string]*usedName] // tracked since; nil: none
+
+	mu     sync.Mutex // serialises writers
+	builds int        // maps of all names built (publish), for tests
 }
 
 type usedName struct {
@@ -33,7 +42,7 @@ type usedName struct {
 }
 
 // touch records that serverName (as sent, any case) was served. It
-// allocates nothing.
+// allocates nothing and takes no lock.
 func (u *usedNames) touch(serverName string) {
 	if e := u.lookup(serverName); e != nil && !e.hit.Load() {
 		e.hit.Store(true)
@@ -43,37 +52,47 @@ func (u *usedNames) touch(serverName string) {
 // lookup finds the entry of serverName without allocating: as it is
 // when it is folded (the usual case), else folded into a stack buffer.
 func (u *usedNames) lookup(serverName string) *usedName {
-	names := u.names.Load()
-	if names == nil {
-		return nil
-	}
 	name := strings.TrimSuffix(serverName, ".")
 	if dnsname.IsFolded(name) {
-		return (*names)[name]
+		return u.entry(name)
 	}
 	if len(name) > dnsname.MaxNameLen {
 		return nil
 	}
 	var buf [dnsname.MaxNameLen]byte
 	n := dnsname.FoldInto(buf[:], name)
-	return (*names)[string(buf[:n])]
+	return u.entry(string(buf[:n]))
 }
 
-// track starts recording name's use, as used at now (zero: not yet).
+// entry returns the entry of the folded name, or nil.
+func (u *usedNames) entry(name string) *usedName {
+	if p := u.names.Load(); p != nil {
+		if e, ok := (*p)[name]; ok {
+			return e
+		}
+	}
+	if p := u.overflow.Load(); p != nil {
+		return (*p)[name]
+	}
+	return nil
+}
+
+// track starts recording name's use, as used at now (zero: not yet). A
+// name not yet known goes into the overflow map.
 func (u *usedNames) track(name string, now time.Time) *usedName {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	var cur map[string]*usedName
-	if p := u.names.Load(); p != nil {
-		cur = *p
-	}
-	e, ok := cur[name]
-	if !ok {
+	e := u.entry(name)
+	if e == nil {
 		e = &usedName{}
+		var cur map[string]*usedName
+		if p := u.overflow.Load(); p != nil {
+			cur = *p
+		}
 		next := make(map[string]*usedName, len(cur)+1)
 		maps.Copy(next, cur)
 		next[name] = e
-		u.names.Store(&next)
+		u.overflow.Store(&next)
 	}
 	if !now.IsZero() && now.Unix() > e.last.Load() {
 		e.last.Store(now.Unix())
@@ -81,21 +100,36 @@ func (u *usedNames) track(name string, now time.Time) *usedName {
 	return e
 }
 
-// retain forgets every name but those of keep.
-func (u *usedNames) retain(keep map[string]bool) {
+// publish replaces the names known by names (keeping each one's entry),
+// plus those tracked since the last publish, in one map built once, and
+// returns the entries of names in their order.
+func (u *usedNames) publish(names []string) []*usedName {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	p := u.names.Load()
-	if p == nil {
-		return
+	var over map[string]*usedName
+	if p := u.overflow.Load(); p != nil {
+		over = *p
 	}
-	next := make(map[string]*usedName, len(keep))
-	for name, e := range *p {
-		if keep[name] {
+	next := make(map[string]*usedName, len(names)+len(over))
+	entries := make([]*usedName, len(names))
+	for i, name := range names {
+		e := u.entry(name)
+		if e == nil {
+			e = &usedName{}
+		}
+		next[name], entries[i] = e, e
+	}
+	// A name tracked since the last publish whose Certificate the sweep
+	// did not list (created after the List) stays until the next sweep.
+	for name, e := range over {
+		if _, ok := next[name]; !ok {
 			next[name] = e
 		}
 	}
 	u.names.Store(&next)
+	u.overflow.Store(nil)
+	u.builds++
+	return entries
 }
 
 // idleInterval is how often the sweep runs, how late it dates a use, and
@@ -133,14 +167,19 @@ func (od *onDemand) sweepIdleOnce(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(crts))
-	var errs []error
+	live := make([]*certificate.Certificate, 0, len(crts))
+	names := make([]string, 0, len(crts))
 	for _, c := range crts {
-		name := c.ObjectMeta.Annotations[AnnotationOnDemandName]
-		if name == "" || c.ObjectMeta.DeletionTime != nil {
-			continue
+		if name := c.ObjectMeta.Annotations[AnnotationOnDemandName]; name != "" && c.ObjectMeta.DeletionTime == nil {
+			live, names = append(live, c), append(names, name)
 		}
-		e := od.used.track(name, time.Time{})
+	}
+	// Published before the I/O below: an expired name's entry stays until
+	// the next sweep (and is reused if the name is issued again meanwhile).
+	entries := od.used.publish(names)
+	var errs []error
+	for i, c := range live {
+		name, e := names[i], entries[i]
 		if e.hit.Swap(false) {
 			e.last.Store(now.Unix())
 		}
@@ -153,7 +192,6 @@ func (od *onDemand) sweepIdleOnce(ctx context.Context, now time.Time) error {
 			errs = append(errs, od.expire(ctx, c, name, now.Sub(last)))
 			continue
 		}
-		seen[name] = true
 		if local-persistedLastUse(c).Unix() >= int64(od.idleInterval()/time.Second) {
 			c.ObjectMeta.Annotations[AnnotationOnDemandLastUsed] = time.Unix(local, 0).UTC().Format(time.RFC3339)
 			if err := od.m.cfg.Store.Update(ctx, c); err != nil && !errors.Is(err, store.ErrConflict) {
@@ -161,7 +199,6 @@ func (od *onDemand) sweepIdleOnce(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
-	od.used.retain(seen)
 	return errors.Join(errs...)
 }
 

@@ -262,7 +262,9 @@ func (od *onDemand) issue(ctx context.Context, name string) error {
 	default:
 		return fmt.Errorf("certflow: on-demand: %q: %w", name, err)
 	}
-	od.used.track(name, od.m.cfg.Clock.Now())
+	if od.cfg.IdleTimeout > 0 {
+		od.used.track(name, od.m.cfg.Clock.Now())
+	}
 	if err := od.m.WaitReady(ctx, ref); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %q within %s: %w", ErrOnDemandTimeout, name, od.cfg.HandshakeTimeout, err)
