@@ -84,7 +84,22 @@ type OnDemandConfig struct {
 	// may create, at most Burst at once (a token bucket on the Manager's
 	// clock); a name over the limit fails its handshake with
 	// ErrOnDemandRateLimited and is asked again at the next one. If zero,
-	// 1 per second with a Burst of 10.
+	// DefaultOnDemandRateLimit (one every 6 hours) with a Burst of
+	// DefaultOnDemandBurst (10).
+	//
+	// The limit guards the CA's limits when the policy allows more names
+	// than are meant to be issued (a wildcard such as
+	// AllowNames("*.example.com") lets any client choose the names): Let's
+	// Encrypt issues 50 certificates per registered domain per 7 days and
+	// accepts 300 new orders per account per 3 hours, and a week without
+	// new certificates for example.com is what a client sending random
+	// names would cost under a generous limit (1 per second spent those 50
+	// in under a minute). The default allows 10 + 28 = 38 new
+	// Certificates a week, under 50 with room for the names applied
+	// otherwise. The bucket is per Manager: N replicas sharing a Store
+	// allow N times the rate (and N bursts), so divide by the replicas.
+	// Raise it when the policy vouches for each name (an AskURL that
+	// knows the customers' domains, each a registered domain of its own).
 	RateLimit float64
 	Burst     int
 	// MaxConcurrentPerIssuer bounds the on-demand issuances one issuer has
@@ -102,6 +117,16 @@ type OnDemandConfig struct {
 	// If zero, on-demand Certificates stay until deleted.
 	IdleTimeout time.Duration
 }
+
+// The default on-demand rate limit (see OnDemandConfig.RateLimit): a
+// burst of 10 new Certificates, then one every 6 hours, which keeps one
+// replica's week (10 + 28) under Let's Encrypt's 50 certificates per
+// registered domain per 7 days, and far under its 300 new orders per
+// account per 3 hours.
+const (
+	DefaultOnDemandRateLimit = 1.0 / (6 * 60 * 60) // per second
+	DefaultOnDemandBurst     = 10
+)
 
 // OnDemandIssuerName is the Issuer OnDemandConfig.ACME becomes.
 const OnDemandIssuerName = "ondemand"
@@ -175,10 +200,10 @@ func (c OnDemandConfig) withDefaults() OnDemandConfig {
 		c.DenyCacheSize = 10_000
 	}
 	if c.RateLimit == 0 {
-		c.RateLimit = 1
+		c.RateLimit = DefaultOnDemandRateLimit
 	}
 	if c.Burst == 0 {
-		c.Burst = 10
+		c.Burst = DefaultOnDemandBurst
 	}
 	if c.MaxConcurrentPerIssuer == 0 {
 		c.MaxConcurrentPerIssuer = 10

@@ -243,3 +243,34 @@ func TestOnDemandConfig_ACMEIssuer(t *testing.T) {
 		ACME: &issuer.ACMEIssuer{}, Template: onDemandTemplate()}})
 	assert.ErrorIs(t, err, ErrInvalidConfig, "ACME and an IssuerRef")
 }
+
+// A client sending random names under an allowed wildcard, as fast as the
+// default rate limit lets it, gets fewer certificates in any week than
+// Let's Encrypt's 50 per registered domain, and fewer new orders in any
+// 3 hours than its 300 per account (one replica; N replicas allow N times).
+func TestOnDemandConfig_DefaultRateWithinLetsEncryptLimits(t *testing.T) {
+	cfg := OnDemandConfig{}.withDefaults()
+	b := newTokenBucket(cfg.RateLimit, cfg.Burst)
+	var taken []time.Time
+	t0 := testrig.Epoch
+	for now := t0; now.Before(t0.Add(4 * 7 * 24 * time.Hour)); now = now.Add(time.Minute) {
+		for len(taken) < 1000 && b.take(now) { // 1000: enough to fail
+			taken = append(taken, now)
+		}
+	}
+	most := func(window time.Duration) int { // in any window: a sliding one
+		n, j := 0, 0
+		for i, start := range taken {
+			for j < len(taken) && taken[j].Sub(start) < window {
+				j++
+			}
+			n = max(n, j-i)
+		}
+		return n
+	}
+	week, threeHours := most(7*24*time.Hour), most(3*time.Hour)
+	t.Logf("default limit: at most %d certificates a week, %d orders in 3 hours", week, threeHours)
+	assert.Less(t, week, 50, "Let's Encrypt: 50 certificates per registered domain per 7 days")
+	assert.Less(t, threeHours, 300, "Let's Encrypt: 300 new orders per account per 3 hours")
+	assert.GreaterOrEqual(t, week, cfg.Burst, "the default still issues")
+}
