@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/metrics"
@@ -22,6 +23,15 @@ import (
 // each allowed name is then issued on a goroutine of its own, bounded by
 // MaxPending and MaxConcurrentPerIssuer.
 const onDemandDeciders = 16
+
+// onDemandRetryAfter is how long a rate-limited or timed-out issuance,
+// or a name whose object name another Certificate holds, is answered from
+// memory (at most DenyTTL).
+const onDemandRetryAfter = 5 * time.Second
+
+// errNotOnDemand: the Certificate named for a server name exists and was
+// not made for it by on-demand issuance.
+var errNotOnDemand = errors.New("certflow: on-demand: the Certificate exists and is not on-demand")
 
 // onDemand issues certificates for names first seen in a handshake (see
 // OnDemandConfig). Handshakes for one name share one flight; Run's
@@ -222,11 +232,17 @@ func (od *onDemand) handle(ctx context.Context, f *flight, wg *sync.WaitGroup) {
 		if err != nil {
 			od.debug("on-demand: not issued", f.name, err)
 		}
-		if errors.Is(err, ErrIssuanceFailed) || errors.Is(err, ErrNeverReady) {
+		switch {
+		case errors.Is(err, ErrIssuanceFailed) || errors.Is(err, ErrNeverReady):
 			// The Certificate waits out its backoff (or a spec change):
 			// until then every handshake would ask the policy and the
 			// Store again to learn the same.
 			od.denied.add(f.name, od.m.cfg.Clock.Now().Add(od.cfg.DenyTTL), err)
+		case ctx.Err() == nil && (errors.Is(err, ErrOnDemandRateLimited) ||
+			errors.Is(err, ErrOnDemandTimeout) || errors.Is(err, errNotOnDemand)):
+			// Likely the same a moment later: remembered briefly, so a
+			// client retrying at once does not ask the policy each time.
+			od.denied.add(f.name, od.m.cfg.Clock.Now().Add(min(onDemandRetryAfter, od.cfg.DenyTTL)), err)
 		}
 		od.finish(f, err)
 	})
@@ -245,7 +261,7 @@ func (od *onDemand) issue(ctx context.Context, name string) error {
 	switch {
 	case err == nil:
 		if existing.ObjectMeta.Annotations[AnnotationOnDemandName] != name {
-			return fmt.Errorf("certflow: on-demand: %s exists and is not the on-demand Certificate of %q", ref, name)
+			return fmt.Errorf("%w: %s is not the on-demand Certificate of %q", errNotOnDemand, ref, name)
 		}
 	case errors.Is(err, store.ErrNotFound):
 		if err := od.ensureIssuer(ctx); err != nil {
