@@ -37,8 +37,11 @@ type OnDemandConfig struct {
 	// after DecisionTimeout. Allow must be safe for concurrent use.
 	Allow func(ctx context.Context, name string) error
 	// AskURL, like Caddy's on-demand "ask" endpoint, is asked with GET
-	// AskURL?domain=<name>: a 2xx answer within DecisionTimeout allows,
-	// any other answer, or none, denies. The body is not read. When both
+	// AskURL?domain=<name> (domain= appended to AskURL's query, which is
+	// sent as given, so a pre-signed URL stays valid): a 2xx answer within
+	// DecisionTimeout allows, any other answer, or none, denies. The body
+	// is not trusted (up to 4 KB of it is read, for the connection's
+	// reuse). When both
 	// Allow and AskURL are set, both must allow.
 	AskURL string
 	// AskClient sends the AskURL requests. If nil, a client that follows
@@ -75,7 +78,8 @@ type OnDemandConfig struct {
 	HandshakeTimeout time.Duration
 	// DenyTTL is how long a denied name, or one whose issuance failed, is
 	// answered from memory, without asking the policy (or the Store)
-	// again. If zero, 1 minute.
+	// again. If zero, 1 minute. A name refused for the rate limit or a
+	// timeout is answered from memory for 5 seconds (at most DenyTTL).
 	DenyTTL time.Duration
 	// DenyCacheSize bounds the denied names remembered; when it is full
 	// the oldest is forgotten. If zero, 10,000.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -273,4 +274,51 @@ func TestOnDemandConfig_DefaultRateWithinLetsEncryptLimits(t *testing.T) {
 	assert.Less(t, week, 50, "Let's Encrypt: 50 certificates per registered domain per 7 days")
 	assert.Less(t, threeHours, 300, "Let's Encrypt: 300 new orders per account per 3 hours")
 	assert.GreaterOrEqual(t, week, cfg.Burst, "the default still issues")
+}
+
+// The ask endpoint's own query is sent as it was given (a pre-signed URL
+// stays valid), with domain= appended.
+func TestOnDemandPolicy_AskKeepsQuery(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://a.test/check":                    "https://a.test/check?domain=x.y.test",
+		"https://a.test/check?":                   "https://a.test/check?domain=x.y.test",
+		"https://a.test/check?sig=b%2Fc&a=1":      "https://a.test/check?sig=b%2Fc&a=1&domain=x.y.test",
+		"https://a.test/check?z=1&":               "https://a.test/check?z=1&domain=x.y.test",
+		"https://a.test/check?z=1&domain=ignored": "https://a.test/check?z=1&domain=ignored&domain=x.y.test",
+	} {
+		assert.Equal(t, want, askURL(base, "x.y.test"), base)
+	}
+	var rawQuery atomic.Value
+	ask := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rawQuery.Store(r.URL.RawQuery)
+	}))
+	t.Cleanup(ask.Close)
+	m, err := New(Config{Store: memory.New(), OnDemand: &OnDemandConfig{
+		AskURL: ask.URL + "/check?z=2&sig=b%2Fc&a=1", Template: onDemandTemplate()}})
+	require.NoError(t, err)
+	require.NoError(t, m.onDemand.decide(context.Background(), "ok.x.test"))
+	assert.Equal(t, "z=2&sig=b%2Fc&a=1&domain=ok.x.test", rawQuery.Load())
+}
+
+// An ask answer with a body (up to 4 KB) leaves its connection for the
+// next decision: three decisions, one connection.
+func TestOnDemandPolicy_AskReusesConnection(t *testing.T) {
+	var conns atomic.Int32
+	ask := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("allowed ", 256))) // 2 KB
+	}))
+	ask.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ask.Start()
+	t.Cleanup(ask.Close)
+	m, err := New(Config{Store: memory.New(), OnDemand: &OnDemandConfig{
+		AskURL: ask.URL, Template: onDemandTemplate(), AskClient: &http.Client{Transport: &http.Transport{}}}})
+	require.NoError(t, err)
+	for _, name := range []string{"a.x.test", "b.x.test", "c.x.test"} {
+		require.NoError(t, m.onDemand.decide(context.Background(), name))
+	}
+	assert.Equal(t, int32(1), conns.Load())
 }
