@@ -54,6 +54,9 @@ type onDemand struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+	// stopped is set when run has ended (until it runs again): a flight
+	// joined then would wait in the queue for deciders that are gone.
+	stopped bool
 	// queue holds flights for the deciders; its capacity is MaxPending,
 	// and a flight is queued only while fewer are pending, so a send never
 	// blocks.
@@ -158,6 +161,9 @@ func (od *onDemand) join(name string) (*flight, error) {
 	if f, ok := od.flights[name]; ok {
 		return f, nil
 	}
+	if od.stopped {
+		return nil, fmt.Errorf("%w: on-demand issuance of %q", ErrNotRunning, name)
+	}
 	if len(od.flights) >= od.cfg.MaxPending {
 		return nil, fmt.Errorf("%w: %d", ErrOnDemandBusy, od.cfg.MaxPending)
 	}
@@ -186,6 +192,7 @@ func (od *onDemand) pending() int {
 // run decides and issues until ctx ends, and returns when every goroutine
 // it started has; flights still queued then end with ErrNotRunning.
 func (od *onDemand) run(ctx context.Context) {
+	od.setStopped(false)
 	if err := od.ensureIssuer(ctx); err != nil && ctx.Err() == nil {
 		od.log.Warn("on-demand: cannot store the ACME issuer; trying again at the next issuance", meta.LogError, err)
 	}
@@ -206,6 +213,7 @@ func (od *onDemand) run(ctx context.Context) {
 		wg.Go(func() { od.sweepIdle(ctx) })
 	}
 	wg.Wait()
+	od.setStopped(true) // from now on no flight is queued: the queue drains
 	for {
 		select {
 		case f := <-od.queue:
@@ -214,6 +222,12 @@ func (od *onDemand) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+func (od *onDemand) setStopped(stopped bool) {
+	od.mu.Lock()
+	defer od.mu.Unlock()
+	od.stopped = stopped
 }
 
 // handle decides on f's name and, if it is allowed, issues it on a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // A name refused for a reason likely to hold a moment later (the rate
@@ -53,4 +54,19 @@ func TestOnDemand_TransientFailuresRememberedBriefly(t *testing.T) {
 	assert.ErrorIs(t, err, ErrOnDemandRateLimited)
 	assert.Equal(t, before+1, asked.Load(), "asked again after onDemandRetryAfter")
 	assert.Less(t, onDemandRetryAfter, time.Minute, "shorter than the default DenyTTL")
+}
+
+// A handshake that checked the Manager was running just before Run ended
+// joins no flight once on-demand issuance has stopped: none is left
+// pending with no decider to end it.
+func TestOnDemand_NoFlightAfterStop(t *testing.T) {
+	m, err := New(Config{Store: memory.New(), OnDemand: &OnDemandConfig{
+		Allow: allowSuffix(".stop.test"), Template: onDemandTemplate()}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.onDemand.run(ctx) // returns once its goroutines have
+	_, err = m.onDemand.join("late.stop.test")
+	assert.ErrorIs(t, err, ErrNotRunning)
+	assert.Zero(t, m.onDemand.pending())
 }
