@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"sync"
@@ -216,7 +217,11 @@ func persistedLastUse(c *certificate.Certificate) time.Time {
 // expire deletes the idle on-demand Certificate c (if unchanged since it
 // was read: a replica that just recorded a use wins), what it owns, and
 // its Secret, so the name is no longer served and its next handshake asks
-// the policy again.
+// the policy again. It keeps Manager.Delete's hygiene, in the order the
+// conditional delete allows: once the Certificate is deleted, its
+// certificate is revoked if AnnotationRevokeOnDelete says so (a refusal
+// is reported; the Certificate is gone), and its orders' pending
+// authorizations are deactivated.
 func (od *onDemand) expire(ctx context.Context, c *certificate.Certificate, name string, idle time.Duration) error {
 	ref := meta.RefOf(c)
 	if err := od.m.cfg.Store.Delete(ctx, ref, c.ObjectMeta.ResourceVersion); err != nil {
@@ -227,10 +232,18 @@ func (od *onDemand) expire(ctx context.Context, c *certificate.Certificate, name
 	}
 	od.log.Info("on-demand certificate expired", meta.LogCertificate, ref.Namespace+"/"+ref.Name,
 		meta.LogIdentifiers, name, "idle", idle.Truncate(time.Second).String())
+	var revokeErr error
+	if c.ObjectMeta.Annotations[AnnotationRevokeOnDelete] == "true" {
+		_, err := od.m.revokeIssued(ctx, c, RevocationCessationOfOperation, revokeOptions{})
+		if err != nil && !errors.Is(err, ErrAlreadyRevoked) && !errors.Is(err, ErrNoCertificate) {
+			revokeErr = fmt.Errorf("certflow: on-demand: expired %s, not revoked: %w", ref, err)
+		}
+	}
+	od.m.deactivate(ctx, od.m.pendingAuthorizations(ctx, ref))
 	secretRef := meta.Ref{Kind: meta.KindSecret, Namespace: ref.Namespace, Name: c.Spec.SecretName}
 	err := od.m.cfg.Store.Delete(ctx, secretRef, "")
 	if errors.Is(err, store.ErrNotFound) {
 		err = nil
 	}
-	return errors.Join(err, od.m.collectOwned(ctx, ref))
+	return errors.Join(revokeErr, err, od.m.collectOwned(ctx, ref))
 }

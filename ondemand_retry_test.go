@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -69,4 +71,25 @@ func TestOnDemand_NoFlightAfterStop(t *testing.T) {
 	_, err = m.onDemand.join("late.stop.test")
 	assert.ErrorIs(t, err, ErrNotRunning)
 	assert.Zero(t, m.onDemand.pending())
+}
+
+// An on-demand Certificate that expires idle keeps Manager.Delete's
+// hygiene: with AnnotationRevokeOnDelete in the template, its certificate
+// is revoked at the CA.
+func TestOnDemand_IdleExpiryRevokesWhenAnnotated(t *testing.T) {
+	tmpl := onDemandTemplate()
+	tmpl.ObjectMeta.Annotations = map[string]string{AnnotationRevokeOnDelete: "true"}
+	h := startOnDemandACME(t, OnDemandConfig{Allow: allowSuffix(".ondemand.test"), Template: tmpl,
+		IdleTimeout: time.Hour}, nil)
+	_, err := h.m.GetCertificate(&tls.ClientHelloInfo{ServerName: "gone.ondemand.test"})
+	require.NoError(t, err)
+	leaf, _ := testrig.ReadSecret(t, h.ctx, h.st, "default", "ondemand.gone.ondemand.test-tls")
+
+	require.NoError(t, h.m.onDemand.sweepIdleOnce(h.ctx, time.Now().Add(2*time.Hour)))
+	rev, revoked := h.acme.Revocation(leaf)
+	require.True(t, revoked, "the expired Certificate's certificate was revoked")
+	assert.Equal(t, int(RevocationCessationOfOperation), rev.Reason)
+	err = h.st.Get(h.ctx, meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "ondemand.gone.ondemand.test"},
+		&certificate.Certificate{})
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }
