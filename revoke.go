@@ -91,7 +91,7 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 	if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
 		return Renewal{}, fmt.Errorf("certflow: revoke %s: %w", ref, err)
 	}
-	leaf, err := m.revokeIssued(ctx, c, reason, o)
+	leaf, _, err := m.revokeIssued(ctx, c, reason, o)
 	already := errors.Is(err, ErrAlreadyRevoked)
 	if err != nil && !already {
 		return Renewal{}, err
@@ -113,11 +113,11 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 }
 
 // revokeIssued revokes the certificate in c's Secret at its ACME CA and
-// returns it.
-func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, reason RevocationReason, o revokeOptions) (*x509.Certificate, error) {
+// returns it and the Secret it was read from.
+func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, reason RevocationReason, o revokeOptions) (*x509.Certificate, *secret.Secret, error) {
 	ref := meta.RefOf(c)
-	fail := func(err error) (*x509.Certificate, error) {
-		return nil, fmt.Errorf("certflow: revoke %s: %w", ref, err)
+	fail := func(err error) (*x509.Certificate, *secret.Secret, error) {
+		return nil, nil, fmt.Errorf("certflow: revoke %s: %w", ref, err)
 	}
 	if !reason.Valid() {
 		return fail(fmt.Errorf("%w: %d", ErrBadRevocationReason, int(reason)))
@@ -156,7 +156,7 @@ func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, 
 	if errors.As(err, &ae) {
 		switch ae.ProblemType {
 		case acmeproto.ProblemAlreadyRevoked:
-			return leaf, fmt.Errorf("certflow: revoke %s: %w", ref, ErrAlreadyRevoked)
+			return leaf, sec, fmt.Errorf("certflow: revoke %s: %w", ref, ErrAlreadyRevoked)
 		case acmeproto.ProblemBadRevocationReason:
 			return fail(fmt.Errorf("%w: %w", ErrBadRevocationReason, err))
 		}
@@ -164,7 +164,7 @@ func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, 
 	if err != nil {
 		return fail(err)
 	}
-	return leaf, nil
+	return leaf, sec, nil
 }
 
 // issuedBy names the issuer that issued the certificate in sec: the one
