@@ -73,3 +73,23 @@ func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
 		assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(s), Meta: s.ObjectMeta}), "no rule for Secrets")
 	}
 }
+
+// After a re-list nothing seen before the lost changes is compared with:
+// the first change of a child after a resync wakes its owners.
+func TestWakesOwners_ResyncForgetsWhatWasSeen(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
+	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, st.Create(ctx, ch))
+	ev := store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta}
+	assert.True(t, m.wakesOwners(ctx, ev), "first sight")
+	assert.False(t, m.wakesOwners(ctx, ev), "seen, unchanged")
+
+	_, err = m.resync(ctx)
+	require.NoError(t, err)
+	assert.True(t, m.wakesOwners(ctx, ev), "after a re-list: compared with nothing")
+}
