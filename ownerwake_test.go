@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
@@ -81,7 +82,9 @@ func TestWakesOwners_ResyncForgetsWhatWasSeen(t *testing.T) {
 	st := memory.New()
 	m, err := New(Config{Store: st})
 	require.NoError(t, err)
-	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
+	ord := &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o"}}
+	require.NoError(t, st.Create(ctx, ord), "an owner, so the re-list collects nothing")
+	owner := meta.RefOf(ord)
 	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
 		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
 	require.NoError(t, st.Create(ctx, ch))
