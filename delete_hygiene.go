@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/certflow/certflow/certificate"
@@ -134,12 +135,28 @@ func (m *Manager) afterRevokedDelete(ctx context.Context, ref meta.Ref, sec *sec
 				"kind", sref.Kind, "namespace", sref.Namespace, "name", sref.Name)
 			return nil
 		}
-		err = m.cfg.Store.Delete(ctx, sref, cur.ObjectMeta.ResourceVersion)
+		if err = m.cfg.Store.Delete(ctx, sref, cur.ObjectMeta.ResourceVersion); err == nil {
+			m.unserve(sref, cur.ObjectMeta.ResourceVersion)
+		}
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("certflow: delete %s: revoked and deleted, but its Secret %s, still served, was not deleted: %w", ref, sref.Name, err)
 	}
 	return nil
+}
+
+// unserve stops serving the Secret named ref, just deleted at version rv,
+// when Delete returns rather than when the Store watch gets to it. Store
+// revisions are one counter, so the deletion is newer than rv: ordered
+// after rv, a late watch event of that version cannot bring it back, and a
+// re-creation (newer still) is not hidden.
+func (m *Manager) unserve(ref meta.Ref, rv string) {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		m.wiring.cache.DeleteSecret(ref) // no order to keep
+		return
+	}
+	m.wiring.cache.DeleteSecretAt(ref, strconv.FormatUint(v+1, 10))
 }
 
 // revokedNotDeleted handles a Certificate named ref whose certificate was
