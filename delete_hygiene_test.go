@@ -128,3 +128,28 @@ func TestDeleteRevokedButNotDeletedIsRenewed(t *testing.T) {
 	next, _ := testrig.ReadSecret(t, h.ctx, h.st, "default", "www-tls")
 	assert.NotEqual(t, leaf.SerialNumber, next.SerialNumber)
 }
+
+// Only the Secret the deleted Certificate issued into is deleted after a
+// revocation: one whose certificate-name annotation names another
+// Certificate (or none) is someone else's and stays.
+func TestDeleteRevokedKeepsASecretItDidNotIssueInto(t *testing.T) {
+	h := startACME(t, acmeSetup{})
+	ref := meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "gone"}
+	put := func(name, owner string) *secret.Secret {
+		s := &secret.Secret{
+			TypeMeta: meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
+			ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: name,
+				Annotations: map[string]string{secret.AnnotationCertificateName: owner}},
+			Type: secret.TypeOpaque, Data: map[string][]byte{"note": []byte(name)}}
+		require.NoError(t, h.st.Create(h.ctx, s))
+		return s
+	}
+	foreign, unnamed, own := put("foreign", "other"), put("unnamed", ""), put("own", "gone")
+
+	for _, s := range []*secret.Secret{foreign, unnamed} {
+		require.NoError(t, h.m.afterRevokedDelete(h.ctx, ref, s))
+		require.NoError(t, h.st.Get(h.ctx, meta.RefOf(s), &secret.Secret{}), "%s is kept", s.ObjectMeta.Name)
+	}
+	require.NoError(t, h.m.afterRevokedDelete(h.ctx, ref, own))
+	require.ErrorIs(t, h.st.Get(h.ctx, meta.RefOf(own), &secret.Secret{}), store.ErrNotFound)
+}
