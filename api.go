@@ -132,8 +132,9 @@ func (m *Manager) Get(ctx context.Context, ref meta.Ref, into meta.Object) error
 
 // Delete removes the object named ref and what it owned: a Certificate's
 // requests, orders, challenges and temporary key (its Secret is kept, as
-// cert-manager keeps it, except after AnnotationRevokeOnDelete). A Challenge whose record is still presented is
-// cleaned up by the running Manager first, then removed.
+// cert-manager keeps it, except after AnnotationRevokeOnDelete). A
+// Challenge whose record is still presented is cleaned up by the running
+// Manager first, then removed.
 //
 // Deleting a Certificate also deactivates the authorizations its unfinished
 // orders left pending at the CA, and, with AnnotationRevokeOnDelete, first
