@@ -132,22 +132,33 @@ func (m *Manager) Get(ctx context.Context, ref meta.Ref, into meta.Object) error
 
 // Delete removes the object named ref and what it owned: a Certificate's
 // requests, orders, challenges and temporary key (its Secret is kept, as
-// cert-manager keeps it). A Challenge whose record is still presented is
-// cleaned up by the running Manager first, then removed.
+// cert-manager keeps it, except after AnnotationRevokeOnDelete). A
+// Challenge whose record is still presented is cleaned up by the running
+// Manager first, then removed.
 //
 // Deleting a Certificate also deactivates the authorizations its unfinished
 // orders left pending at the CA, and, with AnnotationRevokeOnDelete, first
-// revokes its certificate (delete_hygiene.go).
+// revokes its certificate and afterwards deletes its Secret, so the revoked
+// certificate is no longer served (delete_hygiene.go). If the Store fails
+// to delete a Certificate whose certificate was revoked, a renewal is
+// requested to replace it, and the error says so.
 func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
-	pending, err := m.beforeDelete(ctx, ref)
+	plan, err := m.beforeDelete(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
+		if plan.revoked != nil {
+			return m.revokedNotDeleted(ctx, ref, plan.revoked, err)
+		}
 		return err
 	}
-	m.deactivate(ctx, pending)
-	return m.collectOwned(ctx, ref)
+	m.deactivate(ctx, plan.pending)
+	var secErr error
+	if plan.revoked != nil {
+		secErr = m.afterRevokedDelete(ctx, ref, plan.revoked.secret)
+	}
+	return errors.Join(secErr, m.collectOwned(ctx, ref))
 }
 
 // Renew triggers a new issuance of the Certificate named ref now, bypassing

@@ -143,6 +143,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	m.metrics.Resynced(res.Items)
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
+	m.ownerWake.reset()
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)
@@ -294,6 +295,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)
 		}
+	}
+	if len(ev.Meta.OwnerRefs) == 0 {
+		// An object that lost its owners leaves nothing to compare with.
+		m.ownerWake.forget(ev.Ref)
 	}
 	wake := len(ev.Meta.OwnerRefs) > 0 && m.wakesOwners(ctx, ev)
 	for _, owner := range ev.Meta.OwnerRefs {

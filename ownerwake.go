@@ -90,3 +90,11 @@ func (w *ownerWake) forget(ref meta.Ref) {
 	defer w.mu.Unlock()
 	delete(w.last, ref)
 }
+
+// reset forgets everything: after a re-list the owners have read every
+// object afresh, and what the lost changes would have told is unknown.
+func (w *ownerWake) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.last = nil
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
@@ -72,4 +73,26 @@ func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
 	for range 2 {
 		assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(s), Meta: s.ObjectMeta}), "no rule for Secrets")
 	}
+}
+
+// After a re-list nothing seen before the lost changes is compared with:
+// the first change of a child after a resync wakes its owners.
+func TestWakesOwners_ResyncForgetsWhatWasSeen(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	ord := &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o"}}
+	require.NoError(t, st.Create(ctx, ord), "an owner, so the re-list collects nothing")
+	owner := meta.RefOf(ord)
+	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, st.Create(ctx, ch))
+	ev := store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta}
+	assert.True(t, m.wakesOwners(ctx, ev), "first sight")
+	assert.False(t, m.wakesOwners(ctx, ev), "seen, unchanged")
+
+	_, err = m.resync(ctx)
+	require.NoError(t, err)
+	assert.True(t, m.wakesOwners(ctx, ev), "after a re-list: compared with nothing")
 }

@@ -27,6 +27,10 @@ var (
 	// ErrNoCertificate means the Certificate's Secret does not exist or
 	// holds no usable certificate (or, with WithCertificateKey, no key).
 	ErrNoCertificate = errors.New("certflow: no issued certificate")
+	// ErrKeyMismatch means WithCertificateKey was asked, but the private
+	// key in the Certificate's Secret is not the certificate's: the CA
+	// would refuse the signature, so nothing is sent.
+	ErrKeyMismatch = errors.New("certflow: the Secret's private key does not match its certificate")
 )
 
 // ReasonRevoked is the reason of the Warning event Revoke records on the
@@ -45,6 +49,10 @@ func (f revokeOptionFunc) revokeOption(o *revokeOptions) { f(o) }
 // WithCertificateKey signs the revocation with the certificate's own
 // private key (from its Secret) instead of the issuer's ACME account, as
 // RFC 8555 §7.6 allows: it works when the account is lost or deactivated.
+// A CA takes a revocation signed by the certificate's key as proof that the
+// key is compromised (Let's Encrypt records it as keyCompromise and blocks
+// the key, whatever reason was sent), so Revoke then marks the key
+// compromised too: it is never reused.
 func WithCertificateKey() RevokeOption {
 	return revokeOptionFunc(func(o *revokeOptions) { o.certKey = true })
 }
@@ -59,15 +67,18 @@ func WithCertificateKey() RevokeOption {
 //
 // The issuer asked is the one named in the Secret's annotations (the one
 // that issued it), else the Certificate's issuerRef. Errors: ErrNotACME,
-// ErrNoCertificate, ErrBadRevocationReason, issuer.ErrNotReady (the
+// ErrNoCertificate, ErrKeyMismatch (WithCertificateKey, and the Secret's
+// key is not the certificate's), ErrBadRevocationReason, issuer.ErrNotReady (the
 // account is not registered: use WithCertificateKey), the CA's refusal (an
 // *acme.Error), Store errors. ErrAlreadyRevoked comes with a valid Renewal:
 // the certificate is revoked either way, and is replaced.
 //
 // With rotationPolicy Never the replacement reuses the private key, except
-// after keyCompromise: the compromised key is marked on the Certificate
-// (certificate.AnnotationCompromisedKey) and never reused, since a CA
-// refuses a key it knows is compromised (Let's Encrypt does).
+// after keyCompromise or any revocation WithCertificateKey: the key is
+// marked compromised on the Certificate (certificate.AnnotationCompromisedKey)
+// and never reused, since a CA refuses a key it knows is compromised, and
+// Let's Encrypt counts every revocation signed by the certificate's key as
+// keyCompromise, whatever reason was sent.
 func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationReason, opts ...RevokeOption) (Renewal, error) {
 	var o revokeOptions
 	for _, opt := range opts {
@@ -80,7 +91,7 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 	if err := m.cfg.Store.Get(ctx, ref, c); err != nil {
 		return Renewal{}, fmt.Errorf("certflow: revoke %s: %w", ref, err)
 	}
-	leaf, err := m.revokeIssued(ctx, c, reason, o)
+	leaf, _, err := m.revokeIssued(ctx, c, reason, o)
 	already := errors.Is(err, ErrAlreadyRevoked)
 	if err != nil && !already {
 		return Renewal{}, err
@@ -91,7 +102,7 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 	}
 	m.events.recordNow(ctx, c, meta.EventWarning, ReasonRevoked, msg)
 	var mark func(*certificate.Certificate) error
-	if reason == RevocationKeyCompromise {
+	if reason == RevocationKeyCompromise || o.certKey {
 		mark = func(c *certificate.Certificate) error { return certificate.MarkKeyCompromised(c, leaf.PublicKey) }
 	}
 	r, rerr := m.renew(ctx, ref, mark)
@@ -102,11 +113,11 @@ func (m *Manager) Revoke(ctx context.Context, ref meta.Ref, reason RevocationRea
 }
 
 // revokeIssued revokes the certificate in c's Secret at its ACME CA and
-// returns it.
-func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, reason RevocationReason, o revokeOptions) (*x509.Certificate, error) {
+// returns it and the Secret it was read from.
+func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, reason RevocationReason, o revokeOptions) (*x509.Certificate, *secret.Secret, error) {
 	ref := meta.RefOf(c)
-	fail := func(err error) (*x509.Certificate, error) {
-		return nil, fmt.Errorf("certflow: revoke %s: %w", ref, err)
+	fail := func(err error) (*x509.Certificate, *secret.Secret, error) {
+		return nil, nil, fmt.Errorf("certflow: revoke %s: %w", ref, err)
 	}
 	if !reason.Valid() {
 		return fail(fmt.Errorf("%w: %d", ErrBadRevocationReason, int(reason)))
@@ -129,6 +140,9 @@ func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, 
 		if certKey, err = pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey]); err != nil {
 			return fail(fmt.Errorf("%w: Secret %q holds no usable private key", ErrNoCertificate, sref.Name))
 		}
+		if !pki.PublicKeysEqual(certKey.Public(), leaf.PublicKey) {
+			return fail(fmt.Errorf("%w: Secret %q", ErrKeyMismatch, sref.Name))
+		}
 	}
 	iss, err := issuer.Get(ctx, m.cfg.Store, issuedBy(c, sec))
 	if err != nil {
@@ -142,7 +156,7 @@ func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, 
 	if errors.As(err, &ae) {
 		switch ae.ProblemType {
 		case acmeproto.ProblemAlreadyRevoked:
-			return leaf, fmt.Errorf("certflow: revoke %s: %w", ref, ErrAlreadyRevoked)
+			return leaf, sec, fmt.Errorf("certflow: revoke %s: %w", ref, ErrAlreadyRevoked)
 		case acmeproto.ProblemBadRevocationReason:
 			return fail(fmt.Errorf("%w: %w", ErrBadRevocationReason, err))
 		}
@@ -150,7 +164,7 @@ func (m *Manager) revokeIssued(ctx context.Context, c *certificate.Certificate, 
 	if err != nil {
 		return fail(err)
 	}
-	return leaf, nil
+	return leaf, sec, nil
 }
 
 // issuedBy names the issuer that issued the certificate in sec: the one

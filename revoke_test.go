@@ -139,17 +139,6 @@ func TestDeleteRevokesWhenAnnotated(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
-func TestDeleteKeepsAnnotatedCertificateWhenRevocationFails(t *testing.T) {
-	h := startACME(t, acmeSetup{})
-	ref := h.issueACME("stuck", func(c *certificate.Certificate) {
-		c.ObjectMeta.Annotations = map[string]string{AnnotationRevokeOnDelete: "true"}
-	})
-	require.NoError(t, h.m.DeactivateAccount(h.ctx, meta.Ref{Kind: meta.KindIssuer, Namespace: "default", Name: "acme"}))
-	err := h.m.Delete(h.ctx, ref)
-	require.ErrorIs(t, err, issuer.ErrNotReady)
-	require.NoError(t, h.st.Get(h.ctx, ref, &certificate.Certificate{}), "kept, to be revoked or deleted on purpose")
-}
-
 func TestDeleteDeactivatesPendingAuthorizations(t *testing.T) {
 	// The Manager's HTTP-01 handler is not served: the self-check never
 	// passes, so the authorization stays pending.

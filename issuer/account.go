@@ -79,7 +79,14 @@ func (r *Reconciler) register(ctx context.Context, obj Object, reg *registration
 	r.setWaiting(ref, 0, time.Time{})
 	if reg.saveCopy {
 		// Only a help for a later rollover: the account works without it.
-		if err := saveAccountCopy(ctx, r.deps.Store, obj, r.deps.SecretNamespace(ref), reg.key); err != nil {
+		err := saveAccountCopy(ctx, r.deps.Store, obj, r.deps.SecretNamespace(ref), reg.key)
+		if errors.Is(err, ErrAccountKeyCopyNotOurs) {
+			// A user's Secret sits where the copy belongs: overwriting it
+			// would lose it, and running without a copy would turn the
+			// next key change into a new account.
+			return fail("Cannot keep a copy of the account key: "+err.Error()+"; rename or delete that Secret", nil)
+		}
+		if err != nil {
 			r.log.Warn("cannot keep a copy of the account key; a later key change will register a new account",
 				"kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name, "err", err)
 		}

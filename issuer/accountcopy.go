@@ -25,6 +25,18 @@ import (
 // registered account key; its value is the issuer's name.
 const LabelAccountKeyCopy = "acme.certflow.io/account-key-copy"
 
+// ErrAccountKeyCopyNotOurs means a Secret by the name of an issuer's
+// account key copy exists but lacks LabelAccountKeyCopy for that issuer:
+// it is someone else's, and certflow never overwrites it. The issuer is
+// not Ready until it is renamed or deleted.
+var ErrAccountKeyCopyNotOurs = errors.New("issuer: a Secret by the account key copy's name is not certflow's copy")
+
+// isAccountCopyOf says sec is the copy of the account key of the issuer
+// named ref.
+func isAccountCopyOf(sec *secret.Secret, ref meta.Ref) bool {
+	return sec.ObjectMeta.Labels[LabelAccountKeyCopy] == ref.Name
+}
+
 // accountCopyRef names the Secret holding the copy of the registered
 // account key of the issuer named ref, in namespace ns.
 func accountCopyRef(ref meta.Ref, ns string) meta.Ref {
@@ -33,7 +45,8 @@ func accountCopyRef(ref meta.Ref, ns string) meta.Ref {
 }
 
 // readAccountCopy returns the copied key of the issuer named ref, or nil
-// when there is none (or it is unusable: it is only ever a help).
+// when there is none (or it is unusable, or not certflow's: it is only
+// ever a help).
 func readAccountCopy(ctx context.Context, st store.Reader, ref meta.Ref, ns string) (crypto.Signer, error) {
 	var sec secret.Secret
 	err := st.Get(ctx, accountCopyRef(ref, ns), &sec)
@@ -43,6 +56,9 @@ func readAccountCopy(ctx context.Context, st store.Reader, ref meta.Ref, ns stri
 	case err != nil:
 		return nil, fmt.Errorf("read account key copy: %w", err)
 	}
+	if !isAccountCopyOf(&sec, ref) {
+		return nil, nil
+	}
 	key, err := pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey])
 	if err != nil {
 		return nil, nil //nolint:nilerr // an unusable copy is as good as none
@@ -51,7 +67,8 @@ func readAccountCopy(ctx context.Context, st store.Reader, ref meta.Ref, ns stri
 }
 
 // saveAccountCopy makes the copy of the issuer obj's registered account key
-// hold key, creating the Secret if needed.
+// hold key, creating the Secret if needed. A same-named Secret that is
+// not this issuer's copy is left alone: ErrAccountKeyCopyNotOurs.
 func saveAccountCopy(ctx context.Context, st store.Store, obj Object, ns string, key crypto.Signer) error {
 	pemKey, err := pki.EncodePrivateKey(key, false)
 	if err != nil {
@@ -73,6 +90,8 @@ func saveAccountCopy(ctx context.Context, st store.Store, obj Object, ns string,
 		}
 		err = st.Create(ctx, &sec)
 	case err != nil:
+	case !isAccountCopyOf(&sec, ref):
+		return fmt.Errorf("save account key copy: %w: Secret %s has no label %s=%s", ErrAccountKeyCopyNotOurs, cref, LabelAccountKeyCopy, ref.Name)
 	default:
 		sec.Data = map[string][]byte{secret.TLSKeyKey: pemKey}
 		err = st.Update(ctx, &sec)

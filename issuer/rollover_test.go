@@ -129,3 +129,32 @@ func TestACMEKeyChangeWithoutCopyRegistersAgain(t *testing.T) {
 	assert.NotEqual(t, uri, got.IssuerStatus().ACME.URI)
 	assert.Equal(t, 0, srv.Requests(acmetest.EndpointKeyChange))
 }
+
+// TestACMEAccountKeyCopyNeverOverwritesAUsersSecret: a Secret of the
+// copy's name without certflow's label is someone else's; it is left as
+// it is, and the issuer says why it is not Ready.
+func TestACMEAccountKeyCopyNeverOverwritesAUsersSecret(t *testing.T) {
+	srv := acmetest.NewServer(t)
+	e := newEnv(t)
+	obj := acmeIssuer(srv, "ops@example.com")
+	ref := meta.RefOf(obj)
+	cref := accountCopyRef(ref, "ns")
+	users := map[string][]byte{"config": []byte("the user's own data")}
+	require.NoError(t, e.store.Create(testCtx(t), &secret.Secret{
+		TypeMeta:   meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
+		ObjectMeta: meta.ObjectMeta{Namespace: cref.Namespace, Name: cref.Name},
+		Type:       secret.TypeOpaque, Data: users}))
+	e.putIssuer(t, obj)
+	r := NewReconciler(e.deps, Options{HTTPClient: srv.Client()})
+	_, err := r.Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+
+	c := readyCond(t, e.getIssuer(t, ref))
+	assert.Equal(t, meta.ConditionFalse, c.Status)
+	assert.Contains(t, c.Message, cref.Name)
+	assert.Contains(t, c.Message, LabelAccountKeyCopy)
+	var s secret.Secret
+	require.NoError(t, e.store.Get(testCtx(t), cref, &s))
+	assert.Equal(t, users, s.Data, "the user's Secret is untouched")
+	assert.Empty(t, s.ObjectMeta.Labels)
+}

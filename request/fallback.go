@@ -59,7 +59,7 @@ type Fallback struct {
 // and back off as any other.
 func orderFallback(o *order.Order) (Fallback, bool) {
 	p := o.Status.Problem
-	if p == nil {
+	if p == nil || mayBeIssuing(o) {
 		return Fallback{}, false
 	}
 	msg := fmt.Sprintf("%s: %s", p.Op, acmeproto.Problem{Type: p.Type, Detail: p.Detail})
@@ -68,12 +68,20 @@ func orderFallback(o *order.Order) (Fallback, bool) {
 		return Fallback{Reason: ReasonRateLimited, Message: msg}, true
 	case p.Type == acmeproto.ProblemRejectedIdentifier || p.Type == acmeproto.ProblemUnsupportedIdentifier || p.Type == acmeproto.ProblemCAA:
 		return Fallback{Reason: ReasonIdentifierRejected, Message: msg}, true
-	case unanswered(p) && p.Attempts >= UnreachableAttempts && !o.Status.Finalizing:
-		// Not once a finalize may have reached the CA: it may be issuing,
-		// and the order reads its outcome when the CA answers again.
+	case unanswered(p) && p.Attempts >= UnreachableAttempts:
 		return Fallback{Reason: ReasonUnreachable, Message: fmt.Sprintf("%s (%d attempts)", msg, p.Attempts)}, true
 	}
 	return Fallback{}, false
+}
+
+// mayBeIssuing reports whether the CA may be issuing o's certificate: a
+// finalize may have reached it, or it says the order is processing or
+// valid. Whatever a later call met (a 429 reading the order, a dropped
+// connection downloading the certificate), passing such an order over
+// would have the next CA issue a second certificate while this one's is
+// left unread, counted against the same names' limits at both.
+func mayBeIssuing(o *order.Order) bool {
+	return o.Status.Finalizing || o.Status.State == order.StateProcessing || o.Status.State == order.StateValid
 }
 
 // unanswered reports whether p is a call the CA did not answer usefully:

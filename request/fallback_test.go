@@ -93,6 +93,16 @@ func TestDecide_Fallback(t *testing.T) {
 				o.Status.Finalizing = true
 				return o
 			}(), reason: ReasonPending},
+		{name: "rate limited reading an order whose finalize may have reached the CA: waits", req: withFallback(),
+			order: func() *order.Order {
+				o := orderProblem(order.StateReady, order.Problem{Op: "get order", Type: acmeproto.ProblemRateLimited, HTTPStatus: http.StatusTooManyRequests, Attempts: 1})
+				o.Status.Finalizing = true
+				return o
+			}(), reason: ReasonPending},
+		{name: "rate limited downloading from a processing order: waits", req: withFallback(),
+			order: orderProblem(order.StateProcessing, order.Problem{Op: "download certificate", HTTPStatus: http.StatusTooManyRequests, Attempts: 1}), reason: ReasonPending},
+		{name: "unreachable while the CA says processing, no finalize of ours: waits", req: withFallback(),
+			order: orderProblem(order.StateProcessing, noAnswer(UnreachableAttempts)), reason: ReasonPending},
 		{name: "unreachable, last issuer: keeps retrying", req: approvedReq(csr),
 			order: orderProblem(order.StatePending, noAnswer(10)), reason: ReasonPending},
 		{name: "badNonce is the protocol, not the CA failing", req: withFallback(),

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/certflow/certflow"
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/manifest"
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
 )
@@ -48,6 +50,57 @@ type ChildConfig struct {
 	// LogLevel is the least level of the Manager's log lines, which go to
 	// stderr. If empty, warnings and errors.
 	LogLevel string `json:"logLevel,omitempty"`
+	// OnDemand, if set, turns on the Manager's on-demand issuance, which
+	// the replica's TLS listener answers.
+	OnDemand *OnDemand `json:"onDemand,omitempty"`
+}
+
+// OnDemand is the on-demand issuance of a replica (certflow.OnDemandConfig).
+type OnDemand struct {
+	// Allow lists the names the policy allows (certflow.AllowNames
+	// patterns, such as "*.ondemand.test"); every other name is denied.
+	Allow []string `json:"allow"`
+	// Issuer names the Issuer, in the namespace "default", of the
+	// on-demand Certificates (which get ECDSA P-256 keys).
+	Issuer string `json:"issuer"`
+	// Burst is both the rate limit's Burst and MaxConcurrentPerIssuer: how
+	// many new names the replica takes on at once. If zero, the defaults.
+	Burst int `json:"burst,omitempty"`
+	// HandshakeTimeout is how long a handshake waits for its certificate
+	// (and the replica's TLS server lets a handshake take). If zero, the
+	// default.
+	HandshakeTimeout time.Duration `json:"handshakeTimeout,omitempty"`
+}
+
+// config is the Manager's OnDemandConfig.
+func (o *OnDemand) config() *certflow.OnDemandConfig {
+	return &certflow.OnDemandConfig{
+		Allow: certflow.AllowNames(o.Allow...),
+		Template: certificate.Certificate{
+			ObjectMeta: meta.ObjectMeta{Namespace: "default"},
+			Spec: certificate.Spec{
+				IssuerRef:  meta.IssuerRef{Kind: meta.KindIssuer, Name: o.Issuer},
+				PrivateKey: &certificate.PrivateKey{Algorithm: certificate.ECDSA, Size: 256},
+			},
+		},
+		Burst:                  o.Burst,
+		MaxConcurrentPerIssuer: o.Burst,
+		HandshakeTimeout:       o.HandshakeTimeout,
+	}
+}
+
+// handshakeTimeout is how long the replica's TLS server lets a handshake
+// take: longer than an on-demand handshake may wait for its certificate.
+func (cfg ChildConfig) handshakeTimeout() time.Duration {
+	const plain = 5 * time.Second
+	if cfg.OnDemand == nil {
+		return plain
+	}
+	wait := cfg.OnDemand.HandshakeTimeout
+	if wait == 0 {
+		wait = 30 * time.Second // OnDemandConfig's default
+	}
+	return wait + plain
 }
 
 // Opener opens the Store a replica shares with the others, from
@@ -117,7 +170,7 @@ func runChild(path string, open Opener) error {
 	if err != nil {
 		return err
 	}
-	serveReplica(ctx, m, cfg.Index, httpL, tlsL)
+	serveReplica(ctx, m, cfg.Index, cfg.handshakeTimeout(), httpL, tlsL)
 
 	runErr := make(chan error, 1)
 	go func() { runErr <- m.Run(ctx) }()
@@ -165,6 +218,9 @@ func managerConfig(cfg ChildConfig, st store.Store, rep *reporter, httpPort, tls
 		ShareWork:  cfg.ShareWork,
 		Observer:   effectReporter(rep),
 	}
+	if cfg.OnDemand != nil {
+		mcfg.OnDemand = cfg.OnDemand.config()
+	}
 	mcfg.ACME.HTTP01Port, mcfg.ACME.TLSALPN01Port = httpPort, tlsPort
 	mcfg.ACME.Dial = loopbackDial
 	if cfg.DNSURL != "" {
@@ -184,16 +240,18 @@ func loopbackDial(ctx context.Context, network, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
 }
 
-// serveReplica serves HTTP-01 on httpL and TLS on tlsL (certificates and
-// TLS-ALPN-01) until ctx ends. Over TLS the replica answers any request
+// serveReplica serves HTTP-01 on httpL and TLS on tlsL (certificates,
+// on-demand issuance and TLS-ALPN-01) until ctx ends, allowing a TLS
+// handshake handshakeTimeout. Over TLS the replica answers any request
 // with its index, so a client can tell which replica it reached.
-func serveReplica(ctx context.Context, m *certflow.Manager, index int, httpL, tlsL net.Listener) {
+func serveReplica(ctx context.Context, m *certflow.Manager, index int, handshakeTimeout time.Duration, httpL, tlsL net.Listener) {
 	httpSrv := &http.Server{Handler: m.HTTPHandler(http.NotFoundHandler()), ReadHeaderTimeout: 5 * time.Second}
 	tlsSrv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, strconv.Itoa(index))
 		}),
-		ReadHeaderTimeout: 5 * time.Second,
+		// An http.Server bounds a TLS handshake by ReadHeaderTimeout.
+		ReadHeaderTimeout: handshakeTimeout,
 		// Handshakes the parent aborts on purpose are not worth a line.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}

@@ -41,6 +41,8 @@ type Options struct {
 	ShareWork bool
 	// LogLevel is the replicas' log level (see ChildConfig). If empty, warnings.
 	LogLevel string
+	// OnDemand, if set, turns on every replica's on-demand issuance.
+	OnDemand *OnDemand
 	// Command returns the command of a replica process, which must call
 	// Child first thing. If nil, this executable is run again (a test
 	// binary whose TestMain calls Child, or a program whose main does).
@@ -126,6 +128,7 @@ func (c *Cluster) launch(ctx context.Context, i int) (func() error, error) {
 	cfg := ChildConfig{
 		Index: i, Store: c.opts.Store(i), Manifest: c.manifest,
 		Workers: c.opts.Workers, ShareWork: c.opts.ShareWork, LogLevel: c.opts.LogLevel,
+		OnDemand: c.opts.OnDemand,
 	}
 	if c.opts.CA != nil {
 		cfg.CAPEM = string(c.opts.CA.TLSCertPEM())

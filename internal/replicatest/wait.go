@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
@@ -34,7 +35,7 @@ func AwaitReady(ctx context.Context, st store.Store, refs []meta.Ref) error {
 		}
 		if err == nil {
 			pending = notReady
-			err = awaitCertificateChange(ctx, st, rev)
+			err = awaitChange(ctx, st, rev, meta.KindCertificate)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("replicatest: %d certificates not ready (%s): %w", len(pending), strings.Join(pending, " "), ctx.Err())
@@ -71,9 +72,36 @@ func notReady(ctx context.Context, st store.Store, refs []meta.Ref) (uint64, []s
 	return res.Revision, out, nil
 }
 
-// awaitCertificateChange returns after the first change of a Certificate
-// past rev, or an error if the watch ends first.
-func awaitCertificateChange(ctx context.Context, st store.Store, rev uint64) error {
+// AwaitIssuerReady blocks until the Issuer ref is Ready in st, looking
+// again on every change of an Issuer, or returns an error when ctx ends.
+// A Store that fails is read again until ctx ends.
+func AwaitIssuerReady(ctx context.Context, st store.Store, ref meta.Ref) error {
+	for {
+		res, err := st.List(ctx, store.ListOptions{Kind: meta.KindIssuer, Namespace: ref.Namespace})
+		if err == nil {
+			for _, raw := range res.Items {
+				iss := &issuer.Issuer{}
+				if raw.Ref == ref && raw.Decode(iss) == nil && iss.Status.Conditions.IsTrue(meta.ConditionReady) {
+					return nil
+				}
+			}
+			err = awaitChange(ctx, st, res.Revision, meta.KindIssuer)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("replicatest: issuer %s/%s not ready: %w", ref.Namespace, ref.Name, ctx.Err())
+		}
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(storeRetry):
+			}
+		}
+	}
+}
+
+// awaitChange returns after the first change of an object of kind past
+// rev, or an error if the watch ends first.
+func awaitChange(ctx context.Context, st store.Store, rev uint64, kind meta.Kind) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events, err := st.Watch(ctx, rev)
@@ -84,7 +112,7 @@ func awaitCertificateChange(ctx context.Context, st store.Store, rev uint64) err
 		if ev.Err != nil {
 			return ev.Err
 		}
-		if ev.Ref.Kind == meta.KindCertificate {
+		if ev.Ref.Kind == kind {
 			return nil
 		}
 	}

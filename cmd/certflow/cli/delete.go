@@ -23,7 +23,11 @@ func (a *app) deleteCommand() *cobra.Command {
 		Long: `Delete the named objects, or those the manifests name. Deleting a
 Certificate deletes its requests, orders and challenges (a running Manager
 cleans up presented challenges first) but keeps its Secret, as
-cert-manager does.`,
+cert-manager does. A Certificate annotated
+acme.certflow.io/revoke-on-delete: "true" has its certificate revoked first
+(reason cessationOfOperation) and its Secret deleted after, so the revoked
+certificate is no longer served; a revocation that fails keeps the
+Certificate: remove the annotation to delete it without revoking.`,
 		Example: `  certflow delete certificate www
   certflow delete cr www-1 www-2 -n web
   certflow delete -f certificate.yaml --ignore-not-found`,

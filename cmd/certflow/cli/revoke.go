@@ -31,13 +31,17 @@ until it has.
 REASON is an RFC 5280 reason name or number: unspecified (default),
 keyCompromise, affiliationChanged, superseded, cessationOfOperation, … (Let's
 Encrypt accepts only these five). With rotationPolicy Never the new
-certificate keeps the key, except after keyCompromise: a compromised key is
-never reused.
+certificate keeps the key, except after keyCompromise or --with-cert-key: a
+compromised key is never reused. A CA takes a revocation signed by the
+certificate's key as proof of compromise (Let's Encrypt records it as
+keyCompromise and blocks the key, whatever --reason says), so with
+--with-cert-key the key is marked compromised too. --with-cert-key checks
+first that the Secret's key is the certificate's.
 
 Exit status: 0 revoked (or the CA had revoked it already: said on stderr)
 and re-issuance requested; 1 the revocation failed (not an ACME
-certificate, no certificate in the Secret, issuer not ready, the CA
-refused); 2 usage (a bad reason, a wrong argument); 3 --wait timed out.`,
+certificate, no certificate in the Secret, a key that is not the
+certificate's, issuer not ready, the CA refused); 2 usage (a bad reason, a wrong argument); 3 --wait timed out.`,
 		Example: `  certflow revoke www
   certflow revoke www --reason keyCompromise --with-cert-key
   certflow revoke www -n web --reason superseded --wait --timeout 2m`,
@@ -81,7 +85,7 @@ refused); 2 usage (a bad reason, a wrong argument); 3 --wait timed out.`,
 		}),
 	}
 	cmd.Flags().StringVar(&reason, "reason", "unspecified", "the RFC 5280 revocation reason")
-	cmd.Flags().BoolVar(&withCertKey, "with-cert-key", false, "sign with the certificate's private key instead of the ACME account")
+	cmd.Flags().BoolVar(&withCertKey, "with-cert-key", false, "sign with the certificate's private key instead of the ACME account (marks the key compromised)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the revoked certificate is replaced, or its renewal failed")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
 	return cmd

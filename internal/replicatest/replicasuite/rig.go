@@ -31,6 +31,8 @@ const (
 	ZoneHTTP01    = "http01.replicas.test"
 	ZoneTLSALPN01 = "alpn01.replicas.test"
 	ZoneDNS01     = "dns01.replicas.test"
+	// ZoneOnDemand holds the names replicas issue on demand, by TLS-ALPN-01.
+	ZoneOnDemand = "ondemand.replicas.test"
 )
 
 // Namespace holds every object of the suite.
@@ -55,6 +57,8 @@ type Config struct {
 	Workers int
 	// ShareWork is each Manager's ShareWork.
 	ShareWork bool
+	// OnDemand, if set, turns on each Manager's on-demand issuance.
+	OnDemand *replicatest.OnDemand
 }
 
 // Rig is a CA, its Front and a Cluster of replicas sharing one Store.
@@ -89,6 +93,7 @@ func Start(t testing.TB, ctx context.Context, cfg Config) *Rig {
 		Front:     front,
 		Workers:   cfg.Workers,
 		ShareWork: cfg.ShareWork,
+		OnDemand:  cfg.OnDemand,
 	})
 	require.NoError(t, err)
 	r := &Rig{T: t, Ctx: ctx, CA: srv, Front: front, Cluster: cluster, Store: cfg.Parent}
@@ -115,7 +120,8 @@ func tail(s string, n int) string {
 }
 
 // ACMEIssuer solves each zone's names with its challenge type: HTTP-01,
-// TLS-ALPN-01, and DNS-01 through the Front's DNS provider API.
+// TLS-ALPN-01, and DNS-01 through the Front's DNS provider API; the
+// on-demand zone's by TLS-ALPN-01, as on-demand issuance usually is.
 func ACMEIssuer(directoryURL string) *issuer.Issuer {
 	zone := func(z string) *solver.Selector { return &solver.Selector{DNSZones: []string{z}} }
 	return &issuer.Issuer{
@@ -127,6 +133,7 @@ func ACMEIssuer(directoryURL string) *issuer.Issuer {
 			Solvers: []solver.Config{
 				{Selector: zone(ZoneHTTP01), HTTP01: &solver.HTTP01Config{}},
 				{Selector: zone(ZoneTLSALPN01), TLSALPN01: &solver.TLSALPN01Config{}},
+				{Selector: zone(ZoneOnDemand), TLSALPN01: &solver.TLSALPN01Config{}},
 				{Selector: zone(ZoneDNS01), DNS01: &solver.DNS01Config{Webhook: &solver.WebhookConfig{SolverName: replicatest.DNSProviderName}}},
 			},
 		}},
