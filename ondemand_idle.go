@@ -234,8 +234,8 @@ func (od *onDemand) expire(ctx context.Context, c *certificate.Certificate, name
 		meta.LogIdentifiers, name, "idle", idle.Truncate(time.Second).String())
 	var revokeErr error
 	if c.ObjectMeta.Annotations[AnnotationRevokeOnDelete] == "true" {
-		_, err := od.m.revokeIssued(ctx, c, RevocationCessationOfOperation, revokeOptions{})
-		if err != nil && !errors.Is(err, ErrAlreadyRevoked) && !errors.Is(err, ErrNoCertificate) {
+		_, _, err := od.m.revokeIssued(ctx, c, RevocationCessationOfOperation, revokeOptions{})
+		if err != nil && !errors.Is(err, ErrAlreadyRevoked) && !errors.Is(err, ErrNoCertificate) && !errors.Is(err, ErrNotACME) {
 			revokeErr = fmt.Errorf("certflow: on-demand: expired %s, not revoked: %w", ref, err)
 		}
 	}
