@@ -300,7 +300,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// An object that lost its owners leaves nothing to compare with.
 		m.ownerWake.forget(ev.Ref)
 	}
-	wake := len(ev.Meta.OwnerRefs) > 0 && m.wakesOwners(ctx, ev)
+	// Only the replica whose share the object is reconciles its owners;
+	// the others must not spend a Store read per change of it here, in
+	// the goroutine that also tells them which challenges to answer.
+	wake := len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) && m.wakesOwners(ctx, ev)
 	for _, owner := range ev.Meta.OwnerRefs {
 		if _, ok := m.reconcilers[owner.Kind]; ok && wake {
 			m.queue.Add(owner)
