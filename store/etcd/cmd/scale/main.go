@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/certflow/certflow/cmd/scale/measure"
 	"github.com/certflow/certflow/store"
@@ -36,13 +35,7 @@ func run() error {
 		opts measure.Options
 		dir  = flag.String("dir", "", "the etcd member's directory (default: a new temporary one, removed at exit)")
 	)
-	flag.IntVar(&opts.Certs, "n", 10000, "number of Certificates")
-	flag.BoolVar(&opts.RestartOnly, "restart", false, "only measure a restart on a member (-dir) already holding -n issued Certificates")
-	flag.BoolVar(&opts.Restart, "restart-after", true, "after issuing and idling, restart the Manager on a new client and measure it")
-	flag.DurationVar(&opts.Idle, "idle", 30*time.Second, "how long to watch the idle Manager")
-	flag.DurationVar(&opts.Quiet, "quiet", 2*time.Second, "a spell without Store calls that ends the work after issuance or restart")
-	flag.DurationVar(&opts.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")
-	flag.IntVar(&opts.Workers, "workers", 0, "Manager workers (0: the default)")
+	opts.Flags(flag.CommandLine, 10000, true)
 	flag.Parse()
 	if opts.RestartOnly && *dir == "" {
 		return errors.New("-restart needs the -dir of a populated member")

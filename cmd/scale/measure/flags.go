@@ -1,0 +1,19 @@
+package measure
+
+import (
+	"flag"
+	"time"
+)
+
+// Flags registers the options every scale program shares on fs, with the
+// program's own default count and restart-after; the Store's location
+// stays each program's own.
+func (o *Options) Flags(fs *flag.FlagSet, certs int, restartAfter bool) {
+	fs.IntVar(&o.Certs, "n", certs, "number of Certificates")
+	fs.BoolVar(&o.RestartOnly, "restart", false, "only measure a restart on a Store already holding -n issued Certificates")
+	fs.BoolVar(&o.Restart, "restart-after", restartAfter, "after issuing and idling, restart the Manager on the same Store and measure it")
+	fs.DurationVar(&o.Idle, "idle", 30*time.Second, "how long to watch the idle Manager")
+	fs.DurationVar(&o.Quiet, "quiet", 2*time.Second, "a spell without Store calls or Manager backlog that ends the work after issuance or restart")
+	fs.DurationVar(&o.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")
+	fs.IntVar(&o.Workers, "workers", 0, "Manager workers (0: the default)")
+}
