@@ -81,6 +81,7 @@ func (m *Manager) Events(ctx context.Context, ref meta.Ref) ([]meta.Event, error
 func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
 	if ev.Type == store.Deleted {
 		m.owners.forget(ev.Ref)
+		m.events.writer.Deleted(ev.Ref, ev.Meta.ResourceVersion) // nothing left to expire
 		return
 	}
 	if ev.Type != store.Added {

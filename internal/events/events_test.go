@@ -83,6 +83,7 @@ func TestWriter_AggregatesRepeats(t *testing.T) {
 	assert.Equal(t, epoch.Add(time.Second+time.Minute), f.Time.UTC())
 	assert.Equal(t, web, f.Object)
 	assert.Equal(t, []meta.Ref{web}, f.ObjectMeta.OwnerRefs, "the involved object owns its events")
+	assert.Empty(t, f.ObjectMeta.Labels, "the owner reference finds an object's events: no labels to store")
 	assert.Equal(t, "a", f.ReportingInstance)
 }
 
