@@ -3,6 +3,8 @@ package certflow
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,6 +54,24 @@ func TestEvents_AnotherProcessSeesTheHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, evs, tree.Events)
 	assert.Contains(t, tree.String(), "The certificate has been successfully issued")
+}
+
+// A reconciler's event is written off its path, yet the Manager that
+// recorded it shows it at once: Events (and Status) first await its
+// writer, with no polling.
+func TestEvents_ReadRightAfterRecordingShowsThem(t *testing.T) {
+	h := startManager(t, nil)
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test") // an issuer that is not there: it waits
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	ref := meta.RefOf(crt)
+	for i := range 15 {
+		msg := fmt.Sprint("step ", i)
+		h.m.events.Event(ref, meta.EventNormal, "Step", msg)
+		evs, err := h.m.Events(h.ctx, ref)
+		require.NoError(t, err)
+		assert.True(t, slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Message == msg }),
+			"the event just recorded, %q, is not among %v", msg, evs)
+	}
 }
 
 // noT lets assert's comparisons be asked without failing a test.

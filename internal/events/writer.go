@@ -74,6 +74,9 @@ func (o Options) withDefaults() Options {
 type Writer struct {
 	o    Options
 	wake chan struct{}
+	// flushing serialises flushes (Run's and Sync's), so stored only
+	// counts what was written.
+	flushing sync.Mutex
 
 	mu       sync.Mutex
 	batch    []*pending
@@ -91,6 +94,12 @@ type Writer struct {
 	sweeping bool
 	expiring bool
 	quietCh  chan struct{}
+	// recorded counts the occurrences Record kept; stored is how many of
+	// them the flushes that finished covered (written, or lost);
+	// storedCh is closed when stored grows. running is set while Run runs.
+	recorded, stored uint64
+	storedCh         chan struct{}
+	running          bool
 
 	memo memo
 
@@ -130,6 +139,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 	if p := w.byKey[key]; p != nil {
 		p.ev.Count++
 		p.ev.Time = now
+		w.recorded++
 		w.mu.Unlock()
 		return true
 	}
@@ -142,6 +152,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 		FirstTime: now, Time: now, Count: 1}}
 	w.batch = append(w.batch, p)
 	w.byKey[key] = p
+	w.recorded++
 	w.mu.Unlock()
 	w.poke()
 	return true
@@ -183,6 +194,8 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() + w.failed.Load() }
 // happens. Events written by another process are deleted by that process,
 // or by the sweep of the next to start.
 func (w *Writer) Run(ctx context.Context) {
+	w.setRunning(true)
+	defer w.setRunning(false)
 	w.sweep(ctx)
 	var (
 		t       clock.Timer
@@ -292,6 +305,58 @@ func (w *Writer) quietLocked() bool {
 		(next.IsZero() || next.After(w.o.Clock.Now()))
 }
 
+// Sync returns once every event recorded before the call is stored (or
+// lost, as Dropped counts), so a reader of the Store sees what this
+// process recorded: Status right after WaitReady shows the last events.
+// While Run runs, Sync waits for it; otherwise Sync writes them itself,
+// and those ctx leaves unwritten are lost. It returns ctx's error if ctx
+// ends first.
+func (w *Writer) Sync(ctx context.Context) error {
+	w.mu.Lock()
+	target := w.recorded
+	for w.stored < target {
+		if !w.running {
+			w.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			w.flush(ctx)
+			w.mu.Lock()
+			continue
+		}
+		if w.storedCh == nil {
+			w.storedCh = make(chan struct{})
+		}
+		ch := w.storedCh
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.mu.Lock()
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Writer) setRunning(running bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running = running
+	w.storedLocked(w.stored) // wake Sync callers: a stopped Run writes nothing more
+}
+
+// storedLocked notes that the occurrences up to upTo are stored and wakes
+// Sync callers.
+func (w *Writer) storedLocked(upTo uint64) {
+	w.stored = max(w.stored, upTo)
+	if w.storedCh != nil {
+		close(w.storedCh)
+		w.storedCh = nil
+	}
+}
+
 // settledLocked closes quietCh if the writer is quiet.
 func (w *Writer) settledLocked() {
 	if w.quietCh != nil && w.quietLocked() {
@@ -302,15 +367,19 @@ func (w *Writer) settledLocked() {
 
 // flush writes every pending event.
 func (w *Writer) flush(ctx context.Context) {
+	w.flushing.Lock()
+	defer w.flushing.Unlock()
 	w.mu.Lock()
 	batch := w.batch
 	w.batch, w.byKey = nil, map[eventKey]*pending{}
 	w.writing += len(batch)
+	upTo := w.recorded
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.writing -= len(batch)
+		w.storedLocked(upTo)
 		w.settledLocked()
 	}()
 	for i, p := range batch {
