@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -108,6 +110,23 @@ func TestEvents_AManagerThatCannotStoreEventsStillIssues(t *testing.T) {
 	evs, err := h.m.Events(h.ctx, meta.RefOf(crt))
 	require.NoError(t, err)
 	assert.Empty(t, evs)
+}
+
+// Events the Store does not take are counted in the metrics, and so is
+// what waits to be stored.
+func TestEvents_LostOnesAreCountedInTheMetrics(t *testing.T) {
+	h := startManager(t, func(c *Config) { c.Store = refuseEvents{c.Store} })
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(h.m.Metrics()))
+	ref := testrig.CertRef("default", "web")
+	h.m.events.Event(ref, meta.EventNormal, "A", "a")
+	h.m.events.Event(ref, meta.EventNormal, "B", "b")
+	require.NoError(t, h.m.events.writer.Sync(h.ctx))
+	typ, lost := samples(t, reg, "certflow_events_lost_total")
+	assert.Equal(t, dto.MetricType_COUNTER, typ)
+	assert.Equal(t, map[string]float64{"{}": 2}, lost)
+	_, pending := samples(t, reg, "certflow_events_pending")
+	assert.Equal(t, map[string]float64{"{}": 0}, pending)
 }
 
 // An Event is not work: storing one wakes no reconciler of the object it is

@@ -65,6 +65,7 @@ func New(cfg Config) (*Manager, error) {
 	m.events = &eventRecorder{log: c.Logger, owners: &m.owners, writer: events.NewWriter(events.Options{
 		Store: c.Store, Clock: c.Clock, Log: c.Logger, PerObject: c.EventsPerObject, MaxAge: c.EventMaxAge,
 		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
+	met.ObserveEvents(func() (int, uint64) { return m.events.writer.Pending(), m.events.writer.Dropped() })
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
 		Clock:                    c.Clock,
