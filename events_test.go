@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -74,6 +76,46 @@ func TestEvents_ReadRightAfterRecordingShowsThem(t *testing.T) {
 		assert.True(t, slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Message == msg }),
 			"the event just recorded, %q, is not among %v", msg, evs)
 	}
+}
+
+// A Manager starting on a Store that holds events reads them from its own
+// list of the Store: its events writer does not list every Event again (on
+// a file store of 100,000 certificates, ~440,000 files read twice).
+func TestEvents_AStartingManagerListsEventsOnce(t *testing.T) {
+	h := startManager(t, nil)
+	h.setupCA("default", "ca")
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, h.m.Apply(h.ctx, crt))
+	waitFor(h, meta.RefOf(crt), "certificate Ready", testrig.CertReady)
+	require.NoError(t, h.m.events.writer.Sync(h.ctx))
+
+	counted := &eventLists{Store: h.store}
+	again, err := New(Config{Store: counted, Clock: h.clock})
+	require.NoError(t, err)
+	// What Run does first: list the Store, then start the events writer.
+	_, err = again.resync(h.ctx)
+	require.NoError(t, err)
+	testrig.Run(t, h.ctx, 10*time.Second, func(ctx context.Context) error { again.events.writer.Run(ctx); return nil })
+	select {
+	case <-again.events.writer.Quiet(): // swept what it was handed
+	case <-h.ctx.Done():
+		t.Fatal("the restarted Manager's events writer never settled")
+	}
+	assert.Zero(t, counted.n.Load(), "Lists of every Event")
+	assert.False(t, again.events.writer.NextSweep().IsZero(), "the stored events are tracked to age out")
+}
+
+// eventLists counts the Lists of every Event.
+type eventLists struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (s *eventLists) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if opts.Kind == meta.KindEvent && opts.Owner == nil && len(opts.Labels) == 0 {
+		s.n.Add(1)
+	}
+	return s.Store.List(ctx, opts)
 }
 
 // noT lets assert's comparisons be asked without failing a test.

@@ -162,7 +162,7 @@ func (w *Writer) sweep(ctx context.Context) {
 		w.sweeping = false
 		w.settledLocked()
 	}()
-	res, err := w.o.Store.List(ctx, store.ListOptions{Kind: meta.KindEvent})
+	res, err := w.listing(ctx)
 	if err != nil && len(res.Items) == 0 {
 		w.memo.takeCensus(nil, false)
 		w.retrySweep(retry)
@@ -172,6 +172,9 @@ func (w *Writer) sweep(ctx context.Context) {
 	cutoff := now.Add(-w.o.MaxAge)
 	kept := make([]meta.Ref, 0, len(res.Items))
 	for _, raw := range res.Items {
+		if raw.Ref.Kind != meta.KindEvent {
+			continue // a list of every kind, handed over by Listed
+		}
 		e := &meta.Event{}
 		if raw.Decode(e) != nil {
 			complete = false

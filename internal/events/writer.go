@@ -100,6 +100,9 @@ type Writer struct {
 	recorded, stored uint64
 	storedCh         chan struct{}
 	running          bool
+	// listed is a list of the Store the writer's owner took (Listed), for
+	// the next sweep to use instead of listing every Event itself.
+	listed *listing
 
 	memo memo
 
@@ -226,6 +229,9 @@ func (w *Writer) Run(ctx context.Context) {
 			return
 		case <-w.wake:
 			if ctx.Err() == nil { // else the final flush writes them
+				if w.hasListing() {
+					w.sweep(ctx)
+				}
 				w.flush(ctx)
 			}
 		case <-fire:
@@ -283,7 +289,8 @@ func (w *Writer) Pending() int {
 }
 
 // Quiet returns a channel closed once no event is pending or being
-// written and no sweep is running or due at the clock's now (already
+// written and no sweep is running, handed a list (Listed) or due at the
+// clock's now (already
 // closed if so now), so a test driving a fake clock can await the writer.
 func (w *Writer) Quiet() <-chan struct{} {
 	w.mu.Lock()
@@ -301,7 +308,7 @@ func (w *Writer) Quiet() <-chan struct{} {
 
 func (w *Writer) quietLocked() bool {
 	next := w.nextLocked()
-	return len(w.batch) == 0 && w.writing == 0 && !w.sweeping && !w.expiring &&
+	return len(w.batch) == 0 && w.writing == 0 && !w.sweeping && !w.expiring && w.listed == nil &&
 		(next.IsZero() || next.After(w.o.Clock.Now()))
 }
 
