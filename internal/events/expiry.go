@@ -82,10 +82,15 @@ func (x *expiries) popDue(now time.Time) []due {
 		}
 	}
 	if len(x.queue) == 0 {
-		x.queue = nil // let a drained burst's backing array go
+		// Let a drained burst's backing array and map buckets go: Go maps
+		// never shrink, and 440,000 entries hold ~20 MiB.
+		x.queue, x.latest = nil, nil
 	}
 	return out
 }
+
+// empty reports whether nothing is queued.
+func (x *expiries) empty() bool { return len(x.queue) == 0 }
 
 func (x *expiries) key(ref meta.Ref) uint64 {
 	if x.latest == nil {
@@ -117,6 +122,7 @@ func (w *Writer) expire(ctx context.Context) {
 	now := w.o.Clock.Now()
 	w.mu.Lock()
 	dues := w.exp.popDue(now)
+	drained := w.exp.empty()
 	w.expiring = true
 	w.mu.Unlock()
 	defer func() {
@@ -132,6 +138,15 @@ func (w *Writer) expire(ctx context.Context) {
 			w.exp.track(d.ref, d.rv, now.Add(w.o.MaxAge/4))
 			w.mu.Unlock()
 		}
+	}
+	w.mu.Lock()
+	drained = drained && w.exp.empty()
+	w.mu.Unlock()
+	if drained {
+		// Every Event this writer knew of is gone: so is what it
+		// remembers of them and of their objects (objects it will never
+		// hear of again: each issuance names new requests and orders).
+		w.memo.forgetEvents()
 	}
 }
 

@@ -186,3 +186,30 @@ func storedEvents(t *testing.T, st store.Reader) []store.Raw {
 	require.NoError(t, err)
 	return res.Items
 }
+
+// Once every Event it knew of aged out, a writer holds nothing per object
+// or per Event (each issuance names new requests and orders, which would
+// otherwise be remembered for ever), and goes on writing as before.
+func TestWriter_AnIdleWriterHoldsNothingPerObject(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := memory.New(memory.WithClock(clk))
+	w := newWriter(t, st, clk, nil)
+	w.sweep(ctx) // a census: counts are kept per object
+	for _, o := range objectsAt(10) {
+		w.Record(o, meta.EventNormal, "Issued", "issued")
+	}
+	w.flush(ctx)
+	require.Len(t, w.memo.counts, 10)
+	clk.Set(w.NextSweep())
+	w.expire(ctx)
+	assert.Empty(t, storedEvents(t, st))
+	assert.Empty(t, w.memo.counts)
+	assert.Empty(t, w.memo.events)
+	assert.Nil(t, w.exp.latest)
+
+	w.Record(web, meta.EventNormal, "Issued", "issued again")
+	w.flush(ctx)
+	assert.Len(t, stored(t, st, web, clk), 1)
+	assert.Zero(t, w.Dropped())
+}
