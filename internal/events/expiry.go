@@ -31,11 +31,12 @@ type expiries struct {
 	seed   maphash.Seed
 }
 
-// due is an Event to delete at at, if it is still at version rv.
+// due is an Event to delete at at (Unix nanoseconds: 8 bytes rather
+// than a time.Time's 24), if it is still at version rv.
 type due struct {
 	ref meta.Ref
 	rv  string
-	at  time.Time
+	at  int64
 }
 
 // track queues ref, stored at version rv, to be deleted at at. It reports
@@ -45,9 +46,9 @@ func (x *expiries) track(ref meta.Ref, rv string, at time.Time) bool {
 		x.latest = map[uint64]string{}
 		x.seed = maphash.MakeSeed()
 	}
-	earliest := len(x.queue) == 0 || at.Before(x.queue[0].at)
+	earliest := len(x.queue) == 0 || at.UnixNano() < x.queue[0].at
 	x.latest[x.key(ref)] = rv
-	heap.Push(&x.queue, due{ref: ref, rv: rv, at: at})
+	heap.Push(&x.queue, due{ref: ref, rv: rv, at: at.UnixNano()})
 	return earliest
 }
 
@@ -65,7 +66,7 @@ func (x *expiries) next() time.Time {
 	if len(x.queue) == 0 {
 		return time.Time{}
 	}
-	return x.queue[0].at
+	return time.Unix(0, x.queue[0].at).In(time.UTC)
 }
 
 // popDue removes and returns what is due at now and still current; stale
@@ -73,7 +74,7 @@ func (x *expiries) next() time.Time {
 // dropped.
 func (x *expiries) popDue(now time.Time) []due {
 	var out []due
-	for len(x.queue) > 0 && !x.queue[0].at.After(now) {
+	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() {
 		d := heap.Pop(&x.queue).(due)
 		k := x.key(d.ref)
 		if rv, ok := x.latest[k]; ok && rv == d.rv {
@@ -103,7 +104,7 @@ func (x *expiries) key(ref meta.Ref) uint64 {
 type dueHeap []due
 
 func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at < h[j].at }
 func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *dueHeap) Push(v any)        { *h = append(*h, v.(due)) }
 func (h *dueHeap) Pop() any {
