@@ -142,7 +142,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.members.refresh()
 	}
 	m.metrics.Resynced(res.Items)
-	m.events.writer.Listed(res.Items, err == nil) // its sweep reads the Events here, not listing them again
+	m.events.writer.Listed(res.Items, err) // its sweep reads the Events here, not listing them again
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
 	m.ownerWake.reset()

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -128,7 +129,9 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 
 	st := storecount.New(raw)
 	w := newWriter(t, st, clk, func(o *Options) { o.MaxAge = time.Hour })
-	w.Listed(all.Items, true)
+	// What the Manager's list says of an unreadable object of another
+	// kind: the Events are all there.
+	w.Listed(all.Items, errors.Join(&store.CorruptError{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "bad"}}))
 	w.sweep(ctx)
 	c := st.Counts()
 	assert.Zero(t, c.Of(storecount.List)+c.Of(storecount.FullList), "the writer listed: %s", c)
@@ -139,4 +142,26 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	w.Record(meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "new"}, meta.EventNormal, "Issued", "issued")
 	w.flush(ctx)
 	assert.Zero(t, st.Counts().Of(storecount.List), "the census came from the list: a first Event lists nothing")
+}
+
+// A handed-over list that could not read an Event (or failed in a way that
+// names no object) takes no census.
+func TestListed_CompleteUnlessAnEventIsMissing(t *testing.T) {
+	corrupt := func(k meta.Kind) error {
+		return &store.CorruptError{Ref: meta.Ref{Kind: k, Namespace: "default", Name: "x"}}
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, true},
+		{errors.Join(corrupt(meta.KindSecret), corrupt(meta.KindCertificate)), true},
+		{corrupt(meta.KindSecret), true},
+		{errors.Join(corrupt(meta.KindSecret), corrupt(meta.KindEvent)), false},
+		{corrupt(meta.KindEvent), false},
+		{errRefused, false},
+		{errors.Join(corrupt(meta.KindSecret), errRefused), false},
+	} {
+		assert.Equal(t, tc.want, eventsComplete(tc.err), "%v", tc.err)
+	}
 }
