@@ -133,6 +133,7 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	// kind: the Events are all there.
 	w.Listed(all.Items, errors.Join(&store.CorruptError{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "bad"}}))
 	w.sweep(ctx)
+	w.expire(ctx)
 	c := st.Counts()
 	assert.Zero(t, c.Of(storecount.List)+c.Of(storecount.FullList), "the writer listed: %s", c)
 	assert.Equal(t, int64(1), c.Of(storecount.Delete), "the aged Event: %s", c)

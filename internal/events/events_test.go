@@ -157,6 +157,7 @@ func TestWriter_PrunesByAge(t *testing.T) {
 	assert.Equal(t, clk.Now(), evs[0].FirstTime)
 
 	w.sweep(ctx)
+	w.expire(ctx)
 	res, err := st.List(ctx, store.ListOptions{Kind: meta.KindEvent})
 	require.NoError(t, err)
 	assert.Len(t, res.Items, 1, "the sweep deleted the aged event")

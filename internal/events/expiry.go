@@ -69,12 +69,12 @@ func (x *expiries) next() time.Time {
 	return time.Unix(0, x.queue[0].at).In(time.UTC)
 }
 
-// popDue removes and returns what is due at now and still current; stale
-// entries (a newer version is queued, or the Event was deleted) are
-// dropped.
-func (x *expiries) popDue(now time.Time) []due {
+// popDue removes and returns up to limit entries due at now and still
+// current; stale entries (a newer version is queued, or the Event was
+// deleted) are dropped.
+func (x *expiries) popDue(now time.Time, limit int) []due {
 	var out []due
-	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() {
+	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() && len(out) < limit {
 		d := heap.Pop(&x.queue).(due)
 		k := x.key(d.ref)
 		if rv, ok := x.latest[k]; ok && rv == d.rv {
@@ -115,14 +115,20 @@ func (h *dueHeap) Pop() any {
 	return d
 }
 
-// expire deletes every tracked Event that is due. An Event that changed
-// since it was tracked (another replica bumped it) is read: deleted if it
-// is past MaxAge all the same, else tracked again at its new expiry. One
-// the Store would not delete is tried again after a quarter of MaxAge.
+// expireBatch bounds the deletes of one expire, so that new events are
+// written between batches (a sweep at start may find 440,000 aged Events,
+// each delete an fsync on a file store) rather than dropped meanwhile.
+const expireBatch = 256
+
+// expire deletes up to expireBatch tracked Events that are due; Run calls
+// it again while more are. An Event that changed since it was tracked
+// (another replica bumped it) is read: deleted if it is past MaxAge all
+// the same, else tracked again at its new expiry. One the Store would not
+// delete is tried again after a quarter of MaxAge.
 func (w *Writer) expire(ctx context.Context) {
 	now := w.o.Clock.Now()
 	w.mu.Lock()
-	dues := w.exp.popDue(now)
+	dues := w.exp.popDue(now, expireBatch)
 	drained := w.exp.empty()
 	w.expiring = true
 	w.mu.Unlock()

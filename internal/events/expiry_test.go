@@ -213,3 +213,38 @@ func TestWriter_AnIdleWriterHoldsNothingPerObject(t *testing.T) {
 	assert.Len(t, stored(t, st, web, clk), 1)
 	assert.Zero(t, w.Dropped())
 }
+
+// The aged Events a sweep finds are deleted a batch at a time, so the
+// writer goes on writing new events between batches; Run deletes them all.
+func TestWriter_AgedEventsAreDeletedInBatches(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clk := clock.NewFake(epoch)
+	raw := memory.New(memory.WithClock(clk))
+	before := newWriter(t, raw, clk, nil)
+	for _, o := range objectsAt(2*expireBatch + 10) {
+		before.Record(o, meta.EventNormal, "Issued", "issued")
+	}
+	before.flush(ctx)
+	clk.Advance(2 * DefaultMaxAge)
+
+	st := storecount.New(raw)
+	w := newWriter(t, st, clk, nil)
+	w.sweep(ctx)
+	assert.Zero(t, st.Counts().Of(storecount.Delete), "the sweep only lists")
+	w.expire(ctx)
+	assert.Equal(t, int64(expireBatch), st.Counts().Of(storecount.Delete))
+	assert.False(t, w.NextSweep().After(clk.Now()), "more are due at once")
+
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(rctx) }()
+	defer func() { stop(); <-done }()
+	select {
+	case <-w.Quiet():
+	case <-ctx.Done():
+		t.Fatal("never quiet")
+	}
+	assert.Empty(t, storedEvents(t, raw))
+	assert.True(t, w.NextSweep().IsZero())
+}

@@ -145,10 +145,11 @@ func (w *Writer) prune(ctx context.Context, obj meta.Ref) (int, error) {
 	return left, errors.Join(errs...)
 }
 
-// sweep lists every Event: it deletes those past MaxAge, tracks when each
-// of the others passes it, and counts them per object (the census). Run
-// sweeps once when it starts; a sweep that cannot list or delete tries
-// again after a quarter of MaxAge.
+// sweep lists every Event: it tracks when each passes MaxAge (those past
+// it are due at once, and deleted by expire a batch at a time, between
+// writes of new events) and counts the others per object (the census).
+// Run sweeps once when it starts; a sweep that cannot list tries again
+// after a quarter of MaxAge.
 func (w *Writer) sweep(ctx context.Context) {
 	now := w.o.Clock.Now()
 	retry := now.Add(w.o.MaxAge / 4)
@@ -182,14 +183,8 @@ func (w *Writer) sweep(ctx context.Context) {
 		}
 		if !e.Time.Before(cutoff) {
 			kept = append(kept, e.Object)
-			w.track(raw.Ref, raw.ResourceVersion, e.Time)
-			continue
 		}
-		if err := w.delete(ctx, e); err != nil {
-			w.memo.takeCensus(nil, false)
-			w.retrySweep(retry)
-			return
-		}
+		w.track(raw.Ref, raw.ResourceVersion, e.Time)
 	}
 	w.memo.takeCensus(kept, complete)
 }
