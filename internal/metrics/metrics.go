@@ -36,6 +36,8 @@ type Metrics struct {
 	opts    Options
 	d       descs
 	objects *objectIndex
+	// events, if set, reports the events writer's backlog and losses.
+	events func() (pending int, lost uint64)
 
 	acmeRequests *untypedCounters[acmeKey]
 	acmeDuration *prometheus.SummaryVec
@@ -47,15 +49,7 @@ type Metrics struct {
 	dnsQueries   *prometheus.CounterVec
 	storeOps     *prometheus.HistogramVec
 	onDemand     *prometheus.CounterVec
-
-	// events, if set, reports the events writer's backlog and losses.
-	events func() (pending int, lost uint64)
 }
-
-// ObserveEvents exposes what stats reports of the events writer:
-// certflow_events_pending and certflow_events_lost_total. Call it before
-// the Metrics are shared (from the Manager's New).
-func (m *Metrics) ObserveEvents(stats func() (pending int, lost uint64)) { m.events = stats }
 
 var _ prometheus.Collector = (*Metrics)(nil)
 
@@ -145,11 +139,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.d.queueDepth, prometheus.GaugeValue, float64(waiting))
 		ch <- prometheus.MustNewConstMetric(m.d.inFlight, prometheus.GaugeValue, float64(inFlight))
 	}
-	if m.events != nil {
-		pending, lost := m.events()
-		ch <- prometheus.MustNewConstMetric(m.d.eventsPending, prometheus.GaugeValue, float64(pending))
-		ch <- prometheus.MustNewConstMetric(m.d.eventsLost, prometheus.CounterValue, float64(lost))
-	}
+	m.collectEvents(ch)
 	m.objects.refresh(m.opts.RefreshTimeout)
 	m.objects.collect(ch, &m.d)
 }
