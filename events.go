@@ -68,6 +68,16 @@ func (r *eventRecorder) logEvent(ctx context.Context, obj meta.Object, ref meta.
 	}
 }
 
+// flushAfterStop writes what reconcilers recorded after the events
+// writer's goroutine made its last flush (a reconcile ending as Run's
+// context ends), for at most syncEventsTimeout; what is left is lost and
+// counted.
+func (r *eventRecorder) flushAfterStop() {
+	ctx, cancel := context.WithTimeout(context.Background(), syncEventsTimeout)
+	defer cancel()
+	_ = r.writer.Sync(ctx) // Run has returned: Sync writes them itself
+}
+
 // syncEventsTimeout bounds how long reading events waits for this
 // Manager's own to be stored: a Store too slow for that still gets read.
 const syncEventsTimeout = 2 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -116,6 +118,42 @@ func (s *eventLists) List(ctx context.Context, opts store.ListOptions) (store.Li
 		s.n.Add(1)
 	}
 	return s.Store.List(ctx, opts)
+}
+
+// An event a reconcile records as the Manager stops, after the events
+// writer's goroutine made its last flush, is still stored before Run
+// returns.
+func TestEvents_RecordedWhileStoppingAreStored(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st := memory.New()
+	m, err := New(Config{Store: st, Workers: 1})
+	require.NoError(t, err)
+	started := make(chan struct{})
+	m.reconcilers[meta.KindCertificate] = reconcileFunc(func(rctx context.Context, ref meta.Ref) (time.Time, error) {
+		close(started)
+		<-rctx.Done()
+		// Nothing signals the writer's goroutine ending: look, within a bound.
+		for m.events.writer.Running() && ctx.Err() == nil {
+			runtime.Gosched()
+		}
+		m.events.Event(ref, meta.EventNormal, "Stopping", "recorded as the Manager stops")
+		return time.Time{}, nil
+	})
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(rctx) }()
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, m.Apply(ctx, crt))
+	<-started
+	stop()
+	require.ErrorIs(t, <-done, context.Canceled)
+	require.NoError(t, ctx.Err(), "the writer never stopped")
+
+	evs, err := events.For(ctx, st, meta.RefOf(crt), "", time.Hour, time.Now())
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Reason == "Stopping" }),
+		"the last event is stored: %v", evs)
 }
 
 // noT lets assert's comparisons be asked without failing a test.

@@ -104,6 +104,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer m.wiring.stop()
+	defer m.events.flushAfterStop() // after wg.Wait: what the last reconciles recorded
 	defer wg.Wait()
 	wg.Add(3 + m.cfg.Workers)
 	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()

@@ -347,6 +347,13 @@ func (w *Writer) Sync(ctx context.Context) error {
 	return nil
 }
 
+// Running reports whether Run is running.
+func (w *Writer) Running() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.running
+}
+
 func (w *Writer) setRunning(running bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
