@@ -90,6 +90,9 @@ func TestACME_Fallback_RetryAfterHeldAcrossRenewals(t *testing.T) {
 	assert.Equal(t, 2, *renewed.Status.Revision)
 	r.assertHeld(t, renewed, start)
 	assert.Equal(t, 2, r.acme.OrderCount())
+	tree, err := r.m.Status(r.ctx, ref)
+	require.NoError(t, err)
+	assert.Contains(t, tree.String(), "not asked again before", "the Status tree says until when")
 }
 
 // TestACME_Fallback_RetryAfterHeldAcrossCountedFailures: the first CA rate
