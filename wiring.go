@@ -71,7 +71,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	retryAfter := &challenge.RetryAfterRecorder{}
 	wrap := func(rt http.RoundTripper) http.RoundTripper { return met.ACMETransport(retryAfter.Wrap(rt)) }
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
-		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
+		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {

@@ -71,6 +71,9 @@ type Account struct {
 	// Registered is the issuer's copy of the key its account was last
 	// registered with (see accountcopy.go); nil when there is none.
 	Registered crypto.Signer
+	// Hold is until when the CA asked the account to wait, as this
+	// process knows it (accounthold.go); zero: no wait.
+	Hold time.Time
 }
 
 // decision is decide's answer: a plan without effect closures (Plan.Object
@@ -162,6 +165,7 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 		return
 	}
 	hash := accountKeyHash(acct.Key)
+	recordHold(obj, hash, acct.Hold, now)
 	st := obj.IssuerStatus().ACME
 	if isDeactivated(obj, hash) {
 		// No retry: only a new account key asks for a new account.
