@@ -45,10 +45,14 @@ func (g *accountGate) seed(iss Object) {
 	}
 }
 
-// heldUntil returns until when this process holds the account of the key
-// of hash at server; zero if it does not.
-func (c *ACMEClients) heldUntil(server, hash string) time.Time {
+// accountHold returns until when the account of the key of hash at server
+// is held — by this process, or, if it is iss's account, by iss's status
+// (which then holds it here too); zero if it is not.
+func (c *ACMEClients) accountHold(iss Object, server, hash string) time.Time {
 	g := c.gate(accountID(server, hash))
+	if st := iss.IssuerStatus().ACME; st != nil && st.LastPrivateKeyHash == hash {
+		g.seed(iss)
+	}
 	return g.wait(g.clock.Now())
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -101,5 +102,35 @@ func TestACMEClients_HoldEnqueuesTheAccountsIssuers(t *testing.T) {
 	assert.Equal(t, []meta.Ref{ref}, enqueued, "only the issuers of the held account")
 	get()
 	assert.Len(t, enqueued, 1, "a request within the hold is answered locally and asks nothing")
-	assert.Equal(t, clk.Now().Add(time.Minute), c.heldUntil(srv.URL, "h"))
+	assert.Equal(t, clk.Now().Add(time.Minute), c.gate(id).wait(clk.Now()))
+}
+
+// A Manager started while the issuer's status records a hold (restarted,
+// or another replica) does not confirm the account at the CA before the
+// hold ends: that would be a request before the CA's time. It keeps the
+// issuer Ready and looks again when the hold ends.
+func TestReconcile_NoAccountLookupWhileHeld(t *testing.T) {
+	srv := acmetest.NewServer(t)
+	e := newEnv(t)
+	ref := meta.RefOf(e.putIssuer(t, acmeIssuer(srv, "ops@example.com")))
+	_, err := NewReconciler(e.deps, Options{HTTPClient: srv.Client()}).Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+	held := e.getIssuer(t, ref).(*Issuer)
+	until := e.clock.Now().Add(time.Minute).UTC()
+	held.Status.ACME.HeldUntil = &until
+	require.NoError(t, e.store.Update(testCtx(t), held))
+	before := acmeRequests(srv)
+
+	restarted := NewReconciler(e.deps, Options{HTTPClient: srv.Client()})
+	next, err := restarted.Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+	assert.Equal(t, before, acmeRequests(srv), "nothing sent to the held account")
+	assert.True(t, next.Equal(until), "looks again when the hold ends, next=%s", next)
+	assert.Equal(t, meta.ConditionTrue, readyCond(t, e.getIssuer(t, ref)).Status)
+	assert.Equal(t, until, restarted.HeldUntil(e.getIssuer(t, ref)))
+
+	e.clock.Set(until)
+	_, err = restarted.Reconcile(testCtx(t), ref)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, acmeRequests(srv), "the account is confirmed once the hold ended")
 }

@@ -174,11 +174,17 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 	}
 	kid := knownAccount(obj, hash)
 	cond := obj.IssuerStatus().Conditions.Get(meta.ConditionReady)
-	if now.Before(acct.VerifiedUntil) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
+	// While the CA asks the account to wait, confirming it would be a
+	// request before the CA's time: what the status says stands until then.
+	confirmed := acct.VerifiedUntil
+	if acct.Hold.After(confirmed) {
+		confirmed = acct.Hold
+	}
+	if now.Before(confirmed) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
 		cond.Status == meta.ConditionTrue && cond.Reason == ReasonACMEAccountRegistered &&
 		cond.ObservedGeneration == obj.GetMeta().Generation {
 		setReady(&d.plan, obj, meta.ConditionTrue, ReasonACMEAccountRegistered, msgRegistered, now)
-		d.plan.Next = acct.VerifiedUntil
+		d.plan.Next = confirmed
 		return
 	}
 	d.register = &registration{key: acct.Key, hash: hash, kid: kid, eab: acct.EABKey, eabProblem: acct.EABProblem,
