@@ -1,9 +1,11 @@
 package certflow
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -148,6 +150,7 @@ func (c *challengeMiss) read(ctx context.Context) error {
 		return err
 	}
 	listed := make(map[meta.Ref]bool, len(res.Items))
+	var found []*challenge.Challenge
 	for _, raw := range res.Items {
 		ch := &challenge.Challenge{}
 		if raw.Decode(ch) != nil || !challenge.Serving(ch) {
@@ -155,6 +158,14 @@ func (c *challengeMiss) read(ctx context.Context) error {
 		}
 		listed[raw.Ref] = true
 		c.served[raw.Ref] = true
+		found = append(found, ch)
+	}
+	// In the order they were written, as the watch would have put them:
+	// of two challenges sharing a token or name, the later one is served.
+	slices.SortFunc(found, func(a, b *challenge.Challenge) int {
+		return cmp.Compare(versionOf(a), versionOf(b))
+	})
+	for _, ch := range found {
 		c.put(ch)
 	}
 	at := strconv.FormatUint(res.Revision, 10)
@@ -167,6 +178,11 @@ func (c *challengeMiss) read(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func versionOf(ch *challenge.Challenge) uint64 {
+	v, _ := strconv.ParseUint(ch.ObjectMeta.ResourceVersion, 10, 64)
+	return v
 }
 
 // knownAbsent reports whether token was looked for in the Store lately
