@@ -63,9 +63,9 @@ type challengeMiss struct {
 	idle      chan struct{}
 	lastStart time.Time
 	negative  map[string]time.Time // token → answered 404 until
-	// put holds what reads served that the watch may never remove (it
-	// serves it too, or its watch was reset): a later read drops what is
-	// gone. Only the running read touches it.
+	// served holds what reads put in the cache, which the watch may never
+	// remove (a watch reset re-lists only what the watch itself loaded): a
+	// later read drops what is gone. Only the running read touches it.
 	served map[meta.Ref]bool
 }
 
