@@ -16,8 +16,8 @@ import (
 //
 // The object is kept decoded, once: obj is what its JSON encoding decodes to,
 // held privately, so a Get is a deep copy instead of a parse, and the
-// encoding itself is not kept (List encodes again). Both the encoding and
-// the decoding happen before a write takes the store's lock. Only for a type deepCopy
+// encoding itself is not kept (List encodes again). It is made before a
+// write takes the store's lock (decodeAhead). Only for a type deepCopy
 // cannot copy completely (an interface, an unexported pointer) is the
 // encoding kept instead, in data, and every Get decodes it.
 type entry struct {
@@ -30,13 +30,30 @@ type entry struct {
 	data []byte
 }
 
-// decodeAhead returns obj as Get will return it: encoded, which checks that
-// it can be, and decoded again, which gives exactly what a store keeping
-// JSON would give back. It runs before the write takes the store's lock, so
-// the metadata the store sets is not in it yet (newEntry adds it). It
-// returns nil, and no error, for a type deepCopy cannot copy completely:
-// newEntry keeps its encoding instead.
+// decodeAhead returns obj as Get will return it: what its JSON encoding
+// decodes to, made by a normaliser (a typed deep copy that changes what
+// JSON changes) or, for what a normaliser does not reproduce, by encoding
+// and decoding, which also gives a value JSON cannot encode its typed
+// error. It runs before the write takes the store's lock, so the metadata
+// the store sets is not in it yet (newEntry adds it). It returns nil, and
+// no error, for a type deepCopy cannot copy completely: newEntry keeps its
+// encoding instead.
 func decodeAhead(ref meta.Ref, obj meta.Object) (meta.Object, error) {
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer && copyable(t.Elem()) && !reflect.ValueOf(obj).IsNil() {
+		if n := normaliserOf(t.Elem()); n != nil {
+			out := reflect.New(t.Elem())
+			if n(out.Elem(), reflect.ValueOf(obj).Elem()) {
+				return out.Interface().(meta.Object), nil
+			}
+		}
+	}
+	return decodeThroughJSON(ref, obj)
+}
+
+// decodeThroughJSON is decodeAhead by encoding obj, which checks that it
+// can be, and decoding it again.
+func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
 		return nil, err
