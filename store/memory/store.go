@@ -129,14 +129,14 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
 		for ref, e := range m {
-			if opts.Matches(ref, e.meta) {
+			if opts.Matches(ref, e.metadata()) {
 				found = append(found, e)
 			}
 		}
 	}
 	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
-		for ref := range refs.all() {
-			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, e.meta) {
+		for e := range refs.all() {
+			if opts.Matches(e.ref, e.metadata()) {
 				found = append(found, e)
 			}
 		}
@@ -159,10 +159,10 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
 			continue
 		}
-		if e.obj == nil {
+		if _, kept := e.obj.(*jsonObject); kept {
 			data = slices.Clone(data)
 		}
-		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: data})
+		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})
 	}
 	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

@@ -47,7 +47,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		s.objects[ref.Kind] = kind
 	}
 	kind[ref] = e
-	s.labels.add(ref, e.meta.Labels)
+	s.labels.add(e)
 	s.commitLocked(store.Added, e, rev)
 	return nil
 }
@@ -77,7 +77,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	rev := s.rev + 1
-	if err := objects.PrepareUpdate(ref, m, old.meta, rev); err != nil {
+	if err := objects.PrepareUpdate(ref, m, old.metadata(), rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
@@ -87,8 +87,8 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.objects[ref.Kind][ref] = e
-	s.labels.remove(ref, old.meta.Labels)
-	s.labels.add(ref, e.meta.Labels)
+	s.labels.remove(old)
+	s.labels.add(e)
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -108,21 +108,21 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	if old == nil {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
-	if err := objects.CheckDelete(ref, resourceVersion, old.rv); err != nil {
+	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	delete(s.objects[ref.Kind], ref)
-	s.labels.remove(ref, old.meta.Labels)
+	s.labels.remove(old)
 	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
-// history and wakes every watcher to take it. The event shares e.meta, which
-// is immutable; watchers copy it.
+// history and wakes every watcher to take it. The event shares e's
+// metadata, which is immutable; watchers copy it.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: *e.meta}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: *e.metadata()}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
