@@ -22,18 +22,47 @@ import (
 // encoding kept instead, as a *jsonObject, and every Get decodes it.
 //
 // An entry holds nothing else (its metadata and resource version are
-// obj's): with ~7 objects per certificate (3 and the Events), every word
-// counts at 100k certificates.
+// obj's) but obj's packed maps (packed.go), which obj holds nil: with ~7
+// objects per certificate (3 and the Events), every word counts at 100k
+// certificates.
 type entry struct {
-	ref meta.Ref
-	obj meta.Object
+	ref    meta.Ref
+	obj    meta.Object
+	packed []packedMap
 }
 
 // metadata is the object's metadata: obj's own (not a copy, which would
-// cost each object another 150 bytes); immutable, as obj is.
+// cost each object another 150 bytes); immutable, as obj is. Its labels
+// and annotations may be packed: read them with eachLabel or fullMetadata.
 func (e *entry) metadata() *meta.ObjectMeta { return e.obj.GetMeta() }
 
 func (e *entry) resourceVersion() string { return e.obj.GetMeta().ResourceVersion }
+
+// fullMetadata returns the object's metadata with its labels and
+// annotations as maps of their own.
+func (e *entry) fullMetadata() meta.ObjectMeta {
+	m := *e.metadata()
+	if len(e.packed) > 0 {
+		p := packingOf(reflect.TypeOf(e.obj).Elem())
+		if l := stringMapOf(e.packed, p.labels); l != nil {
+			m.Labels = l
+		}
+		if a := stringMapOf(e.packed, p.annotations); a != nil {
+			m.Annotations = a
+		}
+	}
+	return m
+}
+
+// eachLabel calls yield with each of the object's labels.
+func (e *entry) eachLabel(yield func(k, v string)) {
+	for k, v := range e.metadata().Labels {
+		yield(k, v)
+	}
+	if len(e.packed) > 0 {
+		eachPair(e.packed, packingOf(reflect.TypeOf(e.obj).Elem()).labels, yield)
+	}
+}
 
 // jsonObject is an object kept as its JSON encoding, beside its metadata.
 type jsonObject struct {
@@ -66,6 +95,23 @@ func decodeAhead(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	return decodeThroughJSON(ref, obj)
 }
 
+// kept is what a write keeps of an object, made before it takes the lock:
+// the decoded object with its maps packed, or (obj nil) nothing yet, for
+// newEntry to keep the encoding.
+type kept struct {
+	obj    meta.Object
+	packed []packedMap
+}
+
+// keepAhead is decodeAhead, then packs the maps of what it decoded.
+func keepAhead(ref meta.Ref, obj meta.Object) (kept, error) {
+	decoded, err := decodeAhead(ref, obj)
+	if err != nil || decoded == nil {
+		return kept{}, err
+	}
+	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
+}
+
 // decodeThroughJSON is decodeAhead by encoding obj, which checks that it
 // can be, and decoding it again.
 func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
@@ -86,17 +132,17 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 }
 
 // newEntry makes the entry of obj, whose metadata the store has just set,
-// from decoded, what decodeAhead made of it. The store sets exactly the
+// from k, what keepAhead made of it. The store sets exactly the
 // fields objects.Save remembers; they are copied from obj into decoded
 // (as JSON would carry them: strings, a number and a UTC time). Without
-// decoded, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, decoded meta.Object) (*entry, error) {
+// a decoded object, obj is encoded and the encoding kept.
+func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
 	m := obj.GetMeta()
-	if decoded != nil {
-		dm := decoded.GetMeta()
+	if k.obj != nil {
+		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		return &entry{ref: ref, obj: decoded}, nil
+		return &entry{ref: ref, obj: k.obj, packed: k.packed}, nil
 	}
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
@@ -119,6 +165,7 @@ func cloneTime(t *time.Time) *time.Time {
 func (e *entry) decodeInto(into meta.Object) error {
 	if v := reflect.ValueOf(into); v.Type() == reflect.TypeOf(e.obj) && !v.IsNil() {
 		deepCopy(v.Elem(), reflect.ValueOf(e.obj).Elem())
+		unpack(v.Elem(), e.packed, false)
 		return nil
 	}
 	data, err := e.encoded()
@@ -136,5 +183,13 @@ func (e *entry) encoded() ([]byte, error) {
 	if o, ok := e.obj.(*jsonObject); ok {
 		return o.data, nil
 	}
-	return json.Marshal(e.obj)
+	if len(e.packed) == 0 {
+		return json.Marshal(e.obj)
+	}
+	// A shallow copy carries the rebuilt maps: packed fields are reached
+	// through struct fields only.
+	full := reflect.New(reflect.TypeOf(e.obj).Elem())
+	full.Elem().Set(reflect.ValueOf(e.obj).Elem())
+	unpack(full.Elem(), e.packed, true)
+	return json.Marshal(full.Interface())
 }

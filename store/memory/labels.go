@@ -18,16 +18,12 @@ type labelPair struct{ key, value string }
 
 // add indexes e under each of its labels.
 func (ix labelIndex) add(e *entry) {
-	labels := e.metadata().Labels
-	if len(labels) == 0 {
-		return
-	}
-	byPair := ix[e.ref.Kind]
-	if byPair == nil {
-		byPair = map[labelPair]*refSet{}
-		ix[e.ref.Kind] = byPair
-	}
-	for k, v := range labels {
+	e.eachLabel(func(k, v string) {
+		byPair := ix[e.ref.Kind]
+		if byPair == nil {
+			byPair = map[labelPair]*refSet{}
+			ix[e.ref.Kind] = byPair
+		}
 		p := labelPair{k, v}
 		refs := byPair[p]
 		if refs == nil {
@@ -35,13 +31,13 @@ func (ix labelIndex) add(e *entry) {
 			byPair[p] = refs
 		}
 		refs.add(e)
-	}
+	})
 }
 
 // remove drops e (the very entry add was given) from the index.
 func (ix labelIndex) remove(e *entry) {
 	byPair := ix[e.ref.Kind]
-	for k, v := range e.metadata().Labels {
+	e.eachLabel(func(k, v string) {
 		p := labelPair{k, v}
 		if refs := byPair[p]; refs != nil {
 			refs.remove(e)
@@ -49,7 +45,7 @@ func (ix labelIndex) remove(e *entry) {
 				delete(byPair, p)
 			}
 		}
-	}
+	})
 }
 
 // narrowest returns the refs of kind carrying the selector's rarest label,

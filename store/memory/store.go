@@ -125,18 +125,25 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 		return store.ListResult{}, fmt.Errorf("memory: list: %w", err)
 	}
 	var found []*entry
+	matches := func(e *entry) bool {
+		if len(opts.Labels) == 0 {
+			return opts.Matches(e.ref, e.metadata())
+		}
+		m := e.fullMetadata() // with its labels unpacked
+		return opts.Matches(e.ref, &m)
+	}
 	s.mu.RLock()
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
-		for ref, e := range m {
-			if opts.Matches(ref, e.metadata()) {
+		for _, e := range m {
+			if matches(e) {
 				found = append(found, e)
 			}
 		}
 	}
 	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
 		for e := range refs.all() {
-			if opts.Matches(e.ref, e.metadata()) {
+			if matches(e) {
 				found = append(found, e)
 			}
 		}

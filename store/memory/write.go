@@ -21,7 +21,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	decoded, err := decodeAhead(ref, obj)
+	k, err := keepAhead(ref, obj)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, decoded)
+	e, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -65,7 +65,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	decoded, err := decodeAhead(ref, obj)
+	k, err := keepAhead(ref, obj)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj, decoded)
+	e, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -119,10 +119,11 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 
 // commitLocked advances the revision to rev, records the change in the
 // history and wakes every watcher to take it. The event shares e's
-// metadata, which is immutable; watchers copy it.
+// metadata, which is immutable, but for the maps fullMetadata builds;
+// watchers copy it.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: *e.metadata()}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.fullMetadata()}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
