@@ -79,15 +79,20 @@ func (o *jsonObject) GetMeta() *meta.ObjectMeta { return &o.meta }
 // JSON changes) or, for what a normaliser does not reproduce, by encoding
 // and decoding, which also gives a value JSON cannot encode its typed
 // error. It runs before the write takes the store's lock, so the metadata
-// the store sets is not in it yet (newEntry adds it). It returns nil, and
+// the store sets is not in it yet (newEntry adds it). prev, if not nil, is
+// the version stored now, whose content it reuses where equal. It returns nil, and
 // no error, for a type deepCopy cannot copy completely: newEntry keeps its
 // encoding instead.
-func decodeAhead(ref meta.Ref, obj meta.Object) (meta.Object, error) {
+func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 	t := reflect.TypeOf(obj)
 	if t.Kind() == reflect.Pointer && copyable(t.Elem()) && !reflect.ValueOf(obj).IsNil() {
 		if n := normaliserOf(t.Elem()); n != nil {
+			var p reflect.Value
+			if prev != nil && reflect.TypeOf(prev) == t {
+				p = reflect.ValueOf(prev).Elem()
+			}
 			out := reflect.New(t.Elem())
-			if n(out.Elem(), reflect.ValueOf(obj).Elem()) {
+			if n(out.Elem(), reflect.ValueOf(obj).Elem(), p) {
 				return out.Interface().(meta.Object), nil
 			}
 		}
@@ -104,8 +109,8 @@ type kept struct {
 }
 
 // keepAhead is decodeAhead, then packs the maps of what it decoded.
-func keepAhead(ref meta.Ref, obj meta.Object) (kept, error) {
-	decoded, err := decodeAhead(ref, obj)
+func keepAhead(ref meta.Ref, obj, prev meta.Object) (kept, error) {
+	decoded, err := decodeAhead(ref, obj, prev)
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}

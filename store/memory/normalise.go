@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -19,6 +20,11 @@ import (
 // back without spending a JSON round trip on every write (issue 11: ~15% of
 // the CPU of an ACME issuance). Strings and byte slices are the canonical
 // copies share would make.
+//
+// prev, if valid, is the same part of the version the store holds now (or
+// any value of src's type that is already normalised): where src equals it,
+// a string or byte slice is taken from it instead of being looked up again
+// (unique.Make was most of the cost of a write that changes a few fields).
 //
 // It reports false when src holds a value this does not reproduce: one
 // JSON cannot encode (a time past year 9999, invalid raw JSON) or one whose
@@ -44,7 +50,7 @@ import (
 // non-string map keys, the ",string" option, embedded pointers or unexported
 // embedded structs, and field names JSON would resolve by depth have no
 // normaliser: they take the JSON round trip.
-type normaliser func(dst, src reflect.Value) bool
+type normaliser func(dst, src, prev reflect.Value) bool
 
 // normaliserOf returns t's normaliser, or nil if t holds something a
 // normaliser does not reproduce.
@@ -74,7 +80,7 @@ func (b *normBuilder) build(t reflect.Type) normaliser {
 	if p, ok := b.building[t]; ok {
 		// A recursive type: refer to the normaliser being built. If it ends
 		// nil, so does the type containing this reference.
-		return func(dst, src reflect.Value) bool { return (*p)(dst, src) }
+		return func(dst, src, prev reflect.Value) bool { return (*p)(dst, src, prev) }
 	}
 	var n normaliser
 	b.building[t] = &n
@@ -142,15 +148,21 @@ func customJSON(t reflect.Type) bool {
 	return false
 }
 
-func copyValue(dst, src reflect.Value) bool {
+func copyValue(dst, src, _ reflect.Value) bool {
 	dst.Set(src)
 	return true
 }
 
-func normString(dst, src reflect.Value) bool {
+func normString(dst, src, prev reflect.Value) bool {
 	s := src.String()
 	if s == "" {
 		return true
+	}
+	if prev.IsValid() {
+		if p := prev.String(); p == s {
+			dst.SetString(p) // already canonical
+			return true
+		}
 	}
 	dst.SetString(canonical(validUTF8(s)))
 	return true
@@ -178,7 +190,7 @@ func validUTF8(s string) string {
 
 // normBytes: base64 gives every byte back; nil is null, empty is "" and
 // decodes to an empty slice that is not nil.
-func normBytes(dst, src reflect.Value) bool {
+func normBytes(dst, src, prev reflect.Value) bool {
 	if src.IsNil() {
 		return true
 	}
@@ -187,11 +199,17 @@ func normBytes(dst, src reflect.Value) bool {
 		dst.SetBytes([]byte{})
 		return true
 	}
+	if prev.IsValid() {
+		if p := prev.Bytes(); len(p) > 0 && bytes.Equal(p, b) {
+			dst.SetBytes(p) // the stored, canonical copy: read-only too
+			return true
+		}
+	}
 	dst.SetBytes(canonicalBytes(b))
 	return true
 }
 
-func normTime(dst, src reflect.Value) bool {
+func normTime(dst, src, _ reflect.Value) bool {
 	t, _ := reflect.TypeAssert[time.Time](src)
 	t, ok := jsonTime(t)
 	if ok {
@@ -225,7 +243,7 @@ func jsonTime(t time.Time) (time.Time, bool) {
 
 // normRawMessage: JSON compacts what a RawMessage holds (escaping HTML)
 // and hands the result back as it stands.
-func normRawMessage(dst, src reflect.Value) bool {
+func normRawMessage(dst, src, _ reflect.Value) bool {
 	b, err := json.Marshal(json.RawMessage(src.Bytes()))
 	if err != nil {
 		return false
@@ -244,12 +262,19 @@ func (b *normBuilder) pointer(t reflect.Type) normaliser {
 	}
 	// A nil slice or map encodes as null, which decodes into a nil pointer.
 	nullable := t.Elem().Kind() == reflect.Slice || t.Elem().Kind() == reflect.Map
-	return func(dst, src reflect.Value) bool {
+	return func(dst, src, prev reflect.Value) bool {
 		if src.IsNil() || nullable && src.Elem().IsNil() {
 			return true
 		}
+		if prev.IsValid() {
+			if prev.IsNil() {
+				prev = reflect.Value{}
+			} else {
+				prev = prev.Elem()
+			}
+		}
 		p := reflect.New(t.Elem())
-		if !elem(p.Elem(), src.Elem()) {
+		if !elem(p.Elem(), src.Elem(), prev) {
 			return false
 		}
 		dst.Set(p)
@@ -262,14 +287,14 @@ func (b *normBuilder) slice(t reflect.Type) normaliser {
 	if elem == nil {
 		return nil
 	}
-	return func(dst, src reflect.Value) bool {
+	return func(dst, src, prev reflect.Value) bool {
 		if src.IsNil() {
 			return true
 		}
 		n := src.Len()
 		dst.Set(reflect.MakeSlice(t, n, n))
 		for i := range n {
-			if !elem(dst.Index(i), src.Index(i)) {
+			if !elem(dst.Index(i), src.Index(i), at(prev, i)) {
 				return false
 			}
 		}
@@ -282,9 +307,9 @@ func (b *normBuilder) array(t reflect.Type) normaliser {
 	if elem == nil {
 		return nil
 	}
-	return func(dst, src reflect.Value) bool {
+	return func(dst, src, prev reflect.Value) bool {
 		for i := range src.Len() {
-			if !elem(dst.Index(i), src.Index(i)) {
+			if !elem(dst.Index(i), src.Index(i), at(prev, i)) {
 				return false
 			}
 		}
@@ -300,16 +325,23 @@ func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 	if elem == nil {
 		return nil
 	}
-	return func(dst, src reflect.Value) bool {
+	return func(dst, src, prev reflect.Value) bool {
 		if src.IsNil() {
 			return true
+		}
+		if prev.IsValid() && prev.IsNil() {
+			prev = reflect.Value{}
 		}
 		m := reflect.MakeMapWithSize(t, src.Len())
 		k, v := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
 		put := func(key string, value reflect.Value) bool {
 			k.SetString(canonical(validUTF8(key)))
 			v.SetZero()
-			if !elem(v, value) {
+			var pv reflect.Value
+			if prev.IsValid() {
+				pv = prev.MapIndex(k) // invalid if absent
+			}
+			if !elem(v, value, pv) {
 				return false
 			}
 			m.SetMapIndex(k, v)
@@ -335,6 +367,14 @@ func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 		dst.Set(m)
 		return true
 	}
+}
+
+// at is prev's element i, or the invalid Value when there is none.
+func at(prev reflect.Value, i int) reflect.Value {
+	if !prev.IsValid() || i >= prev.Len() {
+		return reflect.Value{}
+	}
+	return prev.Index(i)
 }
 
 func validKeys(m reflect.Value) bool {
@@ -398,13 +438,17 @@ func (b *normBuilder) structOf(t reflect.Type) normaliser {
 		}
 		fields = append(fields, fn)
 	}
-	return func(dst, src reflect.Value) bool {
+	return func(dst, src, prev reflect.Value) bool {
 		for _, f := range fields {
 			s := src.Field(f.index)
 			if f.omitEmpty && s.Len() == 0 || f.omitZero != nil && f.omitZero(s) {
 				continue
 			}
-			if !f.norm(dst.Field(f.index), s) {
+			var p reflect.Value
+			if prev.IsValid() {
+				p = prev.Field(f.index)
+			}
+			if !f.norm(dst.Field(f.index), s, p) {
 				return false
 			}
 		}

@@ -220,30 +220,39 @@ func (f *filler) fill(v reflect.Value) {
 // leaving it to the JSON round trip).
 func normalised(obj meta.Object) bool {
 	t := reflect.TypeOf(obj).Elem()
-	return normaliserOf(t)(reflect.New(t).Elem(), reflect.ValueOf(obj).Elem())
+	return normaliserOf(t)(reflect.New(t).Elem(), reflect.ValueOf(obj).Elem(), reflect.Value{})
 }
 
 // checkNormalised fails unless decodeAhead (a normaliser where there is
 // one) gives exactly what the JSON round trip gives, or the same error,
-// without changing obj.
-func checkNormalised(t *testing.T, obj meta.Object) {
+// without changing obj: on its own, and lent the strings of a previous
+// version that is the same (other, if not nil, is one that differs).
+func checkNormalised(t *testing.T, obj, other meta.Object) {
 	t.Helper()
 	before := reflect.New(reflect.TypeOf(obj).Elem())
 	deepCopy(before.Elem(), reflect.ValueOf(obj).Elem())
 	ref := meta.RefOf(obj)
 	want, wantErr := decodeThroughJSON(ref, obj)
-	got, gotErr := decodeAhead(ref, obj)
-	require.Equal(t, before.Interface(), obj, "obj unchanged")
-	if wantErr != nil {
-		require.Error(t, gotErr)
-		require.ErrorIs(t, gotErr, store.ErrInvalid)
-		require.Equal(t, wantErr.Error(), gotErr.Error())
-		return
+	prevs := []meta.Object{nil, want}
+	if other != nil {
+		if o, err := decodeThroughJSON(ref, other); err == nil && o != nil {
+			prevs = append(prevs, o)
+		}
 	}
-	require.NoError(t, gotErr)
-	if !reflect.DeepEqual(want, got) {
-		require.Equal(t, want, got, "as the JSON round trip")
-		require.FailNow(t, "not deeply equal", "%#v\n%#v", want, got)
+	for _, prev := range prevs {
+		got, gotErr := decodeAhead(ref, obj, prev)
+		require.Equal(t, before.Interface(), obj, "obj unchanged")
+		if wantErr != nil {
+			require.Error(t, gotErr)
+			require.ErrorIs(t, gotErr, store.ErrInvalid)
+			require.Equal(t, wantErr.Error(), gotErr.Error())
+			continue
+		}
+		require.NoError(t, gotErr)
+		if !reflect.DeepEqual(want, got) {
+			require.Equal(t, want, got, "as the JSON round trip (previous version %v)", prev != nil)
+			require.FailNow(t, "not deeply equal", "%#v\n%#v", want, got)
+		}
 	}
 }
 
@@ -303,17 +312,19 @@ func TestNormaliserMatchesJSONRoundTrip(t *testing.T) {
 				for j := range data {
 					data[j] = byte(rng.Uint32())
 				}
+				var previous meta.Object
 				for _, full := range []bool{false, true} {
 					obj := kind()
 					(&filler{data: data, full: full}).fillObject(obj)
-					checkNormalised(t, obj)
+					checkNormalised(t, obj, previous)
+					previous = obj
 					if normalised(obj) {
 						byNormaliser++
 					}
 					checkStored(t, obj)
 				}
 				if round == 0 {
-					checkNormalised(t, kind())
+					checkNormalised(t, kind(), nil)
 					checkStored(t, kind())
 				}
 			}
@@ -330,9 +341,11 @@ func FuzzNormaliser(f *testing.F) {
 		f.Add(uint8(i), true, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 200, 150, 100, 50})
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, full bool, data []byte) {
-		obj := normalisedKinds[int(kind)%len(normalisedKinds)]()
+		newObj := normalisedKinds[int(kind)%len(normalisedKinds)]
+		obj, other := newObj(), newObj()
 		(&filler{data: data, full: full}).fillObject(obj)
-		checkNormalised(t, obj)
+		(&filler{data: data[len(data)/2:], full: !full}).fillObject(other)
+		checkNormalised(t, obj, other)
 		checkStored(t, obj)
 	})
 }

@@ -21,7 +21,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	k, err := keepAhead(ref, obj)
+	k, err := keepAhead(ref, obj, nil)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
@@ -65,7 +65,15 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	k, err := keepAhead(ref, obj)
+	// The version stored now lends its strings to the new one where
+	// equal (entries are immutable: it may be replaced meanwhile).
+	s.mu.RLock()
+	var prev meta.Object
+	if cur := s.objects[ref.Kind][ref]; cur != nil {
+		prev = cur.obj
+	}
+	s.mu.RUnlock()
+	k, err := keepAhead(ref, obj, prev)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
