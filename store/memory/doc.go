@@ -7,7 +7,10 @@
 // JSON on the way; objects a normaliser does not reproduce (a time JSON
 // cannot encode, a type with its own JSON methods) are encoded and decoded
 // instead, which also gives a bad object its typed error. Get deep-copies
-// the kept object outside the lock, without parsing; List encodes it. Types
+// the kept object outside the lock, without parsing; List encodes it. Its
+// string maps (labels, annotations, a Secret's data) are kept packed in
+// sorted slices, a fraction of a Go map's size, and rebuilt for each reader
+// (packed.go). An update reuses the strings of the version it replaces. Types
 // a deep copy cannot reproduce (holding an interface) are kept as JSON and
 // decoded on every Get instead. Writes wake the watchers without ever
 // waiting for them.
