@@ -194,19 +194,26 @@ func normBytes(dst, src, prev reflect.Value) bool {
 	if src.IsNil() {
 		return true
 	}
-	b := src.Bytes()
-	if len(b) == 0 {
-		dst.SetBytes([]byte{})
-		return true
-	}
+	var p []byte
 	if prev.IsValid() {
-		if p := prev.Bytes(); len(p) > 0 && bytes.Equal(p, b) {
-			dst.SetBytes(p) // the stored, canonical copy: read-only too
-			return true
-		}
+		p = prev.Bytes()
 	}
-	dst.SetBytes(canonicalBytes(b))
+	dst.SetBytes(jsonBytes(src.Bytes(), p))
 	return true
+}
+
+// jsonBytes is b as it comes back from JSON, taken from prev if equal (the
+// stored, canonical copy: read-only too).
+func jsonBytes(b, prev []byte) []byte {
+	switch {
+	case b == nil:
+		return nil
+	case len(b) == 0:
+		return []byte{}
+	case len(prev) > 0 && bytes.Equal(prev, b):
+		return prev
+	}
+	return canonicalBytes(b)
 }
 
 func normTime(dst, src, _ reflect.Value) bool {
@@ -318,6 +325,12 @@ func (b *normBuilder) array(t reflect.Type) normaliser {
 }
 
 func (b *normBuilder) mapOf(t reflect.Type) normaliser {
+	switch t {
+	case stringMapType: // labels, annotations: written with every object
+		return normStringMap
+	case bytesMapType:
+		return normBytesMap
+	}
 	if t.Key().Kind() != reflect.String || customJSON(t.Key()) {
 		return nil
 	}
@@ -375,6 +388,71 @@ func at(prev reflect.Value, i int) reflect.Value {
 		return reflect.Value{}
 	}
 	return prev.Index(i)
+}
+
+// normStringMap is mapOf's normaliser of a map[string]string, without
+// reflection.
+func normStringMap(dst, src, prev reflect.Value) bool {
+	m := src.Interface().(map[string]string)
+	if m == nil {
+		return true
+	}
+	var pm map[string]string
+	if prev.IsValid() {
+		pm = prev.Interface().(map[string]string)
+	}
+	out := make(map[string]string, len(m))
+	put := func(k, v string) {
+		k = canonical(validUTF8(k))
+		switch p, ok := pm[k]; {
+		case v == "":
+		case ok && p == v:
+			v = p // already canonical
+		default:
+			v = canonical(validUTF8(v))
+		}
+		out[k] = v
+	}
+	eachInJSONOrder(m, put)
+	dst.Set(reflect.ValueOf(out))
+	return true
+}
+
+// normBytesMap is mapOf's normaliser of a map[string][]byte, without
+// reflection.
+func normBytesMap(dst, src, prev reflect.Value) bool {
+	m := src.Interface().(map[string][]byte)
+	if m == nil {
+		return true
+	}
+	var pm map[string][]byte
+	if prev.IsValid() {
+		pm = prev.Interface().(map[string][]byte)
+	}
+	out := make(map[string][]byte, len(m))
+	eachInJSONOrder(m, func(k string, b []byte) {
+		k = canonical(validUTF8(k))
+		out[k] = jsonBytes(b, pm[k])
+	})
+	dst.Set(reflect.ValueOf(out))
+	return true
+}
+
+// eachInJSONOrder calls put with each entry of m, in sorted key order when
+// some keys are not valid UTF-8: JSON may make them equal, and then the
+// last in that order wins.
+func eachInJSONOrder[V any](m map[string]V, put func(string, V)) {
+	for k := range m {
+		if !utf8.ValidString(k) {
+			for _, k := range sortedKeys(m) {
+				put(k, m[k])
+			}
+			return
+		}
+	}
+	for k, v := range m {
+		put(k, v)
+	}
 }
 
 func validKeys(m reflect.Value) bool {
