@@ -41,17 +41,31 @@ func (e *entry) resourceVersion() string { return e.obj.GetMeta().ResourceVersio
 // fullMetadata returns the object's metadata with its labels and
 // annotations as maps of their own.
 func (e *entry) fullMetadata() meta.ObjectMeta {
-	m := *e.metadata()
-	if len(e.packed) > 0 {
-		p := packingOf(reflect.TypeOf(e.obj).Elem())
-		if l := stringMapOf(e.packed, p.labels); l != nil {
-			m.Labels = l
-		}
-		if a := stringMapOf(e.packed, p.annotations); a != nil {
-			m.Annotations = a
-		}
+	return e.metaMaps().with(e.metadata())
+}
+
+// metaMaps are the metadata's packed labels and annotations, built.
+type metaMaps struct{ labels, annotations map[string]string }
+
+// metaMaps builds the metadata's packed maps (none if not packed).
+func (e *entry) metaMaps() metaMaps {
+	if len(e.packed) == 0 {
+		return metaMaps{}
 	}
-	return m
+	p := packingOf(reflect.TypeOf(e.obj).Elem())
+	return metaMaps{labels: stringMapOf(e.packed, p.labels), annotations: stringMapOf(e.packed, p.annotations)}
+}
+
+// with returns a copy of m holding mm's maps where m's are packed.
+func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
+	c := *m
+	if mm.labels != nil {
+		c.Labels = mm.labels
+	}
+	if mm.annotations != nil {
+		c.Annotations = mm.annotations
+	}
+	return c
 }
 
 // eachLabel calls yield with each of the object's labels.
@@ -102,10 +116,12 @@ func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 
 // kept is what a write keeps of an object, made before it takes the lock:
 // the decoded object with its maps packed, or (obj nil) nothing yet, for
-// newEntry to keep the encoding.
+// newEntry to keep the encoding; and the metadata maps its watch event
+// carries, built outside the lock too.
 type kept struct {
 	obj    meta.Object
 	packed []packedMap
+	event  metaMaps
 }
 
 // keepAhead is decodeAhead, then packs the maps of what it decoded.
@@ -114,7 +130,9 @@ func keepAhead(ref meta.Ref, obj, prev meta.Object) (kept, error) {
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}
-	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
+	k := kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}
+	k.event = (&entry{obj: k.obj, packed: k.packed}).metaMaps()
+	return k, nil
 }
 
 // decodeThroughJSON is decodeAhead by encoding obj, which checks that it

@@ -48,7 +48,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind[ref] = e
 	s.labels.add(e)
-	s.commitLocked(store.Added, e, rev)
+	s.commitLocked(store.Added, e, rev, k.event)
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	s.objects[ref.Kind][ref] = e
 	s.labels.remove(old)
 	s.labels.add(e)
-	s.commitLocked(store.Modified, e, rev)
+	s.commitLocked(store.Modified, e, rev, k.event)
 	return nil
 }
 
@@ -121,17 +121,17 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	delete(s.objects[ref.Kind], ref)
 	s.labels.remove(old)
-	s.commitLocked(store.Deleted, old, s.rev+1)
+	s.commitLocked(store.Deleted, old, s.rev+1, old.metaMaps())
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
 // history and wakes every watcher to take it. The event shares e's
-// metadata, which is immutable, but for the maps fullMetadata builds;
-// watchers copy it.
-func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
+// metadata, which is immutable, with mm, e's packed maps built; watchers
+// copy it.
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, mm metaMaps) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: e.fullMetadata()}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: mm.with(e.metadata())}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
