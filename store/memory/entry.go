@@ -94,9 +94,9 @@ func (o *jsonObject) GetMeta() *meta.ObjectMeta { return &o.meta }
 // and decoding, which also gives a value JSON cannot encode its typed
 // error. It runs before the write takes the store's lock, so the metadata
 // the store sets is not in it yet (newEntry adds it). prev, if not nil, is
-// the version stored now, whose content it reuses where equal. It returns nil, and
-// no error, for a type deepCopy cannot copy completely: newEntry keeps its
-// encoding instead.
+// the version stored now, whose content it reuses where equal. It returns
+// nil, and no error, for a type deepCopy cannot copy completely: newEntry
+// keeps its encoding instead.
 func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 	t := reflect.TypeOf(obj)
 	if t.Kind() == reflect.Pointer && copyable(t.Elem()) && !reflect.ValueOf(obj).IsNil() {
