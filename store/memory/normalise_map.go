@@ -7,6 +7,9 @@ import (
 	"unicode/utf8"
 )
 
+// mapOf builds the normaliser of a map with string keys: nil stays nil,
+// keys and values come back as JSON writes them, each value normalised on
+// its own (the value of the same key in prev lends its content).
 func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 	switch t {
 	case stringMapType: // labels, annotations: written with every object
