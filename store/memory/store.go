@@ -57,6 +57,7 @@ type Store struct {
 	rev      uint64
 	objects  map[meta.Kind]map[meta.Ref]*entry
 	labels   labelIndex
+	owners   ownerIndex
 	hist     history
 	watchers map[*watcher]struct{}
 
@@ -85,6 +86,7 @@ func New(opts ...Option) *Store {
 		clock:    o.clock,
 		objects:  map[meta.Kind]map[meta.Ref]*entry{},
 		labels:   labelIndex{},
+		owners:   ownerIndex{},
 		hist:     newHistory(o.history, o.watchBuffer),
 		watchers: map[*watcher]struct{}{},
 		leases:   map[string]store.Lease{},
@@ -141,7 +143,7 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			}
 		}
 	}
-	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
+	if refs, ok := s.narrowestLocked(opts); ok {
 		for e := range refs.all() {
 			if matches(e) {
 				found = append(found, e)
@@ -172,4 +174,20 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})
 	}
 	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
+}
+
+// narrowestLocked returns the smallest indexed set holding every object
+// opts selects (the owner's, or those of a kind carrying the rarest
+// label), or ok false when no index applies and every object of the kind
+// must be looked at. The caller still applies opts to each.
+func (s *Store) narrowestLocked(opts store.ListOptions) (refs *refSet, ok bool) {
+	if opts.Kind != "" {
+		refs, ok = s.labels.narrowest(opts.Kind, opts.Labels)
+	}
+	if opts.Owner != nil {
+		if owned := s.owners.owned(*opts.Owner); !ok || owned.len() < refs.len() {
+			refs, ok = owned, true
+		}
+	}
+	return refs, ok
 }

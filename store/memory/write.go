@@ -48,6 +48,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind[ref] = e
 	s.labels.add(e)
+	s.owners.add(e)
 	s.commitLocked(store.Added, e, rev, k.event)
 	return nil
 }
@@ -97,6 +98,8 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	s.objects[ref.Kind][ref] = e
 	s.labels.remove(old)
 	s.labels.add(e)
+	s.owners.remove(old)
+	s.owners.add(e)
 	s.commitLocked(store.Modified, e, rev, k.event)
 	return nil
 }
@@ -121,6 +124,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	delete(s.objects[ref.Kind], ref)
 	s.labels.remove(old)
+	s.owners.remove(old)
 	s.commitLocked(store.Deleted, old, s.rev+1, old.metaMaps())
 	return nil
 }

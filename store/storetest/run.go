@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{"ListFilters", testListFilters},
 		{"ListRevision", testListRevision},
 		{"ListLabelsFollowWrites", testListLabelsFollowWrites},
+		{"ListOwnersFollowWrites", testListOwnersFollowWrites},
 		{"NoAliasing", testNoAliasing},
 		{"GetZeroesTarget", testGetZeroesTarget},
 		{"WatchOrdering", testWatchOrdering},
