@@ -11,7 +11,9 @@ import (
 // GetCertificate answers a TLS handshake from the current certificates: the
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
 // challenge certificate of a pending challenge. It takes no lock and
-// allocates nothing on a hit. Use it as tls.Config.GetCertificate.
+// allocates nothing on a hit. Use it as tls.Config.GetCertificate. The
+// certificate's Leaf is nil (crypto/tls does not need it; parse
+// Certificate[0] to inspect it), and it is shared: do not modify it.
 //
 // With Config.OnDemand.IdleTimeout, a hit also records that the name was
 // used (a map lookup and an atomic flag, set once per sweep: no lock, no

@@ -57,6 +57,9 @@ type Cache struct {
 	// secretVersions and challengeVersions order the reads given to the
 	// cache; guarded by mu.
 	secretVersions, challengeVersions versionLog
+
+	// invalidKeys counts the keys found unusable at their first handshake.
+	invalidKeys atomic.Uint64
 }
 
 // NewCache returns an empty Cache. It starts nothing.
@@ -98,7 +101,7 @@ func NewCache(opts Options) *Cache {
 //
 // A call costs O(names of s), however many Secrets are loaded.
 func (c *Cache) PutSecret(s *secret.Secret) error {
-	e, err := parseSecret(s)
+	e, err := c.parseSecret(s, false)
 	if err != nil {
 		return err
 	}
@@ -155,6 +158,15 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 // Broken Secrets are skipped as PutSecret would reject them; their errors
 // are returned joined, after the rest has been applied. deletes is not
 // modified.
+//
+// Unlike PutSecret, Apply parses each tls.key only when a handshake first
+// needs it (a key costs twenty times its certificate to parse, and a
+// restart must serve 100k names in seconds): at load it checks only that
+// tls.key holds a private key PEM block. A key found unusable then (not
+// parsable, or not the leaf's) never signs anything: that handshake fails,
+// the Secret is logged at Warn, counted in InvalidKeys and no longer
+// served, so its names fall back to the next best certificate, as after
+// DeleteSecret.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 	// A nil entry means "holds no certificate", which removes the ref.
 	type read struct {
@@ -162,7 +174,7 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 		e   *certEntry
 		v   uint64
 	}
-	entries, parseErrs := parseSecrets(puts)
+	entries, parseErrs := c.parseSecrets(puts)
 	reads := make([]read, 0, len(puts))
 	var errs []error
 	for i, s := range puts {
@@ -204,6 +216,26 @@ func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 		c.certs.remove(ref)
 	}
 	c.publishLocked()
+}
+
+// InvalidKeys returns how many certificates loaded by Apply have been
+// dropped because their private key proved unusable at its first
+// handshake.
+func (c *Cache) InvalidKeys() uint64 { return c.invalidKeys.Load() }
+
+// keyFailed stops serving e, whose key (loaded by Apply) cannot be used,
+// unless a newer version of its Secret replaced it meanwhile. It is called
+// from a handshake, at most once per entry.
+func (c *Cache) keyFailed(e *certEntry, err error) {
+	c.invalidKeys.Add(1)
+	c.log.Warn("serve: secret cannot be served: its private key is unusable",
+		"namespace", e.ref.Namespace, "name", e.ref.Name, "err", err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.certs.secrets[e.ref] == e {
+		c.certs.remove(e.ref)
+		c.publishLocked()
+	}
 }
 
 // publishLocked serves what the changes since the last call decided.

@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"sync"
 	"time"
@@ -131,7 +132,11 @@ func (r *readiness) count() (ready, missed int) {
 // valid for it.
 func serves(m *certflow.Manager, name string) bool {
 	c, err := m.GetCertificate(&tls.ClientHelloInfo{ServerName: name})
-	return err == nil && c != nil && c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil
+	if err != nil || c == nil || len(c.Certificate) == 0 {
+		return false
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0]) // served certificates carry no parsed Leaf
+	return err == nil && leaf.VerifyHostname(name) == nil
 }
 
 // awaitMissed waits until every name missed when Ready is served and
