@@ -26,6 +26,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock dates the TLS-ALPN-01 challenge certificates. If nil, clock.Real.
 	Clock clock.Clock
+	// OnInvalidKey, if set, is called (from the handshake that found it)
+	// for each Secret loaded by Apply whose private key proved unusable and
+	// that stopped being served; err wraps ErrInvalidSecret and holds no
+	// key material. It must return quickly. If nil, the Cache only logs
+	// and counts (InvalidKeys).
+	OnInvalidKey func(ref meta.Ref, err error)
 }
 
 // Cache serves certificates and ACME challenges. Readers (GetCertificate,
@@ -39,9 +45,10 @@ type Options struct {
 //
 // A Cache must be created with NewCache. It is safe for concurrent use.
 type Cache struct {
-	defaultName string
-	log         *slog.Logger
-	clock       clock.Clock
+	defaultName  string
+	log          *slog.Logger
+	clock        clock.Clock
+	onInvalidKey func(meta.Ref, error)
 
 	// certs is changed in place under mu and read without it.
 	certs      *certIndex
@@ -65,10 +72,11 @@ type Cache struct {
 // NewCache returns an empty Cache. It starts nothing.
 func NewCache(opts Options) *Cache {
 	c := &Cache{
-		defaultName: dnsname.Fold(opts.DefaultName),
-		log:         opts.Logger,
-		clock:       opts.Clock,
-		certs:       newCertIndex(),
+		defaultName:  dnsname.Fold(opts.DefaultName),
+		log:          opts.Logger,
+		clock:        opts.Clock,
+		onInvalidKey: opts.OnInvalidKey,
+		certs:        newCertIndex(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -230,6 +238,9 @@ func (c *Cache) keyFailed(e *certEntry, err error) {
 	c.invalidKeys.Add(1)
 	c.log.Warn("serve: secret cannot be served: its private key is unusable",
 		"namespace", e.ref.Namespace, "name", e.ref.Name, "err", err)
+	if c.onInvalidKey != nil {
+		c.onInvalidKey(e.ref, err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.certs.secrets[e.ref] == e {
