@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -65,12 +64,13 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		if err != nil {
 			return nil, invalid(err)
 		}
-		if !hasPrivateKeyBlock(key) {
+		keyDER := privateKeyDER(key)
+		if keyDER == nil {
 			return nil, invalid(errNoKeyBlock)
 		}
 		cert := &tls.Certificate{Certificate: chain}
 		e := newCertEntry(ref, cert, leaf)
-		cert.PrivateKey = &lazyKey{entry: e, keyPEM: bytes.Clone(key), cache: c}
+		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
 		return e, nil
 	}
 	pair, err := tls.X509KeyPair(crt, key)
@@ -156,16 +156,17 @@ func (e *certEntry) beats(o *certEntry) bool {
 // at load.
 var errNoKeyBlock = errors.New("no PRIVATE KEY PEM block in tls.key")
 
-// hasPrivateKeyBlock reports whether keyPEM holds a PEM block a private key
-// is in (the types tls.X509KeyPair looks for). It decodes the PEM only.
-func hasPrivateKeyBlock(keyPEM []byte) bool {
+// privateKeyDER returns the bytes of the first PEM block of keyPEM that
+// holds a private key (of the types tls.X509KeyPair looks for), or nil. It
+// decodes the PEM only; the result is a copy, shared with nothing.
+func privateKeyDER(keyPEM []byte) []byte {
 	for rest := keyPEM; ; {
 		var b *pem.Block
 		if b, rest = pem.Decode(rest); b == nil {
-			return false
+			return nil
 		}
 		if b.Type == "PRIVATE KEY" || strings.HasSuffix(b.Type, " PRIVATE KEY") {
-			return true
+			return b.Bytes
 		}
 	}
 }

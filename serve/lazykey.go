@@ -25,8 +25,9 @@ type lazyKey struct {
 	entry *certEntry
 	cache *Cache
 	once  sync.Once
-	// keyPEM is tls.key until the first use parses it.
-	keyPEM []byte
+	// keyDER is tls.key's private key block until the first use parses
+	// it: the DER is two thirds of the PEM.
+	keyDER []byte
 	// signer is the parsed key, or nil when err says why not.
 	signer crypto.Signer
 	err    error
@@ -40,8 +41,8 @@ var (
 // load parses the key on the first call; every call returns the result.
 func (k *lazyKey) load() (crypto.Signer, error) {
 	k.once.Do(func() {
-		k.signer, k.err = parseKeyFor(k.entry.cert.Certificate[0], k.keyPEM)
-		k.keyPEM = nil
+		k.signer, k.err = parseKeyFor(k.entry.cert.Certificate[0], k.keyDER)
+		k.keyDER = nil
 		if k.err != nil {
 			k.err = fmt.Errorf("serve: secret %s: %w: %w", k.entry.ref, ErrInvalidSecret, k.err)
 			k.cache.keyFailed(k.entry, k.err)
@@ -82,11 +83,13 @@ func (k *lazyKey) Decrypt(rand io.Reader, msg []byte, opts crypto.DecrypterOpts)
 	return d.Decrypt(rand, msg, opts)
 }
 
-// parseKeyFor parses keyPEM as tls.X509KeyPair does, checking it is the
-// key of the leaf leafDER, so that a key loaded late is accepted or refused
-// exactly as one loaded at once.
-func parseKeyFor(leafDER, keyPEM []byte) (crypto.Signer, error) {
-	pair, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}), keyPEM)
+// parseKeyFor parses keyDER, the bytes of a private key PEM block, with
+// tls.X509KeyPair (which tries PKCS #1, PKCS #8 and SEC 1 whatever the
+// block's type), checking it is the key of the leaf leafDER, so that a key
+// loaded late is accepted or refused exactly as one loaded at once.
+func parseKeyFor(leafDER, keyDER []byte) (crypto.Signer, error) {
+	pair, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 	if err != nil {
 		return nil, err
 	}

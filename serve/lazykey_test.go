@@ -5,11 +5,15 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +54,7 @@ func TestApplyParsesKeyAtFirstHandshake(t *testing.T) {
 	served := mustGet(t, c, "a.example")
 	key, ok := served.PrivateKey.(*lazyKey)
 	require.True(t, ok, "Apply defers the key, got %T", served.PrivateKey)
-	assert.NotNil(t, key.keyPEM, "not parsed at load")
+	assert.NotNil(t, key.keyDER, "not parsed at load")
 	assert.Nil(t, served.Leaf, "the index keeps no parsed leaf")
 
 	addr := echoServer(t, c.TLSConfig())
@@ -62,7 +66,7 @@ func TestApplyParsesKeyAtFirstHandshake(t *testing.T) {
 	signer, err := key.load()
 	require.NoError(t, err)
 	assert.IsType(t, &ecdsa.PrivateKey{}, signer)
-	assert.Nil(t, key.keyPEM, "the PEM is dropped once parsed")
+	assert.Nil(t, key.keyDER, "the DER is dropped once parsed")
 	assert.Zero(t, c.InvalidKeys())
 	assert.Same(t, served, mustGet(t, c, "a.example"))
 }
@@ -142,4 +146,45 @@ func leafDER(t *testing.T, s *secret.Secret) []byte {
 	b, _ := pem.Decode(s.Data[secret.TLSCertKey])
 	require.NotNil(t, b)
 	return b.Bytes
+}
+
+// TestApplyDeferredKeyEncodings: the key blocks tls.X509KeyPair accepts
+// are accepted when parsed late too, whatever their PEM type, and sign a
+// handshake: SEC 1 ("EC PRIVATE KEY") and PKCS #1 RSA ("RSA PRIVATE KEY").
+func TestApplyDeferredKeyEncodings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ca := newTestCA(t)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	sec1, err := x509.MarshalECPrivateKey(ecKey)
+	require.NoError(t, err)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		key   crypto.Signer
+		block *pem.Block
+	}{
+		{"sec1", ecKey, &pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}},
+		{"pkcs1", rsaKey, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), NotBefore: time.Now().Add(-time.Hour),
+				NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"a.example"},
+				KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, tt.key.Public(), ca.key)
+			require.NoError(t, err)
+			c := NewCache(Options{})
+			require.NoError(t, c.Apply([]*secret.Secret{tlsSecret("ns", "web",
+				pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(tt.block))}, nil))
+			conn := dial(ctx, t, echoServer(t, c.TLSConfig()), &tls.Config{RootCAs: ca.pool, ServerName: "a.example"})
+			require.NoError(t, conn.HandshakeContext(ctx))
+			assert.Zero(t, c.InvalidKeys())
+			signer, err := mustGet(t, c, "a.example").PrivateKey.(*lazyKey).load()
+			require.NoError(t, err)
+			assert.True(t, signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(tt.key.Public()))
+		})
+	}
 }
