@@ -95,7 +95,9 @@ func NewCache(opts Options) *Cache {
 //
 // Reads are ordered by ResourceVersion: a Secret older than the version
 // already put (or than a DeleteSecretAt of it) is ignored, so a read that
-// was slow to arrive never replaces a newer one. A Secret whose
+// was slow to arrive never replaces a newer one, and so is the version
+// already put, which is served (a Manager puts what it stores, and its
+// watch delivers the same version again): neither is parsed. A Secret whose
 // ResourceVersion is empty or not a decimal number is applied unordered.
 //
 // A Secret without tls.crt holds no certificate (an ACME account key, a key
@@ -109,6 +111,9 @@ func NewCache(opts Options) *Cache {
 //
 // A call costs O(names of s), however many Secrets are loaded.
 func (c *Cache) PutSecret(s *secret.Secret) error {
+	if s != nil && c.putAlready(meta.RefOf(s), parseVersion(s.ObjectMeta.ResourceVersion)) {
+		return nil
+	}
 	e, err := c.parseSecret(s, false)
 	if err != nil {
 		return err
@@ -127,6 +132,14 @@ func (c *Cache) PutSecret(s *secret.Secret) error {
 	}
 	c.publishLocked()
 	return nil
+}
+
+// putAlready reports whether a read of ref at version v is older than the
+// version applied, or is that version and it was not a delete.
+func (c *Cache) putAlready(ref meta.Ref, v uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.secretVersions.stale(ref, v) || c.secretVersions.current(ref, v)
 }
 
 // DeleteSecret stops serving the Secret named ref; names it claimed fall back
