@@ -83,22 +83,18 @@ func (in *inspection) walk(f *folder, name string) error {
 		return err
 	}
 	in.mode(entry{dir: d.rel, name: ".", abs: d.abs}, fi, dirPerm)
-	entries, err := d.readDir()
+	names, err := d.names()
 	if err != nil {
 		return err
 	}
-	var files []string
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := in.walk(d, e.Name()); err != nil {
+	infos, errs := lstatAll(d, names)
+	for i, name := range names {
+		if errs[i] == nil && infos[i].IsDir() {
+			if err := in.walk(d, name); err != nil {
 				return err
 			}
-		} else {
-			files = append(files, e.Name())
+			continue
 		}
-	}
-	infos, errs := lstatAll(d, files)
-	for i, name := range files {
 		if err := in.fileInfo(d, name, infos[i], errs[i]); err != nil {
 			return err
 		}

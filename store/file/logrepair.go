@@ -205,15 +205,15 @@ func (s *Store) repairLog() error {
 func (s *Store) maxObjectRevision() (uint64, error) {
 	var top uint64
 	_, err := s.eachObjectDir("", "", func(_ meta.Kind, _ string, d *folder) error {
-		entries, err := d.readDir()
+		names, err := d.names()
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+		for _, name := range names {
+			if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 				continue
 			}
-			data, err := d.readFile(e.Name())
+			data, err := d.readFile(name)
 			if err != nil {
 				continue
 			}

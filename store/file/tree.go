@@ -269,6 +269,19 @@ func (f *folder) readDir() ([]fs.DirEntry, error) {
 	return d.ReadDir(-1)
 }
 
+// names lists the names in f. Unlike readDir it looks at no entry: a
+// directory opened in an os.Root lstats every entry as it reads it (one
+// system call each, one after another), and a namespace directory of 100k
+// certificates holds 100k files, each looked at again when it is read.
+func (f *folder) names() ([]string, error) {
+	d, err := f.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = d.Close() }()
+	return d.Readdirnames(-1)
+}
+
 // sync makes the creation, rename or removal of an entry of f durable.
 func (f *folder) sync() error {
 	if !f.t.durable || !syncDirs {
