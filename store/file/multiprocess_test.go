@@ -74,6 +74,8 @@ func runChild(mode, dir string) error {
 		err = s.Create(ctx, storetest.NewWidget("ns", fromChild, nil))
 	case "watch":
 		err = childWatch(ctx, s)
+	case "crash":
+		childCrash(ctx, s, dir) // never returns
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
