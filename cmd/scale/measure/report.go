@@ -92,6 +92,9 @@ type RestartReport struct {
 	Relists    int64
 	// ReadyInStore counts the Ready Certificates the Store holds.
 	ReadyInStore int
+	// PeakRSS is the process's largest resident set (VmHWM) when the work
+	// after the restart ended: for a -restart run, the restart's own peak.
+	PeakRSS uint64
 }
 
 // Print writes the report as a table.
@@ -126,6 +129,7 @@ func (r *Report) Print(w io.Writer) {
 		row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
 		row("restart: full re-lists", "%d", s.Relists)
 		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
+		row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")

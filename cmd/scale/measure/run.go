@@ -246,6 +246,7 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time) (*R
 	rep.AtServed = readMemory()
 	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, served, rep.Calls)
 	rep.Relists = r.relists()
+	rep.PeakRSS = peakRSS()
 	res, err := r.raw.List(ctx, store.ListOptions{Kind: meta.KindCertificate})
 	if err != nil {
 		return rep, err
