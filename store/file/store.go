@@ -321,7 +321,7 @@ func readRecord(d *folder, name string, ref meta.Ref) (*record, error) {
 		return nil, err
 	}
 	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := decodeRecord(data, &r); err != nil {
 		return nil, &store.CorruptError{Ref: ref, Where: d.path(name), Err: err}
 	}
 	if len(r.Object) == 0 || r.Kind != ref.Kind || r.Metadata.Name != ref.Name || r.Metadata.Namespace != ref.Namespace {
