@@ -1,17 +1,18 @@
 package file
 
 import (
-	"bytes"
 	"encoding/json"
+
+	"github.com/certflow/certflow/internal/jsonmember"
 )
 
-// decodeRecord decodes an object file. The store writes kind, metadata
-// and object in that order, the object last: that layout is read by
-// decoding kind and metadata alone and checking the object's JSON once,
-// which it then shares with data rather than copying. json.Unmarshal
-// would scan the object twice and copy it, and a Manager's start lists
-// every object (at 100k certificates, some 2 GB). Anything else (written
-// by hand, or damaged) goes the general way, which names the damage.
+// decodeRecord decodes an object file. In the layout the store writes
+// (members kind, metadata and object, each once) kind and metadata are
+// decoded and the object's JSON is checked once and shared with data
+// rather than copied; json.Unmarshal would scan the object twice and copy
+// it, and a Manager's start lists every object (at 100k certificates, some
+// 2 GB). Anything else (written by hand, or damaged) goes the general way,
+// which names the damage.
 func decodeRecord(data []byte, r *record) error {
 	if decodeStoredLayout(data, r) {
 		return nil
@@ -23,51 +24,30 @@ func decodeRecord(data []byte, r *record) error {
 // decodeStoredLayout decodes data laid out as the store writes it and
 // reports whether it was.
 func decodeStoredLayout(data []byte, r *record) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return false
-	}
-	for _, member := range []struct {
-		key string
-		to  any
-	}{{"kind", &r.Kind}, {"metadata", &r.Metadata}} {
-		if t, err := dec.Token(); err != nil || t != member.key {
-			return false
+	var kind, metadata, object []byte
+	stored := true
+	ok := jsonmember.Each(data, func(key, value []byte) bool {
+		var to *[]byte
+		switch string(key) {
+		case "kind":
+			to = &kind
+		case "metadata":
+			to = &metadata
+		case "object":
+			to = &object
 		}
-		if dec.Decode(member.to) != nil {
-			return false
+		stored = to != nil && *to == nil
+		if stored {
+			*to = value
 		}
-	}
-	if t, err := dec.Token(); err != nil || t != "object" {
+		return stored
+	})
+	if !ok || !stored || kind == nil || metadata == nil || object == nil {
 		return false
 	}
-	// What is left is `: <object> }`.
-	rest := trimSpace(data[dec.InputOffset():])
-	rest, ok := bytes.CutPrefix(rest, []byte(":"))
-	if !ok {
+	if json.Unmarshal(kind, &r.Kind) != nil || json.Unmarshal(metadata, &r.Metadata) != nil || !json.Valid(object) {
 		return false
-	}
-	rest, ok = bytes.CutSuffix(rest, []byte("}"))
-	if !ok {
-		return false
-	}
-	object := trimSpace(rest)
-	if !json.Valid(object) {
-		return false // not one value: more members follow, or it is damaged
 	}
 	r.Object = object[:len(object):len(object)] // an append must not write into data
 	return true
-}
-
-// trimSpace trims what JSON counts as white space (bytes.TrimSpace trims
-// more).
-func trimSpace(b []byte) []byte {
-	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
 }
