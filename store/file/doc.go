@@ -73,7 +73,7 @@
 // is released. A session file nobody holds is a process that died after
 // it began writing: with WithQuickOpen, Open looks at every file only then
 // (or when the store has no sessions directory yet) and otherwise only at
-// the directories, the change log and the leases.
+// the directories, the leases and the change log's first and last lines.
 //
 // A damaged change log. Open reads the whole log; a line that does not
 // decode, or does not raise the revision, is dropped, and where revisions

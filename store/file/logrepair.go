@@ -156,6 +156,17 @@ func (s *Store) checkLog() error {
 	return lf.Close()
 }
 
+// checkLogEnd is checkLog reading only the log's first and last lines,
+// which is all a crash can damage (see WithQuickOpen).
+func (s *Store) checkLogEnd() error {
+	lf, st, err := s.openLog() // repairs a damaged end
+	if err != nil {
+		return err
+	}
+	s.lastRev = st.rev
+	return lf.Close()
+}
+
 // repairLogIfDamaged repairs the log if its end does not decode; the caller
 // holds the exclusive lock.
 func (s *Store) repairLogIfDamaged() error {

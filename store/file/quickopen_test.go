@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,4 +165,33 @@ func TestSessionFilesLastAsLongAsTheirStore(t *testing.T) {
 	assert.Len(t, sessions(), 1)
 	require.NoError(t, s.Close())
 	assert.Empty(t, sessions())
+}
+
+// A crash can cut the change log's last line short, which a quick Open
+// cuts off as every writer does; a line damaged in the middle is not a
+// crash's doing and is left to a full Open.
+func TestQuickOpenReadsTheChangeLogEnd(t *testing.T) {
+	ctx := testCtx(t)
+	dir, _ := quickPopulated(t)
+	logPath := filepath.Join(dir, "changes.log")
+	data, err := os.ReadFile(logPath)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+	require.GreaterOrEqual(t, len(lines), 3, "a header and two changes")
+	damaged := lines[0] + "{not json}\n" + strings.Join(lines[1:], "") + `{"rev":99,"type":"Modi`
+	require.NoError(t, os.WriteFile(logPath, []byte(damaged), 0o600))
+
+	log, logged := newLogger()
+	s, err := file.Open(dir, file.WithQuickOpen(), file.WithLogger(log))
+	require.NoError(t, err)
+	assert.NotContains(t, logged.String(), "repaired the change log")
+	w := newSecret("c")
+	require.NoError(t, s.Create(ctx, w))
+	assert.Equal(t, "3", w.Metadata.ResourceVersion, "the torn line took no revision")
+	require.NoError(t, s.Close())
+
+	s, err = file.Open(dir, file.WithLogger(log))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.Contains(t, logged.String(), "repaired the change log", "a full Open reads every line")
 }

@@ -69,8 +69,9 @@ func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 // process that was writing to it may have died mid-write (leaving a
 // temporary file, which may hold a private key), or when it was last
 // opened without the session records that tell (by an older version).
-// Otherwise Open looks at the directories, the change log and the leases
-// but not at each object file, which at 100k certificates are some 700k:
+// Otherwise Open looks at the directories, the leases and the change log's
+// end (where a crash cuts a line short), but not at each object file, which
+// at 100k certificates are some 700k, nor at each line of the change log:
 // links and files other users can write are still refused, by each
 // operation that meets them rather than by Open, and a file other users
 // can read is not made private. Use it when nobody but the programs using
@@ -177,10 +178,11 @@ func (s *Store) open() error {
 		if err := s.inspect(full); err != nil {
 			return err
 		}
-		if full {
-			if err := s.forgetSessions(sessions); err != nil {
-				return err
-			}
+		if !full {
+			return s.checkLogEnd()
+		}
+		if err := s.forgetSessions(sessions); err != nil {
+			return err
 		}
 		return s.checkLog()
 	})
