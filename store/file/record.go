@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/certflow/certflow/internal/jsonmember"
@@ -8,9 +9,8 @@ import (
 
 // decodeRecord decodes an object file. In the layout the store writes
 // (members kind, metadata and object, each once) kind and metadata are
-// decoded and the object's JSON is checked once and shared with data
-// rather than copied; json.Unmarshal would scan the object twice and copy
-// it, and a Manager's start lists every object (at 100k certificates, some
+// decoded and the object's JSON is checked once; json.Unmarshal would
+// scan the object twice, and a Manager's start lists every object (at 100k certificates, some
 // 2 GB). Anything else (written by hand, or damaged) goes the general way,
 // which names the damage.
 func decodeRecord(data []byte, r *record) error {
@@ -48,6 +48,9 @@ func decodeStoredLayout(data []byte, r *record) bool {
 	if json.Unmarshal(kind, &r.Kind) != nil || json.Unmarshal(metadata, &r.Metadata) != nil || !json.Valid(object) {
 		return false
 	}
-	r.Object = object[:len(object):len(object)] // an append must not write into data
+	// A copy, as json.Unmarshal makes: sharing data kept each file's
+	// metadata alive with the listed object, and a Manager's start holds
+	// every object at once (peak RSS 3.9 to 4.8 GB at 100k certificates).
+	r.Object = bytes.Clone(object)
 	return true
 }

@@ -48,13 +48,14 @@ func TestDecodeRecord(t *testing.T) {
 	}
 }
 
-// The object shares the file's bytes without letting an append write into
-// them.
-func TestDecodeRecordSharesTheObject(t *testing.T) {
+// The object is a copy: it does not keep the file's bytes alive, and an
+// append does not write into them.
+func TestDecodeRecordCopiesTheObject(t *testing.T) {
 	data := []byte(`{"kind":"Secret","metadata":{"name":"a"},"object":{"x":1}}`)
 	var r record
 	require.NoError(t, decodeRecord(data, &r))
 	_ = append(r.Object, '!')
+	r.Object[0] = '['
 	assert.Equal(t, `{"kind":"Secret","metadata":{"name":"a"},"object":{"x":1}}`, string(data))
 }
 
