@@ -9,10 +9,10 @@ import (
 
 // decodeRecord decodes an object file. In the layout the store writes
 // (members kind, metadata and object, each once) kind and metadata are
-// decoded and the object's JSON is checked once; json.Unmarshal would
-// scan the object twice, and a Manager's start lists every object (at 100k certificates, some
-// 2 GB). Anything else (written by hand, or damaged) goes the general way,
-// which names the damage.
+// decoded and the object's JSON is checked once, where json.Unmarshal
+// scans it twice; a Manager's start lists every object (at 100k
+// certificates, some 1.4 GB). Anything else (written by hand, or damaged)
+// goes the general way, which names the damage.
 func decodeRecord(data []byte, r *record) error {
 	if decodeStoredLayout(data, r) {
 		return nil
