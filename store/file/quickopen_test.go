@@ -3,7 +3,6 @@
 package file_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -18,21 +17,6 @@ import (
 	"github.com/certflow/certflow/store/file"
 	"github.com/certflow/certflow/store/storetest"
 )
-
-// crashExit is how a "crash" child ends: without closing the store.
-const crashExit = 3
-
-// childCrash writes through s, leaves a temporary file as a write cut
-// short would, and exits without closing the store.
-func childCrash(ctx context.Context, s store.Store, dir string) {
-	if err := s.Create(ctx, newSecret(fromChild)); err != nil {
-		os.Exit(1)
-	}
-	if os.WriteFile(filepath.Join(dir, "objects/Secret/ns/.tmp-crashed"), []byte(privateKey), 0o600) != nil {
-		os.Exit(1)
-	}
-	os.Exit(crashExit)
-}
 
 // quickPopulated returns a closed store holding Secrets a and b, and the
 // path of a's file made readable by other users: a full Open makes it
