@@ -101,7 +101,9 @@ func nextARICheck(now time.Time, retryAfter time.Duration, rnd func(n int64) int
 // firstARICheck is the ARI status of the leaf certID issued at now and
 // due for renewal at renewal (from its validity): nothing asked yet, the
 // first check due one check interval from now (ARIDefaultCheck plus up to a
-// tenth, as after an answer without Retry-After), or halfway to renewal
+// tenth, as after an answer without Retry-After, drawn from key and the
+// leaf so certificates issued together are not all asked together and
+// the decision stays a function of its snapshot), or halfway to renewal
 // when that comes sooner.
 //
 // RFC 9773 §4.3 says a client SHOULD ask right after issuance; certflow
@@ -118,8 +120,8 @@ func nextARICheck(now time.Time, retryAfter time.Duration, rnd func(n int64) int
 // there, so the CA's window is known before that schedule runs out. The
 // saving is one request, one reconcile and one status write per issuance:
 // the request a minimal client would not send.
-func firstARICheck(certID string, now, renewal time.Time, rnd func(n int64) int64) *ARIStatus {
-	next := nextARICheck(now, 0, rnd)
+func firstARICheck(certID string, now, renewal time.Time, key string) *ARIStatus {
+	next := now.Add(ARIDefaultCheck + jitterIn(key+"/"+certID, ARIDefaultCheck/10))
 	if half := now.Add(renewal.Sub(now) / 2); half.Before(next) {
 		next = half
 	}

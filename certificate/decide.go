@@ -245,7 +245,7 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 		if cert.Status.ACME == nil {
 			cert.Status.ACME = &ACMEStatus{}
 		}
-		cert.Status.ACME.ARI = firstARICheck(id, now, rt, s.rnd)
+		cert.Status.ACME.ARI = firstARICheck(id, now, rt, JitterKey(cert))
 		next = reconcile.Earliest(rt, *cert.Status.ACME.ARI.NextCheck)
 	}
 	cert.Status.NextPrivateKeySecretName = ""
