@@ -103,7 +103,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if !retryAt.IsZero() {
 		next = retryAt
 	}
-	if p.Write && len(p.Delete) == 0 && retryAt.IsZero() {
+	// An effect's outcome (approval, a signature) is written with it.
+	if (p.Write || p.Effect != nil) && len(p.Delete) == 0 && retryAt.IsZero() {
 		s.Request = req
 		return r.settle(ctx, s, p.Create, next)
 	}

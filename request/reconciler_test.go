@@ -305,7 +305,10 @@ func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
 		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
 	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
-	got := f.reconcile(t, ref)
+	_, err := f.r.Reconcile(f.ctx, ref)
+	require.NoError(t, err)
+	got := &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
 	require.Equal(t, request.ReasonOrderCreated, readyReason(got))
 	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionApproved))
 	require.Len(t, seen, 3, "approve, create the Order, then a decision on what it wrote: all in one visit")
