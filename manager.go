@@ -42,6 +42,9 @@ type Manager struct {
 	// own is what reconciles wrote to their children, so that those very
 	// changes do not wake them again (ownwrites.go).
 	own ownWrites
+	// written is the owner view of what reconciles updated, so the watch
+	// compares it without reading the object (ownerview_written.go).
+	written writtenViews
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -77,12 +80,14 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    owner,
 		Observer:                 decisionsTo(queue, c.Observer),
 	}
-	m.deps.Store = &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add}
+	writes := &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add}
+	m.deps.Store = writes
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
 		return nil, err
 	}
 	m.wiring = w
+	writes.updating = m.updating
 	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
@@ -149,6 +154,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	m.wiring.secretNames.reset(res.Items)
 	m.ownerWake.reset()
 	m.own.reset()
+	m.written.reset()
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)

@@ -134,11 +134,24 @@ type ownWritesStore struct {
 	store.Store
 	own  *ownWrites
 	wake func(meta.Ref)
+	// updating, if set, is told of every update before it is made, and
+	// then how it ended (writtenViews).
+	updating func(meta.Object) func(error)
 }
 
 // Unwrap returns the Store written through, for callers looking for
 // optional interfaces.
 func (s *ownWritesStore) Unwrap() store.Store { return s.Store }
+
+func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
+	if s.updating == nil {
+		return s.Store.Update(ctx, obj)
+	}
+	ended := s.updating(obj)
+	err := s.Store.Update(ctx, obj)
+	ended(err)
+	return err
+}
 
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
 	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
