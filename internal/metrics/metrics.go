@@ -36,6 +36,8 @@ type Metrics struct {
 	opts    Options
 	d       descs
 	objects *objectIndex
+	// events, if set, reports the events writer's backlog and losses.
+	events func() (pending int, lost uint64)
 
 	acmeRequests *untypedCounters[acmeKey]
 	acmeDuration *prometheus.SummaryVec
@@ -137,6 +139,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.d.queueDepth, prometheus.GaugeValue, float64(waiting))
 		ch <- prometheus.MustNewConstMetric(m.d.inFlight, prometheus.GaugeValue, float64(inFlight))
 	}
+	m.collectEvents(ch)
 	m.objects.refresh(m.opts.RefreshTimeout)
 	m.objects.collect(ch, &m.d)
 }
