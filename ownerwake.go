@@ -48,20 +48,25 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.forget(ev.Ref)
 		return true
 	}
-	obj, err := newObject(ev.Ref.Kind)
-	if err == nil {
-		err = m.cfg.Store.Get(ctx, ev.Ref, obj)
+	// The metadata after the change comes with the event; the view as a
+	// reconcile wrote it (writtenViews), else as the Store has it now.
+	om := &ev.Meta
+	view, written := m.written.take(ev.Ref, ev.Meta.ResourceVersion)
+	if !written {
+		obj, err := newObject(ev.Ref.Kind)
+		if err == nil {
+			err = m.cfg.Store.Get(ctx, ev.Ref, obj)
+		}
+		if err != nil {
+			w.forget(ev.Ref)
+			return true
+		}
+		view, om = viewOf(rule, obj), obj.GetMeta()
 	}
-	if err != nil {
-		w.forget(ev.Ref)
-		return true
-	}
-	view := viewOf(rule, obj)
 	if view == nil {
 		w.forget(ev.Ref)
 		return true
 	}
-	om := obj.GetMeta()
 	now := ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
 		generation: om.Generation, deleting: om.DeletionTime != nil}
 	w.mu.Lock()
