@@ -25,9 +25,8 @@ const maxDeletions = 4096
 // certificate before, see docs/memory.md).
 type ownerIndex struct {
 	mu sync.Mutex
-	// ids interns every object that owns or is owned; nodes is by id.
-	ids   refTable
-	nodes []ownerNode
+	// ids interns every object that owns or is owned, with its node.
+	ids refTable[ownerNode]
 	// edges[0] is unused, so that 0 ends a list; freeEdges are reusable.
 	edges     []ownerEdge
 	freeEdges []int32
@@ -65,7 +64,7 @@ func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
 		return nil
 	}
 	var owners []meta.Ref
-	for e := x.nodes[id].owners; e != 0; e = x.edges[e].nextOwner {
+	for e := x.ids.at(id).owners; e != 0; e = x.edges[e].nextOwner {
 		owners = append(owners, x.ids.ref(x.edges[e].owner))
 	}
 	return owners
@@ -98,10 +97,10 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 				continue // listed twice: one edge
 			}
 			oid := x.internLocked(o)
-			e := x.newEdgeLocked(ownerEdge{owner: oid, child: id, nextChild: x.nodes[oid].children})
-			x.nodes[oid].children = e
+			e := x.newEdgeLocked(ownerEdge{owner: oid, child: id, nextChild: x.ids.at(oid).children})
+			x.ids.at(oid).children = e
 			if last == 0 {
-				x.nodes[id].owners = e
+				x.ids.at(id).owners = e
 			} else {
 				x.edges[last].nextOwner = e
 			}
@@ -109,13 +108,13 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 		}
 	}
 	if createdAt != 0 {
-		x.nodes[id].created = createdAt
+		x.ids.at(id).created = createdAt
 	}
 }
 
 // ownersAreLocked reports whether id's owners are owners, in order.
 func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
-	e := x.nodes[id].owners
+	e := x.ids.at(id).owners
 	for _, o := range owners {
 		if e == 0 || x.ids.ref(x.edges[e].owner) != o {
 			return false
@@ -127,7 +126,7 @@ func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
 
 // ownsLocked reports whether owner already owns child.
 func (x *ownerIndex) ownsLocked(owner meta.Ref, child int32) bool {
-	for e := x.nodes[child].owners; e != 0; e = x.edges[e].nextOwner {
+	for e := x.ids.at(child).owners; e != 0; e = x.edges[e].nextOwner {
 		if x.ids.ref(x.edges[e].owner) == owner {
 			return true
 		}
@@ -136,14 +135,7 @@ func (x *ownerIndex) ownsLocked(owner meta.Ref, child int32) bool {
 }
 
 func (x *ownerIndex) internLocked(ref meta.Ref) int32 {
-	id, added := x.ids.intern(ref)
-	if added {
-		if int(id) == len(x.nodes) {
-			x.nodes = append(x.nodes, ownerNode{})
-		} else {
-			x.nodes[id] = ownerNode{}
-		}
-	}
+	id, _ := x.ids.intern(ref)
 	return id
 }
 
@@ -164,9 +156,9 @@ func (x *ownerIndex) newEdgeLocked(e ownerEdge) int32 {
 // unlinkOwnersLocked removes every edge from id's owners to id, and the
 // owners left with neither owners nor children.
 func (x *ownerIndex) unlinkOwnersLocked(id int32) {
-	for e := x.nodes[id].owners; e != 0; {
+	for e := x.ids.at(id).owners; e != 0; {
 		edge := x.edges[e]
-		owner := &x.nodes[edge.owner]
+		owner := x.ids.at(edge.owner)
 		// Unthread e from its owner's children.
 		if owner.children == e {
 			owner.children = edge.nextChild
@@ -182,18 +174,17 @@ func (x *ownerIndex) unlinkOwnersLocked(id int32) {
 		x.releaseIfUnusedLocked(edge.owner)
 		e = edge.nextOwner
 	}
-	x.nodes[id].owners = 0
+	x.ids.at(id).owners = 0
 }
 
 func (x *ownerIndex) releaseIfUnusedLocked(id int32) {
-	if n := x.nodes[id]; n.owners != 0 || n.children != 0 {
+	if n := x.ids.at(id); n.owners != 0 || n.children != 0 {
 		return
 	}
-	x.nodes[id] = ownerNode{}
 	x.ids.release(id)
 	if x.ids.len() == 0 {
 		// Empty: give back what a burst grew.
-		x.ids, x.nodes, x.edges, x.freeEdges = refTable{}, nil, nil, nil
+		x.ids, x.edges, x.freeEdges = refTable[ownerNode]{}, nil, nil
 	}
 }
 
@@ -211,7 +202,7 @@ func (x *ownerIndex) forgetLocked(ref meta.Ref) {
 		return
 	}
 	x.unlinkOwnersLocked(id)
-	x.nodes[id].created = 0
+	x.ids.at(id).created = 0
 	x.releaseIfUnusedLocked(id)
 }
 
@@ -223,7 +214,7 @@ func (x *ownerIndex) childrenOf(owner meta.Ref) ([]meta.Ref, bool) {
 	defer x.mu.Unlock()
 	var children []meta.Ref
 	if id, ok := x.ids.lookup(owner); ok {
-		for e := x.nodes[id].children; e != 0; e = x.edges[e].nextChild {
+		for e := x.ids.at(id).children; e != 0; e = x.edges[e].nextChild {
 			children = append(children, x.ids.ref(x.edges[e].child))
 		}
 	}
@@ -279,7 +270,7 @@ func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
 
 func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 	if id, ok := x.ids.lookup(ref); ok {
-		return x.nodes[id].created
+		return x.ids.at(id).created
 	}
 	return 0
 }
@@ -299,7 +290,7 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
 			fresh.kinds[o.Kind] = true
 		}
 	}
-	x.ids, x.nodes, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.nodes, fresh.edges, fresh.freeEdges, fresh.kinds
+	x.ids, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.kinds
 }
 
 func (x *ownerIndex) mayOwn(k meta.Kind) bool {

@@ -6,32 +6,41 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// refTable interns object references: each gets a small integer id that an
-// index links by, so a reference is held once (its 48-byte header; its
-// strings are the Store's) however many links name it, and finding it costs
-// a 4-byte slot instead of a Go map entry (~90 bytes apiece with a map's
-// load factor, per map naming the object). At 100k certificates an index
-// holds some 700k objects. Not safe for concurrent use: its index locks.
-type refTable struct {
+// refTable interns object references, each with a value T: each gets a
+// small integer id that an index links by, so a reference is held once
+// (its 48-byte header; its strings are the Store's) however many links name
+// it, and finding it costs a 4-byte slot instead of a Go map entry (~90
+// bytes apiece with a map's load factor). At 100k certificates the owner
+// index holds some 700k objects. Not safe for concurrent use: its index
+// locks.
+type refTable[T any] struct {
 	seed maphash.Seed
 	// slots is an open-addressed (linear probing) table of id+1; 0 is empty.
 	// Its length is a power of two.
-	slots []int32
-	refs  []meta.Ref // by id; a free id holds the zero Ref
-	free  []int32    // ids to reuse
+	slots   []int32
+	entries []refEntry[T] // by id; a free id holds the zero entry
+	free    []int32       // ids to reuse
+}
+
+type refEntry[T any] struct {
+	ref meta.Ref
+	val T
 }
 
 // refTableMin is the fewest slots a table has once anything is in it.
 const refTableMin = 64
 
 // len returns how many references are interned.
-func (t *refTable) len() int { return len(t.refs) - len(t.free) }
+func (t *refTable[T]) len() int { return len(t.entries) - len(t.free) }
 
 // ref returns the reference interned as id.
-func (t *refTable) ref(id int32) meta.Ref { return t.refs[id] }
+func (t *refTable[T]) ref(id int32) meta.Ref { return t.entries[id].ref }
+
+// at returns the value of id, to read or change in place.
+func (t *refTable[T]) at(id int32) *T { return &t.entries[id].val }
 
 // lookup returns ref's id, if interned.
-func (t *refTable) lookup(ref meta.Ref) (int32, bool) {
+func (t *refTable[T]) lookup(ref meta.Ref) (int32, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
@@ -41,15 +50,15 @@ func (t *refTable) lookup(ref meta.Ref) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if t.refs[s-1] == ref {
+		if t.entries[s-1].ref == ref {
 			return s - 1, true
 		}
 	}
 }
 
-// intern returns ref's id, interning it first if need be; added tells
-// whether it was new. A new id is either reused or len(refs)-1.
-func (t *refTable) intern(ref meta.Ref) (id int32, added bool) {
+// intern returns ref's id, interning it first (with a zero value) if need
+// be; added tells whether it was new.
+func (t *refTable[T]) intern(ref meta.Ref) (id int32, added bool) {
 	if id, ok := t.lookup(ref); ok {
 		return id, false
 	}
@@ -59,25 +68,26 @@ func (t *refTable) intern(ref meta.Ref) (id int32, added bool) {
 	if n := len(t.free); n > 0 {
 		id = t.free[n-1]
 		t.free = t.free[:n-1]
-		t.refs[id] = ref
+		t.entries[id].ref = ref
 	} else {
-		id = int32(len(t.refs))
-		t.refs = append(t.refs, ref)
+		id = int32(len(t.entries))
+		t.entries = append(t.entries, refEntry[T]{ref: ref})
 	}
 	t.place(id)
 	return id, true
 }
 
-// release forgets the reference interned as id; id may be reused.
-func (t *refTable) release(id int32) {
+// release forgets the reference interned as id and its value; id may be
+// reused.
+func (t *refTable[T]) release(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.refs[id]) & mask
+	i := t.home(t.entries[id].ref) & mask
 	for t.slots[i] != id+1 {
 		i = (i + 1) & mask
 	}
 	// Shift back what follows in the run, so lookups need no tombstones.
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
-		h := t.home(t.refs[t.slots[j]-1]) & mask
+		h := t.home(t.entries[t.slots[j]-1].ref) & mask
 		// The entry at j stays unless its home is cyclically outside (i, j].
 		if (i < j && i < h && h <= j) || (i > j && (i < h || h <= j)) {
 			continue
@@ -86,33 +96,33 @@ func (t *refTable) release(id int32) {
 		i = j
 	}
 	t.slots[i] = 0
-	t.refs[id] = meta.Ref{}
+	t.entries[id] = refEntry[T]{}
 	t.free = append(t.free, id)
 }
 
-func (t *refTable) place(id int32) {
+func (t *refTable[T]) place(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.refs[id]) & mask
+	i := t.home(t.entries[id].ref) & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
 	t.slots[i] = id + 1
 }
 
-func (t *refTable) rehash(size int) {
-	free := make([]bool, len(t.refs))
+func (t *refTable[T]) rehash(size int) {
+	free := make([]bool, len(t.entries))
 	for _, id := range t.free {
 		free[id] = true
 	}
 	t.slots = make([]int32, size)
-	for id := range t.refs {
+	for id := range t.entries {
 		if !free[id] {
 			t.place(int32(id))
 		}
 	}
 }
 
-func (t *refTable) home(ref meta.Ref) int {
+func (t *refTable[T]) home(ref meta.Ref) int {
 	if t.seed == (maphash.Seed{}) {
 		t.seed = maphash.MakeSeed()
 	}

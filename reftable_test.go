@@ -16,7 +16,7 @@ import (
 // interned and freed ids are reused.
 func TestRefTable_AgreesWithAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var tab refTable
+	var tab refTable[int]
 	want := map[meta.Ref]int32{}
 	ref := func(i int) meta.Ref {
 		return meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: fmt.Sprint("s-", i)}
@@ -47,5 +47,5 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 			}
 		}
 	}
-	require.LessOrEqual(t, len(tab.refs), 3000, "freed ids are reused")
+	require.LessOrEqual(t, len(tab.entries), 3000, "freed ids are reused")
 }
