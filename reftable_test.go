@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,4 +49,59 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 		}
 	}
 	require.LessOrEqual(t, len(tab.entries), 3000, "freed ids are reused")
+}
+
+// TestTimerHeap_AgreesWithAMap: scheduling, rescheduling and cancelling at
+// random, every reference keeps the last time it was given, and popping
+// what is due at a time returns exactly the references due by then, in
+// time order, and forgets them.
+func TestTimerHeap_AgreesWithAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	th := newTimerHeap()
+	want := map[meta.Ref]time.Time{}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ref := func(i int) meta.Ref {
+		return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}
+	}
+	for round := range 50 {
+		for range 400 {
+			r := ref(rng.IntN(1000))
+			if _, ok := want[r]; ok && rng.IntN(4) == 0 {
+				th.Cancel(r)
+				delete(want, r)
+				continue
+			}
+			at := base.Add(time.Duration(rng.IntN(10000)) * time.Second)
+			th.Schedule(r, at)
+			want[r] = at
+		}
+		for i := range 1000 {
+			at, ok := th.Scheduled(ref(i))
+			wat, wok := want[ref(i)]
+			require.Equal(t, wok, ok, "round %d: %s", round, ref(i))
+			require.True(t, at.Equal(wat), "round %d: %s at %v, want %v", round, ref(i), at, wat)
+		}
+		now := base.Add(time.Duration(rng.IntN(10000)) * time.Second)
+		due, next := th.popDue(now)
+		for i := 1; i < len(due); i++ {
+			require.False(t, want[due[i]].Before(want[due[i-1]]), "round %d: due in time order", round)
+		}
+		var wantDue []meta.Ref
+		for r, at := range want {
+			if !at.After(now) {
+				wantDue = append(wantDue, r)
+				delete(want, r)
+			}
+		}
+		require.ElementsMatch(t, wantDue, due, "round %d", round)
+		var earliest time.Time
+		for _, at := range want {
+			if earliest.IsZero() || at.Before(earliest) {
+				earliest = at
+			}
+		}
+		require.True(t, next.Equal(earliest), "round %d: next %v, want %v", round, next, earliest)
+		require.Equal(t, len(want), th.refs.len())
+		th.firing = false
+	}
 }
