@@ -3,6 +3,7 @@ package measure
 import (
 	"fmt"
 	"math"
+	"runtime/debug"
 	"runtime/metrics"
 )
 
@@ -25,4 +26,12 @@ func gcSettings() string {
 		}
 	}
 	return fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+}
+
+// returnedMemory gives the heap's free pages back to the OS first (the
+// runtime's scavenger does so over minutes), so the resident set is what
+// the heap's spans in use hold.
+func returnedMemory() Memory {
+	debug.FreeOSMemory()
+	return readMemory()
 }

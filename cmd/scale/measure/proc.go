@@ -3,7 +3,6 @@ package measure
 import (
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -31,14 +30,6 @@ func readMemory() Memory {
 // settledMemory collects garbage first, so the heap is what is live.
 func settledMemory() Memory {
 	runtime.GC()
-	return readMemory()
-}
-
-// returnedMemory gives the heap's free pages back to the OS first (the
-// runtime's scavenger does so over minutes), so the resident set is what
-// the heap's spans in use hold.
-func returnedMemory() Memory {
-	debug.FreeOSMemory()
 	return readMemory()
 }
 
