@@ -10,7 +10,8 @@ import (
 
 // GetCertificate answers a TLS handshake from the current certificates: the
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
-// challenge certificate of a pending challenge. It takes no lock and
+// challenge certificate of a pending challenge (looked up in the Store when
+// the watch has not delivered it yet). It takes no lock and
 // allocates nothing on a hit. Use it as tls.Config.GetCertificate.
 //
 // With Config.OnDemand.IdleTimeout, a hit also records that the name was
@@ -23,6 +24,9 @@ import (
 // and invalid names with unrecognized_name instead.
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	cert, err := m.wiring.cache.GetCertificate(hello)
+	if err != nil && errors.Is(err, serve.ErrNoChallenge) {
+		return m.wiring.miss.challengeCertificate(m.wiring.cache, hello, err)
+	}
 	if m.onDemand == nil {
 		return cert, err
 	}
@@ -44,6 +48,7 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 // certificate in Certificates and it is served to them instead.)
 func (m *Manager) TLSConfig() *tls.Config {
 	cfg := m.wiring.cache.TLSConfig()
+	cfg.GetCertificate = m.GetCertificate // a TLS-ALPN-01 miss reads the Store
 	if m.onDemand != nil {
 		cfg.GetCertificate = m.getCertificateOrUnrecognized
 	}
@@ -62,8 +67,10 @@ func (m *Manager) getCertificateOrUnrecognized(hello *tls.ClientHelloInfo) (*tls
 
 // HTTPHandler answers HTTP-01 challenges under /.well-known/acme-challenge/
 // for every challenge in the Store (so any replica sharing the Store
-// answers) and passes every other request to fallback. A nil fallback
+// answers, even before its Store watch delivered the challenge: a token it
+// does not hold yet is looked up in the Store, at a bounded rate) and
+// passes every other request to fallback. A nil fallback
 // redirects to https.
 func (m *Manager) HTTPHandler(fallback http.Handler) http.Handler {
-	return serve.HTTPHandler(m.wiring.cache, fallback)
+	return serve.HTTPHandler(missTokens{cache: m.wiring.cache, miss: m.wiring.miss}, fallback)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/meta"
@@ -27,7 +28,11 @@ func (n *StatusNode) addIssuerList(c *certificate.Certificate) {
 		n.add("Issued By", issuerText(*c.Status.IssuedBy, ns))
 	}
 	for _, s := range c.Status.SkippedIssuers {
-		n.add("Skipped Issuer", fmt.Sprintf("%s: %s: %s", issuerText(s.IssuerRef, ns), s.Reason, s.Message))
+		text := fmt.Sprintf("%s: %s: %s", issuerText(s.IssuerRef, ns), s.Reason, s.Message)
+		if s.RetryAt != nil {
+			text += " (not asked again before " + s.RetryAt.UTC().Format(time.RFC3339) + ")"
+		}
+		n.add("Skipped Issuer", text)
 	}
 }
 

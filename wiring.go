@@ -53,6 +53,9 @@ type wiring struct {
 	// ownerViews holds, per kind, what its owners' reconcilers decide on
 	// about it, contributed by the package that reads it (see ownerWake).
 	ownerViews map[meta.Kind]reconcile.OwnerView
+
+	// miss answers validations the cache misses from the Store.
+	miss *challengeMiss
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -68,7 +71,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	retryAfter := &challenge.RetryAfterRecorder{}
 	wrap := func(rt http.RoundTripper) http.RoundTripper { return met.ACMETransport(retryAfter.Wrap(rt)) }
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
-		MaxInFlight: cfg.ACME.MaxInFlightPerAccount})
+		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {
@@ -91,6 +94,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		return certificate.OrphanedSecret(raw)
 	}}
 	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
+	w.miss = newChallengeMiss(deps.Store, deps.Clock, w.putChallenge, w.cache.DeleteChallengeAt)
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}

@@ -142,10 +142,12 @@ func (d *decision) run() {
 	}
 	cert.Status.NextPrivateKeySecretName = key.name
 	if req == nil {
-		// Skips of earlier issuances are history once this one starts.
-		if cur := currentSkips(cert); len(cur) != len(cert.Status.SkippedIssuers) {
+		// Skips of earlier issuances are history once this one starts,
+		// but for the CA waits they record (certificate/fallbackhold.go).
+		if cur := keptSkips(cert, now); len(cur) != len(cert.Status.SkippedIssuers) {
 			cert.Status.SkippedIssuers = cur
 		}
+		d.skipHeld()
 		r := newRequest(cert, key)
 		orderOptions(r, cert, kp, trigger, s.ARI != nil && issuedTheSecret(cert, s.Secret, r.Spec.IssuerRef))
 		d.plan.Create = append(d.plan.Create, r)

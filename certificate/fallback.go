@@ -38,6 +38,11 @@ type SkippedIssuer struct {
 	// being issued, and the failed issuance attempts before it.
 	Revision int `json:"revision"`
 	Attempt  int `json:"attempt"`
+	// RetryAt, after a rate limit, is when the CA's Retry-After lets the
+	// issuer be asked again: until then every issuance of this
+	// Certificate (a retry after a counted failure, a renewal) passes it
+	// over without asking, and the skip is kept. nil if unknown.
+	RetryAt *time.Time `json:"retryAt,omitempty"`
 }
 
 // IssuerRefs returns the issuers in the order an issuance tries them:
@@ -116,8 +121,9 @@ func (d *decision) skip(req *request.CertificateRequest, t Trigger) {
 		if req.Status.FailureTime != nil {
 			at = *req.Status.FailureTime
 		}
-		cert.Status.SkippedIssuers = append(currentSkips(cert), SkippedIssuer{IssuerRef: req.Spec.IssuerRef,
-			Reason: f.Reason, Message: f.Message, Request: req.ObjectMeta.Name, Time: at, Revision: rev, Attempt: n})
+		cert.Status.SkippedIssuers = append(keptSkips(cert, now), SkippedIssuer{IssuerRef: req.Spec.IssuerRef,
+			Reason: f.Reason, Message: f.Message, Request: req.ObjectMeta.Name, Time: at, Revision: rev, Attempt: n,
+			RetryAt: f.RetryAt})
 		ref := req.Spec.IssuerRef.Resolve(cert.ObjectMeta.Namespace)
 		d.plan.Eventf(meta.EventWarning, ReasonIssuerSkipped, fmt.Sprintf("%s %q skipped (%s: %s); trying the next issuer",
 			ref.Kind, ref.Name, f.Reason, f.Message))

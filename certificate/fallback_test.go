@@ -78,6 +78,21 @@ func TestDecide_Fallback(t *testing.T) {
 		return SkippedIssuer{IssuerRef: iss, Reason: f.Reason, Message: f.Message, Request: "web-" + strconv.Itoa(rev), Time: failedAt, Revision: rev, Attempt: attempt}
 	}
 	one := 1
+	later := now.Add(time.Hour) // the first CA's Retry-After ends then
+	rateLimitedUntil := func(at time.Time) *request.Fallback {
+		f := *rateLimited
+		f.RetryAt = &at
+		return &f
+	}
+	heldSkip := func(iss meta.IssuerRef, rev, attempt int, until time.Time) SkippedIssuer {
+		s := skipOf(iss, rateLimited, rev, attempt)
+		s.RetryAt = &until
+		return s
+	}
+	notAsked := func(iss meta.IssuerRef, rev, attempt int, until time.Time) SkippedIssuer {
+		return SkippedIssuer{IssuerRef: iss, Reason: request.ReasonRateLimited, Time: now, Revision: rev, Attempt: attempt, RetryAt: &until,
+			Message: "not sent: the CA asked not to be asked before " + until.UTC().Format(time.RFC3339)}
+	}
 
 	type want struct {
 		create []string
@@ -145,6 +160,39 @@ func TestDecide_Fallback(t *testing.T) {
 			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt)}
 		}, want{create: []string{"CertificateRequest/web-1"}, requestFor: &a, hasFallback: true,
 			skipped: []SkippedIssuer{skipOf(meta.IssuerRef{Name: "gone"}, rateLimited, 1, 0)}}},
+		{"first issuer rate limited with a Retry-After: the skip keeps the CA's time", func() *Snapshot {
+			crt := base()
+			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt), NextRequest: failed(reqFor(crt, a), rateLimitedUntil(later))}
+		}, want{delete: []string{"CertificateRequest/web-1"}, next: now, skipped: []SkippedIssuer{heldSkip(a, 1, 0, later)}, event: ReasonIssuerSkipped}},
+		{"retry after a counted failure before the first CA's time: passed over without a request", func() *Snapshot {
+			crt := base()
+			crt.Status.SkippedIssuers = []SkippedIssuer{heldSkip(a, 1, 0, later), skipOf(b, rejected, 1, 0)}
+			long := now.Add(-2 * time.Hour)
+			crt.Status.FailedIssuanceAttempts, crt.Status.LastFailureTime = &one, &long
+			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt)}
+		}, want{create: []string{"CertificateRequest/web-1"}, requestFor: &b, hasFallback: true, failures: 1, event: ReasonIssuerSkipped,
+			skipped: []SkippedIssuer{heldSkip(a, 1, 0, later), notAsked(a, 1, 1, later)}}},
+		{"renewal before the first CA's time: passed over without a request", func() *Snapshot {
+			crt := base()
+			crt.Status.Revision = &one
+			crt.Status.SkippedIssuers = []SkippedIssuer{heldSkip(a, 1, 0, later)}
+			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt)}
+		}, want{create: []string{"CertificateRequest/web-2"}, requestFor: &b, hasFallback: true, event: ReasonIssuerSkipped,
+			skipped: []SkippedIssuer{heldSkip(a, 1, 0, later), notAsked(a, 2, 0, later)}}},
+		{"every issuer held: the last one is asked all the same (its order waits)", func() *Snapshot {
+			crt := base()
+			crt.Status.Revision = &one
+			crt.Status.SkippedIssuers = []SkippedIssuer{heldSkip(a, 1, 0, later), heldSkip(b, 1, 0, later), heldSkip(c, 1, 0, later)}
+			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt)}
+		}, want{create: []string{"CertificateRequest/web-2"}, requestFor: &c, event: ReasonIssuerSkipped,
+			skipped: []SkippedIssuer{heldSkip(a, 1, 0, later), heldSkip(b, 1, 0, later), heldSkip(c, 1, 0, later),
+				notAsked(a, 2, 0, later), notAsked(b, 2, 0, later)}}},
+		{"the first CA's time has passed: it is asked again, the old skip dropped", func() *Snapshot {
+			crt := base()
+			crt.Status.Revision = &one
+			crt.Status.SkippedIssuers = []SkippedIssuer{heldSkip(a, 1, 0, now)}
+			return &Snapshot{Cert: crt, NextKey: nextKeyOf(crt)}
+		}, want{create: []string{"CertificateRequest/web-2"}, requestFor: &a, hasFallback: true}},
 		{"issued by the second issuer: its Secret names it", func() *Snapshot {
 			crt := base()
 			crt.Status.SkippedIssuers = []SkippedIssuer{skipOf(a, rateLimited, 1, 0)}

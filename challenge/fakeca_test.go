@@ -32,6 +32,9 @@ type fakeCA struct {
 	// validAfterReads makes the authorization valid once it was read this
 	// often after the accept.
 	validAfterReads int
+	// onAccept, if set, is called as each accept arrives, before it is
+	// answered.
+	onAccept func()
 }
 
 func newFakeCA(t *testing.T) *fakeCA {
@@ -61,6 +64,9 @@ func (ca *fakeCA) serveChallenge(w http.ResponseWriter, r *http.Request) {
 	defer ca.mu.Unlock()
 	if jws.Payload != "" {
 		ca.accepts++
+		if ca.onAccept != nil {
+			ca.onAccept()
+		}
 		if e := ca.acceptFails; e != nil {
 			for k, v := range e.Header {
 				w.Header()[k] = v

@@ -30,6 +30,9 @@ const (
 // the file store every replica shares.
 type fileReplica struct {
 	Dir string `json:"dir"`
+	// NoChallengeEvents makes the replica's watch drop every Challenge
+	// event (replicas_lbmiss_test.go).
+	NoChallengeEvents bool `json:"noChallengeEvents,omitempty"`
 }
 
 // openFileReplica is how a replica process opens the shared file store.
@@ -41,6 +44,9 @@ func openFileReplica(_ context.Context, cfg replicatest.ChildConfig) (store.Stor
 	st, err := file.Open(s.Dir, file.WithPollInterval(10*time.Millisecond))
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.NoChallengeEvents {
+		return challengesUnwatched{st}, func() { _ = st.Close() }, nil
 	}
 	return st, func() { _ = st.Close() }, nil
 }

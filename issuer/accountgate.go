@@ -54,6 +54,10 @@ type accountGate struct {
 	waiters  []string
 	wake     map[string]func()
 	reserved map[string]time.Time // key → when its slot was handed over
+
+	// onHold, if set, is called (without mu) when a 429 from the CA
+	// extended the hold.
+	onHold func()
 }
 
 func newAccountGate(clk clock.Clock, inFlight int) *accountGate {
@@ -70,13 +74,16 @@ func (g *accountGate) wait(now time.Time) time.Time {
 	return time.Time{}
 }
 
-// hold keeps the account quiet until at least until.
-func (g *accountGate) hold(until time.Time) {
+// hold keeps the account quiet until at least until, and reports whether
+// that extended the hold.
+func (g *accountGate) hold(until time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if until.After(g.notBefore) {
 		g.notBefore = until
+		return true
 	}
+	return false
 }
 
 // slot takes one in-flight slot without blocking. When it cannot, it says
@@ -185,7 +192,9 @@ func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !ok {
 			d = rateLimitPause
 		}
-		t.gate.hold(t.gate.clock.Now().Add(min(d, maxAccountHold)))
+		if t.gate.hold(t.gate.clock.Now().Add(min(d, maxAccountHold))) && t.gate.onHold != nil {
+			t.gate.onHold()
+		}
 	}
 	return res, err
 }

@@ -39,6 +39,10 @@ type Options struct {
 	// at once (see ACMEClients.Slot), so a CA that holds requests open
 	// cannot take every worker. If 0, DefaultMaxInFlight.
 	MaxInFlight int
+	// Enqueue, if set, is called with each issuer whose account the CA
+	// just asked to wait, so that its reconcile records the wait in its
+	// status for every process sharing the Store (accounthold.go).
+	Enqueue func(meta.Ref)
 }
 
 // ACMEClients caches one *acme.Client per ACME issuer, so the directory,
@@ -76,6 +80,8 @@ type clientEntry struct {
 	// the account in this process; until accountRecheck later, reconciles
 	// skip the network. Zero: never.
 	verifiedAt atomic.Int64
+	// account is the accountID of the client's account.
+	account string
 }
 
 // accountRecheck is how long a confirmed account is trusted before the
@@ -118,6 +124,7 @@ func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(),
 	if g == nil {
 		return func() {}, time.Time{}, true
 	}
+	g.seed(iss)
 	return g.slot(key, wake)
 }
 
@@ -128,6 +135,7 @@ func (c *ACMEClients) HeldUntil(iss Object) time.Time {
 	if g == nil {
 		return time.Time{}
 	}
+	g.seed(iss)
 	return g.wait(g.clock.Now())
 }
 
@@ -150,6 +158,7 @@ func (c *ACMEClients) gate(id string) *accountGate {
 	g := c.gates[id]
 	if g == nil {
 		g = newAccountGate(c.deps.Clock, c.opts.MaxInFlight)
+		g.onHold = func() { c.accountHeld(id) }
 		c.gates[id] = g
 	}
 	return g
@@ -284,10 +293,12 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*
 	if wrap := c.opts.WrapTransport; wrap != nil {
 		rt = wrap(rt)
 	}
-	rt = c.gate(accountID(a.Server, accountKeyHash(key))).transport(rt)
+	id := accountID(a.Server, accountKeyHash(key))
+	rt = c.gate(id).transport(rt)
 	hc = &http.Client{Transport: rt, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
 	return &clientEntry{
 		fingerprint: fp,
+		account:     id,
 		transport:   tr,
 		client: &acme.Client{
 			Key:          key,

@@ -71,6 +71,9 @@ type Account struct {
 	// Registered is the issuer's copy of the key its account was last
 	// registered with (see accountcopy.go); nil when there is none.
 	Registered crypto.Signer
+	// Hold is until when the CA asked the account to wait, as this
+	// process knows it (accounthold.go); zero: no wait.
+	Hold time.Time
 }
 
 // decision is decide's answer: a plan without effect closures (Plan.Object
@@ -162,6 +165,7 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 		return
 	}
 	hash := accountKeyHash(acct.Key)
+	recordHold(obj, hash, acct.Hold, now)
 	st := obj.IssuerStatus().ACME
 	if isDeactivated(obj, hash) {
 		// No retry: only a new account key asks for a new account.
@@ -170,11 +174,17 @@ func decideACME(d *decision, obj Object, s Snapshot) {
 	}
 	kid := knownAccount(obj, hash)
 	cond := obj.IssuerStatus().Conditions.Get(meta.ConditionReady)
-	if now.Before(acct.VerifiedUntil) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
+	// While the CA asks the account to wait, confirming it would be a
+	// request before the CA's time: what the status says stands until then.
+	confirmed := acct.VerifiedUntil
+	if acct.Hold.After(confirmed) {
+		confirmed = acct.Hold
+	}
+	if now.Before(confirmed) && kid != "" && st.LastRegisteredEmail == a.Email && cond != nil &&
 		cond.Status == meta.ConditionTrue && cond.Reason == ReasonACMEAccountRegistered &&
 		cond.ObservedGeneration == obj.GetMeta().Generation {
 		setReady(&d.plan, obj, meta.ConditionTrue, ReasonACMEAccountRegistered, msgRegistered, now)
-		d.plan.Next = acct.VerifiedUntil
+		d.plan.Next = confirmed
 		return
 	}
 	d.register = &registration{key: acct.Key, hash: hash, kid: kid, eab: acct.EABKey, eabProblem: acct.EABProblem,

@@ -189,6 +189,7 @@ func (r *Reconciler) loadAccount(ctx context.Context, s *Snapshot) error {
 	}
 	if s.Account.Key != nil {
 		hash := accountKeyHash(s.Account.Key)
+		s.Account.Hold = r.clients.accountHold(obj, a.Server, hash)
 		if e := r.clients.lookup(ref, fingerprint(obj.GetMeta().UID, a, hash, knownAccount(obj, hash))); e != nil {
 			s.Account.VerifiedUntil = e.verifiedUntil()
 		}

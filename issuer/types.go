@@ -1,6 +1,8 @@
 package issuer
 
 import (
+	"time"
+
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 )
@@ -134,6 +136,12 @@ type ACMEStatus struct {
 	// deactivated (Manager.DeactivateAccount). The issuer stays not Ready
 	// and registers no new account until its account key is replaced.
 	Deactivated bool `json:"deactivated,omitempty"`
+	// HeldUntil is a certflow extension: until when the CA last asked the
+	// account (of LastPrivateKeyHash) to send nothing (a 429's
+	// Retry-After, capped as the account's hold in memory is). Every
+	// Manager sharing the Store, restarted or not, holds the account's
+	// requests until then (accounthold.go).
+	HeldUntil *time.Time `json:"heldUntil,omitempty"`
 }
 
 // Reasons on an issuer's Ready condition, as cert-manager spells them.

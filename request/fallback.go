@@ -47,6 +47,9 @@ type Fallback struct {
 	// Message is the CA's problem (type and detail) or the issuer's
 	// condition, without secrets.
 	Message string `json:"message"`
+	// RetryAt, for ReasonRateLimited, is when the CA's Retry-After lets
+	// the issuer be asked again; nil if unknown.
+	RetryAt *time.Time `json:"retryAt,omitempty"`
 }
 
 // orderFallback classifies why o's issuer cannot issue, when another issuer
@@ -65,7 +68,14 @@ func orderFallback(o *order.Order) (Fallback, bool) {
 	msg := fmt.Sprintf("%s: %s", p.Op, acmeproto.Problem{Type: p.Type, Detail: p.Detail})
 	switch {
 	case p.Type == acmeproto.ProblemRateLimited || p.HTTPStatus == http.StatusTooManyRequests:
-		return Fallback{Reason: ReasonRateLimited, Message: msg}, true
+		// The order waits until the CA's time: the issuer is not asked
+		// again before it, in this issuance or a later one.
+		var at *time.Time
+		if nb := o.Status.NotBefore; nb != nil {
+			t := *nb
+			at = &t
+		}
+		return Fallback{Reason: ReasonRateLimited, Message: msg, RetryAt: at}, true
 	case p.Type == acmeproto.ProblemRejectedIdentifier || p.Type == acmeproto.ProblemUnsupportedIdentifier || p.Type == acmeproto.ProblemCAA:
 		return Fallback{Reason: ReasonIdentifierRejected, Message: msg}, true
 	case unanswered(p) && p.Attempts >= UnreachableAttempts:

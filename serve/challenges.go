@@ -96,7 +96,8 @@ func (ix *challengeIndex) with(put *challengeEntry, del meta.Ref) *challengeInde
 // returned, so a Manager can feed every Challenge event here.
 //
 // Reads are ordered by ResourceVersion as PutSecret's are: a challenge older
-// than the version already put or deleted is ignored (nil is returned).
+// than the version already put or deleted is ignored (nil is returned), and
+// so is the version already served.
 //
 // For TLS-ALPN-01 it builds the challenge certificate now (RFC 8737 §3:
 // self-signed with a fresh P-256 key, the identifier as only SAN, the
@@ -124,7 +125,7 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.challengeVersions.stale(ref, v) {
+	if c.challengeVersions.stale(ref, v) || c.servingVersionLocked(ref, v) {
 		return nil
 	}
 	c.challengeVersions.record(ref, v, false)
@@ -132,6 +133,19 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 	e.seq = c.seq
 	c.challenges.Store(c.challenges.Load().with(e, meta.Ref{}))
 	return nil
+}
+
+// servingVersionLocked reports whether ref is served at version v already:
+// putting it again changes nothing, and keeps its place among challenges
+// sharing its name or token (a re-read of the Store must not make an older
+// challenge win over a newer one).
+func (c *Cache) servingVersionLocked(ref meta.Ref, v uint64) bool {
+	m, ok := c.challengeVersions.seen[ref]
+	if v == 0 || !ok || m.deleted || m.version != v {
+		return false
+	}
+	_, served := c.challenges.Load().byRef[ref]
+	return served
 }
 
 // DeleteChallenge stops serving the challenge named ref. Deleting an unknown

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -21,7 +22,8 @@ const challengePrefix = "/.well-known/acme-challenge/"
 //   - a path that is not exactly the prefix plus one token of 22–128
 //     base64url characters (so no further segment, no "." or "..", no
 //     percent-encoding) gets 400;
-//   - an unknown token, or a Host (port, brackets, trailing dot and case
+//   - an unknown token (after asking FindKeyAuthorization, when tokens is
+//     a TokenFinder), or a Host (port, brackets, trailing dot and case
 //     ignored) that is not the challenge's identifier, gets 404 and no key
 //     authorization;
 //   - otherwise 200 with the key authorization as a text/plain body.
@@ -35,6 +37,16 @@ func HTTPHandler(tokens TokenSource, fallback http.Handler) http.Handler {
 		fallback = http.HandlerFunc(redirectHTTPS)
 	}
 	return &challengeHandler{tokens: tokens, fallback: fallback}
+}
+
+// TokenFinder is a TokenSource that can look further for a token it does
+// not hold (say, in the Store its challenges come from, when it may lag
+// behind). HTTPHandler asks it only for well-formed tokens its
+// KeyAuthorization missed, with the request's context. An implementation
+// MUST bound what made-up tokens cost it: anyone can send them.
+type TokenFinder interface {
+	TokenSource
+	FindKeyAuthorization(ctx context.Context, token string) (keyAuth, identifier string, ok bool)
 }
 
 type challengeHandler struct {
@@ -62,6 +74,9 @@ func (h *challengeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyAuth, id, ok := h.tokens.KeyAuthorization(token)
+	if f, finder := h.tokens.(TokenFinder); !ok && finder {
+		keyAuth, id, ok = f.FindKeyAuthorization(r.Context(), token)
+	}
 	if !ok || !hostMatches(r.Host, id) {
 		http.NotFound(w, r)
 		return

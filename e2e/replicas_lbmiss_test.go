@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/replicatest/replicasuite"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/file"
+)
+
+// challengesUnwatched is a replica's Store whose watch never delivers a
+// Challenge's changes: the replica's watch is behind on every challenge,
+// for good.
+type challengesUnwatched struct{ store.Store }
+
+func (s challengesUnwatched) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
+	in, err := s.Store.Watch(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan store.WatchEvent)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			if ev.Err == nil && ev.Ref.Kind == meta.KindChallenge {
+				continue
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges: three
+// replica processes on one file store, behind a front that sends each
+// validation to a replica other than the presenter; replicas 1 and 2
+// never get a Challenge from their watch. The validations they receive are
+// answered from the Store (each replica reads it on a miss), so every
+// name is still ordered, validated and issued once.
+func TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes; skipped in -short mode")
+	}
+	const perZone = 3
+	dir := t.TempDir()
+	parent, err := file.Open(dir, file.WithPollInterval(10*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = parent.Close() })
+	spec := func(i int) json.RawMessage {
+		raw, err := json.Marshal(fileReplica{Dir: dir, NoChallengeEvents: i > 0})
+		require.NoError(t, err)
+		return raw
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), replicasuite.Timeout)
+	defer cancel()
+	var certs []*certificate.Certificate
+	certs = append(certs, replicasuite.Certificates("http", perZone, replicasuite.ZoneHTTP01)...)
+	certs = append(certs, replicasuite.Certificates("alpn", perZone, replicasuite.ZoneTLSALPN01)...)
+	r := replicasuite.Start(t, ctx, replicasuite.Config{Replicas: 3, Store: spec, Parent: parent,
+		Objects: replicasuite.Objects(certs)})
+	r.AwaitReady(certs)
+	r.RequireIssuedOnce(replicasuite.Names(certs))
+
+	blind := 0
+	for _, v := range r.Front.Validations() {
+		assert.True(t, v.OK, "validation %+v answered", v)
+		if v.ServedBy > 0 {
+			blind++
+		}
+	}
+	assert.Positive(t, blind, "validations reached replicas that never watched a Challenge")
+	t.Logf("%d validations, %d of them answered by a replica that never watched a Challenge", len(r.Front.Validations()), blind)
+}

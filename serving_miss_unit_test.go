@@ -1,0 +1,186 @@
+package certflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// missRig is a Manager that does not run (so nothing but a serving miss
+// puts a challenge in its cache) on a memory store counting the reads of
+// Challenges, with a fake clock.
+type missRig struct {
+	ctx   context.Context
+	clock *clock.Fake
+	st    *heldWatch
+	m     *Manager
+	logs  *bytes.Buffer
+}
+
+func newMissRig(t *testing.T) *missRig {
+	t.Helper()
+	clk := clock.NewFake(testrig.Epoch)
+	st := newHeldWatch(memory.New(memory.WithClock(clk)))
+	logs := &bytes.Buffer{}
+	m, err := New(Config{Store: st, Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.NoError(t, err)
+	return &missRig{ctx: testrig.Context(t), clock: clk, st: st, m: m, logs: logs}
+}
+
+func randomToken(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// storeChallenge stores a challenge as the replica that presented it did.
+func (r *missRig) storeChallenge(t *testing.T, name string, typ solver.Type, dnsName string, presented bool) *challenge.Challenge {
+	t.Helper()
+	token := randomToken(t)
+	ch := &challenge.Challenge{
+		TypeMeta:   meta.TypeMeta{APIVersion: meta.KindChallenge.APIVersion(), Kind: meta.KindChallenge},
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: name},
+		Spec: challenge.Spec{Type: typ, DNSName: dnsName, Token: token, Key: token + ".thumbprint-" + name,
+			URL: "https://ca.test/chall/" + name, AuthorizationURL: "https://ca.test/authz/" + name},
+		Status: challenge.Status{Presented: presented, Processing: true, State: challenge.StatePending},
+	}
+	require.NoError(t, r.st.Create(r.ctx, ch))
+	return ch
+}
+
+func (r *missRig) get(token, host string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "http://"+host+"/.well-known/acme-challenge/"+token, nil)
+	rec := httptest.NewRecorder()
+	r.m.HTTPHandler(nil).ServeHTTP(rec, req)
+	return rec
+}
+
+// A validation for a presented challenge the cache does not hold is
+// answered from the Store: HTTP-01 with its key authorization, TLS-ALPN-01
+// with its challenge certificate. One that is not presented yet is not
+// served. The key authorization never reaches the log.
+func TestServingMiss_AnswersFromTheStore(t *testing.T) {
+	r := newMissRig(t)
+	web := r.storeChallenge(t, "web", solver.HTTP01, "web.example.test", true)
+	alpn := r.storeChallenge(t, "alpn", solver.TLSALPN01, "alpn.example.test", true)
+	early := r.storeChallenge(t, "early", solver.HTTP01, "early.example.test", false)
+
+	rec := r.get(web.Spec.Token, "web.example.test")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, web.Spec.Key, rec.Body.String())
+	assert.EqualValues(t, 1, r.st.challengeLists.Load(), "one read of the Store")
+
+	cert, err := r.m.GetCertificate(&tls.ClientHelloInfo{ServerName: "alpn.example.test", SupportedProtos: []string{"acme-tls/1"}})
+	require.NoError(t, err, "the read for the HTTP-01 miss served the TLS-ALPN-01 challenge too")
+	require.NotNil(t, cert.Leaf)
+	assert.Equal(t, []string{"alpn.example.test"}, cert.Leaf.DNSNames)
+	assert.EqualValues(t, 1, r.st.challengeLists.Load(), "a hit reads nothing")
+
+	r.clock.Advance(missReadInterval) // the next read may start
+	assert.Equal(t, http.StatusNotFound, r.get(early.Spec.Token, "early.example.test").Code, "not presented: not served")
+	assert.EqualValues(t, 2, r.st.challengeLists.Load())
+	assert.Equal(t, http.StatusNotFound, r.get(web.Spec.Token, "other.example.test").Code, "the Host must name the identifier")
+	for _, ch := range []*challenge.Challenge{web, alpn, early} {
+		assert.NotContains(t, r.logs.String(), ch.Spec.Key)
+	}
+}
+
+// A TLS-ALPN-01 validation the cache misses reads the Store itself.
+func TestServingMiss_TLSALPN01ReadsTheStore(t *testing.T) {
+	r := newMissRig(t)
+	r.storeChallenge(t, "alpn", solver.TLSALPN01, "alpn.example.test", true)
+	cert, err := r.m.TLSConfig().GetCertificate(&tls.ClientHelloInfo{ServerName: "alpn.example.test", SupportedProtos: []string{"acme-tls/1"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alpn.example.test"}, cert.Leaf.DNSNames)
+	assert.EqualValues(t, 1, r.st.challengeLists.Load())
+
+	r.clock.Advance(missReadInterval)
+	_, err = r.m.GetCertificate(&tls.ClientHelloInfo{ServerName: "none.example.test", SupportedProtos: []string{"acme-tls/1"}})
+	require.Error(t, err)
+	assert.EqualValues(t, 2, r.st.challengeLists.Load())
+}
+
+// A flood of made-up tokens costs the Store one read per
+// missReadInterval, one at a time, however many requests miss; a token
+// the Store did not hold is answered without a read for missNegativeTTL.
+// Malformed tokens are refused before any lookup.
+func TestServingMiss_FloodOfMadeUpTokensIsBounded(t *testing.T) {
+	r := newMissRig(t)
+	const n = 400
+	tokens := make([]string, n)
+	for i := range tokens {
+		tokens[i] = randomToken(t)
+	}
+	flood := func() (codes map[int]int, intervals int) {
+		var mu sync.Mutex
+		codes = map[int]int{}
+		var wg sync.WaitGroup
+		for _, tok := range tokens {
+			wg.Go(func() {
+				code := r.get(tok, "web.example.test").Code
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			})
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		// The clock moves only when a read waits for it: every read but
+		// the first needs an interval of its own.
+		for {
+			changed := r.clock.Changed()
+			if r.clock.Waiters() > 0 {
+				r.clock.Advance(missReadInterval)
+				intervals++
+				continue
+			}
+			select {
+			case <-done:
+				return codes, intervals
+			case <-changed:
+			case <-r.ctx.Done():
+				t.Fatal("the flood's requests did not return")
+			}
+		}
+	}
+
+	codes, intervals := flood()
+	reads := r.st.challengeLists.Load()
+	t.Logf("%d requests with made-up tokens: %d reads of the Store over %d intervals", n, reads, intervals)
+	assert.Equal(t, map[int]int{http.StatusNotFound: n}, codes)
+	assert.LessOrEqual(t, reads, int64(intervals+1), "at most one read per interval")
+	assert.EqualValues(t, 1, r.st.maxIn.Load(), "one read at a time")
+
+	codes, intervals = flood()
+	assert.Equal(t, map[int]int{http.StatusNotFound: n}, codes)
+	assert.Zero(t, intervals)
+	assert.Equal(t, reads, r.st.challengeLists.Load(), "tokens just looked for are not looked for again")
+
+	r.clock.Advance(missNegativeTTL)
+	assert.Equal(t, http.StatusNotFound, r.get(tokens[0], "web.example.test").Code)
+	assert.Equal(t, reads+1, r.st.challengeLists.Load(), "after missNegativeTTL a token is looked for again")
+
+	for _, bad := range []string{"short", tokens[0] + "/x", "..%2F" + tokens[0]} {
+		assert.Equal(t, http.StatusBadRequest, r.get(bad, "web.example.test").Code, bad)
+	}
+	assert.Equal(t, reads+1, r.st.challengeLists.Load(), "malformed tokens read nothing")
+}
