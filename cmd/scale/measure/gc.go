@@ -25,7 +25,12 @@ func gcSettings() string {
 			limit = mib(b)
 		}
 	}
-	return fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+	settings := fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+	if limit == "none" {
+		// A program holding this many certificates should not run so.
+		settings += " (without a limit RSS runs 2-3x the live heap: see docs/memory.md)"
+	}
+	return settings
 }
 
 // returnedMemory gives the heap's free pages back to the OS first (the
