@@ -8,11 +8,12 @@ import (
 
 // refTable interns object references, each with a value T: each gets a
 // small integer id that an index links by, so a reference is held once
-// (its 48-byte header; its strings are the Store's) however many links name
-// it, and finding it costs a 4-byte slot instead of a Go map entry (~90
-// bytes apiece with a map's load factor). At 100k certificates the owner
-// index holds some 700k objects. Not safe for concurrent use: its index
-// locks.
+// however many links name it, as its name and a 4-byte scope (its kind and
+// namespace, which a whole Store shares among a few) rather than a 48-byte
+// meta.Ref (the strings are the Store's); and finding it costs a 4-byte
+// slot instead of a Go map entry (~90 bytes apiece with a map's load
+// factor). At 100k certificates the owner index holds some 700k objects.
+// Not safe for concurrent use: its index locks.
 type refTable[T any] struct {
 	seed maphash.Seed
 	// slots is an open-addressed (linear probing) table of id+1; 0 is empty.
@@ -20,11 +21,27 @@ type refTable[T any] struct {
 	slots   []int32
 	entries []refEntry[T] // by id; a free id holds the zero entry
 	free    []int32       // ids to reuse
+	// scopes are the kinds and namespaces of the entries, each with how
+	// many entries use it; scopeIDs finds them, freeScopes are reusable.
+	scopes     []refScope
+	scopeIDs   map[refScopeKey]int32
+	freeScopes []int32
 }
 
 type refEntry[T any] struct {
-	ref meta.Ref
-	val T
+	name  string
+	scope int32
+	val   T
+}
+
+type refScopeKey struct {
+	kind      meta.Kind
+	namespace string
+}
+
+type refScope struct {
+	refScopeKey
+	uses int32
 }
 
 // refTableMin is the fewest slots a table has once anything is in it.
@@ -34,7 +51,11 @@ const refTableMin = 64
 func (t *refTable[T]) len() int { return len(t.entries) - len(t.free) }
 
 // ref returns the reference interned as id.
-func (t *refTable[T]) ref(id int32) meta.Ref { return t.entries[id].ref }
+func (t *refTable[T]) ref(id int32) meta.Ref {
+	e := &t.entries[id]
+	sc := &t.scopes[e.scope]
+	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: e.name}
+}
 
 // at returns the value of id, to read or change in place.
 func (t *refTable[T]) at(id int32) *T { return &t.entries[id].val }
@@ -44,13 +65,17 @@ func (t *refTable[T]) lookup(ref meta.Ref) (int32, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
+	scope, ok := t.scopeIDs[refScopeKey{ref.Kind, ref.Namespace}]
+	if !ok {
+		return 0, false
+	}
 	mask := len(t.slots) - 1
 	for i := t.home(ref) & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return 0, false
 		}
-		if t.entries[s-1].ref == ref {
+		if e := &t.entries[s-1]; e.scope == scope && e.name == ref.Name {
 			return s - 1, true
 		}
 	}
@@ -65,29 +90,52 @@ func (t *refTable[T]) intern(ref meta.Ref) (id int32, added bool) {
 	if (t.len()+1)*4 > len(t.slots)*3 {
 		t.rehash(max(refTableMin, 2*len(t.slots)))
 	}
+	e := refEntry[T]{name: ref.Name, scope: t.useScope(ref)}
 	if n := len(t.free); n > 0 {
 		id = t.free[n-1]
 		t.free = t.free[:n-1]
-		t.entries[id].ref = ref
+		t.entries[id] = e
 	} else {
 		id = int32(len(t.entries))
-		t.entries = append(t.entries, refEntry[T]{ref: ref})
+		t.entries = append(t.entries, e)
 	}
 	t.place(id)
 	return id, true
+}
+
+// useScope returns the scope of ref, counting one more use of it.
+func (t *refTable[T]) useScope(ref meta.Ref) int32 {
+	k := refScopeKey{ref.Kind, ref.Namespace}
+	id, ok := t.scopeIDs[k]
+	switch {
+	case ok:
+	case len(t.freeScopes) > 0:
+		id = t.freeScopes[len(t.freeScopes)-1]
+		t.freeScopes = t.freeScopes[:len(t.freeScopes)-1]
+		t.scopes[id] = refScope{refScopeKey: k}
+	default:
+		id = int32(len(t.scopes))
+		t.scopes = append(t.scopes, refScope{refScopeKey: k})
+	}
+	if t.scopeIDs == nil {
+		t.scopeIDs = map[refScopeKey]int32{}
+	}
+	t.scopeIDs[k] = id
+	t.scopes[id].uses++
+	return id
 }
 
 // release forgets the reference interned as id and its value; id may be
 // reused.
 func (t *refTable[T]) release(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.entries[id].ref) & mask
+	i := t.home(t.ref(id)) & mask
 	for t.slots[i] != id+1 {
 		i = (i + 1) & mask
 	}
 	// Shift back what follows in the run, so lookups need no tombstones.
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
-		h := t.home(t.entries[t.slots[j]-1].ref) & mask
+		h := t.home(t.ref(t.slots[j]-1)) & mask
 		// The entry at j stays unless its home is cyclically outside (i, j].
 		if (i < j && i < h && h <= j) || (i > j && (i < h || h <= j)) {
 			continue
@@ -96,13 +144,19 @@ func (t *refTable[T]) release(id int32) {
 		i = j
 	}
 	t.slots[i] = 0
+	sc := &t.scopes[t.entries[id].scope]
+	if sc.uses--; sc.uses == 0 {
+		delete(t.scopeIDs, sc.refScopeKey)
+		*sc = refScope{}
+		t.freeScopes = append(t.freeScopes, t.entries[id].scope)
+	}
 	t.entries[id] = refEntry[T]{}
 	t.free = append(t.free, id)
 }
 
 func (t *refTable[T]) place(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.entries[id].ref) & mask
+	i := t.home(t.ref(id)) & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}

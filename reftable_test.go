@@ -19,8 +19,15 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var tab refTable[int]
 	want := map[meta.Ref]int32{}
+	// Several kinds and namespaces, some with few members, so scopes come
+	// and go too.
+	kinds := []meta.Kind{meta.KindSecret, meta.KindCertificate, meta.KindEvent}
 	ref := func(i int) meta.Ref {
-		return meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: fmt.Sprint("s-", i)}
+		ns := fmt.Sprint("ns-", i%7)
+		if i%97 == 0 {
+			ns = fmt.Sprint("rare-", i)
+		}
+		return meta.Ref{Kind: kinds[i%3], Namespace: ns, Name: fmt.Sprint("s-", i/3)}
 	}
 	for step := range 20000 {
 		r := ref(rng.IntN(3000))
@@ -49,6 +56,12 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 		}
 	}
 	require.LessOrEqual(t, len(tab.entries), 3000, "freed ids are reused")
+	for r, id := range want {
+		tab.release(id)
+		delete(want, r)
+	}
+	require.Zero(t, tab.len())
+	require.Empty(t, tab.scopeIDs, "no scope outlives its last reference")
 }
 
 // TestTimerHeap_AgreesWithAMap: scheduling, rescheduling and cancelling at
