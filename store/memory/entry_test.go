@@ -98,8 +98,7 @@ func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
 		require.NoError(t, s.Create(ctx, obj))
 		ref := meta.RefOf(obj)
 		e := s.objects[ref.Kind][ref]
-		require.NotNil(t, e.obj, "%s is kept decoded", ref.Kind)
-		assert.Nil(t, e.data, "%s: no encoding beside it", ref.Kind)
+		require.IsType(t, obj, e.obj, "%s is kept decoded, with no encoding beside it", ref.Kind)
 		assertStoredAsJSON(ctx, t, s, obj)
 
 		obj.GetMeta().Generation = 0 // keeps the stored one
@@ -166,8 +165,8 @@ func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
 	require.NoError(t, s.Create(ctx, in))
 	ref := meta.RefOf(in)
 	e := s.objects[ref.Kind][ref]
-	assert.Nil(t, e.obj)
-	assert.NotEmpty(t, e.data)
+	require.IsType(t, &jsonObject{}, e.obj)
+	assert.NotEmpty(t, e.obj.(*jsonObject).data)
 	got := &opaque{}
 	require.NoError(t, s.Get(ctx, ref, got))
 	assert.Equal(t, roundTrip(t, in), got)
@@ -202,7 +201,7 @@ func TestGetReproducesEveryShape(t *testing.T) {
 		Nested: []*[]meta.Ref{&refs, nil}, Structs: []meta.Condition{{Type: "Ready", Status: meta.ConditionTrue}},
 		Arrays: [2][]int{{1}, {}}, MapOfMap: map[string]map[string][]byte{"a": {"b": []byte("c")}, "nil": nil}}
 	require.NoError(t, s.Create(ctx, in))
-	require.NotNil(t, s.objects[in.Kind][in.Ref()].obj, "kept decoded")
+	require.IsType(t, in, s.objects[in.Kind][in.Ref()].obj, "kept decoded")
 	want := roundTrip(t, in)
 	require.NotNil(t, want.Empty)
 	require.Nil(t, want.Nil)

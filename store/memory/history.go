@@ -41,6 +41,13 @@ func (h *history) add(ev store.WatchEvent, oldestNeeded func() uint64) {
 	for h.n > h.maxLag {
 		h.dropOldest()
 	}
+	h.forget(oldestNeeded)
+}
+
+// forget drops the oldest changes beyond keep that every live watcher has
+// taken. add calls it, and so does a watcher taking changes: what the last
+// watcher to take them took is forgotten then, not only at the next write.
+func (h *history) forget(oldestNeeded func() uint64) {
 	if h.n > h.keep {
 		needed := oldestNeeded()
 		for h.n > h.keep && (needed == 0 || h.compacted+1 < needed) {

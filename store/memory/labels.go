@@ -9,42 +9,43 @@ import (
 
 // labelIndex finds the objects of a kind carrying a label, so a List by
 // label (a Certificate looking for the others naming its Secret) reads
-// those objects instead of every object of the kind. Guarded by Store.mu.
+// those objects instead of every object of the kind. It holds the entries
+// themselves (a word each, where a ref is six), so a List by label reads
+// no map. Guarded by Store.mu: a write replacing an entry replaces it here.
 type labelIndex map[meta.Kind]map[labelPair]*refSet
 
 type labelPair struct{ key, value string }
 
-func (ix labelIndex) add(ref meta.Ref, labels map[string]string) {
-	if len(labels) == 0 {
-		return
-	}
-	byPair := ix[ref.Kind]
-	if byPair == nil {
-		byPair = map[labelPair]*refSet{}
-		ix[ref.Kind] = byPair
-	}
-	for k, v := range labels {
+// add indexes e under each of its labels.
+func (ix labelIndex) add(e *entry) {
+	e.eachLabel(func(k, v string) {
+		byPair := ix[e.ref.Kind]
+		if byPair == nil {
+			byPair = map[labelPair]*refSet{}
+			ix[e.ref.Kind] = byPair
+		}
 		p := labelPair{k, v}
 		refs := byPair[p]
 		if refs == nil {
 			refs = &refSet{}
 			byPair[p] = refs
 		}
-		refs.add(ref)
-	}
+		refs.add(e)
+	})
 }
 
-func (ix labelIndex) remove(ref meta.Ref, labels map[string]string) {
-	byPair := ix[ref.Kind]
-	for k, v := range labels {
+// remove drops e (the very entry add was given) from the index.
+func (ix labelIndex) remove(e *entry) {
+	byPair := ix[e.ref.Kind]
+	e.eachLabel(func(k, v string) {
 		p := labelPair{k, v}
 		if refs := byPair[p]; refs != nil {
-			refs.remove(ref)
+			refs.remove(e)
 			if refs.len() == 0 {
 				delete(byPair, p)
 			}
 		}
-	}
+	})
 }
 
 // narrowest returns the refs of kind carrying the selector's rarest label,
@@ -65,36 +66,36 @@ func (ix labelIndex) narrowest(kind meta.Kind, selector map[string]string) (refs
 // the smallest map.
 const fewRefs = 8
 
-// refSet is a set of refs: a slice while small, a map beyond fewRefs.
+// refSet is a set of entries: a slice while small, a map beyond fewRefs.
 // A nil *refSet is empty.
 type refSet struct {
-	few  []meta.Ref
-	many map[meta.Ref]struct{}
+	few  []*entry
+	many map[*entry]struct{}
 }
 
-func (s *refSet) add(ref meta.Ref) {
+func (s *refSet) add(e *entry) {
 	switch {
 	case s.many != nil:
-		s.many[ref] = struct{}{}
-	case slices.Contains(s.few, ref):
+		s.many[e] = struct{}{}
+	case slices.Contains(s.few, e):
 	case len(s.few) < fewRefs:
-		s.few = append(s.few, ref)
+		s.few = append(s.few, e)
 	default:
-		s.many = make(map[meta.Ref]struct{}, 2*fewRefs)
+		s.many = make(map[*entry]struct{}, 2*fewRefs)
 		for _, r := range s.few {
 			s.many[r] = struct{}{}
 		}
-		s.many[ref] = struct{}{}
+		s.many[e] = struct{}{}
 		s.few = nil
 	}
 }
 
-func (s *refSet) remove(ref meta.Ref) {
+func (s *refSet) remove(e *entry) {
 	if s.many != nil {
-		delete(s.many, ref)
+		delete(s.many, e)
 		return
 	}
-	if i := slices.Index(s.few, ref); i >= 0 {
+	if i := slices.Index(s.few, e); i >= 0 {
 		s.few = slices.Delete(s.few, i, i+1)
 	}
 }
@@ -109,22 +110,22 @@ func (s *refSet) len() int {
 	return len(s.few)
 }
 
-// all yields each ref once.
-func (s *refSet) all() iter.Seq[meta.Ref] {
-	return func(yield func(meta.Ref) bool) {
+// all yields each entry once.
+func (s *refSet) all() iter.Seq[*entry] {
+	return func(yield func(*entry) bool) {
 		if s == nil {
 			return
 		}
 		if s.many != nil {
-			for r := range s.many {
-				if !yield(r) {
+			for e := range s.many {
+				if !yield(e) {
 					return
 				}
 			}
 			return
 		}
-		for _, r := range s.few {
-			if !yield(r) {
+		for _, e := range s.few {
+			if !yield(e) {
 				return
 			}
 		}

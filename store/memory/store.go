@@ -125,18 +125,25 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 		return store.ListResult{}, fmt.Errorf("memory: list: %w", err)
 	}
 	var found []*entry
+	matches := func(e *entry) bool {
+		if len(opts.Labels) == 0 {
+			return opts.Matches(e.ref, e.metadata())
+		}
+		m := e.fullMetadata() // with its labels unpacked
+		return opts.Matches(e.ref, &m)
+	}
 	s.mu.RLock()
 	rev := s.rev
 	collect := func(m map[meta.Ref]*entry) {
-		for ref, e := range m {
-			if opts.Matches(ref, e.meta) {
+		for _, e := range m {
+			if matches(e) {
 				found = append(found, e)
 			}
 		}
 	}
 	if refs, ok := s.labels.narrowest(opts.Kind, opts.Labels); ok && opts.Kind != "" {
-		for ref := range refs.all() {
-			if e := s.objects[opts.Kind][ref]; e != nil && opts.Matches(ref, e.meta) {
+		for e := range refs.all() {
+			if matches(e) {
 				found = append(found, e)
 			}
 		}
@@ -159,10 +166,10 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
 			continue
 		}
-		if e.obj == nil {
+		if _, kept := e.obj.(*jsonObject); kept {
 			data = slices.Clone(data)
 		}
-		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.rv, Data: data})
+		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})
 	}
 	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

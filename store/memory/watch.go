@@ -97,6 +97,9 @@ func (s *Store) take(w *watcher, batch []store.WatchEvent) ([]store.WatchEvent, 
 	}
 	batch = s.hist.since(w.next, takeBatch, batch)
 	w.next += uint64(len(batch))
+	if len(batch) > 0 {
+		s.hist.forget(s.oldestNeededLocked)
+	}
 	return batch, nil
 }
 

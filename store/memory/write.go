@@ -21,7 +21,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	decoded, err := decodeAhead(ref, obj)
+	k, err := keepAhead(ref, obj, nil)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
@@ -36,7 +36,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, decoded)
+	e, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -47,8 +47,8 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		s.objects[ref.Kind] = kind
 	}
 	kind[ref] = e
-	s.labels.add(ref, e.meta.Labels)
-	s.commitLocked(store.Added, e, rev)
+	s.labels.add(e)
+	s.commitLocked(store.Added, e, rev, k.event)
 	return nil
 }
 
@@ -65,7 +65,15 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	decoded, err := decodeAhead(ref, obj)
+	// The version stored now lends its strings to the new one where
+	// equal (entries are immutable: it may be replaced meanwhile).
+	s.mu.RLock()
+	var prev meta.Object
+	if cur := s.objects[ref.Kind][ref]; cur != nil {
+		prev = cur.obj
+	}
+	s.mu.RUnlock()
+	k, err := keepAhead(ref, obj, prev)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
@@ -77,19 +85,19 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	rev := s.rev + 1
-	if err := objects.PrepareUpdate(ref, m, old.meta, rev); err != nil {
+	if err := objects.PrepareUpdate(ref, m, old.metadata(), rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj, decoded)
+	e, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.objects[ref.Kind][ref] = e
-	s.labels.remove(ref, old.meta.Labels)
-	s.labels.add(ref, e.meta.Labels)
-	s.commitLocked(store.Modified, e, rev)
+	s.labels.remove(old)
+	s.labels.add(e)
+	s.commitLocked(store.Modified, e, rev, k.event)
 	return nil
 }
 
@@ -108,21 +116,22 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	if old == nil {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
-	if err := objects.CheckDelete(ref, resourceVersion, old.rv); err != nil {
+	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	delete(s.objects[ref.Kind], ref)
-	s.labels.remove(ref, old.meta.Labels)
-	s.commitLocked(store.Deleted, old, s.rev+1)
+	s.labels.remove(old)
+	s.commitLocked(store.Deleted, old, s.rev+1, old.metaMaps())
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
-// history and wakes every watcher to take it. The event shares e.meta, which
-// is immutable; watchers copy it.
-func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
+// history and wakes every watcher to take it. The event shares e's
+// metadata, which is immutable, with mm, e's packed maps built; watchers
+// copy it.
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, mm metaMaps) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: *e.meta}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: mm.with(e.metadata())}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
