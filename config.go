@@ -78,7 +78,7 @@ type Config struct {
 	// first. If zero, 20.
 	EventsPerObject int
 	// EventMaxAge is how long an event is kept after it last happened.
-	// If zero, 24 hours.
+	// If zero, 1 hour (kube-apiserver's --event-ttl).
 	EventMaxAge time.Duration
 	// ACME tunes the ACME path.
 	ACME ACMEConfig

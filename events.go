@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
@@ -67,11 +68,29 @@ func (r *eventRecorder) logEvent(ctx context.Context, obj meta.Object, ref meta.
 	}
 }
 
+// flushAfterStop writes what reconcilers recorded after the events
+// writer's goroutine made its last flush (a reconcile ending as Run's
+// context ends), for at most syncEventsTimeout; what is left is lost and
+// counted.
+func (r *eventRecorder) flushAfterStop() {
+	ctx, cancel := context.WithTimeout(context.Background(), syncEventsTimeout)
+	defer cancel()
+	_ = r.writer.Sync(ctx) // Run has returned: Sync writes them itself
+}
+
+// syncEventsTimeout bounds how long reading events waits for this
+// Manager's own to be stored: a Store too slow for that still gets read.
+const syncEventsTimeout = 2 * time.Second
+
 // Events returns the stored events of the object named ref that are not
 // older than Config.EventMaxAge, least recent first, as recorded by every
-// Manager sharing the Store. It reads the Store only, so it works without
-// Run.
+// Manager sharing the Store. Events this Manager recorded before the call
+// are stored first (events are written off the reconcile path), so they
+// are among them. It reads the Store only, so it works without Run.
 func (m *Manager) Events(ctx context.Context, ref meta.Ref) ([]meta.Event, error) {
+	sctx, cancel := context.WithTimeout(ctx, syncEventsTimeout)
+	_ = m.events.writer.Sync(sctx) // on timeout, what is stored is all there is
+	cancel()
 	return events.For(ctx, m.cfg.Store, ref, m.cfg.ClusterResourceNamespace, m.cfg.EventMaxAge, m.cfg.Clock.Now())
 }
 
@@ -81,6 +100,7 @@ func (m *Manager) Events(ctx context.Context, ref meta.Ref) ([]meta.Event, error
 func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
 	if ev.Type == store.Deleted {
 		m.owners.forget(ev.Ref)
+		m.events.writer.Deleted(ev.Ref, ev.Meta.ResourceVersion) // nothing left to expire
 		return
 	}
 	if ev.Type != store.Added {

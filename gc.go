@@ -245,11 +245,9 @@ func (o *rawObject) UnmarshalJSON(b []byte) error {
 
 // rawMeta decodes the metadata of a listed object.
 func rawMeta(raw store.Raw) (meta.ObjectMeta, error) {
-	var v struct {
-		Metadata meta.ObjectMeta `json:"metadata"`
-	}
-	if err := json.Unmarshal(raw.Data, &v); err != nil {
+	m, err := meta.ObjectMetaOf(raw.Data)
+	if err != nil {
 		return meta.ObjectMeta{}, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, raw.Ref, err)
 	}
-	return v.Metadata, nil
+	return m, nil
 }

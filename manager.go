@@ -65,6 +65,7 @@ func New(cfg Config) (*Manager, error) {
 	m.events = &eventRecorder{log: c.Logger, owners: &m.owners, writer: events.NewWriter(events.Options{
 		Store: c.Store, Clock: c.Clock, Log: c.Logger, PerObject: c.EventsPerObject, MaxAge: c.EventMaxAge,
 		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
+	met.ObserveEvents(func() (int, uint64) { return m.events.writer.Pending(), m.events.writer.Dropped() })
 	m.deps = reconcile.Deps{
 		Store:                    c.Store,
 		Clock:                    c.Clock,
@@ -103,6 +104,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer m.wiring.stop()
+	defer m.events.flushAfterStop() // after wg.Wait: what the last reconciles recorded
 	defer wg.Wait()
 	wg.Add(3 + m.cfg.Workers)
 	go func() { defer wg.Done(); m.timers.run(ctx, m.cfg.Clock, m.queue.Add) }()
@@ -141,6 +143,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.members.refresh()
 	}
 	m.metrics.Resynced(res.Items)
+	m.events.writer.Listed(res.Items, err) // its sweep reads the Events here, not listing them again
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
 	m.ownerWake.reset()

@@ -63,7 +63,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		deps:      deps,
 		metrics:   met,
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
-		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
+		cache: serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock,
+			OnInvalidKey: func(meta.Ref, error) { met.InvalidServingKey() }}),
 	}
 	// The recorder sees every ACME answer, so orders and challenges poll at
 	// the pace the CA's Retry-After asks even though x/crypto/acme drops the

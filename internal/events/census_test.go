@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,4 +104,65 @@ func (f failingList) List(ctx context.Context, opts store.ListOptions) (store.Li
 		return store.ListResult{}, errRefused
 	}
 	return f.Store.List(ctx, opts)
+}
+
+// A list of the whole Store handed over by the writer's owner (a Manager
+// starting) is the sweep's: the writer lists nothing itself, deletes the
+// aged Events found there, takes its census from the others and tracks
+// them.
+func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	raw := memory.New(memory.WithClock(clk))
+	before := newWriter(t, raw, clk, func(o *Options) { o.MaxAge = time.Hour })
+	old := meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "old"}
+	before.Record(old, meta.EventNormal, "Issued", "issued")
+	before.flush(ctx)
+	clk.Advance(2 * time.Hour)
+	before.Record(web, meta.EventNormal, "Issued", "issued")
+	before.flush(ctx)
+	all, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	// An object of another kind, as in a Manager's list: not an Event.
+	all.Items = append(all.Items, store.Raw{Ref: meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "web"},
+		ResourceVersion: "1", Data: []byte(`{}`)})
+
+	st := storecount.New(raw)
+	w := newWriter(t, st, clk, func(o *Options) { o.MaxAge = time.Hour })
+	// What the Manager's list says of an unreadable object of another
+	// kind: the Events are all there.
+	w.Listed(all.Items, errors.Join(&store.CorruptError{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "bad"}}))
+	w.sweep(ctx)
+	w.expire(ctx)
+	c := st.Counts()
+	assert.Zero(t, c.Of(storecount.List)+c.Of(storecount.FullList), "the writer listed: %s", c)
+	assert.Equal(t, int64(1), c.Of(storecount.Delete), "the aged Event: %s", c)
+	assert.Len(t, storedEvents(t, raw), 1, "the recent Event is kept")
+	assert.Equal(t, w.expiry(epoch.Add(2*time.Hour)), w.NextSweep(), "the recent one is tracked")
+
+	w.Record(meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "new"}, meta.EventNormal, "Issued", "issued")
+	w.flush(ctx)
+	assert.Zero(t, st.Counts().Of(storecount.List), "the census came from the list: a first Event lists nothing")
+}
+
+// A handed-over list that could not read an Event (or failed in a way that
+// names no object) takes no census.
+func TestListed_CompleteUnlessAnEventIsMissing(t *testing.T) {
+	corrupt := func(k meta.Kind) error {
+		return &store.CorruptError{Ref: meta.Ref{Kind: k, Namespace: "default", Name: "x"}}
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, true},
+		{errors.Join(corrupt(meta.KindSecret), corrupt(meta.KindCertificate)), true},
+		{corrupt(meta.KindSecret), true},
+		{errors.Join(corrupt(meta.KindSecret), corrupt(meta.KindEvent)), false},
+		{corrupt(meta.KindEvent), false},
+		{errRefused, false},
+		{errors.Join(corrupt(meta.KindSecret), errRefused), false},
+	} {
+		assert.Equal(t, tc.want, eventsComplete(tc.err), "%v", tc.err)
+	}
 }

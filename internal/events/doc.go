@@ -7,11 +7,26 @@
 // named deterministically (Name), whose count grows. Two replicas recording
 // it meet on that name and add to the count with compare-and-swap. Each
 // object keeps at most Options.PerObject events, and events older than
-// Options.MaxAge are deleted and never read. An Event is owned by the object
-// it is about, so deleting the object deletes its events.
+// Options.MaxAge (an hour by default, kube-apiserver's --event-ttl) are
+// deleted and never read. An Event is owned by the object it is about, so
+// deleting the object deletes its events; that owner reference is also
+// what finds an object's events (they carry no labels).
 //
-// A Writer takes events off the reconcile path: Record only merges the
-// event into a bounded in-memory batch (dropping, and counting, what does
-// not fit), and Writer.Run writes the batches. A Store that cannot take an
-// event loses the event, never a reconcile.
+// A Writer takes events off the reconcile path, as client-go's recorder
+// does: Record only merges the event into a bounded in-memory batch and
+// Writer.Run writes the batches. What is lost, and counted (Dropped, the
+// certflow_events_lost_total metric):
+//   - a new distinct event recorded while Options.MaxPending (1024) wait,
+//     as client-go drops an event when its queue of 1000 is full; a repeat
+//     of a waiting event is never dropped, it adds to that event's count;
+//   - an event the Store does not take (a Store that fails loses events,
+//     never a reconcile);
+//   - what is still unwritten 2 seconds after Run's context ends.
+//
+// Writer.Sync awaits the write of what was recorded before it, so a
+// process reading the Store right after recording sees its own events.
+//
+// Expiry reads nothing it does not delete: Run lists every Event once when
+// it starts, then deletes each Event it wrote, or found then, when it ages
+// out, by name and version (see expiries).
 package events

@@ -83,6 +83,7 @@ func TestWriter_AggregatesRepeats(t *testing.T) {
 	assert.Equal(t, epoch.Add(time.Second+time.Minute), f.Time.UTC())
 	assert.Equal(t, web, f.Object)
 	assert.Equal(t, []meta.Ref{web}, f.ObjectMeta.OwnerRefs, "the involved object owns its events")
+	assert.Empty(t, f.ObjectMeta.Labels, "the owner reference finds an object's events: no labels to store")
 	assert.Equal(t, "a", f.ReportingInstance)
 }
 
@@ -156,6 +157,7 @@ func TestWriter_PrunesByAge(t *testing.T) {
 	assert.Equal(t, clk.Now(), evs[0].FirstTime)
 
 	w.sweep(ctx)
+	w.expire(ctx)
 	res, err := st.List(ctx, store.ListOptions{Kind: meta.KindEvent})
 	require.NoError(t, err)
 	assert.Len(t, res.Items, 1, "the sweep deleted the aged event")

@@ -96,6 +96,20 @@ func (m *memo) takeCensus(objs []meta.Ref, complete bool) {
 	m.counts, m.census = counts, true
 }
 
+// forgetEvents forgets the Events written and the counts, once none of
+// them is left: an idle writer holds nothing per object. The census stays:
+// an object absent from it still holds no Event of this writer's.
+func (m *memo) forgetEvents() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = nil
+	if m.census {
+		m.counts = map[uint64]int32{}
+	} else {
+		m.counts = nil
+	}
+}
+
 func (m *memo) keyLocked(ref meta.Ref) uint64 {
 	if m.seed == (maphash.Seed{}) {
 		m.seed = maphash.MakeSeed()

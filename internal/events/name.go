@@ -7,13 +7,6 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// Labels every Event carries, naming its involved object, so a Store with a
-// label index finds an object's events without reading the others.
-const (
-	LabelInvolvedKind = "events.certflow.io/involved-kind"
-	LabelInvolvedName = "events.certflow.io/involved-name"
-)
-
 // maxNameLen is the longest object name every Store accepts.
 const maxNameLen = 253
 
@@ -44,8 +37,4 @@ func namespace(obj meta.Ref, clusterNamespace string) string {
 		return clusterNamespace
 	}
 	return obj.Namespace
-}
-
-func involvedLabels(obj meta.Ref) map[string]string {
-	return map[string]string{LabelInvolvedKind: string(obj.Kind), LabelInvolvedName: obj.Name}
 }

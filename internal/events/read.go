@@ -29,10 +29,11 @@ func For(ctx context.Context, r store.Reader, obj meta.Ref, clusterNamespace str
 	return out, nil
 }
 
-// list reads obj's stored events, skipping unreadable ones.
+// list reads obj's stored events, skipping unreadable ones. An Event is
+// owned by its involved object, so the owner selects them.
 func list(ctx context.Context, r store.Reader, obj meta.Ref, clusterNamespace string) ([]*meta.Event, error) {
 	res, err := r.List(ctx, store.ListOptions{Kind: meta.KindEvent, Namespace: namespace(obj, clusterNamespace),
-		Labels: involvedLabels(obj)})
+		Owner: &obj})
 	if err != nil && !errors.Is(err, store.ErrCorrupt) {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -141,4 +142,65 @@ func TestWriter_Quiet(t *testing.T) {
 		t.Fatal("never quiet")
 	}
 	assert.Len(t, stored(t, raw, web, clk), 1, "quiet once stored")
+}
+
+// Sync returns once what was recorded before it is stored, so a reader of
+// the Store sees it: no waiting on the Store's watch, no sleep.
+func TestWriter_SyncAwaitsWhatWasRecorded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clk := clock.NewFake(epoch)
+	raw := memory.New(memory.WithClock(clk))
+	w := newWriter(t, raw, clk, nil)
+	w.Record(web, meta.EventNormal, "Issuing", "issuing")
+	require.NoError(t, w.Sync(ctx))
+	require.Len(t, stored(t, raw, web, clk), 1, "without Run, Sync writes what was recorded itself")
+
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(rctx) }()
+	defer func() { stop(); <-done }()
+	for i, obj := range objectsAt(50) {
+		w.Record(obj, meta.EventNormal, "Issued", fmt.Sprint("issued ", i))
+		require.NoError(t, w.Sync(ctx))
+		require.Len(t, stored(t, raw, obj, clk), 1, "the event recorded before Sync is stored")
+	}
+}
+
+// Sync gives up when its context ends: a Store that does not answer holds
+// a reader of events no longer than the reader allows.
+func TestWriter_SyncHonoursItsContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clk := clock.NewFake(epoch)
+	st := &blockingCreates{Store: memory.New(memory.WithClock(clk)), release: make(chan struct{})}
+	w := newWriter(t, st, clk, nil)
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(rctx) }()
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	sctx, scancel := context.WithCancel(ctx)
+	scancel()
+	assert.ErrorIs(t, w.Sync(sctx), context.Canceled)
+	close(st.release)
+	require.NoError(t, w.Sync(ctx))
+	assert.Len(t, stored(t, st, web, clk), 1)
+	stop()
+	<-done
+	assert.NoError(t, w.Sync(ctx), "a stopped writer holds no reader")
+}
+
+// blockingCreates holds every Create until release is closed.
+type blockingCreates struct {
+	store.Store
+	release chan struct{}
+}
+
+func (b *blockingCreates) Create(ctx context.Context, obj meta.Object) error {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return b.Store.Create(ctx, obj)
 }

@@ -22,14 +22,18 @@ const writeAttempts = 64
 // writer has not written yet is most likely new: it is created without
 // being read first.
 func (w *Writer) write(ctx context.Context, p *pending) error {
+	if p.ref.Name == "" {
+		p.ref = Ref(p.ev.Object, p.ev.Type, p.ev.Reason, p.ev.Message, w.o.ClusterNamespace)
+	}
 	create := !w.memo.wrote(p.ref)
 	for attempt := 1; ; attempt++ {
 		var err error
 		if create {
-			err = w.o.Store.Create(ctx, w.newEvent(p))
+			e := w.newEvent(p)
+			err = w.o.Store.Create(ctx, e)
 			if err == nil {
 				w.memo.written(p.ref)
-				w.aging(p.ev.Time)
+				w.track(p.ref, e.ObjectMeta.ResourceVersion, e.Time)
 				return w.pruneIfFull(ctx, p.ev.Object)
 			}
 			if !errors.Is(err, store.ErrAlreadyExists) {
@@ -65,7 +69,7 @@ func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
 	switch {
 	case err == nil:
 		w.memo.written(p.ref)
-		w.aging(cur.Time)
+		w.track(p.ref, cur.ObjectMeta.ResourceVersion, cur.Time)
 		return true, nil
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 		return false, nil
@@ -73,11 +77,13 @@ func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
 	return false, fmt.Errorf("events: update %s: %w", p.ref, err)
 }
 
+// newEvent is p as stored. It carries no labels: the owner reference (its
+// involved object) is what finds an object's events, and a labels map
+// (with its entries in a store's label index) cost ~520 bytes an Event.
 func (w *Writer) newEvent(p *pending) *meta.Event {
 	e := p.ev
 	e.TypeMeta = meta.TypeMeta{APIVersion: meta.KindEvent.APIVersion(), Kind: meta.KindEvent}
-	e.ObjectMeta = meta.ObjectMeta{Namespace: p.ref.Namespace, Name: p.ref.Name,
-		Labels: involvedLabels(e.Object), OwnerRefs: []meta.Ref{e.Object}}
+	e.ObjectMeta = meta.ObjectMeta{Namespace: p.ref.Namespace, Name: p.ref.Name, OwnerRefs: []meta.Ref{e.Object}}
 	e.ReportingInstance = w.o.Instance
 	return &e
 }
@@ -139,14 +145,16 @@ func (w *Writer) prune(ctx context.Context, obj meta.Ref) (int, error) {
 	return left, errors.Join(errs...)
 }
 
-// sweep deletes every event past MaxAge and notes when the earliest of
-// those left passes it. A sweep that cannot list or delete tries again
+// sweep lists every Event: it tracks when each passes MaxAge (those past
+// it are due at once, and deleted by expire a batch at a time, between
+// writes of new events) and counts the others per object (the census).
+// Run sweeps once when it starts; a sweep that cannot list tries again
 // after a quarter of MaxAge.
 func (w *Writer) sweep(ctx context.Context) {
 	now := w.o.Clock.Now()
 	retry := now.Add(w.o.MaxAge / 4)
 	w.mu.Lock()
-	w.expires = time.Time{} // what this sweep finds, and writes meanwhile, set it again
+	w.resweep = time.Time{}
 	w.sweeping = true
 	w.mu.Unlock()
 	defer func() {
@@ -155,7 +163,7 @@ func (w *Writer) sweep(ctx context.Context) {
 		w.sweeping = false
 		w.settledLocked()
 	}()
-	res, err := w.o.Store.List(ctx, store.ListOptions{Kind: meta.KindEvent})
+	res, err := w.listing(ctx)
 	if err != nil && len(res.Items) == 0 {
 		w.memo.takeCensus(nil, false)
 		w.retrySweep(retry)
@@ -163,9 +171,11 @@ func (w *Writer) sweep(ctx context.Context) {
 	}
 	complete := err == nil // the census counts every Event, or is not taken
 	cutoff := now.Add(-w.o.MaxAge)
-	var earliest time.Time // of the events kept
 	kept := make([]meta.Ref, 0, len(res.Items))
 	for _, raw := range res.Items {
+		if raw.Ref.Kind != meta.KindEvent {
+			continue // a list of every kind, handed over by Listed
+		}
 		e := &meta.Event{}
 		if raw.Decode(e) != nil {
 			complete = false
@@ -173,21 +183,10 @@ func (w *Writer) sweep(ctx context.Context) {
 		}
 		if !e.Time.Before(cutoff) {
 			kept = append(kept, e.Object)
-			if earliest.IsZero() || e.Time.Before(earliest) {
-				earliest = e.Time
-			}
-			continue
 		}
-		if err := w.delete(ctx, e); err != nil {
-			w.memo.takeCensus(nil, false)
-			w.retrySweep(retry)
-			return
-		}
+		w.track(raw.Ref, raw.ResourceVersion, e.Time)
 	}
 	w.memo.takeCensus(kept, complete)
-	if !earliest.IsZero() {
-		w.aging(earliest)
-	}
 }
 
 func (w *Writer) delete(ctx context.Context, e *meta.Event) error {

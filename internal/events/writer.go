@@ -12,10 +12,11 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// Defaults of Options.
+// Defaults of Options. DefaultMaxAge is kube-apiserver's default
+// --event-ttl: a Manager left idle holds no events an hour later.
 const (
 	DefaultPerObject  = 20
-	DefaultMaxAge     = 24 * time.Hour
+	DefaultMaxAge     = time.Hour
 	DefaultMaxPending = 1024
 )
 
@@ -73,20 +74,35 @@ func (o Options) withDefaults() Options {
 type Writer struct {
 	o    Options
 	wake chan struct{}
+	// flushing serialises flushes (Run's and Sync's), so stored only
+	// counts what was written.
+	flushing sync.Mutex
 
 	mu       sync.Mutex
 	batch    []*pending
-	byRef    map[meta.Ref]*pending
+	byKey    map[eventKey]*pending
 	warnedAt time.Time
-	// expires is the earliest time an event this writer knows of passes
-	// MaxAge (zero: none known): Run sweeps then, and only then.
-	expires time.Time
+	// exp is when each Event this writer knows of passes MaxAge: Run
+	// deletes it then. resweep, if set, is when Run lists every Event
+	// again, because the last full sweep failed.
+	exp     expiries
+	resweep time.Time
 	// writing counts the events flush took and has not finished writing;
-	// sweeping is set while a sweep runs; quietCh is closed once the
-	// writer is quiet (see Quiet).
+	// sweeping and expiring are set while a sweep or an expiry runs;
+	// quietCh is closed once the writer is quiet (see Quiet).
 	writing  int
 	sweeping bool
+	expiring bool
 	quietCh  chan struct{}
+	// recorded counts the occurrences Record kept; stored is how many of
+	// them the flushes that finished covered (written, or lost);
+	// storedCh is closed when stored grows. running is set while Run runs.
+	recorded, stored uint64
+	storedCh         chan struct{}
+	running          bool
+	// listed is a list of the Store the writer's owner took (Listed), for
+	// the next sweep to use instead of listing every Event itself.
+	listed *listing
 
 	memo memo
 
@@ -94,28 +110,39 @@ type Writer struct {
 }
 
 // pending is an event waiting to be written, with every occurrence since
-// the last write folded in.
+// the last write folded in. ref, its Event's name, is derived when it is
+// written, off the recorder's path.
 type pending struct {
 	ref meta.Ref
 	ev  meta.Event
 }
 
+// eventKey is what makes two occurrences one event (Ref hashes the same).
+type eventKey struct {
+	obj     meta.Ref
+	typ     meta.EventType
+	reason  meta.Reason
+	message string
+}
+
 // NewWriter returns a Writer; it writes nothing until Run.
 func NewWriter(o Options) *Writer {
-	return &Writer{o: o.withDefaults(), wake: make(chan struct{}, 1), byRef: map[meta.Ref]*pending{}}
+	return &Writer{o: o.withDefaults(), wake: make(chan struct{}, 1), byKey: map[eventKey]*pending{}}
 }
 
 // Record notes that (typ, reason, message) happened to obj now. An event
 // already waiting to be written counts one more; a new one is dropped
 // (Dropped counts it) when MaxPending events already wait. It reports
-// whether the event was kept.
+// whether the event was kept. It only takes a lock and a map lookup: the
+// Event's name is hashed and the Store written on Run's goroutine.
 func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) bool {
 	now := w.o.Clock.Now()
-	ref := Ref(obj, typ, reason, message, w.o.ClusterNamespace)
+	key := eventKey{obj: obj, typ: typ, reason: reason, message: message}
 	w.mu.Lock()
-	if p := w.byRef[ref]; p != nil {
+	if p := w.byKey[key]; p != nil {
 		p.ev.Count++
 		p.ev.Time = now
+		w.recorded++
 		w.mu.Unlock()
 		return true
 	}
@@ -124,16 +151,22 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 		w.dropped.Add(1)
 		return false
 	}
-	p := &pending{ref: ref, ev: meta.Event{Object: obj, Type: typ, Reason: reason, Message: message,
+	p := &pending{ev: meta.Event{Object: obj, Type: typ, Reason: reason, Message: message,
 		FirstTime: now, Time: now, Count: 1}}
 	w.batch = append(w.batch, p)
-	w.byRef[ref] = p
+	w.byKey[key] = p
+	w.recorded++
 	w.mu.Unlock()
+	w.poke()
+	return true
+}
+
+// poke wakes Run.
+func (w *Writer) poke() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // Write stores one occurrence of (typ, reason, message) on obj now, on the
@@ -141,8 +174,8 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 // that may never Run a Writer. An error is also counted in Dropped.
 func (w *Writer) Write(ctx context.Context, obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) error {
 	now := w.o.Clock.Now()
-	p := &pending{ref: Ref(obj, typ, reason, message, w.o.ClusterNamespace), ev: meta.Event{Object: obj, Type: typ,
-		Reason: reason, Message: message, FirstTime: now, Time: now, Count: 1}}
+	p := &pending{ev: meta.Event{Object: obj, Type: typ, Reason: reason, Message: message,
+		FirstTime: now, Time: now, Count: 1}}
 	if err := w.write(ctx, p); err != nil {
 		w.failed.Add(1)
 		w.warn("event not stored", 1, err)
@@ -156,11 +189,16 @@ func (w *Writer) Write(ctx context.Context, obj meta.Ref, typ meta.EventType, re
 func (w *Writer) Dropped() uint64 { return w.dropped.Load() + w.failed.Load() }
 
 // Run writes recorded events until ctx ends, then writes what is still
-// pending (for at most a few seconds) and returns. It deletes events past
-// MaxAge when it starts and when the earliest event it knows of (written,
-// or left by the last sweep) passes MaxAge: with no event to age it reads
-// nothing, however long nothing else happens.
+// pending (for at most a few seconds) and returns. When it starts it lists
+// every Event once, deleting those past MaxAge and noting when each of the
+// others is; after that it deletes each Event it knows of (written, or
+// found by that sweep) when it passes MaxAge, by name, without listing:
+// with no event to age it reads nothing, however long nothing else
+// happens. Events written by another process are deleted by that process,
+// or by the sweep of the next to start.
 func (w *Writer) Run(ctx context.Context) {
+	w.setRunning(true)
+	defer w.setRunning(false)
 	w.sweep(ctx)
 	var (
 		t       clock.Timer
@@ -191,53 +229,56 @@ func (w *Writer) Run(ctx context.Context) {
 			return
 		case <-w.wake:
 			if ctx.Err() == nil { // else the final flush writes them
+				if w.hasListing() {
+					w.sweep(ctx)
+				}
 				w.flush(ctx)
 			}
 		case <-fire:
 			fire = nil
-			w.sweep(ctx)
+			if w.resweepDue() {
+				w.sweep(ctx)
+			} else {
+				w.expire(ctx)
+			}
 		}
 	}
 }
 
-// retrySweep has Run sweep again at at (unless something ages earlier).
+// retrySweep has Run list every Event again at at.
 func (w *Writer) retrySweep(at time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.expires.IsZero() || at.Before(w.expires) {
-		w.expires = at
-	}
+	w.resweep = at
 }
 
-// NextSweep is when Run sweeps next: when the earliest event known passes
-// MaxAge. Zero if no event is known.
+// resweepDue reports whether a full sweep is due now.
+func (w *Writer) resweepDue() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.resweep.IsZero() && !w.resweep.After(w.o.Clock.Now())
+}
+
+// NextSweep is when Run next deletes aged events: when the earliest event
+// known passes MaxAge, or a failed sweep is retried. Zero if nothing is
+// due, ever.
 func (w *Writer) NextSweep() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.expires
+	return w.nextLocked()
+}
+
+func (w *Writer) nextLocked() time.Time {
+	at := w.exp.next()
+	if !w.resweep.IsZero() && (at.IsZero() || w.resweep.Before(at)) {
+		at = w.resweep
+	}
+	return at
 }
 
 // expiry is when an event that last happened at t is past MaxAge: the
 // first instant more than MaxAge after t, when a sweep deletes it.
 func (w *Writer) expiry(t time.Time) time.Time { return t.Add(w.o.MaxAge + time.Nanosecond) }
-
-// aging notes an event that last happened at t. An earlier expiry than Run
-// sleeps for wakes it.
-func (w *Writer) aging(t time.Time) {
-	at := w.expiry(t)
-	w.mu.Lock()
-	earlier := w.expires.IsZero() || at.Before(w.expires)
-	if earlier {
-		w.expires = at
-	}
-	w.mu.Unlock()
-	if earlier {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
-	}
-}
 
 // Pending returns how many distinct events are recorded but not yet
 // stored (waiting or being written).
@@ -248,7 +289,8 @@ func (w *Writer) Pending() int {
 }
 
 // Quiet returns a channel closed once no event is pending or being
-// written and no sweep is running or due at the clock's now (already
+// written and no sweep is running, handed a list (Listed) or due at the
+// clock's now (already
 // closed if so now), so a test driving a fake clock can await the writer.
 func (w *Writer) Quiet() <-chan struct{} {
 	w.mu.Lock()
@@ -265,8 +307,68 @@ func (w *Writer) Quiet() <-chan struct{} {
 }
 
 func (w *Writer) quietLocked() bool {
-	return len(w.batch) == 0 && w.writing == 0 && !w.sweeping &&
-		(w.expires.IsZero() || w.expires.After(w.o.Clock.Now()))
+	next := w.nextLocked()
+	return len(w.batch) == 0 && w.writing == 0 && !w.sweeping && !w.expiring && w.listed == nil &&
+		(next.IsZero() || next.After(w.o.Clock.Now()))
+}
+
+// Sync returns once every event recorded before the call is stored (or
+// lost, as Dropped counts), so a reader of the Store sees what this
+// process recorded: Status right after WaitReady shows the last events.
+// While Run runs, Sync waits for it; otherwise Sync writes them itself,
+// and those ctx leaves unwritten are lost. It returns ctx's error if ctx
+// ends first.
+func (w *Writer) Sync(ctx context.Context) error {
+	w.mu.Lock()
+	target := w.recorded
+	for w.stored < target {
+		if !w.running {
+			w.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			w.flush(ctx)
+			w.mu.Lock()
+			continue
+		}
+		if w.storedCh == nil {
+			w.storedCh = make(chan struct{})
+		}
+		ch := w.storedCh
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.mu.Lock()
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// Running reports whether Run is running.
+func (w *Writer) Running() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.running
+}
+
+func (w *Writer) setRunning(running bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running = running
+	w.storedLocked(w.stored) // wake Sync callers: a stopped Run writes nothing more
+}
+
+// storedLocked notes that the occurrences up to upTo are stored and wakes
+// Sync callers.
+func (w *Writer) storedLocked(upTo uint64) {
+	w.stored = max(w.stored, upTo)
+	if w.storedCh != nil {
+		close(w.storedCh)
+		w.storedCh = nil
+	}
 }
 
 // settledLocked closes quietCh if the writer is quiet.
@@ -279,15 +381,19 @@ func (w *Writer) settledLocked() {
 
 // flush writes every pending event.
 func (w *Writer) flush(ctx context.Context) {
+	w.flushing.Lock()
+	defer w.flushing.Unlock()
 	w.mu.Lock()
 	batch := w.batch
-	w.batch, w.byRef = nil, map[meta.Ref]*pending{}
+	w.batch, w.byKey = nil, map[eventKey]*pending{}
 	w.writing += len(batch)
+	upTo := w.recorded
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.writing -= len(batch)
+		w.storedLocked(upTo)
 		w.settledLocked()
 	}()
 	for i, p := range batch {

@@ -16,6 +16,8 @@ type descs struct {
 
 	orders, challenges   *prometheus.Desc
 	queueDepth, inFlight *prometheus.Desc
+
+	eventsPending, eventsLost *prometheus.Desc
 }
 
 // acmeLabels are cert-manager v1.21's labels of the ACME client metrics.
@@ -65,13 +67,18 @@ func newDescs() descs {
 			"Number of objects waiting in the work queue to be reconciled.", nil, nil),
 		inFlight: prometheus.NewDesc("certflow_queue_in_flight",
 			"Number of objects being reconciled now.", nil, nil),
+		eventsPending: prometheus.NewDesc("certflow_events_pending",
+			"Number of distinct events recorded and not yet stored.", nil, nil),
+		eventsLost: prometheus.NewDesc("certflow_events_lost_total",
+			"Number of events lost: dropped when too many waited to be stored, or not taken by the Store.", nil, nil),
 	}
 }
 
 func (d *descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{d.certReady, d.certNotAfter, d.certNotBefore, d.certExpiration, d.certRenewal,
 		d.issuerReady, d.clusterIssuerReady, d.challengeStatus, d.clock, d.acmeRequests,
-		d.syncCalls, d.syncErrors, d.orders, d.challenges, d.queueDepth, d.inFlight} {
+		d.syncCalls, d.syncErrors, d.orders, d.challenges, d.queueDepth, d.inFlight,
+		d.eventsPending, d.eventsLost} {
 		ch <- x
 	}
 }

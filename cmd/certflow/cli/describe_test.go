@@ -13,7 +13,6 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
-	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/store/memory"
@@ -29,10 +28,9 @@ func TestDescribe_ShowsStoredEventsWithTheirCount(t *testing.T) {
 	require.NoError(t, err)
 	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "www-1-1-1"}}
 	ref := meta.RefOf(ch)
+	owned := meta.ObjectMeta{Namespace: "web", Name: "www-1-1-1.0123456789abcdef", OwnerRefs: []meta.Ref{ref}}
 	require.NoError(t, st.Create(ctx, &meta.Event{
-		ObjectMeta: meta.ObjectMeta{Namespace: "web", Name: "www-1-1-1.0123456789abcdef", OwnerRefs: []meta.Ref{ref},
-			Labels: map[string]string{events.LabelInvolvedKind: "Challenge", events.LabelInvolvedName: "www-1-1-1"}},
-		Object: ref, Type: meta.EventWarning, Reason: "PresentError", Message: "the DNS provider said no",
+		ObjectMeta: owned, Object: ref, Type: meta.EventWarning, Reason: "PresentError", Message: "the DNS provider said no",
 		Time: now.Add(-time.Minute), FirstTime: now.Add(-10 * time.Minute), Count: 3,
 	}))
 	var out bytes.Buffer

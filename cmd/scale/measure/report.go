@@ -96,6 +96,13 @@ type RestartReport struct {
 	Relists    int64
 	// ReadyInStore counts the Ready Certificates the Store holds.
 	ReadyInStore int
+	// CPUToServe is the process's CPU time from opening the Store until
+	// every name was served, and CPUAfter over the work that followed:
+	// on a shared machine they vary less than the wall-clock times.
+	CPUToServe, CPUAfter time.Duration
+	// PeakRSS is the process's largest resident set (VmHWM) when the work
+	// after the restart ended: for a -restart run, the restart's own peak.
+	PeakRSS uint64
 }
 
 // Print writes the report as a table.
@@ -123,6 +130,7 @@ func (r *Report) Print(w io.Writer) {
 	if s := r.Restart; s != nil {
 		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
 		row("restart: every name served after", "%v (unserved at deadline: %d)", s.Served.Round(time.Millisecond), s.Unserved)
+		row("restart: process CPU until served / over the work after", "%v / %v", s.CPUToServe.Round(time.Millisecond), s.CPUAfter.Round(time.Millisecond))
 		row("restart: heap and RSS when every name served", "%s", s.AtServed)
 		row("restart: Store calls until every name served", "%s", s.Calls)
 		row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
@@ -130,6 +138,7 @@ func (r *Report) Print(w io.Writer) {
 		row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
 		row("restart: full re-lists", "%d", s.Relists)
 		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
+		row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")
