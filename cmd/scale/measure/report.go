@@ -72,6 +72,10 @@ type IdleReport struct {
 	MaxRSS uint64
 	// End is memory at the end of Window, before collecting; Settled after.
 	End, Settled Memory
+	// Returned is memory after Settled once the heap's free pages went
+	// back to the OS (debug.FreeOSMemory): the resident set a program
+	// could reach, which the heap's partly used spans bound from below.
+	Returned Memory
 }
 
 // RestartReport covers a Manager starting on the populated Store.
@@ -158,6 +162,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	row(name+": largest RSS sampled", "%s", mib(i.MaxRSS))
 	row(name+": heap and RSS at the end", "%s", i.End)
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
+	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
 }
 
 // String is "heap A MiB objects / B MiB spans, RSS C MiB".

@@ -209,6 +209,7 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.Relists = r.relists() - relists
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
+	rep.Returned = returnedMemory()
 	return rep
 }
 
