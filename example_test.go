@@ -3,6 +3,7 @@ package certflow_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -75,6 +76,10 @@ func ExampleManager() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("serving:", served.Leaf.DNSNames)
+	leaf, err := x509.ParseCertificate(served.Certificate[0]) // Leaf is nil: crypto/tls does not need it
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("serving:", leaf.DNSNames)
 	// Output: serving: [www.example.test]
 }

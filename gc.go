@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -223,191 +222,6 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[
 	return collected
 }
 
-// maxDeletions bounds how many owner deletions an ownerIndex remembers.
-const maxDeletions = 4096
-
-// ownerIndex remembers each object's owners as last listed or watched, so
-// the Manager checks an object's owners before reconciling it without
-// reading the object first, and knows which kinds own anything at all. It
-// also remembers when objects were created and owners deleted (as store
-// revisions), to tell an owner's children from those of a later object of
-// the same name.
-type ownerIndex struct {
-	mu sync.Mutex
-	// owned holds each owned object's owners and creation revision, in one
-	// map rather than two: at 100k certificates it holds 600k objects.
-	owned map[meta.Ref]ownedBy
-	// children is owners inverted: what each object owns.
-	children map[meta.Ref][]meta.Ref
-	// deleted is the revision each recently deleted object was deleted
-	// at; deletions lists them oldest first, to forget the oldest.
-	deleted   map[meta.Ref]uint64
-	deletions []meta.Ref
-	// kinds that appeared as an owner; nil until the first resync, when
-	// every kind may own something.
-	kinds map[meta.Kind]bool
-}
-
-// ownedBy is what an ownerIndex knows of an owned object.
-type ownedBy struct {
-	owners []meta.Ref
-	// created bounds the object's creation revision from above: the
-	// revision of its Added event, or of the list it was first seen in;
-	// zero if unknown.
-	created uint64
-}
-
-func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.owned[ref].owners
-}
-
-// set records ref's owners; createdAt, if not zero, is the revision ref was
-// created at.
-func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if len(owners) == 0 {
-		x.forgetLocked(ref)
-		return
-	}
-	if x.owned == nil {
-		x.owned = map[meta.Ref]ownedBy{}
-	}
-	o, ok := x.owned[ref]
-	if !ok || !slices.Equal(o.owners, owners) {
-		x.unlinkLocked(ref, o.owners)
-		o.owners = slices.Clone(owners)
-		x.linkLocked(ref, owners)
-	}
-	if createdAt != 0 {
-		o.created = createdAt
-	}
-	x.owned[ref] = o
-	if x.kinds != nil {
-		for _, o := range owners {
-			x.kinds[o.Kind] = true
-		}
-	}
-}
-
-func (x *ownerIndex) forget(ref meta.Ref) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.forgetLocked(ref)
-}
-
-func (x *ownerIndex) forgetLocked(ref meta.Ref) {
-	x.unlinkLocked(ref, x.owned[ref].owners)
-	delete(x.owned, ref)
-}
-
-// linkLocked records child among the children of each of owners.
-func (x *ownerIndex) linkLocked(child meta.Ref, owners []meta.Ref) {
-	if x.children == nil {
-		x.children = map[meta.Ref][]meta.Ref{}
-	}
-	for _, o := range owners {
-		if !slices.Contains(x.children[o], child) {
-			x.children[o] = append(x.children[o], child)
-		}
-	}
-}
-
-// unlinkLocked removes child from the children of each of owners.
-func (x *ownerIndex) unlinkLocked(child meta.Ref, owners []meta.Ref) {
-	for _, o := range owners {
-		cs := x.children[o]
-		if i := slices.Index(cs, child); i >= 0 {
-			cs = slices.Delete(cs, i, i+1)
-		}
-		if len(cs) == 0 {
-			delete(x.children, o)
-		} else {
-			x.children[o] = cs
-		}
-	}
-}
-
-// childrenOf returns the objects listing owner among their owners, and
-// false until the first resync indexed the Store (then only a List finds
-// them).
-func (x *ownerIndex) childrenOf(owner meta.Ref) ([]meta.Ref, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return slices.Clone(x.children[owner]), x.kinds != nil
-}
-
-// ownerDeleted records that ref was deleted at revision rev.
-func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.deleted == nil {
-		x.deleted = map[meta.Ref]uint64{}
-	}
-	x.deleted[ref] = rev
-	x.deletions = append(x.deletions, ref)
-	if len(x.deletions) > maxDeletions {
-		old := x.deletions[0]
-		x.deletions[0] = meta.Ref{}
-		x.deletions = x.deletions[1:]
-		if !slices.Contains(x.deletions, old) {
-			delete(x.deleted, old)
-		}
-	}
-}
-
-// wasDeleted reports whether ref is among the recently deleted objects.
-func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	_, ok := x.deleted[ref]
-	return ok
-}
-
-// outlived reports whether child was created before owner was deleted:
-// then child belonged to that owner, whatever bears its name now.
-func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	d, ok := x.deleted[owner]
-	if !ok {
-		return false
-	}
-	c := x.owned[child].created
-	return c != 0 && c < d
-}
-
-// reset indexes the owners of everything listed at revision rev.
-func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.children = nil
-	owned := make(map[meta.Ref]ownedBy, len(owners))
-	for ref, os := range owners {
-		x.linkLocked(ref, os)
-		created := rev
-		if c := x.owned[ref].created; c != 0 && c <= rev {
-			created = c
-		}
-		owned[ref] = ownedBy{owners: os, created: created}
-	}
-	x.owned = owned
-	x.kinds = map[meta.Kind]bool{}
-	for _, os := range owners {
-		for _, o := range os {
-			x.kinds[o.Kind] = true
-		}
-	}
-}
-
-func (x *ownerIndex) mayOwn(k meta.Kind) bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.kinds == nil || x.kinds[k]
-}
-
 // rawObject reads an object of any kind: its metadata and its JSON.
 type rawObject struct {
 	kind meta.Kind
@@ -431,11 +245,9 @@ func (o *rawObject) UnmarshalJSON(b []byte) error {
 
 // rawMeta decodes the metadata of a listed object.
 func rawMeta(raw store.Raw) (meta.ObjectMeta, error) {
-	var v struct {
-		Metadata meta.ObjectMeta `json:"metadata"`
-	}
-	if err := json.Unmarshal(raw.Data, &v); err != nil {
+	m, err := meta.ObjectMetaOf(raw.Data)
+	if err != nil {
 		return meta.ObjectMeta{}, fmt.Errorf("%w: %s: %v", store.ErrCorrupt, raw.Ref, err)
 	}
-	return v.Metadata, nil
+	return m, nil
 }

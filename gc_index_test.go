@@ -2,6 +2,9 @@ package certflow
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,12 +54,12 @@ func TestOwnerIndex_ChildrenFollowOwnerChanges(t *testing.T) {
 	x.forget(key)
 	children, _ = x.childrenOf(cert)
 	assert.Empty(t, children)
-	assert.Empty(t, x.children[cert], "an owner without children leaves the index")
+	assert.Equal(t, 2, x.size(), "an owner without children leaves the index: only req and its owner remain")
 
 	x.set(req, nil, 0) // no owners any more
 	children, _ = x.childrenOf(other)
 	assert.Empty(t, children)
-	assert.Empty(t, x.children)
+	assert.Zero(t, x.size(), "nothing owns or is owned")
 }
 
 // TestGC_CollectsFromTheIndexWithoutListing: once the Manager has listed
@@ -105,4 +108,72 @@ func (s ownerListCounter) List(ctx context.Context, opts store.ListOptions) (sto
 		s.n.Add(1)
 	}
 	return s.Store.List(ctx, opts)
+}
+
+// TestOwnerIndex_AgreesWithMaps: setting, changing and forgetting owners
+// at random (several owners, shared owners, owners that are owned), the
+// index answers owners, children and creation as plain maps holding the
+// same would, and holds nothing once everything is forgotten.
+func TestOwnerIndex_AgreesWithMaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ref := func(i int) meta.Ref {
+		return meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: fmt.Sprint("o-", i)}
+	}
+	const n = 300
+	var x ownerIndex
+	x.reset(nil, 1)
+	owners := map[meta.Ref][]meta.Ref{}
+	created := map[meta.Ref]uint64{}
+	for step := range 20000 {
+		r := ref(rng.IntN(n))
+		switch rng.IntN(4) {
+		case 0:
+			x.forget(r)
+			delete(owners, r)
+			delete(created, r)
+		default:
+			var os []meta.Ref
+			for range rng.IntN(3) {
+				if o := ref(rng.IntN(n)); !slices.Contains(os, o) {
+					os = append(os, o)
+				}
+			}
+			at := uint64(0)
+			if rng.IntN(2) == 0 {
+				at = uint64(step + 2)
+			}
+			x.set(r, os, at)
+			if len(os) == 0 {
+				delete(owners, r)
+				delete(created, r)
+				break
+			}
+			owners[r] = os
+			if at != 0 {
+				created[r] = at
+			}
+		}
+		if step%500 != 0 {
+			continue
+		}
+		children := map[meta.Ref][]meta.Ref{}
+		for c, os := range owners {
+			for _, o := range os {
+				children[o] = append(children[o], c)
+			}
+		}
+		for i := range n {
+			r := ref(i)
+			require.Equal(t, owners[r], x.of(r), "step %d: owners of %s", step, r)
+			got, _ := x.childrenOf(r)
+			require.ElementsMatch(t, children[r], got, "step %d: children of %s", step, r)
+			x.mu.Lock()
+			require.Equal(t, created[r], x.createdLocked(r), "step %d: creation of %s", step, r)
+			x.mu.Unlock()
+		}
+	}
+	for i := range n {
+		x.forget(ref(i))
+	}
+	assert.Zero(t, x.size(), "everything forgotten")
 }

@@ -39,6 +39,12 @@ type Manager struct {
 	// onDemand, when Config.OnDemand is set, issues for unknown names
 	// (ondemand*.go).
 	onDemand *onDemand
+	// own is what reconciles wrote to their children, so that those very
+	// changes do not wake them again (ownwrites.go).
+	own ownWrites
+	// written is the owner view of what reconciles updated, so the watch
+	// compares it without reading the object (ownerview_written.go).
+	written writtenViews
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -75,11 +81,14 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    owner,
 		Observer:                 decisionsTo(queue, c.Observer),
 	}
+	writes := &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add}
+	m.deps.Store = writes
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
 		return nil, err
 	}
 	m.wiring = w
+	writes.updating = m.updating
 	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
@@ -147,6 +156,8 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
 	m.ownerWake.reset()
+	m.own.reset()
+	m.written.reset()
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)
@@ -307,8 +318,10 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	// the others must not spend a Store read per change of it here, in
 	// the goroutine that also tells them which challenges to answer.
 	wake := len(ev.Meta.OwnerRefs) > 0 && m.mine(ctx, ev.Ref) && m.wakesOwners(ctx, ev)
+	// The owner whose reconcile made this very change has decided on it.
+	decided, byOwner := m.own.take(ev)
 	for _, owner := range ev.Meta.OwnerRefs {
-		if _, ok := m.reconcilers[owner.Kind]; ok && wake {
+		if _, ok := m.reconcilers[owner.Kind]; ok && wake && (!byOwner || owner != decided) {
 			m.queue.Add(owner)
 		}
 	}
@@ -387,6 +400,7 @@ func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err
 	}()
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
 	defer cancel()
+	rctx = reconciling(rctx, ref)
 	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
 		return time.Time{}, err
 	}

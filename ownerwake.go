@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -18,6 +19,11 @@ import (
 type ownerWake struct {
 	mu   sync.Mutex
 	last map[meta.Ref]ownerSight
+	// peak is the most entries last held since it was made: a burst of
+	// requests in flight (100k Certificates applied at once) grows it, and
+	// a Go map keeps its size once grown, so it is made anew once the
+	// requests are final and forgotten (see forget).
+	peak int
 }
 
 // ownerSight is what the owners of an object decide on: its view by the
@@ -48,20 +54,25 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.forget(ev.Ref)
 		return true
 	}
-	obj, err := newObject(ev.Ref.Kind)
-	if err == nil {
-		err = m.cfg.Store.Get(ctx, ev.Ref, obj)
+	// The metadata after the change comes with the event; the view as a
+	// reconcile wrote it (writtenViews), else as the Store has it now.
+	om := &ev.Meta
+	view, written := m.written.take(ev.Ref, ev.Meta.ResourceVersion)
+	if !written {
+		obj, err := newObject(ev.Ref.Kind)
+		if err == nil {
+			err = m.cfg.Store.Get(ctx, ev.Ref, obj)
+		}
+		if err != nil {
+			w.forget(ev.Ref)
+			return true
+		}
+		view, om = viewOf(rule, obj), obj.GetMeta()
 	}
-	if err != nil {
-		w.forget(ev.Ref)
-		return true
-	}
-	view := viewOf(rule, obj)
 	if view == nil {
 		w.forget(ev.Ref)
 		return true
 	}
-	om := obj.GetMeta()
 	now := ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
 		generation: om.Generation, deleting: om.DeletionTime != nil}
 	w.mu.Lock()
@@ -71,6 +82,7 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.last = map[meta.Ref]ownerSight{}
 	}
 	w.last[ev.Ref] = now
+	w.peak = max(w.peak, len(w.last))
 	// A new object always wakes, whatever a namesake left behind.
 	return ev.Type == store.Added || !seen || !now.same(before)
 }
@@ -89,6 +101,10 @@ func (w *ownerWake) forget(ref meta.Ref) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.last, ref)
+	if w.peak > shrinkAfter && len(w.last) < w.peak/8 {
+		w.last = maps.Collect(maps.All(w.last))
+		w.peak = len(w.last)
+	}
 }
 
 // reset forgets everything: after a re-list the owners have read every
@@ -96,5 +112,5 @@ func (w *ownerWake) forget(ref meta.Ref) {
 func (w *ownerWake) reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.last = nil
+	w.last, w.peak = nil, 0
 }

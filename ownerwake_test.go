@@ -2,6 +2,8 @@ package certflow
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,4 +97,38 @@ func TestWakesOwners_ResyncForgetsWhatWasSeen(t *testing.T) {
 	_, err = m.resync(ctx)
 	require.NoError(t, err)
 	assert.True(t, m.wakesOwners(ctx, ev), "after a re-list: compared with nothing")
+}
+
+// What a burst of requests in flight grew is given back once they are
+// final: the heap after forgetting 100k sights is what an empty ownerWake
+// holds, not the map's high-water size.
+func TestOwnerWake_ForgottenBurstIsReleased(t *testing.T) {
+	var w ownerWake
+	base := liveHeap()
+	const n = 100000
+	refs := make([]meta.Ref, n)
+	for i := range refs {
+		refs[i] = meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: fmt.Sprint("r", i)}
+	}
+	names := liveHeap()
+	w.mu.Lock()
+	w.last = map[meta.Ref]ownerSight{}
+	for _, r := range refs {
+		w.last[r] = ownerSight{view: uint64(1)}
+		w.peak = max(w.peak, len(w.last))
+	}
+	w.mu.Unlock()
+	grown := liveHeap()
+	for _, r := range refs[:n-10] {
+		w.forget(r)
+	}
+	forgotten := liveHeap()
+	require.Greater(t, grown, names+n*50, "the burst itself takes room")
+	assert.Less(t, forgotten, names+(grown-names)/10, "heap after forgetting: %d, before the burst %d, at its peak %d (names %d)",
+		forgotten, names, grown, names-base)
+	assert.Len(t, w.last, 10, "what is not forgotten stays")
+	for _, r := range refs[n-10:] {
+		assert.Contains(t, w.last, r)
+	}
+	runtime.KeepAlive(refs)
 }

@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"strconv"
 	"sync"
@@ -223,5 +224,9 @@ func (r *quietRig) assertQuiet(window time.Duration) {
 // quietServes tells whether m serves name a certificate valid for it.
 func quietServes(m *Manager, name string) bool {
 	c, err := m.GetCertificate(&tls.ClientHelloInfo{ServerName: name})
-	return err == nil && c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil
+	if err != nil {
+		return false
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0]) // served certificates carry no parsed Leaf
+	return err == nil && leaf.VerifyHostname(name) == nil
 }

@@ -12,7 +12,9 @@ import (
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
 // challenge certificate of a pending challenge (looked up in the Store when
 // the watch has not delivered it yet). It takes no lock and
-// allocates nothing on a hit. Use it as tls.Config.GetCertificate.
+// allocates nothing on a hit. Use it as tls.Config.GetCertificate. The
+// certificate's Leaf is nil (crypto/tls does not need it; parse
+// Certificate[0] to inspect it), and it is shared: do not modify it.
 //
 // With Config.OnDemand.IdleTimeout, a hit also records that the name was
 // used (a map lookup and an atomic flag, set once per sweep: no lock, no

@@ -52,7 +52,7 @@ func decodeSecrets(items []store.Raw, skip func(store.Raw) bool) []*secret.Secre
 // stops serving those deleted meanwhile. A re-list after the watch was
 // compacted skips it: serving is current but for what changed.
 func (w *wiring) preloadServing(ctx context.Context) {
-	if w.loaded != nil {
+	if w.listedOnce {
 		return
 	}
 	res, err := w.deps.Store.List(ctx, store.ListOptions{Kind: meta.KindSecret})
@@ -61,17 +61,15 @@ func (w *wiring) preloadServing(ctx context.Context) {
 	}
 	secrets := decodeSecrets(res.Items, nil)
 	var puts []*secret.Secret
-	loaded := make(map[meta.Ref]bool, len(res.Items))
 	preloaded := make(map[meta.Ref]string, len(res.Items))
 	for i, s := range secrets {
 		if s != nil && servableSecret(s) {
 			puts = append(puts, s)
-			loaded[res.Items[i].Ref] = true
 			preloaded[res.Items[i].Ref] = res.Items[i].ResourceVersion
 		}
 	}
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
-	w.loaded, w.preloaded = loaded, preloaded
+	w.preloaded = preloaded
 }

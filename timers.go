@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -15,9 +14,13 @@ import (
 // scans everything periodically. Scheduling a reference again replaces its
 // previous entry.
 type timerHeap struct {
-	mu      sync.Mutex
-	entries entryHeap
-	byRef   map[meta.Ref]*timerEntry
+	mu sync.Mutex
+	// refs interns each scheduled reference with its place in entries,
+	// a min-heap by time: at 100k certificates each has its renewal here,
+	// so an entry is 32 bytes and its reference is held once (no map of
+	// pointers to separately allocated entries).
+	refs    refTable[int32]
+	entries []timerSlot
 	changed chan struct{}
 	// firing is set from the moment run looks for due entries until its
 	// clock timer is re-armed for the next one (see pending), so a test
@@ -29,48 +32,28 @@ type timerHeap struct {
 	quietCh chan struct{}
 }
 
-type timerEntry struct {
-	ref   meta.Ref
-	at    time.Time
-	index int
-}
-
-type entryHeap []*timerEntry
-
-func (h entryHeap) Len() int           { return len(h) }
-func (h entryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h entryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *entryHeap) Push(x any) {
-	e := x.(*timerEntry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *entryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
+type timerSlot struct {
+	at time.Time
+	id int32 // in refs
 }
 
 func newTimerHeap() *timerHeap {
-	return &timerHeap{byRef: map[meta.Ref]*timerEntry{}, changed: make(chan struct{}, 1)}
+	return &timerHeap{changed: make(chan struct{}, 1)}
 }
 
 // Schedule sets ref's next visit to at, replacing any earlier schedule.
 func (t *timerHeap) Schedule(ref meta.Ref, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, ok := t.byRef[ref]; ok {
-		e.at = at
-		heap.Fix(&t.entries, e.index)
+	id, added := t.refs.intern(ref)
+	if added {
+		t.entries = append(t.entries, timerSlot{at: at, id: id})
+		*t.refs.at(id) = int32(len(t.entries) - 1)
+		t.up(len(t.entries) - 1)
 	} else {
-		e := &timerEntry{ref: ref, at: at}
-		heap.Push(&t.entries, e)
-		t.byRef[ref] = e
+		i := int(*t.refs.at(id))
+		t.entries[i].at = at
+		t.fix(i)
 	}
 	select {
 	case t.changed <- struct{}{}:
@@ -82,9 +65,8 @@ func (t *timerHeap) Schedule(ref meta.Ref, at time.Time) {
 func (t *timerHeap) Cancel(ref meta.Ref) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, ok := t.byRef[ref]; ok {
-		heap.Remove(&t.entries, e.index)
-		delete(t.byRef, ref)
+	if id, ok := t.refs.lookup(ref); ok {
+		t.removeLocked(int(*t.refs.at(id)))
 	}
 }
 
@@ -92,11 +74,79 @@ func (t *timerHeap) Cancel(ref meta.Ref) {
 func (t *timerHeap) Scheduled(ref meta.Ref) (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.byRef[ref]
+	id, ok := t.refs.lookup(ref)
 	if !ok {
 		return time.Time{}, false
 	}
-	return e.at, true
+	return t.entries[*t.refs.at(id)].at, true
+}
+
+// removeLocked drops the entry at heap position i and forgets its
+// reference.
+func (t *timerHeap) removeLocked(i int) meta.Ref {
+	id := t.entries[i].id
+	ref := t.refs.ref(id)
+	last := len(t.entries) - 1
+	if i != last {
+		t.swap(i, last)
+	}
+	t.entries[last] = timerSlot{}
+	t.entries = t.entries[:last]
+	if i != last {
+		t.fix(i)
+	}
+	t.refs.release(id)
+	if len(t.entries) == 0 {
+		// Nothing scheduled: give back what a burst grew.
+		t.refs, t.entries = refTable[int32]{}, nil
+	}
+	return ref
+}
+
+func (t *timerHeap) swap(i, j int) {
+	t.entries[i], t.entries[j] = t.entries[j], t.entries[i]
+	*t.refs.at(t.entries[i].id) = int32(i)
+	*t.refs.at(t.entries[j].id) = int32(j)
+}
+
+func (t *timerHeap) less(i, j int) bool { return t.entries[i].at.Before(t.entries[j].at) }
+
+// fix restores the heap after the entry at i changed.
+func (t *timerHeap) fix(i int) {
+	if !t.down(i) {
+		t.up(i)
+	}
+}
+
+func (t *timerHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.less(i, p) {
+			return
+		}
+		t.swap(i, p)
+		i = p
+	}
+}
+
+// down moves the entry at i down, reporting whether it moved.
+func (t *timerHeap) down(i int) bool {
+	start, n := i, len(t.entries)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && t.less(r, c) {
+			c = r
+		}
+		if !t.less(c, i) {
+			break
+		}
+		t.swap(i, c)
+		i = c
+	}
+	return i > start
 }
 
 // pending reports whether an entry is due at now, or run is in a round
@@ -156,9 +206,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 	defer t.mu.Unlock()
 	var due []meta.Ref
 	for len(t.entries) > 0 && !t.entries[0].at.After(now) {
-		e := heap.Pop(&t.entries).(*timerEntry)
-		delete(t.byRef, e.ref)
-		due = append(due, e.ref)
+		due = append(due, t.removeLocked(0))
 	}
 	t.firing = true
 	if len(t.entries) == 0 {

@@ -36,10 +36,9 @@ type wiring struct {
 	dns01   map[string]solver.DNS01Provider
 	metrics *metrics.Metrics
 
-	// loaded is what of serving's kinds the last resync listed and the
-	// watch brought since, so the next resync drops from the serving cache
-	// whatever is gone from it; only the watch goroutine touches it.
-	loaded map[meta.Ref]bool
+	// listedOnce is set once a list has filled the serving cache, so a
+	// re-list needs no preload; only the watch goroutine touches it.
+	listedOnce bool
 	// preloaded holds the version of each Secret preloadServing served,
 	// until the resync that follows it; only the watch goroutine (Run,
 	// before it starts the watch) touches it.
@@ -63,7 +62,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		deps:      deps,
 		metrics:   met,
 		caSecrets: map[meta.Ref]map[meta.Ref]bool{},
-		cache:     serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock}),
+		cache: serve.NewCache(serve.Options{DefaultName: cfg.DefaultServerName, Logger: cfg.Logger, Clock: cfg.Clock,
+			OnInvalidKey: func(meta.Ref, error) { met.InvalidServingKey() }}),
 	}
 	// The recorder sees every ACME answer, so orders and challenges poll at
 	// the pace the CA's Retry-After asks even though x/crypto/acme drops the
@@ -145,13 +145,15 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 			w.indexIssuer(ctx, raw.Ref)
 		}
 	}
+	// What the cache holds, not what the watch brought: the Manager's own
+	// writes and a validation's Store read serve objects too.
 	var gone []meta.Ref
-	for ref := range w.loaded {
+	for _, ref := range w.cache.Held() {
 		if !listed[ref] {
 			gone = append(gone, ref)
 		}
 	}
-	w.loaded, w.preloaded = listed, nil
+	w.listedOnce, w.preloaded = true, nil
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
@@ -170,17 +172,6 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 
 // observeServing keeps the serving cache and the CA index current.
 func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
-	switch ev.Ref.Kind {
-	case meta.KindSecret, meta.KindChallenge:
-		if w.loaded == nil {
-			w.loaded = map[meta.Ref]bool{}
-		}
-		if ev.Type == store.Deleted {
-			delete(w.loaded, ev.Ref)
-		} else {
-			w.loaded[ev.Ref] = true
-		}
-	}
 	switch ev.Ref.Kind {
 	case meta.KindSecret:
 		// Reads are ordered by ResourceVersion in the cache: the Get below

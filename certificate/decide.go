@@ -240,6 +240,16 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	cert.Status.NotBefore, cert.Status.NotAfter, cert.Status.RenewalTime = &nb, &na, &rt
 	cert.Status.FailedIssuanceAttempts, cert.Status.LastFailureTime = nil, nil
 	recordIssuer(cert, req)
+	next := rt
+	if id, err := acmeproto.CertID(leaf); err == nil && s.ARI != nil {
+		// In the revision's write, so every replica and restart knows the
+		// leaf is not to be asked about before then.
+		if cert.Status.ACME == nil {
+			cert.Status.ACME = &ACMEStatus{}
+		}
+		cert.Status.ACME.ARI = firstARICheck(id, now, rt, JitterKey(cert))
+		next = reconcile.Earliest(rt, *cert.Status.ACME.ARI.NextCheck)
+	}
 	cert.Status.NextPrivateKeySecretName = ""
 	cert.Status.Conditions.Remove(meta.ConditionIssuing)
 	d.setReady(meta.ConditionTrue, ReasonReady, "Certificate is up to date and has not expired")
@@ -260,7 +270,7 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 	for _, ref := range s.Stale {
 		d.plan.Delete = append(d.plan.Delete, reconcile.Deletion{Ref: ref})
 	}
-	d.plan.Next = rt
+	d.plan.Next = next
 }
 
 // upToDate records a valid Secret's state, cleans up after the issuance and

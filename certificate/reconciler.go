@@ -79,7 +79,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	}
 	next, err := reconcile.Execute(ctx, deps, plan)
 	done(next, err)
-	return next, err
+	if err != nil {
+		return next, err
+	}
+	return r.settle(ctx, snap, &plan, next)
 }
 
 // keyAndRequest reports whether p creates the next key and the request made

@@ -17,12 +17,16 @@ package certificate
 //	CERTFLOW_REPLAY_RECORD=1 go test ./internal/replay/record
 
 import (
+	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/internal/replay"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 )
@@ -37,6 +41,15 @@ func TestReplayIssuance(t *testing.T) {
 			s := &Snapshot{}
 			if err := json.Unmarshal(raw, s); err != nil {
 				return nil, err
+			}
+			// The recording says whether the Manager asked the issuer's CA
+			// for renewal information; decide only names the fetch.
+			var ari struct{ ARI json.RawMessage }
+			if err := json.Unmarshal(raw, &ari); err != nil {
+				return nil, err
+			}
+			if len(ari.ARI) > 0 && string(ari.ARI) != "null" {
+				s.ARI = replayedARI{}
 			}
 			s.Cert = &Certificate{}
 			if err := json.Unmarshal(obj, s.Cert); err != nil {
@@ -54,4 +67,12 @@ func TestReplayIssuance(t *testing.T) {
 	require.True(t, cert.Status.Conditions.IsTrue(meta.ConditionReady), "the decisions made the Certificate Ready")
 	require.NotNil(t, cert.Status.Revision)
 	require.Equal(t, 1, *cert.Status.Revision)
+}
+
+// replayedARI stands for the renewal information source a recorded
+// snapshot had; a replayed decision never fetches.
+type replayedARI struct{}
+
+func (replayedARI) RenewalInfo(context.Context, meta.Ref, *x509.Certificate) (issuer.RenewalInfo, error) {
+	return issuer.RenewalInfo{}, errors.New("replay: no renewal information")
 }

@@ -77,7 +77,7 @@ type Snapshot struct {
 	Opts Options
 	// ARI fetches renewal information for the Secret's leaf; nil when the
 	// issuer is not ACME (or the Manager does not ask).
-	ARI RenewalInfoSource
+	ARI RenewalInfoSource `json:"-"`
 	// rnd draws the random parts of a renewalInfo check (rnd(n) ∈ [0, n)).
 	rnd func(n int64) int64
 	// parse parses keys and CSRs once per object version; nil parses each

@@ -66,9 +66,25 @@ func (d *clockDriver) jump(at time.Time) {
 // against acmetest, with the clock driven by a clockDriver.
 func startACMEFake(t *testing.T, opts ...acmetest.Option) (*harness, *clock.Fake, *clockDriver) {
 	t.Helper()
+	return startACMEDriven(t, acmeSetup{acmeOpts: opts})
+}
+
+// startACMEDriven is startACME with setup on a driven fake clock (its
+// store, if setup names none, stamped by that clock).
+func startACMEDriven(t *testing.T, setup acmeSetup) (*harness, *clock.Fake, *clockDriver) {
+	t.Helper()
 	clk := clock.NewFake(time.Now())
-	h := startACME(t, acmeSetup{acmeOpts: opts, store: memory.New(memory.WithClock(clk)),
-		config: func(c *certflow.Config) { c.Clock = clk }})
+	if setup.store == nil {
+		setup.store = memory.New(memory.WithClock(clk))
+	}
+	config := setup.config
+	setup.config = func(c *certflow.Config) {
+		c.Clock = clk
+		if config != nil {
+			config(c)
+		}
+	}
+	h := startACME(t, setup)
 	return h, clk, driveClock(t, h.ctx, clk)
 }
 
@@ -81,10 +97,40 @@ func ariFor(c *certificate.Certificate, leaf *x509.Certificate) *certificate.ARI
 	return c.Status.ACME.ARI
 }
 
-// awaitARI waits until the certificate at ref records renewal information
-// about the leaf in its Secret, and returns both.
-func awaitARI(h *harness, ref meta.Ref) (*certificate.Certificate, *x509.Certificate) {
+// awaitFirstARICheck waits until the certificate at ref is Ready with the
+// first renewalInfo check of the leaf in its Secret pending — certflow
+// asks one check interval after issuance, not at once — and returns both
+// with the time of that check.
+func awaitFirstARICheck(h *harness, ref meta.Ref) (*certificate.Certificate, *x509.Certificate, time.Time) {
 	h.t.Helper()
+	var c *certificate.Certificate
+	var leaf *x509.Certificate
+	testrig.Await(h.t, h.ctx, h.st, ref.Name+" records its first renewal information check", func() bool {
+		c = &certificate.Certificate{}
+		require.NoError(h.t, h.st.Get(h.ctx, ref, c))
+		if !testrig.CertReady(c) {
+			return false
+		}
+		leaf = secretLeaf(h.t, h, ref.Namespace, c.Spec.SecretName)
+		a := ariFor(c, leaf)
+		return a != nil && a.NextCheck != nil
+	}, func() string {
+		st, _ := h.m.Status(context.Background(), ref)
+		return st.String()
+	})
+	return c, leaf, *ariFor(c, leaf).NextCheck
+}
+
+// awaitARI waits for the first renewalInfo check of the certificate at
+// ref (awaitFirstARICheck), jumps the clock to it unless it has passed,
+// and waits until the certificate records what the CA said about the leaf
+// in its Secret; it returns both.
+func awaitARI(h *harness, drive *clockDriver, ref meta.Ref) (*certificate.Certificate, *x509.Certificate) {
+	h.t.Helper()
+	_, _, first := awaitFirstARICheck(h, ref)
+	if drive.clk.Now().Before(first) {
+		drive.jump(first)
+	}
 	var c *certificate.Certificate
 	var leaf *x509.Certificate
 	testrig.Await(h.t, h.ctx, h.st, ref.Name+" records renewal information", func() bool {
@@ -95,7 +141,7 @@ func awaitARI(h *harness, ref meta.Ref) (*certificate.Certificate, *x509.Certifi
 		}
 		leaf = secretLeaf(h.t, h, ref.Namespace, c.Spec.SecretName)
 		a := ariFor(c, leaf)
-		return a != nil && a.NextCheck != nil && a.LastError == ""
+		return a != nil && a.LastChecked != nil && a.NextCheck != nil && a.LastError == ""
 	}, func() string {
 		st, _ := h.m.Status(context.Background(), ref)
 		return st.String()

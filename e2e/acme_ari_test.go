@@ -20,16 +20,27 @@ import (
 	"github.com/certflow/certflow/request"
 )
 
-// The CA's window decides the renewal: the time drawn lies inside it, is
-// the certificate's renewal time, and survives a restart (a new Manager on
-// the same Store asks again and keeps it). Status shows the window, the
-// explanation URL and the next check.
+// The CA is first asked about a fresh leaf one check interval after
+// issuance (6 hours plus up to a tenth), not at once; until then the
+// leaf's validity decides its renewal. Then the CA's window decides: the
+// time drawn lies inside it, is the certificate's renewal time, and
+// survives a restart (a new Manager on the same Store asks again and keeps
+// it). Status shows the window, the explanation URL and the next check.
 func TestACME_ARI_RenewsInsideTheSuggestedWindow(t *testing.T) {
-	h := startACME(t, acmeSetup{acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
+	h, _, drive := startACMEFake(t, acmetest.WithAlwaysValid())
 	crt := testrig.ACMECertificate("default", "ari", "acme", "ari.example.test")
-	h.issue(h.acme.Issuer("default", "acme"), crt)
+	issued := h.issue(h.acme.Issuer("default", "acme"), crt)
 	ref := meta.RefOf(crt)
-	c, leaf := awaitARI(h, ref)
+	pending, _, first := awaitFirstARICheck(h, ref)
+	assert.Zero(t, h.acme.Requests(acmetest.EndpointRenewalInfo), "nothing asked about a fresh leaf")
+	assert.Nil(t, pending.Status.ACME.ARI.LastChecked)
+	assert.Equal(t, certificate.RenewalBasisDefault, certificate.RenewalBasisOf(pending), "until the first check, the validity decides")
+	issuedAt := issued.Status.Conditions.Get(meta.ConditionReady).LastTransitionTime
+	assert.WithinRange(t, first, issuedAt.Add(certificate.ARIDefaultCheck), issuedAt.Add(certificate.ARIDefaultCheck*11/10+time.Second),
+		"first asked one check interval after issuance, plus at most a tenth")
+
+	c, leaf := awaitARI(h, drive, ref)
+	assert.Equal(t, 1, h.acme.Requests(acmetest.EndpointRenewalInfo), "asked once, at the first check")
 	a := c.Status.ACME.ARI
 
 	// Pebble's window: two days around 2/3 of the validity.
@@ -68,7 +79,7 @@ func TestACME_ARI_RevokedAtTheCA_RenewsAtOnceWithReplaces(t *testing.T) {
 	crt := testrig.ACMECertificate("default", "revoked", "acme", "revoked.example.test")
 	h.issue(h.acme.Issuer("default", "acme"), crt)
 	ref := meta.RefOf(crt)
-	c, leaf := awaitARI(h, ref)
+	c, leaf := awaitARI(h, drive, ref)
 	oldID, err := acmeproto.CertID(leaf)
 	require.NoError(t, err)
 	assert.True(t, c.Status.RenewalTime.After(clk.Now().Add(30*24*time.Hour)), "a 90-day certificate renews in about 60 days")
@@ -93,11 +104,12 @@ func TestACME_ARI_RevokedAtTheCA_RenewsAtOnceWithReplaces(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, recs[1].Status)
 }
 
-// The mass-revocation drill: 50 certificates revoked at the CA at once.
-// Each is replaced at its next renewalInfo check — within one check
-// interval of the revocation — the checks spread over the interval, every
-// new order names the certificate it replaces, and none fails on a rate
-// limit.
+// The mass-revocation drill: 50 certificates revoked at the CA at once,
+// right after their issuance, before the CA was first asked about them
+// (which comes one check interval after issuance, not at once). Each is
+// replaced at that first renewalInfo check — within one check interval of
+// the revocation — the checks spread over the interval, every new order
+// names the certificate it replaces, and none fails on a rate limit.
 func TestACME_ARI_MassRevocationDrill(t *testing.T) {
 	const n = 50
 	h, clk, drive := startACMEFake(t, acmetest.WithAlwaysValid())
@@ -115,10 +127,10 @@ func TestACME_ARI_MassRevocationDrill(t *testing.T) {
 	}
 	targets := make([]target, n)
 	for i, ref := range refs {
-		c, leaf := awaitARI(h, ref)
+		_, leaf, first := awaitFirstARICheck(h, ref)
 		id, err := acmeproto.CertID(leaf)
 		require.NoError(t, err)
-		targets[i] = target{ref, id, *c.Status.ACME.ARI.NextCheck}
+		targets[i] = target{ref, id, first}
 		require.NoError(t, h.acme.Revoke(leaf))
 	}
 	revokedAt := clk.Now()

@@ -24,13 +24,16 @@ import (
 type fallbackRig struct {
 	*harness
 	first *acmetest.Server
+	// drive runs the Manager's clock, at the wall clock's pace until a
+	// test jumps it.
+	drive *clockDriver
 }
 
 // startFallback starts both CAs, the first with firstOpts, and applies the
 // issuers; firstServer, if not empty, points "first" elsewhere.
 func startFallback(t *testing.T, firstServer string, firstOpts ...acmetest.Option) *fallbackRig {
 	t.Helper()
-	h := startACME(t, acmeSetup{})
+	h, _, drive := startACMEDriven(t, acmeSetup{})
 	first := acmetest.NewServer(t, append([]acmetest.Option{acmetest.WithHTTP01Port(h.acme.HTTPPort),
 		acmetest.WithTLSALPN01Port(h.acme.TLSPort)}, firstOpts...)...)
 	iss1 := h.acme.Issuer("default", "first")
@@ -40,7 +43,7 @@ func startFallback(t *testing.T, firstServer string, firstOpts ...acmetest.Optio
 	}
 	require.NoError(t, h.m.Apply(h.ctx, iss1))
 	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "second")))
-	return &fallbackRig{harness: h, first: first}
+	return &fallbackRig{harness: h, first: first, drive: drive}
 }
 
 // certificate is a Certificate for name issued by "first", else "second".
@@ -113,12 +116,12 @@ func TestACME_Fallback(t *testing.T) {
 			assert.Zero(t, r.first.OrderCount(), "the first CA opened no order")
 			assert.Equal(t, 1, r.acme.OrderCount())
 
-			// Renewal information comes from the CA that issued the leaf.
-			withARI := waitFor(r.harness, ref, "renewal info checked", func(c *certificate.Certificate) bool {
-				return c.Status.ACME != nil && c.Status.ACME.ARI != nil && c.Status.ACME.ARI.LastChecked != nil
-			})
+			// Renewal information comes from the CA that issued the leaf,
+			// asked at the first check (one check interval after issuance).
+			withARI, _ := awaitARI(r.harness, r.drive, ref)
 			assert.Empty(t, withARI.Status.ACME.ARI.LastError)
 			assert.NotNil(t, withARI.Status.ACME.ARI.SuggestedWindow)
+			assert.Zero(t, r.first.Requests(acmetest.EndpointRenewalInfo), "the first CA is not asked about the second CA's leaf")
 
 			tree, err := r.m.Status(r.ctx, ref)
 			require.NoError(t, err)

@@ -74,12 +74,12 @@ func TestACME_ShortLived_RenewsAtHalfLifeWithoutARI(t *testing.T) {
 // With renewal information from the CA, its window decides a short-lived
 // certificate's renewal, not half-life.
 func TestACME_ShortLived_ARIWindowDecides(t *testing.T) {
-	h := startACME(t, acmeSetup{acmeOpts: shortLivedProfile()})
+	h, _, drive := startACMEDriven(t, acmeSetup{acmeOpts: shortLivedProfile()})
 	iss := h.acme.Issuer("default", "short")
 	iss.Spec.ACME.Profile = "shortlived"
 	crt := testrig.ACMECertificate("default", "six-day-ari", "short", "six-day-ari.example.test")
 	h.issue(iss, crt)
-	c, leaf := awaitARI(h, meta.RefOf(crt))
+	c, leaf := awaitARI(h, drive, meta.RefOf(crt))
 	a := c.Status.ACME.ARI
 	require.NotNil(t, a.SelectedTime)
 	assert.Equal(t, *a.SelectedTime, *c.Status.RenewalTime)
@@ -119,12 +119,14 @@ func (w withoutARI) RoundTrip(r *http.Request) (*http.Response, error) {
 // A CA whose directory offers no renewalInfo: the check records so, and
 // the short-lived certificate renews at half-life.
 func TestACME_ShortLived_CAWithoutARI_HalfLife(t *testing.T) {
-	h := startACME(t, acmeSetup{acmeOpts: shortLivedProfile(),
+	h, _, drive := startACMEDriven(t, acmeSetup{acmeOpts: shortLivedProfile(),
 		transport: func(base http.RoundTripper) http.RoundTripper { return withoutARI{base} }})
 	iss := h.acme.Issuer("default", "short")
 	iss.Spec.ACME.Profile = "shortlived"
 	crt := testrig.ACMECertificate("default", "no-ari", "short", "no-ari.example.test")
 	h.issue(iss, crt)
+	_, _, first := awaitFirstARICheck(h, meta.RefOf(crt))
+	drive.jump(first)
 	var c *certificate.Certificate
 	h.awaitStore("the renewalInfo check failed", func() bool {
 		c = &certificate.Certificate{}

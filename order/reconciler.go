@@ -68,7 +68,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			done := r.deps.Observe(meta.KindOrder, s, &d.plan)
 			next, err := reconcile.Execute(ctx, r.deps, d.plan)
 			done(next, err)
-			return next, err
+			if err != nil {
+				return next, err
+			}
+			return r.settle(ctx, s, d.plan, next)
 		}
 		// Reading the authorizations of an order just opened is its own
 		// step (newOrder's outcome is stored first), taken in the same

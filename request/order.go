@@ -70,6 +70,12 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 		fail(&d.plan, req, ReasonFailed, ReasonOrderFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
 			name, o.Status.State, o.Status.Reason), now)
 	case order.StateUnknown, order.StatePending, order.StateReady, order.StateProcessing:
+		if c := req.Status.Conditions.Get(meta.ConditionReady); o.Status.State == order.StateUnknown && o.Status.Reason == "" &&
+			c != nil && c.Reason == ReasonOrderCreated {
+			// The Order has not moved since it was created: "Created Order
+			// resource" still says all there is.
+			return
+		}
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
 		if o.Status.Reason != "" {
 			msg += ": " + o.Status.Reason

@@ -3,35 +3,32 @@ package request
 import (
 	"encoding/json"
 	"hash/fnv"
-	"time"
 
 	"github.com/certflow/certflow/meta"
 )
 
 // CertificateView is the reconcile.OwnerView of a CertificateRequest for
-// its Certificate: all of the request but the progress a pending request
-// reports in its Ready message and transition time (each step of its
-// Order, mirrored as cert-manager does), which no decision reads. So a
-// request's next step of waiting does not wake its Certificate, and
-// anything else it records (approved, order created, issued, failed, a
-// new annotation) does. A final request has no view: its rare later
-// changes always wake, and nothing is remembered about it.
+// its Certificate: all of the request but its conditions while it is not
+// final. The Certificate decides on a pending request by its spec, labels
+// and annotations only (does it match the spec and the next key; was it
+// rejected); its conditions matter once they make it final (issued,
+// failed, denied, invalid), and a final request has no view: its changes
+// always wake, and nothing is remembered about it. So approval, the Order
+// being created, and each step of the Order mirrored in the Ready message
+// (as cert-manager does) do not wake the Certificate to decide again to
+// wait.
 func CertificateView(obj meta.Object) any {
 	req, ok := obj.(*CertificateRequest)
 	if !ok || IsFinal(req) {
 		return nil
 	}
-	c := copyRequest(req)
-	for i, cond := range c.Status.Conditions {
-		if cond.Type == meta.ConditionReady && cond.Reason == ReasonPending {
-			c.Status.Conditions[i].Message, c.Status.Conditions[i].LastTransitionTime = "", time.Time{}
-		}
-	}
+	st := req.Status
+	st.Conditions = nil
 	b, err := json.Marshal(struct {
 		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
 		Status      Status            `json:"status"`
-	}{c.ObjectMeta.Labels, c.ObjectMeta.Annotations, c.Status})
+	}{req.ObjectMeta.Labels, req.ObjectMeta.Annotations, st})
 	if err != nil {
 		return nil
 	}

@@ -103,29 +103,49 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if !retryAt.IsZero() {
 		next = retryAt
 	}
-	if p.Write && p.Effect == nil && len(p.Create) == 0 && len(p.Delete) == 0 {
+	// An effect's outcome (approval, a signature) is written with it.
+	if (p.Write || p.Effect != nil) && len(p.Delete) == 0 && retryAt.IsZero() {
 		s.Request = req
-		return r.settle(ctx, s, next)
+		return r.settle(ctx, s, p.Create, next)
 	}
 	return next, nil
 }
 
-// settle decides again on s, whose request the visit has just written (its
-// status only): a request mirrors each step of its Order in its Ready
-// condition, and the decision on what it wrote, usually to wait for the
-// Order's next step, is made here rather than by another visit that its
-// own write would queue (the Manager queues no visit for a version a
-// decision has seen). A plan that is not idle is left to that visit.
-func (r *Reconciler) settle(ctx context.Context, s Snapshot, next time.Time) (time.Time, error) {
-	s.Now = r.deps.Clock.Now()
-	d := decide(s, r.opts.IssuerRetry)
-	if d.effect != effectNone || !d.plan.Idle() {
-		return next, nil
+// settleRounds bounds the plans settle carries out after a visit's own:
+// approved, Order created, its first state mirrored, then idle.
+const settleRounds = 3
+
+// settle decides again on s, whose request the visit has just written,
+// with created the children the visit's plan created: a request mirrors
+// each step of its Order in its Ready condition, and the decision on what
+// it wrote is made here rather than by another visit that its own write
+// would queue (the Manager queues no visit for a version a decision has
+// seen). A plan that only writes the request or creates its Order (an
+// approved request's next steps) is carried out here too, and decided on
+// again; one that asks for an effect (approval, a signature) is left to
+// that visit, which reads everything again.
+func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Object, next time.Time) (time.Time, error) {
+	for range settleRounds {
+		for _, obj := range created {
+			if o, ok := obj.(*order.Order); ok {
+				s.Order = o
+			}
+		}
+		s.Now = r.deps.Clock.Now()
+		d := decide(s, r.opts.IssuerRetry)
+		if d.effect != effectNone || len(d.plan.Delete) > 0 {
+			return next, nil
+		}
+		done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
+		then, err := reconcile.Execute(ctx, r.deps, d.plan)
+		done(then, err)
+		next = reconcile.Earliest(next, then)
+		if err != nil || d.plan.Idle() {
+			return next, err
+		}
+		s.Request, s.csr, created = d.plan.Object.(*CertificateRequest), d.csr, d.plan.Create
 	}
-	done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
-	then, err := reconcile.Execute(ctx, r.deps, d.plan)
-	done(then, err)
-	return reconcile.Earliest(next, then), err
+	return next, nil
 }
 
 // load reads the snapshot: the request (nil if gone or final), its issuer

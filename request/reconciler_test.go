@@ -288,8 +288,8 @@ func TestReconcile_InvalidRequestFailsBeforeApproval(t *testing.T) {
 // mirrors a step of its Order writes once and decides again on what it
 // wrote, in the same visit: that decision (nothing to do until the Order
 // moves) is on the stored version, so the Manager needs no visit for the
-// request's own write. A write that is not idle after it (the Order just
-// created) is left to that visit.
+// request's own write. So does the visit that approves a request and
+// creates its Order.
 func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	f := newFixture(t, nil)
 	type decided struct {
@@ -305,9 +305,14 @@ func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
 		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
 	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
-	got := f.reconcile(t, ref)
+	_, err := f.r.Reconcile(f.ctx, ref)
+	require.NoError(t, err)
+	got := &request.CertificateRequest{}
+	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
 	require.Equal(t, request.ReasonOrderCreated, readyReason(got))
-	assert.True(t, seen[len(seen)-1].write, "creating the Order is decided on again by the next visit")
+	assert.True(t, got.Status.Conditions.IsTrue(meta.ConditionApproved))
+	require.Len(t, seen, 3, "approve, create the Order, then a decision on what it wrote: all in one visit")
+	assert.Equal(t, decided{rv: got.ObjectMeta.ResourceVersion, write: false}, seen[2], "decided on the stored version: nothing to do until the Order moves")
 
 	orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
 	require.NoError(t, err)

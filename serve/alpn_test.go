@@ -80,8 +80,8 @@ func TestTLSALPN01ChallengeCertificate(t *testing.T) {
 	normal, err := c.GetCertificate(hello("a.example", "h2", "http/1.1"))
 	require.NoError(t, err)
 	assert.NotSame(t, alpn, normal)
-	assert.Equal(t, []string{"a.example"}, normal.Leaf.DNSNames)
-	assert.NoError(t, normal.Leaf.CheckSignatureFrom(ca.cert), "the normal hello gets the CA-issued leaf")
+	assert.Equal(t, []string{"a.example"}, leafOf(t, normal).DNSNames)
+	assert.NoError(t, leafOf(t, normal).CheckSignatureFrom(ca.cert), "the normal hello gets the CA-issued leaf")
 
 	t.Run("mixed case SNI", func(t *testing.T) {
 		got, err := c.GetCertificate(hello("A.EXAMPLE", acmeTLS1))

@@ -160,3 +160,22 @@ func BenchmarkUpdateOne(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutSecretAgain puts the version of a Secret already served, as
+// a Manager's watch does after the Manager stored and served it itself.
+func BenchmarkPutSecretAgain(b *testing.B) {
+	list, err := makeTLSSecrets(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := NewCache(Options{})
+	if err := c.PutSecret(list[0]); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.PutSecret(list[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

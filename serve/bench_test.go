@@ -58,7 +58,7 @@ func newBenchSet(b *testing.B, n int) *benchSet {
 			PrivateKey:  key,
 			Leaf:        &x509.Certificate{DNSNames: []string{san}, NotAfter: notAfter},
 		}
-		s.entries = append(s.entries, newCertEntry(secretRef("bench", fmt.Sprint(kind, len(s.entries))), cert))
+		s.entries = append(s.entries, newCertEntry(secretRef("bench", fmt.Sprint(kind, len(s.entries))), cert, cert.Leaf))
 		s.floor[sni] = cert
 		// Separate copies, as names parsed off the wire would be: sharing
 		// the map key's bytes would let string comparison short-circuit on

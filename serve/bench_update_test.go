@@ -88,7 +88,7 @@ func renew(set *benchSet, stop <-chan struct{}, renewals *atomic.Int64) {
 		leaf := *old.cert.Leaf
 		leaf.NotAfter = leaf.NotAfter.Add(time.Second)
 		cert := &tls.Certificate{Certificate: old.cert.Certificate, PrivateKey: old.cert.PrivateKey, Leaf: &leaf}
-		exact[i] = newCertEntry(old.ref, cert)
+		exact[i] = newCertEntry(old.ref, cert, cert.Leaf)
 		set.cache.update([]*certEntry{exact[i]}, nil)
 		renewals.Add(1)
 	}

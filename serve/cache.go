@@ -26,6 +26,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock dates the TLS-ALPN-01 challenge certificates. If nil, clock.Real.
 	Clock clock.Clock
+	// OnInvalidKey, if set, is called (from the handshake that found it)
+	// for each Secret loaded by Apply whose private key proved unusable and
+	// that stopped being served; err wraps ErrInvalidSecret and holds no
+	// key material. It must return quickly. If nil, the Cache only logs
+	// and counts (InvalidKeys).
+	OnInvalidKey func(ref meta.Ref, err error)
 }
 
 // Cache serves certificates and ACME challenges. Readers (GetCertificate,
@@ -39,9 +45,10 @@ type Options struct {
 //
 // A Cache must be created with NewCache. It is safe for concurrent use.
 type Cache struct {
-	defaultName string
-	log         *slog.Logger
-	clock       clock.Clock
+	defaultName  string
+	log          *slog.Logger
+	clock        clock.Clock
+	onInvalidKey func(meta.Ref, error)
 
 	// certs is changed in place under mu and read without it.
 	certs      *certIndex
@@ -57,15 +64,19 @@ type Cache struct {
 	// secretVersions and challengeVersions order the reads given to the
 	// cache; guarded by mu.
 	secretVersions, challengeVersions versionLog
+
+	// invalidKeys counts the keys found unusable at their first handshake.
+	invalidKeys atomic.Uint64
 }
 
 // NewCache returns an empty Cache. It starts nothing.
 func NewCache(opts Options) *Cache {
 	c := &Cache{
-		defaultName: dnsname.Fold(opts.DefaultName),
-		log:         opts.Logger,
-		clock:       opts.Clock,
-		certs:       newCertIndex(),
+		defaultName:  dnsname.Fold(opts.DefaultName),
+		log:          opts.Logger,
+		clock:        opts.Clock,
+		onInvalidKey: opts.OnInvalidKey,
+		certs:        newCertIndex(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -84,7 +95,9 @@ func NewCache(opts Options) *Cache {
 //
 // Reads are ordered by ResourceVersion: a Secret older than the version
 // already put (or than a DeleteSecretAt of it) is ignored, so a read that
-// was slow to arrive never replaces a newer one. A Secret whose
+// was slow to arrive never replaces a newer one, and so is the version
+// already put, which is served (a Manager puts what it stores, and its
+// watch delivers the same version again): neither is parsed. A Secret whose
 // ResourceVersion is empty or not a decimal number is applied unordered.
 //
 // A Secret without tls.crt holds no certificate (an ACME account key, a key
@@ -98,7 +111,10 @@ func NewCache(opts Options) *Cache {
 //
 // A call costs O(names of s), however many Secrets are loaded.
 func (c *Cache) PutSecret(s *secret.Secret) error {
-	e, err := parseSecret(s)
+	if s != nil && c.putAlready(meta.RefOf(s), parseVersion(s.ObjectMeta.ResourceVersion)) {
+		return nil
+	}
+	e, err := c.parseSecret(s, false)
 	if err != nil {
 		return err
 	}
@@ -116,6 +132,14 @@ func (c *Cache) PutSecret(s *secret.Secret) error {
 	}
 	c.publishLocked()
 	return nil
+}
+
+// putAlready reports whether a read of ref at version v is older than the
+// version applied, or is that version and it was not a delete.
+func (c *Cache) putAlready(ref meta.Ref, v uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.secretVersions.stale(ref, v) || c.secretVersions.current(ref, v)
 }
 
 // DeleteSecret stops serving the Secret named ref; names it claimed fall back
@@ -155,6 +179,15 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 // Broken Secrets are skipped as PutSecret would reject them; their errors
 // are returned joined, after the rest has been applied. deletes is not
 // modified.
+//
+// Unlike PutSecret, Apply parses each tls.key only when a handshake first
+// needs it (a key costs twenty times its certificate to parse, and a
+// restart must serve 100k names in seconds): at load it checks only that
+// tls.key holds a private key PEM block. A key found unusable then (not
+// parsable, or not the leaf's) never signs anything: that handshake fails,
+// the Secret is logged at Warn, counted in InvalidKeys and no longer
+// served, so its names fall back to the next best certificate, as after
+// DeleteSecret.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 	// A nil entry means "holds no certificate", which removes the ref.
 	type read struct {
@@ -162,7 +195,7 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 		e   *certEntry
 		v   uint64
 	}
-	entries, parseErrs := parseSecrets(puts)
+	entries, parseErrs := c.parseSecrets(puts)
 	reads := make([]read, 0, len(puts))
 	var errs []error
 	for i, s := range puts {
@@ -204,6 +237,29 @@ func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 		c.certs.remove(ref)
 	}
 	c.publishLocked()
+}
+
+// InvalidKeys returns how many certificates loaded by Apply have been
+// dropped because their private key proved unusable at its first
+// handshake.
+func (c *Cache) InvalidKeys() uint64 { return c.invalidKeys.Load() }
+
+// keyFailed stops serving e, whose key (loaded by Apply) cannot be used,
+// unless a newer version of its Secret replaced it meanwhile. It is called
+// from a handshake, at most once per entry.
+func (c *Cache) keyFailed(e *certEntry, err error) {
+	c.invalidKeys.Add(1)
+	c.log.Warn("serve: secret cannot be served: its private key is unusable",
+		"namespace", e.ref.Namespace, "name", e.ref.Name, "err", err)
+	if c.onInvalidKey != nil {
+		c.onInvalidKey(e.ref, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.certs.secrets[e.ref] == e {
+		c.certs.remove(e.ref)
+		c.publishLocked()
+	}
 }
 
 // publishLocked serves what the changes since the last call decided.

@@ -4,7 +4,8 @@
 // A Cache indexes parsed certificates by name in a hash table that one
 // writer changes in place while handshakes read it without locks: a Secret
 // change costs O(its names) however many are loaded (100k Secrets load in
-// the time it takes to parse them), each name switches from one certificate
+// the time it takes to parse their certificates; Apply leaves each key to
+// its first handshake), each name switches from one certificate
 // to the next atomically, and Cache.GetCertificate — called on every TLS
 // handshake — takes no lock and allocates nothing on a hit, whatever the
 // case of the server name. Every change is served when the call making it

@@ -26,19 +26,19 @@ func TestPutSecretHotSwapKeepsOldCertificateValid(t *testing.T) {
 	c := NewCache(Options{})
 	require.NoError(t, c.PutSecret(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})))
 	old := mustGet(t, c, "a.example")
-	oldSerial := old.Leaf.SerialNumber
+	oldSerial := leafOf(t, old).SerialNumber
 
 	require.NoError(t, c.PutSecret(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}})))
 	cur := mustGet(t, c, "a.example")
 
 	assert.NotSame(t, old, cur, "the replaced Secret must be served")
-	assert.NotEqual(t, oldSerial, cur.Leaf.SerialNumber)
+	assert.NotEqual(t, oldSerial, leafOf(t, cur).SerialNumber)
 	// The old certificate was not mutated: an in-flight handshake holding it
 	// still has a complete, consistent key pair.
-	assert.Equal(t, oldSerial, old.Leaf.SerialNumber)
+	assert.Equal(t, oldSerial, leafOf(t, old).SerialNumber)
 	require.NotNil(t, old.PrivateKey)
 	require.NotEmpty(t, old.Certificate)
-	assert.Equal(t, old.Leaf.Raw, old.Certificate[0])
+	assert.Equal(t, leafOf(t, old).Raw, old.Certificate[0])
 }
 
 func TestPutSecretReplacementDropsNamesNoLongerClaimed(t *testing.T) {
@@ -71,12 +71,12 @@ func TestSameNameLaterNotAfterWins(t *testing.T) {
 				require.NoError(t, c.PutSecret(s))
 			}
 			for _, name := range []string{"a.example", "x.w.example"} {
-				assert.Equal(t, now.Add(2*time.Hour).Unix(), mustGet(t, c, name).Leaf.NotAfter.Unix(), name)
+				assert.Equal(t, now.Add(2*time.Hour).Unix(), leafOf(t, mustGet(t, c, name)).NotAfter.Unix(), name)
 			}
 			// Deleting the winner falls back to the other claimant.
 			c.DeleteSecret(secretRef("ns", "late"))
 			for _, name := range []string{"a.example", "x.w.example"} {
-				assert.Equal(t, now.Add(time.Hour).Unix(), mustGet(t, c, name).Leaf.NotAfter.Unix(), name)
+				assert.Equal(t, now.Add(time.Hour).Unix(), leafOf(t, mustGet(t, c, name)).NotAfter.Unix(), name)
 			}
 			c.DeleteSecret(secretRef("ns", "early"))
 			_, err := c.GetCertificate(hello("a.example"))
@@ -326,7 +326,7 @@ func TestExactBeatsWildcardWhateverTheOrder(t *testing.T) {
 		if err != nil {
 			return ""
 		}
-		return cert.Leaf.DNSNames[0]
+		return leafOf(t, cert).DNSNames[0]
 	}
 	checkBoth := func(c *Cache) {
 		t.Helper()

@@ -3,9 +3,12 @@ package serve
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,10 +17,14 @@ import (
 	"github.com/certflow/certflow/secret"
 )
 
-// certEntry is one loaded Secret: its parsed certificate and the index keys
-// it claims. Entries are immutable once built; snapshots share them.
+// certEntry is one loaded Secret: its certificate and the index keys it
+// claims. Entries are immutable once built; snapshots share them.
 type certEntry struct {
-	ref  meta.Ref
+	ref meta.Ref
+	// cert is what handshakes are given. Its Leaf is nil: crypto/tls's
+	// server side never reads it, and the parsed leaf (~2,300 bytes) is
+	// most of what a certificate would otherwise cost the index. Its
+	// PrivateKey is the parsed key, or a lazyKey when Apply loaded it.
 	cert *tls.Certificate
 	// keys are the lower-cased DNS SANs (wildcards kept as "*.b.c") and the
 	// canonical text of the IP SANs, deduplicated.
@@ -25,12 +32,15 @@ type certEntry struct {
 	notAfter time.Time
 }
 
-// parseSecret builds the entry of s, parsing tls.crt and tls.key once. It
-// returns nil and no error for a Secret without tls.crt, which holds no
-// certificate (an ACME account key, a TSIG secret, a key awaiting issuance).
-// The private key never appears in an error: crypto/tls's messages name only
-// the PEM block types.
-func parseSecret(s *secret.Secret) (*certEntry, error) {
+// parseSecret builds the entry of s. It returns nil and no error for a
+// Secret without tls.crt, which holds no certificate (an ACME account key,
+// a TSIG secret, a key awaiting issuance). With deferKey, tls.key is only
+// checked to hold a private key PEM block, and is parsed and matched
+// against the leaf on the first handshake that needs it (see lazyKey,
+// which reports a broken key to c); otherwise it is parsed and matched
+// now. The private key never appears in an error: crypto/tls's messages
+// name only the PEM block types.
+func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error) {
 	if s == nil {
 		return nil, fmt.Errorf("serve: put secret: %w: nil secret", ErrInvalidSecret)
 	}
@@ -39,37 +49,57 @@ func parseSecret(s *secret.Secret) (*certEntry, error) {
 	if len(crt) == 0 {
 		return nil, nil
 	}
+	invalid := func(err error) error {
+		return fmt.Errorf("serve: put secret %s: %w: %w", ref, ErrInvalidSecret, err)
+	}
 	if len(key) == 0 {
-		return nil, fmt.Errorf("serve: put secret %s: %w: %s without %s",
-			ref, ErrInvalidSecret, secret.TLSCertKey, secret.TLSKeyKey)
+		return nil, invalid(fmt.Errorf("%s without %s", secret.TLSCertKey, secret.TLSKeyKey))
+	}
+	if deferKey {
+		chain, err := certChain(crt)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		leaf, err := x509.ParseCertificate(chain[0])
+		if err != nil {
+			return nil, invalid(err)
+		}
+		keyDER := privateKeyDER(key)
+		if keyDER == nil {
+			return nil, invalid(errNoKeyBlock)
+		}
+		cert := &tls.Certificate{Certificate: chain}
+		e := newCertEntry(ref, cert, leaf)
+		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
+		return e, nil
 	}
 	pair, err := tls.X509KeyPair(crt, key)
 	if err != nil {
-		return nil, fmt.Errorf("serve: put secret %s: %w: %w", ref, ErrInvalidSecret, err)
+		return nil, invalid(err)
 	}
-	if pair.Leaf == nil {
+	leaf := pair.Leaf
+	if leaf == nil {
 		// X509KeyPair fills Leaf unless GODEBUG x509keypairleaf=0 says otherwise.
-		leaf, err := x509.ParseCertificate(pair.Certificate[0])
-		if err != nil {
-			return nil, fmt.Errorf("serve: put secret %s: %w: %w", ref, ErrInvalidSecret, err)
+		if leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
+			return nil, invalid(err)
 		}
-		pair.Leaf = leaf
 	}
-	return newCertEntry(ref, &pair), nil
+	pair.Leaf = nil
+	return newCertEntry(ref, &pair, leaf), nil
 }
 
 // parsePerWorker is the fewest Secrets worth a goroutine of their own in
 // parseSecrets: parsing one takes tens of microseconds.
 const parsePerWorker = 64
 
-// parseSecrets is parseSecret for each of list, on up to GOMAXPROCS
-// goroutines, which all end before it returns: loading 100k Secrets is
-// parsing them.
-func parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
+// parseSecrets is parseSecret for each of list, keys deferred, on up to
+// GOMAXPROCS goroutines, which all end before it returns: loading 100k
+// Secrets is parsing their certificates.
+func (c *Cache) parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
 	entries, errs := make([]*certEntry, len(list)), make([]error, len(list))
 	parse := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			entries[i], errs[i] = parseSecret(list[i])
+			entries[i], errs[i] = c.parseSecret(list[i], true)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(list)/parsePerWorker)
@@ -86,9 +116,9 @@ func parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
 	return entries, errs
 }
 
-// newCertEntry indexes a prebuilt certificate whose Leaf is set.
-func newCertEntry(ref meta.Ref, cert *tls.Certificate) *certEntry {
-	leaf := cert.Leaf
+// newCertEntry indexes cert, whose parsed leaf is leaf, under the names
+// of leaf; cert.Leaf is not read, and should be nil (see certEntry).
+func newCertEntry(ref meta.Ref, cert *tls.Certificate, leaf *x509.Certificate) *certEntry {
 	keys := make([]string, 0, len(leaf.DNSNames)+len(leaf.IPAddresses))
 	seen := make(map[string]bool, cap(keys))
 	add := func(k string) {
@@ -120,4 +150,46 @@ func (e *certEntry) beats(o *certEntry) bool {
 		return e.ref.Namespace < o.ref.Namespace
 	}
 	return e.ref.Name < o.ref.Name
+}
+
+// errNoKeyBlock is why a tls.key without a private key PEM block is refused
+// at load.
+var errNoKeyBlock = errors.New("no PRIVATE KEY PEM block in tls.key")
+
+// privateKeyDER returns the bytes of the first PEM block of keyPEM that
+// holds a private key (of the types tls.X509KeyPair looks for), or nil. It
+// decodes the PEM only; the result is a copy, shared with nothing.
+func privateKeyDER(keyPEM []byte) []byte {
+	for rest := keyPEM; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return nil
+		}
+		if b.Type == "PRIVATE KEY" || strings.HasSuffix(b.Type, " PRIVATE KEY") {
+			return b.Bytes
+		}
+	}
+}
+
+// errNoCertBlock is why a tls.crt without a certificate PEM block is
+// refused.
+var errNoCertBlock = errors.New("no CERTIFICATE PEM block in tls.crt")
+
+// certChain returns the DER of the CERTIFICATE blocks of crt, leaf first,
+// skipping other blocks as tls.X509KeyPair does.
+func certChain(crt []byte) ([][]byte, error) {
+	var chain [][]byte
+	for rest := crt; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type == "CERTIFICATE" {
+			chain = append(chain, b.Bytes)
+		}
+	}
+	if len(chain) == 0 {
+		return nil, errNoCertBlock
+	}
+	return chain, nil
 }

@@ -21,6 +21,13 @@ import (
 // The hit path takes no lock and allocates nothing, for names in any case
 // (the name is hashed and compared ignoring case, never folded into a
 // copy). Only misses allocate (the error names the requested server name).
+//
+// The certificate's Leaf is nil, as crypto/tls allows (a server never
+// reads it): keeping every leaf parsed would triple what a certificate
+// costs the Cache. Parse Certificate[0] with x509.ParseCertificate to
+// inspect it. Its PrivateKey is a crypto.Signer; for a Secret loaded by
+// Apply it is parsed at the first handshake (see Apply). The certificate
+// is shared: do not modify it.
 func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if wantsChallenge(hello.SupportedProtos) {
 		return c.challengeCertificate(hello)

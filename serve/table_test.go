@@ -21,7 +21,7 @@ import (
 // the leaf's SANs and NotAfter.
 func fakeEntry(name string, notAfter time.Time, sans ...string) *certEntry {
 	cert := &tls.Certificate{Certificate: [][]byte{{0}}, Leaf: &x509.Certificate{DNSNames: sans, NotAfter: notAfter}}
-	return newCertEntry(secretRef("ns", name), cert)
+	return newCertEntry(secretRef("ns", name), cert, cert.Leaf)
 }
 
 // checkTableCounts recounts what the writer keeps counts of, and checks

@@ -47,6 +47,13 @@ func (l *versionLog) stale(ref meta.Ref, v uint64) bool {
 	return v != 0 && v < l.seen[ref].version
 }
 
+// current reports whether v is the version of ref applied last, and that
+// read put it rather than removed it.
+func (l *versionLog) current(ref meta.Ref, v uint64) bool {
+	m, ok := l.seen[ref]
+	return v != 0 && ok && m.version == v && !m.deleted
+}
+
 // record notes that a read of ref at version v was applied; deleted says
 // it removed ref.
 func (l *versionLog) record(ref meta.Ref, v uint64, deleted bool) {

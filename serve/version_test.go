@@ -185,3 +185,28 @@ func TestCache_ApplyOrdersReadsWithinABatch(t *testing.T) {
 		})
 	}
 }
+
+// TestPutSecretSameVersionIsNotParsedAgain: the version already put is
+// served; putting it again (a Manager's own write, then its watch event)
+// parses nothing and changes nothing, even where the bytes would not parse.
+func TestPutSecretSameVersionIsNotParsedAgain(t *testing.T) {
+	ca := newTestCA(t)
+	c := NewCache(Options{})
+	s := atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}}), "7")
+	require.NoError(t, c.PutSecret(s))
+	loaded := c.certs.secrets[secretRef("ns", "web")]
+
+	again := atVersion(tlsSecret("ns", "web", []byte("not parsed"), []byte("not parsed")), "7")
+	require.NoError(t, c.PutSecret(again), "the same version is not parsed again")
+	assert.Same(t, loaded, c.certs.secrets[secretRef("ns", "web")])
+
+	require.ErrorIs(t, c.PutSecret(atVersion(tlsSecret("ns", "web", []byte("x"), []byte("y")), "8")), ErrInvalidSecret,
+		"a newer version is parsed")
+	require.ErrorIs(t, c.PutSecret(atVersion(tlsSecret("ns", "web", []byte("x"), []byte("y")), "")), ErrInvalidSecret,
+		"an unordered read is parsed")
+
+	c.DeleteSecretAt(secretRef("ns", "web"), "9")
+	require.NoError(t, c.PutSecret(atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}}), "9")),
+		"the version of a delete is not a put")
+	mustGet(t, c, "a.example")
+}

@@ -49,6 +49,7 @@ type Metrics struct {
 	dnsQueries   *prometheus.CounterVec
 	storeOps     *prometheus.HistogramVec
 	onDemand     *prometheus.CounterVec
+	invalidKeys  prometheus.Counter
 }
 
 var _ prometheus.Collector = (*Metrics)(nil)
@@ -106,13 +107,14 @@ func New(opts Options) *Metrics {
 				"(success, not_found, conflict, already_exists, locked, lease_lost, canceled or error).",
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
 		}, []string{"operation", "result"}),
-		onDemand: newOnDemandHandshakes(),
+		onDemand:    newOnDemandHandshakes(),
+		invalidKeys: newInvalidServingKeys(),
 	}
 }
 
 func (m *Metrics) vectors() []prometheus.Collector {
 	return []prometheus.Collector{m.acmeDuration, m.syncDuration, m.solverOps, m.selfChecks, m.dnsQueries, m.storeOps,
-		m.onDemand}
+		m.onDemand, m.invalidKeys}
 }
 
 // Describe sends the description of every metric.

@@ -43,7 +43,7 @@ func TestLint_EveryMetricPassesPromtoolsLint(t *testing.T) {
 	r := newRig(t)
 	r.m = New(Options{Clock: r.clock, Store: r.store, Queue: func() (int, int) { return 0, 0 }})
 	populate(t, r)
-	require.Len(t, gather(t, r.m), 23, "every metric has samples")
+	require.Len(t, gather(t, r.m), 24, "every metric has samples")
 	problems, err := testutil.CollectAndLint(r.m)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
@@ -75,6 +75,7 @@ func populate(t *testing.T, r *rig) {
 	})(r.ctx, ch, s)
 	r.m.DNSQueries(nil)("192.0.2.1:53", "udp", dns.Question{Name: "x.", Qtype: dns.TypeTXT}, new(dns.Msg), nil)
 	r.m.OnDemandHandshake(OnDemandDenied)
+	r.m.InvalidServingKey()
 }
 
 // TestPromtool_PassesOnEveryMetric runs the real `promtool check metrics`
@@ -86,7 +87,7 @@ func TestPromtool_PassesOnEveryMetric(t *testing.T) {
 	populate(t, r)
 	exposition, err := testutil.CollectAndFormat(r.m, expfmt.TypeTextPlain)
 	require.NoError(t, err)
-	require.Len(t, gather(t, r.m), 23)
+	require.Len(t, gather(t, r.m), 24)
 	out, err := promtest.CheckMetrics(bin, exposition)
 	require.NoError(t, err, "promtool check metrics:\n%s\n%s", out, exposition)
 }

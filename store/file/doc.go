@@ -5,6 +5,7 @@
 //	<dir>/changes.log                           the change log (JSON lines)
 //	<dir>/objects/<Kind>/<namespace>/<name>.json one file per object
 //	<dir>/leases/<name>.json                    one file per held lock
+//	<dir>/sessions/s-<random>                   one per Store that is writing
 //
 // Cluster-scoped objects live under the namespace directory "_cluster"
 // (namespaces may not start with '_'). An object file holds the object's
@@ -66,6 +67,13 @@
 // Leftovers. Open, under the exclusive lock (so no write is in flight),
 // removes the temporary files of interrupted writes, which may hold private
 // keys, and the files of expired leases, and logs each path.
+//
+// Crashes. A Store creates a session file, and holds a lock on it, before
+// its first write and removes it at Close; the lock of a process that dies
+// is released. A session file nobody holds is a process that died after
+// it began writing: with WithQuickOpen, Open looks at every file only then
+// (or when the store has no sessions directory yet) and otherwise only at
+// the directories, the leases and the change log's first and last lines.
 //
 // A damaged change log. Open reads the whole log; a line that does not
 // decode, or does not raise the revision, is dropped, and where revisions

@@ -16,3 +16,7 @@ func lockFile(*os.File, bool) error {
 }
 
 func unlockFile(*os.File) error { return nil }
+
+func tryLockFile(*os.File) (bool, error) {
+	return false, fmt.Errorf("file locking on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}

@@ -23,6 +23,16 @@ func lockFile(f *os.File, exclusive bool) error {
 
 func unlockFile(f *os.File) error { return flock(f, syscall.LOCK_UN) }
 
+// tryLockFile takes an exclusive flock on f if nobody holds one, without
+// waiting; held says somebody does.
+func tryLockFile(f *os.File) (held bool, err error) {
+	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true, nil
+	}
+	return false, err
+}
+
 func flock(f *os.File, how int) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), how)

@@ -3,6 +3,7 @@
 package file
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -24,6 +25,20 @@ func lockFile(f *os.File, exclusive bool) error {
 		return fmt.Errorf("LockFileEx %s: %w", f.Name(), err)
 	}
 	return nil
+}
+
+// tryLockFile takes an exclusive lock on f if nobody holds one, without
+// waiting; held says somebody does.
+func tryLockFile(f *os.File) (held bool, err error) {
+	err = windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY,
+		0, allBytes, allBytes, new(windows.Overlapped))
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("LockFileEx %s: %w", f.Name(), err)
+	}
+	return false, nil
 }
 
 func unlockFile(f *os.File) error {

@@ -33,7 +33,10 @@ type fixMode struct {
 // removes temporary files left by interrupted writes (they may hold private
 // keys) and expired leases, and logs each. No other process writes
 // meanwhile, so no temporary file is in use.
-func (s *Store) inspect() error {
+//
+// Unless full, the object files are not looked at, only the directories
+// holding them (see WithQuickOpen).
+func (s *Store) inspect(full bool) error {
 	var in inspection
 	top := s.tree.top()
 	fi, err := top.Stat(".")
@@ -51,8 +54,8 @@ func (s *Store) inspect() error {
 			if err := in.file(top, name); err != nil {
 				return err
 			}
-		case name == objectsDir || name == leasesDir:
-			if err := in.walk(top, name); err != nil {
+		case name == objectsDir || name == leasesDir || name == sessionsDir:
+			if err := in.walk(top, name, full); err != nil {
 				return err
 			}
 		}
@@ -67,8 +70,9 @@ func (s *Store) inspect() error {
 	return s.removeExpiredLeases()
 }
 
-// walk inspects the directory name in f and everything below it.
-func (in *inspection) walk(f *folder, name string) error {
+// walk inspects the directory name in f and everything below it; unless
+// full, not the files of the directories holding objects.
+func (in *inspection) walk(f *folder, name string, full bool) error {
 	d, err := f.child(name, false)
 	if errors.Is(err, ErrUnsafePath) {
 		in.refused = append(in.refused, err)
@@ -83,27 +87,33 @@ func (in *inspection) walk(f *folder, name string) error {
 		return err
 	}
 	in.mode(entry{dir: d.rel, name: ".", abs: d.abs}, fi, dirPerm)
-	entries, err := d.readDir()
+	if !full && holdsObjects(d.rel) {
+		return nil
+	}
+	names, err := d.names()
 	if err != nil {
 		return err
 	}
-	var files []string
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := in.walk(d, e.Name()); err != nil {
+	infos, errs := lstatAll(d, names)
+	for i, name := range names {
+		if errs[i] == nil && infos[i].IsDir() {
+			if err := in.walk(d, name, full); err != nil {
 				return err
 			}
-		} else {
-			files = append(files, e.Name())
+			continue
 		}
-	}
-	infos, errs := lstatAll(d, files)
-	for i, name := range files {
 		if err := in.fileInfo(d, name, infos[i], errs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// holdsObjects says whether rel is a namespace directory of objects,
+// objects/<Kind>/<namespace>.
+func holdsObjects(rel string) bool {
+	parts := strings.Split(rel, "/")
+	return len(parts) == 3 && parts[0] == objectsDir
 }
 
 // statsPerWorker is the fewest files worth a goroutine of their own in

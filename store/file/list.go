@@ -130,14 +130,14 @@ const readsPerWorker = 256
 // after another is most of its start. Per-file problems are returned in
 // bad; err is for I/O failures.
 func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (items []store.Raw, bad []error, err error) {
-	entries, err := d.readDir()
+	all, err := d.names()
 	if err != nil {
 		return nil, nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || strings.HasPrefix(name, ".") || name == "" {
+	names := all[:0]
+	for _, file := range all {
+		name, ok := strings.CutSuffix(file, ".json")
+		if !ok || strings.HasPrefix(name, ".") || name == "" {
 			continue // temporary files and strangers
 		}
 		names = append(names, name)
@@ -156,6 +156,8 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				// deleted by a Delete of a process ignoring the lock
+			case errors.Is(err, ErrUnsafePath) && isDir(d, names[i]+".json"):
+				// a stranger (names were listed without looking at them)
 			case errors.Is(err, store.ErrCorrupt), errors.Is(err, ErrUnsafePath):
 				reads[i].bad = fmt.Errorf("file: list: %w", err)
 			case err != nil:
@@ -187,6 +189,12 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 		}
 	}
 	return items, bad, nil
+}
+
+// isDir reports whether name in f is a directory.
+func isDir(f *folder, name string) bool {
+	fi, err := f.Lstat(name)
+	return err == nil && fi.IsDir()
 }
 
 // subdirs lists the directories in dir (inside the tree), or just only if

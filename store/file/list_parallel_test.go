@@ -3,6 +3,7 @@ package file_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,4 +62,28 @@ func TestListManyFilesInOneDirectory(t *testing.T) {
 		assert.Equal(t, 1, i%2, it.Ref.Name)
 	}
 	assert.Equal(t, n/2-len(corrupt), len(odd.Items), "the odd ones but the corrupt ones (all odd)")
+}
+
+// Names are listed without looking at each entry; a directory that is
+// named like an object file is still a stranger, passed over as before,
+// while a link so named is refused.
+func TestListPassesOverADirectoryNamedLikeAnObject(t *testing.T) {
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	s := openStore(t, dir, file.WithoutSync())
+	w := storetest.NewWidget("ns", "a", nil)
+	require.NoError(t, s.Create(ctx, w))
+	stranger := filepath.Join(filepath.Dir(objectFile(dir, w)), "b.json")
+	require.NoError(t, os.Mkdir(stranger, 0o700))
+
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+	assert.Equal(t, w.Ref(), res.Items[0].Ref)
+
+	link := plantLink(t, dir, "objects/"+string(storetest.KindWidget)+"/ns/c.json", objectFile(dir, w))
+	res, err = s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.ErrorIs(t, err, file.ErrUnsafePath)
+	assert.Contains(t, err.Error(), link)
+	assert.Len(t, res.Items, 1)
 }

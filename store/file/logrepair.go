@@ -156,6 +156,17 @@ func (s *Store) checkLog() error {
 	return lf.Close()
 }
 
+// checkLogEnd is checkLog reading only the log's first and last lines,
+// which is all a crash can damage (see WithQuickOpen).
+func (s *Store) checkLogEnd() error {
+	lf, st, err := s.openLog() // repairs a damaged end
+	if err != nil {
+		return err
+	}
+	s.lastRev = st.rev
+	return lf.Close()
+}
+
 // repairLogIfDamaged repairs the log if its end does not decode; the caller
 // holds the exclusive lock.
 func (s *Store) repairLogIfDamaged() error {
@@ -205,15 +216,15 @@ func (s *Store) repairLog() error {
 func (s *Store) maxObjectRevision() (uint64, error) {
 	var top uint64
 	_, err := s.eachObjectDir("", "", func(_ meta.Kind, _ string, d *folder) error {
-		entries, err := d.readDir()
+		names, err := d.names()
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+		for _, name := range names {
+			if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 				continue
 			}
-			data, err := d.readFile(e.Name())
+			data, err := d.readFile(name)
 			if err != nil {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -74,6 +75,8 @@ func runChild(mode, dir string) error {
 		err = s.Create(ctx, storetest.NewWidget("ns", fromChild, nil))
 	case "watch":
 		err = childWatch(ctx, s)
+	case "crash":
+		childCrash(ctx, s, dir) // never returns
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
@@ -255,4 +258,19 @@ func TestTwoProcessesSeeEachOthersChanges(t *testing.T) {
 		}
 		t.Fatal("watch ended without the child's object")
 	})
+}
+
+// crashExit is how a "crash" child ends: without closing the store.
+const crashExit = 3
+
+// childCrash writes through s, leaves a temporary file as a write cut
+// short would, and exits without closing the store.
+func childCrash(ctx context.Context, s store.Store, dir string) {
+	if err := s.Create(ctx, newSecret(fromChild)); err != nil {
+		os.Exit(1)
+	}
+	if os.WriteFile(filepath.Join(dir, "objects/Secret/ns/.tmp-crashed"), []byte(privateKey), 0o600) != nil {
+		os.Exit(1)
+	}
+	os.Exit(crashExit)
 }

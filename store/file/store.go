@@ -42,6 +42,7 @@ type options struct {
 	poll    time.Duration
 	history int
 	noSync  bool
+	quick   bool
 	log     *slog.Logger
 	synced  func(path string) // see tree.synced
 }
@@ -64,6 +65,20 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 // durable when it returns.
 func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 
+// WithQuickOpen makes Open look at every file of the store only when a
+// process that was writing to it may have died mid-write (leaving a
+// temporary file, which may hold a private key), or when it was last
+// opened without the session records that tell (by an older version).
+// Otherwise Open looks at the directories, the leases and the change log's
+// end (where a crash cuts a line short), but not at each object file, which
+// at 100k certificates are some 700k, nor at each line of the change log:
+// links and files other users can write are still refused, by each
+// operation that meets them rather than by Open, and a file other users
+// can read is not made private. Use it when nobody but the programs using
+// the store changes its directory, and every one of them is of a version
+// that records sessions.
+func WithQuickOpen() Option { return func(o *options) { o.quick = true } }
+
 // WithLogger sets where the store reports what it repaired, tightened or
 // removed (at Open, or when a writer finds the change log damaged). It logs
 // paths, modes and revisions, never file contents. If l is nil (or the
@@ -84,6 +99,7 @@ type Store struct {
 	mu       sync.RWMutex // writers hold it exclusively, List shared
 	lockFile *os.File     // exclusive lock target; nil once closed
 	lastRev  uint64       // highest revision this process saw: a floor should the log vanish
+	quick    bool         // WithQuickOpen
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,10 +127,11 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced},
-		clock: o.clock, poll: o.poll, history: o.history, log: o.log,
+		clock: o.clock, poll: o.poll, history: o.history, log: o.log, quick: o.quick,
 	}
 	if err := s.open(); err != nil {
 		if s.tree.root != nil {
+			_ = s.tree.leaveSessions()
 			_ = s.tree.root.Close()
 		}
 		if s.lockFile != nil {
@@ -153,7 +170,18 @@ func (s *Store) open() error {
 		return err
 	}
 	return s.exclusive(func() error {
-		if err := s.inspect(); err != nil {
+		sessions, err := s.readSessions()
+		if err != nil {
+			return err
+		}
+		full := !s.quick || !sessions.clean()
+		if err := s.inspect(full); err != nil {
+			return err
+		}
+		if !full {
+			return s.checkLogEnd()
+		}
+		if err := s.forgetSessions(sessions); err != nil {
 			return err
 		}
 		return s.checkLog()
@@ -217,7 +245,11 @@ func (s *Store) Close() error {
 	if s.lockFile == nil {
 		return nil
 	}
+	serr := s.tree.leaveSessions() // before the directory handle closes
 	err := s.lockFile.Close()
+	if err == nil {
+		err = serr
+	}
 	if rerr := s.tree.root.Close(); err == nil {
 		err = rerr
 	}
@@ -291,7 +323,7 @@ func readRecord(d *folder, name string, ref meta.Ref) (*record, error) {
 		return nil, err
 	}
 	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := decodeRecord(data, &r); err != nil {
 		return nil, &store.CorruptError{Ref: ref, Where: d.path(name), Err: err}
 	}
 	if len(r.Object) == 0 || r.Kind != ref.Kind || r.Metadata.Name != ref.Name || r.Metadata.Namespace != ref.Namespace {

@@ -45,6 +45,9 @@ type tree struct {
 	durable bool
 	// synced, if set, is told the path of every directory fsynced (tests).
 	synced func(path string)
+	// session is this Store's once it began writing (see sessions.go);
+	// guarded by the exclusive lock, as every write is.
+	session *session
 }
 
 // folder is one checked directory of a tree.
@@ -213,13 +216,16 @@ func (f *folder) readFile(name string) ([]byte, error) {
 // file (0600, created exclusively, so never through a link) is written,
 // fsynced and renamed over name, then the directory is fsynced.
 func (f *folder) writeAtomic(name string, data []byte) (err error) {
+	if err := f.t.joinSessions(); err != nil {
+		return err
+	}
 	tmp, file, err := f.createTemp()
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err != nil {
-			_ = f.Remove(tmp)
+		if err != nil && f.Remove(tmp) != nil {
+			f.t.session.residue = true
 		}
 	}()
 	if _, err = file.Write(data); err != nil {
@@ -267,6 +273,19 @@ func (f *folder) readDir() ([]fs.DirEntry, error) {
 	}
 	defer func() { _ = d.Close() }()
 	return d.ReadDir(-1)
+}
+
+// names lists the names in f. Unlike readDir it looks at no entry: a
+// directory opened in an os.Root lstats every entry as it reads it (one
+// system call each, one after another), and a namespace directory of 100k
+// certificates holds 100k files, each looked at again when it is read.
+func (f *folder) names() ([]string, error) {
+	d, err := f.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = d.Close() }()
+	return d.Readdirnames(-1)
 }
 
 // sync makes the creation, rename or removal of an entry of f durable.

@@ -3,6 +3,7 @@ package measure
 import (
 	"fmt"
 	"math"
+	"runtime/debug"
 	"runtime/metrics"
 )
 
@@ -24,5 +25,18 @@ func gcSettings() string {
 			limit = mib(b)
 		}
 	}
-	return fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+	settings := fmt.Sprintf("GOGC=%s, GOMEMLIMIT=%s", gogc, limit)
+	if limit == "none" {
+		// A program holding this many certificates should not run so.
+		settings += " (without a limit RSS runs 2-3x the live heap: see docs/memory.md)"
+	}
+	return settings
+}
+
+// returnedMemory gives the heap's free pages back to the OS first (the
+// runtime's scavenger does so over minutes), so the resident set is what
+// the heap's spans in use hold.
+func returnedMemory() Memory {
+	debug.FreeOSMemory()
+	return readMemory()
 }

@@ -34,13 +34,20 @@ func settledMemory() Memory {
 }
 
 // rss is the VmRSS line of /proc/self/status in bytes, or 0.
-func rss() uint64 {
+func rss() uint64 { return procStatus("VmRSS:") }
+
+// peakRSS is the largest resident set so far (VmHWM) in bytes, or 0.
+func peakRSS() uint64 { return procStatus("VmHWM:") }
+
+// procStatus reads the line of /proc/self/status that starts with key, in
+// bytes, or 0.
+func procStatus(key string) uint64 {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for line := range strings.SplitSeq(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}

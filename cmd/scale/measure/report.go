@@ -72,6 +72,10 @@ type IdleReport struct {
 	MaxRSS uint64
 	// End is memory at the end of Window, before collecting; Settled after.
 	End, Settled Memory
+	// Returned is memory after Settled once the heap's free pages went
+	// back to the OS (debug.FreeOSMemory): the resident set a program
+	// could reach, which the heap's partly used spans bound from below.
+	Returned Memory
 }
 
 // RestartReport covers a Manager starting on the populated Store.
@@ -92,6 +96,13 @@ type RestartReport struct {
 	Relists    int64
 	// ReadyInStore counts the Ready Certificates the Store holds.
 	ReadyInStore int
+	// CPUToServe is the process's CPU time from opening the Store until
+	// every name was served, and CPUAfter over the work that followed:
+	// on a shared machine they vary less than the wall-clock times.
+	CPUToServe, CPUAfter time.Duration
+	// PeakRSS is the process's largest resident set (VmHWM) when the work
+	// after the restart ended: for a -restart run, the restart's own peak.
+	PeakRSS uint64
 }
 
 // Print writes the report as a table.
@@ -119,6 +130,7 @@ func (r *Report) Print(w io.Writer) {
 	if s := r.Restart; s != nil {
 		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
 		row("restart: every name served after", "%v (unserved at deadline: %d)", s.Served.Round(time.Millisecond), s.Unserved)
+		row("restart: process CPU until served / over the work after", "%v / %v", s.CPUToServe.Round(time.Millisecond), s.CPUAfter.Round(time.Millisecond))
 		row("restart: heap and RSS when every name served", "%s", s.AtServed)
 		row("restart: Store calls until every name served", "%s", s.Calls)
 		row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
@@ -126,6 +138,7 @@ func (r *Report) Print(w io.Writer) {
 		row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
 		row("restart: full re-lists", "%d", s.Relists)
 		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
+		row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")
@@ -149,6 +162,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	row(name+": largest RSS sampled", "%s", mib(i.MaxRSS))
 	row(name+": heap and RSS at the end", "%s", i.End)
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
+	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
 }
 
 // String is "heap A MiB objects / B MiB spans, RSS C MiB".

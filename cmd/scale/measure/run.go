@@ -49,6 +49,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	began := time.Now()
+	cpuBegan, _ := cpuTime()
 	st, closeStore, err = opts.Open()
 	if err != nil {
 		return rep, err
@@ -62,7 +63,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Warnings += r.warns.String()
 		rep.CallsByKind += "\nrestart and idle: " + r.byKind.String()
 	}()
-	rep.Restart, err = restart(ctx, r, opts, began)
+	rep.Restart, err = restart(ctx, r, opts, began, cpuBegan)
 	if rep.Restart != nil {
 		rep.Restart.Open = opened
 	}
@@ -208,12 +209,13 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.Relists = r.relists() - relists
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
+	rep.Returned = returnedMemory()
 	return rep
 }
 
 // restart waits until the Manager serves every name, then until its Store
 // work ends.
-func restart(ctx context.Context, r *running, opts Options, began time.Time) (*RestartReport, error) {
+func restart(ctx context.Context, r *running, opts Options, began time.Time, cpuBegan time.Duration) (*RestartReport, error) {
 	pending := make([]string, opts.Certs)
 	for i := range pending {
 		pending[i] = DNSName(i)
@@ -242,10 +244,15 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time) (*R
 	}
 	rep.Served, rep.Unserved = time.Since(began), len(pending)
 	served := time.Now()
+	cpuServed, _ := cpuTime()
+	rep.CPUToServe = cpuServed - cpuBegan
 	rep.Calls = r.counts.Counts()
 	rep.AtServed = readMemory()
 	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, served, rep.Calls)
+	cpuQuiet, _ := cpuTime()
+	rep.CPUAfter = cpuQuiet - cpuServed
 	rep.Relists = r.relists()
+	rep.PeakRSS = peakRSS()
 	res, err := r.raw.List(ctx, store.ListOptions{Kind: meta.KindCertificate})
 	if err != nil {
 		return rep, err

@@ -1,0 +1,15 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+func newInvalidServingKeys() prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "certflow_serving_invalid_keys_total",
+		Help: "Secrets no longer served because their private key, parsed at its first TLS handshake " +
+			"after a load, proved unusable (unparsable, or not the key of its certificate).",
+	})
+}
+
+// InvalidServingKey counts one Secret dropped from serving because its
+// private key proved unusable at its first handshake.
+func (m *Metrics) InvalidServingKey() { m.invalidKeys.Inc() }

@@ -1,0 +1,300 @@
+package certflow
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// maxDeletions bounds how many owner deletions an ownerIndex remembers.
+const maxDeletions = 4096
+
+// ownerIndex remembers each object's owners as last listed or watched, so
+// the Manager checks an object's owners before reconciling it without
+// reading the object first, and knows which kinds own anything at all. It
+// also remembers when objects were created and owners deleted (as store
+// revisions), to tell an owner's children from those of a later object of
+// the same name.
+//
+// At 100k certificates it holds some 700k objects (each certificate's
+// request, Secrets and Events, and what owns them), so it is laid out for
+// size: every object is interned once (refTable) and each ownership is one
+// 16-byte edge threaded on two lists, its owner's children and its child's
+// owners, instead of maps of reference slices both ways (~1,800 bytes per
+// certificate before, see docs/memory.md).
+type ownerIndex struct {
+	mu sync.Mutex
+	// ids interns every object that owns or is owned, with its node.
+	ids refTable[ownerNode]
+	// edges[0] is unused, so that 0 ends a list; freeEdges are reusable.
+	edges     []ownerEdge
+	freeEdges []int32
+	// deleted is the revision each recently deleted object was deleted
+	// at; deletions lists them oldest first, to forget the oldest.
+	deleted   map[meta.Ref]uint64
+	deletions []meta.Ref
+	// kinds that appeared as an owner; nil until the first resync, when
+	// every kind may own something.
+	kinds map[meta.Kind]bool
+}
+
+// ownerNode is what an ownerIndex knows of one object. An object is
+// interned while it has owners or children.
+type ownerNode struct {
+	// created bounds the object's creation revision from above: the
+	// revision of its Added event, or of the list it was first seen in;
+	// zero if unknown (and once it has no owners).
+	created uint64
+	// owners and children are the first edges of its two lists.
+	owners, children int32
+}
+
+// ownerEdge says owner owns child, and links the next edge of each list.
+type ownerEdge struct {
+	owner, child         int32
+	nextOwner, nextChild int32
+}
+
+func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	id, ok := x.ids.lookup(ref)
+	if !ok {
+		return nil
+	}
+	var owners []meta.Ref
+	for e := x.ids.at(id).owners; e != 0; e = x.edges[e].nextOwner {
+		owners = append(owners, x.ids.ref(x.edges[e].owner))
+	}
+	return owners
+}
+
+// set records ref's owners; createdAt, if not zero, is the revision ref was
+// created at.
+func (x *ownerIndex) set(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.setLocked(ref, owners, createdAt)
+	if x.kinds != nil {
+		for _, o := range owners {
+			x.kinds[o.Kind] = true
+		}
+	}
+}
+
+func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64) {
+	if len(owners) == 0 {
+		x.forgetLocked(ref)
+		return
+	}
+	id := x.internLocked(ref)
+	if !x.ownersAreLocked(id, owners) {
+		x.unlinkOwnersLocked(id)
+		last := int32(0)
+		for _, o := range owners {
+			if x.ownsLocked(o, id) {
+				continue // listed twice: one edge
+			}
+			oid := x.internLocked(o)
+			e := x.newEdgeLocked(ownerEdge{owner: oid, child: id, nextChild: x.ids.at(oid).children})
+			x.ids.at(oid).children = e
+			if last == 0 {
+				x.ids.at(id).owners = e
+			} else {
+				x.edges[last].nextOwner = e
+			}
+			last = e
+		}
+	}
+	if createdAt != 0 {
+		x.ids.at(id).created = createdAt
+	}
+}
+
+// ownersAreLocked reports whether id's owners are owners, in order.
+func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
+	e := x.ids.at(id).owners
+	for _, o := range owners {
+		if e == 0 || x.ids.ref(x.edges[e].owner) != o {
+			return false
+		}
+		e = x.edges[e].nextOwner
+	}
+	return e == 0
+}
+
+// ownsLocked reports whether owner already owns child.
+func (x *ownerIndex) ownsLocked(owner meta.Ref, child int32) bool {
+	for e := x.ids.at(child).owners; e != 0; e = x.edges[e].nextOwner {
+		if x.ids.ref(x.edges[e].owner) == owner {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *ownerIndex) internLocked(ref meta.Ref) int32 {
+	id, _ := x.ids.intern(ref)
+	return id
+}
+
+func (x *ownerIndex) newEdgeLocked(e ownerEdge) int32 {
+	if len(x.edges) == 0 {
+		x.edges = append(x.edges, ownerEdge{}) // edge 0 ends lists
+	}
+	if n := len(x.freeEdges); n > 0 {
+		i := x.freeEdges[n-1]
+		x.freeEdges = x.freeEdges[:n-1]
+		x.edges[i] = e
+		return i
+	}
+	x.edges = append(x.edges, e)
+	return int32(len(x.edges) - 1)
+}
+
+// unlinkOwnersLocked removes every edge from id's owners to id, and the
+// owners left with neither owners nor children.
+func (x *ownerIndex) unlinkOwnersLocked(id int32) {
+	for e := x.ids.at(id).owners; e != 0; {
+		edge := x.edges[e]
+		owner := x.ids.at(edge.owner)
+		// Unthread e from its owner's children.
+		if owner.children == e {
+			owner.children = edge.nextChild
+		} else {
+			p := owner.children
+			for x.edges[p].nextChild != e {
+				p = x.edges[p].nextChild
+			}
+			x.edges[p].nextChild = edge.nextChild
+		}
+		x.edges[e] = ownerEdge{}
+		x.freeEdges = append(x.freeEdges, e)
+		x.releaseIfUnusedLocked(edge.owner)
+		e = edge.nextOwner
+	}
+	x.ids.at(id).owners = 0
+}
+
+func (x *ownerIndex) releaseIfUnusedLocked(id int32) {
+	if n := x.ids.at(id); n.owners != 0 || n.children != 0 {
+		return
+	}
+	x.ids.release(id)
+	if x.ids.len() == 0 {
+		// Empty: give back what a burst grew.
+		x.ids, x.edges, x.freeEdges = refTable[ownerNode]{}, nil, nil
+	}
+}
+
+func (x *ownerIndex) forget(ref meta.Ref) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.forgetLocked(ref)
+}
+
+// forgetLocked drops ref's owners and creation; its own children stay
+// until they are forgotten or collected.
+func (x *ownerIndex) forgetLocked(ref meta.Ref) {
+	id, ok := x.ids.lookup(ref)
+	if !ok {
+		return
+	}
+	x.unlinkOwnersLocked(id)
+	x.ids.at(id).created = 0
+	x.releaseIfUnusedLocked(id)
+}
+
+// childrenOf returns the objects listing owner among their owners, and
+// false until the first resync indexed the Store (then only a List finds
+// them).
+func (x *ownerIndex) childrenOf(owner meta.Ref) ([]meta.Ref, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var children []meta.Ref
+	if id, ok := x.ids.lookup(owner); ok {
+		for e := x.ids.at(id).children; e != 0; e = x.edges[e].nextChild {
+			children = append(children, x.ids.ref(x.edges[e].child))
+		}
+	}
+	return children, x.kinds != nil
+}
+
+// size returns how many objects the index holds, owners and owned.
+func (x *ownerIndex) size() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.ids.len()
+}
+
+// ownerDeleted records that ref was deleted at revision rev.
+func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.deleted == nil {
+		x.deleted = map[meta.Ref]uint64{}
+	}
+	x.deleted[ref] = rev
+	x.deletions = append(x.deletions, ref)
+	if len(x.deletions) > maxDeletions {
+		old := x.deletions[0]
+		x.deletions[0] = meta.Ref{}
+		x.deletions = x.deletions[1:]
+		if !slices.Contains(x.deletions, old) {
+			delete(x.deleted, old)
+		}
+	}
+}
+
+// wasDeleted reports whether ref is among the recently deleted objects.
+func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, ok := x.deleted[ref]
+	return ok
+}
+
+// outlived reports whether child was created before owner was deleted:
+// then child belonged to that owner, whatever bears its name now.
+func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d, ok := x.deleted[owner]
+	if !ok {
+		return false
+	}
+	c := x.createdLocked(child)
+	return c != 0 && c < d
+}
+
+func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
+	if id, ok := x.ids.lookup(ref); ok {
+		return x.ids.at(id).created
+	}
+	return 0
+}
+
+// reset indexes the owners of everything listed at revision rev.
+func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	fresh := &ownerIndex{deleted: x.deleted, deletions: x.deletions, kinds: map[meta.Kind]bool{}}
+	for ref, os := range owners {
+		created := rev
+		if c := x.createdLocked(ref); c != 0 && c <= rev {
+			created = c
+		}
+		fresh.setLocked(ref, os, created)
+		for _, o := range os {
+			fresh.kinds[o.Kind] = true
+		}
+	}
+	x.ids, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.kinds
+}
+
+func (x *ownerIndex) mayOwn(k meta.Kind) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.kinds == nil || x.kinds[k]
+}

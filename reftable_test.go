@@ -1,0 +1,120 @@
+package certflow
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// TestRefTable_AgreesWithAMap: interning and releasing references at
+// random (so runs of colliding slots are cut and shifted back) finds
+// exactly what a Go map holding the same would, ids stay stable while
+// interned and freed ids are reused.
+func TestRefTable_AgreesWithAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var tab refTable[int]
+	want := map[meta.Ref]int32{}
+	// Several kinds and namespaces, some with few members, so scopes come
+	// and go too.
+	kinds := []meta.Kind{meta.KindSecret, meta.KindCertificate, meta.KindEvent}
+	ref := func(i int) meta.Ref {
+		ns := fmt.Sprint("ns-", i%7)
+		if i%97 == 0 {
+			ns = fmt.Sprint("rare-", i)
+		}
+		return meta.Ref{Kind: kinds[i%3], Namespace: ns, Name: fmt.Sprint("s-", i/3)}
+	}
+	for step := range 20000 {
+		r := ref(rng.IntN(3000))
+		if id, ok := want[r]; ok && rng.IntN(2) == 0 {
+			tab.release(id)
+			delete(want, r)
+		} else {
+			id, added := tab.intern(r)
+			require.Equal(t, !ok, added, "step %d: %s", step, r)
+			if ok {
+				require.Equal(t, want[r], id, "an interned reference keeps its id")
+			}
+			want[r] = id
+		}
+		if step%1000 == 0 {
+			require.Equal(t, len(want), tab.len())
+			for i := range 3000 {
+				id, ok := tab.lookup(ref(i))
+				wid, wok := want[ref(i)]
+				require.Equal(t, wok, ok, "step %d: %s", step, ref(i))
+				if ok {
+					require.Equal(t, wid, id)
+					require.Equal(t, ref(i), tab.ref(id))
+				}
+			}
+		}
+	}
+	require.LessOrEqual(t, len(tab.entries), 3000, "freed ids are reused")
+	for r, id := range want {
+		tab.release(id)
+		delete(want, r)
+	}
+	require.Zero(t, tab.len())
+	require.Empty(t, tab.scopeIDs, "no scope outlives its last reference")
+}
+
+// TestTimerHeap_AgreesWithAMap: scheduling, rescheduling and cancelling at
+// random, every reference keeps the last time it was given, and popping
+// what is due at a time returns exactly the references due by then, in
+// time order, and forgets them.
+func TestTimerHeap_AgreesWithAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	th := newTimerHeap()
+	want := map[meta.Ref]time.Time{}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ref := func(i int) meta.Ref {
+		return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}
+	}
+	for round := range 50 {
+		for range 400 {
+			r := ref(rng.IntN(1000))
+			if _, ok := want[r]; ok && rng.IntN(4) == 0 {
+				th.Cancel(r)
+				delete(want, r)
+				continue
+			}
+			at := base.Add(time.Duration(rng.IntN(10000)) * time.Second)
+			th.Schedule(r, at)
+			want[r] = at
+		}
+		for i := range 1000 {
+			at, ok := th.Scheduled(ref(i))
+			wat, wok := want[ref(i)]
+			require.Equal(t, wok, ok, "round %d: %s", round, ref(i))
+			require.True(t, at.Equal(wat), "round %d: %s at %v, want %v", round, ref(i), at, wat)
+		}
+		now := base.Add(time.Duration(rng.IntN(10000)) * time.Second)
+		due, next := th.popDue(now)
+		for i := 1; i < len(due); i++ {
+			require.False(t, want[due[i]].Before(want[due[i-1]]), "round %d: due in time order", round)
+		}
+		var wantDue []meta.Ref
+		for r, at := range want {
+			if !at.After(now) {
+				wantDue = append(wantDue, r)
+				delete(want, r)
+			}
+		}
+		require.ElementsMatch(t, wantDue, due, "round %d", round)
+		var earliest time.Time
+		for _, at := range want {
+			if earliest.IsZero() || at.Before(earliest) {
+				earliest = at
+			}
+		}
+		require.True(t, next.Equal(earliest), "round %d: next %v, want %v", round, next, earliest)
+		require.Equal(t, len(want), th.refs.len())
+		th.firing = false
+	}
+}
