@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/certflow/certflow/meta"
@@ -12,23 +13,22 @@ import (
 // (wakesOwners), in the goroutine that also tells every replica which
 // challenges to answer. A reconcile may write an object several times
 // before the watch delivers the first event, so the views are kept per
-// version written, in order. The view is kept before the write, since the
-// watch may also deliver its event before the write returns: an event of
-// no version kept, while a write is under way, gets the view being
-// written, which is what a read after the write would have seen, and a
-// write that then fails wakes the object's owners, as the view it lent
-// was never stored. Any other event reads the object as before.
+// version written, in order. Only the event of a version written gets its
+// view: an event that arrives while the write is still under way reads the
+// Store, since lending it the view being written would leave a view that
+// was never stored as what the owners saw, should the write fail. Two
+// writers of one object (a request's reconciler and its Certificate's)
+// each end their own update: an update is told by its handle, not by being
+// the last begun.
 type writtenViews struct {
 	mu sync.Mutex
-	m  map[meta.Ref][]writtenView
+	m  map[meta.Ref][]*writtenView
 }
 
 type writtenView struct {
 	view any
-	// version is the version written; empty while the write is under
-	// way. lent is set when an event took the view meanwhile.
+	// version is the version written; empty while the write is under way.
 	version string
-	lent    bool
 }
 
 // writtenViewsLimit bounds the objects whose views are kept, and
@@ -39,61 +39,61 @@ const (
 	writtenViewsPerObject = 8
 )
 
-// begin keeps view for the update of ref about to be made.
-func (w *writtenViews) begin(ref meta.Ref, view any) {
+// begin keeps view for the update of ref about to be made; end is given
+// the handle it returns.
+func (w *writtenViews) begin(ref meta.Ref, view any) *writtenView {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil || len(w.m) >= writtenViewsLimit {
-		w.m = map[meta.Ref][]writtenView{}
+		w.m = map[meta.Ref][]*writtenView{}
 	}
-	vs := append(w.m[ref], writtenView{view: view})
+	h := &writtenView{view: view}
+	vs := append(w.m[ref], h)
 	if len(vs) > writtenViewsPerObject {
 		vs = vs[len(vs)-writtenViewsPerObject:]
 	}
 	w.m[ref] = vs
+	return h
 }
 
-// end records that the update of ref begun last ended with version (err
-// nil) or failed; it reports whether the owners must be woken: the view
-// was lent to an event and never stored.
-func (w *writtenViews) end(ref meta.Ref, version string, err error) bool {
+// end records that the update h of ref ended with version (err nil), or
+// drops its view when the update failed.
+func (w *writtenViews) end(ref meta.Ref, h *writtenView, version string, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	vs := w.m[ref]
-	i := len(vs) - 1
-	if i < 0 || vs[i].version != "" {
-		return false
+	i := slices.Index(vs, h)
+	if i < 0 {
+		return // dropped past the limits meanwhile
 	}
-	lent := vs[i].lent
 	if err != nil {
-		w.set(ref, vs[:i])
-		return lent
+		w.set(ref, slices.Delete(vs, i, i+1))
+		return
 	}
-	vs[i].version, vs[i].lent = version, false
-	return false
+	h.version = version
 }
 
-// take returns the view of ref to compare for its event of version: the
-// one written at that version (dropping those written before it), else
-// the one being written.
+// take returns the view of ref written at version, dropping the views of
+// versions written before it (their events came before this one); updates
+// still under way keep theirs.
 func (w *writtenViews) take(ref meta.Ref, version string) (any, bool) {
+	if version == "" {
+		return nil, false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	vs := w.m[ref]
-	for i, v := range vs {
-		if version != "" && v.version == version {
-			w.set(ref, vs[i+1:])
-			return v.view, true
-		}
+	i := slices.IndexFunc(vs, func(v *writtenView) bool { return v.version == version })
+	if i < 0 {
+		return nil, false
 	}
-	if i := len(vs) - 1; i >= 0 && vs[i].version == "" {
-		vs[i].lent = true
-		return vs[i].view, true
-	}
-	return nil, false
+	view := vs[i].view
+	kept := slices.DeleteFunc(slices.Clone(vs[:i]), func(v *writtenView) bool { return v.version != "" })
+	w.set(ref, append(kept, vs[i+1:]...))
+	return view, true
 }
 
-func (w *writtenViews) set(ref meta.Ref, vs []writtenView) {
+func (w *writtenViews) set(ref meta.Ref, vs []*writtenView) {
 	if len(vs) == 0 {
 		delete(w.m, ref)
 		return
@@ -116,14 +116,6 @@ func (m *Manager) updating(obj meta.Object) func(error) {
 	if !ok || len(obj.GetMeta().OwnerRefs) == 0 {
 		return func(error) {}
 	}
-	m.written.begin(ref, viewOf(rule, obj))
-	return func(err error) {
-		if m.written.end(ref, obj.GetMeta().ResourceVersion, err) {
-			for _, o := range obj.GetMeta().OwnerRefs {
-				if _, ok := m.reconcilers[o.Kind]; ok {
-					m.queue.Add(o)
-				}
-			}
-		}
-	}
+	h := m.written.begin(ref, viewOf(rule, obj))
+	return func(err error) { m.written.end(ref, h, obj.GetMeta().ResourceVersion, err) }
 }

@@ -55,43 +55,52 @@ func TestWakesOwners_WrittenViewNeedsNoRead(t *testing.T) {
 	assert.Equal(t, int64(1), reads, "written by someone else: read")
 }
 
-// TestWrittenViews_LentViewOfAFailedWriteWakes: an event that takes the
-// view of an update still under way gets it; when that update then fails,
-// the view was never stored and the owners must be woken. Once written,
-// only the event of the version written gets the view.
-func TestWrittenViews_LentViewOfAFailedWriteWakes(t *testing.T) {
+// TestWrittenViews_OnlyAWrittenVersionGetsItsView: an event gets the view
+// of exactly the version written; one that arrives while the update is
+// under way, or after it failed, reads the Store, so a view never stored
+// never becomes what the owners saw. Two updates of one object under way
+// at once each end their own.
+func TestWrittenViews_OnlyAWrittenVersionGetsItsView(t *testing.T) {
 	ref := meta.Ref{Kind: meta.KindChallenge, Namespace: "ns", Name: "c"}
 	var w writtenViews
 
-	w.begin(ref, "v1")
-	view, ok := w.take(ref, "7")
-	assert.True(t, ok)
-	assert.Equal(t, "v1", view)
-	assert.True(t, w.end(ref, "", store.ErrConflict), "lent, then not stored: wake")
-
-	w.begin(ref, "v2")
-	assert.False(t, w.end(ref, "", store.ErrConflict), "not lent: nothing to repair")
-	_, ok = w.take(ref, "8")
+	h := w.begin(ref, "v1")
+	_, ok := w.take(ref, "7")
+	assert.False(t, ok, "under way: read")
+	w.end(ref, h, "", store.ErrConflict)
+	_, ok = w.take(ref, "7")
 	assert.False(t, ok, "a failed write keeps nothing")
 
-	w.begin(ref, "v3")
-	assert.False(t, w.end(ref, "9", nil))
+	h = w.begin(ref, "v3")
+	w.end(ref, h, "9", nil)
 	_, ok = w.take(ref, "10")
 	assert.False(t, ok, "another version is read")
-	view, ok = w.take(ref, "9")
+	view, ok := w.take(ref, "9")
 	assert.True(t, ok, "the version written")
 	assert.Equal(t, "v3", view)
 
+	// Two writers: A begins, B begins, A is stored, B conflicts.
+	a := w.begin(ref, "by A")
+	b := w.begin(ref, "by B")
+	w.end(ref, a, "11", nil)
+	view, ok = w.take(ref, "11")
+	assert.True(t, ok)
+	assert.Equal(t, "by A", view, "each update ends its own view")
+	w.end(ref, b, "", store.ErrConflict)
+	_, ok = w.take(ref, "12")
+	assert.False(t, ok, "B's view was never stored")
+	assert.Empty(t, w.m[ref], "nothing left behind")
+
 	// Written three times before the watch delivers the first event.
 	for i, v := range []string{"a", "b", "c"} {
-		w.begin(ref, v)
-		w.end(ref, []string{"11", "12", "13"}[i], nil)
+		h := w.begin(ref, v)
+		w.end(ref, h, []string{"21", "22", "23"}[i], nil)
 	}
 	for i, v := range []string{"a", "b", "c"} {
-		view, ok = w.take(ref, []string{"11", "12", "13"}[i])
+		view, ok = w.take(ref, []string{"21", "22", "23"}[i])
 		assert.True(t, ok)
 		assert.Equal(t, v, view)
 	}
-	_, ok = w.take(ref, "13")
+	_, ok = w.take(ref, "23")
 	assert.False(t, ok, "each view once")
 }
