@@ -11,8 +11,8 @@ import (
 // GetCertificate answers a TLS handshake from the current certificates: the
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
 // challenge certificate of a pending challenge (looked up in the Store when
-// the watch has not delivered it yet). It takes no lock and
-// allocates nothing on a hit. Use it as tls.Config.GetCertificate. The
+// the watch has not delivered it yet: such a miss waits for a shared Store
+// read, at most one per 100 ms). A hit takes no lock and allocates nothing. Use it as tls.Config.GetCertificate. The
 // certificate's Leaf is nil (crypto/tls does not need it; parse
 // Certificate[0] to inspect it), and it is shared: do not modify it.
 //
