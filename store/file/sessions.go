@@ -29,10 +29,17 @@ const (
 type session struct {
 	file *os.File
 	name string
-	// residue is set when a temporary file could not be removed after a
-	// failed write: Close then leaves the session as a dead one, so the
-	// next Open looks at every file.
-	residue bool
+}
+
+// abandonSession releases this Store's session file, left in place, when
+// a temporary file could not be removed after a failed write: from then on
+// it is a dead session, so the next Open, by this process or another one
+// already running, looks at every file. A later write joins a new session.
+func (t *tree) abandonSession() {
+	if s := t.session; s != nil {
+		t.session = nil
+		_ = s.file.Close()
+	}
 }
 
 // joinSessions creates and locks this Store's session file unless it has
@@ -76,18 +83,14 @@ func (t *tree) joinSessions() error {
 	}
 }
 
-// leaveSessions removes this Store's session file, if it made one, and
-// releases its lock. A Store that left a temporary file behind keeps the
-// file, unlocked, as a dead session.
+// leaveSessions removes this Store's session file, if it has one, and
+// releases its lock.
 func (t *tree) leaveSessions() error {
 	s := t.session
 	if s == nil {
 		return nil
 	}
 	t.session = nil
-	if s.residue {
-		return s.file.Close()
-	}
 	// Removed while still locked, so no Open takes it for a dead one; not
 	// made durable: should the removal be lost, the next Open looks at
 	// every file, which is only slower.

@@ -225,7 +225,7 @@ func (f *folder) writeAtomic(name string, data []byte) (err error) {
 	}
 	defer func() {
 		if err != nil && f.Remove(tmp) != nil {
-			f.t.session.residue = true
+			f.t.abandonSession()
 		}
 	}()
 	if _, err = file.Write(data); err != nil {
