@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"strings"
@@ -17,30 +16,12 @@ import (
 	"github.com/certflow/certflow/store/memory"
 )
 
-// tlsSecretsUnwatched is a Store whose watches never deliver the changes of
-// TLS Secrets (named *-tls): a Manager's watch that has not reached them yet.
-type tlsSecretsUnwatched struct{ store.Store }
-
-func (s tlsSecretsUnwatched) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
-	in, err := s.Store.Watch(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan store.WatchEvent)
-	go func() {
-		defer close(out)
-		for ev := range in {
-			if ev.Err == nil && ev.Ref.Kind == meta.KindSecret && strings.HasSuffix(ev.Ref.Name, "-tls") {
-				continue
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+// tlsSecretsUnwatched: a Manager's watch that has not reached TLS Secrets
+// (named *-tls) yet.
+func tlsSecretsUnwatched(st store.Store) store.Store {
+	return testrig.Unwatched(st, func(ev store.WatchEvent) bool {
+		return ev.Ref.Kind == meta.KindSecret && strings.HasSuffix(ev.Ref.Name, "-tls")
+	})
 }
 
 // The Manager that issues a certificate serves it before the Certificate
@@ -49,7 +30,7 @@ func (s tlsSecretsUnwatched) Watch(ctx context.Context, from uint64) (<-chan sto
 func TestIssuedSecretServedBeforeReady(t *testing.T) {
 	ctx := testrig.Context(t)
 	st := memory.New()
-	m, err := New(Config{Store: tlsSecretsUnwatched{st}, Clock: clock.Real{}})
+	m, err := New(Config{Store: tlsSecretsUnwatched(st), Clock: clock.Real{}})
 	require.NoError(t, err)
 	testrig.Run(t, ctx, 10*time.Second, m.Run)
 

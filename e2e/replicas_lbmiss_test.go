@@ -11,6 +11,7 @@ import (
 
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/replicatest/replicasuite"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
@@ -19,28 +20,8 @@ import (
 // challengesUnwatched is a replica's Store whose watch never delivers a
 // Challenge's changes: the replica's watch is behind on every challenge,
 // for good.
-type challengesUnwatched struct{ store.Store }
-
-func (s challengesUnwatched) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
-	in, err := s.Store.Watch(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan store.WatchEvent)
-	go func() {
-		defer close(out)
-		for ev := range in {
-			if ev.Err == nil && ev.Ref.Kind == meta.KindChallenge {
-				continue
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+func challengesUnwatched(st store.Store) store.Store {
+	return testrig.Unwatched(st, func(ev store.WatchEvent) bool { return ev.Ref.Kind == meta.KindChallenge })
 }
 
 // TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges: three

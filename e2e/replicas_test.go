@@ -46,7 +46,7 @@ func openFileReplica(_ context.Context, cfg replicatest.ChildConfig) (store.Stor
 		return nil, nil, err
 	}
 	if s.NoChallengeEvents {
-		return challengesUnwatched{st}, func() { _ = st.Close() }, nil
+		return challengesUnwatched(st), func() { _ = st.Close() }, nil
 	}
 	return st, func() { _ = st.Close() }, nil
 }
