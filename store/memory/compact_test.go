@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,14 +57,16 @@ func TestLabelIndex_GrowsAndShrinksPastTheSlice(t *testing.T) {
 func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 	ctx := context.Background()
 	s := New()
-	blob := []byte("-----BEGIN CERTIFICATE----- the same chain in two objects")
+	blob := []byte(strings.Repeat("-----BEGIN CERTIFICATE----- the same chain in two objects\n", 2))
 	ref := func(n string) meta.Ref { return meta.Ref{Kind: kindBlob, Namespace: "ns", Name: n} }
 	for _, n := range []string{"a", "b"} {
 		require.NoError(t, s.Create(ctx, &blobject{Kind: kindBlob, Metadata: meta.ObjectMeta{Namespace: "ns", Name: n},
 			Blob: slices.Clone(blob)}))
 	}
 	ea, eb := s.objects[kindBlob][ref("a")], s.objects[kindBlob][ref("b")]
-	require.Same(t, &ea.obj.(*blobject).Blob[0], &eb.obj.(*blobject).Blob[0], "one copy for both")
+	require.NotNil(t, ea.codec, "kept in a slab")
+	require.Len(t, ea.slab.strs, 1, "the blob is shared")
+	require.Equal(t, ea.slab.strs, eb.slab.strs, "one copy for both")
 
 	got := &blobject{}
 	require.NoError(t, s.Get(ctx, ref("a"), got))

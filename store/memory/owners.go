@@ -13,11 +13,11 @@ type ownerIndex map[meta.Ref]*refSet
 
 // add indexes e under each of its owners.
 func (ix ownerIndex) add(e *entry) {
-	for _, owner := range e.metadata().OwnerRefs {
+	for _, owner := range e.view().OwnerRefs {
 		refs := ix[owner]
 		if refs == nil {
 			refs = &refSet{}
-			ix[owner] = refs
+			ix[cloneRef(owner)] = refs // owner points into e
 		}
 		refs.add(e)
 	}
@@ -25,7 +25,7 @@ func (ix ownerIndex) add(e *entry) {
 
 // remove drops e (the very entry add was given) from the index.
 func (ix ownerIndex) remove(e *entry) {
-	for _, owner := range e.metadata().OwnerRefs {
+	for _, owner := range e.view().OwnerRefs {
 		if refs := ix[owner]; refs != nil {
 			refs.remove(e)
 			if refs.len() == 0 {

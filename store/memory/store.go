@@ -128,10 +128,10 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	var found []*entry
 	matches := func(e *entry) bool {
-		if len(opts.Labels) == 0 {
-			return opts.Matches(e.ref, e.metadata())
+		if len(opts.Labels) == 0 && opts.Owner == nil {
+			return opts.Matches(e.ref, &meta.ObjectMeta{})
 		}
-		m := e.fullMetadata() // with its labels unpacked
+		m := e.view()
 		return opts.Matches(e.ref, &m)
 	}
 	s.mu.RLock()
@@ -168,7 +168,7 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
 			continue
 		}
-		if _, kept := e.obj.(*jsonObject); kept {
+		if e.isJSON() {
 			data = slices.Clone(data)
 		}
 		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})

@@ -36,7 +36,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, evMeta, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -49,7 +49,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	kind[ref] = e
 	s.labels.add(e)
 	s.owners.add(e)
-	s.commitLocked(store.Added, e, rev, k.event)
+	s.commitLocked(store.Added, e, rev, evMeta)
 	return nil
 }
 
@@ -70,8 +70,8 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
 	var prev meta.Object
-	if cur := s.objects[ref.Kind][ref]; cur != nil {
-		prev = cur.obj
+	if cur := s.objects[ref.Kind][ref]; cur != nil && cur.decoded != nil {
+		prev = cur.decoded.obj
 	}
 	s.mu.RUnlock()
 	k, err := keepAhead(ref, obj, prev)
@@ -86,11 +86,13 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	rev := s.rev + 1
-	if err := objects.PrepareUpdate(ref, m, old.metadata(), rev); err != nil {
+	f := old.storeFields()
+	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
+	if err := objects.PrepareUpdate(ref, m, &stored, rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, evMeta, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -100,7 +102,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	s.labels.add(e)
 	s.owners.remove(old)
 	s.owners.add(e)
-	s.commitLocked(store.Modified, e, rev, k.event)
+	s.commitLocked(store.Modified, e, rev, evMeta)
 	return nil
 }
 
@@ -125,17 +127,16 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	delete(s.objects[ref.Kind], ref)
 	s.labels.remove(old)
 	s.owners.remove(old)
-	s.commitLocked(store.Deleted, old, s.rev+1, old.metaMaps())
+	s.commitLocked(store.Deleted, old, s.rev+1, old.ownedMeta())
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
-// history and wakes every watcher to take it. The event shares e's
-// metadata, which is immutable, with mm, e's packed maps built; watchers
-// copy it.
-func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, mm metaMaps) {
+// history and wakes every watcher to take it. The event carries m, e's
+// metadata, which nobody changes (watchers copy it).
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, m meta.ObjectMeta) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: mm.with(e.metadata())}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: m}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
