@@ -49,11 +49,14 @@ func (e *entry) view() meta.ObjectMeta {
 	return e.decoded.metaMaps().with(e.decoded.obj.GetMeta())
 }
 
-// ownedMeta returns the object's metadata sharing nothing with the entry.
+// ownedMeta returns the object's metadata sharing nothing with the entry
+// but the ref's strings (which are the entry's own), each string in an
+// allocation of its own: watchers keep a label or a name for long, and
+// that keeps no more than itself alive.
 func (e *entry) ownedMeta() meta.ObjectMeta {
 	if e.codec != nil {
-		r, block := e.slab.reader(true)
-		r.block = make([]byte, block)
+		r, _ := e.slab.reader(true)
+		r.each = true
 		var m meta.ObjectMeta
 		readMeta(&r, e.ref, &m)
 		return m
@@ -202,7 +205,8 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	return decoded, nil
 }
 
-// newEntry makes the entry of obj, whose metadata the store has just set,
+// newEntry makes the entry of obj named ref (whose strings are the
+// store's own, not obj's: see ownRef), whose metadata the store has just set,
 // from k, what keepAhead made of it, and returns it with the metadata its
 // watch event carries. The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
@@ -216,7 +220,7 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, e
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
 		if k.codec != nil {
 			e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(dm))}
-			return e, *dm, nil
+			return e, e.ownedMeta(), nil
 		}
 		d := &decodedObject{obj: k.obj, packed: k.packed}
 		return &entry{ref: ref, decoded: d}, d.metaMaps().with(dm), nil

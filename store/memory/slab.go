@@ -29,8 +29,9 @@ import (
 //   - slice and map: a varint, 0 for nil, else its length+1, then the
 //     elements (map entries sorted by key, key then value);
 //   - array and struct: the elements or exported fields in order;
-//   - time.Time: a byte 0 then its Unix seconds (zig-zag) and nanoseconds
-//     when its location is UTC, else 1 then its MarshalBinary form
+//   - time.Time: a byte 2 for the zero time; 0 then its Unix seconds
+//     (zig-zag) and nanoseconds when its location is UTC; else 1 then its
+//     MarshalBinary form
 //     (length-prefixed), which UnmarshalBinary gives back in Local or a
 //     fixed zone exactly as JSON's decoding of the same instant does.
 //
@@ -131,6 +132,9 @@ type slabReader struct {
 	strs  []unique.Handle[string]
 	block []byte
 	copy  bool
+	// each makes every string copied its own allocation instead (the
+	// metadata of a watch event, kept by watchers a string at a time).
+	each bool
 }
 
 func (r *slabReader) uvarint() uint64 {
@@ -174,7 +178,7 @@ func (r *slabReader) string() string {
 		return r.strs[h>>2].Value()
 	case tagUUID:
 		var out []byte
-		if r.copy {
+		if r.copy && !r.each {
 			out = r.carve(36)
 		} else {
 			out = make([]byte, 36)
@@ -187,6 +191,9 @@ func (r *slabReader) string() string {
 		return ""
 	}
 	b := r.raw(n)
+	if r.each {
+		return string(b)
+	}
 	if r.copy {
 		c := r.carve(n)
 		copy(c, b)

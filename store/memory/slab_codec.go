@@ -274,6 +274,10 @@ func encTime(w *slabWriter, v reflect.Value) {
 }
 
 func writeTime(w *slabWriter, t time.Time) {
+	if t.Location() == time.UTC && t.IsZero() {
+		w.byte1(2) // omitzero times, an Event's FirstTime
+		return
+	}
 	if t.Location() == time.UTC {
 		w.byte1(0)
 		w.varint(t.Unix())
@@ -294,7 +298,10 @@ func decTime(r *slabReader, v reflect.Value) {
 }
 
 func readTime(r *slabReader) time.Time {
-	if r.byte1() == 0 {
+	switch r.byte1() {
+	case 2:
+		return time.Time{}
+	case 0:
 		sec := r.varint()
 		return time.Unix(sec, int64(r.uvarint())).UTC()
 	}

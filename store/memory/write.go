@@ -9,6 +9,11 @@ import (
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
+// ownRef returns ref with strings of its own: a caller's ref may point
+// into what a Get returned (all of whose strings share one allocation),
+// and an entry keeps its ref for as long as it lives.
+func ownRef(ref meta.Ref) meta.Ref { return cloneRef(ref) }
+
 // Create stores a new object and sets obj's UID, ResourceVersion,
 // CreationTime and (if zero) Generation. On error obj is left unchanged.
 func (s *Store) Create(ctx context.Context, obj meta.Object) error {
@@ -26,6 +31,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: create: %w", err)
 	}
 
+	ref = ownRef(ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.objects[ref.Kind][ref]; ok {
@@ -92,7 +98,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, evMeta, err := newEntry(ref, obj, k)
+	e, evMeta, err := newEntry(old.ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
