@@ -63,7 +63,7 @@ func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 		require.NoError(t, s.Create(ctx, &blobject{Kind: kindBlob, Metadata: meta.ObjectMeta{Namespace: "ns", Name: n},
 			Blob: slices.Clone(blob)}))
 	}
-	ea, eb := s.objects[kindBlob][ref("a")], s.objects[kindBlob][ref("b")]
+	ea, eb := s.objects[kindBlob].get(ref("a")), s.objects[kindBlob].get(ref("b"))
 	require.NotNil(t, ea.codec, "kept in a slab")
 	require.Len(t, ea.slab.strs, 1, "the blob is shared")
 	require.Equal(t, ea.slab.strs, eb.slab.strs, "one copy for both")

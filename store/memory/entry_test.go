@@ -97,7 +97,7 @@ func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
 	for _, obj := range objs {
 		require.NoError(t, s.Create(ctx, obj))
 		ref := meta.RefOf(obj)
-		e := s.objects[ref.Kind][ref]
+		e := s.objects[ref.Kind].get(ref)
 		require.NotNil(t, e.codec, "%s is kept in a slab, with no encoding beside it", ref.Kind)
 		assertStoredAsJSON(ctx, t, s, obj)
 
@@ -164,7 +164,7 @@ func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
 	in := &opaque{Widget: *storetest.NewWidget("ns", "o", nil), Any: map[string]any{"n": 1.0}}
 	require.NoError(t, s.Create(ctx, in))
 	ref := meta.RefOf(in)
-	e := s.objects[ref.Kind][ref]
+	e := s.objects[ref.Kind].get(ref)
 	require.Nil(t, e.codec)
 	require.IsType(t, &jsonObject{}, e.decoded.obj)
 	assert.NotEmpty(t, e.decoded.obj.(*jsonObject).data)
@@ -202,7 +202,7 @@ func TestGetReproducesEveryShape(t *testing.T) {
 		Nested: []*[]meta.Ref{&refs, nil}, Structs: []meta.Condition{{Type: "Ready", Status: meta.ConditionTrue}},
 		Arrays: [2][]int{{1}, {}}, MapOfMap: map[string]map[string][]byte{"a": {"b": []byte("c")}, "nil": nil}}
 	require.NoError(t, s.Create(ctx, in))
-	require.NotNil(t, s.objects[in.Kind][in.Ref()].codec, "kept in a slab")
+	require.NotNil(t, s.objects[in.Kind].get(in.Ref()).codec, "kept in a slab")
 	want := roundTrip(t, in)
 	require.NotNil(t, want.Empty)
 	require.Nil(t, want.Nil)

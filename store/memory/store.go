@@ -55,7 +55,7 @@ type Store struct {
 
 	mu       sync.RWMutex
 	rev      uint64
-	objects  map[meta.Kind]map[meta.Ref]*entry
+	objects  map[meta.Kind]*entryTable
 	labels   labelIndex
 	owners   ownerIndex
 	hist     history
@@ -84,7 +84,7 @@ func New(opts ...Option) *Store {
 	}
 	return &Store{
 		clock:    o.clock,
-		objects:  map[meta.Kind]map[meta.Ref]*entry{},
+		objects:  map[meta.Kind]*entryTable{},
 		labels:   labelIndex{},
 		owners:   ownerIndex{},
 		hist:     newHistory(o.history, o.watchBuffer),
@@ -109,7 +109,7 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 		return fmt.Errorf("memory: get: %w", err)
 	}
 	s.mu.RLock()
-	e := s.objects[ref.Kind][ref]
+	e := s.objects[ref.Kind].get(ref)
 	s.mu.RUnlock()
 	if e == nil {
 		return fmt.Errorf("memory: get %s: %w", ref, store.ErrNotFound)
@@ -136,8 +136,8 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	s.mu.RLock()
 	rev := s.rev
-	collect := func(m map[meta.Ref]*entry) {
-		for _, e := range m {
+	collect := func(t *entryTable) {
+		for e := range t.all() {
 			if matches(e) {
 				found = append(found, e)
 			}
@@ -152,8 +152,8 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	} else if opts.Kind != "" {
 		collect(s.objects[opts.Kind])
 	} else {
-		for _, m := range s.objects {
-			collect(m)
+		for _, t := range s.objects {
+			collect(t)
 		}
 	}
 	s.mu.RUnlock()

@@ -34,7 +34,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	ref = ownRef(ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.objects[ref.Kind][ref]; ok {
+	if s.objects[ref.Kind].get(ref) != nil {
 		return fmt.Errorf("memory: create %s: %w", ref, store.ErrAlreadyExists)
 	}
 	rev := s.rev + 1
@@ -49,10 +49,10 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind := s.objects[ref.Kind]
 	if kind == nil {
-		kind = map[meta.Ref]*entry{}
+		kind = newEntryTable()
 		s.objects[ref.Kind] = kind
 	}
-	kind[ref] = e
+	kind.put(e)
 	s.labels.add(e)
 	s.owners.add(e)
 	s.commitLocked(store.Added, e, rev, evMeta)
@@ -76,7 +76,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
 	var prev meta.Object
-	if cur := s.objects[ref.Kind][ref]; cur != nil && cur.decoded != nil {
+	if cur := s.objects[ref.Kind].get(ref); cur != nil && cur.decoded != nil {
 		prev = cur.decoded.obj
 	}
 	s.mu.RUnlock()
@@ -87,7 +87,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind][ref]
+	old := s.objects[ref.Kind].get(ref)
 	if old == nil {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
@@ -103,7 +103,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	s.objects[ref.Kind][ref] = e
+	s.objects[ref.Kind].put(e)
 	s.labels.remove(old)
 	s.labels.add(e)
 	s.owners.remove(old)
@@ -123,14 +123,14 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind][ref]
+	old := s.objects[ref.Kind].get(ref)
 	if old == nil {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
 	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
-	delete(s.objects[ref.Kind], ref)
+	s.objects[ref.Kind].remove(ref)
 	s.labels.remove(old)
 	s.owners.remove(old)
 	s.commitLocked(store.Deleted, old, s.rev+1, old.ownedMeta())
