@@ -154,7 +154,13 @@ func (b *slabCodecs) slice(t reflect.Type) *valueCodec {
 				return
 			}
 			n := int(h - 1)
-			v.Set(reflect.MakeSlice(t, n, n))
+			if n == 0 {
+				v.Set(reflect.MakeSlice(t, 0, 0)) // empty, not nil
+				return
+			}
+			// Grow allocates the array only, not a slice header too.
+			v.Grow(n)
+			v.SetLen(n)
 			for i := range n {
 				elem.dec(r, v.Index(i))
 			}
@@ -193,6 +199,41 @@ func (b *slabCodecs) mapOf(t reflect.Type) *valueCodec {
 		return nil
 	}
 	kt := t.Key()
+	dec := func(r *slabReader, v reflect.Value) {
+		h := r.uvarint()
+		if h == 0 {
+			return
+		}
+		n := int(h - 1)
+		m := reflect.MakeMapWithSize(t, n)
+		k, e := reflect.New(kt).Elem(), reflect.New(t.Elem()).Elem()
+		for range n {
+			k.SetString(r.string())
+			e.SetZero()
+			elem.dec(r, e)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	}
+	switch t { // a Secret's data, labels: without reflection
+	case bytesMapType:
+		dec = func(r *slabReader, v reflect.Value) {
+			if h := r.uvarint(); h > 0 {
+				m := make(map[string][]byte, h-1)
+				for range h - 1 {
+					k := r.string()
+					m[k] = r.bytes()
+				}
+				v.Set(reflect.ValueOf(m))
+			}
+		}
+	case stringMapType:
+		dec = func(r *slabReader, v reflect.Value) {
+			if m := readStringMap(r); m != nil {
+				v.Set(reflect.ValueOf(m))
+			}
+		}
+	}
 	return &valueCodec{
 		func(w *slabWriter, v reflect.Value) {
 			if v.IsNil() {
@@ -210,22 +251,7 @@ func (b *slabCodecs) mapOf(t reflect.Type) *valueCodec {
 				elem.enc(w, v.MapIndex(k))
 			}
 		},
-		func(r *slabReader, v reflect.Value) {
-			h := r.uvarint()
-			if h == 0 {
-				return
-			}
-			n := int(h - 1)
-			m := reflect.MakeMapWithSize(t, n)
-			k, e := reflect.New(kt).Elem(), reflect.New(t.Elem()).Elem()
-			for range n {
-				k.SetString(r.string())
-				e.SetZero()
-				elem.dec(r, e)
-				m.SetMapIndex(k, e)
-			}
-			v.Set(m)
-		},
+		dec,
 	}
 }
 
