@@ -95,3 +95,29 @@ type blobject struct {
 
 func (b *blobject) GetKind() meta.Kind        { return b.Kind }
 func (b *blobject) GetMeta() *meta.ObjectMeta { return &b.Metadata }
+
+// A mid-length string is kept inline in the first objects holding it and
+// shared once many hold it, and every Get returns it whole.
+func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	const message = "Certificate fetched from issuer successfully"
+	ref := func(n string) meta.Ref { return meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: n} }
+	names := make([]string, repeatShared+2)
+	for i := range names {
+		names[i] = fmt.Sprintf("e%d", i)
+		require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: names[i]},
+			Reason: "Issued", Message: strings.Clone(message)}))
+	}
+	for i, n := range names {
+		shared := 0
+		if i > repeatShared {
+			shared = 1
+		}
+		e := s.objects[meta.KindEvent].get(ref(n))
+		require.Len(t, e.slab.strs, shared, "%s: shared strings", n)
+		got := &meta.Event{}
+		require.NoError(t, s.Get(ctx, ref(n), got))
+		assert.Equal(t, message, got.Message)
+	}
+}

@@ -175,13 +175,13 @@ type kept struct {
 
 // keepAhead is decodeAhead, then writes what it decoded into a slab, or
 // packs its maps.
-func keepAhead(ref meta.Ref, obj, prev meta.Object) (kept, error) {
+func keepAhead(ref meta.Ref, obj, prev meta.Object, rep *repeats) (kept, error) {
 	decoded, err := decodeAhead(ref, obj, prev)
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}
 	if c := objectCodecOf(reflect.TypeOf(decoded).Elem()); c != nil {
-		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded)}, nil
+		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep)}, nil
 	}
 	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
 }
@@ -300,8 +300,8 @@ func (e *entry) encoded() ([]byte, error) {
 
 // writeAhead writes obj (normalised, of c's type) into a slab but for the
 // store's fields.
-func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object) *slabWriter {
-	w := &slabWriter{buf: make([]byte, 0, 512)}
+func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *slabWriter {
+	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep}
 	writeMetaRest(w, ref, obj.GetMeta())
 	c.rest.enc(w, reflect.ValueOf(obj).Elem())
 	return w

@@ -41,9 +41,10 @@ import (
 // CreationTime), which a write sets under the store's lock, then the rest
 // of the metadata and the object's other fields (slab_meta.go).
 //
-// Shared strings are map keys, long strings, and the DER of certificates:
-// what repeats across objects (annotation keys, the CA certificate in every
-// request and Secret, a chain in both its request and its Secret). They are
+// Shared strings are map keys, long strings, the DER of certificates, and
+// strings seen in other objects (sketch.go): what repeats across objects
+// (annotation keys, the CA certificate in every request and Secret, a
+// chain in both its request and its Secret, condition and event messages). They are
 // held by unique.Handle, so each has one copy while any entry holds it and
 // none after.
 type slab struct {
@@ -69,9 +70,10 @@ const (
 
 // slabWriter appends a slab's content.
 type slabWriter struct {
-	buf   []byte
-	strs  []unique.Handle[string]
-	block int // bytes of strings a full decoding copies
+	buf     []byte
+	strs    []unique.Handle[string]
+	block   int      // bytes of strings a full decoding copies
+	repeats *repeats // which mid-length strings to share; nil: none
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -97,7 +99,7 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.uvarint(tagUUID)
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
-	case len(s) >= shareFrom:
+	case len(s) >= shareFrom || len(s) >= repeatMinLen && w.repeats.seen(s):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
 		w.uvarint(uint64(len(s))<<2 | tagInline)

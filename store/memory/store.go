@@ -61,6 +61,8 @@ type Store struct {
 	hist     history
 	watchers map[*watcher]struct{}
 
+	repeats *repeats
+
 	leaseMu sync.Mutex
 	leases  map[string]store.Lease
 }
@@ -90,6 +92,7 @@ func New(opts ...Option) *Store {
 		hist:     newHistory(o.history, o.watchBuffer),
 		watchers: map[*watcher]struct{}{},
 		leases:   map[string]store.Lease{},
+		repeats:  newRepeats(),
 	}
 }
 

@@ -26,7 +26,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	k, err := keepAhead(ref, obj, nil)
+	k, err := keepAhead(ref, obj, nil, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		prev = cur.decoded.obj
 	}
 	s.mu.RUnlock()
-	k, err := keepAhead(ref, obj, prev)
+	k, err := keepAhead(ref, obj, prev, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
