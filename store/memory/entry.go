@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certflow/certflow/meta"
@@ -312,10 +313,18 @@ func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *s
 // string and byte slice it copies.
 func (c *objectCodec) decode(e *entry, v reflect.Value, m *meta.ObjectMeta) {
 	v.SetZero()
-	r, block := e.slab.reader(true)
+	// A reader passed to the codec's functions escapes: one from a pool
+	// spares a Get an allocation.
+	r := readers.Get().(*slabReader)
+	var block int
+	*r, block = e.slab.reader(true)
 	if block > 0 {
 		r.block = make([]byte, block)
 	}
-	readMeta(&r, e.ref, m)
-	c.rest.dec(&r, v)
+	readMeta(r, e.ref, m)
+	c.rest.dec(r, v)
+	*r = slabReader{}
+	readers.Put(r)
 }
+
+var readers = sync.Pool{New: func() any { return new(slabReader) }}
