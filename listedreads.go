@@ -118,7 +118,7 @@ func (l *listedReads) end() {
 func (l *listedReads) forget(ref meta.Ref) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.items != nil {
+	if l.items != nil && answeredKinds[ref.Kind] { // Events come and go in numbers
 		delete(l.items, ref)
 		l.passed[ref] = true
 	}
@@ -129,15 +129,18 @@ func (l *listedReads) forget(ref meta.Ref) {
 func (l *listedReads) take(ref meta.Ref) (raw store.Raw, found, listed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.items == nil || l.passed[ref] || !l.kinds[ref.Kind] {
+	if l.items == nil || l.passed[ref] {
 		return store.Raw{}, false, false
 	}
 	raw, found = l.items[ref]
-	if found && !sharedKinds[ref.Kind] {
+	if !found {
+		return store.Raw{}, false, l.kinds[ref.Kind]
+	}
+	if !sharedKinds[ref.Kind] {
 		delete(l.items, ref)
 		l.passed[ref] = true
 	}
-	return raw, found, true
+	return raw, true, true
 }
 
 // Get answers from the list when it can, else from the Store.

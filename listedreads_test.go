@@ -97,7 +97,11 @@ func TestListedReadsLeavesWhatTheListMissedToTheStore(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			counts := storecount.New(raw)
 			l := &listedReads{Store: counts}
-			l.load(nil, tc.err)
+			listed := store.Raw{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "c"}, Data: []byte(`{"type":"listed"}`)}
+			l.load([]store.Raw{listed}, tc.err)
+			got := &secret.Secret{}
+			require.NoError(t, l.Get(ctx, listed.Ref, got), "what was listed is answered")
+			assert.Equal(t, secret.Type("listed"), got.Type)
 			require.NoError(t, l.Get(ctx, ref, &secret.Secret{}), "the Store answers for it")
 			err := l.Get(ctx, other, &secret.Secret{})
 			assert.ErrorIs(t, err, store.ErrNotFound)
