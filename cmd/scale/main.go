@@ -44,15 +44,15 @@ func main() {
 
 func run() error {
 	var (
-		opts           measure.Options
-		storeURL       = flag.String("store", "memory", "memory, or file://DIR (created if missing)")
-		noSync         = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
-		quickOpen      = flag.Bool("quick-open", true, "file store: open with file.WithQuickOpen (every file looked at only after a crash)")
-		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-		restartProfile = flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file")
-		memProfile     = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
-		copyTo         = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
+		opts       measure.Options
+		storeURL   = flag.String("store", "memory", "memory, or file://DIR (created if missing)")
+		noSync     = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
+		quickOpen  = flag.Bool("quick-open", true, "file store: open with file.WithQuickOpen (every file looked at only after a crash)")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
+		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
+	restartProfile := flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file (not with -cpuprofile)")
 	opts.Flags(flag.CommandLine, 100000, false)
 	flag.Parse()
 
@@ -68,17 +68,6 @@ func run() error {
 	}
 	opts.Open = open
 	opts.Progress = os.Stderr
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	if *restartProfile != "" {
 		if *cpuProfile != "" {
 			return errors.New("-cpuprofile-restart and -cpuprofile cannot be combined")
@@ -89,6 +78,17 @@ func run() error {
 		}
 		defer f.Close()
 		opts.RestartProfile = f
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
