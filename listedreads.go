@@ -49,6 +49,13 @@ var answeredKinds = map[meta.Kind]bool{
 	meta.KindIssuer: true, meta.KindClusterIssuer: true, meta.KindOrder: true, meta.KindChallenge: true,
 }
 
+// presenceKinds are the answered kinds of which the list keeps only which
+// objects exist, and the Store answers for those: a certificate's visit
+// reads one of its requests, and at 100k certificates keeping them all
+// (some 800 MB) through the first visits raised the start's peak RSS
+// from 2.0 to 2.5 GB.
+var presenceKinds = map[meta.Kind]bool{meta.KindCertificateRequest: true}
+
 // sharedKinds are read by the visits of many objects (an issuer by each
 // of its certificates): their few objects are answered until the end.
 var sharedKinds = map[meta.Kind]bool{meta.KindIssuer: true, meta.KindClusterIssuer: true}
@@ -59,7 +66,10 @@ var sharedKinds = map[meta.Kind]bool{meta.KindIssuer: true, meta.KindClusterIssu
 func (l *listedReads) load(items []store.Raw, err error) {
 	kept := make(map[meta.Ref]store.Raw, len(items))
 	for _, raw := range items {
-		if answeredKinds[raw.Ref.Kind] {
+		switch {
+		case presenceKinds[raw.Ref.Kind]:
+			kept[raw.Ref] = store.Raw{Ref: raw.Ref}
+		case answeredKinds[raw.Ref.Kind]:
 			kept[raw.Ref] = raw
 		}
 	}
@@ -135,6 +145,9 @@ func (l *listedReads) take(ref meta.Ref) (raw store.Raw, found, listed bool) {
 	raw, found = l.items[ref]
 	if !found {
 		return store.Raw{}, false, l.kinds[ref.Kind]
+	}
+	if raw.Data == nil {
+		return store.Raw{}, false, false // kept to tell it exists only
 	}
 	if !sharedKinds[ref.Kind] {
 		delete(l.items, ref)

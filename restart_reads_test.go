@@ -40,7 +40,8 @@ func issuedRig(t *testing.T, ctx context.Context, n int) (*memory.Store, *clock.
 }
 
 // A restarted Manager with nothing due decides on what its first list
-// read: it reads no object from the Store again, and writes nothing.
+// read: it reads from the Store again only each Certificate's request, and
+// writes nothing.
 func TestRestartReadsWhatItListedOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -54,7 +55,8 @@ func TestRestartReadsWhatItListedOnce(t *testing.T) {
 	}
 	calls := r.counts.Counts()
 	assert.Zero(t, calls.Writes(), "writes after a restart with nothing due: %s", calls)
-	assert.Zero(t, calls.Of(storecount.Get), "Store reads after a restart with nothing due: %s", calls)
+	// Its current request, which the list does not keep (listedReads).
+	assert.LessOrEqual(t, calls.Of(storecount.Get), int64(n), "Store reads after a restart with nothing due: at most one per Certificate: %s", calls)
 	assert.Equal(t, int64(1), calls.Of(storecount.FullList), "%s", calls)
 	assert.Eventually(t, func() bool {
 		r.m.listed.mu.Lock()
