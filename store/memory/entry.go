@@ -81,6 +81,19 @@ func (e *entry) storeFields() storeFields {
 
 func (e *entry) resourceVersion() string { return e.storeFields().resourceVersion }
 
+// eachOwner calls yield with each of the object's owners, whose strings
+// point into the entry: a caller keeping one clones it.
+func (e *entry) eachOwner(yield func(meta.Ref)) {
+	if e.codec != nil {
+		r, _ := e.slab.reader(false)
+		walkMeta(&r, nil, yield)
+		return
+	}
+	for _, o := range e.decoded.obj.GetMeta().OwnerRefs {
+		yield(o)
+	}
+}
+
 // metaMaps are the metadata's packed labels and annotations, built.
 type metaMaps struct{ labels, annotations map[string]string }
 
@@ -109,9 +122,8 @@ func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
 // the entry: a caller keeping one clones it.
 func (e *entry) eachLabel(yield func(k, v string)) {
 	if e.codec != nil {
-		for k, v := range e.view().Labels {
-			yield(k, v)
-		}
+		r, _ := e.slab.reader(false)
+		walkMeta(&r, yield, nil)
 		return
 	}
 	for k, v := range e.decoded.obj.GetMeta().Labels {

@@ -74,6 +74,9 @@ type slabWriter struct {
 	strs    []unique.Handle[string]
 	block   int      // bytes of strings a full decoding copies
 	repeats *repeats // which mid-length strings to share; nil: none
+	// scratch and check are slab_pem.go's buffers for a block's DER and
+	// for writing the block out again.
+	scratch, check []byte
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }

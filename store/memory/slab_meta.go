@@ -226,3 +226,61 @@ func readTimePointer(r *slabReader) *time.Time {
 func cloneRef(r meta.Ref) meta.Ref {
 	return meta.Ref{Kind: meta.Kind(canonical(string(r.Kind))), Namespace: canonical(r.Namespace), Name: strings.Clone(r.Name)}
 }
+
+// walkMeta calls labels with each label and owners with each owner,
+// reading past the rest of the metadata without building it (the store's
+// indexes, on every write); r is after the block count. The strings point
+// into the slab.
+func walkMeta(r *slabReader, labels func(k, v string), owners func(meta.Ref)) {
+	r.skipString()
+	r.skipString()
+	r.varint()
+	if r.byte1() == 1 {
+		r.skipTime()
+	}
+	if r.byte1() == 0 {
+		r.skipString()
+		r.skipString()
+	}
+	if h := r.uvarint(); h > 0 {
+		for range h - 1 {
+			k := r.string()
+			v := r.string()
+			if labels != nil {
+				labels(k, v)
+			}
+		}
+	}
+	if h := r.uvarint(); h > 0 {
+		for range h - 1 {
+			r.skipString()
+			r.skipString()
+		}
+	}
+	if h := r.uvarint(); h > 0 && owners != nil {
+		for range h - 1 {
+			kind := r.string()
+			ns := r.string()
+			owners(meta.Ref{Kind: meta.Kind(kind), Namespace: ns, Name: r.string()})
+		}
+	}
+}
+
+func (r *slabReader) skipString() {
+	switch h := r.uvarint(); h & 3 {
+	case tagInline:
+		r.off += int(h >> 2)
+	case tagUUID:
+		r.off += 16
+	}
+}
+
+func (r *slabReader) skipTime() {
+	switch r.byte1() {
+	case 0:
+		r.varint()
+		r.uvarint()
+	case 1:
+		r.off += int(r.uvarint())
+	}
+}

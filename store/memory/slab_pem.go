@@ -3,8 +3,8 @@ package memory
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/pem"
 	"math"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -32,47 +32,74 @@ const (
 // more is kept as bytes).
 const maxPEMBlocks = 64
 
-// pemBlock is one block of a PEM text, its DER still inside the text.
-type pemBlock struct {
-	typ string
-	der []byte
+// pemSpan is one block of a PEM text: its type, and its base64 body
+// (newlines included) and DER length.
+type pemSpan struct {
+	typ  string
+	body []byte
+	der  int
 }
 
 // pem writes b as PEM blocks and reports true, or writes nothing and
-// reports false when b is not a PEM text encoding/pem would write.
+// reports false when b is not a PEM text encoding/pem would write. It
+// checks each block by writing it out again, so what it accepts reads back
+// exactly; its DER goes through w.scratch (no allocation per block).
 func (w *slabWriter) pem(b []byte) bool {
-	if !bytes.HasPrefix(b, []byte(pemBegin)) {
+	var spans [maxPEMBlocks]pemSpan
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		if n == maxPEMBlocks || !bytes.HasPrefix(rest, []byte(pemBegin)) {
+			return false
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < len(pemBegin)+len(pemDashes)-1 || !bytes.HasSuffix(rest[:nl+1], []byte(pemDashes)) {
+			return false
+		}
+		typ := rest[len(pemBegin) : nl+1-len(pemDashes)]
+		e := bytes.Index(rest[nl+1:], []byte(pemEnd))
+		if e < 0 {
+			return false
+		}
+		body := rest[nl+1 : nl+1+e]
+		der, ok := w.decodeBase64(body)
+		if !ok {
+			return false
+		}
+		l := pemLen(unsafe.String(unsafe.SliceData(typ), len(typ)), len(der))
+		if l > len(rest) {
+			return false
+		}
+		w.check = slices.Grow(w.check[:0], l)[:l]
+		if !bytes.Equal(putPEM(w.check, unsafe.String(unsafe.SliceData(typ), len(typ)), der), rest[:l]) {
+			return false
+		}
+		spans[n] = pemSpan{typ: unsafe.String(unsafe.SliceData(typ), len(typ)), body: body, der: len(der)}
+		rest = rest[l:]
+	}
+	if n == 0 {
 		return false
 	}
-	var blocks []pemBlock
-	rest := b
-	for len(rest) > 0 {
-		if len(blocks) == maxPEMBlocks {
-			return false
-		}
-		p, r := pem.Decode(rest)
-		if p == nil || len(p.Headers) > 0 {
-			return false
-		}
-		consumed := rest[:len(rest)-len(r)]
-		if pemLen(p.Type, len(p.Bytes)) != len(consumed) ||
-			!bytes.Equal(putPEM(make([]byte, len(consumed)), p.Type, p.Bytes), consumed) {
-			return false
-		}
-		blocks = append(blocks, pemBlock{p.Type, p.Bytes})
-		rest = r
-	}
-	w.uvarint((uint64(len(blocks))<<2 | tagPEM) + 1)
+	w.uvarint((uint64(n)<<2 | tagPEM) + 1)
 	w.uvarint(uint64(len(b)))
-	for _, p := range blocks {
+	for _, p := range spans[:n] {
 		w.plain(p.typ, sharedKeyLen)
 		share := math.MaxInt // a key or a CSR is its object's alone
 		if strings.HasSuffix(p.typ, "CERTIFICATE") {
 			share = 1 // certificates are what other objects repeat
 		}
-		w.plain(unsafe.String(unsafe.SliceData(p.der), len(p.der)), share)
+		der, _ := w.decodeBase64(p.body)
+		w.plain(unsafe.String(unsafe.SliceData(der), len(der)), share)
 	}
 	return true
+}
+
+// decodeBase64 decodes a PEM body into w.scratch (valid until the next
+// call); base64 skips the newlines, and the caller's check rejects any
+// other form than encoding/pem's.
+func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
+	w.scratch = slices.Grow(w.scratch[:0], base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(w.scratch[:cap(w.scratch)], body)
+	return w.scratch[:n], err == nil
 }
 
 // plain writes s inline or shared, never as a UUID.
