@@ -26,6 +26,34 @@ import "github.com/certflow/certflow/internal/dnsname"
 // ~160, an exact hit ~260) and the one branch it mispredicted per lookup,
 // but measured wildcards 1.72× → 1.65× and exact names 1.19× → 1.26× at
 // 1k. None of these is kept.
+//
+// Measured later the same way (1k/10k/100k, throughput mode, medians of
+// 3–6 alternating runs of main's binary and the variant, 2 shared cores at
+// load 12–17, so ±0.1 is noise; instructions per lookup from cachegrind,
+// ~24 of the benchmark's loop included, the map's ~190), none kept either:
+//   - keys stored with a letter mask (0x20 under each lower-case letter,
+//     after the key in the same string) and compared as (x|mask)^key, word
+//     by word without branches: mixed case then costs what lower case does
+//     (329 → 257 instructions, wildcard+mixed 527 → 412) and gained ~0.1–0.2
+//     (wildcard+mixed 1.72–1.90 → 1.47–1.67), but lower-case names load the
+//     mask too: exact 1.17–1.19 → 1.30–1.44, wildcards 0.1 worse. Loading
+//     the mask only for words that differ left exact 0.04–0.2 worse
+//     (1.18–1.46, main 1.14–1.26) for mixed-case gains of 0–0.2 at 1k and
+//     none at 10k–100k, and the table's masked copies cost ~50 bytes a name.
+//     The mask computed from the key instead: +40 instructions on every
+//     lower-case lookup.
+//   - fewer instructions around the probe: HashFolded straight-line for
+//     17–32 bytes, IndexDot's first word inline, find's match mask as
+//     (x-lowBits)&^x (its false hits are bytes tag^1, so published slots),
+//     the length compared before EqualFolded; or everything fused into one
+//     function with no calls: −18 instructions for exact names, −43 for
+//     wildcards, and no change beyond the noise in time.
+//   - as a bound only (wrong for exact names starting with "w"): not probing
+//     the exact table at all for wildcard names took them from 1.6–1.7 to
+//     1.45–1.5, so no cheaper exact miss can give more than that; the rest
+//     is the parent's own chain (dot, hash, the second table's lines).
+// These lookups are bound by the cache lines and dependent loads they
+// touch, not by their instruction count.
 
 // wildHash is the hash under which the wildcard table files parent, the
 // "b.c" of "*.b.c".
