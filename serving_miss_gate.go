@@ -1,7 +1,9 @@
 package certflow
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"net"
 	"net/netip"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/dnsname"
+	"github.com/certflow/certflow/internal/jsonmember"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
@@ -111,12 +114,7 @@ func (g *missGate) reset(items []store.Raw) {
 		if raw.Ref.Kind != meta.KindCertificate {
 			continue
 		}
-		om, err := rawMeta(raw)
-		if err != nil {
-			unnamed[raw.Ref] = true
-			continue
-		}
-		if v, ok := om.Annotations[certificate.AnnotationValidationNames]; ok {
+		if v, ok := validationNamesOf(raw); ok {
 			names[raw.Ref] = v
 		} else {
 			unnamed[raw.Ref] = true
@@ -132,6 +130,40 @@ func (g *missGate) reset(items []store.Raw) {
 	for ref := range unnamed {
 		g.activateLocked(ref, now)
 	}
+}
+
+// validationNamesOf reads a listed Certificate's AnnotationValidationNames
+// without decoding the rest of it (a restart lists every Certificate): it
+// finds metadata, then annotations, then the annotation, member by member.
+// A key it cannot compare as written (escaped, or another case, which
+// encoding/json would match) has the metadata decoded in full instead.
+func validationNamesOf(raw store.Raw) (string, bool) {
+	plain := true
+	member := func(obj []byte, name string) []byte {
+		var found []byte
+		jsonmember.Each(obj, func(key, value []byte) bool {
+			switch {
+			case string(key) == name:
+				found = value
+				return false
+			case bytes.EqualFold(key, []byte(name)) || bytes.IndexByte(key, '\\') >= 0:
+				plain = false
+				return false
+			}
+			return true
+		})
+		return found
+	}
+	var v string
+	if value := member(member(member(raw.Data, "metadata"), "annotations"), certificate.AnnotationValidationNames); plain {
+		return v, value != nil && json.Unmarshal(value, &v) == nil
+	}
+	om, err := rawMeta(raw)
+	if err != nil {
+		return "", false
+	}
+	v, ok := om.Annotations[certificate.AnnotationValidationNames]
+	return v, ok
 }
 
 func (g *missGate) setLocked(ref meta.Ref, annotations map[string]string) {

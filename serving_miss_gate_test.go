@@ -182,3 +182,30 @@ func TestCertificateValidationNames(t *testing.T) {
 		certificate.SplitValidationNames(crt.ObjectMeta.Annotations[certificate.AnnotationValidationNames]))
 	assert.Empty(t, certificate.SplitValidationNames(""))
 }
+
+// A listed Certificate's names are read without decoding it, and as
+// encoding/json would read them when a key is escaped or cased otherwise.
+func TestValidationNamesOf(t *testing.T) {
+	ref := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	for _, tc := range []struct {
+		name, data string
+		want       string
+		named      bool
+	}{
+		{"annotated", `{"kind":"Certificate","metadata":{"name":"c","annotations":{"x":"y","certflow.io/validation-names":"a.test,b.test"}},"spec":{}}`, "a.test,b.test", true},
+		{"empty list", `{"metadata":{"annotations":{"certflow.io/validation-names":""}}}`, "", true},
+		{"no annotation", `{"metadata":{"annotations":{"x":"y"}}}`, "", false},
+		{"no annotations", `{"metadata":{"name":"c"}}`, "", false},
+		{"no metadata", `{"spec":{}}`, "", false},
+		{"escaped key", `{"metadata":{"annotations":{"certflow.io\/validation-names":"a.test"}}}`, "a.test", true},
+		{"other case", `{"Metadata":{"Annotations":{"certflow.io/validation-names":"a.test"}}}`, "a.test", true},
+		{"not a string", `{"metadata":{"annotations":{"certflow.io/validation-names":7}}}`, "", false},
+		{"corrupt", `{"metadata":`, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, named := validationNamesOf(store.Raw{Ref: ref, Data: []byte(tc.data)})
+			assert.Equal(t, tc.named, named)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
