@@ -46,10 +46,11 @@ const (
 // serves what it finds.
 //
 // Only a miss that may be real reads (missGate: a name of a Certificate
-// whose issuance is under way). Misses share reads: a miss waits for the next read that starts after it,
-// reads are serialised and at least missReadInterval apart, so a flood of
-// made-up tokens costs the Store at most one read per interval; a token
-// still missing after its read is answered at once for missNegativeTTL.
+// whose issuance is under way). Misses share reads: a miss waits for the
+// next read that starts after it, reads are serialised and at least
+// missReadInterval apart, so a flood of made-up tokens costs the Store at
+// most one read per interval; a token still missing after its read is
+// answered at once for missNegativeTTL.
 type challengeMiss struct {
 	store store.Reader
 	clock clock.Clock
