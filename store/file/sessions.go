@@ -113,9 +113,11 @@ func (t *tree) leaveSessions() error {
 	rerr := t.root.Remove(sessionsDir + "/" + s.name)
 	err := releaseSession(s.file)
 	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		// A file system that cannot remove an open file (Windows, where
-		// the file was opened without FILE_SHARE_DELETE or the volume
-		// lacks POSIX delete semantics): again, now that it is closed.
+		// A platform that refuses to remove an open file: again, now
+		// that it is closed. (On Windows os.Root opens files sharing
+		// delete and removes them with POSIX semantics where the volume
+		// has them; where it has not, the removal succeeds and the name
+		// goes at the close.)
 		if rerr = t.root.Remove(sessionsDir + "/" + s.name); errors.Is(rerr, fs.ErrNotExist) {
 			rerr = nil
 		}
