@@ -170,6 +170,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
+	m.wiring.miss.gate.reset(res.Items)
 	m.ownerWake.reset()
 	m.own.reset()
 	m.written.reset()
@@ -312,6 +313,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		}
 	}
 	m.wiring.observeServing(ctx, ev)
+	m.wiring.miss.gate.observe(ev, m.owners.of)
 	m.changes.notify(ev.Ref)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone

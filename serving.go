@@ -11,8 +11,9 @@ import (
 // GetCertificate answers a TLS handshake from the current certificates: the
 // exact SNI name, then its wildcard; TLS-ALPN-01 (acme-tls/1) hellos get the
 // challenge certificate of a pending challenge (looked up in the Store when
-// the watch has not delivered it yet: such a miss waits for a shared Store
-// read, at most one per 100 ms). A hit takes no lock and allocates nothing. Use it as tls.Config.GetCertificate. The
+// the watch has not delivered it yet and the name is one of a Certificate
+// whose issuance is under way: such a miss waits for a shared Store read,
+// at most one per 100 ms). A hit takes no lock and allocates nothing. Use it as tls.Config.GetCertificate. The
 // certificate's Leaf is nil (crypto/tls does not need it; parse
 // Certificate[0] to inspect it), and it is shared: do not modify it.
 //
@@ -70,7 +71,8 @@ func (m *Manager) getCertificateOrUnrecognized(hello *tls.ClientHelloInfo) (*tls
 // HTTPHandler answers HTTP-01 challenges under /.well-known/acme-challenge/
 // for every challenge in the Store (so any replica sharing the Store
 // answers, even before its Store watch delivered the challenge: a token it
-// does not hold yet is looked up in the Store, at a bounded rate) and
+// does not hold yet, for a Host that is a name of a Certificate whose
+// issuance is under way, is looked up in the Store, at a bounded rate) and
 // passes every other request to fallback. A nil fallback
 // redirects to https.
 func (m *Manager) HTTPHandler(fallback http.Handler) http.Handler {

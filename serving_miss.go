@@ -45,15 +45,20 @@ const (
 // validate: Presented is stored before the self-check and the accept) and
 // serves what it finds.
 //
-// Misses share reads: a miss waits for the next read that starts after it,
-// reads are serialised and at least missReadInterval apart, so a flood of
-// made-up tokens costs the Store at most one read per interval; a token
-// still missing after its read is answered at once for missNegativeTTL.
+// Only a miss that may be real reads (missGate: a name of a Certificate
+// whose issuance is under way). Misses share reads: a miss waits for the
+// next read that starts after it, reads are serialised and at least
+// missReadInterval apart, so a flood of made-up tokens costs the Store at
+// most one read per interval; a token still missing after its read is
+// answered at once for missNegativeTTL.
 type challengeMiss struct {
 	store store.Reader
 	clock clock.Clock
 	put   func(*challenge.Challenge)
 	drop  func(ref meta.Ref, resourceVersion string)
+	// gate lets through only misses that may be real: for a name of a
+	// Certificate whose issuance is under way.
+	gate *missGate
 
 	mu sync.Mutex
 	// running is the read in progress; next the one that starts after it
@@ -74,8 +79,8 @@ type missRead struct {
 	err  error
 }
 
-func newChallengeMiss(st store.Reader, clk clock.Clock, put func(*challenge.Challenge), drop func(meta.Ref, string)) *challengeMiss {
-	return &challengeMiss{store: st, clock: clk, put: put, drop: drop, idle: make(chan struct{}),
+func newChallengeMiss(st store.Reader, clk clock.Clock, gate *missGate, put func(*challenge.Challenge), drop func(meta.Ref, string)) *challengeMiss {
+	return &challengeMiss{store: st, clock: clk, gate: gate, put: put, drop: drop, idle: make(chan struct{}),
 		negative: map[string]time.Time{}, served: map[meta.Ref]bool{}}
 }
 
@@ -230,9 +235,11 @@ func (t missTokens) KeyAuthorization(token string) (keyAuth, identifier string, 
 }
 
 // FindKeyAuthorization reads the Store for a token the cache does not
-// hold (the handler asks only for well-formed tokens).
-func (t missTokens) FindKeyAuthorization(ctx context.Context, token string) (keyAuth, identifier string, ok bool) {
-	if t.miss.knownAbsent(token) {
+// hold (the handler asks only for well-formed tokens), when host is a name
+// of a Certificate whose issuance is under way: no other validation can
+// be real.
+func (t missTokens) FindKeyAuthorization(ctx context.Context, host, token string) (keyAuth, identifier string, ok bool) {
+	if !t.miss.gate.mayBeReal(host) || t.miss.knownAbsent(token) {
 		return "", "", false
 	}
 	if t.miss.refresh(ctx) != nil {
@@ -246,10 +253,14 @@ func (t missTokens) FindKeyAuthorization(ctx context.Context, token string) (key
 }
 
 // challengeCertificate answers an acme-tls/1 hello the cache missed
-// (miss wraps serve.ErrNoChallenge) from the Store's Challenges. Names are
-// not secret, so no miss is remembered: reads stay bounded by the
-// interval alone.
+// (miss wraps serve.ErrNoChallenge) from the Store's Challenges, when it
+// names a Certificate whose issuance is under way. Names are not secret,
+// so no miss is remembered: reads stay bounded by the gate and the
+// interval.
 func (c *challengeMiss) challengeCertificate(cache *serve.Cache, hello *tls.ClientHelloInfo, miss error) (*tls.Certificate, error) {
+	if !c.gate.mayBeReal(helloName(hello)) {
+		return nil, miss
+	}
 	ctx := hello.Context()
 	if ctx == nil {
 		ctx = context.Background()

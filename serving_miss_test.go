@@ -142,10 +142,11 @@ func selfCheckPorts(t *testing.T, cfg *Config) (serve func(*Manager)) {
 
 // Two replicas share a Store behind a load balancer that sends the CA's
 // validations to the one that did not present the challenge, and whose
-// watch has delivered nothing (held back for the whole test). Replica A
-// presents, self-checks on its own ports and accepts; the CA validates at
-// replica B only, which finds each challenge in the Store and answers.
-// Without the Store lookup, B answers 404 and the orders fail.
+// watch has delivered nothing (held back for the whole test): B knows the
+// Certificates only from the list it started with. Replica A presents,
+// self-checks on its own ports and accepts; the CA validates at replica B
+// only, which finds each challenge in the Store and answers. Without the
+// Store lookup, B answers 404 and the orders fail.
 func TestReplica_AnswersValidationsItsWatchHasNotDelivered(t *testing.T) {
 	stores := []struct {
 		name string
@@ -171,6 +172,22 @@ func TestReplica_AnswersValidationsItsWatchHasNotDelivered(t *testing.T) {
 			held := newHeldWatch(storeB)
 			t.Cleanup(func() { close(held.release) })
 
+			// A's self-checks reach A; the CA reaches B.
+			cfgA := Config{Store: storeA, Workers: 4}.WithTestCA(rig)
+			serveA := selfCheckPorts(t, &cfgA)
+			a, err := New(cfgA)
+			require.NoError(t, err)
+			serveA(a)
+
+			// B learns of the Certificates from the list it starts with
+			// (its watch delivers nothing): a validation reads the Store
+			// only for the names of Certificates it knows of.
+			require.NoError(t, a.Apply(ctx, rig.Issuer("default", "alpn", solver.Config{TLSALPN01: &solver.TLSALPN01Config{}})))
+			tlsCert := testrig.ACMECertificate("default", "tls", "alpn", "tls.example.test")
+			require.NoError(t, a.Apply(ctx, tlsCert))
+			web := testrig.ACMECertificate("default", "web", "http", "web.example.test")
+			require.NoError(t, a.Apply(ctx, web))
+
 			b, err := New(Config{Store: held, Workers: 2}.WithTestCA(rig))
 			require.NoError(t, err)
 			atB := &validationCounter{m: b}
@@ -181,24 +198,13 @@ func TestReplica_AnswersValidationsItsWatchHasNotDelivered(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("replica B never watched")
 			}
-
-			// A's self-checks reach A; the CA reaches B.
-			cfgA := Config{Store: storeA, Workers: 4}.WithTestCA(rig)
-			serveA := selfCheckPorts(t, &cfgA)
-			a, err := New(cfgA)
-			require.NoError(t, err)
-			serveA(a)
 			testrig.Run(t, ctx, 20*time.Second, a.Run)
 
-			require.NoError(t, a.Apply(ctx, rig.Issuer("default", "http")))
-			require.NoError(t, a.Apply(ctx, rig.Issuer("default", "alpn", solver.Config{TLSALPN01: &solver.TLSALPN01Config{}})))
-			// One at a time: a read made for one challenge serves every
-			// challenge stored, so each kind of miss must make its own.
-			tlsCert := testrig.ACMECertificate("default", "tls", "alpn", "tls.example.test")
-			require.NoError(t, a.Apply(ctx, tlsCert))
+			// One at a time (web's issuer comes later): a read made for one
+			// challenge serves every challenge stored, so each kind of miss
+			// must make its own.
 			require.NoError(t, a.WaitReady(ctx, meta.RefOf(tlsCert)), "issued with B answering the CA's TLS-ALPN-01 validation")
-			web := testrig.ACMECertificate("default", "web", "http", "web.example.test")
-			require.NoError(t, a.Apply(ctx, web))
+			require.NoError(t, a.Apply(ctx, rig.Issuer("default", "http")))
 			require.NoError(t, a.WaitReady(ctx, meta.RefOf(web)), "issued with B answering the CA's HTTP-01 validation")
 
 			assert.Positive(t, atB.http.Load(), "the CA's HTTP-01 validation was answered by B")

@@ -99,7 +99,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	}}
 	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	w.settled = map[meta.Kind]func(store.Raw) bool{meta.KindCertificateRequest: request.FinalListed}
-	w.miss = newChallengeMiss(deps.Store, deps.Clock, w.putChallenge, w.cache.DeleteChallengeAt)
+	w.miss = newChallengeMiss(deps.Store, deps.Clock, newMissGate(deps.Clock, cfg.ACME.SelfCheckTimeout), w.putChallenge, w.cache.DeleteChallengeAt)
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
 		return nil, err
 	}

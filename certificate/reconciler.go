@@ -77,10 +77,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if keyAndRequest(&plan) {
 		deps.Store = &keyFirst{Store: deps.Store}
 	}
-	next, err := reconcile.Execute(ctx, deps, plan)
+	out, err := reconcile.ExecuteOutcome(ctx, deps, plan)
+	next := out.Next
 	done(next, err)
 	if err != nil {
 		return next, err
+	}
+	if !out.Stored() {
+		// A child was there already: settle would decide on the plan's.
+		return out.Requeue(r.deps.Clock.Now()), nil
 	}
 	return r.settle(ctx, snap, &plan, next)
 }

@@ -35,7 +35,8 @@ func secretNameLabel(name string) string {
 
 // Default labels c with its Secret's name (LabelSecretName); Manager.Apply
 // calls it before storing c, so the Certificates naming one Secret find
-// each other from the moment they exist.
+// each other from the moment they exist. It also annotates c with the names
+// its validations may arrive for (AnnotationValidationNames).
 func (c *Certificate) Default() {
 	// A copy: the caller's map may be shared by other objects.
 	labels := maps.Clone(c.ObjectMeta.Labels)
@@ -44,6 +45,7 @@ func (c *Certificate) Default() {
 	}
 	labels[LabelSecretName] = secretNameLabel(c.Spec.SecretName)
 	c.ObjectMeta.Labels = labels
+	c.ObjectMeta.Annotations = withValidationNames(c)
 }
 
 var _ meta.Defaulter = (*Certificate)(nil)

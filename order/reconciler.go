@@ -66,10 +66,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		d := r.policy().decide(*s)
 		if d.step == stepNone {
 			done := r.deps.Observe(meta.KindOrder, s, &d.plan)
-			next, err := reconcile.Execute(ctx, r.deps, d.plan)
+			out, err := reconcile.ExecuteOutcome(ctx, r.deps, d.plan)
+			next := out.Next
 			done(next, err)
 			if err != nil {
 				return next, err
+			}
+			if !out.Stored() {
+				// A Challenge was there already: settle would decide on the plan's.
+				return out.Requeue(r.deps.Clock.Now()), nil
 			}
 			return r.settle(ctx, s, d.plan, next)
 		}

@@ -32,11 +32,20 @@ func ClaimTTL(work time.Duration) time.Duration {
 // and deletes children, records events, then performs the effect under its
 // claim and stores the outcome. It returns when to look at the object again.
 // A store.ErrConflict means the snapshot was stale: reload and decide again.
+// A reconciler that decides again on what p wrote uses ExecuteOutcome,
+// which also says which children were stored already.
 func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
+	out, err := ExecuteOutcome(ctx, d, p)
+	return out.Next, err
+}
+
+// ExecuteOutcome is Execute, returning the Outcome.
+func ExecuteOutcome(ctx context.Context, d Deps, p Plan) (Outcome, error) {
+	var out Outcome
 	ref := meta.RefOf(p.Object)
 	if p.Write {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
-			return time.Time{}, fmt.Errorf("reconcile: update %s: %w", ref, err)
+			return out, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
 	} else if len(p.Delete) > 0 {
 		// Deletions stand on the object as decided even when it is not
@@ -46,27 +55,34 @@ func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 		// as a conflict instead of as a child that seems never to have
 		// existed.
 		if err := fresh(ctx, d, p.Object); err != nil {
-			return time.Time{}, err
+			return out, err
 		}
 	}
 	for _, child := range p.Create {
-		if err := d.Store.Create(ctx, child); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-			return time.Time{}, fmt.Errorf("reconcile: create %s: %w", meta.RefOf(child), err)
+		err := d.Store.Create(ctx, child)
+		switch {
+		case errors.Is(err, store.ErrAlreadyExists):
+			out.Existed = append(out.Existed, meta.RefOf(child))
+		case err != nil:
+			return out, fmt.Errorf("reconcile: create %s: %w", meta.RefOf(child), err)
 		}
 	}
 	for _, del := range p.Delete {
 		err := d.Store.Delete(ctx, del.Ref, del.ResourceVersion)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return time.Time{}, fmt.Errorf("reconcile: delete %s: %w", del.Ref, err)
+			return out, fmt.Errorf("reconcile: delete %s: %w", del.Ref, err)
 		}
 	}
 	for _, e := range p.Events {
 		meta.RecordEvent(d.Events, p.Object, e.Type, e.Reason, e.Message)
 	}
 	if p.Effect == nil {
-		return p.Next, nil
+		out.Next = p.Next
+		return out, nil
 	}
-	return perform(ctx, d, p.Object, p.Effect)
+	var err error
+	out.Next, err = perform(ctx, d, p.Object, p.Effect)
+	return out, err
 }
 
 // perform runs one effect under its claim and writes the outcome it

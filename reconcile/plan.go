@@ -19,7 +19,8 @@ type Plan struct {
 	Object meta.Object
 	Write  bool
 	// Create lists children to create. Their names are deterministic, so one
-	// that already exists is what an earlier attempt made and is kept.
+	// that already exists (an earlier attempt's, another replica's) is kept,
+	// and Outcome.Existed names it: it may differ from the one listed here.
 	Create []meta.Object
 	// Delete lists objects to delete; a missing one is already gone.
 	Delete []Deletion

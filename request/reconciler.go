@@ -92,10 +92,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}}
 	}
 	done := r.deps.Observe(meta.KindCertificateRequest, s, &p)
-	next, err := reconcile.Execute(ctx, r.deps, p)
+	out, err := reconcile.ExecuteOutcome(ctx, r.deps, p)
+	next := out.Next
 	done(next, err)
 	if err != nil {
 		return time.Time{}, err
+	}
+	if !out.Stored() {
+		// The Order was there already: settle would decide on the plan's.
+		return out.Requeue(r.deps.Clock.Now()), nil
 	}
 	for _, e := range later {
 		meta.RecordEvent(r.deps.Events, req, e.Type, e.Reason, e.Message)
@@ -137,11 +142,14 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 			return next, nil
 		}
 		done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
-		then, err := reconcile.Execute(ctx, r.deps, d.plan)
-		done(then, err)
-		next = reconcile.Earliest(next, then)
+		out, err := reconcile.ExecuteOutcome(ctx, r.deps, d.plan)
+		done(out.Next, err)
+		next = reconcile.Earliest(next, out.Next)
 		if err != nil || d.plan.Idle() {
 			return next, err
+		}
+		if !out.Stored() {
+			return out.Requeue(r.deps.Clock.Now()), nil
 		}
 		s.Request, s.csr, created = d.plan.Object.(*CertificateRequest), d.csr, d.plan.Create
 	}

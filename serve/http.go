@@ -42,11 +42,14 @@ func HTTPHandler(tokens TokenSource, fallback http.Handler) http.Handler {
 // TokenFinder is a TokenSource that can look further for a token it does
 // not hold (say, in the Store its challenges come from, when it may lag
 // behind). HTTPHandler asks it only for well-formed tokens its
-// KeyAuthorization missed, with the request's context. An implementation
-// MUST bound what made-up tokens cost it: anyone can send them.
+// KeyAuthorization missed, with the request's context and the request's
+// Host without port or IPv6 brackets (as sent: case and a trailing dot
+// kept). An implementation MUST bound what made-up tokens and hosts cost
+// it, and SHOULD look only for hosts it may be validated for: anyone can
+// send them.
 type TokenFinder interface {
 	TokenSource
-	FindKeyAuthorization(ctx context.Context, token string) (keyAuth, identifier string, ok bool)
+	FindKeyAuthorization(ctx context.Context, host, token string) (keyAuth, identifier string, ok bool)
 }
 
 type challengeHandler struct {
@@ -75,7 +78,7 @@ func (h *challengeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	keyAuth, id, ok := h.tokens.KeyAuthorization(token)
 	if f, finder := h.tokens.(TokenFinder); !ok && finder {
-		keyAuth, id, ok = f.FindKeyAuthorization(r.Context(), token)
+		keyAuth, id, ok = f.FindKeyAuthorization(r.Context(), hostname(r.Host), token)
 	}
 	if !ok || !hostMatches(r.Host, id) {
 		http.NotFound(w, r)

@@ -2,6 +2,7 @@ package file
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -35,11 +36,26 @@ type session struct {
 // a temporary file could not be removed after a failed write: from then on
 // it is a dead session, so the next Open, by this process or another one
 // already running, looks at every file. A later write joins a new session.
-func (t *tree) abandonSession() {
-	if s := t.session; s != nil {
-		t.session = nil
-		_ = s.file.Close()
+// An error says the lock may still be held (another process's quick Open
+// would then not look at every file until this process ends).
+func (t *tree) abandonSession() error {
+	s := t.session
+	if s == nil {
+		return nil
 	}
+	t.session = nil
+	if err := releaseSession(s.file); err != nil {
+		return fmt.Errorf("release session %s after a temporary file was left behind: %w", s.name, err)
+	}
+	return nil
+}
+
+// releaseSession unlocks a session file, then closes it. Closing alone
+// releases an flock at once, but a LockFileEx lock (Windows) only "when
+// the system has the resources": a session released without the unlock
+// could stay live to other processes for a while.
+func releaseSession(f *os.File) error {
+	return errors.Join(unlockFile(f), f.Close())
 }
 
 // joinSessions creates and locks this Store's session file unless it has
@@ -95,9 +111,13 @@ func (t *tree) leaveSessions() error {
 	// made durable: should the removal be lost, the next Open looks at
 	// every file, which is only slower.
 	rerr := t.root.Remove(sessionsDir + "/" + s.name)
-	err := s.file.Close()
+	err := releaseSession(s.file)
 	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		// Windows refuses to remove an open file.
+		// A platform that refuses to remove an open file: again, now
+		// that it is closed. (On Windows os.Root opens files sharing
+		// delete and removes them with POSIX semantics where the volume
+		// has them; where it has not, the removal succeeds and the name
+		// goes at the close.)
 		if rerr = t.root.Remove(sessionsDir + "/" + s.name); errors.Is(rerr, fs.ErrNotExist) {
 			rerr = nil
 		}

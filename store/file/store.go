@@ -45,6 +45,8 @@ type options struct {
 	quick   bool
 	log     *slog.Logger
 	synced  func(path string) // see tree.synced
+	// removingTemp: see tree.removingTemp.
+	removingTemp func(path string) error
 }
 
 // WithClock sets the clock that stamps CreationTime and expires leases. If c
@@ -126,7 +128,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced},
+		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp},
 		clock: o.clock, poll: o.poll, history: o.history, log: o.log, quick: o.quick,
 	}
 	if err := s.open(); err != nil {
@@ -246,15 +248,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	serr := s.tree.leaveSessions() // before the directory handle closes
-	err := s.lockFile.Close()
-	if err == nil {
-		err = serr
-	}
-	if rerr := s.tree.root.Close(); err == nil {
-		err = rerr
-	}
+	lerr := s.lockFile.Close()
+	rerr := s.tree.root.Close()
 	s.lockFile = nil
-	return err
+	return errors.Join(serr, lerr, rerr)
 }
 
 // exclusive runs fn holding the process mutex and the exclusive file lock.

@@ -45,6 +45,10 @@ type tree struct {
 	durable bool
 	// synced, if set, is told the path of every directory fsynced (tests).
 	synced func(path string)
+	// removingTemp, if set, is asked before a temporary file is removed
+	// after a failed write; its error is the removal's (tests: as root, a
+	// removal cannot be made to fail).
+	removingTemp func(path string) error
 	// session is this Store's once it began writing (see sessions.go);
 	// guarded by the exclusive lock, as every write is.
 	session *session
@@ -224,8 +228,8 @@ func (f *folder) writeAtomic(name string, data []byte) (err error) {
 		return err
 	}
 	defer func() {
-		if err != nil && f.Remove(tmp) != nil {
-			f.t.abandonSession()
+		if err != nil && f.removeTemp(tmp) != nil {
+			err = errors.Join(err, f.t.abandonSession())
 		}
 	}()
 	if _, err = file.Write(data); err != nil {
@@ -245,6 +249,16 @@ func (f *folder) writeAtomic(name string, data []byte) (err error) {
 		return err
 	}
 	return f.sync()
+}
+
+// removeTemp removes the temporary file name after a failed write.
+func (f *folder) removeTemp(name string) error {
+	if f.t.removingTemp != nil {
+		if err := f.t.removingTemp(f.path(name)); err != nil {
+			return err
+		}
+	}
+	return f.Remove(name)
 }
 
 func (f *folder) createTemp() (string, *os.File, error) {

@@ -1,0 +1,260 @@
+package certflow
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/dnsname"
+	"github.com/certflow/certflow/internal/jsonmember"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
+)
+
+// missActiveWindowMin is the least time after the last change of a
+// Certificate's issuance (the Certificate, its request, order or
+// challenges) during which a validation of one of its names may arrive.
+// An issuance attempt writes its Certificate when it starts and its order
+// and challenges as they progress; the CA validates seconds after a
+// challenge is accepted, and the accept follows the self-check, so the
+// window is also at least twice the self-check's bound.
+const missActiveWindowMin = 10 * time.Minute
+
+// missGate decides which validation misses may be real, so that only
+// those read the Store: a validation arrives for a name of a Certificate
+// whose issuance is under way, and an issuance changes its objects as it
+// goes. It learns both from what the Manager's watch already delivers —
+// the names from the Certificate's AnnotationValidationNames, the
+// issuance's progress from the changes of the Certificate and of the
+// objects it owns (through the owner index) — and so costs no Store call.
+// Made-up hosts, SNI names and tokens for a name nothing is issued for
+// are answered at once and read nothing.
+type missGate struct {
+	clock  clock.Clock
+	window time.Duration
+
+	mu sync.Mutex
+	// names holds each Certificate's AnnotationValidationNames value;
+	// unnamed those without it (stored other than through Manager.Apply),
+	// whose validations may be for any name.
+	names   map[meta.Ref]string
+	unnamed map[meta.Ref]bool
+	// active holds, per name (folded DNS name, IP address, or the reverse
+	// name of one), until when a validation for it may be real; anyUntil
+	// is when an unnamed Certificate's issuance stops opening every name.
+	active    map[string]time.Time
+	anyUntil  time.Time
+	nextSweep time.Time
+}
+
+func newMissGate(clk clock.Clock, selfCheckTimeout time.Duration) *missGate {
+	return &missGate{clock: clk, window: max(missActiveWindowMin, 2*selfCheckTimeout),
+		names: map[meta.Ref]string{}, unnamed: map[meta.Ref]bool{}, active: map[string]time.Time{}}
+}
+
+// observe learns from one watched change. ownersOf returns an object's
+// owners as the Manager's owner index holds them.
+func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.Ref) {
+	switch ev.Ref.Kind {
+	case meta.KindCertificate:
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if ev.Type == store.Deleted {
+			delete(g.names, ev.Ref)
+			delete(g.unnamed, ev.Ref)
+			return
+		}
+		g.setLocked(ev.Ref, ev.Meta.Annotations)
+		g.activateLocked(ev.Ref, g.clock.Now())
+	case meta.KindCertificateRequest, meta.KindOrder, meta.KindChallenge:
+		if ev.Type == store.Deleted {
+			return
+		}
+		// Challenge → Order → CertificateRequest → Certificate.
+		certs := certificatesOf(ev.Meta.OwnerRefs, ownersOf, 3)
+		if len(certs) == 0 {
+			return
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		now := g.clock.Now()
+		for _, c := range certs {
+			g.activateLocked(c, now)
+		}
+	}
+}
+
+// certificatesOf follows owners up to depth steps to the Certificates.
+func certificatesOf(owners []meta.Ref, ownersOf func(meta.Ref) []meta.Ref, depth int) []meta.Ref {
+	var certs []meta.Ref
+	for _, o := range owners {
+		switch {
+		case o.Kind == meta.KindCertificate:
+			certs = append(certs, o)
+		case depth > 1:
+			certs = append(certs, certificatesOf(ownersOf(o), ownersOf, depth-1)...)
+		}
+	}
+	return certs
+}
+
+// reset learns every Certificate listed, and takes each as possibly
+// issuing: nothing says which issuances went on while no watch ran.
+func (g *missGate) reset(items []store.Raw) {
+	names, unnamed := map[meta.Ref]string{}, map[meta.Ref]bool{}
+	for _, raw := range items {
+		if raw.Ref.Kind != meta.KindCertificate {
+			continue
+		}
+		if v, ok := validationNamesOf(raw); ok {
+			names[raw.Ref] = v
+		} else {
+			unnamed[raw.Ref] = true
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.names, g.unnamed = names, unnamed
+	now := g.clock.Now()
+	for ref := range names {
+		g.activateLocked(ref, now)
+	}
+	for ref := range unnamed {
+		g.activateLocked(ref, now)
+	}
+}
+
+// validationNamesOf reads a listed Certificate's AnnotationValidationNames
+// without decoding the rest of it (a restart lists every Certificate): it
+// finds metadata, then annotations, then the annotation, member by member.
+// A key it cannot compare as written (escaped, or another case, which
+// encoding/json would match) has the metadata decoded in full instead.
+func validationNamesOf(raw store.Raw) (string, bool) {
+	plain := true
+	member := func(obj []byte, name string) []byte {
+		var found []byte
+		jsonmember.Each(obj, func(key, value []byte) bool {
+			switch {
+			case string(key) == name:
+				found = value
+				return false
+			case bytes.EqualFold(key, []byte(name)) || bytes.IndexByte(key, '\\') >= 0:
+				plain = false
+				return false
+			}
+			return true
+		})
+		return found
+	}
+	var v string
+	if value := member(member(member(raw.Data, "metadata"), "annotations"), certificate.AnnotationValidationNames); plain {
+		return v, value != nil && json.Unmarshal(value, &v) == nil
+	}
+	om, err := rawMeta(raw)
+	if err != nil {
+		return "", false
+	}
+	v, ok := om.Annotations[certificate.AnnotationValidationNames]
+	return v, ok
+}
+
+func (g *missGate) setLocked(ref meta.Ref, annotations map[string]string) {
+	if v, ok := annotations[certificate.AnnotationValidationNames]; ok {
+		g.names[ref] = v
+		delete(g.unnamed, ref)
+		return
+	}
+	delete(g.names, ref)
+	g.unnamed[ref] = true
+}
+
+// activateLocked opens cert's names for a window from now; a Certificate
+// without names opens every name. One the gate does not know is gone (the
+// watch delivers a Certificate before what it owns, and a list holds it):
+// nothing is issued for it.
+func (g *missGate) activateLocked(cert meta.Ref, now time.Time) {
+	until := now.Add(g.window)
+	if now.After(g.nextSweep) {
+		g.sweepLocked(now)
+	}
+	v, named := g.names[cert]
+	if !named {
+		if g.unnamed[cert] && until.After(g.anyUntil) {
+			g.anyUntil = until
+		}
+		return
+	}
+	for _, name := range certificate.SplitValidationNames(v) {
+		g.active[name] = until
+		if ip, err := netip.ParseAddr(name); err == nil {
+			// RFC 8738 §6: a TLS-ALPN-01 validator sends the reverse name.
+			g.active[solver.ReverseName(ip.AsSlice())] = until
+		}
+	}
+}
+
+// sweepLocked forgets the names whose window has passed, into a new map:
+// a map does not shrink, and the one a restart's list filled would keep
+// its size for good.
+func (g *missGate) sweepLocked(now time.Time) {
+	active := make(map[string]time.Time)
+	for name, until := range g.active {
+		if now.Before(until) {
+			active[name] = until
+		}
+	}
+	g.active, g.nextSweep = active, now.Add(g.window)
+}
+
+// mayBeReal reports whether a validation for name (a Host without its
+// port, an SNI name, or an IP address) may be one the CA sends now.
+func (g *missGate) mayBeReal(name string) bool {
+	key := gateKey(name)
+	if key == "" {
+		return false
+	}
+	now := g.clock.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Before(g.anyUntil) {
+		return true
+	}
+	until, ok := g.active[key]
+	if ok && !now.Before(until) {
+		delete(g.active, key)
+		return false
+	}
+	return ok
+}
+
+// gateKey is name as the gate indexes it: an IP address in its canonical
+// form, a DNS name folded without its trailing dot.
+func gateKey(name string) string {
+	name = strings.TrimSuffix(name, ".")
+	if ip, err := netip.ParseAddr(name); err == nil {
+		return ip.Unmap().String()
+	}
+	return dnsname.Fold(name)
+}
+
+// helloName is what an acme-tls/1 hello asks for: its SNI name, or for an
+// IP address validated without SNI, the address the client reached.
+func helloName(hello *tls.ClientHelloInfo) string {
+	if hello.ServerName != "" || hello.Conn == nil {
+		return hello.ServerName
+	}
+	if a, ok := hello.Conn.LocalAddr().(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			return ip.Unmap().String()
+		}
+	}
+	return ""
+}
