@@ -1,9 +1,7 @@
 package certflow
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -203,34 +201,6 @@ func (m *Manager) renew(ctx context.Context, ref meta.Ref, mark func(*certificat
 			return Renewal{}, err
 		}
 	}
-}
-
-// specChanged compares everything but metadata and status.
-func specChanged(a, b meta.Object) (bool, error) {
-	sa, err := specJSON(a)
-	if err != nil {
-		return false, err
-	}
-	sb, err := specJSON(b)
-	if err != nil {
-		return false, err
-	}
-	return !bytes.Equal(sa, sb), nil
-}
-
-func specJSON(o meta.Object) ([]byte, error) {
-	raw, err := json.Marshal(o)
-	if err != nil {
-		return nil, err
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, err
-	}
-	for _, k := range []string{"metadata", "status", "apiVersion", "kind"} {
-		delete(fields, k)
-	}
-	return json.Marshal(fields)
 }
 
 // copyStatus moves the stored status into obj, so Apply never overwrites
