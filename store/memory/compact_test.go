@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,14 +57,16 @@ func TestLabelIndex_GrowsAndShrinksPastTheSlice(t *testing.T) {
 func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 	ctx := context.Background()
 	s := New()
-	blob := []byte("-----BEGIN CERTIFICATE----- the same chain in two objects")
+	blob := []byte(strings.Repeat("-----BEGIN CERTIFICATE----- the same chain in two objects\n", 2))
 	ref := func(n string) meta.Ref { return meta.Ref{Kind: kindBlob, Namespace: "ns", Name: n} }
 	for _, n := range []string{"a", "b"} {
 		require.NoError(t, s.Create(ctx, &blobject{Kind: kindBlob, Metadata: meta.ObjectMeta{Namespace: "ns", Name: n},
 			Blob: slices.Clone(blob)}))
 	}
-	ea, eb := s.objects[kindBlob][ref("a")], s.objects[kindBlob][ref("b")]
-	require.Same(t, &ea.obj.(*blobject).Blob[0], &eb.obj.(*blobject).Blob[0], "one copy for both")
+	ea, eb := s.objects[kindBlob].get(ref("a")), s.objects[kindBlob].get(ref("b"))
+	require.NotNil(t, ea.codec, "kept in a slab")
+	require.Len(t, ea.slab.strs, 1, "the blob is shared")
+	require.Equal(t, ea.slab.strs, eb.slab.strs, "one copy for both")
 
 	got := &blobject{}
 	require.NoError(t, s.Get(ctx, ref("a"), got))
@@ -92,3 +95,29 @@ type blobject struct {
 
 func (b *blobject) GetKind() meta.Kind        { return b.Kind }
 func (b *blobject) GetMeta() *meta.ObjectMeta { return &b.Metadata }
+
+// A mid-length string is kept inline in the first objects holding it and
+// shared once many hold it, and every Get returns it whole.
+func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	const message = "Certificate fetched from issuer successfully"
+	ref := func(n string) meta.Ref { return meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: n} }
+	names := make([]string, repeatShared+2)
+	for i := range names {
+		names[i] = fmt.Sprintf("e%d", i)
+		require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: names[i]},
+			Reason: "Issued", Message: strings.Clone(message)}))
+	}
+	for i, n := range names {
+		shared := 0
+		if i > repeatShared {
+			shared = 1
+		}
+		e := s.objects[meta.KindEvent].get(ref(n))
+		require.Len(t, e.slab.strs, shared, "%s: shared strings", n)
+		got := &meta.Event{}
+		require.NoError(t, s.Get(ctx, ref(n), got))
+		assert.Equal(t, message, got.Message)
+	}
+}

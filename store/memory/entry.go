@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/certflow/certflow/meta"
@@ -14,46 +16,94 @@ import (
 // entry is one stored object. It is never modified after creation, so readers
 // may use it after releasing the lock; a write replaces the whole entry.
 //
-// The object is kept decoded, once: obj is what its JSON encoding decodes to,
-// held privately, so a Get is a deep copy instead of a parse, and the
-// encoding itself is not kept (List encodes again). It is made before a
-// write takes the store's lock (decodeAhead). Only for a type deepCopy
-// cannot copy completely (an interface, an unexported pointer) is the
-// encoding kept instead, as a *jsonObject, and every Get decodes it.
-//
-// An entry holds nothing else (its metadata and resource version are
-// obj's) but obj's packed maps (packed.go), which obj holds nil: with ~7
-// objects per certificate (3 and the Events), every word counts at 100k
-// certificates.
+// Every kind certflow stores is kept in a slab (slab.go): the object its
+// JSON encoding decodes to, in a compact binary form made before a write
+// takes the store's lock (keepAhead), so a Get decodes it without parsing
+// JSON and the store holds its content instead of a tree of allocations.
+// A kind a slab cannot keep is kept decoded (decoded), its maps packed
+// (packed.go), and every Get deep-copies it; a type deepCopy cannot copy
+// completely (an interface, an unexported pointer) is kept as its
+// encoding, a *jsonObject, and every Get decodes it.
 type entry struct {
-	ref    meta.Ref
+	ref     meta.Ref
+	codec   *objectCodec // nil: decoded holds the object
+	slab    slab
+	decoded *decodedObject
+}
+
+// decodedObject is an object kept decoded, its packed maps beside it (obj
+// holds them nil).
+type decodedObject struct {
 	obj    meta.Object
 	packed []packedMap
 }
 
-// metadata is the object's metadata: obj's own (not a copy, which would
-// cost each object another 150 bytes); immutable, as obj is. Its labels
-// and annotations may be packed: read them with eachLabel or fullMetadata.
-func (e *entry) metadata() *meta.ObjectMeta { return e.obj.GetMeta() }
+// view returns the object's metadata for a reader that keeps none of it:
+// a slab's strings point into the slab, a decoded object's are its own.
+func (e *entry) view() meta.ObjectMeta {
+	if e.codec != nil {
+		r, _ := e.slab.reader(false)
+		var m meta.ObjectMeta
+		readMeta(&r, e.ref, &m)
+		return m
+	}
+	return e.decoded.metaMaps().with(e.decoded.obj.GetMeta())
+}
 
-func (e *entry) resourceVersion() string { return e.obj.GetMeta().ResourceVersion }
+// ownedMeta returns the object's metadata sharing nothing with the entry
+// but the ref's strings (which are the entry's own), each string in an
+// allocation of its own: watchers keep a label or a name for long, and
+// that keeps no more than itself alive.
+func (e *entry) ownedMeta() meta.ObjectMeta {
+	if e.codec != nil {
+		r, _ := e.slab.reader(true)
+		r.each = true
+		var m meta.ObjectMeta
+		readMeta(&r, e.ref, &m)
+		return m
+	}
+	m := e.view()
+	return objects.CloneMeta(&m)
+}
 
-// fullMetadata returns the object's metadata with its labels and
-// annotations as maps of their own.
-func (e *entry) fullMetadata() meta.ObjectMeta {
-	return e.metaMaps().with(e.metadata())
+// storeFields returns the fields the store sets, with strings of their own.
+func (e *entry) storeFields() storeFields {
+	if e.codec != nil {
+		r, _ := e.slab.reader(false)
+		f := readStoreFields(&r)
+		f.uid, f.resourceVersion = strings.Clone(f.uid), strings.Clone(f.resourceVersion)
+		return f
+	}
+	f := storeFieldsOf(e.decoded.obj.GetMeta())
+	f.creation = cloneTime(f.creation)
+	return f
+}
+
+func (e *entry) resourceVersion() string { return e.storeFields().resourceVersion }
+
+// eachOwner calls yield with each of the object's owners, whose strings
+// point into the entry: a caller keeping one clones it.
+func (e *entry) eachOwner(yield func(meta.Ref)) {
+	if e.codec != nil {
+		r, _ := e.slab.reader(false)
+		walkMeta(&r, nil, yield)
+		return
+	}
+	for _, o := range e.decoded.obj.GetMeta().OwnerRefs {
+		yield(o)
+	}
 }
 
 // metaMaps are the metadata's packed labels and annotations, built.
 type metaMaps struct{ labels, annotations map[string]string }
 
 // metaMaps builds the metadata's packed maps (none if not packed).
-func (e *entry) metaMaps() metaMaps {
-	if len(e.packed) == 0 {
+func (d *decodedObject) metaMaps() metaMaps {
+	if len(d.packed) == 0 {
 		return metaMaps{}
 	}
-	p := packingOf(reflect.TypeOf(e.obj).Elem())
-	return metaMaps{labels: stringMapOf(e.packed, p.labels), annotations: stringMapOf(e.packed, p.annotations)}
+	p := packingOf(reflect.TypeOf(d.obj).Elem())
+	return metaMaps{labels: stringMapOf(d.packed, p.labels), annotations: stringMapOf(d.packed, p.annotations)}
 }
 
 // with returns a copy of m holding mm's maps where m's are packed.
@@ -68,13 +118,19 @@ func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
 	return c
 }
 
-// eachLabel calls yield with each of the object's labels.
+// eachLabel calls yield with each of the object's labels, which point into
+// the entry: a caller keeping one clones it.
 func (e *entry) eachLabel(yield func(k, v string)) {
-	for k, v := range e.metadata().Labels {
+	if e.codec != nil {
+		r, _ := e.slab.reader(false)
+		walkMeta(&r, yield, nil)
+		return
+	}
+	for k, v := range e.decoded.obj.GetMeta().Labels {
 		yield(k, v)
 	}
-	if len(e.packed) > 0 {
-		eachPair(e.packed, packingOf(reflect.TypeOf(e.obj).Elem()).labels, yield)
+	if len(e.decoded.packed) > 0 {
+		eachPair(e.decoded.packed, packingOf(reflect.TypeOf(e.decoded.obj).Elem()).labels, yield)
 	}
 }
 
@@ -100,7 +156,11 @@ func (o *jsonObject) GetMeta() *meta.ObjectMeta { return &o.meta }
 func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 	t := reflect.TypeOf(obj)
 	if t.Kind() == reflect.Pointer && copyable(t.Elem()) && !reflect.ValueOf(obj).IsNil() {
-		if n := normaliserOf(t.Elem()); n != nil {
+		n := normaliserOf(t.Elem())
+		if objectCodecOf(t.Elem()) != nil {
+			n = plainNormaliserOf(t.Elem()) // copied into a slab at once
+		}
+		if n != nil {
 			var p reflect.Value
 			if prev != nil && reflect.TypeOf(prev) == t {
 				p = reflect.ValueOf(prev).Elem()
@@ -115,24 +175,28 @@ func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 }
 
 // kept is what a write keeps of an object, made before it takes the lock:
-// the decoded object with its maps packed, or (obj nil) nothing yet, for
-// newEntry to keep the encoding; and the metadata maps its watch event
-// carries, built outside the lock too.
+// the decoded object (whose metadata the watch event carries), and its
+// slab but for the store's fields (ahead, with the codec of its kind), or
+// else its maps packed; or (obj nil) nothing yet, for newEntry to keep the
+// encoding.
 type kept struct {
 	obj    meta.Object
+	codec  *objectCodec
+	ahead  *slabWriter
 	packed []packedMap
-	event  metaMaps
 }
 
-// keepAhead is decodeAhead, then packs the maps of what it decoded.
-func keepAhead(ref meta.Ref, obj, prev meta.Object) (kept, error) {
+// keepAhead is decodeAhead, then writes what it decoded into a slab, or
+// packs its maps.
+func keepAhead(ref meta.Ref, obj, prev meta.Object, rep *repeats) (kept, error) {
 	decoded, err := decodeAhead(ref, obj, prev)
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}
-	k := kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}
-	k.event = (&entry{obj: k.obj, packed: k.packed}).metaMaps()
-	return k, nil
+	if c := objectCodecOf(reflect.TypeOf(decoded).Elem()); c != nil {
+		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep)}, nil
+	}
+	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
 }
 
 // decodeThroughJSON is decodeAhead by encoding obj, which checks that it
@@ -154,24 +218,32 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	return decoded, nil
 }
 
-// newEntry makes the entry of obj, whose metadata the store has just set,
-// from k, what keepAhead made of it. The store sets exactly the
-// fields objects.Save remembers; they are copied from obj into decoded
-// (as JSON would carry them: strings, a number and a UTC time). Without
-// a decoded object, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
+// newEntry makes the entry of obj named ref (whose strings are the
+// store's own, not obj's: see ownRef), whose metadata the store has just set,
+// from k, what keepAhead made of it, and returns it with the metadata its
+// watch event carries. The store sets exactly the fields objects.Save
+// remembers; they are copied from obj into what was decoded (as JSON
+// would carry them: strings, a number and a UTC time). Without a decoded
+// object, obj is encoded and the encoding kept.
+func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, error) {
 	m := obj.GetMeta()
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		return &entry{ref: ref, obj: k.obj, packed: k.packed}, nil
+		if k.codec != nil {
+			e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(dm))}
+			return e, e.ownedMeta(), nil
+		}
+		d := &decodedObject{obj: k.obj, packed: k.packed}
+		return &entry{ref: ref, decoded: d}, d.metaMaps().with(dm), nil
 	}
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
-		return nil, err
+		return nil, meta.ObjectMeta{}, err
 	}
-	return &entry{ref: ref, obj: &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}}, nil
+	j := &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}
+	return &entry{ref: ref, decoded: &decodedObject{obj: j}}, j.meta, nil
 }
 
 func cloneTime(t *time.Time) *time.Time {
@@ -182,13 +254,18 @@ func cloneTime(t *time.Time) *time.Time {
 	return &c
 }
 
-// decodeInto fills into with the object: a deep copy when into has the
-// stored type, else a decoding of its encoding (into is zeroed first either
-// way). Errors wrap store.ErrCorrupt.
+// decodeInto fills into with the object: a decoding of its slab, or a deep
+// copy, when into has the stored type, else a decoding of its encoding
+// (into is zeroed first either way). Errors wrap store.ErrCorrupt.
 func (e *entry) decodeInto(into meta.Object) error {
-	if v := reflect.ValueOf(into); v.Type() == reflect.TypeOf(e.obj) && !v.IsNil() {
-		deepCopy(v.Elem(), reflect.ValueOf(e.obj).Elem())
-		unpack(v.Elem(), e.packed, false)
+	v := reflect.ValueOf(into)
+	if e.codec != nil && v.Type().Elem() == e.codec.typ && !v.IsNil() {
+		e.codec.decode(e, v.Elem(), into.GetMeta())
+		return nil
+	}
+	if d := e.decoded; d != nil && v.Type() == reflect.TypeOf(d.obj) && !v.IsNil() {
+		deepCopy(v.Elem(), reflect.ValueOf(d.obj).Elem())
+		unpack(v.Elem(), d.packed, false)
 		return nil
 	}
 	data, err := e.encoded()
@@ -198,21 +275,68 @@ func (e *entry) decodeInto(into meta.Object) error {
 	return objects.Decode(data, into)
 }
 
+// isJSON reports whether the entry keeps its object's encoding, which
+// encoded returns without copying.
+func (e *entry) isJSON() bool {
+	if e.decoded == nil {
+		return false
+	}
+	_, ok := e.decoded.obj.(*jsonObject)
+	return ok
+}
+
 // encoded returns the object's JSON encoding, shared with the entry when it
 // keeps one (callers copy it before handing it out). What was decoded from
 // JSON encodes again, so an error here is a type whose encoding does not
 // survive its own decoding.
 func (e *entry) encoded() ([]byte, error) {
-	if o, ok := e.obj.(*jsonObject); ok {
+	if e.codec != nil {
+		v := reflect.New(e.codec.typ)
+		obj := v.Interface().(meta.Object)
+		e.codec.decode(e, v.Elem(), obj.GetMeta())
+		return json.Marshal(obj)
+	}
+	d := e.decoded
+	if o, ok := d.obj.(*jsonObject); ok {
 		return o.data, nil
 	}
-	if len(e.packed) == 0 {
-		return json.Marshal(e.obj)
+	if len(d.packed) == 0 {
+		return json.Marshal(d.obj)
 	}
 	// A shallow copy carries the rebuilt maps: packed fields are reached
 	// through struct fields only.
-	full := reflect.New(reflect.TypeOf(e.obj).Elem())
-	full.Elem().Set(reflect.ValueOf(e.obj).Elem())
-	unpack(full.Elem(), e.packed, true)
+	full := reflect.New(reflect.TypeOf(d.obj).Elem())
+	full.Elem().Set(reflect.ValueOf(d.obj).Elem())
+	unpack(full.Elem(), d.packed, true)
 	return json.Marshal(full.Interface())
 }
+
+// writeAhead writes obj (normalised, of c's type) into a slab but for the
+// store's fields.
+func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *slabWriter {
+	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep}
+	writeMetaRest(w, ref, obj.GetMeta())
+	c.rest.enc(w, reflect.ValueOf(obj).Elem())
+	return w
+}
+
+// decode sets v (an object of c's type, whose metadata is m) to e's
+// object, sharing nothing with the entry: one allocation holds every
+// string and byte slice it copies.
+func (c *objectCodec) decode(e *entry, v reflect.Value, m *meta.ObjectMeta) {
+	v.SetZero()
+	// A reader passed to the codec's functions escapes: one from a pool
+	// spares a Get an allocation.
+	r := readers.Get().(*slabReader)
+	var block int
+	*r, block = e.slab.reader(true)
+	if block > 0 {
+		r.block = make([]byte, block)
+	}
+	readMeta(r, e.ref, m)
+	c.rest.dec(r, v)
+	*r = slabReader{}
+	readers.Put(r)
+}
+
+var readers = sync.Pool{New: func() any { return new(slabReader) }}

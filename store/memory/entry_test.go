@@ -97,8 +97,8 @@ func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
 	for _, obj := range objs {
 		require.NoError(t, s.Create(ctx, obj))
 		ref := meta.RefOf(obj)
-		e := s.objects[ref.Kind][ref]
-		require.IsType(t, obj, e.obj, "%s is kept decoded, with no encoding beside it", ref.Kind)
+		e := s.objects[ref.Kind].get(ref)
+		require.NotNil(t, e.codec, "%s is kept in a slab, with no encoding beside it", ref.Kind)
 		assertStoredAsJSON(ctx, t, s, obj)
 
 		obj.GetMeta().Generation = 0 // keeps the stored one
@@ -164,9 +164,10 @@ func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
 	in := &opaque{Widget: *storetest.NewWidget("ns", "o", nil), Any: map[string]any{"n": 1.0}}
 	require.NoError(t, s.Create(ctx, in))
 	ref := meta.RefOf(in)
-	e := s.objects[ref.Kind][ref]
-	require.IsType(t, &jsonObject{}, e.obj)
-	assert.NotEmpty(t, e.obj.(*jsonObject).data)
+	e := s.objects[ref.Kind].get(ref)
+	require.Nil(t, e.codec)
+	require.IsType(t, &jsonObject{}, e.decoded.obj)
+	assert.NotEmpty(t, e.decoded.obj.(*jsonObject).data)
 	got := &opaque{}
 	require.NoError(t, s.Get(ctx, ref, got))
 	assert.Equal(t, roundTrip(t, in), got)
@@ -201,7 +202,7 @@ func TestGetReproducesEveryShape(t *testing.T) {
 		Nested: []*[]meta.Ref{&refs, nil}, Structs: []meta.Condition{{Type: "Ready", Status: meta.ConditionTrue}},
 		Arrays: [2][]int{{1}, {}}, MapOfMap: map[string]map[string][]byte{"a": {"b": []byte("c")}, "nil": nil}}
 	require.NoError(t, s.Create(ctx, in))
-	require.IsType(t, in, s.objects[in.Kind][in.Ref()].obj, "kept decoded")
+	require.NotNil(t, s.objects[in.Kind].get(in.Ref()).codec, "kept in a slab")
 	want := roundTrip(t, in)
 	require.NotNil(t, want.Empty)
 	require.Nil(t, want.Nil)

@@ -3,6 +3,7 @@ package memory
 import (
 	"iter"
 	"slices"
+	"strings"
 
 	"github.com/certflow/certflow/meta"
 )
@@ -28,7 +29,7 @@ func (ix labelIndex) add(e *entry) {
 		refs := byPair[p]
 		if refs == nil {
 			refs = &refSet{}
-			byPair[p] = refs
+			byPair[labelPair{canonical(k), strings.Clone(v)}] = refs // k, v point into e
 		}
 		refs.add(e)
 	})

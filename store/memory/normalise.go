@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/certflow/certflow/meta"
 )
@@ -53,23 +54,43 @@ type normaliser func(dst, src, prev reflect.Value) bool
 
 // normaliserOf returns t's normaliser, or nil if t holds something a
 // normaliser does not reproduce.
-func normaliserOf(t reflect.Type) normaliser {
-	if v, ok := normalisers.Load(t); ok {
+func normaliserOf(t reflect.Type) normaliser { return normaliserWith(t, &normalisers, canonical) }
+
+// plainNormaliserOf is normaliserOf but for strings and byte slices, which
+// it does not make canonical: they may be src's own (strings are
+// immutable, and its byte slices are not changed meanwhile), for a value
+// copied into a slab at once, which needs no canonical copies, and whose
+// lookups were most of the unique map's size and of a write's cost.
+func plainNormaliserOf(t reflect.Type) normaliser {
+	return normaliserWith(t, &plainNormalisers, func(s string) string { return s })
+}
+
+func normaliserWith(t reflect.Type, cache *sync.Map, keep func(string) string) normaliser {
+	if v, ok := cache.Load(t); ok {
 		return v.(normaliser)
 	}
-	b := normBuilder{done: map[reflect.Type]normaliser{}, building: map[reflect.Type]*normaliser{}}
+	b := normBuilder{done: map[reflect.Type]normaliser{}, building: map[reflect.Type]*normaliser{}, keep: keep}
 	n := b.build(t)
 	// Only whole types are cached: a part built while its container was
 	// still being built may refer to the container's unfinished normaliser.
-	normalisers.Store(t, n)
+	cache.Store(t, n)
 	return n
 }
 
-var normalisers sync.Map // reflect.Type → normaliser (nil: none)
+var normalisers, plainNormalisers sync.Map // reflect.Type → normaliser (nil: none)
 
 type normBuilder struct {
 	done     map[reflect.Type]normaliser
 	building map[reflect.Type]*normaliser
+	// keep returns the copy of a string (or, through keepBytes, a byte
+	// slice's content) the normalised value holds.
+	keep func(string) string
+}
+
+// keepBytes is keep for a byte slice: never to be written to.
+func (b *normBuilder) keepBytes(p []byte) []byte {
+	s := b.keep(unsafe.String(unsafe.SliceData(p), len(p)))
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func (b *normBuilder) build(t reflect.Type) normaliser {
@@ -102,7 +123,7 @@ func (b *normBuilder) make(t reflect.Type) normaliser {
 		// Duration.String and time.ParseDuration give back every value.
 		return copyValue
 	case rawMessageType:
-		return normRawMessage
+		return b.normRawMessage
 	}
 	if t.Kind() != reflect.Pointer && customJSON(t) {
 		return nil
@@ -112,12 +133,12 @@ func (b *normBuilder) make(t reflect.Type) normaliser {
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return copyValue
 	case reflect.String:
-		return normString
+		return b.normString
 	case reflect.Pointer:
 		return b.pointer(t)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !customJSON(t.Elem()) {
-			return normBytes
+			return b.normBytes
 		}
 		return b.slice(t)
 	case reflect.Array:
@@ -152,7 +173,7 @@ func copyValue(dst, src, _ reflect.Value) bool {
 	return true
 }
 
-func normString(dst, src, prev reflect.Value) bool {
+func (b *normBuilder) normString(dst, src, prev reflect.Value) bool {
 	s := src.String()
 	if s == "" {
 		return true
@@ -163,7 +184,7 @@ func normString(dst, src, prev reflect.Value) bool {
 			return true
 		}
 	}
-	dst.SetString(canonical(validUTF8(s)))
+	dst.SetString(b.keep(validUTF8(s)))
 	return true
 }
 
@@ -189,7 +210,7 @@ func validUTF8(s string) string {
 
 // normBytes: base64 gives every byte back; nil is null, empty is "" and
 // decodes to an empty slice that is not nil.
-func normBytes(dst, src, prev reflect.Value) bool {
+func (b *normBuilder) normBytes(dst, src, prev reflect.Value) bool {
 	if src.IsNil() {
 		return true
 	}
@@ -197,13 +218,13 @@ func normBytes(dst, src, prev reflect.Value) bool {
 	if prev.IsValid() {
 		p = prev.Bytes()
 	}
-	dst.SetBytes(jsonBytes(src.Bytes(), p))
+	dst.SetBytes(b.jsonBytes(src.Bytes(), p))
 	return true
 }
 
 // jsonBytes is b as it comes back from JSON, taken from prev if equal (the
 // stored, canonical copy: read-only too).
-func jsonBytes(b, prev []byte) []byte {
+func (nb *normBuilder) jsonBytes(b, prev []byte) []byte {
 	switch {
 	case b == nil:
 		return nil
@@ -212,7 +233,7 @@ func jsonBytes(b, prev []byte) []byte {
 	case len(prev) > 0 && bytes.Equal(prev, b):
 		return prev
 	}
-	return canonicalBytes(b)
+	return nb.keepBytes(b)
 }
 
 func normTime(dst, src, _ reflect.Value) bool {
@@ -249,12 +270,12 @@ func jsonTime(t time.Time) (time.Time, bool) {
 
 // normRawMessage: JSON compacts what a RawMessage holds (escaping HTML)
 // and hands the result back as it stands.
-func normRawMessage(dst, src, _ reflect.Value) bool {
+func (nb *normBuilder) normRawMessage(dst, src, _ reflect.Value) bool {
 	b, err := json.Marshal(json.RawMessage(src.Bytes()))
 	if err != nil {
 		return false
 	}
-	dst.SetBytes(canonicalBytes(b))
+	dst.SetBytes(nb.keepBytes(b))
 	return true
 }
 

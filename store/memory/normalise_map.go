@@ -13,9 +13,9 @@ import (
 func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 	switch t {
 	case stringMapType: // labels, annotations: written with every object
-		return normStringMap
+		return b.normStringMap
 	case bytesMapType:
-		return normBytesMap
+		return b.normBytesMap
 	}
 	if t.Key().Kind() != reflect.String || customJSON(t.Key()) {
 		return nil
@@ -34,7 +34,7 @@ func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 		m := reflect.MakeMapWithSize(t, src.Len())
 		k, v := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
 		put := func(key string, value reflect.Value) bool {
-			k.SetString(canonical(validUTF8(key)))
+			k.SetString(b.keep(validUTF8(key)))
 			v.SetZero()
 			var pv reflect.Value
 			if prev.IsValid() {
@@ -70,7 +70,7 @@ func (b *normBuilder) mapOf(t reflect.Type) normaliser {
 
 // normStringMap is mapOf's normaliser of a map[string]string, without
 // reflection.
-func normStringMap(dst, src, prev reflect.Value) bool {
+func (b *normBuilder) normStringMap(dst, src, prev reflect.Value) bool {
 	m := src.Interface().(map[string]string)
 	if m == nil {
 		return true
@@ -81,13 +81,13 @@ func normStringMap(dst, src, prev reflect.Value) bool {
 	}
 	out := make(map[string]string, len(m))
 	put := func(k, v string) {
-		k = canonical(validUTF8(k))
+		k = b.keep(validUTF8(k))
 		switch p, ok := pm[k]; {
 		case v == "":
 		case ok && p == v:
 			v = p // already canonical
 		default:
-			v = canonical(validUTF8(v))
+			v = b.keep(validUTF8(v))
 		}
 		out[k] = v
 	}
@@ -98,7 +98,7 @@ func normStringMap(dst, src, prev reflect.Value) bool {
 
 // normBytesMap is mapOf's normaliser of a map[string][]byte, without
 // reflection.
-func normBytesMap(dst, src, prev reflect.Value) bool {
+func (nb *normBuilder) normBytesMap(dst, src, prev reflect.Value) bool {
 	m := src.Interface().(map[string][]byte)
 	if m == nil {
 		return true
@@ -109,8 +109,8 @@ func normBytesMap(dst, src, prev reflect.Value) bool {
 	}
 	out := make(map[string][]byte, len(m))
 	eachInJSONOrder(m, func(k string, b []byte) {
-		k = canonical(validUTF8(k))
-		out[k] = jsonBytes(b, pm[k])
+		k = nb.keep(validUTF8(k))
+		out[k] = nb.jsonBytes(b, pm[k])
 	})
 	dst.Set(reflect.ValueOf(out))
 	return true

@@ -1,11 +1,15 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,7 +108,37 @@ func (f *filler) int64() int64 {
 
 // strs are the strings filled in: empty, plain, invalid UTF-8 (two that
 // JSON makes equal), HTML, non-ASCII and a line separator.
-var strs = []string{"", "a", "ns", "Ready", "\xff", "\xfe", "a\xc3(b", "<&>", "é", "\u2028", "\x00", "x\xffy\xfe"}
+var strs = []string{"", "a", "ns", "Ready", "\xff", "\xfe", "a\xc3(b", "<&>", "é", "\u2028", "\x00", "x\xffy\xfe",
+	// What a slab keeps otherwise: a UUID (and one not in the form the
+	// store makes), a key long enough to share, a long string.
+	"0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E", "0f8fad5b-d9cb-469f-a165-70867728950\xff",
+	"cert-manager.io/issuer-name", strings.Repeat("long\xff", 16)}
+
+// blobs are the byte slices filled in beside random bytes: PEM texts a
+// slab keeps as DER, and ones almost like them it must keep as they are.
+var blobs = func() [][]byte {
+	der := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*7 + n)
+		}
+		return b
+	}
+	block := func(typ string, n int) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der(n)}) }
+	leaf, ca := block("CERTIFICATE", 301), block("CERTIFICATE", 48) // 48: lines of exactly 64
+	key := block("EC PRIVATE KEY", 121)
+	withHeader := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED"}, Bytes: der(90)})
+	return [][]byte{
+		leaf, slices.Concat(leaf, ca), key, block("CERTIFICATE", 0), block("X", 1),
+		withHeader,
+		slices.Concat(leaf, []byte("\n")),                    // a blank line after
+		slices.Concat([]byte("junk\n"), leaf),                // text before
+		bytes.ReplaceAll(leaf, []byte("\n"), []byte("\r\n")), // CRLF
+		leaf[:len(leaf)-1],                                   // no last newline
+		bytes.Replace(leaf, []byte("\n"), nil, 2),            // other line lengths
+		bytes.Replace(slices.Clone(leaf), []byte("-----\n"), []byte("----- \n"), 1), // a space after BEGIN
+	}
+}()
 
 var zones = []*time.Location{
 	time.UTC, time.Local, time.FixedZone("", 3600), time.FixedZone("CET", 3600), time.FixedZone("", -5*3600-1800),
@@ -157,6 +191,10 @@ func (f *filler) fill(v reflect.Value) {
 		if i := f.intn(len(raws) + 1); i < len(raws) {
 			v.SetBytes([]byte(raws[i]))
 		}
+		return
+	}
+	if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 && f.intn(3) == 0 {
+		v.SetBytes(slices.Clone(blobs[f.intn(len(blobs))]))
 		return
 	}
 	switch v.Kind() {
@@ -291,6 +329,23 @@ func checkStored(t *testing.T, obj meta.Object) {
 	}
 	require.NoError(t, getErr)
 	require.True(t, reflect.DeepEqual(want, got), "Get as the JSON round trip:\n%#v\n%#v", want, got)
+
+	// List encodes the same, and an update of what Get returned keeps it.
+	res, err := s.List(ctx, store.ListOptions{Kind: obj.GetKind()})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+	listed := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+	require.NoError(t, json.Unmarshal(res.Items[0].Data, listed))
+	require.True(t, reflect.DeepEqual(want, listed), "List as the JSON round trip:\n%#v\n%#v", want, listed)
+	if meta.RefOf(got) != meta.RefOf(obj) {
+		return // a kind JSON changed (a Widget's, filled at random) names another object
+	}
+	require.NoError(t, s.Update(ctx, got))
+	again := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(meta.Object)
+	require.NoError(t, s.Get(ctx, meta.RefOf(obj), again))
+	wantMeta := want.GetMeta()
+	wantMeta.ResourceVersion = got.GetMeta().ResourceVersion
+	require.True(t, reflect.DeepEqual(want, again), "Get after an update:\n%#v\n%#v", want, again)
 }
 
 // Every kind, filled at random with every corner (nil, empty, invalid

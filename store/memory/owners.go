@@ -13,26 +13,26 @@ type ownerIndex map[meta.Ref]*refSet
 
 // add indexes e under each of its owners.
 func (ix ownerIndex) add(e *entry) {
-	for _, owner := range e.metadata().OwnerRefs {
+	e.eachOwner(func(owner meta.Ref) {
 		refs := ix[owner]
 		if refs == nil {
 			refs = &refSet{}
-			ix[owner] = refs
+			ix[cloneRef(owner)] = refs // owner points into e
 		}
 		refs.add(e)
-	}
+	})
 }
 
 // remove drops e (the very entry add was given) from the index.
 func (ix ownerIndex) remove(e *entry) {
-	for _, owner := range e.metadata().OwnerRefs {
+	e.eachOwner(func(owner meta.Ref) {
 		if refs := ix[owner]; refs != nil {
 			refs.remove(e)
 			if refs.len() == 0 {
 				delete(ix, owner)
 			}
 		}
-	}
+	})
 }
 
 // owned returns the entries listing owner, of every kind.

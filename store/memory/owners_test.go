@@ -39,7 +39,7 @@ func TestOwnerIndex_ForgetsAnOwnerOfNothing(t *testing.T) {
 		require.NoError(t, s.Create(ctx, w))
 		require.Equal(t, names, list(), "after %d", i+1)
 	}
-	disowned := s.objects[storetest.KindWidget][meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: names[0]}]
+	disowned := s.objects[storetest.KindWidget].get(meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: names[0]})
 	w := &storetest.Widget{}
 	require.NoError(t, disowned.decodeInto(w))
 	w.Metadata.OwnerRefs = nil

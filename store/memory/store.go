@@ -55,11 +55,13 @@ type Store struct {
 
 	mu       sync.RWMutex
 	rev      uint64
-	objects  map[meta.Kind]map[meta.Ref]*entry
+	objects  map[meta.Kind]*entryTable
 	labels   labelIndex
 	owners   ownerIndex
 	hist     history
 	watchers map[*watcher]struct{}
+
+	repeats *repeats
 
 	leaseMu sync.Mutex
 	leases  map[string]store.Lease
@@ -84,12 +86,13 @@ func New(opts ...Option) *Store {
 	}
 	return &Store{
 		clock:    o.clock,
-		objects:  map[meta.Kind]map[meta.Ref]*entry{},
+		objects:  map[meta.Kind]*entryTable{},
 		labels:   labelIndex{},
 		owners:   ownerIndex{},
 		hist:     newHistory(o.history, o.watchBuffer),
 		watchers: map[*watcher]struct{}{},
 		leases:   map[string]store.Lease{},
+		repeats:  newRepeats(),
 	}
 }
 
@@ -109,7 +112,7 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 		return fmt.Errorf("memory: get: %w", err)
 	}
 	s.mu.RLock()
-	e := s.objects[ref.Kind][ref]
+	e := s.objects[ref.Kind].get(ref)
 	s.mu.RUnlock()
 	if e == nil {
 		return fmt.Errorf("memory: get %s: %w", ref, store.ErrNotFound)
@@ -128,16 +131,16 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	var found []*entry
 	matches := func(e *entry) bool {
-		if len(opts.Labels) == 0 {
-			return opts.Matches(e.ref, e.metadata())
+		if len(opts.Labels) == 0 && opts.Owner == nil {
+			return opts.Matches(e.ref, &meta.ObjectMeta{})
 		}
-		m := e.fullMetadata() // with its labels unpacked
+		m := e.view()
 		return opts.Matches(e.ref, &m)
 	}
 	s.mu.RLock()
 	rev := s.rev
-	collect := func(m map[meta.Ref]*entry) {
-		for _, e := range m {
+	collect := func(t *entryTable) {
+		for e := range t.all() {
 			if matches(e) {
 				found = append(found, e)
 			}
@@ -152,8 +155,8 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	} else if opts.Kind != "" {
 		collect(s.objects[opts.Kind])
 	} else {
-		for _, m := range s.objects {
-			collect(m)
+		for _, t := range s.objects {
+			collect(t)
 		}
 	}
 	s.mu.RUnlock()
@@ -168,7 +171,7 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
 			continue
 		}
-		if _, kept := e.obj.(*jsonObject); kept {
+		if e.isJSON() {
 			data = slices.Clone(data)
 		}
 		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})

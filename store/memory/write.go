@@ -9,6 +9,11 @@ import (
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
+// ownRef returns ref with strings of its own: a caller's ref may point
+// into what a Get returned (all of whose strings share one allocation),
+// and an entry keeps its ref for as long as it lives.
+func ownRef(ref meta.Ref) meta.Ref { return cloneRef(ref) }
+
 // Create stores a new object and sets obj's UID, ResourceVersion,
 // CreationTime and (if zero) Generation. On error obj is left unchanged.
 func (s *Store) Create(ctx context.Context, obj meta.Object) error {
@@ -21,14 +26,15 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	m := obj.GetMeta()
 	saved := objects.Save(m)
-	k, err := keepAhead(ref, obj, nil)
+	k, err := keepAhead(ref, obj, nil, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
 
+	ref = ownRef(ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.objects[ref.Kind][ref]; ok {
+	if s.objects[ref.Kind].get(ref) != nil {
 		return fmt.Errorf("memory: create %s: %w", ref, store.ErrAlreadyExists)
 	}
 	rev := s.rev + 1
@@ -36,20 +42,20 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, evMeta, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
 	}
 	kind := s.objects[ref.Kind]
 	if kind == nil {
-		kind = map[meta.Ref]*entry{}
+		kind = newEntryTable()
 		s.objects[ref.Kind] = kind
 	}
-	kind[ref] = e
+	kind.put(e)
 	s.labels.add(e)
 	s.owners.add(e)
-	s.commitLocked(store.Added, e, rev, k.event)
+	s.commitLocked(store.Added, e, rev, evMeta)
 	return nil
 }
 
@@ -70,37 +76,39 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
 	var prev meta.Object
-	if cur := s.objects[ref.Kind][ref]; cur != nil {
-		prev = cur.obj
+	if cur := s.objects[ref.Kind].get(ref); cur != nil && cur.decoded != nil {
+		prev = cur.decoded.obj
 	}
 	s.mu.RUnlock()
-	k, err := keepAhead(ref, obj, prev)
+	k, err := keepAhead(ref, obj, prev, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind][ref]
+	old := s.objects[ref.Kind].get(ref)
 	if old == nil {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	rev := s.rev + 1
-	if err := objects.PrepareUpdate(ref, m, old.metadata(), rev); err != nil {
+	f := old.storeFields()
+	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
+	if err := objects.PrepareUpdate(ref, m, &stored, rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, evMeta, err := newEntry(old.ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	s.objects[ref.Kind][ref] = e
+	s.objects[ref.Kind].put(e)
 	s.labels.remove(old)
 	s.labels.add(e)
 	s.owners.remove(old)
 	s.owners.add(e)
-	s.commitLocked(store.Modified, e, rev, k.event)
+	s.commitLocked(store.Modified, e, rev, evMeta)
 	return nil
 }
 
@@ -115,27 +123,26 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind][ref]
+	old := s.objects[ref.Kind].get(ref)
 	if old == nil {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
 	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
-	delete(s.objects[ref.Kind], ref)
+	s.objects[ref.Kind].remove(ref)
 	s.labels.remove(old)
 	s.owners.remove(old)
-	s.commitLocked(store.Deleted, old, s.rev+1, old.metaMaps())
+	s.commitLocked(store.Deleted, old, s.rev+1, old.ownedMeta())
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
-// history and wakes every watcher to take it. The event shares e's
-// metadata, which is immutable, with mm, e's packed maps built; watchers
-// copy it.
-func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, mm metaMaps) {
+// history and wakes every watcher to take it. The event carries m, e's
+// metadata, which nobody changes (watchers copy it).
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, m meta.ObjectMeta) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: mm.with(e.metadata())}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: m}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }

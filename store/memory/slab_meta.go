@@ -1,0 +1,286 @@
+package memory
+
+import (
+	"encoding/binary"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// An object's metadata leads its slab, by hand rather than through a
+// reflected codec, because the store reads it on every write (its
+// resource version, labels and owners) without decoding the object:
+//
+//	block count           varint (slab.go)
+//	UID                   string
+//	ResourceVersion       string
+//	Generation            zig-zag varint
+//	CreationTime          pointer to time
+//	named                 byte: 1 when Namespace and Name are the ref's
+//	Namespace, Name       strings, only when named is 0
+//	Labels, Annotations   maps
+//	OwnerRefs             slice of three strings each
+//	DeletionTime          pointer to time
+//
+// The first four are what the store sets on a write (objects.Save): the
+// part after them is made before the write takes the lock, they are
+// written under it.
+
+// metaFields are ObjectMeta's fields as this file knows them: a field it
+// does not know would be lost, so then no kind is kept in slabs.
+var metaFields = []string{"Namespace", "Name", "UID", "ResourceVersion", "Generation",
+	"Labels", "Annotations", "OwnerRefs", "CreationTime", "DeletionTime"}
+
+func metaCodecFits() bool {
+	t := reflect.TypeFor[meta.ObjectMeta]()
+	if t.NumField() != len(metaFields) {
+		return false
+	}
+	for i, name := range metaFields {
+		if t.Field(i).Name != name {
+			return false
+		}
+	}
+	return true
+}
+
+// metaFieldOf returns the index path of the field of t GetMeta returns
+// (a field of t or of the structs it embeds), or nil when GetMeta returns
+// something else.
+func metaFieldOf(t reflect.Type) []int {
+	v := reflect.New(t)
+	obj, ok := v.Interface().(meta.Object)
+	if !ok {
+		return nil
+	}
+	m := unsafe.Pointer(obj.GetMeta())
+	var find func(st reflect.Type, sv reflect.Value, path []int) []int
+	find = func(st reflect.Type, sv reflect.Value, path []int) []int {
+		for i := 0; i < st.NumField(); i++ {
+			f := st.Field(i)
+			if !f.IsExported() || f.Type.Kind() != reflect.Struct {
+				continue
+			}
+			at := append(slices.Clip(path), i)
+			if f.Type == reflect.TypeFor[meta.ObjectMeta]() {
+				if sv.Field(i).Addr().UnsafePointer() == m {
+					return at
+				}
+				continue
+			}
+			if f.Anonymous {
+				if p := find(f.Type, sv.Field(i), at); p != nil {
+					return p
+				}
+			}
+		}
+		return nil
+	}
+	return find(t, v.Elem(), nil)
+}
+
+// writeMetaRest writes the metadata after the store's fields.
+func writeMetaRest(w *slabWriter, ref meta.Ref, m *meta.ObjectMeta) {
+	if m.Namespace == ref.Namespace && m.Name == ref.Name {
+		w.byte1(1)
+	} else {
+		w.byte1(0)
+		w.string(m.Namespace, sharedStringLen)
+		w.string(m.Name, sharedStringLen)
+	}
+	writeStringMap(w, m.Labels)
+	writeStringMap(w, m.Annotations)
+	if m.OwnerRefs == nil {
+		w.uvarint(0)
+	} else {
+		w.uvarint(uint64(len(m.OwnerRefs)) + 1)
+		for _, o := range m.OwnerRefs {
+			w.string(string(o.Kind), sharedStringLen)
+			w.string(o.Namespace, sharedStringLen)
+			w.string(o.Name, sharedStringLen)
+		}
+	}
+	writeTimePointer(w, m.DeletionTime)
+}
+
+func writeStringMap(w *slabWriter, m map[string]string) {
+	if m == nil {
+		w.uvarint(0)
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.uvarint(uint64(len(keys)) + 1)
+	for _, k := range keys {
+		w.string(k, sharedKeyLen)
+		w.string(m[k], sharedStringLen)
+	}
+}
+
+func writeTimePointer(w *slabWriter, t *time.Time) {
+	if t == nil {
+		w.byte1(0)
+		return
+	}
+	w.byte1(1)
+	writeTime(w, *t)
+}
+
+// storeFields are the metadata fields the store sets on a write.
+type storeFields struct {
+	uid, resourceVersion string
+	generation           int64
+	creation             *time.Time
+}
+
+func storeFieldsOf(m *meta.ObjectMeta) storeFields {
+	return storeFields{m.UID, m.ResourceVersion, m.Generation, m.CreationTime}
+}
+
+// sealSlab returns the slab of an object whose metadata after the store's
+// fields and other fields are ahead (made by writeAhead), with the store's
+// fields f.
+func sealSlab(ahead *slabWriter, f storeFields) slab {
+	w := slabWriter{buf: make([]byte, 0, 64), strs: ahead.strs}
+	w.string(f.uid, sharedStringLen)
+	w.string(f.resourceVersion, sharedStringLen)
+	w.varint(f.generation)
+	writeTimePointer(&w, f.creation)
+	var head [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(head[:], uint64(ahead.block+w.block))
+	data := make([]byte, 0, n+len(w.buf)+len(ahead.buf))
+	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
+	return slab{data: data, strs: slices.Clip(w.strs)}
+}
+
+// reader returns a reader of the slab's content after its block count,
+// and that count.
+func (s *slab) reader(copyOut bool) (slabReader, int) {
+	r := slabReader{data: s.data, strs: s.strs, copy: copyOut}
+	return r, int(r.uvarint())
+}
+
+// readStoreFields reads the store's fields; r is after the block count.
+func readStoreFields(r *slabReader) storeFields {
+	var f storeFields
+	f.uid = r.string()
+	f.resourceVersion = r.string()
+	f.generation = r.varint()
+	f.creation = readTimePointer(r)
+	return f
+}
+
+// readMeta reads the whole metadata into m; r is after the block count.
+func readMeta(r *slabReader, ref meta.Ref, m *meta.ObjectMeta) {
+	f := readStoreFields(r)
+	m.UID, m.ResourceVersion, m.Generation, m.CreationTime = f.uid, f.resourceVersion, f.generation, f.creation
+	if r.byte1() == 1 {
+		m.Namespace, m.Name = ref.Namespace, ref.Name
+	} else {
+		m.Namespace, m.Name = r.string(), r.string()
+	}
+	m.Labels = readStringMap(r)
+	m.Annotations = readStringMap(r)
+	if h := r.uvarint(); h > 0 {
+		m.OwnerRefs = make([]meta.Ref, h-1)
+		for i := range m.OwnerRefs {
+			o := &m.OwnerRefs[i]
+			o.Kind = meta.Kind(r.string())
+			o.Namespace = r.string()
+			o.Name = r.string()
+		}
+	}
+	m.DeletionTime = readTimePointer(r)
+}
+
+func readStringMap(r *slabReader) map[string]string {
+	h := r.uvarint()
+	if h == 0 {
+		return nil
+	}
+	m := make(map[string]string, h-1)
+	for range h - 1 {
+		k := r.string()
+		m[k] = r.string()
+	}
+	return m
+}
+
+func readTimePointer(r *slabReader) *time.Time {
+	if r.byte1() == 0 {
+		return nil
+	}
+	t := readTime(r)
+	return &t
+}
+
+// cloneRef returns r with strings of its own, for a key an index keeps
+// (r's may point into a slab); kinds and namespaces, few, are shared.
+func cloneRef(r meta.Ref) meta.Ref {
+	return meta.Ref{Kind: meta.Kind(canonical(string(r.Kind))), Namespace: canonical(r.Namespace), Name: strings.Clone(r.Name)}
+}
+
+// walkMeta calls labels with each label and owners with each owner,
+// reading past the rest of the metadata without building it (the store's
+// indexes, on every write); r is after the block count. The strings point
+// into the slab.
+func walkMeta(r *slabReader, labels func(k, v string), owners func(meta.Ref)) {
+	r.skipString()
+	r.skipString()
+	r.varint()
+	if r.byte1() == 1 {
+		r.skipTime()
+	}
+	if r.byte1() == 0 {
+		r.skipString()
+		r.skipString()
+	}
+	if h := r.uvarint(); h > 0 {
+		for range h - 1 {
+			k := r.string()
+			v := r.string()
+			if labels != nil {
+				labels(k, v)
+			}
+		}
+	}
+	if h := r.uvarint(); h > 0 {
+		for range h - 1 {
+			r.skipString()
+			r.skipString()
+		}
+	}
+	if h := r.uvarint(); h > 0 && owners != nil {
+		for range h - 1 {
+			kind := r.string()
+			ns := r.string()
+			owners(meta.Ref{Kind: meta.Kind(kind), Namespace: ns, Name: r.string()})
+		}
+	}
+}
+
+func (r *slabReader) skipString() {
+	switch h := r.uvarint(); h & 3 {
+	case tagInline:
+		r.off += int(h >> 2)
+	case tagUUID:
+		r.off += 16
+	}
+}
+
+func (r *slabReader) skipTime() {
+	switch r.byte1() {
+	case 0:
+		r.varint()
+		r.uvarint()
+	case 1:
+		r.off += int(r.uvarint())
+	}
+}

@@ -1,0 +1,169 @@
+package memory
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math"
+	"slices"
+	"strings"
+	"unsafe"
+)
+
+// Most of what the store holds per certificate is PEM text: a Secret's
+// tls.crt, tls.key and ca.crt, a request's CSR, chain and CA. Base64 makes
+// it a third longer than the DER it carries, and a chain repeats the CA's
+// certificate that every other chain also holds. So a byte slice that is a
+// PEM text exactly as encoding/pem writes it (blocks without headers, 64
+// columns, nothing before, between or after) is kept as its blocks' types
+// and DER, each certificate's DER shared (the CA's in every slab is one
+// copy, a chain's leaf is one copy for its request and its Secret), and
+// written out again on reading. Anything else keeps its bytes: a reader
+// always gets back exactly what was written, which encoding checks.
+
+// pemBegin, pemEnd and pemDashes frame a block as encoding/pem writes it.
+const (
+	pemBegin  = "-----BEGIN "
+	pemEnd    = "-----END "
+	pemDashes = "-----\n"
+	pemLine   = 64 // base64 characters per line
+)
+
+// maxPEMBlocks bounds the blocks a value is split into (a CA bundle of
+// more is kept as bytes).
+const maxPEMBlocks = 64
+
+// pemSpan is one block of a PEM text: its type, and its base64 body
+// (newlines included) and DER length.
+type pemSpan struct {
+	typ  string
+	body []byte
+	der  int
+}
+
+// pem writes b as PEM blocks and reports true, or writes nothing and
+// reports false when b is not a PEM text encoding/pem would write. It
+// checks each block by writing it out again, so what it accepts reads back
+// exactly; its DER goes through w.scratch (no allocation per block).
+func (w *slabWriter) pem(b []byte) bool {
+	var spans [maxPEMBlocks]pemSpan
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		if n == maxPEMBlocks || !bytes.HasPrefix(rest, []byte(pemBegin)) {
+			return false
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < len(pemBegin)+len(pemDashes)-1 || !bytes.HasSuffix(rest[:nl+1], []byte(pemDashes)) {
+			return false
+		}
+		typ := rest[len(pemBegin) : nl+1-len(pemDashes)]
+		e := bytes.Index(rest[nl+1:], []byte(pemEnd))
+		if e < 0 {
+			return false
+		}
+		body := rest[nl+1 : nl+1+e]
+		der, ok := w.decodeBase64(body)
+		if !ok {
+			return false
+		}
+		l := pemLen(unsafe.String(unsafe.SliceData(typ), len(typ)), len(der))
+		if l > len(rest) {
+			return false
+		}
+		w.check = slices.Grow(w.check[:0], l)[:l]
+		if !bytes.Equal(putPEM(w.check, unsafe.String(unsafe.SliceData(typ), len(typ)), der), rest[:l]) {
+			return false
+		}
+		spans[n] = pemSpan{typ: unsafe.String(unsafe.SliceData(typ), len(typ)), body: body, der: len(der)}
+		rest = rest[l:]
+	}
+	if n == 0 {
+		return false
+	}
+	w.uvarint((uint64(n)<<2 | tagPEM) + 1)
+	w.uvarint(uint64(len(b)))
+	for _, p := range spans[:n] {
+		w.plain(p.typ, sharedKeyLen)
+		share := math.MaxInt // a key or a CSR is its object's alone
+		if strings.HasSuffix(p.typ, "CERTIFICATE") {
+			share = 1 // certificates are what other objects repeat
+		}
+		der, _ := w.decodeBase64(p.body)
+		w.plain(unsafe.String(unsafe.SliceData(der), len(der)), share)
+	}
+	return true
+}
+
+// decodeBase64 decodes a PEM body into w.scratch (valid until the next
+// call); base64 skips the newlines, and the caller's check rejects any
+// other form than encoding/pem's.
+func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
+	w.scratch = slices.Grow(w.scratch[:0], base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(w.scratch[:cap(w.scratch)], body)
+	return w.scratch[:n], err == nil
+}
+
+// plain writes s inline or shared, never as a UUID.
+func (w *slabWriter) plain(s string, shareFrom int) {
+	if len(s) >= shareFrom {
+		w.uvarint(w.share(s)<<2 | tagShared)
+		return
+	}
+	w.uvarint(uint64(len(s))<<2 | tagInline)
+	w.buf = append(w.buf, s...)
+}
+
+// plain reads what slabWriter.plain wrote, pointing into the slab or the
+// shared string.
+func (r *slabReader) plain() string {
+	h := r.uvarint()
+	if h&3 == tagShared {
+		return r.strs[h>>2].Value()
+	}
+	b := r.raw(int(h >> 2))
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// pem reads a PEM text of n blocks.
+func (r *slabReader) pem(n int) []byte {
+	out := make([]byte, r.uvarint())
+	at := out
+	for range n {
+		typ, der := r.plain(), r.plain()
+		l := pemLen(typ, len(der))
+		putPEM(at[:l], typ, unsafe.Slice(unsafe.StringData(der), len(der)))
+		at = at[l:]
+	}
+	return out
+}
+
+// pemLen is the length of the block encoding/pem writes for typ and n
+// bytes of DER, without headers.
+func pemLen(typ string, n int) int {
+	b64 := base64.StdEncoding.EncodedLen(n)
+	lines := (b64 + pemLine - 1) / pemLine
+	return len(pemBegin) + len(typ) + len(pemDashes) + b64 + lines + len(pemEnd) + len(typ) + len(pemDashes)
+}
+
+// putPEM writes the block into out (pemLen bytes) and returns out.
+func putPEM(out []byte, typ string, der []byte) []byte {
+	at := copy(out, pemBegin)
+	at += copy(out[at:], typ)
+	at += copy(out[at:], pemDashes)
+	b64 := base64.StdEncoding.EncodedLen(len(der))
+	base64.StdEncoding.Encode(out[at:at+b64], der)
+	// Spread the lines out from the end, each followed by a newline.
+	body := out[at : at+b64+(b64+pemLine-1)/pemLine]
+	end := len(body)
+	for start := (b64 - 1) / pemLine * pemLine; b64 > 0 && start >= 0; start -= pemLine {
+		stop := min(start+pemLine, b64)
+		end--
+		body[end] = '\n'
+		end -= stop - start
+		copy(body[end:], body[start:stop])
+	}
+	at += len(body)
+	at += copy(out[at:], pemEnd)
+	at += copy(out[at:], typ)
+	copy(out[at:], pemDashes)
+	return out
+}
