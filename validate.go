@@ -62,7 +62,10 @@ func (e *UnknownDNS01ProviderError) Unwrap() error { return ErrNoDNS01Provider }
 // ApplyOption changes how Apply checks what it stores.
 type ApplyOption interface{ applyOption(*applyOptions) }
 
-type applyOptions struct{ anyProvider bool }
+type applyOptions struct {
+	anyProvider bool
+	result      *ApplyResult // ReportResult's, or nil
+}
 
 type applyOptionFunc func(*applyOptions)
 

@@ -25,6 +25,7 @@ type problem struct {
 // the walk finds them all and says where each one is.
 type checker struct {
 	strict   bool
+	fields   fieldsByType
 	problems []problem
 }
 
@@ -123,7 +124,7 @@ func (c *checker) check(v any, t reflect.Type, path string) {
 
 // object checks the members of a JSON object against struct type t.
 func (c *checker) object(m map[string]any, t reflect.Type, path string) {
-	fields := jsonFields(t)
+	fields := c.fields.of(t)
 	for _, k := range sortedKeys(m) {
 		if t == issuerRefType && strings.EqualFold(k, "namespace") {
 			c.add(joinPath(path, k), ErrIssuerRefNamespace, nil)
@@ -150,6 +151,22 @@ func (c *checker) object(m map[string]any, t reflect.Type, path string) {
 			c.check(m[k], fields[folded], joinPath(path, k))
 		}
 	}
+}
+
+// fieldsByType remembers the jsonFields of each struct type one decode
+// meets: a manifest of many objects walks the same few types again and
+// again, and listing a type's fields cost more than checking its values.
+type fieldsByType map[reflect.Type]map[string]reflect.Type
+
+// of returns jsonFields(t), listed once per decode. The map returned is
+// shared: read it only.
+func (f fieldsByType) of(t reflect.Type) map[string]reflect.Type {
+	fs, ok := f[t]
+	if !ok {
+		fs = jsonFields(t)
+		f[t] = fs
+	}
+	return fs
 }
 
 // jsonFields maps the JSON member names of struct t to their types,

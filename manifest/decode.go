@@ -77,8 +77,9 @@ func decode(data []byte, opts decodeOptions) ([]meta.Object, error) {
 	// Editors on Windows like to start files with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	index := 0
+	fields := fieldsByType{}
 	for _, d := range splitDocuments(data) {
-		o, e, empty := decodeDocument(index, d, opts)
+		o, e, empty := decodeDocument(index, d, opts, fields)
 		if empty {
 			continue
 		}
@@ -95,7 +96,7 @@ func decode(data []byte, opts decodeOptions) ([]meta.Object, error) {
 
 // decodeDocument decodes one document; empty reports a document that is
 // null (such as a lone "~"), which is skipped like an empty one.
-func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Object, errs Errors, empty bool) {
+func decodeDocument(index int, d document, opts decodeOptions, fields fieldsByType) (objs []meta.Object, errs Errors, empty bool) {
 	at := DocumentError{Index: index, Item: -1, Line: d.first}
 	toJSON := yaml.YAMLToJSON
 	if opts.strict {
@@ -123,7 +124,7 @@ func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Obje
 		return nil, Errors{at.with("", ErrSyntax, fmt.Errorf("want an object with apiVersion and kind, got %s", jsonType(v)))}, false
 	}
 	if m["kind"] != "List" {
-		o, errs := decodeObject(m, at, opts)
+		o, errs := decodeObject(m, j, at, opts, fields)
 		if o == nil {
 			return nil, errs, false
 		}
@@ -141,7 +142,7 @@ func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Obje
 			errs = append(errs, at.with("", ErrSyntax, fmt.Errorf("want an object with apiVersion and kind, got %s", jsonType(it))))
 			continue
 		}
-		o, e := decodeObject(im, at, opts)
+		o, e := decodeObject(im, nil, at, opts, fields)
 		if o != nil {
 			objs = append(objs, o)
 		}
@@ -151,8 +152,9 @@ func decodeDocument(index int, d document, opts decodeOptions) (objs []meta.Obje
 }
 
 // decodeObject decodes one object; it returns nil and the problems when
-// there are any.
-func decodeObject(m map[string]any, at DocumentError, opts decodeOptions) (meta.Object, Errors) {
+// there are any. raw, if not nil, is m encoded (the document's JSON), which
+// spares encoding m again for the typed decode.
+func decodeObject(m map[string]any, raw []byte, at DocumentError, opts decodeOptions, fields fieldsByType) (meta.Object, Errors) {
 	at.APIVersion, _ = m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
 	at.Kind = meta.Kind(kind)
@@ -167,8 +169,9 @@ func decodeObject(m map[string]any, at DocumentError, opts decodeOptions) (meta.
 	var stringData map[string]string
 	if _, ok := obj.(*secret.Secret); ok {
 		stringData, errs = popStringData(m, at)
+		raw = nil // m may have lost its stringData
 	}
-	c := checker{strict: opts.strict}
+	c := checker{strict: opts.strict, fields: fields}
 	c.check(m, reflect.TypeOf(obj), "")
 	for _, p := range c.problems {
 		errs = append(errs, at.with(p.path, p.err, p.cause))
@@ -179,7 +182,9 @@ func decodeObject(m map[string]any, at DocumentError, opts decodeOptions) (meta.
 		}
 		return nil, errs
 	}
-	raw, err := json.Marshal(m)
+	if raw == nil {
+		raw, err = json.Marshal(m)
+	}
 	if err == nil {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		if opts.strict {

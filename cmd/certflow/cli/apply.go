@@ -9,7 +9,6 @@ import (
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/manifest"
 	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/store"
 )
 
 func (a *app) applyCommand() *cobra.Command {
@@ -61,28 +60,14 @@ one whose namespace differs from an explicit --namespace is refused.`,
 			var errs []error
 			for _, o := range objs {
 				ref := meta.RefOf(o)
-				before := ""
-				if cur, err := s.get(ctx, ref); err == nil {
-					before = cur.GetMeta().ResourceVersion
-				} else if !errors.Is(err, store.ErrNotFound) {
-					errs = append(errs, err)
-					continue
-				}
 				// The Manager that reconciles o has the DNS-01 providers;
 				// the command does not.
-				if err := s.m.Apply(ctx, o, certflow.AnyDNS01Provider()); err != nil {
+				var res certflow.ApplyResult
+				if err := s.m.Apply(ctx, o, certflow.AnyDNS01Provider(), certflow.ReportResult(&res)); err != nil {
 					errs = append(errs, fmt.Errorf("%s: %w", refName(ref), err))
 					continue
 				}
-				what := "configured"
-				switch o.GetMeta().ResourceVersion {
-				case before:
-					what = "unchanged" // Apply writes nothing when nothing changed
-				}
-				if before == "" {
-					what = "created"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", resourceOf(ref.Kind).qualified(false), ref.Name, what)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s\n", resourceOf(ref.Kind).qualified(false), ref.Name, res)
 			}
 			return errors.Join(errs...)
 		}),

@@ -56,6 +56,27 @@ spec: {selfSigned: {}}
 	require.Equal(t, ExitOK, code)
 	assert.Equal(t, "clusterissuer.cert-manager.io/selfsigned\n", out)
 
+	// A second apply says what changed, object by object.
+	code, out, errOut = run(`apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: selfsigned}
+spec: {selfSigned: {}}
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: other}
+spec: {selfSigned: {}}
+`, "apply", "-f", "-")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Equal(t, "clusterissuer.cert-manager.io/selfsigned unchanged\nclusterissuer.cert-manager.io/other created\n", out)
+	code, out, errOut = run(`apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: other, labels: {team: web}}
+spec: {selfSigned: {}}
+`, "apply", "-f", "-")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Equal(t, "clusterissuer.cert-manager.io/other configured\n", out)
+
 	code, _, errOut = run("", "--store", "etcd://127.0.0.1:2379", "get", "clusterissuers")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `unknown scheme "etcd"; this certflow knows file://, mem://`)

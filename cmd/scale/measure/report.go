@@ -56,6 +56,12 @@ type IssueReport struct {
 	Relists int64
 	// TrackerRelists counts the times the run's own watch was cut.
 	TrackerRelists int
+	// ApplyCPU is the CPU time the applying used (its thread's; zero if
+	// unknown): Apply's own cost, which Apply's wall-clock time hides.
+	ApplyCPU time.Duration
+	// CPU is the process's CPU time from the first Apply until every
+	// Certificate was Ready (zero if unknown).
+	CPU time.Duration
 }
 
 // IdleReport covers a span with nothing due.
@@ -115,6 +121,14 @@ func (r *Report) Print(w io.Writer) {
 	if i := r.Issue; i != nil {
 		row("issuance: first Apply to last Ready", "%v (%.0f certs/s); Apply took %v", i.Elapsed.Round(time.Millisecond),
 			float64(r.Certs)/i.Elapsed.Seconds(), i.Apply.Round(time.Millisecond))
+		if i.ApplyCPU > 0 {
+			row("Apply per Certificate: wall-clock / its own CPU", "%v / %v",
+				perCert(i.Apply, r.Certs), perCert(i.ApplyCPU, r.Certs))
+		}
+		if i.CPU > 0 {
+			row("process CPU, first Apply to last Ready", "%v = %v per certificate", i.CPU.Round(time.Millisecond),
+				perCert(i.CPU, r.Certs))
+		}
 		row("names not served the moment their Certificate was Ready", "%d (longest wait after: %v; never: %d)",
 			i.MissedWhenReady, i.MissedLag.Round(time.Millisecond), i.MissedNeverServed)
 		row("names served when the last Certificate turned Ready", "%d of %d (%.1f%%)", i.ServedAtLastReady, r.Certs,
@@ -168,6 +182,11 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 // String is "heap A MiB objects / B MiB spans, RSS C MiB".
 func (m Memory) String() string {
 	return fmt.Sprintf("heap %s objects / %s spans, RSS %s", mib(m.HeapAlloc), mib(m.HeapInuse), mib(m.RSS))
+}
+
+// perCert is d shared among n certificates, to a tenth of a microsecond.
+func perCert(d time.Duration, n int) time.Duration {
+	return (d / time.Duration(n)).Round(100 * time.Nanosecond)
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%d MiB", b>>20) }

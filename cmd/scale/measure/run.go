@@ -107,14 +107,17 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 		}
 	}
 	began := time.Now()
-	for i := range opts.Certs {
-		if err := r.m.Apply(ctx, Certificate(i)); err != nil {
-			return nil, fmt.Errorf("measure: apply %s: %w", CertName(i), err)
-		}
+	cpuBegan, cpuOK := cpuTime()
+	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
+	if err != nil {
+		return nil, err
 	}
-	rep := &IssueReport{Apply: time.Since(began)}
+	rep := &IssueReport{Apply: time.Since(began), ApplyCPU: applyCPU}
 	if err := awaitReady(ctx, tr, opts); err != nil {
 		return rep, err
+	}
+	if cpuReady, ok := cpuTime(); ok && cpuOK {
+		rep.CPU = cpuReady - cpuBegan
 	}
 	rep.Calls = r.counts.Counts()
 	rep.AtLastReady = readMemory()

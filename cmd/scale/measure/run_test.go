@@ -3,6 +3,7 @@ package measure_test
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -56,8 +57,17 @@ func TestRunSmoke(t *testing.T) {
 	require.NotNil(t, rep.RestartIdle)
 	assert.Zero(t, rep.RestartIdle.Calls.Total(), "Store calls while idle after the restart: %s", rep.RestartIdle.Calls)
 
+	assert.Positive(t, rep.Issue.CPU, "process CPU from the first Apply to the last Ready")
+	if runtime.GOOS == "linux" {
+		assert.Positive(t, rep.Issue.ApplyCPU, "the applying thread's CPU")
+		assert.LessOrEqual(t, rep.Issue.ApplyCPU, rep.Issue.CPU, "the applying thread is part of the process")
+	}
+
 	var out bytes.Buffer
 	rep.Print(&out)
+	if runtime.GOOS == "linux" {
+		assert.Contains(t, out.String(), "Apply per Certificate: wall-clock / its own CPU")
+	}
 	for _, want := range []string{"measure (40 certificates)", "names served when the last Certificate turned Ready", "40 of 40 (100.0%)",
 		"restart: every name served after", "restart: writes in all", "restart: process CPU until served", "restart: peak RSS", "GOGC="} {
 		assert.Contains(t, out.String(), want)

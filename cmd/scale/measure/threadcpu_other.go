@@ -1,0 +1,8 @@
+//go:build !linux
+
+package measure
+
+import "time"
+
+// threadCPUTime is unknown here: the report leaves Apply's CPU blank.
+func threadCPUTime() (time.Duration, bool) { return 0, false }
