@@ -101,6 +101,29 @@ func TestQuickOpenLooksEverywhereAfterAWriterDied(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o644), modeOf(t, readable), "the dead session was forgotten: quick again")
 }
 
+// After a crash Open looks at every object file as a full Open does: a
+// link planted among them is refused by Open itself, and once it is gone
+// a file other users can read is made private before any read.
+func TestOpenAfterACrashRefusesAndRepairsAsAFullOpen(t *testing.T) {
+	dir, readable := quickPopulated(t)
+	// What a process killed mid-write leaves: a session file nobody holds.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sessions/s-crashed"), nil, 0o600))
+	outside := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(outside, []byte(privateKey), 0o600))
+	link := plantLink(t, dir, "objects/Secret/ns/b.json", outside)
+
+	_, err := file.Open(dir)
+	requireUnsafe(t, err, link)
+	assert.Equal(t, os.FileMode(0o644), modeOf(t, readable), "nothing repaired while something is refused")
+	require.NoError(t, os.Remove(link))
+
+	s, err := file.Open(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), modeOf(t, readable), "made private by Open")
+	require.NoError(t, s.Close())
+	assert.NoFileExists(t, filepath.Join(dir, "sessions/s-crashed"))
+}
+
 // A Store still open and writing in this process (or another) has no
 // write in flight while Open holds the lock: it does not make Open look
 // at every file.
