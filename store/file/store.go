@@ -90,7 +90,8 @@ func WithFullOpen() Option { return func(o *options) { o.full = true } }
 func WithQuickOpen() Option { return func(*options) {} }
 
 // WithLogger sets where the store reports what it repaired, tightened or
-// removed (at Open, or when a writer finds the change log damaged). It logs
+// removed (at Open, when it first reads a file other users could read, or
+// when a writer finds the change log damaged). It logs
 // paths, modes and revisions, never file contents. If l is nil (or the
 // option is absent) nothing is logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -116,8 +117,10 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the store in dir. It refuses, with errors
 // matching ErrUnsafePath that name each path, a store holding links or
-// anything other users can write; see the package documentation for what
-// it repairs instead.
+// anything other users can write: among its directories, leases and own
+// files always, among the object files after a crash or WithFullOpen (else
+// each operation that meets one refuses it). See the package documentation
+// for what it repairs instead.
 func Open(dir string, opts ...Option) (*Store, error) {
 	o := options{clock: clock.Real{}, poll: DefaultPollInterval, history: DefaultHistory}
 	for _, opt := range opts {
