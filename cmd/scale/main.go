@@ -47,7 +47,7 @@ func run() error {
 		opts       measure.Options
 		storeURL   = flag.String("store", "memory", "memory, or file://DIR (created if missing)")
 		noSync     = flag.Bool("nosync", false, "file store: skip fsync (faster to populate; not durable)")
-		quickOpen  = flag.Bool("quick-open", true, "file store: open with file.WithQuickOpen (every file looked at only after a crash)")
+		quickOpen  = flag.Bool("quick-open", true, "file store: open quickly, file.Open's default (every file looked at only after a crash); false: with file.WithFullOpen")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
 		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
@@ -143,8 +143,8 @@ func opener(url string, noSync, quickOpen bool) (func() (store.Store, func() err
 	if noSync {
 		fopts = append(fopts, file.WithoutSync())
 	}
-	if quickOpen {
-		fopts = append(fopts, file.WithQuickOpen())
+	if !quickOpen {
+		fopts = append(fopts, file.WithFullOpen())
 	}
 	return func() (store.Store, func() error, error) {
 		st, err := file.Open(dir, fopts...)

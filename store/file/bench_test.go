@@ -91,3 +91,44 @@ func BenchmarkList(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen opens a store of 20,000 objects closed cleanly: quickly,
+// as Open does by default, and WithFullOpen, which looks at every file as
+// Open does after a crash.
+func BenchmarkOpen(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	s, err := file.Open(dir, file.WithoutSync())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 20000 {
+		w := benchWidget()
+		w.Metadata.Name = fmt.Sprintf("w%05d", i)
+		if err := s.Create(ctx, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		opts []file.Option
+	}{
+		{"quick", nil},
+		{"full", []file.Option{file.WithFullOpen()}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				s, err := file.Open(dir, append(bc.opts, file.WithoutSync())...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

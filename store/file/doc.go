@@ -58,31 +58,45 @@
 // Modes (Unix). A directory or file that other users can write (mode &
 // 0o022) is refused, by Open and by every operation that meets it: another
 // user could have planted or altered objects, and only the operator can
-// judge that, so the store changes nothing and says which path and mode.
-// One that other users can only read (say a Secret at 0644) is made private
-// (0700 or 0600) by Open, which logs each path with its former mode: the
-// key may have been read and the operator decides whether to rotate it;
-// refusing would stop renewals for something a chmod fixes.
+// judge that, so the store changes nothing and says which path and mode. One
+// that other users can only read (say a Secret at 0644) is made private
+// (0700 or 0600), and each path is logged with its former mode: the key may
+// have been read and the operator decides whether to rotate it; refusing
+// would stop renewals for something a chmod fixes. Directories, leases and
+// the store's own files are made private by Open; an object file by Open
+// only when it looks at every file (below), and otherwise when the store
+// first reads it, from the file it opened (fchmod), before a byte of it is
+// used. A Manager lists every object as it starts, so every object file is
+// private within seconds of Open; a program that never reads an object
+// leaves its file as it was, unless it opens the store WithFullOpen.
 //
 // Leftovers. Open, under the exclusive lock (so no write is in flight),
 // removes the temporary files of interrupted writes, which may hold private
-// keys, and the files of expired leases, and logs each path.
+// keys (in the object directories, where only the writes of a process
+// that died leave them, when it looks at every file: see Crashes), and the
+// files of expired leases, and logs each path.
 //
 // Crashes. A Store creates a session file, and holds a lock on it, before
 // its first write and removes it at Close; the lock of a process that dies
 // is released. A session file nobody holds is a process that died after
-// it began writing: with WithQuickOpen, Open looks at every file only then
-// (or when the store has no sessions directory yet) and otherwise only at
-// the directories, the leases and the change log's first and last lines.
+// it began writing: Open looks at every file only then (or when the store
+// has no sessions directory yet, or WithFullOpen asks it to) and otherwise
+// only at the directories, the leases and the change log's first and last
+// lines. At 100k certificates, some 700k files, the full look takes
+// seconds. Links and files other users can write among the object files
+// are then refused by the operation that meets them rather than by Open.
 //
-// A damaged change log. Open reads the whole log; a line that does not
-// decode, or does not raise the revision, is dropped, and where revisions
-// may have been lost a marker line {"rev":N} (the header's shape) is put in,
-// so a watcher from before them gets store.ErrCompacted and lists again
-// rather than silently missing a change. Revisions then continue above every
-// stored object's ResourceVersion and above what the damage can have held,
-// so none is reused. Object files are never touched. The repair is logged
-// (WithLogger); a writer that meets a damaged log end later repairs it the
-// same way. Bytes after the last newline are a write that never completed
-// and are cut without a marker, as before.
+// A damaged change log. An Open that looks at every file reads the whole log
+// (one that does not reads its ends, where a crash cuts a line short, and
+// leaves damage in the middle, which is not a crash's doing, to the watchers
+// that meet it: they get store.ErrCompacted and list again); a line that
+// does not decode, or does not raise the revision, is dropped, and where
+// revisions may have been lost a marker line {"rev":N} (the header's shape)
+// is put in, so a watcher from before them gets store.ErrCompacted and lists
+// again rather than silently missing a change. Revisions then continue above
+// every stored object's ResourceVersion and above what the damage can have
+// held, so none is reused. Object files are never touched. The repair is
+// logged (WithLogger); a writer that meets a damaged log end later repairs
+// it the same way. Bytes after the last newline are a write that never
+// completed and are cut without a marker, as before.
 package file

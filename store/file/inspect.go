@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -35,7 +36,8 @@ type fixMode struct {
 // meanwhile, so no temporary file is in use.
 //
 // Unless full, the object files are not looked at, only the directories
-// holding them (see WithQuickOpen).
+// holding them: each file is made private when it is first opened
+// (tree.makePrivate; see WithFullOpen).
 func (s *Store) inspect(full bool) error {
 	var in inspection
 	top := s.tree.top()
@@ -191,8 +193,7 @@ func (s *Store) repair(in inspection) error {
 		if err := s.inFolder(m.dir, func(d *folder) error { return d.Chmod(m.name, m.to) }); err != nil {
 			return fmt.Errorf("chmod %s: %w", m.abs, err)
 		}
-		s.log.Warn("file: made private what other users could read; if it holds keys, they may have been read",
-			slog.String("path", m.abs), slog.String("was", fmt.Sprintf("%04o", m.from)), slog.String("now", fmt.Sprintf("%04o", m.to)))
+		logMadePrivate(s.log, m.abs, m.from, m.to)
 	}
 	for _, t := range in.tmp {
 		if err := s.inFolder(t.dir, func(d *folder) error { return d.remove(t.name) }); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -201,6 +202,38 @@ func (s *Store) repair(in inspection) error {
 		s.log.Info("file: removed the temporary file of an interrupted write", slog.String("path", t.abs))
 	}
 	return nil
+}
+
+// makePrivate makes the file just opened at abs private, as a full Open
+// would have (see WithFullOpen), if other users can read it: a quick Open
+// does not look at object files, so each is looked at when it is first
+// opened, from what the open already learnt (fi, from fstat), which costs
+// no system call unless there is something to repair. The Manager lists
+// every object as it starts, so every object file is made private within
+// seconds of Open. What other users can write was refused before the open;
+// it is refused here too should its mode have changed since.
+func (t *tree) makePrivate(file *os.File, abs string, fi fs.FileInfo) error {
+	if !checkModes {
+		return nil
+	}
+	if err := checkWritable(abs, fi, filePerm); err != nil {
+		return err
+	}
+	from := fi.Mode().Perm()
+	if from&othersAny == 0 {
+		return nil
+	}
+	to := from &^ othersAny
+	if err := file.Chmod(to); err != nil {
+		return fmt.Errorf("chmod %s: %w", abs, err)
+	}
+	logMadePrivate(t.log, abs, from, to)
+	return nil
+}
+
+func logMadePrivate(log *slog.Logger, abs string, from, to fs.FileMode) {
+	log.Warn("file: made private what other users could read; if it holds keys, they may have been read",
+		slog.String("path", abs), slog.String("was", fmt.Sprintf("%04o", from)), slog.String("now", fmt.Sprintf("%04o", to)))
 }
 
 // removeExpiredLeases removes lease files whose lease has expired, as a

@@ -33,11 +33,12 @@ func TestCreateRefusesLinks(t *testing.T) {
 	for _, tc := range []struct {
 		name, rel string
 		file      bool // the link stands for a file, not a directory
+		object    bool // an object file, looked at by a full Open only
 	}{
 		{name: "objects dir", rel: "objects"},
 		{name: "kind dir", rel: "objects/Secret"},
 		{name: "namespace dir", rel: "objects/Secret/ns"},
-		{name: "object file", rel: "objects/Secret/ns/tls.json", file: true},
+		{name: "object file", rel: "objects/Secret/ns/tls.json", file: true, object: true},
 		{name: "change log", rel: "changes.log", file: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,8 +57,18 @@ func TestCreateRefusesLinks(t *testing.T) {
 			assert.Equal(t, before, snapshot(t, outside), "nothing written outside the store")
 
 			require.NoError(t, s.Close())
-			_, err := file.Open(dir)
+			_, err := file.Open(dir, file.WithFullOpen())
 			requireUnsafe(t, err, link)
+			s, err = file.Open(dir)
+			if tc.object {
+				require.NoError(t, err, "a quick Open looks at no object file")
+				requireUnsafe(t, s.Get(ctx, newSecret("tls").Ref(), &storetest.Widget{}), link)
+				_, err = s.List(ctx, store.ListOptions{})
+				requireUnsafe(t, err, link)
+				require.NoError(t, s.Close())
+			} else {
+				requireUnsafe(t, err, link)
+			}
 			assert.Equal(t, before, snapshot(t, outside))
 		})
 	}

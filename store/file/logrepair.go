@@ -157,7 +157,7 @@ func (s *Store) checkLog() error {
 }
 
 // checkLogEnd is checkLog reading only the log's first and last lines,
-// which is all a crash can damage (see WithQuickOpen).
+// which is all a crash can damage (see WithFullOpen).
 func (s *Store) checkLogEnd() error {
 	lf, st, err := s.openLog() // repairs a damaged end
 	if err != nil {

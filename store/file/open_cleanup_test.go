@@ -39,6 +39,10 @@ func TestOpenRemovesWhatACrashLeftBehind(t *testing.T) {
 	for _, p := range leftovers {
 		require.NoError(t, os.WriteFile(p, []byte(privateKey), 0o600))
 	}
+	// What a process killed mid-write leaves: its session file, which
+	// nobody holds, tells Open to look at every file.
+	dead := filepath.Join(dir, "sessions/s-crashed")
+	require.NoError(t, os.WriteFile(dead, nil, 0o600))
 	// A stranger's file is not the store's to remove.
 	stranger := filepath.Join(dir, "objects/Secret/ns/notes.txt")
 	require.NoError(t, os.WriteFile(stranger, []byte("mine"), 0o600))
@@ -52,6 +56,7 @@ func TestOpenRemovesWhatACrashLeftBehind(t *testing.T) {
 		assert.Contains(t, logged.String(), p, "the removal is logged")
 	}
 	assert.NotContains(t, logged.String(), "PRIVATE KEY")
+	assert.NoFileExists(t, dead, "the dead session is forgotten once its leftovers are gone")
 	_, err = os.Lstat(filepath.Join(dir, "leases/expired.json"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "expired lease left behind")
 	assert.Contains(t, logged.String(), filepath.Join(dir, "leases/expired.json"))

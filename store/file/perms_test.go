@@ -3,10 +3,12 @@
 package file_test
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,59 +44,106 @@ func modeOf(t *testing.T, path string) fs.FileMode {
 
 // TestOpenRefusesWhatOthersCanWrite: another user could have planted or
 // altered objects, which only the operator can judge, so Open changes
-// nothing and says what is wrong.
+// nothing and says what is wrong. An object file is refused by a full
+// Open and, since Open does not look at object files unless asked to or
+// after a crash, by every operation that meets it (see
+// TestQuickOpenLooksAtNoObjectFileAfterCleanCloses).
 func TestOpenRefusesWhatOthersCanWrite(t *testing.T) {
 	for _, tc := range []struct {
 		name, rel string
 		mode      fs.FileMode
+		object    bool // looked at by a full Open only
 	}{
-		{"store dir", ".", 0o777},
-		{"kind dir", "objects/Secret", 0o770},
-		{"namespace dir", "objects/Secret/ns", 0o707},
-		{"secret file", "objects/Secret/ns/tls.json", 0o666},
-		{"change log", "changes.log", 0o620},
-		{"lease file", "leases/leader.json", 0o602},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := populated(t)
-			path := filepath.Join(dir, tc.rel)
-			require.NoError(t, os.Chmod(path, tc.mode))
-			_, err := file.Open(dir)
-			requireUnsafe(t, err, filepath.Clean(path))
-			assert.Contains(t, err.Error(), fmt.Sprintf("%04o", tc.mode), "the message shows the mode")
-			assert.Contains(t, err.Error(), "writable")
-			assert.Equal(t, tc.mode, modeOf(t, path), "left for the operator to judge")
-		})
-	}
-}
-
-// TestOpenTightensWhatOthersCanRead: nothing can have been planted, but a
-// key may have been read; Open makes it private again and says so, so the
-// operator can decide whether to rotate.
-func TestOpenTightensWhatOthersCanRead(t *testing.T) {
-	for _, tc := range []struct {
-		name, rel  string
-		mode, want fs.FileMode
-	}{
-		{"store dir", ".", 0o755, 0o700},
-		{"namespace dir", "objects/Secret/ns", 0o750, 0o700},
-		{"secret file", "objects/Secret/ns/tls.json", 0o644, 0o600},
-		{"secret file readable by group", "objects/Secret/ns/tls.json", 0o640, 0o600},
+		{name: "store dir", rel: ".", mode: 0o777},
+		{name: "kind dir", rel: "objects/Secret", mode: 0o770},
+		{name: "namespace dir", rel: "objects/Secret/ns", mode: 0o707},
+		{name: "secret file", rel: "objects/Secret/ns/tls.json", mode: 0o666, object: true},
+		{name: "change log", rel: "changes.log", mode: 0o620},
+		{name: "lease file", rel: "leases/leader.json", mode: 0o602},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t)
 			dir := populated(t)
 			path := filepath.Clean(filepath.Join(dir, tc.rel))
 			require.NoError(t, os.Chmod(path, tc.mode))
-			log, logged := newLogger()
-			s := openStore(t, dir, file.WithLogger(log))
-			assert.Equal(t, tc.want, modeOf(t, path))
-			assert.Contains(t, logged.String(), path)
-			assert.Contains(t, logged.String(), fmt.Sprintf("%04o", tc.mode))
-			got := &storetest.Widget{}
-			require.NoError(t, s.Get(ctx, newSecret("tls").Ref(), got))
-			assert.Equal(t, privateKey, got.Data["tls.key"])
+			_, err := file.Open(dir, file.WithFullOpen())
+			requireUnsafe(t, err, path)
+			assert.Contains(t, err.Error(), fmt.Sprintf("%04o", tc.mode), "the message shows the mode")
+			assert.Contains(t, err.Error(), "writable")
+			assert.Equal(t, tc.mode, modeOf(t, path), "left for the operator to judge")
+
+			s, err := file.Open(dir)
+			if !tc.object {
+				requireUnsafe(t, err, path)
+				return
+			}
+			require.NoError(t, err, "a quick Open looks at no object file")
+			defer func() { require.NoError(t, s.Close()) }()
+			requireUnsafe(t, s.Get(ctx, newSecret("tls").Ref(), &storetest.Widget{}), path)
+			_, err = s.List(ctx, store.ListOptions{})
+			requireUnsafe(t, err, path)
+			assert.Equal(t, tc.mode, modeOf(t, path), "left for the operator to judge")
 		})
+	}
+}
+
+// TestOpenTightensWhatOthersCanRead: nothing can have been planted, but a
+// key may have been read; the store makes it private again and says so,
+// so the operator can decide whether to rotate. Directories are made
+// private by Open; an object file by a full Open, and otherwise by the
+// first read of it (a Manager lists every object as it starts).
+func TestOpenTightensWhatOthersCanRead(t *testing.T) {
+	reads := []struct {
+		name string
+		read func(ctx context.Context, t *testing.T, s *file.Store)
+	}{
+		{"get", func(ctx context.Context, t *testing.T, s *file.Store) {
+			require.NoError(t, s.Get(ctx, newSecret("tls").Ref(), &storetest.Widget{}))
+		}},
+		{"list", func(ctx context.Context, t *testing.T, s *file.Store) {
+			res, err := s.List(ctx, store.ListOptions{Kind: meta.KindSecret})
+			require.NoError(t, err)
+			require.Len(t, res.Items, 1)
+		}},
+		{"full open", nil},
+	}
+	for _, tc := range []struct {
+		name, rel  string
+		mode, want fs.FileMode
+		object     bool // made private when first read, unless by a full Open
+	}{
+		{name: "store dir", rel: ".", mode: 0o755, want: 0o700},
+		{name: "namespace dir", rel: "objects/Secret/ns", mode: 0o750, want: 0o700},
+		{name: "secret file", rel: "objects/Secret/ns/tls.json", mode: 0o644, want: 0o600, object: true},
+		{name: "secret file readable by group", rel: "objects/Secret/ns/tls.json", mode: 0o640, want: 0o600, object: true},
+		{name: "secret file readable by others only", rel: "objects/Secret/ns/tls.json", mode: 0o604, want: 0o600, object: true},
+	} {
+		for _, r := range reads {
+			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				dir := populated(t)
+				path := filepath.Clean(filepath.Join(dir, tc.rel))
+				require.NoError(t, os.Chmod(path, tc.mode))
+				log, logged := newLogger()
+				opts := []file.Option{file.WithLogger(log)}
+				if r.read == nil {
+					opts = append(opts, file.WithFullOpen())
+				}
+				s := openStore(t, dir, opts...)
+				if tc.object && r.read != nil {
+					assert.Equal(t, tc.mode, modeOf(t, path), "a quick Open does not look at object files")
+					r.read(ctx, t, s)
+				}
+				assert.Equal(t, tc.want, modeOf(t, path))
+				assert.Contains(t, logged.String(), path)
+				assert.Contains(t, logged.String(), fmt.Sprintf("%04o", tc.mode))
+				assert.NotContains(t, logged.String(), "PRIVATE KEY", "no key material in the log")
+				got := &storetest.Widget{}
+				require.NoError(t, s.Get(ctx, newSecret("tls").Ref(), got))
+				assert.Equal(t, privateKey, got.Data["tls.key"])
+				assert.Equal(t, 1, strings.Count(logged.String(), path), "repaired once: later reads find nothing to do")
+			})
+		}
 	}
 }
 
@@ -110,7 +159,7 @@ func TestWritableDirectoryFoundWhileOpenIsRefused(t *testing.T) {
 	requireUnsafe(t, s.Get(ctx, secret.Ref(), &storetest.Widget{}), nsDir)
 }
 
-// Open looks at a big directory's files on several goroutines: what it
+// A full Open looks at a big directory's files on several goroutines: what it
 // refuses, tightens and removes there is what it would one by one, wherever
 // in the directory the file is.
 func TestOpenInspectsEveryFileOfABigDirectory(t *testing.T) {
@@ -130,14 +179,14 @@ func TestOpenInspectsEveryFileOfABigDirectory(t *testing.T) {
 	require.NoError(t, os.WriteFile(tmp, []byte("half a key"), 0o600))
 
 	require.NoError(t, os.Chmod(writable, 0o662))
-	_, err = file.Open(dir)
+	_, err = file.Open(dir, file.WithFullOpen())
 	requireUnsafe(t, err, writable)
 	require.NoError(t, os.Chmod(writable, 0o600))
 
 	require.NoError(t, os.Chmod(readable, 0o644))
 	log, logged := newLogger()
-	s = openStore(t, dir, file.WithLogger(log))
-	assert.Equal(t, fs.FileMode(0o600), modeOf(t, readable))
+	s = openStore(t, dir, file.WithFullOpen(), file.WithLogger(log))
+	assert.Equal(t, fs.FileMode(0o600), modeOf(t, readable), "made private by Open, before any read")
 	assert.Contains(t, logged.String(), readable)
 	_, err = os.Lstat(tmp)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "the temporary file of an interrupted write is removed")

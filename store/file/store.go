@@ -42,7 +42,7 @@ type options struct {
 	poll    time.Duration
 	history int
 	noSync  bool
-	quick   bool
+	full    bool
 	log     *slog.Logger
 	synced  func(path string) // see tree.synced
 	// removingTemp: see tree.removingTemp.
@@ -67,22 +67,33 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 // durable when it returns.
 func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 
-// WithQuickOpen makes Open look at every file of the store only when a
-// process that was writing to it may have died mid-write (leaving a
-// temporary file, which may hold a private key), or when it was last
-// opened without the session records that tell (by an older version).
-// Otherwise Open looks at the directories, the leases and the change log's
-// end (where a crash cuts a line short), but not at each object file, which
-// at 100k certificates are some 700k, nor at each line of the change log:
-// links and files other users can write are still refused, by each
-// operation that meets them rather than by Open, and a file other users
-// can read is not made private. Use it when nobody but the programs using
-// the store changes its directory, and every one of them is of a version
-// that records sessions.
-func WithQuickOpen() Option { return func(o *options) { o.quick = true } }
+// WithFullOpen makes Open look at every file of the store, as it always
+// does after a crash: it refuses links, special files and files other
+// users can write anywhere in the store before returning (ErrUnsafePath,
+// each path named), makes private every file other users can read, and
+// reads every line of the change log, repairing damage anywhere in it.
+// Without it Open does all that only when a process that was writing to
+// the store may have died mid-write (leaving a temporary file, which may
+// hold a private key), or when the store was last opened by a version
+// that kept no session records; otherwise it looks at the directories,
+// the leases and the change log's ends, and each object file is checked
+// and made private when it is first read instead (see the package
+// documentation). At 100k certificates a store holds some 700k files:
+// the full look costs seconds. Use it when the directory may have been
+// changed by hand or by another program (a copied or restored backup),
+// or when a problem should stop Open rather than the operation that
+// meets it.
+func WithFullOpen() Option { return func(o *options) { o.full = true } }
+
+// WithQuickOpen asked for what Open now does by default.
+//
+// Deprecated: quick Open is the default; WithFullOpen asks for the full
+// look. WithQuickOpen changes nothing, and does not undo WithFullOpen.
+func WithQuickOpen() Option { return func(*options) {} }
 
 // WithLogger sets where the store reports what it repaired, tightened or
-// removed (at Open, or when a writer finds the change log damaged). It logs
+// removed (at Open, when it first reads a file other users could read, or
+// when a writer finds the change log damaged). It logs
 // paths, modes and revisions, never file contents. If l is nil (or the
 // option is absent) nothing is logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -101,15 +112,17 @@ type Store struct {
 	mu       sync.RWMutex // writers hold it exclusively, List shared
 	lockFile *os.File     // exclusive lock target; nil once closed
 	lastRev  uint64       // highest revision this process saw: a floor should the log vanish
-	quick    bool         // WithQuickOpen
+	full     bool         // WithFullOpen
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the store in dir. It refuses, with errors
 // matching ErrUnsafePath that name each path, a store holding links or
-// anything other users can write; see the package documentation for what
-// it repairs instead.
+// anything other users can write: among its directories, leases and own
+// files always, among the object files after a crash or WithFullOpen (else
+// each operation that meets one refuses it). See the package documentation
+// for what it repairs instead.
 func Open(dir string, opts ...Option) (*Store, error) {
 	o := options{clock: clock.Real{}, poll: DefaultPollInterval, history: DefaultHistory}
 	for _, opt := range opts {
@@ -128,8 +141,8 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp},
-		clock: o.clock, poll: o.poll, history: o.history, log: o.log, quick: o.quick,
+		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, log: o.log},
+		clock: o.clock, poll: o.poll, history: o.history, log: o.log, full: o.full,
 	}
 	if err := s.open(); err != nil {
 		if s.tree.root != nil {
@@ -176,7 +189,7 @@ func (s *Store) open() error {
 		if err != nil {
 			return err
 		}
-		full := !s.quick || !sessions.clean()
+		full := s.full || !sessions.clean()
 		if err := s.inspect(full); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path"
@@ -52,6 +53,8 @@ type tree struct {
 	// session is this Store's once it began writing (see sessions.go);
 	// guarded by the exclusive lock, as every write is.
 	session *session
+	// log is told of every file made private when it is opened.
+	log *slog.Logger
 }
 
 // folder is one checked directory of a tree.
@@ -183,6 +186,9 @@ func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File
 	}
 	if err == nil && !os.SameFile(checked, opened) {
 		err = &UnsafePathError{Path: abs, Problem: problemReplaced}
+	}
+	if err == nil {
+		err = f.t.makePrivate(file, abs, opened)
 	}
 	if err != nil {
 		_ = file.Close()

@@ -34,7 +34,7 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 	if err != nil {
 		return nil, fmt.Errorf("file: watch: %w", closedErr(err))
 	}
-	p := &poller{tree: tree{root: root, dir: s.tree.dir}, last: fromRevision}
+	p := &poller{tree: tree{root: root, dir: s.tree.dir, log: s.tree.log}, last: fromRevision}
 	first, err := p.poll()
 	if err != nil && len(first) == 0 {
 		_ = root.Close()

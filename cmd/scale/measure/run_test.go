@@ -29,8 +29,8 @@ func TestRunSmoke(t *testing.T) {
 		Quiet:   300 * time.Millisecond,
 		Open: func() (store.Store, func() error, error) {
 			opens++
-			// Quick: the restart's Open finds the store closed cleanly.
-			st, err := file.Open(dir, file.WithoutSync(), file.WithQuickOpen())
+			// Quick (the default): the restart's Open finds the store closed cleanly.
+			st, err := file.Open(dir, file.WithoutSync())
 			if err != nil {
 				return nil, nil, err
 			}
