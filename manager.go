@@ -371,6 +371,9 @@ func (m *Manager) forget(ref meta.Ref) {
 	m.queue.Forget(ref)
 	m.retries.reset(ref)
 	m.owners.forget(ref)
+	// A child the start's sweep collected with its owner was listed too:
+	// its queued visit must find it gone, not as listed.
+	m.listed.forget(ref)
 	if ref.Kind == meta.KindCertificate {
 		m.wiring.secretNames.forget(ref)
 	}
