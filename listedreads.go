@@ -196,3 +196,26 @@ func decodeListed(raw store.Raw, into meta.Object) error {
 	}
 	return raw.Decode(into)
 }
+
+// listedWrites is the Store the Manager writes through outside reconciles
+// (Apply, Delete, Renew, the collector, on-demand issuance): a write
+// forgets the listed version as a reconciler's does, or a visit still
+// queued from the start would decide on what the write replaced (a
+// Certificate deleted just after Run started would be issued). Reads go to
+// the Store.
+type listedWrites struct {
+	store.Store
+	listed *listedReads
+}
+
+func (w listedWrites) Create(ctx context.Context, obj meta.Object) error {
+	return w.listed.Create(ctx, obj)
+}
+
+func (w listedWrites) Update(ctx context.Context, obj meta.Object) error {
+	return w.listed.Update(ctx, obj)
+}
+
+func (w listedWrites) Delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
+	return w.listed.Delete(ctx, ref, resourceVersion)
+}

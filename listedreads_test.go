@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
@@ -112,4 +113,57 @@ func TestListedReadsLeavesWhatTheListMissedToTheStore(t *testing.T) {
 			assert.Equal(t, want, counts.Counts().Of(storecount.Get))
 		})
 	}
+}
+
+// TestListedReads_ReListEndsTheFirstList: a re-list (the watch was
+// compacted) follows changes no watch delivered, which nothing forgot, so
+// the reconcilers' reads go to the Store again: a Secret deleted meanwhile
+// is gone and one created meanwhile exists.
+func TestListedReads_ReListEndsTheFirstList(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	gone := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "gone"}, Data: map[string][]byte{"k": []byte("v")}}
+	require.NoError(t, raw.Create(ctx, gone))
+	m, err := New(Config{Store: raw})
+	require.NoError(t, err)
+	m.listedOnce = false // as Run starts
+	_, err = m.resync(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, raw.Delete(ctx, meta.RefOf(gone), ""))
+	born := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "born"}}
+	require.NoError(t, raw.Create(ctx, born))
+	_, err = m.resync(ctx)
+	require.NoError(t, err)
+
+	assert.ErrorIs(t, m.deps.Store.Get(ctx, meta.RefOf(gone), &secret.Secret{}), store.ErrNotFound, "deleted before the re-list")
+	assert.NoError(t, m.deps.Store.Get(ctx, meta.RefOf(born), &secret.Secret{}), "created before the re-list")
+}
+
+// TestListedReads_ManagerWritesForgetTheListed: what the Manager writes
+// outside reconciles (here Delete and Apply, as a program does right after
+// starting Run) is not answered as listed to the visits still queued.
+func TestListedReads_ManagerWritesForgetTheListed(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	deleted := testrig.Certificate("ns", "deleted", "ca", "deleted.example.com")
+	changed := testrig.Certificate("ns", "changed", "ca", "changed.example.com")
+	for _, crt := range []*certificate.Certificate{deleted, changed} {
+		require.NoError(t, raw.Create(ctx, crt))
+	}
+	m, err := New(Config{Store: raw})
+	require.NoError(t, err)
+	m.listedOnce = false // as Run starts
+	_, err = m.resync(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, m.Delete(ctx, meta.RefOf(deleted)))
+	again := testrig.Certificate("ns", "changed", "ca", "changed.example.com", "www.changed.example.com")
+	require.NoError(t, m.Apply(ctx, again))
+
+	assert.ErrorIs(t, m.deps.Store.Get(ctx, meta.RefOf(deleted), &certificate.Certificate{}), store.ErrNotFound,
+		"a Certificate the Manager deleted after its list")
+	var got certificate.Certificate
+	require.NoError(t, m.deps.Store.Get(ctx, meta.RefOf(changed), &got))
+	assert.Equal(t, again.Spec.DNSNames, got.Spec.DNSNames, "a Certificate the Manager changed after its list")
 }

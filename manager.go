@@ -79,6 +79,7 @@ func New(cfg Config) (*Manager, error) {
 		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
 	met.ObserveEvents(func() (int, uint64) { return m.events.writer.Pending(), m.events.writer.Dropped() })
 	m.listed = &listedReads{Store: c.Store}
+	m.cfg.Store = listedWrites{Store: c.Store, listed: m.listed}
 	m.deps = reconcile.Deps{
 		Store:                    m.listed,
 		Clock:                    c.Clock,
@@ -167,6 +168,10 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// Only Run's first list: a re-list's visits read the Store.
 		m.listed.load(res.Items, err)
 		m.listedOnce = true
+	} else {
+		// A re-list follows changes no watch delivered, so nothing forgot
+		// them: the first list may no longer answer for anything.
+		m.listed.end()
 	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)

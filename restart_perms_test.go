@@ -4,6 +4,7 @@ package certflow
 
 import (
 	"context"
+	"encoding/base64"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
 )
@@ -105,7 +107,11 @@ func TestRestartOnAFileStoreMakesEveryObjectFilePrivate(t *testing.T) {
 	for _, p := range paths {
 		assert.Contains(t, logged.String(), p)
 	}
-	assert.NotContains(t, logged.String(), "PRIVATE KEY")
+	// The file holds the key base64-encoded, as JSON encodes bytes.
+	key := objs[0].(*secret.Secret).Data["tls.key"]
+	require.NotEmpty(t, key)
+	assert.NotContains(t, logged.String(), base64.StdEncoding.EncodeToString(key)[:48])
+	assert.NotContains(t, logged.String(), string(key[len(key)/2:]))
 }
 
 // lockedLog collects what the store logs from its several goroutines.

@@ -156,7 +156,8 @@ func validationNamesOf(raw store.Raw) (string, bool) {
 	}
 	var v string
 	if value := member(member(member(raw.Data, "metadata"), "annotations"), certificate.AnnotationValidationNames); plain {
-		return v, value != nil && json.Unmarshal(value, &v) == nil
+		ok := value != nil && json.Unmarshal(value, &v) == nil
+		return v, ok
 	}
 	om, err := rawMeta(raw)
 	if err != nil {
