@@ -171,6 +171,11 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 	return decodeListed(raw, into)
 }
 
+// Unwrap returns the Store read when the list does not answer, so that
+// what the Store offers beyond store.Store (a LeaseWatcher ending a step
+// when its claim is lost) is found through this wrapper.
+func (l *listedReads) Unwrap() store.Store { return l.Store }
+
 // Create, Update and Delete forget what they write first, so no read
 // answers the listed version once the write may have replaced it.
 func (l *listedReads) Create(ctx context.Context, obj meta.Object) error {
@@ -207,6 +212,9 @@ type listedWrites struct {
 	store.Store
 	listed *listedReads
 }
+
+// Unwrap returns the Store written to, as listedReads.Unwrap does.
+func (w listedWrites) Unwrap() store.Store { return w.Store }
 
 func (w listedWrites) Create(ctx context.Context, obj meta.Object) error {
 	return w.listed.Create(ctx, obj)

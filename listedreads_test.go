@@ -167,3 +167,23 @@ func TestListedReads_ManagerWritesForgetTheListed(t *testing.T) {
 	require.NoError(t, m.deps.Store.Get(ctx, meta.RefOf(changed), &got))
 	assert.Equal(t, again.Spec.DNSNames, got.Spec.DNSNames, "a Certificate the Manager changed after its list")
 }
+
+// leaseWatching is a Store offering store.LeaseWatcher, as the etcd store
+// does.
+type leaseWatching struct{ store.Store }
+
+func (leaseWatching) Lost(store.Lease) <-chan struct{} { return nil }
+
+// TestListedReads_LeaseWatcherFoundThrough: a claim held by a reconcile
+// ends when the Store says it is lost (reconcile.Execute finds the
+// LeaseWatcher through the Store's wrappers), so neither the reconcilers'
+// Store nor the Manager's own hides it (a replica cut off from etcd kept
+// finalizing while another took its claim).
+func TestListedReads_LeaseWatcherFoundThrough(t *testing.T) {
+	m, err := New(Config{Store: leaseWatching{memory.New()}})
+	require.NoError(t, err)
+	_, ok := store.AsLeaseWatcher(m.deps.Store)
+	assert.True(t, ok, "through the reconcilers' Store")
+	_, ok = store.AsLeaseWatcher(m.cfg.Store)
+	assert.True(t, ok, "through the Manager's Store")
+}
