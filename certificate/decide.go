@@ -33,7 +33,8 @@ func decide(s *Snapshot) reconcile.Plan {
 	d.run()
 	if d.plan.Object == meta.Object(d.cert) {
 		d.plan.Write = !reflect.DeepEqual(s.Cert.Status, cert.Status) ||
-			!maps.Equal(s.Cert.ObjectMeta.Labels, cert.ObjectMeta.Labels)
+			!maps.Equal(s.Cert.ObjectMeta.Labels, cert.ObjectMeta.Labels) ||
+			!maps.Equal(s.Cert.ObjectMeta.Annotations, cert.ObjectMeta.Annotations)
 	}
 	return d.plan
 }
@@ -51,10 +52,12 @@ func (d *decision) run() {
 		cert.Status.Conditions.Remove(meta.ConditionIssuing)
 		return
 	}
-	if !cert.labelled() {
+	if !cert.labelled() || !cert.namesCurrent() {
 		// Siblings are found by this label: a Certificate stored without it
 		// (not through Manager.Apply) issues nothing until it carries it,
-		// so two Certificates naming one Secret always see each other.
+		// so two Certificates naming one Secret always see each other. Nor
+		// does one whose validation names are stale: a replica would
+		// refuse the validations of its new names.
 		cert.Default()
 		d.plan.Next = now
 		return

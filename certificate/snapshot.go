@@ -50,6 +50,16 @@ func (c *Certificate) Default() {
 
 var _ meta.Defaulter = (*Certificate)(nil)
 
+// namesCurrent reports whether c's AnnotationValidationNames, when it has
+// one, lists its spec's names: a Certificate changed in the Store without
+// Default (not through Manager.Apply) keeps the old ones, and a replica's
+// validation-miss gate trusts them. One without the annotation (stored
+// before it existed) is left as it is: the gate then opens all names.
+func (c *Certificate) namesCurrent() bool {
+	v, ok := c.ObjectMeta.Annotations[AnnotationValidationNames]
+	return !ok || v == validationNames(c)
+}
+
 func (c *Certificate) labelled() bool {
 	return c.ObjectMeta.Labels[LabelSecretName] == secretNameLabel(c.Spec.SecretName)
 }
