@@ -9,6 +9,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
@@ -66,6 +67,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView
+	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
