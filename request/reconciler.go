@@ -139,8 +139,15 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 		done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
 		then, err := reconcile.Execute(ctx, r.deps, d.plan)
 		done(then, err)
+		if err == nil && d.plan.Idle() {
+			// Decided on everything the visit wrote: the look "at once"
+			// an effect asks for afterwards is this decision, and only
+			// its own next look remains (a timer visit at once would
+			// load and decide the same again).
+			return then, nil
+		}
 		next = reconcile.Earliest(next, then)
-		if err != nil || d.plan.Idle() {
+		if err != nil {
 			return next, err
 		}
 		s.Request, s.csr, created = d.plan.Object.(*CertificateRequest), d.csr, d.plan.Create

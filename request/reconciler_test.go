@@ -305,8 +305,9 @@ func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
 		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
 	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
-	_, err := f.r.Reconcile(f.ctx, ref)
+	next, err := f.r.Reconcile(f.ctx, ref)
 	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "decided on all it wrote: no look again at once (%v), the Order's changes wake it", next)
 	got := &request.CertificateRequest{}
 	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
 	require.Equal(t, request.ReasonOrderCreated, readyReason(got))
