@@ -359,9 +359,16 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 	switch {
 	case err == nil:
 		m.retries.reset(ref)
-		if next.IsZero() {
+		switch {
+		case next.IsZero():
 			m.timers.Cancel(ref)
-		} else {
+		case !next.After(m.cfg.Clock.Now()):
+			// Due already (the step after an effect): queued again as
+			// soon as this visit is done, without a round through the
+			// timer goroutine.
+			m.timers.Cancel(ref)
+			m.queue.Add(ref)
+		default:
 			m.timers.Schedule(ref, next)
 		}
 	case ctx.Err() != nil:

@@ -11,9 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // reconcileFunc adapts a function to reconcile.Reconciler.
@@ -188,4 +190,38 @@ func TestWorker_RequeuesNeverWaitForBusyWorkers(t *testing.T) {
 		defer mu.Unlock()
 		return len(seen) == n
 	})
+}
+
+// TestWorker_DueAtOnceIsQueuedWithoutTheTimer: a visit that asks to be
+// looked at again at once (the step after an effect) is queued again as
+// soon as it is done, not through the timer goroutine, which costs a hop
+// on the path of every issuance. A later time still goes to the timer.
+func TestWorker_DueAtOnceIsQueuedWithoutTheTimer(t *testing.T) {
+	m, err := New(Config{Store: memory.New(), Clock: clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
+	require.NoError(t, err)
+	ref := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	var next time.Time
+	m.reconcilers[meta.KindCertificate] = reconcileFunc(func(context.Context, meta.Ref) (time.Time, error) { return next, nil })
+	visit := func() {
+		t.Helper()
+		m.queue.Add(ref)
+		got, ok := m.queue.Get(context.Background())
+		require.True(t, ok)
+		require.Equal(t, ref, got)
+		m.reconcileOne(context.Background(), ref)
+		m.queue.Done(ref)
+	}
+
+	next = m.cfg.Clock.Now()
+	visit()
+	_, timed := m.timers.Scheduled(ref)
+	assert.False(t, timed, "no timer for a visit due now")
+	assert.Equal(t, 1, m.queue.Len(), "queued again once done")
+
+	next = m.cfg.Clock.Now().Add(time.Minute)
+	visit()
+	at, timed := m.timers.Scheduled(ref)
+	assert.True(t, timed)
+	assert.Equal(t, next, at, "a later look is the timer's")
+	assert.Zero(t, m.queue.Len())
 }
