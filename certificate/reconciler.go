@@ -1,11 +1,15 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
@@ -69,7 +73,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	}
 	plan := decide(snap)
 	done := r.deps.Observe(meta.KindCertificate, snap, &plan)
-	if err := prepare(snap, &plan); err != nil {
+	generated, err := prepare(snap, &plan)
+	if err != nil {
 		done(time.Time{}, err)
 		return time.Time{}, err
 	}
@@ -82,7 +87,53 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if err != nil {
 		return next, err
 	}
+	r.rememberKeys(snap, &plan, generated)
 	return r.settle(ctx, snap, &plan, next)
+}
+
+// rememberKeys records the key of each Secret p stored holding a key the
+// visit already has in hand (the one prepare generated, or the next key
+// moved into the Certificate's Secret in the spec's encoding), so the
+// visits that read them back do not parse them again.
+func (r *Reconciler) rememberKeys(s *Snapshot, p *reconcile.Plan, generated *generatedKey) {
+	var known []crypto.Signer
+	if generated != nil {
+		known = append(known, generated.key)
+	}
+	if s.NextKey != nil {
+		if key, err := r.parse.key(s.NextKey); err == nil {
+			known = append(known, key)
+		}
+	}
+	if len(known) == 0 {
+		return
+	}
+	stored := slices.Clone(p.Create)
+	if p.Write {
+		stored = append(stored, p.Object)
+	}
+	for _, obj := range stored {
+		sec, ok := obj.(*secret.Secret)
+		if !ok || len(sec.Data[secret.TLSKeyKey]) == 0 {
+			continue
+		}
+		if key := keyIn(sec.Data[secret.TLSKeyKey], known); key != nil {
+			r.parse.rememberKey(sec, key)
+		}
+	}
+}
+
+// keyIn returns the one of keys that pemKey encodes (PKCS#8, or the
+// algorithm's own form), or nil.
+func keyIn(pemKey []byte, keys []crypto.Signer) crypto.Signer {
+	for _, key := range keys {
+		for _, pkcs8 := range []bool{true, false} {
+			if enc, err := pki.EncodePrivateKey(key, pkcs8); err == nil && bytes.Equal(enc, pemKey) {
+				return key
+			}
+		}
+	}
+	return nil
 }
 
 // keyAndRequest reports whether p creates the next key and the request made
@@ -120,18 +171,30 @@ func (s *keyFirst) Create(ctx context.Context, obj meta.Object) error {
 	return err
 }
 
+// generatedKey is a private key prepare generated, and its PEM as stored.
+type generatedKey struct {
+	key crypto.Signer
+	pem []byte
+}
+
 // prepare does the two steps of a plan a decision cannot: generating a new
-// private key and signing a CSR with the next key.
-func prepare(s *Snapshot, p *reconcile.Plan) error {
+// private key and signing a CSR with the next key. It returns the key it
+// generated, if any.
+func prepare(s *Snapshot, p *reconcile.Plan) (*generatedKey, error) {
 	// The next key the plan's request is made for: the stored one, or the
 	// one the plan creates just before it.
 	keySecret := s.NextKey
+	var generated *generatedKey
 	for _, obj := range p.Create {
 		switch o := obj.(type) {
 		case *secret.Secret:
 			if o.ObjectMeta.Labels[LabelNextPrivateKey] == "true" {
-				if err := fillNextKey(s.Cert, o); err != nil {
-					return fmt.Errorf("certificate: generate private key: %w", err)
+				key, err := fillNextKey(s.Cert, o)
+				if err != nil {
+					return nil, fmt.Errorf("certificate: generate private key: %w", err)
+				}
+				if key != nil {
+					generated = &generatedKey{key: key, pem: o.Data[secret.TLSKeyKey]}
 				}
 				keySecret = o
 			}
@@ -139,18 +202,24 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 			if len(o.Spec.Request) > 0 {
 				continue
 			}
-			key, _ := usableNextKey(s.Cert, keySecret, nil)
-			if key == nil {
-				return fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
+			var key crypto.Signer
+			if generated != nil && keySecret != s.NextKey {
+				// Made just now for this revision and spec: not parsed back.
+				key = generated.key
+			} else if next, _ := usableNextKey(s.Cert, keySecret, nil); next != nil {
+				key = next.key
 			}
-			csr, err := buildCSR(&s.Cert.Spec, key.key)
+			if key == nil {
+				return nil, fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
+			}
+			csr, err := buildCSR(&s.Cert.Spec, key)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			o.Spec.Request = csr
 		}
 	}
-	return nil
+	return generated, nil
 }
 
 func (s Status) deepCopy() Status {
