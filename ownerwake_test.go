@@ -134,7 +134,8 @@ func TestOwnerWake_ForgottenBurstIsReleased(t *testing.T) {
 }
 
 // An Order's steps that its request does not mirror (the authorizations
-// read, the finalize intent) do not wake the request; a new state does.
+// read, its Challenges under way, a poll) do not wake the request; a new
+// state or a holdup does.
 func TestWakesOwners_OrderStepsTheRequestDoesNotMirror(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
@@ -158,8 +159,10 @@ func TestWakesOwners_OrderStepsTheRequestDoesNotMirror(t *testing.T) {
 	step("authorizations read", false, func(s *order.Status) {
 		s.Authorizations = []order.Authorization{{URL: "https://ca/authz/1", Identifier: "a.test", InitialState: order.StatePending}}
 	})
-	step("waiting for its challenge", true, func(s *order.Status) { s.Reason = "waiting for 1 challenge(s)" })
+	step("waiting for its challenge", false, func(s *order.Status) { s.Reason = "waiting for 1 challenge(s)" })
+	step("held up at the CA", true, func(s *order.Status) { s.Reason = "get order: serverInternal (attempt 1; retrying soon)" })
 	step("finalize intent", true, func(s *order.Status) { s.Finalizing, s.Reason = true, "" })
+	step("polled again", false, func(s *order.Status) { s.Polls++ })
 	step("polled, nothing new", false, func(s *order.Status) { s.Polls++ })
 	step("valid", true, func(s *order.Status) { s.State, s.Certificate = order.StateValid, []byte("chain") })
 }

@@ -254,7 +254,7 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 		}
 		plan.Next = s.Now.Add(p.noSolverRetry)
 	case pending > 0:
-		reason = fmt.Sprintf("waiting for %d challenge(s)", pending)
+		reason = waitingForChallenges(pending)
 		// The Manager looks again whenever a Challenge changes; this is
 		// only a fallback.
 		plan.Next = s.Now.Add(p.pendingPoll)

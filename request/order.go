@@ -77,8 +77,8 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 			return
 		}
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
-		if o.Status.Reason != "" {
-			msg += ": " + o.Status.Reason
+		if h := order.Holdup(o); h != "" {
+			msg += ": " + h
 		}
 		setReady(req, meta.ConditionFalse, ReasonPending, msg, now)
 	}

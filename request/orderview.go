@@ -8,7 +8,7 @@ import (
 )
 
 // orderView is what a request decides on about its Order (decideACME):
-// the state and reason it mirrors in its Ready message, the chain it
+// the state and holdup (order.Holdup) it mirrors in its Ready message, the chain it
 // copies once the Order is valid, and whether the Order's problem lets
 // the Certificate try its next issuer.
 type orderView struct {
@@ -23,8 +23,8 @@ type orderView struct {
 
 // OwnedOrderView is the reconcile.OwnerView of an Order for its
 // CertificateRequest. The Order records steps the request does not mirror
-// (the authorizations it read, a poll that found nothing new, a finalize
-// under way while its state and reason stay as they were): a change that
+// (the authorizations it read, its Challenges under way, a poll that found
+// nothing new, a finalize under way while its state stays as it was): a change that
 // leaves the view as it was cannot change the request's decision, so the
 // Manager does not wake the request to decide it again.
 func OwnedOrderView(obj meta.Object) any {
@@ -32,7 +32,7 @@ func OwnedOrderView(obj meta.Object) any {
 	if !ok {
 		return nil
 	}
-	v := orderView{State: o.Status.State, Reason: o.Status.Reason, ChainLen: len(o.Status.Certificate)}
+	v := orderView{State: o.Status.State, Reason: order.Holdup(o), ChainLen: len(o.Status.Certificate)}
 	if len(o.Status.Certificate) > 0 {
 		h := fnv.New64a()
 		_, _ = h.Write(o.Status.Certificate)

@@ -13,9 +13,10 @@ import (
 
 // TestOwnedOrderView_OnlyWhatTheRequestMirrors: steps of an Order that its
 // request does not mirror (the authorizations read, a poll that found
-// nothing new, the finalize intent while state and reason stay) leave the
-// view as it was; what decideACME reads (state, reason, the chain, a
-// problem that lets the Certificate try its next issuer) changes it.
+// nothing new, its Challenges under way, the finalize intent while the
+// state stays) leave the view as it was; what decideACME reads (state, a
+// reason beyond the wait for Challenges, the chain, a problem that lets
+// the Certificate try its next issuer) changes it.
 func TestOwnedOrderView_OnlyWhatTheRequestMirrors(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(mutate func(o *order.Order)) any {
@@ -34,6 +35,7 @@ func TestOwnedOrderView_OnlyWhatTheRequestMirrors(t *testing.T) {
 		},
 		"a poll that found nothing new": func(o *order.Order) { o.Status.Polls = 3 },
 		"the finalize intent":           func(o *order.Order) { o.Status.Finalizing = true },
+		"its Challenges under way":      func(o *order.Order) { o.Status.Reason = "waiting for 2 challenge(s)" },
 		"a retried call's problem the request cannot act on": func(o *order.Order) {
 			o.Status.Problem = &order.Problem{Op: "get order", Type: acmeproto.ProblemBadNonce, HTTPStatus: 400, Attempts: 1}
 		},
@@ -41,8 +43,11 @@ func TestOwnedOrderView_OnlyWhatTheRequestMirrors(t *testing.T) {
 		assert.Equal(t, pending, at(mutate), name)
 	}
 	for name, mutate := range map[string]func(o *order.Order){
-		"state":                       func(o *order.Order) { o.Status.State = order.StateReady },
-		"reason":                      func(o *order.Order) { o.Status.Reason = "waiting for 1 challenge(s)" },
+		"state": func(o *order.Order) { o.Status.State = order.StateReady },
+		"a holdup": func(o *order.Order) {
+			o.Status.Reason = "get authorization: urn:ietf:params:acme:error:serverInternal (attempt 1; retrying at 2026-01-01T00:00:01Z)"
+		},
+		"no solver":                   func(o *order.Order) { o.Status.Reason = `no solver for "a.test"` },
 		"valid without its chain yet": func(o *order.Order) { o.Status.State = order.StateValid },
 		"rate limited": func(o *order.Order) {
 			o.Status.Problem = &order.Problem{Op: "new order", Type: acmeproto.ProblemRateLimited, HTTPStatus: 429, Attempts: 1}
