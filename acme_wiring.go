@@ -56,7 +56,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		issuers.Clients().Invalidate(ref)
 		enqueue(ref)
 	}
-	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
+	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.challengeDeps(), order.Options{
 		Clients:     issuers,
 		Post:        issuers.Clients().Post(),
 		Accounts:    issuers,
@@ -68,7 +68,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView
 	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
-	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
+	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.challengeDeps(), challenge.Options{
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,

@@ -55,6 +55,9 @@ type wiring struct {
 
 	// miss answers validations the cache misses from the Store.
 	miss *challengeMiss
+
+	// served is what the reconcilers' own writes handed to the cache.
+	served servedVersions
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -105,7 +108,15 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 // through it (see servingWrites).
 func (w *wiring) servingDeps() reconcile.Deps {
 	d := w.deps
-	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log}
+	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log, served: &w.served}
+	return d
+}
+
+// challengeDeps are deps whose Store serves each Challenge written through
+// it (see challengeWrites).
+func (w *wiring) challengeDeps() reconcile.Deps {
+	d := w.deps
+	d.Store = &challengeWrites{Store: d.Store, put: w.putChallengeOK, served: &w.served}
 	return d
 }
 
@@ -154,6 +165,7 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 		}
 	}
 	w.listedOnce, w.preloaded = true, nil
+	w.served.reset()
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
@@ -177,7 +189,11 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 		// Reads are ordered by ResourceVersion in the cache: the Get below
 		// may return a version newer than a delete event still to come.
 		if ev.Type == store.Deleted {
+			w.served.forget(ev.Ref)
 			w.cache.DeleteSecretAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
+			return
+		}
+		if w.served.covers(ev.Ref, ev.Meta.ResourceVersion) {
 			return
 		}
 		s := &secret.Secret{}
@@ -193,7 +209,11 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 		}
 	case meta.KindChallenge:
 		if ev.Type == store.Deleted {
+			w.served.forget(ev.Ref)
 			w.cache.DeleteChallengeAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
+			return
+		}
+		if w.served.covers(ev.Ref, ev.Meta.ResourceVersion) {
 			return
 		}
 		ch := &challenge.Challenge{}
@@ -211,14 +231,19 @@ func servableSecret(s *secret.Secret) bool {
 	return len(s.Data[secret.TLSCertKey]) > 0 && len(s.Data[secret.TLSKeyKey]) > 0
 }
 
-func (w *wiring) putChallenge(ch *challenge.Challenge) {
+func (w *wiring) putChallenge(ch *challenge.Challenge) { w.putChallengeOK(ch) }
+
+// putChallengeOK is putChallenge reporting whether the cache took ch.
+func (w *wiring) putChallengeOK(ch *challenge.Challenge) bool {
 	if !challenge.Serving(ch) {
 		w.cache.DeleteChallengeAt(meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
-		return
+		return true
 	}
 	if err := w.cache.PutChallenge(ch); err != nil {
 		w.deps.Log.Warn("challenge cannot be served", "namespace", ch.ObjectMeta.Namespace, "name", ch.ObjectMeta.Name, "err", err)
+		return false
 	}
+	return true
 }
 
 // stop releases what the wiring holds once the Manager stops.
