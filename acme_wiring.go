@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
@@ -28,7 +29,7 @@ type acmeWiring struct {
 }
 
 // wireACME registers the Order and Challenge reconcilers.
-func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref)) error {
+func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref), csrs *pki.CSRMemo) error {
 	a := &acmeWiring{
 		secrets:         secretReader{w.deps.Store},
 		secretNamespace: w.deps.SecretNamespace,
@@ -64,6 +65,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		Timeout:     cfg.ACME.OrderTimeout,
 		RetryAfter:  rec.RetryAfter,
 		AccountGone: accountGone,
+		CSRs:        csrs,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView

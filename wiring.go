@@ -9,6 +9,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/metrics"
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -76,6 +77,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers
+	// The CSRs the certificate reconciler signs, parsed once for their
+	// requests and Orders.
+	csrs := &pki.CSRMemo{}
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {
 		ari = nil
@@ -84,9 +88,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
-			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
+			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs}),
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
 	// So do issuers the copy of their account key (issuer/accountcopy.go).
@@ -98,7 +102,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	}}
 	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	w.miss = newChallengeMiss(deps.Store, deps.Clock, w.putChallenge, w.cache.DeleteChallengeAt)
-	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
+	if err := w.wireACME(issuers, retryAfter, cfg, enqueue, csrs); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -214,7 +214,7 @@ func TestDecide_RenewalWritesSecretThenRevision(t *testing.T) {
 		require.NotNil(t, snap.CurrentRequest, "the request behind the current Secret is known")
 		p := decide(snap)
 		objects = append(objects, refName(meta.RefOf(p.Object)))
-		_, err = prepare(snap, &p)
+		_, err = prepare(snap, &p, nil)
 		require.NoError(t, err)
 		_, err = reconcile.Execute(h.ctx, h.deps, p)
 		require.NoError(t, err)

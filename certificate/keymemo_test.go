@@ -9,6 +9,7 @@ import (
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 )
 
@@ -39,4 +40,22 @@ func TestReconcile_KeysItStoredAreNotParsedBack(t *testing.T) {
 	h.settle(6, meta.RefOf(c))
 	require.Equal(t, 2, h.issued)
 	assert.Zero(t, h.r.parse.keys.parsed.Load(), "keys parsed during a renewal")
+}
+
+// Every CSR the reconciler signs is told to the CSR memo it shares with the
+// request reconciler, which then takes its signature as good.
+func TestReconcile_CSRsItSignsAreToldToTheMemo(t *testing.T) {
+	h := depsForTest(t)
+	csrs := &pki.CSRMemo{}
+	h.r = NewReconciler(h.deps, Options{CSRs: csrs})
+	c := harnessCert("web", "web-tls", "a.example.test")
+	h.create(c)
+	h.settle(6, meta.RefOf(c))
+	require.True(t, h.get(meta.RefOf(c)).Status.Conditions.IsTrue(meta.ConditionReady))
+	req := &request.CertificateRequest{}
+	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: "web-1"}, req))
+	_, err := csrs.ParseVerified(req.Spec.Request)
+	require.NoError(t, err)
+	_, verified := csrs.Counts()
+	assert.Zero(t, verified, "made here: not verified")
 }

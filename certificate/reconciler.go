@@ -35,6 +35,9 @@ type Options struct {
 	// every certificate of an ACME issuer, whose suggested window then
 	// decides the renewal time. If nil, no certificate asks.
 	RenewalInfo RenewalInfoSource `json:"-"`
+	// CSRs, if set, is told of every CSR the reconciler signs, so the
+	// request reconciler sharing it neither parses nor verifies it again.
+	CSRs *pki.CSRMemo `json:"-"`
 }
 
 // Default failure backoff bounds, cert-manager's.
@@ -73,7 +76,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	}
 	plan := decide(snap)
 	done := r.deps.Observe(meta.KindCertificate, snap, &plan)
-	generated, err := prepare(snap, &plan)
+	generated, err := prepare(snap, &plan, r.opts.CSRs)
 	if err != nil {
 		done(time.Time{}, err)
 		return time.Time{}, err
@@ -178,9 +181,9 @@ type generatedKey struct {
 }
 
 // prepare does the two steps of a plan a decision cannot: generating a new
-// private key and signing a CSR with the next key. It returns the key it
-// generated, if any.
-func prepare(s *Snapshot, p *reconcile.Plan) (*generatedKey, error) {
+// private key and signing a CSR with the next key (told to csrs). It
+// returns the key it generated, if any.
+func prepare(s *Snapshot, p *reconcile.Plan, csrs *pki.CSRMemo) (*generatedKey, error) {
 	// The next key the plan's request is made for: the stored one, or the
 	// one the plan creates just before it.
 	keySecret := s.NextKey
@@ -216,6 +219,7 @@ func prepare(s *Snapshot, p *reconcile.Plan) (*generatedKey, error) {
 			if err != nil {
 				return nil, err
 			}
+			csrs.Made(csr)
 			o.Spec.Request = csr
 		}
 	}

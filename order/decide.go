@@ -89,6 +89,7 @@ type policy struct {
 	timeout       time.Duration // Options.Timeout
 	pendingPoll   time.Duration // Options.PendingPollInterval
 	noSolverRetry time.Duration // Options.NoSolverRetry
+	csrs          *pki.CSRMemo  // Options.CSRs
 }
 
 // decision is a plan plus the ACME call its effect is to make.
@@ -159,7 +160,7 @@ func (p policy) step(s snapshot) decision {
 	if st.URL == "" {
 		// The CSR's signature was checked when its request was approved
 		// (and the CA checks it at finalize): only its names matter here.
-		csr, err := pki.ParseCSRUnverified(o.Spec.Request)
+		csr, err := p.csrs.Parse(o.Spec.Request)
 		if err == nil {
 			_, err = acmeproto.Identifiers(csr)
 		}

@@ -187,7 +187,7 @@ func (r *Reconciler) slot(iss issuer.Object, ref meta.Ref) (func(), time.Time, b
 }
 
 func (r *Reconciler) policy() policy {
-	return policy{timeout: r.opts.Timeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry}
+	return policy{timeout: r.opts.Timeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry, csrs: r.opts.CSRs}
 }
 
 // load reads the snapshot of the Order named ref: nil when it is gone. A

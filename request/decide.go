@@ -30,6 +30,9 @@ type Snapshot struct {
 	// its signature checked), so an approved request's visit parses it
 	// once; nil, decide parses it.
 	csr *x509.CertificateRequest
+	// csrs, if set, parses and verifies CSRs once (pki.CSRMemo); nil,
+	// every time.
+	csrs *pki.CSRMemo
 }
 
 // effectKind names the one outside-world step a decision asks for.
@@ -73,9 +76,9 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	case isApproved && s.csr != nil:
 		csr = s.csr
 	case isApproved:
-		csr, err = pki.ParseCSRUnverified(req.Spec.Request)
+		csr, err = s.csrs.Parse(req.Spec.Request)
 	default:
-		csr, err = validate(req)
+		csr, err = validate(req, s.csrs)
 	}
 	if err != nil {
 		reason := ReasonValidationFailed

@@ -28,6 +28,10 @@ type Options struct {
 	// IssuerRetry is how soon a request whose issuer is missing or not ready
 	// looks again, besides being woken by the issuer's changes. If zero, 1 minute.
 	IssuerRetry time.Duration
+	// CSRs, if set, parses each request's CSR once for all its visits and
+	// its Order's, and checks its signature once (never for a CSR the
+	// Manager's certificate reconciler made). If nil, each use parses it.
+	CSRs *pki.CSRMemo
 }
 
 // Reconciler approves and signs CertificateRequests: it loads a Snapshot,
@@ -76,7 +80,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			// An approved request for a SelfSigned or CA issuer is signed in
 			// the same visit: the decision on the approved request asks for
 			// nothing but the signature.
-			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now}, r.opts.IssuerRetry)
+			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs}, r.opts.IssuerRetry)
 			if then.effect != effectSign || then.plan.Write {
 				return nil
 			}
@@ -158,7 +162,7 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 // load reads the snapshot: the request (nil if gone or final), its issuer
 // and, for an ACME issuer, its Order.
 func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
-	s := Snapshot{Now: r.deps.Clock.Now()}
+	s := Snapshot{Now: r.deps.Clock.Now(), csrs: r.opts.CSRs}
 	req := &CertificateRequest{}
 	if err := r.deps.Store.Get(ctx, ref, req); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -181,7 +185,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 	if iss.IssuerSpec().Type() != issuer.TypeACME || !req.Status.Conditions.IsTrue(meta.ConditionApproved) {
 		return s, nil
 	}
-	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
+	csr, err := r.opts.CSRs.Parse(req.Spec.Request)
 	if err != nil {
 		return s, nil // decide fails the request
 	}
