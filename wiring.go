@@ -59,6 +59,10 @@ type wiring struct {
 
 	// served is what the reconcilers' own writes handed to the cache.
 	served servedVersions
+
+	// csrs and chains are parsed once for all the reconcilers reading them.
+	csrs   *pki.CSRMemo
+	chains *pki.ChainMemo
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -78,8 +82,10 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers
 	// The CSRs the certificate reconciler signs, parsed once for their
-	// requests and Orders.
-	csrs := &pki.CSRMemo{}
+	// requests and Orders; the chains issued, once for their requests and
+	// Certificates.
+	csrs, chains := &pki.CSRMemo{}, &pki.ChainMemo{}
+	w.csrs, w.chains = csrs, chains
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {
 		ari = nil
@@ -88,9 +94,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs, Chains: chains}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
-			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs}),
+			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs, Chains: chains}),
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
 	// So do issuers the copy of their account key (issuer/accountcopy.go).

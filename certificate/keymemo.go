@@ -85,6 +85,17 @@ func (p *memo[T]) put(ref meta.Ref, e memoEntry[T]) {
 type parsers struct {
 	keys memo[crypto.Signer]
 	csrs memo[*x509.CertificateRequest]
+	// chains, if set, is shared with the request reconciler.
+	chains *pki.ChainMemo
+}
+
+// chain returns the certificates of a PEM chain, parsed once per chain
+// when the reconciler shares a chain memo.
+func (p *parsers) chain(data []byte) ([]*x509.Certificate, error) {
+	if p == nil {
+		return pki.ParseChain(data)
+	}
+	return p.chains.Parse(data)
 }
 
 // key returns the private key in sec's tls.key, parsed once per version.

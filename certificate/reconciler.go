@@ -38,6 +38,9 @@ type Options struct {
 	// CSRs, if set, is told of every CSR the reconciler signs, so the
 	// request reconciler sharing it neither parses nor verifies it again.
 	CSRs *pki.CSRMemo `json:"-"`
+	// Chains, if set, parses each issued chain once for this reconciler
+	// and the request reconciler sharing it. If nil, each use parses it.
+	Chains *pki.ChainMemo `json:"-"`
 }
 
 // Default failure backoff bounds, cert-manager's.
@@ -64,7 +67,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = DefaultBackoffMax
 	}
-	return &Reconciler{deps: deps, opts: opts, parse: &parsers{}}
+	return &Reconciler{deps: deps, opts: opts, parse: &parsers{chains: opts.Chains}}
 }
 
 // Reconcile moves one Certificate forward: load a snapshot, decide a plan,

@@ -33,6 +33,8 @@ type Snapshot struct {
 	// csrs, if set, parses and verifies CSRs once (pki.CSRMemo); nil,
 	// every time.
 	csrs *pki.CSRMemo
+	// chains, if set, parses issued chains once (pki.ChainMemo).
+	chains *pki.ChainMemo
 }
 
 // effectKind names the one outside-world step a decision asks for.
@@ -140,9 +142,9 @@ func approved(req *CertificateRequest, a Decision, now time.Time) []reconcile.Ev
 // issued records a chain the issuer returned, but only after checking that
 // its leaf is the certificate the CSR asked for: a leaf for another key or
 // other names fails the request instead of showing it Ready (Issued).
-func issued(req *CertificateRequest, csr *x509.CertificateRequest, chain, ca []byte, now time.Time) []reconcile.Event {
+func issued(req *CertificateRequest, csr *x509.CertificateRequest, chain, ca []byte, now time.Time, chains *pki.ChainMemo) []reconcile.Event {
 	var p reconcile.Plan
-	if err := verifyLeaf(csr, chain); err != nil {
+	if err := verifyLeaf(csr, chain, chains); err != nil {
 		fail(&p, req, ReasonFailed, ReasonFailed, "The issued certificate does not match the request: "+err.Error(), now)
 		return p.Events
 	}

@@ -32,6 +32,9 @@ type Options struct {
 	// its Order's, and checks its signature once (never for a CSR the
 	// Manager's certificate reconciler made). If nil, each use parses it.
 	CSRs *pki.CSRMemo
+	// Chains, if set, parses each issued chain once for this reconciler
+	// and the certificate reconciler sharing it. If nil, each use parses it.
+	Chains *pki.ChainMemo
 }
 
 // Reconciler approves and signs CertificateRequests: it loads a Snapshot,
@@ -80,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			// An approved request for a SelfSigned or CA issuer is signed in
 			// the same visit: the decision on the approved request asks for
 			// nothing but the signature.
-			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs}, r.opts.IssuerRetry)
+			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs, chains: r.opts.Chains}, r.opts.IssuerRetry)
 			if then.effect != effectSign || then.plan.Write {
 				return nil
 			}
@@ -162,7 +165,7 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 // load reads the snapshot: the request (nil if gone or final), its issuer
 // and, for an ACME issuer, its Order.
 func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
-	s := Snapshot{Now: r.deps.Clock.Now(), csrs: r.opts.CSRs}
+	s := Snapshot{Now: r.deps.Clock.Now(), csrs: r.opts.CSRs, chains: r.opts.Chains}
 	req := &CertificateRequest{}
 	if err := r.deps.Store.Get(ctx, ref, req); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -223,7 +226,7 @@ func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issu
 	case err != nil:
 		return nil, time.Time{}, err
 	}
-	return issued(req, csr, out.Chain, out.CA, now), time.Time{}, nil
+	return issued(req, csr, out.Chain, out.CA, now, r.opts.Chains), time.Time{}, nil
 }
 
 func signInput(req *CertificateRequest, csr *x509.CertificateRequest) issuer.SignInput {

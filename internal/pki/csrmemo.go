@@ -8,7 +8,7 @@ import (
 
 // csrMemoSize bounds the CSRs a CSRMemo holds: those of the issuances in
 // flight.
-const csrMemoSize = 4096
+const csrMemoSize = 1024
 
 // CSRMemo remembers CSRs by their PEM bytes: parsed once, and their
 // signature checked once, however many decisions of a Manager read them
