@@ -45,6 +45,12 @@ type Manager struct {
 	// written is the owner view of what reconciles updated, so the watch
 	// compares it without reading the object (ownerview_written.go).
 	written writtenViews
+	// listed answers the reconcilers' reads from the list Run starts
+	// with, until the visits it queued have run (listedreads.go).
+	listed *listedReads
+	// listedOnce is set once Run's first list was made; only the
+	// goroutine that lists touches it.
+	listedOnce bool
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -72,8 +78,9 @@ func New(cfg Config) (*Manager, error) {
 		Store: c.Store, Clock: c.Clock, Log: c.Logger, PerObject: c.EventsPerObject, MaxAge: c.EventMaxAge,
 		ClusterNamespace: c.ClusterResourceNamespace, Instance: owner})}
 	met.ObserveEvents(func() (int, uint64) { return m.events.writer.Pending(), m.events.writer.Dropped() })
+	m.listed = &listedReads{Store: c.Store}
 	m.deps = reconcile.Deps{
-		Store:                    c.Store,
+		Store:                    m.listed,
 		Clock:                    c.Clock,
 		Events:                   m.events,
 		Log:                      c.Logger,
@@ -107,11 +114,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	defer m.run.stop()
 
+	m.listedOnce = false
 	rev, err := m.resync(ctx)
 	if err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
+	// The list answers reads until the visits it queued have all run.
+	wg.Go(func() { m.listed.endWhenIdle(ctx, m.queue.idle()) })
 	defer m.wiring.stop()
 	defer m.events.flushAfterStop() // after wg.Wait: what the last reconciles recorded
 	defer wg.Wait()
@@ -153,6 +163,11 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	}
 	m.metrics.Resynced(res.Items)
 	m.events.writer.Listed(res.Items, err) // its sweep reads the Events here, not listing them again
+	if !m.listedOnce {
+		// Only Run's first list: a re-list's visits read the Store.
+		m.listed.load(res.Items, err)
+		m.listedOnce = true
+	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
 	m.ownerWake.reset()
@@ -161,8 +176,11 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
 	collected := m.sweep(ctx, res.Items, res.Revision)
+	for ref := range collected {
+		m.listed.forget(ref)
+	}
 	for _, raw := range res.Items {
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] {
+		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] && m.wiring.needsVisit(raw) {
 			m.queue.Add(raw.Ref)
 		}
 	}
@@ -261,6 +279,8 @@ func (m *Manager) observeSafely(ctx context.Context, ev store.WatchEvent) {
 
 // observe maps one store change to the objects that must look again.
 func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
+	// Before anything acts on the change: no read answers what it replaced.
+	m.listed.forget(ev.Ref)
 	if ev.Ref.Kind == kindReplica {
 		if m.members != nil {
 			m.members.observe(ev)

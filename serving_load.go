@@ -13,11 +13,12 @@ import (
 // decodePerWorker is the fewest Secrets worth a goroutine of their own.
 const decodePerWorker = 256
 
-// decodeSecrets decodes the Secrets among items but those skip (if not
-// nil) holds for, on up to GOMAXPROCS goroutines, which all end before it
-// returns: at a restart, decoding every Secret is a good part of the time
-// until the names are served. The result is aligned with items: nil for
-// other kinds, skipped Secrets and Secrets that cannot be decoded.
+// decodeSecrets decodes what serving reads (servingSecret) of the Secrets
+// among items but those skip (if not nil) holds for, on up to GOMAXPROCS
+// goroutines, which all end before it returns: at a restart, decoding
+// every Secret is a good part of the time until the names are served. The
+// result is aligned with items: nil for other kinds, skipped Secrets and
+// Secrets that cannot be decoded.
 func decodeSecrets(items []store.Raw, skip func(store.Raw) bool) []*secret.Secret {
 	out := make([]*secret.Secret, len(items))
 	decode := func(lo, hi int) {
@@ -25,8 +26,7 @@ func decodeSecrets(items []store.Raw, skip func(store.Raw) bool) []*secret.Secre
 			if items[i].Ref.Kind != meta.KindSecret || skip != nil && skip(items[i]) {
 				continue
 			}
-			s := &secret.Secret{}
-			if items[i].Decode(s) == nil {
+			if s, ok := servingSecret(items[i]); ok {
 				out[i] = s
 			}
 		}

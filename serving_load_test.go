@@ -19,7 +19,7 @@ func TestDecodeSecrets(t *testing.T) {
 		for i := range items {
 			ref := meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: fmt.Sprintf("s%d", i)}
 			data, err := json.Marshal(&secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},
-				Data: map[string][]byte{"k": []byte(ref.Name)}})
+				Data: map[string][]byte{secret.TLSCertKey: []byte(ref.Name), secret.TLSKeyKey: []byte("key"), secret.CACertKey: []byte("ca")}})
 			require.NoError(t, err)
 			switch i % 3 {
 			case 1:
@@ -38,7 +38,9 @@ func TestDecodeSecrets(t *testing.T) {
 			}
 			require.NotNil(t, s, "item %d", i)
 			assert.Equal(t, items[i].Ref.Name, s.ObjectMeta.Name)
-			assert.Equal(t, []byte(items[i].Ref.Name), s.Data["k"])
+			assert.Equal(t, []byte(items[i].Ref.Name), s.Data[secret.TLSCertKey])
+			assert.Equal(t, []byte("key"), s.Data[secret.TLSKeyKey])
+			assert.NotContains(t, s.Data, secret.CACertKey, "serving reads the certificate and key only")
 		}
 	}
 }

@@ -67,6 +67,9 @@ func skipSpace(data []byte, i int) int {
 // skipString returns the index after the string starting at data[i] ('"').
 func skipString(data []byte, i int) (int, bool) {
 	for i++; i < len(data); i++ {
+		if i = plainRun(data, i); i >= len(data) {
+			break
+		}
 		switch data[i] {
 		case '\\':
 			i++

@@ -149,10 +149,11 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 		err  error // the whole list
 	}
 	reads := make([]read, len(names))
+	want := &metaWanted{labels: len(opts.Labels) > 0, owners: opts.Owner != nil}
 	readRange := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ref := meta.Ref{Kind: kind, Namespace: ns, Name: names[i]}
-			r, err := readRecord(d, names[i]+".json", ref)
+			r, err := readRecord(d, names[i]+".json", ref, want)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				// deleted by a Delete of a process ignoring the lock

@@ -25,7 +25,17 @@ func BenchmarkDecodeRecord(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var r record
-			if err := decodeRecord(data, &r); err != nil {
+			if err := decodeRecord(data, &r, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stored layout, for a List", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var r record
+			if err := decodeRecord(data, &r, &metaWanted{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -315,15 +315,16 @@ type record struct {
 	Object   json.RawMessage `json:"object"`
 }
 
-// readRecord reads and decodes the object file name in d. A missing file
-// is fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
-func readRecord(d *folder, name string, ref meta.Ref) (*record, error) {
+// readRecord reads and decodes the object file name in d; with listed set,
+// only the metadata a List needs (see decodeRecord). A missing file is
+// fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
+func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted) (*record, error) {
 	data, err := d.readFile(name)
 	if err != nil {
 		return nil, err
 	}
 	var r record
-	if err := decodeRecord(data, &r); err != nil {
+	if err := decodeRecord(data, &r, listed); err != nil {
 		return nil, &store.CorruptError{Ref: ref, Where: d.path(name), Err: err}
 	}
 	if len(r.Object) == 0 || r.Kind != ref.Kind || r.Metadata.Name != ref.Name || r.Metadata.Namespace != ref.Namespace {

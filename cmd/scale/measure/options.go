@@ -36,6 +36,10 @@ type Options struct {
 	// first idle window (after the restart, with RestartOnly), with the
 	// Manager still running.
 	HeapProfile io.Writer
+	// RestartProfile, if set, receives a CPU profile of the restart from
+	// the Store's Open until every name is served. It cannot be combined
+	// with another CPU profile of the process.
+	RestartProfile io.Writer
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.
 	Progress io.Writer

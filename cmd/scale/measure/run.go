@@ -48,6 +48,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return rep, err
 		}
 	}
+	if opts.RestartProfile != nil {
+		if err := pprof.StartCPUProfile(opts.RestartProfile); err != nil {
+			return rep, err
+		}
+		defer pprof.StopCPUProfile() // if the restart fails before every name is served
+	}
 	began := time.Now()
 	cpuBegan, _ := cpuTime()
 	st, closeStore, err = opts.Open()
@@ -245,6 +251,9 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time, cpu
 	rep.Served, rep.Unserved = time.Since(began), len(pending)
 	served := time.Now()
 	cpuServed, _ := cpuTime()
+	if opts.RestartProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	rep.CPUToServe = cpuServed - cpuBegan
 	rep.Calls = r.counts.Counts()
 	rep.AtServed = readMemory()

@@ -1,0 +1,88 @@
+package certflow
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store/memory"
+)
+
+// issuedRig issues n Certificates through a CA Issuer on a fresh memory
+// Store, stops that Manager and returns the Store, its clock and sentinel.
+func issuedRig(t *testing.T, ctx context.Context, n int) (*memory.Store, *clock.Fake, *budgetSentinel) {
+	clk := clock.NewFake(time.Now())
+	raw := memory.New(memory.WithClock(clk))
+	sentinel := &budgetSentinel{ObjectMeta: meta.ObjectMeta{Namespace: "quiet", Name: "sentinel"}}
+	require.NoError(t, raw.Create(ctx, sentinel))
+	r := startQuietRig(t, ctx, raw, clk, sentinel)
+	require.NoError(t, r.m.Apply(ctx, testrig.CASecret(t, "ns", "ca-key", clk.Now())))
+	require.NoError(t, r.m.Apply(ctx, testrig.CAIssuer("ns", "ca", "ca-key")))
+	for i := range n {
+		c := testrig.Certificate("ns", fmt.Sprintf("c%d", i), "ca", fmt.Sprintf("c%d.example.test", i))
+		require.NoError(t, r.m.Apply(ctx, c))
+	}
+	for i := range n {
+		require.NoError(t, r.m.WaitReady(ctx, testrig.CertRef("ns", fmt.Sprintf("c%d", i))))
+	}
+	r.settle()
+	r.stop()
+	return raw, clk, sentinel
+}
+
+// A restarted Manager with nothing due decides on what its first list
+// read: it reads from the Store again only each Certificate's request, and
+// writes nothing.
+func TestRestartReadsWhatItListedOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 20
+	raw, clk, sentinel := issuedRig(t, ctx, n)
+
+	r := startQuietRig(t, ctx, raw, clk, sentinel)
+	r.settle()
+	for i := range n {
+		require.True(t, quietServes(r.m, fmt.Sprintf("c%d.example.test", i)))
+	}
+	calls := r.counts.Counts()
+	assert.Zero(t, calls.Writes(), "writes after a restart with nothing due: %s", calls)
+	// Its current request, which the list does not keep (listedReads).
+	assert.LessOrEqual(t, calls.Of(storecount.Get), int64(n), "Store reads after a restart with nothing due: at most one per Certificate: %s", calls)
+	assert.Equal(t, int64(1), calls.Of(storecount.FullList), "%s", calls)
+	assert.Eventually(t, func() bool {
+		r.m.listed.mu.Lock()
+		defer r.m.listed.mu.Unlock()
+		return r.m.listed.items == nil
+	}, 10*time.Second, time.Millisecond, "the list is let go once its visits have run")
+}
+
+// A Secret changed while no Manager ran is noticed by the next one, whose
+// first decisions read it from the list: its Certificate is issued again.
+func TestRestartNoticesASecretChangedWhileDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	raw, clk, sentinel := issuedRig(t, ctx, 3)
+
+	ref := meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "c1-tls"}
+	stored := &secret.Secret{}
+	require.NoError(t, raw.Get(ctx, ref, stored))
+	other := tlsSecret(t, "c1-tls", "elsewhere.example.test")
+	stored.Data[secret.TLSCertKey], stored.Data[secret.TLSKeyKey] = other.Data[secret.TLSCertKey], other.Data[secret.TLSKeyKey]
+	require.NoError(t, raw.Update(ctx, stored))
+
+	r := startQuietRig(t, ctx, raw, clk, sentinel)
+	r.settle()
+	assert.True(t, quietServes(r.m, "c1.example.test"), "issued again for its own name")
+	assert.False(t, quietServes(r.m, "elsewhere.example.test"), "what was put in its Secret is replaced")
+	assert.True(t, quietServes(r.m, "c0.example.test"))
+	require.NoError(t, r.m.WaitReady(ctx, testrig.CertRef("ns", "c1")))
+}
