@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
@@ -27,7 +29,7 @@ type acmeWiring struct {
 }
 
 // wireACME registers the Order and Challenge reconcilers.
-func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref)) error {
+func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterRecorder, cfg Config, enqueue func(meta.Ref), csrs *pki.CSRMemo) error {
 	a := &acmeWiring{
 		secrets:         secretReader{w.deps.Store},
 		secretNamespace: w.deps.SecretNamespace,
@@ -55,7 +57,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		issuers.Clients().Invalidate(ref)
 		enqueue(ref)
 	}
-	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.deps, order.Options{
+	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.challengeDeps(), order.Options{
 		Clients:     issuers,
 		Post:        issuers.Clients().Post(),
 		Accounts:    issuers,
@@ -63,10 +65,12 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		Timeout:     cfg.ACME.OrderTimeout,
 		RetryAfter:  rec.RetryAfter,
 		AccountGone: accountGone,
+		CSRs:        csrs,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView
-	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.deps, challenge.Options{
+	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
+	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.challengeDeps(), challenge.Options{
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,

@@ -384,14 +384,31 @@ func (m *Manager) forget(ref meta.Ref) {
 	}
 }
 
+// dueAtOnceVisits bounds the visits a worker makes in a row to an object
+// that asks to be looked at again at once (the step after an effect), so
+// one that keeps asking cannot hold the worker.
+const dueAtOnceVisits = 3
+
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 	next, err := m.invoke(ctx, ref)
+	for n := 1; n < dueAtOnceVisits && err == nil && ctx.Err() == nil && !next.IsZero() && !next.After(m.cfg.Clock.Now()); n++ {
+		// Due again at once: visited again now, not after everything
+		// queued meanwhile (each issuance would wait behind the others).
+		next, err = m.invoke(ctx, ref)
+	}
 	switch {
 	case err == nil:
 		m.retries.reset(ref)
-		if next.IsZero() {
+		switch {
+		case next.IsZero():
 			m.timers.Cancel(ref)
-		} else {
+		case !next.After(m.cfg.Clock.Now()):
+			// Still due at once after dueAtOnceVisits: queued again as
+			// soon as this visit is done, without a round through the
+			// timer goroutine.
+			m.timers.Cancel(ref)
+			m.queue.Add(ref)
+		default:
 			m.timers.Schedule(ref, next)
 		}
 	case ctx.Err() != nil:

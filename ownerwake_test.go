@@ -132,3 +132,37 @@ func TestOwnerWake_ForgottenBurstIsReleased(t *testing.T) {
 	}
 	runtime.KeepAlive(refs)
 }
+
+// An Order's steps that its request does not mirror (the authorizations
+// read, its Challenges under way, a poll) do not wake the request; a new
+// state or a holdup does.
+func TestWakesOwners_OrderStepsTheRequestDoesNotMirror(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	owner := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: "r-1"}
+	o := &order.Order{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "r-1-abc", OwnerRefs: []meta.Ref{owner}}}
+	require.NoError(t, st.Create(ctx, o))
+	changed := func(typ store.EventType) bool {
+		t.Helper()
+		return m.wakesOwners(ctx, store.WatchEvent{Type: typ, Ref: meta.RefOf(o), Meta: o.ObjectMeta})
+	}
+	step := func(what string, wakes bool, change func(st *order.Status)) {
+		t.Helper()
+		change(&o.Status)
+		require.NoError(t, st.Update(ctx, o))
+		assert.Equal(t, wakes, changed(store.Modified), what)
+	}
+	assert.True(t, changed(store.Added), "a new Order")
+	step("opened", true, func(s *order.Status) { s.State, s.URL = order.StatePending, "https://ca/order/1" })
+	step("authorizations read", false, func(s *order.Status) {
+		s.Authorizations = []order.Authorization{{URL: "https://ca/authz/1", Identifier: "a.test", InitialState: order.StatePending}}
+	})
+	step("waiting for its challenge", false, func(s *order.Status) { s.Reason = "waiting for 1 challenge(s)" })
+	step("held up at the CA", true, func(s *order.Status) { s.Reason = "get order: serverInternal (attempt 1; retrying soon)" })
+	step("finalize intent", true, func(s *order.Status) { s.Finalizing, s.Reason = true, "" })
+	step("polled again", false, func(s *order.Status) { s.Polls++ })
+	step("polled, nothing new", false, func(s *order.Status) { s.Polls++ })
+	step("valid", true, func(s *order.Status) { s.State, s.Certificate = order.StateValid, []byte("chain") })
+}

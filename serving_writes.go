@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/serve"
@@ -20,6 +21,8 @@ type servingWrites struct {
 	store.Store
 	cache *serve.Cache
 	log   *slog.Logger
+	// served, if set, records each Secret handed to the cache as stored.
+	served *servedVersions
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -46,10 +49,59 @@ func (s *servingWrites) Update(ctx context.Context, obj meta.Object) error {
 // the cache; versions order it against what the watch delivers.
 func (s *servingWrites) serve(obj meta.Object) {
 	sec, ok := obj.(*secret.Secret)
-	if !ok || !servableSecret(sec) {
+	if !ok {
+		return
+	}
+	if !servableSecret(sec) {
+		if s.served != nil {
+			// As observeServing would after reading it back.
+			s.cache.DeleteSecretAt(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion)
+			s.served.record(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion)
+		}
 		return
 	}
 	if err := s.cache.PutSecret(sec); err != nil {
 		s.log.Warn("secret cannot be served", "namespace", sec.ObjectMeta.Namespace, "name", sec.ObjectMeta.Name, "err", err)
+		return
+	}
+	if s.served != nil {
+		s.served.record(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion)
+	}
+}
+
+// challengeWrites is the Store the order and challenge reconcilers write
+// through: a Challenge they store is handed to the serving cache at once,
+// as stored (served when presented, dropped once cleaned up), so the CA
+// finds it however far behind the Store watch is, and the watch event of
+// that write need not read it back.
+type challengeWrites struct {
+	store.Store
+	put    func(*challenge.Challenge) bool
+	served *servedVersions
+}
+
+// Unwrap returns the Store written through, for callers looking for
+// optional abilities of the implementation.
+func (s *challengeWrites) Unwrap() store.Store { return s.Store }
+
+func (s *challengeWrites) Create(ctx context.Context, obj meta.Object) error {
+	if err := s.Store.Create(ctx, obj); err != nil {
+		return err
+	}
+	s.serve(obj)
+	return nil
+}
+
+func (s *challengeWrites) Update(ctx context.Context, obj meta.Object) error {
+	if err := s.Store.Update(ctx, obj); err != nil {
+		return err
+	}
+	s.serve(obj)
+	return nil
+}
+
+func (s *challengeWrites) serve(obj meta.Object) {
+	if ch, ok := obj.(*challenge.Challenge); ok && s.put(ch) {
+		s.served.record(meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
 	}
 }

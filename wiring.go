@@ -9,6 +9,7 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/metrics"
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -59,6 +60,13 @@ type wiring struct {
 	// settled holds, per kind, which listed objects a visit would leave
 	// as they are, contributed by the package that reconciles them.
 	settled map[meta.Kind]func(store.Raw) bool
+
+	// served is what the reconcilers' own writes handed to the cache.
+	served servedVersions
+
+	// csrs and chains are parsed once for all the reconcilers reading them.
+	csrs   *pki.CSRMemo
+	chains *pki.ChainMemo
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -77,6 +85,11 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers
+	// The CSRs the certificate reconciler signs, parsed once for their
+	// requests and Orders; the chains issued, once for their requests and
+	// Certificates.
+	csrs, chains := &pki.CSRMemo{}, &pki.ChainMemo{}
+	w.csrs, w.chains = csrs, chains
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {
 		ari = nil
@@ -85,9 +98,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs, Chains: chains}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
-			Approver: cfg.Approver, Signer: issuer.NewSigner(deps)}),
+			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs, Chains: chains}),
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
 	// So do issuers the copy of their account key (issuer/accountcopy.go).
@@ -100,7 +113,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	w.settled = map[meta.Kind]func(store.Raw) bool{meta.KindCertificateRequest: request.FinalListed}
 	w.miss = newChallengeMiss(deps.Store, deps.Clock, newMissGate(deps.Clock, cfg.ACME.SelfCheckTimeout), w.putChallenge, w.cache.DeleteChallengeAt)
-	if err := w.wireACME(issuers, retryAfter, cfg, enqueue); err != nil {
+	if err := w.wireACME(issuers, retryAfter, cfg, enqueue, csrs); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -110,7 +123,15 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 // through it (see servingWrites).
 func (w *wiring) servingDeps() reconcile.Deps {
 	d := w.deps
-	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log}
+	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log, served: &w.served}
+	return d
+}
+
+// challengeDeps are deps whose Store serves each Challenge written through
+// it (see challengeWrites).
+func (w *wiring) challengeDeps() reconcile.Deps {
+	d := w.deps
+	d.Store = &challengeWrites{Store: d.Store, put: w.putChallengeOK, served: &w.served}
 	return d
 }
 
@@ -159,6 +180,7 @@ func (w *wiring) resetServing(ctx context.Context, items []store.Raw, rev uint64
 		}
 	}
 	w.listedOnce, w.preloaded = true, nil
+	w.served.reset()
 	if err := w.cache.Apply(puts, nil); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
@@ -182,7 +204,11 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 		// Reads are ordered by ResourceVersion in the cache: the Get below
 		// may return a version newer than a delete event still to come.
 		if ev.Type == store.Deleted {
+			w.served.forget(ev.Ref)
 			w.cache.DeleteSecretAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
+			return
+		}
+		if w.served.covers(ev.Ref, ev.Meta.ResourceVersion) {
 			return
 		}
 		s := &secret.Secret{}
@@ -198,7 +224,11 @@ func (w *wiring) observeServing(ctx context.Context, ev store.WatchEvent) {
 		}
 	case meta.KindChallenge:
 		if ev.Type == store.Deleted {
+			w.served.forget(ev.Ref)
 			w.cache.DeleteChallengeAt(ev.Ref, strconv.FormatUint(ev.Revision, 10))
+			return
+		}
+		if w.served.covers(ev.Ref, ev.Meta.ResourceVersion) {
 			return
 		}
 		ch := &challenge.Challenge{}
@@ -216,14 +246,19 @@ func servableSecret(s *secret.Secret) bool {
 	return len(s.Data[secret.TLSCertKey]) > 0 && len(s.Data[secret.TLSKeyKey]) > 0
 }
 
-func (w *wiring) putChallenge(ch *challenge.Challenge) {
+func (w *wiring) putChallenge(ch *challenge.Challenge) { w.putChallengeOK(ch) }
+
+// putChallengeOK is putChallenge reporting whether the cache took ch.
+func (w *wiring) putChallengeOK(ch *challenge.Challenge) bool {
 	if !challenge.Serving(ch) {
 		w.cache.DeleteChallengeAt(meta.RefOf(ch), ch.ObjectMeta.ResourceVersion)
-		return
+		return true
 	}
 	if err := w.cache.PutChallenge(ch); err != nil {
 		w.deps.Log.Warn("challenge cannot be served", "namespace", ch.ObjectMeta.Namespace, "name", ch.ObjectMeta.Name, "err", err)
+		return false
 	}
+	return true
 }
 
 // stop releases what the wiring holds once the Manager stops.

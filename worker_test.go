@@ -11,9 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // reconcileFunc adapts a function to reconcile.Reconciler.
@@ -188,4 +190,66 @@ func TestWorker_RequeuesNeverWaitForBusyWorkers(t *testing.T) {
 		defer mu.Unlock()
 		return len(seen) == n
 	})
+}
+
+// TestWorker_DueAtOnceIsVisitedAgainAtOnce: a visit that asks to be looked
+// at again at once (the step after an effect) is made again by the same
+// worker, not after everything queued meanwhile, a bounded number of
+// times; then it is queued again as soon as it is done, not through the
+// timer goroutine. A later time still goes to the timer.
+func TestWorker_DueAtOnceIsVisitedAgainAtOnce(t *testing.T) {
+	m, err := New(Config{Store: memory.New(), Clock: clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
+	require.NoError(t, err)
+	ref := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	other := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "queued-before"}
+	var next []time.Time
+	visits := 0
+	m.reconcilers[meta.KindCertificate] = reconcileFunc(func(_ context.Context, r meta.Ref) (time.Time, error) {
+		require.Equal(t, ref, r)
+		visits++
+		at := next[0]
+		if len(next) > 1 {
+			next = next[1:]
+		}
+		return at, nil
+	})
+	visit := func() {
+		t.Helper()
+		m.queue.Add(ref)
+		got, ok := m.queue.Get(context.Background())
+		require.True(t, ok)
+		require.Equal(t, ref, got)
+		m.queue.Add(other)
+		m.reconcileOne(context.Background(), ref)
+		m.queue.Done(ref)
+	}
+	now := m.cfg.Clock.Now()
+
+	next = []time.Time{now, {}}
+	visit()
+	assert.Equal(t, 2, visits, "visited again at once, before what was queued meanwhile")
+	_, timed := m.timers.Scheduled(ref)
+	assert.False(t, timed)
+	assert.Equal(t, 1, m.queue.Len(), "only what was queued meanwhile")
+	got, _ := m.queue.Get(context.Background())
+	require.Equal(t, other, got)
+	m.queue.Done(other)
+
+	visits, next = 0, []time.Time{now}
+	visit()
+	assert.Equal(t, dueAtOnceVisits, visits, "bounded")
+	_, timed = m.timers.Scheduled(ref)
+	assert.False(t, timed, "no timer for a visit due now")
+	assert.Equal(t, 2, m.queue.Len(), "queued again once done")
+	for range 2 {
+		got, _ := m.queue.Get(context.Background())
+		m.queue.Done(got)
+	}
+
+	visits, next = 0, []time.Time{now.Add(time.Minute)}
+	visit()
+	assert.Equal(t, 1, visits)
+	at, timed := m.timers.Scheduled(ref)
+	assert.True(t, timed)
+	assert.Equal(t, now.Add(time.Minute), at, "a later look is the timer's")
 }

@@ -20,7 +20,7 @@ import (
 // a description of what is wrong. Names are compared loosely, as a CA may
 // drop the commonName from the leaf or move it among the SANs.
 func verifyIssued(cert *Certificate, req *request.CertificateRequest, key *nextKey, now time.Time, p *parsers) (*x509.Certificate, string) {
-	chain, err := pki.ParseChain(req.Status.Certificate)
+	chain, err := p.chain(req.Status.Certificate)
 	if err != nil {
 		return nil, "issued certificate is unreadable: " + err.Error()
 	}

@@ -73,20 +73,21 @@ func newNextKeySecret(cert *Certificate, kp *keyPair) *secret.Secret {
 }
 
 // fillNextKey generates the key of a next-key Secret made by
-// newNextKeySecret without one.
-func fillNextKey(cert *Certificate, s *secret.Secret) error {
+// newNextKeySecret without one, and returns it (nil when s holds a key
+// already).
+func fillNextKey(cert *Certificate, s *secret.Secret) (crypto.Signer, error) {
 	if len(s.Data[secret.TLSKeyKey]) > 0 {
-		return nil
+		return nil, nil
 	}
 	k := cert.Spec.KeyConfig()
 	key, err := pki.GenerateKey(string(k.Algorithm), k.Size)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pemKey, err := pki.EncodePrivateKey(key, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.Data = map[string][]byte{secret.TLSKeyKey: pemKey}
-	return nil
+	return key, nil
 }

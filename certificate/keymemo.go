@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"sync"
+	"sync/atomic"
 
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
@@ -25,6 +26,8 @@ const memoSize = 4096
 type memo[T any] struct {
 	mu sync.Mutex
 	m  map[meta.Ref]memoEntry[T]
+	// parsed counts the parses the memo did not spare.
+	parsed atomic.Int64
 }
 
 type memoEntry[T any] struct {
@@ -48,6 +51,22 @@ func (p *memo[T]) get(ref meta.Ref, version string, in []byte, parse func() (T, 
 		return e.v, e.err
 	}
 	v, err := parse()
+	p.parsed.Add(1)
+	p.put(ref, memoEntry[T]{version: version, in: in, v: v, err: err})
+	return v, err
+}
+
+// remember records v as what parsing in, the bytes of ref at version, makes:
+// what the reconciler made itself (a key it generated and stored) needs no
+// parse when it is read back.
+func (p *memo[T]) remember(ref meta.Ref, version string, in []byte, v T) {
+	if p == nil || version == "" {
+		return
+	}
+	p.put(ref, memoEntry[T]{version: version, in: in, v: v})
+}
+
+func (p *memo[T]) put(ref meta.Ref, e memoEntry[T]) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
@@ -59,14 +78,24 @@ func (p *memo[T]) get(ref meta.Ref, version string, in []byte, parse func() (T, 
 			break
 		}
 	}
-	p.m[ref] = memoEntry[T]{version: version, in: in, v: v, err: err}
-	return v, err
+	p.m[ref] = e
 }
 
 // parsers are a reconciler's memos.
 type parsers struct {
 	keys memo[crypto.Signer]
 	csrs memo[*x509.CertificateRequest]
+	// chains, if set, is shared with the request reconciler.
+	chains *pki.ChainMemo
+}
+
+// chain returns the certificates of a PEM chain, parsed once per chain
+// when the reconciler shares a chain memo.
+func (p *parsers) chain(data []byte) ([]*x509.Certificate, error) {
+	if p == nil {
+		return pki.ParseChain(data)
+	}
+	return p.chains.Parse(data)
 }
 
 // key returns the private key in sec's tls.key, parsed once per version.
@@ -76,6 +105,15 @@ func (p *parsers) key(sec *secret.Secret) (crypto.Signer, error) {
 		return parse()
 	}
 	return p.keys.get(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion, sec.Data[secret.TLSKeyKey], parse)
+}
+
+// rememberKey records key as the private key in sec's tls.key, as sec was
+// just stored.
+func (p *parsers) rememberKey(sec *secret.Secret, key crypto.Signer) {
+	if p == nil || key == nil {
+		return
+	}
+	p.keys.remember(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion, sec.Data[secret.TLSKeyKey], key)
 }
 
 // csr returns req's CSR, parsed (not verified) once per request: its spec

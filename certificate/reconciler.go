@@ -1,11 +1,15 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
@@ -31,6 +35,12 @@ type Options struct {
 	// every certificate of an ACME issuer, whose suggested window then
 	// decides the renewal time. If nil, no certificate asks.
 	RenewalInfo RenewalInfoSource `json:"-"`
+	// CSRs, if set, is told of every CSR the reconciler signs, so the
+	// request reconciler sharing it neither parses nor verifies it again.
+	CSRs *pki.CSRMemo `json:"-"`
+	// Chains, if set, parses each issued chain once for this reconciler
+	// and the request reconciler sharing it. If nil, each use parses it.
+	Chains *pki.ChainMemo `json:"-"`
 }
 
 // Default failure backoff bounds, cert-manager's.
@@ -57,7 +67,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = DefaultBackoffMax
 	}
-	return &Reconciler{deps: deps, opts: opts, parse: &parsers{}}
+	return &Reconciler{deps: deps, opts: opts, parse: &parsers{chains: opts.Chains}}
 }
 
 // Reconcile moves one Certificate forward: load a snapshot, decide a plan,
@@ -69,7 +79,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	}
 	plan := decide(snap)
 	done := r.deps.Observe(meta.KindCertificate, snap, &plan)
-	if err := prepare(snap, &plan); err != nil {
+	generated, err := prepare(snap, &plan, r.opts.CSRs)
+	if err != nil {
 		done(time.Time{}, err)
 		return time.Time{}, err
 	}
@@ -87,7 +98,53 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		// A child was there already: settle would decide on the plan's.
 		return out.Requeue(r.deps.Clock.Now()), nil
 	}
+	r.rememberKeys(snap, &plan, generated)
 	return r.settle(ctx, snap, &plan, next)
+}
+
+// rememberKeys records the key of each Secret p stored holding a key the
+// visit already has in hand (the one prepare generated, or the next key
+// moved into the Certificate's Secret in the spec's encoding), so the
+// visits that read them back do not parse them again.
+func (r *Reconciler) rememberKeys(s *Snapshot, p *reconcile.Plan, generated *generatedKey) {
+	var known []crypto.Signer
+	if generated != nil {
+		known = append(known, generated.key)
+	}
+	if s.NextKey != nil {
+		if key, err := r.parse.key(s.NextKey); err == nil {
+			known = append(known, key)
+		}
+	}
+	if len(known) == 0 {
+		return
+	}
+	stored := slices.Clone(p.Create)
+	if p.Write {
+		stored = append(stored, p.Object)
+	}
+	for _, obj := range stored {
+		sec, ok := obj.(*secret.Secret)
+		if !ok || len(sec.Data[secret.TLSKeyKey]) == 0 {
+			continue
+		}
+		if key := keyIn(sec.Data[secret.TLSKeyKey], known); key != nil {
+			r.parse.rememberKey(sec, key)
+		}
+	}
+}
+
+// keyIn returns the one of keys that pemKey encodes (PKCS#8, or the
+// algorithm's own form), or nil.
+func keyIn(pemKey []byte, keys []crypto.Signer) crypto.Signer {
+	for _, key := range keys {
+		for _, pkcs8 := range []bool{true, false} {
+			if enc, err := pki.EncodePrivateKey(key, pkcs8); err == nil && bytes.Equal(enc, pemKey) {
+				return key
+			}
+		}
+	}
+	return nil
 }
 
 // keyAndRequest reports whether p creates the next key and the request made
@@ -125,18 +182,30 @@ func (s *keyFirst) Create(ctx context.Context, obj meta.Object) error {
 	return err
 }
 
+// generatedKey is a private key prepare generated, and its PEM as stored.
+type generatedKey struct {
+	key crypto.Signer
+	pem []byte
+}
+
 // prepare does the two steps of a plan a decision cannot: generating a new
-// private key and signing a CSR with the next key.
-func prepare(s *Snapshot, p *reconcile.Plan) error {
+// private key and signing a CSR with the next key (told to csrs). It
+// returns the key it generated, if any.
+func prepare(s *Snapshot, p *reconcile.Plan, csrs *pki.CSRMemo) (*generatedKey, error) {
 	// The next key the plan's request is made for: the stored one, or the
 	// one the plan creates just before it.
 	keySecret := s.NextKey
+	var generated *generatedKey
 	for _, obj := range p.Create {
 		switch o := obj.(type) {
 		case *secret.Secret:
 			if o.ObjectMeta.Labels[LabelNextPrivateKey] == "true" {
-				if err := fillNextKey(s.Cert, o); err != nil {
-					return fmt.Errorf("certificate: generate private key: %w", err)
+				key, err := fillNextKey(s.Cert, o)
+				if err != nil {
+					return nil, fmt.Errorf("certificate: generate private key: %w", err)
+				}
+				if key != nil {
+					generated = &generatedKey{key: key, pem: o.Data[secret.TLSKeyKey]}
 				}
 				keySecret = o
 			}
@@ -144,18 +213,25 @@ func prepare(s *Snapshot, p *reconcile.Plan) error {
 			if len(o.Spec.Request) > 0 {
 				continue
 			}
-			key, _ := usableNextKey(s.Cert, keySecret, nil)
+			var key crypto.Signer
+			if generated != nil && keySecret != s.NextKey {
+				// Made just now for this revision and spec: not parsed back.
+				key = generated.key
+			} else if next, _ := usableNextKey(s.Cert, keySecret, nil); next != nil {
+				key = next.key
+			}
 			if key == nil {
-				return fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
+				return nil, fmt.Errorf("certificate: no next private key for %s", o.ObjectMeta.Name)
 			}
-			csr, err := buildCSR(&s.Cert.Spec, key.key)
+			csr, err := buildCSR(&s.Cert.Spec, key)
 			if err != nil {
-				return err
+				return nil, err
 			}
+			csrs.Made(csr)
 			o.Spec.Request = csr
 		}
 	}
-	return nil
+	return generated, nil
 }
 
 func (s Status) deepCopy() Status {

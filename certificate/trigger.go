@@ -94,7 +94,7 @@ func parseKeyPair(s *secret.Secret, p *parsers) *keyPair {
 		return kp
 	}
 	kp.key, kp.keyErr = p.key(s)
-	if chain, err := pki.ParseChain(s.Data[secret.TLSCertKey]); err != nil {
+	if chain, err := p.chain(s.Data[secret.TLSCertKey]); err != nil {
 		kp.crtErr = err
 	} else {
 		kp.leaf = chain[0]

@@ -89,6 +89,7 @@ type policy struct {
 	timeout       time.Duration // Options.Timeout
 	pendingPoll   time.Duration // Options.PendingPollInterval
 	noSolverRetry time.Duration // Options.NoSolverRetry
+	csrs          *pki.CSRMemo  // Options.CSRs
 }
 
 // decision is a plan plus the ACME call its effect is to make.
@@ -159,7 +160,7 @@ func (p policy) step(s snapshot) decision {
 	if st.URL == "" {
 		// The CSR's signature was checked when its request was approved
 		// (and the CA checks it at finalize): only its names matter here.
-		csr, err := pki.ParseCSRUnverified(o.Spec.Request)
+		csr, err := p.csrs.Parse(o.Spec.Request)
 		if err == nil {
 			_, err = acmeproto.Identifiers(csr)
 		}
@@ -254,7 +255,7 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 		}
 		plan.Next = s.Now.Add(p.noSolverRetry)
 	case pending > 0:
-		reason = fmt.Sprintf("waiting for %d challenge(s)", pending)
+		reason = waitingForChallenges(pending)
 		// The Manager looks again whenever a Challenge changes; this is
 		// only a fallback.
 		plan.Next = s.Now.Add(p.pendingPoll)

@@ -104,7 +104,7 @@ func interrupted(ctx context.Context, err error) bool {
 func (r *Reconciler) newOrder(ctx context.Context, v *visit) error {
 	o := v.o
 	// Its signature was checked when its request was approved.
-	csr, err := pki.ParseCSRUnverified(o.Spec.Request)
+	csr, err := r.opts.CSRs.Parse(o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opNewOrder+": "+err.Error())
 		return nil
@@ -315,7 +315,7 @@ func (r *Reconciler) past(o *Order, limit time.Duration) bool {
 func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	st := &v.o.Status
 	// Checked when its request was approved; the CA checks it again.
-	csr, err := pki.ParseCSRUnverified(v.o.Spec.Request)
+	csr, err := r.opts.CSRs.Parse(v.o.Spec.Request)
 	if err != nil {
 		r.finalFail(v, StateErrored, opFinalize+": "+err.Error())
 		return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 )
@@ -109,6 +110,10 @@ type Options struct {
 	// issuer named by the argument, so the issuer can register again. If
 	// nil, such orders are just retried.
 	AccountGone func(issuer meta.Ref)
+	// CSRs, if set, parses each Order's CSR once for all its visits (the
+	// Manager shares one with the request reconciler). If nil, each use
+	// parses it.
+	CSRs *pki.CSRMemo
 }
 
 func (o Options) withDefaults() Options {

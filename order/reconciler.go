@@ -58,8 +58,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return time.Time{}, fmt.Errorf("%w: Clients is required", ErrMisconfigured)
 	}
 	called, last := false, stepNone
+	var prev *snapshot
+	var iss issuer.Object
+	var cl *acme.Client
+	var written *Order
 	for range maxRounds {
-		s, iss, cl, err := r.load(ctx, ref)
+		var s *snapshot
+		var err error
+		if written != nil {
+			// The Order as this visit just stored it, and the issuer and
+			// client it was loaded with: not read back.
+			s, err = r.after(ctx, prev, iss, written)
+		} else {
+			s, iss, cl, err = r.load(ctx, ref)
+		}
 		if err != nil || s == nil {
 			return time.Time{}, err
 		}
@@ -93,6 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if !ok && err == nil && d.step == stepNewOrder && r.heldSince(iss, s) {
 			// The CA rate limited the account since the snapshot: decide
 			// again, which records it on the order.
+			written = nil
 			continue
 		}
 		if !ok || err != nil {
@@ -105,8 +118,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			meta.RecordEvent(r.deps.Events, v.o, e.Type, e.Reason, e.Message)
 		}
 		called, last = true, d.step
+		prev, written = s, v.o
 	}
 	return r.deps.Clock.Now(), nil
+}
+
+// after is the snapshot load would read once a round of this visit stored
+// o (the outcome of its ACME call, with its new ResourceVersion): the
+// Order as written and the issuer of prev, so neither is read back; the
+// Challenges are read as load reads them. A change made meanwhile by
+// someone else makes the next write fail with a conflict, and the
+// Manager reloads; a change of the issuer wakes the Order again.
+func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Object, o *Order) (*snapshot, error) {
+	s := &snapshot{Order: *o, Now: r.deps.Clock.Now(), Issuer: prev.Issuer}
+	switch o.Status.State {
+	case StateInvalid, StateExpired, StateErrored:
+		return s, nil
+	case StateValid:
+		return s, r.loadChallenges(ctx, s)
+	case StateUnknown, StatePending, StateReady, StateProcessing:
+	}
+	s.ACME, s.Thumbprint = prev.ACME, prev.Thumbprint
+	if s.ACME == nil {
+		return s, nil
+	}
+	if h, ok := r.opts.Accounts.(AccountHolds); ok && iss != nil && o.Status.URL == "" {
+		s.AccountHold = h.HeldUntil(iss)
+	}
+	if o.Status.URL != "" && (o.Status.State == StatePending || o.Status.State == StateUnknown) {
+		if err := r.loadChallenges(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // execute carries out a plan with an ACME call holding a slot of the
@@ -148,7 +192,7 @@ func (r *Reconciler) slot(iss issuer.Object, ref meta.Ref) (func(), time.Time, b
 }
 
 func (r *Reconciler) policy() policy {
-	return policy{timeout: r.opts.Timeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry}
+	return policy{timeout: r.opts.Timeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry, csrs: r.opts.CSRs}
 }
 
 // load reads the snapshot of the Order named ref: nil when it is gone. A

@@ -30,6 +30,11 @@ type Snapshot struct {
 	// its signature checked), so an approved request's visit parses it
 	// once; nil, decide parses it.
 	csr *x509.CertificateRequest
+	// csrs, if set, parses and verifies CSRs once (pki.CSRMemo); nil,
+	// every time.
+	csrs *pki.CSRMemo
+	// chains, if set, parses issued chains once (pki.ChainMemo).
+	chains *pki.ChainMemo
 }
 
 // effectKind names the one outside-world step a decision asks for.
@@ -73,9 +78,9 @@ func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	case isApproved && s.csr != nil:
 		csr = s.csr
 	case isApproved:
-		csr, err = pki.ParseCSRUnverified(req.Spec.Request)
+		csr, err = s.csrs.Parse(req.Spec.Request)
 	default:
-		csr, err = validate(req)
+		csr, err = validate(req, s.csrs)
 	}
 	if err != nil {
 		reason := ReasonValidationFailed
@@ -137,9 +142,9 @@ func approved(req *CertificateRequest, a Decision, now time.Time) []reconcile.Ev
 // issued records a chain the issuer returned, but only after checking that
 // its leaf is the certificate the CSR asked for: a leaf for another key or
 // other names fails the request instead of showing it Ready (Issued).
-func issued(req *CertificateRequest, csr *x509.CertificateRequest, chain, ca []byte, now time.Time) []reconcile.Event {
+func issued(req *CertificateRequest, csr *x509.CertificateRequest, chain, ca []byte, now time.Time, chains *pki.ChainMemo) []reconcile.Event {
 	var p reconcile.Plan
-	if err := verifyLeaf(csr, chain); err != nil {
+	if err := verifyLeaf(csr, chain, chains); err != nil {
 		fail(&p, req, ReasonFailed, ReasonFailed, "The issued certificate does not match the request: "+err.Error(), now)
 		return p.Events
 	}

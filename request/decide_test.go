@@ -255,7 +255,7 @@ func TestIssued(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := &CertificateRequest{}
-			events := issued(req, csr, tt.chain, []byte("ca"), testNow)
+			events := issued(req, csr, tt.chain, []byte("ca"), testNow, nil)
 			c := ready(req)
 			require.NotNil(t, c)
 			assert.Equal(t, tt.reason, c.Reason)

@@ -65,7 +65,7 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 			setReady(req, meta.ConditionFalse, ReasonPending, fmt.Sprintf("Waiting for order-controller to add certificate data to Order %s/%s", o.ObjectMeta.Namespace, name), now)
 			return
 		}
-		d.plan.Events = append(d.plan.Events, issued(req, csr, o.Status.Certificate, nil, now)...)
+		d.plan.Events = append(d.plan.Events, issued(req, csr, o.Status.Certificate, nil, now, s.chains)...)
 	case order.StateInvalid, order.StateErrored, order.StateExpired:
 		fail(&d.plan, req, ReasonFailed, ReasonOrderFailed, fmt.Sprintf("Failed to wait for order resource %q to become ready: order is in %q state: %s",
 			name, o.Status.State, o.Status.Reason), now)
@@ -77,8 +77,8 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 			return
 		}
 		msg := fmt.Sprintf("Waiting on certificate issuance from order %s/%s: %q", o.ObjectMeta.Namespace, name, o.Status.State)
-		if o.Status.Reason != "" {
-			msg += ": " + o.Status.Reason
+		if h := order.Holdup(o); h != "" {
+			msg += ": " + h
 		}
 		setReady(req, meta.ConditionFalse, ReasonPending, msg, now)
 	}

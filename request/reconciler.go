@@ -28,6 +28,13 @@ type Options struct {
 	// IssuerRetry is how soon a request whose issuer is missing or not ready
 	// looks again, besides being woken by the issuer's changes. If zero, 1 minute.
 	IssuerRetry time.Duration
+	// CSRs, if set, parses each request's CSR once for all its visits and
+	// its Order's, and checks its signature once (never for a CSR the
+	// Manager's certificate reconciler made). If nil, each use parses it.
+	CSRs *pki.CSRMemo
+	// Chains, if set, parses each issued chain once for this reconciler
+	// and the certificate reconciler sharing it. If nil, each use parses it.
+	Chains *pki.ChainMemo
 }
 
 // Reconciler approves and signs CertificateRequests: it loads a Snapshot,
@@ -76,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			// An approved request for a SelfSigned or CA issuer is signed in
 			// the same visit: the decision on the approved request asks for
 			// nothing but the signature.
-			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now}, r.opts.IssuerRetry)
+			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs, chains: r.opts.Chains}, r.opts.IssuerRetry)
 			if then.effect != effectSign || then.plan.Write {
 				return nil
 			}
@@ -144,8 +151,15 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 		done := r.deps.Observe(meta.KindCertificateRequest, s, &d.plan)
 		out, err := reconcile.ExecuteOutcome(ctx, r.deps, d.plan)
 		done(out.Next, err)
+		if err == nil && d.plan.Idle() {
+			// Decided on everything the visit wrote: the look "at once"
+			// an effect asks for afterwards is this decision, and only
+			// its own next look remains (a timer visit at once would
+			// load and decide the same again).
+			return out.Next, nil
+		}
 		next = reconcile.Earliest(next, out.Next)
-		if err != nil || d.plan.Idle() {
+		if err != nil {
 			return next, err
 		}
 		if !out.Stored() {
@@ -159,7 +173,7 @@ func (r *Reconciler) settle(ctx context.Context, s Snapshot, created []meta.Obje
 // load reads the snapshot: the request (nil if gone or final), its issuer
 // and, for an ACME issuer, its Order.
 func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
-	s := Snapshot{Now: r.deps.Clock.Now()}
+	s := Snapshot{Now: r.deps.Clock.Now(), csrs: r.opts.CSRs, chains: r.opts.Chains}
 	req := &CertificateRequest{}
 	if err := r.deps.Store.Get(ctx, ref, req); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -182,7 +196,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 	if iss.IssuerSpec().Type() != issuer.TypeACME || !req.Status.Conditions.IsTrue(meta.ConditionApproved) {
 		return s, nil
 	}
-	csr, err := pki.ParseCSRUnverified(req.Spec.Request)
+	csr, err := r.opts.CSRs.Parse(req.Spec.Request)
 	if err != nil {
 		return s, nil // decide fails the request
 	}
@@ -220,7 +234,7 @@ func (r *Reconciler) sign(ctx context.Context, req *CertificateRequest, iss issu
 	case err != nil:
 		return nil, time.Time{}, err
 	}
-	return issued(req, csr, out.Chain, out.CA, now), time.Time{}, nil
+	return issued(req, csr, out.Chain, out.CA, now, r.opts.Chains), time.Time{}, nil
 }
 
 func signInput(req *CertificateRequest, csr *x509.CertificateRequest) issuer.SignInput {

@@ -305,8 +305,9 @@ func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
 		PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
 	ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
-	_, err := f.r.Reconcile(f.ctx, ref)
+	next, err := f.r.Reconcile(f.ctx, ref)
 	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "decided on all it wrote: no look again at once (%v), the Order's changes wake it", next)
 	got := &request.CertificateRequest{}
 	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
 	require.Equal(t, request.ReasonOrderCreated, readyReason(got))
@@ -329,4 +330,41 @@ func TestReconcile_MirrorWriteIsDecidedOnInTheSameVisit(t *testing.T) {
 	require.Len(t, seen, 2, "the mirror write, then a decision on what it wrote")
 	assert.True(t, seen[0].write)
 	assert.Equal(t, decided{rv: got.ObjectMeta.ResourceVersion, write: false}, seen[1], "decided on the stored version: nothing to do")
+}
+
+// A CSR the Manager's certificate reconciler made (told to the CSR memo
+// the reconcilers share) is neither verified nor parsed again by its
+// request's visits: approval, its Order's creation, mirroring the Order.
+// One it did not make is verified, once.
+func TestReconcile_CSRsParsedOnceAndOwnNotVerified(t *testing.T) {
+	for _, made := range []bool{true, false} {
+		f := newFixture(t, nil)
+		csrs := &pki.CSRMemo{}
+		f.r = request.NewReconciler(f.deps, request.Options{Signer: issuer.NewSigner(f.deps), CSRs: csrs})
+		f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
+			PrivateKeySecretRef: meta.LocalRef{Name: "acct"}}})
+		ref := f.request(t, "r", "le", pki.CSRTemplate{DNSNames: []string{"a.example.test"}})
+		req := &request.CertificateRequest{}
+		require.NoError(t, f.deps.Store.Get(f.ctx, ref, req))
+		if made {
+			csrs.Made(req.Spec.Request)
+		}
+		got := f.reconcile(t, ref)
+		require.Equal(t, request.ReasonOrderCreated, readyReason(got))
+		orders, err := store.ListOf[order.Order](f.ctx, f.deps.Store, store.ListOptions{Kind: meta.KindOrder, Namespace: "ns"})
+		require.NoError(t, err)
+		require.Len(t, orders, 1)
+		orders[0].Status.State = order.StatePending
+		require.NoError(t, f.deps.Store.Update(f.ctx, orders[0]))
+		got = f.reconcile(t, ref)
+		require.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, `"pending"`)
+
+		parsed, verified := csrs.Counts()
+		assert.EqualValues(t, 1, parsed, "parsed once (made here: %v)", made)
+		if made {
+			assert.Zero(t, verified, "its own CSR is not verified")
+		} else {
+			assert.EqualValues(t, 1, verified, "verified once")
+		}
+	}
 }

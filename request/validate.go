@@ -44,14 +44,15 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 // and spec.isCA ask for; known usages; Approved and Denied conditions that
 // are True and not both. It returns nil or a *ValidationError.
 func Validate(r *CertificateRequest) error {
-	if _, err := validate(r); err != nil {
+	if _, err := validate(r, nil); err != nil {
 		return err
 	}
 	return nil
 }
 
-// validate is Validate returning the verified CSR as well.
-func validate(r *CertificateRequest) (*x509.CertificateRequest, error) {
+// validate is Validate returning the verified CSR as well, parsed and
+// verified by csrs (nil: here).
+func validate(r *CertificateRequest, csrs *pki.CSRMemo) (*x509.CertificateRequest, error) {
 	var ps []FieldError
 	add := func(field, format string, args ...any) {
 		ps = append(ps, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -76,7 +77,7 @@ func validate(r *CertificateRequest) (*x509.CertificateRequest, error) {
 		add("spec.usages", "%v", uerr)
 	default:
 		var err error
-		if csr, err = pki.ParseCSR(r.Spec.Request); err != nil {
+		if csr, err = csrs.ParseVerified(r.Spec.Request); err != nil {
 			add("spec.request", "%v", err)
 		} else if err := csrUsagesMatch(csr, ku, eku); err != nil {
 			add("spec.request", "encoded CSR error: %v", err)

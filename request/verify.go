@@ -18,8 +18,8 @@ import (
 // address the CSR lists, and no DNS name or IP address beyond those and the
 // CSR's commonName. A CA may drop the commonName from the subject or
 // reorder and re-case the names (as cert-manager tolerates).
-func verifyLeaf(csr *x509.CertificateRequest, chain []byte) error {
-	certs, err := pki.ParseChain(chain)
+func verifyLeaf(csr *x509.CertificateRequest, chain []byte, chains *pki.ChainMemo) error {
+	certs, err := chains.Parse(chain)
 	if err != nil {
 		return fmt.Errorf("unreadable certificate: %w", err)
 	}

@@ -49,10 +49,19 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
 	}
-	if err := csr.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrBadCSR, err)
+	if err := ParseCSRSignature(csr); err != nil {
+		return nil, err
 	}
 	return csr, nil
+}
+
+// ParseCSRSignature checks the self-signature of a parsed CSR, with the
+// error ParseCSR returns.
+func ParseCSRSignature(csr *x509.CertificateRequest) error {
+	if err := csr.CheckSignature(); err != nil {
+		return fmt.Errorf("%w: signature: %v", ErrBadCSR, err)
+	}
+	return nil
 }
 
 // ParseCSRUnverified decodes a PEM CSR without checking its signature: for

@@ -1,0 +1,61 @@
+package certificate
+
+import (
+	"crypto"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/secret"
+)
+
+// TestReconcile_KeysItStoredAreNotParsedBack: the key a visit generates is
+// the one it signs the CSR with and the one later visits find in the
+// next-key Secret and then in the Certificate's Secret; none of them
+// parses it back from PEM (an ECDSA parse recomputes the public key, the
+// costliest step of a decision). A renewal with a new key does the same.
+func TestReconcile_KeysItStoredAreNotParsedBack(t *testing.T) {
+	h := depsForTest(t)
+	c := harnessCert("web", "web-tls", "a.example.test")
+	h.create(c)
+	h.settle(6, meta.RefOf(c))
+	got := h.get(meta.RefOf(c))
+	require.True(t, got.Status.Conditions.IsTrue(meta.ConditionReady))
+	require.Equal(t, 1, h.issued)
+	assert.Zero(t, h.r.parse.keys.parsed.Load(), "keys parsed during an issuance")
+
+	sec := &secret.Secret{}
+	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "web-tls"}, sec))
+	served, err := h.r.parse.key(sec)
+	require.NoError(t, err)
+	fromPEM, err := pki.ParsePrivateKey(sec.Data[secret.TLSKeyKey])
+	require.NoError(t, err)
+	assert.True(t, fromPEM.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(served.Public()), "the remembered key is the stored one")
+
+	h.clock.Set(*got.Status.RenewalTime)
+	h.settle(6, meta.RefOf(c))
+	require.Equal(t, 2, h.issued)
+	assert.Zero(t, h.r.parse.keys.parsed.Load(), "keys parsed during a renewal")
+}
+
+// Every CSR the reconciler signs is told to the CSR memo it shares with the
+// request reconciler, which then takes its signature as good.
+func TestReconcile_CSRsItSignsAreToldToTheMemo(t *testing.T) {
+	h := depsForTest(t)
+	csrs := &pki.CSRMemo{}
+	h.r = NewReconciler(h.deps, Options{CSRs: csrs})
+	c := harnessCert("web", "web-tls", "a.example.test")
+	h.create(c)
+	h.settle(6, meta.RefOf(c))
+	require.True(t, h.get(meta.RefOf(c)).Status.Conditions.IsTrue(meta.ConditionReady))
+	req := &request.CertificateRequest{}
+	require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: "web-1"}, req))
+	_, err := csrs.ParseVerified(req.Spec.Request)
+	require.NoError(t, err)
+	_, verified := csrs.Counts()
+	assert.Zero(t, verified, "made here: not verified")
+}

@@ -1,0 +1,54 @@
+package pki
+
+import (
+	"crypto/x509"
+	"sync"
+	"sync/atomic"
+)
+
+// chainMemoSize bounds the chains a ChainMemo holds: those of the
+// issuances in flight.
+const chainMemoSize = 1024
+
+// ChainMemo remembers parsed PEM chains by their bytes: an issued chain is
+// read by the request that receives it, by its Certificate before moving
+// it into the Secret, and from that Secret, and parsing each certificate
+// again is the costliest part of those decisions. A nil *ChainMemo parses
+// every time. Callers must not modify what it returns.
+type ChainMemo struct {
+	mu sync.Mutex
+	m  map[string]*chainEntry
+	// parsed counts the chains parsed.
+	parsed atomic.Int64
+}
+
+type chainEntry struct {
+	once  sync.Once
+	certs []*x509.Certificate
+	err   error
+}
+
+// Parse is ParseChain, once per chain.
+func (m *ChainMemo) Parse(data []byte) ([]*x509.Certificate, error) {
+	if m == nil {
+		return ParseChain(data)
+	}
+	m.mu.Lock()
+	e, ok := m.m[string(data)]
+	if !ok {
+		if m.m == nil || len(m.m) >= chainMemoSize {
+			m.m = map[string]*chainEntry{}
+		}
+		e = &chainEntry{}
+		m.m[string(data)] = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() {
+		m.parsed.Add(1)
+		e.certs, e.err = ParseChain(data)
+	})
+	return e.certs, e.err
+}
+
+// Parsed returns how many chains the memo parsed.
+func (m *ChainMemo) Parsed() int64 { return m.parsed.Load() }
