@@ -120,9 +120,6 @@ func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error
 	m.cfg.Logger.Log(ctx, level, "collected an object whose owners are gone", "kind", raw.Ref.Kind,
 		"namespace", raw.Ref.Namespace, "name", raw.Ref.Name)
 	m.forget(raw.Ref)
-	// A visit queued before its deletion is observed must not be
-	// answered with the version Run listed (listedReads).
-	m.listed.forget(raw.Ref)
 	return false, m.collect(ctx, raw.Ref)
 }
 

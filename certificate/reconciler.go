@@ -171,6 +171,10 @@ type keyFirst struct {
 	raced bool
 }
 
+// Unwrap returns the Store written to, so that what it offers beyond
+// store.Store is found through keyFirst (store.AsLeaseWatcher).
+func (s *keyFirst) Unwrap() store.Store { return s.Store }
+
 func (s *keyFirst) Create(ctx context.Context, obj meta.Object) error {
 	if _, ok := obj.(*request.CertificateRequest); ok && s.raced {
 		return fmt.Errorf("certificate: next private key stored by someone else: %w", store.ErrConflict)
