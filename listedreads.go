@@ -40,6 +40,18 @@ type listedReads struct {
 	// passed holds objects read once, or changed, since the list: the
 	// Store answers for them.
 	passed map[meta.Ref]bool
+	// during holds what was written while the list was being read (from
+	// begin to load): the list may hold the version before the write.
+	during map[meta.Ref]bool
+}
+
+// begin records, until load, what is written meanwhile: Run's List may
+// read an object before a write the Manager makes beside it (an Apply
+// right after Run started).
+func (l *listedReads) begin() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.during = map[meta.Ref]bool{}
 }
 
 // answeredKinds are the kinds whose Gets the list answers: those the
@@ -83,6 +95,11 @@ func (l *listedReads) load(items []store.Raw, err error) {
 	for _, ref := range corrupt {
 		l.passed[ref] = true
 	}
+	for ref := range l.during {
+		delete(l.items, ref)
+		l.passed[ref] = true
+	}
+	l.during = nil
 }
 
 // corruptRefs returns the objects err (a List's) names as corrupt, and
@@ -121,14 +138,20 @@ func (l *listedReads) endWhenIdle(ctx context.Context, idle <-chan struct{}) {
 func (l *listedReads) end() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.items, l.kinds, l.passed = nil, nil, nil
+	l.items, l.kinds, l.passed, l.during = nil, nil, nil, nil
 }
 
 // forget makes the Store answer for ref from now on: it changed.
 func (l *listedReads) forget(ref meta.Ref) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.items != nil && answeredKinds[ref.Kind] { // Events come and go in numbers
+	if !answeredKinds[ref.Kind] { // Events come and go in numbers
+		return
+	}
+	if l.during != nil {
+		l.during[ref] = true
+	}
+	if l.items != nil {
 		delete(l.items, ref)
 		l.passed[ref] = true
 	}

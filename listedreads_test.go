@@ -187,3 +187,20 @@ func TestListedReads_LeaseWatcherFoundThrough(t *testing.T) {
 	_, ok = store.AsLeaseWatcher(m.cfg.Store)
 	assert.True(t, ok, "through the Manager's Store")
 }
+
+// TestListedReads_WriteWhileListingIsForgotten: a write made while Run's
+// List is read (an Apply or Delete right after Run started) may come after
+// the list read that object, so the list does not answer for it.
+func TestListedReads_WriteWhileListingIsForgotten(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	sec := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "s"}, Data: map[string][]byte{"k": []byte("v")}}
+	require.NoError(t, raw.Create(ctx, sec))
+	l := &listedReads{Store: raw}
+	l.begin()
+	res, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	require.NoError(t, l.Delete(ctx, meta.RefOf(sec), "")) // after the List read it
+	l.load(res.Items, nil)
+	assert.ErrorIs(t, l.Get(ctx, meta.RefOf(sec), &secret.Secret{}), store.ErrNotFound)
+}

@@ -148,6 +148,14 @@ func (m *Manager) Run(ctx context.Context) error {
 // serving cache and returns the revision to watch from.
 func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	m.wiring.preloadServing(ctx)
+	if m.listedOnce {
+		// A re-list follows changes no watch delivered, so nothing forgot
+		// them: the first list may no longer answer for anything.
+		m.listed.end()
+	} else {
+		// Writes made while the list is read are forgotten when it loads.
+		m.listed.begin()
+	}
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
 	if res.Revision == 0 && err != nil {
 		return 0, fmt.Errorf("certflow: initial list: %w", err)
@@ -168,10 +176,6 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// Only Run's first list: a re-list's visits read the Store.
 		m.listed.load(res.Items, err)
 		m.listedOnce = true
-	} else {
-		// A re-list follows changes no watch delivered, so nothing forgot
-		// them: the first list may no longer answer for anything.
-		m.listed.end()
 	}
 	m.wiring.resetServing(ctx, res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
@@ -391,7 +395,7 @@ const dueAtOnceVisits = 3
 
 func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 	next, err := m.invoke(ctx, ref)
-	for n := 1; n < dueAtOnceVisits && err == nil && ctx.Err() == nil && !next.IsZero() && !next.After(m.cfg.Clock.Now()); n++ {
+	for n := 1; n < dueAtOnceVisits && err == nil && ctx.Err() == nil && !next.IsZero() && !next.After(m.cfg.Clock.Now()) && m.mine(ctx, ref); n++ {
 		// Due again at once: visited again now, not after everything
 		// queued meanwhile (each issuance would wait behind the others).
 		next, err = m.invoke(ctx, ref)

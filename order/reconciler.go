@@ -102,6 +102,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d.plan.Effect = r.effect(d.step, v)
 		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
+		if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
+			// Deleted since the round before stored it (its owner went):
+			// nothing is left to record on, and nothing to retry.
+			return time.Time{}, nil
+		}
 		if !ok && err == nil && d.step == stepNewOrder && r.heldSince(iss, s) {
 			// The CA rate limited the account since the snapshot: decide
 			// again, which records it on the order.
