@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +75,7 @@ func TestRestartOnAFileStoreMakesEveryObjectFilePrivate(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	logged := &lockedLog{}
+	logged := &testrig.Buffer{}
 	st, err = file.Open(dir, file.WithoutSync(), file.WithLogger(slog.New(slog.NewTextHandler(logged, nil))))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, st.Close()) }()
@@ -112,24 +110,6 @@ func TestRestartOnAFileStoreMakesEveryObjectFilePrivate(t *testing.T) {
 	require.NotEmpty(t, key)
 	assert.NotContains(t, logged.String(), base64.StdEncoding.EncodeToString(key)[:48])
 	assert.NotContains(t, logged.String(), string(key[len(key)/2:]))
-}
-
-// lockedLog collects what the store logs from its several goroutines.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func modePerm(t *testing.T, path string) fs.FileMode {
