@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -14,34 +13,16 @@ import (
 	"encoding/pem"
 	"log/slog"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/internal/testrig"
+
 	"github.com/certflow/certflow/secret"
 )
-
-// syncBuffer is a log destination written by handshake goroutines and read
-// by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestApplyParsesKeyAtFirstHandshake: Apply leaves tls.key unparsed, the
 // first handshake parses it and signs with it, and later ones reuse it.
@@ -89,7 +70,7 @@ func TestApplyDropsUnusableKeyAtFirstHandshake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			var logs syncBuffer
+			var logs testrig.Buffer
 			c := NewCache(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			fallback := ca.secretFor(t, "ns", "old", leaf{dns: []string{"a.example"}, notAfter: time.Now().Add(time.Hour)})
 			newer := ca.secretFor(t, "ns", "new", leaf{dns: []string{"a.example"}, notAfter: time.Now().Add(20 * time.Hour)})

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"unique"
 	"unsafe"
+
+	"github.com/certflow/certflow/store/internal/objects"
 )
 
 // A slab is how the store keeps an object of a kind it can (slabCodecOf):
@@ -188,7 +190,7 @@ func (r *slabReader) string() string {
 		} else {
 			out = make([]byte, 36)
 		}
-		putUUID(out, r.raw(16))
+		objects.PutUUID(out, r.raw(16))
 		return unsafe.String(unsafe.SliceData(out), 36)
 	}
 	n := int(h >> 2)
@@ -254,17 +256,4 @@ func appendUUID(buf []byte, s string) []byte {
 	hex.Decode(b[8:10], []byte(s[19:23]))
 	hex.Decode(b[10:16], []byte(s[24:36]))
 	return append(buf, b[:]...)
-}
-
-// putUUID writes the canonical form of the UUID b into out (36 bytes).
-func putUUID(out, b []byte) {
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
 }

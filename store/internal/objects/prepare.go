@@ -112,6 +112,13 @@ func NewUID() (string, error) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var out [36]byte
+	PutUUID(out[:], b[:])
+	return string(out[:]), nil
+}
+
+// PutUUID writes the canonical form of the 16-byte UUID b into out (36
+// bytes).
+func PutUUID(out, b []byte) {
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'
 	hex.Encode(out[9:13], b[4:6])
@@ -120,6 +127,5 @@ func NewUID() (string, error) {
 	out[18] = '-'
 	hex.Encode(out[19:23], b[8:10])
 	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:]), nil
+	hex.Encode(out[24:36], b[10:16])
 }
