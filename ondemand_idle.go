@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -139,21 +140,26 @@ func (u *usedNames) publish(names []string) []*usedName {
 // before another one would find it idle.
 func (od *onDemand) idleInterval() time.Duration { return max(od.cfg.IdleTimeout/4, time.Second) }
 
-// sweepIdle runs sweepIdleOnce every idleInterval until ctx ends.
+// sweepIdle runs sweepIdleOnce every idleInterval until ctx ends. Each
+// sweep is scheduled from the tick that started the previous one, not
+// from when it finished: time that passed during a sweep (a slow Store, a
+// jump of the clock) makes the next one due at once instead of pushing
+// every later sweep back by it.
 func (od *onDemand) sweepIdle(ctx context.Context) {
 	clk := od.m.cfg.Clock
 	t := clk.NewTimer(0)
 	defer t.Stop()
 	for {
+		var tick time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C():
+		case tick = <-t.C():
 		}
-		if err := od.sweepIdleOnce(ctx, clk.Now()); err != nil && ctx.Err() == nil {
+		if err := od.sweepIdleOnce(ctx, tick); err != nil && ctx.Err() == nil {
 			od.log.Warn("on-demand: idle sweep failed", meta.LogError, err)
 		}
-		t.Reset(od.idleInterval())
+		clock.ResetAt(clk, t, tick.Add(od.idleInterval()))
 	}
 }
 
