@@ -84,6 +84,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if again := (pollAgain{}); errors.As(err, &again) {
 			return again.at, nil
 		}
+		if errors.As(err, new(selfChecked)) {
+			// Passed, and nothing written: decide again on ch as checked
+			// (past maxSteps, the next visit checks again).
+			if i+1 >= maxSteps {
+				return r.deps.Clock.Now(), nil
+			}
+			s.observe(ch, r.deps.Clock.Now())
+			continue
+		}
 		if err != nil {
 			return time.Time{}, err
 		}
