@@ -12,6 +12,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
 )
 
 // ClientSource hands out a registered ACME client for an issuer. The client
@@ -110,6 +111,12 @@ type Options struct {
 	// AccountGone is told when the CA answers accountDoesNotExist for the
 	// issuer named by the argument. If nil, such challenges just fail.
 	AccountGone func(issuer meta.Ref)
+	// OrderState, if set, reads the state of the Order named ref from r
+	// (wrapping store.ErrNotFound when it is gone) into the order package's
+	// own type, which a store keeping decoded objects copies. If nil, the
+	// Order's stable JSON form is read into a type of this package's, which
+	// such a store answers by encoding the Order and decoding it again.
+	OrderState func(ctx context.Context, r store.Reader, ref meta.Ref) (State, error)
 }
 
 func (o Options) withDefaults(owner string) Options {
