@@ -124,7 +124,12 @@ func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p rec
 	}
 	done := r.deps.Observe(meta.KindChallenge, l.snapshot, &p)
 	next, err = reconcile.Execute(ctx, r.claimDeps(ch), p)
-	done(next, err)
+	if errors.As(err, new(selfChecked)) {
+		// The step ran and ch holds its outcome, which the next write stores.
+		done(next, nil)
+	} else {
+		done(next, err)
+	}
 	return next, true, err
 }
 
