@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -337,10 +338,19 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	ao, retryAfter, err := r.post.Finalize(acmeproto.WithAction(fctx, acmeproto.ActionCreateOrderCert), v.cl, st.FinalizeURL, csr.Raw)
 	op := opFinalize
 	if err == nil {
+		finalized := len(v.events)
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
 		op = opGetOrder
 		if ao, retryAfter, err = r.awaitIssued(fctx, v, ao, retryAfter); err == nil {
-			return r.apply(ctx, v, ao, retryAfter)
+			err = r.apply(ctx, v, ao, retryAfter)
+			if v.o.Status.State == StateValid {
+				// Complete tells it all: as cert-manager's orders
+				// controller, no event of its own for a finalize that
+				// brought the certificate at once (one Event per
+				// certificate fewer to store, watch and expire).
+				v.events = slices.Delete(v.events, finalized, finalized+1)
+			}
+			return err
 		}
 	}
 	switch {
