@@ -75,23 +75,13 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,
 		Enqueue:          enqueue,
+		OrderState:       readOrderState,
 		SelfCheck:        w.metrics.SelfCheck(w.selfCheck),
 		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,
 		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,
-		OrderState:       readOrderState,
 	})
 	return nil
-}
-
-// readOrderState reads the state of the Order owning a Challenge into
-// order.Order, the type the Store holds it as (challenge.Options.OrderState).
-func readOrderState(ctx context.Context, r store.Reader, ref meta.Ref) (challenge.State, error) {
-	o := &order.Order{}
-	if err := r.Get(ctx, ref, o); err != nil {
-		return "", err
-	}
-	return challenge.State(o.Status.State), nil
 }
 
 // cnameFollow is cert-manager's cnameStrategy that writes the TXT record at

@@ -85,13 +85,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return again.at, nil
 		}
 		if errors.As(err, new(selfChecked)) {
-			// Passed, and nothing written: decide again on ch as checked
-			// (past maxSteps, the next visit checks again).
-			if i+1 >= maxSteps {
-				return r.deps.Clock.Now(), nil
-			}
-			s.observe(ch, r.deps.Clock.Now())
-			continue
+			// Passed, and nothing written: decided on again at once as
+			// checked (past maxSteps, the next visit checks again).
+			next, err = r.deps.Clock.Now(), nil
 		}
 		if err != nil {
 			return time.Time{}, err
