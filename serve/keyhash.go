@@ -76,6 +76,16 @@ import "github.com/certflow/certflow/internal/dnsname"
 //   - the map floor made to check ALPN too (the hello's second cache line,
 //     which GetCertificate reads and the floor does not): no change, so
 //     that line is not what the gap is made of.
+//   - the runtime's hash (hash/maphash, AES-based, as Go's maps use) of
+//     the name folded first into a stack buffer when IsFolded says it may
+//     have upper case: better at 100k (wildcard 1.30–1.54 → 1.17,
+//     wildcard+mixed 1.50–1.62 → 1.21–1.30, exact unchanged) but worse at
+//     1k, where nothing misses the caches (exact 0.95–1.02 → 1.19–1.29,
+//     mixed case 1.15 → 1.72–1.92, even with the fold and its buffer in a
+//     function of their own). The calls into the runtime and the fold
+//     pass cost more than HashFolded's multiplications when the tables
+//     are in a near cache; a hash whose first probe's address is known
+//     sooner pays when they are not.
 // Against a map server doing GetCertificate's work (BenchmarkGetCertificate's
 // "mapserver": the ALPN check, the fold into a stack buffer, a second map
 // for the parent) the Cache costs 0.65–0.85× at 1k and 0.82–1.13× at
