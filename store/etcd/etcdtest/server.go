@@ -30,6 +30,7 @@ type options struct {
 	logger         *zap.Logger
 	user, password string
 	tls            bool
+	noFsync        bool
 }
 
 // WithDir keeps the server's data in dir, which Close leaves in place. If
@@ -51,6 +52,11 @@ func WithAuth(user, password string) Option {
 // server (see Server.TLS), and requires clients to present the client
 // certificate (etcd's --client-cert-auth).
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithoutFsync runs etcd without fsync (its --unsafe-no-fsync): a crash of
+// the machine may lose recent writes, which a test that never crashes it
+// does not see; each write no longer waits for the disk.
+func WithoutFsync() Option { return func(o *options) { o.noFsync = true } }
 
 // Server is one etcd member running in this process, listening on
 // 127.0.0.1 only. It is safe for concurrent use.
@@ -154,6 +160,12 @@ func (s *Server) start() error {
 	cfg.AdvertisePeerUrls = []url.URL{loopback}
 	cfg.InitialCluster = cfg.Name + "=" + loopback.String()
 	cfg.LogLevel = "error"
+	cfg.UnsafeNoFsync = s.opts.noFsync
+	// bcrypt's least cost (bcrypt.MinCost): every login hashes the
+	// password, and at the default cost (10) under the race detector on a
+	// loaded machine one took longer than a client's five-second dial
+	// timeout.
+	cfg.BcryptCost = 4
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(s.opts.logger)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
