@@ -6,6 +6,7 @@ import (
 	"unique"
 	"unsafe"
 
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
@@ -68,6 +69,7 @@ const (
 	tagShared = 1
 	tagUUID   = 2
 	tagPEM    = 3
+	tagKnown  = 3 // a string's (never a byte slice's): slab_known.go
 )
 
 // slabWriter appends a slab's content.
@@ -79,6 +81,12 @@ type slabWriter struct {
 	// scratch and check are slab_pem.go's buffers for a block's DER and
 	// for writing the block out again.
 	scratch, check []byte
+	// ref is the object's, and recent the last inline strings written
+	// (a ring: recentN counts them), which a string may refer to
+	// (slab_known.go).
+	ref     meta.Ref
+	recent  [backrefWindow]inlineAt
+	recentN int
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -104,9 +112,11 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.uvarint(tagUUID)
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
+	case w.known(s):
 	case len(s) >= shareFrom || len(s) >= repeatMinLen && w.repeats.seen(s):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
+		w.remember(s, len(w.buf))
 		w.uvarint(uint64(len(s))<<2 | tagInline)
 		w.buf = append(w.buf, s...)
 		w.block += len(s)
@@ -134,6 +144,7 @@ func (w *slabWriter) bytes(b []byte) {
 // not (internal reads of metadata) points strings into the slab, for a
 // caller that keeps none of them.
 type slabReader struct {
+	ref   meta.Ref // the object's, which a string may be (slab_known.go)
 	data  []byte
 	off   int
 	strs  []unique.Handle[string]
@@ -179,10 +190,13 @@ func (r *slabReader) carve(n int) []byte {
 }
 
 func (r *slabReader) string() string {
+	start := r.off
 	h := r.uvarint()
 	switch h & 3 {
 	case tagShared:
 		return r.strs[h>>2].Value()
+	case tagKnown:
+		return r.known(h>>2, start)
 	case tagUUID:
 		var out []byte
 		if r.copy && !r.each {
@@ -197,7 +211,13 @@ func (r *slabReader) string() string {
 	if n == 0 {
 		return ""
 	}
-	b := r.raw(n)
+	return r.inline(r.raw(n))
+}
+
+// inline returns an inline string's bytes b as the reader's mode says:
+// pointing into the slab, copied into the block, or copied on its own.
+func (r *slabReader) inline(b []byte) string {
+	n := len(b)
 	if r.each {
 		return string(b)
 	}

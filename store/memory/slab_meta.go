@@ -161,9 +161,9 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 }
 
 // reader returns a reader of the slab's content after its block count,
-// and that count.
-func (s *slab) reader(copyOut bool) (slabReader, int) {
-	r := slabReader{data: s.data, strs: s.strs, copy: copyOut}
+// and that count; ref is the object's.
+func (s *slab) reader(ref meta.Ref, copyOut bool) (slabReader, int) {
+	r := slabReader{ref: ref, data: s.data, strs: s.strs, copy: copyOut}
 	return r, int(r.uvarint())
 }
 
