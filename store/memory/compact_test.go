@@ -65,8 +65,8 @@ func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 	}
 	ea, eb := s.objects[kindBlob].get(ref("a")), s.objects[kindBlob].get(ref("b"))
 	require.NotNil(t, ea.codec, "kept in a slab")
-	require.Len(t, ea.slab.strs, 1, "the blob is shared")
-	require.Equal(t, ea.slab.strs, eb.slab.strs, "one copy for both")
+	require.Len(t, ea.slab.handles(), 1, "the blob is shared")
+	require.Equal(t, ea.slab.handles(), eb.slab.handles(), "one copy for both")
 
 	got := &blobject{}
 	require.NoError(t, s.Get(ctx, ref("a"), got))
@@ -115,7 +115,7 @@ func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
 			shared = 1
 		}
 		e := s.objects[meta.KindEvent].get(ref(n))
-		require.Len(t, e.slab.strs, shared, "%s: shared strings", n)
+		require.Len(t, e.slab.handles(), shared, "%s: shared strings", n)
 		got := &meta.Event{}
 		require.NoError(t, s.Get(ctx, ref(n), got))
 		assert.Equal(t, message, got.Message)
