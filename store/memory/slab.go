@@ -76,9 +76,18 @@ func (s *slab) handles() []unique.Handle[string] {
 // Thresholds of what a slab shares rather than holds inline: a shared
 // string costs a handle in every slab and ~150 bytes once (the unique
 // map's entry), so only what is long or likely repeated is shared.
+//
+// A canonical copy costs ~180 bytes besides its content (the unique
+// map's entry and trie nodes, the weak pointer's record): a string
+// value only one object holds (an Event's message naming its object,
+// ~80 bytes, one per certificate) costs less inline. So a string value
+// (not a map key) of sharedStringLen or more is shared only once the
+// per-store sketch has seen it repeat, unless it is sharedAlwaysLen
+// long, where two holders already pay.
 const (
-	sharedKeyLen    = 8  // map keys at least this long
-	sharedStringLen = 64 // other strings and byte slices at least this long
+	sharedKeyLen    = 8    // map keys at least this long
+	sharedStringLen = 64   // byte slices at least this long; strings, once repeated
+	sharedAlwaysLen = 1024 // strings at least this long, repeated or not
 )
 
 // String and byte slice header tags.
@@ -131,7 +140,8 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
 	case w.known(s):
-	case len(s) >= shareFrom || len(s) >= repeatMinLen && w.repeats.seen(s):
+	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen) ||
+		len(s) >= repeatMinLen && w.repeats.seen(s):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
 		w.remember(s, len(w.buf))

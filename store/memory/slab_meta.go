@@ -160,7 +160,7 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
 	sl := slab{data: unsafe.String(unsafe.SliceData(data), len(data))}
 	if len(w.strs) > 0 {
-		sl.strs = &slices.Clip(w.strs)[0]
+		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
 	}
 	return sl
 }
