@@ -42,11 +42,11 @@ type missGate struct {
 	window time.Duration
 
 	mu sync.Mutex
-	// names holds each Certificate's AnnotationValidationNames value;
-	// unnamed those without it (stored other than through Manager.Apply),
-	// whose validations may be for any name.
-	names   map[meta.Ref]string
-	unnamed map[meta.Ref]bool
+	// certs holds each Certificate's AnnotationValidationNames value, or
+	// that it has none (stored other than through Manager.Apply: its
+	// validations may be for any name). A refTable rather than two maps
+	// keyed by meta.Ref: ~50 bytes a Certificate instead of ~150.
+	certs refTable[gateCert]
 	// active holds, per name (folded DNS name, IP address, or the reverse
 	// name of one), until when a validation for it may be real; anyUntil
 	// is when an unnamed Certificate's issuance stops opening every name.
@@ -55,9 +55,16 @@ type missGate struct {
 	nextSweep time.Time
 }
 
+// gateCert is what the gate knows of a Certificate: its validation names,
+// if named.
+type gateCert struct {
+	names string
+	named bool
+}
+
 func newMissGate(clk clock.Clock, selfCheckTimeout time.Duration) *missGate {
 	return &missGate{clock: clk, window: max(missActiveWindowMin, 2*selfCheckTimeout),
-		names: map[meta.Ref]string{}, unnamed: map[meta.Ref]bool{}, active: map[string]time.Time{}}
+		active: map[string]time.Time{}}
 }
 
 // observe learns from one watched change. ownersOf returns an object's
@@ -68,8 +75,9 @@ func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.R
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if ev.Type == store.Deleted {
-			delete(g.names, ev.Ref)
-			delete(g.unnamed, ev.Ref)
+			if id, ok := g.certs.lookup(ev.Ref); ok {
+				g.certs.release(id)
+			}
 			return
 		}
 		g.setLocked(ev.Ref, ev.Meta.Annotations)
@@ -109,25 +117,22 @@ func certificatesOf(owners []meta.Ref, ownersOf func(meta.Ref) []meta.Ref, depth
 // reset learns every Certificate listed, and takes each as possibly
 // issuing: nothing says which issuances went on while no watch ran.
 func (g *missGate) reset(items []store.Raw) {
-	names, unnamed := map[meta.Ref]string{}, map[meta.Ref]bool{}
+	var certs refTable[gateCert]
+	var listed []meta.Ref
 	for _, raw := range items {
 		if raw.Ref.Kind != meta.KindCertificate {
 			continue
 		}
-		if v, ok := validationNamesOf(raw); ok {
-			names[raw.Ref] = v
-		} else {
-			unnamed[raw.Ref] = true
-		}
+		id, _ := certs.intern(raw.Ref)
+		v, ok := validationNamesOf(raw)
+		*certs.at(id) = gateCert{names: v, named: ok}
+		listed = append(listed, raw.Ref)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.names, g.unnamed = names, unnamed
+	g.certs = certs
 	now := g.clock.Now()
-	for ref := range names {
-		g.activateLocked(ref, now)
-	}
-	for ref := range unnamed {
+	for _, ref := range listed {
 		g.activateLocked(ref, now)
 	}
 }
@@ -168,13 +173,9 @@ func validationNamesOf(raw store.Raw) (string, bool) {
 }
 
 func (g *missGate) setLocked(ref meta.Ref, annotations map[string]string) {
-	if v, ok := annotations[certificate.AnnotationValidationNames]; ok {
-		g.names[ref] = v
-		delete(g.unnamed, ref)
-		return
-	}
-	delete(g.names, ref)
-	g.unnamed[ref] = true
+	v, ok := annotations[certificate.AnnotationValidationNames]
+	id, _ := g.certs.intern(ref)
+	*g.certs.at(id) = gateCert{names: v, named: ok}
 }
 
 // activateLocked opens cert's names for a window from now; a Certificate
@@ -186,14 +187,18 @@ func (g *missGate) activateLocked(cert meta.Ref, now time.Time) {
 	if now.After(g.nextSweep) {
 		g.sweepLocked(now)
 	}
-	v, named := g.names[cert]
-	if !named {
-		if g.unnamed[cert] && until.After(g.anyUntil) {
+	id, known := g.certs.lookup(cert)
+	if !known {
+		return
+	}
+	c := g.certs.at(id)
+	if !c.named {
+		if until.After(g.anyUntil) {
 			g.anyUntil = until
 		}
 		return
 	}
-	for _, name := range certificate.SplitValidationNames(v) {
+	for _, name := range certificate.SplitValidationNames(c.names) {
 		g.active[name] = until
 		if ip, err := netip.ParseAddr(name); err == nil {
 			// RFC 8738 §6: a TLS-ALPN-01 validator sends the reverse name.

@@ -68,6 +68,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		if keyDER == nil {
 			return nil, invalid(errNoKeyBlock)
 		}
+		chain[0] = sharedLeaf(chain[0])
 		cert := &tls.Certificate{Certificate: chain}
 		e := newCertEntry(ref, cert, leaf)
 		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
@@ -85,6 +86,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		}
 	}
 	pair.Leaf = nil
+	pair.Certificate[0] = sharedLeaf(pair.Certificate[0])
 	return newCertEntry(ref, &pair, leaf), nil
 }
 

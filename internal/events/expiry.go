@@ -1,11 +1,11 @@
 package events
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strconv"
 	"time"
 
 	"github.com/certflow/certflow/meta"
@@ -21,42 +21,106 @@ import (
 // An Event written again (its count bumped) is queued again; the older
 // entry is recognised as stale by its version when it comes due and costs
 // nothing. Guarded by Writer.mu.
+//
+// It holds ~5 entries per certificate for an hour after issuance, so an
+// entry is kept small: 40 bytes in the queue (the Event's name, its
+// namespace as an index into the few namespaces queued, its version as a
+// number) and 16 in latest, where a Ref and a version string cost 72 and
+// 24 plus the version's allocation (BenchmarkStoredEventHeap's
+// queue-B/event).
 type expiries struct {
 	queue dueHeap
-	// latest is the version of each queued Event this writer last knew,
-	// keyed by a hash of its Ref (8 bytes rather than ~60; a collision only
-	// makes an Event's entry look stale, and the Event wait for the next
-	// full sweep).
-	latest map[uint64]string
+	// latest is the version code of each queued Event this writer last
+	// knew, keyed by a hash of its Ref (8 bytes rather than ~60; a
+	// collision only makes an Event's entry look stale, and the Event wait
+	// for the next full sweep).
+	latest map[uint64]uint64
 	seed   maphash.Seed
+	// spaces are the namespaces of the queued Events, which due.ns
+	// indexes; forgotten with the queue once it drains.
+	spaces     []string
+	spaceIndex map[string]uint32
 }
 
 // due is an Event to delete at at (Unix nanoseconds: 8 bytes rather
-// than a time.Time's 24), if it is still at version rv.
+// than a time.Time's 24), if it is still at the version rv codes
+// (versionCode).
 type due struct {
-	ref meta.Ref
-	rv  string
-	at  int64
+	at   int64
+	rv   uint64
+	name string
+	ns   uint32
+}
+
+// expiring is a due Event popped from the queue, ready to delete: its
+// version is text when the code held it (even codes), else only its code.
+type expiring struct {
+	ref  meta.Ref
+	rv   string
+	code uint64
+}
+
+// versionCode is a resource version as a number: a decimal version (every
+// Store certflow has: objects.FormatRevision) is its value shifted left,
+// an even code that gives the text back; any other is a hash of it with
+// the low bit set, which only tells whether a version is the same.
+func versionCode(seed maphash.Seed, rv string) uint64 {
+	if n, err := strconv.ParseUint(rv, 10, 63); err == nil && strconv.FormatUint(n, 10) == rv {
+		return n << 1
+	}
+	return maphash.String(seed, rv) | 1
+}
+
+// versionText is the version an even code holds; ok false for an odd one.
+func versionText(code uint64) (rv string, ok bool) {
+	if code&1 != 0 {
+		return "", false
+	}
+	return strconv.FormatUint(code>>1, 10), true
 }
 
 // track queues ref, stored at version rv, to be deleted at at. It reports
 // whether at is earlier than anything queued (Run sleeps too long).
 func (x *expiries) track(ref meta.Ref, rv string, at time.Time) bool {
+	return x.push(ref, versionCode(x.seedOf(), rv), at)
+}
+
+func (x *expiries) push(ref meta.Ref, code uint64, at time.Time) bool {
 	if x.latest == nil {
-		x.latest = map[uint64]string{}
-		x.seed = maphash.MakeSeed()
+		x.latest = map[uint64]uint64{}
 	}
 	earliest := len(x.queue) == 0 || at.UnixNano() < x.queue[0].at
-	x.latest[x.key(ref)] = rv
-	heap.Push(&x.queue, due{ref: ref, rv: rv, at: at.UnixNano()})
+	x.latest[x.key(ref)] = code
+	x.queue.push(due{at: at.UnixNano(), rv: code, name: ref.Name, ns: x.space(ref.Namespace)})
 	return earliest
+}
+
+// space returns the index of namespace ns in x.spaces, adding it.
+func (x *expiries) space(ns string) uint32 {
+	if i, ok := x.spaceIndex[ns]; ok {
+		return i
+	}
+	if x.spaceIndex == nil {
+		x.spaceIndex = map[string]uint32{}
+	}
+	i := uint32(len(x.spaces))
+	x.spaces = append(x.spaces, ns)
+	x.spaceIndex[ns] = i
+	return i
+}
+
+func (x *expiries) refOf(d due) meta.Ref {
+	return meta.Ref{Kind: meta.KindEvent, Namespace: x.spaces[d.ns], Name: d.name}
 }
 
 // forget drops ref if it is still queued at version rv: it was deleted
 // (by the collector, a prune or another replica), so nothing is due.
 func (x *expiries) forget(ref meta.Ref, rv string) {
+	if x.latest == nil {
+		return
+	}
 	k := x.key(ref)
-	if got, ok := x.latest[k]; ok && got == rv {
+	if got, ok := x.latest[k]; ok && got == versionCode(x.seedOf(), rv) {
 		delete(x.latest, k)
 	}
 }
@@ -72,20 +136,22 @@ func (x *expiries) next() time.Time {
 // popDue removes and returns up to limit entries due at now and still
 // current; stale entries (a newer version is queued, or the Event was
 // deleted) are dropped.
-func (x *expiries) popDue(now time.Time, limit int) []due {
-	var out []due
+func (x *expiries) popDue(now time.Time, limit int) []expiring {
+	var out []expiring
 	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() && len(out) < limit {
-		d := heap.Pop(&x.queue).(due)
-		k := x.key(d.ref)
-		if rv, ok := x.latest[k]; ok && rv == d.rv {
+		d := x.queue.pop()
+		ref := x.refOf(d)
+		k := x.key(ref)
+		if code, ok := x.latest[k]; ok && code == d.rv {
 			delete(x.latest, k)
-			out = append(out, d)
+			rv, _ := versionText(code)
+			out = append(out, expiring{ref: ref, rv: rv, code: code})
 		}
 	}
 	if len(x.queue) == 0 {
 		// Let a drained burst's backing array and map buckets go: Go maps
 		// never shrink, and 440,000 entries hold ~20 MiB.
-		x.queue, x.latest = nil, nil
+		x.queue, x.latest, x.spaces, x.spaceIndex = nil, nil, nil, nil
 	}
 	return out
 }
@@ -93,26 +159,58 @@ func (x *expiries) popDue(now time.Time, limit int) []due {
 // empty reports whether nothing is queued.
 func (x *expiries) empty() bool { return len(x.queue) == 0 }
 
-func (x *expiries) key(ref meta.Ref) uint64 {
-	if x.latest == nil {
-		return 0
+func (x *expiries) key(ref meta.Ref) uint64 { return maphash.Comparable(x.seedOf(), ref) }
+
+// seedOf returns the seed of keys and version hashes, made once: codes
+// popped before the queue drained are compared after.
+func (x *expiries) seedOf() maphash.Seed {
+	if x.seed == (maphash.Seed{}) {
+		x.seed = maphash.MakeSeed()
 	}
-	return maphash.Comparable(x.seed, ref)
+	return x.seed
 }
 
-// dueHeap orders entries by when they are due (container/heap).
+// dueHeap orders entries by when they are due: a binary min-heap, written
+// out rather than through container/heap, whose interface boxes every
+// entry pushed.
 type dueHeap []due
 
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(v any)        { *h = append(*h, v.(due)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	d := old[len(old)-1]
-	old[len(old)-1] = due{}
-	*h = old[:len(old)-1]
-	return d
+func (h *dueHeap) push(d due) {
+	*h = append(*h, d)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if q[parent].at <= q[i].at {
+			break
+		}
+		q[parent], q[i] = q[i], q[parent]
+		i = parent
+	}
+}
+
+func (h *dueHeap) pop() due {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = due{}
+	q = q[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].at < q[least].at {
+			least = l
+		}
+		if r < len(q) && q[r].at < q[least].at {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	*h = q
+	return top
 }
 
 // expireBatch bounds the deletes of one expire, so that new events are
@@ -142,7 +240,7 @@ func (w *Writer) expire(ctx context.Context) {
 	for _, d := range dues {
 		if err := w.expireOne(ctx, d, cutoff); err != nil {
 			w.mu.Lock()
-			w.exp.track(d.ref, d.rv, now.Add(w.o.MaxAge/4))
+			w.exp.push(d.ref, d.code, now.Add(w.o.MaxAge/4))
 			w.mu.Unlock()
 		}
 	}
@@ -158,16 +256,19 @@ func (w *Writer) expire(ctx context.Context) {
 }
 
 // expireOne deletes d's Event if it is still at d's version, or, if it
-// changed, still past cutoff.
-func (w *Writer) expireOne(ctx context.Context, d due, cutoff time.Time) error {
-	rv := d.rv
+// changed, still past cutoff. A version the queue kept only as a hash
+// (a Store whose versions are not decimal) is read first.
+func (w *Writer) expireOne(ctx context.Context, d expiring, cutoff time.Time) error {
+	rv, known := d.rv, d.code&1 == 0
 	for range writeAttempts {
-		err := w.o.Store.Delete(ctx, d.ref, rv)
-		switch {
-		case err == nil, errors.Is(err, store.ErrNotFound):
-			return nil
-		case !errors.Is(err, store.ErrConflict):
-			return err
+		if known {
+			err := w.o.Store.Delete(ctx, d.ref, rv)
+			switch {
+			case err == nil, errors.Is(err, store.ErrNotFound):
+				return nil
+			case !errors.Is(err, store.ErrConflict):
+				return err
+			}
 		}
 		cur := &meta.Event{}
 		switch err := w.o.Store.Get(ctx, d.ref, cur); {
@@ -176,13 +277,25 @@ func (w *Writer) expireOne(ctx context.Context, d due, cutoff time.Time) error {
 		case err != nil:
 			return err
 		}
+		rv = cur.ObjectMeta.ResourceVersion
+		if !known && w.sameVersion(rv, d.code) {
+			known = true // the version queued: delete it as it is
+			continue
+		}
 		if !cur.Time.Before(cutoff) {
-			w.track(d.ref, cur.ObjectMeta.ResourceVersion, cur.Time)
+			w.track(d.ref, rv, cur.Time)
 			return nil
 		}
-		rv = cur.ObjectMeta.ResourceVersion
+		known = true
 	}
 	return fmt.Errorf("events: expire %s: lost %d races to other writers", d.ref, writeAttempts)
+}
+
+// sameVersion reports whether rv is the version code stands for.
+func (w *Writer) sameVersion(rv string, code uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return versionCode(w.exp.seedOf(), rv) == code
 }
 
 // track notes that the Event ref, stored at version rv, last happened at

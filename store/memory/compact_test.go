@@ -65,8 +65,8 @@ func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 	}
 	ea, eb := s.objects[kindBlob].get(ref("a")), s.objects[kindBlob].get(ref("b"))
 	require.NotNil(t, ea.codec, "kept in a slab")
-	require.Len(t, ea.slab.strs, 1, "the blob is shared")
-	require.Equal(t, ea.slab.strs, eb.slab.strs, "one copy for both")
+	require.Len(t, ea.slab.handles(), 1, "the blob is shared")
+	require.Equal(t, ea.slab.handles(), eb.slab.handles(), "one copy for both")
 
 	got := &blobject{}
 	require.NoError(t, s.Get(ctx, ref("a"), got))
@@ -115,9 +115,34 @@ func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
 			shared = 1
 		}
 		e := s.objects[meta.KindEvent].get(ref(n))
-		require.Len(t, e.slab.strs, shared, "%s: shared strings", n)
+		require.Len(t, e.slab.handles(), shared, "%s: shared strings", n)
 		got := &meta.Event{}
 		require.NoError(t, s.Get(ctx, ref(n), got))
 		assert.Equal(t, message, got.Message)
 	}
+}
+
+// A long string only one object holds (an Event's message naming its
+// object) is kept inline: a canonical copy would cost more than it; one
+// many objects hold is shared once they repeat it, and one of
+// sharedAlwaysLen at once.
+func TestLongStrings_AreSharedOnlyWhenTheyRepeat(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	ref := func(n string) meta.Ref { return meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: n} }
+	for i := range repeatShared + 2 {
+		n := fmt.Sprintf("e%d", i)
+		own := fmt.Sprintf("Stored new private key in temporary Secret resource \"%s-next-private-key\"", n)
+		require.GreaterOrEqual(t, len(own), sharedStringLen)
+		require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: n},
+			Reason: "Issued", Message: own}))
+		e := s.objects[meta.KindEvent].get(ref(n))
+		require.Empty(t, e.slab.handles(), "%s: its own message is inline", n)
+		got := &meta.Event{}
+		require.NoError(t, s.Get(ctx, ref(n), got))
+		assert.Equal(t, own, got.Message)
+	}
+	huge := strings.Repeat("x", sharedAlwaysLen)
+	require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "huge"}, Message: huge}))
+	require.Len(t, s.objects[meta.KindEvent].get(ref("huge")).slab.handles(), 1, "shared at once")
 }

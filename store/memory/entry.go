@@ -42,7 +42,7 @@ type decodedObject struct {
 // a slab's strings point into the slab, a decoded object's are its own.
 func (e *entry) view() meta.ObjectMeta {
 	if e.codec != nil {
-		r, _ := e.slab.reader(false)
+		r, _ := e.slab.reader(e.ref, false)
 		var m meta.ObjectMeta
 		readMeta(&r, e.ref, &m)
 		return m
@@ -56,7 +56,7 @@ func (e *entry) view() meta.ObjectMeta {
 // that keeps no more than itself alive.
 func (e *entry) ownedMeta() meta.ObjectMeta {
 	if e.codec != nil {
-		r, _ := e.slab.reader(true)
+		r, _ := e.slab.reader(e.ref, true)
 		r.each = true
 		var m meta.ObjectMeta
 		readMeta(&r, e.ref, &m)
@@ -69,7 +69,7 @@ func (e *entry) ownedMeta() meta.ObjectMeta {
 // storeFields returns the fields the store sets, with strings of their own.
 func (e *entry) storeFields() storeFields {
 	if e.codec != nil {
-		r, _ := e.slab.reader(false)
+		r, _ := e.slab.reader(e.ref, false)
 		f := readStoreFields(&r)
 		f.uid, f.resourceVersion = strings.Clone(f.uid), strings.Clone(f.resourceVersion)
 		return f
@@ -85,7 +85,7 @@ func (e *entry) resourceVersion() string { return e.storeFields().resourceVersio
 // point into the entry: a caller keeping one clones it.
 func (e *entry) eachOwner(yield func(meta.Ref)) {
 	if e.codec != nil {
-		r, _ := e.slab.reader(false)
+		r, _ := e.slab.reader(e.ref, false)
 		walkMeta(&r, nil, yield)
 		return
 	}
@@ -122,7 +122,7 @@ func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
 // the entry: a caller keeping one clones it.
 func (e *entry) eachLabel(yield func(k, v string)) {
 	if e.codec != nil {
-		r, _ := e.slab.reader(false)
+		r, _ := e.slab.reader(e.ref, false)
 		walkMeta(&r, yield, nil)
 		return
 	}
@@ -314,7 +314,7 @@ func (e *entry) encoded() ([]byte, error) {
 // writeAhead writes obj (normalised, of c's type) into a slab but for the
 // store's fields.
 func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *slabWriter {
-	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep}
+	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep, ref: ref}
 	writeMetaRest(w, ref, obj.GetMeta())
 	c.rest.enc(w, reflect.ValueOf(obj).Elem())
 	return w
@@ -329,7 +329,7 @@ func (c *objectCodec) decode(e *entry, v reflect.Value, m *meta.ObjectMeta) {
 	// spares a Get an allocation.
 	r := readers.Get().(*slabReader)
 	var block int
-	*r, block = e.slab.reader(true)
+	*r, block = e.slab.reader(e.ref, true)
 	if block > 0 {
 		r.block = make([]byte, block)
 	}

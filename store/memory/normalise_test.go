@@ -112,7 +112,9 @@ var strs = []string{"", "a", "ns", "Ready", "\xff", "\xfe", "a\xc3(b", "<&>", "Ã
 	// What a slab keeps otherwise: a UUID (and one not in the form the
 	// store makes), a key long enough to share, a long string.
 	"0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E", "0f8fad5b-d9cb-469f-a165-70867728950\xff",
-	"cert-manager.io/issuer-name", strings.Repeat("long\xff", 16)}
+	"cert-manager.io/issuer-name", strings.Repeat("long\xff", 16),
+	// What a slab writes as a reference: the object's name, a known word.
+	"n", "Certificate", "v1"}
 
 // blobs are the byte slices filled in beside random bytes: PEM texts a
 // slab keeps as DER, and ones almost like them it must keep as they are.

@@ -6,6 +6,7 @@ import (
 	"unique"
 	"unsafe"
 
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
@@ -38,7 +39,8 @@ import (
 //     fixed zone exactly as JSON's decoding of the same instant does.
 //
 // A slab starts with the byte count of the strings a full decoding copies
-// (decodeInto makes one allocation for all of them), then
+// (decodeInto makes one allocation for all of them) and the count of its
+// shared strings, then
 // the store-owned metadata (UID, ResourceVersion, Generation,
 // CreationTime), which a write sets under the store's lock, then the rest
 // of the metadata and the object's other fields (slab_meta.go).
@@ -49,17 +51,43 @@ import (
 // chain in both its request and its Secret, condition and event messages). They are
 // held by unique.Handle, so each has one copy while any entry holds it and
 // none after.
+//
+// An entry holds its slab by value, so the slab is kept to two words:
+// its content as a string (immutable, and 8 bytes less than a slice
+// header) and a pointer to the first of its handles, whose count
+// follows the block count in the content. At ~8 objects a certificate
+// that is 16 bytes an object off each entry (112 -> 96 bytes, a size
+// class down).
 type slab struct {
-	data []byte
-	strs []unique.Handle[string]
+	data string
+	strs *unique.Handle[string]
+}
+
+// handles returns the slab's shared strings.
+func (s *slab) handles() []unique.Handle[string] {
+	if s.strs == nil {
+		return nil
+	}
+	_, n := binary.Uvarint(unsafe.Slice(unsafe.StringData(s.data), len(s.data)))
+	count, _ := binary.Uvarint(unsafe.Slice(unsafe.StringData(s.data[n:]), len(s.data)-n))
+	return unsafe.Slice(s.strs, count)
 }
 
 // Thresholds of what a slab shares rather than holds inline: a shared
 // string costs a handle in every slab and ~150 bytes once (the unique
 // map's entry), so only what is long or likely repeated is shared.
+//
+// A canonical copy costs ~180 bytes besides its content (the unique
+// map's entry and trie nodes, the weak pointer's record): a string
+// value only one object holds (an Event's message naming its object,
+// ~80 bytes, one per certificate) costs less inline. So a string value
+// (not a map key) of sharedStringLen or more is shared only once the
+// per-store sketch has seen it repeat, unless it is sharedAlwaysLen
+// long, where two holders already pay.
 const (
-	sharedKeyLen    = 8  // map keys at least this long
-	sharedStringLen = 64 // other strings and byte slices at least this long
+	sharedKeyLen    = 8    // map keys at least this long
+	sharedStringLen = 64   // byte slices at least this long; strings, once repeated
+	sharedAlwaysLen = 1024 // strings at least this long, repeated or not
 )
 
 // String and byte slice header tags.
@@ -68,6 +96,7 @@ const (
 	tagShared = 1
 	tagUUID   = 2
 	tagPEM    = 3
+	tagKnown  = 3 // a string's (never a byte slice's): slab_known.go
 )
 
 // slabWriter appends a slab's content.
@@ -79,6 +108,12 @@ type slabWriter struct {
 	// scratch and check are slab_pem.go's buffers for a block's DER and
 	// for writing the block out again.
 	scratch, check []byte
+	// ref is the object's, and recent the last inline strings written
+	// (a ring: recentN counts them), which a string may refer to
+	// (slab_known.go).
+	ref     meta.Ref
+	recent  [backrefWindow]inlineAt
+	recentN int
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -104,9 +139,12 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.uvarint(tagUUID)
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
-	case len(s) >= shareFrom || len(s) >= repeatMinLen && w.repeats.seen(s):
+	case w.known(s):
+	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen) ||
+		len(s) >= repeatMinLen && w.repeats.seen(s):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
+		w.remember(s, len(w.buf))
 		w.uvarint(uint64(len(s))<<2 | tagInline)
 		w.buf = append(w.buf, s...)
 		w.block += len(s)
@@ -134,6 +172,7 @@ func (w *slabWriter) bytes(b []byte) {
 // not (internal reads of metadata) points strings into the slab, for a
 // caller that keeps none of them.
 type slabReader struct {
+	ref   meta.Ref // the object's, which a string may be (slab_known.go)
 	data  []byte
 	off   int
 	strs  []unique.Handle[string]
@@ -179,10 +218,13 @@ func (r *slabReader) carve(n int) []byte {
 }
 
 func (r *slabReader) string() string {
+	start := r.off
 	h := r.uvarint()
 	switch h & 3 {
 	case tagShared:
 		return r.strs[h>>2].Value()
+	case tagKnown:
+		return r.known(h>>2, start)
 	case tagUUID:
 		var out []byte
 		if r.copy && !r.each {
@@ -197,7 +239,13 @@ func (r *slabReader) string() string {
 	if n == 0 {
 		return ""
 	}
-	b := r.raw(n)
+	return r.inline(r.raw(n))
+}
+
+// inline returns an inline string's bytes b as the reader's mode says:
+// pointing into the slab, copied into the block, or copied on its own.
+func (r *slabReader) inline(b []byte) string {
+	n := len(b)
 	if r.each {
 		return string(b)
 	}

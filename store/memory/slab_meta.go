@@ -153,18 +153,27 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 	w.string(f.resourceVersion, sharedStringLen)
 	w.varint(f.generation)
 	writeTimePointer(&w, f.creation)
-	var head [binary.MaxVarintLen64]byte
+	var head [2 * binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(head[:], uint64(ahead.block+w.block))
+	n += binary.PutUvarint(head[n:], uint64(len(w.strs)))
 	data := make([]byte, 0, n+len(w.buf)+len(ahead.buf))
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
-	return slab{data: data, strs: slices.Clip(w.strs)}
+	sl := slab{data: unsafe.String(unsafe.SliceData(data), len(data))}
+	if len(w.strs) > 0 {
+		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
+	}
+	return sl
 }
 
-// reader returns a reader of the slab's content after its block count,
-// and that count.
-func (s *slab) reader(copyOut bool) (slabReader, int) {
-	r := slabReader{data: s.data, strs: s.strs, copy: copyOut}
-	return r, int(r.uvarint())
+// reader returns a reader of the slab's content after its block count
+// and handle count, and the block count; ref is the object's.
+func (s *slab) reader(ref meta.Ref, copyOut bool) (slabReader, int) {
+	r := slabReader{ref: ref, data: unsafe.Slice(unsafe.StringData(s.data), len(s.data)), copy: copyOut}
+	block := int(r.uvarint())
+	if n := r.uvarint(); n > 0 {
+		r.strs = unsafe.Slice(s.strs, n)
+	}
+	return r, block
 }
 
 // readStoreFields reads the store's fields; r is after the block count.

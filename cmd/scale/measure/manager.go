@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/internal/storecount"
@@ -25,12 +26,13 @@ type running struct {
 	done   chan error
 }
 
-// start builds a Manager over raw, counted, and runs it until stop.
-func start(ctx context.Context, raw store.Store, workers int) (*running, error) {
+// start builds a Manager over raw, counted, and runs it until stop;
+// eventMaxAge is its Config.EventMaxAge (zero: the default).
+func start(ctx context.Context, raw store.Store, workers int, eventMaxAge time.Duration) (*running, error) {
 	byKind := &kindTally{}
 	counts := storecount.New(raw, storecount.WithObserver(byKind.add))
 	warns := &tally{}
-	m, err := certflow.New(certflow.Config{Store: counts, Workers: workers, Logger: slog.New(warns)})
+	m, err := certflow.New(certflow.Config{Store: counts, Workers: workers, Logger: slog.New(warns), EventMaxAge: eventMaxAge})
 	if err != nil {
 		return nil, err
 	}

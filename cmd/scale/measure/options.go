@@ -43,6 +43,10 @@ type Options struct {
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.
 	Progress io.Writer
+	// EventMaxAge is the Manager's Config.EventMaxAge: shorter than Idle,
+	// the idle window ends with the issuance's Events aged out and
+	// deleted. If zero, the Manager's default (an hour).
+	EventMaxAge time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -23,6 +23,8 @@ type Report struct {
 	Warnings string
 	// GC is the collector's settings during the run (GOGC, GOMEMLIMIT).
 	GC string
+	// EventMaxAge is the Managers' Config.EventMaxAge when set (-event-max-age).
+	EventMaxAge time.Duration
 }
 
 // IssueReport covers issuing every Certificate.
@@ -117,6 +119,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "| %-56s | %s |\n|%s|%s|\n", fmt.Sprintf("measure (%d certificates)", r.Certs), "value", dashes(58), dashes(40))
 	if r.GC != "" {
 		row("garbage collector settings", "%s", r.GC)
+	}
+	if r.EventMaxAge != 0 {
+		row("Manager's EventMaxAge (events deleted once that old)", "%v", r.EventMaxAge)
 	}
 	if i := r.Issue; i != nil {
 		row("issuance: first Apply to last Ready", "%v (%.0f certs/s); Apply took %v", i.Elapsed.Round(time.Millisecond),

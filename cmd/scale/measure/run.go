@@ -20,14 +20,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Certs: opts.Certs, GC: gcSettings()}
+	rep := &Report{Certs: opts.Certs, GC: gcSettings(), EventMaxAge: opts.EventMaxAge}
 	st, closeStore, err := opts.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = closeStore() }()
 	if !opts.RestartOnly {
-		r, err := start(ctx, st, opts.Workers)
+		r, err := start(ctx, st, opts.Workers, opts.EventMaxAge)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +61,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return rep, err
 	}
 	opened := time.Since(began)
-	r, err := start(ctx, st, opts.Workers)
+	r, err := start(ctx, st, opts.Workers, opts.EventMaxAge)
 	if err != nil {
 		return rep, err
 	}

@@ -1,0 +1,123 @@
+package memory
+
+import (
+	"encoding/binary"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// A string a slab would hold inline is written as a one- or two-byte
+// reference instead when the reader can find it without it (tagKnown):
+//   - the object's own namespace or name (index 0, 1), which an owner
+//     reference, an Event's involved object or a spec repeats;
+//   - one of knownStrings (index 2 on): kinds, API versions and the
+//     words certflow's objects hold in every copy;
+//   - an inline string written earlier in the same slab (index
+//     knownBase + its distance back), such as the owner's name an Event
+//     repeats as its involved object.
+//
+// An Event holds its namespace three times, its owner's kind and name
+// twice: ~60 of its ~200 bytes, at ~5 Events a certificate.
+
+// knownStrings are words a slab writes as an index. The list is the
+// process's own (slabs are never persisted), so it may change freely;
+// knownBase+len must stay below 32 so an index fits one byte.
+var knownStrings = [...]string{
+	string(meta.KindIssuer), string(meta.KindClusterIssuer), string(meta.KindCertificate),
+	string(meta.KindCertificateRequest), string(meta.KindOrder), string(meta.KindChallenge),
+	string(meta.KindSecret), string(meta.KindEvent),
+	meta.APIVersionCertManager, meta.APIVersionACME, meta.APIVersionCore,
+	string(meta.EventNormal), string(meta.EventWarning),
+	"True", "False", "Unknown", "Ready", "Issuing", "Approved",
+}
+
+const (
+	knownRefNamespace = 0
+	knownRefName      = 1
+	knownBase         = 2 + len(knownStrings)
+)
+
+// knownIndexes are knownStrings' indexes by content.
+var knownIndexes = func() map[string]uint64 {
+	m := make(map[string]uint64, len(knownStrings))
+	for i, s := range knownStrings {
+		m[s] = uint64(2 + i)
+	}
+	return m
+}()
+
+// backrefWindow is how many earlier inline strings a writer compares a
+// string with; backrefMinLen the shortest worth a reference.
+const (
+	backrefWindow = 16
+	backrefMinLen = 3
+)
+
+// inlineAt is an inline string a writer wrote, and where its header is.
+type inlineAt struct {
+	s   string
+	pos int
+}
+
+// known writes s as a reference and reports true, or writes nothing and
+// reports false.
+func (w *slabWriter) known(s string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	var v uint64
+	switch i, ok := knownIndexes[s]; {
+	case ok:
+		v = i
+	case s == w.ref.Namespace:
+		v = knownRefNamespace
+	case s == w.ref.Name:
+		v = knownRefName
+	default:
+		if len(s) < backrefMinLen {
+			return false
+		}
+		at := -1
+		for i := range min(w.recentN, backrefWindow) {
+			if r := &w.recent[i]; r.s == s {
+				at = r.pos
+				break
+			}
+		}
+		if at < 0 {
+			return false
+		}
+		v = uint64(knownBase + len(w.buf) - at)
+		w.block += len(s) // a copying reader copies it as an inline one
+	}
+	w.uvarint(v<<2 | tagKnown)
+	return true
+}
+
+// remember notes an inline string whose header is at pos, for a later
+// equal one to refer to.
+func (w *slabWriter) remember(s string, pos int) {
+	if len(s) < backrefMinLen {
+		return
+	}
+	w.recent[w.recentN%backrefWindow] = inlineAt{s: s, pos: pos}
+	w.recentN++
+}
+
+// known reads a reference v whose header is at start.
+func (r *slabReader) known(v uint64, start int) string {
+	switch {
+	case v == knownRefNamespace:
+		return r.ref.Namespace
+	case v == knownRefName:
+		return r.ref.Name
+	case v < uint64(knownBase):
+		return knownStrings[v-2]
+	}
+	at := start - int(v-uint64(knownBase))
+	h, n := binary.Uvarint(r.data[at:])
+	if h&3 != tagInline {
+		panic("memory: slab: a reference to a string not inline")
+	}
+	return r.inline(r.data[at+n : at+n+int(h>>2)])
+}

@@ -1,0 +1,69 @@
+package memory
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// eventOn is an Event on obj, owned by it, as the events writer stores one.
+func eventOn(name string, obj meta.Ref, at time.Time) *meta.Event {
+	return &meta.Event{
+		TypeMeta:   meta.TypeMeta{APIVersion: meta.KindEvent.APIVersion(), Kind: meta.KindEvent},
+		ObjectMeta: meta.ObjectMeta{Namespace: obj.Namespace, Name: name, OwnerRefs: []meta.Ref{obj}},
+		Object:     obj, Type: meta.EventNormal, Reason: "Issuing", Message: "The certificate has been successfully issued",
+		Time: at, FirstTime: at, Count: 1, ReportingInstance: "scale-7f3c",
+	}
+}
+
+// An Event repeats its namespace, its owner's kind and its owner's name:
+// its slab keeps each once, and every reader (Get, List, a watch event's
+// metadata, the owner index) gets them back.
+func TestKnownStrings_AreKeptOnceAndReadBack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := New()
+	w, err := s.Watch(ctx, 0)
+	require.NoError(t, err)
+	at := time.Date(2026, 12, 1, 7, 3, 50, 0, time.UTC)
+	owner := meta.Ref{Kind: meta.KindCertificate, Namespace: "tenant-a", Name: "shop-frontend"}
+	ev := eventOn("shop-frontend.0123456789abcdef", owner, at)
+	require.NoError(t, s.Create(ctx, ev))
+	// The same Event but for an involved object whose strings are not the
+	// owner's (of the same lengths): each is kept inline.
+	other := eventOn("shop-frontend.fedcba9876543210", owner, at)
+	other.Object = meta.Ref{Kind: "Xertificate", Namespace: "tenant-b", Name: "shop-frontenD"}
+	require.NoError(t, s.Create(ctx, other))
+
+	slabOf := func(e *meta.Event) string { return s.objects[meta.KindEvent].get(meta.RefOf(e)).slab.data }
+	assert.LessOrEqual(t, len(slabOf(ev))+len("Certificate")+len("tenant-a")+len("shop-frontend"), len(slabOf(other)),
+		"the involved object's kind, namespace and name are references")
+
+	for _, want := range []*meta.Event{ev, other} {
+		got := &meta.Event{}
+		require.NoError(t, s.Get(ctx, meta.RefOf(want), got))
+		assert.Equal(t, want, got)
+	}
+	res, err := s.List(ctx, store.ListOptions{Kind: meta.KindEvent, Owner: &owner})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 2, "found through the owner index")
+	for i, want := range []*meta.Event{ev, other} {
+		got := &meta.Event{}
+		require.NoError(t, res.Items[i].Decode(got))
+		assert.Equal(t, want, got)
+	}
+	for _, want := range []*meta.Event{ev, other} {
+		select {
+		case change := <-w:
+			assert.Equal(t, want.ObjectMeta, change.Meta)
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+}
