@@ -328,10 +328,19 @@ type record struct {
 // readRecord reads and decodes the object file name in d; with listed set,
 // only the metadata a List needs (see decodeRecord). A missing file is
 // fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
-func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted) (*record, error) {
-	data, err := d.readFile(name)
+// If scratch is not nil the file is read into it (and it is kept, grown
+// if need be, for the next read); the record shares nothing with it.
+func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted, scratch *[]byte) (*record, error) {
+	var buf []byte
+	if scratch != nil {
+		buf = *scratch
+	}
+	data, err := d.readObjectFile(name, buf)
 	if err != nil {
 		return nil, err
+	}
+	if scratch != nil {
+		*scratch = data
 	}
 	var r record
 	if err := decodeRecord(data, &r, listed); err != nil {
@@ -381,6 +390,6 @@ func (s *Store) readObject(dir, name string) (data []byte, where string, err err
 		return nil, "", err
 	}
 	defer d.close()
-	data, err = d.readFile(name)
+	data, err = d.readObjectFile(name, nil)
 	return data, d.path(name), err
 }
