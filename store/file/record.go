@@ -10,9 +10,10 @@ import (
 )
 
 // decodeRecord decodes an object file. In the layout the store writes
-// (members kind, metadata and object, each once) the file is checked once
-// (jsonmember.Valid, some twenty times as fast as encoding/json's scanner)
-// and kind and metadata are decoded, where json.Unmarshal scans it twice;
+// (members kind, metadata and object, each once) the file is checked and
+// taken apart in one pass (jsonmember.ValidMembers, some twenty times as
+// fast as encoding/json's scanner) and kind and metadata are decoded,
+// where json.Unmarshal scans it twice;
 // a Manager's start lists every object (at 100k certificates, some 1.5
 // GB). With listed set, of the metadata only what List looks at is decoded
 // (name, namespace, version; labels and owners when want says so), as
@@ -34,12 +35,9 @@ type metaWanted struct{ labels, owners bool }
 // decodeStoredLayout decodes data laid out as the store writes it and
 // reports whether it was.
 func decodeStoredLayout(data []byte, r *record, listed *metaWanted) bool {
-	if !jsonmember.Valid(data) {
-		return false
-	}
 	var kind, metadata, object []byte
 	stored := true
-	ok := jsonmember.Each(data, func(key, value []byte) bool {
+	ok := jsonmember.ValidMembers(data, func(key, value []byte) bool {
 		var to *[]byte
 		switch string(key) {
 		case "kind":
