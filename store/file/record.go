@@ -3,10 +3,10 @@ package file
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/certflow/certflow/internal/jsonmember"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store/internal/objects"
 )
 
 // decodeRecord decodes an object file. In the layout the store writes
@@ -56,12 +56,12 @@ func decodeStoredLayout(data []byte, r *record, listed *metaWanted) bool {
 	if !ok || !stored || kind == nil || metadata == nil || object == nil {
 		return false
 	}
-	k, plain := plainString(kind)
+	k, plain := objects.PlainString(kind)
 	if !plain {
 		return false
 	}
 	r.Kind = meta.Kind(k)
-	if listed == nil || !decodeListedMeta(metadata, &r.Metadata, *listed) {
+	if listed == nil || listed.labels || listed.owners || !objects.DecodeListedMeta(metadata, &r.Metadata) {
 		r.Metadata = meta.ObjectMeta{}
 		if json.Unmarshal(metadata, &r.Metadata) != nil {
 			return false
@@ -72,42 +72,4 @@ func decodeStoredLayout(data []byte, r *record, listed *metaWanted) bool {
 	// every object at once (peak RSS 3.9 to 4.8 GB at 100k certificates).
 	r.Object = bytes.Clone(object)
 	return true
-}
-
-// decodeListedMeta decodes of the (valid) metadata JSON what List needs,
-// and reports false, deciding nothing, when a member it needs is not
-// written as encoding/json writes it (or a key may be one encoding/json
-// would take for it).
-func decodeListedMeta(data []byte, m *meta.ObjectMeta, want metaWanted) bool {
-	if want.labels || want.owners {
-		return false // rare (label and owner filters): decode it all
-	}
-	plain := true
-	ok := jsonmember.Each(data, func(key, value []byte) bool {
-		var to *string
-		switch string(key) {
-		case "name":
-			to = &m.Name
-		case "namespace":
-			to = &m.Namespace
-		case "resourceVersion":
-			to = &m.ResourceVersion
-		default:
-			plain = !bytes.ContainsRune(key, '\\') && !bytes.EqualFold(key, []byte("name")) &&
-				!bytes.EqualFold(key, []byte("namespace")) && !bytes.EqualFold(key, []byte("resourceVersion"))
-			return plain
-		}
-		*to, plain = plainString(value)
-		return plain
-	})
-	return ok && plain
-}
-
-// plainString returns the JSON string v holds when it has no escapes and
-// is valid UTF-8.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
-		return "", false // encoding/json would unescape, or replace invalid UTF-8
-	}
-	return string(v[1 : len(v)-1]), true
 }

@@ -30,6 +30,7 @@ type options struct {
 	logger         *zap.Logger
 	user, password string
 	tls            bool
+	quota          int64
 }
 
 // WithDir keeps the server's data in dir, which Close leaves in place. If
@@ -51,6 +52,11 @@ func WithAuth(user, password string) Option {
 // server (see Server.TLS), and requires clients to present the client
 // certificate (etcd's --client-cert-auth).
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithQuota sets the member's backend quota (etcd's --quota-backend-bytes)
+// to bytes. If absent (or bytes <= 0), etcd's default of 2 GiB is used,
+// which 100k certificates' objects and their history exceed.
+func WithQuota(bytes int64) Option { return func(o *options) { o.quota = bytes } }
 
 // Server is one etcd member running in this process, listening on
 // 127.0.0.1 only. It is safe for concurrent use.
@@ -154,6 +160,9 @@ func (s *Server) start() error {
 	cfg.AdvertisePeerUrls = []url.URL{loopback}
 	cfg.InitialCluster = cfg.Name + "=" + loopback.String()
 	cfg.LogLevel = "error"
+	if s.opts.quota > 0 {
+		cfg.QuotaBackendBytes = s.opts.quota
+	}
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(s.opts.logger)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
