@@ -369,16 +369,22 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	if err != nil {
 		return fmt.Errorf("file: get %s: %w", ref, closedErr(err))
 	}
-	var r struct {
-		Object json.RawMessage `json:"object"`
+	// In the layout the store writes, one quick pass checks the file and
+	// finds the object (see decodeRecord); otherwise encoding/json does.
+	_, _, object, stored := storedParts(data)
+	if !stored {
+		var r struct {
+			Object json.RawMessage `json:"object"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, where, err)
+		}
+		object = r.Object
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, where, err)
-	}
-	if len(r.Object) == 0 {
+	if len(object) == 0 {
 		return fmt.Errorf("file: get %s: %w: %s: no object", ref, store.ErrCorrupt, where)
 	}
-	if err := objects.Decode(r.Object, into); err != nil {
+	if err := objects.Decode(object, into); err != nil {
 		return fmt.Errorf("file: get %s: %s: %w", ref, where, err)
 	}
 	return nil
