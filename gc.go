@@ -45,7 +45,7 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 	}
 	var errs []error
 	for _, ref := range children {
-		raw, err := m.readOwned(ctx, ref)
+		raw, om, err := m.readOwned(ctx, ref)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -53,18 +53,31 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, m.collectChild(ctx, raw))
+		errs = append(errs, m.judgeChild(ctx, raw, om))
 	}
 	return errors.Join(errs...)
 }
 
-// readOwned reads ref as a listed object: its version and encoding.
-func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, error) {
+// readOwned reads ref as collect judges it: its metadata, and its version
+// and encoding as a listed object. A kind with no orphan rule is judged on
+// its metadata alone, so it is read into its own type, which a store
+// keeping decoded objects copies (an owner's Events, collected with it,
+// are most of what is collected); its Raw has no Data then.
+func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, meta.ObjectMeta, error) {
+	if _, ruled := m.wiring.orphans[ref.Kind]; !ruled {
+		if obj, err := newObject(ref.Kind); err == nil {
+			if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
+				return store.Raw{}, meta.ObjectMeta{}, err
+			}
+			om := obj.GetMeta()
+			return store.Raw{Ref: ref, ResourceVersion: om.ResourceVersion}, *om, nil
+		}
+	}
 	obj := &rawObject{}
 	if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
-		return store.Raw{}, err
+		return store.Raw{}, meta.ObjectMeta{}, err
 	}
-	return store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data}, nil
+	return store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data}, obj.meta, nil
 }
 
 // collectOwned is collect without the shortcut: it always looks.
@@ -87,6 +100,11 @@ func (m *Manager) collectChild(ctx context.Context, raw store.Raw) error {
 	if err != nil {
 		return nil // unreadable: kept, and reported by whoever reads it
 	}
+	return m.judgeChild(ctx, raw, om)
+}
+
+// judgeChild is collectChild of raw, whose metadata is om.
+func (m *Manager) judgeChild(ctx context.Context, raw store.Raw, om meta.ObjectMeta) error {
 	gone, err := m.ownersGone(ctx, raw.Ref, om.OwnerRefs)
 	if err != nil || !gone {
 		return err

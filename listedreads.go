@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -30,6 +31,11 @@ import (
 type listedReads struct {
 	store.Store
 
+	// active is set from begin or load until end: once the list has
+	// ended, every read and write of a running Manager passes through
+	// here, and none of them needs mu.
+	active atomic.Bool
+
 	mu sync.Mutex
 	// items holds the listed objects not yet read nor changed; nil when
 	// no list is being answered from.
@@ -52,6 +58,7 @@ func (l *listedReads) begin() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.during = map[meta.Ref]bool{}
+	l.active.Store(true)
 }
 
 // answeredKinds are the kinds whose Gets the list answers: those the
@@ -100,6 +107,7 @@ func (l *listedReads) load(items []store.Raw, err error) {
 		l.passed[ref] = true
 	}
 	l.during = nil
+	l.active.Store(true)
 }
 
 // corruptRefs returns the objects err (a List's) names as corrupt, and
@@ -139,10 +147,14 @@ func (l *listedReads) end() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.items, l.kinds, l.passed, l.during = nil, nil, nil, nil
+	l.active.Store(false)
 }
 
 // forget makes the Store answer for ref from now on: it changed.
 func (l *listedReads) forget(ref meta.Ref) {
+	if !l.active.Load() {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !answeredKinds[ref.Kind] { // Events come and go in numbers
@@ -160,6 +172,9 @@ func (l *listedReads) forget(ref meta.Ref) {
 // take returns what the list answers for ref: its object, or found false
 // for one that did not exist; listed false when the Store must answer.
 func (l *listedReads) take(ref meta.Ref) (raw store.Raw, found, listed bool) {
+	if !l.active.Load() {
+		return store.Raw{}, false, false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.items == nil || l.passed[ref] {

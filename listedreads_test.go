@@ -204,3 +204,40 @@ func TestListedReads_WriteWhileListingIsForgotten(t *testing.T) {
 	l.load(res.Items, nil)
 	assert.ErrorIs(t, l.Get(ctx, meta.RefOf(sec), &secret.Secret{}), store.ErrNotFound)
 }
+
+// TestListedReads_EndedTakesNoLock: once the list has ended, every read and
+// write of a running Manager passes through listedReads; none of them waits
+// for its lock (here held for ever), nor before a list was loaded.
+func TestListedReads_EndedTakesNoLock(t *testing.T) {
+	for name, phase := range map[string]func(l *listedReads){
+		"never listed": func(*listedReads) {},
+		"ended": func(l *listedReads) {
+			l.begin()
+			l.load(nil, nil)
+			l.end()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testrig.Context(t)
+			l := &listedReads{Store: memory.New()}
+			phase(l)
+			sec := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "s"}, Data: map[string][]byte{"k": []byte("v")}}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			done := make(chan error, 1)
+			go func() {
+				if err := l.Create(ctx, sec); err != nil {
+					done <- err
+					return
+				}
+				done <- l.Get(ctx, meta.RefOf(sec), &secret.Secret{})
+			}()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-ctx.Done():
+				t.Fatal("a read or write waited for the lock of a list that is not answering")
+			}
+		})
+	}
+}

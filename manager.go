@@ -51,6 +51,9 @@ type Manager struct {
 	// listedOnce is set once Run's first list was made; only the
 	// goroutine that lists touches it.
 	listedOnce bool
+	// atOnce counts the rounds an object ended still due at once, so one
+	// that keeps asking backs off (atonce.go).
+	atOnce atOnceRounds
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -379,6 +382,7 @@ func (m *Manager) forget(ref meta.Ref) {
 	m.timers.Cancel(ref)
 	m.queue.Forget(ref)
 	m.retries.reset(ref)
+	m.atOnce.reset(ref)
 	m.owners.forget(ref)
 	// A child the start's sweep collected with its owner was listed too:
 	// its queued visit must find it gone, not as listed.
@@ -405,19 +409,27 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 		m.retries.reset(ref)
 		switch {
 		case next.IsZero():
+			m.atOnce.reset(ref)
 			m.timers.Cancel(ref)
 		case !next.After(m.cfg.Clock.Now()):
+			if n := m.atOnce.inc(ref); n > atOnceFreeRounds {
+				// Round after round still due at once: it spins.
+				m.timers.Schedule(ref, m.cfg.Clock.Now().Add(atOnceBackoff(n-atOnceFreeRounds)))
+				return
+			}
 			// Still due at once after dueAtOnceVisits: queued again as
 			// soon as this visit is done, without a round through the
 			// timer goroutine.
 			m.timers.Cancel(ref)
 			m.queue.Add(ref)
 		default:
+			m.atOnce.reset(ref)
 			m.timers.Schedule(ref, next)
 		}
 	case ctx.Err() != nil:
 		// Shutting down: the next Run starts from the Store again.
 	default:
+		m.atOnce.reset(ref)
 		n := m.retries.inc(ref)
 		if errors.Is(err, store.ErrConflict) && n <= 3 {
 			// Someone else wrote first: reload at once, a few times.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
@@ -247,6 +248,10 @@ func (m *Manager) announce(ctx context.Context) {
 	}
 	failing := false
 	for beat := 1; ; beat++ {
+		// The next beat is due a heartbeat after this one started, not
+		// after it and share() (a Store write, maybe a full list) end:
+		// their time does not stretch the interval the others judge by.
+		next := m.cfg.Clock.Now().Add(memberHeartbeat)
 		err := m.members.heartbeat(ctx, m.cfg.Store, beat)
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
@@ -256,7 +261,7 @@ func (m *Manager) announce(ctx context.Context) {
 		}
 		failing = err != nil
 		share()
-		t := m.cfg.Clock.NewTimer(memberHeartbeat)
+		t := clock.NewTimerAt(m.cfg.Clock, next)
 	wait:
 		for {
 			select {

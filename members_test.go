@@ -17,6 +17,7 @@ import (
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -190,4 +191,62 @@ func TestShareWork_SharesMoveWhenAReplicaLeavesOrFallsSilent(t *testing.T) {
 	s.clock.Advance(memberTTL + memberHeartbeat)
 	s.awaitLive(0, 1)
 	s.awaitReady(silents)
+}
+
+// heldBeat is a Store whose Update of the heartbeat numbered beat waits,
+// once it has begun, until release is closed.
+type heldBeat struct {
+	store.Store
+	beat    string
+	begun   chan struct{}
+	release chan struct{}
+}
+
+func (h *heldBeat) Update(ctx context.Context, obj meta.Object) error {
+	if r, ok := obj.(*replicaObject); ok && r.ObjectMeta.Annotations[annotationHeartbeat] == h.beat {
+		close(h.begun)
+		<-h.release
+	}
+	return h.Store.Update(ctx, obj)
+}
+
+// A heartbeat is due memberHeartbeat after the previous one began, however
+// long that one took: time that passed while it wrote (a slow Store, a
+// jump of the clock) does not push every later beat back by it.
+func TestShareWork_HeartbeatsKeepTheirCadence(t *testing.T) {
+	ctx := testrig.Context(t)
+	clk := clock.NewFake(testrig.Epoch)
+	raw := memory.New(memory.WithClock(clk))
+	held := &heldBeat{Store: raw, beat: "2", begun: make(chan struct{}), release: make(chan struct{})}
+	m, err := New(Config{Store: held, Clock: clk, ShareWork: true})
+	require.NoError(t, err)
+	testrig.Run(t, ctx, 10*time.Second, m.Run)
+	self := m.members.self
+	beat := func(n string) func() bool {
+		return func() bool {
+			obj := &replicaObject{}
+			return raw.Get(ctx, self, obj) == nil && obj.ObjectMeta.Annotations[annotationHeartbeat] == n
+		}
+	}
+	testrig.Await(t, ctx, raw, "the first heartbeat", beat("1"), nil)
+	for { // the heartbeat timer is armed once the first beat's share() returned
+		changed := clk.Changed()
+		if at, ok := clk.NextDeadline(); ok && at.Equal(testrig.Epoch.Add(memberHeartbeat)) {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatal("no heartbeat timer")
+		}
+	}
+	clk.Advance(memberHeartbeat)
+	select {
+	case <-held.begun:
+	case <-ctx.Done():
+		t.Fatal("the second heartbeat did not begin")
+	}
+	clk.Advance(memberHeartbeat) // while the second beat writes
+	close(held.release)
+	testrig.Await(t, ctx, raw, "the third heartbeat, due when the second ended", beat("3"), nil)
 }

@@ -132,8 +132,8 @@ func (c *challengeMiss) run(ctx context.Context, r *missRead) {
 	c.mu.Lock()
 	at := c.lastStart.Add(missReadInterval)
 	c.mu.Unlock()
-	if now := c.clock.Now(); now.Before(at) {
-		t := c.clock.NewTimer(at.Sub(now))
+	if c.clock.Now().Before(at) {
+		t := clock.NewTimerAt(c.clock, at)
 		select {
 		case <-t.C():
 		case <-rctx.Done():

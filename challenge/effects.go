@@ -120,7 +120,7 @@ func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
 	st := &o.ch.Status
 	if err == nil {
 		st.SelfCheckPassed, st.Reason = true, ""
-		return nil
+		return selfChecked{}
 	}
 	if ctx.Err() != nil {
 		return err
@@ -242,6 +242,17 @@ func (r *Reconciler) authzPoll(o outcome) time.Duration {
 // pollPolicy is how often an accepted challenge's authorization is read.
 func (r *Reconciler) pollPolicy() acmeproto.Poll {
 	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
+}
+
+// selfChecked is check's answer when the self-check passed: that is not
+// written on its own. The accept intent, decided next, stores it with
+// Accepting in one write; until then it lives only in this reconcile, and
+// a crash or a missing account slot before that write costs no more than
+// checking again (the check is local and changes nothing anywhere).
+type selfChecked struct{}
+
+func (selfChecked) Error() string {
+	return "challenge: self-check passed, recorded with the accept intent"
 }
 
 // pollAgain is poll's answer when the authorization is as status records

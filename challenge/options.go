@@ -12,6 +12,7 @@ import (
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/store"
 )
 
 // ClientSource hands out a registered ACME client for an issuer. The client
@@ -54,6 +55,12 @@ type Options struct {
 	// Enqueue, if set, asks the Manager to reconcile a Challenge soon; an
 	// account slot kept for a waiting challenge is fetched through it.
 	Enqueue func(meta.Ref)
+	// OrderState, if set, reads the state of the Order named ref from r
+	// (wrapping store.ErrNotFound when it is gone) into the order package's
+	// own type, which a store keeping decoded objects copies. If nil, the
+	// Order's stable JSON form is read into a type of this package's, which
+	// such a store answers by encoding the Order and decoding it again.
+	OrderState func(ctx context.Context, r store.Reader, ref meta.Ref) (State, error)
 	// SelfCheck overrides the self-check. If nil, the solver's Check is used
 	// when it implements solver.Checker; otherwise there is no self-check.
 	SelfCheck SelfCheckFunc

@@ -30,16 +30,27 @@ func (r *Reconciler) abandonReason(ctx context.Context, ch *Challenge) (string, 
 		if ref.Kind != meta.KindOrder {
 			continue
 		}
-		o := &ownerOrder{}
-		err := r.deps.Store.Get(ctx, ref, o)
+		state, err := r.orderState(ctx, ref)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return fmt.Sprintf("order %s was deleted", ref.Name), nil
 		case err != nil:
 			return "", fmt.Errorf("challenge: get owner %s: %w", ref, err)
-		case o.Status.State.IsFinal() && o.Status.State != StateValid:
-			return fmt.Sprintf("order %s is %s", ref.Name, o.Status.State), nil
+		case state.IsFinal() && state != StateValid:
+			return fmt.Sprintf("order %s is %s", ref.Name, state), nil
 		}
 	}
 	return "", nil
+}
+
+// orderState reads the state of the Order named ref (Options.OrderState).
+func (r *Reconciler) orderState(ctx context.Context, ref meta.Ref) (State, error) {
+	if r.opts.OrderState != nil {
+		return r.opts.OrderState(ctx, r.deps.Store, ref)
+	}
+	o := &ownerOrder{}
+	if err := r.deps.Store.Get(ctx, ref, o); err != nil {
+		return "", err
+	}
+	return o.Status.State, nil
 }

@@ -48,3 +48,13 @@ func ResetAt(clk Clock, t Timer, at time.Time) bool {
 	}
 	return t.Reset(at.Sub(clk.Now()))
 }
+
+// NewTimerAt returns a timer of clk that fires at the instant at of clk,
+// exactly when clk's timers support it (see ResetAt): a duration computed
+// from a now read earlier would fire late by whatever the clock moved
+// before the timer was made.
+func NewTimerAt(clk Clock, at time.Time) Timer {
+	t := clk.NewTimer(at.Sub(clk.Now()))
+	ResetAt(clk, t, at)
+	return t
+}

@@ -41,3 +41,27 @@ func TestResetAt_RealClock(t *testing.T) {
 	clock.ResetAt(clock.Real{}, tm, time.Now())
 	<-tm.C()
 }
+
+// A timer made for an instant fires at it, wherever the clock stood when
+// the instant was computed.
+func TestNewTimerAt(t *testing.T) {
+	start := time.Unix(1e9, 0)
+	f := clock.NewFake(start)
+	at := start.Add(10 * time.Second)
+	f.Advance(4 * time.Second) // moves after at was computed from start
+	tm := clock.NewTimerAt(f, at)
+	f.Set(at)
+	select {
+	case got := <-tm.C():
+		assert.Equal(t, at, got)
+	default:
+		t.Fatal("the timer did not fire at its instant")
+	}
+	past := clock.NewTimerAt(f, start)
+	select {
+	case <-past.C():
+	default:
+		t.Fatal("a timer made for a past instant fires at once")
+	}
+	<-clock.NewTimerAt(clock.Real{}, time.Now()).C()
+}

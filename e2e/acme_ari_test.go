@@ -159,11 +159,14 @@ func TestACME_ARI_MassRevocationDrill(t *testing.T) {
 	}
 	wall := time.Since(wallStart)
 
+	// Replaced at the check (give or take the wall time a replacement
+	// takes, which the clock runs on through), and that check was due
+	// within one check interval of the revocation.
 	interval := certificate.ARIDefaultCheck + certificate.ARIDefaultCheck/10
 	for i, tg := range targets {
 		assert.False(t, replacedAt[i].Before(revokedAt), tg.ref.Name)
 		assert.False(t, replacedAt[i].After(tg.nextCheck.Add(time.Minute)), "%s replaced at its next check", tg.ref.Name)
-		assert.LessOrEqual(t, replacedAt[i].Sub(revokedAt), interval, "%s replaced within one check interval", tg.ref.Name)
+		assert.LessOrEqual(t, tg.nextCheck.Sub(revokedAt), interval, "%s checked within one check interval", tg.ref.Name)
 	}
 	slices.SortFunc(replacedAt, func(a, b time.Time) int { return a.Compare(b) })
 	first, last := replacedAt[0].Sub(revokedAt), replacedAt[n-1].Sub(revokedAt)

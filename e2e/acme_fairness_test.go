@@ -64,7 +64,7 @@ func hangingCAs(t *testing.T, stalledCAs int) {
 			require.NoError(t, h.m.Apply(h.ctx, testrig.ACMECertificate("default", name, fmt.Sprintf("stalled-%d", i), name+".example.test")))
 		}
 	}
-	h.awaitStore("every stalled CA holds requests", func() bool {
+	h.poll("every stalled CA holds requests", func() bool {
 		for _, srv := range stalled {
 			if srv.Requests(acmetest.EndpointNewOrder)+srv.Requests(acmetest.EndpointNewNonce) < 2 {
 				return false

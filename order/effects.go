@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -209,7 +210,18 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 		st.State = StatePending
 	}
 	succeeded(v.o)
-	return nil
+	return authorizationsRead{}
+}
+
+// authorizationsRead is readAuthorizations' answer when it read every
+// authorization: that is not written on its own. The decision taken next
+// in the same visit (the Challenges to create, or the finalize intent)
+// stores it in its own write (Reconcile); a crash before that write costs
+// reading the authorizations again, which changes nothing at the CA.
+type authorizationsRead struct{}
+
+func (authorizationsRead) Error() string {
+	return "order: authorizations read, recorded with the next write"
 }
 
 // getOrder reads the ACME order and moves on with what the CA says.
@@ -326,10 +338,19 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 	ao, retryAfter, err := r.post.Finalize(acmeproto.WithAction(fctx, acmeproto.ActionCreateOrderCert), v.cl, st.FinalizeURL, csr.Raw)
 	op := opFinalize
 	if err == nil {
+		finalized := len(v.events)
 		v.event(meta.EventNormal, ReasonFinalized, "finalized ACME order")
 		op = opGetOrder
 		if ao, retryAfter, err = r.awaitIssued(fctx, v, ao, retryAfter); err == nil {
-			return r.apply(ctx, v, ao, retryAfter)
+			err = r.apply(ctx, v, ao, retryAfter)
+			if v.o.Status.State == StateValid {
+				// Complete tells it all: as cert-manager's orders
+				// controller, no event of its own for a finalize that
+				// brought the certificate at once (one Event per
+				// certificate fewer to store, watch and expire).
+				v.events = slices.Delete(v.events, finalized, finalized+1)
+			}
+			return err
 		}
 	}
 	switch {

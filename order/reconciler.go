@@ -62,6 +62,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	var iss issuer.Object
 	var cl *acme.Client
 	var written *Order
+	// unrecorded: written holds authorizations read but not stored yet
+	// (authorizationsRead); the decision on them stores them with its
+	// plan, or recordRead does when the visit ends with a step instead
+	// (which is written with its intent, in the next visit).
+	unrecorded := false
 	for range maxRounds {
 		var s *snapshot
 		var err error
@@ -77,10 +82,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d := r.policy().decide(*s)
 		if d.step == stepNone {
+			d.plan.Write = d.plan.Write || unrecorded
 			done := r.deps.Observe(meta.KindOrder, s, &d.plan)
 			out, err := reconcile.ExecuteOutcome(ctx, r.deps, d.plan)
 			next := out.Next
 			done(next, err)
+			if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
+				// Deleted since the round before read it (its owner went).
+				return time.Time{}, nil
+			}
 			if err != nil {
 				return next, err
 			}
@@ -102,6 +112,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d.plan.Effect = r.effect(d.step, v)
 		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
+		unrecorded = false
+		if errors.As(err, new(authorizationsRead)) {
+			unrecorded, err = true, nil
+		}
 		if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
 			// Deleted since the round before stored it (its owner went):
 			// nothing is left to record on, and nothing to retry.
@@ -124,6 +138,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		called, last = true, d.step
 		prev, written = s, v.o
+	}
+	if unrecorded {
+		return r.recordRead(ctx, written)
+	}
+	return r.deps.Clock.Now(), nil
+}
+
+// recordRead stores o, whose authorizations were read in this visit, when
+// the visit ends before a decision wrote it.
+func (r *Reconciler) recordRead(ctx context.Context, o *Order) (time.Time, error) {
+	err := r.deps.Store.Update(ctx, o)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return time.Time{}, nil // deleted meanwhile (its owner went)
+	case err != nil:
+		return time.Time{}, fmt.Errorf("order: record authorizations of %s: %w", meta.RefOf(o), err)
 	}
 	return r.deps.Clock.Now(), nil
 }
@@ -172,7 +202,12 @@ func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Re
 	defer release()
 	done := r.deps.Observe(meta.KindOrder, s, &p)
 	next, err = reconcile.Execute(ctx, r.deps, p)
-	done(next, err)
+	if errors.As(err, new(authorizationsRead)) {
+		// The step ran and p.Object holds its outcome, which the next write stores.
+		done(next, nil)
+	} else {
+		done(next, err)
+	}
 	return next, true, err
 }
 

@@ -27,4 +27,5 @@ func (o Outcome) Stored() bool { return len(o.Existed) == 0 }
 // to create was stored already: at once, so the next visit decides on
 // what the Store holds (the watch brings no change for a child that was
 // there before, and the object's own write may be taken as decided on).
+// The Manager backs off an object that asks for that round after round.
 func (o Outcome) Requeue(now time.Time) time.Time { return Earliest(o.Next, now) }

@@ -84,6 +84,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			// the same visit: the decision on the approved request asks for
 			// nothing but the signature.
 			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs, chains: r.opts.Chains}, r.opts.IssuerRetry)
+			if orderFirst(then) {
+				// An approved ACME request's next decision creates its
+				// Order: the status that decision sets is stored with the
+				// approval, one write instead of two, and the Order is
+				// created by the decision on what was stored (settle).
+				req.Status = then.plan.Object.(*CertificateRequest).Status
+				return nil
+			}
 			if then.effect != effectSign || then.plan.Write {
 				return nil
 			}
@@ -121,6 +129,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return r.settle(ctx, s, p.Create, next)
 	}
 	return next, nil
+}
+
+// orderFirst reports whether d only creates the request's Order and sets
+// the status that goes with it.
+func orderFirst(d decision) bool {
+	p := d.plan
+	if d.effect != effectNone || !p.Write || len(p.Create) != 1 || len(p.Delete) > 0 {
+		return false
+	}
+	_, ok := p.Create[0].(*order.Order)
+	return ok
 }
 
 // settleRounds bounds the plans settle carries out after a visit's own:

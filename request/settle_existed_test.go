@@ -43,14 +43,15 @@ func (s *orderStoredFirst) Create(ctx context.Context, obj meta.Object) error {
 func TestReconcile_OrderStoredAlreadyIsDecidedOnAsStored(t *testing.T) {
 	f := newFixture(t, nil)
 	type decided struct {
-		rv    string
-		write bool
+		rv     string
+		write  bool
+		create bool // the decision that creates the Order
 	}
 	var seen []decided
 	deps := f.deps
 	deps.Store = &orderStoredFirst{Store: f.deps.Store, t: t}
 	deps.Observer = func(_ meta.Kind, _ any, p *reconcile.Plan) func(time.Time, error) {
-		seen = append(seen, decided{p.Object.GetMeta().ResourceVersion, p.Write})
+		seen = append(seen, decided{p.Object.GetMeta().ResourceVersion, p.Write, len(p.Create) > 0})
 		return nil
 	}
 	f.readyIssuer(t, "le", issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://acme.example.test/dir",
@@ -62,7 +63,7 @@ func TestReconcile_OrderStoredAlreadyIsDecidedOnAsStored(t *testing.T) {
 	got := &request.CertificateRequest{}
 	require.NoError(t, f.deps.Store.Get(f.ctx, ref, got))
 	for _, d := range seen {
-		assert.NotEqual(t, decided{rv: got.ObjectMeta.ResourceVersion, write: false}, d,
+		assert.NotEqual(t, decided{rv: got.ObjectMeta.ResourceVersion}, d,
 			"no decision on the version written, made with the Order the plan meant to create")
 	}
 	require.False(t, next.IsZero(), "looked at again")

@@ -54,6 +54,44 @@ import "github.com/certflow/certflow/internal/dnsname"
 //     is the parent's own chain (dot, hash, the second table's lines).
 // These lookups are bound by the cache lines and dependent loads they
 // touch, not by their instruction count.
+//
+// Measured later again (h-serving, 1k–100k, 2–3 alternating rounds of the
+// branch's base and the variant, same benchmark binary layout, 2 shared
+// cores at load 12–21), none kept:
+//   - a hash read from the name's end, 16 bytes at a time, so that the
+//     parent's hash is finished from a state the exact hash passed through
+//     (one multiplication after an exact miss instead of a second pass):
+//     wildcards 1.59–1.68 → 1.57–1.63 at 1k, unchanged at 10k–100k.
+//   - each slot one cache line holding its key's bytes (up to 40) beside
+//     the certificate, so a hit reads the control word and one line, where
+//     a map reads three: no change at 100k (exact 1.21–1.32 → 1.20–1.23,
+//     wildcards 1.44–1.59 → 1.47–1.52, latency 1.0 → 1.05–1.09), for 64
+//     bytes a slot instead of 24. The dense control words mostly hit a near
+//     cache already, and the hello's own lines and the name's bytes, which
+//     every side reads, dominate at 100k.
+//   - groups of one cache line (a control word and seven pointers to
+//     per-name records of one line with the key inline): worse, the groups
+//     no longer fit a near cache as the control words alone do (100k
+//     latency 1.0 → 1.1–1.35).
+//   - the map floor made to check ALPN too (the hello's second cache line,
+//     which GetCertificate reads and the floor does not): no change, so
+//     that line is not what the gap is made of.
+//   - the runtime's hash (hash/maphash, AES-based, as Go's maps use) of
+//     the name folded first into a stack buffer when IsFolded says it may
+//     have upper case: better at 100k (wildcard 1.30–1.54 → 1.17,
+//     wildcard+mixed 1.50–1.62 → 1.21–1.30, exact unchanged) but worse at
+//     1k, where nothing misses the caches (exact 0.95–1.02 → 1.19–1.29,
+//     mixed case 1.15 → 1.72–1.92, even with the fold and its buffer in a
+//     function of their own). The calls into the runtime and the fold
+//     pass cost more than HashFolded's multiplications when the tables
+//     are in a near cache; a hash whose first probe's address is known
+//     sooner pays when they are not.
+// Against a map server doing GetCertificate's work (BenchmarkGetCertificate's
+// "mapserver": the ALPN check, the fold into a stack buffer, a second map
+// for the parent) the Cache costs 0.65–0.85× at 1k and 0.82–1.13× at
+// 10k–100k, the most for wildcard+mixed-case names in throughput mode,
+// where the map server's one fold beats folding word by word in the hash
+// and the comparison.
 
 // wildHash is the hash under which the wildcard table files parent, the
 // "b.c" of "*.b.c".

@@ -217,7 +217,7 @@ func (w *Writer) Run(ctx context.Context) {
 			}
 			t, fire, armedAt = nil, nil, at
 			if !at.IsZero() {
-				t = w.o.Clock.NewTimer(at.Sub(w.o.Clock.Now()))
+				t = clock.NewTimerAt(w.o.Clock, at)
 				fire = t.C()
 			}
 		}

@@ -26,13 +26,16 @@ type CSRTemplate struct {
 
 // CreateCSR signs t with key and returns it PEM-encoded.
 func CreateCSR(key crypto.Signer, t CSRTemplate) ([]byte, error) {
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject:        t.Subject,
-		DNSNames:       t.DNSNames,
-		IPAddresses:    t.IPAddresses,
-		URIs:           t.URIs,
-		EmailAddresses: t.EmailAddresses,
-	}, key)
+	der, ok, err := encodeCSR(key, t)
+	if !ok {
+		der, err = x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+			Subject:        t.Subject,
+			DNSNames:       t.DNSNames,
+			IPAddresses:    t.IPAddresses,
+			URIs:           t.URIs,
+			EmailAddresses: t.EmailAddresses,
+		}, key)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pki: create CSR: %w", err)
 	}

@@ -58,12 +58,32 @@ func WaitFor[T any, PT interface {
 	return obj
 }
 
-// Context is a test's context: done at the end of the test or after a
-// minute, the deadline of every wait.
+// Context is a test's context, the deadline of every wait: done at the end
+// of the test, or after waitBudget. That bounds a hang, not the test's
+// speed: the ARI drill, 15 s on a quiet machine, took about a minute in a
+// loaded CI run, against the former budget of one minute.
 func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), waitBudget(t))
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// waitBudget is five minutes, or less when the test binary's own deadline
+// (go test -timeout) comes sooner: half a minute before it, so a wait that
+// never ends fails with its own message and cleanups rather than with the
+// binary's panic.
+func waitBudget(t testing.TB) time.Duration {
+	const budget, grace = 5 * time.Minute, 30 * time.Second
+	d, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return budget
+	}
+	end, ok := d.Deadline()
+	if !ok {
+		return budget
+	}
+	left := time.Until(end)
+	return min(budget, max(left-grace, left/2))
 }
 
 // Run calls run in a goroutine with a context derived from ctx and returns

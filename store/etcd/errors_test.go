@@ -124,13 +124,16 @@ func TestAuth(t *testing.T) {
 	var logs logBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	st := openStore(t, srv, etcd.Config{Username: "certflow", Password: password, Logger: logger})
+	// Logging in is checked, not how fast it is: a loaded machine took
+	// longer than the default DialTimeout (5 s).
+	st := openStore(t, srv, etcd.Config{Username: "certflow", Password: password, Logger: logger, DialTimeout: time.Minute})
 	w := storetest.NewWidget("ns", "a", nil)
 	require.NoError(t, st.Create(ctx, w))
 	require.NoError(t, st.Get(ctx, w.Ref(), &storetest.Widget{}))
 
 	var errs []error
-	_, err := etcd.Open(etcd.Config{Endpoints: srv.Endpoints(), Username: "certflow", Password: password + "-wrong", Logger: logger})
+	_, err := etcd.Open(etcd.Config{Endpoints: srv.Endpoints(), Username: "certflow", Password: password + "-wrong", Logger: logger,
+		DialTimeout: time.Minute})
 	require.ErrorIs(t, err, etcd.ErrAuth)
 	errs = append(errs, err)
 

@@ -23,10 +23,15 @@ func openStore(t *testing.T, dir string, opts ...file.Option) *file.Store {
 	return s
 }
 
+// The slow reader's 2048 writes, three fsyncs each, took 19-33 s on a
+// loaded machine (past the subtest's deadline); it checks what a watch
+// delivers, which no fsync changes, so its store skips them.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, clk clock.Clock) store.Store {
 		return openStore(t, t.TempDir(), file.WithClock(clk), file.WithPollInterval(testPoll))
-	})
+	}, storetest.WithBulkStore(func(t *testing.T, clk clock.Clock) store.Store {
+		return openStore(t, t.TempDir(), file.WithClock(clk), file.WithPollInterval(testPoll), file.WithoutSync())
+	}))
 }
 
 func TestConformanceSmallHistory(t *testing.T) {

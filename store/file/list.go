@@ -149,7 +149,7 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 		err  error // the whole list
 	}
 	reads := make([]read, len(names))
-	want := &metaWanted{labels: len(opts.Labels) > 0, owners: opts.Owner != nil}
+	want := wantedBy(opts)
 	readRange := func(lo, hi int) {
 		var scratch []byte // each file is read into it in turn
 		for i := lo; i < hi; i++ {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/certflow/certflow/internal/jsonmember"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
@@ -31,6 +32,13 @@ func decodeRecord(data []byte, r *record, listed *metaWanted) error {
 // metaWanted says which metadata beyond name, namespace and version a
 // List needs.
 type metaWanted struct{ labels, owners bool }
+
+// wantedBy is the metadata opts.Matches reads beyond the object's
+// reference: its one home beside Matches (TestWantedByServesMatches keeps
+// them equal).
+func wantedBy(opts store.ListOptions) *metaWanted {
+	return &metaWanted{labels: len(opts.Labels) > 0, owners: opts.Owner != nil}
+}
 
 // decodeStoredLayout decodes data laid out as the store writes it and
 // reports whether it was.

@@ -31,6 +31,7 @@ type options struct {
 	user, password string
 	tls            bool
 	quota          int64
+	noFsync        bool
 }
 
 // WithDir keeps the server's data in dir, which Close leaves in place. If
@@ -57,6 +58,11 @@ func WithTLS() Option { return func(o *options) { o.tls = true } }
 // to bytes. If absent (or bytes <= 0), etcd's default of 2 GiB is used,
 // which 100k certificates' objects and their history exceed.
 func WithQuota(bytes int64) Option { return func(o *options) { o.quota = bytes } }
+
+// WithoutFsync runs etcd without fsync (its --unsafe-no-fsync): a crash of
+// the machine may lose recent writes, which a test that never crashes it
+// does not see; each write no longer waits for the disk.
+func WithoutFsync() Option { return func(o *options) { o.noFsync = true } }
 
 // Server is one etcd member running in this process, listening on
 // 127.0.0.1 only. It is safe for concurrent use.
@@ -163,6 +169,12 @@ func (s *Server) start() error {
 	if s.opts.quota > 0 {
 		cfg.QuotaBackendBytes = s.opts.quota
 	}
+	cfg.UnsafeNoFsync = s.opts.noFsync
+	// bcrypt's least cost (bcrypt.MinCost): every login hashes the
+	// password, and at the default cost (10) under the race detector on a
+	// loaded machine one took longer than a client's five-second dial
+	// timeout.
+	cfg.BcryptCost = 4
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(s.opts.logger)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
