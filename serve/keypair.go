@@ -60,7 +60,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		if err != nil {
 			return nil, invalid(err)
 		}
-		leaf, err := x509.ParseCertificate(chain[0])
+		leaf, err := indexLeaf(chain[0]) // the rest of it is read with the key
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -70,7 +70,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		}
 		chain[0] = sharedLeaf(chain[0])
 		cert := &tls.Certificate{Certificate: chain}
-		e := newCertEntry(ref, cert, leaf)
+		e := indexedCertEntry(ref, cert, leaf)
 		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
 		return e, nil
 	}
@@ -121,7 +121,12 @@ func (c *Cache) parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
 // newCertEntry indexes cert, whose parsed leaf is leaf, under the names
 // of leaf; cert.Leaf is not read, and should be nil (see certEntry).
 func newCertEntry(ref meta.Ref, cert *tls.Certificate, leaf *x509.Certificate) *certEntry {
-	keys := make([]string, 0, len(leaf.DNSNames)+len(leaf.IPAddresses))
+	return indexedCertEntry(ref, cert, leafIndex{dnsNames: leaf.DNSNames, ips: leaf.IPAddresses, notAfter: leaf.NotAfter})
+}
+
+// indexedCertEntry is newCertEntry given the leaf's index fields.
+func indexedCertEntry(ref meta.Ref, cert *tls.Certificate, leaf leafIndex) *certEntry {
+	keys := make([]string, 0, len(leaf.dnsNames)+len(leaf.ips))
 	seen := make(map[string]bool, cap(keys))
 	add := func(k string) {
 		if k != "" && !seen[k] {
@@ -129,15 +134,15 @@ func newCertEntry(ref meta.Ref, cert *tls.Certificate, leaf *x509.Certificate) *
 			keys = append(keys, k)
 		}
 	}
-	for _, n := range leaf.DNSNames {
+	for _, n := range leaf.dnsNames {
 		add(dnsname.Fold(n))
 	}
-	for _, ip := range leaf.IPAddresses {
+	for _, ip := range leaf.ips {
 		if a, ok := netip.AddrFromSlice(ip); ok {
 			add(a.Unmap().String())
 		}
 	}
-	return &certEntry{ref: ref, cert: cert, keys: keys, notAfter: leaf.NotAfter}
+	return &certEntry{ref: ref, cert: cert, keys: keys, notAfter: leaf.notAfter}
 }
 
 // beats reports whether e should be served rather than o for a name both

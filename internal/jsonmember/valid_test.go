@@ -52,3 +52,67 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+func TestValidMembers(t *testing.T) {
+	type member struct{ key, value string }
+	for _, tc := range []struct {
+		data  string
+		want  []member
+		valid bool
+	}{
+		{data: `{}`, valid: true},
+		{data: ` { "a" : 1 , "b":{"c":{"d":[]}},"e":[{"f":"}"}],"g":{},"h":[] } `, valid: true,
+			want: []member{{"a", "1"}, {"b", `{"c":{"d":[]}}`}, {"e", `[{"f":"}"}]`}, {"g", "{}"}, {"h", "[]"}}},
+		{data: `{"a\"":"x\\"}`, valid: true, want: []member{{`a\"`, `"x\\"`}}},
+		{data: `[{"a":1}]`, valid: true},
+		{data: `"a"`, valid: true},
+		{data: `{"a":1,"b":tru}`, want: []member{{"a", "1"}}},
+		{data: `{"a":1}x`, want: []member{{"a", "1"}}},
+	} {
+		var got []member
+		ok := ValidMembers([]byte(tc.data), func(k, v []byte) bool {
+			got = append(got, member{string(k), string(v)})
+			return true
+		})
+		assert.Equal(t, tc.valid, ok, tc.data)
+		assert.Equal(t, tc.want, got, tc.data)
+	}
+}
+
+func TestValidMembersChecksAllAfterFnStops(t *testing.T) {
+	n := 0
+	stop := func([]byte, []byte) bool { n++; return false }
+	assert.True(t, ValidMembers([]byte(`{"a":1,"b":2}`), stop))
+	assert.False(t, ValidMembers([]byte(`{"a":1,"b":}`), stop))
+	assert.Equal(t, 2, n, "fn is called until it returns false")
+}
+
+// ValidMembers is Valid, and finds in a valid object the members Each does.
+func FuzzValidMembers(f *testing.F) {
+	for _, s := range []string{`{"kind":"Secret","metadata":{"name":"a"},"object":{"data":{"k":"dg=="}}}`,
+		`{"a":[1,{"b":{}}],"c":-1.5e3,"d":"\u00e9"}`, `{"a":{}, "b" : [ ] }`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		type member struct{ key, value string }
+		var got, want []member
+		ok := ValidMembers(data, func(k, v []byte) bool {
+			got = append(got, member{string(k), string(v)})
+			return true
+		})
+		if ok != json.Valid(data) {
+			t.Fatalf("ValidMembers(%q) = %v, json.Valid says %v", data, ok, !ok)
+		}
+		if !ok {
+			return
+		}
+		if !Each(data, func(k, v []byte) bool {
+			want = append(want, member{string(k), string(v)})
+			return true
+		}) {
+			assert.Empty(t, got, "not an object: no members")
+			return
+		}
+		assert.Equal(t, want, got)
+	})
+}

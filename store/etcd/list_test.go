@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/etcd"
@@ -136,4 +139,56 @@ func revision(t testing.TB, rv string) uint64 {
 	n, err := strconv.ParseUint(rv, 10, 64)
 	require.NoError(t, err)
 	return n
+}
+
+// With PageSize left zero, each page asks for twice as many objects as
+// the one before (etcd counts the whole rest of the range for every page,
+// so fixed pages make a long list quadratic); a PageSize set is kept.
+func TestListPagesGrowUnlessPageSizeIsSet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t)
+	writer := openStore(t, srv, etcd.Config{})
+	const n = etcd.DefaultPageSize*3 - 100 // pages of 500 and 900 if they grow, else 500, 500 and 400
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				errs <- writer.Create(ctx, storetest.NewWidget("ns", fmt.Sprintf("w%04d", i), nil))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for _, tc := range []struct {
+		pageSize, requests int
+	}{{0, 2}, {etcd.DefaultPageSize, 3}} {
+		var ranges atomic.Int32
+		cfg := srv.ClientConfig()
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+			func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+				if strings.HasSuffix(method, "/Range") {
+					ranges.Add(1)
+				}
+				return invoker(ctx, method, req, reply, cc, opts...)
+			}))
+		c, err := clientv3.New(cfg)
+		require.NoError(t, err)
+		s, err := etcd.Open(etcd.Config{Client: c, PageSize: tc.pageSize})
+		require.NoError(t, err)
+		ranges.Store(0)
+		res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+		require.NoError(t, err)
+		require.Len(t, res.Items, n)
+		for i, raw := range res.Items {
+			require.Equal(t, fmt.Sprintf("w%04d", i), raw.Ref.Name)
+		}
+		assert.Equal(t, int32(tc.requests), ranges.Load(), "PageSize %d", tc.pageSize)
+		require.NoError(t, s.Close())
+		require.NoError(t, c.Close())
+	}
 }

@@ -44,6 +44,7 @@ type Store struct {
 	requestTimeout time.Duration
 	sessionTTL     time.Duration
 	pageSize       int
+	growPages      bool // PageSize was left zero: see nextPageSize
 	watchBuffer    int
 	// placeholder marks the ResourceVersion in an object's JSON while it
 	// is encoded (see encodeValue); random, so no object holds it.
@@ -69,6 +70,7 @@ var _ store.Store = (*Store)(nil)
 // to be reachable, except to log in when cfg has a Username (bounded by
 // DialTimeout): operations fail with ErrUnavailable while it is not.
 func Open(cfg Config) (*Store, error) {
+	growPages := cfg.PageSize <= 0
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -85,6 +87,7 @@ func Open(cfg Config) (*Store, error) {
 		requestTimeout: cfg.RequestTimeout,
 		sessionTTL:     cfg.SessionTTL,
 		pageSize:       cfg.PageSize,
+		growPages:      growPages,
 		watchBuffer:    cfg.WatchBuffer,
 		placeholder:    "certflow-rv-" + hex.EncodeToString(nonce[:]),
 	}

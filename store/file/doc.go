@@ -53,7 +53,10 @@
 // followed, with an *UnsafePathError (errors.Is ErrUnsafePath) naming it:
 // by the operation that meets it, by List among its per-path errors, and by
 // Open. What is checked is compared with what is opened, so a link swapped
-// in between is refused too.
+// in between is refused too. (On Linux an object file is read with one
+// openat(O_NOFOLLOW|O_NONBLOCK) relative to its directory's handle, and
+// checked from the descriptor before a byte of it is read: the same
+// refusals, in a third of the system calls.)
 //
 // Modes (Unix). A directory or file that other users can write (mode &
 // 0o022) is refused, by Open and by every operation that meets it: another

@@ -213,18 +213,24 @@ func (s *Store) repair(in inspection) error {
 // seconds of Open. What other users can write was refused before the open;
 // it is refused here too should its mode have changed since.
 func (t *tree) makePrivate(file *os.File, abs string, fi fs.FileInfo) error {
+	return t.makePrivateMode(abs, fi.Mode(), file.Chmod)
+}
+
+// makePrivateMode is makePrivate given the opened file's mode and a chmod
+// of it.
+func (t *tree) makePrivateMode(abs string, mode fs.FileMode, chmod func(fs.FileMode) error) error {
 	if !checkModes {
 		return nil
 	}
-	if err := checkWritable(abs, fi, filePerm); err != nil {
+	if err := checkWritableMode(abs, mode, filePerm); err != nil {
 		return err
 	}
-	from := fi.Mode().Perm()
+	from := mode.Perm()
 	if from&othersAny == 0 {
 		return nil
 	}
 	to := from &^ othersAny
-	if err := file.Chmod(to); err != nil {
+	if err := chmod(to); err != nil {
 		return fmt.Errorf("chmod %s: %w", abs, err)
 	}
 	logMadePrivate(t.log, abs, from, to)

@@ -5,6 +5,7 @@ package file_test
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,4 +143,48 @@ func TestStoreDirItselfMayBeALink(t *testing.T) {
 	assert.Equal(t, privateKey, got.Data["tls.key"])
 	_, err := os.Stat(filepath.Join(real, "objects/Secret/ns/tls.json"))
 	assert.NoError(t, err, "the operator's link to the store directory is followed")
+}
+
+// TestSpecialObjectFilesAreRefused plants a FIFO and a directory where
+// object files belong: reading refuses them (a FIFO without blocking on
+// it, as opening one for reading otherwise does until a writer comes),
+// and a List still returns every other object.
+func TestSpecialObjectFilesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		plant  func(path string) error
+		listed bool // a List reports it (a directory is a stranger it skips)
+	}{
+		{"fifo", func(path string) error { return syscall.Mkfifo(path, 0o600) }, true},
+		{"directory", func(path string) error { return os.Mkdir(path, 0o700) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			dir := t.TempDir()
+			s := openStore(t, dir)
+			a, b := newSecret("a"), newSecret("b")
+			require.NoError(t, s.Create(ctx, a))
+			require.NoError(t, s.Create(ctx, b))
+			planted := objectFile(dir, b)
+			require.NoError(t, os.Remove(planted))
+			require.NoError(t, tc.plant(planted))
+
+			done := make(chan error, 1)
+			go func() { done <- s.Get(ctx, b.Ref(), &storetest.Widget{}) }()
+			select {
+			case err := <-done:
+				requireUnsafe(t, err, planted)
+			case <-time.After(time.Minute): // only if the open blocks
+				t.Fatal("Get blocked on the planted file")
+			}
+			res, err := s.List(ctx, store.ListOptions{Kind: meta.KindSecret})
+			if tc.listed {
+				requireUnsafe(t, err, planted)
+			} else {
+				require.NoError(t, err)
+			}
+			require.Len(t, res.Items, 1)
+			assert.Equal(t, "a", res.Items[0].Ref.Name)
+		})
+	}
 }

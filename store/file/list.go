@@ -151,9 +151,10 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 	reads := make([]read, len(names))
 	want := wantedBy(opts)
 	readRange := func(lo, hi int) {
+		var scratch []byte // each file is read into it in turn
 		for i := lo; i < hi; i++ {
 			ref := meta.Ref{Kind: kind, Namespace: ns, Name: names[i]}
-			r, err := readRecord(d, names[i]+".json", ref, want)
+			r, err := readRecord(d, names[i]+".json", ref, want, &scratch)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				// deleted by a Delete of a process ignoring the lock

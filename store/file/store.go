@@ -328,10 +328,19 @@ type record struct {
 // readRecord reads and decodes the object file name in d; with listed set,
 // only the metadata a List needs (see decodeRecord). A missing file is
 // fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
-func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted) (*record, error) {
-	data, err := d.readFile(name)
+// If scratch is not nil the file is read into it (and it is kept, grown
+// if need be, for the next read); the record shares nothing with it.
+func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted, scratch *[]byte) (*record, error) {
+	var buf []byte
+	if scratch != nil {
+		buf = *scratch
+	}
+	data, err := d.readObjectFile(name, buf)
 	if err != nil {
 		return nil, err
+	}
+	if scratch != nil {
+		*scratch = data
 	}
 	var r record
 	if err := decodeRecord(data, &r, listed); err != nil {
@@ -360,16 +369,22 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	if err != nil {
 		return fmt.Errorf("file: get %s: %w", ref, closedErr(err))
 	}
-	var r struct {
-		Object json.RawMessage `json:"object"`
+	// In the layout the store writes, one quick pass checks the file and
+	// finds the object (see decodeRecord); otherwise encoding/json does.
+	_, _, object, stored := storedParts(data)
+	if !stored {
+		var r struct {
+			Object json.RawMessage `json:"object"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, where, err)
+		}
+		object = r.Object
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return fmt.Errorf("file: get %s: %w: %s: %v", ref, store.ErrCorrupt, where, err)
-	}
-	if len(r.Object) == 0 {
+	if len(object) == 0 {
 		return fmt.Errorf("file: get %s: %w: %s: no object", ref, store.ErrCorrupt, where)
 	}
-	if err := objects.Decode(r.Object, into); err != nil {
+	if err := objects.Decode(object, into); err != nil {
 		return fmt.Errorf("file: get %s: %s: %w", ref, where, err)
 	}
 	return nil
@@ -381,6 +396,6 @@ func (s *Store) readObject(dir, name string) (data []byte, where string, err err
 		return nil, "", err
 	}
 	defer d.close()
-	data, err = d.readFile(name)
+	data, err = d.readObjectFile(name, nil)
 	return data, d.path(name), err
 }

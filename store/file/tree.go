@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 const (
@@ -64,6 +65,11 @@ type folder struct {
 	rel   string // slash-separated path inside the tree, "." for the top
 	abs   string // for messages
 	owned bool   // Root is this folder's to close
+
+	// dir is the directory opened as a file, for reads os.Root offers no
+	// quick way to (readobject_linux.go); opened on first use.
+	dirMu sync.Mutex
+	dir   *os.File
 }
 
 // top is the store directory itself. Its close is a no-op.
@@ -90,9 +96,26 @@ func (t *tree) open(rel string, create bool) (*folder, error) {
 }
 
 func (f *folder) close() {
+	if f.dir != nil {
+		_ = f.dir.Close()
+	}
 	if f.owned {
 		_ = f.Close()
 	}
+}
+
+// dirFile returns f's directory opened as a file; f.close closes it.
+func (f *folder) dirFile() (*os.File, error) {
+	f.dirMu.Lock()
+	defer f.dirMu.Unlock()
+	if f.dir == nil {
+		d, err := f.Open(".")
+		if err != nil {
+			return nil, err
+		}
+		f.dir = d
+	}
+	return f.dir, nil
 }
 
 func (f *folder) path(name string) string { return filepath.Join(f.abs, name) }
@@ -337,15 +360,23 @@ func checkDir(abs string, fi fs.FileInfo) error {
 
 // checkFile refuses anything at abs but a regular file other users cannot
 // write.
-func checkFile(abs string, fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return &UnsafePathError{Path: abs, Problem: "is " + describe(fi.Mode()) + ", not a regular file; the store follows no links"}
+func checkFile(abs string, fi fs.FileInfo) error { return checkFileMode(abs, fi.Mode()) }
+
+// checkFileMode is checkFile given the mode alone.
+func checkFileMode(abs string, mode fs.FileMode) error {
+	if !mode.IsRegular() {
+		return &UnsafePathError{Path: abs, Problem: "is " + describe(mode) + ", not a regular file; the store follows no links"}
 	}
-	return checkWritable(abs, fi, filePerm)
+	return checkWritableMode(abs, mode, filePerm)
 }
 
 func checkWritable(abs string, fi fs.FileInfo, want fs.FileMode) error {
-	if perm := fi.Mode().Perm(); checkModes && perm&othersWrite != 0 {
+	return checkWritableMode(abs, fi.Mode(), want)
+}
+
+// checkWritableMode is checkWritable given the mode alone.
+func checkWritableMode(abs string, mode fs.FileMode, want fs.FileMode) error {
+	if perm := mode.Perm(); checkModes && perm&othersWrite != 0 {
 		return &UnsafePathError{Path: abs, Problem: fmt.Sprintf(
 			"mode %04o is writable by other users, who could have planted or altered objects; check it and chmod it to %04o", perm, want)}
 	}

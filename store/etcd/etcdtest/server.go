@@ -30,6 +30,7 @@ type options struct {
 	logger         *zap.Logger
 	user, password string
 	tls            bool
+	quota          int64
 	noFsync        bool
 }
 
@@ -52,6 +53,11 @@ func WithAuth(user, password string) Option {
 // server (see Server.TLS), and requires clients to present the client
 // certificate (etcd's --client-cert-auth).
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithQuota sets the member's backend quota (etcd's --quota-backend-bytes)
+// to bytes. If absent (or bytes <= 0), etcd's default of 2 GiB is used,
+// which 100k certificates' objects and their history exceed.
+func WithQuota(bytes int64) Option { return func(o *options) { o.quota = bytes } }
 
 // WithoutFsync runs etcd without fsync (its --unsafe-no-fsync): a crash of
 // the machine may lose recent writes, which a test that never crashes it
@@ -160,6 +166,9 @@ func (s *Server) start() error {
 	cfg.AdvertisePeerUrls = []url.URL{loopback}
 	cfg.InitialCluster = cfg.Name + "=" + loopback.String()
 	cfg.LogLevel = "error"
+	if s.opts.quota > 0 {
+		cfg.QuotaBackendBytes = s.opts.quota
+	}
 	cfg.UnsafeNoFsync = s.opts.noFsync
 	// bcrypt's least cost (bcrypt.MinCost): every login hashes the
 	// password, and at the default cost (10) under the race detector on a
