@@ -155,6 +155,13 @@ func (o ListOptions) Matches(ref meta.Ref, m *meta.ObjectMeta) bool {
 	return true
 }
 
+// MetadataRead reports which metadata beyond an object's reference
+// Matches reads: a List may decode only names, namespaces and versions
+// of objects when both are false.
+func (o ListOptions) MetadataRead() (labels, owners bool) {
+	return len(o.Labels) > 0, o.Owner != nil
+}
+
 // ListResult is the answer of List.
 type ListResult struct {
 	Items    []Raw

@@ -116,7 +116,8 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 	}
 	// Checked here, so that what List returns decodes and a caller can
 	// go on without the corrupt objects.
-	m, err := v.listedMeta(ref, kv.ModRevision, len(opts.Labels) > 0 || opts.Owner != nil)
+	labels, owners := opts.MetadataRead()
+	m, err := v.listedMeta(ref, kv.ModRevision, labels || owners)
 	if err != nil {
 		return store.Raw{}, false, corruptValue(ref, kv.Key, err)
 	}

@@ -34,10 +34,10 @@ func decodeRecord(data []byte, r *record, listed *metaWanted) error {
 type metaWanted struct{ labels, owners bool }
 
 // wantedBy is the metadata opts.Matches reads beyond the object's
-// reference: its one home beside Matches (TestWantedByServesMatches keeps
-// them equal).
+// reference (TestWantedByServesMatches keeps them equal).
 func wantedBy(opts store.ListOptions) *metaWanted {
-	return &metaWanted{labels: len(opts.Labels) > 0, owners: opts.Owner != nil}
+	labels, owners := opts.MetadataRead()
+	return &metaWanted{labels: labels, owners: owners}
 }
 
 // decodeStoredLayout decodes data laid out as the store writes it and
