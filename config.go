@@ -34,7 +34,9 @@ type Config struct {
 	// *http.Transport). If nil, a clone of http.DefaultTransport keeping two
 	// idle connections per worker, with a 60 s timeout.
 	HTTPClient *http.Client
-	// Workers is how many objects are reconciled at once. If zero, 8.
+	// Workers is how many objects are reconciled at once. If zero, 8, or
+	// 4×ACME.MaxInFlightPerAccount when that is more, so the ACME calls of
+	// one account never hold every worker (its other work waits for none).
 	Workers int
 	// BackoffMin and BackoffMax bound the exponential wait after a failed
 	// issuance (min, 2·min, 4·min, … up to max). If zero, 1 hour and 32 hours (cert-manager's).
@@ -130,7 +132,7 @@ func (c *Config) withDefaults() Config {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	if out.Workers == 0 {
-		out.Workers = 8
+		out.Workers = max(8, 4*out.ACME.MaxInFlightPerAccount)
 	}
 	if out.ACME.MaxInFlightPerAccount == 0 {
 		out.ACME.MaxInFlightPerAccount = max(2, out.Workers/4)
