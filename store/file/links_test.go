@@ -5,12 +5,12 @@ package file_test
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -155,7 +155,7 @@ func TestSpecialObjectFilesAreRefused(t *testing.T) {
 		plant  func(path string) error
 		listed bool // a List reports it (a directory is a stranger it skips)
 	}{
-		{"fifo", func(path string) error { return syscall.Mkfifo(path, 0o600) }, true},
+		{"fifo", func(path string) error { return unix.Mkfifo(path, 0o600) }, true},
 		{"directory", func(path string) error { return os.Mkdir(path, 0o700) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
