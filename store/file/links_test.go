@@ -3,6 +3,7 @@
 package file_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -145,29 +146,40 @@ func TestStoreDirItselfMayBeALink(t *testing.T) {
 	assert.NoError(t, err, "the operator's link to the store directory is followed")
 }
 
-// TestSpecialObjectFilesAreRefused plants a FIFO and a directory where
-// object files belong: reading refuses them (a FIFO without blocking on
-// it, as opening one for reading otherwise does until a writer comes),
-// and a List still returns every other object.
+// TestSpecialObjectFilesAreRefused plants a FIFO, a Unix socket and a
+// directory where object files belong: reading refuses them (a FIFO
+// without blocking on it, as opening one for reading otherwise does until
+// a writer comes; a socket, which openat cannot open at all, by name), and
+// a List still returns every other object.
 func TestSpecialObjectFilesAreRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		plant  func(path string) error
+		plant  func(t *testing.T, path string) error
 		listed bool // a List reports it (a directory is a stranger it skips)
 	}{
-		{"fifo", func(path string) error { return unix.Mkfifo(path, 0o600) }, true},
-		{"directory", func(path string) error { return os.Mkdir(path, 0o700) }, false},
+		{"fifo", func(_ *testing.T, path string) error { return unix.Mkfifo(path, 0o600) }, true},
+		{"socket", func(t *testing.T, path string) error {
+			l, err := net.Listen("unix", path)
+			if err == nil {
+				t.Cleanup(func() { _ = l.Close() })
+			}
+			return err
+		}, true},
+		{"directory", func(_ *testing.T, path string) error { return os.Mkdir(path, 0o700) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t)
-			dir := t.TempDir()
+			// A short directory: a socket's path must fit in 108 bytes.
+			dir, err := os.MkdirTemp("", "cf")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			s := openStore(t, dir)
 			a, b := newSecret("a"), newSecret("b")
 			require.NoError(t, s.Create(ctx, a))
 			require.NoError(t, s.Create(ctx, b))
 			planted := objectFile(dir, b)
 			require.NoError(t, os.Remove(planted))
-			require.NoError(t, tc.plant(planted))
+			require.NoError(t, tc.plant(t, planted))
 
 			done := make(chan error, 1)
 			go func() { done <- s.Get(ctx, b.Ref(), &storetest.Widget{}) }()

@@ -27,18 +27,23 @@ func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
 	abs := f.path(name)
 	for attempt := 1; ; attempt++ {
 		fd, err := openNoFollow(dirfd, name)
-		if err == syscall.ELOOP {
-			// A link, or a file renamed over one since: say which.
-			err = f.refuseNonFile(name)
-			if err == nil && attempt < openAttempts {
-				continue
-			}
-			if err == nil {
-				err = &UnsafePathError{Path: abs, Problem: problemReplaced}
-			}
-			return nil, err
+		if err == syscall.ENOENT {
+			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
 		}
 		if err != nil {
+			// ELOOP is a link, or a file renamed over one since; ENXIO a
+			// socket, ENODEV or EOPNOTSUPP another special file: refuse
+			// it by name, as the lstat before an open would have.
+			if refused := f.refuseNonFile(name); refused != nil {
+				return nil, refused
+			}
+			if err == syscall.ELOOP {
+				// A file now: a writer's rename landed since the openat.
+				if attempt < openAttempts {
+					continue
+				}
+				return nil, &UnsafePathError{Path: abs, Problem: problemReplaced}
+			}
 			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
 		}
 		data, err := f.readOpened(fd, abs, buf)
