@@ -12,7 +12,8 @@ var ErrUnsafePath = errors.New("file: unsafe path in the store directory")
 
 // UnsafePathError reports a file or directory inside the store that the
 // store refuses to use: a symbolic link (or anything but a plain file or
-// directory), or one that users other than the owner can write.
+// directory), one that users other than the owner can write, or an object
+// file that another program keeps writing in place while it is read.
 type UnsafePathError struct {
 	// Path is the offending path, the store directory joined with the
 	// path inside it.

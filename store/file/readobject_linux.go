@@ -48,6 +48,12 @@ func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
 		}
 		data, err := f.readOpened(fd, abs, buf)
 		_ = syscall.Close(fd)
+		if errors.Is(err, errChangedWhileRead) && attempt < openAttempts {
+			continue // written in place while read: read it again
+		}
+		if errors.Is(err, errChangedWhileRead) {
+			return nil, &UnsafePathError{Path: abs, Problem: problemChanged}
+		}
 		return data, err
 	}
 }
@@ -73,8 +79,7 @@ func (f *folder) refuseNonFile(name string) error {
 }
 
 // readOpened checks the file open at fd (see checkFile and makePrivate)
-// and reads it into buf. An object file is replaced, never written in
-// place, so the size fstat tells is the whole of it.
+// and reads it into buf.
 func (f *folder) readOpened(fd int, abs string, buf []byte) ([]byte, error) {
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
@@ -88,12 +93,21 @@ func (f *folder) readOpened(fd int, abs string, buf []byte) ([]byte, error) {
 	if err := f.t.makePrivateMode(abs, mode, chmod); err != nil {
 		return nil, err
 	}
-	size := int(max(st.Size, 0))
-	if cap(buf) < size {
-		buf = make([]byte, size)
+	return readSized(fd, abs, int(max(st.Size, 0)), buf)
+}
+
+// readSized reads the file open at fd, which fstat said holds size bytes,
+// into buf (grown if it is too small). The store replaces an object file,
+// never writes one in place, but another program may: a file that ends
+// before size or goes on past it is errChangedWhileRead, never a truncated
+// or partial read that would pass for a corrupt object.
+func readSized(fd int, abs string, size int, buf []byte) ([]byte, error) {
+	if cap(buf) < size+1 {
+		buf = make([]byte, size+1)
 	}
-	buf = buf[:size]
-	for read := 0; read < size; {
+	buf = buf[:size+1] // one byte more, to see a file that grew
+	read := 0
+	for read < len(buf) {
 		n, err := syscall.Read(fd, buf[read:])
 		switch {
 		case err == syscall.EINTR:
@@ -101,11 +115,14 @@ func (f *folder) readOpened(fd int, abs string, buf []byte) ([]byte, error) {
 		case err != nil:
 			return nil, &fs.PathError{Op: "read", Path: abs, Err: err}
 		case n == 0:
-			return buf[:read], nil // shorter than fstat said: it was replaced in place
+			if read != size {
+				return nil, errChangedWhileRead // shrank
+			}
+			return buf[:read], nil
 		}
 		read += n
 	}
-	return buf, nil
+	return nil, errChangedWhileRead // grew
 }
 
 func fstat(fd int, st *syscall.Stat_t) error {

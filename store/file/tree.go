@@ -184,6 +184,13 @@ const openAttempts = 8
 
 const problemReplaced = "was replaced while it was being opened"
 
+const problemChanged = "kept changing while it was being read: object files are replaced, never written in place"
+
+// errChangedWhileRead says an object file's size changed between its
+// fstat and the end of its read: it was written in place. Reading it again
+// sees the change done; one that never settles is refused (problemChanged).
+var errChangedWhileRead = errors.New("file: object file changed while it was read")
+
 func (f *folder) openFileOnce(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	abs := f.path(name)
 	checked, err := f.Lstat(name)
