@@ -22,6 +22,7 @@ import (
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/acmepost"
+	"github.com/certflow/certflow/internal/cputime"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
@@ -180,7 +181,7 @@ type roundStart struct {
 }
 
 func startClock() roundStart {
-	cpu, _ := processCPU()
+	cpu, _ := cputime.Process()
 	return roundStart{wall: time.Now(), cpu: cpu}
 }
 
@@ -193,7 +194,7 @@ func (rig *benchCA) report(b *testing.B, n int, c roundStart) float64 {
 	b.ReportMetric(rate, "certs/s")
 	total, byPath := rig.counter.take()
 	b.ReportMetric(float64(total)/float64(n), "req/cert")
-	if cpu, ok := processCPU(); ok {
+	if cpu, ok := cputime.Process(); ok {
 		b.ReportMetric(float64(cpu-c.cpu)/float64(time.Millisecond)/float64(n), "cpu-ms/cert")
 	}
 	b.Logf("%d certificates in %v: %.1f/s; requests per certificate: %s", n, elapsed, rate, perCert(byPath, n))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certflow/certflow/internal/cputime"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/etcd"
@@ -205,14 +206,14 @@ func BenchmarkList(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	began, ok := processCPU()
+	began, ok := cputime.Process()
 	for b.Loop() {
 		res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
 		if err != nil || len(res.Items) != n {
 			b.Fatal(len(res.Items), err)
 		}
 	}
-	if end, ok2 := processCPU(); ok && ok2 {
+	if end, ok2 := cputime.Process(); ok && ok2 {
 		b.ReportMetric(float64(end-began)/float64(b.N), "cpu-ns/op")
 	}
 }

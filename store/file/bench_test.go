@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certflow/certflow/internal/cputime"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
@@ -98,9 +99,9 @@ func BenchmarkList(b *testing.B) {
 // operation since reportCPU was called (cpu-ns/op): on a machine other
 // work shares, wall time per operation says little.
 func reportCPU(b *testing.B) func() {
-	began, ok := processCPU()
+	began, ok := cputime.Process()
 	return func() {
-		if end, ok2 := processCPU(); ok && ok2 && b.N > 0 {
+		if end, ok2 := cputime.Process(); ok && ok2 && b.N > 0 {
 			b.ReportMetric(float64(end-began)/float64(b.N), "cpu-ns/op")
 		}
 	}
