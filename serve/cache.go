@@ -27,8 +27,8 @@ type Options struct {
 	// Clock dates the TLS-ALPN-01 challenge certificates. If nil, clock.Real.
 	Clock clock.Clock
 	// OnInvalidKey, if set, is called (from the handshake that found it)
-	// for each Secret loaded by Apply whose private key proved unusable and
-	// that stopped being served; err wraps ErrInvalidSecret and holds no
+	// for each Secret loaded by Apply whose certificate or private key
+	// proved unusable and that stopped being served; err wraps ErrInvalidSecret and holds no
 	// key material. It must return quickly. If nil, the Cache only logs
 	// and counts (InvalidKeys).
 	OnInvalidKey func(ref meta.Ref, err error)
@@ -176,18 +176,22 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 // how a Manager loads its Secrets at start: the certificates are parsed
 // before the writers' lock is taken, on up to GOMAXPROCS goroutines that all
 // end before Apply returns, and the index's cost is O(names loaded).
-// Broken Secrets are skipped as PutSecret would reject them; their errors
-// are returned joined, after the rest has been applied. deletes is not
-// modified.
+// Secrets broken in what the load reads are skipped, as PutSecret would
+// reject them; their errors are returned joined, after the rest has been
+// applied. deletes is not modified.
 //
-// Unlike PutSecret, Apply parses each tls.key only when a handshake first
-// needs it (a key costs twenty times its certificate to parse, and a
-// restart must serve 100k names in seconds): at load it checks only that
-// tls.key holds a private key PEM block. A key found unusable then (not
-// parsable, or not the leaf's) never signs anything: that handshake fails,
-// the Secret is logged at Warn, counted in InvalidKeys and no longer
-// served, so its names fall back to the next best certificate, as after
-// DeleteSecret.
+// Unlike PutSecret, Apply does not check everything at load (a key costs
+// twenty times its certificate to parse, and a restart must serve 100k
+// names in seconds): of tls.key only that it holds a private key PEM
+// block, and of a leaf in the common shape only the parts indexLeaf walks
+// (its envelope, signature algorithms, validity, SANs), not its issuer
+// and subject names, its public key or its other extensions. So Apply
+// serves some Secrets PutSecret rejects. The first handshake that needs
+// the key parses it together with the leaf; a Secret found unusable then
+// (the key not parsable or not the leaf's, or the leaf refused by x509)
+// never signs anything: that handshake fails, the Secret is logged at
+// Warn, counted in InvalidKeys and no longer served, so its names fall
+// back to the next best certificate, as after DeleteSecret.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 	// A nil entry means "holds no certificate", which removes the ref.
 	type read struct {
@@ -240,17 +244,18 @@ func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 }
 
 // InvalidKeys returns how many certificates loaded by Apply have been
-// dropped because their private key proved unusable at its first
-// handshake.
+// dropped because their private key, or the leaf parsed with it, proved
+// unusable at its first handshake (see Apply).
 func (c *Cache) InvalidKeys() uint64 { return c.invalidKeys.Load() }
 
-// keyFailed stops serving e, whose key (loaded by Apply) cannot be used,
-// unless a newer version of its Secret replaced it meanwhile. It is called
-// from a handshake, at most once per entry.
+// keyFailed stops serving e, whose key or leaf (loaded by Apply) cannot
+// be used, unless a newer version of its Secret replaced it meanwhile. It
+// is called from a handshake, at most once per entry. err holds no key
+// material (tls.X509KeyPair's and x509's errors do not quote it).
 func (c *Cache) keyFailed(e *certEntry, err error) {
 	c.invalidKeys.Add(1)
-	c.log.Warn("serve: secret cannot be served: its private key is unusable",
-		"namespace", e.ref.Namespace, "name", e.ref.Name, "err", err)
+	c.log.Warn("serve: secret cannot be served: its certificate or private key is unusable",
+		"namespace", e.ref.Namespace, "name", e.ref.Name, "unusable", unusablePart(err), "err", err)
 	if c.onInvalidKey != nil {
 		c.onInvalidKey(e.ref, err)
 	}

@@ -3,7 +3,9 @@ package serve
 import (
 	"crypto"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -15,8 +17,10 @@ import (
 // what parsing a Secret costs, so a restart serving 100k Secrets would
 // otherwise spend seconds on keys most of which no handshake needs soon.
 //
-// A key that turns out unusable (unparsable, or not the leaf's) is never
-// used to sign: Public returns nil, which crypto/tls refuses as an
+// It is parsed together with the leaf (tls.X509KeyPair), whose issuer and
+// subject names, public key and non-SAN extensions the load left unread
+// (indexLeaf). A key that turns out unusable (unparsable, or not the
+// leaf's), or whose leaf x509 refuses, is never used to sign: Public returns nil, which crypto/tls refuses as an
 // unsupported key, and Sign and Decrypt return the error, which wraps
 // ErrInvalidSecret. The Cache is told (keyFailed): it logs the Secret, counts
 // it in InvalidKeys and stops serving it, so the next handshake for its
@@ -86,16 +90,40 @@ func (k *lazyKey) Decrypt(rand io.Reader, msg []byte, opts crypto.DecrypterOpts)
 // parseKeyFor parses keyDER, the bytes of a private key PEM block, with
 // tls.X509KeyPair (which tries PKCS #1, PKCS #8 and SEC 1 whatever the
 // block's type), checking it is the key of the leaf leafDER, so that a key
-// loaded late is accepted or refused exactly as one loaded at once.
+// loaded late is accepted or refused exactly as one loaded at once. Its
+// error wraps errUnusableLeaf or errUnusableKey, saying which was at fault.
 func parseKeyFor(leafDER, keyDER []byte) (crypto.Signer, error) {
 	pair, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 	if err != nil {
-		return nil, err
+		// X509KeyPair parses the leaf first; parsing it alone again, on
+		// this failure only, tells whether it was the leaf.
+		if _, leafErr := x509.ParseCertificate(leafDER); leafErr != nil {
+			return nil, fmt.Errorf("%w: %w", errUnusableLeaf, leafErr)
+		}
+		return nil, fmt.Errorf("%w: %w", errUnusableKey, err)
 	}
 	s, ok := pair.PrivateKey.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("a %T key cannot sign", pair.PrivateKey)
+		return nil, fmt.Errorf("%w: a %T key cannot sign", errUnusableKey, pair.PrivateKey)
 	}
 	return s, nil
+}
+
+// errUnusableLeaf and errUnusableKey say which half of a Secret loaded by
+// Apply its first handshake found unusable.
+var (
+	errUnusableLeaf = errors.New("the certificate is unusable")
+	errUnusableKey  = errors.New("the private key is unusable")
+)
+
+// unusablePart names the half of the Secret err (from lazyKey) blames.
+func unusablePart(err error) string {
+	switch {
+	case errors.Is(err, errUnusableLeaf):
+		return "certificate"
+	case errors.Is(err, errUnusableKey):
+		return "private key"
+	}
+	return "certificate or private key"
 }

@@ -94,6 +94,7 @@ func TestApplyDropsUnusableKeyAtFirstHandshake(t *testing.T) {
 			assert.Contains(t, log, "level=WARN")
 			assert.Contains(t, log, "name=new")
 			assert.Contains(t, log, ErrInvalidSecret.Error())
+			assert.Contains(t, log, `unusable="private key"`, "the log blames the key")
 			assert.NotContains(t, log, string(tt.key), "the key never reaches the log")
 
 			_, err = broken.PrivateKey.(*lazyKey).Sign(rand.Reader, make([]byte, sha256.Size), crypto.SHA256)

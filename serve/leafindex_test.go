@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/url"
@@ -20,6 +21,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 )
 
@@ -154,12 +157,18 @@ func FuzzIndexLeaf(f *testing.F) {
 // TestApplyDropsLeafX509RefusesAtFirstHandshake: a leaf the walk takes and
 // x509 refuses (here its public key is not a point of its curve) is served
 // until the first handshake reads it with its key, which fails; the
-// Secret is then dropped and its name falls back, as for a broken key.
+// Secret is then dropped, blaming the certificate, and its name falls
+// back, as for a broken key.
 func TestApplyDropsLeafX509RefusesAtFirstHandshake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ca := newTestCA(t)
-	c := NewCache(Options{})
+	var logs testrig.Buffer
+	invalid := make(chan error, 1)
+	c := NewCache(Options{
+		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
+		OnInvalidKey: func(_ meta.Ref, err error) { invalid <- err },
+	})
 	fallback := ca.secretFor(t, "ns", "old", leaf{dns: []string{"a.example"}, notAfter: time.Now().Add(time.Hour)})
 	newer := ca.secretFor(t, "ns", "new", leaf{dns: []string{"a.example"}, notAfter: time.Now().Add(20 * time.Hour)})
 	der := leafDER(t, newer)
@@ -184,6 +193,8 @@ func TestApplyDropsLeafX509RefusesAtFirstHandshake(t *testing.T) {
 	}
 	require.Error(t, err, "no handshake completes with it")
 	assert.Equal(t, uint64(1), c.InvalidKeys())
+	require.ErrorIs(t, <-invalid, errUnusableLeaf, "the certificate is blamed, not the key")
+	assert.Contains(t, logs.String(), "unusable=certificate")
 	assert.Equal(t, leafDER(t, fallback), mustGet(t, c, "a.example").Certificate[0], "the name falls back")
 	ok := dial(ctx, t, addr, &tls.Config{RootCAs: ca.pool, ServerName: "a.example"})
 	require.NoError(t, ok.HandshakeContext(ctx), "the fallback is served")
