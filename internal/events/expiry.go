@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"time"
 
@@ -52,7 +53,7 @@ type space struct {
 	queued int
 }
 
-// due is an Event to delete at at (Unix nanoseconds: 8 bytes rather
+// due is an Event to delete at at (Unix nanoseconds, unixNanos: 8 bytes rather
 // than a time.Time's 24), if it is still at the version rv codes
 // (versionCode).
 type due struct {
@@ -99,10 +100,26 @@ func (x *expiries) push(ref meta.Ref, code uint64, at time.Time) bool {
 	if x.latest == nil {
 		x.latest = map[uint64]uint64{}
 	}
-	earliest := len(x.queue) == 0 || at.UnixNano() < x.queue[0].at
+	when := unixNanos(at)
+	earliest := len(x.queue) == 0 || when < x.queue[0].at
 	x.latest[x.key(ref)] = code
-	x.queue.push(due{at: at.UnixNano(), rv: code, name: ref.Name, ns: x.space(ref.Namespace)})
+	x.queue.push(due{at: when, rv: code, name: ref.Name, ns: x.space(ref.Namespace)})
 	return earliest
+}
+
+// unixNanos is t in Unix nanoseconds, clamped to what they hold (1678 to
+// 2262, where time.UnixNano wraps): an Event stamped in 2300 (a clock gone
+// wrong) waits until 2262 rather than wrapping to 1715 and being deleted
+// at once.
+func unixNanos(t time.Time) int64 {
+	const limit = math.MaxInt64 / int64(time.Second) // seconds either side of 1970
+	switch s := t.Unix(); {
+	case s >= limit:
+		return math.MaxInt64
+	case s <= -limit:
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // space returns the index of namespace ns in x.spaces for one more
@@ -168,7 +185,7 @@ func (x *expiries) next() time.Time {
 // deleted) are dropped.
 func (x *expiries) popDue(now time.Time, limit int) []expiring {
 	var out []expiring
-	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() && len(out) < limit {
+	for len(x.queue) > 0 && x.queue[0].at <= unixNanos(now) && len(out) < limit {
 		d := x.queue.pop()
 		ref := x.refOf(d)
 		x.release(d.ns)
