@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -55,6 +56,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		end     = clientv3.GetPrefixRangeEnd(prefix)
 	)
 	limit := s.pageSize
+	ceiling := math.MaxInt // the largest page asked for since one was too large
 	for {
 		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit))}
 		if rev != 0 {
@@ -63,6 +65,13 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		pctx, cancel := s.opContext(ctx) // per page: a long list is not one request
 		resp, err := s.client.Get(pctx, from, ops...)
 		cancel()
+		if err != nil && s.growPages && limit > 1 && tooLargeForClient(err) {
+			// A page grew past the receive limit of a caller's client:
+			// ask for half, at the same revision, and grow no more.
+			limit = max(1, limit/2)
+			ceiling = limit
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
 				return store.ListResult{}, err
@@ -87,7 +96,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 		if s.growPages {
-			limit = nextPageSize(limit, size)
+			limit = min(ceiling, nextPageSize(limit, size))
 		}
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
