@@ -81,9 +81,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		if rev == 0 {
 			rev = resp.Header.Revision
 		}
-		size := 0
 		for _, kv := range resp.Kvs {
-			size += len(kv.Key) + len(kv.Value)
 			raw, ok, err := s.listed(kv, opts)
 			if err != nil {
 				corrupt = append(corrupt, err)
@@ -96,7 +94,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 		if s.growPages {
-			limit = min(ceiling, nextPageSize(limit, size))
+			limit = min(ceiling, nextPageSize(limit, objectSizeEstimate(resp.Kvs), s.pageBytes))
 		}
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
@@ -147,13 +145,32 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 }
 
 // nextPageSize returns how many objects the page after one of limit
-// objects and size bytes asks for when Config.PageSize is left zero:
-// twice as many, fewer if that would take a page past DefaultPageBytes,
-// and never fewer than limit.
-func nextPageSize(limit, size int) int {
-	if size <= 0 {
-		return limit * 2
+// objects asks for when Config.PageSize is left zero: as many objects of
+// objectSize bytes as fit in pageBytes, but at most twice limit (a page
+// of small objects is no proof about the next) and at least one. So a
+// page shrinks as soon as its objects turn larger.
+func nextPageSize(limit, objectSize int, pageBytes int64) int {
+	fit := int(min(pageBytes/int64(max(1, objectSize)), math.MaxInt32))
+	return max(1, min(limit*2, fit))
+}
+
+// objectSizeEstimate returns how many bytes each object after the page
+// kvs is expected to take: the larger of the page's average and that of
+// its last quarter, since neighbouring keys (one kind, one namespace)
+// hold alike objects, and a page where they turn larger must not size
+// the next from the smaller ones before.
+func objectSizeEstimate(kvs []*mvccpb.KeyValue) int {
+	total, tail := 0, 0
+	tailFrom := len(kvs) * 3 / 4
+	for i, kv := range kvs {
+		n := len(kv.Key) + len(kv.Value)
+		total += n
+		if i >= tailFrom {
+			tail += n
+		}
 	}
-	fit := int(int64(limit) * DefaultPageBytes / int64(size))
-	return max(limit, min(limit*2, fit))
+	if len(kvs) == 0 {
+		return 0
+	}
+	return max(total/len(kvs), tail/(len(kvs)-tailFrom))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -255,4 +256,55 @@ func createWidgets(ctx context.Context, t *testing.T, s *etcd.Store, ns string, 
 	for err := range errs {
 		require.NoError(t, err)
 	}
+}
+
+// Growing pages shrink again when objects turn larger: 1,000 small
+// objects, then 1,000 of 4 KiB, listed with pages aiming at 256 KiB. Only
+// the page where they turn larger, sized from the small ones before it,
+// may go past twice that; the pages after it are sized from the large.
+func TestListPagesShrinkWhenObjectsGrow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	createWidgets(ctx, t, writer, "a", 1000, "")
+	createWidgets(ctx, t, writer, "b", 1000, strings.Repeat("x", 4<<10))
+
+	var mu sync.Mutex
+	var pages []int
+	cfg := srv.ClientConfig()
+	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if r, ok := reply.(*etcdserverpb.RangeResponse); ok && err == nil {
+				n := 0
+				for _, kv := range r.Kvs {
+					n += len(kv.Key) + len(kv.Value)
+				}
+				mu.Lock()
+				pages = append(pages, n)
+				mu.Unlock()
+			}
+			return err
+		}))
+	c, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := etcd.Open(etcd.Config{Client: c})
+	require.NoError(t, err)
+	defer s.Close()
+	const target = 256 << 10
+	etcd.SetPageBytes(s, target)
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 2000)
+	mu.Lock()
+	defer mu.Unlock()
+	over := 0
+	for _, n := range pages {
+		if n > 2*target {
+			over++
+		}
+	}
+	assert.LessOrEqual(t, over, 1, "pages over twice %d bytes, of %v", target, pages)
 }
