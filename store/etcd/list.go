@@ -121,8 +121,13 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 	if err != nil {
 		return store.Raw{}, false, corruptValue(ref, kv.Key, err)
 	}
-	// Checked here, so that what List returns decodes and a caller can
-	// go on without the corrupt objects.
+	// Corrupt objects are told apart here, so a caller can go on without
+	// them. Checked: the stored metadata is valid JSON naming this key's
+	// object and (below) the object is valid JSON; neither is checked to
+	// decode into its Go type. The metadata is decoded whole only when
+	// opts filters by labels or owners, so metadata of the wrong types
+	// (say "labels": 5) is corrupt to a filtered List and not to an
+	// unfiltered one, as in the file store.
 	labels, owners := opts.MetadataRead()
 	m, err := v.listedMeta(ref, kv.ModRevision, labels || owners)
 	if err != nil {
