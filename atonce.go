@@ -13,7 +13,10 @@ import (
 // issuance asks to be looked at again at once a few steps in a row; a
 // reconciler that keeps asking (a child its plan creates is found stored
 // at every visit: reconcile.Outcome.Requeue) would otherwise spin, taking
-// its turn with everything else for ever.
+// its turn with everything else for ever. The first round that waits is
+// logged as a warning. Writes between rounds do not start the count again:
+// a reconciler that writes at every visit and still asks again at once is
+// the costliest spin, and an issuance asks at once for far fewer visits.
 const atOnceFreeRounds = 8
 
 // atOnceBackoff is the wait after the nth round past atOnceFreeRounds

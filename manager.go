@@ -414,7 +414,15 @@ func (m *Manager) reconcileOne(ctx context.Context, ref meta.Ref) {
 		case !next.After(m.cfg.Clock.Now()):
 			if n := m.atOnce.inc(ref); n > atOnceFreeRounds {
 				// Round after round still due at once: it spins.
-				m.timers.Schedule(ref, m.cfg.Clock.Now().Add(atOnceBackoff(n-atOnceFreeRounds)))
+				wait := atOnceBackoff(n - atOnceFreeRounds)
+				if n == atOnceFreeRounds+1 {
+					// Reported once as it starts, so a reconciler that
+					// spins is seen, not just slowed down.
+					m.cfg.Logger.Warn("reconcile keeps asking to run again at once; backing off",
+						"kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name,
+						"rounds", n-1, "backoff", wait)
+				}
+				m.timers.Schedule(ref, m.cfg.Clock.Now().Add(wait))
 				return
 			}
 			// Still due at once after dueAtOnceVisits: queued again as

@@ -261,6 +261,10 @@ func (m *Manager) announce(ctx context.Context) {
 		}
 		failing = err != nil
 		share()
+		// But never at once after it: a beat that took longer than the
+		// interval (a slow Store) is followed by a gap, not by another
+		// against the same slow Store.
+		next = later(next, m.cfg.Clock.Now().Add(memberHeartbeat/4))
 		t := clock.NewTimerAt(m.cfg.Clock, next)
 	wait:
 		for {
@@ -275,6 +279,14 @@ func (m *Manager) announce(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // leaveTimeout bounds deleting this replica's object on the way out.

@@ -214,6 +214,39 @@ func (h *heldBeat) Update(ctx context.Context, obj meta.Object) error {
 // long that one took: time that passed while it wrote (a slow Store, a
 // jump of the clock) does not push every later beat back by it.
 func TestShareWork_HeartbeatsKeepTheirCadence(t *testing.T) {
+	r := startHeldBeat(t)
+	r.clock.Advance(memberHeartbeat / 2) // while the second beat writes
+	close(r.held.release)
+	r.awaitTimer(t, testrig.Epoch.Add(2*memberHeartbeat))
+	r.clock.Advance(memberHeartbeat / 2)
+	testrig.Await(t, r.ctx, r.raw, "the third heartbeat, a heartbeat after the second began", r.beat("3"), nil)
+}
+
+// A heartbeat that took longer than memberHeartbeat is followed by a gap of
+// a quarter of one, not at once by the next: beats never run back to back
+// against a Store already slow to take them.
+func TestShareWork_HeartbeatsLeaveAGapAfterASlowOne(t *testing.T) {
+	r := startHeldBeat(t)
+	r.clock.Advance(2 * memberHeartbeat) // while the second beat writes
+	close(r.held.release)
+	ended := testrig.Epoch.Add(3 * memberHeartbeat)
+	r.awaitTimer(t, ended.Add(memberHeartbeat/4))
+	assert.False(t, r.beat("3")(), "not at once")
+	r.clock.Advance(memberHeartbeat / 4)
+	testrig.Await(t, r.ctx, r.raw, "the third heartbeat, after the gap", r.beat("3"), nil)
+}
+
+// heldBeatRig is a sharing Manager on a fake clock whose second heartbeat
+// has begun and waits in the Store until held.release is closed.
+type heldBeatRig struct {
+	ctx   context.Context
+	clock *clock.Fake
+	raw   store.Store
+	held  *heldBeat
+	self  meta.Ref
+}
+
+func startHeldBeat(t *testing.T) *heldBeatRig {
 	ctx := testrig.Context(t)
 	clk := clock.NewFake(testrig.Epoch)
 	raw := memory.New(memory.WithClock(clk))
@@ -221,32 +254,42 @@ func TestShareWork_HeartbeatsKeepTheirCadence(t *testing.T) {
 	m, err := New(Config{Store: held, Clock: clk, ShareWork: true})
 	require.NoError(t, err)
 	testrig.Run(t, ctx, 10*time.Second, m.Run)
-	self := m.members.self
-	beat := func(n string) func() bool {
-		return func() bool {
-			obj := &replicaObject{}
-			return raw.Get(ctx, self, obj) == nil && obj.ObjectMeta.Annotations[annotationHeartbeat] == n
-		}
-	}
-	testrig.Await(t, ctx, raw, "the first heartbeat", beat("1"), nil)
-	for { // the heartbeat timer is armed once the first beat's share() returned
-		changed := clk.Changed()
-		if at, ok := clk.NextDeadline(); ok && at.Equal(testrig.Epoch.Add(memberHeartbeat)) {
-			break
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatal("no heartbeat timer")
-		}
-	}
+	r := &heldBeatRig{ctx: ctx, clock: clk, raw: raw, held: held, self: m.members.self}
+	testrig.Await(t, ctx, raw, "the first heartbeat", r.beat("1"), nil)
+	r.awaitTimer(t, testrig.Epoch.Add(memberHeartbeat)) // armed once the first beat's share() returned
 	clk.Advance(memberHeartbeat)
 	select {
 	case <-held.begun:
 	case <-ctx.Done():
 		t.Fatal("the second heartbeat did not begin")
 	}
-	clk.Advance(memberHeartbeat) // while the second beat writes
-	close(held.release)
-	testrig.Await(t, ctx, raw, "the third heartbeat, due when the second ended", beat("3"), nil)
+	return r
+}
+
+// beat reports whether the heartbeat numbered n is stored.
+func (r *heldBeatRig) beat(n string) func() bool {
+	return func() bool {
+		obj := &replicaObject{}
+		return r.raw.Get(r.ctx, r.self, obj) == nil && obj.ObjectMeta.Annotations[annotationHeartbeat] == n
+	}
+}
+
+// awaitTimer waits until the earliest timer armed is due at at, for at
+// most ten seconds.
+func (r *heldBeatRig) awaitTimer(t *testing.T, at time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	defer cancel()
+	for {
+		changed := r.clock.Changed()
+		next, ok := r.clock.NextDeadline()
+		if ok && next.Equal(at) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("no timer due at %s; the next is at %s", at, next)
+		}
+	}
 }

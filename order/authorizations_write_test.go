@@ -1,6 +1,10 @@
 package order_test
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,4 +86,53 @@ func TestAuthorizationsReadBeforeAStepAreStoredWhenTheVisitEnds(t *testing.T) {
 
 	o = e.drive(ctx, ref, orders, e.chals)
 	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+}
+
+// Authorizations whose answer came just before the reconcile was cancelled
+// (a shutdown) are stored all the same, as every answer of the CA is: the
+// next visit does not read them again.
+func TestAuthorizationsAnsweredAsTheVisitIsCancelledAreStored(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{})
+	ref := e.newOrder(ctx, "a.example.test")
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Cancelled once the first authorization's answer has been read.
+	e.cl.HTTPClient.Transport = cancelAfter{base: e.cl.HTTPClient.Transport, path: "/authZ/", cancel: cancel}
+
+	_, err := e.orders.Reconcile(rctx, ref)
+	require.NoError(t, err, "the answer is stored, so nothing failed")
+	require.Error(t, rctx.Err(), "cancelled during the visit")
+	o := e.getOrder(ctx, ref)
+	require.NotEmpty(t, o.Status.URL, "newOrder's outcome is stored")
+	require.Len(t, o.Status.Authorizations, 1)
+	assert.Equal(t, order.StatePending, o.Status.Authorizations[0].InitialState, "the authorization read is stored")
+}
+
+// cancelAfter is a transport that calls cancel once the body of a response
+// to a request whose path starts with path has been read and closed.
+type cancelAfter struct {
+	base   http.RoundTripper
+	path   string
+	cancel context.CancelFunc
+}
+
+func (c cancelAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(req)
+	if err == nil && strings.HasPrefix(req.URL.Path, c.path) {
+		resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: c.cancel}
+	}
+	return resp, err
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }

@@ -57,16 +57,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if r.opts.Clients == nil {
 		return time.Time{}, fmt.Errorf("%w: Clients is required", ErrMisconfigured)
 	}
+	var unrecorded *Order
+	next, err := r.advance(ctx, ref, &unrecorded)
+	if unrecorded != nil && ctx.Err() != nil {
+		// Cancelled after the CA answered and before a write stored the
+		// answer: stored now, as an effect's answer is (effect).
+		return r.recordRead(ctx, unrecorded)
+	}
+	return next, err
+}
+
+// advance is Reconcile's visit. *unrecorded is the Order whose
+// authorizations it read while they are not stored yet (authorizationsRead):
+// the decision on them stores them with its plan, or recordRead does when
+// the visit ends with a step instead (which is written with its intent, in
+// the next visit).
+func (r *Reconciler) advance(ctx context.Context, ref meta.Ref, unrecorded **Order) (time.Time, error) {
 	called, last := false, stepNone
 	var prev *snapshot
 	var iss issuer.Object
 	var cl *acme.Client
 	var written *Order
-	// unrecorded: written holds authorizations read but not stored yet
-	// (authorizationsRead); the decision on them stores them with its
-	// plan, or recordRead does when the visit ends with a step instead
-	// (which is written with its intent, in the next visit).
-	unrecorded := false
 	for range maxRounds {
 		var s *snapshot
 		var err error
@@ -82,11 +93,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d := r.policy().decide(*s)
 		if d.step == stepNone {
-			d.plan.Write = d.plan.Write || unrecorded
+			d.plan.Write = d.plan.Write || *unrecorded != nil
 			done := r.deps.Observe(meta.KindOrder, s, &d.plan)
 			out, err := reconcile.ExecuteOutcome(ctx, r.deps, d.plan)
 			next := out.Next
 			done(next, err)
+			if err == nil {
+				*unrecorded = nil
+			}
 			if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
 				// Deleted since the round before read it (its owner went).
 				return time.Time{}, nil
@@ -112,9 +126,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		}
 		d.plan.Effect = r.effect(d.step, v)
 		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
-		unrecorded = false
+		*unrecorded = nil
 		if errors.As(err, new(authorizationsRead)) {
-			unrecorded, err = true, nil
+			*unrecorded, err = v.o, nil
 		}
 		if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
 			// Deleted since the round before stored it (its owner went):
@@ -139,16 +153,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		called, last = true, d.step
 		prev, written = s, v.o
 	}
-	if unrecorded {
-		return r.recordRead(ctx, written)
+	if o := *unrecorded; o != nil {
+		*unrecorded = nil
+		return r.recordRead(ctx, o)
 	}
 	return r.deps.Clock.Now(), nil
 }
 
 // recordRead stores o, whose authorizations were read in this visit, when
-// the visit ends before a decision wrote it.
+// the visit ends before a decision wrote it; also when the visit was
+// cancelled (RecordContext).
 func (r *Reconciler) recordRead(ctx context.Context, o *Order) (time.Time, error) {
-	err := r.deps.Store.Update(ctx, o)
+	wctx, cancel := reconcile.RecordContext(ctx)
+	defer cancel()
+	err := r.deps.Store.Update(wctx, o)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return time.Time{}, nil // deleted meanwhile (its owner went)

@@ -21,6 +21,13 @@ const releaseTimeout = 5 * time.Second
 // its time or the reconcile was cancelled right after the call.
 const recordTimeout = 5 * time.Second
 
+// RecordContext is the context to store an answer of the outside world
+// in: it outlives ctx's cancellation (a shutdown right after the call) for
+// up to recordTimeout, so the answer is not asked for again.
+func RecordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
 // ClaimTTL is the shortest Claim.TTL under which an effect whose calls take
 // up to work finishes them: Do gets 3/4 of the TTL, and the last quarter is
 // left for storing the outcome before the claim can pass to another owner.
@@ -124,7 +131,7 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, lostOr(ctx, err))
 	}
 	// Recorded while the claim is still held (it is released after this).
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	wctx, cancel := RecordContext(ctx)
 	defer cancel()
 	if err := d.Store.Update(wctx, obj); err != nil {
 		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)

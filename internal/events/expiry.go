@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"strconv"
 	"time"
 
@@ -37,12 +38,22 @@ type expiries struct {
 	latest map[uint64]uint64
 	seed   maphash.Seed
 	// spaces are the namespaces of the queued Events, which due.ns
-	// indexes; forgotten with the queue once it drains.
-	spaces     []string
+	// indexes, each with how many entries are queued in it. An index whose
+	// last entry leaves is freed for the next new namespace: under
+	// continuous issuance the queue never drains, and would otherwise
+	// remember every namespace it ever saw.
+	spaces     []space
 	spaceIndex map[string]uint32
+	freeSpaces []uint32
 }
 
-// due is an Event to delete at at (Unix nanoseconds: 8 bytes rather
+// space is one interned namespace and the number of queued entries in it.
+type space struct {
+	name   string
+	queued int
+}
+
+// due is an Event to delete at at (Unix nanoseconds, unixNanos: 8 bytes rather
 // than a time.Time's 24), if it is still at the version rv codes
 // (versionCode).
 type due struct {
@@ -89,28 +100,64 @@ func (x *expiries) push(ref meta.Ref, code uint64, at time.Time) bool {
 	if x.latest == nil {
 		x.latest = map[uint64]uint64{}
 	}
-	earliest := len(x.queue) == 0 || at.UnixNano() < x.queue[0].at
+	when := unixNanos(at)
+	earliest := len(x.queue) == 0 || when < x.queue[0].at
 	x.latest[x.key(ref)] = code
-	x.queue.push(due{at: at.UnixNano(), rv: code, name: ref.Name, ns: x.space(ref.Namespace)})
+	x.queue.push(due{at: when, rv: code, name: ref.Name, ns: x.space(ref.Namespace)})
 	return earliest
 }
 
-// space returns the index of namespace ns in x.spaces, adding it.
+// unixNanos is t in Unix nanoseconds, clamped to what they hold (1678 to
+// 2262, where time.UnixNano wraps): an Event stamped in 2300 (a clock gone
+// wrong) waits until 2262 rather than wrapping to 1715 and being deleted
+// at once.
+func unixNanos(t time.Time) int64 {
+	const limit = math.MaxInt64 / int64(time.Second) // seconds either side of 1970
+	switch s := t.Unix(); {
+	case s >= limit:
+		return math.MaxInt64
+	case s <= -limit:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// space returns the index of namespace ns in x.spaces for one more
+// queued entry, adding ns (in a freed index if there is one).
 func (x *expiries) space(ns string) uint32 {
-	if i, ok := x.spaceIndex[ns]; ok {
-		return i
+	i, ok := x.spaceIndex[ns]
+	if !ok {
+		if x.spaceIndex == nil {
+			x.spaceIndex = map[string]uint32{}
+		}
+		if n := len(x.freeSpaces); n > 0 {
+			i = x.freeSpaces[n-1]
+			x.freeSpaces = x.freeSpaces[:n-1]
+			x.spaces[i] = space{name: ns}
+		} else {
+			i = uint32(len(x.spaces))
+			x.spaces = append(x.spaces, space{name: ns})
+		}
+		x.spaceIndex[ns] = i
 	}
-	if x.spaceIndex == nil {
-		x.spaceIndex = map[string]uint32{}
-	}
-	i := uint32(len(x.spaces))
-	x.spaces = append(x.spaces, ns)
-	x.spaceIndex[ns] = i
+	x.spaces[i].queued++
 	return i
 }
 
+// release notes that an entry in namespace index i left the queue, and
+// frees the index with its last one.
+func (x *expiries) release(i uint32) {
+	s := &x.spaces[i]
+	if s.queued--; s.queued > 0 {
+		return
+	}
+	delete(x.spaceIndex, s.name)
+	*s = space{}
+	x.freeSpaces = append(x.freeSpaces, i)
+}
+
 func (x *expiries) refOf(d due) meta.Ref {
-	return meta.Ref{Kind: meta.KindEvent, Namespace: x.spaces[d.ns], Name: d.name}
+	return meta.Ref{Kind: meta.KindEvent, Namespace: x.spaces[d.ns].name, Name: d.name}
 }
 
 // forget drops ref if it is still queued at version rv: it was deleted
@@ -138,9 +185,10 @@ func (x *expiries) next() time.Time {
 // deleted) are dropped.
 func (x *expiries) popDue(now time.Time, limit int) []expiring {
 	var out []expiring
-	for len(x.queue) > 0 && x.queue[0].at <= now.UnixNano() && len(out) < limit {
+	for len(x.queue) > 0 && x.queue[0].at <= unixNanos(now) && len(out) < limit {
 		d := x.queue.pop()
 		ref := x.refOf(d)
+		x.release(d.ns)
 		k := x.key(ref)
 		if code, ok := x.latest[k]; ok && code == d.rv {
 			delete(x.latest, k)
@@ -151,7 +199,8 @@ func (x *expiries) popDue(now time.Time, limit int) []expiring {
 	if len(x.queue) == 0 {
 		// Let a drained burst's backing array and map buckets go: Go maps
 		// never shrink, and 440,000 entries hold ~20 MiB.
-		x.queue, x.latest, x.spaces, x.spaceIndex = nil, nil, nil, nil
+		x.queue, x.latest = nil, nil
+		x.spaces, x.spaceIndex, x.freeSpaces = nil, nil, nil
 	}
 	return out
 }
