@@ -71,12 +71,19 @@ type Config struct {
 	// minimum of its own (usually 2 s). If zero, DefaultSessionTTL.
 	SessionTTL time.Duration
 	// PageSize is how many objects List reads per request. If zero, the
-	// first request reads DefaultPageSize and each next one twice as many
-	// as the one before, as long as a request's answer stays under
-	// DefaultPageBytes: etcd counts every key left in the range for each
-	// page it answers, so pages of a fixed size make a long list
-	// quadratic (100k Secrets in pages of 500 cost etcd two seconds of
-	// CPU in its index alone).
+	// first request reads DefaultPageSize and each next one as many
+	// objects as fit in DefaultPageBytes at the size of the last page's
+	// (the larger of their average and its last quarter's), but at most
+	// twice as many as the one before: etcd counts every key left in the
+	// range for each page it answers, so pages of a fixed size make a
+	// long list quadratic (100k Secrets in pages of 500 cost etcd two
+	// seconds of CPU in its index alone). A page is sized from the
+	// objects before it, so the page where they turn larger goes past
+	// DefaultPageBytes by as much as they grow; the next ones are sized
+	// from the larger objects. A growing page that a Client's receive
+	// limit (MaxCallRecvMsgSize) refuses is read again in halves, and
+	// the pages after it stay that small. A PageSize set is kept as it
+	// is: a page the client refuses fails the List.
 	PageSize int
 	// WatchBuffer is how many undelivered events a watch holds for its
 	// consumer. A consumer that falls that far behind loses nothing: the

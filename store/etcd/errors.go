@@ -59,17 +59,23 @@ func (s *Store) classify(err error) error {
 	case errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrTooManyOps):
 		return store.ErrInvalid
 	}
-	code := grpcCode(err)
-	if code == codes.ResourceExhausted && strings.Contains(err.Error(), "larger than max") {
-		return store.ErrInvalid // the client's own message size limit
+	if tooLargeForClient(err) {
+		return store.ErrInvalid
 	}
-	switch code {
+	switch grpcCode(err) {
 	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Aborted:
 		return ErrUnavailable
 	case codes.PermissionDenied, codes.Unauthenticated:
 		return ErrAuth
 	}
 	return nil
+}
+
+// tooLargeForClient reports whether err is the client refusing an answer
+// over its own receive limit (clientv3.Config.MaxCallRecvMsgSize): etcd
+// sent it, so a smaller request may pass.
+func tooLargeForClient(err error) bool {
+	return grpcCode(err) == codes.ResourceExhausted && strings.Contains(err.Error(), "larger than max")
 }
 
 func grpcCode(err error) codes.Code {

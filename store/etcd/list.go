@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -55,6 +56,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		end     = clientv3.GetPrefixRangeEnd(prefix)
 	)
 	limit := s.pageSize
+	ceiling := math.MaxInt // the largest page asked for since one was too large
 	for {
 		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit))}
 		if rev != 0 {
@@ -63,6 +65,13 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		pctx, cancel := s.opContext(ctx) // per page: a long list is not one request
 		resp, err := s.client.Get(pctx, from, ops...)
 		cancel()
+		if err != nil && s.growPages && limit > 1 && tooLargeForClient(err) {
+			// A page grew past the receive limit of a caller's client:
+			// ask for half, at the same revision, and grow no more.
+			limit = max(1, limit/2)
+			ceiling = limit
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
 				return store.ListResult{}, err
@@ -72,9 +81,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		if rev == 0 {
 			rev = resp.Header.Revision
 		}
-		size := 0
 		for _, kv := range resp.Kvs {
-			size += len(kv.Key) + len(kv.Value)
 			raw, ok, err := s.listed(kv, opts)
 			if err != nil {
 				corrupt = append(corrupt, err)
@@ -87,7 +94,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 		if s.growPages {
-			limit = nextPageSize(limit, size)
+			limit = min(ceiling, nextPageSize(limit, objectSizeEstimate(resp.Kvs), s.pageBytes))
 		}
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
@@ -114,8 +121,13 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 	if err != nil {
 		return store.Raw{}, false, corruptValue(ref, kv.Key, err)
 	}
-	// Checked here, so that what List returns decodes and a caller can
-	// go on without the corrupt objects.
+	// Corrupt objects are told apart here, so a caller can go on without
+	// them. Checked: the stored metadata is valid JSON naming this key's
+	// object and (below) the object is valid JSON; neither is checked to
+	// decode into its Go type. The metadata is decoded whole only when
+	// opts filters by labels or owners, so metadata of the wrong types
+	// (say "labels": 5) is corrupt to a filtered List and not to an
+	// unfiltered one, as in the file store.
 	labels, owners := opts.MetadataRead()
 	m, err := v.listedMeta(ref, kv.ModRevision, labels || owners)
 	if err != nil {
@@ -138,13 +150,32 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 }
 
 // nextPageSize returns how many objects the page after one of limit
-// objects and size bytes asks for when Config.PageSize is left zero:
-// twice as many, fewer if that would take a page past DefaultPageBytes,
-// and never fewer than limit.
-func nextPageSize(limit, size int) int {
-	if size <= 0 {
-		return limit * 2
+// objects asks for when Config.PageSize is left zero: as many objects of
+// objectSize bytes as fit in pageBytes, but at most twice limit (a page
+// of small objects is no proof about the next) and at least one. So a
+// page shrinks as soon as its objects turn larger.
+func nextPageSize(limit, objectSize int, pageBytes int64) int {
+	fit := int(min(pageBytes/int64(max(1, objectSize)), math.MaxInt32))
+	return max(1, min(limit*2, fit))
+}
+
+// objectSizeEstimate returns how many bytes each object after the page
+// kvs is expected to take: the larger of the page's average and that of
+// its last quarter, since neighbouring keys (one kind, one namespace)
+// hold alike objects, and a page where they turn larger must not size
+// the next from the smaller ones before.
+func objectSizeEstimate(kvs []*mvccpb.KeyValue) int {
+	total, tail := 0, 0
+	tailFrom := len(kvs) * 3 / 4
+	for i, kv := range kvs {
+		n := len(kv.Key) + len(kv.Value)
+		total += n
+		if i >= tailFrom {
+			tail += n
+		}
 	}
-	fit := int(int64(limit) * DefaultPageBytes / int64(size))
-	return max(limit, min(limit*2, fit))
+	if len(kvs) == 0 {
+		return 0
+	}
+	return max(total/len(kvs), tail/(len(kvs)-tailFrom))
 }

@@ -12,8 +12,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/etcd"
@@ -191,4 +194,117 @@ func TestListPagesGrowUnlessPageSizeIsSet(t *testing.T) {
 		require.NoError(t, s.Close())
 		require.NoError(t, c.Close())
 	}
+}
+
+// With PageSize left zero, a page that grows past the receive limit of a
+// caller's client (gRPC's usual 4 MiB) is asked for again in halves at
+// the same revision, instead of failing the List: 2,000 objects of 4 KiB
+// make a second page of 1,000 that this client refuses.
+func TestListHalvesPagesTooLargeForTheClient(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	const n = 2000
+	createWidgets(ctx, t, writer, "ns", n, strings.Repeat("x", 4<<10))
+
+	var refused atomic.Int32
+	cfg := srv.ClientConfig()
+	cfg.MaxCallRecvMsgSize = 4 << 20
+	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if strings.HasSuffix(method, "/Range") && status.Code(err) == codes.ResourceExhausted {
+				refused.Add(1)
+			}
+			return err
+		}))
+	c, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := etcd.Open(etcd.Config{Client: c})
+	require.NoError(t, err)
+	defer s.Close()
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, n)
+	for i, raw := range res.Items {
+		require.Equal(t, fmt.Sprintf("w%05d", i), raw.Ref.Name)
+	}
+	assert.Positive(t, refused.Load(), "some page was too large for the client")
+}
+
+// createWidgets creates n Widgets w00000… in namespace ns, each with blob
+// as data (none if empty), concurrently: etcd batches their fsyncs.
+func createWidgets(ctx context.Context, t *testing.T, s *etcd.Store, ns string, n int, blob string) {
+	t.Helper()
+	var data map[string]string
+	if blob != "" {
+		data = map[string]string{"blob": blob}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				errs <- s.Create(ctx, storetest.NewWidget(ns, fmt.Sprintf("w%05d", i), data))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+// Growing pages shrink again when objects turn larger: 1,000 small
+// objects, then 1,000 of 4 KiB, listed with pages aiming at 256 KiB. Only
+// the page where they turn larger, sized from the small ones before it,
+// may go past twice that; the pages after it are sized from the large.
+func TestListPagesShrinkWhenObjectsGrow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	createWidgets(ctx, t, writer, "a", 1000, "")
+	createWidgets(ctx, t, writer, "b", 1000, strings.Repeat("x", 4<<10))
+
+	var mu sync.Mutex
+	var pages []int
+	cfg := srv.ClientConfig()
+	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if r, ok := reply.(*etcdserverpb.RangeResponse); ok && err == nil {
+				n := 0
+				for _, kv := range r.Kvs {
+					n += len(kv.Key) + len(kv.Value)
+				}
+				mu.Lock()
+				pages = append(pages, n)
+				mu.Unlock()
+			}
+			return err
+		}))
+	c, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := etcd.Open(etcd.Config{Client: c})
+	require.NoError(t, err)
+	defer s.Close()
+	const target = 256 << 10
+	etcd.SetPageBytes(s, target)
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 2000)
+	mu.Lock()
+	defer mu.Unlock()
+	over := 0
+	for _, n := range pages {
+		if n > 2*target {
+			over++
+		}
+	}
+	assert.LessOrEqual(t, over, 1, "pages over twice %d bytes, of %v", target, pages)
 }

@@ -44,7 +44,8 @@ type Store struct {
 	requestTimeout time.Duration
 	sessionTTL     time.Duration
 	pageSize       int
-	growPages      bool // PageSize was left zero: see nextPageSize
+	growPages      bool  // PageSize was left zero: see nextPageSize
+	pageBytes      int64 // what a growing page aims at: DefaultPageBytes
 	watchBuffer    int
 	// placeholder marks the ResourceVersion in an object's JSON while it
 	// is encoded (see encodeValue); random, so no object holds it.
@@ -88,6 +89,7 @@ func Open(cfg Config) (*Store, error) {
 		sessionTTL:     cfg.SessionTTL,
 		pageSize:       cfg.PageSize,
 		growPages:      growPages,
+		pageBytes:      DefaultPageBytes,
 		watchBuffer:    cfg.WatchBuffer,
 		placeholder:    "certflow-rv-" + hex.EncodeToString(nonce[:]),
 	}
