@@ -105,7 +105,7 @@ func copyFrom(ctx context.Context, dir string, open func() (store.Store, func() 
 		return err
 	}
 	defer closeTo()
-	began := time.Now()
+	began := time.Now() // a measurement printed for the operator, not a decision
 	n, err := measure.CopyParallel(ctx, src, to, 64)
 	fmt.Printf("copied %d objects from %s in %v\n", n, dir, time.Since(began).Round(time.Millisecond))
 	return err
