@@ -21,8 +21,10 @@ import (
 // handle's 8 bytes in certEntry.
 //
 // The bytes are read-only, as a served chain is: crypto/tls never writes
-// to a tls.Certificate's DER, and the Cache builds this chain itself
-// (parseSecret), so no caller holds it.
+// to a tls.Certificate's DER. They are shared with the memory store, the
+// unique map and every Cache serving an equal leaf, and GetCertificate
+// hands them out (the returned certificate's Certificate[0]), which is
+// why its documentation says a returned certificate must not be modified.
 func sharedLeaf(der []byte) (unique.Handle[string], []byte) {
 	if len(der) == 0 {
 		return unique.Handle[string]{}, der
