@@ -62,15 +62,20 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 // and encoding as a listed object. A kind with no orphan rule is judged on
 // its metadata alone, so it is read into its own type, which a store
 // keeping decoded objects copies (an owner's Events, collected with it,
-// are most of what is collected); its Raw has no Data then.
+// are most of what is collected); its Raw has no Data then. One whose body
+// does not decode into its type (store.ErrCorrupt) is read for its
+// metadata alone, as any kind once was, so it is still collected.
 func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, meta.ObjectMeta, error) {
 	if _, ruled := m.wiring.orphans[ref.Kind]; !ruled {
 		if obj, err := newObject(ref.Kind); err == nil {
-			if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
+			err := m.cfg.Store.Get(ctx, ref, obj)
+			if err == nil {
+				om := obj.GetMeta()
+				return store.Raw{Ref: ref, ResourceVersion: om.ResourceVersion}, *om, nil
+			}
+			if !errors.Is(err, store.ErrCorrupt) {
 				return store.Raw{}, meta.ObjectMeta{}, err
 			}
-			om := obj.GetMeta()
-			return store.Raw{Ref: ref, ResourceVersion: om.ResourceVersion}, *om, nil
 		}
 	}
 	obj := &rawObject{}

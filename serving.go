@@ -13,9 +13,14 @@ import (
 // challenge certificate of a pending challenge (looked up in the Store when
 // the watch has not delivered it yet and the name is one of a Certificate
 // whose issuance is under way: such a miss waits for a shared Store read,
-// at most one per 100 ms). A hit takes no lock and allocates nothing. Use it as tls.Config.GetCertificate. The
-// certificate's Leaf is nil (crypto/tls does not need it; parse
-// Certificate[0] to inspect it), and it is shared: do not modify it.
+// at most one per 100 ms). A hit takes no lock and allocates nothing. Use
+// it as tls.Config.GetCertificate. The certificate's Leaf is nil
+// (crypto/tls does not need it; parse Certificate[0] to inspect it).
+//
+// The returned certificate is read-only, as crypto/tls treats it: it and
+// its DER byte slices are shared with every handshake, the Store (the
+// memory store holds the same leaf bytes) and other Managers serving the
+// same certificate (see serve.Cache.GetCertificate). Copy before changing.
 //
 // With Config.OnDemand.IdleTimeout, a hit also records that the name was
 // used (a map lookup and an atomic flag, set once per sweep: no lock, no
@@ -42,10 +47,10 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 	return m.onDemand.getCertificate(hello, err)
 }
 
-// TLSConfig returns a tls.Config serving GetCertificate, offering h2,
-// http/1.1 and acme-tls/1. With Config.OnDemand, a handshake for a name
-// the policy denies, or that is not a DNS name a certificate can be issued
-// for, ends with the unrecognized_name alert (RFC 6066 §3): its
+// TLSConfig returns a tls.Config serving GetCertificate (whose
+// certificates are read-only), offering h2, http/1.1 and acme-tls/1. With
+// Config.OnDemand, a handshake for a name the policy denies, or that is
+// not a DNS name a certificate can be issued for, ends with the unrecognized_name alert (RFC 6066 §3): its
 // GetCertificate returns no certificate and no error for those, which
 // crypto/tls answers so when the config holds no Certificates. (Put a
 // certificate in Certificates and it is served to them instead.)

@@ -135,13 +135,7 @@ func TestWorker_ReconcileDeadlineFreesTheWorker(t *testing.T) {
 // Manager's timers and events).
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	for !cond() {
-		select {
-		case <-h.ctx.Done():
-			h.t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(time.Millisecond):
-		}
-	}
+	testrig.Poll(h.t, h.ctx, what, cond)
 }
 
 // TestWorker_RequeuesNeverWaitForBusyWorkers: while every worker is held by

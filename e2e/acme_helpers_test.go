@@ -160,18 +160,12 @@ func (h *harness) awaitStore(what string, cond func() bool) {
 	testrig.Await(h.t, h.ctx, h.st, what, cond, nil)
 }
 
-// poll blocks until cond holds, checking it every few milliseconds, or
-// fails the test at the harness deadline: for what changes without a
-// Store write to wake awaitStore (a CA's request counts).
+// poll blocks until cond holds, or fails the test at the harness
+// deadline: for what changes without a Store write to wake awaitStore (a
+// CA's request counts). See testrig.Poll.
 func (h *harness) poll(what string, cond func() bool) {
 	h.t.Helper()
-	for !cond() {
-		select {
-		case <-h.ctx.Done():
-			h.t.Fatalf("timed out waiting until %s", what)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	testrig.Poll(h.t, h.ctx, what, cond)
 }
 
 // waitFor blocks until cond holds for the object named ref, re-checking on

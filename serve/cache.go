@@ -276,8 +276,9 @@ func (c *Cache) publishLocked() {
 }
 
 // TLSConfig returns a new config that serves c's certificates: GetCertificate
-// set, NextProtos h2, http/1.1 and acme-tls/1 (so TLS-ALPN-01 validation can
-// negotiate), and TLS 1.2 as the minimum version.
+// set (its certificates are read-only), NextProtos h2, http/1.1 and
+// acme-tls/1 (so TLS-ALPN-01 validation can negotiate), and TLS 1.2 as the
+// minimum version.
 func (c *Cache) TLSConfig() *tls.Config {
 	return &tls.Config{
 		GetCertificate: c.GetCertificate,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
@@ -30,6 +31,9 @@ type certEntry struct {
 	// canonical text of the IP SANs, deduplicated.
 	keys     []string
 	notAfter time.Time
+	// leaf keeps cert.Certificate[0], the canonical copy of the leaf's
+	// DER, canonical while the entry lives (see sharedLeaf).
+	leaf unique.Handle[string]
 }
 
 // parseSecret builds the entry of s. It returns nil and no error for a
@@ -68,9 +72,11 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		if keyDER == nil {
 			return nil, invalid(errNoKeyBlock)
 		}
-		chain[0] = sharedLeaf(chain[0])
+		h, der := sharedLeaf(chain[0])
+		chain[0] = der
 		cert := &tls.Certificate{Certificate: chain}
 		e := indexedCertEntry(ref, cert, leaf)
+		e.leaf = h
 		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
 		return e, nil
 	}
@@ -86,8 +92,11 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		}
 	}
 	pair.Leaf = nil
-	pair.Certificate[0] = sharedLeaf(pair.Certificate[0])
-	return newCertEntry(ref, &pair, leaf), nil
+	h, der := sharedLeaf(pair.Certificate[0])
+	pair.Certificate[0] = der
+	e := newCertEntry(ref, &pair, leaf)
+	e.leaf = h
+	return e, nil
 }
 
 // parsePerWorker is the fewest Secrets worth a goroutine of their own in

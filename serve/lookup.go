@@ -26,8 +26,14 @@ import (
 // reads it): keeping every leaf parsed would triple what a certificate
 // costs the Cache. Parse Certificate[0] with x509.ParseCertificate to
 // inspect it. Its PrivateKey is a crypto.Signer; for a Secret loaded by
-// Apply it is parsed at the first handshake (see Apply). The certificate
-// is shared: do not modify it.
+// Apply it is parsed at the first handshake (see Apply).
+//
+// The returned certificate is read-only, as crypto/tls treats it: it is
+// served to every handshake for its names, and its DER (Certificate) is
+// shared memory — the leaf is the process's canonical copy, which the
+// memory store and other Caches serving the same leaf hold too, and the
+// chain's CA certificates are shared by every Secret they signed. Do not
+// modify the certificate or its byte slices; copy them to change them.
 func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if wantsChallenge(hello.SupportedProtos) {
 		return c.challengeCertificate(hello)

@@ -43,6 +43,21 @@ func Await(t testing.TB, ctx context.Context, st store.Store, what string, cond 
 	}
 }
 
+// Poll blocks until cond holds, checking it every few milliseconds, or
+// fails the test when ctx is done: for state that changes without a Store
+// write to wake Await (a Manager's timers, a CA's requests). Await where
+// something can be awaited.
+func Poll(t testing.TB, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting until %s", what)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // WaitFor blocks until cond holds for the object named ref, re-checking on
 // every change of st, and returns the object; see Await.
 func WaitFor[T any, PT interface {

@@ -63,16 +63,6 @@ type slab struct {
 	strs *unique.Handle[string]
 }
 
-// handles returns the slab's shared strings.
-func (s *slab) handles() []unique.Handle[string] {
-	if s.strs == nil {
-		return nil
-	}
-	_, n := binary.Uvarint(unsafe.Slice(unsafe.StringData(s.data), len(s.data)))
-	count, _ := binary.Uvarint(unsafe.Slice(unsafe.StringData(s.data[n:]), len(s.data)-n))
-	return unsafe.Slice(s.strs, count)
-}
-
 // Thresholds of what a slab shares rather than holds inline: a shared
 // string costs a handle in every slab and ~150 bytes once (the unique
 // map's entry), so only what is long or likely repeated is shared.

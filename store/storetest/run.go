@@ -55,34 +55,37 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 	tests := []struct {
 		name string
 		fn   func(ctx context.Context, t *testing.T, h *harness)
+		// bulk marks a subtest that writes thousands of changes:
+		// WithBulkStore's stores serve it.
+		bulk bool
 	}{
-		{"CRUD", testCRUD},
-		{"ClusterScoped", testClusterScoped},
-		{"Invalid", testInvalid},
-		{"NotFound", testNotFound},
-		{"AlreadyExists", testAlreadyExists},
-		{"ConflictOnStaleResourceVersion", testConflict},
-		{"UpdateKeepsIdentity", testUpdateKeepsIdentity},
-		{"DeleteConditional", testDeleteConditional},
-		{"ListFilters", testListFilters},
-		{"ListRevision", testListRevision},
-		{"ListLabelsFollowWrites", testListLabelsFollowWrites},
-		{"ListOwnersFollowWrites", testListOwnersFollowWrites},
-		{"NoAliasing", testNoAliasing},
-		{"GetZeroesTarget", testGetZeroesTarget},
-		{"WatchOrdering", testWatchOrdering},
-		{"WatchResume", testWatchResume},
-		{"WatchStopsOnCancel", testWatchStopsOnCancel},
-		{"WatchCompaction", func(ctx context.Context, t *testing.T, h *harness) {
+		{name: "CRUD", fn: testCRUD},
+		{name: "ClusterScoped", fn: testClusterScoped},
+		{name: "Invalid", fn: testInvalid},
+		{name: "NotFound", fn: testNotFound},
+		{name: "AlreadyExists", fn: testAlreadyExists},
+		{name: "ConflictOnStaleResourceVersion", fn: testConflict},
+		{name: "UpdateKeepsIdentity", fn: testUpdateKeepsIdentity},
+		{name: "DeleteConditional", fn: testDeleteConditional},
+		{name: "ListFilters", fn: testListFilters},
+		{name: "ListRevision", fn: testListRevision},
+		{name: "ListLabelsFollowWrites", fn: testListLabelsFollowWrites},
+		{name: "ListOwnersFollowWrites", fn: testListOwnersFollowWrites},
+		{name: "NoAliasing", fn: testNoAliasing},
+		{name: "GetZeroesTarget", fn: testGetZeroesTarget},
+		{name: "WatchOrdering", fn: testWatchOrdering},
+		{name: "WatchResume", fn: testWatchResume},
+		{name: "WatchStopsOnCancel", fn: testWatchStopsOnCancel},
+		{name: "WatchCompaction", fn: func(ctx context.Context, t *testing.T, h *harness) {
 			testWatchCompaction(ctx, t, h, cfg.history)
 		}},
-		{"WatchSlowReader", func(ctx context.Context, t *testing.T, h *harness) {
+		{name: "WatchSlowReader", fn: func(ctx context.Context, t *testing.T, h *harness) {
 			testWatchSlowReader(ctx, t, h, cfg.history)
-		}},
-		{"Locks", testLocks},
-		{"LockExpiry", testLockExpiry},
-		{"LockInvalid", testLockInvalid},
-		{"ConcurrentWriters", testConcurrentWriters},
+		}, bulk: true},
+		{name: "Locks", fn: testLocks},
+		{name: "LockExpiry", fn: testLockExpiry},
+		{name: "LockInvalid", fn: testLockInvalid},
+		{name: "ConcurrentWriters", fn: testConcurrentWriters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,16 +93,13 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 			defer cancel()
 			clk := clock.NewFake(epoch())
 			open := newStore
-			if bulkTests[tc.name] && cfg.bulk != nil {
+			if tc.bulk && cfg.bulk != nil {
 				open = cfg.bulk
 			}
 			tc.fn(ctx, t, &harness{clk: clk, s: open(t, clk)})
 		})
 	}
 }
-
-// bulkTests write thousands of changes: WithBulkStore's stores serve them.
-var bulkTests = map[string]bool{"WatchSlowReader": true}
 
 // harness is what each subtest gets besides its deadline: the fake clock
 // and a fresh store.
