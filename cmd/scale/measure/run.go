@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/internal/cputime"
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -55,7 +56,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer pprof.StopCPUProfile() // if the restart fails before every name is served
 	}
 	began := time.Now()
-	cpuBegan, _ := cpuTime()
+	cpuBegan, _ := cputime.Process()
 	st, closeStore, err = opts.Open()
 	if err != nil {
 		return rep, err
@@ -107,7 +108,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 		}
 	}
 	began := time.Now()
-	cpuBegan, cpuOK := cpuTime()
+	cpuBegan, cpuOK := cputime.Process()
 	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 	if err := awaitReady(ctx, tr, opts); err != nil {
 		return rep, err
 	}
-	if cpuReady, ok := cpuTime(); ok && cpuOK {
+	if cpuReady, ok := cputime.Process(); ok && cpuOK {
 		rep.CPU = cpuReady - cpuBegan
 	}
 	rep.Calls = r.counts.Counts()
@@ -184,7 +185,7 @@ func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since 
 	}
 	var samples []sample // the last quiet/step of them
 	for ctx.Err() == nil {
-		cpu, ok := cpuTime()
+		cpu, ok := cputime.Process()
 		now := time.Now()
 		samples = append(samples, sample{now, cpu})
 		for len(samples) > 1 && now.Sub(samples[1].at) >= quiet {
@@ -205,13 +206,13 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	fmt.Fprintf(opts.Progress, "idling %v\n", opts.Idle)
 	rep := &IdleReport{}
 	calls, relists := r.counts.Counts(), r.relists()
-	cpu0, ok0 := cpuTime()
+	cpu0, ok0 := cputime.Process()
 	began := time.Now()
 	end := began.Add(opts.Idle)
 	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
 		rep.MaxRSS = max(rep.MaxRSS, rss())
 	}
-	cpu1, ok1 := cpuTime()
+	cpu1, ok1 := cputime.Process()
 	rep.Window = time.Since(began)
 	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
 	rep.Calls = r.counts.Counts().Sub(calls)
@@ -253,7 +254,7 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time, cpu
 	}
 	rep.Served, rep.Unserved = time.Since(began), len(pending)
 	served := time.Now()
-	cpuServed, _ := cpuTime()
+	cpuServed, _ := cputime.Process()
 	if opts.RestartProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -261,7 +262,7 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time, cpu
 	rep.Calls = r.counts.Counts()
 	rep.AtServed = readMemory()
 	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, served, rep.Calls)
-	cpuQuiet, _ := cpuTime()
+	cpuQuiet, _ := cputime.Process()
 	rep.CPUAfter = cpuQuiet - cpuServed
 	rep.Relists = r.relists()
 	rep.PeakRSS = peakRSS()
