@@ -11,38 +11,47 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// servingWrites is the Store the certificate reconciler writes through: a
-// Secret it stores holding a certificate is served at once. The
-// Certificate's status says Ready only in a later write, so its names are
-// served the moment it is Ready, however far behind the Store watch is.
-// The watch still delivers the same version (a no-op for the cache), and
-// serves what other replicas store.
-type servingWrites struct {
+// writesThrough is a Store that hands each object it stored (its
+// ResourceVersion now the stored one) to stored: the serving cache thus
+// learns of a reconciler's writes however far behind the Store watch is
+// (servingWrites, challengeWrites).
+type writesThrough struct {
 	store.Store
-	cache *serve.Cache
-	log   *slog.Logger
-	// served, if set, records each Secret handed to the cache as stored.
-	served *servedVersions
+	stored func(meta.Object)
 }
 
 // Unwrap returns the Store written through, for callers looking for
 // optional abilities of the implementation.
-func (s *servingWrites) Unwrap() store.Store { return s.Store }
+func (s *writesThrough) Unwrap() store.Store { return s.Store }
 
-func (s *servingWrites) Create(ctx context.Context, obj meta.Object) error {
+func (s *writesThrough) Create(ctx context.Context, obj meta.Object) error {
 	if err := s.Store.Create(ctx, obj); err != nil {
 		return err
 	}
-	s.serve(obj)
+	s.stored(obj)
 	return nil
 }
 
-func (s *servingWrites) Update(ctx context.Context, obj meta.Object) error {
+func (s *writesThrough) Update(ctx context.Context, obj meta.Object) error {
 	if err := s.Store.Update(ctx, obj); err != nil {
 		return err
 	}
-	s.serve(obj)
+	s.stored(obj)
 	return nil
+}
+
+// servingWrites is what the certificate reconciler's Store does after a
+// write (writesThrough): a Secret it stores holding a certificate is
+// served at once. The Certificate's status says Ready only in a later
+// write, so its names are served the moment it is Ready, however far
+// behind the Store watch is.
+// The watch still delivers the same version (a no-op for the cache), and
+// serves what other replicas store.
+type servingWrites struct {
+	cache *serve.Cache
+	log   *slog.Logger
+	// served, if set, records each Secret handed to the cache as stored.
+	served *servedVersions
 }
 
 // serve puts a stored Secret (its ResourceVersion now the stored one) into
@@ -69,35 +78,14 @@ func (s *servingWrites) serve(obj meta.Object) {
 	}
 }
 
-// challengeWrites is the Store the order and challenge reconcilers write
-// through: a Challenge they store is handed to the serving cache at once,
+// challengeWrites is what the order and challenge reconcilers' Store does
+// after a write (writesThrough): a Challenge they store is handed to the serving cache at once,
 // as stored (served when presented, dropped once cleaned up), so the CA
 // finds it however far behind the Store watch is, and the watch event of
 // that write need not read it back.
 type challengeWrites struct {
-	store.Store
 	put    func(*challenge.Challenge) bool
 	served *servedVersions
-}
-
-// Unwrap returns the Store written through, for callers looking for
-// optional abilities of the implementation.
-func (s *challengeWrites) Unwrap() store.Store { return s.Store }
-
-func (s *challengeWrites) Create(ctx context.Context, obj meta.Object) error {
-	if err := s.Store.Create(ctx, obj); err != nil {
-		return err
-	}
-	s.serve(obj)
-	return nil
-}
-
-func (s *challengeWrites) Update(ctx context.Context, obj meta.Object) error {
-	if err := s.Store.Update(ctx, obj); err != nil {
-		return err
-	}
-	s.serve(obj)
-	return nil
 }
 
 func (s *challengeWrites) serve(obj meta.Object) {

@@ -123,7 +123,8 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 // through it (see servingWrites).
 func (w *wiring) servingDeps() reconcile.Deps {
 	d := w.deps
-	d.Store = &servingWrites{Store: d.Store, cache: w.cache, log: d.Log, served: &w.served}
+	sw := &servingWrites{cache: w.cache, log: d.Log, served: &w.served}
+	d.Store = &writesThrough{Store: d.Store, stored: sw.serve}
 	return d
 }
 
@@ -131,7 +132,8 @@ func (w *wiring) servingDeps() reconcile.Deps {
 // it (see challengeWrites).
 func (w *wiring) challengeDeps() reconcile.Deps {
 	d := w.deps
-	d.Store = &challengeWrites{Store: d.Store, put: w.putChallengeOK, served: &w.served}
+	cw := &challengeWrites{put: w.putChallengeOK, served: &w.served}
+	d.Store = &writesThrough{Store: d.Store, stored: cw.serve}
 	return d
 }
 
