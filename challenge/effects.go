@@ -119,8 +119,13 @@ func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
 	}
 	st := &o.ch.Status
 	if err == nil {
+		// Not written on its own: the accept intent, decided next, stores
+		// it with Accepting in one write. Until then it lives only in this
+		// reconcile, and a crash or a missing account slot before that
+		// write costs no more than checking again (the check is local and
+		// changes nothing anywhere).
 		st.SelfCheckPassed, st.Reason = true, ""
-		return selfChecked{}
+		return reconcile.Defer(time.Time{})
 	}
 	if ctx.Err() != nil {
 		return err
@@ -209,8 +214,8 @@ func (r *Reconciler) alreadyAccepted(o outcome, authz *acme.Authorization) bool 
 
 // poll reads the authorization of an accepted challenge. An answer that
 // changes nothing status records is not written (a write would wake the
-// Order with nothing new, and churn the Store once per poll): poll returns
-// a pollAgain instead, carrying when to look next.
+// Order with nothing new, and churn the Store once per poll): poll defers
+// it (reconcile.Defer) to when to look next.
 func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 	return r.acme(ctx, l, func(ctx context.Context, cl *acme.Client) error {
 		authz, err := cl.GetAuthorization(acmeproto.WithAction(ctx, acmeproto.ActionGetAuthorization), o.ch.Spec.AuthorizationURL)
@@ -219,7 +224,7 @@ func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 		}
 		st := &o.ch.Status
 		if !acmeproto.Status(authz.Status).Final() && st.Reason == "" && st.State == challengeState(authz, o.ch.Spec.URL) {
-			return pollAgain{at: o.now.Add(r.authzPoll(o))}
+			return reconcile.Defer(o.now.Add(r.authzPoll(o)))
 		}
 		r.recordAuthorization(o, authz)
 		return nil
@@ -242,25 +247,6 @@ func (r *Reconciler) authzPoll(o outcome) time.Duration {
 // pollPolicy is how often an accepted challenge's authorization is read.
 func (r *Reconciler) pollPolicy() acmeproto.Poll {
 	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
-}
-
-// selfChecked is check's answer when the self-check passed: that is not
-// written on its own. The accept intent, decided next, stores it with
-// Accepting in one write; until then it lives only in this reconcile, and
-// a crash or a missing account slot before that write costs no more than
-// checking again (the check is local and changes nothing anywhere).
-type selfChecked struct{}
-
-func (selfChecked) Error() string {
-	return "challenge: self-check passed, recorded with the accept intent"
-}
-
-// pollAgain is poll's answer when the authorization is as status records
-// it: nothing is written and the challenge is looked at again at the time.
-type pollAgain struct{ at time.Time }
-
-func (p pollAgain) Error() string {
-	return "challenge: authorization unchanged, poll again at " + p.at.UTC().Format(time.RFC3339Nano)
 }
 
 // challengeState is the state of a pending authorization's challenge url.

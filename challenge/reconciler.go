@@ -75,19 +75,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if p.Effect != nil {
 			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
 		}
+		// A deferred outcome (a passed self-check: Next is now; an
+		// unchanged authorization: Next is the next look) goes on like a
+		// stored one: ch holds it, and the next decision's write stores
+		// it (past maxSteps, the next visit takes the step again).
 		next, ok, err := r.execute(ctx, s, ch, p)
 		if !ok {
 			// No slot of the account: nothing was written, so the same
 			// step is decided again when the slot comes.
 			return next, nil
-		}
-		if again := (pollAgain{}); errors.As(err, &again) {
-			return again.at, nil
-		}
-		if errors.As(err, new(selfChecked)) {
-			// Passed, and nothing written: decided on again at once as
-			// checked (past maxSteps, the next visit checks again).
-			next, err = r.deps.Clock.Now(), nil
 		}
 		if err != nil {
 			return time.Time{}, err
@@ -120,12 +116,7 @@ func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p rec
 	}
 	done := r.deps.Observe(meta.KindChallenge, l.snapshot, &p)
 	next, err = reconcile.Execute(ctx, r.claimDeps(ch), p)
-	if errors.As(err, new(selfChecked)) {
-		// The step ran and ch holds its outcome, which the next write stores.
-		done(next, nil)
-	} else {
-		done(next, err)
-	}
+	done(next, err)
 	return next, true, err
 }
 

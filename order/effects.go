@@ -210,18 +210,11 @@ func (r *Reconciler) readAuthorizations(ctx context.Context, v *visit) error {
 		st.State = StatePending
 	}
 	succeeded(v.o)
-	return authorizationsRead{}
-}
-
-// authorizationsRead is readAuthorizations' answer when it read every
-// authorization: that is not written on its own. The decision taken next
-// in the same visit (the Challenges to create, or the finalize intent)
-// stores it in its own write (Reconcile); a crash before that write costs
-// reading the authorizations again, which changes nothing at the CA.
-type authorizationsRead struct{}
-
-func (authorizationsRead) Error() string {
-	return "order: authorizations read, recorded with the next write"
+	// Not written on its own: the decision taken next in the same visit
+	// (the Challenges to create, or the finalize intent) stores it in its
+	// own write (Reconcile); a crash before that write costs reading the
+	// authorizations again, which changes nothing at the CA.
+	return reconcile.Defer(time.Time{})
 }
 
 // getOrder reads the ACME order and moves on with what the CA says.

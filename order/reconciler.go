@@ -68,7 +68,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 }
 
 // advance is Reconcile's visit. *unrecorded is the Order whose
-// authorizations it read while they are not stored yet (authorizationsRead):
+// authorizations it read while they are not stored yet (deferred):
 // the decision on them stores them with its plan, or recordRead does when
 // the visit ends with a step instead (which is written with its intent, in
 // the next visit).
@@ -125,10 +125,10 @@ func (r *Reconciler) advance(ctx context.Context, ref meta.Ref, unrecorded **Ord
 			v.profile, v.preferred = s.ACME.Profile, s.ACME.PreferredChain
 		}
 		d.plan.Effect = r.effect(d.step, v)
-		next, ok, err := r.execute(ctx, iss, ref, s, d.plan)
+		next, deferred, ok, err := r.execute(ctx, iss, ref, s, d.plan)
 		*unrecorded = nil
-		if errors.As(err, new(authorizationsRead)) {
-			*unrecorded, err = v.o, nil
+		if deferred {
+			*unrecorded = v.o
 		}
 		if err != nil && written != nil && errors.Is(err, store.ErrNotFound) {
 			// Deleted since the round before stored it (its owner went):
@@ -209,24 +209,21 @@ func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Objec
 // execute carries out a plan with an ACME call holding a slot of the
 // account, given back however Execute ends (a panic included: the Manager
 // recovers it, and a leaked slot would block the account for good). ok is
-// false when there was no slot: next says when to look again.
-func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Ref, s *snapshot, p reconcile.Plan) (next time.Time, ok bool, err error) {
+// false when there was no slot: next says when to look again. deferred
+// is true when the step's outcome is in p.Object only (reconcile.Defer),
+// for the next write to store.
+func (r *Reconciler) execute(ctx context.Context, iss issuer.Object, ref meta.Ref, s *snapshot, p reconcile.Plan) (next time.Time, deferred, ok bool, err error) {
 	release, retryAt, ok := r.slot(iss, ref)
 	if !ok {
 		// The account is rate limited, or busy with as much work as the
 		// CA is allowed to hold: do not take a worker waiting for it.
-		return retryAt, false, nil
+		return retryAt, false, false, nil
 	}
 	defer release()
 	done := r.deps.Observe(meta.KindOrder, s, &p)
-	next, err = reconcile.Execute(ctx, r.deps, p)
-	if errors.As(err, new(authorizationsRead)) {
-		// The step ran and p.Object holds its outcome, which the next write stores.
-		done(next, nil)
-	} else {
-		done(next, err)
-	}
-	return next, true, err
+	out, err := reconcile.ExecuteOutcome(ctx, r.deps, p)
+	done(out.Next, err)
+	return out.Next, out.Deferred, true, err
 }
 
 // heldSince reports whether iss's account is held by the CA now, though it

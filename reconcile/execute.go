@@ -40,7 +40,8 @@ func ClaimTTL(work time.Duration) time.Duration {
 // claim and stores the outcome. It returns when to look at the object again.
 // A store.ErrConflict means the snapshot was stale: reload and decide again.
 // A reconciler that decides again on what p wrote uses ExecuteOutcome,
-// which also says which children were stored already.
+// which also says which children were stored already, and whether the
+// effect deferred its outcome (Defer) to the Object's next write.
 func Execute(ctx context.Context, d Deps, p Plan) (time.Time, error) {
 	out, err := ExecuteOutcome(ctx, d, p)
 	return out.Next, err
@@ -88,20 +89,20 @@ func ExecuteOutcome(ctx context.Context, d Deps, p Plan) (Outcome, error) {
 		return out, nil
 	}
 	var err error
-	out.Next, err = perform(ctx, d, p.Object, p.Effect)
+	out.Next, out.Deferred, err = perform(ctx, d, p.Object, p.Effect)
 	return out, err
 }
 
 // perform runs one effect under its claim and writes the outcome it
-// recorded into obj.
-func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time, error) {
+// recorded into obj, unless the effect deferred it (Defer).
+func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (next time.Time, deferred bool, err error) {
 	if e.Claim != nil {
 		lease, err := d.Store.Acquire(ctx, e.Claim.Name, d.Owner, e.Claim.TTL)
 		if errors.Is(err, store.ErrLocked) {
-			return d.Clock.Now().Add(e.Claim.Busy), nil
+			return d.Clock.Now().Add(e.Claim.Busy), false, nil
 		}
 		if err != nil {
-			return time.Time{}, fmt.Errorf("reconcile: claim %s: %w", e.Claim.Name, err)
+			return time.Time{}, false, fmt.Errorf("reconcile: claim %s: %w", e.Claim.Name, err)
 		}
 		defer func() {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
@@ -124,19 +125,26 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (time.Time
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
 		if err := fresh(ctx, d, obj); err != nil {
-			return time.Time{}, lostOr(ctx, err)
+			return time.Time{}, false, lostOr(ctx, err)
 		}
 	}
 	if err := e.Do(ctx); err != nil {
-		return time.Time{}, fmt.Errorf("reconcile: %s: %w", e.Name, lostOr(ctx, err))
+		err = lostOr(ctx, err)
+		if def, ok := errors.AsType[*deferral](err); ok {
+			if def.next.IsZero() {
+				return d.Clock.Now(), true, nil
+			}
+			return def.next, true, nil
+		}
+		return time.Time{}, false, fmt.Errorf("reconcile: %s: %w", e.Name, err)
 	}
 	// Recorded while the claim is still held (it is released after this).
 	wctx, cancel := RecordContext(ctx)
 	defer cancel()
 	if err := d.Store.Update(wctx, obj); err != nil {
-		return time.Time{}, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
+		return time.Time{}, false, fmt.Errorf("reconcile: record %s of %s: %w", e.Name, meta.RefOf(obj), err)
 	}
-	return d.Clock.Now(), nil
+	return d.Clock.Now(), false, nil
 }
 
 // lostOr returns why ctx ended if its claim was lost, else err.

@@ -15,6 +15,10 @@ type Outcome struct {
 	// ended before deciding on them, created them under the same name,
 	// and they may differ from what the plan would have written.
 	Existed []meta.Ref
+	// Deferred is true when the plan's Effect ran and deferred its outcome
+	// (Defer): the outcome is in Plan.Object, not in the Store, and the
+	// Object's next write stores it.
+	Deferred bool
 }
 
 // Stored reports whether the Store holds every child the plan created as
