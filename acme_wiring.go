@@ -75,7 +75,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,
 		Enqueue:          enqueue,
-		OrderState:       readOrderState,
+		OrderState:       order.OwnerState,
 		SelfCheck:        w.metrics.SelfCheck(w.selfCheck),
 		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,

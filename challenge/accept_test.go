@@ -15,6 +15,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store/memory"
@@ -58,8 +59,9 @@ func newCAFixture(ctx context.Context, t *testing.T, status challenge.Status) *c
 
 func (f *caFixture) replica(owner string) *challenge.Reconciler {
 	return challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: owner}, challenge.Options{
-		Clients:   f.ca,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 	})
 }
 

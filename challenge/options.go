@@ -41,8 +41,9 @@ type SolverFunc func(ctx context.Context, ch *Challenge) (solver.Solver, error)
 // nil error means it would.
 type SelfCheckFunc func(ctx context.Context, ch *Challenge, s solver.Solver) error
 
-// Options configure the challenge reconciler. Clients and SolverFor are
-// required; every other zero field takes the documented default.
+// Options configure the challenge reconciler. Clients, SolverFor and
+// OrderState are required; every other zero field takes the documented
+// default.
 type Options struct {
 	// Clients gives the ACME client of the challenge's issuer.
 	Clients ClientSource
@@ -55,11 +56,11 @@ type Options struct {
 	// Enqueue, if set, asks the Manager to reconcile a Challenge soon; an
 	// account slot kept for a waiting challenge is fetched through it.
 	Enqueue func(meta.Ref)
-	// OrderState, if set, reads the state of the Order named ref from r
-	// (wrapping store.ErrNotFound when it is gone) into the order package's
-	// own type, which a store keeping decoded objects copies. If nil, the
-	// Order's stable JSON form is read into a type of this package's, which
-	// such a store answers by encoding the Order and decoding it again.
+	// OrderState reads the state of the Order named ref, a Challenge's
+	// owner, from r (wrapping store.ErrNotFound when it is gone): a
+	// Challenge of a deleted or failed Order is abandoned. This package
+	// knows the Order only as a Ref, so the order package, which owns its
+	// type, provides it: order.OwnerState.
 	OrderState func(ctx context.Context, r store.Reader, ref meta.Ref) (State, error)
 	// SelfCheck overrides the self-check. If nil, the solver's Check is used
 	// when it implements solver.Checker; otherwise there is no self-check.

@@ -9,19 +9,6 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// ownerOrder reads just the state of the Order owning a Challenge; the
-// challenge package cannot import order (order imports challenge), and
-// status.state is part of the Order's stable JSON form.
-type ownerOrder struct {
-	ObjectMeta meta.ObjectMeta `json:"metadata"`
-	Status     struct {
-		State State `json:"state,omitempty"`
-	} `json:"status"`
-}
-
-func (o *ownerOrder) GetKind() meta.Kind        { return meta.KindOrder }
-func (o *ownerOrder) GetMeta() *meta.ObjectMeta { return &o.ObjectMeta }
-
 // abandonReason says why ch should stop before it is final: its Order was
 // deleted or failed, so nobody will use the authorization and whatever was
 // presented should go now rather than at a deadline. Empty means carry on.
@@ -30,7 +17,7 @@ func (r *Reconciler) abandonReason(ctx context.Context, ch *Challenge) (string, 
 		if ref.Kind != meta.KindOrder {
 			continue
 		}
-		state, err := r.orderState(ctx, ref)
+		state, err := r.opts.OrderState(ctx, r.deps.Store, ref)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return fmt.Sprintf("order %s was deleted", ref.Name), nil
@@ -41,16 +28,4 @@ func (r *Reconciler) abandonReason(ctx context.Context, ch *Challenge) (string, 
 		}
 	}
 	return "", nil
-}
-
-// orderState reads the state of the Order named ref (Options.OrderState).
-func (r *Reconciler) orderState(ctx context.Context, ref meta.Ref) (State, error) {
-	if r.opts.OrderState != nil {
-		return r.opts.OrderState(ctx, r.deps.Store, ref)
-	}
-	o := &ownerOrder{}
-	if err := r.deps.Store.Get(ctx, ref, o); err != nil {
-		return "", err
-	}
-	return o.Status.State, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 )
@@ -34,8 +35,9 @@ func TestUnchangedAuthorizationIsNotWrittenAndIsNoError(t *testing.T) {
 		}
 	}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a", Observer: observe}, challenge.Options{
-		Clients:   f.ca,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 	})
 	rv := f.get(ctx, t).ObjectMeta.ResourceVersion
 

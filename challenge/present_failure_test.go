@@ -14,6 +14,7 @@ import (
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store/memory"
@@ -35,7 +36,7 @@ func drive(ctx context.Context, t *testing.T, solverFor challenge.SolverFunc) (*
 		Spec:       issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://ca.test/dir"}},
 	}))
 	r := challenge.NewReconciler(reconcile.Deps{Store: st, Clock: clk, Owner: "replica-a"},
-		challenge.Options{Clients: noClients{}, SolverFor: solverFor})
+		challenge.Options{Clients: noClients{}, SolverFor: solverFor, OrderState: order.OwnerState})
 	ch := &challenge.Challenge{
 		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "c1"},
 		Spec: challenge.Spec{

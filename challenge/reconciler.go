@@ -59,8 +59,8 @@ func Serving(ch *Challenge) bool {
 // and executes the plan, step after step while each effect's outcome allows
 // the next at once, and says when to look again.
 func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, error) {
-	if r.opts.Clients == nil || r.opts.SolverFor == nil {
-		return time.Time{}, fmt.Errorf("%w: Clients and SolverFor are required", ErrMisconfigured)
+	if r.opts.Clients == nil || r.opts.SolverFor == nil || r.opts.OrderState == nil {
+		return time.Time{}, fmt.Errorf("%w: Clients, SolverFor and OrderState are required", ErrMisconfigured)
 	}
 	s, found, err := r.load(ctx, ref)
 	if err != nil || !found {

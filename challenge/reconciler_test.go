@@ -74,6 +74,7 @@ func newFixture(t *testing.T, fs *fakeSolver) *fixture {
 		Spec:       issuer.Spec{ACME: &issuer.ACMEIssuer{Server: "https://ca.test/dir"}},
 	}))
 	r := challenge.NewReconciler(reconcile.Deps{Store: st, Clock: clk}, challenge.Options{
+		OrderState:        order.OwnerState,
 		Clients:           noClients{},
 		SolverFor:         func(context.Context, *challenge.Challenge) (solver.Solver, error) { return fs, nil },
 		SelfCheckInterval: time.Second,
@@ -261,6 +262,24 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// The Order's state has one reader, Options.OrderState (order.OwnerState):
+// a reconciler without it is misconfigured, and says so before touching
+// the Challenge.
+func TestReconcilerWithoutOrderStateIsMisconfigured(t *testing.T) {
+	ctx := testCtx(t)
+	f := newFixture(t, &fakeSolver{})
+	ref := f.create(ctx, t, solver.HTTP01, challenge.Status{})
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk}, challenge.Options{
+		Clients:   noClients{},
+		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	_, err := r.Reconcile(ctx, ref)
+	require.ErrorIs(t, err, challenge.ErrMisconfigured)
+	assert.Contains(t, err.Error(), "OrderState")
+	presents, _ := f.fs.counts()
+	assert.Zero(t, presents, "nothing presented")
 }
 
 func TestChallengeOfAGoneOrFailedOrderIsAbandonedAndCleanedUp(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 )
@@ -37,8 +38,9 @@ func TestPassedSelfCheckIsStoredWithTheAcceptIntent(t *testing.T) {
 		atAccept.Store(f.get(ctx, t))
 	}
 	r := challenge.NewReconciler(reconcile.Deps{Store: counted, Clock: f.clk, Owner: "a"}, challenge.Options{
-		Clients:   f.ca,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 	})
 	_, err := r.Reconcile(ctx, f.ref)
 	require.NoError(t, err)
@@ -60,9 +62,10 @@ func TestPassedSelfCheckWithoutASlotChecksAgainThenAccepts(t *testing.T) {
 	g := &gate{closed: f.clk.Now().Add(2 * time.Second)}
 	checks := &countingChecker{fakeSolver: f.fs}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "m"}, challenge.Options{
-		Clients:   f.ca,
-		Accounts:  g,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return checks, nil },
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		Accounts:   g,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return checks, nil },
 	})
 	rv := f.get(ctx, t).ObjectMeta.ResourceVersion
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/issuer"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
@@ -56,9 +57,10 @@ func TestAcceptWaitsForASlotBeforeRecordingItsIntent(t *testing.T) {
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 	g := &gate{closed: f.clk.Now().Add(2 * time.Second)}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "m"}, challenge.Options{
-		Clients:   f.ca,
-		Accounts:  g,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		Accounts:   g,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 	})
 	rv := f.get(ctx, t).ObjectMeta.ResourceVersion
 
@@ -111,9 +113,10 @@ func TestChallengeClaimsUseTheManagersOwner(t *testing.T) {
 		f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 		st := &ownerStore{Store: f.st}
 		r := challenge.NewReconciler(reconcile.Deps{Store: st, Clock: f.clk, Owner: tc.deps}, challenge.Options{
-			Clients:   f.ca,
-			LockOwner: tc.lock,
-			SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+			OrderState: order.OwnerState,
+			Clients:    f.ca,
+			LockOwner:  tc.lock,
+			SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 		})
 		_, err := r.Reconcile(ctx, f.ref)
 		require.NoError(t, err)

@@ -257,6 +257,7 @@ func newEnv(ctx context.Context, t *testing.T, cfg envConfig) *env {
 // as a restarted process would.
 func (e *env) newChallengeReconciler() *challenge.Reconciler {
 	return challenge.NewReconciler(e.deps, challenge.Options{
+		OrderState:        order.OwnerState,
 		Clients:           staticClients{e.cl},
 		SolverFor:         func(context.Context, *challenge.Challenge) (solver.Solver, error) { return e.solver, nil },
 		RetryAfter:        e.rec.RetryAfter,
