@@ -57,20 +57,39 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 	)
 	limit := s.pageSize
 	ceiling := math.MaxInt // the largest page asked for since one was too large
+	kv, bound := clientv3.KV(s.client.KV), (*pageBound)(nil)
+	if s.growPages {
+		kv, bound = s.boundedKV()
+	}
 	for {
 		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit))}
 		if rev != 0 {
 			ops = append(ops, clientv3.WithRev(rev))
 		}
 		pctx, cancel := s.opContext(ctx) // per page: a long list is not one request
-		resp, err := s.client.Get(pctx, from, ops...)
+		resp, err := kv.Get(pctx, from, ops...)
 		cancel()
-		if err != nil && s.growPages && limit > 1 && tooLargeForClient(err) {
-			// A page grew past the receive limit of a caller's client:
-			// ask for half, at the same revision, and grow no more.
-			limit = max(1, limit/2)
-			ceiling = limit
-			continue
+		if err != nil && s.growPages && tooLargeForClient(err) {
+			switch {
+			case limit > 1 && bound != nil:
+				// The page went past its bound (its objects turned
+				// larger): ask for half, at the same revision; the
+				// pages after it are sized from what it holds.
+				limit = max(1, limit/2)
+				continue
+			case limit > 1:
+				// Past the receive limit of a caller's client whose KV
+				// was replaced (boundedKV): ask for half and grow no
+				// more, since that limit is not known.
+				limit = max(1, limit/2)
+				ceiling = limit
+				continue
+			case bound != nil && bound.bound > 0 && bound.bound < bound.clientLimit:
+				// One object larger than the page bound: read alone,
+				// up to the client's own limit.
+				bound.bound = 0
+				continue
+			}
 		}
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
@@ -94,7 +113,12 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 		if s.growPages {
-			limit = min(ceiling, nextPageSize(limit, objectSizeEstimate(resp.Kvs), s.pageBytes))
+			aim := s.pageBytes
+			if bound != nil {
+				bound.bound = int(min(s.pageBytes, math.MaxInt32))
+				aim = int64(bound.limit()) * pageAimPercent / 100
+			}
+			limit = min(ceiling, nextPageSize(limit, objectSizeEstimate(resp.Kvs), aim))
 		}
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
@@ -149,6 +173,12 @@ func (s *Store) listed(kv *mvccpb.KeyValue, opts store.ListOptions) (store.Raw, 
 	}, true, nil
 }
 
+// pageAimPercent is how much of its byte bound a growing page is sized
+// to fill: objects up to a third larger than those the size was taken
+// from still fit, so only a page where they grow more is refused and
+// asked for again (in halves).
+const pageAimPercent = 75
+
 // nextPageSize returns how many objects the page after one of limit
 // objects asks for when Config.PageSize is left zero: as many objects of
 // objectSize bytes as fit in pageBytes, but at most twice limit (a page
@@ -168,7 +198,7 @@ func objectSizeEstimate(kvs []*mvccpb.KeyValue) int {
 	total, tail := 0, 0
 	tailFrom := len(kvs) * 3 / 4
 	for i, kv := range kvs {
-		n := len(kv.Key) + len(kv.Value)
+		n := kvWireSize(kv)
 		total += n
 		if i >= tailFrom {
 			tail += n
@@ -178,4 +208,39 @@ func objectSizeEstimate(kvs []*mvccpb.KeyValue) int {
 		return 0
 	}
 	return max(total/len(kvs), tail/(len(kvs)-tailFrom))
+}
+
+// kvWireSize is how many bytes kv takes in a Range answer, as gRPC's
+// receive limit counts them: the KeyValue message (its key and value, and
+// its revisions, version and lease as varints) with its own field tag and
+// length. Counted by hand: proto.Size walks the message by reflection.
+func kvWireSize(kv *mvccpb.KeyValue) int {
+	n := bytesField(len(kv.Key)) + bytesField(len(kv.Value)) +
+		varintField(kv.CreateRevision) + varintField(kv.ModRevision) + varintField(kv.Version) + varintField(kv.Lease)
+	return 1 + varintLen(uint64(n)) + n
+}
+
+// bytesField is the encoded size of a bytes field of n bytes (none if 0).
+func bytesField(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return 1 + varintLen(uint64(n)) + n
+}
+
+// varintField is the encoded size of an int64 field of value v (none if 0).
+func varintField(v int64) int {
+	if v == 0 {
+		return 0
+	}
+	return 1 + varintLen(uint64(v))
+}
+
+// varintLen is how many bytes protobuf's varint encoding of v takes.
+func varintLen(v uint64) int {
+	l := 1
+	for ; v >= 0x80; v >>= 7 {
+		l++
+	}
+	return l
 }

@@ -3,6 +3,7 @@ package etcd_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/etcd"
@@ -196,42 +198,73 @@ func TestListPagesGrowUnlessPageSizeIsSet(t *testing.T) {
 	}
 }
 
-// With PageSize left zero, a page that grows past the receive limit of a
-// caller's client (gRPC's usual 4 MiB) is asked for again in halves at
-// the same revision, instead of failing the List: 2,000 objects of 4 KiB
-// make a second page of 1,000 that this client refuses.
+// With PageSize left zero, no page is asked for past the receive limit of
+// a caller's client (here gRPC's usual 4 MiB), and the page where objects
+// turn larger than the pages were sized for is refused and asked for again
+// in halves at the same revision, instead of failing the List: 1,000
+// objects of 1 KiB make the second page 1,000 objects long, and 1,000 of
+// 12 KiB follow.
 func TestListHalvesPagesTooLargeForTheClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
 	writer := openStore(t, srv, etcd.Config{})
-	const n = 2000
-	createWidgets(ctx, t, writer, "ns", n, strings.Repeat("x", 4<<10))
+	createWidgets(ctx, t, writer, "a", 1000, strings.Repeat("x", 1<<10))
+	createWidgets(ctx, t, writer, "b", 1000, strings.Repeat("x", 12<<10))
 
-	var refused atomic.Int32
-	cfg := srv.ClientConfig()
-	cfg.MaxCallRecvMsgSize = 4 << 20
-	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
-		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			err := invoker(ctx, method, req, reply, cc, opts...)
-			if strings.HasSuffix(method, "/Range") && status.Code(err) == codes.ResourceExhausted {
-				refused.Add(1)
-			}
-			return err
-		}))
-	c, err := clientv3.New(cfg)
+	rec := &rangeRecorder{}
+	const limit = 4 << 20
+	s, err := etcd.Open(etcd.Config{Client: rec.client(t, srv, limit)})
 	require.NoError(t, err)
-	defer c.Close()
+	defer s.Close()
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 2000)
+	for i, raw := range res.Items {
+		require.Equal(t, fmt.Sprintf("w%05d", i%1000), raw.Ref.Name)
+	}
+	pages, refused := rec.seen()
+	assert.Positive(t, refused, "some page was too large for the client")
+	for _, n := range pages {
+		assert.LessOrEqual(t, n, limit)
+	}
+}
+
+// passKV is a KV of a caller's own (as namespace.NewKV makes): List reads
+// through it.
+type passKV struct {
+	clientv3.KV
+	gets atomic.Int32
+}
+
+func (p *passKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	p.gets.Add(1)
+	return p.KV.Get(ctx, key, opts...)
+}
+
+// A Client whose KV was replaced is read through that KV; its pages,
+// bounded only by its receive limit (64 KiB here, 400 KiB of objects),
+// are halved when refused.
+func TestListReadsThroughAReplacedKV(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	createWidgets(ctx, t, writer, "ns", 40, strings.Repeat("x", 10<<10))
+
+	rec := &rangeRecorder{}
+	c := rec.client(t, srv, 64<<10)
+	kv := &passKV{KV: c.KV}
+	c.KV = kv
 	s, err := etcd.Open(etcd.Config{Client: c})
 	require.NoError(t, err)
 	defer s.Close()
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
 	require.NoError(t, err)
-	require.Len(t, res.Items, n)
-	for i, raw := range res.Items {
-		require.Equal(t, fmt.Sprintf("w%05d", i), raw.Ref.Name)
-	}
-	assert.Positive(t, refused.Load(), "some page was too large for the client")
+	require.Len(t, res.Items, 40)
+	_, refused := rec.seen()
+	assert.Positive(t, refused)
+	assert.Positive(t, kv.gets.Load(), "read through the client's KV")
 }
 
 // createWidgets creates n Widgets w00000… in namespace ns, each with blob
@@ -258,53 +291,119 @@ func createWidgets(ctx context.Context, t *testing.T, s *etcd.Store, ns string, 
 	}
 }
 
-// Growing pages shrink again when objects turn larger: 1,000 small
-// objects, then 1,000 of 4 KiB, listed with pages aiming at 256 KiB. Only
-// the page where they turn larger, sized from the small ones before it,
-// may go past twice that; the pages after it are sized from the large.
-func TestListPagesShrinkWhenObjectsGrow(t *testing.T) {
+// rangeRecorder is a client of srv that notes the wire size of every
+// Range answer it accepts, and counts those refused as too large.
+type rangeRecorder struct {
+	mu      sync.Mutex
+	pages   []int
+	refused int
+}
+
+func (r *rangeRecorder) client(t *testing.T, srv *etcdtest.Server, recvLimit int) *clientv3.Client {
+	t.Helper()
+	cfg := srv.ClientConfig()
+	cfg.MaxCallRecvMsgSize = recvLimit
+	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if !strings.HasSuffix(method, "/Range") {
+				return err
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			switch {
+			case err == nil:
+				r.pages = append(r.pages, proto.Size(reply.(*etcdserverpb.RangeResponse)))
+			case status.Code(err) == codes.ResourceExhausted:
+				r.refused++
+			}
+			return err
+		}))
+	c, err := clientv3.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func (r *rangeRecorder) seen() (pages []int, refused int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.pages), r.refused
+}
+
+// No growing page is received past its byte target, however suddenly the
+// objects grow: 1,000 small objects, 1,000 of 4 KiB, then 3,000 small
+// again, listed with pages aiming at 256 KiB. A page sized from the small
+// objects that reaches the large ones is refused before it is decoded and
+// asked for again in halves; once past the large ones, pages grow again
+// (a List of small objects in small pages is quadratic in etcd).
+func TestListPagesNeverExceedTheirByteTarget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
 	writer := openStore(t, srv, etcd.Config{})
 	createWidgets(ctx, t, writer, "a", 1000, "")
 	createWidgets(ctx, t, writer, "b", 1000, strings.Repeat("x", 4<<10))
+	createWidgets(ctx, t, writer, "c", 3000, "")
 
-	var mu sync.Mutex
-	var pages []int
-	cfg := srv.ClientConfig()
-	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
-		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			err := invoker(ctx, method, req, reply, cc, opts...)
-			if r, ok := reply.(*etcdserverpb.RangeResponse); ok && err == nil {
-				n := 0
-				for _, kv := range r.Kvs {
-					n += len(kv.Key) + len(kv.Value)
-				}
-				mu.Lock()
-				pages = append(pages, n)
-				mu.Unlock()
-			}
-			return err
-		}))
-	c, err := clientv3.New(cfg)
-	require.NoError(t, err)
-	defer c.Close()
-	s, err := etcd.Open(etcd.Config{Client: c})
+	rec := &rangeRecorder{}
+	s, err := etcd.Open(etcd.Config{Client: rec.client(t, srv, 0)})
 	require.NoError(t, err)
 	defer s.Close()
 	const target = 256 << 10
 	etcd.SetPageBytes(s, target)
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
 	require.NoError(t, err)
-	require.Len(t, res.Items, 2000)
-	mu.Lock()
-	defer mu.Unlock()
+	require.Len(t, res.Items, 5000)
+	for i, ns := range []string{"a", "b", "c"} {
+		from := []int{0, 1000, 2000}[i]
+		n := []int{1000, 1000, 3000}[i]
+		for j := range n {
+			require.Equal(t, ns, res.Items[from+j].Ref.Namespace)
+			require.Equal(t, fmt.Sprintf("w%05d", j), res.Items[from+j].Ref.Name)
+		}
+	}
+	pages, refused := rec.seen()
+	for _, n := range pages {
+		assert.LessOrEqual(t, n, target, "a page of %d bytes, of %v", n, pages)
+	}
+	assert.Positive(t, refused, "the page where objects grew was refused")
+	// 1,000 small objects fit in one page of the target, 1,000 large in
+	// about 22: a List whose pages stayed small after the large objects
+	// would take 3,000/40 = 75 pages for the last namespace alone.
+	assert.Less(t, len(pages), 50, "pages grew again after the large objects: %v", pages)
+}
+
+// An object larger than the page target on its own is still listed: read
+// alone, up to the client's receive limit.
+func TestListReadsAnObjectLargerThanThePageTargetAlone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	createWidgets(ctx, t, writer, "a", 20, "")
+	createWidgets(ctx, t, writer, "b", 3, strings.Repeat("x", 8<<10))
+	createWidgets(ctx, t, writer, "c", 20, "")
+
+	rec := &rangeRecorder{}
+	s, err := etcd.Open(etcd.Config{Client: rec.client(t, srv, 0)})
+	require.NoError(t, err)
+	defer s.Close()
+	const target = 4 << 10
+	etcd.SetPageBytes(s, target)
+	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 43)
+	var w storetest.Widget
+	require.NoError(t, res.Items[20].Decode(&w))
+	assert.Equal(t, "b", w.Metadata.Namespace)
+	assert.Len(t, w.Data["blob"], 8<<10)
+	pages, _ := rec.seen()
 	over := 0
 	for _, n := range pages {
-		if n > 2*target {
+		if n > target {
 			over++
 		}
 	}
-	assert.LessOrEqual(t, over, 1, "pages over twice %d bytes, of %v", target, pages)
+	assert.Equal(t, 3, over, "only the three large objects, each alone: %v", pages)
 }
