@@ -56,7 +56,9 @@
 // in between is refused too. (On Linux an object file is read with one
 // openat(O_NOFOLLOW|O_NONBLOCK) relative to its directory's handle, and
 // checked from the descriptor before a byte of it is read: the same
-// refusals, in a third of the system calls.)
+// refusals, in a third of the system calls. Only what the directory
+// listing, or an fstatat when there is none, calls a regular file is
+// opened: a device node is refused unopened, since opening one can act.)
 //
 // Modes (Unix). A directory or file that other users can write (mode &
 // 0o022) is refused, by Open and by every operation that meets it: another

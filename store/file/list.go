@@ -130,17 +130,17 @@ const readsPerWorker = 256
 // after another is most of its start. Per-file problems are returned in
 // bad; err is for I/O failures.
 func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (items []store.Raw, bad []error, err error) {
-	all, err := d.names()
+	all, err := d.entries()
 	if err != nil {
 		return nil, nil, err
 	}
 	names := all[:0]
-	for _, file := range all {
-		name, ok := strings.CutSuffix(file, ".json")
+	for _, e := range all {
+		name, ok := strings.CutSuffix(e.name, ".json")
 		if !ok || strings.HasPrefix(name, ".") || name == "" {
 			continue // temporary files and strangers
 		}
-		names = append(names, name)
+		names = append(names, dirEntry{name: name, regular: e.regular})
 	}
 	type read struct {
 		item store.Raw
@@ -153,12 +153,12 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 	readRange := func(lo, hi int) {
 		var scratch []byte // each file is read into it in turn
 		for i := lo; i < hi; i++ {
-			ref := meta.Ref{Kind: kind, Namespace: ns, Name: names[i]}
-			r, err := readRecord(d, names[i]+".json", ref, want, &scratch)
+			ref := meta.Ref{Kind: kind, Namespace: ns, Name: names[i].name}
+			r, err := readRecord(d, names[i].name+".json", names[i].regular, ref, want, &scratch)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				// deleted by a Delete of a process ignoring the lock
-			case errors.Is(err, ErrUnsafePath) && isDir(d, names[i]+".json"):
+			case errors.Is(err, ErrUnsafePath) && isDir(d, names[i].name+".json"):
 				// a stranger (names were listed without looking at them)
 			case errors.Is(err, store.ErrCorrupt), errors.Is(err, ErrUnsafePath):
 				reads[i].bad = fmt.Errorf("file: list: %w", err)

@@ -5,19 +5,33 @@ import (
 	"io/fs"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // readObjectFile reads the object file name in f into buf (grown if it is
 // too small) and returns what it read; see readObject for what it refuses.
+// listedRegular says a directory listing just called name a regular file
+// (getdents' d_type, see entries).
 //
-// One openat relative to f's descriptor, with O_NOFOLLOW, replaces
-// os.Root's lstat, open, poller registration and fstat: the kernel refuses
-// a symbolic link at the name itself, and the fstat that follows refuses
-// anything but a regular file before a byte is read (O_NONBLOCK, so that
-// opening a planted FIFO cannot block). A Manager's start reads every
-// object file, 300k of them at 100k certificates, and the system calls
-// were most of that.
-func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
+// Nothing but a regular file is opened: opening a device node can act (a
+// tape rewinds, a terminal becomes the controlling one). Unless the
+// listing said it is a regular file, an fstatat relative to f's
+// descriptor, not following a link, looks at name first, and refuses a
+// link or a special file without opening it. Then one openat, with
+// O_NOFOLLOW and O_NONBLOCK, and an fstat of what it opened, which must be
+// a regular file, and the one looked at: a name replaced since (a writer's
+// rename) is looked at again. This replaces os.Root's lstat, open, poller
+// registration and fstat: a Manager's start reads every object file, 300k
+// of them at 100k certificates, and the system calls were most of that.
+//
+// A name replaced by a special file between the look (or the listing) and
+// the openat is opened, and refused by the fstat. Only the store's own user
+// or root can do that (a directory other users can write is refused), and
+// they can open the device themselves; closing that window too (openat
+// O_PATH, fstat, then opening /proc/self/fd/N) made a List cost half as
+// much CPU again.
+func (f *folder) readObjectFile(name string, listedRegular bool, buf []byte) ([]byte, error) {
 	dir, err := f.dirFile()
 	if err != nil {
 		return nil, err
@@ -26,28 +40,36 @@ func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
 	defer runtime.KeepAlive(dir)
 	abs := f.path(name)
 	for attempt := 1; ; attempt++ {
+		var looked *unix.Stat_t
+		if !listedRegular || attempt > 1 {
+			looked = new(unix.Stat_t)
+			if err := lstatAt(dirfd, name, looked); err != nil {
+				return nil, &fs.PathError{Op: "fstatat", Path: abs, Err: err}
+			}
+			if err := checkFileMode(abs, fileMode(looked.Mode)); err != nil {
+				return nil, err
+			}
+		}
 		fd, err := openNoFollow(dirfd, name)
 		if err == syscall.ENOENT {
 			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
 		}
 		if err != nil {
-			// ELOOP is a link, or a file renamed over one since; ENXIO a
-			// socket, ENODEV or EOPNOTSUPP another special file: refuse
-			// it by name, as the lstat before an open would have.
-			if refused := f.refuseNonFile(name); refused != nil {
-				return nil, refused
+			// ELOOP, or the error of a special file: replaced since it
+			// was looked at (or listed).
+			if attempt < openAttempts {
+				continue
 			}
-			if err == syscall.ELOOP {
-				// A file now: a writer's rename landed since the openat.
-				if attempt < openAttempts {
-					continue
-				}
-				return nil, &UnsafePathError{Path: abs, Problem: problemReplaced}
-			}
-			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
+			return nil, &UnsafePathError{Path: abs, Problem: problemReplaced}
 		}
-		data, err := f.readOpened(fd, abs, buf)
+		data, err := f.readOpened(fd, abs, looked, buf)
 		_ = syscall.Close(fd)
+		if errors.Is(err, errReplaced) && attempt < openAttempts {
+			continue // replaced since it was looked at: look again
+		}
+		if errors.Is(err, errReplaced) {
+			return nil, &UnsafePathError{Path: abs, Problem: problemReplaced}
+		}
 		if errors.Is(err, errChangedWhileRead) && attempt < openAttempts {
 			continue // written in place while read: read it again
 		}
@@ -55,6 +77,19 @@ func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
 			return nil, &UnsafePathError{Path: abs, Problem: problemChanged}
 		}
 		return data, err
+	}
+}
+
+// errReplaced is readOpened's answer when the file it was given is not the
+// one that was looked at.
+var errReplaced = errors.New("file: object file replaced since it was looked at")
+
+// lstatAt is fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW).
+func lstatAt(dirfd int, name string, st *unix.Stat_t) error {
+	for {
+		if err := unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW); err != unix.EINTR {
+			return err
+		}
 	}
 }
 
@@ -68,22 +103,16 @@ func openNoFollow(dirfd int, name string) (int, error) {
 	}
 }
 
-// refuseNonFile returns the error that refuses what is at name in f, or
-// nil if it is now a file the store can read.
-func (f *folder) refuseNonFile(name string) error {
-	fi, err := f.Lstat(name)
-	if err != nil {
-		return err
-	}
-	return checkFile(f.path(name), fi)
-}
-
-// readOpened checks the file open at fd (see checkFile and makePrivate)
-// and reads it into buf.
-func (f *folder) readOpened(fd int, abs string, buf []byte) ([]byte, error) {
+// readOpened checks the file open at fd, which must be the one looked at
+// if any (errReplaced; see checkFile and makePrivate), and reads it into
+// buf.
+func (f *folder) readOpened(fd int, abs string, looked *unix.Stat_t, buf []byte) ([]byte, error) {
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
 		return nil, &fs.PathError{Op: "fstat", Path: abs, Err: err}
+	}
+	if looked != nil && (st.Dev != looked.Dev || st.Ino != looked.Ino) {
+		return nil, errReplaced
 	}
 	mode := fileMode(st.Mode)
 	if err := checkFileMode(abs, mode); err != nil {

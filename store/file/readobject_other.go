@@ -10,11 +10,12 @@ import (
 
 // readObjectFile reads the object file name in f into buf (grown if it is
 // too small) and returns what it read; see readObject for what it refuses.
-// The store replaces an object file, never writes one in place, but
+// It looks at name before opening it (os.Root's lstat), whatever a listing
+// said of it (listedRegular). The store replaces an object file, never writes one in place, but
 // another program may: a file whose size changes while it is read is read
 // again, and refused if it never settles, never returned truncated or
 // partial to pass for a corrupt object.
-func (f *folder) readObjectFile(name string, buf []byte) ([]byte, error) {
+func (f *folder) readObjectFile(name string, _ bool, buf []byte) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
 		data, err := f.readObjectFileOnce(name, buf)
 		if errors.Is(err, errChangedWhileRead) && attempt < openAttempts {

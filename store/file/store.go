@@ -325,17 +325,19 @@ type record struct {
 	Object   json.RawMessage `json:"object"`
 }
 
-// readRecord reads and decodes the object file name in d; with listed set,
+// readRecord reads and decodes the object file name in d (listedRegular:
+// a directory listing just called it a regular file; see readObjectFile);
+// with listed set,
 // only the metadata a List needs (see decodeRecord). A missing file is
 // fs.ErrNotExist; an undecodable one wraps store.ErrCorrupt and names it.
 // If scratch is not nil the file is read into it (and it is kept, grown
 // if need be, for the next read); the record shares nothing with it.
-func readRecord(d *folder, name string, ref meta.Ref, listed *metaWanted, scratch *[]byte) (*record, error) {
+func readRecord(d *folder, name string, listedRegular bool, ref meta.Ref, listed *metaWanted, scratch *[]byte) (*record, error) {
 	var buf []byte
 	if scratch != nil {
 		buf = *scratch
 	}
-	data, err := d.readObjectFile(name, buf)
+	data, err := d.readObjectFile(name, listedRegular, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -396,6 +398,6 @@ func (s *Store) readObject(dir, name string) (data []byte, where string, err err
 		return nil, "", err
 	}
 	defer d.close()
-	data, err = d.readObjectFile(name, nil)
+	data, err = d.readObjectFile(name, false, nil)
 	return data, d.path(name), err
 }

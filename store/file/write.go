@@ -73,7 +73,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 			return err
 		}
 		defer d.close()
-		old, err := readRecord(d, name, ref, nil, nil)
+		old, err := readRecord(d, name, false, ref, nil, nil)
 		if errors.Is(err, fs.ErrNotExist) {
 			return store.ErrNotFound
 		}
@@ -111,7 +111,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 			return err
 		}
 		defer d.close()
-		old, err := readRecord(d, name, ref, nil, nil)
+		old, err := readRecord(d, name, false, ref, nil, nil)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return store.ErrNotFound
