@@ -364,6 +364,7 @@ func TestListPagesNeverExceedTheirByteTarget(t *testing.T) {
 		}
 	}
 	pages, refused := rec.seen()
+	t.Logf("pages (bytes): %v; refused: %d", pages, refused)
 	for _, n := range pages {
 		assert.LessOrEqual(t, n, target, "a page of %d bytes, of %v", n, pages)
 	}
