@@ -10,7 +10,9 @@
 // record the DNS-01 record name, Present, self-check, accept, get the
 // authorization, or CleanUp. reconcile.Execute writes the plan, then
 // performs the effect, which records its outcome in status for the next
-// decision. Nothing the CA or a DNS provider sees happens twice across
+// decision (a passed self-check, or an authorization unchanged, is not
+// written on its own: reconcile.Defer leaves it to the next write).
+// Nothing the CA or a DNS provider sees happens twice across
 // replicas sharing a Store:
 //
 //   - Status.Processing (the intent to present) is written before Present

@@ -10,7 +10,8 @@
 // outcomes of earlier ACME calls recorded in its status, now) and a pure
 // decision returns a reconcile.Plan with at most one ACME call as its
 // Effect; reconcile.Execute writes the plan and performs the call, whose
-// outcome is recorded in the status for the next decision.
+// outcome is recorded in the status for the next decision (authorizations
+// read are deferred, reconcile.Defer, to the write of that decision).
 //
 // Budget: one request that changes state per visit (the client retries
 // nothing but a bad nonce); failures back off between visits, with the
