@@ -56,10 +56,15 @@ func newCertIndex() *certIndex {
 // It allocates nothing and folds nothing: the hashes and the comparisons
 // ignore case as they read (see keyhash.go).
 func (ix *certIndex) lookup(name string) *tls.Certificate {
-	if cert := ix.lookupExact(name); cert != nil {
+	if len(name) > dnsname.MaxNameLen {
+		return nil // no certificate names it
+	}
+	// The exact probe is lookupExact's, written out: a call more costs a
+	// wildcard name ~15 instructions of its ~550.
+	if cert := ix.exact.Load().find(exactHash(ix.seed, name), name); cert != nil {
 		return cert
 	}
-	if i := dnsname.IndexDot(name); i > 0 && len(name) <= dnsname.MaxNameLen { // ".b.c" has no label for "*" to stand for
+	if i := dnsname.IndexDot(name); i > 0 { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
 		return ix.wild.Load().find(wildHash(ix.seed, parent), parent)
 	}

@@ -86,6 +86,28 @@ import "github.com/certflow/certflow/internal/dnsname"
 //     pass cost more than HashFolded's multiplications when the tables
 //     are in a near cache; a hash whose first probe's address is known
 //     sooner pays when they are not.
+// Measured later again (h-serving, instructions per lookup from cachegrind
+// at 1k with the benchmark's loop, the map ~207; times as x-map medians of
+// 3 alternating rounds of main's binary and the branch's, 2 shared cores at
+// load 29–34):
+//   - kept: a plain key compared by equalPlainKey (keymatch.go) and the
+//     exact probe written out in lookup: mixed case 378 → 361, wildcard
+//     529 → 523, wildcard+mixed 585 → 560; at 1k wildcard+mixed 1.68 →
+//     1.45, wildcard 1.37 → 1.15, mixed case 1.29 → 1.22 (throughput);
+//     10k–100k and latency mode unchanged within the noise.
+//   - hash/maphash over the name folded into a stack buffer costs more
+//     instructions than HashFolded, not fewer: 400 for an exact name
+//     (main 337), 758 for wildcard+mixed; the wrappers (maphash.String,
+//     rthashString, memhash) and IsFolded's pass take what AES saves.
+//   - a hash of 8-byte words read from the name's end, so that the exact
+//     pass also yields the parent's state (one finishing multiplication
+//     for the wildcard probe): 443 for an exact name, 582 for a wildcard,
+//     and slower (1k wildcard 1.45 → 1.54); one multiplication per 8
+//     bytes, and the registers MULQ pins, cost more than the pass saved.
+//   - at 100k, throughput, a mixed-case name still costs ~0.2–0.4× more
+//     than the same name in lower case, with the same instructions; giving
+//     the mixed-case hellos' names the allocation neighbours the lower-case
+//     ones have did not change that, so it is not the benchmark's layout.
 // Against a map server doing GetCertificate's work (BenchmarkGetCertificate's
 // "mapserver": the ALPN check, the fold into a stack buffer, a second map
 // for the parent) the Cache costs 0.65–0.85× at 1k and 0.82–1.13× at

@@ -38,6 +38,10 @@ type nameTable struct {
 	ctrl      []atomic.Uint64
 	slots     []slot
 	groupMask uint64
+	// notPlain is set, before the key is published, once the table holds
+	// a key that is not plain (keymatch.go), and then stays set until a
+	// rebuild: while it is clear every key is compared by equalPlainKey.
+	notPlain atomic.Bool
 	// claims, used and dead are the writer's: each slot's claimants, the
 	// slots holding a key, and those among them that are tombstones.
 	claims []claimants
@@ -107,7 +111,11 @@ func (t *nameTable) find(h uint64, name string) *tls.Certificate {
 		ctrl := t.ctrl[g].Load()
 		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
 			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
-			if dnsname.EqualFolded(s.key, name) {
+			// notPlain is read after the control byte, which was stored
+			// after it, so a key that is not plain is never compared as if
+			// it were.
+			if plain := !t.notPlain.Load(); plain && equalPlainKey(s.key, name) ||
+				!plain && dnsname.EqualFolded(s.key, name) {
 				return s.cert.Load()
 			}
 		}
@@ -139,6 +147,9 @@ func (t *nameTable) probe(h uint64, key string) (i uint64, found bool) {
 // storing its control byte. Writer only.
 func (t *nameTable) fill(i, h uint64, key string) {
 	t.slots[i].key = key
+	if !plainKey(key) && !t.notPlain.Load() {
+		t.notPlain.Store(true)
+	}
 	g, shift := i/groupSlots, 8*(i%groupSlots)
 	t.ctrl[g].Store(t.ctrl[g].Load() | tagOf(h)<<shift)
 	t.used++

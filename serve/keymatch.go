@@ -1,0 +1,90 @@
+package serve
+
+// A table key is a folded name: no ASCII upper-case letter. Comparing a
+// server name in any case with it, as dnsname.EqualFolded does, folds every
+// word of the name that differs from the key's: for a mixed-case name that
+// is each word, ~25 instructions apiece, which made mixed-case lookups
+// 0.2–0.3× a map lookup dearer than lower-case ones (issue 11).
+//
+// Most keys allow a cheaper exact test. Call a key plain when every byte
+// with bit 0x40 set is a lower-case letter (DNS names are letters, digits,
+// '-' and '.'; IP SAN text adds ':'). A name equals a plain key folded if
+// and only if each byte either equals the key's, or differs in the case
+// bit 0x20 alone and has bit 0x40 set: that byte and the key's both have
+// 0x40 set and differ in 0x20, so the key's is a lower-case letter (the
+// key is plain) and the name's is the same letter in upper case. A name's
+// byte without 0x40 that differs from the key's in 0x20 alone (a control
+// byte against a digit, '-' or '.') is refused, as folding leaves it.
+// Keys with other bytes ('_', '@', '`', braces, bytes ≥ 0xC0) are not
+// plain: '_' (0x5F) and DEL (0x7F), say, differ in 0x20 alone and both
+// have 0x40. So is a key with an upper-case letter, which no server name
+// folds to. A table compares those with EqualFolded (nameTable.notPlain).
+//
+// The test reads both strings eight bytes at a time: a word equal to the
+// key's costs what a plain comparison does, and one that differs (in a
+// mixed-case name, most) five operations more, where a fold costs ~12.
+
+// plainKey reports whether key can be compared by equalPlainKey.
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c&0x40 != 0 && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// equalPlainKey reports whether name folded equals key, which must be
+// plain (plainKey).
+func equalPlainKey(key, name string) bool {
+	n := len(name)
+	if len(key) != n {
+		return false
+	}
+	switch {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			if x, k := load8(name, i), load8(key, i); x != k && !caseOnly(x, x^k) {
+				return false
+			}
+		}
+		x, k := load8(name, n-8), load8(key, n-8) // may overlap the word before
+		return x == k || caseOnly(x, x^k)
+	case n >= 4:
+		x := load4(name, 0) | load4(name, n-4)<<32
+		k := load4(key, 0) | load4(key, n-4)<<32
+		return x == k || caseOnly(x, x^k)
+	}
+	for i := 0; i < n; i++ {
+		if x, k := uint64(name[i]), uint64(key[i]); x != k && !caseOnly(x, x^k) {
+			return false
+		}
+	}
+	return true
+}
+
+// caseOnly reports whether the bytes of a word x of a name that differ
+// from a plain key's, as d (x^key) says, differ in the case bit alone and
+// have bit 0x40 set: upper-case letters where the key has the lower-case.
+func caseOnly(x, d uint64) bool { return d&^caseBits|d<<1&^x&bit40s == 0 }
+
+const (
+	// caseBits is the case bit, 0x20, of each byte of a word.
+	caseBits = 0x2020202020202020
+	// bit40s is the bit 0x40 of each byte of a word.
+	bit40s = 0x4040404040404040
+)
+
+// load8 reads s[i:i+8] as a little-endian word; the compiler merges the
+// byte reads into one load.
+func load8(s string, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// load4 reads s[i:i+4] as a little-endian word.
+func load4(s string, i int) uint64 {
+	b := s[i : i+4]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
+}
