@@ -28,6 +28,20 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
+// hangCtx is the context of a test whose deadline bounds a hang, not its
+// speed: five minutes, or half a minute before the test binary's own
+// deadline (go test -timeout) if that comes sooner, so that a hang fails
+// with the test's message rather than the binary's panic.
+func hangCtx(t *testing.T) context.Context {
+	t.Helper()
+	d := 5 * time.Minute
+	if end, ok := t.Deadline(); ok {
+		left := time.Until(end)
+		d = min(d, max(left-30*time.Second, left/2))
+	}
+	return testCtx(t, d)
+}
+
 func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -55,13 +55,14 @@ func ExecuteOutcome(ctx context.Context, d Deps, p Plan) (Outcome, error) {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
 			return out, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
-	} else if len(p.Delete) > 0 {
-		// Deletions stand on the object as decided even when it is not
-		// written: a snapshot is read object first, children after, so a
-		// replica that moved the object on meanwhile (and then removed a
-		// child, as a finished issuance removes its next key) shows here
-		// as a conflict instead of as a child that seems never to have
-		// existed.
+	} else if len(p.Delete) > 0 || len(p.Create) > 0 {
+		// Deletions and creations stand on the object as decided even when
+		// it is not written: a snapshot is read object first, children
+		// after, so a replica that moved the object on meanwhile (and then
+		// removed a child, as a finished issuance removes its next key and
+		// a valid Order its Challenges) shows here as a conflict instead of
+		// as a child that seems never to have existed, to be deleted again
+		// or created a second time.
 		if err := fresh(ctx, d, p.Object); err != nil {
 			return out, err
 		}

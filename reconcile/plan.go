@@ -21,6 +21,9 @@ type Plan struct {
 	// Create lists children to create. Their names are deterministic, so one
 	// that already exists (an earlier attempt's, another replica's) is kept,
 	// and Outcome.Existed names it: it may differ from the one listed here.
+	// When Write is false they are created only while Object is stored as
+	// decided (a conflict otherwise), as Delete is: a child deleted after
+	// the decision's snapshot was read is not brought back.
 	Create []meta.Object
 	// Delete lists objects to delete; a missing one is already gone.
 	Delete []Deletion

@@ -13,6 +13,6 @@ import (
 // verified on every replica, every validation answered by a replica that
 // did not present it, and a denied name that costs no ACME request.
 func TestReplicas_ThreeProcessesOneEtcd_OnDemandIssuedOnce(t *testing.T) {
-	c := newCluster(t)
+	c := newSteadyCluster(t)
 	replicasuite.OnDemandIssuedOnce(t, replicasuite.Config{Replicas: 3, Store: c.replica, Parent: c.parent(), ShareWork: true}, 20)
 }

@@ -29,7 +29,7 @@ func TestReplicas_ThreeProcessesOneEtcd_IssuedOnceServedEverywhere(t *testing.T)
 	}
 	for _, share := range modes {
 		t.Run(map[bool]string{true: "shared", false: "unshared"}[share], func(t *testing.T) {
-			c := newCluster(t)
+			c := newSteadyCluster(t)
 			replicasuite.IssuedOnce(t, replicasuite.Config{Replicas: 3, Store: c.replica, Parent: c.parent(), ShareWork: share}, 8)
 		})
 	}
@@ -46,7 +46,7 @@ func BenchmarkReplicas_Etcd_CABatch(b *testing.B) {
 		n, err = strconv.Atoi(v)
 		require.NoError(b, err)
 	}
-	c := newCluster(b)
+	c := newSteadyCluster(b)
 	replicasuite.CompareBatches(b, func(tb testing.TB) (func(int) json.RawMessage, store.Store) {
 		c.prefix = freshPrefix(tb)
 		return c.replica, c.parent()
