@@ -99,6 +99,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return out.Requeue(r.deps.Clock.Now()), nil
 	}
 	r.rememberKeys(snap, &plan, generated)
+	if secretOnly(snap, &plan) {
+		return r.afterSecret(ctx, snap, &plan, next)
+	}
 	return r.settle(ctx, snap, &plan, next)
 }
 
