@@ -45,13 +45,30 @@ type ownerNode struct {
 	// created bounds the object's creation revision from above: the
 	// revision of its Added event, or of the list it was first seen in;
 	// zero if unknown (and once it has no owners).
+	// Its top bit (presentBit) is not part of it: see present.
 	created uint64
 	// owners and children are the first edges of its two lists.
 	owners, children int32
-	// present: the object itself was listed, or its latest change the
-	// watch delivered was not a deletion, so it existed at the watch's
-	// position (see knownPresent).
-	present bool
+}
+
+// presentBit, in ownerNode.created, says the object itself was listed, or
+// its latest change the watch delivered was not a deletion, so it existed
+// at the watch's position (see knownPresent). Kept in a bit no revision
+// reaches, so a node stays 16 bytes.
+const presentBit = uint64(1) << 63
+
+func (n *ownerNode) createdAt() uint64 { return n.created &^ presentBit }
+
+func (n *ownerNode) setCreated(rev uint64) { n.created = n.created&presentBit | rev&^presentBit }
+
+func (n *ownerNode) present() bool { return n.created&presentBit != 0 }
+
+func (n *ownerNode) setPresent(p bool) {
+	if p {
+		n.created |= presentBit
+	} else {
+		n.created &^= presentBit
+	}
 }
 
 // ownerEdge says owner owns child, and links the next edge of each list.
@@ -112,7 +129,7 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 		}
 	}
 	if createdAt != 0 {
-		x.ids.at(id).created = createdAt
+		x.ids.at(id).setCreated(createdAt)
 	}
 }
 
@@ -207,7 +224,7 @@ func (x *ownerIndex) forgetLocked(ref meta.Ref) {
 	}
 	x.unlinkOwnersLocked(id)
 	n := x.ids.at(id)
-	n.created, n.present = 0, false
+	n.created = 0 // and not present
 	x.releaseIfUnusedLocked(id)
 }
 
@@ -229,7 +246,7 @@ func (x *ownerIndex) seenPresentLocked(ref meta.Ref) {
 		}
 		id = x.internLocked(ref)
 	}
-	x.ids.at(id).present = true
+	x.ids.at(id).setPresent(true)
 }
 
 // knownPresent reports whether owner existed at the watch's position: seen
@@ -242,7 +259,7 @@ func (x *ownerIndex) knownPresent(owner meta.Ref) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id, ok := x.ids.lookup(owner)
-	return ok && x.ids.at(id).present
+	return ok && x.ids.at(id).present()
 }
 
 // childrenOf returns the objects listing owner among their owners, and
@@ -276,7 +293,7 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 	}
 	x.deleted[ref] = rev
 	if id, ok := x.ids.lookup(ref); ok {
-		x.ids.at(id).present = false
+		x.ids.at(id).setPresent(false)
 		x.releaseIfUnusedLocked(id)
 	}
 	x.deletions = append(x.deletions, ref)
@@ -313,7 +330,7 @@ func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
 
 func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 	if id, ok := x.ids.lookup(ref); ok {
-		return x.ids.at(id).created
+		return x.ids.at(id).createdAt()
 	}
 	return 0
 }
