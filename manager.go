@@ -321,6 +321,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 			created = ev.Revision
 		}
 		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
+		m.owners.seenPresent(ev.Ref)
 		if ev.Ref.Kind == meta.KindCertificate {
 			m.wiring.secretNames.set(ev.Ref, ev.Meta.Labels)
 		}

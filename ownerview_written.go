@@ -8,7 +8,7 @@ import (
 )
 
 // writtenViews keeps the owner view (reconcile.OwnerView) of objects a
-// reconcile updates, as written: the watch event of that update then
+// reconcile updates or creates, as written: the watch event of that write then
 // compares views without reading the object back from the Store
 // (wakesOwners), in the goroutine that also tells every replica which
 // challenges to answer. A reconcile may write an object several times
@@ -107,9 +107,9 @@ func (w *writtenViews) reset() {
 	w.m = nil
 }
 
-// updating keeps the owner view of obj, about to be updated by a
-// reconcile, when its kind has an OwnerView rule; the returned func is
-// told how the update ended.
+// updating keeps the owner view of obj, about to be updated or created by
+// a reconcile, when its kind has an OwnerView rule; the returned func is
+// told how the write ended.
 func (m *Manager) updating(obj meta.Object) func(error) {
 	ref := meta.RefOf(obj)
 	rule, ok := m.wiring.ownerViews[ref.Kind]

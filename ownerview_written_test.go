@@ -55,6 +55,37 @@ func TestWakesOwners_WrittenViewNeedsNoRead(t *testing.T) {
 	assert.Equal(t, int64(1), reads, "written by someone else: read")
 }
 
+// TestWakesOwners_CreatedViewNeedsNoRead: the Added event of a child a
+// reconcile created wakes its owners without reading the child from the
+// Store (its view is kept as created); one created by anyone else is read.
+func TestWakesOwners_CreatedViewNeedsNoRead(t *testing.T) {
+	ctx := context.Background()
+	st := storecount.New(memory.New())
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
+	added := func(ch *challenge.Challenge) (wakes bool, reads int64) {
+		t.Helper()
+		before := st.Counts().Of(storecount.Get)
+		wakes = m.wakesOwners(ctx, store.WatchEvent{Type: store.Added, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta})
+		return wakes, st.Counts().Of(storecount.Get) - before
+	}
+	mine := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-1", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, m.deps.Store.Create(reconciling(ctx, owner), mine))
+	wakes, reads := added(mine)
+	assert.True(t, wakes, "a new child wakes its owner")
+	assert.Zero(t, reads, "created by a reconcile: compared as written")
+
+	theirs := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-2", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "b.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, st.Create(ctx, theirs))
+	wakes, reads = added(theirs)
+	assert.True(t, wakes)
+	assert.Equal(t, int64(1), reads, "created by someone else: read")
+
+}
+
 // TestWrittenViews_OnlyAWrittenVersionGetsItsView: an event gets the view
 // of exactly the version written; one that arrives while the update is
 // under way, or after it failed, reads the Store, so a view never stored

@@ -134,8 +134,8 @@ type ownWritesStore struct {
 	store.Store
 	own  *ownWrites
 	wake func(meta.Ref)
-	// updating, if set, is told of every update before it is made, and
-	// then how it ended (writtenViews).
+	// updating, if set, is told of every update and creation before it
+	// is made, and then how it ended (writtenViews).
 	updating func(meta.Object) func(error)
 }
 
@@ -153,7 +153,19 @@ func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
 	return err
 }
 
+// Create creates obj; a creation, like an update, keeps the owner view
+// of what it writes (updating), so the Added event needs no read either.
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
+	if s.updating == nil {
+		return s.create(ctx, obj)
+	}
+	ended := s.updating(obj)
+	err := s.create(ctx, obj)
+	ended(err)
+	return err
+}
+
+func (s *ownWritesStore) create(ctx context.Context, obj meta.Object) error {
 	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
 	if !ok || !slices.Contains(obj.GetMeta().OwnerRefs, owner) {
 		return s.Store.Create(ctx, obj)
