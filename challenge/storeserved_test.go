@@ -11,6 +11,7 @@ import (
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 )
@@ -54,8 +55,9 @@ func TestStoreServedSolverPresentsAndCleansUpWithoutIntentOrClaim(t *testing.T) 
 			counted := storecount.New(f.st)
 			deps := reconcile.Deps{Store: &firstUpdate{Store: counted, seen: &firstWrite}, Clock: f.clk, Owner: "a"}
 			r := challenge.NewReconciler(deps, challenge.Options{
-				Clients:   f.ca,
-				SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil },
+				Clients:    f.ca,
+				SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil },
+				OrderState: order.OwnerState,
 			})
 			for i := 0; !f.get(ctx, t).Status.CleanedUp; i++ {
 				require.Less(t, i, 10, "cleaned up within 10 visits")
