@@ -34,6 +34,7 @@ import (
 // not seen yet was written after that position: its own change is
 // observed later, and its owners are checked then (observe, checkOwners).
 func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
+	m.owners.deletedHere(owner)
 	if !m.owners.mayOwn(owner.Kind) {
 		// No object of this kind was seen owning anything: spare the List.
 		// One created meanwhile is collected when it is reconciled.
@@ -87,6 +88,7 @@ func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, meta.
 
 // collectOwned is collect without the shortcut: it always looks.
 func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
+	m.owners.deletedHere(owner)
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{Namespace: owner.Namespace, Owner: &owner})
 	if err != nil && len(res.Items) == 0 {
 		return err

@@ -249,6 +249,18 @@ func (x *ownerIndex) seenPresentLocked(ref meta.Ref) {
 	x.ids.at(id).setPresent(true)
 }
 
+// deletedHere records that the Manager deleted ref itself, or learnt it is
+// gone, before the watch says so: its children are judged at once
+// (Manager.Delete collects them before returning), and must not find it
+// present as of the watch's position.
+func (x *ownerIndex) deletedHere(ref meta.Ref) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if id, ok := x.ids.lookup(ref); ok {
+		x.ids.at(id).setPresent(false)
+	}
+}
+
 // knownPresent reports whether owner existed at the watch's position: seen
 // present (seenPresent) and neither deleted nor forgotten since. Changes
 // reach the index in the Store's order, so for a change being observed
