@@ -100,6 +100,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.wiring = w
 	writes.updating = m.updating
+	writes.created = m.wakeCreated
 	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)

@@ -136,7 +136,9 @@ type ownWritesStore struct {
 	wake func(meta.Ref)
 	// updating, if set, is told of every update before it is made, and
 	// then how it ended (writtenViews).
-	updating func(meta.Object) func(error)
+	updating func(context.Context, meta.Object) func(error)
+	// created, if set, is told of every object created (wakeCreated).
+	created func(meta.Object)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -147,13 +149,21 @@ func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
 	if s.updating == nil {
 		return s.Store.Update(ctx, obj)
 	}
-	ended := s.updating(obj)
+	ended := s.updating(ctx, obj)
 	err := s.Store.Update(ctx, obj)
 	ended(err)
 	return err
 }
 
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
+	err := s.create(ctx, obj)
+	if err == nil && s.created != nil {
+		s.created(obj)
+	}
+	return err
+}
+
+func (s *ownWritesStore) create(ctx context.Context, obj meta.Object) error {
 	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
 	if !ok || !slices.Contains(obj.GetMeta().OwnerRefs, owner) {
 		return s.Store.Create(ctx, obj)
