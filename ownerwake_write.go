@@ -32,14 +32,14 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	}
 }
 
-// wakeCreated queues obj, just created by a reconcile (a Certificate's
-// request, a request's Order, an Order's Challenge), when a reconciler of
-// its kind runs here: at once, instead of once the watch delivers its
-// creation. The watch's own AddChange of that version then finds it queued,
-// or decided on, and queues nothing more. Only when this Manager
-// reconciles everything (no ShareWork): whose share a new object is may
-// depend on what the watch has not told yet.
-func (m *Manager) wakeCreated(obj meta.Object) {
+// queueWritten queues obj, just created by a reconcile (a Certificate's
+// request, a request's Order, an Order's Challenge) or written by Apply,
+// when a reconciler of its kind runs here: at once, instead of once the
+// watch delivers the change. The watch's own AddChange of that version then
+// finds it queued, or decided on, and queues nothing more. Only when this
+// Manager reconciles everything (no ShareWork): whose share an object is
+// may depend on what the watch has not told yet.
+func (m *Manager) queueWritten(obj meta.Object) {
 	if m.members != nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/solver"
@@ -83,10 +84,10 @@ func TestWakeAtWrite_UnseenObjectLeftToTheWatch(t *testing.T) {
 	assert.True(t, m.wakesOwners(ctx, store.WatchEvent{Type: store.Added, Ref: meta.RefOf(ch), Meta: created}))
 }
 
-// TestWakeCreated_ChildQueuedAtItsCreate: a child a reconcile creates is
+// TestQueueWritten_ChildQueuedAtItsCreate: a child a reconcile creates is
 // queued as the create returns when its kind is reconciled here, with no
 // watch running; with ShareWork, whose share it is waits for the watch.
-func TestWakeCreated_ChildQueuedAtItsCreate(t *testing.T) {
+func TestQueueWritten_ChildQueuedAtItsCreate(t *testing.T) {
 	for _, share := range []bool{false, true} {
 		ctx := context.Background()
 		m, err := New(Config{Store: memory.New(), ShareWork: share})
@@ -102,5 +103,45 @@ func TestWakeCreated_ChildQueuedAtItsCreate(t *testing.T) {
 		m.queue.Decided(meta.RefOf(o), o.ObjectMeta.ResourceVersion)
 		m.queue.AddChange(meta.RefOf(o), o.ObjectMeta.ResourceVersion)
 		assert.Empty(t, drainQueue(t, m.queue), "its creation's event, once decided on, queues nothing more")
+	}
+}
+
+// TestQueueWritten_AppliedObjectQueuedAtOnce: a Certificate Apply creates
+// or changes is queued as Apply returns, with no watch running; one Apply
+// leaves as it was is not; with ShareWork, the watch decides.
+func TestQueueWritten_AppliedObjectQueuedAtOnce(t *testing.T) {
+	for _, share := range []bool{false, true} {
+		ctx := context.Background()
+		m, err := New(Config{Store: memory.New(), ShareWork: share})
+		require.NoError(t, err)
+		c := testrig.Certificate("default", "web", "ca", "web.example.test")
+		require.NoError(t, m.Apply(ctx, c))
+		if share {
+			assert.Empty(t, drainQueue(t, m.queue), "ShareWork: left to the watch")
+			continue
+		}
+		assert.Equal(t, []meta.Ref{meta.RefOf(c)}, drainQueue(t, m.queue), "created")
+		require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
+		assert.Empty(t, drainQueue(t, m.queue), "unchanged")
+		require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "www.example.test")))
+		assert.Equal(t, []meta.Ref{meta.RefOf(c)}, drainQueue(t, m.queue), "configured")
+	}
+}
+
+// TestWaitersToldAtTheWrite: a reconcile's update of an object wakes those
+// waiting for it (WaitReady) as the update returns, with no watch running.
+func TestWaitersToldAtTheWrite(t *testing.T) {
+	ctx := context.Background()
+	m, err := New(Config{Store: memory.New()})
+	require.NoError(t, err)
+	c := testrig.Certificate("default", "web", "ca", "web.example.test")
+	require.NoError(t, m.Apply(ctx, c))
+	changed, stop := m.changes.subscribe(meta.RefOf(c))
+	defer stop()
+	require.NoError(t, m.deps.Store.Update(reconciling(ctx, meta.RefOf(c)), c))
+	select {
+	case <-changed:
+	default:
+		t.Fatal("the waiter was not told of the update")
 	}
 }

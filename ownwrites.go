@@ -137,8 +137,10 @@ type ownWritesStore struct {
 	// updating, if set, is told of every update before it is made, and
 	// then how it ended (writtenViews).
 	updating func(context.Context, meta.Object) func(error)
-	// created, if set, is told of every object created (wakeCreated).
+	// created, if set, is told of every object created (queueWritten).
 	created func(meta.Object)
+	// updated, if set, is told of every object updated.
+	updated func(meta.Ref)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -146,12 +148,15 @@ type ownWritesStore struct {
 func (s *ownWritesStore) Unwrap() store.Store { return s.Store }
 
 func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
-	if s.updating == nil {
-		return s.Store.Update(ctx, obj)
+	ended := func(error) {}
+	if s.updating != nil {
+		ended = s.updating(ctx, obj)
 	}
-	ended := s.updating(ctx, obj)
 	err := s.Store.Update(ctx, obj)
 	ended(err)
+	if err == nil && s.updated != nil {
+		s.updated(meta.RefOf(obj))
+	}
 	return err
 }
 

@@ -90,6 +90,12 @@ func (t *timeline) observer() reconcile.Observer {
 		if p.Write {
 			name += " w"
 		}
+		for _, c := range p.Create {
+			name += " +" + string(c.GetKind())
+		}
+		for _, d := range p.Delete {
+			name += " -" + string(d.Ref.Kind)
+		}
 		return func(next time.Time, err error) {
 			e := time.Now()
 			s := name
