@@ -19,11 +19,8 @@ import (
 
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/internal/acmepost"
-	"github.com/certflow/certflow/internal/testrig"
-	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
-	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -139,7 +136,7 @@ func BenchmarkACMETimeline(b *testing.B) {
 				b.Fatal(err)
 			}
 			post := &acmepost.Client{}
-			m, stop := benchManagerCfg(ctx, b, rig, shape,
+			m, stop := benchManagerWith(ctx, b, rig, shape,
 				certflow.Config{Store: memory.New(), HTTPClient: rig.client, Observer: tl.observer()})
 			defer stop()
 			var floorRuns, cfRuns [][]tlEvent
@@ -248,31 +245,3 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
-func benchManagerCfg(ctx context.Context, b testing.TB, rig *benchCA, shape issuanceShape, cfg certflow.Config) (*certflow.Manager, func()) {
-	cfg.ACME.HTTP01Port, cfg.ACME.Dial = rig.port, rig.dial
-	cfg.ACME.MaxInFlightPerAccount = shape.conc
-	m, err := certflow.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
-	rig.http01.serve(m.HTTPHandler(http.NotFoundHandler()))
-	stop := func() { rig.http01.serve(nil); cancel(); <-done }
-	iss := &issuer.Issuer{
-		ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: "acme"},
-		Spec: issuer.Spec{ACME: &issuer.ACMEIssuer{
-			Server: rig.directory, PrivateKeySecretRef: meta.LocalRef{Name: "acme-account"},
-			Solvers: []solver.Config{{HTTP01: &solver.HTTP01Config{}}},
-		}},
-	}
-	if err := m.Apply(ctx, iss); err != nil {
-		stop()
-		b.Fatal(err)
-	}
-	testrig.WaitFor[issuer.Issuer](b, ctx, cfg.Store, meta.RefOf(iss), "issuer Ready",
-		func(i *issuer.Issuer) bool { return i.Status.Conditions.IsTrue(meta.ConditionReady) }, nil)
-	return m, stop
-}
