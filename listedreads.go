@@ -19,12 +19,22 @@ import (
 //
 // It answers as an informer's cache does: with the version listed, for an
 // object no change of which the watch has delivered since, and with
-// ErrNotFound for one of a listed kind that was not listed. A decision made
-// on a version that was replaced meanwhile is made again when the watch
-// delivers the change (every change after the list's revision is
-// delivered, and forget is called before it is acted on), and a write on
-// it fails with store.ErrConflict and is retried on a fresh read. Each
-// listed object is answered once (issuers, which all their
+// ErrNotFound for one of a listed kind that was not listed. Every change
+// after the list's revision is delivered, and forget is called before it is
+// acted on, so what the list answers at any moment is the Store as it was
+// at the watch's position then: one consistent, if late, view. A decision
+// made on a version that was replaced meanwhile is made again when the
+// watch delivers the change, and a write on it fails with
+// store.ErrConflict and is retried on a fresh read.
+//
+// Within one visit the reads never go back in time (listedVisit): once a
+// read was answered by the Store, which is ahead of the watch, the list
+// answers nothing more in that visit. Another Manager writing the same
+// Store (a replica) makes the difference: a Certificate read from the Store
+// just after its replica issued it, beside its Secret read from the list as
+// it was before, looked due and was issued a second time.
+//
+// Each listed object is answered once (issuers, which all their
 // certificates read, until the end) and then read from the Store, so the
 // memory it holds goes as the first visits read it; writes through it
 // forget what they write.
@@ -73,6 +83,8 @@ var answeredKinds = map[meta.Kind]bool{
 // reads one of its requests, and at 100k certificates keeping them all
 // (some 800 MB) through the first visits raised the start's peak RSS
 // from 2.0 to 2.5 GB.
+// The listed version is kept too: a Store read that finds it unchanged
+// answers as the list would have.
 var presenceKinds = map[meta.Kind]bool{meta.KindCertificateRequest: true}
 
 // sharedKinds are read by the visits of many objects (an issuer by each
@@ -87,7 +99,7 @@ func (l *listedReads) load(items []store.Raw, err error) {
 	for _, raw := range items {
 		switch {
 		case presenceKinds[raw.Ref.Kind]:
-			kept[raw.Ref] = store.Raw{Ref: raw.Ref}
+			kept[raw.Ref] = store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion}
 		case answeredKinds[raw.Ref.Kind]:
 			kept[raw.Ref] = raw
 		}
@@ -169,44 +181,89 @@ func (l *listedReads) forget(ref meta.Ref) {
 	}
 }
 
-// take returns what the list answers for ref: its object, or found false
-// for one that did not exist; listed false when the Store must answer.
-func (l *listedReads) take(ref meta.Ref) (raw store.Raw, found, listed bool) {
+// listAnswer is what the list says about one object.
+type listAnswer int
+
+const (
+	answerStore   listAnswer = iota // the list does not answer: read the Store
+	answerAbsent                    // it did not exist
+	answerListed                    // the listed version (raw)
+	answerPresent                   // it existed at raw's version; the Store holds the object
+)
+
+// take returns what the list answers for ref.
+func (l *listedReads) take(ref meta.Ref) (raw store.Raw, answer listAnswer) {
 	if !l.active.Load() {
-		return store.Raw{}, false, false
+		return store.Raw{}, answerStore
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.items == nil || l.passed[ref] {
-		return store.Raw{}, false, false
+		return store.Raw{}, answerStore
 	}
-	raw, found = l.items[ref]
-	if !found {
-		return store.Raw{}, false, l.kinds[ref.Kind]
-	}
-	if raw.Data == nil {
-		return store.Raw{}, false, false // kept to tell it exists only
+	raw, found := l.items[ref]
+	switch {
+	case !found && l.kinds[ref.Kind]:
+		return store.Raw{}, answerAbsent
+	case !found:
+		return store.Raw{}, answerStore
+	case raw.Data == nil:
+		return raw, answerPresent
 	}
 	if !sharedKinds[ref.Kind] {
 		delete(l.items, ref)
 		l.passed[ref] = true
 	}
-	return raw, true, true
+	return raw, answerListed
+}
+
+// listedVisit records whether a read of one visit was answered by the
+// Store: from then on the Store answers every read of that visit.
+type listedVisit struct{ ahead atomic.Bool }
+
+type listedVisitKey struct{}
+
+// visit returns ctx carrying a new visit's record. Reads through a context
+// without one (outside a reconcile) are answered by the Store.
+func (l *listedReads) visit(ctx context.Context) context.Context {
+	if !l.active.Load() {
+		return ctx
+	}
+	return context.WithValue(ctx, listedVisitKey{}, &listedVisit{})
 }
 
 // Get answers from the list when it can, else from the Store.
 func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
-	raw, found, listed := l.take(ref)
-	switch {
-	case !listed:
+	v, _ := ctx.Value(listedVisitKey{}).(*listedVisit)
+	if v == nil || v.ahead.Load() {
 		return l.Store.Get(ctx, ref, into)
-	case !found:
+	}
+	raw, answer := l.take(ref)
+	switch answer {
+	case answerStore:
+		v.ahead.Store(true)
+		return l.Store.Get(ctx, ref, into)
+	case answerPresent:
+		err := l.Store.Get(ctx, ref, into)
+		if err != nil || into.GetMeta().ResourceVersion != raw.ResourceVersion {
+			v.ahead.Store(true)
+		}
+		return err
+	case answerAbsent:
 		return fmt.Errorf("certflow: get %s: %w", ref, store.ErrNotFound)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return decodeListed(raw, into)
+}
+
+// List is answered by the Store, and so is the rest of the visit.
+func (l *listedReads) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if v, _ := ctx.Value(listedVisitKey{}).(*listedVisit); v != nil {
+		v.ahead.Store(true)
+	}
+	return l.Store.List(ctx, opts)
 }
 
 // Unwrap returns the Store read when the list does not answer, so that

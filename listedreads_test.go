@@ -12,6 +12,7 @@ import (
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
@@ -36,21 +37,21 @@ func TestListedReads(t *testing.T) {
 	gets := func() int64 { return counts.Counts().Of(storecount.Get) }
 
 	got := &secret.Secret{Type: "left over"}
-	require.NoError(t, l.Get(ctx, ref("a"), got), "the Store answers before a list is loaded")
+	require.NoError(t, l.Get(l.visit(ctx), ref("a"), got), "the Store answers before a list is loaded")
 	assert.Equal(t, int64(1), gets())
 
 	l.load(res.Items, nil)
 	got = &secret.Secret{Type: "left over"}
-	require.NoError(t, l.Get(ctx, ref("a"), got))
+	require.NoError(t, l.Get(l.visit(ctx), ref("a"), got))
 	assert.Equal(t, []byte("a"), got.Data["k"])
 	assert.Empty(t, got.Type, "decoded into a zeroed object, as a Store's Get")
-	assert.ErrorIs(t, l.Get(ctx, ref("missing"), &secret.Secret{}), store.ErrNotFound, "not listed: not there")
+	assert.ErrorIs(t, l.Get(l.visit(ctx), ref("missing"), &secret.Secret{}), store.ErrNotFound, "not listed: not there")
 	for range 2 {
-		require.NoError(t, l.Get(ctx, meta.RefOf(iss), iss), "issuers are answered every time")
+		require.NoError(t, l.Get(l.visit(ctx), meta.RefOf(iss), iss), "issuers are answered every time")
 	}
 	assert.Equal(t, int64(1), gets(), "the list answered")
 
-	require.NoError(t, l.Get(ctx, ref("a"), got), "answered once, then by the Store")
+	require.NoError(t, l.Get(l.visit(ctx), ref("a"), got), "answered once, then by the Store")
 	assert.Equal(t, int64(2), gets())
 
 	// A change the watch delivered, and the list's answer is forgotten.
@@ -59,25 +60,25 @@ func TestListedReads(t *testing.T) {
 	b.Data["k"] = []byte("b2")
 	require.NoError(t, raw.Update(ctx, b))
 	l.forget(ref("b"))
-	require.NoError(t, l.Get(ctx, ref("b"), got))
+	require.NoError(t, l.Get(l.visit(ctx), ref("b"), got))
 	assert.Equal(t, []byte("b2"), got.Data["k"])
 	assert.Equal(t, int64(3), gets())
 
 	// Its own writes too, a create of what was not listed included.
 	require.NoError(t, l.Create(ctx, secretOf("e")))
-	require.NoError(t, l.Get(ctx, ref("e"), got), "created after the list")
+	require.NoError(t, l.Get(l.visit(ctx), ref("e"), got), "created after the list")
 	c := secretOf("c")
 	require.NoError(t, raw.Get(ctx, ref("c"), c))
 	c.Data["k"] = []byte("c2")
 	require.NoError(t, l.Update(ctx, c))
-	require.NoError(t, l.Get(ctx, ref("c"), got))
+	require.NoError(t, l.Get(l.visit(ctx), ref("c"), got))
 	assert.Equal(t, []byte("c2"), got.Data["k"])
 	require.NoError(t, l.Delete(ctx, ref("d"), ""))
-	assert.ErrorIs(t, l.Get(ctx, ref("d"), got), store.ErrNotFound)
+	assert.ErrorIs(t, l.Get(l.visit(ctx), ref("d"), got), store.ErrNotFound)
 	assert.Equal(t, int64(6), gets())
 
 	l.end()
-	require.NoError(t, l.Get(ctx, meta.RefOf(iss), iss))
+	require.NoError(t, l.Get(l.visit(ctx), meta.RefOf(iss), iss))
 	assert.Equal(t, int64(7), gets(), "the Store answers once the list ended")
 }
 
@@ -101,10 +102,10 @@ func TestListedReadsLeavesWhatTheListMissedToTheStore(t *testing.T) {
 			listed := store.Raw{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "c"}, Data: []byte(`{"type":"listed"}`)}
 			l.load([]store.Raw{listed}, tc.err)
 			got := &secret.Secret{}
-			require.NoError(t, l.Get(ctx, listed.Ref, got), "what was listed is answered")
+			require.NoError(t, l.Get(l.visit(ctx), listed.Ref, got), "what was listed is answered")
 			assert.Equal(t, secret.Type("listed"), got.Type)
-			require.NoError(t, l.Get(ctx, ref, &secret.Secret{}), "the Store answers for it")
-			err := l.Get(ctx, other, &secret.Secret{})
+			require.NoError(t, l.Get(l.visit(ctx), ref, &secret.Secret{}), "the Store answers for it")
+			err := l.Get(l.visit(ctx), other, &secret.Secret{})
 			assert.ErrorIs(t, err, store.ErrNotFound)
 			want := int64(1)
 			if !tc.otherMissing {
@@ -136,8 +137,8 @@ func TestListedReads_ReListEndsTheFirstList(t *testing.T) {
 	_, err = m.resync(ctx)
 	require.NoError(t, err)
 
-	assert.ErrorIs(t, m.deps.Store.Get(ctx, meta.RefOf(gone), &secret.Secret{}), store.ErrNotFound, "deleted before the re-list")
-	assert.NoError(t, m.deps.Store.Get(ctx, meta.RefOf(born), &secret.Secret{}), "created before the re-list")
+	assert.ErrorIs(t, m.deps.Store.Get(m.listed.visit(ctx), meta.RefOf(gone), &secret.Secret{}), store.ErrNotFound, "deleted before the re-list")
+	assert.NoError(t, m.deps.Store.Get(m.listed.visit(ctx), meta.RefOf(born), &secret.Secret{}), "created before the re-list")
 }
 
 // TestListedReads_ManagerWritesForgetTheListed: what the Manager writes
@@ -161,10 +162,10 @@ func TestListedReads_ManagerWritesForgetTheListed(t *testing.T) {
 	again := testrig.Certificate("ns", "changed", "ca", "changed.example.com", "www.changed.example.com")
 	require.NoError(t, m.Apply(ctx, again))
 
-	assert.ErrorIs(t, m.deps.Store.Get(ctx, meta.RefOf(deleted), &certificate.Certificate{}), store.ErrNotFound,
+	assert.ErrorIs(t, m.deps.Store.Get(m.listed.visit(ctx), meta.RefOf(deleted), &certificate.Certificate{}), store.ErrNotFound,
 		"a Certificate the Manager deleted after its list")
 	var got certificate.Certificate
-	require.NoError(t, m.deps.Store.Get(ctx, meta.RefOf(changed), &got))
+	require.NoError(t, m.deps.Store.Get(m.listed.visit(ctx), meta.RefOf(changed), &got))
 	assert.Equal(t, again.Spec.DNSNames, got.Spec.DNSNames, "a Certificate the Manager changed after its list")
 }
 
@@ -202,7 +203,7 @@ func TestListedReads_WriteWhileListingIsForgotten(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.Delete(ctx, meta.RefOf(sec), "")) // after the List read it
 	l.load(res.Items, nil)
-	assert.ErrorIs(t, l.Get(ctx, meta.RefOf(sec), &secret.Secret{}), store.ErrNotFound)
+	assert.ErrorIs(t, l.Get(l.visit(ctx), meta.RefOf(sec), &secret.Secret{}), store.ErrNotFound)
 }
 
 // TestListedReads_EndedTakesNoLock: once the list has ended, every read and
@@ -230,7 +231,7 @@ func TestListedReads_EndedTakesNoLock(t *testing.T) {
 					done <- err
 					return
 				}
-				done <- l.Get(ctx, meta.RefOf(sec), &secret.Secret{})
+				done <- l.Get(l.visit(ctx), meta.RefOf(sec), &secret.Secret{})
 			}()
 			select {
 			case err := <-done:
@@ -240,4 +241,101 @@ func TestListedReads_EndedTakesNoLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestListedReads_AVisitNeverReadsBackInTime: another Manager writing the
+// same Store (a replica) issues a certificate after this Manager's list,
+// and the watch has not delivered it yet. A visit that read the
+// Certificate from the Store (ahead of the watch) must not then be told
+// that its Secret does not exist as the list saw it: that visit issued the
+// certificate a second time. A visit that reads nothing from the Store
+// keeps the list's view, which is consistent at the watch's position.
+func TestListedReads_AVisitNeverReadsBackInTime(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	crt := testrig.Certificate("ns", "web", "ca", "web.example.com")
+	other := testrig.Certificate("ns", "other", "ca", "other.example.com")
+	for _, c := range []*certificate.Certificate{crt, other} {
+		require.NoError(t, raw.Create(ctx, c))
+	}
+	res, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	counts := storecount.New(raw)
+	l := &listedReads{Store: counts}
+	l.load(res.Items, nil)
+	secretRef := func(c *certificate.Certificate) meta.Ref {
+		return meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: c.Spec.SecretName}
+	}
+
+	// The first visit reads the Certificate from the list, as it was.
+	require.NoError(t, l.Get(l.visit(ctx), meta.RefOf(crt), &certificate.Certificate{}))
+	// The replica issues both certificates: their Secrets, then their status.
+	for _, c := range []*certificate.Certificate{crt, other} {
+		require.NoError(t, raw.Create(ctx, &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: c.Spec.SecretName}}))
+		require.NoError(t, raw.Get(ctx, meta.RefOf(c), c))
+		c.Status.Revision = new(int)
+		*c.Status.Revision = 1
+		require.NoError(t, raw.Update(ctx, c))
+	}
+
+	visit := l.visit(ctx)
+	var got certificate.Certificate
+	require.NoError(t, l.Get(visit, meta.RefOf(crt), &got), "read once already: the Store answers")
+	require.NotNil(t, got.Status.Revision, "the Store's answer is the replica's")
+	assert.NoError(t, l.Get(visit, secretRef(crt), &secret.Secret{}),
+		"the Secret written before the Certificate the visit read exists for it")
+
+	visit = l.visit(ctx)
+	got = certificate.Certificate{}
+	require.NoError(t, l.Get(visit, meta.RefOf(other), &got))
+	assert.Nil(t, got.Status.Revision, "answered by the list, as it was")
+	assert.ErrorIs(t, l.Get(visit, secretRef(other), &secret.Secret{}), store.ErrNotFound,
+		"and so is the Secret: one view, as of the watch's position")
+
+	visit = l.visit(ctx)
+	_, err = l.List(visit, store.ListOptions{Kind: meta.KindSecret})
+	require.NoError(t, err)
+	before := counts.Counts().Of(storecount.Get)
+	assert.NoError(t, l.Get(visit, secretRef(other), &secret.Secret{}), "a List is the Store's too")
+	assert.Equal(t, before+1, counts.Counts().Of(storecount.Get))
+}
+
+// TestListedReads_PresenceKeepsTheVisitOnTheList: of a CertificateRequest
+// the list keeps only its version, and the Store is read; found unchanged,
+// it is what the list would have answered, so the visit's next reads are
+// still the list's (a restart on 100k certificates reads each one's
+// request); found changed, the visit has read ahead, and the Store answers
+// the rest.
+func TestListedReads_PresenceKeepsTheVisitOnTheList(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	for _, name := range []string{"same", "changed"} {
+		require.NoError(t, raw.Create(ctx, &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name}}))
+		require.NoError(t, raw.Create(ctx, &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name}}))
+	}
+	res, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	counts := storecount.New(raw)
+	l := &listedReads{Store: counts}
+	l.load(res.Items, nil)
+	changed := &request.CertificateRequest{}
+	requestRef := func(name string) meta.Ref {
+		return meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: name}
+	}
+	secretRef := func(name string) meta.Ref { return meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: name} }
+	require.NoError(t, raw.Get(ctx, requestRef("changed"), changed))
+	changed.ObjectMeta.Labels = map[string]string{"by": "a replica"}
+	require.NoError(t, raw.Update(ctx, changed))
+
+	gets := func() int64 { return counts.Counts().Of(storecount.Get) }
+	visit := l.visit(ctx)
+	require.NoError(t, l.Get(visit, requestRef("same"), &request.CertificateRequest{}))
+	require.Equal(t, int64(1), gets(), "the Store holds the request")
+	require.NoError(t, l.Get(visit, secretRef("same"), &secret.Secret{}))
+	assert.Equal(t, int64(1), gets(), "unchanged: the list answers the rest of the visit")
+
+	visit = l.visit(ctx)
+	require.NoError(t, l.Get(visit, requestRef("changed"), &request.CertificateRequest{}))
+	require.NoError(t, l.Get(visit, secretRef("changed"), &secret.Secret{}))
+	assert.Equal(t, int64(3), gets(), "changed since the list: the Store answers the rest of the visit")
 }

@@ -184,7 +184,8 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.listed.load(res.Items, err)
 		m.listedOnce = true
 	}
-	m.wiring.resetServing(ctx, res.Items, res.Revision)
+	// Its reads of issuers are one view, as a visit's are.
+	m.wiring.resetServing(m.listed.visit(ctx), res.Items, res.Revision)
 	m.wiring.secretNames.reset(res.Items)
 	m.wiring.miss.gate.reset(res.Items)
 	m.ownerWake.reset()
@@ -475,7 +476,7 @@ func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err
 	}()
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
 	defer cancel()
-	rctx = reconciling(rctx, ref)
+	rctx = m.listed.visit(reconciling(rctx, ref))
 	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
 		return time.Time{}, err
 	}
