@@ -136,7 +136,11 @@ type ownWritesStore struct {
 	wake func(meta.Ref)
 	// updating, if set, is told of every update and creation before it
 	// is made, and then how it ended (writtenViews).
-	updating func(meta.Object) func(error)
+	updating func(context.Context, meta.Object) func(error)
+	// created, if set, is told of every object created (queueWritten).
+	created func(meta.Object)
+	// updated, if set, is told of every object updated.
+	updated func(meta.Ref)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -144,24 +148,30 @@ type ownWritesStore struct {
 func (s *ownWritesStore) Unwrap() store.Store { return s.Store }
 
 func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
-	if s.updating == nil {
-		return s.Store.Update(ctx, obj)
+	ended := func(error) {}
+	if s.updating != nil {
+		ended = s.updating(ctx, obj)
 	}
-	ended := s.updating(obj)
 	err := s.Store.Update(ctx, obj)
 	ended(err)
+	if err == nil && s.updated != nil {
+		s.updated(meta.RefOf(obj))
+	}
 	return err
 }
 
 // Create creates obj; a creation, like an update, keeps the owner view
 // of what it writes (updating), so the Added event needs no read either.
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
-	if s.updating == nil {
-		return s.create(ctx, obj)
+	ended := func(error) {}
+	if s.updating != nil {
+		ended = s.updating(ctx, obj)
 	}
-	ended := s.updating(obj)
 	err := s.create(ctx, obj)
 	ended(err)
+	if err == nil && s.created != nil {
+		s.created(obj)
+	}
 	return err
 }
 
