@@ -69,7 +69,11 @@ func (s *servingWrites) serve(obj meta.Object) {
 		}
 		return
 	}
-	if err := s.cache.PutSecret(sec); err != nil {
+	// Apply, not PutSecret: the key was checked against the leaf before
+	// the write (the certificate reconciler's verifyIssued), so it is
+	// parsed at its first handshake, as after a restart, instead of now:
+	// a parsed ECDSA key costs ~480 bytes a certificate, its DER ~130.
+	if err := s.cache.Apply([]*secret.Secret{sec}, nil); err != nil {
 		s.log.Warn("secret cannot be served", "namespace", sec.ObjectMeta.Namespace, "name", sec.ObjectMeta.Name, "err", err)
 		return
 	}
