@@ -45,6 +45,6 @@ func (m *Manager) queueWritten(obj meta.Object) {
 	}
 	ref := meta.RefOf(obj)
 	if _, ok := m.reconcilers[ref.Kind]; ok {
-		m.queue.AddChange(ref, obj.GetMeta().ResourceVersion)
+		m.queue.AddWritten(ref, obj.GetMeta().ResourceVersion)
 	}
 }

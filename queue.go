@@ -27,6 +27,11 @@ type workQueue struct {
 	// needs no visit: that decision is the visit (see AddChange).
 	decided map[meta.Ref]uint64
 	changed map[meta.Ref]uint64
+	// written is, per object queued by its writer (AddWritten), the
+	// version written: a visit queued after that write reads it or a later
+	// one, so the watch's change of it asks for none of its own, whatever
+	// that visit's outcome (a failed one is retried after its backoff).
+	written map[meta.Ref]uint64
 	wake    chan struct{}
 	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
 	// peak is the most references queued at once since the maps were made:
@@ -45,6 +50,7 @@ func newWorkQueue() *workQueue {
 		dirty:   map[meta.Ref]bool{},
 		decided: map[meta.Ref]uint64{},
 		changed: map[meta.Ref]uint64{},
+		written: map[meta.Ref]uint64{},
 		wake:    make(chan struct{}, 1),
 	}
 }
@@ -64,6 +70,16 @@ func (q *workQueue) AddChange(ref meta.Ref, rv string) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if w, ok := q.written[ref]; ok && w >= v {
+		if w == v {
+			delete(q.written, ref) // the change it stood for has come
+		}
+		return
+	}
+	q.addChangeLocked(ref, v)
+}
+
+func (q *workQueue) addChangeLocked(ref meta.Ref, v uint64) {
 	switch {
 	case q.decided[ref] >= v:
 	case q.active[ref]:
@@ -71,6 +87,21 @@ func (q *workQueue) AddChange(ref meta.Ref, rv string) {
 	case !q.queued[ref]:
 		q.queueLocked(ref)
 	}
+}
+
+// AddWritten queues ref, just stored at ResourceVersion rv by this
+// Manager, without waiting for the watch to deliver the change; the watch's
+// AddChange of rv then queues nothing more.
+func (q *workQueue) AddWritten(ref meta.Ref, rv string) {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		q.Add(ref)
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.addChangeLocked(ref, v)
+	q.written[ref] = max(q.written[ref], v)
 }
 
 // Decided records that a decision on ref at ResourceVersion rv was
@@ -90,6 +121,7 @@ func (q *workQueue) Forget(ref meta.Ref) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.decided, ref)
+	delete(q.written, ref)
 }
 
 // Add queues ref unless it is already queued.
@@ -175,6 +207,9 @@ func (q *workQueue) drainedLocked() {
 	if len(q.decided) > shrinkAfter {
 		// Only a shortcut: forgetting it costs a visit per late change.
 		q.decided = map[meta.Ref]uint64{}
+	}
+	if len(q.written) > shrinkAfter {
+		q.written = map[meta.Ref]uint64{} // the same
 	}
 }
 

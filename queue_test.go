@@ -221,3 +221,25 @@ func TestDecisionsTo_RecordsExecutedDecisionsAndCallsTheNextObserver(t *testing.
 	assert.Equal(t, 2, q.Len(), "a decision that failed to execute saw nothing")
 	assert.Equal(t, []string{"decided 4", "ended <nil>", "decided 6", "ended conflict"}, seen)
 }
+
+// TestWorkQueue_WrittenChangeIsVisitedOnce: an object queued by its writer
+// (AddWritten) is visited once for that version, even when the visit
+// fails: the watch's change of the same version does not visit it again at
+// once (a failed visit is retried after its backoff), while a later
+// version does.
+func TestWorkQueue_WrittenChangeIsVisitedOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := newWorkQueue()
+	a := ref("a")
+
+	q.AddWritten(a, "7")
+	require.Equal(t, 1, q.Len(), "queued at the write")
+	got, _ := q.Get(ctx)
+	q.Done(got) // failed: no decision recorded
+	q.AddChange(a, "7")
+	assert.Equal(t, 0, q.Len(), "the watch's change of the written version asks for no visit")
+	q.AddChange(a, "8")
+	assert.Equal(t, 1, q.Len(), "a later version does")
+	assert.Empty(t, q.written, "what the writer queued is let go once its change came")
+}
