@@ -78,17 +78,17 @@ type Config struct {
 	// range for each page it answers, so pages of a fixed size make a
 	// long list quadratic (100k Secrets in pages of 500 cost etcd two
 	// seconds of CPU in its index alone). No growing page is received
-	// past DefaultPageBytes, nor past a Client's receive limit
-	// (MaxCallRecvMsgSize) when that is lower: pages are sized to fill
-	// three quarters of it, and the page where objects turn larger than
-	// that allows is refused by gRPC before it is decoded and read again
-	// in halves, the pages after it sized from the larger objects (only
-	// an object larger than DefaultPageBytes on its own is read alone, up
-	// to the client's limit). A Client whose KV was replaced (say by
-	// namespace.NewKV) is read through that KV, its pages bounded only by
-	// its receive limit, after whose first refusal they grow no more. A
-	// PageSize set is kept as it is: a page the client refuses fails the
-	// List.
+	// past DefaultPageBytes on the client the store dials from
+	// Endpoints: pages are sized to fill three quarters of it, and the
+	// page where objects turn larger than that allows is refused by gRPC
+	// before it is decoded and read again in halves, the pages after it
+	// sized from the larger objects (only an object larger than
+	// DefaultPageBytes on its own is read alone). A Client is read
+	// through its own KV (which may be namespace.NewKV's, a remote of the
+	// caller's, or etcd's in-process v3client), its pages bounded only by
+	// its receive limit (MaxCallRecvMsgSize), after whose first refusal
+	// they are halved and grow no more. A PageSize set is kept as it is:
+	// a page the client refuses fails the List.
 	PageSize int
 	// WatchBuffer is how many undelivered events a watch holds for its
 	// consumer. A consumer that falls that far behind loses nothing: the

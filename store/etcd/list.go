@@ -78,9 +78,9 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 				limit = max(1, limit/2)
 				continue
 			case limit > 1:
-				// Past the receive limit of a caller's client whose KV
-				// was replaced (boundedKV): ask for half and grow no
-				// more, since that limit is not known.
+				// Past the receive limit of a caller's client
+				// (boundedKV): ask for half and grow no more, since
+				// that limit is not known.
 				limit = max(1, limit/2)
 				ceiling = limit
 				continue

@@ -198,12 +198,11 @@ func TestListPagesGrowUnlessPageSizeIsSet(t *testing.T) {
 	}
 }
 
-// With PageSize left zero, no page is asked for past the receive limit of
-// a caller's client (here gRPC's usual 4 MiB), and the page where objects
-// turn larger than the pages were sized for is refused and asked for again
-// in halves at the same revision, instead of failing the List: 1,000
-// objects of 1 KiB make the second page 1,000 objects long, and 1,000 of
-// 12 KiB follow.
+// With PageSize left zero, a page past the receive limit of a caller's
+// client (here gRPC's usual 4 MiB) is refused and asked for again in
+// halves at the same revision, instead of failing the List: 1,000 objects
+// of 1 KiB make the second page 1,000 objects long, and 1,000 of 12 KiB
+// follow.
 func TestListHalvesPagesTooLargeForTheClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -291,19 +290,17 @@ func createWidgets(ctx context.Context, t *testing.T, s *etcd.Store, ns string, 
 	}
 }
 
-// rangeRecorder is a client of srv that notes the wire size of every
-// Range answer it accepts, and counts those refused as too large.
+// rangeRecorder notes the wire size of every Range answer a client
+// accepts, and counts those refused as too large.
 type rangeRecorder struct {
 	mu      sync.Mutex
 	pages   []int
 	refused int
 }
 
-func (r *rangeRecorder) client(t *testing.T, srv *etcdtest.Server, recvLimit int) *clientv3.Client {
-	t.Helper()
-	cfg := srv.ClientConfig()
-	cfg.MaxCallRecvMsgSize = recvLimit
-	cfg.DialOptions = append(cfg.DialOptions, grpc.WithUnaryInterceptor(
+// record is a dial option that makes a client report to r.
+func (r *rangeRecorder) record() grpc.DialOption {
+	return grpc.WithUnaryInterceptor(
 		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			err := invoker(ctx, method, req, reply, cc, opts...)
 			if !strings.HasSuffix(method, "/Range") {
@@ -318,11 +315,28 @@ func (r *rangeRecorder) client(t *testing.T, srv *etcdtest.Server, recvLimit int
 				r.refused++
 			}
 			return err
-		}))
+		})
+}
+
+// client is a caller's client of srv (for Config.Client) reporting to r.
+func (r *rangeRecorder) client(t *testing.T, srv *etcdtest.Server, recvLimit int) *clientv3.Client {
+	t.Helper()
+	cfg := srv.ClientConfig()
+	cfg.MaxCallRecvMsgSize = recvLimit
+	cfg.DialOptions = append(cfg.DialOptions, r.record())
 	c, err := clientv3.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// open is a store of srv on a client it dials itself, reporting to r.
+func (r *rangeRecorder) open(t *testing.T, srv *etcdtest.Server) *etcd.Store {
+	t.Helper()
+	s, err := etcd.OpenDialling(etcd.Config{Endpoints: srv.Endpoints()}, r.record())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
 }
 
 func (r *rangeRecorder) seen() (pages []int, refused int) {
@@ -331,8 +345,8 @@ func (r *rangeRecorder) seen() (pages []int, refused int) {
 	return slices.Clone(r.pages), r.refused
 }
 
-// No growing page is received past its byte target, however suddenly the
-// objects grow: 1,000 small objects, 1,000 of 4 KiB, then 3,000 small
+// No growing page of the client the store dialled is received past its
+// byte target, however suddenly the objects grow: 1,000 small objects, 1,000 of 4 KiB, then 3,000 small
 // again, listed with pages aiming at 256 KiB. A page sized from the small
 // objects that reaches the large ones is refused before it is decoded and
 // asked for again in halves; once past the large ones, pages grow again
@@ -347,9 +361,7 @@ func TestListPagesNeverExceedTheirByteTarget(t *testing.T) {
 	createWidgets(ctx, t, writer, "c", 3000, "")
 
 	rec := &rangeRecorder{}
-	s, err := etcd.Open(etcd.Config{Client: rec.client(t, srv, 0)})
-	require.NoError(t, err)
-	defer s.Close()
+	s := rec.open(t, srv)
 	const target = 256 << 10
 	etcd.SetPageBytes(s, target)
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
@@ -376,7 +388,7 @@ func TestListPagesNeverExceedTheirByteTarget(t *testing.T) {
 }
 
 // An object larger than the page target on its own is still listed: read
-// alone, up to the client's receive limit.
+// alone, up to the receive limit of the client the store dialled.
 func TestListReadsAnObjectLargerThanThePageTargetAlone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -387,9 +399,7 @@ func TestListReadsAnObjectLargerThanThePageTargetAlone(t *testing.T) {
 	createWidgets(ctx, t, writer, "c", 20, "")
 
 	rec := &rangeRecorder{}
-	s, err := etcd.Open(etcd.Config{Client: rec.client(t, srv, 0)})
-	require.NoError(t, err)
-	defer s.Close()
+	s := rec.open(t, srv)
 	const target = 4 << 10
 	etcd.SetPageBytes(s, target)
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})

@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"math"
-	"reflect"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -24,11 +23,14 @@ type pageBound struct {
 }
 
 // boundedKV returns the KV a growing List reads its pages through, and
-// its bound; nil when the client's KV is not clientv3's own (a Config.Client
-// whose KV was replaced, say by namespace.NewKV, is read through it, and
-// its pages are bounded only by its receive limit).
+// its bound; nil when the store did not dial its client itself. A
+// Config.Client is read through its own KV whatever it is: its KV may be
+// clientv3's type over a remote of the caller's (NewKVFromKVClient, as
+// etcd's in-process v3client makes, with no gRPC connection at all), so
+// only a client the store dialled is known to be RetryKVClient over its
+// connection.
 func (s *Store) boundedKV() (clientv3.KV, *pageBound) {
-	if reflect.TypeOf(s.client.KV) != reflect.TypeOf(clientv3.NewKVFromKVClient(nil, nil)) {
+	if !s.ownClient {
 		return s.client.KV, nil
 	}
 	b := &pageBound{KVClient: clientv3.RetryKVClient(s.client), bound: int(min(s.pageBytes, math.MaxInt32))}

@@ -70,7 +70,11 @@ var _ store.Store = (*Store)(nil)
 // Open returns a store on the etcd that cfg names. It does not wait for etcd
 // to be reachable, except to log in when cfg has a Username (bounded by
 // DialTimeout): operations fail with ErrUnavailable while it is not.
-func Open(cfg Config) (*Store, error) {
+func Open(cfg Config) (*Store, error) { return open(cfg, nil) }
+
+// open is Open, the store's own client (if it dials one) dialled with
+// dial added to its options.
+func open(cfg Config, dial []grpc.DialOption) (*Store, error) {
 	growPages := cfg.PageSize <= 0
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -112,7 +116,7 @@ func Open(cfg Config) (*Store, error) {
 			// dead host) is noticed in seconds, not TCP minutes.
 			DialKeepAliveTime:    10 * time.Second,
 			DialKeepAliveTimeout: 5 * time.Second,
-			DialOptions:          []grpc.DialOption{grpc.WithConnectParams(reconnect)},
+			DialOptions:          append([]grpc.DialOption{grpc.WithConnectParams(reconnect)}, dial...),
 		})
 		if err != nil {
 			s.endLife()
