@@ -51,16 +51,18 @@ func (f *folder) readObjectFile(name string, listedRegular bool, buf []byte) ([]
 			}
 		}
 		fd, err := openNoFollow(dirfd, name)
-		if err == syscall.ENOENT {
-			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
-		}
-		if err != nil {
-			// ELOOP, or the error of a special file: replaced since it
-			// was looked at (or listed).
+		if err != nil && openedOtherThanRegular(err) {
+			// Replaced since it was looked at (or listed), by a link
+			// or a special file: look again.
 			if attempt < openAttempts {
 				continue
 			}
 			return nil, &UnsafePathError{Path: abs, Problem: problemReplaced}
+		}
+		if err != nil {
+			// ENOENT, EACCES, EMFILE, EIO…: a failure to read, which
+			// a List must not take for one bad object and go on.
+			return nil, &fs.PathError{Op: "openat", Path: abs, Err: err}
 		}
 		data, err := f.readOpened(fd, abs, looked, buf)
 		_ = syscall.Close(fd)
@@ -91,6 +93,19 @@ func lstatAt(dirfd int, name string, st *unix.Stat_t) error {
 			return err
 		}
 	}
+}
+
+// openedOtherThanRegular reports whether err is what openNoFollow meets
+// at a name that is not a regular file: ELOOP for a link (O_NOFOLLOW);
+// ENXIO for a socket or a device without its driver, ENODEV, EOPNOTSUPP,
+// EAGAIN or EBUSY from a device's own open. A regular file's open fails
+// with none of them.
+func openedOtherThanRegular(err error) bool {
+	switch err {
+	case syscall.ELOOP, syscall.ENXIO, syscall.ENODEV, syscall.EOPNOTSUPP, syscall.EAGAIN, syscall.EBUSY:
+		return true
+	}
+	return false
 }
 
 // openNoFollow opens name in dirfd for reading, refusing a link.
