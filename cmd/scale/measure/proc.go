@@ -36,8 +36,22 @@ func settledMemory() Memory {
 // rss is the VmRSS line of /proc/self/status in bytes, or 0.
 func rss() uint64 { return procStatus("VmRSS:") }
 
-// peakRSS is the largest resident set so far (VmHWM) in bytes, or 0.
+// peakRSS is the largest resident set (VmHWM) in bytes since the process
+// started or resetPeakRSS, or 0.
 func peakRSS() uint64 { return procStatus("VmHWM:") }
+
+// resetPeakRSS makes VmHWM start again from the resident set as it is
+// (Linux's clear_refs, "5"), so peakRSS is the peak of what follows, not
+// of the process's start. Where that cannot be done (no /proc, a kernel
+// before 4.0) it stays the peak since the start.
+func resetPeakRSS() {
+	f, err := os.OpenFile("/proc/self/clear_refs", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	_, _ = f.WriteString("5")
+	_ = f.Close()
+}
 
 // procStatus reads the line of /proc/self/status that starts with key, in
 // bytes, or 0.

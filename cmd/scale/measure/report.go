@@ -66,7 +66,8 @@ type IssueReport struct {
 	CPU time.Duration
 	// PeakLiveHeap is the largest live heap a collection marked from the
 	// first Apply until the last Ready (sampled every 100 ms); PeakRSS is
-	// the process's largest resident set by then (VmHWM).
+	// the process's largest resident set (VmHWM) over the same time, reset
+	// at the first Apply (resetPeakRSS).
 	PeakLiveHeap, PeakRSS uint64
 }
 
@@ -112,8 +113,9 @@ type RestartReport struct {
 	// every name was served, and CPUAfter over the work that followed:
 	// on a shared machine they vary less than the wall-clock times.
 	CPUToServe, CPUAfter time.Duration
-	// PeakRSS is the process's largest resident set (VmHWM) when the work
-	// after the restart ended: for a -restart run, the restart's own peak.
+	// PeakRSS is the process's largest resident set (VmHWM) from opening
+	// the Store until the work after the restart ended (reset then:
+	// resetPeakRSS).
 	PeakRSS uint64
 }
 

@@ -55,6 +55,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		defer pprof.StopCPUProfile() // if the restart fails before every name is served
 	}
+	resetPeakRSS()
 	began := time.Now()
 	cpuBegan, _ := cputime.Process()
 	st, closeStore, err = opts.Open()
@@ -107,16 +108,18 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 			return nil, err
 		}
 	}
+	resetPeakRSS()
 	peak := samplePeakHeap(ctx, 100*time.Millisecond)
-	defer peak.end()
 	began := time.Now()
 	cpuBegan, cpuOK := cputime.Process()
 	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
 	if err != nil {
+		peak.end()
 		return nil, err
 	}
 	rep := &IssueReport{Apply: time.Since(began), ApplyCPU: applyCPU}
 	if err := awaitReady(ctx, tr, opts); err != nil {
+		peak.end()
 		return rep, err
 	}
 	if cpuReady, ok := cputime.Process(); ok && cpuOK {

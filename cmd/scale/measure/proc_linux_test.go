@@ -1,0 +1,26 @@
+package measure
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// After resetPeakRSS, peakRSS is the peak of what followed: 64 MiB
+// touched and given back before the reset are not in it.
+func TestResetPeakRSSForgetsAnEarlierPeak(t *testing.T) {
+	const size = 64 << 20
+	b := make([]byte, size)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	runtime.KeepAlive(b)
+	before := peakRSS()
+	require.Positive(t, before)
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	after := peakRSS()
+	require.Less(t, after, before-size/2, "VmHWM %d MiB before the reset, %d MiB after", before>>20, after>>20)
+}
