@@ -70,7 +70,7 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -109,7 +109,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	failed := false
+	defer func() {
+		if !failed {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	cluster, err := replicatest.Start(ctx, replicatest.Options{
 		Replicas: replicas, Store: func(int) json.RawMessage { return spec }, Dir: dir,
 		Objects: objects, CA: ca, Front: front, ShareWork: true,
@@ -118,6 +123,12 @@ func run() error {
 		return err
 	}
 	defer func() { _ = cluster.Close() }()
+	defer func() {
+		if err != nil {
+			failed = true
+			keepEvidence(dir, cluster, front)
+		}
+	}()
 	start := time.Now()
 
 	killed, killedAt, err := killMidway(ctx, cluster)
