@@ -34,6 +34,7 @@ import (
 // not seen yet was written after that position: its own change is
 // observed later, and its owners are checked then (observe, checkOwners).
 func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
+	m.owners.deletedHere(owner)
 	if !m.owners.mayOwn(owner.Kind) {
 		// No object of this kind was seen owning anything: spare the List.
 		// One created meanwhile is collected when it is reconciled.
@@ -87,6 +88,7 @@ func (m *Manager) readOwned(ctx context.Context, ref meta.Ref) (store.Raw, meta.
 
 // collectOwned is collect without the shortcut: it always looks.
 func (m *Manager) collectOwned(ctx context.Context, owner meta.Ref) error {
+	m.owners.deletedHere(owner)
 	res, err := m.cfg.Store.List(ctx, store.ListOptions{Namespace: owner.Namespace, Owner: &owner})
 	if err != nil && len(res.Items) == 0 {
 		return err
@@ -151,7 +153,10 @@ func (m *Manager) collectOrphan(ctx context.Context, raw store.Raw) (bool, error
 // created again under its name (a request retried as <cert>-<revision+1>)
 // would still look present: an owner whose deletion the Manager saw after
 // child was created counts as gone whatever now bears its name. An owner
-// that cannot be read (corrupt, Store down) counts as existing.
+// that cannot be read (corrupt, Store down) counts as existing. An owner
+// the watch has shown present and not deleted since (ownerIndex.
+// knownPresent) is not read: the Store would show it too, or a deletion
+// the watch delivers next, whose collect then takes child.
 func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.Ref) (bool, error) {
 	if len(owners) == 0 {
 		return false, nil
@@ -159,6 +164,9 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 	for _, o := range owners {
 		if m.owners.outlived(child, o) {
 			continue
+		}
+		if m.owners.knownPresent(o) {
+			return false, nil
 		}
 		err := m.cfg.Store.Get(ctx, o, ownerProbe(o.Kind))
 		switch {
@@ -226,7 +234,7 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[
 			orphans = append(orphans, raw)
 		}
 	}
-	m.owners.reset(owners, rev)
+	m.owners.reset(owners, listed, rev)
 	collected := map[meta.Ref]bool{}
 	for _, raw := range orphans {
 		// The list may have left out an owner it could not read: ask for

@@ -35,7 +35,7 @@ func TestOwnerIndex_ChildrenFollowOwnerChanges(t *testing.T) {
 	_, indexed := x.childrenOf(cert)
 	assert.False(t, indexed, "nothing listed yet")
 
-	x.reset(map[meta.Ref][]meta.Ref{req: {cert}}, 5)
+	x.reset(map[meta.Ref][]meta.Ref{req: {cert}}, nil, 5)
 	children, indexed := x.childrenOf(cert)
 	require.True(t, indexed)
 	assert.Equal(t, []meta.Ref{req}, children)
@@ -121,7 +121,7 @@ func TestOwnerIndex_AgreesWithMaps(t *testing.T) {
 	}
 	const n = 300
 	var x ownerIndex
-	x.reset(nil, 1)
+	x.reset(nil, nil, 1)
 	owners := map[meta.Ref][]meta.Ref{}
 	created := map[meta.Ref]uint64{}
 	for step := range 20000 {

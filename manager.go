@@ -100,6 +100,10 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.wiring = w
 	writes.updating = m.updating
+	writes.created = m.queueWritten
+	// WaitReady (and every waiter) re-reads the Store when woken: told at
+	// the write, it need not wait for the watch to deliver it.
+	writes.updated = m.changes.notify
 	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)
@@ -321,6 +325,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 			created = ev.Revision
 		}
 		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, created)
+		m.owners.seenPresent(ev.Ref)
 		if ev.Ref.Kind == meta.KindCertificate {
 			m.wiring.secretNames.set(ev.Ref, ev.Meta.Labels)
 		}

@@ -45,9 +45,30 @@ type ownerNode struct {
 	// created bounds the object's creation revision from above: the
 	// revision of its Added event, or of the list it was first seen in;
 	// zero if unknown (and once it has no owners).
+	// Its top bit (presentBit) is not part of it: see present.
 	created uint64
 	// owners and children are the first edges of its two lists.
 	owners, children int32
+}
+
+// presentBit, in ownerNode.created, says the object itself was listed, or
+// its latest change the watch delivered was not a deletion, so it existed
+// at the watch's position (see knownPresent). Kept in a bit no revision
+// reaches, so a node stays 16 bytes.
+const presentBit = uint64(1) << 63
+
+func (n *ownerNode) createdAt() uint64 { return n.created &^ presentBit }
+
+func (n *ownerNode) setCreated(rev uint64) { n.created = n.created&presentBit | rev&^presentBit }
+
+func (n *ownerNode) present() bool { return n.created&presentBit != 0 }
+
+func (n *ownerNode) setPresent(p bool) {
+	if p {
+		n.created |= presentBit
+	} else {
+		n.created &^= presentBit
+	}
 }
 
 // ownerEdge says owner owns child, and links the next edge of each list.
@@ -108,7 +129,7 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 		}
 	}
 	if createdAt != 0 {
-		x.ids.at(id).created = createdAt
+		x.ids.at(id).setCreated(createdAt)
 	}
 }
 
@@ -202,8 +223,55 @@ func (x *ownerIndex) forgetLocked(ref meta.Ref) {
 		return
 	}
 	x.unlinkOwnersLocked(id)
-	x.ids.at(id).created = 0
+	n := x.ids.at(id)
+	n.created = 0 // and not present
 	x.releaseIfUnusedLocked(id)
+}
+
+// seenPresent records that ref exists at the watch's position: the watch
+// delivered a change of it that is not a deletion, or the list holding it
+// was just indexed. Only an object that owns something, or of a kind that
+// does, is remembered: those are what owner checks ask about.
+func (x *ownerIndex) seenPresent(ref meta.Ref) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.seenPresentLocked(ref)
+}
+
+func (x *ownerIndex) seenPresentLocked(ref meta.Ref) {
+	id, ok := x.ids.lookup(ref)
+	if !ok {
+		if !x.kinds[ref.Kind] {
+			return
+		}
+		id = x.internLocked(ref)
+	}
+	x.ids.at(id).setPresent(true)
+}
+
+// deletedHere records that the Manager deleted ref itself, or learnt it is
+// gone, before the watch says so: its children are judged at once
+// (Manager.Delete collects them before returning), and must not find it
+// present as of the watch's position.
+func (x *ownerIndex) deletedHere(ref meta.Ref) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if id, ok := x.ids.lookup(ref); ok {
+		x.ids.at(id).setPresent(false)
+	}
+}
+
+// knownPresent reports whether owner existed at the watch's position: seen
+// present (seenPresent) and neither deleted nor forgotten since. Changes
+// reach the index in the Store's order, so for a change being observed
+// that is its owner at the change's revision; before a reconcile, a
+// deletion the watch has not delivered yet is acted on when it is (the
+// owner's collect), as one made just after a read of the owner would be.
+func (x *ownerIndex) knownPresent(owner meta.Ref) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	id, ok := x.ids.lookup(owner)
+	return ok && x.ids.at(id).present()
 }
 
 // childrenOf returns the objects listing owner among their owners, and
@@ -236,6 +304,10 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 		x.deleted = map[meta.Ref]uint64{}
 	}
 	x.deleted[ref] = rev
+	if id, ok := x.ids.lookup(ref); ok {
+		x.ids.at(id).setPresent(false)
+		x.releaseIfUnusedLocked(id)
+	}
 	x.deletions = append(x.deletions, ref)
 	if len(x.deletions) > maxDeletions {
 		old := x.deletions[0]
@@ -270,13 +342,14 @@ func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
 
 func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 	if id, ok := x.ids.lookup(ref); ok {
-		return x.ids.at(id).created
+		return x.ids.at(id).createdAt()
 	}
 	return 0
 }
 
-// reset indexes the owners of everything listed at revision rev.
-func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
+// reset indexes the owners of everything listed at revision rev; listed
+// holds every object the list held, present at rev.
+func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]bool, rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	fresh := &ownerIndex{deleted: x.deleted, deletions: x.deletions, kinds: map[meta.Kind]bool{}}
@@ -289,6 +362,9 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, rev uint64) {
 		for _, o := range os {
 			fresh.kinds[o.Kind] = true
 		}
+	}
+	for ref := range listed {
+		fresh.seenPresentLocked(ref)
 	}
 	x.ids, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.kinds
 }

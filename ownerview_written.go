@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // writtenViews keeps the owner view (reconcile.OwnerView) of objects a
-// reconcile updates, as written: the watch event of that update then
+// reconcile updates or creates, as written: the watch event of that write then
 // compares views without reading the object back from the Store
 // (wakesOwners), in the goroutine that also tells every replica which
 // challenges to answer. A reconcile may write an object several times
@@ -107,15 +108,23 @@ func (w *writtenViews) reset() {
 	w.m = nil
 }
 
-// updating keeps the owner view of obj, about to be updated by a
-// reconcile, when its kind has an OwnerView rule; the returned func is
-// told how the update ended.
-func (m *Manager) updating(obj meta.Object) func(error) {
+// updating keeps the owner view of obj, about to be updated or created by
+// a reconcile, when its kind has an OwnerView rule; the returned func is
+// told how the write ended, and wakes the owners at once when an update
+// shows them something new (wakeAtWrite; a creation never does, as the
+// watch has not shown them the object yet).
+func (m *Manager) updating(ctx context.Context, obj meta.Object) func(error) {
 	ref := meta.RefOf(obj)
 	rule, ok := m.wiring.ownerViews[ref.Kind]
 	if !ok || len(obj.GetMeta().OwnerRefs) == 0 {
 		return func(error) {}
 	}
-	h := m.written.begin(ref, viewOf(rule, obj))
-	return func(err error) { m.written.end(ref, h, obj.GetMeta().ResourceVersion, err) }
+	view := viewOf(rule, obj)
+	h := m.written.begin(ref, view)
+	return func(err error) {
+		m.written.end(ref, h, obj.GetMeta().ResourceVersion, err)
+		if err == nil {
+			m.wakeAtWrite(ctx, obj, view)
+		}
+	}
 }

@@ -41,8 +41,12 @@ func TestWakesOwners_WrittenViewNeedsNoRead(t *testing.T) {
 		t.Helper()
 		change(&ch.Status)
 		require.NoError(t, m.deps.Store.Update(reconciling(ctx, meta.RefOf(ch)), ch))
+		// A wake is due at the write already (wakeAtWrite); its event
+		// then wakes nobody again.
+		assert.Equal(t, wantWake, m.queue.Len() == 1, "%s: owner queued at the write", what)
+		drainQueue(t, m.queue)
 		wakes, reads := changed(store.Modified)
-		assert.Equal(t, wantWake, wakes, what)
+		assert.False(t, wakes, "%s: the event of the write wakes nobody again", what)
 		assert.Zero(t, reads, "%s: compared as written", what)
 	}
 	byReconcile("presented", false, func(s *challenge.Status) { s.State, s.Processing, s.Presented = challenge.StatePending, true, true })
@@ -53,6 +57,37 @@ func TestWakesOwners_WrittenViewNeedsNoRead(t *testing.T) {
 	wakes, reads := changed(store.Modified)
 	assert.True(t, wakes, "cleaned up")
 	assert.Equal(t, int64(1), reads, "written by someone else: read")
+}
+
+// TestWakesOwners_CreatedViewNeedsNoRead: the Added event of a child a
+// reconcile created wakes its owners without reading the child from the
+// Store (its view is kept as created); one created by anyone else is read.
+func TestWakesOwners_CreatedViewNeedsNoRead(t *testing.T) {
+	ctx := context.Background()
+	st := storecount.New(memory.New())
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
+	added := func(ch *challenge.Challenge) (wakes bool, reads int64) {
+		t.Helper()
+		before := st.Counts().Of(storecount.Get)
+		wakes = m.wakesOwners(ctx, store.WatchEvent{Type: store.Added, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta})
+		return wakes, st.Counts().Of(storecount.Get) - before
+	}
+	mine := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-1", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, m.deps.Store.Create(reconciling(ctx, owner), mine))
+	wakes, reads := added(mine)
+	assert.True(t, wakes, "a new child wakes its owner")
+	assert.Zero(t, reads, "created by a reconcile: compared as written")
+
+	theirs := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-2", OwnerRefs: []meta.Ref{owner}},
+		Spec: challenge.Spec{DNSName: "b.example.test", Type: solver.HTTP01, Token: testTokenGC}}
+	require.NoError(t, st.Create(ctx, theirs))
+	wakes, reads = added(theirs)
+	assert.True(t, wakes)
+	assert.Equal(t, int64(1), reads, "created by someone else: read")
+
 }
 
 // TestWrittenViews_OnlyAWrittenVersionGetsItsView: an event gets the view

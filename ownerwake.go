@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/certflow/certflow/meta"
@@ -33,6 +34,8 @@ type ownerSight struct {
 	owners     []meta.Ref
 	generation int64
 	deleting   bool
+	// version is the ResourceVersion seen, 0 when it is not a number.
+	version uint64
 }
 
 func (s ownerSight) same(o ownerSight) bool {
@@ -73,18 +76,40 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		w.forget(ev.Ref)
 		return true
 	}
-	now := ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
-		generation: om.Generation, deleting: om.DeletionTime != nil}
+	return w.see(ev.Ref, sightOf(view, om, ev.Meta.ResourceVersion), ev.Type == store.Added, false)
+}
+
+// sightOf is what the owners see of an object with metadata om at version
+// rv and view by its kind's rule.
+func sightOf(view any, om *meta.ObjectMeta, rv string) ownerSight {
+	v, _ := strconv.ParseUint(rv, 10, 64)
+	return ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
+		generation: om.Generation, deleting: om.DeletionTime != nil, version: v}
+}
+
+// see records that the owners of ref are shown now, and reports whether
+// that wakes them: when it is new to them, or ref is (added). A change at
+// a version no newer than one they were already shown (woken at its write,
+// see wakeAtWrite, before the watch delivered this one) is old news: it
+// neither wakes them nor replaces what they saw. At a write (atWrite),
+// only a change from what the watch showed them counts: of an object the
+// watch has not shown them yet, nothing is recorded or woken, and its
+// events decide as before (its creation may still be on its way, which
+// wakes them or not by who created it).
+func (w *ownerWake) see(ref meta.Ref, now ownerSight, added, atWrite bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	before, seen := w.last[ev.Ref]
+	before, seen := w.last[ref]
+	if seen && now.version != 0 && now.version <= before.version || atWrite && !seen {
+		return false
+	}
 	if w.last == nil {
 		w.last = map[meta.Ref]ownerSight{}
 	}
-	w.last[ev.Ref] = now
+	w.last[ref] = now
 	w.peak = max(w.peak, len(w.last))
 	// A new object always wakes, whatever a namesake left behind.
-	return ev.Type == store.Added || !seen || !now.same(before)
+	return added || !seen || !now.same(before)
 }
 
 // viewOf applies rule; a view that cannot be compared counts as nil (which

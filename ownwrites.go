@@ -134,9 +134,13 @@ type ownWritesStore struct {
 	store.Store
 	own  *ownWrites
 	wake func(meta.Ref)
-	// updating, if set, is told of every update before it is made, and
-	// then how it ended (writtenViews).
-	updating func(meta.Object) func(error)
+	// updating, if set, is told of every update and creation before it
+	// is made, and then how it ended (writtenViews).
+	updating func(context.Context, meta.Object) func(error)
+	// created, if set, is told of every object created (queueWritten).
+	created func(meta.Object)
+	// updated, if set, is told of every object updated.
+	updated func(meta.Ref)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -144,16 +148,34 @@ type ownWritesStore struct {
 func (s *ownWritesStore) Unwrap() store.Store { return s.Store }
 
 func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
-	if s.updating == nil {
-		return s.Store.Update(ctx, obj)
+	ended := func(error) {}
+	if s.updating != nil {
+		ended = s.updating(ctx, obj)
 	}
-	ended := s.updating(obj)
 	err := s.Store.Update(ctx, obj)
 	ended(err)
+	if err == nil && s.updated != nil {
+		s.updated(meta.RefOf(obj))
+	}
 	return err
 }
 
+// Create creates obj; a creation, like an update, keeps the owner view
+// of what it writes (updating), so the Added event needs no read either.
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
+	ended := func(error) {}
+	if s.updating != nil {
+		ended = s.updating(ctx, obj)
+	}
+	err := s.create(ctx, obj)
+	ended(err)
+	if err == nil && s.created != nil {
+		s.created(obj)
+	}
+	return err
+}
+
+func (s *ownWritesStore) create(ctx context.Context, obj meta.Object) error {
 	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
 	if !ok || !slices.Contains(obj.GetMeta().OwnerRefs, owner) {
 		return s.Store.Create(ctx, obj)

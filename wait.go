@@ -127,8 +127,9 @@ func ForRenewal(r Renewal) WaitOption {
 // until ctx is done, and returns ctx's error.
 //
 // The Certificate moves on only while a Manager runs: WaitReady is woken by
-// this Manager's watch of the Store, so it sees changes made by any process
-// sharing the Store, but it needs this Manager's Run. A Certificate already
+// this Manager's own reconciles as they write, and by its watch of the
+// Store, so it sees changes made by any process sharing the Store, but it
+// needs this Manager's Run. A Certificate already
 // Ready or failed is answered without it; otherwise, when Run is not
 // running (not started within RunGrace, or stopped), WaitReady returns an
 // error matching ErrNotRunning instead of waiting for ever.

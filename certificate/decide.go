@@ -223,7 +223,7 @@ func (d *decision) issue(req *request.CertificateRequest, key *nextKey) {
 		d.plan = reconcile.Plan{Object: rejected(req, problem, now), Write: true, Next: now}
 		return
 	}
-	sec, err := issuedSecret(cert, s.Secret, req, key)
+	sec, err := issuedSecret(cert, s.Secret, req, key, s.parse)
 	switch {
 	case err != nil:
 		d.plan = reconcile.Plan{Object: rejected(req, "cannot encode the private key: "+err.Error(), now), Write: true, Next: now}

@@ -67,7 +67,7 @@ func TestDecide_Fallback(t *testing.T) {
 	}
 	// secretFrom is the Secret the issuing step writes for an issued r.
 	secretFrom := func(crt *Certificate, r *request.CertificateRequest) *secret.Secret {
-		sec, err := issuedSecret(crt, nil, r, &nextKey{name: nextKeyName(crt), key: key})
+		sec, err := issuedSecret(crt, nil, r, &nextKey{name: nextKeyName(crt), key: key}, nil)
 		require.NoError(t, err)
 		sec.ObjectMeta.ResourceVersion = "3"
 		return sec

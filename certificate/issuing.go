@@ -60,8 +60,8 @@ func rejected(req *request.CertificateRequest, problem string, now time.Time) *r
 // when sec already holds exactly that (the crash-recovery path: key
 // re-encoding is not byte-stable for all algorithms, so an up-to-date Secret
 // is never rewritten).
-func issuedSecret(cert *Certificate, sec *secret.Secret, req *request.CertificateRequest, key *nextKey) (*secret.Secret, error) {
-	keyPEM, err := pki.EncodePrivateKey(key.key, cert.Spec.KeyConfig().Encoding == PKCS8)
+func issuedSecret(cert *Certificate, sec *secret.Secret, req *request.CertificateRequest, key *nextKey, p *parsers) (*secret.Secret, error) {
+	keyPEM, err := p.encodeKey(key.key, cert.Spec.KeyConfig().Encoding == PKCS8)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,16 @@ type parsers struct {
 	csrs memo[*x509.CertificateRequest]
 	// chains, if set, is shared with the request reconciler.
 	chains *pki.ChainMemo
+	pems   keyEncodings
+}
+
+// encodeKey returns key in PEM (PKCS#8 or the algorithm's own form),
+// encoded once per key and form.
+func (p *parsers) encodeKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
+	if p == nil {
+		return pki.EncodePrivateKey(key, pkcs8)
+	}
+	return p.pems.encode(key, pkcs8)
 }
 
 // chain returns the certificates of a PEM chain, parsed once per chain

@@ -59,3 +59,35 @@ func TestReconcile_CSRsItSignsAreToldToTheMemo(t *testing.T) {
 	_, verified := csrs.Counts()
 	assert.Zero(t, verified, "made here: not verified")
 }
+
+// TestReconcile_KeysAreEncodedOnceAnIssuance: an issuance encodes its key
+// for the Certificate's Secret once, although it decides on that Secret
+// twice (writing it, then finding it up to date) and looks for the key in
+// what it stored; the next key's PKCS#8 form, encoded when it was made,
+// is not encoded again. Each form is what encoding anew makes.
+func TestReconcile_KeysAreEncodedOnceAnIssuance(t *testing.T) {
+	for _, enc := range []KeyEncoding{PKCS1, PKCS8} {
+		t.Run(string(enc), func(t *testing.T) {
+			h := depsForTest(t)
+			c := harnessCert("web", "web-tls", "a.example.test")
+			c.Spec.PrivateKey = &PrivateKey{Algorithm: ECDSA, Size: 256, Encoding: enc}
+			h.create(c)
+			h.settle(6, meta.RefOf(c))
+			require.True(t, h.get(meta.RefOf(c)).Status.Conditions.IsTrue(meta.ConditionReady))
+			require.Equal(t, 1, h.issued)
+			want := int64(1)
+			if enc == PKCS8 {
+				want = 0 // the next key's own form
+			}
+			assert.Equal(t, want, h.r.parse.pems.encoded.Load(), "keys encoded during an issuance")
+
+			sec := &secret.Secret{}
+			require.NoError(t, h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "web-tls"}, sec))
+			key, err := h.r.parse.key(sec)
+			require.NoError(t, err)
+			again, err := pki.EncodePrivateKey(key, enc == PKCS8)
+			require.NoError(t, err)
+			assert.Equal(t, string(again), string(sec.Data[secret.TLSKeyKey]), "the stored key is the key encoded in the spec's form")
+		})
+	}
+}

@@ -99,6 +99,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return out.Requeue(r.deps.Clock.Now()), nil
 	}
 	r.rememberKeys(snap, &plan, generated)
+	if secretOnly(snap, &plan) {
+		return r.afterSecret(ctx, snap, &plan, next)
+	}
 	return r.settle(ctx, snap, &plan, next)
 }
 
@@ -110,6 +113,7 @@ func (r *Reconciler) rememberKeys(s *Snapshot, p *reconcile.Plan, generated *gen
 	var known []crypto.Signer
 	if generated != nil {
 		known = append(known, generated.key)
+		r.parse.pems.remember(generated.key, true, generated.pem) // as fillNextKey encoded it
 	}
 	if s.NextKey != nil {
 		if key, err := r.parse.key(s.NextKey); err == nil {
@@ -128,7 +132,7 @@ func (r *Reconciler) rememberKeys(s *Snapshot, p *reconcile.Plan, generated *gen
 		if !ok || len(sec.Data[secret.TLSKeyKey]) == 0 {
 			continue
 		}
-		if key := keyIn(sec.Data[secret.TLSKeyKey], known); key != nil {
+		if key := r.parse.keyIn(sec.Data[secret.TLSKeyKey], known); key != nil {
 			r.parse.rememberKey(sec, key)
 		}
 	}
@@ -136,10 +140,10 @@ func (r *Reconciler) rememberKeys(s *Snapshot, p *reconcile.Plan, generated *gen
 
 // keyIn returns the one of keys that pemKey encodes (PKCS#8, or the
 // algorithm's own form), or nil.
-func keyIn(pemKey []byte, keys []crypto.Signer) crypto.Signer {
+func (p *parsers) keyIn(pemKey []byte, keys []crypto.Signer) crypto.Signer {
 	for _, key := range keys {
 		for _, pkcs8 := range []bool{true, false} {
-			if enc, err := pki.EncodePrivateKey(key, pkcs8); err == nil && bytes.Equal(enc, pemKey) {
+			if enc, err := p.encodeKey(key, pkcs8); err == nil && bytes.Equal(enc, pemKey) {
 				return key
 			}
 		}

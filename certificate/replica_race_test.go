@@ -3,6 +3,7 @@ package certificate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -32,6 +33,17 @@ func (s *finishingStore) Get(ctx context.Context, ref meta.Ref, into meta.Object
 	return err
 }
 
+// refuseCertUpdates refuses every write of a Certificate that records a
+// revision, as a replica stopped before it made that write.
+type refuseCertUpdates struct{ store.Store }
+
+func (s refuseCertUpdates) Update(ctx context.Context, obj meta.Object) error {
+	if c, ok := obj.(*Certificate); ok && c.Status.Revision != nil {
+		return fmt.Errorf("stopped before writing %s: %w", meta.RefOf(obj), store.ErrConflict)
+	}
+	return s.Store.Update(ctx, obj)
+}
+
 // A replica whose snapshot straddles another replica's completion of the
 // issuance (the Certificate before it, the next key already deleted after
 // it) must not take the issued request for one made for a lost key and
@@ -43,14 +55,18 @@ func TestReconcile_ReplicaFinishingTheIssuanceMeanwhileKeepsTheRequest(t *testin
 	ref := meta.RefOf(c)
 	secretRef := meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "web-tls"}
 	// Up to the step before the revision is recorded: the request is
-	// issued and the Secret written.
+	// issued and the Secret written, and this replica stopped before it
+	// recorded the revision (its write of the Certificate refused).
+	stopped := h.deps
+	stopped.Store = refuseCertUpdates{h.st}
+	first := NewReconciler(stopped, Options{})
 	for i := 0; ; i++ {
 		require.Less(t, i, 10, "the Secret is written within 10 rounds")
-		_, err := h.r.Reconcile(h.ctx, ref)
-		require.NoError(t, err)
+		_, err := first.Reconcile(h.ctx, ref)
 		if h.st.Get(h.ctx, secretRef, &secret.Secret{}) == nil {
 			break
 		}
+		require.NoError(t, err)
 		h.signPending()
 	}
 	require.Nil(t, h.get(ref).Status.Revision, "the revision is not recorded yet")

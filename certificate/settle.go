@@ -36,6 +36,53 @@ func (r *Reconciler) settle(ctx context.Context, s *Snapshot, p *reconcile.Plan,
 	return reconcile.Earliest(next, then), err
 }
 
+// secretOnly reports whether p only stored the Certificate's Secret (the
+// issued certificate and its key), leaving the Certificate as it was.
+func secretOnly(s *Snapshot, p *reconcile.Plan) bool {
+	if p.Write || p.Effect != nil || len(p.Delete) > 0 || len(p.Create) != 1 {
+		return false
+	}
+	sec, ok := p.Create[0].(*secret.Secret)
+	return ok && sec.ObjectMeta.Name == s.Cert.Spec.SecretName && sec.ObjectMeta.Labels[LabelNextPrivateKey] != "true"
+}
+
+// afterSecret decides again, in the same visit, on the Secret p has just
+// stored (a Secret created as planned, so the plan's copy is what the
+// Store holds): the decision that follows records the issued revision,
+// which another visit would otherwise load everything again to make.
+// Only a plan that writes the Certificate and deletes what the issuance
+// leaves is carried out here (it writes with the version this visit read,
+// so a Certificate changed meanwhile fails with a conflict and is loaded
+// again); anything else (a key to generate, a request to sign, an effect)
+// is left to that visit, at next.
+func (r *Reconciler) afterSecret(ctx context.Context, s *Snapshot, p *reconcile.Plan, next time.Time) (time.Time, error) {
+	after := settled(s, s.Cert, p)
+	// What load reads because of the Secret, read as load would now.
+	if !needSiblings(after.Cert, after.Secret) {
+		after.Siblings = nil
+	}
+	if err := r.loadARI(ctx, after); err != nil {
+		return next, nil // the visit at next loads it all again
+	}
+	after.Now = r.deps.Clock.Now()
+	plan := decide(after)
+	if !plan.Write || plan.Effect != nil || len(plan.Create) > 0 {
+		return next, nil
+	}
+	if _, ok := plan.Object.(*Certificate); !ok {
+		return next, nil
+	}
+	done := r.deps.Observe(meta.KindCertificate, after, &plan)
+	out, err := reconcile.ExecuteOutcome(ctx, r.deps, plan)
+	done(out.Next, err)
+	if err != nil {
+		return out.Next, err
+	}
+	// The look "at once" the Secret's plan asked for is this decision:
+	// only this plan's own next look remains.
+	return r.settle(ctx, after, &plan, out.Next)
+}
+
 // settled is s after p was executed, with written the Certificate as p
 // stored it: a new revision makes the next request the current one (and
 // the requests p deleted beyond the history limit gone), p's new key and

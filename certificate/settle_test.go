@@ -10,6 +10,8 @@ import (
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
 )
 
 // decisionLog records each decision a reconciler executes: the version of
@@ -45,8 +47,9 @@ func (l *decisionLog) take() []decisionSeen {
 // the same visit: starting an issuance (status, key and request) and
 // recording the issued revision each end with an idle decision on the
 // version just written, so the Manager queues no visit for that write.
-// A step that leaves the Certificate as it was (writing the Secret) does
-// not.
+// Storing the Secret leaves the Certificate as it was, and the same visit
+// decides on the stored Secret at once: it records the revision (no
+// second visit loads everything again to do it).
 func TestReconcile_SettlesOnItsOwnWrite(t *testing.T) {
 	h := depsForTest(t)
 	log := &decisionLog{}
@@ -66,14 +69,20 @@ func TestReconcile_SettlesOnItsOwnWrite(t *testing.T) {
 		"the issuance starts, then the decision on what it wrote is to wait")
 
 	h.signPending()
-	_, err = h.r.Reconcile(h.ctx, ref)
+	next, err := h.r.Reconcile(h.ctx, ref)
 	require.NoError(t, err)
-	assert.Equal(t, []decisionSeen{{started.ObjectMeta.ResourceVersion, false}}, log.take(), "the Secret written, the Certificate not: looked at again by its timer")
+	issued := h.get(ref)
+	require.True(t, issued.Status.Conditions.IsTrue(meta.ConditionReady), "the revision is recorded in the visit that stored the Secret")
+	assert.Equal(t, []decisionSeen{
+		{started.ObjectMeta.ResourceVersion, false}, // the Secret
+		{started.ObjectMeta.ResourceVersion, false}, // the revision, on the stored Secret
+		{issued.ObjectMeta.ResourceVersion, true},   // then wait for the renewal
+	}, log.take())
+	assert.True(t, next.After(h.clock.Now()), "only the renewal's look remains, not one at once: %v", next)
+	err = h.st.Get(h.ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "web-next-private-key"}, &secret.Secret{})
+	assert.ErrorIs(t, err, store.ErrNotFound, "the next key is gone with the issuance")
 
 	_, err = h.r.Reconcile(h.ctx, ref)
 	require.NoError(t, err)
-	issued := h.get(ref)
-	require.True(t, issued.Status.Conditions.IsTrue(meta.ConditionReady))
-	assert.Equal(t, []decisionSeen{{started.ObjectMeta.ResourceVersion, false}, {issued.ObjectMeta.ResourceVersion, true}}, log.take(),
-		"the revision recorded, then the decision on it is to wait for the renewal")
+	assert.Equal(t, []decisionSeen{{issued.ObjectMeta.ResourceVersion, true}}, log.take(), "a later visit has nothing to do")
 }

@@ -143,19 +143,31 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*Snapshot, error) 
 		}
 		s.Stale = append(s.Stale, ref)
 	}
-	if r.opts.RenewalInfo != nil && s.Secret != nil {
-		// The issuer of the leaf: only its CA knows about it.
-		iss, err := issuer.Get(ctx, r.deps.Store, secretIssuer(cert, s.Secret.ObjectMeta.Annotations).Resolve(ns))
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, issuer.ErrUnsupported) {
-			return nil, err
-		}
-		if err == nil && iss.IssuerSpec().ACME != nil {
-			s.ARI = r.opts.RenewalInfo
-		}
+	if err := r.loadARI(ctx, s); err != nil {
+		return nil, err
 	}
 	s.rnd = rand.Int64N
 	s.Now = r.deps.Clock.Now()
 	return s, nil
+}
+
+// loadARI sets s.ARI when the leaf in s.Secret is one to ask its CA
+// about: RenewalInfo is configured and the leaf's issuer is an ACME one.
+func (r *Reconciler) loadARI(ctx context.Context, s *Snapshot) error {
+	s.ARI = nil
+	if r.opts.RenewalInfo == nil || s.Secret == nil {
+		return nil
+	}
+	// The issuer of the leaf: only its CA knows about it.
+	ref := secretIssuer(s.Cert, s.Secret.ObjectMeta.Annotations).Resolve(s.Cert.ObjectMeta.Namespace)
+	iss, err := issuer.Get(ctx, r.deps.Store, ref)
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, issuer.ErrUnsupported) {
+		return err
+	}
+	if err == nil && iss.IssuerSpec().ACME != nil {
+		s.ARI = r.opts.RenewalInfo
+	}
+	return nil
 }
 
 // needSiblings says when the other Certificates naming the same Secret are

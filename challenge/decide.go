@@ -23,6 +23,10 @@ type snapshot struct {
 	// NeedsRecordName: the solver names the DNS-01 record itself
 	// (solver.RecordNamer) and the name is not recorded yet.
 	NeedsRecordName bool
+	// StoreServed: the solver's Present and CleanUp change nothing outside
+	// the Store (solver.StoreServed), so they need no intent recorded
+	// before them and no claim.
+	StoreServed bool
 }
 
 // step names an effect of the challenge reconciler; it is the Effect's Name.
@@ -83,14 +87,14 @@ func decide(s snapshot, o Options) reconcile.Plan {
 	p := reconcile.Plan{Object: ch}
 
 	if st.State.IsFinal() {
-		return cleanUp(p, o)
+		return cleanUp(p, o, s.StoreServed)
 	}
 	if created := ch.ObjectMeta.CreationTime; created != nil && !now.Before(created.Add(o.Timeout)) {
 		reason := fmt.Sprintf("challenge not finished within %v", o.Timeout)
 		if st.Reason != "" {
 			reason += ": " + st.Reason
 		}
-		return fail(p, o, StateErrored, reason)
+		return fail(p, o, StateErrored, reason, s.StoreServed)
 	}
 	if nb := st.NotBefore; nb != nil && now.Before(*nb) {
 		return reconcile.Wait(ch, *nb)
@@ -108,7 +112,7 @@ func decide(s snapshot, o Options) reconcile.Plan {
 		return p
 	}
 	if s.Abandon != "" {
-		return fail(p, o, StateErrored, "abandoned: "+s.Abandon)
+		return fail(p, o, StateErrored, "abandoned: "+s.Abandon, s.StoreServed)
 	}
 	if !st.Presented {
 		return present(s, p, o)
@@ -120,7 +124,7 @@ func decide(s snapshot, o Options) reconcile.Plan {
 		return p
 	}
 	if st.SelfCheckFailures > 0 && st.PresentedAt != nil && !now.Before(st.PresentedAt.Add(o.SelfCheckTimeout)) {
-		return fail(p, o, StateErrored, fmt.Sprintf("%s (gave up after %v)", st.Reason, o.SelfCheckTimeout))
+		return fail(p, o, StateErrored, fmt.Sprintf("%s (gave up after %v)", st.Reason, o.SelfCheckTimeout), s.StoreServed)
 	}
 	p.Effect = effect(stepSelfCheck, nil)
 	return p
@@ -133,7 +137,7 @@ func present(s snapshot, p reconcile.Plan, o Options) reconcile.Plan {
 	ch := p.Object.(*Challenge)
 	st := &ch.Status
 	if st.PresentFailures >= o.PresentAttempts {
-		return fail(p, o, StateErrored, fmt.Sprintf("gave up after %d failed attempts to present: %s", st.PresentFailures, st.Reason))
+		return fail(p, o, StateErrored, fmt.Sprintf("gave up after %d failed attempts to present: %s", st.PresentFailures, st.Reason), s.StoreServed)
 	}
 	if s.SolverErr != nil {
 		reason := "present: " + s.SolverErr.Error()
@@ -141,7 +145,7 @@ func present(s snapshot, p reconcile.Plan, o Options) reconcile.Plan {
 		p.Write = true
 		p.Eventf(meta.EventWarning, ReasonPresentError, reason)
 		if st.NotBefore == nil {
-			return fail(p, o, StateErrored, fmt.Sprintf("gave up after %d failed attempts to present: %s", st.PresentFailures, reason))
+			return fail(p, o, StateErrored, fmt.Sprintf("gave up after %d failed attempts to present: %s", st.PresentFailures, reason), s.StoreServed)
 		}
 		p.Next = *st.NotBefore
 		return p
@@ -150,6 +154,13 @@ func present(s snapshot, p reconcile.Plan, o Options) reconcile.Plan {
 		// Recorded before the intent, so every later step (claim, Present,
 		// check, CleanUp) uses this name even after a CNAME change.
 		p.Effect = effect(stepRecordName, nil)
+		return p
+	}
+	if s.StoreServed {
+		// Nothing outside the Store to undo after a crash, nor to keep
+		// replicas from doing twice: Processing is stored with the
+		// outcome, in the one write that records Presented.
+		p.Effect = effect(stepPresent, nil)
 		return p
 	}
 	if !st.Processing {
@@ -176,8 +187,9 @@ func recordPresentFailure(st *Status, o Options, now time.Time, reason string) {
 	}
 }
 
-// fail makes the challenge final with state and reason, then cleans up.
-func fail(p reconcile.Plan, o Options, state State, reason string) reconcile.Plan {
+// fail makes the challenge final with state and reason, then cleans up
+// (served: the solver is StoreServed).
+func fail(p reconcile.Plan, o Options, state State, reason string, served bool) reconcile.Plan {
 	ch := p.Object.(*Challenge)
 	ch.Status.State = state
 	ch.Status.Reason = reason
@@ -185,16 +197,19 @@ func fail(p reconcile.Plan, o Options, state State, reason string) reconcile.Pla
 	p.Write = true
 	p.Eventf(meta.EventWarning, ReasonFailed, reason)
 	p.Next = time.Time{}
-	return cleanUp(p, o)
+	return cleanUp(p, o, served)
 }
 
 // cleanUp decides the last step of a final challenge: remove what was
 // presented, once; a challenge whose solver was never called owes nothing.
-func cleanUp(p reconcile.Plan, o Options) reconcile.Plan {
+// A StoreServed solver's CleanUp (served) takes no claim.
+func cleanUp(p reconcile.Plan, o Options, served bool) reconcile.Plan {
 	ch := p.Object.(*Challenge)
 	st := &ch.Status
 	switch {
 	case st.CleanedUp:
+	case (st.Processing || st.Presented) && served:
+		p.Effect = effect(stepCleanUp, nil)
 	case st.Processing || st.Presented:
 		p.Effect = effect(stepCleanUp, presentClaim(ch, o))
 	default:

@@ -98,6 +98,11 @@ func (r *Reconciler) present(ctx context.Context, l loaded, o outcome) error {
 	}
 	st := &o.ch.Status
 	now := o.now
+	// Already stored as the intent, unless the solver is StoreServed.
+	st.Processing = true
+	if st.State == StateUnknown {
+		st.State = StatePending
+	}
 	st.Presented, st.PresentedAt = true, &now
 	st.Reason, st.NotBefore = "", nil
 	st.SelfCheckPassed, st.SelfCheckFailures = false, 0

@@ -142,6 +142,7 @@ func (l *loaded) observe(ch *Challenge, now time.Time) {
 	l.Challenge, l.Now = ch, now
 	_, namer := l.solver.(solver.RecordNamer)
 	l.NeedsRecordName = namer && ch.Status.RecordName == ""
+	l.StoreServed = solver.IsStoreServed(l.solver)
 }
 
 // load reads everything the decision about ref needs. found is false when

@@ -405,7 +405,11 @@ func benchCertificate(name string) *certificate.Certificate {
 // serving HTTP-01 on the rig's listener, with a Ready ACME issuer "acme" in
 // namespace "bench".
 func benchManager(ctx context.Context, b testing.TB, rig *benchCA, shape issuanceShape, st store.Store) (*certflow.Manager, func()) {
-	cfg := certflow.Config{Store: st, HTTPClient: rig.client}
+	return benchManagerWith(ctx, b, rig, shape, certflow.Config{Store: st, HTTPClient: rig.client})
+}
+
+// benchManagerWith is benchManager with the rest of cfg as given.
+func benchManagerWith(ctx context.Context, b testing.TB, rig *benchCA, shape issuanceShape, cfg certflow.Config) (*certflow.Manager, func()) {
 	cfg.ACME.HTTP01Port, cfg.ACME.Dial = rig.port, rig.dial
 	cfg.ACME.MaxInFlightPerAccount = shape.conc
 	m, err := certflow.New(cfg)
@@ -428,7 +432,7 @@ func benchManager(ctx context.Context, b testing.TB, rig *benchCA, shape issuanc
 		stop()
 		b.Fatal(err)
 	}
-	testrig.WaitFor[issuer.Issuer](b, ctx, st, meta.RefOf(iss), "issuer Ready",
+	testrig.WaitFor[issuer.Issuer](b, ctx, cfg.Store, meta.RefOf(iss), "issuer Ready",
 		func(i *issuer.Issuer) bool { return i.Status.Conditions.IsTrue(meta.ConditionReady) }, nil)
 	return m, stop
 }

@@ -42,8 +42,9 @@ type HTTP01Solver struct {
 }
 
 var (
-	_ Solver  = HTTP01Solver{}
-	_ Checker = HTTP01Solver{}
+	_ Solver      = HTTP01Solver{}
+	_ Checker     = HTTP01Solver{}
+	_ StoreServed = HTTP01Solver{}
 )
 
 // Present does nothing: the Challenge object in the Store is the answer.
@@ -51,6 +52,9 @@ func (HTTP01Solver) Present(context.Context, Challenge) error { return nil }
 
 // CleanUp does nothing: deleting or finishing the Challenge withdraws the answer.
 func (HTTP01Solver) CleanUp(context.Context, Challenge) error { return nil }
+
+// ServedFromStore marks HTTP01Solver as StoreServed.
+func (HTTP01Solver) ServedFromStore() {}
 
 // Check GETs http://<identifier>:<port>/.well-known/acme-challenge/<token>
 // and compares the body with the key authorization.
@@ -105,8 +109,9 @@ type TLSALPN01Solver struct {
 }
 
 var (
-	_ Solver  = TLSALPN01Solver{}
-	_ Checker = TLSALPN01Solver{}
+	_ Solver      = TLSALPN01Solver{}
+	_ Checker     = TLSALPN01Solver{}
+	_ StoreServed = TLSALPN01Solver{}
 )
 
 // ALPNProto is the ALPN protocol of TLS-ALPN-01 (RFC 8737 §6.2).
@@ -120,6 +125,9 @@ func (TLSALPN01Solver) Present(context.Context, Challenge) error { return nil }
 
 // CleanUp does nothing.
 func (TLSALPN01Solver) CleanUp(context.Context, Challenge) error { return nil }
+
+// ServedFromStore marks TLSALPN01Solver as StoreServed.
+func (TLSALPN01Solver) ServedFromStore() {}
 
 // Check connects with ALPN acme-tls/1 and the identifier as SNI and verifies
 // that the certificate names the identifier and carries the acmeIdentifier

@@ -48,6 +48,20 @@ func TestSolverFor_KeepsOptionalAbilitiesExactly(t *testing.T) {
 	}
 }
 
+// A wrapped built-in solver is still seen as StoreServed (through
+// Unwrap), and a wrapped provider is not.
+func TestSolverFor_KeepsStoreServedVisible(t *testing.T) {
+	r := newRig(t)
+	for _, s := range []solver.Solver{solver.HTTP01Solver{}, solver.TLSALPN01Solver{}, plain{}, both{}} {
+		wrapped, err := r.m.SolverFor(func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil })(
+			r.ctx, challengeObj("a", solver.HTTP01, challenge.StatePending))
+		require.NoError(t, err)
+		assert.Equal(t, solver.IsStoreServed(s), solver.IsStoreServed(wrapped), "%T", s)
+	}
+	assert.True(t, solver.IsStoreServed(solver.HTTP01Solver{}))
+	assert.False(t, solver.IsStoreServed(plain{}))
+}
+
 func TestSolverFor_TimesPresentAndCleanUp(t *testing.T) {
 	r := newRig(t)
 	failing := plain{presentErr: errors.New("TSIG refused")}

@@ -1,0 +1,50 @@
+package certflow
+
+import (
+	"context"
+
+	"github.com/certflow/certflow/meta"
+)
+
+// wakeAtWrite queues the owners of obj, just updated by a reconcile with
+// view (its kind's OwnerView), when that shows them something they have
+// not seen: from the writer's goroutine, as soon as the update returned,
+// instead of once the watch delivers the change. On the issuance path each
+// hop up the chain (a Challenge valid → its Order finalizes, an Order
+// valid → its request, a request Ready → its Certificate) otherwise waits
+// for the watch goroutine, which is busy with every other change (the
+// Events of the step, the serving index). The watch event of that update
+// then finds the owners shown it (ownerWake.see) and wakes nobody again.
+// Only a Store whose versions are numbers is woken for here (the watch
+// tells old news from new by them); only the replica whose share the
+// object is wakes its owners, as the watch does.
+func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
+	om := obj.GetMeta()
+	s := sightOf(view, om, om.ResourceVersion)
+	ref := meta.RefOf(obj)
+	if view == nil || s.version == 0 || !m.mine(ctx, ref) || !m.ownerWake.see(ref, s, false, true) {
+		return
+	}
+	for _, owner := range om.OwnerRefs {
+		if _, ok := m.reconcilers[owner.Kind]; ok {
+			m.queue.Add(owner)
+		}
+	}
+}
+
+// queueWritten queues obj, just created by a reconcile (a Certificate's
+// request, a request's Order, an Order's Challenge) or written by Apply,
+// when a reconciler of its kind runs here: at once, instead of once the
+// watch delivers the change. The watch's own AddChange of that version then
+// finds it queued, or decided on, and queues nothing more. Only when this
+// Manager reconciles everything (no ShareWork): whose share an object is
+// may depend on what the watch has not told yet.
+func (m *Manager) queueWritten(obj meta.Object) {
+	if m.members != nil {
+		return
+	}
+	ref := meta.RefOf(obj)
+	if _, ok := m.reconcilers[ref.Kind]; ok {
+		m.queue.AddChange(ref, obj.GetMeta().ResourceVersion)
+	}
+}
