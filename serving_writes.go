@@ -69,7 +69,12 @@ func (s *servingWrites) serve(obj meta.Object) {
 		}
 		return
 	}
-	if err := s.cache.PutSecret(sec); err != nil {
+	// Apply, not PutSecret: the key was checked against the leaf before
+	// the write (the certificate reconciler's verifyIssued), so it is
+	// parsed at its first handshake, as after a restart, instead of now
+	// (BenchmarkServedBytesOneByOne: ~100 bytes and ~60% of the time
+	// per Secret less).
+	if err := s.cache.Apply([]*secret.Secret{sec}, nil); err != nil {
 		s.log.Warn("secret cannot be served", "namespace", sec.ObjectMeta.Namespace, "name", sec.ObjectMeta.Name, "err", err)
 		return
 	}

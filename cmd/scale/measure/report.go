@@ -64,6 +64,10 @@ type IssueReport struct {
 	// CPU is the process's CPU time from the first Apply until every
 	// Certificate was Ready (zero if unknown).
 	CPU time.Duration
+	// PeakLiveHeap is the largest live heap a collection marked from the
+	// first Apply until the last Ready (sampled every 100 ms); PeakRSS is
+	// the process's largest resident set by then (VmHWM).
+	PeakLiveHeap, PeakRSS uint64
 }
 
 // IdleReport covers a span with nothing due.
@@ -139,6 +143,9 @@ func (r *Report) Print(w io.Writer) {
 		row("names served when the last Certificate turned Ready", "%d of %d (%.1f%%)", i.ServedAtLastReady, r.Certs,
 			100*float64(i.ServedAtLastReady)/float64(r.Certs))
 		row("heap (objects / spans in use) and RSS after the last Ready", "%s", i.AtLastReady)
+		if i.PeakLiveHeap > 0 {
+			row("peak during issuance: live heap marked / RSS (VmHWM)", "%s / %s", mib(i.PeakLiveHeap), mib(i.PeakRSS))
+		}
 		row("Store calls until the last Ready", "%s", i.Calls)
 		row("work after the last Ready", "%v; %s", i.After.Round(time.Millisecond), i.AfterCalls)
 		row("full re-lists (Manager / the run's own watch)", "%d / %d", i.Relists, i.TrackerRelists)

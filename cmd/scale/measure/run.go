@@ -107,6 +107,8 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 			return nil, err
 		}
 	}
+	peak := samplePeakHeap(ctx, 100*time.Millisecond)
+	defer peak.end()
 	began := time.Now()
 	cpuBegan, cpuOK := cputime.Process()
 	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
@@ -122,6 +124,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 	}
 	rep.Calls = r.counts.Counts()
 	rep.AtLastReady = readMemory()
+	rep.PeakLiveHeap, rep.PeakRSS = peak.end(), peakRSS()
 	rep.ServedAtLastReady = servedNames(r, opts.Certs)
 	tr.mu.Lock()
 	last := tr.lastReady
