@@ -33,18 +33,27 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 }
 
 // queueWritten queues obj, just created by a reconcile (a Certificate's
-// request, a request's Order, an Order's Challenge) or written by Apply,
-// when a reconciler of its kind runs here: at once, instead of once the
-// watch delivers the change. The watch's own AddChange of that version then
-// finds it queued, or decided on, and queues nothing more. Only when this
+// request, a request's Order, an Order's Challenge), when a reconciler of
+// its kind runs here: at once, instead of once the watch delivers the
+// change. The watch's own AddChange of that version then queues nothing
+// more. Its owners are indexed first, as the watch would have before
+// queueing it: the visit's owner check reads them there, and an owner
+// deleted meanwhile must stop it before it reaches the CA. Only when this
 // Manager reconciles everything (no ShareWork): whose share an object is
-// may depend on what the watch has not told yet.
+// may depend on what the watch has not told yet. What Apply writes is left
+// to the watch: a Certificate's visit also relies on the Secret-name index
+// the watch fills, to find an older Certificate naming the same Secret.
 func (m *Manager) queueWritten(obj meta.Object) {
 	if m.members != nil {
 		return
 	}
 	ref := meta.RefOf(obj)
-	if _, ok := m.reconcilers[ref.Kind]; ok {
-		m.queue.AddWritten(ref, obj.GetMeta().ResourceVersion)
+	if _, ok := m.reconcilers[ref.Kind]; !ok {
+		return
 	}
+	om := obj.GetMeta()
+	if len(om.OwnerRefs) > 0 {
+		m.owners.set(ref, om.OwnerRefs, 0)
+	}
+	m.queue.AddWritten(ref, om.ResourceVersion)
 }
