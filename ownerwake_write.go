@@ -9,15 +9,18 @@ import (
 // wakeAtWrite queues the owners of obj, just updated by a reconcile with
 // view (its kind's OwnerView), when that shows them something they have
 // not seen: from the writer's goroutine, as soon as the update returned,
-// instead of once the watch delivers the change. On the issuance path each
-// hop up the chain (a Challenge valid → its Order finalizes, an Order
-// valid → its request, a request Ready → its Certificate) otherwise waits
-// for the watch goroutine, which is busy with every other change (the
-// Events of the step, the serving index). The watch event of that update
-// then finds the owners shown it (ownerWake.see) and wakes nobody again.
-// Only a Store whose versions are numbers is woken for here (the watch
-// tells old news from new by them); only the replica whose share the
-// object is wakes its owners, as the watch does.
+// instead of once the watch delivers the change. On the issuance path the
+// hops up the chain woken here (a Challenge ending → its Order; an Order's
+// state, holdup or chain changing → its request) otherwise wait for the
+// watch goroutine, which is busy with every other change (the Events of
+// the step, the serving index). A request that becomes final (Ready,
+// failed, denied, invalid) has no view (request.CertificateView), so its
+// Certificate is woken by the watch event of that write, not here. The
+// watch event of an update woken here then finds the owners shown it
+// (ownerWake.see) and wakes nobody again. Only a Store whose versions are
+// numbers is woken for here (the watch tells old news from new by them);
+// only the replica whose share the object is wakes its owners, as the
+// watch does.
 func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	om := obj.GetMeta()
 	s := sightOf(view, om, om.ResourceVersion)
