@@ -57,9 +57,6 @@ func (m *Manager) Apply(ctx context.Context, obj meta.Object, opts ...ApplyOptio
 		if err == nil && o.result != nil {
 			*o.result = res
 		}
-		if err == nil && res != ApplyUnchanged {
-			m.queueWritten(obj)
-		}
 		// A Create that lost to another creator, an Update that lost to
 		// another writer, or an Update of an object deleted meanwhile: the
 		// next read decides between create and update again.

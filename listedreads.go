@@ -232,9 +232,13 @@ func (l *listedReads) visit(ctx context.Context) context.Context {
 	return context.WithValue(ctx, listedVisitKey{}, &listedVisit{})
 }
 
-// Get answers from the list when it can, else from the Store.
+// Get answers from the list when it can, else from the Store. A fresh
+// read (store.FreshRead) is the Store's, and so is the rest of its visit.
 func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	v, _ := ctx.Value(listedVisitKey{}).(*listedVisit)
+	if v != nil && store.FreshRead(ctx) {
+		v.ahead.Store(true)
+	}
 	if v == nil || v.ahead.Load() {
 		return l.Store.Get(ctx, ref, into)
 	}

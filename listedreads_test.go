@@ -11,7 +11,9 @@ import (
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
@@ -338,4 +340,43 @@ func TestListedReads_PresenceKeepsTheVisitOnTheList(t *testing.T) {
 	require.NoError(t, l.Get(visit, requestRef("changed"), &request.CertificateRequest{}))
 	require.NoError(t, l.Get(visit, secretRef("changed"), &secret.Secret{}))
 	assert.Equal(t, int64(3), gets(), "changed since the list: the Store answers the rest of the visit")
+}
+
+// TestListedReads_FreshReadIsTheStores: reconcile's check that an object is
+// still the version decided on, before a plan creates children without
+// writing it (an ACME Issuer's account key), reads the Store itself. The
+// list answers Issuers for every visit, so that check, answered there,
+// compared the listed version with itself, and a change a replica made
+// since (not yet delivered by the watch) went unseen.
+func TestListedReads_FreshReadIsTheStores(t *testing.T) {
+	ctx := testrig.Context(t)
+	raw := memory.New()
+	iss := testrig.CAIssuer("ns", "ca", "a")
+	require.NoError(t, raw.Create(ctx, iss))
+	res, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	l := &listedReads{Store: raw}
+	l.load(res.Items, nil)
+	ref := meta.RefOf(iss)
+
+	changed := &issuer.Issuer{}
+	require.NoError(t, raw.Get(ctx, ref, changed))
+	changed.GetMeta().Labels = map[string]string{"by": "a replica"}
+	require.NoError(t, raw.Update(ctx, changed))
+
+	visit := l.visit(ctx)
+	decided := &issuer.Issuer{}
+	require.NoError(t, l.Get(visit, ref, decided))
+	require.NotEqual(t, changed.GetMeta().ResourceVersion, decided.GetMeta().ResourceVersion, "decided on the listed version")
+	key := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "account-key"}}
+	_, err = reconcile.ExecuteOutcome(visit, reconcile.Deps{Store: l, Owner: "a"},
+		reconcile.Plan{Object: decided, Create: []meta.Object{key}})
+	require.ErrorIs(t, err, store.ErrConflict, "the Store's version is not the one decided on")
+	assert.ErrorIs(t, raw.Get(ctx, meta.RefOf(key), &secret.Secret{}), store.ErrNotFound, "nothing created on it")
+
+	again := &issuer.Issuer{}
+	require.NoError(t, l.Get(visit, ref, again))
+	assert.Equal(t, changed.GetMeta().ResourceVersion, again.GetMeta().ResourceVersion, "after a fresh read the Store answers the visit")
+	require.NoError(t, l.Get(l.visit(ctx), ref, again))
+	assert.Equal(t, decided.GetMeta().ResourceVersion, again.GetMeta().ResourceVersion, "another visit still reads the list")
 }

@@ -9,15 +9,18 @@ import (
 // wakeAtWrite queues the owners of obj, just updated by a reconcile with
 // view (its kind's OwnerView), when that shows them something they have
 // not seen: from the writer's goroutine, as soon as the update returned,
-// instead of once the watch delivers the change. On the issuance path each
-// hop up the chain (a Challenge valid → its Order finalizes, an Order
-// valid → its request, a request Ready → its Certificate) otherwise waits
-// for the watch goroutine, which is busy with every other change (the
-// Events of the step, the serving index). The watch event of that update
-// then finds the owners shown it (ownerWake.see) and wakes nobody again.
-// Only a Store whose versions are numbers is woken for here (the watch
-// tells old news from new by them); only the replica whose share the
-// object is wakes its owners, as the watch does.
+// instead of once the watch delivers the change. On the issuance path the
+// hops up the chain woken here (a Challenge ending → its Order; an Order's
+// state, holdup or chain changing → its request) otherwise wait for the
+// watch goroutine, which is busy with every other change (the Events of
+// the step, the serving index). A request that becomes final (Ready,
+// failed, denied, invalid) has no view (request.CertificateView), so its
+// Certificate is woken by the watch event of that write, not here. The
+// watch event of an update woken here then finds the owners shown it
+// (ownerWake.see) and wakes nobody again. Only a Store whose versions are
+// numbers is woken for here (the watch tells old news from new by them);
+// only the replica whose share the object is wakes its owners, as the
+// watch does.
 func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	om := obj.GetMeta()
 	s := sightOf(view, om, om.ResourceVersion)
@@ -33,18 +36,27 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 }
 
 // queueWritten queues obj, just created by a reconcile (a Certificate's
-// request, a request's Order, an Order's Challenge) or written by Apply,
-// when a reconciler of its kind runs here: at once, instead of once the
-// watch delivers the change. The watch's own AddChange of that version then
-// finds it queued, or decided on, and queues nothing more. Only when this
+// request, a request's Order, an Order's Challenge), when a reconciler of
+// its kind runs here: at once, instead of once the watch delivers the
+// change. The watch's own AddChange of that version then queues nothing
+// more. Its owners are indexed first, as the watch would have before
+// queueing it: the visit's owner check reads them there, and an owner
+// deleted meanwhile must stop it before it reaches the CA. Only when this
 // Manager reconciles everything (no ShareWork): whose share an object is
-// may depend on what the watch has not told yet.
+// may depend on what the watch has not told yet. What Apply writes is left
+// to the watch: a Certificate's visit also relies on the Secret-name index
+// the watch fills, to find an older Certificate naming the same Secret.
 func (m *Manager) queueWritten(obj meta.Object) {
 	if m.members != nil {
 		return
 	}
 	ref := meta.RefOf(obj)
-	if _, ok := m.reconcilers[ref.Kind]; ok {
-		m.queue.AddWritten(ref, obj.GetMeta().ResourceVersion)
+	if _, ok := m.reconcilers[ref.Kind]; !ok {
+		return
 	}
+	om := obj.GetMeta()
+	if len(om.OwnerRefs) > 0 {
+		m.owners.set(ref, om.OwnerRefs, 0)
+	}
+	m.queue.AddWritten(ref, om.ResourceVersion)
 }

@@ -106,28 +106,6 @@ func TestQueueWritten_ChildQueuedAtItsCreate(t *testing.T) {
 	}
 }
 
-// TestQueueWritten_AppliedObjectQueuedAtOnce: a Certificate Apply creates
-// or changes is queued as Apply returns, with no watch running; one Apply
-// leaves as it was is not; with ShareWork, the watch decides.
-func TestQueueWritten_AppliedObjectQueuedAtOnce(t *testing.T) {
-	for _, share := range []bool{false, true} {
-		ctx := context.Background()
-		m, err := New(Config{Store: memory.New(), ShareWork: share})
-		require.NoError(t, err)
-		c := testrig.Certificate("default", "web", "ca", "web.example.test")
-		require.NoError(t, m.Apply(ctx, c))
-		if share {
-			assert.Empty(t, drainQueue(t, m.queue), "ShareWork: left to the watch")
-			continue
-		}
-		assert.Equal(t, []meta.Ref{meta.RefOf(c)}, drainQueue(t, m.queue), "created")
-		require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "web.example.test")))
-		assert.Empty(t, drainQueue(t, m.queue), "unchanged")
-		require.NoError(t, m.Apply(ctx, testrig.Certificate("default", "web", "ca", "www.example.test")))
-		assert.Equal(t, []meta.Ref{meta.RefOf(c)}, drainQueue(t, m.queue), "configured")
-	}
-}
-
 // TestWaitersToldAtTheWrite: a reconcile's update of an object wakes those
 // waiting for it (WaitReady) as the update returns, with no watch running.
 func TestWaitersToldAtTheWrite(t *testing.T) {

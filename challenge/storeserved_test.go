@@ -22,35 +22,42 @@ type servedSolver struct{ *fakeSolver }
 
 func (servedSolver) ServedFromStore() {}
 
-// wrapped hides a solver behind a wrapper that only unwraps, as the
-// Manager's metrics wrap every solver.
-type wrapped struct{ solver.Solver }
+// declared wraps a solver and declares itself StoreServed, as the
+// Manager's metrics wrapper does around a solver that is.
+type declared struct{ solver.Solver }
 
-func (w wrapped) Unwrap() solver.Solver { return w.Solver }
+func (declared) ServedFromStore() {}
+
+// unwrapping wraps a solver with only an Unwrap method, as a user's
+// wrapper around a built-in solver that also changes something outside the
+// Store (opens a port): it is not StoreServed, whatever it wraps.
+type unwrapping struct{ solver.Solver }
+
+func (u unwrapping) Unwrap() solver.Solver { return u.Solver }
 
 // A challenge whose solver changes nothing outside the Store records no
 // intent before Present and takes no claim around Present and CleanUp: one
 // write stores Processing and Presented together, and the only claim is
 // the accept's (which guards a POST the CA sees). The solver is still
 // called for both, and the challenge goes through the same states. Any
-// other solver keeps its intent write and its claims.
+// other solver keeps its intent write and its claims, a wrapper around a
+// store-served one included.
 func TestStoreServedSolverPresentsAndCleansUpWithoutIntentOrClaim(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
+		wrap              func(*fakeSolver) solver.Solver
 		served            bool
 		updates, acquires int64
 	}{
-		{"store-served", true, 5, 1},
-		{"outside world", false, 6, 3},
+		{"store-served", func(fs *fakeSolver) solver.Solver { return declared{servedSolver{fs}} }, true, 5, 1},
+		{"outside world", func(fs *fakeSolver) solver.Solver { return fs }, false, 6, 3},
+		{"wrapper of store-served", func(fs *fakeSolver) solver.Solver { return unwrapping{servedSolver{fs}} }, false, 6, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t)
 			f := newCAFixture(ctx, t, challenge.Status{})
 			f.ca.validAfterReads = 1
-			var s solver.Solver = f.fs
-			if tc.served {
-				s = wrapped{servedSolver{f.fs}}
-			}
+			s := tc.wrap(f.fs)
 			var firstWrite atomic.Pointer[challenge.Challenge]
 			counted := storecount.New(f.st)
 			deps := reconcile.Deps{Store: &firstUpdate{Store: counted, seen: &firstWrite}, Clock: f.clk, Owner: "a"}

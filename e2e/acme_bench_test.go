@@ -201,11 +201,10 @@ func (rig *benchCA) report(b *testing.B, n int, c roundStart) float64 {
 	return rate
 }
 
-// benchBare runs a bare loop finishing with finalize, naming its
-// certificates with prefix.
-func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, finalize bareFinalizer) float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
-	defer cancel()
+// registeredBenchClient returns an x/crypto/acme client of a new account
+// registered at rig's CA, as the bare loops use.
+func registeredBenchClient(ctx context.Context, b *testing.B, rig *benchCA) *acme.Client {
+	b.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		b.Fatal(err)
@@ -214,6 +213,15 @@ func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, f
 	if _, err := cl.Register(ctx, &acme.Account{}, acme.AcceptTOS); err != nil {
 		b.Fatal(err)
 	}
+	return cl
+}
+
+// benchBare runs a bare loop finishing with finalize, naming its
+// certificates with prefix.
+func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, finalize bareFinalizer) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	defer cancel()
+	cl := registeredBenchClient(ctx, b, rig)
 	post := &acmepost.Client{}
 	rig.counter.take()
 	b.ResetTimer()

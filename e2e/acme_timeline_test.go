@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/acme"
 
 	"github.com/certflow/certflow"
 	"github.com/certflow/certflow/internal/acmepost"
@@ -127,14 +122,7 @@ func BenchmarkACMETimeline(b *testing.B) {
 			rig.client = &http.Client{Transport: tlTransport{t: tl, base: rig.client.Transport}, Timeout: rig.client.Timeout}
 			ctx, cancel := context.WithTimeout(context.Background(), benchTimeout+time.Duration(b.N)*10*time.Second)
 			defer cancel()
-			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-			if err != nil {
-				b.Fatal(err)
-			}
-			cl := &acme.Client{Key: key, DirectoryURL: rig.directory, HTTPClient: rig.client}
-			if _, err := cl.Register(ctx, &acme.Account{}, acme.AcceptTOS); err != nil {
-				b.Fatal(err)
-			}
+			cl := registeredBenchClient(ctx, b, rig)
 			post := &acmepost.Client{}
 			m, stop := benchManagerWith(ctx, b, rig, shape,
 				certflow.Config{Store: memory.New(), HTTPClient: rig.client, Observer: tl.observer()})

@@ -173,13 +173,16 @@ func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context
 }
 
 // fresh returns store.ErrConflict if obj is no longer the stored version.
+// It reads the Store itself (store.WithFreshRead): a cache in front of it
+// (the Manager's start-up list) may answer with the very version obj was
+// read as, and the check would compare that with itself.
 func fresh(ctx context.Context, d Deps, obj meta.Object) error {
 	ref := meta.RefOf(obj)
 	probe, ok := newLike(obj)
 	if !ok {
 		return nil
 	}
-	if err := d.Store.Get(ctx, ref, probe); err != nil {
+	if err := d.Store.Get(store.WithFreshRead(ctx), ref, probe); err != nil {
 		return fmt.Errorf("reconcile: reread %s: %w", ref, err)
 	}
 	if probe.GetMeta().ResourceVersion != obj.GetMeta().ResourceVersion {

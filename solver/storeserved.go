@@ -7,22 +7,18 @@ package solver
 // around Present and CleanUp: a crash between the call and the write of its
 // outcome leaves nothing to undo, and replicas that both make the call
 // change nothing but the Challenge, which they write compare-and-swap.
+//
+// A wrapper declares it only for itself: one around HTTP01Solver that also
+// opens a port or edits a load balancer is not StoreServed, and gets its
+// intent and claims, even though what it wraps is.
 type StoreServed interface {
 	ServedFromStore()
 }
 
-// IsStoreServed reports whether s is StoreServed, or wraps (with a method
-// Unwrap() Solver) a solver that is.
+// IsStoreServed reports whether s itself is StoreServed. It does not look
+// through wrappers (an Unwrap() Solver method): what a wrapper does around
+// the solver it wraps may change the world outside the Store.
 func IsStoreServed(s Solver) bool {
-	for s != nil {
-		if _, ok := s.(StoreServed); ok {
-			return true
-		}
-		u, ok := s.(interface{ Unwrap() Solver })
-		if !ok {
-			return false
-		}
-		s = u.Unwrap()
-	}
-	return false
+	_, ok := s.(StoreServed)
+	return ok
 }

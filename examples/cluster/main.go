@@ -70,7 +70,7 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -109,7 +109,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	failed := false
+	defer func() {
+		if !failed {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	cluster, err := replicatest.Start(ctx, replicatest.Options{
 		Replicas: replicas, Store: func(int) json.RawMessage { return spec }, Dir: dir,
 		Objects: objects, CA: ca, Front: front, ShareWork: true,
@@ -118,9 +123,15 @@ func run() error {
 		return err
 	}
 	defer func() { _ = cluster.Close() }()
+	defer func() {
+		if err != nil {
+			failed = true
+			keepEvidence(dir, cluster, front)
+		}
+	}()
 	start := time.Now()
 
-	killed, killedAt, err := killMidway(ctx, cluster)
+	killed, killedAt, err := killMidway(ctx, cluster, front)
 	if err != nil {
 		return err
 	}
@@ -138,8 +149,13 @@ func run() error {
 }
 
 // killMidway waits until a third of the certificates are being worked on
-// and SIGKILLs the replica that last started a step the CA sees.
-func killMidway(ctx context.Context, cluster *replicatest.Cluster) (int, time.Time, error) {
+// and SIGKILLs the replica that last started a step the CA sees. The Front
+// takes it out of rotation first and lets the validations in flight to it
+// end, as a load balancer drains a replica: a TLS-ALPN-01 handshake of the
+// CA cut off by the kill would fail its authorization, which no replica
+// can take over (the issuance would wait an hour for its next attempt).
+// Its own work — claims, share, the step it is in — is cut off mid-way.
+func killMidway(ctx context.Context, cluster *replicatest.Cluster, front *replicatest.Front) (int, time.Time, error) {
 	victim := -1
 	err := cluster.Await(ctx, func(events []replicatest.Event) bool {
 		started := map[string]bool{}
@@ -153,6 +169,10 @@ func killMidway(ctx context.Context, cluster *replicatest.Cluster) (int, time.Ti
 	})
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("waiting for the replicas to finalize: %w", err)
+	}
+	front.Drain(victim)
+	if err := front.AwaitIdle(ctx, victim); err != nil {
+		return 0, time.Time{}, fmt.Errorf("draining replica %d: %w", victim, err)
 	}
 	cluster.Replica(victim).Kill()
 	return victim, time.Now(), nil

@@ -10,8 +10,8 @@ import (
 
 // SolverFor wraps f so that the Present and CleanUp calls of every solver
 // it returns are timed. The solvers keep their optional abilities
-// (solver.Checker, solver.RecordNamer), which the challenge reconciler
-// discovers by type assertion.
+// (solver.Checker, solver.RecordNamer, solver.StoreServed), which the
+// challenge reconciler discovers by type assertion.
 func (m *Metrics) SolverFor(f challenge.SolverFunc) challenge.SolverFunc {
 	return func(ctx context.Context, ch *challenge.Challenge) (solver.Solver, error) {
 		s, err := f(ctx, ch)
@@ -26,8 +26,14 @@ func (m *Metrics) SolverFor(f challenge.SolverFunc) challenge.SolverFunc {
 	}
 }
 
+// timedSolver returns s timed, with exactly s's optional abilities. The
+// timing itself changes nothing outside the Store, so the result is
+// StoreServed when s is: IsStoreServed does not look through wrappers.
 func (m *Metrics) timedSolver(s solver.Solver, typ, provider string) solver.Solver {
 	t := &timedSolver{inner: s, m: m, typ: typ, provider: provider}
+	if served, ok := s.(solver.StoreServed); ok {
+		return withServedAbilities(t, served)
+	}
 	c, checker := s.(solver.Checker)
 	n, namer := s.(solver.RecordNamer)
 	switch {
@@ -51,14 +57,44 @@ func (m *Metrics) timedSolver(s solver.Solver, typ, provider string) solver.Solv
 	return t
 }
 
+// withServedAbilities is timedSolver's switch for an inner solver that is
+// StoreServed (the built-in HTTP-01 and TLS-ALPN-01 solvers, both
+// Checkers).
+func withServedAbilities(t *timedSolver, served solver.StoreServed) solver.Solver {
+	c, checker := t.inner.(solver.Checker)
+	n, namer := t.inner.(solver.RecordNamer)
+	switch {
+	case checker && namer:
+		return struct {
+			*timedSolver
+			solver.StoreServed
+			solver.Checker
+			solver.RecordNamer
+		}{t, served, c, n}
+	case checker:
+		return struct {
+			*timedSolver
+			solver.StoreServed
+			solver.Checker
+		}{t, served, c}
+	case namer:
+		return struct {
+			*timedSolver
+			solver.StoreServed
+			solver.RecordNamer
+		}{t, served, n}
+	}
+	return struct {
+		*timedSolver
+		solver.StoreServed
+	}{t, served}
+}
+
 type timedSolver struct {
 	inner         solver.Solver
 	m             *Metrics
 	typ, provider string
 }
-
-// Unwrap returns the solver timed, so solver.IsStoreServed sees through.
-func (s *timedSolver) Unwrap() solver.Solver { return s.inner }
 
 func (s *timedSolver) Present(ctx context.Context, ch solver.Challenge) error {
 	// Wall time, not the Manager's clock: a latency measured, not a decision.

@@ -30,9 +30,33 @@ type both struct{ plain }
 func (both) Check(context.Context, solver.Challenge) error                { return nil }
 func (both) RecordName(context.Context, solver.Challenge) (string, error) { return "y.", nil }
 
+// served marks a solver as StoreServed, for every combination of the
+// other abilities.
+type (
+	servedPlain    struct{ plain }
+	servedChecking struct{ checking }
+	servedNaming   struct{ naming }
+	servedBoth     struct{ both }
+)
+
+func (servedPlain) ServedFromStore()    {}
+func (servedChecking) ServedFromStore() {}
+func (servedNaming) ServedFromStore()   {}
+func (servedBoth) ServedFromStore()     {}
+
+// unwrapping is a user's wrapper around a solver, with only an Unwrap
+// method: what it does around the solver it wraps may reach outside the
+// Store.
+type unwrapping struct{ solver.Solver }
+
+func (u unwrapping) Unwrap() solver.Solver { return u.Solver }
+
 func TestSolverFor_KeepsOptionalAbilitiesExactly(t *testing.T) {
 	r := newRig(t)
-	for _, s := range []solver.Solver{plain{}, checking{}, naming{}, both{}} {
+	for _, s := range []solver.Solver{
+		plain{}, checking{}, naming{}, both{},
+		servedPlain{}, servedChecking{}, servedNaming{}, servedBoth{},
+	} {
 		wrapped, err := r.m.SolverFor(func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil })(
 			r.ctx, challengeObj("a", solver.HTTP01, challenge.StatePending))
 		require.NoError(t, err)
@@ -40,26 +64,41 @@ func TestSolverFor_KeepsOptionalAbilitiesExactly(t *testing.T) {
 		_, wantNamer := s.(solver.RecordNamer)
 		_, gotChecker := wrapped.(solver.Checker)
 		_, gotNamer := wrapped.(solver.RecordNamer)
+		_, wantServed := s.(solver.StoreServed)
+		_, gotServed := wrapped.(solver.StoreServed)
 		assert.Equal(t, wantChecker, gotChecker, "%T Checker", s)
 		assert.Equal(t, wantNamer, gotNamer, "%T RecordNamer", s)
+		assert.Equal(t, wantServed, gotServed, "%T StoreServed", s)
 		if c, ok := wrapped.(solver.Checker); ok {
 			assert.Equal(t, s.(solver.Checker).Check(r.ctx, solver.Challenge{}), c.Check(r.ctx, solver.Challenge{}))
 		}
 	}
 }
 
-// A wrapped built-in solver is still seen as StoreServed (through
-// Unwrap), and a wrapped provider is not.
+// A built-in solver timed is still StoreServed (the timing declares it
+// because the built-in does) and still checks; a provider timed is not, and
+// neither is a user's wrapper around a built-in that only unwraps.
 func TestSolverFor_KeepsStoreServedVisible(t *testing.T) {
 	r := newRig(t)
-	for _, s := range []solver.Solver{solver.HTTP01Solver{}, solver.TLSALPN01Solver{}, plain{}, both{}} {
-		wrapped, err := r.m.SolverFor(func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil })(
+	for _, tc := range []struct {
+		s      solver.Solver
+		served bool
+	}{
+		{solver.HTTP01Solver{}, true},
+		{solver.TLSALPN01Solver{}, true},
+		{plain{}, false},
+		{both{}, false},
+		{unwrapping{solver.HTTP01Solver{}}, false},
+	} {
+		wrapped, err := r.m.SolverFor(func(context.Context, *challenge.Challenge) (solver.Solver, error) { return tc.s, nil })(
 			r.ctx, challengeObj("a", solver.HTTP01, challenge.StatePending))
 		require.NoError(t, err)
-		assert.Equal(t, solver.IsStoreServed(s), solver.IsStoreServed(wrapped), "%T", s)
+		assert.Equal(t, tc.served, solver.IsStoreServed(tc.s), "%T unwrapped", tc.s)
+		assert.Equal(t, tc.served, solver.IsStoreServed(wrapped), "%T timed", tc.s)
+		_, wantChecks := tc.s.(solver.Checker)
+		_, checks := wrapped.(solver.Checker)
+		assert.Equal(t, wantChecks, checks, "%T timed checks", tc.s)
 	}
-	assert.True(t, solver.IsStoreServed(solver.HTTP01Solver{}))
-	assert.False(t, solver.IsStoreServed(plain{}))
 }
 
 func TestSolverFor_TimesPresentAndCleanUp(t *testing.T) {

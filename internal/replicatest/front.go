@@ -56,20 +56,28 @@ type Front struct {
 	ca          *acmetest.Server
 	backends    map[int]backend
 	drained     map[int]bool   // replicas taken out of rotation
+	inflight    map[int]int    // replica → validations routed to it and not yet over
 	presenters  map[string]int // presenterKey → replica
 	validations []Validation
 	dnsCalls    []DNSCall
+
+	// presenterWait is presenterWaitDefault; tests shorten it.
+	presenterWait time.Duration
 }
 
 type backend struct{ httpPort, tlsPort int }
 
-// presenterWait bounds how long a validation waits to learn who presented
-// its challenge: the report is written before the challenge is accepted,
-// so it is normally there already.
-const presenterWait = 5 * time.Second
+// presenterWaitDefault bounds how long a validation waits to learn who
+// presented its challenge: the report is written before the challenge is
+// accepted, so it is normally there already — unless the presenter died
+// between storing the challenge as presented and reporting it, and another
+// replica accepted it.
+const presenterWaitDefault = 5 * time.Second
 
 // answerWait bounds how long a validation retries a replica that does not
-// answer yet: another replica learns of a challenge through its watch.
+// answer yet: another replica learns of a challenge through its watch. It
+// counts from when the validation was first routed, not from its arrival:
+// the wait for the presenter must not use it up.
 const answerWait = 3 * time.Second
 
 // NewFront listens on three loopback ports. Close it when done.
@@ -79,7 +87,10 @@ func NewFront() (*Front, error) {
 		changed:    make(chan struct{}),
 		backends:   map[int]backend{},
 		drained:    map[int]bool{},
+		inflight:   map[int]int{},
 		presenters: map[string]int{},
+
+		presenterWait: presenterWaitDefault,
 	}
 	httpL, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -158,6 +169,19 @@ func (f *Front) replicaDown(i int) {
 // challenges); Restore puts it back.
 func (f *Front) Drain(i int) { f.setDrained(i, true) }
 
+// AwaitIdle blocks until no validation is in flight to replica i (routed
+// to it and not over yet), or returns ctx's error. After Drain, none is
+// routed to it any more: a replica about to be killed is drained and then
+// awaited idle, so that its death cuts off no validation of the CA (which
+// would fail its authorization: no other replica can take it over).
+func (f *Front) AwaitIdle(ctx context.Context, i int) error {
+	return f.Await(ctx, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.inflight[i] == 0
+	})
+}
+
 // Restore puts a drained replica back in rotation.
 func (f *Front) Restore(i int) { f.setDrained(i, false) }
 
@@ -192,35 +216,53 @@ func (f *Front) changedLocked() {
 	f.changed = make(chan struct{})
 }
 
-// route waits (bounded) until the presenter of key is known and returns it
-// with the replica the validation goes to: the next live one in rotation
-// after the presenter. presenter is -1 if unknown, to -1 if no replica is
-// up.
-func (f *Front) route(ctx context.Context, key string) (presenter, to int, b backend) {
-	deadline := time.NewTimer(presenterWait)
+// route waits (at most wait) until the presenter of key is known and
+// returns it with the replica the validation goes to: the next live one in
+// rotation after the presenter. presenter is -1 if unknown, to -1 if no
+// replica is up. The validation is in flight to replica to until release
+// is called.
+func (f *Front) route(ctx context.Context, key string, wait time.Duration) (presenter, to int, b backend, release func()) {
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
 		p, known := f.presenters[key]
-		if known || len(f.backends) == 0 {
+		if known || len(f.backends) == 0 || wait <= 0 {
 			if !known {
 				p = -1
 			}
-			return f.pickLocked(p)
+			return f.pickInFlightLocked(p)
 		}
 		changed := f.changed
 		f.mu.Unlock()
 		select {
 		case <-changed:
 		case <-deadline.C:
-			f.mu.Lock()
-			return f.pickLocked(-1)
+			wait = 0
 		case <-ctx.Done():
-			f.mu.Lock()
-			return f.pickLocked(-1)
+			wait = 0
 		}
 		f.mu.Lock()
+	}
+}
+
+// pickInFlightLocked is pickLocked, counting the validation in flight to
+// the replica picked until release is called.
+func (f *Front) pickInFlightLocked(presenter int) (int, int, backend, func()) {
+	p, to, b := f.pickLocked(presenter)
+	if to < 0 {
+		return p, to, b, func() {}
+	}
+	f.inflight[to]++
+	var once sync.Once
+	return p, to, b, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.inflight[to]--
+			f.changedLocked()
+		})
 	}
 }
 
@@ -288,14 +330,20 @@ func (f *Front) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 	v := Validation{Type: "HTTP-01", Key: token}
 	defer func() { f.record(v) }()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(answerWait)
+	wait := f.presenterWait // only before the first routing
+	var deadline time.Time
 	for {
 		var b backend
-		v.Presenter, v.ServedBy, b = f.route(r.Context(), presenterKey("HTTP-01", "", token))
+		var release func()
+		v.Presenter, v.ServedBy, b, release = f.route(r.Context(), presenterKey("HTTP-01", "", token), wait)
+		if deadline.IsZero() {
+			deadline, wait = time.Now().Add(answerWait), 0
+		}
 		status, body, err := http.StatusBadGateway, []byte("no replica is up"), errNoReplica
 		if v.ServedBy >= 0 {
 			status, body, err = get(r.Context(), client, "http://127.0.0.1:"+strconv.Itoa(b.httpPort)+r.URL.Path, r.Host)
 		}
+		release()
 		if err == nil && status == http.StatusOK {
 			v.OK = true
 			_, _ = w.Write(body)

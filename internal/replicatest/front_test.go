@@ -133,3 +133,68 @@ func TestFront_TLSALPN01GoesToAReplicaThatDidNotPresent(t *testing.T) {
 	require.NoError(t, f.Await(ctx, func() bool { return len(f.Validations()) == 1 }))
 	assert.Equal(t, []Validation{{Type: "TLS-ALPN-01", Key: "a.test", Presenter: 1, ServedBy: 0, OK: true}}, f.Validations())
 }
+
+// A validation whose presenter never reported (it died between storing the
+// challenge as presented and reporting it) still gets answerWait to find a
+// replica that answers, once it stopped waiting for the presenter.
+func TestFront_UnknownPresenterLeavesTheAnswerWaitWhole(t *testing.T) {
+	f, err := NewFront()
+	require.NoError(t, err)
+	defer f.Close()
+	f.presenterWait = answerWait // a wait that would leave nothing of it
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "key authorization")
+	}), ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	f.replicaUp(0, l.Addr().(*net.TCPAddr).Port, alpnReplica(t, "replica-0"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{ServerName: "a.test", NextProtos: []string{acmeTLSProto}, InsecureSkipVerify: true}} //nolint:gosec
+	c, err := d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(f.TLSPort))
+	require.NoError(t, err)
+	assert.Equal(t, "replica-0", c.(*tls.Conn).ConnectionState().PeerCertificates[0].Subject.CommonName)
+	_ = c.Close()
+
+	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(f.HTTPPort) + "/.well-known/acme-challenge/tok")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	assert.Equal(t, "key authorization", string(body))
+
+	require.NoError(t, f.Await(ctx, func() bool { return len(f.Validations()) == 2 }))
+	assert.ElementsMatch(t, []Validation{
+		{Type: "TLS-ALPN-01", Key: "a.test", Presenter: -1, ServedBy: 0, OK: true},
+		{Type: "HTTP-01", Key: "tok", Presenter: -1, ServedBy: 0, OK: true},
+	}, f.Validations())
+}
+
+// A drained replica is idle only once the validation piped to it is over:
+// killed before, it would cut the CA's handshake off.
+func TestFront_AwaitIdleWaitsForTheValidationInFlight(t *testing.T) {
+	f, err := NewFront()
+	require.NoError(t, err)
+	defer f.Close()
+	f.replicaUp(0, 0, alpnReplica(t, "replica-0"))
+	f.replicaUp(1, 0, alpnReplica(t, "replica-1"))
+	presented(f, 1, "TLS-ALPN-01", "a.test", "tok")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{ServerName: "a.test", NextProtos: []string{acmeTLSProto}, InsecureSkipVerify: true}} //nolint:gosec
+	c, err := d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(f.TLSPort))
+	require.NoError(t, err)
+	require.Equal(t, "replica-0", c.(*tls.Conn).ConnectionState().PeerCertificates[0].Subject.CommonName)
+	f.Drain(0)
+	require.NoError(t, f.AwaitIdle(ctx, 1), "nothing is in flight to replica 1")
+
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancelShort()
+	assert.ErrorIs(t, f.AwaitIdle(short, 0), context.DeadlineExceeded, "the handshake's connection is still open")
+
+	_ = c.Close()
+	assert.NoError(t, f.AwaitIdle(ctx, 0))
+}

@@ -63,23 +63,32 @@ func (f *Front) serveTLSALPN01(conn net.Conn) {
 	// seen the challenge yet is retried briefly, one that went away is
 	// replaced by the next in rotation.
 	var addr string
-	pctx, cancelProbe := context.WithTimeout(ctx, answerWait)
-	defer cancelProbe()
+	var release func() // held from the routing that answers to the end
+	var pctx context.Context
+	wait := f.presenterWait // only before the first routing
 	for {
 		var b backend
-		v.Presenter, v.ServedBy, b = f.route(ctx, presenterKey("TLS-ALPN-01", name, ""))
+		v.Presenter, v.ServedBy, b, release = f.route(ctx, presenterKey("TLS-ALPN-01", name, ""), wait)
+		if pctx == nil {
+			var cancelProbe context.CancelFunc
+			pctx, cancelProbe = context.WithTimeout(ctx, answerWait)
+			defer cancelProbe()
+			wait = 0
+		}
 		if v.ServedBy >= 0 {
 			addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(b.tlsPort))
 			if handshakeALPN(pctx, addr, name) == nil {
 				break
 			}
 		}
+		release()
 		select {
 		case <-pctx.Done():
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	defer release()
 	var d net.Dialer
 	up, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
