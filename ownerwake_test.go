@@ -19,12 +19,10 @@ import (
 	"github.com/certflow/certflow/store/memory"
 )
 
-// TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt: a Challenge's change
-// wakes its Order when it is new, when it ends, when it finishes cleaning
-// up, when its owners change and when it is deleted or cannot be read —
-// not for its steps in between. A kind without a rule always wakes.
-func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
-	ctx := context.Background()
+// ownedChallengeRig returns a Manager (not running) on a memory Store
+// holding a Challenge owned by the Order owner.
+func ownedChallengeRig(t *testing.T, ctx context.Context) (*Manager, *memory.Store, meta.Ref, *challenge.Challenge) {
+	t.Helper()
 	st := memory.New()
 	m, err := New(Config{Store: st})
 	require.NoError(t, err)
@@ -32,6 +30,16 @@ func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
 	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
 		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
 	require.NoError(t, st.Create(ctx, ch))
+	return m, st, owner, ch
+}
+
+// TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt: a Challenge's change
+// wakes its Order when it is new, when it ends, when it finishes cleaning
+// up, when its owners change and when it is deleted or cannot be read —
+// not for its steps in between. A kind without a rule always wakes.
+func TestWakesOwners_OnlyWhatTheOwnerDecidesOnWakesIt(t *testing.T) {
+	ctx := context.Background()
+	m, st, _, ch := ownedChallengeRig(t, ctx)
 	changed := func(typ store.EventType) bool {
 		t.Helper()
 		return m.wakesOwners(ctx, store.WatchEvent{Type: typ, Ref: meta.RefOf(ch), Meta: ch.ObjectMeta})

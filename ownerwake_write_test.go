@@ -11,7 +11,6 @@ import (
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
-	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
@@ -36,13 +35,7 @@ func drainQueue(t *testing.T, q *workQueue) []meta.Ref {
 // does not replace what the owners saw.
 func TestWakeAtWrite_OwnerQueuedWithoutTheWatch(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	m, err := New(Config{Store: st})
-	require.NoError(t, err)
-	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
-	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
-		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
-	require.NoError(t, st.Create(ctx, ch))
+	m, _, owner, ch := ownedChallengeRig(t, ctx)
 	event := func(om meta.ObjectMeta) bool {
 		return m.wakesOwners(ctx, store.WatchEvent{Type: store.Modified, Ref: meta.RefOf(ch), Meta: om})
 	}
@@ -70,13 +63,7 @@ func TestWakeAtWrite_OwnerQueuedWithoutTheWatch(t *testing.T) {
 // events decide (here, a creation by someone else wakes the owner).
 func TestWakeAtWrite_UnseenObjectLeftToTheWatch(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	m, err := New(Config{Store: st})
-	require.NoError(t, err)
-	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "o"}
-	ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "o-c", OwnerRefs: []meta.Ref{owner}},
-		Spec: challenge.Spec{DNSName: "a.example.test", Type: solver.HTTP01, Token: testTokenGC}}
-	require.NoError(t, st.Create(ctx, ch))
+	m, _, _, ch := ownedChallengeRig(t, ctx)
 	created := ch.ObjectMeta
 	ch.Status.State = challenge.StateValid
 	require.NoError(t, m.deps.Store.Update(reconciling(ctx, meta.RefOf(ch)), ch))

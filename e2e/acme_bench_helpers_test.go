@@ -28,12 +28,9 @@ func (c *requestCounter) wrap(base http.RoundTripper) http.RoundTripper {
 	return countingTransport{c: c, base: base}
 }
 
-type countingTransport struct {
-	c    *requestCounter
-	base http.RoundTripper
-}
-
-func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+// requestKey names req by its method (HEAD only) and the first segment
+// of its path, which is what Pebble's endpoints differ by.
+func requestKey(req *http.Request) string {
 	key := req.URL.Path
 	if i := strings.IndexByte(key[min(1, len(key)):], '/'); i >= 0 {
 		key = key[:i+1]
@@ -41,6 +38,16 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if req.Method == http.MethodHead {
 		key = "HEAD " + key
 	}
+	return key
+}
+
+type countingTransport struct {
+	c    *requestCounter
+	base http.RoundTripper
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := requestKey(req)
 	t.c.mu.Lock()
 	if t.c.byPath == nil {
 		t.c.byPath = map[string]int{}

@@ -59,13 +59,7 @@ type tlTransport struct {
 }
 
 func (tr tlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := req.URL.Path
-	if i := strings.IndexByte(key[min(1, len(key)):], '/'); i >= 0 {
-		key = key[:i+1]
-	}
-	if req.Method == http.MethodHead {
-		key = "HEAD " + key
-	}
+	key := requestKey(req)
 	b := time.Now()
 	resp, err := tr.base.RoundTrip(req)
 	tr.t.add("ACME "+key, b, time.Now())

@@ -337,6 +337,7 @@ func (f *Front) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 		var release func()
 		v.Presenter, v.ServedBy, b, release = f.route(r.Context(), presenterKey("HTTP-01", "", token), wait)
 		if deadline.IsZero() {
+			// Wall time: the CA validating through the Front runs on it.
 			deadline, wait = time.Now().Add(answerWait), 0
 		}
 		status, body, err := http.StatusBadGateway, []byte("no replica is up"), errNoReplica
