@@ -20,15 +20,34 @@ import (
 // twice: ~60 of its ~200 bytes, at ~5 Events a certificate.
 
 // knownStrings are words a slab writes as an index. The list is the
-// process's own (slabs are never persisted), so it may change freely;
-// knownBase+len must stay below 32 so an index fits one byte.
+// process's own (slabs are never persisted), so it may change freely; an
+// index below 32 fits one byte, the rest two.
+//
+// Past the first words come the annotation and label keys, PEM block
+// types, Secret type and fixed messages every issued certificate's
+// Certificate, request and Secret carry (cert-manager's annotations on a
+// Secret and a request, certflow's own). Shared, each cost its slab an
+// 8-byte handle: ~26 handles a certificate, ~210 bytes with their arrays'
+// rounding at 100,000 certificates. A string not listed is kept as before,
+// so a word that changes elsewhere costs memory, never correctness.
 var knownStrings = [...]string{
 	string(meta.KindIssuer), string(meta.KindClusterIssuer), string(meta.KindCertificate),
 	string(meta.KindCertificateRequest), string(meta.KindOrder), string(meta.KindChallenge),
 	string(meta.KindSecret), string(meta.KindEvent),
 	meta.APIVersionCertManager, meta.APIVersionACME, meta.APIVersionCore,
 	string(meta.EventNormal), string(meta.EventWarning),
-	"True", "False", "Unknown", "Ready", "Issuing", "Approved",
+	"True", "False", "Unknown", "Ready", "Issuing", "Approved", "Generated", "Requested", "Issued",
+
+	"cert-manager.io/alt-names", "cert-manager.io/certificate-name", "cert-manager.io/common-name",
+	"cert-manager.io/email-sans", "cert-manager.io/ip-sans", "cert-manager.io/uri-sans",
+	"cert-manager.io/issuer-group", "cert-manager.io/issuer-kind", "cert-manager.io/issuer-name",
+	"cert-manager.io/certificate-revision", "cert-manager.io/private-key-secret-name",
+	"certflow.io/spec-hash", "certflow.io/secret-name", "certflow.io/validation-names",
+	"certflow.io/next-private-key", "cert-manager.io", "kubernetes.io/tls",
+	"CERTIFICATE", "CERTIFICATE REQUEST", "EC PRIVATE KEY", "RSA PRIVATE KEY", "PRIVATE KEY",
+	"Certificate is up to date and has not expired",
+	"Certificate request has been approved by certflow",
+	"Certificate fetched from issuer successfully",
 }
 
 const (
@@ -66,7 +85,7 @@ func (w *slabWriter) known(s string) bool {
 		return false
 	}
 	var v uint64
-	switch i, ok := knownIndexes[s]; {
+	switch i, ok := fixedKnown(s); {
 	case ok:
 		v = i
 	case s == w.ref.Namespace:
@@ -102,6 +121,25 @@ func (w *slabWriter) remember(s string, pos int) {
 	}
 	w.recent[w.recentN%backrefWindow] = inlineAt{s: s, pos: pos}
 	w.recentN++
+}
+
+// knownMaxLen is the length of the longest of knownStrings: a longer
+// string (a certificate's DER) is not hashed to look it up.
+var knownMaxLen = func() int {
+	n := 0
+	for _, s := range knownStrings {
+		n = max(n, len(s))
+	}
+	return n
+}()
+
+// fixedKnown returns the index of s among knownStrings, if listed.
+func fixedKnown(s string) (uint64, bool) {
+	if len(s) > knownMaxLen {
+		return 0, false
+	}
+	i, ok := knownIndexes[s]
+	return i, ok
 }
 
 // known reads a reference v whose header is at start.
