@@ -132,10 +132,10 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	var found []*entry
 	matches := func(e *entry) bool {
 		if len(opts.Labels) == 0 && opts.Owner == nil {
-			return opts.Matches(e.ref, &meta.ObjectMeta{})
+			return opts.Matches(e.ref(), &meta.ObjectMeta{})
 		}
 		m := e.view()
-		return opts.Matches(e.ref, &m)
+		return opts.Matches(e.ref(), &m)
 	}
 	s.mu.RLock()
 	rev := s.rev
@@ -162,19 +162,19 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	s.mu.RUnlock()
 
 	// Entries are immutable: encoding them needs no lock.
-	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref, b.ref) })
+	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref(), b.ref()) })
 	items := make([]store.Raw, 0, len(found))
 	var errs []error
 	for _, e := range found {
 		data, err := e.encoded()
 		if err != nil {
-			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
+			errs = append(errs, &store.CorruptError{Ref: e.ref(), Err: err})
 			continue
 		}
 		if e.isJSON() {
 			data = slices.Clone(data)
 		}
-		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})
+		items = append(items, store.Raw{Ref: e.ref(), ResourceVersion: e.resourceVersion(), Data: data})
 	}
 	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

@@ -98,7 +98,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, evMeta, err := newEntry(old.ref, obj, k)
+	e, evMeta, err := newEntry(old.ref(), obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -142,7 +142,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 // metadata, which nobody changes (watchers copy it).
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, m meta.ObjectMeta) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: m}
+	ev := store.WatchEvent{Type: typ, Ref: e.ref(), Revision: rev, Meta: m}
 	s.hist.add(ev, s.oldestNeededLocked)
 	s.wakeLocked()
 }
