@@ -85,7 +85,7 @@ func (w *slabWriter) known(s string) bool {
 		return false
 	}
 	var v uint64
-	switch i, ok := fixedKnown(s); {
+	switch i, ok := knownIndex(s); {
 	case ok:
 		v = i
 	case s == w.ref.Namespace:
@@ -133,8 +133,8 @@ var knownMaxLen = func() int {
 	return n
 }()
 
-// fixedKnown returns the index of s among knownStrings, if listed.
-func fixedKnown(s string) (uint64, bool) {
+// knownIndex returns the index of s among knownStrings, if listed.
+func knownIndex(s string) (uint64, bool) {
 	if len(s) > knownMaxLen {
 		return 0, false
 	}

@@ -105,7 +105,7 @@ func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
 // plain writes s inline or shared, never as a UUID, or as its index when
 // it is one of knownStrings (a block's type).
 func (w *slabWriter) plain(s string, shareFrom int) {
-	if i, ok := fixedKnown(s); ok {
+	if i, ok := knownIndex(s); ok {
 		w.uvarint(i<<2 | tagKnown)
 		return
 	}
