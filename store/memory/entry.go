@@ -253,12 +253,11 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 
 // newEntry makes the entry of obj named ref (whose strings are the
 // store's own, not obj's: see ownRef), whose metadata the store has just set,
-// from k, what keepAhead made of it, and returns it with the metadata its
-// watch event carries. The store sets exactly the fields objects.Save
+// from k, what keepAhead made of it. The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
 // would carry them: strings, a number and a UTC time). Without a decoded
 // object, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, error) {
+func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
 	m := obj.GetMeta()
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
@@ -267,21 +266,21 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, e
 		if k.codec != nil {
 			e := entryRef(ref)
 			e.codec, e.slab = k.codec, sealSlab(k.ahead, storeFieldsOf(dm))
-			return &e, e.ownedMeta(), nil
+			return &e, nil
 		}
 		d := &decodedObject{obj: k.obj, packed: k.packed}
 		e := entryRef(ref)
 		e.decoded = d
-		return &e, d.metaMaps().with(dm), nil
+		return &e, nil
 	}
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
-		return nil, meta.ObjectMeta{}, err
+		return nil, err
 	}
 	j := &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}
 	e := entryRef(ref)
 	e.decoded = &decodedObject{obj: j}
-	return &e, j.meta, nil
+	return &e, nil
 }
 
 func cloneTime(t *time.Time) *time.Time {
