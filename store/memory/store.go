@@ -41,8 +41,10 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 // store before it is cut off with store.ErrCompacted: the history keeps the
 // changes a watcher has still to read up to that many (beyond WithHistory's),
 // so a slow reader loses nothing and no writer ever waits for it. A change
-// held for a lagging watcher costs about 1 KB (the metadata of an issuance's
-// objects), so the default bounds a stuck watcher to about 100 MB. If n <= 0
+// held for a lagging watcher costs 24 bytes, and keeps the version it left
+// alive once replaced or deleted (its entry and slab, ~0.5 KB for an
+// issuance's objects), so the default bounds a stuck watcher to about 50
+// MB. If n <= 0
 // (or the option is absent) DefaultWatchBuffer is used; values below the
 // history's size mean the history's size.
 func WithWatchBuffer(n int) Option { return func(o *options) { o.watchBuffer = n } }
