@@ -238,6 +238,13 @@ func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 			return reconcile.Defer(o.now.Add(r.authzPoll(o)))
 		}
 		r.recordAuthorization(o, authz)
+		if l.StoreServed && o.ch.Status.State.IsFinal() {
+			// What is left is a clean-up that changes nothing outside
+			// the Store: the decision taken next stores the verdict with
+			// CleanedUp in one write, which wakes the Order once. Losing
+			// the verdict before that write costs one more look.
+			return reconcile.Defer(time.Time{})
+		}
 		return nil
 	})
 }
