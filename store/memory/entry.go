@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -187,14 +188,23 @@ type kept struct {
 }
 
 // keepAhead is decodeAhead, then writes what it decoded into a slab, or
-// packs its maps.
-func keepAhead(ref meta.Ref, obj, prev meta.Object, rep *repeats) (kept, error) {
-	decoded, err := decodeAhead(ref, obj, prev)
+// packs its maps. prev, if not nil, is the entry stored now, whose content
+// it reuses where equal.
+func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, error) {
+	var prevObj meta.Object
+	var prevStrs []unique.Handle[string]
+	if prev != nil && prev.decoded != nil {
+		prevObj = prev.decoded.obj
+	}
+	if prev != nil && prev.codec != nil {
+		prevStrs = prev.slab.shared()
+	}
+	decoded, err := decodeAhead(ref, obj, prevObj)
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}
 	if c := objectCodecOf(reflect.TypeOf(decoded).Elem()); c != nil {
-		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep)}, nil
+		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep, prevStrs)}, nil
 	}
 	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
 }
@@ -312,12 +322,35 @@ func (e *entry) encoded() ([]byte, error) {
 }
 
 // writeAhead writes obj (normalised, of c's type) into a slab but for the
-// store's fields.
-func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *slabWriter {
-	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep, ref: ref}
+// store's fields. prev holds the shared strings of the version stored now
+// (nil for none), whose handles it takes for equal strings. The writer is
+// a pooled one: sealSlab copies what it wrote, and the write returns it
+// (kept.release) whether it succeeded or not.
+func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, prev []unique.Handle[string]) *slabWriter {
+	w := writers.Get().(*slabWriter)
+	w.repeats, w.ref, w.prev = rep, ref, prev
 	writeMetaRest(w, ref, obj.GetMeta())
 	c.rest.enc(w, reflect.ValueOf(obj).Elem())
 	return w
+}
+
+// writers are slabWriters between writes: every write of a slab kind
+// fills one (a few KB for a request or a Secret), and sealSlab copies out
+// what it keeps, so the buffers are garbage the moment the write ends.
+var writers = sync.Pool{New: func() any { return &slabWriter{buf: make([]byte, 0, 512)} }}
+
+// maxPooledWriter bounds the buffer a pooled writer keeps: a rare huge
+// object (a CA bundle) does not pin its size in the pool.
+const maxPooledWriter = 64 << 10
+
+// release returns w to the pool, holding nothing of the write it served.
+func (w *slabWriter) release() {
+	if w == nil || cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
+		return
+	}
+	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0]}
+	clear(w.strs[:cap(w.strs)]) // handles keep their strings alive
+	writers.Put(w)
 }
 
 // decode sets v (an object of c's type, whose metadata is m) to e's

@@ -104,6 +104,10 @@ type slabWriter struct {
 	ref     meta.Ref
 	recent  [backrefWindow]inlineAt
 	recentN int
+	// prev are the shared strings of the version a write replaces: a
+	// string equal to one of them takes its handle without a lookup in
+	// the process's unique map (hashing it, walking the map's trie).
+	prev []unique.Handle[string]
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -112,7 +116,10 @@ func (w *slabWriter) byte1(b byte)     { w.buf = append(w.buf, b) }
 
 // share adds s to the shared strings and returns its index.
 func (w *slabWriter) share(s string) uint64 {
-	h := unique.Make(s)
+	h, ok := w.previous(s)
+	if !ok {
+		h = unique.Make(s)
+	}
 	for i, o := range w.strs {
 		if o == h {
 			return uint64(i)
@@ -120,6 +127,17 @@ func (w *slabWriter) share(s string) uint64 {
 	}
 	w.strs = append(w.strs, h)
 	return uint64(len(w.strs) - 1)
+}
+
+// previous returns the handle of s among the replaced version's, if any:
+// the same handle unique.Make(s) returns, since it is alive.
+func (w *slabWriter) previous(s string) (unique.Handle[string], bool) {
+	for _, p := range w.prev {
+		if v := p.Value(); len(v) == len(s) && v == s {
+			return p, true
+		}
+	}
+	return unique.Handle[string]{}, false
 }
 
 // stringHeader writes s, shared when at least shareFrom bytes long.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -163,6 +164,12 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
 	}
 	return sl
+}
+
+// shared returns the slab's shared strings.
+func (s *slab) shared() []unique.Handle[string] {
+	r, _ := s.reader(meta.Ref{}, false)
+	return r.strs
 }
 
 // reader returns a reader of the slab's content after its block count
