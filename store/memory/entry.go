@@ -176,9 +176,9 @@ func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 }
 
 // kept is what a write keeps of an object, made before it takes the lock:
-// the decoded object (whose metadata the watch event carries), and its
-// slab but for the store's fields (ahead, with the codec of its kind), or
-// else its maps packed; or (obj nil) nothing yet, for newEntry to keep the
+// its slab but for the store's fields (ahead, with the codec of its kind);
+// or else the decoded object (whose metadata the watch event carries) with
+// its maps packed; or (both nil) nothing yet, for newEntry to keep the
 // encoding.
 type kept struct {
 	obj    meta.Object
@@ -187,9 +187,10 @@ type kept struct {
 	packed []packedMap
 }
 
-// keepAhead is decodeAhead, then writes what it decoded into a slab, or
-// packs its maps. prev, if not nil, is the entry stored now, whose content
-// it reuses where equal.
+// keepAhead writes obj into a slab directly (slab_direct.go), or else is
+// decodeAhead, then writes what it decoded into a slab, or packs its maps.
+// prev, if not nil, is the entry stored now, whose content it reuses where
+// equal.
 func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, error) {
 	var prevObj meta.Object
 	var prevStrs []unique.Handle[string]
@@ -198,6 +199,13 @@ func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, 
 	}
 	if prev != nil && prev.codec != nil {
 		prevStrs = prev.slab.shared()
+	}
+	if t := reflect.TypeOf(obj); t.Kind() == reflect.Pointer && !reflect.ValueOf(obj).IsNil() {
+		if c := objectCodecOf(t.Elem()); c != nil {
+			if w := c.writeDirect(ref, obj, rep, prevStrs); w != nil {
+				return kept{codec: c, ahead: w}, nil
+			}
+		}
 	}
 	decoded, err := decodeAhead(ref, obj, prevObj)
 	if err != nil || decoded == nil {
@@ -237,14 +245,15 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 // object, obj is encoded and the encoding kept.
 func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, error) {
 	m := obj.GetMeta()
+	if k.codec != nil {
+		// The slab copies the store's fields: it may read them from obj.
+		e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(m))}
+		return e, e.ownedMeta(), nil
+	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		if k.codec != nil {
-			e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(dm))}
-			return e, e.ownedMeta(), nil
-		}
 		d := &decodedObject{obj: k.obj, packed: k.packed}
 		return &entry{ref: ref, decoded: d}, d.metaMaps().with(dm), nil
 	}
