@@ -120,6 +120,11 @@ func (w *slabWriter) share(s string) uint64 {
 	if !ok {
 		h = unique.Make(s)
 	}
+	return w.shareHandle(h)
+}
+
+// shareHandle adds h to the shared strings and returns its index.
+func (w *slabWriter) shareHandle(h unique.Handle[string]) uint64 {
 	for i, o := range w.strs {
 		if o == h {
 			return uint64(i)
@@ -148,10 +153,15 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
 	case w.known(s):
-	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen) ||
-		len(s) >= repeatMinLen && w.repeats.seen(s):
+	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
+		if len(s) >= repeatMinLen {
+			if h, ok := w.repeats.shared(s); ok {
+				w.uvarint(w.shareHandle(h)<<2 | tagShared)
+				return
+			}
+		}
 		w.remember(s, len(w.buf))
 		w.uvarint(uint64(len(s))<<2 | tagInline)
 		w.buf = append(w.buf, s...)
