@@ -357,7 +357,7 @@ func (w *slabWriter) release() {
 	if w == nil || cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
 		return
 	}
-	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0]}
+	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0], fields: w.fields[:0]}
 	clear(w.strs[:cap(w.strs)]) // handles keep their strings alive
 	writers.Put(w)
 }

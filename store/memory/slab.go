@@ -98,6 +98,8 @@ type slabWriter struct {
 	// scratch and check are slab_pem.go's buffers for a block's DER and
 	// for writing the block out again.
 	scratch, check []byte
+	// fields is sealSlab's buffer for the store's fields.
+	fields []byte
 	// ref is the object's, and recent the last inline strings written
 	// (a ring: recentN counts them), which a string may refer to
 	// (slab_known.go).

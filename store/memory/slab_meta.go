@@ -149,7 +149,7 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 // fields and other fields are ahead (made by writeAhead), with the store's
 // fields f.
 func sealSlab(ahead *slabWriter, f storeFields) slab {
-	w := slabWriter{buf: make([]byte, 0, 64), strs: ahead.strs}
+	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
 	w.varint(f.generation)
@@ -159,6 +159,7 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 	n += binary.PutUvarint(head[n:], uint64(len(w.strs)))
 	data := make([]byte, 0, n+len(w.buf)+len(ahead.buf))
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
+	ahead.fields = w.buf[:0] // for the pooled writer's next write
 	sl := slab{data: unsafe.String(unsafe.SliceData(data), len(data))}
 	if len(w.strs) > 0 {
 		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
