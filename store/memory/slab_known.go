@@ -65,6 +65,29 @@ var knownIndexes = func() map[string]uint64 {
 	return m
 }()
 
+// knownLens has bit n set when a known string is n bytes long: most
+// strings a slab writes are not known, and their length tells so without
+// hashing them.
+var knownLens = func() (bits uint64) {
+	for _, s := range knownStrings {
+		if len(s) < 64 {
+			bits |= 1 << len(s)
+		}
+	}
+	return bits
+}()
+
+// knownIndex returns the index of s among knownStrings, if listed. Every
+// known string is shorter than 64 bytes (TestKnownStrings_AreShort), so a
+// longer one (a certificate's DER, through slabWriter.plain) is not hashed.
+func knownIndex(s string) (uint64, bool) {
+	if len(s) >= 64 || knownLens&(1<<len(s)) == 0 {
+		return 0, false
+	}
+	i, ok := knownIndexes[s]
+	return i, ok
+}
+
 // backrefWindow is how many earlier inline strings a writer compares a
 // string with; backrefMinLen the shortest worth a reference.
 const (
@@ -121,25 +144,6 @@ func (w *slabWriter) remember(s string, pos int) {
 	}
 	w.recent[w.recentN%backrefWindow] = inlineAt{s: s, pos: pos}
 	w.recentN++
-}
-
-// knownMaxLen is the length of the longest of knownStrings: a longer
-// string (a certificate's DER) is not hashed to look it up.
-var knownMaxLen = func() int {
-	n := 0
-	for _, s := range knownStrings {
-		n = max(n, len(s))
-	}
-	return n
-}()
-
-// knownIndex returns the index of s among knownStrings, if listed.
-func knownIndex(s string) (uint64, bool) {
-	if len(s) > knownMaxLen {
-		return 0, false
-	}
-	i, ok := knownIndexes[s]
-	return i, ok
 }
 
 // known reads a reference v whose header is at start.

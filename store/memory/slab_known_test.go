@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +126,15 @@ func derOf(t *testing.T, p []byte) string {
 	b, _ := pem.Decode(p)
 	require.NotNil(t, b)
 	return string(b.Bytes)
+}
+
+// knownIndex rules out a string by its length with one bit per length
+// below 64: a known string as long as that would never be found.
+func TestKnownStrings_AreShort(t *testing.T) {
+	for _, s := range knownStrings {
+		assert.Less(t, len(s), 64, "%q", s)
+		i, ok := knownIndex(strings.Clone(s))
+		assert.True(t, ok, "%q", s)
+		assert.Equal(t, s, knownStrings[i-2])
+	}
 }
