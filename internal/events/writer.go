@@ -115,6 +115,10 @@ type Writer struct {
 type pending struct {
 	ref meta.Ref
 	ev  meta.Event
+	// out and owner hold the Event as created (newEvent), so that writing
+	// it allocates neither: the Store copies what it is given.
+	out   meta.Event
+	owner [1]meta.Ref
 }
 
 // eventKey is what makes two occurrences one event (Ref hashes the same).
