@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // eventCalls records the Manager's Gets and Deletes of Events, with the
@@ -230,4 +232,66 @@ func TestGC_AnEventStoredAfterItsObjectWasDeletedIsDeletedUnread(t *testing.T) {
 	})
 	assert.NotEmpty(t, rv, "deleted conditionally")
 	assert.Zero(t, gets[late], "read before its delete")
+}
+
+// An Event another process made a second object own (one that exists),
+// and that this Manager's writer then counted again, is kept when its
+// first owner is deleted, though the writer knows its current version:
+// the owners are those the watch delivered with that version when it came
+// before the deletion, and the Event is read when it came after (the watch
+// has not delivered it yet).
+func TestGC_AnEventReownedThenCountedAgainIsKept(t *testing.T) {
+	for _, beforeDeletion := range []bool{true, false} {
+		t.Run(fmt.Sprint("before the deletion: ", beforeDeletion), func(t *testing.T) {
+			ctx := context.Background()
+			calls := &eventCalls{Store: memory.New()}
+			m, err := New(Config{Store: calls})
+			require.NoError(t, err)
+			m.sweep(ctx, nil, 0) // as Run starts: the owner index is complete
+			owner := testrig.Certificate("default", "web", "ca", "web.example.test")
+			other := testrig.Certificate("default", "other", "ca", "other.example.test")
+			require.NoError(t, calls.Create(ctx, owner))
+			require.NoError(t, calls.Create(ctx, other))
+			oref := meta.RefOf(owner)
+			ref := events.Ref(oref, meta.EventNormal, "Step", "step", "")
+			// watched delivers the Event's change as the watch would.
+			watched := func(typ store.EventType) {
+				var ev meta.Event
+				require.NoError(t, calls.Get(ctx, ref, &ev))
+				rev, err := strconv.ParseUint(ev.ObjectMeta.ResourceVersion, 10, 64)
+				require.NoError(t, err)
+				m.observe(ctx, store.WatchEvent{Type: typ, Ref: ref, Revision: rev, Meta: ev.ObjectMeta})
+			}
+			require.NoError(t, m.events.writer.Write(ctx, oref, meta.EventNormal, "Step", "step"))
+			watched(store.Added)
+			reownAndCount := func() {
+				var ev meta.Event
+				require.NoError(t, calls.Get(ctx, ref, &ev))
+				ev.ObjectMeta.OwnerRefs = append(ev.ObjectMeta.OwnerRefs, meta.RefOf(other))
+				require.NoError(t, calls.Update(ctx, &ev))
+				require.NoError(t, m.events.writer.Write(ctx, oref, meta.EventNormal, "Step", "step"))
+			}
+			if beforeDeletion {
+				reownAndCount()
+				watched(store.Modified)
+			}
+			require.NoError(t, calls.Delete(ctx, oref, ""))
+			res, err := calls.List(ctx, store.ListOptions{Kind: "none"})
+			require.NoError(t, err)
+			deletedAt := res.Revision
+			if !beforeDeletion {
+				reownAndCount() // not delivered yet
+			}
+			rv, ok := m.events.writer.Version(ref)
+			require.True(t, ok)
+			calls.take()
+
+			m.observe(ctx, store.WatchEvent{Type: store.Deleted, Ref: oref, Revision: deletedAt, Meta: owner.ObjectMeta})
+			_, deletes := calls.take()
+			assert.Empty(t, deletes)
+			var kept meta.Event
+			require.NoError(t, calls.Get(ctx, ref, &kept), "owned by an object that exists: kept")
+			assert.Equal(t, rv, kept.ObjectMeta.ResourceVersion)
+		})
+	}
 }
