@@ -50,6 +50,10 @@ func (m *Manager) chainStands(ctx context.Context, child meta.Ref, owners []meta
 		case errors.Is(err, store.ErrNotFound):
 			gone = &reconcile.OwnerGoneError{Owner: o, Of: child}
 			continue
+		case errors.Is(err, store.ErrCorrupt):
+			// Stored, if unreadable: it counts as existing, as for the
+			// collector (ownersGone), and what owns it cannot be told.
+			return nil
 		case err != nil:
 			return fmt.Errorf("certflow: read owner %s: %w", o, err)
 		}
