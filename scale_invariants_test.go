@@ -35,8 +35,7 @@ func TestScaleInvariants(t *testing.T) {
 	if raceEnabled {
 		n = 1000
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testrig.ContextAtLeast(t, 4*time.Minute)
 	clk := clock.NewFake(time.Now())
 	raw := memory.New(memory.WithClock(clk))
 	sentinel := &budgetSentinel{ObjectMeta: meta.ObjectMeta{Namespace: "quiet", Name: "sentinel"}}
