@@ -31,6 +31,7 @@ import (
 // writes nothing and lists the Store once, and is just as quiet for 25
 // more days (renewals fall from day 57 on).
 func TestScaleInvariants(t *testing.T) {
+	t.Parallel()
 	n := 2000
 	if raceEnabled {
 		n = 1000
