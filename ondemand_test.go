@@ -28,7 +28,6 @@ import (
 // TLS handshakes: every handshake gets its name's certificate, and the CA
 // created exactly one order per name.
 func TestOnDemand_HundredNamesConcurrentlyIssuedOnceEach(t *testing.T) {
-	t.Parallel()
 	h := startOnDemandACME(t, OnDemandConfig{
 		Allow: allowSuffix(".ondemand.test"), RateLimit: 1000, Burst: 200,
 		MaxConcurrentPerIssuer: 25, HandshakeTimeout: onDemandTestBudget - 30*time.Second,
@@ -118,7 +117,6 @@ func TestOnDemand_DeniedNamesCostNoACMERequest(t *testing.T) {
 // store shared in the process, and on two file stores opened on one
 // directory, as two processes would.
 func TestOnDemand_TwoReplicasIssueOnce(t *testing.T) {
-	t.Parallel()
 	t.Run("memory", func(t *testing.T) {
 		st := memory.New()
 		twoReplicasIssueOnce(t, st, st)
