@@ -73,8 +73,8 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 		view, om = viewOf(rule, obj), obj.GetMeta()
 	}
 	if view == nil {
-		w.forget(ev.Ref)
-		return true
+		v, _ := strconv.ParseUint(ev.Meta.ResourceVersion, 10, 64)
+		return !w.finalSeen(ev.Ref, v)
 	}
 	return w.see(ev.Ref, sightOf(view, om, ev.Meta.ResourceVersion), ev.Type == store.Added, false)
 }
@@ -122,9 +122,50 @@ func viewOf(rule reconcile.OwnerView, obj meta.Object) any {
 	return v
 }
 
+// finalSight is what ownerWake remembers of an object whose owners were
+// woken at the write that left it with no view (final: all its changes
+// wake), until the watch delivers that write.
+type finalSight struct{}
+
+// seeFinal records, at a write (wakeAtWrite) that left ref with no view,
+// that its owners are woken for it: when the watch has shown them ref
+// (else its events decide, as for see) and the version is newer than any
+// they were shown.
+func (w *ownerWake) seeFinal(ref meta.Ref, now ownerSight) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	before, seen := w.last[ref]
+	if !seen || now.version <= before.version {
+		return false
+	}
+	now.view = finalSight{}
+	w.last[ref] = now
+	return true
+}
+
+// finalSeen reports whether the watch's change of ref at version (one
+// with no view, which always wakes) was shown to its owners at its write
+// already (seeFinal), and forgets ref unless a newer write is still to be
+// delivered.
+func (w *ownerWake) finalSeen(ref meta.Ref, version uint64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	before, ok := w.last[ref]
+	_, final := before.view.(finalSight)
+	shown := ok && final && version != 0 && version <= before.version
+	if !shown || version == before.version {
+		w.forgetLocked(ref)
+	}
+	return shown
+}
+
 func (w *ownerWake) forget(ref meta.Ref) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.forgetLocked(ref)
+}
+
+func (w *ownerWake) forgetLocked(ref meta.Ref) {
 	delete(w.last, ref)
 	if w.peak > shrinkAfter && len(w.last) < w.peak/8 {
 		w.last = maps.Collect(maps.All(w.last))

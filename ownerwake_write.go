@@ -14,10 +14,12 @@ import (
 // state, holdup or chain changing → its request) otherwise wait for the
 // watch goroutine, which is busy with every other change (the Events of
 // the step, the serving index). A request that becomes final (Ready,
-// failed, denied, invalid) has no view (request.CertificateView), so its
-// Certificate is woken by the watch event of that write, not here. The
+// failed, denied, invalid) has no view (request.CertificateView): every
+// change of it wakes, so its Certificate is woken here too once the watch
+// has shown it the request (ownerWake.seeFinal), instead of waiting behind
+// the watch for the last hop of an issuance. The
 // watch event of an update woken here then finds the owners shown it
-// (ownerWake.see) and wakes nobody again. Only a Store whose versions are
+// (ownerWake.see, ownerWake.finalSeen) and wakes nobody again. Only a Store whose versions are
 // numbers is woken for here (the watch tells old news from new by them);
 // only the replica whose share the object is wakes its owners, as the
 // watch does.
@@ -25,7 +27,10 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	om := obj.GetMeta()
 	s := sightOf(view, om, om.ResourceVersion)
 	ref := meta.RefOf(obj)
-	if view == nil || s.version == 0 || !m.mine(ctx, ref) || !m.ownerWake.see(ref, s, false, true) {
+	if s.version == 0 || !m.mine(ctx, ref) {
+		return
+	}
+	if view == nil && !m.ownerWake.seeFinal(ref, s) || view != nil && !m.ownerWake.see(ref, s, false, true) {
 		return
 	}
 	for _, owner := range om.OwnerRefs {

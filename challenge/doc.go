@@ -10,8 +10,12 @@
 // record the DNS-01 record name, Present, self-check, accept, get the
 // authorization, or CleanUp. reconcile.Execute writes the plan, then
 // performs the effect, which records its outcome in status for the next
-// decision (a passed self-check, or an authorization unchanged, is not
-// written on its own: reconcile.Defer leaves it to the next write).
+// decision (a passed self-check, an authorization unchanged, or the CA's
+// verdict on a challenge whose solver is solver.StoreServed, is not
+// written on its own: reconcile.Defer leaves it to the next write — for
+// the verdict, the clean-up's). The looks at the authorization are timed
+// from the CA's answer to the accept: its Retry-After, else a first pause
+// that doubles (acmeproto.Poll).
 // Nothing the CA or a DNS provider sees happens twice across
 // replicas sharing a Store:
 //

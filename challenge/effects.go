@@ -191,9 +191,15 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 		st := &ch.Status
 		st.Accepting, st.Accepted = true, true
 		st.State, st.Reason = StateProcessing, ""
-		now := o.now
-		st.AcceptedAt = &now
-		o.notBefore(r.authzPoll(o))
+		// The CA validates from its answer on, so the polls are timed
+		// from there, not from when the POST left: an accept that took
+		// a few milliseconds would otherwise spend the first pause on
+		// its own round trip, and the first look come too early to find
+		// anything but "processing".
+		o.now = r.deps.Clock.Now()
+		answered := o.now
+		st.AcceptedAt = &answered
+		o.notBefore(r.firstPoll(o))
 		o.event(meta.EventNormal, ReasonAccepted, "the CA was asked to validate the challenge")
 		return nil
 	})
@@ -232,6 +238,13 @@ func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 			return reconcile.Defer(o.now.Add(r.authzPoll(o)))
 		}
 		r.recordAuthorization(o, authz)
+		if l.StoreServed && o.ch.Status.State.IsFinal() {
+			// What is left is a clean-up that changes nothing outside
+			// the Store: the decision taken next stores the verdict with
+			// CleanedUp in one write, which wakes the Order once. Losing
+			// the verdict before that write costs one more look.
+			return reconcile.Defer(time.Time{})
+		}
 		return nil
 	})
 }
@@ -247,6 +260,25 @@ func (r *Reconciler) authzPoll(o outcome) time.Duration {
 		since = o.now.Sub(*at)
 	}
 	return r.pollPolicy().PauseSince(since, Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0))
+}
+
+// firstPoll is the pause between the accept's answer and the first look
+// at the authorization: the CA's Retry-After on that answer (RFC 8555
+// §8.2: it may say when to look), else on its latest answer for the
+// authorization, else the first pause of the polling policy.
+func (r *Reconciler) firstPoll(o outcome) time.Duration {
+	if d := Pace(r.opts.RetryAfter, o.ch.Spec.URL, 0); d > 0 {
+		r.dropHint(o.ch.Spec.AuthorizationURL) // older than the accept's
+		return d
+	}
+	return r.authzPoll(o)
+}
+
+// dropHint forgets the CA's Retry-After for url, if any.
+func (r *Reconciler) dropHint(url string) {
+	if r.opts.RetryAfter != nil {
+		r.opts.RetryAfter(url)
+	}
 }
 
 // pollPolicy is how often an accepted challenge's authorization is read.

@@ -35,6 +35,9 @@ type fakeCA struct {
 	// onAccept, if set, is called as each accept arrives, before it is
 	// answered.
 	onAccept func()
+	// acceptRetryAfter and authzRetryAfter, if set, are the Retry-After
+	// of the answers to accepts and to authorization reads.
+	acceptRetryAfter, authzRetryAfter string
 }
 
 func newFakeCA(t *testing.T) *fakeCA {
@@ -79,6 +82,9 @@ func (ca *fakeCA) serveChallenge(w http.ResponseWriter, r *http.Request) {
 		if ca.challenge == acme.StatusPending {
 			ca.challenge = acme.StatusProcessing
 		}
+		if ca.acceptRetryAfter != "" {
+			w.Header().Set("Retry-After", ca.acceptRetryAfter)
+		}
 	}
 	_ = json.NewEncoder(w).Encode(ca.challengeJSON())
 }
@@ -92,6 +98,9 @@ func (ca *fakeCA) serveAuthz(w http.ResponseWriter, r *http.Request) {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
 	ca.reads++
+	if ca.authzRetryAfter != "" {
+		w.Header().Set("Retry-After", ca.authzRetryAfter)
+	}
 	if ca.challenge == acme.StatusProcessing && ca.validAfterReads > 0 {
 		ca.validAfterReads--
 		if ca.validAfterReads == 0 {

@@ -66,20 +66,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	if err != nil || !found {
 		return time.Time{}, err
 	}
+	// Events of an effect's outcome are recorded once that outcome is
+	// stored, so whoever reads one finds the reason on the object: those
+	// of a deferred outcome wait for the write that stores it, and are
+	// dropped with it when the visit ends first.
+	var events []reconcile.Event
 	for i := 0; ; i++ {
 		p := decide(s.snapshot, r.opts)
 		ch := p.Object.(*Challenge)
-		// Events of an effect's outcome are recorded once that outcome is
-		// stored, so whoever reads one finds the reason on the object.
-		var events []reconcile.Event
 		if p.Effect != nil {
 			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
 		}
 		// A deferred outcome (a passed self-check: Next is now; an
-		// unchanged authorization: Next is the next look) goes on like a
-		// stored one: ch holds it, and the next decision's write stores
-		// it (past maxSteps, the next visit takes the step again).
-		next, ok, err := r.execute(ctx, s, ch, p)
+		// unchanged authorization: Next is the next look; a final one
+		// whose clean-up stays in the Store) goes on like a stored one:
+		// ch holds it, and the next decision's write stores it (past
+		// maxSteps, the next visit takes the step again).
+		next, deferred, ok, err := r.execute(ctx, s, ch, p)
 		if !ok {
 			// No slot of the account: nothing was written, so the same
 			// step is decided again when the slot comes.
@@ -88,8 +91,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if err != nil {
 			return time.Time{}, err
 		}
-		for _, e := range events {
-			meta.RecordEvent(r.deps.Events, ch, e.Type, e.Reason, e.Message)
+		if !deferred {
+			for _, e := range events {
+				meta.RecordEvent(r.deps.Events, ch, e.Type, e.Reason, e.Message)
+			}
+			events = events[:0]
 		}
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
 			return next, nil
@@ -106,18 +112,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 // plan is written — so the accept intent is not recorded while no slot is
 // free — and gives it back however Execute ends. ok is false when there
 // was no slot: next says when to look again.
-func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p reconcile.Plan) (next time.Time, ok bool, err error) {
+func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p reconcile.Plan) (next time.Time, deferred, ok bool, err error) {
 	if p.Effect != nil && step(p.Effect.Name).talksToCA() {
 		release, retryAt, ok := r.slot(l)
 		if !ok {
-			return retryAt, false, nil
+			return retryAt, false, false, nil
 		}
 		defer release()
 	}
 	done := r.deps.Observe(meta.KindChallenge, l.snapshot, &p)
-	next, err = reconcile.Execute(ctx, r.claimDeps(ch), p)
-	done(next, err)
-	return next, true, err
+	out, err := reconcile.ExecuteOutcome(ctx, r.claimDeps(ch), p)
+	done(out.Next, err)
+	return out.Next, out.Deferred, true, err
 }
 
 // claimDeps gives each challenge its own claim owner, so that two

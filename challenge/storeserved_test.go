@@ -49,7 +49,7 @@ func TestStoreServedSolverPresentsAndCleansUpWithoutIntentOrClaim(t *testing.T) 
 		served            bool
 		updates, acquires int64
 	}{
-		{"store-served", func(fs *fakeSolver) solver.Solver { return declared{servedSolver{fs}} }, true, 5, 1},
+		{"store-served", func(fs *fakeSolver) solver.Solver { return declared{servedSolver{fs}} }, true, 4, 1},
 		{"outside world", func(fs *fakeSolver) solver.Solver { return fs }, false, 6, 3},
 		{"wrapper of store-served", func(fs *fakeSolver) solver.Solver { return unwrapping{servedSolver{fs}} }, false, 6, 3},
 	} {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -175,9 +176,9 @@ func decodeAhead(ref meta.Ref, obj, prev meta.Object) (meta.Object, error) {
 }
 
 // kept is what a write keeps of an object, made before it takes the lock:
-// the decoded object (whose metadata the watch event carries), and its
-// slab but for the store's fields (ahead, with the codec of its kind), or
-// else its maps packed; or (obj nil) nothing yet, for newEntry to keep the
+// its slab but for the store's fields (ahead, with the codec of its kind);
+// or else the decoded object (whose metadata the watch event carries) with
+// its maps packed; or (both nil) nothing yet, for newEntry to keep the
 // encoding.
 type kept struct {
 	obj    meta.Object
@@ -186,15 +187,32 @@ type kept struct {
 	packed []packedMap
 }
 
-// keepAhead is decodeAhead, then writes what it decoded into a slab, or
-// packs its maps.
-func keepAhead(ref meta.Ref, obj, prev meta.Object, rep *repeats) (kept, error) {
-	decoded, err := decodeAhead(ref, obj, prev)
+// keepAhead writes obj into a slab directly (slab_direct.go), or else is
+// decodeAhead, then writes what it decoded into a slab, or packs its maps.
+// prev, if not nil, is the entry stored now, whose content it reuses where
+// equal.
+func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, error) {
+	var prevObj meta.Object
+	var prevStrs []unique.Handle[string]
+	if prev != nil && prev.decoded != nil {
+		prevObj = prev.decoded.obj
+	}
+	if prev != nil && prev.codec != nil {
+		prevStrs = prev.slab.shared()
+	}
+	if t := reflect.TypeOf(obj); t.Kind() == reflect.Pointer && !reflect.ValueOf(obj).IsNil() {
+		if c := objectCodecOf(t.Elem()); c != nil {
+			if w := c.writeDirect(ref, obj, rep, prevStrs); w != nil {
+				return kept{codec: c, ahead: w}, nil
+			}
+		}
+	}
+	decoded, err := decodeAhead(ref, obj, prevObj)
 	if err != nil || decoded == nil {
 		return kept{}, err
 	}
 	if c := objectCodecOf(reflect.TypeOf(decoded).Elem()); c != nil {
-		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep)}, nil
+		return kept{obj: decoded, codec: c, ahead: c.writeAhead(ref, decoded, rep, prevStrs)}, nil
 	}
 	return kept{obj: decoded, packed: pack(reflect.ValueOf(decoded).Elem())}, nil
 }
@@ -227,14 +245,15 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 // object, obj is encoded and the encoding kept.
 func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, error) {
 	m := obj.GetMeta()
+	if k.codec != nil {
+		// The slab copies the store's fields: it may read them from obj.
+		e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(m))}
+		return e, e.ownedMeta(), nil
+	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		if k.codec != nil {
-			e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(dm))}
-			return e, e.ownedMeta(), nil
-		}
 		d := &decodedObject{obj: k.obj, packed: k.packed}
 		return &entry{ref: ref, decoded: d}, d.metaMaps().with(dm), nil
 	}
@@ -312,12 +331,35 @@ func (e *entry) encoded() ([]byte, error) {
 }
 
 // writeAhead writes obj (normalised, of c's type) into a slab but for the
-// store's fields.
-func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats) *slabWriter {
-	w := &slabWriter{buf: make([]byte, 0, 512), repeats: rep, ref: ref}
+// store's fields. prev holds the shared strings of the version stored now
+// (nil for none), whose handles it takes for equal strings. The writer is
+// a pooled one: sealSlab copies what it wrote, and the write returns it
+// (kept.release) whether it succeeded or not.
+func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, prev []unique.Handle[string]) *slabWriter {
+	w := writers.Get().(*slabWriter)
+	w.repeats, w.ref, w.prev = rep, ref, prev
 	writeMetaRest(w, ref, obj.GetMeta())
 	c.rest.enc(w, reflect.ValueOf(obj).Elem())
 	return w
+}
+
+// writers are slabWriters between writes: every write of a slab kind
+// fills one (a few KB for a request or a Secret), and sealSlab copies out
+// what it keeps, so the buffers are garbage the moment the write ends.
+var writers = sync.Pool{New: func() any { return &slabWriter{buf: make([]byte, 0, 512)} }}
+
+// maxPooledWriter bounds the buffer a pooled writer keeps: a rare huge
+// object (a CA bundle) does not pin its size in the pool.
+const maxPooledWriter = 64 << 10
+
+// release returns w to the pool, holding nothing of the write it served.
+func (w *slabWriter) release() {
+	if w == nil || cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
+		return
+	}
+	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0], fields: w.fields[:0]}
+	clear(w.strs[:cap(w.strs)]) // handles keep their strings alive
+	writers.Put(w)
 }
 
 // decode sets v (an object of c's type, whose metadata is m) to e's

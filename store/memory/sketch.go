@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync/atomic"
+	"unique"
 )
 
 // repeats tells a slab which mid-length strings other objects also hold,
@@ -27,6 +28,9 @@ type repeats struct {
 type counted struct {
 	s string
 	n atomic.Int32
+	// h is s's handle, made the first time s is shared: later writes
+	// sharing s take it instead of looking s up in the unique map again.
+	h atomic.Pointer[unique.Handle[string]]
 }
 
 const (
@@ -37,16 +41,24 @@ const (
 
 func newRepeats() *repeats { return &repeats{seed: maphash.MakeSeed()} }
 
-// seen reports whether s was offered repeatShared times before (and not
-// since pushed out of its slot), and counts it.
-func (r *repeats) seen(s string) bool {
+// shared reports whether s was offered repeatShared times before (and
+// not since pushed out of its slot), with its handle, and counts it.
+func (r *repeats) shared(s string) (unique.Handle[string], bool) {
 	if r == nil {
-		return false
+		return unique.Handle[string]{}, false
 	}
 	slot := &r.slots[maphash.String(r.seed, s)&(repeatSlots-1)]
 	if c := slot.Load(); c != nil && c.s == s {
-		return c.n.Add(1) > repeatShared
+		if c.n.Add(1) <= repeatShared {
+			return unique.Handle[string]{}, false
+		}
+		if h := c.h.Load(); h != nil {
+			return *h, true
+		}
+		h := unique.Make(c.s)
+		c.h.Store(&h)
+		return h, true
 	}
 	slot.Store(&counted{s: strings.Clone(s)}) // s may point into a caller's allocation
-	return false
+	return unique.Handle[string]{}, false
 }

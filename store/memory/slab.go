@@ -98,12 +98,18 @@ type slabWriter struct {
 	// scratch and check are slab_pem.go's buffers for a block's DER and
 	// for writing the block out again.
 	scratch, check []byte
+	// fields is sealSlab's buffer for the store's fields.
+	fields []byte
 	// ref is the object's, and recent the last inline strings written
 	// (a ring: recentN counts them), which a string may refer to
 	// (slab_known.go).
 	ref     meta.Ref
 	recent  [backrefWindow]inlineAt
 	recentN int
+	// prev are the shared strings of the version a write replaces: a
+	// string equal to one of them takes its handle without a lookup in
+	// the process's unique map (hashing it, walking the map's trie).
+	prev []unique.Handle[string]
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -112,7 +118,15 @@ func (w *slabWriter) byte1(b byte)     { w.buf = append(w.buf, b) }
 
 // share adds s to the shared strings and returns its index.
 func (w *slabWriter) share(s string) uint64 {
-	h := unique.Make(s)
+	h, ok := w.previous(s)
+	if !ok {
+		h = unique.Make(s)
+	}
+	return w.shareHandle(h)
+}
+
+// shareHandle adds h to the shared strings and returns its index.
+func (w *slabWriter) shareHandle(h unique.Handle[string]) uint64 {
 	for i, o := range w.strs {
 		if o == h {
 			return uint64(i)
@@ -120,6 +134,17 @@ func (w *slabWriter) share(s string) uint64 {
 	}
 	w.strs = append(w.strs, h)
 	return uint64(len(w.strs) - 1)
+}
+
+// previous returns the handle of s among the replaced version's, if any:
+// the same handle unique.Make(s) returns, since it is alive.
+func (w *slabWriter) previous(s string) (unique.Handle[string], bool) {
+	for _, p := range w.prev {
+		if v := p.Value(); len(v) == len(s) && v == s {
+			return p, true
+		}
+	}
+	return unique.Handle[string]{}, false
 }
 
 // stringHeader writes s, shared when at least shareFrom bytes long.
@@ -130,10 +155,15 @@ func (w *slabWriter) string(s string, shareFrom int) {
 		w.buf = appendUUID(w.buf, s)
 		w.block += 36
 	case w.known(s):
-	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen) ||
-		len(s) >= repeatMinLen && w.repeats.seen(s):
+	case len(s) >= shareFrom && (shareFrom < sharedStringLen || len(s) >= sharedAlwaysLen):
 		w.uvarint(w.share(s)<<2 | tagShared)
 	default:
+		if len(s) >= repeatMinLen {
+			if h, ok := w.repeats.shared(s); ok {
+				w.uvarint(w.shareHandle(h)<<2 | tagShared)
+				return
+			}
+		}
 		w.remember(s, len(w.buf))
 		w.uvarint(uint64(len(s))<<2 | tagInline)
 		w.buf = append(w.buf, s...)

@@ -344,6 +344,9 @@ type objectCodec struct {
 	typ  reflect.Type // the struct type; objects are pointers to it
 	rest *valueCodec  // every exported field but the metadata
 	meta []int        // index path of the metadata field
+
+	directOnce sync.Once
+	directEnc  directEncoder // slab_direct.go; nil: none
 }
 
 // objectCodecOf returns the codec of t (a struct type whose pointer is a

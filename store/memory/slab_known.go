@@ -46,6 +46,26 @@ var knownIndexes = func() map[string]uint64 {
 	return m
 }()
 
+// knownLens has bit n set when a known string is n bytes long: most
+// strings a slab writes are not known, and their length tells so without
+// hashing them.
+var knownLens = func() (bits uint64) {
+	for _, s := range knownStrings {
+		if len(s) < 64 {
+			bits |= 1 << len(s)
+		}
+	}
+	return bits
+}()
+
+func knownIndex(s string) (uint64, bool) {
+	if len(s) < 64 && knownLens&(1<<len(s)) == 0 {
+		return 0, false
+	}
+	i, ok := knownIndexes[s]
+	return i, ok
+}
+
 // backrefWindow is how many earlier inline strings a writer compares a
 // string with; backrefMinLen the shortest worth a reference.
 const (
@@ -66,7 +86,7 @@ func (w *slabWriter) known(s string) bool {
 		return false
 	}
 	var v uint64
-	switch i, ok := knownIndexes[s]; {
+	switch i, ok := knownIndex(s); {
 	case ok:
 		v = i
 	case s == w.ref.Namespace:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -148,7 +149,7 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 // fields and other fields are ahead (made by writeAhead), with the store's
 // fields f.
 func sealSlab(ahead *slabWriter, f storeFields) slab {
-	w := slabWriter{buf: make([]byte, 0, 64), strs: ahead.strs}
+	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
 	w.varint(f.generation)
@@ -158,11 +159,18 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 	n += binary.PutUvarint(head[n:], uint64(len(w.strs)))
 	data := make([]byte, 0, n+len(w.buf)+len(ahead.buf))
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
+	ahead.fields = w.buf[:0] // for the pooled writer's next write
 	sl := slab{data: unsafe.String(unsafe.SliceData(data), len(data))}
 	if len(w.strs) > 0 {
 		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
 	}
 	return sl
+}
+
+// shared returns the slab's shared strings.
+func (s *slab) shared() []unique.Handle[string] {
+	r, _ := s.reader(meta.Ref{}, false)
+	return r.strs
 }
 
 // reader returns a reader of the slab's content after its block count

@@ -30,6 +30,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
+	defer k.ahead.release()
 
 	ref = ownRef(ref)
 	s.mu.Lock()
@@ -75,15 +76,13 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// The version stored now lends its strings to the new one where
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
-	var prev meta.Object
-	if cur := s.objects[ref.Kind].get(ref); cur != nil && cur.decoded != nil {
-		prev = cur.decoded.obj
-	}
+	prev := s.objects[ref.Kind].get(ref)
 	s.mu.RUnlock()
 	k, err := keepAhead(ref, obj, prev, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
+	defer k.ahead.release()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
