@@ -104,7 +104,11 @@ func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
 		return
 	}
 	if ev.Type != store.Added {
-		return // a count went up: the owner is the same
+		// A count went up: the owner is the same, unless something else
+		// rewrote the Event, and then the index follows (collectKnownEvent
+		// trusts it).
+		m.owners.set(ev.Ref, ev.Meta.OwnerRefs, 0)
+		return
 	}
 	m.owners.set(ev.Ref, ev.Meta.OwnerRefs, ev.Revision)
 	// An Event stored after its object was deleted (events are written
@@ -114,7 +118,13 @@ func (m *Manager) observeEvent(ctx context.Context, ev store.WatchEvent) {
 	if !slices.ContainsFunc(ev.Meta.OwnerRefs, m.owners.wasDeleted) {
 		return
 	}
-	if _, err := m.checkOwners(ctx, ev.Ref); err != nil {
+	// The watch told its version and owners: delete it at that version
+	// unread, or, if it changed since, judge it as stored.
+	done, err := m.collectEventAt(ctx, ev.Ref, ev.Meta.ResourceVersion, ev.Meta.OwnerRefs)
+	if !done {
+		_, err = m.checkOwners(ctx, ev.Ref)
+	}
+	if err != nil {
 		m.cfg.Logger.Warn("cannot collect an event whose object is gone", meta.LogKind, ev.Ref.Kind,
 			meta.LogNamespace, ev.Ref.Namespace, meta.LogName, ev.Ref.Name, meta.LogError, err)
 	}

@@ -46,6 +46,10 @@ func (m *Manager) collect(ctx context.Context, owner meta.Ref) error {
 	}
 	var errs []error
 	for _, ref := range children {
+		if done, err := m.collectKnownEvent(ctx, owner, ref); done {
+			errs = append(errs, err)
+			continue
+		}
 		raw, om, err := m.readOwned(ctx, ref)
 		if errors.Is(err, store.ErrNotFound) {
 			continue

@@ -92,6 +92,7 @@ func New(cfg Config) (*Manager, error) {
 		Owner:                    owner,
 		Observer:                 decisionsTo(queue, c.Observer),
 	}
+	m.deps.Owners = m.ownersStand
 	writes := &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add}
 	m.deps.Store = writes
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
@@ -481,7 +482,11 @@ func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err
 	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
 		return time.Time{}, err
 	}
-	return m.reconcilers[ref.Kind].Reconcile(rctx, ref)
+	next, err = m.reconcilers[ref.Kind].Reconcile(rctx, ref)
+	if gone, cerr := m.collectGone(rctx, ref, err); gone && cerr == nil {
+		return time.Time{}, nil
+	}
+	return next, err
 }
 
 // ownerToken is a random identity for this Manager's Store leases.

@@ -20,6 +20,7 @@ var goBlock = regexp.MustCompile("(?s)```go\n(.*?)```")
 // block importing store/etcd inside that module of the workspace), without
 // writing into the tree: the files are laid over it with -overlay.
 func TestREADME_GoBlocksCompileAsWritten(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	blocks := goBlock.FindAllSubmatch(readme, -1)

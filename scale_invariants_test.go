@@ -31,12 +31,12 @@ import (
 // writes nothing and lists the Store once, and is just as quiet for 25
 // more days (renewals fall from day 57 on).
 func TestScaleInvariants(t *testing.T) {
+	t.Parallel()
 	n := 2000
 	if raceEnabled {
 		n = 1000
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testrig.ContextAtLeast(t, 4*time.Minute)
 	clk := clock.NewFake(time.Now())
 	raw := memory.New(memory.WithClock(clk))
 	sentinel := &budgetSentinel{ObjectMeta: meta.ObjectMeta{Namespace: "quiet", Name: "sentinel"}}

@@ -48,9 +48,9 @@ func scaleCerts(t *testing.T) int {
 // Certificate exists: every WaitReady returns, and the Manager's watch is
 // never re-listed (nothing is compacted that the Manager still needs).
 func TestWaitReady_ManyCertificates(t *testing.T) {
+	t.Parallel() // its own Store and Manager: runs beside the package's other long tests
 	n := scaleCerts(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(n)*10*time.Millisecond)
-	defer cancel()
+	ctx := testrig.ContextAtLeast(t, 3*time.Minute+time.Duration(n)*10*time.Millisecond)
 	relists := &logCounter{msg: "store watch restarted"}
 	st := memory.New()
 	m, err := New(Config{Store: st, Logger: slog.New(relists)})

@@ -89,6 +89,7 @@ func TestWaitReady_AnInvalidSpecNeverBecomesReady(t *testing.T) {
 // Without a running Manager nothing moves a Certificate on: WaitReady says
 // so instead of waiting for ever, but answers what it can tell at once.
 func TestWaitReady_WithoutRunFailsFast(t *testing.T) {
+	t.Parallel() // waits out RunGrace on the wall clock, using no CPU
 	h := startManager(t, nil)
 	h.setupCA("default", "ca")
 	ready := testrig.Certificate("default", "ready", "ca", "ready.example.test")
@@ -109,6 +110,7 @@ func TestWaitReady_WithoutRunFailsFast(t *testing.T) {
 // `go m.Run(ctx); m.WaitReady(…)` works however the goroutines are
 // scheduled; a Run that stops under a waiter ends the wait.
 func TestWaitReady_FollowsRunStartingAndStopping(t *testing.T) {
+	t.Parallel() // waits out RunGrace on the wall clock, using no CPU
 	ctx := testrig.Context(t)
 	st := memory.New()
 	m, err := New(Config{Store: st})

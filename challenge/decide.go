@@ -72,7 +72,22 @@ func challengeID(ch *Challenge) string {
 }
 
 func effect(s step, c *reconcile.Claim) *reconcile.Effect {
-	return &reconcile.Effect{Name: string(s), Claim: c}
+	return &reconcile.Effect{Name: string(s), Claim: c, ForOwners: s.forOwners()}
+}
+
+// forOwners reports whether step s asks the CA to validate, which it does
+// for the Certificate up the chain: not taken for one already deleted
+// (reconcile.Effect.ForOwners). A failed validation counts toward the CA's
+// limits; cleaning up must happen whoever is gone. A resumed accept first
+// reads whether an earlier one reached the CA, whoever is gone, and checks
+// the owners itself before accepting again (accept).
+func (s step) forOwners() bool {
+	switch s {
+	case stepAccept:
+		return true
+	case stepRecordName, stepPresent, stepSelfCheck, stepResumeAccept, stepAuthorization, stepCleanUp:
+	}
+	return false
 }
 
 // decide is the challenge's state machine: present → self-check → accept →

@@ -31,6 +31,10 @@
 //     that finds the intent without an outcome (the POST may have been sent
 //     by a crashed or slower owner) reads the authorization and accepts
 //     only if the CA still shows the challenge pending.
+//   - No accept is sent once an owner up the chain (the Order, its
+//     request, their Certificate) is gone from the Store, read afresh under
+//     the claim: another replica may have deleted it before this one's
+//     watch told it (reconcile.Effect.ForOwners, Deps.Owners).
 //   - A Present that keeps failing (a bad TSIG key, a provider that does not
 //     exist) is a failed attempt each time; after Options.PresentAttempts
 //     the challenge fails with the provider's reason, well before the

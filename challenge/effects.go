@@ -176,6 +176,14 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 			if r.alreadyAccepted(o, authz) {
 				return nil
 			}
+			if gone, err := r.ownerGone(ctx, ch); err != nil || gone {
+				// No accept reached the CA, and none is wanted now: drop
+				// the intent, so the challenge is abandoned or decided again.
+				if gone {
+					ch.Status.Accepting = false
+				}
+				return err
+			}
 		}
 		if _, err := cl.Accept(acmeproto.WithAction(ctx, acmeproto.ActionAcceptChallenge), &acme.Challenge{URI: ch.Spec.URL}); err != nil {
 			if !resume && acmeproto.Classify(err, o.now).Class == acmeproto.Terminal {
@@ -452,4 +460,18 @@ func (r *Reconciler) slot(l loaded) (func(), time.Time, bool) {
 		wake = func() { enqueue(ref) }
 	}
 	return r.opts.Accounts.Slot(l.issuer, ref.String(), wake)
+}
+
+// ownerGone reports whether the owner chain of ch is broken in the Store
+// as it is now (reconcile.Deps.Owners), for a step deciding by itself
+// whether to ask the CA.
+func (r *Reconciler) ownerGone(ctx context.Context, ch *Challenge) (bool, error) {
+	if r.deps.Owners == nil {
+		return false, nil
+	}
+	err := r.deps.Owners(ctx, ch)
+	if errors.Is(err, reconcile.ErrOwnerGone) {
+		return true, nil
+	}
+	return false, err
 }

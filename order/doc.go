@@ -28,6 +28,10 @@
 // Order object opens at most one ACME order. Each claim's lease covers the
 // calls it guards, and an outcome the CA gave is stored even if the step's
 // time ran out right after, so a slow CA cannot make replicas repeat a step.
+// Under its claim, newOrder and finalize are taken only once each owner up
+// the Order's chain was read from the Store itself (reconcile.Effect.
+// ForOwners): another replica may have deleted the Certificate, and this
+// one's watch not told it yet.
 //
 // Timeouts: an Order not valid within Options.Timeout fails, except once a
 // finalize may have reached the CA (on record, or the CA says processing):

@@ -46,6 +46,7 @@ func (r *Reconciler) effect(s step, v *visit) *reconcile.Effect {
 	switch s {
 	case stepNewOrder:
 		e.Claim = r.claim("acme-new-order:", v.o, r.opts.RequestTimeout)
+		e.ForOwners = true // an order opened for a deleted Certificate leaves pending authorizations
 		do = func(ctx context.Context) error { return r.newOrder(ctx, v) }
 	case stepAuthorizations:
 		do = func(ctx context.Context) error { return r.readAuthorizations(ctx, v) }
@@ -58,6 +59,7 @@ func (r *Reconciler) effect(s step, v *visit) *reconcile.Effect {
 		do = func(ctx context.Context) error { return r.getOrder(ctx, v) }
 	case stepFinalize:
 		e.Claim = r.claim("acme-finalize:", v.o, r.finalizeWork())
+		e.ForOwners = true // a certificate issued for nobody still counts against the domain
 		do = func(ctx context.Context) error { return r.finalize(ctx, v) }
 	case stepNone:
 		return nil

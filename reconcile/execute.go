@@ -129,6 +129,13 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (next time
 			return time.Time{}, false, lostOr(ctx, err)
 		}
 	}
+	if e.ForOwners && d.Owners != nil {
+		// Decided here, under the claim, on the Store as it is now: the
+		// owners the Manager's watch showed present may be gone already.
+		if err := d.Owners(ctx, obj); err != nil {
+			return time.Time{}, false, fmt.Errorf("reconcile: %s of %s: %w", e.Name, meta.RefOf(obj), lostOr(ctx, err))
+		}
+	}
 	if err := e.Do(ctx); err != nil {
 		err = lostOr(ctx, err)
 		if def, ok := errors.AsType[*deferral](err); ok {

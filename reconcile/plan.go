@@ -64,6 +64,11 @@ type Effect struct {
 	// (which Execute then writes), so the next decision sees it. An error
 	// records nothing and is retried with backoff.
 	Do func(ctx context.Context) error
+	// ForOwners marks a step the CA counts against the object's owners (an
+	// ACME newOrder, a challenge accepted, a finalize): it is not taken when
+	// Deps.Owners, asked once the claim is held and just before Do, finds
+	// the owner chain broken; Execute returns that error (ErrOwnerGone).
+	ForOwners bool
 }
 
 // Claim is a Store lease guarding one Effect.

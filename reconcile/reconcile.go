@@ -46,6 +46,11 @@ type Deps struct {
 	Owner string
 	// Observer, if set, is told of every decision before it is executed.
 	Observer Observer
+	// Owners, if set, checks before each effect marked ForOwners, once its
+	// claim is held, that the object's owner chain still stands in the
+	// Store: another replica may have deleted the Certificate an Order is
+	// for, and this one's watch not told it yet.
+	Owners OwnersCheck
 }
 
 // Reconciler drives one kind's state machine.

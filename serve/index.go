@@ -46,7 +46,7 @@ type touched struct {
 
 func newCertIndex() *certIndex {
 	ix := &certIndex{seed: rand.Uint64(), secrets: map[meta.Ref]*certEntry{}}
-	ix.exact.init(func(key string) uint64 { return exactHash(ix.seed, key) })
+	ix.exact.initSketched(func(key string) uint64 { return exactHash(ix.seed, key) }, rand.Uint64())
 	ix.wild.init(func(key string) uint64 { return wildHash(ix.seed, key) })
 	return ix
 }
@@ -60,9 +60,19 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		return nil // no certificate names it
 	}
 	// The exact probe is lookupExact's, written out: a call more costs a
-	// wildcard name ~15 instructions of its ~550.
-	if cert := ix.exact.Load().find(exactHash(ix.seed, name), name); cert != nil {
-		return cert
+	// wildcard name ~15 instructions of its ~550. A name the sketch says
+	// is no key skips it (sketch.go).
+	t := ix.exact.Load()
+	var sk uint64 // sketchOf, written out: the call would cost what it saves
+	if n := len(name); n >= 8 {
+		sk = sketchMix(t.sketch.seed, n, load8(name, 0), load8(name, (n-8)/2), load8(name, n-8))
+	} else {
+		sk = sketchShort(t.sketch.seed, name)
+	}
+	if t.sketch.has(sk) {
+		if cert := t.find(exactHash(ix.seed, name), name); cert != nil {
+			return cert
+		}
 	}
 	if i := dnsname.IndexDot(name); i > 0 { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]

@@ -108,6 +108,28 @@ import "github.com/certflow/certflow/internal/dnsname"
 //     than the same name in lower case, with the same instructions; giving
 //     the mixed-case hellos' names the allocation neighbours the lower-case
 //     ones have did not change that, so it is not the benchmark's layout.
+// Measured later again (h-serving, instructions per lookup inside
+// GetCertificate from callgrind at 1k, the map floor's closure ~180; times
+// as x-map medians of 5 alternating rounds of main's binary and the
+// branch's, throughput mode, 2 shared cores at load 10–24, so ±0.15 is
+// noise):
+//   - kept: the exact table's sketch (sketch.go), which lets a name served
+//     by a wildcard skip the exact hash and probe (8–15% still pass it):
+//     exact 262 → 313 instructions, mixed case 289 → 339, wildcard
+//     446 → 387, wildcard+mixed 482 → 424; wildcard+mixed 1.56 → 1.43 at
+//     10k and 1.70 → 1.61 at 100k, wildcard 1.25 → 1.11 and 1.59 → 1.50;
+//     exact 1.02 → 1.14 at 10k, 1.14 → 1.12 at 100k, mixed case
+//     1.28 → 1.20 and 1.32 → 1.40; at 1k (3 rounds) exact 0.94 → 1.11,
+//     mixed case 1.17 → 1.32, wildcard+mixed 1.42 → 1.38; latency mode
+//     unchanged within the noise (0.8–1.1 at every size, both builds).
+//     A sketch reading every word of the name (straight-line up to 32
+//     bytes, a loop beyond) cost exact names 77 instructions and saved
+//     wildcards only 36.
+//   - as a bound again: not probing the exact table for wildcard names at
+//     all gave 100k wildcard+mixed 1.52–1.55 (main 1.61–1.75), so the
+//     remaining gap at 100k is the parent's own chain (dot, hash, the wild
+//     table's control word, slot and key bytes) and the mixed-case penalty
+//     recorded above, not the exact miss.
 // Against a map server doing GetCertificate's work (BenchmarkGetCertificate's
 // "mapserver": the ALPN check, the fold into a stack buffer, a second map
 // for the parent) the Cache costs 0.65–0.85× at 1k and 0.82–1.13× at

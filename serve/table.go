@@ -19,9 +19,10 @@ import (
 // empty, else its key's tag (seven bits of the key's hash, and the top bit
 // set), and a group's eight bytes are one word. A lookup loads that word and
 // finds in a few instructions which slots may hold its name and whether the
-// group has room (which ends the probe), so a miss, which every name served
-// by a wildcard first takes in the exact table, costs one load and no loop
-// over slots. What makes lock-free reading safe:
+// group has room (which ends the probe), so a miss costs one load and no
+// loop over slots. (The exact table's sketch spares most names served by a
+// wildcard even that miss and the hash before it: sketch.go.) What makes
+// lock-free reading safe:
 //   - a slot's key is written once, before its control byte is stored; a
 //     reader that loads a non-zero byte therefore sees the key, which never
 //     changes, and a reader reads only keys whose byte it loaded;
@@ -38,6 +39,9 @@ type nameTable struct {
 	ctrl      []atomic.Uint64
 	slots     []slot
 	groupMask uint64
+	// sketch, in the exact table only (else its words are nil), tells a
+	// lookup that its name is none of the keys (sketch.go).
+	sketch sketch
 	// notPlain is set, before the key is published, once the table holds
 	// a key that is not plain (keymatch.go), and then stays set until a
 	// rebuild: while it is clear every key is compared by equalPlainKey.
@@ -94,13 +98,17 @@ func matching(ctrl, tag uint64) uint64 {
 // empties returns the high bit of each empty slot's byte of ctrl.
 func empties(ctrl uint64) uint64 { return ^ctrl & highBits }
 
-func newNameTable(slots int) *nameTable {
-	return &nameTable{
+func newNameTable(slots int, sketched bool, sketchSeed uint64) *nameTable {
+	t := &nameTable{
 		ctrl:      make([]atomic.Uint64, slots/groupSlots),
 		slots:     make([]slot, slots),
 		claims:    make([]claimants, slots),
 		groupMask: uint64(slots/groupSlots - 1),
 	}
+	if sketched {
+		t.sketch = newSketch(slots, sketchSeed)
+	}
+	return t
 }
 
 // find returns the certificate served for name, in any ASCII case, whose
@@ -147,6 +155,9 @@ func (t *nameTable) probe(h uint64, key string) (i uint64, found bool) {
 // storing its control byte. Writer only.
 func (t *nameTable) fill(i, h uint64, key string) {
 	t.slots[i].key = key
+	if t.sketch.words != nil {
+		t.sketch.add(key)
+	}
 	if !plainKey(key) && !t.notPlain.Load() {
 		t.notPlain.Store(true)
 	}
@@ -167,7 +178,11 @@ type liveTable struct {
 	// hash returns the hash under which a key is filed (exactHash or
 	// wildHash, with the index's seed).
 	hash func(key string) uint64
-	_    cacheLinePad
+	// sketched gives each table a sketch of its keys, seeded with
+	// sketchSeed (the exact table's; see sketch.go).
+	sketched   bool
+	sketchSeed uint64
+	_          cacheLinePad
 	// served counts the names with a certificate. Writer only.
 	served int
 	_      cacheLinePad
@@ -175,7 +190,13 @@ type liveTable struct {
 
 func (l *liveTable) init(hash func(key string) uint64) {
 	l.hash = hash
-	l.cur.Store(newNameTable(minTableSlots))
+	l.cur.Store(newNameTable(minTableSlots, l.sketched, l.sketchSeed))
+}
+
+// initSketched is init for a table whose lookups ask its sketch first.
+func (l *liveTable) initSketched(hash func(key string) uint64, sketchSeed uint64) {
+	l.sketched, l.sketchSeed = true, sketchSeed
+	l.init(hash)
 }
 
 // Load returns the table to read.
@@ -272,7 +293,7 @@ func (l *liveTable) rebuild(want int) *nameTable {
 	for size < 3*want {
 		size *= 2
 	}
-	old, t := l.cur.Load(), newNameTable(size)
+	old, t := l.cur.Load(), newNameTable(size, l.sketched, l.sketchSeed)
 	for i := range old.slots {
 		s, cl := &old.slots[i], &old.claims[i]
 		if !old.keyed(i) || cl.tombstone {

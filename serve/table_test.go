@@ -47,6 +47,9 @@ func checkTableCounts(t *testing.T, l *liveTable) {
 		}
 		h := l.hash(s.key)
 		assert.Equal(t, tagOf(h), tab.ctrl[i/groupSlots].Load()>>(8*(i%groupSlots))&0xff, s.key)
+		if l.sketched {
+			assert.True(t, tab.sketch.mayHold(s.key) && tab.sketch.mayHold(strings.ToUpper(s.key)), "the sketch holds %q", s.key)
+		}
 		j, found := tab.probe(h, s.key)
 		assert.True(t, found && j == uint64(i), "%s is found where it is", s.key)
 	}

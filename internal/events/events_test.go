@@ -38,6 +38,20 @@ func stored(t *testing.T, st store.Reader, obj meta.Ref, clk clock.Clock) []meta
 	return evs
 }
 
+// An Event's name is the same in every release: replicas running
+// different ones aggregate into one Event, and a Manager started on a new
+// release finds the Events the old one wrote. These were derived by the
+// first release that named Events so.
+func TestRef_NamesAreStable(t *testing.T) {
+	assert.Equal(t, "web.83827ad8ff8954c5",
+		Ref(web, meta.EventNormal, "Issued", "The certificate has been successfully issued", "certflow").Name)
+	assert.Equal(t, meta.Ref{Kind: meta.KindEvent, Namespace: "certflow", Name: "le.a7dd6c0e81315faf"},
+		Ref(meta.Ref{Kind: meta.KindClusterIssuer, Name: "le"}, meta.EventWarning, "ErrRegisterACMEAccount", "", "certflow"))
+	long := Ref(meta.Ref{Kind: meta.KindChallenge, Namespace: "ns", Name: strings.Repeat("x", 253)},
+		meta.EventNormal, "Presented", strings.Repeat("é", 300), "certflow")
+	assert.Equal(t, strings.Repeat("x", 236)+".032a38fdc8d0425d", long.Name, "a key longer than the stack buffer")
+}
+
 func TestRef_DeterministicBoundedAndPerKey(t *testing.T) {
 	a := Ref(web, meta.EventNormal, "Issued", "done", "certflow")
 	assert.Equal(t, a, Ref(web, meta.EventNormal, "Issued", "done", "certflow"), "every process derives the same name")

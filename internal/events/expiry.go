@@ -76,8 +76,12 @@ type expiring struct {
 // an even code that gives the text back; any other is a hash of it with
 // the low bit set, which only tells whether a version is the same.
 func versionCode(seed maphash.Seed, rv string) uint64 {
-	if n, err := strconv.ParseUint(rv, 10, 63); err == nil && strconv.FormatUint(n, 10) == rv {
-		return n << 1
+	// ParseUint takes digits only, so without a leading zero rv is the
+	// number's one decimal form (and no string is formatted to check it).
+	if rv == "0" || rv != "" && rv[0] != '0' {
+		if n, err := strconv.ParseUint(rv, 10, 63); err == nil {
+			return n << 1
+		}
 	}
 	return maphash.String(seed, rv) | 1
 }

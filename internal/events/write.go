@@ -81,11 +81,13 @@ func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
 // involved object) is what finds an object's events, and a labels map
 // (with its entries in a store's label index) cost ~520 bytes an Event.
 func (w *Writer) newEvent(p *pending) *meta.Event {
-	e := p.ev
+	e := &p.out
+	*e = p.ev
+	p.owner[0] = e.Object
 	e.TypeMeta = meta.TypeMeta{APIVersion: meta.KindEvent.APIVersion(), Kind: meta.KindEvent}
-	e.ObjectMeta = meta.ObjectMeta{Namespace: p.ref.Namespace, Name: p.ref.Name, OwnerRefs: []meta.Ref{e.Object}}
+	e.ObjectMeta = meta.ObjectMeta{Namespace: p.ref.Namespace, Name: p.ref.Name, OwnerRefs: p.owner[:]}
 	e.ReportingInstance = w.o.Instance
-	return &e
+	return e
 }
 
 // merge folds p into the stored cur. An Event that last happened longer

@@ -106,6 +106,11 @@ type Writer struct {
 
 	memo memo
 
+	// spare is the array of the last batch written, emptied, for the next
+	// batch: a flush per burst of one or two events otherwise allocated a
+	// slice and a map each time (see reuseSpare). Guarded by mu.
+	spare []*pending
+
 	dropped, failed atomic.Uint64
 }
 
@@ -115,6 +120,10 @@ type Writer struct {
 type pending struct {
 	ref meta.Ref
 	ev  meta.Event
+	// out and owner hold the Event as created (newEvent), so that writing
+	// it allocates neither: the Store copies what it is given.
+	out   meta.Event
+	owner [1]meta.Ref
 }
 
 // eventKey is what makes two occurrences one event (Ref hashes the same).
@@ -379,19 +388,34 @@ func (w *Writer) settledLocked() {
 	}
 }
 
-// flush writes every pending event.
+// reuseSpare bounds the batch array and key map a flush keeps for the next
+// batch: enough for the bursts of an issuance, not the 1,024 entries a
+// backlog may reach (Go maps never shrink).
+const reuseSpare = 64
+
+// flush writes every pending event. Flushes are serialised, so the batch
+// it takes is its own until it hands the array back as w.spare.
 func (w *Writer) flush(ctx context.Context) {
 	w.flushing.Lock()
 	defer w.flushing.Unlock()
 	w.mu.Lock()
 	batch := w.batch
-	w.batch, w.byKey = nil, map[eventKey]*pending{}
+	w.batch, w.spare = w.spare, nil
+	if len(w.byKey) <= reuseSpare {
+		clear(w.byKey)
+	} else {
+		w.byKey = map[eventKey]*pending{}
+	}
 	w.writing += len(batch)
 	upTo := w.recorded
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
+		if cap(batch) <= reuseSpare {
+			clear(batch)
+			w.spare = batch[:0]
+		}
 		w.writing -= len(batch)
 		w.storedLocked(upTo)
 		w.settledLocked()

@@ -83,22 +83,48 @@ func Context(t testing.TB) context.Context {
 	return ctx
 }
 
+// ContextAtLeast is Context for a test whose work grows with its size (a
+// scale run): done at the end of the test, or after d or half a minute
+// before the test binary's deadline, whichever is later. It bounds a hang
+// with a message of its own; a slow but progressing run on a loaded machine
+// gets all the time the binary has (TestWaitReady_ManyCertificates took
+// minutes under the race detector at load 33 against its former fixed
+// 3m20s).
+func ContextAtLeast(t testing.TB, d time.Duration) context.Context {
+	if end, ok := binaryDeadline(t); ok {
+		d = max(d, time.Until(end)-deadlineGrace)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// deadlineGrace is how long before the test binary's deadline a wait gives
+// up, so that it fails with its own message and cleanups rather than with
+// the binary's panic.
+const deadlineGrace = 30 * time.Second
+
+// binaryDeadline is the test binary's deadline (go test -timeout), if any.
+func binaryDeadline(t testing.TB) (time.Time, bool) {
+	d, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return time.Time{}, false
+	}
+	return d.Deadline()
+}
+
 // waitBudget is five minutes, or less when the test binary's own deadline
 // (go test -timeout) comes sooner: half a minute before it, so a wait that
 // never ends fails with its own message and cleanups rather than with the
 // binary's panic.
 func waitBudget(t testing.TB) time.Duration {
-	const budget, grace = 5 * time.Minute, 30 * time.Second
-	d, ok := t.(interface{ Deadline() (time.Time, bool) })
-	if !ok {
-		return budget
-	}
-	end, ok := d.Deadline()
+	const budget = 5 * time.Minute
+	end, ok := binaryDeadline(t)
 	if !ok {
 		return budget
 	}
 	left := time.Until(end)
-	return min(budget, max(left-grace, left/2))
+	return min(budget, max(left-deadlineGrace, left/2))
 }
 
 // Run calls run in a goroutine with a context derived from ctx and returns
