@@ -69,8 +69,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	// Events of an effect's outcome are recorded once that outcome is
 	// stored, so whoever reads one finds the reason on the object: those
 	// of a deferred outcome wait for the write that stores it, and are
-	// dropped with it when the visit ends first.
+	// dropped with it when the visit ends first (a step that fails after
+	// it stores it first: storeHeld).
 	var events []reconcile.Event
+	// held is the Challenge holding a deferred outcome not stored yet.
+	var held *Challenge
 	for i := 0; ; i++ {
 		p := decide(s.snapshot, r.opts)
 		ch := p.Object.(*Challenge)
@@ -89,13 +92,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return next, nil
 		}
 		if err != nil {
+			if held != nil {
+				err = r.storeHeld(ctx, held, ch, events, err)
+			}
 			return time.Time{}, err
 		}
 		if !deferred {
 			for _, e := range events {
 				meta.RecordEvent(r.deps.Events, ch, e.Type, e.Reason, e.Message)
 			}
-			events = events[:0]
+			events, held = events[:0], nil
+		} else {
+			held = ch
 		}
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
 			return next, nil
@@ -105,6 +113,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		// the next write fail with a conflict, and the Manager reloads).
 		s.observe(ch, r.deps.Clock.Now())
 	}
+}
+
+// storeHeld stores held, a deferred outcome (the CA's verdict of a
+// StoreServed challenge, waiting to be stored with its clean-up), when the
+// step after it failed (stepErr) before storing it: a verdict learned from
+// the CA is not dropped because its clean-up failed, or the Order would
+// never learn it, and each retry would ask the CA again. ch is the plan
+// object of the failed step: if its version moved, the plan's own write
+// stored held's outcome already. The events of the outcome are recorded
+// once it is stored. It returns stepErr, joined with the write's error.
+func (r *Reconciler) storeHeld(ctx context.Context, held, ch *Challenge, events []reconcile.Event, stepErr error) error {
+	if errors.Is(stepErr, store.ErrConflict) {
+		return stepErr // held is stale too
+	}
+	if ch.ObjectMeta.ResourceVersion == held.ObjectMeta.ResourceVersion {
+		wctx, cancel := reconcile.RecordContext(ctx)
+		defer cancel()
+		if err := r.deps.Store.Update(wctx, held); err != nil {
+			return errors.Join(stepErr, fmt.Errorf("challenge: store the outcome before the failed step: %w", err))
+		}
+	}
+	for _, e := range events {
+		meta.RecordEvent(r.deps.Events, held, e.Type, e.Reason, e.Message)
+	}
+	return stepErr
 }
 
 // execute carries out p. A step that talks to the CA first takes a slot

@@ -2,6 +2,7 @@ package challenge_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -112,4 +113,44 @@ func (e *stateAtEvent) seen() map[meta.Reason]challenge.State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.at
+}
+
+// failingCleanUp is a StoreServed solver whose CleanUp fails (the Store
+// it serves from is down).
+type failingCleanUp struct{ *fakeSolver }
+
+func (failingCleanUp) ServedFromStore() {}
+func (failingCleanUp) CleanUp(context.Context, solver.Challenge) error {
+	return errors.New("store hiccup")
+}
+
+// A StoreServed challenge's verdict waits for its clean-up's write; when
+// that clean-up fails, the verdict is stored anyway (without CleanedUp),
+// with its event after it: the Order learns it, and the retries of the
+// clean-up neither ask the CA again nor fail a validated challenge.
+func TestStoreServedVerdictIsStoredWhenItsCleanUpFails(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true,
+		Accepting: true, Accepted: true, State: challenge.StateProcessing})
+	f.ca.challenge, f.ca.validAfterReads = acme.StatusProcessing, 1
+	s := failingCleanUp{f.fs}
+	ev := &stateAtEvent{st: f.st, ref: f.ref}
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a", Events: ev},
+		challenge.Options{
+			Clients:    f.ca,
+			SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return s, nil },
+			OrderState: order.OwnerState,
+		})
+	for range 3 {
+		_, err := r.Reconcile(ctx, f.ref)
+		require.ErrorContains(t, err, "store hiccup", "the clean-up's failure is returned, to be retried")
+	}
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State, "the verdict is stored although the clean-up failed")
+	assert.False(t, ch.Status.CleanedUp, "not cleaned up: the clean-up is retried")
+	_, reads := f.ca.counts()
+	assert.Equal(t, 1, reads, "the CA is asked once: the retries read the stored verdict")
+	seen := ev.seen()
+	require.Contains(t, seen, challenge.ReasonValid, "the verdict's event is recorded")
+	assert.Equal(t, challenge.StateValid, seen[challenge.ReasonValid], "after the verdict's write")
 }
