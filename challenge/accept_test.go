@@ -13,6 +13,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
@@ -215,4 +216,35 @@ func TestUnchangedAuthorizationPollWritesNothing(t *testing.T) {
 	assert.True(t, ch.Status.CleanedUp)
 	_, reads := f.ca.counts()
 	assert.Equal(t, 2, reads)
+}
+
+// The intent is on record, the CA shows the challenge pending (no accept
+// reached it), and the owner chain is gone in the Store: the resumed accept
+// drops the intent instead of accepting for nobody. The accept decided
+// next is refused before it starts (ForOwners), with the error that has
+// the Manager collect what the gone owner owned.
+func TestResumedAcceptForAGoneOwnerDropsTheIntent(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, Accepting: true, State: challenge.StatePending})
+	var asked int
+	var writes []challenge.Status
+	log := &statusLog{Store: storecount.New(f.st), mu: &sync.Mutex{}, log: &writes}
+	r := challenge.NewReconciler(reconcile.Deps{Store: log, Clock: f.clk, Owner: "b",
+		Owners: func(context.Context, meta.Object) error {
+			asked++
+			return &reconcile.OwnerGoneError{}
+		}}, challenge.Options{
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	_, err := r.Reconcile(ctx, f.ref)
+	accepts, reads := f.ca.counts()
+	assert.Zero(t, accepts, "no accept for a gone owner")
+	assert.Equal(t, 1, reads, "whether an earlier accept reached the CA is read first")
+	require.ErrorIs(t, err, reconcile.ErrOwnerGone)
+	assert.Positive(t, asked, "the owners were asked")
+	require.NotEmpty(t, writes)
+	assert.False(t, writes[0].Accepting, "the resumed accept's outcome drops the intent")
+	assert.False(t, writes[0].Accepted)
 }
