@@ -196,26 +196,35 @@ func ownerProbe(k meta.Kind) meta.Object {
 // checkOwners runs before ref is reconciled. It returns false when ref was
 // collected (or changed meanwhile) instead, because its owners are gone.
 func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
+	keep, _, err := m.judgeOwners(ctx, ref)
+	return keep, err
+}
+
+// judgeOwners is checkOwners, also reporting whether ref is kept although
+// its owners are gone (orphan): its kind's rule lets it finish what it
+// started (a Challenge cleans up) or keeps it for good.
+func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan bool, err error) {
 	owners := m.owners.of(ref)
 	if len(owners) == 0 {
-		return true, nil
+		return true, false, nil
 	}
 	gone, err := m.ownersGone(ctx, ref, owners)
 	if err != nil || !gone {
-		return true, nil // the reconcile meets a Store error itself
+		return true, false, nil // the reconcile meets a Store error itself
 	}
 	obj := &rawObject{}
 	if err := m.cfg.Store.Get(ctx, ref, obj); err != nil {
-		return true, nil
+		return true, false, nil
 	}
 	if !slices.Equal(obj.meta.OwnerRefs, owners) {
 		// The index was behind the object: judge what is stored.
 		m.owners.set(ref, obj.meta.OwnerRefs, 0)
 		if gone, err = m.ownersGone(ctx, ref, obj.meta.OwnerRefs); err != nil || !gone {
-			return true, nil
+			return true, false, nil
 		}
 	}
-	return m.collectOrphan(ctx, store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data})
+	again, err := m.collectOrphan(ctx, store.Raw{Ref: ref, ResourceVersion: obj.meta.ResourceVersion, Data: obj.data})
+	return again, again, err
 }
 
 // sweep indexes the owners of every listed object and collects those whose

@@ -479,12 +479,25 @@ func (m *Manager) invoke(ctx context.Context, ref meta.Ref) (next time.Time, err
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReconcileTimeout)
 	defer cancel()
 	rctx = m.listed.visit(reconciling(rctx, ref))
-	if ok, err := m.checkOwners(rctx, ref); !ok || err != nil {
+	keep, orphan, err := m.judgeOwners(rctx, ref)
+	if !keep || err != nil {
 		return time.Time{}, err
 	}
 	next, err = m.reconcilers[ref.Kind].Reconcile(rctx, ref)
-	if gone, cerr := m.collectGone(rctx, ref, err); gone && cerr == nil {
+	if gone, cerr := m.collectGone(rctx, ref, err); gone {
+		if cerr != nil {
+			return next, fmt.Errorf("certflow: collect after %w: %w", err, cerr)
+		}
 		return time.Time{}, nil
+	}
+	if orphan && err == nil {
+		// It finished what it could as an orphan, and decided on what it
+		// wrote: the watch's change of that write asks for no visit
+		// (workQueue.AddChange), so it is judged again now, collected if
+		// it is done.
+		if keep, _, err := m.judgeOwners(rctx, ref); !keep || err != nil {
+			return time.Time{}, err
+		}
 	}
 	return next, err
 }
