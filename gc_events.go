@@ -47,8 +47,8 @@ func (m *Manager) collectEventAt(ctx context.Context, ref meta.Ref, rv string, o
 	case err != nil:
 		return true, fmt.Errorf("certflow: collect %s: %w", ref, err)
 	}
-	m.cfg.Logger.Log(ctx, slog.LevelDebug, "collected an object whose owners are gone", "kind", ref.Kind,
-		"namespace", ref.Namespace, "name", ref.Name)
+	m.cfg.Logger.Log(ctx, slog.LevelDebug, "collected an object whose owners are gone", meta.LogKind, ref.Kind,
+		meta.LogNamespace, ref.Namespace, meta.LogName, ref.Name)
 	m.forget(ref)
 	return true, m.collect(ctx, ref)
 }

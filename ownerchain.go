@@ -75,7 +75,7 @@ func (m *Manager) collectGone(ctx context.Context, ref meta.Ref, err error) (boo
 	if !ok {
 		return false, nil
 	}
-	m.cfg.Logger.Info("not asking the CA for an object whose owner is gone", "kind", ref.Kind,
-		"namespace", ref.Namespace, "name", ref.Name, "owner", gone.Owner.String())
+	m.cfg.Logger.Info("not asking the CA for an object whose owner is gone", meta.LogKind, ref.Kind,
+		meta.LogNamespace, ref.Namespace, meta.LogName, ref.Name, meta.LogOwner, gone.Owner.String())
 	return true, m.collect(ctx, gone.Owner)
 }

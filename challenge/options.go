@@ -75,7 +75,9 @@ type Options struct {
 	MaxPollInterval time.Duration
 	// RetryAfter, if set, tells how long the CA asked to wait in its latest
 	// answer for a URL (see RetryAfterRecorder); authorization polls then
-	// follow it instead.
+	// follow it instead. It must return each hint once (a second call for
+	// the same URL finds none until the CA answers again): the reconciler
+	// drops a stale hint by calling it (dropHint).
 	RetryAfter func(url string) (time.Duration, bool)
 	// SelfCheckInterval is the pause between failed DNS-01 self-checks, and
 	// the longest pause between failed HTTP-01 and TLS-ALPN-01 ones, which

@@ -45,6 +45,9 @@ const (
 	LogKind      = "kind"
 	LogNamespace = "namespace"
 	LogName      = "name"
+	// LogOwner is the owner (Kind/namespace/name) found gone in the
+	// Manager's lines about collecting what it owned.
+	LogOwner = "owner"
 	// LogError is the error of a failed step; it never holds a secret.
 	LogError = "err"
 )

@@ -31,7 +31,10 @@
 // Under its claim, newOrder and finalize are taken only once each owner up
 // the Order's chain was read from the Store itself (reconcile.Effect.
 // ForOwners): another replica may have deleted the Certificate, and this
-// one's watch not told it yet.
+// one's watch not told it yet. This is best effort, not a guarantee: the
+// check and the CA call are not atomic, so a Certificate deleted after the
+// check still gets the step (window = one Store read plus the start of the
+// CA call).
 //
 // Timeouts: an Order not valid within Options.Timeout fails, except once a
 // finalize may have reached the CA (on record, or the CA says processing):

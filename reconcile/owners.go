@@ -22,16 +22,30 @@ type OwnerGoneError struct {
 	Owner, Of meta.Ref
 }
 
+// Error names the owner and what it owned, leaving out what is not known.
+// It carries no package prefix: it is returned wrapped by the step it
+// stopped ("reconcile: finalize of Order/ns/x: owner ... is gone").
 func (e *OwnerGoneError) Error() string {
-	return fmt.Sprintf("reconcile: %s, owner of %s, is gone", e.Owner, e.Of)
+	var zero meta.Ref
+	switch {
+	case e.Owner == zero:
+		return "owner gone"
+	case e.Of == zero:
+		return fmt.Sprintf("owner %s is gone", e.Owner)
+	}
+	return fmt.Sprintf("owner %s of %s is gone", e.Owner, e.Of)
 }
 
 // Is makes an *OwnerGoneError match ErrOwnerGone.
 func (e *OwnerGoneError) Is(target error) bool { return target == ErrOwnerGone }
 
-// OwnersCheck reports whether obj's owners, and theirs up to the top of the
-// chain, all still stand, reading the Store itself (not a cache of it): nil
-// when they do, an error wrapping ErrOwnerGone (an *OwnerGoneError) when
-// one is gone, any other error when it could not tell. An object with
-// several owners stands while one of them does.
+// OwnersCheck reports whether some owner chain of obj stands to the top,
+// reading the Store itself (not a cache of it): nil when one does (an
+// object with several owners stands while one of them does, and so does
+// each owner up the chain), an error wrapping ErrOwnerGone (an
+// *OwnerGoneError) when none does, any other error when it could not tell.
+// It is best effort, not a guarantee across replicas: the check and the
+// step it guards are not atomic, so an owner deleted between the check's
+// last Store read and the start of the step's call still gets the step
+// (the window is one Store read plus the start of that call).
 type OwnersCheck func(ctx context.Context, obj meta.Object) error

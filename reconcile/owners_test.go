@@ -67,7 +67,34 @@ func TestExecute_ForOwnersStepIsNotTakenForAGoneOwner(t *testing.T) {
 			default:
 				require.ErrorIs(t, err, tc.answer)
 				assert.NotErrorIs(t, err, reconcile.ErrOwnerGone)
+				// Retried: nothing was recorded and the claim was given
+				// back, so the next attempt, once the owners can be told
+				// to stand, takes the step.
+				tc.answer = nil
+				_, err = reconcile.Execute(ctx, d, reconcile.Plan{Object: obj, Effect: &reconcile.Effect{
+					Name: "finalize", Claim: claim, ForOwners: tc.forOwners,
+					Do: func(context.Context) error { ran = true; return nil },
+				}})
+				require.NoError(t, err)
+				assert.True(t, ran, "the retry takes the step")
 			}
 		})
+	}
+}
+
+// The error names what is known, once, with no package prefix of its own
+// (the step that wraps it has one).
+func TestOwnerGoneError_Message(t *testing.T) {
+	cert := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "web"}
+	order := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "web-1"}
+	for _, tc := range []struct {
+		err  reconcile.OwnerGoneError
+		want string
+	}{
+		{reconcile.OwnerGoneError{Owner: cert, Of: order}, "owner Certificate/ns/web of Order/ns/web-1 is gone"},
+		{reconcile.OwnerGoneError{Owner: cert}, "owner Certificate/ns/web is gone"},
+		{reconcile.OwnerGoneError{}, "owner gone"},
+	} {
+		assert.Equal(t, tc.want, tc.err.Error())
 	}
 }

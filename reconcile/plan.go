@@ -68,6 +68,8 @@ type Effect struct {
 	// ACME newOrder, a challenge accepted, a finalize): it is not taken when
 	// Deps.Owners, asked once the claim is held and just before Do, finds
 	// the owner chain broken; Execute returns that error (ErrOwnerGone).
+	// Best effort: an owner deleted after that check still gets the step
+	// (window = one Store read plus the start of the CA call).
 	ForOwners bool
 }
 
