@@ -166,21 +166,47 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 		return false, nil
 	}
 	for _, o := range owners {
-		if m.owners.outlived(child, o) {
-			continue
+		stands, _, err := m.ownerStands(ctx, child, o, ownerRead{get: m.cfg.Store.Get, trustIndex: true})
+		if err != nil {
+			return false, err
 		}
-		if m.owners.knownPresent(o) {
+		if stands {
 			return false, nil
-		}
-		err := m.cfg.Store.Get(ctx, o, ownerProbe(o.Kind))
-		switch {
-		case err == nil:
-			return false, nil
-		case !errors.Is(err, store.ErrNotFound):
-			return false, fmt.Errorf("certflow: read owner %s: %w", o, err)
 		}
 	}
 	return true, nil
+}
+
+// ownerRead is how ownerStands reads an owner: get reads the Store (or the
+// visit's reader of it); trustIndex lets an owner the watch has shown
+// present (ownerIndex.knownPresent) stand unread.
+type ownerRead struct {
+	get        func(context.Context, meta.Ref, meta.Object) error
+	trustIndex bool
+}
+
+// ownerStands reports whether o, an owner child lists, stands: not if its
+// deletion was seen after child was created (ownerIndex.outlived:
+// whatever bears its name now is a namesake) or the Store has it not. probe
+// holds o when it was read (nil when the index was trusted). An owner that
+// cannot be read is an error wrapping the Store's (store.ErrCorrupt among
+// them): each caller says what that means.
+func (m *Manager) ownerStands(ctx context.Context, child, o meta.Ref, r ownerRead) (stands bool, probe meta.Object, err error) {
+	if m.owners.outlived(child, o) {
+		return false, nil, nil
+	}
+	if r.trustIndex && m.owners.knownPresent(o) {
+		return true, nil, nil
+	}
+	probe = ownerProbe(o.Kind)
+	err = r.get(ctx, o, probe)
+	switch {
+	case err == nil:
+		return true, probe, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil, nil
+	}
+	return false, nil, fmt.Errorf("certflow: read owner %s: %w", o, err)
 }
 
 // ownerProbe is what an owner of kind k is read into to learn whether it

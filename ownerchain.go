@@ -3,7 +3,6 @@ package certflow
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -38,24 +37,19 @@ func (m *Manager) chainStands(ctx context.Context, child meta.Ref, owners []meta
 	}
 	var gone error
 	for _, o := range owners {
-		if m.owners.outlived(child, o) {
-			// Deleted after child was created: whatever bears its name now
-			// is a namesake, not child's owner.
-			gone = &reconcile.OwnerGoneError{Owner: o, Of: child}
-			continue
-		}
-		probe := ownerProbe(o.Kind)
-		err := m.listed.Get(ctx, o, probe)
+		// Each owner is read (no trust in the watch's word): this decides a
+		// step the CA counts.
+		stands, probe, err := m.ownerStands(ctx, child, o, ownerRead{get: m.listed.Get})
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			gone = &reconcile.OwnerGoneError{Owner: o, Of: child}
-			continue
 		case errors.Is(err, store.ErrCorrupt):
 			// Stored, if unreadable: it counts as existing, as for the
 			// collector (ownersGone), and what owns it cannot be told.
 			return nil
 		case err != nil:
-			return fmt.Errorf("certflow: read owner %s: %w", o, err)
+			return err
+		case !stands:
+			gone = &reconcile.OwnerGoneError{Owner: o, Of: child}
+			continue
 		}
 		err = m.chainStands(ctx, o, probe.GetMeta().OwnerRefs, hops-1)
 		if !errors.Is(err, reconcile.ErrOwnerGone) {
