@@ -64,6 +64,12 @@ func (b *directCodecs) build(t reflect.Type) directEncoder {
 }
 
 func (b *directCodecs) make(t reflect.Type) directEncoder {
+	if plainNormaliserOf(t) == nil {
+		// What normalisation declines (custom JSON, pointers to pointers,
+		// embedded pointers, ...) takes the JSON round trip: the direct
+		// encoder declines it too, rather than encoding it its own way.
+		return nil
+	}
 	switch t {
 	case timeType:
 		return func(w *slabWriter, v reflect.Value) bool {
@@ -384,13 +390,16 @@ func directStringMap(m map[string]string) (map[string]string, bool) {
 	return m, true
 }
 
-// objectDirect is the direct encoder of an object codec's type (nil: none).
+// direct is the direct encoder of an object codec's type (nil: none).
 func (c *objectCodec) direct() directEncoder {
 	c.directOnce.Do(func() {
 		b := directCodecs{
 			plain:    &slabCodecs{done: map[reflect.Type]*valueCodec{}, building: map[reflect.Type]*valueCodec{}},
 			done:     map[reflect.Type]directEncoder{},
 			building: map[reflect.Type]*directEncoder{},
+		}
+		if plainNormaliserOf(c.typ) == nil {
+			return // structOf is not reached through make
 		}
 		enc := b.structOf(c.typ, c.meta)
 		if enc != nil && !b.failed && !b.plain.failed {
