@@ -16,7 +16,9 @@ import (
 // A write of a slab kind used to normalise the object into a copy
 // (decodeAhead) and then write the copy into a slab: the copy, a tree of
 // fresh structs, slices and maps, was garbage the moment the slab was
-// written, and half the write's CPU. A direct encoder writes the caller's
+// written. Writing directly, with a pooled writer and the replaced
+// version's handles, took keepAhead from 0.64 to 0.34 ms a certificate at
+// 200:8 (docs/memory.md, "Writes straight into the slab"). A direct encoder writes the caller's
 // object into the slab as its normalised copy would be written, applying
 // what normalisation changes (normalise.go) on the way:
 //   - times as jsonTime gives them back (and a time JSON cannot carry
