@@ -18,9 +18,11 @@ import (
 // fresh structs, slices and maps, was garbage the moment the slab was
 // written. Writing directly, with a pooled writer and the replaced
 // version's handles, took keepAhead from 0.64 to 0.34 ms a certificate at
-// 200:8 (docs/memory.md, "Writes straight into the slab"). A direct encoder writes the caller's
-// object into the slab as its normalised copy would be written, applying
-// what normalisation changes (normalise.go) on the way:
+// 200:8 (docs/memory.md, "Writes straight into the slab").
+//
+// A direct encoder writes the caller's object into the slab as its
+// normalised copy would be written, applying what normalisation changes
+// (normalise.go) on the way:
 //   - times as jsonTime gives them back (and a time JSON cannot carry
 //     fails the encoder);
 //   - invalid UTF-8 in a string replaced as JSON replaces it;
