@@ -257,18 +257,14 @@ type directField struct {
 // the metadata at index path skip) and normBuilder.structOf (which fields
 // come back zero).
 func (b *directCodecs) structOf(t reflect.Type, skip []int) directEncoder {
-	if !jsonNamesUnique(t, map[string]bool{}) {
+	jfs, ok := jsonFieldsOf(t)
+	if !ok {
 		return nil
 	}
 	var fields []directField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		name, opts, _ := strings.Cut(tag, ",")
-		if len(skip) > 0 && i == skip[0] && (tag == "-" || opts != "" && !(f.Anonymous && name == "")) {
+	for _, f := range jfs {
+		i := f.index
+		if len(skip) > 0 && i == skip[0] && (f.dropped || f.hasOpts && !f.promoted) {
 			return nil // the metadata, or the struct holding it, left out or optional
 		}
 		if len(skip) == 1 && i == skip[0] {
@@ -286,27 +282,11 @@ func (b *directCodecs) structOf(t reflect.Type, skip []int) directEncoder {
 		if c == nil {
 			return nil
 		}
-		df := directField{index: i, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc}
-		if tag == "-" {
-			df.dropped = true
-			fields = append(fields, df)
-			continue
-		}
-		if df.enc = b.build(f.Type); df.enc == nil {
-			return nil
-		}
-		if !(f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct) {
-			for o := range strings.SplitSeq(opts, ",") {
-				switch o {
-				case "string":
-					return nil
-				case "omitempty":
-					df.omitEmpty = f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map
-				case "omitzero":
-					if df.omitZero = isZeroFunc(f.Type); df.omitZero == nil {
-						return nil
-					}
-				}
+		df := directField{index: i, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc,
+			dropped: f.dropped, omitEmpty: f.omitEmpty, omitZero: f.omitZero}
+		if !f.dropped {
+			if df.enc = b.build(f.Type); df.enc == nil {
+				return nil
 			}
 		}
 		fields = append(fields, df)
