@@ -23,7 +23,7 @@ func (s *Store) ListObjects(ctx context.Context, opts store.ListOptions, newObje
 	for _, e := range found {
 		obj := newObject()
 		if err := e.decodeInto(obj); err != nil {
-			return nil, &store.CorruptError{Ref: e.ref, Err: err}
+			return nil, &store.CorruptError{Ref: e.ref(), Err: err}
 		}
 		out = append(out, obj)
 	}
