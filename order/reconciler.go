@@ -198,7 +198,7 @@ func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Objec
 	if h, ok := r.opts.Accounts.(AccountHolds); ok && iss != nil && o.Status.URL == "" {
 		s.AccountHold = h.HeldUntil(iss)
 	}
-	if o.Status.URL != "" && (o.Status.State == StatePending || o.Status.State == StateUnknown) {
+	if readsChallenges(o) {
 		if err := r.loadChallenges(ctx, s); err != nil {
 			return nil, err
 		}
@@ -289,7 +289,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*snapshot, issuer.
 	if s.Thumbprint, err = acme.JWKThumbprint(cl.Key.Public()); err != nil {
 		return nil, nil, nil, fmt.Errorf("order: account key thumbprint: %w", err)
 	}
-	if o.Status.URL != "" && (o.Status.State == StatePending || o.Status.State == StateUnknown) {
+	if readsChallenges(o) {
 		if err := r.loadChallenges(ctx, s); err != nil {
 			return nil, nil, nil, err
 		}

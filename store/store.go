@@ -205,23 +205,20 @@ type WatchEvent struct {
 	Err  error
 }
 
-// ListOf lists objects of one Go type, decoding each. PT is the pointer type
-// that implements meta.Object.
+// ListOf lists objects of one Go type, decoding each (without encoding
+// them first when r is an ObjectLister). PT is the pointer type that
+// implements meta.Object.
 func ListOf[T any, PT interface {
 	*T
 	meta.Object
 }](ctx context.Context, r Reader, opts ListOptions) ([]PT, error) {
-	res, err := r.List(ctx, opts)
+	objs, err := ListObjectsOf(ctx, r, opts, func() meta.Object { return PT(new(T)) })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PT, 0, len(res.Items))
-	for _, raw := range res.Items {
-		obj := PT(new(T))
-		if err := raw.Decode(obj); err != nil {
-			return nil, err
-		}
-		out = append(out, obj)
+	out := make([]PT, len(objs))
+	for i, obj := range objs {
+		out[i] = obj.(PT)
 	}
 	return out, nil
 }

@@ -18,7 +18,10 @@ type timedStore struct {
 	m     *Metrics
 }
 
-var _ store.Store = (*timedStore)(nil)
+var (
+	_ store.Store        = (*timedStore)(nil)
+	_ store.ObjectLister = (*timedStore)(nil)
+)
 
 // Unwrap returns the Store being timed, for callers looking for optional
 // abilities of the implementation.
@@ -111,4 +114,12 @@ func (s *timedStore) Release(ctx context.Context, lease store.Lease) error {
 	err := s.inner.Release(ctx, lease)
 	s.observe("release", start, err)
 	return err
+}
+
+// ListObjects is timed as List is.
+func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
+	start := time.Now()
+	objs, err := store.ListObjectsOf(ctx, s.inner, opts, newObject)
+	s.observe("list", start, err)
+	return objs, err
 }

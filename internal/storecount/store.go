@@ -59,7 +59,10 @@ type Store struct {
 	onCall func(Op, meta.Ref)
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.ObjectLister = (*Store)(nil)
+)
 
 // Option configures New.
 type Option func(*Store)
@@ -114,13 +117,17 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	return s.inner.Get(ctx, ref, into)
 }
 
+// listOp is FullList when opts selects everything, else List.
+func listOp(opts store.ListOptions) Op {
+	if opts.Kind == "" && opts.Namespace == "" && len(opts.Labels) == 0 && opts.Owner == nil {
+		return FullList
+	}
+	return List
+}
+
 // List counts (as FullList when opts selects everything) and passes on.
 func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
-	op := List
-	if opts.Kind == "" && opts.Namespace == "" && len(opts.Labels) == 0 && opts.Owner == nil {
-		op = FullList
-	}
-	s.count(op, meta.Ref{})
+	s.count(listOp(opts), meta.Ref{})
 	return s.inner.List(ctx, opts)
 }
 
@@ -164,4 +171,11 @@ func (s *Store) Renew(ctx context.Context, lease store.Lease) (store.Lease, erro
 func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 	s.count(Release, meta.Ref{})
 	return s.inner.Release(ctx, lease)
+}
+
+// ListObjects counts as List does and passes on (to ListObjects when the
+// wrapped Store has it).
+func (s *Store) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
+	s.count(listOp(opts), meta.Ref{})
+	return store.ListObjectsOf(ctx, s.inner, opts, newObject)
 }

@@ -131,6 +131,27 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	if err := ctx.Err(); err != nil {
 		return store.ListResult{}, fmt.Errorf("memory: list: %w", err)
 	}
+	found, rev := s.matching(opts)
+	// Entries are immutable: encoding them needs no lock.
+	items := make([]store.Raw, 0, len(found))
+	var errs []error
+	for _, e := range found {
+		data, err := e.encoded()
+		if err != nil {
+			errs = append(errs, &store.CorruptError{Ref: e.ref(), Err: err})
+			continue
+		}
+		if e.isJSON() {
+			data = slices.Clone(data)
+		}
+		items = append(items, store.Raw{Ref: e.ref(), ResourceVersion: e.resourceVersion(), Data: data})
+	}
+	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
+}
+
+// matching returns the entries opts selects, sorted as List returns them,
+// and the revision they were read at.
+func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	var found []*entry
 	matches := func(e *entry) bool {
 		if len(opts.Labels) == 0 && opts.Owner == nil {
@@ -163,22 +184,8 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	s.mu.RUnlock()
 
-	// Entries are immutable: encoding them needs no lock.
 	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref(), b.ref()) })
-	items := make([]store.Raw, 0, len(found))
-	var errs []error
-	for _, e := range found {
-		data, err := e.encoded()
-		if err != nil {
-			errs = append(errs, &store.CorruptError{Ref: e.ref(), Err: err})
-			continue
-		}
-		if e.isJSON() {
-			data = slices.Clone(data)
-		}
-		items = append(items, store.Raw{Ref: e.ref(), ResourceVersion: e.resourceVersion(), Data: data})
-	}
-	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
+	return found, rev
 }
 
 // narrowestLocked returns the smallest indexed set holding every object

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{name: "ListLabelsFollowWrites", fn: testListLabelsFollowWrites},
 		{name: "ListOwnersFollowWrites", fn: testListOwnersFollowWrites},
 		{name: "NoAliasing", fn: testNoAliasing},
+		{name: "ListOfMatchesList", fn: testListOfMatchesList},
 		{name: "GetZeroesTarget", fn: testGetZeroesTarget},
 		{name: "WatchOrdering", fn: testWatchOrdering},
 		{name: "WatchResume", fn: testWatchResume},

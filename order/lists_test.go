@@ -1,0 +1,45 @@
+package order_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/storecount"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+)
+
+// TestVisitListsChallengesOnlyToDecideOnThem: the visit that opens an
+// order, reads its authorization and creates its Challenge lists the
+// Order's Challenges once, to decide which to create; the round right
+// after newOrder, whose authorizations are not read yet, decides without
+// them. The order still ends valid.
+func TestVisitListsChallengesOnlyToDecideOnThem(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t, 60*time.Second)
+	e := newEnv(ctx, t, envConfig{})
+	var lists atomic.Int64
+	counted := storecount.New(e.st, storecount.WithObserver(func(op storecount.Op, _ meta.Ref) {
+		if op == storecount.List {
+			lists.Add(1)
+		}
+	}))
+	deps := e.deps
+	deps.Store = counted
+	opts := order.Options{Clients: staticClients{e.cl}, RetryAfter: e.rec.RetryAfter, PollInterval: 20 * time.Millisecond}
+	orders := order.NewReconciler(deps, opts)
+	ref := e.newOrder(ctx, "a.example.test")
+
+	_, err := orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	require.Len(t, e.challenges(ctx, ref), 1, "opened, authorization read, Challenge created: one visit")
+	assert.EqualValues(t, 1, lists.Load(), "Challenge lists in the visit")
+
+	o := e.drive(ctx, ref, orders, e.chals)
+	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
+	assert.Empty(t, e.challenges(ctx, ref), "a valid order's Challenges are listed and cleaned up")
+}
