@@ -24,14 +24,19 @@ package serve
 // in a plain key the bytes with 0x40 set are exactly its letters, which
 // are lower case, so k>>1&caseBits is 0x20 under each letter of a key word
 // k, and a name word x matches it when x with those bits set is k (a
-// letter may differ in case, any other byte must be equal). That is the
-// same few operations for a name in any case, with no branch on whether a
-// word differs: a mixed-case name costs what a lower-case one does.
-// (Testing x != k first, and only then whether the difference is the case
-// bit of letters, cost mixed-case names ~27 instructions and three more
-// branches a lookup, and at 100k names ~0.3× a map lookup more in
-// BenchmarkGetCertificate's throughput mode: the lookups that the
-// processor overlaps are fewer the longer each one is.)
+// letter may differ in case, any other byte must be equal). A word equal
+// to the key's costs one comparison, as in a plain comparison; one that
+// differs (in a mixed-case name, most) three operations and a comparison
+// more. (Testing, after x != k, that the difference is the case bit of
+// letters of x, as before, took ~9 operations and a branch a word, and at
+// 100k names a mixed-case name cost ~0.2–0.3× a map lookup more than the
+// same name in lower case in BenchmarkGetCertificate's throughput mode.
+// The penalty followed the bytes, not their memory: the same strings
+// rewritten in place in the other case swapped it. At 100k the processor
+// overlaps consecutive lookups' cache misses only as far as its window of
+// instructions reaches, so a few more instructions a lookup cost far more
+// than their own time. Dropping the x == k test too, so that every word
+// costs the same, made lower-case names as slow as mixed-case ones.)
 
 // plainKey reports whether key can be compared by equalPlainKey.
 func plainKey(key string) bool {
@@ -74,7 +79,7 @@ func equalPlainKey(key, name string) bool {
 // lower-case one, and must equal k elsewhere. Bit 0x40 of each byte of k,
 // shifted onto its case bit, marks k's letters (the bit shifted in from
 // the next byte falls on bit 0x80, which the mask drops).
-func matchesPlain(x, k uint64) bool { return x|k>>1&caseBits == k }
+func matchesPlain(x, k uint64) bool { return x == k || x|k>>1&caseBits == k }
 
 const (
 	// caseBits is the case bit, 0x20, of each byte of a word.
