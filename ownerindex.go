@@ -53,23 +53,38 @@ type ownerNode struct {
 
 // presentBit, in ownerNode.created, says the object itself was listed, or
 // its latest change the watch delivered was not a deletion, so it existed
-// at the watch's position (see knownPresent). Kept in a bit no revision
-// reaches, so a node stays 16 bytes.
-const presentBit = uint64(1) << 63
+// at the watch's position (see knownPresent). heldBit says the Manager
+// deleted it (or learnt it gone) before the watch delivered that deletion:
+// until it does, changes the watch delivers are older than the deletion
+// and must not make it present again, or Manager.Delete would find the
+// Certificate it just deleted present and keep its requests. goneBit says
+// the latest change the watch delivered was its deletion, so a deletion
+// the Manager learns of after that holds nothing back. Kept in bits no
+// revision reaches, so a node stays 16 bytes.
+const (
+	presentBit = uint64(1) << 63
+	heldBit    = uint64(1) << 62
+	goneBit    = uint64(1) << 61
+	flagBits   = presentBit | heldBit | goneBit
+)
 
-func (n *ownerNode) createdAt() uint64 { return n.created &^ presentBit }
+func (n *ownerNode) createdAt() uint64 { return n.created &^ flagBits }
 
-func (n *ownerNode) setCreated(rev uint64) { n.created = n.created&presentBit | rev&^presentBit }
+func (n *ownerNode) setCreated(rev uint64) { n.created = n.created&flagBits | rev&^flagBits }
 
 func (n *ownerNode) present() bool { return n.created&presentBit != 0 }
 
-func (n *ownerNode) setPresent(p bool) {
-	if p {
-		n.created |= presentBit
+func (n *ownerNode) held() bool { return n.created&heldBit != 0 }
+
+func (n *ownerNode) setFlag(bit uint64, on bool) {
+	if on {
+		n.created |= bit
 	} else {
-		n.created &^= presentBit
+		n.created &^= bit
 	}
 }
+
+func (n *ownerNode) setPresent(p bool) { n.setFlag(presentBit, p) }
 
 // ownerEdge says owner owns child, and links the next edge of each list.
 type ownerEdge struct {
@@ -224,7 +239,7 @@ func (x *ownerIndex) forgetLocked(ref meta.Ref) {
 	}
 	x.unlinkOwnersLocked(id)
 	n := x.ids.at(id)
-	n.created = 0 // and not present
+	n.created &= heldBit // not present; a deletion not yet delivered still holds
 	x.releaseIfUnusedLocked(id)
 }
 
@@ -246,18 +261,27 @@ func (x *ownerIndex) seenPresentLocked(ref meta.Ref) {
 		}
 		id = x.internLocked(ref)
 	}
-	x.ids.at(id).setPresent(true)
+	n := x.ids.at(id)
+	n.setFlag(goneBit, false)
+	n.setPresent(!n.held())
 }
 
 // deletedHere records that the Manager deleted ref itself, or learnt it is
 // gone, before the watch says so: its children are judged at once
 // (Manager.Delete collects them before returning), and must not find it
-// present as of the watch's position.
+// present as of the watch's position, nor again when the watch delivers
+// changes older than that deletion (heldBit).
 func (x *ownerIndex) deletedHere(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.deletedHereLocked(ref)
+}
+
+func (x *ownerIndex) deletedHereLocked(ref meta.Ref) {
 	if id, ok := x.ids.lookup(ref); ok {
-		x.ids.at(id).setPresent(false)
+		n := x.ids.at(id)
+		n.setPresent(false)
+		n.setFlag(heldBit, n.created&goneBit == 0)
 	}
 }
 
@@ -305,7 +329,10 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 	}
 	x.deleted[ref] = rev
 	if id, ok := x.ids.lookup(ref); ok {
-		x.ids.at(id).setPresent(false)
+		n := x.ids.at(id)
+		n.setPresent(false)
+		n.setFlag(heldBit, false)
+		n.setFlag(goneBit, true)
 		x.releaseIfUnusedLocked(id)
 	}
 	x.deletions = append(x.deletions, ref)
@@ -365,6 +392,12 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]b
 	}
 	for ref := range listed {
 		fresh.seenPresentLocked(ref)
+	}
+	// A deletion made here and not yet delivered may postdate the list.
+	for id := range x.ids.entries {
+		if x.ids.at(int32(id)).held() { // a free id holds the zero value
+			fresh.deletedHereLocked(x.ids.ref(int32(id)))
+		}
 	}
 	x.ids, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.kinds
 }

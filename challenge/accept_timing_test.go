@@ -102,3 +102,38 @@ func (ca *fakeCA) setAuthzRetryAfter(v string) {
 	defer ca.mu.Unlock()
 	ca.authzRetryAfter = v
 }
+
+// An accept answered with the challenge's verdict (a CA that validated
+// before answering) leaves nothing to wait for: the authorization is read
+// in the same Reconcile, not one first pause and one more visit later.
+func TestAcceptAnsweredWithTheVerdictReadsTheAuthorizationAtOnce(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.onAccept = func() {
+		f.clk.Advance(acceptRoundTrip)
+		f.ca.challenge, f.ca.authz = acme.StatusValid, acme.StatusValid // under ca.mu
+	}
+
+	_, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+
+	accepts, reads := f.ca.counts()
+	assert.Equal(t, 1, accepts)
+	assert.Equal(t, 1, reads, "the authorization read in the accept's visit")
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State, "the verdict stored by the accept's visit")
+}
+
+// An accept answered "processing" still waits one first pause from the
+// answer before reading the authorization (the test above's counterpart).
+func TestAcceptAnsweredProcessingWaitsBeforeTheFirstRead(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+
+	_, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+
+	_, reads := f.ca.counts()
+	assert.Equal(t, 0, reads, "no read before the first pause")
+	assert.Equal(t, challenge.StateProcessing, f.get(ctx, t).Status.State)
+}

@@ -42,8 +42,7 @@ const sketchK = 0x8ebc6af09c88c6e3
 
 // sketchOf returns the sketch hash of name under seed, ignoring ASCII case.
 // It reads three words, the first, the middle and the last eight bytes
-// (all the bytes of a name up to 24), and multiplies once: ~15
-// instructions, where HashFolded takes ~60.
+// (all the bytes of a name up to 24), and multiplies once (why: above).
 func sketchOf(seed uint64, name string) uint64 {
 	n := len(name)
 	if n < 8 {

@@ -101,7 +101,7 @@ func (b *blobject) GetMeta() *meta.ObjectMeta { return &b.Metadata }
 func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
 	ctx := context.Background()
 	s := New()
-	const message = "Certificate fetched from issuer successfully"
+	const message = "The certificate has been successfully issued" // not a known word (slab_known.go)
 	ref := func(n string) meta.Ref { return meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: n} }
 	names := make([]string, repeatShared+2)
 	for i := range names {

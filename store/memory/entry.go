@@ -25,11 +25,43 @@ import (
 // (packed.go), and every Get deep-copies it; a type deepCopy cannot copy
 // completely (an interface, an unexported pointer) is kept as its
 // encoding, a *jsonObject, and every Get decodes it.
+//
+// Its reference is held as a handle of its kind and namespace, which the
+// objects of a Store share among a few, and its name: 24 bytes instead of
+// a 48-byte meta.Ref, so an entry is 64 bytes, a size class down from 96
+// (~8 entries a certificate: ~270 bytes a certificate at 100,000).
 type entry struct {
-	ref     meta.Ref
+	scope   unique.Handle[entryScope]
+	name    string
 	codec   *objectCodec // nil: decoded holds the object
 	slab    slab
 	decoded *decodedObject
+}
+
+// entryScope is an entry's kind and namespace.
+type entryScope struct {
+	kind      meta.Kind
+	namespace string
+}
+
+// entryRef returns an entry holding ref (its strings the entry's own).
+func entryRef(ref meta.Ref) entry {
+	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace}), name: ref.Name}
+}
+
+// ref returns the entry's reference; its strings are the entry's.
+func (e *entry) ref() meta.Ref {
+	sc := e.scope.Value()
+	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: e.name}
+}
+
+// is reports whether the entry's reference is r.
+func (e *entry) is(r meta.Ref) bool {
+	if e.name != r.Name {
+		return false
+	}
+	sc := e.scope.Value()
+	return sc.namespace == r.Namespace && sc.kind == r.Kind
 }
 
 // decodedObject is an object kept decoded, its packed maps beside it (obj
@@ -43,9 +75,9 @@ type decodedObject struct {
 // a slab's strings point into the slab, a decoded object's are its own.
 func (e *entry) view() meta.ObjectMeta {
 	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref, false)
+		r, _ := e.slab.reader(e.ref(), false)
 		var m meta.ObjectMeta
-		readMeta(&r, e.ref, &m)
+		readMeta(&r, e.ref(), &m)
 		return m
 	}
 	return e.decoded.metaMaps().with(e.decoded.obj.GetMeta())
@@ -57,10 +89,10 @@ func (e *entry) view() meta.ObjectMeta {
 // that keeps no more than itself alive.
 func (e *entry) ownedMeta() meta.ObjectMeta {
 	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref, true)
+		r, _ := e.slab.reader(e.ref(), true)
 		r.each = true
 		var m meta.ObjectMeta
-		readMeta(&r, e.ref, &m)
+		readMeta(&r, e.ref(), &m)
 		return m
 	}
 	m := e.view()
@@ -70,7 +102,7 @@ func (e *entry) ownedMeta() meta.ObjectMeta {
 // storeFields returns the fields the store sets, with strings of their own.
 func (e *entry) storeFields() storeFields {
 	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref, false)
+		r, _ := e.slab.reader(e.ref(), false)
 		f := readStoreFields(&r)
 		f.uid, f.resourceVersion = strings.Clone(f.uid), strings.Clone(f.resourceVersion)
 		return f
@@ -86,7 +118,7 @@ func (e *entry) resourceVersion() string { return e.storeFields().resourceVersio
 // point into the entry: a caller keeping one clones it.
 func (e *entry) eachOwner(yield func(meta.Ref)) {
 	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref, false)
+		r, _ := e.slab.reader(e.ref(), false)
 		walkMeta(&r, nil, yield)
 		return
 	}
@@ -123,7 +155,7 @@ func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
 // the entry: a caller keeping one clones it.
 func (e *entry) eachLabel(yield func(k, v string)) {
 	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref, false)
+		r, _ := e.slab.reader(e.ref(), false)
 		walkMeta(&r, yield, nil)
 		return
 	}
@@ -238,31 +270,35 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 
 // newEntry makes the entry of obj named ref (whose strings are the
 // store's own, not obj's: see ownRef), whose metadata the store has just set,
-// from k, what keepAhead made of it, and returns it with the metadata its
-// watch event carries. The store sets exactly the fields objects.Save
+// from k, what keepAhead made of it. The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
 // would carry them: strings, a number and a UTC time). Without a decoded
 // object, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, meta.ObjectMeta, error) {
+func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
 	m := obj.GetMeta()
 	if k.codec != nil {
 		// The slab copies the store's fields: it may read them from obj.
-		e := &entry{ref: ref, codec: k.codec, slab: sealSlab(k.ahead, storeFieldsOf(m))}
-		return e, e.ownedMeta(), nil
+		e := entryRef(ref)
+		e.codec, e.slab = k.codec, sealSlab(k.ahead, storeFieldsOf(m))
+		return &e, nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
 		d := &decodedObject{obj: k.obj, packed: k.packed}
-		return &entry{ref: ref, decoded: d}, d.metaMaps().with(dm), nil
+		e := entryRef(ref)
+		e.decoded = d
+		return &e, nil
 	}
 	data, err := objects.Encode(ref, obj)
 	if err != nil {
-		return nil, meta.ObjectMeta{}, err
+		return nil, err
 	}
 	j := &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}
-	return &entry{ref: ref, decoded: &decodedObject{obj: j}}, j.meta, nil
+	e := entryRef(ref)
+	e.decoded = &decodedObject{obj: j}
+	return &e, nil
 }
 
 func cloneTime(t *time.Time) *time.Time {
@@ -343,25 +379,6 @@ func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, pr
 	return w
 }
 
-// writers are slabWriters between writes: every write of a slab kind
-// fills one (a few KB for a request or a Secret), and sealSlab copies out
-// what it keeps, so the buffers are garbage the moment the write ends.
-var writers = sync.Pool{New: func() any { return &slabWriter{buf: make([]byte, 0, 512)} }}
-
-// maxPooledWriter bounds the buffer a pooled writer keeps: a rare huge
-// object (a CA bundle) does not pin its size in the pool.
-const maxPooledWriter = 64 << 10
-
-// release returns w to the pool, holding nothing of the write it served.
-func (w *slabWriter) release() {
-	if w == nil || cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
-		return
-	}
-	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0], fields: w.fields[:0]}
-	clear(w.strs[:cap(w.strs)]) // handles keep their strings alive
-	writers.Put(w)
-}
-
 // decode sets v (an object of c's type, whose metadata is m) to e's
 // object, sharing nothing with the entry: one allocation holds every
 // string and byte slice it copies.
@@ -371,11 +388,11 @@ func (c *objectCodec) decode(e *entry, v reflect.Value, m *meta.ObjectMeta) {
 	// spares a Get an allocation.
 	r := readers.Get().(*slabReader)
 	var block int
-	*r, block = e.slab.reader(e.ref, true)
+	*r, block = e.slab.reader(e.ref(), true)
 	if block > 0 {
 		r.block = make([]byte, block)
 	}
-	readMeta(r, e.ref, m)
+	readMeta(r, e.ref(), m)
 	c.rest.dec(r, v)
 	*r = slabReader{}
 	readers.Put(r)

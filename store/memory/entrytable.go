@@ -35,7 +35,7 @@ func (t *entryTable) home(r meta.Ref) int {
 func (t *entryTable) find(r meta.Ref) int {
 	mask := len(t.slots) - 1
 	for i := t.home(r); ; i = (i + 1) & mask {
-		if e := t.slots[i]; e == nil || e.ref == r {
+		if e := t.slots[i]; e == nil || e.is(r) {
 			return i
 		}
 	}
@@ -54,7 +54,7 @@ func (t *entryTable) put(e *entry) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.resize(max(minTable, 2*len(t.slots)))
 	}
-	i := t.find(e.ref)
+	i := t.find(e.ref())
 	if t.slots[i] == nil {
 		t.n++
 	}
@@ -75,7 +75,7 @@ func (t *entryTable) remove(r meta.Ref) {
 	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
 		// Move the entry at j into the hole at i unless its home lies
 		// cyclically in (i, j]: then it is reachable where it is.
-		if k := t.home(t.slots[j].ref); (j-k)&mask >= (j-i)&mask {
+		if k := t.home(t.slots[j].ref()); (j-k)&mask >= (j-i)&mask {
 			t.slots[i] = t.slots[j]
 			i = j
 		}
@@ -92,7 +92,7 @@ func (t *entryTable) resize(size int) {
 	t.slots = make([]*entry, size)
 	for _, e := range old {
 		if e != nil {
-			t.slots[t.find(e.ref)] = e
+			t.slots[t.find(e.ref())] = e
 		}
 	}
 }

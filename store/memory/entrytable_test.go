@@ -24,7 +24,8 @@ func TestEntryTable_AsAMap(t *testing.T) {
 			tab.remove(r)
 			delete(want, r)
 		default:
-			e := &entry{ref: r}
+			e := new(entry)
+			*e = entryRef(r)
 			tab.put(e)
 			want[r] = e
 		}
@@ -35,9 +36,9 @@ func TestEntryTable_AsAMap(t *testing.T) {
 			}
 			seen := map[meta.Ref]bool{}
 			for e := range tab.all() {
-				require.False(t, seen[e.ref])
-				seen[e.ref] = true
-				require.Same(t, want[e.ref], e)
+				require.False(t, seen[e.ref()])
+				seen[e.ref()] = true
+				require.Same(t, want[e.ref()], e)
 			}
 			require.Len(t, seen, len(want))
 		}

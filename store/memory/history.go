@@ -12,11 +12,31 @@ import "github.com/certflow/certflow/store"
 // to take, as long as that watcher is at most maxLag changes behind: a
 // watcher that is merely slow catches up from here and loses nothing, one
 // further behind finds its next change compacted. Writers never wait.
+//
+// A change holds the entry it left, not the metadata its watch event
+// carries: entries never change, so a watcher builds that when it takes
+// the change. The metadata built at each write cost ~1 KB a change (~13
+// MB for the 10,000 kept by default, and as many KB as changes a lagging
+// watcher has still to take during a burst); an entry the store still
+// holds costs the history nothing more, and a replaced one its slab.
 type history struct {
 	keep, maxLag int
-	buf          []store.WatchEvent // ring; len(buf) is its capacity
-	head, n      int                // index of the oldest change, number held
-	compacted    uint64             // revisions <= compacted are forgotten
+	buf          []change // ring; len(buf) is its capacity
+	head, n      int      // index of the oldest change, number held
+	compacted    uint64   // revisions <= compacted are forgotten
+}
+
+// change is one change the history holds.
+type change struct {
+	typ store.EventType
+	rev uint64
+	e   *entry
+}
+
+// event is the watch event of c, whose metadata shares nothing with the
+// store (watchers keep its strings).
+func (c change) event() store.WatchEvent {
+	return store.WatchEvent{Type: c.typ, Ref: c.e.ref(), Revision: c.rev, Meta: c.e.ownedMeta()}
 }
 
 // minRing is the smallest ring allocated, so a small history does not
@@ -32,7 +52,7 @@ func newHistory(keep, maxLag int) history {
 // those every live watcher has taken. oldestNeeded returns the lowest
 // revision a watcher has still to take (ignoring watchers already behind
 // compacted), or 0 when none has.
-func (h *history) add(ev store.WatchEvent, oldestNeeded func() uint64) {
+func (h *history) add(ev change, oldestNeeded func() uint64) {
 	if h.n == len(h.buf) {
 		h.resize(max(minRing, 2*len(h.buf)))
 	}
@@ -60,7 +80,7 @@ func (h *history) forget(oldestNeeded func() uint64) {
 }
 
 func (h *history) dropOldest() {
-	h.buf[h.head] = store.WatchEvent{} // let the event's metadata go
+	h.buf[h.head] = change{} // let the entry go
 	h.head = (h.head + 1) % len(h.buf)
 	h.n--
 	h.compacted++
@@ -68,7 +88,7 @@ func (h *history) dropOldest() {
 
 // resize moves the held changes into a ring of size size (>= h.n).
 func (h *history) resize(size int) {
-	buf := make([]store.WatchEvent, size)
+	buf := make([]change, size)
 	for i := range h.n {
 		buf[i] = h.buf[(h.head+i)%len(h.buf)]
 	}
@@ -77,8 +97,7 @@ func (h *history) resize(size int) {
 
 // since appends to out the held changes with a revision of at least from,
 // at most limit of them, in order. The caller checks from > h.compacted.
-// The events share their metadata with the store; callers copy it.
-func (h *history) since(from uint64, limit int, out []store.WatchEvent) []store.WatchEvent {
+func (h *history) since(from uint64, limit int, out []change) []change {
 	skip := from - h.compacted - 1
 	if skip >= uint64(h.n) {
 		return out

@@ -5,14 +5,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/certflow/certflow/store"
 )
 
-func revisions(evs []store.WatchEvent) []uint64 {
+func revisions(evs []change) []uint64 {
 	out := make([]uint64, len(evs))
 	for i, ev := range evs {
-		out[i] = ev.Revision
+		out[i] = ev.rev
 	}
 	return out
 }
@@ -27,7 +25,7 @@ func TestHistoryKeepsWhatWatchersNeed(t *testing.T) {
 	write := func(n int) {
 		for range n {
 			rev++
-			h.add(store.WatchEvent{Revision: rev}, oldest)
+			h.add(change{rev: rev}, oldest)
 		}
 	}
 
@@ -57,7 +55,7 @@ func TestHistoryKeepsWhatWatchersNeed(t *testing.T) {
 func TestHistoryForgetsPastMaxLag(t *testing.T) {
 	h := newHistory(2, 10)
 	for rev := uint64(1); rev <= 100; rev++ {
-		h.add(store.WatchEvent{Revision: rev}, func() uint64 { return 1 })
+		h.add(change{rev: rev}, func() uint64 { return 1 })
 		require.LessOrEqual(t, h.n, 10)
 	}
 	assert.Equal(t, uint64(90), h.compacted)

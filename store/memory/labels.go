@@ -20,10 +20,10 @@ type labelPair struct{ key, value string }
 // add indexes e under each of its labels.
 func (ix labelIndex) add(e *entry) {
 	e.eachLabel(func(k, v string) {
-		byPair := ix[e.ref.Kind]
+		byPair := ix[e.scope.Value().kind]
 		if byPair == nil {
 			byPair = map[labelPair]*refSet{}
-			ix[e.ref.Kind] = byPair
+			ix[e.scope.Value().kind] = byPair
 		}
 		p := labelPair{k, v}
 		refs := byPair[p]
@@ -37,7 +37,7 @@ func (ix labelIndex) add(e *entry) {
 
 // remove drops e (the very entry add was given) from the index.
 func (ix labelIndex) remove(e *entry) {
-	byPair := ix[e.ref.Kind]
+	byPair := ix[e.scope.Value().kind]
 	e.eachLabel(func(k, v string) {
 		p := labelPair{k, v}
 		if refs := byPair[p]; refs != nil {

@@ -15,46 +15,18 @@ type fieldNorm struct {
 }
 
 func (b *normBuilder) structOf(t reflect.Type) normaliser {
-	if !jsonNamesUnique(t, map[string]bool{}) {
+	jfs, ok := jsonFieldsOf(t)
+	if !ok {
 		return nil
 	}
 	var fields []fieldNorm
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
+	for _, f := range jfs {
+		if f.dropped {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && !f.IsExported() {
-			if ft := f.Type; ft.Kind() == reflect.Struct || ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
-				return nil // JSON promotes its exported fields
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Pointer {
-			return nil // JSON allocates it only when one of its fields is present
-		}
-		fn := fieldNorm{index: i, norm: b.build(f.Type)}
+		fn := fieldNorm{index: f.index, norm: b.build(f.Type), omitEmpty: f.omitEmpty, omitZero: f.omitZero}
 		if fn.norm == nil {
 			return nil
-		}
-		if !(f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct) { // promoted fields have no options
-			for o := range strings.SplitSeq(opts, ",") {
-				switch o {
-				case "string":
-					return nil
-				case "omitempty":
-					fn.omitEmpty = f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map
-				case "omitzero":
-					if fn.omitZero = isZeroFunc(f.Type); fn.omitZero == nil {
-						return nil
-					}
-				}
-			}
 		}
 		fields = append(fields, fn)
 	}

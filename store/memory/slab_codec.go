@@ -255,18 +255,23 @@ func (b *slabCodecs) mapOf(t reflect.Type) *valueCodec {
 	}
 }
 
-// structOf keeps t's exported fields in order (a normalised value's
-// unexported fields are zero), but for the field at index path skip (the
-// metadata, which slab_meta.go keeps), if any.
+// structOf keeps t's exported fields in order (jsonFieldsOf's: a
+// normalised value's unexported fields are zero), but for the field at
+// index path skip (the metadata, which slab_meta.go keeps), if any. A
+// struct normalisation declines has no codec.
 func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 	type field struct {
 		index int
 		c     *valueCodec
 	}
+	jfs, ok := jsonFieldsOf(t)
+	if !ok {
+		return nil
+	}
 	var fields []field
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || len(skip) == 1 && i == skip[0] {
+	for _, f := range jfs {
+		i := f.index
+		if len(skip) == 1 && i == skip[0] {
 			continue
 		}
 		var c *valueCodec

@@ -16,9 +16,13 @@ import (
 // A write of a slab kind used to normalise the object into a copy
 // (decodeAhead) and then write the copy into a slab: the copy, a tree of
 // fresh structs, slices and maps, was garbage the moment the slab was
-// written, and half the write's CPU. A direct encoder writes the caller's
-// object into the slab as its normalised copy would be written, applying
-// what normalisation changes (normalise.go) on the way:
+// written. Writing directly, with a pooled writer and the replaced
+// version's handles, took keepAhead from 0.64 to 0.34 ms a certificate at
+// 200:8 (docs/memory.md, "Writes straight into the slab").
+//
+// A direct encoder writes the caller's object into the slab as its
+// normalised copy would be written, applying what normalisation changes
+// (normalise.go) on the way:
 //   - times as jsonTime gives them back (and a time JSON cannot carry
 //     fails the encoder);
 //   - invalid UTF-8 in a string replaced as JSON replaces it;
@@ -64,6 +68,12 @@ func (b *directCodecs) build(t reflect.Type) directEncoder {
 }
 
 func (b *directCodecs) make(t reflect.Type) directEncoder {
+	if plainNormaliserOf(t) == nil {
+		// What normalisation declines (custom JSON, pointers to pointers,
+		// embedded pointers, ...) takes the JSON round trip: the direct
+		// encoder declines it too, rather than encoding it its own way.
+		return nil
+	}
 	switch t {
 	case timeType:
 		return func(w *slabWriter, v reflect.Value) bool {
@@ -247,18 +257,14 @@ type directField struct {
 // the metadata at index path skip) and normBuilder.structOf (which fields
 // come back zero).
 func (b *directCodecs) structOf(t reflect.Type, skip []int) directEncoder {
-	if !jsonNamesUnique(t, map[string]bool{}) {
+	jfs, ok := jsonFieldsOf(t)
+	if !ok {
 		return nil
 	}
 	var fields []directField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		name, opts, _ := strings.Cut(tag, ",")
-		if len(skip) > 0 && i == skip[0] && (tag == "-" || opts != "" && !(f.Anonymous && name == "")) {
+	for _, f := range jfs {
+		i := f.index
+		if len(skip) > 0 && i == skip[0] && (f.dropped || f.hasOpts && !f.promoted) {
 			return nil // the metadata, or the struct holding it, left out or optional
 		}
 		if len(skip) == 1 && i == skip[0] {
@@ -276,27 +282,11 @@ func (b *directCodecs) structOf(t reflect.Type, skip []int) directEncoder {
 		if c == nil {
 			return nil
 		}
-		df := directField{index: i, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc}
-		if tag == "-" {
-			df.dropped = true
-			fields = append(fields, df)
-			continue
-		}
-		if df.enc = b.build(f.Type); df.enc == nil {
-			return nil
-		}
-		if !(f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct) {
-			for o := range strings.SplitSeq(opts, ",") {
-				switch o {
-				case "string":
-					return nil
-				case "omitempty":
-					df.omitEmpty = f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map
-				case "omitzero":
-					if df.omitZero = isZeroFunc(f.Type); df.omitZero == nil {
-						return nil
-					}
-				}
+		df := directField{index: i, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc,
+			dropped: f.dropped, omitEmpty: f.omitEmpty, omitZero: f.omitZero}
+		if !f.dropped {
+			if df.enc = b.build(f.Type); df.enc == nil {
+				return nil
 			}
 		}
 		fields = append(fields, df)
@@ -384,13 +374,16 @@ func directStringMap(m map[string]string) (map[string]string, bool) {
 	return m, true
 }
 
-// objectDirect is the direct encoder of an object codec's type (nil: none).
+// direct is the direct encoder of an object codec's type (nil: none).
 func (c *objectCodec) direct() directEncoder {
 	c.directOnce.Do(func() {
 		b := directCodecs{
 			plain:    &slabCodecs{done: map[reflect.Type]*valueCodec{}, building: map[reflect.Type]*valueCodec{}},
 			done:     map[reflect.Type]directEncoder{},
 			building: map[reflect.Type]*directEncoder{},
+		}
+		if plainNormaliserOf(c.typ) == nil {
+			return // structOf is not reached through make
 		}
 		enc := b.structOf(c.typ, c.meta)
 		if enc != nil && !b.failed && !b.plain.failed {

@@ -2,6 +2,9 @@ package memory
 
 import (
 	"context"
+	"encoding/pem"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 )
 
@@ -65,5 +69,72 @@ func TestKnownStrings_AreKeptOnceAndReadBack(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal(ctx.Err())
 		}
+	}
+}
+
+// What every issued certificate's Secret carries (cert-manager's
+// annotation keys, its Secret type, PEM block types) is written as a known
+// word, not shared: the Secret's slab holds a handle only for each
+// certificate's DER, and a Get returns it as written.
+func TestKnownStrings_IssuedSecretSharesOnlyItsCertificates(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	rng := rand.New(rand.NewPCG(5, 6))
+	ca := testPEM(rng, "CERTIFICATE", 410)
+	leaf := testPEM(rng, "CERTIFICATE", 590)
+	sec := &secret.Secret{
+		TypeMeta: meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
+		ObjectMeta: meta.ObjectMeta{Namespace: "tenant-a", Name: "shop-tls", Annotations: map[string]string{
+			"cert-manager.io/alt-names": "shop.example", "cert-manager.io/certificate-name": "shop",
+			"cert-manager.io/common-name": "", "cert-manager.io/email-sans": "", "cert-manager.io/ip-sans": "",
+			"cert-manager.io/issuer-group": "cert-manager.io", "cert-manager.io/issuer-kind": "Issuer",
+			"cert-manager.io/issuer-name": "ca", "cert-manager.io/uri-sans": "", "certflow.io/spec-hash": "v2-de87e3ba4998e508"}},
+		Type: secret.TypeTLS,
+		Data: map[string][]byte{
+			secret.TLSCertKey: append(append([]byte{}, leaf...), ca...), secret.CACertKey: ca,
+			secret.TLSKeyKey: testPEM(rng, "EC PRIVATE KEY", 121)},
+	}
+	require.NoError(t, s.Create(ctx, sec))
+	e := s.objects[meta.KindSecret].get(meta.RefOf(sec))
+	var shared []string
+	for _, h := range e.slab.handles() {
+		shared = append(shared, h.Value())
+	}
+	assert.ElementsMatch(t, []string{derOf(t, ca), derOf(t, leaf)}, shared)
+
+	got := &secret.Secret{}
+	require.NoError(t, s.Get(ctx, meta.RefOf(sec), got))
+	assert.Equal(t, sec, got)
+
+	// A block type not listed is kept as before, and read back.
+	odd := testPEM(rng, "X509 CRL", 200)
+	sec.Data["crl.pem"] = odd
+	require.NoError(t, s.Update(ctx, sec))
+	require.NoError(t, s.Get(ctx, meta.RefOf(sec), got))
+	assert.Equal(t, odd, got.Data["crl.pem"])
+}
+
+func testPEM(rng *rand.Rand, typ string, n int) []byte {
+	der := make([]byte, n)
+	for i := range der {
+		der[i] = byte(rng.Uint32())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+func derOf(t *testing.T, p []byte) string {
+	b, _ := pem.Decode(p)
+	require.NotNil(t, b)
+	return string(b.Bytes)
+}
+
+// knownIndex rules out a string by its length with one bit per length
+// below 64: a known string as long as that would never be found.
+func TestKnownStrings_AreShort(t *testing.T) {
+	for _, s := range knownStrings {
+		assert.Less(t, len(s), 64, "%q", s)
+		i, ok := knownIndex(strings.Clone(s))
+		assert.True(t, ok, "%q", s)
+		assert.Equal(t, s, knownStrings[i-2])
 	}
 }

@@ -102,8 +102,13 @@ func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
 	return w.scratch[:n], err == nil
 }
 
-// plain writes s inline or shared, never as a UUID.
+// plain writes s inline or shared, never as a UUID, or as its index when
+// it is one of knownStrings (a block's type).
 func (w *slabWriter) plain(s string, shareFrom int) {
+	if i, ok := knownIndex(s); ok {
+		w.uvarint(i<<2 | tagKnown)
+		return
+	}
 	if len(s) >= shareFrom {
 		w.uvarint(w.share(s)<<2 | tagShared)
 		return
@@ -116,8 +121,11 @@ func (w *slabWriter) plain(s string, shareFrom int) {
 // shared string.
 func (r *slabReader) plain() string {
 	h := r.uvarint()
-	if h&3 == tagShared {
+	switch h & 3 {
+	case tagShared:
 		return r.strs[h>>2].Value()
+	case tagKnown:
+		return knownStrings[h>>2-2]
 	}
 	b := r.raw(int(h >> 2))
 	return unsafe.String(unsafe.SliceData(b), len(b))

@@ -41,8 +41,10 @@ func WithHistory(n int) Option { return func(o *options) { o.history = n } }
 // store before it is cut off with store.ErrCompacted: the history keeps the
 // changes a watcher has still to read up to that many (beyond WithHistory's),
 // so a slow reader loses nothing and no writer ever waits for it. A change
-// held for a lagging watcher costs about 1 KB (the metadata of an issuance's
-// objects), so the default bounds a stuck watcher to about 100 MB. If n <= 0
+// held for a lagging watcher costs 24 bytes, and keeps the version it left
+// alive once replaced or deleted (its entry and slab, ~0.5 KB for an
+// issuance's objects), so the default bounds a stuck watcher to about 50
+// MB. If n <= 0
 // (or the option is absent) DefaultWatchBuffer is used; values below the
 // history's size mean the history's size.
 func WithWatchBuffer(n int) Option { return func(o *options) { o.watchBuffer = n } }
@@ -132,10 +134,10 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	var found []*entry
 	matches := func(e *entry) bool {
 		if len(opts.Labels) == 0 && opts.Owner == nil {
-			return opts.Matches(e.ref, &meta.ObjectMeta{})
+			return opts.Matches(e.ref(), &meta.ObjectMeta{})
 		}
 		m := e.view()
-		return opts.Matches(e.ref, &m)
+		return opts.Matches(e.ref(), &m)
 	}
 	s.mu.RLock()
 	rev := s.rev
@@ -162,19 +164,19 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	s.mu.RUnlock()
 
 	// Entries are immutable: encoding them needs no lock.
-	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref, b.ref) })
+	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref(), b.ref()) })
 	items := make([]store.Raw, 0, len(found))
 	var errs []error
 	for _, e := range found {
 		data, err := e.encoded()
 		if err != nil {
-			errs = append(errs, &store.CorruptError{Ref: e.ref, Err: err})
+			errs = append(errs, &store.CorruptError{Ref: e.ref(), Err: err})
 			continue
 		}
 		if e.isJSON() {
 			data = slices.Clone(data)
 		}
-		items = append(items, store.Raw{Ref: e.ref, ResourceVersion: e.resourceVersion(), Data: data})
+		items = append(items, store.Raw{Ref: e.ref(), ResourceVersion: e.resourceVersion(), Data: data})
 	}
 	return store.ListResult{Items: items, Revision: rev}, errors.Join(errs...)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/certflow/certflow/store"
-	"github.com/certflow/certflow/store/internal/objects"
 )
 
 const (
@@ -54,7 +53,7 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent) {
 	defer close(ch)
 	defer s.dropWatcher(w)
-	var batch []store.WatchEvent
+	var batch []change
 	for {
 		var err error
 		batch, err = s.take(w, batch[:0])
@@ -74,9 +73,8 @@ func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent
 			}
 		}
 		for i := range batch {
-			ev := batch[i]
-			batch[i] = store.WatchEvent{} // the history may forget it now
-			ev.Meta = objects.CloneMeta(&ev.Meta)
+			ev := batch[i].event()
+			batch[i] = change{} // the history may forget it now
 			select {
 			case ch <- ev:
 			case <-ctx.Done():
@@ -88,7 +86,7 @@ func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent
 
 // take appends to batch the next changes for w and moves its cursor past
 // them, or reports that they were forgotten.
-func (s *Store) take(w *watcher, batch []store.WatchEvent) ([]store.WatchEvent, error) {
+func (s *Store) take(w *watcher, batch []change) ([]change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w.next <= s.hist.compacted {

@@ -43,7 +43,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, evMeta, err := newEntry(ref, obj, k)
+	e, err := newEntry(ref, obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -56,7 +56,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	kind.put(e)
 	s.labels.add(e)
 	s.owners.add(e)
-	s.commitLocked(store.Added, e, rev, evMeta)
+	s.commitLocked(store.Added, e, rev)
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, evMeta, err := newEntry(old.ref, obj, k)
+	e, err := newEntry(old.ref(), obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -107,7 +107,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	s.labels.add(e)
 	s.owners.remove(old)
 	s.owners.add(e)
-	s.commitLocked(store.Modified, e, rev, evMeta)
+	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
 
@@ -132,16 +132,16 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	s.objects[ref.Kind].remove(ref)
 	s.labels.remove(old)
 	s.owners.remove(old)
-	s.commitLocked(store.Deleted, old, s.rev+1, old.ownedMeta())
+	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
 }
 
 // commitLocked advances the revision to rev, records the change in the
-// history and wakes every watcher to take it. The event carries m, e's
-// metadata, which nobody changes (watchers copy it).
-func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64, m meta.ObjectMeta) {
+// history and wakes every watcher to take it. The history holds e, the
+// entry the change left (the deleted one for a deletion): entries never
+// change, and a watcher reads its metadata when it takes the change.
+func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
-	ev := store.WatchEvent{Type: typ, Ref: e.ref, Revision: rev, Meta: m}
-	s.hist.add(ev, s.oldestNeededLocked)
+	s.hist.add(change{typ: typ, rev: rev, e: e}, s.oldestNeededLocked)
 	s.wakeLocked()
 }
