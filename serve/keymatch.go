@@ -20,9 +20,23 @@ package serve
 // have 0x40. So is a key with an upper-case letter, which no server name
 // folds to. A table compares those with EqualFolded (nameTable.notPlain).
 //
-// The test reads both strings eight bytes at a time: a word equal to the
-// key's costs what a plain comparison does, and one that differs (in a
-// mixed-case name, most) five operations more, where a fold costs ~12.
+// The test reads both strings eight bytes at a time and needs no fold:
+// in a plain key the bytes with 0x40 set are exactly its letters, which
+// are lower case, so k>>1&caseBits is 0x20 under each letter of a key word
+// k, and a name word x matches it when x with those bits set is k (a
+// letter may differ in case, any other byte must be equal). A word equal
+// to the key's costs one comparison, as in a plain comparison; one that
+// differs (in a mixed-case name, most) three operations and a comparison
+// more. (Testing, after x != k, that the difference is the case bit of
+// letters of x, as before, took ~9 operations and a branch a word, and at
+// 100k names a mixed-case name cost ~0.2–0.3× a map lookup more than the
+// same name in lower case in BenchmarkGetCertificate's throughput mode.
+// The penalty followed the bytes, not their memory: the same strings
+// rewritten in place in the other case swapped it. At 100k the processor
+// overlaps consecutive lookups' cache misses only as far as its window of
+// instructions reaches, so a few more instructions a lookup cost far more
+// than their own time. Dropping the x == k test too, so that every word
+// costs the same, made lower-case names as slow as mixed-case ones.)
 
 // plainKey reports whether key can be compared by equalPlainKey.
 func plainKey(key string) bool {
@@ -44,35 +58,32 @@ func equalPlainKey(key, name string) bool {
 	switch {
 	case n >= 8:
 		for i := 0; i < n-8; i += 8 {
-			if x, k := load8(name, i), load8(key, i); x != k && !caseOnly(x, x^k) {
+			if !matchesPlain(load8(name, i), load8(key, i)) {
 				return false
 			}
 		}
-		x, k := load8(name, n-8), load8(key, n-8) // may overlap the word before
-		return x == k || caseOnly(x, x^k)
+		return matchesPlain(load8(name, n-8), load8(key, n-8)) // may overlap the word before
 	case n >= 4:
-		x := load4(name, 0) | load4(name, n-4)<<32
-		k := load4(key, 0) | load4(key, n-4)<<32
-		return x == k || caseOnly(x, x^k)
+		return matchesPlain(load4(name, 0)|load4(name, n-4)<<32, load4(key, 0)|load4(key, n-4)<<32)
 	}
 	for i := 0; i < n; i++ {
-		if x, k := uint64(name[i]), uint64(key[i]); x != k && !caseOnly(x, x^k) {
+		if !matchesPlain(uint64(name[i]), uint64(key[i])) {
 			return false
 		}
 	}
 	return true
 }
 
-// caseOnly reports whether the bytes of a word x of a name that differ
-// from a plain key's, as d (x^key) says, differ in the case bit alone and
-// have bit 0x40 set: upper-case letters where the key has the lower-case.
-func caseOnly(x, d uint64) bool { return d&^caseBits|d<<1&^x&bit40s == 0 }
+// matchesPlain reports whether a word x of a name, folded, is the word k
+// of a plain key: x may have an upper-case letter where k has the
+// lower-case one, and must equal k elsewhere. Bit 0x40 of each byte of k,
+// shifted onto its case bit, marks k's letters (the bit shifted in from
+// the next byte falls on bit 0x80, which the mask drops).
+func matchesPlain(x, k uint64) bool { return x == k || x|k>>1&caseBits == k }
 
 const (
 	// caseBits is the case bit, 0x20, of each byte of a word.
 	caseBits = 0x2020202020202020
-	// bit40s is the bit 0x40 of each byte of a word.
-	bit40s = 0x4040404040404040
 )
 
 // load8 reads s[i:i+8] as a little-endian word; the compiler merges the
