@@ -98,7 +98,7 @@ type timedSolver struct {
 
 func (s *timedSolver) Present(ctx context.Context, ch solver.Challenge) error {
 	// Wall time, not the Manager's clock: a latency measured, not a decision.
-	start := time.Now()
+	start := time.Now() // wall time: a latency measured, not a decision
 	err := s.inner.Present(ctx, ch)
 	s.observe("present", start, err)
 	return err
