@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/certflow/certflow/meta"
 )
 
 // Control lets the parent hold a replica at chosen points and let it go,
@@ -90,6 +92,20 @@ func (c *Cluster) AwaitClaimHeld(ctx context.Context, i int) (string, error) {
 		return false
 	})
 	return name, err
+}
+
+// AwaitWatchHeld blocks until replica i reports that its held watch holds
+// a change of kind change (store.Deleted, …) of ref: the replica would
+// have learned of it, and has not.
+func (c *Cluster) AwaitWatchHeld(ctx context.Context, i int, ref meta.Ref, change string) error {
+	return c.Await(ctx, func(events []Event) bool {
+		for _, e := range events {
+			if e.Replica == i && e.Type == ReportWatchHeld && e.Ref == ref && e.Change == change {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // control sends op to replica i and waits for its acknowledgement.

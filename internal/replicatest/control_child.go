@@ -82,36 +82,58 @@ func (s *heldStore) matches(name string) bool {
 	return false
 }
 
-// Watch delivers the wrapped Store's changes, each only while the watch is
-// not held: an event read while it is held waits for the release, and so
-// does every event after it (the order is kept).
+// Watch delivers the wrapped Store's changes, in order, each only while
+// the watch is not held: a change read from the wrapped Store while it is
+// held is reported (ReportWatchHeld) and kept, with every change after it,
+// until the release.
 func (s *heldStore) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
 	in, err := s.Store.Watch(ctx, from)
 	if err != nil {
 		return nil, err
 	}
 	out := make(chan store.WatchEvent)
-	go func() {
-		defer close(out)
-		for ev := range in {
-			s.mu.Lock()
-			held := s.watch
-			s.mu.Unlock()
-			if held != nil {
-				select {
-				case <-held:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go s.forward(ctx, in, out)
 	return out, nil
+}
+
+// forward passes in on to out as Watch says, and closes out once in is
+// closed and everything read from it delivered, or ctx ends.
+func (s *heldStore) forward(ctx context.Context, in <-chan store.WatchEvent, out chan<- store.WatchEvent) {
+	defer close(out)
+	var queue []store.WatchEvent
+	for in != nil || len(queue) > 0 {
+		held := s.heldWatch()
+		// Nothing is offered while held: a change read after the hold
+		// began is delivered only after the release.
+		var send chan<- store.WatchEvent
+		var next store.WatchEvent
+		if held == nil && len(queue) > 0 {
+			send, next = out, queue[0]
+		}
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				in = nil
+				continue
+			}
+			queue = append(queue, ev)
+			// Read again: the hold may have begun while this waited.
+			if s.heldWatch() != nil {
+				s.rep.send(Report{Type: ReportWatchHeld, Ref: ev.Ref, Change: string(ev.Type)})
+			}
+		case send <- next:
+			queue = queue[1:]
+		case <-held:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *heldStore) heldWatch() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watch
 }
 
 // apply carries out op; it returns when op is in effect.

@@ -27,6 +27,10 @@ const (
 	// ReportClaimHeld: the claim named Claim waits, held by the replica's
 	// Control, until the parent opens the claims.
 	ReportClaimHeld ReportType = "claimHeld"
+	// ReportWatchHeld: a change of Ref (Change: Added, Modified or
+	// Deleted) reached the replica's watch while the parent held it, and
+	// waits for the release.
+	ReportWatchHeld ReportType = "watchHeld"
 )
 
 // Phase is where an effect is.
@@ -75,6 +79,8 @@ type Report struct {
 	Seq int64 `json:"seq,omitempty"`
 	// ReportClaimHeld: the claim's name.
 	Claim string `json:"claim,omitempty"`
+	// ReportWatchHeld: the kind of change (Ref, above, names the object).
+	Change string `json:"change,omitempty"`
 }
 
 // ChallengeInfo identifies the challenge of an effect.

@@ -74,6 +74,8 @@ func NoCAStepForADeletedCertificate(t *testing.T, cfg Config, step CAStep) {
 	}
 	require.True(t, h.gone(meta.RefOf(h.crt), h.crt.ObjectMeta.UID), "the Store shows the Certificate deleted")
 	require.False(t, h.gone(meta.RefOf(h.order), h.order.ObjectMeta.UID), "and its Order not yet collected")
+	require.NoError(t, h.Cluster.AwaitWatchHeld(ctx, 0, meta.RefOf(h.crt), string(store.Deleted)),
+		"B's watch holds the deletion: B would learn of it, and has not")
 
 	h.stepRefused()
 
@@ -114,6 +116,8 @@ func NoCAStepForADeletedRequest(t *testing.T, cfg Config, step CAStep) {
 	require.NoError(t, err)
 	require.Len(t, reqs.Items, 1)
 	require.NoError(t, cfg.Parent.Delete(ctx, reqs.Items[0].Ref, ""))
+	require.NoError(t, h.Cluster.AwaitWatchHeld(ctx, 0, reqs.Items[0].Ref, string(store.Deleted)),
+		"B's watch holds the deletion: B would learn of it, and has not")
 
 	h.stepRefused()
 
