@@ -42,9 +42,6 @@ func CASteps() []CAStep {
 	}
 }
 
-// caEndpoints are the endpoints of CASteps, counted together.
-var caEndpoints = [...]acmetest.Endpoint{acmetest.EndpointNewOrder, acmetest.EndpointChallenge, acmetest.EndpointFinalize}
-
 // NoCAStepForADeletedCertificate: replica B (the one replica process,
 // cfg.Replicas is ignored) issues a Certificate and is held before step,
 // its watch held too; replica A (a Manager in this process, on cfg.Parent)
@@ -196,8 +193,8 @@ func (h *heldRig) oldPosts() map[string]int {
 // counts are the CA's requests to each endpoint of CASteps.
 func (h *heldRig) counts() map[acmetest.Endpoint]int {
 	out := map[acmetest.Endpoint]int{}
-	for _, e := range caEndpoints {
-		out[e] = h.CA.Requests(e)
+	for _, s := range CASteps() {
+		out[s.Endpoint] = h.CA.Requests(s.Endpoint)
 	}
 	return out
 }
