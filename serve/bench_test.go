@@ -273,7 +273,7 @@ func (s *times) run(dependent bool, hs []*tls.ClientHelloInfo, lookup func(*tls.
 			s.misses++
 		}
 		if i++; dependent {
-			i += int(uintptr(unsafe.Pointer(cert)) >> 63) // user-space addresses have it 0
+			i += int(uint64(uintptr(unsafe.Pointer(cert))) >> 63) // user-space addresses have it 0
 		}
 		if i >= len(hs) {
 			i = 0
