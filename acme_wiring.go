@@ -68,6 +68,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		CSRs:        csrs,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
+	w.goneUnvisited[meta.KindOrder], w.goneUnvisited[meta.KindChallenge] = true, true
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView
 	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.challengeDeps(), challenge.Options{

@@ -337,8 +337,12 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
+		// One that keeps nothing is not visited (forget dropped its queue
+		// state and timer).
 		if ev.Type == store.Deleted {
-			m.queue.Add(ev.Ref)
+			if !m.wiring.goneUnvisited[ev.Ref.Kind] {
+				m.queue.Add(ev.Ref)
+			}
 		} else {
 			m.queue.AddChange(ev.Ref, ev.Meta.ResourceVersion)
 		}

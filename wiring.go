@@ -67,6 +67,13 @@ type wiring struct {
 	// csrs and chains are parsed once for all the reconcilers reading them.
 	csrs   *pki.CSRMemo
 	chains *pki.ChainMemo
+
+	// goneUnvisited holds, per kind, whether its reconciler keeps nothing
+	// in memory per object, so that a deletion delivered by the watch
+	// needs no visit to find the object gone (an issuer's visit forgets
+	// its ACME client; a Challenge's would only read NotFound, once per
+	// issuance).
+	goneUnvisited map[meta.Kind]bool
 }
 
 func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *metrics.Metrics) (*wiring, error) {
@@ -112,6 +119,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	}}
 	w.ownerViews = map[meta.Kind]reconcile.OwnerView{meta.KindCertificateRequest: request.CertificateView}
 	w.settled = map[meta.Kind]func(store.Raw) bool{meta.KindCertificateRequest: request.FinalListed}
+	w.goneUnvisited = map[meta.Kind]bool{meta.KindCertificateRequest: true}
 	w.miss = newChallengeMiss(deps.Store, deps.Clock, newMissGate(deps.Clock, cfg.ACME.SelfCheckTimeout), w.putChallenge, w.cache.DeleteChallengeAt)
 	if err := w.wireACME(issuers, retryAfter, cfg, enqueue, csrs); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package challenge_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -220,19 +221,22 @@ func TestUnchangedAuthorizationPollWritesNothing(t *testing.T) {
 
 // The intent is on record, the CA shows the challenge pending (no accept
 // reached it), and the owner chain is gone in the Store: the resumed accept
-// drops the intent instead of accepting for nobody. The accept decided
-// next is refused before it starts (ForOwners), with the error that has
-// the Manager collect what the gone owner owned.
+// drops the intent instead of accepting for nobody, and the visit ends once
+// that is stored, with the error that has the Manager collect what the gone
+// owner owned. One write: no fresh accept intent is stored only for the
+// owner check to refuse it.
 func TestResumedAcceptForAGoneOwnerDropsTheIntent(t *testing.T) {
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, Accepting: true, State: challenge.StatePending})
 	var asked int
 	var writes []challenge.Status
-	log := &statusLog{Store: storecount.New(f.st), mu: &sync.Mutex{}, log: &writes}
+	counted := storecount.New(f.st)
+	log := &statusLog{Store: counted, mu: &sync.Mutex{}, log: &writes}
+	owner := meta.Ref{Kind: meta.KindOrder, Namespace: "default", Name: "o1"}
 	r := challenge.NewReconciler(reconcile.Deps{Store: log, Clock: f.clk, Owner: "b",
 		Owners: func(context.Context, meta.Object) error {
 			asked++
-			return &reconcile.OwnerGoneError{}
+			return &reconcile.OwnerGoneError{Owner: owner, Of: f.ref}
 		}}, challenge.Options{
 		OrderState: order.OwnerState,
 		Clients:    f.ca,
@@ -243,8 +247,15 @@ func TestResumedAcceptForAGoneOwnerDropsTheIntent(t *testing.T) {
 	assert.Zero(t, accepts, "no accept for a gone owner")
 	assert.Equal(t, 1, reads, "whether an earlier accept reached the CA is read first")
 	require.ErrorIs(t, err, reconcile.ErrOwnerGone)
-	assert.Positive(t, asked, "the owners were asked")
-	require.NotEmpty(t, writes)
+	gone, ok := errors.AsType[*reconcile.OwnerGoneError](err)
+	require.True(t, ok)
+	assert.Equal(t, owner, gone.Owner, "the owner found gone is named, for the Manager to collect")
+	assert.Equal(t, 1, asked, "the owners were asked once")
+	require.Len(t, writes, 1, "one write: the dropped intent, no fresh one")
 	assert.False(t, writes[0].Accepting, "the resumed accept's outcome drops the intent")
 	assert.False(t, writes[0].Accepted)
+	assert.EqualValues(t, 1, counted.Counts().Of(storecount.Update), "no other update")
+	assert.EqualValues(t, 0, counted.Counts().Of(storecount.Create)+counted.Counts().Of(storecount.Delete), "nothing else written")
+	stored := f.get(ctx, t)
+	assert.False(t, stored.Status.Accepting, "the Store holds the dropped intent")
 }

@@ -20,6 +20,10 @@ type outcome struct {
 	ch     *Challenge
 	now    time.Time
 	events *[]reconcile.Event
+	// gone is set by a step that found the owner chain broken itself (a
+	// resumed accept) and recorded what that means for the Challenge: the
+	// visit ends with it once that outcome is stored.
+	gone *error
 }
 
 func (o outcome) event(typ meta.EventType, reason meta.Reason, msg string) {
@@ -41,8 +45,8 @@ func (o outcome) notBefore(d time.Duration) {
 
 // bind returns the I/O that performs step for the challenge ch (the plan's
 // object) loaded as l.
-func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.Event) func(context.Context) error {
-	out := func() outcome { return outcome{ch: ch, now: r.deps.Clock.Now(), events: events} }
+func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.Event, gone *error) func(context.Context) error {
+	out := func() outcome { return outcome{ch: ch, now: r.deps.Clock.Now(), events: events, gone: gone} }
 	switch s {
 	case stepRecordName:
 		return func(ctx context.Context) error { return r.recordName(ctx, l, out()) }
@@ -176,13 +180,20 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 			if r.alreadyAccepted(o, authz) {
 				return nil
 			}
-			if gone, err := r.ownerGone(ctx, ch); err != nil || gone {
-				// No accept reached the CA, and none is wanted now: drop
-				// the intent, so the challenge is abandoned or decided again.
-				if gone {
-					ch.Status.Accepting = false
+			if err := r.ownersStand(ctx, ch); err != nil {
+				if !errors.Is(err, reconcile.ErrOwnerGone) {
+					return err
 				}
-				return err
+				// No accept reached the CA, and none is wanted now: the
+				// intent is dropped, so the orphan cleans up and is
+				// collected instead of reading the authorization again on
+				// every visit. The visit ends once that is stored, with
+				// err (the Manager collects what the gone owner owned):
+				// deciding on, it would store a fresh intent only for the
+				// owner check to refuse the accept.
+				ch.Status.Accepting = false
+				*o.gone = err
+				return nil
 			}
 		}
 		answer, err := cl.Accept(acmeproto.WithAction(ctx, acmeproto.ActionAcceptChallenge), &acme.Challenge{URI: ch.Spec.URL})
@@ -470,16 +481,13 @@ func (r *Reconciler) slot(l loaded) (func(), time.Time, bool) {
 	return r.opts.Accounts.Slot(l.issuer, ref.String(), wake)
 }
 
-// ownerGone reports whether the owner chain of ch is broken in the Store
-// as it is now (reconcile.Deps.Owners), for a step deciding by itself
-// whether to ask the CA.
-func (r *Reconciler) ownerGone(ctx context.Context, ch *Challenge) (bool, error) {
+// ownersStand asks whether the owner chain of ch stands in the Store as it
+// is now (reconcile.Deps.Owners), for a step deciding by itself whether to
+// ask the CA: nil when it does or nobody can tell, an error wrapping
+// reconcile.ErrOwnerGone when it is broken.
+func (r *Reconciler) ownersStand(ctx context.Context, ch *Challenge) error {
 	if r.deps.Owners == nil {
-		return false, nil
+		return nil
 	}
-	err := r.deps.Owners(ctx, ch)
-	if errors.Is(err, reconcile.ErrOwnerGone) {
-		return true, nil
-	}
-	return false, err
+	return r.deps.Owners(ctx, ch)
 }

@@ -74,11 +74,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	var events []reconcile.Event
 	// held is the Challenge holding a deferred outcome not stored yet.
 	var held *Challenge
+	// gone is the owner a step found gone (outcome.gone).
+	var gone error
 	for i := 0; ; i++ {
 		p := decide(s.snapshot, r.opts)
 		ch := p.Object.(*Challenge)
 		if p.Effect != nil {
-			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events)
+			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events, &gone)
 		}
 		// A deferred outcome (a passed self-check: Next is now; an
 		// unchanged authorization: Next is the next look; a final one
@@ -104,6 +106,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			events, held = events[:0], nil
 		} else {
 			held = ch
+		}
+		if gone != nil {
+			return time.Time{}, gone
 		}
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
 			return next, nil

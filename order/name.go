@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 )
 
 // Name returns the deterministic name of the Order for a request with this
@@ -13,14 +14,34 @@ import (
 // under the same name (a retry after a failure, whose CSR may be
 // byte-identical because RSA and Ed25519 signatures are deterministic), gets
 // a new Order.
+//
+// The JSON is hashed as it is encoded (json.Marshal's bytes, without a
+// copy of them or of the CSR they hold): a request's visits name its Order
+// on every look.
 func Name(requestName, requestUID string, spec Spec) string {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		// Spec holds only strings, byte slices and a Duration, which always
-		// encode; keep the name deterministic anyway.
-		b = nil
+	h := sha256.New()
+	h.Write([]byte(requestUID))
+	h.Write([]byte{0})
+	// Spec holds only strings, byte slices and a Duration, which always
+	// encode; an error would leave the hash of the UID alone, as nil JSON
+	// did before.
+	_ = json.NewEncoder(jsonHasher{h}).Encode(spec)
+	var sum [sha256.Size]byte
+	return requestName + "-" + hex.EncodeToString(h.Sum(sum[:0])[:5])
+}
+
+// jsonHasher hashes what a json.Encoder writes, but for the newline it
+// ends each value with: Encode writes a value and its newline in one call,
+// so the bytes hashed are json.Marshal's.
+type jsonHasher struct{ h hash.Hash }
+
+func (w jsonHasher) Write(b []byte) (int, error) {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		w.h.Write(b[:n-1])
+	} else {
+		w.h.Write(b)
 	}
-	return requestName + "-" + shortHash(append([]byte(requestUID+"\x00"), b...))
+	return len(b), nil
 }
 
 // challengeName is "<order>-<hash of authorization URL and challenge type>".

@@ -30,6 +30,10 @@ type Snapshot struct {
 	// its signature checked), so an approved request's visit parses it
 	// once; nil, decide parses it.
 	csr *x509.CertificateRequest
+	// orderName, if set, is the name of the request's Order as the loader
+	// derived it from the request's spec (order.Name), so a visit hashes
+	// the spec once; empty, decide derives it.
+	orderName string
 	// csrs, if set, parses and verifies CSRs once (pki.CSRMemo); nil,
 	// every time.
 	csrs *pki.CSRMemo

@@ -35,7 +35,10 @@ func decideACME(d *decision, req *CertificateRequest, csr *x509.CertificateReque
 		fail(&d.plan, req, ReasonFailed, ReasonFailed, "Failed to build order: "+err.Error(), now)
 		return
 	}
-	name := order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)
+	name := s.orderName
+	if name == "" {
+		name = order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)
+	}
 	o := s.Order
 	if o == nil {
 		d.plan.Create = append(d.plan.Create, &order.Order{

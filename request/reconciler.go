@@ -225,7 +225,8 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 		return s, nil // decide fails the request
 	}
 	o := &order.Order{}
-	oref := meta.Ref{Kind: meta.KindOrder, Namespace: req.ObjectMeta.Namespace, Name: order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)}
+	s.orderName = order.Name(req.ObjectMeta.Name, req.ObjectMeta.UID, spec)
+	oref := meta.Ref{Kind: meta.KindOrder, Namespace: req.ObjectMeta.Namespace, Name: s.orderName}
 	switch err := r.deps.Store.Get(ctx, oref, o); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:

@@ -53,6 +53,9 @@ type ChildConfig struct {
 	// OnDemand, if set, turns on the Manager's on-demand issuance, which
 	// the replica's TLS listener answers.
 	OnDemand *OnDemand `json:"onDemand,omitempty"`
+	// Control, if set, lets the parent hold the replica's watch and claims
+	// (Cluster.HoldWatch, Cluster.OpenClaims). If nil, commands are refused.
+	Control *Control `json:"control,omitempty"`
 }
 
 // OnDemand is the on-demand issuance of a replica (certflow.OnDemandConfig).
@@ -109,7 +112,8 @@ type Opener func(ctx context.Context, cfg ChildConfig) (st store.Store, close fu
 
 // Child runs a replica and exits when this process was started as one by
 // a Cluster (EnvChild is set); otherwise it returns at once. Call it first
-// thing in main or TestMain. The replica runs until its stdin closes.
+// thing in main or TestMain. The replica runs until its stdin closes; the
+// lines written to it are the parent's commands (Control).
 func Child(open Opener) {
 	path := os.Getenv(EnvChild)
 	if path == "" {
@@ -137,11 +141,6 @@ func runChild(path string, open Opener) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The parent closes stdin to stop the replica, and so does its death.
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		cancel()
-	}()
 
 	st, closeStore, err := open(ctx, cfg)
 	if err != nil {
@@ -150,6 +149,16 @@ func runChild(path string, open Opener) error {
 	defer closeStore()
 
 	rep := newReporter(os.Stdout)
+	var held *heldStore
+	if cfg.Control != nil {
+		held = newHeldStore(st, cfg.Control, rep)
+		st = held
+	}
+	// The parent closes stdin to stop the replica, and so does its death.
+	go func() {
+		serveCommands(os.Stdin, held, rep)
+		cancel()
+	}()
 	httpL, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,6 +51,9 @@ type Options struct {
 	// StopTimeout bounds a graceful stop before the replica is killed. If
 	// zero, 30 seconds.
 	StopTimeout time.Duration
+	// Control, if set, returns the Control of replica i (nil: none), which
+	// lets the test hold that replica's watch and claims.
+	Control func(i int) *Control
 }
 
 // Cluster is a set of replica processes and everything they reported.
@@ -61,6 +65,8 @@ type Cluster struct {
 	changed  chan struct{} // closed and replaced on every event or exit
 	events   []Event
 	replicas []*Replica
+
+	seq atomic.Int64 // numbers the commands sent to replicas
 }
 
 // Replica is one replica process.
@@ -71,10 +77,11 @@ type Replica struct {
 	// Stderr holds what the process wrote to stderr (its log).
 	Stderr *Buffer
 
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	exited chan struct{}
-	err    error // set before exited is closed
+	cmd     *exec.Cmd
+	stdinMu sync.Mutex // one command line at a time
+	stdin   io.WriteCloser
+	exited  chan struct{}
+	err     error // set before exited is closed
 }
 
 // Start starts opts.Replicas replicas and returns once every one reported
@@ -129,6 +136,9 @@ func (c *Cluster) launch(ctx context.Context, i int) (func() error, error) {
 		Index: i, Store: c.opts.Store(i), Manifest: c.manifest,
 		Workers: c.opts.Workers, ShareWork: c.opts.ShareWork, LogLevel: c.opts.LogLevel,
 		OnDemand: c.opts.OnDemand,
+	}
+	if c.opts.Control != nil {
+		cfg.Control = c.opts.Control(i)
 	}
 	if c.opts.CA != nil {
 		cfg.CAPEM = string(c.opts.CA.TLSCertPEM())
@@ -278,6 +288,14 @@ func (c *Cluster) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// send writes line (one command) to the replica's stdin.
+func (r *Replica) send(line []byte) error {
+	r.stdinMu.Lock()
+	defer r.stdinMu.Unlock()
+	_, err := r.stdin.Write(line)
+	return err
 }
 
 // Exited is closed when the process has exited.

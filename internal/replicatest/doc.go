@@ -20,4 +20,10 @@
 // Replicas report over their stdout as JSON lines (Report): the effects
 // they take, with the moment the claimed step starts, and every ACME
 // request they send, so a test can tell which replica did what.
+//
+// A replica started with a Control takes commands over its stdin, one JSON
+// line each, acknowledged over its stdout once in effect: the parent can
+// hold its watch (Cluster.HoldWatch, ReleaseWatch) and the claims the
+// Control names (Cluster.OpenClaims, AwaitClaimHeld), to give one replica a
+// stale view of the Store while another changes it, with no sleeps.
 package replicatest

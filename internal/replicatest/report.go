@@ -21,6 +21,16 @@ const (
 	ReportEffect ReportType = "effect"
 	// ReportACME is one POST the replica is sending to the ACME server.
 	ReportACME ReportType = "acme"
+	// ReportAck acknowledges the parent's command Seq once it is in
+	// effect (Control); Err says why it is not.
+	ReportAck ReportType = "ack"
+	// ReportClaimHeld: the claim named Claim waits, held by the replica's
+	// Control, until the parent opens the claims.
+	ReportClaimHeld ReportType = "claimHeld"
+	// ReportWatchHeld: a change of Ref (Change: Added, Modified or
+	// Deleted) reached the replica's watch while the parent held it, and
+	// waits for the release.
+	ReportWatchHeld ReportType = "watchHeld"
 )
 
 // Phase is where an effect is.
@@ -64,6 +74,13 @@ type Report struct {
 	// POST-as-GET read has none).
 	Path    string `json:"path,omitempty"`
 	Payload bool   `json:"payload,omitempty"`
+
+	// ReportAck: the command acknowledged (Err, above, if it failed).
+	Seq int64 `json:"seq,omitempty"`
+	// ReportClaimHeld: the claim's name.
+	Claim string `json:"claim,omitempty"`
+	// ReportWatchHeld: the kind of change (Ref, above, names the object).
+	Change string `json:"change,omitempty"`
 }
 
 // ChallengeInfo identifies the challenge of an effect.

@@ -59,6 +59,8 @@ type Config struct {
 	ShareWork bool
 	// OnDemand, if set, turns on each Manager's on-demand issuance.
 	OnDemand *replicatest.OnDemand
+	// Control, if set, returns the Control of replica i (nil: none).
+	Control func(i int) *replicatest.Control
 }
 
 // Rig is a CA, its Front and a Cluster of replicas sharing one Store.
@@ -94,6 +96,7 @@ func Start(t testing.TB, ctx context.Context, cfg Config) *Rig {
 		Workers:   cfg.Workers,
 		ShareWork: cfg.ShareWork,
 		OnDemand:  cfg.OnDemand,
+		Control:   cfg.Control,
 	})
 	require.NoError(t, err)
 	r := &Rig{T: t, Ctx: ctx, CA: srv, Front: front, Cluster: cluster, Store: cfg.Parent}
