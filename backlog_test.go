@@ -1,12 +1,16 @@
 package certflow
 
 import (
+	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -23,4 +27,55 @@ func TestBacklogCountsUnfinishedWork(t *testing.T) {
 	m.queue.Add(ref)
 	assert.Equal(t, Backlog{Queued: 1, Events: 1}, m.Backlog())
 	assert.False(t, m.Backlog().Idle())
+}
+
+// heldList is a Store whose full list waits until released, as a large or
+// starved one does.
+type heldList struct {
+	store.Store
+	listing chan struct{} // closed when the full list is asked for
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *heldList) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if opts.Kind == "" && opts.Namespace == "" && len(opts.Labels) == 0 && opts.Owner == nil {
+		h.once.Do(func() { close(h.listing) })
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return store.ListResult{}, ctx.Err()
+		}
+	}
+	return h.Store.List(ctx, opts)
+}
+
+// A Manager whose Run is still listing the Store owes the visits the list
+// will queue: its Backlog is not Idle then, though nothing is queued yet
+// (cmd/scale took such a Manager for quiet and saw it read afterwards).
+func TestBacklogIsNotIdleWhileRunLists(t *testing.T) {
+	st := &heldList{Store: memory.New(), listing: make(chan struct{}), release: make(chan struct{})}
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	select {
+	case <-st.listing:
+	case err := <-done:
+		t.Fatalf("Run ended before listing: %v", err)
+	}
+	b := m.Backlog()
+	assert.Equal(t, Backlog{Listing: true}, b)
+	assert.False(t, b.Idle(), "a Manager still listing has not caught up")
+
+	close(st.release)
+	require.Eventually(t, func() bool { return m.Backlog().Idle() }, time.Minute, time.Millisecond,
+		"an empty Store leaves nothing to do once listed")
+	assert.False(t, m.Backlog().Listing)
 }

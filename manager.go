@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/internal/events"
@@ -54,6 +55,8 @@ type Manager struct {
 	// atOnce counts the rounds an object ended still due at once, so one
 	// that keeps asking backs off (atonce.go).
 	atOnce atOnceRounds
+	// listing counts the resyncs under way, for Backlog.
+	listing atomic.Int32
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -155,6 +158,8 @@ func (m *Manager) Run(ctx context.Context) error {
 // resync lists every object, queues the reconciled ones, refreshes the
 // serving cache and returns the revision to watch from.
 func (m *Manager) resync(ctx context.Context) (uint64, error) {
+	m.listing.Add(1)
+	defer m.listing.Add(-1)
 	m.wiring.preloadServing(ctx)
 	if m.listedOnce {
 		// A re-list follows changes no watch delivered, so nothing forgot
