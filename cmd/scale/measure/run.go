@@ -178,11 +178,11 @@ func servedNames(r *running, n int) int {
 }
 
 // workUntilQuiet waits until the Manager has no backlog (nothing queued,
-// reconciling or waiting to be stored: a process starved of CPU can look
-// quiet while it still owes writes) and made no Store call and the process
-// used under 5% of a core for quiet, and returns how long after
-// since that spell began (the work's end), and the calls made since the
-// reading before.
+// reconciling, waiting to be stored, or still to be queued by the list Run
+// starts with: a process starved of CPU can look quiet while it still owes
+// that work) and made no Store call and the process used under 5% of a core
+// for quiet, and returns how long after since that spell began (the work's
+// end), and the calls made since the reading before.
 func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since time.Time, before storecount.Counts) (time.Duration, storecount.Counts) {
 	const step = 100 * time.Millisecond
 	type sample struct {
