@@ -337,10 +337,14 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).
-		// One that keeps nothing is not visited (forget dropped its queue
-		// state and timer).
+		// One that keeps nothing is not visited (forget dropped its timer
+		// and counts), unless a visit of it is in flight: that one may
+		// schedule a timer or count a retry as it ends, so it is redone
+		// and the redo, finding it gone, clears them.
 		if ev.Type == store.Deleted {
-			if !m.wiring.goneUnvisited[ev.Ref.Kind] {
+			if m.wiring.goneUnvisited[ev.Ref.Kind] {
+				m.queue.RedoIfActive(ev.Ref)
+			} else {
 				m.queue.Add(ev.Ref)
 			}
 		} else {
