@@ -52,3 +52,21 @@ func (m *ChainMemo) Parse(data []byte) ([]*x509.Certificate, error) {
 
 // Parsed returns how many chains the memo parsed.
 func (m *ChainMemo) Parsed() int64 { return m.parsed.Load() }
+
+// Forget drops the chain data, once nothing is left to decide on it: the
+// memo holds the issuances in flight, not every chain issued.
+func (m *ChainMemo) Forget(data []byte) {
+	if m == nil || len(data) == 0 {
+		return
+	}
+	m.mu.Lock()
+	delete(m.m, string(data))
+	m.mu.Unlock()
+}
+
+// Len returns how many chains the memo holds.
+func (m *ChainMemo) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m)
+}
