@@ -223,7 +223,35 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 		}
 		fmt.Fprintf(&sb, "\n")
 	}
+	printHops(&sb, name, runs, tot)
 	fmt.Print(sb.String())
+}
+
+// printHops prints, over the runs after the first, the median time from
+// the start (Apply) to the first decision, and the median dead time: the
+// part of a run in which no reconcile and no ACME request was in progress
+// (the hand-offs between visits, and the waits each asked for).
+func printHops(sb *strings.Builder, name string, runs [][]tlEvent, tot []time.Duration) {
+	var first, dead []time.Duration
+	for r, evs := range runs {
+		if r == 0 || len(evs) == 0 {
+			continue
+		}
+		first = append(first, evs[0].begin)
+		var busy, reach time.Duration
+		for _, e := range evs { // sorted by begin
+			if e.end <= reach {
+				continue
+			}
+			busy += e.end - max(e.begin, reach)
+			reach = e.end
+		}
+		dead = append(dead, tot[r]-busy)
+	}
+	if len(first) > 0 {
+		fmt.Fprintf(sb, "%s hops (median ms over %d runs): start→first event %.2f | dead time %.2f\n",
+			name, len(first), ms(median(first)), ms(median(dead)))
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"crypto/tls"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 
@@ -63,9 +64,11 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	// wildcard name ~15 instructions of its ~550. A name the sketch says
 	// is no key skips it (sketch.go).
 	t := ix.exact.Load()
-	var sk uint64 // sketchOf, written out: the call would cost what it saves
-	if n := len(name); n >= 8 {
-		sk = sketchMix(t.sketch.seed, n, load8(name, 0), load8(name, (n-8)/2), load8(name, n-8))
+	var sk, first uint64 // sketchOf, written out: the call would cost what it saves
+	n := len(name)
+	if n >= 8 {
+		first = load8(name, 0)
+		sk = sketchMix(t.sketch.seed, n, first, load8(name, (n-8)/2), load8(name, n-8))
 	} else {
 		sk = sketchShort(t.sketch.seed, name)
 	}
@@ -74,11 +77,30 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 			return cert
 		}
 	}
-	if i := dnsname.IndexDot(name); i > 0 { // ".b.c" has no label for "*" to stand for
+	// The first label is most often shorter than eight bytes: its dot is
+	// then found in the word the sketch read, with no call to IndexDot.
+	i := dotInWord(first)
+	if n < 8 || i < 0 {
+		i = dnsname.IndexDot(name)
+	}
+	if i > 0 { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
 		return ix.wild.Load().find(wildHash(ix.seed, parent), parent)
 	}
 	return nil
+}
+
+// dotInWord returns the index of the first '.' among the eight bytes of w
+// (a little-endian word of a name), or -1.
+func dotInWord(w uint64) int {
+	const dots = 0x2e2e2e2e2e2e2e2e
+	x := w ^ dots
+	// The lowest byte flagged is exactly the first zero byte of x; bytes
+	// above it may be flagged wrongly, and are not looked at.
+	if m := (x - lowBits) &^ x & highBits; m != 0 {
+		return bits.TrailingZeros64(m) / 8
+	}
+	return -1
 }
 
 // lookupExact finds the certificate for name (any ASCII case) without

@@ -55,6 +55,14 @@ func FuzzLookupMatchesReference(f *testing.F) {
 		{"*.", "a.."},
 		{"www.shop.example,*.shop.example", "WWW.shop.example."},
 		{"abcdefgh.example", "ABCDEFGH.EXAMPLE"},
+		// lookup finds a dot in the first eight bytes in the sketch's word,
+		// and calls IndexDot for a name shorter or a first label longer.
+		{"*.b.c,a.b.c", "A.B.c"},
+		{"*.b.c", "x.B.c"},
+		{"*.example", "abcdefg.Example"},
+		{"*.example", "abcdefgh.Example"},
+		{"*.shop.example", "ABCDEFGHIJ.Shop.example"},
+		{"*.example", "abcdefghijklmnop"},
 		{strings.Repeat("a", 200) + ".example", strings.Repeat("A", 200) + ".example"},
 	} {
 		f.Add(seed[0], seed[1])

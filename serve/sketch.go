@@ -10,11 +10,11 @@ import (
 // (issue 11), and the probe's control word is one more cache line. The
 // exact table therefore keeps a sketch of its keys, a Bloom filter that
 // sets two bits a key in one word (blocked, so a lookup loads one word),
-// four bits a slot: 8–24 bits a key, as a table is a half to a sixth full,
-// so ~5% to ~0.6% false positives (two bits a slot passed ~15% to ~3%:
-// each wildcard name passed pays the exact hash and probe it is meant to
-// skip, and at 100k names the sketch, 128 KiB, still sits in a near cache
-// beside the table's 6 MiB). A lookup that finds its bits clear skips
+// eight bits a slot: 9–24 bits a key, as a table is seven eighths to a
+// third full, so ~4% to ~0.6% false positives (two bits a slot passed ~15%
+// to ~3%: each wildcard name passed pays the exact hash and probe it is
+// meant to skip, and at 100k names the sketch, 128 KiB, still sits in a
+// near cache beside the table's 3 MiB). A lookup that finds its bits clear skips
 // the exact table; one that finds them set probes it as before.
 //
 // The sketch's hash is not the table's: it reads three words of the name,
@@ -32,9 +32,9 @@ import (
 // reader that can find a key finds its bits; a tombstone keeps its bits
 // until a rebuild starts a fresh sketch.
 
-// sketchSlotsPerWord is how many slots share one word of the sketch: four
+// sketchSlotsPerWord is how many slots share one word of the sketch: eight
 // bits a slot.
-const sketchSlotsPerWord = 16
+const sketchSlotsPerWord = 8
 
 // sketchK is an odd constant with well-spread bits (wyhash's), which the
 // position-XOR of the name is multiplied by.

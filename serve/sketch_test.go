@@ -81,9 +81,9 @@ func TestLookupFindsExactNamesPastTheSketch(t *testing.T) {
 }
 
 // TestSketchPassesFewNonKeys checks the sketch is worth asking: of names
-// that are not keys, most find their bits clear (a table is at most half
-// full, so the sketch has at least 8 bits a key; two bits a key then pass
-// at most ~5%, bounded here at 10%).
+// that are not keys, most find their bits clear (a table is at most seven
+// eighths full, so the sketch has at least 9 bits a key; two bits a key
+// then pass at most ~4%, bounded here at 10%).
 func TestSketchPassesFewNonKeys(t *testing.T) {
 	var entries []*certEntry
 	for i := range 5000 {

@@ -114,18 +114,41 @@ func newNameTable(slots int, sketched bool, sketchSeed uint64) *nameTable {
 // find returns the certificate served for name, in any ASCII case, whose
 // folded form hashes to h. It takes no lock and allocates nothing.
 func (t *nameTable) find(h uint64, name string) *tls.Certificate {
-	tag := tagOf(h)
+	tag, n := tagOf(h), len(name)
 	for g := h & t.groupMask; ; g = (g + 1) & t.groupMask {
 		ctrl := t.ctrl[g].Load()
+	candidates:
 		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
 			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
+			key := s.key
 			// notPlain is read after the control byte, which was stored
 			// after it, so a key that is not plain is never compared as if
 			// it were.
-			if plain := !t.notPlain.Load(); plain && equalPlainKey(s.key, name) ||
-				!plain && dnsname.EqualFolded(s.key, name) {
-				return s.cert.Load()
+			switch {
+			case len(key) != n:
+				continue
+			case t.notPlain.Load():
+				if !dnsname.EqualFolded(key, name) {
+					continue
+				}
+			case n < 8:
+				if !equalPlainKey(key, name) {
+					continue
+				}
+			default:
+				// equalPlainKey's words, written out: a call here makes
+				// find keep its own registers on the stack around it,
+				// ~25 instructions a hit (docs/serving.md).
+				for i := 0; i < n-8; i += 8 {
+					if !matchesPlain(load8(name, i), load8(key, i)) {
+						continue candidates
+					}
+				}
+				if !matchesPlain(load8(name, n-8), load8(key, n-8)) {
+					continue
+				}
 			}
+			return s.cert.Load()
 		}
 		if empties(ctrl) != 0 {
 			return nil
@@ -204,13 +227,16 @@ func (l *liveTable) Load() *nameTable { return l.cur.Load() }
 
 // claim adds c to the claims of key, adding key (serving nothing until
 // elect) if it is new. It may rebuild the table first, to keep it at most
-// half full.
+// seven eighths full (keys and tombstones), as Go's own maps are: a probe
+// reads a group's eight control bytes at once, so a dense table costs a
+// hit nothing more, and half the memory of one kept at most half full is
+// half the cache lines and pages a lookup among 100k names can miss in.
 func (l *liveTable) claim(key string, c *certEntry) {
 	h := l.hash(key)
 	t := l.cur.Load()
 	i, found := t.probe(h, key)
 	if !found {
-		if 2*(t.used+1) > len(t.slots) {
+		if 8*(t.used+1) > 7*len(t.slots) {
 			t = l.rebuild(t.used - t.dead + 1)
 			i, _ = t.probe(h, key)
 		}
@@ -273,8 +299,8 @@ func (l *liveTable) elect(key string) {
 
 // tidy rebuilds the table when tombstones fill a quarter of it (they
 // lengthen probes) or when it is less than a twelfth full (it shrank, and
-// gives its memory back). A rebuild leaves a table more than a sixth and at
-// most a third full with no tombstone, so either takes Θ(size) deletes
+// gives its memory back). A rebuild leaves a table more than a third and at
+// most two thirds full with no tombstone, so either takes Θ(size) deletes
 // since, which pay for its O(size).
 func (l *liveTable) tidy() {
 	t := l.cur.Load()
@@ -285,12 +311,12 @@ func (l *liveTable) tidy() {
 }
 
 // rebuild copies the keys that are not tombstones, with what they serve
-// and their claims, into a new table with room for want keys at most a
-// third full, publishes it and returns it. A reader still on the old table
+// and their claims, into a new table with room for want keys at most two
+// thirds full, publishes it and returns it. A reader still on the old table
 // gets what was served when it was replaced.
 func (l *liveTable) rebuild(want int) *nameTable {
 	size := minTableSlots
-	for size < 3*want {
+	for 2*size < 3*want {
 		size *= 2
 	}
 	old, t := l.cur.Load(), newNameTable(size, l.sketched, l.sketchSeed)
