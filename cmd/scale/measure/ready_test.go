@@ -41,8 +41,9 @@ func TestReadinessHoldsNoStatePerCertificate(t *testing.T) {
 	default:
 		t.Fatal("every Certificate Ready, but the tracker does not say so")
 	}
-	// The bitset: n/8 bytes. A map entry a Certificate costs ~70 bytes or more.
-	assert.Less(t, grew, int64(8*n), "the tracker grew %d bytes for %d Certificates", grew, n)
+	// The bitset: n/8 bytes. A map entry a Certificate costs ~65 bytes and
+	// more (and held the decoded object's strings).
+	assert.Less(t, grew, int64(16*n), "the tracker grew %d bytes for %d Certificates", grew, n)
 }
 
 // A Certificate seen Ready while its name is not served is counted as
