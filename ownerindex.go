@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"iter"
 	"slices"
 	"sync"
 
@@ -28,8 +29,11 @@ type ownerIndex struct {
 	// ids interns every object that owns or is owned, with its node.
 	ids refTable[ownerNode]
 	// edges[0] is unused, so that 0 ends a list; freeEdges are reusable.
+	// An object with one owner has no edge: its node names the owner
+	// (ownerNode.owners) and sibling[id] links it on the owner's children.
 	edges     []ownerEdge
 	freeEdges []int32
+	sibling   []int32
 	// deleted is the revision each recently deleted object was deleted
 	// at; deletions lists them oldest first, to forget the oldest.
 	deleted   map[meta.Ref]uint64
@@ -47,7 +51,11 @@ type ownerNode struct {
 	// zero if unknown (and once it has no owners).
 	// Its top bit (presentBit) is not part of it: see present.
 	created uint64
-	// owners and children are the first edges of its two lists.
+	// owners is the first edge of its owners, or for an object with one
+	// owner -(owner's id+1), without an edge (most objects: 4 bytes in
+	// sibling instead of a 16-byte edge). children is the first link of
+	// its children: an edge (> 0), or -(child's id+1) for a child with
+	// only this owner, whose next link is sibling[child]; 0 ends a list.
 	owners, children int32
 }
 
@@ -100,10 +108,56 @@ func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
 		return nil
 	}
 	var owners []meta.Ref
-	for e := x.ids.at(id).owners; e != 0; e = x.edges[e].nextOwner {
-		owners = append(owners, x.ids.ref(x.edges[e].owner))
+	for o := range x.ownerIDsLocked(id) {
+		owners = append(owners, x.ids.ref(o))
 	}
 	return owners
+}
+
+// ownerIDsLocked yields the ids of id's owners, in order.
+func (x *ownerIndex) ownerIDsLocked(id int32) iter.Seq[int32] {
+	return func(yield func(int32) bool) {
+		e := x.ids.at(id).owners
+		if e < 0 {
+			yield(-e - 1)
+			return
+		}
+		for ; e != 0; e = x.edges[e].nextOwner {
+			if !yield(x.edges[e].owner) {
+				return
+			}
+		}
+	}
+}
+
+// childLocked returns the child link l names and the link after it.
+func (x *ownerIndex) childLocked(l int32) (child, next int32) {
+	if l > 0 {
+		return x.edges[l].child, x.edges[l].nextChild
+	}
+	return -l - 1, x.sibling[-l-1]
+}
+
+// unthreadChildLocked removes link l from owner's children.
+func (x *ownerIndex) unthreadChildLocked(owner, l int32) {
+	_, next := x.childLocked(l)
+	if n := x.ids.at(owner); n.children == l {
+		n.children = next
+		return
+	}
+	p := x.ids.at(owner).children
+	for {
+		_, pn := x.childLocked(p)
+		if pn == l {
+			break
+		}
+		p = pn
+	}
+	if p > 0 {
+		x.edges[p].nextChild = next
+	} else {
+		x.sibling[-p-1] = next
+	}
 }
 
 // set records ref's owners; createdAt, if not zero, is the revision ref was
@@ -127,6 +181,19 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 	id := x.internLocked(ref)
 	if !x.ownersAreLocked(id, owners) {
 		x.unlinkOwnersLocked(id)
+		if !slices.ContainsFunc(owners[1:], func(o meta.Ref) bool { return o != owners[0] }) {
+			oid := x.internLocked(owners[0])
+			if int(id) >= len(x.sibling) {
+				x.sibling = append(x.sibling, make([]int32, int(id)+1-len(x.sibling))...)
+			}
+			x.sibling[id] = x.ids.at(oid).children
+			x.ids.at(oid).children = -(id + 1)
+			x.ids.at(id).owners = -(oid + 1)
+			if createdAt != 0 {
+				x.ids.at(id).setCreated(createdAt)
+			}
+			return
+		}
 		last := int32(0)
 		for _, o := range owners {
 			if x.ownsLocked(o, id) {
@@ -150,20 +217,20 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 
 // ownersAreLocked reports whether id's owners are owners, in order.
 func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
-	e := x.ids.at(id).owners
-	for _, o := range owners {
-		if e == 0 || x.ids.ref(x.edges[e].owner) != o {
+	i := 0
+	for o := range x.ownerIDsLocked(id) {
+		if i == len(owners) || x.ids.ref(o) != owners[i] {
 			return false
 		}
-		e = x.edges[e].nextOwner
+		i++
 	}
-	return e == 0
+	return i == len(owners)
 }
 
 // ownsLocked reports whether owner already owns child.
 func (x *ownerIndex) ownsLocked(owner meta.Ref, child int32) bool {
-	for e := x.ids.at(child).owners; e != 0; e = x.edges[e].nextOwner {
-		if x.ids.ref(x.edges[e].owner) == owner {
+	for o := range x.ownerIDsLocked(child) {
+		if x.ids.ref(o) == owner {
 			return true
 		}
 	}
@@ -192,19 +259,17 @@ func (x *ownerIndex) newEdgeLocked(e ownerEdge) int32 {
 // unlinkOwnersLocked removes every edge from id's owners to id, and the
 // owners left with neither owners nor children.
 func (x *ownerIndex) unlinkOwnersLocked(id int32) {
+	if e := x.ids.at(id).owners; e < 0 {
+		owner := -e - 1
+		x.unthreadChildLocked(owner, -(id + 1))
+		x.sibling[id] = 0
+		x.releaseIfUnusedLocked(owner) // not id itself, if it owns itself: it has an owner still
+		x.ids.at(id).owners = 0
+		return
+	}
 	for e := x.ids.at(id).owners; e != 0; {
 		edge := x.edges[e]
-		owner := x.ids.at(edge.owner)
-		// Unthread e from its owner's children.
-		if owner.children == e {
-			owner.children = edge.nextChild
-		} else {
-			p := owner.children
-			for x.edges[p].nextChild != e {
-				p = x.edges[p].nextChild
-			}
-			x.edges[p].nextChild = edge.nextChild
-		}
+		x.unthreadChildLocked(edge.owner, e)
 		x.edges[e] = ownerEdge{}
 		x.freeEdges = append(x.freeEdges, e)
 		x.releaseIfUnusedLocked(edge.owner)
@@ -220,7 +285,7 @@ func (x *ownerIndex) releaseIfUnusedLocked(id int32) {
 	x.ids.release(id)
 	if x.ids.len() == 0 {
 		// Empty: give back what a burst grew.
-		x.ids, x.edges, x.freeEdges = refTable[ownerNode]{}, nil, nil
+		x.ids, x.edges, x.freeEdges, x.sibling = refTable[ownerNode]{}, nil, nil, nil
 	}
 }
 
@@ -306,8 +371,10 @@ func (x *ownerIndex) childrenOf(owner meta.Ref) ([]meta.Ref, bool) {
 	defer x.mu.Unlock()
 	var children []meta.Ref
 	if id, ok := x.ids.lookup(owner); ok {
-		for e := x.ids.at(id).children; e != 0; e = x.edges[e].nextChild {
-			children = append(children, x.ids.ref(x.edges[e].child))
+		for l := x.ids.at(id).children; l != 0; {
+			var child int32
+			child, l = x.childLocked(l)
+			children = append(children, x.ids.ref(child))
 		}
 	}
 	return children, x.kinds != nil
@@ -399,7 +466,7 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]b
 			fresh.deletedHereLocked(x.ids.ref(int32(id)))
 		}
 	}
-	x.ids, x.edges, x.freeEdges, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.kinds
+	x.ids, x.edges, x.freeEdges, x.sibling, x.kinds = fresh.ids, fresh.edges, fresh.freeEdges, fresh.sibling, fresh.kinds
 }
 
 func (x *ownerIndex) mayOwn(k meta.Kind) bool {

@@ -57,3 +57,34 @@ func TestOwnerIndex_ResetKeepsADeletionNotYetDelivered(t *testing.T) {
 	x.seenPresent(cert)
 	assert.True(t, x.knownPresent(cert))
 }
+
+// An object with one owner (a request, a Secret, most Events) costs the
+// index no edge: its node names the owner, and 4 bytes link it among the
+// owner's children, which may also hold children with several owners.
+func TestOwnerIndex_OneOwnerWithoutEdge(t *testing.T) {
+	var x ownerIndex
+	ref := func(kind meta.Kind, name string) meta.Ref { return meta.Ref{Kind: kind, Namespace: "ns", Name: name} }
+	cert, other := ref(meta.KindCertificate, "web"), ref(meta.KindCertificate, "api")
+	req, sec, ev := ref(meta.KindCertificateRequest, "web-1"), ref(meta.KindSecret, "web-tls"), ref(meta.KindEvent, "web.1")
+	x.set(req, []meta.Ref{cert}, 2)
+	x.set(sec, []meta.Ref{cert, other}, 3)
+	x.set(ev, []meta.Ref{cert}, 4)
+	assert.Len(t, x.edges, 3, "edge 0 and the two of the Secret with two owners")
+
+	children, _ := x.childrenOf(cert)
+	assert.ElementsMatch(t, []meta.Ref{req, sec, ev}, children)
+	assert.Equal(t, []meta.Ref{cert}, x.of(req))
+	assert.Equal(t, []meta.Ref{cert, other}, x.of(sec))
+
+	x.set(req, []meta.Ref{other}, 0) // moved
+	children, _ = x.childrenOf(cert)
+	assert.ElementsMatch(t, []meta.Ref{sec, ev}, children)
+	children, _ = x.childrenOf(other)
+	assert.ElementsMatch(t, []meta.Ref{req, sec}, children)
+	x.forget(ev)
+	x.forget(sec)
+	children, _ = x.childrenOf(cert)
+	assert.Empty(t, children)
+	x.forget(req)
+	assert.Zero(t, x.size(), "nothing left")
+}

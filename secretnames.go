@@ -1,7 +1,7 @@
 package certflow
 
 import (
-	"slices"
+	"hash/maphash"
 	"sync"
 
 	"github.com/certflow/certflow/certificate"
@@ -17,14 +17,26 @@ import (
 // change is queued, so a Certificate being reconciled finds every
 // Certificate stored before it.
 type secretNameIndex struct {
-	mu    sync.Mutex
-	names map[secretNameKey][]string // usually one name
+	mu sync.Mutex
+	// heads finds the Certificates labelled alike: by a hash of their
+	// namespace and label, the id+1 of the first of a chain threaded
+	// through labelOf (secretLabel.next), which holds every Certificate
+	// whose namespace and label hash alike (named compares them). A map
+	// of 12 bytes without a pointer rather than one keyed by namespace and
+	// label holding a slice of names (~100 bytes more a Certificate).
+	heads map[uint64]int32
+	seed  maphash.Seed
 	// labelOf is each Certificate's label: a refTable rather than a map
 	// keyed by meta.Ref, ~50 bytes a Certificate instead of ~110.
-	labelOf refTable[string]
+	labelOf refTable[secretLabel]
 }
 
-type secretNameKey struct{ namespace, label string }
+// secretLabel is a Certificate's label and the id+1 of the next
+// Certificate on its chain (0 ends it).
+type secretLabel struct {
+	label string
+	next  int32
+}
 
 // set records the labels of Certificate ref after a change.
 func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
@@ -32,7 +44,7 @@ func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if id, had := x.labelOf.lookup(ref); had {
-		old := *x.labelOf.at(id)
+		old := x.labelOf.at(id).label
 		if ok && old == label {
 			return
 		}
@@ -41,13 +53,32 @@ func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
 	if !ok {
 		return
 	}
-	if x.names == nil {
-		x.names = map[secretNameKey][]string{}
+	if x.heads == nil {
+		x.heads = map[uint64]int32{}
+		x.seed = maphash.MakeSeed()
 	}
-	k := secretNameKey{ref.Namespace, label}
-	x.names[k] = append(x.names[k], ref.Name)
 	id, _ := x.labelOf.intern(ref)
-	*x.labelOf.at(id) = label
+	*x.labelOf.at(id) = secretLabel{label: label}
+	// At the chain's end: named lists them in the order they came.
+	h := x.hash(ref.Namespace, label)
+	last := x.heads[h]
+	if last == 0 {
+		x.heads[h] = id + 1
+		return
+	}
+	for x.labelOf.at(last-1).next != 0 {
+		last = x.labelOf.at(last - 1).next
+	}
+	x.labelOf.at(last - 1).next = id + 1
+}
+
+func (x *secretNameIndex) hash(namespace, label string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.WriteString(namespace)
+	h.WriteByte(0)
+	h.WriteString(label)
+	return h.Sum64()
 }
 
 // forget drops a deleted Certificate.
@@ -55,17 +86,26 @@ func (x *secretNameIndex) forget(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if id, had := x.labelOf.lookup(ref); had {
-		x.removeLocked(ref, id, *x.labelOf.at(id))
+		x.removeLocked(ref, id, x.labelOf.at(id).label)
 	}
 }
 
+// removeLocked unthreads id (ref, labelled label) from its chain and
+// forgets it.
 func (x *secretNameIndex) removeLocked(ref meta.Ref, id int32, label string) {
-	k := secretNameKey{ref.Namespace, label}
-	names := slices.DeleteFunc(x.names[k], func(n string) bool { return n == ref.Name })
-	if len(names) == 0 {
-		delete(x.names, k)
+	h := x.hash(ref.Namespace, label)
+	next := x.labelOf.at(id).next
+	if p := x.heads[h]; p == id+1 {
+		if next == 0 {
+			delete(x.heads, h)
+		} else {
+			x.heads[h] = next
+		}
 	} else {
-		x.names[k] = names
+		for x.labelOf.at(p-1).next != id+1 {
+			p = x.labelOf.at(p - 1).next
+		}
+		x.labelOf.at(p - 1).next = next
 	}
 	x.labelOf.release(id)
 }
@@ -84,12 +124,23 @@ func (x *secretNameIndex) reset(items []store.Raw) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.names, x.labelOf = fresh.names, fresh.labelOf
+	x.heads, x.seed, x.labelOf = fresh.heads, fresh.seed, fresh.labelOf
 }
 
 // named returns the names of the Certificates of namespace labelled label.
 func (x *secretNameIndex) named(namespace, label string) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return slices.Clone(x.names[secretNameKey{namespace, label}])
+	if x.heads == nil {
+		return nil
+	}
+	var names []string
+	for id := x.heads[x.hash(namespace, label)]; id != 0; id = x.labelOf.at(id - 1).next {
+		if c := x.labelOf.at(id - 1); c.label == label {
+			if ref := x.labelOf.ref(id - 1); ref.Namespace == namespace {
+				names = append(names, ref.Name)
+			}
+		}
+	}
+	return names
 }

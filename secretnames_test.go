@@ -102,3 +102,31 @@ func TestManagerFindsSiblingsWithoutListing(t *testing.T) {
 	assert.Contains(t, got.Status.Conditions.Get(meta.ConditionReady).Message, `"a"`)
 	require.NoError(t, m.WaitReady(ctx, testrig.CertRef("default", "c")))
 }
+
+// Many Certificates naming one Secret (a chain in the index): each leaves
+// it alone, first, middle or last, and the others stay in the order they
+// came; another label in the namespace is its own.
+func TestSecretNameIndex_ManyNamingOneSecret(t *testing.T) {
+	var x secretNameIndex
+	ref := func(name string) meta.Ref { return meta.Ref{Kind: meta.KindCertificate, Namespace: "a", Name: name} }
+	label := func(v string) map[string]string { return map[string]string{certificate.LabelSecretName: v} }
+	for _, n := range []string{"p", "q", "r", "s", "t"} {
+		x.set(ref(n), label("web"))
+	}
+	x.set(ref("u"), label("api"))
+	assert.Equal(t, []string{"p", "q", "r", "s", "t"}, x.named("a", "web"))
+	x.forget(ref("r"))
+	assert.Equal(t, []string{"p", "q", "s", "t"}, x.named("a", "web"), "the middle one gone")
+	x.forget(ref("p"))
+	assert.Equal(t, []string{"q", "s", "t"}, x.named("a", "web"), "the first one gone")
+	x.set(ref("t"), label("api"))
+	assert.Equal(t, []string{"q", "s"}, x.named("a", "web"), "the last one moved")
+	assert.Equal(t, []string{"u", "t"}, x.named("a", "api"))
+	x.set(ref("p"), label("web"))
+	assert.Equal(t, []string{"q", "s", "p"}, x.named("a", "web"), "back, at the end")
+	for _, n := range []string{"p", "q", "s", "t", "u"} {
+		x.forget(ref(n))
+	}
+	assert.Empty(t, x.heads, "nothing left")
+	assert.Zero(t, x.labelOf.len())
+}

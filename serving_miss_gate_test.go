@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,19 @@ func TestValidationNamesOf(t *testing.T) {
 			assert.Equal(t, tc.named, named)
 			assert.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// The names the gate holds open (every name of every issuance for 10
+// minutes) are kept in a map the collector need not scan: keyed by hash,
+// until a number.
+func TestMissGate_ActiveHoldsNoPointer(t *testing.T) {
+	typ := reflect.TypeOf(newMissGate(clock.NewFake(testrig.Epoch), 0).active)
+	for _, k := range []reflect.Type{typ.Key(), typ.Elem()} {
+		switch k.Kind() {
+		case reflect.Int64, reflect.Uint64:
+		default:
+			t.Errorf("the gate's active names: a %s holds a %s", typ, k)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package certflow
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
@@ -61,6 +62,7 @@ func (s *servingWrites) serve(obj meta.Object) {
 	if !ok {
 		return
 	}
+	sec = withOwnRef(sec)
 	if !servableSecret(sec) {
 		if s.served != nil {
 			// As observeServing would after reading it back.
@@ -81,6 +83,25 @@ func (s *servingWrites) serve(obj meta.Object) {
 	if s.served != nil {
 		s.served.record(meta.RefOf(sec), sec.ObjectMeta.ResourceVersion)
 	}
+}
+
+// withOwnRef returns a shallow copy of sec whose namespace and name are an
+// allocation of their own. The cache keeps a Secret's reference for as long
+// as it serves it, and the certificate reconciler names the Secret after
+// its Certificate's spec.secretName: a string of the Certificate's Get,
+// which a Store may decode into one block with the Certificate's every
+// other string (the memory store does), so keeping the name kept the
+// whole block, ~130-160 bytes a certificate (docs/memory.md).
+func withOwnRef(sec *secret.Secret) *secret.Secret {
+	cp := *sec
+	ns, name := sec.ObjectMeta.Namespace, sec.ObjectMeta.Name
+	var b strings.Builder // one allocation for both
+	b.Grow(len(ns) + len(name))
+	b.WriteString(ns)
+	b.WriteString(name)
+	both := b.String()
+	cp.ObjectMeta.Namespace, cp.ObjectMeta.Name = both[:len(ns)], both[len(ns):]
+	return &cp
 }
 
 // challengeWrites is what the order and challenge reconcilers' Store does

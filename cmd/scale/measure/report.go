@@ -89,6 +89,9 @@ type IdleReport struct {
 	// back to the OS (debug.FreeOSMemory): the resident set a program
 	// could reach, which the heap's partly used spans bound from below.
 	Returned Memory
+	// Collection is one full collection of the settled heap (after
+	// Settled): the work of the runtime's forced collection while idle.
+	Collection GCWork
 }
 
 // RestartReport covers a Manager starting on the populated Store.
@@ -191,6 +194,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	row(name+": heap and RSS at the end", "%s", i.End)
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
 	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
+	row(name+": one collection of the settled heap", "%s", i.Collection)
 }
 
 // String is "heap A MiB objects / B MiB spans, RSS C MiB".

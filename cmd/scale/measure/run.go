@@ -225,6 +225,7 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.Relists = r.relists() - relists
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
+	rep.Collection = collectionWork()
 	rep.Returned = returnedMemory()
 	return rep
 }
