@@ -116,12 +116,25 @@ func (q *workQueue) Decided(ref meta.Ref, rv string) {
 	q.decided[ref] = max(q.decided[ref], v)
 }
 
-// Forget drops what the queue remembers of a deleted object.
+// Forget drops the versions the queue remembers of a deleted object; a
+// visit of it queued or in flight stays.
 func (q *workQueue) Forget(ref meta.Ref) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.decided, ref)
 	delete(q.written, ref)
+}
+
+// RedoIfActive makes a reconcile of ref in flight run once more when it
+// ends, and queues nothing otherwise: an object deleted while a visit of
+// it runs is visited again, so that visit finds it gone and clears what
+// the one in flight left behind (a timer, a retry count).
+func (q *workQueue) RedoIfActive(ref meta.Ref) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.active[ref] {
+		q.dirty[ref] = true
+	}
 }
 
 // Add queues ref unless it is already queued.

@@ -129,6 +129,19 @@ func (h *harness) settle(rounds int, refs ...meta.Ref) {
 	}
 }
 
+// settleUntil visits ref, signing what it requests, until done holds for
+// it as stored (at most rounds visits).
+func (h *harness) settleUntil(rounds int, ref meta.Ref, done func(*Certificate) bool) {
+	h.t.Helper()
+	for i := 0; i < rounds; i++ {
+		if done(h.get(ref)) {
+			return
+		}
+		h.settle(1, ref)
+	}
+	require.True(h.t, done(h.get(ref)), "not done after %d visits", rounds)
+}
+
 // signPending decides every CertificateRequest without a Ready condition.
 func (h *harness) signPending() {
 	h.t.Helper()

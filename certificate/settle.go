@@ -33,6 +33,9 @@ func (r *Reconciler) settle(ctx context.Context, s *Snapshot, p *reconcile.Plan,
 	done := r.deps.Observe(meta.KindCertificate, after, &plan)
 	then, err := reconcile.Execute(ctx, r.deps, plan)
 	done(then, err)
+	if err == nil {
+		r.rest(after)
+	}
 	return reconcile.Earliest(next, then), err
 }
 

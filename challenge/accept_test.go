@@ -259,3 +259,34 @@ func TestResumedAcceptForAGoneOwnerDropsTheIntent(t *testing.T) {
 	stored := f.get(ctx, t)
 	assert.False(t, stored.Status.Accepting, "the Store holds the dropped intent")
 }
+
+// TestResumedAcceptWhenTheOwnersCannotBeReadKeepsTheIntent: an owner check
+// that fails for another reason than a gone owner (the Store did not
+// answer) says nothing of the owner: the resumed accept is neither sent
+// nor dropped, nothing is written, and the visit fails with that error, to
+// be retried.
+func TestResumedAcceptWhenTheOwnersCannotBeReadKeepsTheIntent(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, Accepting: true, State: challenge.StatePending})
+	var writes []challenge.Status
+	counted := storecount.New(f.st)
+	log := &statusLog{Store: counted, mu: &sync.Mutex{}, log: &writes}
+	unreadable := errors.New("owners unreadable")
+	r := challenge.NewReconciler(reconcile.Deps{Store: log, Clock: f.clk, Owner: "b",
+		Owners: func(context.Context, meta.Object) error { return unreadable }}, challenge.Options{
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	_, err := r.Reconcile(ctx, f.ref)
+	require.ErrorIs(t, err, unreadable, "the owner check's error is returned")
+	assert.NotErrorIs(t, err, reconcile.ErrOwnerGone)
+	accepts, reads := f.ca.counts()
+	assert.Zero(t, accepts, "no accept while the owners are unknown")
+	assert.Equal(t, 1, reads, "whether an earlier accept reached the CA is read first")
+	assert.Empty(t, writes, "nothing written")
+	assert.EqualValues(t, 0, counted.Counts().Of(storecount.Update)+counted.Counts().Of(storecount.Create)+counted.Counts().Of(storecount.Delete), "nothing written")
+	stored := f.get(ctx, t)
+	assert.True(t, stored.Status.Accepting, "the Store keeps the intent")
+	assert.False(t, stored.Status.Accepted)
+}

@@ -13,6 +13,12 @@ var ErrBadChain = errors.New("pki: bad certificate chain")
 
 // ParseChain decodes every CERTIFICATE block of a PEM chain, leaf first.
 func ParseChain(data []byte) ([]*x509.Certificate, error) {
+	return parseChain(data, x509.ParseCertificate)
+}
+
+// parseChain is ParseChain, with the certificates after the leaf parsed by
+// issuer.
+func parseChain(data []byte, issuer func(der []byte) (*x509.Certificate, error)) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
 	for {
 		var b *pem.Block
@@ -23,7 +29,11 @@ func ParseChain(data []byte) ([]*x509.Certificate, error) {
 		if b.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
+		parse := x509.ParseCertificate
+		if len(out) > 0 {
+			parse = issuer
+		}
+		c, err := parse(b.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("%w: certificate %d: %v", ErrBadChain, len(out), err)
 		}

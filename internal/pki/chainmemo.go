@@ -18,6 +18,10 @@ const chainMemoSize = 1024
 type ChainMemo struct {
 	mu sync.Mutex
 	m  map[string]*chainEntry
+	// issuers holds the parsed certificates found after a chain's leaf, by
+	// DER: the chains of one CA all end with the same ones, parsed once and
+	// held once for all of them rather than once per chain.
+	issuers map[string]*x509.Certificate
 	// parsed counts the chains parsed.
 	parsed atomic.Int64
 }
@@ -45,10 +49,53 @@ func (m *ChainMemo) Parse(data []byte) ([]*x509.Certificate, error) {
 	m.mu.Unlock()
 	e.once.Do(func() {
 		m.parsed.Add(1)
-		e.certs, e.err = ParseChain(data)
+		e.certs, e.err = parseChain(data, m.issuer)
 	})
 	return e.certs, e.err
 }
 
 // Parsed returns how many chains the memo parsed.
 func (m *ChainMemo) Parsed() int64 { return m.parsed.Load() }
+
+// issuersMemoSize bounds the issuer certificates a ChainMemo shares: a
+// Manager's CAs and their intermediates.
+const issuersMemoSize = 64
+
+// issuer returns the certificate der, parsed once while the memo holds it.
+func (m *ChainMemo) issuer(der []byte) (*x509.Certificate, error) {
+	m.mu.Lock()
+	c, ok := m.issuers[string(der)]
+	m.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.issuers == nil || len(m.issuers) >= issuersMemoSize {
+		m.issuers = map[string]*x509.Certificate{}
+	}
+	m.issuers[string(der)] = c
+	return c, nil
+}
+
+// Forget drops the chain data, once nothing is left to decide on it: the
+// memo holds the issuances in flight, not every chain issued.
+func (m *ChainMemo) Forget(data []byte) {
+	if m == nil || len(data) == 0 {
+		return
+	}
+	m.mu.Lock()
+	delete(m.m, string(data))
+	m.mu.Unlock()
+}
+
+// Len returns how many chains the memo holds.
+func (m *ChainMemo) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m)
+}

@@ -102,3 +102,21 @@ func (m *CSRMemo) parsedLocked(e *csrEntry, data []byte) (*x509.CertificateReque
 	}
 	return e.csr, e.err
 }
+
+// Forget drops the CSR data, once nothing is left to decide on it: the
+// memo holds the issuances in flight, not every CSR signed.
+func (m *CSRMemo) Forget(data []byte) {
+	if m == nil || len(data) == 0 {
+		return
+	}
+	m.mu.Lock()
+	delete(m.m, string(data))
+	m.mu.Unlock()
+}
+
+// Len returns how many CSRs the memo holds.
+func (m *CSRMemo) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m)
+}

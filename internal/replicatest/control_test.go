@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +84,14 @@ func (c *controlled) command(op controlOp) string {
 	return r.Err
 }
 
+// Run in a bubble (testing/synctest), so that "not taken while held" is
+// checked once every goroutine has gone as far as it can: a broken hold
+// would have let the claim through by then.
 func TestControl_HoldsMatchingClaimsUntilOpened(t *testing.T) {
+	synctest.Test(t, testControlHoldsMatchingClaimsUntilOpened)
+}
+
+func testControlHoldsMatchingClaimsUntilOpened(t *testing.T) {
 	c := newControlled(t, &Control{HoldClaims: []ClaimPattern{{Prefix: "challenge:", Suffix: ":accept"}}})
 	_, err := c.st.Acquire(c.ctx, "challenge:x:present", "me", time.Minute)
 	require.NoError(t, err, "a claim the Control does not name is taken at once")
@@ -96,6 +104,7 @@ func TestControl_HoldsMatchingClaimsUntilOpened(t *testing.T) {
 	r := c.next()
 	require.Equal(t, ReportClaimHeld, r.Type)
 	assert.Equal(t, "challenge:x:accept", r.Claim)
+	synctest.Wait()
 	select {
 	case err := <-taken:
 		t.Fatalf("a held claim was taken before the claims were opened: %v", err)
@@ -110,7 +119,14 @@ func TestControl_HoldsMatchingClaimsUntilOpened(t *testing.T) {
 
 // A change made after HoldWatch's acknowledgement is reported held and
 // reaches the watcher only after the release, in order with what follows.
+// Run in a bubble (testing/synctest), so that "not offered while held" is
+// checked once the watch has gone as far as it can: a broken hold would
+// be offering the change by then.
 func TestControl_HoldsTheWatchUntilReleased(t *testing.T) {
+	synctest.Test(t, testControlHoldsTheWatchUntilReleased)
+}
+
+func testControlHoldsTheWatchUntilReleased(t *testing.T) {
 	c := newControlled(t, &Control{})
 	res, err := c.st.List(c.ctx, store.ListOptions{Kind: meta.KindIssuer})
 	require.NoError(t, err)
@@ -125,6 +141,7 @@ func TestControl_HoldsTheWatchUntilReleased(t *testing.T) {
 	assert.Equal(t, meta.RefOf(first), r.Ref)
 	assert.Equal(t, string(store.Added), r.Change)
 	// Reported means read from the Store and kept: it is not offered.
+	synctest.Wait()
 	select {
 	case ev := <-events:
 		t.Fatalf("delivered while held: %+v", ev)

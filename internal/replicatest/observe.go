@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -31,6 +32,7 @@ func effectReporter(rep *reporter) reconcile.Observer {
 			r.Ran = ph == PhaseDone && ran
 			if err != nil {
 				r.Err = err.Error()
+				r.OwnerGone = ph == PhaseDone && errors.Is(err, reconcile.ErrOwnerGone)
 			}
 			rep.send(r)
 		}

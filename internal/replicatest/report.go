@@ -67,6 +67,10 @@ type Report struct {
 	// Ran, on PhaseDone, says the step itself ran here (its claim was
 	// free); with no Err its outcome is stored.
 	Ran bool `json:"ran,omitempty"`
+	// OwnerGone, on PhaseDone, says Err is the step refused for a gone
+	// owner (reconcile.ErrOwnerGone), so the parent need not match Err's
+	// wording.
+	OwnerGone bool `json:"ownerGone,omitempty"`
 	// Challenge is set on effects of Challenges.
 	Challenge *ChallengeInfo `json:"challenge,omitempty"`
 

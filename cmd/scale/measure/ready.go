@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,18 +22,25 @@ type readiness struct {
 	raw store.Store
 	m   *certflow.Manager
 
-	mu        sync.Mutex
-	ready     map[meta.Ref]bool
-	missed    map[string]time.Time // name → when its Certificate was seen Ready unserved
+	mu sync.Mutex
+	// ready has bit i set once the i-th Certificate (CertName(i)) was seen
+	// Ready: a bit, not an entry holding the decoded object's strings, so
+	// the tracker does not grow with the burst it measures (its state
+	// counts in the peak live heap, and so in the spans that stay).
+	ready     []uint64
+	nReady    int
+	missed    map[int]time.Time // index → when its Certificate was seen Ready unserved
 	lastReady time.Time
 	want      int
 	all       chan struct{} // closed once want Certificates are Ready
 	watchErrs int           // watches that ended early (the tracker listed again)
+	// serves tells whether the Manager serves a name now.
+	serves func(name string) bool
 }
 
 func newReadiness(raw store.Store, m *certflow.Manager, want int) *readiness {
-	return &readiness{raw: raw, m: m, ready: map[meta.Ref]bool{}, missed: map[string]time.Time{},
-		want: want, all: make(chan struct{})}
+	return &readiness{raw: raw, m: m, ready: make([]uint64, (want+63)/64), missed: map[int]time.Time{},
+		want: want, all: make(chan struct{}), serves: func(name string) bool { return serves(m, name) }}
 }
 
 // run follows the Store from rev until ctx ends.
@@ -92,24 +101,42 @@ func (r *readiness) look(ctx context.Context, ref meta.Ref) {
 }
 
 func (r *readiness) seen(c *certificate.Certificate) {
-	if !isReady(c) || len(c.Spec.DNSNames) == 0 {
+	if !isReady(c) || len(c.Spec.DNSNames) == 0 || c.ObjectMeta.Namespace != Namespace {
 		return
 	}
-	ref := meta.RefOf(c)
+	i, ok := certIndex(c.ObjectMeta.Name)
+	if !ok || i >= r.want {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ready[ref] {
+	word, bit := i/64, uint64(1)<<(i%64)
+	if r.ready[word]&bit != 0 {
 		return
 	}
 	now := time.Now()
-	r.ready[ref] = true
+	r.ready[word] |= bit
+	r.nReady++
 	r.lastReady = now
-	if name := c.Spec.DNSNames[0]; !serves(r.m, name) {
-		r.missed[name] = now
+	if !r.serves(c.Spec.DNSNames[0]) {
+		r.missed[i] = now
 	}
-	if len(r.ready) == r.want {
+	if r.nReady == r.want {
 		close(r.all)
 	}
+}
+
+// certIndex returns i for CertName(i).
+func certIndex(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "c")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(digits)
+	if err != nil || i < 0 || CertName(i) != name {
+		return 0, false
+	}
+	return i, true
 }
 
 // isReady holds for a Certificate issued and Ready for its spec.
@@ -124,7 +151,7 @@ func isReady(c *certificate.Certificate) bool {
 func (r *readiness) count() (ready, missed int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.ready), len(r.missed)
+	return r.nReady, len(r.missed)
 }
 
 // serves tells whether m answers a handshake for name with a certificate.
@@ -144,14 +171,14 @@ func serves(m *certflow.Manager, name string) bool {
 func (r *readiness) awaitMissed(ctx context.Context, within time.Duration) (lag time.Duration, unserved int) {
 	r.mu.Lock()
 	missed := make(map[string]time.Time, len(r.missed))
-	for n, at := range r.missed {
-		missed[n] = at
+	for i, at := range r.missed {
+		missed[DNSName(i)] = at
 	}
 	r.mu.Unlock()
 	deadline := time.Now().Add(within)
 	for len(missed) > 0 && time.Now().Before(deadline) {
 		for n, at := range missed {
-			if serves(r.m, n) {
+			if r.serves(n) {
 				lag = max(lag, time.Since(at))
 				delete(missed, n)
 			}
