@@ -105,6 +105,12 @@ func (x *expiries) track(ref meta.Ref, rv string, at time.Time) bool {
 }
 
 func (x *expiries) push(ref meta.Ref, code uint64, at time.Time) bool {
+	if len(ref.Name) > maxQueuedName {
+		// certflow's stores refuse names over 253 bytes; an Event so named
+		// in another Store is left to its sweep rather than cut short and
+		// later deleted under a name that is not its own.
+		return false
+	}
 	if x.latest == nil {
 		x.latest = map[uint64]uint64{}
 	}
