@@ -20,20 +20,24 @@ const maxDeletions = 4096
 //
 // At 100k certificates it holds some 700k objects (each certificate's
 // request, Secrets and Events, and what owns them), so it is laid out for
-// size: every object is interned once (refTable) and each ownership is one
-// 16-byte edge threaded on two lists, its owner's children and its child's
-// owners, instead of maps of reference slices both ways (~1,800 bytes per
-// certificate before, see docs/memory.md).
+// size: every object is interned once (refTable); an object with one owner
+// (most of them) names it in its node and is threaded on the owner's
+// children by a 4-byte sibling link, and each ownership of an object with
+// several owners is one 16-byte edge threaded on two lists, its owner's
+// children and its child's owners, instead of maps of reference slices
+// both ways (~1,800 bytes per certificate before, see docs/memory.md).
 type ownerIndex struct {
 	mu sync.Mutex
 	// ids interns every object that owns or is owned, with its node.
 	ids refTable[ownerNode]
 	// edges[0] is unused, so that 0 ends a list; freeEdges are reusable.
-	// An object with one owner has no edge: its node names the owner
-	// (ownerNode.owners) and sibling[id] links it on the owner's children.
 	edges     []ownerEdge
 	freeEdges []int32
-	sibling   []int32
+	// sibling[id], for an object with one owner (which has no edge: its
+	// node names the owner, see ownerNode.owners), is the link after it on
+	// its owner's children; zero for any other object, and it only grows
+	// to the largest such id.
+	sibling []int32
 	// deleted is the revision each recently deleted object was deleted
 	// at; deletions lists them oldest first, to forget the oldest.
 	deleted   map[meta.Ref]uint64

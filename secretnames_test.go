@@ -130,3 +130,28 @@ func TestSecretNameIndex_ManyNamingOneSecret(t *testing.T) {
 	assert.Empty(t, x.heads, "nothing left")
 	assert.Zero(t, x.labelOf.len())
 }
+
+// Certificates whose namespace and label hash alike share a chain: each
+// lookup returns only the names labelled as asked, in the namespace asked.
+func TestSecretNameIndex_ChainSharedByAHashCollision(t *testing.T) {
+	var x secretNameIndex
+	label := func(v string) map[string]string { return map[string]string{certificate.LabelSecretName: v} }
+	web, api, other := meta.Ref{Kind: meta.KindCertificate, Namespace: "a", Name: "p"},
+		meta.Ref{Kind: meta.KindCertificate, Namespace: "a", Name: "q"},
+		meta.Ref{Kind: meta.KindCertificate, Namespace: "b", Name: "r"}
+	x.set(web, label("web"))
+	x.set(api, label("api"))
+	x.set(other, label("web"))
+	// Thread q (a/api) and r (b/web) onto p's chain, as a collision would.
+	pid, _ := x.labelOf.lookup(web)
+	qid, _ := x.labelOf.lookup(api)
+	rid, _ := x.labelOf.lookup(other)
+	delete(x.heads, x.hash("a", "api"))
+	delete(x.heads, x.hash("b", "web"))
+	x.labelOf.at(pid).next, x.labelOf.at(qid).next = qid+1, rid+1
+	assert.Equal(t, []string{"p"}, x.named("a", "web"))
+	x.heads[x.hash("a", "api")] = pid + 1
+	assert.Equal(t, []string{"q"}, x.named("a", "api"), "another label on the chain")
+	x.heads[x.hash("b", "web")] = pid + 1
+	assert.Equal(t, []string{"r"}, x.named("b", "web"), "the label in another namespace")
+}

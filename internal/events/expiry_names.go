@@ -6,6 +6,9 @@ import "encoding/binary"
 // is its chunk (16 bits) and its offset in it (16 bits).
 const nameChunkSize = 1 << 16
 
+// maxQueuedName is the longest name a chunk holds: its length is 16 bits.
+const maxQueuedName = nameChunkSize - 2
+
 // nameChunkMin is the capacity a chunk starts with.
 const nameChunkMin = 512
 
@@ -19,8 +22,10 @@ const maxNameChunks = 1 << 16
 // hour, and a string each cost its own allocation (~32 bytes) and a
 // pointer the collector marks at every cycle, where a chunk of bytes is
 // neither scanned nor split. A chunk is dropped once every name in it left
-// the queue: Events are queued about in the order they expire, so chunks
-// empty in turn.
+// the queue: the Events a writer writes are queued about in the order they
+// expire, so chunks empty in turn. The Events a sweep finds are queued in
+// list order, so after a restart a chunk of them stays until its latest
+// name expires (at most MaxAge, and no more bytes than the names).
 type nameArena struct {
 	chunks []nameChunk
 	// free are chunks whose names all left (their bytes dropped); cur is
@@ -76,7 +81,7 @@ func (a *nameArena) newChunk() uint16 {
 // name returns the name at place p, as a string of its own.
 func (a *nameArena) name(p uint32) string {
 	buf := a.chunks[p>>16].buf[p&0xffff:]
-	n := binary.LittleEndian.Uint16(buf)
+	n := int(binary.LittleEndian.Uint16(buf))
 	return string(buf[2 : 2+n])
 }
 

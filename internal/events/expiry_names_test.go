@@ -3,6 +3,7 @@ package events
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +81,27 @@ func TestExpiries_NamesOutOfOrder(t *testing.T) {
 		names = append(names, e.ref.Name)
 	}
 	assert.Equal(t, []string{"ev-0", "ev-3", "ev-4", "ev-5"}, names)
+}
+
+// A name longer than a chunk's 16-bit length holds (another Store's; certflow's
+// refuse names over 253 bytes) is not queued, rather than cut short and
+// deleted later under a name that is not its own; the names around it are.
+func TestExpiries_NameTooLongIsNotQueued(t *testing.T) {
+	var x expiries
+	long := strings.Repeat("a", maxQueuedName+1)
+	x.track(meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: "before"}, "1", epoch)
+	x.track(meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: long}, "1", epoch.Add(time.Second))
+	x.track(meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: "after"}, "1", epoch.Add(2*time.Second))
+	got := x.popDue(epoch.Add(time.Hour), expireBatch)
+	var names []string
+	for _, e := range got {
+		names = append(names, e.ref.Name)
+	}
+	assert.Equal(t, []string{"before", "after"}, names)
+
+	longest := strings.Repeat("b", maxQueuedName)
+	x.track(meta.Ref{Kind: meta.KindEvent, Namespace: "ns", Name: longest}, "1", epoch)
+	got = x.popDue(epoch.Add(time.Hour), expireBatch)
+	require.Len(t, got, 1)
+	assert.Equal(t, longest, got[0].ref.Name, "the longest name a chunk holds comes back whole")
 }
