@@ -123,3 +123,24 @@ func TestReconcile_MemosForgetAnIssuanceAtRest(t *testing.T) {
 	assert.Zero(t, csrs.Len(), "shared CSR memo")
 	assert.Zero(t, chains.Len(), "shared chain memo")
 }
+
+// A visit that finds a Certificate at rest and changes nothing (every
+// Certificate's at a Manager's start) parses its Secret and request for
+// that decision alone: the memos hold nothing of it afterwards either.
+func TestReconcile_MemosForgetWhatAVisitAtRestParsed(t *testing.T) {
+	h := depsForTest(t)
+	csrs, chains := &pki.CSRMemo{}, &pki.ChainMemo{}
+	h.r = NewReconciler(h.deps, Options{CSRs: csrs, Chains: chains})
+	c := harnessCert("web", "web-tls", "a.example.test")
+	h.create(c)
+	h.settleUntil(6, meta.RefOf(c), func(c *Certificate) bool { return revision(c) == 1 && atRest(c) })
+	parsed := h.r.parse.keys.parsed.Load()
+	h.settle(1, meta.RefOf(c))
+	require.Greater(t, h.r.parse.keys.parsed.Load(), parsed, "the visit at rest parsed the Secret's key")
+	p := h.r.parse
+	assert.Empty(t, p.keys.m, "parsed keys")
+	assert.Empty(t, p.csrs.m, "parsed CSRs")
+	assert.Empty(t, p.pems.m, "key encodings")
+	assert.Zero(t, csrs.Len(), "shared CSR memo")
+	assert.Zero(t, chains.Len(), "shared chain memo")
+}

@@ -99,6 +99,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		return out.Requeue(r.deps.Clock.Now()), nil
 	}
 	r.rememberKeys(snap, &plan, generated)
+	if plan.Idle() {
+		// A visit that finds it at rest and changes nothing (the start's,
+		// one a watch queued) parsed its Secret and request for that
+		// decision alone: they go as after the write that brought it to
+		// rest (rest.go).
+		r.rest(snap)
+	}
 	if secretOnly(snap, &plan) {
 		return r.afterSecret(ctx, snap, &plan, next)
 	}
