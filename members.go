@@ -191,9 +191,12 @@ func (ms *members) heartbeat(ctx context.Context, st store.Store, beat int) erro
 // Certificate), or ref itself when it has no reconciled owner. Owners come
 // from the index the watch keeps; a child queued before its creation
 // reached this replica's watch (an issuer's change queues the requests
-// waiting for it) is read from the Store instead.
-func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) string {
+// waiting for it) is read from the Store instead. An object found gone
+// has no owners; any other failure to read one is returned with the key
+// reached so far, which is then only a guess.
+func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) (string, error) {
 	top := ref
+	var err error
 	for range 4 {
 		if top.Kind == meta.KindCertificate {
 			break
@@ -201,7 +204,10 @@ func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) string {
 		owners := m.owners.of(top)
 		if len(owners) == 0 {
 			obj := &rawObject{}
-			if err := m.cfg.Store.Get(ctx, top, obj); err != nil {
+			if gerr := m.cfg.Store.Get(ctx, top, obj); gerr != nil {
+				if !errors.Is(gerr, store.ErrNotFound) {
+					err = gerr
+				}
 				break
 			}
 			owners = obj.meta.OwnerRefs
@@ -213,7 +219,7 @@ func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) string {
 		}
 		top = owners[i]
 	}
-	return string(top.Kind) + "/" + top.Namespace + "/" + top.Name
+	return string(top.Kind) + "/" + top.Namespace + "/" + top.Name, err
 }
 
 // mine reports whether ref is this Manager's to look after (reconcile, or
@@ -221,14 +227,22 @@ func (m *Manager) shareKey(ctx context.Context, ref meta.Ref) string {
 // Issuers always (every replica needs their ACME accounts), anything else
 // when its share is this replica's.
 func (m *Manager) mine(ctx context.Context, ref meta.Ref) bool {
+	mine, _ := m.share(ctx, ref)
+	return mine
+}
+
+// share is mine, with the error that made its answer a guess: owners
+// that could not be read (not found counts as read).
+func (m *Manager) share(ctx context.Context, ref meta.Ref) (bool, error) {
 	if m.members == nil {
-		return true
+		return true, nil
 	}
 	switch ref.Kind {
 	case meta.KindIssuer, meta.KindClusterIssuer:
-		return true
+		return true, nil
 	}
-	return m.members.owns(m.shareKey(ctx, ref))
+	key, err := m.shareKey(ctx, ref)
+	return m.members.owns(key), err
 }
 
 // announce keeps this Manager's Replica object fresh until ctx ends, then

@@ -18,10 +18,26 @@ func (m *Manager) work(ctx context.Context) {
 		if !ok {
 			return
 		}
-		if m.mine(ctx, ref) {
-			m.reconcileOne(ctx, ref)
-		}
+		m.visit(ctx, ref)
 		m.queue.Done(ref)
+	}
+}
+
+// visit reconciles ref if it is this replica's to look after. One that
+// surely is another's now (its share moved, or it was deleted during a
+// visit here and, its owners forgotten, is keyed by itself) leaves no
+// timer, retry count or at-once count here: they were this replica's
+// visits' and would only fire to be skipped. A guess (its owners could not
+// be read) keeps them, as the object may still be this replica's.
+func (m *Manager) visit(ctx context.Context, ref meta.Ref) {
+	mine, err := m.share(ctx, ref)
+	switch {
+	case mine:
+		m.reconcileOne(ctx, ref)
+	case err == nil:
+		m.timers.Cancel(ref)
+		m.retries.reset(ref)
+		m.atOnce.reset(ref)
 	}
 }
 
