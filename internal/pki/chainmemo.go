@@ -75,8 +75,15 @@ func (m *ChainMemo) issuer(der []byte) (*x509.Certificate, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.issuers == nil || len(m.issuers) >= issuersMemoSize {
+	if m.issuers == nil {
 		m.issuers = map[string]*x509.Certificate{}
+	}
+	if len(m.issuers) >= issuersMemoSize {
+		// One out, not all: the CAs in use keep being shared.
+		for d := range m.issuers {
+			delete(m.issuers, d)
+			break
+		}
 	}
 	m.issuers[string(der)] = c
 	return c, nil

@@ -97,3 +97,47 @@ func TestChainMemo_SharesIssuersAndForgets(t *testing.T) {
 	require.Error(t, want2)
 	assert.Equal(t, want2.Error(), got.Error())
 }
+
+// Past issuersMemoSize issuers, one makes room for the next: the others
+// are still shared, not all parsed again.
+func TestChainMemo_IssuersEvictOne(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	cert := func(serial int64, name string) []byte {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		require.NoError(t, err)
+		return der
+	}
+	leaf := cert(1, "leaf")
+	issuers := make([][]byte, issuersMemoSize+1)
+	for i := range issuers {
+		issuers[i] = cert(int64(i+2), "ca")
+	}
+	m := &ChainMemo{}
+	first := make([]*x509.Certificate, len(issuers))
+	for i, ca := range issuers {
+		certs, err := m.Parse(EncodeDER(leaf, ca))
+		require.NoError(t, err)
+		require.Len(t, certs, 2)
+		first[i] = certs[1]
+	}
+	require.Len(t, m.issuers, issuersMemoSize, "one issuer made room for the last")
+	held := 0
+	for i, ca := range issuers {
+		if c, ok := m.issuers[string(ca)]; ok {
+			assert.Same(t, first[i], c)
+			held++
+		}
+	}
+	assert.Equal(t, issuersMemoSize, held, "every issuer but one is still held")
+	for _, i := range []int{issuersMemoSize, issuersMemoSize - 1} {
+		if _, ok := m.issuers[string(issuers[i])]; !ok {
+			continue // the one evicted
+		}
+		again, err := m.Parse(EncodeDER(cert(int64(1000+i), "other leaf"), issuers[i]))
+		require.NoError(t, err)
+		assert.Same(t, first[i], again[1], "issuer %d shared by a new chain", i)
+	}
+}
