@@ -55,7 +55,12 @@ func (m *ChainMemo) Parse(data []byte) ([]*x509.Certificate, error) {
 }
 
 // Parsed returns how many chains the memo parsed.
-func (m *ChainMemo) Parsed() int64 { return m.parsed.Load() }
+func (m *ChainMemo) Parsed() int64 {
+	if m == nil {
+		return 0
+	}
+	return m.parsed.Load()
+}
 
 // issuersMemoSize bounds the issuer certificates a ChainMemo shares: a
 // Manager's CAs and their intermediates.
@@ -102,6 +107,9 @@ func (m *ChainMemo) Forget(data []byte) {
 
 // Len returns how many chains the memo holds.
 func (m *ChainMemo) Len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.m)

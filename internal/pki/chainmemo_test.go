@@ -141,3 +141,10 @@ func TestChainMemo_IssuersEvictOne(t *testing.T) {
 		assert.Same(t, first[i], again[1], "issuer %d shared by a new chain", i)
 	}
 }
+
+// A nil ChainMemo holds nothing and parsed nothing.
+func TestChainMemo_NilCounts(t *testing.T) {
+	var m *ChainMemo
+	assert.Zero(t, m.Len())
+	assert.Zero(t, m.Parsed())
+}

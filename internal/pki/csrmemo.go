@@ -76,6 +76,9 @@ func (m *CSRMemo) ParseVerified(data []byte) (*x509.CertificateRequest, error) {
 
 // Counts returns the parses and signature checks the memo made.
 func (m *CSRMemo) Counts() (parsed, verified int64) {
+	if m == nil {
+		return 0, 0
+	}
 	return m.parsed.Load(), m.verified.Load()
 }
 
@@ -116,6 +119,9 @@ func (m *CSRMemo) Forget(data []byte) {
 
 // Len returns how many CSRs the memo holds.
 func (m *CSRMemo) Len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.m)

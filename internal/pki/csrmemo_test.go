@@ -68,3 +68,12 @@ func TestCSRMemo_ParsesAndVerifiesOnce(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadCSR)
 	none.Made(a)
 }
+
+// A nil CSRMemo holds nothing and parsed or checked nothing.
+func TestCSRMemo_NilCounts(t *testing.T) {
+	var m *CSRMemo
+	assert.Zero(t, m.Len())
+	parsed, verified := m.Counts()
+	assert.Zero(t, parsed)
+	assert.Zero(t, verified)
+}
