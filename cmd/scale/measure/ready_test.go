@@ -41,8 +41,14 @@ func TestReadinessHoldsNoStatePerCertificate(t *testing.T) {
 	default:
 		t.Fatal("every Certificate Ready, but the tracker does not say so")
 	}
-	// The bitset: n/8 bytes. A map entry a Certificate costs ~65 bytes and
-	// more (and held the decoded object's strings).
+	// A structural guard, not a memory target (those live in the scale
+	// program's report and in benchmarks): it tells a bitset from a
+	// per-Certificate map, nothing finer. The bitset is n/8 bytes (2.5 KB
+	// at 20,000); a map keyed per Certificate measured 591 KB here, about
+	// 30 bytes a Certificate before the decoded object's strings it held.
+	// 16 bytes a Certificate (320 KB) sits between the two: the margin
+	// absorbs what the runtime allocates meanwhile under -race, while a
+	// map still fails it.
 	assert.Less(t, grew, int64(16*n), "the tracker grew %d bytes for %d Certificates", grew, n)
 }
 
