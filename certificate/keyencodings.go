@@ -71,6 +71,17 @@ func (e *keyEncodings) remember(key crypto.Signer, pkcs8 bool, pemKey []byte) {
 	e.m[keyForm{key, pkcs8}] = pemKey
 }
 
+// forget drops key's encodings.
+func (e *keyEncodings) forget(key crypto.Signer) {
+	if !byPointer(key) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.m, keyForm{key, true})
+	delete(e.m, keyForm{key, false})
+}
+
 func byPointer(key crypto.Signer) bool {
 	switch key.(type) {
 	case *ecdsa.PrivateKey, *rsa.PrivateKey:

@@ -81,6 +81,15 @@ func (p *memo[T]) put(ref meta.Ref, e memoEntry[T]) {
 	p.m[ref] = e
 }
 
+// forget drops what the memo holds for ref and returns it.
+func (p *memo[T]) forget(ref meta.Ref) (T, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.m[ref]
+	delete(p.m, ref)
+	return e.v, ok
+}
+
 // parsers are a reconciler's memos.
 type parsers struct {
 	keys memo[crypto.Signer]

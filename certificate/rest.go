@@ -1,8 +1,6 @@
 package certificate
 
 import (
-	"crypto"
-
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/secret"
@@ -48,24 +46,4 @@ func (r *Reconciler) rest(s *Snapshot) {
 			p.chains.Forget(req.Status.Certificate)
 		}
 	}
-}
-
-// forget drops what the memo holds for ref and returns it.
-func (p *memo[T]) forget(ref meta.Ref) (T, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e, ok := p.m[ref]
-	delete(p.m, ref)
-	return e.v, ok
-}
-
-// forget drops key's encodings.
-func (e *keyEncodings) forget(key crypto.Signer) {
-	if !byPointer(key) {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.m, keyForm{key, true})
-	delete(e.m, keyForm{key, false})
 }
