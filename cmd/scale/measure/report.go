@@ -25,6 +25,9 @@ type Report struct {
 	GC string
 	// EventMaxAge is the Managers' Config.EventMaxAge when set (-event-max-age).
 	EventMaxAge time.Duration
+	// EventsLost is the issuing Manager's certflow_events_lost_total at its
+	// stop: recorded events that no Event was stored for (eventsLost).
+	EventsLost uint64
 }
 
 // IssueReport covers issuing every Certificate.
@@ -176,6 +179,9 @@ func (r *Report) Print(w io.Writer) {
 	}
 	if r.CallsByKind != "" {
 		fmt.Fprintf(w, "\nStore calls naming an object, by operation and kind:\n%s\n", r.CallsByKind)
+	}
+	if r.Issue != nil {
+		fmt.Fprintf(w, "events recorded but not stored (certflow_events_lost_total; dropped while 1,024 waited): %d\n", r.EventsLost)
 	}
 	if r.Warnings != "" {
 		fmt.Fprintf(w, "\nwarnings and errors logged:\n%s", r.Warnings)

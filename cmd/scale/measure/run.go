@@ -42,6 +42,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		err = errors.Join(err, r.stop())
 		rep.Warnings += r.warns.String()
 		rep.CallsByKind = "issuance and idle: " + r.byKind.String()
+		lost, lerr := eventsLost(r.m)
+		rep.EventsLost, err = lost, errors.Join(err, lerr)
 		if err != nil || !opts.Restart {
 			return rep, err
 		}
