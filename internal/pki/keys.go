@@ -73,6 +73,14 @@ func KeyMatches(key crypto.Signer, alg string, size int) bool {
 // EncodePrivateKey PEM-encodes key: PKCS1 ("RSA PRIVATE KEY") or SEC 1 ("EC
 // PRIVATE KEY") when pkcs8 is false, PKCS#8 otherwise. Ed25519 is always PKCS#8.
 func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
+	if k, ok := key.(*ecdsa.PrivateKey); ok {
+		if der, ok, err := ecPrivateKeyDER(k, pkcs8); ok {
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
+			}
+			return pemOf(der, pkcs8), nil
+		}
+	}
 	if !pkcs8 {
 		switch k := key.(type) {
 		case *rsa.PrivateKey:
@@ -90,6 +98,18 @@ func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, key)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// pemOf is the PEM block of an EC private key's DER, which it clears: the
+// key is then only in the PEM.
+func pemOf(der []byte, pkcs8 bool) []byte {
+	typ := "EC PRIVATE KEY"
+	if pkcs8 {
+		typ = "PRIVATE KEY"
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	clear(der)
+	return out
 }
 
 // ParsePrivateKey reads the first private key PEM block in any of the
