@@ -149,6 +149,16 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 
 // PublicKeysEqual reports whether a and b are the same public key.
 func PublicKeysEqual(a, b crypto.PublicKey) bool {
+	if ea, ok := a.(*ecdsa.PublicKey); ok {
+		// ecdsa's Equal compares the coordinates' bytes in constant time,
+		// four allocations a call; a public key is no secret, and an
+		// issuance compares its key with its CSR's and its leaf's on every
+		// visit.
+		eb, ok := b.(*ecdsa.PublicKey)
+		if ok && ea != nil && eb != nil && ea.X != nil && ea.Y != nil && eb.X != nil && eb.Y != nil {
+			return ea.Curve == eb.Curve && ea.X.Cmp(eb.X) == 0 && ea.Y.Cmp(eb.Y) == 0
+		}
+	}
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
