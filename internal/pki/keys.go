@@ -84,20 +84,20 @@ func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
 	if !pkcs8 {
 		switch k := key.(type) {
 		case *rsa.PrivateKey:
-			return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), nil
+			return appendPEM(nil, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), nil
 		case *ecdsa.PrivateKey:
 			der, err := x509.MarshalECPrivateKey(k)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
 			}
-			return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+			return appendPEM(nil, "EC PRIVATE KEY", der), nil
 		}
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, key)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	return appendPEM(nil, "PRIVATE KEY", der), nil
 }
 
 // pemOf is the PEM block of an EC private key's DER, which it clears: the
@@ -107,7 +107,7 @@ func pemOf(der []byte, pkcs8 bool) []byte {
 	if pkcs8 {
 		typ = "PRIVATE KEY"
 	}
-	out := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	out := appendPEM(nil, typ, der)
 	clear(der)
 	return out
 }
