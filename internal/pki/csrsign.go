@@ -12,9 +12,6 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"unicode"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // x509.CreateCertificateRequest checks the signature it has just made
@@ -23,7 +20,7 @@ import (
 // CSR is made for every issuance and checked again by the request's
 // validation and by the CA. encodeCSR writes the same DER for the keys
 // certflow generates (RSA, ECDSA, Ed25519) without that check; any other
-// signer goes through x509. It writes with cryptobyte rather than
+// signer goes through x509. It writes with derWriter rather than
 // encoding/asn1's reflection (a CSR took some ninety allocations that way).
 // TestEncodeCSRMatchesX509 holds it to x509's encoding byte for byte.
 
@@ -97,19 +94,21 @@ func encodeCSR(key crypto.Signer, t CSRTemplate) (der []byte, ok bool, err error
 		return nil, true, fmt.Errorf("sign: %w", err)
 	}
 	// CertificationRequest (RFC 2986 §4.2).
-	b := cryptobyte.NewBuilder(make([]byte, 0, len(info)+len(sig)+32))
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(info)
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			addOID(b, how.algorithm.Algorithm)
-			if how.algorithm.Parameters.Tag == asn1.TagNull { // RSA's
-				b.AddASN1NULL()
-			}
-		})
-		addBitString(b, sig)
-	})
-	der, err = b.Bytes()
-	return der, true, err
+	w := newDERWriter(len(info) + len(sig) + 32)
+	w.open(derSequence)
+	w.raw(info)
+	w.open(derSequence)
+	w.oid(how.algorithm.Algorithm)
+	if how.algorithm.Parameters.Tag == asn1.TagNull { // RSA's
+		w.b = append(w.b, derNull, 0)
+	}
+	w.close()
+	w.bitString(sig)
+	w.close()
+	if der, ok = w.bytes(); !ok {
+		return nil, true, errDER
+	}
+	return der, true, nil
 }
 
 // encodeCSRInfo is the CertificationRequestInfo (RFC 2986 §4.1) of t for
@@ -125,40 +124,47 @@ func encodeCSRInfo(pub crypto.PublicKey, t CSRTemplate) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var san []byte
-	if len(t.DNSNames)+len(t.EmailAddresses)+len(t.IPAddresses)+len(t.URIs) > 0 {
-		if san, err = encodeSANs(t); err != nil {
-			return nil, err
-		}
+	uris, err := checkSANs(t)
+	if err != nil {
+		return nil, err
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, len(subject)+len(spki)+len(san)+48))
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1Int64(0)
-		b.AddBytes(subject)
-		b.AddBytes(spki)
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			if san == nil {
-				return
-			}
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // Attribute
-				addOID(b, oidExtensionRequest)
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // Extensions
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // Extension
-							addOID(b, oidSubjectAltName)
-							b.AddASN1OctetString(san)
-						})
-					})
-				})
-			})
-		})
-	})
-	return b.Bytes()
+	size := len(subject) + len(spki) + 64
+	for _, n := range t.DNSNames {
+		size += len(n) + 4
+	}
+	w := newDERWriter(size)
+	w.open(derSequence)
+	w.smallInt(0)
+	w.raw(subject)
+	w.raw(spki)
+	w.open(derContext(0, true)) // attributes
+	if len(t.DNSNames)+len(t.EmailAddresses)+len(t.IPAddresses)+len(uris) > 0 {
+		w.open(derSequence) // Attribute
+		w.oid(oidExtensionRequest)
+		w.open(derSet)
+		w.open(derSequence) // Extensions
+		w.open(derSequence) // Extension, not critical
+		w.oid(oidSubjectAltName)
+		w.open(derOctetString)
+		w.subjectAltNames(t, uris)
+		w.close()
+		w.close()
+		w.close()
+		w.close()
+		w.close()
+	}
+	w.close()
+	w.close()
+	der, ok := w.bytes()
+	if !ok {
+		return nil, errDER
+	}
+	return der, nil
 }
 
-// encodeSANs is the subjectAltName of t's names, in x509's order: DNS
-// names, email addresses, IP addresses (IPv4 in 4 bytes), URIs.
-func encodeSANs(t CSRTemplate) ([]byte, error) {
+// checkSANs refuses names an IA5String cannot hold, as x509 does, and
+// returns the URIs as strings.
+func checkSANs(t CSRTemplate) ([]string, error) {
 	for _, n := range t.DNSNames {
 		if err := ia5(n); err != nil {
 			return nil, err
@@ -169,6 +175,9 @@ func encodeSANs(t CSRTemplate) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if len(t.URIs) == 0 {
+		return nil, nil
+	}
 	uris := make([]string, len(t.URIs))
 	for i, u := range t.URIs {
 		uris[i] = u.String()
@@ -176,28 +185,29 @@ func encodeSANs(t CSRTemplate) ([]byte, error) {
 			return nil, err
 		}
 	}
-	name := func(b *cryptobyte.Builder, tag uint8, v []byte) {
-		b.AddASN1(cbasn1.Tag(tag).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(v) })
+	return uris, nil
+}
+
+// subjectAltNames writes the subjectAltName of t's names, in x509's order:
+// DNS names, email addresses, IP addresses (IPv4 in 4 bytes), URIs.
+func (w *derWriter) subjectAltNames(t CSRTemplate, uris []string) {
+	w.open(derSequence)
+	for _, n := range t.DNSNames {
+		w.elementString(derContext(generalNameDNS, false), n)
 	}
-	b := cryptobyte.NewBuilder(nil)
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		for _, n := range t.DNSNames {
-			name(b, generalNameDNS, []byte(n))
+	for _, e := range t.EmailAddresses {
+		w.elementString(derContext(generalNameEmail, false), e)
+	}
+	for _, ip := range t.IPAddresses {
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
 		}
-		for _, e := range t.EmailAddresses {
-			name(b, generalNameEmail, []byte(e))
-		}
-		for _, ip := range t.IPAddresses {
-			if v4 := ip.To4(); v4 != nil {
-				ip = v4
-			}
-			name(b, generalNameIP, ip)
-		}
-		for _, u := range uris {
-			name(b, generalNameURI, []byte(u))
-		}
-	})
-	return b.Bytes()
+		w.element(derContext(generalNameIP, false), ip)
+	}
+	for _, u := range uris {
+		w.elementString(derContext(generalNameURI, false), u)
+	}
+	w.close()
 }
 
 // ia5 refuses what an IA5String cannot hold, as x509 does.

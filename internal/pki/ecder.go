@@ -4,16 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/asn1"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"errors"
 )
 
 // Every issuance encodes an ECDSA key twice (the next-key Secret in
 // PKCS#8, the certificate's Secret in the form its spec asks) and its
 // public key once (the CSR); x509 builds these with encoding/asn1's
 // reflection, some sixty allocations each. The encoders below write the
-// same DER with cryptobyte into one buffer; TestECDERMatchesX509 holds them
+// same DER into one buffer (derWriter); TestECDERMatchesX509 holds them
 // to x509's bytes for every curve.
 
 var (
@@ -36,25 +34,12 @@ func curveOID(c elliptic.Curve) asn1.ObjectIdentifier {
 	return nil
 }
 
-// addOID writes oid as an OBJECT IDENTIFIER.
-func addOID(b *cryptobyte.Builder, oid asn1.ObjectIdentifier) {
-	b.AddASN1ObjectIdentifier(oid)
-}
-
-// addECAlgorithm writes the AlgorithmIdentifier of an EC key on curve.
-func addECAlgorithm(b *cryptobyte.Builder, curve asn1.ObjectIdentifier) {
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		addOID(b, oidPublicKeyECDSA)
-		addOID(b, curve)
-	})
-}
-
-// addBitString writes data as a BIT STRING with no unused bits.
-func addBitString(b *cryptobyte.Builder, data []byte) {
-	b.AddASN1(cbasn1.BIT_STRING, func(b *cryptobyte.Builder) {
-		b.AddUint8(0)
-		b.AddBytes(data)
-	})
+// ecAlgorithm writes the AlgorithmIdentifier of an EC key on curve.
+func (w *derWriter) ecAlgorithm(curve asn1.ObjectIdentifier) {
+	w.open(derSequence)
+	w.oid(oidPublicKeyECDSA)
+	w.oid(curve)
+	w.close()
 }
 
 // ecPublicKeyDER is x509.MarshalPKIXPublicKey of pub; ok is false for a
@@ -68,13 +53,16 @@ func ecPublicKeyDER(pub *ecdsa.PublicKey) (der []byte, ok bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, 32+len(point)))
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		addECAlgorithm(b, curve)
-		addBitString(b, point)
-	})
-	der, err = b.Bytes()
-	return der, true, err
+	w := newDERWriter(48 + len(point))
+	w.open(derSequence)
+	w.ecAlgorithm(curve)
+	w.bitString(point)
+	w.close()
+	der, ok = w.bytes()
+	if !ok {
+		return nil, true, errDER
+	}
+	return der, true, nil
 }
 
 // ecPrivateKeyDER is x509.MarshalECPrivateKey of key (SEC 1), or with
@@ -89,31 +77,42 @@ func ecPrivateKeyDER(key *ecdsa.PrivateKey, pkcs8 bool) (der []byte, ok bool, er
 	if err != nil {
 		return nil, true, err
 	}
+	defer clear(priv)
 	point, err := key.PublicKey.Bytes()
 	if err != nil {
 		return nil, true, err
 	}
-	sec1 := func(b *cryptobyte.Builder, withCurve bool) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1Int64(1)
-			b.AddASN1OctetString(priv)
-			if withCurve {
-				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { addOID(b, curve) })
-			}
-			b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { addBitString(b, point) })
-		})
+	w := newDERWriter(80 + len(priv) + len(point))
+	if pkcs8 {
+		w.open(derSequence)
+		w.smallInt(0)
+		w.ecAlgorithm(curve)
+		w.open(derOctetString)
 	}
-	b := cryptobyte.NewBuilder(make([]byte, 0, 64+len(priv)+len(point)))
-	if !pkcs8 {
-		sec1(b, true)
-	} else {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1Int64(0)
-			addECAlgorithm(b, curve)
-			b.AddASN1(cbasn1.OCTET_STRING, func(b *cryptobyte.Builder) { sec1(b, false) })
-		})
+	w.open(derSequence) // ECPrivateKey (RFC 5915 §3)
+	w.smallInt(1)
+	w.element(derOctetString, priv)
+	if !pkcs8 { // PKCS#8 names the curve in its own AlgorithmIdentifier
+		w.open(derContext(0, true))
+		w.oid(curve)
+		w.close()
 	}
-	der, err = b.Bytes()
-	clear(priv)
-	return der, true, err
+	w.open(derContext(1, true))
+	w.bitString(point)
+	w.close()
+	w.close()
+	if pkcs8 {
+		w.close()
+		w.close()
+	}
+	der, ok = w.bytes()
+	if !ok {
+		clear(der)
+		return nil, true, errDER
+	}
+	return der, true, nil
 }
+
+// errDER means an encoder made something that is not DER: a bug, never
+// the input's fault.
+var errDER = errors.New("pki: DER encoding overflow")
