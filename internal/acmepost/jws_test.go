@@ -134,3 +134,12 @@ func TestSignManyVerify(t *testing.T) {
 		require.True(t, ecdsa.Verify(&key.PublicKey, digest[:], r, s))
 	}
 }
+
+func TestFinalizePayloadIsTheCSRInJSON(t *testing.T) {
+	csr := []byte{0xfb, 0xff, 0x00, 0x3e, 0x3f, 1, 2}
+	var got struct {
+		CSR string `json:"csr"`
+	}
+	require.NoError(t, json.Unmarshal(finalizePayload(csr), &got))
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(csr), got.CSR)
+}
