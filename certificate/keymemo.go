@@ -99,7 +99,8 @@ type parsers struct {
 	pems   keyEncodings
 	// shared, if set, is the Manager's CSR memo: the CSR this reconciler
 	// signed is parsed there once for the request and Order reconcilers,
-	// and csr takes the same parse instead of making its own.
+	// and csr takes the same parse instead of making its own (only for a
+	// CSR in flight, which the memo holds).
 	shared *pki.CSRMemo
 }
 
@@ -145,6 +146,6 @@ func (p *parsers) csr(req *request.CertificateRequest) (*x509.CertificateRequest
 	if p == nil {
 		return pki.ParseCSRUnverified(req.Spec.Request)
 	}
-	parse := func() (*x509.CertificateRequest, error) { return p.shared.Parse(req.Spec.Request) }
+	parse := func() (*x509.CertificateRequest, error) { return p.shared.ParseHeld(req.Spec.Request) }
 	return p.csrs.get(meta.RefOf(req), req.ObjectMeta.UID, req.Spec.Request, parse)
 }
