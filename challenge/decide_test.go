@@ -162,7 +162,7 @@ func TestDecide(t *testing.T) {
 			wantStatus: Status{Processing: true, Presented: true, PresentedAt: at(-time.Minute), SelfCheckFailures: 30, State: StateErrored, Reason: "self-check: NXDOMAIN (gave up after 1m0s)"},
 			wantWrite:  true, wantEffect: stepCleanUp, wantClaim: httpPresentClaim, wantEvents: []meta.Reason{ReasonFailed}},
 		{name: "deadline passed before any check (a long outage): check once",
-			typ:    solver.DNS01,
+			typ:        solver.DNS01,
 			status:     Status{Processing: true, Presented: true, PresentedAt: at(-time.Hour)},
 			wantStatus: Status{Processing: true, Presented: true, PresentedAt: at(-time.Hour)},
 			wantEffect: stepSelfCheck},
