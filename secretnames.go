@@ -137,8 +137,8 @@ func (x *secretNameIndex) named(namespace, label string) []string {
 	var names []string
 	for id := x.heads[x.hash(namespace, label)]; id != 0; id = x.labelOf.at(id - 1).next {
 		if c := x.labelOf.at(id - 1); c.label == label {
-			if ref := x.labelOf.ref(id - 1); ref.Namespace == namespace {
-				names = append(names, ref.Name)
+			if x.labelOf.namespaceOf(id-1) == namespace {
+				names = append(names, x.labelOf.ref(id-1).Name)
 			}
 		}
 	}
