@@ -34,6 +34,8 @@ type certEntry struct {
 	// leaf keeps cert.Certificate[0], the canonical copy of the leaf's
 	// DER, canonical while the entry lives (see sharedLeaf).
 	leaf unique.Handle[string]
+	// mark is the version of its Secret last applied (secretmarks.go).
+	mark mark
 }
 
 // parseSecret builds the entry of s. It returns nil and no error for a
