@@ -11,7 +11,7 @@ import "github.com/certflow/certflow/meta"
 // secretMarkLocked returns the version last applied of ref.
 func (c *Cache) secretMarkLocked(ref meta.Ref) (mark, bool) {
 	if e := c.certs.secrets.get(ref); e != nil {
-		return e.mark, true
+		return e.mark(), true
 	}
 	m, ok := c.secretVersions.seen[ref]
 	return m, ok
@@ -40,9 +40,9 @@ func (c *Cache) applySecretLocked(ref meta.Ref, v uint64, e *certEntry) {
 // version applied before).
 func (c *Cache) loadLocked(e *certEntry, v uint64) {
 	if v != 0 {
-		e.mark = mark{version: v}
+		e.setMark(mark{version: v})
 	} else if m, ok := c.secretMarkLocked(e.ref); ok {
-		e.mark = m
+		e.setMark(m)
 	}
 	delete(c.secretVersions.seen, e.ref)
 	c.certs.put(e)
@@ -51,10 +51,10 @@ func (c *Cache) loadLocked(e *certEntry, v uint64) {
 // unloadLocked stops serving ref's loaded entry, if any, keeping the
 // version it was read at.
 func (c *Cache) unloadLocked(ref meta.Ref) {
-	if old := c.certs.remove(ref); old != nil && old.mark != (mark{}) {
+	if old := c.certs.remove(ref); old != nil && old.mark() != (mark{}) {
 		if c.secretVersions.seen == nil {
 			c.secretVersions.seen = map[meta.Ref]mark{}
 		}
-		c.secretVersions.seen[ref] = old.mark
+		c.secretVersions.seen[ref] = old.mark()
 	}
 }

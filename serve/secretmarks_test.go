@@ -56,6 +56,6 @@ func TestCache_SecretVersionOutlivesItsEntry(t *testing.T) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		assert.NotContains(t, c.secretVersions.seen, secretRef("ns", "web"), "a loaded Secret's version is its entry's alone")
-		assert.Equal(t, mark{version: 20}, c.certs.secrets.get(secretRef("ns", "web")).mark)
+		assert.Equal(t, mark{version: 20}, c.certs.secrets.get(secretRef("ns", "web")).mark())
 	})
 }
