@@ -80,3 +80,46 @@ func TestRefTable_CompactsReleasedNames(t *testing.T) {
 		require.False(t, tab.is(id, ref(i+1)))
 	}
 }
+
+// TestRefTable_TextsFollowTheirValues: a value's texts read back as set,
+// replaced and released ones are dropped and compacted away, and a
+// released value's text goes with it.
+func TestRefTable_TextsFollowTheirValues(t *testing.T) {
+	var tab refTable[secretLabel]
+	ref := func(i int) meta.Ref { return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)} }
+	label := func(i, round int) string { return fmt.Sprintf("secret-%d-round-%d-%s", i, round, strings.Repeat("l", i%30)) }
+	const n = 2000
+	want := map[int]string{}
+	for round := range 30 {
+		for i := range n {
+			switch {
+			case round%3 == 2 && i%2 == 0:
+				if id, ok := tab.lookup(ref(i)); ok {
+					tab.release(id)
+				}
+				delete(want, i)
+			default:
+				id, _ := tab.intern(ref(i))
+				tab.setText(&tab.at(id).label, label(i, round))
+				want[i] = label(i, round)
+			}
+		}
+		var live int
+		for _, l := range want {
+			live += len(l)
+		}
+		require.Equal(t, live, tab.texts.live, "round %d", round)
+		var held int
+		for _, c := range tab.texts.chunks {
+			held += cap(c)
+		}
+		require.LessOrEqual(t, held, 3*live+2*refNameChunk, "round %d", round)
+	}
+	for i, l := range want {
+		id, ok := tab.lookup(ref(i))
+		require.True(t, ok)
+		require.Equal(t, l, string(tab.text(tab.at(id).label)))
+	}
+	id, _ := tab.intern(ref(n))
+	require.Empty(t, tab.text(tab.at(id).label), "a new value has no text")
+}

@@ -23,6 +23,7 @@ type refTable[T any] struct {
 	slots   []int32
 	entries []refEntry[T] // by id; a free id holds the zero entry
 	names   refNames      // the entries' names
+	texts   refNames      // strings of the values (refText)
 	free    []int32       // ids to reuse
 	// scopes are the kinds and namespaces of the entries, each with how
 	// many entries use it; scopeIDs finds them, freeScopes are reusable.
@@ -164,10 +165,14 @@ func (t *refTable[T]) release(id int32) {
 		t.freeScopes = append(t.freeScopes, t.entries[id].scope)
 	}
 	t.names.release(t.entries[id].name)
+	t.dropTexts(id)
 	t.entries[id] = refEntry[T]{}
 	t.free = append(t.free, id)
 	if t.names.wasteful() {
 		t.compactNames()
+	}
+	if t.texts.wasteful() {
+		t.compactTexts()
 	}
 }
 
