@@ -86,8 +86,12 @@ func TestRefTable_CompactsReleasedNames(t *testing.T) {
 // released value's text goes with it.
 func TestRefTable_TextsFollowTheirValues(t *testing.T) {
 	var tab refTable[secretLabel]
-	ref := func(i int) meta.Ref { return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)} }
-	label := func(i, round int) string { return fmt.Sprintf("secret-%d-round-%d-%s", i, round, strings.Repeat("l", i%30)) }
+	ref := func(i int) meta.Ref {
+		return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}
+	}
+	label := func(i, round int) string {
+		return fmt.Sprintf("secret-%d-round-%d-%s", i, round, strings.Repeat("l", i%30))
+	}
 	const n = 2000
 	want := map[int]string{}
 	for round := range 30 {
