@@ -38,6 +38,9 @@ func placeName[S string | []byte](a *refNames, name S) uint32 {
 		if n > 0 {
 			size = min(2*cap(a.chunks[n-1]), refNameChunk)
 		}
+		if n == 1<<(32-refNameShift) {
+			panic("certflow: refNames: more chunks than a 4-byte place can number")
+		}
 		a.chunks = append(a.chunks, make([]byte, 0, max(size, need)))
 		n++
 	}
