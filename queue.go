@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/meta"
@@ -38,6 +39,10 @@ type workQueue struct {
 	// Go maps keep their size once grown, so the maps are made anew when a
 	// burst (100k Certificates applied at once) has drained.
 	peak int
+	// watched and pruneAt let decided forget what the watch has passed
+	// (queue_decided.go).
+	watched atomic.Uint64
+	pruneAt int
 }
 
 // shrinkAfter is the peak past which a drained queue makes its maps anew.
@@ -114,6 +119,9 @@ func (q *workQueue) Decided(ref meta.Ref, rv string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.decided[ref] = max(q.decided[ref], v)
+	if len(q.decided) >= max(q.pruneAt, pruneDecidedAt) {
+		q.pruneDecidedLocked()
+	}
 }
 
 // Forget drops the versions the queue remembers of a deleted object; a
