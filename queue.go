@@ -43,6 +43,9 @@ type workQueue struct {
 	// (queue_decided.go).
 	watched atomic.Uint64
 	pruneAt int
+	// queuedHigh is the most references queued at once since queued was
+	// made: it is made anew smaller as a burst drains (queue_shrink.go).
+	queuedHigh int
 }
 
 // shrinkAfter is the peak past which a drained queue makes its maps anew.
@@ -161,6 +164,7 @@ func (q *workQueue) queueLocked(ref meta.Ref) {
 	q.queued[ref] = true
 	q.items = append(q.items, ref)
 	q.peak = max(q.peak, len(q.queued))
+	q.queuedHigh = max(q.queuedHigh, len(q.queued))
 	q.signalLocked()
 }
 
@@ -181,6 +185,7 @@ func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
 			q.items = q.items[1:]
 			delete(q.queued, ref)
 			q.active[ref] = true
+			q.shrinkLocked()
 			if len(q.items) > 0 {
 				q.signalLocked() // let another worker take the next one
 			}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/testrig"
 )
 
 // decidedHeld is how many decisions q remembers.
@@ -74,4 +76,34 @@ func TestWorkQueue_PruneKeepsDecisionsAheadOfTheWatch(t *testing.T) {
 	assert.Equal(t, 0, q.Len(), "every decision ahead of the watch was kept")
 	q.AddChange(passed, "7")
 	assert.Equal(t, 1, q.Len(), "the decision the watch had passed was forgotten")
+}
+
+// TestWorkQueue_ShrinksAsABurstDrains: a queue that a burst of 100k
+// references grew gives back most of it while the last of the burst are
+// still queued, not only once it drains (the end of a burst is when the
+// process's live heap peaks); what is still queued comes out in order.
+func TestWorkQueue_ShrinksAsABurstDrains(t *testing.T) {
+	ctx := testrig.Context(t)
+	q := newWorkQueue()
+	base := liveHeap()
+	const n, left = 100000, 100
+	for i := range n {
+		q.Add(ref(fmt.Sprintf("c%d", i)))
+	}
+	grown := liveHeap()
+	for range n - left {
+		r, ok := q.Get(ctx)
+		require.True(t, ok)
+		q.Done(r)
+	}
+	draining := liveHeap()
+	require.Greater(t, grown, base+n*50, "the burst itself takes room")
+	assert.Less(t, draining, base+(grown-base)/10, "heap with %d left: %d, before the burst %d, at its peak %d", left, draining, base, grown)
+	for i := n - left; i < n; i++ {
+		r, ok := q.Get(ctx)
+		require.True(t, ok)
+		require.Equal(t, ref(fmt.Sprintf("c%d", i)), r)
+		q.Done(r)
+	}
+	assert.Equal(t, 0, q.Len())
 }
