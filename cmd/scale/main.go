@@ -52,6 +52,7 @@ func run() error {
 		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
 		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
+	peakProfile := flag.String("memprofile-peak", "", "write a heap profile of the largest live heap during issuance to this file")
 	restartProfile := flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file (not with -cpuprofile)")
 	opts.Flags(flag.CommandLine, 100000, false)
 	flag.Parse()
@@ -97,6 +98,14 @@ func run() error {
 		}
 		defer f.Close()
 		opts.HeapProfile = f
+	}
+	if *peakProfile != "" {
+		f, err := os.Create(*peakProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.PeakHeapProfile = f
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

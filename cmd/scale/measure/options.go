@@ -47,6 +47,9 @@ type Options struct {
 	// the idle window ends with the issuance's Events aged out and
 	// deleted. If zero, the Manager's default (an hour).
 	EventMaxAge time.Duration
+	// PeakHeapProfile, if set, receives a heap profile of the largest live
+	// heap sampled during issuance (as of the collection that marked it).
+	PeakHeapProfile io.Writer
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -111,7 +111,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 		}
 	}
 	resetPeakRSS()
-	peak := samplePeakHeap(ctx, 100*time.Millisecond)
+	peak := samplePeakHeap(ctx, 100*time.Millisecond, opts.PeakHeapProfile != nil)
 	began := time.Now()
 	cpuBegan, cpuOK := cputime.Process()
 	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
@@ -130,6 +130,9 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 	rep.Calls = r.counts.Counts()
 	rep.AtLastReady = readMemory()
 	rep.PeakLiveHeap, rep.PeakRSS = peak.end(), peakRSS()
+	if err := peak.writeProfile(opts.PeakHeapProfile); err != nil {
+		return rep, err
+	}
 	rep.ServedAtLastReady = servedNames(r, opts.Certs)
 	tr.mu.Lock()
 	last := tr.lastReady
