@@ -81,7 +81,10 @@ func (h HTTP01Solver) Check(ctx context.Context, ch Challenge) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("%w: GET %s: %d", ErrSelfCheck, url, status)
 	}
-	if got := string(bytes.TrimSpace(body)); got != ch.KeyAuthorization {
+	// RFC 8555 §8.3: whitespace at the end of the body is ignored, and
+	// only there (Boulder and Pebble trim the right side alone): a body
+	// the CA would refuse does not pass here.
+	if got := string(bytes.TrimRight(body, " \t\r\n")); got != ch.KeyAuthorization {
 		return fmt.Errorf("%w: GET %s: body %.64q is not the key authorization", ErrSelfCheck, url, got)
 	}
 	return nil

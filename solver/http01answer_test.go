@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -156,4 +157,31 @@ func TestHTTP01CheckBoundsTheDial(t *testing.T) {
 	require.ErrorIs(t, err, refused)
 	require.True(t, had, "the dial has a deadline")
 	assert.False(t, got.After(time.Now().Add(selfCheckTimeout)))
+}
+
+// The body is the key authorization, with whitespace allowed at its end
+// only (RFC 8555 §8.3), as the CA compares it.
+func TestHTTP01CheckComparesTheBodyAsTheCADoes(t *testing.T) {
+	for body, ok := range map[string]bool{
+		"tok.thumb":            true,
+		"tok.thumb\r\n":        true,
+		"tok.thumb \t\n":       true,
+		" tok.thumb":           false,
+		"\ntok.thumb":          false,
+		"tok.thumb\u00a0":      false,
+		"tok.thumbx":           false,
+		"tok.thumb\x00":        false,
+		"tok.thumb\ntok.thumb": false,
+	} {
+		s, _ := piped(t, func(w io.Writer) error {
+			_, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+			return err
+		})
+		err := s.Check(t.Context(), Challenge{Type: HTTP01, Identifier: "a.example.test", Token: "tok", KeyAuthorization: "tok.thumb"})
+		if ok {
+			assert.NoError(t, err, "%q", body)
+		} else {
+			assert.ErrorIs(t, err, ErrSelfCheck, "%q", body)
+		}
+	}
 }
