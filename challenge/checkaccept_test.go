@@ -117,3 +117,43 @@ func TestFirstSelfCheckForAGoneOwnerSendsNothing(t *testing.T) {
 	accepts, _ := f.ca.counts()
 	assert.Zero(t, accepts)
 }
+
+// panickingChecker's Check panics once started.
+type panickingChecker struct {
+	*fakeSolver
+	started chan struct{}
+}
+
+func (c *panickingChecker) Check(context.Context, solver.Challenge) error {
+	close(c.started)
+	panic("checker bug")
+}
+
+// A first check that panics panics the visit, on the visit's goroutine,
+// where the Manager turns it into a failed reconcile (on the check's own
+// goroutine it would end the process), whether the accept reached the
+// check's outcome or the owner check ended it before: no intent, nothing
+// sent.
+func TestFirstSelfCheckThatPanicsPanicsTheVisit(t *testing.T) {
+	for name, ownersErr := range map[string]error{"owners stand": nil, "owner gone": reconcile.ErrOwnerGone} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+			chk := &panickingChecker{fakeSolver: f.fs, started: make(chan struct{})}
+			owners := func(ctx context.Context, _ meta.Object) error {
+				<-chk.started
+				return ownersErr
+			}
+			r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a", Owners: owners}, challenge.Options{
+				OrderState: order.OwnerState,
+				Clients:    f.ca,
+				SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return chk, nil },
+			})
+			assert.PanicsWithValue(t, "checker bug", func() { _, _ = r.Reconcile(ctx, f.ref) })
+			ch := f.get(ctx, t)
+			assert.False(t, ch.Status.Accepting, "no intent")
+			accepts, _ := f.ca.counts()
+			assert.Zero(t, accepts)
+		})
+	}
+}
