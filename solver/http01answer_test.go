@@ -185,3 +185,18 @@ func TestHTTP01CheckComparesTheBodyAsTheCADoes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHTTP01Answer: any answer gets an outcome, never more of the body
+// than is compared nor more of the connection than the answer's limit.
+func FuzzHTTP01Answer(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ntok.thumb"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ntok.\r\n5\r\nthumb\r\n0\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\ntok.thumb"))
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		s, consumed := piped(t, func(w io.Writer) error { _, err := w.Write(answer); return err })
+		_, body, _ := s.get(t.Context(), checkURL(t))
+		assert.LessOrEqual(t, len(body), selfCheckBodyLimit)
+		assert.LessOrEqual(t, consumed.Load(), int64(selfCheckAnswerLimit))
+	})
+}
