@@ -129,6 +129,7 @@ func TestHTTP01CheckReadsTheAnswerAsHTTP(t *testing.T) {
 		{name: "HTTP/1.0 until close", answer: "HTTP/1.0 200 OK\r\n\r\ntok.thumb"},
 		{name: "cut short of its content-length", answer: "HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\ntok.thumb", wantErr: true},
 		{name: "cut inside a chunk", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\ntok.thumb", wantErr: true},
+		{name: "after interim answers", answer: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ntok.thumb"},
 		{name: "no status line", answer: "tok.thumb\r\n\r\n", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

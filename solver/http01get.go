@@ -57,7 +57,13 @@ func (h HTTP01Solver) get(ctx context.Context, req *http.Request) (int, []byte, 
 		return 0, nil, canceledOr(ctx, err)
 	}
 	in := &cappedReader{r: conn, left: selfCheckAnswerLimit}
-	res, err := http.ReadResponse(bufio.NewReaderSize(in, 1024), req)
+	br := bufio.NewReaderSize(in, 1024)
+	res, err := http.ReadResponse(br, req)
+	// An interim answer (100 Continue, 103 Early Hints) comes before the
+	// answer, which the CA's HTTP client reads as http.Transport does.
+	for err == nil && res.StatusCode/100 == 1 && res.StatusCode != http.StatusSwitchingProtocols {
+		res, err = http.ReadResponse(br, req)
+	}
 	if err != nil {
 		return 0, nil, canceledOr(ctx, err)
 	}
