@@ -22,7 +22,7 @@ import (
 // all of it, so what serve wrote is what the check read. serve gets the
 // request already read; consumed counts the bytes the check took of what
 // serve wrote after it.
-func piped(t *testing.T, serve func(w io.Writer) error) (s HTTP01Solver, consumed *atomic.Int64) {
+func piped(t *testing.T, serve func(r *http.Request, w io.Writer) error) (s HTTP01Solver, consumed *atomic.Int64) {
 	t.Helper()
 	consumed = new(atomic.Int64)
 	s.Dial = func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -31,10 +31,11 @@ func piped(t *testing.T, serve func(w io.Writer) error) (s HTTP01Solver, consume
 		go func() {
 			defer close(done)
 			defer server.Close()
-			if _, err := http.ReadRequest(bufio.NewReader(server)); err != nil {
+			req, err := http.ReadRequest(bufio.NewReader(server))
+			if err != nil {
 				return
 			}
-			_ = serve(countingWriter{server, consumed})
+			_ = serve(req, countingWriter{server, consumed})
 		}()
 		t.Cleanup(func() { <-done })
 		return client, nil
@@ -78,7 +79,7 @@ func checkURL(t *testing.T) *http.Request {
 // A header that never ends is read up to the answer's limit, not for as
 // long as the server sends it.
 func TestHTTP01CheckBoundsAnEndlessHeader(t *testing.T) {
-	s, consumed := piped(t, func(w io.Writer) error {
+	s, consumed := piped(t, func(_ *http.Request, w io.Writer) error {
 		return endless(w, "HTTP/1.1 200 OK\r\nX-Long: ", "a", 4*selfCheckAnswerLimit)
 	})
 	_, _, err := s.get(t.Context(), checkURL(t))
@@ -88,7 +89,7 @@ func TestHTTP01CheckBoundsAnEndlessHeader(t *testing.T) {
 
 // So is a status line that never ends.
 func TestHTTP01CheckBoundsAnEndlessStatusLine(t *testing.T) {
-	s, consumed := piped(t, func(w io.Writer) error {
+	s, consumed := piped(t, func(_ *http.Request, w io.Writer) error {
 		return endless(w, "HTTP/1.1 200 ", "O", 4*selfCheckAnswerLimit)
 	})
 	_, _, err := s.get(t.Context(), checkURL(t))
@@ -105,7 +106,7 @@ func TestHTTP01CheckReadsNoMoreOfAnEndlessBodyThanItCompares(t *testing.T) {
 		"until close":    "HTTP/1.1 200 OK\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, consumed := piped(t, func(w io.Writer) error { return endless(w, head, "x", 1<<20) })
+			s, consumed := piped(t, func(_ *http.Request, w io.Writer) error { return endless(w, head, "x", 1<<20) })
 			code, body, err := s.get(t.Context(), checkURL(t))
 			require.NoError(t, err)
 			assert.Equal(t, http.StatusOK, code)
@@ -133,7 +134,7 @@ func TestHTTP01CheckReadsTheAnswerAsHTTP(t *testing.T) {
 		{name: "no status line", answer: "tok.thumb\r\n\r\n", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := piped(t, func(w io.Writer) error { _, err := io.WriteString(w, tc.answer); return err })
+			s, _ := piped(t, func(_ *http.Request, w io.Writer) error { _, err := io.WriteString(w, tc.answer); return err })
 			err := s.Check(t.Context(), Challenge{Type: HTTP01, Identifier: "a.example.test", Token: "tok", KeyAuthorization: ka})
 			if tc.wantErr {
 				require.ErrorIs(t, err, ErrSelfCheck)
@@ -174,7 +175,7 @@ func TestHTTP01CheckComparesTheBodyAsTheCADoes(t *testing.T) {
 		"tok.thumb\x00":        false,
 		"tok.thumb\ntok.thumb": false,
 	} {
-		s, _ := piped(t, func(w io.Writer) error {
+		s, _ := piped(t, func(_ *http.Request, w io.Writer) error {
 			_, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
 			return err
 		})
@@ -195,9 +196,35 @@ func FuzzHTTP01Answer(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\ntok.thumb"))
 	f.Fuzz(func(t *testing.T, answer []byte) {
-		s, consumed := piped(t, func(w io.Writer) error { _, err := w.Write(answer); return err })
+		s, consumed := piped(t, func(_ *http.Request, w io.Writer) error { _, err := w.Write(answer); return err })
 		_, body, _ := s.get(t.Context(), checkURL(t))
 		assert.LessOrEqual(t, len(body), selfCheckBodyLimit)
 		assert.LessOrEqual(t, consumed.Load(), int64(selfCheckAnswerLimit))
 	})
+}
+
+// On port 80 the Host header names the identifier alone, as the CA's
+// request does, and the connection goes to port 80; an IPv6 identifier is
+// bracketed in both.
+func TestHTTP01CheckOnPort80NamesNoPort(t *testing.T) {
+	for id, want := range map[string][2]string{
+		"a.example.test": {"a.example.test", "a.example.test:80"},
+		"2001:db8::1":    {"[2001:db8::1]", "[2001:db8::1]:80"},
+		"192.0.2.1":      {"192.0.2.1", "192.0.2.1:80"},
+	} {
+		var host, addr string
+		s, _ := piped(t, func(r *http.Request, w io.Writer) error {
+			host = r.Host
+			_, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\ntok.thumb")
+			return err
+		})
+		dial := s.Dial
+		s.Dial = func(ctx context.Context, network, a string) (net.Conn, error) {
+			addr = a
+			return dial(ctx, network, a)
+		}
+		require.NoError(t, s.Check(t.Context(), Challenge{Type: HTTP01, Identifier: id, Token: "tok", KeyAuthorization: "tok.thumb"}))
+		assert.Equal(t, want[0], host, id)
+		assert.Equal(t, want[1], addr, id)
+	}
 }

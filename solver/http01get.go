@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -40,7 +41,11 @@ var errAnswerTooLarge = errors.New("answer larger than 64 KiB")
 func (h HTTP01Solver) get(ctx context.Context, req *http.Request) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, selfCheckTimeout)
 	defer cancel()
-	conn, err := h.dial()(ctx, "tcp", req.URL.Host)
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	conn, err := h.dial()(ctx, "tcp", addr)
 	if err != nil {
 		return 0, nil, err
 	}
