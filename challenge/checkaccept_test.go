@@ -219,3 +219,17 @@ func TestFirstSelfCheckBesideABusyClaimStopsAndWritesNothing(t *testing.T) {
 	assert.Zero(t, accepts)
 	assert.Zero(t, reads)
 }
+
+// A first check that fails gives the accept's claim back with the failure
+// recorded: another owner may take the step at once.
+func TestFailedFirstSelfCheckGivesTheClaimBack(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+	f.fs.checkErr = errors.New("connection refused")
+	_, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	require.Equal(t, 1, ch.Status.SelfCheckFailures)
+	_, err = f.st.Acquire(ctx, "challenge:"+ch.ObjectMeta.UID+":accept", "replica-b/default/c1", time.Minute)
+	require.NoError(t, err, "the claim was released")
+}
