@@ -40,6 +40,10 @@ type Options struct {
 	// the Store's Open until every name is served. It cannot be combined
 	// with another CPU profile of the process.
 	RestartProfile io.Writer
+	// IdleProfile, if set, receives a CPU profile of the first idle
+	// window only. It cannot be combined with another CPU profile of the
+	// process.
+	IdleProfile io.Writer
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.
 	Progress io.Writer

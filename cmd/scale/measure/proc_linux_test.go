@@ -24,3 +24,18 @@ func TestResetPeakRSSForgetsAnEarlierPeak(t *testing.T) {
 	after := peakRSS()
 	require.Less(t, after, before-size/2, "VmHWM %d MiB before the reset, %d MiB after", before>>20, after>>20)
 }
+
+// rss reads the same resident set as VmRSS in /proc/self/status: 64 MiB
+// touched show in both, and they agree within what the reads between them
+// may touch.
+func TestRSSAgreesWithVmRSS(t *testing.T) {
+	const size = 64 << 20
+	b := make([]byte, size)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	fromStatm, fromStatus := rss(), procStatus("VmRSS:")
+	runtime.KeepAlive(b)
+	require.Greater(t, fromStatm, uint64(size))
+	require.InDelta(t, float64(fromStatus), float64(fromStatm), 4<<20, "statm %d B, status %d B", fromStatm, fromStatus)
+}

@@ -1,9 +1,11 @@
 package measure
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -35,6 +37,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Issue, err = issue(ctx, r, opts)
 		if err == nil {
 			rep.Idle = idle(ctx, r, opts)
+			opts.IdleProfile = nil // the first window's only
 			if opts.HeapProfile != nil {
 				err = pprof.WriteHeapProfile(opts.HeapProfile)
 			}
@@ -214,13 +217,32 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	fmt.Fprintf(opts.Progress, "idling %v\n", opts.Idle)
 	rep := &IdleReport{}
 	calls, relists := r.counts.Counts(), r.relists()
+	var profile bytes.Buffer
+	profiling := pprof.StartCPUProfile(&profile) == nil // unless -cpuprofile runs
+	// The watcher keeps to one thread, so its own CPU can be told apart.
+	runtime.LockOSThread()
+	watcher0, _ := threadCPUTime()
+	split0 := readCPU()
 	cpu0, ok0 := cputime.Process()
 	began := time.Now()
 	end := began.Add(opts.Idle)
-	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
-		rep.MaxRSS = max(rep.MaxRSS, rss())
-	}
+	rep.MaxRSS = watchRSS(ctx, end)
 	cpu1, ok1 := cputime.Process()
+	split1 := readCPU()
+	watcher1, _ := threadCPUTime()
+	runtime.UnlockOSThread()
+	if profiling {
+		pprof.StopCPUProfile()
+	}
+	rep.Split = idleCPU(split0, split1, watcher1-watcher0)
+	if profiling {
+		var err error
+		rep.Split.Profile, err = splitProfile(profile.Bytes())
+		rep.Split.Profiled = err == nil
+		if opts.IdleProfile != nil {
+			_, _ = opts.IdleProfile.Write(profile.Bytes())
+		}
+	}
 	rep.Window = time.Since(began)
 	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
 	rep.Calls = r.counts.Counts().Sub(calls)
@@ -228,6 +250,7 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
 	rep.Collection = collectionWork()
+	rep.LiveObjects = liveObjects()
 	rep.Returned = returnedMemory()
 	return rep
 }
