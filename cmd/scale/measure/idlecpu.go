@@ -110,3 +110,17 @@ func watchRSS(ctx context.Context, end time.Time) uint64 {
 	}
 	return largest
 }
+
+// leastCollection is the cheapest of n collections of the settled heap:
+// marking is bound by memory, and on a shared machine another process's
+// use of the caches adds to one collection's CPU more than the heap
+// changes between them.
+func leastCollection(n int) GCWork {
+	least := collectionWork()
+	for range n - 1 {
+		if w := collectionWork(); w.CPU < least.CPU {
+			least = w
+		}
+	}
+	return least
+}
