@@ -20,9 +20,6 @@ type IdleCPU struct {
 	// Collections is how many collections ended in the window (the runtime
 	// forces one every 2 minutes).
 	Collections uint64
-	// Watcher is the CPU of the thread this program watched the window
-	// from (see watchRSS): this program's, not the Manager's.
-	Watcher time.Duration
 	// Profile is the profiled CPU by spender; Profiled is false when no
 	// profile could be taken (another CPU profile ran).
 	Profile  ProfileSplit
@@ -50,11 +47,11 @@ func readCPU() cpuReading {
 }
 
 // idleCPU is what was spent between a and b.
-func idleCPU(a, b cpuReading, watcher time.Duration) IdleCPU {
+func idleCPU(a, b cpuReading) IdleCPU {
 	return IdleCPU{
 		User: b.user - a.user, System: b.system - a.system,
 		Collections: b.cycles - a.cycles,
-		Watcher:     watcher, Known: a.ok && b.ok,
+		Known:       a.ok && b.ok,
 	}
 }
 
@@ -63,9 +60,10 @@ func (c IdleCPU) NotProfiled() time.Duration {
 	return max(c.User+c.System-c.Profile.Total(), 0)
 }
 
-// WithoutProgram is the process's CPU less this program's watcher's.
+// WithoutProgram is the process's CPU less what the profile put on this
+// program's own code (its wake-ups' scheduling is the runtime's).
 func (c IdleCPU) WithoutProgram() time.Duration {
-	return max(c.User+c.System-c.Watcher, 0)
+	return max(c.User+c.System-c.Profile[SpentProgram], 0)
 }
 
 // String lists the split.
@@ -74,7 +72,7 @@ func (c IdleCPU) String() string {
 		return "unknown"
 	}
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	s := fmt.Sprintf("user %s, system %s; %d collections; this program's watching thread %s", ms(c.User), ms(c.System), c.Collections, ms(c.Watcher))
+	s := fmt.Sprintf("user %s, system %s; %d collections", ms(c.User), ms(c.System), c.Collections)
 	if c.Profiled {
 		s += fmt.Sprintf("; profiled: %s; not profiled (system monitor, …) %s", c.Profile, ms(c.NotProfiled()))
 	}
@@ -95,18 +93,29 @@ func liveObjects() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// watchRSS returns the largest resident set until end. Where the kernel's
-// peak (VmHWM) can be reset it sleeps until end and reads the peak: the
-// window's CPU is then the Manager's and the runtime's alone, and no
-// peak between samples is missed. Elsewhere it samples once a second.
-func watchRSS(ctx context.Context, end time.Time) uint64 {
-	if resetPeakRSS() {
-		sleep(ctx, time.Until(end))
-		return max(peakRSS(), rss())
+// watchRSS returns the largest resident set until end: the kernel's peak
+// (VmHWM), reset first, so no peak between wake-ups is missed; where it
+// cannot be reset, the largest of one sample a wake-up. It wakes every
+// wake (see Options.IdleWake; every second if zero), reading nothing when
+// the peak is the kernel's, or never if wake is negative.
+func watchRSS(ctx context.Context, end time.Time, wake time.Duration) uint64 {
+	kernelPeak := resetPeakRSS()
+	switch {
+	case wake == 0:
+		wake = time.Second
+	case wake < 0 && kernelPeak:
+		wake = time.Until(end)
+	case wake < 0:
+		wake = time.Second // sampled: no peak otherwise
 	}
 	var largest uint64
-	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
-		largest = max(largest, rss())
+	for time.Now().Before(end) && sleep(ctx, min(wake, time.Until(end))) {
+		if !kernelPeak {
+			largest = max(largest, rss())
+		}
+	}
+	if kernelPeak {
+		largest = max(peakRSS(), rss())
 	}
 	return largest
 }

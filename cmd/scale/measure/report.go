@@ -101,6 +101,9 @@ type IdleReport struct {
 	Split IdleCPU
 	// LiveObjects is how many objects the heap held after Collection.
 	LiveObjects uint64
+	// Wake is how often this program woke the process over Window
+	// (Options.IdleWake); negative: never.
+	Wake time.Duration
 }
 
 // RestartReport covers a Manager starting on the populated Store.
@@ -204,6 +207,11 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 		row(name+": CPU less this program's own", "%v = %.2f%% of a core", i.Split.WithoutProgram().Round(time.Millisecond), 100*i.Split.WithoutProgram().Seconds()/i.Window.Seconds())
 	}
 	row(name+": that CPU by who spent it", "%s", i.Split)
+	if i.Wake < 0 {
+		row(name+": this program woke the process", "never (-idle-wake)")
+	} else {
+		row(name+": this program woke the process", "every %v, reading nothing (the largest RSS is the kernel's peak)", i.Wake)
+	}
 	row(name+": Manager's Store calls", "%s", i.Calls)
 	row(name+": full re-lists", "%d", i.Relists)
 	row(name+": largest RSS", "%s", mib(i.MaxRSS))

@@ -2,10 +2,10 @@ package measure
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -219,22 +219,18 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	calls, relists := r.counts.Counts(), r.relists()
 	var profile bytes.Buffer
 	profiling := pprof.StartCPUProfile(&profile) == nil // unless -cpuprofile runs
-	// The watcher keeps to one thread, so its own CPU can be told apart.
-	runtime.LockOSThread()
-	watcher0, _ := threadCPUTime()
 	split0 := readCPU()
 	cpu0, ok0 := cputime.Process()
 	began := time.Now()
 	end := began.Add(opts.Idle)
-	rep.MaxRSS = watchRSS(ctx, end)
+	rep.MaxRSS = watchRSS(ctx, end, opts.IdleWake)
+	rep.Wake = cmp.Or(opts.IdleWake, time.Second)
 	cpu1, ok1 := cputime.Process()
 	split1 := readCPU()
-	watcher1, _ := threadCPUTime()
-	runtime.UnlockOSThread()
 	if profiling {
 		pprof.StopCPUProfile()
 	}
-	rep.Split = idleCPU(split0, split1, watcher1-watcher0)
+	rep.Split = idleCPU(split0, split1)
 	if profiling {
 		var err error
 		rep.Split.Profile, err = splitProfile(profile.Bytes())
