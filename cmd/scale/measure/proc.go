@@ -36,8 +36,9 @@ func settledMemory() Memory {
 
 // rss is the resident set in bytes (VmRSS), or 0. It reads
 // /proc/self/statm, one line of counters, not /proc/self/status, which
-// the kernel builds from ~60 lines: the idle window samples it every second
-// and its CPU counts in the window's.
+// the kernel builds from ~60 lines: where the kernel's peak cannot be
+// reset the idle window samples it every second, and that CPU counts in
+// the window's.
 func rss() uint64 {
 	statm, err := os.ReadFile("/proc/self/statm")
 	if err != nil {

@@ -203,7 +203,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 		cpu = fmt.Sprintf("%v = %.2f%% of a core", i.CPU.Round(time.Millisecond), 100*i.CPU.Seconds()/i.Window.Seconds())
 	}
 	row(name+": CPU over "+i.Window.Round(time.Second).String(), "%s", cpu)
-	if i.CPUKnown && i.Split.Known {
+	if i.CPUKnown && i.Split.Known && i.Split.Profiled {
 		row(name+": CPU less this program's own", "%v = %.2f%% of a core", i.Split.WithoutProgram().Round(time.Millisecond), 100*i.Split.WithoutProgram().Seconds()/i.Window.Seconds())
 	}
 	row(name+": that CPU by who spent it", "%s", i.Split)

@@ -226,6 +226,7 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.MaxRSS = watchRSS(ctx, end, opts.IdleWake)
 	rep.Wake = cmp.Or(opts.IdleWake, time.Second)
 	cpu1, ok1 := cputime.Process()
+	rep.Window = time.Since(began)
 	split1 := readCPU()
 	if profiling {
 		pprof.StopCPUProfile()
@@ -239,7 +240,6 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 			_, _ = opts.IdleProfile.Write(profile.Bytes())
 		}
 	}
-	rep.Window = time.Since(began)
 	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
 	rep.Calls = r.counts.Counts().Sub(calls)
 	rep.Relists = r.relists() - relists
