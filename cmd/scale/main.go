@@ -53,6 +53,7 @@ func run() error {
 		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
 	peakProfile := flag.String("memprofile-peak", "", "write a heap profile of the largest live heap during issuance to this file")
+	idleProfile := flag.String("idlecpuprofile", "", "write a CPU profile of the first idle window only to this file (not with -cpuprofile)")
 	restartProfile := flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file (not with -cpuprofile)")
 	opts.Flags(flag.CommandLine, 100000, false)
 	flag.Parse()
@@ -79,6 +80,17 @@ func run() error {
 		}
 		defer f.Close()
 		opts.RestartProfile = f
+	}
+	if *idleProfile != "" {
+		if *cpuProfile != "" {
+			return errors.New("-idlecpuprofile and -cpuprofile cannot be combined")
+		}
+		f, err := os.Create(*idleProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.IdleProfile = f
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
