@@ -1,9 +1,11 @@
 package measure
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime/metrics"
+	"slices"
 	"time"
 )
 
@@ -120,16 +122,16 @@ func watchRSS(ctx context.Context, end time.Time, wake time.Duration) uint64 {
 	return largest
 }
 
-// leastCollection is the cheapest of n collections of the settled heap:
-// marking is bound by memory, and on a shared machine another process's
-// use of the caches adds to one collection's CPU more than the heap
-// changes between them.
-func leastCollection(n int) GCWork {
-	least := collectionWork()
-	for range n - 1 {
-		if w := collectionWork(); w.CPU < least.CPU {
-			least = w
-		}
+// medianCollection is the median by CPU of n collections of the settled
+// heap: marking is bound by memory, and on a shared machine another
+// process's use of the caches moves one collection's CPU more than the
+// heap changes between them. The median, not the least, so the figure is
+// not the luckiest of the runs.
+func medianCollection(n int) GCWork {
+	works := make([]GCWork, n)
+	for i := range works {
+		works[i] = collectionWork()
 	}
-	return least
+	slices.SortFunc(works, func(a, b GCWork) int { return cmp.Compare(a.CPU, b.CPU) })
+	return works[n/2]
 }

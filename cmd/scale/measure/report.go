@@ -95,7 +95,7 @@ type IdleReport struct {
 	Returned Memory
 	// Collection is one full collection of the settled heap (after
 	// Settled): the work of the runtime's forced collection while idle.
-	// Its CPU is the least of three.
+	// Its CPU is the median of three.
 	Collection GCWork
 	// Split is CPU over Window by who spent it.
 	Split IdleCPU
@@ -218,7 +218,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	row(name+": heap and RSS at the end", "%s", i.End)
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
 	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
-	row(name+": one collection of the settled heap (least CPU of 3)", "%s", i.Collection)
+	row(name+": one collection of the settled heap (median CPU of 3)", "%s", i.Collection)
 	if i.LiveObjects > 0 {
 		row(name+": live objects after it; its CPU an object", "%d; %.0f ns", i.LiveObjects, float64(i.Collection.CPU.Nanoseconds())/float64(i.LiveObjects))
 	}

@@ -248,7 +248,7 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.Relists = r.relists() - relists
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
-	rep.Collection = leastCollection(3)
+	rep.Collection = medianCollection(3)
 	rep.LiveObjects = liveObjects()
 	rep.Returned = returnedMemory()
 	return rep
