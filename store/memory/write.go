@@ -50,12 +50,12 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind := s.objects[ref.Kind]
 	if kind == nil {
-		kind = newEntryTable()
+		kind = newEntryTable(&s.ids)
 		s.objects[ref.Kind] = kind
 	}
-	kind.put(e)
-	s.labels.add(e)
-	s.owners.add(e)
+	id := s.ids.add(e)
+	kind.put(ref, id)
+	s.index.add(id, e)
 	s.commitLocked(store.Added, e, rev)
 	return nil
 }
@@ -86,10 +86,11 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind].get(ref)
-	if old == nil {
+	id, ok := s.objects[ref.Kind].lookup(ref)
+	if !ok {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
+	old := s.ids.entry(id)
 	rev := s.rev + 1
 	f := old.storeFields()
 	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
@@ -102,11 +103,8 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	s.objects[ref.Kind].put(e)
-	s.labels.remove(old)
-	s.labels.add(e)
-	s.owners.remove(old)
-	s.owners.add(e)
+	s.ids.replace(id, e)
+	s.index.update(id, e)
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -122,16 +120,17 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind].get(ref)
-	if old == nil {
+	id, ok := s.objects[ref.Kind].lookup(ref)
+	if !ok {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
+	old := s.ids.entry(id)
 	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	s.objects[ref.Kind].remove(ref)
-	s.labels.remove(old)
-	s.owners.remove(old)
+	s.index.remove(id)
+	s.ids.remove(id)
 	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
 }
