@@ -65,9 +65,9 @@ func TestSharedContent_IsNeverHandedOut(t *testing.T) {
 			Blob: slices.Clone(blob)}))
 	}
 	ea, eb := s.objects[kindBlob].get(ref("a")), s.objects[kindBlob].get(ref("b"))
-	require.NotNil(t, ea.codec, "kept in a slab")
-	require.Len(t, ea.slab.handles(), 1, "the blob is shared")
-	require.Equal(t, ea.slab.handles(), eb.slab.handles(), "one copy for both")
+	require.NotNil(t, ea.codec(), "kept in a slab")
+	require.Len(t, ea.slab().handles(), 1, "the blob is shared")
+	require.Equal(t, ea.slab().handles(), eb.slab().handles(), "one copy for both")
 
 	got := &blobject{}
 	require.NoError(t, s.Get(ctx, ref("a"), got))
@@ -116,7 +116,7 @@ func TestRepeatedStrings_AreSharedFromTheSecond(t *testing.T) {
 			shared = 1
 		}
 		e := s.objects[meta.KindEvent].get(ref(n))
-		require.Len(t, e.slab.handles(), shared, "%s: shared strings", n)
+		require.Len(t, e.slab().handles(), shared, "%s: shared strings", n)
 		got := &meta.Event{}
 		require.NoError(t, s.Get(ctx, ref(n), got))
 		assert.Equal(t, message, got.Message)
@@ -138,12 +138,12 @@ func TestLongStrings_AreSharedOnlyWhenTheyRepeat(t *testing.T) {
 		require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: n},
 			Reason: "Issued", Message: own}))
 		e := s.objects[meta.KindEvent].get(ref(n))
-		require.Empty(t, e.slab.handles(), "%s: its own message is inline", n)
+		require.Empty(t, e.slab().handles(), "%s: its own message is inline", n)
 		got := &meta.Event{}
 		require.NoError(t, s.Get(ctx, ref(n), got))
 		assert.Equal(t, own, got.Message)
 	}
 	huge := strings.Repeat("x", sharedAlwaysLen)
 	require.NoError(t, s.Create(ctx, &meta.Event{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "huge"}, Message: huge}))
-	require.Len(t, s.objects[meta.KindEvent].get(ref("huge")).slab.handles(), 1, "shared at once")
+	require.Len(t, s.objects[meta.KindEvent].get(ref("huge")).slab().handles(), 1, "shared at once")
 }

@@ -85,7 +85,7 @@ func (t *entryTable) remove(r meta.Ref) {
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
 		// Move the id at j into the hole at i unless its home lies
 		// cyclically in (i, j]: then it is reachable where it is.
-		if k := t.home(t.ids.entry(t.slots[j] - 1).ref()); (j-k)&mask >= (j-i)&mask {
+		if k := t.home(t.ids.entry(t.slots[j] - 1).viewRef()); (j-k)&mask >= (j-i)&mask {
 			t.slots[i] = t.slots[j]
 			i = j
 		}
@@ -102,7 +102,7 @@ func (t *entryTable) resize(size int) {
 	t.slots = make([]uint32, size)
 	for _, s := range old {
 		if s != 0 {
-			t.slots[t.find(t.ids.entry(s-1).ref())] = s
+			t.slots[t.find(t.ids.entry(s-1).viewRef())] = s
 		}
 	}
 }

@@ -154,10 +154,10 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	var found []*entry
 	matches := func(e *entry) bool {
 		if len(opts.Labels) == 0 && opts.Owner == nil {
-			return opts.Matches(e.ref(), &meta.ObjectMeta{})
+			return opts.Matches(e.viewRef(), &meta.ObjectMeta{})
 		}
 		m := e.view()
-		return opts.Matches(e.ref(), &m)
+		return opts.Matches(e.viewRef(), &m)
 	}
 	s.mu.RLock()
 	rev := s.rev
@@ -183,7 +183,7 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	}
 	s.mu.RUnlock()
 
-	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref(), b.ref()) })
+	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.viewRef(), b.viewRef()) })
 	return found, rev
 }
 

@@ -9,11 +9,6 @@ import (
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
-// ownRef returns ref with strings of its own: a caller's ref may point
-// into what a Get returned (all of whose strings share one allocation),
-// and an entry keeps its ref for as long as it lives.
-func ownRef(ref meta.Ref) meta.Ref { return cloneRef(ref) }
-
 // Create stores a new object and sets obj's UID, ResourceVersion,
 // CreationTime and (if zero) Generation. On error obj is left unchanged.
 func (s *Store) Create(ctx context.Context, obj meta.Object) error {
@@ -32,7 +27,6 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	defer k.ahead.release()
 
-	ref = ownRef(ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.objects[ref.Kind].get(ref) != nil {
@@ -98,7 +92,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(old.ref(), obj, k)
+	e, err := newEntry(old.viewRef(), obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
