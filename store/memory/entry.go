@@ -74,6 +74,9 @@ func slabEntry(ref meta.Ref, c *objectCodec, named string, strs *unique.Handle[s
 
 // nameSpan returns where the name starts and ends in named.
 func (e *entry) nameSpan() (start, end int) {
+	if n := e.named[0]; n < 0x80 { // a name under 128 bytes: every name but the longest
+		return 1, 1 + int(n)
+	}
 	n, k := binary.Uvarint(unsafe.Slice(unsafe.StringData(e.named), len(e.named)))
 	return k, k + int(n)
 }

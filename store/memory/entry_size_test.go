@@ -38,6 +38,13 @@ func TestEntry_HoldsItsReference(t *testing.T) {
 	}
 	sibling := entryRef(meta.Ref{Kind: meta.KindCertificate, Namespace: strings.Clone("tenant-a"), Name: "cart"})
 	assert.Equal(t, e.scope, sibling.scope, "one scope for a kind and namespace")
+	for _, n := range []int{0, 127, 128, 300} { // a name's length takes one byte up to 127
+		long := meta.Ref{Kind: meta.KindCertificate, Namespace: "tenant-a", Name: strings.Repeat("n", n)}
+		e := entryRef(long)
+		assert.Equal(t, long, e.ref(), "%d bytes", n)
+		assert.True(t, e.is(long), "%d bytes", n)
+		assert.False(t, e.is(ref), "%d bytes", n)
+	}
 }
 
 // An entry's name heads its slab's allocation, so a name a Get, a List
