@@ -3,6 +3,7 @@ package memory
 import (
 	"hash/maphash"
 	"iter"
+	"slices"
 
 	"github.com/certflow/certflow/meta"
 )
@@ -16,10 +17,13 @@ import (
 //
 // It holds no pointer and no string: a key is a 64-bit hash of the label
 // and the kind, or of the owner's reference, and an object is its id
-// (objectIDs). Each posting (an object under a key) is 24 bytes in one
+// (objectIDs). Each posting (an object under a key) is 16 bytes in one
 // array, threaded both on its key's list and on its object's; the maps of
 // refs and label pairs to sets of entry pointers it replaced cost ~600
 // bytes a certificate that the garbage collector scanned at every cycle.
+// A posting does not hold its key: an object's postings are filed in the
+// order keysOf gives its entry's keys, which never change (entries are
+// immutable), so removing them reads the keys from the entry again.
 // Two keys whose hashes collide share a list, so what it finds is a
 // superset of what is asked for, and List checks every object it reads
 // against its options anyway.
@@ -30,10 +34,10 @@ import (
 type objectIndex struct {
 	seed     maphash.Seed
 	heads    map[uint64]postingList
-	postings []posting // by index-1; free ones chained by nextOfObj
-	free     uint32    // first free posting, plus one
-	byObject []uint32  // each object id's first posting, plus one
-	keys     []uint64  // scratch for keysOf
+	postings []posting   // by index-1; free ones chained by nextOfObj
+	free     uint32      // first free posting, plus one
+	byObject []uint32    // each object id's first posting, plus one
+	keys     [2][]uint64 // scratch for keysOf
 }
 
 // postingList is the postings of a key: its first, plus one, and their
@@ -43,10 +47,9 @@ type postingList struct{ first, n uint32 }
 // posting is an object filed under a key. Links are posting indexes plus
 // one, 0 for none.
 type posting struct {
-	key        uint64
 	id         uint32
 	prev, next uint32 // among the key's
-	nextOfObj  uint32 // among the object's (or the free list)
+	nextOfObj  uint32 // among the object's, last filed first (or the free list)
 }
 
 func newObjectIndex() objectIndex {
@@ -83,10 +86,10 @@ func (ix *objectIndex) ownerKey(owner meta.Ref) uint64 {
 	return h.Sum64()
 }
 
-// keysOf returns the keys e is filed under, each once (valid until the
-// next call).
-func (ix *objectIndex) keysOf(e *entry) []uint64 {
-	keys := ix.keys[:0]
+// keysOf returns the keys e is filed under, each once, always in the same
+// order, in the scratch buffer buf (valid until its next use).
+func (ix *objectIndex) keysOf(e *entry, buf int) []uint64 {
+	keys := ix.keys[buf][:0]
 	put := func(k uint64) {
 		for _, o := range keys {
 			if o == k {
@@ -98,46 +101,32 @@ func (ix *objectIndex) keysOf(e *entry) []uint64 {
 	kind := e.scope.Value().kind
 	e.eachLabel(func(k, v string) { put(ix.labelKey(kind, k, v)) })
 	e.eachOwner(func(owner meta.Ref) { put(ix.ownerKey(owner)) })
-	ix.keys = keys
+	ix.keys[buf] = keys
 	return keys
 }
 
 // add files the object id, whose entry is e, under e's labels and owners.
 func (ix *objectIndex) add(id uint32, e *entry) {
-	for _, k := range ix.keysOf(e) {
+	for _, k := range ix.keysOf(e, 0) {
 		ix.file(id, k)
 	}
 }
 
-// update refiles the object id, whose entry becomes e, if its keys
-// changed.
-func (ix *objectIndex) update(id uint32, e *entry) {
-	keys := ix.keysOf(e)
-	n := 0
-	for p := ix.first(id); p != 0; p = ix.postings[p-1].nextOfObj {
-		if !containsKey(keys, ix.postings[p-1].key) {
-			n = -1
-			break
-		}
-		n++
+// update refiles the object id, whose entry was old and becomes e, if its
+// keys changed.
+func (ix *objectIndex) update(id uint32, old, e *entry) {
+	was, keys := ix.keysOf(old, 0), ix.keysOf(e, 1)
+	if slices.Equal(was, keys) {
+		return
 	}
-	if n == len(keys) {
-		return // the same keys, each once on either side
-	}
-	ix.remove(id)
+	ix.unfile(id, was)
 	for _, k := range keys {
 		ix.file(id, k)
 	}
 }
 
-func containsKey(keys []uint64, k uint64) bool {
-	for _, o := range keys {
-		if o == k {
-			return true
-		}
-	}
-	return false
-}
+// remove takes the object id, whose entry is e, out of the index.
+func (ix *objectIndex) remove(id uint32, e *entry) { ix.unfile(id, ix.keysOf(e, 0)) }
 
 func (ix *objectIndex) first(id uint32) uint32 {
 	if int(id) < len(ix.byObject) {
@@ -159,7 +148,7 @@ func (ix *objectIndex) file(id uint32, key uint64) {
 		p = uint32(len(ix.postings))
 	}
 	l := ix.heads[key]
-	ix.postings[p-1] = posting{key: key, id: id, next: l.first, nextOfObj: ix.byObject[id]}
+	ix.postings[p-1] = posting{id: id, next: l.first, nextOfObj: ix.byObject[id]}
 	if l.first != 0 {
 		ix.postings[l.first-1].prev = p
 	}
@@ -167,13 +156,18 @@ func (ix *objectIndex) file(id uint32, key uint64) {
 	ix.byObject[id] = p
 }
 
-// remove takes the object id out of the index: each of its postings off
-// its key's list (a key left without any is dropped) and onto the free
-// list.
-func (ix *objectIndex) remove(id uint32) {
+// unfile takes the object id, filed under keys, out of the index: each of
+// its postings off its key's list (a key left without any is dropped) and
+// onto the free list. Its postings are last filed first.
+func (ix *objectIndex) unfile(id uint32, keys []uint64) {
+	i := len(keys)
 	for p := ix.first(id); p != 0; {
+		if i--; i < 0 {
+			panic("memory: index: an object is filed under more keys than its entry has")
+		}
+		key := keys[i]
 		ps := &ix.postings[p-1]
-		l := ix.heads[ps.key]
+		l := ix.heads[key]
 		if ps.prev != 0 {
 			ix.postings[ps.prev-1].next = ps.next
 		} else {
@@ -183,9 +177,9 @@ func (ix *objectIndex) remove(id uint32) {
 			ix.postings[ps.next-1].prev = ps.prev
 		}
 		if l.n--; l.n == 0 {
-			delete(ix.heads, ps.key)
+			delete(ix.heads, key)
 		} else {
-			ix.heads[ps.key] = l
+			ix.heads[key] = l
 		}
 		next := ps.nextOfObj
 		*ps = posting{nextOfObj: ix.free}
