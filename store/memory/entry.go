@@ -149,10 +149,10 @@ func (e *entry) view() meta.ObjectMeta {
 // ownedMeta returns the object's metadata sharing nothing with the entry
 // but its kind and namespace (the store's, shared), each string in an
 // allocation of its own: watchers keep a label or a name for long, and
-// that keeps no more than itself alive.
-func (e *entry) ownedMeta() meta.ObjectMeta {
+// that keeps no more than itself alive. ref is e.ref(), whose name the
+// metadata shares (one copy for a watch event's Ref and Meta).
+func (e *entry) ownedMeta(ref meta.Ref) meta.ObjectMeta {
 	if e.codec() != nil {
-		ref := e.ref()
 		r, _ := e.slab().reader(ref, true)
 		r.each = true
 		var m meta.ObjectMeta

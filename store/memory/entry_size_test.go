@@ -85,4 +85,5 @@ func TestEntry_NamesHandedOutAreTheirOwn(t *testing.T) {
 		assert.Equal(t, w.Metadata.Name, name, what)
 		assert.False(t, inEntry(name), "%s hands out a name of its own", what)
 	}
+	assert.Same(t, unsafe.StringData(ev.Ref.Name), unsafe.StringData(ev.Meta.Name), "one copy for a watch event")
 }
