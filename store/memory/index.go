@@ -22,8 +22,8 @@ import (
 // refs and label pairs to sets of entry pointers it replaced cost ~600
 // bytes a certificate that the garbage collector scanned at every cycle.
 // A posting does not hold its key: an object's postings are filed in the
-// order keysOf gives its entry's keys, which never change (entries are
-// immutable), so removing them reads the keys from the entry again.
+// order of its entry's keys, sorted (keysOf), which never change (entries
+// are immutable), so removing them reads the keys from the entry again.
 // Two keys whose hashes collide share a list, so what it finds is a
 // superset of what is asked for, and List checks every object it reads
 // against its options anyway.
@@ -86,8 +86,8 @@ func (ix *objectIndex) ownerKey(owner meta.Ref) uint64 {
 	return h.Sum64()
 }
 
-// keysOf returns the keys e is filed under, each once, always in the same
-// order, in the scratch buffer buf (valid until its next use).
+// keysOf returns the keys e is filed under, each once, in order, in the
+// scratch buffer buf (valid until its next use).
 func (ix *objectIndex) keysOf(e *entry, buf int) []uint64 {
 	keys := ix.keys[buf][:0]
 	put := func(k uint64) {
@@ -101,6 +101,9 @@ func (ix *objectIndex) keysOf(e *entry, buf int) []uint64 {
 	kind := e.scope.Value().kind
 	e.eachLabel(func(k, v string) { put(ix.labelKey(kind, k, v)) })
 	e.eachOwner(func(owner meta.Ref) { put(ix.ownerKey(owner)) })
+	// Sorted: a decoded object's labels come from a Go map, in a new
+	// order each time.
+	slices.Sort(keys)
 	ix.keys[buf] = keys
 	return keys
 }

@@ -155,3 +155,43 @@ func freePostings(ix *objectIndex) int {
 	}
 	return n
 }
+
+// An object kept encoded (opaque: its labels a Go map, which yields them
+// in a new order each time) is unfiled from exactly the keys it was filed
+// under, beside others filed under them.
+func TestObjectIndex_ObjectsKeptEncoded(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	owner := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	labels := func(v string) map[string]string {
+		return map[string]string{"a": v, "b": v, "c": v, "d": v, "e": v, "f": v}
+	}
+	for _, v := range []string{"1", "2"} { // others under every key
+		o := &opaque{Widget: *storetest.NewWidget("ns", "other"+v, nil), Any: "x"}
+		o.Metadata.Labels, o.Metadata.OwnerRefs = labels(v), []meta.Ref{owner}
+		require.NoError(t, s.Create(ctx, o))
+	}
+	heads := maps.Clone(s.index.heads)
+	count := func(opts store.ListOptions) int {
+		res, err := s.List(ctx, opts)
+		require.NoError(t, err)
+		return len(res.Items)
+	}
+	for i := range 30 {
+		o := &opaque{Widget: *storetest.NewWidget("ns", fmt.Sprint("o", i), nil), Any: "x"}
+		o.Metadata.Labels, o.Metadata.OwnerRefs = labels("1"), []meta.Ref{owner}
+		require.NoError(t, s.Create(ctx, o))
+		require.Nil(t, s.objects[o.Widget.Kind].get(meta.RefOf(o)).codec(), "kept encoded")
+		got := &opaque{}
+		require.NoError(t, s.Get(ctx, meta.RefOf(o), got))
+		got.Metadata.Labels = labels("2")
+		require.NoError(t, s.Update(ctx, got))
+		for _, k := range []string{"a", "c", "f"} {
+			require.Equal(t, 2, count(store.ListOptions{Kind: o.Widget.Kind, Labels: map[string]string{k: "2"}}))
+			require.Equal(t, 1, count(store.ListOptions{Kind: o.Widget.Kind, Labels: map[string]string{k: "1"}}))
+		}
+		require.Equal(t, 3, count(store.ListOptions{Kind: o.Widget.Kind, Owner: &owner}))
+		require.NoError(t, s.Delete(ctx, meta.RefOf(o), ""))
+		require.Equal(t, heads, s.index.heads, "round %d: the others' keys as they were", i)
+	}
+}
