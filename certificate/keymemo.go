@@ -97,6 +97,11 @@ type parsers struct {
 	// chains, if set, is shared with the request reconciler.
 	chains *pki.ChainMemo
 	pems   keyEncodings
+	// shared, if set, is the Manager's CSR memo: the CSR this reconciler
+	// signed is parsed there once for the request and Order reconcilers,
+	// and csr takes the same parse instead of making its own (only for a
+	// CSR in flight, which the memo holds).
+	shared *pki.CSRMemo
 }
 
 // encodeKey returns key in PEM (PKCS#8 or the algorithm's own form),
@@ -138,9 +143,9 @@ func (p *parsers) rememberKey(sec *secret.Secret, key crypto.Signer) {
 // csr returns req's CSR, parsed (not verified) once per request: its spec
 // is immutable, so its UID names its CSR.
 func (p *parsers) csr(req *request.CertificateRequest) (*x509.CertificateRequest, error) {
-	parse := func() (*x509.CertificateRequest, error) { return pki.ParseCSRUnverified(req.Spec.Request) }
 	if p == nil {
-		return parse()
+		return pki.ParseCSRUnverified(req.Spec.Request)
 	}
+	parse := func() (*x509.CertificateRequest, error) { return p.shared.ParseHeld(req.Spec.Request) }
 	return p.csrs.get(meta.RefOf(req), req.ObjectMeta.UID, req.Spec.Request, parse)
 }

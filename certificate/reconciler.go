@@ -67,7 +67,7 @@ func NewReconciler(deps reconcile.Deps, opts Options) *Reconciler {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = DefaultBackoffMax
 	}
-	return &Reconciler{deps: deps, opts: opts, parse: &parsers{chains: opts.Chains}}
+	return &Reconciler{deps: deps, opts: opts, parse: &parsers{chains: opts.Chains, shared: opts.CSRs}}
 }
 
 // Reconcile moves one Certificate forward: load a snapshot, decide a plan,

@@ -388,10 +388,12 @@ func dnsNameProblem(s string) string {
 	if _, err := netip.ParseAddr(s); err == nil {
 		return "is an IP address; put it in ipAddresses"
 	}
-	labels := strings.Split(s, ".")
-	for i, l := range labels {
+	first := true // SplitSeq: every visit validates its names
+	for l := range strings.SplitSeq(s, ".") {
+		leftmost := first
+		first = false
 		if strings.Contains(l, "*") {
-			if i != 0 || l != "*" {
+			if !leftmost || l != "*" {
 				return "wildcard must be the whole leftmost label only"
 			}
 			continue
@@ -432,7 +434,7 @@ func isSubdomain(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
+	for l := range strings.SplitSeq(s, ".") {
 		if !isAlnumDash(l) {
 			return false
 		}

@@ -19,31 +19,41 @@ import (
 type workCounter struct {
 	store *storecount.Store
 	mu    sync.Mutex
-	ops   map[string]int // "get Order"
+	// ops counts by operation and kind; named ("get Order") only by take,
+	// so that counting allocates nothing the Manager would be charged for.
+	ops map[opKind]int
+}
+
+type opKind struct {
+	op   storecount.Op
+	kind meta.Kind
 }
 
 // newWorkCounter wraps st counting each call.
 func newWorkCounter(st store.Store) *workCounter {
-	w := &workCounter{ops: map[string]int{}}
+	w := &workCounter{ops: map[opKind]int{}}
 	w.store = storecount.New(st, storecount.WithObserver(func(op storecount.Op, ref meta.Ref) {
-		key := op.String()
-		if ref.Kind != "" {
-			key += " " + string(ref.Kind)
-		}
 		w.mu.Lock()
-		w.ops[key]++
+		w.ops[opKind{op, ref.Kind}]++
 		w.mu.Unlock()
 	}))
 	return w
 }
 
 // take returns the Store calls counted since the last take, by operation
-// and kind.
+// and kind ("get Order").
 func (w *workCounter) take() map[string]int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ops := w.ops
-	w.ops = map[string]int{}
+	ops := map[string]int{}
+	for k, n := range w.ops {
+		key := k.op.String()
+		if k.kind != "" {
+			key += " " + string(k.kind)
+		}
+		ops[key] += n
+	}
+	clear(w.ops)
 	return ops
 }
 

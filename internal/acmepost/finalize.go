@@ -20,13 +20,7 @@ import (
 // order again (0 if it did not say). It does not wait for the certificate.
 // A refusal is an *acme.Error (orderNotReady, badCSR, …).
 func (c *Client) Finalize(ctx context.Context, cl *acme.Client, finalizeURL string, csr []byte) (*acme.Order, time.Duration, error) {
-	payload, err := json.Marshal(struct {
-		CSR string `json:"csr"`
-	}{CSR: base64.RawURLEncoding.EncodeToString(csr)})
-	if err != nil {
-		return nil, 0, err
-	}
-	res, err := c.post(ctx, cl, finalizeURL, payload)
+	res, err := c.post(ctx, cl, finalizeURL, finalizePayload(csr))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -39,6 +33,16 @@ func (c *Client) Finalize(ctx context.Context, cl *acme.Client, finalizeURL stri
 	}
 	o := w.order(res.Header.Get("Location"))
 	return o, wait, nil
+}
+
+// finalizePayload is {"csr": base64url(csr)}: base64url needs no JSON
+// escaping, so it is appended, not marshalled.
+func finalizePayload(csr []byte) []byte {
+	enc := base64.RawURLEncoding
+	b := make([]byte, 0, len(`{"csr":""}`)+enc.EncodedLen(len(csr)))
+	b = append(b, `{"csr":"`...)
+	b = enc.AppendEncode(b, csr)
+	return append(b, `"}`...)
 }
 
 // order converts w into x/crypto's Order, at URL uri.

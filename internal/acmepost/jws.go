@@ -43,38 +43,101 @@ type flattened struct {
 // sign returns the request body for payload (nil for POST-as-GET) to url,
 // signed by key for the account kid with nonce; an empty kid embeds key's
 // public JWK instead.
+//
+// Every ACME request certflow sends is signed here, so the body is written
+// into one buffer: the header by hand (kid, nonce and url are the only
+// strings in it), the signing input hashed where it lies in the body, the
+// signature read from its ASN.1 without big integers.
 func sign(key crypto.Signer, kid, nonce, url string, payload []byte) ([]byte, error) {
 	alg, hash, err := algorithm(key)
 	if err != nil {
 		return nil, err
 	}
-	h := protected{Alg: alg, KID: kid, Nonce: nonce, URL: url}
+	var hdr []byte
 	if kid == "" {
+		h := protected{Alg: alg, Nonce: nonce, URL: url}
 		if h.JWK, err = publicJWK(key.Public()); err != nil {
 			return nil, err
 		}
-	}
-	hdr, err := json.Marshal(h)
-	if err != nil {
-		return nil, err
+		if hdr, err = json.Marshal(h); err != nil {
+			return nil, err
+		}
+	} else {
+		hdr = appendProtected(make([]byte, 0, 48+len(kid)+len(nonce)+len(url)), alg, kid, nonce, url)
 	}
 	enc := base64.RawURLEncoding
-	p := enc.EncodeToString(hdr)
-	b := enc.EncodeToString(payload)
+	body := make([]byte, 0, 64+enc.EncodedLen(len(hdr))+enc.EncodedLen(len(payload))+enc.EncodedLen(maxSignatureLen(key)))
+	body = append(body, `{"protected":"`...)
+	p0 := len(body)
+	body = enc.AppendEncode(body, hdr)
+	p1 := len(body)
+	body = append(body, `","payload":"`...)
+	b0 := len(body)
+	body = enc.AppendEncode(body, payload)
+	b1 := len(body)
 	sum := hash.New()
-	sum.Write([]byte(p + "." + b))
-	sig, err := key.Sign(rand.Reader, sum.Sum(nil), hash)
+	sum.Write(body[p0:p1])
+	sum.Write([]byte{'.'})
+	sum.Write(body[b0:b1])
+	var digest [64]byte
+	sig, err := key.Sign(rand.Reader, sum.Sum(digest[:0]), hash)
 	if err != nil {
 		return nil, fmt.Errorf("acmepost: sign: %w", err)
 	}
 	if ec, ok := key.Public().(*ecdsa.PublicKey); ok {
 		// JWS wants r‖s, each as long as the curve's order (RFC 7518 §3.4);
 		// crypto.Signer gives ASN.1.
-		if sig, err = fixedSize(sig, (ec.Curve.Params().BitSize+7)/8); err != nil {
-			return nil, err
+		var rs [2 * 66]byte
+		size := (ec.Curve.Params().BitSize + 7) / 8
+		if !fixedSize(rs[:2*size], sig) {
+			return nil, errors.New("acmepost: malformed ECDSA signature")
+		}
+		sig = rs[:2*size]
+	}
+	body = append(body, `","signature":"`...)
+	body = enc.AppendEncode(body, sig)
+	return append(body, `"}`...), nil
+}
+
+// appendProtected appends the protected header of a request by account kid
+// as JSON, with protected's field names and order.
+func appendProtected(b []byte, alg, kid, nonce, url string) []byte {
+	b = append(b, `{"alg":`...)
+	b = appendJSONString(b, alg)
+	b = append(b, `,"kid":`...)
+	b = appendJSONString(b, kid)
+	b = append(b, `,"nonce":`...)
+	b = appendJSONString(b, nonce)
+	b = append(b, `,"url":`...)
+	b = appendJSONString(b, url)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, everything else (UTF-8 included) as is.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
 		}
 	}
-	return json.Marshal(flattened{Protected: p, Payload: b, Signature: enc.EncodeToString(sig)})
+	return append(b, '"')
+}
+
+// maxSignatureLen bounds the JWS signature of key: r‖s of the largest
+// curve, or the RSA modulus.
+func maxSignatureLen(key crypto.Signer) int {
+	if k, ok := key.Public().(*rsa.PublicKey); ok {
+		return k.Size()
+	}
+	return 2 * 66
 }
 
 // algorithm is the JWS algorithm of key and its hash.
@@ -95,19 +158,35 @@ func algorithm(key crypto.Signer) (string, crypto.Hash, error) {
 	return "", 0, fmt.Errorf("%w: %T", ErrUnsupportedKey, key.Public())
 }
 
-// fixedSize turns an ASN.1 ECDSA signature into r‖s of size bytes each.
-func fixedSize(der []byte, size int) ([]byte, error) {
-	var r, s big.Int
-	var inner cryptobyte.String
+// fixedSize writes the ASN.1 ECDSA signature der as r‖s into out, each
+// half len(out)/2 bytes, and reports whether der was a well-formed
+// signature whose integers fit.
+func fixedSize(out, der []byte) bool {
+	var inner, r, s cryptobyte.String
 	in := cryptobyte.String(der)
 	if !in.ReadASN1(&inner, asn1.SEQUENCE) || !in.Empty() ||
-		!inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() {
-		return nil, errors.New("acmepost: malformed ECDSA signature")
+		!inner.ReadASN1(&r, asn1.INTEGER) || !inner.ReadASN1(&s, asn1.INTEGER) || !inner.Empty() {
+		return false
 	}
-	out := make([]byte, 2*size)
-	r.FillBytes(out[:size])
-	s.FillBytes(out[size:])
-	return out, nil
+	size := len(out) / 2
+	return putUnsigned(out[:size], r) && putUnsigned(out[size:], s)
+}
+
+// putUnsigned writes the contents of a non-negative DER INTEGER into out,
+// right-aligned with leading zeros.
+func putUnsigned(out []byte, v []byte) bool {
+	if len(v) == 0 || v[0]&0x80 != 0 {
+		return false
+	}
+	for len(v) > 1 && v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) > len(out) {
+		return false
+	}
+	clear(out[:len(out)-len(v)])
+	copy(out[len(out)-len(v):], v)
+	return true
 }
 
 // jwk is a public key as RFC 7517 writes it: EC (crv, x, y) or RSA (e, n).

@@ -7,6 +7,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
@@ -84,4 +86,60 @@ func TestSignRefusesOtherKeys(t *testing.T) {
 	require.NoError(t, err)
 	_, err = sign(key, "kid", "n", "https://ca/x", nil)
 	assert.ErrorIs(t, err, ErrUnsupportedKey)
+}
+
+// The hand-written header reads back as the struct it stands for, with
+// strings JSON must escape.
+func TestProtectedHeaderIsJSON(t *testing.T) {
+	for _, s := range []string{"https://ca/acct/1", `quo"te`, `back\slash`, "ctl\x00\x1f\n", "<&>", "ünï"} {
+		var got protected
+		require.NoError(t, json.Unmarshal(appendProtected(nil, "ES256", s, s+"n", s+"u"), &got), s)
+		assert.Equal(t, protected{Alg: "ES256", KID: s, Nonce: s + "n", URL: s + "u"}, got)
+	}
+}
+
+// fixedSize pads short integers, drops DER's sign byte, and refuses what
+// is no signature of that size.
+func TestFixedSize(t *testing.T) {
+	der := func(r, s *big.Int) []byte {
+		b, err := asn1.Marshal(struct{ R, S *big.Int }{r, s})
+		require.NoError(t, err)
+		return b
+	}
+	out := make([]byte, 8)
+	require.True(t, fixedSize(out, der(big.NewInt(0x01), big.NewInt(0xfedcba98))))
+	assert.Equal(t, []byte{0, 0, 0, 1, 0xfe, 0xdc, 0xba, 0x98}, out)
+	require.True(t, fixedSize(out, der(big.NewInt(0), big.NewInt(0x7f))))
+	assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 0x7f}, out)
+	assert.False(t, fixedSize(out, der(big.NewInt(0x1_0000_0000), big.NewInt(1))), "too long")
+	assert.False(t, fixedSize(out, der(big.NewInt(-1), big.NewInt(1))), "negative")
+	assert.False(t, fixedSize(out, append(der(big.NewInt(1), big.NewInt(1)), 0)), "trailing bytes")
+	assert.False(t, fixedSize(out, []byte{0x30, 0x03, 0x02, 0x01}), "truncated")
+}
+
+// Signatures of every length verify: over many P-256 signatures r or s is
+// shorter than 32 bytes now and then.
+func TestSignManyVerify(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	for range 1000 {
+		body, err := sign(key, "kid", "n", "https://ca/x", nil)
+		require.NoError(t, err)
+		var jws flattened
+		require.NoError(t, json.Unmarshal(body, &jws))
+		sig, err := base64.RawURLEncoding.DecodeString(jws.Signature)
+		require.NoError(t, err)
+		digest := sha256.Sum256([]byte(jws.Protected + "." + jws.Payload))
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		require.True(t, ecdsa.Verify(&key.PublicKey, digest[:], r, s))
+	}
+}
+
+func TestFinalizePayloadIsTheCSRInJSON(t *testing.T) {
+	csr := []byte{0xfb, 0xff, 0x00, 0x3e, 0x3f, 1, 2}
+	var got struct {
+		CSR string `json:"csr"`
+	}
+	require.NoError(t, json.Unmarshal(finalizePayload(csr), &got))
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(csr), got.CSR)
 }

@@ -27,12 +27,29 @@ func CertID(leaf *x509.Certificate) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// One buffer for both halves: every visit of an issued ACME
+	// certificate asks for its CertID.
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(leaf.AuthorityKeyId) + "." + enc.EncodeToString(serial), nil
+	aki, sn := enc.EncodedLen(len(leaf.AuthorityKeyId)), enc.EncodedLen(len(serial))
+	buf := make([]byte, aki+1+sn)
+	enc.Encode(buf, leaf.AuthorityKeyId)
+	buf[aki] = '.'
+	enc.Encode(buf[aki+1:], serial)
+	return string(buf), nil
 }
 
 // serialDER returns the contents octets of the DER INTEGER encoding n.
 func serialDER(n *big.Int) ([]byte, error) {
+	if n.Sign() >= 0 {
+		// A non-negative INTEGER is its big-endian bytes, at least one, with
+		// a zero byte first when the high bit is set (X.690 §8.3).
+		b := make([]byte, 1+(n.BitLen()+7)/8)
+		n.FillBytes(b[1:])
+		if len(b) > 1 && b[1] < 0x80 {
+			b = b[1:]
+		}
+		return b, nil
+	}
 	der, err := asn1.Marshal(n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: serial: %w", ErrNoCertID, err)

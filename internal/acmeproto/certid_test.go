@@ -1,7 +1,9 @@
 package acmeproto
 
 import (
+	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
 	"math/big"
 	"testing"
 
@@ -32,5 +34,26 @@ func TestCertID_Missing(t *testing.T) {
 	} {
 		_, err := CertID(c)
 		assert.ErrorIs(t, err, ErrNoCertID, name)
+	}
+}
+
+// serialDER writes what encoding/asn1 writes for every non-negative
+// serial, at each byte boundary and for random 159- and 160-bit ones.
+func TestSerialDERMatchesASN1(t *testing.T) {
+	serials := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(0x7f), big.NewInt(0x80), big.NewInt(0xff), big.NewInt(0x100), big.NewInt(0x8000)}
+	for range 300 {
+		n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 160))
+		require.NoError(t, err)
+		serials = append(serials, n)
+	}
+	for _, n := range serials {
+		der, err := asn1.Marshal(n)
+		require.NoError(t, err)
+		var raw asn1.RawValue
+		_, err = asn1.Unmarshal(der, &raw)
+		require.NoError(t, err)
+		got, err := serialDER(n)
+		require.NoError(t, err)
+		require.Equal(t, raw.Bytes, got, "serial %x", n)
 	}
 }

@@ -31,6 +31,18 @@ var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDoma
 // than letters, digits, '-' and '_'. Normalize(Normalize(x)) == Normalize(x).
 func Normalize(name string) (string, error) {
 	n := strings.TrimSuffix(name, ".")
+	if isCanonical(n) {
+		if len(n) < len(name) {
+			return name, nil
+		}
+		return n + ".", nil
+	}
+	return normalizeLabels(name, n)
+}
+
+// normalizeLabels is Normalize of name (n without its trailing dot) label
+// by label: the way for names not already canonical.
+func normalizeLabels(name, n string) (string, error) {
 	if n == "" {
 		return "", fmt.Errorf("%w: empty name", ErrInvalidName)
 	}

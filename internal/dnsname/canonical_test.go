@@ -93,6 +93,10 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		out, err := Normalize(in)
+		slow, slowErr := normalizeLabels(in, strings.TrimSuffix(in, "."))
+		if (err == nil) != (slowErr == nil) || out != slow {
+			t.Fatalf("Normalize(%q) = %q, %v; by labels %q, %v", in, out, err, slow, slowErr)
+		}
 		if err != nil {
 			return
 		}
@@ -113,4 +117,39 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCanonicalShortcutAgreesWithLabels: for every name the one-pass check
+// accepts, Normalize by labels gives the same name back, and every name
+// Normalize by labels returns is accepted by it (so the shortcut is taken
+// for all stored names and never changes an answer).
+func TestCanonicalShortcutAgreesWithLabels(t *testing.T) {
+	long63 := strings.Repeat("a", 63)
+	for _, in := range []string{
+		"example.com", "example.com.", "a", "*.a.b", "_acme-challenge.x.y", "xn--bcher-kva.example",
+		long63 + ".com", strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 126) + "aa",
+		"", ".", "*", "*.", "**.b", "a.*.b", "a..b", ".a", "a-.b", "-a.b", "Example.com", "a b", "a\x00b",
+		long63 + "a.com", "bücher.example", "a.b..", "*.-a",
+	} {
+		n := strings.TrimSuffix(in, ".")
+		slow, err := normalizeLabels(in, n)
+		if isCanonical(n) {
+			require.NoError(t, err, in)
+			assert.Equal(t, n+".", slow, in)
+		} else if err == nil {
+			assert.NotEqual(t, n+".", slow, "%q is canonical but the shortcut refused it", in)
+		}
+	}
+}
+
+func TestCanonicalOfACanonicalNameDoesNotAllocate(t *testing.T) {
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := Canonical("_acme-challenge.c0-1.bench.test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Normalize("*.example.com."); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
 }

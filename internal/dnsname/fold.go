@@ -8,6 +8,9 @@ import (
 // Canonical is Normalize without the trailing dot: the form an ACME
 // identifier or a certificate SAN carries.
 func Canonical(name string) (string, error) {
+	if n := strings.TrimSuffix(name, "."); isCanonical(n) {
+		return n, nil
+	}
 	n, err := Normalize(name)
 	if err != nil {
 		return "", err

@@ -56,9 +56,16 @@ func EncodeCerts(certs ...*x509.Certificate) []byte {
 
 // EncodeDER PEM-encodes DER certificates in order.
 func EncodeDER(ders ...[]byte) []byte {
-	var buf bytes.Buffer
-	for _, d := range ders {
-		_ = pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: d})
+	if len(ders) == 0 {
+		return nil
 	}
-	return buf.Bytes()
+	size := 0
+	for _, d := range ders {
+		size += 64 + len(d)*4/3 + len(d)/48 // appendPEM's block, roughly
+	}
+	out := make([]byte, 0, size)
+	for _, d := range ders {
+		out = appendPEM(out, "CERTIFICATE", d)
+	}
+	return out
 }

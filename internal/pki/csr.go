@@ -39,7 +39,7 @@ func CreateCSR(key crypto.Signer, t CSRTemplate) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pki: create CSR: %w", err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), nil
+	return appendPEM(nil, "CERTIFICATE REQUEST", der), nil
 }
 
 // ParseCSR decodes a PEM CSR and checks its self-signature.

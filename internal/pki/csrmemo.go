@@ -53,6 +53,23 @@ func (m *CSRMemo) Parse(data []byte) (*x509.CertificateRequest, error) {
 	return m.parsedLocked(e, data)
 }
 
+// ParseHeld is Parse for a CSR the memo holds already (one in flight: made
+// here, or read by a request or Order); any other is parsed without being
+// remembered, so a reader of every settled request does not fill the memo.
+func (m *CSRMemo) ParseHeld(data []byte) (*x509.CertificateRequest, error) {
+	if m != nil {
+		m.mu.Lock()
+		e, ok := m.m[string(data)]
+		m.mu.Unlock()
+		if ok {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return m.parsedLocked(e, data)
+		}
+	}
+	return ParseCSRUnverified(data)
+}
+
 // ParseVerified is ParseCSR, once per CSR, and without checking the
 // signature of one this process made.
 func (m *CSRMemo) ParseVerified(data []byte) (*x509.CertificateRequest, error) {

@@ -77,3 +77,26 @@ func TestCSRMemo_NilCounts(t *testing.T) {
 	assert.Zero(t, parsed)
 	assert.Zero(t, verified)
 }
+
+// ParseHeld shares the parse of a CSR the memo holds, and parses any
+// other without holding it.
+func TestCSRMemo_ParseHeldOnlySharesWhatItHolds(t *testing.T) {
+	m := &CSRMemo{}
+	held, other := testCSR(t, "held.example.test"), testCSR(t, "other.example.test")
+	m.Made(held)
+	first, err := m.ParseHeld(held)
+	require.NoError(t, err)
+	again, err := m.Parse(held)
+	require.NoError(t, err)
+	assert.Same(t, first, again, "one parse of a held CSR")
+
+	csr, err := m.ParseHeld(other)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"other.example.test"}, csr.DNSNames)
+	assert.Equal(t, 1, m.Len(), "a CSR not in flight is not kept")
+
+	var none *CSRMemo
+	csr, err = none.ParseHeld(other)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"other.example.test"}, csr.DNSNames)
+}

@@ -20,8 +20,9 @@ import (
 // CSR is made for every issuance and checked again by the request's
 // validation and by the CA. encodeCSR writes the same DER for the keys
 // certflow generates (RSA, ECDSA, Ed25519) without that check; any other
-// signer goes through x509. TestEncodeCSRMatchesX509 holds it to x509's
-// encoding byte for byte.
+// signer goes through x509. It writes with derWriter rather than
+// encoding/asn1's reflection (a CSR took some ninety allocations that way).
+// TestEncodeCSRMatchesX509 holds it to x509's encoding byte for byte.
 
 // Object identifiers of the CSR's parts (RFC 2986, RFC 5280, RFC 5758,
 // RFC 8410, RFC 2985).
@@ -42,21 +43,6 @@ const (
 	generalNameURI   = 6
 	generalNameIP    = 7
 )
-
-// tbsCSR is CertificationRequestInfo (RFC 2986 §4.1).
-type tbsCSR struct {
-	Version    int
-	Subject    asn1.RawValue
-	PublicKey  asn1.RawValue
-	Attributes []asn1.RawValue `asn1:"tag:0"`
-}
-
-// signedCSR is CertificationRequest (RFC 2986 §4.2).
-type signedCSR struct {
-	Info      asn1.RawValue
-	Algorithm pkix.AlgorithmIdentifier
-	Signature asn1.BitString
-}
 
 // signing is how a key signs a CSR: the algorithm named in it and the hash
 // its signature is over (0: the message itself, Ed25519).
@@ -107,78 +93,121 @@ func encodeCSR(key crypto.Signer, t CSRTemplate) (der []byte, ok bool, err error
 	if err != nil {
 		return nil, true, fmt.Errorf("sign: %w", err)
 	}
-	der, err = asn1.Marshal(signedCSR{
-		Info:      asn1.RawValue{FullBytes: info},
-		Algorithm: how.algorithm,
-		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
-	})
-	return der, true, err
+	// CertificationRequest (RFC 2986 §4.2).
+	w := newDERWriter(len(info) + len(sig) + 32)
+	w.open(derSequence)
+	w.raw(info)
+	w.open(derSequence)
+	w.oid(how.algorithm.Algorithm)
+	if how.algorithm.Parameters.Tag == asn1.TagNull { // RSA's
+		w.b = append(w.b, derNull, 0)
+	}
+	w.close()
+	w.bitString(sig)
+	w.close()
+	if der, ok = w.bytes(); !ok {
+		return nil, true, errDER
+	}
+	return der, true, nil
 }
 
-// encodeCSRInfo is the CertificationRequestInfo of t for pub, as x509
-// writes it: the subject's RDN sequence, the key, and the names in a
-// subjectAltName extension (not critical) of an extensionRequest
-// attribute.
+// encodeCSRInfo is the CertificationRequestInfo (RFC 2986 §4.1) of t for
+// pub, as x509 writes it: version 0, the subject's RDN sequence, the key,
+// and the names in a subjectAltName extension (not critical) of an
+// extensionRequest attribute.
 func encodeCSRInfo(pub crypto.PublicKey, t CSRTemplate) ([]byte, error) {
 	subject, err := asn1.Marshal(t.Subject.ToRDNSequence())
 	if err != nil {
 		return nil, err
 	}
-	spki, err := x509.MarshalPKIXPublicKey(pub)
+	spki, err := publicKeyDER(pub)
 	if err != nil {
 		return nil, err
 	}
-	info := tbsCSR{Subject: asn1.RawValue{FullBytes: subject}, PublicKey: asn1.RawValue{FullBytes: spki}}
-	if len(t.DNSNames)+len(t.EmailAddresses)+len(t.IPAddresses)+len(t.URIs) > 0 {
-		san, err := encodeSANs(t)
-		if err != nil {
-			return nil, err
-		}
-		attr, err := asn1.Marshal(struct {
-			Type  asn1.ObjectIdentifier
-			Value [][]pkix.Extension `asn1:"set"`
-		}{oidExtensionRequest, [][]pkix.Extension{{{Id: oidSubjectAltName, Value: san}}}})
-		if err != nil {
-			return nil, err
-		}
-		info.Attributes = []asn1.RawValue{{FullBytes: attr}}
+	uris, err := checkSANs(t)
+	if err != nil {
+		return nil, err
 	}
-	return asn1.Marshal(info)
+	size := len(subject) + len(spki) + 64
+	for _, n := range t.DNSNames {
+		size += len(n) + 4
+	}
+	w := newDERWriter(size)
+	w.open(derSequence)
+	w.smallInt(0)
+	w.raw(subject)
+	w.raw(spki)
+	w.open(derContext(0, true)) // attributes
+	if len(t.DNSNames)+len(t.EmailAddresses)+len(t.IPAddresses)+len(uris) > 0 {
+		w.open(derSequence) // Attribute
+		w.oid(oidExtensionRequest)
+		w.open(derSet)
+		w.open(derSequence) // Extensions
+		w.open(derSequence) // Extension, not critical
+		w.oid(oidSubjectAltName)
+		w.open(derOctetString)
+		w.subjectAltNames(t, uris)
+		w.close()
+		w.close()
+		w.close()
+		w.close()
+		w.close()
+	}
+	w.close()
+	w.close()
+	der, ok := w.bytes()
+	if !ok {
+		return nil, errDER
+	}
+	return der, nil
 }
 
-// encodeSANs is the subjectAltName of t's names, in x509's order: DNS
-// names, email addresses, IP addresses (IPv4 in 4 bytes), URIs.
-func encodeSANs(t CSRTemplate) ([]byte, error) {
-	var names []asn1.RawValue
-	add := func(tag int, b []byte) {
-		names = append(names, asn1.RawValue{Tag: tag, Class: asn1.ClassContextSpecific, Bytes: b})
-	}
+// checkSANs refuses names an IA5String cannot hold, as x509 does, and
+// returns the URIs as strings.
+func checkSANs(t CSRTemplate) ([]string, error) {
 	for _, n := range t.DNSNames {
 		if err := ia5(n); err != nil {
 			return nil, err
 		}
-		add(generalNameDNS, []byte(n))
 	}
 	for _, e := range t.EmailAddresses {
 		if err := ia5(e); err != nil {
 			return nil, err
 		}
-		add(generalNameEmail, []byte(e))
+	}
+	if len(t.URIs) == 0 {
+		return nil, nil
+	}
+	uris := make([]string, len(t.URIs))
+	for i, u := range t.URIs {
+		uris[i] = u.String()
+		if err := ia5(uris[i]); err != nil {
+			return nil, err
+		}
+	}
+	return uris, nil
+}
+
+// subjectAltNames writes the subjectAltName of t's names, in x509's order:
+// DNS names, email addresses, IP addresses (IPv4 in 4 bytes), URIs.
+func (w *derWriter) subjectAltNames(t CSRTemplate, uris []string) {
+	w.open(derSequence)
+	for _, n := range t.DNSNames {
+		w.elementString(derContext(generalNameDNS, false), n)
+	}
+	for _, e := range t.EmailAddresses {
+		w.elementString(derContext(generalNameEmail, false), e)
 	}
 	for _, ip := range t.IPAddresses {
 		if v4 := ip.To4(); v4 != nil {
 			ip = v4
 		}
-		add(generalNameIP, ip)
+		w.element(derContext(generalNameIP, false), ip)
 	}
-	for _, u := range t.URIs {
-		s := u.String()
-		if err := ia5(s); err != nil {
-			return nil, err
-		}
-		add(generalNameURI, []byte(s))
+	for _, u := range uris {
+		w.elementString(derContext(generalNameURI, false), u)
 	}
-	return asn1.Marshal(names)
+	w.close()
 }
 
 // ia5 refuses what an IA5String cannot hold, as x509 does.
@@ -189,4 +218,15 @@ func ia5(s string) error {
 		}
 	}
 	return nil
+}
+
+// publicKeyDER is x509.MarshalPKIXPublicKey, written without reflection
+// for the ECDSA keys certflow generates by default.
+func publicKeyDER(pub crypto.PublicKey) ([]byte, error) {
+	if ec, ok := pub.(*ecdsa.PublicKey); ok {
+		if der, ok, err := ecPublicKeyDER(ec); ok {
+			return der, err
+		}
+	}
+	return x509.MarshalPKIXPublicKey(pub)
 }

@@ -14,6 +14,9 @@ import (
 	"net/url"
 	"testing"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,6 +69,7 @@ func TestEncodeCSRMatchesX509(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, b.RawTBSCertificateRequest, a.RawTBSCertificateRequest)
 				assert.Equal(t, b.SignatureAlgorithm, a.SignatureAlgorithm)
+				assert.Equal(t, outerAlgorithm(t, theirs), outerAlgorithm(t, ours), "AlgorithmIdentifier, parameters included")
 				require.NoError(t, a.CheckSignature())
 				if kn == "ed25519" {
 					assert.Equal(t, theirs, ours)
@@ -124,4 +128,18 @@ func BenchmarkCreateCSR(b *testing.B) {
 			}
 		}
 	})
+}
+
+// outerAlgorithm returns the DER of a CSR's signatureAlgorithm, and checks
+// that nothing follows the signature.
+func outerAlgorithm(t *testing.T, der []byte) []byte {
+	t.Helper()
+	var csr, tbs, alg cryptobyte.String
+	var sig asn1.BitString
+	in := cryptobyte.String(der)
+	require.True(t, in.ReadASN1(&csr, cbasn1.SEQUENCE) && in.Empty())
+	require.True(t, csr.ReadASN1Element(&tbs, cbasn1.SEQUENCE))
+	require.True(t, csr.ReadASN1Element(&alg, cbasn1.SEQUENCE))
+	require.True(t, csr.ReadASN1BitString(&sig) && csr.Empty())
+	return alg
 }

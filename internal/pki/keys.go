@@ -73,23 +73,43 @@ func KeyMatches(key crypto.Signer, alg string, size int) bool {
 // EncodePrivateKey PEM-encodes key: PKCS1 ("RSA PRIVATE KEY") or SEC 1 ("EC
 // PRIVATE KEY") when pkcs8 is false, PKCS#8 otherwise. Ed25519 is always PKCS#8.
 func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
+	if k, ok := key.(*ecdsa.PrivateKey); ok {
+		if der, ok, err := ecPrivateKeyDER(k, pkcs8); ok {
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
+			}
+			return pemOf(der, pkcs8), nil
+		}
+	}
 	if !pkcs8 {
 		switch k := key.(type) {
 		case *rsa.PrivateKey:
-			return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), nil
+			return appendPEM(nil, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), nil
 		case *ecdsa.PrivateKey:
 			der, err := x509.MarshalECPrivateKey(k)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
 			}
-			return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+			return appendPEM(nil, "EC PRIVATE KEY", der), nil
 		}
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, key)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	return appendPEM(nil, "PRIVATE KEY", der), nil
+}
+
+// pemOf is the PEM block of an EC private key's DER, which it clears: the
+// key is then only in the PEM.
+func pemOf(der []byte, pkcs8 bool) []byte {
+	typ := "EC PRIVATE KEY"
+	if pkcs8 {
+		typ = "PRIVATE KEY"
+	}
+	out := appendPEM(nil, typ, der)
+	clear(der)
+	return out
 }
 
 // ParsePrivateKey reads the first private key PEM block in any of the
@@ -129,6 +149,16 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 
 // PublicKeysEqual reports whether a and b are the same public key.
 func PublicKeysEqual(a, b crypto.PublicKey) bool {
+	if ea, ok := a.(*ecdsa.PublicKey); ok {
+		// ecdsa's Equal compares the coordinates' bytes in constant time,
+		// four allocations a call; a public key is no secret, and an
+		// issuance compares its key with its CSR's and its leaf's on every
+		// visit.
+		eb, ok := b.(*ecdsa.PublicKey)
+		if ok && ea != nil && eb != nil && ea.X != nil && ea.Y != nil && eb.X != nil && eb.Y != nil {
+			return ea.Curve == eb.Curve && ea.X.Cmp(eb.X) == 0 && ea.Y.Cmp(eb.Y) == 0
+		}
+	}
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
