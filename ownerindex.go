@@ -223,7 +223,7 @@ func (x *ownerIndex) setLocked(ref meta.Ref, owners []meta.Ref, createdAt uint64
 func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
 	i := 0
 	for o := range x.ownerIDsLocked(id) {
-		if i == len(owners) || x.ids.ref(o) != owners[i] {
+		if i == len(owners) || !x.ids.is(o, owners[i]) {
 			return false
 		}
 		i++
@@ -234,7 +234,7 @@ func (x *ownerIndex) ownersAreLocked(id int32, owners []meta.Ref) bool {
 // ownsLocked reports whether owner already owns child.
 func (x *ownerIndex) ownsLocked(owner meta.Ref, child int32) bool {
 	for o := range x.ownerIDsLocked(child) {
-		if x.ids.ref(o) == owner {
+		if x.ids.is(o, owner) {
 			return true
 		}
 	}

@@ -8,11 +8,13 @@ import (
 
 // refTable interns object references, each with a value T: each gets a
 // small integer id that an index links by, so a reference is held once
-// however many links name it, as its name and a 4-byte scope (its kind and
-// namespace, which a whole Store shares among a few) rather than a 48-byte
-// meta.Ref (the strings are the Store's); and finding it costs a 4-byte
-// slot instead of a Go map entry (~90 bytes apiece with a map's load
-// factor). At 100k certificates the owner index holds some 700k objects.
+// however many links name it, as the place of its name in names and a
+// 4-byte scope (its kind and namespace, which a whole Store shares among a
+// few) rather than a 48-byte meta.Ref; and finding it costs a 4-byte slot
+// instead of a Go map entry (~90 bytes apiece with a map's load factor).
+// With a T without pointers its entries hold none, so the collector does
+// not scan them. At 100k certificates the owner index holds some 700k
+// objects.
 // Not safe for concurrent use: its index locks.
 type refTable[T any] struct {
 	seed maphash.Seed
@@ -20,6 +22,8 @@ type refTable[T any] struct {
 	// Its length is a power of two.
 	slots   []int32
 	entries []refEntry[T] // by id; a free id holds the zero entry
+	names   refNames      // the entries' names
+	texts   refNames      // strings of the values (refText)
 	free    []int32       // ids to reuse
 	// scopes are the kinds and namespaces of the entries, each with how
 	// many entries use it; scopeIDs finds them, freeScopes are reusable.
@@ -29,7 +33,7 @@ type refTable[T any] struct {
 }
 
 type refEntry[T any] struct {
-	name  string
+	name  uint32 // its place in refTable.names
 	scope int32
 	val   T
 }
@@ -54,8 +58,18 @@ func (t *refTable[T]) len() int { return len(t.entries) - len(t.free) }
 func (t *refTable[T]) ref(id int32) meta.Ref {
 	e := &t.entries[id]
 	sc := &t.scopes[e.scope]
-	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: e.name}
+	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: string(t.names.name(e.name))}
 }
+
+// is reports whether id is interned as ref, reading no string out.
+func (t *refTable[T]) is(id int32, ref meta.Ref) bool {
+	e := &t.entries[id]
+	sc := &t.scopes[e.scope]
+	return sc.kind == ref.Kind && sc.namespace == ref.Namespace && string(t.names.name(e.name)) == ref.Name
+}
+
+// namespaceOf returns the namespace of the reference interned as id.
+func (t *refTable[T]) namespaceOf(id int32) string { return t.scopes[t.entries[id].scope].namespace }
 
 // at returns the value of id, to read or change in place.
 func (t *refTable[T]) at(id int32) *T { return &t.entries[id].val }
@@ -75,7 +89,7 @@ func (t *refTable[T]) lookup(ref meta.Ref) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if e := &t.entries[s-1]; e.scope == scope && e.name == ref.Name {
+		if e := &t.entries[s-1]; e.scope == scope && string(t.names.name(e.name)) == ref.Name {
 			return s - 1, true
 		}
 	}
@@ -90,7 +104,7 @@ func (t *refTable[T]) intern(ref meta.Ref) (id int32, added bool) {
 	if (t.len()+1)*4 > len(t.slots)*3 {
 		t.rehash(max(refTableMin, 2*len(t.slots)))
 	}
-	e := refEntry[T]{name: ref.Name, scope: t.useScope(ref)}
+	e := refEntry[T]{name: t.names.put(ref.Name), scope: t.useScope(ref)}
 	if n := len(t.free); n > 0 {
 		id = t.free[n-1]
 		t.free = t.free[:n-1]
@@ -129,13 +143,13 @@ func (t *refTable[T]) useScope(ref meta.Ref) int32 {
 // reused.
 func (t *refTable[T]) release(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.ref(id)) & mask
+	i := t.homeOf(id) & mask
 	for t.slots[i] != id+1 {
 		i = (i + 1) & mask
 	}
 	// Shift back what follows in the run, so lookups need no tombstones.
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
-		h := t.home(t.ref(t.slots[j]-1)) & mask
+		h := t.homeOf(t.slots[j]-1) & mask
 		// The entry at j stays unless its home is cyclically outside (i, j].
 		if (i < j && i < h && h <= j) || (i > j && (i < h || h <= j)) {
 			continue
@@ -150,13 +164,42 @@ func (t *refTable[T]) release(id int32) {
 		*sc = refScope{}
 		t.freeScopes = append(t.freeScopes, t.entries[id].scope)
 	}
+	t.names.release(t.entries[id].name)
+	t.dropTexts(id)
 	t.entries[id] = refEntry[T]{}
 	t.free = append(t.free, id)
+	if t.names.wasteful() {
+		t.compactNames()
+	}
+	if t.texts.wasteful() {
+		t.compactTexts()
+	}
+}
+
+// compactNames moves the live names into fresh chunks (refNames.compact).
+func (t *refTable[T]) compactNames() {
+	free := t.freeIDs()
+	t.names.compact(func(yield func(*uint32) bool) {
+		for id := range t.entries {
+			if !free[id] && !yield(&t.entries[id].name) {
+				return
+			}
+		}
+	})
+}
+
+// freeIDs returns, by id, whether it is free.
+func (t *refTable[T]) freeIDs() []bool {
+	free := make([]bool, len(t.entries))
+	for _, id := range t.free {
+		free[id] = true
+	}
+	return free
 }
 
 func (t *refTable[T]) place(id int32) {
 	mask := len(t.slots) - 1
-	i := t.home(t.ref(id)) & mask
+	i := t.homeOf(id) & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
@@ -164,10 +207,7 @@ func (t *refTable[T]) place(id int32) {
 }
 
 func (t *refTable[T]) rehash(size int) {
-	free := make([]bool, len(t.entries))
-	for _, id := range t.free {
-		free[id] = true
-	}
+	free := t.freeIDs()
 	t.slots = make([]int32, size)
 	for id := range t.entries {
 		if !free[id] {
@@ -177,15 +217,31 @@ func (t *refTable[T]) rehash(size int) {
 }
 
 func (t *refTable[T]) home(ref meta.Ref) int {
+	var h maphash.Hash
+	t.hashScope(&h, ref.Kind, ref.Namespace)
+	h.WriteString(ref.Name)
+	return int(h.Sum64() >> 1)
+}
+
+// homeOf is the home of the reference interned as id.
+func (t *refTable[T]) homeOf(id int32) int {
+	e := &t.entries[id]
+	sc := &t.scopes[e.scope]
+	var h maphash.Hash
+	t.hashScope(&h, sc.kind, sc.namespace)
+	h.Write(t.names.name(e.name))
+	return int(h.Sum64() >> 1)
+}
+
+// hashScope starts h, the hash of a reference of kind in namespace; its
+// name comes next.
+func (t *refTable[T]) hashScope(h *maphash.Hash, kind meta.Kind, namespace string) {
 	if t.seed == (maphash.Seed{}) {
 		t.seed = maphash.MakeSeed()
 	}
-	var h maphash.Hash
 	h.SetSeed(t.seed)
-	h.WriteString(string(ref.Kind))
+	h.WriteString(string(kind))
 	h.WriteByte(0)
-	h.WriteString(ref.Namespace)
+	h.WriteString(namespace)
 	h.WriteByte(0)
-	h.WriteString(ref.Name)
-	return int(h.Sum64() >> 1)
 }

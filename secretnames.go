@@ -34,9 +34,11 @@ type secretNameIndex struct {
 // secretLabel is a Certificate's label and the id+1 of the next
 // Certificate on its chain (0 ends it).
 type secretLabel struct {
-	label string
+	label refText // in labelOf's texts
 	next  int32
 }
+
+func (l *secretLabel) refTexts(yield func(*refText) bool) { yield(&l.label) }
 
 // set records the labels of Certificate ref after a change.
 func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
@@ -44,11 +46,11 @@ func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if id, had := x.labelOf.lookup(ref); had {
-		old := x.labelOf.at(id).label
-		if ok && old == label {
+		old := x.labelOf.text(x.labelOf.at(id).label)
+		if ok && string(old) == label {
 			return
 		}
-		x.removeLocked(ref, id, old)
+		x.removeLocked(ref, id, string(old))
 	}
 	if !ok {
 		return
@@ -58,7 +60,7 @@ func (x *secretNameIndex) set(ref meta.Ref, labels map[string]string) {
 		x.seed = maphash.MakeSeed()
 	}
 	id, _ := x.labelOf.intern(ref)
-	*x.labelOf.at(id) = secretLabel{label: label}
+	x.labelOf.setText(&x.labelOf.at(id).label, label)
 	// At the chain's end: named lists them in the order they came.
 	h := x.hash(ref.Namespace, label)
 	last := x.heads[h]
@@ -86,7 +88,7 @@ func (x *secretNameIndex) forget(ref meta.Ref) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if id, had := x.labelOf.lookup(ref); had {
-		x.removeLocked(ref, id, x.labelOf.at(id).label)
+		x.removeLocked(ref, id, string(x.labelOf.text(x.labelOf.at(id).label)))
 	}
 }
 
@@ -136,9 +138,9 @@ func (x *secretNameIndex) named(namespace, label string) []string {
 	}
 	var names []string
 	for id := x.heads[x.hash(namespace, label)]; id != 0; id = x.labelOf.at(id - 1).next {
-		if c := x.labelOf.at(id - 1); c.label == label {
-			if ref := x.labelOf.ref(id - 1); ref.Namespace == namespace {
-				names = append(names, ref.Name)
+		if c := x.labelOf.at(id - 1); string(x.labelOf.text(c.label)) == label {
+			if x.labelOf.namespaceOf(id-1) == namespace {
+				names = append(names, x.labelOf.ref(id-1).Name)
 			}
 		}
 	}

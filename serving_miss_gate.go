@@ -65,9 +65,11 @@ type missGate struct {
 // gateCert is what the gate knows of a Certificate: its validation names,
 // if named.
 type gateCert struct {
-	names string
+	names refText // in certs' texts
 	named bool
 }
+
+func (c *gateCert) refTexts(yield func(*refText) bool) { yield(&c.names) }
 
 func newMissGate(clk clock.Clock, selfCheckTimeout time.Duration) *missGate {
 	return &missGate{clock: clk, window: max(missActiveWindowMin, 2*selfCheckTimeout),
@@ -132,7 +134,9 @@ func (g *missGate) reset(items []store.Raw) {
 		}
 		id, _ := certs.intern(raw.Ref)
 		v, ok := validationNamesOf(raw)
-		*certs.at(id) = gateCert{names: v, named: ok}
+		c := certs.at(id)
+		certs.setText(&c.names, v)
+		c.named = ok
 		listed = append(listed, raw.Ref)
 	}
 	g.mu.Lock()
@@ -182,7 +186,9 @@ func validationNamesOf(raw store.Raw) (string, bool) {
 func (g *missGate) setLocked(ref meta.Ref, annotations map[string]string) {
 	v, ok := annotations[certificate.AnnotationValidationNames]
 	id, _ := g.certs.intern(ref)
-	*g.certs.at(id) = gateCert{names: v, named: ok}
+	c := g.certs.at(id)
+	g.certs.setText(&c.names, v)
+	c.named = ok
 }
 
 // activateLocked opens cert's names for a window from now; a Certificate
@@ -205,7 +211,7 @@ func (g *missGate) activateLocked(cert meta.Ref, now time.Time) {
 		}
 		return
 	}
-	for _, name := range certificate.SplitValidationNames(c.names) {
+	for _, name := range certificate.SplitValidationNames(string(g.certs.text(c.names))) {
 		g.active[g.activeKey(name)] = until.UnixNano()
 		if ip, err := netip.ParseAddr(name); err == nil {
 			// RFC 8738 §6: a TLS-ALPN-01 validator sends the reverse name.

@@ -37,6 +37,7 @@ const (
 	stepRecordName    step = "record name"
 	stepPresent       step = "present"
 	stepSelfCheck     step = "self-check"
+	stepCheckAccept   step = "self-check and accept" // the first local check, beside the accept's claim (checkaccept.go)
 	stepAccept        step = "accept"
 	stepResumeAccept  step = "resume accept" // read the authorization, accept only if still pending
 	stepAuthorization step = "get authorization"
@@ -83,7 +84,7 @@ func effect(s step, c *reconcile.Claim) *reconcile.Effect {
 // the owners itself before accepting again (accept).
 func (s step) forOwners() bool {
 	switch s {
-	case stepAccept:
+	case stepAccept, stepCheckAccept:
 		return true
 	case stepRecordName, stepPresent, stepSelfCheck, stepResumeAccept, stepAuthorization, stepCleanUp:
 	}
@@ -140,6 +141,14 @@ func decide(s snapshot, o Options) reconcile.Plan {
 	}
 	if st.SelfCheckFailures > 0 && st.PresentedAt != nil && !now.Before(st.PresentedAt.Add(o.SelfCheckTimeout)) {
 		return fail(p, o, StateErrored, fmt.Sprintf("%s (gave up after %v)", st.Reason, o.SelfCheckTimeout), s.StoreServed)
+	}
+	if st.SelfCheckFailures == 0 && ch.Spec.Type != solver.DNS01 {
+		// The first check of an answer this process serves passes as a
+		// rule: it runs beside the accept's claim and owner check, and
+		// the intent is stored once it passed (checkThenAccept). A check
+		// that failed is repeated on its own, taking no claim.
+		p.Effect = effect(stepCheckAccept, acceptClaim(ch, o))
+		return p
 	}
 	p.Effect = effect(stepSelfCheck, nil)
 	return p

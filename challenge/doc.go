@@ -27,7 +27,10 @@
 //     the TXT RRset, never interleave their updates, on any replica), other
 //     types under "challenge:<UID>:present".
 //   - Status.Accepting (the intent to accept) is written before the accept
-//     POST, which runs under the claim "challenge:<UID>:accept". A replica
+//     POST, which runs under the claim "challenge:<UID>:accept". The first
+//     self-check of an HTTP-01 or TLS-ALPN-01 answer runs beside taking
+//     that claim and checking the owners, and the intent is written once
+//     it passed, under the claim (checkThenAccept). A replica
 //     that finds the intent without an outcome (the POST may have been sent
 //     by a crashed or slower owner) reads the authorization and accepts
 //     only if the CA still shows the challenge pending.

@@ -45,7 +45,7 @@ func (o outcome) notBefore(d time.Duration) {
 
 // bind returns the I/O that performs step for the challenge ch (the plan's
 // object) loaded as l.
-func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.Event, gone *error) func(context.Context) error {
+func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.Event, gone *error, early *earlyCheck) func(context.Context) error {
 	out := func() outcome { return outcome{ch: ch, now: r.deps.Clock.Now(), events: events, gone: gone} }
 	switch s {
 	case stepRecordName:
@@ -54,6 +54,8 @@ func (r *Reconciler) bind(s step, l loaded, ch *Challenge, events *[]reconcile.E
 		return func(ctx context.Context) error { return r.present(ctx, l, out()) }
 	case stepSelfCheck:
 		return func(ctx context.Context) error { return r.check(ctx, l, out()) }
+	case stepCheckAccept:
+		return func(ctx context.Context) error { return r.checkThenAccept(ctx, l, out(), early) }
 	case stepAccept:
 		return func(ctx context.Context) error { return r.accept(ctx, l, out(), false) }
 	case stepResumeAccept:
@@ -115,17 +117,24 @@ func (r *Reconciler) present(ctx context.Context, l loaded, o outcome) error {
 }
 
 func (r *Reconciler) check(ctx context.Context, l loaded, o outcome) error {
+	return r.checked(ctx, o, r.selfCheck(ctx, l, o.ch))
+}
+
+// selfCheck checks what ch presents, within AttemptTimeout.
+func (r *Reconciler) selfCheck(ctx context.Context, l loaded, ch *Challenge) error {
 	cctx, cancel := context.WithTimeout(ctx, r.opts.AttemptTimeout)
 	defer cancel()
-	var err error
-	switch {
-	case r.opts.SelfCheck != nil:
-		err = r.opts.SelfCheck(cctx, o.ch, l.solver)
-	default:
-		if c, ok := l.solver.(solver.Checker); ok {
-			err = c.Check(cctx, o.ch.Info())
-		}
+	if r.opts.SelfCheck != nil {
+		return r.opts.SelfCheck(cctx, ch, l.solver)
 	}
+	if c, ok := l.solver.(solver.Checker); ok {
+		return c.Check(cctx, ch.Info())
+	}
+	return nil
+}
+
+// checked records the outcome err of a self-check in o.
+func (r *Reconciler) checked(ctx context.Context, o outcome, err error) error {
 	st := &o.ch.Status
 	if err == nil {
 		// Not written on its own: the accept intent, decided next, stores
@@ -459,7 +468,7 @@ func FailureReason(authz *acme.Authorization, challengeURL string) string {
 // slot of the account.
 func (s step) talksToCA() bool {
 	switch s {
-	case stepAccept, stepResumeAccept, stepAuthorization:
+	case stepAccept, stepCheckAccept, stepResumeAccept, stepAuthorization:
 		return true
 	case stepRecordName, stepPresent, stepSelfCheck, stepCleanUp:
 	}

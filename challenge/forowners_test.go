@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// Only the accept is refused for a gone owner before it starts: a resumed
+// Only the accept (alone or after its first check) is refused for a gone owner before it starts: a resumed
 // accept first reads whether an earlier one reached the CA (then the
 // challenge waits for the verdict before cleaning up, or the validation
 // would fail for nothing) and checks the owners itself before accepting
@@ -14,6 +14,7 @@ import (
 func TestForOwners_OnlyTheAcceptStep(t *testing.T) {
 	for s, want := range map[step]bool{
 		stepAccept:        true,
+		stepCheckAccept:   true,
 		stepResumeAccept:  false,
 		stepRecordName:    false,
 		stepPresent:       false,

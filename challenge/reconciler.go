@@ -79,15 +79,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	for i := 0; ; i++ {
 		p := decide(s.snapshot, r.opts)
 		ch := p.Object.(*Challenge)
+		early := &earlyCheck{}
 		if p.Effect != nil {
-			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events, &gone)
+			p.Effect.Do = r.bind(step(p.Effect.Name), s, ch, &events, &gone, early)
 		}
 		// A deferred outcome (a passed self-check: Next is now; an
 		// unchanged authorization: Next is the next look; a final one
 		// whose clean-up stays in the Store) goes on like a stored one:
 		// ch holds it, and the next decision's write stores it (past
 		// maxSteps, the next visit takes the step again).
-		next, deferred, ok, err := r.execute(ctx, s, ch, p)
+		next, deferred, ok, err := r.execute(ctx, s, ch, p, early)
 		if !ok {
 			// No slot of the account: nothing was written, so the same
 			// step is decided again when the slot comes.
@@ -150,13 +151,18 @@ func (r *Reconciler) storeHeld(ctx context.Context, held, ch *Challenge, events 
 // plan is written — so the accept intent is not recorded while no slot is
 // free — and gives it back however Execute ends. ok is false when there
 // was no slot: next says when to look again.
-func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p reconcile.Plan) (next time.Time, deferred, ok bool, err error) {
+func (r *Reconciler) execute(ctx context.Context, l loaded, ch *Challenge, p reconcile.Plan, early *earlyCheck) (next time.Time, deferred, ok bool, err error) {
 	if p.Effect != nil && step(p.Effect.Name).talksToCA() {
 		release, retryAt, ok := r.slot(l)
 		if !ok {
 			return retryAt, false, false, nil
 		}
 		defer release()
+	}
+	if p.Effect != nil && step(p.Effect.Name) == stepCheckAccept {
+		// Started once the slot is held, so a busy account wastes no check.
+		r.startCheck(ctx, l, ch, early)
+		defer early.stop()
 	}
 	done := r.deps.Observe(meta.KindChallenge, l.snapshot, &p)
 	out, err := reconcile.ExecuteOutcome(ctx, r.claimDeps(ch), p)

@@ -42,11 +42,12 @@ func TestReplayIssuance(t *testing.T) {
 				Abandon         string
 				SolverErr       *string
 				NeedsRecordName bool
+				StoreServed     bool
 			}
 			if err := json.Unmarshal(raw, &in); err != nil {
 				return nil, err
 			}
-			s := snapshot{Challenge: &Challenge{}, Now: in.Now, Abandon: in.Abandon, NeedsRecordName: in.NeedsRecordName}
+			s := snapshot{Challenge: &Challenge{}, Now: in.Now, Abandon: in.Abandon, NeedsRecordName: in.NeedsRecordName, StoreServed: in.StoreServed}
 			if err := json.Unmarshal(obj, s.Challenge); err != nil {
 				return nil, err
 			}

@@ -224,6 +224,7 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 		fmt.Fprintf(&sb, "\n")
 	}
 	printHops(&sb, name, runs, tot)
+	printLeads(&sb, name, runs)
 	fmt.Print(sb.String())
 }
 

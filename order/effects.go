@@ -236,7 +236,14 @@ func (r *Reconciler) getOrder(ctx context.Context, v *visit) error {
 		r.failed(v, opGetOrder, err)
 		return nil
 	}
-	return r.apply(ctx, v, ao, r.retryAfter(st.URL))
+	resumed := st.Finalizing
+	if err := r.apply(ctx, v, ao, r.retryAfter(st.URL)); err != nil {
+		return err
+	}
+	if resumed && r.finalizeAgainNow(ctx, v) {
+		return r.finalize(ctx, v)
+	}
+	return nil
 }
 
 // apply moves on with the ACME order as the CA showed it (retryAfter is

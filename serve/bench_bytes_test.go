@@ -55,7 +55,7 @@ func servedBytes(b *testing.B, list []*secret.Secret, mode string) float64 {
 		}
 	}
 	if mode == "apply-used" {
-		for _, e := range c.certs.secrets {
+		for e := range c.certs.secrets.all {
 			if e.cert.PrivateKey.(crypto.Signer).Public() == nil {
 				b.Fatalf("%s: unusable key", e.ref)
 			}

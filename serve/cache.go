@@ -121,15 +121,10 @@ func (c *Cache) PutSecret(s *secret.Secret) error {
 	ref, v := meta.RefOf(s), parseVersion(s.ObjectMeta.ResourceVersion)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.secretVersions.stale(ref, v) {
+	if c.secretStaleLocked(ref, v) {
 		return nil
 	}
-	c.secretVersions.record(ref, v, e == nil)
-	if e == nil {
-		c.certs.remove(ref)
-	} else {
-		c.certs.put(e)
-	}
+	c.applySecretLocked(ref, v, e)
 	c.publishLocked()
 	return nil
 }
@@ -139,7 +134,11 @@ func (c *Cache) PutSecret(s *secret.Secret) error {
 func (c *Cache) putAlready(ref meta.Ref, v uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.secretVersions.stale(ref, v) || c.secretVersions.current(ref, v)
+	if c.secretStaleLocked(ref, v) {
+		return true
+	}
+	m, ok := c.secretMarkLocked(ref)
+	return v != 0 && ok && m.version == v && !m.deleted
 }
 
 // DeleteSecret stops serving the Secret named ref; names it claimed fall back
@@ -148,8 +147,7 @@ func (c *Cache) putAlready(ref meta.Ref, v uint64) bool {
 func (c *Cache) DeleteSecret(ref meta.Ref) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.secretVersions.record(ref, 0, true)
-	c.certs.remove(ref)
+	c.applySecretLocked(ref, 0, nil)
 	c.publishLocked()
 }
 
@@ -161,11 +159,10 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 	v := parseVersion(resourceVersion)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.secretVersions.stale(ref, v) {
+	if c.secretStaleLocked(ref, v) {
 		return
 	}
-	c.secretVersions.record(ref, v, true)
-	c.certs.remove(ref)
+	c.applySecretLocked(ref, v, nil)
 	c.publishLocked()
 }
 
@@ -212,19 +209,13 @@ func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range reads {
-		if c.secretVersions.stale(r.ref, r.v) {
+		if c.secretStaleLocked(r.ref, r.v) {
 			continue
 		}
-		c.secretVersions.record(r.ref, r.v, r.e == nil)
-		if r.e == nil {
-			c.certs.remove(r.ref)
-		} else {
-			c.certs.put(r.e)
-		}
+		c.applySecretLocked(r.ref, r.v, r.e)
 	}
 	for _, ref := range deletes {
-		c.secretVersions.record(ref, 0, true)
-		c.certs.remove(ref)
+		c.applySecretLocked(ref, 0, nil)
 	}
 	c.publishLocked()
 	return errors.Join(errs...)
@@ -235,10 +226,10 @@ func (c *Cache) update(puts []*certEntry, deletes []meta.Ref) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range puts {
-		c.certs.put(e)
+		c.loadLocked(e, 0)
 	}
 	for _, ref := range deletes {
-		c.certs.remove(ref)
+		c.unloadLocked(ref)
 	}
 	c.publishLocked()
 }
@@ -261,8 +252,8 @@ func (c *Cache) keyFailed(e *certEntry, err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.certs.secrets[e.ref] == e {
-		c.certs.remove(e.ref)
+	if c.certs.secrets.get(e.ref) == e {
+		c.unloadLocked(e.ref)
 		c.publishLocked()
 	}
 }
@@ -271,7 +262,7 @@ func (c *Cache) keyFailed(e *certEntry, err error) {
 func (c *Cache) publishLocked() {
 	if n := c.certs.publish(); n > 0 && c.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.log.Debug("serve: certificates updated",
-			"touched", n, "secrets", len(c.certs.secrets), "names", c.certs.names())
+			"touched", n, "secrets", c.certs.secrets.len(), "names", c.certs.names())
 	}
 }
 

@@ -11,9 +11,9 @@ func (c *Cache) Held() []meta.Ref {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	chs := c.challenges.Load().byRef
-	refs := make([]meta.Ref, 0, len(c.certs.secrets)+len(chs))
-	for ref := range c.certs.secrets {
-		refs = append(refs, ref)
+	refs := make([]meta.Ref, 0, c.certs.secrets.len()+len(chs))
+	for e := range c.certs.secrets.all {
+		refs = append(refs, e.ref)
 	}
 	for ref := range chs {
 		refs = append(refs, ref)

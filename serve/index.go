@@ -30,7 +30,7 @@ type certIndex struct {
 	wild liveTable
 
 	// secrets are the loaded Secrets.
-	secrets map[meta.Ref]*certEntry
+	secrets loadedSecrets
 	// touched lists the names whose claims changed since the last publish;
 	// kept between calls (unless a big batch grew it) so a one-Secret
 	// change allocates no list.
@@ -46,7 +46,7 @@ type touched struct {
 }
 
 func newCertIndex() *certIndex {
-	ix := &certIndex{seed: rand.Uint64(), secrets: map[meta.Ref]*certEntry{}}
+	ix := &certIndex{seed: rand.Uint64()}
 	ix.exact.initSketched(func(key string) uint64 { return exactHash(ix.seed, key) }, rand.Uint64())
 	ix.wild.init(func(key string) uint64 { return wildHash(ix.seed, key) })
 	return ix
@@ -112,32 +112,33 @@ func (ix *certIndex) lookupExact(name string) *tls.Certificate {
 	return ix.exact.Load().find(exactHash(ix.seed, name), name)
 }
 
-// put loads e, replacing the loaded entry of its Ref. Nothing it changes
-// is served before publish.
-func (ix *certIndex) put(e *certEntry) {
+// put loads e, replacing the loaded entry of its Ref, which it returns.
+// Nothing it changes is served before publish.
+func (ix *certIndex) put(e *certEntry) (old *certEntry) {
 	ix.shareChain(e)
-	ix.remove(e.ref)
-	ix.secrets[e.ref] = e
+	old = ix.remove(e.ref)
+	ix.secrets.set(e)
 	for _, k := range e.keys {
 		l, name := ix.tableFor(k)
 		l.claim(name, e)
 		ix.touched = append(ix.touched, touched{l, name})
 	}
+	return old
 }
 
-// remove drops the loaded entry of ref, if any; its names stay served until
-// publish.
-func (ix *certIndex) remove(ref meta.Ref) {
-	old, ok := ix.secrets[ref]
-	if !ok {
-		return
+// remove drops the loaded entry of ref, if any, and returns it; its names
+// stay served until publish.
+func (ix *certIndex) remove(ref meta.Ref) *certEntry {
+	old := ix.secrets.remove(ref)
+	if old == nil {
+		return nil
 	}
-	delete(ix.secrets, ref)
 	for _, k := range old.keys {
 		l, name := ix.tableFor(k)
 		l.release(name, old)
 		ix.touched = append(ix.touched, touched{l, name})
 	}
+	return old
 }
 
 // publish serves, for every name put or remove touched, the best

@@ -92,7 +92,7 @@ func TestSameNotAfterTieGoesToSmallerRef(t *testing.T) {
 	a := ca.secretFor(t, "ns", "a", leaf{dns: []string{"a.example"}, notAfter: na})
 	c := NewCache(Options{})
 	require.NoError(t, c.Apply([]*secret.Secret{b, a}, nil))
-	want := c.certs.secrets[secretRef("ns", "a")].cert
+	want := c.certs.secrets.get(secretRef("ns", "a")).cert
 	assert.Same(t, want, mustGet(t, c, "a.example"))
 }
 
@@ -115,11 +115,11 @@ func TestPutSecretInvalidChangesNothing(t *testing.T) {
 			c := NewCache(Options{})
 			require.NoError(t, c.PutSecret(good))
 			before := mustGet(t, c, "a.example")
-			loaded := c.certs.secrets[secretRef("ns", "web")]
+			loaded := c.certs.secrets.get(secretRef("ns", "web"))
 
 			err := c.PutSecret(tt.s)
 			require.ErrorIs(t, err, ErrInvalidSecret)
-			assert.Same(t, loaded, c.certs.secrets[secretRef("ns", "web")], "the loaded version is kept")
+			assert.Same(t, loaded, c.certs.secrets.get(secretRef("ns", "web")), "the loaded version is kept")
 			assert.Same(t, before, mustGet(t, c, "a.example"))
 			assert.NotContains(t, err.Error(), string(good.Data[secret.TLSKeyKey]))
 		})
@@ -169,7 +169,7 @@ func TestApplyLoadsBatchAndJoinsErrors(t *testing.T) {
 	mustGet(t, c, "b.example")
 	_, err = c.GetCertificate(hello("gone.example"))
 	assert.ErrorIs(t, err, ErrUnknownName)
-	assert.Len(t, c.certs.secrets, 2)
+	assert.Equal(t, 2, c.certs.secrets.len())
 	assert.Equal(t, 3, c.certs.names(), "a.example, b.example, 192.0.2.1")
 	cert, err := c.GetCertificate(helloOn("192.0.2.1"))
 	require.NoError(t, err)
@@ -181,7 +181,7 @@ func TestApplyNothingWritesNothing(t *testing.T) {
 	exact, wild := c.certs.exact.Load(), c.certs.wild.Load()
 	require.NoError(t, c.Apply(nil, nil))
 	c.DeleteSecret(secretRef("ns", "missing"))
-	assert.Empty(t, c.certs.secrets)
+	assert.Zero(t, c.certs.secrets.len())
 	assert.Same(t, exact, c.certs.exact.Load())
 	assert.Same(t, wild, c.certs.wild.Load())
 	assert.Zero(t, exact.used+wild.used, "no entry was added")
@@ -206,7 +206,7 @@ func TestClaimsFollowPutsAndDeletes(t *testing.T) {
 	assert.Empty(t, claimsOf(&c.certs.exact, "b.example"))
 	_, err := c.GetCertificate(hello("b.example"))
 	assert.ErrorIs(t, err, ErrUnknownName)
-	assert.Len(t, c.certs.secrets, 1)
+	assert.Equal(t, 1, c.certs.secrets.len())
 	assert.Equal(t, 1, c.certs.names())
 }
 
@@ -392,7 +392,7 @@ func TestApplyManySecrets(t *testing.T) {
 		require.Greater(t, at, last, "%s reported, in order", ref)
 		last = at
 	}
-	assert.Len(t, c.certs.secrets, n-len(broken))
+	assert.Equal(t, n-len(broken), c.certs.secrets.len())
 	for i := range n {
 		name := fmt.Sprintf("s%03d.example", i)
 		_, err := c.GetCertificate(hello(name))

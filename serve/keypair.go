@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 	"unique"
 
 	"github.com/certflow/certflow/internal/dnsname"
@@ -29,12 +28,27 @@ type certEntry struct {
 	cert *tls.Certificate
 	// keys are the lower-cased DNS SANs (wildcards kept as "*.b.c") and the
 	// canonical text of the IP SANs, deduplicated.
-	keys     []string
-	notAfter time.Time
+	keys []string
+	// notAfter is the leaf's NotAfter, in Unix seconds and nanoseconds: a
+	// time.Time would cost the entry a size class and a pointer (its
+	// location) for the collector to scan.
+	notAfter     int64
+	notAfterNsec int32
+	// markDeleted and markVersion are the version of its Secret last
+	// applied (a mark: see secretmarks.go), laid out to keep the entry in
+	// 112 bytes.
+	markDeleted bool
+	markVersion uint64
 	// leaf keeps cert.Certificate[0], the canonical copy of the leaf's
 	// DER, canonical while the entry lives (see sharedLeaf).
 	leaf unique.Handle[string]
 }
+
+// mark returns the version of e's Secret last applied.
+func (e *certEntry) mark() mark { return mark{version: e.markVersion, deleted: e.markDeleted} }
+
+// setMark sets the version of e's Secret last applied.
+func (e *certEntry) setMark(m mark) { e.markVersion, e.markDeleted = m.version, m.deleted }
 
 // parseSecret builds the entry of s. It returns nil and no error for a
 // Secret without tls.crt, which holds no certificate (an ACME account key,
@@ -151,7 +165,7 @@ func indexedCertEntry(ref meta.Ref, cert *tls.Certificate, leaf leafIndex) *cert
 			add(a.Unmap().String())
 		}
 	}
-	return &certEntry{ref: ref, cert: cert, keys: keys, notAfter: leaf.notAfter}
+	return &certEntry{ref: ref, cert: cert, keys: keys, notAfter: leaf.notAfter.Unix(), notAfterNsec: int32(leaf.notAfter.Nanosecond())}
 }
 
 // beats reports whether e should be served rather than o for a name both
@@ -159,8 +173,8 @@ func indexedCertEntry(ref meta.Ref, cert *tls.Certificate, leaf leafIndex) *cert
 // even before the old Secret is deleted); ties go to the smaller reference so
 // the choice never depends on arrival order.
 func (e *certEntry) beats(o *certEntry) bool {
-	if !e.notAfter.Equal(o.notAfter) {
-		return e.notAfter.After(o.notAfter)
+	if e.notAfter != o.notAfter || e.notAfterNsec != o.notAfterNsec {
+		return e.notAfter > o.notAfter || e.notAfter == o.notAfter && e.notAfterNsec > o.notAfterNsec
 	}
 	if e.ref.Namespace != o.ref.Namespace {
 		return e.ref.Namespace < o.ref.Namespace

@@ -89,7 +89,7 @@ func TestApplyDropsUnusableKeyAtFirstHandshake(t *testing.T) {
 
 			assert.Equal(t, uint64(1), c.InvalidKeys())
 			assert.Equal(t, leafDER(t, fallback), mustGet(t, c, "a.example").Certificate[0], "the name falls back")
-			assert.NotContains(t, c.certs.secrets, secretRef("ns", "new"))
+			assert.Nil(t, c.certs.secrets.get(secretRef("ns", "new")))
 			log := logs.String()
 			assert.Contains(t, log, "level=WARN")
 			assert.Contains(t, log, "name=new")

@@ -22,8 +22,8 @@ func TestSharedLeaf_EqualLeavesAreOneCopy(t *testing.T) {
 	require.NoError(t, put.PutSecret(list[0]))
 	runtime.GC()
 	require.NoError(t, applied.Apply(list, nil))
-	a := put.certs.secrets[meta.RefOf(list[0])].cert.Certificate
-	b := applied.certs.secrets[meta.RefOf(list[0])].cert.Certificate
+	a := put.certs.secrets.get(meta.RefOf(list[0])).cert.Certificate
+	b := applied.certs.secrets.get(meta.RefOf(list[0])).cert.Certificate
 	require.NotEmpty(t, a)
 	require.NotEmpty(t, b)
 	assert.Same(t, &a[0][0], &b[0][0], "one copy of the leaf")

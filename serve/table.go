@@ -46,9 +46,13 @@ type nameTable struct {
 	// a key that is not plain (keymatch.go), and then stays set until a
 	// rebuild: while it is clear every key is compared by equalPlainKey.
 	notPlain atomic.Bool
-	// claims, used and dead are the writer's: each slot's claimants, the
-	// slots holding a key, and those among them that are tombstones.
-	claims []claimants
+	// claims, tomb, used and dead are the writer's: each slot's first
+	// claimant (liveTable.more holds the others), whether it is a
+	// tombstone (bit i%64 of tomb[i/64]), the slots holding a key, and
+	// those among them that are tombstones. One pointer a slot, where a
+	// slice of claimants and a flag cost 32 bytes and an array a name.
+	claims []*certEntry
+	tomb   []uint64
 	_      cacheLinePad // used and dead change; what handshakes read does not
 	used   int
 	dead   int
@@ -65,12 +69,20 @@ type slot struct {
 	cert atomic.Pointer[tls.Certificate]
 }
 
-// claimants are the loaded Secrets claiming a name; the best of them is
-// served (see certEntry.beats). A tombstone is a key that lost its last
+// The loaded Secrets claiming a name are its claimants; the best of them
+// is served (see certEntry.beats). A tombstone is a key that lost its last
 // claimant and serves nothing.
-type claimants struct {
-	entries   []*certEntry
-	tombstone bool
+
+// tombstone reports whether slot i is a tombstone.
+func (t *nameTable) tombstone(i uint64) bool { return t.tomb[i/64]>>(i%64)&1 != 0 }
+
+// setTombstone makes slot i a tombstone, or a key again.
+func (t *nameTable) setTombstone(i uint64, on bool) {
+	if on {
+		t.tomb[i/64] |= 1 << (i % 64)
+	} else {
+		t.tomb[i/64] &^= 1 << (i % 64)
+	}
 }
 
 const (
@@ -102,7 +114,8 @@ func newNameTable(slots int, sketched bool, sketchSeed uint64) *nameTable {
 	t := &nameTable{
 		ctrl:      make([]atomic.Uint64, slots/groupSlots),
 		slots:     make([]slot, slots),
-		claims:    make([]claimants, slots),
+		claims:    make([]*certEntry, slots),
+		tomb:      make([]uint64, (slots+63)/64),
 		groupMask: uint64(slots/groupSlots - 1),
 	}
 	if sketched {
@@ -208,7 +221,10 @@ type liveTable struct {
 	_          cacheLinePad
 	// served counts the names with a certificate. Writer only.
 	served int
-	_      cacheLinePad
+	// more holds, by key, the claimants of a name after the one its slot
+	// holds (nameTable.claims): few names have any. Writer only.
+	more map[string][]*certEntry
+	_    cacheLinePad
 }
 
 func (l *liveTable) init(hash func(key string) uint64) {
@@ -242,23 +258,41 @@ func (l *liveTable) claim(key string, c *certEntry) {
 		}
 		t.fill(i, h, key)
 	}
-	cl := &t.claims[i]
-	if cl.tombstone {
-		cl.tombstone = false
+	if t.tombstone(i) {
+		t.setTombstone(i, false)
 		t.dead--
 	}
-	cl.entries = append(cl.entries, c)
+	if t.claims[i] == nil {
+		t.claims[i] = c
+		return
+	}
+	if l.more == nil {
+		l.more = map[string][]*certEntry{}
+	}
+	l.more[key] = append(l.more[key], c)
 }
 
 // release removes c from the claims of key.
 func (l *liveTable) release(key string, c *certEntry) {
 	t := l.cur.Load()
-	if i, found := t.probe(l.hash(key), key); found {
-		cl := &t.claims[i]
-		cl.entries = slices.DeleteFunc(cl.entries, func(o *certEntry) bool { return o == c })
-		if len(cl.entries) == 0 {
-			cl.entries = nil // let the array go with the name
-		}
+	i, found := t.probe(l.hash(key), key)
+	if !found {
+		return
+	}
+	more := l.more[key]
+	switch {
+	case t.claims[i] == c && len(more) > 0:
+		t.claims[i] = more[len(more)-1]
+		more = more[:len(more)-1]
+	case t.claims[i] == c:
+		t.claims[i] = nil
+	default:
+		more = slices.DeleteFunc(more, func(o *certEntry) bool { return o == c })
+	}
+	if len(more) == 0 {
+		delete(l.more, key) // let the array go with the claims
+	} else {
+		l.more[key] = more
 	}
 }
 
@@ -271,9 +305,8 @@ func (l *liveTable) elect(key string) {
 	if !found {
 		return
 	}
-	cl := &t.claims[i]
-	var best *certEntry
-	for _, c := range cl.entries {
+	best := t.claims[i]
+	for _, c := range l.more[key] {
 		if best == nil || c.beats(best) {
 			best = c
 		}
@@ -291,8 +324,8 @@ func (l *liveTable) elect(key string) {
 			l.served--
 		}
 	}
-	if best == nil && !cl.tombstone {
-		cl.tombstone = true
+	if best == nil && !t.tombstone(i) {
+		t.setTombstone(i, true)
 		t.dead++
 	}
 }
@@ -321,14 +354,14 @@ func (l *liveTable) rebuild(want int) *nameTable {
 	}
 	old, t := l.cur.Load(), newNameTable(size, l.sketched, l.sketchSeed)
 	for i := range old.slots {
-		s, cl := &old.slots[i], &old.claims[i]
-		if !old.keyed(i) || cl.tombstone {
+		s := &old.slots[i]
+		if !old.keyed(i) || old.tombstone(uint64(i)) {
 			continue
 		}
 		h := l.hash(s.key)
 		j, _ := t.probe(h, s.key)
 		t.slots[j].cert.Store(s.cert.Load())
-		t.claims[j] = *cl
+		t.claims[j] = old.claims[i]
 		t.fill(j, h, s.key) // t is not published yet: the order is moot
 	}
 	l.cur.Store(t)

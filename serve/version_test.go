@@ -194,11 +194,11 @@ func TestPutSecretSameVersionIsNotParsedAgain(t *testing.T) {
 	c := NewCache(Options{})
 	s := atVersion(ca.secretFor(t, "ns", "web", leaf{dns: []string{"a.example"}}), "7")
 	require.NoError(t, c.PutSecret(s))
-	loaded := c.certs.secrets[secretRef("ns", "web")]
+	loaded := c.certs.secrets.get(secretRef("ns", "web"))
 
 	again := atVersion(tlsSecret("ns", "web", []byte("not parsed"), []byte("not parsed")), "7")
 	require.NoError(t, c.PutSecret(again), "the same version is not parsed again")
-	assert.Same(t, loaded, c.certs.secrets[secretRef("ns", "web")])
+	assert.Same(t, loaded, c.certs.secrets.get(secretRef("ns", "web")))
 
 	require.ErrorIs(t, c.PutSecret(atVersion(tlsSecret("ns", "web", []byte("x"), []byte("y")), "8")), ErrInvalidSecret,
 		"a newer version is parsed")

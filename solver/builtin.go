@@ -57,36 +57,48 @@ func (HTTP01Solver) CleanUp(context.Context, Challenge) error { return nil }
 func (HTTP01Solver) ServedFromStore() {}
 
 // Check GETs http://<identifier>:<port>/.well-known/acme-challenge/<token>
-// and compares the body with the key authorization.
+// and compares the body with the key authorization. Like the CA, it opens
+// a connection of its own for each check; the request and its answer go
+// over it on the calling goroutine (get), and an answer that redirects is
+// followed as an HTTP client does (getFollowing).
 func (h HTTP01Solver) Check(ctx context.Context, ch Challenge) error {
 	port := h.Port
 	if port == 0 {
 		port = 80
 	}
 	url := "http://" + net.JoinHostPort(ch.Identifier, strconv.Itoa(port)) + "/.well-known/acme-challenge/" + ch.Token
-	tr := &http.Transport{DialContext: h.dial(), DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("%w: GET %s: %v", ErrSelfCheck, url, err)
 	}
-	res, err := cl.Do(req)
+	status, body, err := h.get(ctx, req)
+	if errors.Is(err, errRedirected) {
+		status, body, err = h.getFollowing(req)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: GET %s: %v", ErrSelfCheck, url, err)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if err != nil {
-		return fmt.Errorf("%w: GET %s: %v", ErrSelfCheck, url, err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: GET %s: %d", ErrSelfCheck, url, res.StatusCode)
+	if status != http.StatusOK {
+		return fmt.Errorf("%w: GET %s: %d", ErrSelfCheck, url, status)
 	}
 	if got := string(bytes.TrimSpace(body)); got != ch.KeyAuthorization {
 		return fmt.Errorf("%w: GET %s: body %.64q is not the key authorization", ErrSelfCheck, url, got)
 	}
 	return nil
+}
+
+// getFollowing makes req with an HTTP client, following redirects.
+func (h HTTP01Solver) getFollowing(req *http.Request) (int, []byte, error) {
+	tr := &http.Transport{DialContext: h.dial(), DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: selfCheckTimeout}
+	res, err := cl.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, selfCheckBodyLimit))
+	return res.StatusCode, body, err
 }
 
 func (h HTTP01Solver) dial() DialFunc {

@@ -37,12 +37,18 @@ func issue(ctx context.Context, t *testing.T, post *acmepost.Client, cl *acme.Cl
 }
 
 // ready accepts o's http-01 challenges (the server validates always) and
-// waits until o is ready.
+// waits until o is ready. An authorization already valid is skipped: Pebble
+// reuses one for a name issued before now and then, even when told not to
+// (acmetest's WithAuthzReusePercent), and refuses to accept its challenge
+// again.
 func ready(ctx context.Context, t *testing.T, cl *acme.Client, o *acme.Order) *acme.Order {
 	t.Helper()
 	for _, u := range o.AuthzURLs {
 		a, err := cl.GetAuthorization(ctx, u)
 		require.NoError(t, err)
+		if a.Status == acme.StatusValid {
+			continue
+		}
 		for _, c := range a.Challenges {
 			if c.Type == "http-01" {
 				_, err := cl.Accept(ctx, c)

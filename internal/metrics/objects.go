@@ -29,7 +29,7 @@ type objectIndex struct {
 	log   *slog.Logger
 
 	dirtyMu sync.Mutex
-	dirty   map[meta.Ref]struct{}
+	dirty   dirtySet
 
 	refreshMu sync.Mutex // one refresh at a time
 
@@ -64,7 +64,6 @@ type challengeEntry struct {
 func newObjectIndex(st store.Reader, log *slog.Logger) *objectIndex {
 	return &objectIndex{
 		store: st, log: log,
-		dirty:      map[meta.Ref]struct{}{},
 		certs:      map[meta.Ref]*certEntry{},
 		issuers:    map[meta.Ref]issuerEntry{},
 		orders:     map[meta.Ref]order.State{},
@@ -96,7 +95,7 @@ func (x *objectIndex) changed(ref meta.Ref) {
 		return
 	}
 	x.dirtyMu.Lock()
-	x.dirty[ref] = struct{}{}
+	x.dirty.add(ref)
 	x.dirtyMu.Unlock()
 }
 
@@ -119,11 +118,11 @@ func (x *objectIndex) resynced(items []store.Raw) {
 	x.dirtyMu.Lock()
 	defer x.dirtyMu.Unlock()
 	for _, ref := range known {
-		x.dirty[ref] = struct{}{}
+		x.dirty.add(ref)
 	}
 	for _, raw := range items {
 		if tracked(raw.Ref.Kind) {
-			x.dirty[raw.Ref] = struct{}{}
+			x.dirty.add(raw.Ref)
 		}
 	}
 }
@@ -136,16 +135,16 @@ func (x *objectIndex) refresh(timeout time.Duration) {
 	defer x.refreshMu.Unlock()
 	x.dirtyMu.Lock()
 	todo := x.dirty
-	x.dirty = map[meta.Ref]struct{}{}
+	x.dirty = dirtySet{}
 	x.dirtyMu.Unlock()
-	if len(todo) == 0 {
+	if todo.len() == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var retry []meta.Ref
 	var lastErr error
-	for ref := range todo {
+	for ref := range todo.all {
 		if ctx.Err() != nil {
 			retry = append(retry, ref)
 			continue
@@ -168,7 +167,7 @@ func (x *objectIndex) refresh(timeout time.Duration) {
 	}
 	x.dirtyMu.Lock()
 	for _, ref := range retry {
-		x.dirty[ref] = struct{}{}
+		x.dirty.add(ref)
 	}
 	x.dirtyMu.Unlock()
 	if lastErr != nil {

@@ -203,7 +203,7 @@ func TestChanged_IgnoresKindsWithoutGauges(t *testing.T) {
 	r := newRig(t)
 	r.m.Changed(meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "www-tls"})
 	r.m.Changed(meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "www-1"})
-	assert.Empty(t, r.m.objects.dirty)
+	assert.Zero(t, r.m.objects.dirty.len())
 }
 
 // TestCollect_EmitsCertificatesInTheRegistrysOrder keeps sortCerts honest:

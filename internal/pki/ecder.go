@@ -82,7 +82,7 @@ func ecPrivateKeyDER(key *ecdsa.PrivateKey, pkcs8 bool) (der []byte, ok bool, er
 	if err != nil {
 		return nil, true, err
 	}
-	w := newDERWriter(80 + len(priv) + len(point))
+	w := newDERWriter(ecPrivateKeyDERCap(len(priv), len(point)))
 	if pkcs8 {
 		w.open(derSequence)
 		w.smallInt(0)
@@ -112,6 +112,12 @@ func ecPrivateKeyDER(key *ecdsa.PrivateKey, pkcs8 bool) (der []byte, ok bool, er
 	}
 	return der, true, nil
 }
+
+// ecPrivateKeyDERCap is the buffer ecPrivateKeyDER writes into: room for
+// the longest form (PKCS#8) with every element's four-octet length
+// reserved, so that the buffer never grows and leaves a copy of the scalar
+// behind for the collector (TestECPrivateKeyDERNeverGrows).
+func ecPrivateKeyDERCap(priv, point int) int { return 80 + priv + point }
 
 // errDER means an encoder made something that is not DER: a bug, never
 // the input's fault.

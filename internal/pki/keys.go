@@ -84,20 +84,20 @@ func EncodePrivateKey(key crypto.Signer, pkcs8 bool) ([]byte, error) {
 	if !pkcs8 {
 		switch k := key.(type) {
 		case *rsa.PrivateKey:
-			return appendPEM(nil, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), nil
+			return privateKeyPEM("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)), nil
 		case *ecdsa.PrivateKey:
 			der, err := x509.MarshalECPrivateKey(k)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrUnsupportedKey, err)
 			}
-			return appendPEM(nil, "EC PRIVATE KEY", der), nil
+			return privateKeyPEM("EC PRIVATE KEY", der), nil
 		}
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, key)
 	}
-	return appendPEM(nil, "PRIVATE KEY", der), nil
+	return privateKeyPEM("PRIVATE KEY", der), nil
 }
 
 // pemOf is the PEM block of an EC private key's DER, which it clears: the
@@ -107,6 +107,12 @@ func pemOf(der []byte, pkcs8 bool) []byte {
 	if pkcs8 {
 		typ = "PRIVATE KEY"
 	}
+	return privateKeyPEM(typ, der)
+}
+
+// privateKeyPEM is the PEM block typ of a private key's DER, which it
+// clears (x509 returns a fresh one): the key is then only in the PEM.
+func privateKeyPEM(typ string, der []byte) []byte {
 	out := appendPEM(nil, typ, der)
 	clear(der)
 	return out

@@ -20,7 +20,9 @@ type CAStep struct {
 func CASteps() []CAStep {
 	return []CAStep{
 		{"newOrder", replicatest.ClaimPattern{Prefix: "acme-new-order:"}, "new order", acmetest.EndpointNewOrder},
-		{"accept", replicatest.ClaimPattern{Prefix: "challenge:", Suffix: ":accept"}, "accept", acmetest.EndpointChallenge},
+		// An HTTP-01 challenge's first accept runs beside its first
+		// self-check, as one effect.
+		{"accept", replicatest.ClaimPattern{Prefix: "challenge:", Suffix: ":accept"}, "self-check and accept", acmetest.EndpointChallenge},
 		{"finalize", replicatest.ClaimPattern{Prefix: "acme-finalize:"}, "finalize", acmetest.EndpointFinalize},
 	}
 }
