@@ -33,6 +33,7 @@ import (
 // it is.
 type objectIndex struct {
 	seed     maphash.Seed
+	mask     uint64 // all ones; tests narrow it so that keys collide
 	heads    map[uint64]postingList
 	postings []posting   // by index-1; free ones chained by nextOfObj
 	free     uint32      // first free posting, plus one
@@ -53,7 +54,7 @@ type posting struct {
 }
 
 func newObjectIndex() objectIndex {
-	return objectIndex{seed: maphash.MakeSeed(), heads: map[uint64]postingList{}}
+	return objectIndex{seed: maphash.MakeSeed(), mask: ^uint64(0), heads: map[uint64]postingList{}}
 }
 
 // Key domains, so a label and an owner never hash alike by construction.
@@ -71,7 +72,7 @@ func (ix *objectIndex) labelKey(kind meta.Kind, k, v string) uint64 {
 	h.WriteString(k)
 	h.WriteByte(0)
 	h.WriteString(v)
-	return h.Sum64()
+	return h.Sum64() & ix.mask
 }
 
 func (ix *objectIndex) ownerKey(owner meta.Ref) uint64 {
@@ -83,7 +84,7 @@ func (ix *objectIndex) ownerKey(owner meta.Ref) uint64 {
 	h.WriteString(owner.Namespace)
 	h.WriteByte(0)
 	h.WriteString(owner.Name)
-	return h.Sum64()
+	return h.Sum64() & ix.mask
 }
 
 // keysOf returns the keys e is filed under, each once, in order, in the

@@ -1,0 +1,73 @@
+package memory
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// With every key hashing alike (the narrowest hash there is), objects
+// share one list: List still returns exactly what matches, and deleting
+// or relabelling one object unfiles its own postings only.
+func TestObjectIndex_CollidingObjectsUnfileOnlyTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	s.index.mask = 0 // every key is 0
+	owner := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	ref := func(n string) meta.Ref { return meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: n} }
+	names := func(opts store.ListOptions) []string {
+		t.Helper()
+		res, err := s.List(ctx, opts)
+		require.NoError(t, err)
+		var got []string
+		for _, it := range res.Items {
+			got = append(got, it.Ref.Name)
+		}
+		return got
+	}
+	web := store.ListOptions{Kind: storetest.KindWidget, Labels: map[string]string{"app": "web"}}
+	db := store.ListOptions{Kind: storetest.KindWidget, Labels: map[string]string{"app": "db"}}
+	owned := store.ListOptions{Owner: &owner}
+
+	a := labelled("ns", "a", "web")
+	b := labelled("ns", "b", "db")
+	b.Metadata.OwnerRefs = []meta.Ref{owner}
+	require.NoError(t, s.Create(ctx, a))
+	require.NoError(t, s.Create(ctx, b))
+	require.Equal(t, []string{"a"}, names(web))
+	require.Equal(t, []string{"b"}, names(db))
+	require.Equal(t, []string{"b"}, names(owned))
+	require.Equal(t, postingList{first: s.index.heads[0].first, n: 2}, s.index.heads[0], "b's label and owner are one key")
+
+	// a becomes db: same key, the index as it was.
+	a.Metadata.Labels = map[string]string{"app": "db"}
+	require.NoError(t, s.Update(ctx, a))
+	require.Equal(t, []string{"a", "b"}, names(db))
+	require.Empty(t, names(web))
+
+	// b deleted: a's posting stays, and a's id reused by c leaves a alone.
+	require.NoError(t, s.Delete(ctx, ref("b"), ""))
+	require.Equal(t, []string{"a"}, names(db))
+	require.Empty(t, names(owned))
+	c := labelled("ns", "c", "web")
+	require.NoError(t, s.Create(ctx, c))
+	require.Equal(t, []string{"c"}, names(web))
+	require.Equal(t, []string{"a"}, names(db))
+
+	// a loses every label: unfiled, c still found.
+	a.Metadata.Labels = nil
+	require.NoError(t, s.Update(ctx, a))
+	require.Empty(t, names(db))
+	require.Equal(t, []string{"c"}, names(web))
+	require.Equal(t, uint32(1), s.index.heads[0].n)
+
+	require.NoError(t, s.Delete(ctx, ref("c"), ""))
+	require.NoError(t, s.Delete(ctx, ref("a"), ""))
+	require.Empty(t, s.index.heads)
+	require.Equal(t, len(s.index.postings), freePostings(&s.index), "every posting is free")
+}
