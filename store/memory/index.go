@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"iter"
 	"slices"
@@ -63,15 +64,16 @@ const (
 	ownerKey byte = 'o'
 )
 
+// Each string is hashed after its length, not before a separator: labels
+// are not validated and may hold any byte, and with a NUL separator
+// ("a\x00b", "c") and ("a", "b\x00c") would hash alike whatever the seed.
 func (ix *objectIndex) labelKey(kind meta.Kind, k, v string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(ix.seed)
 	h.WriteByte(labelKey)
-	h.WriteString(string(kind))
-	h.WriteByte(0)
-	h.WriteString(k)
-	h.WriteByte(0)
-	h.WriteString(v)
+	writeField(&h, string(kind))
+	writeField(&h, k)
+	writeField(&h, v)
 	return h.Sum64() & ix.mask
 }
 
@@ -79,12 +81,16 @@ func (ix *objectIndex) ownerKey(owner meta.Ref) uint64 {
 	var h maphash.Hash
 	h.SetSeed(ix.seed)
 	h.WriteByte(ownerKey)
-	h.WriteString(string(owner.Kind))
-	h.WriteByte(0)
-	h.WriteString(owner.Namespace)
-	h.WriteByte(0)
-	h.WriteString(owner.Name)
+	writeField(&h, string(owner.Kind))
+	writeField(&h, owner.Namespace)
+	writeField(&h, owner.Name)
 	return h.Sum64() & ix.mask
+}
+
+func writeField(h *maphash.Hash, s string) {
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+	h.WriteString(s)
 }
 
 // keysOf returns the keys e is filed under, each once, in order, in the

@@ -11,6 +11,18 @@ import (
 	"github.com/certflow/certflow/store/storetest"
 )
 
+// Labels are not validated, so a user may put any bytes in them: label
+// pairs that differ only in where a NUL splits key from value are
+// different labels and get different keys.
+func TestObjectIndex_LabelKeysDoNotDependOnSeparators(t *testing.T) {
+	ix := newObjectIndex()
+	require.NotEqual(t, ix.labelKey(storetest.KindWidget, "b\x00c", "d"), ix.labelKey(storetest.KindWidget, "b", "c\x00d"))
+	require.NotEqual(t, ix.labelKey("K\x00a", "b", "c"), ix.labelKey("K", "a\x00b", "c"))
+	require.NotEqual(t,
+		ix.ownerKey(meta.Ref{Kind: "K", Namespace: "a\x00b", Name: "c"}),
+		ix.ownerKey(meta.Ref{Kind: "K", Namespace: "a", Name: "b\x00c"}))
+}
+
 // With every key hashing alike (the narrowest hash there is), objects
 // share one list: List still returns exactly what matches, and deleting
 // or relabelling one object unfiles its own postings only.
