@@ -18,13 +18,14 @@ import (
 //
 // It holds no pointer and no string: a key is a 64-bit hash of the label
 // and the kind, or of the owner's reference, and an object is its id
-// (objectIDs). Each posting (an object under a key) is 16 bytes in one
+// (objectIDs). Each posting (an object under a key) is 24 bytes in one
 // array, threaded both on its key's list and on its object's; the maps of
 // refs and label pairs to sets of entry pointers it replaced cost ~600
 // bytes a certificate that the garbage collector scanned at every cycle.
-// A posting does not hold its key: an object's postings are filed in the
-// order of its entry's keys, sorted (keysOf), which never change (entries
-// are immutable), so removing them reads the keys from the entry again.
+// A posting holds its key, so removing an object's postings needs nothing
+// but the index: the keys are not read from the entry again, which would
+// have to give exactly the keys it was filed under (8 bytes a posting,
+// never scanned, buy that no entry or GetMeta can unbalance the index).
 // Two keys whose hashes collide share a list, so what it finds is a
 // superset of what is asked for, and List checks every object it reads
 // against its options anyway.
@@ -39,7 +40,7 @@ type objectIndex struct {
 	postings []posting   // by index-1; free ones chained by nextOfObj
 	free     uint32      // first free posting, plus one
 	byObject []uint32    // each object id's first posting, plus one
-	keys     [2][]uint64 // scratch for keysOf
+	keys     [2][]uint64 // scratch for keysOf and filedKeys
 }
 
 // postingList is the postings of a key: its first, plus one, and their
@@ -49,6 +50,7 @@ type postingList struct{ first, n uint32 }
 // posting is an object filed under a key. Links are posting indexes plus
 // one, 0 for none.
 type posting struct {
+	key        uint64
 	id         uint32
 	prev, next uint32 // among the key's
 	nextOfObj  uint32 // among the object's, last filed first (or the free list)
@@ -122,21 +124,33 @@ func (ix *objectIndex) add(id uint32, e *entry) {
 	}
 }
 
-// update refiles the object id, whose entry was old and becomes e, if its
-// keys changed.
-func (ix *objectIndex) update(id uint32, old, e *entry) {
-	was, keys := ix.keysOf(old, 0), ix.keysOf(e, 1)
-	if slices.Equal(was, keys) {
+// update refiles the object id, whose entry becomes e, if its keys
+// changed.
+func (ix *objectIndex) update(id uint32, e *entry) {
+	keys := ix.keysOf(e, 0)
+	if slices.Equal(ix.filedKeys(id, 1), keys) {
 		return
 	}
-	ix.unfile(id, was)
+	ix.unfile(id)
 	for _, k := range keys {
 		ix.file(id, k)
 	}
 }
 
-// remove takes the object id, whose entry is e, out of the index.
-func (ix *objectIndex) remove(id uint32, e *entry) { ix.unfile(id, ix.keysOf(e, 0)) }
+// remove takes the object id out of the index.
+func (ix *objectIndex) remove(id uint32) { ix.unfile(id) }
+
+// filedKeys returns the keys id is filed under, sorted, in the scratch
+// buffer buf (valid until its next use).
+func (ix *objectIndex) filedKeys(id uint32, buf int) []uint64 {
+	keys := ix.keys[buf][:0]
+	for p := ix.first(id); p != 0; p = ix.postings[p-1].nextOfObj {
+		keys = append(keys, ix.postings[p-1].key)
+	}
+	slices.Sort(keys)
+	ix.keys[buf] = keys
+	return keys
+}
 
 func (ix *objectIndex) first(id uint32) uint32 {
 	if int(id) < len(ix.byObject) {
@@ -158,7 +172,7 @@ func (ix *objectIndex) file(id uint32, key uint64) {
 		p = uint32(len(ix.postings))
 	}
 	l := ix.heads[key]
-	ix.postings[p-1] = posting{id: id, next: l.first, nextOfObj: ix.byObject[id]}
+	ix.postings[p-1] = posting{key: key, id: id, next: l.first, nextOfObj: ix.byObject[id]}
 	if l.first != 0 {
 		ix.postings[l.first-1].prev = p
 	}
@@ -166,17 +180,13 @@ func (ix *objectIndex) file(id uint32, key uint64) {
 	ix.byObject[id] = p
 }
 
-// unfile takes the object id, filed under keys, out of the index: each of
-// its postings off its key's list (a key left without any is dropped) and
-// onto the free list. Its postings are last filed first.
-func (ix *objectIndex) unfile(id uint32, keys []uint64) {
-	i := len(keys)
+// unfile takes the object id out of the index: each of its postings off
+// its key's list (a key left without any is dropped) and onto the free
+// list.
+func (ix *objectIndex) unfile(id uint32) {
 	for p := ix.first(id); p != 0; {
-		if i--; i < 0 {
-			panic("memory: index: an object is filed under more keys than its entry has")
-		}
-		key := keys[i]
 		ps := &ix.postings[p-1]
+		key := ps.key
 		l := ix.heads[key]
 		if ps.prev != 0 {
 			ix.postings[ps.prev-1].next = ps.next

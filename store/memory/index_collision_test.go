@@ -83,3 +83,32 @@ func TestObjectIndex_CollidingObjectsUnfileOnlyTheirOwn(t *testing.T) {
 	require.Empty(t, s.index.heads)
 	require.Equal(t, len(s.index.postings), freePostings(&s.index), "every posting is free")
 }
+
+// An object's postings hold their keys, so unfiling it does not depend on
+// its entry giving back exactly the keys it was filed under: an object
+// filed under keys its entry does not carry (as a GetMeta that reads
+// differently each time would leave it) is deleted and relabelled
+// without a panic, and leaves nothing behind.
+func TestObjectIndex_UnfilesWhatItFiledNotWhatTheEntrySays(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	owner := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}
+	for _, n := range []string{"a", "b"} {
+		require.NoError(t, s.Create(ctx, labelled("ns", n, "web")))
+		id, ok := s.objects[storetest.KindWidget].lookup(meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: n})
+		require.True(t, ok)
+		s.index.file(id, s.index.ownerKey(owner))
+		s.index.file(id, s.index.labelKey(storetest.KindWidget, "app", "db"))
+	}
+	a := &storetest.Widget{}
+	require.NoError(t, s.Get(ctx, meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: "a"}, a))
+	a.Metadata.Labels = map[string]string{"app": "db"}
+	require.NoError(t, s.Update(ctx, a))
+	require.Equal(t, uint32(2), s.index.heads[s.index.labelKey(storetest.KindWidget, "app", "db")].n, "a refiled once, b as it was")
+	require.Equal(t, uint32(1), s.index.heads[s.index.ownerKey(owner)].n, "a no longer under the owner")
+	for _, n := range []string{"a", "b"} {
+		require.NoError(t, s.Delete(ctx, meta.Ref{Kind: storetest.KindWidget, Namespace: "ns", Name: n}, ""))
+	}
+	require.Empty(t, s.index.heads)
+	require.Equal(t, len(s.index.postings), freePostings(&s.index), "every posting is free")
+}

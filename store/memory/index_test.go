@@ -157,7 +157,7 @@ func TestObjectIndex_CollidingKeysListOnlyWhatMatches(t *testing.T) {
 func freePostings(ix *objectIndex) int {
 	n := 0
 	for p := ix.free; p != 0; p = ix.postings[p-1].nextOfObj {
-		if ps := ix.postings[p-1]; ps.id != 0 || ps.prev != 0 || ps.next != 0 {
+		if ps := ix.postings[p-1]; ps.key != 0 || ps.id != 0 || ps.prev != 0 || ps.next != 0 {
 			return -1
 		}
 		n++

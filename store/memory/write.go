@@ -98,7 +98,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.ids.replace(id, e)
-	s.index.update(id, old, e)
+	s.index.update(id, e)
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -123,7 +123,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	s.objects[ref.Kind].remove(ref)
-	s.index.remove(id, old)
+	s.index.remove(id)
 	s.ids.remove(id)
 	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
