@@ -37,7 +37,9 @@
 //   - No accept is sent once an owner up the chain (the Order, its
 //     request, their Certificate) is gone from the Store, read afresh under
 //     the claim: another replica may have deleted it before this one's
-//     watch told it (reconcile.Effect.ForOwners, Deps.Owners).
+//     watch told it (reconcile.Effect.ForOwners, Deps.Owners). A first
+//     self-check slower than the time that check is trusted for has the
+//     owners read again before the intent (checkThenAccept).
 //   - A Present that keeps failing (a bad TSIG key, a provider that does not
 //     exist) is a failed attempt each time; after Options.PresentAttempts
 //     the challenge fails with the provider's reason, well before the

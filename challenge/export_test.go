@@ -1,0 +1,4 @@
+package challenge
+
+// OwnersTrustedFor is ownersTrustedFor, for the tests that pin it.
+const OwnersTrustedFor = ownersTrustedFor
