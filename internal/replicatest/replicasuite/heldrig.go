@@ -95,7 +95,7 @@ func (h *heldRig) stepRefused() {
 	var done replicatest.Event
 	require.NoError(h.t, h.Cluster.Await(h.Ctx, func(events []replicatest.Event) bool {
 		for _, e := range events {
-			if e.Type == replicatest.ReportEffect && e.Step == h.step.Effect && e.Phase == replicatest.PhaseDone {
+			if e.Type == replicatest.ReportEffect && h.step.Reports(e.Step) && e.Phase == replicatest.PhaseDone {
 				done = e
 				return true
 			}
