@@ -232,6 +232,7 @@ func (m *Manager) watch(ctx context.Context, rev uint64) {
 				}
 				rev = ev.Revision
 				m.observeSafely(ctx, ev)
+				m.queue.Seen(rev)
 			}
 			if ctx.Err() != nil {
 				return

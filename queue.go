@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/meta"
@@ -38,6 +39,13 @@ type workQueue struct {
 	// Go maps keep their size once grown, so the maps are made anew when a
 	// burst (100k Certificates applied at once) has drained.
 	peak int
+	// watched and pruneAt let decided forget what the watch has passed
+	// (queue_decided.go).
+	watched atomic.Uint64
+	pruneAt int
+	// queuedHigh is the most references queued at once since queued was
+	// made: it is made anew smaller as a burst drains (queue_shrink.go).
+	queuedHigh int
 }
 
 // shrinkAfter is the peak past which a drained queue makes its maps anew.
@@ -114,6 +122,9 @@ func (q *workQueue) Decided(ref meta.Ref, rv string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.decided[ref] = max(q.decided[ref], v)
+	if len(q.decided) >= max(q.pruneAt, pruneDecidedAt) {
+		q.pruneDecidedLocked()
+	}
 }
 
 // Forget drops the versions the queue remembers of a deleted object; a
@@ -153,6 +164,7 @@ func (q *workQueue) queueLocked(ref meta.Ref) {
 	q.queued[ref] = true
 	q.items = append(q.items, ref)
 	q.peak = max(q.peak, len(q.queued))
+	q.queuedHigh = max(q.queuedHigh, len(q.queued))
 	q.signalLocked()
 }
 
@@ -173,6 +185,7 @@ func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
 			q.items = q.items[1:]
 			delete(q.queued, ref)
 			q.active[ref] = true
+			q.shrinkLocked()
 			if len(q.items) > 0 {
 				q.signalLocked() // let another worker take the next one
 			}

@@ -16,6 +16,13 @@ type earlyCheck struct {
 	done   chan struct{}
 	err    error
 	cancel context.CancelFunc
+	// panicked is what the check panicked with, raised again on the
+	// visit's goroutine (wait, or stop if wait was not reached): there the
+	// Manager turns a panic into a failed reconcile, as it did when the
+	// check ran on that goroutine; on its own goroutine it would end the
+	// process.
+	panicked any
+	raised   bool
 }
 
 // startCheck starts checking what ch presents.
@@ -25,14 +32,28 @@ func (r *Reconciler) startCheck(ctx context.Context, l loaded, ch *Challenge, c 
 	checked := *ch // the plan's object is written after the check, never during it
 	go func() {
 		defer close(c.done)
+		defer func() {
+			if p := recover(); p != nil {
+				c.panicked = p
+			}
+		}()
 		c.err = r.selfCheck(cctx, l, &checked)
 	}()
+}
+
+// raise panics with what the ended check panicked with, once.
+func (c *earlyCheck) raise() {
+	if c.panicked != nil && !c.raised {
+		c.raised = true
+		panic(c.panicked)
+	}
 }
 
 // wait returns the check's outcome, or ctx's error if ctx ends first.
 func (c *earlyCheck) wait(ctx context.Context) error {
 	select {
 	case <-c.done:
+		c.raise()
 		return c.err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -43,6 +64,7 @@ func (c *earlyCheck) wait(ctx context.Context) error {
 func (c *earlyCheck) stop() {
 	c.cancel()
 	<-c.done
+	c.raise()
 }
 
 // checkThenAccept is the accept of a challenge whose first self-check ran

@@ -3,8 +3,10 @@ package challenge_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,4 +118,118 @@ func TestFirstSelfCheckForAGoneOwnerSendsNothing(t *testing.T) {
 	assert.False(t, ch.Status.Accepting, "no intent")
 	accepts, _ := f.ca.counts()
 	assert.Zero(t, accepts)
+}
+
+// panickingChecker's Check panics once started.
+type panickingChecker struct {
+	*fakeSolver
+	started chan struct{}
+}
+
+func (c *panickingChecker) Check(context.Context, solver.Challenge) error {
+	close(c.started)
+	panic("checker bug")
+}
+
+// A first check that panics panics the visit, on the visit's goroutine,
+// where the Manager turns it into a failed reconcile (on the check's own
+// goroutine it would end the process), whether the accept reached the
+// check's outcome or the owner check ended it before: no intent, nothing
+// sent.
+func TestFirstSelfCheckThatPanicsPanicsTheVisit(t *testing.T) {
+	for name, ownersErr := range map[string]error{"owners stand": nil, "owner gone": reconcile.ErrOwnerGone} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+			chk := &panickingChecker{fakeSolver: f.fs, started: make(chan struct{})}
+			owners := func(ctx context.Context, _ meta.Object) error {
+				<-chk.started
+				return ownersErr
+			}
+			r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a", Owners: owners}, challenge.Options{
+				OrderState: order.OwnerState,
+				Clients:    f.ca,
+				SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return chk, nil },
+			})
+			assert.PanicsWithValue(t, "checker bug", func() { _, _ = r.Reconcile(ctx, f.ref) })
+			ch := f.get(ctx, t)
+			assert.False(t, ch.Status.Accepting, "no intent")
+			accepts, _ := f.ca.counts()
+			assert.Zero(t, accepts)
+		})
+	}
+}
+
+// Replicas that all take the first check of the same challenge at once
+// accept it once: each check runs beside its own claim, and the intent is
+// stored under the claim before the POST, so whoever comes later finds it
+// (or a changed Challenge) instead of accepting again.
+func TestFirstSelfCheckAcceptIsSentOnceAcrossReplicas(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+	f.ca.validAfterReads = 1
+	const replicas = 5
+	var wg sync.WaitGroup
+	for i := range replicas {
+		r := f.replica(string(rune('a' + i)))
+		wg.Go(func() {
+			for range 50 {
+				if ch := f.get(ctx, t); ch.Status.State.IsFinal() && ch.Status.CleanedUp {
+					return
+				}
+				_, _ = r.Reconcile(ctx, f.ref) // conflicts and busy claims are retried here
+				f.clk.Advance(100 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State)
+	accepts, _ := f.ca.counts()
+	assert.Equal(t, 1, accepts, "one accept POST for the challenge")
+}
+
+// The accept claim held by another owner: the first check started beside
+// it is stopped, nothing is written and nothing sent, and the step is
+// taken again when the claim may be free.
+func TestFirstSelfCheckBesideABusyClaimStopsAndWritesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+	before := f.get(ctx, t)
+	_, err := f.st.Acquire(ctx, "challenge:"+before.ObjectMeta.UID+":accept", "replica-a/default/c1", time.Minute)
+	require.NoError(t, err)
+	var ended atomic.Bool
+	chk := &handshakeChecker{fakeSolver: f.fs, started: make(chan struct{}), finish: make(chan struct{})}
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "b"}, challenge.Options{
+		OrderState: order.OwnerState,
+		Clients:    f.ca,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return chk, nil },
+		SelfCheck: func(ctx context.Context, ch *challenge.Challenge, s solver.Solver) error {
+			defer ended.Store(true)
+			return s.(solver.Checker).Check(ctx, ch.Info())
+		},
+	})
+	next, err := r.Reconcile(ctx, f.ref) // the check never finishes on its own: only the stop ends it
+	require.NoError(t, err)
+	assert.Equal(t, f.clk.Now().Add(500*time.Millisecond), next, "looked at again when the claim may be free")
+	assert.True(t, ended.Load(), "the visit ended its check")
+	after := f.get(ctx, t)
+	assert.Equal(t, before.ObjectMeta.ResourceVersion, after.ObjectMeta.ResourceVersion, "nothing written")
+	accepts, reads := f.ca.counts()
+	assert.Zero(t, accepts)
+	assert.Zero(t, reads)
+}
+
+// A first check that fails gives the accept's claim back with the failure
+// recorded: another owner may take the step at once.
+func TestFailedFirstSelfCheckGivesTheClaimBack(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
+	f.fs.checkErr = errors.New("connection refused")
+	_, err := f.replica("a").Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	ch := f.get(ctx, t)
+	require.Equal(t, 1, ch.Status.SelfCheckFailures)
+	_, err = f.st.Acquire(ctx, "challenge:"+ch.ObjectMeta.UID+":accept", "replica-b/default/c1", time.Minute)
+	require.NoError(t, err, "the claim was released")
 }

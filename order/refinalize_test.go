@@ -69,3 +69,31 @@ func TestResumedFinalizeForAGoneOwnerIsNotSent(t *testing.T) {
 	assert.Positive(t, asked.Load(), "the owners were asked before a new finalize")
 	assert.Zero(t, e.srv.Requests(acmetest.EndpointFinalize), "nothing sent for a gone owner")
 }
+
+// A resumed finalize whose look has too little of its claim left for a
+// finalize (here the reconcile's own deadline, under the 40 s a finalize
+// may take by default) is not made under it: the intent is cleared as
+// before, and the next visit finalizes under a claim of its own.
+func TestResumedFinalizeWithTooLittleTimeLeftIsNotSent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(testCtx(t, 60*time.Second), t, envConfig{acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid()}})
+	ctx := testCtx(t, 20*time.Second)
+	ref := e.readyOrder(ctx, t, "short.example.test")
+	o := e.getOrder(ctx, ref)
+	o.Status.Finalizing = true
+	require.NoError(t, e.st.Update(ctx, o))
+
+	orders, _ := countOrderUpdates(e)
+	_, err := orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	got := e.getOrder(ctx, ref)
+	assert.Equal(t, order.StateReady, got.Status.State)
+	assert.False(t, got.Status.Finalizing, "the intent that did not take is cleared")
+	assert.Zero(t, e.srv.Requests(acmetest.EndpointFinalize), "no finalize without the time it may take")
+
+	_, err = orders.Reconcile(ctx, ref)
+	require.NoError(t, err)
+	got = e.getOrder(ctx, ref)
+	assert.Equal(t, order.StateValid, got.Status.State, got.Status.Reason)
+	assert.Equal(t, 1, e.srv.Requests(acmetest.EndpointFinalize))
+}

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,7 +67,14 @@ func (h HTTP01Solver) Check(ctx context.Context, ch Challenge) error {
 	if port == 0 {
 		port = 80
 	}
-	url := "http://" + net.JoinHostPort(ch.Identifier, strconv.Itoa(port)) + "/.well-known/acme-challenge/" + ch.Token
+	// On port 80 the URL names no port, so the Host header is the name
+	// alone, as the CA sends it (a virtual host matched on it answers
+	// both the same way).
+	host := net.JoinHostPort(ch.Identifier, strconv.Itoa(port))
+	if port == 80 {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	url := "http://" + host + "/.well-known/acme-challenge/" + ch.Token
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("%w: GET %s: %v", ErrSelfCheck, url, err)
@@ -81,7 +89,10 @@ func (h HTTP01Solver) Check(ctx context.Context, ch Challenge) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("%w: GET %s: %d", ErrSelfCheck, url, status)
 	}
-	if got := string(bytes.TrimSpace(body)); got != ch.KeyAuthorization {
+	// RFC 8555 §8.3: whitespace at the end of the body is ignored, and
+	// only there (Boulder and Pebble trim the right side alone): a body
+	// the CA would refuse does not pass here.
+	if got := string(bytes.TrimRight(body, " \t\r\n")); got != ch.KeyAuthorization {
 		return fmt.Errorf("%w: GET %s: body %.64q is not the key authorization", ErrSelfCheck, url, got)
 	}
 	return nil

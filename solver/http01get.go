@@ -5,35 +5,52 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
 
-// selfCheckTimeout bounds one self-check's request and answer.
+// selfCheckTimeout bounds one self-check's connection, request and answer.
 const selfCheckTimeout = 10 * time.Second
 
 // selfCheckBodyLimit is as much of an answer's body as a self-check reads:
 // a key authorization is under 100 bytes.
 const selfCheckBodyLimit = 4096
 
+// selfCheckAnswerLimit bounds the bytes a self-check reads from its
+// connection: status line, headers and body. net/http's ReadResponse
+// itself bounds neither a line nor the headers (an http.Transport stops at
+// MaxResponseHeaderBytes), so an answer that never ends its headers would
+// otherwise be held in memory for as long as the deadline lets it flow.
+const selfCheckAnswerLimit = 64 << 10
+
 // errRedirected is get's answer to a redirect, which it does not follow.
 var errRedirected = errors.New("redirected")
+
+// errAnswerTooLarge is get's answer to more than selfCheckAnswerLimit
+// bytes before the end of the headers and the body read.
+var errAnswerTooLarge = errors.New("answer larger than 64 KiB")
 
 // get makes req over a connection of its own and reads the answer on the
 // calling goroutine. An http.Transport would do the same over two
 // goroutines of its own per connection and hand the answer over between
 // them, and the self-check is on every HTTP-01 issuance's path. A redirect
-// is not followed here: it answers errRedirected.
+// is not followed here: it answers errRedirected. Dial, request and answer
+// together take at most selfCheckTimeout, and read at most
+// selfCheckAnswerLimit bytes.
 func (h HTTP01Solver) get(ctx context.Context, req *http.Request) (int, []byte, error) {
-	conn, err := h.dial()(ctx, "tcp", req.URL.Host)
+	ctx, cancel := context.WithTimeout(ctx, selfCheckTimeout)
+	defer cancel()
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	conn, err := h.dial()(ctx, "tcp", addr)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(selfCheckTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	deadline, _ := ctx.Deadline()
 	if err := conn.SetDeadline(deadline); err != nil {
 		return 0, nil, err
 	}
@@ -44,11 +61,20 @@ func (h HTTP01Solver) get(ctx context.Context, req *http.Request) (int, []byte, 
 	if err := req.Write(conn); err != nil {
 		return 0, nil, canceledOr(ctx, err)
 	}
-	res, err := http.ReadResponse(bufio.NewReaderSize(conn, 1024), req)
+	in := &cappedReader{r: conn, left: selfCheckAnswerLimit}
+	br := bufio.NewReaderSize(in, 1024)
+	res, err := http.ReadResponse(br, req)
+	// An interim answer (100 Continue, 103 Early Hints) comes before the
+	// answer, which the CA's HTTP client reads as http.Transport does.
+	for err == nil && res.StatusCode/100 == 1 && res.StatusCode != http.StatusSwitchingProtocols {
+		res, err = http.ReadResponse(br, req)
+	}
 	if err != nil {
 		return 0, nil, canceledOr(ctx, err)
 	}
-	defer res.Body.Close()
+	// The body is not closed: closing drains it, which a server streaming
+	// an endless body would make last until the deadline. Closing the
+	// connection ends it.
 	switch res.StatusCode {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
@@ -61,6 +87,25 @@ func (h HTTP01Solver) get(ctx context.Context, req *http.Request) (int, []byte, 
 		return 0, nil, canceledOr(ctx, err)
 	}
 	return res.StatusCode, body, nil
+}
+
+// cappedReader reads from r until left bytes were read, then fails with
+// errAnswerTooLarge.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // canceledOr returns ctx's error if it ended, else err: a cancelled check

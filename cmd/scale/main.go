@@ -52,6 +52,8 @@ func run() error {
 		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
 		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
+	peakProfile := flag.String("memprofile-peak", "", "write a heap profile of the largest live heap during issuance to this file")
+	idleProfile := flag.String("idlecpuprofile", "", "write a CPU profile of the first idle window only to this file (not with -cpuprofile)")
 	restartProfile := flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file (not with -cpuprofile)")
 	opts.Flags(flag.CommandLine, 100000, false)
 	flag.Parse()
@@ -79,6 +81,17 @@ func run() error {
 		defer f.Close()
 		opts.RestartProfile = f
 	}
+	if *idleProfile != "" {
+		if *cpuProfile != "" {
+			return errors.New("-idlecpuprofile and -cpuprofile cannot be combined")
+		}
+		f, err := os.Create(*idleProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.IdleProfile = f
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -97,6 +110,14 @@ func run() error {
 		}
 		defer f.Close()
 		opts.HeapProfile = f
+	}
+	if *peakProfile != "" {
+		f, err := os.Create(*peakProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.PeakHeapProfile = f
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -31,6 +31,9 @@ import (
 // the store keeps every version it has still to take (up to
 // WithWatchBuffer's changes), as it does for a Manager whose watch falls
 // behind, and those die only at the end.
+//
+// scan-B/cert is the part of the live heap the collector scans (objects
+// holding pointers), whose marking is most of gc-cpu-ms.
 func BenchmarkHeapAfterBurst(b *testing.B) {
 	b.Run("watcher=none", func(b *testing.B) { heapAfterBurst(b, false) })
 	b.Run("watcher=lagging", func(b *testing.B) { heapAfterBurst(b, true) })
@@ -42,11 +45,12 @@ func heapAfterBurst(b *testing.B, lagging bool) {
 	defer cancel()
 	at := time.Date(2026, 12, 1, 7, 3, 50, 0, time.UTC)
 	b.ReportAllocs()
-	var live, spans, gcCPU float64
+	var live, spans, scanned, gcCPU float64
 	for b.Loop() {
 		rng := rand.New(rand.NewPCG(1, 2))
 		ca := pemOf(rng, "CERTIFICATE", 410)
 		beforeLive, beforeSpans := heapInUse()
+		_, beforeScan := heapAllocScan()
 		s := memory.New()
 		var events <-chan store.WatchEvent
 		if lagging {
@@ -128,13 +132,16 @@ func heapAfterBurst(b *testing.B, lagging bool) {
 		}
 		kept = [retained]meta.Object{}
 		afterLive, afterSpans := heapInUse()
+		_, afterScan := heapAllocScan()
 		live = float64(afterLive-beforeLive) / n
+		scanned = float64(afterScan-beforeScan) / n
 		spans = float64(afterSpans-beforeSpans) / n
 		gcCPU = gcCPUTime()
 		runtime.KeepAlive(s)
 	}
 	b.ReportMetric(live, "live-B/cert")
 	b.ReportMetric(spans, "spans-B/cert")
+	b.ReportMetric(scanned, "scan-B/cert")
 	if !math.IsNaN(gcCPU) {
 		b.ReportMetric(gcCPU, "gc-cpu-ms")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -220,14 +221,17 @@ func BenchmarkHeapPerIssuance(b *testing.B) {
 	}
 	measure := func(b *testing.B, fill func() any) {
 		b.ReportAllocs()
-		var perIssuance float64
+		var perIssuance, scanned float64
 		for b.Loop() {
-			before := heapAlloc()
+			before, beforeScan := heapAllocScan()
 			kept := fill()
-			perIssuance = float64(heapAlloc()-before) / n
+			after, afterScan := heapAllocScan()
+			perIssuance = float64(after-before) / n
+			scanned = float64(afterScan-beforeScan) / n
 			runtime.KeepAlive(kept)
 		}
 		b.ReportMetric(perIssuance, "B/issuance")
+		b.ReportMetric(scanned, "scan-B/issuance")
 	}
 	b.Run("store", func(b *testing.B) {
 		measure(b, func() any {
@@ -275,9 +279,19 @@ func BenchmarkHeapPerIssuance(b *testing.B) {
 }
 
 func heapAlloc() uint64 {
+	live, _ := heapAllocScan()
+	return live
+}
+
+// heapAllocScan returns the live heap after a collection and the part of
+// it the collector scans (/gc/scan/heap:bytes: objects holding pointers,
+// up to their last pointer), which sets the mark work of every cycle.
+func heapAllocScan() (live, scan uint64) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	metrics.Read(s)
+	return ms.HeapAlloc, s[0].Value.Uint64()
 }

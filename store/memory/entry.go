@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unique"
+	"unsafe"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -26,38 +28,98 @@ import (
 // completely (an interface, an unexported pointer) is kept as its
 // encoding, a *jsonObject, and every Get decodes it.
 //
-// Its reference is held as a handle of its kind and namespace, which the
-// objects of a Store share among a few, and its name: 24 bytes instead of
-// a 48-byte meta.Ref, so an entry is 64 bytes, a size class down from 96
-// (~8 entries a certificate: ~270 bytes a certificate at 100,000).
+// Its reference is held as a handle of its kind, namespace and codec,
+// which the objects of a Store share among a few, and its name, which
+// heads the same allocation as its slab's content (named); p is the
+// slab's first handle, or the decoded object when the scope has no codec.
+// An entry is 32 bytes, three pointers: ~8 a certificate, each scanned by
+// the garbage collector at every cycle. With the name, codec and decoded
+// object as fields of their own it was 64 bytes, six pointers, and the
+// name an allocation of its own.
 type entry struct {
-	scope   unique.Handle[entryScope]
-	name    string
-	codec   *objectCodec // nil: decoded holds the object
-	slab    slab
-	decoded *decodedObject
+	scope unique.Handle[entryScope]
+	named string
+	p     unsafe.Pointer
 }
 
-// entryScope is an entry's kind and namespace.
+// entryScope is an entry's kind and namespace, and the codec of its slab
+// (nil: a decodedObject holds the object).
 type entryScope struct {
 	kind      meta.Kind
 	namespace string
+	codec     *objectCodec
 }
 
-// entryRef returns an entry holding ref (its strings the entry's own).
+// appendName appends name as an entry's named starts: its length, then
+// its bytes.
+func appendName(b []byte, name string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(name))), name...)
+}
+
+// entryRef returns an entry holding ref and nothing else yet.
 func entryRef(ref meta.Ref) entry {
-	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace}), name: ref.Name}
+	return decodedEntry(ref, nil)
 }
 
-// ref returns the entry's reference; its strings are the entry's.
-func (e *entry) ref() meta.Ref {
+// decodedEntry returns the entry of d, the object named ref.
+func decodedEntry(ref meta.Ref, d *decodedObject) entry {
+	b := appendName(make([]byte, 0, binary.MaxVarintLen64+len(ref.Name)), ref.Name)
+	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace, nil}),
+		named: unsafe.String(unsafe.SliceData(b), len(b)), p: unsafe.Pointer(d)}
+}
+
+// slabEntry returns the entry of a slab made by sealSlab.
+func slabEntry(ref meta.Ref, c *objectCodec, named string, strs *unique.Handle[string]) entry {
+	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace, c}), named: named, p: unsafe.Pointer(strs)}
+}
+
+// nameSpan returns where the name starts and ends in named.
+func (e *entry) nameSpan() (start, end int) {
+	if n := e.named[0]; n < 0x80 { // a name under 128 bytes: every name but the longest
+		return 1, 1 + int(n)
+	}
+	n, k := binary.Uvarint(unsafe.Slice(unsafe.StringData(e.named), len(e.named)))
+	return k, k + int(n)
+}
+
+// name returns the entry's name, which points into its slab: a caller
+// keeping it would keep the slab (ref clones it).
+func (e *entry) name() string {
+	start, end := e.nameSpan()
+	return e.named[start:end]
+}
+
+// codec returns the codec of the entry's slab, or nil when it keeps a
+// decoded object.
+func (e *entry) codec() *objectCodec { return e.scope.Value().codec }
+
+// slab returns the entry's slab (if codec is not nil).
+func (e *entry) slab() slab {
+	_, end := e.nameSpan()
+	return slab{data: e.named[end:], strs: (*unique.Handle[string])(e.p)}
+}
+
+// decoded returns the entry's decoded object (if codec is nil).
+func (e *entry) decoded() *decodedObject { return (*decodedObject)(e.p) }
+
+// viewRef returns the entry's reference, its name pointing into the
+// entry, for a caller that keeps none of it.
+func (e *entry) viewRef() meta.Ref {
 	sc := e.scope.Value()
-	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: e.name}
+	return meta.Ref{Kind: sc.kind, Namespace: sc.namespace, Name: e.name()}
+}
+
+// ref returns the entry's reference with a name of its own, which a
+// caller may keep (the kind and namespace are the store's, shared).
+func (e *entry) ref() meta.Ref {
+	r := e.viewRef()
+	r.Name = strings.Clone(r.Name)
+	return r
 }
 
 // is reports whether the entry's reference is r.
 func (e *entry) is(r meta.Ref) bool {
-	if e.name != r.Name {
+	if e.name() != r.Name {
 		return false
 	}
 	sc := e.scope.Value()
@@ -74,25 +136,28 @@ type decodedObject struct {
 // view returns the object's metadata for a reader that keeps none of it:
 // a slab's strings point into the slab, a decoded object's are its own.
 func (e *entry) view() meta.ObjectMeta {
-	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref(), false)
+	if e.codec() != nil {
+		ref := e.viewRef()
+		r, _ := e.slab().reader(ref, false)
 		var m meta.ObjectMeta
-		readMeta(&r, e.ref(), &m)
+		readMeta(&r, ref, &m)
 		return m
 	}
-	return e.decoded.metaMaps().with(e.decoded.obj.GetMeta())
+	d := e.decoded()
+	return d.metaMaps().with(d.obj.GetMeta())
 }
 
 // ownedMeta returns the object's metadata sharing nothing with the entry
-// but the ref's strings (which are the entry's own), each string in an
+// but its kind and namespace (the store's, shared), each string in an
 // allocation of its own: watchers keep a label or a name for long, and
-// that keeps no more than itself alive.
-func (e *entry) ownedMeta() meta.ObjectMeta {
-	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref(), true)
+// that keeps no more than itself alive. ref is e.ref(), whose name the
+// metadata shares (one copy for a watch event's Ref and Meta).
+func (e *entry) ownedMeta(ref meta.Ref) meta.ObjectMeta {
+	if e.codec() != nil {
+		r, _ := e.slab().reader(ref, true)
 		r.each = true
 		var m meta.ObjectMeta
-		readMeta(&r, e.ref(), &m)
+		readMeta(&r, ref, &m)
 		return m
 	}
 	m := e.view()
@@ -101,13 +166,13 @@ func (e *entry) ownedMeta() meta.ObjectMeta {
 
 // storeFields returns the fields the store sets, with strings of their own.
 func (e *entry) storeFields() storeFields {
-	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref(), false)
+	if e.codec() != nil {
+		r, _ := e.slab().reader(e.viewRef(), false)
 		f := readStoreFields(&r)
 		f.uid, f.resourceVersion = strings.Clone(f.uid), strings.Clone(f.resourceVersion)
 		return f
 	}
-	f := storeFieldsOf(e.decoded.obj.GetMeta())
+	f := storeFieldsOf(e.decoded().obj.GetMeta())
 	f.creation = cloneTime(f.creation)
 	return f
 }
@@ -117,12 +182,12 @@ func (e *entry) resourceVersion() string { return e.storeFields().resourceVersio
 // eachOwner calls yield with each of the object's owners, whose strings
 // point into the entry: a caller keeping one clones it.
 func (e *entry) eachOwner(yield func(meta.Ref)) {
-	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref(), false)
+	if e.codec() != nil {
+		r, _ := e.slab().reader(e.viewRef(), false)
 		walkMeta(&r, nil, yield)
 		return
 	}
-	for _, o := range e.decoded.obj.GetMeta().OwnerRefs {
+	for _, o := range e.decoded().obj.GetMeta().OwnerRefs {
 		yield(o)
 	}
 }
@@ -154,16 +219,17 @@ func (mm metaMaps) with(m *meta.ObjectMeta) meta.ObjectMeta {
 // eachLabel calls yield with each of the object's labels, which point into
 // the entry: a caller keeping one clones it.
 func (e *entry) eachLabel(yield func(k, v string)) {
-	if e.codec != nil {
-		r, _ := e.slab.reader(e.ref(), false)
+	if e.codec() != nil {
+		r, _ := e.slab().reader(e.viewRef(), false)
 		walkMeta(&r, yield, nil)
 		return
 	}
-	for k, v := range e.decoded.obj.GetMeta().Labels {
+	d := e.decoded()
+	for k, v := range d.obj.GetMeta().Labels {
 		yield(k, v)
 	}
-	if len(e.decoded.packed) > 0 {
-		eachPair(e.decoded.packed, packingOf(reflect.TypeOf(e.decoded.obj).Elem()).labels, yield)
+	if len(d.packed) > 0 {
+		eachPair(d.packed, packingOf(reflect.TypeOf(d.obj).Elem()).labels, yield)
 	}
 }
 
@@ -226,11 +292,12 @@ type kept struct {
 func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, error) {
 	var prevObj meta.Object
 	var prevStrs []unique.Handle[string]
-	if prev != nil && prev.decoded != nil {
-		prevObj = prev.decoded.obj
+	if prev != nil && prev.codec() == nil && prev.decoded() != nil {
+		prevObj = prev.decoded().obj
 	}
-	if prev != nil && prev.codec != nil {
-		prevStrs = prev.slab.shared()
+	if prev != nil && prev.codec() != nil {
+		sl := prev.slab()
+		prevStrs = sl.shared()
 	}
 	if t := reflect.TypeOf(obj); t.Kind() == reflect.Pointer && !reflect.ValueOf(obj).IsNil() {
 		if c := objectCodecOf(t.Elem()); c != nil {
@@ -268,8 +335,9 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 	return decoded, nil
 }
 
-// newEntry makes the entry of obj named ref (whose strings are the
-// store's own, not obj's: see ownRef), whose metadata the store has just set,
+// newEntry makes the entry of obj named ref (whose strings it copies: a
+// caller's ref may point into what a Get returned, all of whose strings
+// share one allocation), whose metadata the store has just set,
 // from k, what keepAhead made of it. The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
 // would carry them: strings, a number and a UTC time). Without a decoded
@@ -278,17 +346,15 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
 	m := obj.GetMeta()
 	if k.codec != nil {
 		// The slab copies the store's fields: it may read them from obj.
-		e := entryRef(ref)
-		e.codec, e.slab = k.codec, sealSlab(k.ahead, storeFieldsOf(m))
+		named, strs := sealSlab(ref.Name, k.ahead, storeFieldsOf(m))
+		e := slabEntry(ref, k.codec, named, strs)
 		return &e, nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
 		objects.Save(m).Restore(dm)
 		dm.CreationTime = cloneTime(dm.CreationTime) // not the caller's
-		d := &decodedObject{obj: k.obj, packed: k.packed}
-		e := entryRef(ref)
-		e.decoded = d
+		e := decodedEntry(ref, &decodedObject{obj: k.obj, packed: k.packed})
 		return &e, nil
 	}
 	data, err := objects.Encode(ref, obj)
@@ -296,8 +362,7 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
 		return nil, err
 	}
 	j := &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}
-	e := entryRef(ref)
-	e.decoded = &decodedObject{obj: j}
+	e := decodedEntry(ref, &decodedObject{obj: j})
 	return &e, nil
 }
 
@@ -314,11 +379,12 @@ func cloneTime(t *time.Time) *time.Time {
 // (into is zeroed first either way). Errors wrap store.ErrCorrupt.
 func (e *entry) decodeInto(into meta.Object) error {
 	v := reflect.ValueOf(into)
-	if e.codec != nil && v.Type().Elem() == e.codec.typ && !v.IsNil() {
-		e.codec.decode(e, v.Elem(), into.GetMeta())
+	c := e.codec()
+	if c != nil && v.Type().Elem() == c.typ && !v.IsNil() {
+		c.decode(e, v.Elem(), into.GetMeta())
 		return nil
 	}
-	if d := e.decoded; d != nil && v.Type() == reflect.TypeOf(d.obj) && !v.IsNil() {
+	if d := e.decoded(); c == nil && d != nil && v.Type() == reflect.TypeOf(d.obj) && !v.IsNil() {
 		deepCopy(v.Elem(), reflect.ValueOf(d.obj).Elem())
 		unpack(v.Elem(), d.packed, false)
 		return nil
@@ -333,10 +399,10 @@ func (e *entry) decodeInto(into meta.Object) error {
 // isJSON reports whether the entry keeps its object's encoding, which
 // encoded returns without copying.
 func (e *entry) isJSON() bool {
-	if e.decoded == nil {
+	if e.codec() != nil || e.decoded() == nil {
 		return false
 	}
-	_, ok := e.decoded.obj.(*jsonObject)
+	_, ok := e.decoded().obj.(*jsonObject)
 	return ok
 }
 
@@ -345,13 +411,13 @@ func (e *entry) isJSON() bool {
 // JSON encodes again, so an error here is a type whose encoding does not
 // survive its own decoding.
 func (e *entry) encoded() ([]byte, error) {
-	if e.codec != nil {
-		v := reflect.New(e.codec.typ)
+	if c := e.codec(); c != nil {
+		v := reflect.New(c.typ)
 		obj := v.Interface().(meta.Object)
-		e.codec.decode(e, v.Elem(), obj.GetMeta())
+		c.decode(e, v.Elem(), obj.GetMeta())
 		return json.Marshal(obj)
 	}
-	d := e.decoded
+	d := e.decoded()
 	if o, ok := d.obj.(*jsonObject); ok {
 		return o.data, nil
 	}
@@ -380,19 +446,22 @@ func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, pr
 }
 
 // decode sets v (an object of c's type, whose metadata is m) to e's
-// object, sharing nothing with the entry: one allocation holds every
-// string and byte slice it copies.
+// object, sharing nothing with the entry but its kind and namespace: one
+// allocation holds every string and byte slice it copies, and another
+// its name (a caller keeping the name, as the Manager's indexes do,
+// keeps no more than it).
 func (c *objectCodec) decode(e *entry, v reflect.Value, m *meta.ObjectMeta) {
 	v.SetZero()
 	// A reader passed to the codec's functions escapes: one from a pool
 	// spares a Get an allocation.
 	r := readers.Get().(*slabReader)
 	var block int
-	*r, block = e.slab.reader(e.ref(), true)
+	ref := e.ref()
+	*r, block = e.slab().reader(ref, true)
 	if block > 0 {
 		r.block = make([]byte, block)
 	}
-	readMeta(r, e.ref(), m)
+	readMeta(r, ref, m)
 	c.rest.dec(r, v)
 	*r = slabReader{}
 	readers.Put(r)

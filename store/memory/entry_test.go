@@ -98,7 +98,7 @@ func TestEveryKindIsKeptDecodedOnly(t *testing.T) {
 		require.NoError(t, s.Create(ctx, obj))
 		ref := meta.RefOf(obj)
 		e := s.objects[ref.Kind].get(ref)
-		require.NotNil(t, e.codec, "%s is kept in a slab, with no encoding beside it", ref.Kind)
+		require.NotNil(t, e.codec(), "%s is kept in a slab, with no encoding beside it", ref.Kind)
 		assertStoredAsJSON(ctx, t, s, obj)
 
 		obj.GetMeta().Generation = 0 // keeps the stored one
@@ -165,9 +165,9 @@ func TestUncopyableTypeIsKeptEncoded(t *testing.T) {
 	require.NoError(t, s.Create(ctx, in))
 	ref := meta.RefOf(in)
 	e := s.objects[ref.Kind].get(ref)
-	require.Nil(t, e.codec)
-	require.IsType(t, &jsonObject{}, e.decoded.obj)
-	assert.NotEmpty(t, e.decoded.obj.(*jsonObject).data)
+	require.Nil(t, e.codec())
+	require.IsType(t, &jsonObject{}, e.decoded().obj)
+	assert.NotEmpty(t, e.decoded().obj.(*jsonObject).data)
 	got := &opaque{}
 	require.NoError(t, s.Get(ctx, ref, got))
 	assert.Equal(t, roundTrip(t, in), got)

@@ -7,20 +7,24 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// entryTable holds the entries of one kind, found by ref. An entry holds
-// its ref, so the table is an open-addressed array of entry pointers (8
-// bytes a slot, at most three quarters full) instead of a Go map from ref
-// to entry, whose 48-byte key and slack cost ~95 bytes an object: ~750
-// bytes per certificate at 100k, with its Events. Guarded by Store.mu.
+// entryTable holds the objects of one kind, found by ref: an
+// open-addressed array of their ids (objectIDs) plus one, 0 for an empty
+// slot, at most three quarters full. A Go map from ref to entry cost
+// ~95 bytes an object (its 48-byte key and slack), an array of entry
+// pointers 8 bytes a slot that the garbage collector scanned; 4 bytes a
+// slot without a pointer cost neither. Guarded by Store.mu.
 type entryTable struct {
-	slots []*entry // len a power of two, or 0
+	slots []uint32 // len a power of two, or 0
 	n     int
 	seed  maphash.Seed
+	ids   *objectIDs // the Store's
 }
 
 const minTable = 8
 
-func newEntryTable() *entryTable { return &entryTable{seed: maphash.MakeSeed()} }
+func newEntryTable(ids *objectIDs) *entryTable {
+	return &entryTable{seed: maphash.MakeSeed(), ids: ids}
+}
 
 func (t *entryTable) home(r meta.Ref) int {
 	var h maphash.Hash
@@ -35,52 +39,58 @@ func (t *entryTable) home(r meta.Ref) int {
 func (t *entryTable) find(r meta.Ref) int {
 	mask := len(t.slots) - 1
 	for i := t.home(r); ; i = (i + 1) & mask {
-		if e := t.slots[i]; e == nil || e.is(r) {
+		if s := t.slots[i]; s == 0 || t.ids.entry(s-1).is(r) {
 			return i
 		}
 	}
 }
 
-// get returns the entry of ref, or nil.
-func (t *entryTable) get(r meta.Ref) *entry {
+// lookup returns the id of ref and true, or false if it holds none.
+func (t *entryTable) lookup(r meta.Ref) (uint32, bool) {
 	if t == nil || t.n == 0 {
-		return nil
+		return 0, false
 	}
-	return t.slots[t.find(r)]
+	s := t.slots[t.find(r)]
+	return s - 1, s != 0
 }
 
-// put adds e, or replaces the entry of its ref.
-func (t *entryTable) put(e *entry) {
+// get returns the entry of ref, or nil.
+func (t *entryTable) get(r meta.Ref) *entry {
+	if id, ok := t.lookup(r); ok {
+		return t.ids.entry(id)
+	}
+	return nil
+}
+
+// put adds id, the object named r, which the table does not hold.
+func (t *entryTable) put(r meta.Ref, id uint32) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.resize(max(minTable, 2*len(t.slots)))
 	}
-	i := t.find(e.ref())
-	if t.slots[i] == nil {
-		t.n++
-	}
-	t.slots[i] = e
+	t.slots[t.find(r)] = id + 1
+	t.n++
 }
 
-// remove drops the entry of ref, if any, shifting back the entries that
-// probed past it so that every entry stays reachable from its home slot.
+// remove drops the object named r, if any, shifting back the ids that
+// probed past it so that every id stays reachable from its home slot.
 func (t *entryTable) remove(r meta.Ref) {
 	if t.n == 0 {
 		return
 	}
 	i := t.find(r)
-	if t.slots[i] == nil {
+	if t.slots[i] == 0 {
 		return
 	}
 	mask := len(t.slots) - 1
-	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
-		// Move the entry at j into the hole at i unless its home lies
+	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
+		// Move the id at j into the hole at i unless its home lies
 		// cyclically in (i, j]: then it is reachable where it is.
-		if k := t.home(t.slots[j].ref()); (j-k)&mask >= (j-i)&mask {
+		if k := t.home(t.ids.entry(t.slots[j] - 1).viewRef()); (j-k)&mask >= (j-i)&mask {
 			t.slots[i] = t.slots[j]
 			i = j
 		}
 	}
-	t.slots[i] = nil
+	t.slots[i] = 0
 	t.n--
 	if len(t.slots) > minTable && 8*t.n < len(t.slots) {
 		t.resize(len(t.slots) / 2)
@@ -89,10 +99,10 @@ func (t *entryTable) remove(r meta.Ref) {
 
 func (t *entryTable) resize(size int) {
 	old := t.slots
-	t.slots = make([]*entry, size)
-	for _, e := range old {
-		if e != nil {
-			t.slots[t.find(e.ref())] = e
+	t.slots = make([]uint32, size)
+	for _, s := range old {
+		if s != 0 {
+			t.slots[t.find(t.ids.entry(s-1).viewRef())] = s
 		}
 	}
 }
@@ -110,8 +120,8 @@ func (t *entryTable) all() iter.Seq[*entry] {
 		if t == nil {
 			return
 		}
-		for _, e := range t.slots {
-			if e != nil && !yield(e) {
+		for _, s := range t.slots {
+			if s != 0 && !yield(t.ids.entry(s-1)) {
 				return
 			}
 		}

@@ -11,22 +11,31 @@ import (
 )
 
 // The table finds exactly what a map would, through growth, removals
-// that shift probed entries back, and shrinking.
+// that shift probed ids back, and shrinking.
 func TestEntryTable_AsAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	tab := newEntryTable()
+	var ids objectIDs
+	tab := newEntryTable(&ids)
 	want := map[meta.Ref]*entry{}
 	ref := func(i int) meta.Ref { return meta.Ref{Kind: "K", Namespace: "ns", Name: fmt.Sprintf("n%d", i)} }
 	for round := range 20000 {
 		r := ref(rng.IntN(3000))
-		switch {
+		switch id, held := tab.lookup(r); {
 		case round > 15000 || rng.IntN(3) == 0: // the last rounds mostly empty it
 			tab.remove(r)
+			if held {
+				ids.remove(id)
+			}
 			delete(want, r)
+		case held: // an update: the same id, a new entry
+			e := new(entry)
+			*e = entryRef(r)
+			ids.replace(id, e)
+			want[r] = e
 		default:
 			e := new(entry)
 			*e = entryRef(r)
-			tab.put(e)
+			tab.put(r, ids.add(e))
 			want[r] = e
 		}
 		if round%1000 == 0 {

@@ -36,7 +36,8 @@ type change struct {
 // event is the watch event of c, whose metadata shares nothing with the
 // store (watchers keep its strings).
 func (c change) event() store.WatchEvent {
-	return store.WatchEvent{Type: c.typ, Ref: c.e.ref(), Revision: c.rev, Meta: c.e.ownedMeta()}
+	ref := c.e.ref()
+	return store.WatchEvent{Type: c.typ, Ref: ref, Revision: c.rev, Meta: c.e.ownedMeta(ref)}
 }
 
 // minRing is the smallest ring allocated, so a small history does not

@@ -35,7 +35,7 @@ func TestMapsArePackedAndEveryReaderSeesThem(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, want))
 
-	require.NotNil(t, s.objects[ref.Kind].get(ref).codec, "kept in a slab")
+	require.NotNil(t, s.objects[ref.Kind].get(ref).codec(), "kept in a slab")
 
 	got := &secret.Secret{}
 	require.NoError(t, s.Get(ctx, ref, got))

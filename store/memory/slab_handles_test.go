@@ -8,7 +8,7 @@ import (
 
 // handles returns the slab's shared strings, for tests to see what a slab
 // shares: their count follows the byte count at the head of its content.
-func (s *slab) handles() []unique.Handle[string] {
+func (s slab) handles() []unique.Handle[string] {
 	if s.strs == nil {
 		return nil
 	}

@@ -45,7 +45,7 @@ func TestKnownStrings_AreKeptOnceAndReadBack(t *testing.T) {
 	other.Object = meta.Ref{Kind: "Xertificate", Namespace: "tenant-b", Name: "shop-frontenD"}
 	require.NoError(t, s.Create(ctx, other))
 
-	slabOf := func(e *meta.Event) string { return s.objects[meta.KindEvent].get(meta.RefOf(e)).slab.data }
+	slabOf := func(e *meta.Event) string { return s.objects[meta.KindEvent].get(meta.RefOf(e)).slab().data }
 	assert.LessOrEqual(t, len(slabOf(ev))+len("Certificate")+len("tenant-a")+len("shop-frontend"), len(slabOf(other)),
 		"the involved object's kind, namespace and name are references")
 
@@ -97,7 +97,7 @@ func TestKnownStrings_IssuedSecretSharesOnlyItsCertificates(t *testing.T) {
 	require.NoError(t, s.Create(ctx, sec))
 	e := s.objects[meta.KindSecret].get(meta.RefOf(sec))
 	var shared []string
-	for _, h := range e.slab.handles() {
+	for _, h := range e.slab().handles() {
 		shared = append(shared, h.Value())
 	}
 	assert.ElementsMatch(t, []string{derOf(t, ca), derOf(t, leaf)}, shared)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 	"unique"
 	"unsafe"
@@ -147,8 +146,9 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 
 // sealSlab returns the slab of an object whose metadata after the store's
 // fields and other fields are ahead (made by writeAhead), with the store's
-// fields f.
-func sealSlab(ahead *slabWriter, f storeFields) slab {
+// fields f, its content after the object's name (as an entry keeps it:
+// entry.named) in one allocation.
+func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs *unique.Handle[string]) {
 	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
@@ -157,25 +157,25 @@ func sealSlab(ahead *slabWriter, f storeFields) slab {
 	var head [2 * binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(head[:], uint64(ahead.block+w.block))
 	n += binary.PutUvarint(head[n:], uint64(len(w.strs)))
-	data := make([]byte, 0, n+len(w.buf)+len(ahead.buf))
+	data := make([]byte, 0, binary.MaxVarintLen64+len(name)+n+len(w.buf)+len(ahead.buf))
+	data = appendName(data, name)
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
 	ahead.fields = w.buf[:0] // for the pooled writer's next write
-	sl := slab{data: unsafe.String(unsafe.SliceData(data), len(data))}
 	if len(w.strs) > 0 {
-		sl.strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
+		strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
 	}
-	return sl
+	return unsafe.String(unsafe.SliceData(data), len(data)), strs
 }
 
 // shared returns the slab's shared strings.
-func (s *slab) shared() []unique.Handle[string] {
+func (s slab) shared() []unique.Handle[string] {
 	r, _ := s.reader(meta.Ref{}, false)
 	return r.strs
 }
 
 // reader returns a reader of the slab's content after its block count
 // and handle count, and the block count; ref is the object's.
-func (s *slab) reader(ref meta.Ref, copyOut bool) (slabReader, int) {
+func (s slab) reader(ref meta.Ref, copyOut bool) (slabReader, int) {
 	r := slabReader{ref: ref, data: unsafe.Slice(unsafe.StringData(s.data), len(s.data)), copy: copyOut}
 	block := int(r.uvarint())
 	if n := r.uvarint(); n > 0 {
@@ -236,12 +236,6 @@ func readTimePointer(r *slabReader) *time.Time {
 	}
 	t := readTime(r)
 	return &t
-}
-
-// cloneRef returns r with strings of its own, for a key an index keeps
-// (r's may point into a slab); kinds and namespaces, few, are shared.
-func cloneRef(r meta.Ref) meta.Ref {
-	return meta.Ref{Kind: meta.Kind(canonical(string(r.Kind))), Namespace: canonical(r.Namespace), Name: strings.Clone(r.Name)}
 }
 
 // walkMeta calls labels with each label and owners with each owner,

@@ -58,8 +58,8 @@ type Store struct {
 	mu       sync.RWMutex
 	rev      uint64
 	objects  map[meta.Kind]*entryTable
-	labels   labelIndex
-	owners   ownerIndex
+	ids      objectIDs
+	index    objectIndex
 	hist     history
 	watchers map[*watcher]struct{}
 
@@ -89,8 +89,7 @@ func New(opts ...Option) *Store {
 	return &Store{
 		clock:    o.clock,
 		objects:  map[meta.Kind]*entryTable{},
-		labels:   labelIndex{},
-		owners:   ownerIndex{},
+		index:    newObjectIndex(),
 		hist:     newHistory(o.history, o.watchBuffer),
 		watchers: map[*watcher]struct{}{},
 		leases:   map[string]store.Lease{},
@@ -155,10 +154,10 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	var found []*entry
 	matches := func(e *entry) bool {
 		if len(opts.Labels) == 0 && opts.Owner == nil {
-			return opts.Matches(e.ref(), &meta.ObjectMeta{})
+			return opts.Matches(e.viewRef(), &meta.ObjectMeta{})
 		}
 		m := e.view()
-		return opts.Matches(e.ref(), &m)
+		return opts.Matches(e.viewRef(), &m)
 	}
 	s.mu.RLock()
 	rev := s.rev
@@ -169,9 +168,9 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 			}
 		}
 	}
-	if refs, ok := s.narrowestLocked(opts); ok {
-		for e := range refs.all() {
-			if matches(e) {
+	if ids, ok := s.narrowestLocked(opts); ok {
+		for id := range ids.ids() {
+			if e := s.ids.entry(id); matches(e) {
 				found = append(found, e)
 			}
 		}
@@ -184,7 +183,7 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	}
 	s.mu.RUnlock()
 
-	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.ref(), b.ref()) })
+	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.viewRef(), b.viewRef()) })
 	return found, rev
 }
 
@@ -192,14 +191,14 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 // opts selects (the owner's, or those of a kind carrying the rarest
 // label), or ok false when no index applies and every object of the kind
 // must be looked at. The caller still applies opts to each.
-func (s *Store) narrowestLocked(opts store.ListOptions) (refs *refSet, ok bool) {
+func (s *Store) narrowestLocked(opts store.ListOptions) (ids filed, ok bool) {
 	if opts.Kind != "" {
-		refs, ok = s.labels.narrowest(opts.Kind, opts.Labels)
+		ids, ok = s.index.narrowest(opts.Kind, opts.Labels)
 	}
 	if opts.Owner != nil {
-		if owned := s.owners.owned(*opts.Owner); !ok || owned.len() < refs.len() {
-			refs, ok = owned, true
+		if owned := s.index.owned(*opts.Owner); !ok || owned.len() < ids.len() {
+			ids, ok = owned, true
 		}
 	}
-	return refs, ok
+	return ids, ok
 }

@@ -9,11 +9,6 @@ import (
 	"github.com/certflow/certflow/store/internal/objects"
 )
 
-// ownRef returns ref with strings of its own: a caller's ref may point
-// into what a Get returned (all of whose strings share one allocation),
-// and an entry keeps its ref for as long as it lives.
-func ownRef(ref meta.Ref) meta.Ref { return cloneRef(ref) }
-
 // Create stores a new object and sets obj's UID, ResourceVersion,
 // CreationTime and (if zero) Generation. On error obj is left unchanged.
 func (s *Store) Create(ctx context.Context, obj meta.Object) error {
@@ -32,7 +27,6 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	defer k.ahead.release()
 
-	ref = ownRef(ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.objects[ref.Kind].get(ref) != nil {
@@ -50,12 +44,12 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind := s.objects[ref.Kind]
 	if kind == nil {
-		kind = newEntryTable()
+		kind = newEntryTable(&s.ids)
 		s.objects[ref.Kind] = kind
 	}
-	kind.put(e)
-	s.labels.add(e)
-	s.owners.add(e)
+	id := s.ids.add(e)
+	kind.put(ref, id)
+	s.index.add(id, e)
 	s.commitLocked(store.Added, e, rev)
 	return nil
 }
@@ -86,10 +80,11 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind].get(ref)
-	if old == nil {
+	id, ok := s.objects[ref.Kind].lookup(ref)
+	if !ok {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
+	old := s.ids.entry(id)
 	rev := s.rev + 1
 	f := old.storeFields()
 	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
@@ -97,16 +92,13 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(old.ref(), obj, k)
+	e, err := newEntry(old.viewRef(), obj, k)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	s.objects[ref.Kind].put(e)
-	s.labels.remove(old)
-	s.labels.add(e)
-	s.owners.remove(old)
-	s.owners.add(e)
+	s.ids.replace(id, e)
+	s.index.update(id, old, e)
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -122,16 +114,17 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.objects[ref.Kind].get(ref)
-	if old == nil {
+	id, ok := s.objects[ref.Kind].lookup(ref)
+	if !ok {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
+	old := s.ids.entry(id)
 	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	s.objects[ref.Kind].remove(ref)
-	s.labels.remove(old)
-	s.owners.remove(old)
+	s.index.remove(id, old)
+	s.ids.remove(id)
 	s.commitLocked(store.Deleted, old, s.rev+1)
 	return nil
 }

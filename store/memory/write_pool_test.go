@@ -82,7 +82,7 @@ func TestUpdateReadsBackChangedAndUnchangedSharedStrings(t *testing.T) {
 	obj := pooledSecret("a", "a")
 	require.NoError(t, s.Create(ctx, obj))
 	ref := meta.RefOf(obj)
-	require.NotEmpty(t, s.objects[ref.Kind].get(ref).slab.shared())
+	require.NotEmpty(t, s.objects[ref.Kind].get(ref).slab().shared())
 
 	next := pooledSecret("a", "a")
 	next.ObjectMeta.ResourceVersion = obj.ObjectMeta.ResourceVersion

@@ -16,5 +16,6 @@ func (o *Options) Flags(fs *flag.FlagSet, certs int, restartAfter bool) {
 	fs.DurationVar(&o.Quiet, "quiet", 2*time.Second, "a spell without Store calls or Manager backlog that ends the work after issuance or restart")
 	fs.DurationVar(&o.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")
 	fs.IntVar(&o.Workers, "workers", 0, "Manager workers (0: the default)")
+	fs.DurationVar(&o.IdleWake, "idle-wake", time.Second, "how often the idle window wakes the process; -1s: never (the scavenger then waits for the runtime's system monitor, up to a minute: see Options.IdleWake)")
 	fs.DurationVar(&o.EventMaxAge, "event-max-age", 0, "the Manager's EventMaxAge (0: its default, an hour); below -idle, the idle heap is measured with the issuance's Events deleted")
 }

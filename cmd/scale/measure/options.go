@@ -40,6 +40,20 @@ type Options struct {
 	// the Store's Open until every name is served. It cannot be combined
 	// with another CPU profile of the process.
 	RestartProfile io.Writer
+	// IdleProfile, if set, receives a CPU profile of the first idle
+	// window only. It cannot be combined with another CPU profile of the
+	// process.
+	IdleProfile io.Writer
+	// IdleWake is how often the idle window wakes the process (it reads
+	// nothing: the largest resident set is the kernel's peak). If zero,
+	// every second, as this program always sampled. Negative: never, the
+	// process sleeps through the window as an idle program would. The
+	// runtime's scavenger, which gives back the pages a collection freed,
+	// is woken by its system monitor, and in a process with nothing due
+	// that sleeps up to a minute: without the wake-ups the pages the
+	// forced collection frees go back up to a minute later, maybe after
+	// the window, and the resident set at its end is larger.
+	IdleWake time.Duration
 	// Progress receives a line every few seconds while waiting. If nil,
 	// nothing is written.
 	Progress io.Writer
@@ -47,6 +61,9 @@ type Options struct {
 	// the idle window ends with the issuance's Events aged out and
 	// deleted. If zero, the Manager's default (an hour).
 	EventMaxAge time.Duration
+	// PeakHeapProfile, if set, receives a heap profile of the largest live
+	// heap sampled during issuance (as of the collection that marked it).
+	PeakHeapProfile io.Writer
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -1,8 +1,11 @@
 package measure
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -16,10 +19,15 @@ type peakHeap struct {
 	done chan struct{}
 	mu   sync.Mutex
 	live uint64
+	// profile, when asked for, is a heap profile taken when the sampler
+	// last saw a new largest live heap: the profile's in-use figures are
+	// those of the same collection the live heap was marked by.
+	profile *bytes.Buffer
 }
 
-// samplePeakHeap starts sampling every interval.
-func samplePeakHeap(ctx context.Context, interval time.Duration) *peakHeap {
+// samplePeakHeap starts sampling every interval; with profile, it also
+// keeps a heap profile of the peak (see peakHeap.profile).
+func samplePeakHeap(ctx context.Context, interval time.Duration, profile bool) *peakHeap {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &peakHeap{stop: cancel, done: make(chan struct{})}
 	go func() {
@@ -27,12 +35,25 @@ func samplePeakHeap(ctx context.Context, interval time.Duration) *peakHeap {
 		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
+		var profiled uint64
 		for {
 			metrics.Read(s)
 			if s[0].Value.Kind() == metrics.KindUint64 {
+				live := s[0].Value.Uint64()
 				p.mu.Lock()
-				p.live = max(p.live, s[0].Value.Uint64())
+				p.live = max(p.live, live)
 				p.mu.Unlock()
+				// A new peak 2% above the one profiled: profiling at every
+				// small rise would cost the run it measures.
+				if profile && live > profiled+profiled/50 {
+					var b bytes.Buffer
+					if pprof.Lookup("heap").WriteTo(&b, 0) == nil {
+						profiled = live
+						p.mu.Lock()
+						p.profile = &b
+						p.mu.Unlock()
+					}
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -51,4 +72,15 @@ func (p *peakHeap) end() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.live
+}
+
+// writeProfile writes the peak's heap profile to w, if one was taken.
+func (p *peakHeap) writeProfile(w io.Writer) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.profile == nil || w == nil {
+		return nil
+	}
+	_, err := w.Write(p.profile.Bytes())
+	return err
 }

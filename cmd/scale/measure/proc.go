@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -33,8 +34,23 @@ func settledMemory() Memory {
 	return readMemory()
 }
 
-// rss is the VmRSS line of /proc/self/status in bytes, or 0.
-func rss() uint64 { return procStatus("VmRSS:") }
+// rss is the resident set in bytes (VmRSS), or 0. It reads
+// /proc/self/statm, one line of counters, not /proc/self/status, which
+// the kernel builds from ~60 lines: where the kernel's peak cannot be
+// reset the idle window samples it every second, and that CPU counts in
+// the window's.
+func rss() uint64 {
+	statm, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(statm))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(fields[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
 
 // peakRSS is the largest resident set (VmHWM) in bytes since the process
 // started or resetPeakRSS, or 0.
@@ -43,14 +59,14 @@ func peakRSS() uint64 { return procStatus("VmHWM:") }
 // resetPeakRSS makes VmHWM start again from the resident set as it is
 // (Linux's clear_refs, "5"), so peakRSS is the peak of what follows, not
 // of the process's start. Where that cannot be done (no /proc, a kernel
-// before 4.0) it stays the peak since the start.
-func resetPeakRSS() {
+// before 4.0) it stays the peak since the start, and it reports false.
+func resetPeakRSS() bool {
 	f, err := os.OpenFile("/proc/self/clear_refs", os.O_WRONLY, 0)
 	if err != nil {
-		return
+		return false
 	}
-	_, _ = f.WriteString("5")
-	_ = f.Close()
+	_, err = f.WriteString("5")
+	return errors.Join(err, f.Close()) == nil
 }
 
 // procStatus reads the line of /proc/self/status that starts with key, in

@@ -84,7 +84,8 @@ type IdleReport struct {
 	// Calls are the Manager's Store calls over Window.
 	Calls   storecount.Counts
 	Relists int64
-	// MaxRSS is the largest resident set sampled over Window (once a second).
+	// MaxRSS is the largest resident set over Window: the kernel's peak
+	// (VmHWM) where it can be reset, else sampled once a second.
 	MaxRSS uint64
 	// End is memory at the end of Window, before collecting; Settled after.
 	End, Settled Memory
@@ -94,7 +95,15 @@ type IdleReport struct {
 	Returned Memory
 	// Collection is one full collection of the settled heap (after
 	// Settled): the work of the runtime's forced collection while idle.
+	// Its CPU is the median of three.
 	Collection GCWork
+	// Split is CPU over Window by who spent it.
+	Split IdleCPU
+	// LiveObjects is how many objects the heap held after Collection.
+	LiveObjects uint64
+	// Wake is how often this program woke the process over Window
+	// (Options.IdleWake); negative: never.
+	Wake time.Duration
 }
 
 // RestartReport covers a Manager starting on the populated Store.
@@ -194,13 +203,25 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 		cpu = fmt.Sprintf("%v = %.2f%% of a core", i.CPU.Round(time.Millisecond), 100*i.CPU.Seconds()/i.Window.Seconds())
 	}
 	row(name+": CPU over "+i.Window.Round(time.Second).String(), "%s", cpu)
+	if i.CPUKnown && i.Split.Known && i.Split.Profiled {
+		row(name+": CPU less this program's own", "%v = %.2f%% of a core", i.Split.WithoutProgram().Round(time.Millisecond), 100*i.Split.WithoutProgram().Seconds()/i.Window.Seconds())
+	}
+	row(name+": that CPU by who spent it", "%s", i.Split)
+	if i.Wake < 0 {
+		row(name+": this program woke the process", "never (-idle-wake)")
+	} else {
+		row(name+": this program woke the process", "every %v, reading nothing (the largest RSS is the kernel's peak)", i.Wake)
+	}
 	row(name+": Manager's Store calls", "%s", i.Calls)
 	row(name+": full re-lists", "%d", i.Relists)
-	row(name+": largest RSS sampled", "%s", mib(i.MaxRSS))
+	row(name+": largest RSS", "%s", mib(i.MaxRSS))
 	row(name+": heap and RSS at the end", "%s", i.End)
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
 	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
-	row(name+": one collection of the settled heap", "%s", i.Collection)
+	row(name+": one collection of the settled heap (median CPU of 3)", "%s", i.Collection)
+	if i.LiveObjects > 0 {
+		row(name+": live objects after it; its CPU an object", "%d; %.0f ns", i.LiveObjects, float64(i.Collection.CPU.Nanoseconds())/float64(i.LiveObjects))
+	}
 }
 
 // String is "heap A MiB objects / B MiB spans, RSS C MiB".

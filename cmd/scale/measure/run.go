@@ -1,6 +1,8 @@
 package measure
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +37,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Issue, err = issue(ctx, r, opts)
 		if err == nil {
 			rep.Idle = idle(ctx, r, opts)
+			opts.IdleProfile = nil // the first window's only
 			if opts.HeapProfile != nil {
 				err = pprof.WriteHeapProfile(opts.HeapProfile)
 			}
@@ -111,7 +114,7 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 		}
 	}
 	resetPeakRSS()
-	peak := samplePeakHeap(ctx, 100*time.Millisecond)
+	peak := samplePeakHeap(ctx, 100*time.Millisecond, opts.PeakHeapProfile != nil)
 	began := time.Now()
 	cpuBegan, cpuOK := cputime.Process()
 	applyCPU, err := applyAll(ctx, r.m, opts.Certs)
@@ -130,6 +133,9 @@ func issue(ctx context.Context, r *running, opts Options) (*IssueReport, error) 
 	rep.Calls = r.counts.Counts()
 	rep.AtLastReady = readMemory()
 	rep.PeakLiveHeap, rep.PeakRSS = peak.end(), peakRSS()
+	if err := peak.writeProfile(opts.PeakHeapProfile); err != nil {
+		return rep, err
+	}
 	rep.ServedAtLastReady = servedNames(r, opts.Certs)
 	tr.mu.Lock()
 	last := tr.lastReady
@@ -214,20 +220,36 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	fmt.Fprintf(opts.Progress, "idling %v\n", opts.Idle)
 	rep := &IdleReport{}
 	calls, relists := r.counts.Counts(), r.relists()
+	var profile bytes.Buffer
+	profiling := pprof.StartCPUProfile(&profile) == nil // unless -cpuprofile runs
+	split0 := readCPU()
 	cpu0, ok0 := cputime.Process()
 	began := time.Now()
 	end := began.Add(opts.Idle)
-	for time.Now().Before(end) && sleep(ctx, min(time.Second, time.Until(end))) {
-		rep.MaxRSS = max(rep.MaxRSS, rss())
-	}
+	rep.MaxRSS = watchRSS(ctx, end, opts.IdleWake)
+	rep.Wake = cmp.Or(opts.IdleWake, time.Second)
 	cpu1, ok1 := cputime.Process()
 	rep.Window = time.Since(began)
+	split1 := readCPU()
+	if profiling {
+		pprof.StopCPUProfile()
+	}
+	rep.Split = idleCPU(split0, split1)
+	if profiling {
+		var err error
+		rep.Split.Profile, err = splitProfile(profile.Bytes())
+		rep.Split.Profiled = err == nil
+		if opts.IdleProfile != nil {
+			_, _ = opts.IdleProfile.Write(profile.Bytes())
+		}
+	}
 	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
 	rep.Calls = r.counts.Counts().Sub(calls)
 	rep.Relists = r.relists() - relists
 	rep.End = readMemory()
 	rep.Settled = settledMemory()
-	rep.Collection = collectionWork()
+	rep.Collection = medianCollection(3)
+	rep.LiveObjects = liveObjects()
 	rep.Returned = returnedMemory()
 	return rep
 }

@@ -59,6 +59,9 @@ func TestRunSmoke(t *testing.T) {
 
 	assert.Positive(t, rep.Issue.CPU, "process CPU from the first Apply to the last Ready")
 	if runtime.GOOS == "linux" {
+		assert.Positive(t, rep.Idle.MaxRSS, "the idle window's peak resident set")
+		assert.True(t, rep.Idle.Split.Known && rep.Idle.Split.Profiled, "the idle window's CPU split: %s", rep.Idle.Split)
+		assert.Positive(t, rep.Idle.LiveObjects, "live objects after the settled collection")
 		assert.Positive(t, rep.Issue.ApplyCPU, "the applying thread's CPU")
 		assert.LessOrEqual(t, rep.Issue.ApplyCPU, rep.Issue.CPU, "the applying thread is part of the process")
 	}

@@ -1,0 +1,36 @@
+package memory
+
+// objectIDs numbers the objects a Store holds: an object keeps its id from
+// its creation to its deletion, through every update (which replaces its
+// entry), so the tables and indexes that find objects hold 4-byte ids
+// instead of entry pointers. Those are arrays without pointers, which the
+// garbage collector marks without scanning; only this array, a word an
+// object, points at the entries. Guarded by Store.mu.
+type objectIDs struct {
+	entries []*entry // by id; nil for a free id
+	free    []uint32 // ids of deleted objects, reused first
+}
+
+// add gives e a new id.
+func (o *objectIDs) add(e *entry) uint32 {
+	if n := len(o.free); n > 0 {
+		id := o.free[n-1]
+		o.free = o.free[:n-1]
+		o.entries[id] = e
+		return id
+	}
+	o.entries = append(o.entries, e)
+	return uint32(len(o.entries) - 1)
+}
+
+// replace makes e the entry of id (an update).
+func (o *objectIDs) replace(id uint32, e *entry) { o.entries[id] = e }
+
+// remove frees id (a deletion), letting its entry go.
+func (o *objectIDs) remove(id uint32) {
+	o.entries[id] = nil
+	o.free = append(o.free, id)
+}
+
+// entry returns the entry of id.
+func (o *objectIDs) entry(id uint32) *entry { return o.entries[id] }
