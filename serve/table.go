@@ -283,6 +283,9 @@ func (l *liveTable) release(key string, c *certEntry) {
 	switch {
 	case t.claims[i] == c && len(more) > 0:
 		t.claims[i] = more[len(more)-1]
+		// Cleared, or the array past more's end would hold the entry
+		// after it goes from the slot too (its certificate and key).
+		more[len(more)-1] = nil
 		more = more[:len(more)-1]
 	case t.claims[i] == c:
 		t.claims[i] = nil
