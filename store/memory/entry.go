@@ -99,7 +99,9 @@ func (e *entry) slab() slab {
 	return slab{data: e.named[end:], strs: (*unique.Handle[string])(e.p)}
 }
 
-// decoded returns the entry's decoded object (if codec is nil).
+// decoded returns the entry's decoded object. Call it only when codec is
+// nil: otherwise p holds the slab's handles, and the conversion is invalid
+// (checkptr, on with -race, fails it).
 func (e *entry) decoded() *decodedObject { return (*decodedObject)(e.p) }
 
 // viewRef returns the entry's reference, its name pointing into the
@@ -384,10 +386,12 @@ func (e *entry) decodeInto(into meta.Object) error {
 		c.decode(e, v.Elem(), into.GetMeta())
 		return nil
 	}
-	if d := e.decoded(); c == nil && d != nil && v.Type() == reflect.TypeOf(d.obj) && !v.IsNil() {
-		deepCopy(v.Elem(), reflect.ValueOf(d.obj).Elem())
-		unpack(v.Elem(), d.packed, false)
-		return nil
+	if c == nil { // only then is p a decoded object (converting it otherwise breaks unsafe's rules)
+		if d := e.decoded(); d != nil && v.Type() == reflect.TypeOf(d.obj) && !v.IsNil() {
+			deepCopy(v.Elem(), reflect.ValueOf(d.obj).Elem())
+			unpack(v.Elem(), d.packed, false)
+			return nil
+		}
 	}
 	data, err := e.encoded()
 	if err != nil {
