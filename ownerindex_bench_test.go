@@ -18,24 +18,7 @@ import (
 //	go test -run '^$' -bench OwnerIndex_Bytes -benchtime 3x .
 func BenchmarkOwnerIndex_BytesPerCertificate(b *testing.B) {
 	const certs = 20000
-	type owned struct {
-		ref    meta.Ref
-		owners []meta.Ref
-	}
-	var objs []owned
-	for i := range certs {
-		cert := meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprint("cert-", i)}
-		req := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: cert.Name + "-1"}
-		objs = append(objs, owned{req, []meta.Ref{cert}})
-		events := []meta.Ref{cert, cert, cert, req}
-		if i%5 < 2 {
-			events = append(events, req)
-		}
-		for j, o := range events {
-			ev := meta.Ref{Kind: meta.KindEvent, Namespace: "default", Name: fmt.Sprintf("%s.%016x", o.Name, j)}
-			objs = append(objs, owned{ev, []meta.Ref{o}})
-		}
-	}
+	objs := issuedOwnership(certs)
 	for _, layout := range []struct {
 		name string
 		fill func() any
@@ -86,4 +69,36 @@ func (x *mapsOwnerIndex) set(ref meta.Ref, owners []meta.Ref, created uint64) {
 	for _, o := range owners {
 		x.children[o] = append(x.children[o], ref)
 	}
+}
+
+// ownedObject is an object and its owners, as an owner index records it.
+type ownedObject struct {
+	ref    meta.Ref
+	owners []meta.Ref
+}
+
+// issuedOwnership returns the owned objects of certs issued certificates
+// as cmd/scale leaves them: each certificate's request, and ~4.4 Events
+// owned by the certificate or the request.
+func issuedOwnership(certs int) []ownedObject {
+	var objs []ownedObject
+	for i := range certs {
+		cert := issuedCertificateRef(i)
+		req := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: cert.Name + "-1"}
+		objs = append(objs, ownedObject{req, []meta.Ref{cert}})
+		events := []meta.Ref{cert, cert, cert, req}
+		if i%5 < 2 {
+			events = append(events, req)
+		}
+		for j, o := range events {
+			ev := meta.Ref{Kind: meta.KindEvent, Namespace: "default", Name: fmt.Sprintf("%s.%016x", o.Name, j)}
+			objs = append(objs, ownedObject{ev, []meta.Ref{o}})
+		}
+	}
+	return objs
+}
+
+// issuedCertificateRef names the i-th certificate of issuedOwnership.
+func issuedCertificateRef(i int) meta.Ref {
+	return meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprint("cert-", i)}
 }

@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"fmt"
 	"runtime"
 	rtmetrics "runtime/metrics"
 	"testing"
@@ -26,24 +25,10 @@ import (
 //	go test -run '^$' -bench ManagerIndexes_Scan -benchtime 1x .
 func BenchmarkManagerIndexes_ScanBytesPerCertificate(b *testing.B) {
 	const certs = 20000
-	type owned struct {
-		ref    meta.Ref
-		owners []meta.Ref
-	}
-	var objs []owned
+	objs := issuedOwnership(certs)
 	var evs []store.WatchEvent
 	for i := range certs {
-		cert := meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: fmt.Sprint("cert-", i)}
-		req := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: cert.Name + "-1"}
-		objs = append(objs, owned{req, []meta.Ref{cert}})
-		events := []meta.Ref{cert, cert, cert, req}
-		if i%5 < 2 {
-			events = append(events, req)
-		}
-		for j, o := range events {
-			ev := meta.Ref{Kind: meta.KindEvent, Namespace: "default", Name: fmt.Sprintf("%s.%016x", o.Name, j)}
-			objs = append(objs, owned{ev, []meta.Ref{o}})
-		}
+		cert := issuedCertificateRef(i)
 		evs = append(evs, store.WatchEvent{Type: store.Added, Ref: cert,
 			Meta: meta.ObjectMeta{Namespace: "default", Name: cert.Name,
 				Labels:      map[string]string{certificate.LabelSecretName: cert.Name + "-tls"},
