@@ -81,9 +81,20 @@ func TestAcceptIsSentOnceAcrossReplicas(t *testing.T) {
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 	f.ca.validAfterReads = 1
-	const replicas = 5
+	f.raceReplicas(ctx, t, 5)
+	ch := f.get(ctx, t)
+	assert.Equal(t, challenge.StateValid, ch.Status.State)
+	assert.True(t, ch.Status.CleanedUp)
+	accepts, _ := f.ca.counts()
+	assert.Equal(t, 1, accepts, "one accept POST for the challenge")
+}
+
+// raceReplicas has n replicas reconcile the fixture's Challenge at once
+// until it is final and cleaned up (50 rounds each at most), the clock
+// moving 100 ms a round.
+func (f *caFixture) raceReplicas(ctx context.Context, t *testing.T, n int) {
 	var wg sync.WaitGroup
-	for i := range replicas {
+	for i := range n {
 		r := f.replica(string(rune('a' + i)))
 		wg.Go(func() {
 			for range 50 {
@@ -96,11 +107,6 @@ func TestAcceptIsSentOnceAcrossReplicas(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	ch := f.get(ctx, t)
-	assert.Equal(t, challenge.StateValid, ch.Status.State)
-	assert.True(t, ch.Status.CleanedUp)
-	accepts, _ := f.ca.counts()
-	assert.Equal(t, 1, accepts, "one accept POST for the challenge")
 }
 
 // The accept intent is on record but its outcome is not (the owner died

@@ -3,7 +3,6 @@ package challenge_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,21 +167,7 @@ func TestFirstSelfCheckAcceptIsSentOnceAcrossReplicas(t *testing.T) {
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, State: challenge.StatePending})
 	f.ca.validAfterReads = 1
-	const replicas = 5
-	var wg sync.WaitGroup
-	for i := range replicas {
-		r := f.replica(string(rune('a' + i)))
-		wg.Go(func() {
-			for range 50 {
-				if ch := f.get(ctx, t); ch.Status.State.IsFinal() && ch.Status.CleanedUp {
-					return
-				}
-				_, _ = r.Reconcile(ctx, f.ref) // conflicts and busy claims are retried here
-				f.clk.Advance(100 * time.Millisecond)
-			}
-		})
-	}
-	wg.Wait()
+	f.raceReplicas(ctx, t, 5)
 	ch := f.get(ctx, t)
 	assert.Equal(t, challenge.StateValid, ch.Status.State)
 	accepts, _ := f.ca.counts()
