@@ -32,31 +32,15 @@ func samplePeakHeap(ctx context.Context, interval time.Duration, profile bool) *
 	p := &peakHeap{stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		var profiled uint64
 		for {
-			metrics.Read(s)
-			if s[0].Value.Kind() == metrics.KindUint64 {
-				live := s[0].Value.Uint64()
-				p.mu.Lock()
-				p.live = max(p.live, live)
-				p.mu.Unlock()
-				// A new peak 2% above the one profiled: profiling at every
-				// small rise would cost the run it measures.
-				if profile && live > profiled+profiled/50 {
-					var b bytes.Buffer
-					if pprof.Lookup("heap").WriteTo(&b, 0) == nil {
-						profiled = live
-						p.mu.Lock()
-						p.profile = &b
-						p.mu.Unlock()
-					}
-				}
-			}
+			p.sample(s, &profiled, profile)
 			select {
 			case <-ctx.Done():
+				p.sample(s, &profiled, profile) // the last word: what end's caller left live
 				return
 			case <-tick.C:
 			}
@@ -65,7 +49,31 @@ func samplePeakHeap(ctx context.Context, interval time.Duration, profile bool) *
 	return p
 }
 
-// end stops sampling and returns the largest live heap seen.
+// sample reads the live heap once, keeping the largest, and with profile
+// a heap profile when it is a new peak 2% above the one profiled last
+// (profiling at every small rise would cost the run it measures).
+func (p *peakHeap) sample(s []metrics.Sample, profiled *uint64, profile bool) {
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live := s[0].Value.Uint64()
+	p.mu.Lock()
+	p.live = max(p.live, live)
+	p.mu.Unlock()
+	if profile && live > *profiled+*profiled/50 {
+		var b bytes.Buffer
+		if pprof.Lookup("heap").WriteTo(&b, 0) == nil {
+			*profiled = live
+			p.mu.Lock()
+			p.profile = &b
+			p.mu.Unlock()
+		}
+	}
+}
+
+// end stops sampling, after one last sample, and returns the largest
+// live heap seen.
 func (p *peakHeap) end() uint64 {
 	p.stop()
 	<-p.done
