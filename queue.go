@@ -46,6 +46,10 @@ type workQueue struct {
 	// queuedHigh is the most references queued at once since queued was
 	// made: it is made anew smaller as a burst drains (queue_shrink.go).
 	queuedHigh int
+	// itemsTaken is how many references Get took from the front of the
+	// items' array since it was made: cap(items) counts only what is left
+	// after them, the array holds both (queue_shrink.go).
+	itemsTaken int
 }
 
 // shrinkAfter is the peak past which a drained queue makes its maps anew.
@@ -162,7 +166,11 @@ func (q *workQueue) Add(ref meta.Ref) {
 
 func (q *workQueue) queueLocked(ref meta.Ref) {
 	q.queued[ref] = true
+	before := cap(q.items)
 	q.items = append(q.items, ref)
+	if cap(q.items) != before {
+		q.itemsTaken = 0 // a new array
+	}
 	q.peak = max(q.peak, len(q.queued))
 	q.queuedHigh = max(q.queuedHigh, len(q.queued))
 	q.signalLocked()
@@ -183,6 +191,7 @@ func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
 			ref := q.items[0]
 			q.items[0] = meta.Ref{}
 			q.items = q.items[1:]
+			q.itemsTaken++
 			delete(q.queued, ref)
 			q.active[ref] = true
 			q.shrinkLocked()

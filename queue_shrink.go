@@ -11,8 +11,9 @@ import "github.com/certflow/certflow/meta"
 // Each copy moves what is left, at most a quarter of what was taken since
 // the last, so a reference costs O(1) copies.
 func (q *workQueue) shrinkLocked() {
-	if c := cap(q.items); c > shrinkAfter && len(q.items) < c/4 {
+	if c := cap(q.items) + q.itemsTaken; c > shrinkAfter && len(q.items) < c/4 {
 		q.items = append(make([]meta.Ref, 0, 2*len(q.items)), q.items...)
+		q.itemsTaken = 0
 	}
 	if q.queuedHigh > shrinkAfter && len(q.queued) < q.queuedHigh/4 {
 		queued := make(map[meta.Ref]bool, len(q.queued))
