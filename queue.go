@@ -238,10 +238,12 @@ func (q *workQueue) drainedLocked() {
 		q.queued, q.active, q.dirty = map[meta.Ref]bool{}, map[meta.Ref]bool{}, map[meta.Ref]bool{}
 		q.changed = map[meta.Ref]uint64{}
 		q.peak = 0
+		q.queuedHigh = 0
 	}
 	if len(q.decided) > shrinkAfter {
 		// Only a shortcut: forgetting it costs a visit per late change.
 		q.decided = map[meta.Ref]uint64{}
+		q.pruneAt = 0 // the next burst prunes from pruneDecidedAt, not this one's size
 	}
 	if len(q.written) > shrinkAfter {
 		q.written = map[meta.Ref]uint64{} // the same

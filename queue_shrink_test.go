@@ -42,3 +42,29 @@ func TestWorkQueue_LetsTheBurstsArrayGoWithAQuarterLeft(t *testing.T) {
 		q.Done(r)
 	}
 }
+
+// TestWorkQueue_PrunesTheNextBurstFromTheStart: a burst whose decisions the
+// watch lagged behind leaves decided pruned at a large size; once the queue
+// drains and decided is made anew, the next burst is pruned from
+// pruneDecidedAt again, not from the last one's size.
+func TestWorkQueue_PrunesTheNextBurstFromTheStart(t *testing.T) {
+	ctx := testrig.Context(t)
+	q := newWorkQueue()
+	const lagging = 8 * pruneDecidedAt
+	q.Add(ref("first"))
+	r, ok := q.Get(ctx)
+	require.True(t, ok)
+	for i := range lagging { // ahead of the watch: kept by every prune
+		q.Decided(ref(fmt.Sprintf("a%d", i)), fmt.Sprint(i+1))
+	}
+	q.Done(r) // drained: decided, past shrinkAfter, is made anew
+	require.Zero(t, decidedHeld(q))
+	most := 0
+	for i := range lagging {
+		v := lagging + i + 1
+		q.Seen(uint64(v)) // the watch keeps up now
+		q.Decided(ref(fmt.Sprintf("b%d", i)), fmt.Sprint(v))
+		most = max(most, decidedHeld(q))
+	}
+	assert.LessOrEqual(t, most, pruneDecidedAt, "decisions held at once in the second burst")
+}
