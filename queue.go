@@ -87,6 +87,10 @@ func (q *workQueue) AddChange(ref meta.Ref, rv string) {
 			delete(q.written, ref) // the change it stood for has come
 		}
 		return
+	} else if ok {
+		// The watch delivered w before its writer queued it: w's change
+		// has come and gone, and nothing later could match it.
+		delete(q.written, ref)
 	}
 	q.addChangeLocked(ref, v)
 }
