@@ -267,7 +267,8 @@ func (s *replicaB) Watch(ctx context.Context, from uint64) (<-chan store.WatchEv
 
 // replicaA is the Store as replica A sees it: its Delete of a request (the
 // collection of a deleted Certificate's children) waits until open is
-// closed.
+// closed. replicasuite's collectGate is the same gate; this package's own
+// tests cannot import it (replicasuite imports certflow).
 type replicaA struct {
 	store.Store
 	reached chan struct{}

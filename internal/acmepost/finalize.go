@@ -25,7 +25,9 @@ func (c *Client) Finalize(ctx context.Context, cl *acme.Client, finalizeURL stri
 		return nil, 0, err
 	}
 	defer res.Body.Close()
-	// Read against the wall clock: the CA's dates live there.
+	// A wire timestamp, not a decision: Retry-After may be an HTTP-date,
+	// which only the wall clock can turn into a wait (the CA's dates live
+	// there); the caller schedules the wait on its injected Clock.
 	wait, _ := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
 	var w wireOrder
 	if err := json.NewDecoder(io.LimitReader(res.Body, maxAnswer)).Decode(&w); err != nil {
