@@ -95,21 +95,29 @@ func perCert(byPath map[string]int, n int) string {
 // the turn until the answer's body is closed would deadlock x/crypto/acme,
 // which fetches a nonce under the lock it needs to store the nonce of an
 // answer it has not closed yet.)
-func oneAtATime(base http.RoundTripper) http.RoundTripper {
-	return serialTransport{base: base, turn: make(chan struct{}, 1)}
+func oneAtATime(base http.RoundTripper, p *probe) http.RoundTripper {
+	return serialTransport{base: base, turn: make(chan struct{}, 1), probe: p}
 }
 
 type serialTransport struct {
 	base http.RoundTripper
 	turn chan struct{}
+	// probe, if set, times each request's wait for the turn and its hold.
+	probe *probe
 }
 
 func (t serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	took, answered := func() {}, func() {}
+	if t.probe != nil {
+		req, took, answered = t.probe.entered(req)
+	}
+	defer answered() // after the turn is given back
 	select {
 	case t.turn <- struct{}{}:
 	case <-req.Context().Done():
 		return nil, req.Context().Err()
 	}
+	took()
 	defer func() { <-t.turn }()
 	return t.base.RoundTrip(req)
 }

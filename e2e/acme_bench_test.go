@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,6 +124,10 @@ type benchCA struct {
 	port      int
 	// explain, if set, says what the CA was doing when a round failed.
 	explain func() string
+	// probe, if set (BENCH_PROBE against the pebble process), breaks each
+	// round down; pid is the CA's process.
+	probe *probe
+	pid   int
 }
 
 func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
@@ -150,7 +156,10 @@ func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
 		}
 		p := startPebble(b, cfg)
 		base = p.Client(4 * shape.conc)
-		base.Transport = oneAtATime(base.Transport)
+		if benchProbe {
+			rig.probe, rig.pid = &probe{atEntry: map[int]int{}}, p.pid
+		}
+		base.Transport = oneAtATime(base.Transport, rig.probe)
 		rig.directory = p.DirectoryURL
 		rig.explain = p.dump
 	default:
@@ -227,17 +236,21 @@ func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, f
 	cl := registeredBenchClient(ctx, b, rig)
 	post := &acmepost.Client{}
 	rig.counter.take()
+	rig.probeReset()
 	b.ResetTimer()
 	start := startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
+			defer rig.probeSpan(fmt.Sprintf("%s%d-%d", prefix, i, j), time.Now())
 			return bareIssue(ctx, cl, post, fmt.Sprintf("%s%d-%d.bench.test", prefix, i, j), rig.http01, finalize)
 		})
 		if err != nil {
 			rig.fail(b, err)
 		}
 	}
-	return rig.report(b, b.N*shape.certs, start)
+	rate := rig.report(b, b.N*shape.certs, start)
+	rig.probeReport(b, b.N*shape.certs)
+	return rate
 }
 
 // inParallel runs issue for 0..certs-1, conc at a time, and returns the
@@ -375,6 +388,9 @@ func pollOrder(ctx context.Context, cl *acme.Client, url string, o *acme.Order, 
 }
 
 func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
+	if n, _ := strconv.Atoi(os.Getenv("BENCH_CERTFLOW_PROCS")); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
 	defer cancel()
 	work := newWorkCounter(memory.New())
@@ -383,10 +399,12 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 	rig.counter.take()
 	work.take()
 	before := reconciles(b, m)
+	rig.probeReset()
 	b.ResetTimer()
 	start := startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
+			defer rig.probeSpan(fmt.Sprintf("c%d-%d", i, j), time.Now())
 			c := benchCertificate(fmt.Sprintf("c%d-%d", i, j))
 			if err := m.Apply(ctx, c); err != nil {
 				return err
@@ -402,6 +420,7 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 		}
 	}
 	rate := rig.report(b, b.N*shape.certs, start)
+	rig.probeReport(b, b.N*shape.certs)
 	reportWork(b, b.N*shape.certs, work.take(), before, reconciles(b, m))
 	return rate
 }
@@ -416,7 +435,11 @@ func benchCertificate(name string) *certificate.Certificate {
 // serving HTTP-01 on the rig's listener, with a Ready ACME issuer "acme" in
 // namespace "bench".
 func benchManager(ctx context.Context, b testing.TB, rig *benchCA, shape issuanceShape, st store.Store) (*certflow.Manager, func()) {
-	return benchManagerWith(ctx, b, rig, shape, certflow.Config{Store: st, HTTPClient: rig.client})
+	cfg := certflow.Config{Store: st, HTTPClient: rig.client}
+	if rig.probe != nil {
+		cfg.Observer = rig.probe.observer()
+	}
+	return benchManagerWith(ctx, b, rig, shape, cfg)
 }
 
 // benchManagerWith is benchManager with the rest of cfg as given.

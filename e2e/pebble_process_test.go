@@ -41,6 +41,8 @@ type pebbleProcess struct {
 	// output, goroutines included: what Pebble was doing when a
 	// benchmark gave up on it.
 	dump func() string
+	// pid is the process's.
+	pid int
 }
 
 // pebbleConfig is what a benchmark chooses of the process's behaviour.
@@ -119,7 +121,7 @@ func startPebble(tb testing.TB, cfg pebbleConfig) *pebbleProcess {
 		}
 		return out.String()
 	}
-	return &pebbleProcess{DirectoryURL: fmt.Sprintf("https://127.0.0.1:%d/dir", port), roots: roots, dump: dump}
+	return &pebbleProcess{DirectoryURL: fmt.Sprintf("https://127.0.0.1:%d/dir", port), roots: roots, dump: dump, pid: cmd.Process.Pid}
 }
 
 // Client returns an HTTP client trusting the process, keeping up to
