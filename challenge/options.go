@@ -70,15 +70,16 @@ type Options struct {
 	// been since the accept, so the looks double, up to MaxPollInterval
 	// (acmeproto.Poll). The CA's Retry-After wins either way. If 0, the
 	// first pause is learned per CA and challenge type (FirstPolls),
-	// starting at acmeproto.DefaultFirstPoll (5ms): it shrinks a little
-	// after each first look that found the authorization final and grows
-	// fourfold after one that did not, so that about nine in ten first
-	// looks find the verdict, within [acmeproto.MinFirstPoll,
-	// acmeproto.MaxFirstPoll]. Against a CA that validates in a
-	// millisecond it falls to a fraction of one; against one that takes
-	// seconds it rises to about that, and an authorization costs one or two
-	// looks instead of a dozen doubling from 5ms. It is also the first
-	// pause between failed HTTP-01 and TLS-ALPN-01 self-checks (5ms if 0).
+	// starting at acmeproto.DefaultFirstPoll (5ms): it shrinks by 2^(-1/3)
+	// after each first look that found the authorization final and doubles
+	// after one that did not, so that about three in four first looks find
+	// the verdict, within [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
+	// Against a CA that validates in a millisecond it falls to half of one;
+	// against one that takes seconds it rises to about that, and an
+	// authorization costs one or two looks instead of nine or ten doubling
+	// from 5ms (its verdict is seen about a quarter later). It is also the
+	// first pause between failed HTTP-01 and TLS-ALPN-01 self-checks (5ms
+	// if 0).
 	PollInterval time.Duration
 	// FirstPolls holds the learned first pauses (see PollInterval). Give
 	// the order reconciler the same one: the Manager does. If nil (and

@@ -67,10 +67,10 @@ type Options struct {
 	// sends one (acmeproto.Poll). The first look after a finalize the CA
 	// answered "processing" is immediate. If 0, acmeproto.DefaultFirstPoll
 	// (5ms) for an order computing its readiness, and for one the CA is
-	// issuing a pause learned per CA (FirstPolls): from 5ms, it shrinks a
-	// little after each look following that first pause that found the
-	// order issued and grows fourfold after one that did not, so that about
-	// nine in ten such looks find the certificate, within
+	// issuing a pause learned per CA (FirstPolls): from 5ms, it shrinks by
+	// 2^(-1/3) after each look following that first pause that found the
+	// order issued and doubles after one that did not, so that about three
+	// in four such looks find the certificate, within
 	// [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
 	PollInterval time.Duration
 	// FirstPolls holds the learned pauses (see PollInterval); the Manager
