@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
@@ -57,7 +58,12 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		issuers.Clients().Invalidate(ref)
 		enqueue(ref)
 	}
+	// One set of learned first pauses per Manager, keyed by CA: every
+	// Order and Challenge of an account at that CA learns from and uses
+	// the same one.
+	firstPolls := &acmeproto.FirstPolls{}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.challengeDeps(), order.Options{
+		FirstPolls:  firstPolls,
 		Clients:     issuers,
 		Post:        issuers.Clients().Post(),
 		Accounts:    issuers,
@@ -72,6 +78,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.ownerViews[meta.KindChallenge] = challenge.OrderView
 	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.challengeDeps(), challenge.Options{
+		FirstPolls:       firstPolls,
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,

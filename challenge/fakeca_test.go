@@ -38,6 +38,11 @@ type fakeCA struct {
 	// acceptRetryAfter and authzRetryAfter, if set, are the Retry-After
 	// of the answers to accepts and to authorization reads.
 	acceptRetryAfter, authzRetryAfter string
+	// validAfter, if set, makes the authorization valid this long after
+	// the accept, by now (a fake clock's): a CA that takes its time.
+	validAfter time.Duration
+	now        func() time.Time
+	validAt    time.Time
 }
 
 func newFakeCA(t *testing.T) *fakeCA {
@@ -81,6 +86,9 @@ func (ca *fakeCA) serveChallenge(w http.ResponseWriter, r *http.Request) {
 		}
 		if ca.challenge == acme.StatusPending {
 			ca.challenge = acme.StatusProcessing
+			if ca.validAfter > 0 {
+				ca.validAt = ca.now().Add(ca.validAfter)
+			}
 		}
 		if ca.acceptRetryAfter != "" {
 			w.Header().Set("Retry-After", ca.acceptRetryAfter)
@@ -100,6 +108,9 @@ func (ca *fakeCA) serveAuthz(w http.ResponseWriter, r *http.Request) {
 	ca.reads++
 	if ca.authzRetryAfter != "" {
 		w.Header().Set("Retry-After", ca.authzRetryAfter)
+	}
+	if ca.challenge == acme.StatusProcessing && !ca.validAt.IsZero() && !ca.now().Before(ca.validAt) {
+		ca.challenge, ca.authz = acme.StatusValid, acme.StatusValid
 	}
 	if ca.challenge == acme.StatusProcessing && ca.validAfterReads > 0 {
 		ca.validAfterReads--

@@ -269,7 +269,7 @@ func (r *Reconciler) apply(ctx context.Context, v *visit, ao *acme.Order, retryA
 			return nil
 		}
 		st.Polls++
-		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, retryAfter))
+		at := r.deps.Clock.Now().Add(r.poll(v, got).Pause(st.Polls, retryAfter))
 		if !notReady(st.Problem) {
 			// A finalize refused as not ready stays on record until the
 			// CA says the order is ready.
@@ -364,7 +364,7 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 		// (Finalizing stays on record), never finalized blindly again.
 		st.State = StateProcessing
 		st.Polls++
-		at := r.deps.Clock.Now().Add(r.poll().Pause(st.Polls, retryAfter))
+		at := r.deps.Clock.Now().Add(r.poll(v, StateProcessing).Pause(st.Polls, retryAfter))
 		st.Problem, st.NotBefore = nil, &at
 		return nil
 	}
@@ -385,14 +385,19 @@ func (r *Reconciler) finalize(ctx context.Context, v *visit) error {
 // and answers the finalize before the certificate is stored), the next
 // ones at the poll policy's pace, or the CA's Retry-After when it sends
 // one. It returns the order and the Retry-After of the latest answer, that
-// one also with an error.
+// one also with an error. The look after the first pause of the policy's
+// own tells the learned pause (Options.FirstPolls) whether it came late
+// enough.
 func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, retryAfter time.Duration) (*acme.Order, time.Duration, error) {
 	url := v.o.Status.URL
+	learned := r.learned(v)
 	for n := 0; acmeproto.Status(ao.Status) == acmeproto.StatusProcessing; n++ {
+		sample := false
 		if n > 0 || retryAfter > 0 {
+			sample = n == 1 && retryAfter <= 0 && learned != nil
 			// Wall-clock time: this paces requests to the CA within one
 			// call, as x/crypto's own waits do; it decides nothing.
-			t := time.NewTimer(r.poll().Pause(n, retryAfter))
+			t := time.NewTimer(r.poll(v, StateProcessing).Pause(n, retryAfter))
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -404,14 +409,38 @@ func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, 
 		if err != nil {
 			return nil, retryAfter, err
 		}
+		if sample {
+			learned.Observe(acmeproto.Status(next.Status) != acmeproto.StatusProcessing)
+		}
 		ao, retryAfter = next, r.retryAfter(url)
 	}
 	return ao, retryAfter, nil
 }
 
-// poll is the polling policy of ACME orders.
-func (r *Reconciler) poll() acmeproto.Poll {
-	return acmeproto.Poll{First: r.opts.PollInterval, Max: r.opts.MaxPollInterval}
+// poll is the polling policy of ACME orders in state: for one the CA is
+// issuing, from the first pause learned for the CA (unless PollInterval
+// fixes it); for one computing its readiness, from PollInterval.
+func (r *Reconciler) poll(v *visit, state State) acmeproto.Poll {
+	first := r.opts.PollInterval
+	if state == StateProcessing {
+		if fp := r.learned(v); fp != nil {
+			first = fp.Pause()
+		}
+	}
+	return acmeproto.Poll{First: first, Max: r.opts.MaxPollInterval}
+}
+
+// orderKind is the kind of resource of the orders' learned pause in
+// Options.FirstPolls (the challenge reconciler's are challenge types).
+const orderKind = "order"
+
+// learned returns the learned pause of the order's CA, or nil when
+// Options.PollInterval fixes it.
+func (r *Reconciler) learned(v *visit) *acmeproto.FirstPoll {
+	if r.opts.FirstPolls == nil || v.cl == nil {
+		return nil
+	}
+	return r.opts.FirstPolls.For(v.cl.DirectoryURL, orderKind)
 }
 
 // retryAfter returns, once, the Retry-After of the CA's latest answer for

@@ -1,0 +1,94 @@
+package challenge_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/acme"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/solver"
+)
+
+// slowCARun accepts and polls rounds authorizations, one after the other,
+// at a CA that validates each validAfter after its accept (fake clock), with
+// one reconciler made with opts, and returns the authorization reads of
+// each round and the CA's directory URL.
+func slowCARun(ctx context.Context, t *testing.T, validAfter time.Duration, rounds int, opts challenge.Options) ([]int, string) {
+	t.Helper()
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now, f.ca.validAfter = f.clk.Now, validAfter
+	opts.OrderState, opts.Clients = order.OwnerState, f.ca
+	opts.SolverFor = func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil }
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, opts)
+	tmpl := f.get(ctx, t)
+	var reads []int
+	for round := range rounds {
+		ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "c1"}, Spec: tmpl.Spec, Status: tmpl.Status}
+		if round > 0 {
+			ch.ObjectMeta.Name = fmt.Sprintf("c%d", round+1)
+			now := f.clk.Now()
+			ch.Status.PresentedAt = &now
+			require.NoError(t, f.st.Create(ctx, ch))
+		}
+		f.ca.mu.Lock()
+		f.ca.challenge, f.ca.authz, f.ca.validAt = acme.StatusPending, acme.StatusPending, time.Time{}
+		before := f.ca.reads
+		f.ca.mu.Unlock()
+		ref := meta.RefOf(ch)
+		for i := 0; ; i++ {
+			require.Less(t, i, 100, "round %d never ends", round)
+			next, err := r.Reconcile(ctx, ref)
+			require.NoError(t, err)
+			got := &challenge.Challenge{}
+			require.NoError(t, f.st.Get(ctx, ref, got))
+			if got.Status.State == challenge.StateValid && got.Status.CleanedUp {
+				break
+			}
+			if next.After(f.clk.Now()) {
+				f.clk.Set(next)
+			}
+		}
+		_, after := f.ca.counts()
+		reads = append(reads, after-before)
+	}
+	return reads, f.ca.url("/dir")
+}
+
+// Against a CA that takes over a second to validate, the learned first
+// pause rises to about that (doubling with each authorization), and an
+// authorization then costs one or two reads, where the fixed 5ms doubling
+// costs nine (5, 10, 20, … 1280ms).
+func TestLearnedFirstPollAgainstSlowCA(t *testing.T) {
+	ctx := testCtx(t)
+	const validAfter, rounds = 1200 * time.Millisecond, 30
+	fixed, _ := slowCARun(ctx, t, validAfter, rounds, challenge.Options{PollInterval: acmeproto.DefaultFirstPoll})
+	polls := &acmeproto.FirstPolls{}
+	learned, dir := slowCARun(ctx, t, validAfter, rounds, challenge.Options{FirstPolls: polls})
+
+	sum := func(xs []int) int {
+		n := 0
+		for _, x := range xs {
+			n += x
+		}
+		return n
+	}
+	t.Logf("reads per authorization: fixed %v, learned %v", fixed, learned)
+	assert.Equal(t, 9*rounds, sum(fixed), "the fixed doubling: nine reads each")
+	assert.Equal(t, fixed[0], learned[0], "the first authorization as before: one sample per authorization")
+	assert.Less(t, learned[1], learned[0], "the second one already starts later")
+	late := learned[rounds/3:]
+	assert.LessOrEqual(t, float64(sum(late))/float64(len(late)), 1.5, "once learned, one or two reads each")
+	assert.Less(t, sum(learned), sum(fixed)/3)
+
+	pause := polls.For(dir, string(solver.HTTP01)).Pause()
+	assert.Greater(t, pause, validAfter/2, "the learned first pause rose from 5ms to about the CA's time")
+}

@@ -1,0 +1,194 @@
+package acmeproto
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// simulate runs n authorizations whose CA takes latency() each through f,
+// as a client polling first after f.Pause() sees them, and returns the
+// share of first looks that found the verdict over the last half.
+func simulate(f *FirstPoll, n int, latency func() time.Duration) float64 {
+	hits := 0
+	for i := range n {
+		hit := latency() <= f.Pause()
+		f.Observe(hit)
+		if i >= n/2 && hit {
+			hits++
+		}
+	}
+	return float64(hits) / float64(n-n/2)
+}
+
+// The learned first pause settles where about FirstPollTarget of first
+// looks find the verdict, for CAs of very different speeds, and near the
+// latency's quantile of that rank.
+func TestFirstPollConvergesToTargetHitRate(t *testing.T) {
+	tests := []struct {
+		name    string
+		latency func(r *rand.Rand) time.Duration
+	}{
+		// Let's Encrypt-like: a median of a second, from 0.3 s to 4 s.
+		{"lognormal around 1s", func(r *rand.Rand) time.Duration {
+			return time.Duration(float64(time.Second) * math.Exp(0.5*r.NormFloat64()))
+		}},
+		// A busy local CA.
+		{"uniform 2-20ms", func(r *rand.Rand) time.Duration {
+			return 2*time.Millisecond + time.Duration(r.Int64N(int64(18*time.Millisecond)))
+		}},
+		// A DNS-01 validation that waits for propagation.
+		{"bimodal 0.2s or 2s", func(r *rand.Rand) time.Duration {
+			if r.IntN(4) == 0 {
+				return 2 * time.Second
+			}
+			return 200 * time.Millisecond
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, 2))
+			f := newFirstPoll()
+			rate := simulate(f, 20000, func() time.Duration { return tt.latency(r) })
+			assert.InDelta(t, FirstPollTarget, rate, 0.03, "share of first looks that found the verdict")
+
+			// The pause it ends at is about the latency's 75th percentile
+			// (above it for a while after each miss).
+			sample := make([]time.Duration, 10000)
+			for i := range sample {
+				sample[i] = tt.latency(r)
+			}
+			sort.Slice(sample, func(i, j int) bool { return sample[i] < sample[j] })
+			lo, hi := sample[len(sample)*50/100], sample[len(sample)*95/100]
+			var sum float64
+			for range 1000 {
+				f.Observe(tt.latency(r) <= f.Pause())
+				sum += math.Log(float64(f.Pause()))
+			}
+			mean := time.Duration(math.Exp(sum / 1000))
+			assert.True(t, mean >= lo && mean <= hi*3/2, "mean pause %v outside the latency's 50th percentile to 1.5 times its 95th [%v, %v]", mean, lo, hi*3/2)
+		})
+	}
+}
+
+// A CA that answers in microseconds drives the pause down to MinFirstPoll
+// and no further; one that never answers in time up to MaxFirstPoll.
+func TestFirstPollClamps(t *testing.T) {
+	f := newFirstPoll()
+	require.Equal(t, DefaultFirstPoll, f.Pause(), "starts at today's fixed pause")
+	for range 100 {
+		f.Observe(true)
+	}
+	assert.Equal(t, MinFirstPoll, f.Pause())
+	for range 100 {
+		f.Observe(false)
+	}
+	assert.Equal(t, MaxFirstPoll, f.Pause())
+	f.Observe(true)
+	assert.Less(t, f.Pause(), MaxFirstPoll)
+}
+
+// The steps: a miss doubles the pause, a hit shrinks it by 2^(-1/3), so
+// three hits undo one miss (the 75% equilibrium).
+func TestFirstPollSteps(t *testing.T) {
+	f := newFirstPoll()
+	f.Observe(false)
+	assert.Equal(t, 2*DefaultFirstPoll, f.Pause())
+	for range 3 {
+		f.Observe(true)
+	}
+	assert.InDelta(t, float64(DefaultFirstPoll), float64(f.Pause()), float64(time.Microsecond))
+}
+
+// The CA's Retry-After wins over a learned pause, long or short.
+func TestRetryAfterWinsOverLearnedPause(t *testing.T) {
+	f := newFirstPoll()
+	for range 20 {
+		f.Observe(false)
+	}
+	require.Equal(t, MaxFirstPoll, f.Pause())
+	p := Poll{First: f.Pause(), Max: DefaultMaxPoll}
+	assert.Equal(t, 2*time.Millisecond, p.PauseSince(0, 2*time.Millisecond))
+	assert.Equal(t, 2*time.Millisecond, p.Pause(1, 2*time.Millisecond))
+	for range 100 {
+		f.Observe(true)
+	}
+	p = Poll{First: f.Pause(), Max: DefaultMaxPoll}
+	assert.Equal(t, 3*time.Second, p.PauseSince(0, 3*time.Second))
+	assert.Equal(t, MinFirstPoll, p.PauseSince(0, 0), "without one the learned pause")
+}
+
+// Only the first look after a pause of the learner's counts: the second
+// comes at least twice as late, a look without a pause (the CA's answer
+// had the verdict) is no sample, nor one after the CA's Retry-After.
+func TestIsFirstLook(t *testing.T) {
+	ms := time.Millisecond
+	f := newFirstPoll() // 5ms
+	assert.True(t, f.IsFirstLook(5*ms, 5*ms))
+	assert.True(t, f.IsFirstLook(9*ms, 5*ms), "a first look a little late")
+	assert.True(t, f.IsFirstLook(3*ms, 3*ms), "scheduled before the pause shrank")
+	assert.False(t, f.IsFirstLook(10*ms, 5*ms), "the second look")
+	assert.False(t, f.IsFirstLook(30*ms, 20*ms), "the second look of one scheduled after a pause grown since")
+	assert.False(t, f.IsFirstLook(0, 0), "at once after the accept")
+	assert.False(t, f.IsFirstLook(time.Second, time.Second), "after a Retry-After")
+}
+
+// Concurrent observers keep the pause within its bounds, and lose no
+// update to another (every step is a compare-and-swap).
+func TestFirstPollConcurrent(t *testing.T) {
+	f := newFirstPoll()
+	for range 20 {
+		f.Observe(false)
+	}
+	require.Equal(t, MaxFirstPoll, f.Pause())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 2 {
+				f.Observe(true)
+				p := f.Pause()
+				assert.True(t, p >= MinFirstPoll && p <= MaxFirstPoll)
+			}
+		}()
+	}
+	wg.Wait()
+	want := float64(MaxFirstPoll) * math.Pow(firstPollShrink, 16)
+	assert.InDelta(t, want, float64(f.Pause()), float64(time.Microsecond), "all 16 hits counted")
+}
+
+// One learner per CA and kind, the same one every time it is asked for,
+// and a bounded number of them.
+func TestFirstPollsPerCA(t *testing.T) {
+	var p FirstPolls
+	a := p.For("https://ca.example/dir", "http-01")
+	assert.Same(t, a, p.For("https://ca.example/dir", "http-01"))
+	assert.NotSame(t, a, p.For("https://ca.example/dir", "dns-01"), "per challenge type")
+	assert.NotSame(t, a, p.For("https://other.example/dir", "http-01"), "per CA")
+	for i := range 3 * maxFirstPolls {
+		p.For(fmt.Sprintf("https://ca%d.example/dir", i), "order")
+	}
+	assert.Len(t, p.m, maxFirstPolls)
+}
+
+// Asking for the learner, reading it and telling it a look's outcome
+// allocate nothing: they run on every poll.
+func TestFirstPollAllocatesNothing(t *testing.T) {
+	var p FirstPolls
+	dir, kind := "https://ca.example/dir", "http-01"
+	p.For(dir, kind)
+	allocs := testing.AllocsPerRun(100, func() {
+		f := p.For(dir, kind)
+		_ = f.IsFirstLook(f.Pause(), f.Pause())
+		f.Observe(true)
+	})
+	assert.Zero(t, allocs)
+}
