@@ -37,7 +37,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, err := newEntry(ref, obj, k, nil)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -86,19 +86,25 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	}
 	old := s.ids.entry(id)
 	rev := s.rev + 1
-	f := old.storeFields()
-	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
+	// The stored UID and CreationTime go into obj: the caller's own where
+	// equal, the common case, else copies (never the entry's).
+	var v storedView
+	old.viewStoreFields(&v)
+	stored := meta.ObjectMeta{UID: v.ownUID(m.UID), ResourceVersion: v.resourceVersion,
+		Generation: v.generation, CreationTime: v.creationFor(m.CreationTime)}
 	if err := objects.PrepareUpdate(ref, m, &stored, rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(old.viewRef(), obj, k)
+	e, err := newEntry(old.viewRef(), obj, k, old)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.ids.replace(id, e)
-	s.index.update(id, e)
+	if !sameIndexed(old, e) {
+		s.index.update(id, e)
+	}
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -119,7 +125,9 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
 	old := s.ids.entry(id)
-	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
+	var v storedView
+	old.viewStoreFields(&v)
+	if err := objects.CheckDelete(ref, resourceVersion, v.resourceVersion); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	s.objects[ref.Kind].remove(ref)
