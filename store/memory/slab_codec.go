@@ -318,7 +318,7 @@ func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 }
 
 func encTime(w *slabWriter, v reflect.Value) {
-	t := *(*time.Time)(unsafe.Pointer(v.UnsafeAddr()))
+	t, _ := reflect.TypeAssert[time.Time](v) // v may be a map's value: not addressable
 	writeTime(w, t)
 }
 

@@ -70,7 +70,11 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// The version stored now lends its strings to the new one where
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
-	prev := s.objects[ref.Kind].get(ref)
+	prevID, found := s.objects[ref.Kind].lookup(ref)
+	var prev *entry
+	if found {
+		prev = s.ids.entry(prevID)
+	}
 	s.mu.RUnlock()
 	k, err := keepAhead(ref, obj, prev, s.repeats)
 	if err != nil {
@@ -80,7 +84,12 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.objects[ref.Kind].lookup(ref)
+	// The object is still at prevID when its entry is still prev (ids are
+	// never dropped, and prev, which this write holds, is no other's).
+	id, ok := prevID, found && s.ids.entry(prevID) == prev
+	if !ok {
+		id, ok = s.objects[ref.Kind].lookup(ref)
+	}
 	if !ok {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
