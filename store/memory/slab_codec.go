@@ -307,7 +307,7 @@ func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 			base := addrOf(v) // v is settable: never nil
 			for i := range fields {
 				f := &fields[i]
-				if f.leaf.kind != leafNone {
+				if f.leaf.kind != leafNone && base != nil {
 					f.leaf.dec(r, unsafe.Add(base, f.off))
 					continue
 				}
