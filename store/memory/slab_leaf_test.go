@@ -1,11 +1,16 @@
 package memory
 
 import (
+	"context"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 )
 
 type leafKindName string
@@ -109,4 +114,80 @@ func TestLeaves_DirectNormalises(t *testing.T) {
 	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	v.T = far
 	require.False(t, de(&slabWriter{}, reflect.ValueOf(&v).Elem()), "a year JSON cannot carry")
+}
+
+const kindLeaves meta.Kind = "Leaves"
+
+// leafObject holds leaves where a codec meets them addressable (a field,
+// a slice's element, a pointer's target) and where it does not (a map's
+// value).
+type leafObject struct {
+	Kind     meta.Kind         `json:"kind"`
+	Metadata meta.ObjectMeta   `json:"metadata"`
+	L        leaves            `json:"l"`
+	S        []leaves          `json:"s"`
+	P        *leaves           `json:"p"`
+	M        map[string]leaves `json:"m"`
+}
+
+func (o *leafObject) GetKind() meta.Kind        { return o.Kind }
+func (o *leafObject) GetMeta() *meta.ObjectMeta { return &o.Metadata }
+
+// leafView reads part of a leafObject, as another type.
+type leafView struct {
+	Metadata meta.ObjectMeta `json:"metadata"`
+	L        struct {
+		S  string     `json:"S"`
+		PT *time.Time `json:"PT"`
+	} `json:"l"`
+}
+
+func (o *leafView) GetKind() meta.Kind        { return kindLeaves }
+func (o *leafView) GetMeta() *meta.ObjectMeta { return &o.Metadata }
+
+// Every read path of an object whose leaves are read and written at their
+// offsets gives what its JSON round trip gives: Get into its own type and
+// into another, List, Watch; under -race, checkptr checks the pointer
+// arithmetic on each.
+func TestLeaves_EveryReadPath(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := New()
+	events, err := s.Watch(ctx, 0)
+	require.NoError(t, err)
+	l := sampleLeaves()
+	obj := &leafObject{Kind: kindLeaves, Metadata: meta.ObjectMeta{Namespace: "ns", Name: "o"},
+		L: l, S: []leaves{l, {}}, P: &l, M: map[string]leaves{"k": l, "zero": {}}}
+	require.NotNil(t, objectCodecOf(reflect.TypeFor[leafObject]()), "kept in a slab")
+	require.NoError(t, s.Create(ctx, obj))
+	obj.L.S, obj.M["k"] = "updated", leaves{S: "in a map", PT: l.PT}
+	require.NoError(t, s.Update(ctx, obj))
+
+	data, err := json.Marshal(obj)
+	require.NoError(t, err)
+	want := &leafObject{}
+	require.NoError(t, json.Unmarshal(data, want))
+
+	got := &leafObject{}
+	require.NoError(t, s.Get(ctx, meta.RefOf(obj), got))
+	require.Equal(t, want, got, "Get into its own type")
+
+	view := &leafView{}
+	require.NoError(t, s.Get(ctx, meta.RefOf(obj), view))
+	require.Equal(t, "updated", view.L.S, "Get into another type")
+	require.Equal(t, *l.PT, *view.L.PT)
+
+	listed, err := s.List(ctx, store.ListOptions{Kind: kindLeaves})
+	require.NoError(t, err)
+	require.Len(t, listed.Items, 1)
+	fromList := &leafObject{}
+	require.NoError(t, json.Unmarshal(listed.Items[0].Data, fromList))
+	require.Equal(t, want, fromList, "List")
+
+	for _, typ := range []store.EventType{store.Added, store.Modified} {
+		ev := <-events
+		require.NoError(t, ev.Err)
+		require.Equal(t, typ, ev.Type)
+		require.Equal(t, meta.RefOf(obj), ev.Ref, "Watch")
+	}
 }
