@@ -181,6 +181,67 @@ func (e *entry) storeFields() storeFields {
 
 func (e *entry) resourceVersion() string { return e.storeFields().resourceVersion }
 
+// storedView is the fields the store sets as an entry holds them, for a
+// write to check and carry over under the lock without allocating: a UID
+// kept as a UUID is its 16 bytes, other strings point into the entry.
+type storedView struct {
+	uuid            [16]byte
+	isUUID          bool
+	uid             string // when not isUUID
+	resourceVersion string
+	generation      int64
+	creation        time.Time
+	hasCreation     bool
+}
+
+// viewStoreFields fills v with the entry's store fields.
+func (e *entry) viewStoreFields(v *storedView) {
+	if e.codec() != nil {
+		r, _ := e.slab().reader(e.viewRef(), false)
+		readStoreFieldsView(&r, v)
+		return
+	}
+	m := e.decoded().obj.GetMeta()
+	v.uid, v.resourceVersion, v.generation = m.UID, m.ResourceVersion, m.Generation
+	if m.CreationTime != nil {
+		v.creation, v.hasCreation = *m.CreationTime, true
+	}
+}
+
+// ownUID returns the stored UID as a string the caller may keep: have,
+// the caller's, when equal (an object read from the store carries it),
+// else a copy.
+func (v *storedView) ownUID(have string) string {
+	if !v.isUUID {
+		if have == v.uid {
+			return have
+		}
+		return strings.Clone(v.uid)
+	}
+	if len(have) == 36 && isUUID(have) {
+		var b [16]byte
+		if [16]byte(appendUUID(b[:0], have)) == v.uuid {
+			return have
+		}
+	}
+	out := make([]byte, 36)
+	objects.PutUUID(out, v.uuid[:])
+	return unsafe.String(unsafe.SliceData(out), 36)
+}
+
+// creationFor returns the stored creation time, as have when equal
+// (objects.PrepareUpdate copies it either way), else a copy; nil for none.
+func (v *storedView) creationFor(have *time.Time) *time.Time {
+	if !v.hasCreation {
+		return nil
+	}
+	if have != nil && *have == v.creation {
+		return have
+	}
+	c := v.creation
+	return &c
+}
+
 // eachOwner calls yield with each of the object's owners, whose strings
 // point into the entry: a caller keeping one clones it.
 func (e *entry) eachOwner(yield func(meta.Ref)) {
@@ -340,15 +401,21 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 // newEntry makes the entry of obj named ref (whose strings it copies: a
 // caller's ref may point into what a Get returned, all of whose strings
 // share one allocation), whose metadata the store has just set,
-// from k, what keepAhead made of it. The store sets exactly the fields objects.Save
+// from k, what keepAhead made of it; like, if not nil, is the entry
+// it replaces (of the same kind and namespace). The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
 // would carry them: strings, a number and a UTC time). Without a decoded
 // object, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, k kept) (*entry, error) {
+func newEntry(ref meta.Ref, obj meta.Object, k kept, like *entry) (*entry, error) {
 	m := obj.GetMeta()
 	if k.codec != nil {
 		// The slab copies the store's fields: it may read them from obj.
 		named, strs := sealSlab(ref.Name, k.ahead, storeFieldsOf(m))
+		if like != nil && like.codec() == k.codec {
+			// The replaced version's scope is this one's: no lookup in
+			// the process's unique map.
+			return &entry{scope: like.scope, named: named, p: unsafe.Pointer(strs)}, nil
+		}
 		e := slabEntry(ref, k.codec, named, strs)
 		return &e, nil
 	}

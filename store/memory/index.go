@@ -246,3 +246,48 @@ func (ix *objectIndex) narrowest(kind meta.Kind, selector map[string]string) (f 
 
 // owned returns the objects filed under owner, of every kind.
 func (ix *objectIndex) owned(owner meta.Ref) filed { return filed{ix, ix.ownerKey(owner)} }
+
+// sameIndexed reports whether slabs a and b, versions of one object,
+// carry the same labels (in key order, as slabs keep them) and the same
+// owners in the same order, so an update from a to b leaves the index as
+// it is: comparing their strings costs less than hashing them into keys
+// (status updates, most writes, change neither). False when it cannot
+// tell cheaply (an entry kept decoded, owners reordered): the caller then
+// refiles by keys.
+func sameIndexed(a, b *entry) bool {
+	if a.codec() == nil || b.codec() == nil {
+		return false
+	}
+	ra, _ := a.slab().reader(a.viewRef(), false)
+	rb, _ := b.slab().reader(b.viewRef(), false)
+	skipToLabels(&ra)
+	skipToLabels(&rb)
+	n := mapLen(ra.uvarint())
+	if mapLen(rb.uvarint()) != n {
+		return false
+	}
+	for range 2 * n {
+		if ra.string() != rb.string() {
+			return false
+		}
+	}
+	for range 2 * mapLen(ra.uvarint()) {
+		ra.skipString()
+	}
+	for range 2 * mapLen(rb.uvarint()) {
+		rb.skipString()
+	}
+	n = mapLen(ra.uvarint())
+	if mapLen(rb.uvarint()) != n {
+		return false
+	}
+	for range 3 * n {
+		if ra.string() != rb.string() {
+			return false
+		}
+	}
+	return true
+}
+
+// mapLen is the length a map's or slice's header h gives (nil: 0).
+func mapLen(h uint64) uint64 { return max(h, 1) - 1 }

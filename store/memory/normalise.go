@@ -248,9 +248,12 @@ func normTime(dst, src, _ reflect.Value) bool {
 // jsonTime returns t as it decodes from its JSON encoding, or false when
 // that encoding fails or does not decode.
 func jsonTime(t time.Time) (time.Time, bool) {
-	if _, offset := t.Zone(); offset == 0 {
+	// A UTC time (what certflow writes) needs no lookup of its zone.
+	if t.Location() == time.UTC || zoneOffset(t) == 0 {
 		// RFC 3339 with "Z": the instant to the nanosecond, in UTC.
-		if y := t.Year(); y < 0 || y > 9999 {
+		// Years 0 to 9999 are the seconds from jsonMinUnix to jsonMaxUnix
+		// (at offset 0 the year is UTC's, without working out the date).
+		if u := t.Unix(); u < jsonMinUnix || u > jsonMaxUnix {
 			return time.Time{}, false
 		}
 		return t.Round(0).UTC(), true
@@ -266,6 +269,17 @@ func jsonTime(t time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return u, true
+}
+
+// The first and last second of the years RFC 3339 (and so JSON) carries.
+const (
+	jsonMinUnix = -62167219200 // 0000-01-01T00:00:00Z
+	jsonMaxUnix = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+func zoneOffset(t time.Time) int {
+	_, offset := t.Zone()
+	return offset
 }
 
 // normRawMessage: JSON compacts what a RawMessage holds (escaping HTML)

@@ -263,6 +263,8 @@ func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 	type field struct {
 		index int
 		c     *valueCodec
+		off   uintptr
+		leaf  leaf // slab_leaf.go; kind leafNone: through c
 	}
 	jfs, ok := jsonFieldsOf(t)
 	if !ok {
@@ -283,16 +285,32 @@ func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 		if c == nil {
 			return nil
 		}
-		fields = append(fields, field{i, c})
+		fd := field{index: i, c: c, off: f.Offset}
+		if len(skip) <= 1 || i != skip[0] {
+			fd.leaf = leafOf(f.Type)
+		}
+		fields = append(fields, fd)
 	}
 	return &valueCodec{
 		func(w *slabWriter, v reflect.Value) {
-			for _, f := range fields {
+			base := addrOf(v)
+			for i := range fields {
+				f := &fields[i]
+				if f.leaf.kind != leafNone && base != nil {
+					f.leaf.enc(w, unsafe.Add(base, f.off), false)
+					continue
+				}
 				f.c.enc(w, v.Field(f.index))
 			}
 		},
 		func(r *slabReader, v reflect.Value) {
-			for _, f := range fields {
+			base := addrOf(v) // v is settable: never nil
+			for i := range fields {
+				f := &fields[i]
+				if f.leaf.kind != leafNone && base != nil {
+					f.leaf.dec(r, unsafe.Add(base, f.off))
+					continue
+				}
 				f.c.dec(r, v.Field(f.index))
 			}
 		},
@@ -300,7 +318,7 @@ func (b *slabCodecs) structOf(t reflect.Type, skip []int) *valueCodec {
 }
 
 func encTime(w *slabWriter, v reflect.Value) {
-	t := *(*time.Time)(unsafe.Pointer(v.UnsafeAddr()))
+	t, _ := reflect.TypeAssert[time.Time](v) // v may be a map's value: not addressable
 	writeTime(w, t)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 	"unique"
+	"unsafe"
 
 	"github.com/certflow/certflow/meta"
 )
@@ -245,6 +246,8 @@ func writeStringMapDirect(w *slabWriter, m map[string]string) bool {
 // type's zero value where JSON leaves it out and it comes back zero.
 type directField struct {
 	index     int
+	off       uintptr
+	leaf      leaf // slab_leaf.go; kind leafNone: through enc
 	enc       directEncoder
 	zero      reflect.Value // the field type's zero value, addressable (codecs of times need it)
 	zeroEnc   func(*slabWriter, reflect.Value)
@@ -282,18 +285,28 @@ func (b *directCodecs) structOf(t reflect.Type, skip []int) directEncoder {
 		if c == nil {
 			return nil
 		}
-		df := directField{index: i, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc,
+		df := directField{index: i, off: f.Offset, zero: reflect.New(f.Type).Elem(), zeroEnc: c.enc,
 			dropped: f.dropped, omitEmpty: f.omitEmpty, omitZero: f.omitZero}
 		if !f.dropped {
 			if df.enc = b.build(f.Type); df.enc == nil {
 				return nil
 			}
+			if f.omitZero == nil && !df.omitEmpty {
+				df.leaf = leafOf(f.Type)
+			}
 		}
 		fields = append(fields, df)
 	}
 	return func(w *slabWriter, v reflect.Value) bool {
+		base := addrOf(v)
 		for i := range fields {
 			f := &fields[i]
+			if f.leaf.kind != leafNone && base != nil {
+				if !f.leaf.enc(w, unsafe.Add(base, f.off), true) {
+					return false
+				}
+				continue
+			}
 			s := v.Field(f.index)
 			if f.dropped || f.omitEmpty && s.Len() == 0 || f.omitZero != nil && f.omitZero(s) {
 				f.zeroEnc(w, f.zero)

@@ -56,13 +56,16 @@ const (
 	knownBase         = 2 + len(knownStrings)
 )
 
-// knownIndexes are knownStrings' indexes by content.
-var knownIndexes = func() map[string]uint64 {
-	m := make(map[string]uint64, len(knownStrings))
+// knownByLen lists knownStrings' indexes by length: a lookup compares s
+// with the few known strings of its length (most differ in their first
+// bytes), which costs less than hashing it for a map, at every string a
+// slab writes.
+var knownByLen = func() (by [64][]uint8) {
+	const _ = uint8(len(knownStrings) - 1) // indexes fit a byte
 	for i, s := range knownStrings {
-		m[s] = uint64(2 + i)
+		by[len(s)] = append(by[len(s)], uint8(i))
 	}
-	return m
+	return by
 }()
 
 // knownLens has bit n set when a known string is n bytes long: most
@@ -84,8 +87,12 @@ func knownIndex(s string) (uint64, bool) {
 	if len(s) >= 64 || knownLens&(1<<len(s)) == 0 {
 		return 0, false
 	}
-	i, ok := knownIndexes[s]
-	return i, ok
+	for _, i := range knownByLen[len(s)] {
+		if knownStrings[i] == s {
+			return 2 + uint64(i), true
+		}
+	}
+	return 0, false
 }
 
 // backrefWindow is how many earlier inline strings a writer compares a

@@ -194,6 +194,22 @@ func readStoreFields(r *slabReader) storeFields {
 	return f
 }
 
+// readStoreFieldsView is readStoreFields into v, without allocating.
+func readStoreFieldsView(r *slabReader, v *storedView) {
+	start := r.off
+	if h := r.uvarint(); h&3 == tagUUID {
+		v.uuid, v.isUUID = [16]byte(r.raw(16)), true
+	} else {
+		r.off = start
+		v.uid = r.string()
+	}
+	v.resourceVersion = r.string()
+	v.generation = r.varint()
+	if r.byte1() != 0 {
+		v.creation, v.hasCreation = readTime(r), true
+	}
+}
+
 // readMeta reads the whole metadata into m; r is after the block count.
 func readMeta(r *slabReader, ref meta.Ref, m *meta.ObjectMeta) {
 	f := readStoreFields(r)
@@ -243,16 +259,7 @@ func readTimePointer(r *slabReader) *time.Time {
 // indexes, on every write); r is after the block count. The strings point
 // into the slab.
 func walkMeta(r *slabReader, labels func(k, v string), owners func(meta.Ref)) {
-	r.skipString()
-	r.skipString()
-	r.varint()
-	if r.byte1() == 1 {
-		r.skipTime()
-	}
-	if r.byte1() == 0 {
-		r.skipString()
-		r.skipString()
-	}
+	skipToLabels(r)
 	if h := r.uvarint(); h > 0 {
 		for range h - 1 {
 			k := r.string()
@@ -274,6 +281,21 @@ func walkMeta(r *slabReader, labels func(k, v string), owners func(meta.Ref)) {
 			ns := r.string()
 			owners(meta.Ref{Kind: meta.Kind(kind), Namespace: ns, Name: r.string()})
 		}
+	}
+}
+
+// skipToLabels reads past the metadata before the labels; r is after the
+// block count.
+func skipToLabels(r *slabReader) {
+	r.skipString()
+	r.skipString()
+	r.varint()
+	if r.byte1() == 1 {
+		r.skipTime()
+	}
+	if r.byte1() == 0 {
+		r.skipString()
+		r.skipString()
 	}
 }
 

@@ -35,18 +35,19 @@ const maxPEMBlocks = 64
 // pemSpan is one block of a PEM text: its type, and its base64 body
 // (newlines included) and DER length.
 type pemSpan struct {
-	typ  string
-	body []byte
-	der  int
+	typ string
+	der int // its DER's end in the writer's scratch (the previous block's end is its start)
 }
 
 // pem writes b as PEM blocks and reports true, or writes nothing and
 // reports false when b is not a PEM text encoding/pem would write. It
 // checks each block by writing it out again, so what it accepts reads back
-// exactly; its DER goes through w.scratch (no allocation per block).
+// exactly; the blocks' DER is decoded once, one after the other into
+// w.scratch (no allocation per block).
 func (w *slabWriter) pem(b []byte) bool {
 	var spans [maxPEMBlocks]pemSpan
 	n := 0
+	w.scratch = w.scratch[:0]
 	for rest := b; len(rest) > 0; n++ {
 		if n == maxPEMBlocks || !bytes.HasPrefix(rest, []byte(pemBegin)) {
 			return false
@@ -65,6 +66,7 @@ func (w *slabWriter) pem(b []byte) bool {
 		if !ok {
 			return false
 		}
+		w.scratch = w.scratch[:len(w.scratch)+len(der)]
 		l := pemLen(unsafe.String(unsafe.SliceData(typ), len(typ)), len(der))
 		if l > len(rest) {
 			return false
@@ -73,7 +75,7 @@ func (w *slabWriter) pem(b []byte) bool {
 		if !bytes.Equal(putPEM(w.check, unsafe.String(unsafe.SliceData(typ), len(typ)), der), rest[:l]) {
 			return false
 		}
-		spans[n] = pemSpan{typ: unsafe.String(unsafe.SliceData(typ), len(typ)), body: body, der: len(der)}
+		spans[n] = pemSpan{typ: unsafe.String(unsafe.SliceData(typ), len(typ)), der: len(w.scratch)}
 		rest = rest[l:]
 	}
 	if n == 0 {
@@ -81,25 +83,29 @@ func (w *slabWriter) pem(b []byte) bool {
 	}
 	w.uvarint((uint64(n)<<2 | tagPEM) + 1)
 	w.uvarint(uint64(len(b)))
+	start := 0
 	for _, p := range spans[:n] {
 		w.plain(p.typ, sharedKeyLen)
 		share := math.MaxInt // a key or a CSR is its object's alone
 		if strings.HasSuffix(p.typ, "CERTIFICATE") {
 			share = 1 // certificates are what other objects repeat
 		}
-		der, _ := w.decodeBase64(p.body)
+		der := w.scratch[start:p.der]
+		start = p.der
 		w.plain(unsafe.String(unsafe.SliceData(der), len(der)), share)
 	}
 	return true
 }
 
-// decodeBase64 decodes a PEM body into w.scratch (valid until the next
-// call); base64 skips the newlines, and the caller's check rejects any
-// other form than encoding/pem's.
+// decodeBase64 decodes a PEM body into w.scratch after its length, and
+// returns the DER there (the caller extends w.scratch over what it keeps);
+// base64 skips the newlines, and the caller's check rejects any other form
+// than encoding/pem's.
 func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
-	w.scratch = slices.Grow(w.scratch[:0], base64.StdEncoding.DecodedLen(len(body)))
-	n, err := base64.StdEncoding.Decode(w.scratch[:cap(w.scratch)], body)
-	return w.scratch[:n], err == nil
+	at := len(w.scratch)
+	w.scratch = slices.Grow(w.scratch, base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(w.scratch[at:cap(w.scratch)], body)
+	return w.scratch[at : at+n], err == nil
 }
 
 // plain writes s inline or shared, never as a UUID, or as its index when

@@ -37,7 +37,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, k)
+	e, err := newEntry(ref, obj, k, nil)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
@@ -70,7 +70,11 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 	// The version stored now lends its strings to the new one where
 	// equal (entries are immutable: it may be replaced meanwhile).
 	s.mu.RLock()
-	prev := s.objects[ref.Kind].get(ref)
+	prevID, found := s.objects[ref.Kind].lookup(ref)
+	var prev *entry
+	if found {
+		prev = s.ids.entry(prevID)
+	}
 	s.mu.RUnlock()
 	k, err := keepAhead(ref, obj, prev, s.repeats)
 	if err != nil {
@@ -80,25 +84,36 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.objects[ref.Kind].lookup(ref)
+	// The object is still at prevID when its entry is still prev (ids are
+	// never dropped, and prev, which this write holds, is no other's).
+	id, ok := prevID, found && s.ids.entry(prevID) == prev
+	if !ok {
+		id, ok = s.objects[ref.Kind].lookup(ref)
+	}
 	if !ok {
 		return fmt.Errorf("memory: update %s: %w", ref, store.ErrNotFound)
 	}
 	old := s.ids.entry(id)
 	rev := s.rev + 1
-	f := old.storeFields()
-	stored := meta.ObjectMeta{UID: f.uid, ResourceVersion: f.resourceVersion, Generation: f.generation, CreationTime: f.creation}
+	// The stored UID and CreationTime go into obj: the caller's own where
+	// equal, the common case, else copies (never the entry's).
+	var v storedView
+	old.viewStoreFields(&v)
+	stored := meta.ObjectMeta{UID: v.ownUID(m.UID), ResourceVersion: v.resourceVersion,
+		Generation: v.generation, CreationTime: v.creationFor(m.CreationTime)}
 	if err := objects.PrepareUpdate(ref, m, &stored, rev); err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(old.viewRef(), obj, k)
+	e, err := newEntry(old.viewRef(), obj, k, old)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	s.ids.replace(id, e)
-	s.index.update(id, e)
+	if !sameIndexed(old, e) {
+		s.index.update(id, e)
+	}
 	s.commitLocked(store.Modified, e, rev)
 	return nil
 }
@@ -119,7 +134,9 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
 	old := s.ids.entry(id)
-	if err := objects.CheckDelete(ref, resourceVersion, old.resourceVersion()); err != nil {
+	var v storedView
+	old.viewStoreFields(&v)
+	if err := objects.CheckDelete(ref, resourceVersion, v.resourceVersion); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
 	s.objects[ref.Kind].remove(ref)
