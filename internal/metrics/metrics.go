@@ -48,6 +48,7 @@ type Metrics struct {
 	selfChecks   *prometheus.HistogramVec
 	dnsQueries   *prometheus.CounterVec
 	storeOps     *prometheus.HistogramVec
+	storeObs     storeObservers
 	onDemand     *prometheus.CounterVec
 	invalidKeys  prometheus.Counter
 }
