@@ -338,7 +338,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		}
 	}
 	m.wiring.observeServing(ctx, ev)
-	m.wiring.miss.gate.observe(ev, m.owners.of)
+	m.wiring.miss.gate.observe(ev, &m.owners)
 	m.changes.notify(ev.Ref)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone

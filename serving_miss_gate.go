@@ -76,9 +76,9 @@ func newMissGate(clk clock.Clock, selfCheckTimeout time.Duration) *missGate {
 		active: map[uint64]int64{}, seed: maphash.MakeSeed()}
 }
 
-// observe learns from one watched change. ownersOf returns an object's
-// owners as the Manager's owner index holds them.
-func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.Ref) {
+// observe learns from one watched change; owners is the Manager's owner
+// index.
+func (g *missGate) observe(ev store.WatchEvent, owners *ownerIndex) {
 	switch ev.Ref.Kind {
 	case meta.KindCertificate:
 		g.mu.Lock()
@@ -97,7 +97,7 @@ func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.R
 		}
 		// Challenge → Order → CertificateRequest → Certificate.
 		var buf [2]meta.Ref // one Certificate, as a rule: no allocation
-		certs := certificatesOf(buf[:0], ev.Meta.OwnerRefs, ownersOf, 3)
+		certs := owners.appendCertificates(buf[:0], ev.Meta.OwnerRefs, 3)
 		if len(certs) == 0 {
 			return
 		}
@@ -108,20 +108,6 @@ func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.R
 			g.activateLocked(c, now)
 		}
 	}
-}
-
-// certificatesOf appends to certs the Certificates found following owners
-// up to depth steps.
-func certificatesOf(certs, owners []meta.Ref, ownersOf func(meta.Ref) []meta.Ref, depth int) []meta.Ref {
-	for _, o := range owners {
-		switch {
-		case o.Kind == meta.KindCertificate:
-			certs = append(certs, o)
-		case depth > 1:
-			certs = certificatesOf(certs, ownersOf(o), ownersOf, depth-1)
-		}
-	}
-	return certs
 }
 
 // reset learns every Certificate listed, and takes each as possibly
