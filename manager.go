@@ -103,7 +103,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m.wiring = w
-	writes.updating = m.updating
+	writes.updating, writes.ended = m.updating, m.writeEnded
 	writes.created = m.queueWritten
 	// WaitReady (and every waiter) re-reads the Store when woken: told at
 	// the write, it need not wait for the watch to deliver it.
