@@ -48,8 +48,8 @@ func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // acmeObservers keeps the summary of each label tuple once used:
-// SummaryVec.WithLabelValues validated and hashed the five labels, and
-// allocated their slice, on each of the ~7 requests per certificate.
+// SummaryVec.WithLabelValues validated and hashed the five labels and took
+// the vector's lock on each of the ~7 requests per certificate.
 type acmeObservers struct {
 	mu sync.RWMutex
 	m  map[acmeKey]prometheus.Observer
