@@ -103,7 +103,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m.wiring = w
-	writes.updating = m.updating
+	writes.updating, writes.ended = m.updating, m.writeEnded
 	writes.created = m.queueWritten
 	// WaitReady (and every waiter) re-reads the Store when woken: told at
 	// the write, it need not wait for the watch to deliver it.
@@ -338,7 +338,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		}
 	}
 	m.wiring.observeServing(ctx, ev)
-	m.wiring.miss.gate.observe(ev, m.owners.of)
+	m.wiring.miss.gate.observe(ev, &m.owners)
 	m.changes.notify(ev.Ref)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone

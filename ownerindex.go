@@ -118,6 +118,39 @@ func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
 	return owners
 }
 
+// appendCertificates appends to dst the Certificates among owners and, up
+// to depth steps, among their owners as the index holds them: what
+// following of from owners finds, under one lock, building a reference
+// for the Certificates only (the watch asks it for every change of an
+// issuance's request, order and challenges: missGate.observe).
+func (x *ownerIndex) appendCertificates(dst, owners []meta.Ref, depth int) []meta.Ref {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, o := range owners {
+		switch {
+		case o.Kind == meta.KindCertificate:
+			dst = append(dst, o)
+		case depth > 1:
+			if id, ok := x.ids.lookup(o); ok {
+				dst = x.appendCertificatesLocked(dst, id, depth-1)
+			}
+		}
+	}
+	return dst
+}
+
+func (x *ownerIndex) appendCertificatesLocked(dst []meta.Ref, id int32, depth int) []meta.Ref {
+	for o := range x.ownerIDsLocked(id) {
+		switch {
+		case x.ids.kindOf(o) == meta.KindCertificate:
+			dst = append(dst, x.ids.ref(o))
+		case depth > 1:
+			dst = x.appendCertificatesLocked(dst, o, depth-1)
+		}
+	}
+	return dst
+}
+
 // ownerIDsLocked yields the ids of id's owners, in order.
 func (x *ownerIndex) ownerIDsLocked(id int32) iter.Seq[int32] {
 	return func(yield func(int32) bool) {

@@ -108,23 +108,36 @@ func (w *writtenViews) reset() {
 	w.m = nil
 }
 
+// viewWrite is an update or creation whose owner view updating kept:
+// ended is given it back. The zero value is a write without a view kept.
+type viewWrite struct {
+	ref  meta.Ref
+	h    *writtenView
+	view any
+}
+
 // updating keeps the owner view of obj, about to be updated or created by
-// a reconcile, when its kind has an OwnerView rule; the returned func is
+// a reconcile, when its kind has an OwnerView rule; writeEnded is then
 // told how the write ended, and wakes the owners at once when an update
 // shows them something new (wakeAtWrite; a creation never does, as the
 // watch has not shown them the object yet).
-func (m *Manager) updating(ctx context.Context, obj meta.Object) func(error) {
+func (m *Manager) updating(_ context.Context, obj meta.Object) viewWrite {
 	ref := meta.RefOf(obj)
 	rule, ok := m.wiring.ownerViews[ref.Kind]
 	if !ok || len(obj.GetMeta().OwnerRefs) == 0 {
-		return func(error) {}
+		return viewWrite{}
 	}
 	view := viewOf(rule, obj)
-	h := m.written.begin(ref, view)
-	return func(err error) {
-		m.written.end(ref, h, obj.GetMeta().ResourceVersion, err)
-		if err == nil {
-			m.wakeAtWrite(ctx, obj, view)
-		}
+	return viewWrite{ref: ref, h: m.written.begin(ref, view), view: view}
+}
+
+// writeEnded ends the write w that updating began.
+func (m *Manager) writeEnded(ctx context.Context, obj meta.Object, w viewWrite, err error) {
+	if w.h == nil {
+		return
+	}
+	m.written.end(w.ref, w.h, obj.GetMeta().ResourceVersion, err)
+	if err == nil {
+		m.wakeAtWrite(ctx, obj, w.view)
 	}
 }

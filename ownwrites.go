@@ -135,8 +135,10 @@ type ownWritesStore struct {
 	own  *ownWrites
 	wake func(meta.Ref)
 	// updating, if set, is told of every update and creation before it
-	// is made, and then how it ended (writtenViews).
-	updating func(context.Context, meta.Object) func(error)
+	// is made, and updated how it ended (writtenViews): a pair of calls
+	// rather than a func returned, which allocated a closure per write.
+	updating func(context.Context, meta.Object) viewWrite
+	ended    func(context.Context, meta.Object, viewWrite, error)
 	// created, if set, is told of every object created (queueWritten).
 	created func(meta.Object)
 	// updated, if set, is told of every object updated.
@@ -148,12 +150,14 @@ type ownWritesStore struct {
 func (s *ownWritesStore) Unwrap() store.Store { return s.Store }
 
 func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
-	ended := func(error) {}
+	var w viewWrite
 	if s.updating != nil {
-		ended = s.updating(ctx, obj)
+		w = s.updating(ctx, obj)
 	}
 	err := s.Store.Update(ctx, obj)
-	ended(err)
+	if s.ended != nil {
+		s.ended(ctx, obj, w, err)
+	}
 	if err == nil && s.updated != nil {
 		s.updated(meta.RefOf(obj))
 	}
@@ -163,12 +167,14 @@ func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
 // Create creates obj; a creation, like an update, keeps the owner view
 // of what it writes (updating), so the Added event needs no read either.
 func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
-	ended := func(error) {}
+	var w viewWrite
 	if s.updating != nil {
-		ended = s.updating(ctx, obj)
+		w = s.updating(ctx, obj)
 	}
 	err := s.create(ctx, obj)
-	ended(err)
+	if s.ended != nil {
+		s.ended(ctx, obj, w, err)
+	}
 	if err == nil && s.created != nil {
 		s.created(obj)
 	}

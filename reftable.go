@@ -68,6 +68,9 @@ func (t *refTable[T]) is(id int32, ref meta.Ref) bool {
 	return sc.kind == ref.Kind && sc.namespace == ref.Namespace && string(t.names.name(e.name)) == ref.Name
 }
 
+// kindOf returns the kind of the reference interned as id.
+func (t *refTable[T]) kindOf(id int32) meta.Kind { return t.scopes[t.entries[id].scope].kind }
+
 // namespaceOf returns the namespace of the reference interned as id.
 func (t *refTable[T]) namespaceOf(id int32) string { return t.scopes[t.entries[id].scope].namespace }
 

@@ -35,7 +35,7 @@ func BenchmarkManagerIndexes_ScanBytesPerCertificate(b *testing.B) {
 				Annotations: map[string]string{certificate.AnnotationValidationNames: cert.Name + ".example.com"}}})
 	}
 	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	noOwners := func(meta.Ref) []meta.Ref { return nil }
+	noOwners := &ownerIndex{}
 	for _, index := range []struct {
 		name string
 		fill func() any

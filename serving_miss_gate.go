@@ -76,9 +76,9 @@ func newMissGate(clk clock.Clock, selfCheckTimeout time.Duration) *missGate {
 		active: map[uint64]int64{}, seed: maphash.MakeSeed()}
 }
 
-// observe learns from one watched change. ownersOf returns an object's
-// owners as the Manager's owner index holds them.
-func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.Ref) {
+// observe learns from one watched change; owners is the Manager's owner
+// index.
+func (g *missGate) observe(ev store.WatchEvent, owners *ownerIndex) {
 	switch ev.Ref.Kind {
 	case meta.KindCertificate:
 		g.mu.Lock()
@@ -96,7 +96,8 @@ func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.R
 			return
 		}
 		// Challenge → Order → CertificateRequest → Certificate.
-		certs := certificatesOf(ev.Meta.OwnerRefs, ownersOf, 3)
+		var buf [2]meta.Ref // one Certificate, as a rule: no allocation
+		certs := owners.appendCertificates(buf[:0], ev.Meta.OwnerRefs, 3)
 		if len(certs) == 0 {
 			return
 		}
@@ -107,20 +108,6 @@ func (g *missGate) observe(ev store.WatchEvent, ownersOf func(meta.Ref) []meta.R
 			g.activateLocked(c, now)
 		}
 	}
-}
-
-// certificatesOf follows owners up to depth steps to the Certificates.
-func certificatesOf(owners []meta.Ref, ownersOf func(meta.Ref) []meta.Ref, depth int) []meta.Ref {
-	var certs []meta.Ref
-	for _, o := range owners {
-		switch {
-		case o.Kind == meta.KindCertificate:
-			certs = append(certs, o)
-		case depth > 1:
-			certs = append(certs, certificatesOf(ownersOf(o), ownersOf, depth-1)...)
-		}
-	}
-	return certs
 }
 
 // reset learns every Certificate listed, and takes each as possibly
@@ -211,13 +198,37 @@ func (g *missGate) activateLocked(cert meta.Ref, now time.Time) {
 		}
 		return
 	}
-	for _, name := range certificate.SplitValidationNames(string(g.certs.text(c.names))) {
-		g.active[g.activeKey(name)] = until.UnixNano()
-		if ip, err := netip.ParseAddr(name); err == nil {
+	// Every change of an issuance's objects comes here (some fifteen per
+	// certificate), so the names are walked in place: splitting them, and
+	// parsing each DNS name as an address only to fail, allocated.
+	names := g.certs.text(c.names)
+	for len(names) > 0 {
+		var name []byte
+		name, names, _ = bytes.Cut(names, []byte{','})
+		g.active[g.activeKeyBytes(name)] = until.UnixNano()
+		if !mayBeIP(name) {
+			continue
+		}
+		if ip, err := netip.ParseAddr(string(name)); err == nil {
 			// RFC 8738 §6: a TLS-ALPN-01 validator sends the reverse name.
 			g.active[g.activeKey(solver.ReverseName(ip.AsSlice()))] = until.UnixNano()
 		}
 	}
+}
+
+// mayBeIP reports whether name may be an IP address, as netip.ParseAddr
+// takes one: an IPv6 address holds a colon, an IPv4 one digits and dots
+// only. A DNS name (with a letter, a hyphen, and no colon) is not.
+func mayBeIP(name []byte) bool {
+	if bytes.IndexByte(name, ':') >= 0 {
+		return true
+	}
+	for _, b := range name {
+		if b != '.' && (b < '0' || b > '9') {
+			return false
+		}
+	}
+	return len(name) > 0
 }
 
 // sweepLocked forgets the names whose window has passed, into a new map:
@@ -257,6 +268,8 @@ func (g *missGate) mayBeReal(name string) bool {
 
 // activeKey is what active keys a name by (gateKey's form).
 func (g *missGate) activeKey(name string) uint64 { return maphash.String(g.seed, name) }
+
+func (g *missGate) activeKeyBytes(name []byte) uint64 { return maphash.Bytes(g.seed, name) }
 
 // gateKey is name as the gate indexes it: an IP address in its canonical
 // form, a DNS name folded without its trailing dot.

@@ -66,7 +66,7 @@ func TestServingMiss_ReadsOnlyWhileAnIssuanceIsUnderWay(t *testing.T) {
 
 	req := meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "default", Name: "web-1"}
 	r.m.wiring.miss.gate.observe(store.WatchEvent{Type: store.Modified, Ref: req,
-		Meta: meta.ObjectMeta{Namespace: "default", Name: "web-1", OwnerRefs: []meta.Ref{meta.RefOf(crt)}}}, r.m.owners.of)
+		Meta: meta.ObjectMeta{Namespace: "default", Name: "web-1", OwnerRefs: []meta.Ref{meta.RefOf(crt)}}}, &r.m.owners)
 	assert.Equal(t, http.StatusNotFound, r.get(randomToken(t), "web.example.test").Code)
 	assert.EqualValues(t, 2, r.st.challengeLists.Load(), "its request changed: read again")
 }
@@ -78,7 +78,7 @@ func TestMissGate(t *testing.T) {
 	order := meta.Ref{Kind: meta.KindOrder, Namespace: "ns", Name: "c-1-123"}
 	chall := meta.Ref{Kind: meta.KindChallenge, Namespace: "ns", Name: "c-1-123-0"}
 	owners := map[meta.Ref][]meta.Ref{req: {cert}, order: {req}, chall: {order}}
-	ownersOf := func(r meta.Ref) []meta.Ref { return owners[r] }
+	ownersOf := ownerIndexOf(owners)
 	crt := testrig.ACMECertificate("ns", "c", "le", "a.example.test", "*.w.example.test", "B.example.test")
 	crt.Spec.IPAddresses = []string{"192.0.2.1", "::ffff:192.0.2.2"}
 	crt.Default()

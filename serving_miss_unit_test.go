@@ -78,7 +78,7 @@ func (r *missRig) issuing(t *testing.T, name string, names ...string) *certifica
 	require.NoError(t, r.m.Apply(r.ctx, crt))
 	stored := &certificate.Certificate{}
 	require.NoError(t, r.st.Get(r.ctx, meta.RefOf(crt), stored))
-	r.m.wiring.miss.gate.observe(store.WatchEvent{Type: store.Added, Ref: meta.RefOf(stored), Meta: stored.ObjectMeta}, r.m.owners.of)
+	r.m.wiring.miss.gate.observe(store.WatchEvent{Type: store.Added, Ref: meta.RefOf(stored), Meta: stored.ObjectMeta}, &r.m.owners)
 	return stored
 }
 

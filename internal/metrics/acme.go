@@ -3,7 +3,10 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certflow/certflow/internal/acmeproto"
 )
@@ -39,7 +42,32 @@ func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	k := acmeKey{scheme: req.URL.Scheme, host: req.URL.Host, action: string(acmeproto.ActionOf(req.Context())),
 		method: req.Method, status: status}
-	t.m.acmeDuration.WithLabelValues(k.values()...).Observe(elapsed.Seconds())
+	t.m.acmeObservers.get(k, t.m.acmeDuration).Observe(elapsed.Seconds())
 	t.m.acmeRequests.counter(k).Add(1)
 	return res, err
+}
+
+// acmeObservers keeps the summary of each label tuple once used:
+// SummaryVec.WithLabelValues validated and hashed the five labels and took
+// the vector's lock on each of the ~7 requests per certificate.
+type acmeObservers struct {
+	mu sync.RWMutex
+	m  map[acmeKey]prometheus.Observer
+}
+
+func (o *acmeObservers) get(k acmeKey, vec *prometheus.SummaryVec) prometheus.Observer {
+	o.mu.RLock()
+	obs := o.m[k]
+	o.mu.RUnlock()
+	if obs != nil {
+		return obs
+	}
+	obs = vec.WithLabelValues(k.values()...)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[acmeKey]prometheus.Observer{}
+	}
+	o.m[k] = obs
+	return obs
 }

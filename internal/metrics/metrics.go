@@ -41,15 +41,18 @@ type Metrics struct {
 
 	acmeRequests *untypedCounters[acmeKey]
 	acmeDuration *prometheus.SummaryVec
-	syncCalls    *untypedCounters[string]
-	syncErrors   *untypedCounters[string]
-	syncDuration *prometheus.HistogramVec
-	solverOps    *prometheus.HistogramVec
-	selfChecks   *prometheus.HistogramVec
-	dnsQueries   *prometheus.CounterVec
-	storeOps     *prometheus.HistogramVec
-	onDemand     *prometheus.CounterVec
-	invalidKeys  prometheus.Counter
+	// acmeObservers are acmeDuration's, per tuple used.
+	acmeObservers acmeObservers
+	syncCalls     *untypedCounters[string]
+	syncErrors    *untypedCounters[string]
+	syncDuration  *prometheus.HistogramVec
+	solverOps     *prometheus.HistogramVec
+	selfChecks    *prometheus.HistogramVec
+	dnsQueries    *prometheus.CounterVec
+	storeOps      *prometheus.HistogramVec
+	storeObs      storeObservers
+	onDemand      *prometheus.CounterVec
+	invalidKeys   prometheus.Counter
 }
 
 var _ prometheus.Collector = (*Metrics)(nil)
