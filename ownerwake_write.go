@@ -33,10 +33,15 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	if view == nil && !m.ownerWake.seeFinal(ref, s) || view != nil && !m.ownerWake.see(ref, s, false, true) {
 		return
 	}
+	woke := false
 	for _, owner := range om.OwnerRefs {
 		if _, ok := m.reconcilers[owner.Kind]; ok {
 			m.queue.Add(owner)
+			woke = true
 		}
+	}
+	if woke {
+		m.queue.handOff()
 	}
 }
 
@@ -64,4 +69,5 @@ func (m *Manager) queueWritten(obj meta.Object) {
 		m.owners.set(ref, om.OwnerRefs, 0)
 	}
 	m.queue.AddWritten(ref, om.ResourceVersion)
+	m.queue.handOff()
 }

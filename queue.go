@@ -34,7 +34,9 @@ type workQueue struct {
 	// that visit's outcome (a failed one is retried after its backoff).
 	written map[meta.Ref]uint64
 	wake    chan struct{}
-	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
+	// parked counts the workers waiting in Get for a reference (handOff).
+	parked atomic.Int32
+	idleCh chan struct{} // closed when the queue becomes empty with nothing active
 	// peak is the most references queued at once since the maps were made:
 	// Go maps keep their size once grown, so the maps are made anew when a
 	// burst (100k Certificates applied at once) has drained.
@@ -205,12 +207,15 @@ func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
 			q.mu.Unlock()
 			return ref, true
 		}
+		q.parked.Add(1)
 		q.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			q.parked.Add(-1)
 			return meta.Ref{}, false
 		case <-q.wake:
 		}
+		q.parked.Add(-1)
 	}
 }
 
