@@ -61,3 +61,26 @@ func TestWorkQueue_HandOffWithoutParkedWorkerKeepsGoing(t *testing.T) {
 	assert.False(t, ran.Load(), "handOff yielded though no worker waited")
 	<-done
 }
+
+// AddNew and AddWritten say whether the reference was queued by the call:
+// only then is there a worker to hand off to.
+func TestWorkQueue_AddReportsWhetherItQueued(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := newWorkQueue()
+	assert.True(t, q.AddNew(ref("a")))
+	assert.False(t, q.AddNew(ref("a")), "queued already")
+	got, ok := q.Get(ctx)
+	require.True(t, ok)
+	require.Equal(t, ref("a"), got)
+	assert.False(t, q.AddNew(ref("a")), "in flight: queued again only when it ends")
+	assert.False(t, q.AddWritten(ref("a"), "7"), "in flight")
+	q.Decided(ref("a"), "7")
+	q.Done(ref("a"))
+	got, ok = q.Get(ctx)
+	require.True(t, ok, "the Add while in flight queued it again")
+	q.Done(got)
+	assert.False(t, q.AddWritten(ref("a"), "7"), "decided on already")
+	assert.True(t, q.AddWritten(ref("a"), "8"))
+	assert.True(t, q.AddWritten(ref("b"), "x"), "a version that is no number is queued")
+}
