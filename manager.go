@@ -107,7 +107,7 @@ func New(cfg Config) (*Manager, error) {
 	writes.created = m.queueWritten
 	// WaitReady (and every waiter) re-reads the Store when woken: told at
 	// the write, it need not wait for the watch to deliver it.
-	writes.updated = m.changes.notify
+	writes.updated = m.changes.notifyWritten
 	m.reconcilers = met.Reconcilers(w.reconcilers)
 	if c.ShareWork {
 		m.members = newMembers(c.ClusterResourceNamespace, m.deps.Owner, c.Clock.Now)

@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/certflow/certflow/meta"
@@ -35,7 +36,21 @@ func (n *notifier) subscribe(ref meta.Ref) (<-chan struct{}, func()) {
 	}
 }
 
-func (n *notifier) notify(ref meta.Ref) {
+func (n *notifier) notify(ref meta.Ref) { n.signal(ref) }
+
+// notifyWritten is notify for a write a reconcile has just made, from its
+// goroutine: a waiter it wakes (WaitReady, for the write that makes the
+// Certificate Ready) runs at once instead of once the rest of the visit
+// (its settle decision, its events) is done, as workQueue.handOff does
+// for the next object's worker.
+func (n *notifier) notifyWritten(ref meta.Ref) {
+	if n.signal(ref) {
+		runtime.Gosched()
+	}
+}
+
+// signal wakes ref's waiters and reports whether there was one.
+func (n *notifier) signal(ref meta.Ref) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for ch := range n.waiters[ref] {
@@ -44,6 +59,7 @@ func (n *notifier) notify(ref meta.Ref) {
 		default:
 		}
 	}
+	return len(n.waiters[ref]) > 0
 }
 
 // notifyAll wakes every waiter: after a re-list the changes in between were

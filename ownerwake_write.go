@@ -33,10 +33,20 @@ func (m *Manager) wakeAtWrite(ctx context.Context, obj meta.Object, view any) {
 	if view == nil && !m.ownerWake.seeFinal(ref, s) || view != nil && !m.ownerWake.see(ref, s, false, true) {
 		return
 	}
+	woke := false
 	for _, owner := range om.OwnerRefs {
 		if _, ok := m.reconcilers[owner.Kind]; ok {
-			m.queue.Add(owner)
+			woke = m.queue.AddNew(owner) || woke
 		}
+	}
+	if woke && view == nil {
+		// A final object (a request issued, failed or denied) is written
+		// no more: its owner, woken for the last hop of an issuance, runs
+		// at once. One still under way may be written again in this very
+		// visit (a Challenge's verdict, then its clean up): its owner
+		// started at the first write would be woken again by the second
+		// while in flight, for a visit that finds nothing new.
+		m.queue.handOff()
 	}
 }
 
@@ -63,5 +73,7 @@ func (m *Manager) queueWritten(obj meta.Object) {
 	if len(om.OwnerRefs) > 0 {
 		m.owners.set(ref, om.OwnerRefs, 0)
 	}
-	m.queue.AddWritten(ref, om.ResourceVersion)
+	if m.queue.AddWritten(ref, om.ResourceVersion) {
+		m.queue.handOff()
+	}
 }

@@ -34,7 +34,9 @@ type workQueue struct {
 	// that visit's outcome (a failed one is retried after its backoff).
 	written map[meta.Ref]uint64
 	wake    chan struct{}
-	idleCh  chan struct{} // closed when the queue becomes empty with nothing active
+	// parked counts the workers waiting in Get for a reference (handOff).
+	parked atomic.Int32
+	idleCh chan struct{} // closed when the queue becomes empty with nothing active
 	// peak is the most references queued at once since the maps were made:
 	// Go maps keep their size once grown, so the maps are made anew when a
 	// burst (100k Certificates applied at once) has drained.
@@ -95,29 +97,32 @@ func (q *workQueue) AddChange(ref meta.Ref, rv string) {
 	q.addChangeLocked(ref, v)
 }
 
-func (q *workQueue) addChangeLocked(ref meta.Ref, v uint64) {
+func (q *workQueue) addChangeLocked(ref meta.Ref, v uint64) bool {
 	switch {
 	case q.decided[ref] >= v:
 	case q.active[ref]:
 		q.changed[ref] = max(q.changed[ref], v)
 	case !q.queued[ref]:
 		q.queueLocked(ref)
+		return true
 	}
+	return false
 }
 
 // AddWritten queues ref, just stored at ResourceVersion rv by this
 // Manager, without waiting for the watch to deliver the change; the watch's
-// AddChange of rv then queues nothing more.
-func (q *workQueue) AddWritten(ref meta.Ref, rv string) {
+// AddChange of rv then queues nothing more. It reports whether ref was
+// queued now (not in flight, decided on or queued already).
+func (q *workQueue) AddWritten(ref meta.Ref, rv string) bool {
 	v, err := strconv.ParseUint(rv, 10, 64)
 	if err != nil {
-		q.Add(ref)
-		return
+		return q.AddNew(ref)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.addChangeLocked(ref, v)
+	queued := q.addChangeLocked(ref, v)
 	q.written[ref] = max(q.written[ref], v)
+	return queued
 }
 
 // Decided records that a decision on ref at ResourceVersion rv was
@@ -157,7 +162,11 @@ func (q *workQueue) RedoIfActive(ref meta.Ref) {
 }
 
 // Add queues ref unless it is already queued.
-func (q *workQueue) Add(ref meta.Ref) {
+func (q *workQueue) Add(ref meta.Ref) { q.AddNew(ref) }
+
+// AddNew is Add, reporting whether ref was queued now (one in flight is
+// queued again when it ends, one queued already stays where it is).
+func (q *workQueue) AddNew(ref meta.Ref) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	switch {
@@ -165,7 +174,9 @@ func (q *workQueue) Add(ref meta.Ref) {
 		q.dirty[ref] = true
 	case !q.queued[ref]:
 		q.queueLocked(ref)
+		return true
 	}
+	return false
 }
 
 func (q *workQueue) queueLocked(ref meta.Ref) {
@@ -205,12 +216,15 @@ func (q *workQueue) Get(ctx context.Context) (meta.Ref, bool) {
 			q.mu.Unlock()
 			return ref, true
 		}
+		q.parked.Add(1)
 		q.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			q.parked.Add(-1)
 			return meta.Ref{}, false
 		case <-q.wake:
 		}
+		q.parked.Add(-1)
 	}
 }
 

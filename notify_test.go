@@ -1,0 +1,48 @@
+package certflow
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// On one processor a waiter woken by a reconcile's write can only run once
+// the writer yields: notifyWritten must let it run before the writer goes on.
+func TestNotifyWritten_WaiterRunsBeforeTheWriterGoesOn(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	n := newNotifier()
+	changed, stop := n.subscribe(ref("a"))
+	defer stop()
+	var woke atomic.Bool
+	parked := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		close(parked)
+		<-changed
+		woke.Store(true)
+	}()
+	<-parked // the waiter runs until it blocks on changed before this returns
+	n.notifyWritten(ref("a"))
+	assert.True(t, woke.Load(), "the waiter ran before the writer went on")
+	<-done
+}
+
+// With nobody waiting for the object, notifyWritten yields nothing.
+func TestNotifyWritten_NoWaiterKeepsGoing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	n := newNotifier()
+	_, stop := n.subscribe(ref("other"))
+	defer stop()
+	var ran atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ran.Store(true)
+	}()
+	n.notifyWritten(ref("a"))
+	assert.False(t, ran.Load(), "notifyWritten yielded though nobody waited")
+	<-done
+}
