@@ -21,8 +21,9 @@ import (
 // writer's, under Cache.mu.
 type certIndex struct {
 	// seed is the seed of both tables' hashes (see keyhash.go), random so
-	// that a client cannot choose server names that collide.
-	seed uint64
+	// that a client cannot choose server names that collide; seedKey is
+	// foldKey(seed), for lookup's inlined foldMix.
+	seed, seedKey uint64
 	// exact holds lower-cased DNS names and the canonical text of IP SANs.
 	exact liveTable
 	// wild holds the parent "b.c" of each wildcard SAN "*.b.c", so a lookup
@@ -47,6 +48,7 @@ type touched struct {
 
 func newCertIndex() *certIndex {
 	ix := &certIndex{seed: rand.Uint64()}
+	ix.seedKey = foldKey(ix.seed)
 	ix.exact.initSketched(func(key string) uint64 { return exactHash(ix.seed, key) }, rand.Uint64())
 	ix.wild.init(func(key string) uint64 { return wildHash(ix.seed, key) })
 	return ix
@@ -73,7 +75,13 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		sk = sketchShort(t.sketch.seed, name)
 	}
 	if t.sketch.has(sk) {
-		if cert := t.find(exactHash(ix.seed, name), name); cert != nil {
+		var h uint64 // foldHash, written out as for the parent below
+		if n > 16 && n <= 32 {
+			h = foldMix(ix.seed, ix.seedKey, n, first, load8(name, 8), load8(name, n-16), load8(name, n-8))
+		} else {
+			h = foldHash(ix.seed, name)
+		}
+		if cert := t.find(h, name); cert != nil {
 			return cert
 		}
 	}
@@ -85,7 +93,16 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	}
 	if i > 0 { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
-		return ix.wild.Load().find(wildHash(ix.seed, parent), parent)
+		// foldHash, written out (foldMix inlines, foldHash does not): the
+		// probe waits on this hash, and a call would add its own
+		// instructions and spills to that wait.
+		var h uint64
+		if m := len(parent); m > 16 && m <= 32 {
+			h = foldMix(ix.seed, ix.seedKey, m, load8(parent, 0), load8(parent, 8), load8(parent, m-16), load8(parent, m-8))
+		} else {
+			h = foldHash(ix.seed, parent)
+		}
+		return ix.wild.Load().find(h, parent)
 	}
 	return nil
 }

@@ -1,19 +1,74 @@
 package serve
 
-import "github.com/certflow/certflow/internal/dnsname"
+import (
+	"math/bits"
 
-// The two tables of a certIndex hash their keys with dnsname.HashFolded,
-// which ignores case as it reads, so a server name in any case is hashed
-// in one pass with no fold before it. A name served by a wildcard costs a
-// second, shorter pass: the hash of its parent "b.c", under which the
-// wildcard table files "*.b.c", taken only once the exact probe missed.
-// Every other hash and probe layout tried so far measured no better; the
-// measurements (what was tried, at which sizes and load, and why it lost)
-// are in docs/serving.md, so as not to try them again.
+	"github.com/certflow/certflow/internal/dnsname"
+)
+
+// The two tables of a certIndex hash their keys with foldHash, which
+// ignores case as it reads, so a server name in any case is hashed in one
+// pass with no fold before it. A name served by a wildcard costs a second,
+// shorter pass: the hash of its parent "b.c", under which the wildcard
+// table files "*.b.c", taken only once the exact probe missed (or the
+// exact table's sketch said it would). Every other hash and probe layout
+// tried so far measured no better; the measurements (what was tried, at
+// which sizes and load, and why it lost) are in docs/serving.md, so as not
+// to try them again.
 
 // wildHash is the hash under which the wildcard table files parent, the
 // "b.c" of "*.b.c".
-func wildHash(seed uint64, parent string) uint64 { return dnsname.HashFolded(seed, parent) }
+func wildHash(seed uint64, parent string) uint64 { return foldHash(seed, parent) }
 
 // exactHash is the hash under which the exact table files name.
-func exactHash(seed uint64, name string) uint64 { return dnsname.HashFolded(seed, name) }
+func exactHash(seed uint64, name string) uint64 { return foldHash(seed, name) }
+
+// foldHash is dnsname.HashFolded, but for names of 17 to 32 bytes (most
+// server names and wildcard parents) foldHashMid, which lookup calls
+// directly. Two names of different lengths are never equal, so each length
+// may have its own hash.
+func foldHash(seed uint64, name string) uint64 {
+	if n := len(name); n > 16 && n <= 32 {
+		return foldHashMid(seed, name)
+	}
+	return dnsname.HashFolded(seed, name)
+}
+
+// foldHashMid hashes a name of 17 to 32 bytes as HashFolded does (each
+// byte with its case bit set, so 'A' and 'a' alike; wyhash's multiply and
+// fold), but its two products are independent: the first and last 16
+// bytes (overlapping below 32) are each multiplied under their own keys,
+// and one more multiplication mixes the halves. HashFolded chains three
+// multiplications for these lengths (its block's product feeds the next),
+// and a wildcard lookup waits on its parent's hash before its probe can
+// load anything (issue 11, wildcard + mixed case at 1k names). The keys
+// differ per half and the halves cross over when mixed, so exchanging the
+// halves' words, which a commutative product alone would not see, changes
+// the hash. It inlines, and its loads are unchecked: 16 < len(name) ≤ 32.
+func foldHashMid(seed uint64, name string) uint64 {
+	n := len(name)
+	return foldMix(seed, foldKey(seed), n, load8(name, 0), load8(name, 8), load8(name, n-16), load8(name, n-8))
+}
+
+// foldKey is the second key foldMix takes from seed; a certIndex keeps it
+// beside its seed, so the inlined foldMix does not recompute it.
+func foldKey(seed uint64) uint64 { return bits.RotateLeft64(seed, 32) ^ hashK1 }
+
+// foldMix is foldHashMid of a name of n bytes from its four words, with
+// k = foldKey(seed).
+func foldMix(seed, k uint64, n int, a, b, c, d uint64) uint64 {
+	h := seed ^ hashK0
+	hi1, lo1 := bits.Mul64(a|caseBits^k, b|caseBits^h)
+	hi2, lo2 := bits.Mul64(c|caseBits^h^hashK2, d|caseBits^k^hashK3)
+	hi, lo := bits.Mul64(lo1^hi2^hashK0^uint64(n), hi1^lo2^seed)
+	return hi ^ lo
+}
+
+// Odd constants with well-spread bits (wyhash's secrets), so no input word
+// multiplies to a trivial product by chance.
+const (
+	hashK0 = 0xa0761d6478bd642f
+	hashK1 = 0xe7037ed1a0b428db
+	hashK2 = 0x8ebc6af09c88c6e3
+	hashK3 = 0x589965cc75374cc3
+)

@@ -126,40 +126,69 @@ func newNameTable(slots int, sketched bool, sketchSeed uint64) *nameTable {
 
 // find returns the certificate served for name, in any ASCII case, whose
 // folded form hashes to h. It takes no lock and allocates nothing.
+//
+// Its own loop compares plain keys (keymatch.go) of eight bytes or more,
+// what nearly every lookup meets, with no call in it: a call that returned
+// into the loop made find keep its registers on the stack around it, and
+// spill them at every entry. Shorter names, and tables holding a key that
+// is not plain, go to findFolded, in tail position, so nothing is live
+// across that call.
 func (t *nameTable) find(h uint64, name string) *tls.Certificate {
-	tag, n := tagOf(h), len(name)
+	n := len(name)
+	if n < 8 {
+		return t.findFolded(h, name)
+	}
+	tag := tagOf(h)
 	for g := h & t.groupMask; ; g = (g + 1) & t.groupMask {
 		ctrl := t.ctrl[g].Load()
 	candidates:
 		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
 			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
 			key := s.key
+			if len(key) != n {
+				continue
+			}
 			// notPlain is read after the control byte, which was stored
 			// after it, so a key that is not plain is never compared as if
-			// it were.
-			switch {
-			case len(key) != n:
+			// it were; findFolded probes again from the start.
+			if t.notPlain.Load() {
+				return t.findFolded(h, name)
+			}
+			for i := 0; i < n-8; i += 8 {
+				if !matchesPlain(load8(name, i), load8(key, i)) {
+					continue candidates
+				}
+			}
+			if !matchesPlain(load8(name, n-8), load8(key, n-8)) {
 				continue
-			case t.notPlain.Load():
+			}
+			return s.cert.Load()
+		}
+		if empties(ctrl) != 0 {
+			return nil
+		}
+	}
+}
+
+// findFolded is find for names under eight bytes and for tables that hold
+// a key that is not plain, which it compares with dnsname.EqualFolded.
+func (t *nameTable) findFolded(h uint64, name string) *tls.Certificate {
+	tag, n := tagOf(h), len(name)
+	for g := h & t.groupMask; ; g = (g + 1) & t.groupMask {
+		ctrl := t.ctrl[g].Load()
+		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
+			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
+			key := s.key
+			if len(key) != n {
+				continue
+			}
+			// As in find: notPlain after the control byte.
+			if t.notPlain.Load() {
 				if !dnsname.EqualFolded(key, name) {
 					continue
 				}
-			case n < 8:
-				if !equalPlainKey(key, name) {
-					continue
-				}
-			default:
-				// equalPlainKey's words, written out: a call here makes
-				// find keep its own registers on the stack around it,
-				// ~25 instructions a hit (docs/serving.md).
-				for i := 0; i < n-8; i += 8 {
-					if !matchesPlain(load8(name, i), load8(key, i)) {
-						continue candidates
-					}
-				}
-				if !matchesPlain(load8(name, n-8), load8(key, n-8)) {
-					continue
-				}
+			} else if !equalPlainKey(key, name) {
+				continue
 			}
 			return s.cert.Load()
 		}
