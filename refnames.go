@@ -54,8 +54,9 @@ const (
 	// refNameStep bounds the live bytes one round of compaction steps
 	// moves (at least one chunk's): about 0.1 ms of copying.
 	refNameStep = 4 * refNameChunk
-	// refNameScan is how many entries a compaction step visits.
-	refNameScan = 1 << 14
+	// refNameScan is how many entries a compaction step visits (about
+	// 0.1-0.3 ms at 350k live names, where 1<<14 took about four times that).
+	refNameScan = 1 << 12
 	// refNameFree is the place of no name (a released entry's): a name
 	// never starts this close to a chunk's end.
 	refNameFree = ^uint32(0)
