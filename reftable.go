@@ -169,7 +169,7 @@ func (t *refTable[T]) release(id int32) {
 	}
 	t.names.release(t.entries[id].name)
 	t.dropTexts(id)
-	t.entries[id] = refEntry[T]{}
+	t.entries[id] = refEntry[T]{name: refNameFree}
 	t.free = append(t.free, id)
 	if t.names.wasteful() {
 		t.compactNames()
@@ -179,15 +179,18 @@ func (t *refTable[T]) release(id int32) {
 	}
 }
 
-// compactNames moves the live names into fresh chunks (refNames.compact).
+// compactNames takes a compaction step over the names (refNames.compact);
+// a free id's name is refNameFree.
 func (t *refTable[T]) compactNames() {
-	free := t.freeIDs()
-	t.names.compact(func(yield func(*uint32) bool) {
-		for id := range t.entries {
-			if !free[id] && !yield(&t.entries[id].name) {
-				return
-			}
+	t.names.compact(func(from int, visit func(*uint32)) int {
+		to := min(from+refNameScan, len(t.entries))
+		for id := from; id < to; id++ {
+			visit(&t.entries[id].name)
 		}
+		if to == len(t.entries) {
+			return -1
+		}
+		return to
 	})
 }
 

@@ -50,29 +50,27 @@ func (t *refTable[T]) dropTexts(id int32) {
 	}
 }
 
-// compactTexts moves the live texts into fresh chunks (refNames.compact).
+// compactTexts takes a compaction step over the texts (refNames.compact);
+// a free id's value is zero, its texts none.
 func (t *refTable[T]) compactTexts() {
-	free := t.freeIDs()
-	t.texts.compact(func(yield func(*uint32) bool) {
-		for id := range t.entries {
+	t.texts.compact(func(from int, visit func(*uint32)) int {
+		to := min(from+refNameScan, len(t.entries))
+		for id := from; id < to; id++ {
 			v, ok := any(&t.entries[id].val).(refTexter)
 			if !ok {
-				return
-			}
-			if free[id] {
-				continue
+				return -1
 			}
 			for r := range v.refTexts {
-				if *r == 0 {
-					continue
-				}
-				at := uint32(*r - 1)
-				more := yield(&at)
-				*r = refText(at + 1)
-				if !more {
-					return
+				if *r != 0 {
+					at := uint32(*r - 1)
+					visit(&at)
+					*r = refText(at + 1)
 				}
 			}
 		}
+		if to == len(t.entries) {
+			return -1
+		}
+		return to
 	})
 }

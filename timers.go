@@ -2,7 +2,6 @@ package certflow
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
 
@@ -22,6 +21,10 @@ type timerHeap struct {
 	// pointers to separately allocated entries).
 	refs    refTable[int32]
 	entries []timerSlot
+	// axis keys the entries' times: monotonic for relative waits, so a
+	// step of the wall clock neither delays nor hastens them.
+	axis    timerAxis
+	walls   int // entries with wall set
 	changed chan struct{}
 	// firing is set from the moment run looks for due entries until its
 	// clock timer is re-armed for the next one (see pending), so a test
@@ -33,50 +36,45 @@ type timerHeap struct {
 	quietCh chan struct{}
 }
 
-// timerSlot is a scheduled visit: when, in Unix nanoseconds (timerNanos),
-// and its reference. 16 bytes without a pointer, where a time.Time made it
-// 32 with one (its location) for the collector to scan, 100k of them.
+// timerSlot is a scheduled visit: when, as a key on the heap's axis
+// (timerAxis), and its reference. 16 bytes without a pointer, where a
+// time.Time made it 32 with one (its location) for the collector to scan,
+// 100k of them.
 type timerSlot struct {
 	at int64
 	id int32 // in refs
+	// wall marks a deadline given as a wall time (a renewal time, a
+	// Retry-After date): due when the wall clock reads it, it moves when
+	// the wall clock steps.
+	wall bool
 }
-
-// timerNanos is at in Unix nanoseconds, saturated at the range's ends (a
-// visit scheduled before 1678 or after 2262 is due at the end).
-func timerNanos(at time.Time) int64 {
-	switch {
-	case at.Before(timerMin):
-		return math.MinInt64
-	case at.After(timerMax):
-		return math.MaxInt64
-	}
-	return at.UnixNano()
-}
-
-var (
-	timerMin = time.Unix(0, math.MinInt64)
-	timerMax = time.Unix(0, math.MaxInt64)
-)
-
-// timerTime is the time of a slot's at, in UTC.
-func timerTime(at int64) time.Time { return time.Unix(0, at).UTC() }
 
 func newTimerHeap() *timerHeap {
-	return &timerHeap{changed: make(chan struct{}, 1)}
+	return &timerHeap{changed: make(chan struct{}, 1), axis: newTimerAxis()}
 }
 
 // Schedule sets ref's next visit to at, replacing any earlier schedule.
 func (t *timerHeap) Schedule(ref meta.Ref, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// at is not observed for a step: computed from a reading taken
+	// before one, it would take the wall keys back; the heap observes
+	// only its own fresh readings (nowLocked).
+	key, wall := t.axis.key(at)
+	if wall {
+		t.walls++
+	}
 	id, added := t.refs.intern(ref)
 	if added {
-		t.entries = append(t.entries, timerSlot{at: timerNanos(at), id: id})
+		t.entries = append(t.entries, timerSlot{at: key, id: id, wall: wall})
 		*t.refs.at(id) = int32(len(t.entries) - 1)
 		t.up(len(t.entries) - 1)
 	} else {
 		i := int(*t.refs.at(id))
-		t.entries[i].at = timerNanos(at)
+		if t.entries[i].wall {
+			t.walls--
+		}
+		t.entries[i].at, t.entries[i].wall = key, wall
 		t.fix(i)
 	}
 	select {
@@ -102,7 +100,7 @@ func (t *timerHeap) Scheduled(ref meta.Ref) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	return timerTime(t.entries[*t.refs.at(id)].at), true
+	return t.axis.time(t.entries[*t.refs.at(id)].at), true
 }
 
 // removeLocked drops the entry at heap position i and forgets its
@@ -110,6 +108,9 @@ func (t *timerHeap) Scheduled(ref meta.Ref) (time.Time, bool) {
 func (t *timerHeap) removeLocked(i int) meta.Ref {
 	id := t.entries[i].id
 	ref := t.refs.ref(id)
+	if t.entries[i].wall {
+		t.walls--
+	}
 	last := len(t.entries) - 1
 	if i != last {
 		t.swap(i, last)
@@ -125,6 +126,31 @@ func (t *timerHeap) removeLocked(i int) meta.Ref {
 		t.refs, t.entries = refTable[int32]{}, nil
 	}
 	return ref
+}
+
+// nowLocked takes the wall clock's step from now (moving the wall keys if
+// it stepped) and returns now's key.
+func (t *timerHeap) nowLocked(now time.Time) int64 {
+	t.observeLocked(now)
+	k, _ := t.axis.key(now)
+	return k
+}
+
+// observeLocked moves the wall keys by the wall clock's step, if at shows
+// one (timerAxis.observe).
+func (t *timerHeap) observeLocked(at time.Time) {
+	d := t.axis.observe(at)
+	if d == 0 || t.walls == 0 {
+		return
+	}
+	for i := range t.entries {
+		if t.entries[i].wall {
+			t.entries[i].at = satAdd(t.entries[i].at, d)
+		}
+	}
+	for i := len(t.entries)/2 - 1; i >= 0; i-- {
+		t.down(i)
+	}
 }
 
 func (t *timerHeap) swap(i, j int) {
@@ -179,7 +205,7 @@ func (t *timerHeap) down(i int) bool {
 func (t *timerHeap) pending(now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.firing || len(t.entries) > 0 && t.entries[0].at <= timerNanos(now)
+	return t.firing || len(t.entries) > 0 && t.entries[0].at <= t.nowLocked(now)
 }
 
 // armed ends a round of run: unless an entry became due meanwhile (the
@@ -187,7 +213,7 @@ func (t *timerHeap) pending(now time.Time) bool {
 func (t *timerHeap) armed(now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.entries) > 0 && t.entries[0].at <= timerNanos(now) {
+	if len(t.entries) > 0 && t.entries[0].at <= t.nowLocked(now) {
 		return false
 	}
 	t.firing = false
@@ -203,7 +229,7 @@ func (t *timerHeap) armed(now time.Time) bool {
 func (t *timerHeap) quiet(now time.Time) <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.firing && (len(t.entries) == 0 || t.entries[0].at > timerNanos(now)) {
+	if !t.firing && (len(t.entries) == 0 || t.entries[0].at > t.nowLocked(now)) {
 		ch := make(chan struct{})
 		close(ch)
 		return ch
@@ -214,30 +240,46 @@ func (t *timerHeap) quiet(now time.Time) <-chan struct{} {
 	return t.quietCh
 }
 
-// earliest returns the earliest scheduled visit, if any.
+// earliest returns the instant of the Clock the earliest scheduled visit is
+// due at (timerAxis.instant), if any.
 func (t *timerHeap) earliest() (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.entries) == 0 {
 		return time.Time{}, false
 	}
-	return timerTime(t.entries[0].at), true
+	return t.axis.instant(t.entries[0].at), true
 }
 
-// popDue removes and returns every entry due at now, and the next deadline.
+// popDue removes and returns every entry due at now, and the instant of
+// the Clock to wake at next: the next entry's (timerAxis.instant), or
+// sooner to see a step of the wall clock while wall deadlines wait (zero
+// if nothing waits).
 func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var due []meta.Ref
-	for len(t.entries) > 0 && t.entries[0].at <= timerNanos(now) {
+	key := t.nowLocked(now)
+	for len(t.entries) > 0 && t.entries[0].at <= key {
 		due = append(due, t.removeLocked(0))
 	}
 	t.firing = true
 	if len(t.entries) == 0 {
 		return due, time.Time{}
 	}
-	return due, timerTime(t.entries[0].at)
+	next := t.entries[0].at
+	if t.walls > 0 && monotonic(now) {
+		// Only a reading with a monotonic part shows a step; a Fake
+		// clock's never steps, and its tests wait for the next entry.
+		next = min(next, satAdd(key, int64(timerStepCheck)))
+	}
+	return due, t.axis.instant(next)
 }
+
+// timerStepCheck is the longest the heap sleeps while wall deadlines wait
+// on a clock that can step: a step of the system's wall clock (an NTP
+// correction, a device's clock set at boot) moves them within this.
+const timerStepCheck = time.Minute
 
 // run fires due entries into fire until ctx is done.
 func (t *timerHeap) run(ctx context.Context, clk clock.Clock, fire func(meta.Ref)) {
