@@ -48,6 +48,6 @@ func (r *Reconciler) learn(o outcome, final bool) {
 		return
 	}
 	if fp.IsFirstLook(o.now.Sub(*st.AcceptedAt), st.NotBefore.Sub(*st.AcceptedAt)) {
-		fp.Observe(final)
+		fp.ObserveAfter(st.NotBefore.Sub(*st.AcceptedAt), final)
 	}
 }
