@@ -92,3 +92,16 @@ func TestLearnedFirstPollAgainstSlowCA(t *testing.T) {
 	pause := polls.For(dir, string(solver.HTTP01)).Pause()
 	assert.Greater(t, pause, validAfter/2, "the learned first pause rose from 5ms to about the CA's time")
 }
+
+// MaxPollInterval bounds the learned first pause too: against a CA that
+// takes a second, with MaxPollInterval 100ms, the authorization is looked
+// at at least every 100ms, however long the CA took before.
+func TestLearnedFirstPollWithinMaxPollInterval(t *testing.T) {
+	ctx := testCtx(t)
+	const validAfter, limit, rounds = time.Second, 100 * time.Millisecond, 12
+	reads, _ := slowCARun(ctx, t, validAfter, rounds, challenge.Options{FirstPolls: &acmeproto.FirstPolls{}, MaxPollInterval: limit})
+	t.Logf("reads per authorization: %v", reads)
+	for i, n := range reads {
+		assert.GreaterOrEqual(t, n, int(validAfter/limit)-1, "authorization %d: looks at most %v apart", i, limit)
+	}
+}

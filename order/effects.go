@@ -426,7 +426,8 @@ func (r *Reconciler) poll(v *visit, state State) acmeproto.Poll {
 	first := r.opts.PollInterval
 	if state == StateProcessing {
 		if fp := r.learned(v); fp != nil {
-			first = fp.Pause()
+			// Within MaxPollInterval: a First above Max raises Max.
+			first = min(fp.Pause(), r.opts.MaxPollInterval)
 		}
 	}
 	return acmeproto.Poll{First: first, Max: r.opts.MaxPollInterval}
