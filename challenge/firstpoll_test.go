@@ -85,6 +85,10 @@ func TestLearnedFirstPollAgainstSlowCA(t *testing.T) {
 	assert.Equal(t, 9*rounds, sum(fixed), "the fixed doubling: nine reads each")
 	assert.Equal(t, fixed[0], learned[0], "the first authorization as before: one sample per authorization")
 	assert.Less(t, learned[1], learned[0], "the second one already starts later")
+	// The fake clock makes the looks exact: each authorization is one
+	// sample, one doubling (10ms, 20ms, … 1280ms first), one read fewer;
+	// a later look counted too would double the pause again.
+	assert.Equal(t, []int{9, 8, 7, 6, 5, 4, 3, 2, 1}, learned[:9], "one sample per authorization")
 	late := learned[rounds/3:]
 	assert.LessOrEqual(t, float64(sum(late))/float64(len(late)), 1.5, "once learned, one or two reads each")
 	assert.Less(t, sum(learned), sum(fixed)/3)
