@@ -129,3 +129,14 @@ func TestLearnedOrderPollWithinMaxPollInterval(t *testing.T) {
 		assert.LessOrEqual(t, r.poll(v, StateProcessing).Pause(n, 0), limit, "pause before look %d", n)
 	}
 }
+
+// An order is one sample: the look after the first pause, not the ones
+// after it. Against a CA that issues 300ms after finalize, one order
+// doubles the pause once, from 5ms to 10ms.
+func TestLearnedOrderPollOneSamplePerOrder(t *testing.T) {
+	s := newSlowIssuer(t)
+	polls := &acmeproto.FirstPolls{}
+	reads := awaitRounds(t, s, 300*time.Millisecond, 1, Options{FirstPolls: polls})
+	require.Greater(t, reads[0], 2, "the order was looked at more than twice")
+	assert.Equal(t, 2*acmeproto.DefaultFirstPoll, polls.For(s.srv.URL+"/dir", orderKind).Pause())
+}
