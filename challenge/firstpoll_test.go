@@ -109,3 +109,40 @@ func TestLearnedFirstPollWithinMaxPollInterval(t *testing.T) {
 		assert.GreaterOrEqual(t, n, int(validAfter/limit)-1, "authorization %d: looks at most %v apart", i, limit)
 	}
 }
+
+// Authorizations accepted together whose first looks all miss double the
+// learned pause about once, not once each: the look after a pause far
+// under the current one says nothing about it.
+func TestLearnedFirstPollAuthorizationsInFlightTogether(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now, f.ca.validAfter = f.clk.Now, time.Hour
+	polls := &acmeproto.FirstPolls{}
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
+		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls,
+		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	tmpl := f.get(ctx, t)
+	refs := []meta.Ref{f.ref}
+	for i := 2; i <= 16; i++ {
+		ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("c%d", i)}, Spec: tmpl.Spec, Status: tmpl.Status}
+		require.NoError(t, f.st.Create(ctx, ch))
+		refs = append(refs, meta.RefOf(ch))
+	}
+	for _, ref := range refs {
+		_, err := r.Reconcile(ctx, ref)
+		require.NoError(t, err)
+		got := &challenge.Challenge{}
+		require.NoError(t, f.st.Get(ctx, ref, got))
+		require.True(t, got.Status.Accepted, "%s accepted", ref.Name)
+	}
+	f.clk.Advance(acmeproto.DefaultFirstPoll)
+	for _, ref := range refs {
+		_, err := r.Reconcile(ctx, ref)
+		require.NoError(t, err)
+	}
+	_, reads := f.ca.counts()
+	require.GreaterOrEqual(t, reads, len(refs), "every authorization looked at once")
+	pause := polls.For(f.ca.url("/dir"), string(solver.HTTP01)).Pause()
+	assert.LessOrEqual(t, pause, 4*acmeproto.DefaultFirstPoll, "%d first looks after %v missed", len(refs), acmeproto.DefaultFirstPoll)
+}
