@@ -27,10 +27,12 @@ func (r *Reconciler) learned(o outcome) *acmeproto.FirstPoll {
 	return r.opts.FirstPolls.For(o.ca, string(o.ch.Spec.Type))
 }
 
-// firstPause is the first pause of the polling policy after an accept.
+// firstPause is the first pause of the polling policy after an accept:
+// a learned one within MaxPollInterval too (acmeproto.Poll lets a First
+// above Max raise Max).
 func (r *Reconciler) firstPause(o outcome) time.Duration {
 	if fp := r.learned(o); fp != nil {
-		return fp.Pause()
+		return min(fp.Pause(), r.opts.MaxPollInterval)
 	}
 	return r.opts.PollInterval
 }
@@ -48,6 +50,6 @@ func (r *Reconciler) learn(o outcome, final bool) {
 		return
 	}
 	if fp.IsFirstLook(o.now.Sub(*st.AcceptedAt), st.NotBefore.Sub(*st.AcceptedAt)) {
-		fp.Observe(final)
+		fp.ObserveAfter(st.NotBefore.Sub(*st.AcceptedAt), final)
 	}
 }

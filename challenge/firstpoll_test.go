@@ -85,10 +85,64 @@ func TestLearnedFirstPollAgainstSlowCA(t *testing.T) {
 	assert.Equal(t, 9*rounds, sum(fixed), "the fixed doubling: nine reads each")
 	assert.Equal(t, fixed[0], learned[0], "the first authorization as before: one sample per authorization")
 	assert.Less(t, learned[1], learned[0], "the second one already starts later")
+	// The fake clock makes the looks exact: each authorization is one
+	// sample, one doubling (10ms, 20ms, … 1280ms first), one read fewer;
+	// a later look counted too would double the pause again.
+	assert.Equal(t, []int{9, 8, 7, 6, 5, 4, 3, 2, 1}, learned[:9], "one sample per authorization")
 	late := learned[rounds/3:]
 	assert.LessOrEqual(t, float64(sum(late))/float64(len(late)), 1.5, "once learned, one or two reads each")
 	assert.Less(t, sum(learned), sum(fixed)/3)
 
 	pause := polls.For(dir, string(solver.HTTP01)).Pause()
 	assert.Greater(t, pause, validAfter/2, "the learned first pause rose from 5ms to about the CA's time")
+}
+
+// MaxPollInterval bounds the learned first pause too: against a CA that
+// takes a second, with MaxPollInterval 100ms, the authorization is looked
+// at at least every 100ms, however long the CA took before.
+func TestLearnedFirstPollWithinMaxPollInterval(t *testing.T) {
+	ctx := testCtx(t)
+	const validAfter, limit, rounds = time.Second, 100 * time.Millisecond, 12
+	reads, _ := slowCARun(ctx, t, validAfter, rounds, challenge.Options{FirstPolls: &acmeproto.FirstPolls{}, MaxPollInterval: limit})
+	t.Logf("reads per authorization: %v", reads)
+	for i, n := range reads {
+		assert.GreaterOrEqual(t, n, int(validAfter/limit)-1, "authorization %d: looks at most %v apart", i, limit)
+	}
+}
+
+// Authorizations accepted together whose first looks all miss double the
+// learned pause about once, not once each: the look after a pause far
+// under the current one says nothing about it.
+func TestLearnedFirstPollAuthorizationsInFlightTogether(t *testing.T) {
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now, f.ca.validAfter = f.clk.Now, time.Hour
+	polls := &acmeproto.FirstPolls{}
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
+		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls,
+		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	tmpl := f.get(ctx, t)
+	refs := []meta.Ref{f.ref}
+	for i := 2; i <= 16; i++ {
+		ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("c%d", i)}, Spec: tmpl.Spec, Status: tmpl.Status}
+		require.NoError(t, f.st.Create(ctx, ch))
+		refs = append(refs, meta.RefOf(ch))
+	}
+	for _, ref := range refs {
+		_, err := r.Reconcile(ctx, ref)
+		require.NoError(t, err)
+		got := &challenge.Challenge{}
+		require.NoError(t, f.st.Get(ctx, ref, got))
+		require.True(t, got.Status.Accepted, "%s accepted", ref.Name)
+	}
+	f.clk.Advance(acmeproto.DefaultFirstPoll)
+	for _, ref := range refs {
+		_, err := r.Reconcile(ctx, ref)
+		require.NoError(t, err)
+	}
+	_, reads := f.ca.counts()
+	require.GreaterOrEqual(t, reads, len(refs), "every authorization looked at once")
+	pause := polls.For(f.ca.url("/dir"), string(solver.HTTP01)).Pause()
+	assert.LessOrEqual(t, pause, 4*acmeproto.DefaultFirstPoll, "%d first looks after %v missed", len(refs), acmeproto.DefaultFirstPoll)
 }

@@ -393,11 +393,13 @@ func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, 
 	learned := r.learned(v)
 	for n := 0; acmeproto.Status(ao.Status) == acmeproto.StatusProcessing; n++ {
 		sample := false
+		var pause time.Duration
 		if n > 0 || retryAfter > 0 {
 			sample = n == 1 && retryAfter <= 0 && learned != nil
+			pause = r.poll(v, StateProcessing).Pause(n, retryAfter)
 			// Wall-clock time: this paces requests to the CA within one
 			// call, as x/crypto's own waits do; it decides nothing.
-			t := time.NewTimer(r.poll(v, StateProcessing).Pause(n, retryAfter))
+			t := time.NewTimer(pause)
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -410,7 +412,7 @@ func (r *Reconciler) awaitIssued(ctx context.Context, v *visit, ao *acme.Order, 
 			return nil, retryAfter, err
 		}
 		if sample {
-			learned.Observe(acmeproto.Status(next.Status) != acmeproto.StatusProcessing)
+			learned.ObserveAfter(pause, acmeproto.Status(next.Status) != acmeproto.StatusProcessing)
 		}
 		ao, retryAfter = next, r.retryAfter(url)
 	}
@@ -424,7 +426,8 @@ func (r *Reconciler) poll(v *visit, state State) acmeproto.Poll {
 	first := r.opts.PollInterval
 	if state == StateProcessing {
 		if fp := r.learned(v); fp != nil {
-			first = fp.Pause()
+			// Within MaxPollInterval: a First above Max raises Max.
+			first = min(fp.Pause(), r.opts.MaxPollInterval)
 		}
 	}
 	return acmeproto.Poll{First: first, Max: r.opts.MaxPollInterval}

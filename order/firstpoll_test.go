@@ -114,3 +114,29 @@ func TestLearnedOrderPollAgainstSlowIssuer(t *testing.T) {
 	assert.LessOrEqual(t, late, 3*(rounds-rounds/2), "once learned, two or three reads each")
 	assert.Greater(t, polls.For(s.srv.URL+"/dir", orderKind).Pause(), issue/4, "the learned pause rose from 5ms towards the CA's time")
 }
+
+// MaxPollInterval bounds the learned pause of an order being issued too.
+func TestLearnedOrderPollWithinMaxPollInterval(t *testing.T) {
+	const dir, limit = "https://ca.example/dir", 50 * time.Millisecond
+	polls := &acmeproto.FirstPolls{}
+	for range 20 {
+		polls.For(dir, orderKind).Observe(false)
+	}
+	require.Equal(t, acmeproto.MaxFirstPoll, polls.For(dir, orderKind).Pause())
+	r := NewReconciler(reconcile.Deps{}, Options{FirstPolls: polls, MaxPollInterval: limit})
+	v := &visit{cl: &acme.Client{DirectoryURL: dir}}
+	for n := 1; n <= 3; n++ {
+		assert.LessOrEqual(t, r.poll(v, StateProcessing).Pause(n, 0), limit, "pause before look %d", n)
+	}
+}
+
+// An order is one sample: the look after the first pause, not the ones
+// after it. Against a CA that issues 300ms after finalize, one order
+// doubles the pause once, from 5ms to 10ms.
+func TestLearnedOrderPollOneSamplePerOrder(t *testing.T) {
+	s := newSlowIssuer(t)
+	polls := &acmeproto.FirstPolls{}
+	reads := awaitRounds(t, s, 300*time.Millisecond, 1, Options{FirstPolls: polls})
+	require.Greater(t, reads[0], 2, "the order was looked at more than twice")
+	assert.Equal(t, 2*acmeproto.DefaultFirstPoll, polls.For(s.srv.URL+"/dir", orderKind).Pause())
+}

@@ -65,16 +65,33 @@ func newFirstPoll() *FirstPoll {
 // Pause returns the current first pause.
 func (f *FirstPoll) Pause() time.Duration { return time.Duration(f.ns.Load()) }
 
-// Observe records what a first look found: hit when the resource had moved
-// on (the authorization or order was final), not when it was still being
-// worked on.
-func (f *FirstPoll) Observe(hit bool) {
+// Observe records what a first look after the current pause found: hit
+// when the resource had moved on (the authorization or order was final),
+// not when it was still being worked on.
+func (f *FirstPoll) Observe(hit bool) { f.ObserveAfter(0, hit) }
+
+// ObserveAfter records what a first look found that followed a pause of
+// scheduled (0: the current pause). A look scheduled far from the current
+// pause says nothing about it, and is not counted: a miss after less than
+// half of it, a hit after more than twice it. Without that, looks that
+// were all scheduled before the first of them was counted (authorizations
+// or orders in flight together) would each step the pause again: 200 in
+// flight when a CA slows from 1 ms to 20 ms would double it 200 times, to
+// MaxFirstPoll, where each costs 4 s until some 30 hits bring it back.
+func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 	factor := firstPollGrow
 	if hit {
 		factor = firstPollShrink
 	}
 	for {
 		old := f.ns.Load()
+		s := int64(scheduled)
+		if s <= 0 {
+			s = old
+		}
+		if (hit && s > 2*old) || (!hit && 2*s < old) {
+			return
+		}
 		next := int64(min(max(float64(old)*factor, float64(MinFirstPoll)), float64(MaxFirstPoll)))
 		if next == old || f.ns.CompareAndSwap(old, next) {
 			return

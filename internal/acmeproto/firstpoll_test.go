@@ -192,3 +192,24 @@ func TestFirstPollAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// Looks scheduled together (authorizations in flight at once) step the
+// pause about once, not once each: a CA that slows down under 64 of them
+// moves the pause a few steps, not to MaxFirstPoll; one that speeds up,
+// a few steps down, not to MinFirstPoll.
+func TestFirstPollLooksInFlightTogether(t *testing.T) {
+	f := newFirstPoll()
+	scheduled := f.Pause()
+	for range 64 {
+		f.ObserveAfter(scheduled, false)
+	}
+	assert.LessOrEqual(t, f.Pause(), 4*scheduled, "64 misses of looks scheduled at %v", scheduled)
+	assert.Greater(t, f.Pause(), scheduled, "a miss at the current pause counts")
+
+	f = newFirstPoll()
+	for range 64 {
+		f.ObserveAfter(scheduled, true)
+	}
+	assert.GreaterOrEqual(t, f.Pause(), scheduled/4, "64 hits of looks scheduled at %v", scheduled)
+	assert.Less(t, f.Pause(), scheduled, "a hit at the current pause counts")
+}
