@@ -34,6 +34,12 @@ type timerHeap struct {
 	// quietCh is closed when a round of run ends with nothing due (see
 	// quiet); nil while nobody waits.
 	quietCh chan struct{}
+	// noStepCheck is set by run on a Fake clock: its time moves only when
+	// told to, wall and monotonic together, so it never steps (a Fake
+	// started from time.Now() has a monotonic reading all the same), and
+	// waking it every timerStepCheck would have a test that moves it from
+	// deadline to deadline move it a minute at a time.
+	noStepCheck bool
 }
 
 // timerSlot is a scheduled visit: when, as a key on the heap's axis
@@ -268,7 +274,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 		return due, time.Time{}
 	}
 	next := t.entries[0].at
-	if t.walls > 0 && monotonic(now) {
+	if t.walls > 0 && monotonic(now) && !t.noStepCheck {
 		// Only a reading with a monotonic part shows a step; a Fake
 		// clock's never steps, and its tests wait for the next entry.
 		next = min(next, satAdd(key, int64(timerStepCheck)))
@@ -283,6 +289,11 @@ const timerStepCheck = time.Minute
 
 // run fires due entries into fire until ctx is done.
 func (t *timerHeap) run(ctx context.Context, clk clock.Clock, fire func(meta.Ref)) {
+	if _, fake := clk.(*clock.Fake); fake {
+		t.mu.Lock()
+		t.noStepCheck = true
+		t.mu.Unlock()
+	}
 	timer := clk.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
