@@ -126,19 +126,19 @@ func (a *refNames) wasteful() bool {
 
 // compact takes a compaction step. With no chunks being emptied, it picks
 // the chunks with the most dead bytes, as many as hold at most refNameStep
-// live bytes (at least one); those without a live name are dropped at
-// once. The live names of the others are moved, a step at a time, to the
-// chunk being filled: each step has scan visit the places of the next
-// refNameScan entries from a cursor (scan returns where it stopped, -1 at
-// the end) and moves those in the picked chunks. Once the picked chunks
-// hold no live name they are dropped. No new name goes into a picked
+// live bytes (at least one). Their live names are moved, a step at a
+// time, to the chunk being filled: each step has scan visit the places of
+// the next refNameScan entries from a cursor (scan returns where it
+// stopped, -1 at the end) and moves those in the picked chunks. The picked
+// chunks are dropped together, once none of them holds a live name (at
+// once when none held one when picked). No new name goes into a picked
 // chunk, so the places visited before the cursor stay moved.
 func (a *refNames) compact(scan func(from int, visit func(*uint32)) int) {
 	if a.emptying == 0 && !a.pick() {
 		a.compacting = false
 		return
 	}
-	a.drop() // the picked chunks without a live name
+	a.drop() // the picked chunks, once none holds a live name
 	if a.emptying > 0 {
 		next := scan(a.cursor, func(at *uint32) {
 			if *at == refNameFree || !a.use[*at>>refNameShift].emptying {
