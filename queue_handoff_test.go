@@ -29,6 +29,16 @@ func awaitParked(t *testing.T, q *workQueue, n int32) {
 // never runs first, so every attempt fails then.
 const yieldAttempts = 5
 
+// anyAttempt reports whether one of yieldAttempts runs of attempt succeeds.
+func anyAttempt(attempt func() bool) bool {
+	for range yieldAttempts {
+		if attempt() {
+			return true
+		}
+	}
+	return false
+}
+
 // On one processor the worker woken by Add can only run once the caller
 // yields: handOff must let it take the reference before the caller goes on.
 func TestWorkQueue_HandOffRunsTheParkedWorkerFirst(t *testing.T) {
@@ -55,12 +65,9 @@ func TestWorkQueue_HandOffRunsTheParkedWorkerFirst(t *testing.T) {
 		assert.Zero(t, q.parked.Load())
 		return first
 	}
-	for range yieldAttempts {
-		if handedOff() {
-			return
-		}
+	if !anyAttempt(handedOff) {
+		t.Errorf("in %d attempts the parked worker never took the reference before the caller went on", yieldAttempts)
 	}
-	t.Errorf("in %d attempts the parked worker never took the reference before the caller went on", yieldAttempts)
 }
 
 // With no worker parked (all busy, as in a burst) handOff yields nothing:
