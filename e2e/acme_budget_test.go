@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,10 +27,12 @@ func TestACME_RateLimitHoldsTheWholeAccount(t *testing.T) {
 	const certs = 50
 	const retryAfter = 3 * time.Second
 	const slots = 2
+	departures := &departureLog{}
 	h := startACME(t, acmeSetup{
 		acmeOpts: []acmetest.Option{acmetest.WithAlwaysValid(),
 			acmetest.WithFaults(acmetest.RateLimited(acmetest.EndpointNewOrder, 10, retryAfter))},
-		config: func(c *certflow.Config) { c.Workers = 8; c.ACME.MaxInFlightPerAccount = slots },
+		config:    func(c *certflow.Config) { c.Workers = 8; c.ACME.MaxInFlightPerAccount = slots },
+		transport: departures.wrap,
 	})
 	require.NoError(t, h.m.Apply(h.ctx, h.acme.Issuer("default", "acme")))
 	refs := make([]meta.Ref, certs)
@@ -50,19 +54,23 @@ func TestACME_RateLimitHoldsTheWholeAccount(t *testing.T) {
 		}
 	}
 	require.False(t, limited.IsZero(), "the 429 was sent")
-	// Requests the account had on the wire when the 429 reached it still
-	// arrive after it: one per slot of the account at most, since a slot's
-	// next request meets the gate. Counting them, not timing them, keeps
-	// the bound honest on a loaded machine.
-	var inWindow []acmetest.Request
+	var atCA int
 	for _, r := range log {
 		if r.At.After(limited) && r.At.Before(limited.Add(retryAfter)) {
-			inWindow = append(inWindow, r)
+			atCA++
 		}
 	}
-	t.Logf("requests of the account in the %v window after the 429: %d (bound: %d in flight); %d requests in all",
-		retryAfter, len(inWindow), slots, len(log))
-	assert.LessOrEqual(t, len(inWindow), slots, "no request of the rate-limited account before its Retry-After, but those already in flight: %v", inWindow)
+	// Counted from when the 429 reached the client, not the CA: until its
+	// answer has been read, the client cannot know (on a loaded machine the
+	// other slot's requests may come and go meanwhile). From then on only
+	// requests that had passed the account's gate before it may still
+	// leave: one per slot at most, since a slot's next request meets the
+	// gate. Counting them, not timing them, keeps the bound honest.
+	seen, left := departures.after429(retryAfter)
+	require.False(t, seen.IsZero(), "the client read the 429")
+	t.Logf("requests of the account in the %v after the client read the 429: %d (bound: %d in flight); at the CA after it sent the 429: %d; %d requests in all",
+		retryAfter, len(left), slots, atCA, len(log))
+	assert.LessOrEqual(t, len(left), slots, "no request of the rate-limited account before its Retry-After, but those already past its gate: %v", left)
 	assert.Equal(t, certs, h.acme.OrderCount(), "every certificate was issued from one order")
 }
 
@@ -129,3 +137,45 @@ func TestACME_PersistentServerErrorShowsOnTheOrder(t *testing.T) {
 		})
 	}
 }
+
+// departureLog records when each request left the client for the CA and
+// when the client first read a 429 answer.
+type departureLog struct {
+	mu     sync.Mutex
+	left   []time.Time
+	got429 time.Time
+}
+
+func (d *departureLog) wrap(base http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		d.mu.Lock()
+		d.left = append(d.left, time.Now())
+		d.mu.Unlock()
+		res, err := base.RoundTrip(req)
+		if err == nil && res.StatusCode == http.StatusTooManyRequests {
+			d.mu.Lock()
+			if d.got429.IsZero() {
+				d.got429 = time.Now()
+			}
+			d.mu.Unlock()
+		}
+		return res, err
+	})
+}
+
+// after429 returns when the client first read a 429, and the departures
+// in the window of length w from then.
+func (d *departureLog) after429(w time.Duration) (seen time.Time, left []time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, at := range d.left {
+		if at.After(d.got429) && at.Before(d.got429.Add(w)) {
+			left = append(left, at)
+		}
+	}
+	return d.got429, left
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
