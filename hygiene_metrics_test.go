@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -67,15 +68,18 @@ func TestHygieneCallsNameTheirActions(t *testing.T) {
 	require.NoError(t, reg.Register(h.m.Metrics()))
 	families, err := reg.Gather()
 	require.NoError(t, err)
-	seen := map[string]float64{}
+	seen, hosts := map[string]float64{}, map[string]bool{}
 	for _, f := range families {
 		if f.GetName() != "certmanager_http_acme_client_request_count" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "action" {
+				switch l.GetName() {
+				case "action":
 					seen[l.GetValue()] += m.GetUntyped().GetValue() + m.GetCounter().GetValue()
+				case "host":
+					hosts[l.GetValue()] = true
 				}
 			}
 		}
@@ -84,4 +88,9 @@ func TestHygieneCallsNameTheirActions(t *testing.T) {
 		assert.Positive(t, seen[a], a)
 	}
 	assert.NotContains(t, seen, "unnamed_action", "every ACME call names its action")
+	// The account's clients and the revocation's own (signed by the
+	// certificate's key) both name the Issuer's CA: none counts as "other".
+	dir, err := url.Parse(h.acme.DirectoryURL())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{dir.Host: true}, hosts)
 }

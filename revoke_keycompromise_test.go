@@ -1,7 +1,11 @@
 package certflow
 
 import (
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +62,22 @@ func TestRevokeWithCertificateKeyMarksTheKeyCompromised(t *testing.T) {
 	c := &certificate.Certificate{}
 	require.NoError(t, h.st.Get(h.ctx, ref, c))
 	assert.NotEmpty(t, c.ObjectMeta.Annotations[certificate.AnnotationCompromisedKey])
+
+	// The revocation's client of its own (no account) names the Issuer's
+	// CA in the host label, as the account's clients do.
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(h.m.Metrics()))
+	_, requests := samples(t, reg, "certmanager_http_acme_client_request_count")
+	dir, err := url.Parse(h.acme.DirectoryURL())
+	require.NoError(t, err)
+	revocations := 0
+	for k := range requests {
+		assert.Contains(t, k, `host="`+dir.Host+`"`)
+		if strings.Contains(k, `action="revoke_cert"`) {
+			revocations++
+		}
+	}
+	assert.Positive(t, revocations)
 }
 
 // A Secret whose key is not its certificate's is refused before anything

@@ -88,7 +88,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	// the pace the CA's Retry-After asks even though x/crypto/acme drops the
 	// header on successful polls.
 	retryAfter := &challenge.RetryAfterRecorder{}
-	wrap := func(rt http.RoundTripper) http.RoundTripper { return met.ACMETransport(retryAfter.Wrap(rt)) }
+	wrap := func(rt http.RoundTripper, directoryURL string) http.RoundTripper {
+		return met.ACMETransport(retryAfter.Wrap(rt), directoryURL)
+	}
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})
 	w.issuers = issuers

@@ -34,7 +34,9 @@ type Options struct {
 	UserAgent string
 	// WrapTransport, if set, wraps every client's final transport (after
 	// any caBundle clone), e.g. to observe the CA's Retry-After headers.
-	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// It is given the issuer's directory URL: the CA the user configured,
+	// as opposed to the hosts the CA's answers send the client to.
+	WrapTransport func(rt http.RoundTripper, directoryURL string) http.RoundTripper
 	// MaxInFlight bounds the ACME work of one account that reconcilers run
 	// at once (see ACMEClients.Slot), so a CA that holds requests open
 	// cannot take every worker. If 0, DefaultMaxInFlight.
@@ -291,7 +293,7 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*
 		rt = http.DefaultTransport
 	}
 	if wrap := c.opts.WrapTransport; wrap != nil {
-		rt = wrap(rt)
+		rt = wrap(rt, a.Server)
 	}
 	id := accountID(a.Server, accountKeyHash(key))
 	rt = c.gate(id).transport(rt)

@@ -58,7 +58,7 @@ func (c *ACMEClients) anonymous(a *ACMEIssuer) (*acme.Client, func(), error) {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		hc = &http.Client{Transport: wrap(rt), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
+		hc = &http.Client{Transport: wrap(rt, a.Server), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
 	}
 	return &acme.Client{HTTPClient: hc, DirectoryURL: a.Server, UserAgent: c.opts.UserAgent, RetryBackoff: retryBackoff}, closeIdle, nil
 }

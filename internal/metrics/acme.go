@@ -2,8 +2,8 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,13 +21,17 @@ func (k acmeKey) values() []string { return []string{k.scheme, k.host, k.action,
 // instrumented ACME client does (pkg/acme/client/http.go): by scheme, host,
 // the action its context names (acmeproto.WithAction), method and status.
 // Only the host of the URL is kept: no path, query or body reaches a label.
-func (m *Metrics) ACMETransport(base http.RoundTripper) http.RoundTripper {
-	return &acmeTransport{base: base, m: m}
+// directoryURL is the Issuer's server: its host is the only one named in
+// the host label, any other is "other" (see acme_labels.go for why every
+// label is bounded).
+func (m *Metrics) ACMETransport(base http.RoundTripper, directoryURL string) http.RoundTripper {
+	return &acmeTransport{base: base, m: m, home: homeOf(directoryURL)}
 }
 
 type acmeTransport struct {
 	base http.RoundTripper
 	m    *Metrics
+	home acmeHome
 }
 
 func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -35,39 +39,55 @@ func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	res, err := t.base.RoundTrip(req)
 	elapsed := time.Since(start)
-	// cert-manager's status for a request that got no answer.
-	status := "999"
+	status := noAnswer
 	if res != nil {
-		status = strconv.Itoa(res.StatusCode)
+		status = statusLabel(res.StatusCode)
 	}
-	k := acmeKey{scheme: req.URL.Scheme, host: req.URL.Host, action: string(acmeproto.ActionOf(req.Context())),
-		method: req.Method, status: status}
-	t.m.acmeObservers.get(k, t.m.acmeDuration).Observe(elapsed.Seconds())
+	k := acmeKey{scheme: schemeLabel(req.URL.Scheme), host: t.home.label(req.URL.Host),
+		action: string(acmeproto.ActionOf(req.Context())), method: methodLabel(req.Method), status: status}
+	obs, k := t.m.acmeObservers.get(k, t.m.acmeDuration)
+	obs.Observe(elapsed.Seconds())
 	t.m.acmeRequests.counter(k).Add(1)
 	return res, err
 }
 
 // acmeObservers keeps the summary of each label tuple once used:
 // SummaryVec.WithLabelValues validated and hashed the five labels and took
-// the vector's lock on each of the ~7 requests per certificate.
+// the vector's lock on each of the ~7 requests per certificate. It also
+// admits the tuples: past maxACMESeries a new one is counted as
+// acmeOverflowKey, so neither metric nor this map grows further.
 type acmeObservers struct {
 	mu sync.RWMutex
 	m  map[acmeKey]prometheus.Observer
+	// overflow counts the requests counted as acmeOverflowKey.
+	overflow atomic.Uint64
 }
 
-func (o *acmeObservers) get(k acmeKey, vec *prometheus.SummaryVec) prometheus.Observer {
+// get returns the summary of k and the tuple the request is counted in:
+// k, or acmeOverflowKey once the cap is reached.
+func (o *acmeObservers) get(k acmeKey, vec *prometheus.SummaryVec) (prometheus.Observer, acmeKey) {
 	o.mu.RLock()
 	obs := o.m[k]
 	o.mu.RUnlock()
 	if obs != nil {
-		return obs
+		return obs, k
 	}
-	obs = vec.WithLabelValues(k.values()...)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if obs = o.m[k]; obs != nil {
+		return obs, k
+	}
+	if len(o.m) >= maxACMESeries {
+		o.overflow.Add(1)
+		k = acmeOverflowKey
+		if obs = o.m[k]; obs != nil {
+			return obs, k
+		}
+	}
+	obs = vec.WithLabelValues(k.values()...)
 	if o.m == nil {
 		o.m = map[acmeKey]prometheus.Observer{}
 	}
 	o.m[k] = obs
-	return obs
+	return obs, k
 }

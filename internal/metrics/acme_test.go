@@ -25,7 +25,7 @@ func TestACMETransport_CountsAndTimesByCertManagersLabels(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
 	defer srv.Close()
-	client := &http.Client{Transport: r.m.ACMETransport(srv.Client().Transport)}
+	client := &http.Client{Transport: r.m.ACMETransport(srv.Client().Transport, srv.URL+"/dir")}
 	send := func(ctx context.Context, method, path string) {
 		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, nil)
 		require.NoError(t, err)
@@ -64,7 +64,7 @@ func TestACMETransport_NoAnswerIsStatus999(t *testing.T) {
 	req, err := http.NewRequestWithContext(acmeproto.WithAction(r.ctx, acmeproto.ActionGetRegistration),
 		http.MethodPost, "https://ca.example.test/acme/new-acct", nil)
 	require.NoError(t, err)
-	_, err = r.m.ACMETransport(failingTransport{}).RoundTrip(req)
+	_, err = r.m.ACMETransport(failingTransport{}, "https://ca.example.test/dir").RoundTrip(req)
 	require.Error(t, err)
 	assert.Equal(t, map[string]float64{
 		`{action="get_registration",host="ca.example.test",method="POST",scheme="https",status="999"}`: 1,

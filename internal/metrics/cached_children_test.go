@@ -29,7 +29,7 @@ func (statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // share one series per tuple. Under -race it checks the caches' locking.
 func TestCachedChildren_ConcurrentFirstUses(t *testing.T) {
 	r := newRig(t)
-	rt := r.m.ACMETransport(statusTransport{})
+	rt := r.m.ACMETransport(statusTransport{}, "https://ca.test/dir")
 	codes := []int{200, 201, 400, 429}
 	const workers, each = 8, 50
 	var wg sync.WaitGroup

@@ -134,6 +134,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	now := float64(m.opts.Clock.Now().Unix())
 	ch <- prometheus.MustNewConstMetric(m.d.clock, prometheus.UntypedValue, now)
 	m.acmeRequests.collect(ch, m.d.acmeRequests, acmeKey.values)
+	ch <- prometheus.MustNewConstMetric(m.d.acmeOverflow, prometheus.CounterValue, float64(m.acmeObservers.overflow.Load()))
 	m.syncCalls.collect(ch, m.d.syncCalls, func(c string) []string { return []string{c} })
 	m.syncErrors.collect(ch, m.d.syncErrors, func(c string) []string { return []string{c} })
 	for _, v := range m.vectors() {

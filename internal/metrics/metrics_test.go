@@ -43,7 +43,7 @@ func TestLint_EveryMetricPassesPromtoolsLint(t *testing.T) {
 	r := newRig(t)
 	r.m = New(Options{Clock: r.clock, Store: r.store, Queue: func() (int, int) { return 0, 0 }})
 	populate(t, r)
-	require.Len(t, gather(t, r.m), 24, "every metric has samples")
+	require.Len(t, gather(t, r.m), 25, "every metric has samples")
 	problems, err := testutil.CollectAndLint(r.m)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
@@ -63,7 +63,7 @@ func populate(t *testing.T, r *rig) {
 
 	req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, "https://ca.example.test/dir", nil)
 	require.NoError(t, err)
-	_, _ = r.m.ACMETransport(failingTransport{}).RoundTrip(req)
+	_, _ = r.m.ACMETransport(failingTransport{}, "https://ca.example.test/dir").RoundTrip(req)
 	_, _ = r.m.Reconcilers(map[meta.Kind]reconcile.Reconciler{meta.KindOrder: &scripted{errs: []error{context.DeadlineExceeded}}})[meta.KindOrder].
 		Reconcile(r.ctx, meta.Ref{Kind: meta.KindOrder, Name: "o"})
 	ch := challengeObj("c", solver.DNS01, challenge.StatePending)
@@ -87,7 +87,7 @@ func TestPromtool_PassesOnEveryMetric(t *testing.T) {
 	populate(t, r)
 	exposition, err := testutil.CollectAndFormat(r.m, expfmt.TypeTextPlain)
 	require.NoError(t, err)
-	require.Len(t, gather(t, r.m), 24)
+	require.Len(t, gather(t, r.m), 25)
 	out, err := promtest.CheckMetrics(bin, exposition)
 	require.NoError(t, err, "promtool check metrics:\n%s\n%s", out, exposition)
 }

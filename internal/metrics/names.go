@@ -11,7 +11,7 @@ type descs struct {
 	issuerReady, clusterIssuerReady                                     *prometheus.Desc
 	challengeStatus                                                     *prometheus.Desc
 	clock                                                               *prometheus.Desc
-	acmeRequests                                                        *prometheus.Desc
+	acmeRequests, acmeOverflow                                          *prometheus.Desc
 	syncCalls, syncErrors                                               *prometheus.Desc
 
 	orders, challenges   *prometheus.Desc
@@ -55,6 +55,9 @@ func newDescs() descs {
 		acmeRequests: prometheus.NewDesc("certmanager_http_acme_client_request_count",
 			"Number of HTTP requests sent to ACME servers, by scheme, host, action (the logical ACME operation), method and status (the HTTP status code, 999 when no answer came).",
 			acmeLabels(), nil),
+		acmeOverflow: prometheus.NewDesc("certflow_acme_client_request_series_overflow_total",
+			"Number of ACME requests counted with every label \"other\" because the ACME client metrics reached their cap of label tuples.",
+			nil, nil),
 		syncCalls: prometheus.NewDesc("certmanager_controller_sync_call_count",
 			"Number of reconciles (sync calls) of each controller.", []string{"controller"}, nil),
 		syncErrors: prometheus.NewDesc("certmanager_controller_sync_error_count",
@@ -76,7 +79,7 @@ func newDescs() descs {
 
 func (d *descs) describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{d.certReady, d.certNotAfter, d.certNotBefore, d.certExpiration, d.certRenewal,
-		d.issuerReady, d.clusterIssuerReady, d.challengeStatus, d.clock, d.acmeRequests,
+		d.issuerReady, d.clusterIssuerReady, d.challengeStatus, d.clock, d.acmeRequests, d.acmeOverflow,
 		d.syncCalls, d.syncErrors, d.orders, d.challenges, d.queueDepth, d.inFlight,
 		d.eventsPending, d.eventsLost} {
 		ch <- x
