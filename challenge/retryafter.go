@@ -1,10 +1,12 @@
 package challenge
 
 import (
-	"github.com/certflow/certflow/internal/acmeproto"
+	"hash/maphash"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/certflow/certflow/internal/acmeproto"
 )
 
 // RetryAfterRecorder is an http.RoundTripper that remembers the Retry-After
@@ -18,12 +20,25 @@ type RetryAfterRecorder struct {
 	// Base sends the requests. If nil, http.DefaultTransport is used.
 	Base http.RoundTripper
 
-	mu   sync.Mutex
-	hint map[string]time.Duration
+	mu sync.Mutex
+	// hint is keyed by a hash of the URL, not the URL: the CA chooses the
+	// URLs, and a few thousand long ones kept as keys would be its to
+	// grow. A collision only paces one poll by another URL's hint.
+	hint map[uint64]time.Duration
+	seed maphash.Seed
 }
 
 // maxHints bounds the hints kept at once.
 const maxHints = 4096
+
+// key returns the key of url in hint; r.mu must be held.
+func (r *RetryAfterRecorder) key(url string) uint64 {
+	if r.hint == nil {
+		r.seed = maphash.MakeSeed()
+		r.hint = map[uint64]time.Duration{}
+	}
+	return maphash.String(r.seed, url)
+}
 
 // RoundTrip sends req through Base and records the answer's Retry-After.
 func (r *RetryAfterRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -53,17 +68,18 @@ func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request
 	// the CA's Date header and the network live in; the wait it yields is a
 	// duration, applied by the reconcilers to the injected Clock.
 	d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
-	key := req.URL.String()
+	url := req.URL.String()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	key := r.key(url)
 	if !ok {
 		delete(r.hint, key)
 		return res, nil
 	}
-	if r.hint == nil || len(r.hint) >= maxHints {
+	if len(r.hint) >= maxHints {
 		// Hints nobody read (a URL never polled again) must not pile up;
 		// losing some only means polling at the default pace.
-		r.hint = map[string]time.Duration{}
+		clear(r.hint)
 	}
 	r.hint[key] = d
 	return res, nil
@@ -74,8 +90,9 @@ func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request
 func (r *RetryAfterRecorder) RetryAfter(url string) (time.Duration, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	d, ok := r.hint[url]
-	delete(r.hint, url)
+	key := r.key(url)
+	d, ok := r.hint[key]
+	delete(r.hint, key)
 	return d, ok
 }
 
