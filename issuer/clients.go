@@ -292,6 +292,7 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	rt = boundNonces{rt}
 	if wrap := c.opts.WrapTransport; wrap != nil {
 		rt = wrap(rt, a.Server)
 	}

@@ -53,13 +53,15 @@ func (c *ACMEClients) anonymous(a *ACMEIssuer) (*acme.Client, func(), error) {
 	if tr != nil {
 		closeIdle = tr.CloseIdleConnections
 	}
-	if wrap := c.opts.WrapTransport; wrap != nil {
-		rt := hc.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		hc = &http.Client{Transport: wrap(rt, a.Server), Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
 	}
+	rt = boundNonces{rt}
+	if wrap := c.opts.WrapTransport; wrap != nil {
+		rt = wrap(rt, a.Server)
+	}
+	hc = &http.Client{Transport: rt, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
 	return &acme.Client{HTTPClient: hc, DirectoryURL: a.Server, UserAgent: c.opts.UserAgent, RetryBackoff: retryBackoff}, closeIdle, nil
 }
 
