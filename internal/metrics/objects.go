@@ -244,7 +244,7 @@ func (x *objectIndex) read(ctx context.Context, ref meta.Ref) error {
 			return err
 		}
 		x.mu.Lock()
-		x.challenges[ref] = challengeEntry{domain: ch.Spec.DNSName, reason: ch.Status.Reason,
+		x.challenges[ref] = challengeEntry{domain: ch.Spec.DNSName, reason: reasonLabel(ch.Status.Reason),
 			processing: ch.Status.Processing, typ: string(ch.Spec.Type), state: ch.Status.State}
 		x.mu.Unlock()
 	}
