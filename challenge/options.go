@@ -82,6 +82,11 @@ type Options struct {
 	// first pause between failed HTTP-01 and TLS-ALPN-01 self-checks (5ms
 	// if 0).
 	PollInterval time.Duration
+	// Fetches, if set, is told by the Manager's HTTP-01 handler each time
+	// it serves an answer: an accepted HTTP-01 challenge whose CA fetches
+	// it within a short first pause is looked at a learned moment after
+	// the CA's latest fetch instead (Fetches). Nil: the first pause alone.
+	Fetches *Fetches
 	// FirstPolls holds the learned first pauses (see PollInterval). Give
 	// the order reconciler the same one: the Manager does. If nil (and
 	// PollInterval is 0), the reconciler keeps its own. Ignored when

@@ -45,9 +45,14 @@ const (
 // misses and looks independent, a hit follows a miss with m·(1−m) of the
 // chance, a miss a miss with m², so
 // target·log2(1/shrink) = m·((1−m)·log2(grow) + m·log2(rush)).
-var firstPollShrink = math.Pow(2, -firstPollMiss*((1-firstPollMiss)*math.Log2(firstPollGrow)+firstPollMiss*math.Log2(firstPollRush))/FirstPollTarget)
+var firstPollShrink = shrinkFor(FirstPollTarget)
 
-const firstPollMiss = 1 - FirstPollTarget
+// shrinkFor is the factor after a hit that holds the pause where a share
+// target of first looks hit (see firstPollShrink).
+func shrinkFor(target float64) float64 {
+	m := 1 - target
+	return math.Pow(2, -m*((1-m)*math.Log2(firstPollGrow)+m*math.Log2(firstPollRush))/target)
+}
 
 // FirstPoll learns the first pause before looking at an ACME resource that
 // a request just set moving (an authorization after the accept, an order
@@ -67,11 +72,16 @@ const firstPollMiss = 1 - FirstPollTarget
 // one from FirstPolls.For.
 type FirstPoll struct {
 	word atomic.Int64
+	// shrink is the factor after a hit, set once at creation: it fixes
+	// the share of hits the pause settles at.
+	shrink float64
 }
 
-func newFirstPoll() *FirstPoll {
-	f := &FirstPoll{}
-	f.word.Store(int64(DefaultFirstPoll) << 1)
+func newFirstPoll() *FirstPoll { return newFirstPollAt(DefaultFirstPoll, FirstPollTarget) }
+
+func newFirstPollAt(start time.Duration, target float64) *FirstPoll {
+	f := &FirstPoll{shrink: shrinkFor(target)}
+	f.word.Store(int64(min(max(start, MinFirstPoll), MaxFirstPoll)) << 1)
 	return f
 }
 
@@ -102,7 +112,7 @@ func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 		if (hit && s > 2*old) || (!hit && 2*s < old) {
 			return
 		}
-		factor, miss := firstPollShrink, int64(0)
+		factor, miss := f.shrink, int64(0)
 		if !hit {
 			factor, miss = firstPollGrow, 1
 			if missed {
@@ -153,6 +163,15 @@ type firstPollKey struct{ directory, kind string }
 // For returns the FirstPoll of the CA at directory for kind, creating it
 // (at DefaultFirstPoll) on first use.
 func (p *FirstPolls) For(directory, kind string) *FirstPoll {
+	return p.ForStarting(directory, kind, DefaultFirstPoll, FirstPollTarget)
+}
+
+// ForStarting is For with a kind whose pause starts at start (within
+// [MinFirstPoll, MaxFirstPoll]) and settles where a share target (in
+// (0, 1)) of first looks hit, both taken when the kind is first asked
+// for: a short pause after an event that comes right before the answer,
+// whose misses cost more than its length, say.
+func (p *FirstPolls) ForStarting(directory, kind string, start time.Duration, target float64) *FirstPoll {
 	k := firstPollKey{directory, kind}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -168,7 +187,7 @@ func (p *FirstPolls) For(directory, kind string) *FirstPoll {
 			break
 		}
 	}
-	f := newFirstPoll()
+	f := newFirstPollAt(start, target)
 	p.m[k] = f
 	return f
 }
