@@ -236,3 +236,18 @@ func TestFirstPollLooksInFlightTogether(t *testing.T) {
 	assert.GreaterOrEqual(t, f.Pause(), scheduled/4, "64 hits of looks scheduled at %v", scheduled)
 	assert.Less(t, f.Pause(), scheduled, "a hit at the current pause counts")
 }
+
+// A kind asked for with its own start and target starts there and
+// settles at that share of hits; asking again, even with others, returns
+// the same learner.
+func TestFirstPollsForStarting(t *testing.T) {
+	var p FirstPolls
+	f := p.ForStarting("https://ca.example/dir", "after", MinFirstPoll, 0.95)
+	assert.Equal(t, MinFirstPoll, f.Pause())
+	assert.Same(t, f, p.ForStarting("https://ca.example/dir", "after", time.Second, 0.5))
+	r := rand.New(rand.NewPCG(3, 4))
+	rate := simulate(f, 40000, func() time.Duration {
+		return time.Duration(float64(time.Millisecond) * math.Exp(0.5*r.NormFloat64()))
+	})
+	assert.InDelta(t, 0.95, rate, 0.02, "share of first looks that found the verdict")
+}
