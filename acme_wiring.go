@@ -62,6 +62,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	// Order and Challenge of an account at that CA learns from and uses
 	// the same one.
 	firstPolls := &acmeproto.FirstPolls{}
+	w.fetches = &challenge.Fetches{}
 	w.reconcilers[meta.KindOrder] = order.NewReconciler(w.challengeDeps(), order.Options{
 		FirstPolls:  firstPolls,
 		Clients:     issuers,
@@ -79,6 +80,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 	w.ownerViews[meta.KindOrder] = request.OwnedOrderView
 	w.reconcilers[meta.KindChallenge] = challenge.NewReconciler(w.challengeDeps(), challenge.Options{
 		FirstPolls:       firstPolls,
+		Fetches:          w.fetches,
 		Clients:          issuers,
 		SolverFor:        w.metrics.SolverFor(a.solverFor),
 		Accounts:         issuers,

@@ -81,5 +81,5 @@ func (m *Manager) getCertificateOrUnrecognized(hello *tls.ClientHelloInfo) (*tls
 // passes every other request to fallback. A nil fallback
 // redirects to https.
 func (m *Manager) HTTPHandler(fallback http.Handler) http.Handler {
-	return serve.HTTPHandler(missTokens{cache: m.wiring.cache, miss: m.wiring.miss}, fallback)
+	return serve.HTTPHandler(missTokens{cache: m.wiring.cache, miss: m.wiring.miss, fetches: m.wiring.fetches}, fallback)
 }

@@ -226,12 +226,20 @@ func (c *challengeMiss) absent(token string) {
 type missTokens struct {
 	cache *serve.Cache
 	miss  *challengeMiss
+	// fetches, if set, is told of each answer served (challenge.Fetches).
+	fetches *challenge.Fetches
 }
 
 var _ serve.TokenFinder = missTokens{}
 
 func (t missTokens) KeyAuthorization(token string) (keyAuth, identifier string, ok bool) {
-	return t.cache.KeyAuthorization(token)
+	keyAuth, identifier, ok = t.cache.KeyAuthorization(token)
+	if ok {
+		// The handler may still refuse it (a Host that is not the
+		// challenge's), which a CA's validation does not send.
+		t.fetches.Served(token)
+	}
+	return keyAuth, identifier, ok
 }
 
 // FindKeyAuthorization reads the Store for a token the cache does not
@@ -248,6 +256,8 @@ func (t missTokens) FindKeyAuthorization(ctx context.Context, host, token string
 	keyAuth, identifier, ok = t.cache.KeyAuthorization(token)
 	if !ok {
 		t.miss.absent(token)
+	} else {
+		t.fetches.Served(token)
 	}
 	return keyAuth, identifier, ok
 }

@@ -30,6 +30,9 @@ type wiring struct {
 	// contributed by the package that creates them.
 	orphans map[meta.Kind]reconcile.OrphanRule
 	cache   *serve.Cache
+	// fetches hears from the HTTP-01 handler when the CA fetched an
+	// answer, for the challenges accepted in this process.
+	fetches *challenge.Fetches
 	// secretNames lets a Certificate find the others naming its Secret.
 	secretNames secretNameIndex
 	issuers     *issuer.Reconciler

@@ -209,6 +209,8 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 				return nil
 			}
 		}
+		fetched, unwatch := r.watchFetches(ch)
+		defer unwatch()
 		answer, err := cl.Accept(acmeproto.WithAction(ctx, acmeproto.ActionAcceptChallenge), &acme.Challenge{URI: ch.Spec.URL})
 		if err != nil {
 			if !resume && acmeproto.Classify(err, o.now).Class == acmeproto.Terminal {
@@ -237,8 +239,8 @@ func (r *Reconciler) accept(ctx context.Context, l loaded, o outcome, resume boo
 			// before answering): the authorization is read at once, in
 			// this visit, rather than one pause and one more visit later.
 			o.notBefore(0)
-		} else {
-			o.notBefore(r.firstPoll(o))
+		} else if d, hinted := r.firstPoll(o); hinted || !r.awaitFetch(ctx, o, fetched, d) {
+			o.notBefore(d)
 		}
 		o.event(meta.EventNormal, ReasonAccepted, "the CA was asked to validate the challenge")
 		return nil
@@ -309,12 +311,16 @@ func (r *Reconciler) authzPoll(o outcome) time.Duration {
 // at the authorization: the CA's Retry-After on that answer (RFC 8555
 // §8.2: it may say when to look), else on its latest answer for the
 // authorization, else the first pause of the polling policy.
-func (r *Reconciler) firstPoll(o outcome) time.Duration {
+// hinted reports whether the CA set it (a Retry-After, which always wins).
+func (r *Reconciler) firstPoll(o outcome) (pause time.Duration, hinted bool) {
 	if d := Pace(r.opts.RetryAfter, o.ch.Spec.URL, 0); d > 0 {
 		r.dropHint(o.ch.Spec.AuthorizationURL) // older than the accept's
-		return d
+		return d, true
 	}
-	return r.authzPoll(o)
+	if d := Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0); d > 0 {
+		return d, true
+	}
+	return r.authzPoll(o), false
 }
 
 // dropHint forgets the CA's Retry-After for url, if any.
@@ -420,6 +426,9 @@ func (r *Reconciler) cleanUp(ctx context.Context, l loaded, o outcome) error {
 		err = fmt.Errorf("challenge: clean up %s: %w", o.ch.ObjectMeta.Name, err)
 		meta.RecordEvent(r.deps.Events, o.ch, meta.EventWarning, ReasonCleanUpError, err.Error())
 		return err
+	}
+	if r.opts.Fetches != nil {
+		r.opts.Fetches.looks.Delete(o.ch.Spec.Token) // a look that never came
 	}
 	st := &o.ch.Status
 	st.CleanedUp, st.Presented, st.Processing, st.NotBefore = true, false, false, nil

@@ -45,6 +45,9 @@ func (r *Reconciler) firstPause(o outcome) time.Duration {
 // pause scheduled before the first look (acmeproto.FirstPoll.IsFirstLook).
 // Each authorization is one sample, however long its CA took.
 func (r *Reconciler) learn(o outcome, final bool) {
+	if r.learnFetched(o, final) {
+		return
+	}
 	fp, st := r.learned(o), &o.ch.Status
 	if fp == nil || st.AcceptedAt == nil || st.NotBefore == nil || st.State != StateProcessing || st.Reason != "" {
 		return

@@ -70,17 +70,23 @@ type Options struct {
 	// been since the accept, so the looks double, up to MaxPollInterval
 	// (acmeproto.Poll). The CA's Retry-After wins either way. If 0, the
 	// first pause is learned per CA and challenge type (FirstPolls),
-	// starting at acmeproto.DefaultFirstPoll (5ms): it shrinks by 2^(-1/3)
-	// after each first look that found the authorization final and doubles
-	// after one that did not, so that about three in four first looks find
-	// the verdict, within [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
+	// starting at acmeproto.DefaultFirstPoll (5ms): it shrinks a little
+	// after each first look that found the authorization final and grows
+	// after one that did not (by 2^(1/3), doubling while the misses go on),
+	// so that about four in five first looks find the verdict, within
+	// [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
 	// Against a CA that validates in a millisecond it falls to half of one;
 	// against one that takes seconds it rises to about that, and an
 	// authorization costs one or two looks instead of nine or ten doubling
-	// from 5ms (its verdict is seen about a quarter later). It is also the
+	// from 5ms (its verdict is seen about a fifth later). It is also the
 	// first pause between failed HTTP-01 and TLS-ALPN-01 self-checks (5ms
 	// if 0).
 	PollInterval time.Duration
+	// Fetches, if set, is told by the Manager's HTTP-01 handler each time
+	// it serves an answer: an accepted HTTP-01 challenge whose CA fetches
+	// it within a short first pause is looked at a learned moment after
+	// the CA's latest fetch instead (Fetches). Nil: the first pause alone.
+	Fetches *Fetches
 	// FirstPolls holds the learned first pauses (see PollInterval). Give
 	// the order reconciler the same one: the Manager does. If nil (and
 	// PollInterval is 0), the reconciler keeps its own. Ignored when

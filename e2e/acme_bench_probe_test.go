@@ -277,6 +277,7 @@ func (p *probe) report(b *testing.B, n int) {
 		perCert(life), perCert(queued), perCert(held))
 	if len(p.execs) > 0 {
 		p.execSplit(&sb, n, life, queued, held)
+		p.phaseSplit(&sb)
 	} else {
 		fmt.Fprintf(&sb, " + the rest (polls of %v, CPU, hand-offs) %.2f\n", bareOrderPoll, perCert(life-queued-held))
 	}

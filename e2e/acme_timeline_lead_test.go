@@ -54,3 +54,43 @@ func printLeads(sb *strings.Builder, name string, runs [][]tlEvent) {
 		fmt.Fprintf(sb, "%s leads (median ms): %s\n", name, strings.Join(out, " | "))
 	}
 }
+
+// printFetch prints, over the runs after the first that have the CA's
+// HTTP-01 fetches on their timeline (certflow's; a CA may fetch from
+// several places, Pebble does from three), the median time from the
+// accept's answer to the CA's first and last fetch of the answer, and from
+// the end of the last fetch before the look at the authorization that
+// found the verdict to that look: how much later than the earliest moment
+// it could be seen the verdict was looked for.
+func printFetch(sb *strings.Builder, name string, runs [][]tlEvent) {
+	var toFirst, toLast, toVerdict []time.Duration
+	for r, evs := range runs {
+		if r == 0 {
+			continue
+		}
+		var accepted, first, last, lastBefore, verdict time.Duration
+		for _, e := range evs {
+			switch {
+			case strings.HasPrefix(e.what, "ACME /chalZ"):
+				accepted = e.end
+			case strings.HasPrefix(e.what, "HTTP-01 ") && accepted > 0 && e.begin >= accepted:
+				if first == 0 {
+					first = e.end
+				}
+				last = e.end
+			case strings.HasPrefix(e.what, "ACME /authZ") && first > 0:
+				verdict, lastBefore = e.begin, last // the last look before the finalize
+			case strings.HasPrefix(e.what, "ACME /finalize-order"):
+				if verdict > 0 {
+					toFirst = append(toFirst, first-accepted)
+					toLast = append(toLast, lastBefore-accepted)
+					toVerdict = append(toVerdict, verdict-lastBefore)
+				}
+			}
+		}
+	}
+	if len(toFirst) > 0 {
+		fmt.Fprintf(sb, "%s CA's HTTP-01 fetches (median ms over %d runs): accept answered→first %.2f, →last %.2f | last→the look that saw the verdict %.2f\n",
+			name, len(toFirst), ms(median(toFirst)), ms(median(toLast)), ms(median(toVerdict)))
+	}
+}

@@ -66,6 +66,18 @@ func (tr tlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// tlHTTP01 records each HTTP-01 request h answers.
+type tlHTTP01 struct {
+	t *timeline
+	h http.Handler
+}
+
+func (s tlHTTP01) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b := time.Now()
+	s.h.ServeHTTP(w, r)
+	s.t.add("HTTP-01 GET "+r.UserAgent(), b, time.Now())
+}
+
 func (t *timeline) observer() reconcile.Observer {
 	return func(kind meta.Kind, _ any, p *reconcile.Plan) func(time.Time, error) {
 		b := time.Now()
@@ -121,6 +133,11 @@ func BenchmarkACMETimeline(b *testing.B) {
 			m, stop := benchManagerWith(ctx, b, rig, shape,
 				certflow.Config{Store: memory.New(), HTTPClient: rig.client, Observer: tl.observer()})
 			defer stop()
+			// Every HTTP-01 GET certflow's handler answers (its self-check,
+			// then the CA's validation) is on the timeline too: when the CA
+			// fetched the answer says how soon after it the verdict was
+			// there to be seen.
+			rig.http01.serve(tlHTTP01{t: tl, h: m.HTTPHandler(http.NotFoundHandler())})
 			var floorRuns, cfRuns [][]tlEvent
 			var floorTot, cfTot []time.Duration
 			b.ResetTimer()
@@ -225,6 +242,7 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 	}
 	printHops(&sb, name, runs, tot)
 	printLeads(&sb, name, runs)
+	printFetch(&sb, name, runs)
 	fmt.Print(sb.String())
 }
 
@@ -241,7 +259,7 @@ func printHops(sb *strings.Builder, name string, runs [][]tlEvent, tot []time.Du
 		first = append(first, evs[0].begin)
 		var busy, reach time.Duration
 		for _, e := range evs { // sorted by begin
-			if e.end <= reach {
+			if e.end <= reach || strings.HasPrefix(e.what, "HTTP-01 ") {
 				continue
 			}
 			busy += e.end - max(e.begin, reach)

@@ -18,52 +18,75 @@ const (
 	MaxFirstPoll = 4 * time.Second
 	// FirstPollTarget is the share of first looks meant to find the
 	// resource moved on. The rest cost one more look each, at twice the
-	// pause, and so on. Three in four, not nine in ten: a higher target
+	// pause, and so on. Four in five, not nine in ten: a higher target
 	// saves few looks but makes the answer wait for the CA's slow tail.
-	// Simulated against a CA whose latency is lognormal around 1 s (σ 0.5):
-	// nine in ten (steps ×4 and 4^(−1/9)) cost 1.1–1.4 looks per
-	// authorization and see the verdict 2.3–2.6 s after the accept, three
-	// in four 1.65 looks and 2.0 s, the fixed 5 ms doubling 9.1 looks and
-	// 1.6 s; around 4 ms instead: 12.6 ms, 8.3 ms and 7.0 ms.
-	FirstPollTarget = 0.75
+	// Simulated against CAs whose latency is lognormal (σ 0.5 and 0.9,
+	// Pebble-like around 2–3 ms and Let's Encrypt-like around 1 s), with
+	// the steps below: 1.21–1.25 looks per authorization, the verdict seen
+	// 1–4% sooner than with three in four and steps ×2 and 2^(−1/3)
+	// (1.25–1.31 looks); nine in ten costs 1.1 looks and 8–30% later.
+	FirstPollTarget = 0.8
 	// firstPollGrow is the factor applied after a first look that found
-	// nothing: the pauses after it double too, so a larger step would
-	// overshoot for many looks.
-	firstPollGrow = 2.0
+	// nothing, when the one before it found the resource moved on: a small
+	// step, so that the pause stays near the quantile it tracks instead of
+	// wandering about it (each doubling kept it up for several looks).
+	firstPollGrow = 1.2599210498948732 // 2^(1/3)
+	// firstPollRush is the factor after a miss that followed a miss: the
+	// CA got slower, or this is its first use, and a pause from 5 ms to a
+	// CA that takes a second is found in about nine looks, as by
+	// doubling, not in twenty-three.
+	firstPollRush = 2.0
 )
 
 // firstPollShrink is the factor applied after a first look that found the
-// resource moved on. Chosen with firstPollGrow so that the pause stands
-// still, on average, exactly when a share FirstPollTarget of first looks
-// hit: target·ln(1/shrink) = (1−target)·ln(grow), i.e. shrink = 2^(−1/3)
-// ≈ 0.79 (5 ms down to MinFirstPoll in 10 hits).
-var firstPollShrink = math.Pow(firstPollGrow, -(1-FirstPollTarget)/FirstPollTarget)
+// resource moved on. Chosen with firstPollGrow and firstPollRush so that
+// the pause stands still, on average, exactly when a share
+// FirstPollTarget of first looks hit: with m = 1−target the share of
+// misses and looks independent, a hit follows a miss with m·(1−m) of the
+// chance, a miss a miss with m², so
+// target·log2(1/shrink) = m·((1−m)·log2(grow) + m·log2(rush)).
+var firstPollShrink = shrinkFor(FirstPollTarget)
+
+// shrinkFor is the factor after a hit that holds the pause where a share
+// target of first looks hit (see firstPollShrink).
+func shrinkFor(target float64) float64 {
+	m := 1 - target
+	return math.Pow(2, -m*((1-m)*math.Log2(firstPollGrow)+m*math.Log2(firstPollRush))/target)
+}
 
 // FirstPoll learns the first pause before looking at an ACME resource that
 // a request just set moving (an authorization after the accept, an order
 // after finalize) from what the first looks found: after a look that found
-// it moved on the pause shrinks a little, after one that did not it
-// doubles, so it settles where about FirstPollTarget of the first looks
+// it moved on the pause shrinks a little, after one that did not it grows
+// by 2^(1/3), or doubles when the look before missed too, so it settles where about FirstPollTarget of the first looks
 // find the answer (a stochastic quantile tracker: it needs no latency
 // sample, only whether each first look came late enough, which is all a
 // client polling a CA can see). It starts at DefaultFirstPoll and stays
 // within [MinFirstPoll, MaxFirstPoll]. The CA's Retry-After is not its
 // business: callers let it win before asking (Poll.PauseSince).
 //
-// It is safe for concurrent use and allocates nothing: one atomic word.
-// The zero value is not usable; get one from FirstPolls.For.
+// It is safe for concurrent use and allocates nothing: one atomic word,
+// the pause in nanoseconds shifted left by one, with whether the latest
+// counted look missed in the low bit (a pause and its streak change
+// together, by one compare-and-swap). The zero value is not usable; get
+// one from FirstPolls.For.
 type FirstPoll struct {
-	ns atomic.Int64
+	word atomic.Int64
+	// shrink is the factor after a hit, set once at creation: it fixes
+	// the share of hits the pause settles at.
+	shrink float64
 }
 
-func newFirstPoll() *FirstPoll {
-	f := &FirstPoll{}
-	f.ns.Store(int64(DefaultFirstPoll))
+func newFirstPoll() *FirstPoll { return newFirstPollAt(DefaultFirstPoll, FirstPollTarget) }
+
+func newFirstPollAt(start time.Duration, target float64) *FirstPoll {
+	f := &FirstPoll{shrink: shrinkFor(target)}
+	f.word.Store(int64(min(max(start, MinFirstPoll), MaxFirstPoll)) << 1)
 	return f
 }
 
 // Pause returns the current first pause.
-func (f *FirstPoll) Pause() time.Duration { return time.Duration(f.ns.Load()) }
+func (f *FirstPoll) Pause() time.Duration { return time.Duration(f.word.Load() >> 1) }
 
 // Observe records what a first look after the current pause found: hit
 // when the resource had moved on (the authorization or order was final),
@@ -79,12 +102,9 @@ func (f *FirstPoll) Observe(hit bool) { f.ObserveAfter(0, hit) }
 // flight when a CA slows from 1 ms to 20 ms would double it 200 times, to
 // MaxFirstPoll, where each costs 4 s until some 30 hits bring it back.
 func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
-	factor := firstPollGrow
-	if hit {
-		factor = firstPollShrink
-	}
 	for {
-		old := f.ns.Load()
+		w := f.word.Load()
+		old, missed := w>>1, w&1 == 1
 		s := int64(scheduled)
 		if s <= 0 {
 			s = old
@@ -92,8 +112,15 @@ func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 		if (hit && s > 2*old) || (!hit && 2*s < old) {
 			return
 		}
+		factor, miss := f.shrink, int64(0)
+		if !hit {
+			factor, miss = firstPollGrow, 1
+			if missed {
+				factor = firstPollRush
+			}
+		}
 		next := int64(min(max(float64(old)*factor, float64(MinFirstPoll)), float64(MaxFirstPoll)))
-		if next == old || f.ns.CompareAndSwap(old, next) {
+		if nw := next<<1 | miss; nw == w || f.word.CompareAndSwap(w, nw) {
 			return
 		}
 	}
@@ -136,6 +163,15 @@ type firstPollKey struct{ directory, kind string }
 // For returns the FirstPoll of the CA at directory for kind, creating it
 // (at DefaultFirstPoll) on first use.
 func (p *FirstPolls) For(directory, kind string) *FirstPoll {
+	return p.ForStarting(directory, kind, DefaultFirstPoll, FirstPollTarget)
+}
+
+// ForStarting is For with a kind whose pause starts at start (within
+// [MinFirstPoll, MaxFirstPoll]) and settles where a share target (in
+// (0, 1)) of first looks hit, both taken when the kind is first asked
+// for: a short pause after an event that comes right before the answer,
+// whose misses cost more than its length, say.
+func (p *FirstPolls) ForStarting(directory, kind string, start time.Duration, target float64) *FirstPoll {
 	k := firstPollKey{directory, kind}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -151,7 +187,7 @@ func (p *FirstPolls) For(directory, kind string) *FirstPoll {
 			break
 		}
 	}
-	f := newFirstPoll()
+	f := newFirstPollAt(start, target)
 	p.m[k] = f
 	return f
 }

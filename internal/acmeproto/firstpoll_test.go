@@ -95,16 +95,39 @@ func TestFirstPollClamps(t *testing.T) {
 	assert.Less(t, f.Pause(), MaxFirstPoll)
 }
 
-// The steps: a miss doubles the pause, a hit shrinks it by 2^(-1/3), so
-// three hits undo one miss (the 75% equilibrium).
+// The steps: a miss after a hit grows the pause by 2^(1/3), a miss after
+// a miss doubles it, a hit shrinks it by firstPollShrink; at four in five
+// first looks hitting they cancel out on average.
 func TestFirstPollSteps(t *testing.T) {
 	f := newFirstPoll()
+	f.Observe(true)
+	hit := time.Duration(float64(DefaultFirstPoll) * firstPollShrink)
+	assert.Equal(t, hit, f.Pause())
 	f.Observe(false)
-	assert.Equal(t, 2*DefaultFirstPoll, f.Pause())
-	for range 3 {
-		f.Observe(true)
+	assert.InDelta(t, float64(hit)*math.Cbrt(2), float64(f.Pause()), float64(time.Microsecond), "a miss after a hit: a small step")
+	f.Observe(false)
+	assert.InDelta(t, float64(hit)*math.Cbrt(2)*2, float64(f.Pause()), float64(time.Microsecond), "a second miss in a row: doubled")
+	f.Observe(true)
+	f.Observe(false)
+	assert.InDelta(t, float64(hit)*math.Cbrt(2)*2*firstPollShrink*math.Cbrt(2), float64(f.Pause()), float64(time.Microsecond), "a hit ends the streak")
+
+	m := 1 - FirstPollTarget
+	drift := FirstPollTarget*math.Log(firstPollShrink) + m*((1-m)*math.Log(math.Cbrt(2))+m*math.Log(2))
+	assert.InDelta(t, 0, drift, 1e-12, "no drift at the target share of hits")
+}
+
+// Against a CA two hundred times slower than the first pause (5 ms to a
+// second, first use against Let's Encrypt), the pause gets there in about
+// nine first looks, as by doubling: the small step is for a pause near
+// its quantile, not for finding it.
+func TestFirstPollFindsASlowCAQuickly(t *testing.T) {
+	f := newFirstPoll()
+	looks := 0
+	for f.Pause() < time.Second {
+		f.Observe(false)
+		looks++
 	}
-	assert.InDelta(t, float64(DefaultFirstPoll), float64(f.Pause()), float64(time.Microsecond))
+	assert.LessOrEqual(t, looks, 9)
 }
 
 // The CA's Retry-After wins over a learned pause, long or short.
@@ -117,7 +140,7 @@ func TestRetryAfterWinsOverLearnedPause(t *testing.T) {
 	p := Poll{First: f.Pause(), Max: DefaultMaxPoll}
 	assert.Equal(t, 2*time.Millisecond, p.PauseSince(0, 2*time.Millisecond))
 	assert.Equal(t, 2*time.Millisecond, p.Pause(1, 2*time.Millisecond))
-	for range 100 {
+	for range 200 {
 		f.Observe(true)
 	}
 	p = Poll{First: f.Pause(), Max: DefaultMaxPoll}
@@ -212,4 +235,19 @@ func TestFirstPollLooksInFlightTogether(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, f.Pause(), scheduled/4, "64 hits of looks scheduled at %v", scheduled)
 	assert.Less(t, f.Pause(), scheduled, "a hit at the current pause counts")
+}
+
+// A kind asked for with its own start and target starts there and
+// settles at that share of hits; asking again, even with others, returns
+// the same learner.
+func TestFirstPollsForStarting(t *testing.T) {
+	var p FirstPolls
+	f := p.ForStarting("https://ca.example/dir", "after", MinFirstPoll, 0.95)
+	assert.Equal(t, MinFirstPoll, f.Pause())
+	assert.Same(t, f, p.ForStarting("https://ca.example/dir", "after", time.Second, 0.5))
+	r := rand.New(rand.NewPCG(3, 4))
+	rate := simulate(f, 40000, func() time.Duration {
+		return time.Duration(float64(time.Millisecond) * math.Exp(0.5*r.NormFloat64()))
+	})
+	assert.InDelta(t, 0.95, rate, 0.02, "share of first looks that found the verdict")
 }

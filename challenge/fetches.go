@@ -1,0 +1,141 @@
+package challenge
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/solver"
+)
+
+// maxFetchWait bounds how long an accept's visit waits for the CA to fetch
+// the HTTP-01 answer before it ends: the wait holds the visit's worker and
+// the account's slot, as awaitIssued's pauses do after a finalize, so it
+// is only worth it against a CA that validates within milliseconds. A
+// slower one is looked at after the learned pause, as before.
+const maxFetchWait = 20 * time.Millisecond
+
+// fetchedKind is the learned pause's kind for the look that follows the
+// CA's fetch of an HTTP-01 answer (FirstPolls): how long after its latest
+// fetch a CA has the verdict ready (Pebble fetches from three places
+// within a millisecond and decides at once; a CA validating from more
+// perspectives spreads its fetches further).
+const fetchedKind = string(solver.HTTP01) + " fetched"
+
+// fetchedTarget is the share of looks after the CA's fetch meant to find
+// the verdict. Higher than the blind first look's: this pause is about a
+// millisecond, so a longer one costs little, while a miss costs a look and
+// a pause as long again as it has been since the accept.
+const fetchedTarget = 0.95
+
+// Fetches tells an accept's visit when this process's HTTP-01 handler
+// served the answer of the challenge it just accepted: the CA is
+// validating, and its verdict follows within about a millisecond, where
+// the blind first pause (FirstPolls) has to wait for the CA's slow tail.
+// The look at the authorization then comes a learned moment after the
+// CA's latest fetch instead. A fetch that reaches another replica is not
+// seen here, and the blind pause stands. Safe for concurrent use; the
+// zero value is ready.
+type Fetches struct {
+	m sync.Map // token → chan struct{}
+	// looks holds, per token, the pause after the CA's fetch that the
+	// next look at the authorization follows: that look is a sample of
+	// the fetched learner, not of the blind one.
+	looks sync.Map // token → time.Duration
+}
+
+// Served records that the answer of token was served, waking an accept
+// waiting for it. Tokens nobody waits for cost one map lookup.
+func (f *Fetches) Served(token string) {
+	if f == nil {
+		return
+	}
+	if c, ok := f.m.Load(token); ok {
+		select {
+		case c.(chan struct{}) <- struct{}{}:
+		default: // one pending signal says enough
+		}
+	}
+}
+
+// watch starts recording fetches of token, before the accept is sent (a
+// CA may fetch before it answers); stop ends it.
+func (f *Fetches) watch(token string) (fetched <-chan struct{}, stop func()) {
+	c := make(chan struct{}, 1)
+	f.m.Store(token, c)
+	return c, func() { f.m.CompareAndDelete(token, c) }
+}
+
+// afterFetch waits, on the wall clock, up to limit for the CA's first fetch
+// on fetched, and then until no other fetch came for the learned pause fp
+// (the CA's other perspectives), and reports whether the CA fetched. The
+// wait after a fetch is bounded by limit again: fetches that keep coming
+// are not the CA's alone.
+func afterFetch(ctx context.Context, fetched <-chan struct{}, limit time.Duration, fp *acmeproto.FirstPoll) (bool, time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-fetched:
+	case <-t.C:
+		return false, 0
+	case <-ctx.Done():
+		return false, 0
+	}
+	pause := fp.Pause()
+	deadline := time.Now().Add(limit)
+	for {
+		t.Reset(min(pause, time.Until(deadline)))
+		select {
+		case <-fetched:
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return true, pause
+	}
+}
+
+// watchFetches starts recording the CA's fetches of ch's HTTP-01 answer,
+// when the Manager serves it (Options.Fetches); fetched is nil otherwise.
+func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop func()) {
+	if r.opts.Fetches == nil || ch.Spec.Type != solver.HTTP01 || ch.Spec.Token == "" {
+		return nil, func() {}
+	}
+	return r.opts.Fetches.watch(ch.Spec.Token)
+}
+
+// awaitFetch waits, after an accept answered "processing" and when the
+// blind first pause d is short (maxFetchWait), for the CA to fetch the
+// answer, and then for the learned pause after its latest fetch. It
+// reports whether the CA fetched; then the authorization is looked at
+// now, in the next visit. Otherwise d counts from the accept's answer as
+// before (and has passed already when the wait timed out).
+func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan struct{}, d time.Duration) bool {
+	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil {
+		return false
+	}
+	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
+	ok, pause := afterFetch(ctx, fetched, d, fp)
+	if !ok {
+		return false
+	}
+	r.opts.Fetches.looks.Store(o.ch.Spec.Token, pause)
+	o.now = r.deps.Clock.Now()
+	o.notBefore(0)
+	return true
+}
+
+// learnFetched tells the fetched learner what the look after the CA's
+// fetch found, and reports whether this look was one (the blind learner
+// then learns nothing from it).
+func (r *Reconciler) learnFetched(o outcome, final bool) bool {
+	if r.opts.Fetches == nil || r.opts.FirstPolls == nil || o.ca == "" {
+		return false
+	}
+	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
+	if ok {
+		r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget).ObserveAfter(p.(time.Duration), final)
+	}
+	return ok
+}

@@ -1,0 +1,56 @@
+package challenge_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/order"
+	"github.com/certflow/certflow/reconcile"
+	"github.com/certflow/certflow/solver"
+)
+
+// acceptWithFetches accepts the fixture's HTTP-01 challenge at a CA that
+// fetches the answer while it takes the accept (fetch) or not, and
+// returns how long after the accept's answer the authorization is to be
+// looked at (NotBefore−AcceptedAt on the fake clock, which the wall-clock
+// wait for the fetch does not move).
+func acceptWithFetches(t *testing.T, fetch bool, retryAfter string) time.Duration {
+	t.Helper()
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now = f.clk.Now
+	f.ca.acceptRetryAfter = retryAfter
+	fetches := &challenge.Fetches{}
+	if fetch {
+		token := f.get(ctx, t).Spec.Token
+		f.ca.onAccept = func() { fetches.Served(token) }
+	}
+	rec := &challenge.RetryAfterRecorder{}
+	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
+		OrderState: order.OwnerState, Clients: recordingClients{ca: f.ca, rec: rec}, FirstPolls: &acmeproto.FirstPolls{}, Fetches: fetches,
+		RetryAfter: rec.RetryAfter,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
+	_, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	got := f.get(ctx, t)
+	require.True(t, got.Status.Accepted)
+	require.NotNil(t, got.Status.NotBefore)
+	return got.Status.NotBefore.Sub(*got.Status.AcceptedAt)
+}
+
+// When this process serves the answer to the CA right after the accept,
+// the authorization is looked at a moment after that fetch (the CA
+// decides then), not after the blind first pause; without a fetch the
+// blind pause stands, and the CA's Retry-After wins over both.
+func TestFetchBringsTheFirstLookForward(t *testing.T) {
+	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, false, ""), "no fetch: the blind first pause")
+	assert.Zero(t, acceptWithFetches(t, true, ""), "fetched: looked at once the pause after the fetch passed")
+	assert.Equal(t, 2*time.Second, acceptWithFetches(t, true, "2"), "the CA's Retry-After wins")
+}
