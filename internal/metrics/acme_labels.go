@@ -114,11 +114,20 @@ func statusLabel(code int) string {
 }
 
 // maxACMESeries caps the label tuples of the ACME client metrics. The
-// labels above already bound them (about 5,000 tuples per configured host
-// in theory, a few dozen in practice), but every namespaced Issuer may name
-// a host of its own; past the cap a new tuple is counted in acmeOverflowKey
-// and in certflow_acme_client_request_series_overflow_total.
+// labels above already bound them, but not tightly: a CA chooses the host,
+// scheme and status of each of certflow's actions and methods, so about
+// 5,000 tuples per CA in theory (a few dozen in practice), and every
+// namespaced Issuer may name a CA of its own. Past the cap a new tuple is
+// counted in acmeOverflowKey and in
+// certflow_acme_client_request_series_overflow_total.
 const maxACMESeries = 1000
+
+// maxACMESeriesPerCA caps the tuples the transports of one CA (one
+// directory host) add, so that a single misbehaving CA, which alone could
+// reach maxACMESeries, cannot leave every other Issuer's new tuples to the
+// overflow. A CA that behaves stays far below it: at most one tuple per
+// action, method and status it actually answers.
+const maxACMESeriesPerCA = 250
 
 // acmeOverflowKey is the tuple requests past maxACMESeries are counted in.
 var acmeOverflowKey = acmeKey{scheme: otherLabel, host: otherLabel, action: otherLabel, method: otherLabel, status: otherLabel}
