@@ -80,3 +80,21 @@ func TestSchemeAndMethodLabels(t *testing.T) {
 	assert.Equal(t, []string{"POST", "GET", "HEAD", "other"},
 		[]string{methodLabel("POST"), methodLabel("GET"), methodLabel("HEAD"), methodLabel("PUT")})
 }
+
+// Whatever host the CA sends the client to, the label is "other" or one of
+// the three spellings of the configured host.
+func FuzzHostLabel(f *testing.F) {
+	for _, s := range [][2]string{{"https://CA.example.test/dir", "ca.example.test:443"},
+		{"https://bücher.example.test:443/dir", "XN--BCHER-KVA.example.test"}, {"https://[::1]:/dir", "[::1]:443"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, dir, host string) {
+		h := homeOf(dir)
+		got := h.label(host)
+		allowed := []string{otherLabel, h.host, h.canon, h.canon + ":" + h.port}
+		assert.Contains(t, allowed, got)
+		if got != otherLabel {
+			assert.Equal(t, h.canon, canonicalHost(host, h.port))
+		}
+	})
+}
