@@ -45,7 +45,7 @@ func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	k := acmeKey{scheme: schemeLabel(req.URL.Scheme), host: t.home.label(req.URL.Host),
 		action: string(acmeproto.ActionOf(req.Context())), method: methodLabel(req.Method), status: status}
-	obs, k := t.m.acmeObservers.get(k, t.m.acmeDuration)
+	obs, k := t.m.acmeObservers.get(k, t.home.canon, t.m.acmeDuration)
 	obs.Observe(elapsed.Seconds())
 	t.m.acmeRequests.counter(k).Add(1)
 	return res, err
@@ -54,18 +54,22 @@ func (t *acmeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // acmeObservers keeps the summary of each label tuple once used:
 // SummaryVec.WithLabelValues validated and hashed the five labels and took
 // the vector's lock on each of the ~7 requests per certificate. It also
-// admits the tuples: past maxACMESeries a new one is counted as
-// acmeOverflowKey, so neither metric nor this map grows further.
+// admits the tuples: past maxACMESeries, or past maxACMESeriesPerCA added
+// by the transports of one CA, a new one is counted as acmeOverflowKey, so
+// neither metric nor this map grows further.
 type acmeObservers struct {
 	mu sync.RWMutex
 	m  map[acmeKey]prometheus.Observer
+	// perCA counts the tuples admitted by the transports of each CA (the
+	// canonical host of their directory URL).
+	perCA map[string]int
 	// overflow counts the requests counted as acmeOverflowKey.
 	overflow atomic.Uint64
 }
 
-// get returns the summary of k and the tuple the request is counted in:
-// k, or acmeOverflowKey once the cap is reached.
-func (o *acmeObservers) get(k acmeKey, vec *prometheus.SummaryVec) (prometheus.Observer, acmeKey) {
+// get returns the summary of k, sent by a transport of ca, and the tuple
+// the request is counted in: k, or acmeOverflowKey once a cap is reached.
+func (o *acmeObservers) get(k acmeKey, ca string, vec *prometheus.SummaryVec) (prometheus.Observer, acmeKey) {
 	o.mu.RLock()
 	obs := o.m[k]
 	o.mu.RUnlock()
@@ -77,12 +81,17 @@ func (o *acmeObservers) get(k acmeKey, vec *prometheus.SummaryVec) (prometheus.O
 	if obs = o.m[k]; obs != nil {
 		return obs, k
 	}
-	if len(o.m) >= maxACMESeries {
+	if len(o.m) >= maxACMESeries || o.perCA[ca] >= maxACMESeriesPerCA {
 		o.overflow.Add(1)
 		k = acmeOverflowKey
 		if obs = o.m[k]; obs != nil {
 			return obs, k
 		}
+	} else {
+		if o.perCA == nil {
+			o.perCA = map[string]int{}
+		}
+		o.perCA[ca]++
 	}
 	obs = vec.WithLabelValues(k.values()...)
 	if o.m == nil {

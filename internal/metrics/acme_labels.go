@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // The ACME client metrics take their labels from what the CA controls: the
@@ -19,24 +21,58 @@ import (
 const otherLabel = "other"
 
 // acmeHome is the one host a transport reports by name: the host of its
-// Issuer's directory URL (configured by the user, not by the CA). Every
-// other host, whatever URL the CA sent the client to, is "other".
-type acmeHome struct{ host string }
+// Issuer's directory URL (configured by the user, not by the CA). A CA
+// that behaves may still spell that host otherwise in the URLs it hands
+// out: with or without the scheme's default port (a configured
+// "ca.example:443" against URLs built from the CA's own base URL), in lower
+// case, or in punycode (Go sends the Host header in punycode, and Boulder
+// and Pebble build their URLs from it). cert-manager names each spelling
+// as it comes; so does certflow for the canonical one, with and without
+// the port, and any other spelling of the same host is the configured one:
+// at most three values, however many spellings the CA invents. Every other
+// host, whatever URL the CA sent the client to, is "other".
+type acmeHome struct {
+	host string
+	// canon is host in canonicalHost's form; port the default port of the
+	// directory's scheme.
+	canon, port string
+}
 
 func homeOf(directoryURL string) acmeHome {
 	u, err := url.Parse(directoryURL)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return acmeHome{}
 	}
-	return acmeHome{host: u.Host}
+	port := "443"
+	if u.Scheme == "http" {
+		port = "80"
+	}
+	return acmeHome{host: u.Host, canon: canonicalHost(u.Host, port), port: port}
 }
 
 // label returns the host label of a request to host.
 func (h acmeHome) label(host string) string {
-	if h.host != "" && (host == h.host || strings.EqualFold(host, h.host)) {
-		return h.host
+	switch {
+	case h.host == "":
+		return otherLabel
+	case host == h.host:
+		return host
+	case canonicalHost(host, h.port) != h.canon:
+		return otherLabel
+	case host == h.canon || host == h.canon+":"+h.port:
+		return host
 	}
-	return otherLabel
+	return h.host
+}
+
+// canonicalHost is host (a URL's host[:port]) in lower-case ASCII without
+// defaultPort, so that spellings of one server compare equal.
+func canonicalHost(host, defaultPort string) string {
+	if ascii, err := httpguts.PunycodeHostPort(host); err == nil {
+		host = ascii
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ":")
+	return strings.TrimSuffix(host, ":"+defaultPort)
 }
 
 func schemeLabel(s string) string {
@@ -78,11 +114,20 @@ func statusLabel(code int) string {
 }
 
 // maxACMESeries caps the label tuples of the ACME client metrics. The
-// labels above already bound them (about 5,000 tuples per configured host
-// in theory, a few dozen in practice), but every namespaced Issuer may name
-// a host of its own; past the cap a new tuple is counted in acmeOverflowKey
-// and in certflow_acme_client_request_series_overflow_total.
+// labels above already bound them, but not tightly: a CA chooses the host,
+// scheme and status of each of certflow's actions and methods, so about
+// 5,000 tuples per CA in theory (a few dozen in practice), and every
+// namespaced Issuer may name a CA of its own. Past the cap a new tuple is
+// counted in acmeOverflowKey and in
+// certflow_acme_client_request_series_overflow_total.
 const maxACMESeries = 1000
+
+// maxACMESeriesPerCA caps the tuples the transports of one CA (one
+// directory host) add, so that a single misbehaving CA, which alone could
+// reach maxACMESeries, cannot leave every other Issuer's new tuples to the
+// overflow. A CA that behaves stays far below it: at most one tuple per
+// action, method and status it actually answers.
+const maxACMESeriesPerCA = 250
 
 // acmeOverflowKey is the tuple requests past maxACMESeries are counted in.
 var acmeOverflowKey = acmeKey{scheme: otherLabel, host: otherLabel, action: otherLabel, method: otherLabel, status: otherLabel}

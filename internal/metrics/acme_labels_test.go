@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,9 +30,71 @@ func TestHostLabel(t *testing.T) {
 	assert.Equal(t, "other", homeOf("https://user:pass@ca.test/dir").label("user:pass@ca.test"), "userinfo is never a host")
 }
 
+// A CA that behaves may spell the configured host otherwise in the URLs
+// it hands out; cert-manager names the spelling as it comes, and so does
+// certflow while the spellings stay few.
+func TestHostLabel_SpellingsOfTheConfiguredHost(t *testing.T) {
+	for _, c := range []struct{ dir, host, want string }{
+		{"https://ca.example.test:443/dir", "ca.example.test", "ca.example.test"},
+		{"https://ca.example.test:443/dir", "ca.example.test:443", "ca.example.test:443"},
+		{"https://ca.example.test/dir", "ca.example.test:443", "ca.example.test:443"},
+		{"http://ca.example.test:80/dir", "ca.example.test", "ca.example.test"},
+		{"https://ca.example.test:/dir", "ca.example.test", "ca.example.test"},
+		{"https://CA.example.test/dir", "ca.example.test", "ca.example.test"},
+		{"https://CA.example.test/dir", "Ca.Example.test", "CA.example.test"},
+		{"https://CA.example.test/dir", "CA.EXAMPLE.TEST:443", "CA.example.test"},
+		{"https://bücher.example.test/dir", "xn--bcher-kva.example.test", "xn--bcher-kva.example.test"},
+		{"https://[::1]/dir", "[::1]:443", "[::1]:443"},
+		// Another server, on another port or host, is not the CA's.
+		{"https://ca.example.test/dir", "ca.example.test:80", "other"},
+		{"https://ca.example.test:8443/dir", "ca.example.test", "other"},
+		{"https://ca.example.test/dir", "ca.example.test.evil.test", "other"},
+		{"https://ca.example.test/dir", "", "other"},
+	} {
+		assert.Equal(t, c.want, homeOf(c.dir).label(c.host), "%s, request to %q", c.dir, c.host)
+	}
+}
+
+// However the CA varies the case of the configured host, at most three
+// labels name it.
+func TestHostLabel_SpellingsStayFew(t *testing.T) {
+	home := homeOf("https://CA.example.test/dir")
+	labels := map[string]bool{}
+	const name = "ca.example.test"
+	for mask := range 1 << len("ca.example") {
+		b := []byte(name)
+		for i := range len("ca.example") {
+			if mask&(1<<i) != 0 {
+				b[i] = strings.ToUpper(string(b[i]))[0]
+			}
+		}
+		labels[home.label(string(b))] = true
+		labels[home.label(string(b)+":443")] = true
+	}
+	assert.Equal(t, map[string]bool{"CA.example.test": true, "ca.example.test": true, "ca.example.test:443": true}, labels)
+}
+
 func TestSchemeAndMethodLabels(t *testing.T) {
 	assert.Equal(t, []string{"https", "http", "other", "other"},
 		[]string{schemeLabel("https"), schemeLabel("http"), schemeLabel("gopher"), schemeLabel("HTTPS")})
 	assert.Equal(t, []string{"POST", "GET", "HEAD", "other"},
 		[]string{methodLabel("POST"), methodLabel("GET"), methodLabel("HEAD"), methodLabel("PUT")})
+}
+
+// Whatever host the CA sends the client to, the label is "other" or one of
+// the three spellings of the configured host.
+func FuzzHostLabel(f *testing.F) {
+	for _, s := range [][2]string{{"https://CA.example.test/dir", "ca.example.test:443"},
+		{"https://bücher.example.test:443/dir", "XN--BCHER-KVA.example.test"}, {"https://[::1]:/dir", "[::1]:443"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, dir, host string) {
+		h := homeOf(dir)
+		got := h.label(host)
+		allowed := []string{otherLabel, h.host, h.canon, h.canon + ":" + h.port}
+		assert.Contains(t, allowed, got)
+		if got != otherLabel {
+			assert.Equal(t, h.canon, canonicalHost(host, h.port))
+		}
+	})
 }
