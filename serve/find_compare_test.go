@@ -68,7 +68,7 @@ func findMidOf(t *nameTable, h uint64, name string) *tls.Certificate {
 	if n <= 16 || n > 32 {
 		return t.find(h, name)
 	}
-	return t.findMid(h, name, load8(name, 0), load8(name, 8), load8(name, n-16), load8(name, n-8))
+	return t.findMid(h, name, foldWord(load8(name, 0)), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(load8(name, n-8)))
 }
 
 // TestDotInWord checks lookup's dot search in a name's first word against

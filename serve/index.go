@@ -5,7 +5,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"strings"
-	"unsafe"
 
 	"github.com/certflow/certflow/internal/dnsname"
 	"github.com/certflow/certflow/meta"
@@ -80,8 +79,8 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		// foldHash, written out as for the parent below; findMid compares
 		// the words the hash read.
 		if n > 16 && n <= 32 {
-			x1, x2 := load8(name, 8), load8(name, n-16)
-			if cert := t.findMid(ix.fold.mix(n, first, x1, x2, last), name, first, x1, x2, last); cert != nil {
+			x0, x1, x2, x3 := foldWord(first), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(last)
+			if cert := t.findMid(ix.fold.mix(n, x0, x1, x2, x3), name, x0, x1, x2, x3); cert != nil {
 				return cert
 			}
 		} else if cert := t.find(foldHash(ix.seed, name), name); cert != nil {
@@ -95,14 +94,14 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		i = dnsname.IndexDot(name)
 	}
 	if i > 0 { // ".b.c" has no label for "*" to stand for
-		parent := after(name, i)
+		parent := name[i+1:]
 		// foldHash, written out (mix inlines, foldHash does not): the
 		// probe waits on this hash, and a call would add its own
 		// instructions and spills to that wait.
 		if m := len(parent); m > 16 && m <= 32 {
-			// The parent's last words are the name's.
-			p0, p1, p2 := load8(parent, 0), load8(parent, 8), load8(parent, m-16)
-			return ix.wild.Load().findMid(ix.fold.mix(m, p0, p1, p2, last), parent, p0, p1, p2, last)
+			// The parent's last word is the name's.
+			p0, p1, p2, p3 := foldWord(load8(parent, 0)), foldWord(load8(parent, 8)), foldWord(load8(parent, m-16)), foldWord(last)
+			return ix.wild.Load().findMid(ix.fold.mix(m, p0, p1, p2, p3), parent, p0, p1, p2, p3)
 		}
 		return ix.wild.Load().find(foldHash(ix.seed, parent), parent)
 	}
@@ -120,13 +119,6 @@ func dotInWord(w uint64) int {
 		return bits.TrailingZeros64(m) / 8
 	}
 	return -1
-}
-
-// after returns s[i+1:] for an i < len(s), as lookup's dot index is, with
-// no bounds check and no guard against a pointer past the end (lookup
-// reads the parent's words right after; ~6 instructions a wildcard name).
-func after(s string, i int) string {
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i+1)), len(s)-i-1)
 }
 
 // lookupExact finds the certificate for name (any ASCII case) without
