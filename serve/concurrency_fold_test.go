@@ -13,7 +13,7 @@ import (
 )
 
 // TestConcurrentLookupsWhileTablesGrowAndTurnNotPlain reads names of 17 to
-// 32 bytes (lookup's inlined foldMix, find's call-free loop), exact and
+// 32 bytes (lookup's inlined foldKeys.mix, find's call-free loop), exact and
 // under wildcards, in mixed case, while a writer grows both tables through
 // rebuilds and then files keys that are not plain ('_'), which switches
 // find to findFolded part-way through readers' probes. A name loaded

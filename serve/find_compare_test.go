@@ -17,7 +17,9 @@ import (
 // eight bytes, one word, words with an overlapping last one, several
 // words). The name is looked up under its key's hash, so find always
 // reaches the comparison; it must serve the key exactly when folding the
-// name gives the key.
+// name gives the key. Names of 17 to 32 bytes also go through findMid,
+// which lookup calls for them with the words its hash read, and which
+// compares them in straight-line code of its own.
 func TestFindComparesAsEqualPlainKey(t *testing.T) {
 	var plain []byte
 	for k := 0; k < 256; k++ {
@@ -26,7 +28,7 @@ func TestFindComparesAsEqualPlainKey(t *testing.T) {
 		}
 	}
 	cert := &tls.Certificate{}
-	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 25, 33} {
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 25, 32, 33} {
 		base := strings.Repeat("m", n)
 		for _, at := range []int{0, n / 2, n - 1} {
 			for _, k := range plain {
@@ -45,13 +47,28 @@ func TestFindComparesAsEqualPlainKey(t *testing.T) {
 					if got := l.Load().find(h, string(name)) == cert; got != want {
 						t.Fatalf("len %d at %d: key byte %#x, name byte %#x: found %v, want %v", n, at, k, x, got, want)
 					}
+					if got := findMidOf(l.Load(), h, string(name)) == cert; got != want {
+						t.Fatalf("findMid: len %d at %d: key byte %#x, name byte %#x: found %v, want %v", n, at, k, x, got, want)
+					}
 				}
 				// A name one byte longer or shorter is never the key.
-				require.Nil(t, l.Load().find(h, string(key)+"m"))
-				require.Nil(t, l.Load().find(h, string(key[:n-1])))
+				for _, other := range []string{string(key) + "m", string(key[:n-1])} {
+					require.Nil(t, l.Load().find(h, other))
+					require.Nil(t, findMidOf(l.Load(), h, other))
+				}
 			}
 		}
 	}
+}
+
+// findMidOf is t.findMid as lookup calls it, for a name of 17 to 32
+// bytes; other names go to find.
+func findMidOf(t *nameTable, h uint64, name string) *tls.Certificate {
+	n := len(name)
+	if n <= 16 || n > 32 {
+		return t.find(h, name)
+	}
+	return t.findMid(h, name, foldWord(load8(name, 0)), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(load8(name, n-8)))
 }
 
 // TestDotInWord checks lookup's dot search in a name's first word against

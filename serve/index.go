@@ -21,9 +21,10 @@ import (
 // writer's, under Cache.mu.
 type certIndex struct {
 	// seed is the seed of both tables' hashes (see keyhash.go), random so
-	// that a client cannot choose server names that collide; seedKey is
-	// foldKey(seed), for lookup's inlined foldMix.
-	seed, seedKey uint64
+	// that a client cannot choose server names that collide; fold is
+	// newFoldKeys(seed), for lookup's inlined foldHashMid.
+	seed uint64
+	fold foldKeys
 	// exact holds lower-cased DNS names and the canonical text of IP SANs.
 	exact liveTable
 	// wild holds the parent "b.c" of each wildcard SAN "*.b.c", so a lookup
@@ -48,7 +49,7 @@ type touched struct {
 
 func newCertIndex() *certIndex {
 	ix := &certIndex{seed: rand.Uint64()}
-	ix.seedKey = foldKey(ix.seed)
+	ix.fold = newFoldKeys(ix.seed)
 	ix.exact.initSketched(func(key string) uint64 { return exactHash(ix.seed, key) }, rand.Uint64())
 	ix.wild.init(func(key string) uint64 { return wildHash(ix.seed, key) })
 	return ix
@@ -66,22 +67,23 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	// wildcard name ~15 instructions of its ~550. A name the sketch says
 	// is no key skips it (sketch.go).
 	t := ix.exact.Load()
-	var sk, first uint64 // sketchOf, written out: the call would cost what it saves
+	var sk, first, last uint64 // sketchOf, written out: the call would cost what it saves
 	n := len(name)
 	if n >= 8 {
-		first = load8(name, 0)
-		sk = sketchMix(t.sketch.seed, n, first, load8(name, (n-8)/2), load8(name, n-8))
+		first, last = load8(name, 0), load8(name, n-8)
+		sk = sketchMix(t.sketch.seed, n, first, load8(name, (n-8)/2), last)
 	} else {
 		sk = sketchShort(t.sketch.seed, name)
 	}
 	if t.sketch.has(sk) {
-		var h uint64 // foldHash, written out as for the parent below
+		// foldHash, written out as for the parent below; findMid compares
+		// the words the hash read.
 		if n > 16 && n <= 32 {
-			h = foldMix(ix.seed, ix.seedKey, n, first, load8(name, 8), load8(name, n-16), load8(name, n-8))
-		} else {
-			h = foldHash(ix.seed, name)
-		}
-		if cert := t.find(h, name); cert != nil {
+			x0, x1, x2, x3 := foldWord(first), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(last)
+			if cert := t.findMid(ix.fold.mix(n, x0, x1, x2, x3), name, x0, x1, x2, x3); cert != nil {
+				return cert
+			}
+		} else if cert := t.find(foldHash(ix.seed, name), name); cert != nil {
 			return cert
 		}
 	}
@@ -93,16 +95,15 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 	}
 	if i > 0 { // ".b.c" has no label for "*" to stand for
 		parent := name[i+1:]
-		// foldHash, written out (foldMix inlines, foldHash does not): the
+		// foldHash, written out (mix inlines, foldHash does not): the
 		// probe waits on this hash, and a call would add its own
 		// instructions and spills to that wait.
-		var h uint64
 		if m := len(parent); m > 16 && m <= 32 {
-			h = foldMix(ix.seed, ix.seedKey, m, load8(parent, 0), load8(parent, 8), load8(parent, m-16), load8(parent, m-8))
-		} else {
-			h = foldHash(ix.seed, parent)
+			// The parent's last word is the name's.
+			p0, p1, p2, p3 := foldWord(load8(parent, 0)), foldWord(load8(parent, 8)), foldWord(load8(parent, m-16)), foldWord(last)
+			return ix.wild.Load().findMid(ix.fold.mix(m, p0, p1, p2, p3), parent, p0, p1, p2, p3)
 		}
-		return ix.wild.Load().find(h, parent)
+		return ix.wild.Load().find(foldHash(ix.seed, parent), parent)
 	}
 	return nil
 }

@@ -34,33 +34,54 @@ func foldHash(seed uint64, name string) uint64 {
 	return dnsname.HashFolded(seed, name)
 }
 
-// foldHashMid hashes a name of 17 to 32 bytes as HashFolded does (each
-// byte with its case bit set, so 'A' and 'a' alike; wyhash's multiply and
-// fold), but its two products are independent: the first and last 16
-// bytes (overlapping below 32) are each multiplied under their own keys,
-// and one more multiplication mixes the halves. HashFolded chains three
-// multiplications for these lengths (its block's product feeds the next),
-// and a wildcard lookup waits on its parent's hash before its probe can
-// load anything (issue 11, wildcard + mixed case at 1k names). The keys
-// differ per half and the halves cross over when mixed, so exchanging the
-// halves' words, which a commutative product alone would not see, changes
-// the hash. It inlines, and its loads are unchecked: 16 < len(name) ≤ 32.
+// foldHashMid hashes a name of 17 to 32 bytes from its words folded by
+// foldWord, so 'A' and 'a' alike (wyhash's multiply and fold), but its two
+// products are independent: the first and last 16 bytes (overlapping
+// below 32) are each multiplied under their own keys, and one more
+// multiplication mixes the halves. HashFolded chains three multiplications
+// for these lengths (its block's product feeds the next), and a wildcard
+// lookup waits on its parent's hash before its probe can load anything
+// (issue 11, wildcard + mixed case at 1k names). The keys differ per half
+// and the halves cross over when mixed, so exchanging the halves' words,
+// which a commutative product alone would not see, changes the hash. It
+// inlines, and its loads are unchecked: 16 < len(name) ≤ 32.
 func foldHashMid(seed uint64, name string) uint64 {
 	n := len(name)
-	return foldMix(seed, foldKey(seed), n, load8(name, 0), load8(name, 8), load8(name, n-16), load8(name, n-8))
+	k := newFoldKeys(seed)
+	return k.mix(n, foldWord(load8(name, 0)), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(load8(name, n-8)))
 }
 
-// foldKey is the second key foldMix takes from seed; a certIndex keeps it
-// beside its seed, so the inlined foldMix does not recompute it.
-func foldKey(seed uint64) uint64 { return bits.RotateLeft64(seed, 32) ^ hashK1 }
+// foldWord sets the case bit (0x20) of each byte of w that has bit 0x40:
+// an upper-case letter becomes its lower-case one, a lower-case letter
+// stays, and so does every byte without 0x40 (digits, '-', '.', ':'). It
+// maps a name's word and its ASCII fold's alike (folding only sets 0x20
+// of bytes 'A'–'Z', which have 0x40), so foldHashMid hashes a name as
+// its fold. A plain key's words (keymatch.go) are their own foldWord, and
+// a name's folded word equals a plain key's exactly when matchesPlain
+// says so: a byte with 0x40 must be the key's letter in either case, one
+// without must equal the key's byte (which then has no 0x40 either).
+// lookup folds a 17–32 byte name's four words once, for the hash and for
+// findMid's comparison, which is then plain equality.
+func foldWord(w uint64) uint64 { return w | w>>1&caseBits }
 
-// foldMix is foldHashMid of a name of n bytes from its four words, with
-// k = foldKey(seed).
-func foldMix(seed, k uint64, n int, a, b, c, d uint64) uint64 {
-	h := seed ^ hashK0
-	hi1, lo1 := bits.Mul64(a|caseBits^k, b|caseBits^h)
-	hi2, lo2 := bits.Mul64(c|caseBits^h^hashK2, d|caseBits^k^hashK3)
-	hi, lo := bits.Mul64(lo1^hi2^hashK0^uint64(n), hi1^lo2^seed)
+// foldKeys are the words foldHashMid mixes into a name's under one seed,
+// combined from the seed and the constants once: a certIndex keeps them,
+// so its inlined mix XORs each word with one of them from memory instead
+// of building each 64-bit constant in a register first (amd64 XOR takes
+// no 64-bit immediate).
+type foldKeys struct{ a, b, c, d, e, f uint64 }
+
+func newFoldKeys(seed uint64) foldKeys {
+	k, h := bits.RotateLeft64(seed, 32)^hashK1, seed^hashK0
+	return foldKeys{a: k, b: h, c: h ^ hashK2, d: k ^ hashK3, e: hashK0, f: seed}
+}
+
+// mix is foldHashMid of a name of n bytes from its four words, folded by
+// foldWord.
+func (k *foldKeys) mix(n int, a, b, c, d uint64) uint64 {
+	hi1, lo1 := bits.Mul64(a^k.a, b^k.b)
+	hi2, lo2 := bits.Mul64(c^k.c, d^k.d)
+	hi, lo := bits.Mul64(lo1^hi2^k.e^uint64(n), hi1^lo2^k.f)
 	return hi ^ lo
 }
 

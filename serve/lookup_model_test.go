@@ -64,6 +64,15 @@ func FuzzLookupMatchesReference(f *testing.F) {
 		{"*.shop.example", "ABCDEFGHIJ.Shop.example"},
 		{"*.example", "abcdefghijklmnop"},
 		{strings.Repeat("a", 200) + ".example", strings.Repeat("A", 200) + ".example"},
+		// lookup folds the four words of a name or parent of 17 to 32
+		// bytes once, for the hash and findMid; other lengths go to find.
+		{"*.example-tenant.co.uk", "ABCDEFGHIJKLMNOPQRSTUVWXYZ.Example-Tenant.CO.uk"},
+		{"abcdefghijklmnopq,*.bcdefghijklmnopq", "A.BCDEFGHIJKLMNOPQ"},
+		{"*.shop.example", "ABCDE.SHOP.example"},
+		{"host-000042.example.com,*.tenant-000042.example.com", "host-000042.example.con"},
+		{"host-000042.example.com", "HOST-000042\\EXAMPLE.COM"},
+		{"under_score.example.com,*.tenant_1.example.com", "WWW.TENANT_1.example.com"},
+		{"*.abcdefghijklmnopqrstuvwxyz012345", "A.ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"},
 	} {
 		f.Add(seed[0], seed[1])
 	}
