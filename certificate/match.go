@@ -154,6 +154,11 @@ func issuerGroup(g string) string {
 // DNS name (lower case, A-labels), else the name lower-cased, without a
 // trailing dot (a commonName need not be a DNS name).
 func dnsKey(s string) string {
+	if s == "" {
+		// No commonName, the usual case: not an invalid DNS name whose
+		// error is formatted on every SpecHash.
+		return ""
+	}
 	if n, err := dnsname.Canonical(s); err == nil {
 		return n
 	}

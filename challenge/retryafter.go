@@ -68,10 +68,14 @@ func (r *RetryAfterRecorder) roundTrip(base http.RoundTripper, req *http.Request
 	// the CA's Date header and the network live in; the wait it yields is a
 	// duration, applied by the reconcilers to the injected Clock.
 	d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
-	url := req.URL.String()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	key := r.key(url)
+	if !ok && len(r.hint) == 0 {
+		// No hint to drop: the URL is not even spelled (an allocation on
+		// each of the ~7 ACME requests of an issuance, most without one).
+		return res, nil
+	}
+	key := r.key(req.URL.String())
 	if !ok {
 		delete(r.hint, key)
 		return res, nil

@@ -79,3 +79,30 @@ func TestPace(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterRecorder_AnswerWithoutHint: an answer without Retry-After
+// drops the URL's earlier hint, and while no hint is held passing it on
+// costs no allocation (most of an issuance's ACME answers carry none).
+func TestRetryAfterRecorder_AnswerWithoutHint(t *testing.T) {
+	hinted := &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Retry-After": {"3"}}}
+	plain := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}
+	next := hinted
+	rec := &challenge.RetryAfterRecorder{Base: roundTripper(func(*http.Request) (*http.Response, error) { return next, nil })}
+	req, err := http.NewRequest(http.MethodPost, "https://ca.example/order/1", nil)
+	require.NoError(t, err)
+
+	_, err = rec.RoundTrip(req)
+	require.NoError(t, err)
+	next = plain
+	_, err = rec.RoundTrip(req)
+	require.NoError(t, err)
+	_, ok := rec.RetryAfter("https://ca.example/order/1")
+	assert.False(t, ok, "the later answer had no Retry-After")
+
+	allocs := testing.AllocsPerRun(100, func() { _, _ = rec.RoundTrip(req) })
+	assert.Zero(t, allocs)
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,13 +1,15 @@
 package order
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
 // waitingForChallenges is the reason of a pending order whose
 // Challenges are under way and nothing else holds it up.
-func waitingForChallenges(n int) string { return fmt.Sprintf("waiting for %d challenge(s)", n) }
+func waitingForChallenges(n int) string {
+	return "waiting for " + strconv.Itoa(n) + " challenge(s)"
+}
 
 // Holdup returns what o's reason says beyond the routine wait for its
 // Challenges (a problem at the CA and when it is retried, no solver for
@@ -17,10 +19,12 @@ func waitingForChallenges(n int) string { return fmt.Sprintf("waiting for %d cha
 // and going do not rewrite the request.
 func Holdup(o *Order) string {
 	r := o.Status.Reason
-	if strings.HasPrefix(r, "waiting for ") && strings.HasSuffix(r, " challenge(s)") {
-		var n int
-		if _, err := fmt.Sscanf(r, "waiting for %d challenge(s)", &n); err == nil && r == waitingForChallenges(n) {
-			return ""
+	if n, ok := strings.CutPrefix(r, "waiting for "); ok {
+		if n, ok := strings.CutSuffix(n, " challenge(s)"); ok {
+			// Read on every visit of the request: no fmt scanning.
+			if v, err := strconv.Atoi(n); err == nil && r == waitingForChallenges(v) {
+				return ""
+			}
 		}
 	}
 	return r

@@ -21,3 +21,17 @@ func TestHoldup_OnlyWhatGoesBeyondWaitingForChallenges(t *testing.T) {
 		assert.Equal(t, want, Holdup(o), reason)
 	}
 }
+
+// TestHoldup_RoutineWaitIsCheap: the routine reason keeps its stored
+// spelling, and telling it apart (on every visit of a request) allocates
+// nothing.
+func TestHoldup_RoutineWaitIsCheap(t *testing.T) {
+	assert.Equal(t, "waiting for 3 challenge(s)", waitingForChallenges(3))
+	o := &Order{}
+	o.Status.Reason = waitingForChallenges(2)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = Holdup(o) }))
+	for _, r := range []string{"waiting for +2 challenge(s)", "waiting for 02 challenge(s)", "waiting for -1 challenge(s)x"} {
+		o.Status.Reason = r
+		assert.Equal(t, r, Holdup(o))
+	}
+}

@@ -16,18 +16,26 @@ import (
 // a new Order.
 //
 // The JSON is hashed as it is encoded (json.Marshal's bytes, without a
-// copy of them or of the CSR they hold): a request's visits name its Order
-// on every look.
+// copy of them or of the CSR they hold), or by hand when every string is
+// plain (appendSpecJSON): a request's visits name its Order on every look.
 func Name(requestName, requestUID string, spec Spec) string {
-	h := sha256.New()
-	h.Write([]byte(requestUID))
-	h.Write([]byte{0})
-	// Spec holds only strings, byte slices and a Duration, which always
-	// encode; an error would leave the hash of the UID alone, as nil JSON
-	// did before.
-	_ = json.NewEncoder(jsonHasher{h}).Encode(spec)
+	// Room for a UID and the spec of an ECDSA or RSA-2048 CSR: the name
+	// is then hashed from the stack.
+	var buf [2048]byte
+	b := append(append(buf[:0], requestUID...), 0)
 	var sum [sha256.Size]byte
-	return requestName + "-" + hex.EncodeToString(h.Sum(sum[:0])[:5])
+	if b, ok := appendSpecJSON(b, &spec); ok {
+		sum = sha256.Sum256(b)
+	} else {
+		h := sha256.New()
+		h.Write(b)
+		// Spec holds only strings, byte slices and a Duration, which
+		// always encode; an error would leave the hash of the UID alone,
+		// as nil JSON did before.
+		_ = json.NewEncoder(jsonHasher{h}).Encode(spec)
+		h.Sum(sum[:0])
+	}
+	return requestName + "-" + hex.EncodeToString(sum[:5])
 }
 
 // jsonHasher hashes what a json.Encoder writes, but for the newline it

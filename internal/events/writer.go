@@ -110,6 +110,10 @@ type Writer struct {
 	// batch: a flush per burst of one or two events otherwise allocated a
 	// slice and a map each time (see reuseSpare). Guarded by mu.
 	spare []*pending
+	// free holds pendings written by the last flushes, for Record to fill
+	// again: a pending is 752 bytes (the Event and the Event as created),
+	// a dozen of them an issuance. Guarded by mu.
+	free []*pending
 
 	dropped, failed atomic.Uint64
 }
@@ -160,14 +164,25 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 		w.dropped.Add(1)
 		return false
 	}
-	p := &pending{ev: meta.Event{Object: obj, Type: typ, Reason: reason, Message: message,
-		FirstTime: now, Time: now, Count: 1}}
+	p := w.newPendingLocked()
+	p.ev = meta.Event{Object: obj, Type: typ, Reason: reason, Message: message, FirstTime: now, Time: now, Count: 1}
 	w.batch = append(w.batch, p)
 	w.byKey[key] = p
 	w.recorded++
 	w.mu.Unlock()
 	w.poke()
 	return true
+}
+
+// newPendingLocked returns an empty pending, one a flush gave back if any.
+func (w *Writer) newPendingLocked() *pending {
+	if n := len(w.free); n > 0 {
+		p := w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+		return p
+	}
+	return &pending{}
 }
 
 // poke wakes Run.
@@ -412,6 +427,16 @@ func (w *Writer) flush(ctx context.Context) {
 	defer func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
+		// Written or lost, these events are done: nothing refers to their
+		// pendings any more (the Store copied what it was given, byKey was
+		// emptied above).
+		for _, p := range batch {
+			if len(w.free) >= reuseSpare {
+				break
+			}
+			*p = pending{}
+			w.free = append(w.free, p)
+		}
 		if cap(batch) <= reuseSpare {
 			clear(batch)
 			w.spare = batch[:0]
