@@ -71,7 +71,9 @@ type Reader interface {
 }
 
 // Writer changes objects. Create and Update set obj's UID, ResourceVersion and
-// CreationTime as stored.
+// CreationTime as stored. Like io.Writer with its buffer, a Writer must not
+// keep obj, or anything obj points to, after the call returns: callers reuse
+// it (the Event writer refills the objects of its last flush).
 type Writer interface {
 	// Create stores a new object or returns ErrAlreadyExists.
 	Create(ctx context.Context, obj meta.Object) error
