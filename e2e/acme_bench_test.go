@@ -68,7 +68,10 @@ const bareOrderPoll = 5 * time.Millisecond
 //   - pebble: the pinned Pebble built at test time and run as its own
 //     process, so the CA does not share a scheduler and a garbage collector
 //     with the clients, and finalize is answered before the certificate
-//     exists, as real CAs do.
+//     exists, as real CAs do;
+//   - rtt: the same Pebble process with a round trip (BENCH_RTT, 20 ms if
+//     unset) on every request to it and on every validation fetch it
+//     makes, as a CA across a network is (acme_bench_rtt_test.go).
 //
 // Three contenders issue the same number of certificates, in turn:
 //
@@ -87,18 +90,24 @@ const bareOrderPoll = 5 * time.Millisecond
 // All use one HTTP client keeping an idle connection per requester, ECDSA
 // P-256 keys, and register their account before the clock starts.
 // Reported: certs/s, ACME requests per certificate (counted on the
-// client's transport, by path in the log), and for certflow its rate over
-// each bare loop's ("vs-xcrypto", "vs-floor"). Run with -benchtime=1x.
+// client's transport, by path in the log), CPU per certificate of this
+// process ("cpu-ms/cert") and of the Pebble process ("pebble-cpu-ms/cert"),
+// the cores both kept busy ("busy-cores"), and for certflow its rate over
+// each bare loop's ("vs-xcrypto", "vs-floor") and the vs-floor its CPU
+// alone predicts ("cpu-bound-vs-floor", acme_bench_cpu_test.go). Run with
+// -benchtime=1x.
 func BenchmarkACMEIssuance(b *testing.B) {
-	for _, ca := range []string{"acmetest", "pebble"} {
+	for _, ca := range []string{"acmetest", "pebble", rttCA} {
 		for _, shape := range issuanceShapes {
 			b.Run(ca+"/"+shape.name, func(b *testing.B) {
 				rig := startBenchCA(b, ca, shape)
 				var xcrypto, floor float64
+				var floorCPU cpuBudget
 				b.Run("xcrypto", func(b *testing.B) { xcrypto = benchBare(b, rig, shape, "x", finalizeXCrypto) })
-				b.Run("floor", func(b *testing.B) { floor = benchBare(b, rig, shape, "f", finalizeFloor) })
+				b.Run("floor", func(b *testing.B) { floor, floorCPU = benchBare(b, rig, shape, "f", finalizeFloor), rig.cpu })
 				b.Run("certflow", func(b *testing.B) {
 					rate := benchCertflow(b, rig, shape)
+					reportCPUBound(b, floorCPU, rig.cpu)
 					if xcrypto > 0 {
 						b.ReportMetric(rate/xcrypto, "vs-xcrypto")
 					}
@@ -125,18 +134,23 @@ type benchCA struct {
 	// explain, if set, says what the CA was doing when a round failed.
 	explain func() string
 	// probe, if set (BENCH_PROBE against the pebble process), breaks each
-	// round down; pid is the CA's process.
+	// round down; pid is the CA's process, if it has its own.
 	probe *probe
 	pid   int
+	// timeout bounds a contender's round.
+	timeout time.Duration
+	// cpu is what the last round cost.
+	cpu cpuBudget
 }
 
 func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
+	rtt := benchRTT(b, ca)
 	l, port := testrig.ListenLoopback(b)
 	mux := &http01Mux{}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: delayHandler(mux, vaFetchRTTs*rtt), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(l) }()
 	b.Cleanup(func() { _ = hs.Close() })
-	rig := &benchCA{http01: mux, port: port, counter: &requestCounter{}}
+	rig := &benchCA{http01: mux, port: port, counter: &requestCounter{}, timeout: rttTimeout(rtt, shape)}
 	var base *http.Client
 	switch ca {
 	case "acmetest":
@@ -149,26 +163,27 @@ func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
 		tr.MaxIdleConnsPerHost = 4 * shape.conc
 		base = &http.Client{Transport: tr, Timeout: time.Minute}
 		rig.directory = srv.DirectoryURL()
-	case "pebble":
+	case "pebble", rttCA:
 		cfg := pebbleConfig{alwaysValid: !shape.http01, httpPort: port}
 		if shape.http01 {
 			cfg.resolver = startLoopbackDNS(b)
 		}
 		p := startPebble(b, cfg)
 		base = p.Client(4 * shape.conc)
+		rig.pid = p.pid
 		if benchProbe {
-			rig.probe, rig.pid = &probe{atEntry: map[int]int{}}, p.pid
+			rig.probe = &probe{atEntry: map[int]int{}}
 		}
-		base.Transport = oneAtATime(base.Transport, rig.probe)
+		base.Transport = pebbleTransport(base.Transport, rig.probe, rtt)
 		rig.directory = p.DirectoryURL
 		rig.explain = p.dump
 	default:
 		b.Fatalf("unknown CA %q", ca)
 	}
 	rig.client = &http.Client{Transport: rig.counter.wrap(base.Transport), Timeout: base.Timeout}
-	rig.dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	rig.dial = loopbackDial(port)
+	if rtt > 0 {
+		rig.dial = loopbackDial(selfCheckPort(b, mux))
 	}
 	return rig
 }
@@ -182,16 +197,16 @@ func (rig *benchCA) fail(b *testing.B, err error) {
 	b.Fatal(err)
 }
 
-// roundStart is when a contender's round started: wall time and this
-// process's CPU time.
+// roundStart is when a contender's round started: wall time, this
+// process's CPU time and the CA process's.
 type roundStart struct {
-	wall time.Time
-	cpu  time.Duration
+	wall      time.Time
+	cpu, peer time.Duration
 }
 
-func startClock() roundStart {
+func (rig *benchCA) startClock() roundStart {
 	cpu, _ := cputime.Process()
-	return roundStart{wall: time.Now(), cpu: cpu}
+	return roundStart{wall: time.Now(), cpu: cpu, peer: threadsCPU(rig.pid)}
 }
 
 // report records the rate, the requests per certificate and the CPU time
@@ -206,9 +221,16 @@ func (rig *benchCA) report(b *testing.B, n int, c roundStart) float64 {
 	b.ReportMetric(rate, "certs/s")
 	total, byPath := rig.counter.take()
 	b.ReportMetric(float64(total)/float64(n), "req/cert")
+	rig.cpu = cpuBudget{}
 	if cpu, ok := cputime.Process(); ok {
-		b.ReportMetric(float64(cpu-c.cpu)/float64(time.Millisecond)/float64(n), "cpu-ms/cert")
+		rig.cpu.self = ms(cpu-c.cpu) / float64(n)
+		b.ReportMetric(rig.cpu.self, "cpu-ms/cert")
 	}
+	if rig.pid != 0 {
+		rig.cpu.pebble = ms(threadsCPU(rig.pid)-c.peer) / float64(n)
+		b.ReportMetric(rig.cpu.pebble, "pebble-cpu-ms/cert")
+	}
+	b.ReportMetric(rig.cpu.total()*float64(n)/ms(elapsed), "busy-cores")
 	b.Logf("%d certificates in %v: %.1f/s; requests per certificate: %s", n, elapsed, rate, perCert(byPath, n))
 	return rate
 }
@@ -231,14 +253,14 @@ func registeredBenchClient(ctx context.Context, b *testing.B, rig *benchCA) *acm
 // benchBare runs a bare loop finishing with finalize, naming its
 // certificates with prefix.
 func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, finalize bareFinalizer) float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), rig.timeout)
 	defer cancel()
 	cl := registeredBenchClient(ctx, b, rig)
 	post := &acmepost.Client{}
 	rig.counter.take()
 	rig.probeReset()
 	b.ResetTimer()
-	start := startClock()
+	start := rig.startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
 			defer rig.probeSpan(fmt.Sprintf("%s%d-%d", prefix, i, j), time.Now())
@@ -391,7 +413,7 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 	if n, _ := strconv.Atoi(os.Getenv("BENCH_CERTFLOW_PROCS")); n > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), rig.timeout)
 	defer cancel()
 	work := newWorkCounter(memory.New())
 	m, stop := benchManager(ctx, b, rig, shape, work.store)
@@ -401,7 +423,7 @@ func benchCertflow(b *testing.B, rig *benchCA, shape issuanceShape) float64 {
 	before := reconciles(b, m)
 	rig.probeReset()
 	b.ResetTimer()
-	start := startClock()
+	start := rig.startClock()
 	for i := 0; i < b.N; i++ {
 		err := inParallel(ctx, shape, func(ctx context.Context, j int) error {
 			defer rig.probeSpan(fmt.Sprintf("c%d-%d", i, j), time.Now())
