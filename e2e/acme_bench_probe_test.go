@@ -52,6 +52,8 @@ type probe struct {
 	// runq is how long the threads of Pebble and of this process waited
 	// for a CPU in the kernel's run queues (schedstat).
 	pebbleRunq, selfRunq time.Duration
+	// rtt is each request's round trip outside the turn (the rtt CA).
+	rtt time.Duration
 }
 
 type probeReq struct {
@@ -275,11 +277,16 @@ func (p *probe) report(b *testing.B, n int) {
 	}
 	fmt.Fprintf(&sb, "probe: per certificate (ms): latency %.2f = queued for the turn %.2f + in a request %.2f",
 		perCert(life), perCert(queued), perCert(held))
+	// The round trips outside the turn are spent in flight.
+	flight := time.Duration(len(p.reqs)) * p.rtt
+	if flight > 0 {
+		fmt.Fprintf(&sb, " + in flight (%v round trips) %.2f", p.rtt, perCert(flight))
+	}
 	if len(p.execs) > 0 {
-		p.execSplit(&sb, n, life, queued, held)
+		p.execSplit(&sb, n, life, queued, held+flight)
 		p.phaseSplit(&sb)
 	} else {
-		fmt.Fprintf(&sb, " + the rest (polls of %v, CPU, hand-offs) %.2f\n", bareOrderPoll, perCert(life-queued-held))
+		fmt.Fprintf(&sb, " + the rest (polls of %v, CPU, hand-offs) %.2f\n", bareOrderPoll, perCert(life-queued-held-flight))
 	}
 
 	// Scheduler latency and GC.
@@ -313,7 +320,7 @@ func (p *probe) execSplit(sb *strings.Builder, n int, life, queued, held time.Du
 		var d time.Duration
 		for _, r := range byG[e.g] {
 			if !r.enter.Before(e.begin) && !r.answer.After(e.end) {
-				d += r.answer.Sub(r.enter)
+				d += r.answer.Sub(r.enter) + p.rtt
 			}
 		}
 		return d

@@ -172,7 +172,7 @@ func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
 		base = p.Client(4 * shape.conc)
 		rig.pid = p.pid
 		if benchProbe {
-			rig.probe = &probe{atEntry: map[int]int{}}
+			rig.probe = &probe{atEntry: map[int]int{}, rtt: rtt}
 		}
 		base.Transport = pebbleTransport(base.Transport, rig.probe, rtt)
 		rig.directory = p.DirectoryURL

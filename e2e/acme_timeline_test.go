@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -119,11 +120,12 @@ func (t *timeline) observer() reconcile.Observer {
 // the gap after the last one until the certificate is Ready). With
 // one certificate in flight, certflow's time minus the floor's is its
 // overhead. Run with -benchtime=1x (20 certificates of each per round);
-// TL_RUN=fastest or slowest prints that run instead of the median one.
+// TL_RUN=fastest or slowest prints that run instead of the median one;
+// TL_CA=rtt runs against BenchmarkACMEIssuance's rtt CA instead.
 func BenchmarkACMETimeline(b *testing.B) {
 	for _, shape := range []issuanceShape{{name: "valid", certs: 20, conc: 1}, {name: "http01", certs: 20, conc: 1, http01: true}} {
 		b.Run(shape.name, func(b *testing.B) {
-			rig := startBenchCA(b, "pebble", shape)
+			rig := startBenchCA(b, cmp.Or(os.Getenv("TL_CA"), "pebble"), shape)
 			tl := &timeline{}
 			rig.client = &http.Client{Transport: tlTransport{t: tl, base: rig.client.Transport}, Timeout: rig.client.Timeout}
 			ctx, cancel := context.WithTimeout(context.Background(), benchTimeout+time.Duration(b.N)*10*time.Second)
