@@ -335,12 +335,19 @@ func (p *probe) execSplit(sb *strings.Builder, n int, life, queued, held time.Du
 		perCertExecs[e.cert] = append(perCertExecs[e.cert], e)
 	}
 	// Poll waits: after an execution asking for a later visit, until then
-	// or the certificate's next execution, whichever is first.
+	// or the certificate's next execution, whichever is first; none while
+	// another execution of the certificate is still going on (in a request
+	// over the rtt CA's path, say), which is counted already.
 	var polls time.Duration
 	for _, ex := range perCertExecs {
 		slices.SortFunc(ex, func(a, b probeExec) int { return a.begin.Compare(b.begin) })
+		var busyUntil time.Time // the latest end of the executions so far
 		for i, e := range ex {
-			if e.next.IsZero() || !e.next.After(e.end) || i+1 == len(ex) {
+			going := busyUntil.After(e.end)
+			if e.end.After(busyUntil) {
+				busyUntil = e.end
+			}
+			if going || e.next.IsZero() || !e.next.After(e.end) || i+1 == len(ex) {
 				continue
 			}
 			until := e.next
