@@ -31,7 +31,9 @@ func appendSpecJSON(b []byte, spec *Spec) ([]byte, bool) {
 	b = appendPlainList(b, `,"dnsNames":`, spec.DNSNames)
 	b = appendPlainList(b, `,"ipAddresses":`, spec.IPAddresses)
 	if spec.Duration != nil {
-		// meta.Duration marshals as its String, which is plain ASCII.
+		// meta.Duration marshals as its String: digits, a sign, a dot
+		// and unit letters ("µs" among them), none of which
+		// encoding/json escapes.
 		b = append(b, `,"duration":`...)
 		b = appendPlain(b, spec.Duration.String())
 	}
