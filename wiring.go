@@ -92,7 +92,7 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	// header on successful polls.
 	retryAfter := &challenge.RetryAfterRecorder{}
 	wrap := func(rt http.RoundTripper, directoryURL string) http.RoundTripper {
-		return met.ACMETransport(retryAfter.Wrap(rt), directoryURL)
+		return met.ACMETransport(retryAfter.WrapCA(rt, directoryURL), directoryURL)
 	}
 	issuers := issuer.NewReconciler(deps, issuer.Options{HTTPClient: cfg.HTTPClient, WrapTransport: wrap,
 		MaxInFlight: cfg.ACME.MaxInFlightPerAccount, Enqueue: enqueue})

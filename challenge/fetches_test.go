@@ -15,21 +15,32 @@ import (
 	"github.com/certflow/certflow/solver"
 )
 
+// fetchOf is the answer a CA fetches while it takes the accept.
+type fetchOf int
+
+const (
+	noFetch    fetchOf = iota
+	fetchOwn           // the accepted challenge's
+	fetchOther         // another challenge's, accepted at the same time
+)
+
 // acceptWithFetches accepts the fixture's HTTP-01 challenge at a CA that
-// fetches the answer while it takes the accept (fetch) or not, and
+// fetches an answer while it takes the accept (fetch), and
 // returns how long after the accept's answer the authorization is to be
 // looked at (NotBefore−AcceptedAt on the fake clock, which the wall-clock
 // wait for the fetch does not move).
-func acceptWithFetches(t *testing.T, fetch bool, retryAfter string) time.Duration {
+func acceptWithFetches(t *testing.T, fetch fetchOf, retryAfter string) time.Duration {
 	t.Helper()
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 	f.ca.now = f.clk.Now
 	f.ca.acceptRetryAfter = retryAfter
 	fetches := &challenge.Fetches{}
-	if fetch {
-		token := f.get(ctx, t).Spec.Token
+	switch token := f.get(ctx, t).Spec.Token; fetch {
+	case fetchOwn:
 		f.ca.onAccept = func() { fetches.Served(token) }
+	case fetchOther:
+		f.ca.onAccept = func() { fetches.Served(token + "-other") }
 	}
 	rec := &challenge.RetryAfterRecorder{}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
@@ -50,7 +61,13 @@ func acceptWithFetches(t *testing.T, fetch bool, retryAfter string) time.Duratio
 // decides then), not after the blind first pause; without a fetch the
 // blind pause stands, and the CA's Retry-After wins over both.
 func TestFetchBringsTheFirstLookForward(t *testing.T) {
-	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, false, ""), "no fetch: the blind first pause")
-	assert.Zero(t, acceptWithFetches(t, true, ""), "fetched: looked at once the pause after the fetch passed")
-	assert.Equal(t, 2*time.Second, acceptWithFetches(t, true, "2"), "the CA's Retry-After wins")
+	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, noFetch, ""), "no fetch: the blind first pause")
+	assert.Zero(t, acceptWithFetches(t, fetchOwn, ""), "fetched: looked at once the pause after the fetch passed")
+	assert.Equal(t, 2*time.Second, acceptWithFetches(t, fetchOwn, "2"), "the CA's Retry-After wins")
+}
+
+// A fetch of another challenge's answer says nothing about this one: its
+// blind first pause stands.
+func TestFetchOfAnotherTokenLeavesTheFirstLook(t *testing.T) {
+	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, fetchOther, ""))
 }
