@@ -3,6 +3,7 @@ package challenge
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/internal/acmeproto"
@@ -29,6 +30,16 @@ const fetchedKind = string(solver.HTTP01) + " fetched"
 // a pause as long again as it has been since the accept.
 const fetchedTarget = 0.95
 
+// unseenBeforeSkip waits in a row that saw no fetch stop the waiting: the
+// CA's fetches reach another replica (a load balancer) or another server,
+// and each wait would hold a worker and the account's slot for the whole
+// blind pause for nothing. One accept in probeEvery waits still, to notice
+// when fetches reach this process again.
+const (
+	unseenBeforeSkip = 3
+	probeEvery       = 16
+)
+
 // Fetches tells an accept's visit when this process's HTTP-01 handler
 // served the answer of the challenge it just accepted: the CA is
 // validating, and its verdict follows within about a millisecond, where
@@ -43,6 +54,29 @@ type Fetches struct {
 	// next look at the authorization follows: that look is a sample of
 	// the fetched learner, not of the blind one.
 	looks sync.Map // token → time.Duration
+	// unseen counts the latest waits in a row that saw no fetch (up to
+	// unseenBeforeSkip); skipped counts the accepts since that did not
+	// wait.
+	unseen, skipped atomic.Uint32
+}
+
+// worthWaiting reports whether an accept's visit should wait for the CA's
+// fetch: not once unseenBeforeSkip waits in a row saw none, but for one
+// accept in probeEvery.
+func (f *Fetches) worthWaiting() bool {
+	if f.unseen.Load() < unseenBeforeSkip {
+		return true
+	}
+	return f.skipped.Add(1)%probeEvery == 0
+}
+
+// waited records whether a wait saw the CA's fetch.
+func (f *Fetches) waited(fetched bool) {
+	if fetched {
+		f.unseen.Store(0)
+	} else if f.unseen.Load() < unseenBeforeSkip {
+		f.unseen.Add(1)
+	}
 }
 
 // Served records that the answer of token was served, waking an accept
@@ -112,11 +146,14 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop 
 // now, in the next visit. Otherwise d counts from the accept's answer as
 // before (and has passed already when the wait timed out).
 func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan struct{}, d time.Duration) bool {
-	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil {
+	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil || !r.opts.Fetches.worthWaiting() {
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
 	ok, pause := afterFetch(ctx, fetched, d, fp)
+	if ctx.Err() == nil {
+		r.opts.Fetches.waited(ok)
+	}
 	if !ok {
 		return false
 	}

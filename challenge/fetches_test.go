@@ -31,11 +31,17 @@ const (
 // wait for the fetch does not move).
 func acceptWithFetches(t *testing.T, fetch fetchOf, retryAfter string) time.Duration {
 	t.Helper()
+	return acceptWithFetchesOn(t, &challenge.Fetches{}, fetch, retryAfter)
+}
+
+// acceptWithFetchesOn is acceptWithFetches with a Manager's fetches, kept
+// from one accept to the next.
+func acceptWithFetchesOn(t *testing.T, fetches *challenge.Fetches, fetch fetchOf, retryAfter string) time.Duration {
+	t.Helper()
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 	f.ca.now = f.clk.Now
 	f.ca.acceptRetryAfter = retryAfter
-	fetches := &challenge.Fetches{}
 	switch token := f.get(ctx, t).Spec.Token; fetch {
 	case fetchOwn:
 		f.ca.onAccept = func() { fetches.Served(token) }
@@ -70,4 +76,22 @@ func TestFetchBringsTheFirstLookForward(t *testing.T) {
 // blind first pause stands.
 func TestFetchOfAnotherTokenLeavesTheFirstLook(t *testing.T) {
 	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, fetchOther, ""))
+}
+
+// When the CA's fetches stop reaching this process (a load balancer sends
+// them to another replica), accepts stop waiting for them after a few
+// waits in vain, so a worker and the account's slot are not held for the
+// blind pause each time; one accept in ProbeEvery still waits, and a
+// fetch seen then brings the wait back for every accept.
+func TestFetchesUnseenHereStopTheWait(t *testing.T) {
+	fetches := &challenge.Fetches{}
+	for range challenge.UnseenBeforeSkip {
+		require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, noFetch, ""))
+	}
+	// A fetch that does come is not waited for now: the blind pause.
+	for i := 1; i < challenge.ProbeEvery; i++ {
+		require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "accept %d after the waits in vain", i)
+	}
+	assert.Zero(t, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "the probing accept waits and sees the fetch")
+	assert.Zero(t, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "after a fetch was seen every accept waits again")
 }
