@@ -68,11 +68,6 @@ func decodedEntry(ref meta.Ref, d *decodedObject) entry {
 		named: unsafe.String(unsafe.SliceData(b), len(b)), p: unsafe.Pointer(d)}
 }
 
-// slabEntry returns the entry of a slab made by sealSlab.
-func slabEntry(ref meta.Ref, c *objectCodec, named string, strs *unique.Handle[string]) entry {
-	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace, c}), named: named, p: unsafe.Pointer(strs)}
-}
-
 // nameSpan returns where the name starts and ends in named.
 func (e *entry) nameSpan() (start, end int) {
 	if n := e.named[0]; n < 0x80 { // a name under 128 bytes: every name but the longest
@@ -414,10 +409,9 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept, like *entry) (*entry, error
 		if like != nil && like.codec() == k.codec {
 			// The replaced version's scope is this one's: no lookup in
 			// the process's unique map.
-			return &entry{scope: like.scope, named: named, p: unsafe.Pointer(strs)}, nil
+			return slabEntry(like.scope, named, strs), nil
 		}
-		e := slabEntry(ref, k.codec, named, strs)
-		return &e, nil
+		return slabEntry(unique.Make(entryScope{ref.Kind, ref.Namespace, k.codec}), named, strs), nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()
