@@ -31,7 +31,8 @@ import (
 // Its reference is held as a handle of its kind, namespace and codec,
 // which the objects of a Store share among a few, and its name, which
 // heads the same allocation as its slab's content (named); p is the
-// slab's first handle, or the decoded object when the scope has no codec.
+// slab's first handle (up to four follow the entry in its allocation:
+// entry_with.go), or the decoded object when the scope has no codec.
 // An entry is 32 bytes, three pointers: ~8 a certificate, each scanned by
 // the garbage collector at every cycle. With the name, codec and decoded
 // object as fields of their own it was 64 bytes, six pointers, and the
