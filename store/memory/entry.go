@@ -31,7 +31,8 @@ import (
 // Its reference is held as a handle of its kind, namespace and codec,
 // which the objects of a Store share among a few, and its name, which
 // heads the same allocation as its slab's content (named); p is the
-// slab's first handle, or the decoded object when the scope has no codec.
+// slab's first handle (up to four follow the entry in its allocation:
+// entry_with.go), or the decoded object when the scope has no codec.
 // An entry is 32 bytes, three pointers: ~8 a certificate, each scanned by
 // the garbage collector at every cycle. With the name, codec and decoded
 // object as fields of their own it was 64 bytes, six pointers, and the
@@ -66,11 +67,6 @@ func decodedEntry(ref meta.Ref, d *decodedObject) entry {
 	b := appendName(make([]byte, 0, binary.MaxVarintLen64+len(ref.Name)), ref.Name)
 	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace, nil}),
 		named: unsafe.String(unsafe.SliceData(b), len(b)), p: unsafe.Pointer(d)}
-}
-
-// slabEntry returns the entry of a slab made by sealSlab.
-func slabEntry(ref meta.Ref, c *objectCodec, named string, strs *unique.Handle[string]) entry {
-	return entry{scope: unique.Make(entryScope{ref.Kind, ref.Namespace, c}), named: named, p: unsafe.Pointer(strs)}
 }
 
 // nameSpan returns where the name starts and ends in named.
@@ -414,10 +410,9 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept, like *entry) (*entry, error
 		if like != nil && like.codec() == k.codec {
 			// The replaced version's scope is this one's: no lookup in
 			// the process's unique map.
-			return &entry{scope: like.scope, named: named, p: unsafe.Pointer(strs)}, nil
+			return slabEntry(like.scope, named, strs), nil
 		}
-		e := slabEntry(ref, k.codec, named, strs)
-		return &e, nil
+		return slabEntry(unique.Make(entryScope{ref.Kind, ref.Namespace, k.codec}), named, strs), nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()

@@ -147,8 +147,9 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 // sealSlab returns the slab of an object whose metadata after the store's
 // fields and other fields are ahead (made by writeAhead), with the store's
 // fields f, its content after the object's name (as an entry keeps it:
-// entry.named) in one allocation.
-func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs *unique.Handle[string]) {
+// entry.named) in one allocation, and its handles in the writer's
+// buffer, which the caller copies before the writer is used again.
+func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs []unique.Handle[string]) {
 	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
@@ -161,10 +162,7 @@ func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs
 	data = appendName(data, name)
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
 	ahead.fields = w.buf[:0] // for the pooled writer's next write
-	if len(w.strs) > 0 {
-		strs = &slices.Clone(w.strs)[0] // its exact size: kept for the entry's life
-	}
-	return unsafe.String(unsafe.SliceData(data), len(data)), strs
+	return unsafe.String(unsafe.SliceData(data), len(data)), w.strs
 }
 
 // shared returns the slab's shared strings.

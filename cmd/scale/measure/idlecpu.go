@@ -99,8 +99,9 @@ func liveObjects() uint64 {
 // (VmHWM), reset first, so no peak between wake-ups is missed; where it
 // cannot be reset, the largest of one sample a wake-up. It wakes every
 // wake (see Options.IdleWake; every second if zero), reading nothing when
-// the peak is the kernel's, or never if wake is negative.
-func watchRSS(ctx context.Context, end time.Time, wake time.Duration) uint64 {
+// the peak is the kernel's, or never if wake is negative. At each wake-up
+// it tells ps the CPU and collections so far.
+func watchRSS(ctx context.Context, end time.Time, wake time.Duration, ps *periods) uint64 {
 	kernelPeak := resetPeakRSS()
 	switch {
 	case wake == 0:
@@ -111,7 +112,9 @@ func watchRSS(ctx context.Context, end time.Time, wake time.Duration) uint64 {
 		wake = time.Second // sampled: no peak otherwise
 	}
 	var largest uint64
+	ps.observe(readCPU(), time.Now())
 	for time.Now().Before(end) && sleep(ctx, min(wake, time.Until(end))) {
+		ps.observe(readCPU(), time.Now())
 		if !kernelPeak {
 			largest = max(largest, rss())
 		}

@@ -58,7 +58,7 @@ func TestWatchRSSSeesAPeakBetweenReads(t *testing.T) {
 		runtime.KeepAlive(b)
 		debug.FreeOSMemory() // b is garbage now
 	}()
-	peak := watchRSS(ctx, time.Now().Add(time.Hour), -1) // the one wake-up: ctx
+	peak := watchRSS(ctx, time.Now().Add(time.Hour), -1, &periods{}) // the one wake-up: ctx
 	require.Greater(t, peak, before+size/2, "peak %d MiB, %d MiB before", peak>>20, before>>20)
 	require.Less(t, rss(), peak-size/2, "the 64 MiB were given back before the window ended")
 }

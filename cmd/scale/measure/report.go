@@ -101,6 +101,10 @@ type IdleReport struct {
 	Split IdleCPU
 	// LiveObjects is how many objects the heap held after Collection.
 	LiveObjects uint64
+	// Periods are the whole spans between two collections in Window
+	// (the forced one every 2 minutes), each with its CPU: the idle cost
+	// that repeats, without the burst's tail.
+	Periods []CollectionPeriod
 	// Wake is how often this program woke the process over Window
 	// (Options.IdleWake); negative: never.
 	Wake time.Duration
@@ -207,6 +211,7 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 		row(name+": CPU less this program's own", "%v = %.2f%% of a core", i.Split.WithoutProgram().Round(time.Millisecond), 100*i.Split.WithoutProgram().Seconds()/i.Window.Seconds())
 	}
 	row(name+": that CPU by who spent it", "%s", i.Split)
+	row(name+": CPU from one collection to the next", "%s", formatPeriods(i.Periods))
 	if i.Wake < 0 {
 		row(name+": this program woke the process", "never (-idle-wake)")
 	} else {

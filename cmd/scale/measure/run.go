@@ -226,7 +226,9 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	cpu0, ok0 := cputime.Process()
 	began := time.Now()
 	end := began.Add(opts.Idle)
-	rep.MaxRSS = watchRSS(ctx, end, opts.IdleWake)
+	var ps periods
+	rep.MaxRSS = watchRSS(ctx, end, opts.IdleWake, &ps)
+	rep.Periods = ps.closed
 	rep.Wake = cmp.Or(opts.IdleWake, time.Second)
 	cpu1, ok1 := cputime.Process()
 	rep.Window = time.Since(began)
