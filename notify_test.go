@@ -27,7 +27,7 @@ func TestNotifyWritten_WaiterRunsBeforeTheWriterGoesOn(t *testing.T) {
 			woke.Store(true)
 		}()
 		<-parked // the waiter runs until it blocks on changed before this returns
-		n.notifyWritten(ref("a"))
+		n.notifyWritten(ref("a"), "1")
 		first := woke.Load()
 		<-done
 		return first
@@ -49,7 +49,40 @@ func TestNotifyWritten_NoWaiterKeepsGoing(t *testing.T) {
 		defer close(done)
 		ran.Store(true)
 	}()
-	n.notifyWritten(ref("a"))
+	n.notifyWritten(ref("a"), "1")
 	assert.False(t, ran.Load(), "notifyWritten yielded though nobody waited")
 	<-done
+}
+
+// A waiter is not woken again for the version it read (the watch delivers
+// a reconcile's write after the write itself woke it), but is for any
+// other version, for a deletion, and before it has read anything.
+func TestNotify_SkipsTheVersionTheWaiterRead(t *testing.T) {
+	n := newNotifier()
+	changed, saw, stop := n.subscribeSeen(ref("a"))
+	defer stop()
+	woken := func() bool {
+		select {
+		case <-changed:
+			return true
+		default:
+			return false
+		}
+	}
+	n.notify(ref("a"), "1")
+	assert.True(t, woken(), "nothing read yet")
+	saw("1")
+	n.notifyWritten(ref("a"), "1")
+	n.notify(ref("a"), "1")
+	assert.False(t, woken(), "the version read wakes it again")
+	n.notify(ref("a"), "2")
+	assert.True(t, woken(), "a newer version")
+	saw("2")
+	n.notify(ref("a"), "")
+	assert.True(t, woken(), "a deletion")
+	other, stopOther := n.subscribe(ref("a"))
+	defer stopOther()
+	n.notify(ref("a"), "2")
+	assert.False(t, woken(), "the version read")
+	assert.Len(t, other, 1, "a waiter that said nothing it read is woken by every change")
 }
