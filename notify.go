@@ -22,11 +22,17 @@ type notifier struct {
 }
 
 // waiter is one subscription; seen, guarded by the notifier's mu, is the
-// version its caller last read ("" for none, or gone).
+// version its caller last read ("" for none, or gone), and woke the
+// version of the latest wake sent (wokeAll for a re-list's).
 type waiter struct {
 	ch   chan struct{}
 	seen string
+	woke string
 }
+
+// wokeAll marks a wake no version read answers (notifyAll): no version is
+// empty but for a deletion, and none holds a NUL.
+const wokeAll = "\x00all"
 
 func newNotifier() *notifier { return &notifier{waiters: map[meta.Ref]map[*waiter]bool{}} }
 
@@ -52,6 +58,14 @@ func (n *notifier) subscribeSeen(ref meta.Ref) (changed <-chan struct{}, saw fun
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		w.seen = version
+		if w.woke == version {
+			// The wake pending, if any, is for what was just read: the
+			// change it announces arrived before the read that saw it.
+			select {
+			case <-w.ch:
+			default:
+			}
+		}
 	}
 	return w.ch, saw, func() {
 		n.mu.Lock()
@@ -90,6 +104,7 @@ func (n *notifier) signal(ref meta.Ref, version string) bool {
 			continue
 		}
 		woke = true
+		w.woke = version
 		select {
 		case w.ch <- struct{}{}:
 		default:
@@ -105,6 +120,7 @@ func (n *notifier) notifyAll() {
 	defer n.mu.Unlock()
 	for _, ws := range n.waiters {
 		for w := range ws {
+			w.woke = wokeAll
 			select {
 			case w.ch <- struct{}{}:
 			default:

@@ -86,3 +86,27 @@ func TestNotify_SkipsTheVersionTheWaiterRead(t *testing.T) {
 	assert.False(t, woken(), "the version read")
 	assert.Len(t, other, 1, "a waiter that said nothing it read is woken by every change")
 }
+
+// A wake that arrives between a waiter's subscription and its read, for
+// the very version the read then returns, is dropped by the read: it
+// announced nothing the waiter has not seen. One for a later version, a
+// deletion, or a re-list stays.
+func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
+	n := newNotifier()
+	changed, saw, stop := n.subscribeSeen(ref("a"))
+	defer stop()
+	n.notify(ref("a"), "1")
+	saw("1")
+	assert.Empty(t, changed, "the wake for the version read")
+	n.notify(ref("a"), "2")
+	saw("1")
+	assert.Len(t, changed, 1, "a wake for a later version")
+	<-changed
+	n.notify(ref("a"), "")
+	saw("2")
+	assert.Len(t, changed, 1, "a deletion")
+	<-changed
+	n.notifyAll()
+	saw("2")
+	assert.Len(t, changed, 1, "a re-list")
+}
