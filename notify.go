@@ -23,15 +23,16 @@ type notifier struct {
 
 // waiter is one subscription; seen, guarded by the notifier's mu, is the
 // version its caller last read ("" for none, or gone), and woke the
-// version of the latest wake sent (wokeAll for a re-list's).
+// version every wake pending on ch was for (wokeAll when they were for
+// several, or for a re-list).
 type waiter struct {
 	ch   chan struct{}
 	seen string
 	woke string
 }
 
-// wokeAll marks a wake no version read answers (notifyAll): no version is
-// empty but for a deletion, and none holds a NUL.
+// wokeAll marks wakes no version read answers: no version is empty but
+// for a deletion, and none holds a NUL.
 const wokeAll = "\x00all"
 
 func newNotifier() *notifier { return &notifier{waiters: map[meta.Ref]map[*waiter]bool{}} }
@@ -104,10 +105,15 @@ func (n *notifier) signal(ref meta.Ref, version string) bool {
 			continue
 		}
 		woke = true
-		w.woke = version
 		select {
 		case w.ch <- struct{}{}:
+			w.woke = version
 		default:
+			// One wake stands for both: the watch may deliver a version
+			// after the write of a later one woke the waiter.
+			if w.woke != version {
+				w.woke = wokeAll
+			}
 		}
 	}
 	return woke

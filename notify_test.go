@@ -109,4 +109,11 @@ func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
 	n.notifyAll()
 	saw("2")
 	assert.Len(t, changed, 1, "a re-list")
+	<-changed
+	// The write of 4 wakes it, then the watch delivers 3: the read that
+	// returned 3 (made before 4 was stored) leaves the wake for 4.
+	n.notifyWritten(ref("a"), "4")
+	n.notify(ref("a"), "3")
+	saw("3")
+	assert.Len(t, changed, 1, "a wake for a later version, then one for the version read")
 }
