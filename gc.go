@@ -166,7 +166,7 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 		return false, nil
 	}
 	for _, o := range owners {
-		stands, _, err := m.ownerStands(ctx, child, o, ownerRead{get: m.cfg.Store.Get, trustIndex: true})
+		stands, _, err := m.ownerStands(ctx, child, o, ownerRead{reader: m.cfg.Store, trustIndex: true})
 		if err != nil {
 			return false, err
 		}
@@ -177,32 +177,33 @@ func (m *Manager) ownersGone(ctx context.Context, child meta.Ref, owners []meta.
 	return true, nil
 }
 
-// ownerRead is how ownerStands reads an owner: get reads the Store (or the
+// ownerRead is how ownerStands reads an owner: reader is the Store (or the
 // visit's reader of it); trustIndex lets an owner the watch has shown
 // present (ownerIndex.knownPresent) stand unread.
 type ownerRead struct {
-	get        func(context.Context, meta.Ref, meta.Object) error
+	reader     store.Reader
 	trustIndex bool
 }
 
 // ownerStands reports whether o, an owner child lists, stands: not if its
 // deletion was seen after child was created (ownerIndex.outlived:
-// whatever bears its name now is a namesake) or the Store has it not. probe
-// holds o when it was read (nil when the index was trusted). An owner that
-// cannot be read is an error wrapping the Store's (store.ErrCorrupt among
-// them): each caller says what that means.
-func (m *Manager) ownerStands(ctx context.Context, child, o meta.Ref, r ownerRead) (stands bool, probe meta.Object, err error) {
+// whatever bears its name now is a namesake) or the Store has it not.
+// owners are o's own owners when it was read (nil when the index was
+// trusted): only its metadata is read (store.GetMetaOf), which is all an
+// owner check needs. An owner that cannot be read is an error wrapping
+// the Store's (store.ErrCorrupt among them): each caller says what that
+// means.
+func (m *Manager) ownerStands(ctx context.Context, child, o meta.Ref, r ownerRead) (stands bool, owners []meta.Ref, err error) {
 	if m.owners.outlived(child, o) {
 		return false, nil, nil
 	}
 	if r.trustIndex && m.owners.knownPresent(o) {
 		return true, nil, nil
 	}
-	probe = ownerProbe(o.Kind)
-	err = r.get(ctx, o, probe)
+	om, err := store.GetMetaOf(ctx, r.reader, o, func() meta.Object { return ownerProbe(o.Kind) })
 	switch {
 	case err == nil:
-		return true, probe, nil
+		return true, om.OwnerRefs, nil
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil, nil
 	}

@@ -339,7 +339,11 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 	}
 	m.wiring.observeServing(ctx, ev)
 	m.wiring.miss.gate.observe(ev, &m.owners)
-	m.changes.notify(ev.Ref)
+	version := ev.Meta.ResourceVersion
+	if ev.Type == store.Deleted {
+		version = ""
+	}
+	m.changes.notify(ev.Ref, version)
 	if _, ok := m.reconcilers[ev.Ref.Kind]; ok {
 		// A deleted object is reconciled too: its reconciler finds it gone
 		// and forgets what it kept in memory (an issuer's ACME client).

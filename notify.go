@@ -9,57 +9,114 @@ import (
 
 // notifier wakes callers waiting for an object to change, fed by the
 // Manager's own Store watch so that waiting costs nothing per change.
+//
+// A change reaches it twice, when this Manager made it: from the write
+// (notifyWritten) and from the watch delivering it (notify). A waiter that
+// says which version it last read (saw) is not woken again for that
+// version, so WaitReady reads each version once, not twice (1.4 Store
+// reads of the Certificate per issuance went to reading again what it had
+// just read).
 type notifier struct {
 	mu      sync.Mutex
-	waiters map[meta.Ref]map[chan struct{}]bool
+	waiters map[meta.Ref]map[*waiter]bool
 }
 
-func newNotifier() *notifier { return &notifier{waiters: map[meta.Ref]map[chan struct{}]bool{}} }
+// waiter is one subscription; seen, guarded by the notifier's mu, is the
+// version its caller last read ("" for none, or gone), and woke the
+// version every wake pending on ch was for (wokeAll when they were for
+// several, or for a re-list).
+type waiter struct {
+	ch   chan struct{}
+	seen string
+	woke string
+}
+
+// wokeAll marks wakes no version read answers: no version is empty but
+// for a deletion, and none holds a NUL.
+const wokeAll = "\x00all"
+
+func newNotifier() *notifier { return &notifier{waiters: map[meta.Ref]map[*waiter]bool{}} }
 
 // subscribe returns a channel that receives after each change of ref, and
 // a function to stop.
 func (n *notifier) subscribe(ref meta.Ref) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+	changed, _, stop := n.subscribeSeen(ref)
+	return changed, stop
+}
+
+// subscribeSeen is subscribe, with saw to record the version of ref the
+// caller has read: a change to that very version wakes it no more (it
+// read it), any other change and every deletion still do.
+func (n *notifier) subscribeSeen(ref meta.Ref) (changed <-chan struct{}, saw func(version string), stop func()) {
+	w := &waiter{ch: make(chan struct{}, 1)}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.waiters[ref] == nil {
-		n.waiters[ref] = map[chan struct{}]bool{}
+		n.waiters[ref] = map[*waiter]bool{}
 	}
-	n.waiters[ref][ch] = true
-	return ch, func() {
+	n.waiters[ref][w] = true
+	saw = func(version string) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		delete(n.waiters[ref], ch)
+		w.seen = version
+		if w.woke == version {
+			// The wake pending, if any, is for what was just read: the
+			// change it announces arrived before the read that saw it.
+			select {
+			case <-w.ch:
+			default:
+			}
+		}
+	}
+	return w.ch, saw, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		delete(n.waiters[ref], w)
 		if len(n.waiters[ref]) == 0 {
 			delete(n.waiters, ref)
 		}
 	}
 }
 
-func (n *notifier) notify(ref meta.Ref) { n.signal(ref) }
+// notify wakes ref's waiters for a change the watch delivered: to version,
+// or "" for a deletion (whose event carries the version it removed, which
+// a waiter may have read).
+func (n *notifier) notify(ref meta.Ref, version string) { n.signal(ref, version) }
 
 // notifyWritten is notify for a write a reconcile has just made, from its
 // goroutine: a waiter it wakes (WaitReady, for the write that makes the
 // Certificate Ready) runs at once instead of once the rest of the visit
 // (its settle decision, its events) is done, as workQueue.handOff does
 // for the next object's worker.
-func (n *notifier) notifyWritten(ref meta.Ref) {
-	if n.signal(ref) {
+func (n *notifier) notifyWritten(ref meta.Ref, version string) {
+	if n.signal(ref, version) {
 		runtime.Gosched()
 	}
 }
 
-// signal wakes ref's waiters and reports whether there was one.
-func (n *notifier) signal(ref meta.Ref) bool {
+// signal wakes ref's waiters but those that read version already, and
+// reports whether it woke one.
+func (n *notifier) signal(ref meta.Ref, version string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for ch := range n.waiters[ref] {
+	woke := false
+	for w := range n.waiters[ref] {
+		if version != "" && w.seen == version {
+			continue
+		}
+		woke = true
 		select {
-		case ch <- struct{}{}:
+		case w.ch <- struct{}{}:
+			w.woke = version
 		default:
+			// One wake stands for both: the watch may deliver a version
+			// after the write of a later one woke the waiter.
+			if w.woke != version {
+				w.woke = wokeAll
+			}
 		}
 	}
-	return len(n.waiters[ref]) > 0
+	return woke
 }
 
 // notifyAll wakes every waiter: after a re-list the changes in between were
@@ -67,10 +124,11 @@ func (n *notifier) signal(ref meta.Ref) bool {
 func (n *notifier) notifyAll() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, chs := range n.waiters {
-		for ch := range chs {
+	for _, ws := range n.waiters {
+		for w := range ws {
+			w.woke = wokeAll
 			select {
-			case ch <- struct{}{}:
+			case w.ch <- struct{}{}:
 			default:
 			}
 		}

@@ -27,7 +27,7 @@ func TestNotifyWritten_WaiterRunsBeforeTheWriterGoesOn(t *testing.T) {
 			woke.Store(true)
 		}()
 		<-parked // the waiter runs until it blocks on changed before this returns
-		n.notifyWritten(ref("a"))
+		n.notifyWritten(ref("a"), "1")
 		first := woke.Load()
 		<-done
 		return first
@@ -49,7 +49,71 @@ func TestNotifyWritten_NoWaiterKeepsGoing(t *testing.T) {
 		defer close(done)
 		ran.Store(true)
 	}()
-	n.notifyWritten(ref("a"))
+	n.notifyWritten(ref("a"), "1")
 	assert.False(t, ran.Load(), "notifyWritten yielded though nobody waited")
 	<-done
+}
+
+// A waiter is not woken again for the version it read (the watch delivers
+// a reconcile's write after the write itself woke it), but is for any
+// other version, for a deletion, and before it has read anything.
+func TestNotify_SkipsTheVersionTheWaiterRead(t *testing.T) {
+	n := newNotifier()
+	changed, saw, stop := n.subscribeSeen(ref("a"))
+	defer stop()
+	woken := func() bool {
+		select {
+		case <-changed:
+			return true
+		default:
+			return false
+		}
+	}
+	n.notify(ref("a"), "1")
+	assert.True(t, woken(), "nothing read yet")
+	saw("1")
+	n.notifyWritten(ref("a"), "1")
+	n.notify(ref("a"), "1")
+	assert.False(t, woken(), "the version read wakes it again")
+	n.notify(ref("a"), "2")
+	assert.True(t, woken(), "a newer version")
+	saw("2")
+	n.notify(ref("a"), "")
+	assert.True(t, woken(), "a deletion")
+	other, stopOther := n.subscribe(ref("a"))
+	defer stopOther()
+	n.notify(ref("a"), "2")
+	assert.False(t, woken(), "the version read")
+	assert.Len(t, other, 1, "a waiter that said nothing it read is woken by every change")
+}
+
+// A wake that arrives between a waiter's subscription and its read, for
+// the very version the read then returns, is dropped by the read: it
+// announced nothing the waiter has not seen. One for a later version, a
+// deletion, or a re-list stays.
+func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
+	n := newNotifier()
+	changed, saw, stop := n.subscribeSeen(ref("a"))
+	defer stop()
+	n.notify(ref("a"), "1")
+	saw("1")
+	assert.Empty(t, changed, "the wake for the version read")
+	n.notify(ref("a"), "2")
+	saw("1")
+	assert.Len(t, changed, 1, "a wake for a later version")
+	<-changed
+	n.notify(ref("a"), "")
+	saw("2")
+	assert.Len(t, changed, 1, "a deletion")
+	<-changed
+	n.notifyAll()
+	saw("2")
+	assert.Len(t, changed, 1, "a re-list")
+	<-changed
+	// The write of 4 wakes it, then the watch delivers 3: the read that
+	// returned 3 (made before 4 was stored) leaves the wake for 4.
+	n.notifyWritten(ref("a"), "4")
+	n.notify(ref("a"), "3")
+	saw("3")
+	assert.Len(t, changed, 1, "a wake for a later version, then one for the version read")
 }

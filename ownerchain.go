@@ -19,11 +19,12 @@ const maxOwnerHops = 8
 // step's claim. Owner checks before a reconcile trust the watch's word that
 // an owner is present (ownerIndex.knownPresent), which another replica's
 // deletion makes stale until the watch delivers it; here each owner up the
-// chain is read from the Store itself (store.WithFreshRead), one Get per
-// hop, so the step is decided on the Store as it is now. A hop deleted
-// while its own children are not collected yet (the Certificate of a
-// request) stops the step as its whole chain being gone would. The reads go
-// through the visit's reader, so its later reads do not go back in time.
+// chain is read from the Store itself (store.WithFreshRead), one metadata
+// read per hop, so the step is decided on the Store as it is now. A hop
+// deleted while its own children are not collected yet (the Certificate of
+// a request) stops the step as its whole chain being gone would. The reads
+// go through the visit's reader, so its later reads do not go back in
+// time.
 func (m *Manager) ownersStand(ctx context.Context, obj meta.Object) error {
 	return m.chainStands(store.WithFreshRead(ctx), meta.RefOf(obj), obj.GetMeta().OwnerRefs, maxOwnerHops)
 }
@@ -39,7 +40,7 @@ func (m *Manager) chainStands(ctx context.Context, child meta.Ref, owners []meta
 	for _, o := range owners {
 		// Each owner is read (no trust in the watch's word): this decides a
 		// step the CA counts.
-		stands, probe, err := m.ownerStands(ctx, child, o, ownerRead{get: m.listed.Get})
+		stands, up, err := m.ownerStands(ctx, child, o, ownerRead{reader: m.listed})
 		switch {
 		case errors.Is(err, store.ErrCorrupt):
 			// Stored, if unreadable: it counts as existing, as for the
@@ -51,7 +52,7 @@ func (m *Manager) chainStands(ctx context.Context, child meta.Ref, owners []meta
 			gone = &reconcile.OwnerGoneError{Owner: o, Of: child}
 			continue
 		}
-		err = m.chainStands(ctx, o, probe.GetMeta().OwnerRefs, hops-1)
+		err = m.chainStands(ctx, o, up, hops-1)
 		if !errors.Is(err, reconcile.ErrOwnerGone) {
 			return err // stands, or cannot tell
 		}

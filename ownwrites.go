@@ -141,8 +141,9 @@ type ownWritesStore struct {
 	ended    func(context.Context, meta.Object, viewWrite, error)
 	// created, if set, is told of every object created (queueWritten).
 	created func(meta.Object)
-	// updated, if set, is told of every object updated.
-	updated func(meta.Ref)
+	// updated, if set, is told of every object updated, and the version
+	// it was stored as.
+	updated func(ref meta.Ref, version string)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -159,7 +160,7 @@ func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
 		s.ended(ctx, obj, w, err)
 	}
 	if err == nil && s.updated != nil {
-		s.updated(meta.RefOf(obj))
+		s.updated(meta.RefOf(obj), obj.GetMeta().ResourceVersion)
 	}
 	return err
 }

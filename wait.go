@@ -141,7 +141,7 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 	if o.renewal != nil && o.renewal.Certificate != (meta.Ref{}) && o.renewal.Certificate != ref {
 		return fmt.Errorf("certflow: wait: renewal of %s is not one of %s", o.renewal.Certificate, ref)
 	}
-	changed, stop := m.changes.subscribe(ref)
+	changed, saw, stop := m.changes.subscribeSeen(ref)
 	defer stop()
 	var grace clockTimer
 	defer grace.stop()
@@ -151,7 +151,10 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err == nil {
+		if err != nil {
+			saw("")
+		} else {
+			saw(c.ObjectMeta.ResourceVersion)
 			if done, err := m.verdict(ctx, c, o); done {
 				return err
 			}

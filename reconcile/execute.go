@@ -182,17 +182,21 @@ func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context
 // fresh returns store.ErrConflict if obj is no longer the stored version.
 // It reads the Store itself (store.WithFreshRead): a cache in front of it
 // (the Manager's start-up list) may answer with the very version obj was
-// read as, and the check would compare that with itself.
+// read as, and the check would compare that with itself. Only the
+// metadata is read (store.GetMetaOf): the version is all it compares.
 func fresh(ctx context.Context, d Deps, obj meta.Object) error {
 	ref := meta.RefOf(obj)
-	probe, ok := newLike(obj)
-	if !ok {
+	if reflect.TypeOf(obj).Kind() != reflect.Pointer {
 		return nil
 	}
-	if err := d.Store.Get(store.WithFreshRead(ctx), ref, probe); err != nil {
+	m, err := store.GetMetaOf(store.WithFreshRead(ctx), d.Store, ref, func() meta.Object {
+		o, _ := newLike(obj)
+		return o
+	})
+	if err != nil {
 		return fmt.Errorf("reconcile: reread %s: %w", ref, err)
 	}
-	if probe.GetMeta().ResourceVersion != obj.GetMeta().ResourceVersion {
+	if m.ResourceVersion != obj.GetMeta().ResourceVersion {
 		return fmt.Errorf("reconcile: %s changed since it was decided on: %w", ref, store.ErrConflict)
 	}
 	return nil

@@ -79,6 +79,7 @@ func (m *Metrics) storeObserver(op storeOp, res storeRes) prometheus.Observer {
 var (
 	_ store.Store        = (*timedStore)(nil)
 	_ store.ObjectLister = (*timedStore)(nil)
+	_ store.MetaReader   = (*timedStore)(nil)
 )
 
 // Unwrap returns the Store being timed, for callers looking for optional
@@ -182,4 +183,12 @@ func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, ne
 	objs, err := store.ListObjectsOf(ctx, s.inner, opts, newObject)
 	s.observe(opList, start, err)
 	return objs, err
+}
+
+// GetMeta is timed as Get is: it is a read of one object.
+func (s *timedStore) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	start := time.Now() // wall time: a latency measured, not a decision
+	m, err := store.GetMetaOf(ctx, s.inner, ref, newObject)
+	s.observe(opGet, start, err)
+	return m, err
 }

@@ -27,6 +27,7 @@ type heldStore struct {
 var (
 	_ store.Store        = (*heldStore)(nil)
 	_ store.ObjectLister = (*heldStore)(nil)
+	_ store.MetaReader   = (*heldStore)(nil)
 )
 
 func newHeldStore(st store.Store, ctl *Control, rep *reporter) *heldStore {
@@ -40,6 +41,11 @@ func (s *heldStore) Unwrap() store.Store { return s.Store }
 // ListObjects lists through the wrapped Store's ObjectLister, if any.
 func (s *heldStore) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
 	return store.ListObjectsOf(ctx, s.Store, opts, newObject)
+}
+
+// GetMeta reads through the wrapped Store's MetaReader, if any.
+func (s *heldStore) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	return store.GetMetaOf(ctx, s.Store, ref, newObject)
 }
 
 // Acquire holds a claim matching the Control until the claims are open,

@@ -25,10 +25,12 @@ const (
 	Acquire
 	Renew
 	Release
+	// GetMeta is a read of one object's metadata alone (store.MetaReader).
+	GetMeta
 	numOps
 )
 
-var opNames = [numOps]string{"get", "list", "full-list", "create", "update", "delete", "watch", "acquire", "renew", "release"}
+var opNames = [numOps]string{"get", "list", "full-list", "create", "update", "delete", "watch", "acquire", "renew", "release", "get-meta"}
 
 func (o Op) String() string {
 	if o < 0 || o >= numOps {
@@ -62,6 +64,7 @@ type Store struct {
 var (
 	_ store.Store        = (*Store)(nil)
 	_ store.ObjectLister = (*Store)(nil)
+	_ store.MetaReader   = (*Store)(nil)
 )
 
 // Option configures New.
@@ -178,4 +181,10 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 func (s *Store) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
 	s.count(listOp(opts), meta.Ref{})
 	return store.ListObjectsOf(ctx, s.inner, opts, newObject)
+}
+
+// GetMeta counts and passes on (to GetMeta when the wrapped Store has it).
+func (s *Store) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	s.count(GetMeta, ref)
+	return store.GetMetaOf(ctx, s.inner, ref, newObject)
 }

@@ -75,3 +75,16 @@ func TestCountsSubAndString(t *testing.T) {
 	assert.Equal(t, "get=1", d.String())
 	assert.Equal(t, "get=2 delete=1", s.Counts().Sub(before).String())
 }
+
+// A metadata read is counted apart from a Get (it decodes no object) and
+// reaches the wrapped Store's own, which answers as Get would.
+func TestGetMetaIsCountedApart(t *testing.T) {
+	ctx := context.Background()
+	s := storecount.New(memory.New())
+	sec := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "s"}}
+	require.NoError(t, s.Create(ctx, sec))
+	m, err := s.GetMeta(ctx, meta.RefOf(sec), func() meta.Object { return &secret.Secret{} })
+	require.NoError(t, err)
+	assert.Equal(t, sec.ObjectMeta.ResourceVersion, m.ResourceVersion)
+	assert.Equal(t, "create=1 get-meta=1", s.Counts().String())
+}

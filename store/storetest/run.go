@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{name: "NoAliasing", fn: testNoAliasing},
 		{name: "ListOfMatchesList", fn: testListOfMatchesList},
 		{name: "GetZeroesTarget", fn: testGetZeroesTarget},
+		{name: "GetMetaMatchesGet", fn: testGetMetaMatchesGet},
 		{name: "WatchOrdering", fn: testWatchOrdering},
 		{name: "WatchResume", fn: testWatchResume},
 		{name: "WatchStopsOnCancel", fn: testWatchStopsOnCancel},
