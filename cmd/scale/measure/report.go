@@ -103,7 +103,8 @@ type IdleReport struct {
 	LiveObjects uint64
 	// Periods are the whole spans between two collections in Window
 	// (the forced one every 2 minutes), each with its CPU: the idle cost
-	// that repeats, without the burst's tail.
+	// that repeats, without the share of a period the window's position
+	// cuts (the first may still hold the scavenger's return of the burst).
 	Periods []CollectionPeriod
 	// Wake is how often this program woke the process over Window
 	// (Options.IdleWake); negative: never.
