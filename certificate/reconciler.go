@@ -186,6 +186,15 @@ type keyFirst struct {
 // store.Store is found through keyFirst (store.AsLeaseWatcher).
 func (s *keyFirst) Unwrap() store.Store { return s.Store }
 
+var _ store.MetaReader = (*keyFirst)(nil)
+
+// GetMeta passes the version check before the plan (reconcile's fresh) on
+// to the Store's metadata read: embedding store.Store does not promote it,
+// and the check would decode the whole Certificate by Get.
+func (s *keyFirst) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	return store.GetMetaOf(ctx, s.Store, ref, newObject)
+}
+
 func (s *keyFirst) Create(ctx context.Context, obj meta.Object) error {
 	if _, ok := obj.(*request.CertificateRequest); ok && s.raced {
 		return fmt.Errorf("certificate: next private key stored by someone else: %w", store.ErrConflict)

@@ -71,9 +71,13 @@ type Reader interface {
 }
 
 // Writer changes objects. Create and Update set obj's UID, ResourceVersion and
-// CreationTime as stored. Like io.Writer with its buffer, a Writer must not
-// keep obj, or anything obj points to, after the call returns: callers reuse
-// it (the Event writer refills the objects of its last flush).
+// CreationTime as stored. A ResourceVersion is never given to a name twice,
+// across a Delete and a Create again too: the Manager takes an equal
+// version for the same state (the check before a step, WaitReady skipping
+// a wake for the version it read). Like io.Writer with its buffer, a
+// Writer must not keep obj, or anything obj points to, after the call
+// returns: callers reuse it (the Event writer refills the objects of its
+// last flush).
 type Writer interface {
 	// Create stores a new object or returns ErrAlreadyExists.
 	Create(ctx context.Context, obj meta.Object) error

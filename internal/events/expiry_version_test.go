@@ -88,6 +88,16 @@ func (l letteredVersions) Get(ctx context.Context, ref meta.Ref, into meta.Objec
 	return err
 }
 
+// GetMeta letters as Get does: the embedded memory store's own would be
+// promoted and answer unlettered versions.
+func (l letteredVersions) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	m, err := l.Store.GetMeta(ctx, ref, newObject)
+	if err == nil {
+		m.ResourceVersion = "r" + m.ResourceVersion
+	}
+	return m, err
+}
+
 func (l letteredVersions) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
 	res, err := l.Store.List(ctx, opts)
 	for i := range res.Items {

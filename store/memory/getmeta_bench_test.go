@@ -15,7 +15,7 @@ func BenchmarkGetMeta(b *testing.B) {
 	s := New()
 	req := &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "r", Labels: map[string]string{"k": "v"},
 		OwnerRefs: []meta.Ref{{Kind: meta.KindCertificate, Namespace: "ns", Name: "c"}}},
-		Spec: request.Spec{Request: make([]byte, 600), Usages: []string{"digital signature", "key encipherment"}},
+		Spec:   request.Spec{Request: make([]byte, 600), Usages: []string{"digital signature", "key encipherment"}},
 		Status: request.Status{Certificate: make([]byte, 2400), CA: make([]byte, 1200)}}
 	if err := s.Create(ctx, req); err != nil {
 		b.Fatal(err)

@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{name: "ListOfMatchesList", fn: testListOfMatchesList},
 		{name: "GetZeroesTarget", fn: testGetZeroesTarget},
 		{name: "GetMetaMatchesGet", fn: testGetMetaMatchesGet},
+		{name: "VersionsNeverReused", fn: testVersionsNeverReused},
 		{name: "WatchOrdering", fn: testWatchOrdering},
 		{name: "WatchResume", fn: testWatchResume},
 		{name: "WatchStopsOnCancel", fn: testWatchStopsOnCancel},
