@@ -117,7 +117,7 @@ func afterFetch(ctx context.Context, fetched <-chan struct{}, limit time.Duratio
 		return false, 0
 	}
 	pause := fp.Pause()
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(limit) // wall clock: the CA fetches in real time, whatever the Manager's Clock
 	for {
 		t.Reset(min(pause, time.Until(deadline)))
 		select {

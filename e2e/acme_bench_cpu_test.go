@@ -25,7 +25,11 @@ func (c cpuBudget) total() float64 { return c.self + c.pebble }
 // counts in 10 ms ticks, too coarse for a 50-certificate round). A thread
 // that exited is not counted: Go's runtime keeps its threads. 0 if pid is
 // 0 or unknown.
-func threadsCPU(pid int) time.Duration {
+func threadsCPU(pid int) time.Duration { return schedstatSum(pid, 0) }
+
+// schedstatSum sums field (0: time on a CPU, 1: time waiting on a run
+// queue) of the schedstat of every live thread of process pid.
+func schedstatSum(pid, field int) time.Duration {
 	if pid == 0 {
 		return 0
 	}
@@ -39,8 +43,8 @@ func threadsCPU(pid int) time.Duration {
 		if err != nil {
 			continue
 		}
-		if f := strings.Fields(string(b)); len(f) >= 1 {
-			n, _ := strconv.ParseInt(f[0], 10, 64)
+		if f := strings.Fields(string(b)); len(f) > field {
+			n, _ := strconv.ParseInt(f[field], 10, 64)
 			sum += time.Duration(n)
 		}
 	}

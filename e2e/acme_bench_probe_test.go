@@ -213,27 +213,7 @@ func procCPU(pid int) time.Duration {
 
 // runqWait sums how long the threads of process pid have waited on a run
 // queue (the second field of each thread's schedstat).
-func runqWait(pid int) time.Duration {
-	if pid == 0 {
-		return 0
-	}
-	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return 0
-	}
-	var sum time.Duration
-	for _, d := range dirs {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, d.Name()))
-		if err != nil {
-			continue
-		}
-		if f := strings.Fields(string(b)); len(f) >= 2 {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			sum += time.Duration(n)
-		}
-	}
-	return sum
-}
+func runqWait(pid int) time.Duration { return schedstatSum(pid, 1) }
 
 // report logs the round's breakdown over n certificates.
 func (p *probe) report(b *testing.B, n int) {
