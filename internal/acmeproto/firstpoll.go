@@ -58,8 +58,8 @@ func shrinkFor(target float64) float64 {
 // a request just set moving (an authorization after the accept, an order
 // after finalize) from what the first looks found: after a look that found
 // it moved on the pause shrinks a little, after one that did not it grows
-// by 2^(1/3), or doubles when the look before missed too, so it settles where about FirstPollTarget of the first looks
-// find the answer (a stochastic quantile tracker: it needs no latency
+// by 2^(1/3), or doubles when the look before missed too, so it settles
+// where about FirstPollTarget of the first looks find the answer (a stochastic quantile tracker: it needs no latency
 // sample, only whether each first look came late enough, which is all a
 // client polling a CA can see). It starts at DefaultFirstPoll and stays
 // within [MinFirstPoll, MaxFirstPoll]. The CA's Retry-After is not its
