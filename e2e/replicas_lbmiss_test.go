@@ -26,10 +26,12 @@ func challengesUnwatched(st store.Store) store.Store {
 
 // TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges: three
 // replica processes on one file store, behind a front that sends each
-// validation to a replica other than the presenter; replicas 1 and 2
-// never get a Challenge from their watch. The validations they receive are
-// answered from the Store (each replica reads it on a miss), so every
-// name is still ordered, validated and issued once.
+// validation to a replica other than the presenter; no replica ever gets a
+// Challenge from its watch (with one that did, which replica presents
+// decides whether any validation reaches a blind one: in one run replica 2
+// presented every challenge and the front sent each to replica 0). The
+// validations are answered from the Store (each replica reads it on a
+// miss), so every name is still ordered, validated and issued once.
 func TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes; skipped in -short mode")
@@ -40,7 +42,7 @@ func TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges(t *testing.
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = parent.Close() })
 	spec := func(i int) json.RawMessage {
-		raw, err := json.Marshal(fileReplica{Dir: dir, NoChallengeEvents: i > 0})
+		raw, err := json.Marshal(fileReplica{Dir: dir, NoChallengeEvents: true})
 		require.NoError(t, err)
 		return raw
 	}
@@ -54,13 +56,10 @@ func TestReplicas_ValidationsReachReplicasWhoseWatchMissesChallenges(t *testing.
 	r.AwaitReady(certs)
 	r.RequireIssuedOnce(replicasuite.Names(certs))
 
-	blind := 0
-	for _, v := range r.Front.Validations() {
-		assert.True(t, v.OK, "validation %+v answered", v)
-		if v.ServedBy > 0 {
-			blind++
-		}
+	validations := r.Front.Validations()
+	require.NotEmpty(t, validations)
+	for _, v := range validations {
+		assert.True(t, v.OK, "validation %+v answered by a replica that never watched a Challenge", v)
 	}
-	assert.Positive(t, blind, "validations reached replicas that never watched a Challenge")
-	t.Logf("%d validations, %d of them answered by a replica that never watched a Challenge", len(r.Front.Validations()), blind)
+	t.Logf("%d validations, each answered by a replica that never watched a Challenge", len(validations))
 }
