@@ -80,13 +80,26 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		// the words the hash read.
 		if n > 16 && n <= 32 {
 			x0, x1, x2, x3 := foldWord(first), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(last)
-			if cert := t.findMid(ix.fold.mix(n, x0, x1, x2, x3), name, x0, x1, x2, x3); cert != nil {
+			h := ix.fold.mix(n, x0, x1, x2, x3)
+			// findMid's first group, written out as for the parent below.
+			g := h & t.groupMask
+			if mt := matching(t.ctrl[g].Load(), tagOf(h)); mt != 0 && !t.notPlain.Load() {
+				s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(mt)/8)]
+				if key := s.key; len(key) == n && (x0^load8(key, 0))|(x1^load8(key, 8))|(x2^load8(key, n-16))|(x3^load8(key, n-8)) == 0 {
+					if cert := s.cert.Load(); cert != nil {
+						return cert
+					}
+					goto wild
+				}
+			}
+			if cert := t.findMid(h, name, x0, x1, x2, x3); cert != nil {
 				return cert
 			}
 		} else if cert := t.find(foldHash(ix.seed, name), name); cert != nil {
 			return cert
 		}
 	}
+wild:
 	// The first label is most often shorter than eight bytes: its dot is
 	// then found in the word the sketch read, with no call to IndexDot.
 	i := dotInWord(first)
@@ -94,15 +107,31 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		i = dnsname.IndexDot(name)
 	}
 	if i > 0 { // ".b.c" has no label for "*" to stand for
-		parent := name[i+1:]
-		// foldHash, written out (mix inlines, foldHash does not): the
-		// probe waits on this hash, and a call would add its own
-		// instructions and spills to that wait.
-		if m := len(parent); m > 16 && m <= 32 {
-			// The parent's last word is the name's.
-			p0, p1, p2, p3 := foldWord(load8(parent, 0)), foldWord(load8(parent, 8)), foldWord(load8(parent, m-16)), foldWord(last)
-			return ix.wild.Load().findMid(ix.fold.mix(m, p0, p1, p2, p3), parent, p0, p1, p2, p3)
+		// foldHash of the parent name[i+1:], written out (mix inlines,
+		// foldHash does not): the probe waits on this hash, and a call
+		// would add its own instructions and spills to that wait. The
+		// parent's words are read from name: slicing it first cost a
+		// bounds check and a pointer mask (~10 instructions), and its last
+		// 16 bytes are the name's, so only its first two words wait on
+		// the dot.
+		if m := n - i - 1; m > 16 && m <= 32 {
+			p0, p1, p2, p3 := foldWord(load8(name, i+1)), foldWord(load8(name, i+9)), foldWord(load8(name, n-16)), foldWord(last)
+			w, h := ix.wild.Load(), ix.fold.mix(m, p0, p1, p2, p3)
+			// findMid's first group, written out: the first tag match in
+			// the parent's home group is nearly always its key, found
+			// then with no call, whose frame and argument moves cost ~20
+			// instructions of a wildcard lookup's ~300. Anything else,
+			// findMid decides from the start.
+			g := h & w.groupMask
+			if mt := matching(w.ctrl[g].Load(), tagOf(h)); mt != 0 && !w.notPlain.Load() { // notPlain after the control byte, as in find
+				s := &w.slots[g*groupSlots+uint64(bits.TrailingZeros64(mt)/8)]
+				if key := s.key; len(key) == m && (p0^load8(key, 0))|(p1^load8(key, 8))|(p2^load8(key, m-16))|(p3^load8(key, m-8)) == 0 {
+					return s.cert.Load()
+				}
+			}
+			return w.findMid(h, name[i+1:], p0, p1, p2, p3)
 		}
+		parent := name[i+1:]
 		return ix.wild.Load().find(foldHash(ix.seed, parent), parent)
 	}
 	return nil
