@@ -226,9 +226,13 @@ func (c *challengeMiss) absent(token string) {
 type missTokens struct {
 	cache *serve.Cache
 	miss  *challengeMiss
-	// fetches, if set, is told of each answer served (challenge.Fetches).
-	fetches *challenge.Fetches
+	// fetches is told of each answer served (challenge.Fetches; nil
+	// pointer when the Manager has none).
+	fetches fetchTeller
 }
+
+// fetchTeller is told of each HTTP-01 answer the handler serves.
+type fetchTeller interface{ Served(token string) }
 
 var _ serve.TokenFinder = missTokens{}
 

@@ -213,3 +213,47 @@ func TestServingMiss_FloodOfMadeUpTokensIsBounded(t *testing.T) {
 	}
 	assert.Equal(t, reads+1, r.st.challengeLists.Load(), "malformed tokens read nothing")
 }
+
+// servedTokens records the tokens the handler says it served.
+type servedTokens struct {
+	mu     sync.Mutex
+	tokens []string
+}
+
+func (s *servedTokens) Served(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = append(s.tokens, token)
+}
+
+func (s *servedTokens) got() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.tokens...)
+}
+
+// Each HTTP-01 answer the handler serves is told to the Challenge
+// reconciler's Fetches (so the CA's fetch times the look at the
+// authorization), whether the cache held it or the Store answered a
+// miss; a token it does not serve is not.
+func TestServingMiss_TellsFetchesOfEachAnswerServed(t *testing.T) {
+	r := newMissRig(t)
+	r.issuing(t, "c", "web.example.test")
+	web := r.storeChallenge(t, "web", solver.HTTP01, "web.example.test", true)
+	served := &servedTokens{}
+	tokens := missTokens{cache: r.m.wiring.cache, miss: r.m.wiring.miss, fetches: served}
+
+	_, _, ok := tokens.KeyAuthorization(web.Spec.Token)
+	require.False(t, ok, "not in the cache yet")
+	_, _, ok = tokens.FindKeyAuthorization(r.ctx, "web.example.test", web.Spec.Token)
+	require.True(t, ok)
+	assert.Equal(t, []string{web.Spec.Token}, served.got(), "answered from the Store")
+	_, _, ok = tokens.KeyAuthorization(web.Spec.Token)
+	require.True(t, ok)
+	assert.Equal(t, []string{web.Spec.Token, web.Spec.Token}, served.got(), "answered from the cache")
+
+	r.clock.Advance(missReadInterval)
+	_, _, ok = tokens.FindKeyAuthorization(r.ctx, "web.example.test", randomToken(t))
+	require.False(t, ok)
+	assert.Len(t, served.got(), 2, "a token not served")
+}
