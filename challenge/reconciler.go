@@ -211,11 +211,16 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (loaded, bool, erro
 		return l, true, nil
 	}
 	if !st.State.IsFinal() {
-		reason, err := r.abandonReason(ctx, ch)
-		if err != nil {
-			return loaded{}, false, err
+		// An accepted challenge waits for the CA's verdict whatever its
+		// Order became (decide), so its visits, the looks at the
+		// authorization, read no Order.
+		if !st.Accepted {
+			reason, err := r.abandonReason(ctx, ch)
+			if err != nil {
+				return loaded{}, false, err
+			}
+			l.Abandon = reason
 		}
-		l.Abandon = reason
 		l.issuer, l.issuerErr = issuer.Get(ctx, r.deps.Store, ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
 		if l.issuerErr != nil {
 			l.issuerErr = fmt.Errorf("challenge: %w", l.issuerErr)
