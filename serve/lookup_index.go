@@ -14,9 +14,9 @@ import (
 //
 // lookup itself serves the common shape, written out with no call that
 // returns into it: a name of 17 to 32 bytes found in its home group's
-// first tag match, or one the exact table's sketch rules out (sketch.go)
-// whose first label is under eight bytes and whose parent has 17 to 32
-// bytes, likewise found. Everything else it hands, in tail position, to
+// first tag match, or one not found exactly (the exact table's sketch
+// rules it out, sketch.go, or the probe misses) whose first label is under
+// eight bytes and whose parent has 17 to 32 bytes, likewise found. Everything else it hands, in tail position, to
 // lookupAny, lookupFrom or lookupWild, which decide in the general way.
 // A call that returned into lookup made the compiler keep the name, the
 // index and the words on the stack for it, on every path: ~20 instructions
