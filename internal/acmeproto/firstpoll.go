@@ -76,19 +76,20 @@ func shrinkFor(target float64) float64 {
 // FirstPoll learns the first pause before looking at an ACME resource that
 // a request just set moving (an authorization after the accept, an order
 // after finalize) from what the first looks found: after a look that found
-// it moved on the pause shrinks a little, after one that did not it grows
-// by 2^(1/3), or doubles when the look before missed too, so it settles
-// where about FirstPollTarget of the first looks find the answer (a stochastic quantile tracker: it needs no latency
-// sample, only whether each first look came late enough, which is all a
-// client polling a CA can see). It starts at DefaultFirstPoll and stays
+// it moved on the pause shrinks a little (halves, until the first look
+// that did not), after one that did not it grows by 2^(1/3), or doubles
+// when the look before missed too, so it settles where about
+// FirstPollTarget of the first looks find the answer (a stochastic
+// quantile tracker: it needs no latency sample, only whether each first
+// look came late enough, which is all a client polling a CA can see). It starts at DefaultFirstPoll and stays
 // within [MinFirstPoll, MaxFirstPoll]. The CA's Retry-After is not its
 // business: callers let it win before asking (Poll.PauseSince).
 //
 // It is safe for concurrent use and allocates nothing: one atomic word,
 // the pause in nanoseconds shifted left by firstPollBits, with whether the
 // latest counted look missed and whether any did in the bits below (a
-// pause and its streak change together, by one compare-and-swap). The zero value is not usable; get
-// one from FirstPolls.For.
+// pause and its streak change together, by one compare-and-swap). The
+// zero value is not usable; get one from FirstPolls.For.
 type FirstPoll struct {
 	word atomic.Int64
 	// shrink is the factor after a hit, set once at creation: it fixes
