@@ -138,7 +138,12 @@ func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 			factor, next = firstPollRush, firstPollMissed|firstPollSettled
 		case !hit:
 			factor, next = firstPollGrow, firstPollMissed|firstPollSettled
-		case bits&firstPollSettled == 0:
+		case bits&firstPollSettled == 0 && s <= old:
+			// Only a look at the current pause or sooner says the
+			// current one is long enough: a look scheduled before the
+			// last halving (in flight together) that hit takes the small
+			// step, or looks in flight together would halve it below
+			// what any of them tested.
 			factor = firstPollFall
 		}
 		pause := int64(min(max(float64(old)*factor, float64(MinFirstPoll)), float64(MaxFirstPoll)))

@@ -162,14 +162,15 @@ func TestFirstPollFindsAFastCAQuickly(t *testing.T) {
 }
 
 // Looks in flight together, all scheduled at the first pause before any
-// was counted, halve it about once, not once each: 200 at once against a
-// fast CA leave it no lower than a quarter.
+// was counted, halve it once, not once each: the others did not test the
+// half, and take the small step (until the pause is under half of theirs).
 func TestFirstPollSearchStepsOnceForLooksInFlight(t *testing.T) {
 	f := newFirstPoll()
 	for range 200 {
 		f.ObserveAfter(DefaultFirstPoll, true)
 	}
-	assert.GreaterOrEqual(t, f.Pause(), DefaultFirstPoll/4)
+	assert.InDelta(t, float64(DefaultFirstPoll/2)*firstPollShrink, float64(f.Pause()), float64(time.Microsecond),
+		"the first halved it, the next took the small step, the rest were no sample")
 }
 
 // The CA's Retry-After wins over a learned pause, long or short.
