@@ -71,9 +71,10 @@ type Options struct {
 	// (acmeproto.Poll). The CA's Retry-After wins either way. If 0, the
 	// first pause is learned per CA and challenge type (FirstPolls),
 	// starting at acmeproto.DefaultFirstPoll (5ms): it shrinks a little
-	// after each first look that found the authorization final and grows
-	// after one that did not (by 2^(1/3), doubling while the misses go on),
-	// so that about four in five first looks find the verdict, within
+	// after each first look that found the authorization final (halves,
+	// until the first that did not) and grows after one that did not (by
+	// 2^(1/3), doubling while the misses go on), so that about four in
+	// five first looks find the verdict, within
 	// [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
 	// Against a CA that validates in a millisecond it falls to half of one;
 	// against one that takes seconds it rises to about that, and an

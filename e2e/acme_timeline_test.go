@@ -195,7 +195,13 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 		mid = idx[0]
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: median run #%d total %v\n", name, mid, tot[mid])
+	// Every run's total, in order: the floor's run i and certflow's run i
+	// took turns, so their differences pair runs that met the same load.
+	fmt.Fprintf(&sb, "%s totals (ms):", name)
+	for _, d := range tot {
+		fmt.Fprintf(&sb, " %.2f", ms(d))
+	}
+	fmt.Fprintf(&sb, "\n%s: median run #%d total %v\n", name, mid, tot[mid])
 	for _, e := range runs[mid] {
 		fmt.Fprintf(&sb, "  %7.2f %7.2f (%5.2f) %s\n", float64(e.begin)/1e6, float64(e.end)/1e6, float64(e.end-e.begin)/1e6, e.what)
 	}

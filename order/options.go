@@ -67,10 +67,11 @@ type Options struct {
 	// sends one (acmeproto.Poll). The first look after a finalize the CA
 	// answered "processing" is immediate. If 0, acmeproto.DefaultFirstPoll
 	// (5ms) for an order computing its readiness, and for one the CA is
-	// issuing a pause learned per CA (FirstPolls): from 5ms, it shrinks by
-	// 2^(-1/3) after each look following that first pause that found the
-	// order issued and doubles after one that did not, so that about three
-	// in four such looks find the certificate, within
+	// issuing a pause learned per CA (FirstPolls): from 5ms, it shrinks a
+	// little after each look following that first pause that found the
+	// order issued (halves, until the first that did not) and grows after
+	// one that did not (by 2^(1/3), doubling while the misses go on), so
+	// that about four in five such looks find the certificate, within
 	// [acmeproto.MinFirstPoll, acmeproto.MaxFirstPoll].
 	PollInterval time.Duration
 	// FirstPolls holds the learned pauses (see PollInterval); the Manager

@@ -36,6 +36,25 @@ const (
 	// CA that takes a second is found in about nine looks, as by
 	// doubling, not in twenty-three.
 	firstPollRush = 2.0
+	// firstPollFall is the factor after a hit while no counted look has
+	// missed yet: the pause has never been below its quantile, so it is
+	// searched for as the rush does upwards. From DefaultFirstPoll a CA
+	// that answers within a millisecond is reached in four hits, not in
+	// the 29 that firstPollShrink takes, each of them a pause milliseconds
+	// too long that an authorization looked at alone (one issuance at a
+	// time) waits in full. The first miss ends the search for good: the
+	// small steps then hold the pause near its quantile.
+	firstPollFall = 0.5
+)
+
+// A FirstPoll's word: the pause in nanoseconds shifted left by
+// firstPollBits, and the bits below.
+const (
+	// firstPollMissed: the latest counted look missed.
+	firstPollMissed = 1 << iota
+	// firstPollSettled: a counted look has missed (the search is over).
+	firstPollSettled
+	firstPollBits = iota
 )
 
 // firstPollShrink is the factor applied after a first look that found the
@@ -57,19 +76,20 @@ func shrinkFor(target float64) float64 {
 // FirstPoll learns the first pause before looking at an ACME resource that
 // a request just set moving (an authorization after the accept, an order
 // after finalize) from what the first looks found: after a look that found
-// it moved on the pause shrinks a little, after one that did not it grows
-// by 2^(1/3), or doubles when the look before missed too, so it settles
-// where about FirstPollTarget of the first looks find the answer (a stochastic quantile tracker: it needs no latency
-// sample, only whether each first look came late enough, which is all a
-// client polling a CA can see). It starts at DefaultFirstPoll and stays
+// it moved on the pause shrinks a little (halves, until the first look
+// that did not), after one that did not it grows by 2^(1/3), or doubles
+// when the look before missed too, so it settles where about
+// FirstPollTarget of the first looks find the answer (a stochastic
+// quantile tracker: it needs no latency sample, only whether each first
+// look came late enough, which is all a client polling a CA can see). It starts at DefaultFirstPoll and stays
 // within [MinFirstPoll, MaxFirstPoll]. The CA's Retry-After is not its
 // business: callers let it win before asking (Poll.PauseSince).
 //
 // It is safe for concurrent use and allocates nothing: one atomic word,
-// the pause in nanoseconds shifted left by one, with whether the latest
-// counted look missed in the low bit (a pause and its streak change
-// together, by one compare-and-swap). The zero value is not usable; get
-// one from FirstPolls.For.
+// the pause in nanoseconds shifted left by firstPollBits, with whether the
+// latest counted look missed and whether any did in the bits below (a
+// pause and its streak change together, by one compare-and-swap). The
+// zero value is not usable; get one from FirstPolls.For.
 type FirstPoll struct {
 	word atomic.Int64
 	// shrink is the factor after a hit, set once at creation: it fixes
@@ -81,12 +101,12 @@ func newFirstPoll() *FirstPoll { return newFirstPollAt(DefaultFirstPoll, FirstPo
 
 func newFirstPollAt(start time.Duration, target float64) *FirstPoll {
 	f := &FirstPoll{shrink: shrinkFor(target)}
-	f.word.Store(int64(min(max(start, MinFirstPoll), MaxFirstPoll)) << 1)
+	f.word.Store(int64(min(max(start, MinFirstPoll), MaxFirstPoll)) << firstPollBits)
 	return f
 }
 
 // Pause returns the current first pause.
-func (f *FirstPoll) Pause() time.Duration { return time.Duration(f.word.Load() >> 1) }
+func (f *FirstPoll) Pause() time.Duration { return time.Duration(f.word.Load() >> firstPollBits) }
 
 // Observe records what a first look after the current pause found: hit
 // when the resource had moved on (the authorization or order was final),
@@ -104,7 +124,7 @@ func (f *FirstPoll) Observe(hit bool) { f.ObserveAfter(0, hit) }
 func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 	for {
 		w := f.word.Load()
-		old, missed := w>>1, w&1 == 1
+		old, bits := w>>firstPollBits, w&(1<<firstPollBits-1)
 		s := int64(scheduled)
 		if s <= 0 {
 			s = old
@@ -112,15 +132,22 @@ func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 		if (hit && s > 2*old) || (!hit && 2*s < old) {
 			return
 		}
-		factor, miss := f.shrink, int64(0)
-		if !hit {
-			factor, miss = firstPollGrow, 1
-			if missed {
-				factor = firstPollRush
-			}
+		factor, next := f.shrink, bits&^firstPollMissed
+		switch {
+		case !hit && bits&firstPollMissed != 0:
+			factor, next = firstPollRush, firstPollMissed|firstPollSettled
+		case !hit:
+			factor, next = firstPollGrow, firstPollMissed|firstPollSettled
+		case bits&firstPollSettled == 0 && s <= old:
+			// Only a look at the current pause or sooner says the
+			// current one is long enough: a look scheduled before the
+			// last halving (in flight together) that hit takes the small
+			// step, or looks in flight together would halve it below
+			// what any of them tested.
+			factor = firstPollFall
 		}
-		next := int64(min(max(float64(old)*factor, float64(MinFirstPoll)), float64(MaxFirstPoll)))
-		if nw := next<<1 | miss; nw == w || f.word.CompareAndSwap(w, nw) {
+		pause := int64(min(max(float64(old)*factor, float64(MinFirstPoll)), float64(MaxFirstPoll)))
+		if nw := pause<<firstPollBits | next; nw == w || f.word.CompareAndSwap(w, nw) {
 			return
 		}
 	}

@@ -95,14 +95,18 @@ func TestFirstPollClamps(t *testing.T) {
 	assert.Less(t, f.Pause(), MaxFirstPoll)
 }
 
-// The steps: a miss after a hit grows the pause by 2^(1/3), a miss after
-// a miss doubles it, a hit shrinks it by firstPollShrink; at four in five
-// first looks hitting they cancel out on average.
+// The steps, once a look has missed: a miss after a hit grows the pause
+// by 2^(1/3), a miss after a miss doubles it, a hit shrinks it by
+// firstPollShrink; at four in five first looks hitting they cancel out on
+// average.
 func TestFirstPollSteps(t *testing.T) {
 	f := newFirstPoll()
+	f.Observe(false)
+	settled := time.Duration(float64(DefaultFirstPoll) * math.Cbrt(2))
+	require.InDelta(t, float64(settled), float64(f.Pause()), float64(time.Microsecond), "a first miss: a small step")
 	f.Observe(true)
-	hit := time.Duration(float64(DefaultFirstPoll) * firstPollShrink)
-	assert.Equal(t, hit, f.Pause())
+	hit := time.Duration(float64(settled) * firstPollShrink)
+	assert.InDelta(t, float64(hit), float64(f.Pause()), float64(time.Microsecond), "a hit after a miss: the small shrink")
 	f.Observe(false)
 	assert.InDelta(t, float64(hit)*math.Cbrt(2), float64(f.Pause()), float64(time.Microsecond), "a miss after a hit: a small step")
 	f.Observe(false)
@@ -128,6 +132,45 @@ func TestFirstPollFindsASlowCAQuickly(t *testing.T) {
 		looks++
 	}
 	assert.LessOrEqual(t, looks, 9)
+}
+
+// Against a CA ten times faster than the first pause (5 ms to one that
+// answers within half a millisecond: Pebble, a CA on the same network),
+// the pause halves on each hit until the first look that misses, and gets
+// there in four looks, not in the 29 of the small shrink: a serial
+// issuance pays each pause in full. After that miss a hit is the small
+// step again.
+func TestFirstPollFindsAFastCAQuickly(t *testing.T) {
+	f := newFirstPoll()
+	looks := 0
+	for f.Pause() > MinFirstPoll {
+		f.Observe(true)
+		looks++
+	}
+	assert.LessOrEqual(t, looks, 4)
+
+	f = newFirstPoll()
+	f.Observe(true)
+	require.Equal(t, DefaultFirstPoll/2, f.Pause(), "a hit before any miss halves the pause")
+	f.Observe(false)
+	missed := f.Pause()
+	f.Observe(true)
+	assert.InDelta(t, float64(missed)*firstPollShrink, float64(f.Pause()), float64(time.Microsecond), "after a miss, a hit is the small step")
+	f.Observe(true)
+	f.Observe(true)
+	assert.InDelta(t, float64(missed)*math.Pow(firstPollShrink, 3), float64(f.Pause()), float64(time.Microsecond), "the search does not come back with hits in a row")
+}
+
+// Looks in flight together, all scheduled at the first pause before any
+// was counted, halve it once, not once each: the others did not test the
+// half, and take the small step (until the pause is under half of theirs).
+func TestFirstPollSearchStepsOnceForLooksInFlight(t *testing.T) {
+	f := newFirstPoll()
+	for range 200 {
+		f.ObserveAfter(DefaultFirstPoll, true)
+	}
+	assert.InDelta(t, float64(DefaultFirstPoll/2)*firstPollShrink, float64(f.Pause()), float64(time.Microsecond),
+		"the first halved it, the next took the small step, the rest were no sample")
 }
 
 // The CA's Retry-After wins over a learned pause, long or short.
