@@ -151,15 +151,7 @@ func (o Options) withDefaults(owner string) Options {
 			*d = v
 		}
 	}
-	switch {
-	case o.PollInterval > 0:
-		o.FirstPolls = nil // a fixed first pause
-	case o.FirstPolls == nil:
-		o.FirstPolls = &acmeproto.FirstPolls{}
-	}
-	def(&o.PollInterval, acmeproto.DefaultFirstPoll)
-	def(&o.MaxPollInterval, acmeproto.DefaultMaxPoll)
-	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
+	acmeproto.PollOptions(&o.FirstPolls, &o.PollInterval, &o.MaxPollInterval)
 	def(&o.SelfCheckInterval, 2*time.Second)
 	def(&o.SelfCheckTimeout, 5*time.Minute)
 	def(&o.AttemptTimeout, 30*time.Second)

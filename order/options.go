@@ -135,15 +135,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Timeout, 10*time.Minute)
 	def(&o.IssuingTimeout, 24*time.Hour)
 	o.IssuingTimeout = max(o.IssuingTimeout, o.Timeout)
-	switch {
-	case o.PollInterval > 0:
-		o.FirstPolls = nil // a fixed first pause
-	case o.FirstPolls == nil:
-		o.FirstPolls = &acmeproto.FirstPolls{}
-	}
-	def(&o.PollInterval, acmeproto.DefaultFirstPoll)
-	def(&o.MaxPollInterval, acmeproto.DefaultMaxPoll)
-	o.MaxPollInterval = max(o.MaxPollInterval, o.PollInterval)
+	acmeproto.PollOptions(&o.FirstPolls, &o.PollInterval, &o.MaxPollInterval)
 	def(&o.LockRetry, 250*time.Millisecond)
 	def(&o.ErrorBackoff, 2*time.Second)
 	def(&o.MaxErrorBackoff, 5*time.Minute)

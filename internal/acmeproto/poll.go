@@ -67,3 +67,24 @@ func (p Poll) PauseSince(elapsed, retryAfter time.Duration) time.Duration {
 	first, limit := p.bounds()
 	return min(max(elapsed, first), limit)
 }
+
+// PollOptions fills the polling options the Order and Challenge reconcilers
+// share: a fixed first pause (first > 0) turns the learner off, so the
+// pause stays what was asked; otherwise the first pause is learned (from
+// *polls if set, else a learner of the reconciler's own). Unset pauses
+// take the defaults, and most is never below first.
+func PollOptions(polls **FirstPolls, first, most *time.Duration) {
+	switch {
+	case *first > 0:
+		*polls = nil
+	case *polls == nil:
+		*polls = &FirstPolls{}
+	}
+	if *first <= 0 {
+		*first = DefaultFirstPoll
+	}
+	if *most <= 0 {
+		*most = DefaultMaxPoll
+	}
+	*most = max(*most, *first)
+}
