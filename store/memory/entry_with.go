@@ -41,7 +41,7 @@ type layoutKey struct{ handles, size int }
 
 var entryLayouts sync.Map // layoutKey -> *entryLayout
 
-var handleType = reflect.TypeFor[unique.Handle[string]]()
+var handleType = reflect.TypeFor[strHandle]()
 
 // entryLayoutOf returns the layout for h handles (at most
 // maxInlineHandles) and at least size bytes of content.
@@ -49,7 +49,7 @@ func entryLayoutOf(h, size int) *entryLayout {
 	// Round the whole allocation up by at most an eighth (a sixteenth
 	// above 128 bytes, about as the runtime's size classes do), so sizes
 	// share a type.
-	head := int(unsafe.Sizeof(entry{})) + h*int(unsafe.Sizeof(unique.Handle[string]{}))
+	head := int(unsafe.Sizeof(entry{})) + h*int(unsafe.Sizeof(strHandle{}))
 	total := head + size
 	step := max(8, 1<<max(0, bits.Len(uint(total))-4))
 	size = (total+step-1)/step*step - head
@@ -74,7 +74,7 @@ func entryLayoutOf(h, size int) *entryLayout {
 // newSlabEntry returns an entry of scope in one allocation with a copy of
 // strs and room for size bytes of content, and that room, which the caller
 // fills and then sets e.named to (the content is immutable thereafter).
-func newSlabEntry(scope unique.Handle[entryScope], strs []unique.Handle[string], size int) (e *entry, content []byte) {
+func newSlabEntry(scope unique.Handle[entryScope], strs []strHandle, size int) (e *entry, content []byte) {
 	inline := len(strs)
 	if inline > maxInlineHandles {
 		inline = 0
@@ -85,7 +85,7 @@ func newSlabEntry(scope unique.Handle[entryScope], strs []unique.Handle[string],
 	e.scope = scope
 	switch {
 	case inline > 0:
-		h := unsafe.Slice((*unique.Handle[string])(unsafe.Add(base, l.handles)), inline)
+		h := unsafe.Slice((*strHandle)(unsafe.Add(base, l.handles)), inline)
 		copy(h, strs)
 		e.p = unsafe.Pointer(&h[0])
 	case len(strs) > 0:

@@ -9,10 +9,14 @@ package memory
 type objectIDs struct {
 	entries []*entry // by id; nil for a free id
 	free    []uint32 // ids of deleted objects, reused first
+	// strs counts, for each canonical copy, the entries held here that
+	// refer to it (intern.go).
+	strs *interns
 }
 
 // add gives e a new id.
 func (o *objectIDs) add(e *entry) uint32 {
+	o.strs.retain(e.handles())
 	if n := len(o.free); n > 0 {
 		id := o.free[n-1]
 		o.free = o.free[:n-1]
@@ -24,10 +28,16 @@ func (o *objectIDs) add(e *entry) uint32 {
 }
 
 // replace makes e the entry of id (an update).
-func (o *objectIDs) replace(id uint32, e *entry) { o.entries[id] = e }
+func (o *objectIDs) replace(id uint32, e *entry) {
+	// Retained first: the copies both versions refer to stay in the table.
+	o.strs.retain(e.handles())
+	o.strs.release(o.entries[id].handles())
+	o.entries[id] = e
+}
 
 // remove frees id (a deletion), letting its entry go.
 func (o *objectIDs) remove(id uint32) {
+	o.strs.release(o.entries[id].handles())
 	o.entries[id] = nil
 	o.free = append(o.free, id)
 }

@@ -166,7 +166,7 @@ func sealEntry(scope unique.Handle[entryScope], name string, ahead *slabWriter, 
 }
 
 // shared returns the slab's shared strings.
-func (s slab) shared() []unique.Handle[string] {
+func (s slab) shared() []strHandle {
 	r, _ := s.reader(meta.Ref{}, false)
 	return r.strs
 }
