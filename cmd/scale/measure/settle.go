@@ -146,9 +146,6 @@ func scavengeDelta(a, b scavReading) (released int64, cpu time.Duration) {
 	return int64(b.released) - int64(a.released), time.Duration((b.scavCPU - a.scavCPU) * float64(time.Second))
 }
 
-func signedMiB(b int64) string {
-	if b < 0 {
-		return "-" + mib(uint64(-b))
-	}
-	return mib(uint64(b))
-}
+// signedMiB is b in MiB to a tenth: the scavenger's returns while steady
+// are well under one.
+func signedMiB(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
