@@ -30,9 +30,9 @@ import (
 //
 // Its reference is held as a handle of its kind, namespace and codec,
 // which the objects of a Store share among a few, and its name, which
-// heads its slab's content (named); p is the slab's first handle, or the
-// decoded object when the scope has no codec. A slab's entry, handles
-// and content are one allocation (entry_with.go).
+// heads the same allocation as its slab's content (named); p is the
+// slab's first handle (up to four follow the entry in its allocation:
+// entry_with.go), or the decoded object when the scope has no codec.
 // An entry is 32 bytes, three pointers: ~8 a certificate, each scanned by
 // the garbage collector at every cycle. With the name, codec and decoded
 // object as fields of their own it was 64 bytes, six pointers, and the
@@ -406,12 +406,13 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept, like *entry) (*entry, error
 	m := obj.GetMeta()
 	if k.codec != nil {
 		// The slab copies the store's fields: it may read them from obj.
+		named, strs := sealSlab(ref.Name, k.ahead, storeFieldsOf(m))
 		if like != nil && like.codec() == k.codec {
 			// The replaced version's scope is this one's: no lookup in
 			// the process's unique map.
-			return sealEntry(like.scope, ref.Name, k.ahead, storeFieldsOf(m)), nil
+			return slabEntry(like.scope, named, strs), nil
 		}
-		return sealEntry(unique.Make(entryScope{ref.Kind, ref.Namespace, k.codec}), ref.Name, k.ahead, storeFieldsOf(m)), nil
+		return slabEntry(unique.Make(entryScope{ref.Kind, ref.Namespace, k.codec}), named, strs), nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"time"
-	"unique"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -144,11 +143,12 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 	return storeFields{m.UID, m.ResourceVersion, m.Generation, m.CreationTime}
 }
 
-// sealEntry returns the entry, of scope, of an object whose metadata after
-// the store's fields and other fields are ahead (made by writeAhead), with
-// the store's fields f: the entry, its handles and its content after the
-// object's name (entry.named) in one allocation (entry_with.go).
-func sealEntry(scope unique.Handle[entryScope], name string, ahead *slabWriter, f storeFields) *entry {
+// sealSlab returns the slab of an object whose metadata after the store's
+// fields and other fields are ahead (made by writeAhead), with the store's
+// fields f, its content after the object's name (as an entry keeps it:
+// entry.named) in one allocation, and its handles in the writer's
+// buffer, which the caller copies before the writer is used again.
+func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs []strHandle) {
 	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
@@ -157,12 +157,11 @@ func sealEntry(scope unique.Handle[entryScope], name string, ahead *slabWriter, 
 	var head [2 * binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(head[:], uint64(ahead.block+w.block))
 	n += binary.PutUvarint(head[n:], uint64(len(w.strs)))
-	e, data := newSlabEntry(scope, w.strs, binary.MaxVarintLen64+len(name)+n+len(w.buf)+len(ahead.buf))
+	data := make([]byte, 0, binary.MaxVarintLen64+len(name)+n+len(w.buf)+len(ahead.buf))
 	data = appendName(data, name)
 	data = append(append(append(data, head[:n]...), w.buf...), ahead.buf...)
 	ahead.fields = w.buf[:0] // for the pooled writer's next write
-	e.named = unsafe.String(unsafe.SliceData(data), len(data))
-	return e
+	return unsafe.String(unsafe.SliceData(data), len(data)), w.strs
 }
 
 // shared returns the slab's shared strings.
