@@ -1,5 +1,7 @@
 package memory
 
+import "github.com/certflow/certflow/internal/canon"
+
 // objectIDs numbers the objects a Store holds: an object keeps its id from
 // its creation to its deletion, through every update (which replaces its
 // entry), so the tables and indexes that find objects hold 4-byte ids
@@ -9,14 +11,11 @@ package memory
 type objectIDs struct {
 	entries []*entry // by id; nil for a free id
 	free    []uint32 // ids of deleted objects, reused first
-	// strs counts, for each canonical copy, the entries held here that
-	// refer to it (intern.go).
-	strs *interns
 }
 
 // add gives e a new id.
 func (o *objectIDs) add(e *entry) uint32 {
-	o.strs.retain(e.handles())
+	canon.Retain(e.handles())
 	if n := len(o.free); n > 0 {
 		id := o.free[n-1]
 		o.free = o.free[:n-1]
@@ -30,14 +29,14 @@ func (o *objectIDs) add(e *entry) uint32 {
 // replace makes e the entry of id (an update).
 func (o *objectIDs) replace(id uint32, e *entry) {
 	// Retained first: the copies both versions refer to stay in the table.
-	o.strs.retain(e.handles())
-	o.strs.release(o.entries[id].handles())
+	canon.Retain(e.handles())
+	canon.Release(o.entries[id].handles())
 	o.entries[id] = e
 }
 
 // remove frees id (a deletion), letting its entry go.
 func (o *objectIDs) remove(id uint32) {
-	o.strs.release(o.entries[id].handles())
+	canon.Release(o.entries[id].handles())
 	o.entries[id] = nil
 	o.free = append(o.free, id)
 }

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync/atomic"
+
+	"github.com/certflow/certflow/internal/canon"
 )
 
 // repeats tells a slab which mid-length strings other objects also hold,
@@ -22,18 +24,6 @@ import (
 type repeats struct {
 	seed  maphash.Seed
 	slots [repeatSlots]atomic.Pointer[counted]
-	// strs is the Store's table of canonical copies (intern.go), here
-	// because every write that shares a string is handed this.
-	strs *interns
-}
-
-// interns returns the Store's table of canonical copies (nil without a
-// Store: each shared string then a copy of its own).
-func (r *repeats) interns() *interns {
-	if r == nil {
-		return nil
-	}
-	return r.strs
 }
 
 type counted struct {
@@ -50,7 +40,7 @@ const (
 	repeatShared = 16
 )
 
-func newRepeats() *repeats { return &repeats{seed: maphash.MakeSeed(), strs: newInterns()} }
+func newRepeats() *repeats { return &repeats{seed: maphash.MakeSeed()} }
 
 // shared reports whether s was offered repeatShared times before (and
 // not since pushed out of its slot), with its handle, and counts it.
@@ -66,7 +56,7 @@ func (r *repeats) shared(s string) (strHandle, bool) {
 		if h := c.h.Load(); h != nil {
 			return *h, true
 		}
-		h := r.strs.intern(c.s)
+		h := canon.Make(c.s)
 		c.h.Store(&h)
 		return h, true
 	}

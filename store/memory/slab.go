@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"unsafe"
 
+	"github.com/certflow/certflow/internal/canon"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/internal/objects"
 )
@@ -120,7 +121,7 @@ func (w *slabWriter) byte1(b byte)     { w.buf = append(w.buf, b) }
 func (w *slabWriter) share(s string) uint64 {
 	h, ok := w.previous(s)
 	if !ok {
-		h = w.repeats.interns().intern(s)
+		h = canon.Make(s)
 	}
 	return w.shareHandle(h)
 }

@@ -86,7 +86,6 @@ func New(opts ...Option) *Store {
 	if o.watchBuffer <= 0 {
 		o.watchBuffer = DefaultWatchBuffer
 	}
-	rep := newRepeats()
 	return &Store{
 		clock:    o.clock,
 		objects:  map[meta.Kind]*entryTable{},
@@ -94,8 +93,7 @@ func New(opts ...Option) *Store {
 		hist:     newHistory(o.history, o.watchBuffer),
 		watchers: map[*watcher]struct{}{},
 		leases:   map[string]store.Lease{},
-		repeats:  rep,
-		ids:      objectIDs{strs: rep.strs},
+		repeats:  newRepeats(),
 	}
 }
 

@@ -1,6 +1,10 @@
 package memory
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/certflow/certflow/internal/canon"
+)
 
 // writers are slabWriters between writes: every write of a slab kind
 // fills one (a few KB for a request or a Secret), and sealSlab copies out
@@ -23,7 +27,7 @@ func (w *slabWriter) release() {
 	}
 	// The copies a write made and did not store (it failed, or another
 	// write of the same string failed) would stay in the table for ever.
-	w.repeats.interns().forgetUnheld(w.strs)
+	canon.ForgetUnheld(w.strs)
 	if cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
 		return
 	}
