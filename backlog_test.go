@@ -75,6 +75,7 @@ func TestBacklogIsNotIdleWhileRunLists(t *testing.T) {
 	assert.False(t, b.Idle(), "a Manager still listing has not caught up")
 
 	close(st.release)
+	// Backlog is a snapshot that wakes no one, the thing under test: polled.
 	require.Eventually(t, func() bool { return m.Backlog().Idle() }, time.Minute, time.Millisecond,
 		"an empty Store leaves nothing to do once listed")
 	assert.False(t, m.Backlog().Listing)

@@ -210,8 +210,7 @@ func TestACME_OwnerDeletedWhileNoManagerRan_NoMoreACMECalls(t *testing.T) {
 		require.NoError(t, err)
 		return len(orders) == 1 && orders[0].Status.URL != ""
 	})
-	require.Eventually(t, func() bool { return h.acme.Requests(acmetest.EndpointAuthz) == 1 },
-		10*time.Second, 5*time.Millisecond, "the first Manager is waiting for the CA")
+	h.poll("the first Manager is waiting for the CA", func() bool { return h.acme.Requests(acmetest.EndpointAuthz) == 1 })
 	h.stopManager()
 	require.NoError(t, st1.Close())
 
@@ -248,7 +247,7 @@ func TestACME_OwnerDeletedWhileNoManagerRan_NoMoreACMECalls(t *testing.T) {
 		}
 		return gone(st2, meta.RefOf(reqs[0])) && gone(st2, meta.RefOf(orders[0]))
 	})
-	require.Eventually(t, func() bool { return h.m.queue.Len() == 0 }, 10*time.Second, time.Millisecond)
+	h.poll("the collections are reconciled", func() bool { return h.m.queue.Len() == 0 })
 	assert.Equal(t, before, calls(), "no ACME call for what the deleted Certificate owned")
 }
 

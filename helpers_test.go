@@ -147,3 +147,11 @@ func (h *acmeHarness) awaitStore(what string, cond func() bool) {
 	h.t.Helper()
 	testrig.Await(h.t, h.ctx, h.st, what, cond, nil)
 }
+
+// poll blocks until cond holds, or fails the test at the harness deadline:
+// for what changes without a Store write to wake awaitStore (a CA's
+// request counts, the work queue). See testrig.Poll.
+func (h *acmeHarness) poll(what string, cond func() bool) {
+	h.t.Helper()
+	testrig.Poll(h.t, h.ctx, what, cond)
+}

@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -350,26 +351,14 @@ func TestListedReads_PresenceKeepsTheVisitOnTheList(t *testing.T) {
 // since (not yet delivered by the watch) went unseen.
 func TestListedReads_FreshReadIsTheStores(t *testing.T) {
 	ctx := testrig.Context(t)
-	raw := memory.New()
-	iss := testrig.CAIssuer("ns", "ca", "a")
-	require.NoError(t, raw.Create(ctx, iss))
-	res, err := raw.List(ctx, store.ListOptions{})
-	require.NoError(t, err)
-	l := &listedReads{Store: raw}
-	l.load(res.Items, nil)
-	ref := meta.RefOf(iss)
-
-	changed := &issuer.Issuer{}
-	require.NoError(t, raw.Get(ctx, ref, changed))
-	changed.GetMeta().Labels = map[string]string{"by": "a replica"}
-	require.NoError(t, raw.Update(ctx, changed))
+	raw, l, ref, changed := listedThenChanged(ctx, t)
 
 	visit := l.visit(ctx)
 	decided := &issuer.Issuer{}
 	require.NoError(t, l.Get(visit, ref, decided))
 	require.NotEqual(t, changed.GetMeta().ResourceVersion, decided.GetMeta().ResourceVersion, "decided on the listed version")
 	key := &secret.Secret{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: "account-key"}}
-	_, err = reconcile.ExecuteOutcome(visit, reconcile.Deps{Store: l, Owner: "a"},
+	_, err := reconcile.ExecuteOutcome(visit, reconcile.Deps{Store: l, Owner: "a"},
 		reconcile.Plan{Object: decided, Create: []meta.Object{key}})
 	require.ErrorIs(t, err, store.ErrConflict, "the Store's version is not the one decided on")
 	assert.ErrorIs(t, raw.Get(ctx, meta.RefOf(key), &secret.Secret{}), store.ErrNotFound, "nothing created on it")
@@ -379,4 +368,24 @@ func TestListedReads_FreshReadIsTheStores(t *testing.T) {
 	assert.Equal(t, changed.GetMeta().ResourceVersion, again.GetMeta().ResourceVersion, "after a fresh read the Store answers the visit")
 	require.NoError(t, l.Get(l.visit(ctx), ref, again))
 	assert.Equal(t, decided.GetMeta().ResourceVersion, again.GetMeta().ResourceVersion, "another visit still reads the list")
+}
+
+// listedThenChanged lists an Issuer into l, then changes it in raw, as a
+// replica would while the list still answers: changed is the Store's
+// version, not the list's.
+func listedThenChanged(ctx context.Context, t *testing.T) (raw *memory.Store, l *listedReads, ref meta.Ref, changed *issuer.Issuer) {
+	t.Helper()
+	raw = memory.New()
+	iss := testrig.CAIssuer("ns", "ca", "a")
+	require.NoError(t, raw.Create(ctx, iss))
+	res, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	l = &listedReads{Store: raw}
+	l.load(res.Items, nil)
+	ref = meta.RefOf(iss)
+	changed = &issuer.Issuer{}
+	require.NoError(t, raw.Get(ctx, ref, changed))
+	changed.GetMeta().Labels = map[string]string{"by": "a replica"}
+	require.NoError(t, raw.Update(ctx, changed))
+	return raw, l, ref, changed
 }

@@ -156,21 +156,9 @@ func startIssued(tb testing.TB, name string) *Manager {
 	m, err := New(Config{Store: memory.New(memory.WithClock(clk)), Clock: clk, Workers: 2})
 	require.NoError(tb, err)
 	testrig.Run(tb, ctx, 10*time.Second, m.Run)
-	// The Secret reaches the serving cache through the Manager's watch,
-	// which then wakes this subscription.
-	changed, stop := m.changes.subscribe(meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "web-tls"})
-	defer stop()
 	require.NoError(tb, m.Apply(ctx, testrig.CASecret(tb, "default", "ca-key", clk.Now())))
 	require.NoError(tb, m.Apply(ctx, testrig.CAIssuer("default", "ca", "ca-key")))
 	require.NoError(tb, m.Apply(ctx, testrig.Certificate("default", "web", "ca", name)))
-	for {
-		if c, err := m.GetCertificate(&tls.ClientHelloInfo{ServerName: name}); err == nil && c != nil {
-			return m
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			tb.Fatal("the issued certificate is never served")
-		}
-	}
+	awaitServed(tb, ctx, m, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "web-tls"}, name)
+	return m
 }

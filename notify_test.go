@@ -116,4 +116,22 @@ func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
 	n.notify(ref("a"), "3")
 	saw("3")
 	assert.Len(t, changed, 1, "a wake for a later version, then one for the version read")
+	<-changed
+	// The other order: the watch delivers 5, then the write of 6 finds
+	// the wake taken; the read that returned 5 leaves it, for 6.
+	n.notify(ref("a"), "5")
+	n.notifyWritten(ref("a"), "6")
+	saw("5")
+	assert.Len(t, changed, 1, "a wake for the version read, then one for a later version")
+}
+
+// A waiter that read nothing (the object did not exist) is woken by a
+// deletion too, as by any change.
+func TestNotify_ADeletionWakesAWaiterThatFoundNothing(t *testing.T) {
+	n := newNotifier()
+	changed, saw, stop := n.subscribeSeen(ref("a"))
+	defer stop()
+	saw("")
+	n.notify(ref("a"), "")
+	assert.Len(t, changed, 1)
 }

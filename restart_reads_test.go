@@ -58,6 +58,7 @@ func TestRestartReadsWhatItListedOnce(t *testing.T) {
 	// Its current request, which the list does not keep (listedReads).
 	assert.LessOrEqual(t, calls.Of(storecount.Get), int64(n), "Store reads after a restart with nothing due: at most one per Certificate: %s", calls)
 	assert.Equal(t, int64(1), calls.Of(storecount.FullList), "%s", calls)
+	// Letting go of the list tells no one: polled.
 	assert.Eventually(t, func() bool {
 		r.m.listed.mu.Lock()
 		defer r.m.listed.mu.Unlock()

@@ -31,12 +31,12 @@ func TestResync_StopsServingWhatTheWatchBroughtAndIsGoneSince(t *testing.T) {
 	require.NoError(t, m.Apply(ctx, crt))
 	testrig.WaitFor[certificate.Certificate](t, ctx, st, meta.RefOf(crt), "Ready", testrig.CertReady, nil)
 	hello := &tls.ClientHelloInfo{ServerName: "web.example.test"}
-	require.Eventually(t, func() bool { _, err := m.GetCertificate(hello); return err == nil }, 10*time.Second, 5*time.Millisecond,
-		"the watch brings the Secret to the serving cache")
+	secretRef := meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: crt.Spec.SecretName}
+	awaitServed(t, ctx, m, secretRef, hello.ServerName)
 	stop()
 
 	require.NoError(t, st.Delete(ctx, meta.RefOf(crt), ""))
-	require.NoError(t, st.Delete(ctx, meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: crt.Spec.SecretName}, ""))
+	require.NoError(t, st.Delete(ctx, secretRef, ""))
 	_, err = m.resync(ctx)
 	require.NoError(t, err)
 	_, err = m.GetCertificate(hello)

@@ -28,6 +28,7 @@ type pausableWatch struct {
 
 	mu   sync.Mutex
 	gets map[meta.Ref]int // Gets that returned, by object
+	got  chan struct{}    // closed, and replaced, by every Get
 
 	watched     chan struct{} // closed by the first Watch
 	watchedOnce sync.Once
@@ -38,6 +39,8 @@ func (p *pausableWatch) Get(ctx context.Context, ref meta.Ref, into meta.Object)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gets[ref]++
+	close(p.got)
+	p.got = make(chan struct{})
 	return err
 }
 
@@ -45,6 +48,25 @@ func (p *pausableWatch) getsOf(ref meta.Ref) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.gets[ref]
+}
+
+// awaitGetsOf blocks until ref has been read more than n times, or fails
+// the test when ctx is done.
+func (p *pausableWatch) awaitGetsOf(ctx context.Context, t *testing.T, ref meta.Ref, n int) {
+	t.Helper()
+	for {
+		p.mu.Lock()
+		gets, got := p.gets[ref], p.got
+		p.mu.Unlock()
+		if gets > n {
+			return
+		}
+		select {
+		case <-got:
+		case <-ctx.Done():
+			t.Fatalf("%s was not read again", ref)
+		}
+	}
 }
 
 func (p *pausableWatch) pause()  { p.hold.Lock() }
@@ -89,7 +111,8 @@ type relistRig struct {
 func startRelistRig(t *testing.T, opts ...memory.Option) *relistRig {
 	t.Helper()
 	ctx := testrig.Context(t)
-	r := &relistRig{ctx: ctx, st: &pausableWatch{Store: memory.New(opts...), gets: map[meta.Ref]int{}, watched: make(chan struct{})},
+	r := &relistRig{ctx: ctx, st: &pausableWatch{Store: memory.New(opts...), gets: map[meta.Ref]int{}, got: make(chan struct{}),
+		watched: make(chan struct{})},
 		relists: &logCounter{msg: "store watch restarted"}}
 	m, err := New(Config{Store: r.st, Logger: slog.New(r.relists), Workers: 2})
 	require.NoError(t, err)
@@ -166,7 +189,7 @@ func TestWatch_CompactionWakesEveryWaiter(t *testing.T) {
 	go func() { ready <- r.m.WaitReady(r.ctx, ref) }()
 	// Once WaitReady has read the Certificate (not Ready), only a change
 	// can make it look again.
-	require.Eventually(t, func() bool { return r.st.getsOf(ref) > read }, 10*time.Second, time.Millisecond)
+	r.st.awaitGetsOf(r.ctx, t, ref, read)
 
 	r.st.pause()
 	// The watch may still pass on the one change it was waiting for when

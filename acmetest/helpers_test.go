@@ -85,7 +85,9 @@ func registeredClient(ctx context.Context, t testing.TB, s *acmetest.Server) *ac
 	return cl
 }
 
-// poll calls get every 5 ms until done reports true, get fails or ctx ends.
+// poll calls get every 5 ms until done reports true, get fails or ctx ends:
+// an ACME client learns of an authorization's or order's state only by
+// asking (RFC 8555 §7.5.1), and Pebble's validation tells nobody else.
 func poll[T any](ctx context.Context, get func() (T, error), done func(T) bool) (T, error) {
 	for {
 		v, err := get()

@@ -71,7 +71,7 @@ func (r *RetryAfterRecorder) Wrap(base http.RoundTripper) http.RoundTripper {
 // have a budget of their own (maxHints), so a CA answering with
 // Retry-After on thousands of URLs evicts its own hints, never those of
 // another CA, which would then be polled faster than it asked (RFC 8555
-// §8.2: Retry-After is honoured per account).
+// §6.6 and §7.5.1: a client honours the Retry-After its CA sends).
 func (r *RetryAfterRecorder) WrapCA(base http.RoundTripper, ca string) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) { return r.roundTrip(base, ca, req) })
 }

@@ -132,7 +132,7 @@ func TestACME_PersistentServerErrorShowsOnTheOrder(t *testing.T) {
 				}
 				return false
 			}
-			require.Eventually(t, found, 10*time.Second, 5*time.Millisecond, "an event names the CA's problem")
+			h.awaitStore("an event names the CA's problem", found)
 			assert.Contains(t, n.Message, "serverInternal")
 		})
 	}

@@ -39,8 +39,7 @@ func TestACME_CrashAfterOrderCreated_RestartFinishesSameOrder(t *testing.T) {
 		}
 		return url != ""
 	})
-	require.Eventually(t, func() bool { return h.acme.Requests(acmetest.EndpointAuthz) == 1 },
-		10*time.Second, 5*time.Millisecond, "the first Manager is waiting for the CA")
+	h.poll("the first Manager is waiting for the CA", func() bool { return h.acme.Requests(acmetest.EndpointAuthz) == 1 })
 	h.stopManager()
 	require.Equal(t, 1, h.acme.OrderCount())
 	c := &certificate.Certificate{}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,7 +143,7 @@ func TestLogs_TellTheStoryOfAnIssuanceAndOfAFailure(t *testing.T) {
 		{warn, map[string]string{meta.LogCertificate: badCert, meta.LogReason: string(certificate.ReasonFailed), meta.LogIdentifiers: "bad.example.test"}},
 	}
 	var lines []logLine
-	require.Eventually(t, func() bool {
+	require.NoError(t, logs.Await(h.ctx, func(string) bool {
 		lines = parseLogs(t, logs)
 		for _, s := range story {
 			if l, ok := lineWith(lines, s.attrs); !ok || l.str("level") != s.level {
@@ -152,7 +151,7 @@ func TestLogs_TellTheStoryOfAnIssuanceAndOfAFailure(t *testing.T) {
 			}
 		}
 		return true
-	}, 30*time.Second, 20*time.Millisecond, "the story lines are logged")
+	}), "the story lines are logged")
 	for _, s := range story {
 		l, _ := lineWith(lines, s.attrs)
 		assert.NotEmpty(t, l.str("msg"), "%v", s.attrs)

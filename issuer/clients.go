@@ -6,10 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,7 +73,7 @@ type ACMEClients struct {
 }
 
 type clientEntry struct {
-	fingerprint string
+	fingerprint clientKey
 	client      *acme.Client
 	transport   *http.Transport // cloned by us, closed when replaced; nil if shared
 	// verifiedAt is when (Unix nanoseconds, deps.Clock) the CA last confirmed
@@ -227,14 +225,26 @@ func (c *ACMEClients) CloseIdleConnections() {
 	}
 }
 
-// fingerprint identifies everything a cached client depends on.
-func fingerprint(uid string, a *ACMEIssuer, keyHash, kid string) string {
-	bundle := sha256.Sum256(a.CABundle)
-	return strings.Join([]string{uid, a.Server, keyHash, kid,
-		fmt.Sprint(a.SkipTLSVerify), hex.EncodeToString(bundle[:8])}, "|")
+// clientKey identifies everything a cached client depends on. It is a
+// comparable struct, not a joined string: Client builds one for every ACME
+// step of every reconcile, and the string cost five allocations each time.
+type clientKey struct {
+	uid, server, keyHash, kid string
+	skipTLSVerify             bool
+	bundle                    [8]byte // of the CA bundle's SHA-256
 }
 
-func (c *ACMEClients) lookup(ref meta.Ref, fp string) *clientEntry {
+// fingerprint is the clientKey of a client for a.
+func fingerprint(uid string, a *ACMEIssuer, keyHash, kid string) clientKey {
+	k := clientKey{uid: uid, server: a.Server, keyHash: keyHash, kid: kid, skipTLSVerify: a.SkipTLSVerify}
+	if len(a.CABundle) > 0 {
+		sum := sha256.Sum256(a.CABundle)
+		k.bundle = [8]byte(sum[:8])
+	}
+	return k
+}
+
+func (c *ACMEClients) lookup(ref meta.Ref, fp clientKey) *clientEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.byRef[ref]; e != nil && e.fingerprint == fp {
@@ -264,7 +274,7 @@ func (c *ACMEClients) put(ref meta.Ref, e *clientEntry) *clientEntry {
 
 // rekey records that e's account is now known as fp (its client discovered
 // the account URI itself, so it stays valid).
-func (c *ACMEClients) rekey(ref meta.Ref, e *clientEntry, fp string) {
+func (c *ACMEClients) rekey(ref meta.Ref, e *clientEntry, fp clientKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byRef[ref] == e {
@@ -283,7 +293,7 @@ func (c *ACMEClients) forget(ref meta.Ref) {
 
 // build makes a client for a with key; kid, when known, saves the client a
 // round trip to discover the account URL.
-func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid, fp string) (*clientEntry, error) {
+func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid string, fp clientKey) (*clientEntry, error) {
 	hc, tr, err := c.httpClient(a)
 	if err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ func (r *Reconciler) DeactivateAccount(ctx context.Context, ref meta.Ref) error 
 			return fmt.Errorf("issuer: deactivate account of %s: %w: its key is not available (%s)", ref, ErrNoAccount, problem)
 		}
 	}
-	e, err := r.clients.build(a, key, st.URI, "")
+	e, err := r.clients.build(a, key, st.URI, clientKey{})
 	if err != nil {
 		return fmt.Errorf("issuer: deactivate account of %s: %w", ref, err)
 	}

@@ -33,7 +33,7 @@ func TestClients_DropHugeNonces(t *testing.T) {
 	a := &ACMEIssuer{Server: srv.URL + "/dir"}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	account, err := c.build(a, key, "", "")
+	account, err := c.build(a, key, "", clientKey{})
 	require.NoError(t, err)
 	anon, closeIdle, err := c.anonymous(a)
 	require.NoError(t, err)

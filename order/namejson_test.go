@@ -33,11 +33,26 @@ func TestAppendSpecJSONIsMarshal(t *testing.T) {
 		require.True(t, ok, name)
 		assert.Equal(t, "prefix"+string(want), string(got), name)
 	}
-	for _, s := range []string{`"`, `\`, "<", ">", "&", "\n", "\x7f", "é", "\u2028", "\xff"} {
-		spec := Spec{DNSNames: []string{"a" + s + ".example"}}
-		got, ok := appendSpecJSON([]byte("prefix"), &spec)
-		assert.False(t, ok, "%q", s)
-		assert.Equal(t, "prefix", string(got), "%q: nothing appended", s)
+	// Every string field is checked: one that is not would be written
+	// unescaped, and the Order renamed.
+	fields := map[string]func(*Spec, string){
+		"issuerRef.name":  func(sp *Spec, v string) { sp.IssuerRef.Name = v },
+		"issuerRef.kind":  func(sp *Spec, v string) { sp.IssuerRef.Kind = meta.Kind(v) },
+		"issuerRef.group": func(sp *Spec, v string) { sp.IssuerRef.Group = v },
+		"commonName":      func(sp *Spec, v string) { sp.CommonName = v },
+		"dnsNames":        func(sp *Spec, v string) { sp.DNSNames = []string{"a.example", v} },
+		"ipAddresses":     func(sp *Spec, v string) { sp.IPAddresses = []string{"192.0.2.1", v} },
+		"profile":         func(sp *Spec, v string) { sp.Profile = v },
+		"replaces":        func(sp *Spec, v string) { sp.Replaces = v },
+	}
+	for field, set := range fields {
+		for _, s := range []string{`"`, `\`, "<", ">", "&", "\n", "\x7f", "é", "\u2028", "\xff"} {
+			var spec Spec
+			set(&spec, "a"+s+".example")
+			got, ok := appendSpecJSON([]byte("prefix"), &spec)
+			assert.False(t, ok, "%s: %q", field, s)
+			assert.Equal(t, "prefix", string(got), "%s: %q: nothing appended", field, s)
+		}
 	}
 }
 

@@ -55,59 +55,6 @@ func newCertIndex() *certIndex {
 	return ix
 }
 
-// lookup finds the certificate for name (any ASCII case, no trailing dot):
-// the exact name, else the wildcard "*.b.c" for "a.b.c", one label only.
-// It allocates nothing and folds nothing: the hashes and the comparisons
-// ignore case as they read (see keyhash.go).
-func (ix *certIndex) lookup(name string) *tls.Certificate {
-	if len(name) > dnsname.MaxNameLen {
-		return nil // no certificate names it
-	}
-	// The exact probe is lookupExact's, written out: a call more costs a
-	// wildcard name ~15 instructions of its ~550. A name the sketch says
-	// is no key skips it (sketch.go).
-	t := ix.exact.Load()
-	var sk, first, last uint64 // sketchOf, written out: the call would cost what it saves
-	n := len(name)
-	if n >= 8 {
-		first, last = load8(name, 0), load8(name, n-8)
-		sk = sketchMix(t.sketch.seed, n, first, load8(name, (n-8)/2), last)
-	} else {
-		sk = sketchShort(t.sketch.seed, name)
-	}
-	if t.sketch.has(sk) {
-		// foldHash, written out as for the parent below; findMid compares
-		// the words the hash read.
-		if n > 16 && n <= 32 {
-			x0, x1, x2, x3 := foldWord(first), foldWord(load8(name, 8)), foldWord(load8(name, n-16)), foldWord(last)
-			if cert := t.findMid(ix.fold.mix(n, x0, x1, x2, x3), name, x0, x1, x2, x3); cert != nil {
-				return cert
-			}
-		} else if cert := t.find(foldHash(ix.seed, name), name); cert != nil {
-			return cert
-		}
-	}
-	// The first label is most often shorter than eight bytes: its dot is
-	// then found in the word the sketch read, with no call to IndexDot.
-	i := dotInWord(first)
-	if n < 8 || i < 0 {
-		i = dnsname.IndexDot(name)
-	}
-	if i > 0 { // ".b.c" has no label for "*" to stand for
-		parent := name[i+1:]
-		// foldHash, written out (mix inlines, foldHash does not): the
-		// probe waits on this hash, and a call would add its own
-		// instructions and spills to that wait.
-		if m := len(parent); m > 16 && m <= 32 {
-			// The parent's last word is the name's.
-			p0, p1, p2, p3 := foldWord(load8(parent, 0)), foldWord(load8(parent, 8)), foldWord(load8(parent, m-16)), foldWord(last)
-			return ix.wild.Load().findMid(ix.fold.mix(m, p0, p1, p2, p3), parent, p0, p1, p2, p3)
-		}
-		return ix.wild.Load().find(foldHash(ix.seed, parent), parent)
-	}
-	return nil
-}
-
 // dotInWord returns the index of the first '.' among the eight bytes of w
 // (a little-endian word of a name), or -1.
 func dotInWord(w uint64) int {

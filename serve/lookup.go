@@ -35,15 +35,26 @@ import (
 // chain's CA certificates are shared by every Secret they signed. Do not
 // modify the certificate or its byte slices; copy them to change them.
 func (c *Cache) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if !wantsChallenge(hello.SupportedProtos) {
+		if name := trimDot(hello.ServerName); name != "" {
+			if cert := c.certs.lookup(name); cert != nil {
+				return cert, nil
+			}
+		}
+	}
+	return c.getCertificate(hello)
+}
+
+// getCertificate is GetCertificate for a hello that is not served by name:
+// a challenge, no SNI or a miss. Out of GetCertificate, so that a hit
+// keeps only the hello and the Cache across its lookup.
+func (c *Cache) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if wantsChallenge(hello.SupportedProtos) {
 		return c.challengeCertificate(hello)
 	}
 	name := trimDot(hello.ServerName)
 	if name == "" {
 		return c.defaultCertificate(hello)
-	}
-	if cert := c.certs.lookup(name); cert != nil {
-		return cert, nil
 	}
 	return nil, c.miss(name)
 }

@@ -39,6 +39,21 @@ func stringView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len
 // others is still treated as a validation attempt, so the normal certificate
 // is never sent where a challenge certificate was asked for.
 func wantsChallenge(protos []string) bool {
+	// Every handshake pays this loop: it looks at lengths only, so the
+	// protocol's bytes (a 64-bit constant the compiler kept in a register
+	// across the loop, reloading it on every other protocol) are compared
+	// only for a protocol of acme-tls/1's length, by offersChallenge.
+	for _, p := range protos {
+		if len(p) == len(acmeTLS1) {
+			return offersChallenge(protos)
+		}
+	}
+	return false
+}
+
+// offersChallenge is wantsChallenge for protocols of which one has
+// acme-tls/1's length.
+func offersChallenge(protos []string) bool {
 	for _, p := range protos {
 		if p == acmeTLS1 {
 			return true

@@ -23,6 +23,7 @@ import (
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
 )
 
@@ -111,7 +112,7 @@ func TestScripts(t *testing.T) {
 				if neg || len(args) != 1 {
 					ts.Fatalf("usage: issue NAME")
 				}
-				ts.Check(issue(ctx, m, rig, ts.Getenv("NS"), args[0]))
+				ts.Check(issue(ctx, m, st, rig, ts.Getenv("NS"), args[0]))
 			},
 			"revoked": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -146,8 +147,8 @@ func TestScripts(t *testing.T) {
 }
 
 // issue has m issue a Certificate name for name.<ns>.test from the ACME
-// Issuer "acme" in ns, and waits until it is Ready.
-func issue(ctx context.Context, m *certflow.Manager, rig *testrig.ACME, ns, name string) error {
+// Issuer "acme" in ns, and waits until it is Ready; st is m's Store.
+func issue(ctx context.Context, m *certflow.Manager, st store.Store, rig *testrig.ACME, ns, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	if err := m.Apply(ctx, rig.Issuer(ns, "acme")); err != nil {
@@ -162,21 +163,21 @@ func issue(ctx context.Context, m *certflow.Manager, rig *testrig.ACME, ns, name
 		return fmt.Errorf("%s not issued: %w\n%v", ref, err, tree)
 	}
 	// Events are stored off the reconcile path; the scripts read the
-	// whole story, so the Issued event is awaited too.
-	for {
+	// whole story, so the Issued event is awaited too: its write wakes
+	// the wait.
+	var read error
+	err := testrig.Until(ctx, st, func() bool {
 		evs, err := m.Events(ctx, ref)
 		if err != nil {
-			return err
+			read = err
+			return true
 		}
-		if slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Reason == certificate.ReasonIssued }) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: the Issued event was not stored: %w", ref, ctx.Err())
-		case <-time.After(5 * time.Millisecond):
-		}
+		return slices.ContainsFunc(evs, func(e meta.Event) bool { return e.Reason == certificate.ReasonIssued })
+	})
+	if err != nil {
+		return fmt.Errorf("%s: the Issued event was not stored: %w", ref, err)
 	}
+	return read
 }
 
 // revokedAtCA counts the certificates the CA issued for name that it holds

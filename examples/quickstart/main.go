@@ -200,10 +200,10 @@ func writeOut(ctx context.Context, m *certflow.Manager, crt *certificate.Certifi
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, secret.TLSCertKey), s.Data[secret.TLSCertKey], 0o644); err != nil {
+	if err := replaceFile(filepath.Join(dir, secret.TLSCertKey), s.Data[secret.TLSCertKey], 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, secret.TLSKeyKey), s.Data[secret.TLSKeyKey], 0o600); err != nil {
+	if err := replaceFile(filepath.Join(dir, secret.TLSKeyKey), s.Data[secret.TLSKeyKey], 0o600); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s and %s\n", filepath.Join(dir, secret.TLSCertKey), filepath.Join(dir, secret.TLSKeyKey))

@@ -16,9 +16,14 @@ import (
 // reason is left as it is.
 func TestChallengeStatus_ReasonLabelIsBounded(t *testing.T) {
 	r := newRig(t)
-	long := challengeObj("long", solver.HTTP01, challenge.StateInvalid)
-	long.Status.Reason = "authorization is invalid: http-01: " + strings.Repeat("é", 1<<19)
-	r.create(long)
+	// Two-byte runes after prefixes of odd and even length: the plain cut
+	// falls between runes for one and inside a rune for the other.
+	prefixes := map[string]string{"long": "authorization is invalid: http-01: ", "long-mid-rune": "authorization is invalid: http-01:  "}
+	for name, prefix := range prefixes {
+		long := challengeObj(name, solver.HTTP01, challenge.StateInvalid)
+		long.Status.Reason = prefix + strings.Repeat("é", 1<<19)
+		r.create(long)
+	}
 	r.create(challengeObj("short", solver.HTTP01, challenge.StateInvalid))
 
 	reasons := map[string]string{}
@@ -26,10 +31,12 @@ func TestChallengeStatus_ReasonLabelIsBounded(t *testing.T) {
 		reasons[labelOf(k, "name")] = labelOf(k, "reason")
 	}
 	assert.Equal(t, "why short", reasons["short"])
-	got := reasons["long"]
-	assert.LessOrEqual(t, len(got), maxReasonLabel)
-	assert.Greater(t, len(got), maxReasonLabel-8)
-	assert.True(t, utf8.ValidString(got))
-	assert.True(t, strings.HasPrefix(got, "authorization is invalid: http-01: éé"))
-	assert.True(t, strings.HasSuffix(got, "…"))
+	for name, prefix := range prefixes {
+		got := reasons[name]
+		assert.LessOrEqual(t, len(got), maxReasonLabel, name)
+		assert.Greater(t, len(got), maxReasonLabel-8, name)
+		assert.True(t, utf8.ValidString(got), "%s: %q", name, got[len(got)-8:])
+		assert.True(t, strings.HasPrefix(got, prefix+"éé"), name)
+		assert.True(t, strings.HasSuffix(got, "…"), name)
+	}
 }

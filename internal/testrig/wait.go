@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
@@ -17,30 +15,44 @@ import (
 // message (a status tree).
 func Await(t testing.TB, ctx context.Context, st store.Store, what string, cond func() bool, explain func() string) {
 	t.Helper()
+	if err := Until(ctx, st, cond); err != nil {
+		msg := ""
+		if explain != nil {
+			msg = "\n" + explain()
+		}
+		t.Fatalf("waiting until %s: %v%s", what, err, msg)
+	}
+}
+
+// Until is Await for callers without a testing.TB (a testscript command):
+// it returns ctx's error, or the Store's if it cannot be watched.
+func Until(ctx context.Context, st store.Store, cond func() bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	watch := func() <-chan store.WatchEvent {
+	watch := func() (<-chan store.WatchEvent, error) {
 		res, err := st.List(ctx, store.ListOptions{Kind: "none"})
-		require.NoError(t, err)
-		events, err := st.Watch(ctx, res.Revision)
-		require.NoError(t, err)
-		return events
+		if err != nil {
+			return nil, err
+		}
+		return st.Watch(ctx, res.Revision)
 	}
-	events := watch()
+	events, err := watch()
+	if err != nil {
+		return err
+	}
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			msg := ""
-			if explain != nil {
-				msg = "\n" + explain()
-			}
-			t.Fatalf("timed out waiting until %s%s", what, msg)
+			return ctx.Err()
 		case ev, ok := <-events:
 			if !ok || ev.Err != nil {
-				events = watch()
+				if events, err = watch(); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
 }
 
 // Poll blocks until cond holds, checking it every few milliseconds, or

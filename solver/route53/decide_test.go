@@ -135,6 +135,7 @@ func TestNameLocksSerialisePerNameAndLeaveNothingBehind(t *testing.T) {
 		close(acquired)
 		unlock()
 	})
+	// A locker that blocks tells no one: its count on the name is polled.
 	require.Eventually(t, func() bool { return l.refs("a.") == 2 }, 5*time.Second, time.Millisecond, "second locker waits")
 	select {
 	case <-acquired:

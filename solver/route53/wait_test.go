@@ -88,6 +88,7 @@ func TestWaitHonoursContext(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() { done <- s.Present(ctx, challenge("example.com", false, "ka")) }()
+	// The fake API tells no one of a call: its count is polled.
 	require.Eventually(t, func() bool { return srv.Calls(route53test.OpGetChange) > 0 }, 10*time.Second, time.Millisecond)
 	cancel()
 
