@@ -9,6 +9,7 @@
 //	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart-after
 //	go run ./cmd/scale -n 10000 -store file:///tmp/s -restart   # a populated store, in a new process
 //	go run ./cmd/scale -copy-to /tmp/s                # 100,000 on the memory store, then copied to a file store
+//	go run ./cmd/scale -idle 6m -settle 30s           # also a window once the burst's pages are returned (steady)
 //
 // Memory is the process's: set GOMEMLIMIT (and GOGC) in the environment as
 // a program holding that many certificates would; the report names them.

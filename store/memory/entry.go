@@ -92,7 +92,7 @@ func (e *entry) codec() *objectCodec { return e.scope.Value().codec }
 // slab returns the entry's slab (if codec is not nil).
 func (e *entry) slab() slab {
 	_, end := e.nameSpan()
-	return slab{data: e.named[end:], strs: (*unique.Handle[string])(e.p)}
+	return slab{data: e.named[end:], strs: (*strHandle)(e.p)}
 }
 
 // decoded returns the entry's decoded object. Call it only when codec is
@@ -350,7 +350,7 @@ type kept struct {
 // equal.
 func keepAhead(ref meta.Ref, obj meta.Object, prev *entry, rep *repeats) (kept, error) {
 	var prevObj meta.Object
-	var prevStrs []unique.Handle[string]
+	var prevStrs []strHandle
 	if prev != nil && prev.codec() == nil && prev.decoded() != nil {
 		prevObj = prev.decoded().obj
 	}
@@ -503,7 +503,7 @@ func (e *entry) encoded() ([]byte, error) {
 // (nil for none), whose handles it takes for equal strings. The writer is
 // a pooled one: sealSlab copies what it wrote, and the write returns it
 // (kept.release) whether it succeeded or not.
-func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, prev []unique.Handle[string]) *slabWriter {
+func (c *objectCodec) writeAhead(ref meta.Ref, obj meta.Object, rep *repeats, prev []strHandle) *slabWriter {
 	w := writers.Get().(*slabWriter)
 	w.repeats, w.ref, w.prev = rep, ref, prev
 	writeMetaRest(w, ref, obj.GetMeta())

@@ -19,43 +19,43 @@ import (
 type (
 	entryWith1 struct {
 		entry
-		h [1]unique.Handle[string]
+		h [1]strHandle
 	}
 	entryWith2 struct {
 		entry
-		h [2]unique.Handle[string]
+		h [2]strHandle
 	}
 	entryWith3 struct {
 		entry
-		h [3]unique.Handle[string]
+		h [3]strHandle
 	}
 	entryWith4 struct {
 		entry
-		h [4]unique.Handle[string]
+		h [4]strHandle
 	}
 )
 
 // slabEntry returns the entry of a slab sealSlab made, scope its kind,
 // namespace and codec, holding a copy of strs.
-func slabEntry(scope unique.Handle[entryScope], named string, strs []unique.Handle[string]) *entry {
+func slabEntry(scope unique.Handle[entryScope], named string, strs []strHandle) *entry {
 	e := entry{scope: scope, named: named}
 	switch len(strs) {
 	case 0:
 		return &e
 	case 1:
-		x := &entryWith1{entry: e, h: [1]unique.Handle[string](strs)}
+		x := &entryWith1{entry: e, h: [1]strHandle(strs)}
 		x.p = unsafe.Pointer(&x.h[0])
 		return &x.entry
 	case 2:
-		x := &entryWith2{entry: e, h: [2]unique.Handle[string](strs)}
+		x := &entryWith2{entry: e, h: [2]strHandle(strs)}
 		x.p = unsafe.Pointer(&x.h[0])
 		return &x.entry
 	case 3:
-		x := &entryWith3{entry: e, h: [3]unique.Handle[string](strs)}
+		x := &entryWith3{entry: e, h: [3]strHandle(strs)}
 		x.p = unsafe.Pointer(&x.h[0])
 		return &x.entry
 	case 4:
-		x := &entryWith4{entry: e, h: [4]unique.Handle[string](strs)}
+		x := &entryWith4{entry: e, h: [4]strHandle(strs)}
 		x.p = unsafe.Pointer(&x.h[0])
 		return &x.entry
 	}

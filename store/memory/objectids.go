@@ -1,5 +1,7 @@
 package memory
 
+import "github.com/certflow/certflow/internal/canon"
+
 // objectIDs numbers the objects a Store holds: an object keeps its id from
 // its creation to its deletion, through every update (which replaces its
 // entry), so the tables and indexes that find objects hold 4-byte ids
@@ -13,6 +15,7 @@ type objectIDs struct {
 
 // add gives e a new id.
 func (o *objectIDs) add(e *entry) uint32 {
+	canon.Retain(e.handles())
 	if n := len(o.free); n > 0 {
 		id := o.free[n-1]
 		o.free = o.free[:n-1]
@@ -24,10 +27,16 @@ func (o *objectIDs) add(e *entry) uint32 {
 }
 
 // replace makes e the entry of id (an update).
-func (o *objectIDs) replace(id uint32, e *entry) { o.entries[id] = e }
+func (o *objectIDs) replace(id uint32, e *entry) {
+	// Retained first: the copies both versions refer to stay in the table.
+	canon.Retain(e.handles())
+	canon.Release(o.entries[id].handles())
+	o.entries[id] = e
+}
 
 // remove frees id (a deletion), letting its entry go.
 func (o *objectIDs) remove(id uint32) {
+	canon.Release(o.entries[id].handles())
 	o.entries[id] = nil
 	o.free = append(o.free, id)
 }

@@ -3,9 +3,9 @@ package memory
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"unique"
 	"unsafe"
 
+	"github.com/certflow/certflow/internal/canon"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store/internal/objects"
 )
@@ -49,8 +49,8 @@ import (
 // strings seen in other objects (sketch.go): what repeats across objects
 // (annotation keys, the CA certificate in every request and Secret, a
 // chain in both its request and its Secret, condition and event messages). They are
-// held by unique.Handle, so each has one copy while any entry holds it and
-// none after.
+// held by handles to the Store's canonical copies (intern.go), one copy
+// while an entry the Store holds refers to it.
 //
 // An entry holds its slab by value, so the slab is kept to two words:
 // its content as a string (immutable, and 8 bytes less than a slice
@@ -60,15 +60,16 @@ import (
 // class down).
 type slab struct {
 	data string
-	strs *unique.Handle[string]
+	strs *strHandle
 }
 
 // Thresholds of what a slab shares rather than holds inline: a shared
-// string costs a handle in every slab and ~150 bytes once (the unique
-// map's entry), so only what is long or likely repeated is shared.
+// string costs a handle in every slab and its table's slot and a head
+// once (~40 bytes, intern.go; ~150-180 with unique's map, when these were
+// set), so only what is long or likely repeated is shared.
 //
-// A canonical copy costs ~180 bytes besides its content (the unique
-// map's entry and trie nodes, the weak pointer's record): a string
+// A canonical copy costs bytes besides its content, and a heap object
+// the collector marks: a string
 // value only one object holds (an Event's message naming its object,
 // ~80 bytes, one per certificate) costs less inline. So a string value
 // (not a map key) of sharedStringLen or more is shared only once the
@@ -92,7 +93,7 @@ const (
 // slabWriter appends a slab's content.
 type slabWriter struct {
 	buf     []byte
-	strs    []unique.Handle[string]
+	strs    []strHandle
 	block   int      // bytes of strings a full decoding copies
 	repeats *repeats // which mid-length strings to share; nil: none
 	// scratch and check are slab_pem.go's buffers for a block's DER and
@@ -108,8 +109,8 @@ type slabWriter struct {
 	recentN int
 	// prev are the shared strings of the version a write replaces: a
 	// string equal to one of them takes its handle without a lookup in
-	// the process's unique map (hashing it, walking the map's trie).
-	prev []unique.Handle[string]
+	// the Store's table (hashing it, under the table's lock).
+	prev []strHandle
 }
 
 func (w *slabWriter) uvarint(x uint64) { w.buf = binary.AppendUvarint(w.buf, x) }
@@ -120,13 +121,13 @@ func (w *slabWriter) byte1(b byte)     { w.buf = append(w.buf, b) }
 func (w *slabWriter) share(s string) uint64 {
 	h, ok := w.previous(s)
 	if !ok {
-		h = unique.Make(s)
+		h = canon.Make(s)
 	}
 	return w.shareHandle(h)
 }
 
 // shareHandle adds h to the shared strings and returns its index.
-func (w *slabWriter) shareHandle(h unique.Handle[string]) uint64 {
+func (w *slabWriter) shareHandle(h strHandle) uint64 {
 	for i, o := range w.strs {
 		if o == h {
 			return uint64(i)
@@ -137,14 +138,15 @@ func (w *slabWriter) shareHandle(h unique.Handle[string]) uint64 {
 }
 
 // previous returns the handle of s among the replaced version's, if any:
-// the same handle unique.Make(s) returns, since it is alive.
-func (w *slabWriter) previous(s string) (unique.Handle[string], bool) {
+// the copy the store's table holds, since that version is stored (or,
+// if the table dropped it since, a copy as good).
+func (w *slabWriter) previous(s string) (strHandle, bool) {
 	for _, p := range w.prev {
 		if v := p.Value(); len(v) == len(s) && v == s {
 			return p, true
 		}
 	}
-	return unique.Handle[string]{}, false
+	return strHandle{}, false
 }
 
 // stringHeader writes s, shared when at least shareFrom bytes long.
@@ -195,7 +197,7 @@ type slabReader struct {
 	ref   meta.Ref // the object's, which a string may be (slab_known.go)
 	data  []byte
 	off   int
-	strs  []unique.Handle[string]
+	strs  []strHandle
 	block []byte
 	copy  bool
 	// each makes every string copied its own allocation instead (the

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unique"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -409,7 +408,7 @@ func (c *objectCodec) direct() directEncoder {
 // writeDirect writes obj (of c's type, not normalised) into a pooled
 // writer as writeAhead writes its normalised copy, or returns nil when the
 // direct encoder declines it (or there is none).
-func (c *objectCodec) writeDirect(ref meta.Ref, obj meta.Object, rep *repeats, prev []unique.Handle[string]) *slabWriter {
+func (c *objectCodec) writeDirect(ref meta.Ref, obj meta.Object, rep *repeats, prev []strHandle) *slabWriter {
 	enc := c.direct()
 	if enc == nil {
 		return nil

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"time"
-	"unique"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -149,7 +148,7 @@ func storeFieldsOf(m *meta.ObjectMeta) storeFields {
 // fields f, its content after the object's name (as an entry keeps it:
 // entry.named) in one allocation, and its handles in the writer's
 // buffer, which the caller copies before the writer is used again.
-func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs []unique.Handle[string]) {
+func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs []strHandle) {
 	w := slabWriter{buf: ahead.fields[:0], strs: ahead.strs}
 	w.string(f.uid, sharedStringLen)
 	w.string(f.resourceVersion, sharedStringLen)
@@ -166,7 +165,7 @@ func sealSlab(name string, ahead *slabWriter, f storeFields) (named string, strs
 }
 
 // shared returns the slab's shared strings.
-func (s slab) shared() []unique.Handle[string] {
+func (s slab) shared() []strHandle {
 	r, _ := s.reader(meta.Ref{}, false)
 	return r.strs
 }

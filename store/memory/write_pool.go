@@ -1,6 +1,10 @@
 package memory
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/certflow/certflow/internal/canon"
+)
 
 // writers are slabWriters between writes: every write of a slab kind
 // fills one (a few KB for a request or a Secret), and sealSlab copies out
@@ -18,7 +22,13 @@ const maxPooledWriter = 64 << 10
 
 // release returns w to the pool, holding nothing of the write it served.
 func (w *slabWriter) release() {
-	if w == nil || cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
+	if w == nil {
+		return
+	}
+	// The copies a write made and did not store (it failed, or another
+	// write of the same string failed) would stay in the table for ever.
+	canon.ForgetUnheld(w.strs)
+	if cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
 		return
 	}
 	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0], fields: w.fields[:0]}

@@ -17,5 +17,7 @@ func (o *Options) Flags(fs *flag.FlagSet, certs int, restartAfter bool) {
 	fs.DurationVar(&o.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")
 	fs.IntVar(&o.Workers, "workers", 0, "Manager workers (0: the default)")
 	fs.DurationVar(&o.IdleWake, "idle-wake", time.Second, "how often the idle window wakes the process; -1s: never (the scavenger then waits for the runtime's system monitor, up to a minute: see Options.IdleWake)")
+	fs.DurationVar(&o.Settle, "settle", 0, "after the idle window, wait until the process is steady (a collection passed, then the scavenger returned nothing and RSS held for this long; under 2m) and measure a second, steady window of -idle; 0: no steady window")
+	fs.DurationVar(&o.SettleMax, "settle-max", 30*time.Minute, "bound on the wait for the steady state")
 	fs.DurationVar(&o.EventMaxAge, "event-max-age", 0, "the Manager's EventMaxAge (0: its default, an hour); below -idle, the idle heap is measured with the issuance's Events deleted")
 }

@@ -61,6 +61,18 @@ type Options struct {
 	// the idle window ends with the issuance's Events aged out and
 	// deleted. If zero, the Manager's default (an hour).
 	EventMaxAge time.Duration
+	// Settle, if positive, follows the idle window (right after the
+	// burst) with a wait until the process is steady, then a second window
+	// of Idle: steady once a collection ended during the wait and for
+	// Settle after the last collection the scavenger returned nothing and
+	// the resident set stayed within 1 MiB (settle.go). It should be under
+	// the 2 minutes between forced collections. The first window then ends
+	// without the collections and page return that measure the settled
+	// heap: they would do the scavenger's work for it.
+	Settle time.Duration
+	// SettleMax bounds the wait for the steady state; the steady window is
+	// measured anyway, and reported as not steady. If zero, 30 minutes.
+	SettleMax time.Duration
 	// PeakHeapProfile, if set, receives a heap profile of the largest live
 	// heap sampled during issuance (as of the collection that marked it).
 	PeakHeapProfile io.Writer
@@ -81,6 +93,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 30 * time.Minute
+	}
+	if o.SettleMax == 0 {
+		o.SettleMax = 30 * time.Minute
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard

@@ -10,9 +10,14 @@ import (
 
 // Report is what Run measured; a phase that did not run is nil.
 type Report struct {
-	Certs   int
-	Issue   *IssueReport
-	Idle    *IdleReport
+	Certs int
+	Issue *IssueReport
+	// Idle is the window right after the burst (after its work ended).
+	Idle *IdleReport
+	// Settle is the wait for the steady state after Idle, and Steady the
+	// window after it (Options.Settle); nil without.
+	Settle  *SettleReport
+	Steady  *IdleReport
 	Restart *RestartReport
 	// RestartIdle is the idle window after the restart.
 	RestartIdle *IdleReport
@@ -87,8 +92,19 @@ type IdleReport struct {
 	// MaxRSS is the largest resident set over Window: the kernel's peak
 	// (VmHWM) where it can be reset, else sampled once a second.
 	MaxRSS uint64
+	// Released is what the scavenger returned to the OS over Window
+	// (negative: the heap took back more released pages than it
+	// returned), ScavengeCPU its CPU by the runtime's estimate
+	// (/cpu/classes/scavenge/total:cpu-seconds): in a steady window, about
+	// nothing.
+	Released    int64
+	ScavengeCPU time.Duration
 	// End is memory at the end of Window, before collecting; Settled after.
 	End, Settled Memory
+	// Forced is whether Settled, Returned, Collection and LiveObjects were
+	// measured (collections forced and pages returned after Window): not
+	// for a window a steady one follows.
+	Forced bool
 	// Returned is memory after Settled once the heap's free pages went
 	// back to the OS (debug.FreeOSMemory): the resident set a program
 	// could reach, which the heap's partly used spans bound from below.
@@ -173,7 +189,17 @@ func (r *Report) Print(w io.Writer) {
 		row("full re-lists (Manager / the run's own watch)", "%d / %d", i.Relists, i.TrackerRelists)
 	}
 	if r.Idle != nil {
-		r.Idle.print(row, "idle")
+		name := "idle"
+		if r.Steady != nil {
+			name = "idle after the burst"
+		}
+		r.Idle.print(row, name)
+	}
+	if r.Settle != nil {
+		row("wait until steady (-settle)", "%s", r.Settle)
+	}
+	if r.Steady != nil {
+		r.Steady.print(row, "idle steady")
 	}
 	if s := r.Restart; s != nil {
 		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
@@ -220,8 +246,13 @@ func (i *IdleReport) print(row func(k, f string, a ...any), name string) {
 	}
 	row(name+": Manager's Store calls", "%s", i.Calls)
 	row(name+": full re-lists", "%d", i.Relists)
+	row(name+": scavenger: returned to the OS / its CPU (runtime's estimate)", "%s / %v", signedMiB(i.Released), i.ScavengeCPU.Round(time.Millisecond))
 	row(name+": largest RSS", "%s", mib(i.MaxRSS))
 	row(name+": heap and RSS at the end", "%s", i.End)
+	if !i.Forced {
+		row(name+": settled heap, one collection, live objects", "not measured here (forcing collections and returning pages would settle the process for the scavenger): see the steady window")
+		return
+	}
 	row(name+": heap and RSS after a GC", "%s", i.Settled)
 	row(name+": RSS once free pages are returned (FreeOSMemory)", "%s", i.Returned)
 	row(name+": one collection of the settled heap (median CPU of 3)", "%s", i.Collection)

@@ -36,10 +36,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		rep.Issue, err = issue(ctx, r, opts)
 		if err == nil {
-			rep.Idle = idle(ctx, r, opts)
+			// With Settle, the first window forces no collection and
+			// returns no page at its end: either would do for the
+			// scavenger what the wait for the steady state is to watch it
+			// do.
+			rep.Idle = idle(ctx, r, opts, opts.Settle <= 0)
 			opts.IdleProfile = nil // the first window's only
 			if opts.HeapProfile != nil {
 				err = pprof.WriteHeapProfile(opts.HeapProfile)
+			}
+			if opts.Settle > 0 {
+				fmt.Fprintf(opts.Progress, "waiting until steady (-settle %v, at most %v)\n", opts.Settle, opts.SettleMax)
+				rep.Settle = settle(ctx, opts.Settle, opts.SettleMax, opts.IdleWake)
+				fmt.Fprintf(opts.Progress, "%s\n", rep.Settle)
+				rep.Steady = idle(ctx, r, opts, true)
 			}
 		}
 		err = errors.Join(err, r.stop())
@@ -81,7 +91,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Restart.Open = opened
 	}
 	if err == nil {
-		rep.RestartIdle = idle(ctx, r, opts)
+		rep.RestartIdle = idle(ctx, r, opts, true)
 		if opts.HeapProfile != nil && opts.RestartOnly {
 			err = pprof.WriteHeapProfile(opts.HeapProfile)
 		}
@@ -215,10 +225,12 @@ func workUntilQuiet(ctx context.Context, r *running, quiet time.Duration, since 
 	return 0, r.counts.Counts().Sub(before)
 }
 
-// idle watches the Manager for opts.Idle with nothing due.
-func idle(ctx context.Context, r *running, opts Options) *IdleReport {
+// idle watches the Manager for opts.Idle with nothing due; then, with
+// forced, it collects and returns free pages to measure the settled heap.
+func idle(ctx context.Context, r *running, opts Options, forced bool) *IdleReport {
 	fmt.Fprintf(opts.Progress, "idling %v\n", opts.Idle)
 	rep := &IdleReport{}
+	scav0 := readScav()
 	calls, relists := r.counts.Counts(), r.relists()
 	var profile bytes.Buffer
 	profiling := pprof.StartCPUProfile(&profile) == nil // unless -cpuprofile runs
@@ -248,7 +260,12 @@ func idle(ctx context.Context, r *running, opts Options) *IdleReport {
 	rep.CPU, rep.CPUKnown = cpu1-cpu0, ok0 && ok1
 	rep.Calls = r.counts.Counts().Sub(calls)
 	rep.Relists = r.relists() - relists
+	rep.Released, rep.ScavengeCPU = scavengeDelta(scav0, readScav())
 	rep.End = readMemory()
+	if !forced {
+		return rep
+	}
+	rep.Forced = true
 	rep.Settled = settledMemory()
 	rep.Collection = medianCollection(3)
 	rep.LiveObjects = liveObjects()

@@ -14,6 +14,7 @@ import (
 	"github.com/certflow/certflow/internal/storecount"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/file"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // A small run on a file store, restart included: every phase reports, and
@@ -104,4 +105,51 @@ func TestRunNeedsCertsAndOpen(t *testing.T) {
 	assert.ErrorContains(t, err, "Certs must be positive")
 	_, err = measure.Run(context.Background(), measure.Options{Certs: 1})
 	assert.ErrorContains(t, err, "Open is required")
+}
+
+// With Settle, the window after the burst forces nothing (a forced
+// collection or page return would settle the process for the scavenger),
+// the wait ends only after a collection, and the steady window reports
+// what the first would have.
+func TestRunSettle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The runtime forces a collection every 2 minutes; the wait needs one.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				runtime.GC()
+			}
+		}
+	}()
+	st := memory.New()
+	rep, err := measure.Run(ctx, measure.Options{
+		Certs: 10, Idle: 200 * time.Millisecond, Quiet: 200 * time.Millisecond, ReadyTimeout: time.Minute,
+		IdleWake: 50 * time.Millisecond, Settle: 200 * time.Millisecond, SettleMax: time.Minute,
+		Open: func() (store.Store, func() error, error) { return st, func() error { return nil }, nil },
+	})
+	require.NoError(t, err)
+	require.NotNil(t, rep.Settle)
+	require.NotNil(t, rep.Steady)
+	assert.True(t, rep.Settle.Steady, "%s", rep.Settle)
+	assert.Positive(t, rep.Settle.Collections, "steady only after a collection in the wait")
+	assert.False(t, rep.Idle.Forced, "the window after the burst forced a collection")
+	assert.Zero(t, rep.Idle.LiveObjects)
+	assert.True(t, rep.Steady.Forced)
+	if runtime.GOOS == "linux" {
+		assert.Positive(t, rep.Steady.LiveObjects)
+	}
+	var out bytes.Buffer
+	rep.Print(&out)
+	for _, want := range []string{"idle after the burst: CPU over", "wait until steady (-settle)", "idle steady: CPU over",
+		"idle steady: live objects after it", "idle after the burst: scavenger: returned"} {
+		assert.Contains(t, out.String(), want)
+	}
 }
