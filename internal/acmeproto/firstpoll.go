@@ -121,6 +121,9 @@ func (f *FirstPoll) Observe(hit bool) { f.ObserveAfter(0, hit) }
 // or orders in flight together) would each step the pause again: 200 in
 // flight when a CA slows from 1 ms to 20 ms would double it 200 times, to
 // MaxFirstPoll, where each costs 4 s until some 30 hits bring it back.
+// Before the first counted miss, a hit halves the pause only when scheduled
+// was the current pause or shorter (it tested that pause); a hit of one
+// scheduled longer takes the small step.
 func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 	for {
 		w := f.word.Load()
