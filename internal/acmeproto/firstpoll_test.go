@@ -173,6 +173,22 @@ func TestFirstPollSearchStepsOnceForLooksInFlight(t *testing.T) {
 		"the first halved it, the next took the small step, the rest were no sample")
 }
 
+// A hit of a look scheduled longer than the current pause (but within
+// twice it, so counted) tested that longer pause, not the current one: it
+// takes the small step, not the halving, even before any miss. One
+// scheduled shorter tested less than the current pause, and halves it.
+func TestFirstPollSearchHalvesOnlyOnLooksAtThePauseOrSooner(t *testing.T) {
+	f := newFirstPoll()
+	f.Observe(true)
+	require.Equal(t, DefaultFirstPoll/2, f.Pause())
+	f.ObserveAfter(DefaultFirstPoll*4/5, true)
+	assert.InDelta(t, float64(DefaultFirstPoll/2)*firstPollShrink, float64(f.Pause()), float64(time.Microsecond),
+		"a hit after 4 ms, over the 2.5 ms pause: the small step")
+	p := f.Pause()
+	f.ObserveAfter(p/2, true)
+	assert.Equal(t, p/2, f.Pause(), "a hit after half the pause: halved")
+}
+
 // The CA's Retry-After wins over a learned pause, long or short.
 func TestRetryAfterWinsOverLearnedPause(t *testing.T) {
 	f := newFirstPoll()
