@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,4 +34,7 @@ func TestSharedLeaf_TheMemoryStoresCopy(t *testing.T) {
 	require.NotEmpty(t, served)
 	assert.Same(t, &storeCopy[0], &served[0][0], "the store's copy is served")
 	assert.Equal(t, chain, served)
+	// A Store let go releases its copies (a cleanup): the table would
+	// forget the leaf were a collection to run before the Cache looked.
+	runtime.KeepAlive(st)
 }

@@ -9,7 +9,8 @@ import "github.com/certflow/certflow/internal/canon"
 // certificate's leaf DER, shared by its request and its Secret, was 6.4 of
 // the store's 23.4 objects a certificate; now 17.0). The table counts the
 // entries the Store holds that refer to a copy (objectIDs retains and
-// releases them under the Store's lock) and forgets a copy none does.
+// releases them under the Store's lock, and a Store let go releases all
+// of its own: New's cleanup) and forgets a copy none does.
 type strHandle = canon.Handle
 
 // handles returns the canonical copies the entry's slab refers to (none

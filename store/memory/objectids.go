@@ -43,3 +43,11 @@ func (o *objectIDs) remove(id uint32) {
 
 // entry returns the entry of id.
 func (o *objectIDs) entry(id uint32) *entry { return o.entries[id] }
+
+// releaseAll uncounts every entry's copies: the Store is gone, and with
+// it every holder it counted.
+func (o *objectIDs) releaseAll() {
+	for _, e := range o.entries {
+		canon.Release(e.handles())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -58,7 +59,7 @@ type Store struct {
 	mu       sync.RWMutex
 	rev      uint64
 	objects  map[meta.Kind]*entryTable
-	ids      objectIDs
+	ids      *objectIDs
 	index    objectIndex
 	hist     history
 	watchers map[*watcher]struct{}
@@ -86,7 +87,8 @@ func New(opts ...Option) *Store {
 	if o.watchBuffer <= 0 {
 		o.watchBuffer = DefaultWatchBuffer
 	}
-	return &Store{
+	s := &Store{
+		ids:      &objectIDs{},
 		clock:    o.clock,
 		objects:  map[meta.Kind]*entryTable{},
 		index:    newObjectIndex(),
@@ -95,6 +97,13 @@ func New(opts ...Option) *Store {
 		leases:   map[string]store.Lease{},
 		repeats:  newRepeats(),
 	}
+	// The table of canonical copies counts the entries the Store holds,
+	// and only a deletion uncounts one: a Store let go with objects in it
+	// would keep their copies in the table for ever (unique's weak
+	// pointers let them go). The ids are their own allocation so the
+	// cleanup does not keep the Store reachable.
+	runtime.AddCleanup(s, (*objectIDs).releaseAll, s.ids)
+	return s
 }
 
 // Revision returns the store's current revision: that of its latest change.

@@ -44,7 +44,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	}
 	kind := s.objects[ref.Kind]
 	if kind == nil {
-		kind = newEntryTable(&s.ids)
+		kind = newEntryTable(s.ids)
 		s.objects[ref.Kind] = kind
 	}
 	id := s.ids.add(e)

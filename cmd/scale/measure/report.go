@@ -199,7 +199,13 @@ func (r *Report) Print(w io.Writer) {
 		row("wait until steady (-settle)", "%s", r.Settle)
 	}
 	if r.Steady != nil {
-		r.Steady.print(row, "idle steady")
+		// A wait that gave up measured a window the scavenger may still
+		// be working in: its rows must not read as the steady state's.
+		name := "idle steady"
+		if r.Settle != nil && !r.Settle.Steady {
+			name = "idle after -settle-max (NOT steady)"
+		}
+		r.Steady.print(row, name)
 	}
 	if s := r.Restart; s != nil {
 		row("restart: Store opened in", "%v", s.Open.Round(time.Millisecond))
