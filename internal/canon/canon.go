@@ -49,7 +49,10 @@ func (h Handle) Value() string {
 
 // newCopy returns a copy of s for the table's shard i.
 func newCopy(s string, i uint32) Handle {
-	b := make([]byte, headSize+len(s)) // no pointers: never scanned
+	// No pointers: never scanned. At least 16 bytes: the runtime's tiny
+	// allocator packs smaller blocks at any byte (an unaligned head), and
+	// an empty copy's content would start past its allocation.
+	b := make([]byte, max(16, headSize+len(s)))
 	copy(b[headSize:], s)
 	c := (*head)(unsafe.Pointer(&b[0]))
 	c.n, c.shard = int32(len(s)), i

@@ -66,3 +66,21 @@ func TestMake_Concurrent(t *testing.T) {
 	Release([]Handle{first})
 	assert.False(t, held(s))
 }
+
+// A copy of a short string is neither packed by the tiny allocator at an
+// address its head's fields cannot be read from, nor so small that its
+// content starts past its allocation (an empty string's did: checkptr,
+// under -race, threw in Value).
+func TestShortCopiesAreAligned(t *testing.T) {
+	for n := 0; n < 8; n++ {
+		for i := 0; i < 64; i++ {
+			h := newCopy(strings.Repeat("x", n), 0)
+			if a := uintptr(unsafe.Pointer(h.c)) % unsafe.Alignof(head{}); a != 0 {
+				t.Fatalf("a copy of %d bytes at offset %d from its alignment", n, a)
+			}
+			if h.Value() != strings.Repeat("x", n) {
+				t.Fatalf("copy of %d bytes reads %q", n, h.Value())
+			}
+		}
+	}
+}
