@@ -1,8 +1,6 @@
 package challenge_test
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -12,9 +10,6 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"
-	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/order"
-	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
 )
 
@@ -26,28 +21,7 @@ import (
 // fall under load in http01-50x4 that 7de6394 fixed).
 func TestLearnedFirstPollAuthorizationsInFlightTogetherHit(t *testing.T) {
 	ctx := testCtx(t)
-	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
-	f.ca.now, f.ca.validAfter = f.clk.Now, time.Millisecond
-	polls := &acmeproto.FirstPolls{}
-	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
-		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls,
-		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
-	})
-	tmpl := f.get(ctx, t)
-	refs := []meta.Ref{f.ref}
-	for i := 2; i <= 16; i++ {
-		ch := &challenge.Challenge{ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("c%d", i)}, Spec: tmpl.Spec, Status: tmpl.Status}
-		require.NoError(t, f.st.Create(ctx, ch))
-		refs = append(refs, meta.RefOf(ch))
-	}
-	for _, ref := range refs {
-		_, err := r.Reconcile(ctx, ref)
-		require.NoError(t, err)
-		got := &challenge.Challenge{}
-		require.NoError(t, f.st.Get(ctx, ref, got))
-		require.True(t, got.Status.Accepted, "%s accepted", ref.Name)
-		require.Equal(t, challenge.StateProcessing, got.Status.State, "%s: the CA's answer had no verdict yet", ref.Name)
-	}
+	f, r, polls, refs := acceptTogether(ctx, t, time.Millisecond)
 	f.clk.Advance(acmeproto.DefaultFirstPoll)
 	for _, ref := range refs {
 		_, err := r.Reconcile(ctx, ref)

@@ -116,8 +116,25 @@ func TestLearnedFirstPollWithinMaxPollInterval(t *testing.T) {
 // under the current one says nothing about it.
 func TestLearnedFirstPollAuthorizationsInFlightTogether(t *testing.T) {
 	ctx := testCtx(t)
+	f, r, polls, refs := acceptTogether(ctx, t, time.Hour)
+	f.clk.Advance(acmeproto.DefaultFirstPoll)
+	for _, ref := range refs {
+		_, err := r.Reconcile(ctx, ref)
+		require.NoError(t, err)
+	}
+	_, reads := f.ca.counts()
+	require.GreaterOrEqual(t, reads, len(refs), "every authorization looked at once")
+	pause := polls.For(f.ca.url("/dir"), string(solver.HTTP01)).Pause()
+	assert.LessOrEqual(t, pause, 4*acmeproto.DefaultFirstPoll, "%d first looks after %v missed", len(refs), acmeproto.DefaultFirstPoll)
+}
+
+// acceptTogether accepts 16 authorizations at once, at a CA whose verdict
+// comes validAfter the accept, each with no verdict in the accept's
+// answer, and returns their reconciler and its learner.
+func acceptTogether(ctx context.Context, t *testing.T, validAfter time.Duration) (*caFixture, *challenge.Reconciler, *acmeproto.FirstPolls, []meta.Ref) {
+	t.Helper()
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
-	f.ca.now, f.ca.validAfter = f.clk.Now, time.Hour
+	f.ca.now, f.ca.validAfter = f.clk.Now, validAfter
 	polls := &acmeproto.FirstPolls{}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
 		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls,
@@ -136,14 +153,7 @@ func TestLearnedFirstPollAuthorizationsInFlightTogether(t *testing.T) {
 		got := &challenge.Challenge{}
 		require.NoError(t, f.st.Get(ctx, ref, got))
 		require.True(t, got.Status.Accepted, "%s accepted", ref.Name)
+		require.Equal(t, challenge.StateProcessing, got.Status.State, "%s: the CA's answer had no verdict yet", ref.Name)
 	}
-	f.clk.Advance(acmeproto.DefaultFirstPoll)
-	for _, ref := range refs {
-		_, err := r.Reconcile(ctx, ref)
-		require.NoError(t, err)
-	}
-	_, reads := f.ca.counts()
-	require.GreaterOrEqual(t, reads, len(refs), "every authorization looked at once")
-	pause := polls.For(f.ca.url("/dir"), string(solver.HTTP01)).Pause()
-	assert.LessOrEqual(t, pause, 4*acmeproto.DefaultFirstPoll, "%d first looks after %v missed", len(refs), acmeproto.DefaultFirstPoll)
+	return f, r, polls, refs
 }
