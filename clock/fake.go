@@ -16,9 +16,15 @@ type Fake struct {
 
 var _ Clock = (*Fake)(nil)
 
-// NewFake returns a Fake clock reading start.
+// NewFake returns a Fake clock reading start, without its monotonic
+// reading: a fake time has none. A start from time.Now() kept one until
+// the first Set to a time read back from a Store (which has none), and
+// the two readings of one instant differ by the nanoseconds between
+// time.Now()'s two clock reads: a deadline armed from the monotonic one
+// could then lie a few nanoseconds after the very instant a test Set the
+// clock to, and never fire.
 func NewFake(start time.Time) *Fake {
-	return &Fake{now: start, timers: map[*fakeTimer]struct{}{}, changed: make(chan struct{})}
+	return &Fake{now: start.Round(0), timers: map[*fakeTimer]struct{}{}, changed: make(chan struct{})}
 }
 
 // Now returns the fake time.
@@ -43,7 +49,7 @@ func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if t.After(f.now) {
-		f.now = t
+		f.now = t.Round(0)
 	}
 	for tm := range f.timers {
 		if !tm.deadline.After(f.now) {
