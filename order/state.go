@@ -1,35 +1,29 @@
 package order
 
-import "github.com/certflow/certflow/internal/acmeproto"
+import (
+	"github.com/certflow/certflow/challenge"
+	"github.com/certflow/certflow/internal/acmeproto"
+)
 
-// State is an Order's state, spelled as cert-manager's acme/v1 State.
-type State string
+// State is an Order's state. It is a Challenge's State, as cert-manager's
+// acme/v1 has one State for both resources: a state read from one can be
+// compared with the other's constants without a conversion.
+type State = challenge.State
 
 // States of an Order.
 const (
 	// StateUnknown: no ACME order yet.
-	StateUnknown    State = ""
-	StatePending    State = "pending"
-	StateReady      State = "ready"
-	StateProcessing State = "processing"
-	StateValid      State = "valid"
-	StateInvalid    State = "invalid"
-	StateExpired    State = "expired"
+	StateUnknown    = challenge.StateUnknown
+	StatePending    = challenge.StatePending
+	StateReady      = challenge.StateReady
+	StateProcessing = challenge.StateProcessing
+	StateValid      = challenge.StateValid
+	StateInvalid    = challenge.StateInvalid
+	StateExpired    = challenge.StateExpired
 	// StateErrored: the Order failed for a reason other than the CA's
 	// verdict on it (a timeout, a refused request, a bad spec).
-	StateErrored State = "errored"
+	StateErrored = challenge.StateErrored
 )
-
-// IsFinal reports whether s can no longer change.
-func (s State) IsFinal() bool {
-	switch s {
-	case StateValid, StateInvalid, StateExpired, StateErrored:
-		return true
-	case StateUnknown, StatePending, StateReady, StateProcessing:
-		return false
-	}
-	return false
-}
 
 // stateFor maps the status of an ACME order or authorization, as the CA
 // reports it, to a State: the one place that does.
