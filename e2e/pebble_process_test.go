@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,12 +37,17 @@ type pebbleProcess struct {
 	DirectoryURL string
 	// roots trusts the process's HTTPS certificate.
 	roots *x509.CertPool
-	// dump ends the process with SIGQUIT and returns the end of its
-	// output, goroutines included: what Pebble was doing when a
-	// benchmark gave up on it.
-	dump func() string
 	// pid is the process's.
-	pid int
+	pid  int
+	proc *os.Process
+	// out is the end of the process's output (stdout and stderr).
+	out *lockedBuffer
+	// exited is closed once the process is gone; exitErr then says how.
+	exited  chan struct{}
+	exitErr error
+	// quit is set before the harness sends SIGQUIT, so the exit it causes
+	// (status 2, Go's answer to SIGQUIT) is not taken for a crash.
+	quit atomic.Bool
 }
 
 // pebbleConfig is what a benchmark chooses of the process's behaviour.
@@ -53,20 +58,35 @@ type pebbleConfig struct {
 	// server (host:port, TCP) it resolves names with.
 	httpPort int
 	resolver string
+	// bin is a Pebble built by buildPebble; if empty, one is built for
+	// this process.
+	bin string
 }
 
-// startPebble builds Pebble from the pinned module into a temporary
-// directory and runs it until the benchmark ends: ECDSA keys, one default
-// profile, no Retry-After, no validation sleep, no rejected nonces and no
-// authorization reuse (Pebble's defaults are 5% and 50%), as acmetest
-// configures its in-process Pebble.
-func startPebble(tb testing.TB, cfg pebbleConfig) *pebbleProcess {
+// buildPebble builds Pebble from the pinned module into a temporary
+// directory of tb and returns the binary, so processes started one after
+// another need not link it again.
+func buildPebble(tb testing.TB) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	bin := filepath.Join(dir, "pebble")
+	bin := filepath.Join(tb.TempDir(), "pebble")
 	build := exec.Command("go", "build", "-o", bin, pebbleModule)
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build %s: %v\n%s", pebbleModule, err, out)
+	}
+	return bin
+}
+
+// startPebble runs Pebble (cfg.bin, else built from the pinned module)
+// until tb ends: ECDSA keys, one default profile, no Retry-After, no
+// validation sleep, no rejected nonces and no authorization reuse
+// (Pebble's defaults are 5% and 50%), as acmetest configures its
+// in-process Pebble.
+func startPebble(tb testing.TB, cfg pebbleConfig) *pebbleProcess {
+	tb.Helper()
+	dir := tb.TempDir()
+	bin := cfg.bin
+	if bin == "" {
+		bin = buildPebble(tb)
 	}
 	certPEM, keyPEM, roots := loopbackTLS(tb)
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -97,31 +117,30 @@ func startPebble(tb testing.TB, cfg pebbleConfig) *pebbleProcess {
 	cmd.Env = append(os.Environ(),
 		"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0",
 		"PEBBLE_VA_ALWAYS_VALID="+strconv.FormatBool(cfg.alwaysValid))
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	p := &pebbleProcess{
+		DirectoryURL: fmt.Sprintf("https://127.0.0.1:%d/dir", port), roots: roots,
+		out: &lockedBuffer{}, exited: make(chan struct{}),
+	}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start pebble: %v", err)
 	}
-	exited := make(chan struct{}) // closed when the process is gone
+	p.pid, p.proc = cmd.Process.Pid, cmd.Process
 	go func() {
 		err := cmd.Wait()
-		_, _ = fmt.Fprintf(out, "\npebble: %v\n", err)
-		close(exited)
+		p.exitErr = err
+		if p.quit.Load() {
+			err = fmt.Errorf("%w (after the harness's SIGQUIT, not a crash)", err)
+		}
+		_, _ = fmt.Fprintf(p.out, "\npebble: %v\n", err)
+		close(p.exited)
 	}()
 	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		_ = p.proc.Kill()
+		<-p.exited
 	})
-	awaitListening(tb, port, exited, out)
-	dump := func() string {
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-		}
-		return out.String()
-	}
-	return &pebbleProcess{DirectoryURL: fmt.Sprintf("https://127.0.0.1:%d/dir", port), roots: roots, dump: dump, pid: cmd.Process.Pid}
+	awaitListening(tb, port, p.exited, p.out)
+	return p
 }
 
 // Client returns an HTTP client trusting the process, keeping up to
@@ -220,8 +239,10 @@ type lockedBuffer struct {
 	buf bytes.Buffer
 }
 
-// maxOutput bounds what is kept: Pebble logs every request.
-const maxOutput = 64 << 10
+// maxOutput bounds what is kept: Pebble logs every request. It holds a
+// goroutine dump of a Pebble deadlocked under a benchmark's clients whole
+// (SIGQUIT prints every goroutine's stack, ~1.5 KiB each).
+const maxOutput = 256 << 10
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
