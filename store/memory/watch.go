@@ -75,6 +75,14 @@ func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent
 		for i := range batch {
 			ev := batch[i].event()
 			batch[i] = change{} // the history may forget it now
+			// A send into room in the buffer (the usual case: the
+			// consumer keeps up) needs no select over ctx: selectgo
+			// locks both channels on every change of every watch.
+			select {
+			case ch <- ev:
+				continue
+			default:
+			}
 			select {
 			case ch <- ev:
 			case <-ctx.Done():
