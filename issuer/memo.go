@@ -105,20 +105,3 @@ func (m *Memo) drop(ref meta.Ref) {
 	defer m.mu.Unlock()
 	delete(m.m, ref)
 }
-
-// Each calls fn with every issuer the memo holds, for a test's check that
-// no reader changed one.
-func (m *Memo) Each(fn func(ref meta.Ref, obj Object)) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	held := make(map[meta.Ref]Object, len(m.m))
-	for ref, e := range m.m {
-		held[ref] = e.obj
-	}
-	m.mu.Unlock()
-	for ref, obj := range held {
-		fn(ref, obj)
-	}
-}
