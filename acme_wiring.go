@@ -73,6 +73,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		RetryAfter:  rec.RetryAfter,
 		AccountGone: accountGone,
 		CSRs:        csrs,
+		Issuers:     w.issuerMemo,
 	})
 	w.orphans[meta.KindChallenge] = challenge.Orphaned
 	w.goneUnvisited[meta.KindOrder], w.goneUnvisited[meta.KindChallenge] = true, true
@@ -90,6 +91,7 @@ func (w *wiring) wireACME(issuers *issuer.Reconciler, rec *challenge.RetryAfterR
 		AccountGone:      accountGone,
 		RetryAfter:       rec.RetryAfter,
 		SelfCheckTimeout: cfg.ACME.SelfCheckTimeout,
+		Issuers:          w.issuerMemo,
 	})
 	return nil
 }

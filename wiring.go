@@ -70,6 +70,8 @@ type wiring struct {
 	// csrs and chains are parsed once for all the reconcilers reading them.
 	csrs   *pki.CSRMemo
 	chains *pki.ChainMemo
+	// issuerMemo is read by the reconcilers downstream of issuers.
+	issuerMemo *issuer.Memo
 
 	// goneUnvisited holds, per kind, whether its reconciler keeps nothing
 	// in memory per object, so that a deletion delivered by the watch
@@ -102,6 +104,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 	// Certificates.
 	csrs, chains := &pki.CSRMemo{}, &pki.ChainMemo{}
 	w.csrs, w.chains = csrs, chains
+	// The issuers every visit downstream of them reads, decoded once a
+	// version.
+	w.issuerMemo = &issuer.Memo{}
 	var ari certificate.RenewalInfoSource = issuers
 	if cfg.ACME.NoRenewalInfo {
 		ari = nil
@@ -110,9 +115,9 @@ func newWiring(deps reconcile.Deps, cfg Config, enqueue func(meta.Ref), met *met
 		meta.KindIssuer:        issuers,
 		meta.KindClusterIssuer: issuers,
 		meta.KindCertificate: certificate.NewReconciler(w.servingDeps(), certificate.Options{
-			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs, Chains: chains}),
+			BackoffMin: cfg.BackoffMin, BackoffMax: cfg.BackoffMax, RenewalInfo: ari, Siblings: w.secretNames.named, CSRs: csrs, Chains: chains, Issuers: w.issuerMemo}),
 		meta.KindCertificateRequest: request.NewReconciler(deps, request.Options{
-			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs, Chains: chains}),
+			Approver: cfg.Approver, Signer: issuer.NewSigner(deps), CSRs: csrs, Chains: chains, Issuers: w.issuerMemo}),
 	}
 	// Certificates own Secrets: the TLS Secret stays, the next key goes.
 	// So do issuers the copy of their account key (issuer/accountcopy.go).

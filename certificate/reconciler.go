@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certflow/certflow/internal/pki"
+	"github.com/certflow/certflow/issuer"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/request"
@@ -41,6 +42,10 @@ type Options struct {
 	// Chains, if set, parses each issued chain once for this reconciler
 	// and the request reconciler sharing it. If nil, each use parses it.
 	Chains *pki.ChainMemo `json:"-"`
+	// Issuers, if set, reads the issuer of each visit while the Store
+	// holds the version read before (issuer.Memo); what it returns is
+	// read only. If nil, each visit decodes it.
+	Issuers *issuer.Memo `json:"-"`
 }
 
 // Default failure backoff bounds, cert-manager's.

@@ -160,7 +160,7 @@ func (r *Reconciler) loadARI(ctx context.Context, s *Snapshot) error {
 	}
 	// The issuer of the leaf: only its CA knows about it.
 	ref := secretIssuer(s.Cert, s.Secret.ObjectMeta.Annotations).Resolve(s.Cert.ObjectMeta.Namespace)
-	iss, err := issuer.Get(ctx, r.deps.Store, ref)
+	iss, err := r.opts.Issuers.Get(ctx, r.deps.Store, ref)
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, issuer.ErrUnsupported) {
 		return err
 	}

@@ -109,6 +109,10 @@ type Options struct {
 	// SelfCheckTimeout is how long after PresentedAt the self-check may keep
 	// failing before the challenge fails (errored). If 0, 5m.
 	SelfCheckTimeout time.Duration
+	// Issuers, if set, reads the issuer of each visit while the Store
+	// holds the version read before (issuer.Memo); what it returns is
+	// read only. If nil, each visit decodes it.
+	Issuers *issuer.Memo
 	// AttemptTimeout bounds one self-check attempt and one ACME request. If 0, 30s.
 	AttemptTimeout time.Duration
 	// PresentTimeout bounds one Present call; CleanUpTimeout one CleanUp. If 0, 1m.

@@ -221,7 +221,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (loaded, bool, erro
 			}
 			l.Abandon = reason
 		}
-		l.issuer, l.issuerErr = issuer.Get(ctx, r.deps.Store, ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
+		l.issuer, l.issuerErr = r.opts.Issuers.Get(ctx, r.deps.Store, ch.Spec.IssuerRef.Resolve(ch.ObjectMeta.Namespace))
 		if l.issuerErr != nil {
 			l.issuerErr = fmt.Errorf("challenge: %w", l.issuerErr)
 		}

@@ -124,6 +124,10 @@ type Options struct {
 	// Manager shares one with the request reconciler). If nil, each use
 	// parses it.
 	CSRs *pki.CSRMemo
+	// Issuers, if set, reads the issuer of each visit while the Store
+	// holds the version read before (issuer.Memo); what it returns is
+	// read only. If nil, each visit decodes it.
+	Issuers *issuer.Memo
 }
 
 func (o Options) withDefaults() Options {

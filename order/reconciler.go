@@ -269,7 +269,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*snapshot, issuer.
 		return s, nil, nil, r.loadChallenges(ctx, s)
 	case StateUnknown, StatePending, StateReady, StateProcessing:
 	}
-	iss, err := issuer.Get(ctx, r.deps.Store, s.Issuer)
+	iss, err := r.opts.Issuers.Get(ctx, r.deps.Store, s.Issuer)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("order: %w", err)
 	}

@@ -35,6 +35,10 @@ type Options struct {
 	// Chains, if set, parses each issued chain once for this reconciler
 	// and the certificate reconciler sharing it. If nil, each use parses it.
 	Chains *pki.ChainMemo
+	// Issuers, if set, reads the issuer of each visit while the Store
+	// holds the version read before (issuer.Memo); what it returns is
+	// read only. If nil, each visit decodes it.
+	Issuers *issuer.Memo
 }
 
 // Reconciler approves and signs CertificateRequests: it loads a Snapshot,
@@ -204,7 +208,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (Snapshot, error) {
 		return s, nil
 	}
 	s.Request = req
-	iss, err := issuer.Get(ctx, r.deps.Store, req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace))
+	iss, err := r.opts.Issuers.Get(ctx, r.deps.Store, req.Spec.IssuerRef.Resolve(req.ObjectMeta.Namespace))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return s, nil
