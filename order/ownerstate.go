@@ -19,5 +19,5 @@ func OwnerState(ctx context.Context, r store.Reader, ref meta.Ref) (challenge.St
 	if err := r.Get(ctx, ref, o); err != nil {
 		return "", err
 	}
-	return challenge.State(o.Status.State), nil
+	return o.Status.State, nil
 }

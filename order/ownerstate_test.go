@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/store"
@@ -38,7 +37,7 @@ func TestOwnerStateReadsTheOrderIntoItsOwnType(t *testing.T) {
 
 	state, err := order.OwnerState(ctx, r, meta.RefOf(o))
 	require.NoError(t, err)
-	assert.Equal(t, challenge.State(order.StateErrored), state)
+	assert.Equal(t, order.StateErrored, state)
 	assert.True(t, state.IsFinal())
 	assert.Equal(t, []string{fmt.Sprintf("%T", &order.Order{})}, r.types)
 
