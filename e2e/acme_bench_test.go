@@ -308,11 +308,18 @@ func (rig *benchCA) lifetime(rounds int) (context.Context, context.CancelFunc) {
 }
 
 // round runs one round of shape by inParallel under a deadline of its own,
-// rig.timeout, so a round that hangs fails within it whatever b.N is.
+// rig.timeout, so a round that hangs fails within it whatever b.N is. A
+// round that ran out of it says so: a bare "context deadline exceeded"
+// once read as the CA failing.
 func (rig *benchCA) round(ctx context.Context, shape issuanceShape, issue func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithTimeout(ctx, rig.timeout)
+	own, cancel := context.WithTimeout(ctx, rig.timeout)
 	defer cancel()
-	return inParallel(ctx, shape, issue)
+	err := inParallel(own, shape, issue)
+	if err != nil && ctx.Err() == nil && errors.Is(own.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("a round of %d certificates, %d at a time, not done within its bound of %v: %w",
+			shape.certs, shape.conc, rig.timeout, err)
+	}
+	return err
 }
 
 // inParallel runs issue for 0..certs-1, conc at a time, and returns the
