@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBenchRound_EachRoundHasItsOwnDeadline: a contender's b.N rounds do
@@ -31,4 +32,16 @@ func TestBenchRound_EachRoundHasItsOwnDeadline(t *testing.T) {
 		assert.NoError(t, err)
 	}
 	assert.Equal(t, 2, rounds)
+}
+
+// TestBenchRound_OutOfTimeSaysSo: a round that runs out of its bound names
+// it, so a slow round is not read as the CA failing.
+func TestBenchRound_OutOfTimeSaysSo(t *testing.T) {
+	rig := &benchCA{timeout: time.Millisecond}
+	err := rig.round(context.Background(), issuanceShape{certs: 2, conc: 2}, func(ctx context.Context, _ int) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "a round of 2 certificates, 2 at a time, not done within its bound of 1ms")
 }

@@ -45,8 +45,8 @@ func TestPebbleExplain_ExitedOnItsOwn_ShowsTheCrash(t *testing.T) {
 
 	assert.Contains(t, msg, "exited on its own: exit status 2")
 	assert.NotContains(t, msg, "harness")
-	crash, ok := strings.CutPrefix(msg[strings.Index(msg, lastLogged):], lastLogged)
-	require.True(t, ok, msg)
+	_, crash, ok := strings.Cut(msg, lastLogged)
+	require.True(t, ok, "the log lines before the crash:\n%s", msg)
 	assert.Contains(t, crash, "SIGABRT: abort", "the crash after the log lines")
 	assert.Contains(t, crash, "goroutine ")
 }
