@@ -1,106 +1,70 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
-	"regexp"
 	"strings"
 	"syscall"
-	"time"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// explainTailLines is how many of Pebble's last log lines a failure shows:
-// enough to see the requests it was serving, few enough to read.
-const explainTailLines = 40
+// TestPebbleExplain_RunningProcess_SaysTheHarnessEndedIt: a benchmark
+// that gives up on a live Pebble gets its memory, its last log lines and
+// then its goroutines, and the exit status 2 the SIGQUIT causes is marked
+// as the harness's (at -benchtime=20x a benchmark that had run out of time
+// read as "pebble: exit status 2", and was taken for a crash).
+func TestPebbleExplain_RunningProcess_SaysTheHarnessEndedIt(t *testing.T) {
+	p := startPebble(t, pebbleConfig{alwaysValid: true, bin: buildPebble(t)})
+	lastLogged := lastLines(p.out.String(), 1)
+	require.NotEmpty(t, lastLogged, "Pebble logged nothing to recognise")
 
-// explain says what the process was doing when a benchmark gave up on it.
-// If it had exited on its own (a panic, a fatal runtime error), it says so
-// and shows its last output, the crash whole. If it is running, it shows
-// its memory, how many orders it holds, its last log lines, and then its
-// goroutines: the harness ends it with SIGQUIT for them, and the exit
-// status 2 that follows is the harness's doing, which the message says (a
-// benchmark that ran out of time once read as Pebble crashing).
-func (p *pebbleProcess) explain() string {
-	select {
-	case <-p.exited:
-		return fmt.Sprintf("pebble (pid %d) exited on its own: %v; its last output:\n%s",
-			p.pid, p.exitErr, crashTail(p.out.String()))
-	default:
-	}
-	before := p.out.String()
-	state := fmt.Sprintf("pebble (pid %d) was running: %s%s", p.pid, procMemory(p.pid), ordersHeld(before))
-	p.quit.Store(true)
-	_ = p.proc.Signal(syscall.SIGQUIT)
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-		state += "; it did not exit within 5s of SIGQUIT"
-	}
-	after := p.out.String()
-	dump := after
-	if i := strings.Index(after, "\nSIGQUIT: quit"); i >= 0 {
-		dump = after[i+1:]
-	}
-	return fmt.Sprintf("%s\nits last %d lines of output:\n%s\n"+
-		"its goroutines (the harness sent SIGQUIT for them; Go exits with status 2 on it):\n%s",
-		state, explainTailLines, lastLines(before, explainTailLines), dump)
+	msg := p.explain()
+
+	assert.Contains(t, msg, "was running: RSS ")
+	tail, dump, ok := strings.Cut(msg, "its goroutines")
+	require.True(t, ok, msg)
+	assert.Contains(t, tail, lastLogged, "the log lines before the dump")
+	assert.Contains(t, dump, "SIGQUIT: quit")
+	assert.Contains(t, dump, "goroutine ")
+	assert.Contains(t, lastLines(msg, 1), "exit status 2 (after the harness's SIGQUIT, not a crash)")
 }
 
-// crashMarkers start what the Go runtime prints when a program dies of a
-// panic, a fatal error or a signal it does not handle.
-var crashMarkers = []string{"\npanic: ", "\nfatal error: ", "\nSIGABRT: ", "\nSIGSEGV: ", "\nSIGQUIT: "}
+// TestPebbleExplain_ExitedOnItsOwn_ShowsTheCrash: a Pebble that died by
+// itself with Go's exit status 2 (here of SIGABRT, as a fatal runtime
+// error would) is reported as such, with its log before the crash and the
+// crash whole, and is not signalled again.
+func TestPebbleExplain_ExitedOnItsOwn_ShowsTheCrash(t *testing.T) {
+	p := startPebble(t, pebbleConfig{alwaysValid: true, bin: buildPebble(t)})
+	lastLogged := lastLines(p.out.String(), 1)
+	require.NotEmpty(t, lastLogged, "Pebble logged nothing to recognise")
+	require.NoError(t, p.proc.Signal(syscall.SIGABRT))
+	<-p.exited
 
-// crashTail is the end of out worth reading after an exit: the last log
-// lines before the crash and the crash whole, else the last lines.
-func crashTail(out string) string {
-	at := -1
-	for _, m := range crashMarkers {
-		if i := strings.Index(out, m); i >= 0 && (at < 0 || i < at) {
-			at = i
-		}
-	}
-	if at < 0 {
-		return lastLines(out, explainTailLines)
-	}
-	return lastLines(out[:at], explainTailLines/2) + out[at:]
+	msg := p.explain()
+
+	assert.Contains(t, msg, "exited on its own: exit status 2")
+	assert.NotContains(t, msg, "harness")
+	_, crash, ok := strings.Cut(msg, lastLogged)
+	require.True(t, ok, "the log lines before the crash:\n%s", msg)
+	assert.Contains(t, crash, "SIGABRT: abort", "the crash after the log lines")
+	assert.Contains(t, crash, "goroutine ")
 }
 
-// lastLines is the last n lines of s.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+func TestCrashTail(t *testing.T) {
+	for _, tc := range []struct{ name, out, want string }{
+		{"no crash: last lines", "a\nb\nc\n", "a\nb\nc"},
+		{"panic kept whole", "log1\nlog2\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n", "log1\nlog2\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n"},
+		{"fatal error", "x\nfatal error: concurrent map writes\n", "x\nfatal error: concurrent map writes\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, crashTail(tc.out))
+		})
+	}
 }
 
-// procMemory is the resident memory of process pid now and at its peak.
-func procMemory(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "memory unknown"
-	}
-	var rss, peak string
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		switch {
-		case len(f) < 2:
-		case f[0] == "VmRSS:":
-			rss = f[1]
-		case f[0] == "VmHWM:":
-			peak = f[1]
-		}
-	}
-	return fmt.Sprintf("RSS %s kB (peak %s kB)", rss, peak)
-}
-
-// ordersLogged matches the line Pebble logs after storing an order.
-var ordersLogged = regexp.MustCompile(`There are now (\d+) orders in the db`)
-
-// ordersHeld says how many orders Pebble holds, from its last such line:
-// it keeps every order and authorization in memory, and each new order
-// scans them all.
-func ordersHeld(out string) string {
-	m := ordersLogged.FindAllStringSubmatch(out, -1)
-	if len(m) == 0 {
-		return ""
-	}
-	return ", " + m[len(m)-1][1] + " orders held"
+func TestLastLines(t *testing.T) {
+	assert.Equal(t, "c\nd", lastLines("a\nb\nc\nd\n", 2))
+	assert.Equal(t, "a\nb", lastLines("a\nb", 5))
+	assert.Equal(t, "", lastLines("", 3))
 }
