@@ -82,6 +82,5 @@ func (m *Manager) collectKnownEvent(ctx context.Context, owner, ref meta.Ref) (b
 func (x *ownerIndex) deletedAt(ref meta.Ref) (uint64, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	rev, ok := x.deleted[ref]
-	return rev, ok
+	return x.deleted.revision(ref)
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// maxDeletions bounds how many owner deletions an ownerIndex remembers.
-const maxDeletions = 4096
-
 // ownerIndex remembers each object's owners as last listed or watched, so
 // the Manager checks an object's owners before reconciling it without
 // reading the object first, and knows which kinds own anything at all. It
@@ -38,10 +35,8 @@ type ownerIndex struct {
 	// its owner's children; zero for any other object, and it only grows
 	// to the largest such id.
 	sibling []int32
-	// deleted is the revision each recently deleted object was deleted
-	// at; deletions lists them oldest first, to forget the oldest.
-	deleted   map[meta.Ref]uint64
-	deletions []meta.Ref
+	// deleted is the revision each recently deleted object was deleted at.
+	deleted recentDeletions
 	// kinds that appeared as an owner; nil until the first resync, when
 	// every kind may own something.
 	kinds map[meta.Kind]bool
@@ -428,10 +423,7 @@ func (x *ownerIndex) size() int {
 func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.deleted == nil {
-		x.deleted = map[meta.Ref]uint64{}
-	}
-	x.deleted[ref] = rev
+	x.deleted.add(ref, rev)
 	if id, ok := x.ids.lookup(ref); ok {
 		n := x.ids.at(id)
 		n.setPresent(false)
@@ -439,22 +431,13 @@ func (x *ownerIndex) ownerDeleted(ref meta.Ref, rev uint64) {
 		n.setFlag(goneBit, true)
 		x.releaseIfUnusedLocked(id)
 	}
-	x.deletions = append(x.deletions, ref)
-	if len(x.deletions) > maxDeletions {
-		old := x.deletions[0]
-		x.deletions[0] = meta.Ref{}
-		x.deletions = x.deletions[1:]
-		if !slices.Contains(x.deletions, old) {
-			delete(x.deleted, old)
-		}
-	}
 }
 
 // wasDeleted reports whether ref is among the recently deleted objects.
 func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	_, ok := x.deleted[ref]
+	_, ok := x.deleted.revision(ref)
 	return ok
 }
 
@@ -463,7 +446,7 @@ func (x *ownerIndex) wasDeleted(ref meta.Ref) bool {
 func (x *ownerIndex) outlived(child, owner meta.Ref) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	d, ok := x.deleted[owner]
+	d, ok := x.deleted.revision(owner)
 	if !ok {
 		return false
 	}
@@ -483,7 +466,7 @@ func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]bool, rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	fresh := &ownerIndex{deleted: x.deleted, deletions: x.deletions, kinds: map[meta.Kind]bool{}}
+	fresh := &ownerIndex{kinds: map[meta.Kind]bool{}}
 	for ref, os := range owners {
 		created := rev
 		if c := x.createdLocked(ref); c != 0 && c <= rev {
