@@ -18,7 +18,9 @@ import (
 // ClientSource hands out a registered ACME client for an issuer. The client
 // should not retry rate-limited (429) requests itself (its RetryBackoff
 // should return 0 for them) so that reconcilers can schedule the next
-// attempt at the CA's Retry-After instead of blocking a worker.
+// attempt at the CA's Retry-After instead of blocking a worker. iss may be
+// shared with other visits (Options.Issuers): implementations read it only,
+// as AccountSlots's do.
 type ClientSource interface {
 	Client(ctx context.Context, iss issuer.Object) (*acme.Client, error)
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/certflow/certflow/store"
 )
 
-// memoSize bounds the issuers a Memo holds; past it the memo starts again
-// empty: a Manager has few issuers, read by every certificate's visits.
+// memoSize bounds the issuers a Memo holds; past it a new one takes the
+// place of an arbitrary one: a Manager usually has few issuers, read by
+// every certificate's visits.
 const memoSize = 256
 
 // Memo reads issuers for the reconcilers downstream of them (Certificate,
@@ -94,8 +95,17 @@ func (m *Memo) keep(ref meta.Ref, obj Object) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= memoSize {
+	if m.m == nil {
 		m.m = map[meta.Ref]memoEntry{}
+	}
+	if _, ok := m.m[ref]; !ok && len(m.m) >= memoSize {
+		// An arbitrary one goes (as the Signer's key pairs): starting again
+		// empty left a Manager with more issuers (one a namespace) a hit
+		// rate far below memoSize/issuers.
+		for k := range m.m {
+			delete(m.m, k)
+			break
+		}
 	}
 	m.m[ref] = memoEntry{uid: md.UID, version: md.ResourceVersion, obj: obj}
 }

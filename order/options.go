@@ -16,7 +16,8 @@ import (
 // AccountSlots bounds the ACME work of each account at its CA (see
 // issuer.ACMEClients.Slot): Slot either hands out a slot, to be released
 // when the work ends, or says when to look again and calls wake (once per
-// key) when a slot is given back.
+// key) when a slot is given back. iss may be shared with other visits
+// (Options.Issuers): implementations read it only.
 type AccountSlots interface {
 	Slot(iss issuer.Object, key string, wake func()) (release func(), retryAt time.Time, ok bool)
 }

@@ -53,6 +53,7 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent) {
 	defer close(ch)
 	defer s.dropWatcher(w)
+	done := ctx.Done()
 	var batch []change
 	for {
 		var err error
@@ -77,7 +78,15 @@ func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent
 			batch[i] = change{} // the history may forget it now
 			// A send into room in the buffer (the usual case: the
 			// consumer keeps up) needs no select over ctx: selectgo
-			// locks both channels on every change of every watch.
+			// locks both channels on every change of every watch. The
+			// done check first is lock-free on an open channel, and
+			// without it a cancelled watch whose consumer drains kept
+			// sending for as long as writers wrote.
+			select {
+			case <-done:
+				return
+			default:
+			}
 			select {
 			case ch <- ev:
 				continue
@@ -85,7 +94,7 @@ func (s *Store) feed(ctx context.Context, w *watcher, ch chan<- store.WatchEvent
 			}
 			select {
 			case ch <- ev:
-			case <-ctx.Done():
+			case <-done:
 				return
 			}
 		}
