@@ -88,11 +88,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		}
 		h, der := sharedLeaf(chain[0])
 		chain[0] = der
-		cert := &tls.Certificate{Certificate: chain}
-		e := indexedCertEntry(ref, cert, leaf)
-		e.leaf = h
-		cert.PrivateKey = &lazyKey{entry: e, keyDER: keyDER, cache: c}
-		return e, nil
+		return loadedEntry(c, ref, chain, leaf, keyDER, h), nil
 	}
 	pair, err := tls.X509KeyPair(crt, key)
 	if err != nil {
@@ -149,7 +145,17 @@ func newCertEntry(ref meta.Ref, cert *tls.Certificate, leaf *x509.Certificate) *
 
 // indexedCertEntry is newCertEntry given the leaf's index fields.
 func indexedCertEntry(ref meta.Ref, cert *tls.Certificate, leaf leafIndex) *certEntry {
-	keys := make([]string, 0, len(leaf.dnsNames)+len(leaf.ips))
+	e := &certEntry{ref: ref, cert: cert}
+	e.index(leaf, nil)
+	return e
+}
+
+// index sets e's keys and NotAfter from leaf's fields, appending the keys
+// to keys (whose capacity may hold them: see loadedEntry).
+func (e *certEntry) index(leaf leafIndex, keys []string) {
+	if keys == nil {
+		keys = make([]string, 0, len(leaf.dnsNames)+len(leaf.ips))
+	}
 	seen := make(map[string]bool, cap(keys))
 	add := func(k string) {
 		if k != "" && !seen[k] {
@@ -165,7 +171,7 @@ func indexedCertEntry(ref meta.Ref, cert *tls.Certificate, leaf leafIndex) *cert
 			add(a.Unmap().String())
 		}
 	}
-	return &certEntry{ref: ref, cert: cert, keys: keys, notAfter: leaf.notAfter.Unix(), notAfterNsec: int32(leaf.notAfter.Nanosecond())}
+	e.keys, e.notAfter, e.notAfterNsec = keys, leaf.notAfter.Unix(), int32(leaf.notAfter.Nanosecond())
 }
 
 // beats reports whether e should be served rather than o for a name both
