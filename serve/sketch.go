@@ -14,7 +14,7 @@ import (
 // third full, so ~4% to ~0.6% false positives (two bits a slot passed ~15%
 // to ~3%: each wildcard name passed pays the exact hash and probe it is
 // meant to skip, and at 100k names the sketch, 128 KiB, still sits in a
-// near cache beside the table's 8 MiB of slots). A lookup that finds its bits clear skips
+// near cache beside the table's 3 MiB). A lookup that finds its bits clear skips
 // the exact table; one that finds them set probes it as before.
 //
 // The sketch's hash is not the table's: it reads three words of the name,
