@@ -22,14 +22,17 @@ func (t *nameTable) findMid(h uint64, name string, x0, x1, x2, x3 uint64) *tls.C
 		ctrl := t.ctrl[g].Load()
 		for m := matching(ctrl, tag); m != 0; m &= m - 1 {
 			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(m)/8)]
-			if len(s.key) != n {
+			key := s.key
+			if len(key) != n {
 				continue
 			}
 			// As in find: notPlain after the control byte.
 			if t.notPlain.Load() {
 				return t.findFolded(h, name)
 			}
-			if s.mid.is(x0, x1, x2, x3) {
+			// Go's | and ^ bind alike, left to right: each XOR needs its
+			// parentheses.
+			if (x0^load8(key, 0))|(x1^load8(key, 8))|(x2^load8(key, n-16))|(x3^load8(key, n-8)) == 0 {
 				return s.cert.Load()
 			}
 		}

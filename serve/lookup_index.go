@@ -47,7 +47,7 @@ func (ix *certIndex) lookup(name string) *tls.Certificate {
 		}
 		if mt != 0 {
 			s := &t.slots[g*groupSlots+uint64(bits.TrailingZeros64(mt)/8)]
-			if len(s.key) == n && s.mid.is(x0, x1, x2, x3) {
+			if key := s.key; len(key) == n && (x0^load8(key, 0))|(x1^load8(key, 8))|(x2^load8(key, n-16))|(x3^load8(key, n-8)) == 0 {
 				if cert := s.cert.Load(); cert != nil {
 					return cert
 				}
@@ -74,7 +74,7 @@ wild:
 	g := h & w.groupMask
 	if mt := matching(w.ctrl[g].Load(), tagOf(h)); mt != 0 && !w.notPlain.Load() { // notPlain after the control byte
 		s := &w.slots[g*groupSlots+uint64(bits.TrailingZeros64(mt)/8)]
-		if len(s.key) == m && s.mid.is(p0, p1, p2, p3) {
+		if key := s.key; len(key) == m && (p0^load8(key, 0))|(p1^load8(key, 8))|(p2^load8(key, m-16))|(p3^load8(key, m-8)) == 0 {
 			return s.cert.Load()
 		}
 	}

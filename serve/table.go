@@ -67,10 +67,6 @@ type cacheLinePad [64]byte
 type slot struct {
 	key  string
 	cert atomic.Pointer[tls.Certificate]
-	// mid holds a key of 17 to 32 bytes as lookup compares it (midWords),
-	// so that a hit reads its slot's line and not the key's bytes too.
-	mid midWords
-	_   [64 - 16 - 8 - 32]byte // a slot to a cache line (slotmid_test.go)
 }
 
 // The loaded Secrets claiming a name are its claimants; the best of them
@@ -224,7 +220,6 @@ func (t *nameTable) probe(h uint64, key string) (i uint64, found bool) {
 // storing its control byte. Writer only.
 func (t *nameTable) fill(i, h uint64, key string) {
 	t.slots[i].key = key
-	t.slots[i].mid = midWordsOf(key)
 	if t.sketch.words != nil {
 		t.sketch.add(key)
 	}
