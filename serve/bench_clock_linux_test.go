@@ -27,3 +27,14 @@ func processClock() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// threadSwitches returns how many times the calling thread has been
+// switched out, voluntarily or not (getrusage RUSAGE_THREAD).
+func threadSwitches() int64 {
+	const rusageThread = 1
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
