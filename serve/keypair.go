@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unique"
@@ -104,6 +105,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 	pair.Leaf = nil
 	h, der := sharedLeaf(pair.Certificate[0])
 	pair.Certificate[0] = der
+	pair.Certificate = slices.Clip(pair.Certificate) // as loadedEntry's chain
 	e := newCertEntry(ref, &pair, leaf)
 	e.leaf = h
 	return e, nil

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"crypto/tls"
+	"slices"
 	"unique"
 
 	"github.com/certflow/certflow/meta"
@@ -29,8 +30,11 @@ type loadedCert struct {
 func loadedEntry(c *Cache, ref meta.Ref, chain [][]byte, leaf leafIndex, keyDER []byte, h unique.Handle[string]) *certEntry {
 	l := &loadedCert{}
 	if len(chain) <= len(l.chain) {
-		chain = append(l.chain[:0], chain...)
+		chain = l.chain[:copy(l.chain[:], chain)]
 	}
+	// Full, so that a caller appending to a served chain gets an array of
+	// its own instead of writing into the one every handshake shares.
+	chain = slices.Clip(chain)
 	l.cert = tls.Certificate{Certificate: chain, PrivateKey: &l.key}
 	l.key = lazyKey{entry: &l.e, keyDER: keyDER, cache: c}
 	l.e = certEntry{ref: ref, cert: &l.cert, leaf: h}

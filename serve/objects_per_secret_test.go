@@ -49,6 +49,10 @@ func TestApply_ObjectsPerSecret(t *testing.T) {
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(list) // the Secrets are the caller's, not counted
 	t.Logf("%.2f heap objects a Secret", perSecret)
+	// A Cache that kept nothing would cost nothing.
+	require.Equal(t, n, c.certs.secrets.len(), "Secrets loaded")
+	_, err := c.GetCertificate(hello("site-000399.example.com"))
+	require.NoError(t, err)
 	assert.Less(t, perSecret, 4.0, "heap objects the Cache keeps a Secret loaded by Apply")
 }
 
