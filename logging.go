@@ -136,7 +136,7 @@ func objectAttrs(obj meta.Object) []slog.Attr {
 	case *order.Order:
 		out = append(out, issuerAttrs(o.Spec.IssuerRef, o.ObjectMeta.Namespace)...)
 		out = append(out, identifiers(o.Spec.DNSNames, o.Spec.IPAddresses)...)
-		out = append(out, slog.String(meta.LogState, string(orderState(o.Status.State))))
+		out = append(out, slog.String(meta.LogState, string(acmeState(o.Status.State))))
 		if p := o.Status.Problem; p != nil {
 			out = append(out, problemAttrs(p.Type, p.Detail)...)
 		}
@@ -144,7 +144,7 @@ func objectAttrs(obj meta.Object) []slog.Attr {
 		out = append(out, issuerAttrs(o.Spec.IssuerRef, o.ObjectMeta.Namespace)...)
 		out = append(out, slog.String(meta.LogIdentifier, identifierOf(o.Spec.DNSName, o.Spec.Wildcard)),
 			slog.String(meta.LogChallengeType, string(o.Spec.Type)),
-			slog.String(meta.LogState, string(challengeState(o.Status.State))))
+			slog.String(meta.LogState, string(acmeState(o.Status.State))))
 		if p := o.Status.Problem; p != nil {
 			out = append(out, problemAttrs(p.Type, p.Detail)...)
 		}

@@ -17,7 +17,7 @@ import (
 
 func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode, error) {
 	n := m.node(ctx, o, nil)
-	n.State, n.Reason, n.Message = orderState(o.Status.State), orderReason(o), o.Status.Reason
+	n.State, n.Reason, n.Message = acmeState(o.Status.State), orderReason(o), o.Status.Reason
 	n.Failed = o.Status.State.IsFinal() && o.Status.State != order.StateValid
 	n.add("URL", o.Status.URL)
 	n.addTime("Failure Time", o.Status.FailureTime)
@@ -50,7 +50,7 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 		case o.Status.State == order.StateValid:
 			c.State, c.Reason, c.Message = StateACMEValid, ReasonChallengeRemoved, "challenge solved and cleaned up; its object was removed"
 		default:
-			c.State, c.Reason, c.Message = orderState(o.Status.State), ReasonNoChallenge, "no Challenge object for this authorization"
+			c.State, c.Reason, c.Message = acmeState(o.Status.State), ReasonNoChallenge, "no Challenge object for this authorization"
 		}
 		n.Children = append(n.Children, c)
 	}
@@ -59,7 +59,7 @@ func (m *Manager) orderStatus(ctx context.Context, o *order.Order) (*StatusNode,
 
 func (m *Manager) challengeStatus(ctx context.Context, ch *challenge.Challenge) *StatusNode {
 	n := m.node(ctx, ch, nil)
-	n.State, n.Reason, n.Message = challengeState(ch.Status.State), challengeReason(ch), ch.Status.Reason
+	n.State, n.Reason, n.Message = acmeState(ch.Status.State), challengeReason(ch), ch.Status.Reason
 	n.Failed = ch.Status.State.IsFinal() && ch.Status.State != challenge.StateValid
 	n.add("Type", string(ch.Spec.Type))
 	n.add("Identifier", identifierOf(ch.Spec.DNSName, ch.Spec.Wildcard))
@@ -87,30 +87,9 @@ func problemText(typ, detail string) string {
 	return typ + ": " + detail
 }
 
-// orderState is the NodeState of an Order's state; an Order the CA has not
-// opened yet is pending.
-func orderState(s order.State) NodeState {
-	switch s {
-	case order.StateUnknown, order.StatePending:
-		return StateACMEPending
-	case order.StateReady:
-		return StateACMEReady
-	case order.StateProcessing:
-		return StateACMEProcessing
-	case order.StateValid:
-		return StateACMEValid
-	case order.StateInvalid:
-		return StateACMEInvalid
-	case order.StateExpired:
-		return StateACMEExpired
-	case order.StateErrored:
-		return StateACMEErrored
-	}
-	return NodeState(s)
-}
-
-// challengeState is the NodeState of a Challenge's state.
-func challengeState(s challenge.State) NodeState {
+// acmeState is the NodeState of an Order's or a Challenge's state (one
+// State, as cert-manager's); an Order the CA has not opened yet is pending.
+func acmeState(s challenge.State) NodeState {
 	switch s {
 	case challenge.StateUnknown, challenge.StatePending:
 		return StateACMEPending
