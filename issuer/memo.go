@@ -47,10 +47,10 @@ func (m *Memo) Get(ctx context.Context, r store.Reader, ref meta.Ref) (Object, e
 	if m == nil || !ok {
 		return Get(ctx, r, ref)
 	}
-	newObject, ok := newObjectOf(ref.Kind)
-	if !ok {
+	if _, ok := emptyObject(ref.Kind); !ok {
 		return Get(ctx, r, ref)
 	}
+	newObject := func() meta.Object { obj, _ := emptyObject(ref.Kind); return obj }
 	// A failed metadata read (a missing issuer) is left to Get, whose
 	// error callers see as before.
 	if md, err := mr.GetMeta(ctx, ref, newObject); err == nil && md.ResourceVersion != "" {
@@ -65,16 +65,6 @@ func (m *Memo) Get(ctx context.Context, r store.Reader, ref meta.Ref) (Object, e
 	}
 	m.keep(ref, obj)
 	return obj, nil
-}
-
-func newObjectOf(k meta.Kind) (func() meta.Object, bool) {
-	switch k {
-	case meta.KindIssuer:
-		return func() meta.Object { return &Issuer{} }, true
-	case meta.KindClusterIssuer:
-		return func() meta.Object { return &ClusterIssuer{} }, true
-	}
-	return nil, false
 }
 
 // held returns ref's object when it is uid's version.
