@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -14,10 +15,27 @@ import (
 
 // requestCounter counts the ACME requests a client sends, by the first
 // segment of their path (Pebble's resource paths: /order-plz, /my-order/…,
-// /authZ/…, /chalZ/…, /finalize-order/…, /certZ/…, /nonce-plz, /dir, …).
+// /authZ/…, /chalZ/…, /finalize-order/…, /certZ/…, /nonce-plz, /dir, …),
+// their body bytes each way and the connections opened for them.
 type requestCounter struct {
 	mu     sync.Mutex
+	byPath map[string]*wireCell
+	conns  atomic.Int64
+}
+
+// wireCell is one kind's count; received grows as answers are read.
+type wireCell struct {
+	requests int
+	sent     int64
+	received atomic.Int64
+}
+
+// requestTally is what a requestCounter counted between two takes.
+type requestTally struct {
+	total  int
 	byPath map[string]int
+	wire   map[string]wireCount
+	conns  int64
 }
 
 // wrap returns base (http.DefaultTransport if nil) counting into c.
@@ -50,24 +68,35 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	key := requestKey(req)
 	t.c.mu.Lock()
 	if t.c.byPath == nil {
-		t.c.byPath = map[string]int{}
+		t.c.byPath = map[string]*wireCell{}
 	}
-	t.c.byPath[key]++
+	cell := t.c.byPath[key]
+	if cell == nil {
+		cell = &wireCell{}
+		t.c.byPath[key] = cell
+	}
+	cell.requests++
+	cell.sent += max(req.ContentLength, 0)
 	t.c.mu.Unlock()
-	return t.base.RoundTrip(req)
+	res, err := t.base.RoundTrip(traceConns(req, &t.c.conns))
+	if res != nil && res.Body != nil {
+		res.Body = countedBody{ReadCloser: res.Body, received: &cell.received}
+	}
+	return res, err
 }
 
-// take returns the requests counted since the last take, in all and by path.
-func (c *requestCounter) take() (int, map[string]int) {
+// take returns what was counted since the last take.
+func (c *requestCounter) take() requestTally {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	total := 0
-	for _, n := range c.byPath {
-		total += n
+	t := requestTally{byPath: map[string]int{}, wire: map[string]wireCount{}, conns: c.conns.Swap(0)}
+	for k, cell := range c.byPath {
+		t.total += cell.requests
+		t.byPath[k] = cell.requests
+		t.wire[k] = wireCount{requests: cell.requests, sent: cell.sent, received: cell.received.Load()}
 	}
-	by := c.byPath
 	c.byPath = nil
-	return total, by
+	return t
 }
 
 // perCert renders requests by path divided by n certificates.
