@@ -44,6 +44,7 @@ func benchBare(b *testing.B, rig *benchCA, shape issuanceShape, prefix string, f
 	for i := 0; i < b.N; i++ {
 		err := rig.round(ctx, shape, func(ctx context.Context, j int) error {
 			defer rig.probeSpan(fmt.Sprintf("%s%d-%d", prefix, i, j), time.Now())
+			defer burnCPU(rig.burn)
 			return bareIssue(ctx, cl, post, fmt.Sprintf("%s%d-%d.bench.test", prefix, i, j), rig.http01, finalize)
 		})
 		if err != nil {

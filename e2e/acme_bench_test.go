@@ -105,7 +105,9 @@ const bareOrderPoll = 5 * time.Millisecond
 // requests while burning 4.5 ms more CPU a certificate, or sleeping 45 ms
 // after each one, raised it 4–10% (medians of 6 and 8 rounds), as much as
 // certflow's 3–10% over the floor; the floor sending certflow's requests
-// (an authorization read again instead of the order) lowered it.
+// (an authorization read again instead of the order) lowered it. With
+// BENCH_PEBBLE_CONTROL set, a control contender measures this in every run
+// (acme_bench_control_test.go).
 func BenchmarkACMEIssuance(b *testing.B) {
 	for _, ca := range []string{"acmetest", "pebble", rttCA} {
 		for _, shape := range issuanceShapes {
@@ -115,7 +117,7 @@ func BenchmarkACMEIssuance(b *testing.B) {
 					bin = buildPebble(b)
 				}
 				var xcrypto, floor float64
-				var floorCPU cpuBudget
+				var floorCPU, certflowCPU cpuBudget
 				b.Run("xcrypto", func(b *testing.B) {
 					xcrypto = benchBare(b, newBenchCA(b, ca, shape, bin), shape, "x", finalizeXCrypto)
 				})
@@ -129,6 +131,7 @@ func BenchmarkACMEIssuance(b *testing.B) {
 				b.Run("certflow", func(b *testing.B) {
 					rig := newBenchCA(b, ca, shape, bin)
 					rate := benchCertflow(b, rig, shape)
+					certflowCPU = rig.cpu
 					reportCPUBound(b, floorCPU, rig.cpu)
 					if xcrypto > 0 {
 						b.ReportMetric(rate/xcrypto, "vs-xcrypto")
@@ -137,6 +140,11 @@ func BenchmarkACMEIssuance(b *testing.B) {
 						b.ReportMetric(rate/floor, "vs-floor")
 					}
 				})
+				if benchControl && ca != "acmetest" {
+					b.Run("floorcpu", func(b *testing.B) {
+						benchControlRun(b, newBenchCA(b, ca, shape, bin), shape, floorCPU, certflowCPU)
+					})
+				}
 			})
 		}
 	}
@@ -163,6 +171,9 @@ type benchCA struct {
 	timeout time.Duration
 	// cpu is what the last round cost.
 	cpu cpuBudget
+	// burn is CPU a bare loop burns after each certificate (the control
+	// contender, acme_bench_control_test.go).
+	burn time.Duration
 }
 
 func startBenchCA(b testing.TB, ca string, shape issuanceShape) *benchCA {
