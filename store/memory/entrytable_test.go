@@ -11,7 +11,8 @@ import (
 )
 
 // The table finds exactly what a map would, through growth, removals
-// that shift probed ids back, and shrinking.
+// that shift probed ids back, and shrinking; half the puts and removals
+// take the slot lookupSlot found, as Create and Delete do.
 func TestEntryTable_AsAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var ids objectIDs
@@ -20,9 +21,14 @@ func TestEntryTable_AsAMap(t *testing.T) {
 	ref := func(i int) meta.Ref { return meta.Ref{Kind: "K", Namespace: "ns", Name: fmt.Sprintf("n%d", i)} }
 	for round := range 20000 {
 		r := ref(rng.IntN(3000))
-		switch id, held := tab.lookup(r); {
+		id, held, slot := tab.lookupSlot(r)
+		switch {
 		case round > 15000 || rng.IntN(3) == 0: // the last rounds mostly empty it
-			tab.remove(r)
+			if round%2 == 0 {
+				tab.remove(r)
+			} else if held {
+				tab.removeAt(slot)
+			}
 			if held {
 				ids.remove(id)
 			}
@@ -35,7 +41,11 @@ func TestEntryTable_AsAMap(t *testing.T) {
 		default:
 			e := new(entry)
 			*e = entryRef(r)
-			tab.put(r, ids.add(e))
+			if round%2 == 0 {
+				tab.put(r, ids.add(e))
+			} else {
+				tab.putAt(r, ids.add(e), slot)
+			}
 			want[r] = e
 		}
 		if round%1000 == 0 {
