@@ -146,7 +146,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	if err := objects.CheckDelete(ref, resourceVersion, v.resourceVersion); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
-	s.objects[ref.Kind].removeAt(slot)
+	s.objects[ref.Kind].removeAt(slot.i)
 	s.index.remove(id)
 	s.ids.remove(id)
 	s.commitLocked(store.Deleted, old, s.rev+1)
