@@ -21,31 +21,28 @@ import (
 // copy: most strings a write offers are met once (names, hashes, URLs),
 // and a copy of each, with the counted struct holding it, was two
 // allocations a string (~1.4% of certflow's CPU at 200:8 went to
-// the sketch). Equal hashes are taken for equal strings: a collision of
-// 64-bit hashes would share a string not repeated, which costs memory,
-// never correctness, since the handle shared is checked to be s's.
+// the sketch). Equal hashes (44 of their bits: the slot's and the upper
+// half) are taken for equal strings: a collision would share a string
+// not repeated, which costs memory, never correctness, since the handle
+// shared is checked to be s's.
 //
-// Slots' fields are independent atomics: concurrent writers may mix one
+// A slot is one word, the hash's upper half beside its count, so the
+// check of a string met once reads and writes 8 bytes of a 32 KB array;
+// the handle of a string shared sits in an array of its own, read only
+// for those. Both are independent atomics: concurrent writers may mix one
 // string's count or handle with another's, which costs only a missed or
 // a needless share. Each Store has its own.
 type repeats struct {
-	seed  maphash.Seed
-	slots [repeatSlots]repeatSlot
-}
-
-type repeatSlot struct {
-	hash atomic.Uint64
-	n    atomic.Int32
-	// h is the string's handle, made the first time it is shared: later
-	// writes sharing it take it instead of looking it up in the table
-	// again.
-	h atomic.Pointer[strHandle]
+	seed    maphash.Seed
+	slots   [repeatSlots]atomic.Uint64
+	handles [repeatSlots]atomic.Pointer[strHandle]
 }
 
 const (
 	repeatSlots  = 4096
 	repeatMinLen = 8 // shorter strings cost less inline than a handle saves
 	repeatShared = 16
+	repeatCount  = 1<<32 - 1 // a slot's count; the rest is its hash's
 )
 
 func newRepeats() *repeats { return &repeats{seed: maphash.MakeSeed()} }
@@ -57,20 +54,21 @@ func (r *repeats) shared(s string) (strHandle, bool) {
 		return strHandle{}, false
 	}
 	hash := maphash.String(r.seed, s)
-	slot := &r.slots[hash&(repeatSlots-1)]
-	if slot.hash.Load() != hash {
-		slot.h.Store(nil)
-		slot.n.Store(0)
-		slot.hash.Store(hash)
+	i := hash & (repeatSlots - 1)
+	slot := &r.slots[i]
+	if slot.Load()&^repeatCount != hash&^repeatCount {
+		slot.Store(hash &^ repeatCount)
 		return strHandle{}, false
 	}
-	if slot.n.Add(1) <= repeatShared {
+	if slot.Add(1)&repeatCount <= repeatShared {
 		return strHandle{}, false
 	}
-	if h := slot.h.Load(); h != nil && h.Value() == s {
+	// The handle may be an earlier holder's of the slot: it is s's only
+	// when its content is.
+	if h := r.handles[i].Load(); h != nil && h.Value() == s {
 		return *h, true
 	}
 	h := canon.Make(s) // a copy: s may point into a caller's allocation
-	slot.h.Store(&h)
+	r.handles[i].Store(&h)
 	return h, true
 }

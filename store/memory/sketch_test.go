@@ -40,11 +40,11 @@ func TestRepeats_HandleIsTheStringsOwn(t *testing.T) {
 	for range repeatShared + 2 {
 		r.shared(a)
 	}
-	ha := maphash.String(r.seed, a)
-	slot := &r.slots[maphash.String(r.seed, b)&(repeatSlots-1)]
-	slot.h.Store(r.slots[ha&(repeatSlots-1)].h.Load()) // a's handle
-	slot.hash.Store(maphash.String(r.seed, b))
-	slot.n.Store(repeatShared + 5)
+	ia := maphash.String(r.seed, a) & (repeatSlots - 1)
+	hb := maphash.String(r.seed, b)
+	ib := hb & (repeatSlots - 1)
+	r.handles[ib].Store(r.handles[ia].Load()) // a's handle
+	r.slots[ib].Store(hb&^repeatCount | repeatShared + 5)
 	if h, ok := r.shared(b); !ok || h.Value() != b {
 		t.Fatalf("shared(%q) = %q, %v; want its own copy", b, h.Value(), ok)
 	}
