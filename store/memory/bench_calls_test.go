@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/order"
 	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/solver"
 )
 
 // The call benchmarks measure the CPU of one store call on the objects an
@@ -54,6 +56,21 @@ func issuanceEvent(rng *rand.Rand, name string) *meta.Event {
 	}
 }
 
+// presentedChallenge is an HTTP-01 Challenge as it stands once accepted.
+func presentedChallenge(_ *rand.Rand, name string) *challenge.Challenge {
+	t := time.Date(2026, 12, 1, 7, 3, 50, 231703108, time.UTC)
+	base := "https://127.0.0.1:14000/"
+	return &challenge.Challenge{
+		ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: name + "-1-3921907218-2981534907",
+			OwnerRefs: []meta.Ref{{Kind: meta.KindOrder, Namespace: "bench", Name: name + "-1-3921907218"}}},
+		Spec: challenge.Spec{URL: base + "chalZ/a1", AuthorizationURL: base + "authZ/kP4mS9dQ1", DNSName: name + ".scale.test",
+			Type: solver.HTTP01, Token: "Gd9Qw2xJ5m1uK8vN0pR7sT3yZ6bC4eF", Key: "Gd9Qw2xJ5m1uK8vN0pR7sT3yZ6bC4eF.n3Xq8Lk2Wb9Zp4Rt7Vy1Mc6Hd0Js5Fg",
+			Solver: solver.Config{HTTP01: &solver.HTTP01Config{}}, IssuerRef: meta.IssuerRef{Name: "pebble", Kind: meta.KindIssuer}},
+		Status: challenge.Status{Processing: true, Presented: true, PresentedAt: &t, SelfCheckPassed: true,
+			Accepting: true, Accepted: true, AcceptedAt: &t, State: challenge.StatePending},
+	}
+}
+
 // callKinds are the objects the call benchmarks store.
 var callKinds = []struct {
 	name  string
@@ -70,6 +87,8 @@ var callKinds = []struct {
 		return s
 	}, kinds[2].fresh},
 	{"Event", func(rng *rand.Rand, n string) meta.Object { return issuanceEvent(rng, n) }, func() meta.Object { return &meta.Event{} }},
+	{"Challenge", func(rng *rand.Rand, n string) meta.Object { return presentedChallenge(rng, n) },
+		func() meta.Object { return &challenge.Challenge{} }},
 }
 
 // cpuClock measures the process's CPU time (user and system, every

@@ -104,22 +104,24 @@ func decodeThroughJSON(ref meta.Ref, obj meta.Object) (meta.Object, error) {
 // newEntry makes the entry of obj named ref (whose strings it copies: a
 // caller's ref may point into what a Get returned, all of whose strings
 // share one allocation), whose metadata the store has just set,
-// from k, what keepAhead made of it; like, if not nil, is the entry
-// it replaces (of the same kind and namespace). The store sets exactly the fields objects.Save
+// from k, what keepAhead made of it; scope, if not zero, is a scope
+// it is likely to have (the replaced entry's). The store sets exactly the fields objects.Save
 // remembers; they are copied from obj into what was decoded (as JSON
 // would carry them: strings, a number and a UTC time). Without a decoded
 // object, obj is encoded and the encoding kept.
-func newEntry(ref meta.Ref, obj meta.Object, k kept, like *entry) (*entry, error) {
+func newEntry(ref meta.Ref, obj meta.Object, k kept, scope unique.Handle[entryScope]) (*entry, error) {
 	m := obj.GetMeta()
 	if k.codec != nil {
 		// The slab copies the store's fields: it may read them from obj.
 		named, strs := sealSlab(ref.Name, k.ahead, storeFieldsOf(m))
-		if like != nil && like.codec() == k.codec {
-			// The replaced version's scope is this one's: no lookup in
-			// the process's unique map.
-			return slabEntry(like.scope, named, strs), nil
+		// The replaced version's scope, or the last Create's of the
+		// kind, is most often this one's: no lookup in the process's
+		// unique map (hashing the scope, under its lock).
+		want := entryScope{ref.Kind, ref.Namespace, k.codec}
+		if scope == (unique.Handle[entryScope]{}) || scope.Value() != want {
+			scope = unique.Make(want)
 		}
-		return slabEntry(unique.Make(entryScope{ref.Kind, ref.Namespace, k.codec}), named, strs), nil
+		return slabEntry(scope, named, strs), nil
 	}
 	if k.obj != nil {
 		dm := k.obj.GetMeta()

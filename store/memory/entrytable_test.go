@@ -11,18 +11,32 @@ import (
 )
 
 // The table finds exactly what a map would, through growth, removals
-// that shift probed ids back, and shrinking.
+// that shift probed ids back, and shrinking; half the puts and removals
+// take the slot lookupSlot found, as Create and Delete do. With room for
+// 63 ids only, the table drops its tags on the 64th and goes on finding
+// every object.
 func TestEntryTable_AsAMap(t *testing.T) {
+	t.Run("tagged", func(t *testing.T) { testEntryTableAsAMap(t, 1<<idBits-1) })
+	t.Run("widened", func(t *testing.T) { testEntryTableAsAMap(t, 1<<6-1) })
+}
+
+func testEntryTableAsAMap(t *testing.T, idMask uint32) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var ids objectIDs
 	tab := newEntryTable(&ids)
+	tab.idMask = idMask
 	want := map[meta.Ref]*entry{}
 	ref := func(i int) meta.Ref { return meta.Ref{Kind: "K", Namespace: "ns", Name: fmt.Sprintf("n%d", i)} }
 	for round := range 20000 {
 		r := ref(rng.IntN(3000))
-		switch id, held := tab.lookup(r); {
+		id, held, slot := tab.lookupSlot(r)
+		switch {
 		case round > 15000 || rng.IntN(3) == 0: // the last rounds mostly empty it
-			tab.remove(r)
+			if round%2 == 0 {
+				tab.remove(r)
+			} else if held {
+				tab.removeAt(slot.i)
+			}
 			if held {
 				ids.remove(id)
 			}
@@ -35,7 +49,11 @@ func TestEntryTable_AsAMap(t *testing.T) {
 		default:
 			e := new(entry)
 			*e = entryRef(r)
-			tab.put(r, ids.add(e))
+			if round%2 == 0 {
+				tab.put(r, ids.add(e))
+			} else {
+				tab.putAt(r, ids.add(e), slot)
+			}
 			want[r] = e
 		}
 		if round%1000 == 0 {
@@ -56,6 +74,7 @@ func TestEntryTable_AsAMap(t *testing.T) {
 		tab.remove(r)
 	}
 	require.Zero(t, tab.len())
+	require.Equal(t, idMask == 1<<6-1, tab.idMask == ^uint32(0), "widened")
 	require.LessOrEqual(t, len(tab.slots), 2*minTable, "shrinks back")
 	require.Nil(t, tab.get(ref(1)))
 	var none *entryTable

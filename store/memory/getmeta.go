@@ -24,7 +24,7 @@ func (s *Store) GetMeta(ctx context.Context, ref meta.Ref, _ func() meta.Object)
 	e := s.objects[ref.Kind].get(ref)
 	s.mu.RUnlock()
 	if e == nil {
-		return meta.ObjectMeta{}, fmt.Errorf("memory: get %s: %w", ref, store.ErrNotFound)
+		return meta.ObjectMeta{}, &notFound{op: "get", ref: ref}
 	}
 	// Entries are immutable: reading one needs no lock.
 	return e.ownedMeta(e.ref()), nil

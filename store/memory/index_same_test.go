@@ -2,6 +2,7 @@ package memory
 
 import (
 	"testing"
+	"unique"
 
 	"github.com/stretchr/testify/require"
 
@@ -29,7 +30,7 @@ func TestSameIndexed(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, k.codec, "kept in a slab")
 		defer k.ahead.release()
-		e, err := newEntry(ref, c, k, nil)
+		e, err := newEntry(ref, c, k, unique.Handle[entryScope]{})
 		require.NoError(t, err)
 		return e
 	}

@@ -125,7 +125,7 @@ func (s *Store) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
 	e := s.objects[ref.Kind].get(ref)
 	s.mu.RUnlock()
 	if e == nil {
-		return fmt.Errorf("memory: get %s: %w", ref, store.ErrNotFound)
+		return &notFound{op: "get", ref: ref}
 	}
 	if err := e.decodeInto(into); err != nil {
 		return fmt.Errorf("memory: get %s: %w", ref, err)

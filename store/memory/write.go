@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"unique"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -29,7 +30,9 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.objects[ref.Kind].get(ref) != nil {
+	kind := s.objects[ref.Kind]
+	_, exists, slot := kind.lookupSlot(ref)
+	if exists {
 		return fmt.Errorf("memory: create %s: %w", ref, store.ErrAlreadyExists)
 	}
 	rev := s.rev + 1
@@ -37,18 +40,22 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create %s: %w", ref, err)
 	}
-	e, err := newEntry(ref, obj, k, nil)
+	var scope unique.Handle[entryScope]
+	if kind != nil {
+		scope = kind.scope
+	}
+	e, err := newEntry(ref, obj, k, scope)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: create: %w", err)
 	}
-	kind := s.objects[ref.Kind]
 	if kind == nil {
 		kind = newEntryTable(s.ids)
 		s.objects[ref.Kind] = kind
 	}
+	kind.scope = e.scope
 	id := s.ids.add(e)
-	kind.put(ref, id)
+	kind.putAt(ref, id, slot)
 	s.index.add(id, e)
 	s.commitLocked(store.Added, e, rev)
 	return nil
@@ -105,7 +112,7 @@ func (s *Store) Update(ctx context.Context, obj meta.Object) error {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	e, err := newEntry(old.viewRef(), obj, k, old)
+	e, err := newEntry(old.viewRef(), obj, k, old.scope)
 	if err != nil {
 		saved.Restore(m)
 		return fmt.Errorf("memory: update: %w", err)
@@ -129,7 +136,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.objects[ref.Kind].lookup(ref)
+	id, ok, slot := s.objects[ref.Kind].lookupSlot(ref)
 	if !ok {
 		return fmt.Errorf("memory: delete %s: %w", ref, store.ErrNotFound)
 	}
@@ -139,7 +146,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 	if err := objects.CheckDelete(ref, resourceVersion, v.resourceVersion); err != nil {
 		return fmt.Errorf("memory: delete: %w", err)
 	}
-	s.objects[ref.Kind].remove(ref)
+	s.objects[ref.Kind].removeAt(slot.i)
 	s.index.remove(id)
 	s.ids.remove(id)
 	s.commitLocked(store.Deleted, old, s.rev+1)
