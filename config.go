@@ -32,7 +32,9 @@ type Config struct {
 	// HTTPClient talks to ACME servers; an issuer's caBundle or
 	// skipTLSVerify clones its transport (which must then be an
 	// *http.Transport). If nil, a clone of http.DefaultTransport keeping two
-	// idle connections per worker, with a 60 s timeout.
+	// idle connections per worker, with a 60 s timeout. Its Timeout bounds
+	// each request to a CA, its response body included, as a deadline on
+	// the request's context (a redirect's request gets its own).
 	HTTPClient *http.Client
 	// Workers is how many objects are reconciled at once. If zero, 8, or
 	// 4×ACME.MaxInFlightPerAccount when that is more, so the ACME calls of

@@ -29,6 +29,12 @@ type waiter struct {
 	ch   chan struct{}
 	seen string
 	woke string
+	// ends, if set, tells from an object this Manager has just written
+	// whether that version can end the wait: one that cannot is taken as
+	// read (seen) instead of waking the waiter to read it. WaitReady is
+	// otherwise woken, and reads the Certificate, for each write of an
+	// issuance (Issuing set, then Ready).
+	ends func(meta.Object) bool
 }
 
 // wokeAll marks wakes no version read answers: no version is empty but
@@ -48,7 +54,14 @@ func (n *notifier) subscribe(ref meta.Ref) (<-chan struct{}, func()) {
 // caller has read: a change to that very version wakes it no more (it
 // read it), any other change and every deletion still do.
 func (n *notifier) subscribeSeen(ref meta.Ref) (changed <-chan struct{}, saw func(version string), stop func()) {
-	w := &waiter{ch: make(chan struct{}, 1)}
+	return n.subscribeUntil(ref, nil)
+}
+
+// subscribeUntil is subscribeSeen, with ends (if not nil) to tell from an
+// object written by this Manager whether it can end the wait (waiter.ends).
+// ends runs under the notifier's lock: it must only look at the object.
+func (n *notifier) subscribeUntil(ref meta.Ref, ends func(meta.Object) bool) (changed <-chan struct{}, saw func(version string), stop func()) {
+	w := &waiter{ch: make(chan struct{}, 1), ends: ends}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.waiters[ref] == nil {
@@ -81,27 +94,33 @@ func (n *notifier) subscribeSeen(ref meta.Ref) (changed <-chan struct{}, saw fun
 // notify wakes ref's waiters for a change the watch delivered: to version,
 // or "" for a deletion (whose event carries the version it removed, which
 // a waiter may have read).
-func (n *notifier) notify(ref meta.Ref, version string) { n.signal(ref, version) }
+func (n *notifier) notify(ref meta.Ref, version string) { n.signal(ref, version, nil) }
 
 // notifyWritten is notify for a write a reconcile has just made, from its
 // goroutine: a waiter it wakes (WaitReady, for the write that makes the
 // Certificate Ready) runs at once instead of once the rest of the visit
 // (its settle decision, its events) is done, as workQueue.handOff does
 // for the next object's worker.
-func (n *notifier) notifyWritten(ref meta.Ref, version string) {
-	if n.signal(ref, version) {
+func (n *notifier) notifyWritten(obj meta.Object) {
+	if n.signal(meta.RefOf(obj), obj.GetMeta().ResourceVersion, obj) {
 		runtime.Gosched()
 	}
 }
 
-// signal wakes ref's waiters but those that read version already, and
+// signal wakes ref's waiters but those that read version already, or that
+// written (the object at version, if known) cannot end the wait of, and
 // reports whether it woke one.
-func (n *notifier) signal(ref meta.Ref, version string) bool {
+func (n *notifier) signal(ref meta.Ref, version string, written meta.Object) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	woke := false
 	for w := range n.waiters[ref] {
 		if version != "" && w.seen == version {
+			continue
+		}
+		if written != nil && w.ends != nil && !w.ends(written) {
+			// As if read: the watch's delivery of it wakes nobody either.
+			w.seen = version
 			continue
 		}
 		woke = true

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/meta"
 )
 
 // On one processor a waiter woken by a reconcile's write can only run once
@@ -27,7 +30,7 @@ func TestNotifyWritten_WaiterRunsBeforeTheWriterGoesOn(t *testing.T) {
 			woke.Store(true)
 		}()
 		<-parked // the waiter runs until it blocks on changed before this returns
-		n.notifyWritten(ref("a"), "1")
+		n.notifyWritten(written("a", "1"))
 		first := woke.Load()
 		<-done
 		return first
@@ -49,7 +52,7 @@ func TestNotifyWritten_NoWaiterKeepsGoing(t *testing.T) {
 		defer close(done)
 		ran.Store(true)
 	}()
-	n.notifyWritten(ref("a"), "1")
+	n.notifyWritten(written("a", "1"))
 	assert.False(t, ran.Load(), "notifyWritten yielded though nobody waited")
 	<-done
 }
@@ -72,7 +75,7 @@ func TestNotify_SkipsTheVersionTheWaiterRead(t *testing.T) {
 	n.notify(ref("a"), "1")
 	assert.True(t, woken(), "nothing read yet")
 	saw("1")
-	n.notifyWritten(ref("a"), "1")
+	n.notifyWritten(written("a", "1"))
 	n.notify(ref("a"), "1")
 	assert.False(t, woken(), "the version read wakes it again")
 	n.notify(ref("a"), "2")
@@ -112,7 +115,7 @@ func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
 	<-changed
 	// The write of 4 wakes it, then the watch delivers 3: the read that
 	// returned 3 (made before 4 was stored) leaves the wake for 4.
-	n.notifyWritten(ref("a"), "4")
+	n.notifyWritten(written("a", "4"))
 	n.notify(ref("a"), "3")
 	saw("3")
 	assert.Len(t, changed, 1, "a wake for a later version, then one for the version read")
@@ -120,7 +123,7 @@ func TestNotify_AReadAnswersTheWakeBeforeIt(t *testing.T) {
 	// The other order: the watch delivers 5, then the write of 6 finds
 	// the wake taken; the read that returned 5 leaves it, for 6.
 	n.notify(ref("a"), "5")
-	n.notifyWritten(ref("a"), "6")
+	n.notifyWritten(written("a", "6"))
 	saw("5")
 	assert.Len(t, changed, 1, "a wake for the version read, then one for a later version")
 }
@@ -134,4 +137,47 @@ func TestNotify_ADeletionWakesAWaiterThatFoundNothing(t *testing.T) {
 	saw("")
 	n.notify(ref("a"), "")
 	assert.Len(t, changed, 1)
+}
+
+// written is a Certificate as this Manager has just stored it at version.
+func written(name, version string) meta.Object {
+	return &certificate.Certificate{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: name, ResourceVersion: version}}
+}
+
+// A waiter that says which objects can end its wait is not woken by a
+// write of one that cannot, nor by the watch's delivery of that version;
+// a write that can end it, and any change only the watch tells of (it
+// carries no object), still wake it.
+func TestNotify_AWriteThatCannotEndTheWaitWakesNobody(t *testing.T) {
+	n := newNotifier()
+	ready := func(obj meta.Object) bool {
+		c := obj.(*certificate.Certificate)
+		return c.Status.Conditions.Get(meta.ConditionReady) != nil
+	}
+	changed, saw, stop := n.subscribeUntil(ref("a"), ready)
+	defer stop()
+	woken := func() bool {
+		select {
+		case <-changed:
+			return true
+		default:
+			return false
+		}
+	}
+	other, stopOther := n.subscribe(ref("a"))
+	defer stopOther()
+	saw("1")
+	n.notifyWritten(written("a", "2"))
+	assert.False(t, woken(), "a write that cannot end the wait")
+	assert.Len(t, other, 1, "a waiter without ends is woken by every write")
+	<-other
+	n.notify(ref("a"), "2")
+	assert.False(t, woken(), "the watch's delivery of that write")
+
+	c := written("a", "3").(*certificate.Certificate)
+	c.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue})
+	n.notifyWritten(c)
+	assert.True(t, woken(), "a write that ends the wait")
+	n.notify(ref("a"), "4")
+	assert.True(t, woken(), "a change only the watch tells of")
 }

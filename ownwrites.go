@@ -141,9 +141,8 @@ type ownWritesStore struct {
 	ended    func(context.Context, meta.Object, viewWrite, error)
 	// created, if set, is told of every object created (queueWritten).
 	created func(meta.Object)
-	// updated, if set, is told of every object updated, and the version
-	// it was stored as.
-	updated func(ref meta.Ref, version string)
+	// updated, if set, is told of every object updated, as stored.
+	updated func(meta.Object)
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -160,7 +159,7 @@ func (s *ownWritesStore) Update(ctx context.Context, obj meta.Object) error {
 		s.ended(ctx, obj, w, err)
 	}
 	if err == nil && s.updated != nil {
-		s.updated(meta.RefOf(obj), obj.GetMeta().ResourceVersion)
+		s.updated(obj)
 	}
 	return err
 }

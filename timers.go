@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -26,6 +27,12 @@ type timerHeap struct {
 	axis    timerAxis
 	walls   int // entries with wall set
 	changed chan struct{}
+	// wakeAt is the key run's clock timer is armed for (popDue), or
+	// math.MaxInt64 when it waits for nothing in particular: a Schedule
+	// no earlier than it leaves run asleep, as that timer fires in time
+	// for it. Most Schedules are (a renewal months ahead, a poll behind
+	// others), and each wake cost run a round and the timer a reset.
+	wakeAt int64
 	// firing is set from the moment run looks for due entries until its
 	// clock timer is re-armed for the next one (see pending), so a test
 	// that moves a fake clock never moves it while run computes a wait
@@ -56,7 +63,7 @@ type timerSlot struct {
 }
 
 func newTimerHeap() *timerHeap {
-	return &timerHeap{changed: make(chan struct{}, 1), axis: newTimerAxis()}
+	return &timerHeap{changed: make(chan struct{}, 1), axis: newTimerAxis(), wakeAt: math.MaxInt64}
 }
 
 // Schedule sets ref's next visit to at, replacing any earlier schedule.
@@ -82,6 +89,9 @@ func (t *timerHeap) Schedule(ref meta.Ref, at time.Time) {
 		}
 		t.entries[i].at, t.entries[i].wall = key, wall
 		t.fix(i)
+	}
+	if key >= t.wakeAt {
+		return
 	}
 	select {
 	case t.changed <- struct{}{}:
@@ -270,6 +280,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 		due = append(due, t.removeLocked(0))
 	}
 	t.firing = true
+	t.wakeAt = math.MaxInt64 // run's fallback wait ends at no entry's time
 	if len(t.entries) == 0 {
 		return due, time.Time{}
 	}
@@ -279,6 +290,7 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 		// clock's never steps, and its tests wait for the next entry.
 		next = min(next, satAdd(key, int64(timerStepCheck)))
 	}
+	t.wakeAt = next
 	return due, t.axis.instant(next)
 }
 

@@ -141,7 +141,10 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 	if o.renewal != nil && o.renewal.Certificate != (meta.Ref{}) && o.renewal.Certificate != ref {
 		return fmt.Errorf("certflow: wait: renewal of %s is not one of %s", o.renewal.Certificate, ref)
 	}
-	changed, saw, stop := m.changes.subscribeSeen(ref)
+	changed, saw, stop := m.changes.subscribeUntil(ref, func(obj meta.Object) bool {
+		c, ok := obj.(*certificate.Certificate)
+		return !ok || o.ends(c)
+	})
 	defer stop()
 	var grace clockTimer
 	defer grace.stop()
@@ -183,6 +186,29 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 
 // verdict decides whether waiting for c is over, and how it ended.
 func (m *Manager) verdict(ctx context.Context, c *certificate.Certificate, o waitOptions) (bool, error) {
+	switch o.outcome(c) {
+	case waitReady:
+		return true, nil
+	case waitFailed:
+		return true, m.failure(ctx, c)
+	}
+	return false, nil
+}
+
+type waitOutcome int
+
+const (
+	waitOn waitOutcome = iota
+	waitReady
+	waitFailed
+)
+
+// ends reports whether c ends the wait; it reads c alone (no Store), as
+// the notifier asks it under its lock (waiter.ends).
+func (o waitOptions) ends(c *certificate.Certificate) bool { return o.outcome(c) != waitOn }
+
+// outcome is what c, as it is, makes of the wait.
+func (o waitOptions) outcome(c *certificate.Certificate) waitOutcome {
 	gen := c.ObjectMeta.Generation
 	revision := 0
 	if c.Status.Revision != nil {
@@ -191,10 +217,10 @@ func (m *Manager) verdict(ctx context.Context, c *certificate.Certificate, o wai
 	ready := c.Status.Conditions.Get(meta.ConditionReady)
 	if ready != nil && ready.Status == meta.ConditionTrue && ready.ObservedGeneration == gen &&
 		(o.renewal == nil || revision >= o.renewal.Revision) {
-		return true, nil
+		return waitReady
 	}
 	if o.throughFailures {
-		return false, nil
+		return waitOn
 	}
 	failed := certificateFailed(c)
 	if r := o.renewal; r != nil && c.Status.FailedIssuanceAttempts != nil && *c.Status.FailedIssuanceAttempts > r.FailedAttempts {
@@ -204,9 +230,9 @@ func (m *Manager) verdict(ctx context.Context, c *certificate.Certificate, o wai
 		failed = true
 	}
 	if !failed {
-		return false, nil
+		return waitOn
 	}
-	return true, m.failure(ctx, c)
+	return waitFailed
 }
 
 // failure explains c's failure by the deepest failed resource below it.

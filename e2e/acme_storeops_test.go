@@ -43,8 +43,10 @@ import (
 // once per visit that needs it:
 //
 //	Certificate  1 per certificate visit; Apply's 1; WaitReady's one per
-//	             version it can see (created, Issuing, Ready: 3); and this
-//	             test's read of the Ready Certificate (h.issue)
+//	             version it can see (created, Issuing, Ready: 3; usually 2,
+//	             as the Manager's write of Issuing, which cannot end the
+//	             wait, wakes it no more); and this test's read of the Ready
+//	             Certificate (h.issue)
 //	Request      1 per request visit and 1 per certificate visit
 //	Order        1 per order and challenge (its owner's state) visit, and
 //	             per request visit but the first (approval comes before the

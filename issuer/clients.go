@@ -308,7 +308,7 @@ func (c *ACMEClients) build(a *ACMEIssuer, key crypto.Signer, kid string, fp cli
 	}
 	id := accountID(a.Server, accountKeyHash(key))
 	rt = c.gate(id).transport(rt)
-	hc = &http.Client{Transport: rt, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
+	hc = timedClient(rt, hc)
 	return &clientEntry{
 		fingerprint: fp,
 		account:     id,

@@ -61,7 +61,7 @@ func (c *ACMEClients) anonymous(a *ACMEIssuer) (*acme.Client, func(), error) {
 	if wrap := c.opts.WrapTransport; wrap != nil {
 		rt = wrap(rt, a.Server)
 	}
-	hc = &http.Client{Transport: rt, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar}
+	hc = timedClient(rt, hc)
 	return &acme.Client{HTTPClient: hc, DirectoryURL: a.Server, UserAgent: c.opts.UserAgent, RetryBackoff: retryBackoff}, closeIdle, nil
 }
 

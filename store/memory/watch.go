@@ -17,10 +17,18 @@ const (
 )
 
 // watcher is one Watch call: a cursor into the store's history. Guarded by
-// Store.mu, except wake.
+// Store.mu, except wake and ch.
 type watcher struct {
 	next uint64        // the lowest revision not yet taken
 	wake chan struct{} // signalled (without blocking) after each change
+	ch   chan<- store.WatchEvent
+	done <-chan struct{} // the Watch's ctx's: a cancelled watch is handed nothing
+	// idle is set while the feeding goroutine waits for a change with
+	// nothing taken and unsent: the writer of the next change then puts
+	// it in ch itself (wakeLocked), so a watch that keeps up costs a
+	// change one hand-off (writer to consumer), not two (writer to the
+	// feeding goroutine to consumer).
+	idle bool
 }
 
 // Watch streams every change with a revision greater than fromRevision. If
@@ -39,10 +47,10 @@ func (s *Store) Watch(ctx context.Context, fromRevision uint64) (<-chan store.Wa
 		return nil, fmt.Errorf("memory: watch from %d: oldest remembered is %d: %w",
 			fromRevision, compacted+1, store.ErrCompacted)
 	}
-	w := &watcher{next: fromRevision + 1, wake: make(chan struct{}, 1)}
+	ch := make(chan store.WatchEvent, watchChanBuffer)
+	w := &watcher{next: fromRevision + 1, wake: make(chan struct{}, 1), ch: ch, done: ctx.Done()}
 	s.watchers[w] = struct{}{}
 	s.mu.Unlock()
-	ch := make(chan store.WatchEvent, watchChanBuffer)
 	go s.feed(ctx, w, ch)
 	return ch, nil
 }
@@ -112,6 +120,7 @@ func (s *Store) take(w *watcher, batch []change) ([]change, error) {
 	}
 	batch = s.hist.since(w.next, takeBatch, batch)
 	w.next += uint64(len(batch))
+	w.idle = len(batch) == 0
 	if len(batch) > 0 {
 		s.hist.forget(s.oldestNeededLocked)
 	}
@@ -136,12 +145,33 @@ func (s *Store) oldestNeededLocked() uint64 {
 	return oldest
 }
 
-// wakeLocked tells every watcher there is a change to take.
-func (s *Store) wakeLocked() {
+// wakeLocked hands c, just committed, to every watcher: into the channel
+// of one whose feeding goroutine is idle and has room for it, else by
+// waking that goroutine to take it. The feeding goroutine closes the
+// channel only after dropWatcher, so no send here meets a closed one.
+func (s *Store) wakeLocked(c change) {
 	for w := range s.watchers {
+		if w.idle && w.next == c.rev && c.rev > s.hist.compacted && !closed(w.done) {
+			select {
+			case w.ch <- c.event():
+				w.next++
+				continue
+			default:
+			}
+		}
+		w.idle = false
 		select {
 		case w.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }

@@ -159,6 +159,7 @@ func (s *Store) Delete(ctx context.Context, ref meta.Ref, resourceVersion string
 // change, and a watcher reads its metadata when it takes the change.
 func (s *Store) commitLocked(typ store.EventType, e *entry, rev uint64) {
 	s.rev = rev
-	s.hist.add(change{typ: typ, rev: rev, e: e}, s.oldestNeededLocked)
-	s.wakeLocked()
+	c := change{typ: typ, rev: rev, e: e}
+	s.hist.add(c, s.oldestNeededLocked)
+	s.wakeLocked(c)
 }

@@ -1,0 +1,101 @@
+package certflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/testrig"
+	"github.com/certflow/certflow/meta"
+)
+
+// A Schedule wakes the timer goroutine only when it is due before the
+// time that goroutine's timer is armed for: a later one is fired by the
+// round that timer starts.
+func TestTimerHeap_ScheduleWakesOnlyForEarlier(t *testing.T) {
+	th := newTimerHeap()
+	woken := func() bool {
+		select {
+		case <-th.changed:
+			return true
+		default:
+			return false
+		}
+	}
+	at := func(m int) time.Time { return testrig.Epoch.Add(time.Duration(m) * time.Minute) }
+
+	th.Schedule(ref("a"), at(10))
+	assert.True(t, woken(), "nothing was armed for")
+	due, next := th.popDue(testrig.Epoch)
+	require.Empty(t, due)
+	require.True(t, next.Equal(at(10)), "%v", next)
+
+	th.Schedule(ref("b"), at(20))
+	th.Schedule(ref("a"), at(10)) // the same time again
+	assert.False(t, woken(), "the timer fires before both")
+	th.Schedule(ref("c"), at(5))
+	assert.True(t, woken(), "due before the timer")
+
+	_, _ = th.popDue(testrig.Epoch)
+	th.Cancel(ref("a"))
+	th.Cancel(ref("b"))
+	th.Cancel(ref("c"))
+	_, _ = th.popDue(testrig.Epoch) // nothing left: armed for no entry
+	th.Schedule(ref("d"), at(30))
+	assert.True(t, woken(), "armed for no entry's time")
+}
+
+// No visit is lost to a Schedule that woke nobody: run fires it in the
+// round its earlier timer starts, and one due earlier still fires first.
+func TestTimerHeap_LaterScheduleStillFires(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
+	defer cancel()
+	clk := clock.NewFake(testrig.Epoch)
+	th := newTimerHeap()
+	fired := make(chan meta.Ref, 8)
+	done := make(chan struct{})
+	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
+	at := func(m int) time.Time { return testrig.Epoch.Add(time.Duration(m) * time.Minute) }
+	waitArmed := func(want time.Time) {
+		t.Helper()
+		for {
+			ch := clk.Changed()
+			if next, ok := clk.NextDeadline(); ok && next.Equal(want) {
+				return
+			}
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				t.Fatalf("the timer was never armed for %v", want)
+			}
+		}
+	}
+	next := func() meta.Ref {
+		t.Helper()
+		select {
+		case r := <-fired:
+			return r
+		case <-ctx.Done():
+			t.Fatal("nothing fired")
+			return meta.Ref{}
+		}
+	}
+
+	th.Schedule(ref("a"), at(10))
+	waitArmed(at(10))
+	th.Schedule(ref("b"), at(20))
+	th.Schedule(ref("c"), at(5))
+	waitArmed(at(5))
+	clk.Set(at(5))
+	assert.Equal(t, ref("c"), next())
+	waitArmed(at(10))
+	clk.Set(at(20))
+	got := map[meta.Ref]bool{next(): true, next(): true}
+	assert.Equal(t, map[meta.Ref]bool{ref("a"): true, ref("b"): true}, got)
+	cancel()
+	<-done
+}
