@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/acme"
 )
 
-func newKeyClient(t *testing.T) *acme.Client {
+func newKeyClient(t testing.TB) *acme.Client {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -58,4 +58,25 @@ func TestThumbprints_Bounded(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.LessOrEqual(t, len(th.m), thumbprintsLimit)
+}
+
+// BenchmarkThumbprint: an Order visit's thumbprint, kept (memo) against
+// computed as before (direct).
+func BenchmarkThumbprint(b *testing.B) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(b, err)
+	cl := &acme.Client{Key: k}
+	var th thumbprints
+	b.Run("memo", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = th.of(cl)
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = acme.JWKThumbprint(cl.Key.Public())
+		}
+	})
 }

@@ -137,3 +137,15 @@ func TestCertificateView_OneAllocation(t *testing.T) {
 	}
 	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _ = CertificateView(r) }), 1.0)
 }
+
+func BenchmarkCertificateView(b *testing.B) {
+	t0 := time.Now()
+	r := &CertificateRequest{
+		ObjectMeta: meta.ObjectMeta{Labels: map[string]string{"certflow.io/secret-name": "s"}, Annotations: map[string]string{"cert-manager.io/certificate-name": "c", "cert-manager.io/certificate-revision": "1"}},
+		Status:     Status{FailureTime: &t0},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = CertificateView(r)
+	}
+}
