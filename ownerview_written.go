@@ -23,47 +23,62 @@ import (
 // the last begun.
 type writtenViews struct {
 	mu sync.Mutex
-	m  map[meta.Ref][]*writtenView
+	m  map[meta.Ref][]writtenView
+	// last is the handle of the last update begun.
+	last uint64
+	// free holds the emptied slices of objects whose views were all
+	// taken, for the next object's update: each request, Order and
+	// Challenge is written several times, and a slice made per write was
+	// two allocations with its handle.
+	free [][]writtenView
 }
 
 type writtenView struct {
 	view any
 	// version is the version written; empty while the write is under way.
 	version string
+	// h tells this update from another of the same object.
+	h uint64
 }
 
 // writtenViewsLimit bounds the objects whose views are kept, and
 // writtenViewsPerObject the views kept per object: past them views are
-// dropped, which only costs a Store read per late event.
+// dropped, which only costs a Store read per late event. writtenViewsFree
+// bounds the slices kept for reuse.
 const (
 	writtenViewsLimit     = 4096
 	writtenViewsPerObject = 8
+	writtenViewsFree      = 64
 )
 
 // begin keeps view for the update of ref about to be made; end is given
-// the handle it returns.
-func (w *writtenViews) begin(ref meta.Ref, view any) *writtenView {
+// the handle it returns (never 0).
+func (w *writtenViews) begin(ref meta.Ref, view any) uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil || len(w.m) >= writtenViewsLimit {
-		w.m = map[meta.Ref][]*writtenView{}
+		w.m = map[meta.Ref][]writtenView{}
 	}
-	h := &writtenView{view: view}
-	vs := append(w.m[ref], h)
-	if len(vs) > writtenViewsPerObject {
-		vs = vs[len(vs)-writtenViewsPerObject:]
+	w.last++
+	vs, ok := w.m[ref]
+	if !ok && len(w.free) > 0 {
+		vs = w.free[len(w.free)-1]
+		w.free = w.free[:len(w.free)-1]
 	}
-	w.m[ref] = vs
-	return h
+	if len(vs) == writtenViewsPerObject {
+		vs = slices.Delete(vs, 0, 1)
+	}
+	w.m[ref] = append(vs, writtenView{view: view, h: w.last})
+	return w.last
 }
 
 // end records that the update h of ref ended with version (err nil), or
 // drops its view when the update failed.
-func (w *writtenViews) end(ref meta.Ref, h *writtenView, version string, err error) {
+func (w *writtenViews) end(ref meta.Ref, h uint64, version string, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	vs := w.m[ref]
-	i := slices.Index(vs, h)
+	i := slices.IndexFunc(vs, func(v writtenView) bool { return v.h == h })
 	if i < 0 {
 		return // dropped past the limits meanwhile
 	}
@@ -71,7 +86,7 @@ func (w *writtenViews) end(ref meta.Ref, h *writtenView, version string, err err
 		w.set(ref, slices.Delete(vs, i, i+1))
 		return
 	}
-	h.version = version
+	vs[i].version = version
 }
 
 // take returns the view of ref written at version, dropping the views of
@@ -84,19 +99,30 @@ func (w *writtenViews) take(ref meta.Ref, version string) (any, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	vs := w.m[ref]
-	i := slices.IndexFunc(vs, func(v *writtenView) bool { return v.version == version })
+	i := slices.IndexFunc(vs, func(v writtenView) bool { return v.version == version })
 	if i < 0 {
 		return nil, false
 	}
 	view := vs[i].view
-	kept := slices.DeleteFunc(slices.Clone(vs[:i]), func(v *writtenView) bool { return v.version != "" })
-	w.set(ref, append(kept, vs[i+1:]...))
+	// In place: those before i still under way, then all after i.
+	n := 0
+	for j, v := range vs {
+		if j > i || (j < i && v.version == "") {
+			vs[n] = v
+			n++
+		}
+	}
+	clear(vs[n:])
+	w.set(ref, vs[:n])
 	return view, true
 }
 
-func (w *writtenViews) set(ref meta.Ref, vs []*writtenView) {
+func (w *writtenViews) set(ref meta.Ref, vs []writtenView) {
 	if len(vs) == 0 {
 		delete(w.m, ref)
+		if cap(vs) > 0 && len(w.free) < writtenViewsFree {
+			w.free = append(w.free, vs[:0])
+		}
 		return
 	}
 	w.m[ref] = vs
@@ -112,7 +138,7 @@ func (w *writtenViews) reset() {
 // ended is given it back. The zero value is a write without a view kept.
 type viewWrite struct {
 	ref  meta.Ref
-	h    *writtenView
+	h    uint64
 	view any
 }
 
@@ -133,7 +159,7 @@ func (m *Manager) updating(_ context.Context, obj meta.Object) viewWrite {
 
 // writeEnded ends the write w that updating began.
 func (m *Manager) writeEnded(ctx context.Context, obj meta.Object, w viewWrite, err error) {
-	if w.h == nil {
+	if w.h == 0 {
 		return
 	}
 	m.written.end(w.ref, w.h, obj.GetMeta().ResourceVersion, err)

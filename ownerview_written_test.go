@@ -139,3 +139,24 @@ func TestWrittenViews_OnlyAWrittenVersionGetsItsView(t *testing.T) {
 	_, ok = w.take(ref, "23")
 	assert.False(t, ok, "each view once")
 }
+
+// TestWrittenViews_NoAllocationPerWrite: an object written, its event
+// taken, then the next object written: each request, Order and Challenge
+// goes through this several times, and it allocated a handle and a slice
+// each time.
+func TestWrittenViews_NoAllocationPerWrite(t *testing.T) {
+	var w writtenViews
+	refs := []meta.Ref{{Kind: meta.KindChallenge, Namespace: "ns", Name: "a"}, {Kind: meta.KindChallenge, Namespace: "ns", Name: "b"}}
+	var view any = "view"
+	cycle := func() {
+		for _, ref := range refs {
+			h := w.begin(ref, view)
+			w.end(ref, h, "7", nil)
+			if _, ok := w.take(ref, "7"); !ok {
+				t.Fatal("view not kept")
+			}
+		}
+	}
+	cycle()
+	assert.Zero(t, testing.AllocsPerRun(100, cycle))
+}

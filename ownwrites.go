@@ -122,8 +122,33 @@ func (w *ownWrites) reset() {
 type reconcilingKey struct{}
 
 // reconciling returns ctx carrying ref as the object being reconciled.
+// One allocation per visit: context.WithValue boxed the Ref besides its
+// own node, and the lookup answers a pointer into the node, which boxes
+// nothing.
 func reconciling(ctx context.Context, ref meta.Ref) context.Context {
-	return context.WithValue(ctx, reconcilingKey{}, ref)
+	return &reconcilingCtx{Context: ctx, ref: ref}
+}
+
+// reconcilingCtx is ctx with the object being reconciled, as
+// context.WithValue would make it: every other key is the parent's.
+type reconcilingCtx struct {
+	context.Context
+	ref meta.Ref
+}
+
+func (c *reconcilingCtx) Value(key any) any {
+	if key == (reconcilingKey{}) {
+		return &c.ref
+	}
+	return c.Context.Value(key)
+}
+
+// reconciledBy returns the object being reconciled according to ctx.
+func reconciledBy(ctx context.Context) (meta.Ref, bool) {
+	if ref, ok := ctx.Value(reconcilingKey{}).(*meta.Ref); ok {
+		return *ref, true
+	}
+	return meta.Ref{}, false
 }
 
 // ownWritesStore is the Store reconcilers write through: a child owned by
@@ -182,7 +207,7 @@ func (s *ownWritesStore) Create(ctx context.Context, obj meta.Object) error {
 }
 
 func (s *ownWritesStore) create(ctx context.Context, obj meta.Object) error {
-	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
+	owner, ok := reconciledBy(ctx)
 	if !ok || !slices.Contains(obj.GetMeta().OwnerRefs, owner) {
 		return s.Store.Create(ctx, obj)
 	}
@@ -199,7 +224,7 @@ func (s *ownWritesStore) Delete(ctx context.Context, ref meta.Ref, resourceVersi
 	// Only a delete of a version decided on: the Deleted event carries
 	// that version, and the child's owners, which must include this one
 	// for the event to spare it.
-	owner, ok := ctx.Value(reconcilingKey{}).(meta.Ref)
+	owner, ok := reconciledBy(ctx)
 	if !ok || resourceVersion == "" {
 		return s.Store.Delete(ctx, ref, resourceVersion)
 	}

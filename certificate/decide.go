@@ -32,7 +32,9 @@ func decide(s *Snapshot) reconcile.Plan {
 	d := &decision{s: s, cert: &cert, plan: reconcile.Plan{Object: &cert}}
 	d.run()
 	if d.plan.Object == meta.Object(d.cert) {
-		d.plan.Write = !reflect.DeepEqual(s.Cert.Status, cert.Status) ||
+		// Compared through pointers: a Status passed by value is boxed
+		// (copied to the heap) twice per visit.
+		d.plan.Write = !reflect.DeepEqual(&s.Cert.Status, &cert.Status) ||
 			!maps.Equal(s.Cert.ObjectMeta.Labels, cert.ObjectMeta.Labels) ||
 			!maps.Equal(s.Cert.ObjectMeta.Annotations, cert.ObjectMeta.Annotations)
 	}

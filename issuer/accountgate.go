@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certflow/certflow/clock"
@@ -109,11 +110,11 @@ func (g *accountGate) slotLocked(now time.Time, key string, wake func()) (func()
 	}
 	if _, ok := g.reserved[key]; ok {
 		delete(g.reserved, key)
-		return sync.OnceFunc(g.release), time.Time{}, true
+		return g.releaser(), time.Time{}, true
 	}
 	if g.inFlight < g.limit && len(g.waiters) == 0 {
 		g.inFlight++
-		return sync.OnceFunc(g.release), time.Time{}, true
+		return g.releaser(), time.Time{}, true
 	}
 	if wake == nil {
 		return nil, now.Add(slotBusyPause), false
@@ -123,6 +124,19 @@ func (g *accountGate) slotLocked(now time.Time, key string, wake func()) (func()
 	}
 	g.wake[key] = wake
 	return nil, now.Add(slotWakePause), false
+}
+
+// releaser returns a func giving one slot back (release) the first time it
+// is called. Two allocations: sync.OnceFunc over the method value g.release
+// made three per slot, and every ACME step of an Order or a Challenge takes
+// a slot.
+func (g *accountGate) releaser() func() {
+	var done atomic.Bool
+	return func() {
+		if done.CompareAndSwap(false, true) {
+			g.release()
+		}
+	}
 }
 
 // release gives a slot back: to the longest waiter if there is one.

@@ -11,7 +11,10 @@ type Ref struct {
 
 // String renders the reference as Kind/namespace/name (Kind/name when cluster scoped).
 func (r Ref) String() string {
+	// Sized first: grown by its writes, the builder allocated two or three
+	// times for one string (refs name slots, claims and errors per visit).
 	var b strings.Builder
+	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
 	b.WriteString(string(r.Kind))
 	b.WriteByte('/')
 	if r.Namespace != "" {

@@ -27,6 +27,8 @@ type Reconciler struct {
 	opts Options
 	// post finalizes orders, keeping the CA's nonces between calls.
 	post *acmepost.Client
+	// thumbs keeps each client's account key thumbprint.
+	thumbs thumbprints
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -284,9 +286,7 @@ func (r *Reconciler) load(ctx context.Context, ref meta.Ref) (*snapshot, issuer.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("order: acme client: %w", err)
 	}
-	// Computed per visit (microseconds), so that no cache keeps a deleted
-	// issuer's client and key alive.
-	if s.Thumbprint, err = acme.JWKThumbprint(cl.Key.Public()); err != nil {
+	if s.Thumbprint, err = r.thumbs.of(cl); err != nil {
 		return nil, nil, nil, fmt.Errorf("order: account key thumbprint: %w", err)
 	}
 	if readsChallenges(o) {

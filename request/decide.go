@@ -67,7 +67,9 @@ type decision struct {
 func decide(s Snapshot, issuerRetry time.Duration) (d decision) {
 	req := copyRequest(s.Request)
 	d.plan.Object = req
-	defer func() { d.plan.Write = !reflect.DeepEqual(req.Status, s.Request.Status) }()
+	// Compared through pointers: a Status passed by value is boxed (copied
+	// to the heap) twice per visit.
+	defer func() { d.plan.Write = !reflect.DeepEqual(&req.Status, &s.Request.Status) }()
 	now := s.Now
 	if IsFinal(req) {
 		return d

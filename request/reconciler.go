@@ -71,23 +71,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 	d := decide(s, r.opts.IssuerRetry)
 	p := d.plan
 	req := p.Object.(*CertificateRequest)
-	// Events an effect's outcome adds are recorded once that outcome is stored.
-	var later []reconcile.Event
-	var retryAt time.Time
+	// What an effect's closure sets lives in fx, made only with an effect:
+	// captured one by one, d, the events and the retry time each moved to
+	// the heap at every visit, with or without an effect.
+	var fx *effectOutcome
+	iss, csr := s.Issuer, d.csr
 	switch d.effect {
 	case effectNone:
 	case effectApprove:
+		o := &effectOutcome{}
+		fx = o
 		p.Effect = &reconcile.Effect{Name: "approve", Do: func(ctx context.Context) error {
 			a, err := r.opts.Approver.Approve(ctx, req)
 			if err != nil {
 				return fmt.Errorf("request: approve %s: %w", ref, err)
 			}
 			now := r.deps.Clock.Now()
-			later = approved(req, a, now)
+			o.later = approved(req, a, now)
 			// An approved request for a SelfSigned or CA issuer is signed in
 			// the same visit: the decision on the approved request asks for
 			// nothing but the signature.
-			then := decide(Snapshot{Request: req, Issuer: s.Issuer, Now: now, csrs: r.opts.CSRs, chains: r.opts.Chains}, r.opts.IssuerRetry)
+			then := decide(Snapshot{Request: req, Issuer: iss, Now: now, csrs: r.opts.CSRs, chains: r.opts.Chains}, r.opts.IssuerRetry)
 			if orderFirst(then) {
 				// An approved ACME request's next decision creates its
 				// Order: the status that decision sets is stored with the
@@ -99,14 +103,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			if then.effect != effectSign || then.plan.Write {
 				return nil
 			}
-			events, at, err := r.sign(ctx, req, s.Issuer, then.csr)
-			later, retryAt = append(later, events...), at
+			events, at, err := r.sign(ctx, req, iss, then.csr)
+			o.later, o.retryAt = append(o.later, events...), at
 			return err
 		}}
 	case effectSign:
+		o := &effectOutcome{}
+		fx = o
 		p.Effect = &reconcile.Effect{Name: "sign", Do: func(ctx context.Context) error {
-			events, at, err := r.sign(ctx, req, s.Issuer, d.csr)
-			later, retryAt = events, at
+			events, at, err := r.sign(ctx, req, iss, csr)
+			o.later, o.retryAt = events, at
 			return err
 		}}
 	}
@@ -121,8 +127,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		// The Order was there already: settle would decide on the plan's.
 		return out.Requeue(r.deps.Clock.Now()), nil
 	}
-	for _, e := range later {
-		meta.RecordEvent(r.deps.Events, req, e.Type, e.Reason, e.Message)
+	var retryAt time.Time
+	if fx != nil {
+		for _, e := range fx.later {
+			meta.RecordEvent(r.deps.Events, req, e.Type, e.Reason, e.Message)
+		}
+		retryAt = fx.retryAt
 	}
 	if !retryAt.IsZero() {
 		next = retryAt
@@ -274,4 +284,11 @@ func signInput(req *CertificateRequest, csr *x509.CertificateRequest) issuer.Sig
 		in.Duration = req.Spec.Duration.Duration
 	}
 	return in
+}
+
+// effectOutcome is what an effect of Reconcile adds to its visit: events
+// to record once its outcome is stored, and when to look again.
+type effectOutcome struct {
+	later   []reconcile.Event
+	retryAt time.Time
 }
