@@ -315,7 +315,7 @@ func (w *Writer) expire(ctx context.Context) {
 		// Every Event this writer knew of is gone: so is what it
 		// remembers of them and of their objects (objects it will never
 		// hear of again: each issuance names new requests and orders).
-		w.memo.forgetEvents()
+		w.memo.forgetCounts()
 	}
 }
 

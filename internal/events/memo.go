@@ -7,15 +7,15 @@ import (
 	"github.com/certflow/certflow/meta"
 )
 
-// memoLimit bounds what a memo remembers of its own Events; past it, it
-// starts afresh (and the writer reads again what it forgot). It also bounds
-// the per-object counts while no census is known.
+// memoLimit bounds the per-object counts a memo keeps while no census is
+// known; past it, it starts afresh (and the writer lists again what it
+// forgot).
 const memoLimit = 1 << 16
 
-// memo is what a Writer remembers of its own writes, to spare the Store a
-// read before each create and a list after it: the Events it wrote, and how
-// many Events each object holds. Forgetting costs a read or a list, never
-// an event.
+// memo is what a Writer remembers of its objects, to spare the Store a list
+// after each create: how many Events each object holds. Forgetting costs a
+// list, never an event. (Which Events the writer stored is what it tracks
+// for expiry: Writer.knows.)
 //
 // The counts come from the census the sweep takes when Run starts (it
 // lists every Event anyway), plus the creates since: with a census, an
@@ -28,30 +28,11 @@ const memoLimit = 1 << 16
 type memo struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	// events are keyed by a hash of the Event's Ref too: a collision only
-	// makes a create an update (or the reverse), which the writer retries.
-	events map[uint64]struct{}
 	// counts are keyed by a hash of the object's Ref: 16 bytes an object
 	// instead of 60, and a collision only over-counts (an early list).
 	counts map[uint64]int32
 	// census is set while counts hold every object that has Events.
 	census bool
-}
-
-func (m *memo) wrote(event meta.Ref) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.events[m.keyLocked(event)]
-	return ok
-}
-
-func (m *memo) written(event meta.Ref) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.events == nil || len(m.events) >= memoLimit {
-		m.events = map[uint64]struct{}{}
-	}
-	m.events[m.keyLocked(event)] = struct{}{}
 }
 
 // created counts one more Event of obj and reports whether obj is known to
@@ -96,13 +77,12 @@ func (m *memo) takeCensus(objs []meta.Ref, complete bool) {
 	m.counts, m.census = counts, true
 }
 
-// forgetEvents forgets the Events written and the counts, once none of
-// them is left: an idle writer holds nothing per object. The census stays:
-// an object absent from it still holds no Event of this writer's.
-func (m *memo) forgetEvents() {
+// forgetCounts forgets the counts, once none of the writer's Events is
+// left: an idle writer holds nothing per object. The census stays: an
+// object absent from it still holds no Event of this writer's.
+func (m *memo) forgetCounts() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.events = nil
 	if m.census {
 		m.counts = map[uint64]int32{}
 	} else {

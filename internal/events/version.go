@@ -29,3 +29,17 @@ func (x *expiries) version(ref meta.Ref) (string, bool) {
 	}
 	return versionText(code)
 }
+
+// knows reports whether the writer knows the Event ref as stored: one it
+// wrote, or its last sweep found, not deleted or expired since. What the
+// writer tracks for expiry is what it has stored, so this is also what
+// decides between creating an Event and adding to it: a second set of the
+// Events written (a lock, a hash and a map insert an Event) told no more,
+// and told less (it did not hear of deletions, and so read first to find
+// an Event gone).
+func (w *Writer) knows(ref meta.Ref) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.exp.latest[w.exp.key(ref)]
+	return ok
+}

@@ -19,20 +19,19 @@ const writeAttempts = 64
 
 // write adds p's occurrences to its stored Event, creating it if needed,
 // with compare-and-swap: two writers of one Event both count. An Event this
-// writer has not written yet is most likely new: it is created without
-// being read first.
+// writer does not know stored (knows) is most likely new: it is created
+// without being read first.
 func (w *Writer) write(ctx context.Context, p *pending) error {
 	if p.ref.Name == "" {
 		p.ref = Ref(p.ev.Object, p.ev.Type, p.ev.Reason, p.ev.Message, w.o.ClusterNamespace)
 	}
-	create := !w.memo.wrote(p.ref)
+	create := !w.knows(p.ref)
 	for attempt := 1; ; attempt++ {
 		var err error
 		if create {
 			e := w.newEvent(p)
 			err = w.o.Store.Create(ctx, e)
 			if err == nil {
-				w.memo.written(p.ref)
 				w.track(p.ref, e.ObjectMeta.ResourceVersion, e.Time)
 				return w.pruneIfFull(ctx, p.ev.Object)
 			}
@@ -68,7 +67,6 @@ func (w *Writer) add(ctx context.Context, p *pending) (bool, error) {
 	err = w.o.Store.Update(ctx, cur)
 	switch {
 	case err == nil:
-		w.memo.written(p.ref)
 		w.track(p.ref, cur.ObjectMeta.ResourceVersion, cur.Time)
 		return true, nil
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
