@@ -13,8 +13,12 @@ import (
 // maxFetchWait bounds how long an accept's visit waits for the CA to fetch
 // the HTTP-01 answer before it ends: the wait holds the visit's worker and
 // the account's slot, as awaitIssued's pauses do after a finalize, so it
-// is only worth it against a CA that validates within milliseconds. A
-// slower one is looked at after the learned pause, as before.
+// is only worth it against a CA that validates within milliseconds (a
+// blind first pause no longer than this). A slower one is looked at after
+// the learned pause, as before. It is also how long the first fetch is
+// waited for, however short the blind pause: until the CA fetched, a look
+// can only find "pending", and a CA that shares two cores with its client
+// (or is busy) often fetches a few milliseconds after that pause.
 const maxFetchWait = 20 * time.Millisecond
 
 // fetchedKind is the learned pause's kind for the look that follows the
@@ -101,13 +105,13 @@ func (f *Fetches) watch(token string) (fetched <-chan struct{}, stop func()) {
 	return c, func() { f.m.CompareAndDelete(token, c) }
 }
 
-// afterFetch waits, on the wall clock, up to limit for the CA's first fetch
-// on fetched, and then until no other fetch came for the learned pause fp
-// (the CA's other perspectives), and reports whether the CA fetched. The
-// wait after a fetch is bounded by limit again: fetches that keep coming
-// are not the CA's alone.
-func afterFetch(ctx context.Context, fetched <-chan struct{}, limit time.Duration, fp *acmeproto.FirstPoll) (bool, time.Duration) {
-	t := time.NewTimer(limit)
+// afterFetch waits, on the wall clock, up to first for the CA's first
+// fetch on fetched, and then until no other fetch came for the learned
+// pause fp (the CA's other perspectives), and reports whether the CA
+// fetched. The wait after a fetch is bounded by limit: fetches that keep
+// coming are not the CA's alone.
+func afterFetch(ctx context.Context, fetched <-chan struct{}, first, limit time.Duration, fp *acmeproto.FirstPoll) (bool, time.Duration) {
+	t := time.NewTimer(first)
 	defer t.Stop()
 	select {
 	case <-fetched:
@@ -140,17 +144,20 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop 
 }
 
 // awaitFetch waits, after an accept answered "processing" and when the
-// blind first pause d is short (maxFetchWait), for the CA to fetch the
-// answer, and then for the learned pause after its latest fetch. It
-// reports whether the CA fetched; then the authorization is looked at
-// now, in the next visit. Otherwise d counts from the accept's answer as
-// before (and has passed already when the wait timed out).
+// blind first pause d is short (maxFetchWait), up to maxFetchWait for the
+// CA to fetch the answer, and then for the learned pause after its latest
+// fetch. It reports whether the CA fetched; then the authorization is
+// looked at now, in the next visit. Otherwise d counts from the accept's
+// answer as before (and has passed already when the wait timed out).
+// Waiting for the first fetch no longer than d would end the wait just
+// before a late fetch, for a look that finds "pending" (a request to the
+// CA and a longer pause for nothing), and count the wait as one in vain.
 func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan struct{}, d time.Duration) bool {
 	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil || !r.opts.Fetches.worthWaiting() {
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause := afterFetch(ctx, fetched, d, fp)
+	ok, pause := afterFetch(ctx, fetched, maxFetchWait, d, fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}

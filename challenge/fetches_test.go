@@ -22,6 +22,7 @@ const (
 	noFetch    fetchOf = iota
 	fetchOwn           // the accepted challenge's
 	fetchOther         // another challenge's, accepted at the same time
+	fetchLate          // the accepted challenge's, just after the blind first pause
 )
 
 // acceptWithFetches accepts the fixture's HTTP-01 challenge at a CA that
@@ -47,6 +48,10 @@ func acceptWithFetchesOn(t *testing.T, fetches *challenge.Fetches, fetch fetchOf
 		f.ca.onAccept = func() { fetches.Served(token) }
 	case fetchOther:
 		f.ca.onAccept = func() { fetches.Served(token + "-other") }
+	case fetchLate:
+		// A millisecond after the blind pause, well within maxFetchWait
+		// (20 ms): a wait bounded by the blind pause has ended by then.
+		f.ca.onAccept = func() { time.AfterFunc(acmeproto.DefaultFirstPoll+time.Millisecond, func() { fetches.Served(token) }) }
 	}
 	rec := &challenge.RetryAfterRecorder{}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
@@ -70,6 +75,17 @@ func TestFetchBringsTheFirstLookForward(t *testing.T) {
 	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, noFetch, ""), "no fetch: the blind first pause")
 	assert.Zero(t, acceptWithFetches(t, fetchOwn, ""), "fetched: looked at once the pause after the fetch passed")
 	assert.Equal(t, 2*time.Second, acceptWithFetches(t, fetchOwn, "2"), "the CA's Retry-After wins")
+}
+
+// A CA that fetches a little later than the blind first pause (busy, or
+// sharing its client's cores) is still waited for: a look before its
+// fetch could only find the challenge pending. The wait counts as one
+// that saw the fetch, so accepts keep waiting.
+func TestLateFetchIsWaitedFor(t *testing.T) {
+	fetches := &challenge.Fetches{}
+	for i := range challenge.UnseenBeforeSkip + 1 {
+		require.Zero(t, acceptWithFetchesOn(t, fetches, fetchLate, ""), "accept %d: looked at once the pause after the late fetch passed", i)
+	}
 }
 
 // A fetch of another challenge's answer says nothing about this one: its
