@@ -19,7 +19,10 @@ import (
 // waited for, however short the blind pause: until the CA fetched, a look
 // can only find "pending", and a CA that shares two cores with its client
 // (or is busy) often fetches a few milliseconds after that pause.
-const maxFetchWait = 20 * time.Millisecond
+//
+// A variable only so that tests can make the bound long enough that a
+// loaded machine cannot reach it; nothing else sets it.
+var maxFetchWait = 20 * time.Millisecond
 
 // fetchedKind is the learned pause's kind for the look that follows the
 // CA's fetch of an HTTP-01 answer (FirstPolls): how long after its latest
@@ -53,7 +56,15 @@ const (
 // seen here, and the blind pause stands. Safe for concurrent use; the
 // zero value is ready.
 type Fetches struct {
-	m sync.Map // token → chan struct{}
+	m sync.Map // token → *fetchWatch
+	// perAccept is how many fetches the CA had made when the latest
+	// verdict after a wait that saw one was read (0 before any): a CA
+	// fetches from the same perspectives each time (Pebble from three, a
+	// millisecond or more apart when busy), and its verdict follows the
+	// last of them, not the first. Counted at the verdict rather than at
+	// the end of the wait, so a wait that ended too early still teaches
+	// how many to wait for.
+	perAccept atomic.Int32
 	// looks holds, per token, the pause after the CA's fetch that the
 	// next look at the authorization follows: that look is a sample of
 	// the fetched learner, not of the blind one.
@@ -83,49 +94,89 @@ func (f *Fetches) waited(fetched bool) {
 	}
 }
 
+// fetchWatch is an accept's record of the fetches of its answer: how
+// many (fetches that come together send one signal, so the count is not
+// the signals') and a signal that one came. kept is set when a wait saw a
+// fetch: the watch then goes on counting until the verdict is read
+// (verdict) or the challenge cleaned up.
+type fetchWatch struct {
+	n    atomic.Int32
+	c    chan struct{}
+	kept atomic.Bool
+}
+
 // Served records that the answer of token was served, waking an accept
 // waiting for it. Tokens nobody waits for cost one map lookup.
 func (f *Fetches) Served(token string) {
 	if f == nil {
 		return
 	}
-	if c, ok := f.m.Load(token); ok {
+	if w, ok := f.m.Load(token); ok {
+		w := w.(*fetchWatch)
+		w.n.Add(1)
 		select {
-		case c.(chan struct{}) <- struct{}{}:
+		case w.c <- struct{}{}:
 		default: // one pending signal says enough
 		}
 	}
 }
 
 // watch starts recording fetches of token, before the accept is sent (a
-// CA may fetch before it answers); stop ends it.
-func (f *Fetches) watch(token string) (fetched <-chan struct{}, stop func()) {
-	c := make(chan struct{}, 1)
-	f.m.Store(token, c)
-	return c, func() { f.m.CompareAndDelete(token, c) }
+// CA may fetch before it answers); stop ends it, unless the wait saw a
+// fetch (kept).
+func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
+	w := &fetchWatch{c: make(chan struct{}, 1)}
+	f.m.Store(token, w)
+	return w, func() {
+		if !w.kept.Load() {
+			f.m.CompareAndDelete(token, w)
+		}
+	}
 }
 
-// afterFetch waits, on the wall clock, up to first for the CA's first
-// fetch on fetched, and then until no other fetch came for the learned
-// pause fp (the CA's other perspectives), and reports whether the CA
-// fetched. The wait after a fetch is bounded by limit: fetches that keep
-// coming are not the CA's alone.
-func afterFetch(ctx context.Context, fetched <-chan struct{}, first, limit time.Duration, fp *acmeproto.FirstPoll) (bool, time.Duration) {
-	t := time.NewTimer(first)
+// verdict ends the kept watch of token, if any, learning from it how
+// many fetches the CA makes before its verdict.
+func (f *Fetches) verdict(token string) {
+	if w, ok := f.m.Load(token); ok && w.(*fetchWatch).kept.Load() && f.m.CompareAndDelete(token, w) {
+		f.perAccept.Store(w.(*fetchWatch).n.Load())
+	}
+}
+
+// forget ends token's watch and pending look, if any: the challenge is
+// cleaned up.
+func (f *Fetches) forget(token string) {
+	f.looks.Delete(token)
+	f.m.Delete(token)
+}
+
+// afterFetch waits, on the wall clock and for at most maxFetchWait in
+// all, for the CA's first fetch on w, then for want fetches (the CA's
+// other perspectives), and then until no other fetch came for the learned
+// pause fp. It reports whether the CA fetched, and the pause. Before want
+// fetches came no pause ends the wait:
+// the CA decides after its last, and a look between them finds the
+// challenge pending. The bound holds for fetches that keep coming too:
+// they are not the CA's alone.
+func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration) {
+	deadline := time.Now().Add(maxFetchWait) // wall clock: the CA fetches in real time, whatever the Manager's Clock
+	t := time.NewTimer(maxFetchWait)
 	defer t.Stop()
 	select {
-	case <-fetched:
+	case <-w.c:
 	case <-t.C:
 		return false, 0
 	case <-ctx.Done():
 		return false, 0
 	}
-	pause := fp.Pause()
-	deadline := time.Now().Add(limit) // wall clock: the CA fetches in real time, whatever the Manager's Clock
+	pause = fp.Pause()
 	for {
-		t.Reset(min(pause, time.Until(deadline)))
+		wait := time.Until(deadline)
+		if w.n.Load() >= want {
+			wait = min(pause, wait)
+		}
+		t.Reset(wait)
 		select {
-		case <-fetched:
+		case <-w.c:
 			continue
 		case <-t.C:
 		case <-ctx.Done():
@@ -136,7 +187,7 @@ func afterFetch(ctx context.Context, fetched <-chan struct{}, first, limit time.
 
 // watchFetches starts recording the CA's fetches of ch's HTTP-01 answer,
 // when the Manager serves it (Options.Fetches); fetched is nil otherwise.
-func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop func()) {
+func (r *Reconciler) watchFetches(ch *Challenge) (fetched *fetchWatch, stop func()) {
 	if r.opts.Fetches == nil || ch.Spec.Type != solver.HTTP01 || ch.Spec.Token == "" {
 		return nil, func() {}
 	}
@@ -145,25 +196,27 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop 
 
 // awaitFetch waits, after an accept answered "processing" and when the
 // blind first pause d is short (maxFetchWait), up to maxFetchWait for the
-// CA to fetch the answer, and then for the learned pause after its latest
-// fetch. It reports whether the CA fetched; then the authorization is
+// CA to fetch the answer as often as it did for the latest accept, and
+// then for the learned pause after its latest fetch. It reports whether
+// the CA fetched; then the authorization is
 // looked at now, in the next visit. Otherwise d counts from the accept's
 // answer as before (and has passed already when the wait timed out).
 // Waiting for the first fetch no longer than d would end the wait just
 // before a late fetch, for a look that finds "pending" (a request to the
 // CA and a longer pause for nothing), and count the wait as one in vain.
-func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan struct{}, d time.Duration) bool {
+func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWatch, d time.Duration) bool {
 	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil || !r.opts.Fetches.worthWaiting() {
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause := afterFetch(ctx, fetched, maxFetchWait, d, fp)
+	ok, pause := afterFetch(ctx, fetched, r.opts.Fetches.perAccept.Load(), fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}
 	if !ok {
 		return false
 	}
+	fetched.kept.Store(true)
 	r.opts.Fetches.looks.Store(o.ch.Spec.Token, pause)
 	o.now = r.deps.Clock.Now()
 	o.notBefore(0)
@@ -176,6 +229,9 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan s
 func (r *Reconciler) learnFetched(o outcome, final bool) bool {
 	if r.opts.Fetches == nil || r.opts.FirstPolls == nil || o.ca == "" {
 		return false
+	}
+	if final {
+		r.opts.Fetches.verdict(o.ch.Spec.Token)
 	}
 	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
 	if ok {
