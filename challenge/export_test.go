@@ -1,6 +1,7 @@
 package challenge
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,4 +23,11 @@ func LongFetchWait(t *testing.T) {
 	old := maxFetchWait
 	maxFetchWait = time.Minute
 	t.Cleanup(func() { maxFetchWait = old })
+}
+
+// LearnFetches makes f know that the CA at directory fetches an answer n
+// times before its verdict.
+func LearnFetches(f *Fetches, directory string, n int32) {
+	c, _ := f.perAccept.LoadOrStore(directory, new(atomic.Int32))
+	c.(*atomic.Int32).Store(n)
 }

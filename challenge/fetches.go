@@ -57,14 +57,16 @@ const (
 // zero value is ready.
 type Fetches struct {
 	m sync.Map // token → *fetchWatch
-	// perAccept is how many fetches the CA had made when the latest
-	// verdict after a wait that saw one was read (0 before any): a CA
-	// fetches from the same perspectives each time (Pebble from three, a
-	// millisecond or more apart when busy), and its verdict follows the
-	// last of them, not the first. Counted at the verdict rather than at
-	// the end of the wait, so a wait that ended too early still teaches
-	// how many to wait for.
-	perAccept atomic.Int32
+	// perAccept holds, per CA (directory URL), how many fetches it had
+	// made when the latest verdict after a wait that saw one was read
+	// (none before any): a CA fetches from the same perspectives each
+	// time (Pebble from three, a millisecond or more apart when busy), and
+	// its verdict follows the last of them, not the first. Counted at the
+	// verdict rather than at the end of the wait, so a wait that ended too
+	// early still teaches how many to wait for. Per CA, as FirstPolls: a
+	// CA that fetches once would otherwise wait out maxFetchWait for the
+	// fetches of another. A Manager talks to a handful of CAs.
+	perAccept sync.Map // CA → *atomic.Int32
 	// looks holds, per token, the pause after the CA's fetch that the
 	// next look at the authorization follows: that look is a sample of
 	// the fetched learner, not of the blind one.
@@ -135,11 +137,21 @@ func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
 }
 
 // verdict ends the kept watch of token, if any, learning from it how
-// many fetches the CA makes before its verdict.
-func (f *Fetches) verdict(token string) {
+// many fetches ca makes before its verdict.
+func (f *Fetches) verdict(ca, token string) {
 	if w, ok := f.m.Load(token); ok && w.(*fetchWatch).kept.Load() && f.m.CompareAndDelete(token, w) {
-		f.perAccept.Store(w.(*fetchWatch).n.Load())
+		n, _ := f.perAccept.LoadOrStore(ca, new(atomic.Int32))
+		n.(*atomic.Int32).Store(w.(*fetchWatch).n.Load())
 	}
+}
+
+// wanted is how many fetches ca made before its latest verdict (0 if not
+// known yet).
+func (f *Fetches) wanted(ca string) int32 {
+	if n, ok := f.perAccept.Load(ca); ok {
+		return n.(*atomic.Int32).Load()
+	}
+	return 0
 }
 
 // forget ends token's watch and pending look, if any: the challenge is
@@ -209,7 +221,7 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause := afterFetch(ctx, fetched, r.opts.Fetches.perAccept.Load(), fp)
+	ok, pause := afterFetch(ctx, fetched, r.opts.Fetches.wanted(o.ca), fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}
@@ -231,7 +243,7 @@ func (r *Reconciler) learnFetched(o outcome, final bool) bool {
 		return false
 	}
 	if final {
-		r.opts.Fetches.verdict(o.ch.Spec.Token)
+		r.opts.Fetches.verdict(o.ca, o.ch.Spec.Token)
 	}
 	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
 	if ok {

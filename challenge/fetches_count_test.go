@@ -10,6 +10,7 @@ import (
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"
+	"github.com/certflow/certflow/meta"
 )
 
 // A CA that fetches the answer from several perspectives decides after
@@ -22,10 +23,21 @@ func TestLookFollowsTheCAsUsualFetches(t *testing.T) {
 	fetches := &challenge.Fetches{}
 	firstPolls := &acmeproto.FirstPolls{}
 	var before []int // per accept, the fetches done at its first look
-	for range 2 {
-		ctx := testCtx(t)
-		f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
-		f.ca.now = f.clk.Now
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now = f.clk.Now
+	second := f.get(ctx, t)
+	second.ObjectMeta = meta.ObjectMeta{Namespace: "default", Name: "c2"}
+	for i := range 2 {
+		if i == 1 {
+			// Another challenge at the same CA (what is learned is the
+			// CA's), whose answer is as fresh.
+			require.NoError(t, f.st.Create(ctx, second))
+			f.ref = meta.RefOf(second)
+			f.ca.mu.Lock()
+			f.ca.challenge, f.ca.authz = acme.StatusPending, acme.StatusPending
+			f.ca.mu.Unlock()
+		}
 		token := f.get(ctx, t).Spec.Token
 		done := 0 // under f.ca.mu, as the CA's state
 		all := make(chan struct{})
@@ -58,9 +70,9 @@ func TestLookFollowsTheCAsUsualFetches(t *testing.T) {
 		r := fetchingReconciler(f, fetches, firstPolls)
 		next, err := r.Reconcile(ctx, f.ref)
 		require.NoError(t, err)
-		// Every accept's fixture has the same token: no fetch of this one
-		// comes in the next. And the verdict is read, as the Manager's
-		// next visit would.
+		// Both challenges have the same token: no fetch of this one comes
+		// in the next. And the verdict is read, as the Manager's next
+		// visit would.
 		<-all
 		if !next.IsZero() {
 			f.clk.Advance(next.Sub(f.clk.Now()))
@@ -74,4 +86,25 @@ func TestLookFollowsTheCAsUsualFetches(t *testing.T) {
 	}
 	require.Positive(t, before[0], "the first accept's look followed a fetch")
 	assert.Equal(t, 3, before[1], "the second accept looked after the CA's three fetches")
+}
+
+// What is learned is the CA's: at another CA, which fetches once, an
+// accept looks after that fetch instead of waiting for three that never
+// come (up to maxFetchWait each time, a minute here).
+func TestFetchCountIsTheCAs(t *testing.T) {
+	challenge.LongFetchWait(t)
+	fetches := &challenge.Fetches{}
+	firstPolls := &acmeproto.FirstPolls{}
+	challenge.LearnFetches(fetches, "https://other.example.test/dir", 3)
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now = f.clk.Now
+	token := f.get(ctx, t).Spec.Token
+	f.ca.onAccept = func() { fetches.Served(token) }
+	f.ca.validAfterReads = 1 // the verdict, at the look after the fetch
+	start := time.Now()
+	_, err := fetchingReconciler(f, fetches, firstPolls).Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "the look waited for another CA's fetches")
+	assert.Equal(t, challenge.StateValid, f.get(ctx, t).Status.State)
 }
