@@ -69,7 +69,9 @@ type Fetches struct {
 	perAccept sync.Map // CA → *atomic.Int32
 	// looks holds, per token, the pause after the CA's fetch that the
 	// next look at the authorization follows: that look is a sample of
-	// the fetched learner, not of the blind one.
+	// the fetched learner, not of the blind one. A negative pause marks a
+	// look that teaches neither (the wait did not see as many fetches as
+	// the CA makes, or did not know how many yet).
 	looks sync.Map // token → time.Duration
 	// unseen counts the latest waits in a row that saw no fetch (up to
 	// unseenBeforeSkip); skipped counts the accepts since that did not
@@ -164,21 +166,22 @@ func (f *Fetches) forget(token string) {
 // afterFetch waits, on the wall clock and for at most maxFetchWait in
 // all, for the CA's first fetch on w, then for want fetches (the CA's
 // other perspectives), and then until no other fetch came for the learned
-// pause fp. It reports whether the CA fetched, and the pause. Before want
-// fetches came no pause ends the wait:
+// pause fp. It reports whether the CA fetched, the pause, and whether the
+// wait saw want fetches (want > 0). Before want fetches came no pause ends
+// the wait:
 // the CA decides after its last, and a look between them finds the
 // challenge pending. The bound holds for fetches that keep coming too:
 // they are not the CA's alone.
-func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration) {
+func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration, all bool) {
 	deadline := time.Now().Add(maxFetchWait) // wall clock: the CA fetches in real time, whatever the Manager's Clock
 	t := time.NewTimer(maxFetchWait)
 	defer t.Stop()
 	select {
 	case <-w.c:
 	case <-t.C:
-		return false, 0
+		return false, 0, false
 	case <-ctx.Done():
-		return false, 0
+		return false, 0, false
 	}
 	pause = fp.Pause()
 	for {
@@ -193,7 +196,7 @@ func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.Fi
 		case <-t.C:
 		case <-ctx.Done():
 		}
-		return true, pause
+		return true, pause, want > 0 && w.n.Load() >= want
 	}
 }
 
@@ -221,7 +224,7 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause := afterFetch(ctx, fetched, r.opts.Fetches.wanted(o.ca), fp)
+	ok, pause, all := afterFetch(ctx, fetched, r.opts.Fetches.wanted(o.ca), fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}
@@ -229,6 +232,13 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 		return false
 	}
 	fetched.kept.Store(true)
+	if !all {
+		// A look after fewer fetches than the CA makes says nothing of
+		// the pause after its last: the misses of the first accepts,
+		// before the count was learned, would otherwise leave the pause
+		// at several milliseconds for a hundred looks.
+		pause = -1
+	}
 	r.opts.Fetches.looks.Store(o.ch.Spec.Token, pause)
 	o.now = r.deps.Clock.Now()
 	o.notBefore(0)
@@ -246,7 +256,7 @@ func (r *Reconciler) learnFetched(o outcome, final bool) bool {
 		r.opts.Fetches.verdict(o.ca, o.ch.Spec.Token)
 	}
 	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
-	if ok {
+	if ok && p.(time.Duration) >= 0 {
 		r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget).ObserveAfter(p.(time.Duration), final)
 	}
 	return ok

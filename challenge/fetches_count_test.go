@@ -11,6 +11,7 @@ import (
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/solver"
 )
 
 // A CA that fetches the answer from several perspectives decides after
@@ -86,6 +87,11 @@ func TestLookFollowsTheCAsUsualFetches(t *testing.T) {
 	}
 	require.Positive(t, before[0], "the first accept's look followed a fetch")
 	assert.Equal(t, 3, before[1], "the second accept looked after the CA's three fetches")
+	// The first look came before the count was known: found pending (as
+	// it usually is, a fetch and a pause after the accept), it did not
+	// grow the pause after the last fetch, which the second look hit.
+	fetched := firstPolls.ForStarting(f.ca.url("/dir"), string(solver.HTTP01)+" fetched", acmeproto.MinFirstPoll, 0.95)
+	assert.Equal(t, acmeproto.MinFirstPoll, fetched.Pause())
 }
 
 // What is learned is the CA's: at another CA, which fetches once, an
