@@ -397,7 +397,7 @@ func (r *Reconciler) cleanUp(ctx context.Context, l loaded, o outcome) error {
 		return err
 	}
 	if r.opts.Fetches != nil {
-		r.opts.Fetches.looks.Delete(o.ch.Spec.Token) // a look that never came
+		r.opts.Fetches.forget(o.ch.Spec.Token) // a look that never came, a verdict never read
 	}
 	st := &o.ch.Status
 	st.CleanedUp, st.Presented, st.Processing, st.NotBefore = true, false, false, nil

@@ -33,8 +33,9 @@ type fakeCA struct {
 	// often after the accept.
 	validAfterReads int
 	// onAccept, if set, is called as each accept arrives, before it is
-	// answered.
-	onAccept func()
+	// answered; onRead likewise for each authorization read. Both are
+	// called with mu held.
+	onAccept, onRead func()
 	// acceptRetryAfter and authzRetryAfter, if set, are the Retry-After
 	// of the answers to accepts and to authorization reads.
 	acceptRetryAfter, authzRetryAfter string
@@ -106,6 +107,9 @@ func (ca *fakeCA) serveAuthz(w http.ResponseWriter, r *http.Request) {
 	ca.mu.Lock()
 	defer ca.mu.Unlock()
 	ca.reads++
+	if ca.onRead != nil {
+		ca.onRead()
+	}
 	if ca.authzRetryAfter != "" {
 		w.Header().Set("Retry-After", ca.authzRetryAfter)
 	}

@@ -13,9 +13,16 @@ import (
 // maxFetchWait bounds how long an accept's visit waits for the CA to fetch
 // the HTTP-01 answer before it ends: the wait holds the visit's worker and
 // the account's slot, as awaitIssued's pauses do after a finalize, so it
-// is only worth it against a CA that validates within milliseconds. A
-// slower one is looked at after the learned pause, as before.
-const maxFetchWait = 20 * time.Millisecond
+// is only worth it against a CA that validates within milliseconds (a
+// blind first pause no longer than this). A slower one is looked at after
+// the learned pause, as before. It is also how long the first fetch is
+// waited for, however short the blind pause: until the CA fetched, a look
+// can only find "pending", and a CA that shares two cores with its client
+// (or is busy) often fetches a few milliseconds after that pause.
+//
+// A variable only so that tests can make the bound long enough that a
+// loaded machine cannot reach it; nothing else sets it.
+var maxFetchWait = 20 * time.Millisecond
 
 // fetchedKind is the learned pause's kind for the look that follows the
 // CA's fetch of an HTTP-01 answer (FirstPolls): how long after its latest
@@ -49,10 +56,22 @@ const (
 // seen here, and the blind pause stands. Safe for concurrent use; the
 // zero value is ready.
 type Fetches struct {
-	m sync.Map // token → chan struct{}
+	m sync.Map // token → *fetchWatch
+	// perAccept holds, per CA (directory URL), how many fetches it had
+	// made when the latest verdict after a wait that saw one was read
+	// (none before any): a CA fetches from the same perspectives each
+	// time (Pebble from three, a millisecond or more apart when busy), and
+	// its verdict follows the last of them, not the first. Counted at the
+	// verdict rather than at the end of the wait, so a wait that ended too
+	// early still teaches how many to wait for. Per CA, as FirstPolls: a
+	// CA that fetches once would otherwise wait out maxFetchWait for the
+	// fetches of another. A Manager talks to a handful of CAs.
+	perAccept sync.Map // CA → *atomic.Int32
 	// looks holds, per token, the pause after the CA's fetch that the
 	// next look at the authorization follows: that look is a sample of
-	// the fetched learner, not of the blind one.
+	// the fetched learner, not of the blind one. A negative pause marks a
+	// look that teaches neither (the wait did not see as many fetches as
+	// the CA makes, or did not know how many yet).
 	looks sync.Map // token → time.Duration
 	// unseen counts the latest waits in a row that saw no fetch (up to
 	// unseenBeforeSkip); skipped counts the accepts since that did not
@@ -79,60 +98,111 @@ func (f *Fetches) waited(fetched bool) {
 	}
 }
 
+// fetchWatch is an accept's record of the fetches of its answer: how
+// many (fetches that come together send one signal, so the count is not
+// the signals') and a signal that one came. kept is set when a wait saw a
+// fetch: the watch then goes on counting until the verdict is read
+// (verdict) or the challenge cleaned up.
+type fetchWatch struct {
+	n    atomic.Int32
+	c    chan struct{}
+	kept atomic.Bool
+}
+
 // Served records that the answer of token was served, waking an accept
 // waiting for it. Tokens nobody waits for cost one map lookup.
 func (f *Fetches) Served(token string) {
 	if f == nil {
 		return
 	}
-	if c, ok := f.m.Load(token); ok {
+	if w, ok := f.m.Load(token); ok {
+		w := w.(*fetchWatch)
+		w.n.Add(1)
 		select {
-		case c.(chan struct{}) <- struct{}{}:
+		case w.c <- struct{}{}:
 		default: // one pending signal says enough
 		}
 	}
 }
 
 // watch starts recording fetches of token, before the accept is sent (a
-// CA may fetch before it answers); stop ends it.
-func (f *Fetches) watch(token string) (fetched <-chan struct{}, stop func()) {
-	c := make(chan struct{}, 1)
-	f.m.Store(token, c)
-	return c, func() { f.m.CompareAndDelete(token, c) }
+// CA may fetch before it answers); stop ends it, unless the wait saw a
+// fetch (kept).
+func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
+	w := &fetchWatch{c: make(chan struct{}, 1)}
+	f.m.Store(token, w)
+	return w, func() {
+		if !w.kept.Load() {
+			f.m.CompareAndDelete(token, w)
+		}
+	}
 }
 
-// afterFetch waits, on the wall clock, up to limit for the CA's first fetch
-// on fetched, and then until no other fetch came for the learned pause fp
-// (the CA's other perspectives), and reports whether the CA fetched. The
-// wait after a fetch is bounded by limit again: fetches that keep coming
-// are not the CA's alone.
-func afterFetch(ctx context.Context, fetched <-chan struct{}, limit time.Duration, fp *acmeproto.FirstPoll) (bool, time.Duration) {
-	t := time.NewTimer(limit)
+// verdict ends the kept watch of token, if any, learning from it how
+// many fetches ca makes before its verdict.
+func (f *Fetches) verdict(ca, token string) {
+	if w, ok := f.m.Load(token); ok && w.(*fetchWatch).kept.Load() && f.m.CompareAndDelete(token, w) {
+		n, _ := f.perAccept.LoadOrStore(ca, new(atomic.Int32))
+		n.(*atomic.Int32).Store(w.(*fetchWatch).n.Load())
+	}
+}
+
+// wanted is how many fetches ca made before its latest verdict (0 if not
+// known yet).
+func (f *Fetches) wanted(ca string) int32 {
+	if n, ok := f.perAccept.Load(ca); ok {
+		return n.(*atomic.Int32).Load()
+	}
+	return 0
+}
+
+// forget ends token's watch and pending look, if any: the challenge is
+// cleaned up.
+func (f *Fetches) forget(token string) {
+	f.looks.Delete(token)
+	f.m.Delete(token)
+}
+
+// afterFetch waits, on the wall clock and for at most maxFetchWait in
+// all, for the CA's first fetch on w, then for want fetches (the CA's
+// other perspectives), and then until no other fetch came for the learned
+// pause fp. It reports whether the CA fetched, the pause, and whether the
+// wait saw want fetches (want > 0). Before want fetches came no pause ends
+// the wait:
+// the CA decides after its last, and a look between them finds the
+// challenge pending. The bound holds for fetches that keep coming too:
+// they are not the CA's alone.
+func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration, all bool) {
+	deadline := time.Now().Add(maxFetchWait) // wall clock: the CA fetches in real time, whatever the Manager's Clock
+	t := time.NewTimer(maxFetchWait)
 	defer t.Stop()
 	select {
-	case <-fetched:
+	case <-w.c:
 	case <-t.C:
-		return false, 0
+		return false, 0, false
 	case <-ctx.Done():
-		return false, 0
+		return false, 0, false
 	}
-	pause := fp.Pause()
-	deadline := time.Now().Add(limit) // wall clock: the CA fetches in real time, whatever the Manager's Clock
+	pause = fp.Pause()
 	for {
-		t.Reset(min(pause, time.Until(deadline)))
+		wait := time.Until(deadline)
+		if w.n.Load() >= want {
+			wait = min(pause, wait)
+		}
+		t.Reset(wait)
 		select {
-		case <-fetched:
+		case <-w.c:
 			continue
 		case <-t.C:
 		case <-ctx.Done():
 		}
-		return true, pause
+		return true, pause, want > 0 && w.n.Load() >= want
 	}
 }
 
 // watchFetches starts recording the CA's fetches of ch's HTTP-01 answer,
 // when the Manager serves it (Options.Fetches); fetched is nil otherwise.
-func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop func()) {
+func (r *Reconciler) watchFetches(ch *Challenge) (fetched *fetchWatch, stop func()) {
 	if r.opts.Fetches == nil || ch.Spec.Type != solver.HTTP01 || ch.Spec.Token == "" {
 		return nil, func() {}
 	}
@@ -140,22 +210,34 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched <-chan struct{}, stop 
 }
 
 // awaitFetch waits, after an accept answered "processing" and when the
-// blind first pause d is short (maxFetchWait), for the CA to fetch the
-// answer, and then for the learned pause after its latest fetch. It
-// reports whether the CA fetched; then the authorization is looked at
-// now, in the next visit. Otherwise d counts from the accept's answer as
-// before (and has passed already when the wait timed out).
-func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched <-chan struct{}, d time.Duration) bool {
+// blind first pause d is short (maxFetchWait), up to maxFetchWait for the
+// CA to fetch the answer as often as it did for the latest accept, and
+// then for the learned pause after its latest fetch. It reports whether
+// the CA fetched; then the authorization is
+// looked at now, in the next visit. Otherwise d counts from the accept's
+// answer as before (and has passed already when the wait timed out).
+// Waiting for the first fetch no longer than d would end the wait just
+// before a late fetch, for a look that finds "pending" (a request to the
+// CA and a longer pause for nothing), and count the wait as one in vain.
+func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWatch, d time.Duration) bool {
 	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil || !r.opts.Fetches.worthWaiting() {
 		return false
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause := afterFetch(ctx, fetched, d, fp)
+	ok, pause, all := afterFetch(ctx, fetched, r.opts.Fetches.wanted(o.ca), fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}
 	if !ok {
 		return false
+	}
+	fetched.kept.Store(true)
+	if !all {
+		// A look after fewer fetches than the CA makes says nothing of
+		// the pause after its last: the misses of the first accepts,
+		// before the count was learned, would otherwise leave the pause
+		// at several milliseconds for a hundred looks.
+		pause = -1
 	}
 	r.opts.Fetches.looks.Store(o.ch.Spec.Token, pause)
 	o.now = r.deps.Clock.Now()
@@ -170,8 +252,11 @@ func (r *Reconciler) learnFetched(o outcome, final bool) bool {
 	if r.opts.Fetches == nil || r.opts.FirstPolls == nil || o.ca == "" {
 		return false
 	}
+	if final {
+		r.opts.Fetches.verdict(o.ca, o.ch.Spec.Token)
+	}
 	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
-	if ok {
+	if ok && p.(time.Duration) >= 0 {
 		r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget).ObserveAfter(p.(time.Duration), final)
 	}
 	return ok

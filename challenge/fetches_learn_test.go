@@ -17,12 +17,14 @@ import (
 // The look that follows the CA's fetch is a sample of the pause after a
 // fetch, not of the blind first pause: a miss there grows the former and
 // leaves the latter, which the next accept without a fetch still uses.
+// (Once the CA's fetches are counted: here it is known to fetch once.)
 func TestLookAfterFetchTeachesTheFetchedPause(t *testing.T) {
 	ctx := testCtx(t)
 	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
 	f.ca.now = f.clk.Now
 	f.ca.validAfterReads = 2 // the look right after the fetch finds it processing
 	fetches, polls := &challenge.Fetches{}, &acmeproto.FirstPolls{}
+	challenge.LearnFetches(fetches, f.ca.url("/dir"), 1)
 	token := f.get(ctx, t).Spec.Token
 	f.ca.onAccept = func() { fetches.Served(token) }
 	rec := &challenge.RetryAfterRecorder{}

@@ -22,6 +22,7 @@ const (
 	noFetch    fetchOf = iota
 	fetchOwn           // the accepted challenge's
 	fetchOther         // another challenge's, accepted at the same time
+	fetchLate          // the accepted challenge's, just after the blind first pause
 )
 
 // acceptWithFetches accepts the fixture's HTTP-01 challenge at a CA that
@@ -47,19 +48,36 @@ func acceptWithFetchesOn(t *testing.T, fetches *challenge.Fetches, fetch fetchOf
 		f.ca.onAccept = func() { fetches.Served(token) }
 	case fetchOther:
 		f.ca.onAccept = func() { fetches.Served(token + "-other") }
+	case fetchLate:
+		// A millisecond after the blind pause (a wait bounded by it has
+		// ended by then), within maxFetchWait.
+		fetched := make(chan struct{})
+		f.ca.onAccept = func() {
+			time.AfterFunc(acmeproto.DefaultFirstPoll+time.Millisecond, func() {
+				fetches.Served(token)
+				close(fetched)
+			})
+		}
+		// Every accept's fixture has the same token: the fetch is done
+		// before the next accept watches for it.
+		defer func() { <-fetched }()
 	}
-	rec := &challenge.RetryAfterRecorder{}
-	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
-		OrderState: order.OwnerState, Clients: recordingClients{ca: f.ca, rec: rec}, FirstPolls: &acmeproto.FirstPolls{}, Fetches: fetches,
-		RetryAfter: rec.RetryAfter,
-		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
-	})
-	_, err := r.Reconcile(ctx, f.ref)
+	_, err := fetchingReconciler(f, fetches, &acmeproto.FirstPolls{}).Reconcile(ctx, f.ref)
 	require.NoError(t, err)
 	got := f.get(ctx, t)
 	require.True(t, got.Status.Accepted)
 	require.NotNil(t, got.Status.NotBefore)
 	return got.Status.NotBefore.Sub(*got.Status.AcceptedAt)
+}
+
+// fetchingReconciler reconciles f's challenge with fetches and firstPolls.
+func fetchingReconciler(f *caFixture, fetches *challenge.Fetches, firstPolls *acmeproto.FirstPolls) *challenge.Reconciler {
+	rec := &challenge.RetryAfterRecorder{}
+	return challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
+		OrderState: order.OwnerState, Clients: recordingClients{ca: f.ca, rec: rec}, FirstPolls: firstPolls, Fetches: fetches,
+		RetryAfter: rec.RetryAfter,
+		SolverFor:  func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
+	})
 }
 
 // When this process serves the answer to the CA right after the accept,
@@ -70,6 +88,18 @@ func TestFetchBringsTheFirstLookForward(t *testing.T) {
 	assert.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetches(t, noFetch, ""), "no fetch: the blind first pause")
 	assert.Zero(t, acceptWithFetches(t, fetchOwn, ""), "fetched: looked at once the pause after the fetch passed")
 	assert.Equal(t, 2*time.Second, acceptWithFetches(t, fetchOwn, "2"), "the CA's Retry-After wins")
+}
+
+// A CA that fetches a little later than the blind first pause (busy, or
+// sharing its client's cores) is still waited for: a look before its
+// fetch could only find the challenge pending. The wait counts as one
+// that saw the fetch, so accepts keep waiting.
+func TestLateFetchIsWaitedFor(t *testing.T) {
+	challenge.LongFetchWait(t)
+	fetches := &challenge.Fetches{}
+	for i := range challenge.UnseenBeforeSkip + 1 {
+		require.Zero(t, acceptWithFetchesOn(t, fetches, fetchLate, ""), "accept %d: looked at once the pause after the late fetch passed", i)
+	}
 }
 
 // A fetch of another challenge's answer says nothing about this one: its
