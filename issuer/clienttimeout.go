@@ -32,7 +32,7 @@ type timeoutTransport struct {
 }
 
 func (t timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	deadline := time.Now().Add(t.timeout)
+	deadline := time.Now().Add(t.timeout) // wall clock: a network deadline, as http.Client.Timeout's is, whatever the Manager's Clock
 	if d, ok := req.Context().Deadline(); ok && !d.After(deadline) {
 		return t.next.RoundTrip(req)
 	}
