@@ -9,12 +9,8 @@ import (
 // OwnersTrustedFor is ownersTrustedFor, for the tests that pin it.
 const OwnersTrustedFor = ownersTrustedFor
 
-// UnseenBeforeSkip and ProbeEvery are the fetch wait's gate, for the test
-// that pins it.
-const (
-	UnseenBeforeSkip = unseenBeforeSkip
-	ProbeEvery       = probeEvery
-)
+// UnseenBeforeSkip is the fetch wait's gate, for the test that pins it.
+const UnseenBeforeSkip = unseenBeforeSkip
 
 // LongFetchWait makes the wait for the CA's fetches last up to a minute
 // until t ends: a test whose CA fetches a few milliseconds late passes

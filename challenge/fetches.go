@@ -20,6 +20,12 @@ import (
 // can only find "pending", and a CA that shares two cores with its client
 // (or is busy) often fetches a few milliseconds after that pause.
 //
+// Only once the CA is known to fetch here (a verdict followed a fetch
+// this process served) is the first fetch waited for this long: at a CA
+// not known to, the wait ends with the blind pause, which the look would
+// wait for anyway, so a CA that never fetches here (Pebble's always-valid
+// mode, a load balancer) costs no latency while it is learned.
+//
 // A variable only so that tests can make the bound long enough that a
 // loaded machine cannot reach it; nothing else sets it.
 var maxFetchWait = 20 * time.Millisecond
@@ -39,13 +45,12 @@ const fetchedTarget = 0.95
 
 // unseenBeforeSkip waits in a row that saw no fetch stop the waiting: the
 // CA's fetches reach another replica (a load balancer) or another server,
-// and each wait would hold a worker and the account's slot for the whole
-// blind pause for nothing. One accept in probeEvery waits still, to notice
-// when fetches reach this process again.
-const (
-	unseenBeforeSkip = 3
-	probeEvery       = 16
-)
+// or the CA does not validate at all (Pebble's always-valid mode), and
+// each wait would hold a worker and the account's slot for maxFetchWait
+// for nothing. Accepts that do not wait still count their fetches until
+// the verdict (passively, at no cost to the visit), and one seen brings
+// the waits back.
+const unseenBeforeSkip = 3
 
 // Fetches tells an accept's visit when this process's HTTP-01 handler
 // served the answer of the challenge it just accepted: the CA is
@@ -74,19 +79,17 @@ type Fetches struct {
 	// the CA makes, or did not know how many yet).
 	looks sync.Map // token → time.Duration
 	// unseen counts the latest waits in a row that saw no fetch (up to
-	// unseenBeforeSkip); skipped counts the accepts since that did not
-	// wait.
-	unseen, skipped atomic.Uint32
+	// unseenBeforeSkip).
+	unseen atomic.Uint32
 }
 
 // worthWaiting reports whether an accept's visit should wait for the CA's
-// fetch: not once unseenBeforeSkip waits in a row saw none, but for one
-// accept in probeEvery.
+// fetch: not once unseenBeforeSkip waits in a row saw none, until a fetch
+// is seen again. A periodic probing wait would cost maxFetchWait of a
+// worker and the account's slot each time the CA fetches elsewhere; the
+// passive count (verdict) notices a fetch for free.
 func (f *Fetches) worthWaiting() bool {
-	if f.unseen.Load() < unseenBeforeSkip {
-		return true
-	}
-	return f.skipped.Add(1)%probeEvery == 0
+	return f.unseen.Load() < unseenBeforeSkip
 }
 
 // waited records whether a wait saw the CA's fetch.
@@ -101,8 +104,9 @@ func (f *Fetches) waited(fetched bool) {
 // fetchWatch is an accept's record of the fetches of its answer: how
 // many (fetches that come together send one signal, so the count is not
 // the signals') and a signal that one came. kept is set when a wait saw a
-// fetch: the watch then goes on counting until the verdict is read
-// (verdict) or the challenge cleaned up.
+// fetch, or when the accept did not wait at all: the watch then goes on
+// counting until the verdict is read (verdict) or the challenge cleaned
+// up.
 type fetchWatch struct {
 	n    atomic.Int32
 	c    chan struct{}
@@ -139,12 +143,21 @@ func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
 }
 
 // verdict ends the kept watch of token, if any, learning from it how
-// many fetches ca makes before its verdict.
+// many fetches ca makes before its verdict. A watch kept by an accept that
+// did not wait and saw no fetch teaches nothing; one that saw a fetch
+// means fetches reach this process again, so accepts wait again.
 func (f *Fetches) verdict(ca, token string) {
-	if w, ok := f.m.Load(token); ok && w.(*fetchWatch).kept.Load() && f.m.CompareAndDelete(token, w) {
-		n, _ := f.perAccept.LoadOrStore(ca, new(atomic.Int32))
-		n.(*atomic.Int32).Store(w.(*fetchWatch).n.Load())
+	w, ok := f.m.Load(token)
+	if !ok || !w.(*fetchWatch).kept.Load() || !f.m.CompareAndDelete(token, w) {
+		return
 	}
+	seen := w.(*fetchWatch).n.Load()
+	if seen == 0 {
+		return
+	}
+	f.unseen.Store(0)
+	n, _ := f.perAccept.LoadOrStore(ca, new(atomic.Int32))
+	n.(*atomic.Int32).Store(seen)
 }
 
 // wanted is how many fetches ca made before its latest verdict (0 if not
@@ -163,8 +176,7 @@ func (f *Fetches) forget(token string) {
 	f.m.Delete(token)
 }
 
-// afterFetch waits, on the wall clock and for at most maxFetchWait in
-// all, for the CA's first fetch on w, then for want fetches (the CA's
+// afterFetch waits, on the wall clock and for at most bound in all, for the CA's first fetch on w, then for want fetches (the CA's
 // other perspectives), and then until no other fetch came for the learned
 // pause fp. It reports whether the CA fetched, the pause, and whether the
 // wait saw want fetches (want > 0). Before want fetches came no pause ends
@@ -172,9 +184,9 @@ func (f *Fetches) forget(token string) {
 // the CA decides after its last, and a look between them finds the
 // challenge pending. The bound holds for fetches that keep coming too:
 // they are not the CA's alone.
-func afterFetch(ctx context.Context, w *fetchWatch, want int32, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration, all bool) {
-	deadline := time.Now().Add(maxFetchWait) // wall clock: the CA fetches in real time, whatever the Manager's Clock
-	t := time.NewTimer(maxFetchWait)
+func afterFetch(ctx context.Context, w *fetchWatch, want int32, bound time.Duration, fp *acmeproto.FirstPoll) (fetched bool, pause time.Duration, all bool) {
+	deadline := time.Now().Add(bound) // wall clock: the CA fetches in real time, whatever the Manager's Clock
+	t := time.NewTimer(bound)
 	defer t.Stop()
 	select {
 	case <-w.c:
@@ -210,28 +222,38 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched *fetchWatch, stop func
 }
 
 // awaitFetch waits, after an accept answered "processing" and when the
-// blind first pause d is short (maxFetchWait), up to maxFetchWait for the
-// CA to fetch the answer as often as it did for the latest accept, and
-// then for the learned pause after its latest fetch. It reports whether
-// the CA fetched; then the authorization is
-// looked at now, in the next visit. Otherwise d counts from the accept's
-// answer as before (and has passed already when the wait timed out).
-// Waiting for the first fetch no longer than d would end the wait just
-// before a late fetch, for a look that finds "pending" (a request to the
-// CA and a longer pause for nothing), and count the wait as one in vain.
+// blind first pause d is short (maxFetchWait), for the CA to fetch the
+// answer as often as it did for the latest accept, and then for the
+// learned pause after its latest fetch. It reports whether the CA
+// fetched; then the authorization is looked at now, in the next visit.
+// Otherwise d counts from the accept's answer as before (and has passed
+// already when the wait timed out). At a CA known to fetch here the first
+// fetch is waited for up to maxFetchWait, not d: a wait ending just before
+// a late fetch buys a look that finds "pending" (a request to the CA and
+// a longer pause for nothing) and counts as one in vain.
 func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWatch, d time.Duration) bool {
-	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil || !r.opts.Fetches.worthWaiting() {
+	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil {
 		return false
 	}
+	// Counted until the verdict, whether or not this visit waits: a
+	// fetch that comes after the wait (or without one) teaches that the
+	// CA fetches here, and how often.
+	fetched.kept.Store(true)
+	if !r.opts.Fetches.worthWaiting() {
+		return false
+	}
+	want, bound := r.opts.Fetches.wanted(o.ca), d
+	if want > 0 {
+		bound = maxFetchWait
+	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
-	ok, pause, all := afterFetch(ctx, fetched, r.opts.Fetches.wanted(o.ca), fp)
+	ok, pause, all := afterFetch(ctx, fetched, want, bound, fp)
 	if ctx.Err() == nil {
 		r.opts.Fetches.waited(ok)
 	}
 	if !ok {
 		return false
 	}
-	fetched.kept.Store(true)
 	if !all {
 		// A look after fewer fetches than the CA makes says nothing of
 		// the pause after its last: the misses of the first accepts,

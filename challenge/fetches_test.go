@@ -22,7 +22,7 @@ const (
 	noFetch    fetchOf = iota
 	fetchOwn           // the accepted challenge's
 	fetchOther         // another challenge's, accepted at the same time
-	fetchLate          // the accepted challenge's, just after the blind first pause
+	fetchLate          // the accepted challenge's, just after the blind first pause, at a CA known to fetch here once per accept
 )
 
 // acceptWithFetches accepts the fixture's HTTP-01 challenge at a CA that
@@ -49,6 +49,7 @@ func acceptWithFetchesOn(t *testing.T, fetches *challenge.Fetches, fetch fetchOf
 	case fetchOther:
 		f.ca.onAccept = func() { fetches.Served(token + "-other") }
 	case fetchLate:
+		challenge.LearnFetches(fetches, f.ca.url("/dir"), 1)
 		// A millisecond after the blind pause (a wait bounded by it has
 		// ended by then), within maxFetchWait.
 		fetched := make(chan struct{})
@@ -91,12 +92,17 @@ func TestFetchBringsTheFirstLookForward(t *testing.T) {
 }
 
 // A CA that fetches a little later than the blind first pause (busy, or
-// sharing its client's cores) is still waited for: a look before its
-// fetch could only find the challenge pending. The wait counts as one
-// that saw the fetch, so accepts keep waiting.
+// sharing its client's cores) is still waited for once it is known to
+// fetch here: a look before its fetch could only find the challenge
+// pending. The wait counts as one that saw the fetch, so accepts keep
+// waiting. At a CA not known to fetch here, the wait ends with the blind
+// pause, which the look waits for anyway.
 func TestLateFetchIsWaitedFor(t *testing.T) {
 	challenge.LongFetchWait(t)
 	fetches := &challenge.Fetches{}
+	start := time.Now()
+	require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, noFetch, ""), "not known to fetch here: the blind pause")
+	require.Less(t, time.Since(start), 30*time.Second, "the wait at a CA not known to fetch here outlasted the blind pause")
 	for i := range challenge.UnseenBeforeSkip + 1 {
 		require.Zero(t, acceptWithFetchesOn(t, fetches, fetchLate, ""), "accept %d: looked at once the pause after the late fetch passed", i)
 	}
@@ -109,19 +115,47 @@ func TestFetchOfAnotherTokenLeavesTheFirstLook(t *testing.T) {
 }
 
 // When the CA's fetches stop reaching this process (a load balancer sends
-// them to another replica), accepts stop waiting for them after a few
-// waits in vain, so a worker and the account's slot are not held for the
-// blind pause each time; one accept in ProbeEvery still waits, and a
-// fetch seen then brings the wait back for every accept.
+// them to another replica, or the CA does not validate), accepts stop
+// waiting for them after a few waits in vain, so a worker and the
+// account's slot are not held each time, and no accept waits again until
+// a fetch is seen: the accepts that do not wait still count their
+// answer's fetches until the verdict is read, and one seen brings the
+// wait back for every accept.
 func TestFetchesUnseenHereStopTheWait(t *testing.T) {
 	fetches := &challenge.Fetches{}
 	for range challenge.UnseenBeforeSkip {
 		require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, noFetch, ""))
 	}
-	// A fetch that does come is not waited for now: the blind pause.
-	for i := 1; i < challenge.ProbeEvery; i++ {
-		require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "accept %d after the waits in vain", i)
+	challenge.LongFetchWait(t) // a wait that should not happen now would last a minute
+	start := time.Now()
+	for i := range 20 {
+		require.Equal(t, acmeproto.DefaultFirstPoll, acceptWithFetchesOn(t, fetches, noFetch, ""), "accept %d after the waits in vain", i)
 	}
-	assert.Zero(t, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "the probing accept waits and sees the fetch")
+	require.Less(t, time.Since(start), 30*time.Second, "an accept waited for a fetch after the waits in vain")
+	// A fetch that does come is not waited for: the blind pause, but it
+	// is counted until the verdict.
+	acceptFetchedThenLook(t, fetches)
 	assert.Zero(t, acceptWithFetchesOn(t, fetches, fetchOwn, ""), "after a fetch was seen every accept waits again")
+}
+
+// acceptFetchedThenLook accepts a challenge whose answer the CA fetches
+// while fetches has stopped waiting: the first look comes after the blind
+// pause and reads the verdict, as the Manager's next visit would.
+func acceptFetchedThenLook(t *testing.T, fetches *challenge.Fetches) {
+	t.Helper()
+	ctx := testCtx(t)
+	f := newCAFixture(ctx, t, challenge.Status{Processing: true, Presented: true, SelfCheckPassed: true, State: challenge.StatePending})
+	f.ca.now = f.clk.Now
+	token := f.get(ctx, t).Spec.Token
+	f.ca.onAccept = func() { fetches.Served(token) }
+	f.ca.validAfterReads = 1
+	r := fetchingReconciler(f, fetches, &acmeproto.FirstPolls{})
+	next, err := r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	got := f.get(ctx, t)
+	require.Equal(t, acmeproto.DefaultFirstPoll, got.Status.NotBefore.Sub(*got.Status.AcceptedAt), "the accept did not wait")
+	f.clk.Advance(next.Sub(f.clk.Now()))
+	_, err = r.Reconcile(ctx, f.ref)
+	require.NoError(t, err)
+	require.Equal(t, challenge.StateValid, f.get(ctx, t).Status.State)
 }
