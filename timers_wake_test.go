@@ -99,3 +99,32 @@ func TestTimerHeap_LaterScheduleStillFires(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A Schedule of the first wall deadline wakes run even when it is due
+// after the time run's timer is armed for: that time was chosen without
+// the step check wall deadlines need (timerStepCheck), so a step of the
+// wall clock past the deadline would go unseen until then.
+func TestTimerHeap_FirstWallDeadlineWakesForTheStepCheck(t *testing.T) {
+	th := newTimerHeap()
+	woken := func() bool {
+		select {
+		case <-th.changed:
+			return true
+		default:
+			return false
+		}
+	}
+	t0 := time.Now()
+	th.Schedule(ref("poll"), t0.Add(30*time.Minute)) // relative: no step check
+	require.True(t, woken())
+	_, next := th.popDue(t0)
+	require.Equal(t, 30*time.Minute, next.Sub(t0))
+
+	th.Schedule(ref("renew"), t0.Round(0).Add(40*time.Minute))
+	require.True(t, woken(), "a wall deadline, and run armed for no step check")
+	_, next = th.popDue(t0)
+	assert.Equal(t, timerStepCheck, next.Sub(t0), "run looks for a step within timerStepCheck")
+
+	th.Schedule(ref("renew2"), t0.Round(0).Add(50*time.Minute))
+	assert.False(t, woken(), "the step check is armed already")
+}
