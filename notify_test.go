@@ -64,14 +64,7 @@ func TestNotify_SkipsTheVersionTheWaiterRead(t *testing.T) {
 	n := newNotifier()
 	changed, saw, stop := n.subscribeSeen(ref("a"))
 	defer stop()
-	woken := func() bool {
-		select {
-		case <-changed:
-			return true
-		default:
-			return false
-		}
-	}
+	woken := func() bool { return signalled(changed) }
 	n.notify(ref("a"), "1")
 	assert.True(t, woken(), "nothing read yet")
 	saw("1")
@@ -156,14 +149,7 @@ func TestNotify_AWriteThatCannotEndTheWaitWakesNobody(t *testing.T) {
 	}
 	changed, saw, stop := n.subscribeUntil(ref("a"), ready)
 	defer stop()
-	woken := func() bool {
-		select {
-		case <-changed:
-			return true
-		default:
-			return false
-		}
-	}
+	woken := func() bool { return signalled(changed) }
 	other, stopOther := n.subscribe(ref("a"))
 	defer stopOther()
 	saw("1")

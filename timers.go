@@ -33,6 +33,11 @@ type timerHeap struct {
 	// for it. Most Schedules are (a renewal months ahead, a poll behind
 	// others), and each wake cost run a round and the timer a reset.
 	wakeAt int64
+	// wakeUnchecked is set when run's timer was armed without the step
+	// check (timerStepCheck) on a clock that needs one, for want of wall
+	// deadlines: the first Schedule of one wakes run however late it is
+	// due, so that a step of the wall clock past it is seen in time.
+	wakeUnchecked bool
 	// firing is set from the moment run looks for due entries until its
 	// clock timer is re-armed for the next one (see pending), so a test
 	// that moves a fake clock never moves it while run computes a wait
@@ -90,7 +95,7 @@ func (t *timerHeap) Schedule(ref meta.Ref, at time.Time) {
 		t.entries[i].at, t.entries[i].wall = key, wall
 		t.fix(i)
 	}
-	if key >= t.wakeAt {
+	if key >= t.wakeAt && !(wall && t.wakeUnchecked) {
 		return
 	}
 	select {
@@ -281,11 +286,13 @@ func (t *timerHeap) popDue(now time.Time) ([]meta.Ref, time.Time) {
 	}
 	t.firing = true
 	t.wakeAt = math.MaxInt64 // run's fallback wait ends at no entry's time
+	stepCheck := monotonic(now) && !t.noStepCheck
+	t.wakeUnchecked = stepCheck && t.walls == 0
 	if len(t.entries) == 0 {
 		return due, time.Time{}
 	}
 	next := t.entries[0].at
-	if t.walls > 0 && monotonic(now) && !t.noStepCheck {
+	if t.walls > 0 && stepCheck {
 		// Only a reading with a monotonic part shows a step; a Fake
 		// clock's never steps, and its tests wait for the next entry.
 		next = min(next, satAdd(key, int64(timerStepCheck)))

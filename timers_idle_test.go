@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
@@ -20,33 +18,14 @@ import (
 // nothing else fired.
 func TestTimerHeap_ManyScheduledArmOneTimer(t *testing.T) {
 	const n = 20000
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
-	defer cancel()
-	clk := clock.NewFake(testrig.Epoch)
-	th := newTimerHeap()
-	fired := make(chan meta.Ref, n)
-	done := make(chan struct{})
-	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
+	h := startHeapRun(t, testrig.Epoch, n)
+	clk, th, fired := h.clk, h.th, h.fired
 
 	// Minutes 1..n in a scattered order (7919 is prime to n).
 	for i := range n {
 		th.Schedule(ref(fmt.Sprint(i)), testrig.Epoch.Add(time.Duration(i*7919%n+1)*time.Minute))
 	}
-	waitArmed := func(at time.Time) {
-		t.Helper()
-		for {
-			ch := clk.Changed()
-			if next, ok := clk.NextDeadline(); ok && next.Equal(at) {
-				return
-			}
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				t.Fatalf("the timer was never armed for %v", at)
-			}
-		}
-	}
-	waitArmed(testrig.Epoch.Add(time.Minute))
+	h.awaitArmed(t, testrig.Epoch.Add(time.Minute))
 	assert.Equal(t, 1, clk.Waiters(), "one clock timer for %d scheduled visits", n)
 
 	clk.Set(testrig.Epoch.Add(10 * time.Minute))
@@ -55,11 +34,11 @@ func TestTimerHeap_ManyScheduledArmOneTimer(t *testing.T) {
 		select {
 		case r := <-fired:
 			got[r] = true
-		case <-ctx.Done():
+		case <-h.ctx.Done():
 			t.Fatalf("%d of the 10 due visits fired", len(got))
 		}
 	}
-	waitArmed(testrig.Epoch.Add(11 * time.Minute))
+	h.awaitArmed(t, testrig.Epoch.Add(11*time.Minute))
 	assert.Equal(t, 1, clk.Waiters(), "still one clock timer")
 	assert.Empty(t, fired, "nothing fired before its time")
 	for i := range n {
@@ -69,6 +48,4 @@ func TestTimerHeap_ManyScheduledArmOneTimer(t *testing.T) {
 	}
 	_, ok := th.Scheduled(ref(fmt.Sprint(0))) // minute 1: fired, forgotten
 	require.False(t, ok)
-	cancel()
-	<-done
 }

@@ -1,14 +1,12 @@
 package certflow
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 )
@@ -18,14 +16,7 @@ import (
 // round that timer starts.
 func TestTimerHeap_ScheduleWakesOnlyForEarlier(t *testing.T) {
 	th := newTimerHeap()
-	woken := func() bool {
-		select {
-		case <-th.changed:
-			return true
-		default:
-			return false
-		}
-	}
+	woken := func() bool { return signalled(th.changed) }
 	at := func(m int) time.Time { return testrig.Epoch.Add(time.Duration(m) * time.Minute) }
 
 	th.Schedule(ref("a"), at(10))
@@ -52,50 +43,40 @@ func TestTimerHeap_ScheduleWakesOnlyForEarlier(t *testing.T) {
 // No visit is lost to a Schedule that woke nobody: run fires it in the
 // round its earlier timer starts, and one due earlier still fires first.
 func TestTimerHeap_LaterScheduleStillFires(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounds a failure only
-	defer cancel()
-	clk := clock.NewFake(testrig.Epoch)
-	th := newTimerHeap()
-	fired := make(chan meta.Ref, 8)
-	done := make(chan struct{})
-	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
+	h := startHeapRun(t, testrig.Epoch, 8)
 	at := func(m int) time.Time { return testrig.Epoch.Add(time.Duration(m) * time.Minute) }
-	waitArmed := func(want time.Time) {
-		t.Helper()
-		for {
-			ch := clk.Changed()
-			if next, ok := clk.NextDeadline(); ok && next.Equal(want) {
-				return
-			}
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				t.Fatalf("the timer was never armed for %v", want)
-			}
-		}
-	}
-	next := func() meta.Ref {
-		t.Helper()
-		select {
-		case r := <-fired:
-			return r
-		case <-ctx.Done():
-			t.Fatal("nothing fired")
-			return meta.Ref{}
-		}
-	}
 
-	th.Schedule(ref("a"), at(10))
-	waitArmed(at(10))
-	th.Schedule(ref("b"), at(20))
-	th.Schedule(ref("c"), at(5))
-	waitArmed(at(5))
-	clk.Set(at(5))
-	assert.Equal(t, ref("c"), next())
-	waitArmed(at(10))
-	clk.Set(at(20))
-	got := map[meta.Ref]bool{next(): true, next(): true}
+	h.th.Schedule(ref("a"), at(10))
+	h.awaitArmed(t, at(10))
+	h.th.Schedule(ref("b"), at(20))
+	h.th.Schedule(ref("c"), at(5))
+	h.awaitArmed(t, at(5))
+	h.clk.Set(at(5))
+	assert.Equal(t, ref("c"), h.next(t))
+	h.awaitArmed(t, at(10))
+	h.clk.Set(at(20))
+	got := map[meta.Ref]bool{h.next(t): true, h.next(t): true}
 	assert.Equal(t, map[meta.Ref]bool{ref("a"): true, ref("b"): true}, got)
-	cancel()
-	<-done
+}
+
+// A Schedule of the first wall deadline wakes run even when it is due
+// after the time run's timer is armed for: that time was chosen without
+// the step check wall deadlines need (timerStepCheck), so a step of the
+// wall clock past the deadline would go unseen until then.
+func TestTimerHeap_FirstWallDeadlineWakesForTheStepCheck(t *testing.T) {
+	th := newTimerHeap()
+	woken := func() bool { return signalled(th.changed) }
+	t0 := time.Now()
+	th.Schedule(ref("poll"), t0.Add(30*time.Minute)) // relative: no step check
+	require.True(t, woken())
+	_, next := th.popDue(t0)
+	require.Equal(t, 30*time.Minute, next.Sub(t0))
+
+	th.Schedule(ref("renew"), t0.Round(0).Add(40*time.Minute))
+	require.True(t, woken(), "a wall deadline, and run armed for no step check")
+	_, next = th.popDue(t0)
+	assert.Equal(t, timerStepCheck, next.Sub(t0), "run looks for a step within timerStepCheck")
+
+	th.Schedule(ref("renew2"), t0.Round(0).Add(50*time.Minute))
+	assert.False(t, woken(), "the step check is armed already")
 }

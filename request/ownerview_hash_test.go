@@ -101,30 +101,41 @@ func TestCertificateView_SameAsJSON(t *testing.T) {
 	}
 }
 
-// TestCertificateView_EveryStatusFieldCounts: a field added to Status is
-// either in the view or, like the conditions, deliberately left out here.
+// TestCertificateView_EveryStatusFieldCounts: a field added to Status, or
+// to the Fallback it holds, is either in the view or, like the conditions,
+// deliberately left out here.
 func TestCertificateView_EveryStatusFieldCounts(t *testing.T) {
 	base := CertificateView(&CertificateRequest{})
-	st := reflect.TypeFor[Status]()
-	for i := 0; i < st.NumField(); i++ {
-		f := st.Field(i)
-		if f.Name == "Conditions" {
-			continue
+	each := func(name string, into func(r *CertificateRequest) reflect.Value) {
+		typ := into(&CertificateRequest{}).Type()
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			if f.Name == "Conditions" {
+				continue
+			}
+			r := &CertificateRequest{}
+			v := into(r).Field(i)
+			switch v.Kind() {
+			case reflect.Slice:
+				v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+			case reflect.Pointer:
+				v.Set(reflect.New(v.Type().Elem()))
+			case reflect.String:
+				v.SetString("x")
+			default:
+				t.Fatalf("%s.%s: a %s; teach CertificateView (and this test) about it", name, f.Name, v.Kind())
+			}
+			assert.NotEqual(t, base, CertificateView(r), "%s.%s set", name, f.Name)
 		}
-		r := &CertificateRequest{}
-		v := reflect.ValueOf(&r.Status).Elem().Field(i)
-		switch v.Kind() {
-		case reflect.Slice:
-			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
-		case reflect.Pointer:
-			v.Set(reflect.New(v.Type().Elem()))
-		case reflect.String:
-			v.SetString("x")
-		default:
-			t.Fatalf("Status.%s: a %s; teach CertificateView (and this test) about it", f.Name, v.Kind())
-		}
-		assert.NotEqual(t, base, CertificateView(r), "Status.%s set", f.Name)
 	}
+	each("Status", func(r *CertificateRequest) reflect.Value { return reflect.ValueOf(&r.Status).Elem() })
+	// A Fallback's zero fields count as its presence does: each is
+	// compared with a zero Fallback.
+	base = CertificateView(&CertificateRequest{Status: Status{Fallback: &Fallback{}}})
+	each("Fallback", func(r *CertificateRequest) reflect.Value {
+		r.Status.Fallback = &Fallback{}
+		return reflect.ValueOf(r.Status.Fallback).Elem()
+	})
 }
 
 // TestCertificateView_OneAllocation: the view is computed at every write

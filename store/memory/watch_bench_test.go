@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/memory"
 )
 
@@ -13,12 +14,8 @@ import (
 // changes) while one watcher drains them. One op is one change written and
 // delivered.
 func BenchmarkWatchDelivery(b *testing.B) {
-	s := memory.New()
+	s, ch := benchWatch(b)
 	ctx := b.Context()
-	ch, err := s.Watch(ctx, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
 	done := make(chan int)
 	go func() {
 		n := 0
@@ -29,13 +26,9 @@ func BenchmarkWatchDelivery(b *testing.B) {
 		}
 		done <- n
 	}()
-	owner := meta.Ref{Kind: meta.KindChallenge, Namespace: "bench", Name: "web-1-1234567890-1"}
 	b.ReportAllocs()
 	for i := range b.N {
-		e := &meta.Event{Object: owner, Type: meta.EventNormal, Reason: "Presented", Count: 1,
-			Message:    "presented HTTP-01 challenge for web.example.test",
-			ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: fmt.Sprint("ev-", i), OwnerRefs: []meta.Ref{owner}}}
-		if err := s.Create(ctx, e); err != nil {
+		if err := s.Create(ctx, benchWatchEvent(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,27 +42,40 @@ func BenchmarkWatchDelivery(b *testing.B) {
 // next write, so each change pays for every goroutine hand-off between
 // the write and its consumer.
 func BenchmarkWatchKeepingUp(b *testing.B) {
-	s := memory.New()
+	s, ch := benchWatch(b)
 	ctx := b.Context()
-	ch, err := s.Watch(ctx, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
 	got := make(chan struct{})
 	go func() {
 		for range ch {
 			got <- struct{}{}
 		}
 	}()
-	owner := meta.Ref{Kind: meta.KindChallenge, Namespace: "bench", Name: "web-1-1234567890-1"}
 	b.ReportAllocs()
 	for i := range b.N {
-		e := &meta.Event{Object: owner, Type: meta.EventNormal, Reason: "Presented", Count: 1,
-			Message:    "presented HTTP-01 challenge for web.example.test",
-			ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: fmt.Sprint("ev-", i), OwnerRefs: []meta.Ref{owner}}}
-		if err := s.Create(ctx, e); err != nil {
+		if err := s.Create(ctx, benchWatchEvent(i)); err != nil {
 			b.Fatal(err)
 		}
 		<-got
 	}
+}
+
+// benchWatch is a store and a watch of it from the start, for b.
+func benchWatch(b *testing.B) (*memory.Store, <-chan store.WatchEvent) {
+	b.Helper()
+	s := memory.New()
+	ch, err := s.Watch(b.Context(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, ch
+}
+
+// benchWatchOwner owns the benchmarks' Events, as a Challenge its own.
+var benchWatchOwner = meta.Ref{Kind: meta.KindChallenge, Namespace: "bench", Name: "web-1-1234567890-1"}
+
+// benchWatchEvent is the i-th Event written: one of an issuance's.
+func benchWatchEvent(i int) *meta.Event {
+	return &meta.Event{Object: benchWatchOwner, Type: meta.EventNormal, Reason: "Presented", Count: 1,
+		Message:    "presented HTTP-01 challenge for web.example.test",
+		ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: fmt.Sprint("ev-", i), OwnerRefs: []meta.Ref{benchWatchOwner}}}
 }
