@@ -63,8 +63,8 @@ func pemByRewriting(w *slabWriter, b []byte) bool {
 	return true
 }
 
-// pemCase is one text for the check: a PEM text encoding/pem writes, or
-// one a byte away from it.
+// pemCases are texts for the check: PEM texts encoding/pem writes, and
+// ones a byte or a line away from them.
 func pemCases() [][]byte {
 	der := func(n int) []byte {
 		b := make([]byte, n)
@@ -84,13 +84,13 @@ func pemCases() [][]byte {
 		block("CERTIFICATE", 0), block("X", 1), block("X", 2), block("X", 3), block("X", 47),
 		block("X", 48), block("X", 49), block("X", 96), block("X", 97), block("", 5),
 		block("A-----B", 5), block("CERTIFICATE\r", 5),
-		edit(block("X", 1), "==", "=", 1),                     // short padding
-		edit(block("X", 1), "==\n", "\n", 1),                  // no padding
-		edit(block("X", 1), "Nw==", "Nx==", 1),                // unused bits set
-		edit(block("X", 2), "=\n", "\n", 1),                   // no padding
-		edit(leaf, "\n", "\r\n", -1),                          // CRLF
-		edit(leaf, "\n-----END", "\r\n-----END", 1),           // CR ending the last line
-		edit(leaf, "\n-----END", "\n\n-----END", 1),           // a blank line before END
+		edit(block("X", 1), "==", "=", 1),                      // short padding
+		edit(block("X", 1), "==\n", "\n", 1),                   // no padding
+		edit(block("X", 1), "AQ==", "AR==", 1),                 // unused bits set
+		edit(block("X", 2), "=\n", "\n", 1),                    // no padding
+		edit(leaf, "\n", "\r\n", -1),                           // CRLF
+		edit(leaf, "\n-----END", "\r\n-----END", 1),            // CR ending the last line
+		edit(leaf, "\n-----END", "\n\n-----END", 1),            // a blank line before END
 		edit(leaf, "-----END CERTIFICATE", "-----END CERT", 1), // END of another type
 		edit(leaf, "-----\n", "----- \n", 1),
 		leaf[:len(leaf)-1], slices.Concat(leaf, []byte("\n")), slices.Concat([]byte("junk\n"), leaf),
