@@ -96,9 +96,8 @@ type slabWriter struct {
 	strs    []strHandle
 	block   int      // bytes of strings a full decoding copies
 	repeats *repeats // which mid-length strings to share; nil: none
-	// scratch and check are slab_pem.go's buffers for a block's DER and
-	// for writing the block out again.
-	scratch, check []byte
+	// scratch is slab_pem.go's buffer for a PEM text's DER.
+	scratch []byte
 	// fields is sealSlab's buffer for the store's fields.
 	fields []byte
 	// ref is the object's, and recent the last inline strings written

@@ -186,9 +186,16 @@ func (b *directCodecs) mapOf(t reflect.Type) directEncoder {
 	if t.Key().Kind() != reflect.String {
 		return nil
 	}
-	if t == stringMapType {
+	switch t {
+	case stringMapType:
 		return func(w *slabWriter, v reflect.Value) bool {
 			return writeStringMapDirect(w, v.Interface().(map[string]string))
+		}
+	case bytesMapType:
+		// A Secret's data: through reflection, its keys, iterator and
+		// values cost ten allocations a write.
+		return func(w *slabWriter, v reflect.Value) bool {
+			return writeBytesMapDirect(w, v.Interface().(map[string][]byte))
 		}
 	}
 	elem := b.build(t.Elem())
@@ -225,7 +232,8 @@ func writeStringMapDirect(w *slabWriter, m map[string]string) bool {
 		w.uvarint(0)
 		return true
 	}
-	keys := make([]string, 0, len(m))
+	var few [smallMap]string
+	keys := few[:0]
 	for k := range m {
 		if !utf8.ValidString(k) {
 			return false
@@ -237,6 +245,30 @@ func writeStringMapDirect(w *slabWriter, m map[string]string) bool {
 	for _, k := range keys {
 		w.string(k, sharedKeyLen)
 		w.string(validUTF8(m[k]), sharedStringLen)
+	}
+	return true
+}
+
+// writeBytesMapDirect is what mapOf writes of a map[string][]byte: its
+// values are written as they are (normalisation keeps them).
+func writeBytesMapDirect(w *slabWriter, m map[string][]byte) bool {
+	if m == nil {
+		w.uvarint(0)
+		return true
+	}
+	var few [smallMap]string
+	keys := few[:0]
+	for k := range m {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.uvarint(uint64(len(keys)) + 1)
+	for _, k := range keys {
+		w.string(k, sharedKeyLen)
+		w.bytes(m[k])
 	}
 	return true
 }

@@ -106,12 +106,17 @@ func writeMetaRest(w *slabWriter, ref meta.Ref, m *meta.ObjectMeta) {
 	writeTimePointer(w, m.DeletionTime)
 }
 
+// smallMap is how many keys a map written sorts without allocating: the
+// labels, annotations and Secret data certflow writes have a few.
+const smallMap = 8
+
 func writeStringMap(w *slabWriter, m map[string]string) {
 	if m == nil {
 		w.uvarint(0)
 		return
 	}
-	keys := make([]string, 0, len(m))
+	var few [smallMap]string
+	keys := few[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}

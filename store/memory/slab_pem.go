@@ -40,10 +40,12 @@ type pemSpan struct {
 }
 
 // pem writes b as PEM blocks and reports true, or writes nothing and
-// reports false when b is not a PEM text encoding/pem would write. It
-// checks each block by writing it out again, so what it accepts reads back
-// exactly; the blocks' DER is decoded once, one after the other into
-// w.scratch (no allocation per block).
+// reports false when b is not a PEM text encoding/pem would write, so what
+// it accepts reads back exactly. The blocks' DER is decoded once, one
+// after the other into w.scratch (no allocation per block), line by line
+// (decodeLines), which is also the check: it used to be writing each block
+// out again and comparing, a base64 encoding of every PEM text on every
+// write (a third of an Order's or Secret's write).
 func (w *slabWriter) pem(b []byte) bool {
 	var spans [maxPEMBlocks]pemSpan
 	n := 0
@@ -61,22 +63,17 @@ func (w *slabWriter) pem(b []byte) bool {
 		if e < 0 {
 			return false
 		}
-		body := rest[nl+1 : nl+1+e]
-		der, ok := w.decodeBase64(body)
+		der, ok := w.decodeLines(rest[nl+1 : nl+1+e])
 		if !ok {
 			return false
 		}
 		w.scratch = w.scratch[:len(w.scratch)+len(der)]
-		l := pemLen(unsafe.String(unsafe.SliceData(typ), len(typ)), len(der))
-		if l > len(rest) {
-			return false
-		}
-		w.check = slices.Grow(w.check[:0], l)[:l]
-		if !bytes.Equal(putPEM(w.check, unsafe.String(unsafe.SliceData(typ), len(typ)), der), rest[:l]) {
+		end := rest[nl+1+e+len(pemEnd):]
+		if !bytes.HasPrefix(end, typ) || !bytes.HasPrefix(end[len(typ):], []byte(pemDashes)) {
 			return false
 		}
 		spans[n] = pemSpan{typ: unsafe.String(unsafe.SliceData(typ), len(typ)), der: len(w.scratch)}
-		rest = rest[l:]
+		rest = end[len(typ)+len(pemDashes):]
 	}
 	if n == 0 {
 		return false
@@ -97,15 +94,48 @@ func (w *slabWriter) pem(b []byte) bool {
 	return true
 }
 
-// decodeBase64 decodes a PEM body into w.scratch after its length, and
-// returns the DER there (the caller extends w.scratch over what it keeps);
-// base64 skips the newlines, and the caller's check rejects any other form
-// than encoding/pem's.
-func (w *slabWriter) decodeBase64(body []byte) ([]byte, bool) {
+// strictBase64 rejects a final group whose unused bits are not zero,
+// which encoding/pem never writes.
+var strictBase64 = base64.StdEncoding.Strict()
+
+// decodeLines decodes a PEM body into w.scratch after its length and
+// returns the DER there (the caller extends w.scratch over what it
+// keeps), or false when the body is not exactly what encoding/pem writes
+// for that DER: lines of 64 characters, the last of 1 to 64, each ending
+// in a newline. Each line is decoded on its own, so a line that decodes
+// to exactly what its length must hold (48 bytes for a full one, and
+// EncodedLen of what it holds for the last) holds no newline, carriage
+// return or misplaced padding, and strict decoding takes only the one
+// text each group has. Lines also keep base64 on its fast path, which a
+// newline every 64 characters leaves.
+func (w *slabWriter) decodeLines(body []byte) ([]byte, bool) {
 	at := len(w.scratch)
 	w.scratch = slices.Grow(w.scratch, base64.StdEncoding.DecodedLen(len(body)))
-	n, err := base64.StdEncoding.Decode(w.scratch[at:cap(w.scratch)], body)
-	return w.scratch[at : at+n], err == nil
+	dst := w.scratch[at:cap(w.scratch)]
+	n := 0
+	for len(body) > pemLine+1 {
+		if body[pemLine] != '\n' {
+			return nil, false
+		}
+		m, err := strictBase64.Decode(dst[n:], body[:pemLine])
+		if err != nil || m != pemLine/4*3 {
+			return nil, false
+		}
+		n += m
+		body = body[pemLine+1:]
+	}
+	if len(body) > 0 {
+		line := body[:len(body)-1]
+		if len(line) == 0 || body[len(line)] != '\n' {
+			return nil, false
+		}
+		m, err := strictBase64.Decode(dst[n:], line)
+		if err != nil || base64.StdEncoding.EncodedLen(m) != len(line) {
+			return nil, false
+		}
+		n += m
+	}
+	return dst[:n], true
 }
 
 // plain writes s inline or shared, never as a UUID, or as its index when

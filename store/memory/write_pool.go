@@ -28,10 +28,10 @@ func (w *slabWriter) release() {
 	// The copies a write made and did not store (it failed, or another
 	// write of the same string failed) would stay in the table for ever.
 	canon.ForgetUnheld(w.strs)
-	if cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter || cap(w.check) > maxPooledWriter {
+	if cap(w.buf) > maxPooledWriter || cap(w.scratch) > maxPooledWriter {
 		return
 	}
-	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], check: w.check[:0], fields: w.fields[:0]}
+	*w = slabWriter{buf: w.buf[:0], strs: w.strs[:0], scratch: w.scratch[:0], fields: w.fields[:0]}
 	clear(w.strs[:cap(w.strs)]) // handles keep their strings alive
 	writers.Put(w)
 }

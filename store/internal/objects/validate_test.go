@@ -34,6 +34,11 @@ func TestValidateRef(t *testing.T) {
 		{"namespace dot dot", meta.Ref{Kind: meta.KindSecret, Namespace: "..", Name: "a"}, false},
 		{"namespace underscore", meta.Ref{Kind: meta.KindSecret, Namespace: "_cluster", Name: "a"}, false},
 		{"kind with slash", meta.Ref{Kind: "a/b", Namespace: "ns", Name: "a"}, false},
+		{"NUL in a long name", meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "example-com-tls\x00"}, false},
+		{"backslash ending a long namespace", meta.Ref{Kind: meta.KindSecret, Namespace: "namespace\\", Name: "a"}, false},
+		{"slash first", meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "/a"}, false},
+		{"not UTF-8", meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "a\xff\xfe"}, true},
+		{"multi-byte", meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "zürich-\u2028"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := ValidateRef(tc.ref)
