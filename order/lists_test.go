@@ -14,10 +14,13 @@ import (
 )
 
 // TestVisitListsChallengesOnlyToDecideOnThem: the visit that opens an
-// order, reads its authorization and creates its Challenge lists the
-// Order's Challenges once, to decide which to create; the round right
-// after newOrder, whose authorizations are not read yet, decides without
-// them. The order still ends valid.
+// order, reads its authorization and creates its Challenge lists none of
+// the Order's Challenges: the round right after newOrder, whose
+// authorizations are not read yet, decides without them, and the round
+// deciding which to create knows there are none, as the Order had no URL
+// when the visit loaded it (a List there found nothing, once per
+// issuance). The order still ends valid, its Challenges listed and
+// cleaned up once it is.
 func TestVisitListsChallengesOnlyToDecideOnThem(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t, 60*time.Second)
@@ -37,7 +40,7 @@ func TestVisitListsChallengesOnlyToDecideOnThem(t *testing.T) {
 	_, err := orders.Reconcile(ctx, ref)
 	require.NoError(t, err)
 	require.Len(t, e.challenges(ctx, ref), 1, "opened, authorization read, Challenge created: one visit")
-	assert.EqualValues(t, 1, lists.Load(), "Challenge lists in the visit")
+	assert.Zero(t, lists.Load(), "Challenge lists in the visit that opened the order")
 
 	o := e.drive(ctx, ref, orders, e.chals)
 	require.Equal(t, order.StateValid, o.Status.State, o.Status.Reason)
