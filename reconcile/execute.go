@@ -125,8 +125,11 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (next time
 		// The object may have moved on while the claim was held elsewhere:
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
-		if err := fresh(ctx, d, obj); err != nil {
-			return time.Time{}, false, lostOr(ctx, err)
+		// A Do that writes it first fails so itself (WritesFirst).
+		if !e.WritesFirst {
+			if err := fresh(ctx, d, obj); err != nil {
+				return time.Time{}, false, lostOr(ctx, err)
+			}
 		}
 	}
 	if e.ForOwners && d.Owners != nil {

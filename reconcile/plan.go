@@ -71,6 +71,12 @@ type Effect struct {
 	// Best effort: an owner deleted after that check still gets the step
 	// (window = one Store read plus the start of the CA call).
 	ForOwners bool
+	// WritesFirst marks a step whose Do, before it changes anything or
+	// sends anything out of the process, writes the plan's Object at the
+	// version it was decided on: that write fails with store.ErrConflict
+	// wherever the version check made once the claim is held would have,
+	// so the claim skips that check (a Store read per step).
+	WritesFirst bool
 }
 
 // Claim is a Store lease guarding one Effect.
