@@ -78,7 +78,10 @@ type snapshot struct {
 	// Challenges are the Order's Challenges (read while it is pending or
 	// valid).
 	Challenges []*challenge.Challenge
-	Now        time.Time
+	// Listed is set when Challenges were listed for this snapshot (or
+	// carried over from one that listed them, stillSettled).
+	Listed bool
+	Now    time.Time
 	// AccountHold is until when the CA asked the issuer's account to wait;
 	// zero when it did not (or nobody tracks it).
 	AccountHold time.Time

@@ -203,6 +203,10 @@ func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Objec
 	case StateInvalid, StateExpired, StateErrored:
 		return s, nil
 	case StateValid:
+		if stillSettled(prev) {
+			s.Challenges, s.Listed = prev.Challenges, true
+			return s, nil
+		}
 		return s, r.loadChallenges(ctx, s)
 	case StateUnknown, StatePending, StateReady, StateProcessing:
 	}
@@ -318,6 +322,6 @@ func (r *Reconciler) loadChallenges(ctx context.Context, s *snapshot) error {
 	if err != nil {
 		return fmt.Errorf("order: list challenges: %w", err)
 	}
-	s.Challenges = chs
+	s.Challenges, s.Listed = chs, true
 	return nil
 }
