@@ -282,9 +282,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 }
 
 // cleanup deletes the Challenges of a valid order whose solvers cleaned up;
-// the others wake the order (their owner) when they change.
+// the others wake the order (their owner) when they change. Valid is
+// final, so the deletions (each of the version read) stand whatever was
+// written to the Order since (reconcile.Plan.Final).
 func cleanup(o *Order, chs []*challenge.Challenge) reconcile.Plan {
-	plan := reconcile.Plan{Object: o}
+	plan := reconcile.Plan{Object: o, Final: true}
 	for _, ch := range chs {
 		if challenge.SafeToDelete(ch) {
 			plan.Delete = append(plan.Delete, reconcile.Deletion{Ref: meta.RefOf(ch), ResourceVersion: ch.ObjectMeta.ResourceVersion})

@@ -55,7 +55,7 @@ func ExecuteOutcome(ctx context.Context, d Deps, p Plan) (Outcome, error) {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
 			return out, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
-	} else if len(p.Delete) > 0 || len(p.Create) > 0 {
+	} else if len(p.Create) > 0 || (len(p.Delete) > 0 && !finalDeletions(p)) {
 		// Deletions and creations stand on the object as decided even when
 		// it is not written: a snapshot is read object first, children
 		// after, so a replica that moved the object on meanwhile (and then
@@ -180,6 +180,20 @@ func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context
 		}
 	}()
 	return ctx, func() { cancel(nil); <-done }
+}
+
+// finalDeletions reports whether p's deletions stand on any version of
+// its Object (Plan.Final), each naming the version it was decided on.
+func finalDeletions(p Plan) bool {
+	if !p.Final {
+		return false
+	}
+	for _, del := range p.Delete {
+		if del.ResourceVersion == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // fresh returns store.ErrConflict if obj is no longer the stored version.

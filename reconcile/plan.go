@@ -27,6 +27,12 @@ type Plan struct {
 	Create []meta.Object
 	// Delete lists objects to delete; a missing one is already gone.
 	Delete []Deletion
+	// Final marks an Object in a state it never leaves (a valid Order):
+	// every version of it stands by the deletions decided on one, so
+	// deletions that each name the version decided on (a changed child is
+	// kept) are made without reading Object's version first. Creations
+	// still are.
+	Final bool
 	// Events happened to Object; they are recorded after it is written.
 	Events []Event
 	// Effect is at most one step the CA, a DNS provider or a signer sees. It
