@@ -35,6 +35,21 @@ type waiter struct {
 	// otherwise woken, and reads the Certificate, for each write of an
 	// issuance (Issuing set, then Ready).
 	ends func(meta.Object) bool
+	// answers, if set, tells from an object this Manager has just written
+	// whether that version alone answers the wait (WaitReady: Ready), so
+	// the waiter need not read it back; answer is the last such object.
+	answers func(meta.Object) bool
+	answer  writtenAnswer
+}
+
+// writtenAnswer is an object this Manager wrote that answered a wait, by
+// what tells it from later versions of the object: its UID (a namesake
+// made later has another) and its generation (a spec changed since has a
+// higher one).
+type writtenAnswer struct {
+	uid        string
+	generation int64
+	ok         bool
 }
 
 // wokeAll marks wakes no version read answers: no version is empty but
@@ -61,7 +76,18 @@ func (n *notifier) subscribeSeen(ref meta.Ref) (changed <-chan struct{}, saw fun
 // object written by this Manager whether it can end the wait (waiter.ends).
 // ends runs under the notifier's lock: it must only look at the object.
 func (n *notifier) subscribeUntil(ref meta.Ref, ends func(meta.Object) bool) (changed <-chan struct{}, saw func(version string), stop func()) {
-	w := &waiter{ch: make(chan struct{}, 1), ends: ends}
+	changed, saw, _, stop = n.subscribeAnswered(ref, ends, nil)
+	return changed, saw, stop
+}
+
+// subscribeAnswered is subscribeUntil, with answers (if not nil) to tell
+// from an object written by this Manager whether it answers the wait by
+// itself (waiter.answers). answered reports whether such an object was
+// written since, of uid and of generation or later: what the caller read
+// last, so a write older than that read (a spec changed since, the object
+// made again) answers nothing. answers runs under the notifier's lock.
+func (n *notifier) subscribeAnswered(ref meta.Ref, ends, answers func(meta.Object) bool) (changed <-chan struct{}, saw func(version string), answered func(uid string, generation int64) bool, stop func()) {
+	w := &waiter{ch: make(chan struct{}, 1), ends: ends, answers: answers}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.waiters[ref] == nil {
@@ -81,7 +107,13 @@ func (n *notifier) subscribeUntil(ref meta.Ref, ends func(meta.Object) bool) (ch
 			}
 		}
 	}
-	return w.ch, saw, func() {
+	answered = func(uid string, generation int64) bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		a := w.answer
+		return a.ok && uid != "" && a.uid == uid && a.generation >= generation
+	}
+	return w.ch, saw, answered, func() {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		delete(n.waiters[ref], w)
@@ -117,6 +149,10 @@ func (n *notifier) signal(ref meta.Ref, version string, written meta.Object) boo
 	for w := range n.waiters[ref] {
 		if version != "" && w.seen == version {
 			continue
+		}
+		if written != nil && w.answers != nil && w.answers(written) {
+			md := written.GetMeta()
+			w.answer = writtenAnswer{uid: md.UID, generation: md.Generation, ok: true}
 		}
 		if written != nil && w.ends != nil && !w.ends(written) {
 			// As if read: the watch's delivery of it wakes nobody either.

@@ -141,14 +141,28 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 	if o.renewal != nil && o.renewal.Certificate != (meta.Ref{}) && o.renewal.Certificate != ref {
 		return fmt.Errorf("certflow: wait: renewal of %s is not one of %s", o.renewal.Certificate, ref)
 	}
-	changed, saw, stop := m.changes.subscribeUntil(ref, func(obj meta.Object) bool {
+	// A Ready Certificate this Manager writes answers the wait as written:
+	// it is what the Store holds at that moment, so reading it back (one
+	// full Certificate read per issuance) tells nothing more. A failure is
+	// read, as explaining it reads the Store anyway.
+	changed, saw, answered, stop := m.changes.subscribeAnswered(ref, func(obj meta.Object) bool {
 		c, ok := obj.(*certificate.Certificate)
 		return !ok || o.ends(c)
+	}, func(obj meta.Object) bool {
+		c, ok := obj.(*certificate.Certificate)
+		return ok && o.outcome(c) == waitReady
 	})
 	defer stop()
 	var grace clockTimer
 	defer grace.stop()
-	for {
+	// uid and generation are those of the version read last: a write
+	// answers only for it or a later version of the same spec.
+	var uid string
+	var generation int64
+	for woken := false; ; woken = true {
+		if woken && answered(uid, generation) {
+			return nil
+		}
 		c := &certificate.Certificate{}
 		err := m.cfg.Store.Get(ctx, ref, c)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -156,8 +170,10 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 		}
 		if err != nil {
 			saw("")
+			uid, generation = "", 0
 		} else {
 			saw(c.ObjectMeta.ResourceVersion)
+			uid, generation = c.ObjectMeta.UID, c.ObjectMeta.Generation
 			if done, err := m.verdict(ctx, c, o); done {
 				return err
 			}

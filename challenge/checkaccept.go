@@ -22,8 +22,10 @@ const ownersTrustedFor = 50 * time.Millisecond
 
 // earlyCheck is the first self-check of an HTTP-01 or TLS-ALPN-01
 // challenge (stepCheckAccept), run on a goroutine of its own while the
-// accept's claim is taken, the Challenge found unchanged and its owner
-// chain checked, none of which depends on it. The visit that started it
+// accept's claim is taken and its owner chain checked, neither of which
+// depends on it. The step writes the Challenge before anything else
+// (reconcile.Effect.WritesFirst: the intent, or the failed check), which
+// finds it unchanged or fails with a conflict. The visit that started it
 // always ends it (stop), so it outlives nothing.
 type earlyCheck struct {
 	// started is when the check began, on the injected Clock: before the

@@ -73,7 +73,7 @@ func challengeID(ch *Challenge) string {
 }
 
 func effect(s step, c *reconcile.Claim) *reconcile.Effect {
-	return &reconcile.Effect{Name: string(s), Claim: c, ForOwners: s.forOwners()}
+	return &reconcile.Effect{Name: string(s), Claim: c, ForOwners: s.forOwners(), WritesFirst: s == stepCheckAccept}
 }
 
 // forOwners reports whether step s asks the CA to validate, which it does

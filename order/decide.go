@@ -78,7 +78,10 @@ type snapshot struct {
 	// Challenges are the Order's Challenges (read while it is pending or
 	// valid).
 	Challenges []*challenge.Challenge
-	Now        time.Time
+	// Listed is set when Challenges were listed for this snapshot (or
+	// carried over from one that listed them, stillSettled).
+	Listed bool
+	Now    time.Time
 	// AccountHold is until when the CA asked the issuer's account to wait;
 	// zero when it did not (or nobody tracks it).
 	AccountHold time.Time
@@ -279,9 +282,11 @@ func (p policy) authorize(o *Order, s snapshot) decision {
 }
 
 // cleanup deletes the Challenges of a valid order whose solvers cleaned up;
-// the others wake the order (their owner) when they change.
+// the others wake the order (their owner) when they change. Valid is
+// final, so the deletions (each of the version read) stand whatever was
+// written to the Order since (reconcile.Plan.Final).
 func cleanup(o *Order, chs []*challenge.Challenge) reconcile.Plan {
-	plan := reconcile.Plan{Object: o}
+	plan := reconcile.Plan{Object: o, Final: true}
 	for _, ch := range chs {
 		if challenge.SafeToDelete(ch) {
 			plan.Delete = append(plan.Delete, reconcile.Deletion{Ref: meta.RefOf(ch), ResourceVersion: ch.ObjectMeta.ResourceVersion})

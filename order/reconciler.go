@@ -80,15 +80,27 @@ func (r *Reconciler) advance(ctx context.Context, ref meta.Ref, unrecorded **Ord
 	var iss issuer.Object
 	var cl *acme.Client
 	var written *Order
+	// unopened: the Order was loaded before an ACME order was opened for
+	// it (no URL), so the round deciding on the authorizations this visit
+	// read lists no Challenges (one List per issuance): there are none. A
+	// Challenge is created only after a write of its Order holding the
+	// authorizations read (ExecuteOutcome writes the object before it
+	// creates children), which needs a URL, never cleared once set; so
+	// none existed when the Order was loaded, and one made since (by a
+	// replica) came after a write of the Order this visit did not make,
+	// which fails this visit's next write, or the version check under its
+	// claim, with a conflict before it acts on what it decided.
+	unopened := false
 	for range maxRounds {
 		var s *snapshot
 		var err error
 		if written != nil {
 			// The Order as this visit just stored it, and the issuer and
 			// client it was loaded with: not read back.
-			s, err = r.after(ctx, prev, iss, written)
+			s, err = r.after(ctx, prev, iss, written, unopened)
 		} else {
 			s, iss, cl, err = r.load(ctx, ref)
+			unopened = s != nil && s.Order.Status.URL == ""
 		}
 		if err != nil || s == nil {
 			return time.Time{}, err
@@ -181,15 +193,20 @@ func (r *Reconciler) recordRead(ctx context.Context, o *Order) (time.Time, error
 // after is the snapshot load would read once a round of this visit stored
 // o (the outcome of its ACME call, with its new ResourceVersion): the
 // Order as written and the issuer of prev, so neither is read back; the
-// Challenges are read as load reads them. A change made meanwhile by
-// someone else makes the next write fail with a conflict, and the
-// Manager reloads; a change of the issuer wakes the Order again.
-func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Object, o *Order) (*snapshot, error) {
+// Challenges are read as load reads them, but for an Order this visit
+// loaded unopened (advance). A change made meanwhile by someone
+// else makes the next write fail with a conflict, and the Manager
+// reloads; a change of the issuer wakes the Order again.
+func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Object, o *Order, unopened bool) (*snapshot, error) {
 	s := &snapshot{Order: *o, Now: r.deps.Clock.Now(), Issuer: prev.Issuer}
 	switch o.Status.State {
 	case StateInvalid, StateExpired, StateErrored:
 		return s, nil
 	case StateValid:
+		if stillSettled(prev) {
+			s.Challenges, s.Listed = prev.Challenges, true
+			return s, nil
+		}
 		return s, r.loadChallenges(ctx, s)
 	case StateUnknown, StatePending, StateReady, StateProcessing:
 	}
@@ -200,7 +217,7 @@ func (r *Reconciler) after(ctx context.Context, prev *snapshot, iss issuer.Objec
 	if h, ok := r.opts.Accounts.(AccountHolds); ok && iss != nil && o.Status.URL == "" {
 		s.AccountHold = h.HeldUntil(iss)
 	}
-	if readsChallenges(o) {
+	if readsChallenges(o) && !unopened {
 		if err := r.loadChallenges(ctx, s); err != nil {
 			return nil, err
 		}
@@ -305,6 +322,6 @@ func (r *Reconciler) loadChallenges(ctx context.Context, s *snapshot) error {
 	if err != nil {
 		return fmt.Errorf("order: list challenges: %w", err)
 	}
-	s.Challenges = chs
+	s.Challenges, s.Listed = chs, true
 	return nil
 }

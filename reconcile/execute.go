@@ -55,7 +55,7 @@ func ExecuteOutcome(ctx context.Context, d Deps, p Plan) (Outcome, error) {
 		if err := d.Store.Update(ctx, p.Object); err != nil {
 			return out, fmt.Errorf("reconcile: update %s: %w", ref, err)
 		}
-	} else if len(p.Delete) > 0 || len(p.Create) > 0 {
+	} else if len(p.Create) > 0 || (len(p.Delete) > 0 && !finalDeletions(p)) {
 		// Deletions and creations stand on the object as decided even when
 		// it is not written: a snapshot is read object first, children
 		// after, so a replica that moved the object on meanwhile (and then
@@ -125,8 +125,11 @@ func perform(ctx context.Context, d Deps, obj meta.Object, e *Effect) (next time
 		// The object may have moved on while the claim was held elsewhere:
 		// the write below fails with a conflict before anything is done
 		// twice, because Do only runs on the snapshot this plan was made on.
-		if err := fresh(ctx, d, obj); err != nil {
-			return time.Time{}, false, lostOr(ctx, err)
+		// A Do that writes it first fails so itself (WritesFirst).
+		if !e.WritesFirst {
+			if err := fresh(ctx, d, obj); err != nil {
+				return time.Time{}, false, lostOr(ctx, err)
+			}
 		}
 	}
 	if e.ForOwners && d.Owners != nil {
@@ -177,6 +180,20 @@ func untilLost(ctx context.Context, lost <-chan struct{}, claim string) (context
 		}
 	}()
 	return ctx, func() { cancel(nil); <-done }
+}
+
+// finalDeletions reports whether p's deletions stand on any version of
+// its Object (Plan.Final), each naming the version it was decided on.
+func finalDeletions(p Plan) bool {
+	if !p.Final {
+		return false
+	}
+	for _, del := range p.Delete {
+		if del.ResourceVersion == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // fresh returns store.ErrConflict if obj is no longer the stored version.

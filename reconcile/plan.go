@@ -27,6 +27,12 @@ type Plan struct {
 	Create []meta.Object
 	// Delete lists objects to delete; a missing one is already gone.
 	Delete []Deletion
+	// Final marks an Object in a state it never leaves (a valid Order):
+	// every version of it stands by the deletions decided on one, so
+	// deletions that each name the version decided on (a changed child is
+	// kept) are made without reading Object's version first. Creations
+	// still are.
+	Final bool
 	// Events happened to Object; they are recorded after it is written.
 	Events []Event
 	// Effect is at most one step the CA, a DNS provider or a signer sees. It
@@ -71,6 +77,12 @@ type Effect struct {
 	// Best effort: an owner deleted after that check still gets the step
 	// (window = one Store read plus the start of the CA call).
 	ForOwners bool
+	// WritesFirst marks a step whose Do, before it changes anything or
+	// sends anything out of the process, writes the plan's Object at the
+	// version it was decided on: that write fails with store.ErrConflict
+	// wherever the version check made once the claim is held would have,
+	// so the claim skips that check (a Store read per step).
+	WritesFirst bool
 }
 
 // Claim is a Store lease guarding one Effect.

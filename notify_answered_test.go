@@ -1,0 +1,41 @@
+package certflow
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/certflow/certflow/certificate"
+	"github.com/certflow/certflow/meta"
+)
+
+// A write that answers the wait by itself answers it only for the object
+// the waiter read (same UID) at that spec or a later one: a write of an
+// older spec, of a namesake, or one only the watch tells of (no object)
+// leaves the waiter to read the Store.
+func TestNotify_AWrittenAnswerHoldsForWhatWasRead(t *testing.T) {
+	answers := func(obj meta.Object) bool {
+		return obj.(*certificate.Certificate).Status.Conditions.IsTrue(meta.ConditionReady)
+	}
+	ready := func(uid string, generation int64) meta.Object {
+		c := written("a", "9").(*certificate.Certificate)
+		c.ObjectMeta.UID, c.ObjectMeta.Generation = uid, generation
+		c.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue})
+		return c
+	}
+	n := newNotifier()
+	_, _, answered, stop := n.subscribeAnswered(ref("a"), nil, answers)
+	defer stop()
+
+	n.notify(ref("a"), "9")
+	assert.False(t, answered("u1", 2), "a change the watch tells of carries no object")
+	n.notifyWritten(written("a", "3"))
+	assert.False(t, answered("u1", 2), "a write that is not Ready")
+	n.notifyWritten(ready("u1", 1))
+	assert.False(t, answered("u1", 2), "Ready for a spec older than the one read")
+	assert.True(t, answered("u1", 1), "Ready for the spec read")
+	n.notifyWritten(ready("u2", 2))
+	assert.False(t, answered("u1", 2), "a namesake made again")
+	assert.True(t, answered("u2", 1), "Ready for a later spec of the object read")
+	assert.False(t, answered("", 0), "nothing read (the Certificate did not exist)")
+}
