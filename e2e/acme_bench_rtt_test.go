@@ -129,9 +129,11 @@ func selfCheckPort(tb testing.TB, h http.Handler) int {
 }
 
 // loopbackDial dials port on 127.0.0.1 whatever address it is asked for.
+// It stands in for the self-check's default dialer, so it dials as that
+// does: without TCP keep-alive, for a connection of one request.
 func loopbackDial(port int) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
+		d := net.Dialer{KeepAlive: -1}
 		return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
 }

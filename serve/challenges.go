@@ -32,7 +32,8 @@ type TokenSource interface {
 
 var _ TokenSource = (*Cache)(nil)
 
-// challengeEntry is one servable challenge. Entries are immutable.
+// challengeEntry is one servable challenge. Entries are immutable but for
+// seq.
 type challengeEntry struct {
 	ref        meta.Ref
 	typ        solver.Type
@@ -40,7 +41,10 @@ type challengeEntry struct {
 	token      string
 	keyAuth    string
 	cert       *tls.Certificate // TLS-ALPN-01 only
-	seq        uint64           // later puts win when two challenges share a name or token
+	// seq orders puts: the later wins when two challenges share a name
+	// or token. The one field changed after publication (a re-put of the
+	// same answer), and read and written under Cache.mu only.
+	seq uint64
 }
 
 // challengeIndex is one immutable snapshot of the servable challenges. There
@@ -130,9 +134,43 @@ func (c *Cache) PutChallenge(ch *challenge.Challenge) error {
 	}
 	c.challengeVersions.record(ref, v, false)
 	c.seq++
+	cur := c.challenges.Load()
+	if old := cur.byRef[ref]; old != nil && old.sameAnswer(e) && cur.winsAll(old) {
+		// The Manager re-puts a challenge at each of its status changes
+		// (four per issuance) with the same answer: it is served as it
+		// is, and being put last leaves it the winner of every lookup it
+		// is in, so a new snapshot would equal this one. Only its place
+		// among later puts changes; seq is read under mu alone.
+		old.seq = c.seq
+		return nil
+	}
 	e.seq = c.seq
-	c.challenges.Store(c.challenges.Load().with(e, meta.Ref{}))
+	c.challenges.Store(cur.with(e, meta.Ref{}))
 	return nil
+}
+
+// sameAnswer reports whether e answers what old does: the same type,
+// identifier, token, key authorization and (TLS-ALPN-01) certificate.
+func (old *challengeEntry) sameAnswer(e *challengeEntry) bool {
+	return old.typ == e.typ && old.identifier == e.identifier && old.token == e.token &&
+		old.keyAuth == e.keyAuth && old.cert == e.cert
+}
+
+// winsAll reports whether e is what ix serves for each lookup e is in.
+func (ix *challengeIndex) winsAll(e *challengeEntry) bool {
+	switch e.typ {
+	case solver.HTTP01:
+		return ix.tokens[e.token] == e
+	case solver.TLSALPN01:
+		if ix.alpn[e.identifier] != e.cert {
+			return false
+		}
+		if ip, err := netip.ParseAddr(e.identifier); err == nil {
+			return ix.alpn[solver.ReverseName(ip.AsSlice())] == e.cert && ix.alpnIP[ip] == e.cert
+		}
+		return true
+	}
+	return false
 }
 
 // servingVersionLocked reports whether ref is served at version v already:

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -84,15 +85,24 @@ func (h *challengeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// Every HTTP-01 validation (each of the CA's perspectives and the
+	// self-check) is answered here: values shared by all answers are not
+	// allocated for each. Header values are not changed in place by
+	// net/http, nor by a caller that Sets or Adds them (a new slice).
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/plain")
-	hdr.Set("Content-Length", strconv.Itoa(len(keyAuth)))
-	hdr.Set("Cache-Control", "no-store")
+	hdr["Content-Type"] = textPlain
+	hdr["Content-Length"] = []string{strconv.Itoa(len(keyAuth))}
+	hdr["Cache-Control"] = noStore
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_, _ = w.Write([]byte(keyAuth))
+		_, _ = io.WriteString(w, keyAuth)
 	}
 }
+
+var (
+	textPlain = []string{"text/plain"}
+	noStore   = []string{"no-store"}
+)
 
 // hostMatches reports whether the Host header names identifier (a DNS name
 // or an IP address, as the challenge holds it).
@@ -101,15 +111,36 @@ func hostMatches(host, identifier string) bool {
 	if host == "" || identifier == "" {
 		return false
 	}
-	if want, err := netip.ParseAddr(identifier); err == nil {
-		got, err := netip.ParseAddr(host)
-		return err == nil && got.Unmap() == want.Unmap()
+	if mayBeIP(identifier) {
+		if want, err := netip.ParseAddr(identifier); err == nil {
+			got, err := netip.ParseAddr(host)
+			return err == nil && got.Unmap() == want.Unmap()
+		}
 	}
 	return strings.EqualFold(trimDot(host), trimDot(identifier))
 }
 
+// mayBeIP reports whether s could be an IP address: IPv4 text is digits
+// and dots, IPv6 text has a colon. A DNS name is not parsed, as a failed
+// parse allocates its error.
+func mayBeIP(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ':' {
+			return true
+		} else if c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // hostname strips the port and IPv6 brackets from a Host header value.
 func hostname(host string) string {
+	if !strings.Contains(host, ":") {
+		// What a validator sends on port 80; SplitHostPort would
+		// allocate its "missing port" error.
+		return host
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		return h
 	}

@@ -116,9 +116,13 @@ func (h HTTP01Solver) dial() DialFunc {
 	if h.Dial != nil {
 		return h.Dial
 	}
-	var d net.Dialer
-	return d.DialContext
+	return checkDialer.DialContext
 }
+
+// checkDialer dials a self-check's connection: one request (or handshake)
+// and closed, so TCP keep-alive, which a zero net.Dialer turns on with
+// four setsockopt calls, would never probe anything.
+var checkDialer = net.Dialer{KeepAlive: -1}
 
 // TLSALPN01Solver is the built-in TLS-ALPN-01 solver (RFC 8737). The Manager's
 // GetCertificate answers acme-tls/1 handshakes from the Store, so Present and
@@ -163,8 +167,7 @@ func (t TLSALPN01Solver) Check(ctx context.Context, ch Challenge) error {
 	addr := net.JoinHostPort(ch.Identifier, strconv.Itoa(port))
 	dial := t.Dial
 	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
+		dial = checkDialer.DialContext
 	}
 	raw, err := dial(ctx, "tcp", addr)
 	if err != nil {
