@@ -16,9 +16,8 @@ const UnseenBeforeSkip = unseenBeforeSkip
 // until t ends: a test whose CA fetches a few milliseconds late passes
 // however loaded the machine is.
 func LongFetchWait(t *testing.T) {
-	old := maxFetchWait
-	maxFetchWait = time.Minute
-	t.Cleanup(func() { maxFetchWait = old })
+	old := maxFetchWaitNS.Swap(int64(time.Minute))
+	t.Cleanup(func() { maxFetchWaitNS.Store(old) })
 }
 
 // LearnFetches makes f know that the CA at directory fetches an answer n
@@ -26,4 +25,28 @@ func LongFetchWait(t *testing.T) {
 func LearnFetches(f *Fetches, directory string, n int32) {
 	c, _ := f.perAccept.LoadOrStore(directory, new(atomic.Int32))
 	c.(*atomic.Int32).Store(n)
+}
+
+// SweepEvery is how many fetch watches start between sweeps of stale ones.
+const SweepEvery = sweepEvery
+
+// FetchWatches counts f's fetch watches.
+func FetchWatches(f *Fetches) (n int) {
+	f.m.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
+// AgeFetchWatches makes f's fetch watches look started by long ago.
+func AgeFetchWatches(f *Fetches, by time.Duration) {
+	f.m.Range(func(_, w any) bool {
+		w.(*fetchWatch).since = w.(*fetchWatch).since.Add(-by)
+		return true
+	})
+}
+
+// KeepFetchWatch starts a watch of token's fetches kept until its verdict,
+// as an accept's.
+func KeepFetchWatch(f *Fetches, token string) {
+	w, _ := f.watch(token)
+	w.kept.Store(true)
 }

@@ -26,9 +26,27 @@ import (
 // wait for anyway, so a CA that never fetches here (Pebble's always-valid
 // mode, a load balancer) costs no latency while it is learned.
 //
-// A variable only so that tests can make the bound long enough that a
-// loaded machine cannot reach it; nothing else sets it.
-var maxFetchWait = 20 * time.Millisecond
+// Held in a variable only so that tests can make the bound long enough
+// that a loaded machine cannot reach it; nothing else sets it. Atomic, as
+// a test's cleanup may restore it while another test's reconciler reads.
+func maxFetchWait() time.Duration { return time.Duration(maxFetchWaitNS.Load()) }
+
+var maxFetchWaitNS = func() *atomic.Int64 {
+	var v atomic.Int64
+	v.Store(int64(20 * time.Millisecond))
+	return &v
+}()
+
+// staleWatch is how long a fetch watch may wait for its verdict or its
+// challenge's cleanup: a Challenge deleted from the Store by hand (not
+// through its cleanup) never ends its watch, so watches this old are
+// dropped, one sweep in sweepEvery watches. No accept waits for a verdict
+// this long (the CA's validation takes seconds at most; a Challenge that
+// waits longer is polled as before, only without the fetch count).
+const (
+	staleWatch = 10 * time.Minute
+	sweepEvery = 1024
+)
 
 // fetchedKind is the learned pause's kind for the look that follows the
 // CA's fetch of an HTTP-01 answer (FirstPolls): how long after its latest
@@ -81,6 +99,8 @@ type Fetches struct {
 	// unseen counts the latest waits in a row that saw no fetch (up to
 	// unseenBeforeSkip).
 	unseen atomic.Uint32
+	// watches counts the watches started, for the sweep of stale ones.
+	watches atomic.Uint32
 }
 
 // worthWaiting reports whether an accept's visit should wait for the CA's
@@ -108,9 +128,10 @@ func (f *Fetches) waited(fetched bool) {
 // counting until the verdict is read (verdict) or the challenge cleaned
 // up.
 type fetchWatch struct {
-	n    atomic.Int32
-	c    chan struct{}
-	kept atomic.Bool
+	n     atomic.Int32
+	c     chan struct{}
+	kept  atomic.Bool
+	since time.Time // wall clock, as the fetches: for the sweep (staleWatch)
 }
 
 // Served records that the answer of token was served, waking an accept
@@ -133,13 +154,26 @@ func (f *Fetches) Served(token string) {
 // CA may fetch before it answers); stop ends it, unless the wait saw a
 // fetch (kept).
 func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
-	w := &fetchWatch{c: make(chan struct{}, 1)}
+	w := &fetchWatch{c: make(chan struct{}, 1), since: time.Now()}
+	if f.watches.Add(1)%sweepEvery == 0 {
+		f.sweep(w.since.Add(-staleWatch))
+	}
 	f.m.Store(token, w)
 	return w, func() {
 		if !w.kept.Load() {
 			f.m.CompareAndDelete(token, w)
 		}
 	}
+}
+
+// sweep drops the watches started before cutoff.
+func (f *Fetches) sweep(cutoff time.Time) {
+	f.m.Range(func(token, w any) bool {
+		if w.(*fetchWatch).since.Before(cutoff) {
+			f.m.CompareAndDelete(token, w)
+		}
+		return true
+	})
 }
 
 // verdict ends the kept watch of token, if any, learning from it how
@@ -232,7 +266,7 @@ func (r *Reconciler) watchFetches(ch *Challenge) (fetched *fetchWatch, stop func
 // a late fetch buys a look that finds "pending" (a request to the CA and
 // a longer pause for nothing) and counts as one in vain.
 func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWatch, d time.Duration) bool {
-	if fetched == nil || d > maxFetchWait || o.ca == "" || r.opts.FirstPolls == nil {
+	if fetched == nil || d > maxFetchWait() || o.ca == "" || r.opts.FirstPolls == nil {
 		return false
 	}
 	// Counted until the verdict, whether or not this visit waits: a
@@ -244,7 +278,7 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 	}
 	want, bound := r.opts.Fetches.wanted(o.ca), d
 	if want > 0 {
-		bound = maxFetchWait
+		bound = maxFetchWait()
 	}
 	fp := r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget)
 	ok, pause, all := afterFetch(ctx, fetched, want, bound, fp)
