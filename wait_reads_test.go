@@ -19,11 +19,63 @@ import (
 type waiterKey struct{}
 
 // waiterReads counts the reads made with a waiterKey context, and says
-// when the first one is made.
+// when the first one is made. Once a change of ref finds the Certificate
+// Ready, it holds the watch's changes from that one on until returned is
+// closed: the Manager's watch would otherwise race its own Ready write to
+// the waiter, and a waiter woken by the watch first reads the Certificate
+// again. Changes before Ready pass, since the Manager needs them to get
+// there.
 type waiterReads struct {
 	store.Store
 	gets  atomic.Int32
 	first chan struct{}
+
+	ref      meta.Ref
+	returned chan struct{}
+}
+
+func (s *waiterReads) Watch(ctx context.Context, from uint64) (<-chan store.WatchEvent, error) {
+	in, err := s.Store.Watch(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan store.WatchEvent)
+	go func() {
+		defer close(out)
+		var queue []store.WatchEvent
+		holding, returned := false, s.returned
+		for {
+			var send chan<- store.WatchEvent
+			var next store.WatchEvent
+			if len(queue) > 0 && !holding {
+				send, next = out, queue[0]
+			}
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					return
+				}
+				queue = append(queue, ev)
+				if ev.Ref == s.ref && returned != nil && !holding && s.ready(ctx) {
+					holding = true
+				}
+			case send <- next:
+				queue = queue[1:]
+			case <-returned:
+				holding, returned = false, nil
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// ready reports whether ref's Certificate is Ready in the store, reading
+// it with the watch's context so the waiter's reads are not counted.
+func (s *waiterReads) ready(ctx context.Context) bool {
+	var c certificate.Certificate
+	return s.Store.Get(ctx, s.ref, &c) == nil && c.Status.Conditions.IsTrue(meta.ConditionReady)
 }
 
 func (s *waiterReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
@@ -47,13 +99,13 @@ func TestWaitReady_TheManagersReadyWriteIsNotReadBack(t *testing.T) {
 		}
 		return request.Decision{Approved: true, Reason: "released"}, nil
 	})
+	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
 	var reads *waiterReads
 	h := startManager(t, func(c *Config) {
-		reads = &waiterReads{Store: c.Store, first: make(chan struct{})}
+		reads = &waiterReads{Store: c.Store, first: make(chan struct{}), ref: meta.RefOf(crt), returned: make(chan struct{})}
 		c.Store, c.Approver = reads, approver
 	})
 	h.setupCA("default", "ca")
-	crt := testrig.Certificate("default", "web", "ca", "web.example.test")
 	require.NoError(t, h.m.Apply(h.ctx, crt))
 	waitFor(h, meta.RefOf(crt), "Issuing", func(c *certificate.Certificate) bool { return c.Status.Conditions.IsTrue(meta.ConditionIssuing) })
 
@@ -67,6 +119,7 @@ func TestWaitReady_TheManagersReadyWriteIsNotReadBack(t *testing.T) {
 	close(release)
 	select {
 	case err := <-done:
+		close(reads.returned)
 		require.NoError(t, err)
 	case <-h.ctx.Done():
 		t.Fatal("WaitReady never returned")
