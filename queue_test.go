@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/testrig"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
@@ -50,55 +49,6 @@ func TestWorkQueue_DeduplicatesAndRequeuesChangesDuringReconcile(t *testing.T) {
 	defer stop()
 	_, ok = q.Get(short)
 	assert.False(t, ok, "an empty queue blocks until the context ends")
-}
-
-func TestTimerHeap_FiresInOrderAndRescheduleReplaces(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	clk := clock.NewFake(testrig.Epoch)
-	th := newTimerHeap()
-	fired := make(chan meta.Ref, 10)
-	done := make(chan struct{})
-	go func() { defer close(done); th.run(ctx, clk, func(r meta.Ref) { fired <- r }) }()
-
-	th.Schedule(ref("late"), testrig.Epoch.Add(3*time.Hour))
-	th.Schedule(ref("early"), testrig.Epoch.Add(time.Hour))
-	th.Schedule(ref("moved"), testrig.Epoch.Add(30*time.Minute))
-	th.Schedule(ref("moved"), testrig.Epoch.Add(2*time.Hour)) // replaces the 30m visit
-	th.Schedule(ref("gone"), testrig.Epoch.Add(time.Hour))
-	th.Cancel(ref("gone"))
-
-	waitArmed := func(at time.Time) {
-		for {
-			ch := clk.Changed()
-			if next, ok := clk.NextDeadline(); ok && next.Equal(at) {
-				return
-			}
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				t.Fatal("timer heap never armed its timer")
-			}
-		}
-	}
-	for _, step := range []struct {
-		at   time.Duration
-		want string
-	}{{time.Hour, "early"}, {2 * time.Hour, "moved"}, {3 * time.Hour, "late"}} {
-		waitArmed(testrig.Epoch.Add(step.at))
-		clk.Set(testrig.Epoch.Add(step.at))
-		select {
-		case r := <-fired:
-			assert.Equal(t, ref(step.want), r)
-		case <-ctx.Done():
-			t.Fatalf("%s never fired", step.want)
-		}
-	}
-	_, scheduled := th.Scheduled(ref("gone"))
-	assert.False(t, scheduled)
-	assert.Empty(t, fired, "a cancelled or replaced visit never fires")
-	cancel()
-	<-done
 }
 
 // A drained queue gives back what a burst grew: the heap after draining a
