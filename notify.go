@@ -85,7 +85,11 @@ func (n *notifier) subscribeUntil(ref meta.Ref, ends func(meta.Object) bool) (ch
 // itself (waiter.answers). answered reports whether such an object was
 // written since, of uid and of generation or later: what the caller read
 // last, so a write older than that read (a spec changed since, the object
-// made again) answers nothing. answers runs under the notifier's lock.
+// made again) answers nothing. The caller asks before each read, the first
+// too: an answer that does not answer then is forgotten, as the read that
+// follows shows the Store at that write or later (a renewal begun since
+// at the same spec, which uid and generation do not tell from it).
+// answers runs under the notifier's lock.
 func (n *notifier) subscribeAnswered(ref meta.Ref, ends, answers func(meta.Object) bool) (changed <-chan struct{}, saw func(version string), answered func(uid string, generation int64) bool, stop func()) {
 	w := &waiter{ch: make(chan struct{}, 1), ends: ends, answers: answers}
 	n.mu.Lock()
@@ -111,7 +115,11 @@ func (n *notifier) subscribeAnswered(ref meta.Ref, ends, answers func(meta.Objec
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		a := w.answer
-		return a.ok && uid != "" && a.uid == uid && a.generation >= generation
+		if a.ok && uid != "" && a.uid == uid && a.generation >= generation {
+			return true
+		}
+		w.answer = writtenAnswer{}
+		return false
 	}
 	return w.ch, saw, answered, func() {
 		n.mu.Lock()

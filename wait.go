@@ -156,11 +156,12 @@ func (m *Manager) WaitReady(ctx context.Context, ref meta.Ref, opts ...WaitOptio
 	var grace clockTimer
 	defer grace.stop()
 	// uid and generation are those of the version read last: a write
-	// answers only for it or a later version of the same spec.
+	// answers only for it or a later version of the same spec, and only
+	// if made since that read (answered is asked before every read).
 	var uid string
 	var generation int64
-	for woken := false; ; woken = true {
-		if woken && answered(uid, generation) {
+	for {
+		if answered(uid, generation) {
 			return nil
 		}
 		c := &certificate.Certificate{}
