@@ -228,49 +228,25 @@ func (b *directCodecs) mapOf(t reflect.Type) directEncoder {
 
 // writeStringMapDirect is writeStringMap of m normalised (nil stays nil).
 func writeStringMapDirect(w *slabWriter, m map[string]string) bool {
-	if m == nil {
-		w.uvarint(0)
-		return true
-	}
 	var few [smallMap]string
-	keys := few[:0]
-	for k := range m {
-		if !utf8.ValidString(k) {
-			return false
-		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.uvarint(uint64(len(keys)) + 1)
+	keys, ok := writeMapHeader(w, m, &few, true)
 	for _, k := range keys {
 		w.string(k, sharedKeyLen)
 		w.string(validUTF8(m[k]), sharedStringLen)
 	}
-	return true
+	return ok
 }
 
 // writeBytesMapDirect is what mapOf writes of a map[string][]byte: its
 // values are written as they are (normalisation keeps them).
 func writeBytesMapDirect(w *slabWriter, m map[string][]byte) bool {
-	if m == nil {
-		w.uvarint(0)
-		return true
-	}
 	var few [smallMap]string
-	keys := few[:0]
-	for k := range m {
-		if !utf8.ValidString(k) {
-			return false
-		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.uvarint(uint64(len(keys)) + 1)
+	keys, ok := writeMapHeader(w, m, &few, true)
 	for _, k := range keys {
 		w.string(k, sharedKeyLen)
 		w.bytes(m[k])
 	}
-	return true
+	return ok
 }
 
 // directField is how one field is written: its normalised value, or its

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/certflow/certflow/meta"
@@ -111,21 +112,33 @@ func writeMetaRest(w *slabWriter, ref meta.Ref, m *meta.ObjectMeta) {
 const smallMap = 8
 
 func writeStringMap(w *slabWriter, m map[string]string) {
-	if m == nil {
-		w.uvarint(0)
-		return
-	}
 	var few [smallMap]string
-	keys := few[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.uvarint(uint64(len(keys)) + 1)
+	keys, _ := writeMapHeader(w, m, &few, false)
 	for _, k := range keys {
 		w.string(k, sharedKeyLen)
 		w.string(m[k], sharedStringLen)
 	}
+}
+
+// writeMapHeader writes m's length (0 for nil) and returns its keys sorted,
+// held in few while they fit so the write path does not allocate. With
+// checkUTF8 a key that is not valid UTF-8 stops it: ok is false, nothing is
+// written and no keys come back, as JSON would mangle such a key.
+func writeMapHeader[V any](w *slabWriter, m map[string]V, few *[smallMap]string, checkUTF8 bool) (keys []string, ok bool) {
+	if m == nil {
+		w.uvarint(0)
+		return nil, true
+	}
+	keys = few[:0]
+	for k := range m {
+		if checkUTF8 && !utf8.ValidString(k) {
+			return nil, false
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.uvarint(uint64(len(keys)) + 1)
+	return keys, true
 }
 
 func writeTimePointer(w *slabWriter, t *time.Time) {
