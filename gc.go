@@ -231,7 +231,8 @@ func (m *Manager) checkOwners(ctx context.Context, ref meta.Ref) (bool, error) {
 // its owners are gone (orphan): its kind's rule lets it finish what it
 // started (a Challenge cleans up) or keeps it for good.
 func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan bool, err error) {
-	owners := m.owners.of(ref)
+	var buf [2]meta.Ref // one owner, as a rule
+	owners := m.owners.appendOf(buf[:0], ref)
 	if len(owners) == 0 {
 		return true, false, nil
 	}

@@ -22,6 +22,9 @@ var (
 // the list answers, and the visit's record of it, stay Get's; a fresh
 // read, or one in a visit already ahead of the list, is the Store's.
 func (l *listedReads) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
+	if l.passing() {
+		return store.GetMetaOf(ctx, l.Store, ref, newObject)
+	}
 	v, _ := ctx.Value(listedVisitKey{}).(*listedVisit)
 	fresh := store.FreshRead(ctx)
 	if v != nil && !fresh && !v.ahead.Load() && l.active.Load() {

@@ -181,6 +181,14 @@ func (l *listedReads) forget(ref meta.Ref) {
 	}
 }
 
+// passing reports whether the list has ended for this Run: every read is
+// then the Store's, and no visit's record needs looking up (two context
+// walks per read, on every read of a running Manager). It cannot start
+// answering again under a visit that read the Store meanwhile: within a
+// Run the list is loaded once, before any visit, and a Run starts after
+// the previous one's visits have all returned.
+func (l *listedReads) passing() bool { return !l.active.Load() }
+
 // listAnswer is what the list says about one object.
 type listAnswer int
 
@@ -235,6 +243,9 @@ func (l *listedReads) visit(ctx context.Context) context.Context {
 // Get answers from the list when it can, else from the Store. A fresh
 // read (store.FreshRead) is the Store's, and so is the rest of its visit.
 func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
+	if l.passing() {
+		return l.Store.Get(ctx, ref, into)
+	}
 	v, _ := ctx.Value(listedVisitKey{}).(*listedVisit)
 	if v != nil && store.FreshRead(ctx) {
 		v.ahead.Store(true)
@@ -264,6 +275,9 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 
 // List is answered by the Store, and so is the rest of the visit.
 func (l *listedReads) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
+	if l.passing() {
+		return l.Store.List(ctx, opts)
+	}
 	if v, _ := ctx.Value(listedVisitKey{}).(*listedVisit); v != nil {
 		v.ahead.Store(true)
 	}

@@ -99,18 +99,22 @@ type ownerEdge struct {
 	nextOwner, nextChild int32
 }
 
-func (x *ownerIndex) of(ref meta.Ref) []meta.Ref {
+func (x *ownerIndex) of(ref meta.Ref) []meta.Ref { return x.appendOf(nil, ref) }
+
+// appendOf is of, appending to dst: a caller that only reads the owners
+// passes an array of its own, and the owner check before every visit
+// allocated a slice for its one owner.
+func (x *ownerIndex) appendOf(dst []meta.Ref, ref meta.Ref) []meta.Ref {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id, ok := x.ids.lookup(ref)
 	if !ok {
-		return nil
+		return dst
 	}
-	var owners []meta.Ref
 	for o := range x.ownerIDsLocked(id) {
-		owners = append(owners, x.ids.ref(o))
+		dst = append(dst, x.ids.ref(o))
 	}
-	return owners
+	return dst
 }
 
 // appendCertificates appends to dst the Certificates among owners and, up

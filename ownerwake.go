@@ -80,11 +80,25 @@ func (m *Manager) wakesOwners(ctx context.Context, ev store.WatchEvent) bool {
 }
 
 // sightOf is what the owners see of an object with metadata om at version
-// rv and view by its kind's rule.
+// rv and view by its kind's rule. Its owners are om's own: see and
+// seeFinal keep a copy of them (kept), not the caller's slice.
 func sightOf(view any, om *meta.ObjectMeta, rv string) ownerSight {
 	v, _ := strconv.ParseUint(rv, 10, 64)
-	return ownerSight{view: view, owners: slices.Clone(om.OwnerRefs),
+	return ownerSight{view: view, owners: om.OwnerRefs,
 		generation: om.Generation, deleting: om.DeletionTime != nil, version: v}
+}
+
+// kept returns s to be remembered in place of before: with owners of its
+// own, shared with before's when they are the same (they are never
+// written once kept). An object's owners rarely change, and each of its
+// writes and events was a copy of them.
+func (s ownerSight) kept(before ownerSight) ownerSight {
+	if slices.Equal(s.owners, before.owners) {
+		s.owners = before.owners
+	} else {
+		s.owners = slices.Clone(s.owners)
+	}
+	return s
 }
 
 // see records that the owners of ref are shown now, and reports whether
@@ -106,7 +120,7 @@ func (w *ownerWake) see(ref meta.Ref, now ownerSight, added, atWrite bool) bool 
 	if w.last == nil {
 		w.last = map[meta.Ref]ownerSight{}
 	}
-	w.last[ref] = now
+	w.last[ref] = now.kept(before)
 	w.peak = max(w.peak, len(w.last))
 	// A new object always wakes, whatever a namesake left behind.
 	return added || !seen || !now.same(before)
@@ -139,7 +153,7 @@ func (w *ownerWake) seeFinal(ref meta.Ref, now ownerSight) bool {
 		return false
 	}
 	now.view = finalSight{}
-	w.last[ref] = now
+	w.last[ref] = now.kept(before)
 	return true
 }
 

@@ -86,8 +86,8 @@ var (
 // abilities of the implementation.
 func (s *timedStore) Unwrap() store.Store { return s.inner }
 
-func (s *timedStore) observe(op storeOp, start time.Time, err error) {
-	s.m.storeObserver(op, storeResultOf(err)).Observe(time.Since(start).Seconds())
+func (s *timedStore) observe(op storeOp, start time.Duration, err error) {
+	s.m.storeObserver(op, storeResultOf(err)).Observe((since() - start).Seconds())
 }
 
 // storeResult names the outcome of a Store call by the sentinel callers
@@ -115,63 +115,63 @@ func storeResultOf(err error) storeRes {
 }
 
 func (s *timedStore) Get(ctx context.Context, ref meta.Ref, into meta.Object) error {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	err := s.inner.Get(ctx, ref, into)
 	s.observe(opGet, start, err)
 	return err
 }
 
 func (s *timedStore) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	res, err := s.inner.List(ctx, opts)
 	s.observe(opList, start, err)
 	return res, err
 }
 
 func (s *timedStore) Create(ctx context.Context, obj meta.Object) error {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	err := s.inner.Create(ctx, obj)
 	s.observe(opCreate, start, err)
 	return err
 }
 
 func (s *timedStore) Update(ctx context.Context, obj meta.Object) error {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	err := s.inner.Update(ctx, obj)
 	s.observe(opUpdate, start, err)
 	return err
 }
 
 func (s *timedStore) Delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	err := s.inner.Delete(ctx, ref, resourceVersion)
 	s.observe(opDelete, start, err)
 	return err
 }
 
 func (s *timedStore) Watch(ctx context.Context, fromRevision uint64) (<-chan store.WatchEvent, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	ch, err := s.inner.Watch(ctx, fromRevision)
 	s.observe(opWatch, start, err)
 	return ch, err
 }
 
 func (s *timedStore) Acquire(ctx context.Context, name, owner string, ttl time.Duration) (store.Lease, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	l, err := s.inner.Acquire(ctx, name, owner, ttl)
 	s.observe(opAcquire, start, err)
 	return l, err
 }
 
 func (s *timedStore) Renew(ctx context.Context, lease store.Lease) (store.Lease, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	l, err := s.inner.Renew(ctx, lease)
 	s.observe(opRenew, start, err)
 	return l, err
 }
 
 func (s *timedStore) Release(ctx context.Context, lease store.Lease) error {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	err := s.inner.Release(ctx, lease)
 	s.observe(opRelease, start, err)
 	return err
@@ -179,7 +179,7 @@ func (s *timedStore) Release(ctx context.Context, lease store.Lease) error {
 
 // ListObjects is timed as List is.
 func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	objs, err := store.ListObjectsOf(ctx, s.inner, opts, newObject)
 	s.observe(opList, start, err)
 	return objs, err
@@ -187,7 +187,7 @@ func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, ne
 
 // GetMeta is timed as Get is: it is a read of one object.
 func (s *timedStore) GetMeta(ctx context.Context, ref meta.Ref, newObject func() meta.Object) (meta.ObjectMeta, error) {
-	start := time.Now() // wall time: a latency measured, not a decision
+	start := since() // a latency measured, not a decision
 	m, err := store.GetMetaOf(ctx, s.inner, ref, newObject)
 	s.observe(opGet, start, err)
 	return m, err

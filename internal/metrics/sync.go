@@ -59,10 +59,10 @@ type countedReconciler struct {
 
 func (r *countedReconciler) Reconcile(ctx context.Context, ref meta.Ref) (next time.Time, err error) {
 	r.calls.Add(1)
-	start := time.Now()
+	start := since()
 	returned := false
 	defer func() {
-		r.duration.Observe(time.Since(start).Seconds())
+		r.duration.Observe((since() - start).Seconds())
 		// A panic is a failed sync too; the Manager recovers it.
 		if !returned || (err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(ctx.Err(), context.Canceled)) {
 			r.errs.Add(1)
