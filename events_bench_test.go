@@ -27,31 +27,8 @@ import (
 //
 //	go test -run '^$' -bench '^BenchmarkEventsThroughManager$' -benchtime 2000x .
 func BenchmarkEventsThroughManager(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	st := memory.New()
-	m, err := New(Config{Store: st, Clock: clock.Real{}, Workers: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	stop := testrig.Run(b, ctx, time.Minute, m.Run)
-	b.Cleanup(func() { cancel(); stop() })
+	ctx, m, st := runBenchManager(b)
 	w := m.events.writer
-	// Once the Manager has listed the Store and watches it: its start
-	// collects Events whose objects do not exist, as the kept ones here.
-	for n := 0; m.queue.watched.Load() == 0; n++ {
-		warm := &secret.Secret{
-			TypeMeta:   meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
-			ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: "warm-up-" + strconv.Itoa(n)},
-			Type:       secret.TypeOpaque,
-		}
-		if err := st.Create(ctx, warm); err != nil {
-			b.Fatal(err)
-		}
-		// Polled: the Manager exposes no signal for its watch's start, and
-		// adding one to the product for a benchmark is not worth it.
-		time.Sleep(time.Millisecond)
-	}
-	awaitWatched(b, m, st)
 	kept := [...]meta.Kind{meta.KindCertificate, meta.KindCertificateRequest, meta.KindOrder}
 	b.ReportAllocs()
 	cpu0 := processCPU()
@@ -90,6 +67,36 @@ func BenchmarkEventsThroughManager(b *testing.B) {
 	if left := countEvents(b, st); left != 8*b.N {
 		b.Fatalf("%d Events left, want the kept objects' %d", left, 8*b.N)
 	}
+}
+
+// runBenchManager runs a Manager on a memory store until the benchmark
+// ends, and returns once its watch has started.
+func runBenchManager(b *testing.B) (context.Context, *Manager, *memory.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st := memory.New()
+	m, err := New(Config{Store: st, Clock: clock.Real{}, Workers: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stop := testrig.Run(b, ctx, time.Minute, m.Run)
+	b.Cleanup(func() { cancel(); stop() })
+	// Once the Manager has listed the Store and watches it: its start
+	// collects Events whose objects do not exist, as the kept ones here.
+	for n := 0; m.queue.watched.Load() == 0; n++ {
+		warm := &secret.Secret{
+			TypeMeta:   meta.TypeMeta{APIVersion: meta.KindSecret.APIVersion(), Kind: meta.KindSecret},
+			ObjectMeta: meta.ObjectMeta{Namespace: "bench", Name: "warm-up-" + strconv.Itoa(n)},
+			Type:       secret.TypeOpaque,
+		}
+		if err := st.Create(ctx, warm); err != nil {
+			b.Fatal(err)
+		}
+		// Polled: the Manager exposes no signal for its watch's start, and
+		// adding one to the product for a benchmark is not worth it.
+		time.Sleep(time.Millisecond)
+	}
+	awaitWatched(b, m, st)
+	return ctx, m, st
 }
 
 // awaitWatched waits until the Manager's watch has observed every change

@@ -322,6 +322,7 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// Remembered whatever its kind: its events may still be on their
 		// way to the Store (observeEvent).
 		m.owners.ownerDeleted(ev.Ref, ev.Revision)
+		m.events.writer.Gone(ev.Ref) // its events not yet stored never will be
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)

@@ -48,6 +48,9 @@ type Options struct {
 	// MaxPending bounds the distinct events waiting to be written; more
 	// are dropped (and counted) rather than held. If zero, DefaultMaxPending.
 	MaxPending int
+	// Window is how long a batch gathers events before Run writes it
+	// (window.go). If zero, DefaultWindow.
+	Window time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -66,14 +69,20 @@ func (o Options) withDefaults() Options {
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending
 	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
 	return o
 }
 
 // Writer stores events off the caller's path. Record never blocks on the
 // Store; Run writes. Its methods are safe for concurrent use.
 type Writer struct {
-	o    Options
-	wake chan struct{}
+	o Options
+	// wake asks Run to write now (Sync, Quiet, a full batch, a listing);
+	// window ends a batch's gathering time (window.go).
+	wake   chan struct{}
+	window *time.Timer
 	// flushing serialises flushes (Run's and Sync's), so stored only
 	// counts what was written.
 	flushing sync.Mutex
@@ -140,14 +149,16 @@ type eventKey struct {
 
 // NewWriter returns a Writer; it writes nothing until Run.
 func NewWriter(o Options) *Writer {
-	return &Writer{o: o.withDefaults(), wake: make(chan struct{}, 1), byKey: map[eventKey]*pending{}}
+	return &Writer{o: o.withDefaults(), wake: make(chan struct{}, 1), window: stoppedTimer(),
+		byKey: map[eventKey]*pending{}}
 }
 
 // Record notes that (typ, reason, message) happened to obj now. An event
 // already waiting to be written counts one more; a new one is dropped
 // (Dropped counts it) when MaxPending events already wait. It reports
 // whether the event was kept. It only takes a lock and a map lookup: the
-// Event's name is hashed and the Store written on Run's goroutine.
+// Event's name is hashed and the Store written on Run's goroutine, with
+// the rest of its batch (window.go).
 func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, message string) bool {
 	now := w.o.Clock.Now()
 	key := eventKey{obj: obj, typ: typ, reason: reason, message: message}
@@ -169,8 +180,9 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 	w.batch = append(w.batch, p)
 	w.byKey[key] = p
 	w.recorded++
+	n := len(w.batch)
 	w.mu.Unlock()
-	w.poke()
+	w.gathered(n)
 	return true
 }
 
@@ -258,6 +270,10 @@ func (w *Writer) Run(ctx context.Context) {
 				}
 				w.flush(ctx)
 			}
+		case <-w.window.C:
+			if ctx.Err() == nil {
+				w.flush(ctx)
+			}
 		case <-fire:
 			fire = nil
 			if w.resweepDue() {
@@ -327,6 +343,9 @@ func (w *Writer) Quiet() <-chan struct{} {
 	if w.quietCh == nil {
 		w.quietCh = make(chan struct{})
 	}
+	if len(w.batch) > 0 {
+		w.poke() // the caller waits: no more gathering
+	}
 	return w.quietCh
 }
 
@@ -360,6 +379,7 @@ func (w *Writer) Sync(ctx context.Context) error {
 		}
 		ch := w.storedCh
 		w.mu.Unlock()
+		w.poke() // the reader waits: no more gathering
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -416,6 +436,9 @@ func (w *Writer) flush(ctx context.Context) {
 	w.mu.Lock()
 	batch := w.batch
 	w.batch, w.spare = w.spare, nil
+	if len(batch) > 0 {
+		w.window.Stop() // this batch's: the next event opens the next
+	}
 	if len(w.byKey) <= reuseSpare {
 		clear(w.byKey)
 	} else {
