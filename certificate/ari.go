@@ -57,6 +57,22 @@ func ariStatus(cert *Certificate, certID string) *ARIStatus {
 	return cert.Status.ACME.ARI
 }
 
+// ariStatusOf is ariStatus for leaf's CertID, compared without building
+// it (every visit of an issued certificate asks), and whether leaf has a
+// CertID at all.
+func ariStatusOf(cert *Certificate, leaf *x509.Certificate) (a *ARIStatus, hasID bool) {
+	if cert.Status.ACME == nil || cert.Status.ACME.ARI == nil {
+		_, hasID = acmeproto.IsCertID(leaf, "")
+		return nil, hasID
+	}
+	a = cert.Status.ACME.ARI
+	is, hasID := acmeproto.IsCertID(leaf, a.CertID)
+	if !is || a.CertID == "" {
+		return nil, hasID
+	}
+	return a, hasID
+}
+
 // renewalTimeOf is when the leaf in cert's Secret is renewed: the time
 // selected inside the CA's suggested window when there is one for this
 // leaf, else ScheduleRenewal (half-life for a short-lived leaf).
@@ -67,8 +83,7 @@ func renewalTimeOf(cert *Certificate, leaf *x509.Certificate) time.Time {
 
 // renewalOf is renewalTimeOf and what chose it.
 func renewalOf(cert *Certificate, leaf *x509.Certificate) (time.Time, RenewalBasis) {
-	id, _ := acmeproto.CertID(leaf)
-	if a := ariStatus(cert, id); a != nil && a.SelectedTime != nil {
+	if a, _ := ariStatusOf(cert, leaf); a != nil && a.SelectedTime != nil {
 		return *a.SelectedTime, RenewalBasisARI
 	}
 	return ScheduleRenewal(leaf.NotBefore, leaf.NotAfter, &cert.Spec, JitterKey(cert))
@@ -77,11 +92,10 @@ func renewalOf(cert *Certificate, leaf *x509.Certificate) (time.Time, RenewalBas
 // ariCheckDue reports whether the CA must be asked about leaf now: never
 // asked about this leaf, or its next check has come.
 func ariCheckDue(cert *Certificate, leaf *x509.Certificate, now time.Time) bool {
-	id, err := acmeproto.CertID(leaf)
-	if err != nil {
+	a, hasID := ariStatusOf(cert, leaf)
+	if !hasID {
 		return false // no CertID, no renewalInfo to ask for
 	}
-	a := ariStatus(cert, id)
 	return a == nil || a.NextCheck == nil || !now.Before(*a.NextCheck)
 }
 

@@ -304,8 +304,8 @@ func (d *decision) upToDate(kp *keyPair, req *request.CertificateRequest) {
 	d.plan.Next = rt
 	if s.ARI != nil && ariCheckDue(cert, kp.leaf, s.Now) {
 		d.plan.Effect = ariEffect(cert, s.Secret, kp.leaf, s.ARI, s.rnd, s.Now)
-	} else if id, err := acmeproto.CertID(kp.leaf); err == nil && s.ARI != nil {
-		if a := ariStatus(cert, id); a != nil && a.NextCheck != nil {
+	} else if s.ARI != nil {
+		if a, _ := ariStatusOf(cert, kp.leaf); a != nil && a.NextCheck != nil {
 			d.plan.Next = reconcile.Earliest(rt, *a.NextCheck)
 		}
 	}

@@ -199,11 +199,21 @@ func hasAll(set map[string]bool, names []string) bool {
 
 // sameSet compares a and b as sets after f (nil: as is).
 func sameSet(a, b []string, f func(string) string) bool {
-	return slices.Equal(normalized(a, f), normalized(b, f))
+	// Sorted on the stack: a request's and a leaf's sets are compared
+	// on every visit of a Certificate, and they hold a few names.
+	var sa, sb [smallSet]string
+	return slices.Equal(normalizedInto(sa[:0], a, f), normalizedInto(sb[:0], b, f))
 }
 
+// smallSet is how many names sameSet compares without allocating.
+const smallSet = 8
+
 func normalized(in []string, f func(string) string) []string {
-	out := make([]string, 0, len(in))
+	return normalizedInto(make([]string, 0, len(in)), in, f)
+}
+
+// normalizedInto is normalized, appending to out.
+func normalizedInto(out, in []string, f func(string) string) []string {
 	for _, v := range in {
 		if f != nil {
 			v = f(v)
