@@ -153,12 +153,14 @@ func (m *Manager) Delete(ctx context.Context, ref meta.Ref) error {
 	if err != nil {
 		return err
 	}
+	before := m.events.writer.Mark() // a namesake's events are recorded after it
 	if err := m.cfg.Store.Delete(ctx, ref, ""); err != nil {
 		if plan.revoked != nil {
 			return m.revokedNotDeleted(ctx, ref, plan.revoked, err)
 		}
 		return err
 	}
+	m.events.writer.Gone(ref, before) // its waiting events would be collected at once
 	m.deactivate(ctx, plan.pending)
 	var secErr error
 	if plan.revoked != nil {

@@ -41,8 +41,8 @@ func (s *eventCreates) of(ref meta.Ref) int {
 	return s.about[ref]
 }
 
-// An object's events still waiting to be written when the Manager sees it
-// deleted are never written: they would be collected at once (a finished
+// An object's events still waiting to be written when the Manager deletes
+// it are never written: they would be collected at once (a finished
 // Challenge's, deleted by its Order tens of milliseconds after its last
 // event, cost a Create, a Delete and two watch changes each). Nothing is
 // counted lost, and the other objects' events are written.
@@ -72,7 +72,8 @@ func TestGC_ADeletedObjectsWaitingEventsAreNeverWritten(t *testing.T) {
 	h.m.events.Event(kept, meta.EventNormal, "Issued", "issued")
 	h.m.events.Event(goneRef, meta.EventNormal, "CleanedUp", "cleaned up")
 
-	require.NoError(t, h.store.Delete(h.ctx, goneRef, ""))
+	// As an Order deletes its Challenge: through the reconcilers' Store.
+	require.NoError(t, h.m.deps.Store.Delete(h.ctx, goneRef, ""))
 	rev = h.store.Revision()
 	h.waitFor("the watch observed the deletion", func() bool { return h.m.queue.watched.Load() >= rev })
 	require.NoError(t, h.m.events.writer.Sync(h.ctx))

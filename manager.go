@@ -96,7 +96,7 @@ func New(cfg Config) (*Manager, error) {
 		Observer:                 decisionsTo(queue, c.Observer),
 	}
 	m.deps.Owners = m.ownersStand
-	writes := &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add}
+	writes := &ownWritesStore{Store: m.deps.Store, own: &m.own, wake: queue.Add, events: m.events.writer}
 	m.deps.Store = writes
 	w, err := newWiring(m.deps, c, m.queue.Add, met)
 	if err != nil {
@@ -322,7 +322,6 @@ func (m *Manager) observe(ctx context.Context, ev store.WatchEvent) {
 		// Remembered whatever its kind: its events may still be on their
 		// way to the Store (observeEvent).
 		m.owners.ownerDeleted(ev.Ref, ev.Revision)
-		m.events.writer.Gone(ev.Ref) // its events not yet stored never will be
 		if err := m.collect(ctx, ev.Ref); err != nil {
 			m.cfg.Logger.Warn("cannot collect what a deleted object owned", "kind", ev.Ref.Kind,
 				"namespace", ev.Ref.Namespace, "name", ev.Ref.Name, "err", err)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 )
@@ -168,6 +169,9 @@ type ownWritesStore struct {
 	created func(meta.Object)
 	// updated, if set, is told of every object updated, as stored.
 	updated func(meta.Object)
+	// events, if set, drops the events of an object deleted here that
+	// were recorded before the Delete and still wait (Writer.Gone).
+	events *events.Writer
 }
 
 // Unwrap returns the Store written through, for callers looking for
@@ -221,6 +225,20 @@ func (s *ownWritesStore) create(ctx context.Context, obj meta.Object) error {
 }
 
 func (s *ownWritesStore) Delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
+	if s.events == nil {
+		return s.delete(ctx, ref, resourceVersion)
+	}
+	// Marked before: an event recorded since may be about a namesake
+	// made after this Delete.
+	before := s.events.Mark()
+	err := s.delete(ctx, ref, resourceVersion)
+	if err == nil {
+		s.events.Gone(ref, before)
+	}
+	return err
+}
+
+func (s *ownWritesStore) delete(ctx context.Context, ref meta.Ref, resourceVersion string) error {
 	// Only a delete of a version decided on: the Deleted event carries
 	// that version, and the child's owners, which must include this one
 	// for the event to spare it.

@@ -27,7 +27,8 @@
 // process reading the Store right after recording sees its own events.
 // Without a reader waiting, a batch gathers for Options.Window (200 ms)
 // before Run writes it, and Writer.Gone drops the waiting events of an
-// object deleted meanwhile (they would be collected at once).
+// object the caller deleted, recorded before it marked the Delete (they
+// would be collected at once).
 //
 // Expiry reads nothing it does not delete: Run lists every Event once when
 // it starts, then deletes each Event it wrote, or found then, when it ages

@@ -29,7 +29,7 @@ func TestWriter_AGoneObjectsWaitingEventsAreNotWritten(t *testing.T) {
 	w.Record(web, meta.EventNormal, "Requested", "requested")
 	w.Record(ch, meta.EventNormal, "CleanedUp", "cleaned up")
 	w.Record(web, meta.EventNormal, "Issued", "issued")
-	w.Gone(ch)
+	w.Gone(ch, w.Mark())
 	assert.Equal(t, 2, w.Pending())
 	require.NoError(t, w.Sync(ctx))
 	assert.Empty(t, stored(t, raw, ch, clk))
@@ -51,10 +51,31 @@ func TestWriter_QuietOnceTheGoneObjectsEventsAreDropped(t *testing.T) {
 	w := newWriter(t, memory.New(memory.WithClock(clk)), clk, nil)
 	w.Record(web, meta.EventNormal, "Issued", "issued")
 	quiet := w.Quiet()
-	w.Gone(web)
+	w.Gone(web, w.Mark())
 	select {
 	case <-quiet:
 	default:
 		t.Fatal("not quiet with nothing pending")
 	}
+}
+
+// Only events recorded before the mark are the deleted object's: one
+// recorded since may be about a namesake made after the deletion, and a
+// waiting event that occurred again since is kept, with all its count.
+func TestWriter_GoneKeepsWhatWasRecordedAfterTheMark(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	raw := memory.New(memory.WithClock(clk))
+	w := newWriter(t, raw, clk, nil)
+	w.Record(web, meta.EventNormal, "Requested", "requested")
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	before := w.Mark()
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	w.Record(web, meta.EventNormal, "Fresh", "about the namesake")
+	w.Gone(web, before)
+	require.NoError(t, w.Sync(testrig.Context(t)))
+	counts := map[meta.Reason]int32{}
+	for _, e := range stored(t, raw, web, clk) {
+		counts[e.Reason] = e.Count
+	}
+	assert.Equal(t, map[meta.Reason]int32{"Issued": 2, "Fresh": 1}, counts)
 }

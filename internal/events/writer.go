@@ -137,6 +137,8 @@ type pending struct {
 	// it allocates neither: the Store copies what it is given.
 	out   meta.Event
 	owner [1]meta.Ref
+	// seq is Mark's reading just after its latest occurrence (Gone).
+	seq uint64
 }
 
 // eventKey is what makes two occurrences one event (Ref hashes the same).
@@ -167,6 +169,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 		p.ev.Count++
 		p.ev.Time = now
 		w.recorded++
+		p.seq = w.recorded
 		w.mu.Unlock()
 		return true
 	}
@@ -180,6 +183,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 	w.batch = append(w.batch, p)
 	w.byKey[key] = p
 	w.recorded++
+	p.seq = w.recorded
 	n := len(w.batch)
 	w.mu.Unlock()
 	w.gathered(n)
