@@ -158,9 +158,15 @@ func (n *notifier) signal(ref meta.Ref, version string, written meta.Object) boo
 		if version != "" && w.seen == version {
 			continue
 		}
-		if written != nil && w.answers != nil && w.answers(written) {
-			md := written.GetMeta()
-			w.answer = writtenAnswer{uid: md.UID, generation: md.Generation, ok: true}
+		if written != nil && w.answers != nil {
+			if w.answers(written) {
+				md := written.GetMeta()
+				w.answer = writtenAnswer{uid: md.UID, generation: md.Generation, ok: true}
+			} else {
+				// Superseded: the Store holds this write now, and a read
+				// that shows it must not be answered by the one before.
+				w.answer = writtenAnswer{}
+			}
 		}
 		if written != nil && w.ends != nil && !w.ends(written) {
 			// As if read: the watch's delivery of it wakes nobody either.

@@ -70,3 +70,28 @@ func TestNotify_AReadPastAWrittenAnswerForgetsIt(t *testing.T) {
 	n.notifyWritten(ready)
 	assert.True(t, answered("u1", 1), "a Ready written after the read")
 }
+
+// A written answer followed by a write that does not answer (a renewal
+// begun at the same spec) answers nothing, even if both came between an
+// ask and the read: the read shows the later write, and the next wake
+// must send the waiter to read again, not answer with the Ready before it.
+func TestNotify_ALaterWriteThatDoesNotAnswerForgetsTheAnswer(t *testing.T) {
+	answers := func(obj meta.Object) bool {
+		return obj.(*certificate.Certificate).Status.Conditions.IsTrue(meta.ConditionReady)
+	}
+	ready := written("a", "5").(*certificate.Certificate)
+	ready.ObjectMeta.UID, ready.ObjectMeta.Generation = "u1", 1
+	ready.Status.Conditions.Set(meta.Condition{Type: meta.ConditionReady, Status: meta.ConditionTrue})
+	renewing := written("a", "6").(*certificate.Certificate)
+	renewing.ObjectMeta.UID, renewing.ObjectMeta.Generation = "u1", 1
+	n := newNotifier()
+	_, saw, answered, stop := n.subscribeAnswered(ref("a"), nil, answers)
+	defer stop()
+
+	assert.False(t, answered("", 0), "asked before the first read")
+	n.notifyWritten(ready)
+	n.notifyWritten(renewing)
+	saw("6") // the read: u1 at generation 1, not Ready
+	n.notify(ref("a"), "7")
+	assert.False(t, answered("u1", 1), "the Ready written before the write the read showed")
+}
