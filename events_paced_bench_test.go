@@ -53,7 +53,9 @@ func BenchmarkEventsPacedThroughManager(b *testing.B) {
 				w.Record(obj, meta.EventNormal, "Step", "step "+strconv.Itoa(j)+" of "+name)
 			}
 			time.Sleep(eventGap)
-			if err := st.Delete(ctx, ref, ""); err != nil {
+			// As its Order deletes it: through the reconcilers' Store,
+			// which drops its waiting events (Writer.Gone).
+			if err := m.deps.Store.Delete(ctx, ref, ""); err != nil {
 				b.Error(err)
 				return
 			}
