@@ -20,9 +20,9 @@ const (
 	DefaultMaxPending = 1024
 )
 
-// flushTimeout bounds writing what is still pending once Run's context
-// ends, so a Manager's last events are stored but a dead Store cannot hold
-// its shutdown.
+// flushTimeout bounds writing, once Run's context ends, the batch under
+// way and what is still pending, so a Manager's last events are stored but
+// a dead Store cannot hold its shutdown.
 const flushTimeout = 2 * time.Second
 
 // warnEvery spaces the warnings about events the Store did not take.
@@ -239,6 +239,12 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() + w.failed.Load() }
 func (w *Writer) Run(ctx context.Context) {
 	w.setRunning(true)
 	defer w.setRunning(false)
+	// Writes outlive ctx by flushTimeout: a batch under way when ctx ends
+	// is written whole (it holds up to batchFull events), and so is what
+	// waits then, within the one bound.
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(flushTimeout, cancelWrites) })()
 	w.sweep(ctx)
 	var (
 		t       clock.Timer
@@ -263,20 +269,18 @@ func (w *Writer) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-			w.flush(fctx)
-			cancel()
+			w.flush(wctx)
 			return
 		case <-w.wake:
 			if ctx.Err() == nil { // else the final flush writes them
 				if w.hasListing() {
 					w.sweep(ctx)
 				}
-				w.flush(ctx)
+				w.flush(wctx)
 			}
 		case <-w.window.C:
 			if ctx.Err() == nil {
-				w.flush(ctx)
+				w.flush(wctx)
 			}
 		case <-fire:
 			fire = nil
