@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/certflow/certflow/meta"
@@ -40,6 +41,12 @@ type waiter struct {
 	// the waiter need not read it back; answer is the last such object.
 	answers func(meta.Object) bool
 	answer  writtenAnswer
+	// latest is the newest version of the object this waiter knows of
+	// (written, delivered or read): two writers of one object (two
+	// workers, a reconcile and an API call) report their writes in the
+	// order they get to, not the Store's, so a write older than latest
+	// answers nothing and leaves the answer as it is.
+	latest uint64
 }
 
 // writtenAnswer is an object this Manager wrote that answered a wait, by
@@ -49,7 +56,32 @@ type waiter struct {
 type writtenAnswer struct {
 	uid        string
 	generation int64
+	version    uint64
 	ok         bool
+}
+
+// orderedVersion is a ResourceVersion as a number, ordered as the Stores
+// number their changes (see package store), or 0 when it is not one: an
+// unordered version answers as if it were the latest.
+func orderedVersion(rv string) uint64 {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// newer notes v as known to w, and reports whether v is older than a
+// version w knew of.
+func (w *waiter) newer(v uint64) (stale bool) {
+	if v == 0 {
+		return false
+	}
+	if v < w.latest {
+		return true
+	}
+	w.latest = v
+	return false
 }
 
 // wokeAll marks wakes no version read answers: no version is empty but
@@ -102,6 +134,7 @@ func (n *notifier) subscribeAnswered(ref meta.Ref, ends, answers func(meta.Objec
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		w.seen = version
+		w.newer(orderedVersion(version))
 		if w.woke == version {
 			// The wake pending, if any, is for what was just read: the
 			// change it announces arrived before the read that saw it.
@@ -115,7 +148,10 @@ func (n *notifier) subscribeAnswered(ref meta.Ref, ends, answers func(meta.Objec
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		a := w.answer
-		if a.ok && uid != "" && a.uid == uid && a.generation >= generation {
+		// An answer older than a version since delivered or read is not
+		// what the Store holds.
+		if a.ok && uid != "" && a.uid == uid && a.generation >= generation &&
+			(a.version == 0 || a.version >= w.latest) {
 			return true
 		}
 		w.answer = writtenAnswer{}
@@ -154,14 +190,16 @@ func (n *notifier) signal(ref meta.Ref, version string, written meta.Object) boo
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	woke := false
+	v := orderedVersion(version)
 	for w := range n.waiters[ref] {
+		stale := w.newer(v)
 		if version != "" && w.seen == version {
 			continue
 		}
-		if written != nil && w.answers != nil {
+		if written != nil && w.answers != nil && !stale {
 			if w.answers(written) {
 				md := written.GetMeta()
-				w.answer = writtenAnswer{uid: md.UID, generation: md.Generation, ok: true}
+				w.answer = writtenAnswer{uid: md.UID, generation: md.Generation, version: v, ok: true}
 			} else {
 				// Superseded: the Store holds this write now, and a read
 				// that shows it must not be answered by the one before.

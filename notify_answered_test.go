@@ -67,6 +67,7 @@ func TestNotify_AReadPastAWrittenAnswerForgetsIt(t *testing.T) {
 	n.notify(ref("a"), "7")
 	assert.False(t, answered("u1", 1), "the Ready written before the read that showed it no more")
 
+	ready.ObjectMeta.ResourceVersion = "8" // written after the read, so later than it
 	n.notifyWritten(ready)
 	assert.True(t, answered("u1", 1), "a Ready written after the read")
 }
