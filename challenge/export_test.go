@@ -36,10 +36,17 @@ func FetchWatches(f *Fetches) (n int) {
 	return n
 }
 
-// AgeFetchWatches makes f's fetch watches look started by long ago.
+// AgeFetchWatches makes f's fetch watches, and their pending looks, look
+// started by long ago.
 func AgeFetchWatches(f *Fetches, by time.Duration) {
 	f.m.Range(func(_, w any) bool {
 		w.(*fetchWatch).since = w.(*fetchWatch).since.Add(-by)
+		return true
+	})
+	f.looks.Range(func(token, v any) bool {
+		l := v.(fetchLook)
+		l.since = l.since.Add(-by)
+		f.looks.Store(token, l)
 		return true
 	})
 }
@@ -49,4 +56,14 @@ func AgeFetchWatches(f *Fetches, by time.Duration) {
 func KeepFetchWatch(f *Fetches, token string) {
 	w, _ := f.watch(token)
 	w.kept.Store(true)
+}
+
+// LookAfterFetch records, as an accept's wait for the CA's fetch does,
+// that the next look at token's authorization follows a fetch.
+func LookAfterFetch(f *Fetches, token string) { f.lookAfter(token, time.Millisecond) }
+
+// FetchLooks counts f's pending looks after a fetch.
+func FetchLooks(f *Fetches) (n int) {
+	f.looks.Range(func(any, any) bool { n++; return true })
+	return n
 }

@@ -95,7 +95,7 @@ type Fetches struct {
 	// the fetched learner, not of the blind one. A negative pause marks a
 	// look that teaches neither (the wait did not see as many fetches as
 	// the CA makes, or did not know how many yet).
-	looks sync.Map // token → time.Duration
+	looks sync.Map // token → fetchLook
 	// unseen counts the latest waits in a row that saw no fetch (up to
 	// unseenBeforeSkip).
 	unseen atomic.Uint32
@@ -134,6 +134,13 @@ type fetchWatch struct {
 	since time.Time // wall clock, as the fetches: for the sweep (staleWatch)
 }
 
+// fetchLook is a pending look after the CA's fetch: its pause, and when
+// it was scheduled (wall clock, for the sweep, as fetchWatch.since).
+type fetchLook struct {
+	pause time.Duration
+	since time.Time
+}
+
 // Served records that the answer of token was served, waking an accept
 // waiting for it. Tokens nobody waits for cost one map lookup.
 func (f *Fetches) Served(token string) {
@@ -166,7 +173,9 @@ func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
 	}
 }
 
-// sweep drops the watches started before cutoff.
+// sweep drops the watches started before cutoff, and the looks scheduled
+// before it: a Challenge deleted by hand between its accept's wait and
+// the look that wait scheduled never looks, nor cleans up (forget).
 func (f *Fetches) sweep(cutoff time.Time) {
 	f.m.Range(func(token, w any) bool {
 		if w.(*fetchWatch).since.Before(cutoff) {
@@ -174,6 +183,18 @@ func (f *Fetches) sweep(cutoff time.Time) {
 		}
 		return true
 	})
+	f.looks.Range(func(token, l any) bool {
+		if l.(fetchLook).since.Before(cutoff) {
+			f.looks.CompareAndDelete(token, l)
+		}
+		return true
+	})
+}
+
+// lookAfter records that the next look at token's authorization follows
+// the CA's fetch by pause (negative: it teaches nothing).
+func (f *Fetches) lookAfter(token string, pause time.Duration) {
+	f.looks.Store(token, fetchLook{pause: pause, since: time.Now()})
 }
 
 // verdict ends the kept watch of token, if any, learning from it how
@@ -295,7 +316,7 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 		// at several milliseconds for a hundred looks.
 		pause = -1
 	}
-	r.opts.Fetches.looks.Store(o.ch.Spec.Token, pause)
+	r.opts.Fetches.lookAfter(o.ch.Spec.Token, pause)
 	o.now = r.deps.Clock.Now()
 	o.notBefore(0)
 	return true
@@ -311,9 +332,9 @@ func (r *Reconciler) learnFetched(o outcome, final bool) bool {
 	if final {
 		r.opts.Fetches.verdict(o.ca, o.ch.Spec.Token)
 	}
-	p, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
-	if ok && p.(time.Duration) >= 0 {
-		r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget).ObserveAfter(p.(time.Duration), final)
+	l, ok := r.opts.Fetches.looks.LoadAndDelete(o.ch.Spec.Token)
+	if ok && l.(fetchLook).pause >= 0 {
+		r.opts.FirstPolls.ForStarting(o.ca, fetchedKind, acmeproto.MinFirstPoll, fetchedTarget).ObserveAfter(l.(fetchLook).pause, final)
 	}
 	return ok
 }

@@ -22,3 +22,19 @@ func TestStaleFetchWatchesAreSwept(t *testing.T) {
 	}
 	assert.Equal(t, challenge.SweepEvery-1, challenge.FetchWatches(fetches), "the stale watch dropped, every fresh one kept")
 }
+
+// A Challenge deleted from the Store by hand between its accept's wait and
+// the look that wait scheduled never looks: its pending look is dropped
+// with its stale watch, fresh ones kept.
+func TestStaleFetchLooksAreSwept(t *testing.T) {
+	fetches := &challenge.Fetches{}
+	challenge.KeepFetchWatch(fetches, "deleted-by-hand")
+	challenge.LookAfterFetch(fetches, "deleted-by-hand")
+	challenge.AgeFetchWatches(fetches, time.Hour)
+	challenge.KeepFetchWatch(fetches, "fresh-0")
+	challenge.LookAfterFetch(fetches, "fresh-0")
+	for i := 2; i < challenge.SweepEvery; i++ {
+		challenge.KeepFetchWatch(fetches, fmt.Sprint("fresh-", i))
+	}
+	assert.Equal(t, 1, challenge.FetchLooks(fetches), "the stale look dropped, the fresh one kept")
+}
