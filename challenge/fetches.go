@@ -161,6 +161,7 @@ func (f *Fetches) Served(token string) {
 // CA may fetch before it answers); stop ends it, unless the wait saw a
 // fetch (kept).
 func (f *Fetches) watch(token string) (fetched *fetchWatch, stop func()) {
+	// Wall clock, as the fetches it watches: since only ages it for the sweep.
 	w := &fetchWatch{c: make(chan struct{}, 1), since: time.Now()}
 	if f.watches.Add(1)%sweepEvery == 0 {
 		f.sweep(w.since.Add(-staleWatch))
@@ -194,7 +195,7 @@ func (f *Fetches) sweep(cutoff time.Time) {
 // lookAfter records that the next look at token's authorization follows
 // the CA's fetch by pause (negative: it teaches nothing).
 func (f *Fetches) lookAfter(token string, pause time.Duration) {
-	f.looks.Store(token, fetchLook{pause: pause, since: time.Now()})
+	f.looks.Store(token, fetchLook{pause: pause, since: time.Now()}) // wall clock: ages it for the sweep only
 }
 
 // verdict ends the kept watch of token, if any, learning from it how
