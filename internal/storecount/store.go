@@ -66,6 +66,7 @@ var (
 	_ store.Store        = (*Store)(nil)
 	_ store.ObjectLister = (*Store)(nil)
 	_ store.MetaReader   = (*Store)(nil)
+	_ store.BatchCreator = (*Store)(nil)
 )
 
 // Option configures New.
@@ -152,6 +153,16 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	s.count(Create, meta.RefOf(obj))
 	return s.inner.Create(ctx, obj)
+}
+
+// CreateBatch counts a Create of each object and passes on (to
+// CreateBatch when the wrapped Store has it): the count is of objects
+// written, whichever way they were.
+func (s *Store) CreateBatch(ctx context.Context, objs []meta.Object, errs []error) {
+	for _, obj := range objs {
+		s.count(Create, meta.RefOf(obj))
+	}
+	store.CreateBatchOf(ctx, s.inner, objs, errs)
 }
 
 // Update counts and passes on.

@@ -20,8 +20,6 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 	if err := objects.ValidateRef(ref); err != nil {
 		return fmt.Errorf("memory: create: %w", err)
 	}
-	m := obj.GetMeta()
-	saved := objects.Save(m)
 	k, err := keepAhead(ref, obj, nil, s.repeats)
 	if err != nil {
 		return fmt.Errorf("memory: create: %w", err)
@@ -30,6 +28,13 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.createLocked(ref, obj, k)
+}
+
+// createLocked stores obj, named ref and kept ahead of the lock as k.
+func (s *Store) createLocked(ref meta.Ref, obj meta.Object, k kept) error {
+	m := obj.GetMeta()
+	saved := objects.Save(m)
 	kind := s.objects[ref.Kind]
 	_, exists, slot := kind.lookupSlot(ref)
 	if exists {

@@ -64,6 +64,9 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{name: "Invalid", fn: testInvalid},
 		{name: "NotFound", fn: testNotFound},
 		{name: "AlreadyExists", fn: testAlreadyExists},
+		{name: "CreateBatch", fn: func(ctx context.Context, t *testing.T, h *harness) {
+			testCreateBatch(ctx, t, h, cfg.history)
+		}},
 		{name: "ConflictOnStaleResourceVersion", fn: testConflict},
 		{name: "UpdateKeepsIdentity", fn: testUpdateKeepsIdentity},
 		{name: "DeleteConditional", fn: testDeleteConditional},
