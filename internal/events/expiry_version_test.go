@@ -114,6 +114,14 @@ func (l letteredVersions) Create(ctx context.Context, obj meta.Object) error {
 	return err
 }
 
+// CreateBatch letters as Create does: the embedded memory store's own
+// would be promoted and answer unlettered versions.
+func (l letteredVersions) CreateBatch(ctx context.Context, objs []meta.Object, errs []error) {
+	for i, obj := range objs {
+		errs[i] = l.Create(ctx, obj)
+	}
+}
+
 func (l letteredVersions) Update(ctx context.Context, obj meta.Object) error {
 	m := obj.GetMeta()
 	m.ResourceVersion = strings.TrimPrefix(m.ResourceVersion, "r")

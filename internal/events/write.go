@@ -22,11 +22,21 @@ const writeAttempts = 64
 // writer does not know stored (knows) is most likely new: it is created
 // without being read first.
 func (w *Writer) write(ctx context.Context, p *pending) error {
+	w.name(p)
+	return w.writeFrom(ctx, p, !w.knows(p.ref), 1)
+}
+
+// name derives p's Event's name, once.
+func (w *Writer) name(p *pending) {
 	if p.ref.Name == "" {
 		p.ref = Ref(p.ev.Object, p.ev.Type, p.ev.Reason, p.ev.Message, w.o.ClusterNamespace)
 	}
-	create := !w.knows(p.ref)
-	for attempt := 1; ; attempt++ {
+}
+
+// writeFrom is write's compare-and-swap loop, starting with a create or an
+// add, at attempt (a batch's create that lost a race was the first).
+func (w *Writer) writeFrom(ctx context.Context, p *pending, create bool, attempt int) error {
+	for ; ; attempt++ {
 		var err error
 		if create {
 			e := w.newEvent(p)

@@ -114,6 +114,8 @@ type Writer struct {
 	listed *listing
 
 	memo memo
+	// scratch is writeAll's, guarded by flushing.
+	scratch scratch
 
 	// spare is the array of the last batch written, emptied, for the next
 	// batch: a flush per burst of one or two events otherwise allocated a
@@ -476,19 +478,15 @@ func (w *Writer) flush(ctx context.Context) {
 		w.storedLocked(upTo)
 		w.settledLocked()
 	}()
-	for i, p := range batch {
-		err := w.write(ctx, p)
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			lost := uint64(len(batch) - i)
-			w.failed.Add(lost)
-			w.warn("events not stored before shutdown", lost, err)
-			return
-		default:
-			w.failed.Add(1)
-			w.warn("event not stored", 1, err)
-		}
+	lost, err := w.writeAll(ctx, batch)
+	switch {
+	case lost == 0:
+	case ctx.Err() != nil:
+		w.failed.Add(lost)
+		w.warn("events not stored before shutdown", lost, err)
+	default:
+		w.failed.Add(lost)
+		w.warn("events not stored", lost, err)
 	}
 }
 
