@@ -48,9 +48,11 @@ func (w *Writer) writeAll(ctx context.Context, batch []*pending) (lost uint64, l
 	for _, p := range s.creates {
 		s.objs = append(s.objs, w.newEvent(p))
 	}
-	s.errs = append(s.errs, make([]error, len(s.objs))...)
-	store.CreateBatchOf(ctx, w.o.Store, s.objs, s.errs)
-	w.trackCreated(s.creates, s.errs)
+	if len(s.objs) > 0 {
+		s.errs = append(s.errs, make([]error, len(s.objs))...)
+		store.CreateBatchOf(ctx, w.o.Store, s.objs, s.errs)
+		w.trackCreated(s.creates, s.errs)
+	}
 
 	lose := func(err error) { lost, lastErr = lost+1, err }
 	for i, p := range s.creates {
