@@ -16,12 +16,18 @@
 // does: Record only merges the event into a bounded in-memory batch and
 // Writer.Run writes the batches. What is lost, and counted (Dropped, the
 // certflow_events_lost_total metric):
-//   - a new distinct event recorded while Options.MaxPending (1024) wait,
-//     as client-go drops an event when its queue of 1000 is full; a repeat
-//     of a waiting event is never dropped, it adds to that event's count;
+//   - a new distinct event recorded while Options.MaxPending (4096) wait,
+//     as client-go drops an event when its queue of 1000 is full (half a
+//     second of events at 2,000 issuances a second: DefaultMaxPending); a
+//     repeat of a waiting event is never dropped, it adds to that event's
+//     count;
 //   - an event the Store does not take (a Store that fails loses events,
 //     never a reconcile);
 //   - what is still unwritten 2 seconds after Run's context ends.
+//
+// Run creates a batch's new Events with one store.CreateBatchOf call (a
+// Store that is a store.BatchCreator takes them in one turn of its lock)
+// and adds to those it knows stored one at a time (batch.go).
 //
 // Writer.Sync awaits the write of what was recorded before it, so a
 // process reading the Store right after recording sees its own events.

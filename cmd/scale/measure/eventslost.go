@@ -8,7 +8,7 @@ import (
 )
 
 // eventsLost reads m's certflow_events_lost_total: the events its reconcilers
-// recorded that no Event was stored for, mostly new ones dropped while 1,024
+// recorded that no Event was stored for, mostly new ones dropped while 4,096
 // waited for the writer (docs/events.md). Under a burst of issuance the
 // writer falls behind, so the run's "create Event" count is the events
 // recorded (five per CA-issued certificate) less these, and varies with how

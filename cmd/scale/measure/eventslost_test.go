@@ -42,5 +42,5 @@ func TestRunReportsEventsLost(t *testing.T) {
 
 	var out bytes.Buffer
 	rep.Print(&out)
-	assert.Contains(t, out.String(), fmt.Sprintf("events recorded but not stored (certflow_events_lost_total; dropped while 1,024 waited): %d\n", rep.EventsLost))
+	assert.Contains(t, out.String(), fmt.Sprintf("events recorded but not stored (certflow_events_lost_total; dropped while 4,096 waited): %d\n", rep.EventsLost))
 }

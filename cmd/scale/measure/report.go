@@ -227,7 +227,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "\nStore calls naming an object, by operation and kind:\n%s\n", r.CallsByKind)
 	}
 	if r.Issue != nil {
-		fmt.Fprintf(w, "events recorded but not stored (certflow_events_lost_total; dropped while 1,024 waited): %d\n", r.EventsLost)
+		fmt.Fprintf(w, "events recorded but not stored (certflow_events_lost_total; dropped while 4,096 waited): %d\n", r.EventsLost)
 	}
 	if r.Warnings != "" {
 		fmt.Fprintf(w, "\nwarnings and errors logged:\n%s", r.Warnings)
