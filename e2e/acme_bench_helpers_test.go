@@ -138,7 +138,7 @@ type serialTransport struct {
 func (t serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	took, answered := func() {}, func() {}
 	if t.probe != nil {
-		req, took, answered = t.probe.entered(req)
+		req, took, answered = t.probe.entered(req, pebbleClassOf(req.URL.Path))
 	}
 	defer answered() // after the turn is given back
 	select {

@@ -20,9 +20,9 @@ import (
 )
 
 // benchProbe, set by BENCH_PROBE=1, breaks a pebble round of
-// BenchmarkACMEIssuance down: how busy the one-at-a-time turn into Pebble
-// was and how long requests queued for it, where each certificate's time
-// went (queued for the turn, in a request, in certflow's executions of its
+// BenchmarkACMEIssuance down: how busy the gate into Pebble (benchGateEnv)
+// kept it and how long requests queued at the gate, where each
+// certificate's time went (queued at the gate, in a request, in certflow's executions of its
 // decisions, waiting for a poll, the rest), the scheduler's latency, the
 // share of CPU the garbage collector took, and Pebble's CPU per
 // certificate. It costs a stack read per request and per decision, so
@@ -36,15 +36,15 @@ var benchProbe = os.Getenv("BENCH_PROBE") != ""
 type probe struct {
 	mu    sync.Mutex
 	start time.Time
-	// reqs are the requests through the turn; execs the executed
+	// reqs are the requests through the gate; execs the executed
 	// decisions (certflow only); certs each certificate's issuance.
 	reqs  []probeReq
 	execs []probeExec
 	certs []probeSpan
-	// inTurn is how many requests wait for the turn or hold it.
+	// inTurn is how many requests are queued at the gate or in Pebble.
 	inTurn int
-	// atEntry counts requests by how many were in the turn's queue or
-	// holding it when they arrived.
+	// atEntry counts requests by how many were queued at the gate or in
+	// Pebble when they arrived.
 	atEntry map[int]int
 	rt      runtimeSample
 	pebble  time.Duration
@@ -52,12 +52,15 @@ type probe struct {
 	// runq is how long the threads of Pebble and of this process waited
 	// for a CPU in the kernel's run queues (schedstat).
 	pebbleRunq, selfRunq time.Duration
-	// rtt is each request's round trip outside the turn (the rtt CA).
+	// rtt is each request's round trip outside the gate (the rtt CA).
 	rtt time.Duration
 }
 
 type probeReq struct {
-	g                   uint64 // goroutine
+	g     uint64 // goroutine
+	class pebbleClass
+	// enter is when it came to the gate, turn when the gate let it into
+	// Pebble, answer when it gave its place back.
 	enter, turn, answer time.Time
 	// wrote is when the request was written, first when the first byte
 	// of the answer was read (httptrace).
@@ -100,10 +103,11 @@ func (p *probe) reset(pid int) {
 	p.rt = sampleRuntime()
 }
 
-// entered records a request arriving at the turn; the returned funcs
-// record when it took the turn and when its answer came, and req is traced.
-func (p *probe) entered(req *http.Request) (traced *http.Request, took func(), answered func()) {
-	r := &probeReq{g: goid(), enter: time.Now()}
+// entered records a request of class c arriving at the gate; the returned
+// funcs record when it went in and when its answer came, and req is
+// traced.
+func (p *probe) entered(req *http.Request, c pebbleClass) (traced *http.Request, took func(), answered func()) {
+	r := &probeReq{g: goid(), class: c, enter: time.Now()}
 	p.mu.Lock()
 	p.atEntry[p.inTurn]++
 	p.inTurn++
@@ -234,17 +238,21 @@ func (p *probe) report(b *testing.B, n int) {
 	}
 	perCert := func(d time.Duration) float64 { return ms(d) / float64(n) }
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "probe: wall %.0f ms, %d requests; turn held %.1f%% of wall (%.3f ms/request), queued for it %.3f ms/request\n",
-		ms(wall), len(p.reqs), 100*float64(held)/float64(wall), ms(held)/float64(len(p.reqs)), ms(queued)/float64(len(p.reqs)))
+	busy, idleQueued := gateOccupancy(p.reqs)
 	nr := float64(len(p.reqs))
-	fmt.Fprintf(&sb, "probe: a turn (ms/request): written %.3f + until the answer's first byte is read %.3f + until the requester has the answer %.3f\n",
+	// With the turn, busy is the turn held and held/busy is 1.
+	fmt.Fprintf(&sb, "probe: wall %.0f ms, %d requests; Pebble had one %.1f%% of wall (%.2f in it on average then), %.3f ms/request in it, queued %.3f ms/request; nobody in it with some queued %.1f%% of wall\n",
+		ms(wall), len(p.reqs), 100*float64(busy)/float64(wall), float64(held)/float64(max(busy, 1)),
+		ms(held)/nr, ms(queued)/nr, 100*float64(idleQueued)/float64(wall))
+	fmt.Fprintf(&sb, "probe: in it (ms/request): written %.3f + until the answer's first byte is read %.3f + until the requester has the answer %.3f\n",
 		ms(write)/nr, ms(server)/nr, ms(read)/nr)
+	p.classSplit(&sb)
 	keys := make([]int, 0, len(p.atEntry))
 	for k := range p.atEntry {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Fprintf(&sb, "probe: requests by how many were queued or in the turn when they came:")
+	fmt.Fprintf(&sb, "probe: requests by how many were queued or in Pebble when they came:")
 	for _, k := range keys {
 		fmt.Fprintf(&sb, " %d:%.0f%%", k, 100*float64(p.atEntry[k])/float64(len(p.reqs)))
 	}
@@ -255,9 +263,9 @@ func (p *probe) report(b *testing.B, n int) {
 	for _, s := range p.certs {
 		life += s.end.Sub(s.begin)
 	}
-	fmt.Fprintf(&sb, "probe: per certificate (ms): latency %.2f = queued for the turn %.2f + in a request %.2f",
+	fmt.Fprintf(&sb, "probe: per certificate (ms): latency %.2f = queued at the gate %.2f + in a request %.2f",
 		perCert(life), perCert(queued), perCert(held))
-	// The round trips outside the turn are spent in flight.
+	// The round trips outside the gate are spent in flight.
 	flight := time.Duration(len(p.reqs)) * p.rtt
 	if flight > 0 {
 		fmt.Fprintf(&sb, " + in flight (%v round trips) %.2f", p.rtt, perCert(flight))
@@ -286,9 +294,10 @@ func (p *probe) report(b *testing.B, n int) {
 }
 
 // execSplit finishes the per-certificate line for certflow: of the time
-// outside the turn, what its executions took (by kind), what it spent
-// waiting for the next visit it asked for (a poll), and the rest (loads,
-// queueing for a worker or the account's gate, hand-offs, CPU waits).
+// neither queued at the harness's gate nor in a request, what its
+// executions took (by kind), what it spent waiting for the next visit it
+// asked for (a poll), and the rest (loads, queueing for a worker or the
+// account's gate, hand-offs, CPU waits).
 func (p *probe) execSplit(sb *strings.Builder, n int, life, queued, held time.Duration) {
 	perCert := func(d time.Duration) float64 { return ms(d) / float64(n) }
 	// Requests inside executions, by the goroutine running each.

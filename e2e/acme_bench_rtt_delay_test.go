@@ -44,7 +44,7 @@ func TestRTTTransportOutsideTheTurn(t *testing.T) {
 	ca := roundTripFunc(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
 	})
-	tr := pebbleTransport(ca, nil, rtt)
+	tr := pebbleTransport(ca, gateTurn, nil, rtt)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range n {

@@ -70,10 +70,10 @@ func withRTT(base http.RoundTripper, rtt time.Duration) http.RoundTripper {
 	return rttTransport{base: base, rtt: rtt}
 }
 
-// pebbleTransport is how the clients reach the Pebble process: one request
-// at a time into it, each with the round trip rtt outside the turn.
-func pebbleTransport(base http.RoundTripper, p *probe, rtt time.Duration) http.RoundTripper {
-	return withRTT(oneAtATime(base, p), rtt)
+// pebbleTransport is how the clients reach the Pebble process: through
+// gate (benchGateEnv), each request with the round trip rtt outside it.
+func pebbleTransport(base http.RoundTripper, gate string, p *probe, rtt time.Duration) http.RoundTripper {
+	return withRTT(gated(gate, base, p), rtt)
 }
 
 type rttTransport struct {

@@ -213,7 +213,7 @@ func newBenchCA(b testing.TB, ca string, shape issuanceShape, bin string) *bench
 		if benchProbe {
 			rig.probe = &probe{atEntry: map[int]int{}, rtt: rtt}
 		}
-		base.Transport = pebbleTransport(base.Transport, rig.probe, rtt)
+		base.Transport = pebbleTransport(base.Transport, benchGate(b), rig.probe, rtt)
 		rig.directory = p.DirectoryURL
 		rig.explain = p.explain
 	default:
