@@ -57,12 +57,12 @@ func rttTimeout(rtt time.Duration, shape issuanceShape) time.Duration {
 // withRTT delays every request through base by half of rtt before base
 // sees it and its answer by the other half after base returns it: a
 // delay per request and answer, not per packet. Connections are kept
-// (the one-at-a-time turn makes a few suffice), so handshakes are not
-// delayed. Put outside oneAtATime, the delay is spent in flight, not
-// holding Pebble's turn: a real CA answers many clients at once and the
-// turn only works around a Pebble deadlock, so inside it the turn would
-// cap everyone at 1/rtt requests per second and measure the guard, not
-// the clients.
+// (MaxIdleConnsPerHost is four per certificate in flight), so handshakes
+// are not delayed. Put outside the gate into Pebble (gated), the delay is
+// spent in flight, not holding the gate: a real CA answers many clients
+// at once and the gate only works around a Pebble deadlock, so inside it
+// the one-at-a-time turn would cap everyone at 1/rtt requests per second
+// and measure the guard, not the clients.
 func withRTT(base http.RoundTripper, rtt time.Duration) http.RoundTripper {
 	if rtt == 0 {
 		return base
