@@ -25,8 +25,11 @@ func TestTimerHeap_ManyScheduledArmOneTimer(t *testing.T) {
 	for i := range n {
 		th.Schedule(ref(fmt.Sprint(i)), testrig.Epoch.Add(time.Duration(i*7919%n+1)*time.Minute))
 	}
+	// At most one, not exactly one: armed for the earliest visit, run may
+	// still go round once more (a Schedule's wake taken before its round
+	// read the heap) and stop the timer before arming it again.
 	h.awaitArmed(t, testrig.Epoch.Add(time.Minute))
-	assert.Equal(t, 1, clk.Waiters(), "one clock timer for %d scheduled visits", n)
+	assert.LessOrEqual(t, clk.Waiters(), 1, "one clock timer for %d scheduled visits", n)
 
 	clk.Set(testrig.Epoch.Add(10 * time.Minute))
 	got := map[meta.Ref]bool{}
@@ -39,7 +42,7 @@ func TestTimerHeap_ManyScheduledArmOneTimer(t *testing.T) {
 		}
 	}
 	h.awaitArmed(t, testrig.Epoch.Add(11*time.Minute))
-	assert.Equal(t, 1, clk.Waiters(), "still one clock timer")
+	assert.LessOrEqual(t, clk.Waiters(), 1, "still one clock timer")
 	assert.Empty(t, fired, "nothing fired before its time")
 	for i := range n {
 		if i*7919%n+1 <= 10 {
