@@ -254,7 +254,7 @@ func (w *Writer) Run(ctx context.Context) {
 	// waits then, within the one bound.
 	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWrites()
-	defer context.AfterFunc(ctx, func() { time.AfterFunc(flushTimeout, cancelWrites) })()
+	defer cancelAfterEnd(ctx, flushTimeout, cancelWrites)()
 	w.sweep(ctx)
 	var (
 		t       clock.Timer
