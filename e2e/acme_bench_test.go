@@ -99,8 +99,9 @@ const bareOrderPoll = 5 * time.Millisecond
 // ("cpu-ms/cert") and of the Pebble process ("pebble-cpu-ms/cert"), the
 // cores both kept busy ("busy-cores"), and for certflow its rate over each
 // bare loop's ("vs-xcrypto", "vs-floor") and the vs-floor its CPU alone
-// predicts ("cpu-bound-vs-floor", acme_bench_cpu_test.go). Run with
-// -benchtime=1x.
+// predicts ("cpu-bound-vs-floor", acme_bench_cpu_test.go; where
+// certflow's CPU goes, and what that ratio can reach: docs/issuance-cpu.md).
+// Run with -benchtime=1x.
 //
 // pebble-cpu-ms/cert is Pebble's CPU time, not the work a client asks of
 // it: on cores shared with the client, the same requests cost Pebble more
