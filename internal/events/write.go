@@ -186,8 +186,8 @@ func (w *Writer) sweep(ctx context.Context) {
 		if raw.Ref.Kind != meta.KindEvent {
 			continue // a list of every kind, handed over by Listed
 		}
-		e := &meta.Event{}
-		if raw.Decode(e) != nil {
+		e, err := decodeSwept(raw)
+		if err != nil {
 			complete = false
 			continue
 		}
