@@ -47,6 +47,7 @@ type options struct {
 	synced  func(path string) // see tree.synced
 	// removingTemp: see tree.removingTemp.
 	removingTemp func(path string) error
+	placing      func(path string) // see tree.placing
 }
 
 // WithClock sets the clock that stamps CreationTime and expires leases. If c
@@ -141,7 +142,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, log: o.log},
+		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, placing: o.placing, log: o.log},
 		clock: o.clock, poll: o.poll, history: o.history, log: o.log, full: o.full,
 	}
 	if err := s.open(); err != nil {
