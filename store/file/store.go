@@ -101,8 +101,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Store keeps objects as files in one directory. The zero value is not
 // usable; call Open. It is safe for concurrent use by goroutines and by
-// processes sharing the directory, starts no goroutines except one per
-// Watch, and must be closed.
+// processes sharing the directory, starts no goroutines that outlive a
+// call except one per Watch (CreateBatch fsyncs files on a few at once and
+// waits for them), and must be closed.
 type Store struct {
 	tree    tree
 	clock   clock.Clock
