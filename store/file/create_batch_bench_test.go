@@ -36,8 +36,8 @@ func benchEvents(n *int) []meta.Object {
 // Create each (three fsyncs one after the other per Event) against one
 // CreateBatch (one turn of the lock: a log append, the fsyncs together,
 // one directory fsync). ns/event is the time per Event. On this machine's
-// ext4 at load 6 (medians of 5 rounds, alternated): 5.9 ms an Event by
-// Create, 1.5 ms by CreateBatch; at load 3, 3.8 against 0.6 ms.
+// ext4, shared (load 6; medians of 5 rounds, alternated): 5.9 ms an Event
+// by Create, 1.5 ms by CreateBatch.
 func BenchmarkCreateBurst(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
