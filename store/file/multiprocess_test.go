@@ -55,11 +55,18 @@ type childResult struct {
 	WonFrom   []string // resourceVersions this child's winning updates replaced
 	Conflicts int
 	Overlaps  int // critical sections that found another holder inside
+	// Created is what its batches created, in order; Taken the names
+	// they found created already.
+	Created []createdObject
+	Taken   []string
 }
 
 func runChild(mode, dir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
+	if mode == "batch-crash" {
+		return childBatchCrash(ctx, dir) // returns only if it did not crash
+	}
 	s, err := file.Open(dir, file.WithPollInterval(testPoll))
 	if err != nil {
 		return err
@@ -73,6 +80,8 @@ func runChild(mode, dir string) error {
 		err = childLock(ctx, s, &res)
 	case "create":
 		err = s.Create(ctx, storetest.NewWidget("ns", fromChild, nil))
+	case "batch":
+		err = childBatches(ctx, s, &res)
 	case "watch":
 		err = childWatch(ctx, s)
 	case "crash":

@@ -13,13 +13,14 @@ import (
 
 // Sessions tell Open whether a process may have died in the middle of a
 // write, leaving a temporary file (which may hold a private key) behind.
-// Only writeAtomic creates temporary files, always under the exclusive
-// lock; before its first one a process creates a session file in
-// sessions/ and holds an exclusive lock on it until Close removes it. The
-// operating system releases the lock of a process that dies, so at Open,
-// under the exclusive lock (no write in flight anywhere), a session file
-// nobody holds is a process that died after it began writing. A live
-// process has no write in flight then, so it has left nothing behind.
+// Only writeTemp (for writeAtomic and CreateBatch) creates temporary
+// files, always under the exclusive lock; before its first one a process
+// creates a session file in sessions/ and holds an exclusive lock on it
+// until Close removes it. The operating system releases the lock of a
+// process that dies, so at Open, under the exclusive lock (no write in
+// flight anywhere), a session file nobody holds is a process that died
+// after it began writing. A live process has no write in flight then, so
+// it has left nothing behind.
 
 const (
 	sessionsDir   = "sessions"

@@ -47,6 +47,7 @@ type options struct {
 	synced  func(path string) // see tree.synced
 	// removingTemp: see tree.removingTemp.
 	removingTemp func(path string) error
+	placing      func(path string) // see tree.placing
 }
 
 // WithClock sets the clock that stamps CreationTime and expires leases. If c
@@ -100,8 +101,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Store keeps objects as files in one directory. The zero value is not
 // usable; call Open. It is safe for concurrent use by goroutines and by
-// processes sharing the directory, starts no goroutines except one per
-// Watch, and must be closed.
+// processes sharing the directory, starts no goroutines that outlive a
+// call except one per Watch (CreateBatch fsyncs files on a few at once and
+// waits for them), and must be closed.
 type Store struct {
 	tree    tree
 	clock   clock.Clock
@@ -141,7 +143,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, log: o.log},
+		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, placing: o.placing, log: o.log},
 		clock: o.clock, poll: o.poll, history: o.history, log: o.log, full: o.full,
 	}
 	if err := s.open(); err != nil {

@@ -51,6 +51,9 @@ type tree struct {
 	// after a failed write; its error is the removal's (tests: as root, a
 	// removal cannot be made to fail).
 	removingTemp func(path string) error
+	// placing, if set, is told the path of every file about to be renamed
+	// into place (tests: a process that dies there).
+	placing func(path string)
 	// session is this Store's once it began writing (see sessions.go);
 	// guarded by the exclusive lock, as every write is.
 	session *session
@@ -255,36 +258,72 @@ func (f *folder) readFile(name string) ([]byte, error) {
 // old or the new content, never a mix, even across a crash: a temporary
 // file (0600, created exclusively, so never through a link) is written,
 // fsynced and renamed over name, then the directory is fsynced.
-func (f *folder) writeAtomic(name string, data []byte) (err error) {
-	if err := f.t.joinSessions(); err != nil {
-		return err
-	}
-	tmp, file, err := f.createTemp()
+func (f *folder) writeAtomic(name string, data []byte) error {
+	tmp, file, err := f.writeTemp(data)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil && f.removeTemp(tmp) != nil {
-			err = errors.Join(err, f.t.abandonSession())
-		}
-	}()
-	if _, err = file.Write(data); err != nil {
-		_ = file.Close()
-		return err
-	}
-	if f.t.durable {
-		if err = file.Sync(); err != nil {
-			_ = file.Close()
-			return err
-		}
-	}
-	if err = file.Close(); err != nil {
-		return err
-	}
-	if err = f.Rename(tmp, name); err != nil {
+	if err := f.renameTemp(tmp, file, f.t.syncFile(file), name); err != nil {
 		return err
 	}
 	return f.sync()
+}
+
+// writeTemp writes data to a new temporary file in f (0600, created
+// exclusively, so never through a link) and returns it still open, not yet
+// synced. A failed write leaves no temporary file behind.
+func (f *folder) writeTemp(data []byte) (string, *os.File, error) {
+	if err := f.t.joinSessions(); err != nil {
+		return "", nil, err
+	}
+	tmp, file, err := f.createTemp()
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := file.Write(data); err != nil {
+		_ = file.Close()
+		return "", nil, f.discardTemp(tmp, err)
+	}
+	return tmp, file, nil
+}
+
+// renameTemp closes the temporary file tmp that writeTemp returned and,
+// unless synced (the result of its fsync) is an error, renames it over
+// name. The rename is durable once f is synced. On failure the temporary
+// file is removed.
+func (f *folder) renameTemp(tmp string, file *os.File, synced error, name string) error {
+	err := file.Close()
+	if synced != nil {
+		err = synced
+	}
+	if err == nil {
+		if f.t.placing != nil {
+			f.t.placing(f.path(name))
+		}
+		err = f.Rename(tmp, name)
+	}
+	if err != nil {
+		return f.discardTemp(tmp, err)
+	}
+	return nil
+}
+
+// discardTemp removes the temporary file of a write that failed with err.
+// One that cannot be removed (it may hold a private key) abandons the
+// session, so that the next Open looks at every file and removes it.
+func (f *folder) discardTemp(tmp string, err error) error {
+	if f.removeTemp(tmp) != nil {
+		return errors.Join(err, f.t.abandonSession())
+	}
+	return err
+}
+
+// syncFile fsyncs file unless the store skips fsyncs.
+func (t *tree) syncFile(file *os.File) error {
+	if !t.durable {
+		return nil
+	}
+	return file.Sync()
 }
 
 // removeTemp removes the temporary file name after a failed write.

@@ -31,12 +31,7 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 			return err
 		}
 		defer d.close()
-		if fi, err := d.Lstat(name); err == nil {
-			if err := checkFile(d.path(name), fi); err != nil {
-				return err
-			}
-			return store.ErrAlreadyExists
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		if err := checkAbsent(d, name); err != nil {
 			return err
 		}
 		return s.commit(ref, d, name, store.Added, func(rev uint64) error {
@@ -48,6 +43,24 @@ func (s *Store) Create(ctx context.Context, obj meta.Object) error {
 		return fmt.Errorf("file: create %s: %w", ref, err)
 	}
 	return nil
+}
+
+// checkAbsent returns nil if d holds no name, store.ErrAlreadyExists if it
+// holds the object file, and an *UnsafePathError if what it holds is not a
+// file the store would have written.
+func checkAbsent(d *folder, name string) error {
+	fi, err := d.Lstat(name)
+	switch {
+	case err == nil:
+		if err := checkFile(d.path(name), fi); err != nil {
+			return err
+		}
+		return store.ErrAlreadyExists
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return err
+	}
 }
 
 // Update replaces the object if obj's ResourceVersion (and UID, if set) match
@@ -158,15 +171,11 @@ func (s *Store) commit(ref meta.Ref, d *folder, name string, typ store.EventType
 	if err := prepare(rev); err != nil {
 		return err
 	}
-	data, err := objects.Encode(ref, obj)
+	content, err := encodeRecord(ref, obj)
 	if err != nil {
 		return err
 	}
 	m := obj.GetMeta()
-	content, err := json.Marshal(record{Kind: ref.Kind, Metadata: *m, Object: data})
-	if err != nil {
-		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
 	st, err = s.appendLog(lf, st, logRecord{Rev: rev, Type: typ, Ref: &ref, Meta: m})
 	if err != nil {
 		return err
@@ -177,6 +186,19 @@ func (s *Store) commit(ref meta.Ref, d *folder, name string, typ store.EventType
 	}
 	s.afterCommit(st)
 	return nil
+}
+
+// encodeRecord returns the content of obj's object file.
+func encodeRecord(ref meta.Ref, obj meta.Object) ([]byte, error) {
+	data, err := objects.Encode(ref, obj)
+	if err != nil {
+		return nil, err
+	}
+	content, err := json.Marshal(record{Kind: ref.Kind, Metadata: *obj.GetMeta(), Object: data})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	return content, nil
 }
 
 // afterCommit trims the change log when it has grown too long. A failed trim

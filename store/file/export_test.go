@@ -1,0 +1,8 @@
+package file
+
+// WithPlacing tells f the path of every file the store is about to rename
+// into place: a test's child process dies there, as a crash would.
+func WithPlacing(f func(path string)) Option { return func(o *options) { o.placing = f } }
+
+// BatchTurn is how many objects CreateBatch creates per turn of the lock.
+const BatchTurn = batchTurn
