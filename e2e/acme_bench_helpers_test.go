@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/miekg/dns"
 )
 
@@ -119,7 +120,7 @@ func perCert(byPath map[string]int, n int) string {
 // an answer before it writes it). Pebble v2.10.3 deadlocks when an authorization is
 // read, a new order is made and a certificate is stored at the same moment
 // (two handlers and a finalize goroutine wait for each other's locks; see
-// pebblePaths), and a standalone Pebble serving eight clients does within
+// pebblegate.Paths), and a standalone Pebble serving eight clients does within
 // a few runs; with one handler at a time the cycle cannot close. acmetest
 // does the same inside its process. It also makes every contender pay for
 // handing the turn on, which no real CA charges (note21: the turn sat
@@ -141,7 +142,7 @@ type serialTransport struct {
 func (t serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	took, answered := func() {}, func() {}
 	if t.probe != nil {
-		req, took, answered = t.probe.entered(req, pebbleClassOf(req.URL.Path))
+		req, took, answered = t.probe.entered(req, pebblegate.ClassOf(req.URL.Path))
 	}
 	defer answered() // after the turn is given back
 	select {
