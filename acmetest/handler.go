@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // maxBody bounds a request body read before Pebble sees it; ACME requests
@@ -16,36 +18,32 @@ import (
 const maxBody = 1 << 20
 
 // front sits between the HTTP server and Pebble: it counts requests per
-// endpoint, injects faults, and serializes the requests into Pebble.
+// endpoint, injects faults, and lets requests into Pebble's handlers only
+// as far as Pebble v2.10.3 can take them in parallel.
 type front struct {
 	pebble       *pebbleParts
 	closing      <-chan struct{}
 	syncFinalize bool // see WithAsyncFinalize
 
-	// serial lets one request at a time into Pebble's handlers (a
-	// one-slot semaphore, so that a waiting request can give up when its
-	// client leaves or the Server closes). Pebble v2.10.3 deadlocks under
-	// concurrent clients: the authz handler holds an authorization's write
-	// lock and then takes the store's read lock; a finalize goroutine storing
-	// a certificate queues for the store's write lock, which (sync.RWMutex)
-	// blocks new readers; a new-order handler holds the store's read lock
-	// while it read-locks every authorization, and waits for the first
-	// handler's. Two of the three parties are handlers, so with at most one
-	// handler inside Pebble the cycle cannot close. The finalize goroutine
-	// (ca CompleteOrder, AddCertificate, AddOrderByIssuedSerial) holds at
-	// most one lock at a time, so its queued write lock on the store waits
-	// only for the current readers, which finish; the validation goroutines
-	// hold an authorization's lock only to take its challenges' locks, the
-	// order handlers use too. One cycle with a single handler remains in
-	// Pebble: a failed validation of an ARI replacement order (newOrder with
-	// "replaces") holds that order's lock while it read-locks the store; a
-	// poll of the same order holds the store's read lock and waits for the
-	// order's; a finalize goroutine queued for the store's write lock in
-	// between closes it. acmetest does not prevent that one (it needs
-	// "replaces" and a failing validation). serial is held only while
-	// Pebble computes the answer: the body is read before and the answer
-	// written after, through a buffer, so a slow client cannot stall others.
-	serial chan struct{}
+	// gate keeps apart, inside Pebble, the handlers that hold an
+	// authorization's lock while they wait for another (authorization
+	// reads and deactivations, challenges) and those that hold the
+	// store's or an order's lock while they wait for an authorization's
+	// (new orders, order polls, finalizes, order lists): every lock cycle
+	// of Pebble v2.10.3 needs one of each (pebblegate.Paths). Requests of
+	// one of those groups run together; all others run at any time. A
+	// request is inside only while Pebble computes its answer: the body is
+	// read before and the answer written after, through a buffer, so a
+	// slow client cannot stall others. One cycle the gate does not break
+	// (nor did one request at a time): a failed validation of an ARI
+	// replacement order (newOrder with "replaces") holds that order's lock
+	// while it read-locks the store; a poll of the order holds the store's
+	// read lock and waits for the order's; a finalize goroutine queued for
+	// the store's write lock in between closes it.
+	gate *pebblegate.Gate
+	// authzs lets one request at a time per authorization through the
+	// front's checks of it and into Pebble (guard.go).
+	authzs authzLocks
 
 	mu       sync.Mutex
 	requests map[Endpoint]int
@@ -66,7 +64,7 @@ func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan 
 		pebble:       p,
 		syncFinalize: syncFinalize,
 		closing:      closing,
-		serial:       make(chan struct{}, 1),
+		gate:         &pebblegate.Gate{},
 		requests:     map[Endpoint]int{},
 		posts:        map[string]int{},
 		faults:       append([]Fault(nil), faults...),
@@ -169,9 +167,9 @@ func (f *front) ordersCreated() int {
 	return f.orders
 }
 
-// forward runs h (one of Pebble's handlers) under serial and copies its
+// forward runs h (one of Pebble's handlers) inside the gate and copies its
 // buffered answer to w, after calling beforeAnswer (if not nil) with its
-// status code outside serial. It returns the answer's status code.
+// status code outside the gate. It returns the answer's status code.
 func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, beforeAnswer func(int)) int {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
@@ -179,26 +177,27 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, 
 		return 0
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if r.Method == http.MethodPost && !isManagement(r.URL.Path) && isAccept(body) {
+	management := isManagement(r.URL.Path)
+	if r.Method == http.MethodPost && !management && isAccept(body) {
 		f.mu.Lock()
 		f.posts[r.URL.Path]++
 		f.mu.Unlock()
 	}
-	rec := httptest.NewRecorder()
-	if !f.enter(r.Context()) {
+	class := pebblegate.ClassFree
+	if !management {
+		class = pebblegate.ClassOf(r.URL.Path)
+	}
+	rec, refused, err := f.intoPebble(h, r, body, class)
+	switch {
+	case err != nil:
 		if r.Context().Err() == nil {
 			f.writeProblem(w, r, http.StatusServiceUnavailable, "serverInternal", "acmetest: server closing")
 		}
 		return 0
-	}
-	if why, refuse := f.refuseAccept(r, body); refuse {
-		f.leave()
-		f.writeProblem(w, r, http.StatusBadRequest, "malformed", "acmetest: challenge not accepted: "+why)
+	case refused != "":
+		f.writeProblem(w, r, http.StatusBadRequest, "malformed", "acmetest: challenge not accepted: "+refused)
 		return http.StatusBadRequest
 	}
-	h.ServeHTTP(rec, r)
-	f.leave()
-
 	if beforeAnswer != nil {
 		beforeAnswer(rec.Code)
 	}
@@ -210,20 +209,35 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, 
 	return rec.Code
 }
 
-// enter takes the serial slot, unless ctx ends or the Server closes first.
-func (f *front) enter(ctx context.Context) bool {
-	select {
-	case f.serial <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-f.closing:
-		return false
+// intoPebble lets r (of class) into h when the gate and the guards allow
+// and returns h's answer; or why the guards refused it; or the error that
+// ended its wait (its client went away or the Server is closing).
+func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte, class pebblegate.Class) (*httptest.ResponseRecorder, string, error) {
+	// The authorization's lock is taken before the gate and given back
+	// after it, so that no request inside the gate waits for one.
+	if id := f.authzOf(r, body); id != "" {
+		unlock, err := f.authzs.lock(r.Context(), f.closing, id)
+		if err != nil {
+			return nil, "", err
+		}
+		defer unlock()
+		if classify(r.URL.Path) == EndpointAuthz && isAccept(body) {
+			if err := f.awaitValidation(r.Context(), id); err != nil {
+				return nil, "", err
+			}
+		}
 	}
+	if err := f.gate.Enter(r.Context(), class); err != nil {
+		return nil, "", err
+	}
+	defer f.gate.Leave(class)
+	if why, refuse := f.refuseAccept(r, body); refuse {
+		return nil, why, nil
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec, "", nil
 }
-
-// leave gives the serial slot back.
-func (f *front) leave() { <-f.serial }
 
 // freshNonce asks Pebble for a nonce, as a client's HEAD newNonce would,
 // without counting it as a request. It returns "" if it cannot get one.
@@ -231,10 +245,10 @@ func (f *front) freshNonce(ctx context.Context) string {
 	req := httptest.NewRequestWithContext(ctx, http.MethodHead, "https://acmetest.invalid/nonce-plz", nil)
 	req.Header.Set("User-Agent", "acmetest")
 	rec := httptest.NewRecorder()
-	if !f.enter(ctx) {
+	if f.gate.Enter(ctx, pebblegate.ClassFree) != nil {
 		return ""
 	}
 	f.pebble.acme.ServeHTTP(rec, req)
-	f.leave()
+	f.gate.Leave(pebblegate.ClassFree)
 	return rec.Header().Get("Replay-Nonce")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/letsencrypt/pebble/v2/acme"
 	"github.com/letsencrypt/pebble/v2/core"
 )
@@ -81,10 +82,11 @@ func (s *Server) Orders(ctx context.Context) []OrderState {
 		}
 	}
 	s.front.mu.Unlock()
-	if !s.front.enter(ctx) {
+	// It reads orders as Pebble's order handlers do.
+	if s.front.gate.Enter(ctx, pebblegate.ClassOrders) != nil {
 		return nil
 	}
-	defer s.front.leave()
+	defer s.front.gate.Leave(pebblegate.ClassOrders)
 	out := make([]OrderState, 0, len(ids))
 	for _, id := range ids {
 		o := s.pebble.db.GetOrderByID(id) // also refreshes o.Status
