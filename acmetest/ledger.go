@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/letsencrypt/pebble/v2/acme"
 	"github.com/letsencrypt/pebble/v2/core"
+
+	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // orderPathPrefix is Pebble's (unexported) order path.
