@@ -27,10 +27,9 @@ func BenchmarkIssue(b *testing.B) {
 }
 
 // BenchmarkIssueConcurrent measures always-valid issuances from many
-// clients at once (16 per core, each with its own account), as a test
-// suite of parallel tests sharing a server does: how many requests the
-// front lets into Pebble together shows here. Run it with -benchtime=Nx;
-// ns/op is the wall time per certificate.
+// clients at once (16 per core, each with its own account) sharing
+// Client, as a suite of parallel tests sharing a server does. Run it with
+// -benchtime=Nx; ns/op is the wall time per certificate.
 func BenchmarkIssueConcurrent(b *testing.B) {
 	ctx := testCtx(b, 5*time.Minute)
 	s := acmetest.NewServer(b, acmetest.WithAlwaysValid())

@@ -7,8 +7,6 @@ import (
 	"math/big"
 	"strings"
 	"time"
-
-	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 const (
@@ -44,12 +42,12 @@ func (f *front) awaitIssued(ctx context.Context, orderID string) {
 // replaced order: Pebble v2.10.3 writes that mark after storing the
 // certificate and reads it at newOrder without the order's lock, so a
 // client's next newOrder must not overtake it. It looks the orders up as
-// Pebble's order handlers do, and so inside the gate as one of them.
+// Pebble's handlers do, inside the serial slot.
 func (f *front) issued(ctx context.Context, orderID string) bool {
-	if f.gate.Enter(ctx, pebblegate.ClassOrders) != nil {
+	if f.enter(ctx) != nil {
 		return false
 	}
-	defer f.gate.Leave(pebblegate.ClassOrders)
+	defer f.leave()
 	order := f.pebble.db.GetOrderByID(orderID)
 	if order == nil {
 		return true // nothing to wait for

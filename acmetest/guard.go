@@ -38,14 +38,15 @@ const (
 //     authorization is being validated (awaitValidation): a deactivated
 //     authorization's display would hide that challenge.
 //
-// Both look at the authorization, then let Pebble change it; so does every
-// display. Checks and changes of one authorization must not interleave:
-// two sibling accepts would both find no sibling accepted, and a
-// deactivation (and its display) between an accept's check and Pebble's
-// accept would leak the lock the accept then waits for. Each request that
-// checks or changes an authorization holds its lock in authzs (authzOf)
-// from before its check until Pebble has answered; other authorizations go
-// on in parallel.
+// Both look at the authorization, then let Pebble change it. An accept's
+// check and Pebble's accept run in one turn of the serial slot, so no
+// other request comes between them; a deactivation cannot wait for the
+// validation authority in that slot (every request would wait with it),
+// so an accept of a sibling could start a validation between its wait and
+// its turn. Each request that checks or changes an authorization (reads
+// and deactivations of it, accepts of its challenges) therefore holds the
+// authorization's lock in authzs (authzOf) from before its check until
+// Pebble has answered; other authorizations go on meanwhile.
 
 // authzOf returns the ID of the authorization whose lock r must hold: r's
 // own for a request to an authorization, its challenge's for a challenge
@@ -78,7 +79,7 @@ func (f *front) authzOf(r *http.Request, body []byte) string {
 
 // refuseAccept reports whether a POST to a challenge must be refused before
 // Pebble sees it, and why. It must run under the authorization's lock
-// (authzOf), inside the gate.
+// (authzOf), in the serial slot.
 func (f *front) refuseAccept(r *http.Request, body []byte) (string, bool) {
 	if r.Method != http.MethodPost || classify(r.URL.Path) != EndpointChallenge || !isAccept(body) {
 		return "", false
@@ -116,7 +117,8 @@ func siblingStarted(c *core.Challenge) bool {
 // with a payload; Pebble refuses any other update) until none of its
 // challenges is being validated, ctx ends or the Server closes. Pebble's
 // validation authority ends every validation within its timeout and tells
-// nobody. It must run under the authorization's lock, outside the gate.
+// nobody. It must run under the authorization's lock, outside the serial
+// slot.
 func (f *front) awaitValidation(ctx context.Context, id string) error {
 	var t *time.Ticker
 	for f.validating(id) {

@@ -16,21 +16,21 @@ import (
 )
 
 // racedAuthorizations is how many authorizations TestAuthorizationRaces
-// races at once: with the guard outside a lock of the authorization, 1 to
-// 3 of them had two accepts let through, in each of 5 runs on 2 cores.
+// races at once.
 const racedAuthorizations = 48
 
 // TestAuthorizationRaces sends, for many authorizations at the same
 // moment, an accept of every challenge and, for a third of them, a
-// deactivation too. Pebble v2.10.3 runs the requests of one authorization
-// in parallel now, so only the front's lock of the authorization keeps its
-// guard whole: exactly one accept per authorization that was not
-// deactivated first goes to Pebble, and the server still issues
-// afterwards. Without the lock, two sibling accepts both pass the check,
-// the display of the valid authorization leaks the second one's read
-// lock, and its validation blocks every new order; or a deactivation
-// slips between an accept's check and Pebble's accept, whose write lock
-// then waits for ever inside the gate. Either way the deadline fails it.
+// deactivation too: exactly one accept per authorization that was not
+// deactivated first goes to Pebble, the others are refused, every
+// deactivation is answered, and the server still issues afterwards. Two
+// sibling accepts both let through would end, once the valid
+// authorization is displayed, with the second one's validation blocked on
+// a leaked read lock, holding the authorization's write lock that every
+// new order waits for; an accept between a deactivation's wait and its
+// turn would do the same. (With the lock classes and the guard outside a
+// lock of the authorization, 1 to 3 of the 48 had two accepts let
+// through, in each of 5 runs.) A hang fails the deadline.
 func TestAuthorizationRaces(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t, 90*time.Second)

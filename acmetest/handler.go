@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // maxBody bounds a request body read before Pebble sees it; ACME requests
@@ -18,29 +16,42 @@ import (
 const maxBody = 1 << 20
 
 // front sits between the HTTP server and Pebble: it counts requests per
-// endpoint, injects faults, and lets requests into Pebble's handlers only
-// as far as Pebble v2.10.3 can take them in parallel.
+// endpoint, injects faults, and lets requests into Pebble's handlers one at
+// a time.
 type front struct {
 	pebble       *pebbleParts
 	closing      <-chan struct{}
 	syncFinalize bool // see WithAsyncFinalize
 
-	// gate keeps apart, inside Pebble, the handlers that hold an
-	// authorization's lock while they wait for another (authorization
-	// reads and deactivations, challenges) and those that hold the
-	// store's or an order's lock while they wait for an authorization's
-	// (new orders, order polls, finalizes, order lists): every lock cycle
-	// of Pebble v2.10.3 needs one of each (pebblegate.Paths). Requests of
-	// one of those groups run together; all others run at any time. A
-	// request is inside only while Pebble computes its answer: the body is
-	// read before and the answer written after, through a buffer, so a
-	// slow client cannot stall others. One cycle the gate does not break
-	// (nor did one request at a time): a failed validation of an ARI
-	// replacement order (newOrder with "replaces") holds that order's lock
-	// while it read-locks the store; a poll of the order holds the store's
-	// read lock and waits for the order's; a finalize goroutine queued for
-	// the store's write lock in between closes it.
-	gate *pebblegate.Gate
+	// serial lets one request at a time into Pebble's handlers (a
+	// one-slot semaphore, so that a waiting request can give up when its
+	// client leaves or the Server closes), for two reasons.
+	//
+	// Pebble v2.10.3 deadlocks under concurrent clients (the cycles are in
+	// pebblegate.Paths): every cycle needs two handlers inside Pebble at
+	// once. The lock classes of internal/pebblegate would break them too
+	// while letting handlers of one class run together, as the e2e
+	// harness does for a Pebble process, but:
+	//
+	// Pebble v2.10.3's handlers race with each other on memory: NewAccount
+	// writes the account's Orders URL after it has stored the account,
+	// which a concurrent NewAccount with the same key (replicas of a
+	// Manager registering one account) reads without a lock; a key
+	// rollover writes the account's key that other handlers read. Users
+	// run their tests with -race, and the race detector fails them on
+	// such a race (seen with the lock classes in
+	// TestACME_ReplicasFinalizeEachOrderOnce). One handler at a time
+	// orders every handler's writes before the next one's reads.
+	//
+	// One cycle with a single handler remains: a failed validation of an
+	// ARI replacement order (newOrder with "replaces") holds that order's
+	// lock while it read-locks the store; a poll of the order holds the
+	// store's read lock and waits for the order's; a finalize goroutine
+	// queued for the store's write lock in between closes it. serial is
+	// held only while Pebble computes the answer: the body is read before
+	// and the answer written after, through a buffer, so a slow client
+	// cannot stall others.
+	serial chan struct{}
 	// authzs lets one request at a time per authorization through the
 	// front's checks of it and into Pebble (guard.go).
 	authzs authzLocks
@@ -64,7 +75,7 @@ func newFront(p *pebbleParts, faults []Fault, syncFinalize bool, closing <-chan 
 		pebble:       p,
 		syncFinalize: syncFinalize,
 		closing:      closing,
-		gate:         &pebblegate.Gate{},
+		serial:       make(chan struct{}, 1),
 		requests:     map[Endpoint]int{},
 		posts:        map[string]int{},
 		faults:       append([]Fault(nil), faults...),
@@ -167,9 +178,9 @@ func (f *front) ordersCreated() int {
 	return f.orders
 }
 
-// forward runs h (one of Pebble's handlers) inside the gate and copies its
+// forward runs h (one of Pebble's handlers) under serial and copies its
 // buffered answer to w, after calling beforeAnswer (if not nil) with its
-// status code outside the gate. It returns the answer's status code.
+// status code outside serial. It returns the answer's status code.
 func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, beforeAnswer func(int)) int {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
@@ -177,17 +188,12 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, 
 		return 0
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	management := isManagement(r.URL.Path)
-	if r.Method == http.MethodPost && !management && isAccept(body) {
+	if r.Method == http.MethodPost && !isManagement(r.URL.Path) && isAccept(body) {
 		f.mu.Lock()
 		f.posts[r.URL.Path]++
 		f.mu.Unlock()
 	}
-	class := pebblegate.ClassFree
-	if !management {
-		class = pebblegate.ClassOf(r.URL.Path)
-	}
-	rec, refused, err := f.intoPebble(h, r, body, class)
+	rec, refused, err := f.intoPebble(h, r, body)
 	switch {
 	case err != nil:
 		if r.Context().Err() == nil {
@@ -209,12 +215,12 @@ func (f *front) forward(h http.Handler, w http.ResponseWriter, r *http.Request, 
 	return rec.Code
 }
 
-// intoPebble lets r (of class) into h when the gate and the guards allow
-// and returns h's answer; or why the guards refused it; or the error that
-// ended its wait (its client went away or the Server is closing).
-func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte, class pebblegate.Class) (*httptest.ResponseRecorder, string, error) {
-	// The authorization's lock is taken before the gate and given back
-	// after it, so that no request inside the gate waits for one.
+// intoPebble lets r into h when serial and the guards allow and returns
+// h's answer; or why the guards refused it; or the error that ended its
+// wait (its client went away or the Server is closing).
+func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte) (*httptest.ResponseRecorder, string, error) {
+	// The authorization's lock is taken before serial and given back after
+	// it, so that no request holding serial waits for one.
 	if id := f.authzOf(r, body); id != "" {
 		unlock, err := f.authzs.lock(r.Context(), f.closing, id)
 		if err != nil {
@@ -227,10 +233,10 @@ func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte, class p
 			}
 		}
 	}
-	if err := f.gate.Enter(r.Context(), class); err != nil {
+	if err := f.enter(r.Context()); err != nil {
 		return nil, "", err
 	}
-	defer f.gate.Leave(class)
+	defer f.leave()
 	if why, refuse := f.refuseAccept(r, body); refuse {
 		return nil, why, nil
 	}
@@ -239,16 +245,31 @@ func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte, class p
 	return rec, "", nil
 }
 
+// enter takes the serial slot, unless ctx ends or the Server closes first.
+func (f *front) enter(ctx context.Context) error {
+	select {
+	case f.serial <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-f.closing:
+		return errClosing
+	}
+}
+
+// leave gives the serial slot back.
+func (f *front) leave() { <-f.serial }
+
 // freshNonce asks Pebble for a nonce, as a client's HEAD newNonce would,
 // without counting it as a request. It returns "" if it cannot get one.
 func (f *front) freshNonce(ctx context.Context) string {
 	req := httptest.NewRequestWithContext(ctx, http.MethodHead, "https://acmetest.invalid/nonce-plz", nil)
 	req.Header.Set("User-Agent", "acmetest")
 	rec := httptest.NewRecorder()
-	if f.gate.Enter(ctx, pebblegate.ClassFree) != nil {
+	if f.enter(ctx) != nil {
 		return ""
 	}
 	f.pebble.acme.ServeHTTP(rec, req)
-	f.gate.Leave(pebblegate.ClassFree)
+	f.leave()
 	return rec.Header().Get("Replay-Nonce")
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/letsencrypt/pebble/v2/acme"
 	"github.com/letsencrypt/pebble/v2/core"
-
-	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // orderPathPrefix is Pebble's (unexported) order path.
@@ -83,11 +81,10 @@ func (s *Server) Orders(ctx context.Context) []OrderState {
 		}
 	}
 	s.front.mu.Unlock()
-	// It reads orders as Pebble's order handlers do.
-	if s.front.gate.Enter(ctx, pebblegate.ClassOrders) != nil {
+	if s.front.enter(ctx) != nil {
 		return nil
 	}
-	defer s.front.gate.Leave(pebblegate.ClassOrders)
+	defer s.front.leave()
 	out := make([]OrderState, 0, len(ids))
 	for _, id := range ids {
 		o := s.pebble.db.GetOrderByID(id) // also refreshes o.Status

@@ -118,7 +118,6 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closing)
-		s.front.gate.Close()
 		s.http.Close()
 		s.dns.close(context.Background())
 	})

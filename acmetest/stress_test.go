@@ -25,9 +25,9 @@ type stressShape struct {
 	name                      string
 	rounds, perRound, clients int
 	// alwaysValid skips validation: the densest traffic into Pebble,
-	// where its deadlocks show (with no gate, 4 runs of 4 hung, in rounds
-	// 0 to 6; with 4 rounds, 1 of 4). Else each order has one name
-	// validated by HTTP-01 and one by DNS-01, for real.
+	// where its deadlocks show (with requests let into Pebble freely, 4
+	// runs of 4 hung, in rounds 0 to 6; with 4 rounds, 1 of 4). Else each
+	// order has one name validated by HTTP-01 and one by DNS-01, for real.
 	alwaysValid bool
 }
 
@@ -36,8 +36,8 @@ type stressShape struct {
 // certificates from several concurrent clients; every other round with
 // faults injected into new orders, authorizations, order polls, challenges
 // and finalizes. Every round must finish within stressRoundTimeout and
-// issue every certificate: Pebble v2.10.3's handlers run in parallel here,
-// and a gate that let in the wrong pair would deadlock.
+// issue every certificate: a front that let Pebble v2.10.3's handlers in
+// together carelessly would deadlock.
 func TestStressRounds(t *testing.T) {
 	t.Parallel()
 	shapes := []stressShape{

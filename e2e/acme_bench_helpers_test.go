@@ -122,13 +122,13 @@ func perCert(byPath map[string]int, n int) string {
 // the same moment (two handlers and a finalize goroutine wait for each
 // other's locks; see pebblegate.Paths), and a standalone Pebble serving
 // eight clients does within a few runs; with one handler at a time the
-// cycle cannot close (acmetest did the same in its process before the lock
-// classes). It also makes every contender pay for handing the turn on,
-// which no real CA charges (note21: the turn sat free with requests queued
-// 6% of the wall for the floor, 21% for certflow). (Holding the turn until
-// the answer's body is closed would deadlock x/crypto/acme, which fetches a
-// nonce under the lock it needs to store the nonce of an answer it has not
-// closed yet.)
+// cycle cannot close. acmetest does the same inside its process (where the
+// classes would also let Pebble's data races loose on -race tests). It also
+// makes every contender pay for handing the turn on, which no real CA
+// charges (note21: the turn sat free with requests queued 6% of the wall
+// for the floor, 21% for certflow). (Holding the turn until the answer's
+// body is closed would deadlock x/crypto/acme, which fetches a nonce under
+// the lock it needs to store the nonce of an answer it has not closed yet.)
 func oneAtATime(base http.RoundTripper, p *probe) http.RoundTripper {
 	return serialTransport{base: base, turn: make(chan struct{}, 1), probe: p}
 }

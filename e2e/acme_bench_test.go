@@ -58,9 +58,8 @@ const bareOrderPoll = 5 * time.Millisecond
 // against two CAs:
 //
 //   - acmetest: Pebble in this process, behind acmetest's front (which lets
-//     requests into Pebble through the same lock-class gate,
-//     internal/pebblegate, and answers finalize once the certificate is
-//     stored);
+//     one request at a time into Pebble and answers finalize once the
+//     certificate is stored);
 //   - pebble: the pinned Pebble built at test time and run as its own
 //     process, so the CA does not share a scheduler and a garbage collector
 //     with the clients, and finalize is answered before the certificate

@@ -7,8 +7,10 @@
 // groups apart, lets a group's requests run together and lets every other
 // request (ClassFree) through.
 //
-// acmetest's front (handlers called in-process) and the e2e benchmark
-// harness (a Pebble process behind an http.RoundTripper) share it; each
-// leaves the Gate when Pebble's handler has returned, so that no lock it
-// took is still held.
+// The e2e benchmark harness lets requests into a Pebble process through a
+// Gate, and leaves it when the answer's head has come (Pebble has returned
+// by then). acmetest's front, which runs Pebble's handlers in the test's
+// process, still lets one in at a time: Pebble's handlers also race with
+// each other on memory, which the race detector reports in the tests of
+// acmetest's users (see acmetest/handler.go).
 package pebblegate

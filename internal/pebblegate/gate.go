@@ -2,12 +2,8 @@ package pebblegate
 
 import (
 	"context"
-	"errors"
 	"sync"
 )
-
-// ErrClosed is returned by Enter once the Gate is closed.
-var ErrClosed = errors.New("pebblegate: closed")
 
 // Gate admits requests of one class at a time into Pebble: any number of
 // ClassAuthz together, or any number of ClassOrders together, never both;
@@ -27,28 +23,18 @@ type Gate struct {
 	// those of class c in (counted in n by then).
 	waiting [3]int
 	open    [3]chan struct{}
-	// closed is closed by Close (made lazily, under mu).
-	closed chan struct{}
 	// queued, if set, is told of each request that waits (tests).
 	queued func(Class)
 }
 
 // Enter waits until a request of class c may go into Pebble. It returns
-// ctx's error if ctx ends first, or ErrClosed if the Gate is closed; then
-// the request must not go in, and must not Leave.
+// ctx's error if ctx ends first; then the request must not go in, and must
+// not Leave.
 func (g *Gate) Enter(ctx context.Context, c Class) error {
-	g.mu.Lock()
-	closed := g.closedLocked()
-	select {
-	case <-closed:
-		g.mu.Unlock()
-		return ErrClosed
-	default:
-	}
 	if c == ClassFree {
-		g.mu.Unlock()
 		return nil
 	}
+	g.mu.Lock()
 	if g.n == 0 || g.in == c && g.waiting[c.other()] == 0 {
 		g.in = c
 		g.n++
@@ -64,21 +50,17 @@ func (g *Gate) Enter(ctx context.Context, c Class) error {
 	if g.queued != nil {
 		g.queued(c)
 	}
-	var err error
 	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
-	case <-closed:
-		err = ErrClosed
 	}
 	g.mu.Lock()
 	select {
 	case <-ch: // admitted while giving up: counted in n, so leave
 		g.mu.Unlock()
 		g.Leave(c)
-		return err
+		return ctx.Err()
 	default:
 	}
 	g.waiting[c]--
@@ -87,7 +69,7 @@ func (g *Gate) Enter(ctx context.Context, c Class) error {
 		g.admit(g.in)
 	}
 	g.mu.Unlock()
-	return err
+	return ctx.Err()
 }
 
 // Leave gives back the place of a request of class c that Enter let in.
@@ -107,25 +89,6 @@ func (g *Gate) Leave(c Class) {
 	case g.waiting[g.in] > 0:
 		g.admit(g.in)
 	}
-}
-
-// Close makes every waiting and later Enter return ErrClosed. Requests
-// inside are not disturbed; they Leave as usual.
-func (g *Gate) Close() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	select {
-	case <-g.closedLocked():
-	default:
-		close(g.closed)
-	}
-}
-
-func (g *Gate) closedLocked() chan struct{} {
-	if g.closed == nil {
-		g.closed = make(chan struct{})
-	}
-	return g.closed
 }
 
 // admit lets every waiter of class c in; g.mu is held.

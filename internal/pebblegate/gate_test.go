@@ -218,24 +218,6 @@ func TestGate_GivingUpLetsTheQueueOn(t *testing.T) {
 	require.NoError(t, <-b)
 }
 
-// TestGate_CloseFailsWaitersAndNewcomers: Close ends every wait with
-// ErrClosed and refuses every later request, free ones too, while the
-// request inside leaves as usual.
-func TestGate_CloseFailsWaitersAndNewcomers(t *testing.T) {
-	r := newGateRig(t)
-	a := r.send(r.ctx, "/my-order/a")
-	r.arrives("/my-order/a")
-	z := r.send(r.ctx, "/authZ/z")
-	r.queues(ClassAuthz)
-	r.gate.Close()
-	r.gate.Close() // twice is harmless
-	require.ErrorIs(t, <-z, ErrClosed)
-	require.ErrorIs(t, <-r.send(r.ctx, "/nonce-plz"), ErrClosed)
-	require.ErrorIs(t, <-r.send(r.ctx, "/my-order/b"), ErrClosed)
-	r.answer("/my-order/a")
-	require.NoError(t, <-a)
-}
-
 // TestGate_NeverBothClasses sends requests of random classes from many
 // goroutines and checks that Pebble never has both classes at once, and
 // did have several of one class at once.
