@@ -44,7 +44,7 @@ func (f *front) awaitIssued(ctx context.Context, orderID string) {
 // client's next newOrder must not overtake it. It looks the orders up as
 // Pebble's handlers do, inside the serial slot.
 func (f *front) issued(ctx context.Context, orderID string) bool {
-	if !f.enter(ctx) {
+	if f.enter(ctx) != nil {
 		return false
 	}
 	defer f.leave()

@@ -81,7 +81,7 @@ func (s *Server) Orders(ctx context.Context) []OrderState {
 		}
 	}
 	s.front.mu.Unlock()
-	if !s.front.enter(ctx) {
+	if s.front.enter(ctx) != nil {
 		return nil
 	}
 	defer s.front.leave()

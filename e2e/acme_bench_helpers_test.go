@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/miekg/dns"
 )
 
@@ -114,19 +115,20 @@ func perCert(byPath map[string]int, n int) string {
 }
 
 // oneAtATime lets one request at a time through base, the gate chosen by
-// BENCH_PEBBLE_GATE=turn (the only one before byClass): the next one
-// leaves when the answer to the previous one has arrived (Pebble computes
-// an answer before it writes it). Pebble v2.10.3 deadlocks when an authorization is
-// read, a new order is made and a certificate is stored at the same moment
-// (two handlers and a finalize goroutine wait for each other's locks; see
-// pebblePaths), and a standalone Pebble serving eight clients does within
-// a few runs; with one handler at a time the cycle cannot close. acmetest
-// does the same inside its process. It also makes every contender pay for
-// handing the turn on, which no real CA charges (note21: the turn sat
-// free with requests queued 6% of the wall for the floor, 21% for
-// certflow). (Holding the turn until the answer's body is closed would
-// deadlock x/crypto/acme, which fetches a nonce under the lock it needs to
-// store the nonce of an answer it has not closed yet.)
+// BENCH_PEBBLE_GATE=turn (the only one before byClass): the next one leaves
+// when the answer to the previous one has arrived (Pebble computes an
+// answer before it writes it). Pebble v2.10.3 deadlocks when an
+// authorization is read, a new order is made and a certificate is stored at
+// the same moment (two handlers and a finalize goroutine wait for each
+// other's locks; see pebblegate.Paths), and a standalone Pebble serving
+// eight clients does within a few runs; with one handler at a time the
+// cycle cannot close. acmetest does the same inside its process (where the
+// classes would also let Pebble's data races loose on -race tests). It also
+// makes every contender pay for handing the turn on, which no real CA
+// charges (note21: the turn sat free with requests queued 6% of the wall
+// for the floor, 21% for certflow). (Holding the turn until the answer's
+// body is closed would deadlock x/crypto/acme, which fetches a nonce under
+// the lock it needs to store the nonce of an answer it has not closed yet.)
 func oneAtATime(base http.RoundTripper, p *probe) http.RoundTripper {
 	return serialTransport{base: base, turn: make(chan struct{}, 1), probe: p}
 }
@@ -141,7 +143,7 @@ type serialTransport struct {
 func (t serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	took, answered := func() {}, func() {}
 	if t.probe != nil {
-		req, took, answered = t.probe.entered(req, pebbleClassOf(req.URL.Path))
+		req, took, answered = t.probe.entered(req, pebblegate.ClassOf(req.URL.Path))
 	}
 	defer answered() // after the turn is given back
 	select {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // gateOccupancy sweeps the requests' spans: busy is how long Pebble had at
@@ -51,7 +53,7 @@ func (p *probe) classSplit(sb *strings.Builder) {
 		held[r.class] += r.answer.Sub(r.turn)
 	}
 	sb.WriteString("probe: by class (requests: queued / in Pebble, ms/request):")
-	for _, c := range []pebbleClass{classOrders, classAuthz, classFree} {
+	for _, c := range []pebblegate.Class{pebblegate.ClassOrders, pebblegate.ClassAuthz, pebblegate.ClassFree} {
 		if n[c] == 0 {
 			continue
 		}

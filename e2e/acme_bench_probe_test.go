@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 )
@@ -58,7 +59,7 @@ type probe struct {
 
 type probeReq struct {
 	g     uint64 // goroutine
-	class pebbleClass
+	class pebblegate.Class
 	// enter is when it came to the gate, turn when the gate let it into
 	// Pebble, answer when it gave its place back.
 	enter, turn, answer time.Time
@@ -106,7 +107,7 @@ func (p *probe) reset(pid int) {
 // entered records a request of class c arriving at the gate; the returned
 // funcs record when it went in and when its answer came, and req is
 // traced.
-func (p *probe) entered(req *http.Request, c pebbleClass) (traced *http.Request, took func(), answered func()) {
+func (p *probe) entered(req *http.Request, c pebblegate.Class) (traced *http.Request, took func(), answered func()) {
 	r := &probeReq{g: goid(), class: c, enter: time.Now()}
 	p.mu.Lock()
 	p.atEntry[p.inTurn]++

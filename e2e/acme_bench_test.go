@@ -65,8 +65,8 @@ const bareOrderPoll = 5 * time.Millisecond
 //     with the clients, and finalize is answered before the certificate
 //     exists, as real CAs do; requests go in through a gate that keeps
 //     Pebble v2.10.3 from deadlocking (BENCH_PEBBLE_GATE,
-//     acme_bench_gate_test.go: by lock class unless set to "turn", one
-//     at a time as before);
+//     acme_bench_gate_test.go: by lock class, internal/pebblegate, unless
+//     set to "turn", one at a time as before);
 //   - rtt: the same Pebble process with a round trip (BENCH_RTT, 20 ms if
 //     unset) on every request to it and on every validation fetch it
 //     makes, as a CA across a network is (acme_bench_rtt_test.go).
