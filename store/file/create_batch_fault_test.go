@@ -1,0 +1,117 @@
+package file
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// An object in the middle of a turn whose file cannot be put in place
+// (here: a directory appears where it goes, after its record was logged)
+// fails alone, as its Create does: it is left unchanged, its temporary
+// file removed (and closed), and its revision stays taken (its record is durable, so
+// a watcher sees it, as after such a Create). The objects after it keep
+// their own consecutive revisions; a watch, List and a reopened store
+// agree with what CreateBatch reported.
+func TestCreateBatchRenameFailureInTheMiddleFailsThatObjectAlone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	var blocked string
+	s, err := Open(dir, func(o *options) {
+		o.placing = func(path string) {
+			if strings.HasSuffix(path, string(filepath.Separator)+"mid.json") {
+				blocked = path
+				require.NoError(t, os.Mkdir(path, dirPerm))
+			}
+		}
+	})
+	require.NoError(t, err)
+	first := storetest.NewWidget("ns", "first", nil)
+	require.NoError(t, s.Create(ctx, first))
+	base := revOf(t, first)
+
+	a, mid, c := storetest.NewWidget("ns", "a", nil), storetest.NewWidget("ns", "mid", nil), storetest.NewWidget("ns", "c", nil)
+	objs := []meta.Object{a, mid, c}
+	errs := make([]error, len(objs))
+	fds := openDescriptors(t)
+	s.CreateBatch(ctx, objs, errs)
+	assert.Equal(t, fds, openDescriptors(t), "every file the batch opened is closed")
+
+	require.NotEmpty(t, blocked, "the hook ran")
+	require.Error(t, errs[1])
+	assert.Empty(t, mid.Metadata.ResourceVersion, "a failed create leaves the object unchanged")
+	assert.Empty(t, mid.Metadata.UID, "a failed create leaves the object unchanged")
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[2])
+	assert.Equal(t, base+1, revOf(t, a))
+	assert.Equal(t, base+3, revOf(t, c), "mid's logged record keeps its revision")
+	nsDir := filepath.Dir(blocked)
+	entries, err := os.ReadDir(nsDir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasPrefix(e.Name(), tmpPrefix), "temporary file left: %s", e.Name())
+	}
+	require.NoError(t, os.Remove(blocked))
+
+	ch, err := s.Watch(ctx, base)
+	require.NoError(t, err)
+
+	for want := base + 1; want <= base+3; want++ {
+		select {
+		case ev := <-ch:
+			require.NoError(t, ev.Err)
+			require.Equal(t, want, ev.Revision, "in order, without a gap")
+			assert.Equal(t, store.Added, ev.Type)
+		case <-ctx.Done():
+			t.Fatalf("watch stopped before revision %d", want)
+		}
+	}
+
+	require.NoError(t, s.Close())
+	s, err = Open(dir, WithFullOpen())
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	list, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	var names []string
+	for _, item := range list.Items {
+		names = append(names, item.Ref.Name)
+	}
+	assert.ElementsMatch(t, []string{"first", "a", "c"}, names)
+	assert.Equal(t, base+3, list.Revision)
+	again := storetest.NewWidget("ns", "mid", nil)
+	require.NoError(t, s.Create(ctx, again), "mid can be created after all")
+	assert.Equal(t, base+4, revOf(t, again), "above every revision logged")
+}
+
+// openDescriptors counts this process's open file descriptors where
+// /proc tells (-1 elsewhere).
+func openDescriptors(t *testing.T) int {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return -1
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(entries)
+}
+
+func revOf(t *testing.T, w *storetest.Widget) uint64 {
+	t.Helper()
+	rev, err := strconv.ParseUint(w.Metadata.ResourceVersion, 10, 64)
+	require.NoError(t, err)
+	return rev
+}
