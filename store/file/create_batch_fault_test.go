@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
 	"github.com/certflow/certflow/store/storetest"
@@ -114,4 +115,60 @@ func revOf(t *testing.T, w *storetest.Widget) uint64 {
 	rev, err := strconv.ParseUint(w.Metadata.ResourceVersion, 10, 64)
 	require.NoError(t, err)
 	return rev
+}
+
+// cancellingClock is a clock that ends a context at its nth reading: a
+// CreateBatch reads it once for each object it stages.
+type cancellingClock struct {
+	clock.Real
+	n      int // readings left until it cancels; 0: never
+	cancel context.CancelFunc
+}
+
+func (c *cancellingClock) Now() time.Time {
+	if c.n > 0 {
+		if c.n--; c.n == 0 {
+			c.cancel()
+		}
+	}
+	return c.Real.Now()
+}
+
+// A context that ends while a turn stages its objects fails the objects
+// not staged yet with its error, unchanged; those staged before it ended
+// are created, with consecutive revisions, and nothing else is logged.
+func TestCreateBatchContextEndingMidTurn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	batchCtx, end := context.WithCancel(ctx)
+	defer end()
+	dir := t.TempDir()
+	clk := &cancellingClock{cancel: end}
+	s, err := Open(dir, WithClock(clk))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	clk.n = 3
+
+	ws := make([]*storetest.Widget, 6)
+	objs := make([]meta.Object, len(ws))
+	for i := range ws {
+		ws[i] = storetest.NewWidget("ns", "w"+strconv.Itoa(i), nil)
+		objs[i] = ws[i]
+	}
+	errs := make([]error, len(objs))
+	s.CreateBatch(batchCtx, objs, errs)
+
+	for i, w := range ws {
+		if i < 3 {
+			require.NoError(t, errs[i], "%s: staged before ctx ended", w.Ref())
+			assert.Equal(t, uint64(i+1), revOf(t, w))
+			continue
+		}
+		assert.ErrorIs(t, errs[i], context.Canceled, "%s", w.Ref())
+		assert.Empty(t, w.Metadata.ResourceVersion, "%s: unchanged", w.Ref())
+	}
+	list, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
+	require.NoError(t, err)
+	assert.Len(t, list.Items, 3)
+	assert.Equal(t, uint64(3), list.Revision, "no revision for the objects not staged")
 }
