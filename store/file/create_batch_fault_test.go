@@ -47,9 +47,9 @@ func TestCreateBatchRenameFailureInTheMiddleFailsThatObjectAlone(t *testing.T) {
 	a, mid, c := storetest.NewWidget("ns", "a", nil), storetest.NewWidget("ns", "mid", nil), storetest.NewWidget("ns", "c", nil)
 	objs := []meta.Object{a, mid, c}
 	errs := make([]error, len(objs))
-	fds := openDescriptors(t)
+	fds := openDescriptors(t, dir)
 	s.CreateBatch(ctx, objs, errs)
-	assert.Equal(t, fds, openDescriptors(t), "every file the batch opened is closed")
+	assert.Equal(t, fds, openDescriptors(t, dir), "every file the batch opened is closed")
 
 	require.NotEmpty(t, blocked, "the hook ran")
 	require.Error(t, errs[1])
@@ -98,16 +98,26 @@ func TestCreateBatchRenameFailureInTheMiddleFailsThatObjectAlone(t *testing.T) {
 	assert.Equal(t, base+4, revOf(t, again), "above every revision logged")
 }
 
-// openDescriptors counts this process's open file descriptors where
-// /proc tells (-1 elsewhere).
-func openDescriptors(t *testing.T) int {
+// openDescriptors counts this process's open file descriptors on dir and
+// what is in it, where /proc tells (-1 elsewhere); other tests' files do
+// not count.
+func openDescriptors(t *testing.T, dir string) int {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		return -1
 	}
+	dir, err := filepath.EvalSymlinks(dir) // what /proc shows
+	require.NoError(t, err)
 	entries, err := os.ReadDir("/proc/self/fd")
 	require.NoError(t, err)
-	return len(entries)
+	n := 0
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err == nil && (target == dir || strings.HasPrefix(target, dir+string(filepath.Separator))) {
+			n++
+		}
+	}
+	return n
 }
 
 func revOf(t *testing.T, w *storetest.Widget) uint64 {

@@ -50,12 +50,12 @@ func TestCreateBatchLogWriteCutShortCommitsNothing(t *testing.T) {
 		objs[i] = ws[i]
 	}
 	errs := make([]error, len(objs))
-	fds := openDescriptors(t)
+	fds := openDescriptors(t, dir)
 	withFileSizeLimit(t, uint64(len(before)+2*lineLen+lineLen/2), func() {
 		s.CreateBatch(ctx, objs, errs)
 	})
 
-	assert.Equal(t, fds, openDescriptors(t), "every file the batch opened is closed")
+	assert.Equal(t, fds, openDescriptors(t, dir), "every file the batch opened is closed")
 	for i, w := range ws {
 		require.ErrorIs(t, errs[i], syscall.EFBIG, "%s", w.Ref())
 		assert.Empty(t, w.Metadata.ResourceVersion, "%s: unchanged", w.Ref())
