@@ -18,7 +18,10 @@ type sweptEvent struct {
 }
 
 // decodeSwept decodes raw as an Event, or reports it corrupt as
-// store.Raw.Decode would: the whole text must still be valid JSON.
+// store.Raw.Decode would: the whole text must still be valid JSON. A
+// field it does not read holding the wrong type (a "count" that is a
+// string) goes unnoticed, where a whole decode fails: such an Event is
+// counted and expires by age instead of leaving the census untaken.
 func decodeSwept(raw store.Raw) (sweptEvent, error) {
 	var e sweptEvent
 	if err := json.Unmarshal(raw.Data, &e); err != nil {

@@ -90,3 +90,45 @@ func BenchmarkSweepDecode(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(res.Items)), "ns/event")
 	})
 }
+
+// An Event whose text is JSON but holds a field the sweep does not read
+// with the wrong type (which fails a whole decode) is counted in the
+// census and tracked, and its version is deleted once past MaxAge; one
+// that is not JSON leaves the census untaken, as before decodeSwept.
+func TestSweep_MistypedUnreadFieldIsCountedAndExpires(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	st := memory.New(memory.WithClock(clk))
+	obj := objectsAt(1)[0]
+	for _, tc := range []struct {
+		name   string
+		tail   string // replaces the closing brace of the stored text
+		census bool
+	}{
+		{"count a string", `,"count":"three"}`, true},
+		{"not JSON", `,"count":`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWriter(t, st, clk, nil)
+			p := &pending{ev: meta.Event{Object: obj, Type: meta.EventNormal, Reason: "Issued", Message: tc.name, Time: clk.Now()}}
+			p.ref = Ref(obj, p.ev.Type, p.ev.Reason, p.ev.Message, "")
+			ev := w.newEvent(p)
+			require.NoError(t, st.Create(ctx, ev))
+			text, err := json.Marshal(ev)
+			require.NoError(t, err)
+			raw := store.Raw{Ref: p.ref, ResourceVersion: ev.ObjectMeta.ResourceVersion,
+				Data: append(text[:len(text)-1:len(text)-1], tc.tail...)}
+			require.Error(t, raw.Decode(&meta.Event{}), "a whole decode fails")
+
+			w.Listed([]store.Raw{raw}, nil)
+			w.sweep(ctx)
+			assert.Equal(t, tc.census, w.memo.census)
+			if !tc.census {
+				return
+			}
+			clk.Set(w.expiry(p.ev.Time))
+			w.expire(ctx)
+			assert.ErrorIs(t, st.Get(ctx, p.ref, &meta.Event{}), store.ErrNotFound, "expired by its version")
+		})
+	}
+}

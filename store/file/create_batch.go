@@ -169,8 +169,11 @@ func (t *turn) stage(c *creation, rev uint64) ([]byte, error) {
 // in place and makes the renames durable, one fsync per directory. If the
 // log cannot be written, nothing is committed: the records are cut off
 // again (no reader has seen them, the lock being held), the temporary
-// files removed, and the error returned. Past that, an object whose file
-// fails to sync or rename fails alone, its record kept, as Create's does.
+// files removed, and the error returned. Should the cut fail too, the
+// complete records written stay, as after a Create whose log fsync fails:
+// watchers see them, their objects are not stored. Past that, an object
+// whose file fails to sync or rename fails alone, its record kept, as
+// Create's does.
 func (t *turn) commit(lf *os.File, st logState, lines []byte, staged []*creation) error {
 	_, logErr := lf.Write(lines)
 	var synced []error
