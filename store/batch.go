@@ -38,3 +38,13 @@ func CreateBatchOf(ctx context.Context, w Writer, objs []meta.Object, errs []err
 		errs[i] = w.Create(ctx, obj)
 	}
 }
+
+// InTurns hands objs and errs to create turn of them at a time, in order:
+// how a BatchCreator bounds how long one call holds its lock.
+func InTurns(objs []meta.Object, errs []error, turn int, create func(objs []meta.Object, errs []error)) {
+	for len(objs) > 0 {
+		n := min(len(objs), turn)
+		create(objs[:n], errs[:n])
+		objs, errs = objs[n:], errs[n:]
+	}
+}

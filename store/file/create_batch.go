@@ -22,22 +22,26 @@ const batchTurn = 64
 // CreateBatch creates each of objs as Create does, up to batchTurn of them
 // per turn of the exclusive lock; errs[i] is objs[i]'s result. Create
 // fsyncs the change log, the object file and its directory one after the
-// other for each object (some 2.5 ms on a disk); a turn writes every
-// object's temporary file and appends all their change records, fsyncs
-// the log and the files together, renames the files into place and fsyncs
-// each directory once.
+// other for each object (3–6 ms here, BenchmarkCreateBurst); a turn writes
+// every object's temporary file and appends all their change records,
+// fsyncs the log and the files together, renames the files into place and
+// fsyncs each directory once.
 //
 // Each object keeps Create's guarantees: its record is durable before its
 // file is in place, and it is durable when its errs[i] is nil. A crash
 // during a turn leaves what a crash during Create leaves, for up to a
 // turn's objects at once: temporary files (removed by the next Open) and
 // records whose files never took their place.
+//
+// One difference from a Create each: when a name comes twice in a turn
+// and its first object fails once staged (its file could not be renamed
+// into place), the second fails with ErrAlreadyExists too, where a second
+// Create would have stored it. The Manager's event writer, its only caller,
+// never names one Event twice in a batch.
 func (s *Store) CreateBatch(ctx context.Context, objs []meta.Object, errs []error) {
-	for len(objs) > 0 {
-		n := min(len(objs), batchTurn)
-		s.createTurn(ctx, objs[:n], errs[:n])
-		objs, errs = objs[n:], errs[n:]
-	}
+	store.InTurns(objs, errs, batchTurn, func(objs []meta.Object, errs []error) {
+		s.createTurn(ctx, objs, errs)
+	})
 }
 
 // creation is one object of a turn on its way into the store.

@@ -19,11 +19,9 @@ const batchTurn = 64
 // CreateBatch creates each of objs as Create does, up to batchTurn of them
 // per turn of the store's lock; errs[i] is objs[i]'s result.
 func (s *Store) CreateBatch(ctx context.Context, objs []meta.Object, errs []error) {
-	for len(objs) > 0 {
-		n := min(len(objs), batchTurn)
-		s.createTurn(ctx, objs[:n], errs[:n])
-		objs, errs = objs[n:], errs[n:]
-	}
+	store.InTurns(objs, errs, batchTurn, func(objs []meta.Object, errs []error) {
+		s.createTurn(ctx, objs, errs)
+	})
 }
 
 // createTurn creates objs (at most batchTurn) in one turn of the lock,
