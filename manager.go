@@ -184,7 +184,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		m.members.refresh()
 	}
 	m.metrics.Resynced(res.Items)
-	m.events.writer.Listed(res.Items, err) // its sweep reads the Events here, not listing them again
+	m.events.writer.Listed(listedEvents(res.Items), err) // its sweep reads the Events here, not listing them again
 	if !m.listedOnce {
 		// Only Run's first list: a re-list's visits read the Store.
 		m.listed.load(res.Items, err)
