@@ -139,6 +139,9 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	assert.Equal(t, int64(1), c.Of(storecount.Delete), "the aged Event: %s", c)
 	assert.Len(t, storedEvents(t, raw), 1, "the recent Event is kept")
 	assert.Equal(t, w.expiry(epoch.Add(2*time.Hour)), w.NextSweep(), "the recent one is tracked")
+	for i, item := range all.Items {
+		assert.Zero(t, item, "item %d: the sweep keeps the list's bytes after reading them", i)
+	}
 
 	w.Record(meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "new"}, meta.EventNormal, "Issued", "issued")
 	w.flush(ctx)

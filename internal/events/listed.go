@@ -23,7 +23,8 @@ var errIncompleteListing = errors.New("events: the list handed over was incomple
 // among items instead of listing every Event again, which on a file store
 // of 100,000 certificates reads ~440,000 files a second time. err is the
 // List's: objects of other kinds it could not read leave the Events
-// complete. items must not be changed afterwards.
+// complete. Listed takes items: the sweep drops each one once read, so
+// the caller must not read or change them afterwards.
 func (w *Writer) Listed(items []store.Raw, err error) {
 	w.mu.Lock()
 	w.listed = &listing{items: items, complete: eventsComplete(err)}
