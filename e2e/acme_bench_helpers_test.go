@@ -10,8 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/certflow/certflow/internal/pebblegate"
 	"github.com/miekg/dns"
+
+	"github.com/certflow/certflow/internal/pebblegate"
 )
 
 // requestCounter counts the ACME requests a client sends, by the first
