@@ -10,19 +10,13 @@ import (
 // authzURL, as a request to it would, and returns the function that gives
 // it back.
 func LockAuthz(ctx context.Context, s *Server, authzURL string) (unlock func(), err error) {
-	return s.front.authzs.lock(ctx, s.closing, authzIDOf(authzURL))
+	return s.front.authzs.Lock(ctx, authzIDOf(authzURL), s.closing)
 }
 
 // AuthzLockWanted returns how many requests hold or wait for the front's
 // lock of the authorization at authzURL.
 func AuthzLockWanted(s *Server, authzURL string) int {
-	l := &s.front.authzs
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e := l.m[authzIDOf(authzURL)]; e != nil {
-		return e.refs
-	}
-	return 0
+	return s.front.authzs.Wanted(authzIDOf(authzURL))
 }
 
 func authzIDOf(authzURL string) string {

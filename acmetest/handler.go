@@ -3,12 +3,15 @@ package acmetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certflow/certflow/internal/keylock"
 )
 
 // maxBody bounds a request body read before Pebble sees it; ACME requests
@@ -54,7 +57,7 @@ type front struct {
 	serial chan struct{}
 	// authzs lets one request at a time per authorization through the
 	// front's checks of it and into Pebble (guard.go).
-	authzs authzLocks
+	authzs keylock.Locks
 
 	mu       sync.Mutex
 	requests map[Endpoint]int
@@ -222,7 +225,7 @@ func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte) (*httpt
 	// The authorization's lock is taken before serial and given back after
 	// it, so that no request holding serial waits for one.
 	if id := f.authzOf(r, body); id != "" {
-		unlock, err := f.authzs.lock(r.Context(), f.closing, id)
+		unlock, err := f.authzs.Lock(r.Context(), id, f.closing)
 		if err != nil {
 			return nil, "", err
 		}
@@ -244,6 +247,9 @@ func (f *front) intoPebble(h http.Handler, r *http.Request, body []byte) (*httpt
 	h.ServeHTTP(rec, r)
 	return rec, "", nil
 }
+
+// errClosing ends a wait because the Server is closing.
+var errClosing = errors.New("acmetest: server closing")
 
 // enter takes the serial slot, unless ctx ends or the Server closes first.
 func (f *front) enter(ctx context.Context) error {

@@ -1,17 +1,13 @@
 package route53
 
 import (
-	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestQuoteTXT(t *testing.T) {
@@ -110,40 +106,4 @@ func TestCleanUpChange(t *testing.T) {
 			assert.Equal(t, tt.want, describe(cleanUpChange(name, "v", tt.cur)))
 		})
 	}
-}
-
-func TestNameLocksSerialisePerNameAndLeaveNothingBehind(t *testing.T) {
-	var l nameLocks
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	unlockA, err := l.lock(ctx, "a.")
-	require.NoError(t, err)
-	unlockB, err := l.lock(ctx, "b.")
-	require.NoError(t, err, "another name is not blocked")
-
-	short, cancelShort := context.WithCancel(ctx)
-	cancelShort()
-	_, err = l.lock(short, "a.")
-	require.ErrorIs(t, err, context.Canceled, "a held name blocks until ctx is done")
-
-	var wg sync.WaitGroup
-	acquired := make(chan struct{})
-	wg.Go(func() {
-		unlock, err := l.lock(ctx, "a.")
-		assert.NoError(t, err)
-		close(acquired)
-		unlock()
-	})
-	// A locker that blocks tells no one: its count on the name is polled.
-	require.Eventually(t, func() bool { return l.refs("a.") == 2 }, 5*time.Second, time.Millisecond, "second locker waits")
-	select {
-	case <-acquired:
-		t.Fatal("acquired a held lock")
-	default:
-	}
-	unlockA()
-	wg.Wait()
-	unlockB()
-	assert.Zero(t, l.size())
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/keylock"
 	"github.com/certflow/certflow/solver"
 )
 
@@ -48,7 +49,7 @@ type Provider struct {
 	// configuration. If nil, none are added.
 	LoadOptions []func(*config.LoadOptions) error
 
-	locks nameLocks
+	locks keylock.Locks
 }
 
 var _ solver.DNS01Provider = (*Provider)(nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/certflow/certflow/clock"
+	"github.com/certflow/certflow/internal/keylock"
 	"github.com/certflow/certflow/solver"
 )
 
@@ -62,7 +63,7 @@ type Solver struct {
 	clock   clock.Clock
 	poll    time.Duration
 	timeout time.Duration
-	locks   *nameLocks
+	locks   *keylock.Locks
 }
 
 var _ solver.Solver = (*Solver)(nil)
@@ -76,7 +77,7 @@ func New(cfg Config) (*Solver, error) {
 		return nil, fmt.Errorf("%w: negative PollInterval or Timeout", ErrInvalidConfig)
 	}
 	s := &Solver{client: cfg.Client, zoneID: trimZoneID(cfg.HostedZoneID), clock: cfg.Clock,
-		poll: cfg.PollInterval, timeout: cfg.Timeout, locks: &nameLocks{}}
+		poll: cfg.PollInterval, timeout: cfg.Timeout, locks: &keylock.Locks{}}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -137,7 +138,7 @@ func (s *Solver) apply(ctx context.Context, name string, edit func(*types.Resour
 const maxDeleteAttempts = 3
 
 func (s *Solver) change(ctx context.Context, zoneID, name string, edit func(*types.ResourceRecordSet) *types.Change) (*types.ChangeInfo, error) {
-	unlock, err := s.locks.lock(ctx, name)
+	unlock, err := s.locks.Lock(ctx, name, nil)
 	if err != nil {
 		return nil, err
 	}
