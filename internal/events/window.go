@@ -36,7 +36,9 @@ func (w *Writer) gathered(n int) {
 		w.window.Reset(w.o.Window)
 	}
 	if n == min(batchFull, w.o.MaxPending) {
-		w.poke() // waiting would drop the next new event
+		w.mu.Lock()
+		w.askFlushLocked() // waiting would drop the next new event
+		w.mu.Unlock()
 	}
 }
 

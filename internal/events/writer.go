@@ -116,7 +116,14 @@ type Writer struct {
 	// storedCh is closed when stored grows. running is set while Run runs.
 	recorded, stored uint64
 	storedCh         chan struct{}
-	running          bool
+	// askedUpTo is recorded as it was when a reader or a full batch last
+	// asked Run to write now; takenUpTo, as it was when a flush last took
+	// the batch. Run's wake flushes only while askedUpTo > takenUpTo: a
+	// wake for a handed-over list or an earlier expiry must not cut the
+	// window short (a Challenge's events written then would be written
+	// just before its Order deletes it, instead of dropped with it: Gone).
+	askedUpTo, takenUpTo uint64
+	running              bool
 	// listed is a list of the Store the writer's owner took (Listed), for
 	// the next sweep to use instead of listing every Event itself.
 	listed *listing
@@ -211,6 +218,21 @@ func (w *Writer) newPendingLocked() *pending {
 	return &pending{}
 }
 
+// askFlushLocked has Run write, when it next wakes, every event recorded
+// so far.
+func (w *Writer) askFlushLocked() {
+	w.askedUpTo = w.recorded
+	w.poke()
+}
+
+// flushAsked reports whether an event was asked to be written now that no
+// flush has taken yet.
+func (w *Writer) flushAsked() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.askedUpTo > w.takenUpTo
+}
+
 // poke wakes Run.
 func (w *Writer) poke() {
 	select {
@@ -286,7 +308,9 @@ func (w *Writer) Run(ctx context.Context) {
 				if w.hasListing() {
 					w.sweep(ctx)
 				}
-				w.flush(wctx)
+				if w.flushAsked() {
+					w.flush(wctx)
+				}
 			}
 		case <-w.window.C:
 			if ctx.Err() == nil {
@@ -362,7 +386,7 @@ func (w *Writer) Quiet() <-chan struct{} {
 		w.quietCh = make(chan struct{})
 	}
 	if len(w.batch) > 0 {
-		w.poke() // the caller waits: no more gathering
+		w.askFlushLocked() // the caller waits: no more gathering
 	}
 	return w.quietCh
 }
@@ -396,8 +420,8 @@ func (w *Writer) Sync(ctx context.Context) error {
 			w.storedCh = make(chan struct{})
 		}
 		ch := w.storedCh
+		w.askFlushLocked() // the reader waits: no more gathering
 		w.mu.Unlock()
-		w.poke() // the reader waits: no more gathering
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -464,6 +488,7 @@ func (w *Writer) flush(ctx context.Context) {
 	}
 	w.writing += len(batch)
 	upTo := w.recorded
+	w.takenUpTo = upTo
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
