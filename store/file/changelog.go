@@ -109,10 +109,16 @@ func encodeLine(r logRecord) ([]byte, error) {
 // or trimmed it, and an inode number plus size could repeat after two trims.
 // A torn last line (no newline: a write that never completed, so committed
 // nothing) is cut off; a damaged log, or one without its header, is
-// repaired first.
+// repaired first. Once it returns, the file ends at the state's size.
+//
+// The file is not opened O_APPEND: on Windows that grants FILE_APPEND_DATA
+// without FILE_WRITE_DATA, and Truncate, which both the torn-tail cut and
+// CreateBatch's cut-back need, is then refused. Appends are positional
+// writes at the state's size instead (writeLog), which is the end as long
+// as the exclusive lock is held: every writer of every process holds it.
 func (s *Store) openLog() (*os.File, logState, error) {
 	for repaired := false; ; repaired = true {
-		f, err := s.tree.top().openFile(logName, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
+		f, err := s.tree.top().openFile(logName, os.O_RDWR|os.O_CREATE, filePerm)
 		if err != nil {
 			return nil, logState{}, err
 		}
@@ -157,7 +163,7 @@ func (s *Store) appendLog(f *os.File, st logState, r logRecord) (logState, error
 	if err != nil {
 		return st, err
 	}
-	if _, err := f.Write(line); err != nil {
+	if err := writeLog(f, st, line); err != nil {
 		return st, err
 	}
 	if s.tree.durable {
@@ -168,6 +174,15 @@ func (s *Store) appendLog(f *os.File, st logState, r logRecord) (logState, error
 	st.size += int64(len(line))
 	st.rev = r.Rev
 	return st, nil
+}
+
+// writeLog appends lines to the log f opened by openLog, whose state st
+// is, under the exclusive lock that was held since. A write cut short
+// leaves a torn tail that the next openLog cuts off, or CreateBatch cuts
+// back at once.
+func writeLog(f *os.File, st logState, lines []byte) error {
+	_, err := f.WriteAt(lines, st.size)
+	return err
 }
 
 // trimLog rewrites the log to its newest s.history entries once more than

@@ -179,7 +179,7 @@ func (t *turn) stage(c *creation, rev uint64) ([]byte, error) {
 // whose file fails to sync or rename fails alone, its record kept, as
 // Create's does.
 func (t *turn) commit(lf *os.File, st logState, lines []byte, staged []*creation) error {
-	_, logErr := lf.Write(lines)
+	logErr := writeLog(lf, st, lines)
 	var synced []error
 	if logErr == nil && t.s.tree.durable {
 		files := make([]*os.File, 0, len(staged)+1)
