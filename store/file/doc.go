@@ -67,7 +67,10 @@
 // followed, with an *UnsafePathError (errors.Is ErrUnsafePath) naming it:
 // by the operation that meets it, by List among its per-path errors, and by
 // Open. What is checked is compared with what is opened, so a link swapped
-// in between is refused too. (On Linux an object file is read with one
+// in between is refused too. A directory walked to is kept open for the
+// next walk (a few dozen at most, none on Windows), and taken again only
+// after the same look at its name from its parent: one replaced, removed
+// or made a link since is walked to afresh. (On Linux an object file is read with one
 // openat(O_NOFOLLOW|O_NONBLOCK) relative to its directory's handle, and
 // checked from the descriptor before a byte of it is read: the same
 // refusals, in a third of the system calls. Only what the directory

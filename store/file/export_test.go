@@ -6,3 +6,6 @@ func WithPlacing(f func(path string)) Option { return func(o *options) { o.placi
 
 // BatchTurn is how many objects CreateBatch creates per turn of the lock.
 const BatchTurn = batchTurn
+
+// MaxHeldDirs bounds the directories a Store keeps open between reads.
+const MaxHeldDirs = maxHeldDirs

@@ -146,9 +146,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		tree:  tree{dir: dir, durable: !o.noSync, synced: o.synced, removingTemp: o.removingTemp, placing: o.placing, log: o.log},
 		clock: o.clock, poll: o.poll, history: o.history, log: o.log, full: o.full,
 	}
+	if holdDirs {
+		s.tree.dirs = &heldDirs{}
+	}
 	if err := s.open(); err != nil {
 		if s.tree.root != nil {
 			_ = s.tree.leaveSessions()
+			s.tree.dirs.close()
 			_ = s.tree.root.Close()
 		}
 		if s.lockFile != nil {
@@ -264,6 +268,7 @@ func (s *Store) Close() error {
 	}
 	serr := s.tree.leaveSessions() // before the directory handle closes
 	lerr := s.lockFile.Close()
+	s.tree.dirs.close()
 	rerr := s.tree.root.Close()
 	s.lockFile = nil
 	return errors.Join(serr, lerr, rerr)

@@ -59,6 +59,8 @@ type tree struct {
 	session *session
 	// log is told of every file made private when it is opened.
 	log *slog.Logger
+	// dirs holds the directories open walks to; nil holds none.
+	dirs *heldDirs
 }
 
 // folder is one checked directory of a tree.
@@ -68,6 +70,12 @@ type folder struct {
 	rel   string // slash-separated path inside the tree, "." for the top
 	abs   string // for messages
 	owned bool   // Root is this folder's to close
+	// opened is the directory child opened (for heldDirs' look).
+	opened fs.FileInfo
+	// held is set while t.dirs holds f: its close ends one of its uses
+	// (guarded by t.dirs.mu), and the last use of one dropped closes it.
+	held bool
+	uses int
 
 	// dir is the directory opened as a file, for reads os.Root offers no
 	// quick way to (readobject_linux.go); opened on first use.
@@ -88,7 +96,7 @@ func (t *tree) open(rel string, create bool) (*folder, error) {
 		return f, nil
 	}
 	for name := range strings.SplitSeq(rel, "/") {
-		next, err := f.child(name, create)
+		next, err := f.enter(name, create)
 		f.close()
 		if err != nil {
 			return nil, err
@@ -99,6 +107,15 @@ func (t *tree) open(rel string, create bool) (*folder, error) {
 }
 
 func (f *folder) close() {
+	if f.held {
+		f.t.dirs.release(f)
+		return
+	}
+	f.closeHandles()
+}
+
+// closeHandles closes what f opened.
+func (f *folder) closeHandles() {
 	if f.dir != nil {
 		_ = f.dir.Close()
 	}
@@ -157,7 +174,7 @@ func (f *folder) child(name string, create bool) (*folder, error) {
 		_ = sub.Close()
 		return nil, err
 	}
-	return &folder{Root: sub, t: f.t, rel: path.Join(f.rel, name), abs: abs, owned: true}, nil
+	return &folder{Root: sub, t: f.t, rel: path.Join(f.rel, name), abs: abs, owned: true, opened: opened}, nil
 }
 
 // openFile opens name in f, refusing anything but a regular file that only
