@@ -259,10 +259,7 @@ func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan b
 // owners are all gone. rev is the revision of the list. It returns the refs
 // it collected.
 func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
-	listed := make(map[meta.Ref]bool, len(items))
-	for _, raw := range items {
-		listed[raw.Ref] = true
-	}
+	listed := newListedRefs(items)
 	owners := map[meta.Ref][]meta.Ref{}
 	var orphans []store.Raw
 	for _, raw := range items {
@@ -271,11 +268,11 @@ func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[
 			continue
 		}
 		owners[raw.Ref] = om.OwnerRefs
-		if !slices.ContainsFunc(om.OwnerRefs, func(o meta.Ref) bool { return listed[o] }) {
+		if !slices.ContainsFunc(om.OwnerRefs, listed.has) {
 			orphans = append(orphans, raw)
 		}
 	}
-	m.owners.reset(owners, listed, rev)
+	m.owners.reset(owners, listedItems(items), rev)
 	collected := map[meta.Ref]bool{}
 	for _, raw := range orphans {
 		// The list may have left out an owner it could not read: ask for

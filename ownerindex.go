@@ -466,8 +466,8 @@ func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 }
 
 // reset indexes the owners of everything listed at revision rev; listed
-// holds every object the list held, present at rev.
-func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]bool, rev uint64) {
+// yields every object the list held, present at rev.
+func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed iter.Seq[meta.Ref], rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	fresh := &ownerIndex{kinds: map[meta.Kind]bool{}}
@@ -481,8 +481,10 @@ func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed map[meta.Ref]b
 			fresh.kinds[o.Kind] = true
 		}
 	}
-	for ref := range listed {
-		fresh.seenPresentLocked(ref)
+	if listed != nil {
+		for ref := range listed {
+			fresh.seenPresentLocked(ref)
+		}
 	}
 	// A deletion made here and not yet delivered may postdate the list.
 	for id := range x.ids.entries {

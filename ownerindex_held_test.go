@@ -1,6 +1,7 @@
 package certflow
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,7 +52,7 @@ func TestOwnerIndex_ResetKeepsADeletionNotYetDelivered(t *testing.T) {
 	x.set(req, []meta.Ref{cert}, 5)
 	x.seenPresent(cert)
 	x.deletedHere(cert)
-	x.reset(map[meta.Ref][]meta.Ref{req: {cert}}, map[meta.Ref]bool{cert: true, req: true}, 7)
+	x.reset(map[meta.Ref][]meta.Ref{req: {cert}}, slices.Values([]meta.Ref{cert, req}), 7)
 	assert.False(t, x.knownPresent(cert), "listed before the deletion reached the Store's list")
 	x.ownerDeleted(cert, 8)
 	x.seenPresent(cert)
