@@ -3,7 +3,6 @@ package certflow
 import (
 	"iter"
 	"slices"
-	"strings"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -15,7 +14,7 @@ import (
 // holds 4 bytes an object beside the list it points into.
 type listedRefs struct {
 	items []store.Raw
-	order []int32 // indexes into items, sorted by compareRefs
+	order []int32 // indexes into items, sorted by store.CompareRefs
 }
 
 func newListedRefs(items []store.Raw) listedRefs {
@@ -23,28 +22,16 @@ func newListedRefs(items []store.Raw) listedRefs {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	// A Store lists by namespace and name already: this sort mostly
-	// confirms it (and orders the kinds of one name).
-	slices.SortFunc(order, func(a, b int32) int { return compareRefs(items[a].Ref, items[b].Ref) })
+	// Every Store lists in this order (List's contract): the sort mostly
+	// confirms it, and keeps a Store that breaks it from hiding owners.
+	slices.SortFunc(order, func(a, b int32) int { return store.CompareRefs(items[a].Ref, items[b].Ref) })
 	return listedRefs{items: items, order: order}
 }
 
 // has reports whether ref was listed.
 func (l listedRefs) has(ref meta.Ref) bool {
-	_, found := slices.BinarySearchFunc(l.order, ref, func(i int32, r meta.Ref) int { return compareRefs(l.items[i].Ref, r) })
+	_, found := slices.BinarySearchFunc(l.order, ref, func(i int32, r meta.Ref) int { return store.CompareRefs(l.items[i].Ref, r) })
 	return found
-}
-
-// compareRefs orders refs by namespace, name, then kind: the order a
-// Store lists in, and a total one.
-func compareRefs(a, b meta.Ref) int {
-	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.Name, b.Name); c != 0 {
-		return c
-	}
-	return strings.Compare(string(a.Kind), string(b.Kind))
 }
 
 // listedItems yields the refs of items.

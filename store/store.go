@@ -65,7 +65,7 @@ type Store interface {
 type Reader interface {
 	// Get decodes the object named ref into into, or returns ErrNotFound.
 	Get(ctx context.Context, ref meta.Ref, into meta.Object) error
-	// List returns the objects matching opts, sorted by namespace and name, and
+	// List returns the objects matching opts, sorted by CompareRefs, and
 	// the store revision they were read at (a Watch from it misses nothing).
 	List(ctx context.Context, opts ListOptions) (ListResult, error)
 }

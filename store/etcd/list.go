@@ -123,7 +123,7 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
 	// kinds before namespaces: sort as every store does.
-	slices.SortFunc(res.Items, func(a, b store.Raw) int { return objects.Compare(a.Ref, b.Ref) })
+	slices.SortFunc(res.Items, func(a, b store.Raw) int { return store.CompareRefs(a.Ref, b.Ref) })
 	res.Revision = uint64(rev)
 	if len(corrupt) > 0 {
 		return res, fmt.Errorf("etcd: list: %w", errors.Join(corrupt...))

@@ -73,7 +73,7 @@ func (s *Store) list(opts store.ListOptions) (res store.ListResult, bad []error,
 		badFiles = append(badFiles, errs...)
 		return err
 	})
-	slices.SortFunc(res.Items, func(a, b store.Raw) int { return objects.Compare(a.Ref, b.Ref) })
+	slices.SortFunc(res.Items, func(a, b store.Raw) int { return store.CompareRefs(a.Ref, b.Ref) })
 	return res, append(bad, badFiles...), err
 }
 

@@ -192,7 +192,7 @@ func (s *Store) matching(opts store.ListOptions) ([]*entry, uint64) {
 	}
 	s.mu.RUnlock()
 
-	slices.SortFunc(found, func(a, b *entry) int { return objects.Compare(a.viewRef(), b.viewRef()) })
+	slices.SortFunc(found, func(a, b *entry) int { return store.CompareRefs(a.viewRef(), b.viewRef()) })
 	return found, rev
 }
 

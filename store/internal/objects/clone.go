@@ -33,27 +33,3 @@ func cloneTime(t *time.Time) *time.Time {
 	c := *t
 	return &c
 }
-
-// Compare orders references as List returns them: by namespace, then name, then
-// kind (so a List across kinds is still deterministic).
-func Compare(a, b meta.Ref) int {
-	if a.Namespace != b.Namespace {
-		if a.Namespace < b.Namespace {
-			return -1
-		}
-		return 1
-	}
-	if a.Name != b.Name {
-		if a.Name < b.Name {
-			return -1
-		}
-		return 1
-	}
-	if a.Kind != b.Kind {
-		if a.Kind < b.Kind {
-			return -1
-		}
-		return 1
-	}
-	return 0
-}

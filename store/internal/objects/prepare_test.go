@@ -104,16 +104,3 @@ func TestCloneMetaIsDeep(t *testing.T) {
 	assert.Equal(t, ts, *m.CreationTime)
 	assert.Equal(t, ts, *m.DeletionTime)
 }
-
-func TestCompare(t *testing.T) {
-	refs := []meta.Ref{
-		{Kind: "B", Namespace: "a", Name: "x"},
-		{Kind: "A", Namespace: "a", Name: "x"},
-		{Kind: "A", Namespace: "", Name: "z"},
-		{Kind: "A", Namespace: "a", Name: "w"},
-	}
-	assert.Equal(t, 1, Compare(refs[0], refs[1]), "kind breaks ties")
-	assert.Equal(t, -1, Compare(refs[2], refs[3]), "namespace first")
-	assert.Equal(t, 1, Compare(refs[1], refs[3]), "then name")
-	assert.Equal(t, 0, Compare(refs[1], refs[1]))
-}
