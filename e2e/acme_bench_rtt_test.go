@@ -79,10 +79,17 @@ func pebbleTransport(base http.RoundTripper, gate string, p *probe, rtt time.Dur
 type rttTransport struct {
 	base http.RoundTripper
 	rtt  time.Duration
+	// wait spends each half of the round trip: sleepCtx if nil. A test
+	// sets it to see where the halves are spent without timing them.
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 func (t rttTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := sleepCtx(req.Context(), t.rtt/2); err != nil {
+	wait := t.wait
+	if wait == nil {
+		wait = sleepCtx
+	}
+	if err := wait(req.Context(), t.rtt/2); err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
@@ -92,7 +99,7 @@ func (t rttTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sleepCtx(req.Context(), t.rtt-t.rtt/2); err != nil {
+	if err := wait(req.Context(), t.rtt-t.rtt/2); err != nil {
 		_ = resp.Body.Close()
 		return nil, err
 	}
