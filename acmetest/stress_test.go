@@ -132,7 +132,7 @@ func stressRounds(t *testing.T, shape stressShape) {
 			})
 		}
 		wg.Wait()
-		require.NoError(t, ctx.Err(), "round %d (faults: %v) did not finish within %v: Pebble hung", round, faulted, stressRoundTimeout)
+		require.NoError(t, ctx.Err(), "round %d (faults: %v) did not finish within %v: Pebble hung, or a request kept failing (errors so far: %v)", round, faulted, stressRoundTimeout, errs)
 		cancel()
 		require.Empty(t, errs, "round %d (faults: %v)", round, faulted)
 		require.Equal(t, shape.perRound, issued, "round %d", round)
