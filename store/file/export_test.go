@@ -9,3 +9,7 @@ const BatchTurn = batchTurn
 
 // MaxHeldDirs bounds the directories a Store keeps open between reads.
 const MaxHeldDirs = maxHeldDirs
+
+// OpenDescriptors counts this process's descriptors on dir and below it
+// (-1 where /proc does not tell).
+var OpenDescriptors = openDescriptors

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,30 +71,12 @@ func TestHeldDirectoriesAreBoundedAndClosed(t *testing.T) {
 		w := storetest.NewWidget(fmt.Sprintf("ns%d", i), "w", nil)
 		require.NoError(t, s.Create(ctx, w))
 		require.NoError(t, s.Get(ctx, w.Ref(), &storetest.Widget{}))
-		most = max(most, descriptorsUnder(t, dir))
+		most = max(most, file.OpenDescriptors(t, dir))
 	}
 	// Two for each held directory (its os.Root and its dirFile), and a few of
 	// the store's own (the lock file, its directory, the change log).
 	assert.LessOrEqual(t, most, 2*file.MaxHeldDirs+8, "descriptors held while reading %d namespaces", namespaces)
 	assert.Greater(t, most, 8, "directories are held at all")
 	require.NoError(t, s.Close())
-	assert.Zero(t, descriptorsUnder(t, dir), "descriptors left open after Close")
-}
-
-// descriptorsUnder counts this process's open descriptors on dir and what
-// is in it (Linux).
-func descriptorsUnder(t *testing.T, dir string) int {
-	t.Helper()
-	dir, err := filepath.EvalSymlinks(dir) // what /proc shows
-	require.NoError(t, err)
-	entries, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	n := 0
-	for _, e := range entries {
-		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
-		if err == nil && (target == dir || strings.HasPrefix(target, dir+string(filepath.Separator))) {
-			n++
-		}
-	}
-	return n
+	assert.Zero(t, file.OpenDescriptors(t, dir), "descriptors left open after Close")
 }
