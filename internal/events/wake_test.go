@@ -82,3 +82,25 @@ func awaitQuiet(t *testing.T, ctx context.Context, w *Writer) {
 		t.Fatal("the writer never settled")
 	}
 }
+
+// An event recorded while a caller of Quiet waits is written without
+// waiting for the window: the caller waits for nothing pending. (Quiet
+// asked for a write only of what waited when it was called; a wake for a
+// list, which no longer flushes, left a later event to the window.)
+func TestWriter_QuietWritesWhatIsRecordedWhileItWaits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(testrig.Context(t), 30*time.Second) // bounds a failure only
+	defer cancel()
+	clk := clock.NewFake(epoch)
+	raw := memory.New(memory.WithClock(clk))
+	w := newWriter(t, raw, clk, func(o *Options) { o.Window = time.Hour })
+	w.Listed(nil, nil)
+	quiet := w.Quiet() // not quiet: a list waits to be swept, nothing pending
+	w.Record(web, meta.EventNormal, "Issued", "issued")
+	runWriter(t, ctx, w)
+	select {
+	case <-quiet:
+	case <-ctx.Done():
+		t.Fatal("Quiet waited for the window")
+	}
+	assert.Len(t, stored(t, raw, web, clk), 1)
+}

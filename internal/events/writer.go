@@ -187,6 +187,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 		p.ev.Time = now
 		w.recorded++
 		p.seq = w.recorded
+		w.askIfAwaitedLocked()
 		w.mu.Unlock()
 		return true
 	}
@@ -201,6 +202,7 @@ func (w *Writer) Record(obj meta.Ref, typ meta.EventType, reason meta.Reason, me
 	w.byKey[key] = p
 	w.recorded++
 	p.seq = w.recorded
+	w.askIfAwaitedLocked()
 	n := len(w.batch)
 	w.mu.Unlock()
 	w.gathered(n)
@@ -223,6 +225,16 @@ func (w *Writer) newPendingLocked() *pending {
 func (w *Writer) askFlushLocked() {
 	w.askedUpTo = w.recorded
 	w.poke()
+}
+
+// askIfAwaitedLocked asks for a write of what was just recorded when a
+// caller of Quiet waits: it waits for no event pending, so nothing may
+// gather for the window meanwhile (an event recorded after Quiet was
+// called, while Run still had a list to sweep, waited out the window).
+func (w *Writer) askIfAwaitedLocked() {
+	if w.quietCh != nil {
+		w.askFlushLocked()
+	}
 }
 
 // flushAsked reports whether an event was asked to be written now that no
