@@ -19,13 +19,17 @@ import (
 // threaded once on its owner's children, no list loops, and a node that
 // is not a single-owner child has no sibling link left.
 func TestOwnerIndex_LinksAgreeWithMapsAtEveryStep(t *testing.T) {
+	const n = 8
+	refs := make([]meta.Ref, n)
+	for i := range refs {
+		refs[i] = meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: fmt.Sprint("o-", i)}
+	}
+	ref := func(i int) meta.Ref { return refs[i] }
+	// The seeds run side by side: each has its own index and generator.
 	for seed := range uint64(6) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 7))
-			const n = 8
-			ref := func(i int) meta.Ref {
-				return meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: fmt.Sprint("o-", i)}
-			}
 			var x ownerIndex
 			owners := map[meta.Ref][]meta.Ref{} // deduplicated, in order
 			for step := range 2000 {
@@ -87,13 +91,19 @@ func checkOwnerIndex(t *testing.T, x *ownerIndex, owners map[meta.Ref][]meta.Ref
 			used[o] = true
 		}
 	}
+	// Plain comparisons: see model_helpers_test.go.
 	for i := range n {
 		r := ref(i)
-		require.Equal(t, owners[r], x.of(r), "step %d: owners of %s", step, r)
-		got, _ := x.childrenOf(r)
-		require.ElementsMatch(t, children[r], got, "step %d: children of %s", step, r)
+		if got := x.of(r); !sameRefs(owners[r], got) {
+			t.Fatalf("step %d: owners of %s are %v, want %v", step, r, got, owners[r])
+		}
+		if got, _ := x.childrenOf(r); !sameRefsInAnyOrder(children[r], got) {
+			t.Fatalf("step %d: children of %s are %v, want %v in any order", step, r, got, children[r])
+		}
 	}
-	require.GreaterOrEqual(t, x.size(), len(used), "step %d: objects held", step)
+	if x.size() < len(used) {
+		t.Fatalf("step %d: %d objects held, want at least %d", step, x.size(), len(used))
+	}
 
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -106,11 +116,15 @@ func checkOwnerIndex(t *testing.T, x *ownerIndex, owners map[meta.Ref][]meta.Ref
 		l, hops := x.ids.at(id).children, 0
 		for l != 0 {
 			hops++
-			require.LessOrEqual(t, hops, n*n, "step %d: children of %s loop", step, ref(i))
+			if hops > n*n {
+				t.Fatalf("step %d: children of %s loop", step, ref(i))
+			}
 			if l < 0 {
 				c := -l - 1
 				threaded[c]++
-				require.Equal(t, -(id + 1), x.ids.at(c).owners, "step %d: single-owner child on another's list", step)
+				if got := x.ids.at(c).owners; got != -(id + 1) {
+					t.Fatalf("step %d: single-owner child on another's list: owners %d, want %d", step, got, -(id + 1))
+				}
 			}
 			_, l = x.childLocked(l)
 		}
@@ -121,9 +135,11 @@ func checkOwnerIndex(t *testing.T, x *ownerIndex, owners map[meta.Ref][]meta.Ref
 			continue
 		}
 		if x.ids.at(id).owners < 0 {
-			require.Equal(t, 1, threaded[id], "step %d: %s threaded on its owner's children", step, ref(i))
-		} else if int(id) < len(x.sibling) {
-			require.Zero(t, x.sibling[id], "step %d: %s keeps a sibling link", step, ref(i))
+			if threaded[id] != 1 {
+				t.Fatalf("step %d: %s threaded %d times on its owner's children, want 1", step, ref(i), threaded[id])
+			}
+		} else if int(id) < len(x.sibling) && x.sibling[id] != 0 {
+			t.Fatalf("step %d: %s keeps a sibling link", step, ref(i))
 		}
 	}
 }

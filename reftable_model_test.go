@@ -79,12 +79,13 @@ func TestRefTable_NamesAndTextsAgreeWithAMap(t *testing.T) {
 			textCompactions++
 		}
 
-		require.Equal(t, len(model), tab.len(), "step %d", step)
+		if tab.len() != len(model) {
+			t.Fatalf("step %d: %d held, want %d", step, tab.len(), len(model))
+		}
 		liveNames, liveTexts := 0, 0
 		for j, h := range model {
 			r := ref(j)
-			// Plain comparisons: require's cost per call, times every
-			// reference at every step, made this test slow.
+			// Plain comparisons: see model_helpers_test.go.
 			if id, ok := tab.lookup(r); !ok || id != h.id {
 				t.Fatalf("step %d: %d found %v as id %d, want id %d", step, j, ok, id, h.id)
 			}
@@ -98,19 +99,23 @@ func TestRefTable_NamesAndTextsAgreeWithAMap(t *testing.T) {
 			liveTexts += len(h.label)
 		}
 		if _, ok := model[i]; !ok {
-			_, found := tab.lookup(r)
-			require.False(t, found, "step %d: %d released but found", step, i)
+			if _, found := tab.lookup(r); found {
+				t.Fatalf("step %d: %d released but found", step, i)
+			}
 		}
-		require.Equal(t, liveNames, tab.names.live, "step %d", step)
-		require.Equal(t, liveTexts, tab.texts.live, "step %d", step)
+		if tab.names.live != liveNames || tab.texts.live != liveTexts {
+			t.Fatalf("step %d: %d live bytes of names and %d of texts counted, want %d and %d",
+				step, tab.names.live, tab.texts.live, liveNames, liveTexts)
+		}
 		for _, a := range []*refNames{&tab.names, &tab.texts} {
 			heldBytes := 0
 			for _, c := range a.chunks {
 				heldBytes += cap(c)
 			}
 			// Each name costs its bytes and a length of at most 3 here.
-			require.LessOrEqual(t, heldBytes, 3*(a.live+4*len(model))+3*refNameChunk+len(ref(1).Name),
-				"step %d: %d bytes held for %d live", step, heldBytes, a.live)
+			if bound := 3*(a.live+4*len(model)) + 3*refNameChunk + len(ref(1).Name); heldBytes > bound {
+				t.Fatalf("step %d: %d bytes held for %d live, more than %d", step, heldBytes, a.live, bound)
+			}
 		}
 	}
 	t.Logf("%d compactions of names, %d of texts", compactions, textCompactions)

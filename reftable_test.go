@@ -22,13 +22,18 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 	// Several kinds and namespaces, some with few members, so scopes come
 	// and go too.
 	kinds := []meta.Kind{meta.KindSecret, meta.KindCertificate, meta.KindEvent}
-	ref := func(i int) meta.Ref {
+	// Made once, and compared plainly at every step: formatting them and
+	// testify's cost per call, under the race detector, cost more than the
+	// table's work.
+	refs := make([]meta.Ref, 3000)
+	for i := range refs {
 		ns := fmt.Sprint("ns-", i%7)
 		if i%97 == 0 {
 			ns = fmt.Sprint("rare-", i)
 		}
-		return meta.Ref{Kind: kinds[i%3], Namespace: ns, Name: fmt.Sprint("s-", i/3)}
+		refs[i] = meta.Ref{Kind: kinds[i%3], Namespace: ns, Name: fmt.Sprint("s-", i/3)}
 	}
+	ref := func(i int) meta.Ref { return refs[i] }
 	for step := range 20000 {
 		r := ref(rng.IntN(3000))
 		if id, ok := want[r]; ok && rng.IntN(2) == 0 {
@@ -36,9 +41,11 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 			delete(want, r)
 		} else {
 			id, added := tab.intern(r)
-			require.Equal(t, !ok, added, "step %d: %s", step, r)
-			if ok {
-				require.Equal(t, want[r], id, "an interned reference keeps its id")
+			if added == ok {
+				t.Fatalf("step %d: %s added %v, want %v", step, r, added, !ok)
+			}
+			if ok && id != want[r] {
+				t.Fatalf("step %d: %s interned again as id %d, want its id %d", step, r, id, want[r])
 			}
 			want[r] = id
 		}
@@ -47,10 +54,17 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 			for i := range 3000 {
 				id, ok := tab.lookup(ref(i))
 				wid, wok := want[ref(i)]
-				require.Equal(t, wok, ok, "step %d: %s", step, ref(i))
-				if ok {
-					require.Equal(t, wid, id)
-					require.Equal(t, ref(i), tab.ref(id))
+				if ok != wok {
+					t.Fatalf("step %d: %s found %v, want %v", step, ref(i), ok, wok)
+				}
+				if !ok {
+					continue
+				}
+				if id != wid {
+					t.Fatalf("step %d: %s found as id %d, want %d", step, ref(i), id, wid)
+				}
+				if got := tab.ref(id); got != ref(i) {
+					t.Fatalf("step %d: id %d reads back as %s, want %s", step, id, got, ref(i))
 				}
 			}
 		}
@@ -73,9 +87,13 @@ func TestTimerHeap_AgreesWithAMap(t *testing.T) {
 	th := newTimerHeap()
 	want := map[meta.Ref]time.Time{}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	ref := func(i int) meta.Ref {
-		return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}
+	// Made once, and compared plainly: formatting them and testify's cost
+	// per call, under the race detector, cost more than the heap's work.
+	refs := make([]meta.Ref, 1000)
+	for i := range refs {
+		refs[i] = meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}
 	}
+	ref := func(i int) meta.Ref { return refs[i] }
 	for round := range 50 {
 		for range 400 {
 			r := ref(rng.IntN(1000))
@@ -91,13 +109,16 @@ func TestTimerHeap_AgreesWithAMap(t *testing.T) {
 		for i := range 1000 {
 			at, ok := th.Scheduled(ref(i))
 			wat, wok := want[ref(i)]
-			require.Equal(t, wok, ok, "round %d: %s", round, ref(i))
-			require.True(t, at.Equal(wat), "round %d: %s at %v, want %v", round, ref(i), at, wat)
+			if ok != wok || !at.Equal(wat) {
+				t.Fatalf("round %d: %s scheduled %v at %v, want %v at %v", round, ref(i), ok, at, wok, wat)
+			}
 		}
 		now := base.Add(time.Duration(rng.IntN(10000)) * time.Second)
 		due, next := th.popDue(now)
 		for i := 1; i < len(due); i++ {
-			require.False(t, want[due[i]].Before(want[due[i-1]]), "round %d: due in time order", round)
+			if want[due[i]].Before(want[due[i-1]]) {
+				t.Fatalf("round %d: due out of time order: %s at %v after %s at %v", round, due[i], want[due[i]], due[i-1], want[due[i-1]])
+			}
 		}
 		var wantDue []meta.Ref
 		for r, at := range want {
@@ -106,7 +127,9 @@ func TestTimerHeap_AgreesWithAMap(t *testing.T) {
 				delete(want, r)
 			}
 		}
-		require.ElementsMatch(t, wantDue, due, "round %d", round)
+		if !sameRefsInAnyOrder(wantDue, due) {
+			t.Fatalf("round %d: due %v, want %v in any order", round, due, wantDue)
+		}
 		var earliest time.Time
 		for _, at := range want {
 			if earliest.IsZero() || at.Before(earliest) {

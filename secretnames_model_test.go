@@ -20,9 +20,22 @@ func TestSecretNameIndex_AgreesWithAModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	const certs, namespaces, labels = 120, 3, 8
 	type key struct{ ns, label string }
-	nameOf := func(i int) string { return fmt.Sprintf("c%d-%s", i, strings.Repeat("n", 50+i*13%200)) }
-	labelOf := func(j int) string { return fmt.Sprintf("secret-%d-%s", j, strings.Repeat("s", 100+j*37%300)) }
-	nsOf := func(i int) string { return fmt.Sprint("ns-", i%namespaces) }
+	// Names, labels and namespaces made once: formatting them at every
+	// step and check cost more, under the race detector, than the index's
+	// work on them.
+	names, labelTexts, nsNames := make([]string, certs), make([]string, labels), make([]string, namespaces)
+	for i := range names {
+		names[i] = fmt.Sprintf("c%d-%s", i, strings.Repeat("n", 50+i*13%200))
+	}
+	for j := range labelTexts {
+		labelTexts[j] = fmt.Sprintf("secret-%d-%s", j, strings.Repeat("s", 100+j*37%300))
+	}
+	for ns := range nsNames {
+		nsNames[ns] = fmt.Sprint("ns-", ns)
+	}
+	nameOf := func(i int) string { return names[i] }
+	labelOf := func(j int) string { return labelTexts[j] }
+	nsOf := func(i int) string { return nsNames[i%namespaces] }
 	var x secretNameIndex
 	labelled := map[int]string{} // Certificate → its label
 	named := map[key][]string{}  // in the order labelled
@@ -59,7 +72,7 @@ func TestSecretNameIndex_AgreesWithAModel(t *testing.T) {
 		}
 		for ns := range namespaces {
 			for j := range labels {
-				k := key{fmt.Sprint("ns-", ns), labelOf(j)}
+				k := key{nsNames[ns], labelOf(j)}
 				if got := x.named(k.ns, k.label); !slices.Equal(got, named[k]) {
 					t.Fatalf("step %d: %s/secret-%d names %d Certificates, want %d (or in another order)", step, k.ns, j, len(got), len(named[k]))
 				}
