@@ -115,6 +115,7 @@ func (s ownerListCounter) List(ctx context.Context, opts store.ListOptions) (sto
 // index answers owners, children and creation as plain maps holding the
 // same would, and holds nothing once everything is forgotten.
 func TestOwnerIndex_AgreesWithMaps(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(5, 6))
 	ref := func(i int) meta.Ref {
 		return meta.Ref{Kind: meta.KindCertificateRequest, Namespace: "ns", Name: fmt.Sprint("o-", i)}

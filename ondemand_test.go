@@ -28,6 +28,7 @@ import (
 // TLS handshakes: every handshake gets its name's certificate, and the CA
 // created exactly one order per name.
 func TestOnDemand_HundredNamesConcurrentlyIssuedOnceEach(t *testing.T) {
+	t.Parallel() // its own CA, ports and Store; it mostly waits on the CA
 	h := startOnDemandACME(t, OnDemandConfig{
 		Allow: allowSuffix(".ondemand.test"), RateLimit: 1000, Burst: 200,
 		MaxConcurrentPerIssuer: 25, HandshakeTimeout: onDemandTestBudget - 30*time.Second,
@@ -117,14 +118,21 @@ func TestOnDemand_DeniedNamesCostNoACMERequest(t *testing.T) {
 // store shared in the process, and on two file stores opened on one
 // directory, as two processes would.
 func TestOnDemand_TwoReplicasIssueOnce(t *testing.T) {
+	t.Parallel() // each run has its own CA, ports and Store; it mostly waits on the CA
 	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
 		st := memory.New()
 		twoReplicasIssueOnce(t, st, st)
 	})
 	t.Run("file", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		open := func() store.Store {
-			st, err := file.Open(dir, file.WithPollInterval(20*time.Millisecond), file.WithoutSync())
+			// The default interval: polling five times as often cost the
+			// race detector more CPU than the issuances, and the replicas
+			// race each other at least as hard when they see each other
+			// later.
+			st, err := file.Open(dir, file.WithPollInterval(file.DefaultPollInterval), file.WithoutSync())
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = st.Close() })
 			return st

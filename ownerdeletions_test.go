@@ -14,6 +14,7 @@ import (
 // latest one. Names repeat, so an object deleted again inside the window
 // must outlive the eviction of its earlier deletion.
 func TestRecentDeletions_RemembersExactlyTheWindow(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(1, 2))
 	var d recentDeletions
 	var window []meta.Ref

@@ -19,6 +19,7 @@ import (
 // stay within a bound of the live ones. Releasing nearly everything then
 // gives the chunks back: the bytes held fall to a few chunks.
 func TestRefTable_CompactsInSteps(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(5, 6))
 	const universe = 3 * refNameScan
 	// Made once: formatting a name at every step cost more, under the

@@ -37,6 +37,7 @@ func TestRefNames_LongAndShort(t *testing.T) {
 // (released names are compacted away), and every reference still interned
 // is found under the same id with its own name.
 func TestRefTable_CompactsReleasedNames(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	var tab refTable[int32]
 	const rounds, perRound = 40, 5000
 	// Made once: formatting a name every time it is interned or counted
@@ -92,6 +93,7 @@ func TestRefTable_CompactsReleasedNames(t *testing.T) {
 // replaced and released ones are dropped and compacted away, and a
 // released value's text goes with it.
 func TestRefTable_TextsFollowTheirValues(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	var tab refTable[secretLabel]
 	ref := func(i int) meta.Ref {
 		return meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: fmt.Sprint("c-", i)}

@@ -19,6 +19,7 @@ import (
 // text, and one released is not found; the live bytes counted are the
 // live names' and texts', and the chunks hold within a bound of them.
 func TestRefTable_NamesAndTextsAgreeWithAMap(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(21, 22))
 	kinds := []meta.Kind{meta.KindCertificate, meta.KindOrder, meta.KindSecret}
 	const universe = 200

@@ -16,6 +16,7 @@ import (
 // exactly what a Go map holding the same would, ids stay stable while
 // interned and freed ids are reused.
 func TestRefTable_AgreesWithAMap(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(1, 2))
 	var tab refTable[int]
 	want := map[meta.Ref]int32{}
@@ -83,6 +84,7 @@ func TestRefTable_AgreesWithAMap(t *testing.T) {
 // what is due at a time returns exactly the references due by then, in
 // time order, and forgets them.
 func TestTimerHeap_AgreesWithAMap(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(3, 4))
 	th := newTimerHeap()
 	want := map[meta.Ref]time.Time{}

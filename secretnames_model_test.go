@@ -17,6 +17,7 @@ import (
 // namespace and label exactly the Certificates a plain model does, in the
 // order they were labelled, after every step.
 func TestSecretNameIndex_AgreesWithAModel(t *testing.T) {
+	t.Parallel() // touches nothing shared: runs beside the other CPU-bound tests
 	rng := rand.New(rand.NewPCG(31, 32))
 	const certs, namespaces, labels = 120, 3, 8
 	type key struct{ ns, label string }
