@@ -11,7 +11,8 @@ import (
 // every step. Under the race detector each of testify's calls there
 // (reflection, t.Helper's stack walk, formatting the message it may never
 // print) cost more than the step it checked, so their per-step checks are
-// plain comparisons, and they take fewer steps: see modelSteps.
+// plain comparisons. One whose steps are costly in themselves takes fewer
+// of them under the race detector: see modelSteps.
 
 // fullModelEnv, set to any value (CERTFLOW_MODEL_FULL=1), makes the
 // randomized model tests take their full number of steps under the race
