@@ -53,7 +53,7 @@ func run() error {
 		memProfile = flag.String("memprofile", "", "write a heap profile taken at the end of the idle window to this file")
 		copyTo     = flag.String("copy-to", "", "memory store: afterwards, copy every object into a new file store in this directory (to measure a restart on with -restart)")
 	)
-	peakProfile := flag.String("memprofile-peak", "", "write a heap profile of the largest live heap during issuance to this file")
+	peakProfile := flag.String("memprofile-peak", "", "write a heap profile of the largest live heap during issuance (with -restart: during the restart) to this file")
 	idleProfile := flag.String("idlecpuprofile", "", "write a CPU profile of the first idle window only to this file (not with -cpuprofile)")
 	restartProfile := flag.String("cpuprofile-restart", "", "write a CPU profile of the restart, from the Store's Open until every name is served, to this file (not with -cpuprofile)")
 	opts.Flags(flag.CommandLine, 100000, false)

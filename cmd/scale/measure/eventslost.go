@@ -3,8 +3,9 @@ package measure
 import (
 	"fmt"
 
-	"github.com/certflow/certflow"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certflow/certflow"
 )
 
 // eventsLost reads m's certflow_events_lost_total: the events its reconcilers

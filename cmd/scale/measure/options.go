@@ -74,7 +74,8 @@ type Options struct {
 	// measured anyway, and reported as not steady. If zero, 30 minutes.
 	SettleMax time.Duration
 	// PeakHeapProfile, if set, receives a heap profile of the largest live
-	// heap sampled during issuance (as of the collection that marked it).
+	// heap sampled during issuance, or with RestartOnly during the restart
+	// (as of the collection that marked it).
 	PeakHeapProfile io.Writer
 }
 

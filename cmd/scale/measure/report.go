@@ -153,6 +153,9 @@ type RestartReport struct {
 	// the Store until the work after the restart ended (reset then:
 	// resetPeakRSS).
 	PeakRSS uint64
+	// PeakLiveHeap is the largest live heap a collection marked over the
+	// same span (sampled every 100 ms).
+	PeakLiveHeap uint64
 }
 
 // Print writes the report as a table.
@@ -219,6 +222,7 @@ func (r *Report) Print(w io.Writer) {
 		row("restart: full re-lists", "%d", s.Relists)
 		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
 		row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
+		row("restart: peak live heap marked until its work ended", "%s", mib(s.PeakLiveHeap))
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")

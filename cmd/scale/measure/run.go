@@ -71,6 +71,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer pprof.StopCPUProfile() // if the restart fails before every name is served
 	}
 	resetPeakRSS()
+	// The issuance's peak profile is the one asked for when there is one.
+	peak := samplePeakHeap(ctx, 100*time.Millisecond, opts.PeakHeapProfile != nil && opts.RestartOnly)
+	defer peak.end() // if the restart fails before its work ended
 	began := time.Now()
 	cpuBegan, _ := cputime.Process()
 	st, closeStore, err = opts.Open()
@@ -89,6 +92,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.Restart, err = restart(ctx, r, opts, began, cpuBegan)
 	if rep.Restart != nil {
 		rep.Restart.Open = opened
+		rep.Restart.PeakLiveHeap = peak.end()
+		if opts.RestartOnly {
+			err = errors.Join(err, peak.writeProfile(opts.PeakHeapProfile))
+		}
 	}
 	if err == nil {
 		rep.RestartIdle = idle(ctx, r, opts, true)
