@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/certificate"
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/internal/pki"
@@ -14,7 +16,6 @@ import (
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
-	"golang.org/x/crypto/acme"
 )
 
 // Errors of Revoke, tested with errors.Is.

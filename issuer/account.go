@@ -9,10 +9,11 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
-	"golang.org/x/crypto/acme"
 )
 
 // acmeCallTimeout bounds one reconcile's conversation with the CA, so a CA

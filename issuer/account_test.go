@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/acmetest"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/acme"
 )
 
 func acmeIssuer(srv *acmetest.Server, email string) *Issuer {

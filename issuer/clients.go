@@ -12,11 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/acmepost"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
-	"golang.org/x/crypto/acme"
 )
 
 // Options configures how issuers talk to ACME servers.

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/store"
-	"golang.org/x/crypto/acme"
 )
 
 // ErrNoAccount means the issuer has no registered ACME account to act on

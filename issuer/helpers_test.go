@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/certflow/certflow/clock"
 	"github.com/certflow/certflow/internal/pki"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store/memory"
-	"github.com/stretchr/testify/require"
 )
 
 // t0 is the fake clock's start; certificates in tests are valid around it.

@@ -3,8 +3,9 @@ package issuer
 import (
 	"testing"
 
-	"github.com/certflow/certflow/acmetest/acmeleak"
 	"go.uber.org/goleak"
+
+	"github.com/certflow/certflow/acmetest/acmeleak"
 )
 
 // TestMain fails the package if a goroutine (an HTTP connection of a cached

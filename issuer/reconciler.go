@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
-	"golang.org/x/crypto/acme"
 )
 
 // maxSteps bounds the steps one visit takes when each follows at once from

@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certflow/certflow/meta"
-	"github.com/certflow/certflow/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
 )
 
 func readyCond(t *testing.T, obj Object) meta.Condition {

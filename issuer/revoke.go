@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"net/http"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/certflow/certflow/internal/acmeproto"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
-	"golang.org/x/crypto/acme"
 )
 
 // RevokeCert asks the CA of iss, an ACME issuer, to revoke the certificate

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/reconcile"
 	"github.com/certflow/certflow/solver"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func goodACME() *ACMEIssuer {

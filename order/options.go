@@ -3,8 +3,9 @@ package order
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/certflow/certflow/internal/acmepost"
 	"time"
+
+	"github.com/certflow/certflow/internal/acmepost"
 
 	"github.com/certflow/certflow/challenge"
 	"github.com/certflow/certflow/internal/acmeproto"

@@ -3,9 +3,10 @@ package serve
 import (
 	"testing"
 
-	"github.com/certflow/certflow/solver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/solver"
 )
 
 // TestTLSALPN01OnlyForTheExactProtocol: wantsChallenge looks at protocol

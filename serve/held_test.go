@@ -3,10 +3,11 @@ package serve
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/solver"
-	"github.com/stretchr/testify/require"
 )
 
 func TestHeldListsWhatIsServedWhoeverPutIt(t *testing.T) {

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certflow/certflow/internal/bindtest"
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/bindtest"
 )
 
 // world is two authoritative stubs on 127.0.0.1:port (ns1, also the

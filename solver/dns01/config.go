@@ -7,8 +7,9 @@ import (
 	"net"
 	"time"
 
-	"github.com/certflow/certflow/clock"
 	"github.com/miekg/dns"
+
+	"github.com/certflow/certflow/clock"
 )
 
 // Defaults for the zero values of Config.

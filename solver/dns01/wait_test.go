@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certflow/certflow/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/clock"
 )
 
 // awaitTimer blocks until the Checker arms a timer on fc (it went to sleep

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certflow/certflow/internal/bindtest"
-	"github.com/certflow/certflow/solver"
-	"github.com/certflow/certflow/solver/dns01"
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/internal/bindtest"
+	"github.com/certflow/certflow/solver"
+	"github.com/certflow/certflow/solver/dns01"
 )
 
 // Tests against a real BIND; run them with `go test -run RFC2136 ./solver/...`.

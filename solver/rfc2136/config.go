@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
-	"github.com/miekg/dns"
 )
 
 // Defaults for the zero values of Config.

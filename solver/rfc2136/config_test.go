@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/certflow/certflow/solver"
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/solver"
 )
 
 const testSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I="

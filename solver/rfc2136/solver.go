@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/certflow/certflow/solver"
 	"github.com/certflow/certflow/solver/dns01"
-	"github.com/miekg/dns"
 )
 
 // tsigFudge is how far apart (seconds) the two clocks may be.
