@@ -328,19 +328,13 @@ func (s *budgetSim) settle() bool {
 // budget ran out.
 func (s *budgetSim) mark() (uint64, bool) {
 	s.t.Helper()
-	ref := meta.RefOf(s.sentinel)
-	observed, stop := s.h.m.changes.subscribe(ref)
-	defer stop()
-	s.sentinel.Seq++
-	require.NoError(s.t, s.st.Update(s.h.ctx, s.sentinel))
-	rev, err := strconv.ParseUint(s.sentinel.ObjectMeta.ResourceVersion, 10, 64)
-	require.NoError(s.t, err)
-	select {
-	case <-observed:
-		return rev, true
-	case <-s.real.Done():
-		return 0, false
-	}
+	return markDelivered(s.h.m.changes, meta.RefOf(s.sentinel), func() uint64 {
+		s.sentinel.Seq++
+		require.NoError(s.t, s.st.Update(s.h.ctx, s.sentinel))
+		rev, err := strconv.ParseUint(s.sentinel.ObjectMeta.ResourceVersion, 10, 64)
+		require.NoError(s.t, err)
+		return rev
+	}, s.real.Done())
 }
 
 func (s *budgetSim) caValidating() bool {

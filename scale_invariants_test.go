@@ -170,63 +170,20 @@ func (r *quietRig) settle() {
 }
 
 // mark writes the sentinel (around the counted Store) and waits until the
-// Manager's watch delivered it; it returns its revision. Only the delivery
-// of that version counts, not any wake of the sentinel: a Manager's start
-// wakes every waiter once it has listed (notifyAll), so a mark made then
-// returns before its sentinel is delivered, and the watch, when it lags
-// behind the workers, delivers that older sentinel while the next mark
-// waits. Taken for this one, it ended settle with changes written before
-// this sentinel still undelivered, their visits never queued
-// (TestRestartNoticesASecretChangedWhileDown, 1 run in ~40 of the package
-// under load). A wake that brings no version at all is the start's: its
-// list may have held the sentinel, which the watch then never delivers, so
-// it is written again.
+// Manager's watch delivered it (see markDelivered); it returns its revision.
 func (r *quietRig) mark() uint64 {
 	r.t.Helper()
-	observed, delivered, stop := r.m.changes.subscribeDelivered(meta.RefOf(r.sentinel))
-	defer stop()
-	for {
+	rev, ok := markDelivered(r.m.changes, meta.RefOf(r.sentinel), func() uint64 {
 		r.sentinel.Seq++
 		require.NoError(r.t, r.raw.Update(r.ctx, r.sentinel))
 		rev, err := strconv.ParseUint(r.sentinel.ObjectMeta.ResourceVersion, 10, 64)
 		require.NoError(r.t, err)
-		for before := delivered(); ; {
-			select {
-			case <-observed:
-			case <-r.ctx.Done():
-				r.t.Fatal("timed out waiting for the watch to deliver the sentinel")
-			}
-			now := delivered()
-			if now >= rev {
-				return rev
-			}
-			if now == before {
-				break // the start's wake: write it again
-			}
-			before = now // an older sentinel, delivered late
-		}
+		return rev
+	}, r.ctx.Done())
+	if !ok {
+		r.t.Fatal("timed out waiting for the watch to deliver the sentinel")
 	}
-}
-
-// subscribeDelivered is subscribe, with delivered returning the newest
-// version of ref the Manager was told of since (by its watch, or by a write
-// of its own), 0 for none: a wake for an older version, or for none (a
-// re-list's notifyAll), is told from the delivery of the version awaited.
-func (n *notifier) subscribeDelivered(ref meta.Ref) (changed <-chan struct{}, delivered func() uint64, stop func()) {
-	changed, stop = n.subscribe(ref)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var mine *waiter
-	for w := range n.waiters[ref] {
-		if (<-chan struct{})(w.ch) == changed {
-			mine = w
-		}
-	}
-	return changed, func() uint64 {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		return mine.latest
-	}, stop
+	return rev
 }
 
 // assertQuiet moves the clock through every deadline armed within window,
