@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -118,6 +119,12 @@ type quietRig struct {
 }
 
 func startQuietRig(t *testing.T, ctx context.Context, raw *memory.Store, clk *clock.Fake, sentinel *budgetSentinel) *quietRig {
+	return startQuietRigLogging(t, ctx, raw, clk, sentinel, nil)
+}
+
+// startQuietRigLogging is startQuietRig whose Manager logs to log (nil:
+// nowhere).
+func startQuietRigLogging(t *testing.T, ctx context.Context, raw *memory.Store, clk *clock.Fake, sentinel *budgetSentinel, log *slog.Logger) *quietRig {
 	r := &quietRig{t: t, ctx: ctx, raw: raw, clk: clk, sentinel: sentinel}
 	r.counts = storecount.New(raw, storecount.WithObserver(func(op storecount.Op, ref meta.Ref) {
 		if !r.watching.Load() {
@@ -129,7 +136,7 @@ func startQuietRig(t *testing.T, ctx context.Context, raw *memory.Store, clk *cl
 			r.calls = append(r.calls, fmt.Sprintf("%s %s at %s", op, ref, clk.Now().Format(time.RFC3339)))
 		}
 	}))
-	m, err := New(Config{Store: r.counts, Clock: clk})
+	m, err := New(Config{Store: r.counts, Clock: clk, Logger: log})
 	require.NoError(t, err)
 	r.m = m
 	r.stop = testrig.Run(t, ctx, 10*time.Second, m.Run)
