@@ -28,6 +28,9 @@ func (l *listedReads) GetMeta(ctx context.Context, ref meta.Ref, newObject func(
 	v, _ := ctx.Value(listedVisitKey{}).(*listedVisit)
 	fresh := store.FreshRead(ctx)
 	if v != nil && !fresh && !v.ahead.Load() && l.active.Load() {
+		if md, ok, err := l.sharedMeta(ctx, ref, newObject); ok {
+			return md, err
+		}
 		obj := newObject()
 		if err := l.Get(ctx, ref, obj); err != nil {
 			return meta.ObjectMeta{}, err

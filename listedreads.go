@@ -59,6 +59,11 @@ type listedReads struct {
 	// during holds what was written while the list was being read (from
 	// begin to load): the list may hold the version before the write.
 	during map[meta.Ref]bool
+	// metas holds the metadata of listed shared objects, decoded once
+	// (sharedMeta); loaded counts the loads and ends, so that a decode
+	// begun on one list is not kept for the next.
+	metas  map[meta.Ref]meta.ObjectMeta
+	loaded uint64
 }
 
 // begin records, until load, what is written meanwhile: Run's List may
@@ -118,6 +123,8 @@ func (l *listedReads) load(items []store.Raw, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.items, l.kinds, l.passed = kept, map[meta.Kind]bool{}, map[meta.Ref]bool{}
+	l.metas = map[meta.Ref]meta.ObjectMeta{}
+	l.loaded++
 	for k := range answeredKinds {
 		l.kinds[k] = named
 	}
@@ -168,7 +175,8 @@ func (l *listedReads) endWhenIdle(ctx context.Context, idle <-chan struct{}) {
 func (l *listedReads) end() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.items, l.kinds, l.passed, l.during = nil, nil, nil, nil
+	l.items, l.kinds, l.passed, l.during, l.metas = nil, nil, nil, nil, nil
+	l.loaded++
 	l.active.Store(false)
 }
 
@@ -187,6 +195,7 @@ func (l *listedReads) forget(ref meta.Ref) {
 	}
 	if l.items != nil {
 		delete(l.items, ref)
+		delete(l.metas, ref)
 		l.passed[ref] = true
 	}
 }
