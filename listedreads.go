@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
 )
 
@@ -330,6 +331,12 @@ func (l *listedReads) Delete(ctx context.Context, ref meta.Ref, resourceVersion 
 func decodeListed(raw store.Raw, into meta.Object) error {
 	if v := reflect.ValueOf(into); v.Kind() == reflect.Pointer && !v.IsNil() {
 		v.Elem().SetZero()
+	}
+	if s, ok := into.(*secret.Secret); ok && s != nil {
+		if quickSecret(raw.Data, s) {
+			return nil
+		}
+		*s = secret.Secret{}
 	}
 	return raw.Decode(into)
 }
