@@ -98,3 +98,28 @@ func listedIssuer(ctx context.Context, t *testing.T) (*listedReads, store.Raw) {
 	l.load(res.Items, nil)
 	return l, res.Items[0]
 }
+
+// BenchmarkListedIssuerMeta prices a certificate visit's read of its
+// issuer's version (issuer.Memo) while the list answers it.
+func BenchmarkListedIssuerMeta(b *testing.B) {
+	ctx := context.Background()
+	raw := memory.New()
+	iss := testrig.CAIssuer("ns", "ca", "a")
+	if err := raw.Create(ctx, iss); err != nil {
+		b.Fatal(err)
+	}
+	res, err := raw.List(ctx, store.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := &listedReads{Store: raw}
+	l.load(res.Items, nil)
+	ref := meta.RefOf(iss)
+	newIssuer := func() meta.Object { return &issuer.Issuer{} }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.GetMeta(l.visit(ctx), ref, newIssuer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
