@@ -13,8 +13,9 @@ import (
 // (an issuer, which the list answers until the end) from its metadata
 // decoded once: every first visit of a certificate asks its issuer's
 // version (issuer.Memo), and decoding the whole listed issuer for each
-// was 3% of a restart's CPU at 20k certificates. ok is false when the
-// list does not hold the object's bytes: Get answers then, as before.
+// was 1-3% of the CPU a restart on 20k certificates spends after it
+// serves (10-16 µs a visit; this answers in under 1). ok is false when
+// the list does not hold the object's bytes: Get answers then, as before.
 //
 // The answer is what decoding the listed bytes gives, as Get's: the
 // bytes never change while they are listed (forget drops them, and the
