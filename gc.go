@@ -259,16 +259,24 @@ func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan b
 // owners are all gone. rev is the revision of the list. It returns the refs
 // it collected.
 func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
-	listed := newListedRefs(items)
 	owners := map[meta.Ref][]meta.Ref{}
+	for _, raw := range items {
+		if os, err := meta.OwnerRefsOf(raw.Data); err == nil && len(os) > 0 {
+			owners[raw.Ref] = os
+		}
+	}
+	return m.sweepOwned(ctx, items, owners, rev)
+}
+
+// sweepOwned is sweep of items whose owners were read already: owners
+// holds those of each that has some (an object whose metadata cannot be
+// read has none).
+func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners map[meta.Ref][]meta.Ref, rev uint64) map[meta.Ref]bool {
+	listed := newListedRefs(items)
 	var orphans []store.Raw
 	for _, raw := range items {
-		om, err := rawMeta(raw)
-		if err != nil || len(om.OwnerRefs) == 0 {
-			continue
-		}
-		owners[raw.Ref] = om.OwnerRefs
-		if !slices.ContainsFunc(om.OwnerRefs, listed.has) {
+		os := owners[raw.Ref]
+		if len(os) > 0 && !slices.ContainsFunc(os, listed.has) {
 			orphans = append(orphans, raw)
 		}
 	}
