@@ -60,9 +60,8 @@ func resynced(t *testing.T, ctx context.Context, st store.Store, whole bool) *Ma
 // object as it was handed over (whole ObjectMetas, every byte held).
 func readWhole(m *Manager, l *resyncList) {
 	for _, raw := range l.items {
-		if om, err := rawMeta(raw); err == nil && len(om.OwnerRefs) > 0 {
-			l.owners[raw.Ref] = om.OwnerRefs
-		}
+		om, _ := rawMeta(raw) // unreadable: owned by none
+		l.owners = append(l.owners, om.OwnerRefs)
 		_, reconciled := m.reconcilers[raw.Ref.Kind]
 		l.visit = append(l.visit, reconciled && m.wiring.needsVisit(raw))
 		l.events.Add(raw)

@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"slices"
 
 	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
@@ -19,9 +20,11 @@ type resyncList struct {
 	// items are the listed objects in the list's order, each with its
 	// version; Data only of the kinds keepsBytes says a consumer reads.
 	items []store.Raw
-	// owners are the owner references of each listed object that has
-	// some (sweep), decoded alone (meta.OwnerRefsOf).
-	owners map[meta.Ref][]meta.Ref
+	// owners[i] are the owner references of items[i] (sweep), decoded
+	// alone (meta.OwnerRefsOf); equal ones of objects listed one after
+	// the other (a certificate's request, Secret and Events) share one
+	// slice, which nothing changes.
+	owners [][]meta.Ref
 	// visit[i] says items[i] is of a reconciled kind and must be visited
 	// (wiring.needsVisit), judged while its bytes were at hand.
 	visit []bool
@@ -38,7 +41,7 @@ var bytesDropped = map[meta.Kind]bool{meta.KindEvent: true, meta.KindCertificate
 // Store without Scan, or behind a wrapper that hides it, is listed at
 // once) into a resyncList. Its revision and error are the list's.
 func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
-	l := &resyncList{owners: map[meta.Ref][]meta.Ref{}, events: events.NewListing()}
+	l := &resyncList{events: events.NewListing()}
 	rev, err := store.ScanOf(ctx, m.cfg.Store, store.ListOptions{}, func(raw store.Raw) error {
 		if m.readWhole != nil {
 			l.items = append(l.items, raw)
@@ -56,9 +59,13 @@ func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
 // addListed reduces raw, as it is handed over, to what resync's consumers
 // need of it.
 func (m *Manager) addListed(l *resyncList, raw store.Raw) {
-	if owners, err := meta.OwnerRefsOf(raw.Data); err == nil && len(owners) > 0 {
-		l.owners[raw.Ref] = owners
+	owners, _ := meta.OwnerRefsOf(raw.Data) // unreadable: owned by none
+	if len(owners) == 0 {
+		owners = nil
+	} else if n := len(l.owners); n > 0 && slices.Equal(owners, l.owners[n-1]) {
+		owners = l.owners[n-1]
 	}
+	l.owners = append(l.owners, owners)
 	_, reconciled := m.reconcilers[raw.Ref.Kind]
 	l.visit = append(l.visit, reconciled && m.wiring.needsVisit(raw))
 	l.events.Add(raw)
