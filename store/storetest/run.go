@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 		{name: "ScanMatchesList", fn: testScanMatchesList},
 		{name: "ScanStopsOnError", fn: testScanStopsOnError},
 		{name: "ScanRevision", fn: testScanRevision},
+		{name: "ScanOrdersAsList", fn: testScanOrdersAsList},
 		{name: "GetZeroesTarget", fn: testGetZeroesTarget},
 		{name: "GetMetaMatchesGet", fn: testGetMetaMatchesGet},
 		{name: "VersionsNeverReused", fn: testVersionsNeverReused},

@@ -132,3 +132,37 @@ func testScanRevision(ctx context.Context, t *testing.T, h *harness) {
 	assert.Equal(t, store.Deleted, second.Type)
 	assert.Equal(t, gone.Ref(), second.Ref)
 }
+
+// testScanOrdersAsList: a Scan hands over objects in List's order where a
+// store's own order differs from it: namespaces one of which begins
+// another ("a", "a-b", "a.b", "ab"), names likewise, kinds interleaved.
+func testScanOrdersAsList(ctx context.Context, t *testing.T, h *harness) {
+	for _, ns := range []string{"ab", "a.b", "a", "a-b"} {
+		for _, name := range []string{"y", "x.1", "x", "x-1"} {
+			h.create(ctx, t, NewWidget(ns, name, nil))
+			if name != "y" {
+				h.create(ctx, t, &Widget{Kind: meta.KindIssuer, Metadata: meta.ObjectMeta{Namespace: ns, Name: name}})
+			}
+		}
+	}
+	for _, name := range []string{"x", "a-b", "a"} {
+		h.create(ctx, t, &Widget{Kind: meta.KindClusterIssuer, Metadata: meta.ObjectMeta{Name: name}})
+	}
+	res, err := h.s.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	got, rev, err := h.scan(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, res.Revision, rev)
+	refs := func(items []store.Raw) []meta.Ref {
+		out := make([]meta.Ref, len(items))
+		for i, raw := range items {
+			out[i] = raw.Ref
+		}
+		return out
+	}
+	assert.Equal(t, refs(res.Items), refs(got))
+	assert.Len(t, got, 4*4+4*3+3)
+	for i := 1; i < len(got); i++ {
+		assert.Negative(t, store.CompareRefs(got[i-1].Ref, got[i].Ref), "sorted by CompareRefs: %s before %s", got[i-1].Ref, got[i].Ref)
+	}
+}
