@@ -40,9 +40,7 @@ func ScanOf(ctx context.Context, r Reader, opts ListOptions, fn func(Raw) error)
 	if res.Revision == 0 && err != nil {
 		return 0, err
 	}
-	for i, raw := range res.Items {
-		// Handed over: the list need not keep it past fn.
-		res.Items[i] = Raw{}
+	for _, raw := range res.Items {
 		if ferr := fn(raw); ferr != nil {
 			return 0, ferr
 		}
