@@ -259,25 +259,30 @@ func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan b
 // owners are all gone. rev is the revision of the list. It returns the refs
 // it collected.
 func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
+	owners := make([][]meta.Ref, len(items))
+	for i, raw := range items {
+		owners[i], _ = meta.OwnerRefsOf(raw.Data) // unreadable: owned by none
+	}
+	return m.sweepOwned(ctx, items, owners, rev)
+}
+
+// sweepOwned is sweep of items whose owners were read already: owners[i]
+// are those of items[i] (none when its metadata cannot be read).
+func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]meta.Ref, rev uint64) map[meta.Ref]bool {
 	listed := newListedRefs(items)
-	owners := map[meta.Ref][]meta.Ref{}
-	var orphans []store.Raw
-	for _, raw := range items {
-		om, err := rawMeta(raw)
-		if err != nil || len(om.OwnerRefs) == 0 {
-			continue
-		}
-		owners[raw.Ref] = om.OwnerRefs
-		if !slices.ContainsFunc(om.OwnerRefs, listed.has) {
-			orphans = append(orphans, raw)
+	var orphans []int
+	for i := range items {
+		if len(owners[i]) > 0 && !slices.ContainsFunc(owners[i], listed.has) {
+			orphans = append(orphans, i)
 		}
 	}
-	m.owners.reset(owners, listedItems(items), rev)
+	m.owners.resetListed(listedOwners(items, owners), listedItems(items), rev)
 	collected := map[meta.Ref]bool{}
-	for _, raw := range orphans {
+	for _, i := range orphans {
+		raw := items[i]
 		// The list may have left out an owner it could not read: ask for
 		// each one before collecting.
-		gone, err := m.ownersGone(ctx, raw.Ref, owners[raw.Ref])
+		gone, err := m.ownersGone(ctx, raw.Ref, owners[i])
 		if err == nil && gone {
 			var again bool
 			again, err = m.collectOrphan(ctx, raw)

@@ -44,3 +44,15 @@ func listedItems(items []store.Raw) iter.Seq[meta.Ref] {
 		}
 	}
 }
+
+// listedOwners yields the ref of each of items that has owners, with
+// them (owners[i] are items[i]'s).
+func listedOwners(items []store.Raw, owners [][]meta.Ref) iter.Seq2[meta.Ref, []meta.Ref] {
+	return func(yield func(meta.Ref, []meta.Ref) bool) {
+		for i, raw := range items {
+			if len(owners[i]) > 0 && !yield(raw.Ref, owners[i]) {
+				return
+			}
+		}
+	}
+}

@@ -57,6 +57,11 @@ type Manager struct {
 	atOnce atOnceRounds
 	// listing counts the resyncs under way, for Backlog.
 	listing atomic.Int32
+	// readWhole, when set, makes resync keep every listed object whole
+	// and read the list after it (instead of reducing each object as it
+	// is handed over, addListed): only a test sets it, to compare what the
+	// reduced list's consumers hold with the whole one's.
+	readWhole func(*resyncList)
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -169,8 +174,10 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// Writes made while the list is read are forgotten when it loads.
 		m.listed.begin()
 	}
-	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
-	if res.Revision == 0 && err != nil {
+	// One pass over the Store, each object reduced as it is handed over
+	// (resynclist.go): the whole list's bytes are never held at once.
+	list, rev, err := m.scanStore(ctx)
+	if rev == 0 && err != nil {
 		return 0, fmt.Errorf("certflow: initial list: %w", err)
 	}
 	if err != nil {
@@ -180,31 +187,31 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	if m.members != nil {
 		// Before anything is queued, so nothing is taken for this
 		// replica's alone while the others are known.
-		m.members.reset(res.Items)
+		m.members.reset(list.items)
 		m.members.refresh()
 	}
-	m.metrics.Resynced(res.Items)
-	m.events.writer.Listed(listedEvents(res.Items), err) // its sweep reads the Events here, not listing them again
+	m.metrics.Resynced(list.items)
+	m.events.writer.TakeListing(list.events, err) // its sweep reads the Events here, not listing them again
 	if !m.listedOnce {
 		// Only Run's first list: a re-list's visits read the Store.
-		m.listed.load(res.Items, err)
+		m.listed.load(list.items, err)
 		m.listedOnce = true
 	}
 	// Its reads of issuers are one view, as a visit's are.
-	m.wiring.resetServing(m.listed.visit(ctx), res.Items, res.Revision)
-	m.wiring.secretNames.reset(res.Items)
-	m.wiring.miss.gate.reset(res.Items)
+	m.wiring.resetServing(m.listed.visit(ctx), list.items, rev)
+	m.wiring.secretNames.reset(list.items)
+	m.wiring.miss.gate.reset(list.items)
 	m.ownerWake.reset()
 	m.own.reset()
 	m.written.reset()
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
-	collected := m.sweep(ctx, res.Items, res.Revision)
+	collected := m.sweepOwned(ctx, list.items, list.owners, rev)
 	for ref := range collected {
 		m.listed.forget(ref)
 	}
-	for _, raw := range res.Items {
-		if _, ok := m.reconcilers[raw.Ref.Kind]; ok && !collected[raw.Ref] && m.wiring.needsVisit(raw) {
+	for i, raw := range list.items {
+		if list.visit[i] && !collected[raw.Ref] {
 			m.queue.Add(raw.Ref)
 		}
 	}
@@ -212,7 +219,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 	// (WaitReady on a Certificate that turned Ready meanwhile, and is
 	// never written again, would wait for ever): every waiter looks again.
 	m.changes.notifyAll()
-	return res.Revision, nil
+	return rev, nil
 }
 
 // watch follows the Store from rev. It lists everything again only when

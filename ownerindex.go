@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"iter"
+	"maps"
 	"slices"
 	"sync"
 
@@ -468,6 +469,12 @@ func (x *ownerIndex) createdLocked(ref meta.Ref) uint64 {
 // reset indexes the owners of everything listed at revision rev; listed
 // yields every object the list held, present at rev.
 func (x *ownerIndex) reset(owners map[meta.Ref][]meta.Ref, listed iter.Seq[meta.Ref], rev uint64) {
+	x.resetListed(maps.All(owners), listed, rev)
+}
+
+// resetListed is reset of the owners of each object owners yields (a
+// resync's list, without a map of them all).
+func (x *ownerIndex) resetListed(owners iter.Seq2[meta.Ref, []meta.Ref], listed iter.Seq[meta.Ref], rev uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	fresh := &ownerIndex{kinds: map[meta.Kind]bool{}}

@@ -109,7 +109,8 @@ func (f failingList) List(ctx context.Context, opts store.ListOptions) (store.Li
 // A list of the whole Store handed over by the writer's owner (a Manager
 // starting) is the sweep's: the writer lists nothing itself, deletes the
 // aged Events found there, takes its census from the others and tracks
-// them.
+// them. Listed reads the Events at once: the owner drops the list right
+// after, or a restart held 500 MB of Events beside every other kind.
 func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(epoch)
@@ -132,6 +133,10 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	// What the Manager's list says of an unreadable object of another
 	// kind: the Events are all there.
 	w.Listed(all.Items, errors.Join(&store.CorruptError{Ref: meta.Ref{Kind: meta.KindSecret, Namespace: "default", Name: "bad"}}))
+	// Listed read what the sweep needs: the caller drops the list (a
+	// Manager's start reads it as a Scan hands it over, and keeps no
+	// Event's bytes). Cleared here, the sweep still finds every Event.
+	clear(all.Items)
 	w.sweep(ctx)
 	w.expire(ctx)
 	c := st.Counts()
@@ -139,9 +144,6 @@ func TestWriter_SweepsWhatItsOwnerListed(t *testing.T) {
 	assert.Equal(t, int64(1), c.Of(storecount.Delete), "the aged Event: %s", c)
 	assert.Len(t, storedEvents(t, raw), 1, "the recent Event is kept")
 	assert.Equal(t, w.expiry(epoch.Add(2*time.Hour)), w.NextSweep(), "the recent one is tracked")
-	for i, item := range all.Items {
-		assert.Zero(t, item, "item %d: the sweep keeps the list's bytes after reading them", i)
-	}
 
 	w.Record(meta.Ref{Kind: meta.KindCertificate, Namespace: "default", Name: "new"}, meta.EventNormal, "Issued", "issued")
 	w.flush(ctx)

@@ -173,34 +173,25 @@ func (w *Writer) sweep(ctx context.Context) {
 		w.sweeping = false
 		w.settledLocked()
 	}()
-	res, err := w.listing(ctx)
-	if err != nil && len(res.Items) == 0 {
+	l, err := w.listing(ctx)
+	if err != nil {
 		w.memo.takeCensus(nil, false)
 		w.retrySweep(retry)
 		return
 	}
-	complete := err == nil // the census counts every Event, or is not taken
 	cutoff := now.Add(-w.o.MaxAge)
-	kept := make([]meta.Ref, 0, len(res.Items))
-	for i, raw := range res.Items {
-		// The sweep owns the list: dropping each Event's bytes once read
-		// lets a restart's 500,000 (some 500 MB) go as it reads them,
-		// instead of after the last.
-		res.Items[i] = store.Raw{}
-		if raw.Ref.Kind != meta.KindEvent {
-			continue // a list of every kind, handed over by Listed
+	kept := make([]meta.Ref, 0, len(l.events))
+	for i, e := range l.events {
+		// The sweep owns the listing: dropping each Event once read lets
+		// a restart's 500,000 go as it reads them, instead of after the
+		// last.
+		l.events[i] = listedEvent{}
+		if !e.e.Time.Before(cutoff) {
+			kept = append(kept, e.e.Object)
 		}
-		e, err := decodeSwept(raw)
-		if err != nil {
-			complete = false
-			continue
-		}
-		if !e.Time.Before(cutoff) {
-			kept = append(kept, e.Object)
-		}
-		w.track(raw.Ref, raw.ResourceVersion, e.Time)
+		w.track(e.ref, e.rv, e.e.Time)
 	}
-	w.memo.takeCensus(kept, complete)
+	w.memo.takeCensus(kept, l.complete) // the census counts every Event, or is not taken
 }
 
 func (w *Writer) delete(ctx context.Context, e *meta.Event) error {

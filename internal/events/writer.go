@@ -124,9 +124,10 @@ type Writer struct {
 	// just before its Order deletes it, instead of dropped with it: Gone).
 	askedUpTo, takenUpTo uint64
 	running              bool
-	// listed is a list of the Store the writer's owner took (Listed), for
-	// the next sweep to use instead of listing every Event itself.
-	listed *listing
+	// listed is read from a list of the Store the writer's owner took
+	// (Listed, TakeListing), for the next sweep to use instead of listing
+	// every Event itself.
+	listed *Listing
 
 	memo memo
 	// scratch is writeAll's, guarded by flushing.

@@ -27,6 +27,7 @@ type heldStore struct {
 var (
 	_ store.Store        = (*heldStore)(nil)
 	_ store.ObjectLister = (*heldStore)(nil)
+	_ store.Scanner      = (*heldStore)(nil)
 	_ store.MetaReader   = (*heldStore)(nil)
 )
 
@@ -41,6 +42,11 @@ func (s *heldStore) Unwrap() store.Store { return s.Store }
 // ListObjects lists through the wrapped Store's ObjectLister, if any.
 func (s *heldStore) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
 	return store.ListObjectsOf(ctx, s.Store, opts, newObject)
+}
+
+// Scan scans through the wrapped Store's Scanner, if any.
+func (s *heldStore) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
+	return store.ScanOf(ctx, s.Store, opts, fn)
 }
 
 // GetMeta reads through the wrapped Store's MetaReader, if any.

@@ -65,6 +65,7 @@ type Store struct {
 var (
 	_ store.Store        = (*Store)(nil)
 	_ store.ObjectLister = (*Store)(nil)
+	_ store.Scanner      = (*Store)(nil)
 	_ store.MetaReader   = (*Store)(nil)
 	_ store.BatchCreator = (*Store)(nil)
 )
@@ -206,6 +207,14 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 func (s *Store) ListObjects(ctx context.Context, opts store.ListOptions, newObject func() meta.Object) ([]meta.Object, error) {
 	s.count(listOp(opts), meta.Ref{})
 	return store.ListObjectsOf(ctx, s.inner, opts, newObject)
+}
+
+// Scan counts as List does (as FullList when opts selects everything:
+// it is the same list, handed over an object at a time) and passes on (to
+// Scan when the wrapped Store has it).
+func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
+	s.count(listOp(opts), meta.Ref{})
+	return store.ScanOf(ctx, s.inner, opts, fn)
 }
 
 // GetMeta counts and passes on (to GetMeta when the wrapped Store has it).

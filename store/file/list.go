@@ -142,31 +142,13 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 		}
 		names = append(names, dirEntry{name: name, regular: e.regular})
 	}
-	type read struct {
-		item store.Raw
-		keep bool
-		bad  error // this file only
-		err  error // the whole list
-	}
-	reads := make([]read, len(names))
+	reads := make([]listRead, len(names))
 	want := wantedBy(opts)
 	readRange := func(lo, hi int) {
 		var scratch []byte // each file is read into it in turn
 		for i := lo; i < hi; i++ {
 			ref := meta.Ref{Kind: kind, Namespace: ns, Name: names[i].name}
-			r, err := readRecord(d, names[i].name+".json", names[i].regular, ref, want, &scratch)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				// deleted by a Delete of a process ignoring the lock
-			case errors.Is(err, ErrUnsafePath) && isDir(d, names[i].name+".json"):
-				// a stranger (names were listed without looking at them)
-			case errors.Is(err, store.ErrCorrupt), errors.Is(err, ErrUnsafePath):
-				reads[i].bad = fmt.Errorf("file: list: %w", err)
-			case err != nil:
-				reads[i].err = err
-			case opts.Matches(ref, &r.Metadata):
-				reads[i] = read{item: store.Raw{Ref: ref, ResourceVersion: r.Metadata.ResourceVersion, Data: r.Object}, keep: true}
-			}
+			reads[i] = readListed(d, names[i].name, names[i].regular, ref, want, opts, &scratch)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(names)/readsPerWorker)
@@ -191,6 +173,33 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 		}
 	}
 	return items, bad, nil
+}
+
+// listRead is what List (and Scan) made of one object file.
+type listRead struct {
+	item store.Raw
+	keep bool
+	bad  error // this file only
+	err  error // the whole list
+}
+
+// readListed reads the object file of name (without .json) in d as List
+// lists it.
+func readListed(d *folder, name string, regular bool, ref meta.Ref, want *metaWanted, opts store.ListOptions, scratch *[]byte) listRead {
+	r, err := readRecord(d, name+".json", regular, ref, want, scratch)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// deleted by a Delete of a process ignoring the lock
+	case errors.Is(err, ErrUnsafePath) && isDir(d, name+".json"):
+		// a stranger (names were listed without looking at them)
+	case errors.Is(err, store.ErrCorrupt), errors.Is(err, ErrUnsafePath):
+		return listRead{bad: fmt.Errorf("file: list: %w", err)}
+	case err != nil:
+		return listRead{err: err}
+	case opts.Matches(ref, &r.Metadata):
+		return listRead{item: store.Raw{Ref: ref, ResourceVersion: r.Metadata.ResourceVersion, Data: r.Object}, keep: true}
+	}
+	return listRead{}
 }
 
 // isDir reports whether name in f is a directory.

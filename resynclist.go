@@ -1,0 +1,91 @@
+package certflow
+
+import (
+	"context"
+	"slices"
+
+	"github.com/certflow/certflow/internal/events"
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+// resyncList is a list of the whole Store as resync's consumers read it,
+// built from a Scan an object at a time: each object is reduced as it is
+// handed over to what the consumers need of it, and only the kinds whose
+// bytes are read after the list keep them. A Manager starting on 100,000
+// certificates lists some 800,000 objects (1.1 GB of JSON), most of it
+// Events and CertificateRequests read for a few fields each: held whole
+// until every consumer had run, the list was most of the start's peak.
+type resyncList struct {
+	// items are the listed objects in the list's order, each with its
+	// version; Data only of the kinds keepsBytes says a consumer reads.
+	items []store.Raw
+	// owners[i] are the owner references of items[i] (sweep), decoded
+	// alone (meta.OwnerRefsOf); equal ones of objects listed one after
+	// the other (a certificate's request, Secret and Events) share one
+	// slice, which nothing changes.
+	owners [][]meta.Ref
+	// visit[i] says items[i] is of a reconciled kind and must be visited
+	// (wiring.needsVisit), judged while its bytes were at hand.
+	visit []bool
+	// events is what the Event writer's sweep reads of the listed Events.
+	events *events.Listing
+}
+
+// bytesDropped are the kinds whose bytes no consumer reads once the list
+// is read (keepsBytes): an Event's sweep record, a request's owners,
+// version and whether it is final are read as it is handed over.
+var bytesDropped = map[meta.Kind]bool{meta.KindEvent: true, meta.KindCertificateRequest: true}
+
+// scanStore lists the whole Store an object at a time (store.ScanOf: a
+// Store without Scan, or behind a wrapper that hides it, is listed at
+// once) into a resyncList. Its revision and error are the list's.
+func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
+	l := &resyncList{events: events.NewListing()}
+	rev, err := store.ScanOf(ctx, m.cfg.Store, store.ListOptions{}, func(raw store.Raw) error {
+		if m.readWhole != nil {
+			l.items = append(l.items, raw)
+			return nil
+		}
+		m.addListed(l, raw)
+		return nil
+	})
+	if m.readWhole != nil {
+		m.readWhole(l)
+	}
+	return l, rev, err
+}
+
+// addListed reduces raw, as it is handed over, to what resync's consumers
+// need of it.
+func (m *Manager) addListed(l *resyncList, raw store.Raw) {
+	owners, _ := meta.OwnerRefsOf(raw.Data) // unreadable: owned by none
+	if len(owners) == 0 {
+		owners = nil
+	} else if n := len(l.owners); n > 0 && slices.Equal(owners, l.owners[n-1]) {
+		owners = l.owners[n-1]
+	}
+	l.owners = append(l.owners, owners)
+	_, reconciled := m.reconcilers[raw.Ref.Kind]
+	l.visit = append(l.visit, reconciled && m.wiring.needsVisit(raw))
+	l.events.Add(raw)
+	if !m.keepsBytes(raw.Ref.Kind) {
+		raw.Data = nil
+	}
+	l.items = append(l.items, raw)
+}
+
+// keepsBytes reports whether a consumer of resync's list reads the bytes
+// of listed objects of kind k after the list: the listed reads of a kind
+// they answer with more than its presence (listedreads.go), an orphan's
+// rule (wiring.orphaned), serving, the Secret name and member indexes
+// read theirs; a kind certflow does not know is kept whole.
+func (m *Manager) keepsBytes(k meta.Kind) bool {
+	if _, ruled := m.wiring.orphans[k]; ruled {
+		return true
+	}
+	if answeredKinds[k] && !presenceKinds[k] {
+		return true
+	}
+	return !bytesDropped[k]
+}

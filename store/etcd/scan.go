@@ -1,0 +1,224 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+)
+
+var _ store.Scanner = (*Store)(nil)
+
+// scanKeysPage is how many keys (without values) a Scan reads per request
+// while it learns which kinds and namespaces hold objects.
+const scanKeysPage = 10000
+
+// Scan hands over what List returns one object at a time, all read at one
+// etcd revision (the one returned). Keys order objects by kind first and
+// List by namespace, name and kind, so it first reads the keys alone (at
+// the revision its first page is read at) to learn which kinds each
+// namespace holds, then goes through the namespaces in List's order,
+// merging by name one range per kind of the namespace, each read a page
+// of PageSize objects at a time at that revision: it holds at most a page
+// per kind. Objects whose values cannot be decoded are left out and
+// reported together, as List reports them. A compaction past the
+// revision while the keys are read starts it again (as List starts
+// again); once objects were handed over, it fails the Scan (wrapping
+// store.ErrCompacted): list again.
+func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, fmt.Errorf("etcd: list: %w", err)
+	}
+	prefix := s.keys.objects()
+	switch {
+	case opts.Kind != "" && opts.Namespace != "":
+		prefix = s.keys.namespace(opts.Kind, opts.Namespace)
+	case opts.Kind != "":
+		prefix = s.keys.kind(opts.Kind)
+	}
+	var (
+		groups map[string][]meta.Kind
+		rev    int64
+		err    error
+	)
+	for attempt := 1; ; attempt++ {
+		groups, rev, err = s.scanGroups(ctx, prefix, opts)
+		if errors.Is(err, rpctypes.ErrCompacted) && attempt < listAttempts {
+			continue // the revision of the first page is gone: start again
+		}
+		break
+	}
+	if err != nil {
+		return 0, s.scanFailed(err)
+	}
+	namespaces := make([]string, 0, len(groups))
+	for ns := range groups {
+		namespaces = append(namespaces, ns)
+	}
+	slices.Sort(namespaces)
+	var corrupt []error
+	for _, ns := range namespaces {
+		bad, err := s.scanNamespace(ctx, ns, groups[ns], rev, opts, fn)
+		corrupt = append(corrupt, bad...)
+		var stopped stoppedByFn
+		if errors.As(err, &stopped) {
+			return 0, stopped.err
+		}
+		if err != nil {
+			return 0, s.scanFailed(err)
+		}
+	}
+	if len(corrupt) > 0 {
+		return uint64(rev), fmt.Errorf("etcd: list: %w", errors.Join(corrupt...))
+	}
+	return uint64(rev), nil
+}
+
+// scanFailed is the error of a Scan that failed on err from etcd.
+func (s *Store) scanFailed(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) {
+		return fmt.Errorf("etcd: list: %w: %w", store.ErrCompacted, err)
+	}
+	return s.fail("list", err)
+}
+
+// stoppedByFn carries the error of Scan's fn out, to be returned as it is.
+type stoppedByFn struct{ err error }
+
+func (e stoppedByFn) Error() string { return e.err.Error() }
+
+// scanGroups reads the keys under prefix alone, the first page at the
+// current revision and the others at the same one, and returns the kinds
+// of the objects opts selects by namespace, and that revision.
+func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOptions) (map[string][]meta.Kind, int64, error) {
+	groups := map[string][]meta.Kind{}
+	var rev int64
+	from, end := prefix, clientv3.GetPrefixRangeEnd(prefix)
+	for {
+		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(scanKeysPage), clientv3.WithKeysOnly()}
+		if rev != 0 {
+			ops = append(ops, clientv3.WithRev(rev))
+		}
+		pctx, cancel := s.opContext(ctx)
+		resp, err := s.client.KV.Get(pctx, from, ops...)
+		cancel()
+		if err != nil {
+			return nil, 0, err
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			ref, ok := s.keys.parseObject(kv.Key)
+			if !ok {
+				s.log.Warn("etcd store: ignoring a key it never writes", "key", string(kv.Key))
+				continue
+			}
+			if (opts.Kind != "" && ref.Kind != opts.Kind) || (opts.Namespace != "" && ref.Namespace != opts.Namespace) {
+				continue
+			}
+			// Keys come a kind at a time: the namespace's last kind is
+			// this one unless the kind is new to it.
+			if kinds := groups[ref.Namespace]; len(kinds) == 0 || kinds[len(kinds)-1] != ref.Kind {
+				groups[ref.Namespace] = append(kinds, ref.Kind)
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return groups, rev, nil
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// scanNamespace hands over the objects of namespace ns of kinds at rev,
+// in List's order (by name, then kind): it merges one range per kind,
+// each read a page at a time. It returns the objects it could not decode.
+func (s *Store) scanNamespace(ctx context.Context, ns string, kinds []meta.Kind, rev int64, opts store.ListOptions, fn func(store.Raw) error) ([]error, error) {
+	slices.Sort(kinds)
+	cursors := make([]*scanCursor, len(kinds))
+	for i, k := range kinds {
+		prefix := s.keys.namespace(k, ns)
+		cursors[i] = &scanCursor{s: s, prefix: prefix, from: prefix, end: clientv3.GetPrefixRangeEnd(prefix), rev: rev, limit: s.pageSize, more: true}
+	}
+	var corrupt []error
+	for {
+		// The cursor whose next key has the least name; kinds are in
+		// order, so the first of equal names is the least kind.
+		var next *scanCursor
+		for _, c := range cursors {
+			ok, err := c.fill(ctx)
+			if err != nil {
+				return corrupt, err
+			}
+			if ok && (next == nil || strings.Compare(c.name(), next.name()) < 0) {
+				next = c
+			}
+		}
+		if next == nil {
+			return corrupt, nil
+		}
+		kv := next.take()
+		raw, ok, err := s.listed(kv, opts)
+		switch {
+		case err != nil:
+			corrupt = append(corrupt, err)
+		case ok:
+			if err := fn(raw); err != nil {
+				return corrupt, stoppedByFn{err}
+			}
+		}
+	}
+}
+
+// scanCursor reads the keys under prefix in order, a page at a time, at
+// rev.
+type scanCursor struct {
+	s         *Store
+	prefix    string
+	from, end string
+	rev       int64
+	limit     int
+	page      []*mvccpb.KeyValue
+	more      bool
+}
+
+// fill reads the next page when the current one is used up, and reports
+// whether a key is left.
+func (c *scanCursor) fill(ctx context.Context) (bool, error) {
+	for len(c.page) == 0 && c.more {
+		pctx, cancel := c.s.opContext(ctx)
+		resp, err := c.s.client.KV.Get(pctx, c.from, clientv3.WithRange(c.end), clientv3.WithLimit(int64(c.limit)), clientv3.WithRev(c.rev))
+		cancel()
+		if err != nil && c.limit > 1 && tooLargeForClient(err) {
+			c.limit = max(1, c.limit/2) // past the client's receive limit
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		c.page, c.more = resp.Kvs, resp.More && len(resp.Kvs) > 0
+		if len(resp.Kvs) > 0 {
+			c.from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		}
+	}
+	return len(c.page) > 0, nil
+}
+
+// name is what follows the prefix in the next key: the object's name.
+func (c *scanCursor) name() string { return string(c.page[0].Key[len(c.prefix):]) }
+
+// take returns the next key and drops it from the page.
+func (c *scanCursor) take() *mvccpb.KeyValue {
+	kv := c.page[0]
+	c.page[0] = nil
+	c.page = c.page[1:]
+	return kv
+}
