@@ -2,6 +2,8 @@ package certflow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // scanSpy is a Store whose Scans and Lists of every object are counted
@@ -155,4 +158,60 @@ func TestResyncByScanAnswersAsByList(t *testing.T) {
 	assert.Equal(t, wantGate.entries, gotGate.entries, "the Certificates the miss gate knows")
 	assert.Equal(t, wantGate.names, gotGate.names)
 	assert.Equal(t, wantGate.texts, gotGate.texts, "their validation names")
+}
+
+// compactedOnce is a Store whose first Scan of everything hands over a
+// few objects and then fails as etcd's does when it compacts the scan's
+// revision meanwhile.
+type compactedOnce struct {
+	store.Store
+	failed atomic.Bool
+}
+
+var errHandedEnough = errors.New("handed over enough")
+
+func (c *compactedOnce) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
+	if opts.Kind != "" || c.failed.Swap(true) {
+		return store.ScanOf(ctx, c.Store, opts, fn)
+	}
+	handed := 0
+	_, err := store.ScanOf(ctx, c.Store, opts, func(raw store.Raw) error {
+		if handed == 2 {
+			return errHandedEnough
+		}
+		handed++
+		return fn(raw)
+	})
+	if !errors.Is(err, errHandedEnough) {
+		return 0, err
+	}
+	return 0, fmt.Errorf("scan: %w", store.ErrCompacted)
+}
+
+func TestResyncScansAgainWhenTheStoreForgotTheScansRevision(t *testing.T) {
+	ctx := t.Context()
+	raw := memory.New()
+	for i := range 3 {
+		require.NoError(t, raw.Create(ctx, &request.CertificateRequest{ObjectMeta: meta.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("r%d", i)}}))
+	}
+	all, err := raw.List(ctx, store.ListOptions{})
+	require.NoError(t, err)
+	st := &compactedOnce{Store: raw}
+	m, err := New(Config{Store: st})
+	require.NoError(t, err)
+
+	l, rev, err := m.scanStore(ctx)
+	require.NoError(t, err, "a Scan cut by a compaction is made again, as List started again")
+	assert.True(t, st.failed.Load(), "the first Scan was cut")
+	assert.Equal(t, all.Revision, rev)
+	var got, want []meta.Ref
+	for _, item := range l.items {
+		got = append(got, item.Ref)
+	}
+	for _, item := range all.Items {
+		want = append(want, item.Ref)
+	}
+	assert.Equal(t, want, got, "each object listed once: the cut scan's objects are not kept")
+	assert.Len(t, l.owners, len(want))
+	assert.Len(t, l.visit, len(want))
 }

@@ -2,6 +2,7 @@ package certflow
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/certflow/certflow/internal/events"
@@ -37,10 +38,28 @@ type resyncList struct {
 // version and whether it is final are read as it is handed over.
 var bytesDropped = map[meta.Kind]bool{meta.KindEvent: true, meta.KindCertificateRequest: true}
 
+// scanAttempts bounds how often a resync scans the Store again after the
+// Store forgot the scan's revision once part of it was handed over (etcd
+// compacted meanwhile): a List started over inside the Store, but a Scan
+// cannot take back what it handed over, so the Manager starts over on a
+// new list. Run's first resync fails Run when its list fails.
+const scanAttempts = 3
+
 // scanStore lists the whole Store an object at a time (store.ScanOf: a
 // Store without Scan, or behind a wrapper that hides it, is listed at
 // once) into a resyncList. Its revision and error are the list's.
 func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
+	for attempt := 1; ; attempt++ {
+		l, rev, err := m.scanOnce(ctx)
+		if rev == 0 && errors.Is(err, store.ErrCompacted) && attempt < scanAttempts && ctx.Err() == nil {
+			continue
+		}
+		return l, rev, err
+	}
+}
+
+// scanOnce is one scan of scanStore's, into a new resyncList.
+func (m *Manager) scanOnce(ctx context.Context) (*resyncList, uint64, error) {
 	l := &resyncList{events: events.NewListing()}
 	rev, err := store.ScanOf(ctx, m.cfg.Store, store.ListOptions{}, func(raw store.Raw) error {
 		if m.readWhole != nil {
