@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,8 +26,9 @@ const scanKeysPage = 10000
 // etcd revision (the one returned). Keys order objects by kind first and
 // List by namespace, name and kind, so it first reads the keys alone (at
 // the revision its first page is read at) to learn which kinds each
-// namespace holds, then goes through the namespaces in List's order,
-// merging by name one range per kind of the namespace, each read a page
+// namespace holds, then goes through the namespaces in List's order, in
+// runs whose keys are in that order too (keyOrderRuns), merging by
+// namespace and name one range per kind across the run, each read a page
 // of PageSize objects at a time at that revision: it holds at most a page
 // per kind. Objects whose values cannot be decoded are left out and
 // reported together, as List reports them. A compaction past the
@@ -59,14 +61,9 @@ func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.
 	if err != nil {
 		return 0, s.scanFailed(err)
 	}
-	namespaces := make([]string, 0, len(groups))
-	for ns := range groups {
-		namespaces = append(namespaces, ns)
-	}
-	slices.Sort(namespaces)
 	var corrupt []error
-	for _, ns := range namespaces {
-		bad, err := s.scanNamespace(ctx, ns, groups[ns], rev, opts, fn)
+	for _, run := range keyOrderRuns(groups) {
+		bad, err := s.scanRun(ctx, run, groups, rev, opts, fn)
 		corrupt = append(corrupt, bad...)
 		var stopped stoppedByFn
 		if errors.As(err, &stopped) {
@@ -138,27 +135,66 @@ func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOp
 	}
 }
 
-// scanNamespace hands over the objects of namespace ns of kinds at rev,
-// in List's order (by name, then kind): it merges one range per kind,
-// each read a page at a time. It returns the objects it could not decode.
-func (s *Store) scanNamespace(ctx context.Context, ns string, kinds []meta.Kind, rev int64, opts store.ListOptions, fn func(store.Raw) error) ([]error, error) {
+// keyOrderRuns returns the namespaces of groups in List's order, cut
+// into runs whose order is also the order of their keys: a kind's keys
+// order namespace "a-b" before "a" ('-' sorts before '/'), so one range
+// of a kind across the namespaces of a run hands them over in List's
+// order. Namespaces of which none begins another make one run, read with
+// a range per kind: a range per kind and namespace cost one request for
+// each (1,000 namespaces of four kinds, each object alone: 4,000
+// requests, 30 times List's time).
+func keyOrderRuns(groups map[string][]meta.Kind) [][]string {
+	listed := make([]string, 0, len(groups))
+	for ns := range groups {
+		listed = append(listed, ns)
+	}
+	slices.Sort(listed)
+	byKey := slices.Clone(listed)
+	slices.SortFunc(byKey, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
+	at := make(map[string]int, len(byKey))
+	for i, ns := range byKey {
+		at[ns] = i
+	}
+	var runs [][]string
+	for i, ns := range listed {
+		if i == 0 || at[ns] != at[listed[i-1]]+1 {
+			runs = append(runs, nil)
+		}
+		runs[len(runs)-1] = append(runs[len(runs)-1], ns)
+	}
+	return runs
+}
+
+// scanRun hands over the objects of the namespaces of run (one of
+// keyOrderRuns) at rev, in List's order (by namespace, name, then kind):
+// it merges one range per kind the run holds, from the run's first
+// namespace to its last, each read a page at a time. It returns the
+// objects it could not decode.
+func (s *Store) scanRun(ctx context.Context, run []string, groups map[string][]meta.Kind, rev int64, opts store.ListOptions, fn func(store.Raw) error) ([]error, error) {
+	var kinds []meta.Kind
+	for _, ns := range run {
+		kinds = append(kinds, groups[ns]...)
+	}
 	slices.Sort(kinds)
+	kinds = slices.Compact(kinds)
+	first, last := run[0], run[len(run)-1]
 	cursors := make([]*scanCursor, len(kinds))
 	for i, k := range kinds {
-		prefix := s.keys.namespace(k, ns)
-		cursors[i] = &scanCursor{s: s, prefix: prefix, from: prefix, end: clientv3.GetPrefixRangeEnd(prefix), rev: rev, limit: s.pageSize, more: true}
+		cursors[i] = &scanCursor{s: s, prefix: s.keys.kind(k), from: s.keys.namespace(k, first),
+			end: clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last)), rev: rev, limit: s.pageSize, more: true}
 	}
 	var corrupt []error
 	for {
-		// The cursor whose next key has the least name; kinds are in
-		// order, so the first of equal names is the least kind.
+		// The cursor whose next key has the least namespace and name;
+		// kinds are in order, so the first of equal ones is the least
+		// kind.
 		var next *scanCursor
 		for _, c := range cursors {
 			ok, err := c.fill(ctx)
 			if err != nil {
 				return corrupt, err
 			}
-			if ok && (next == nil || strings.Compare(c.name(), next.name()) < 0) {
+			if ok && (next == nil || c.before(next)) {
 				next = c
 			}
 		}
@@ -178,8 +214,8 @@ func (s *Store) scanNamespace(ctx context.Context, ns string, kinds []meta.Kind,
 	}
 }
 
-// scanCursor reads the keys under prefix in order, a page at a time, at
-// rev.
+// scanCursor reads the keys of one kind (under prefix) from from to end
+// in order, a page at a time, at rev.
 type scanCursor struct {
 	s         *Store
 	prefix    string
@@ -212,8 +248,26 @@ func (c *scanCursor) fill(ctx context.Context) (bool, error) {
 	return len(c.page) > 0, nil
 }
 
-// name is what follows the prefix in the next key: the object's name.
-func (c *scanCursor) name() string { return string(c.page[0].Key[len(c.prefix):]) }
+// before reports whether c's next key has a lesser namespace, or the
+// same and a lesser name, than o's. A key this layout never writes sorts
+// by what it holds: listed leaves it out.
+func (c *scanCursor) before(o *scanCursor) bool {
+	cns, cname := c.next()
+	ons, oname := o.next()
+	if n := strings.Compare(cns, ons); n != 0 {
+		return n < 0
+	}
+	return cname < oname
+}
+
+// next is the namespace and name of the next key.
+func (c *scanCursor) next() (ns, name string) {
+	rest := c.page[0].Key[len(c.prefix):]
+	if i := bytes.IndexByte(rest, '/'); i >= 0 {
+		return string(rest[:i]), string(rest[i+1:])
+	}
+	return "", string(rest)
+}
 
 // take returns the next key and drops it from the page.
 func (c *scanCursor) take() *mvccpb.KeyValue {

@@ -1,0 +1,52 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/etcd"
+	"github.com/certflow/certflow/store/etcd/etcdtest"
+	"github.com/certflow/certflow/store/storetest"
+)
+
+// A Scan of objects spread over many namespaces reads each kind in pages
+// across them, as List reads every kind: not a range per kind and
+// namespace, which cost a request for each (200 namespaces of two kinds,
+// an object each: 400 requests where List makes one).
+func TestScanRequestsDoNotGrowWithNamespaces(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := etcdtest.Start(t, etcdtest.WithoutFsync())
+	writer := openStore(t, srv, etcd.Config{})
+	const namespaces = 200
+	for i := range namespaces {
+		ns := fmt.Sprintf("ns%03d", i)
+		require.NoError(t, writer.Create(ctx, storetest.NewWidget(ns, "w", nil)))
+		require.NoError(t, writer.Create(ctx, &storetest.Widget{Kind: meta.KindIssuer, Metadata: meta.ObjectMeta{Namespace: ns, Name: "w"}}))
+	}
+
+	c, err := clientv3New(srv)
+	require.NoError(t, err)
+	defer c.Close()
+	remote := &countingRemote{KVClient: clientv3.RetryKVClient(c)}
+	c.KV = clientv3.NewKVFromKVClient(remote, c)
+	s, err := etcd.Open(etcd.Config{Client: c, PageSize: 500})
+	require.NoError(t, err)
+	defer s.Close()
+
+	before := remote.ranges.Load()
+	n := 0
+	_, err = s.Scan(ctx, store.ListOptions{}, func(store.Raw) error { n++; return nil })
+	require.NoError(t, err)
+	require.Equal(t, 2*namespaces, n)
+	// One page of keys, then one page per kind.
+	assert.LessOrEqual(t, remote.ranges.Load()-before, int32(4), "requests of a Scan of %d objects in %d namespaces", n, namespaces)
+}
