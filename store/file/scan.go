@@ -148,47 +148,66 @@ func (s *Store) scan(ctx context.Context, opts store.ListOptions, fn func(store.
 }
 
 // readChunk reads the files of chunk, on up to GOMAXPROCS goroutines that
-// all end before it returns, opening the directories they are in.
+// all end before it returns. Each goroutine reads its files a directory at
+// a time and has one open at once: a chunk in List's order interleaves
+// the kinds of a namespace, and spans as many namespaces as it has files
+// when each holds few, so holding every directory of the chunk open at
+// once took up to two descriptors a file (1,100 namespaces of one object:
+// "too many open files" under a limit of 400, where List reads them).
 func (s *Store) readChunk(dirs []scanDir, chunk []scanName, ref func(scanName) meta.Ref, opts store.ListOptions) ([]listRead, error) {
-	open := map[int32]*folder{}
-	defer func() {
-		for _, d := range open {
-			d.close()
-		}
-	}()
-	for _, n := range chunk {
-		if _, ok := open[n.dir]; ok {
-			continue
-		}
-		d, err := s.tree.open(dirs[n.dir].rel, false)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			d = nil // removed by a process ignoring the lock: its files are gone
-		case err != nil:
-			return nil, err
-		}
-		open[n.dir] = d
+	byDir := make([]int, len(chunk))
+	for i := range byDir {
+		byDir[i] = i
 	}
+	slices.SortStableFunc(byDir, func(a, b int) int { return int(chunk[a].dir) - int(chunk[b].dir) })
 	reads := make([]listRead, len(chunk))
+	errs := make([]error, len(chunk))
 	want := wantedBy(opts)
 	readRange := func(lo, hi int) {
 		var scratch []byte // each file is read into it in turn
-		for i := lo; i < hi; i++ {
-			if d := open[chunk[i].dir]; d != nil {
-				reads[i] = readListed(d, chunk[i].name, chunk[i].regular, ref(chunk[i]), want, opts, &scratch)
+		var d *folder
+		var open int32 = -1
+		var openErr error
+		defer func() {
+			if d != nil {
+				d.close()
+			}
+		}()
+		for _, i := range byDir[lo:hi] {
+			n := chunk[i]
+			if n.dir != open {
+				if d != nil {
+					d.close()
+				}
+				d, openErr = s.tree.open(dirs[n.dir].rel, false)
+				open = n.dir
+				if errors.Is(openErr, fs.ErrNotExist) {
+					d, openErr = nil, nil // removed by a process ignoring the lock: its files are gone
+				}
+			}
+			switch {
+			case openErr != nil:
+				errs[i] = openErr
+			case d != nil:
+				reads[i] = readListed(d, n.name, n.regular, ref(n), want, opts, &scratch)
 			}
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(chunk)/readsPerWorker)
 	if workers <= 1 {
 		readRange(0, len(chunk))
-		return reads, nil
+	} else {
+		var wg sync.WaitGroup
+		per := (len(chunk) + workers - 1) / workers
+		for lo := 0; lo < len(chunk); lo += per {
+			wg.Go(func() { readRange(lo, min(lo+per, len(chunk))) })
+		}
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	per := (len(chunk) + workers - 1) / workers
-	for lo := 0; lo < len(chunk); lo += per {
-		wg.Go(func() { readRange(lo, min(lo+per, len(chunk))) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
-	wg.Wait()
 	return reads, nil
 }
