@@ -99,14 +99,21 @@ func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOp
 	groups := map[string][]meta.Kind{}
 	var rev int64
 	from, end := prefix, clientv3.GetPrefixRangeEnd(prefix)
+	limit := int64(scanKeysPage)
 	for {
-		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(scanKeysPage), clientv3.WithKeysOnly()}
+		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(limit), clientv3.WithKeysOnly()}
 		if rev != 0 {
 			ops = append(ops, clientv3.WithRev(rev))
 		}
 		pctx, cancel := s.opContext(ctx)
 		resp, err := s.client.KV.Get(pctx, from, ops...)
 		cancel()
+		if err != nil && limit > 1 && tooLargeForClient(err) {
+			// Past the client's receive limit (a caller's client may
+			// set one below a page of keys): ask for half, as List does.
+			limit = max(1, limit/2)
+			continue
+		}
 		if err != nil {
 			return nil, 0, err
 		}
