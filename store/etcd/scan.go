@@ -261,19 +261,19 @@ func (c *scanCursor) fill(ctx context.Context) (bool, error) {
 func (c *scanCursor) before(o *scanCursor) bool {
 	cns, cname := c.next()
 	ons, oname := o.next()
-	if n := strings.Compare(cns, ons); n != 0 {
+	if n := bytes.Compare(cns, ons); n != 0 {
 		return n < 0
 	}
-	return cname < oname
+	return bytes.Compare(cname, oname) < 0
 }
 
-// next is the namespace and name of the next key.
-func (c *scanCursor) next() (ns, name string) {
+// next is the namespace and name of the next key, inside it.
+func (c *scanCursor) next() (ns, name []byte) {
 	rest := c.page[0].Key[len(c.prefix):]
 	if i := bytes.IndexByte(rest, '/'); i >= 0 {
-		return string(rest[:i]), string(rest[i+1:])
+		return rest[:i], rest[i+1:]
 	}
-	return "", string(rest)
+	return nil, rest
 }
 
 // take returns the next key and drops it from the page.
