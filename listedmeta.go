@@ -2,9 +2,6 @@ package certflow
 
 import (
 	"context"
-	"maps"
-	"slices"
-	"time"
 
 	"github.com/certflow/certflow/meta"
 )
@@ -31,7 +28,7 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 	}
 	if held, found := l.metas[ref]; found {
 		l.mu.Unlock()
-		return cloneObjectMeta(&held), true, nil
+		return meta.CloneMeta(&held), true, nil
 	}
 	raw, found := l.items[ref]
 	loaded := l.loaded
@@ -56,31 +53,5 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 		}
 	}
 	l.mu.Unlock()
-	return cloneObjectMeta(&md), true, nil
-}
-
-// cloneObjectMeta returns a deep copy of m, so that no caller changes what
-// the next one is answered.
-func cloneObjectMeta(m *meta.ObjectMeta) meta.ObjectMeta {
-	c := *m
-	if m.Labels != nil {
-		c.Labels = maps.Clone(m.Labels)
-	}
-	if m.Annotations != nil {
-		c.Annotations = maps.Clone(m.Annotations)
-	}
-	if m.OwnerRefs != nil {
-		c.OwnerRefs = slices.Clone(m.OwnerRefs)
-	}
-	c.CreationTime = cloneTimePtr(m.CreationTime)
-	c.DeletionTime = cloneTimePtr(m.DeletionTime)
-	return c
-}
-
-func cloneTimePtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	c := *t
-	return &c
+	return meta.CloneMeta(&md), true, nil
 }

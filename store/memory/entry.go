@@ -159,7 +159,7 @@ func (e *entry) ownedMeta(ref meta.Ref) meta.ObjectMeta {
 		return m
 	}
 	m := e.view()
-	return objects.CloneMeta(&m)
+	return meta.CloneMeta(&m)
 }
 
 // storeFields returns the fields the store sets, with strings of their own.

@@ -134,7 +134,7 @@ func newEntry(ref meta.Ref, obj meta.Object, k kept, scope unique.Handle[entrySc
 	if err != nil {
 		return nil, err
 	}
-	j := &jsonObject{kind: ref.Kind, meta: objects.CloneMeta(m), data: data}
+	j := &jsonObject{kind: ref.Kind, meta: meta.CloneMeta(m), data: data}
 	e := decodedEntry(ref, &decodedObject{obj: j})
 	return &e, nil
 }

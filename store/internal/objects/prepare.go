@@ -64,7 +64,7 @@ func PrepareUpdate(ref meta.Ref, m, stored *meta.ObjectMeta, rev uint64) error {
 		return fmt.Errorf("%w: %s: uid %q, stored %q", store.ErrConflict, ref, m.UID, stored.UID)
 	}
 	m.UID = stored.UID
-	m.CreationTime = cloneTime(stored.CreationTime)
+	m.CreationTime = meta.CloneTime(stored.CreationTime)
 	if m.Generation == 0 {
 		m.Generation = stored.Generation
 	}

@@ -91,7 +91,7 @@ func TestCloneMetaIsDeep(t *testing.T) {
 	ts := time.Now()
 	m := meta.ObjectMeta{Labels: map[string]string{"a": "1"}, Annotations: map[string]string{"b": "2"},
 		OwnerRefs: []meta.Ref{{Name: "o"}}, CreationTime: &ts, DeletionTime: &ts}
-	c := CloneMeta(&m)
+	c := meta.CloneMeta(&m)
 	assert.Equal(t, m, c)
 	c.Labels["a"] = "x"
 	c.Annotations["b"] = "x"

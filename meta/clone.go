@@ -1,16 +1,14 @@
-package objects
+package meta
 
 import (
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/certflow/certflow/meta"
 )
 
 // CloneMeta returns a deep copy of m: maps, the owner slice and the time
 // pointers are fresh, so neither side can change the other.
-func CloneMeta(m *meta.ObjectMeta) meta.ObjectMeta {
+func CloneMeta(m *ObjectMeta) ObjectMeta {
 	c := *m
 	if m.Labels != nil {
 		c.Labels = maps.Clone(m.Labels)
@@ -21,12 +19,13 @@ func CloneMeta(m *meta.ObjectMeta) meta.ObjectMeta {
 	if m.OwnerRefs != nil {
 		c.OwnerRefs = slices.Clone(m.OwnerRefs)
 	}
-	c.CreationTime = cloneTime(m.CreationTime)
-	c.DeletionTime = cloneTime(m.DeletionTime)
+	c.CreationTime = CloneTime(m.CreationTime)
+	c.DeletionTime = CloneTime(m.DeletionTime)
 	return c
 }
 
-func cloneTime(t *time.Time) *time.Time {
+// CloneTime returns a fresh copy of t (nil for nil).
+func CloneTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
