@@ -124,6 +124,24 @@ func (s *Store) eachObjectDir(kind, namespace string, fn func(kind meta.Kind, ns
 // readsPerWorker is the fewest object files worth a goroutine of their own.
 const readsPerWorker = 256
 
+// readInParallel calls readRange over [0, n) split on up to GOMAXPROCS
+// goroutines, readsPerWorker files or more each, all ended when it
+// returns: List and Scan read and check every object file, work one
+// goroutine would do on one core.
+func readInParallel(n int, readRange func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/readsPerWorker)
+	if workers <= 1 {
+		readRange(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		wg.Go(func() { readRange(lo, min(lo+per, n)) })
+	}
+	wg.Wait()
+}
+
 // listDir reads the object files of one kind and namespace directory, on up
 // to GOMAXPROCS goroutines that all end before it returns: a Manager starting
 // on a store of 100k certificates lists some 300k files, and reading them one
@@ -151,17 +169,7 @@ func listDir(d *folder, kind meta.Kind, ns string, opts store.ListOptions) (item
 			reads[i] = readListed(d, names[i].name, names[i].regular, ref, want, opts, &scratch)
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(names)/readsPerWorker)
-	if workers <= 1 {
-		readRange(0, len(names))
-	} else {
-		var wg sync.WaitGroup
-		per := (len(names) + workers - 1) / workers
-		for lo := 0; lo < len(names); lo += per {
-			wg.Go(func() { readRange(lo, min(lo+per, len(names))) })
-		}
-		wg.Wait()
-	}
+	readInParallel(len(names), readRange)
 	for _, r := range reads {
 		switch {
 		case r.err != nil:

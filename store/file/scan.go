@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/store"
@@ -193,17 +191,7 @@ func (s *Store) readChunk(dirs []scanDir, chunk []scanName, ref func(scanName) m
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(chunk)/readsPerWorker)
-	if workers <= 1 {
-		readRange(0, len(chunk))
-	} else {
-		var wg sync.WaitGroup
-		per := (len(chunk) + workers - 1) / workers
-		for lo := 0; lo < len(chunk); lo += per {
-			wg.Go(func() { readRange(lo, min(lo+per, len(chunk))) })
-		}
-		wg.Wait()
-	}
+	readInParallel(len(chunk), readRange)
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
