@@ -36,33 +36,6 @@ func ObjectMetaOf(data []byte) (ObjectMeta, error) {
 	return m, err
 }
 
-// OwnerRefsOf decodes the owner references in the "metadata" member of
-// the JSON object data, and nothing else: a Manager starting on a Store
-// of 100k certificates wants the owners of some 800k objects, and the
-// labels, annotations and times ObjectMetaOf decodes with them (some 260
-// MB of maps and strings) were thrown away at once. The metadata is still
-// checked to be valid JSON, as ObjectMetaOf checks it; its members other
-// than ownerReferences are not checked to have their types.
-func OwnerRefsOf(data []byte) ([]Ref, error) {
-	type owners struct {
-		OwnerRefs []Ref `json:"ownerReferences"`
-	}
-	found, plain, ok := metadataMember(data)
-	switch {
-	case !plain:
-		var v struct {
-			Metadata owners `json:"metadata"`
-		}
-		err := json.Unmarshal(data, &v)
-		return v.Metadata.OwnerRefs, err
-	case !ok || found == nil:
-		return nil, errNoMetadata
-	}
-	var m owners
-	err := json.Unmarshal(found, &m)
-	return m.OwnerRefs, err
-}
-
 // metadataMember finds the "metadata" member of the JSON object data
 // (found is nil when there is none; ok is false when data is not an
 // object); plain is false when a member written with escapes or in

@@ -1,6 +1,7 @@
 package meta_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,7 +27,7 @@ func TestOwnerRefsOf(t *testing.T) {
 		"metadata of the wrong type":   {data: `{"metadata":"n"}`, wantErr: true},
 		"not an object":                {data: `["metadata"]`, wantErr: true},
 		"damage after the metadata":    {data: `{"metadata":{"ownerReferences":[{"kind":"Certificate","namespace":"ns","name":"c"}]},"data":{"x":`, want: []meta.Ref{owner}},
-		"labels are not decoded (5)":   {data: `{"metadata":{"labels":5,"ownerReferences":[{"kind":"Certificate","namespace":"ns","name":"c"}]}}`, want: []meta.Ref{owner}},
+		"labels of the wrong type":     {data: `{"metadata":{"labels":5,"ownerReferences":[{"kind":"Certificate","namespace":"ns","name":"c"}]}}`, wantErr: true},
 		"an empty list of owners":      {data: `{"metadata":{"ownerReferences":[]}}`, want: []meta.Ref{}},
 		"empty":                        {data: ``, wantErr: true},
 		"null owners, as never listed": {data: `{"metadata":{"ownerReferences":null}}`},
@@ -43,17 +44,80 @@ func TestOwnerRefsOf(t *testing.T) {
 	}
 }
 
-// The owners decoded alone are those of the whole metadata, wherever
-// that decodes.
+// Owners are read from exactly the metadata ObjectMeta reads: a member
+// of the wrong type fails both, and the whole object's decode (as the
+// Store's Get does it); a well-typed or unknown member fails neither.
+func TestOwnerRefsOf_FailsWhereObjectMetaFails(t *testing.T) {
+	const owners = `"ownerReferences":[{"kind":"Certificate","namespace":"ns","name":"c"}]`
+	for name, tc := range map[string]struct {
+		member  string
+		wantErr bool
+	}{
+		"labels a number":                      {member: `"labels":5`, wantErr: true},
+		"labels a list":                        {member: `"labels":["a"]`, wantErr: true},
+		"labels a string":                      {member: `"labels":"a"`, wantErr: true},
+		"a label a number":                     {member: `"labels":{"a":"b","c":1}`, wantErr: true},
+		"a label an object":                    {member: `"labels":{"a":{}}`, wantErr: true},
+		"annotations true":                     {member: `"annotations":true`, wantErr: true},
+		"an annotation a list":                 {member: `"annotations":{"a":[]}`, wantErr: true},
+		"name a list":                          {member: `"name":[]`, wantErr: true},
+		"namespace a number":                   {member: `"namespace":1`, wantErr: true},
+		"uid an object":                        {member: `"uid":{}`, wantErr: true},
+		"resourceVersion a number":             {member: `"resourceVersion":7`, wantErr: true},
+		"generation a string":                  {member: `"generation":"2"`, wantErr: true},
+		"generation a fraction":                {member: `"generation":1.5`, wantErr: true},
+		"generation an exponent":               {member: `"generation":1e3`, wantErr: true},
+		"generation past int64":                {member: `"generation":9223372036854775808`, wantErr: true},
+		"creationTimestamp a number":           {member: `"creationTimestamp":5`, wantErr: true},
+		"creationTimestamp not a time":         {member: `"creationTimestamp":"yesterday"`, wantErr: true},
+		"deletionTimestamp a list":             {member: `"deletionTimestamp":[]`, wantErr: true},
+		"a member in other letter case":        {member: `"LABELS":5`, wantErr: true},
+		"a key written with escapes":           {member: `"l\u0061bels":5`, wantErr: true},
+		"a wrong member named twice":           {member: `"name":5,"name":"n"`, wantErr: true},
+		"labels":                               {member: `"labels":{"a":"b","c":null}`},
+		"every member null":                    {member: `"name":null,"namespace":null,"uid":null,"resourceVersion":null,"generation":null,"labels":null,"annotations":null,"creationTimestamp":null,"deletionTimestamp":null`},
+		"every member well typed":              {member: `"name":"n","namespace":"ns","uid":"u","resourceVersion":"7","generation":-2,"annotations":{},"creationTimestamp":"2025-01-02T03:04:05Z","deletionTimestamp":"2025-01-02T03:04:05.5+01:00"`},
+		"finalizers, which ObjectMeta has not": {member: `"finalizers":"x"`},
+		"a member ObjectMeta has not":          {member: `"managedFields":5`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			data := []byte(`{"kind":"Secret","metadata":{` + tc.member + `,` + owners + `},"data":{}}`)
+			var whole struct {
+				Metadata meta.ObjectMeta `json:"metadata"`
+			}
+			wholeErr := json.Unmarshal(data, &whole)
+			_, metaErr := meta.ObjectMetaOf(data)
+			got, err := meta.OwnerRefsOf(data)
+			if tc.wantErr {
+				require.Error(t, wholeErr, "the test's premise: the whole decode fails")
+				require.Error(t, metaErr, "the test's premise: ObjectMetaOf fails")
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, wholeErr, "the test's premise")
+			require.NoError(t, metaErr, "the test's premise")
+			require.NoError(t, err)
+			assert.Equal(t, whole.Metadata.OwnerRefs, got)
+		})
+	}
+}
+
+// OwnerRefsOf fails where ObjectMetaOf fails, and else reads the owners
+// of the whole metadata.
 func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"name":"n","labels":{"a":"b"}},"data":{"k":"dg=="}}`)
 	f.Add(`{"kind":"Secret","metadata":{"namespace":"x","ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
+	f.Add(`{"metadata":{"labels":5,"ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
+	f.Add(`{"metadata":{"name":[],"annotations":{"a":1},"ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
+	f.Add(`{"metadata":{"generation":1.5,"creationTimestamp":"x","ownerReferences":[]}}`)
+	f.Add(`{"Metadata":{"Labels":{"a":null},"deletionTimestamp":"2025-01-02T03:04:05Z"},"metadata":{"uid":7}}`)
 	f.Fuzz(func(t *testing.T, data string) {
-		whole, err := meta.ObjectMetaOf([]byte(data))
-		if err != nil {
+		whole, wholeErr := meta.ObjectMetaOf([]byte(data))
+		got, err := meta.OwnerRefsOf([]byte(data))
+		if wholeErr != nil {
+			assert.Error(t, err, "ObjectMetaOf fails: %v", wholeErr)
 			return
 		}
-		got, err := meta.OwnerRefsOf([]byte(data))
 		require.NoError(t, err, "the whole metadata decodes")
 		assert.Equal(t, whole.OwnerRefs, got)
 	})
