@@ -66,24 +66,13 @@ func intern(seen map[string]string, s string) string {
 // missed objects.
 var errIncompleteListing = errors.New("events: the list handed over was incomplete")
 
-// Listed hands Run a list of the Store its owner just took (a Manager
-// lists every object when it starts): Run's next sweep reads the Events
-// among items instead of listing every Event again, which on a file store
-// of 100,000 certificates reads ~440,000 files a second time. err is the
-// List's: objects of other kinds it could not read leave the Events
-// complete. The Events are read before Listed returns: the caller may
-// drop items.
-func (w *Writer) Listed(items []store.Raw, err error) {
-	l := NewListing()
-	for _, raw := range items {
-		l.Add(raw)
-	}
-	w.TakeListing(l, err)
-}
-
-// TakeListing is Listed of a list read into l an object at a time, as a
-// Scan hands it over; err is the Scan's. The writer takes l: the caller
-// must not Add to it afterwards.
+// TakeListing hands Run a list of the Store its owner just took (a
+// Manager lists every object when it starts), read into l an object at a
+// time as a Scan hands it over: Run's next sweep reads the Events in l
+// instead of listing every Event again, which on a file store of 100,000
+// certificates reads ~440,000 files a second time. err is the Scan's:
+// objects of other kinds it could not read leave the Events complete. The
+// writer takes l: the caller must not Add to it afterwards.
 func (w *Writer) TakeListing(l *Listing, err error) {
 	l.complete = l.complete && eventsComplete(err)
 	l.kinds, l.namespaces = nil, nil
@@ -119,7 +108,7 @@ func (w *Writer) hasListing() bool {
 	return w.listed != nil
 }
 
-// listing returns the Events handed over by Listed, if any, else lists
+// listing returns the Events handed over by TakeListing, if any, else lists
 // every Event and reads them, dropping each one's bytes once read. It
 // fails when no Event was read from an incomplete list: nothing to sweep
 // yet, try again later.

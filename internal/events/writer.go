@@ -125,7 +125,7 @@ type Writer struct {
 	askedUpTo, takenUpTo uint64
 	running              bool
 	// listed is read from a list of the Store the writer's owner took
-	// (Listed, TakeListing), for the next sweep to use instead of listing
+	// (TakeListing), for the next sweep to use instead of listing
 	// every Event itself.
 	listed *Listing
 
@@ -384,7 +384,7 @@ func (w *Writer) Pending() int {
 }
 
 // Quiet returns a channel closed once no event is pending or being
-// written and no sweep is running, handed a list (Listed) or due at the
+// written and no sweep is running, handed a list (TakeListing) or due at the
 // clock's now (already
 // closed if so now), so a test driving a fake clock can await the writer.
 func (w *Writer) Quiet() <-chan struct{} {
