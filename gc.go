@@ -255,19 +255,11 @@ func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan b
 	return again, again, err
 }
 
-// sweep indexes the owners of every listed object and collects those whose
-// owners are all gone. rev is the revision of the list. It returns the refs
-// it collected.
-func (m *Manager) sweep(ctx context.Context, items []store.Raw, rev uint64) map[meta.Ref]bool {
-	owners := make([][]meta.Ref, len(items))
-	for i, raw := range items {
-		owners[i], _ = meta.OwnerRefsOf(raw.Data) // unreadable: owned by none
-	}
-	return m.sweepOwned(ctx, items, owners, rev)
-}
-
-// sweepOwned is sweep of items whose owners were read already: owners[i]
-// are those of items[i] (none when its metadata cannot be read).
+// sweepOwned indexes the owners of every listed object and collects those
+// whose owners are all gone. owners[i] are those of items[i], read as it
+// was listed (none when its metadata cannot be read: an unreadable object
+// is kept, and reported by whoever reads it); rev is the revision of the
+// list. It returns the refs it collected.
 func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]meta.Ref, rev uint64) map[meta.Ref]bool {
 	listed := newListedRefs(items)
 	var orphans []int

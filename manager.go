@@ -57,11 +57,6 @@ type Manager struct {
 	atOnce atOnceRounds
 	// listing counts the resyncs under way, for Backlog.
 	listing atomic.Int32
-	// readWhole, when set, makes resync keep every listed object whole
-	// and read the list after it (instead of reducing each object as it
-	// is handed over, addListed): only a test sets it, to compare what the
-	// reduced list's consumers hold with the whole one's.
-	readWhole func(*resyncList)
 }
 
 // ErrAlreadyRunning is returned by a second concurrent Run.
@@ -163,6 +158,13 @@ func (m *Manager) Run(ctx context.Context) error {
 // resync lists every object, queues the reconciled ones, refreshes the
 // serving cache and returns the revision to watch from.
 func (m *Manager) resync(ctx context.Context) (uint64, error) {
+	// One pass over the Store, each object reduced as it is handed over
+	// (resynclist.go): the whole list's bytes are never held at once.
+	return m.resyncFrom(ctx, m.scanStore)
+}
+
+// resyncFrom is resync of the list listStore takes of the whole Store.
+func (m *Manager) resyncFrom(ctx context.Context, listStore func(context.Context) (*resyncList, uint64, error)) (uint64, error) {
 	m.listing.Add(1)
 	defer m.listing.Add(-1)
 	m.wiring.preloadServing(ctx)
@@ -174,9 +176,7 @@ func (m *Manager) resync(ctx context.Context) (uint64, error) {
 		// Writes made while the list is read are forgotten when it loads.
 		m.listed.begin()
 	}
-	// One pass over the Store, each object reduced as it is handed over
-	// (resynclist.go): the whole list's bytes are never held at once.
-	list, rev, err := m.scanStore(ctx)
+	list, rev, err := listStore(ctx)
 	if rev == 0 && err != nil {
 		return 0, fmt.Errorf("certflow: initial list: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certflow/certflow/internal/events"
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/request"
 	"github.com/certflow/certflow/store"
@@ -49,19 +50,23 @@ func resynced(t *testing.T, ctx context.Context, st store.Store, whole bool) *Ma
 	t.Helper()
 	m, err := New(Config{Store: st})
 	require.NoError(t, err)
-	if whole {
-		m.readWhole = func(l *resyncList) { readWhole(m, l) }
-	}
 	m.listedOnce = false // as Run starts
-	_, err = m.resync(ctx)
+	if whole {
+		_, err = m.resyncFrom(ctx, m.listWhole)
+	} else {
+		_, err = m.resync(ctx)
+	}
 	require.NoError(t, err)
 	return m
 }
 
-// readWhole reads the owners, visits and Events of l's items, each kept
-// whole, after the list: as resync read them before it reduced each
-// object as it was handed over (whole ObjectMetas, every byte held).
-func readWhole(m *Manager, l *resyncList) {
+// listWhole lists the whole Store at once and reads the owners, visits
+// and Events of the items after the list, each kept whole: as resync read
+// them before it reduced each object as it was handed over (whole
+// ObjectMetas, every byte held).
+func (m *Manager) listWhole(ctx context.Context) (*resyncList, uint64, error) {
+	res, err := m.cfg.Store.List(ctx, store.ListOptions{})
+	l := &resyncList{items: res.Items, events: events.NewListing()}
 	for _, raw := range l.items {
 		om, _ := rawMeta(raw) // unreadable: owned by none
 		l.owners = append(l.owners, om.OwnerRefs)
@@ -69,6 +74,7 @@ func readWhole(m *Manager, l *resyncList) {
 		l.visit = append(l.visit, reconciled && m.wiring.needsVisit(raw))
 		l.events.Add(raw)
 	}
+	return l, res.Revision, err
 }
 
 // A resync reads a Store that can Scan an object at a time, and lists

@@ -62,16 +62,9 @@ func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
 func (m *Manager) scanOnce(ctx context.Context) (*resyncList, uint64, error) {
 	l := &resyncList{events: events.NewListing()}
 	rev, err := store.ScanOf(ctx, m.cfg.Store, store.ListOptions{}, func(raw store.Raw) error {
-		if m.readWhole != nil {
-			l.items = append(l.items, raw)
-			return nil
-		}
 		m.addListed(l, raw)
 		return nil
 	})
-	if m.readWhole != nil {
-		m.readWhole(l)
-	}
 	return l, rev, err
 }
 
