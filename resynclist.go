@@ -52,6 +52,9 @@ func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
 	for attempt := 1; ; attempt++ {
 		l, rev, err := m.scanOnce(ctx)
 		if rev == 0 && errors.Is(err, store.ErrCompacted) && attempt < scanAttempts && ctx.Err() == nil {
+			// Each attempt reads the whole Store: one cut again and again
+			// (a compaction interval shorter than a scan) must be seen.
+			m.cfg.Logger.Warn("store scan cut by a compaction, scanning again", meta.LogAttempt, attempt, meta.LogError, err)
 			continue
 		}
 		return l, rev, err

@@ -48,6 +48,9 @@ const (
 	// LogOwner is the owner (Kind/namespace/name) found gone in the
 	// Manager's lines about collecting what it owned.
 	LogOwner = "owner"
+	// LogAttempt numbers a try of a step the Manager makes again (1 for
+	// the first) in its lines about the try that failed.
+	LogAttempt = "attempt"
 	// LogError is the error of a failed step; it never holds a secret.
 	LogError = "err"
 )
