@@ -34,10 +34,11 @@ const (
 	opAcquire
 	opRenew
 	opRelease
+	opScan
 	storeOpCount
 )
 
-var storeOpNames = [storeOpCount]string{"get", "list", "create", "update", "delete", "watch", "acquire", "renew", "release"}
+var storeOpNames = [storeOpCount]string{"get", "list", "create", "update", "delete", "watch", "acquire", "renew", "release", "scan"}
 
 // Store call results, as the result label names them (storeResultNames).
 type storeRes uint8
@@ -202,13 +203,21 @@ func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, ne
 	return objs, err
 }
 
-// Scan is timed as List is: from its start to its last object handed
-// over, which includes what the caller does with each (the store is read
-// while it does).
+// Scan is timed under its own operation, scan, and for the Store's own
+// time only: from its start to its end, less what fn (the caller's work on
+// each object handed over) took. A resync's Scan reduces each of some
+// 800,000 objects as it is handed over; timed whole, as a List, the
+// consumer's work read as the Store's latency.
 func (s *timedStore) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
-	start := since() // a latency measured, not a decision
-	rev, err := store.ScanOf(ctx, s.inner, opts, fn)
-	s.observe(opList, start, err)
+	var inFn time.Duration // Scan calls fn once at a time
+	start := since()       // a latency measured, not a decision
+	rev, err := store.ScanOf(ctx, s.inner, opts, func(raw store.Raw) error {
+		called := since()
+		err := fn(raw)
+		inFn += since() - called
+		return err
+	})
+	s.m.storeObserver(opScan, storeResultOf(err)).Observe((since() - start - inFn).Seconds())
 	return rev, err
 }
 

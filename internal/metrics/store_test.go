@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -79,4 +80,48 @@ func TestStore_TimesEveryOperationAndPassesResultsThrough(t *testing.T) {
 		`{operation="delete",result="success"}`:        1,
 	}, gather(t, r.m)["certflow_store_operation_duration_seconds"].samples)
 	assert.Same(t, r.store, s.(interface{ Unwrap() store.Store }).Unwrap())
+}
+
+// A Scan is timed under its own operation, for the Store's time alone:
+// what the caller does with each object handed over is not the Store's
+// latency.
+func TestStore_ScanIsTimedWithoutTheCallersWork(t *testing.T) {
+	r := newRig(t)
+	s := r.m.Store(r.store)
+	for _, name := range []string{"a", "b"} {
+		require.NoError(t, s.Create(r.ctx, cert("default", name, meta.IssuerRef{Name: "ca"})))
+	}
+	const work = 100 * time.Millisecond // the caller's, for each object
+	handed := 0
+	_, err := s.(store.Scanner).Scan(r.ctx, store.ListOptions{}, func(store.Raw) error {
+		handed++
+		time.Sleep(work) // the caller's work on an object, not a wait
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, handed)
+
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(r.m))
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var scans, lists int
+	for _, mf := range mfs {
+		if mf.GetName() != "certflow_store_operation_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			switch labelKey(m.GetLabel()) {
+			case `{operation="scan",result="success"}`:
+				scans++
+				h := m.GetHistogram()
+				assert.Equal(t, uint64(1), h.GetSampleCount(), "one Scan")
+				assert.Less(t, h.GetSampleSum(), work.Seconds(), "the Store's time only, not the %s the caller took", 2*work)
+			case `{operation="list",result="success"}`:
+				lists++
+			}
+		}
+	}
+	assert.Equal(t, 1, scans, "a Scan is timed as scan")
+	assert.Zero(t, lists, "not as list")
 }
