@@ -102,7 +102,7 @@ func TestMetrics_ReportWhatTheManagerDoes(t *testing.T) {
 		assert.Positive(t, syncs[`{controller="`+c+`"}`], c)
 	}
 	_, ops := samples(t, reg, "certflow_store_operation_duration_seconds")
-	for _, op := range []string{"create", "get", "update", "list", "watch"} {
+	for _, op := range []string{"create", "get", "update", "list", "scan", "watch"} {
 		assert.Positive(t, ops[`{operation="`+op+`",result="success"}`], op)
 	}
 	_, depth := samples(t, reg, "certflow_queue_depth")
