@@ -72,7 +72,11 @@ func (m *Manager) scanOnce(ctx context.Context) (*resyncList, uint64, error) {
 }
 
 // addListed reduces raw, as it is handed over, to what resync's consumers
-// need of it.
+// need of it. It is a Scan's fn: it must never call the Store, nor
+// anything that does (a visit, a collect, a Get of an owner), since the
+// file store holds its lock while it runs (store.Scanner): a write would
+// deadlock. Whatever needs the Store is done from the list after the scan
+// (resync's consumers, the sweep).
 func (m *Manager) addListed(l *resyncList, raw store.Raw) {
 	owners, _ := meta.OwnerRefsOf(raw.Data) // unreadable: owned by none
 	if len(owners) == 0 {

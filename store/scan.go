@@ -21,7 +21,12 @@ import "context"
 // returned as is, with revision 0.
 //
 // fn runs while the store holds the revision steady (a file store's
-// shared lock): it must not call the store, and should return quickly.
+// shared lock, which every write waits for): it must never call back into
+// the Store, not even to read, and should return quickly. On the file
+// store a write from fn deadlocks at once (it waits for the lock its own
+// scan holds), and so does a read once another goroutine's write waits
+// for the lock (sync.RWMutex lets no new reader in then). Keep what fn
+// needs and call the Store after Scan returns.
 // A wrapper of a Store implements Scan by calling ScanOf on what it
 // wraps, with the same bookkeeping its List does.
 type Scanner interface {

@@ -24,6 +24,14 @@ const scanChunk = 1024
 // sorts them as List sorts its items, and reads them a chunk at a time,
 // so it holds the bytes of at most scanChunk objects. Corrupt files and
 // unsafe paths are left out and reported together, as List reports them.
+//
+// fn runs under that lock, so every write (of this process or another)
+// waits for the scan and what fn does: fn calling the Store deadlocks
+// (store.Scanner). Releasing the lock between chunks would let writes in,
+// and the objects handed over would no longer be those of one revision,
+// which is what a Watch from the returned revision relies on; a Scan
+// made again whenever a write came between two chunks would never end on
+// a Store written to all the time. So the lock is held to the end.
 func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("file: list: %w", err)
