@@ -75,6 +75,7 @@ func TestOwnerRefsOf_FailsWhereObjectMetaFails(t *testing.T) {
 		"a member in other letter case":        {member: `"LABELS":5`, wantErr: true},
 		"a key written with escapes":           {member: `"l\u0061bels":5`, wantErr: true},
 		"a wrong member named twice":           {member: `"name":5,"name":"n"`, wantErr: true},
+		"a key folding to labels (ſ)":          {member: `"labelſ":5`, wantErr: true},
 		"labels":                               {member: `"labels":{"a":"b","c":null}`},
 		"every member null":                    {member: `"name":null,"namespace":null,"uid":null,"resourceVersion":null,"generation":null,"labels":null,"annotations":null,"creationTimestamp":null,"deletionTimestamp":null`},
 		"every member well typed":              {member: `"name":"n","namespace":"ns","uid":"u","resourceVersion":"7","generation":-2,"annotations":{},"creationTimestamp":"2025-01-02T03:04:05Z","deletionTimestamp":"2025-01-02T03:04:05.5+01:00"`},
