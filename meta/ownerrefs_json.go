@@ -18,7 +18,10 @@ import (
 // members are checked to have the JSON types ObjectMeta decodes them
 // into, without being decoded. Judged on its owners alone, an object with
 // `"labels": 5` was an orphan to the start-up sweep and was deleted,
-// where every other reader reports it unreadable and keeps it.
+// where every other reader reports it unreadable and keeps it. The
+// members are read one by one (ownersByMember), and through encoding/json
+// (ownersOnly) only when a key is written so that encoding/json alone can
+// tell which member it names.
 func OwnerRefsOf(data []byte) ([]Ref, error) {
 	found, plain, ok := metadataMember(data)
 	switch {
@@ -30,6 +33,9 @@ func OwnerRefsOf(data []byte) ([]Ref, error) {
 		return v.Metadata.OwnerRefs, err
 	case !ok || found == nil:
 		return nil, errNoMetadata
+	}
+	if refs, done, err := ownersByMember(found); done {
+		return refs, err
 	}
 	var m ownersOnly
 	err := json.Unmarshal(found, &m)

@@ -81,25 +81,30 @@ func TestOwnerRefsOf_FailsWhereObjectMetaFails(t *testing.T) {
 		"every member well typed":              {member: `"name":"n","namespace":"ns","uid":"u","resourceVersion":"7","generation":-2,"annotations":{},"creationTimestamp":"2025-01-02T03:04:05Z","deletionTimestamp":"2025-01-02T03:04:05.5+01:00"`},
 		"finalizers, which ObjectMeta has not": {member: `"finalizers":"x"`},
 		"a member ObjectMeta has not":          {member: `"managedFields":5`},
+		"owners named twice, in other case":    {member: `"ownerReferences":[{"kind":"A","namespace":"x","name":"n"},{"kind":"C","name":"c"}],"OwnerReferences":[{"kind":"B","name":"m"}]`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			data := []byte(`{"kind":"Secret","metadata":{` + tc.member + `,` + owners + `},"data":{}}`)
-			var whole struct {
-				Metadata meta.ObjectMeta `json:"metadata"`
+			// Read member by member, and (its key written with an escape)
+			// through encoding/json: both as the whole decode.
+			for _, key := range []string{`metadata`, `metad\u0061ta`} {
+				data := []byte(`{"kind":"Secret","` + key + `":{` + tc.member + `,` + owners + `},"data":{}}`)
+				var whole struct {
+					Metadata meta.ObjectMeta `json:"metadata"`
+				}
+				wholeErr := json.Unmarshal(data, &whole)
+				_, metaErr := meta.ObjectMetaOf(data)
+				got, err := meta.OwnerRefsOf(data)
+				if tc.wantErr {
+					require.Error(t, wholeErr, "the test's premise: the whole decode fails")
+					require.Error(t, metaErr, "the test's premise: ObjectMetaOf fails")
+					assert.Error(t, err, key)
+					continue
+				}
+				require.NoError(t, wholeErr, "the test's premise")
+				require.NoError(t, metaErr, "the test's premise")
+				require.NoError(t, err, key)
+				assert.Equal(t, whole.Metadata.OwnerRefs, got, key)
 			}
-			wholeErr := json.Unmarshal(data, &whole)
-			_, metaErr := meta.ObjectMetaOf(data)
-			got, err := meta.OwnerRefsOf(data)
-			if tc.wantErr {
-				require.Error(t, wholeErr, "the test's premise: the whole decode fails")
-				require.Error(t, metaErr, "the test's premise: ObjectMetaOf fails")
-				assert.Error(t, err)
-				return
-			}
-			require.NoError(t, wholeErr, "the test's premise")
-			require.NoError(t, metaErr, "the test's premise")
-			require.NoError(t, err)
-			assert.Equal(t, whole.Metadata.OwnerRefs, got)
 		})
 	}
 }
@@ -113,6 +118,10 @@ func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"name":[],"annotations":{"a":1},"ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
 	f.Add(`{"metadata":{"generation":1.5,"creationTimestamp":"x","ownerReferences":[]}}`)
 	f.Add(`{"Metadata":{"Labels":{"a":null},"deletionTimestamp":"2025-01-02T03:04:05Z"},"metadata":{"uid":7}}`)
+	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","namespace":"x","name":"n"},{"kind":"C","name":"c"}],"OwnerReferences":[{"kind":"B","name":"m"}]}}`)
+	f.Add(`{"metadata":{"GENERATION":-0,"generation":9223372036854775807,"nAme":null,"x\u0041":1,"labelſ":{}}}`)
+	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","name":"n"}],"ownerReferences":null}}`)
+	f.Add(`{"metadata":{"creationTimestamp":"2025-13-02T03:04:05Z","ownerReferences":[{"kind":5}]}}`)
 	f.Fuzz(func(t *testing.T, data string) {
 		whole, wholeErr := meta.ObjectMetaOf([]byte(data))
 		got, err := meta.OwnerRefsOf([]byte(data))
