@@ -20,6 +20,7 @@ type Parsed struct {
 	cache *Cache
 	puts  []parsedPut
 	errs  []error
+	tail  chainTail
 }
 
 // parsedPut is one Secret Apply loads: a nil entry holds no certificate,
@@ -45,7 +46,7 @@ func (c *Cache) Parse(p *Parsed, puts []*secret.Secret) {
 		p.cache = c
 	}
 	for _, s := range puts {
-		e, err := c.parseSecret(s, true)
+		e, err := c.parseSecretAfter(s, true, &p.tail)
 		if err != nil {
 			p.errs = append(p.errs, err)
 			continue
