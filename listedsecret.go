@@ -95,7 +95,7 @@ func quickSecretData(v []byte, s *secret.Secret) bool {
 			return false
 		}
 		var b []byte
-		if b, plain = base64Value(val); plain {
+		if b, plain = base64Value(val, nil); plain {
 			out[string(k)] = b
 		}
 		return plain

@@ -47,28 +47,24 @@ func decodeSecrets(items []store.Raw, skip func(store.Raw) bool) []*secret.Secre
 
 // preloadServing serves the stored Secrets before the Manager's first list
 // of everything: serving needs nothing else, and a full list of a file
-// store holding 100k certificates reads 300k files. The resync that
-// follows decodes again only the Secrets that changed in between, and
-// stops serving those deleted meanwhile. A re-list after the watch was
-// compacted skips it: serving is current but for what changed.
+// store holding 100k certificates reads 300k files. The Secrets are
+// scanned, and decoded and parsed a batch at a time while the Store reads
+// the next (secretPreload), so that neither the whole list's bytes nor
+// every decoded Secret is held at once. The resync that follows decodes
+// again only the Secrets that changed in between, and stops serving those
+// deleted meanwhile. A re-list after the watch was compacted skips it:
+// serving is current but for what changed.
 func (w *wiring) preloadServing(ctx context.Context) {
 	if w.listedOnce {
 		return
 	}
-	res, err := w.deps.Store.List(ctx, store.ListOptions{Kind: meta.KindSecret})
-	if err != nil && len(res.Items) == 0 {
+	p := newSecretPreload(w.cache)
+	rev, err := store.ScanOf(ctx, w.deps.Store, store.ListOptions{Kind: meta.KindSecret}, p.add)
+	parsed, preloaded := p.end()
+	if rev == 0 && err != nil {
 		return // the full list serves them, or fails Run
 	}
-	secrets := decodeSecrets(res.Items, nil)
-	var puts []*secret.Secret
-	preloaded := make(map[meta.Ref]string, len(res.Items))
-	for i, s := range secrets {
-		if s != nil && servableSecret(s) {
-			puts = append(puts, s)
-			preloaded[res.Items[i].Ref] = res.Items[i].ResourceVersion
-		}
-	}
-	if err := w.cache.Apply(puts, nil); err != nil {
+	if err := w.cache.ApplyParsed(parsed...); err != nil {
 		w.deps.Log.Warn("some Secrets cannot be served", "err", err)
 	}
 	w.preloaded = preloaded

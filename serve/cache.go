@@ -190,30 +190,19 @@ func (c *Cache) DeleteSecretAt(ref meta.Ref, resourceVersion string) {
 // Warn, counted in InvalidKeys and no longer served, so its names fall
 // back to the next best certificate, as after DeleteSecret.
 func (c *Cache) Apply(puts []*secret.Secret, deletes []meta.Ref) error {
-	// A nil entry means "holds no certificate", which removes the ref.
-	type read struct {
-		ref meta.Ref
-		e   *certEntry
-		v   uint64
-	}
 	entries, parseErrs := c.parseSecrets(puts)
-	reads := make([]read, 0, len(puts))
+	reads := make([]parsedPut, 0, len(puts))
 	var errs []error
 	for i, s := range puts {
 		if parseErrs[i] != nil {
 			errs = append(errs, parseErrs[i])
 			continue
 		}
-		reads = append(reads, read{meta.RefOf(s), entries[i], parseVersion(s.ObjectMeta.ResourceVersion)})
+		reads = append(reads, parsedPut{meta.RefOf(s), entries[i], parseVersion(s.ObjectMeta.ResourceVersion)})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range reads {
-		if c.secretStaleLocked(r.ref, r.v) {
-			continue
-		}
-		c.applySecretLocked(r.ref, r.v, r.e)
-	}
+	c.applyParsedLocked(reads)
 	for _, ref := range deletes {
 		c.applySecretLocked(ref, 0, nil)
 	}

@@ -60,6 +60,13 @@ func (e *certEntry) setMark(m mark) { e.markVersion, e.markDeleted = m.version, 
 // now. The private key never appears in an error: crypto/tls's messages
 // name only the PEM block types.
 func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error) {
+	return c.parseSecretAfter(s, deferKey, nil)
+}
+
+// parseSecretAfter is parseSecret, with the chain after the leaf decoded
+// only when it is not the one tail remembers (see chainTail), when the
+// key is deferred.
+func (c *Cache) parseSecretAfter(s *secret.Secret, deferKey bool, tail *chainTail) (*certEntry, error) {
 	if s == nil {
 		return nil, fmt.Errorf("serve: put secret: %w: nil secret", ErrInvalidSecret)
 	}
@@ -75,7 +82,7 @@ func (c *Cache) parseSecret(s *secret.Secret, deferKey bool) (*certEntry, error)
 		return nil, invalid(fmt.Errorf("%s without %s", secret.TLSCertKey, secret.TLSKeyKey))
 	}
 	if deferKey {
-		chain, err := certChain(crt)
+		chain, err := certChainAfter(crt, tail)
 		if err != nil {
 			return nil, invalid(err)
 		}
@@ -121,8 +128,9 @@ const parsePerWorker = 64
 func (c *Cache) parseSecrets(list []*secret.Secret) ([]*certEntry, []error) {
 	entries, errs := make([]*certEntry, len(list)), make([]error, len(list))
 	parse := func(lo, hi int) {
+		var tail chainTail
 		for i := lo; i < hi; i++ {
-			entries[i], errs[i] = c.parseSecret(list[i], true)
+			entries[i], errs[i] = c.parseSecretAfter(list[i], true, &tail)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(list)/parsePerWorker)
@@ -215,19 +223,4 @@ var errNoCertBlock = errors.New("no CERTIFICATE PEM block in tls.crt")
 
 // certChain returns the DER of the CERTIFICATE blocks of crt, leaf first,
 // skipping other blocks as tls.X509KeyPair does.
-func certChain(crt []byte) ([][]byte, error) {
-	var chain [][]byte
-	for rest := crt; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		if b.Type == "CERTIFICATE" {
-			chain = append(chain, b.Bytes)
-		}
-	}
-	if len(chain) == 0 {
-		return nil, errNoCertBlock
-	}
-	return chain, nil
-}
+func certChain(crt []byte) ([][]byte, error) { return certChainAfter(crt, nil) }

@@ -12,6 +12,7 @@ func (o *Options) Flags(fs *flag.FlagSet, certs int, restartAfter bool) {
 	fs.IntVar(&o.Certs, "n", certs, "number of Certificates")
 	fs.BoolVar(&o.RestartOnly, "restart", false, "only measure a restart on a Store already holding -n issued Certificates")
 	fs.BoolVar(&o.Restart, "restart-after", restartAfter, "after issuing and idling, restart the Manager on the same Store and measure it")
+	fs.BoolVar(&o.StopAtServed, "stop-at-served", false, "end the restart once every name is served: the work after it, the Ready count and the idle window after it are not measured (seconds instead of minutes at 100k)")
 	fs.DurationVar(&o.Idle, "idle", 30*time.Second, "how long to watch the idle Manager")
 	fs.DurationVar(&o.Quiet, "quiet", 2*time.Second, "a spell without Store calls or Manager backlog that ends the work after issuance or restart")
 	fs.DurationVar(&o.ReadyTimeout, "timeout", 30*time.Minute, "bound on issuing everything, and on serving everything after a restart")

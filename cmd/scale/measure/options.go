@@ -21,6 +21,11 @@ type Options struct {
 	// Restart, after issuance and idling, stops the Manager, opens the Store
 	// again and measures a Manager starting on it.
 	Restart bool
+	// StopAtServed ends the restart's measure once every name is served:
+	// the work after it (the resync's checks, minutes at 100k), the Ready
+	// count and the idle window after the restart are not measured, so a
+	// restart's time to serve takes seconds to measure, not minutes.
+	StopAtServed bool
 	// Idle is how long the Manager is watched while nothing is due. If zero, 30 s.
 	Idle time.Duration
 	// Quiet is how long without a Store call ends the work after the last

@@ -156,6 +156,9 @@ type RestartReport struct {
 	// PeakLiveHeap is the largest live heap a collection marked over the
 	// same span (sampled every 100 ms).
 	PeakLiveHeap uint64
+	// Stopped is set when the measure ended once every name was served
+	// (Options.StopAtServed): nothing after that was measured.
+	Stopped bool
 }
 
 // Print writes the report as a table.
@@ -216,13 +219,11 @@ func (r *Report) Print(w io.Writer) {
 		row("restart: process CPU until served / over the work after", "%v / %v", s.CPUToServe.Round(time.Millisecond), s.CPUAfter.Round(time.Millisecond))
 		row("restart: heap and RSS when every name served", "%s", s.AtServed)
 		row("restart: Store calls until every name served", "%s", s.Calls)
-		row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
-			s.AfterCalls.Writes())
-		row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
-		row("restart: full re-lists", "%d", s.Relists)
-		row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
-		row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
-		row("restart: peak live heap marked until its work ended", "%s", mib(s.PeakLiveHeap))
+		if s.Stopped {
+			s.printStopped(row)
+		} else {
+			s.printAfter(row)
+		}
 	}
 	if r.RestartIdle != nil {
 		r.RestartIdle.print(row, "idle after restart")
@@ -289,4 +290,25 @@ func dashes(n int) string {
 		b[i] = '-'
 	}
 	return string(b)
+}
+
+// printAfter writes the rows of the work after every name was served.
+func (s *RestartReport) printAfter(row func(k, f string, a ...any)) {
+	row("restart: work after every name served", "%v; %s (writes: %d)", s.After.Round(time.Millisecond), s.AfterCalls,
+		s.AfterCalls.Writes())
+	row("restart: writes in all", "%d", s.Calls.Writes()+s.AfterCalls.Writes())
+	row("restart: full re-lists", "%d", s.Relists)
+	row("restart: Ready Certificates in the Store", "%d", s.ReadyInStore)
+	row("restart: peak RSS until its work ended (VmHWM)", "%s", mib(s.PeakRSS))
+	row("restart: peak live heap marked until its work ended", "%s", mib(s.PeakLiveHeap))
+}
+
+// printStopped writes the rows a restart measured until every name was
+// served (Options.StopAtServed) holds: what it does not hold is not
+// printed as zeros.
+func (s *RestartReport) printStopped(row func(k, f string, a ...any)) {
+	row("restart: work after every name served", "not measured (-stop-at-served)")
+	row("restart: writes until every name served", "%d", s.Calls.Writes())
+	row("restart: peak RSS until every name served (VmHWM)", "%s", mib(s.PeakRSS))
+	row("restart: peak live heap marked until every name served", "%s", mib(s.PeakLiveHeap))
 }

@@ -97,7 +97,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			err = errors.Join(err, peak.writeProfile(opts.PeakHeapProfile))
 		}
 	}
-	if err == nil {
+	if err == nil && !opts.StopAtServed {
 		rep.RestartIdle = idle(ctx, r, opts, true)
 		if opts.HeapProfile != nil && opts.RestartOnly {
 			err = pprof.WriteHeapProfile(opts.HeapProfile)
@@ -318,6 +318,14 @@ func restart(ctx context.Context, r *running, opts Options, began time.Time, cpu
 	rep.CPUToServe = cpuServed - cpuBegan
 	rep.Calls = r.counts.Counts()
 	rep.AtServed = readMemory()
+	if opts.StopAtServed {
+		rep.Stopped = true
+		rep.PeakRSS = peakRSS()
+		if rep.Unserved > 0 {
+			return rep, fmt.Errorf("measure: %d names unserved %v after the restart", rep.Unserved, opts.ReadyTimeout)
+		}
+		return rep, nil
+	}
 	rep.After, rep.AfterCalls = workUntilQuiet(ctx, r, opts.Quiet, served, rep.Calls)
 	cpuQuiet, _ := cputime.Process()
 	rep.CPUAfter = cpuQuiet - cpuServed
