@@ -110,7 +110,8 @@ func TestOwnerRefsOf_FailsWhereObjectMetaFails(t *testing.T) {
 }
 
 // OwnerRefsOf fails where ObjectMetaOf fails, and else reads the owners
-// of the whole metadata.
+// of the whole metadata; on valid JSON both read what decoding the whole
+// object reads (a metadata member named twice among them).
 func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"name":"n","labels":{"a":"b"}},"data":{"k":"dg=="}}`)
 	f.Add(`{"kind":"Secret","metadata":{"namespace":"x","ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
@@ -122,9 +123,22 @@ func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"GENERATION":-0,"generation":9223372036854775807,"nAme":null,"x\u0041":1,"labelſ":{}}}`)
 	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","name":"n"}],"ownerReferences":null}}`)
 	f.Add(`{"metadata":{"creationTimestamp":"2025-13-02T03:04:05Z","ownerReferences":[{"kind":5}]}}`)
+	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","name":"n"}]},"data":{"k":"dg=="},"Metadata":{"labels":5}}`)
 	f.Fuzz(func(t *testing.T, data string) {
 		whole, wholeErr := meta.ObjectMetaOf([]byte(data))
 		got, err := meta.OwnerRefsOf([]byte(data))
+		if json.Valid([]byte(data)) {
+			var decoded struct {
+				Metadata *meta.ObjectMeta `json:"metadata"`
+			}
+			decodeErr := json.Unmarshal([]byte(data), &decoded)
+			if decodeErr == nil && decoded.Metadata != nil {
+				require.NoError(t, wholeErr, "the whole object decodes")
+				assert.Equal(t, decoded.Metadata.OwnerRefs, whole.OwnerRefs)
+			} else if decodeErr != nil {
+				assert.Error(t, wholeErr, "the whole object does not decode: %v", decodeErr)
+			}
+		}
 		if wholeErr != nil {
 			assert.Error(t, err, "ObjectMetaOf fails: %v", wholeErr)
 			return
