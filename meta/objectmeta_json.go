@@ -18,7 +18,7 @@ var errNoMetadata = errors.New("meta: not a JSON object with a metadata member")
 // each: decoding whole objects for their metadata was most of that start's
 // work. The other members are only delimited, not checked: decoding the
 // whole object does that. A member written with escapes or in other
-// letter case is found as json.Unmarshal would find it.
+// letter case, or named twice, is read as json.Unmarshal would read it.
 func ObjectMetaOf(data []byte) (ObjectMeta, error) {
 	var m ObjectMeta
 	found, plain, ok := metadataMember(data)
@@ -40,13 +40,22 @@ func ObjectMetaOf(data []byte) (ObjectMeta, error) {
 // (found is nil when there is none; ok is false when data is not an
 // object); plain is false when a member written with escapes or in
 // other letter case may name it, which only encoding/json can tell.
+//
+// The members after it are looked at too: encoding/json decodes a member
+// named twice into the same struct, the later over the earlier, and the
+// first alone is not what the Store's Get reads (another owner, or
+// corrupt, where the start-up sweep judged the first's owner gone). They
+// are only delimited (the bytes of a Secret's key and chain eight at a
+// time); damage after the metadata is still not reported here (decoding
+// the whole object reports it).
 func metadataMember(data []byte) (found []byte, plain, ok bool) {
 	plain = true
 	ok = jsonmember.Each(data, func(key, value []byte) bool {
 		switch string(key) {
 		case "metadata":
+			plain = found == nil
 			found = value
-			return false
+			return plain
 		case "kind", "apiVersion":
 			return true
 		}
@@ -54,5 +63,5 @@ func metadataMember(data []byte) (found []byte, plain, ok bool) {
 		plain = !bytes.EqualFold(key, []byte("metadata")) && !bytes.ContainsRune(key, '\\')
 		return plain
 	})
-	return found, plain, ok
+	return found, plain, ok || found != nil
 }

@@ -22,7 +22,21 @@ import (
 // members are read one by one (ownersByMember), and through encoding/json
 // (ownersOnly) only when a key is written so that encoding/json alone can
 // tell which member it names.
+//
+// On error it returns no refs, whatever was read before the failure: an
+// unreadable object is owned by none (the start-up sweep ignores the
+// error), and a member written after ownerReferences (the times, as the
+// Store writes them) fails once the owners are read.
 func OwnerRefsOf(data []byte) ([]Ref, error) {
+	refs, err := ownerRefsOf(data)
+	if err != nil {
+		return nil, err
+	}
+	return refs, nil
+}
+
+// ownerRefsOf is OwnerRefsOf, returning what it read before an error.
+func ownerRefsOf(data []byte) ([]Ref, error) {
 	found, plain, ok := metadataMember(data)
 	switch {
 	case !plain:

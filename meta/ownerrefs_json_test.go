@@ -85,32 +85,38 @@ func TestOwnerRefsOf_FailsWhereObjectMetaFails(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// Read member by member, and (its key written with an escape)
-			// through encoding/json: both as the whole decode.
+			// through encoding/json: both as the whole decode. The member
+			// before the owners and after them (as the Store writes the
+			// times): owners read before a failure are no owners.
 			for _, key := range []string{`metadata`, `metad\u0061ta`} {
-				data := []byte(`{"kind":"Secret","` + key + `":{` + tc.member + `,` + owners + `},"data":{}}`)
-				var whole struct {
-					Metadata meta.ObjectMeta `json:"metadata"`
+				for _, members := range []string{tc.member + `,` + owners, owners + `,` + tc.member} {
+					data := []byte(`{"kind":"Secret","` + key + `":{` + members + `},"data":{}}`)
+					var whole struct {
+						Metadata meta.ObjectMeta `json:"metadata"`
+					}
+					wholeErr := json.Unmarshal(data, &whole)
+					_, metaErr := meta.ObjectMetaOf(data)
+					got, err := meta.OwnerRefsOf(data)
+					if tc.wantErr {
+						require.Error(t, wholeErr, "the test's premise: the whole decode fails")
+						require.Error(t, metaErr, "the test's premise: ObjectMetaOf fails")
+						assert.Error(t, err, "%s", data)
+						assert.Nil(t, got, "%s: owned by none", data)
+						continue
+					}
+					require.NoError(t, wholeErr, "the test's premise")
+					require.NoError(t, metaErr, "the test's premise")
+					require.NoError(t, err, "%s", data)
+					assert.Equal(t, whole.Metadata.OwnerRefs, got, "%s", data)
 				}
-				wholeErr := json.Unmarshal(data, &whole)
-				_, metaErr := meta.ObjectMetaOf(data)
-				got, err := meta.OwnerRefsOf(data)
-				if tc.wantErr {
-					require.Error(t, wholeErr, "the test's premise: the whole decode fails")
-					require.Error(t, metaErr, "the test's premise: ObjectMetaOf fails")
-					assert.Error(t, err, key)
-					continue
-				}
-				require.NoError(t, wholeErr, "the test's premise")
-				require.NoError(t, metaErr, "the test's premise")
-				require.NoError(t, err, key)
-				assert.Equal(t, whole.Metadata.OwnerRefs, got, key)
 			}
 		})
 	}
 }
 
 // OwnerRefsOf fails where ObjectMetaOf fails, and else reads the owners
-// of the whole metadata.
+// of the whole metadata; on valid JSON both read what decoding the whole
+// object reads (a metadata member named twice among them).
 func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"name":"n","labels":{"a":"b"}},"data":{"k":"dg=="}}`)
 	f.Add(`{"kind":"Secret","metadata":{"namespace":"x","ownerReferences":[{"kind":"Certificate","name":"c"}]}}`)
@@ -122,11 +128,25 @@ func FuzzOwnerRefsOf(f *testing.F) {
 	f.Add(`{"metadata":{"GENERATION":-0,"generation":9223372036854775807,"nAme":null,"x\u0041":1,"labelſ":{}}}`)
 	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","name":"n"}],"ownerReferences":null}}`)
 	f.Add(`{"metadata":{"creationTimestamp":"2025-13-02T03:04:05Z","ownerReferences":[{"kind":5}]}}`)
+	f.Add(`{"metadata":{"ownerReferences":[{"kind":"A","name":"n"}]},"data":{"k":"dg=="},"Metadata":{"labels":5}}`)
 	f.Fuzz(func(t *testing.T, data string) {
 		whole, wholeErr := meta.ObjectMetaOf([]byte(data))
 		got, err := meta.OwnerRefsOf([]byte(data))
+		if json.Valid([]byte(data)) {
+			var decoded struct {
+				Metadata *meta.ObjectMeta `json:"metadata"`
+			}
+			decodeErr := json.Unmarshal([]byte(data), &decoded)
+			if decodeErr == nil && decoded.Metadata != nil {
+				require.NoError(t, wholeErr, "the whole object decodes")
+				assert.Equal(t, decoded.Metadata.OwnerRefs, whole.OwnerRefs)
+			} else if decodeErr != nil {
+				assert.Error(t, wholeErr, "the whole object does not decode: %v", decodeErr)
+			}
+		}
 		if wholeErr != nil {
 			assert.Error(t, err, "ObjectMetaOf fails: %v", wholeErr)
+			assert.Nil(t, got, "unreadable: owned by none")
 			return
 		}
 		require.NoError(t, err, "the whole metadata decodes")

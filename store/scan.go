@@ -8,7 +8,9 @@ import "context"
 // JSON, and keeps the bytes of few of them past the list.
 //
 // Scan calls fn with each object List(ctx, opts) would return, in List's
-// order (CompareRefs), all read at one store revision, which it returns:
+// order (CompareRefs) and one call at a time, never two at once (the
+// metrics wrapper adds up fn's time without a lock, to leave it out of
+// the Store's), all read at one store revision, which it returns:
 // a Watch from it misses nothing, as from List's. It must not hold the
 // objects already handed over; fn may keep a Raw (its Data is the
 // caller's, as List's items are). Objects that cannot be decoded are

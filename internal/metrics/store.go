@@ -209,7 +209,7 @@ func (s *timedStore) ListObjects(ctx context.Context, opts store.ListOptions, ne
 // 800,000 objects as it is handed over; timed whole, as a List, the
 // consumer's work read as the Store's latency.
 func (s *timedStore) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
-	var inFn time.Duration // Scan calls fn once at a time
+	var inFn time.Duration // fn is called one at a time (store.Scanner)
 	start := since()       // a latency measured, not a decision
 	rev, err := store.ScanOf(ctx, s.inner, opts, func(raw store.Raw) error {
 		called := since()
