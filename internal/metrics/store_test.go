@@ -82,16 +82,31 @@ func TestStore_TimesEveryOperationAndPassesResultsThrough(t *testing.T) {
 	assert.Same(t, r.store, s.(interface{ Unwrap() store.Store }).Unwrap())
 }
 
-// slowScanner is a Store whose Scan takes own of its time before handing
+// steppedClock stands for the monotonic clock the wrappers read (since):
+// it moves only when the test says that time was spent.
+type steppedClock struct{ now time.Duration }
+
+func (c *steppedClock) read() time.Duration   { return c.now }
+func (c *steppedClock) spend(d time.Duration) { c.now += d }
+
+// useSteppedClock makes the wrappers read c until the test ends.
+func useSteppedClock(t *testing.T, c *steppedClock) {
+	old := since
+	since = c.read
+	t.Cleanup(func() { since = old })
+}
+
+// slowScanner is a Store whose Scan spends own of its time before handing
 // over each object.
 type slowScanner struct {
 	store.Store
-	own time.Duration
+	own   time.Duration
+	clock *steppedClock
 }
 
 func (s slowScanner) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
 	return store.ScanOf(ctx, s.Store, opts, func(raw store.Raw) error {
-		time.Sleep(s.own) // the Store's own work on an object, not a wait
+		s.clock.spend(s.own)
 		return fn(raw)
 	})
 }
@@ -101,16 +116,18 @@ func (s slowScanner) Scan(ctx context.Context, opts store.ListOptions, fn func(s
 // latency, and what the Store does is.
 func TestStore_ScanIsTimedWithoutTheCallersWork(t *testing.T) {
 	r := newRig(t)
+	clock := &steppedClock{}
 	const own = 30 * time.Millisecond // the Store's, for each object
-	s := r.m.Store(slowScanner{Store: r.store, own: own})
+	s := r.m.Store(slowScanner{Store: r.store, own: own, clock: clock})
 	for _, name := range []string{"a", "b"} {
 		require.NoError(t, s.Create(r.ctx, cert("default", name, meta.IssuerRef{Name: "ca"})))
 	}
+	useSteppedClock(t, clock)
 	const work = 100 * time.Millisecond // the caller's, for each object
 	handed := 0
 	_, err := s.(store.Scanner).Scan(r.ctx, store.ListOptions{}, func(store.Raw) error {
 		handed++
-		time.Sleep(work) // the caller's work on an object, not a wait
+		clock.spend(work)
 		return nil
 	})
 	require.NoError(t, err)
@@ -131,8 +148,7 @@ func TestStore_ScanIsTimedWithoutTheCallersWork(t *testing.T) {
 				scans++
 				h := m.GetHistogram()
 				assert.Equal(t, uint64(1), h.GetSampleCount(), "one Scan")
-				assert.GreaterOrEqual(t, h.GetSampleSum(), (2 * own).Seconds(), "the %s the Store took", 2*own)
-				assert.Less(t, h.GetSampleSum(), (2*own + work).Seconds(), "the Store's time only, not the %s the caller took", 2*work)
+				assert.InDelta(t, (2 * own).Seconds(), h.GetSampleSum(), 1e-9, "the %s the Store took, and not the %s the caller took", 2*own, 2*work)
 			case `{operation="list",result="success"}`:
 				lists++
 			}
