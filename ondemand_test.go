@@ -293,13 +293,28 @@ func flood(t *testing.T, m *Manager, n int) floodResult {
 	return res
 }
 
-// startRun runs m until the test ends.
+// startRun runs m until the test ends, and returns once Run has started.
 func startRun(t *testing.T, ctx context.Context, m *Manager) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = m.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	// Until Run has started, an on-demand handshake is refused as not
+	// running (a replica's first handshakes were, now and then).
+	for {
+		running, changed := m.run.state()
+		if running {
+			return
+		}
+		select {
+		case <-changed:
+		case <-done:
+			t.Fatal("Run returned before it started")
+		case <-ctx.Done():
+			t.Fatalf("Run did not start: %v", ctx.Err())
+		}
+	}
 }
 
 // serveTLS serves m.TLSConfig on a loopback port until the test ends,
