@@ -88,7 +88,10 @@ type Config struct {
 	// caller's, or etcd's in-process v3client), its pages bounded only by
 	// its receive limit (MaxCallRecvMsgSize), after whose first refusal
 	// they are halved and grow no more. A PageSize set is kept as it is:
-	// a page the client refuses fails the List.
+	// a page the client refuses fails the List. Scan pages the same way,
+	// its pages growing toward 4 MiB (it holds two per kind, the one it
+	// hands over and the next), and it halves a refused page whatever
+	// PageSize says.
 	PageSize int
 	// WatchBuffer is how many undelivered events a watch holds for its
 	// consumer. A consumer that falls that far behind loses nothing: the

@@ -51,56 +51,17 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 	var (
 		res     store.ListResult
 		corrupt []error
-		rev     int64
-		from    = prefix
-		end     = clientv3.GetPrefixRangeEnd(prefix)
 	)
-	limit := s.pageSize
-	ceiling := math.MaxInt // the largest page asked for since one was too large
-	kv, bound := clientv3.KV(s.client.KV), (*pageBound)(nil)
-	if s.growPages {
-		kv, bound = s.boundedKV()
-	}
-	for {
-		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit))}
-		if rev != 0 {
-			ops = append(ops, clientv3.WithRev(rev))
-		}
-		pctx, cancel := s.opContext(ctx) // per page: a long list is not one request
-		resp, err := kv.Get(pctx, from, ops...)
-		cancel()
-		if err != nil && s.growPages && tooLargeForClient(err) {
-			switch {
-			case limit > 1 && bound != nil:
-				// The page went past its bound (its objects turned
-				// larger): ask for half, at the same revision; the
-				// pages after it are sized from what it holds.
-				limit = max(1, limit/2)
-				continue
-			case limit > 1:
-				// Past the receive limit of a caller's client
-				// (boundedKV): ask for half and grow no more, since
-				// that limit is not known.
-				limit = max(1, limit/2)
-				ceiling = limit
-				continue
-			case bound != nil && bound.bound > 0 && bound.bound < bound.clientLimit:
-				// One object larger than the page bound: read alone,
-				// up to the client's own limit.
-				bound.bound = 0
-				continue
-			}
-		}
+	p := s.newPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, s.pageSize, s.pageBytes)
+	for p.more {
+		kvs, err := p.next(ctx)
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
 				return store.ListResult{}, err
 			}
 			return store.ListResult{}, s.fail("list", err)
 		}
-		if rev == 0 {
-			rev = resp.Header.Revision
-		}
-		for _, kv := range resp.Kvs {
+		for _, kv := range kvs {
 			raw, ok, err := s.listed(kv, opts)
 			if err != nil {
 				corrupt = append(corrupt, err)
@@ -108,23 +69,11 @@ func (s *Store) listAt(ctx context.Context, prefix string, opts store.ListOption
 				res.Items = append(res.Items, raw)
 			}
 		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			break
-		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-		if s.growPages {
-			aim := s.pageBytes
-			if bound != nil {
-				bound.bound = int(min(s.pageBytes, math.MaxInt32))
-				aim = int64(bound.limit()) * pageAimPercent / 100
-			}
-			limit = min(ceiling, nextPageSize(limit, objectSizeEstimate(resp.Kvs), aim))
-		}
 	}
 	// Keys order namespaces "a-b" before "a" ('-' sorts before '/') and
 	// kinds before namespaces: sort as every store does.
 	slices.SortFunc(res.Items, func(a, b store.Raw) int { return store.CompareRefs(a.Ref, b.Ref) })
-	res.Revision = uint64(rev)
+	res.Revision = uint64(p.rev)
 	if len(corrupt) > 0 {
 		return res, fmt.Errorf("etcd: list: %w", errors.Join(corrupt...))
 	}

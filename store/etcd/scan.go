@@ -1,14 +1,12 @@
 package etcd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -18,9 +16,16 @@ import (
 
 var _ store.Scanner = (*Store)(nil)
 
-// scanKeysPage is how many keys (without values) a Scan reads per request
-// while it learns which kinds and namespaces hold objects.
+// scanKeysPage is how many keys (without values) a Scan reads in its
+// first request while it learns which kinds and namespaces hold objects.
 const scanKeysPage = 10000
+
+// scanPageBytes is what a Scan's growing pages aim at. etcd counts every
+// key left in the range for each page it answers, so small pages cost its
+// index dearly (a restart's Scan of 800k objects, 500k of them small
+// Events, in pages of 500: most of a minute of the member's CPU); a page
+// is held until handed over, with the next read ahead, one per kind.
+const scanPageBytes = 4 << 20
 
 // Scan hands over what List returns one object at a time, all read at one
 // etcd revision (the one returned). Keys order objects by kind first and
@@ -28,9 +33,10 @@ const scanKeysPage = 10000
 // the revision its first page is read at) to learn which kinds each
 // namespace holds, then goes through the namespaces in List's order, in
 // runs whose keys are in that order too (keyOrderRuns), merging by
-// namespace and name one range per kind across the run, each read a page
-// of PageSize objects at a time at that revision: it holds at most a page
-// per kind. Objects whose values cannot be decoded are left out and
+// namespace and name one range per kind across the run, each read in
+// pages at that revision as List reads them (growing toward scanPageBytes
+// when PageSize is left zero), the next read while one is handed over: it
+// holds at most two pages per kind. Objects whose values cannot be decoded are left out and
 // reported together, as List reports them. A compaction past the
 // revision while the keys are read starts it again (as List starts
 // again); once objects were handed over, it fails the Scan (wrapping
@@ -97,30 +103,14 @@ func (e stoppedByFn) Error() string { return e.err.Error() }
 // of the objects opts selects by namespace, and that revision.
 func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOptions) (map[string][]meta.Kind, int64, error) {
 	groups := map[string][]meta.Kind{}
-	var rev int64
-	from, end := prefix, clientv3.GetPrefixRangeEnd(prefix)
-	limit := int64(scanKeysPage)
-	for {
-		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(limit), clientv3.WithKeysOnly()}
-		if rev != 0 {
-			ops = append(ops, clientv3.WithRev(rev))
-		}
-		pctx, cancel := s.opContext(ctx)
-		resp, err := s.client.KV.Get(pctx, from, ops...)
-		cancel()
-		if err != nil && limit > 1 && tooLargeForClient(err) {
-			// Past the client's receive limit (a caller's client may
-			// set one below a page of keys): ask for half, as List does.
-			limit = max(1, limit/2)
-			continue
-		}
+	p := s.scanPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, scanKeysPage)
+	p.keysOnly = true
+	for p.more {
+		kvs, err := p.next(ctx)
 		if err != nil {
 			return nil, 0, err
 		}
-		if rev == 0 {
-			rev = resp.Header.Revision
-		}
-		for _, kv := range resp.Kvs {
+		for _, kv := range kvs {
 			ref, ok := s.keys.parseObject(kv.Key)
 			if !ok {
 				s.log.Warn("etcd store: ignoring a key it never writes", "key", string(kv.Key))
@@ -135,11 +125,18 @@ func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOp
 				groups[ref.Namespace] = append(kinds, ref.Kind)
 			}
 		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			return groups, rev, nil
-		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
+	return groups, p.rev, nil
+}
+
+// scanPager returns the pager of a Scan's reads: List's, aiming at pages
+// of scanPageBytes (a Scan holds a page and the one read ahead of it per
+// kind), and asking a page too large for the client again in halves
+// whatever PageSize says.
+func (s *Store) scanPager(from, end string, rev int64, limit int) *pager {
+	p := s.newPager(from, end, rev, limit, min(s.pageBytes, scanPageBytes))
+	p.halve = true
+	return p
 }
 
 // keyOrderRuns returns the namespaces of groups in List's order, cut
@@ -185,10 +182,18 @@ func (s *Store) scanRun(ctx context.Context, run []string, groups map[string][]m
 	slices.Sort(kinds)
 	kinds = slices.Compact(kinds)
 	first, last := run[0], run[len(run)-1]
+	// The run's reads ahead end with it, whichever way it ends.
+	ctx, cancel := context.WithCancel(ctx)
 	cursors := make([]*scanCursor, len(kinds))
+	defer func() {
+		cancel()
+		for _, c := range cursors {
+			c.stop()
+		}
+	}()
 	for i, k := range kinds {
-		cursors[i] = &scanCursor{s: s, prefix: s.keys.kind(k), from: s.keys.namespace(k, first),
-			end: clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last)), rev: rev, limit: s.pageSize, more: true}
+		cursors[i] = &scanCursor{prefix: s.keys.kind(k),
+			pages: s.scanPager(s.keys.namespace(k, first), clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last)), rev, s.pageSize)}
 	}
 	var corrupt []error
 	for {
@@ -219,67 +224,4 @@ func (s *Store) scanRun(ctx context.Context, run []string, groups map[string][]m
 			}
 		}
 	}
-}
-
-// scanCursor reads the keys of one kind (under prefix) from from to end
-// in order, a page at a time, at rev.
-type scanCursor struct {
-	s         *Store
-	prefix    string
-	from, end string
-	rev       int64
-	limit     int
-	page      []*mvccpb.KeyValue
-	more      bool
-}
-
-// fill reads the next page when the current one is used up, and reports
-// whether a key is left.
-func (c *scanCursor) fill(ctx context.Context) (bool, error) {
-	for len(c.page) == 0 && c.more {
-		pctx, cancel := c.s.opContext(ctx)
-		resp, err := c.s.client.KV.Get(pctx, c.from, clientv3.WithRange(c.end), clientv3.WithLimit(int64(c.limit)), clientv3.WithRev(c.rev))
-		cancel()
-		if err != nil && c.limit > 1 && tooLargeForClient(err) {
-			c.limit = max(1, c.limit/2) // past the client's receive limit
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		c.page, c.more = resp.Kvs, resp.More && len(resp.Kvs) > 0
-		if len(resp.Kvs) > 0 {
-			c.from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-		}
-	}
-	return len(c.page) > 0, nil
-}
-
-// before reports whether c's next key has a lesser namespace, or the
-// same and a lesser name, than o's. A key this layout never writes sorts
-// by what it holds: listed leaves it out.
-func (c *scanCursor) before(o *scanCursor) bool {
-	cns, cname := c.next()
-	ons, oname := o.next()
-	if n := bytes.Compare(cns, ons); n != 0 {
-		return n < 0
-	}
-	return bytes.Compare(cname, oname) < 0
-}
-
-// next is the namespace and name of the next key, inside it.
-func (c *scanCursor) next() (ns, name []byte) {
-	rest := c.page[0].Key[len(c.prefix):]
-	if i := bytes.IndexByte(rest, '/'); i >= 0 {
-		return rest[:i], rest[i+1:]
-	}
-	return nil, rest
-}
-
-// take returns the next key and drops it from the page.
-func (c *scanCursor) take() *mvccpb.KeyValue {
-	kv := c.page[0]
-	c.page[0] = nil
-	c.page = c.page[1:]
-	return kv
 }
