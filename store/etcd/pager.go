@@ -23,7 +23,12 @@ type pager struct {
 	aim       int64 // the bytes a growing page is sized to hold
 	keysOnly  bool
 	halve     bool // a set PageSize too large for the client is asked for again in halves, not failed
-	more      bool
+	// stops are keys between from and end, in order, that each request's
+	// range ends at: etcd counts every key left in a request's range for
+	// its answer, so a request bounded by the next stop costs it no more
+	// than the keys up to that stop.
+	stops []string
+	more  bool
 }
 
 // newPager returns a pager over from..end at rev (0: the first page's),
@@ -44,7 +49,11 @@ func (s *Store) newPager(from, end string, rev int64, limit int, aim int64) *pag
 func (p *pager) next(ctx context.Context) ([]*mvccpb.KeyValue, error) {
 	adapt := p.s.growPages || p.halve
 	for {
-		ops := []clientv3.OpOption{clientv3.WithRange(p.end), clientv3.WithLimit(int64(p.limit))}
+		end := p.end
+		if len(p.stops) > 0 {
+			end = p.stops[0]
+		}
+		ops := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(p.limit))}
 		if p.rev != 0 {
 			ops = append(ops, clientv3.WithRev(p.rev))
 		}
@@ -85,6 +94,9 @@ func (p *pager) next(ctx context.Context) ([]*mvccpb.KeyValue, error) {
 		p.more = resp.More && len(resp.Kvs) > 0
 		if len(resp.Kvs) > 0 {
 			p.from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		}
+		if !p.more && len(p.stops) > 0 {
+			p.from, p.stops, p.more = p.stops[0], p.stops[1:], true // on past the stop
 		}
 		if p.s.growPages {
 			aim := p.aim

@@ -20,6 +20,11 @@ var _ store.Scanner = (*Store)(nil)
 // first request while it learns which kinds and namespaces hold objects.
 const scanKeysPage = 10000
 
+// scanStopEvery is how many keys of a kind apart the keys a Scan's
+// requests for objects end at are (see pager.stops): each costs etcd the
+// keys up to its stop, not every key left of the kind.
+const scanStopEvery = 2000
+
 // scanPageBytes is what a Scan's growing pages aim at. etcd counts every
 // key left in the range for each page it answers, so small pages cost its
 // index dearly (a restart's Scan of 800k objects, 500k of them small
@@ -53,12 +58,11 @@ func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.
 		prefix = s.keys.kind(opts.Kind)
 	}
 	var (
-		groups map[string][]meta.Kind
-		rev    int64
-		err    error
+		keys scanKeys
+		err  error
 	)
 	for attempt := 1; ; attempt++ {
-		groups, rev, err = s.scanGroups(ctx, prefix, opts)
+		keys, err = s.scanGroups(ctx, prefix, opts)
 		if errors.Is(err, rpctypes.ErrCompacted) && attempt < listAttempts {
 			continue // the revision of the first page is gone: start again
 		}
@@ -68,8 +72,9 @@ func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.
 		return 0, s.scanFailed(err)
 	}
 	var corrupt []error
-	for _, run := range keyOrderRuns(groups) {
-		bad, err := s.scanRun(ctx, run, groups, rev, opts, fn)
+	rev := keys.rev
+	for _, run := range keyOrderRuns(keys.groups) {
+		bad, err := s.scanRun(ctx, run, keys, opts, fn)
 		corrupt = append(corrupt, bad...)
 		var stopped stoppedByFn
 		if errors.As(err, &stopped) {
@@ -98,17 +103,26 @@ type stoppedByFn struct{ err error }
 
 func (e stoppedByFn) Error() string { return e.err.Error() }
 
+// scanKeys is what a Scan learns from reading the keys alone.
+type scanKeys struct {
+	groups map[string][]meta.Kind // the kinds of the objects selected, by namespace
+	stops  map[meta.Kind][]string // every scanStopEvery-th key of each kind, in order
+	rev    int64                  // the revision they were read at
+}
+
 // scanGroups reads the keys under prefix alone, the first page at the
-// current revision and the others at the same one, and returns the kinds
-// of the objects opts selects by namespace, and that revision.
-func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOptions) (map[string][]meta.Kind, int64, error) {
-	groups := map[string][]meta.Kind{}
-	p := s.scanPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, scanKeysPage)
+// current revision and the others at the same one.
+func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOptions) (scanKeys, error) {
+	keys := scanKeys{groups: map[string][]meta.Kind{}, stops: map[meta.Kind][]string{}}
+	seen := map[meta.Kind]int{}
+	// Keys alone are small, and no stops are known yet: pages as large as
+	// List's cost etcd the fewest counts of the keys left.
+	p := s.scanPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, scanKeysPage, s.pageBytes)
 	p.keysOnly = true
 	for p.more {
 		kvs, err := p.next(ctx)
 		if err != nil {
-			return nil, 0, err
+			return scanKeys{}, err
 		}
 		for _, kv := range kvs {
 			ref, ok := s.keys.parseObject(kv.Key)
@@ -121,20 +135,23 @@ func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOp
 			}
 			// Keys come a kind at a time: the namespace's last kind is
 			// this one unless the kind is new to it.
-			if kinds := groups[ref.Namespace]; len(kinds) == 0 || kinds[len(kinds)-1] != ref.Kind {
-				groups[ref.Namespace] = append(kinds, ref.Kind)
+			if kinds := keys.groups[ref.Namespace]; len(kinds) == 0 || kinds[len(kinds)-1] != ref.Kind {
+				keys.groups[ref.Namespace] = append(kinds, ref.Kind)
+			}
+			if seen[ref.Kind]++; seen[ref.Kind]%scanStopEvery == 0 {
+				keys.stops[ref.Kind] = append(keys.stops[ref.Kind], string(kv.Key))
 			}
 		}
 	}
-	return groups, p.rev, nil
+	keys.rev = p.rev
+	return keys, nil
 }
 
-// scanPager returns the pager of a Scan's reads: List's, aiming at pages
-// of scanPageBytes (a Scan holds a page and the one read ahead of it per
-// kind), and asking a page too large for the client again in halves
-// whatever PageSize says.
-func (s *Store) scanPager(from, end string, rev int64, limit int) *pager {
-	p := s.newPager(from, end, rev, limit, min(s.pageBytes, scanPageBytes))
+// scanPager returns the pager of a Scan's reads: List's, its pages
+// aiming at aim bytes, asking a page too large for the client again in
+// halves whatever PageSize says.
+func (s *Store) scanPager(from, end string, rev int64, limit int, aim int64) *pager {
+	p := s.newPager(from, end, rev, limit, aim)
 	p.halve = true
 	return p
 }
@@ -170,14 +187,14 @@ func keyOrderRuns(groups map[string][]meta.Kind) [][]string {
 }
 
 // scanRun hands over the objects of the namespaces of run (one of
-// keyOrderRuns) at rev, in List's order (by namespace, name, then kind):
-// it merges one range per kind the run holds, from the run's first
-// namespace to its last, each read a page at a time. It returns the
-// objects it could not decode.
-func (s *Store) scanRun(ctx context.Context, run []string, groups map[string][]meta.Kind, rev int64, opts store.ListOptions, fn func(store.Raw) error) ([]error, error) {
+// keyOrderRuns) at keys.rev, in List's order (by namespace, name, then
+// kind): it merges one range per kind the run holds, from the run's first
+// namespace to its last, each read a page at a time, each request ending
+// at the kind's next stop. It returns the objects it could not decode.
+func (s *Store) scanRun(ctx context.Context, run []string, keys scanKeys, opts store.ListOptions, fn func(store.Raw) error) ([]error, error) {
 	var kinds []meta.Kind
 	for _, ns := range run {
-		kinds = append(kinds, groups[ns]...)
+		kinds = append(kinds, keys.groups[ns]...)
 	}
 	slices.Sort(kinds)
 	kinds = slices.Compact(kinds)
@@ -192,8 +209,14 @@ func (s *Store) scanRun(ctx context.Context, run []string, groups map[string][]m
 		}
 	}()
 	for i, k := range kinds {
-		cursors[i] = &scanCursor{prefix: s.keys.kind(k),
-			pages: s.scanPager(s.keys.namespace(k, first), clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last)), rev, s.pageSize)}
+		from, end := s.keys.namespace(k, first), clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last))
+		// A page is held until handed over, with the next read ahead.
+		p := s.scanPager(from, end, keys.rev, s.pageSize, min(s.pageBytes, scanPageBytes))
+		stops := keys.stops[k]
+		lo, _ := slices.BinarySearch(stops, from)
+		hi, _ := slices.BinarySearch(stops, end)
+		p.stops = stops[lo:hi]
+		cursors[i] = &scanCursor{prefix: s.keys.kind(k), pages: p}
 	}
 	var corrupt []error
 	for {
