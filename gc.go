@@ -271,7 +271,7 @@ func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]
 	m.owners.resetListed(listedOwners(items, owners), listedItems(items), rev)
 	collected := map[meta.Ref]bool{}
 	for _, i := range orphans {
-		raw := items[i]
+		raw := m.listed.plain(items[i]) // for its rule
 		// The list may have left out an owner it could not read: ask for
 		// each one before collecting.
 		gone, err := m.ownersGone(ctx, raw.Ref, owners[i])

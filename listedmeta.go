@@ -30,17 +30,17 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 		l.mu.Unlock()
 		return meta.CloneMeta(&held), true, nil
 	}
-	raw, found := l.items[ref]
+	raw, found, dropped := l.items.get(ref)
 	loaded := l.loaded
 	l.mu.Unlock()
-	if !found || raw.Data == nil {
+	if !found || dropped || raw.Data == nil {
 		return meta.ObjectMeta{}, false, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return meta.ObjectMeta{}, true, err
 	}
 	obj := newObject()
-	if err := decodeListed(raw, obj); err != nil {
+	if err := decodeListed(l.plain(raw), obj); err != nil {
 		return meta.ObjectMeta{}, true, err
 	}
 	md = *obj.GetMeta()
@@ -48,7 +48,7 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 	// Kept only while the same list still holds the same object: a
 	// write forgot it meanwhile, or a later Run loaded another list.
 	if l.loaded == loaded && l.items != nil && !l.passed[ref] {
-		if _, still := l.items[ref]; still {
+		if _, still, dropped := l.items.get(ref); still && !dropped {
 			l.metas[ref] = md
 		}
 	}

@@ -50,7 +50,7 @@ type listedReads struct {
 	mu sync.Mutex
 	// items holds the listed objects not yet read nor changed; nil when
 	// no list is being answered from.
-	items map[meta.Ref]store.Raw
+	items *listedSet
 	// kinds are the kinds listed in full: an object of one that was not
 	// listed did not exist at the list's revision.
 	kinds map[meta.Kind]bool
@@ -65,7 +65,17 @@ type listedReads struct {
 	// begun on one list is not kept for the next.
 	metas  map[meta.Ref]meta.ObjectMeta
 	loaded uint64
+
+	// packer unpacks the listed Secrets the list holds packed
+	// (listedPacker), until end.
+	packer atomic.Pointer[listedPacker]
 }
+
+// usePacker makes p unpack what the list being read holds packed.
+func (l *listedReads) usePacker(p *listedPacker) { l.packer.Store(p) }
+
+// plain returns raw, a listed object, with its bytes unpacked.
+func (l *listedReads) plain(raw store.Raw) store.Raw { return l.packer.Load().plain(raw) }
 
 // begin records, until load, what is written meanwhile: Run's List may
 // read an object before a write the Manager makes beside it (an Apply
@@ -111,19 +121,19 @@ func (l *listedReads) load(items []store.Raw, err error) {
 			n++
 		}
 	}
-	kept := make(map[meta.Ref]store.Raw, n)
+	kept := make([]store.Raw, 0, n)
 	for _, raw := range items {
 		switch {
 		case presenceKinds[raw.Ref.Kind]:
-			kept[raw.Ref] = store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion}
+			kept = append(kept, store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion})
 		case answeredKinds[raw.Ref.Kind]:
-			kept[raw.Ref] = raw
+			kept = append(kept, raw)
 		}
 	}
 	corrupt, named := corruptRefs(err)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.items, l.kinds, l.passed = kept, map[meta.Kind]bool{}, map[meta.Ref]bool{}
+	l.items, l.kinds, l.passed = newListedSet(kept), map[meta.Kind]bool{}, map[meta.Ref]bool{}
 	l.metas = map[meta.Ref]meta.ObjectMeta{}
 	l.loaded++
 	for k := range answeredKinds {
@@ -133,7 +143,7 @@ func (l *listedReads) load(items []store.Raw, err error) {
 		l.passed[ref] = true
 	}
 	for ref := range l.during {
-		delete(l.items, ref)
+		l.items.drop(ref)
 		l.passed[ref] = true
 	}
 	l.during = nil
@@ -179,6 +189,7 @@ func (l *listedReads) end() {
 	l.items, l.kinds, l.passed, l.during, l.metas = nil, nil, nil, nil, nil
 	l.loaded++
 	l.active.Store(false)
+	l.packer.Store(nil)
 }
 
 // forget makes the Store answer for ref from now on: it changed.
@@ -195,7 +206,7 @@ func (l *listedReads) forget(ref meta.Ref) {
 		l.during[ref] = true
 	}
 	if l.items != nil {
-		delete(l.items, ref)
+		l.items.drop(ref)
 		delete(l.metas, ref)
 		l.passed[ref] = true
 	}
@@ -229,8 +240,10 @@ func (l *listedReads) take(ref meta.Ref) (raw store.Raw, answer listAnswer) {
 	if l.items == nil || l.passed[ref] {
 		return store.Raw{}, answerStore
 	}
-	raw, found := l.items[ref]
+	raw, found, dropped := l.items.get(ref)
 	switch {
+	case dropped: // read once: the Store answers
+		return store.Raw{}, answerStore
 	case !found && l.kinds[ref.Kind]:
 		return store.Raw{}, answerAbsent
 	case !found:
@@ -239,8 +252,7 @@ func (l *listedReads) take(ref meta.Ref) (raw store.Raw, answer listAnswer) {
 		return raw, answerPresent
 	}
 	if !sharedKinds[ref.Kind] {
-		delete(l.items, ref)
-		l.passed[ref] = true
+		l.items.drop(ref) // the Store answers from now on
 	}
 	return raw, answerListed
 }
@@ -290,7 +302,7 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return decodeListed(raw, into)
+	return decodeListed(l.plain(raw), into)
 }
 
 // List is answered by the Store, and so is the rest of the visit.

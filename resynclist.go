@@ -31,6 +31,9 @@ type resyncList struct {
 	visit []bool
 	// events is what the Event writer's sweep reads of the listed Events.
 	events *events.Listing
+	// packer packs the bytes of the Secrets serving holds as listed
+	// (listedPacker); nil on a re-list, whose visits read the Store.
+	packer *listedPacker
 }
 
 // bytesDropped are the kinds whose bytes no consumer reads once the list
@@ -64,6 +67,10 @@ func (m *Manager) scanStore(ctx context.Context) (*resyncList, uint64, error) {
 // scanOnce is one scan of scanStore's, into a new resyncList.
 func (m *Manager) scanOnce(ctx context.Context) (*resyncList, uint64, error) {
 	l := &resyncList{events: events.NewListing()}
+	if !m.listedOnce {
+		l.packer = newListedPacker()
+		m.listed.usePacker(l.packer)
+	}
 	rev, err := store.ScanOf(ctx, m.cfg.Store, store.ListOptions{}, func(raw store.Raw) error {
 		m.addListed(l, raw)
 		return nil
@@ -88,10 +95,24 @@ func (m *Manager) addListed(l *resyncList, raw store.Raw) {
 	_, reconciled := m.reconcilers[raw.Ref.Kind]
 	l.visit = append(l.visit, reconciled && m.wiring.needsVisit(raw))
 	l.events.Add(raw)
-	if !m.keepsBytes(raw.Ref.Kind) {
+	switch {
+	case !m.keepsBytes(raw.Ref.Kind):
 		raw.Data = nil
+	case m.servedAsListed(raw):
+		raw = l.packer.pack(raw)
 	}
 	l.items = append(l.items, raw)
+}
+
+// servedAsListed reports whether raw is a Secret serving preloaded at its
+// listed version: resetServing skips it, so only the sweep and the listed
+// reads read its bytes, and both unpack them (listedPacker).
+func (m *Manager) servedAsListed(raw store.Raw) bool {
+	if raw.Ref.Kind != meta.KindSecret {
+		return false
+	}
+	v, ok := m.wiring.preloaded[raw.Ref]
+	return ok && v != "" && v == raw.ResourceVersion
 }
 
 // keepsBytes reports whether a consumer of resync's list reads the bytes
