@@ -271,18 +271,22 @@ func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]
 	m.owners.resetListed(listedOwners(items, owners), listedItems(items), rev)
 	collected := map[meta.Ref]bool{}
 	for _, i := range orphans {
-		raw := m.listed.plain(items[i]) // for its rule
+		raw, err := m.listed.plain(items[i]) // for its rule
 		// The list may have left out an owner it could not read: ask for
 		// each one before collecting.
-		gone, err := m.ownersGone(ctx, raw.Ref, owners[i])
+		gone := false
+		if err == nil {
+			gone, err = m.ownersGone(ctx, raw.Ref, owners[i])
+		}
 		if err == nil && gone {
 			var again bool
 			again, err = m.collectOrphan(ctx, raw)
 			collected[raw.Ref] = !again
 		}
 		if err != nil {
-			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", raw.Ref.Kind,
-				"namespace", raw.Ref.Namespace, "name", raw.Ref.Name, "err", err)
+			ref := items[i].Ref
+			m.cfg.Logger.Warn("cannot collect an object whose owners are gone", "kind", ref.Kind,
+				"namespace", ref.Namespace, "name", ref.Name, "err", err)
 		}
 	}
 	return collected

@@ -40,7 +40,11 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 		return meta.ObjectMeta{}, true, err
 	}
 	obj := newObject()
-	if err := decodeListed(l.plain(raw), obj); err != nil {
+	raw, err = l.plain(raw)
+	if err == nil {
+		err = decodeListed(raw, obj)
+	}
+	if err != nil {
 		return meta.ObjectMeta{}, true, err
 	}
 	md = *obj.GetMeta()

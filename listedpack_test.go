@@ -98,13 +98,13 @@ func TestListedPacker_UnpacksOnlyItsOwn(t *testing.T) {
 	second := store.Raw{Ref: ref, ResourceVersion: "2", Data: append(bytes.Clone(first.Data[:1500]), packSample(2, 300)...)}
 	packed1, packed2 := p.pack(first), p.pack(second)
 	assert.Less(t, len(packed2.Data), len(second.Data)/2, "packed against the first")
-	assert.Equal(t, first, p.plain(packed1))
-	assert.Equal(t, second, p.plain(packed2))
+	assert.Equal(t, first, mustPlain(t, p, packed1))
+	assert.Equal(t, second, mustPlain(t, p, packed2))
 
-	assert.Equal(t, packed2, other.plain(packed2), "another packer's")
+	assert.Equal(t, packed2, mustPlain(t, other, packed2), "another packer's")
 	tiny := store.Raw{Ref: ref, Data: []byte(`{}`)}
 	assert.Equal(t, tiny, p.pack(tiny), "too small to pack")
-	assert.Equal(t, tiny, p.plain(tiny))
+	assert.Equal(t, tiny, mustPlain(t, p, tiny))
 	var none *listedPacker
 	assert.Equal(t, first, none.pack(first), "no packer: kept whole")
 }
@@ -122,5 +122,33 @@ func TestListedPacker_AnUnlikeObjectBecomesTheDictionary(t *testing.T) {
 	like := store.Raw{Ref: ref, Data: append(bytes.Clone(unlike.Data[:1800]), packSample(3, 100)...)}
 	packed := p.pack(like)
 	assert.Less(t, len(packed.Data), 300)
-	assert.Equal(t, like, p.plain(packed))
+	assert.Equal(t, like, mustPlain(t, p, packed))
+}
+
+// Packed bytes that do not unpack (only memory damaged after pack checked
+// them could make them) are an error for the reader, not a panic.
+func TestListedPacker_DamagedPackingIsAnError(t *testing.T) {
+	ref := meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "s"}
+	p := newListedPacker()
+	first := store.Raw{Ref: ref, Data: packSample(1, 2000)}
+	p.pack(first)
+	packed := p.pack(store.Raw{Ref: ref, Data: append(bytes.Clone(first.Data[:1800]), packSample(3, 100)...)})
+	require.NotEqual(t, first.Data[:len(p.tag)], packed.Data[:len(p.tag)], "packed")
+	damaged := map[string][]byte{
+		"no dictionary":  append(append(bytes.Clone(p.tag[:]), 200), packed.Data[len(p.tag)+1:]...),
+		"cut short":      packed.Data[:len(packed.Data)-3],
+		"only its tag":   bytes.Clone(p.tag[:]),
+		"size past ints": append(append(bytes.Clone(p.tag[:]), 0), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f),
+	}
+	for name, data := range damaged {
+		_, err := p.plain(store.Raw{Ref: ref, Data: data})
+		assert.ErrorIs(t, err, errPackDamaged, name)
+	}
+}
+
+func mustPlain(t *testing.T, p *listedPacker, raw store.Raw) store.Raw {
+	t.Helper()
+	out, err := p.plain(raw)
+	require.NoError(t, err)
+	return out
 }

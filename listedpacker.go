@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
 
 	"github.com/certflow/certflow/store"
 )
@@ -80,21 +83,28 @@ func (p *listedPacker) newDict(data []byte) {
 	p.uses = 0
 }
 
+// errPackDamaged is plain's error for packed bytes that do not unpack:
+// pack checked each packing unpacks before keeping it, so only memory
+// damaged since could make it.
+var errPackDamaged = errors.New("certflow: a listed object's packing is damaged")
+
 // plain returns raw with its Data unpacked if this packer packed it.
-func (p *listedPacker) plain(raw store.Raw) store.Raw {
+func (p *listedPacker) plain(raw store.Raw) (store.Raw, error) {
 	if p == nil || !bytes.HasPrefix(raw.Data, p.tag[:]) {
-		return raw
+		return raw, nil
 	}
 	rest := raw.Data[len(p.tag):]
-	d := int(rest[0])
-	size, k := binary.Uvarint(rest[1:])
-	if d >= len(p.dicts) || k <= 0 {
-		panic("certflow: a listed object's packing is damaged") // packsBack checked it
+	if len(rest) == 0 || int(rest[0]) >= len(p.dicts) {
+		return store.Raw{}, fmt.Errorf("%w: %s", errPackDamaged, raw.Ref)
 	}
-	data, ok := p.dicts[d].unpack(rest[1+k:], int(size))
+	size, k := binary.Uvarint(rest[1:])
+	if k <= 0 || size > math.MaxInt32 {
+		return store.Raw{}, fmt.Errorf("%w: %s", errPackDamaged, raw.Ref)
+	}
+	data, ok := p.dicts[rest[0]].unpack(rest[1+k:], int(size))
 	if !ok {
-		panic("certflow: a listed object's packing is damaged")
+		return store.Raw{}, fmt.Errorf("%w: %s", errPackDamaged, raw.Ref)
 	}
 	raw.Data = data
-	return raw
+	return raw, nil
 }

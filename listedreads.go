@@ -75,7 +75,7 @@ type listedReads struct {
 func (l *listedReads) usePacker(p *listedPacker) { l.packer.Store(p) }
 
 // plain returns raw, a listed object, with its bytes unpacked.
-func (l *listedReads) plain(raw store.Raw) store.Raw { return l.packer.Load().plain(raw) }
+func (l *listedReads) plain(raw store.Raw) (store.Raw, error) { return l.packer.Load().plain(raw) }
 
 // begin records, until load, what is written meanwhile: Run's List may
 // read an object before a write the Manager makes beside it (an Apply
@@ -302,7 +302,11 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return decodeListed(l.plain(raw), into)
+	raw, err := l.plain(raw)
+	if err != nil {
+		return err
+	}
+	return decodeListed(raw, into)
 }
 
 // List is answered by the Store, and so is the rest of the visit.
