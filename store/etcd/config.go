@@ -89,9 +89,9 @@ type Config struct {
 	// its receive limit (MaxCallRecvMsgSize), after whose first refusal
 	// they are halved and grow no more. A PageSize set is kept as it is:
 	// a page the client refuses fails the List. Scan pages the same way,
-	// its pages growing toward 4 MiB (it holds two per kind, the one it
-	// hands over and the next), and it halves a refused page whatever
-	// PageSize says.
+	// its pages (of keys alone, then of objects) growing toward 4 MiB (it
+	// holds two pages of objects per kind, the one it hands over and the
+	// next), and it halves a refused page whatever PageSize says.
 	PageSize int
 	// WatchBuffer is how many undelivered events a watch holds for its
 	// consumer. A consumer that falls that far behind loses nothing: the

@@ -13,7 +13,7 @@ import (
 // page larger than bound bytes: a page is sized from the objects before
 // it, and the page where they turn larger would otherwise be received
 // whole however far past its target it went. A refused page is asked for
-// again in halves (listAt). The client's own receive limit
+// again in halves (pager.next). The client's own receive limit
 // (clientv3.Config.MaxCallRecvMsgSize), seen on each request, is kept
 // when it is lower, and noted so pages are sized within it.
 type pageBound struct {

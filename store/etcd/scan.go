@@ -40,12 +40,12 @@ const scanPageBytes = 4 << 20
 // runs whose keys are in that order too (keyOrderRuns), merging by
 // namespace and name one range per kind across the run, each read in
 // pages at that revision as List reads them (growing toward scanPageBytes
-// when PageSize is left zero), the next read while one is handed over: it
-// holds at most two pages per kind. Objects whose values cannot be decoded are left out and
-// reported together, as List reports them. A compaction past the
-// revision while the keys are read starts it again (as List starts
-// again); once objects were handed over, it fails the Scan (wrapping
-// store.ErrCompacted): list again.
+// when PageSize is left zero), the next read while one is handed over:
+// it holds at most two pages per kind. Objects whose values cannot be
+// decoded are left out and reported together, as List reports them. A
+// compaction past the revision while the keys are read starts it again
+// (as List starts again); once objects were handed over, it fails the
+// Scan (wrapping store.ErrCompacted): list again.
 func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.Raw) error) (uint64, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, fmt.Errorf("etcd: list: %w", err)
@@ -115,9 +115,10 @@ type scanKeys struct {
 func (s *Store) scanGroups(ctx context.Context, prefix string, opts store.ListOptions) (scanKeys, error) {
 	keys := scanKeys{groups: map[string][]meta.Kind{}, stops: map[meta.Kind][]string{}}
 	seen := map[meta.Kind]int{}
-	// Keys alone are small, and no stops are known yet: pages as large as
-	// List's cost etcd the fewest counts of the keys left.
-	p := s.scanPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, scanKeysPage, s.pageBytes)
+	// No stops are known yet: each page costs etcd a count of the keys
+	// left, which pages of scanPageBytes keep to a few million at 800k
+	// keys (a page of keys takes about 200 bytes a key once decoded).
+	p := s.scanPager(prefix, clientv3.GetPrefixRangeEnd(prefix), 0, scanKeysPage, min(s.pageBytes, scanPageBytes))
 	p.keysOnly = true
 	for p.more {
 		kvs, err := p.next(ctx)
@@ -210,7 +211,6 @@ func (s *Store) scanRun(ctx context.Context, run []string, keys scanKeys, opts s
 	}()
 	for i, k := range kinds {
 		from, end := s.keys.namespace(k, first), clientv3.GetPrefixRangeEnd(s.keys.namespace(k, last))
-		// A page is held until handed over, with the next read ahead.
 		p := s.scanPager(from, end, keys.rev, s.pageSize, min(s.pageBytes, scanPageBytes))
 		stops := keys.stops[k]
 		lo, _ := slices.BinarySearch(stops, from)

@@ -64,6 +64,12 @@ func run() error {
 	if *remote != "" && (*dir != "" || *member != 0) {
 		return errors.New("-endpoints names a member running elsewhere: not with -dir or -member-for")
 	}
+	if *from != "" && *dir == "" && *remote == "" {
+		return errors.New("-copy-from needs the -dir or -endpoints of the member to fill")
+	}
+	if *member != 0 && (*from != "" || opts.RestartOnly || *profile != "") {
+		return errors.New("-member-for only serves the member: run -copy-from, -restart or -cpuprofile-restart in another process, with -endpoints")
+	}
 
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -72,9 +78,6 @@ func run() error {
 		}
 		defer f.Close()
 		opts.RestartProfile = f
-	}
-	if *from != "" && *dir == "" {
-		return errors.New("-copy-from needs the -dir to fill")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
