@@ -91,13 +91,14 @@ func (d *packDict) matchLen(src []byte, p int) int {
 	return n
 }
 
-// unpack returns the bytes packed was packed from, with size bytes
-// reserved; ok is false when packed is not d's packing of anything.
+// unpack returns the bytes packed was packed from, which are size bytes
+// long; ok is false when packed is not d's packing of size bytes. Size
+// bounds what it appends: a damaged packing cannot make it grow further.
 func (d *packDict) unpack(packed []byte, size int) (out []byte, ok bool) {
 	out = make([]byte, 0, size)
 	for {
 		l, k := binary.Uvarint(packed)
-		if k <= 0 || uint64(len(packed)-k) < l {
+		if k <= 0 || uint64(len(packed)-k) < l || uint64(size-len(out)) < l {
 			return nil, false
 		}
 		out = append(out, packed[k:k+int(l)]...)
@@ -108,10 +109,10 @@ func (d *packDict) unpack(packed []byte, size int) (out []byte, ok bool) {
 		}
 		packed = packed[k:]
 		if n == 0 {
-			return out, len(packed) == 0
+			return out, len(packed) == 0 && len(out) == size
 		}
 		p, k := binary.Uvarint(packed)
-		if k <= 0 || p > uint64(len(d.data)) || n > uint64(len(d.data))-p {
+		if k <= 0 || p > uint64(len(d.data)) || n > uint64(len(d.data))-p || n > uint64(size-len(out)) {
 			return nil, false
 		}
 		packed = packed[k:]

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/certflow/certflow/store"
 )
@@ -29,6 +28,9 @@ type listedPacker struct {
 	// uses counts the objects packed against the last dictionary.
 	uses    int
 	scratch []byte
+	// largest is the longest Data packed: no packing unpacks to more, so
+	// a damaged size reserves no more than that.
+	largest int
 }
 
 const (
@@ -69,6 +71,7 @@ func (p *listedPacker) pack(raw store.Raw) store.Raw {
 	if len(packed)+head >= len(raw.Data) || !p.dicts[d].packsBack(packed, raw.Data) {
 		return raw
 	}
+	p.largest = max(p.largest, len(raw.Data))
 	out := make([]byte, 0, len(packed)+head)
 	out = append(out, p.tag[:]...)
 	out = append(out, byte(d))
@@ -98,7 +101,7 @@ func (p *listedPacker) plain(raw store.Raw) (store.Raw, error) {
 		return store.Raw{}, fmt.Errorf("%w: %s", errPackDamaged, raw.Ref)
 	}
 	size, k := binary.Uvarint(rest[1:])
-	if k <= 0 || size > math.MaxInt32 {
+	if k <= 0 || size > uint64(p.largest) {
 		return store.Raw{}, fmt.Errorf("%w: %s", errPackDamaged, raw.Ref)
 	}
 	data, ok := p.dicts[rest[0]].unpack(rest[1+k:], int(size))
