@@ -31,7 +31,7 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 		return meta.CloneMeta(&held), true, nil
 	}
 	raw, found, dropped := l.items.get(ref)
-	loaded := l.loaded
+	loaded, packer := l.loaded, l.packer.Load() // raw's, as take's
 	l.mu.Unlock()
 	if !found || dropped || raw.Data == nil {
 		return meta.ObjectMeta{}, false, nil
@@ -40,7 +40,7 @@ func (l *listedReads) sharedMeta(ctx context.Context, ref meta.Ref, newObject fu
 		return meta.ObjectMeta{}, true, err
 	}
 	obj := newObject()
-	raw, err = l.plain(raw)
+	raw, err = packer.plain(raw)
 	if err == nil {
 		err = decodeListed(raw, obj)
 	}

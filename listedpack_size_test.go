@@ -58,3 +58,26 @@ func TestListedPacker_DamagedSizeReservesNothingHuge(t *testing.T) {
 	assert.ErrorIs(t, err, errPackDamaged)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
 }
+
+// Whatever follows a packer's tag, plain answers without a panic: with
+// bytes of the size the packing records, or errPackDamaged.
+func FuzzListedPackerPlain(f *testing.F) {
+	ref := meta.Ref{Kind: meta.KindSecret, Namespace: "ns", Name: "s"}
+	p := newListedPacker()
+	first := packSample(1, 2000)
+	p.pack(store.Raw{Ref: ref, Data: first})
+	packed := p.pack(store.Raw{Ref: ref, Data: append(bytes.Clone(first[:1800]), packSample(3, 100)...)})
+	f.Add(packed.Data[len(p.tag):])
+	f.Add([]byte{0, 10, 0, 10, 0})
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x07, 0, 0xff, 0x0f, 0})
+	f.Fuzz(func(t *testing.T, rest []byte) {
+		data := append(bytes.Clone(p.tag[:]), rest...)
+		out, err := p.plain(store.Raw{Ref: ref, Data: data})
+		if err != nil {
+			require.ErrorIs(t, err, errPackDamaged)
+			return
+		}
+		size, _ := binary.Uvarint(rest[1:])
+		require.Equal(t, int(size), len(out.Data))
+	})
+}

@@ -230,31 +230,33 @@ const (
 	answerPresent                   // it existed at raw's version; the Store holds the object
 )
 
-// take returns what the list answers for ref.
-func (l *listedReads) take(ref meta.Ref) (raw store.Raw, answer listAnswer) {
+// take returns what the list answers for ref, and the packer that unpacks
+// raw: the one of the list it was taken from, read under the same lock,
+// since end (a Run stopping) may let go of both before raw is read.
+func (l *listedReads) take(ref meta.Ref) (raw store.Raw, packer *listedPacker, answer listAnswer) {
 	if !l.active.Load() {
-		return store.Raw{}, answerStore
+		return store.Raw{}, nil, answerStore
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.items == nil || l.passed[ref] {
-		return store.Raw{}, answerStore
+		return store.Raw{}, nil, answerStore
 	}
 	raw, found, dropped := l.items.get(ref)
 	switch {
 	case dropped: // read once: the Store answers
-		return store.Raw{}, answerStore
+		return store.Raw{}, nil, answerStore
 	case !found && l.kinds[ref.Kind]:
-		return store.Raw{}, answerAbsent
+		return store.Raw{}, nil, answerAbsent
 	case !found:
-		return store.Raw{}, answerStore
+		return store.Raw{}, nil, answerStore
 	case raw.Data == nil:
-		return raw, answerPresent
+		return raw, nil, answerPresent
 	}
 	if !sharedKinds[ref.Kind] {
 		l.items.drop(ref) // the Store answers from now on
 	}
-	return raw, answerListed
+	return raw, l.packer.Load(), answerListed
 }
 
 // listedVisit records whether a read of one visit was answered by the
@@ -285,7 +287,7 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 	if v == nil || v.ahead.Load() {
 		return l.Store.Get(ctx, ref, into)
 	}
-	raw, answer := l.take(ref)
+	raw, packer, answer := l.take(ref)
 	switch answer {
 	case answerStore:
 		v.ahead.Store(true)
@@ -302,7 +304,7 @@ func (l *listedReads) Get(ctx context.Context, ref meta.Ref, into meta.Object) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	raw, err := l.plain(raw)
+	raw, err := packer.plain(raw)
 	if err != nil {
 		return err
 	}

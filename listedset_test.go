@@ -55,10 +55,10 @@ func TestListedReads_ReadOnceThenTheStores(t *testing.T) {
 	var l listedReads
 	ref := meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "a"}
 	l.load([]store.Raw{{Ref: ref, ResourceVersion: "1", Data: []byte(`{}`)}}, nil)
-	_, answer := l.take(ref)
+	_, _, answer := l.take(ref)
 	assert.Equal(t, answerListed, answer)
-	_, answer = l.take(ref)
+	_, _, answer = l.take(ref)
 	assert.Equal(t, answerStore, answer, "read once: the Store's")
-	_, answer = l.take(meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "b"})
+	_, _, answer = l.take(meta.Ref{Kind: meta.KindCertificate, Namespace: "ns", Name: "b"})
 	assert.Equal(t, answerAbsent, answer, "not listed: absent")
 }

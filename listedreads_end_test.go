@@ -1,0 +1,63 @@
+package certflow
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certflow/certflow/meta"
+	"github.com/certflow/certflow/secret"
+	"github.com/certflow/certflow/store"
+)
+
+// endingCtx runs end the first time its Err is asked: Get asks it
+// between taking a listed object and unpacking it, where a Run's end
+// (ctx done: endWhenIdle) may come.
+type endingCtx struct {
+	context.Context
+	once sync.Once
+	end  func()
+}
+
+func (c *endingCtx) Err() error {
+	c.once.Do(c.end)
+	return c.Context.Err()
+}
+
+// A packed Secret taken from the list just before the list ends (the Run
+// stopping) is still answered as the Store holds it: unpacked by the
+// packer of the list it was taken from, not handed over packed.
+func TestListedGet_APackedObjectTakenAsTheListEndsIsUnpacked(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	raw, _, _ := issuedRig(t, ctx, 2)
+	stored, err := raw.List(ctx, store.ListOptions{Kind: meta.KindSecret})
+	require.NoError(t, err)
+	m := resynced(t, ctx, raw, false)
+	packer := m.listed.packer.Load()
+	require.NotNil(t, packer)
+
+	var ref meta.Ref
+	for _, s := range stored.Items {
+		m.listed.mu.Lock()
+		held, _, _ := m.listed.items.get(s.Ref)
+		m.listed.mu.Unlock()
+		if bytes.HasPrefix(held.Data, packer.tag[:]) {
+			ref = s.Ref
+			break
+		}
+	}
+	require.NotZero(t, ref, "a Secret held packed")
+
+	want, got := &secret.Secret{}, &secret.Secret{}
+	require.NoError(t, raw.Get(ctx, ref, want))
+	visit := &endingCtx{Context: m.listed.visit(ctx), end: m.listed.end}
+	require.NoError(t, m.listed.Get(visit, ref, got))
+	assert.Equal(t, want, got)
+	assert.Nil(t, m.listed.packer.Load(), "the list ended meanwhile")
+}
