@@ -1,7 +1,6 @@
 package certflow
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -44,10 +43,7 @@ func TestListedGet_APackedObjectTakenAsTheListEndsIsUnpacked(t *testing.T) {
 
 	var ref meta.Ref
 	for _, s := range stored.Items {
-		m.listed.mu.Lock()
-		held, _, _ := m.listed.items.get(s.Ref)
-		m.listed.mu.Unlock()
-		if bytes.HasPrefix(held.Data, packer.tag[:]) {
+		if _, ok := heldPacked(m, packer, s.Ref); ok {
 			ref = s.Ref
 			break
 		}

@@ -29,10 +29,7 @@ func TestRestartHoldsTheServedSecretsPacked(t *testing.T) {
 	require.NotNil(t, packer)
 	packed := 0
 	for _, s := range stored.Items {
-		m.listed.mu.Lock()
-		held, _, _ := m.listed.items.get(s.Ref)
-		m.listed.mu.Unlock()
-		if bytes.HasPrefix(held.Data, packer.tag[:]) {
+		if held, ok := heldPacked(m, packer, s.Ref); ok {
 			packed++
 			assert.Less(t, len(held.Data), len(s.Data), "%s held packed", s.Ref)
 		}
@@ -65,4 +62,13 @@ func TestSweepJudgesAPackedSecretByItsBytes(t *testing.T) {
 	assert.NotNil(t, m.listed.packer.Load(), "the list packed the Secrets served")
 	err := raw.Get(ctx, meta.RefOf(orphan), &secret.Secret{})
 	assert.ErrorIs(t, err, store.ErrNotFound, "the orphaned next key is collected at the start")
+}
+
+// heldPacked returns what m's list holds for ref, and whether packer
+// packed it.
+func heldPacked(m *Manager, packer *listedPacker, ref meta.Ref) (store.Raw, bool) {
+	m.listed.mu.Lock()
+	defer m.listed.mu.Unlock()
+	held, _, _ := m.listed.items.get(ref)
+	return held, bytes.HasPrefix(held.Data, packer.tag[:])
 }
