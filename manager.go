@@ -178,6 +178,13 @@ func (m *Manager) resyncFrom(ctx context.Context, listStore func(context.Context
 	}
 	list, rev, err := listStore(ctx)
 	if rev == 0 && err != nil {
+		if !m.listedOnce {
+			// Nothing was loaded: let go of what begin and the scan set
+			// up, or it stays until another Run (the packer's
+			// dictionaries are copies of listed Secrets, and active
+			// listed reads keep every write in during).
+			m.listed.end()
+		}
 		return 0, fmt.Errorf("certflow: initial list: %w", err)
 	}
 	if err != nil {
