@@ -259,8 +259,9 @@ func (m *Manager) judgeOwners(ctx context.Context, ref meta.Ref) (keep, orphan b
 // whose owners are all gone. owners[i] are those of items[i], read as it
 // was listed (none when its metadata cannot be read: an unreadable object
 // is kept, and reported by whoever reads it); rev is the revision of the
-// list. It returns the refs it collected.
-func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]meta.Ref, rev uint64) map[meta.Ref]bool {
+// list, and packer unpacks what the list holds packed (nil: nothing is).
+// It returns the refs it collected.
+func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]meta.Ref, packer *listedPacker, rev uint64) map[meta.Ref]bool {
 	listed := newListedRefs(items)
 	var orphans []int
 	for i := range items {
@@ -271,7 +272,7 @@ func (m *Manager) sweepOwned(ctx context.Context, items []store.Raw, owners [][]
 	m.owners.resetListed(listedOwners(items, owners), listedItems(items), rev)
 	collected := map[meta.Ref]bool{}
 	for _, i := range orphans {
-		raw, err := m.listed.plain(items[i]) // for its rule
+		raw, err := packer.plain(items[i]) // for its rule
 		// The list may have left out an owner it could not read: ask for
 		// each one before collecting.
 		gone := false

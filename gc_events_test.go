@@ -247,7 +247,7 @@ func TestGC_AnEventReownedThenCountedAgainIsKept(t *testing.T) {
 			calls := &eventCalls{Store: memory.New()}
 			m, err := New(Config{Store: calls})
 			require.NoError(t, err)
-			m.sweepOwned(ctx, nil, nil, 0) // as Run starts: the owner index is complete
+			m.sweepOwned(ctx, nil, nil, nil, 0) // as Run starts: the owner index is complete
 			owner := testrig.Certificate("default", "web", "ca", "web.example.test")
 			other := testrig.Certificate("default", "other", "ca", "other.example.test")
 			require.NoError(t, calls.Create(ctx, owner))

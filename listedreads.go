@@ -74,9 +74,6 @@ type listedReads struct {
 // usePacker makes p unpack what the list being read holds packed.
 func (l *listedReads) usePacker(p *listedPacker) { l.packer.Store(p) }
 
-// plain returns raw, a listed object, with its bytes unpacked.
-func (l *listedReads) plain(raw store.Raw) (store.Raw, error) { return l.packer.Load().plain(raw) }
-
 // begin records, until load, what is written meanwhile: Run's List may
 // read an object before a write the Manager makes beside it (an Apply
 // right after Run started).

@@ -213,7 +213,7 @@ func (m *Manager) resyncFrom(ctx context.Context, listStore func(context.Context
 	m.written.reset()
 	// Before anything is reconciled: what lost its owners while no watch
 	// ran must not drive the CA again.
-	collected := m.sweepOwned(ctx, list.items, list.owners, rev)
+	collected := m.sweepOwned(ctx, list.items, list.owners, list.packer, rev)
 	for ref := range collected {
 		m.listed.forget(ref)
 	}

@@ -147,7 +147,7 @@ func TestResyncByScanAnswersAsByList(t *testing.T) {
 		defer m.listed.mu.Unlock()
 		out := map[meta.Ref]store.Raw{}
 		for raw := range m.listed.items.all {
-			plain, err := m.listed.plain(raw)
+			plain, err := m.listed.packer.Load().plain(raw)
 			require.NoError(t, err)
 			out[raw.Ref] = plain
 		}
