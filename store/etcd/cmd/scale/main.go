@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/certflow/certflow/cmd/scale/measure"
@@ -67,8 +68,23 @@ func run() error {
 	if *from != "" && *dir == "" && *remote == "" {
 		return errors.New("-copy-from needs the -dir or -endpoints of the member to fill")
 	}
-	if *member != 0 && (*from != "" || opts.RestartOnly || *profile != "") {
-		return errors.New("-member-for only serves the member: run -copy-from, -restart or -cpuprofile-restart in another process, with -endpoints")
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *member < 0 {
+		return errors.New("-member-for is how long the member serves: not negative")
+	}
+	if *member != 0 {
+		for name := range set {
+			if !memberFlags[name] {
+				return fmt.Errorf("-member-for only serves the member: run -%s in another process, with -endpoints", name)
+			}
+		}
+	}
+	if *remote != "" && set["quota"] {
+		return errors.New("-quota sizes a member this process runs: not with -endpoints")
+	}
+	if *from != "" && *profile != "" {
+		return errors.New("-cpuprofile-restart profiles a restart: not with -copy-from")
 	}
 
 	if *profile != "" {
@@ -79,7 +95,9 @@ func run() error {
 		defer f.Close()
 		opts.RestartProfile = f
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// A plain kill ends the member as an interrupt does: its profile
+	// written and its temporary directory removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	endpoints, where := strings.Split(*remote, ","), "at "+*remote
 	if *remote == "" {
@@ -115,6 +133,9 @@ func run() error {
 	}
 	return err
 }
+
+// memberFlags are the flags -member-for heeds: the member's own.
+var memberFlags = map[string]bool{"member-for": true, "dir": true, "quota": true, "cpuprofile-member": true}
 
 // serveMember serves srv's clients until ctx ends or d has passed, so
 // that a Manager in another process can be measured without the member's
