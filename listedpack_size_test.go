@@ -3,6 +3,7 @@ package certflow
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"runtime"
 	"testing"
 
@@ -51,12 +52,18 @@ func TestListedPacker_DamagedSizeReservesNothingHuge(t *testing.T) {
 	packed := p.pack(store.Raw{Ref: ref, Data: append(bytes.Clone(first.Data[:1800]), packSample(3, 100)...)})
 	require.True(t, bytes.HasPrefix(packed.Data, p.tag[:]), "packed")
 	damaged := withPackedSize(t, p, packed.Data, 1<<31-1)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err := p.plain(store.Raw{Ref: ref, Data: damaged})
-	runtime.ReadMemStats(&after)
-	assert.ErrorIs(t, err, errPackDamaged)
-	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
+	// The process's allocations are counted: the least of three reads
+	// leaves out what another goroutine allocated meanwhile.
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := p.plain(store.Raw{Ref: ref, Data: damaged})
+		runtime.ReadMemStats(&after)
+		require.ErrorIs(t, err, errPackDamaged)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	assert.Less(t, least, uint64(1<<20), "bytes allocated")
 }
 
 // Whatever follows a packer's tag, plain answers without a panic: with
