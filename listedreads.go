@@ -118,13 +118,15 @@ func (l *listedReads) load(items []store.Raw, err error) {
 			n++
 		}
 	}
-	kept := make([]store.Raw, 0, n)
+	// Built as the set holds them: a slice of Raws copied into the set
+	// held both at the start's peak.
+	kept := make([]listedItem, 0, n)
 	for _, raw := range items {
 		switch {
 		case presenceKinds[raw.Ref.Kind]:
-			kept = append(kept, store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion})
+			kept = append(kept, listedItem{raw: store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion}})
 		case answeredKinds[raw.Ref.Kind]:
-			kept = append(kept, raw)
+			kept = append(kept, listedItem{raw: raw})
 		}
 	}
 	corrupt, named := corruptRefs(err)
