@@ -11,7 +11,6 @@ import (
 
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
-	"github.com/certflow/certflow/store"
 )
 
 // endingCtx runs end the first time its Err is asked: Get asks it
@@ -34,15 +33,10 @@ func (c *endingCtx) Err() error {
 func TestListedGet_APackedObjectTakenAsTheListEndsIsUnpacked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	raw, _, _ := issuedRig(t, ctx, 2)
-	stored, err := raw.List(ctx, store.ListOptions{Kind: meta.KindSecret})
-	require.NoError(t, err)
-	m := resynced(t, ctx, raw, false)
-	packer := m.listed.packer.Load()
-	require.NotNil(t, packer)
+	raw, stored, m, packer := restartedOnSecrets(t, ctx, 2)
 
 	var ref meta.Ref
-	for _, s := range stored.Items {
+	for _, s := range stored {
 		if _, ok := heldPacked(m, packer, s.Ref); ok {
 			ref = s.Ref
 			break

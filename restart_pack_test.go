@@ -13,6 +13,7 @@ import (
 	"github.com/certflow/certflow/meta"
 	"github.com/certflow/certflow/secret"
 	"github.com/certflow/certflow/store"
+	"github.com/certflow/certflow/store/memory"
 )
 
 // A start's list holds each Secret serving preloaded at the listed version
@@ -20,15 +21,9 @@ import (
 func TestRestartHoldsTheServedSecretsPacked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	raw, _, _ := issuedRig(t, ctx, 3)
-	stored, err := raw.List(ctx, store.ListOptions{Kind: meta.KindSecret})
-	require.NoError(t, err)
-	m := resynced(t, ctx, raw, false)
-
-	packer := m.listed.packer.Load()
-	require.NotNil(t, packer)
+	raw, stored, m, packer := restartedOnSecrets(t, ctx, 3)
 	packed := 0
-	for _, s := range stored.Items {
+	for _, s := range stored {
 		if held, ok := heldPacked(m, packer, s.Ref); ok {
 			packed++
 			assert.Less(t, len(held.Data), len(s.Data), "%s held packed", s.Ref)
@@ -71,4 +66,18 @@ func heldPacked(m *Manager, packer *listedPacker, ref meta.Ref) (store.Raw, bool
 	defer m.listed.mu.Unlock()
 	held, _, _ := m.listed.items.get(ref)
 	return held, bytes.HasPrefix(held.Data, packer.tag[:])
+}
+
+// restartedOnSecrets issues n certificates, then starts a Manager on their
+// Store as a restart does: it returns the Store, its Secrets as listed, the
+// Manager and the packer of its start's list.
+func restartedOnSecrets(t *testing.T, ctx context.Context, n int) (*memory.Store, []store.Raw, *Manager, *listedPacker) {
+	t.Helper()
+	raw, _, _ := issuedRig(t, ctx, n)
+	stored, err := raw.List(ctx, store.ListOptions{Kind: meta.KindSecret})
+	require.NoError(t, err)
+	m := resynced(t, ctx, raw, false)
+	packer := m.listed.packer.Load()
+	require.NotNil(t, packer)
+	return raw, stored.Items, m, packer
 }
