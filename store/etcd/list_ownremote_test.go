@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"google.golang.org/grpc"
@@ -43,14 +42,8 @@ func TestListReadsThroughTheCallersRemote(t *testing.T) {
 	writer := openStore(t, srv, etcd.Config{})
 	createWidgets(ctx, t, writer, "ns", 10, "")
 
-	c, err := clientv3New(srv)
-	require.NoError(t, err)
-	defer c.Close()
-	remote := &countingRemote{KVClient: clientv3.RetryKVClient(c)}
-	c.KV = clientv3.NewKVFromKVClient(remote, c)
-	s, err := etcd.Open(etcd.Config{Client: c})
-	require.NoError(t, err)
-	defer s.Close()
+	remote := &countingRemote{}
+	s := openThrough(t, srv, etcd.Config{}, func(kv pb.KVClient) pb.KVClient { remote.KVClient = kv; return remote })
 	before := remote.ranges.Load()
 	res, err := s.List(ctx, store.ListOptions{Kind: storetest.KindWidget})
 	require.NoError(t, err)

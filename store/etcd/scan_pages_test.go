@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
 	"github.com/certflow/certflow/store"
@@ -51,17 +50,11 @@ func TestScanReadsTheNextPageWhileHandingOverOne(t *testing.T) {
 	writer := openStore(t, srv, etcd.Config{})
 	createWidgets(ctx, t, writer, "ns", 6, "")
 
-	c, err := clientv3New(srv)
-	require.NoError(t, err)
-	defer c.Close()
-	remote := &signallingRemote{KVClient: clientv3.RetryKVClient(c), ranged: make(chan struct{}, 64)}
-	c.KV = clientv3.NewKVFromKVClient(remote, c)
-	s, err := etcd.Open(etcd.Config{Client: c, PageSize: 2})
-	require.NoError(t, err)
-	defer s.Close()
+	remote := &signallingRemote{ranged: make(chan struct{}, 64)}
+	s := openThrough(t, srv, etcd.Config{PageSize: 2}, func(kv pb.KVClient) pb.KVClient { remote.KVClient = kv; return remote })
 
 	n := 0
-	_, err = s.Scan(ctx, store.ListOptions{}, func(store.Raw) error {
+	_, err := s.Scan(ctx, store.ListOptions{}, func(store.Raw) error {
 		if n == 0 {
 			// The keys, the first page, and the second being read.
 			for remote.count.Load() < 3 {
@@ -126,14 +119,8 @@ func TestScanRequestsEndAtStops(t *testing.T) {
 // requests are recorded.
 func openRecorded(t *testing.T, srv *etcdtest.Server) (*etcd.Store, *recordingRemote) {
 	t.Helper()
-	c, err := clientv3New(srv)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	remote := &recordingRemote{KVClient: clientv3.RetryKVClient(c)}
-	c.KV = clientv3.NewKVFromKVClient(remote, c)
-	s, err := etcd.Open(etcd.Config{Client: c})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
+	remote := &recordingRemote{}
+	s := openThrough(t, srv, etcd.Config{}, func(kv pb.KVClient) pb.KVClient { remote.KVClient = kv; return remote })
 	return s, remote
 }
 

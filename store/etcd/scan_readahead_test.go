@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
 	"github.com/certflow/certflow/store"
@@ -30,16 +29,10 @@ func TestScanEndsItsReadAheadBeforeReturning(t *testing.T) {
 	writer := openStore(t, srv, etcd.Config{})
 	createWidgets(ctx, t, writer, "ns", 6, "")
 
-	c, err := clientv3New(srv)
-	require.NoError(t, err)
-	defer c.Close()
 	// The keys and the first page are answered; the second page is held.
-	remote := &holdingRemote{KVClient: clientv3.RetryKVClient(c), answered: 2, held: make(chan struct{}), ended: make(chan struct{}), scanReturned: make(chan struct{})}
-	c.KV = clientv3.NewKVFromKVClient(remote, c)
+	remote := &holdingRemote{answered: 2, held: make(chan struct{}), ended: make(chan struct{}), scanReturned: make(chan struct{})}
 	// A request timeout past the test's: only the Scan can end the read.
-	s, err := etcd.Open(etcd.Config{Client: c, PageSize: 2, RequestTimeout: time.Hour})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openThrough(t, srv, etcd.Config{PageSize: 2, RequestTimeout: time.Hour}, func(kv pb.KVClient) pb.KVClient { remote.KVClient = kv; return remote })
 
 	stop := errors.New("enough")
 	done := make(chan error, 1)

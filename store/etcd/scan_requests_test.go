@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/certflow/certflow/meta"
@@ -34,18 +35,12 @@ func TestScanRequestsDoNotGrowWithNamespaces(t *testing.T) {
 		require.NoError(t, writer.Create(ctx, &storetest.Widget{Kind: meta.KindIssuer, Metadata: meta.ObjectMeta{Namespace: ns, Name: "w"}}))
 	}
 
-	c, err := clientv3New(srv)
-	require.NoError(t, err)
-	defer c.Close()
-	remote := &countingRemote{KVClient: clientv3.RetryKVClient(c)}
-	c.KV = clientv3.NewKVFromKVClient(remote, c)
-	s, err := etcd.Open(etcd.Config{Client: c, PageSize: 500})
-	require.NoError(t, err)
-	defer s.Close()
+	remote := &countingRemote{}
+	s := openThrough(t, srv, etcd.Config{PageSize: 500}, func(kv pb.KVClient) pb.KVClient { remote.KVClient = kv; return remote })
 
 	before := remote.ranges.Load()
 	n := 0
-	_, err = s.Scan(ctx, store.ListOptions{}, func(store.Raw) error { n++; return nil })
+	_, err := s.Scan(ctx, store.ListOptions{}, func(store.Raw) error { n++; return nil })
 	require.NoError(t, err)
 	require.Equal(t, 2*namespaces, n)
 	// One page of keys, then one page per kind.
