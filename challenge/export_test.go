@@ -1,7 +1,6 @@
 package challenge
 
 import (
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,16 +14,18 @@ const UnseenBeforeSkip = unseenBeforeSkip
 // LongFetchWait makes the wait for the CA's fetches last up to a minute
 // until t ends: a test whose CA fetches a few milliseconds late passes
 // however loaded the machine is.
-func LongFetchWait(t *testing.T) {
-	old := maxFetchWaitNS.Swap(int64(time.Minute))
+func LongFetchWait(t *testing.T) { FetchWait(t, time.Minute) }
+
+// FetchWait makes the wait for the CA's fetches last up to d until t ends.
+func FetchWait(t *testing.T, d time.Duration) {
+	old := maxFetchWaitNS.Swap(int64(d))
 	t.Cleanup(func() { maxFetchWaitNS.Store(old) })
 }
 
 // LearnFetches makes f know that the CA at directory fetches an answer n
 // times before its verdict.
 func LearnFetches(f *Fetches, directory string, n int32) {
-	c, _ := f.perAccept.LoadOrStore(directory, new(atomic.Int32))
-	c.(*atomic.Int32).Store(n)
+	f.of(directory).want.Store(n)
 }
 
 // SweepEvery is how many fetch watches start between sweeps of stale ones.

@@ -80,16 +80,10 @@ const unseenBeforeSkip = 3
 // zero value is ready.
 type Fetches struct {
 	m sync.Map // token → *fetchWatch
-	// perAccept holds, per CA (directory URL), how many fetches it had
-	// made when the latest verdict after a wait that saw one was read
-	// (none before any): a CA fetches from the same perspectives each
-	// time (Pebble from three, a millisecond or more apart when busy), and
-	// its verdict follows the last of them, not the first. Counted at the
-	// verdict rather than at the end of the wait, so a wait that ended too
-	// early still teaches how many to wait for. Per CA, as FirstPolls: a
-	// CA that fetches once would otherwise wait out maxFetchWait for the
-	// fetches of another. A Manager talks to a handful of CAs.
-	perAccept sync.Map // CA → *atomic.Int32
+	// perCA holds, per CA (directory URL), what its fetches before the
+	// latest verdict read after a kept watch taught (caFetches): how many
+	// it makes, and whether they came too late to be waited for.
+	perCA sync.Map // CA → *caFetches
 	// looks holds, per token, the pause after the CA's fetch that the
 	// next look at the authorization follows: that look is a sample of
 	// the fetched learner, not of the blind one. A negative pause marks a
@@ -132,6 +126,10 @@ type fetchWatch struct {
 	c     chan struct{}
 	kept  atomic.Bool
 	since time.Time // wall clock, as the fetches: for the sweep (staleWatch)
+	// answered is when the accept was answered, last when the latest
+	// fetch came (wall clock, Unix nanoseconds; 0: not yet): how late
+	// after the answer the CA fetched, for caFetches.late.
+	answered, last atomic.Int64
 }
 
 // fetchLook is a pending look after the CA's fetch: its pause, and when
@@ -149,6 +147,7 @@ func (f *Fetches) Served(token string) {
 	}
 	if w, ok := f.m.Load(token); ok {
 		w := w.(*fetchWatch)
+		w.last.Store(time.Now().UnixNano())
 		w.n.Add(1)
 		select {
 		case w.c <- struct{}{}:
@@ -212,17 +211,7 @@ func (f *Fetches) verdict(ca, token string) {
 		return
 	}
 	f.unseen.Store(0)
-	n, _ := f.perAccept.LoadOrStore(ca, new(atomic.Int32))
-	n.(*atomic.Int32).Store(seen)
-}
-
-// wanted is how many fetches ca made before its latest verdict (0 if not
-// known yet).
-func (f *Fetches) wanted(ca string) int32 {
-	if n, ok := f.perAccept.Load(ca); ok {
-		return n.(*atomic.Int32).Load()
-	}
-	return 0
+	f.of(ca).learn(w.(*fetchWatch))
 }
 
 // forget ends token's watch and pending look, if any: the challenge is
@@ -293,12 +282,18 @@ func (r *Reconciler) awaitFetch(ctx context.Context, o outcome, fetched *fetchWa
 	}
 	// Counted until the verdict, whether or not this visit waits: a
 	// fetch that comes after the wait (or without one) teaches that the
-	// CA fetches here, and how often.
+	// CA fetches here, how often, and how soon.
+	fetched.answered.Store(time.Now().UnixNano()) // wall clock, as the fetches
 	fetched.kept.Store(true)
-	if !r.opts.Fetches.worthWaiting() {
+	ca := r.opts.Fetches.of(o.ca)
+	if !r.opts.Fetches.worthWaiting() || ca.late.Load() {
+		// A CA whose fetches come later than any wait may last (one a
+		// network away: its fetch takes round trips) is looked at after
+		// the blind pause, without holding a worker and the account's
+		// slot for a wait that ends before its fetch.
 		return false
 	}
-	want, bound := r.opts.Fetches.wanted(o.ca), d
+	want, bound := ca.want.Load(), d
 	if want > 0 {
 		bound = maxFetchWait()
 	}

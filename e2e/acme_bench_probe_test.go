@@ -66,6 +66,8 @@ type probeReq struct {
 	// wrote is when the request was written, first when the first byte
 	// of the answer was read (httptrace).
 	wrote, first time.Time
+	// key names the request (requestKey), for BENCH_PROBE_DUMP.
+	key string
 }
 
 type probeExec struct {
@@ -108,7 +110,7 @@ func (p *probe) reset(pid int) {
 // funcs record when it went in and when its answer came, and req is
 // traced.
 func (p *probe) entered(req *http.Request, c pebblegate.Class) (traced *http.Request, took func(), answered func()) {
-	r := &probeReq{g: goid(), class: c, enter: time.Now()}
+	r := &probeReq{g: goid(), class: c, enter: time.Now(), key: requestKey(req)}
 	p.mu.Lock()
 	p.atEntry[p.inTurn]++
 	p.inTurn++
@@ -274,6 +276,7 @@ func (p *probe) report(b *testing.B, n int) {
 	if len(p.execs) > 0 {
 		p.execSplit(&sb, n, life, queued, held+flight)
 		p.phaseSplit(&sb)
+		p.dump()
 	} else {
 		fmt.Fprintf(&sb, " + the rest (polls of %v, CPU, hand-offs) %.2f\n", bareOrderPoll, perCert(life-queued-held-flight))
 	}

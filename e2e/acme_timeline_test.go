@@ -121,7 +121,8 @@ func (t *timeline) observer() reconcile.Observer {
 // one certificate in flight, certflow's time minus the floor's is its
 // overhead. Run with -benchtime=1x (20 certificates of each per round);
 // TL_RUN=fastest or slowest prints that run instead of the median one;
-// TL_CA=rtt runs against BenchmarkACMEIssuance's rtt CA instead.
+// TL_ALL=1 prints every run as well; TL_CA=rtt runs against
+// BenchmarkACMEIssuance's rtt CA instead.
 func BenchmarkACMETimeline(b *testing.B) {
 	for _, shape := range []issuanceShape{{name: "valid", certs: 20, conc: 1}, {name: "http01", certs: 20, conc: 1, http01: true}} {
 		b.Run(shape.name, func(b *testing.B) {
@@ -204,6 +205,14 @@ func printRuns(name string, runs [][]tlEvent, tot []time.Duration) {
 	fmt.Fprintf(&sb, "\n%s: median run #%d total %v\n", name, mid, tot[mid])
 	for _, e := range runs[mid] {
 		fmt.Fprintf(&sb, "  %7.2f %7.2f (%5.2f) %s\n", float64(e.begin)/1e6, float64(e.end)/1e6, float64(e.end-e.begin)/1e6, e.what)
+	}
+	if os.Getenv("TL_ALL") != "" {
+		for r, evs := range runs {
+			fmt.Fprintf(&sb, "%s run #%d total %.2f\n", name, r, ms(tot[r]))
+			for _, e := range evs {
+				fmt.Fprintf(&sb, "  %7.2f %7.2f (%5.2f) %s\n", float64(e.begin)/1e6, float64(e.end)/1e6, float64(e.end-e.begin)/1e6, e.what)
+			}
+		}
 	}
 	// per-ordinal of ACME requests
 	var acmeSeq [][]tlEvent

@@ -54,8 +54,25 @@ const (
 	firstPollMissed = 1 << iota
 	// firstPollSettled: a counted look has missed (the search is over).
 	firstPollSettled
+	// firstPollFound: a counted look has hit right after one that missed
+	// (the pause has been above and below its quantile: the rush is over
+	// too). From then on only a look at the current pause counts
+	// (sameLook).
+	firstPollFound
 	firstPollBits = iota
 )
+
+// sameLook is how near the current pause a look's pause must be, once the
+// pause is found (firstPollFound), for its outcome to count: the current
+// pause itself, give or take the rounding of a pause stored as two
+// instants, while every step (firstPollShrink, firstPollGrow,
+// firstPollRush) moves it further. Looks in flight together, scheduled at
+// one pause, then step it once, whichever way: before, each hit of four
+// shrank it while a miss of the second grew it by twice the first's step
+// (a miss after a miss), so the pause swung from just too short to twice
+// what the CA needs (against a CA 20 ms away with four accepts in flight,
+// 20 ms to 50 ms every dozen accepts), then walked down hit by hit.
+const sameLook = 0.95
 
 // firstPollShrink is the factor applied after a first look that found the
 // resource moved on. Chosen with firstPollGrow and firstPollRush so that
@@ -116,7 +133,8 @@ func (f *FirstPoll) Observe(hit bool) { f.ObserveAfter(0, hit) }
 // ObserveAfter records what a first look found that followed a pause of
 // scheduled (0: the current pause). A look scheduled far from the current
 // pause says nothing about it, and is not counted: a miss after less than
-// half of it, a hit after more than twice it. Without that, looks that
+// half of it, a hit after more than twice it; once the pause is found
+// (firstPollFound), one not at the current pause (sameLook). Without that, looks that
 // were all scheduled before the first of them was counted (authorizations
 // or orders in flight together) would each step the pause again: 200 in
 // flight when a CA slows from 1 ms to 20 ms would double it 200 times, to
@@ -135,12 +153,17 @@ func (f *FirstPoll) ObserveAfter(scheduled time.Duration, hit bool) {
 		if (hit && s > 2*old) || (!hit && 2*s < old) {
 			return
 		}
+		if bits&firstPollFound != 0 && (float64(s) < float64(old)*sameLook || float64(s)*sameLook > float64(old)) {
+			return
+		}
 		factor, next := f.shrink, bits&^firstPollMissed
 		switch {
 		case !hit && bits&firstPollMissed != 0:
-			factor, next = firstPollRush, firstPollMissed|firstPollSettled
+			factor, next = firstPollRush, bits|firstPollMissed|firstPollSettled
 		case !hit:
-			factor, next = firstPollGrow, firstPollMissed|firstPollSettled
+			factor, next = firstPollGrow, bits|firstPollMissed|firstPollSettled
+		case bits&firstPollMissed != 0:
+			next |= firstPollFound
 		case bits&firstPollSettled == 0 && s <= old:
 			// Only a look at the current pause or sooner says the
 			// current one is long enough: a look scheduled before the

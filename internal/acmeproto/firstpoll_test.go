@@ -310,3 +310,48 @@ func TestFirstPollsForStarting(t *testing.T) {
 	})
 	assert.InDelta(t, 0.95, rate, 0.02, "share of first looks that found the verdict")
 }
+
+// Once the pause has been found (a hit right after a miss), looks in
+// flight together, all scheduled at one pause, step it once whichever
+// way they went: the first counts, the others tested a pause it has left.
+// Before, the second of four misses at a pause just too short doubled
+// the first's small step (a miss after a miss) and every hit of four
+// shrank it, so with four accepts in flight against a CA 20 ms away the
+// pause swung between just too short and twice what the CA needs.
+func TestFirstPollFoundStepsOncePerLooksInFlight(t *testing.T) {
+	f := newFirstPoll()
+	f.Observe(false)
+	f.Observe(true) // found
+	p := f.Pause()
+	for range 4 {
+		f.ObserveAfter(p, false)
+	}
+	grown := f.Pause()
+	assert.InDelta(t, float64(p)*math.Cbrt(2), float64(grown), float64(time.Microsecond), "four misses at one pause: one small step")
+	for range 4 {
+		f.ObserveAfter(grown, true)
+	}
+	assert.InDelta(t, float64(grown)*firstPollShrink, float64(f.Pause()), float64(time.Microsecond), "four hits at one pause: one shrink")
+	f.ObserveAfter(f.Pause(), false)
+	f.ObserveAfter(f.Pause(), false)
+	assert.InDelta(t, float64(grown)*firstPollShrink*math.Cbrt(2)*2, float64(f.Pause()), float64(time.Microsecond),
+		"a miss at the current pause after a miss still doubles it")
+	q := f.Pause()
+	f.ObserveAfter(q, false)
+	f.ObserveAfter(q, false)
+	assert.InDelta(t, float64(q)*2, float64(f.Pause()), float64(time.Microsecond), "still found after the rush: two misses at one pause, one step")
+}
+
+// Until the pause is found, looks in flight together may step it more
+// than once (TestFirstPollLooksInFlightTogether bounds how far): at first
+// use against a CA far slower than DefaultFirstPoll, the misses of the
+// first looks in flight take it up in one go instead of one step per
+// round of looks, each round costing a look per authorization in flight.
+func TestFirstPollSearchCountsLooksInFlight(t *testing.T) {
+	f := newFirstPoll()
+	p := f.Pause()
+	for range 4 {
+		f.ObserveAfter(p, false)
+	}
+	assert.InDelta(t, float64(p)*math.Cbrt(2)*2, float64(f.Pause()), float64(time.Microsecond), "a small step, then a miss after a miss")
+}
