@@ -118,15 +118,13 @@ func (l *listedReads) load(items []store.Raw, err error) {
 			n++
 		}
 	}
-	// Built as the set holds them: a slice of Raws copied into the set
-	// held both at the start's peak.
-	kept := make([]listedItem, 0, n)
+	kept := make([]store.Raw, 0, n)
 	for _, raw := range items {
 		switch {
 		case presenceKinds[raw.Ref.Kind]:
-			kept = append(kept, listedItem{raw: store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion}})
+			kept = append(kept, store.Raw{Ref: raw.Ref, ResourceVersion: raw.ResourceVersion})
 		case answeredKinds[raw.Ref.Kind]:
-			kept = append(kept, listedItem{raw: raw})
+			kept = append(kept, raw)
 		}
 	}
 	corrupt, named := corruptRefs(err)

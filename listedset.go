@@ -20,24 +20,24 @@ type listedItem struct {
 	dropped bool
 }
 
-// newListedSet holds items, in place: of a ref listed twice, the last
-// one, as a map filled in the list's order would.
-func newListedSet(items []listedItem) *listedSet {
-	byRef := func(a, b listedItem) int { return store.CompareRefs(a.raw.Ref, b.raw.Ref) }
+// newListedSet holds raws; of a ref listed twice, the last one, as a
+// map filled in the list's order would.
+func newListedSet(raws []store.Raw) *listedSet {
+	byRef := func(a, b store.Raw) int { return store.CompareRefs(a.Ref, b.Ref) }
 	// Every Store lists in ref order (List's contract): the check is all
 	// that runs, and a Store that breaks it still finds its objects.
-	if !slices.IsSortedFunc(items, byRef) {
-		slices.SortStableFunc(items, byRef)
+	if !slices.IsSortedFunc(raws, byRef) {
+		slices.SortStableFunc(raws, byRef)
 	}
-	kept := items[:0]
-	for _, it := range items {
-		if n := len(kept); n > 0 && kept[n-1].raw.Ref == it.raw.Ref {
-			kept[n-1] = it
+	items := make([]listedItem, 0, len(raws))
+	for _, raw := range raws {
+		if n := len(items); n > 0 && items[n-1].raw.Ref == raw.Ref {
+			items[n-1].raw = raw
 			continue
 		}
-		kept = append(kept, it)
+		items = append(items, listedItem{raw: raw})
 	}
-	return &listedSet{items: kept}
+	return &listedSet{items: items}
 }
 
 func (s *listedSet) find(ref meta.Ref) (int, bool) {

@@ -15,11 +15,11 @@ import (
 func TestListedSet_FindsWhatWasListed(t *testing.T) {
 	ref := func(kind meta.Kind, name string) meta.Ref { return meta.Ref{Kind: kind, Namespace: "ns", Name: name} }
 	a, b, c := ref(meta.KindCertificate, "a"), ref(meta.KindSecret, "b"), ref(meta.KindCertificate, "c")
-	s := newListedSet([]listedItem{
-		{raw: store.Raw{Ref: b, ResourceVersion: "1", Data: []byte("b1")}},
-		{raw: store.Raw{Ref: a, ResourceVersion: "2", Data: []byte("a2")}},
-		{raw: store.Raw{Ref: c, ResourceVersion: "3"}},
-		{raw: store.Raw{Ref: b, ResourceVersion: "4", Data: []byte("b4")}},
+	s := newListedSet([]store.Raw{
+		{Ref: b, ResourceVersion: "1", Data: []byte("b1")},
+		{Ref: a, ResourceVersion: "2", Data: []byte("a2")},
+		{Ref: c, ResourceVersion: "3"},
+		{Ref: b, ResourceVersion: "4", Data: []byte("b4")},
 	})
 	raw, listed, dropped := s.get(b)
 	assert.Equal(t, store.Raw{Ref: b, ResourceVersion: "4", Data: []byte("b4")}, raw, "the later of two")
