@@ -147,7 +147,7 @@ func (f *Fetches) Served(token string) {
 	}
 	if w, ok := f.m.Load(token); ok {
 		w := w.(*fetchWatch)
-		w.last.Store(time.Now().UnixNano())
+		w.last.Store(time.Now().UnixNano()) // wall clock: the CA fetches in real time
 		w.n.Add(1)
 		select {
 		case w.c <- struct{}{}:
