@@ -48,14 +48,15 @@ type listedReads struct {
 	active atomic.Bool
 
 	mu sync.Mutex
-	// items holds the listed objects not yet read nor changed; nil when
-	// no list is being answered from.
+	// items holds the listed objects, those read once or changed since
+	// dropped (listedSet); nil when no list is being answered from.
 	items *listedSet
 	// kinds are the kinds listed in full: an object of one that was not
 	// listed did not exist at the list's revision.
 	kinds map[meta.Kind]bool
-	// passed holds objects read once, or changed, since the list: the
-	// Store answers for them.
+	// passed holds objects changed since the list (or while it was read),
+	// and those it could not decode: the Store answers for them. One read
+	// once is dropped from items instead.
 	passed map[meta.Ref]bool
 	// during holds what was written while the list was being read (from
 	// begin to load): the list may hold the version before the write.

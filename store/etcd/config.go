@@ -91,10 +91,12 @@ type Config struct {
 	// a page the client refuses fails the List. Scan pages the same way,
 	// its pages (of keys alone, then of objects) growing toward 4 MiB (it
 	// holds two pages of objects per kind, the one it hands over and the
-	// next), and it halves a refused page whatever PageSize says. With
-	// PageSize set, a Scan's pages of objects hold PageSize objects and
-	// its pages of keys alone 10,000 keys (a key without its value is
-	// some 200 bytes once decoded).
+	// next), and it halves a refused page whatever PageSize says; a page
+	// of objects also ends at most some 2,000 keys of its kind on, so
+	// etcd counts no more keys for it. With PageSize set, a Scan's pages
+	// of objects hold at most PageSize objects and its pages of keys
+	// alone 10,000 keys (a key without its value is some 200 bytes once
+	// decoded).
 	PageSize int
 	// WatchBuffer is how many undelivered events a watch holds for its
 	// consumer. A consumer that falls that far behind loses nothing: the
