@@ -298,11 +298,19 @@ func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 // has been since the accept (the looks double: 5 ms, 10 ms, 20 ms, …),
 // within the first pause (PollInterval, or the one learned for the CA) and
 // MaxPollInterval. No fixed quantum: a CA that validates in 3 ms is seen
-// after 5, and once learned after less.
+// after 5, and once learned after less. Without AcceptedAt (a resumed
+// accept found that the CA had one already, whose answer was lost) the
+// time is counted from the presentation before it, else from the
+// challenge's creation: from nothing, every look would be one first pause
+// after the last, half a millisecond apart for as long as the CA takes.
 func (r *Reconciler) authzPoll(o outcome) time.Duration {
 	var since time.Duration
-	if at := o.ch.Status.AcceptedAt; at != nil {
-		since = o.now.Sub(*at)
+	st := &o.ch.Status
+	for _, at := range []*time.Time{st.AcceptedAt, st.PresentedAt, o.ch.ObjectMeta.CreationTime} {
+		if at != nil {
+			since = o.now.Sub(*at)
+			break
+		}
 	}
 	return r.pollPolicy(o).PauseSince(since, Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0))
 }
