@@ -24,22 +24,32 @@ import (
 // run of hits at a fast CA): the worst case for the number of looks.
 func pollUntilTimeout(ctx context.Context, t *testing.T, f *caFixture) []time.Duration {
 	t.Helper()
+	return pollUntilTimeoutWith(ctx, t, f, nil, &acmeproto.FirstPolls{})
+}
+
+// pollUntilTimeoutWith is pollUntilTimeout with the Manager's record of
+// the CA's fetches (nil: none) and learned pauses.
+func pollUntilTimeoutWith(ctx context.Context, t *testing.T, f *caFixture, fetches *challenge.Fetches, polls *acmeproto.FirstPolls) []time.Duration {
+	t.Helper()
 	f.ca.challenge = acme.StatusProcessing // and stays so
-	polls := &acmeproto.FirstPolls{}
 	fp := polls.For(f.ca.url("/dir"), string(solver.HTTP01))
 	for fp.Pause() > acmeproto.MinFirstPoll {
 		fp.Observe(true)
 	}
 	var last time.Time
 	var gaps []time.Duration
+	before := f.ca.onRead
 	f.ca.onRead = func() {
+		if before != nil {
+			before()
+		}
 		if !last.IsZero() {
 			gaps = append(gaps, f.clk.Now().Sub(last))
 		}
 		last = f.clk.Now()
 	}
 	r := challenge.NewReconciler(reconcile.Deps{Store: f.st, Clock: f.clk, Owner: "a"}, challenge.Options{
-		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls,
+		OrderState: order.OwnerState, Clients: f.ca, FirstPolls: polls, Fetches: fetches,
 		SolverFor: func(context.Context, *challenge.Challenge) (solver.Solver, error) { return f.fs, nil },
 	})
 	for visits := 0; ; visits++ {
