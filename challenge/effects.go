@@ -344,8 +344,9 @@ func (r *Reconciler) pollPolicy(o outcome) acmeproto.Poll {
 }
 
 // acmeFailure records what a failed ACME request means for the challenge:
-// a rate limit postpones the next step to the CA's Retry-After, a refusal
-// fails the challenge; anything else is returned to be retried with backoff.
+// a rate limit, or a 5xx naming a Retry-After, postpones the next step to
+// the CA's Retry-After, a refusal fails the challenge; anything else is
+// returned to be retried with backoff.
 func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 	p := acmeproto.Classify(err, o.now)
 	switch p.Class {
@@ -370,7 +371,17 @@ func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 		o.ch.Status.Problem = &Problem{Type: p.Type, Detail: p.Detail}
 		o.failed(StateErrored, op+": "+p.String())
 		return nil
-	case acmeproto.Transient, acmeproto.BadNonce:
+	case acmeproto.Transient:
+		if p.RetryAfter > 0 {
+			// A 5xx naming a Retry-After (the CA down for maintenance)
+			// says when to ask again, as a 429's does: returned, the
+			// error would be retried at the Manager's backoff, 200ms
+			// first.
+			o.notBefore(p.RetryAfter)
+			o.ch.Status.Reason = fmt.Sprintf("%s: the CA asked to wait, retrying at %s: %s", op, o.ch.Status.NotBefore.UTC().Format(time.RFC3339), p)
+			return nil
+		}
+	case acmeproto.BadNonce:
 	}
 	return fmt.Errorf("challenge: %s %s: %w", op, o.ch.ObjectMeta.Name, err)
 }
