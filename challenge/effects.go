@@ -298,11 +298,19 @@ func (r *Reconciler) poll(ctx context.Context, l loaded, o outcome) error {
 // has been since the accept (the looks double: 5 ms, 10 ms, 20 ms, …),
 // within the first pause (PollInterval, or the one learned for the CA) and
 // MaxPollInterval. No fixed quantum: a CA that validates in 3 ms is seen
-// after 5, and once learned after less.
+// after 5, and once learned after less. Without AcceptedAt (a resumed
+// accept found that the CA had one already, whose answer was lost) the
+// time is counted from the presentation before it, else from the
+// challenge's creation: from nothing, every look would be one first pause
+// after the last, half a millisecond apart for as long as the CA takes.
 func (r *Reconciler) authzPoll(o outcome) time.Duration {
 	var since time.Duration
-	if at := o.ch.Status.AcceptedAt; at != nil {
-		since = o.now.Sub(*at)
+	st := &o.ch.Status
+	for _, at := range []*time.Time{st.AcceptedAt, st.PresentedAt, o.ch.ObjectMeta.CreationTime} {
+		if at != nil {
+			since = o.now.Sub(*at)
+			break
+		}
 	}
 	return r.pollPolicy(o).PauseSince(since, Pace(r.opts.RetryAfter, o.ch.Spec.AuthorizationURL, 0))
 }
@@ -336,8 +344,9 @@ func (r *Reconciler) pollPolicy(o outcome) acmeproto.Poll {
 }
 
 // acmeFailure records what a failed ACME request means for the challenge:
-// a rate limit postpones the next step to the CA's Retry-After, a refusal
-// fails the challenge; anything else is returned to be retried with backoff.
+// a rate limit, or a 5xx naming a Retry-After, postpones the next step to
+// the CA's Retry-After, a refusal fails the challenge; anything else is
+// returned to be retried with backoff.
 func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 	p := acmeproto.Classify(err, o.now)
 	switch p.Class {
@@ -362,7 +371,17 @@ func (r *Reconciler) acmeFailure(o outcome, op string, err error) error {
 		o.ch.Status.Problem = &Problem{Type: p.Type, Detail: p.Detail}
 		o.failed(StateErrored, op+": "+p.String())
 		return nil
-	case acmeproto.Transient, acmeproto.BadNonce:
+	case acmeproto.Transient:
+		if p.RetryAfter > 0 {
+			// A 5xx naming a Retry-After (the CA down for maintenance)
+			// says when to ask again, as a 429's does: returned, the
+			// error would be retried at the Manager's backoff, 200ms
+			// first.
+			o.notBefore(p.RetryAfter)
+			o.ch.Status.Reason = fmt.Sprintf("%s: the CA asked to wait, retrying at %s: %s", op, o.ch.Status.NotBefore.UTC().Format(time.RFC3339), p)
+			return nil
+		}
+	case acmeproto.BadNonce:
 	}
 	return fmt.Errorf("challenge: %s %s: %w", op, o.ch.ObjectMeta.Name, err)
 }

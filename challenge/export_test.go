@@ -68,3 +68,6 @@ func FetchLooks(f *Fetches) (n int) {
 	f.looks.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+// FetchedKind is the learned pause's kind for the look after the CA's fetch.
+const FetchedKind = fetchedKind

@@ -92,7 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 		if !ok {
 			// No slot of the account: nothing was written, so the same
 			// step is decided again when the slot comes.
-			return next, nil
+			return r.byTimeout(ch, next), nil
 		}
 		if err != nil {
 			if held != nil {
@@ -112,13 +112,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, ref meta.Ref) (time.Time, er
 			return time.Time{}, gone
 		}
 		if p.Effect == nil || i+1 >= maxSteps || next.After(r.deps.Clock.Now()) {
-			return next, nil
+			return r.byTimeout(ch, next), nil
 		}
 		// The effect's outcome is stored and ch holds it with its new
 		// ResourceVersion: decide again on it (a concurrent change makes
 		// the next write fail with a conflict, and the Manager reloads).
 		s.observe(ch, r.deps.Clock.Now())
 	}
+}
+
+// byTimeout is next, or the end of ch's Timeout when that comes first and
+// ch is not final: a pause the CA asked for (a Retry-After of a year) is
+// honoured, no request goes to the CA before it, but the challenge still
+// fails at its Timeout (decide) and cleans up what it presented.
+func (r *Reconciler) byTimeout(ch *Challenge, next time.Time) time.Time {
+	created := ch.ObjectMeta.CreationTime
+	if created == nil || next.IsZero() || ch.Status.State.IsFinal() {
+		return next
+	}
+	if end := created.Add(r.opts.Timeout); next.After(end) {
+		return end
+	}
+	return next
 }
 
 // storeHeld stores held, a deferred outcome (the CA's verdict of a
