@@ -39,8 +39,8 @@ const (
 
 // accountGate is what certflow knows about one ACME account at its CA and
 // shares between every issuer, order and challenge using it: until when the
-// CA asked the account to wait (a 429's Retry-After), and how much ACME
-// work of the account is in flight. Safe for concurrent use.
+// CA asked the account to wait (the Retry-After of a 429 or a 503), and
+// how much ACME work of the account is in flight. Safe for concurrent use.
 type accountGate struct {
 	clock clock.Clock
 	limit int
@@ -56,8 +56,8 @@ type accountGate struct {
 	wake     map[string]func()
 	reserved map[string]time.Time // key → when its slot was handed over
 
-	// onHold, if set, is called (without mu) when a 429 from the CA
-	// extended the hold.
+	// onHold, if set, is called (without mu) when the CA's answer (a 429,
+	// or a 503 naming a Retry-After) extended the hold.
 	onHold func()
 }
 
@@ -182,7 +182,8 @@ func (g *accountGate) lapseLocked(now time.Time) []func() {
 // transport wraps base so that no request of the account leaves while the
 // CA asked it to wait: such a request is answered here with a 429 naming
 // the remaining wait, as the CA would, without reaching the network. A 429
-// from the CA starts the wait for every user of the account.
+// from the CA, or a 503 naming a Retry-After, starts the wait for every
+// user of the account.
 func (g *accountGate) transport(base http.RoundTripper) http.RoundTripper {
 	return gateTransport{gate: g, base: base}
 }
@@ -201,16 +202,36 @@ func (t gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return rateLimitedLocally(req, at.Sub(now)), nil
 	}
 	res, err := t.base.RoundTrip(req)
-	if err == nil && res.StatusCode == http.StatusTooManyRequests {
-		d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), now)
-		if !ok {
-			d = rateLimitPause
-		}
+	if err != nil {
+		return res, err
+	}
+	if d, ok := accountWait(res, now); ok {
 		if t.gate.hold(t.gate.clock.Now().Add(min(d, maxAccountHold))) && t.gate.onHold != nil {
 			t.gate.onHold()
 		}
 	}
 	return res, err
+}
+
+// accountWait is how long res asks the whole account to wait, if it does:
+// a 429 (its Retry-After, else rateLimitPause), or a 503 naming a
+// Retry-After — the CA down for maintenance (RFC 9110 §15.6.4: the
+// service, not the one resource, is unavailable that long), which every
+// request of the account would meet until then. A 503 without one is an
+// outage of unknown length, left to each request's own backoff.
+func accountWait(res *http.Response, now time.Time) (time.Duration, bool) {
+	switch res.StatusCode {
+	case http.StatusTooManyRequests:
+		d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), now)
+		if !ok {
+			d = rateLimitPause
+		}
+		return d, true
+	case http.StatusServiceUnavailable:
+		d, ok := acmeproto.ParseRetryAfter(res.Header.Get("Retry-After"), now)
+		return d, ok && d > 0
+	}
+	return 0, false
 }
 
 // rateLimitedLocally is the answer to a request the account may not send

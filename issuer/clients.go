@@ -129,8 +129,8 @@ func (c *ACMEClients) Slot(iss Object, key string, wake func()) (release func(),
 	return g.slot(key, wake)
 }
 
-// HeldUntil returns until when the CA asked iss's account to wait (a 429's
-// Retry-After, capped), or zero when it may send now.
+// HeldUntil returns until when the CA asked iss's account to wait (the
+// Retry-After of a 429 or a 503, capped), or zero when it may send now.
 func (c *ACMEClients) HeldUntil(iss Object) time.Time {
 	g := c.gateOf(iss)
 	if g == nil {

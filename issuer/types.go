@@ -137,8 +137,8 @@ type ACMEStatus struct {
 	// and registers no new account until its account key is replaced.
 	Deactivated bool `json:"deactivated,omitempty"`
 	// HeldUntil is a certflow extension: until when the CA last asked the
-	// account (of LastPrivateKeyHash) to send nothing (a 429's
-	// Retry-After, capped as the account's hold in memory is). Every
+	// account (of LastPrivateKeyHash) to send nothing (the Retry-After of
+	// a 429 or a 503, capped as the account's hold in memory is). Every
 	// Manager sharing the Store, restarted or not, holds the account's
 	// requests until then (accounthold.go).
 	HeldUntil *time.Time `json:"heldUntil,omitempty"`
