@@ -25,6 +25,8 @@ const listAttempts = 3
 // Objects whose values cannot be decoded are left out and reported
 // together: the items come with a non-nil error joining one
 // *store.CorruptError per bad object, so a caller may go on with the rest.
+// A revision compacted under each of listAttempts tries fails the List
+// with an error wrapping store.ErrCompacted.
 func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListResult, error) {
 	if err := s.check(ctx); err != nil {
 		return store.ListResult{}, fmt.Errorf("etcd: list: %w", err)
@@ -38,11 +40,23 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) (store.ListRes
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.listAt(ctx, prefix, opts)
-		if errors.Is(err, rpctypes.ErrCompacted) && attempt < listAttempts {
-			continue // the revision of the first page is gone: start again
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			if attempt < listAttempts {
+				continue // the revision of the first page is gone: start again
+			}
+			return store.ListResult{}, s.listFailed(err)
 		}
 		return res, err
 	}
+}
+
+// listFailed is the error of a List or Scan that failed on err from etcd:
+// a compaction wraps store.ErrCompacted, so the caller lists again.
+func (s *Store) listFailed(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) {
+		return fmt.Errorf("etcd: list: %w: %w", store.ErrCompacted, err)
+	}
+	return s.fail("list", err)
 }
 
 // listAt reads every key under prefix, the first page at the current

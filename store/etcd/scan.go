@@ -69,7 +69,7 @@ func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.
 		break
 	}
 	if err != nil {
-		return 0, s.scanFailed(err)
+		return 0, s.listFailed(err)
 	}
 	var corrupt []error
 	rev := keys.rev
@@ -81,21 +81,13 @@ func (s *Store) Scan(ctx context.Context, opts store.ListOptions, fn func(store.
 			return 0, stopped.err
 		}
 		if err != nil {
-			return 0, s.scanFailed(err)
+			return 0, s.listFailed(err)
 		}
 	}
 	if len(corrupt) > 0 {
 		return uint64(rev), fmt.Errorf("etcd: list: %w", errors.Join(corrupt...))
 	}
 	return uint64(rev), nil
-}
-
-// scanFailed is the error of a Scan that failed on err from etcd.
-func (s *Store) scanFailed(err error) error {
-	if errors.Is(err, rpctypes.ErrCompacted) {
-		return fmt.Errorf("etcd: list: %w: %w", store.ErrCompacted, err)
-	}
-	return s.fail("list", err)
 }
 
 // stoppedByFn carries the error of Scan's fn out, to be returned as it is.
