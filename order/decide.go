@@ -89,10 +89,11 @@ type snapshot struct {
 
 // policy holds the durations decisions use.
 type policy struct {
-	timeout       time.Duration // Options.Timeout
-	pendingPoll   time.Duration // Options.PendingPollInterval
-	noSolverRetry time.Duration // Options.NoSolverRetry
-	csrs          *pki.CSRMemo  // Options.CSRs
+	timeout        time.Duration // Options.Timeout
+	issuingTimeout time.Duration // Options.IssuingTimeout
+	pendingPoll    time.Duration // Options.PendingPollInterval
+	noSolverRetry  time.Duration // Options.NoSolverRetry
+	csrs           *pki.CSRMemo  // Options.CSRs
 }
 
 // decision is a plan plus the ACME call its effect is to make.
@@ -108,10 +109,28 @@ type decision struct {
 func (p policy) decide(s snapshot) decision {
 	d := p.step(s)
 	o := d.plan.Object.(*Order)
-	if dl, ok := p.deadline(o); ok && !d.plan.Next.IsZero() && d.plan.Next.After(dl) && !o.Status.State.IsFinal() {
+	dl, ok := p.deadline(o)
+	if !ok {
+		dl, ok = p.issuingCap(o)
+	}
+	if ok && !d.plan.Next.IsZero() && d.plan.Next.After(dl) && !o.Status.State.IsFinal() {
 		d.plan.Next = dl
 	}
 	return d
+}
+
+// issuingCap is when o, which may have been finalized, fails whatever the
+// CA says (Options.IssuingTimeout), and false for an order that may not
+// have been (deadline) or when nothing caps it. A CA's Retry-After that
+// reaches past it (a processing order asked to wait a day) is honoured by
+// failing at the cap without asking: the cap holds, and the CA is not
+// asked before its time.
+func (p policy) issuingCap(o *Order) (time.Time, bool) {
+	c := o.ObjectMeta.CreationTime
+	if c == nil || p.issuingTimeout <= 0 || !(o.Status.Finalizing || o.Status.State == StateProcessing) {
+		return time.Time{}, false
+	}
+	return c.Add(p.issuingTimeout), true
 }
 
 // deadline is when o fails for taking too long without asking the CA, and
@@ -119,7 +138,8 @@ func (p policy) decide(s snapshot) decision {
 // is on record, or the CA said processing) the CA may still issue, and
 // failing then would let a retry issue a second certificate for the same
 // names. Such an order is read under the finalize claim instead, and
-// getOrder decides the timeout on the CA's answer (Options.Timeout).
+// getOrder decides the timeout on the CA's answer (Options.Timeout), up
+// to its hard cap (issuingCap).
 func (p policy) deadline(o *Order) (time.Time, bool) {
 	c := o.ObjectMeta.CreationTime
 	if c == nil || p.timeout <= 0 || o.Status.Finalizing || o.Status.State == StateProcessing {
@@ -158,6 +178,11 @@ func (p policy) step(s snapshot) decision {
 		return fail(&o, s.Now, StateErrored, ReasonFailed, fmt.Sprintf("issuer %s is not an ACME issuer", s.Issuer))
 	}
 	if nb := st.NotBefore; nb != nil && s.Now.Before(*nb) {
+		if dl, ok := p.issuingCap(&o); ok && !s.Now.Before(dl) {
+			reason := fmt.Sprintf("%s; the CA asked not to be asked before %s", timeoutReason(p.issuingTimeout, st), nb.UTC().Format(time.RFC3339))
+			o.Status.Finalizing = false
+			return fail(&o, s.Now, StateErrored, ReasonTimeout, reason)
+		}
 		return decision{plan: reconcile.Wait(&o, *nb)}
 	}
 	if st.URL == "" {

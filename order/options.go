@@ -60,8 +60,9 @@ type Options struct {
 	Timeout time.Duration
 	// IssuingTimeout is the hard cap on an Order that may have been
 	// finalized: this long after its creation it fails (errored) even
-	// while the CA still says processing or cannot be reached. If 0, 24h;
-	// never less than Timeout.
+	// while the CA still says processing or cannot be reached, and,
+	// without asking it, when the CA's Retry-After reaches past it. If 0,
+	// 24h; never less than Timeout.
 	IssuingTimeout time.Duration
 	// PollInterval is the first pause between looks at an ACME order that
 	// has not moved on yet (issuing, or computing its readiness); the pause

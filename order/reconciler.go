@@ -266,7 +266,7 @@ func (r *Reconciler) slot(iss issuer.Object, ref meta.Ref) (func(), time.Time, b
 }
 
 func (r *Reconciler) policy() policy {
-	return policy{timeout: r.opts.Timeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry, csrs: r.opts.CSRs}
+	return policy{timeout: r.opts.Timeout, issuingTimeout: r.opts.IssuingTimeout, pendingPoll: r.opts.PendingPollInterval, noSolverRetry: r.opts.NoSolverRetry, csrs: r.opts.CSRs}
 }
 
 // load reads the snapshot of the Order named ref: nil when it is gone. A
