@@ -121,10 +121,10 @@ func (p policy) decide(s snapshot) decision {
 
 // issuingCap is when o, which may have been finalized, fails whatever the
 // CA says (Options.IssuingTimeout), and false for an order that may not
-// have been (deadline) or when nothing caps it. A CA's Retry-After that
-// reaches past it (a processing order asked to wait a day) is honoured by
-// failing at the cap without asking: the cap holds, and the CA is not
-// asked before its time.
+// have been (deadline) or when nothing caps it. A wait that reaches past
+// it (the CA's Retry-After for a processing order, or a backoff) is
+// honoured by failing at the cap without asking: the cap holds, and the
+// CA is not asked before its time.
 func (p policy) issuingCap(o *Order) (time.Time, bool) {
 	c := o.ObjectMeta.CreationTime
 	if c == nil || p.issuingTimeout <= 0 || !(o.Status.Finalizing || o.Status.State == StateProcessing) {
@@ -179,7 +179,7 @@ func (p policy) step(s snapshot) decision {
 	}
 	if nb := st.NotBefore; nb != nil && s.Now.Before(*nb) {
 		if dl, ok := p.issuingCap(&o); ok && !s.Now.Before(dl) {
-			reason := fmt.Sprintf("%s; the CA asked not to be asked before %s", timeoutReason(p.issuingTimeout, st), nb.UTC().Format(time.RFC3339))
+			reason := fmt.Sprintf("%s; the next request to the CA was not due before %s", timeoutReason(p.issuingTimeout, st), nb.UTC().Format(time.RFC3339))
 			o.Status.Finalizing = false
 			return fail(&o, s.Now, StateErrored, ReasonTimeout, reason)
 		}

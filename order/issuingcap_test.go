@@ -51,7 +51,7 @@ func TestIssuingTimeoutCapsARetryAfterPastIt(t *testing.T) {
 			assert.Equal(t, StateErrored, o.Status.State)
 			assert.False(t, o.Status.Finalizing)
 			assert.Contains(t, o.Status.Reason, "order not valid within 24h0m0s")
-			assert.Contains(t, o.Status.Reason, "the CA asked not to be asked before 2026-01-03T06:00:00Z")
+			assert.Contains(t, o.Status.Reason, "the next request to the CA was not due before 2026-01-03T06:00:00Z")
 			require.Len(t, d.plan.Events, 1)
 			assert.Equal(t, ReasonTimeout, d.plan.Events[0].Reason)
 
